@@ -1,0 +1,1 @@
+"""People: the user model, town staff memberships and roles, and the one module of permission rules."""

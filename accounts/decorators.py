@@ -1,0 +1,92 @@
+"""View decorators that apply the rules of :mod:`accounts.permissions` and label each view's access
+level (``view.access``), which the cross-tenant matrix test reads for every URL."""
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+
+from . import permissions
+
+PUBLIC = "public"
+PERSONAL = "personal"  # any signed-in user, own data only
+CITIZEN = "citizen"  # verified citizens, town content
+STAFF = "staff"  # a rule of accounts.permissions for the request's town
+AGENTUR = "agentur"  # cross-town reads for Agentur moderators
+
+
+def public(view):
+    view.access = PUBLIC
+    return view
+
+
+def _mfa_gate(request):
+    messages.warning(request, _("Please set up two-factor authentication first. Staff pages are only "
+                                "available with a second factor."))
+    request.session["mfa_next"] = request.get_full_path()
+    return redirect("mfa_activate_totp")
+
+
+def personal(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    wrapper.access = PERSONAL
+    return wrapper
+
+
+def town_permission_required(rule: str):
+    """Allow the view only to users for whom ``rule`` holds in ``request.municipality``.
+
+    Anonymous users go to the login page. Users with no relation to the town get 404 (not-found and
+    not-allowed look the same); the town's own staff without the right role get 403. Privileged rules
+    also require TOTP set up, else the user is sent to set it up.
+    """
+    if rule not in permissions.RULES:
+        raise ValueError(f"Unknown permission rule {rule!r}")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            municipality = request.municipality
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not permissions.has_perm(user, rule, municipality):
+                if permissions.is_related_to_town(user, municipality):
+                    raise PermissionDenied(_("Your role does not allow this."))
+                raise Http404
+            if rule in permissions.PRIVILEGED_RULES and not permissions.has_totp(user):
+                return _mfa_gate(request)
+            return view(request, *args, **kwargs)
+
+        wrapper.access = STAFF if rule in permissions.PRIVILEGED_RULES else CITIZEN
+        wrapper.rule = rule
+        return wrapper
+
+    return decorator
+
+
+def agentur_required(view):
+    """Cross-town pages of the Südwestfalen Agentur: moderators with MFA only; others get 404."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not permissions.is_agentur_moderator(user):
+            raise Http404
+        if not permissions.has_totp(user):
+            return _mfa_gate(request)
+        return view(request, *args, **kwargs)
+
+    wrapper.access = AGENTUR
+    return wrapper

@@ -1,0 +1,61 @@
+"""Forms for accounts: the extra sign-up fields and the profile."""
+
+from django import forms
+from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.functional import lazy
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from .models import Role, User
+
+
+def _consent_label():
+    return format_html(
+        _('I have read the <a href="{}">privacy notice</a> and agree that my data is processed as '
+          'described there.'),
+        reverse_lazy("privacy"),
+    )
+
+
+class SignupExtraForm(forms.Form):
+    """Merged into allauth's sign-up form: a display name and explicit consent (DSGVO)."""
+
+    display_name = forms.CharField(
+        label=_("Display name"), max_length=60,
+        help_text=_("Shown with your contributions. You may use a pseudonym."),
+        widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
+    )
+    privacy_consent = forms.BooleanField(label=lazy(_consent_label, str)(), required=True,
+                                         error_messages={"required": _("Please agree to the privacy notice.")})
+
+    def signup(self, request, user: User) -> None:
+        user.display_name = self.cleaned_data["display_name"]
+        user.privacy_consent_at = timezone.now()
+        user.save(update_fields=["display_name", "privacy_consent_at"])
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["display_name"]
+
+
+class TeamAddForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address of the person"),
+                             help_text=_("The person must already have an account with a verified address."))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].lower()
+        user = User.objects.filter(email__iexact=email, is_active=True,
+                                   emailaddress__verified=True).first()
+        if user is None:
+            raise forms.ValidationError(_("There is no account with a verified address %(email)s. Please ask "
+                                          "the person to register first."), params={"email": email})
+        self.cleaned_data["user"] = user
+        return email
+
+
+class TeamRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

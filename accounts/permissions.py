@@ -1,0 +1,143 @@
+"""Every permission rule of the portal, in one place.
+
+Roles:
+* **citizen**: any signed-in user with a verified e-mail address;
+* **town staff**: a :class:`~accounts.models.Membership` in a town as viewer, editor or admin
+  (higher roles include the lower ones); a user may serve several towns;
+* **Agentur moderator** (``User.is_agentur_moderator``): reads all towns and moderates, but never edits
+  a town's funding data;
+* **platform admin** (``User.is_staff``): the Django admin.
+
+Staff, moderators and platform admins must have TOTP two-factor authentication before they reach any
+non-public page (:func:`needs_mfa_setup`). Views name a rule from :data:`RULES`; they never test
+roles themselves.
+"""
+
+from collections.abc import Callable
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import is_mfa_enabled
+
+from municipalities.models import Municipality
+
+from .models import ROLE_RANK, Membership, Role
+from .selectors import user_memberships
+
+
+def membership_for(user, municipality: Municipality) -> Membership | None:
+    """The user's membership in one town, cached on the user object for the request."""
+    if not user.is_authenticated:
+        return None
+    cache = user.__dict__.setdefault("_membership_cache", {})
+    if municipality.pk not in cache:
+        # An explicit single-town lookup: safe in any scope, including none.
+        cache[municipality.pk] = (
+            Membership.objects.with_scope(municipality=municipality.pk).filter(user=user).first()
+        )
+    return cache[municipality.pk]
+
+
+def has_role(user, municipality: Municipality, role: str) -> bool:
+    membership = membership_for(user, municipality)
+    return membership is not None and ROLE_RANK[Role(membership.role)] >= ROLE_RANK[Role(role)]
+
+
+def is_verified_citizen(user) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    cache = user.__dict__
+    if "_verified_cache" not in cache:
+        cache["_verified_cache"] = EmailAddress.objects.filter(user=user, verified=True).exists()
+    return cache["_verified_cache"]
+
+
+def is_agentur_moderator(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_agentur_moderator
+
+
+def has_totp(user) -> bool:
+    return user.is_authenticated and is_mfa_enabled(user, [Authenticator.Type.TOTP])
+
+
+def holds_privileged_role(user) -> bool:
+    """Staff of any town, Agentur moderator or platform admin: accounts that must use MFA."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff or user.is_agentur_moderator:
+        return True
+    return user_memberships(user=user).exists()
+
+
+def needs_mfa_setup(user) -> bool:
+    return holds_privileged_role(user) and not has_totp(user)
+
+
+# --- Rules: (user, municipality) -> bool --------------------------------------------------------
+
+def can_view_staff_area(user, municipality: Municipality) -> bool:
+    return has_role(user, municipality, Role.VIEWER) or is_agentur_moderator(user)
+
+
+def can_edit_town_content(user, municipality: Municipality) -> bool:
+    return has_role(user, municipality, Role.EDITOR)
+
+
+def can_manage_town(user, municipality: Municipality) -> bool:
+    """Team and town settings."""
+    return has_role(user, municipality, Role.ADMIN)
+
+
+def can_moderate(user, municipality: Municipality) -> bool:
+    return has_role(user, municipality, Role.EDITOR) or is_agentur_moderator(user)
+
+
+def can_view_funding(user, municipality: Municipality) -> bool:
+    return has_role(user, municipality, Role.VIEWER) or is_agentur_moderator(user)
+
+
+def can_edit_funding(user, municipality: Municipality) -> bool:
+    # Moderators read funding data but never change it.
+    return has_role(user, municipality, Role.EDITOR)
+
+
+def can_approve_funding(user, municipality: Municipality) -> bool:
+    return has_role(user, municipality, Role.ADMIN)
+
+
+def can_participate(user, municipality: Municipality) -> bool:
+    return is_verified_citizen(user)
+
+
+RULES: dict[str, Callable] = {
+    "town.view_staff_area": can_view_staff_area,
+    "town.edit_content": can_edit_town_content,
+    "town.manage": can_manage_town,
+    "town.moderate": can_moderate,
+    "funding.view": can_view_funding,
+    "funding.edit": can_edit_funding,
+    "funding.approve": can_approve_funding,
+    "participation.participate": can_participate,
+}
+
+# Rules that belong to town staff and moderators; they require MFA.
+PRIVILEGED_RULES = frozenset(RULES) - {"participation.participate"}
+
+
+def has_perm(user, rule: str, municipality: Municipality) -> bool:
+    return RULES[rule](user, municipality)
+
+
+def is_related_to_town(user, municipality: Municipality) -> bool:
+    """Staff of the town or a moderator: such users see 403 for missing rights; others see 404."""
+    return membership_for(user, municipality) is not None or is_agentur_moderator(user)
+
+
+# --- Platform-wide -----------------------------------------------------------------------------------
+
+def can_read_all_towns(user) -> bool:
+    return is_agentur_moderator(user) and has_totp(user)
+
+
+def can_use_platform_admin(user) -> bool:
+    return user.is_authenticated and user.is_active and user.is_staff and has_totp(user)

@@ -1,0 +1,19 @@
+"""Reads about users that are more than one line."""
+
+from django.db.models import QuerySet
+
+from .models import Membership
+
+
+def user_memberships(*, user) -> QuerySet[Membership]:
+    """A user's own staff memberships in every town.
+
+    This reads across towns, but only the user's own rows, so it needs no audit entry; it is the one
+    place that may do so.
+    """
+    return (
+        Membership.objects.with_scopes_disabled()
+        .filter(user=user, municipality__is_active=True)
+        .select_related("municipality")
+        .order_by("municipality__name")
+    )

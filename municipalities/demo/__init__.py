@@ -1,0 +1,1 @@
+"""Demo data: the five towns from municipalities.json and one account per role."""

@@ -1,0 +1,162 @@
+"""The consortium, its member towns (the tenants) and the audit log of cross-town reads."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from .validators import validate_brand_colour, validate_town_slug
+
+
+class Consortium(models.Model):
+    """The model project: the towns that share one funded Smart City strategy ("5 für Südwestfalen")."""
+
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    programme = models.CharField(_("funding programme"), max_length=300, blank=True)
+    cohort = models.CharField(_("cohort"), max_length=200, blank=True)
+    coordinator = models.CharField(_("coordinator"), max_length=200, blank=True,
+                                   help_text=_("The body that coordinates and moderates the project."))
+    motto = models.CharField(_("motto"), max_length=200, blank=True)
+    goal = models.TextField(_("goal"), blank=True)
+    cooperating_since = models.PositiveIntegerField(_("cooperating since"), null=True, blank=True)
+    funding_until = models.CharField(_("funded until"), max_length=50, blank=True)
+    federal_grant_eur = models.DecimalField(_("federal grant (EUR)"), max_digits=14, decimal_places=2,
+                                            null=True, blank=True)
+    total_volume_eur = models.DecimalField(_("total volume (EUR)"), max_digits=14, decimal_places=2,
+                                           null=True, blank=True)
+    linked_programme = models.CharField(_("linked programme"), max_length=200, blank=True)
+    contact_name = models.CharField(_("contact"), max_length=300, blank=True)
+    contact_street = models.CharField(_("street"), max_length=200, blank=True)
+    contact_postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    contact_city = models.CharField(_("city"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("consortium")
+        verbose_name_plural = _("consortia")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MunicipalityQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class Municipality(models.Model):
+    """A member town of the consortium; the tenant every town-owned row belongs to.
+
+    The towns are public facts, so this table itself is not scoped: the region page lists them all.
+    """
+
+    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="municipalities",
+                                   verbose_name=_("consortium"))
+    name = models.CharField(_("name"), max_length=120)
+    slug = models.SlugField(_("address"), max_length=60, unique=True, validators=[validate_town_slug],
+                            help_text=_("Part of every address of the town, e.g. “bad-berleburg”."))
+    official_name = models.CharField(_("official name"), max_length=200)
+    district = models.CharField(_("district"), max_length=120, blank=True)
+    administrative_region = models.CharField(_("administrative region"), max_length=120, blank=True)
+    ags = models.CharField(_("municipality key (AGS)"), max_length=8, blank=True)
+    population = models.PositiveIntegerField(_("population"), null=True, blank=True)
+    population_date = models.DateField(_("population as of"), null=True, blank=True)
+    population_source = models.CharField(_("population source"), max_length=120, blank=True)
+    area_km2 = models.DecimalField(_("area (km²)"), max_digits=8, decimal_places=2, null=True, blank=True,
+                                   validators=[MinValueValidator(0)])
+    website = models.URLField(_("website"), blank=True)
+    brand_colour = models.CharField(_("brand colour"), max_length=7, default="#00508C",
+                                    validators=[validate_brand_colour],
+                                    help_text=_("Accent colour of the town's pages, as #RRGGBB. It must keep "
+                                                "a contrast of 4.5:1 with white text."))
+    is_lead = models.BooleanField(_("lead municipality"), default=False)
+    is_active = models.BooleanField(_("active"), default=True,
+                                    help_text=_("Inactive towns are hidden and their pages answer 404."))
+    joined_on = models.DateField(_("member since"), null=True, blank=True)
+    vision = models.CharField(_("vision"), max_length=300, blank=True)
+    # Legal pages: each town publishes its own imprint and privacy notice, and the accessibility
+    # statement names the town's own contact for barrier reports (BITV NRW).
+    imprint = models.TextField(_("imprint"), blank=True)
+    privacy_contact = models.TextField(_("data protection officer"), blank=True)
+    accessibility_contact_email = models.EmailField(_("accessibility feedback e-mail"), blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+
+    objects = MunicipalityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("municipality")
+        verbose_name_plural = _("municipalities")
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["consortium"], condition=Q(is_lead=True),
+                                    name="one_lead_municipality_per_consortium"),
+            models.CheckConstraint(condition=Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"),
+                                   name="municipality_brand_colour_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("municipalities:home", kwargs={"town": self.slug})
+
+
+class AuditEntry(models.Model):
+    """One cross-town read: who looked at which towns' data, for which purpose, through which path.
+
+    Written by :func:`municipalities.scoping.cross_town_scope`; never edited.
+    """
+
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                             related_name="+", verbose_name=_("user"))
+    purpose = models.CharField(_("purpose"), max_length=120, db_index=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+    municipality_slugs = models.JSONField(_("towns"), default=list)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.purpose}"
+
+
+# Imported late: scoping needs Municipality and AuditEntry defined above.
+from .scoping import TownOwnedModel  # noqa: E402
+
+
+class AccessibilityFeedback(TownOwnedModel):
+    """A barrier report sent through a town's accessibility statement (BITV NRW feedback channel)."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("new")
+        HANDLED = "handled", _("handled")
+
+    page_url = models.CharField(_("page concerned"), max_length=500, blank=True)
+    message = models.TextField(_("description of the barrier"), max_length=5000)
+    email = models.EmailField(_("e-mail for a reply"), blank=True)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+    forwarded_at = models.DateTimeField(_("forwarded by e-mail"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("handled by"))
+
+    class Meta:
+        verbose_name = _("accessibility feedback")
+        verbose_name_plural = _("accessibility feedback")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["municipality", "status", "-created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status="new", handled_at__isnull=True) | Q(status="handled", handled_at__isnull=False),
+                name="accessibility_feedback_handled_consistent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.message[:60]

@@ -1,0 +1,28 @@
+"""Writes of the municipalities app."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AccessibilityFeedback, Municipality
+from .tasks import accessibility_feedback_forward
+
+
+def accessibility_feedback_submit(*, municipality: Municipality, message: str, page_url: str = "",
+                                  email: str = "") -> AccessibilityFeedback:
+    """Store a barrier report and forward it to the town's contact once the transaction commits."""
+    feedback = AccessibilityFeedback.objects.create(
+        municipality=municipality, message=message, page_url=page_url, email=email,
+    )
+    transaction.on_commit(
+        lambda: accessibility_feedback_forward.delay(municipality_id=municipality.pk, feedback_id=feedback.pk)
+    )
+    return feedback
+
+
+def accessibility_feedback_mark_handled(*, feedback: AccessibilityFeedback, by) -> AccessibilityFeedback:
+    if feedback.status != AccessibilityFeedback.Status.HANDLED:
+        feedback.status = AccessibilityFeedback.Status.HANDLED
+        feedback.handled_at = timezone.now()
+        feedback.handled_by = by
+        feedback.save(update_fields=["status", "handled_at", "handled_by"])
+    return feedback

@@ -1,0 +1,107 @@
+"""Public pages of the region and of each town, the town staff dashboard, and the Agentur overview."""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.decorators import agentur_required, public, town_permission_required
+from accounts.permissions import can_edit_town_content
+
+from . import crosstown, selectors, services
+from .forms import AccessibilityFeedbackForm
+from .models import AccessibilityFeedback
+
+
+def _region_context() -> dict:
+    consortium = selectors.consortium_get()
+    lead = selectors.municipality_lead(consortium=consortium)
+    # Region-wide legal pages are answered for by the lead town.
+    return {"consortium": consortium, "lead": lead, "legal_town": lead}
+
+
+@public
+def region_home(request):
+    return render(request, "municipalities/region_home.html", _region_context())
+
+
+@public
+def region_legal(request, page: str):
+    context = _region_context()
+    context["page"] = page
+    return render(request, f"municipalities/legal_{page}.html", context)
+
+
+@public
+def town_home(request, town: str):
+    return render(request, "municipalities/town_home.html", {"consortium": request.municipality.consortium})
+
+
+@public
+def town_legal(request, town: str, page: str):
+    return render(request, f"municipalities/legal_{page}.html",
+                  {"page": page, "legal_town": request.municipality})
+
+
+@public
+def town_accessibility(request, town: str):
+    """The accessibility statement with its feedback form (both required by BITV NRW)."""
+    municipality = request.municipality
+    if request.method == "POST":
+        form = AccessibilityFeedbackForm(request.POST)
+        if form.is_valid():
+            services.accessibility_feedback_submit(
+                municipality=municipality,
+                message=form.cleaned_data["message"],
+                page_url=form.cleaned_data["page_url"],
+                email=form.cleaned_data["email"],
+            )
+            messages.success(request, _("Thank you. Your report has been sent to the town of %(town)s.")
+                             % {"town": municipality.name})
+            return redirect("municipalities:accessibility", town=municipality.slug)
+    else:
+        form = AccessibilityFeedbackForm(initial={"page_url": request.GET.get("seite", "")[:500]})
+    return render(request, "municipalities/legal_accessibility.html",
+                  {"page": "accessibility", "form": form, "legal_town": municipality})
+
+
+@town_permission_required("town.view_staff_area")
+def staff_dashboard(request, town: str):
+    municipality = request.municipality
+    open_feedback = selectors.accessibility_feedback_list(
+        municipality=municipality, status=AccessibilityFeedback.Status.NEW
+    ).count()
+    return render(request, "municipalities/staff/dashboard.html", {"open_feedback": open_feedback})
+
+
+@town_permission_required("town.view_staff_area")
+def staff_feedback_list(request, town: str):
+    status = request.GET.get("status") or None
+    if status not in (None, *AccessibilityFeedback.Status.values):
+        status = None
+    feedback = selectors.accessibility_feedback_list(municipality=request.municipality, status=status)
+    page = Paginator(feedback, 25).get_page(request.GET.get("page"))
+    return render(request, "municipalities/staff/feedback_list.html", {
+        "page_obj": page, "status": status, "statuses": AccessibilityFeedback.Status.choices,
+        "can_edit": can_edit_town_content(request.user, request.municipality),
+    })
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_feedback_mark_handled(request, town: str, pk: int):
+    try:
+        feedback = selectors.accessibility_feedback_get(municipality=request.municipality, pk=pk)
+    except AccessibilityFeedback.DoesNotExist:
+        raise Http404 from None
+    services.accessibility_feedback_mark_handled(feedback=feedback, by=request.user)
+    messages.success(request, _("The report is marked as handled."))
+    return redirect("municipalities:staff-feedback", town=request.municipality.slug)
+
+
+@agentur_required
+def agentur_overview(request):
+    rows = crosstown.towns_overview(user=request.user, path=request.get_full_path())
+    return render(request, "municipalities/agentur/overview.html", {"rows": rows})

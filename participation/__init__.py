@@ -1,0 +1,1 @@
+"""Citizen participation: processes, ideas, comments, supports, moderation (issue: participation)."""

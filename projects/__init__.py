@@ -1,0 +1,1 @@
+"""Strategy projects: fields of action, measures, KPIs and progress (issue: strategy projects)."""

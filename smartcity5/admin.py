@@ -1,0 +1,45 @@
+"""The Django admin for platform admins: behind allauth's login and TOTP, and audited."""
+
+from functools import wraps
+
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts import permissions
+from municipalities.models import AuditEntry
+
+
+class PlatformAdminSite(admin.AdminSite):
+    site_header = gettext_lazy("smartcity5 platform administration")
+    site_title = gettext_lazy("smartcity5 admin")
+
+    def has_permission(self, request):
+        return permissions.can_use_platform_admin(request.user)
+
+    def login(self, request, extra_context=None):
+        return _admin_login(request, self)
+
+    def admin_view(self, view, cacheable=False):
+        inner = super().admin_view(view, cacheable)
+
+        @wraps(inner)
+        def audited(request, *args, **kwargs):
+            # The admin runs without tenant scopes, so every use is recorded.
+            if self.has_permission(request):
+                AuditEntry.objects.create(user=request.user, purpose="platform-admin",
+                                          path=request.get_full_path()[:500])
+            return inner(request, *args, **kwargs)
+
+        return audited
+
+
+@secure_admin_login
+def _admin_login(request, site):
+    # secure_admin_login sends anonymous users to allauth's login and refuses non-staff users.
+    if not permissions.has_totp(request.user):
+        messages.warning(request, _("Please set up two-factor authentication before using the admin."))
+        return redirect("mfa_activate_totp")
+    return redirect("admin:index")

@@ -1,0 +1,50 @@
+"""Template helpers for accessible, KERN-styled form fields (built in to every template)."""
+
+from django import forms, template
+
+register = template.Library()
+
+_CHECK_WIDGETS = (forms.CheckboxInput,)
+_CHOICE_LISTS = (forms.RadioSelect, forms.CheckboxSelectMultiple)
+
+
+@register.filter
+def widget_kind(field) -> str:
+    widget = field.field.widget
+    if isinstance(widget, _CHECK_WIDGETS):
+        return "checkbox"
+    if isinstance(widget, _CHOICE_LISTS):
+        return "choices"
+    if isinstance(widget, forms.Select):
+        return "select"
+    if isinstance(widget, forms.HiddenInput):
+        return "hidden"
+    return "input"
+
+
+@register.filter
+def kern_widget(field):
+    """Render the widget with KERN classes and with hint and error wired up for screen readers."""
+    kind = widget_kind(field)
+    error = bool(field.errors)
+    if kind == "checkbox":
+        css = "kern-form-check__checkbox" + (" kern-form-check__checkbox--error" if error else "")
+    elif kind == "select":
+        css = "kern-form-input__select" + (" kern-form-input__select--error" if error else "")
+    elif kind == "choices":
+        css = ""
+    else:
+        css = "kern-form-input__input" + (" kern-form-input__input--error" if error else "")
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_helptext")
+    if error:
+        described.append(f"{field.auto_id}_error")
+    attrs = {}
+    if css:
+        attrs["class"] = (field.field.widget.attrs.get("class", "") + " " + css).strip()
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if error:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)

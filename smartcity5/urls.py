@@ -1,0 +1,44 @@
+"""Root URLs. Fixed portal paths come first; everything else is /<town>/…
+
+A town's slug can never equal a fixed first segment (see municipalities.validators.RESERVED_SLUGS).
+"""
+
+from django.conf import settings
+from django.contrib import admin
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.decorators.cache import never_cache
+
+from accounts.decorators import public
+from municipalities import views as municipality_views
+
+
+@public
+@never_cache
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+town_patterns = [
+    path("", include("municipalities.urls")),
+    path("verwaltung/team/", include("accounts.urls_town")),
+]
+
+urlpatterns = [
+    path("", municipality_views.region_home, name="region-home"),
+    path("impressum/", municipality_views.region_legal, {"page": "imprint"}, name="imprint"),
+    path("datenschutz/", municipality_views.region_legal, {"page": "privacy"}, name="privacy"),
+    path("barrierefreiheit/", municipality_views.region_legal, {"page": "accessibility"}, name="accessibility"),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("allauth.urls")),
+    path("konto/", include("accounts.urls")),
+    path("agentur/", municipality_views.agentur_overview, name="agentur-overview"),
+    path("admin/", admin.site.urls),
+    path("<slug:town>/", include(town_patterns)),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns = static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT) + urlpatterns
