@@ -1,0 +1,96 @@
+"""Shared fixtures: towns, one user per role, service checks."""
+
+import os
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+
+from accounts.models import Role
+from smartcity5.celery import app as celery_app
+
+from . import factories
+
+# Playwright's sync API runs an event loop in the test thread; Django must allow ORM calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+REQUIRE_SERVICES = os.environ.get("SMARTCITY5_REQUIRE_SERVICES") == "1"
+
+
+def need(condition: bool, reason: str) -> None:
+    """Skip when a service is missing on a developer machine; fail in CI, where it must be there."""
+    if condition:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"Required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture(autouse=True)
+def _isolate(settings):
+    # Rate-limit counters and other cache entries must not leak from one test into the next.
+    cache.clear()
+    # Ordinary tests run tasks inline; tests that claim to test tasks use a real worker (tests/tasks).
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = django_settings.CELERY_TASK_ALWAYS_EAGER
+
+
+@pytest.fixture
+def town_a(db):
+    return factories.MunicipalityFactory(name="Arnsberg", slug="arnsberg", is_lead=True)
+
+
+@pytest.fixture
+def town_b(db):
+    return factories.MunicipalityFactory(name="Soest", slug="soest")
+
+
+def _staff(town, role, *, mfa=True):
+    user = factories.UserFactory(email=f"{town.slug}-{role}@example.org")
+    factories.membership(user=user, municipality=town, role=role)
+    if mfa:
+        factories.activate_totp(user)
+    return user
+
+
+@pytest.fixture
+def viewer_a(town_a):
+    return _staff(town_a, Role.VIEWER)
+
+
+@pytest.fixture
+def editor_a(town_a):
+    return _staff(town_a, Role.EDITOR)
+
+
+@pytest.fixture
+def admin_a(town_a):
+    return _staff(town_a, Role.ADMIN)
+
+
+@pytest.fixture
+def editor_b(town_b):
+    return _staff(town_b, Role.EDITOR)
+
+
+@pytest.fixture
+def admin_b(town_b):
+    return _staff(town_b, Role.ADMIN)
+
+
+@pytest.fixture
+def citizen(db):
+    return factories.UserFactory(email="citizen@example.org")
+
+
+@pytest.fixture
+def moderator(db):
+    user = factories.UserFactory(email="moderator@example.org", is_agentur_moderator=True)
+    factories.activate_totp(user)
+    return user
+
+
+@pytest.fixture
+def staff_factory():
+    return _staff

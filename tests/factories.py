@@ -1,0 +1,80 @@
+"""Factories for tests (no fixture files)."""
+
+import itertools
+
+import factory
+from allauth.account.models import EmailAddress
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret, hotp_value, yield_hotp_counters_from_time
+
+from accounts.models import Membership, Role, User
+from municipalities.models import AccessibilityFeedback, Consortium, Municipality
+
+PASSWORD = "Test-Passwort-2026"
+_colours = itertools.cycle(["#005B96", "#2E6B30", "#A3122A", "#00607A", "#7A1F5C"])
+
+
+class ConsortiumFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Consortium
+        django_get_or_create = ("slug",)
+
+    name = "5 für Südwestfalen"
+    slug = "5-fuer-suedwestfalen"
+    coordinator = "Südwestfalen Agentur"
+    programme = "Modellprojekte Smart Cities"
+
+
+class MunicipalityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Municipality
+
+    consortium = factory.SubFactory(ConsortiumFactory)
+    name = factory.Sequence(lambda n: f"Teststadt {n}")
+    slug = factory.Sequence(lambda n: f"teststadt-{n}")
+    official_name = factory.LazyAttribute(lambda o: f"Stadt {o.name}")
+    district = "Hochsauerlandkreis"
+    brand_colour = factory.LazyFunction(lambda: next(_colours))
+    contact_email = factory.LazyAttribute(lambda o: f"kontakt@{o.slug}.example")
+    accessibility_contact_email = factory.LazyAttribute(lambda o: f"barrierefrei@{o.slug}.example")
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    display_name = factory.Sequence(lambda n: f"Person {n}")
+
+    @factory.post_generation
+    def password(self, create, extracted, **kwargs):
+        self.set_password(extracted or PASSWORD)
+        if create:
+            self.save(update_fields=["password"])
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+def membership(*, user: User, municipality: Municipality, role: str = Role.VIEWER) -> Membership:
+    return Membership.objects.with_scope(municipality=municipality.pk).create(
+        user=user, municipality=municipality, role=role)
+
+
+def activate_totp(user: User) -> str:
+    """Give the user a TOTP authenticator; returns the secret."""
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def totp_code(secret: str) -> str:
+    counter = next(iter(yield_hotp_counters_from_time()))
+    return f"{hotp_value(secret, counter):06d}"
+
+
+def feedback(*, municipality: Municipality, message: str = "Kontrast zu gering", **kwargs) -> AccessibilityFeedback:
+    return AccessibilityFeedback.objects.with_scope(municipality=municipality.pk).create(
+        municipality=municipality, message=message, **kwargs)
