@@ -1,0 +1,142 @@
+"""Cross-tenant matrix: every URL under /<town>/, for every role of town A, against town B.
+
+The URL list is read from the resolver, so a new page joins the matrix by existing. A view must declare
+its access level (accounts.decorators); a URL with extra parameters needs a sample below, or the test
+fails and says so.
+"""
+
+from collections.abc import Callable
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from accounts.decorators import AGENTUR, CITIZEN, PERSONAL, PUBLIC, STAFF
+from accounts.models import Membership, Role
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+# Third-party views outside /<town>/ that bring their own access control.
+THIRD_PARTY_PREFIXES = ("accounts/", "admin/", "i18n/")
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern):
+            yield prefix + str(entry.pattern), entry
+
+
+ALL_PATTERNS = list(_walk(get_resolver().url_patterns))
+TOWN_PATTERNS = [(route, p) for route, p in ALL_PATTERNS if route.startswith("<slug:town>/")]
+
+
+def _name(pattern: URLPattern) -> str:
+    return pattern.name or pattern.lookup_str
+
+
+# Sample values for URL parameters other than the town, created in the given town.
+SAMPLES: dict[str, Callable] = {
+    "staff-feedback-handled": lambda town: {"pk": factories.feedback(municipality=town).pk},
+    "role": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},
+    "remove": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},
+}
+
+
+def _url(route: str, pattern: URLPattern, town) -> str:
+    params = [p for p in pattern.pattern.converters if p != "town"]
+    prefix_params = [p for p in ("pk",) if f"<int:{p}>" in route and p not in params]
+    needed = set(params) | set(prefix_params)
+    values = {"town": town.slug}
+    if needed:
+        sample = SAMPLES.get(_name(pattern))
+        assert sample, f"Add a sample for URL {route!r} (name {_name(pattern)!r}) to SAMPLES"
+        values.update(sample(town))
+    url = "/" + route
+    for key, value in values.items():
+        url = url.replace(f"<slug:{key}>", str(value)).replace(f"<int:{key}>", str(value)).replace(
+            f"<str:{key}>", str(value))
+    assert "<" not in url, f"unfilled parameter in {url}"
+    return url
+
+
+def test_the_matrix_sees_the_town_pages():
+    names = {_name(p) for _, p in TOWN_PATTERNS}
+    assert {"home", "accessibility", "staff-dashboard", "staff-feedback", "list"} <= names
+
+
+@pytest.mark.parametrize("route,pattern", ALL_PATTERNS, ids=[r for r, _ in ALL_PATTERNS])
+def test_every_view_declares_its_access_level(route, pattern):
+    if route.startswith(THIRD_PARTY_PREFIXES):
+        return
+    access = getattr(pattern.callback, "access", None)
+    assert access in {PUBLIC, PERSONAL, CITIZEN, STAFF, AGENTUR}, (
+        f"{route}: decorate the view with public / personal / town_permission_required / agentur_required")
+
+
+def _users(town_a):
+    """One user per role of town A (with MFA, so that MFA is not what stops them)."""
+    users = {"anonymous": None, "citizen": factories.UserFactory(email="matrix-citizen@example.org")}
+    for role in Role:
+        user = factories.UserFactory(email=f"matrix-{role}@example.org")
+        factories.membership(user=user, municipality=town_a, role=role)
+        factories.activate_totp(user)
+        users[f"{role}-of-A"] = user
+    return users
+
+
+@pytest.mark.parametrize("route,pattern", TOWN_PATTERNS, ids=[r for r, _ in TOWN_PATTERNS])
+def test_town_b_pages_are_closed_to_every_role_of_town_a(client, town_a, town_b, route, pattern):
+    access = pattern.callback.access
+    # Town B needs an admin for the team samples; that admin is not one of the users tested.
+    admin_b = factories.UserFactory(email="matrix-admin-b@example.org")
+    factories.membership(user=admin_b, municipality=town_b, role=Role.ADMIN)
+    url = _url(route, pattern, town_b)
+    for label, user in _users(town_a).items():
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for method in ("get", "post"):
+            response = getattr(client, method)(url)
+            where = f"{label} {method.upper()} {url}"
+            if access == PUBLIC:
+                assert response.status_code in (200, 302, 405), where
+                continue
+            if access == CITIZEN and label == "citizen":
+                continue  # citizens take part in every town
+            if user is None:
+                assert response.status_code == 405 or (
+                    response.status_code == 302 and "/accounts/login/" in response["Location"]), where
+            else:
+                assert response.status_code in (403, 404, 405), f"{where} answered {response.status_code}"
+
+
+@pytest.mark.parametrize("route,pattern", [(r, p) for r, p in TOWN_PATTERNS if p.callback.access == STAFF],
+                         ids=[r for r, p in TOWN_PATTERNS if p.callback.access == STAFF])
+def test_staff_pages_of_own_town_are_reachable_by_the_right_role(client, town_a, route, pattern):
+    """The other side of the matrix: the rule that closes B must still open A to the right people."""
+    from accounts import permissions
+
+    users = _users(town_a)
+    url = _url(route, pattern, town_a)
+    for label, user in users.items():
+        if user is None:
+            continue
+        client.force_login(user)
+        allowed = permissions.has_perm(user, pattern.callback.rule, town_a)
+        response = client.get(url)
+        if allowed:
+            assert response.status_code in (200, 302, 405), f"{label} GET {url}: {response.status_code}"
+        else:
+            assert response.status_code in (403, 404, 405), f"{label} GET {url}: {response.status_code}"
+
+
+def test_moderators_cannot_use_town_only_actions(client, town_b, moderator):
+    """Moderators read every town, but team management and editing stay with the town."""
+    factories.membership(user=factories.UserFactory(), municipality=town_b, role=Role.ADMIN)
+    client.force_login(moderator)
+    assert client.get("/soest/verwaltung/").status_code == 200
+    assert client.get("/soest/verwaltung/team/").status_code == 403
+    item = factories.feedback(municipality=town_b)
+    assert client.post(f"/soest/verwaltung/barrierefreiheit/{item.pk}/erledigt/").status_code == 403

@@ -1,0 +1,37 @@
+"""A real Celery worker consuming from real Redis, for tests that claim to test tasks."""
+
+import time
+import uuid
+
+import pytest
+from celery.contrib.testing.worker import start_worker
+from django.conf import settings
+
+from smartcity5.celery import app as celery_app
+from tests.conftest import need
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    need(settings.REDIS_URL.startswith("redis"), "REDIS_URL must point at a running Redis for worker tests")
+    queue = f"test-{uuid.uuid4().hex[:8]}"  # never picks up messages left over from other runs
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_always_eager = False
+    celery_app.conf.task_default_queue = queue
+    try:
+        with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False,
+                          queues=[queue], shutdown_timeout=20, loglevel="WARNING") as worker:
+            yield worker
+    finally:
+        celery_app.conf.task_default_queue = previous
+
+
+def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
+    """Poll until the worker has done its part (it runs in another thread with its own DB connection)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError("the worker did not finish in time")
