@@ -48,3 +48,9 @@ def kern_widget(field):
     if error:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def honeypot_widget(field):
+    """A trap field for bots: out of sight, out of the tab order, never autofilled."""
+    return field.as_widget(attrs={"tabindex": "-1", "autocomplete": "off"})
