@@ -1,0 +1,124 @@
+"""Project-wide guarantees: production settings pass the deploy check, migrations are complete, the
+German catalogue is complete and compiled, the demo data loads idempotently."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+from django.core.management import call_command
+
+from accounts.models import Membership, User
+from municipalities.models import Consortium, Municipality
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _manage(*args, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "MFA_TOTP_INSECURE_BYPASS_CODE",
+                                                            "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env.update(env_extra or {})
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_production_settings_pass_the_deploy_check():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_extra={
+        "SMARTCITY5_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(64),
+        "ALLOWED_HOSTS": "portal.example", "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "EMAIL_URL": "smtp://mail.example:587",
+    })
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_secrets():
+    result = _manage("check", env_extra={"SMARTCITY5_ENV": "production"})
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.django_db
+def test_no_model_change_lacks_a_migration():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.parametrize("po_path", sorted(ROOT.glob("locale*/de/LC_MESSAGES/django.po")), ids=str)
+def test_german_catalogue_is_complete_and_compiled(po_path):
+    with po_path.open("rb") as f:
+        catalog = read_po(f)
+    missing = [m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple)
+                                                                   and not all(m.string)))]
+    fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+    assert missing == [] and fuzzy == []
+    with po_path.with_suffix(".mo").open("rb") as f:
+        compiled = read_mo(f)
+    def ids(messages):
+        return {tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id for m in messages if m.id}
+
+    assert ids(catalog) == ids(compiled), "run scripts/compile_messages.py"
+
+
+@pytest.mark.django_db
+def test_load_demo_is_idempotent_and_creates_one_account_per_role(capsys):
+    call_command("load_demo")
+    counts = (Consortium.objects.count(), Municipality.objects.count(), User.objects.count(),
+              Membership.objects.with_scopes_disabled().count())
+    call_command("load_demo")
+    assert counts == (Consortium.objects.count(), Municipality.objects.count(), User.objects.count(),
+                      Membership.objects.with_scopes_disabled().count())
+    assert counts[:2] == (1, 5)
+    assert counts[3] == 15  # viewer, editor, admin in each of five towns
+    assert Municipality.objects.get(is_lead=True).slug == "arnsberg"
+    output = capsys.readouterr().out
+    assert "Demo-Passwort-2026" in output and "arnsberg-editor@" in output
+    for town in Municipality.objects.all():
+        town.full_clean()  # demo data obeys the model's own rules (contrast, slugs)
+
+
+@pytest.mark.django_db
+def test_demo_accounts_are_never_created_in_production(settings, capsys):
+    settings.PRODUCTION = True
+    call_command("load_demo")
+    assert Municipality.objects.count() == 5
+    assert User.objects.count() == 0
+    assert "Demo-Passwort" not in capsys.readouterr().out
+
+
+def test_vendored_assets_are_local_and_licensed():
+    vendor = ROOT / "static" / "vendor"
+    for path in ("kern/kern.min.css", "kern/fonts/fira-sans.css", "kern/LICENSE.md", "htmx/htmx.min.js",
+                 "htmx/LICENSE"):
+        assert (vendor / path).is_file(), path
+    notices = (ROOT / "THIRD_PARTY_NOTICES.md").read_text()
+    for name in ("KERN", "htmx", "Fira Sans", "axe-core"):
+        assert name in notices
+
+
+def test_compose_file_runs_the_production_shape():
+    import shutil
+
+    import yaml
+
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert set(services) == {"web", "worker", "beat", "postgres", "redis"}
+    for name in ("web", "worker", "beat"):
+        env = services[name]["environment"]
+        assert env["SMARTCITY5_ENV"] == "production"
+        assert env["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in env["DATABASE_URL"]
+        assert env["REDIS_URL"] == "redis://redis:6379/0"
+        assert "${SECRET_KEY:?" in env["SECRET_KEY"]  # no default secret in production
+    assert "gunicorn smartcity5.wsgi" in services["web"]["command"]
+    assert "worker" in services["worker"]["command"] and "beat" in services["beat"]["command"]
+    docker = shutil.which("docker")
+    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
+        env = {**os.environ, "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "a", "POSTGRES_PASSWORD": "p",
+               "EMAIL_URL": "smtp://m:25"}
+        result = subprocess.run([docker, "compose", "config", "--quiet"], cwd=ROOT, env=env,
+                                capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
