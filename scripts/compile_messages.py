@@ -1,4 +1,4 @@
-"""Compile locale/*/LC_MESSAGES/django.po into .mo files with Babel (no system gettext needed)."""
+"""Compile locale*/*/LC_MESSAGES/django.po into .mo files with Babel (no system gettext needed)."""
 
 from pathlib import Path
 
@@ -7,7 +7,7 @@ from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
 
-for po_path in sorted((ROOT / "locale").glob("*/LC_MESSAGES/django.po")):
+for po_path in sorted(ROOT.glob("locale*/*/LC_MESSAGES/django.po")):
     with po_path.open("rb") as f:
         catalog = read_po(f, locale=po_path.parts[-3])
     with po_path.with_suffix(".mo").open("wb") as f:
