@@ -112,3 +112,9 @@ def test_english_can_be_chosen(client, town_a):
     assert "Accessibility statement" in response.text
     response = client.post("/i18n/setlang/", {"language": "de", "next": "/arnsberg/"})
     assert "Erklärung zur Barrierefreiheit" in client.get("/arnsberg/").text
+
+
+def test_german_is_the_default_whatever_the_browser_prefers(client, town_a):
+    response = client.get("/arnsberg/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="de"' in response.text
+    assert "Erklärung zur Barrierefreiheit" in response.text
