@@ -70,16 +70,6 @@ def admin_a(town_a):
 
 
 @pytest.fixture
-def editor_b(town_b):
-    return _staff(town_b, Role.EDITOR)
-
-
-@pytest.fixture
-def admin_b(town_b):
-    return _staff(town_b, Role.ADMIN)
-
-
-@pytest.fixture
 def citizen(db):
     return factories.UserFactory(email="citizen@example.org")
 
