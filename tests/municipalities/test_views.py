@@ -98,3 +98,12 @@ def test_moderator_without_mfa_must_set_it_up_first(client, town_a):
     client.force_login(moderator)
     assert client.get("/agentur/")["Location"] == "/accounts/2fa/totp/activate/"
     assert not AuditEntry.objects.exists()
+
+
+def test_staff_link_only_for_people_who_may_use_it(client, town_a, town_b, viewer_a, citizen):
+    assert "/arnsberg/verwaltung/" not in client.get("/arnsberg/").text
+    client.force_login(citizen)
+    assert "/arnsberg/verwaltung/" not in client.get("/arnsberg/").text
+    client.force_login(viewer_a)
+    assert "/arnsberg/verwaltung/" in client.get("/arnsberg/").text
+    assert "/soest/verwaltung/" not in client.get("/soest/").text
