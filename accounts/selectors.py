@@ -17,3 +17,9 @@ def user_memberships(*, user) -> QuerySet[Membership]:
         .select_related("municipality")
         .order_by("municipality__name")
     )
+
+
+def team_members(*, municipality) -> QuerySet[Membership]:
+    """The staff of one town with their accounts, for the team page."""
+    return (Membership.objects.filter(municipality=municipality).select_related("user")
+            .order_by("user__display_name", "user__email"))

@@ -32,11 +32,6 @@ def overview(request):
     })
 
 
-def _team(municipality):
-    return (Membership.objects.filter(municipality=municipality).select_related("user")
-            .order_by("user__display_name", "user__email"))
-
-
 @town_permission_required("town.manage")
 def team(request, town: str):
     municipality = request.municipality
@@ -47,11 +42,12 @@ def team(request, town: str):
         messages.success(request, _("%(name)s now has the role %(role)s.") % {
             "name": form.cleaned_data["user"], "role": dict(form.fields["role"].choices)[form.cleaned_data["role"]]})
         return redirect("team:list", town=municipality.slug)
-    return render(request, "accounts/team.html", {"form": form, "members": _team(municipality)})
+    return render(request, "accounts/team.html",
+                  {"form": form, "members": selectors.team_members(municipality=municipality)})
 
 
 def _membership_or_404(request, pk: int) -> Membership:
-    membership = _team(request.municipality).filter(pk=pk).first()
+    membership = selectors.team_members(municipality=request.municipality).filter(pk=pk).first()
     if membership is None:
         raise Http404
     return membership
