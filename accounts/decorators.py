@@ -24,9 +24,10 @@ def public(view):
     return view
 
 
-def _mfa_gate(request):
-    messages.warning(request, _("Please set up two-factor authentication first. Staff pages are only "
-                                "available with a second factor."))
+def redirect_to_mfa_setup(request, message: str | None = None):
+    """Send a privileged user without TOTP to set it up, remembering where they wanted to go."""
+    messages.warning(request, message or _("Please set up two-factor authentication first. Staff pages are "
+                                           "only available with a second factor."))
     request.session["mfa_next"] = request.get_full_path()
     return redirect("mfa_activate_totp")
 
@@ -64,7 +65,7 @@ def town_permission_required(rule: str):
                     raise PermissionDenied(_("Your role does not allow this."))
                 raise Http404
             if rule in permissions.PRIVILEGED_RULES and not permissions.has_totp(user):
-                return _mfa_gate(request)
+                return redirect_to_mfa_setup(request)
             return view(request, *args, **kwargs)
 
         wrapper.access = STAFF if rule in permissions.PRIVILEGED_RULES else CITIZEN
@@ -85,7 +86,7 @@ def agentur_required(view):
         if not permissions.is_agentur_moderator(user):
             raise Http404
         if not permissions.has_totp(user):
-            return _mfa_gate(request)
+            return redirect_to_mfa_setup(request)
         return view(request, *args, **kwargs)
 
     wrapper.access = AGENTUR

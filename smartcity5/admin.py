@@ -3,12 +3,13 @@
 from functools import wraps
 
 from allauth.account.decorators import secure_admin_login
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import permissions
+from accounts.decorators import redirect_to_mfa_setup
 from municipalities.models import AuditEntry
 
 
@@ -40,6 +41,5 @@ class PlatformAdminSite(admin.AdminSite):
 def _admin_login(request, site):
     # secure_admin_login sends anonymous users to allauth's login and refuses non-staff users.
     if not permissions.has_totp(request.user):
-        messages.warning(request, _("Please set up two-factor authentication before using the admin."))
-        return redirect("mfa_activate_totp")
+        return redirect_to_mfa_setup(request, _("Please set up two-factor authentication before using the admin."))
     return redirect("admin:index")

@@ -47,11 +47,7 @@ def town_b(db):
 
 
 def _staff(town, role, *, mfa=True):
-    user = factories.UserFactory(email=f"{town.slug}-{role}@example.org")
-    factories.membership(user=user, municipality=town, role=role)
-    if mfa:
-        factories.activate_totp(user)
-    return user
+    return factories.staff_member(municipality=town, role=role, mfa=mfa)
 
 
 @pytest.fixture

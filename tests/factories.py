@@ -63,6 +63,15 @@ def membership(*, user: User, municipality: Municipality, role: str = Role.VIEWE
         user=user, municipality=municipality, role=role)
 
 
+def staff_member(*, municipality: Municipality, role: str, email: str | None = None, mfa: bool = True) -> User:
+    """A verified user with a staff role in the town and, unless mfa=False, TOTP set up."""
+    user = UserFactory(email=email or f"{municipality.slug}-{role}@example.org")
+    membership(user=user, municipality=municipality, role=role)
+    if mfa:
+        activate_totp(user)
+    return user
+
+
 def activate_totp(user: User) -> str:
     """Give the user a TOTP authenticator; returns the secret."""
     secret = generate_totp_secret()

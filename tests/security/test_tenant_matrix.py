@@ -79,10 +79,8 @@ def _users(town_a):
     """One user per role of town A (with MFA, so that MFA is not what stops them)."""
     users = {"anonymous": None, "citizen": factories.UserFactory(email="matrix-citizen@example.org")}
     for role in Role:
-        user = factories.UserFactory(email=f"matrix-{role}@example.org")
-        factories.membership(user=user, municipality=town_a, role=role)
-        factories.activate_totp(user)
-        users[f"{role}-of-A"] = user
+        users[f"{role}-of-A"] = factories.staff_member(municipality=town_a, role=role,
+                                                       email=f"matrix-{role}@example.org")
     return users
 
 
