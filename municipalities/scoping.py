@@ -8,28 +8,71 @@ active. A scope is entered in exactly three places:
 * :class:`municipalities.tasks.TownTask`, the base class of every Celery task that works for one town.
 
 Reads across towns go through :func:`cross_town_scope`, which writes an :class:`AuditEntry` each time.
+Published content of all towns (the public region pages) is read in :func:`public_region_scope`; only
+selectors that filter for published rows may use it.
+
+Some rows are *shared*: a joint project belongs to its lead town (``municipality``) and also appears in
+each partner town. Their manager is built with ``TownScopedManager(shared_with="partner_towns")``: in a
+town's scope it yields the rows the town owns **or** shares, each row once.
 """
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
+from django_scopes.manager import DisabledQuerySet
+from django_scopes.state import get_scope
 
 
 __all__ = [
     "ScopeError",
     "TownOwnedModel",
     "cross_town_scope",
+    "public_region_scope",
     "scopes_disabled",
     "town_scope",
 ]
 
 
-def TownScopedManager(manager_class=models.Manager):  # noqa: N802 - a manager factory, named like a class
-    return ScopedManager(_manager_class=manager_class, municipality="municipality")
+def TownScopedManager(manager_class=models.Manager, *,  # noqa: N802 - a factory, named like its class
+                      shared_with: str | tuple[str, ...] = ()):
+    """The manager of a town-owned model.
+
+    ``shared_with`` names lookups to :class:`Municipality` (e.g. ``"partner_towns"`` or
+    ``("project__municipality", "project__partner_towns")``) whose towns may see the row as well as
+    its owner.
+    """
+    if isinstance(shared_with, str):
+        shared_with = (shared_with,)
+    scoped = ScopedManager(_manager_class=manager_class, municipality="municipality")
+    if not shared_with:
+        return scoped
+
+    class SharedScopedManager(type(scoped)):
+        def get_queryset(self):
+            current = getattr(self, "_override_scope", None) or get_scope()
+            base = super(type(scoped), self).get_queryset()  # the unfiltered queryset of manager_class
+            if not current.get("_enabled", True):
+                return base
+            if "municipality" not in current:
+                return DisabledQuerySet(self.model, using=self._db, missing_scopes=["municipality"])
+            value = current["municipality"]
+            if value is None:
+                return base
+            towns = list(value) if isinstance(value, list | tuple) else [value]
+            # A subquery, not a join, so that a row shared with several towns in scope is yielded once
+            # and aggregates over the outer query are not multiplied.
+            condition = Q(municipality__in=towns)
+            for path in shared_with:
+                condition |= Q(**{f"{path}__in": towns})
+            visible = self.model._base_manager.filter(condition).values("pk")
+            return base.filter(pk__in=visible)
+
+    return SharedScopedManager()
 
 
 class TownOwnedModel(models.Model):
@@ -49,6 +92,16 @@ def town_scope(municipality) -> Iterator:
     """Run the block with queries limited to one town."""
     with scope(municipality=municipality.pk):
         yield municipality
+
+
+@contextmanager
+def public_region_scope() -> Iterator[list]:
+    """All active towns, without an audit entry: only for selectors of published content (region pages)."""
+    from .models import Municipality
+
+    towns = list(Municipality.objects.active().order_by("pk"))
+    with scope(municipality=[m.pk for m in towns]):
+        yield towns
 
 
 @contextmanager

@@ -80,3 +80,8 @@ def moderator(db):
 @pytest.fixture
 def staff_factory():
     return _staff
+
+
+@pytest.fixture
+def town_c(db):
+    return factories.MunicipalityFactory(name="Olpe", slug="olpe")

@@ -87,3 +87,42 @@ def totp_code(secret: str) -> str:
 def feedback(*, municipality: Municipality, message: str = "Kontrast zu gering", **kwargs) -> AccessibilityFeedback:
     return AccessibilityFeedback.objects.with_scope(municipality=municipality.pk).create(
         municipality=municipality, message=message, **kwargs)
+
+
+def project(*, municipality: Municipality, partners=(), by=None, status: str | None = None, **fields):
+    """A project led by ``municipality``, made through the services (history included)."""
+    from municipalities.scoping import town_scope
+    from projects import services
+    from projects.models import Project
+
+    fields.setdefault("title", f"Projekt {next(_project_numbers)}")
+    fields.setdefault("summary", "Eine Maßnahme der Smart-City-Strategie.")
+    fields_of_action = fields.pop("fields_of_action", ())
+    tags = fields.pop("tags", ())
+    with town_scope(municipality):
+        item = services.project_create(municipality=municipality, by=by, fields=fields, partner_towns=partners,
+                                       fields_of_action=fields_of_action, tags=tags)
+        path = {
+            Project.Status.PLANNED: ["planned"],
+            Project.Status.IN_PROGRESS: ["planned", "in_progress"],
+            Project.Status.COMPLETED: ["planned", "in_progress", "completed"],
+            Project.Status.PAUSED: ["planned", "paused"],
+            Project.Status.CANCELLED: ["cancelled"],
+        }.get(status, [])
+        for step in path:
+            item = services.project_transition(project=item, to=step, by=by, acting_town=municipality,
+                                               reason="Test")
+    return item
+
+
+def progress_update(*, project, acting_town: Municipality | None = None, by=None, **fields):
+    from municipalities.scoping import town_scope
+    from projects import services
+
+    town = acting_town or project.municipality
+    fields.setdefault("title", "Zwischenstand")
+    with town_scope(town):
+        return services.progress_update_post(project=project, by=by, acting_town=town, fields=fields)
+
+
+_project_numbers = itertools.count(1)

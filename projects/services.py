@@ -1,0 +1,372 @@
+"""Writes of the projects app. Each one validates, saves and writes the project's history in one place."""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from municipalities.models import Municipality
+
+from .models import (
+    FieldOfAction,
+    Indicator,
+    Measurement,
+    ProgressUpdate,
+    Project,
+    ProjectEvent,
+    ProjectFile,
+    ProjectPartner,
+    Strategy,
+    Tag,
+)
+
+# Fields of a project that people edit in the project form; the status has its own workflow.
+PROJECT_FIELDS = (
+    "title", "summary", "description", "phase", "bundle", "parent", "weight", "planned_start", "planned_end",
+    "actual_start", "actual_end", "planned_budget", "contact_name", "contact_email", "visibility",
+    "open_source_url", "transferability", "transferability_note", "location_label", "latitude", "longitude",
+)
+INDICATOR_FIELDS = ("name", "unit", "description", "baseline", "baseline_date", "target", "target_date",
+                    "position")
+UPDATE_FIELDS = ("title", "body", "published_on", "progress_percent", "is_public")
+
+
+# --- History ---------------------------------------------------------------------------------------------
+
+def _display(instance: Model, field_name: str) -> str:
+    """A field's value as people read it (choice labels, names of related rows, ISO dates)."""
+    field = instance._meta.get_field(field_name)
+    value = getattr(instance, field_name)
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(getattr(instance, f"get_{field_name}_display")())
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _snapshot(instance: Model, fields: Iterable[str]) -> dict[str, str]:
+    return {name: _display(instance, name) for name in fields}
+
+
+def _diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
+    return {name: [before.get(name, ""), value] for name, value in after.items() if before.get(name, "") != value}
+
+
+def _names(rows) -> str:
+    return ", ".join(sorted(str(row) for row in rows))
+
+
+def _record(*, project: Project, kind: str, by, acting_town: Municipality, subject: str = "",
+            changes: dict | None = None, reason: str = "") -> ProjectEvent:
+    return ProjectEvent.objects.create(
+        municipality=acting_town, project=project, kind=kind, actor=by if by and by.is_authenticated else None,
+        subject=subject[:200], changes=changes or {}, reason=reason,
+    )
+
+
+# --- Tags and slugs --------------------------------------------------------------------------------------
+
+def tags_from_text(text: str) -> list[Tag]:
+    """Tags from a comma-separated list, creating the missing ones (names are case-insensitive)."""
+    tags = []
+    seen = set()
+    for raw in (text or "").split(","):
+        name = " ".join(raw.split())[:60]
+        slug = slugify(name.replace("ß", "ss").replace("ä", "ae").replace("ö", "oe").replace("ü", "ue"))[:80]
+        if not name or not slug or slug in seen:
+            continue
+        seen.add(slug)
+        tag = Tag.objects.filter(slug=slug).first() or Tag.objects.create(name=name, slug=slug)
+        tags.append(tag)
+    return tags
+
+
+def project_slug_for(title: str, *, exclude_pk: int | None = None) -> str:
+    """A free address for a project; slugs are unique across towns because joint projects appear under
+    every partner town's address."""
+    base = slugify(title.replace("ß", "ss").replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
+                   .replace("Ä", "Ae").replace("Ö", "Oe").replace("Ü", "Ue"))[:100] or "projekt"
+    taken = set(Project._base_manager.filter(slug__startswith=base).exclude(pk=exclude_pk)
+                .values_list("slug", flat=True))  # addresses are global, so the check must be too
+    slug, n = base, 2
+    while slug in taken:
+        slug = f"{base}-{n}"
+        n += 1
+    return slug
+
+
+# --- Projects --------------------------------------------------------------------------------------------
+
+def _set_partners(project: Project, partner_towns: Iterable[Municipality]) -> None:
+    wanted = {town.pk: town for town in partner_towns if town.pk != project.municipality_id}
+    current = set(ProjectPartner.objects.filter(project=project).values_list("municipality_id", flat=True))
+    ProjectPartner.objects.filter(project=project, municipality_id__in=current - set(wanted)).delete()
+    for pk in set(wanted) - current:
+        ProjectPartner.objects.create(project=project, municipality=wanted[pk])
+
+
+def _related_snapshot(project: Project) -> dict[str, str]:
+    return {
+        "partner_towns": _names(project.partner_towns.all()),
+        "fields_of_action": _names(project.fields_of_action.all()),
+        "tags": _names(project.tags.all()),
+    }
+
+
+@transaction.atomic
+def project_create(*, municipality: Municipality, by, fields: dict,
+                   partner_towns: Iterable[Municipality] = (),
+                   fields_of_action: Iterable[FieldOfAction] = (), tags: Iterable[Tag] = ()) -> Project:
+    """Create a project led by ``municipality`` (status "idea" unless the workflow moves it on)."""
+    project = Project(municipality=municipality, **{k: v for k, v in fields.items() if k in PROJECT_FIELDS})
+    project.slug = project_slug_for(project.title)
+    project.full_clean()
+    project.save()
+    project.fields_of_action.set(fields_of_action)
+    project.tags.set(tags)
+    _set_partners(project, partner_towns)
+    _record(project=project, kind=ProjectEvent.Kind.CREATED, by=by, acting_town=municipality,
+            changes=_diff({}, {**_snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}))
+    return project
+
+
+@transaction.atomic
+def project_change(*, project: Project, by, acting_town: Municipality, fields: dict,
+                   partner_towns: Iterable[Municipality] | None = None,
+                   fields_of_action: Iterable[FieldOfAction] | None = None,
+                   tags: Iterable[Tag] | None = None) -> Project:
+    """Change a project's data; the history gets every field that changed, as old → new."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    before = {**_snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}
+    for name, value in fields.items():
+        if name in PROJECT_FIELDS:
+            setattr(project, name, value)
+    project.full_clean()
+    project.save()
+    if fields_of_action is not None:
+        project.fields_of_action.set(fields_of_action)
+    if tags is not None:
+        project.tags.set(tags)
+    if partner_towns is not None:
+        _set_partners(project, partner_towns)
+    changes = _diff(before, {**_snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)})
+    if changes:
+        _record(project=project, kind=ProjectEvent.Kind.CHANGED, by=by, acting_town=acting_town, changes=changes)
+    return project
+
+
+@transaction.atomic
+def project_transition(*, project: Project, to: str, by, acting_town: Municipality, reason: str = "",
+                       on: datetime.date | None = None) -> Project:
+    """Move a project along the status workflow, recording who did it, when and why.
+
+    Starting work sets the actual start and completing sets the actual end (to ``on``, default today)
+    unless they were already recorded.
+    """
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    old = project.status
+    reason = (reason or "").strip()
+    if not project.can_transition_to(to):
+        allowed = ", ".join(str(Project.Status(s).label) for s in project.allowed_transitions()) or "–"
+        raise ValidationError(
+            _("A project that is “%(old)s” cannot become “%(new)s”. Possible next steps: %(allowed)s.")
+            % {"old": project.get_status_display(), "new": Project.Status(to).label if to in Project.Status.values
+               else to, "allowed": allowed},
+            code="invalid_transition",
+        )
+    if Project.reason_required(old, to) and not reason:
+        raise ValidationError(_("Please give a reason; it is shown with the new status."), code="reason_required")
+    on = on or timezone.localdate()
+    before = _snapshot(project, ("status", "actual_start", "actual_end"))
+    project.status = to
+    project.status_reason = reason
+    project.status_changed_at = timezone.now()
+    if to == Project.Status.IN_PROGRESS and project.actual_start is None:
+        project.actual_start = on
+    if to == Project.Status.COMPLETED and project.actual_end is None:
+        project.actual_end = max(on, project.actual_start) if project.actual_start else on
+    if to == Project.Status.IN_PROGRESS and old == Project.Status.COMPLETED:
+        project.actual_end = None  # re-opened: it has not ended after all
+    project.full_clean()
+    project.save()
+    _record(project=project, kind=ProjectEvent.Kind.STATUS, by=by, acting_town=acting_town, reason=reason,
+            changes=_diff(before, _snapshot(project, ("status", "actual_start", "actual_end"))))
+    return project
+
+
+# --- Progress updates ------------------------------------------------------------------------------------
+
+def _check_update_fields(project: Project, fields: dict) -> None:
+    if fields.get("progress_percent") is not None and project.children.exists():
+        raise ValidationError({"progress_percent": _(
+            "This project has sub-projects; its progress is derived from theirs and cannot be typed in.")})
+
+
+@transaction.atomic
+def progress_update_post(*, project: Project, by, acting_town: Municipality, fields: dict) -> ProgressUpdate:
+    """Post an update. ``acting_town`` is the lead or a partner town whose staff posts it."""
+    _check_update_fields(project, fields)
+    update = ProgressUpdate(project=project, municipality=acting_town, author=by,
+                            **{k: v for k, v in fields.items() if k in UPDATE_FIELDS})
+    update.full_clean()
+    update.save()
+    _record(project=project, kind=ProjectEvent.Kind.UPDATE_POSTED, by=by, acting_town=acting_town,
+            subject=update.title, changes=_diff({}, _snapshot(update, UPDATE_FIELDS)))
+    return update
+
+
+@transaction.atomic
+def progress_update_change(*, update: ProgressUpdate, by, acting_town: Municipality, fields: dict) -> ProgressUpdate:
+    _check_update_fields(update.project, fields)
+    before = _snapshot(update, UPDATE_FIELDS)
+    for name, value in fields.items():
+        if name in UPDATE_FIELDS:
+            setattr(update, name, value)
+    update.full_clean()
+    update.save()
+    changes = _diff(before, _snapshot(update, UPDATE_FIELDS))
+    if changes:
+        _record(project=update.project, kind=ProjectEvent.Kind.UPDATE_CHANGED, by=by, acting_town=acting_town,
+                subject=update.title, changes=changes)
+    return update
+
+
+@transaction.atomic
+def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipality) -> None:
+    _record(project=update.project, kind=ProjectEvent.Kind.UPDATE_DELETED, by=by, acting_town=acting_town,
+            subject=update.title, changes=_diff(_snapshot(update, UPDATE_FIELDS), {k: "" for k in UPDATE_FIELDS}))
+    update.delete()
+
+
+# --- KPIs ------------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def indicator_create(*, project: Project, by, acting_town: Municipality, fields: dict) -> Indicator:
+    indicator = Indicator(project=project, municipality_id=project.municipality_id,
+                          **{k: v for k, v in fields.items() if k in INDICATOR_FIELDS})
+    indicator.full_clean()
+    indicator.save()
+    _record(project=project, kind=ProjectEvent.Kind.INDICATOR_ADDED, by=by, acting_town=acting_town,
+            subject=indicator.name, changes=_diff({}, _snapshot(indicator, INDICATOR_FIELDS)))
+    return indicator
+
+
+@transaction.atomic
+def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fields: dict) -> Indicator:
+    before = _snapshot(indicator, INDICATOR_FIELDS)
+    for name, value in fields.items():
+        if name in INDICATOR_FIELDS:
+            setattr(indicator, name, value)
+    indicator.full_clean()
+    indicator.save()
+    changes = _diff(before, _snapshot(indicator, INDICATOR_FIELDS))
+    if changes:
+        _record(project=indicator.project, kind=ProjectEvent.Kind.INDICATOR_CHANGED, by=by,
+                acting_town=acting_town, subject=indicator.name, changes=changes)
+    return indicator
+
+
+@transaction.atomic
+def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> None:
+    count = indicator.measurements.count()
+    _record(project=indicator.project, kind=ProjectEvent.Kind.INDICATOR_DELETED, by=by, acting_town=acting_town,
+            subject=indicator.name,
+            changes={**_diff(_snapshot(indicator, INDICATOR_FIELDS), {k: "" for k in INDICATOR_FIELDS}),
+                     "measurements": [str(count), "0"]})
+    indicator.delete()
+
+
+@transaction.atomic
+def measurement_record(*, indicator: Indicator, by, acting_town: Municipality, measured_on: datetime.date,
+                       value, note: str = "") -> Measurement:
+    """Record a value for a date; a second value for the same date replaces the first (and says so)."""
+    existing = Measurement.objects.filter(indicator=indicator, measured_on=measured_on).first()
+    old_value = "" if existing is None else str(existing.value)
+    measurement = existing or Measurement(indicator=indicator, municipality_id=indicator.municipality_id,
+                                          measured_on=measured_on)
+    measurement.value = value
+    measurement.note = note
+    measurement.recorded_by = by if by and by.is_authenticated else None
+    measurement.full_clean()
+    measurement.save()
+    _record(project=indicator.project, kind=ProjectEvent.Kind.MEASUREMENT_ADDED, by=by, acting_town=acting_town,
+            subject=f"{indicator.name} ({measured_on.isoformat()})",
+            changes={"value": [old_value, str(measurement.value)]})
+    return measurement
+
+
+@transaction.atomic
+def measurement_delete(*, measurement: Measurement, by, acting_town: Municipality) -> None:
+    indicator = measurement.indicator
+    _record(project=indicator.project, kind=ProjectEvent.Kind.MEASUREMENT_DELETED, by=by, acting_town=acting_town,
+            subject=f"{indicator.name} ({measurement.measured_on.isoformat()})",
+            changes={"value": [str(measurement.value), ""]})
+    measurement.delete()
+
+
+# --- Files -----------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def project_file_add(*, project: Project, by, acting_town: Municipality, upload, kind: str, title: str,
+                     alt_text: str = "", is_public: bool = True, content_type: str) -> ProjectFile:
+    """Store a checked upload (see :mod:`projects.uploads`) with the project."""
+    item = ProjectFile(project=project, municipality_id=project.municipality_id, kind=kind, title=title,
+                       alt_text=alt_text, is_public=is_public, content_type=content_type, size=upload.size,
+                       uploaded_by=by)
+    item.file.save(upload.name, upload, save=False)
+    try:
+        item.full_clean(exclude=["file"])
+        item.save()
+    except Exception:
+        item.file.delete(save=False)
+        raise
+    _record(project=project, kind=ProjectEvent.Kind.FILE_ADDED, by=by, acting_town=acting_town, subject=title,
+            changes={"file": ["", f"{title} ({item.get_kind_display()})"]})
+    return item
+
+
+@transaction.atomic
+def project_file_delete(*, item: ProjectFile, by, acting_town: Municipality) -> None:
+    _record(project=item.project, kind=ProjectEvent.Kind.FILE_DELETED, by=by, acting_town=acting_town,
+            subject=item.title, changes={"file": [f"{item.title} ({item.get_kind_display()})", ""]})
+    storage, name = item.file.storage, item.file.name
+    item.delete()
+    # Remove the bytes only once the row is gone for good.
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- Strategies ------------------------------------------------------------------------------------------
+
+STRATEGY_FIELDS = ("title", "adopted_on", "resolution_url", "summary")
+
+
+@transaction.atomic
+def strategy_save(*, municipality: Municipality, kind: str, fields: dict,
+                  fields_of_action: Iterable[FieldOfAction] | None = None, document=None,
+                  remove_document: bool = False) -> Strategy:
+    """Create or change the town's strategy (or, for the lead town, the consortium's joint strategy)."""
+    strategy = (Strategy.objects.filter(municipality=municipality, kind=kind).first()
+                or Strategy(municipality=municipality, kind=kind))
+    for name, value in fields.items():
+        if name in STRATEGY_FIELDS:
+            setattr(strategy, name, value)
+    strategy.full_clean(exclude=["document"])
+    old_document = strategy.document.name if strategy.document else ""
+    if document is not None:
+        strategy.document.save(document.name, document, save=False)
+    elif remove_document:
+        strategy.document = ""
+    strategy.save()
+    if fields_of_action is not None:
+        strategy.fields_of_action.set(fields_of_action)
+    if old_document and (document is not None or remove_document):
+        storage = strategy.document.storage
+        transaction.on_commit(lambda: storage.delete(old_document))
+    return strategy
