@@ -124,6 +124,28 @@ RULES: dict[str, Callable] = {
 PRIVILEGED_RULES = frozenset(RULES) - {"participation.participate"}
 
 
+# --- Project rules: (user, project) -> bool --------------------------------------------------------
+# A joint project belongs to its lead town; its partner towns see it and may contribute updates.
+
+def _project_towns(project) -> list[Municipality]:
+    return [project.municipality, *project.partner_towns.all()]
+
+
+def can_edit_project(user, project) -> bool:
+    """Change the project itself (data, status, KPIs, files): editors of the lead town."""
+    return has_role(user, project.municipality, Role.EDITOR)
+
+
+def can_post_project_update(user, project) -> bool:
+    """Post progress updates: editors of the lead town or of a partner town."""
+    return any(has_role(user, town, Role.EDITOR) for town in _project_towns(project))
+
+
+def can_view_internal_project(user, project) -> bool:
+    """See internal projects, internal updates and files: staff of a participating town, moderators."""
+    return is_agentur_moderator(user) or any(has_role(user, town, Role.VIEWER) for town in _project_towns(project))
+
+
 def has_perm(user, rule: str, municipality: Municipality) -> bool:
     return RULES[rule](user, municipality)
 

@@ -70,10 +70,18 @@ def town_accessibility(request, town: str):
 @town_permission_required("town.view_staff_area")
 def staff_dashboard(request, town: str):
     municipality = request.municipality
+    from projects import selectors as project_selectors  # the dashboard gathers figures from each app
+
     open_feedback = selectors.accessibility_feedback_list(
         municipality=municipality, status=AccessibilityFeedback.Status.NEW
     ).count()
-    return render(request, "municipalities/staff/dashboard.html", {"open_feedback": open_feedback})
+    return render(request, "municipalities/staff/dashboard.html", {
+        "open_feedback": open_feedback,
+        "status_counts": project_selectors.status_counts(municipality=municipality),
+        "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
+        "stale_days": project_selectors.STALE_AFTER_DAYS,
+        "can_edit": can_edit_town_content(request.user, municipality),
+    })
 
 
 @town_permission_required("town.view_staff_area")

@@ -27,13 +27,20 @@ rm -rf "$htmx" && mkdir -p "$htmx"
 cp "$nm/htmx.org/dist/htmx.min.js" "$htmx/"
 cp "$nm/htmx.org/LICENSE" "$htmx/LICENSE"
 
+# Leaflet for the project map; leaflet.css references images/ relatively, so keep that layout.
+leaflet=static/vendor/leaflet
+rm -rf "$leaflet" && mkdir -p "$leaflet/images"
+cp "$nm/leaflet/dist/leaflet.js" "$nm/leaflet/dist/leaflet.css" "$leaflet/"
+cp "$nm/leaflet/dist/images/"* "$leaflet/images/"
+cp "$nm/leaflet/LICENSE" "$leaflet/LICENSE"
+
 # axe-core is for the browser tests only; it is not served by the portal.
 axe=tests/browser/vendor
 mkdir -p "$axe"
 cp "$nm/axe-core/axe.min.js" "$axe/axe.min.js"
 cp "$nm/axe-core/LICENSE" "$axe/axe-core.LICENSE"
 
-for pkg in @kern-ux/native htmx.org axe-core; do
+for pkg in @kern-ux/native htmx.org leaflet axe-core; do
   printf '%s %s\n' "$pkg" "$(node -p "require('$nm/$pkg/package.json').version")"
 done > static/vendor/VERSIONS
 echo "Vendored: $(tr '\n' ' ' < static/vendor/VERSIONS)"

@@ -90,6 +90,8 @@ TEMPLATES = [
                 "municipalities.context_processors.municipality",
             ],
             "builtins": ["smartcity5.templatetags.ui"],
+            # smartcity5 is not an installed app, so its other tag libraries are named here.
+            "libraries": {"maps": "smartcity5.templatetags.maps"},
         },
     },
 ]
@@ -207,6 +209,9 @@ STORAGES = {
     },
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# Uploaded files are never served from MEDIA_URL: views check who may see them (projects.views).
+UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
+UPLOAD_MAX_DOCUMENT_BYTES = env.int("UPLOAD_MAX_DOCUMENT_BYTES", default=20 * 1024 * 1024)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -233,6 +238,15 @@ SPECTACULAR_SETTINGS = {"TITLE": "smartcity5 API", "VERSION": "1", "SERVE_INCLUD
 # --- Portal ---------------------------------------------------------------------------------------
 # How long audit entries of cross-town reads are kept (days).
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+
+# Project map (templates/components/map.html): a Leaflet tile URL template such as
+# https://tile.openstreetmap.org/{z}/{x}/{y}.png and the attribution the tile provider requires.
+# Empty MAP_TILE_URL = no map, only the list of places. Tiles from a third-party server are requested only
+# after the visitor clicks "Show map" (DSGVO/TDDDG: no request to a third party without consent, since it
+# transmits the visitor's IP address); Leaflet itself is vendored and served from our own host.
+# Leaflet shows MAP_TILE_ATTRIBUTION as HTML (so it may hold a link to the provider's copyright page).
+MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,6 @@
 A town's slug can never equal a fixed first segment (see municipalities.validators.RESERVED_SLUGS).
 """
 
-from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
@@ -11,6 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.decorators import public
 from municipalities import views as municipality_views
+from projects import views as project_views
 
 
 @public
@@ -21,6 +21,7 @@ def healthz(request):
 
 town_patterns = [
     path("", include("municipalities.urls")),
+    path("", include("projects.urls")),
     path("verwaltung/team/", include("accounts.urls_town")),
 ]
 
@@ -29,6 +30,8 @@ urlpatterns = [
     path("impressum/", municipality_views.region_legal, {"page": "imprint"}, name="imprint"),
     path("datenschutz/", municipality_views.region_legal, {"page": "privacy"}, name="privacy"),
     path("barrierefreiheit/", municipality_views.region_legal, {"page": "accessibility"}, name="accessibility"),
+    path("projekte/", project_views.region_project_list, name="region-projects"),
+    path("strategie/", project_views.region_strategy, name="region-strategy"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
@@ -37,8 +40,3 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("<slug:town>/", include(town_patterns)),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns = static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT) + urlpatterns

@@ -27,9 +27,13 @@ def need(condition: bool, reason: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def _isolate(settings):
+def _isolate(settings, tmp_path_factory):
     # Rate-limit counters and other cache entries must not leak from one test into the next.
     cache.clear()
+    # Uploaded files go to a temporary directory, never into the working copy's media/.
+    settings.STORAGES = {**settings.STORAGES, "default": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path_factory.mktemp("media"))}}}
     # Ordinary tests run tasks inline; tests that claim to test tasks use a real worker (tests/tasks).
     celery_app.conf.task_always_eager = True
     yield

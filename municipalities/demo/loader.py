@@ -96,6 +96,9 @@ def load_accounts(towns: list[Municipality]) -> list[DemoAccount]:
 
 @transaction.atomic
 def load_demo(*, with_accounts: bool = True) -> tuple[list[Municipality], list[DemoAccount]]:
-    _, towns = load_towns()
+    from projects.demo.loader import load_projects
+
+    consortium, towns = load_towns()
     accounts = load_accounts(towns) if with_accounts else []
+    load_projects(consortium, towns)
     return towns, accounts

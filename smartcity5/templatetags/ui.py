@@ -54,3 +54,11 @@ def kern_widget(field):
 def honeypot_widget(field):
     """A trap field for bots: out of sight, out of the tab order, never autofilled."""
     return field.as_widget(attrs={"tabindex": "-1", "autocomplete": "off"})
+
+
+@register.filter(name="markdown")
+def markdown_filter(value):
+    """Render editor-written Markdown as sanitised HTML: ``{{ project.description|markdown }}``."""
+    from smartcity5.markdown import render_markdown
+
+    return render_markdown("" if value is None else str(value))

@@ -36,8 +36,66 @@ def _name(pattern: URLPattern) -> str:
     return pattern.name or pattern.lookup_str
 
 
+def _project_sample(town, **extra):
+    """A public project led by ``town``, with one of everything hanging off it."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+
+    from municipalities.scoping import town_scope
+    from projects import services
+
+    project = factories.project(municipality=town, title=f"Matrix {town.slug}")
+    update = factories.progress_update(project=project)
+    with town_scope(town):
+        indicator = services.indicator_create(project=project, by=None, acting_town=town, fields={"name": "KPI"})
+        measurement = services.measurement_record(indicator=indicator, by=None, acting_town=town,
+                                                  measured_on=datetime.date(2026, 1, 1), value=1)
+        item = services.project_file_add(project=project, by=None, acting_town=town,
+                                         upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="m.pdf"), kind="document",
+                                         title="Datei", content_type="application/pdf")
+    return {"slug": project.slug, "update": update.pk, "indicator": indicator.pk, "measurement": measurement.pk,
+            "file": item.pk}
+
+
+def _strategy_sample(town):
+    from django.core.files.base import ContentFile
+
+    from municipalities.scoping import town_scope
+    from projects import services
+
+    with town_scope(town):
+        services.strategy_save(municipality=town, kind="town", fields={"title": "Strategie"},
+                               document=ContentFile(b"%PDF-1.4\n%%EOF\n", name="s.pdf"))
+    return {"kind": "town"}
+
+
+def _project_param(key):
+    def sample(town):
+        values = _project_sample(town)
+        return {"slug": values["slug"], "pk": values[key], **({"measurement": values["measurement"]}
+                                                                if key == "indicator" else {})}
+    return sample
+
+
 # Sample values for URL parameters other than the town, created in the given town.
 SAMPLES: dict[str, Callable] = {
+    "detail": lambda town: {"slug": _project_sample(town)["slug"]},
+    "file": _project_param("file"),
+    "strategy-document": lambda town: _strategy_sample(town),
+    "staff-detail": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-edit": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-status": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-history": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-update-create": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-update-edit": _project_param("update"),
+    "staff-update-delete": _project_param("update"),
+    "staff-indicator-create": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-indicator": _project_param("indicator"),
+    "staff-indicator-delete": _project_param("indicator"),
+    "staff-measurement-delete": _project_param("indicator"),
+    "staff-files": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-file-delete": _project_param("file"),
     "staff-feedback-handled": lambda town: {"pk": factories.feedback(municipality=town).pk},
     "role": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},
     "remove": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},

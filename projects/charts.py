@@ -1,0 +1,533 @@
+"""Server-rendered SVG line chart for a KPI: no JavaScript, no chart library.
+
+The chart is an image for assistive technology (``role="img"``): its ``<title>`` names it and its
+``<desc>`` says in words what the picture shows (latest value, target, distance to target). The
+template should still offer the measurements as a table for anyone who needs the exact figures.
+
+Numbers are Decimals throughout; pixel coordinates are the only floats. Every text that ends up in
+the markup (title, unit, formatted numbers and dates) goes through ``format_html``/``escape``.
+"""
+
+import datetime
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+
+from django.utils.formats import date_format, number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext, ngettext
+
+# Colours (contrast against white): series 8.3:1, axes and text 18:1, target 6.9:1 (WCAG 1.4.11 needs 3:1).
+SERIES_COLOUR = "#00508C"
+AXIS_COLOUR = "#131525"
+TARGET_COLOUR = "#B01E00"
+# Grid lines only help to read values off; the labels carry the information, so they may be faint.
+GRID_COLOUR = "#D5D9DE"
+BACKGROUND = "#FFFFFF"
+
+# In viewBox units, which are CSS pixels while the chart is shown at its nominal width. The SVG scales
+# with its container (width="100%"), so give it that width where the layout allows.
+FONT_SIZE = 13
+_CHAR_WIDTH = FONT_SIZE * 0.62  # a generous average glyph width, to keep labels from overlapping
+_LABEL_GAP = 16
+
+# Characters that XML 1.0 forbids; HTML parsers shrug them off, XML parsers do not.
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+# --- Numbers ----------------------------------------------------------------------------------------
+
+
+def _to_decimal(value) -> Decimal:
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    else:
+        result = Decimal(value)
+    if not result.is_finite():
+        raise ValueError(f"Not a finite number: {value!r}")
+    return result
+
+
+def _clean_decimal(value: Decimal) -> Decimal:
+    """Drop an exponent form and a negative zero (``2E+1`` → ``20``, ``-0`` → ``0``)."""
+    if value == 0:
+        return Decimal(0)
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+_STEP_MANTISSAS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5))
+
+
+def nice_ticks(low, high, max_ticks: int = 5) -> list[Decimal]:
+    """Evenly spaced, round tick values from at most ``low`` to at least ``high``.
+
+    The step is 1, 2, 2.5 or 5 times a power of ten, the smallest one that needs no more than
+    ``max_ticks`` ticks (at least 3 when the range crosses a step boundary awkwardly and only 2 are
+    asked for). ``low == high`` is widened around the value; ``low > high`` is swapped.
+    """
+    low, high = _to_decimal(low), _to_decimal(high)
+    if low > high:
+        low, high = high, low
+    max_intervals = max(int(max_ticks) - 1, 2)
+    with localcontext() as ctx:
+        ctx.prec = 60
+        if low == high:
+            if low == 0:
+                low, high = Decimal(0), Decimal(1)
+            else:
+                pad = abs(low) / 10
+                low, high = low - pad, high + pad
+        raw = (high - low) / max_intervals
+        exponent = raw.adjusted()  # floor(log10(raw)) for a positive Decimal
+        while True:
+            for mantissa in _STEP_MANTISSAS:
+                step = mantissa.scaleb(exponent)
+                first = (low / step).to_integral_value(rounding=ROUND_FLOOR)
+                last = (high / step).to_integral_value(rounding=ROUND_CEILING)
+                if last - first <= max_intervals:
+                    # Once step >= high - low, last - first <= 2, so the loop always ends.
+                    return [_clean_decimal((first + i) * step) for i in range(int(last - first) + 1)]
+            exponent += 1
+
+
+def _decimal_places(values: Iterable[Decimal]) -> int:
+    return max((max(0, -v.normalize().as_tuple().exponent) for v in values), default=0)
+
+
+def _number(value: Decimal, decimal_pos: int | None = None) -> str:
+    return number_format(value, decimal_pos=decimal_pos)
+
+
+def _with_unit(number: str, unit: str) -> str:
+    return f"{number} {unit}" if unit else number
+
+
+def _text(value) -> str:
+    """Plain text for the markup: always escaped later, even if it came marked safe."""
+    return str.__str__(_XML_INVALID.sub("", str(value)).strip())
+
+
+# --- Summary ----------------------------------------------------------------------------------------
+
+
+def _as_date(value) -> datetime.date:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    raise TypeError(f"Not a date: {value!r}")
+
+
+def _sorted_measurements(measurements) -> list[tuple[datetime.date, Decimal]]:
+    points = [(_as_date(day), _to_decimal(value)) for day, value in measurements]
+    points.sort(key=lambda point: point[0])  # stable: equal dates keep their order
+    return points
+
+
+def kpi_summary(*, measurements, baseline, target) -> dict:
+    """Key figures of a KPI, in Decimals.
+
+    ``latest_value``/``latest_date``: the measurement with the latest date (None without measurements).
+    ``distance_to_target``: target − latest value (None without target or measurements).
+    ``achieved_share``: how far the latest value has come from baseline to target, clamped to 0..1
+    (None without baseline, target or measurements, or if baseline equals target).
+    ``direction``: "increase" if the target lies above the baseline, "decrease" if below, else None.
+    """
+    points = _sorted_measurements(measurements)
+    baseline = None if baseline is None else _to_decimal(baseline)
+    target = None if target is None else _to_decimal(target)
+    latest_date, latest_value = points[-1] if points else (None, None)
+
+    distance = None
+    if target is not None and latest_value is not None:
+        distance = target - latest_value
+
+    direction = None
+    share = None
+    if baseline is not None and target is not None and baseline != target:
+        direction = "increase" if target > baseline else "decrease"
+        if latest_value is not None:
+            share = (latest_value - baseline) / (target - baseline)
+            share = min(max(share, Decimal(0)), Decimal(1))
+    return {
+        "latest_value": latest_value,
+        "latest_date": latest_date,
+        "distance_to_target": distance,
+        "achieved_share": share,
+        "direction": direction,
+    }
+
+
+# --- Chart ------------------------------------------------------------------------------------------
+
+
+def _add_months(day: datetime.date, months: int) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def _date_ticks(
+    start: datetime.date, end: datetime.date, plot_width: float
+) -> list[tuple[datetime.date, str]]:
+    """Calendar ticks in [start, end] with labels that fit side by side into ``plot_width``."""
+    if start == end:
+        return [(start, date_format(start, "SHORT_DATE_FORMAT"))]
+    span = (end - start).days
+    most = max(2, int(plot_width // 40))
+
+    def days(step):
+        return [start + datetime.timedelta(days=n) for n in range(0, span + 1, step)]
+
+    def months(step):
+        day = start if start.day == 1 else _add_months(start, 1)
+        while (day.month - 1) % step:
+            day = _add_months(day, 1)
+        result = []
+        while day <= end:
+            result.append(day)
+            day = _add_months(day, step)
+        return result
+
+    def years(step):
+        year = start.year if (start.month, start.day) == (1, 1) else start.year + 1
+        year += -year % step
+        return [datetime.date(y, 1, 1) for y in range(year, end.year + 1, step)]
+
+    candidates = [(days, n, n, "SHORT_DATE_FORMAT") for n in (1, 2, 7, 14)]
+    candidates += [(months, n, 30 * n, "YEAR_MONTH_FORMAT") for n in (1, 2, 3, 6)]
+    candidates += [(years, n, 365 * n, "Y") for n in (1, 2, 5, 10, 20, 25, 50, 100, 200, 500, 1000)]
+    ticks: list[tuple[datetime.date, str]] = []
+    for make, step, approx_days, fmt in candidates:
+        if span / approx_days > most:
+            continue
+        ticks = [(day, date_format(day, fmt)) for day in make(step)]
+        width = sum(len(label) * _CHAR_WIDTH + _LABEL_GAP for _, label in ticks)
+        if ticks and width <= plot_width:
+            return ticks
+    return ticks or [(start, date_format(start, "SHORT_DATE_FORMAT"))]
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _description(*, description, points, summary, baseline, baseline_date, target, target_date, unit):
+    parts = [_text(description)] if description else []
+    count = len(points)
+    latest_value, latest_date = summary["latest_value"], summary["latest_date"]
+
+    def amount(value):
+        return _with_unit(_number(value), unit)
+
+    if latest_value is None:
+        parts.append(gettext("No measurements yet."))
+    else:
+        first = points[0][0]
+        if count > 1:
+            parts.append(
+                ngettext(
+                    "%(count)s measurement from %(first)s to %(last)s.",
+                    "%(count)s measurements from %(first)s to %(last)s.",
+                    count,
+                )
+                % {
+                    "count": count,
+                    "first": date_format(first, "SHORT_DATE_FORMAT"),
+                    "last": date_format(latest_date, "SHORT_DATE_FORMAT"),
+                }
+            )
+        parts.append(
+            gettext("Latest value: %(value)s on %(date)s.")
+            % {"value": amount(latest_value), "date": date_format(latest_date, "SHORT_DATE_FORMAT")}
+        )
+    if baseline is not None:
+        if baseline_date is not None:
+            parts.append(
+                gettext("Baseline: %(value)s on %(date)s.")
+                % {"value": amount(baseline), "date": date_format(baseline_date, "SHORT_DATE_FORMAT")}
+            )
+        else:
+            parts.append(gettext("Baseline: %(value)s.") % {"value": amount(baseline)})
+    if target is not None:
+        if target_date is not None:
+            parts.append(
+                gettext("Target: %(value)s by %(date)s.")
+                % {"value": amount(target), "date": date_format(target_date, "SHORT_DATE_FORMAT")}
+            )
+        else:
+            parts.append(gettext("Target: %(value)s.") % {"value": amount(target)})
+        distance = summary["distance_to_target"]
+        if distance is not None:
+            direction = summary["direction"]
+            overshoot = (direction == "increase" and distance < 0) or (
+                direction == "decrease" and distance > 0
+            )
+            if distance == 0:
+                parts.append(gettext("The target has been reached."))
+            elif overshoot:
+                parts.append(gettext("Target exceeded by %(value)s.") % {"value": amount(abs(distance))})
+            elif direction is None:
+                parts.append(gettext("Distance to target: %(value)s.") % {"value": amount(distance)})
+            else:
+                parts.append(gettext("Distance to target: %(value)s.") % {"value": amount(abs(distance))})
+    return " ".join(part for part in parts if part)
+
+
+def kpi_chart_svg(
+    *,
+    measurements: Sequence[tuple[datetime.date, Decimal]],
+    unit: str = "",
+    baseline: Decimal | None = None,
+    baseline_date: datetime.date | None = None,
+    target: Decimal | None = None,
+    target_date: datetime.date | None = None,
+    title: str,
+    description: str = "",
+    width: int = 640,
+    height: int = 300,
+) -> SafeString:
+    """An accessible SVG line chart of a KPI, or an empty string if there is nothing to plot.
+
+    The baseline is drawn as the first point of the series (a hollow marker) when it has a date;
+    without a date it only widens the y axis and appears in the description. The target is a dashed
+    horizontal line; a target date on or after the first point adds a vertical marker there.
+    """
+    unit = _text(unit)
+    title = _text(title)
+    points = _sorted_measurements(measurements)
+    baseline = None if baseline is None else _to_decimal(baseline)
+    target = None if target is None else _to_decimal(target)
+    baseline_date = None if baseline_date is None else _as_date(baseline_date)
+    target_date = None if target_date is None else _as_date(target_date)
+    summary = kpi_summary(measurements=points, baseline=baseline, target=target)
+
+    series = [(day, value, False) for day, value in points]
+    if baseline is not None and baseline_date is not None:
+        series.insert(0, (baseline_date, baseline, True))
+        series.sort(key=lambda point: point[0])  # stable: the baseline stays first on its date
+    if not series:
+        return mark_safe("")
+
+    # --- Scales
+    values = [value for _, value, _ in series]
+    values += [v for v in (baseline, target) if v is not None]
+    y_ticks = nice_ticks(min(values), max(values))
+    y_low, y_high = y_ticks[0], y_ticks[-1]
+    y_places = _decimal_places(y_ticks)
+    y_labels = [_number(tick, y_places) for tick in y_ticks]
+
+    x_start, x_end = series[0][0], series[-1][0]
+    show_target_date = target_date is not None and target_date >= x_start
+    if show_target_date and target_date > x_end:
+        x_end = target_date
+
+    width, height = int(width), int(height)
+    longest_y_label = max(len(label) for label in y_labels)
+    left = max(48.0, 10 + longest_y_label * _CHAR_WIDTH + 8)
+    right = width - 16.0
+    top = 40.0
+    bottom = height - 36.0
+    inset = 10.0  # keeps the first and last marker off the axes
+
+    def x_of(day: datetime.date) -> float:
+        span = (x_end - x_start).days
+        if span == 0:
+            return (left + right) / 2
+        share = (day - x_start).days / span
+        return left + inset + share * (right - left - 2 * inset)
+
+    def y_of(value: Decimal) -> float:
+        share = float((value - y_low) / (y_high - y_low))
+        return bottom - share * (bottom - top)
+
+    uid = f"kpi-chart-{uuid.uuid4().hex[:12]}"
+    desc = _description(
+        description=description,
+        points=points,
+        summary=summary,
+        baseline=baseline,
+        baseline_date=baseline_date,
+        target=target,
+        target_date=target_date,
+        unit=unit,
+    )
+    parts: list[SafeString] = [
+        format_html(
+            '<svg xmlns="http://www.w3.org/2000/svg" class="kpi-chart" role="img" '
+            'aria-labelledby="{uid}-title {uid}-desc" viewBox="0 0 {w} {h}" width="100%" '
+            'preserveAspectRatio="xMidYMid meet" font-size="{fs}" fill="{text}">',
+            uid=uid,
+            w=width,
+            h=height,
+            fs=FONT_SIZE,
+            text=AXIS_COLOUR,
+        ),
+        format_html('<title id="{}-title">{}</title>', uid, title),
+        format_html('<desc id="{}-desc">{}</desc>', uid, desc),
+        format_html('<rect x="0" y="0" width="{}" height="{}" fill="{}"/>', width, height, BACKGROUND),
+    ]
+
+    # --- Grid, y axis labels, unit
+    for tick, label in zip(y_ticks, y_labels):
+        y = _fmt(y_of(tick))
+        parts.append(
+            format_html(
+                '<line class="kpi-chart__grid" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" '
+                'stroke-width="1"/>',
+                _fmt(left),
+                y,
+                _fmt(right),
+                y,
+                GRID_COLOUR,
+            )
+        )
+        parts.append(
+            format_html(
+                '<text class="kpi-chart__y-label" x="{}" y="{}" text-anchor="end">{}</text>',
+                _fmt(left - 8),
+                _fmt(y_of(tick) + FONT_SIZE * 0.35),
+                label,
+            )
+        )
+    if unit:
+        parts.append(format_html('<text class="kpi-chart__unit" x="4" y="16">{}</text>', unit))
+
+    # --- x axis labels
+    for day, label in _date_ticks(x_start, x_end, right - left):
+        x = x_of(day)
+        half = len(label) * _CHAR_WIDTH / 2
+        label_x = min(max(x, half + 2), width - half - 2)
+        parts.append(
+            format_html(
+                '<line class="kpi-chart__x-tick" x1="{x}" y1="{y1}" x2="{x}" y2="{y2}" stroke="{c}" '
+                'stroke-width="1"/>',
+                x=_fmt(x),
+                y1=_fmt(bottom),
+                y2=_fmt(bottom + 5),
+                c=AXIS_COLOUR,
+            )
+        )
+        parts.append(
+            format_html(
+                '<text class="kpi-chart__x-label" x="{}" y="{}" text-anchor="middle">{}</text>',
+                _fmt(label_x),
+                _fmt(bottom + 8 + FONT_SIZE),
+                label,
+            )
+        )
+
+    # --- Axes
+    parts.append(
+        format_html(
+            '<path class="kpi-chart__axes" d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" '
+            'stroke-width="1.5"/>',
+            l=_fmt(left),
+            t=_fmt(top),
+            b=_fmt(bottom),
+            r=_fmt(right),
+            c=AXIS_COLOUR,
+        )
+    )
+
+    # --- Target
+    target_label_y = None
+    if target is not None:
+        ty = y_of(target)
+        parts.append(
+            format_html(
+                '<line class="kpi-chart__target" x1="{}" y1="{ty}" x2="{}" y2="{ty}" stroke="{c}" '
+                'stroke-width="2" stroke-dasharray="8 5"/>',
+                _fmt(left),
+                _fmt(right),
+                ty=_fmt(ty),
+                c=TARGET_COLOUR,
+            )
+        )
+        label = gettext("Target: %(value)s") % {"value": _with_unit(_number(target), unit)}
+        above = ty - 6
+        # Above the line unless that would run into the unit caption in the top left corner.
+        target_label_y = above if above - FONT_SIZE >= 20 else ty + FONT_SIZE + 4
+        label_end = right - 4
+        if show_target_date:
+            # Keep the label clear of the target-date marker when that sits under it.
+            tx = x_of(target_date)
+            label_width = len(label) * _CHAR_WIDTH
+            if label_end - label_width - 4 < tx < right and tx - 6 - label_width > left:
+                label_end = tx - 6
+        parts.append(
+            _halo_text("kpi-chart__target-label", label_end, target_label_y, "end", label, TARGET_COLOUR)
+        )
+    if show_target_date:
+        tx = x_of(target_date)
+        parts.append(
+            format_html(
+                '<line class="kpi-chart__target-date" x1="{tx}" y1="{}" x2="{tx}" y2="{}" stroke="{c}" '
+                'stroke-width="2" stroke-dasharray="3 4"/>',
+                _fmt(top),
+                _fmt(bottom),
+                tx=_fmt(tx),
+                c=TARGET_COLOUR,
+            )
+        )
+        label = date_format(target_date, "SHORT_DATE_FORMAT")
+        # Put the date at the top or bottom of the marker, whichever is farther from the target label.
+        upper, lower = top + FONT_SIZE + 2, bottom - 6
+        label_y = lower
+        if target_label_y is not None and abs(target_label_y - lower) < abs(target_label_y - upper):
+            label_y = upper
+        anchor, label_x = ("end", tx - 5) if tx - left > len(label) * _CHAR_WIDTH + 10 else ("start", tx + 5)
+        parts.append(
+            _halo_text("kpi-chart__target-date-label", label_x, label_y, anchor, label, TARGET_COLOUR)
+        )
+
+    # --- Series
+    coordinates = [(x_of(day), y_of(value)) for day, value, _ in series]
+    parts.append(
+        format_html(
+            '<polyline class="kpi-chart__series" points="{}" fill="none" stroke="{}" stroke-width="2.5" '
+            'stroke-linejoin="round" stroke-linecap="round"/>',
+            " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in coordinates),
+            SERIES_COLOUR,
+        )
+    )
+    for (day, value, is_baseline), (x, y) in zip(series, coordinates):
+        tooltip = f"{date_format(day, 'SHORT_DATE_FORMAT')}: {_with_unit(_number(value), unit)}"
+        if is_baseline:
+            tooltip = gettext("Baseline: %(value)s") % {"value": tooltip}
+        parts.append(
+            format_html(
+                '<circle class="kpi-chart__point{}" cx="{}" cy="{}" r="{}" fill="{}" stroke="{}" '
+                'stroke-width="{}"><title>{}</title></circle>',
+                " kpi-chart__point--baseline" if is_baseline else "",
+                _fmt(x),
+                _fmt(y),
+                "4.5" if is_baseline else "4",
+                BACKGROUND if is_baseline else SERIES_COLOUR,
+                SERIES_COLOUR,
+                "2" if is_baseline else "1",
+                tooltip,
+            )
+        )
+    parts.append(mark_safe("</svg>"))
+    return mark_safe("".join(parts))
+
+
+def _halo_text(css_class: str, x: float, y: float, anchor: str, text: str, colour: str) -> SafeString:
+    """Text with a white outline, so it stays legible where it crosses a line."""
+    return format_html(
+        '<text class="{}" x="{}" y="{}" text-anchor="{}" fill="{}" stroke="{}" stroke-width="4" '
+        'stroke-linejoin="round" paint-order="stroke">{}</text>',
+        css_class,
+        _fmt(x),
+        _fmt(y),
+        anchor,
+        colour,
+        BACKGROUND,
+        text,
+    )

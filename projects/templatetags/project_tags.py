@@ -1,0 +1,48 @@
+"""Small display helpers for project pages: ``{% load project_tags %}``."""
+
+from django import template
+
+register = template.Library()
+
+_TONES = {"idea": "info", "planned": "info", "in_progress": "warning", "paused": "warning",
+          "completed": "success", "cancelled": "danger"}
+
+
+@register.filter
+def status_tone(status: str) -> str:
+    """The KERN badge variant of a project status."""
+    return _TONES.get(status, "info")
+
+
+@register.filter
+def days_late(project, kind: str = "end") -> int:
+    return project.start_delay_days() if kind == "start" else project.end_delay_days()
+
+
+@register.filter
+def public_url(project, town=None) -> str:
+    """The project's public page, in ``town`` when that is a partner town showing it."""
+    if town is not None and town.pk != project.municipality_id and town.pk not in {
+            t.pk for t in project.partner_towns.all()}:
+        town = None
+    return project.get_absolute_url(town)
+
+
+@register.filter
+def staff_url(project, town=None) -> str:
+    return project.get_staff_url(town)
+
+
+@register.filter
+def as_percent(share) -> str:
+    """A fraction (0..1) as a whole percentage, e.g. 0.456 → "46"."""
+    if share is None:
+        return ""
+    return str(round(share * 100))
+
+
+@register.filter
+def status_label(status: str) -> str:
+    from projects.models import Project
+
+    return str(Project.Status(status).label)

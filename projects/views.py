@@ -1,0 +1,518 @@
+"""Pages of the projects app: public town and region pages, and the staff pages of a town."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import permissions
+from accounts.decorators import public, town_permission_required
+from municipalities import selectors as town_selectors
+from municipalities.models import Municipality
+from municipalities.scoping import public_region_scope
+
+from . import selectors, services
+from .charts import kpi_chart_svg, kpi_summary
+from .forms import (
+    IndicatorForm,
+    MeasurementForm,
+    ProgressUpdateForm,
+    ProjectFileForm,
+    ProjectFilterForm,
+    ProjectForm,
+    StrategyForm,
+    TransitionForm,
+)
+from .models import Indicator, Measurement, ProgressUpdate, Project, ProjectFile, Strategy
+
+PER_PAGE = 20
+MAP_POINT_LIMIT = 500
+
+
+# --- Helpers ---------------------------------------------------------------------------------------------
+
+def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
+    """The project in the request's town scope; internal ones only for people who may see them."""
+    try:
+        project = selectors.project_get(slug=slug, include_internal=True)
+    except Project.DoesNotExist:
+        raise Http404 from None
+    if project.visibility == Project.Visibility.INTERNAL or staff:
+        if not permissions.can_view_internal_project(request.user, project):
+            raise Http404
+    return project
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied(_("Only editors of the lead town may change this project."))
+
+
+def _map_points(rows, town: Municipality | None) -> list[dict]:
+    """Map markers from ``values()`` rows; links stay in ``town`` (a partner town) when given."""
+    return [
+        {"title": row["title"], "url": reverse("projects:detail", kwargs={
+            "town": town.slug if town is not None else row["municipality__slug"], "slug": row["slug"]}),
+         "lat": float(row["latitude"]), "lon": float(row["longitude"]), "place": row["location_label"],
+         "meta": str(Project.Status(row["status"]).label)}
+        for row in rows if row["latitude"] is not None and row["longitude"] is not None
+    ]
+
+
+MAP_FIELDS = ("title", "slug", "latitude", "longitude", "location_label", "status", "municipality__slug")
+
+
+def _list_context(request, qs, town: Municipality | None, filter_form) -> dict:
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    located = (qs.prefetch_related(None).filter(latitude__isnull=False).order_by("title")
+               .values(*MAP_FIELDS)[:MAP_POINT_LIMIT])
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"page_obj": page, "projects": list(page.object_list), "filter_form": filter_form,
+            "map_points": _map_points(located, town), "querystring": query.urlencode()}
+
+
+def _chart_rows(indicators) -> list[dict]:
+    rows = []
+    for indicator in indicators:
+        measurements = [(m.measured_on, m.value) for m in indicator.measurements.all()]
+        rows.append({
+            "indicator": indicator,
+            "measurements": list(indicator.measurements.all()),
+            "summary": kpi_summary(measurements=measurements, baseline=indicator.baseline, target=indicator.target),
+            "chart": kpi_chart_svg(measurements=measurements, unit=indicator.unit, baseline=indicator.baseline,
+                                   baseline_date=indicator.baseline_date, target=indicator.target,
+                                   target_date=indicator.target_date, title=indicator.name,
+                                   description=indicator.description),
+        })
+    return rows
+
+
+# --- Public pages ----------------------------------------------------------------------------------------
+
+@public
+def project_list(request, town: str):
+    form = ProjectFilterForm(request.GET or None)
+    qs = selectors.project_list(filters=form.filters() if form.is_bound else selectors.ProjectFilters())
+    return render(request, "projects/list.html", _list_context(request, qs, request.municipality, form))
+
+
+@public
+def region_project_list(request):
+    towns = list(Municipality.objects.active().order_by("name"))
+    form = ProjectFilterForm(request.GET or None, towns=towns)
+    with public_region_scope():
+        qs = selectors.project_list(filters=form.filters() if form.is_bound else selectors.ProjectFilters())
+        context = _list_context(request, qs, None, form)
+    return render(request, "projects/region_list.html", context)
+
+
+@public
+def project_detail(request, town: str, slug: str):
+    project = _project_or_404(request, slug)
+    can_see_internal = permissions.can_view_internal_project(request.user, project)
+    related = selectors.project_detail_related(project=project, include_internal=False)
+    return render(request, "projects/detail.html", {
+        "project": project, **related, "kpis": _chart_rows(related["indicators"]),
+        "can_see_internal": can_see_internal,
+        "map_points": _map_points([{name: getattr(project, name, None) for name in MAP_FIELDS[:-1]}
+                                   | {"municipality__slug": project.municipality.slug}], request.municipality),
+    })
+
+
+@public
+def project_file(request, town: str, slug: str, pk: int):
+    project = _project_or_404(request, slug)
+    include_internal = permissions.can_view_internal_project(request.user, project)
+    try:
+        item = selectors.file_get(project=project, pk=pk, include_internal=include_internal)
+    except ProjectFile.DoesNotExist:
+        raise Http404 from None
+    return _file_response(item.file, item.content_type, private=not (item.is_public and project.visibility == "public"))
+
+
+def _file_response(field_file, content_type: str, *, private: bool):
+    try:
+        handle = field_file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    inline = content_type.startswith("image/") or content_type == "application/pdf"
+    response = FileResponse(handle, content_type=content_type, as_attachment=not inline,
+                            filename=field_file.name.rsplit("/", 1)[-1])
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store" if private else "public, max-age=3600"
+    return response
+
+
+@public
+def town_strategy(request, town: str):
+    municipality = request.municipality
+    consortium = municipality.consortium
+    return render(request, "projects/strategy.html", {
+        "strategy": selectors.strategy_for(municipality=municipality),
+        "joint": selectors.joint_strategy(consortium=consortium),
+        "bundles": selectors.bundles_with_progress(consortium=consortium),
+    })
+
+
+@public
+def region_strategy(request):
+    consortium = town_selectors.consortium_get()
+    if consortium is None:
+        raise Http404
+    return render(request, "projects/region_strategy.html", {
+        "consortium": consortium,
+        "joint": selectors.joint_strategy(consortium=consortium),
+        "bundles": selectors.bundles_with_progress(consortium=consortium),
+    })
+
+
+@public
+def strategy_document(request, town: str, kind: str):
+    municipality = request.municipality
+    if kind == Strategy.Kind.JOINT:
+        strategy = selectors.joint_strategy(consortium=municipality.consortium)
+    else:
+        strategy = selectors.strategy_for(municipality=municipality)
+    if strategy is None or not strategy.document:
+        raise Http404
+    return _file_response(strategy.document, "application/pdf", private=False)
+
+
+# --- Staff: lists and project pages ----------------------------------------------------------------------
+
+@town_permission_required("town.view_staff_area")
+def staff_list(request, town: str):
+    form = ProjectFilterForm(request.GET or None, staff=True)
+    qs = selectors.project_list(filters=form.filters() if form.is_bound else selectors.ProjectFilters(),
+                                include_internal=True)
+    context = _list_context(request, qs, request.municipality, form)
+    context["can_create"] = permissions.can_edit_town_content(request.user, request.municipality)
+    return render(request, "projects/staff/list.html", context)
+
+
+def _staff_project_context(request, project: Project) -> dict:
+    user = request.user
+    return {
+        "project": project,
+        "can_edit": permissions.can_edit_project(user, project),
+        "can_post_update": permissions.can_post_project_update(user, project),
+        "is_partner_view": project.municipality_id != request.municipality.pk,
+    }
+
+
+@town_permission_required("town.view_staff_area")
+def staff_detail(request, town: str, slug: str):
+    project = _project_or_404(request, slug, staff=True)
+    related = selectors.project_detail_related(project=project, include_internal=True)
+    return render(request, "projects/staff/detail.html", {
+        **_staff_project_context(request, project), **related, "kpis": _chart_rows(related["indicators"]),
+        "transition_form": TransitionForm(project=project),
+    })
+
+
+@town_permission_required("town.view_staff_area")
+def staff_history(request, town: str, slug: str):
+    project = _project_or_404(request, slug, staff=True)
+    page = Paginator(selectors.project_history(project=project), 50).get_page(request.GET.get("page"))
+    return render(request, "projects/staff/history.html", {
+        **_staff_project_context(request, project), "page_obj": page})
+
+
+def _save_project(request, form: ProjectForm, project: Project | None):
+    """Validate with the form, save through the service; model errors go back onto the form."""
+    if not form.is_valid():
+        return None
+    tags = services.tags_from_text(form.cleaned_data["tags_text"])
+    try:
+        if project is None:
+            return services.project_create(
+                municipality=request.municipality, by=request.user, fields=form.service_fields(),
+                partner_towns=form.cleaned_data["partner_towns"],
+                fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
+        return services.project_change(
+            project=project, by=request.user, acting_town=request.municipality, fields=form.service_fields(),
+            partner_towns=form.cleaned_data["partner_towns"],
+            fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
+    except ValidationError as error:
+        _add_errors(form, error)
+        return None
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)
+
+
+@town_permission_required("town.edit_content")
+def staff_create(request, town: str):
+    form = ProjectForm(request.POST or None, municipality=request.municipality)
+    if request.method == "POST":
+        project = _save_project(request, form, None)
+        if project is not None:
+            messages.success(request, _("The project “%(title)s” has been created.") % {"title": project.title})
+            return redirect(project.get_staff_url(request.municipality))
+    return render(request, "projects/staff/form.html", {"form": form, "project": None})
+
+
+@town_permission_required("town.edit_content")
+def staff_edit(request, town: str, slug: str):
+    project = _project_or_404(request, slug, staff=True)
+    _require(permissions.can_edit_project(request.user, project))
+    form = ProjectForm(request.POST or None, instance=project, municipality=project.municipality)
+    if request.method == "POST":
+        saved = _save_project(request, form, project)
+        if saved is not None:
+            messages.success(request, _("Your changes have been saved."))
+            return redirect(saved.get_staff_url(request.municipality))
+    return render(request, "projects/staff/form.html", {"form": form, **_staff_project_context(request, project)})
+
+
+@town_permission_required("town.edit_content")
+def staff_transition(request, town: str, slug: str):
+    project = _project_or_404(request, slug, staff=True)
+    _require(permissions.can_edit_project(request.user, project))
+    form = TransitionForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            project = services.project_transition(
+                project=project, to=form.cleaned_data["to"], by=request.user, acting_town=request.municipality,
+                reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The status is now “%(status)s”.") % {"status": project.get_status_display()})
+            return redirect(project.get_staff_url(request.municipality))
+    return render(request, "projects/staff/transition.html", {
+        "form": form, **_staff_project_context(request, project)})
+
+
+# --- Staff: progress updates -----------------------------------------------------------------------------
+
+def _update_or_404(project: Project, pk: int) -> ProgressUpdate:
+    try:
+        return selectors.update_get(project=project, pk=pk)
+    except ProgressUpdate.DoesNotExist:
+        raise Http404 from None
+
+
+def _may_change_update(request, project: Project, update: ProgressUpdate) -> bool:
+    # The lead town's editors look after all updates; a partner town's editors after their own town's.
+    return permissions.can_edit_project(request.user, project) or (
+        update.municipality_id == request.municipality.pk
+        and permissions.has_role(request.user, request.municipality, "editor"))
+
+
+@town_permission_required("town.edit_content")
+def staff_update_create(request, town: str, slug: str):
+    project = _project_or_404(request, slug, staff=True)
+    _require(permissions.can_post_project_update(request.user, project))
+    form = ProgressUpdateForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.progress_update_post(project=project, by=request.user, acting_town=request.municipality,
+                                          fields=form.service_fields())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The update has been published."))
+            return redirect(project.get_staff_url(request.municipality))
+    return render(request, "projects/staff/update_form.html", {
+        "form": form, "update": None, **_staff_project_context(request, project)})
+
+
+@town_permission_required("town.edit_content")
+def staff_update_edit(request, town: str, slug: str, pk: int):
+    project = _project_or_404(request, slug, staff=True)
+    update = _update_or_404(project, pk)
+    _require(_may_change_update(request, project, update))
+    form = ProgressUpdateForm(request.POST or None, instance=update, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.progress_update_change(update=update, by=request.user, acting_town=request.municipality,
+                                            fields=form.service_fields())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("Your changes have been saved."))
+            return redirect(project.get_staff_url(request.municipality))
+    return render(request, "projects/staff/update_form.html", {
+        "form": form, "update": update, **_staff_project_context(request, project)})
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_update_delete(request, town: str, slug: str, pk: int):
+    project = _project_or_404(request, slug, staff=True)
+    update = _update_or_404(project, pk)
+    _require(_may_change_update(request, project, update))
+    services.progress_update_delete(update=update, by=request.user, acting_town=request.municipality)
+    messages.success(request, _("The update has been deleted."))
+    return redirect(project.get_staff_url(request.municipality))
+
+
+# --- Staff: KPIs -----------------------------------------------------------------------------------------
+
+def _indicator_or_404(project: Project, pk: int) -> Indicator:
+    try:
+        return selectors.indicator_get(project=project, pk=pk)
+    except Indicator.DoesNotExist:
+        raise Http404 from None
+
+
+@town_permission_required("town.edit_content")
+def staff_indicator_create(request, town: str, slug: str):
+    project = _project_or_404(request, slug, staff=True)
+    _require(permissions.can_edit_project(request.user, project))
+    form = IndicatorForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            indicator = services.indicator_create(project=project, by=request.user, acting_town=request.municipality,
+                                                  fields=form.service_fields())
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The KPI has been added. You can now record measurements."))
+            return redirect("projects:staff-indicator", town=town, slug=slug, pk=indicator.pk)
+    return render(request, "projects/staff/indicator_form.html", {
+        "form": form, "indicator": None, **_staff_project_context(request, project)})
+
+
+@town_permission_required("town.view_staff_area")
+def staff_indicator(request, town: str, slug: str, pk: int):
+    """A KPI: its chart and measurements, with forms to change it and record values (editors)."""
+    project = _project_or_404(request, slug, staff=True)
+    indicator = _indicator_or_404(project, pk)
+    can_edit = permissions.can_edit_project(request.user, project)
+    form = IndicatorForm(instance=indicator)
+    measurement_form = MeasurementForm()
+    if request.method == "POST":
+        if not (permissions.can_edit_town_content(request.user, request.municipality) and can_edit):
+            raise PermissionDenied(_("Only editors of the lead town may change this project."))
+        if "record" in request.POST:
+            measurement_form = MeasurementForm(request.POST)
+            if measurement_form.is_valid():
+                try:
+                    services.measurement_record(indicator=indicator, by=request.user,
+                                                acting_town=request.municipality, **measurement_form.cleaned_data)
+                except ValidationError as error:
+                    _add_errors(measurement_form, error)
+                else:
+                    messages.success(request, _("The measurement has been recorded."))
+                    return redirect("projects:staff-indicator", town=town, slug=slug, pk=pk)
+        else:
+            form = IndicatorForm(request.POST, instance=indicator)
+            if form.is_valid():
+                try:
+                    services.indicator_change(indicator=indicator, by=request.user,
+                                              acting_town=request.municipality, fields=form.service_fields())
+                except ValidationError as error:
+                    _add_errors(form, error)
+                else:
+                    messages.success(request, _("Your changes have been saved."))
+                    return redirect("projects:staff-indicator", town=town, slug=slug, pk=pk)
+    indicator = _indicator_or_404(project, pk)  # fresh values for the chart, whatever the form holds
+    rows = _chart_rows([indicator])
+    return render(request, "projects/staff/indicator.html", {
+        **_staff_project_context(request, project), "indicator": indicator, "form": form,
+        "measurement_form": measurement_form, "kpi": rows[0], "kpi_rows": rows})
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_indicator_delete(request, town: str, slug: str, pk: int):
+    project = _project_or_404(request, slug, staff=True)
+    _require(permissions.can_edit_project(request.user, project))
+    indicator = _indicator_or_404(project, pk)
+    services.indicator_delete(indicator=indicator, by=request.user, acting_town=request.municipality)
+    messages.success(request, _("The KPI “%(name)s” has been deleted.") % {"name": indicator.name})
+    return redirect(project.get_staff_url(request.municipality))
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_measurement_delete(request, town: str, slug: str, pk: int, measurement: int):
+    project = _project_or_404(request, slug, staff=True)
+    _require(permissions.can_edit_project(request.user, project))
+    indicator = _indicator_or_404(project, pk)
+    try:
+        item = indicator.measurements.get(pk=measurement)
+    except Measurement.DoesNotExist:
+        raise Http404 from None
+    services.measurement_delete(measurement=item, by=request.user, acting_town=request.municipality)
+    messages.success(request, _("The measurement has been deleted."))
+    return redirect("projects:staff-indicator", town=town, slug=slug, pk=pk)
+
+
+# --- Staff: files ----------------------------------------------------------------------------------------
+
+@town_permission_required("town.view_staff_area")
+def staff_files(request, town: str, slug: str):
+    project = _project_or_404(request, slug, staff=True)
+    can_edit = permissions.can_edit_project(request.user, project)
+    form = ProjectFileForm()
+    if request.method == "POST":
+        if not (permissions.can_edit_town_content(request.user, request.municipality) and can_edit):
+            raise PermissionDenied(_("Only editors of the lead town may change this project."))
+        form = ProjectFileForm(request.POST, request.FILES)
+        if form.is_valid():
+            checked = form.checked
+            services.project_file_add(
+                project=project, by=request.user, acting_town=request.municipality, upload=checked.file,
+                kind=checked.kind, title=form.cleaned_data["title"], alt_text=form.cleaned_data["alt_text"],
+                is_public=form.cleaned_data["is_public"], content_type=checked.content_type)
+            messages.success(request, _("The file has been added."))
+            return redirect("projects:staff-files", town=town, slug=slug)
+        if form.errors and "upload" not in form.errors:
+            messages.info(request, _("For your security, browsers forget the chosen file when a form comes back "
+                                     "with errors. Please choose it again."))
+    return render(request, "projects/staff/files.html", {
+        **_staff_project_context(request, project), "form": form,
+        "files": list(project.files.select_related("uploaded_by"))})
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_file_delete(request, town: str, slug: str, pk: int):
+    project = _project_or_404(request, slug, staff=True)
+    _require(permissions.can_edit_project(request.user, project))
+    try:
+        item = selectors.file_get(project=project, pk=pk, include_internal=True)
+    except ProjectFile.DoesNotExist:
+        raise Http404 from None
+    services.project_file_delete(item=item, by=request.user, acting_town=request.municipality)
+    messages.success(request, _("The file has been deleted."))
+    return redirect("projects:staff-files", town=town, slug=slug)
+
+
+# --- Staff: strategy -------------------------------------------------------------------------------------
+
+@town_permission_required("town.edit_content")
+def staff_strategy(request, town: str, kind: str = Strategy.Kind.TOWN):
+    municipality = request.municipality
+    if kind == Strategy.Kind.JOINT and not municipality.is_lead:
+        raise Http404
+    strategy = selectors.strategy_for(municipality=municipality, kind=kind) or Strategy(
+        municipality=municipality, kind=kind)
+    form = StrategyForm(request.POST or None, request.FILES or None, instance=strategy)
+    if request.method == "POST" and form.is_valid():
+        fields = {k: form.cleaned_data[k] for k in services.STRATEGY_FIELDS}
+        try:
+            services.strategy_save(municipality=municipality, kind=kind, fields=fields,
+                                   fields_of_action=form.cleaned_data["fields_of_action"],
+                                   document=form.cleaned_data.get("document_upload"),
+                                   remove_document=form.cleaned_data.get("remove_document", False))
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, _("The strategy has been saved."))
+            return redirect("projects:strategy", town=town)
+    return render(request, "projects/staff/strategy_form.html", {"form": form, "kind": kind,
+                                                                 "strategy": strategy})

@@ -1,0 +1,69 @@
+"""The project map: a list of places that can be turned into a Leaflet map (``{% load maps %}``).
+
+Usage: ``{% project_map points %}`` or ``{% project_map points label %}``, where ``points`` is a list of
+dicts with the keys ``title``, ``url``, ``lat``, ``lon``, ``place`` and ``meta`` (the last two may be
+empty). The list of places is always rendered; the map only when ``MAP_TILE_URL`` is set, and its tiles
+are requested only after the visitor clicks "Show map" (see ``settings.MAP_TILE_URL``).
+"""
+
+import math
+import secrets
+from urllib.parse import urlsplit
+
+from django import template
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+register = template.Library()
+
+_POINT_KEYS = ("title", "url", "place", "meta")
+
+
+def _coordinate(value, limit: float) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(number) or abs(number) > limit:
+        return None
+    return number
+
+
+def _map_points(points) -> list[dict]:
+    """Only the keys the script needs, and only points with valid coordinates."""
+    result = []
+    for point in points:
+        lat = _coordinate(point.get("lat"), 90)
+        lon = _coordinate(point.get("lon"), 180)
+        if lat is None or lon is None:
+            continue
+        entry = {key: str(point.get(key) or "") for key in _POINT_KEYS}
+        entry.update(lat=lat, lon=lon)
+        result.append(entry)
+    return result
+
+
+@register.inclusion_tag("components/map.html", takes_context=True)
+def project_map(context, points, label=""):
+    points = list(points or [])
+    tile_url = getattr(settings, "MAP_TILE_URL", "") or ""
+    map_points = _map_points(points) if tile_url else []
+    show_map = bool(tile_url and map_points)
+    # Leaflet and the script are needed once per page, however many maps it holds.
+    request = context.get("request")
+    with_assets = show_map and not getattr(request, "_sc5_map_assets", False)
+    if with_assets and request is not None:
+        request._sc5_map_assets = True
+    map_id = f"sc5-map-{secrets.token_hex(4)}"
+    return {
+        "points": points,
+        "map_points": map_points,
+        "label": label or _("Map of places"),
+        "map_id": map_id,
+        "points_id": f"{map_id}-points",
+        "show_map": show_map,
+        "with_assets": with_assets,
+        "tile_url": tile_url,
+        "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", "") or "",
+        "tile_host": urlsplit(tile_url).netloc,
+    }
