@@ -50,3 +50,18 @@ def test_platform_admin_adds_a_town_that_then_works(client, town_a):
     })
     assert response.status_code == 302, response.context["adminform"].errors if response.context else ""
     assert client.get("/lennestadt/").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["projects/project/", "projects/fieldofaction/", "projects/bundle/",
+                                  "projects/tag/", "municipalities/municipality/"])
+def test_every_admin_list_opens_with_data_of_several_towns(client, town_a, town_b, path):
+    factories.project(municipality=town_a, partners=[town_b], title="Gemeinsam")
+    factories.project(municipality=town_b, title="Soest allein")
+    admin = factories.UserFactory(is_staff=True, is_superuser=True)
+    factories.activate_totp(admin)
+    client.force_login(admin)
+    response = client.get(f"/admin/{path}")
+    assert response.status_code == 200
+    if path.startswith("projects/project"):
+        text = response.content.decode()
+        assert "Gemeinsam" in text and "Soest allein" in text

@@ -1,0 +1,44 @@
+"""Admin for the shared catalogues. Town content (projects, KPIs, updates) is edited in the staff pages,
+where the workflow and the history apply; the admin only lists it."""
+
+from django.contrib import admin
+
+from .models import Bundle, FieldOfAction, Project, Tag
+
+
+@admin.register(FieldOfAction)
+class FieldOfActionAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug"]
+    search_fields = ["name"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Bundle)
+class BundleAdmin(admin.ModelAdmin):
+    list_display = ["number", "title", "consortium"]
+    filter_horizontal = ["fields_of_action"]
+
+
+@admin.register(Project)
+class ProjectAdmin(admin.ModelAdmin):
+    """Read-only: changes go through the staff pages so that the workflow and history apply."""
+
+    list_display = ["title", "municipality", "status", "visibility", "updated_at"]
+    list_filter = ["status", "visibility", "phase", "municipality"]
+    search_fields = ["title", "slug"]
+    list_select_related = ["municipality"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
