@@ -3,10 +3,11 @@
 import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -52,7 +53,9 @@ def _display(instance: Model, field_name: str) -> str:
 
 
 def _snapshot(instance: Model, fields: Iterable[str]) -> dict[str, str]:
-    return {name: _display(instance, name) for name in fields}
+    # The history is a record: always in the portal's main language, whatever the acting user reads.
+    with translation.override(settings.LANGUAGE_CODE):
+        return {name: _display(instance, name) for name in fields}
 
 
 def _diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:

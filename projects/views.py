@@ -76,10 +76,18 @@ def _list_context(request, qs, town: Municipality | None, filter_form) -> dict:
             "map_points": _map_points(located, town), "querystring": query.urlencode()}
 
 
+def _plain(value):
+    """A stored Decimal without the trailing zeros of its column (250.0000 → 250), never in E-notation."""
+    if value is None:
+        return None
+    return value.quantize(1) if value == value.to_integral_value() else value.normalize()
+
+
 def _chart_rows(indicators) -> list[dict]:
     rows = []
     for indicator in indicators:
-        measurements = [(m.measured_on, m.value) for m in indicator.measurements.all()]
+        indicator.baseline, indicator.target = _plain(indicator.baseline), _plain(indicator.target)
+        measurements = [(m.measured_on, _plain(m.value)) for m in indicator.measurements.all()]
         rows.append({
             "indicator": indicator,
             "measurements": list(indicator.measurements.all()),

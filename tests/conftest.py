@@ -89,3 +89,14 @@ def staff_factory():
 @pytest.fixture
 def town_c(db):
     return factories.MunicipalityFactory(name="Olpe", slug="olpe")
+
+
+@pytest.fixture
+def catalogue(db):
+    """The seeded fields of action. Transactional tests flush the database, seeded rows included, so
+    tests that need the catalogue ask for it instead of relying on the data migration having run."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)

@@ -21,7 +21,7 @@ def login(page, base_url: str, user) -> None:
     page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}])
 
 
-def test_editor_creates_joint_project_with_kpi_and_update(site, page, town_a, town_b):
+def test_editor_creates_joint_project_with_kpi_and_update(catalogue, site, page, town_a, town_b):
     editor = factories.staff_member(municipality=town_a, role=Role.EDITOR, email="redaktion@arnsberg.example")
     login(page, site, editor)
 

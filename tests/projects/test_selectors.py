@@ -70,7 +70,7 @@ def test_bundle_weights_and_parent_progress_combine(town_a):
     assert result.progress == 40  # (1*60 + 2*30) / 3
 
 
-def test_filters(town_a, town_b):
+def test_filters(catalogue, town_a, town_b):
     mobility = FieldOfAction.objects.get(slug="mobilitaet")
     data = FieldOfAction.objects.get(slug="daten-digitale-infrastruktur")
     factories.project(municipality=town_a, title="Mobilstation Hüsten", phase="B", status="planned",
@@ -98,7 +98,7 @@ def test_filters(town_a, town_b):
     assert [p.is_joint for p in region] == [True]
 
 
-def test_project_list_runs_a_fixed_number_of_queries(town_a, town_b, django_assert_max_num_queries):
+def test_project_list_runs_a_fixed_number_of_queries(catalogue, town_a, town_b, django_assert_max_num_queries):
     field = FieldOfAction.objects.first()
     for n in range(12):
         project = factories.project(municipality=town_a, partners=[town_b] if n % 2 else [],

@@ -113,7 +113,7 @@ def test_change_records_only_what_changed(town_a, town_b, editor_a):
         event = ProjectEvent.objects.filter(kind=ProjectEvent.Kind.CHANGED).get()
     assert event.changes == {
         "title": ["Alt", "Neu"],
-        "phase": ["Phase B – implementation", "Phase A – strategy"],
+        "phase": ["Phase B – Umsetzung", "Phase A – Strategie"],  # the record is kept in German
         "partner_towns": ["", "Soest"],
         "tags": ["", "LoRaWAN, sensoren"],
     }

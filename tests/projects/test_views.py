@@ -31,7 +31,7 @@ def joint(town_a, town_b, editor_a):
     return project
 
 
-def test_public_list_shows_own_and_joint_projects_in_bounded_queries(client, town_a, town_b, joint,
+def test_public_list_shows_own_and_joint_projects_in_bounded_queries(catalogue, client, town_a, town_b, joint,
                                                                      django_assert_max_num_queries):
     field = FieldOfAction.objects.first()
     for n in range(25):
@@ -105,7 +105,7 @@ def _project_post(**overrides):
     return data
 
 
-def test_editor_creates_a_joint_project(client, town_a, town_b, editor_a):
+def test_editor_creates_a_joint_project(catalogue, client, town_a, town_b, editor_a):
     client.force_login(editor_a)
     field = FieldOfAction.objects.get(slug="mobilitaet")
     response = client.post("/arnsberg/verwaltung/projekte/neu/", _project_post(
