@@ -74,6 +74,21 @@ def _record(*, project: Project, kind: str, by, acting_town: Municipality, subje
     )
 
 
+def _change_and_record(instance: Model, *, allowed: tuple[str, ...], fields: dict, project: Project, kind: str,
+                       by, acting_town: Municipality, subject: str) -> Model:
+    """Apply the allowed fields, validate, save, and record what changed (nothing if nothing did)."""
+    before = _snapshot(instance, allowed)
+    for name, value in fields.items():
+        if name in allowed:
+            setattr(instance, name, value)
+    instance.full_clean()
+    instance.save()
+    changes = _diff(before, _snapshot(instance, allowed))
+    if changes:
+        _record(project=project, kind=kind, by=by, acting_town=acting_town, subject=subject, changes=changes)
+    return instance
+
+
 # --- Tags and slugs --------------------------------------------------------------------------------------
 
 def tags_from_text(text: str) -> list[Tag]:
@@ -228,17 +243,9 @@ def progress_update_post(*, project: Project, by, acting_town: Municipality, fie
 @transaction.atomic
 def progress_update_change(*, update: ProgressUpdate, by, acting_town: Municipality, fields: dict) -> ProgressUpdate:
     _check_update_fields(update.project, fields)
-    before = _snapshot(update, UPDATE_FIELDS)
-    for name, value in fields.items():
-        if name in UPDATE_FIELDS:
-            setattr(update, name, value)
-    update.full_clean()
-    update.save()
-    changes = _diff(before, _snapshot(update, UPDATE_FIELDS))
-    if changes:
-        _record(project=update.project, kind=ProjectEvent.Kind.UPDATE_CHANGED, by=by, acting_town=acting_town,
-                subject=update.title, changes=changes)
-    return update
+    return _change_and_record(update, allowed=UPDATE_FIELDS, fields=fields, project=update.project,
+                              kind=ProjectEvent.Kind.UPDATE_CHANGED, by=by, acting_town=acting_town,
+                              subject=fields.get("title") or update.title)
 
 
 @transaction.atomic
@@ -263,17 +270,9 @@ def indicator_create(*, project: Project, by, acting_town: Municipality, fields:
 
 @transaction.atomic
 def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fields: dict) -> Indicator:
-    before = _snapshot(indicator, INDICATOR_FIELDS)
-    for name, value in fields.items():
-        if name in INDICATOR_FIELDS:
-            setattr(indicator, name, value)
-    indicator.full_clean()
-    indicator.save()
-    changes = _diff(before, _snapshot(indicator, INDICATOR_FIELDS))
-    if changes:
-        _record(project=indicator.project, kind=ProjectEvent.Kind.INDICATOR_CHANGED, by=by,
-                acting_town=acting_town, subject=indicator.name, changes=changes)
-    return indicator
+    return _change_and_record(indicator, allowed=INDICATOR_FIELDS, fields=fields, project=indicator.project,
+                              kind=ProjectEvent.Kind.INDICATOR_CHANGED, by=by, acting_town=acting_town,
+                              subject=fields.get("name") or indicator.name)
 
 
 @transaction.atomic
