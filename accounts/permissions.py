@@ -141,6 +141,11 @@ def can_post_project_update(user, project) -> bool:
     return any(has_role(user, town, Role.EDITOR) for town in _project_towns(project))
 
 
+def can_change_project_update(user, update) -> bool:
+    """Edit or delete an update: editors of the lead town, or of the town that posted it."""
+    return can_edit_project(user, update.project) or has_role(user, update.municipality, Role.EDITOR)
+
+
 def can_view_internal_project(user, project) -> bool:
     """See internal projects, internal updates and files: staff of a participating town, moderators."""
     return is_agentur_moderator(user) or any(has_role(user, town, Role.VIEWER) for town in _project_towns(project))

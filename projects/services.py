@@ -74,6 +74,16 @@ def _record(*, project: Project, kind: str, by, acting_town: Municipality, subje
     )
 
 
+def _create_and_record(instance: Model, *, allowed: tuple[str, ...], project: Project, kind: str, by,
+                       acting_town: Municipality, subject_field: str) -> Model:
+    """Validate and save a new row that hangs off a project, and record it in the project's history."""
+    instance.full_clean()
+    instance.save()
+    _record(project=project, kind=kind, by=by, acting_town=acting_town, subject=getattr(instance, subject_field),
+            changes=_diff({}, _snapshot(instance, allowed)))
+    return instance
+
+
 def _change_and_record(instance: Model, *, allowed: tuple[str, ...], fields: dict, project: Project, kind: str,
                        by, acting_town: Municipality, subject: str) -> Model:
     """Apply the allowed fields, validate, save, and record what changed (nothing if nothing did)."""
@@ -233,11 +243,8 @@ def progress_update_post(*, project: Project, by, acting_town: Municipality, fie
     _check_update_fields(project, fields)
     update = ProgressUpdate(project=project, municipality=acting_town, author=by,
                             **{k: v for k, v in fields.items() if k in UPDATE_FIELDS})
-    update.full_clean()
-    update.save()
-    _record(project=project, kind=ProjectEvent.Kind.UPDATE_POSTED, by=by, acting_town=acting_town,
-            subject=update.title, changes=_diff({}, _snapshot(update, UPDATE_FIELDS)))
-    return update
+    return _create_and_record(update, allowed=UPDATE_FIELDS, project=project, kind=ProjectEvent.Kind.UPDATE_POSTED,
+                              by=by, acting_town=acting_town, subject_field="title")
 
 
 @transaction.atomic
@@ -261,11 +268,9 @@ def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipal
 def indicator_create(*, project: Project, by, acting_town: Municipality, fields: dict) -> Indicator:
     indicator = Indicator(project=project, municipality_id=project.municipality_id,
                           **{k: v for k, v in fields.items() if k in INDICATOR_FIELDS})
-    indicator.full_clean()
-    indicator.save()
-    _record(project=project, kind=ProjectEvent.Kind.INDICATOR_ADDED, by=by, acting_town=acting_town,
-            subject=indicator.name, changes=_diff({}, _snapshot(indicator, INDICATOR_FIELDS)))
-    return indicator
+    return _create_and_record(indicator, allowed=INDICATOR_FIELDS, project=project,
+                              kind=ProjectEvent.Kind.INDICATOR_ADDED, by=by, acting_town=acting_town,
+                              subject_field="name")
 
 
 @transaction.atomic

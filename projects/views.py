@@ -47,6 +47,12 @@ def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
     return project
 
 
+def _require_project_edit(request, project: Project) -> None:
+    """For pages that staff read and editors post to: the town's edit rule plus the project's."""
+    _require(permissions.can_edit_town_content(request.user, request.municipality)
+             and permissions.can_edit_project(request.user, project))
+
+
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied(_("Only editors of the lead town may change this project."))
@@ -311,13 +317,6 @@ def _update_or_404(project: Project, pk: int) -> ProgressUpdate:
         raise Http404 from None
 
 
-def _may_change_update(request, project: Project, update: ProgressUpdate) -> bool:
-    # The lead town's editors look after all updates; a partner town's editors after their own town's.
-    return permissions.can_edit_project(request.user, project) or (
-        update.municipality_id == request.municipality.pk
-        and permissions.has_role(request.user, request.municipality, "editor"))
-
-
 @town_permission_required("town.edit_content")
 def staff_update_create(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
@@ -340,7 +339,7 @@ def staff_update_create(request, town: str, slug: str):
 def staff_update_edit(request, town: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
     update = _update_or_404(project, pk)
-    _require(_may_change_update(request, project, update))
+    _require(permissions.can_change_project_update(request.user, update))
     form = ProgressUpdateForm(request.POST or None, instance=update, project=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -360,7 +359,7 @@ def staff_update_edit(request, town: str, slug: str, pk: int):
 def staff_update_delete(request, town: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
     update = _update_or_404(project, pk)
-    _require(_may_change_update(request, project, update))
+    _require(permissions.can_change_project_update(request.user, update))
     services.progress_update_delete(update=update, by=request.user, acting_town=request.municipality)
     messages.success(request, _("The update has been deleted."))
     return redirect(project.get_staff_url(request.municipality))
@@ -398,12 +397,10 @@ def staff_indicator(request, town: str, slug: str, pk: int):
     """A KPI: its chart and measurements, with forms to change it and record values (editors)."""
     project = _project_or_404(request, slug, staff=True)
     indicator = _indicator_or_404(project, pk)
-    can_edit = permissions.can_edit_project(request.user, project)
     form = IndicatorForm(instance=indicator)
     measurement_form = MeasurementForm()
     if request.method == "POST":
-        if not (permissions.can_edit_town_content(request.user, request.municipality) and can_edit):
-            raise PermissionDenied(_("Only editors of the lead town may change this project."))
+        _require_project_edit(request, project)
         if "record" in request.POST:
             measurement_form = MeasurementForm(request.POST)
             if measurement_form.is_valid():
@@ -464,11 +461,9 @@ def staff_measurement_delete(request, town: str, slug: str, pk: int, measurement
 @town_permission_required("town.view_staff_area")
 def staff_files(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
-    can_edit = permissions.can_edit_project(request.user, project)
     form = ProjectFileForm()
     if request.method == "POST":
-        if not (permissions.can_edit_town_content(request.user, request.municipality) and can_edit):
-            raise PermissionDenied(_("Only editors of the lead town may change this project."))
+        _require_project_edit(request, project)
         form = ProjectFileForm(request.POST, request.FILES)
         if form.is_valid():
             checked = form.checked
