@@ -3,6 +3,8 @@ where the workflow and the history apply; the admin only lists it."""
 
 from django.contrib import admin
 
+from smartcity5.admin import ReadOnlyModelAdmin
+
 from .models import Bundle, FieldOfAction, Project, Tag
 
 
@@ -26,19 +28,10 @@ class BundleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Project)
-class ProjectAdmin(admin.ModelAdmin):
+class ProjectAdmin(ReadOnlyModelAdmin):
     """Read-only: changes go through the staff pages so that the workflow and history apply."""
 
     list_display = ["title", "municipality", "status", "visibility", "updated_at"]
     list_filter = ["status", "visibility", "phase", "municipality"]
     search_fields = ["title", "slug"]
     list_select_related = ["municipality"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

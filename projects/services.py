@@ -3,15 +3,15 @@
 import datetime
 from collections.abc import Iterable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
+from smartcity5.history import diff, names, snapshot
 
 from .models import (
     FieldOfAction,
@@ -39,33 +39,6 @@ UPDATE_FIELDS = ("title", "body", "published_on", "progress_percent", "is_public
 
 # --- History ---------------------------------------------------------------------------------------------
 
-def _display(instance: Model, field_name: str) -> str:
-    """A field's value as people read it (choice labels, names of related rows, ISO dates)."""
-    field = instance._meta.get_field(field_name)
-    value = getattr(instance, field_name)
-    if value is None or value == "":
-        return ""
-    if field.choices:
-        return str(getattr(instance, f"get_{field_name}_display")())
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    return str(value)
-
-
-def _snapshot(instance: Model, fields: Iterable[str]) -> dict[str, str]:
-    # The history is a record: always in the portal's main language, whatever the acting user reads.
-    with translation.override(settings.LANGUAGE_CODE):
-        return {name: _display(instance, name) for name in fields}
-
-
-def _diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
-    return {name: [before.get(name, ""), value] for name, value in after.items() if before.get(name, "") != value}
-
-
-def _names(rows) -> str:
-    return ", ".join(sorted(str(row) for row in rows))
-
-
 def _record(*, project: Project, kind: str, by, acting_town: Municipality, subject: str = "",
             changes: dict | None = None, reason: str = "") -> ProjectEvent:
     return ProjectEvent.objects.create(
@@ -80,20 +53,20 @@ def _create_and_record(instance: Model, *, allowed: tuple[str, ...], project: Pr
     instance.full_clean()
     instance.save()
     _record(project=project, kind=kind, by=by, acting_town=acting_town, subject=getattr(instance, subject_field),
-            changes=_diff({}, _snapshot(instance, allowed)))
+            changes=diff({}, snapshot(instance, allowed)))
     return instance
 
 
 def _change_and_record(instance: Model, *, allowed: tuple[str, ...], fields: dict, project: Project, kind: str,
                        by, acting_town: Municipality, subject: str) -> Model:
     """Apply the allowed fields, validate, save, and record what changed (nothing if nothing did)."""
-    before = _snapshot(instance, allowed)
+    before = snapshot(instance, allowed)
     for name, value in fields.items():
         if name in allowed:
             setattr(instance, name, value)
     instance.full_clean()
     instance.save()
-    changes = _diff(before, _snapshot(instance, allowed))
+    changes = diff(before, snapshot(instance, allowed))
     if changes:
         _record(project=project, kind=kind, by=by, acting_town=acting_town, subject=subject, changes=changes)
     return instance
@@ -142,9 +115,9 @@ def _set_partners(project: Project, partner_towns: Iterable[Municipality]) -> No
 
 def _related_snapshot(project: Project) -> dict[str, str]:
     return {
-        "partner_towns": _names(project.partner_towns.all()),
-        "fields_of_action": _names(project.fields_of_action.all()),
-        "tags": _names(project.tags.all()),
+        "partner_towns": names(project.partner_towns.all()),
+        "fields_of_action": names(project.fields_of_action.all()),
+        "tags": names(project.tags.all()),
     }
 
 
@@ -161,7 +134,7 @@ def project_create(*, municipality: Municipality, by, fields: dict,
     project.tags.set(tags)
     _set_partners(project, partner_towns)
     _record(project=project, kind=ProjectEvent.Kind.CREATED, by=by, acting_town=municipality,
-            changes=_diff({}, {**_snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}))
+            changes=diff({}, {**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}))
     return project
 
 
@@ -172,7 +145,7 @@ def project_change(*, project: Project, by, acting_town: Municipality, fields: d
                    tags: Iterable[Tag] | None = None) -> Project:
     """Change a project's data; the history gets every field that changed, as old → new."""
     project = Project.objects.select_for_update().get(pk=project.pk)
-    before = {**_snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}
+    before = {**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}
     for name, value in fields.items():
         if name in PROJECT_FIELDS:
             setattr(project, name, value)
@@ -184,7 +157,7 @@ def project_change(*, project: Project, by, acting_town: Municipality, fields: d
         project.tags.set(tags)
     if partner_towns is not None:
         _set_partners(project, partner_towns)
-    changes = _diff(before, {**_snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)})
+    changes = diff(before, {**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)})
     if changes:
         _record(project=project, kind=ProjectEvent.Kind.CHANGED, by=by, acting_town=acting_town, changes=changes)
     return project
@@ -212,7 +185,7 @@ def project_transition(*, project: Project, to: str, by, acting_town: Municipali
     if Project.reason_required(old, to) and not reason:
         raise ValidationError(_("Please give a reason; it is shown with the new status."), code="reason_required")
     on = on or timezone.localdate()
-    before = _snapshot(project, ("status", "actual_start", "actual_end"))
+    before = snapshot(project, ("status", "actual_start", "actual_end"))
     project.status = to
     project.status_reason = reason
     project.status_changed_at = timezone.now()
@@ -225,7 +198,7 @@ def project_transition(*, project: Project, to: str, by, acting_town: Municipali
     project.full_clean()
     project.save()
     _record(project=project, kind=ProjectEvent.Kind.STATUS, by=by, acting_town=acting_town, reason=reason,
-            changes=_diff(before, _snapshot(project, ("status", "actual_start", "actual_end"))))
+            changes=diff(before, snapshot(project, ("status", "actual_start", "actual_end"))))
     return project
 
 
@@ -258,7 +231,7 @@ def progress_update_change(*, update: ProgressUpdate, by, acting_town: Municipal
 @transaction.atomic
 def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipality) -> None:
     _record(project=update.project, kind=ProjectEvent.Kind.UPDATE_DELETED, by=by, acting_town=acting_town,
-            subject=update.title, changes=_diff(_snapshot(update, UPDATE_FIELDS), {k: "" for k in UPDATE_FIELDS}))
+            subject=update.title, changes=diff(snapshot(update, UPDATE_FIELDS), {k: "" for k in UPDATE_FIELDS}))
     update.delete()
 
 
@@ -285,7 +258,7 @@ def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> 
     count = indicator.measurements.count()
     _record(project=indicator.project, kind=ProjectEvent.Kind.INDICATOR_DELETED, by=by, acting_town=acting_town,
             subject=indicator.name,
-            changes={**_diff(_snapshot(indicator, INDICATOR_FIELDS), {k: "" for k in INDICATOR_FIELDS}),
+            changes={**diff(snapshot(indicator, INDICATOR_FIELDS), {k: "" for k in INDICATOR_FIELDS}),
                      "measurements": [str(count), "0"]})
     indicator.delete()
 

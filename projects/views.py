@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,6 +14,8 @@ from accounts.decorators import public, town_permission_required
 from municipalities import selectors as town_selectors
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
+from smartcity5.forms import add_errors
+from smartcity5.responses import file_response
 
 from . import selectors, services
 from .charts import kpi_chart_svg, kpi_summary
@@ -146,20 +148,7 @@ def project_file(request, town: str, slug: str, pk: int):
         item = selectors.file_get(project=project, pk=pk, include_internal=include_internal)
     except ProjectFile.DoesNotExist:
         raise Http404 from None
-    return _file_response(item.file, item.content_type, private=not (item.is_public and project.visibility == "public"))
-
-
-def _file_response(field_file, content_type: str, *, private: bool):
-    try:
-        handle = field_file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    inline = content_type.startswith("image/") or content_type == "application/pdf"
-    response = FileResponse(handle, content_type=content_type, as_attachment=not inline,
-                            filename=field_file.name.rsplit("/", 1)[-1])
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store" if private else "public, max-age=3600"
-    return response
+    return file_response(item.file, item.content_type, private=not (item.is_public and project.visibility == "public"))
 
 
 @public
@@ -194,7 +183,7 @@ def strategy_document(request, town: str, kind: str):
         strategy = selectors.strategy_for(municipality=municipality)
     if strategy is None or not strategy.document:
         raise Http404
-    return _file_response(strategy.document, "application/pdf", private=False)
+    return file_response(strategy.document, "application/pdf", private=False)
 
 
 # --- Staff: lists and project pages ----------------------------------------------------------------------
@@ -253,16 +242,8 @@ def _save_project(request, form: ProjectForm, project: Project | None):
             partner_towns=form.cleaned_data["partner_towns"],
             fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
     except ValidationError as error:
-        _add_errors(form, error)
+        add_errors(form, error)
         return None
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @town_permission_required("town.edit_content")
@@ -300,7 +281,7 @@ def staff_transition(request, town: str, slug: str):
                 project=project, to=form.cleaned_data["to"], by=request.user, acting_town=request.municipality,
                 reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The status is now “%(status)s”.") % {"status": project.get_status_display()})
             return redirect(project.get_staff_url(request.municipality))
@@ -327,7 +308,7 @@ def staff_update_create(request, town: str, slug: str):
             services.progress_update_post(project=project, by=request.user, acting_town=request.municipality,
                                           fields=form.service_fields())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The update has been published."))
             return redirect(project.get_staff_url(request.municipality))
@@ -346,7 +327,7 @@ def staff_update_edit(request, town: str, slug: str, pk: int):
             services.progress_update_change(update=update, by=request.user, acting_town=request.municipality,
                                             fields=form.service_fields())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Your changes have been saved."))
             return redirect(project.get_staff_url(request.municipality))
@@ -384,7 +365,7 @@ def staff_indicator_create(request, town: str, slug: str):
             indicator = services.indicator_create(project=project, by=request.user, acting_town=request.municipality,
                                                   fields=form.service_fields())
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The KPI has been added. You can now record measurements."))
             return redirect("projects:staff-indicator", town=town, slug=slug, pk=indicator.pk)
@@ -408,7 +389,7 @@ def staff_indicator(request, town: str, slug: str, pk: int):
                     services.measurement_record(indicator=indicator, by=request.user,
                                                 acting_town=request.municipality, **measurement_form.cleaned_data)
                 except ValidationError as error:
-                    _add_errors(measurement_form, error)
+                    add_errors(measurement_form, error)
                 else:
                     messages.success(request, _("The measurement has been recorded."))
                     return redirect("projects:staff-indicator", town=town, slug=slug, pk=pk)
@@ -419,7 +400,7 @@ def staff_indicator(request, town: str, slug: str, pk: int):
                     services.indicator_change(indicator=indicator, by=request.user,
                                               acting_town=request.municipality, fields=form.service_fields())
                 except ValidationError as error:
-                    _add_errors(form, error)
+                    add_errors(form, error)
                 else:
                     messages.success(request, _("Your changes have been saved."))
                     return redirect("projects:staff-indicator", town=town, slug=slug, pk=pk)
@@ -513,7 +494,7 @@ def staff_strategy(request, town: str, kind: str = Strategy.Kind.TOWN):
                                    document=form.cleaned_data.get("document_upload"),
                                    remove_document=form.cleaned_data.get("remove_document", False))
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The strategy has been saved."))
             return redirect("projects:strategy", town=town)

@@ -43,3 +43,16 @@ def _admin_login(request, site):
     if not permissions.has_totp(request.user):
         return redirect_to_mfa_setup(request, _("Please set up two-factor authentication before using the admin."))
     return redirect("admin:index")
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """For rows whose changes must go through the services (workflows, limits, history)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
