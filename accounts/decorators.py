@@ -66,6 +66,8 @@ def town_permission_required(rule: str):
                 raise Http404
             if rule in permissions.PRIVILEGED_RULES and not permissions.has_totp(user):
                 return redirect_to_mfa_setup(request)
+            if permissions.membership_for(user, municipality) is None and permissions.is_agentur_moderator(user):
+                _audit_moderator_visit(request, municipality)
             return view(request, *args, **kwargs)
 
         wrapper.access = STAFF if rule in permissions.PRIVILEGED_RULES else CITIZEN
@@ -73,6 +75,14 @@ def town_permission_required(rule: str):
         return wrapper
 
     return decorator
+
+
+def _audit_moderator_visit(request, municipality) -> None:
+    """A moderator reads a town's internal pages without belonging to the town: an audited cross-town read."""
+    from municipalities.models import AuditEntry
+
+    AuditEntry.objects.create(user=request.user, purpose="agentur:town-staff-page", path=request.get_full_path()[:500],
+                              municipality_slugs=[municipality.slug])
 
 
 def agentur_required(view):

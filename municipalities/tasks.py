@@ -4,7 +4,8 @@ import logging
 from datetime import timedelta
 from smtplib import SMTPException
 
-from celery import Task, shared_task
+from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -20,11 +21,12 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (SMTPException, ConnectionError, TimeoutError)
 
 
-class TownTask(Task):
+class TownTask(DjangoTask):
     """Base of every task that works for one town.
 
     Callers pass ``municipality_id=<pk>`` (ids, never objects); the task body receives
     ``municipality=<Municipality>`` and runs inside that town's scope, like a request under ``/<town>/``.
+    Being a ``DjangoTask``, it offers ``delay_on_commit``: enqueue once the caller's transaction commits.
     """
 
     abstract = True

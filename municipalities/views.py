@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import agentur_required, public, town_permission_required
-from accounts.permissions import can_edit_town_content
+from accounts.permissions import can_edit_town_content, can_view_funding
 
 from . import crosstown, selectors, services
 from .forms import AccessibilityFeedbackForm
@@ -70,7 +70,8 @@ def town_accessibility(request, town: str):
 @town_permission_required("town.view_staff_area")
 def staff_dashboard(request, town: str):
     municipality = request.municipality
-    from projects import selectors as project_selectors  # the dashboard gathers figures from each app
+    from funding import selectors as funding_selectors  # the dashboard gathers figures from each app
+    from projects import selectors as project_selectors
 
     open_feedback = selectors.accessibility_feedback_list(
         municipality=municipality, status=AccessibilityFeedback.Status.NEW
@@ -81,6 +82,8 @@ def staff_dashboard(request, town: str):
         "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
         "stale_days": project_selectors.STALE_AFTER_DAYS,
         "can_edit": can_edit_town_content(request.user, municipality),
+        "can_view_funding": can_view_funding(request.user, municipality),
+        "deadlines": funding_selectors.town_deadlines() if can_view_funding(request.user, municipality) else None,
     })
 
 

@@ -11,6 +11,7 @@ Two modes, chosen by ``SMARTCITY5_ENV``:
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -53,6 +54,8 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "participation",
+    "funding",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -88,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "municipalities.context_processors.municipality",
+                "notifications.context_processors.unread_notifications",
             ],
             "builtins": ["smartcity5.templatetags.ui"],
             # smartcity5 is not an installed app, so its other tag libraries are named here.
@@ -128,6 +132,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-audit-entries": {
         "task": "municipalities.tasks.audit_entries_purge",
         "schedule": 24 * 3600,
+    },
+    # Deadline reminders (milestones, proofs of use) every morning; each reminder goes out once.
+    "funding-reminders": {
+        "task": "funding.tasks.funding_reminders_dispatch",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 

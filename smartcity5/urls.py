@@ -22,6 +22,7 @@ def healthz(request):
 town_patterns = [
     path("", include("municipalities.urls")),
     path("", include("projects.urls")),
+    path("", include("funding.urls")),
     path("verwaltung/team/", include("accounts.urls_town")),
 ]
 
@@ -36,6 +37,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("konto/", include("accounts.urls")),
+    path("konto/benachrichtigungen/", include("notifications.urls")),
     path("agentur/", municipality_views.agentur_overview, name="agentur-overview"),
     path("admin/", admin.site.urls),
     path("<slug:town>/", include(town_patterns)),

@@ -126,3 +126,41 @@ def progress_update(*, project, acting_town: Municipality | None = None, by=None
 
 
 _project_numbers = itertools.count(1)
+
+
+def grant(*, municipality: Municipality, by=None, **fields):
+    """A grant of the town (2024–2026, 1 Mio. € eligible costs at 65 %), made through the services."""
+    import datetime
+    from decimal import Decimal
+
+    from funding import services
+    from municipalities.scoping import town_scope
+
+    fields.setdefault("title", "Modellprojekt Smart Cities")
+    fields.setdefault("approved_on", datetime.date(2023, 11, 1))
+    fields.setdefault("period_start", datetime.date(2024, 1, 1))
+    fields.setdefault("period_end", datetime.date(2026, 12, 31))
+    fields.setdefault("eligible_costs", Decimal("1000000.00"))
+    fields.setdefault("funding_rate", Decimal("65.00"))
+    with town_scope(municipality):
+        return services.grant_create(municipality=municipality, by=by, fields=fields)
+
+
+def budget_line(*, grant, year: int, amount, cost_type: str = "personnel", by=None, **fields):
+    from decimal import Decimal
+
+    from funding import services
+    from municipalities.scoping import town_scope
+
+    with town_scope(grant.municipality):
+        return services.budget_line_save(grant=grant, by=by, fields={
+            "year": year, "cost_type": cost_type, "amount": Decimal(str(amount)), **fields})
+
+
+def evidence_pdf(name: str = "nachweis.pdf"):
+    """A checked upload of a minimal PDF, as the evidence forms produce it."""
+    from django.core.files.base import ContentFile
+
+    from projects.uploads import check_upload
+
+    return check_upload(ContentFile(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n", name=name))

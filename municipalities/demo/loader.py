@@ -96,9 +96,11 @@ def load_accounts(towns: list[Municipality]) -> list[DemoAccount]:
 
 @transaction.atomic
 def load_demo(*, with_accounts: bool = True) -> tuple[list[Municipality], list[DemoAccount]]:
+    from funding.demo.loader import load_funding
     from projects.demo.loader import load_projects
 
     consortium, towns = load_towns()
     accounts = load_accounts(towns) if with_accounts else []
     load_projects(consortium, towns)
+    load_funding(towns)
     return towns, accounts

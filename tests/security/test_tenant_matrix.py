@@ -20,11 +20,15 @@ pytestmark = pytest.mark.django_db
 THIRD_PARTY_PREFIXES = ("accounts/", "admin/", "i18n/")
 
 
-def _walk(patterns, prefix=""):
+NAMESPACES: dict[int, str] = {}
+
+
+def _walk(patterns, prefix="", namespace=""):
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace)
         elif isinstance(entry, URLPattern):
+            NAMESPACES[id(entry)] = namespace
             yield prefix + str(entry.pattern), entry
 
 
@@ -33,7 +37,10 @@ TOWN_PATTERNS = [(route, p) for route, p in ALL_PATTERNS if route.startswith("<s
 
 
 def _name(pattern: URLPattern) -> str:
-    return pattern.name or pattern.lookup_str
+    """The URL's name, with the app namespace for apps other than the first ones (``funding:detail``)."""
+    name = pattern.name or pattern.lookup_str
+    namespace = NAMESPACES.get(id(pattern), "")
+    return f"{namespace}:{name}" if namespace in {"funding"} else name
 
 
 def _project_sample(town, **extra):
@@ -70,6 +77,36 @@ def _strategy_sample(town):
     return {"kind": "town"}
 
 
+def _funding_sample(town):
+    """A grant of ``town`` with one row of each kind; the milestone is done (evidence), the proof submitted."""
+    import datetime
+    from decimal import Decimal
+
+    from funding import services
+    from municipalities.scoping import town_scope
+
+    grant = factories.grant(municipality=town)
+    line = factories.budget_line(grant=grant, year=2025, amount="10000.00")
+    past = datetime.date(2025, 3, 1)
+    with town_scope(town):
+        spending = services.spending_record(grant=grant, by=None, fields={
+            "spent_on": past, "cost_type": "material", "amount": Decimal("100.00"), "description": "Matrix"})
+        request = services.disbursement_prepare(grant=grant, by=None, fields={"year": 2025, "amount": Decimal("50")})
+        milestone = services.milestone_save(grant=grant, by=None, fields={"title": "Matrix", "due_on": past})
+        services.milestone_mark_done(milestone=milestone, by=None, done_on=past, evidence=factories.evidence_pdf())
+        proof = services.proof_save(grant=grant, by=None, fields={"kind": "final", "due_on": past})
+        services.proof_submit(proof=proof, by=None, submitted_on=past, document=factories.evidence_pdf())
+    return {"pk": grant.pk, "budget-line": line.pk, "spending-edit": spending.pk, "disbursement": request.pk,
+            "milestone": milestone.pk, "proof": proof.pk}
+
+
+def _funding_param(row):
+    def sample(town):
+        values = _funding_sample(town)
+        return {"pk": values["pk"], **({"item": values[row]} if row else {})}
+    return sample
+
+
 def _project_param(key):
     def sample(town):
         values = _project_sample(town)
@@ -96,6 +133,15 @@ SAMPLES: dict[str, Callable] = {
     "staff-measurement-delete": _project_param("indicator"),
     "staff-files": lambda town: {"slug": _project_sample(town)["slug"]},
     "staff-file-delete": _project_param("file"),
+    **{f"funding:{name}": _funding_param(None) for name in (
+        "detail", "edit", "history", "export", "budget", "spending", "disbursements", "milestones", "proofs")},
+    **{name: _funding_param(row) for row, names in {
+        "budget-line": ("budget-line", "budget-line-delete"),
+        "spending-edit": ("spending-edit", "spending-delete"),
+        "disbursement": ("disbursement", "disbursement-action", "disbursement-delete"),
+        "milestone": ("milestone", "milestone-status", "milestone-delete", "milestone-evidence"),
+        "proof": ("proof", "proof-status", "proof-delete", "proof-document"),
+    }.items() for name in (f"funding:{n}" for n in names)},
     "staff-feedback-handled": lambda town: {"pk": factories.feedback(municipality=town).pk},
     "role": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},
     "remove": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},

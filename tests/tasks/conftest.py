@@ -2,6 +2,7 @@
 
 import time
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from celery.contrib.testing.worker import start_worker
@@ -11,19 +12,31 @@ from smartcity5.celery import app as celery_app
 from tests.conftest import need
 
 
-@pytest.fixture
-def celery_worker(transactional_db):
+@contextmanager
+def worker_queue():
+    """A queue of its own for this test (never picks up messages left over from other runs); tasks are sent
+    to Redis instead of running inline."""
     need(settings.REDIS_URL.startswith("redis"), "REDIS_URL must point at a running Redis for worker tests")
-    queue = f"test-{uuid.uuid4().hex[:8]}"  # never picks up messages left over from other runs
+    queue = f"test-{uuid.uuid4().hex[:8]}"
     previous = celery_app.conf.task_default_queue
     celery_app.conf.task_always_eager = False
     celery_app.conf.task_default_queue = queue
     try:
-        with start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False,
-                          queues=[queue], shutdown_timeout=20, loglevel="WARNING") as worker:
-            yield worker
+        yield queue
     finally:
         celery_app.conf.task_default_queue = previous
+
+
+def run_worker(queue: str):
+    """A real worker (solo pool, in a thread of this process) consuming ``queue``; a context manager."""
+    return start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue],
+                        shutdown_timeout=20, loglevel="WARNING")
+
+
+@pytest.fixture
+def celery_worker(transactional_db):
+    with worker_queue() as queue, run_worker(queue) as worker:
+        yield worker
 
 
 def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):

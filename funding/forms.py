@@ -1,0 +1,239 @@
+"""Forms of the funding app: validation and widgets only; saving goes through ``funding.services``."""
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.formats import get_format, number_format
+from django.utils.translation import gettext_lazy as _
+
+from projects.forms import DateInput, FieldsetsMixin
+from projects.models import Project
+from projects.uploads import check_upload
+
+from . import money
+from .models import BudgetLine, DisbursementRequest, Grant, Milestone, ProofOfUse, Spending
+
+
+class MoneyField(forms.DecimalField):
+    """An amount in euros as people type it: ``12.500,00 €`` or ``12500,5`` in German, ``12,500.00`` in English.
+
+    A thousands separator is accepted only between groups of three digits, so ``12.5`` typed in German is an
+    error instead of silently becoming 125 euros.
+    """
+
+    default_error_messages = {
+        "invalid": _("Please enter an amount in euros, e.g. 12.500,00."),
+    }
+
+    def __init__(self, *, min_value=Decimal("0.01"), **kwargs):
+        kwargs.setdefault("max_digits", 12)
+        kwargs.setdefault("decimal_places", 2)
+        super().__init__(min_value=min_value, max_value=money.MAX_AMOUNT, localize=True, **kwargs)
+        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        text = str(value).replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "").strip()
+        decimal_sep = get_format("DECIMAL_SEPARATOR")
+        thousand_sep = get_format("THOUSAND_SEPARATOR")
+        whole, _sep, fraction = text.partition(decimal_sep)
+        if thousand_sep in whole:
+            if not re.fullmatch(rf"[+-]?\d{{1,3}}(?:{re.escape(thousand_sep)}\d{{3}})+", whole):
+                raise ValidationError(self.error_messages["invalid"], code="invalid")
+            whole = whole.replace(thousand_sep, "")
+        if not re.fullmatch(r"[+-]?\d+", whole or "0") or (fraction and not fraction.isdigit()):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        try:
+            return Decimal(f"{whole or '0'}.{fraction or '0'}")
+        except InvalidOperation:
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def prepare_value(self, value):
+        if isinstance(value, Decimal):
+            return number_format(value, decimal_pos=2, use_l10n=True)
+        return value
+
+
+def _year_choices(grant: Grant):
+    return [(year, str(year)) for year in grant.years()]
+
+
+def _project_field(municipality, *, multiple: bool = False):
+    queryset = Project.objects.filter(municipality=municipality).order_by("title")
+    if multiple:
+        return forms.ModelMultipleChoiceField(label=_("Linked projects"), queryset=queryset, required=False,
+                                              widget=forms.CheckboxSelectMultiple)
+    return forms.ModelChoiceField(label=_("Project"), queryset=queryset, required=False,
+                                  empty_label=_("— not allocated to a project —"))
+
+
+class GrantForm(FieldsetsMixin, forms.ModelForm):
+    eligible_costs = MoneyField(label=_("Eligible costs (EUR)"), min_value=Decimal(0))
+
+    fieldsets = [
+        (_("Grant"), ["title", "programme", "funder", "reference", "cohort", "recipient", "approved_on"]),
+        (_("Period and phases"), ["period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start",
+                                  "phase_b_end"]),
+        (_("Money"), ["eligible_costs", "funding_rate", "notes"]),
+    ]
+
+    class Meta:
+        model = Grant
+        fields = ["title", "programme", "funder", "reference", "cohort", "recipient", "approved_on", "period_start",
+                  "period_end", "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end", "eligible_costs",
+                  "funding_rate", "notes"]
+        localized_fields = ["funding_rate"]
+        widgets = {name: DateInput for name in ("approved_on", "period_start", "period_end", "phase_a_start",
+                                                "phase_a_end", "phase_b_start", "phase_b_end")}
+        widgets["notes"] = forms.Textarea(attrs={"rows": 3})
+
+    def __init__(self, *args, municipality, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.municipality = municipality
+        self.fields["funding_rate"].widget.attrs["inputmode"] = "decimal"
+
+
+# Declared on the forms so that the scoped manager is not queried at import; the choices are set per town.
+_NO_PROJECTS = {"queryset": Project.objects.none(), "required": False}
+
+
+class BudgetLineForm(forms.ModelForm):
+    amount = MoneyField(label=_("Planned costs (EUR)"), min_value=Decimal(0))
+    project = forms.ModelChoiceField(**_NO_PROJECTS)
+
+    class Meta:
+        model = BudgetLine
+        fields = ["year", "cost_type", "project", "amount", "note"]
+
+    def __init__(self, *args, grant: Grant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.grant = grant
+        self.fields["year"] = forms.TypedChoiceField(label=_("Year"), choices=_year_choices(grant), coerce=int)
+        self.fields["project"] = _project_field(grant.municipality)
+        self.order_fields(self.Meta.fields)
+
+
+class SpendingForm(forms.ModelForm):
+    amount = MoneyField(label=_("Amount (EUR)"))
+    project = forms.ModelChoiceField(**_NO_PROJECTS)
+
+    class Meta:
+        model = Spending
+        fields = ["spent_on", "amount", "cost_type", "project", "description", "payee", "voucher"]
+        widgets = {"spent_on": DateInput}
+
+    def __init__(self, *args, grant: Grant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.grant = grant
+        self.fields["project"] = _project_field(grant.municipality)
+        self.order_fields(self.Meta.fields)
+        if not self.is_bound and not self.instance.pk:
+            self.initial.setdefault("spent_on", timezone.localdate())
+
+
+class DisbursementForm(forms.ModelForm):
+    amount = MoneyField(label=_("Amount (EUR)"))
+
+    class Meta:
+        model = DisbursementRequest
+        fields = ["year", "amount", "purpose"]
+
+    def __init__(self, *args, grant: Grant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.grant = grant
+        self.fields["year"] = forms.TypedChoiceField(
+            label=_("Budget year"), choices=_year_choices(grant), coerce=int,
+            help_text=_("The year of the budget plan the money is requested for."))
+        if not self.is_bound and not self.instance.pk and timezone.localdate().year in grant.years():
+            self.initial.setdefault("year", timezone.localdate().year)
+        self.order_fields(self.Meta.fields)
+
+
+class DisbursementActionForm(forms.Form):
+    """One step of a request: file it with the funder, record the payment, or record a rejection."""
+
+    ACTIONS = {"submit": DisbursementRequest.Status.SUBMITTED, "paid": DisbursementRequest.Status.PAID,
+               "reject": DisbursementRequest.Status.REJECTED}
+
+    action = forms.ChoiceField(choices=[(key, key) for key in ACTIONS], widget=forms.HiddenInput)
+    on = forms.DateField(label=_("Date"), widget=DateInput)
+    reason = forms.CharField(label=_("Reason for rejection"), required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class MilestoneForm(forms.ModelForm):
+    projects = forms.ModelMultipleChoiceField(**_NO_PROJECTS)
+
+    class Meta:
+        model = Milestone
+        fields = ["title", "phase", "due_on", "description", "projects"]
+        widgets = {"due_on": DateInput, "description": forms.Textarea(attrs={"rows": 3})}
+
+    def __init__(self, *args, grant: Grant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.grant = grant
+        self.fields["projects"] = _project_field(grant.municipality, multiple=True)
+        if self.instance.pk:
+            self.initial["projects"] = list(self.instance.projects.all())
+
+
+class EvidenceField(forms.FileField):
+    """A document or image checked by content (see projects.uploads); cleans to a ``CheckedUpload``."""
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload in (None, False) or not hasattr(upload, "read"):
+            return None
+        return check_upload(upload)
+
+
+class MilestoneDoneForm(forms.Form):
+    done_on = forms.DateField(label=_("Done on"), widget=DateInput)
+    evidence = EvidenceField(label=_("Evidence"), help_text=_(
+        "A document (PDF, ODT, DOCX, ODS, XLSX) or an image that shows the milestone was reached."))
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ProofForm(forms.ModelForm):
+    class Meta:
+        model = ProofOfUse
+        fields = ["kind", "year", "due_on", "note"]
+        widgets = {"due_on": DateInput, "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, grant: Grant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.grant = grant
+        self.fields["year"] = forms.TypedChoiceField(
+            label=_("Reporting year"), choices=[("", "—"), *_year_choices(grant)], coerce=int, required=False,
+            empty_value=None, help_text=_("For interim proofs: the year they cover."))
+        self.order_fields(self.Meta.fields)
+
+
+class ProofSubmitForm(forms.Form):
+    submitted_on = forms.DateField(label=_("Submitted on"), widget=DateInput)
+    document = EvidenceField(label=_("Document as submitted"), required=False)
+
+
+class ProofAcceptForm(forms.Form):
+    accepted_on = forms.DateField(label=_("Accepted on"), widget=DateInput)
+
+
+class SpendingFilterForm(forms.Form):
+    year = forms.TypedChoiceField(label=_("Year"), required=False, coerce=int, empty_value=None)
+    cost_type = forms.ChoiceField(label=_("Cost type"), required=False)
+
+    def __init__(self, *args, grant: Grant, **kwargs):
+        # Own ids: the page also holds the form that records spending, with fields of the same names.
+        kwargs.setdefault("auto_id", "filter_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["year"].choices = [("", _("All years")), *_year_choices(grant)]
+        from .models import CostType
+
+        self.fields["cost_type"].choices = [("", _("All cost types")), *CostType.choices]

@@ -1,0 +1,453 @@
+"""Writes of the funding app. Each one validates, saves and writes the grant's history in one place.
+
+The limits of disbursement requests are checked here, under a lock on the grant, so that two people
+filing requests at the same moment cannot together exceed what the grant allows.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Model, Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from municipalities.models import Municipality
+from smartcity5.history import diff, names, snapshot
+
+from . import money
+from .models import (
+    BudgetLine,
+    DisbursementRequest,
+    FundingEvent,
+    Grant,
+    Milestone,
+    ProofOfUse,
+    Spending,
+)
+
+GRANT_FIELDS = (
+    "title", "programme", "funder", "reference", "cohort", "recipient", "approved_on", "period_start", "period_end",
+    "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end", "eligible_costs", "funding_rate",
+    "federal_share", "notes",
+)
+BUDGET_LINE_FIELDS = ("year", "cost_type", "project", "amount", "note")
+SPENDING_FIELDS = ("spent_on", "cost_type", "project", "amount", "description", "payee", "voucher")
+DISBURSEMENT_FIELDS = ("year", "amount", "purpose")
+DISBURSEMENT_STATUS_FIELDS = ("status", "submitted_on", "paid_on", "rejected_on", "reason")
+MILESTONE_FIELDS = ("title", "description", "phase", "due_on")
+MILESTONE_STATUS_FIELDS = ("status", "done_on", "evidence", "waived_reason")
+PROOF_FIELDS = ("kind", "year", "due_on", "note")
+PROOF_STATUS_FIELDS = ("submitted_on", "accepted_on", "document")
+
+Entity = FundingEvent.Entity
+Kind = FundingEvent.Kind
+
+
+# --- History ---------------------------------------------------------------------------------------------
+
+def _record(*, grant: Grant, kind: str, entity: str, by, subject="", changes: dict | None = None,
+            reason: str = "") -> FundingEvent:
+    with translation.override(settings.LANGUAGE_CODE):  # a record, in the portal's main language
+        subject = str(subject)[:200]
+    return FundingEvent.objects.create(
+        municipality_id=grant.municipality_id, grant=grant, kind=kind, entity=entity, subject=subject,
+        actor=by if by is not None and by.is_authenticated else None, changes=changes or {}, reason=reason)
+
+
+def _apply(instance: Model, allowed: tuple[str, ...], fields: dict) -> None:
+    for name, value in fields.items():
+        if name in allowed:
+            setattr(instance, name, value)
+
+
+def _save_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by,
+                     before: dict | None = None, kind: str | None = None, reason: str = "",
+                     extra_before: dict | None = None, extra_after=None) -> Model:
+    """Validate and save a new or changed row and record what changed (nothing if nothing did).
+
+    ``extra_before`` / ``extra_after`` add values that are not plain fields (the linked projects)."""
+    is_new = before is None
+    instance.full_clean()
+    instance.save()
+    after = {**snapshot(instance, allowed), **(extra_after() if extra_after else {})}
+    changes = diff({**(before or {}), **(extra_before or {})}, after)
+    if changes or is_new:
+        _record(grant=grant, kind=kind or (Kind.CREATED if is_new else Kind.CHANGED), entity=entity, by=by,
+                subject=instance, changes=changes, reason=reason)
+    return instance
+
+
+def _delete_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by) -> None:
+    _record(grant=grant, kind=Kind.DELETED, entity=entity, by=by, subject=instance,
+            changes=diff(snapshot(instance, allowed), {name: "" for name in allowed}))
+    instance.delete()
+
+
+def _fresh(instance: Model) -> Model:
+    """The row as it is in the database now, locked: status rules never act on a stale copy."""
+    return type(instance).objects.select_for_update().get(pk=instance.pk)
+
+
+def _locked(grant: Grant) -> Grant:
+    """The grant row, locked until the transaction ends: one limit check at a time per grant."""
+    return Grant.objects.select_for_update().get(pk=grant.pk)
+
+
+# --- Grants ----------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def grant_create(*, municipality: Municipality, by, fields: dict) -> Grant:
+    grant = Grant(municipality=municipality)
+    _apply(grant, GRANT_FIELDS, fields)
+    return _save_and_record(grant, grant=grant, allowed=GRANT_FIELDS, entity=Entity.GRANT, by=by)
+
+
+@transaction.atomic
+def grant_change(*, grant: Grant, by, fields: dict) -> Grant:
+    grant = _locked(grant)
+    before = snapshot(grant, GRANT_FIELDS)
+    _apply(grant, GRANT_FIELDS, fields)
+    grant.federal_share = money.federal_share(grant.eligible_costs, grant.funding_rate)
+    called = _called(grant)
+    if grant.federal_share < called:
+        raise ValidationError({"eligible_costs": _(
+            "With these figures the federal share would be %(share)s, but %(called)s have already been "
+            "requested from the funder.") % {"share": money.format_eur(grant.federal_share),
+                                             "called": money.format_eur(called)}})
+    return _save_and_record(grant, grant=grant, allowed=GRANT_FIELDS, entity=Entity.GRANT, by=by, before=before)
+
+
+# --- Budget plan -----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def budget_line_save(*, grant: Grant, by, fields: dict, line: BudgetLine | None = None) -> BudgetLine:
+    """Add a line to the budget plan, or change one. A year's plan may not fall below what has already
+    been requested for that year."""
+    grant = _locked(grant)
+    before = None if line is None else snapshot(line, BUDGET_LINE_FIELDS)
+    old_year = None if line is None else line.year
+    line = line or BudgetLine(grant=grant, municipality_id=grant.municipality_id)
+    _apply(line, BUDGET_LINE_FIELDS, fields)
+    line.grant = grant
+    line = _save_and_record(line, grant=grant, allowed=BUDGET_LINE_FIELDS, entity=Entity.BUDGET_LINE, by=by,
+                            before=before)
+    for year in {line.year, old_year} - {None}:
+        _check_plan_covers_requests(grant, year)
+    return line
+
+
+@transaction.atomic
+def budget_line_delete(*, line: BudgetLine, by) -> None:
+    grant = _locked(line.grant)
+    year = line.year
+    _delete_and_record(line, grant=grant, allowed=BUDGET_LINE_FIELDS, entity=Entity.BUDGET_LINE, by=by)
+    _check_plan_covers_requests(grant, year)
+
+
+def _check_plan_covers_requests(grant: Grant, year: int) -> None:
+    planned = grant.federal_share_of(_planned(grant, year))
+    called = _called(grant, year=year)
+    if called > planned:
+        raise ValidationError({"amount": _(
+            "The plan for %(year)s would then allow federal funds of %(planned)s, but %(called)s have already "
+            "been requested for that year.") % {"year": year, "planned": money.format_eur(planned),
+                                               "called": money.format_eur(called)}})
+
+
+# --- Spending --------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def spending_record(*, grant: Grant, by, fields: dict) -> Spending:
+    item = Spending(grant=grant, municipality_id=grant.municipality_id, created_by=by if by and by.is_authenticated
+                    else None)
+    _apply(item, SPENDING_FIELDS, fields)
+    return _save_and_record(item, grant=grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by)
+
+
+@transaction.atomic
+def spending_change(*, item: Spending, by, fields: dict) -> Spending:
+    before = snapshot(item, SPENDING_FIELDS)
+    _apply(item, SPENDING_FIELDS, fields)
+    return _save_and_record(item, grant=item.grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by,
+                            before=before)
+
+
+@transaction.atomic
+def spending_delete(*, item: Spending, by) -> None:
+    _delete_and_record(item, grant=item.grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by)
+
+
+# --- Disbursement requests (Mittelabrufe) ----------------------------------------------------------------
+
+def _sum(qs) -> Decimal:
+    return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+
+
+def _planned(grant: Grant, year: int) -> Decimal:
+    return _sum(BudgetLine.objects.filter(grant=grant, year=year))
+
+
+def _called(grant: Grant, *, year: int | None = None, exclude: int | None = None) -> Decimal:
+    qs = DisbursementRequest.objects.filter(grant=grant, status__in=DisbursementRequest.CALLED)
+    if year is not None:
+        qs = qs.filter(year=year)
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude)
+    return _sum(qs)
+
+
+def check_disbursement_limits(*, grant: Grant, year: int, amount: Decimal, exclude: int | None = None) -> None:
+    """Refuse an amount that, with the requests already filed, would exceed the approved federal share or
+    the federal share of the year's budget plan. Call with the grant locked (see :func:`_locked`)."""
+    amount = money.cents(amount)
+    called = _called(grant, exclude=exclude)
+    if called + amount > grant.federal_share:
+        raise ValidationError({"amount": _(
+            "This request would exceed the approved federal share of %(share)s: %(called)s have already been "
+            "requested, so at most %(left)s can still be requested.") % {
+                "share": money.format_eur(grant.federal_share), "called": money.format_eur(called),
+                "left": money.format_eur(max(grant.federal_share - called, Decimal(0)))}})
+    year_plan = grant.federal_share_of(_planned(grant, year))
+    called_year = _called(grant, year=year, exclude=exclude)
+    if called_year + amount > year_plan:
+        raise ValidationError({"amount": _(
+            "This request would exceed the plan for %(year)s: the budget plan allows federal funds of %(plan)s "
+            "for that year, %(called)s have already been requested, so at most %(left)s can still be requested.")
+            % {"year": year, "plan": money.format_eur(year_plan), "called": money.format_eur(called_year),
+               "left": money.format_eur(max(year_plan - called_year, Decimal(0)))}})
+
+
+@transaction.atomic
+def disbursement_prepare(*, grant: Grant, by, fields: dict) -> DisbursementRequest:
+    """A new draft request. Drafts are checked against the limits too, so nobody prepares a request that
+    could never be filed."""
+    grant = _locked(grant)
+    latest = DisbursementRequest.objects.filter(grant=grant).order_by("-number").values_list("number", flat=True)
+    item = DisbursementRequest(grant=grant, municipality_id=grant.municipality_id, number=(latest.first() or 0) + 1,
+                               created_by=by if by is not None and by.is_authenticated else None)
+    _apply(item, DISBURSEMENT_FIELDS, fields)
+    item.full_clean()
+    check_disbursement_limits(grant=grant, year=item.year, amount=item.amount)
+    return _save_and_record(item, grant=grant, allowed=DISBURSEMENT_FIELDS, entity=Entity.DISBURSEMENT, by=by)
+
+
+def _require_status(item: DisbursementRequest, *allowed: str) -> None:
+    if item.status not in allowed:
+        raise ValidationError(_("This request is “%(status)s”; it can no longer be changed this way.")
+                              % {"status": item.get_status_display()})
+
+
+@transaction.atomic
+def disbursement_change(*, item: DisbursementRequest, by, fields: dict) -> DisbursementRequest:
+    grant = _locked(item.grant)
+    item = _fresh(item)
+    _require_status(item, DisbursementRequest.Status.DRAFT)
+    before = snapshot(item, DISBURSEMENT_FIELDS)
+    _apply(item, DISBURSEMENT_FIELDS, fields)
+    item.full_clean()
+    check_disbursement_limits(grant=grant, year=item.year, amount=item.amount, exclude=item.pk)
+    return _save_and_record(item, grant=grant, allowed=DISBURSEMENT_FIELDS, entity=Entity.DISBURSEMENT, by=by,
+                            before=before)
+
+
+@transaction.atomic
+def disbursement_delete(*, item: DisbursementRequest, by) -> None:
+    item = _fresh(item)
+    _require_status(item, DisbursementRequest.Status.DRAFT)
+    _delete_and_record(item, grant=item.grant, allowed=DISBURSEMENT_FIELDS, entity=Entity.DISBURSEMENT, by=by)
+
+
+def _disbursement_move(item: DisbursementRequest, *, to: str, by, reason: str = "", **dates) -> DisbursementRequest:
+    grant = _locked(item.grant)
+    item = _fresh(item)
+    if to not in DisbursementRequest.TRANSITIONS[DisbursementRequest.Status(item.status)]:
+        raise ValidationError(_("A request that is “%(old)s” cannot become “%(new)s”.") % {
+            "old": item.get_status_display(), "new": DisbursementRequest.Status(to).label})
+    before = snapshot(item, DISBURSEMENT_STATUS_FIELDS)
+    decided_on = dates.get("paid_on") or dates.get("rejected_on")
+    if decided_on and item.submitted_on and decided_on < item.submitted_on:
+        raise ValidationError({"on": _("The funder's decision cannot come before the submission.")})
+    if to == DisbursementRequest.Status.SUBMITTED:
+        check_disbursement_limits(grant=grant, year=item.year, amount=item.amount, exclude=item.pk)
+        item.submitted_by = by if by is not None and by.is_authenticated else None
+    item.status = to
+    for name, value in dates.items():
+        setattr(item, name, value)
+    item.reason = reason
+    return _save_and_record(item, grant=grant, allowed=DISBURSEMENT_STATUS_FIELDS, entity=Entity.DISBURSEMENT,
+                            by=by, before=before, kind=Kind.STATUS, reason=reason)
+
+
+def _not_in_future(day: datetime.date, field: str) -> None:
+    if day > timezone.localdate():
+        raise ValidationError({field: _("This date lies in the future.")})
+
+
+@transaction.atomic
+def disbursement_submit(*, item: DisbursementRequest, by, submitted_on: datetime.date) -> DisbursementRequest:
+    """File a draft with the funder (town admins approve the submission; the view checks that)."""
+    _not_in_future(submitted_on, "submitted_on")
+    return _disbursement_move(item, to=DisbursementRequest.Status.SUBMITTED, by=by, submitted_on=submitted_on)
+
+
+@transaction.atomic
+def disbursement_mark_paid(*, item: DisbursementRequest, by, paid_on: datetime.date) -> DisbursementRequest:
+    _not_in_future(paid_on, "paid_on")
+    return _disbursement_move(item, to=DisbursementRequest.Status.PAID, by=by, paid_on=paid_on)
+
+
+@transaction.atomic
+def disbursement_reject(*, item: DisbursementRequest, by, rejected_on: datetime.date,
+                        reason: str) -> DisbursementRequest:
+    if not reason.strip():
+        raise ValidationError({"reason": _("Please give the funder's reason for the rejection.")})
+    _not_in_future(rejected_on, "rejected_on")
+    return _disbursement_move(item, to=DisbursementRequest.Status.REJECTED, by=by, rejected_on=rejected_on,
+                              reason=reason.strip())
+
+
+# --- Milestones ------------------------------------------------------------------------------------------
+
+def _project_names(milestone: Milestone) -> dict:
+    return {"projects": names(milestone.projects.all()) if milestone.pk else ""}
+
+
+@transaction.atomic
+def milestone_save(*, grant: Grant, by, fields: dict, projects=None,
+                   milestone: Milestone | None = None) -> Milestone:
+    """Add a milestone or change its title, phase, due date and linked projects."""
+    before = None if milestone is None else snapshot(milestone, MILESTONE_FIELDS)
+    extra_before = None if milestone is None else _project_names(milestone)
+    milestone = milestone or Milestone(grant=grant, municipality_id=grant.municipality_id)
+    _apply(milestone, MILESTONE_FIELDS, fields)
+    foreign = [p for p in (projects or ()) if p.municipality_id != grant.municipality_id]
+    if foreign:
+        raise ValidationError({"projects": _("Only projects led by the grant's town can be linked.")})
+
+    def after():
+        if projects is not None:
+            milestone.projects.set(projects)
+        return _project_names(milestone)
+
+    return _save_and_record(milestone, grant=grant, allowed=MILESTONE_FIELDS, entity=Entity.MILESTONE, by=by,
+                            before=before, extra_before=extra_before, extra_after=after)
+
+
+@transaction.atomic
+def milestone_delete(*, milestone: Milestone, by) -> None:
+    milestone = _fresh(milestone)
+    if milestone.status == Milestone.Status.DONE:
+        raise ValidationError(_("A milestone that is done stays on record; it cannot be deleted."))
+    _delete_and_record(milestone, grant=milestone.grant, allowed=MILESTONE_FIELDS, entity=Entity.MILESTONE, by=by)
+
+
+def _milestone_fresh(milestone: Milestone, *allowed: str) -> Milestone:
+    milestone = _fresh(milestone)
+    if milestone.status not in allowed:
+        raise ValidationError(_("This milestone is “%(status)s”; it cannot be changed this way.")
+                              % {"status": milestone.get_status_display()})
+    return milestone
+
+
+def _milestone_move(milestone: Milestone, *, by, reason: str = "", **values) -> Milestone:
+    before = snapshot(milestone, MILESTONE_STATUS_FIELDS)
+    for name, value in values.items():
+        setattr(milestone, name, value)
+    return _save_and_record(milestone, grant=milestone.grant, allowed=MILESTONE_STATUS_FIELDS,
+                            entity=Entity.MILESTONE, by=by, before=before, kind=Kind.STATUS, reason=reason)
+
+
+@transaction.atomic
+def milestone_mark_done(*, milestone: Milestone, by, done_on: datetime.date, evidence) -> Milestone:
+    """Done, with the date and an evidence file (a checked upload, see :mod:`projects.uploads`)."""
+    _not_in_future(done_on, "done_on")
+    if evidence is None:
+        raise ValidationError({"evidence": _("Please attach the evidence that the milestone was reached.")})
+    milestone = _milestone_fresh(milestone, Milestone.Status.OPEN)
+    old_file = milestone.evidence.name if milestone.evidence else ""
+    milestone.evidence.save(evidence.file.name, evidence.file, save=False)
+    milestone.evidence_content_type = evidence.content_type
+    _replace_file_after_commit(milestone.evidence.storage, old_file)
+    return _milestone_move(milestone, by=by, status=Milestone.Status.DONE, done_on=done_on, waived_reason="")
+
+
+@transaction.atomic
+def milestone_waive(*, milestone: Milestone, by, reason: str) -> Milestone:
+    if not reason.strip():
+        raise ValidationError({"waived_reason": _("Please say why the milestone is waived.")})
+    milestone = _milestone_fresh(milestone, Milestone.Status.OPEN)
+    return _milestone_move(milestone, by=by, reason=reason.strip(), status=Milestone.Status.WAIVED,
+                           waived_reason=reason.strip(), done_on=None)
+
+
+@transaction.atomic
+def milestone_reopen(*, milestone: Milestone, by, reason: str) -> Milestone:
+    """Back to open (a mistake, or the funder did not accept the evidence); the evidence file is kept."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Please say why the milestone is reopened.")})
+    milestone = _milestone_fresh(milestone, Milestone.Status.DONE, Milestone.Status.WAIVED)
+    return _milestone_move(milestone, by=by, reason=reason.strip(), status=Milestone.Status.OPEN, done_on=None,
+                           waived_reason="")
+
+
+def _replace_file_after_commit(storage, old_name: str) -> None:
+    if old_name:
+        transaction.on_commit(lambda: storage.delete(old_name))
+
+
+# --- Proofs of use ---------------------------------------------------------------------------------------
+
+@transaction.atomic
+def proof_save(*, grant: Grant, by, fields: dict, proof: ProofOfUse | None = None) -> ProofOfUse:
+    """Schedule a proof of use, or change it. Once submitted, only its note can change."""
+    if proof is not None:
+        proof = _fresh(proof)
+        if proof.submitted_on:
+            fields = {name: value for name, value in fields.items() if name == "note"}
+    before = None if proof is None else snapshot(proof, PROOF_FIELDS)
+    proof = proof or ProofOfUse(grant=grant, municipality_id=grant.municipality_id)
+    _apply(proof, PROOF_FIELDS, fields)
+    return _save_and_record(proof, grant=grant, allowed=PROOF_FIELDS, entity=Entity.PROOF, by=by, before=before)
+
+
+@transaction.atomic
+def proof_delete(*, proof: ProofOfUse, by) -> None:
+    proof = _fresh(proof)
+    if proof.submitted_on:
+        raise ValidationError(_("A submitted proof stays on record; it cannot be deleted."))
+    _delete_and_record(proof, grant=proof.grant, allowed=PROOF_FIELDS, entity=Entity.PROOF, by=by)
+
+
+@transaction.atomic
+def proof_submit(*, proof: ProofOfUse, by, submitted_on: datetime.date, document=None) -> ProofOfUse:
+    """Record that the proof went to the funder (town admins approve the submission; the view checks that)."""
+    _not_in_future(submitted_on, "submitted_on")
+    proof = _fresh(proof)
+    if proof.submitted_on:
+        raise ValidationError(_("This proof has already been submitted."))
+    before = snapshot(proof, PROOF_STATUS_FIELDS)
+    if document is not None:
+        proof.document.save(document.file.name, document.file, save=False)
+        proof.document_content_type = document.content_type
+    proof.submitted_on = submitted_on
+    proof.submitted_by = by if by is not None and by.is_authenticated else None
+    return _save_and_record(proof, grant=proof.grant, allowed=PROOF_STATUS_FIELDS, entity=Entity.PROOF, by=by,
+                            before=before, kind=Kind.STATUS)
+
+
+@transaction.atomic
+def proof_accept(*, proof: ProofOfUse, by, accepted_on: datetime.date) -> ProofOfUse:
+    """Record that the funder accepted the proof."""
+    _not_in_future(accepted_on, "accepted_on")
+    proof = _fresh(proof)
+    if not proof.submitted_on:
+        raise ValidationError(_("A proof can only be accepted after it was submitted."))
+    if proof.accepted_on:
+        raise ValidationError(_("This proof has already been accepted."))
+    before = snapshot(proof, PROOF_STATUS_FIELDS)
+    proof.accepted_on = accepted_on
+    return _save_and_record(proof, grant=proof.grant, allowed=PROOF_STATUS_FIELDS, entity=Entity.PROOF, by=by,
+                            before=before, kind=Kind.STATUS)

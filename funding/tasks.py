@@ -1,0 +1,68 @@
+"""Tasks of the funding app: deadline reminders for milestones and proofs of use (Celery beat)."""
+
+import datetime
+
+from celery import shared_task
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import Membership, Role
+from municipalities.models import Municipality
+from municipalities.tasks import TownTask
+from notifications.services import notify
+
+from . import selectors
+
+KIND = "funding.deadline"
+
+
+@shared_task(soft_time_limit=60, time_limit=90)
+def funding_reminders_dispatch() -> int:
+    """Platform job (beat, daily): one reminder task per active town."""
+    towns = list(Municipality.objects.active().values_list("pk", flat=True))
+    for pk in towns:
+        funding_reminders_send.delay(municipality_id=pk)
+    return len(towns)
+
+
+def _editors(municipality: Municipality) -> list:
+    """The town's editors and admins: they act on deadlines."""
+    return [m.user for m in Membership.objects.filter(role__in=[Role.EDITOR, Role.ADMIN], user__is_active=True)
+            .select_related("user").order_by("pk")]
+
+
+def _message(kind: str, item, stage: str, today: datetime.date) -> tuple[str, str]:
+    days = (item.due_on - today).days
+    due = date_format(item.due_on, "SHORT_DATE_FORMAT")
+    what = _("Milestone “%(title)s”") % {"title": item.title} if kind == "milestone" else str(item)
+    if stage == "overdue":
+        title = _("%(what)s is overdue (due on %(due)s)") % {"what": what, "due": due}
+    elif days == 0:
+        title = _("%(what)s is due today") % {"what": what}
+    else:
+        title = ngettext("%(what)s is due in %(days)d day (on %(due)s)",
+                         "%(what)s is due in %(days)d days (on %(due)s)", days) % {
+            "what": what, "days": days, "due": due}
+    body = _("Grant: %(grant)s") % {"grant": item.grant.title}
+    return title, body
+
+
+@shared_task(base=TownTask, soft_time_limit=120, time_limit=150)
+def funding_reminders_send(*, municipality: Municipality, today: str | None = None) -> int:
+    """Remind the town's editors of deadlines: 14 and 3 days before a milestone or proof of use is due, and
+    once it is overdue. Each reminder reaches each person once (in the app and by e-mail), however often
+    this runs: the notification's key names the item, its due date and the stage."""
+    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
+    recipients = _editors(municipality)
+    sent = 0
+    for kind, item, stage in selectors.deadlines_to_remind(today=day):
+        title, body = _message(kind, item, stage, day)
+        section = "milestones" if kind == "milestone" else "proofs"
+        url = reverse(f"funding:{section}", kwargs={"town": municipality.slug, "pk": item.grant_id})
+        sent += len(notify(municipality=municipality, recipients=recipients, kind=KIND,
+                           key=f"funding:{kind}:{item.pk}:{item.due_on.isoformat()}:{stage}",
+                           title=title, body=body, url=url))
+    return sent

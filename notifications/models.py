@@ -1,0 +1,40 @@
+"""In-app notifications: what a person is told, in which town, and whether it went out by e-mail too."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from municipalities.scoping import TownOwnedModel
+
+
+class Notification(TownOwnedModel):
+    """One message to one person about something in one town (``municipality``).
+
+    ``key`` names the event (e.g. ``funding:milestone:12:2026-12-01:due-14``): a person gets each event
+    once, enforced by the database, however often the job that notices it runs.
+    """
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
+                                  verbose_name=_("recipient"))
+    kind = models.CharField(_("kind"), max_length=60)
+    key = models.CharField(_("event"), max_length=200)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("text"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("sent by e-mail"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_event")]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_recipient_new"),
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
