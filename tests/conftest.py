@@ -30,6 +30,8 @@ def need(condition: bool, reason: str) -> None:
 def _isolate(settings, tmp_path_factory):
     # Rate-limit counters and other cache entries must not leak from one test into the next.
     cache.clear()
+    # Hashing a password properly takes most of a second; tests create hundreds of accounts.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Uploaded files go to a temporary directory, never into the working copy's media/.
     settings.STORAGES = {**settings.STORAGES, "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
