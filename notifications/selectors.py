@@ -1,8 +1,13 @@
-"""Reads of a person's own notifications."""
+"""Reads of a person's own notifications and notification settings, and of who is due a digest."""
+
+import datetime
 
 from django.db.models import QuerySet
 
-from .models import Notification
+from municipalities.scoping import cross_town_scope
+
+from .kinds import Delivery, kind_get, kinds_for
+from .models import Notification, NotificationPreference
 
 
 def user_notifications(*, user) -> QuerySet[Notification]:
@@ -15,7 +20,47 @@ def user_notifications(*, user) -> QuerySet[Notification]:
             .select_related("municipality").order_by("-created_at", "-pk"))
 
 
+def user_digest_pending(*, user, plan: str) -> QuerySet[Notification]:
+    """A person's own notifications from every town that wait for their ``plan`` (daily or weekly) digest,
+    oldest first.
+
+    Own rows only, read through :func:`user_notifications` (the one cross-town exception), so no audit entry.
+    """
+    return (user_notifications(user=user).filter(email_plan=plan, emailed_at__isnull=True)
+            .order_by("created_at", "pk"))
+
+
+def digest_recipient_ids(*, plan: str, before: datetime.datetime) -> list[int]:
+    """Who has notifications from any town waiting for the ``plan`` digest, created before ``before``.
+
+    A platform job reading every town, so it goes through the audited ``cross_town_scope``; it reads only
+    the recipients, and each person's rows are then read by :func:`user_digest_pending`.
+    """
+    with cross_town_scope(purpose=f"job:notification-digest:{plan}"):
+        return list(Notification.objects
+                    .filter(email_plan=plan, emailed_at__isnull=True, created_at__lt=before, recipient__is_active=True)
+                    .exclude(recipient__email="")
+                    .order_by("recipient_id").values_list("recipient_id", flat=True).distinct())
+
+
 def unread_count(*, user) -> int:
     if not user.is_authenticated:
         return 0
     return user_notifications(user=user).filter(read_at__isnull=True).count()
+
+
+def deliveries_for(*, users, kind: str) -> dict[int, str]:
+    """How each of ``users`` wants the e-mail of ``kind``, by user id (the kind's default where they have no
+    setting); one query for all of them."""
+    default = kind_get(kind).default
+    stored = dict(NotificationPreference.objects.filter(kind=kind, user__in=[u.pk for u in users])
+                  .values_list("user_id", "delivery"))
+    return {user.pk: stored.get(user.pk, default) for user in users}
+
+
+def user_preferences(*, user) -> dict[str, Delivery]:
+    """A person's setting for each kind they can receive (the default where they have none stored)."""
+    kinds = kinds_for(user)
+    stored = dict(NotificationPreference.objects.filter(user=user, kind__in=[k.key for k in kinds])
+                  .values_list("kind", "delivery"))
+    return {kind.key: Delivery(stored.get(kind.key, kind.default)) for kind in kinds}

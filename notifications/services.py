@@ -1,40 +1,63 @@
-"""Writes of the notifications app: tell people about an event, once, and mark what they have read."""
+"""Writes of the notifications app: tell people about an event, once, mark what they have read, and keep each
+person's e-mail settings per kind."""
 
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from municipalities.models import Municipality
 
-from .models import Notification
+from .kinds import Delivery, kind_get, kinds_for
+from .models import Notification, NotificationPreference
 
 
 def notify(*, municipality: Municipality, recipients: Iterable, kind: str, key: str, title: str, body: str = "",
            url: str = "", email: bool = True) -> list[Notification]:
     """Give each recipient an in-app notification about the event ``key`` and, unless ``email`` is off, an
-    e-mail sent by the worker after the transaction commits.
+    e-mail as the person chose for ``kind`` (``notifications.kinds``): at once, sent by the worker after the
+    transaction commits; in the daily or weekly digest; or none.
 
     A person is told about an event once: the database refuses a second row for the same person and key,
     so a job that runs twice (or two at the same time) creates and mails nothing new. Returns the
-    notifications created by this call.
+    notifications created by this call. ``kind`` must be registered; an unknown one raises ``ValueError``.
     """
+    from .selectors import deliveries_for
     from .tasks import notification_email_send
 
-    created = []
-    for user in recipients:
-        if not user.is_active:
-            continue
+    kind_get(kind)
+    key, title, url = key[:200], title[:200], url[:500]
+    # Each person once, in a fixed order, so that two runs racing insert in the same order (no deadlock).
+    people = sorted({user.pk: user for user in recipients if user.is_active}.values(), key=lambda u: u.pk)
+    if not people:
+        return []
+    plans = deliveries_for(users=people, kind=kind) if email else {}
+    told = set(Notification.objects.filter(key=key, recipient__in=[u.pk for u in people])
+               .values_list("recipient_id", flat=True))
+    rows = [Notification(municipality=municipality, recipient=user, kind=kind, key=key, title=title, body=body,
+                         url=url,
+                         email_plan=plans.get(user.pk, Delivery.NONE) if user.email else Delivery.NONE)
+            for user in people if user.pk not in told]
+    if not rows:
+        return []
+    try:
         with transaction.atomic():
-            notification, is_new = Notification.objects.get_or_create(
-                recipient=user, key=key[:200],
-                defaults={"municipality": municipality, "kind": kind, "title": title[:200], "body": body,
-                          "url": url[:500]})
-        if not is_new:
-            continue
-        created.append(notification)
-        if email and user.email:
-            notification_email_send.delay_on_commit(municipality_id=municipality.pk, notification_id=notification.pk)
+            created = Notification.objects.bulk_create(rows)
+    except IntegrityError:
+        # Someone else told some of them about this event in the meantime (two runs racing): the database
+        # decides row by row, and only the rows this call inserted count as new.
+        created = []
+        for row in rows:
+            try:
+                with transaction.atomic():
+                    row.save(force_insert=True)
+            except IntegrityError:
+                continue
+            created.append(row)
+    for notification in created:
+        if notification.email_plan == Delivery.IMMEDIATE:
+            notification_email_send.delay_on_commit(municipality_id=municipality.pk,
+                                                    notification_id=notification.pk)
     return created
 
 
@@ -50,3 +73,20 @@ def notifications_mark_all_read(*, user) -> int:
     from .selectors import user_notifications
 
     return user_notifications(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
+
+
+def preferences_save(*, user, choices: dict[str, str]) -> None:
+    """Store how ``user`` wants the e-mails of each kind in ``choices`` (kind key → delivery).
+
+    Only kinds the person can receive (``kinds_for``) and registered deliveries are accepted.
+    """
+    allowed = {kind.key for kind in kinds_for(user)}
+    for key, delivery in choices.items():
+        kind_get(key)
+        if key not in allowed:
+            raise ValueError(f"Notification kind {key!r} is not available to this person")
+        if delivery not in Delivery.values:
+            raise ValueError(f"Unknown delivery {delivery!r}")
+    NotificationPreference.objects.bulk_create(
+        [NotificationPreference(user=user, kind=key, delivery=delivery) for key, delivery in choices.items()],
+        update_conflicts=True, unique_fields=["user", "kind"], update_fields=["delivery"])

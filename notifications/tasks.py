@@ -1,16 +1,29 @@
-"""Tasks of the notifications app: the e-mail that goes with an in-app notification."""
+"""Tasks of the notifications app: the e-mail that goes with an in-app notification, and the daily and weekly
+digests that list several in one mail."""
+
+import datetime
 
 from celery import shared_task
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
 
 from municipalities.models import Municipality
 from municipalities.tasks import TRANSIENT_ERRORS, TownTask
 
+from . import selectors
+from .kinds import DIGEST_PLANS
 from .models import Notification
+
+
+def _absolute(link: str) -> str:
+    if link.startswith("/"):
+        return f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{settings.SITE_HOST}{link}"
+    return link
 
 
 @shared_task(base=TownTask, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, retry_backoff_max=600,
@@ -29,10 +42,7 @@ def notification_email_send(*, municipality: Municipality, notification_id: int)
         recipient = notification.recipient
         if not recipient.is_active or not recipient.email:
             return False
-        link = notification.url
-        if link.startswith("/"):
-            link = f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{settings.SITE_HOST}{link}"
-        context = {"municipality": municipality, "notification": notification, "link": link}
+        context = {"municipality": municipality, "notification": notification, "link": _absolute(notification.url)}
         send_mail(
             subject=render_to_string("notifications/email/notification_subject.txt", context).strip(),
             message=render_to_string("notifications/email/notification_body.txt", context),
@@ -42,3 +52,58 @@ def notification_email_send(*, municipality: Municipality, notification_id: int)
         notification.emailed_at = timezone.now()
         notification.save(update_fields=["emailed_at"])
     return True
+
+
+def _check_plan(plan: str) -> str:
+    if plan not in DIGEST_PLANS:
+        raise ValueError(f"Unknown digest plan {plan!r}; use one of {', '.join(DIGEST_PLANS)}")
+    return plan
+
+
+@shared_task(soft_time_limit=120, time_limit=150)
+def notification_digest_dispatch(*, plan: str = "daily", before: str | None = None) -> int:
+    """Platform job (beat: daily digests every morning, weekly ones on Mondays): one digest task per person
+    with notifications waiting for the ``plan`` digest that were created before this run (``before``, an ISO
+    date-time, for tests and catch-up runs). Spans every town, so it is a plain task, not a ``TownTask``."""
+    _check_plan(plan)
+    cutoff = datetime.datetime.fromisoformat(before) if before else timezone.now()
+    user_ids = selectors.digest_recipient_ids(plan=plan, before=cutoff)
+    for user_id in user_ids:
+        notification_digest_send.delay(user_id=user_id, plan=plan)
+    return len(user_ids)
+
+
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, retry_backoff_max=600, max_retries=8,
+             soft_time_limit=60, time_limit=90)
+def notification_digest_send(*, user_id: int, plan: str) -> int:
+    """Mail one person one summary of their notifications from every town that wait for the ``plan`` digest,
+    exactly once; returns how many it listed.
+
+    The rows are locked and ``emailed_at`` set on exactly those rows in the same transaction as the send, so a
+    retry, a second delivery of the message or a second run of the same day lists nothing twice.
+    """
+    _check_plan(plan)
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or not user.is_active or not user.email:
+        return 0
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+        # Lock only the notifications, not the towns joined for their names.
+        pending = list(selectors.user_digest_pending(user=user, plan=plan).select_for_update(of=("self",)))
+        if not pending:
+            return 0
+        for notification in pending:
+            notification.link = _absolute(notification.url)
+        context = {
+            "user": user, "plan": plan, "notifications": pending,
+            "settings_link": _absolute(reverse("notifications:preferences")),
+            "list_link": _absolute(reverse("notifications:list")),
+        }
+        send_mail(
+            subject=render_to_string("notifications/email/digest_subject.txt", context).strip(),
+            message=render_to_string("notifications/email/digest_body.txt", context),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+        selectors.user_digest_pending(user=user, plan=plan).filter(pk__in=[n.pk for n in pending]).update(
+            emailed_at=timezone.now())
+    return len(pending)

@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.notification_list, name="list"),
     path("<int:pk>/", views.notification_open, name="open"),
     path("alle-gelesen/", views.notifications_read_all, name="read-all"),
+    path("einstellungen/", views.notification_preferences, name="preferences"),
 ]

@@ -1,4 +1,4 @@
-"""A person's own notifications (from every town)."""
+"""A person's own notifications (from every town) and their e-mail settings."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import personal
 
 from . import selectors, services
+from .forms import PreferencesForm
 
 
 @personal
@@ -40,3 +41,15 @@ def notifications_read_all(request):
     if count:
         messages.success(request, _("All notifications are marked as read."))
     return redirect("notifications:list")
+
+
+@personal
+def notification_preferences(request):
+    """Per kind of notification: an e-mail at once, a daily or weekly summary, or in the app only."""
+    form = PreferencesForm(request.POST or None, user=request.user,
+                           current=selectors.user_preferences(user=request.user))
+    if request.method == "POST" and form.is_valid():
+        services.preferences_save(user=request.user, choices=form.choices())
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notifications:preferences")
+    return render(request, "notifications/preferences.html", {"form": form})

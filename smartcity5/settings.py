@@ -138,6 +138,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "funding.tasks.funding_reminders_dispatch",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Notification digests for people who chose a daily or weekly summary (notifications.kinds.Delivery).
+    "notification-digest-daily": {
+        "task": "notifications.tasks.notification_digest_dispatch",
+        "schedule": crontab(hour=6, minute=30),
+        "kwargs": {"plan": "daily"},
+    },
+    "notification-digest-weekly": {
+        "task": "notifications.tasks.notification_digest_dispatch",
+        "schedule": crontab(hour=6, minute=30, day_of_week="mon"),
+        "kwargs": {"plan": "weekly"},
+    },
 }
 
 # --- Auth and accounts ----------------------------------------------------------------------------

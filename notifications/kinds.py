@@ -1,0 +1,78 @@
+"""The registry of notification kinds: what people can be told about, who sees the kind, and how it is mailed
+by default."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db import models
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Delivery(models.TextChoices):
+    """How a person wants the e-mail of a kind of notification; the in-app notification always comes."""
+
+    IMMEDIATE = "immediate", _("Immediately by e-mail")
+    DAILY = "daily", _("Daily summary by e-mail")
+    WEEKLY = "weekly", _("Weekly summary by e-mail (Mondays)")
+    NONE = "none", _("In the app only, no e-mail")
+
+
+DIGEST_PLANS = (Delivery.DAILY, Delivery.WEEKLY)
+
+
+class Audience(StrEnum):
+    EVERYONE = "everyone"
+    STAFF = "staff"  # accounts.permissions.holds_privileged_role: town staff, Agentur moderators, platform admins
+
+
+@dataclass(frozen=True)
+class Kind:
+    key: str
+    label: str | Promise
+    help_text: str | Promise
+    audience: Audience
+    default: Delivery
+
+
+_KINDS = (
+    Kind("funding.deadline", _("Funding deadlines"),
+         _("A milestone or proof of use of your town's funding is due soon or overdue."),
+         Audience.STAFF, Delivery.IMMEDIATE),
+    Kind("idea.status", _("Status of ideas"),
+         _("An idea you wrote or support changed its status or got an official answer."),
+         Audience.EVERYONE, Delivery.IMMEDIATE),
+    Kind("idea.comment", _("Comments"),
+         _("Someone commented on your idea or replied to your comment."),
+         Audience.EVERYONE, Delivery.IMMEDIATE),
+    Kind("idea.project", _("Projects from ideas"),
+         _("The project that came from your idea changed its status."),
+         Audience.EVERYONE, Delivery.IMMEDIATE),
+    Kind("moderation.waiting", _("Waiting for moderation"),
+         _("New contributions in your town wait for moderation."),
+         Audience.STAFF, Delivery.DAILY),
+    Kind("moderation.hidden", _("Hidden contributions"),
+         _("A moderator hid one of your contributions (with the reason)."),
+         Audience.EVERYONE, Delivery.IMMEDIATE),
+    Kind("account.export", _("Data export"),
+         _("The export of your data is ready for download."),
+         Audience.EVERYONE, Delivery.IMMEDIATE),
+)
+
+KINDS: dict[str, Kind] = {kind.key: kind for kind in _KINDS}
+
+
+def kind_get(key: str) -> Kind:
+    """The registered kind ``key``; an unknown key is a programming error (a typo), so it fails loudly."""
+    try:
+        return KINDS[key]
+    except KeyError:
+        raise ValueError(f"Unknown notification kind {key!r} (register it in notifications/kinds.py)") from None
+
+
+def kinds_for(user) -> list[Kind]:
+    """The kinds a person can receive and set: staff kinds only for town staff and Agentur moderators."""
+    from accounts.permissions import holds_privileged_role
+
+    privileged = holds_privileged_role(user)
+    return [kind for kind in _KINDS if kind.audience == Audience.EVERYONE or privileged]
