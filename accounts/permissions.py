@@ -151,6 +151,28 @@ def can_view_internal_project(user, project) -> bool:
     return is_agentur_moderator(user) or any(has_role(user, town, Role.VIEWER) for town in _project_towns(project))
 
 
+# --- Participation rules: (user, process or idea) -> bool -------------------------------------------------
+# A joint process belongs to its lead town; its partner towns show it and answer its ideas.
+
+def _process_towns(process) -> list[Municipality]:
+    return [process.municipality, *process.partner_towns.all()]
+
+
+def can_manage_process(user, process) -> bool:
+    """Change a process (texts, phases, partner towns): editors of the lead town."""
+    return has_role(user, process.municipality, Role.EDITOR)
+
+
+def can_see_unpublished_process(user, process) -> bool:
+    """See a process before it is published: staff of a participating town, moderators."""
+    return is_agentur_moderator(user) or any(has_role(user, town, Role.VIEWER) for town in _process_towns(process))
+
+
+def can_answer_idea(user, idea) -> bool:
+    """Official answers, status, shortlist, project link, offline ideas: editors of a participating town."""
+    return any(has_role(user, town, Role.EDITOR) for town in _process_towns(idea.process))
+
+
 def has_perm(user, rule: str, municipality: Municipality) -> bool:
     return RULES[rule](user, municipality)
 

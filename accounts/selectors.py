@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import Membership
+from .models import Membership, Role
 
 
 def user_memberships(*, user) -> QuerySet[Membership]:
@@ -23,3 +23,10 @@ def team_members(*, municipality) -> QuerySet[Membership]:
     """The staff of one town with their accounts, for the team page."""
     return (Membership.objects.filter(municipality=municipality).select_related("user")
             .order_by("user__display_name", "user__email"))
+
+
+def town_editors(*, municipality) -> list:
+    """The town's active editors and admins: the people who act on deadlines and moderation."""
+    return [m.user for m in Membership.objects.filter(municipality=municipality, role__in=[Role.EDITOR, Role.ADMIN],
+                                                      user__is_active=True)
+            .select_related("user").order_by("pk")]

@@ -9,7 +9,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.models import Membership, Role
+from accounts.selectors import town_editors
 from municipalities.models import Municipality
 from municipalities.tasks import TownTask
 from notifications.services import notify
@@ -26,12 +26,6 @@ def funding_reminders_dispatch() -> int:
     for pk in towns:
         funding_reminders_send.delay(municipality_id=pk)
     return len(towns)
-
-
-def _editors(municipality: Municipality) -> list:
-    """The town's editors and admins: they act on deadlines."""
-    return [m.user for m in Membership.objects.filter(role__in=[Role.EDITOR, Role.ADMIN], user__is_active=True)
-            .select_related("user").order_by("pk")]
 
 
 def _message(kind: str, item, stage: str, today: datetime.date) -> tuple[str, str]:
@@ -56,7 +50,7 @@ def funding_reminders_send(*, municipality: Municipality, today: str | None = No
     once it is overdue. Each reminder reaches each person once (in the app and by e-mail), however often
     this runs: the notification's key names the item, its due date and the stage."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-    recipients = _editors(municipality)
+    recipients = town_editors(municipality=municipality)
     sent = 0
     for kind, item, stage in selectors.deadlines_to_remind(today=day):
         title, body = _message(kind, item, stage, day)

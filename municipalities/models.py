@@ -82,6 +82,11 @@ class Municipality(models.Model):
     privacy_contact = models.TextField(_("data protection officer"), blank=True)
     accessibility_contact_email = models.EmailField(_("accessibility feedback e-mail"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    # The town's area on the map, as a box: places of citizens' ideas must lie inside it.
+    map_south = models.DecimalField(_("map: southern edge"), max_digits=8, decimal_places=6, null=True, blank=True)
+    map_west = models.DecimalField(_("map: western edge"), max_digits=9, decimal_places=6, null=True, blank=True)
+    map_north = models.DecimalField(_("map: northern edge"), max_digits=8, decimal_places=6, null=True, blank=True)
+    map_east = models.DecimalField(_("map: eastern edge"), max_digits=9, decimal_places=6, null=True, blank=True)
 
     objects = MunicipalityQuerySet.as_manager()
 
@@ -101,6 +106,20 @@ class Municipality(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("municipalities:home", kwargs={"town": self.slug})
+
+    @property
+    def map_bounds(self) -> tuple | None:
+        """(south, west, north, east) of the town's area, or ``None`` if not set."""
+        bounds = (self.map_south, self.map_west, self.map_north, self.map_east)
+        return None if any(value is None for value in bounds) else bounds
+
+    def contains_point(self, latitude, longitude) -> bool:
+        """Whether a point lies in the town's area (always true when the area is not set)."""
+        bounds = self.map_bounds
+        if bounds is None:
+            return True
+        south, west, north, east = bounds
+        return south <= latitude <= north and west <= longitude <= east
 
 
 class AuditEntry(models.Model):

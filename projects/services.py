@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
 from smartcity5.history import diff, names, snapshot
+from smartcity5.slugs import free_slug, german_slugify
 
 from .models import (
     FieldOfAction,
@@ -25,6 +25,7 @@ from .models import (
     Strategy,
     Tag,
 )
+from .signals import project_status_changed
 
 # Fields of a project that people edit in the project form; the status has its own workflow.
 PROJECT_FIELDS = (
@@ -80,7 +81,7 @@ def tags_from_text(text: str) -> list[Tag]:
     seen = set()
     for raw in (text or "").split(","):
         name = " ".join(raw.split())[:60]
-        slug = slugify(name.replace("ß", "ss").replace("ä", "ae").replace("ö", "oe").replace("ü", "ue"))[:80]
+        slug = german_slugify(name)[:80]
         if not name or not slug or slug in seen:
             continue
         seen.add(slug)
@@ -92,15 +93,7 @@ def tags_from_text(text: str) -> list[Tag]:
 def project_slug_for(title: str, *, exclude_pk: int | None = None) -> str:
     """A free address for a project; slugs are unique across towns because joint projects appear under
     every partner town's address."""
-    base = slugify(title.replace("ß", "ss").replace("ä", "ae").replace("ö", "oe").replace("ü", "ue")
-                   .replace("Ä", "Ae").replace("Ö", "Oe").replace("Ü", "Ue"))[:100] or "projekt"
-    taken = set(Project._base_manager.filter(slug__startswith=base).exclude(pk=exclude_pk)
-                .values_list("slug", flat=True))  # addresses are global, so the check must be too
-    slug, n = base, 2
-    while slug in taken:
-        slug = f"{base}-{n}"
-        n += 1
-    return slug
+    return free_slug(title, rows=Project._base_manager.all(), fallback="projekt", exclude_pk=exclude_pk)
 
 
 # --- Projects --------------------------------------------------------------------------------------------
@@ -197,8 +190,9 @@ def project_transition(*, project: Project, to: str, by, acting_town: Municipali
         project.actual_end = None  # re-opened: it has not ended after all
     project.full_clean()
     project.save()
-    _record(project=project, kind=ProjectEvent.Kind.STATUS, by=by, acting_town=acting_town, reason=reason,
-            changes=diff(before, snapshot(project, ("status", "actual_start", "actual_end"))))
+    event = _record(project=project, kind=ProjectEvent.Kind.STATUS, by=by, acting_town=acting_town, reason=reason,
+                    changes=diff(before, snapshot(project, ("status", "actual_start", "actual_end"))))
+    project_status_changed.send(sender=Project, project=project, event=event)
     return project
 
 

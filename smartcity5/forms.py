@@ -1,6 +1,8 @@
 """Form rendering: every ``{{ form }}`` renders with the accessible KERN field template."""
 
+from django import forms
 from django.forms.renderers import TemplatesSetting
+from django.utils.translation import gettext_lazy as _
 
 
 class KernFormRenderer(TemplatesSetting):
@@ -15,3 +17,15 @@ def add_errors(form, error) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+class HoneypotForm(forms.Form):
+    """Adds the honeypot field ``homepage``: hidden from people (``components/field.html``), filled in by bots.
+    Mix into any form: ``class IdeaForm(HoneypotForm, forms.ModelForm)``."""
+
+    homepage = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def clean_homepage(self):
+        if self.cleaned_data.get("homepage"):
+            raise forms.ValidationError(_("This field must stay empty."))
+        return ""

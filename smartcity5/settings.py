@@ -268,6 +268,15 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
 MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
 
+# Rate limits for what people post (smartcity5/ratelimit.py): (how many, per seconds, per "user" or "ip").
+RATE_LIMITS = {
+    "idea": [(5, 3600, "user"), (20, 3600, "ip")],
+    "comment": [(20, 600, "user"), (60, 600, "ip")],
+    "support": [(60, 600, "user"), (200, 600, "ip")],
+    "report": [(10, 3600, "user"), (30, 3600, "ip")],
+    "vote": [(30, 600, "user"), (100, 600, "ip")],
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

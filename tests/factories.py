@@ -164,3 +164,54 @@ def evidence_pdf(name: str = "nachweis.pdf"):
     from projects.uploads import check_upload
 
     return check_upload(ContentFile(b"%PDF-1.4\n1 0 obj<<>>endobj\n%%EOF\n", name=name))
+
+
+_process_numbers = itertools.count(1)
+
+
+def process(*, municipality: Municipality, partners=(), by=None, phases=None, **fields):
+    """A published process of ``municipality`` that is collecting ideas today (information before, evaluation,
+    vote and results after), made through the services. ``phases`` replaces the default plan."""
+    import datetime
+
+    from django.utils import timezone
+
+    from municipalities.scoping import town_scope
+    from participation import services
+
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    if phases is None:
+        phases = [
+            {"kind": "information", "starts_on": today - 30 * day, "ends_on": today - 11 * day},
+            {"kind": "ideas", "starts_on": today - 10 * day, "ends_on": today + 20 * day},
+            {"kind": "evaluation", "starts_on": today + 21 * day, "ends_on": today + 40 * day},
+            {"kind": "vote", "starts_on": today + 41 * day, "ends_on": today + 60 * day},
+            {"kind": "results", "starts_on": today + 61 * day, "ends_on": None},
+        ]
+    number = next(_process_numbers)
+    fields.setdefault("title", f"Ideen für {municipality.name} {number}")
+    fields.setdefault("summary", "Sammeln Sie mit uns Ideen für die Stadt.")
+    fields.setdefault("is_published", True)
+    with town_scope(municipality):
+        return services.process_create(municipality=municipality, by=by, fields=fields, phases=phases,
+                                       partner_towns=partners)
+
+
+def idea(*, process, author=None, town: Municipality | None = None, **fields):
+    """A published (post-moderation) idea in ``process``; without an author a fresh citizen writes it."""
+    from municipalities.scoping import town_scope
+    from participation import services
+
+    fields.setdefault("title", "Mehr Bänke am Marktplatz")
+    fields.setdefault("body", "Damit ältere Menschen unterwegs ausruhen können.")
+    with town_scope(town or process.municipality):
+        return services.idea_submit(process=process, author=author or UserFactory(), fields=fields, consent=True)
+
+
+def comment(*, idea, author=None, body: str = "Gute Idee!", parent=None, town: Municipality | None = None):
+    from municipalities.scoping import town_scope
+    from participation import services
+
+    with town_scope(town or idea.municipality):
+        return services.comment_post(idea=idea, author=author or UserFactory(), body=body, parent=parent)

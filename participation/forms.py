@@ -1,0 +1,277 @@
+"""Forms of the participation app: validation and widgets only; saving goes through ``participation.services``."""
+
+from django import forms
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from municipalities.models import Municipality
+from projects.forms import DateInput, FieldsetsMixin
+from projects.models import FieldOfAction
+from projects.uploads import IMAGE_TYPES, check_upload
+from smartcity5.forms import HoneypotForm
+
+from . import selectors
+from .models import (
+    Idea,
+    IdeaStatus,
+    ParticipationSettings,
+    Phase,
+    Process,
+    ReportReason,
+)
+
+IMAGE_CONTENT_TYPES = {content_type for content_type, _suffix in IMAGE_TYPES.values()}
+SORT_CHOICES = [("new", _("Newest")), ("supported", _("Most supported")), ("discussed", _("Most discussed"))]
+
+
+def _fields_of_action():
+    return FieldOfAction.objects.order_by("position", "name")
+
+
+class IdeaFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("All"))] + list(IdeaStatus.choices))
+    field_of_action = forms.ModelChoiceField(label=_("Field of action"), required=False, queryset=None,
+                                             empty_label=_("All"))
+    process = forms.ModelChoiceField(label=_("Process"), required=False, queryset=None, empty_label=_("All"),
+                                     to_field_name="slug")
+    sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
+
+    def __init__(self, *args, with_process: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["field_of_action"].queryset = _fields_of_action()
+        if with_process:
+            self.fields["process"].queryset = selectors.process_list().order_by("title")
+        else:
+            del self.fields["process"]
+
+    def filters(self, **extra) -> selectors.IdeaFilters:
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return selectors.IdeaFilters(q=data.get("q", ""), status=data.get("status", ""),
+                                     field_of_action=data.get("field_of_action"),
+                                     process=extra.get("process") or data.get("process"),
+                                     sort=data.get("sort") or "new")
+
+
+class IdeaForm(HoneypotForm, forms.ModelForm):
+    image_upload = forms.FileField(label=_("Image"), required=False,
+                                   help_text=_("JPEG, PNG or WebP up to 5 MB. Location data and other metadata "
+                                               "are removed from the image."))
+    consent = forms.BooleanField(label=_("I agree that my idea is published under my display name."),
+                                 required=True)
+
+    class Meta:
+        model = Idea
+        fields = ["title", "body", "field_of_action", "location_label", "latitude", "longitude", "image_alt"]
+        localized_fields = ["latitude", "longitude"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 8})}
+
+    def __init__(self, *args, process: Process, municipality: Municipality, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.process = process
+        self.fields["field_of_action"].queryset = _fields_of_action()
+        self.fields["consent"].help_text = format_html(
+            _('Please read the <a href="{}">privacy notice of {}</a>. You can delete your account and your '
+              'data at any time.'), reverse("municipalities:privacy", kwargs={"town": municipality.slug}),
+            municipality.name)
+        for name in ("latitude", "longitude"):
+            self.fields[name].widget.attrs.update({"inputmode": "decimal", "data-sc5-pick": name})
+        self.fields["latitude"].help_text = _("Choose the place on the map or type its coordinates, e.g. "
+                                              "51.3960. Leave empty for ideas without a place.")
+        if not process.allow_location:
+            for name in ("location_label", "latitude", "longitude"):
+                del self.fields[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        if "latitude" in self.fields and (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
+            self.add_error("longitude", _("Give both latitude and longitude, or neither."))
+        upload = cleaned.get("image_upload")
+        self.checked_image = None
+        if upload is not None:
+            try:
+                self.checked_image = check_upload(upload, allowed=IMAGE_CONTENT_TYPES)
+            except forms.ValidationError as error:
+                self.add_error("image_upload", error)
+            else:
+                if not (cleaned.get("image_alt") or "").strip():
+                    self.add_error("image_alt", _("Please describe the image in a few words."))
+        return cleaned
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+
+
+class OfflineIdeaForm(IdeaForm):
+    """Staff enter an idea from paper or an event: where it came from instead of consent and an account."""
+
+    offline_source = forms.CharField(label=_("Collected at"), max_length=200,
+                                     help_text=_("E.g. “postcard from the participation kit” or “workshop on "
+                                                 "12 May”. No names, please."))
+    collected_on = forms.DateField(label=_("Collected on"), required=False, widget=DateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["consent"]
+        del self.fields["homepage"]
+
+
+class CommentForm(HoneypotForm):
+    body = forms.CharField(label=_("Your comment"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4}))
+    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+
+class ReportForm(HoneypotForm):
+    reason = forms.ChoiceField(label=_("Why should a moderator look at this?"), choices=ReportReason.choices,
+                               widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+                           help_text=_("Anything the moderators should know."))
+
+
+class AnswerForm(forms.Form):
+    to = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
+    body = forms.CharField(label=_("Official answer"), required=False, max_length=6000,
+                           widget=forms.Textarea(attrs={"rows": 6}),
+                           help_text=_("Published with the idea; the author and the supporters are told. "
+                                       "Required when the idea is rejected or merged."))
+    merged_into = forms.ModelChoiceField(label=_("Merge into"), required=False, queryset=Idea.objects.none(),
+                                         help_text=_("Only when merging: the idea this one becomes part of."))
+
+    def __init__(self, *args, idea: Idea, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.idea = idea
+        self.fields["to"].choices = ([(idea.status, _("Keep the status (“%(status)s”), answer only") % {
+            "status": idea.get_status_display()})]
+            + [(s, IdeaStatus(s).label) for s in idea.allowed_transitions()])
+        self.fields["to"].initial = idea.status
+        self.fields["merged_into"].queryset = selectors.merge_candidates(idea=idea)
+
+
+class ProjectLinkForm(forms.Form):
+    project = forms.ModelChoiceField(label=_("Project that came from this idea"), required=False,
+                                     queryset=None, empty_label=_("– no project –"))
+
+    def __init__(self, *args, idea: Idea, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = selectors.project_choices(idea=idea)
+        self.fields["project"].initial = idea.project_id
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TitleEditForm(forms.Form):
+    title = forms.CharField(label=_("New title"), max_length=150)
+    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
+                             help_text=_("Kept in the history; the old title is not."))
+
+
+class ProcessForm(FieldsetsMixin, forms.ModelForm):
+    partner_towns = forms.ModelMultipleChoiceField(
+        label=_("Partner towns"), queryset=Municipality.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("A joint process appears on each partner town's pages; their editors answer ideas too."))
+
+    fieldsets = [
+        (_("Description"), ["title", "summary", "description", "field_of_action", "partner_towns"]),
+        (_("What citizens can do"), ["is_published", "allow_comments", "allow_supports", "allow_location",
+                                     "votes_per_person", "votes_per_idea"]),
+    ]
+
+    class Meta:
+        model = Process
+        fields = ["title", "summary", "description", "field_of_action", "is_published", "allow_comments",
+                  "allow_supports", "allow_location", "votes_per_person", "votes_per_idea"]
+        widgets = {"summary": forms.Textarea(attrs={"rows": 2}), "description": forms.Textarea(attrs={"rows": 10})}
+
+    def __init__(self, *args, municipality: Municipality, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.instance.municipality = municipality
+        self.fields["field_of_action"].queryset = _fields_of_action()
+        self.fields["partner_towns"].queryset = (Municipality.objects.active().exclude(pk=municipality.pk)
+                                                 .order_by("name"))
+        if self.instance.pk:
+            self.fields["partner_towns"].initial = list(self.instance.partner_towns.all())
+        # The phases are set in their own fieldset below the form (PhaseFormSet).
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
+
+
+class PhaseForm(forms.Form):
+    kind = forms.CharField(widget=forms.HiddenInput)
+    use = forms.BooleanField(label=_("This process has this phase"), required=False)
+    starts_on = forms.DateField(label=_("From"), required=False, widget=DateInput)
+    ends_on = forms.DateField(label=_("Until"), required=False, widget=DateInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        kind = self.initial.get("kind") or self.data.get(self.add_prefix("kind"))
+        self.label = Phase(kind).label if kind in Phase.values else ""
+
+    def clean_kind(self):
+        kind = self.cleaned_data["kind"]
+        if kind not in Phase.values:
+            raise forms.ValidationError(_("Unknown phase."))
+        return kind
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("use"):
+            if not cleaned.get("starts_on"):
+                self.add_error("starts_on", _("Please give the first day of the phase."))
+            if not cleaned.get("ends_on") and cleaned.get("kind") != Phase.RESULTS:
+                self.add_error("ends_on", _("Please give the last day of the phase."))
+        return cleaned
+
+
+class BasePhaseFormSet(forms.BaseFormSet):
+    def phases(self) -> list[dict]:
+        return [{"kind": f.cleaned_data["kind"], "starts_on": f.cleaned_data["starts_on"],
+                 "ends_on": f.cleaned_data.get("ends_on")} for f in self.forms if f.cleaned_data.get("use")]
+
+
+PhaseFormSet = forms.formset_factory(PhaseForm, formset=BasePhaseFormSet, extra=0, min_num=len(Phase.values),
+                                     max_num=len(Phase.values), validate_max=True)
+
+
+def phase_initial(process: Process | None) -> list[dict]:
+    existing = {p.kind: p for p in process.phases.all()} if process is not None else {}
+    return [{"kind": kind, "use": kind in existing or process is None and kind in (Phase.INFORMATION, Phase.IDEAS),
+             "starts_on": getattr(existing.get(kind), "starts_on", None),
+             "ends_on": getattr(existing.get(kind), "ends_on", None)} for kind in Phase.values]
+
+
+class ParticipationSettingsForm(forms.ModelForm):
+    class Meta:
+        model = ParticipationSettings
+        fields = ["moderation", "report_threshold"]
+        widgets = {"moderation": forms.RadioSelect}
+
+
+class BallotForm(forms.Form):
+    """One number field per shortlisted idea: how many of one's votes it gets."""
+
+    def __init__(self, *args, ideas, process: Process, current: dict[int, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.ideas = list(ideas)
+        for idea in self.ideas:
+            if process.votes_per_idea == 1:
+                field = forms.BooleanField(label=idea.title, required=False, initial=bool(current.get(idea.pk)))
+            else:
+                field = forms.IntegerField(label=idea.title, required=False, min_value=0,
+                                           max_value=process.votes_per_idea, initial=current.get(idea.pk, 0))
+            field.idea = idea
+            self.fields[f"idea_{idea.pk}"] = field
+
+    def votes(self) -> dict[int, int]:
+        result = {}
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            count = (1 if value else 0) if isinstance(field, forms.BooleanField) else (value or 0)
+            if count:
+                result[field.idea.pk] = count
+        return result

@@ -1,0 +1,238 @@
+"""Reads of the participation app. Everything public goes through ``visible()``: hidden, reported and waiting
+contributions never reach a list, a search, a map or a count."""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from projects.models import FieldOfAction, Project
+
+from .models import (
+    Ballot,
+    Comment,
+    Idea,
+    Moderation,
+    OfficialAnswer,
+    ParticipationEvent,
+    Process,
+    Report,
+    Support,
+    Vote,
+)
+
+SORTS = {
+    "new": ("-created_at", "-pk"),
+    "supported": ("-support_count", "-created_at", "-pk"),
+    "discussed": ("-comment_count", "-created_at", "-pk"),
+}
+
+
+def _count(model, **filters) -> Coalesce:
+    """A correlated count of rows hanging off the outer idea. The base manager is used on purpose: the
+    subquery only reaches rows of ideas that the scoped outer query admitted."""
+    rows = (model._base_manager.filter(idea=OuterRef("pk"), **filters).order_by().values("idea")
+            .annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def with_counts(qs: QuerySet[Idea]) -> QuerySet[Idea]:
+    return qs.annotate(support_count=_count(Support),
+                       comment_count=_count(Comment, moderation=Moderation.PUBLISHED))
+
+
+# --- Processes -------------------------------------------------------------------------------------------
+
+def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
+    qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
+    ideas = (Idea._base_manager.filter(process=OuterRef("pk"), moderation=Moderation.PUBLISHED).order_by()
+             .values("process").annotate(n=Count("pk")).values("n"))
+    return (qs.select_related("municipality", "field_of_action").prefetch_related("phases", "partner_towns")
+            .annotate(idea_count=Coalesce(Subquery(ideas, output_field=IntegerField()), Value(0)))
+            .order_by("-created_at", "title"))
+
+
+def process_get(*, slug: str) -> Process:
+    return (Process.objects.select_related("municipality", "field_of_action")
+            .prefetch_related("phases", "partner_towns").get(slug=slug))
+
+
+# --- Ideas -----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class IdeaFilters:
+    q: str = ""
+    status: str = ""
+    field_of_action: FieldOfAction | None = None
+    process: Process | None = None
+    sort: str = "new"
+    shortlisted: bool = False
+
+
+def _apply(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
+    if filters.q:
+        words = filters.q.split()[:8]
+        for word in words:
+            qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word) | Q(location_label__icontains=word))
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.field_of_action is not None:
+        qs = qs.filter(field_of_action=filters.field_of_action)
+    if filters.process is not None:
+        qs = qs.filter(process=filters.process)
+    if filters.shortlisted:
+        qs = qs.filter(is_shortlisted=True)
+    return qs.order_by(*SORTS.get(filters.sort, SORTS["new"]))
+
+
+def idea_list(*, filters: IdeaFilters = IdeaFilters()) -> QuerySet[Idea]:
+    """Published ideas of published processes in the current scope, with their counts."""
+    qs = Idea.objects.visible().filter(process__is_published=True)
+    qs = with_counts(qs).select_related("author", "process", "field_of_action", "municipality")
+    return _apply(qs, filters)
+
+
+def staff_idea_list(*, filters: IdeaFilters = IdeaFilters(), moderation: str = "") -> QuerySet[Idea]:
+    """All ideas in the scope, whatever their moderation state, for staff."""
+    qs = with_counts(Idea.objects.all()).select_related("author", "process", "field_of_action", "municipality")
+    if moderation:
+        qs = qs.filter(moderation=moderation)
+    return _apply(qs, filters)
+
+
+def idea_get(*, pk: int, include_hidden: bool = False) -> Idea:
+    qs = Idea.objects.all() if include_hidden else Idea.objects.visible().filter(process__is_published=True)
+    return (with_counts(qs).select_related("author", "process", "process__municipality", "field_of_action",
+                                           "municipality", "project", "project__municipality", "merged_into")
+            .get(pk=pk))
+
+
+def idea_page_related(*, idea: Idea, user) -> dict:
+    """What the idea page shows besides the idea: published comments with their published replies, the
+    official answers, and the visitor's own support and reports."""
+    replies = Comment.objects.visible().select_related("author").order_by("created_at", "pk")
+    comments = list(Comment.objects.visible().filter(idea=idea, parent__isnull=True).select_related("author")
+                    .prefetch_related(Prefetch("replies", queryset=replies)).order_by("created_at", "pk"))
+    answers = list(OfficialAnswer.objects.filter(idea=idea).select_related("answering_town")
+                   .order_by("created_at", "pk"))
+    supported = reported_idea = False
+    reported_comments: set[int] = set()
+    if user.is_authenticated:
+        supported = Support.objects.filter(idea=idea, user=user).exists()
+        reports = Report.objects.filter(reporter=user).filter(Q(idea=idea) | Q(comment__idea=idea))
+        for idea_id, comment_id in reports.values_list("idea_id", "comment_id"):
+            if comment_id:
+                reported_comments.add(comment_id)
+            elif idea_id:
+                reported_idea = True
+    return {"comments": comments, "answers": answers, "supported": supported, "reported_idea": reported_idea,
+            "reported_comments": reported_comments,
+            "comment_total": sum(1 + len(c.replies.all()) for c in comments)}
+
+
+def ideas_for_project(*, project: Project) -> list[Idea]:
+    """The published ideas a project came from (for the project page)."""
+    return list(Idea.objects.visible().filter(project=project, process__is_published=True)
+                .select_related("municipality").order_by("created_at"))
+
+
+def merge_candidates(*, idea: Idea) -> QuerySet[Idea]:
+    return (Idea.objects.filter(process=idea.process).exclude(pk=idea.pk).exclude(status=Idea.Status.MERGED)
+            .order_by("title"))
+
+
+def project_choices(*, idea: Idea) -> QuerySet[Project]:
+    """Projects of the towns that run the idea's process."""
+    towns = [idea.process.municipality_id, *idea.process.partner_towns.values_list("pk", flat=True)]
+    return Project.objects.filter(municipality__in=towns).order_by("title")
+
+
+# --- Votes -----------------------------------------------------------------------------------------------
+
+def ballot_votes(*, process: Process, user) -> dict[int, int]:
+    """The person's current votes in the process: idea id → votes."""
+    if not user.is_authenticated:
+        return {}
+    return dict(Vote.objects.filter(ballot__process=process, ballot__user=user).values_list("idea_id", "count"))
+
+
+def vote_results(*, process: Process) -> dict:
+    """Votes per shortlisted idea (most first) and the number of ballots, in two queries."""
+    votes = (Vote._base_manager.filter(idea=OuterRef("pk")).order_by().values("idea")
+             .annotate(total=Sum("count")).values("total"))
+    ideas = list(Idea.objects.visible().filter(process=process, is_shortlisted=True)
+                 .annotate(vote_total=Coalesce(Subquery(votes, output_field=IntegerField()), Value(0)))
+                 .order_by("-vote_total", "title"))
+    ballots = Ballot.objects.filter(process=process).filter(votes__isnull=False).distinct().count()
+    total = sum(i.vote_total for i in ideas)
+    for rank, idea in enumerate(ideas, start=1):
+        idea.rank = rank
+        idea.share = round(idea.vote_total * 100 / total, 1) if total else 0
+    return {"ideas": ideas, "ballots": ballots, "votes": total}
+
+
+# --- Moderation ------------------------------------------------------------------------------------------
+
+def _report_count(field: str) -> Coalesce:
+    rows = (Report._base_manager.filter(**{field: OuterRef("pk")}, resolved_at__isnull=True).order_by()
+            .values(field).annotate(n=Count("reporter", distinct=True)).values("n"))
+    return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
+
+
+def moderation_queue() -> dict:
+    """What moderators look at: contributions waiting (pre-moderation), hidden after reports, or published
+    with open reports; oldest first."""
+    waiting = Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
+    ideas = list(Idea.objects.annotate(open_reports=_report_count("idea"))
+                 .filter(waiting | Q(open_reports__gt=0))
+                 .select_related("author", "process").order_by("created_at", "pk")[:200])
+    comments = list(Comment.objects.annotate(open_reports=_report_count("comment"))
+                    .filter(waiting | Q(open_reports__gt=0))
+                    .select_related("author", "idea", "idea__process").order_by("created_at", "pk")[:200])
+    reports = {}
+    ids = [i.pk for i in ideas]
+    comment_ids = [c.pk for c in comments]
+    for report in (Report.objects.filter(resolved_at__isnull=True)
+                   .filter(Q(idea__in=ids) | Q(comment__in=comment_ids)).order_by("created_at")):
+        key = ("idea", report.idea_id) if report.idea_id else ("comment", report.comment_id)
+        reports.setdefault(key, []).append(report)
+    for item in ideas:
+        item.open_report_list = reports.get(("idea", item.pk), [])
+    for item in comments:
+        item.open_report_list = reports.get(("comment", item.pk), [])
+    return {"ideas": ideas, "comments": comments, "count": len(ideas) + len(comments)}
+
+
+def moderation_count() -> int:
+    """How many contributions wait for a moderator (for the staff dashboard)."""
+    waiting = Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
+    return Idea.objects.filter(waiting).count() + Comment.objects.filter(waiting).count()
+
+
+# --- History ---------------------------------------------------------------------------------------------
+
+def idea_history(*, idea: Idea) -> QuerySet[ParticipationEvent]:
+    return ParticipationEvent.objects.filter(idea=idea).select_related("actor", "acting_town").order_by("-at", "-pk")
+
+
+def process_history(*, process: Process) -> QuerySet[ParticipationEvent]:
+    return (ParticipationEvent.objects.filter(process=process).select_related("actor", "acting_town", "idea")
+            .order_by("-at", "-pk"))
+
+
+# --- A person's own contributions, in every town ---------------------------------------------------------
+
+def user_contributions(*, user) -> dict:
+    """A person's own ideas, comments, supports and votes in every town ("My participation").
+
+    This reads across towns, but only the person's own rows, so it needs no audit entry (like
+    ``accounts.selectors.user_memberships``); it is the one place in this app that may do so."""
+    ideas = list(with_counts(Idea.objects.with_scopes_disabled().filter(author=user))
+                 .select_related("municipality", "process", "project").order_by("-created_at"))
+    comments = list(Comment.objects.with_scopes_disabled().filter(author=user)
+                    .select_related("idea", "municipality").order_by("-created_at"))
+    supports = list(Support.objects.with_scopes_disabled().filter(user=user)
+                    .select_related("idea", "idea__municipality").order_by("-created_at"))
+    votes = list(Vote.objects.with_scopes_disabled().filter(ballot__user=user)
+                 .select_related("idea", "ballot__process", "municipality").order_by("ballot__process", "idea"))
+    return {"ideas": ideas, "comments": comments, "supports": supports, "votes": votes}

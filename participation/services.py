@@ -1,0 +1,552 @@
+"""Writes of the participation app. Each one checks the process's phase, saves, writes the history and
+schedules its notifications after the transaction commits, in one place.
+
+Who may call what is decided before (``accounts.permissions``, applied by the views and the API); these
+functions enforce the rules of the domain: phases, one support / one ballot per person (by the database),
+moderation states, the status workflow with its official answers.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Model, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from municipalities.models import Municipality
+from projects.models import Project
+from smartcity5.history import diff, names, snapshot
+from smartcity5.slugs import free_slug
+
+from . import tasks
+from .models import (
+    PHASE_ORDER,
+    Ballot,
+    Comment,
+    Idea,
+    Moderation,
+    ModerationMode,
+    OfficialAnswer,
+    ParticipationEvent,
+    ParticipationSettings,
+    Phase,
+    Process,
+    ProcessPartner,
+    ProcessPhase,
+    Report,
+    Support,
+    Vote,
+)
+
+PROCESS_FIELDS = ("title", "summary", "description", "field_of_action", "is_published", "allow_comments",
+                  "allow_supports", "allow_location", "votes_per_person", "votes_per_idea")
+IDEA_FIELDS = ("title", "body", "field_of_action", "location_label", "latitude", "longitude", "image_alt")
+SETTINGS_FIELDS = ("moderation", "report_threshold")
+REMOVED_FOR_PRIVACY = "[entfernt zum Schutz persönlicher Daten]"
+
+Kind = ParticipationEvent.Kind
+
+
+def _actor(user):
+    return user if user is not None and user.is_authenticated else None
+
+
+def _record(*, town: Municipality, kind: str, by, acting_town: Municipality | None = None,
+            process: Process | None = None, idea: Idea | None = None, comment: Comment | None = None,
+            subject: str = "", changes: dict | None = None, reason: str = "") -> ParticipationEvent:
+    return ParticipationEvent.objects.create(
+        municipality=town, kind=kind, actor=_actor(by), acting_town=acting_town, process=process, idea=idea,
+        comment=comment, subject=str(subject)[:200], changes=changes or {}, reason=reason)
+
+
+def _locked(instance: Model) -> Model:
+    """The row as it is now, locked until the transaction ends: decisions never act on a stale copy."""
+    return type(instance).objects.select_for_update().get(pk=instance.pk)
+
+
+def _process_with_phases(process: Process) -> Process:
+    return Process.objects.prefetch_related("phases").get(pk=process.pk)
+
+
+# --- Settings --------------------------------------------------------------------------------------------
+
+def settings_for(*, municipality: Municipality) -> ParticipationSettings:
+    """The town's moderation settings (created with the defaults on first use)."""
+    found = ParticipationSettings.objects.filter(municipality=municipality).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return ParticipationSettings.objects.create(municipality=municipality)
+    except IntegrityError:  # created at the same moment by another request
+        return ParticipationSettings.objects.get(municipality=municipality)
+
+
+@transaction.atomic
+def settings_change(*, municipality: Municipality, by, fields: dict) -> ParticipationSettings:
+    current = _locked(settings_for(municipality=municipality))
+    before = snapshot(current, SETTINGS_FIELDS)
+    for name in SETTINGS_FIELDS:
+        if name in fields:
+            setattr(current, name, fields[name])
+    current.full_clean()
+    current.save()
+    changes = diff(before, snapshot(current, SETTINGS_FIELDS))
+    if changes:
+        _record(town=municipality, kind=Kind.SETTINGS, by=by, acting_town=municipality, changes=changes)
+    return current
+
+
+# --- Processes -------------------------------------------------------------------------------------------
+
+def _check_phases(phases: list[dict]) -> None:
+    """Phases in their natural order, each ending before the next starts; only the results may stay open."""
+    errors = []
+    ordered = sorted(phases, key=lambda p: PHASE_ORDER.index(p["kind"]))
+    for phase in ordered:
+        if phase.get("ends_on") is None and phase["kind"] != Phase.RESULTS:
+            errors.append(_("The phase “%(phase)s” needs an end date.") % {"phase": Phase(phase["kind"]).label})
+        if phase.get("ends_on") is not None and phase["ends_on"] < phase["starts_on"]:
+            errors.append(_("The phase “%(phase)s” ends before it starts.") % {"phase": Phase(phase["kind"]).label})
+    for earlier, later in zip(ordered, ordered[1:], strict=False):
+        if earlier.get("ends_on") is None or later["starts_on"] <= earlier["ends_on"]:
+            errors.append(_("The phase “%(later)s” must start after the phase “%(earlier)s” has ended.")
+                          % {"later": Phase(later["kind"]).label, "earlier": Phase(earlier["kind"]).label})
+    if len({p["kind"] for p in phases}) != len(phases):
+        errors.append(_("Each phase can be given once."))
+    if errors:
+        raise ValidationError({"phases": errors})
+
+
+def _phases_snapshot(process: Process) -> dict[str, str]:
+    return {"phases": "; ".join(
+        f"{p.get_kind_display()} {p.starts_on.isoformat()}–{p.ends_on.isoformat() if p.ends_on else ''}"
+        for p in process.phases.order_by("starts_on"))}
+
+
+def _set_phases(process: Process, phases: list[dict]) -> None:
+    _check_phases(phases)
+    wanted = {p["kind"]: p for p in phases}
+    process.phases.exclude(kind__in=wanted).delete()
+    for kind, values in wanted.items():
+        ProcessPhase.objects.update_or_create(
+            process=process, kind=kind,
+            defaults={"municipality_id": process.municipality_id, "starts_on": values["starts_on"],
+                      "ends_on": values.get("ends_on"), "note": values.get("note", "")})
+
+
+def _set_partners(process: Process, partner_towns: Iterable[Municipality]) -> None:
+    wanted = {town.pk: town for town in partner_towns if town.pk != process.municipality_id}
+    process.partnerships.exclude(municipality_id__in=wanted).delete()
+    existing = set(process.partnerships.values_list("municipality_id", flat=True))
+    for pk in wanted.keys() - existing:
+        ProcessPartner.objects.create(process=process, municipality=wanted[pk])
+
+
+def _process_extra(process: Process) -> dict[str, str]:
+    return {**_phases_snapshot(process), "partner_towns": names(process.partner_towns.all())}
+
+
+@transaction.atomic
+def process_create(*, municipality: Municipality, by, fields: dict, phases: list[dict],
+                   partner_towns: Iterable[Municipality] = ()) -> Process:
+    process = Process(municipality=municipality)
+    for name in PROCESS_FIELDS:
+        if name in fields:
+            setattr(process, name, fields[name])
+    process.slug = free_slug(process.title, rows=Process._base_manager.all(), fallback="beteiligung")
+    process.full_clean()
+    process.save()
+    _set_phases(process, phases)
+    _set_partners(process, partner_towns)
+    _record(town=municipality, kind=Kind.PROCESS_CREATED, by=by, acting_town=municipality, process=process,
+            subject=process.title,
+            changes=diff({}, {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)}))
+    return process
+
+
+@transaction.atomic
+def process_change(*, process: Process, by, acting_town: Municipality, fields: dict,
+                   phases: list[dict] | None = None,
+                   partner_towns: Iterable[Municipality] | None = None) -> Process:
+    process = _locked(process)
+    before = {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)}
+    for name in PROCESS_FIELDS:
+        if name in fields:
+            setattr(process, name, fields[name])
+    process.full_clean()
+    process.save()
+    if phases is not None:
+        _set_phases(process, phases)
+    if partner_towns is not None:
+        _set_partners(process, partner_towns)
+    changes = diff(before, {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)})
+    if changes:
+        _record(town=process.municipality, kind=Kind.PROCESS_CHANGED, by=by, acting_town=acting_town,
+                process=process, subject=process.title, changes=changes)
+    return process
+
+
+# --- Ideas -----------------------------------------------------------------------------------------------
+
+def _check_place(idea: Idea, town: Municipality) -> None:
+    if idea.has_location and not town.contains_point(idea.latitude, idea.longitude):
+        raise ValidationError({"latitude": _("This place lies outside %(town)s. Please choose a place within "
+                                             "the town.") % {"town": town.name}})
+
+
+def _fill_idea(idea: Idea, fields: dict, image) -> None:
+    for name in IDEA_FIELDS:
+        if name in fields:
+            setattr(idea, name, fields[name])
+    if image is not None:
+        idea.image.save(image.file.name, image.file, save=False)
+
+
+@transaction.atomic
+def idea_submit(*, process: Process, author, fields: dict, image=None, consent: bool,
+                on: datetime.date | None = None) -> Idea:
+    """A citizen submits an idea. Only while the process collects ideas, only with consent to the privacy
+    notice; with pre-moderation it waits for a moderator before anyone else sees it.
+
+    ``image`` is a checked upload (``projects.uploads.check_upload``): re-encoded, without metadata."""
+    process = _process_with_phases(process)
+    if not process.accepts_ideas(on):
+        raise ValidationError(_("This process is not collecting ideas at the moment."), code="phase")
+    if not consent:
+        raise ValidationError({"consent": _("Please agree to the privacy notice to submit your idea.")})
+    town = process.municipality
+    idea = Idea(process=process, municipality=town, author=author, consent_at=timezone.now())
+    _fill_idea(idea, fields, image)
+    if not process.allow_location:
+        idea.latitude = idea.longitude = None
+        idea.location_label = ""
+    pre = settings_for(municipality=town).moderation == ModerationMode.PRE
+    idea.moderation = Moderation.PENDING if pre else Moderation.PUBLISHED
+    idea.full_clean()
+    _check_place(idea, town)
+    idea.save()
+    _record(town=town, kind=Kind.IDEA_SUBMITTED, by=author, process=process, idea=idea, subject=idea.title)
+    if pre:
+        tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, idea_id=idea.pk)
+    return idea
+
+
+@transaction.atomic
+def idea_enter_offline(*, process: Process, by, acting_town: Municipality, fields: dict, image=None,
+                       source: str, created_on: datetime.date | None = None) -> Idea:
+    """Staff enter an idea collected on paper or at an event. It has no account behind it, is marked as
+    offline and is published at once (staff have read it); any phase of the process is fine, because the
+    paper may arrive late."""
+    if not source.strip():
+        raise ValidationError({"offline_source": _("Please say where the idea was collected.")})
+    town = process.municipality
+    idea = Idea(process=process, municipality=town, is_offline=True, offline_source=source.strip(),
+                entered_by=_actor(by), moderation=Moderation.PUBLISHED)
+    if created_on is not None:
+        idea.created_at = timezone.make_aware(datetime.datetime.combine(created_on, datetime.time(12)))
+    _fill_idea(idea, fields, image)
+    idea.full_clean()
+    _check_place(idea, town)
+    idea.save()
+    _record(town=town, kind=Kind.OFFLINE_ENTERED, by=by, acting_town=acting_town, process=process, idea=idea,
+            subject=idea.title, changes=diff({}, snapshot(idea, (*IDEA_FIELDS, "offline_source"))))
+    return idea
+
+
+@transaction.atomic
+def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str | None = None,
+                merged_into: Idea | None = None) -> OfficialAnswer:
+    """The town's official answer, with a status change (``to``) or without one.
+
+    Every status change carries an answer; a rejection or a merge must explain itself. The author and the
+    supporters are told after the transaction commits."""
+    idea = _locked(idea)
+    old = idea.status
+    to = to or old
+    body = (body or "").strip()
+    if to != old and to not in idea.allowed_transitions():
+        raise ValidationError({"status": _("An idea that is “%(old)s” cannot become “%(new)s”.") % {
+            "old": Idea.Status(old).label, "new": Idea.Status(to).label}})
+    if not body and (to == old or to in Idea.ANSWER_REQUIRED_FOR):
+        raise ValidationError({"body": _("Please write an answer; it is published with the idea.")})
+    if not body:
+        body = _("The status of this idea is now “%(status)s”.") % {"status": Idea.Status(to).label}
+    if to == Idea.Status.MERGED:
+        if merged_into is None or merged_into.pk == idea.pk or merged_into.process_id != idea.process_id:
+            raise ValidationError({"merged_into": _("Choose another idea of the same process to merge with.")})
+        if merged_into.status == Idea.Status.MERGED:
+            raise ValidationError({"merged_into": _("That idea has itself been merged; choose the idea it was "
+                                                    "merged into.")})
+    before = snapshot(idea, ("status", "merged_into"))
+    idea.status = to
+    idea.merged_into = merged_into if to == Idea.Status.MERGED else None
+    if to != old:
+        idea.status_changed_at = timezone.now()
+    idea.save()
+    answer = OfficialAnswer.objects.create(idea=idea, municipality_id=idea.municipality_id, author=_actor(by),
+                                           answering_town=acting_town, status_before=old, status_after=to, body=body)
+    _record(town=idea.municipality, kind=Kind.STATUS, by=by, acting_town=acting_town, process=idea.process,
+            idea=idea, subject=idea.title, changes=diff(before, snapshot(idea, ("status", "merged_into"))),
+            reason=body)
+    if idea.is_visible:
+        tasks.idea_answer_notify.delay_on_commit(municipality_id=idea.municipality_id, answer_id=answer.pk)
+    return answer
+
+
+@transaction.atomic
+def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: Municipality) -> Idea:
+    """Link the project an idea led to (or remove the link). The project must belong to a town of the
+    idea's process."""
+    idea = _locked(idea)
+    if project is not None:
+        towns = {idea.process.municipality_id, *idea.process.partner_towns.values_list("pk", flat=True)}
+        if project.municipality_id not in towns:
+            raise ValidationError({"project": _("Only projects of the towns running this process can be linked.")})
+    before = snapshot(idea, ("project",))
+    idea.project = project
+    idea.save(update_fields=["project", "updated_at"])
+    changes = diff(before, snapshot(idea, ("project",)))
+    if changes:
+        _record(town=idea.municipality, kind=Kind.PROJECT_LINKED, by=by, acting_town=acting_town,
+                process=idea.process, idea=idea, subject=idea.title, changes=changes)
+    return idea
+
+
+@transaction.atomic
+def idea_set_shortlisted(*, idea: Idea, shortlisted: bool, by, acting_town: Municipality,
+                         on: datetime.date | None = None) -> Idea:
+    """Put an idea on the shortlist for the vote, or take it off; only until the vote starts."""
+    idea = _locked(idea)
+    process = _process_with_phases(idea.process)
+    if not process.shortlist_open(on):
+        raise ValidationError(_("The vote has started; the shortlist can no longer change."), code="phase")
+    if shortlisted and not idea.is_visible:
+        raise ValidationError(_("Only published ideas can be put on the shortlist."), code="hidden")
+    if shortlisted and idea.status in (Idea.Status.REJECTED, Idea.Status.MERGED):
+        raise ValidationError(_("Rejected or merged ideas cannot be put on the shortlist."), code="status")
+    if idea.is_shortlisted != shortlisted:
+        before = snapshot(idea, ("is_shortlisted",))
+        idea.is_shortlisted = shortlisted
+        idea.save(update_fields=["is_shortlisted", "updated_at"])
+        _record(town=idea.municipality, kind=Kind.SHORTLIST, by=by, acting_town=acting_town, process=process,
+                idea=idea, subject=idea.title, changes=diff(before, snapshot(idea, ("is_shortlisted",))))
+    return idea
+
+
+@transaction.atomic
+def idea_edit_title(*, idea: Idea, title: str, by, acting_town: Municipality, reason: str) -> Idea:
+    """A moderator changes an idea's title to protect someone's privacy. The old title is not kept in the
+    history (it is what had to go); the history says who changed it, when and why."""
+    idea = _locked(idea)
+    title = (title or "").strip()
+    if not reason.strip():
+        raise ValidationError({"reason": _("Please give a reason; it is kept in the history.")})
+    if not title:
+        raise ValidationError({"title": _("The title cannot be empty.")})
+    if title != idea.title:
+        idea.title = title
+        idea.full_clean()
+        idea.save(update_fields=["title", "updated_at"])
+        _record(town=idea.municipality, kind=Kind.TITLE_EDITED, by=by, acting_town=acting_town,
+                process=idea.process, idea=idea, subject=title,
+                changes={"title": [REMOVED_FOR_PRIVACY, title]}, reason=reason.strip())
+    return idea
+
+
+# --- Comments --------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def comment_post(*, idea: Idea, author, body: str, parent: Comment | None = None,
+                 official_for: Municipality | None = None, on: datetime.date | None = None) -> Comment:
+    """A comment on a published idea, or a reply to a comment (one level). ``official_for`` marks a comment
+    that staff write for their town. Under pre-moderation citizens' comments wait for a moderator."""
+    process = _process_with_phases(idea.process)
+    if not idea.is_visible:
+        raise ValidationError(_("This idea cannot be commented on."), code="hidden")
+    if not process.accepts_comments(on):
+        raise ValidationError(_("Comments are closed for this process at the moment."), code="phase")
+    if parent is not None and (not parent.is_visible or parent.idea_id != idea.pk):
+        raise ValidationError({"parent": _("You can only reply to a published comment on this idea.")})
+    town = idea.municipality
+    pre = official_for is None and settings_for(municipality=town).moderation == ModerationMode.PRE
+    comment = Comment(idea=idea, municipality=town, author=author, parent=parent, body=(body or "").strip(),
+                      is_official=official_for is not None,
+                      moderation=Moderation.PENDING if pre else Moderation.PUBLISHED)
+    comment.full_clean()
+    comment.save()
+    if pre:
+        tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, comment_id=comment.pk)
+    else:
+        tasks.comment_notify.delay_on_commit(municipality_id=town.pk, comment_id=comment.pk)
+    return comment
+
+
+# --- Supports --------------------------------------------------------------------------------------------
+
+def _support_open(idea: Idea, on) -> None:
+    process = _process_with_phases(idea.process)
+    if not idea.is_visible or not process.accepts_supports(on):
+        raise ValidationError(_("Supports are closed for this idea."), code="phase")
+
+
+def support_add(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
+    """Support an idea. The database allows one support per person and idea: a second click (or two at the
+    same moment) inserts nothing. Returns whether a support was added."""
+    _support_open(idea, on)
+    try:
+        with transaction.atomic():
+            Support.objects.create(idea=idea, municipality_id=idea.municipality_id, user=user)
+    except IntegrityError:
+        return False
+    return True
+
+
+def support_withdraw(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
+    """Withdraw one's support; returns whether there was one."""
+    _support_open(idea, on)
+    deleted, _rows = Support.objects.filter(idea=idea, user=user).delete()
+    return deleted > 0
+
+
+# --- Reports and moderation ------------------------------------------------------------------------------
+
+def _target_town(target) -> Municipality:
+    return target.municipality
+
+
+def _subject(target) -> str:
+    return target.title if isinstance(target, Idea) else target.idea.title
+
+
+def _target_kwargs(target) -> dict:
+    return {"idea": target} if isinstance(target, Idea) else {"idea": target.idea, "comment": target}
+
+
+@transaction.atomic
+def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = "") -> Report:
+    """Report an idea or a comment. Reports of distinct people reaching the town's threshold hide the
+    contribution until a moderator has decided; the town's editors are told."""
+    target = _locked(target)
+    if not target.is_visible:
+        raise ValidationError(_("This contribution is already being reviewed."), code="hidden")
+    town = _target_town(target)
+    report = Report(municipality=town, reporter=reporter, reason=reason, note=(note or "").strip(),
+                    **({"idea": target} if isinstance(target, Idea) else {"comment": target}))
+    report.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        raise ValidationError(_("You have already reported this contribution. Thank you, it will be "
+                                "reviewed."), code="duplicate") from None
+    open_reports = target.reports.filter(resolved_at__isnull=True).values("reporter").distinct().count()
+    if open_reports >= settings_for(municipality=town).report_threshold:
+        target.moderation = Moderation.REPORTED
+        target.save(update_fields=["moderation"])
+        _record(town=town, kind=Kind.AUTO_HIDDEN, by=None, process=target.idea.process if isinstance(
+            target, Comment) else target.process, subject=_subject(target),
+            changes={"reports": ["", str(open_reports)]}, **_target_kwargs(target))
+        key = {"idea_id": target.pk} if isinstance(target, Idea) else {"comment_id": target.pk}
+        tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, **key)
+    return report
+
+
+@transaction.atomic
+def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality) -> Idea | Comment:
+    """Publish a waiting contribution, or clear one that was reported: open reports are closed."""
+    target = _locked(target)
+    was = target.moderation
+    target.moderation = Moderation.PUBLISHED
+    target.moderation_reason = ""
+    target.moderated_at = timezone.now()
+    target.save(update_fields=["moderation", "moderation_reason", "moderated_at"])
+    closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    _record(town=target.municipality, kind=Kind.APPROVED, by=by, acting_town=acting_town,
+            process=_process_of(target), subject=_subject(target),
+            changes={"moderation": [Moderation(was).label, Moderation.PUBLISHED.label],
+                     **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
+    if was == Moderation.PENDING and isinstance(target, Comment):
+        tasks.comment_notify.delay_on_commit(municipality_id=target.municipality_id, comment_id=target.pk)
+    return target
+
+
+@transaction.atomic
+def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, reason: str) -> Idea | Comment:
+    """Hide a contribution, with a reason the author is told."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Please give a reason; the author is told.")})
+    target = _locked(target)
+    was = target.moderation
+    target.moderation = Moderation.HIDDEN
+    target.moderation_reason = reason
+    target.moderated_at = timezone.now()
+    target.save(update_fields=["moderation", "moderation_reason", "moderated_at"])
+    if isinstance(target, Idea) and target.is_shortlisted:
+        target.is_shortlisted = False
+        target.save(update_fields=["is_shortlisted"])
+    closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    _record(town=target.municipality, kind=Kind.HIDDEN, by=by, acting_town=acting_town,
+            process=_process_of(target), subject=_subject(target), reason=reason,
+            changes={"moderation": [Moderation(was).label, Moderation.HIDDEN.label],
+                     **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
+    key = {"idea_id": target.pk} if isinstance(target, Idea) else {"comment_id": target.pk}
+    tasks.content_hidden_notify.delay_on_commit(municipality_id=target.municipality_id, **key)
+    return target
+
+
+def _process_of(target) -> Process:
+    return target.process if isinstance(target, Idea) else target.idea.process
+
+
+# --- Votes -----------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def ballot_cast(*, process: Process, user, votes: dict[int, int], on: datetime.date | None = None) -> Ballot:
+    """Cast or change one's ballot: ``votes`` maps shortlisted idea ids to numbers of votes.
+
+    One ballot per person and process (a database constraint); its votes are replaced as a whole, under a
+    lock on the ballot, so the total never exceeds what the process allows."""
+    process = _process_with_phases(process)
+    if not process.accepts_votes(on):
+        raise ValidationError(_("The vote is not open."), code="phase")
+    votes = {int(pk): int(count) for pk, count in votes.items() if int(count) > 0}
+    if any(count > process.votes_per_idea for count in votes.values()):
+        raise ValidationError(_("You can give one idea at most %(n)s votes.") % {"n": process.votes_per_idea},
+                              code="per_idea")
+    if sum(votes.values()) > process.votes_per_person:
+        raise ValidationError(_("You have %(n)s votes; you have given %(given)s.") % {
+            "n": process.votes_per_person, "given": sum(votes.values())}, code="total")
+    allowed = set(process.ideas.visible().filter(is_shortlisted=True, pk__in=votes).values_list("pk", flat=True))
+    if set(votes) - allowed:
+        raise ValidationError(_("Votes can only go to ideas on the shortlist."), code="shortlist")
+    try:
+        with transaction.atomic():
+            ballot, _created = Ballot.objects.get_or_create(process=process, user=user,
+                                                            defaults={"municipality_id": process.municipality_id})
+    except IntegrityError:  # the same person's second tab got there first
+        ballot = Ballot.objects.get(process=process, user=user)
+    ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
+    ballot.votes.all().delete()
+    Vote.objects.bulk_create([Vote(ballot=ballot, idea_id=pk, count=count, municipality_id=process.municipality_id)
+                              for pk, count in votes.items()])
+    ballot.save(update_fields=["updated_at"])
+    return ballot
+
+
+def ballot_total(ballot: Ballot) -> int:
+    return ballot.votes.aggregate(total=Sum("count"))["total"] or 0
+
+
+# --- Projects that came from ideas -----------------------------------------------------------------------
+
+def project_status_changed(*, project: Project, event_id: int) -> None:
+    """Called by the projects app when a project's status changes: tell the authors of ideas that led to it,
+    after the transaction commits."""
+    # Only a question about rows linked to this project, which the caller may see: no scope needed.
+    if Idea._base_manager.filter(project=project).exists():
+        tasks.idea_project_notify.delay_on_commit(municipality_id=project.municipality_id, project_id=project.pk,
+                                                  event_id=event_id)

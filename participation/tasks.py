@@ -1,0 +1,136 @@
+"""Tasks of the participation app: who is told about what (status changes, answers, comments, moderation,
+projects that came from ideas). Enqueued by the services after the transaction commits; each notification
+reaches each person once, because its key names the event (see :func:`notifications.services.notify`)."""
+
+from celery import shared_task
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from accounts.selectors import town_editors
+from municipalities.models import Municipality
+from municipalities.tasks import TownTask
+from notifications.services import notify
+
+from . import models as m
+
+LIMITS = {"soft_time_limit": 120, "time_limit": 150}
+
+
+def _excerpt(text: str, words: int = 40) -> str:
+    return Truncator(" ".join((text or "").split())).words(words)
+
+
+@shared_task(base=TownTask, **LIMITS)
+def idea_answer_notify(*, municipality: Municipality, answer_id: int) -> int:
+    """The idea's author and its supporters hear about an official answer (and the new status)."""
+    answer = m.OfficialAnswer.objects.select_related("idea", "idea__author", "answering_town").filter(
+        pk=answer_id).first()
+    if answer is None or not answer.idea.is_visible:
+        return 0
+    idea = answer.idea
+    supporters = [s.user for s in m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")]
+    recipients = {u.pk: u for u in [idea.author, *supporters] if u is not None and u.pk != answer.author_id}
+    with translation.override(settings.LANGUAGE_CODE):
+        if answer.status_after != answer.status_before:
+            title = _("Your idea “%(title)s” is now “%(status)s”") % {
+                "title": idea.title, "status": m.IdeaStatus(answer.status_after).label}
+        else:
+            title = _("%(town)s has answered on the idea “%(title)s”") % {
+                "town": answer.answering_town.name, "title": idea.title}
+        body = _excerpt(answer.body)
+    return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.status",
+                      key=f"idea:answer:{answer.pk}", title=title, body=body, url=idea.get_absolute_url()))
+
+
+@shared_task(base=TownTask, **LIMITS)
+def comment_notify(*, municipality: Municipality, comment_id: int) -> int:
+    """A new published comment: the idea's author hears of it, and for a reply the comment's author."""
+    comment = m.Comment.objects.select_related("idea", "idea__author", "parent__author").filter(pk=comment_id).first()
+    if comment is None or not comment.is_visible or not comment.idea.is_visible:
+        return 0
+    idea = comment.idea
+    recipients = {}
+    for user in (idea.author, comment.parent.author if comment.parent_id else None):
+        if user is not None and user.pk != comment.author_id:
+            recipients[user.pk] = user
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("New comment on “%(title)s”") % {"title": idea.title}
+        body = _excerpt(comment.body)
+    return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.comment",
+                      key=f"idea:comment:{comment.pk}", title=title, body=body,
+                      url=f"{idea.get_absolute_url()}#comment-{comment.pk}"))
+
+
+def _target(idea_id, comment_id):
+    if idea_id is not None:
+        return m.Idea.objects.select_related("author").filter(pk=idea_id).first()
+    return m.Comment.objects.select_related("author", "idea").filter(pk=comment_id).first()
+
+
+@shared_task(base=TownTask, **LIMITS)
+def moderation_waiting_notify(*, municipality: Municipality, idea_id: int | None = None,
+                              comment_id: int | None = None) -> int:
+    """New content waits for moderation (pre-moderation, or hidden after reports): the town's editors."""
+    target = _target(idea_id, comment_id)
+    if target is None or target.moderation not in (m.Moderation.PENDING, m.Moderation.REPORTED):
+        return 0
+    what = "idea" if idea_id is not None else "comment"
+    idea = target if what == "idea" else target.idea
+    # A contribution can wait more than once (reported again after approval): count the earlier waits.
+    round_ = m.ParticipationEvent.objects.filter(
+        kind__in=[m.ParticipationEvent.Kind.AUTO_HIDDEN, m.ParticipationEvent.Kind.APPROVED,
+                  m.ParticipationEvent.Kind.HIDDEN], **({"comment": target} if what == "comment" else
+                                                         {"idea": target, "comment__isnull": True})).count()
+    with translation.override(settings.LANGUAGE_CODE):
+        if target.moderation == m.Moderation.PENDING:
+            title = (_("A new idea waits for moderation: “%(title)s”") if what == "idea"
+                     else _("A new comment on “%(title)s” waits for moderation")) % {"title": idea.title}
+        else:
+            title = (_("An idea was hidden after reports: “%(title)s”") if what == "idea"
+                     else _("A comment on “%(title)s” was hidden after reports")) % {"title": idea.title}
+    return len(notify(municipality=municipality, recipients=town_editors(municipality=municipality),
+                      kind="moderation.waiting", key=f"moderation:{what}:{target.pk}:{target.moderation}:{round_}",
+                      title=title, url=reverse("participation:staff-moderation", kwargs={"town": municipality.slug})))
+
+
+@shared_task(base=TownTask, **LIMITS)
+def content_hidden_notify(*, municipality: Municipality, idea_id: int | None = None,
+                          comment_id: int | None = None) -> int:
+    """A moderator hid a contribution: its author is told why."""
+    target = _target(idea_id, comment_id)
+    if target is None or target.moderation != m.Moderation.HIDDEN or target.author is None:
+        return 0
+    idea = target if idea_id is not None else target.idea
+    with translation.override(settings.LANGUAGE_CODE):
+        title = (_("Your idea “%(title)s” has been hidden") if idea_id is not None
+                 else _("Your comment on “%(title)s” has been hidden")) % {"title": idea.title}
+        body = _("Reason: %(reason)s") % {"reason": target.moderation_reason}
+    stamp = target.moderated_at.isoformat() if target.moderated_at else ""
+    what = "idea" if idea_id is not None else "comment"
+    return len(notify(municipality=municipality, recipients=[target.author], kind="moderation.hidden",
+                      key=f"moderation:hidden:{what}:{target.pk}:{stamp}", title=title, body=body,
+                      url=reverse("participation-mine")))
+
+
+@shared_task(base=TownTask, **LIMITS)
+def idea_project_notify(*, municipality: Municipality, project_id: int, event_id: int) -> int:
+    """The project that came from an idea changed status: the idea's author hears of it."""
+    from projects.models import Project, ProjectEvent
+
+    project = Project.objects.filter(pk=project_id).first()
+    event = ProjectEvent.objects.filter(pk=event_id).first()
+    if project is None or event is None:
+        return 0
+    authors = {}
+    for idea in m.Idea.objects.visible().filter(project=project, author__isnull=False).select_related("author"):
+        authors[idea.author_id] = idea.author
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("The project “%(project)s”, which came from your idea, is now “%(status)s”") % {
+            "project": project.title, "status": project.get_status_display()}
+        body = _excerpt(event.reason)
+    return len(notify(municipality=municipality, recipients=authors.values(), kind="idea.project",
+                      key=f"idea:project:{project.pk}:{event.pk}", title=title, body=body,
+                      url=project.get_absolute_url()))

@@ -1,0 +1,39 @@
+"""Participation pages of one town: /<town>/beteiligung/…, /<town>/ideen/… and /<town>/verwaltung/beteiligung/…"""
+
+from django.urls import path
+
+from . import views
+
+app_name = "participation"
+
+process = "beteiligung/<slug:slug>/"
+staff = "verwaltung/beteiligung/"
+
+urlpatterns = [
+    path("beteiligung/", views.process_list, name="processes"),
+    path(process, views.process_detail, name="process"),
+    path(process + "idee/", views.idea_create, name="idea-create"),
+    path(process + "abstimmung/", views.process_vote, name="vote"),
+    path(process + "ergebnis/", views.process_results, name="results"),
+    path(process + "ergebnis.csv", views.process_results_csv, name="results-csv"),
+    path("ideen/", views.idea_list, name="ideas"),
+    path("ideen/<int:pk>/", views.idea_detail, name="idea"),
+    path("ideen/<int:pk>/bild/", views.idea_image, name="idea-image"),
+    path("ideen/<int:pk>/unterstuetzen/", views.idea_support, name="idea-support"),
+    path("ideen/<int:pk>/kommentieren/", views.comment_create, name="comment-create"),
+    path("ideen/<int:pk>/melden/", views.idea_report, name="idea-report"),
+    path("kommentare/<int:pk>/melden/", views.comment_report, name="comment-report"),
+    path(staff, views.staff_overview, name="staff-overview"),
+    path(staff + "neu/", views.staff_process_create, name="staff-process-create"),
+    path(staff + "moderation/", views.staff_moderation, name="staff-moderation"),
+    path(staff + "moderation/ideen/<int:pk>/", views.staff_moderate_idea, name="staff-moderate-idea"),
+    path(staff + "moderation/kommentare/<int:pk>/", views.staff_moderate_comment, name="staff-moderate-comment"),
+    path(staff + "einstellungen/", views.staff_settings, name="staff-settings"),
+    path(staff + "ideen/<int:pk>/", views.staff_idea, name="staff-idea"),
+    path(staff + "ideen/<int:pk>/antwort/", views.staff_idea_answer, name="staff-idea-answer"),
+    path(staff + "ideen/<int:pk>/projekt/", views.staff_idea_project, name="staff-idea-project"),
+    path(staff + "ideen/<int:pk>/auswahl/", views.staff_idea_shortlist, name="staff-idea-shortlist"),
+    path(staff + "<slug:slug>/", views.staff_process, name="staff-process"),
+    path(staff + "<slug:slug>/bearbeiten/", views.staff_process_edit, name="staff-process-edit"),
+    path(staff + "<slug:slug>/offline/", views.staff_offline_idea, name="staff-offline"),
+]

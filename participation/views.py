@@ -1,0 +1,591 @@
+"""Pages of the participation app: processes, ideas, comments, supports, reports and the vote for citizens;
+the moderation queue, the answer and status workflow and the process editor for staff."""
+
+import csv
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import permissions
+from accounts.decorators import personal, public, town_permission_required
+from municipalities.models import Municipality
+from municipalities.scoping import public_region_scope
+from smartcity5.forms import add_errors
+from smartcity5.ratelimit import RateLimited, check_rate
+from smartcity5.responses import file_response
+
+from . import selectors, services
+from .forms import (
+    AnswerForm,
+    BallotForm,
+    CommentForm,
+    IdeaFilterForm,
+    IdeaForm,
+    OfflineIdeaForm,
+    ParticipationSettingsForm,
+    PhaseFormSet,
+    ProcessForm,
+    ProjectLinkForm,
+    ReasonForm,
+    ReportForm,
+    TitleEditForm,
+    phase_initial,
+)
+from .models import Comment, Idea, Moderation, Process
+
+PER_PAGE = 20
+MAP_POINT_LIMIT = 500
+
+
+# --- Helpers ---------------------------------------------------------------------------------------------
+
+def _process_or_404(request, slug: str, *, staff: bool = False) -> Process:
+    try:
+        process = selectors.process_get(slug=slug)
+    except Process.DoesNotExist:
+        raise Http404 from None
+    if (staff or not process.is_published) and not permissions.can_see_unpublished_process(request.user, process):
+        raise Http404
+    return process
+
+
+def _idea_or_404(request, pk: int) -> Idea:
+    """A published idea; its author (and staff of the process's towns) also reach it while it is not."""
+    try:
+        idea = selectors.idea_get(pk=pk, include_hidden=True)
+    except Idea.DoesNotExist:
+        raise Http404 from None
+    own = request.user.is_authenticated and idea.author_id == request.user.pk
+    visible = idea.is_visible and idea.process.is_published
+    if not visible and not own and not permissions.can_see_unpublished_process(request.user, idea.process):
+        raise Http404
+    return idea
+
+
+def _staff_idea_or_404(request, pk: int) -> Idea:
+    try:
+        return selectors.idea_get(pk=pk, include_hidden=True)
+    except Idea.DoesNotExist:
+        raise Http404 from None
+
+
+def _require(allowed: bool, message: str | None = None) -> None:
+    if not allowed:
+        raise PermissionDenied(message or _("Your role does not allow this."))
+
+
+def _rate_limited(request, error: RateLimited, template: str, context: dict) -> HttpResponse:
+    messages.error(request, str(error))
+    response = render(request, template, context, status=429)
+    response["Retry-After"] = str(error.retry_after)
+    return response
+
+
+def _map_points(ideas, town: Municipality | None) -> list[dict]:
+    return [{"title": i.title, "url": i.get_absolute_url(town), "lat": float(i.latitude), "lon": float(i.longitude),
+             "place": i.location_label, "meta": i.get_status_display()}
+            for i in ideas if i.latitude is not None and i.longitude is not None]
+
+
+def _list_context(request, qs, town: Municipality | None, form) -> dict:
+    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    located = qs.filter(latitude__isnull=False).select_related("municipality")[:MAP_POINT_LIMIT]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"page_obj": page, "ideas": list(page.object_list), "filter_form": form,
+            "map_points": _map_points(located, town), "querystring": query.urlencode()}
+
+
+# --- Public pages ----------------------------------------------------------------------------------------
+
+@public
+def process_list(request, town: str):
+    processes = list(selectors.process_list())
+    return render(request, "participation/process_list.html", {"processes": processes})
+
+
+@public
+def region_process_list(request):
+    with public_region_scope():
+        processes = list(selectors.process_list())
+    return render(request, "participation/region_process_list.html", {"processes": processes})
+
+
+@public
+def process_detail(request, town: str, slug: str):
+    process = _process_or_404(request, slug)
+    form = IdeaFilterForm(request.GET or None, with_process=False)
+    qs = selectors.idea_list(filters=form.filters(process=process))
+    today = timezone.localdate()
+    return render(request, "participation/process_detail.html", {
+        "process": process, "phases": sorted(process.phases.all(), key=lambda p: p.starts_on),
+        "current_phase": process.current_phase(today), "today": today,
+        "shortlist": list(selectors.idea_list(filters=selectors.IdeaFilters(process=process, shortlisted=True,
+                                                                             sort="supported")))
+        if process.phase("vote") else [],
+        **_list_context(request, qs, request.municipality, form),
+    })
+
+
+@public
+def idea_list(request, town: str):
+    form = IdeaFilterForm(request.GET or None)
+    qs = selectors.idea_list(filters=form.filters())
+    return render(request, "participation/idea_list.html", _list_context(request, qs, request.municipality, form))
+
+
+def _idea_context(request, idea: Idea, **extra) -> dict:
+    process = idea.process
+    today = timezone.localdate()
+    related = selectors.idea_page_related(idea=idea, user=request.user)
+    return {
+        "idea": idea, "process": process, **related,
+        "can_comment": process.accepts_comments(today) and idea.is_visible,
+        "can_support": process.accepts_supports(today) and idea.is_visible,
+        "may_participate": permissions.can_participate(request.user, request.municipality),
+        "can_answer": permissions.can_answer_idea(request.user, idea),
+        "comment_form": extra.pop("comment_form", None) or CommentForm(),
+        "map_points": _map_points([idea], request.municipality),
+        **extra,
+    }
+
+
+@public
+def idea_detail(request, town: str, pk: int):
+    idea = _idea_or_404(request, pk)
+    return render(request, "participation/idea_detail.html", _idea_context(request, idea))
+
+
+@public
+def idea_image(request, town: str, pk: int):
+    idea = _idea_or_404(request, pk)
+    if not idea.image:
+        raise Http404
+    content_type = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}.get(
+        idea.image.name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+    return file_response(idea.image, content_type, private=not idea.is_visible)
+
+
+@town_permission_required("participation.participate")
+def idea_create(request, town: str, slug: str):
+    process = _process_or_404(request, slug)
+    if not process.accepts_ideas():
+        messages.info(request, _("This process is not collecting ideas at the moment."))
+        return redirect(process.get_absolute_url(request.municipality))
+    form = IdeaForm(request.POST or None, request.FILES or None, process=process, municipality=process.municipality)
+    context = {"process": process, "form": form, "bounds": process.municipality.map_bounds}
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_rate(request, "idea")
+            idea = services.idea_submit(process=process, author=request.user, fields=form.service_fields(),
+                                        image=form.checked_image, consent=form.cleaned_data["consent"])
+        except RateLimited as error:
+            return _rate_limited(request, error, "participation/idea_form.html", context)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            if idea.is_visible:
+                messages.success(request, _("Thank you! Your idea has been published."))
+            else:
+                messages.success(request, _("Thank you! Your idea will be published once a moderator has looked "
+                                            "at it."))
+            return redirect(idea.get_absolute_url(request.municipality))
+    return render(request, "participation/idea_form.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+@town_permission_required("participation.participate")
+def idea_support(request, town: str, pk: int):
+    """Support or withdraw (``action``). With htmx the button is swapped in place; without, the page reloads."""
+    idea = _idea_or_404(request, pk)
+    withdraw = request.POST.get("action") == "withdraw"
+    status = 200
+    try:
+        check_rate(request, "support")
+        if withdraw:
+            services.support_withdraw(idea=idea, user=request.user)
+        else:
+            services.support_add(idea=idea, user=request.user)
+    except (RateLimited, ValidationError) as error:
+        message = str(error) if isinstance(error, RateLimited) else " ".join(error.messages)
+        status = 429 if isinstance(error, RateLimited) else 400
+        if not request.htmx:
+            messages.error(request, message)
+            return redirect(idea.get_absolute_url(request.municipality))
+        request.support_error = message
+    if request.htmx:
+        idea = selectors.idea_get(pk=idea.pk, include_hidden=True)
+        context = _idea_context(request, idea, support_error=getattr(request, "support_error", ""))
+        return render(request, "participation/_support.html", context, status=status)
+    messages.success(request, _("Your support has been withdrawn.") if withdraw else _("Thank you for your support!"))
+    return redirect(idea.get_absolute_url(request.municipality))
+
+
+@require_POST
+@town_permission_required("participation.participate")
+def comment_create(request, town: str, pk: int):
+    idea = _idea_or_404(request, pk)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        parent = None
+        if form.cleaned_data.get("parent"):
+            parent = Comment.objects.visible().filter(pk=form.cleaned_data["parent"], idea=idea).first()
+            if parent is None:
+                form.add_error(None, _("The comment you wanted to reply to is no longer there."))
+        if not form.errors:
+            official = (request.POST.get("official") == "1"
+                        and permissions.can_answer_idea(request.user, idea))
+            try:
+                check_rate(request, "comment")
+                comment = services.comment_post(idea=idea, author=request.user, body=form.cleaned_data["body"],
+                                                parent=parent, official_for=request.municipality if official else None)
+            except RateLimited as error:
+                return _rate_limited(request, error, "participation/idea_detail.html",
+                                     _idea_context(request, idea, comment_form=form))
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                if comment.is_visible:
+                    messages.success(request, _("Your comment has been published."))
+                else:
+                    messages.success(request, _("Your comment will be published once a moderator has looked at it."))
+                return redirect(f"{idea.get_absolute_url(request.municipality)}#comment-{comment.pk}")
+    return render(request, "participation/idea_detail.html", _idea_context(request, idea, comment_form=form),
+                  status=400)
+
+
+def _report(request, target, idea: Idea):
+    form = ReportForm(request.POST or None)
+    context = {"form": form, "target": target, "idea": idea, "is_comment": isinstance(target, Comment)}
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_rate(request, "report")
+            services.report_submit(target=target, reporter=request.user, reason=form.cleaned_data["reason"],
+                                   note=form.cleaned_data["note"])
+        except RateLimited as error:
+            return _rate_limited(request, error, "participation/report_form.html", context)
+        except ValidationError as error:
+            if getattr(error, "code", None) in ("duplicate", "hidden"):
+                messages.info(request, " ".join(error.messages))
+                return redirect(idea.get_absolute_url(request.municipality))
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Thank you. A moderator will look at it."))
+            return redirect(idea.get_absolute_url(request.municipality))
+    return render(request, "participation/report_form.html", context, status=400 if form.errors else 200)
+
+
+@town_permission_required("participation.participate")
+def idea_report(request, town: str, pk: int):
+    idea = _idea_or_404(request, pk)
+    if not idea.is_visible:
+        raise Http404
+    return _report(request, idea, idea)
+
+
+@town_permission_required("participation.participate")
+def comment_report(request, town: str, pk: int):
+    comment = Comment.objects.visible().select_related("idea", "idea__process").filter(pk=pk).first()
+    if comment is None:
+        raise Http404
+    idea = _idea_or_404(request, comment.idea_id)
+    return _report(request, comment, idea)
+
+
+@town_permission_required("participation.participate")
+def process_vote(request, town: str, slug: str):
+    process = _process_or_404(request, slug)
+    if not process.accepts_votes():
+        messages.info(request, _("The vote is not open."))
+        return redirect(process.get_absolute_url(request.municipality))
+    ideas = selectors.idea_list(filters=selectors.IdeaFilters(process=process, shortlisted=True, sort="new"))
+    current = selectors.ballot_votes(process=process, user=request.user)
+    form = BallotForm(request.POST or None, ideas=ideas.order_by("title"), process=process, current=current)
+    context = {"process": process, "form": form, "given": sum(current.values())}
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_rate(request, "vote")
+            services.ballot_cast(process=process, user=request.user, votes=form.votes())
+        except RateLimited as error:
+            return _rate_limited(request, error, "participation/vote.html", context)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Your votes have been saved. You can change them until the vote ends."))
+            return redirect("participation:vote", town=town, slug=slug)
+    return render(request, "participation/vote.html", context, status=400 if form.errors else 200)
+
+
+@public
+def process_results(request, town: str, slug: str):
+    process = _process_or_404(request, slug)
+    if not process.results_public():
+        raise Http404
+    return render(request, "participation/results.html",
+                  {"process": process, **selectors.vote_results(process=process)})
+
+
+@public
+def process_results_csv(request, town: str, slug: str):
+    process = _process_or_404(request, slug)
+    if not process.results_public():
+        raise Http404
+    results = selectors.vote_results(process=process)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="ergebnis-{process.slug}.csv"'
+    response.write("\ufeff")  # so that spreadsheet programs read UTF-8
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow([_("Rank"), _("Idea"), _("Votes"), _("Share (%)"), _("Address")])
+    for idea in results["ideas"]:
+        writer.writerow([idea.rank, idea.title, idea.vote_total, str(idea.share).replace(".", ","),
+                         request.build_absolute_uri(idea.get_absolute_url(request.municipality))])
+    writer.writerow([])
+    writer.writerow([_("Ballots"), results["ballots"]])
+    return response
+
+
+@personal
+def my_participation(request):
+    return render(request, "participation/mine.html", selectors.user_contributions(user=request.user))
+
+
+# --- Staff pages -----------------------------------------------------------------------------------------
+
+@town_permission_required("town.view_staff_area")
+def staff_overview(request, town: str):
+    return render(request, "participation/staff/overview.html", {
+        "processes": list(selectors.process_list(include_unpublished=True)),
+        "waiting": selectors.moderation_count(),
+        "can_edit": permissions.can_edit_town_content(request.user, request.municipality),
+    })
+
+
+def _process_form(request, process: Process | None):
+    municipality = request.municipality
+    form = ProcessForm(request.POST or None, instance=process, municipality=municipality)
+    phases = PhaseFormSet(request.POST or None, initial=phase_initial(process), prefix="phase")
+    if request.method == "POST" and form.is_valid() and phases.is_valid():
+        try:
+            if process is None:
+                process = services.process_create(municipality=municipality, by=request.user,
+                                                  fields=form.service_fields(), phases=phases.phases(),
+                                                  partner_towns=form.cleaned_data["partner_towns"])
+            else:
+                services.process_change(process=process, by=request.user, acting_town=municipality,
+                                        fields=form.service_fields(), phases=phases.phases(),
+                                        partner_towns=form.cleaned_data["partner_towns"])
+        except ValidationError as error:
+            if hasattr(error, "error_dict") and "phases" in error.error_dict:
+                phases_errors = error.error_dict.pop("phases")
+                form.add_error(None, [e for err in phases_errors for e in err.messages])
+            if not hasattr(error, "error_dict") or error.error_dict:
+                add_errors(form, error)
+        else:
+            messages.success(request, _("The process has been saved."))
+            return redirect("participation:staff-process", town=municipality.slug, slug=process.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "participation/staff/process_form.html",
+                  {"form": form, "phases": phases, "process": process}, status=status)
+
+
+@town_permission_required("town.edit_content")
+def staff_process_create(request, town: str):
+    return _process_form(request, None)
+
+
+@town_permission_required("town.edit_content")
+def staff_process_edit(request, town: str, slug: str):
+    process = _process_or_404(request, slug, staff=True)
+    _require(permissions.can_manage_process(request.user, process),
+             _("Only editors of the lead town may change this process."))
+    return _process_form(request, process)
+
+
+@town_permission_required("town.view_staff_area")
+def staff_process(request, town: str, slug: str):
+    process = _process_or_404(request, slug, staff=True)
+    form = IdeaFilterForm(request.GET or None, with_process=False)
+    moderation = request.GET.get("moderation", "")
+    qs = selectors.staff_idea_list(filters=form.filters(process=process),
+                                   moderation=moderation if moderation in Moderation.values else "")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "participation/staff/process.html", {
+        "process": process, "page_obj": page, "ideas": list(page.object_list), "filter_form": form,
+        "querystring": query.urlencode(), "moderation": moderation, "moderation_choices": Moderation.choices,
+        "can_edit": permissions.can_manage_process(request.user, process),
+        "can_answer": permissions.can_edit_town_content(request.user, request.municipality),
+        "results": selectors.vote_results(process=process) if process.results_public() else None,
+        "history": list(selectors.process_history(process=process)[:30]),
+    })
+
+
+@town_permission_required("town.edit_content")
+def staff_offline_idea(request, town: str, slug: str):
+    process = _process_or_404(request, slug, staff=True)
+    form = OfflineIdeaForm(request.POST or None, request.FILES or None, process=process,
+                           municipality=process.municipality)
+    if request.method == "POST" and form.is_valid():
+        try:
+            idea = services.idea_enter_offline(process=process, by=request.user, acting_town=request.municipality,
+                                               fields=form.service_fields(), image=form.checked_image,
+                                               source=form.cleaned_data["offline_source"],
+                                               created_on=form.cleaned_data.get("collected_on"))
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The idea “%(title)s” has been entered.") % {"title": idea.title})
+            if "another" in request.POST:
+                return redirect("participation:staff-offline", town=town, slug=slug)
+            return redirect("participation:staff-idea", town=town, pk=idea.pk)
+    return render(request, "participation/staff/offline_form.html",
+                  {"form": form, "process": process, "bounds": process.municipality.map_bounds},
+                  status=400 if form.errors else 200)
+
+
+def _staff_idea_context(request, idea: Idea, **forms) -> dict:
+    process = selectors.process_get(slug=idea.process.slug)
+    return {
+        "idea": idea, "process": process,
+        "answers": list(idea.answers.select_related("answering_town", "author").order_by("created_at")),
+        "history": list(selectors.idea_history(idea=idea)[:50]),
+        "answer_form": forms.get("answer_form") or AnswerForm(idea=idea),
+        "project_form": forms.get("project_form") or ProjectLinkForm(idea=idea),
+        "title_form": forms.get("title_form") or TitleEditForm(initial={"title": idea.title}),
+        "hide_form": forms.get("hide_form") or ReasonForm(),
+        "can_answer": permissions.can_answer_idea(request.user, idea)
+        and permissions.can_edit_town_content(request.user, request.municipality),
+        "can_moderate": permissions.can_moderate(request.user, request.municipality),
+        "shortlist_open": process.shortlist_open(),
+    }
+
+
+@town_permission_required("town.view_staff_area")
+def staff_idea(request, town: str, pk: int):
+    idea = _staff_idea_or_404(request, pk)
+    return render(request, "participation/staff/idea.html", _staff_idea_context(request, idea))
+
+
+def _idea_action(request, pk: int, form_name: str, form_class, run, success: str):
+    """POST handlers of the staff idea page: validate, call the service, or show the page with the errors."""
+    idea = _staff_idea_or_404(request, pk)
+    _require(permissions.can_answer_idea(request.user, idea))
+    form = form_class(request.POST, idea=idea) if form_class in (AnswerForm, ProjectLinkForm) else form_class(
+        request.POST)
+    if form.is_valid():
+        try:
+            run(idea, form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, success)
+            return redirect("participation:staff-idea", town=request.municipality.slug, pk=idea.pk)
+    idea = _staff_idea_or_404(request, pk)
+    return render(request, "participation/staff/idea.html", _staff_idea_context(request, idea, **{form_name: form}),
+                  status=400)
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_idea_answer(request, town: str, pk: int):
+    def run(idea, data):
+        services.idea_answer(idea=idea, by=request.user, acting_town=request.municipality, body=data["body"],
+                             to=data["to"], merged_into=data.get("merged_into"))
+    return _idea_action(request, pk, "answer_form", AnswerForm, run, _("The answer has been published."))
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_idea_project(request, town: str, pk: int):
+    def run(idea, data):
+        services.idea_link_project(idea=idea, project=data["project"], by=request.user,
+                                   acting_town=request.municipality)
+    return _idea_action(request, pk, "project_form", ProjectLinkForm, run, _("The project link has been saved."))
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_idea_shortlist(request, town: str, pk: int):
+    idea = _staff_idea_or_404(request, pk)
+    _require(permissions.can_answer_idea(request.user, idea))
+    try:
+        services.idea_set_shortlisted(idea=idea, shortlisted=request.POST.get("shortlisted") == "1", by=request.user,
+                                      acting_town=request.municipality)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The shortlist has been changed."))
+    if request.POST.get("next") == "process":
+        return redirect("participation:staff-process", town=town, slug=idea.process.slug)
+    return redirect("participation:staff-idea", town=town, pk=idea.pk)
+
+
+# --- Moderation ------------------------------------------------------------------------------------------
+
+@town_permission_required("town.moderate")
+def staff_moderation(request, town: str):
+    return render(request, "participation/staff/moderation.html", {**selectors.moderation_queue(),
+                                                                   "reason_form": ReasonForm()})
+
+
+def _moderate(request, target, idea: Idea):
+    action = request.POST.get("action")
+    try:
+        if action == "approve":
+            services.moderation_approve(target=target, by=request.user, acting_town=request.municipality)
+            messages.success(request, _("The contribution is published."))
+        elif action == "hide":
+            services.moderation_hide(target=target, by=request.user, acting_town=request.municipality,
+                                     reason=request.POST.get("reason", ""))
+            messages.success(request, _("The contribution is hidden; its author has been told why."))
+        elif action == "retitle" and isinstance(target, Idea):
+            services.idea_edit_title(idea=target, title=request.POST.get("title", ""), by=request.user,
+                                     acting_town=request.municipality, reason=request.POST.get("reason", ""))
+            messages.success(request, _("The title has been changed."))
+        else:
+            return HttpResponse(_("Unknown moderation action."), status=400, content_type="text/plain; charset=utf-8")
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    target_url = request.POST.get("next", "")
+    if target_url == "idea":
+        return redirect("participation:staff-idea", town=request.municipality.slug, pk=idea.pk)
+    return redirect("participation:staff-moderation", town=request.municipality.slug)
+
+
+@require_POST
+@town_permission_required("town.moderate")
+def staff_moderate_idea(request, town: str, pk: int):
+    idea = _staff_idea_or_404(request, pk)
+    return _moderate(request, idea, idea)
+
+
+@require_POST
+@town_permission_required("town.moderate")
+def staff_moderate_comment(request, town: str, pk: int):
+    comment = Comment.objects.select_related("idea", "idea__process").filter(pk=pk).first()
+    if comment is None:
+        raise Http404
+    return _moderate(request, comment, comment.idea)
+
+
+@town_permission_required("town.manage")
+def staff_settings(request, town: str):
+    current = services.settings_for(municipality=request.municipality)
+    form = ParticipationSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.settings_change(municipality=request.municipality, by=request.user, fields=form.cleaned_data)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The moderation settings have been saved."))
+            return redirect("participation:staff-settings", town=town)
+    return render(request, "participation/staff/settings.html", {"form": form},
+                  status=400 if form.errors else 200)

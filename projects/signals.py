@@ -1,0 +1,7 @@
+"""Signals of the projects app, for apps that build on projects without projects knowing them."""
+
+from django.dispatch import Signal
+
+#: Sent by ``services.project_transition`` inside its transaction, with ``project`` and ``event``
+#: (the :class:`ProjectEvent` of the change). Receivers schedule their work with ``on_commit``.
+project_status_changed = Signal()

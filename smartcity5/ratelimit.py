@@ -1,0 +1,53 @@
+"""Rate limits for what people post (ideas, comments, supports, reports), per user and per IP address.
+
+Fixed windows counted in the cache (Redis in production: ``add`` + ``incr`` are atomic there, so parallel
+requests cannot slip through together). Limits are settings (``RATE_LIMITS``), e.g.
+``{"idea": [(5, 3600, "user"), (20, 3600, "ip")]}``: five ideas per hour per person, twenty per address.
+The IP address is the one allauth uses (``ALLAUTH_TRUSTED_PROXY_COUNT`` behind a proxy).
+"""
+
+import hashlib
+import time
+
+from allauth.account.adapter import get_adapter
+from django.conf import settings
+from django.core.cache import cache
+from django.utils.translation import gettext as _
+
+
+class RateLimited(Exception):
+    """Raised when a limit is reached; ``str()`` is a message for people, ``retry_after`` seconds to wait."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def _ident(request, per: str) -> str | None:
+    if per == "user":
+        return f"u{request.user.pk}" if request.user.is_authenticated else None
+    ip = get_adapter().get_client_ip(request) or "unknown"
+    return "ip" + hashlib.sha256(ip.encode()).hexdigest()[:24]  # no plain addresses in the cache
+
+
+def check_rate(request, action: str) -> None:
+    """Count one ``action`` for the request's user and IP address; raise :class:`RateLimited` once a limit
+    is passed. Call it just before the write, after the form is valid."""
+    now = int(time.time())
+    for amount, seconds, per in settings.RATE_LIMITS.get(action, ()):
+        ident = _ident(request, per)
+        if ident is None:
+            continue
+        window = now // seconds
+        key = f"rl:{action}:{per}:{ident}:{seconds}:{window}"
+        cache.add(key, 0, timeout=seconds + 5)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=seconds + 5)
+            count = 1
+        if count > amount:
+            wait = (window + 1) * seconds - now
+            minutes = max(1, round(wait / 60))
+            raise RateLimited(_("You have done this very often in a short time. Please try again in %(minutes)s "
+                                "minutes.") % {"minutes": minutes}, retry_after=wait)
