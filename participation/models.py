@@ -237,6 +237,16 @@ class ModeratedQuerySet(models.QuerySet):
         return self.filter(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
 
 
+class ModeratedManager(models.Manager.from_queryset(ModeratedQuerySet)):
+    # Through ``get_queryset().filter`` so that, outside a scope, the scoped manager's refusal (``ScopeError``)
+    # is what the caller sees, not a missing method of the refusing queryset.
+    def visible(self):
+        return self.get_queryset().filter(moderation=Moderation.PUBLISHED)
+
+    def waiting(self):
+        return self.get_queryset().filter(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
+
+
 class Moderated(TownOwnedModel):
     """Base of contributions that moderators decide on (ideas, comments)."""
 
@@ -313,7 +323,7 @@ class Idea(Moderated):
     created_at = models.DateTimeField(_("submitted"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
-    objects = TownScopedManager(models.Manager.from_queryset(ModeratedQuerySet), shared_with=PROCESS_TOWNS)
+    objects = TownScopedManager(ModeratedManager, shared_with=PROCESS_TOWNS)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -405,7 +415,7 @@ class Comment(Moderated):
     created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)
 
-    objects = TownScopedManager(models.Manager.from_queryset(ModeratedQuerySet), shared_with=IDEA_TOWNS)
+    objects = TownScopedManager(ModeratedManager, shared_with=IDEA_TOWNS)
 
     class Meta:
         ordering = ["created_at", "pk"]

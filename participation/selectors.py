@@ -137,8 +137,9 @@ def ideas_for_project(*, project: Project) -> list[Idea]:
 
 
 def merge_candidates(*, idea: Idea) -> QuerySet[Idea]:
-    return (Idea.objects.filter(process=idea.process).exclude(pk=idea.pk).exclude(status=Idea.Status.MERGED)
-            .order_by("title"))
+    """Ideas the idea can be merged into: other published ideas of its process that were not merged themselves."""
+    return (Idea.objects.visible().filter(process=idea.process).exclude(pk=idea.pk)
+            .exclude(status=Idea.Status.MERGED).order_by("title"))
 
 
 def project_choices(*, idea: Idea) -> QuerySet[Project]:

@@ -9,10 +9,11 @@ moderation states, the status workflow with its official answers.
 import datetime
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
@@ -61,6 +62,13 @@ def _record(*, town: Municipality, kind: str, by, acting_town: Municipality | No
         comment=comment, subject=str(subject)[:200], changes=changes or {}, reason=reason)
 
 
+def _label(choice) -> str:
+    """A choice's label as the history stores it: a plain string in the portal's main language (a lazy label
+    cannot be stored as JSON, and the history must not depend on who acted)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(choice.label)
+
+
 def _locked(instance: Model) -> Model:
     """The row as it is now, locked until the transaction ends: decisions never act on a stale copy."""
     return type(instance).objects.select_for_update().get(pk=instance.pk)
@@ -73,15 +81,21 @@ def _process_with_phases(process: Process) -> Process:
 # --- Settings --------------------------------------------------------------------------------------------
 
 def settings_for(*, municipality: Municipality) -> ParticipationSettings:
-    """The town's moderation settings (created with the defaults on first use)."""
-    found = ParticipationSettings.objects.filter(municipality=municipality).first()
+    """The town's moderation settings (created with the defaults on first use).
+
+    A single-town lookup of the town named here, valid in any scope (like
+    ``accounts.permissions.membership_for``): a joint process is reached under each partner town's address,
+    so a contribution to it is handled in the partner's scope, and the settings of the process's own town
+    apply."""
+    rows = ParticipationSettings.objects.with_scope(municipality=municipality.pk)
+    found = rows.filter(municipality=municipality).first()
     if found is not None:
         return found
     try:
         with transaction.atomic():
-            return ParticipationSettings.objects.create(municipality=municipality)
+            return rows.create(municipality=municipality)
     except IntegrityError:  # created at the same moment by another request
-        return ParticipationSettings.objects.get(municipality=municipality)
+        return rows.get(municipality=municipality)
 
 
 @transaction.atomic
@@ -103,13 +117,22 @@ def settings_change(*, municipality: Municipality, by, fields: dict) -> Particip
 
 def _check_phases(phases: list[dict]) -> None:
     """Phases in their natural order, each ending before the next starts; only the results may stay open."""
+    unknown = [str(p.get("kind")) for p in phases if p.get("kind") not in PHASE_ORDER]
+    if unknown:
+        raise ValidationError({"phases": [_("There is no phase “%(phase)s”.") % {"phase": kind} for kind in unknown]})
     errors = []
     ordered = sorted(phases, key=lambda p: PHASE_ORDER.index(p["kind"]))
     for phase in ordered:
+        label = Phase(phase["kind"]).label
+        if phase.get("starts_on") is None:
+            errors.append(_("The phase “%(phase)s” needs a start date.") % {"phase": label})
         if phase.get("ends_on") is None and phase["kind"] != Phase.RESULTS:
-            errors.append(_("The phase “%(phase)s” needs an end date.") % {"phase": Phase(phase["kind"]).label})
-        if phase.get("ends_on") is not None and phase["ends_on"] < phase["starts_on"]:
-            errors.append(_("The phase “%(phase)s” ends before it starts.") % {"phase": Phase(phase["kind"]).label})
+            errors.append(_("The phase “%(phase)s” needs an end date.") % {"phase": label})
+        if phase.get("ends_on") is not None and phase.get("starts_on") is not None \
+                and phase["ends_on"] < phase["starts_on"]:
+            errors.append(_("The phase “%(phase)s” ends before it starts.") % {"phase": label})
+    if errors:  # the order of phases without dates cannot be judged
+        raise ValidationError({"phases": errors})
     for earlier, later in zip(ordered, ordered[1:], strict=False):
         if earlier.get("ends_on") is None or later["starts_on"] <= earlier["ends_on"]:
             errors.append(_("The phase “%(later)s” must start after the phase “%(earlier)s” has ended.")
@@ -121,9 +144,10 @@ def _check_phases(phases: list[dict]) -> None:
 
 
 def _phases_snapshot(process: Process) -> dict[str, str]:
-    return {"phases": "; ".join(
-        f"{p.get_kind_display()} {p.starts_on.isoformat()}–{p.ends_on.isoformat() if p.ends_on else ''}"
-        for p in process.phases.order_by("starts_on"))}
+    with translation.override(settings.LANGUAGE_CODE):
+        return {"phases": "; ".join(
+            f"{p.get_kind_display()} {p.starts_on.isoformat()}–{p.ends_on.isoformat() if p.ends_on else ''}"
+            for p in process.phases.order_by("starts_on"))}
 
 
 def _set_phases(process: Process, phases: list[dict]) -> None:
@@ -191,10 +215,14 @@ def process_change(*, process: Process, by, acting_town: Municipality, fields: d
 
 # --- Ideas -----------------------------------------------------------------------------------------------
 
-def _check_place(idea: Idea, town: Municipality) -> None:
-    if idea.has_location and not town.contains_point(idea.latitude, idea.longitude):
+def _check_place(idea: Idea, process: Process) -> None:
+    """The place lies in a town of the process: its own, or for a joint process one of the partner towns."""
+    if not idea.has_location:
+        return
+    towns = [process.municipality, *process.partner_towns.order_by("name")]
+    if not any(town.contains_point(idea.latitude, idea.longitude) for town in towns):
         raise ValidationError({"latitude": _("This place lies outside %(town)s. Please choose a place within "
-                                             "the town.") % {"town": town.name}})
+                                             "the town.") % {"town": ", ".join(t.name for t in towns)}})
 
 
 def _fill_idea(idea: Idea, fields: dict, image) -> None:
@@ -226,7 +254,7 @@ def idea_submit(*, process: Process, author, fields: dict, image=None, consent: 
     pre = settings_for(municipality=town).moderation == ModerationMode.PRE
     idea.moderation = Moderation.PENDING if pre else Moderation.PUBLISHED
     idea.full_clean()
-    _check_place(idea, town)
+    _check_place(idea, process)
     idea.save()
     _record(town=town, kind=Kind.IDEA_SUBMITTED, by=author, process=process, idea=idea, subject=idea.title)
     if pre:
@@ -249,7 +277,7 @@ def idea_enter_offline(*, process: Process, by, acting_town: Municipality, field
         idea.created_at = timezone.make_aware(datetime.datetime.combine(created_on, datetime.time(12)))
     _fill_idea(idea, fields, image)
     idea.full_clean()
-    _check_place(idea, town)
+    _check_place(idea, process)
     idea.save()
     _record(town=town, kind=Kind.OFFLINE_ENTERED, by=by, acting_town=acting_town, process=process, idea=idea,
             subject=idea.title, changes=diff({}, snapshot(idea, (*IDEA_FIELDS, "offline_source"))))
@@ -267,6 +295,8 @@ def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str
     old = idea.status
     to = to or old
     body = (body or "").strip()
+    if to not in Idea.Status.values:
+        raise ValidationError({"status": _("There is no status “%(status)s”.") % {"status": to}})
     if to != old and to not in idea.allowed_transitions():
         raise ValidationError({"status": _("An idea that is “%(old)s” cannot become “%(new)s”.") % {
             "old": Idea.Status(old).label, "new": Idea.Status(to).label}})
@@ -275,8 +305,12 @@ def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str
     if not body:
         body = _("The status of this idea is now “%(status)s”.") % {"status": Idea.Status(to).label}
     if to == Idea.Status.MERGED:
-        if merged_into is None or merged_into.pk == idea.pk or merged_into.process_id != idea.process_id:
-            raise ValidationError({"merged_into": _("Choose another idea of the same process to merge with.")})
+        if merged_into is not None:  # as it is now, not as the caller's copy says
+            merged_into = Idea.objects.filter(pk=merged_into.pk).first()
+        if (merged_into is None or merged_into.pk == idea.pk or merged_into.process_id != idea.process_id
+                or not merged_into.is_visible):
+            raise ValidationError({"merged_into": _("Choose another published idea of the same process to merge "
+                                                    "with.")})
         if merged_into.status == Idea.Status.MERGED:
             raise ValidationError({"merged_into": _("That idea has itself been merged; choose the idea it was "
                                                     "merged into.")})
@@ -347,13 +381,33 @@ def idea_edit_title(*, idea: Idea, title: str, by, acting_town: Municipality, re
     if not title:
         raise ValidationError({"title": _("The title cannot be empty.")})
     if title != idea.title:
+        old = idea.title
         idea.title = title
         idea.full_clean()
         idea.save(update_fields=["title", "updated_at"])
+        _scrub_history(idea=idea, old=old, new=title)
         _record(town=idea.municipality, kind=Kind.TITLE_EDITED, by=by, acting_town=acting_town,
                 process=idea.process, idea=idea, subject=title,
                 changes={"title": [REMOVED_FOR_PRIVACY, title]}, reason=reason.strip())
     return idea
+
+
+def _scrub_history(*, idea: Idea, old: str, new: str) -> None:
+    """Replace a title removed for privacy in the earlier history of the idea (subjects, recorded changes)."""
+    def clean(value):
+        if isinstance(value, str):
+            return value.replace(old, new)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    for event in ParticipationEvent.objects.select_for_update().filter(idea=idea):
+        subject, changes, reason = clean(event.subject), clean(event.changes), clean(event.reason)
+        if (subject, changes, reason) != (event.subject, event.changes, event.reason):
+            event.subject, event.changes, event.reason = subject[:200], changes, reason
+            event.save(update_fields=["subject", "changes", "reason"])
 
 
 # --- Comments --------------------------------------------------------------------------------------------
@@ -466,7 +520,7 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
     closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
     _record(town=target.municipality, kind=Kind.APPROVED, by=by, acting_town=acting_town,
             process=_process_of(target), subject=_subject(target),
-            changes={"moderation": [Moderation(was).label, Moderation.PUBLISHED.label],
+            changes={"moderation": [_label(Moderation(was)), _label(Moderation.PUBLISHED)],
                      **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
     if was == Moderation.PENDING and isinstance(target, Comment):
         tasks.comment_notify.delay_on_commit(municipality_id=target.municipality_id, comment_id=target.pk)
@@ -491,7 +545,7 @@ def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, re
     closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
     _record(town=target.municipality, kind=Kind.HIDDEN, by=by, acting_town=acting_town,
             process=_process_of(target), subject=_subject(target), reason=reason,
-            changes={"moderation": [Moderation(was).label, Moderation.HIDDEN.label],
+            changes={"moderation": [_label(Moderation(was)), _label(Moderation.HIDDEN)],
                      **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
     key = {"idea_id": target.pk} if isinstance(target, Idea) else {"comment_id": target.pk}
     tasks.content_hidden_notify.delay_on_commit(municipality_id=target.municipality_id, **key)
