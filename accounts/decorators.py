@@ -61,6 +61,11 @@ def town_permission_required(rule: str):
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not permissions.has_perm(user, rule, municipality):
+                if rule == "participation.participate":
+                    # The only thing missing is a confirmed e-mail address: say so and show where to do it.
+                    messages.info(request, _("Please confirm your e-mail address first; we have sent you a link. "
+                                             "Then you can take part."))
+                    return redirect("account_email")
                 if permissions.is_related_to_town(user, municipality):
                     raise PermissionDenied(_("Your role does not allow this."))
                 raise Http404

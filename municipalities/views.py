@@ -71,6 +71,7 @@ def town_accessibility(request, town: str):
 def staff_dashboard(request, town: str):
     municipality = request.municipality
     from funding import selectors as funding_selectors  # the dashboard gathers figures from each app
+    from participation import selectors as participation_selectors
     from projects import selectors as project_selectors
 
     open_feedback = selectors.accessibility_feedback_list(
@@ -84,6 +85,7 @@ def staff_dashboard(request, town: str):
         "can_edit": can_edit_town_content(request.user, municipality),
         "can_view_funding": can_view_funding(request.user, municipality),
         "deadlines": funding_selectors.town_deadlines() if can_view_funding(request.user, municipality) else None,
+        "moderation_waiting": participation_selectors.moderation_count(),
     })
 
 

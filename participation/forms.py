@@ -54,6 +54,11 @@ class IdeaFilterForm(forms.Form):
                                      process=extra.get("process") or data.get("process"),
                                      sort=data.get("sort") or "new")
 
+    def is_filtered(self) -> bool:
+        if not self.is_bound or not self.is_valid():
+            return self.is_bound
+        return any(value for name, value in self.cleaned_data.items() if name != "sort")
+
 
 class IdeaForm(HoneypotForm, forms.ModelForm):
     image_upload = forms.FileField(label=_("Image"), required=False,

@@ -458,7 +458,7 @@ def _staff_idea_context(request, idea: Idea, **forms) -> dict:
         "history": list(selectors.idea_history(idea=idea)[:50]),
         "answer_form": forms.get("answer_form") or AnswerForm(idea=idea),
         "project_form": forms.get("project_form") or ProjectLinkForm(idea=idea),
-        "title_form": forms.get("title_form") or TitleEditForm(initial={"title": idea.title}),
+        "title_form": forms.get("title_form") or TitleEditForm(initial={"title": idea.title}, auto_id="retitle_%s"),
         "hide_form": forms.get("hide_form") or ReasonForm(),
         "can_answer": permissions.can_answer_idea(request.user, idea)
         and permissions.can_edit_town_content(request.user, request.municipality),

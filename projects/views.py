@@ -14,6 +14,7 @@ from accounts.decorators import public, town_permission_required
 from municipalities import selectors as town_selectors
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
+from participation import selectors as participation_selectors
 from smartcity5.forms import add_errors
 from smartcity5.responses import file_response
 
@@ -135,6 +136,7 @@ def project_detail(request, town: str, slug: str):
     return render(request, "projects/detail.html", {
         "project": project, **related, "kpis": _chart_rows(related["indicators"]),
         "can_see_internal": can_see_internal,
+        "source_ideas": participation_selectors.ideas_for_project(project=project),
         "map_points": _map_points([{name: getattr(project, name, None) for name in MAP_FIELDS[:-1]}
                                    | {"municipality__slug": project.municipality.slug}], request.municipality),
     })

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.decorators import public
 from municipalities import views as municipality_views
+from participation import views as participation_views
 from projects import views as project_views
 
 
@@ -23,6 +24,7 @@ town_patterns = [
     path("", include("municipalities.urls")),
     path("", include("projects.urls")),
     path("", include("funding.urls")),
+    path("", include("participation.urls")),
     path("verwaltung/team/", include("accounts.urls_town")),
 ]
 
@@ -33,11 +35,13 @@ urlpatterns = [
     path("barrierefreiheit/", municipality_views.region_legal, {"page": "accessibility"}, name="accessibility"),
     path("projekte/", project_views.region_project_list, name="region-projects"),
     path("strategie/", project_views.region_strategy, name="region-strategy"),
+    path("beteiligung/", participation_views.region_process_list, name="region-processes"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("konto/", include("accounts.urls")),
     path("konto/benachrichtigungen/", include("notifications.urls")),
+    path("konto/beteiligung/", participation_views.my_participation, name="participation-mine"),
     path("agentur/", municipality_views.agentur_overview, name="agentur-overview"),
     path("admin/", admin.site.urls),
     path("<slug:town>/", include(town_patterns)),

@@ -198,15 +198,33 @@ def process(*, municipality: Municipality, partners=(), by=None, phases=None, **
                                        partner_towns=partners)
 
 
-def idea(*, process, author=None, town: Municipality | None = None, **fields):
+def image_upload(name: str = "bild.png", size=(40, 30)):
+    """A checked upload of a small PNG, as the idea form produces it."""
+    import io
+
+    from django.core.files.base import ContentFile
+    from PIL import Image
+
+    from participation.forms import IMAGE_CONTENT_TYPES
+    from projects.uploads import check_upload
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (0, 91, 150)).save(buffer, format="PNG")
+    return check_upload(ContentFile(buffer.getvalue(), name=name), allowed=IMAGE_CONTENT_TYPES)
+
+
+def idea(*, process, author=None, town: Municipality | None = None, image=None, **fields):
     """A published (post-moderation) idea in ``process``; without an author a fresh citizen writes it."""
     from municipalities.scoping import town_scope
     from participation import services
 
     fields.setdefault("title", "Mehr Bänke am Marktplatz")
     fields.setdefault("body", "Damit ältere Menschen unterwegs ausruhen können.")
+    if image is not None:
+        fields.setdefault("image_alt", "Skizze der Idee")
     with town_scope(town or process.municipality):
-        return services.idea_submit(process=process, author=author or UserFactory(), fields=fields, consent=True)
+        return services.idea_submit(process=process, author=author or UserFactory(), fields=fields, consent=True,
+                                    image=image)
 
 
 def comment(*, idea, author=None, body: str = "Gute Idee!", parent=None, town: Municipality | None = None):

@@ -1,6 +1,6 @@
 """The project map: a list of places that can be turned into a Leaflet map (``{% load maps %}``).
 
-Usage: ``{% project_map points %}`` or ``{% project_map points label %}``, where ``points`` is a list of
+Usage: ``{% project_map points %}`` or ``{% project_map points label empty_message %}``, where ``points`` is a list of
 dicts with the keys ``title``, ``url``, ``lat``, ``lon``, ``place`` and ``meta`` (the last two may be
 empty). The list of places is always rendered; the map only when ``MAP_TILE_URL`` is set, and its tiles
 are requested only after the visitor clicks "Show map" (see ``settings.MAP_TILE_URL``).
@@ -44,7 +44,7 @@ def _map_points(points) -> list[dict]:
 
 
 @register.inclusion_tag("components/map.html", takes_context=True)
-def project_map(context, points, label=""):
+def project_map(context, points, label="", empty=""):
     points = list(points or [])
     tile_url = getattr(settings, "MAP_TILE_URL", "") or ""
     map_points = _map_points(points) if tile_url else []
@@ -59,10 +59,35 @@ def project_map(context, points, label=""):
         "points": points,
         "map_points": map_points,
         "label": label or _("Map of places"),
+        "empty": empty or _("No project has a place on the map yet."),
         "map_id": map_id,
         "points_id": f"{map_id}-points",
         "show_map": show_map,
         "with_assets": with_assets,
+        "tile_url": tile_url,
+        "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", "") or "",
+        "tile_host": urlsplit(tile_url).netloc,
+    }
+
+
+@register.inclusion_tag("components/place_picker.html", takes_context=True)
+def place_picker(context, form, bounds=None):
+    """A map to pick a place for the form's ``latitude``/``longitude`` fields (inputs marked with
+    ``data-sc5-pick``). Without MAP_TILE_URL there is no map; the fields can always be typed. ``bounds`` is a
+    town's ``(south, west, north, east)``; clicks outside it are refused by the script and by the service."""
+    tile_url = getattr(settings, "MAP_TILE_URL", "") or ""
+    if "latitude" not in form.fields or not tile_url:
+        return {"show_map": False}
+    from django.utils.formats import get_format
+
+    map_id = f"sc5-pick-{secrets.token_hex(4)}"
+    return {
+        "show_map": True,
+        "map_id": map_id,
+        "bounds": ",".join(str(b) for b in bounds) if bounds else "",
+        "latitude_id": form["latitude"].auto_id,
+        "longitude_id": form["longitude"].auto_id,
+        "decimal_separator": get_format("DECIMAL_SEPARATOR"),
         "tile_url": tile_url,
         "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", "") or "",
         "tile_host": urlsplit(tile_url).netloc,
