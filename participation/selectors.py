@@ -28,17 +28,21 @@ SORTS = {
 }
 
 
-def _count(model, **filters) -> Coalesce:
+def _count(model, *conditions, **filters) -> Coalesce:
     """A correlated count of rows hanging off the outer idea. The base manager is used on purpose: the
     subquery only reaches rows of ideas that the scoped outer query admitted."""
-    rows = (model._base_manager.filter(idea=OuterRef("pk"), **filters).order_by().values("idea")
+    rows = (model._base_manager.filter(*conditions, idea=OuterRef("pk"), **filters).order_by().values("idea")
             .annotate(n=Count("pk")).values("n"))
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
+#: The comments the idea page shows: published ones, and replies only under a published comment.
+SHOWN_COMMENTS = Q(moderation=Moderation.PUBLISHED) & (Q(parent__isnull=True)
+                                                        | Q(parent__moderation=Moderation.PUBLISHED))
+
+
 def with_counts(qs: QuerySet[Idea]) -> QuerySet[Idea]:
-    return qs.annotate(support_count=_count(Support),
-                       comment_count=_count(Comment, moderation=Moderation.PUBLISHED))
+    return qs.annotate(support_count=_count(Support), comment_count=_count(Comment, SHOWN_COMMENTS))
 
 
 # --- Processes -------------------------------------------------------------------------------------------

@@ -1,0 +1,309 @@
+"""Moderation: pre-moderation, reports that hide a contribution, the moderators' decisions with their history and
+notifications, and that hidden or waiting content stays out of every public list and count."""
+
+import datetime
+
+import pytest
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone, translation
+
+from municipalities.scoping import town_scope
+from notifications.models import Notification
+from participation import selectors, services
+from participation.models import Comment, Idea, Moderation, ParticipationEvent, Process, Report
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def process(town_a):
+    item = factories.process(municipality=town_a)
+    with town_scope(town_a):
+        yield Process.objects.get(pk=item.pk)
+
+
+@pytest.fixture
+def idea(process, citizen):
+    return factories.idea(process=process, author=citizen)
+
+
+@pytest.fixture
+def pre_moderation(process, editor_a):
+    services.settings_change(municipality=process.municipality, by=editor_a, fields={"moderation": "pre"})
+
+
+def _notifications(town, **filters):
+    return list(Notification.objects.with_scope(municipality=town.pk).filter(**filters).order_by("recipient_id"))
+
+
+def _label(state: Moderation) -> str:
+    """How the history names a moderation state: in the portal's main language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(state.label)
+
+
+def _report(target, times=1, reason="spam"):
+    return [services.report_submit(target=target, reporter=factories.UserFactory(), reason=reason)
+            for _ in range(times)]
+
+
+def _public_view(process, idea):
+    """Everything the public sees of an idea: lists, the map, the page, the counts."""
+    listed = selectors.idea_list()
+    return {
+        "listed": listed.filter(pk=idea.pk).exists(),
+        "map": listed.filter(latitude__isnull=False, pk=idea.pk).exists(),
+        "visible": Idea.objects.visible().filter(pk=idea.pk).exists(),
+        "count": selectors.process_list().get(pk=process.pk).idea_count,
+    }
+
+
+# --- Pre-moderation ----------------------------------------------------------------------------------------
+
+def test_with_pre_moderation_a_new_idea_waits_unseen_and_the_editors_are_told(
+        process, pre_moderation, editor_a, viewer_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        idea = factories.idea(process=process, latitude="51.400000", longitude="8.050000")
+    assert idea.moderation == Moderation.PENDING
+    assert _public_view(process, idea) == {"listed": False, "map": False, "visible": False, "count": 0}
+    with pytest.raises(Idea.DoesNotExist):
+        selectors.idea_get(pk=idea.pk)
+    assert [i.pk for i in selectors.moderation_queue()["ideas"]] == [idea.pk]
+    assert selectors.moderation_count() == 1
+    rows = _notifications(process.municipality, kind="moderation.waiting")
+    assert [n.recipient for n in rows] == [editor_a]  # editors and admins, not viewers
+    with pytest.raises(ValidationError):  # nobody can comment on or support it yet
+        services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo")
+    with pytest.raises(ValidationError):
+        services.support_add(idea=idea, user=factories.UserFactory())
+
+    services.moderation_approve(target=idea, by=editor_a, acting_town=process.municipality)
+    assert _public_view(process, idea) == {"listed": True, "map": True, "visible": True, "count": 1}
+    assert selectors.moderation_count() == 0
+    event = ParticipationEvent.objects.get(idea=idea, kind="approved")
+    assert event.actor == editor_a
+    assert event.changes == {"moderation": [_label(Moderation.PENDING), _label(Moderation.PUBLISHED)]}
+
+
+def test_with_pre_moderation_a_comment_waits_and_the_idea_author_hears_of_it_once_published(
+        process, idea, citizen, pre_moderation, editor_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        comment = services.comment_post(idea=idea, author=factories.UserFactory(), body="Wartet")
+    assert comment.moderation == Moderation.PENDING
+    assert selectors.idea_list().get(pk=idea.pk).comment_count == 0
+    assert selectors.idea_page_related(idea=idea, user=citizen)["comments"] == []
+    assert [n.recipient for n in _notifications(process.municipality)] == [editor_a]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.moderation_approve(target=comment, by=editor_a, acting_town=process.municipality)
+    assert selectors.idea_list().get(pk=idea.pk).comment_count == 1
+    assert [n.recipient for n in _notifications(process.municipality, kind="idea.comment")] == [citizen]
+
+
+def test_staff_comments_for_the_town_skip_pre_moderation(process, idea, pre_moderation, editor_a):
+    comment = services.comment_post(idea=idea, author=editor_a, body="Danke, wir prüfen das.",
+                                    official_for=process.municipality)
+    assert (comment.moderation, comment.is_official) == (Moderation.PUBLISHED, True)
+
+
+# --- Reports -----------------------------------------------------------------------------------------------
+
+def test_reports_of_three_different_people_hide_an_idea_and_the_editors_are_told(
+        process, idea, editor_a, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _report(idea, 2)
+    idea.refresh_from_db()
+    assert idea.moderation == Moderation.PUBLISHED  # two are not enough by default
+    assert [i.open_reports for i in selectors.moderation_queue()["ideas"]] == [2]  # but moderators see them
+    with django_capture_on_commit_callbacks(execute=True):
+        _report(idea)
+    idea.refresh_from_db()
+    assert idea.moderation == Moderation.REPORTED
+    assert _public_view(process, idea)["listed"] is False
+    event = ParticipationEvent.objects.get(idea=idea, kind="auto_hidden")
+    assert event.actor is None and event.changes == {"reports": ["", "3"]}
+    assert [n.recipient for n in _notifications(process.municipality, kind="moderation.waiting")] == [editor_a]
+    with pytest.raises(ValidationError):  # hidden content cannot be reported again
+        _report(idea)
+
+
+def test_the_same_person_reporting_twice_counts_once(process, idea, citizen):
+    person = factories.UserFactory()
+    services.report_submit(target=idea, reporter=person, reason="spam")
+    with pytest.raises(ValidationError) as error:
+        services.report_submit(target=idea, reporter=person, reason="offensive")
+    assert error.value.code == "duplicate"
+    services.report_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
+    idea.refresh_from_db()
+    assert idea.moderation == Moderation.PUBLISHED
+    assert Report.objects.filter(idea=idea).count() == 2
+
+
+def test_the_towns_threshold_decides_and_applies_to_comments_too(process, idea, editor_a):
+    services.settings_change(municipality=process.municipality, by=editor_a, fields={"report_threshold": 2})
+    assert ParticipationEvent.objects.get(kind="settings").changes == {"report_threshold": ["3", "2"]}
+    comment = factories.comment(idea=idea)
+    _report(comment)
+    comment.refresh_from_db()
+    assert comment.moderation == Moderation.PUBLISHED
+    _report(comment)
+    comment.refresh_from_db()
+    assert comment.moderation == Moderation.REPORTED
+    assert selectors.idea_list().get(pk=idea.pk).comment_count == 0
+    assert ParticipationEvent.objects.filter(comment=comment, kind="auto_hidden").count() == 1
+    idea.refresh_from_db()
+    assert idea.moderation == Moderation.PUBLISHED  # the comment's reports do not hide the idea
+    with pytest.raises(ValidationError):
+        services.settings_change(municipality=process.municipality, by=editor_a, fields={"report_threshold": 0})
+
+
+def test_approving_closes_the_reports_and_new_ones_start_from_zero(process, idea, editor_a,
+                                                                   django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        _report(idea, 3)
+    services.moderation_approve(target=idea, by=editor_a, acting_town=process.municipality)
+    idea.refresh_from_db()
+    assert idea.moderation == Moderation.PUBLISHED and idea.moderated_at is not None
+    assert not Report.objects.filter(idea=idea, resolved_at__isnull=True).exists()
+    assert selectors.moderation_queue()["count"] == 0
+    event = ParticipationEvent.objects.get(idea=idea, kind="approved")
+    assert event.changes["reports"] == ["3", "0"] and event.actor == editor_a
+    with django_capture_on_commit_callbacks(execute=True):
+        _report(idea, 2)
+    idea.refresh_from_db()
+    assert idea.moderation == Moderation.PUBLISHED  # the closed reports do not count again
+    with django_capture_on_commit_callbacks(execute=True):
+        _report(idea)
+    idea.refresh_from_db()
+    assert idea.moderation == Moderation.REPORTED
+    # The editors hear about the second round too, once.
+    assert len(_notifications(process.municipality, kind="moderation.waiting")) == 2
+
+
+# --- Hiding ------------------------------------------------------------------------------------------------
+
+def test_hiding_needs_a_reason_and_tells_the_author_why(process, idea, citizen, editor_a,
+                                                        django_capture_on_commit_callbacks, mailoutbox):
+    with pytest.raises(ValidationError):
+        services.moderation_hide(target=idea, by=editor_a, acting_town=process.municipality, reason="  ")
+    idea.refresh_from_db()
+    assert idea.moderation == Moderation.PUBLISHED
+    _report(idea, 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.moderation_hide(target=idea, by=editor_a, acting_town=process.municipality,
+                                 reason="Enthält Werbung für ein Geschäft.")
+    idea.refresh_from_db()
+    assert (idea.moderation, idea.moderation_reason) == (Moderation.HIDDEN, "Enthält Werbung für ein Geschäft.")
+    assert not Report.objects.filter(idea=idea, resolved_at__isnull=True).exists()
+    rows = _notifications(process.municipality, kind="moderation.hidden")
+    assert [n.recipient for n in rows] == [citizen]
+    assert "Enthält Werbung für ein Geschäft." in rows[0].body
+    assert [m.to for m in mailoutbox] == [[citizen.email]]
+    event = ParticipationEvent.objects.get(idea=idea, kind="hidden")
+    assert (event.actor, event.reason) == (editor_a, "Enthält Werbung für ein Geschäft.")
+    assert event.changes == {"moderation": [_label(Moderation.PUBLISHED), _label(Moderation.HIDDEN)],
+                             "reports": ["1", "0"]}
+    assert selectors.user_contributions(user=citizen)["ideas"][0].moderation_reason  # the author still sees it
+
+
+def test_a_hidden_comment_tells_its_author(process, idea, editor_a, django_capture_on_commit_callbacks):
+    writer = factories.UserFactory()
+    comment = factories.comment(idea=idea, author=writer)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.moderation_hide(target=comment, by=editor_a, acting_town=process.municipality, reason="Beleidigend")
+    assert [(n.recipient, n.kind) for n in _notifications(process.municipality)] == [(writer, "moderation.hidden")]
+    assert ParticipationEvent.objects.get(comment=comment, kind="hidden").reason == "Beleidigend"
+
+
+def test_every_moderation_decision_is_in_the_history(process, idea, editor_a, moderator):
+    comment = factories.comment(idea=idea)
+    services.moderation_hide(target=comment, by=moderator, acting_town=process.municipality, reason="Spam")
+    services.moderation_approve(target=comment, by=editor_a, acting_town=process.municipality)
+    services.idea_edit_title(idea=idea, title="Neuer Titel", by=moderator, acting_town=process.municipality,
+                             reason="Name")
+    services.moderation_hide(target=idea, by=moderator, acting_town=process.municipality, reason="Doppelt")
+    kinds = list(ParticipationEvent.objects.filter(idea=idea).order_by("at", "pk").values_list("kind", "actor"))
+    assert kinds == [("idea_submitted", idea.author_id), ("hidden", moderator.pk), ("approved", editor_a.pk),
+                     ("title_edited", moderator.pk), ("hidden", moderator.pk)]
+    assert [e.subject for e in selectors.idea_history(idea=idea)][0] == "Neuer Titel"
+
+
+# --- Hidden content stays out of everything public ---------------------------------------------------------
+
+@pytest.mark.parametrize("state", ["pending", "reported", "hidden"])
+def test_hidden_content_never_reaches_lists_counts_projects_or_results(town_a, editor_a, state):
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    item = factories.process(municipality=town_a, phases=[
+        {"kind": "ideas", "starts_on": today - 10 * day, "ends_on": today + 5 * day},
+        {"kind": "vote", "starts_on": today + 6 * day, "ends_on": today + 9 * day}])
+    project = factories.project(municipality=town_a, status="planned")
+    with town_scope(town_a):
+        process = Process.objects.get(pk=item.pk)
+        shown, concealed = (factories.idea(process=process, title=t) for t in ("Sichtbar", "Verborgen"))
+        for idea in (shown, concealed):
+            services.idea_link_project(idea=idea, project=project, by=None, acting_town=town_a)
+            services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
+        voter = factories.UserFactory()
+        services.ballot_cast(process=process, user=voter, votes={shown.pk: 1, concealed.pk: 1}, on=today + 7 * day)
+        comments = [factories.comment(idea=shown, body=t) for t in ("sichtbar", "verborgen")]
+        hidden_reply = factories.comment(idea=shown, body="Antwort", parent=comments[0])
+        for target in (concealed, comments[1], hidden_reply):
+            if state == "pending":  # as if it were still waiting for a moderator
+                type(target).objects.filter(pk=target.pk).update(moderation=Moderation.PENDING)
+            elif state == "reported":
+                services.settings_change(municipality=town_a, by=editor_a, fields={"report_threshold": 1})
+                _report(target)
+            else:
+                services.moderation_hide(target=target, by=editor_a, acting_town=town_a, reason="Nein")
+
+        assert [i.title for i in selectors.idea_list()] == ["Sichtbar"]
+        assert Idea.objects.visible().count() == 1
+        assert selectors.idea_list().get().comment_count == 1
+        assert selectors.process_list().get().idea_count == 1
+        assert [i.title for i in selectors.ideas_for_project(project=project)] == ["Sichtbar"]
+        results = selectors.vote_results(process=process)
+        assert [(i.title, i.vote_total) for i in results["ideas"]] == [("Sichtbar", 1)]
+        assert results["votes"] == 1
+        related = selectors.idea_page_related(idea=shown, user=voter)
+        assert [c.body for c in related["comments"]] == ["sichtbar"]
+        assert [r.body for r in related["comments"][0].replies.all()] == []
+        assert related["comment_total"] == 1
+        assert selectors.moderation_count() == (0 if state == "hidden" else 3)
+
+
+def test_replies_to_a_hidden_comment_are_not_counted(process, idea, editor_a, citizen):
+    parent = factories.comment(idea=idea, body="Später ausgeblendet")
+    factories.comment(idea=idea, body="Antwort darauf", parent=parent)
+    factories.comment(idea=idea, body="Eigenständig")
+    services.moderation_hide(target=parent, by=editor_a, acting_town=process.municipality, reason="Beleidigend")
+    related = selectors.idea_page_related(idea=idea, user=citizen)
+    assert [c.body for c in related["comments"]] == ["Eigenständig"]
+    # The list shows the same number as the page: a reply whose comment is hidden is not shown, so not counted.
+    assert selectors.idea_list().get(pk=idea.pk).comment_count == related["comment_total"] == 1
+
+
+def test_the_moderation_queue_costs_the_same_few_queries_however_full(process, django_assert_max_num_queries):
+    for number in range(10):
+        idea = factories.idea(process=process, title=f"Gemeldet {number}")
+        _report(idea, 2)
+        _report(factories.comment(idea=idea))
+        factories.idea(process=process, title=f"Unauffällig {number}")
+    with django_assert_max_num_queries(3):
+        queue = selectors.moderation_queue()
+        ideas = [(i.author.display_name, i.process.title, [r.get_reason_display() for r in i.open_report_list])
+                 for i in queue["ideas"]]
+        comments = [(c.author.display_name, c.idea.title, c.idea.process.title, len(c.open_report_list))
+                    for c in queue["comments"]]
+    assert len(ideas) == 10 and len(comments) == 10 and {c[3] for c in comments} == {1}
+    assert {len(i[2]) for i in ideas} == {2}
+    assert queue["count"] == 20
+
+
+def test_moderators_of_a_town_see_only_its_queue(process, idea, town_b):
+    _report(idea, 3)
+    with town_scope(town_b):
+        assert selectors.moderation_queue()["count"] == 0
+        assert selectors.moderation_count() == 0
+    assert selectors.moderation_queue()["count"] == 1
