@@ -1,0 +1,128 @@
+"""The vote: a shortlist fixed when the vote starts, one ballot per person within the process's limits, changeable
+until the end, and results with counts."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from municipalities.scoping import town_scope
+from participation import selectors, services
+from participation.models import Ballot, Idea, ParticipationEvent, Process, Vote
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+TODAY = timezone.localdate()
+DAY = datetime.timedelta(days=1)
+VOTE_START, VOTE_END = TODAY + 41 * DAY, TODAY + 60 * DAY  # the factory's default plan
+
+
+@pytest.fixture
+def process(town_a):
+    item = factories.process(municipality=town_a, votes_per_person=3, votes_per_idea=2)
+    with town_scope(town_a):
+        yield Process.objects.get(pk=item.pk)
+
+
+@pytest.fixture
+def shortlist(process):
+    ideas = [factories.idea(process=process, title=title) for title in ("Bänke", "Bäume", "Brunnen")]
+    for idea in ideas:
+        services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=process.municipality)
+    return ideas
+
+
+def _cast(process, user, votes, on=VOTE_START):
+    return services.ballot_cast(process=process, user=user, votes={i.pk: n for i, n in votes.items()}, on=on)
+
+
+def test_votes_stay_within_the_limits_per_person_and_per_idea(process, shortlist, citizen):
+    benches, trees, fountain = shortlist
+    with pytest.raises(ValidationError) as error:
+        _cast(process, citizen, {benches: 3})
+    assert error.value.code == "per_idea"
+    with pytest.raises(ValidationError) as error:
+        _cast(process, citizen, {benches: 2, trees: 1, fountain: 1})
+    assert error.value.code == "total"
+    assert not Vote.objects.exists()
+    ballot = _cast(process, citizen, {benches: 2, trees: 1, fountain: 0})
+    assert services.ballot_total(ballot) == 3
+    assert selectors.ballot_votes(process=process, user=citizen) == {benches.pk: 2, trees.pk: 1}
+
+
+def test_votes_go_only_to_published_ideas_on_the_shortlist_of_this_process(process, shortlist, citizen, town_a):
+    unlisted = factories.idea(process=process, title="Nicht ausgewählt")
+    other = factories.process(municipality=town_a)
+    elsewhere = factories.idea(process=other)
+    services.idea_set_shortlisted(idea=elsewhere, shortlisted=True, by=None, acting_town=town_a)
+    reported = shortlist[2]
+    services.settings_change(municipality=town_a, by=None, fields={"report_threshold": 1})
+    services.report_submit(target=reported, reporter=factories.UserFactory(), reason="spam")
+    for wrong in (unlisted, elsewhere, reported):
+        with pytest.raises(ValidationError) as error:
+            _cast(process, citizen, {shortlist[0]: 1, wrong: 1})
+        assert error.value.code == "shortlist", wrong
+    assert not Ballot.objects.filter(user=citizen).exists()
+
+
+def test_the_shortlist_is_fixed_when_the_vote_starts(process, shortlist, editor_a):
+    late = factories.idea(process=process, title="Zu spät")
+    with pytest.raises(ValidationError):
+        services.idea_set_shortlisted(idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality,
+                                      on=VOTE_START)
+    with pytest.raises(ValidationError):
+        services.idea_set_shortlisted(idea=shortlist[0], shortlisted=False, by=editor_a,
+                                      acting_town=process.municipality, on=VOTE_START)
+    services.idea_set_shortlisted(idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality,
+                                  on=VOTE_START - DAY)
+    assert Idea.objects.filter(is_shortlisted=True).count() == 4
+    event = ParticipationEvent.objects.filter(idea=late, kind="shortlist").get()
+    assert event.actor == editor_a and event.changes == {"is_shortlisted": ["–", "✓"]}
+
+
+def test_rejected_and_merged_ideas_cannot_be_shortlisted(process, shortlist):
+    rejected = factories.idea(process=process)
+    services.idea_answer(idea=rejected, by=None, acting_town=process.municipality, to="rejected", body="Nein.")
+    with pytest.raises(ValidationError) as error:
+        services.idea_set_shortlisted(idea=rejected, shortlisted=True, by=None, acting_town=process.municipality)
+    assert error.value.code == "status"
+
+
+def test_a_ballot_can_change_until_the_last_day_and_stays_one(process, shortlist, citizen):
+    benches, trees, fountain = shortlist
+    with pytest.raises(ValidationError) as error:
+        _cast(process, citizen, {benches: 1}, on=VOTE_START - DAY)
+    assert error.value.code == "phase"
+    first = _cast(process, citizen, {benches: 2, trees: 1})
+    second = _cast(process, citizen, {fountain: 2}, on=VOTE_END)
+    assert first.pk == second.pk and Ballot.objects.filter(user=citizen).count() == 1
+    assert selectors.ballot_votes(process=process, user=citizen) == {fountain.pk: 2}
+    with pytest.raises(ValidationError):
+        _cast(process, citizen, {benches: 1}, on=VOTE_END + DAY)
+    assert selectors.ballot_votes(process=process, user=citizen) == {fountain.pk: 2}
+
+
+def test_results_count_the_votes_and_the_ballots(process, shortlist):
+    benches, trees, fountain = shortlist
+    for votes in ({benches: 2, trees: 1}, {benches: 2, fountain: 1}, {trees: 1}, {}):
+        _cast(process, factories.UserFactory(), votes)
+    results = selectors.vote_results(process=process)
+    assert [(i.title, i.vote_total, i.rank, i.share) for i in results["ideas"]] == [
+        ("Bänke", 4, 1, 57.1), ("Bäume", 2, 2, 28.6), ("Brunnen", 1, 3, 14.3)]
+    assert (results["votes"], results["ballots"]) == (7, 3)  # the empty ballot is no vote
+
+
+def test_results_of_a_vote_without_ballots(process, shortlist):
+    results = selectors.vote_results(process=process)
+    assert [(i.vote_total, i.share) for i in results["ideas"]] == [(0, 0)] * 3
+    assert (results["votes"], results["ballots"]) == (0, 0)
+
+
+def test_my_votes_are_listed_in_few_queries(process, shortlist, citizen, django_assert_max_num_queries):
+    _cast(process, citizen, {shortlist[0]: 2, shortlist[1]: 1})
+    with django_assert_max_num_queries(4):
+        votes = selectors.user_contributions(user=citizen)["votes"]
+        rows = [(v.ballot.process.title, v.municipality.slug, v.idea.title, v.count) for v in votes]
+    assert sorted(r[2:] for r in rows) == [("Bänke", 2), ("Bäume", 1)]
