@@ -65,14 +65,17 @@
     var bounds = parts.length === 4 && parts.every(isFinite)
       ? window.L.latLngBounds([parts[0], parts[1]], [parts[2], parts[3]]) : null;
     canvas.hidden = false;
-    if (button) {
-      button.hidden = true;
+    var consent = button && button.closest(".sc5-map-consent");
+    if (consent) {
+      consent.style.display = "none";
     }
-    var map = window.L.map(canvas, { keyboard: true, scrollWheelZoom: false });
+    var map = window.L.map(canvas, { keyboard: true, scrollWheelZoom: false, zoomSnap: 0.25 });
     root.sc5Map = map;
     if (bounds) {
       map.fitBounds(bounds);
       map.setMaxBounds(bounds.pad(0.2));
+      // The area in which a place can be chosen.
+      window.L.rectangle(bounds, { fill: false, weight: 2, color: "#005b96", interactive: false }).addTo(map);
     } else {
       map.setView([51.4, 8.0], 10);
     }
