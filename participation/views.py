@@ -531,8 +531,7 @@ def staff_idea_shortlist(request, town: str, pk: int):
 
 @town_permission_required("town.moderate")
 def staff_moderation(request, town: str):
-    return render(request, "participation/staff/moderation.html", {**selectors.moderation_queue(),
-                                                                   "reason_form": ReasonForm()})
+    return render(request, "participation/staff/moderation.html", selectors.moderation_queue())
 
 
 def _moderate(request, target, idea: Idea):

@@ -2,7 +2,7 @@
  * longitude fields of the form. The fields stay the way to enter a place without a mouse or without the map.
  *
  * Privacy: as with the project map, tiles are requested only after the visitor clicks "Choose the place".
- * Plain ES2017, no build step.
+ * Uses the helpers of project-map.js (window.SC5Map), loaded before it. Plain ES2017, no build step.
  */
 (function () {
   "use strict";
@@ -21,36 +21,8 @@
     return decimal && decimal !== "." ? text.replace(".", decimal) : text;
   }
 
-  function setStatus(root, text) {
-    var status = root.querySelector("[data-sc5-picker-status]");
-    if (!status) {
-      return;
-    }
-    status.textContent = "";
-    if (text) {
-      var p = document.createElement("p");
-      p.className = "kern-body";
-      p.textContent = text;
-      status.appendChild(p);
-    }
-  }
-
-  function icon(root) {
-    if (!root.dataset.icon) {
-      return new window.L.Icon.Default();
-    }
-    return window.L.icon({
-      iconUrl: root.dataset.icon,
-      iconRetinaUrl: root.dataset.icon2x || root.dataset.icon,
-      shadowUrl: root.dataset.iconShadow || "",
-      iconSize: [25, 41],
-      iconAnchor: [12, 41],
-      shadowSize: [41, 41],
-    });
-  }
-
   function open(root) {
-    if (root.sc5Map || !window.L) {
+    if (root.sc5Map || !window.L || !window.SC5Map) {
       return;
     }
     var canvas = root.querySelector("[data-sc5-picker-canvas]");
@@ -80,7 +52,7 @@
       map.setView([51.4, 8.0], 10);
     }
     var marker = null;
-    var markerIcon = icon(root);
+    var markerIcon = window.SC5Map.markerIcon(root);
 
     function place(latlng) {
       if (marker) {
@@ -96,7 +68,7 @@
     }
     map.on("click", function (event) {
       if (bounds && !bounds.contains(event.latlng)) {
-        setStatus(root, root.dataset.msgOutside || "");
+        window.SC5Map.setStatus(root, root.dataset.msgOutside || "");
         return;
       }
       place(event.latlng);
@@ -104,7 +76,7 @@
       lon.value = format(event.latlng.lng, decimal);
       lat.dispatchEvent(new Event("change", { bubbles: true }));
       lon.dispatchEvent(new Event("change", { bubbles: true }));
-      setStatus(root, root.dataset.msgChosen || "");
+      window.SC5Map.setStatus(root, root.dataset.msgChosen || "");
     });
     var errors = 0;
     var tiles = window.L.tileLayer(root.dataset.tileUrl, {
@@ -115,7 +87,7 @@
     tiles.on("tileerror", function () {
       errors += 1;
       if (errors === 3) {
-        setStatus(root, root.dataset.msgError || "");
+        window.SC5Map.setStatus(root, root.dataset.msgError || "");
       }
     });
     tiles.addTo(map);

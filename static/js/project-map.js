@@ -298,4 +298,6 @@
   }
   // Maps swapped in by htmx.
   document.addEventListener("htmx:load", initAll);
+  // Shared with the place picker (place-picker.js), which is loaded after this file.
+  window.SC5Map = { markerIcon: markerIcon, setStatus: setStatus };
 })();
