@@ -36,7 +36,12 @@ def region_legal(request, page: str):
 
 @public
 def town_home(request, town: str):
-    return render(request, "municipalities/town_home.html", {"consortium": request.municipality.consortium})
+    from participation import selectors as participation_selectors  # the home page points to what is running
+
+    return render(request, "municipalities/town_home.html", {
+        "consortium": request.municipality.consortium,
+        "running_processes": participation_selectors.running_processes(),
+    })
 
 
 @public

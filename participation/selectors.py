@@ -56,6 +56,12 @@ def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
             .order_by("-created_at", "title"))
 
 
+def running_processes(*, day=None) -> list[Process]:
+    """Published processes in which citizens can do something today (ideas, comments, supports, votes)."""
+    return [p for p in process_list() if p.accepts_ideas(day) or p.accepts_comments(day) or p.accepts_votes(day)
+            or p.accepts_supports(day)]
+
+
 def process_get(*, slug: str) -> Process:
     return (Process.objects.select_related("municipality", "field_of_action")
             .prefetch_related("phases", "partner_towns").get(slug=slug))

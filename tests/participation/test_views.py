@@ -452,3 +452,16 @@ def test_participation_staff_pages_respect_roles(client, process, arnsberg, staf
     assert client.get(_url("staff-moderation", arnsberg)).status_code == 403
     assert client.get(_url("staff-settings", arnsberg)).status_code == 403
     assert client.post(_url("staff-moderate-idea", arnsberg, pk=idea.pk), {"action": "approve"}).status_code == 403
+
+
+def test_the_town_home_page_points_to_running_processes(client, arnsberg, django_assert_max_num_queries):
+    today = datetime.date.today()
+    running = factories.process(municipality=arnsberg, title="Jetzt mitmachen")
+    factories.process(municipality=arnsberg, title="Schon vorbei", phases=[
+        {"kind": "ideas", "starts_on": today - datetime.timedelta(days=30),
+         "ends_on": today - datetime.timedelta(days=1)}])
+    factories.process(municipality=arnsberg, title="Noch intern", is_published=False)
+    with django_assert_max_num_queries(12):
+        page = _text(client.get(reverse("municipalities:home", kwargs={"town": arnsberg.slug})))
+    assert "Jetzt mitmachen" in page and running.get_absolute_url() in page
+    assert "Schon vorbei" not in page and "Noch intern" not in page
