@@ -270,6 +270,8 @@ def idea_enter_offline(*, process: Process, by, acting_town: Municipality, field
     paper may arrive late."""
     if not source.strip():
         raise ValidationError({"offline_source": _("Please say where the idea was collected.")})
+    if created_on is not None and created_on > timezone.localdate():
+        raise ValidationError({"created_at": _("An idea cannot have been collected in the future.")})
     town = process.municipality
     idea = Idea(process=process, municipality=town, is_offline=True, offline_source=source.strip(),
                 entered_by=_actor(by), moderation=Moderation.PUBLISHED)

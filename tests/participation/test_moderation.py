@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from municipalities.scoping import town_scope
 from notifications.models import Notification
 from participation import selectors, services
-from participation.models import Comment, Idea, Moderation, ParticipationEvent, Process, Report
+from participation.models import Idea, Moderation, ParticipationEvent, Process, Report
 from tests import factories
 
 pytestmark = pytest.mark.django_db

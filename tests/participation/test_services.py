@@ -376,6 +376,11 @@ def test_an_offline_idea_has_no_author_is_marked_and_published(process, editor_a
     assert idea.created_at.date() == TODAY - 40 * DAY  # paper that arrived after the idea phase
     assert list(selectors.idea_list()) == [idea]
     assert ParticipationEvent.objects.get(idea=idea).kind == "offline_entered"
+    with pytest.raises(ValidationError) as error:
+        services.idea_enter_offline(process=process, by=editor_a, acting_town=process.municipality,
+                                    fields={"title": "Morgen", "body": "?"}, source="Workshop",
+                                    created_on=TODAY + DAY)
+    assert "created_at" in error.value.message_dict
 
 
 def test_a_place_must_lie_within_the_town(process, town_a):
