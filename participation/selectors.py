@@ -168,16 +168,20 @@ def ballot_votes(*, process: Process, user) -> dict[int, int]:
 
 
 def vote_results(*, process: Process) -> dict:
-    """Votes per shortlisted idea (most first) and the number of ballots, in two queries."""
+    """Votes per shortlisted idea (most first; equal votes share a rank) and the number of ballots that gave a
+    vote to one of them, in two queries."""
     votes = (Vote._base_manager.filter(idea=OuterRef("pk")).order_by().values("idea")
              .annotate(total=Sum("count")).values("total"))
-    ideas = list(Idea.objects.visible().filter(process=process, is_shortlisted=True)
+    shortlist = Idea.objects.visible().filter(process=process, is_shortlisted=True)
+    ideas = list(shortlist.select_related("municipality")
                  .annotate(vote_total=Coalesce(Subquery(votes, output_field=IntegerField()), Value(0)))
-                 .order_by("-vote_total", "title"))
-    ballots = Ballot.objects.filter(process=process).filter(votes__isnull=False).distinct().count()
+                 .order_by("-vote_total", "title", "pk"))
+    ballots = (Ballot.objects.filter(process=process, votes__idea__in=shortlist.values("pk"))
+               .values("pk").distinct().count())
     total = sum(i.vote_total for i in ideas)
-    for rank, idea in enumerate(ideas, start=1):
-        idea.rank = rank
+    for position, idea in enumerate(ideas, start=1):
+        same = position > 1 and ideas[position - 2].vote_total == idea.vote_total
+        idea.rank = ideas[position - 2].rank if same else position
         idea.share = round(idea.vote_total * 100 / total, 1) if total else 0
     return {"ideas": ideas, "ballots": ballots, "votes": total}
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Sum
+from django.db.models import Model, Q, Sum, Value
+from django.db.models.functions import Left, Replace
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -405,6 +406,12 @@ def _scrub_history(*, idea: Idea, old: str, new: str) -> None:
             return {k: clean(v) for k, v in value.items()}
         return value
 
+    # Notifications about the idea (in the idea's town, linking to it) named the old title too.
+    from notifications.models import Notification
+
+    (Notification.objects.with_scope(municipality=idea.municipality_id)
+     .filter(url=idea.get_absolute_url()).filter(Q(title__contains=old) | Q(body__contains=old))
+     .update(title=Left(Replace("title", Value(old), Value(new)), 200), body=Replace("body", Value(old), Value(new))))
     for event in ParticipationEvent.objects.select_for_update().filter(idea=idea):
         subject, changes, reason = clean(event.subject), clean(event.changes), clean(event.reason)
         if (subject, changes, reason) != (event.subject, event.changes, event.reason):

@@ -35,7 +35,7 @@ def idea_answer_notify(*, municipality: Municipality, answer_id: int) -> int:
     recipients = {u.pk: u for u in [idea.author, *supporters] if u is not None and u.pk != answer.author_id}
     with translation.override(settings.LANGUAGE_CODE):
         if answer.status_after != answer.status_before:
-            title = _("Your idea “%(title)s” is now “%(status)s”") % {
+            title = _("The idea “%(title)s” is now “%(status)s”") % {
                 "title": idea.title, "status": m.IdeaStatus(answer.status_after).label}
         else:
             title = _("%(town)s has answered on the idea “%(title)s”") % {
@@ -122,8 +122,8 @@ def idea_project_notify(*, municipality: Municipality, project_id: int, event_id
 
     project = Project.objects.filter(pk=project_id).first()
     event = ProjectEvent.objects.filter(pk=event_id).first()
-    if project is None or event is None:
-        return 0
+    if project is None or event is None or project.visibility != Project.Visibility.PUBLIC:
+        return 0  # an internal project is not announced to citizens
     authors = {}
     for idea in m.Idea.objects.visible().filter(project=project, author__isnull=False).select_related("author"):
         authors[idea.author_id] = idea.author

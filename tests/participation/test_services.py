@@ -345,9 +345,11 @@ def test_only_projects_of_the_process_towns_can_be_linked(town_a, town_b, town_c
         assert ParticipationEvent.objects.filter(idea=idea, kind="project_linked").count() == 2
 
 
-def test_a_title_edited_for_privacy_leaves_no_trace_in_the_history(process, citizen, moderator):
+def test_a_title_edited_for_privacy_leaves_no_trace_in_the_history(process, citizen, moderator,
+                                                                  django_capture_on_commit_callbacks):
     idea = factories.idea(process=process, author=citizen, title="Frau Müller aus Nr. 5 parkt falsch")
-    services.idea_answer(idea=idea, by=None, acting_town=process.municipality, to=Status.UNDER_REVIEW, body="")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.idea_answer(idea=idea, by=None, acting_town=process.municipality, to=Status.UNDER_REVIEW, body="")
     factories.comment(idea=idea)
     services.idea_edit_title(idea=idea, title="Falschparker in der Hauptstraße", by=moderator,
                              acting_town=process.municipality, reason="Name einer Person")
@@ -359,6 +361,11 @@ def test_a_title_edited_for_privacy_leaves_no_trace_in_the_history(process, citi
     edit = next(e for e in events if e.kind == "title_edited")
     assert (edit.actor, edit.reason) == (moderator, "Name einer Person")
     assert not any("Müller" in str(row.values()) for row in ParticipationEvent.objects.values())
+    # The author's notification about the status named the old title as well.
+    from notifications.models import Notification
+
+    titles = list(Notification.objects.with_scopes_disabled().values_list("title", flat=True))
+    assert titles and not any("Müller" in t for t in titles) and any("Falschparker" in t for t in titles)
     with pytest.raises(ValidationError):
         services.idea_edit_title(idea=idea, title="Neu", by=moderator, acting_town=process.municipality, reason=" ")
 
@@ -502,6 +509,16 @@ def test_a_linked_projects_status_change_tells_the_authors_of_its_ideas(
     rows = _notifications(town_a, kind="idea.project")
     assert [n.recipient for n in rows] == [citizen]
     assert rows[0].body == "Beschlossen"
+
+
+def test_an_internal_projects_status_is_not_announced_to_citizens(
+        process, citizen, town_a, django_capture_on_commit_callbacks):
+    project = factories.project(municipality=town_a, visibility="internal")
+    services.idea_link_project(idea=factories.idea(process=process, author=citizen), project=project, by=None,
+                               acting_town=town_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        project_services.project_transition(project=project, to="planned", by=None, acting_town=town_a, reason="x")
+    assert _notifications(town_a, kind="idea.project") == []
 
 
 # --- Rate limits (the real cache: Redis in CI) -------------------------------------------------------------

@@ -126,3 +126,14 @@ def test_my_votes_are_listed_in_few_queries(process, shortlist, citizen, django_
         votes = selectors.user_contributions(user=citizen)["votes"]
         rows = [(v.ballot.process.title, v.municipality.slug, v.idea.title, v.count) for v in votes]
     assert sorted(r[2:] for r in rows) == [("Bänke", 2), ("Bäume", 1)]
+
+
+def test_equal_votes_share_a_rank_and_ballots_for_hidden_ideas_do_not_count(process, shortlist, town_a):
+    benches, trees, fountain = shortlist
+    _cast(process, factories.UserFactory(), {benches: 2})
+    _cast(process, factories.UserFactory(), {trees: 2})
+    _cast(process, factories.UserFactory(), {fountain: 1})
+    services.moderation_hide(target=fountain, by=None, acting_town=town_a, reason="Werbung")
+    results = selectors.vote_results(process=process)
+    assert [(i.title, i.rank, i.vote_total) for i in results["ideas"]] == [("Bänke", 1, 2), ("Bäume", 1, 2)]
+    assert (results["ballots"], results["votes"]) == (2, 4)
