@@ -21,6 +21,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from municipalities.scoping import TownOwnedModel, TownScopedManager
 from projects.models import FieldOfAction, Project
@@ -266,7 +267,7 @@ class Moderated(TownOwnedModel):
 class IdeaStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     UNDER_REVIEW = "under_review", _("Under review")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("idea status", "Accepted")
     REJECTED = "rejected", _("Rejected")
     IMPLEMENTED = "implemented", _("Implemented")
     MERGED = "merged", _("Merged with another idea")

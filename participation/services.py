@@ -16,6 +16,7 @@ from django.db.models import Model, Q, Sum, Value
 from django.db.models.functions import Left, Replace
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from municipalities.models import Municipality
 from projects.models import Project
@@ -578,11 +579,13 @@ def ballot_cast(*, process: Process, user, votes: dict[int, int], on: datetime.d
         raise ValidationError(_("The vote is not open."), code="phase")
     votes = {int(pk): int(count) for pk, count in votes.items() if int(count) > 0}
     if any(count > process.votes_per_idea for count in votes.values()):
-        raise ValidationError(_("You can give one idea at most %(n)s votes.") % {"n": process.votes_per_idea},
-                              code="per_idea")
+        raise ValidationError(ngettext("You can give one idea at most %(n)s vote.",
+                                       "You can give one idea at most %(n)s votes.", process.votes_per_idea)
+                              % {"n": process.votes_per_idea}, code="per_idea")
     if sum(votes.values()) > process.votes_per_person:
-        raise ValidationError(_("You have %(n)s votes; you have given %(given)s.") % {
-            "n": process.votes_per_person, "given": sum(votes.values())}, code="total")
+        raise ValidationError(ngettext("You have %(n)s vote; you have given %(given)s.",
+                                       "You have %(n)s votes; you have given %(given)s.", process.votes_per_person)
+                              % {"n": process.votes_per_person, "given": sum(votes.values())}, code="total")
     allowed = set(process.ideas.visible().filter(is_shortlisted=True, pk__in=votes).values_list("pk", flat=True))
     if set(votes) - allowed:
         raise ValidationError(_("Votes can only go to ideas on the shortlist."), code="shortlist")

@@ -53,10 +53,13 @@ def test_platform_admin_adds_a_town_that_then_works(client, town_a):
 
 
 @pytest.mark.parametrize("path", ["projects/project/", "projects/fieldofaction/", "projects/bundle/",
-                                  "projects/tag/", "municipalities/municipality/"])
+                                  "projects/tag/", "municipalities/municipality/", "participation/process/",
+                                  "participation/idea/", "participation/participationevent/"])
 def test_every_admin_list_opens_with_data_of_several_towns(client, town_a, town_b, path):
     factories.project(municipality=town_a, partners=[town_b], title="Gemeinsam")
     factories.project(municipality=town_b, title="Soest allein")
+    factories.idea(process=factories.process(municipality=town_a, partners=[town_b]), title="Idee aus Arnsberg")
+    factories.idea(process=factories.process(municipality=town_b), title="Idee aus Soest")
     admin = factories.UserFactory(is_staff=True, is_superuser=True)
     factories.activate_totp(admin)
     client.force_login(admin)
@@ -65,3 +68,6 @@ def test_every_admin_list_opens_with_data_of_several_towns(client, town_a, town_
     if path.startswith("projects/project"):
         text = response.content.decode()
         assert "Gemeinsam" in text and "Soest allein" in text
+    if path.startswith("participation/idea"):
+        text = response.content.decode()
+        assert "Idee aus Arnsberg" in text and "Idee aus Soest" in text
