@@ -59,3 +59,23 @@ class TeamAddForm(forms.Form):
 
 class TeamRoleForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+
+
+class AccountDeleteForm(forms.Form):
+    """Deleting an account asks for the password again and an explicit confirmation."""
+
+    password = forms.CharField(label=_("Your password"), strip=False,
+                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
+    confirm = forms.BooleanField(label=_("Yes, delete my account and my personal data for good."), required=True,
+                                 error_messages={"required": _("Please confirm that you want to delete your "
+                                                               "account.")})
+
+    def __init__(self, *args, user: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError(_("The password is not correct."), code="password")
+        return password

@@ -1,4 +1,6 @@
-"""Users and their staff memberships in towns."""
+"""Users, their staff memberships in towns, and the exports of their data."""
+
+import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
@@ -100,3 +102,58 @@ class Membership(TownOwnedModel):
 
     def has_rank(self, role: str) -> bool:
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+
+def _export_path(instance, filename: str) -> str:
+    # A random name: the file holds everything about a person, so its address must not be guessable.
+    return f"exports/{uuid.uuid4().hex}.zip"
+
+
+class DataExport(models.Model):
+    """Datenauskunft (Art. 15 DSGVO): a copy of everything the portal holds about one person, built by a task
+    (``accounts.tasks.data_export_build``) and offered to that person alone for download until ``expires_at``.
+
+    A person's own row across towns, so not town-owned.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being prepared")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    OPEN = (Status.QUEUED, Status.RUNNING)
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports", verbose_name=_("user"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    file = models.FileField(_("file"), upload_to=_export_path, blank=True, max_length=200)
+    language = models.CharField(_("language"), max_length=10, blank=True,
+                                help_text=_("The language the export is written in (the one of the request)."))
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("available until"))
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("data export")
+        verbose_name_plural = _("data exports")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(status__in=["queued", "running", "done", "failed"]),
+                                   name="data_export_status_valid"),
+            # A finished export has its file; nothing else has one.
+            models.CheckConstraint(condition=models.Q(status="done", file__gt="")
+                                   | (~models.Q(status="done") & models.Q(file="")),
+                                   name="data_export_file_when_done"),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="data_export_expiry")]
+
+    def __str__(self) -> str:
+        return f"{self.user} – {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def is_available(self) -> bool:
+        return self.status == self.Status.DONE and bool(self.file) and self.expires_at > timezone.now()

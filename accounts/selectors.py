@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import Membership, Role
+from .models import DataExport, Membership, Role
 
 
 def user_memberships(*, user) -> QuerySet[Membership]:
@@ -30,3 +30,21 @@ def town_editors(*, municipality) -> list:
     return [m.user for m in Membership.objects.filter(municipality=municipality, role__in=[Role.EDITOR, Role.ADMIN],
                                                       user__is_active=True)
             .select_related("user").order_by("pk")]
+
+
+def last_admin_towns(*, user, lock: bool = False) -> list:
+    """The towns in which ``user`` is the only administrator (their account cannot be deleted until someone
+    else is one too). ``lock`` holds the towns' admin memberships until the transaction ends."""
+    towns = []
+    for membership in (Membership.objects.with_scopes_disabled().filter(user=user, role=Role.ADMIN)
+                       .select_related("municipality").order_by("municipality__name")):
+        admins = Membership.objects.with_scope(municipality=membership.municipality_id).filter(role=Role.ADMIN)
+        count = len(admins.select_for_update().values_list("pk", flat=True)) if lock else admins.count()
+        if count <= 1:
+            towns.append(membership.municipality)
+    return towns
+
+
+def user_data_exports(*, user) -> QuerySet[DataExport]:
+    """A person's own data exports, newest first."""
+    return DataExport.objects.filter(user=user).order_by("-created_at", "-pk")

@@ -1,13 +1,22 @@
-"""Writes about users and staff memberships."""
+"""Writes about users and staff memberships, and the citizens' rights: the data export and account deletion."""
 
+import datetime
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
+from municipalities.scoping import scopes_disabled
 
-from .models import Membership, Role, User
-from .tasks import membership_notify_granted
+from .models import DataExport, Membership, Role, User
+from .selectors import last_admin_towns
+from .tasks import data_export_build, membership_notify_granted
 
 
 def _town_memberships(municipality_id: int):
@@ -51,3 +60,103 @@ def _guard_last_admin(*, membership: Membership, new_role: str | None) -> None:
     admins = _town_memberships(membership.municipality_id).select_for_update().filter(role=Role.ADMIN)
     if admins.count() <= 1:
         raise ValidationError(_("The town must keep at least one administrator."), code="last_admin")
+
+
+# --- Citizens' rights (DSGVO) ----------------------------------------------------------------------------
+
+def data_export_request(*, user: User) -> tuple[DataExport, bool]:
+    """Ask for a copy of everything the portal holds about ``user`` (Art. 15 DSGVO); the worker builds it after
+    commit and tells the person when it is ready. Returns the export and whether it is new.
+
+    One export at a time: while one is queued or being prepared, that one is returned instead of a new one.
+    """
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # two clicks at once make one export
+        export = DataExport.objects.filter(user=user, status__in=DataExport.OPEN).first()
+        if export is not None:
+            return export, False
+        now = timezone.now()
+        export = DataExport.objects.create(
+            user=user, language=translation.get_language() or settings.LANGUAGE_CODE, created_at=now,
+            expires_at=now + datetime.timedelta(hours=settings.DATA_EXPORT_LIFETIME_HOURS))
+        data_export_build.delay_on_commit(export_id=export.pk)
+    return export, True
+
+
+def _delete_sessions(user: User) -> None:
+    """Sign the person out everywhere: the sessions of the database backends name the user only inside their
+    encoded data, so each live one is read."""
+    if settings.SESSION_ENGINE not in ("django.contrib.sessions.backends.db",
+                                       "django.contrib.sessions.backends.cached_db"):
+        return  # other backends cannot be listed; the sessions die with the account (the user is gone)
+    from django.contrib.sessions.models import Session
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
+        if session.get_decoded().get("_auth_user_id") == str(user.pk):
+            store(session_key=session.session_key).delete()
+
+
+def _delete_contributions(user: User) -> list[str]:
+    """Delete the person's ideas (with everything on them), comments (with their replies), supports and ballots;
+    returns the stored files to remove after commit. Call with scopes disabled."""
+    from participation.models import Ballot, Comment, Idea, Support
+
+    ideas = Idea.objects.filter(author=user)
+    files = list(ideas.exclude(image="").values_list("image", flat=True))
+    Support.objects.filter(user=user).delete()
+    Ballot.objects.filter(user=user).delete()
+    Comment.objects.filter(author=user).delete()
+    ideas.delete()
+    return files
+
+
+def account_delete(*, user: User, keep_contributions: bool | None = None) -> None:
+    """Delete an account and the personal data about it (Art. 17 DSGVO), in one transaction.
+
+    Gone: the user row with its e-mail addresses, second factors, staff memberships, notifications, notification
+    settings and data exports (files too, after commit); its sessions; the reply address on barrier reports sent
+    with one of its confirmed addresses; its name in the platform admin's change log. Published contributions stay
+    and show "Deleted account" (their author is set empty, as are history entries, answers and files it wrote as
+    staff), unless ``keep_contributions`` is false (default: ``ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS``): then its
+    ideas, comments, supports and votes are deleted too. Reports it filed stay without a name, as the grounds of
+    moderation decisions.
+
+    Refused with a ``ValidationError`` (code ``last_admin``) while the person is a town's only administrator.
+    """
+    from .exports import accessibility_feedback_of
+
+    if keep_contributions is None:
+        keep_contributions = settings.ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        towns = last_admin_towns(user=user, lock=True)
+        if towns:
+            raise ValidationError(
+                _("You are the only administrator of %(towns)s. Please make someone else an administrator there "
+                  "first, then delete your account.") % {"towns": ", ".join(town.name for town in towns)},
+                code="last_admin")
+        # Locked: an export being finished right now either lands before this (and its file is listed here) or
+        # finds its row gone and stores nothing.
+        files = [name for name in DataExport.objects.select_for_update().filter(user=user)
+                 .values_list("file", flat=True) if name]
+        with scopes_disabled():
+            if not keep_contributions:
+                files += _delete_contributions(user)
+            accessibility_feedback_of(user).update(email="")
+        _forget_in_admin_log(user)
+        _delete_sessions(user)
+        user.delete()
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+
+
+def _forget_in_admin_log(user: User) -> None:
+    """The admin's change log names changed objects by their text (a user: the display name)."""
+    from django.apps import apps
+
+    if not apps.is_installed("django.contrib.admin"):
+        return
+    from django.contrib.admin.models import LogEntry
+
+    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)).update(
+        object_repr=_("Deleted account"), change_message="")

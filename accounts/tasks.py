@@ -1,15 +1,27 @@
-"""Tasks of the accounts app."""
+"""Tasks of the accounts app: the mail about a new staff role, and the data exports of people (building one,
+deleting expired ones)."""
+
+import datetime
+import logging
 
 from celery import shared_task
+from celery.contrib.django.task import DjangoTask
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.core.mail import send_mail
+from django.db import OperationalError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
 from municipalities.tasks import TRANSIENT_ERRORS, TownTask
 
-from .models import Membership
+from .models import DataExport, Membership
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(base=TownTask, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, max_retries=8,
@@ -32,3 +44,91 @@ def membership_notify_granted(*, municipality: Municipality, membership_id: int)
         recipient_list=[membership.user.email],
     )
     return True
+
+
+def _export_lifetime() -> datetime.timedelta:
+    return datetime.timedelta(hours=settings.DATA_EXPORT_LIFETIME_HOURS)
+
+
+class DataExportTask(DjangoTask):
+    """Marks the export failed once the task gives up (an error that is not retried, retries used up, time
+    limit), so the person sees it and can ask again instead of waiting for ever."""
+
+    abstract = True
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        DataExport.objects.filter(pk=kwargs.get("export_id"), status__in=DataExport.OPEN).update(
+            status=DataExport.Status.FAILED)
+        logger.error("Data export %s failed: %s", kwargs.get("export_id"), type(exc).__name__)
+
+
+def _notification_town() -> Municipality | None:
+    """A notification belongs to a town; a person's export belongs to none, so it is told by the lead town,
+    which runs the portal for the consortium (else the first active town)."""
+    return (Municipality.objects.active().filter(is_lead=True).first()
+            or Municipality.objects.active().order_by("pk").first())
+
+
+def _notify_export_ready(export: DataExport) -> None:
+    from municipalities.scoping import town_scope
+    from notifications.services import notify
+
+    town = _notification_town()
+    if town is None:
+        return
+    with town_scope(town), translation.override(settings.LANGUAGE_CODE):
+        notify(municipality=town, recipients=[export.user], kind="account.export", key=f"account:export:{export.pk}",
+               title=_("Your data export is ready"),
+               body=_("You can download it on the page “My data” until %(date)s.") % {
+                   "date": timezone.localtime(export.expires_at).strftime("%d.%m.%Y %H:%M")},
+               url=reverse("accounts:data"))
+
+
+@shared_task(base=DataExportTask, autoretry_for=(*TRANSIENT_ERRORS, OperationalError), retry_backoff=30,
+             retry_backoff_max=600, max_retries=5, soft_time_limit=300, time_limit=360)
+def data_export_build(*, export_id: int) -> bool:
+    """Build the ZIP file of a person's data export, store it under a random name and tell the person.
+
+    Idempotent: the row is locked and marked done in the same transaction in which its file is attached and
+    the notification created, so a second delivery of the message (or a retry) stores and tells nothing twice.
+    """
+    from .exports import data_export_archive
+
+    with transaction.atomic():
+        export = DataExport.objects.select_for_update().select_related("user").filter(pk=export_id).first()
+        if export is None or export.status not in DataExport.OPEN:
+            return False  # deleted with the account, already done, or given up
+        export.status = DataExport.Status.RUNNING
+        export.save(update_fields=["status"])
+    content = data_export_archive(user=export.user, language=export.language)
+    stored = None
+    try:
+        with transaction.atomic():
+            export = DataExport.objects.select_for_update().select_related("user").filter(pk=export_id).first()
+            if export is None or export.status != DataExport.Status.RUNNING:
+                return False  # a second delivery finished first, or the account was deleted meanwhile
+            stored = default_storage.save(export.file.field.generate_filename(export, "export.zip"),
+                                          ContentFile(content))
+            export.file.name = stored
+            export.status = DataExport.Status.DONE
+            export.finished_at = timezone.now()
+            export.expires_at = export.finished_at + _export_lifetime()
+            export.save(update_fields=["file", "status", "finished_at", "expires_at"])
+            _notify_export_ready(export)
+    except BaseException:
+        if stored is not None:
+            default_storage.delete(stored)  # the row does not point at it: nobody could ever delete it
+        raise
+    return True
+
+
+@shared_task(soft_time_limit=300, time_limit=360)
+def data_exports_purge() -> int:
+    """Platform job (beat, hourly): delete expired data exports and their files; returns how many."""
+    expired = list(DataExport.objects.filter(expires_at__lt=timezone.now()).values_list("pk", "file"))
+    for pk, name in expired:
+        with transaction.atomic():
+            DataExport.objects.filter(pk=pk).delete()
+            if name:
+                transaction.on_commit(lambda name=name: default_storage.delete(name))
+    return len(expired)

@@ -8,4 +8,7 @@ app_name = "accounts"
 
 urlpatterns = [
     path("", views.overview, name="overview"),
+    path("daten/", views.data, name="data"),
+    path("daten/<int:pk>/herunterladen/", views.data_export_download, name="data-download"),
+    path("loeschen/", views.account_delete, name="delete"),
 ]

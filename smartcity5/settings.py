@@ -149,6 +149,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=30, day_of_week="mon"),
         "kwargs": {"plan": "weekly"},
     },
+    # Data exports (accounts.DataExport) are deleted with their files once DATA_EXPORT_LIFETIME_HOURS are over.
+    "data-exports-purge": {
+        "task": "accounts.tasks.data_exports_purge",
+        "schedule": 3600,
+    },
 }
 
 # --- Auth and accounts ----------------------------------------------------------------------------
@@ -275,7 +280,14 @@ RATE_LIMITS = {
     "support": [(60, 600, "user"), (200, 600, "ip")],
     "report": [(10, 3600, "user"), (30, 3600, "ip")],
     "vote": [(30, 600, "user"), (100, 600, "ip")],
+    "data_export": [(5, 24 * 3600, "user")],
+    "account_delete": [(5, 900, "user"), (20, 900, "ip")],  # password attempts on the deletion page
 }
+
+# Citizens' rights (DSGVO): how long a data export can be downloaded (hours), and whether an account's
+# published contributions stay, shown as by a deleted account (True), or are deleted with it (False).
+DATA_EXPORT_LIFETIME_HOURS = env.int("DATA_EXPORT_LIFETIME_HOURS", default=72)
+ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS = env.bool("ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS", default=True)
 
 LOGGING = {
     "version": 1,
