@@ -24,6 +24,10 @@ class DemoAccount:
     town: str
 
 
+def _bound(value) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
 def load_towns() -> tuple[Consortium, list[Municipality]]:
     data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     c = data["consortium"]
@@ -42,6 +46,7 @@ def load_towns() -> tuple[Consortium, list[Municipality]]:
     )
     towns = []
     for m in data["municipalities"]:
+        bounds = m.get("map_bounds") or {}
         town, _ = Municipality.objects.update_or_create(
             slug=m["slug"],
             defaults={
@@ -57,6 +62,7 @@ def load_towns() -> tuple[Consortium, list[Municipality]]:
                            f"Vertreten durch die Bürgermeisterin bzw. den Bürgermeister\n"
                            f"E-Mail: {m['contact_email']}",
                 "privacy_contact": f"Datenschutzbeauftragte/r der {m['official_name']}, {m['contact_email']}",
+                **{f"map_{edge}": _bound(bounds.get(edge)) for edge in ("south", "west", "north", "east")},
             },
         )
         towns.append(town)
@@ -97,10 +103,12 @@ def load_accounts(towns: list[Municipality]) -> list[DemoAccount]:
 @transaction.atomic
 def load_demo(*, with_accounts: bool = True) -> tuple[list[Municipality], list[DemoAccount]]:
     from funding.demo.loader import load_funding
+    from participation.demo.loader import load_participation
     from projects.demo.loader import load_projects
 
     consortium, towns = load_towns()
     accounts = load_accounts(towns) if with_accounts else []
     load_projects(consortium, towns)
     load_funding(towns)
+    accounts += load_participation(towns, with_accounts=with_accounts)
     return towns, accounts
