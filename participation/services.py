@@ -534,6 +534,10 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
                      **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
     if was == Moderation.PENDING and isinstance(target, Comment):
         tasks.comment_notify.delay_on_commit(municipality_id=target.municipality_id, comment_id=target.pk)
+    if was != Moderation.PUBLISHED and isinstance(target, Idea):
+        # Answers given while the idea was not visible were not announced; they are now (once per answer).
+        for answer_id in target.answers.values_list("pk", flat=True):
+            tasks.idea_answer_notify.delay_on_commit(municipality_id=target.municipality_id, answer_id=answer_id)
     return target
 
 

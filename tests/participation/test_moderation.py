@@ -307,3 +307,19 @@ def test_moderators_of_a_town_see_only_its_queue(process, idea, town_b):
         assert selectors.moderation_queue()["count"] == 0
         assert selectors.moderation_count() == 0
     assert selectors.moderation_queue()["count"] == 1
+
+
+def test_an_answer_given_while_an_idea_waits_is_announced_once_it_is_published(
+        town_a, citizen, editor_a, django_capture_on_commit_callbacks):
+    process = factories.process(municipality=town_a)
+    with town_scope(town_a):
+        services.settings_change(municipality=town_a, by=None, fields={"moderation": "pre"})
+    idea = factories.idea(process=process, author=citizen)
+    with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
+        services.idea_answer(idea=idea, by=editor_a, acting_town=town_a, to="under_review", body="Wir prüfen.")
+    assert not Notification.objects.with_scopes_disabled().filter(kind="idea.status").exists()
+    for _ in range(2):  # approving twice tells the author once
+        with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
+            services.moderation_approve(target=Idea.objects.get(pk=idea.pk), by=editor_a, acting_town=town_a)
+    rows = list(Notification.objects.with_scopes_disabled().filter(kind="idea.status"))
+    assert [n.recipient for n in rows] == [citizen]
