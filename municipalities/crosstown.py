@@ -1,36 +1,22 @@
-"""Cross-town reads for the Südwestfalen Agentur. Each function enters an audited cross-town scope."""
+"""Cross-town reads for the Südwestfalen Agentur. Each function enters one audited cross-town scope."""
 
-from django.db.models import Count, Q
-
-from accounts.models import Membership, Role
-
-from .models import AccessibilityFeedback, Municipality
+from .models import Municipality
 from .scoping import cross_town_scope
 
 
-def towns_overview(*, user, path: str) -> list[dict]:
-    """One row per active town: staff by role and open barrier reports; three queries in all."""
+def agentur_dashboard(*, user, path: str, query) -> dict:
+    """All active towns side by side (``/agentur/``): projects, funding, participation and staff figures,
+    their trends per quarter, and the filters taken from ``query`` (field of action, phase; bad values are
+    dropped). One audited read; a fixed number of queries whatever the number of towns or rows."""
+    from projects.selectors import fields_of_action
+
+    from . import dashboard
+
     towns = list(Municipality.objects.active().order_by("name"))
+    fields = list(fields_of_action())  # a shared catalogue, not town data
+    filters = dashboard.dashboard_filters(query, fields=fields)
     with cross_town_scope(purpose="agentur:towns-overview", user=user, path=path, municipalities=towns):
-        staff = {
-            row["municipality"]: row
-            for row in Membership.objects.values("municipality").annotate(
-                viewers=Count("pk", filter=Q(role=Role.VIEWER)),
-                editors=Count("pk", filter=Q(role=Role.EDITOR)),
-                admins=Count("pk", filter=Q(role=Role.ADMIN)),
-            )
-        }
-        open_feedback = dict(
-            AccessibilityFeedback.objects.filter(status=AccessibilityFeedback.Status.NEW)
-            .values_list("municipality").annotate(n=Count("pk"))
-        )
-    return [
-        {
-            "municipality": town,
-            "viewers": staff.get(town.pk, {}).get("viewers", 0),
-            "editors": staff.get(town.pk, {}).get("editors", 0),
-            "admins": staff.get(town.pk, {}).get("admins", 0),
-            "open_feedback": open_feedback.get(town.pk, 0),
-        }
-        for town in towns
-    ]
+        data = dashboard.town_figures(towns=towns, filters=filters)
+        sections = dashboard.table_sections(data, filters=filters)
+    return {"towns": towns, "sections": sections, "charts": dashboard.trend_charts(data), "filters": filters,
+            "fields": fields, "quarters": data["quarters"], "today": data["today"]}

@@ -121,5 +121,9 @@ def staff_feedback_mark_handled(request, town: str, pk: int):
 
 @agentur_required
 def agentur_overview(request):
-    rows = crosstown.towns_overview(user=request.user, path=request.get_full_path())
-    return render(request, "municipalities/agentur/overview.html", {"rows": rows})
+    """The Agentur's dashboard: all towns side by side, read-only, one audited read per request."""
+    from projects.models import Project
+
+    context = crosstown.agentur_dashboard(user=request.user, path=request.get_full_path(), query=request.GET)
+    context["phases"] = Project.Phase.choices
+    return render(request, "municipalities/agentur/overview.html", context)

@@ -1,0 +1,567 @@
+"""Figures of the Agentur's cross-town dashboard: per-town SQL aggregates, quarterly trends, links and charts.
+
+Everything here runs inside the audited scope that :func:`municipalities.crosstown.agentur_dashboard` enters;
+the reads use the town-scoped managers, so a town outside that scope cannot appear.
+
+A town's figures count what the town's own staff pages list: projects and ideas it leads *or* takes part in
+(joint projects and processes appear in every participating town, as in the town's scope), funding rows it
+owns. So every figure equals the list its link opens, and a joint project appears in each partner's column.
+
+Figures and trends are one query over the towns, with a correlated scalar subquery per figure (and
+quarter); the number of queries does not depend on the number of towns or rows.
+"""
+
+import datetime
+import statistics
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from projects.charts import (
+    _CHAR_WIDTH,
+    AXIS_COLOUR,
+    BACKGROUND,
+    FONT_SIZE,
+    GRID_COLOUR,
+    _fmt,
+    _text,
+    nice_ticks,
+)
+
+UPDATE_WINDOW_DAYS = 90  # "recently updated", the same window as the staff dashboard's stale list
+TREND_QUARTERS = 8
+AMOUNT = DecimalField(max_digits=16, decimal_places=2)
+ZERO = Decimal("0.00")
+
+
+# --- SQL helpers -----------------------------------------------------------------------------------------
+
+class Median(Aggregate):
+    """The median (``percentile_cont(0.5)``), PostgreSQL only; SQLite gets the Python fallback below."""
+
+    function = "PERCENTILE_CONT"
+    name = "Median"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+class DaysBetween(Func):
+    """``end - start`` of two timestamps in (fractional) days."""
+
+    output_field = FloatField()
+    arg_joiner = " - "
+    template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, template="(julianday(%(expressions)s))",
+                              arg_joiner=") - julianday(", **extra)
+
+
+def _scalar(qs, aggregate, output_field, default):
+    """One aggregate over ``qs`` (correlated with the outer town) as a scalar subquery; ``default`` if empty.
+
+    Grouping by a constant leaves the GROUP BY empty: one row per outer town."""
+    inner = qs.order_by().annotate(_one=Value(1)).values("_one").annotate(result=aggregate).values("result")
+    if default is None:
+        return Subquery(inner, output_field=output_field)
+    return Coalesce(Subquery(inner, output_field=output_field), Value(default), output_field=output_field)
+
+
+def _count(qs):
+    return _scalar(qs, Count("pk"), IntegerField(), 0)
+
+
+def _sum(qs, column: str = "amount"):
+    return _scalar(qs, Sum(column), AMOUNT, ZERO)
+
+
+# --- Filters ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DashboardFilters:
+    """Field of action (projects and ideas) and programme phase (projects). Unknown values are dropped."""
+
+    field: object = None  # projects.models.FieldOfAction
+    phase: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.field or self.phase)
+
+    def project_query(self) -> dict[str, str]:
+        """The same filters as GET parameters of the town's staff project list."""
+        query = {}
+        if self.field:
+            query["field"] = self.field.slug
+        if self.phase:
+            query["phase"] = self.phase
+        return query
+
+
+def dashboard_filters(query, *, fields) -> DashboardFilters:
+    from projects.models import Project
+
+    slug, phase = query.get("field", ""), query.get("phase", "")
+    field = next((f for f in fields if f.slug == slug), None)
+    return DashboardFilters(field=field, phase=phase if phase in Project.Phase.values else "")
+
+
+def _projects(filters: DashboardFilters):
+    """Projects of the outer town (led or joint) that pass the filters."""
+    from projects.models import Project, ProjectPartner
+
+    partner = Exists(ProjectPartner._base_manager.filter(project=OuterRef("pk"),
+                                                         municipality=OuterRef(OuterRef("pk"))))
+    qs = Project.objects.filter(Q(municipality=OuterRef("pk")) | partner)
+    return _filter_projects(qs, filters)
+
+
+def _filter_projects(qs, filters: DashboardFilters, prefix: str = ""):
+    from projects.models import Project
+
+    if filters.field:
+        tagged = Project._base_manager.filter(fields_of_action=filters.field).values("pk")
+        qs = qs.filter(**{f"{prefix}pk__in": tagged})
+    if filters.phase:
+        qs = qs.filter(**{f"{prefix}phase": filters.phase})
+    return qs
+
+
+def _in_process_towns(model):
+    """Ideas or comments of the outer town: in its own processes or in joint ones it takes part in."""
+    from participation.models import ProcessPartner
+
+    process = "process" if model.__name__ == "Idea" else "idea__process"
+    partner = Exists(ProcessPartner._base_manager.filter(process=OuterRef(process),
+                                                         municipality=OuterRef(OuterRef("pk"))))
+    return model.objects.filter(Q(municipality=OuterRef("pk")) | partner)
+
+
+def _ideas(filters: DashboardFilters):
+    from participation.models import Idea
+
+    qs = _in_process_towns(Idea)
+    if filters.field:
+        qs = qs.filter(field_of_action=filters.field)
+    return qs
+
+
+def _first_answers(qs):
+    """Ideas that have an official answer, with the days from submission to the first one."""
+    from participation.models import OfficialAnswer
+
+    first = OfficialAnswer._base_manager.filter(idea=OuterRef("pk")).order_by().values("idea").annotate(
+        first=Min("created_at")).values("first")
+    return qs.annotate(first_answer_at=Subquery(first)).filter(first_answer_at__isnull=False).annotate(
+        days=DaysBetween(F("first_answer_at"), F("created_at")))
+
+
+# --- Figures ---------------------------------------------------------------------------------------------
+
+def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> dict:
+    from accounts.models import Membership, Role
+    from funding.models import DisbursementRequest, Grant, Milestone, Spending
+    from funding.selectors import milestone_state_expression
+    from participation.models import Comment, Idea, Moderation, OfficialAnswer
+    from projects.models import ProgressUpdate, Project
+
+    from .models import AccessibilityFeedback
+
+    projects = _projects(filters)
+    recent = Exists(ProgressUpdate._base_manager.filter(
+        project=OuterRef("pk"), published_on__gt=today - datetime.timedelta(days=UPDATE_WINDOW_DAYS)))
+    milestones = Milestone.objects.filter(municipality=OuterRef("pk")).annotate(
+        state=milestone_state_expression(today))
+    grants = Grant.objects.filter(municipality=OuterRef("pk"))
+    ideas = _ideas(filters)
+    waiting = Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
+    annotations = {f"projects_{status}": _count(projects.filter(status=status))
+                   for status in Project.Status.values}
+    annotations.update(
+        projects_open=_count(projects.filter(status__in=Project.ACTIVE_STATUSES)),
+        projects_open_updated=_count(projects.filter(recent, status__in=Project.ACTIVE_STATUSES)),
+        milestones_done=_count(milestones.filter(state="done")),
+        milestones_at_risk=_count(milestones.filter(state="at_risk")),
+        milestones_overdue=_count(milestones.filter(state="overdue")),
+        grants=_count(grants),
+        first_grant=_scalar(grants, Min("pk"), Grant._meta.pk, None),
+        approved=_sum(grants, "federal_share"),
+        called=_sum(DisbursementRequest.objects.filter(municipality=OuterRef("pk"),
+                                                       status__in=DisbursementRequest.CALLED)),
+        spent=_sum(Spending.objects.filter(municipality=OuterRef("pk"))),
+        ideas_received=_count(ideas),
+        ideas_answered=_count(ideas.filter(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))),
+        moderation_open=(_count(_in_process_towns(Idea).filter(waiting))
+                         + _count(_in_process_towns(Comment).filter(waiting))),
+        admins=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.ADMIN)),
+        editors=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.EDITOR)),
+        viewers=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.VIEWER)),
+        open_feedback=_count(AccessibilityFeedback.objects.filter(municipality=OuterRef("pk"),
+                                                                  status=AccessibilityFeedback.Status.NEW)),
+    )
+    if connection.vendor == "postgresql":
+        annotations["answer_days_median"] = _scalar(_first_answers(ideas), Median("days"), FloatField(), None)
+    return annotations
+
+
+def _median_days_python(*, towns, filters: DashboardFilters) -> dict[int, float | None]:
+    """SQLite has no percentile function: the days to the first answer per idea, the median in Python
+    (two queries, only on SQLite)."""
+    from participation.models import Idea, ProcessPartner
+
+    partners: dict[int, set[int]] = {}
+    for process_id, town_id in ProcessPartner.objects.values_list("process_id", "municipality_id"):
+        partners.setdefault(process_id, set()).add(town_id)
+    qs = Idea.objects.all()
+    if filters.field:
+        qs = qs.filter(field_of_action=filters.field)
+    days: dict[int, list[float]] = {town.pk: [] for town in towns}
+    for town_id, process_id, value in _first_answers(qs).values_list("municipality_id", "process_id", "days"):
+        for target in {town_id} | partners.get(process_id, set()):
+            days.setdefault(target, []).append(value)
+    return {town: statistics.median(values) if values else None for town, values in days.items()}
+
+
+@dataclass(frozen=True)
+class Quarter:
+    start: datetime.date
+    end: datetime.date  # exclusive
+
+    @property
+    def label(self) -> str:
+        return f"Q{(self.start.month - 1) // 3 + 1}/{self.start.year}"
+
+    def aware(self, day: datetime.date) -> datetime.datetime:
+        return datetime.datetime.combine(day, datetime.time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+
+
+def last_quarters(today: datetime.date, count: int = TREND_QUARTERS) -> list[Quarter]:
+    """The ``count`` quarters up to and including today's, oldest first."""
+    year, index = today.year, (today.month - 1) // 3
+    quarters = []
+    for _step in range(count):
+        start = datetime.date(year, index * 3 + 1, 1)
+        end = datetime.date(year + (index == 3), (index + 1) % 4 * 3 + 1, 1)
+        quarters.append(Quarter(start, end))
+        year, index = (year - 1, 3) if index == 0 else (year, index - 1)
+    return quarters[::-1]
+
+
+TRENDS = ("updates", "ideas", "called")
+
+
+def trend_annotations(*, filters: DashboardFilters, quarters: list[Quarter]) -> dict:
+    from funding.models import DisbursementRequest
+    from projects.models import ProgressUpdate
+
+    # Updates count for the town whose staff posted them (a partner's update on a joint project: the partner).
+    updates = _filter_projects(ProgressUpdate.objects.filter(municipality=OuterRef("pk")), filters,
+                               "project__")
+    ideas = _ideas(filters)
+    called = DisbursementRequest.objects.filter(municipality=OuterRef("pk"),
+                                                status__in=DisbursementRequest.CALLED)
+    annotations = {}
+    for i, quarter in enumerate(quarters):
+        annotations[f"updates_{i}"] = _count(updates.filter(published_on__gte=quarter.start,
+                                                            published_on__lt=quarter.end))
+        annotations[f"ideas_{i}"] = _count(ideas.filter(created_at__gte=quarter.aware(quarter.start),
+                                                        created_at__lt=quarter.aware(quarter.end)))
+        annotations[f"called_{i}"] = _sum(called.filter(submitted_on__gte=quarter.start,
+                                                        submitted_on__lt=quarter.end))
+    return annotations
+
+
+def town_figures(*, towns, filters: DashboardFilters, today: datetime.date | None = None) -> dict:
+    """The figures of every town in ``towns`` and their trends per quarter: one query (three on SQLite).
+
+    Runs in the caller's (cross-town) scope."""
+    from .models import Municipality
+
+    today = today or timezone.localdate()
+    quarters = last_quarters(today)
+    pks = [town.pk for town in towns]
+    by_pk = {town.pk: town for town in towns}
+    figures = {row["pk"]: row for row in Municipality.objects.filter(pk__in=pks).values(
+        "pk", **figure_annotations(filters=filters, today=today),
+        **trend_annotations(filters=filters, quarters=quarters))}
+    if connection.vendor != "postgresql":
+        for pk, median in _median_days_python(towns=towns, filters=filters).items():
+            if pk in figures:
+                figures[pk]["answer_days_median"] = median
+    trends = {name: [(by_pk[pk], [figures[pk][f"{name}_{i}"] for i in range(len(quarters))]) for pk in pks]
+              for name in TRENDS}
+    return {"towns": towns, "figures": [figures[pk] for pk in pks], "trends": trends, "quarters": quarters,
+            "today": today}
+
+
+# --- The table -------------------------------------------------------------------------------------------
+
+@dataclass
+class Cell:
+    value: object
+    kind: str = "count"  # count, percent, eur, days
+    url: str = ""
+    note: str = ""  # e.g. "3/4" beside a percentage
+    town: object = None
+
+
+def _percent(part, whole) -> Decimal | None:
+    from funding import money
+
+    return money.percent(part, whole)
+
+
+def _url(name: str, town, query: dict | None = None, fragment: str = "", **kwargs) -> str:
+    url = reverse(name, kwargs={"town": town.slug, **kwargs})
+    if query:
+        url += "?" + urlencode(query)
+    return url + (f"#{fragment}" if fragment else "")
+
+
+def _milestones_url(town, row) -> str:
+    """One grant: its milestone page; several: the grant list, which shows the overdue ones per grant."""
+    if row["grants"] == 1:
+        return _url("funding:milestones", town, pk=row["first_grant"])
+    return _url("funding:list", town)
+
+
+def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
+    """The table, figure by figure (rows), town by town (columns), each cell with the link to its list."""
+    from projects.models import Project
+
+    rows = list(zip(data["towns"], data["figures"], strict=True))
+    project_query = filters.project_query()
+
+    def line(key, label, value, *, kind="count", url=None, note=None, help_text=""):
+        """A row: ``value``, ``url`` and ``note`` are functions of (town, figures of the town)."""
+        cells = [Cell(value(row), kind, url(town, row) if url else "", note(row) if note else "", town)
+                 for town, row in rows]
+        return {"key": key, "label": label, "help": help_text, "cells": cells}
+
+    def figure(key):
+        return lambda row: row[key]
+
+    def town_url(name, query=None, fragment=""):
+        return lambda town, row: _url(name, town, query, fragment)
+
+    def status_url(status):
+        return town_url("projects:staff-list", {"status": status, **project_query})
+
+    projects = [line(f"projects_{status}", label, figure(f"projects_{status}"), url=status_url(status))
+                for status, label in Project.Status.choices]
+    projects.append(line(
+        "projects_updated", _("Open projects with an update in the last 90 days"),
+        lambda row: _percent(row["projects_open_updated"], row["projects_open"]), kind="percent",
+        url=town_url("municipalities:staff-dashboard", fragment="projects-heading"),
+        note=lambda row: f"{row['projects_open_updated']}/{row['projects_open']}",
+        help_text=_("Open: planned, in progress or paused. The link leads to the town's projects without a "
+                    "recent update.")))
+    grants = town_url("funding:list")
+    funding = [
+        line("milestones_done", _("Milestones done"), figure("milestones_done"), url=_milestones_url),
+        line("milestones_at_risk", _("Milestones at risk"), figure("milestones_at_risk"), url=_milestones_url,
+             help_text=_("Open and due within 30 days.")),
+        line("milestones_overdue", _("Milestones overdue"), figure("milestones_overdue"),
+             url=_milestones_url),
+        line("approved", _("Approved federal share"), figure("approved"), kind="eur", url=grants),
+        line("called", _("Called from the funder"), figure("called"), kind="eur", url=grants,
+             help_text=_("Disbursement requests submitted or paid.")),
+        line("spent", _("Spent"), figure("spent"), kind="eur", url=grants),
+        line("absorption", _("Absorption rate"), lambda row: _percent(row["called"], row["approved"]),
+             kind="percent", url=grants, help_text=_("Called ÷ approved federal share.")),
+    ]
+    processes = town_url("participation:staff-overview")
+    participation = [
+        line("ideas_received", _("Ideas received"), figure("ideas_received"), url=processes),
+        line("ideas_answered", _("Ideas answered"), figure("ideas_answered"), url=processes,
+             help_text=_("Ideas with at least one official answer.")),
+        line("answer_days", _("Median days to the first official answer"), figure("answer_days_median"),
+             kind="days", url=processes),
+        line("moderation_open", _("Open moderation items"), figure("moderation_open"),
+             url=town_url("participation:staff-moderation"),
+             help_text=_("Ideas and comments waiting for moderation or hidden after reports.")),
+    ]
+    team = [
+        line("admins", _("Administrators"), figure("admins")),
+        line("editors", _("Editors"), figure("editors")),
+        line("viewers", _("Viewers"), figure("viewers")),
+        line("open_feedback", _("New accessibility reports"), figure("open_feedback"),
+             url=town_url("municipalities:staff-feedback", {"status": "new"})),
+    ]
+    return [
+        {"id": "projects", "title": _("Projects"), "filtered": filters.active, "rows": projects},
+        {"id": "funding", "title": _("Funding"), "filtered": False, "rows": funding},
+        {"id": "participation", "title": _("Participation"), "filtered": bool(filters.field),
+         "rows": participation},
+        {"id": "team", "title": _("Staff and accessibility"), "filtered": False, "rows": team},
+    ]
+
+
+# --- Trend charts ----------------------------------------------------------------------------------------
+# A line per town, drawn like projects/charts.py and funding/charts.py: no JavaScript, Decimals for values,
+# floats only for pixels, all text escaped. Towns differ in colour, line pattern and marker shape, so the
+# chart can be read without colour; the template shows the same figures as a table.
+
+SERIES_STYLES = (  # colour (contrast to white at least 6:1), dash pattern, marker
+    ("#00508C", "none", "circle"),
+    ("#B01E00", "6 3", "square"),
+    ("#1B6E3A", "2 3", "triangle"),
+    ("#8C3B00", "8 3 2 3", "diamond"),
+    ("#5B2A86", "1 4", "circle-open"),
+    ("#131525", "10 4", "square-open"),
+)
+_MARKER_RADIUS = 4.0
+
+
+def _polygon(points: list[tuple[float, float]]) -> str:
+    return " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> SafeString:
+    r = _MARKER_RADIUS
+    fill = BACKGROUND if shape.endswith("-open") else colour
+    if shape.startswith("circle"):
+        return format_html('<circle cx="{}" cy="{}" r="{}" fill="{}" stroke="{}" stroke-width="2"/>',
+                           _fmt(x), _fmt(y), _fmt(r), fill, colour)
+    if shape.startswith("square"):
+        return format_html('<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" '
+                           'stroke-width="2"/>', _fmt(x - r), _fmt(y - r), _fmt(2 * r), _fmt(2 * r), fill,
+                           colour)
+    big = r + 1
+    if shape == "triangle":
+        points = [(x, y - big), (x + big, y + r), (x - big, y + r)]
+    else:  # diamond
+        points = [(x, y - big), (x + big, y), (x, y + big), (x - big, y)]
+    return format_html('<polygon points="{}" fill="{}" stroke="{}" stroke-width="2"/>', _polygon(points),
+                       fill, colour)
+
+
+def trend_chart_svg(*, title: str, summary: str, quarters: list[Quarter], series, formatter=str,
+                    width: int = 720, height: int = 320) -> SafeString:
+    """An accessible SVG line chart: one line per town (``series``: ``[(town, [value per quarter])]``)."""
+    series = [(town, [Decimal(value or 0) for value in values]) for town, values in series]
+    if not series or not quarters:
+        return format_html('<p class="kern-body">{}</p>', gettext("No towns to show."))
+    title = _text(title)
+    highest = max((value for _town, values in series for value in values), default=Decimal(0))
+    ticks = nice_ticks(0, max(highest, Decimal(4)))  # whole steps when all is small
+    labels = [formatter(tick) for tick in ticks]
+    legend_rows = (len(series) + 2) // 3
+    left = max(48.0, 10 + max(len(label) for label in labels) * _CHAR_WIDTH + 8)
+    right, top, bottom = width - 16.0, 24.0 + legend_rows * 22.0, height - 36.0
+    step = (right - left) / max(len(quarters) - 1, 1)
+
+    def x_of(index: int) -> float:
+        return left + index * step if len(quarters) > 1 else (left + right) / 2
+
+    def y_of(value: Decimal) -> float:
+        return bottom - float(value / ticks[-1]) * (bottom - top)
+
+    description = [_text(summary)]
+    for town, values in series:
+        figures = ", ".join(f"{quarter.label} {formatter(value)}"
+                            for quarter, value in zip(quarters, values, strict=True))
+        description.append(gettext("%(town)s: %(values)s.") % {"town": _text(town.name), "values": figures})
+    uid = f"trend-{uuid.uuid4().hex[:12]}"
+    parts = [
+        format_html('<svg xmlns="http://www.w3.org/2000/svg" class="sc5-trend" role="img" '
+                    'aria-labelledby="{uid}-title {uid}-desc" viewBox="0 0 {w} {h}" width="100%" '
+                    'preserveAspectRatio="xMidYMid meet" font-size="{fs}" fill="{text}">',
+                    uid=uid, w=width, h=height, fs=FONT_SIZE, text=AXIS_COLOUR),
+        format_html('<title id="{}-title">{}</title>', uid, title),
+        format_html('<desc id="{}-desc">{}</desc>', uid, " ".join(description)),
+        format_html('<rect x="0" y="0" width="{}" height="{}" fill="{}"/>', width, height, BACKGROUND),
+    ]
+    # --- Legend, three towns a row
+    column = (right - left) / 3
+    for index, (town, _values) in enumerate(series):
+        colour, dash, shape = SERIES_STYLES[index % len(SERIES_STYLES)]
+        x, y = left + (index % 3) * column, 16.0 + (index // 3) * 22.0
+        parts.append(format_html(
+            '<g class="sc5-trend__legend-item"><line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" '
+            'stroke-width="2.5" stroke-dasharray="{}"/>{}<text x="{}" y="{}">{}</text></g>',
+            _fmt(x), _fmt(x + 28), colour, dash, _marker(shape, x + 14, y, colour), _fmt(x + 34),
+            _fmt(y + FONT_SIZE * 0.35), _text(town.name), y=_fmt(y)))
+    # --- Grid, axis labels
+    for tick, label in zip(ticks, labels, strict=True):
+        y = _fmt(y_of(tick))
+        parts.append(format_html('<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="1"/>',
+                                 _fmt(left), _fmt(right), GRID_COLOUR, y=y))
+        parts.append(format_html('<text x="{}" y="{}" text-anchor="end">{}</text>', _fmt(left - 8),
+                                 _fmt(y_of(tick) + FONT_SIZE * 0.35), label))
+    for index, quarter in enumerate(quarters):
+        parts.append(format_html('<text x="{}" y="{}" text-anchor="middle">{}</text>', _fmt(x_of(index)),
+                                 _fmt(bottom + 8 + FONT_SIZE), quarter.label))
+    # --- Lines with markers
+    for index, (town, values) in enumerate(series):
+        colour, dash, shape = SERIES_STYLES[index % len(SERIES_STYLES)]
+        points = _polygon([(x_of(i), y_of(value)) for i, value in enumerate(values)])
+        parts.append(format_html('<g class="sc5-trend__series" data-town="{}"><polyline points="{}" '
+                                 'fill="none" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>',
+                                 town.slug, points, colour, dash))
+        parts += [_marker(shape, x_of(i), y_of(value), colour) for i, value in enumerate(values)]
+        parts.append(mark_safe("</g>"))
+    parts.append(format_html('<path d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" stroke-width="1.5"/>',
+                             l=_fmt(left), t=_fmt(top), b=_fmt(bottom), r=_fmt(right), c=AXIS_COLOUR))
+    parts.append(mark_safe("</svg>"))
+    return mark_safe("".join(parts))
+
+
+def _format_count(value) -> str:
+    return number_format(value, decimal_pos=0, use_l10n=True, force_grouping=True)
+
+
+def trend_charts(data: dict) -> list[dict]:
+    """The three trend charts, each with the figures behind it (for the table beside it)."""
+    from funding.money import format_eur
+
+    quarters = data["quarters"]
+    specs = (
+        ("updates", _("Progress updates per quarter"),
+         _("Progress updates posted by each town's staff, per quarter."), _format_count),
+        ("ideas", _("Ideas per quarter"),
+         _("Ideas received in each town's processes, per quarter."), _format_count),
+        ("called", _("Funds called per quarter"),
+         _("Disbursement requests submitted to the funder by each town, per quarter of submission."),
+         format_eur),
+    )
+    charts = []
+    for name, title, summary, formatter in specs:
+        series = data["trends"][name]
+        charts.append({
+            "id": name, "title": title, "summary": summary,
+            "svg": trend_chart_svg(title=str(title), summary=str(summary), quarters=quarters, series=series,
+                                   formatter=formatter),
+            "rows": [{"quarter": quarter, "values": [formatter(values[i]) for _town, values in series]}
+                     for i, quarter in enumerate(quarters)],
+        })
+    return charts
