@@ -57,6 +57,9 @@ _KINDS = (
     Kind("account.export", _("Data export"),
          _("The export of your data is ready for download."),
          Audience.EVERYONE, Delivery.IMMEDIATE),
+    Kind("report.ready", _("Reports"),
+         _("A report you asked for, or the monthly region report, is ready for download."),
+         Audience.STAFF, Delivery.IMMEDIATE),
 )
 
 KINDS: dict[str, Kind] = {kind.key: kind for kind in _KINDS}

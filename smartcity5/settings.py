@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "participation",
     "funding",
     "notifications",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -152,6 +153,16 @@ CELERY_BEAT_SCHEDULE = {
     # Data exports (accounts.DataExport) are deleted with their files once DATA_EXPORT_LIFETIME_HOURS are over.
     "data-exports-purge": {
         "task": "accounts.tasks.data_exports_purge",
+        "schedule": 3600,
+    },
+    # Reports: the region report of the month just ended for the Agentur (1st of the month), and the files of
+    # expired reports deleted hourly (REPORT_LIFETIME_DAYS).
+    "region-report-monthly": {
+        "task": "reports.tasks.region_report_monthly",
+        "schedule": crontab(day_of_month=1, hour=5, minute=0),
+    },
+    "reports-purge": {
+        "task": "reports.tasks.reports_purge",
         "schedule": 3600,
     },
 }
@@ -289,12 +300,17 @@ RATE_LIMITS = {
 DATA_EXPORT_LIFETIME_HOURS = env.int("DATA_EXPORT_LIFETIME_HOURS", default=72)
 ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS = env.bool("ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS", default=True)
 
+# Reports (reports.ReportRequest): how many days a generated report can be downloaded before its file is deleted.
+REPORT_LIFETIME_DAYS = env.int("REPORT_LIFETIME_DAYS", default=14)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    # WeasyPrint (PDF reports) and fontTools log every step of every document at INFO.
+    "loggers": {"django.db.backends": {"level": "INFO"}, "weasyprint": {"level": "WARNING"},
+                "fontTools": {"level": "WARNING"}},
 }
 
 # Host name used in links inside e-mails sent by tasks (no request to take it from).

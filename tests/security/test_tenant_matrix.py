@@ -40,7 +40,7 @@ def _name(pattern: URLPattern) -> str:
     """The URL's name, with the app namespace for apps other than the first ones (``funding:detail``)."""
     name = pattern.name or pattern.lookup_str
     namespace = NAMESPACES.get(id(pattern), "")
-    return f"{namespace}:{name}" if namespace in {"funding", "participation"} else name
+    return f"{namespace}:{name}" if namespace in {"funding", "participation", "reports"} else name
 
 
 def _project_sample(town, **extra):
@@ -98,6 +98,24 @@ def _funding_sample(town):
         services.proof_submit(proof=proof, by=None, submitted_on=past, document=factories.evidence_pdf())
     return {"pk": grant.pk, "budget-line": line.pk, "spending-edit": spending.pk, "disbursement": request.pk,
             "milestone": milestone.pk, "proof": proof.pk}
+
+
+def _report_sample(town):
+    """A finished town report of ``town`` with its file."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from municipalities.scoping import town_scope
+    from reports.models import ReportRequest
+
+    with town_scope(town):
+        report = ReportRequest(municipality=town, kind="town", format="pdf", status="done", progress=100,
+                               finished_at=timezone.now(), expires_at=timezone.now() + datetime.timedelta(days=1))
+        report.file.save("report.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+        report.save()
+    return {"pk": report.pk}
 
 
 def _participation_sample(town):
@@ -178,6 +196,8 @@ SAMPLES: dict[str, Callable] = {
         "staff-idea-answer", "staff-idea-project", "staff-idea-shortlist")},
     **{f"participation:{name}": _participation_param("comment") for name in (
         "comment-report", "staff-moderate-comment")},
+    "reports:status": _report_sample,
+    "reports:download": _report_sample,
     "staff-feedback-handled": lambda town: {"pk": factories.feedback(municipality=town).pk},
     "role": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},
     "remove": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},

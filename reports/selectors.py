@@ -1,0 +1,221 @@
+"""Reads of the reports app: the report lists of a town and of the Agentur, and the figures each report shows.
+
+The figure functions run inside the scope the task entered: a town's scope for town and funding reports, an
+audited cross-town scope of all active towns for the region report. Every one costs a fixed number of queries,
+whatever the number of rows (projects and indicators are fetched with their measurements prefetched).
+"""
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from funding import selectors as funding_selectors
+from funding.models import BudgetLine, CostType, DisbursementRequest, Grant, Milestone, Spending
+from municipalities.models import Municipality
+from municipalities.scoping import cross_town_scope
+from participation.models import Idea, Moderation, OfficialAnswer, Process, Support
+from projects import selectors as project_selectors
+from projects.models import Indicator, Measurement, Project
+
+from .models import ReportRequest
+
+ZERO = Decimal("0.00")
+
+
+# --- Lists -----------------------------------------------------------------------------------------------
+
+def town_reports(*, municipality: Municipality, kinds=ReportRequest.TOWN_KINDS) -> QuerySet[ReportRequest]:
+    """The town's own reports (town and funding reports; never the region report the lead town keeps)."""
+    return (ReportRequest.objects.filter(municipality=municipality, kind__in=kinds)
+            .select_related("requested_by", "grant", "municipality"))
+
+
+def report_lead_town() -> Municipality | None:
+    """The town that owns region reports: the consortium's lead town (else the first active town)."""
+    return (Municipality.objects.active().filter(is_lead=True).order_by("pk").first()
+            or Municipality.objects.active().order_by("pk").first())
+
+
+def region_reports(*, user, path: str) -> list[ReportRequest]:
+    """The region reports, for the Agentur's page: an audited cross-town read of the lead town's rows."""
+    town = report_lead_town()
+    if town is None:
+        return []
+    with cross_town_scope(purpose="agentur:region-reports", user=user, path=path, municipalities=[town]):
+        return list(ReportRequest.objects.filter(kind=ReportRequest.Kind.REGION)
+                    .select_related("requested_by", "municipality")[:50])
+
+
+def region_report_get(*, user, path: str, pk: int) -> ReportRequest:
+    """One region report (audited); raises ``ReportRequest.DoesNotExist`` for any other row."""
+    town = report_lead_town()
+    if town is None:
+        raise ReportRequest.DoesNotExist
+    with cross_town_scope(purpose="agentur:region-report", user=user, path=path, municipalities=[town]):
+        return ReportRequest.objects.select_related("municipality").get(kind=ReportRequest.Kind.REGION, pk=pk)
+
+
+# --- Town report -----------------------------------------------------------------------------------------
+
+@dataclass
+class TownReportData:
+    municipality: Municipality
+    today: datetime.date
+    strategy: object = None
+    projects: list = field(default_factory=list)
+    status_counts: dict = field(default_factory=dict)
+    indicators: list = field(default_factory=list)
+    processes: list = field(default_factory=list)
+    participation: dict = field(default_factory=dict)
+
+    @property
+    def project_count(self) -> int:
+        return len(self.projects)
+
+    @property
+    def led_count(self) -> int:
+        return sum(self.status_counts.values())
+
+
+def town_projects(*, municipality: Municipality) -> list[Project]:
+    """Every project of the town in scope (led or joint, public or internal), by title, with list facts."""
+    return list(project_selectors.with_list_facts(Project.objects.all()).order_by("title"))
+
+
+def town_indicators() -> list[Indicator]:
+    """The KPIs of the projects in scope with their measurements (two queries)."""
+    return list(Indicator.objects.select_related("project")
+                .prefetch_related(Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on", "pk")))
+                .order_by("project__title", "position", "pk"))
+
+
+def town_participation(*, municipality: Municipality) -> tuple[list[Process], dict]:
+    """The town's processes with their idea counts, and the participation figures (published ideas received,
+    answered, supported; contributions waiting for moderation)."""
+    processes = list(Process.objects.select_related("municipality").annotate(
+        idea_count=Count("ideas", filter=Q(ideas__moderation=Moderation.PUBLISHED), distinct=True),
+    ).order_by("-created_at", "title"))
+    answered = Q(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))
+    ideas = Idea.objects.visible()
+    figures = ideas.aggregate(received=Count("pk"), answered=Count("pk", filter=answered),
+                              offline=Count("pk", filter=Q(is_offline=True)))
+    figures["supports"] = Support.objects.count()
+    figures["waiting"] = Idea.objects.waiting().count()
+    figures["by_status"] = {row["status"]: row["n"] for row in
+                            ideas.order_by().values("status").annotate(n=Count("pk"))}
+    return processes, figures
+
+
+def town_report_data(*, municipality: Municipality, today: datetime.date | None = None) -> TownReportData:
+    """Everything the town report shows (call inside the town's scope)."""
+    today = today or timezone.localdate()
+    data = TownReportData(municipality=municipality, today=today)
+    data.strategy = project_selectors.strategy_for(municipality=municipality)
+    data.projects = town_projects(municipality=municipality)
+    data.status_counts = project_selectors.status_counts(municipality=municipality)
+    data.indicators = town_indicators()
+    data.processes, data.participation = town_participation(municipality=municipality)
+    return data
+
+
+# --- Funding report --------------------------------------------------------------------------------------
+
+def funding_report_data(*, grant: Grant, today: datetime.date | None = None) -> dict:
+    """Ledger and milestones of one grant (call inside its town's scope)."""
+    today = today or timezone.localdate()
+    spending_by_type = list(Spending.objects.filter(grant=grant).order_by().values("cost_type")
+                            .annotate(total=Sum("amount"), n=Count("pk")).order_by("cost_type"))
+    for row in spending_by_type:
+        row["label"] = CostType(row["cost_type"]).label
+    return {
+        "grant": grant,
+        "today": today,
+        "figures": funding_selectors.grant_figures(grant, today=today),
+        "matrix": funding_selectors.budget_matrix(grant),
+        "spending_by_type": spending_by_type,
+        "spendings": list(funding_selectors.spendings(grant)),
+        "disbursements": list(funding_selectors.disbursements(grant)),
+        "milestones": list(funding_selectors.milestone_timeline(grant, today=today)),
+        "proofs": list(funding_selectors.proofs(grant)),
+    }
+
+
+# --- Region report ---------------------------------------------------------------------------------------
+
+@dataclass
+class TownRow:
+    municipality: Municipality
+    projects: dict = field(default_factory=dict)
+    federal_share: Decimal = ZERO
+    called: Decimal = ZERO
+    spent: Decimal = ZERO
+    milestones: dict = field(default_factory=dict)
+    ideas: int = 0
+    answered: int = 0
+
+    @property
+    def project_total(self) -> int:
+        return sum(self.projects.values())
+
+    @property
+    def absorption(self) -> Decimal | None:
+        from funding import money
+
+        return money.percent(self.called, self.federal_share)
+
+
+def region_report_data(*, towns: list[Municipality], today: datetime.date | None = None) -> dict:
+    """One row per town (projects led by status, funding approved / called / spent, milestones, ideas) and the
+    region's federal funds per year. Call inside a cross-town scope of ``towns``; nine queries in all."""
+    today = today or timezone.localdate()
+    rows = {town.pk: TownRow(municipality=town, projects={s: 0 for s in Project.Status.values}) for town in towns}
+    # Project._base_manager: the scoped manager would count a joint project once per partner town in scope;
+    # the region counts each project once, under its lead town.
+    ids = [town.pk for town in towns]
+    for item in (Project._base_manager.filter(municipality__in=ids).order_by().values("municipality", "status")
+                 .annotate(n=Count("pk"))):
+        rows[item["municipality"]].projects[item["status"]] = item["n"]
+    for item in Grant.objects.order_by().values("municipality").annotate(total=Sum("federal_share")):
+        rows[item["municipality"]].federal_share = item["total"] or ZERO
+    for item in (DisbursementRequest.objects.filter(status__in=DisbursementRequest.CALLED).order_by()
+                 .values("municipality").annotate(total=Sum("amount"))):
+        rows[item["municipality"]].called = item["total"] or ZERO
+    for item in Spending.objects.order_by().values("municipality").annotate(total=Sum("amount")):
+        rows[item["municipality"]].spent = item["total"] or ZERO
+    state = funding_selectors.milestone_state_expression(today)
+    states = ("done", "waived", "overdue", "at_risk", "open")
+    for item in (Milestone.objects.annotate(state=state).order_by().values("municipality")
+                 .annotate(**{s: Count("pk", filter=Q(state=s)) for s in states})):
+        rows[item["municipality"]].milestones = {s: item[s] for s in states}
+    answered = Q(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))
+    for item in (Idea._base_manager.filter(municipality__in=ids, moderation=Moderation.PUBLISHED)
+                 .order_by().values("municipality")
+                 .annotate(n=Count("pk"), answered_n=Count("pk", filter=answered))):
+        rows[item["municipality"]].ideas, rows[item["municipality"]].answered = item["n"], item["answered_n"]
+    for row in rows.values():
+        row.milestones = row.milestones or {s: 0 for s in states}
+
+    # Federal funds per year across the region: the plan's federal share at each grant's own rate.
+    rates = dict(Grant.objects.values_list("pk", "funding_rate"))
+    years: dict[int, dict] = {}
+    for item in BudgetLine.objects.order_by().values("grant", "year").annotate(total=Sum("amount")):
+        from funding import money
+
+        share = money.federal_share(item["total"], rates[item["grant"]])
+        years.setdefault(item["year"], {"year": item["year"], "planned": ZERO, "called": ZERO, "paid": ZERO})
+        years[item["year"]]["planned"] += share
+    for item in (DisbursementRequest.objects.order_by().values("year")
+                 .annotate(called=Sum("amount", filter=funding_selectors.CALLED),
+                           paid=Sum("amount", filter=funding_selectors.PAID))):
+        target = years.setdefault(item["year"], {"year": item["year"], "planned": ZERO, "called": ZERO, "paid": ZERO})
+        target["called"], target["paid"] = item["called"] or ZERO, item["paid"] or ZERO
+    town_rows = [rows[town.pk] for town in towns]
+    totals = TownRow(municipality=None, projects={s: sum(r.projects[s] for r in town_rows) for s in Project.Status.values},
+                     federal_share=sum((r.federal_share for r in town_rows), ZERO),
+                     called=sum((r.called for r in town_rows), ZERO), spent=sum((r.spent for r in town_rows), ZERO),
+                     milestones={s: sum(r.milestones[s] for r in town_rows) for s in states},
+                     ideas=sum(r.ideas for r in town_rows), answered=sum(r.answered for r in town_rows))
+    return {"today": today, "rows": town_rows, "totals": totals, "years": [years[y] for y in sorted(years)]}
