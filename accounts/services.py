@@ -102,12 +102,18 @@ def _delete_contributions(user: User) -> list[str]:
     returns the stored files to remove after commit. Call with scopes disabled."""
     from participation.models import Ballot, Comment, Idea, Support
 
+    from participation.services import refresh_counts
+
     ideas = Idea.objects.filter(author=user)
     files = list(ideas.exclude(image="").values_list("image", flat=True))
+    # Other people's ideas that lose a support or a comment get their counts recounted.
+    touched = set(Support.objects.filter(user=user).values_list("idea_id", flat=True)) | set(
+        Comment.objects.filter(author=user).values_list("idea_id", flat=True))
     Support.objects.filter(user=user).delete()
     Ballot.objects.filter(user=user).delete()
     Comment.objects.filter(author=user).delete()
     ideas.delete()
+    refresh_counts(touched)
     return files
 
 

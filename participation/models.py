@@ -320,6 +320,10 @@ class Idea(Moderated):
     project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True,
                                 related_name="source_ideas", verbose_name=_("project"), editable=False)
     is_shortlisted = models.BooleanField(_("on the shortlist"), default=False, editable=False)
+    # Kept by participation.services.refresh_counts (recounted under a lock on the idea whenever a support or
+    # a shown comment comes or goes), so that lists sort by them with an index instead of counting every idea.
+    support_count = models.PositiveIntegerField(_("supports"), default=0, editable=False)
+    comment_count = models.PositiveIntegerField(_("comments shown"), default=0, editable=False)
     consent_at = models.DateTimeField(_("consent given"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("submitted"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
@@ -333,6 +337,11 @@ class Idea(Moderated):
         indexes = [
             models.Index(fields=["process", "moderation", "-created_at"], name="idea_process_visible_new"),
             models.Index(fields=["municipality", "moderation", "status"], name="idea_town_visible_status"),
+            models.Index(fields=["process", "moderation", "-support_count"], name="idea_process_supported"),
+            models.Index(fields=["process", "moderation", "-comment_count"], name="idea_process_discussed"),
+            models.Index(fields=["municipality", "moderation", "-support_count"], name="idea_town_supported"),
+            models.Index(fields=["municipality", "moderation", "-comment_count"], name="idea_town_discussed"),
+            models.Index(fields=["municipality", "moderation", "-created_at"], name="idea_town_new"),
             models.Index(fields=["field_of_action"], name="idea_field"),
             models.Index(fields=["project"], name="idea_project"),
             models.Index(fields=["author"], name="idea_author"),

@@ -41,8 +41,10 @@ SHOWN_COMMENTS = Q(moderation=Moderation.PUBLISHED) & (Q(parent__isnull=True)
                                                         | Q(parent__moderation=Moderation.PUBLISHED))
 
 
-def with_counts(qs: QuerySet[Idea]) -> QuerySet[Idea]:
-    return qs.annotate(support_count=_count(Support), comment_count=_count(Comment, SHOWN_COMMENTS))
+def count_expressions() -> dict:
+    """How an idea's stored counts are computed (``services.refresh_counts``): all supports, and the comments
+    its page shows."""
+    return {"support_count": _count(Support), "comment_count": _count(Comment, SHOWN_COMMENTS)}
 
 
 # --- Processes -------------------------------------------------------------------------------------------
@@ -98,13 +100,13 @@ def _apply(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
 def idea_list(*, filters: IdeaFilters = IdeaFilters()) -> QuerySet[Idea]:
     """Published ideas of published processes in the current scope, with their counts."""
     qs = Idea.objects.visible().filter(process__is_published=True)
-    qs = with_counts(qs).select_related("author", "process", "field_of_action", "municipality")
+    qs = qs.select_related("author", "process", "field_of_action", "municipality")
     return _apply(qs, filters)
 
 
 def staff_idea_list(*, filters: IdeaFilters = IdeaFilters(), moderation: str = "") -> QuerySet[Idea]:
     """All ideas in the scope, whatever their moderation state, for staff."""
-    qs = with_counts(Idea.objects.all()).select_related("author", "process", "field_of_action", "municipality")
+    qs = Idea.objects.all().select_related("author", "process", "field_of_action", "municipality")
     if moderation:
         qs = qs.filter(moderation=moderation)
     return _apply(qs, filters)
@@ -112,7 +114,7 @@ def staff_idea_list(*, filters: IdeaFilters = IdeaFilters(), moderation: str = "
 
 def idea_get(*, pk: int, include_hidden: bool = False) -> Idea:
     qs = Idea.objects.all() if include_hidden else Idea.objects.visible().filter(process__is_published=True)
-    return (with_counts(qs).select_related("author", "process", "process__municipality", "field_of_action",
+    return (qs.select_related("author", "process", "process__municipality", "field_of_action",
                                            "municipality", "project", "project__municipality", "merged_into")
             .get(pk=pk))
 
@@ -242,7 +244,7 @@ def user_contributions(*, user) -> dict:
 
     This reads across towns, but only the person's own rows, so it needs no audit entry (like
     ``accounts.selectors.user_memberships``); it is the one place in this app that may do so."""
-    ideas = list(with_counts(Idea.objects.with_scopes_disabled().filter(author=user))
+    ideas = list(Idea.objects.with_scopes_disabled().filter(author=user)
                  .select_related("municipality", "process", "project").order_by("-created_at"))
     comments = list(Comment.objects.with_scopes_disabled().filter(author=user)
                     .select_related("idea", "municipality").order_by("-created_at"))
@@ -251,3 +253,17 @@ def user_contributions(*, user) -> dict:
     votes = list(Vote.objects.with_scopes_disabled().filter(ballot__user=user)
                  .select_related("idea", "ballot__process", "municipality").order_by("ballot__process", "idea"))
     return {"ideas": ideas, "comments": comments, "supports": supports, "votes": votes}
+
+
+# --- Quarterly progress report (reviews) -----------------------------------------------------------------
+
+def period_figures(*, municipality, start, end) -> dict:
+    """Ideas in the town's own processes from ``start`` to ``end`` (both included): received (online and offline,
+    hidden ones left out), answered (distinct ideas with an official answer in the period) and official answers
+    given. Two queries."""
+    received = Idea.objects.filter(municipality=municipality, created_at__date__gte=start,
+                                   created_at__date__lte=end).exclude(moderation=Moderation.HIDDEN).count()
+    answers = OfficialAnswer.objects.filter(idea__municipality=municipality, created_at__date__gte=start,
+                                            created_at__date__lte=end).exclude(
+        idea__moderation=Moderation.HIDDEN).aggregate(answers=Count("pk"), ideas=Count("idea", distinct=True))
+    return {"ideas_received": received, "ideas_answered": answers["ideas"], "answers": answers["answers"]}

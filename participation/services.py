@@ -23,7 +23,7 @@ from projects.models import Project
 from smartcity5.history import diff, names, snapshot
 from smartcity5.slugs import free_slug
 
-from . import tasks
+from . import selectors, tasks
 from .models import (
     PHASE_ORDER,
     Ballot,
@@ -441,6 +441,8 @@ def comment_post(*, idea: Idea, author, body: str, parent: Comment | None = None
                       moderation=Moderation.PENDING if pre else Moderation.PUBLISHED)
     comment.full_clean()
     comment.save()
+    if not pre:
+        refresh_counts([idea.pk])
     if pre:
         tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, comment_id=comment.pk)
     else:
@@ -456,6 +458,18 @@ def _support_open(idea: Idea, on) -> None:
         raise ValidationError(_("Supports are closed for this idea."), code="phase")
 
 
+def refresh_counts(idea_ids) -> None:
+    """Recount the stored support and comment counts of these ideas (``Idea.support_count`` and
+    ``comment_count``). The ideas are locked first, so the count runs after any concurrent change to them has
+    committed and two changes at the same moment cannot leave a stale number."""
+    ids = sorted({int(pk) for pk in idea_ids})
+    if not ids:
+        return
+    with transaction.atomic():
+        list(Idea._base_manager.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+        Idea._base_manager.filter(pk__in=ids).update(**selectors.count_expressions())
+
+
 def support_add(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
     """Support an idea. The database allows one support per person and idea: a second click (or two at the
     same moment) inserts nothing. Returns whether a support was added."""
@@ -465,6 +479,7 @@ def support_add(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
             Support.objects.create(idea=idea, municipality_id=idea.municipality_id, user=user)
     except IntegrityError:
         return False
+    refresh_counts([idea.pk])
     return True
 
 
@@ -472,6 +487,8 @@ def support_withdraw(*, idea: Idea, user, on: datetime.date | None = None) -> bo
     """Withdraw one's support; returns whether there was one."""
     _support_open(idea, on)
     deleted, _rows = Support.objects.filter(idea=idea, user=user).delete()
+    if deleted:
+        refresh_counts([idea.pk])
     return deleted > 0
 
 
@@ -510,6 +527,8 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
     if open_reports >= settings_for(municipality=town).report_threshold:
         target.moderation = Moderation.REPORTED
         target.save(update_fields=["moderation"])
+        if isinstance(target, Comment):
+            refresh_counts([target.idea_id])
         _record(town=town, kind=Kind.AUTO_HIDDEN, by=None, process=target.idea.process if isinstance(
             target, Comment) else target.process, subject=_subject(target),
             changes={"reports": ["", str(open_reports)]}, **_target_kwargs(target))
@@ -527,6 +546,8 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
     target.moderation_reason = ""
     target.moderated_at = timezone.now()
     target.save(update_fields=["moderation", "moderation_reason", "moderated_at"])
+    if isinstance(target, Comment) and was != target.moderation:
+        refresh_counts([target.idea_id])
     closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
     _record(town=target.municipality, kind=Kind.APPROVED, by=by, acting_town=acting_town,
             process=_process_of(target), subject=_subject(target),
@@ -553,6 +574,8 @@ def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, re
     target.moderation_reason = reason
     target.moderated_at = timezone.now()
     target.save(update_fields=["moderation", "moderation_reason", "moderated_at"])
+    if isinstance(target, Comment) and was != target.moderation:
+        refresh_counts([target.idea_id])
     if isinstance(target, Idea) and target.is_shortlisted:
         target.is_shortlisted = False
         target.save(update_fields=["is_shortlisted"])

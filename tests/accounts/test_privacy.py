@@ -344,6 +344,10 @@ def test_deletion_can_take_the_contributions_along(world, settings, django_captu
         assert not Comment.objects.filter(body__startswith="Annas").exists()
         assert not Support.objects.filter(idea=world.other_idea).exists()
         assert not Vote.objects.filter(idea=world.other_idea).exists()
+        # The other idea's stored counts follow: no support left, and no comment of the deleted person.
+        other = Idea.objects.get(pk=world.other_idea.pk)
+        assert other.support_count == 0
+        assert other.comment_count == Comment.objects.filter(idea=other, moderation="published").count()
         # Other people's contributions elsewhere stay.
         assert Idea.objects.filter(pk=world.other_idea.pk, author=world.other).exists()
         assert Ballot.objects.filter(user=world.other).exists()

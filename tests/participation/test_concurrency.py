@@ -85,6 +85,7 @@ def test_adding_and_withdrawing_at_the_same_moment_leaves_a_consistent_count(tow
     assert sorted(results[5:]) == [False] * 5 + [True] * 5
     with town_scope(town_a):
         assert set(Support.objects.filter(idea=idea).values_list("user", flat=True)) == {p.pk for p in people[5:]}
+        assert Idea.objects.get(pk=idea.pk).support_count == len(people[5:])  # the stored count too
 
 
 @pytest.fixture

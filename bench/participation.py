@@ -1,0 +1,164 @@
+"""Benchmark: participation pages with many ideas, comments and supports.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sc5_bench .venv/bin/python bench/participation.py --ideas 20000
+
+Creates (or re-creates, with --fresh) a scratch database of its own, fills one town with a process holding
+``--ideas`` ideas (a third with a place, three comments and five supports each on average), then requests
+the public and staff pages through the full middleware stack and prints the median and worst time and the
+number of queries of each. It refuses to run against a database whose name does not start with ``sc5_bench``.
+Numbers are from the machine it runs on; compare runs on the same machine only.
+"""
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartcity5.settings")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ideas", type=int, default=20000)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--fresh", action="store_true", help="drop the benchmark data and create it again")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    name = settings.DATABASES["default"]["NAME"]
+    if not str(name).startswith("sc5_bench"):
+        sys.exit(f"Refusing to fill database {name!r}: use a scratch database named sc5_bench…")
+    _ensure_database(settings.DATABASES["default"])
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    town, process = _fill(args.ideas, fresh=args.fresh)
+    _measure(town, process, args.repeat)
+
+
+def _ensure_database(db: dict) -> None:
+    if "postgresql" not in db["ENGINE"]:
+        return
+    import psycopg
+
+    dsn = f"host={db.get('HOST') or '127.0.0.1'} port={db.get('PORT') or 5432} user={db.get('USER') or 'postgres'}"
+    with psycopg.connect(dsn + " dbname=postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [db["NAME"]]).fetchone():
+            conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+
+
+def _fill(count: int, *, fresh: bool):
+    from django.db import transaction
+
+    from accounts.models import User
+    from municipalities.models import Consortium, Municipality
+    from municipalities.scoping import town_scope
+    from participation import services
+    from participation.models import Comment, Idea, Process, Support
+
+    consortium, _ = Consortium.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
+    town, _ = Municipality.objects.get_or_create(slug="benchstadt", defaults={
+        "consortium": consortium, "name": "Benchstadt", "official_name": "Stadt Benchstadt",
+        "map_south": 51.3, "map_west": 7.9, "map_north": 51.5, "map_east": 8.2})
+    with town_scope(town):
+        process = Process.objects.filter(slug="bench-ideen").first()
+        if process is not None and fresh:
+            process.delete()
+            process = None
+        if process is not None and Idea.objects.filter(process=process).count() >= count:
+            return town, process
+        if process is None:
+            import datetime
+
+            today = datetime.date.today()
+            process = services.process_create(municipality=town, by=None, fields={
+                "title": "Bench-Ideen", "summary": "Viele Ideen.", "is_published": True}, phases=[
+                {"kind": "ideas", "starts_on": today - datetime.timedelta(days=30),
+                 "ends_on": today + datetime.timedelta(days=30)}])
+            Process.objects.filter(pk=process.pk).update(slug="bench-ideen")
+            process.slug = "bench-ideen"
+        started = time.perf_counter()
+        rng = random.Random(5)
+        people = list(User.objects.filter(email__endswith="@bench.example")[:500])
+        if len(people) < 500:
+            User.objects.bulk_create([User(email=f"p{n}@bench.example", display_name=f"Person {n}")
+                                      for n in range(len(people), 500)], ignore_conflicts=True)
+            people = list(User.objects.filter(email__endswith="@bench.example")[:500])
+        words = ("Radweg Bank Baum Brunnen Spielplatz Bus WLAN Markt Schule Licht Parkplatz Garten Bücherei "
+                 "Sitzbank Ladestation Fußweg Ampel Wiese Café Toilette").split()
+        with transaction.atomic():
+            ideas = [Idea(process=process, municipality=town, author=rng.choice(people), consent_at=None,
+                          title=f"{rng.choice(words)} am {rng.choice(words)} {n}",
+                          body=" ".join(rng.choice(words) for _ in range(60)),
+                          latitude=51.4 if n % 3 == 0 else None, longitude=8.0 if n % 3 == 0 else None)
+                     for n in range(count)]
+            Idea.objects.bulk_create(ideas, batch_size=2000)
+            ideas = list(Idea.objects.filter(process=process).only("pk"))
+            Comment.objects.bulk_create([Comment(idea=i, municipality=town, author=rng.choice(people), body="Ja!")
+                                         for i in ideas for _ in range(rng.randint(0, 6))], batch_size=5000)
+            Support.objects.bulk_create([Support(idea=i, municipality=town, user=u) for i in ideas
+                                         for u in rng.sample(people, rng.randint(0, 10))], batch_size=5000,
+                                        ignore_conflicts=True)
+        all_ids = [i.pk for i in ideas]
+        for start in range(0, len(all_ids), 2000):
+            services.refresh_counts(all_ids[start:start + 2000])
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")  # as autovacuum would after a load like this
+        print(f"filled {count} ideas in {time.perf_counter() - started:.1f} s")
+    return town, process
+
+
+def _measure(town, process, repeat: int) -> None:
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import override_settings
+
+    from accounts.models import Membership, Role, User
+
+    client = Client()
+    staff, _ = User.objects.get_or_create(email="staff@bench.example", defaults={"display_name": "Staff"})
+    from municipalities.scoping import town_scope
+
+    with town_scope(town):
+        Membership.objects.get_or_create(user=staff, municipality=town, defaults={"role": Role.ADMIN})
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.get_or_create(user=staff, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}})
+    pages = [
+        ("process page", f"/{town.slug}/beteiligung/{process.slug}/", None),
+        ("idea list, newest", f"/{town.slug}/ideen/", None),
+        ("idea list, most supported", f"/{town.slug}/ideen/?sort=supported", None),
+        ("idea list, most discussed, page 50", f"/{town.slug}/ideen/?sort=discussed&page=50", None),
+        ("idea list, search", f"/{town.slug}/ideen/?q=Brunnen+Garten", None),
+        ("staff process page", f"/{town.slug}/verwaltung/beteiligung/{process.slug}/", staff),
+        ("moderation queue", f"/{town.slug}/verwaltung/beteiligung/moderation/", staff),
+    ]
+    print(f"{'page':38} {'median ms':>10} {'max ms':>8} {'queries':>8}")
+    with override_settings(DEBUG=True, ALLOWED_HOSTS=["*"]):
+        for label, url, user in pages:
+            client.logout()
+            if user is not None:
+                client.force_login(user)
+            times = []
+            for _ in range(repeat):
+                reset_queries()
+                started = time.perf_counter()
+                response = client.get(url)
+                times.append((time.perf_counter() - started) * 1000)
+                assert response.status_code == 200, (url, response.status_code)
+            print(f"{label:38} {statistics.median(times):10.1f} {max(times):8.1f} {len(connection.queries):8d}")
+
+
+if __name__ == "__main__":
+    main()
