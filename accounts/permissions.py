@@ -109,6 +109,22 @@ def can_participate(user, municipality: Municipality) -> bool:
     return is_verified_citizen(user)
 
 
+def can_view_progress_reports(user, municipality: Municipality) -> bool:
+    """The town's quarterly progress reports and their review: the town's staff and moderators."""
+    return has_role(user, municipality, Role.VIEWER) or is_agentur_moderator(user)
+
+
+def can_prepare_progress_report(user, municipality: Municipality) -> bool:
+    # Editors generate the draft, write the texts and submit it: the report is the staff's account of their own
+    # work, and the Agentur's review is the check. Moderators never write a town's report.
+    return has_role(user, municipality, Role.EDITOR)
+
+
+def can_review_progress_reports(user) -> bool:
+    """Comment on, accept or return a submitted report: Agentur moderators only."""
+    return is_agentur_moderator(user)
+
+
 RULES: dict[str, Callable] = {
     "town.view_staff_area": can_view_staff_area,
     "town.edit_content": can_edit_town_content,
@@ -118,6 +134,8 @@ RULES: dict[str, Callable] = {
     "funding.edit": can_edit_funding,
     "funding.approve": can_approve_funding,
     "participation.participate": can_participate,
+    "reviews.view": can_view_progress_reports,
+    "reviews.prepare": can_prepare_progress_report,
 }
 
 # Rules that belong to town staff and moderators; they require MFA.

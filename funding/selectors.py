@@ -268,3 +268,31 @@ def town_deadlines(*, limit: int = 8, today: datetime.date | None = None) -> dic
     urgent = (Milestone.objects.filter(status=Milestone.Status.OPEN, due_on__lte=soon)
               .annotate(state=milestone_state_expression(today)).select_related("grant").order_by("due_on", "pk"))
     return {"counts": milestone_counts(Milestone.objects.all(), today=today), "urgent": list(urgent[:limit])}
+
+# --- Quarterly progress report (reviews) -----------------------------------------------------------------
+
+def period_figures(*, start: datetime.date, end: datetime.date, today: datetime.date | None = None,
+                   limit: int = 20) -> dict:
+    """The funding of the town in scope from ``start`` to ``end`` (both included): spending, funds called
+    (requests submitted in the period that count as called: submitted or paid), paid out, milestones done in
+    the period, and milestones overdue at its end (or today, if the period has not ended): due before that day
+    and then still open. Three queries."""
+    as_of = min(end, today or timezone.localdate())
+    spent = amount_total(Spending.objects.filter(spent_on__gte=start, spent_on__lte=end))
+    requests = DisbursementRequest.objects.order_by().aggregate(
+        called=Sum("amount", filter=CALLED & Q(submitted_on__gte=start, submitted_on__lte=end)),
+        called_count=Count("pk", filter=CALLED & Q(submitted_on__gte=start, submitted_on__lte=end)),
+        paid=Sum("amount", filter=PAID & Q(paid_on__gte=start, paid_on__lte=end)))
+    overdue = Q(due_on__lt=as_of) & (Q(status=Milestone.Status.OPEN) | Q(status=Milestone.Status.DONE,
+                                                                          done_on__gt=as_of))
+    milestones = list(Milestone.objects.annotate(
+        done_in_period=Q(status=Milestone.Status.DONE, done_on__gte=start, done_on__lte=end), overdue=overdue)
+        .filter(Q(done_in_period=True) | Q(overdue=True)).select_related("grant").order_by("due_on", "pk"))
+    return {
+        "as_of": as_of, "spent": spent, "called": requests["called"] or ZERO,
+        "called_requests": requests["called_count"], "paid": requests["paid"] or ZERO,
+        "milestones_done": sum(1 for m in milestones if m.done_in_period),
+        "milestones_overdue": sum(1 for m in milestones if m.overdue),
+        "done": [m for m in milestones if m.done_in_period][:limit],
+        "overdue": [m for m in milestones if m.overdue][:limit],
+    }

@@ -31,7 +31,17 @@ from django.utils import timezone
 from municipalities.models import Consortium, Municipality
 from municipalities.scoping import public_region_scope
 
-from .models import Bundle, FieldOfAction, Indicator, Measurement, ProgressUpdate, Project, ProjectFile, Strategy
+from .models import (
+    Bundle,
+    FieldOfAction,
+    Indicator,
+    Measurement,
+    ProgressUpdate,
+    Project,
+    ProjectEvent,
+    ProjectFile,
+    Strategy,
+)
 
 STALE_AFTER_DAYS = 90
 
@@ -241,3 +251,48 @@ def stale_projects(*, municipality: Municipality, days: int = STALE_AFTER_DAYS,
     qs = with_list_facts(Project.objects.filter(status__in=Project.ACTIVE_STATUSES))
     return qs.filter(Q(last_update_on__lt=cutoff) | Q(last_update_on__isnull=True, created_at__date__lt=cutoff)
                      ).order_by(F("last_update_on").asc(nulls_first=True), "title")
+
+# --- Quarterly progress report (reviews) -----------------------------------------------------------------
+
+def period_activity(*, municipality: Municipality, start: datetime.date, end: datetime.date,
+                    limit: int = 50) -> dict:
+    """What happened to the projects led by the town from ``start`` to ``end`` (both included): status changes,
+    starts and completions, progress updates the town posted, KPI measurements of its projects. Seven queries,
+    whatever the number of rows; the lists are cut at ``limit``."""
+    led = Project.objects.led_by(municipality)
+    dates = Q(at__date__gte=start, at__date__lte=end)
+    changes = (ProjectEvent.objects.filter(dates, project__municipality=municipality, kind=ProjectEvent.Kind.STATUS)
+               .select_related("project").order_by("at", "pk"))
+    moves = led.aggregate(started=Count("pk", filter=Q(actual_start__gte=start, actual_start__lte=end)),
+                          completed=Count("pk", filter=Q(actual_end__gte=start, actual_end__lte=end,
+                                                         status=Project.Status.COMPLETED)))
+    updates = ProgressUpdate.objects.filter(municipality=municipality, published_on__gte=start,
+                                            published_on__lte=end).aggregate(
+        count=Count("pk"), projects=Count("project", distinct=True))
+    in_period = Q(measurements__measured_on__gte=start, measurements__measured_on__lte=end)
+    latest = (Measurement._base_manager.filter(indicator=OuterRef("pk"), measured_on__gte=start, measured_on__lte=end)
+              .order_by("-measured_on", "-pk"))
+    indicators = (Indicator.objects.filter(project__municipality=municipality).annotate(
+        n=Count("measurements", filter=in_period),
+        latest_value=Subquery(latest.values("value")[:1]), latest_on=Subquery(latest.values("measured_on")[:1]))
+        .filter(n__gt=0).select_related("project").order_by("project__title", "position", "pk"))
+    measurements = Measurement.objects.filter(indicator__project__municipality=municipality, measured_on__gte=start,
+                                              measured_on__lte=end).count()
+    return {
+        "status_changes": changes.count(),
+        "changes": [{"project": event.project.title, "slug": event.project.slug, "on": event.at.date(),
+                     "from": (event.changes.get("status") or ["", ""])[0],
+                     "to": (event.changes.get("status") or ["", ""])[1], "reason": event.reason}
+                    for event in changes[:limit]],
+        "started": moves["started"], "completed": moves["completed"],
+        "updates": updates["count"], "updated_projects": updates["projects"],
+        "measurements": measurements,
+        "indicators": list(indicators[:limit]),
+    }
+
+
+def field_counts(*, municipality: Municipality) -> dict[int, int]:
+    """Projects led by the town per field of action (id → count), one query."""
+    rows = (Project.fields_of_action.through._base_manager.filter(project__municipality=municipality)
+            .order_by().values("fieldofaction").annotate(n=Count("project", distinct=True)))
+    return {row["fieldofaction"]: row["n"] for row in rows}

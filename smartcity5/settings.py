@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "participation",
     "funding",
     "notifications",
+    "reviews",
     "reports",
 ]
 

@@ -25,6 +25,7 @@ town_patterns = [
     path("", include("projects.urls")),
     path("", include("funding.urls")),
     path("", include("participation.urls")),
+    path("", include("reviews.urls")),
     path("", include("reports.urls")),
     path("verwaltung/team/", include("accounts.urls_town")),
 ]
@@ -44,6 +45,7 @@ urlpatterns = [
     path("konto/benachrichtigungen/", include("notifications.urls")),
     path("konto/beteiligung/", participation_views.my_participation, name="participation-mine"),
     path("agentur/", municipality_views.agentur_overview, name="agentur-overview"),
+    path("agentur/fortschrittsberichte/", include("reviews.urls_agentur")),
     path("agentur/berichte/", include("reports.urls_agentur")),
     path("admin/", admin.site.urls),
     path("<slug:town>/", include(town_patterns)),

@@ -40,7 +40,7 @@ def _name(pattern: URLPattern) -> str:
     """The URL's name, with the app namespace for apps other than the first ones (``funding:detail``)."""
     name = pattern.name or pattern.lookup_str
     namespace = NAMESPACES.get(id(pattern), "")
-    return f"{namespace}:{name}" if namespace in {"funding", "participation", "reports"} else name
+    return f"{namespace}:{name}" if namespace in {"funding", "participation", "reports", "reviews"} else name
 
 
 def _project_sample(town, **extra):
@@ -116,6 +116,18 @@ def _report_sample(town):
         report.file.save("report.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
         report.save()
     return {"pk": report.pk}
+
+
+def _review_sample(town):
+    """A draft progress report of ``town`` for Q4/2025 (its figures generated from the town's data)."""
+    from municipalities.scoping import town_scope
+    from reviews.models import ProgressReport
+    from reviews.selectors import quarter_figures
+
+    with town_scope(town):
+        ProgressReport.objects.get_or_create(municipality=town, year=2025, quarter=4, defaults={
+            "figures": quarter_figures(municipality=town, year=2025, quarter=4)})
+    return {"year": 2025, "quarter": 4}
 
 
 def _participation_sample(town):
@@ -198,6 +210,7 @@ SAMPLES: dict[str, Callable] = {
         "comment-report", "staff-moderate-comment")},
     "reports:status": _report_sample,
     "reports:download": _report_sample,
+    **{f"reviews:{name}": _review_sample for name in ("detail", "texts", "refresh", "submit", "reopen")},
     "staff-feedback-handled": lambda town: {"pk": factories.feedback(municipality=town).pk},
     "role": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},
     "remove": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},

@@ -1,0 +1,64 @@
+"""Tasks of the progress review: who is told about a submission and a decision. Enqueued by the services after
+the transaction commits; each notification reaches each person once, because its key names the status change
+(see :func:`notifications.services.notify`)."""
+
+from celery import shared_task
+from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
+from django.utils.text import Truncator
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from accounts.selectors import town_editors
+from municipalities.models import Municipality
+from municipalities.tasks import TownTask
+from notifications.services import notify
+
+from .models import ProgressReport, ProgressReportEvent
+
+LIMITS = {"soft_time_limit": 60, "time_limit": 90}
+
+
+def _event(event_id: int) -> ProgressReportEvent | None:
+    return (ProgressReportEvent.objects.select_related("report", "actor")
+            .filter(pk=event_id, kind=ProgressReportEvent.Kind.STATUS).first())
+
+
+@shared_task(base=TownTask, **LIMITS)
+def review_submitted_notify(*, municipality: Municipality, event_id: int) -> int:
+    """A town submitted its report: every active Agentur moderator is told (``review.submitted``)."""
+    event = _event(event_id)
+    if event is None or event.status_after != ProgressReport.Status.SUBMITTED:
+        return 0
+    report = event.report
+    moderators = User.objects.filter(is_agentur_moderator=True, is_active=True).order_by("pk")
+    url = reverse("agentur-reviews:detail", kwargs={"slug": municipality.slug, "year": report.year,
+                                                    "quarter": report.quarter})
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("%(town)s has submitted its progress report %(quarter)s") % {
+            "town": municipality.name, "quarter": report.label}
+    return len(notify(municipality=municipality, recipients=moderators, kind="review.submitted",
+                      key=f"review:submitted:{event.pk}", title=title, url=url))
+
+
+@shared_task(base=TownTask, **LIMITS)
+def review_decided_notify(*, municipality: Municipality, event_id: int) -> int:
+    """A moderator accepted or returned the report: the town's editors and admins are told
+    (``review.decided``), with the remarks."""
+    event = _event(event_id)
+    if event is None or event.status_after not in (ProgressReport.Status.ACCEPTED, ProgressReport.Status.RETURNED):
+        return 0
+    report = event.report
+    url = reverse("reviews:detail", kwargs={"town": municipality.slug, "year": report.year,
+                                            "quarter": report.quarter})
+    with translation.override(settings.LANGUAGE_CODE):
+        if event.status_after == ProgressReport.Status.ACCEPTED:
+            title = _("The Südwestfalen Agentur has accepted the progress report %(quarter)s") % {
+                "quarter": report.label}
+        else:
+            title = _("The Südwestfalen Agentur has returned the progress report %(quarter)s") % {
+                "quarter": report.label}
+        body = Truncator(" ".join(event.remark.split())).words(60)
+    return len(notify(municipality=municipality, recipients=town_editors(municipality=municipality),
+                      kind="review.decided", key=f"review:decided:{event.pk}", title=title, body=body, url=url))
