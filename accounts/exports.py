@@ -77,6 +77,8 @@ STAFF_ACTIVITY: dict[str, tuple[StaffActivity, ...]] = {
     # A barrier report is another person's message: only that it was handled, where and when.
     "municipalities.AccessibilityFeedback": (StaffActivity("handled_by", "handled_at"),),
     "municipalities.AuditEntry": (StaffActivity("user", "created_at", _title("purpose")),),
+    "reports.ReportRequest": (StaffActivity("requested_by", "created_at",
+                                            lambda r: f"{r.get_kind_display()} ({r.get_format_display()})"),),
     # The object of a platform admin's change may be another person's account: only its type.
     "admin.LogEntry": (StaffActivity("user", "action_time",
                                      lambda e: f"{e.content_type}: {e.get_action_flag_display()}"),),
