@@ -105,6 +105,11 @@ def can_approve_funding(user, municipality: Municipality) -> bool:
     return has_role(user, municipality, Role.ADMIN)
 
 
+def can_write_knowledge(user, municipality: Municipality) -> bool:
+    """Write lessons-learned notes: the town's editors (for their town), moderators (for the region)."""
+    return has_role(user, municipality, Role.EDITOR) or is_agentur_moderator(user)
+
+
 def can_participate(user, municipality: Municipality) -> bool:
     return is_verified_citizen(user)
 
@@ -134,6 +139,7 @@ RULES: dict[str, Callable] = {
     "funding.edit": can_edit_funding,
     "funding.approve": can_approve_funding,
     "participation.participate": can_participate,
+    "knowledge.write": can_write_knowledge,
     "reviews.view": can_view_progress_reports,
     "reviews.prepare": can_prepare_progress_report,
 }
@@ -189,6 +195,18 @@ def can_see_unpublished_process(user, process) -> bool:
 def can_answer_idea(user, idea) -> bool:
     """Official answers, status, shortlist, project link, offline ideas: editors of a participating town."""
     return any(has_role(user, town, Role.EDITOR) for town in _process_towns(idea.process))
+
+
+# --- Knowledge rules: (user, note) -> bool --------------------------------------------------------------
+# Every note is read by the staff of all towns and the moderators (town.view_staff_area in any town).
+
+def can_edit_lesson_note(user, note) -> bool:
+    """Change a lessons-learned note: its author, editors of the town that wrote it, moderators."""
+    if is_agentur_moderator(user):
+        return True
+    if user.is_authenticated and note.author_id == user.pk:
+        return True
+    return note.municipality_id is not None and has_role(user, note.municipality, Role.EDITOR)
 
 
 def has_perm(user, rule: str, municipality: Municipality) -> bool:

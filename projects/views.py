@@ -137,6 +137,7 @@ def project_detail(request, town: str, slug: str):
         "project": project, **related, "kpis": _chart_rows(related["indicators"]),
         "can_see_internal": can_see_internal,
         "source_ideas": participation_selectors.ideas_for_project(project=project),
+        "similar_projects": selectors.similar_projects(project=project),
         "map_points": _map_points([{name: getattr(project, name, None) for name in MAP_FIELDS[:-1]}
                                    | {"municipality__slug": project.municipality.slug}], request.municipality),
     })
@@ -217,6 +218,7 @@ def staff_detail(request, town: str, slug: str):
     return render(request, "projects/staff/detail.html", {
         **_staff_project_context(request, project), **related, "kpis": _chart_rows(related["indicators"]),
         "transition_form": TransitionForm(project=project),
+        "similar_projects": selectors.similar_projects(project=project),
     })
 
 

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "participation",
     "funding",
     "notifications",
+    "knowledge",
     "reviews",
     "reports",
 ]

@@ -9,6 +9,7 @@ from django.urls import include, path
 from django.views.decorators.cache import never_cache
 
 from accounts.decorators import public
+from knowledge import views as knowledge_views
 from municipalities import views as municipality_views
 from participation import views as participation_views
 from projects import views as project_views
@@ -25,6 +26,7 @@ town_patterns = [
     path("", include("projects.urls")),
     path("", include("funding.urls")),
     path("", include("participation.urls")),
+    path("", include("knowledge.urls")),
     path("", include("reviews.urls")),
     path("", include("reports.urls")),
     path("verwaltung/team/", include("accounts.urls_town")),
@@ -36,8 +38,11 @@ urlpatterns = [
     path("datenschutz/", municipality_views.region_legal, {"page": "privacy"}, name="privacy"),
     path("barrierefreiheit/", municipality_views.region_legal, {"page": "accessibility"}, name="accessibility"),
     path("projekte/", project_views.region_project_list, name="region-projects"),
+    path("projekte/katalog/", knowledge_views.transfer_catalogue, name="region-catalogue"),
     path("strategie/", project_views.region_strategy, name="region-strategy"),
     path("beteiligung/", participation_views.region_process_list, name="region-processes"),
+    path("wissen/", knowledge_views.public_note_list, name="knowledge-public"),
+    path("wissen/<int:pk>/", knowledge_views.public_note_detail, name="knowledge-public-note"),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),

@@ -150,6 +150,13 @@ def _finished_process_sample(town):
     return {"slug": process.slug}
 
 
+def _lesson_sample(town):
+    """A lessons-learned note written for ``town``."""
+    from knowledge import services
+
+    return services.lesson_note_create(by=None, municipality=town, fields={"title": "Matrix", "body": "Notiz"}).pk
+
+
 def _participation_param(key):
     def sample(town):
         values = _participation_sample(town)
@@ -211,6 +218,8 @@ SAMPLES: dict[str, Callable] = {
     "reports:status": _report_sample,
     "reports:download": _report_sample,
     **{f"reviews:{name}": _review_sample for name in ("detail", "texts", "refresh", "submit", "reopen")},
+    "lesson": lambda town: {"pk": _lesson_sample(town)},
+    "lesson-edit": lambda town: {"pk": _lesson_sample(town)},
     "staff-feedback-handled": lambda town: {"pk": factories.feedback(municipality=town).pk},
     "role": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},
     "remove": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},

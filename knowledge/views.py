@@ -1,0 +1,142 @@
+"""Pages of the knowledge app: lessons-learned notes in every town's staff area
+(/<town>/verwaltung/wissen/…), the public notes (/wissen/…) and the catalogue of transferable projects
+(/projekte/katalog/)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from accounts import permissions
+from accounts.decorators import public, town_permission_required
+from accounts.models import Role
+from projects import selectors as project_selectors
+from projects import services as project_services
+
+from . import selectors, services
+from .forms import CatalogueFilterForm, LessonNoteForm, NoteFilterForm
+from .models import LessonNote
+
+PER_PAGE = 20
+
+
+def _querystring(request) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _note_or_404(pk: int, *, public_only: bool = False) -> LessonNote:
+    try:
+        return selectors.note_get(pk=pk, public_only=public_only)
+    except LessonNote.DoesNotExist:
+        raise Http404 from None
+
+
+def _show_projects(notes, request, *, public_page: bool) -> None:
+    """Set ``shown_project`` (None if the reader may not see it) and ``project_url`` on each note."""
+    town = getattr(request, "municipality", None)
+    for note in notes:
+        project = note.shown_project = selectors.visible_project(note, request.user, public_page=public_page)
+        if project is None:
+            note.project_url = ""
+        elif project.visibility == project.Visibility.PUBLIC:
+            note.project_url = project.get_absolute_url()
+        else:  # internal: staff page, in this town if it takes part, else the lead town's (moderators)
+            towns = {project.municipality_id, *(t.pk for t in project.partner_towns.all())}
+            note.project_url = project.get_staff_url(town if town is not None and town.pk in towns else None)
+
+
+# --- Staff: every town's notes, in each town's staff area --------------------------------------------------
+
+@town_permission_required("town.view_staff_area")
+def note_list(request, town: str):
+    form = NoteFilterForm(request.GET or None)
+    page = selectors.note_page(filters=form.filters() if form.is_bound else selectors.NoteFilters(),
+                               page=request.GET.get("page"), per_page=PER_PAGE)
+    _show_projects(page.object_list, request, public_page=False)
+    return render(request, "knowledge/staff/list.html", {
+        "page_obj": page, "notes": page.object_list, "filter_form": form, "querystring": _querystring(request),
+        "can_write": permissions.has_perm(request.user, "knowledge.write", request.municipality)})
+
+
+@town_permission_required("town.view_staff_area")
+def note_detail(request, town: str, pk: int):
+    note = _note_or_404(pk)
+    _show_projects([note], request, public_page=False)
+    return render(request, "knowledge/staff/detail.html", {
+        "note": note, "can_edit": permissions.can_edit_lesson_note(request.user, note)})
+
+
+def _save(request, form: LessonNoteForm, note: LessonNote | None) -> LessonNote | None:
+    if not form.is_valid():
+        return None
+    tags = project_services.tags_from_text(form.cleaned_data["tags_text"])
+    if note is None:
+        # Town staff write for their town; a moderator who is not on the town's staff writes for the region.
+        town = request.municipality if permissions.has_role(request.user, request.municipality, Role.EDITOR) else None
+        return services.lesson_note_create(
+            by=request.user, municipality=town, fields=form.service_fields(), project=form.chosen_project(),
+            fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
+    return services.lesson_note_change(
+        note=note, by=request.user, fields=form.service_fields(), project=form.chosen_project(),
+        fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
+
+
+@town_permission_required("knowledge.write")
+def note_create(request, town: str):
+    projects = selectors.project_choices(user=request.user, municipality=request.municipality)
+    form = LessonNoteForm(request.POST or None, projects=projects)
+    if request.method == "POST":
+        note = _save(request, form, None)
+        if note is not None:
+            messages.success(request, _("The note “%(title)s” has been saved.") % {"title": note.title})
+            return redirect(note.get_staff_url(request.municipality))
+    as_town = permissions.has_role(request.user, request.municipality, Role.EDITOR)
+    return render(request, "knowledge/staff/form.html", {"form": form, "note": None, "as_town": as_town})
+
+
+@town_permission_required("knowledge.write")
+def note_edit(request, town: str, pk: int):
+    note = _note_or_404(pk)
+    if not permissions.can_edit_lesson_note(request.user, note):
+        raise PermissionDenied(_("Only the author, editors of the town that wrote it and the Agentur may change "
+                                 "this note."))
+    projects = selectors.project_choices(user=request.user, municipality=request.municipality)
+    form = LessonNoteForm(request.POST or None, instance=note, projects=projects)
+    if request.method == "POST":
+        saved = _save(request, form, note)
+        if saved is not None:
+            messages.success(request, _("Your changes have been saved."))
+            return redirect(saved.get_staff_url(request.municipality))
+    return render(request, "knowledge/staff/form.html", {"form": form, "note": note})
+
+
+# --- Public region pages -------------------------------------------------------------------------------------
+
+@public
+def public_note_list(request):
+    form = NoteFilterForm(request.GET or None)
+    page = selectors.note_page(filters=form.filters() if form.is_bound else selectors.NoteFilters(),
+                               page=request.GET.get("page"), per_page=PER_PAGE, public_only=True)
+    _show_projects(page.object_list, request, public_page=True)
+    return render(request, "knowledge/public_list.html", {
+        "page_obj": page, "notes": page.object_list, "filter_form": form, "querystring": _querystring(request)})
+
+
+@public
+def public_note_detail(request, pk: int):
+    note = _note_or_404(pk, public_only=True)
+    _show_projects([note], request, public_page=True)
+    return render(request, "knowledge/public_detail.html", {"note": note})
+
+
+@public
+def transfer_catalogue(request):
+    form = CatalogueFilterForm(request.GET or None)
+    page = project_selectors.transfer_catalogue(
+        filters=form.filters() if form.is_bound else project_selectors.CatalogueFilters(),
+        page=request.GET.get("page"), per_page=PER_PAGE)
+    return render(request, "knowledge/catalogue.html", {
+        "page_obj": page, "projects": page.object_list, "filter_form": form, "querystring": _querystring(request)})
