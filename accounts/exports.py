@@ -79,6 +79,17 @@ STAFF_ACTIVITY: dict[str, tuple[StaffActivity, ...]] = {
     "municipalities.AuditEntry": (StaffActivity("user", "created_at", _title("purpose")),),
     "reports.ReportRequest": (StaffActivity("requested_by", "created_at",
                                             lambda r: f"{r.get_kind_display()} ({r.get_format_display()})"),),
+    "reviews.ProgressReport": (
+        StaffActivity("created_by", "created_at", lambda r: f"{r.municipality.name}: {r.label}"),
+        StaffActivity("submitted_by", "submitted_at", lambda r: f"{r.municipality.name}: {r.label}"),
+        StaffActivity("decided_by", "decided_at", lambda r: f"{r.municipality.name}: {r.label}"),
+    ),
+    "reviews.ProgressReportSection": (StaffActivity(
+        "updated_by", "updated_at", lambda s: f"{s.report.municipality.name}: {s.report.label} – {s.field_of_action}"),),
+    "reviews.ReviewComment": (StaffActivity("author", "created_at",
+                                            lambda c: f"{c.report.municipality.name}: {c.report.label}"),),
+    "reviews.ProgressReportEvent": (StaffActivity(
+        "actor", "at", lambda e: f"{e.report.municipality.name}: {e.report.label} – {e.get_kind_display()}"),),
     # The object of a platform admin's change may be another person's account: only its type.
     "admin.LogEntry": (StaffActivity("user", "action_time",
                                      lambda e: f"{e.content_type}: {e.get_action_flag_display()}"),),

@@ -36,6 +36,9 @@ def test_the_registry_holds_the_kinds_other_apps_use_with_their_defaults():
         "moderation.waiting": (Audience.STAFF, Delivery.DAILY),
         "moderation.hidden": (Audience.EVERYONE, Delivery.IMMEDIATE),
         "account.export": (Audience.EVERYONE, Delivery.IMMEDIATE),
+        "report.ready": (Audience.STAFF, Delivery.IMMEDIATE),
+        "review.submitted": (Audience.STAFF, Delivery.IMMEDIATE),
+        "review.decided": (Audience.STAFF, Delivery.IMMEDIATE),
     }
     assert all(str(kind.label) and str(kind.help_text) for kind in KINDS.values())
 
