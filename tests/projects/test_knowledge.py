@@ -3,6 +3,7 @@ projects (region page)."""
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from municipalities.scoping import town_scope
 from projects import selectors
@@ -62,8 +63,9 @@ def test_similar_projects_rank_the_text_similar_project_of_another_town_first(
     assert _titles(found) == ["Parkleitsystem Olpe", "Bürgerbus"]
     first, second = found
     assert first.similar_text and second.shared_fields == [mobility] and not second.similar_text
-    assert first.reasons == ["same field of action: Mobilität", "similar description"]
-    assert second.reasons == ["same field of action: Mobilität"]
+    with translation.override("en"):
+        assert first.reasons == ["same field of action: Mobilität", "similar description"]
+        assert second.reasons == ["same field of action: Mobilität"]
 
 
 @pytest.mark.parametrize("use_search", [True, False], ids=["full-text search", "word overlap"])
@@ -81,8 +83,9 @@ def test_similar_projects_find_text_and_tags_without_a_shared_field(fields, town
     found = selectors.similar_projects(project=_detail(own), use_search=use_search)
 
     assert _titles(found) == ["Parken in Soest", "Pegelmessung"]
-    assert found[0].reasons == ["similar description"]
-    assert found[1].reasons == ["1 shared tag"]
+    with translation.override("en"):
+        assert found[0].reasons == ["similar description"]
+        assert found[1].reasons == ["1 shared tag"]
 
 
 def test_similar_projects_leave_out_joint_projects_of_the_own_towns(fields, town_a, town_b, town_c):
