@@ -77,6 +77,8 @@ STAFF_ACTIVITY: dict[str, tuple[StaffActivity, ...]] = {
     # A barrier report is another person's message: only that it was handled, where and when.
     "municipalities.AccessibilityFeedback": (StaffActivity("handled_by", "handled_at"),),
     "municipalities.AuditEntry": (StaffActivity("user", "created_at", _title("purpose")),),
+    "knowledge.LessonNote": (StaffActivity("author", "created_at", _title("title")),
+                             StaffActivity("updated_by", "updated_at", _title("title"))),
     "reports.ReportRequest": (StaffActivity("requested_by", "created_at",
                                             lambda r: f"{r.get_kind_display()} ({r.get_format_display()})"),),
     "reviews.ProgressReport": (
