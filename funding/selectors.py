@@ -269,6 +269,7 @@ def town_deadlines(*, limit: int = 8, today: datetime.date | None = None) -> dic
               .annotate(state=milestone_state_expression(today)).select_related("grant").order_by("due_on", "pk"))
     return {"counts": milestone_counts(Milestone.objects.all(), today=today), "urgent": list(urgent[:limit])}
 
+
 # --- Quarterly progress report (reviews) -----------------------------------------------------------------
 
 def period_figures(*, start: datetime.date, end: datetime.date, today: datetime.date | None = None,
