@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from municipalities.scoping import TownOwnedModel
 from projects.models import FieldOfAction
@@ -38,7 +39,7 @@ class ProgressReport(TownOwnedModel):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
-        ACCEPTED = "accepted", _("Accepted")
+        ACCEPTED = "accepted", pgettext_lazy("progress report status", "Accepted")
         RETURNED = "returned", _("Returned")
 
     #: The allowed moves; applied only by ``reviews.services``. An accepted report is final.

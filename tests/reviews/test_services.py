@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from funding import services as funding_services
 from municipalities.scoping import town_scope
@@ -181,7 +181,7 @@ def test_illegal_transitions_are_refused(town_a, editor_a, moderator, steps, act
     with town_scope(town_a):
         for step in steps:
             run[step]()
-        with pytest.raises(ValidationError) as error:
+        with pytest.raises(ValidationError) as error, translation.override("en"):
             run[action]()
     assert error.value.code == expected
     assert "cannot become" in " ".join(error.value.messages)
