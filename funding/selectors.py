@@ -171,11 +171,18 @@ def milestone_counts(qs: QuerySet[Milestone], *, today: datetime.date) -> dict[s
     return counts
 
 
-def milestone_timeline(grant: Grant, *, today: datetime.date | None = None) -> QuerySet[Milestone]:
-    """The grant's milestones by due date, each with its derived ``state`` and linked projects."""
+#: The derived milestone states (``milestone_state_expression``), for filters.
+MILESTONE_STATES = ("overdue", "at_risk", "open", "done", "waived")
+
+
+def milestone_timeline(grant: Grant, *, today: datetime.date | None = None,
+                       state: str = "") -> QuerySet[Milestone]:
+    """The grant's milestones by due date, each with its derived ``state`` and linked projects; only those in
+    ``state`` if it is one of :data:`MILESTONE_STATES`."""
     today = today or timezone.localdate()
-    return (Milestone.objects.filter(grant=grant).annotate(state=milestone_state_expression(today))
-            .prefetch_related("projects").order_by("due_on", "pk"))
+    qs = (Milestone.objects.filter(grant=grant).annotate(state=milestone_state_expression(today))
+          .prefetch_related("projects").order_by("due_on", "pk"))
+    return qs.filter(state=state) if state in MILESTONE_STATES else qs
 
 
 def proofs(grant: Grant) -> QuerySet[ProofOfUse]:

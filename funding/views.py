@@ -353,8 +353,11 @@ def milestones(request, town: str, pk: int):
         if done:
             return done
     today = timezone.localdate()
+    state = request.GET.get("state", "")
+    state = state if state in selectors.MILESTONE_STATES else ""
     return render(request, "funding/milestones.html", _context(
-        request, grant, form=form, timeline=selectors.milestone_timeline(grant, today=today), today=today,
+        request, grant, form=form, timeline=selectors.milestone_timeline(grant, today=today, state=state),
+        today=today, state=state, states=selectors.MILESTONE_STATES,
         counts=selectors.milestone_counts(Milestone.objects.filter(grant=grant), today=today)))
 
 

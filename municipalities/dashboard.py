@@ -347,11 +347,14 @@ def _url(name: str, town, query: dict | None = None, fragment: str = "", **kwarg
     return url + (f"#{fragment}" if fragment else "")
 
 
-def _milestones_url(town, row) -> str:
-    """One grant: its milestone page; several: the grant list, which shows the overdue ones per grant."""
-    if row["grants"] == 1:
-        return _url("funding:milestones", town, pk=row["first_grant"])
-    return _url("funding:list", town)
+def _milestones_url(state: str):
+    """One grant: its milestone page filtered by ``state``; several: the grant list, which shows the counts per
+    grant."""
+    def url(town, row) -> str:
+        if row["grants"] == 1:
+            return _url("funding:milestones", town, {"state": state}, pk=row["first_grant"])
+        return _url("funding:list", town)
+    return url
 
 
 def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
@@ -387,11 +390,12 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
                     "recent update.")))
     grants = town_url("funding:list")
     funding = [
-        line("milestones_done", _("Milestones done"), figure("milestones_done"), url=_milestones_url),
-        line("milestones_at_risk", _("Milestones at risk"), figure("milestones_at_risk"), url=_milestones_url,
+        line("milestones_done", _("Milestones done"), figure("milestones_done"), url=_milestones_url("done")),
+        line("milestones_at_risk", _("Milestones at risk"), figure("milestones_at_risk"),
+             url=_milestones_url("at_risk"),
              help_text=_("Open and due within 30 days.")),
         line("milestones_overdue", _("Milestones overdue"), figure("milestones_overdue"),
-             url=_milestones_url),
+             url=_milestones_url("overdue")),
         line("approved", _("Approved federal share"), figure("approved"), kind="eur", url=grants),
         line("called", _("Called from the funder"), figure("called"), kind="eur", url=grants,
              help_text=_("Disbursement requests submitted or paid.")),
@@ -399,13 +403,15 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
         line("absorption", _("Absorption rate"), lambda row: _percent(row["called"], row["approved"]),
              kind="percent", url=grants, help_text=_("Called ÷ approved federal share.")),
     ]
-    processes = town_url("participation:staff-overview")
+    idea_query = {"field_of_action": filters.field.slug} if filters.field else {}
+    ideas = town_url("participation:staff-ideas", idea_query or None)
+    answered = town_url("participation:staff-ideas", {"answered": "yes", **idea_query})
     participation = [
-        line("ideas_received", _("Ideas received"), figure("ideas_received"), url=processes),
-        line("ideas_answered", _("Ideas answered"), figure("ideas_answered"), url=processes,
+        line("ideas_received", _("Ideas received"), figure("ideas_received"), url=ideas),
+        line("ideas_answered", _("Ideas answered"), figure("ideas_answered"), url=answered,
              help_text=_("Ideas with at least one official answer.")),
         line("answer_days", _("Median days to the first official answer"), figure("answer_days_median"),
-             kind="days", url=processes),
+             kind="days", url=answered),
         line("moderation_open", _("Open moderation items"), figure("moderation_open"),
              url=town_url("participation:staff-moderation"),
              help_text=_("Ideas and comments waiting for moderation or hidden after reports.")),

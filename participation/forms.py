@@ -34,16 +34,19 @@ class IdeaFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=[("", _("All"))] + list(IdeaStatus.choices))
     field_of_action = forms.ModelChoiceField(label=_("Field of action"), required=False, queryset=None,
-                                             empty_label=_("All"))
+                                             empty_label=_("All"), to_field_name="slug")
     process = forms.ModelChoiceField(label=_("Process"), required=False, queryset=None, empty_label=_("All"),
                                      to_field_name="slug")
+    answered = forms.ChoiceField(label=_("Answer from the town"), required=False,
+                                 choices=[("", _("All")), ("yes", _("with an answer")),
+                                          ("no", _("without an answer yet"))])
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
-    def __init__(self, *args, with_process: bool = True, **kwargs):
+    def __init__(self, *args, with_process: bool = True, staff: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["field_of_action"].queryset = _fields_of_action()
         if with_process:
-            self.fields["process"].queryset = selectors.process_list().order_by("title")
+            self.fields["process"].queryset = selectors.process_list(include_unpublished=staff).order_by("title")
         else:
             del self.fields["process"]
 
@@ -52,7 +55,8 @@ class IdeaFilterForm(forms.Form):
         return selectors.IdeaFilters(q=data.get("q", ""), status=data.get("status", ""),
                                      field_of_action=data.get("field_of_action"),
                                      process=extra.get("process") or data.get("process"),
-                                     sort=data.get("sort") or "new")
+                                     sort=data.get("sort") or "new",
+                                     answered={"yes": True, "no": False}.get(data.get("answered", "")))
 
     def is_filtered(self) -> bool:
         if not self.is_bound or not self.is_valid():

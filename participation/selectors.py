@@ -3,7 +3,7 @@ contributions never reach a list, a search, a map or a count."""
 
 from dataclasses import dataclass
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from projects.models import FieldOfAction, Project
@@ -79,6 +79,7 @@ class IdeaFilters:
     process: Process | None = None
     sort: str = "new"
     shortlisted: bool = False
+    answered: bool | None = None
 
 
 def _apply(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
@@ -94,6 +95,9 @@ def _apply(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
         qs = qs.filter(process=filters.process)
     if filters.shortlisted:
         qs = qs.filter(is_shortlisted=True)
+    if filters.answered is not None:
+        has_answer = Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk")))
+        qs = qs.filter(has_answer if filters.answered else ~has_answer)
     return qs.order_by(*SORTS.get(filters.sort, SORTS["new"]))
 
 

@@ -51,6 +51,9 @@ REMOVED_FOR_PRIVACY = "[entfernt zum Schutz persönlicher Daten]"
 
 Kind = ParticipationEvent.Kind
 
+#: Fixed staff pages beside the processes' own (participation/urls.py): no process may take these addresses.
+RESERVED_PROCESS_SLUGS = frozenset({"neu", "moderation", "einstellungen", "ideen"})
+
 
 def _actor(user):
     return user if user is not None and user.is_authenticated else None
@@ -182,7 +185,8 @@ def process_create(*, municipality: Municipality, by, fields: dict, phases: list
     for name in PROCESS_FIELDS:
         if name in fields:
             setattr(process, name, fields[name])
-    process.slug = free_slug(process.title, rows=Process._base_manager.all(), fallback="beteiligung")
+    process.slug = free_slug(process.title, rows=Process._base_manager.all(), fallback="beteiligung",
+                             reserved=RESERVED_PROCESS_SLUGS)
     process.full_clean()
     process.save()
     _set_phases(process, phases)

@@ -29,6 +29,7 @@ urlpatterns = [
     path(staff + "moderation/ideen/<int:pk>/", views.staff_moderate_idea, name="staff-moderate-idea"),
     path(staff + "moderation/kommentare/<int:pk>/", views.staff_moderate_comment, name="staff-moderate-comment"),
     path(staff + "einstellungen/", views.staff_settings, name="staff-settings"),
+    path(staff + "ideen/", views.staff_ideas, name="staff-ideas"),
     path(staff + "ideen/<int:pk>/", views.staff_idea, name="staff-idea"),
     path(staff + "ideen/<int:pk>/antwort/", views.staff_idea_answer, name="staff-idea-answer"),
     path(staff + "ideen/<int:pk>/projekt/", views.staff_idea_project, name="staff-idea-project"),

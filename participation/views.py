@@ -407,19 +407,33 @@ def staff_process_edit(request, town: str, slug: str):
     return _process_form(request, process)
 
 
-@town_permission_required("town.view_staff_area")
-def staff_process(request, town: str, slug: str):
-    process = _process_or_404(request, slug, staff=True)
-    form = IdeaFilterForm(request.GET or None, with_process=False)
+def _staff_idea_table(request, process: Process | None) -> dict:
+    """The filtered, paginated idea table of the staff pages: all ideas whatever their moderation state."""
+    form = IdeaFilterForm(request.GET or None, with_process=process is None, staff=True)
     moderation = request.GET.get("moderation", "")
     qs = selectors.staff_idea_list(filters=form.filters(process=process),
                                    moderation=moderation if moderation in Moderation.values else "")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    return {"page_obj": page, "ideas": list(page.object_list), "filter_form": form,
+            "querystring": query.urlencode(), "moderation": moderation, "moderation_choices": Moderation.choices}
+
+
+@town_permission_required("town.view_staff_area")
+def staff_ideas(request, town: str):
+    """Every idea of the town's processes (joint ones included), for staff and the Agentur's dashboard links."""
+    return render(request, "participation/staff/ideas.html", {
+        **_staff_idea_table(request, None),
+        "can_answer": permissions.can_edit_town_content(request.user, request.municipality),
+    })
+
+
+@town_permission_required("town.view_staff_area")
+def staff_process(request, town: str, slug: str):
+    process = _process_or_404(request, slug, staff=True)
     return render(request, "participation/staff/process.html", {
-        "process": process, "page_obj": page, "ideas": list(page.object_list), "filter_form": form,
-        "querystring": query.urlencode(), "moderation": moderation, "moderation_choices": Moderation.choices,
+        "process": process, **_staff_idea_table(request, process),
         "can_edit": permissions.can_manage_process(request.user, process),
         "can_answer": permissions.can_edit_town_content(request.user, request.municipality),
         "results": selectors.vote_results(process=process) if process.results_public() else None,

@@ -45,6 +45,6 @@ def test_moderator_drills_from_the_dashboard_into_overdue_milestones(site, page,
     overdue = table.locator('tr[data-figure="milestones_overdue"] td[data-town="arnsberg"] a')
     expect(overdue).to_have_text(re.compile(r"^1 "))
     overdue.click()
-    page.wait_for_url(re.compile(rf"/arnsberg/verwaltung/foerderung/{grant.pk}/meilensteine/$"))
+    page.wait_for_url(re.compile(rf"/arnsberg/verwaltung/foerderung/{grant.pk}/meilensteine/\?state=overdue$"))
     expect(page.locator("main")).to_contain_text("Datenplattform abgenommen")
     check_axe(page)

@@ -178,3 +178,20 @@ def test_the_grant_list_shows_totals_and_overdue_milestones(client, viewer_a, gr
     client.force_login(viewer_a)
     page = client.get(BASE).content.decode()
     assert "650.000,00 €" in page and "1 überfällig" in page
+
+
+def test_the_milestone_page_filters_by_state(client, viewer_a, grant):
+    today = datetime.date.today()
+    with town_scope(grant.municipality):
+        services.milestone_save(grant=grant, by=None, fields={"title": "Überfällig", "due_on": PAST})
+        for title, days in (("Bald", 5), ("Später", 90)):
+            services.milestone_save(grant=grant, by=None, fields={
+                "title": title, "due_on": today + datetime.timedelta(days=days)})
+    client.force_login(viewer_a)
+    url = f"/{grant.municipality.slug}/verwaltung/foerderung/{grant.pk}/meilensteine/"
+    titles = {state: [m.title for m in client.get(f"{url}?state={state}").context["timeline"]]
+              for state in ("overdue", "at_risk", "open", "done")}
+    assert titles == {"overdue": ["Überfällig"], "at_risk": ["Bald"], "open": ["Später"], "done": []}
+    unknown = client.get(f"{url}?state=nonsense")
+    assert unknown.status_code == 200 and len(unknown.context["timeline"]) == 3
+    assert unknown.context["counts"]["total"] == 3  # the counts always cover every milestone

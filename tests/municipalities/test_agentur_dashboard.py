@@ -214,10 +214,11 @@ def test_every_figure_links_to_its_filtered_list(client, moderator, region):
         "/arnsberg/verwaltung/projekte/?status=in_progress")
     assert table["projects_updated"]["soest"].url == "/soest/verwaltung/#projects-heading"
     assert table["milestones_overdue"]["arnsberg"].url == (
-        f"/arnsberg/verwaltung/foerderung/{grant_a.pk}/meilensteine/")
+        f"/arnsberg/verwaltung/foerderung/{grant_a.pk}/meilensteine/?state=overdue")
     assert table["milestones_overdue"]["soest"].url == "/soest/verwaltung/foerderung/"  # two grants: the list
     assert table["called"]["arnsberg"].url == "/arnsberg/verwaltung/foerderung/"
-    assert table["ideas_received"]["olpe"].url == "/olpe/verwaltung/beteiligung/"
+    assert table["ideas_received"]["olpe"].url == "/olpe/verwaltung/beteiligung/ideen/"
+    assert table["ideas_answered"]["olpe"].url == "/olpe/verwaltung/beteiligung/ideen/?answered=yes"
     assert table["moderation_open"]["arnsberg"].url == "/arnsberg/verwaltung/beteiligung/moderation/"
     assert table["open_feedback"]["olpe"].url == "/olpe/verwaltung/barrierefreiheit/?status=new"
 
@@ -226,6 +227,12 @@ def test_every_figure_links_to_its_filtered_list(client, moderator, region):
     assert projects.context["page_obj"].paginator.count == 1
     milestones = client.get(table["milestones_overdue"]["arnsberg"].url)
     assert milestones.context["counts"]["overdue"] == 1
+    assert [m.state for m in milestones.context["timeline"]] == ["overdue"]  # only the overdue one is listed
+    for town in ("arnsberg", "olpe", "soest"):
+        received = client.get(table["ideas_received"][town].url)
+        answered = client.get(table["ideas_answered"][town].url)
+        assert received.context["page_obj"].paginator.count == table["ideas_received"][town].value, town
+        assert answered.context["page_obj"].paginator.count == table["ideas_answered"][town].value, town
     queue = client.get(table["moderation_open"]["arnsberg"].url)
     assert len(queue.context["ideas"]) + len(queue.context["comments"]) == 2
     # Soest's overdue milestone is in its second grant, found from the grant list.

@@ -465,3 +465,26 @@ def test_the_town_home_page_points_to_running_processes(client, arnsberg, django
         page = _text(client.get(reverse("municipalities:home", kwargs={"town": arnsberg.slug})))
     assert "Jetzt mitmachen" in page and running.get_absolute_url() in page
     assert "Schon vorbei" not in page and "Noch intern" not in page
+
+
+def test_the_staff_idea_list_shows_every_idea_and_filters_by_answer(client, process, arnsberg, viewer_a):
+    answered = factories.idea(process=process, title="Beantwortet")
+    factories.idea(process=process, title="Offen")
+    hidden = factories.idea(process=process, title="Verborgen")
+    with town_scope(arnsberg):
+        services.idea_answer(idea=answered, by=None, acting_town=arnsberg, to="under_review", body="Wir prüfen.")
+        services.moderation_hide(target=hidden, by=None, acting_town=arnsberg, reason="Werbung")
+    client.force_login(viewer_a)
+    url = _url("staff-ideas", arnsberg)
+    everything = _text(client.get(url))
+    assert all(title in everything for title in ("Beantwortet", "Offen", "Verborgen"))  # staff see hidden ones
+    assert [i.title for i in client.get(url + "?answered=yes").context["ideas"]] == ["Beantwortet"]
+    assert sorted(i.title for i in client.get(url + "?answered=no").context["ideas"]) == ["Offen", "Verborgen"]
+    assert client.get(url + "?answered=maybe&moderation=nope").status_code == 200
+    client.logout()
+    assert "/accounts/login/" in client.get(url)["Location"]
+
+
+def test_a_process_never_takes_the_address_of_a_fixed_staff_page(arnsberg):
+    for title in ("Ideen", "Moderation", "Neu"):
+        assert factories.process(municipality=arnsberg, title=title).slug == f"{title.lower()}-2"
