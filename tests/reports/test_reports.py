@@ -80,8 +80,11 @@ def test_the_town_report_pdf_shows_the_key_figures(demo_town, editor_a, tmp_path
     assert len(colours) > 50, "the first page is blank"
     white = sum(count for count, rgb in colours if min(rgb) > 245)
     assert white < page.width * page.height * 0.97, "the first page is (nearly) empty"
-    # The town's brand colour (#00508C by default) appears on the cover band.
-    assert any(abs(r - 0x00) < 12 and abs(g - 0x50) < 12 and abs(b - 0x8C) < 12 for _c, (r, g, b) in colours)
+    # The town's brand colour appears on the cover band.
+    brand = town.brand_colour.lstrip("#")
+    want = tuple(int(brand[i:i + 2], 16) for i in (0, 2, 4))
+    assert any(all(abs(have - wanted) < 12 for have, wanted in zip(rgb, want, strict=True))
+               for _c, rgb in colours), town.brand_colour
 
 
 def test_the_funding_report_pdf_is_a_draft_with_ledger_and_milestones(demo_town, viewer_a, tmp_path,
