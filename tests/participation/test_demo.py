@@ -5,12 +5,13 @@ The demo is loaded once for the module (inside a transaction that is rolled back
 it takes seconds; each test then runs in its own savepoint."""
 
 import importlib
+import re
 
 import pytest
 from django.apps import apps
 from django.db import transaction
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import User
 from municipalities.demo.loader import DEMO_DOMAIN, load_demo, load_towns
@@ -152,3 +153,38 @@ def test_without_accounts_only_offline_contributions_are_loaded(demo):
     assert facts["ideas"] >= 20 and facts["online_ideas"] == 0
     assert facts["supports"] == 0 and facts["comments"] == 0
     assert _citizens().count() == 15
+
+
+def test_the_reports_of_the_demo_data_show_its_key_figures(demo, tmp_path, django_capture_on_commit_callbacks):
+    """The town report and the funding report of Arnsberg's demo data, as PDF: the key figures are in the text,
+    and the first page is a real page (issue 6). The demo is loaded once for this module, so the check lives here."""
+    from funding.models import Grant
+    from funding.money import format_eur
+    from projects.models import Project
+    from reports import services as report_services
+    from reports.models import ReportRequest
+    from tests.reports.test_reports import _first_page_png, _pdftotext, _read
+
+    town = Municipality.objects.get(slug="arnsberg")
+    with town_scope(town):
+        led = list(Project.objects.filter(municipality=town).values_list("title", flat=True))
+        grant = Grant.objects.filter(municipality=town).order_by("pk").first()
+        running = Process.objects.filter(municipality=town, is_published=True).order_by("pk").first()
+        with django_capture_on_commit_callbacks(execute=True):
+            town_report, _new = report_services.report_request(municipality=town, kind="town", format="pdf", by=None)
+            funding_report, _new = report_services.report_request(municipality=town, kind="funding", format="pdf",
+                                                                  by=None, grant=grant)
+        town_report, funding_report = (ReportRequest.objects.get(pk=r.pk) for r in (town_report, funding_report))
+    assert (town_report.status, funding_report.status) == ("done", "done"), town_report.error
+    def squeeze(value: str) -> str:  # line breaks and hyphenation in table cells do not matter
+        return re.sub(r"[\s\-\u00ad]", "", value)
+
+    text = squeeze(_pdftotext(_read(town_report), tmp_path, layout=False))
+    assert led and all(squeeze(title) in text for title in led), [t for t in led if squeeze(t) not in text]
+    assert squeeze(running.title) in text
+    with translation.override("de"):
+        federal_share = format_eur(grant.federal_share)
+    funding_text = " ".join(_pdftotext(_read(funding_report), tmp_path, layout=False).split())
+    assert grant.title in funding_text and federal_share in funding_text, federal_share
+    page = _first_page_png(_read(town_report), tmp_path)
+    assert len(page.getcolors(maxcolors=1_000_000)) > 50, "the first page is blank"
