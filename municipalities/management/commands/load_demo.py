@@ -1,5 +1,7 @@
 """manage.py load_demo: the five towns and one demo account per role (idempotent)."""
 
+import logging
+
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
@@ -14,7 +16,14 @@ class Command(BaseCommand):
 
     def handle(self, *args, quiet_accounts: bool = False, **options):
         with_accounts = not settings.PRODUCTION
-        towns, accounts = load_demo(with_accounts=with_accounts)
+        # Without a broker the demo's notification tasks run in-process; one log line each would bury the summary.
+        trace = logging.getLogger("celery.app.trace")
+        level = trace.level
+        trace.setLevel(logging.WARNING)
+        try:
+            towns, accounts = load_demo(with_accounts=with_accounts)
+        finally:
+            trace.setLevel(level)
         self.stdout.write(self.style.SUCCESS(f"Loaded {len(towns)} towns: {', '.join(t.name for t in towns)}."))
         if not with_accounts:
             self.stdout.write("Production mode: no demo accounts were created.")
