@@ -1,11 +1,13 @@
 """A real Celery worker consuming from real Redis, for tests that claim to test tasks."""
 
+import threading
 import time
 import uuid
 from contextlib import contextmanager
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
 from django.conf import settings
 
 from smartcity5.celery import app as celery_app
@@ -48,3 +50,30 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
             return result
         time.sleep(interval)
     raise AssertionError("the worker did not finish in time")
+
+
+class Finished:
+    """Task ids that a worker (a thread of this process) has finished running."""
+
+    def __init__(self):
+        self.ids, self.lock = set(), threading.Lock()
+
+    def __call__(self, sender=None, task_id=None, **kwargs):
+        with self.lock:
+            self.ids.add(task_id)
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.ids)
+
+    def wait(self, *results):
+        wait_for(lambda: {r.id for r in results} <= self.ids, timeout=30)
+
+
+@pytest.fixture
+def finished():
+    """Wait for tasks by id: ``finished.wait(result, …)`` returns once the worker has run them all."""
+    receiver = Finished()
+    task_postrun.connect(receiver, weak=False)
+    yield receiver
+    task_postrun.disconnect(receiver)

@@ -1,9 +1,6 @@
 """Notification digests run by a real worker from real Redis: a digest delivered twice mails once."""
 
-import threading
-
 import pytest
-from celery.signals import task_postrun
 from django.core import mail
 
 from municipalities.scoping import town_scope
@@ -14,29 +11,8 @@ from notifications.tasks import notification_digest_dispatch, notification_diges
 from tests import factories
 
 from .conftest import run_worker, wait_for, worker_queue
+
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-class Finished:
-    """Task ids that a worker (a thread of this process) has finished running."""
-
-    def __init__(self):
-        self.ids, self.lock = set(), threading.Lock()
-
-    def __call__(self, sender=None, task_id=None, **kwargs):
-        with self.lock:
-            self.ids.add(task_id)
-
-    def wait(self, *results):
-        wait_for(lambda: {r.id for r in results} <= self.ids, timeout=30)
-
-
-@pytest.fixture
-def finished():
-    receiver = Finished()
-    task_postrun.connect(receiver, weak=False)
-    yield receiver
-    task_postrun.disconnect(receiver)
 
 
 @pytest.fixture
