@@ -8,6 +8,11 @@ from .models import Municipality
 from .scoping import scopes_disabled, town_scope
 
 
+def resolve_town(slug: str) -> Municipality | None:
+    """The active town at ``slug``, or None (unknown or inactive): the one rule for /<town>/ and the API."""
+    return Municipality.objects.active().filter(slug=slug).first()
+
+
 class MunicipalityScopeMiddleware:
     """``/<town>/…`` → ``request.municipality`` and a tenant scope; unknown or inactive town → 404.
 
@@ -26,7 +31,7 @@ class MunicipalityScopeMiddleware:
         except Resolver404:
             return self.get_response(request)
         if "town" in match.kwargs:
-            municipality = Municipality.objects.active().filter(slug=match.kwargs["town"]).first()
+            municipality = resolve_town(match.kwargs["town"])
             if municipality is None:
                 raise Http404(_("There is no town at this address."))
             request.municipality = municipality

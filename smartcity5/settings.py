@@ -268,10 +268,29 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = True
 
 # --- REST API (issue: REST API) -------------------------------------------------------------------
+# The API (api/): session auth only so far, read-only JSON, page pagination, throttling per anonymous IP and per
+# user in the default cache (Redis in production and CI).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle",
+                                 "rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"anon": env.str("API_THROTTLE_ANON", default="300/minute"),
+                               "user": env.str("API_THROTTLE_USER", default="1200/minute")},
 }
-SPECTACULAR_SETTINGS = {"TITLE": "smartcity5 API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "smartcity5 API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {"ProjectStatusEnum": "projects.models.Project.Status",
+                            "IdeaStatusEnum": "participation.models.IdeaStatus"},
+    # What Django's path converters accept, so that no documented address falls outside the URL patterns.
+    "PATH_CONVERTER_OVERRIDES": {"slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+                                 "int": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
+}
 
 # --- Portal ---------------------------------------------------------------------------------------
 # How long audit entries of cross-town reads are kept (days).

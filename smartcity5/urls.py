@@ -53,5 +53,6 @@ urlpatterns = [
     path("agentur/fortschrittsberichte/", include("reviews.urls_agentur")),
     path("agentur/berichte/", include("reports.urls_agentur")),
     path("admin/", admin.site.urls),
+    path("api/", include("api.urls")),
     path("<slug:town>/", include(town_patterns)),
 ]

@@ -1,0 +1,85 @@
+"""Read serializers of the API: public facts only, people appear by display name, never by e-mail address."""
+
+from rest_framework import serializers
+
+from municipalities.models import Municipality
+from participation.forms import SORT_CHOICES
+from participation.models import Idea, IdeaStatus, Process, ProcessPhase
+from participation.templatetags.participation_tags import author_name
+from projects.models import Project
+
+
+class TownSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Municipality
+        fields = ["slug", "name", "official_name", "district", "population", "website", "is_lead"]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    town = serializers.SlugRelatedField(source="municipality", slug_field="slug", read_only=True)
+    partner_towns = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
+    fields_of_action = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
+    progress = serializers.IntegerField(read_only=True, allow_null=True)
+    last_update_on = serializers.DateField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Project
+        fields = ["slug", "title", "summary", "status", "phase", "visibility", "town", "partner_towns",
+                  "fields_of_action", "progress", "last_update_on", "planned_start", "planned_end"]
+
+
+class ProjectDetailSerializer(ProjectSerializer):
+    class Meta(ProjectSerializer.Meta):
+        fields = ProjectSerializer.Meta.fields + ["description", "actual_start", "actual_end"]
+
+
+class PhaseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ProcessPhase
+        fields = ["kind", "starts_on", "ends_on"]
+
+
+class ProcessSerializer(serializers.ModelSerializer):
+    town = serializers.SlugRelatedField(source="municipality", slug_field="slug", read_only=True)
+    partner_towns = serializers.SlugRelatedField(many=True, slug_field="slug", read_only=True)
+    field_of_action = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    phases = PhaseSerializer(many=True, read_only=True)
+    idea_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Process
+        fields = ["slug", "title", "summary", "town", "partner_towns", "field_of_action", "phases", "idea_count",
+                  "created_at"]
+
+
+class IdeaSerializer(serializers.ModelSerializer):
+    town = serializers.SlugRelatedField(source="municipality", slug_field="slug", read_only=True)
+    process = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    field_of_action = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    author_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Idea
+        fields = ["id", "title", "body", "status", "town", "process", "field_of_action", "location_label",
+                  "latitude", "longitude", "is_offline", "author_name", "support_count", "comment_count",
+                  "created_at"]
+
+    def get_author_name(self, idea: Idea) -> str:
+        return str(author_name(idea))
+
+
+class IdeaFilterParameters(serializers.Serializer):
+    """The query parameters of the idea list, as the schema shows them; ``IdeaFilterForm`` validates them."""
+
+    q = serializers.CharField(required=False, max_length=100, help_text="Words in title, description or place.")
+    status = serializers.ChoiceField(required=False, choices=IdeaStatus.choices)
+    field_of_action = serializers.SlugField(required=False, help_text="Slug of a field of action.")
+    process = serializers.SlugField(required=False, help_text="Slug of a published process of the town.")
+    answered = serializers.ChoiceField(required=False, choices=["yes", "no"])
+    sort = serializers.ChoiceField(required=False, choices=SORT_CHOICES)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """DRF's error body for 401, 403, 404 and 429."""
+
+    detail = serializers.CharField()

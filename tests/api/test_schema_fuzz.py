@@ -1,0 +1,58 @@
+"""schemathesis over the whole API schema, in-process: no 5xx, and every answer matches the schema."""
+
+import json
+
+import pytest
+import schemathesis
+from django.core import signals
+from django.db import close_old_connections
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
+from schemathesis import checks
+
+from smartcity5.wsgi import application
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+
+def _load_schema():
+    """The schema that /api/schema/ serves, built at collection time without a request: the view runs in a
+    transaction (ATOMIC_REQUESTS) and the database is not open before a test starts. Requests go in-process
+    to the WSGI application, as with ``schemathesis.openapi.from_wsgi``."""
+    raw = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+    loaded = schemathesis.openapi.from_dict(raw)
+    loaded.app = application
+    return loaded
+
+
+schema = _load_schema()
+
+
+@pytest.fixture(autouse=True)
+def _keep_connection():
+    # Like Django's test client, keep the test's connection open across the WSGI requests.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
+          checks.response_schema_conformance]
+
+
+@pytest.fixture
+def towns_with_content(town_a, town_b):
+    for town in (town_a, town_b):
+        factories.project(municipality=town)
+        factories.project(municipality=town, visibility="internal")
+        factories.idea(process=factories.process(municipality=town))
+
+
+@schema.parametrize()
+@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api(case, towns_with_content):
+    case.call_and_validate(checks=CHECKS)
