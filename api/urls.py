@@ -21,5 +21,5 @@ urlpatterns = [
     path(town + "ideas/", views.IdeaList.as_view(), name="ideas"),
     path(town + "ideas/<int:pk>/", views.IdeaDetail.as_view(), name="idea"),
     # Any other address under /api/ (an unknown resource, a town address no converter accepts): JSON, not HTML.
-    re_path(r"^.*$", views.not_found, name="not-found"),
+    re_path(r"^[\s\S]*$", views.not_found, name="not-found"),  # any path, line breaks included
 ]

@@ -66,10 +66,11 @@ def test_towns_lists_active_towns_without_contact_addresses(client, town_a, town
 
 def test_unknown_or_inactive_town_is_404(client, town_a):
     factories.MunicipalityFactory(name="Alt", slug="alt", is_active=False)
-    for slug in ("nirgendwo", "alt"):
+    # An unknown or inactive town, and addresses no URL converter accepts (a line break, non-ASCII letters).
+    for slug in ("nirgendwo", "alt", "%0A", "%C3%A7j%0As"):
         response = client.get(f"/api/v1/towns/{slug}/projects/")
-        assert response.status_code == 404
-        assert response["Content-Type"] == "application/json"
+        assert response.status_code == 404, slug
+        assert response["Content-Type"] == "application/json", slug
 
 
 def test_permission_matrix(client, town_a, town_b, citizen, moderator, content):

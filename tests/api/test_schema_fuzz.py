@@ -1,6 +1,7 @@
 """schemathesis over the whole API schema, in-process: no 5xx, and every answer matches the schema."""
 
 import json
+import os
 
 import pytest
 import schemathesis
@@ -52,7 +53,13 @@ def towns_with_content(town_a, town_b):
         factories.idea(process=factories.process(municipality=town))
 
 
+# Derandomized: CI explores the same inputs every run, so main stays reproducible; for a wider search run
+# `SCHEMATHESIS_EXPLORE=1 pytest tests/api/test_schema_fuzz.py` (random inputs, more examples) by hand.
+EXPLORE = os.environ.get("SCHEMATHESIS_EXPLORE") == "1"
+
+
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=200 if EXPLORE else 25, derandomize=not EXPLORE, deadline=None,
+          suppress_health_check=list(HealthCheck))
 def test_api(case, towns_with_content):
     case.call_and_validate(checks=CHECKS)
