@@ -72,7 +72,7 @@ def town_permission_required(rule: str):
             if rule in permissions.PRIVILEGED_RULES and not permissions.has_totp(user):
                 return redirect_to_mfa_setup(request)
             if permissions.membership_for(user, municipality) is None and permissions.is_agentur_moderator(user):
-                _audit_moderator_visit(request, municipality)
+                audit_moderator_visit(request, municipality)
             return view(request, *args, **kwargs)
 
         wrapper.access = STAFF if rule in permissions.PRIVILEGED_RULES else CITIZEN
@@ -82,8 +82,9 @@ def town_permission_required(rule: str):
     return decorator
 
 
-def _audit_moderator_visit(request, municipality) -> None:
-    """A moderator reads a town's internal pages without belonging to the town: an audited cross-town read."""
+def audit_moderator_visit(request, municipality) -> None:
+    """A moderator reads a town's internal pages without belonging to the town: an audited cross-town read.
+    Used by ``town_permission_required`` and by the API's town views, so both audit the same way."""
     from municipalities.models import AuditEntry
 
     AuditEntry.objects.create(user=request.user, purpose="agentur:town-staff-page", path=request.get_full_path()[:500],

@@ -6,7 +6,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from accounts import permissions
-from accounts.decorators import PUBLIC, _audit_moderator_visit
+from accounts.decorators import PUBLIC, audit_moderator_visit
 from municipalities.middleware import resolve_town
 from municipalities.scoping import town_scope
 
@@ -63,5 +63,5 @@ class TownScopedAPIView(LabelledAPIView):
         if not (permissions.has_perm(user, "town.view_staff_area", town) and permissions.has_totp(user)):
             return False
         if permissions.membership_for(user, town) is None and permissions.is_agentur_moderator(user):
-            _audit_moderator_visit(self.request, town)
+            audit_moderator_visit(self.request, town)
         return True
