@@ -1,11 +1,11 @@
 """URLs of the API: /api/v1/… and the OpenAPI schema at /api/schema/."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts.decorators import public
 
-from . import views
+from . import opendata, views
 
 app_name = "api"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path(town + "processes/", views.ProcessList.as_view(), name="processes"),
     path(town + "ideas/", views.IdeaList.as_view(), name="ideas"),
     path(town + "ideas/<int:pk>/", views.IdeaDetail.as_view(), name="idea"),
+    *[path("v1/", include(opendata.api_urlpatterns))],
+    *[path(town, include(opendata.town_urlpatterns))],
     # Any other address under /api/ (an unknown resource, a town address no converter accepts): JSON, not HTML.
     re_path(r"^[\s\S]*$", views.not_found, name="not-found"),  # any path, line breaks included
 ]
