@@ -1,5 +1,7 @@
-"""Users, their staff memberships in towns, and the exports of their data."""
+"""Users, their staff memberships in towns, the exports of their data and their personal API tokens."""
 
+import hashlib
+import re
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -157,3 +159,78 @@ class DataExport(models.Model):
     @property
     def is_available(self) -> bool:
         return self.status == self.Status.DONE and bool(self.file) and self.expires_at > timezone.now()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        """Neither revoked nor expired."""
+        now = now or timezone.now()
+        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now), revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A personal API token (persönlicher API-Schlüssel): lets an integration call /api/v1/… as its owner with
+    ``Authorization: Bearer <secret>``, for staff and moderators with two-factor authentication.
+
+    Only a SHA-256 digest of the secret is stored; the secret is shown once, when the token is made
+    (``accounts.services.api_token_create``). A person's own row across towns, so not town-owned.
+    """
+
+    PREFIX = "sc5_"
+    #: Characters of the secret kept in clear text (``sc5_`` and 8 random ones), to recognise a token in lists.
+    SHOWN_CHARS = 12
+    #: The lifetimes offered on the page (days); the service also accepts ``None`` (no expiry).
+    LIFETIME_DAYS = (30, 90, 365)
+    DEFAULT_LIFETIME_DAYS = 90
+    #: Tokens one person may have in use at a time (not revoked, not expired).
+    MAX_ACTIVE = 10
+    #: What a secret looks like (``secrets.token_urlsafe(32)`` gives 43 characters of the URL-safe alphabet).
+    SECRET_PATTERN = re.compile(r"sc5_[A-Za-z0-9_-]{43}")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100,
+                            help_text=_("What the token is for, e.g. the integration that uses it."))
+    prefix = models.CharField(_("beginning of the token"), max_length=16, db_index=True)
+    digest = models.CharField(_("SHA-256 digest"), max_length=64, unique=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True, help_text=_("Empty: never expires."))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        constraints = [
+            models.CheckConstraint(condition=models.Q(digest__regex=r"^[0-9a-f]{64}$"),
+                                   name="api_token_digest_is_sha256_hex"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest_of(secret: str) -> str:
+        """The stored form of a secret. The secret has 256 random bits, so a plain hash is enough (no salt, no
+        slow hash) and the lookup by digest does not reveal through timing how much of a guess was right."""
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    @classmethod
+    def is_well_formed(cls, secret: str) -> bool:
+        return cls.SECRET_PATTERN.fullmatch(secret) is not None
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+    def is_usable(self, now=None) -> bool:
+        """Neither revoked nor expired (whether its owner may still use tokens is a rule of
+        :func:`accounts.permissions.can_use_api_tokens`)."""
+        return self.revoked_at is None and not self.is_expired(now)
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired() else "active"

@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import DataExport, Membership, Role
+from .models import ApiToken, DataExport, Membership, Role
 
 
 def user_memberships(*, user) -> QuerySet[Membership]:
@@ -48,3 +48,8 @@ def last_admin_towns(*, user, lock: bool = False) -> list:
 def user_data_exports(*, user) -> QuerySet[DataExport]:
     """A person's own data exports, newest first."""
     return DataExport.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def user_api_tokens(*, user) -> QuerySet[ApiToken]:
+    """A person's own API tokens (revoked and expired ones too), newest first."""
+    return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
