@@ -32,7 +32,7 @@ from notifications.models import Notification, NotificationPreference
 from participation.models import OfficialAnswer, Report
 from participation.selectors import user_contributions
 
-from .models import DataExport, Membership
+from .models import ApiToken, DataExport, Membership
 
 IMAGE_FOLDER = "bilder"
 
@@ -103,6 +103,7 @@ SECTIONS_READ: dict[str, tuple[str, ...]] = {
     "mfa.Authenticator": ("user",),
     "accounts.Membership": ("user",),
     "accounts.DataExport": ("user",),
+    "accounts.ApiToken": ("user",),
     "notifications.Notification": ("recipient",),
     "notifications.NotificationPreference": ("user",),
     "participation.Idea": ("author",),
@@ -153,6 +154,10 @@ def _account(user) -> dict:
         # What kind of second factor and when it was used; never its secret.
         "two_factor": [{"type": a.get_type_display(), "created_at": a.created_at, "last_used_at": a.last_used_at}
                        for a in Authenticator.objects.filter(user=user).order_by("created_at")],
+        # Personal API tokens: what identifies them in the account page's list; never their digest.
+        "api_tokens": [{"name": t.name, "prefix": t.prefix, "created_at": t.created_at,
+                        "last_used_at": t.last_used_at, "expires_at": t.expires_at, "revoked_at": t.revoked_at}
+                       for t in ApiToken.objects.filter(user=user).order_by("created_at", "pk")],
     }
 
 

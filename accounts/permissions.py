@@ -226,3 +226,10 @@ def can_read_all_towns(user) -> bool:
 
 def can_use_platform_admin(user) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff and has_totp(user)
+
+
+def can_use_api_tokens(user) -> bool:
+    """Hold personal API tokens and call the API with them: staff of a town, moderators and platform admins
+    (:func:`holds_privileged_role`), with TOTP set up. Checked when a token is made and on every request
+    that uses one, so a person who loses the role or the second factor loses the tokens' access too."""
+    return user.is_authenticated and user.is_active and holds_privileged_role(user) and has_totp(user)

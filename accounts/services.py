@@ -1,6 +1,8 @@
-"""Writes about users and staff memberships, and the citizens' rights: the data export and account deletion."""
+"""Writes about users and staff memberships, personal API tokens, and the citizens' rights: the data export and
+account deletion."""
 
 import datetime
+import secrets
 from importlib import import_module
 
 from django.conf import settings
@@ -14,8 +16,9 @@ from django.utils.translation import gettext as _
 from municipalities.models import Municipality
 from municipalities.scoping import scopes_disabled
 
-from .models import DataExport, Membership, Role, User
-from .selectors import last_admin_towns
+from . import permissions
+from .models import ApiToken, DataExport, Membership, Role, User
+from .selectors import last_admin_towns, user_api_tokens
 from .tasks import data_export_build, membership_notify_granted
 
 
@@ -60,6 +63,64 @@ def _guard_last_admin(*, membership: Membership, new_role: str | None) -> None:
     admins = _town_memberships(membership.municipality_id).select_for_update().filter(role=Role.ADMIN)
     if admins.count() <= 1:
         raise ValidationError(_("The town must keep at least one administrator."), code="last_admin")
+
+
+# --- Personal API tokens ------------------------------------------------------------------------------
+
+def api_token_refusal(user: User) -> str | None:
+    """Why ``user`` may not make API tokens, in words for them; ``None`` if they may."""
+    if permissions.can_use_api_tokens(user):
+        return None
+    if not (user.is_authenticated and user.is_active and permissions.holds_privileged_role(user)):
+        return _("API tokens are for the staff of a town and for moderators of the Südwestfalen Agentur.")
+    return _("Please set up two-factor authentication first: API tokens are only available with a second factor.")
+
+
+def api_token_create(*, user: User, name: str,
+                     lifetime_days: int | None = ApiToken.DEFAULT_LIFETIME_DAYS) -> tuple[ApiToken, str]:
+    """Make a personal API token for ``user``; returns it with its secret, which is not stored (only its SHA-256
+    digest) and so can be shown only this once.
+
+    ``lifetime_days`` is one of ``ApiToken.LIFETIME_DAYS`` or ``None`` (no expiry; not offered on the page).
+    Refused with a ``ValidationError`` for people who may not use tokens (``permissions.can_use_api_tokens``,
+    code ``not_allowed``) and beyond ``ApiToken.MAX_ACTIVE`` usable tokens (code ``limit``).
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Please give the token a name.")}, code="name")
+    if len(name) > ApiToken._meta.get_field("name").max_length:
+        raise ValidationError({"name": _("The name is too long.")}, code="name")
+    if lifetime_days is not None and lifetime_days not in ApiToken.LIFETIME_DAYS:
+        raise ValidationError({"lifetime_days": _("Please choose one of the offered lifetimes.")}, code="lifetime")
+    refusal = api_token_refusal(user)
+    if refusal:
+        raise ValidationError(refusal, code="not_allowed")
+    with transaction.atomic():
+        User.objects.select_for_update().filter(pk=user.pk).first()  # two requests at once cannot pass the limit
+        now = timezone.now()
+        if user_api_tokens(user=user).usable(now).count() >= ApiToken.MAX_ACTIVE:
+            raise ValidationError(
+                _("You already have %(count)d API tokens in use, the most one person may have. Please revoke one "
+                  "you no longer need first.") % {"count": ApiToken.MAX_ACTIVE}, code="limit")
+        secret = ApiToken.PREFIX + secrets.token_urlsafe(32)
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=secret[:ApiToken.SHOWN_CHARS], digest=ApiToken.digest_of(secret),
+            created_at=now,
+            expires_at=now + datetime.timedelta(days=lifetime_days) if lifetime_days is not None else None)
+    return token, secret
+
+
+def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
+    """Revoke a token at once: requests with it are refused from now on. Its owner revokes it on the account page,
+    a platform admin in the admin; revoking twice keeps the first time."""
+    if by.pk != token.user_id and not by.is_staff:
+        raise ValidationError(_("Only the owner of a token can revoke it."), code="not_owner")
+    with transaction.atomic():
+        token = ApiToken.objects.select_for_update().get(pk=token.pk)
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return token
 
 
 # --- Citizens' rights (DSGVO) ----------------------------------------------------------------------------
@@ -121,8 +182,8 @@ def account_delete(*, user: User, keep_contributions: bool | None = None) -> Non
     """Delete an account and the personal data about it (Art. 17 DSGVO), in one transaction.
 
     Gone: the user row with its e-mail addresses, second factors, staff memberships, notifications, notification
-    settings and data exports (files too, after commit); its sessions; the reply address on barrier reports sent
-    with one of its confirmed addresses; its name in the platform admin's change log. Published contributions stay
+    settings, data exports (files too, after commit) and API tokens; its sessions; the reply address on barrier
+    reports sent with one of its confirmed addresses; its name in the platform admin's change log. Published contributions stay
     and show "Deleted account" (their author is set empty, as are history entries, answers and files it wrote as
     staff), unless ``keep_contributions`` is false (default: ``ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS``): then its
     ideas, comments, supports and votes are deleted too. Reports it filed stay without a name, as the grounds of
