@@ -1,22 +1,26 @@
-"""The personal account pages (profile, my data, deleting the account) and the town team page."""
+"""The personal account pages (profile, my data, API tokens, deleting the account) and the town team page."""
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from smartcity5.forms import add_errors
 from smartcity5.ratelimit import RateLimited, check_rate
 from smartcity5.responses import file_response
 
 from . import permissions, selectors, services
 from .decorators import personal, town_permission_required
 from .forms import AccountDeleteForm, ProfileForm, TeamAddForm, TeamRoleForm
-from .models import Membership
+from .models import ApiToken, Membership
 
 
 @personal
@@ -35,6 +39,9 @@ def overview(request):
         "has_totp": permissions.has_totp(request.user),
         "needs_mfa": permissions.needs_mfa_setup(request.user),
         "mfa_next": request.session.get("mfa_next"),
+        # Who may make tokens, and who still has some to revoke after losing that right.
+        "shows_api_tokens": permissions.can_use_api_tokens(request.user)
+        or selectors.user_api_tokens(user=request.user).exists(),
     })
 
 
@@ -70,6 +77,71 @@ def data_export_download(request, pk: int):
     response["Content-Disposition"] = (
         f'attachment; filename="meine-daten-{timezone.localtime(export.finished_at):%Y-%m-%d}.zip"')
     return response
+
+
+# Kept here rather than in forms.py for now (a shared file of the parallel API work); move it there later.
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=ApiToken._meta.get_field("name").max_length,
+                           help_text=gettext_lazy("What the token is for, e.g. the integration that uses it."))
+    lifetime_days = forms.TypedChoiceField(label=gettext_lazy("Valid for"), coerce=int,
+                                           initial=ApiToken.DEFAULT_LIFETIME_DAYS, widget=forms.RadioSelect)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Built per form, in the language of the request.
+        self.fields["lifetime_days"].choices = [(days, ngettext("%(days)d day", "%(days)d days", days) % {"days": days})
+                                                for days in ApiToken.LIFETIME_DAYS]
+
+
+def _api_tokens_page(request, **context):
+    user = request.user
+    if "refusal" not in context:
+        context["refusal"] = services.api_token_refusal(user)
+    return render(request, "accounts/api_tokens.html", {
+        "tokens": selectors.user_api_tokens(user=user),
+        "needs_mfa": permissions.needs_mfa_setup(user),
+        "max_active": ApiToken.MAX_ACTIVE,
+        **context,
+    })
+
+
+@personal
+def api_tokens(request):
+    """Persönliche API-Schlüssel: the person's tokens and the form to make one. The new secret is shown once, on
+    the answer to the form (never stored, never put into a message cookie, not cacheable)."""
+    refusal = services.api_token_refusal(request.user)
+    form = ApiTokenForm(request.POST or None)
+    if request.method != "POST":
+        return _api_tokens_page(request, form=form, refusal=refusal)
+    if refusal:
+        raise PermissionDenied(refusal)
+    if form.is_valid():
+        try:
+            token, secret = services.api_token_create(user=request.user, name=form.cleaned_data["name"],
+                                                      lifetime_days=form.cleaned_data["lifetime_days"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            response = _api_tokens_page(request, form=ApiTokenForm(), refusal=None, new_token=token,
+                                        new_secret=secret)
+            add_never_cache_headers(response)  # the secret must not stay in any cache
+            return response
+    return _api_tokens_page(request, form=form, refusal=refusal)
+
+
+@require_POST
+@personal
+def api_token_revoke(request, pk: int):
+    """Revoke one's own token (anyone else's: 404). The first POST asks for confirmation, the second revokes."""
+    token = selectors.user_api_tokens(user=request.user).filter(pk=pk).first()
+    if token is None:
+        raise Http404
+    if request.POST.get("confirm") != "yes":
+        return _api_tokens_page(request, revoking=token)
+    services.api_token_revoke(token=token, by=request.user)
+    messages.success(request, _("The token “%(name)s” has been revoked. Requests with it are refused from now "
+                                "on.") % {"name": token.name})
+    return redirect("accounts:api-tokens")
 
 
 @personal
