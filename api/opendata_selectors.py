@@ -1,0 +1,111 @@
+"""Reads of the open data downloads: public projects, their KPIs and published ideas of the active scope, and when
+the rows of each download last changed (for ``Last-Modified``, ``ETag`` and ``dct:modified``), all in SQL.
+
+Every function reads in the scope its caller entered: one town (``town_scope``, joint projects and processes
+included) or the region (``public_region_scope``, each shared row once). Only public rows are read: projects
+through ``Project.objects.public()``, ideas through ``participation.selectors.idea_list`` (published ideas of
+published processes), as the public pages do.
+"""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+
+from participation.models import Comment, Idea, OfficialAnswer, Support
+from participation.selectors import idea_list
+from projects.models import Indicator, Measurement, Project, ProjectEvent
+from projects.selectors import with_list_facts
+
+
+def public_projects() -> QuerySet[Project]:
+    """Public projects of the scope with what the public lists show (progress, last update, towns, fields)."""
+    return with_list_facts(Project.objects.public()).order_by("slug")
+
+
+def public_indicators() -> QuerySet[Indicator]:
+    """The KPIs of the scope's public projects, each with its measurements (oldest first)."""
+    return (Indicator.objects.filter(project__in=Project.objects.public().values("pk"))
+            .select_related("project")
+            .prefetch_related(Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on", "pk")))
+            .order_by("project__slug", "position", "pk"))
+
+
+def published_ideas() -> QuerySet[Idea]:
+    """Published ideas of published processes (the public pages' rule), with the latest official answer; the
+    author is not even read."""
+    latest_answer = OfficialAnswer._base_manager.filter(idea=OuterRef("pk")).order_by("-created_at", "-pk")
+    return (idea_list().select_related(None).select_related("process", "field_of_action", "municipality")
+            .annotate(answer_body=Subquery(latest_answer.values("body")[:1]),
+                      answered_at=Subquery(latest_answer.values("created_at")[:1]))
+            .order_by("created_at", "pk"))
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """When the rows of a download last changed (``None``: no rows), and a token that changes whenever the
+    rows do, deletions and recounted supports included (the ETag is made from it)."""
+
+    last_modified: datetime.datetime | None
+    token: str
+
+
+def latest(*moments) -> datetime.datetime | None:
+    """The newest of the moments given, ignoring ``None``."""
+    return max((moment for moment in moments if moment is not None), default=None)
+
+
+def _token(*parts) -> str:
+    return "|".join("" if part is None else (part.isoformat() if hasattr(part, "isoformat") else str(part))
+                    for part in parts)
+
+
+def _project_changes() -> dict:
+    """Public projects of the scope: how many, which, and the newest change. Every change of a project and of
+    what hangs off it (updates, KPIs, measurements, partners) is a ``ProjectEvent`` written by its service;
+    sub-projects count too, since their updates move a parent's progress."""
+    ids = Project.objects.public().values("pk")
+    projects = Project.objects.public().aggregate(n=Count("pk"), ids=Sum("pk"), updated=Max("updated_at"))
+    events = ProjectEvent._base_manager.filter(Q(project__in=ids) | Q(project__parent__in=ids)).aggregate(
+        at=Max("at"), n=Count("pk"))
+    return {**projects, "events_at": events["at"], "events": events["n"]}
+
+
+def projects_freshness(changes: dict | None = None) -> Freshness:
+    c = changes or _project_changes()
+    last = latest(c["updated"], c["events_at"])
+    return Freshness(last if c["n"] else None, _token(c["n"], c["ids"], c["events"], last))
+
+
+def indicators_freshness(changes: dict | None = None) -> Freshness:
+    c = changes or _project_changes()
+    kpis = Indicator.objects.filter(project__in=Project.objects.public().values("pk")).aggregate(
+        n=Count("pk", distinct=True), ids=Sum("pk", distinct=True),
+        values=Count("measurements", distinct=True), value_ids=Sum("measurements__id", distinct=True))
+    last = latest(c["updated"], c["events_at"]) if kpis["n"] else None
+    return Freshness(last, _token(kpis["n"], kpis["ids"], kpis["values"], kpis["value_ids"],
+                                  c["events"], last))
+
+
+def ideas_freshness() -> Freshness:
+    """Ideas change through their own saves, their process, official answers, and supports and comments, whose
+    counts are stored on the idea without touching ``updated_at`` (so the sums are part of the token)."""
+    ideas = idea_list().order_by()
+    ids = ideas.values("pk")
+    own = ideas.aggregate(n=Count("pk"), ids=Sum("pk"), supports=Sum("support_count"),
+                                     comments=Sum("comment_count"), updated=Max("updated_at"),
+                                     moderated=Max("moderated_at"), process=Max("process__updated_at"))
+    answers = OfficialAnswer._base_manager.filter(idea__in=ids).aggregate(at=Max("created_at"), n=Count("pk"))
+    supports = Support._base_manager.filter(idea__in=ids).aggregate(at=Max("created_at"))
+    comments = Comment._base_manager.filter(idea__in=ids).aggregate(at=Max("created_at"),
+                                                                    moderated=Max("moderated_at"))
+    last = latest(own["updated"], own["moderated"], own["process"], answers["at"], supports["at"], comments["at"],
+                   comments["moderated"]) if own["n"] else None
+    return Freshness(last, _token(own["n"], own["ids"], own["supports"], own["comments"], answers["n"], last))
+
+
+def all_freshness() -> dict[str, Freshness]:
+    """The freshness of every dataset of the scope, sharing the project query (for the catalogue)."""
+    changes = _project_changes()
+    return {"projects": projects_freshness(changes), "indicators": indicators_freshness(changes),
+            "ideas": ideas_freshness()}
