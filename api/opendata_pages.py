@@ -1,5 +1,54 @@
-"""The human-readable open data page at /offene-daten/ (mounted by smartcity5/urls.py)."""
+"""The human-readable open data page at /offene-daten/ (mounted by smartcity5/urls.py): what is offered, under
+which licence, and a table of every download (region and towns × datasets)."""
+
+from django.shortcuts import render
+from django.urls import path, reverse
+
+from accounts.decorators import public
+from municipalities.models import Municipality
+from municipalities.selectors import consortium_get
+
+from .opendata import (
+    DATASETS,
+    FORMATS,
+    LICENCE_ID,
+    LICENCE_NAME,
+    LICENCE_URL,
+    attribution,
+    download_url,
+    source_name,
+)
 
 app_name = "opendata"
 
-urlpatterns: list = []
+
+def _row(name: str, town: Municipality | None, consortium) -> dict:
+    return {
+        "name": name,
+        "attribution": attribution(source_name(town, consortium)),
+        "cells": [{"dataset": dataset, "links": [(file_format.upper(), download_url(None, key, file_format, town))
+                                                 for file_format in FORMATS]}
+                  for key, dataset in DATASETS.items()],
+    }
+
+
+@public
+def index(request):
+    consortium = consortium_get()
+    towns = list(Municipality.objects.active().order_by("name"))
+    region = source_name(None, consortium)
+    return render(request, "opendata/index.html", {
+        "region_name": region,
+        "rows": [_row(region, None, consortium), *(_row(town.name, town, consortium) for town in towns)],
+        "datasets": [{"title": dataset.title, "description": str(dataset.description).format(place=region),
+                      "columns": dataset.columns} for dataset in DATASETS.values()],
+        "licence": {"id": LICENCE_ID, "name": LICENCE_NAME, "url": LICENCE_URL},
+        "example_attribution": attribution(source_name(towns[0] if towns else None, consortium)),
+        "catalogue_url": reverse("api:opendata-catalog"),
+        "schema_url": reverse("api:schema"),
+    })
+
+
+urlpatterns = [
+    path("", index, name="index"),
+]

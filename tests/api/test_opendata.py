@@ -1,0 +1,323 @@
+"""Open data downloads: public rows only, no personal data, joint rows per town and once for the region, CSV that
+spreadsheets read safely, JSON with its licence, conditional GET, the DCAT-AP.de catalogue and the page."""
+
+import csv
+import datetime
+import io
+import time
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import Role
+from municipalities.scoping import town_scope
+from participation import services as participation_services
+from projects import services as project_services
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+DATASETS = ("projects", "indicators", "ideas")
+
+
+def _url(dataset, file_format, town=None):
+    if town is None:
+        return reverse(f"api:opendata-{file_format}", kwargs={"dataset": dataset})
+    return reverse(f"api:town-opendata-{file_format}", kwargs={"dataset": dataset, "town_slug": town.slug})
+
+
+def _csv(response) -> list[dict]:
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:], newline="")))
+
+
+@pytest.fixture
+def content(town_a, town_b, town_c):
+    """A: a public, an internal and a joint project (with B) with a KPI, a process with a published, a hidden
+    and an answered idea, an unpublished process with an idea; B its own public project; C nothing shared."""
+    editor = factories.staff_member(municipality=town_a, role=Role.EDITOR, email="od-editor-a@example.org")
+    author = factories.UserFactory(email="author-secret@example.org", display_name="Erika Musterfrau")
+    rows = {
+        "public": factories.project(municipality=town_a, title="Offenes Projekt", status="in_progress",
+                                    planned_start=datetime.date(2025, 1, 1), planned_end=datetime.date(2026, 6, 30)),
+        "internal": factories.project(municipality=town_a, title="Internes Projekt", visibility="internal"),
+        "joint": factories.project(municipality=town_a, title="Gemeinsames Projekt", partners=[town_b]),
+        "own_b": factories.project(municipality=town_b, title="Projekt in Soest"),
+        "own_c": factories.project(municipality=town_c, title="Projekt in Olpe"),
+    }
+    factories.progress_update(project=rows["public"], progress_percent=40)
+    with town_scope(town_a):
+        kpi = project_services.indicator_create(project=rows["joint"], by=None, acting_town=town_a,
+                                                fields={"name": "Sensoren", "unit": "Stück", "baseline": 0,
+                                                        "target": 100})
+        for day, value in ((datetime.date(2025, 1, 1), 10), (datetime.date(2025, 7, 1), "12.5")):
+            project_services.measurement_record(indicator=kpi, by=None, acting_town=town_a, measured_on=day,
+                                                value=value)
+        internal_kpi = project_services.indicator_create(project=rows["internal"], by=None, acting_town=town_a,
+                                                         fields={"name": "Geheime Kennzahl"})
+    process = factories.process(municipality=town_a, title="Ideen für Arnsberg")
+    rows.update(process=process, kpi=kpi, internal_kpi=internal_kpi, author=author, editor=editor)
+    rows["idea"] = factories.idea(process=process, author=author, title="Sichtbare Idee",
+                                  location_label="Marktplatz", latitude="51.396000", longitude="8.064000")
+    rows["hidden"] = factories.idea(process=process, title="Versteckte Idee")
+    rows["answered"] = factories.idea(process=process, title="Beantwortete Idee")
+    with town_scope(town_a):
+        participation_services.moderation_hide(target=rows["hidden"], by=editor, acting_town=town_a,
+                                               reason="Beleidigung")
+        participation_services.idea_answer(idea=rows["answered"], by=editor, acting_town=town_a,
+                                           body="Wir prüfen das.", to="under_review")
+    # Ideas came in while the process was published; then it was taken back.
+    withdrawn = factories.process(municipality=town_a, title="Entwurf")
+    rows["unpublished_idea"] = factories.idea(process=withdrawn, title="Idee im Entwurf")
+    with town_scope(town_a):
+        participation_services.process_change(process=withdrawn, by=editor, acting_town=town_a,
+                                              fields={"is_published": False})
+    return rows
+
+
+def test_town_projects_are_public_ones_with_joint_projects(client, town_a, town_b, content):
+    slugs = {item["slug"] for item in client.get(_url("projects", "json", town_a)).json()["items"]}
+    assert slugs == {content["public"].slug, content["joint"].slug}
+    slugs_b = {item["slug"] for item in client.get(_url("projects", "json", town_b)).json()["items"]}
+    assert slugs_b == {content["joint"].slug, content["own_b"].slug}
+
+
+def test_region_has_every_public_project_once(client, content):
+    items = client.get(_url("projects", "json")).json()["items"]
+    slugs = [item["slug"] for item in items]
+    assert sorted(slugs) == sorted({content[k].slug for k in ("public", "joint", "own_b", "own_c")})
+    joint = next(item for item in items if item["slug"] == content["joint"].slug)
+    assert joint["lead_town"] == "arnsberg" and joint["partner_towns"] == ["soest"]
+    assert joint["url"].endswith(f"/arnsberg/projekte/{content['joint'].slug}/")
+    rows = _csv(client.get(_url("projects", "csv")))
+    assert sorted(row["slug"] for row in rows) == sorted(slugs)
+
+
+def test_project_fields(client, town_a, town_b, content):
+    items = {item["slug"]: item for item in client.get(_url("projects", "json", town_a)).json()["items"]}
+    public = items[content["public"].slug]
+    assert public["status"] == "in_progress" and public["progress_percent"] == 40
+    assert public["planned_start"] == "2025-01-01" and public["planned_end"] == "2026-06-30"
+    assert public["url"].startswith("http://testserver/arnsberg/projekte/")
+    # A joint project's page in a partner town's dataset is the partner town's address.
+    joint_b = next(item for item in client.get(_url("projects", "json", town_b)).json()["items"]
+                   if item["slug"] == content["joint"].slug)
+    assert joint_b["url"].endswith(f"/soest/projekte/{content['joint'].slug}/")
+
+
+def test_indicators_of_public_projects_one_csv_row_per_measurement(client, town_a, town_b, content):
+    body = client.get(_url("indicators", "json", town_b)).json()
+    assert [item["name"] for item in body["items"]] == ["Sensoren"]
+    assert body["items"][0]["measurements"] == [{"measured_on": "2025-01-01", "value": 10},
+                                                {"measured_on": "2025-07-01", "value": 12.5}]
+    assert body["items"][0]["baseline"] == 0 and body["items"][0]["target"] == 100
+    rows = _csv(client.get(_url("indicators", "csv", town_a)))
+    assert [(row["name"], row["measured_on"], row["value"]) for row in rows] == [
+        ("Sensoren", "2025-01-01", "10"), ("Sensoren", "2025-07-01", "12.5")]
+    assert rows[0]["project"] == content["joint"].slug
+    region = _csv(client.get(_url("indicators", "csv")))
+    assert len(region) == 2
+    assert "Geheime Kennzahl" not in client.get(_url("indicators", "csv")).content.decode()
+
+
+def test_ideas_are_only_published_ones_without_personal_data(client, town_a, content):
+    for town in (town_a, None):
+        for file_format in ("csv", "json"):
+            response = client.get(_url("ideas", file_format, town))
+            text = response.content.decode()
+            assert "Sichtbare Idee" in text and "Beantwortete Idee" in text
+            assert "Versteckte Idee" not in text and "Idee im Entwurf" not in text
+            assert "@" not in text.replace(f"{town_a.slug}-ideen", "")  # no e-mail address anywhere
+            assert "Erika" not in text and "Musterfrau" not in text
+    items = {item["title"]: item for item in client.get(_url("ideas", "json", town_a)).json()["items"]}
+    assert set(items["Sichtbare Idee"]) >= {"id", "process", "status", "support_count", "comment_count"}
+    assert not {"author", "author_name", "email", "body"} & set(items["Sichtbare Idee"])
+    assert items["Sichtbare Idee"]["latitude"] == 51.396 and items["Sichtbare Idee"]["location_label"] == "Marktplatz"
+    assert items["Beantwortete Idee"]["official_answer"] == "Wir prüfen das."
+    assert items["Beantwortete Idee"]["status"] == "under_review"
+    assert items["Sichtbare Idee"]["official_answer"] is None
+
+
+def test_json_structure_and_licence(client, town_a, content):
+    body = client.get(_url("projects", "json", town_a)).json()
+    assert set(body) == {"licence", "generated_at", "dataset", "town", "count", "items"}
+    assert body["dataset"] == "projects" and body["town"]["slug"] == "arnsberg" and body["count"] == 2
+    assert body["licence"]["id"] == "dl-de/by-2-0"
+    assert body["licence"]["url"] == "https://www.govdata.de/dl-de/by-2-0"
+    assert "Stadt Arnsberg" in body["licence"]["attribution"]
+    region = client.get(_url("projects", "json")).json()
+    assert region["town"] is None and "5 für Südwestfalen" in region["licence"]["attribution"]
+
+
+def test_csv_headers_and_file_name(client, town_a, content):
+    response = client.get(_url("projects", "csv", town_a))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    today = datetime.date.today().isoformat()
+    assert response["Content-Disposition"] == f'attachment; filename="arnsberg-projekte-{today}.csv"'
+    assert 'rel="license"' in response["Link"]
+    header = next(csv.reader(io.StringIO(response.content.decode()[1:])))
+    assert header[:4] == ["slug", "title", "summary", "status"] and "url" in header
+    # A client that asks for CSV in Accept gets it (the address names the format), not a 406.
+    assert client.get(_url("ideas", "csv", town_a), HTTP_ACCEPT="text/csv").status_code == 200
+
+
+def test_csv_cells_never_become_formulas(client, town_a, content):
+    formula = factories.project(municipality=town_a, title='=HYPERLINK("http://evil.example","klick")',
+                                summary="+1")
+    factories.idea(process=content["process"], title="@SUM(A1:A9)", location_label="-2+3")
+    rows = {row["slug"]: row for row in _csv(client.get(_url("projects", "csv", town_a)))}
+    assert rows[formula.slug]["title"] == "'=HYPERLINK(\"http://evil.example\",\"klick\")"
+    assert rows[formula.slug]["summary"] == "'+1"
+    idea = next(row for row in _csv(client.get(_url("ideas", "csv", town_a))) if "SUM" in row["title"])
+    assert idea["title"] == "'@SUM(A1:A9)" and idea["location_label"] == "'-2+3"
+    # Numbers stay numbers.
+    assert idea["latitude"] == "" and idea["support_count"] == "0"
+
+
+def test_unknown_dataset_or_format_is_a_json_404(client, town_a):
+    factories.MunicipalityFactory(name="Alt", slug="alt", is_active=False)
+    for address in ("/api/v1/opendata/budgets.json", "/api/v1/opendata/projects.xml",
+                    "/api/v1/towns/arnsberg/opendata/budgets.csv", "/api/v1/towns/nirgendwo/opendata/projects.csv",
+                    "/api/v1/towns/alt/opendata/projects.json"):
+        response = client.get(address)
+        assert response.status_code == 404, address
+        assert response["Content-Type"] == "application/json", address
+        assert "detail" in response.json(), address
+
+
+def test_caching_headers_and_conditional_get(client, town_a, content):
+    for file_format in ("csv", "json"):
+        url = _url("projects", file_format, town_a)
+        first = client.get(url)
+        assert first["Cache-Control"] == "public, max-age=300"
+        assert first["ETag"].startswith('W/"') and first["Last-Modified"]
+        again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304 and again.content == b""
+        assert again["ETag"] == first["ETag"] and again["Cache-Control"] == "public, max-age=300"
+        assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
+        assert client.get(url, HTTP_IF_NONE_MATCH='W/"something-else"').status_code == 200
+    # The CSV and the JSON of the same rows have different ETags.
+    assert client.get(_url("projects", "csv", town_a))["ETag"] != client.get(_url("projects", "json", town_a))["ETag"]
+
+
+def test_an_edit_changes_last_modified_and_etag(client, town_a, content):
+    url = _url("projects", "csv", town_a)
+    first = client.get(url)
+    time.sleep(1.1)  # Last-Modified has a resolution of one second
+    with town_scope(town_a):
+        project_services.project_change(project=content["public"], by=None, acting_town=town_a,
+                                        fields={"summary": "Neu beschrieben."})
+    second = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+    assert second.status_code == 200
+    assert second["ETag"] != first["ETag"] and second["Last-Modified"] != first["Last-Modified"]
+    assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 200
+    assert "Neu beschrieben." in second.content.decode()
+
+
+def test_etag_follows_rows_that_leave_or_counts_that_change(client, town_a, content, citizen):
+    url = _url("projects", "json", town_a)
+    first = client.get(url)["ETag"]
+    with town_scope(town_a):
+        project_services.project_change(project=content["public"], by=None, acting_town=town_a,
+                                        fields={"visibility": "internal"})
+    assert client.get(url)["ETag"] != first
+    ideas = _url("ideas", "json", town_a)
+    before = client.get(ideas)["ETag"]
+    with town_scope(town_a):
+        participation_services.support_add(idea=content["idea"], user=citizen)
+    after = client.get(ideas)
+    assert after["ETag"] != before
+    assert next(i for i in after.json()["items"] if i["id"] == content["idea"].pk)["support_count"] == 1
+    with town_scope(town_a):
+        participation_services.support_withdraw(idea=content["idea"], user=citizen)
+    assert client.get(ideas)["ETag"] not in (after["ETag"],)
+
+
+def test_downloads_need_a_bounded_number_of_queries(client, town_a, town_b, content,
+                                                    django_assert_max_num_queries):
+    for number in range(12):
+        project = factories.project(municipality=town_a, title=f"Viele {number}", partners=[town_b])
+        with town_scope(town_a):
+            kpi = project_services.indicator_create(project=project, by=None, acting_town=town_a,
+                                                    fields={"name": f"KPI {number}"})
+            project_services.measurement_record(indicator=kpi, by=None, acting_town=town_a,
+                                                measured_on=datetime.date(2025, 1, 1), value=number)
+        factories.idea(process=content["process"], title=f"Idee {number}")
+    for town in (town_a, None):
+        for dataset in DATASETS:
+            for file_format in ("csv", "json"):
+                with django_assert_max_num_queries(14):
+                    assert client.get(_url(dataset, file_format, town)).status_code == 200
+
+
+def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, town_b, content,
+                                                            django_assert_max_num_queries):
+    town_a.ags = "05958004"
+    town_a.website = "https://www.arnsberg.de"
+    town_a.save()
+    with django_assert_max_num_queries(40):
+        response = client.get(reverse("api:opendata-catalog"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/ld+json"
+    assert response["Cache-Control"] == "public, max-age=300" and response["ETag"]
+    catalogue = response.json()
+    assert catalogue["@type"] == "dcat:Catalog"
+    assert {"dcat", "dct", "dcatde", "foaf"} <= set(catalogue["@context"])
+    assert catalogue["dct:title"] and catalogue["dct:description"] and catalogue["dct:publisher"]["foaf:name"]
+    datasets = catalogue["dcat:dataset"]
+    # Region + Arnsberg, Olpe, Soest, each with three datasets.
+    assert len(datasets) == 4 * 3
+    assert {d["dct:identifier"] for d in datasets} == {f"{place}-{key}" for place in
+                                                      ("region", "arnsberg", "olpe", "soest") for key in DATASETS}
+    fetched = 0
+    for dataset in datasets:
+        assert dataset["@type"] == "dcat:Dataset"
+        assert dataset["dct:license"] == {"@id": "http://dcat-ap.de/def/licenses/dl-by-de/2.0"}
+        assert dataset["dcatde:licenseAttributionByText"].startswith("Datenquelle: ")
+        assert dataset["dct:title"] and dataset["dct:description"] and dataset["dcat:keyword"]
+        assert {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"} in dataset["dcat:theme"]
+        assert dataset["dct:publisher"]["foaf:name"] and dataset["dct:spatial"]
+        assert len(dataset["dcat:distribution"]) == 2
+        for distribution in dataset["dcat:distribution"]:
+            assert distribution["dct:license"] == dataset["dct:license"]
+            assert distribution["dcatde:licenseAttributionByText"] == dataset["dcatde:licenseAttributionByText"]
+            assert distribution["dct:format"]["@id"].startswith(
+                "http://publications.europa.eu/resource/authority/file-type/")
+            url = distribution["dcat:downloadURL"]["@id"]
+            assert url.startswith("http://testserver/api/v1/") and distribution["dcat:accessURL"]["@id"] == url
+            download = client.get(url)
+            assert download.status_code == 200, url
+            kind = "text/csv" if distribution["dct:format"]["@id"].endswith("CSV") else "application/json"
+            assert download["Content-Type"].startswith(kind), url
+            assert distribution["dcat:mediaType"]["@id"].endswith(kind)
+            fetched += 1
+    assert fetched == 24
+    arnsberg = next(d for d in datasets if d["dct:identifier"] == "arnsberg-projects")
+    assert arnsberg["dct:publisher"] == {"@type": "foaf:Agent", "foaf:name": "Stadt Arnsberg",
+                                         "foaf:homepage": {"@id": "https://www.arnsberg.de"}}
+    assert arnsberg["dcatde:politicalGeocodingURI"]["@id"].endswith("/municipalityKey/05958004")
+    assert "Stadt Arnsberg" in arnsberg["dcatde:licenseAttributionByText"]
+    assert arnsberg["dct:modified"]["@type"] == "xsd:dateTime"
+    region = next(d for d in datasets if d["dct:identifier"] == "region-projects")
+    assert "5 für Südwestfalen" in region["dcatde:licenseAttributionByText"]
+    assert len(region["dct:spatial"]) == 3
+    assert client.get(reverse("api:opendata-catalog"), HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+
+
+def test_page_lists_every_download_accessibly(client, town_a, town_b, content):
+    response = client.get(reverse("opendata:index"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    for town in (None, town_a, town_b):
+        for dataset in DATASETS:
+            for file_format in ("csv", "json"):
+                assert f'href="{_url(dataset, file_format, town)}"' in html
+    assert "<caption" in html and 'scope="col"' in html and 'scope="row"' in html
+    assert 'class="kern-sr-only"' in html
+    assert "https://www.govdata.de/dl-de/by-2-0" in html and "dl-de/by-2-0" in html
+    assert f'href="{reverse("api:opendata-catalog")}"' in html and f'href="{reverse("api:schema")}"' in html
+    # The footer of every page links here.
+    assert f'href="{reverse("opendata:index")}"' in client.get("/").content.decode()
+
