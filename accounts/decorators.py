@@ -57,21 +57,21 @@ def town_permission_required(rule: str):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
             municipality = request.municipality
-            user = request.user
-            if not user.is_authenticated:
+            access = permissions.town_access(request.user, rule, municipality)
+            if access == permissions.SIGN_IN:
                 return redirect_to_login(request.get_full_path())
-            if not permissions.has_perm(user, rule, municipality):
-                if rule == "participation.participate":
-                    # The only thing missing is a confirmed e-mail address: say so and show where to do it.
-                    messages.info(request, _("Please confirm your e-mail address first; we have sent you a link. "
-                                             "Then you can take part."))
-                    return redirect("account_email")
-                if permissions.is_related_to_town(user, municipality):
-                    raise PermissionDenied(_("Your role does not allow this."))
+            if access == permissions.CONFIRM_EMAIL:
+                # The only thing missing is a confirmed e-mail address: say so and show where to do it.
+                messages.info(request, _("Please confirm your e-mail address first; we have sent you a link. "
+                                         "Then you can take part."))
+                return redirect("account_email")
+            if access == permissions.DENIED:
+                raise PermissionDenied(_("Your role does not allow this."))
+            if access == permissions.HIDDEN:
                 raise Http404
-            if rule in permissions.PRIVILEGED_RULES and not permissions.has_totp(user):
+            if access == permissions.NEEDS_MFA:
                 return redirect_to_mfa_setup(request)
-            if permissions.membership_for(user, municipality) is None and permissions.is_agentur_moderator(user):
+            if permissions.is_cross_town_read(request.user, municipality):
                 audit_moderator_visit(request, municipality)
             return view(request, *args, **kwargs)
 

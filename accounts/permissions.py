@@ -218,6 +218,33 @@ def is_related_to_town(user, municipality: Municipality) -> bool:
     return membership_for(user, municipality) is not None or is_agentur_moderator(user)
 
 
+# What a request may do with a town rule: the HTML decorator and the API permission turn these into a
+# redirect or a status code, so both answer the same user the same way.
+ALLOWED = "allowed"
+SIGN_IN = "sign-in"  # anonymous
+CONFIRM_EMAIL = "confirm-email"  # signed in, but no verified e-mail address for taking part
+DENIED = "denied"  # related to the town (staff, moderator), but the role does not allow it: 403
+HIDDEN = "hidden"  # no relation to the town: 404, so that not-allowed looks like not-found
+NEEDS_MFA = "needs-mfa"  # allowed, but a privileged rule without TOTP set up
+
+
+def town_access(user, rule: str, municipality: Municipality) -> str:
+    if not user.is_authenticated:
+        return SIGN_IN
+    if not has_perm(user, rule, municipality):
+        if rule == "participation.participate":
+            return CONFIRM_EMAIL
+        return DENIED if is_related_to_town(user, municipality) else HIDDEN
+    if rule in PRIVILEGED_RULES and not has_totp(user):
+        return NEEDS_MFA
+    return ALLOWED
+
+
+def is_cross_town_read(user, municipality: Municipality) -> bool:
+    """A moderator acting in a town without belonging to it: such reads are audited."""
+    return membership_for(user, municipality) is None and is_agentur_moderator(user)
+
+
 # --- Platform-wide -----------------------------------------------------------------------------------
 
 def can_read_all_towns(user) -> bool:

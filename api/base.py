@@ -1,26 +1,112 @@
 """The API base views: the town scope for /api/v1/towns/<town_slug>/… and the access label of every API view."""
 
+from contextlib import contextmanager
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
 from rest_framework import generics
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, Throttled, ValidationError
+from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
 from accounts import permissions
-from accounts.decorators import PUBLIC, audit_moderator_visit
+from accounts.decorators import CITIZEN, PUBLIC, STAFF, audit_moderator_visit
 from municipalities.middleware import resolve_town
 from municipalities.scoping import town_scope
+from smartcity5.ratelimit import RateLimited
+
+NON_FIELD = "non_field_errors"
+
+
+def field_errors(error: DjangoValidationError) -> dict[str, list[str]]:
+    """A Django ``ValidationError`` (from a service or a model) as the API's 400 body: field → messages."""
+    if hasattr(error, "error_dict"):
+        return {NON_FIELD if field == "__all__" else field: messages
+                for field, messages in error.message_dict.items()}
+    return {NON_FIELD: error.messages}
+
+
+def form_errors(form) -> dict[str, list[str]]:
+    return {NON_FIELD if field == "__all__" else field: [error["message"] for error in errors]
+            for field, errors in form.errors.get_json_data().items()}
+
+
+def valid_form(form):
+    """The HTML form validates API input too (one place for each rule); invalid input is a 400."""
+    if not form.is_valid():
+        raise ValidationError(form_errors(form))
+    return form
+
+
+@contextmanager
+def service_errors():
+    """Turn what a service refuses into the API's answers: 400 with field errors, 429 with Retry-After."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        raise ValidationError(field_errors(error)) from None
+    except RateLimited as error:
+        raise Throttled(wait=error.retry_after, detail=str(error)) from None
+
+
+class TownRulePermission(BasePermission):
+    """The view's rule of :mod:`accounts.permissions` for the method, answered like ``town_permission_required``
+    answers it on HTML pages (``permissions.town_access``): 401, 403 for the town's own staff, 404 for others."""
+
+    def has_permission(self, request, view) -> bool:
+        rule = view.rule_for(request.method)
+        if rule is None:
+            return True
+        town = view.municipality
+        access = permissions.town_access(request.user, rule, town)
+        if access == permissions.SIGN_IN:
+            raise NotAuthenticated
+        if access == permissions.CONFIRM_EMAIL:
+            raise PermissionDenied(_("Please confirm your e-mail address first; then you can take part."))
+        if access == permissions.DENIED:
+            raise PermissionDenied(_("Your role does not allow this."))
+        if access == permissions.HIDDEN:
+            raise NotFound
+        if access == permissions.NEEDS_MFA:
+            raise PermissionDenied(_("Please set up two-factor authentication first; the API's protected parts "
+                                     "are only available with a second factor."))
+        if permissions.is_cross_town_read(request.user, town):
+            audit_moderator_visit(request, town)
+        return True
 
 
 class LabelledAPIView(generics.GenericAPIView):
-    """Carries ``access`` onto the URL callback, as ``accounts.decorators`` do, for the tenant matrix test."""
+    """Carries ``access`` onto the URL callback, as ``accounts.decorators`` do, for the tenant matrix test.
 
-    access = PUBLIC
+    ``rules`` names the rule of :mod:`accounts.permissions` per HTTP method (``None``: public); the access
+    label is the strictest of them."""
+
+    rules: dict[str, str | None] = {}
+
+    @classmethod
+    def access_label(cls) -> str:
+        rules = [rule for rule in cls.rules.values() if rule]
+        if any(rule in permissions.PRIVILEGED_RULES for rule in rules):
+            return STAFF
+        return CITIZEN if rules else getattr(cls, "access", PUBLIC)
 
     @classmethod
     def as_view(cls, **initkwargs):
         view = super().as_view(**initkwargs)
-        view.access = cls.access
+        view.access = cls.access_label()
+        view.rules = cls.rules
         return view
+
+    def get_queryset(self):
+        """Only for the schema generator (django-filter's parameters need the model); views query through
+        the apps' selectors."""
+        filterset = getattr(self, "filterset_class", None)
+        if getattr(self, "swagger_fake_view", False) and filterset is not None:
+            return filterset._meta.model._base_manager.none()
+        raise NotImplementedError("API views read through selectors")
+
+    def rule_for(self, method: str) -> str | None:
+        return self.rules.get(method.lower(), self.rules.get("*"))
 
     def paginated(self, qs) -> Response:
         page = self.paginate_queryset(qs)
@@ -33,6 +119,8 @@ class LabelledAPIView(generics.GenericAPIView):
 class TownScopedAPIView(LabelledAPIView):
     """Resolves the town like ``MunicipalityScopeMiddleware`` (active town or 404) and runs the whole request —
     permission checks, queries, serialisation and rendering — inside ``town_scope(town)``."""
+
+    permission_classes = [TownRulePermission]
 
     def dispatch(self, request, *args, **kwargs):
         municipality = resolve_town(kwargs.get("town_slug", ""))
@@ -62,6 +150,6 @@ class TownScopedAPIView(LabelledAPIView):
         user, town = self.request.user, self.municipality
         if not (permissions.has_perm(user, "town.view_staff_area", town) and permissions.has_totp(user)):
             return False
-        if permissions.membership_for(user, town) is None and permissions.is_agentur_moderator(user):
+        if permissions.is_cross_town_read(user, town):
             audit_moderator_visit(self.request, town)
         return True

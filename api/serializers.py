@@ -3,10 +3,9 @@
 from rest_framework import serializers
 
 from municipalities.models import Municipality
-from participation.forms import SORT_CHOICES
-from participation.models import Idea, IdeaStatus, Process, ProcessPhase
+from participation.models import Idea, Process, ProcessPhase
 from participation.templatetags.participation_tags import author_name
-from projects.models import Project
+from projects.models import FieldOfAction, Indicator, Measurement, ProgressUpdate, Project
 
 
 class TownSerializer(serializers.ModelSerializer):
@@ -31,6 +30,35 @@ class ProjectSerializer(serializers.ModelSerializer):
 class ProjectDetailSerializer(ProjectSerializer):
     class Meta(ProjectSerializer.Meta):
         fields = ProjectSerializer.Meta.fields + ["description", "actual_start", "actual_end"]
+
+
+class FieldOfActionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FieldOfAction
+        fields = ["slug", "name", "description"]
+
+
+class ProgressUpdateSerializer(serializers.ModelSerializer):
+    town = serializers.SlugRelatedField(source="municipality", slug_field="slug", read_only=True)
+
+    class Meta:
+        model = ProgressUpdate
+        fields = ["id", "published_on", "title", "body", "progress_percent", "is_public", "town"]
+
+
+class MeasurementSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Measurement
+        fields = ["measured_on", "value", "note"]
+
+
+class IndicatorSerializer(serializers.ModelSerializer):
+    measurements = MeasurementSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Indicator
+        fields = ["id", "name", "unit", "description", "baseline", "baseline_date", "target", "target_date",
+                  "measurements"]
 
 
 class PhaseSerializer(serializers.ModelSerializer):
@@ -68,18 +96,13 @@ class IdeaSerializer(serializers.ModelSerializer):
         return str(author_name(idea))
 
 
-class IdeaFilterParameters(serializers.Serializer):
-    """The query parameters of the idea list, as the schema shows them; ``IdeaFilterForm`` validates them."""
-
-    q = serializers.CharField(required=False, max_length=100, help_text="Words in title, description or place.")
-    status = serializers.ChoiceField(required=False, choices=IdeaStatus.choices)
-    field_of_action = serializers.SlugField(required=False, help_text="Slug of a field of action.")
-    process = serializers.SlugField(required=False, help_text="Slug of a published process of the town.")
-    answered = serializers.ChoiceField(required=False, choices=["yes", "no"])
-    sort = serializers.ChoiceField(required=False, choices=SORT_CHOICES)
-
-
 class ErrorSerializer(serializers.Serializer):
     """DRF's error body for 401, 403, 404 and 429."""
 
     detail = serializers.CharField()
+
+
+class FieldErrorsSerializer(serializers.Serializer):
+    """The 400 body: every invalid field with its messages; ``non_field_errors`` for the request as a whole."""
+
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)

@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView
 from accounts.decorators import public
 
 from . import opendata, views
+from . import participation as p
 
 app_name = "api"
 
@@ -15,11 +16,24 @@ urlpatterns = [
     # The schema describes public facts only (drf-spectacular's view; readable by everyone).
     path("schema/", public(SpectacularAPIView.as_view()), name="schema"),
     path("v1/towns/", views.TownList.as_view(), name="towns"),
+    path("v1/fields-of-action/", views.FieldOfActionList.as_view(), name="fields-of-action"),
     path(town + "projects/", views.ProjectList.as_view(), name="projects"),
     path(town + "projects/<slug:slug>/", views.ProjectDetail.as_view(), name="project"),
+    path(town + "projects/<slug:slug>/updates/", views.ProjectUpdates.as_view(), name="project-updates"),
+    path(town + "projects/<slug:slug>/indicators/", views.ProjectIndicators.as_view(), name="project-indicators"),
     path(town + "processes/", views.ProcessList.as_view(), name="processes"),
+    path(town + "processes/<slug:slug>/", p.ProcessDetail.as_view(), name="process"),
+    path(town + "processes/<slug:slug>/ideas/", p.ProcessIdeas.as_view(), name="process-ideas"),
     path(town + "ideas/", views.IdeaList.as_view(), name="ideas"),
     path(town + "ideas/<int:pk>/", views.IdeaDetail.as_view(), name="idea"),
+    path(town + "ideas/<int:pk>/comments/", p.IdeaComments.as_view(), name="idea-comments"),
+    path(town + "ideas/<int:pk>/support/", p.IdeaSupport.as_view(), name="idea-support"),
+    path(town + "ideas/<int:pk>/report/", p.IdeaReport.as_view(), name="idea-report"),
+    path(town + "ideas/<int:pk>/answers/", p.IdeaAnswer.as_view(), name="idea-answers"),
+    path(town + "comments/<int:pk>/report/", p.CommentReport.as_view(), name="comment-report"),
+    path(town + "moderation/", p.ModerationQueue.as_view(), name="moderation"),
+    path(town + "moderation/ideas/<int:pk>/", p.ModerateIdea.as_view(), name="moderate-idea"),
+    path(town + "moderation/comments/<int:pk>/", p.ModerateComment.as_view(), name="moderate-comment"),
     *[path("v1/", include(opendata.api_urlpatterns))],
     *[path(town, include(opendata.town_urlpatterns))],
     # Any other address under /api/ (an unknown resource, a town address no converter accepts): JSON, not HTML.

@@ -1,37 +1,22 @@
 """Read-only API views. Every read goes through the apps' selectors; every rule is one of accounts.permissions."""
 
 from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import NotFound
 
 from accounts import permissions
 from accounts.decorators import public
 from municipalities.models import Municipality
 from participation import selectors as participation_selectors
-from participation.forms import IdeaFilterForm
 from participation.models import Idea
 from projects import selectors as project_selectors
 from projects.models import Project
 
 from . import serializers
 from .base import LabelledAPIView, TownScopedAPIView
-
-ERRORS = {
-    401: OpenApiResponse(serializers.ErrorSerializer, description="Not signed in (reserved for protected parts)."),
-    403: OpenApiResponse(serializers.ErrorSerializer, description="Signed in, but the role does not allow this."),
-    404: OpenApiResponse(serializers.ErrorSerializer, description="No such town, object or page, or not allowed."),
-    429: OpenApiResponse(serializers.ErrorSerializer, description="Too many requests (throttled)."),
-}
-FILTER_ERRORS = {**ERRORS, 400: OpenApiResponse(description="Invalid filter values: field → list of messages.")}
-
-
-def _list_schema(serializer, **extra):
-    return extend_schema(responses={200: serializer(many=True), **(extra.pop("errors", ERRORS))}, **extra)
-
-
-def _detail_schema(serializer):
-    return extend_schema(responses={200: serializer, **ERRORS})
+from .filters import LIST_FILTERS, IdeaFilterSet, ProjectFilterSet
+from .schema import detail_schema, list_schema
 
 
 class TownList(LabelledAPIView):
@@ -42,36 +27,74 @@ class TownList(LabelledAPIView):
     def get_queryset(self):
         return Municipality.objects.active().order_by("name")
 
-    @_list_schema(serializers.TownSerializer)
+    @list_schema(serializers.TownSerializer)
     def get(self, request, *args, **kwargs):
         return self.paginated(self.get_queryset())
 
 
+class FieldOfActionList(LabelledAPIView):
+    """The fields of action (Handlungsfelder) shared by all towns; their slugs filter projects and ideas."""
+
+    serializer_class = serializers.FieldOfActionSerializer
+
+    @list_schema(serializers.FieldOfActionSerializer)
+    def get(self, request, *args, **kwargs):
+        return self.paginated(project_selectors.fields_of_action())
+
+
 class ProjectList(TownScopedAPIView):
-    """The town's projects (own and joint): public ones; internal ones too for the town's staff and moderators."""
+    """The town's projects (own and joint): public ones; internal ones too for the town's staff and moderators.
+    Filters as on the town's project list; ``ordering`` by title, dates, progress or last update."""
 
     serializer_class = serializers.ProjectSerializer
+    filter_backends = LIST_FILTERS
+    filterset_class = ProjectFilterSet
+    ordering_fields = ["title", "planned_start", "planned_end", "progress", "last_update_on"]
 
-    @_list_schema(serializers.ProjectSerializer)
+    @list_schema(serializers.ProjectSerializer, filters=True)
     def get(self, request, *args, **kwargs):
         qs = project_selectors.project_list(include_internal=self.sees_internal())
-        return self.paginated(qs)
+        return self.paginated(self.filter_queryset(qs))
+
+
+def _project(request, slug: str) -> Project:
+    try:
+        return project_selectors.project_for(slug=slug, user=request.user)
+    except Project.DoesNotExist:
+        raise NotFound(_("No such project.")) from None
 
 
 class ProjectDetail(TownScopedAPIView):
+    """One project of the town; internal ones only for people who may see them (as on the project page)."""
+
     serializer_class = serializers.ProjectDetailSerializer
 
-    @_detail_schema(serializers.ProjectDetailSerializer)
+    @detail_schema(serializers.ProjectDetailSerializer)
     def get(self, request, *args, **kwargs):
-        # The rule of the HTML project page (projects.views._project_or_404).
-        try:
-            project = project_selectors.project_get(slug=kwargs["slug"], include_internal=True)
-        except Project.DoesNotExist:
-            raise NotFound from None
-        if (project.visibility == Project.Visibility.INTERNAL
-                and not permissions.can_view_internal_project(request.user, project)):
-            raise NotFound
-        return self.one(project)
+        return self.one(_project(request, kwargs["slug"]))
+
+
+class ProjectUpdates(TownScopedAPIView):
+    """A project's progress updates, newest first; internal ones for the people who see internal projects."""
+
+    serializer_class = serializers.ProgressUpdateSerializer
+
+    @list_schema(serializers.ProgressUpdateSerializer)
+    def get(self, request, *args, **kwargs):
+        project = _project(request, kwargs["slug"])
+        internal = permissions.can_view_internal_project(request.user, project)
+        return self.paginated(project_selectors.project_updates(project=project, include_internal=internal))
+
+
+class ProjectIndicators(TownScopedAPIView):
+    """A project's KPIs with baseline, target and every measurement."""
+
+    serializer_class = serializers.IndicatorSerializer
+
+    @list_schema(serializers.IndicatorSerializer)
+    def get(self, request, *args, **kwargs):
+        project = _project(request, kwargs["slug"])
+        return self.paginated(project_selectors.project_indicators(project=project))
 
 
 class ProcessList(TownScopedAPIView):
@@ -79,12 +102,9 @@ class ProcessList(TownScopedAPIView):
 
     serializer_class = serializers.ProcessSerializer
 
-    @_list_schema(serializers.ProcessSerializer)
+    @list_schema(serializers.ProcessSerializer)
     def get(self, request, *args, **kwargs):
         return self.paginated(participation_selectors.process_list())
-
-
-IDEA_FILTERS = [serializers.IdeaFilterParameters]
 
 
 class IdeaList(TownScopedAPIView):
@@ -92,14 +112,12 @@ class IdeaList(TownScopedAPIView):
     Unlike the HTML list, which ignores invalid filters, the API answers them with 400 and the field errors."""
 
     serializer_class = serializers.IdeaSerializer
+    filter_backends = LIST_FILTERS
+    filterset_class = IdeaFilterSet
 
-    @_list_schema(serializers.IdeaSerializer, parameters=IDEA_FILTERS, errors=FILTER_ERRORS)
+    @list_schema(serializers.IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):
-        form = IdeaFilterForm(request.query_params)
-        if not form.is_valid():
-            raise ValidationError({field: [error["message"] for error in errors]
-                                   for field, errors in form.errors.get_json_data().items()})
-        return self.paginated(participation_selectors.idea_list(filters=form.filters()))
+        return self.paginated(self.filter_queryset(participation_selectors.idea_list()))
 
 
 class IdeaDetail(TownScopedAPIView):
@@ -107,7 +125,7 @@ class IdeaDetail(TownScopedAPIView):
 
     serializer_class = serializers.IdeaSerializer
 
-    @_detail_schema(serializers.IdeaSerializer)
+    @detail_schema(serializers.IdeaSerializer)
     def get(self, request, *args, **kwargs):
         try:
             idea = participation_selectors.idea_get(pk=kwargs["pk"])
@@ -117,6 +135,7 @@ class IdeaDetail(TownScopedAPIView):
 
 
 @public
+@csrf_exempt  # a POST to an unknown address is a JSON 404 too, not the HTML CSRF page; nothing is written
 def not_found(request, *args, **kwargs):
     """An address under /api/ that no API view answers: 404 in the API's error format."""
     return JsonResponse({"detail": _("Not found.")}, status=404)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from accounts import permissions
 from projects.models import FieldOfAction, Project
 
 from .models import (
@@ -69,6 +70,15 @@ def process_get(*, slug: str) -> Process:
             .prefetch_related("phases", "partner_towns").get(slug=slug))
 
 
+def process_for(*, slug: str, user, staff: bool = False) -> Process:
+    """The process as ``user`` may see it: published, or unpublished for staff of its towns and moderators
+    (``staff``: only for them). Raises ``Process.DoesNotExist`` otherwise. HTML pages and the API use this."""
+    process = process_get(slug=slug)
+    if (staff or not process.is_published) and not permissions.can_see_unpublished_process(user, process):
+        raise Process.DoesNotExist
+    return process
+
+
 # --- Ideas -----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ class IdeaFilters:
     answered: bool | None = None
 
 
-def _apply(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
+def filter_ideas(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
     if filters.q:
         words = filters.q.split()[:8]
         for word in words:
@@ -105,7 +115,7 @@ def idea_list(*, filters: IdeaFilters = IdeaFilters()) -> QuerySet[Idea]:
     """Published ideas of published processes in the current scope, with their counts."""
     qs = Idea.objects.visible().filter(process__is_published=True)
     qs = qs.select_related("author", "process", "field_of_action", "municipality")
-    return _apply(qs, filters)
+    return filter_ideas(qs, filters)
 
 
 def staff_idea_list(*, filters: IdeaFilters = IdeaFilters(), moderation: str = "") -> QuerySet[Idea]:
@@ -113,7 +123,7 @@ def staff_idea_list(*, filters: IdeaFilters = IdeaFilters(), moderation: str = "
     qs = Idea.objects.all().select_related("author", "process", "field_of_action", "municipality")
     if moderation:
         qs = qs.filter(moderation=moderation)
-    return _apply(qs, filters)
+    return filter_ideas(qs, filters)
 
 
 def idea_get(*, pk: int, include_hidden: bool = False) -> Idea:
@@ -123,12 +133,35 @@ def idea_get(*, pk: int, include_hidden: bool = False) -> Idea:
             .get(pk=pk))
 
 
+def idea_for(*, pk: int, user) -> Idea:
+    """A published idea of a published process; its author and the staff of the process's towns also reach
+    it while it is not. Raises ``Idea.DoesNotExist`` otherwise. HTML pages and the API use this."""
+    idea = idea_get(pk=pk, include_hidden=True)
+    own = user.is_authenticated and idea.author_id == user.pk
+    visible = idea.is_visible and idea.process.is_published
+    if not visible and not own and not permissions.can_see_unpublished_process(user, idea.process):
+        raise Idea.DoesNotExist
+    return idea
+
+
+def comment_parent(*, idea: Idea, pk: int | None) -> Comment | None:
+    """The published comment of ``idea`` a reply answers, or None (the model refuses replies to replies)."""
+    if not pk:
+        return None
+    return Comment.objects.visible().select_related("parent").filter(pk=pk, idea=idea).first()
+
+
+def comments_of(*, idea: Idea) -> list[Comment]:
+    """Published top-level comments of an idea, oldest first, with their published replies."""
+    replies = Comment.objects.visible().select_related("author").order_by("created_at", "pk")
+    return list(Comment.objects.visible().filter(idea=idea, parent__isnull=True).select_related("author")
+                .prefetch_related(Prefetch("replies", queryset=replies)).order_by("created_at", "pk"))
+
+
 def idea_page_related(*, idea: Idea, user) -> dict:
     """What the idea page shows besides the idea: published comments with their published replies, the
     official answers, and the visitor's own support and reports."""
-    replies = Comment.objects.visible().select_related("author").order_by("created_at", "pk")
-    comments = list(Comment.objects.visible().filter(idea=idea, parent__isnull=True).select_related("author")
-                    .prefetch_related(Prefetch("replies", queryset=replies)).order_by("created_at", "pk"))
+    comments = comments_of(idea=idea)
     answers = list(OfficialAnswer.objects.filter(idea=idea).select_related("answering_town")
                    .order_by("created_at", "pk"))
     supported = reported_idea = False

@@ -47,25 +47,16 @@ MAP_POINT_LIMIT = 500
 
 def _process_or_404(request, slug: str, *, staff: bool = False) -> Process:
     try:
-        process = selectors.process_get(slug=slug)
+        return selectors.process_for(slug=slug, user=request.user, staff=staff)
     except Process.DoesNotExist:
         raise Http404 from None
-    if (staff or not process.is_published) and not permissions.can_see_unpublished_process(request.user, process):
-        raise Http404
-    return process
 
 
 def _idea_or_404(request, pk: int) -> Idea:
-    """A published idea; its author (and staff of the process's towns) also reach it while it is not."""
     try:
-        idea = selectors.idea_get(pk=pk, include_hidden=True)
+        return selectors.idea_for(pk=pk, user=request.user)
     except Idea.DoesNotExist:
         raise Http404 from None
-    own = request.user.is_authenticated and idea.author_id == request.user.pk
-    visible = idea.is_visible and idea.process.is_published
-    if not visible and not own and not permissions.can_see_unpublished_process(request.user, idea.process):
-        raise Http404
-    return idea
 
 
 def _staff_idea_or_404(request, pk: int) -> Idea:
@@ -233,11 +224,9 @@ def comment_create(request, town: str, pk: int):
     idea = _idea_or_404(request, pk)
     form = CommentForm(request.POST)
     if form.is_valid():
-        parent = None
-        if form.cleaned_data.get("parent"):
-            parent = Comment.objects.visible().filter(pk=form.cleaned_data["parent"], idea=idea).first()
-            if parent is None:
-                form.add_error(None, _("The comment you wanted to reply to is no longer there."))
+        parent = selectors.comment_parent(idea=idea, pk=form.cleaned_data.get("parent"))
+        if form.cleaned_data.get("parent") and parent is None:
+            form.add_error(None, _("The comment you wanted to reply to is no longer there."))
         if not form.errors:
             official = (request.POST.get("official") == "1"
                         and permissions.can_answer_idea(request.user, idea))

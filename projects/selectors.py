@@ -33,6 +33,7 @@ from django.db.models.functions import Cast, Coalesce, Least, Round
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
+from accounts import permissions
 from municipalities.models import Consortium, Municipality
 from municipalities.scoping import public_region_scope
 
@@ -111,7 +112,7 @@ class ProjectFilters:
     bundle: int | None = None
 
 
-def _apply_filters(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[Project]:
+def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[Project]:
     if filters.q:
         for word in filters.q.split()[:8]:
             qs = qs.filter(Q(title__icontains=word) | Q(summary__icontains=word) | Q(description__icontains=word)
@@ -142,7 +143,7 @@ def project_list(*, filters: ProjectFilters = ProjectFilters(), include_internal
     qs = Project.objects.all()
     if not include_internal:
         qs = qs.public()
-    qs = _apply_filters(qs, filters)
+    qs = filter_projects(qs, filters)
     return with_list_facts(qs).order_by(F("last_update_on").desc(nulls_last=True), "title")
 
 
@@ -158,25 +159,46 @@ def project_get(*, slug: str, include_internal: bool = False) -> Project:
     return with_list_facts(qs).select_related("parent").get(slug=slug)
 
 
+def project_for(*, slug: str, user, staff: bool = False) -> Project:
+    """The project in the active town scope as ``user`` may see it: internal ones (and, with ``staff``, any)
+    only for people who may see internal projects. Raises ``Project.DoesNotExist`` otherwise; HTML pages and
+    the API use this."""
+    project = project_get(slug=slug, include_internal=True)
+    if (project.visibility == Project.Visibility.INTERNAL or staff) and not permissions.can_view_internal_project(
+            user, project):
+        raise Project.DoesNotExist
+    return project
+
+
 def project_detail_related(*, project: Project, include_internal: bool = False) -> dict:
     """What the detail page shows besides the project itself, each in one query."""
-    updates = project.updates.select_related("municipality", "author")
     files = project.files.all()
     children = project.children.all()
     if not include_internal:
-        updates = updates.filter(is_public=True)
         files = files.filter(is_public=True)
         children = children.filter(visibility=Project.Visibility.PUBLIC)
-    indicators = list(project.indicators.prefetch_related(
-        Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on"))))
+    indicators = list(project_indicators(project=project))
     return {
-        "updates": list(updates.order_by("-published_on", "-pk")),
+        "updates": list(project_updates(project=project, include_internal=include_internal)
+                        .select_related("author")),
         "indicators": indicators,
         "images": [f for f in files if f.kind == ProjectFile.Kind.IMAGE],
         "documents": [f for f in files if f.kind == ProjectFile.Kind.DOCUMENT],
         "children": list(with_list_facts(children).order_by("title")),
         "tags": list(project.tags.all()),
     }
+
+
+def project_updates(*, project: Project, include_internal: bool = False) -> QuerySet[ProgressUpdate]:
+    updates = project.updates.select_related("municipality")
+    if not include_internal:
+        updates = updates.filter(is_public=True)
+    return updates.order_by("-published_on", "-pk")
+
+
+def project_indicators(*, project: Project) -> QuerySet[Indicator]:
+    return project.indicators.prefetch_related(
+        Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on"))).order_by("position", "pk")
 
 
 def project_history(*, project: Project) -> QuerySet:
@@ -488,7 +510,7 @@ def transfer_catalogue(*, filters: CatalogueFilters = CatalogueFilters(), page: 
     re-usable ones first. Evaluated inside the region scope: the page's ``object_list`` is a list."""
     wanted = [filters.transferability] if filters.transferability in TRANSFERABLE else list(TRANSFERABLE)
     with public_region_scope():
-        qs = _apply_filters(Project.objects.public().filter(transferability__in=wanted),
+        qs = filter_projects(Project.objects.public().filter(transferability__in=wanted),
                             ProjectFilters(field=filters.field, town=filters.town))
         if filters.open_source:
             qs = qs.exclude(open_source_url="")

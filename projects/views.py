@@ -41,13 +41,9 @@ MAP_POINT_LIMIT = 500
 def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
     """The project in the request's town scope; internal ones only for people who may see them."""
     try:
-        project = selectors.project_get(slug=slug, include_internal=True)
+        return selectors.project_for(slug=slug, user=request.user, staff=staff)
     except Project.DoesNotExist:
         raise Http404 from None
-    if project.visibility == Project.Visibility.INTERNAL or staff:
-        if not permissions.can_view_internal_project(request.user, project):
-            raise Http404
-    return project
 
 
 def _require_project_edit(request, project: Project) -> None:

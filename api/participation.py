@@ -1,0 +1,387 @@
+"""Participation through the API: ideas, comments, supports, reports, official answers and moderation.
+
+Every write validates with the HTML page's form and calls the same service function as the page, so a rule
+lives in one place; the rate limits of the pages apply too (429 with Retry-After)."""
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers as s
+from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from accounts import permissions
+from participation import selectors, services
+from participation.forms import AnswerForm, CommentForm, IdeaForm, ReportForm
+from participation.models import Comment, Idea, Process, ReportReason
+from participation.templatetags.participation_tags import author_name
+from smartcity5.ratelimit import check_rate
+
+from . import serializers
+from .base import TownScopedAPIView, service_errors, valid_form
+from .filters import LIST_FILTERS, ProcessIdeaFilterSet
+from .schema import ERRORS, WRITE_ERRORS, list_schema
+
+PARTICIPATE = "participation.participate"
+
+
+def _process(request, slug: str, *, staff: bool = False) -> Process:
+    try:
+        return selectors.process_for(slug=slug, user=request.user, staff=staff)
+    except Process.DoesNotExist:
+        raise NotFound(_("No such process.")) from None
+
+
+def _idea(request, pk: int) -> Idea:
+    try:
+        return selectors.idea_for(pk=pk, user=request.user)
+    except Idea.DoesNotExist:
+        raise NotFound(_("No such idea.")) from None
+
+
+def _json_object(request) -> dict:
+    """The request body as a form's data: a JSON object; numbers are passed as text, as a browser sends them."""
+    if not isinstance(request.data, dict):
+        raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
+    return {key: str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+            for key, value in request.data.items()}
+
+
+# --- Serializers -----------------------------------------------------------------------------------------
+
+class ProcessDetailSerializer(serializers.ProcessSerializer):
+    description = s.CharField(read_only=True)
+    current_phase = s.SerializerMethodField()
+
+    class Meta(serializers.ProcessSerializer.Meta):
+        fields = serializers.ProcessSerializer.Meta.fields + ["description", "current_phase", "is_published"]
+
+    def get_current_phase(self, process: Process) -> str | None:
+        phase = process.current_phase()
+        return phase.kind if phase else None
+
+
+class IdeaInputSerializer(s.Serializer):
+    """What a new idea carries (validated by the idea form of the HTML page). Images are added on the page."""
+
+    title = s.CharField(max_length=150)
+    body = s.CharField(help_text="Markdown.")
+    field_of_action = s.SlugField(required=False, allow_blank=True)
+    location_label = s.CharField(required=False, allow_blank=True, max_length=200)
+    latitude = s.DecimalField(required=False, allow_null=True, max_digits=9, decimal_places=6)
+    longitude = s.DecimalField(required=False, allow_null=True, max_digits=9, decimal_places=6)
+    consent = s.BooleanField(help_text="Agreement to publication under the display name; must be true.")
+
+
+class CreatedIdeaSerializer(serializers.IdeaSerializer):
+    moderation = s.CharField(read_only=True, help_text="'published', or 'pending' until a moderator approves it.")
+
+    class Meta(serializers.IdeaSerializer.Meta):
+        fields = serializers.IdeaSerializer.Meta.fields + ["moderation"]
+
+
+class ReplySerializer(s.ModelSerializer):
+    author_name = s.SerializerMethodField()
+
+    class Meta:
+        model = Comment
+        fields = ["id", "body", "author_name", "is_official", "created_at"]
+
+    def get_author_name(self, comment: Comment) -> str:
+        return str(author_name(comment))
+
+
+class CommentSerializer(ReplySerializer):
+    replies = ReplySerializer(many=True, read_only=True)
+
+    class Meta(ReplySerializer.Meta):
+        fields = ReplySerializer.Meta.fields + ["replies"]
+
+
+class CommentInputSerializer(s.Serializer):
+    body = s.CharField(max_length=3000)
+    parent = s.IntegerField(required=False, allow_null=True, help_text="The comment this one replies to.")
+    official = s.BooleanField(required=False, help_text="Written for the town (editors of the process's towns).")
+
+
+class CreatedCommentSerializer(ReplySerializer):
+    moderation = s.CharField(read_only=True)
+    parent = s.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta(ReplySerializer.Meta):
+        fields = ReplySerializer.Meta.fields + ["parent", "moderation"]
+
+
+class SupportSerializer(s.Serializer):
+    supported = s.BooleanField()
+    support_count = s.IntegerField()
+
+
+class ReportInputSerializer(s.Serializer):
+    reason = s.ChoiceField(choices=ReportReason.choices)
+    note = s.CharField(required=False, allow_blank=True, max_length=1000)
+
+
+class AnswerInputSerializer(s.Serializer):
+    to = s.ChoiceField(choices=Idea.Status.choices, help_text="The new status, or the current one to answer only.")
+    body = s.CharField(required=False, allow_blank=True, max_length=6000)
+    merged_into = s.IntegerField(required=False, allow_null=True, help_text="Only when merging: the other idea.")
+
+
+class AnswerSerializer(s.Serializer):
+    status_before = s.CharField()
+    status_after = s.CharField()
+    body = s.CharField()
+    created_at = s.DateTimeField()
+
+
+class ModerationInputSerializer(s.Serializer):
+    action = s.ChoiceField(choices=["approve", "hide", "retitle"])
+    reason = s.CharField(required=False, allow_blank=True, max_length=2000,
+                         help_text="Required for hide and retitle; the author is told.")
+    title = s.CharField(required=False, max_length=150, help_text="Only for retitle (ideas).")
+
+
+class ModerationItemSerializer(s.Serializer):
+    id = s.IntegerField()
+    kind = s.CharField()
+    idea = s.IntegerField(help_text="The idea, or the idea the comment belongs to.")
+    text = s.CharField()
+    moderation = s.CharField()
+    open_reports = s.IntegerField()
+    report_reasons = s.ListField(child=s.CharField())
+    created_at = s.DateTimeField()
+
+
+class ModerationResultSerializer(s.Serializer):
+    id = s.IntegerField()
+    moderation = s.CharField()
+
+
+def _moderation_item(target, kind: str) -> dict:
+    return {"id": target.pk, "kind": kind, "idea": target.pk if kind == "idea" else target.idea_id,
+            "text": target.title if kind == "idea" else target.body, "moderation": target.moderation,
+            "open_reports": target.open_reports, "report_reasons": [r.reason for r in target.open_report_list],
+            "created_at": target.created_at}
+
+
+# --- Views -----------------------------------------------------------------------------------------------
+
+class ProcessDetail(TownScopedAPIView):
+    """One process of the town (own or joint) with its phases; unpublished ones only for staff of its towns."""
+
+    serializer_class = ProcessDetailSerializer
+
+    @extend_schema(responses={200: ProcessDetailSerializer, **ERRORS})
+    def get(self, request, *args, **kwargs):
+        return self.one(_process(request, kwargs["slug"]))
+
+
+class ProcessIdeas(TownScopedAPIView):
+    """The published ideas of a process (filters as on the idea list), and submitting a new idea."""
+
+    rules = {"post": PARTICIPATE}
+    serializer_class = serializers.IdeaSerializer
+    filter_backends = LIST_FILTERS
+    filterset_class = ProcessIdeaFilterSet
+
+    @list_schema(serializers.IdeaSerializer, filters=True)
+    def get(self, request, *args, **kwargs):
+        self.process = _process(request, kwargs["slug"])
+        return self.paginated(self.filter_queryset(selectors.idea_list()))
+
+    @extend_schema(request=IdeaInputSerializer, responses={201: CreatedIdeaSerializer, **WRITE_ERRORS})
+    def post(self, request, *args, **kwargs):
+        process = _process(request, kwargs["slug"])
+        if not process.accepts_ideas():
+            raise ValidationError({"non_field_errors": [_("This process is not collecting ideas at the moment.")]})
+        form = valid_form(IdeaForm(_json_object(request), process=process, municipality=process.municipality))
+        with service_errors():
+            check_rate(request, "idea")
+            idea = services.idea_submit(process=process, author=request.user, fields=form.service_fields(),
+                                        consent=form.cleaned_data["consent"])
+        return Response(CreatedIdeaSerializer(selectors.idea_get(pk=idea.pk, include_hidden=True)).data,
+                        status=201)
+
+
+class IdeaComments(TownScopedAPIView):
+    """The published comments of an idea with their replies, and writing a comment or a reply."""
+
+    rules = {"post": PARTICIPATE}
+    serializer_class = CommentSerializer
+
+    @list_schema(CommentSerializer)
+    def get(self, request, *args, **kwargs):
+        idea = _idea(request, kwargs["pk"])
+        return self.paginated(selectors.comments_of(idea=idea))
+
+    @extend_schema(request=CommentInputSerializer, responses={201: CreatedCommentSerializer, **WRITE_ERRORS})
+    def post(self, request, *args, **kwargs):
+        idea = _idea(request, kwargs["pk"])
+        data = _json_object(request)
+        form = valid_form(CommentForm(data))
+        parent = selectors.comment_parent(idea=idea, pk=form.cleaned_data.get("parent"))
+        if form.cleaned_data.get("parent") and parent is None:
+            raise ValidationError({"parent": [_("The comment you wanted to reply to is no longer there.")]})
+        official = data.get("official") in (True, "true", "1")
+        if official and not permissions.can_answer_idea(request.user, idea):
+            raise PermissionDenied(_("Only editors of the process's towns write for the town."))
+        with service_errors():
+            check_rate(request, "comment")
+            comment = services.comment_post(idea=idea, author=request.user, body=form.cleaned_data["body"],
+                                            parent=parent, official_for=self.municipality if official else None)
+        return Response(CreatedCommentSerializer(comment).data, status=201)
+
+
+class IdeaSupport(TownScopedAPIView):
+    """The signed-in person's support of an idea: whether given (GET), give (PUT), withdraw (DELETE)."""
+
+    rules = {"*": PARTICIPATE}
+    serializer_class = SupportSerializer
+
+    def _answer(self, idea: Idea, supported: bool) -> Response:
+        idea.refresh_from_db(fields=["support_count"])
+        return Response({"supported": supported, "support_count": idea.support_count})
+
+    @extend_schema(responses={200: SupportSerializer, **ERRORS})
+    def get(self, request, *args, **kwargs):
+        idea = _idea(request, kwargs["pk"])
+        return self._answer(idea, selectors.idea_page_related(idea=idea, user=request.user)["supported"])
+
+    @extend_schema(request=None, responses={200: SupportSerializer, **WRITE_ERRORS})
+    def put(self, request, *args, **kwargs):
+        idea = _idea(request, kwargs["pk"])
+        with service_errors():
+            check_rate(request, "support")
+            services.support_add(idea=idea, user=request.user)
+        return self._answer(idea, True)
+
+    @extend_schema(request=None, responses={200: SupportSerializer, **WRITE_ERRORS})
+    def delete(self, request, *args, **kwargs):
+        idea = _idea(request, kwargs["pk"])
+        with service_errors():
+            check_rate(request, "support")
+            services.support_withdraw(idea=idea, user=request.user)
+        return self._answer(idea, False)
+
+
+class _ReportView(TownScopedAPIView):
+    rules = {"post": PARTICIPATE}
+    serializer_class = ReportInputSerializer
+
+    def target(self, request, pk: int):
+        raise NotImplementedError
+
+    @extend_schema(request=ReportInputSerializer,
+                   responses={202: OpenApiResponse(description="Received; a moderator will look at it."),
+                              **WRITE_ERRORS})
+    def post(self, request, *args, **kwargs):
+        target = self.target(request, kwargs["pk"])
+        form = valid_form(ReportForm(_json_object(request)))
+        with service_errors():
+            check_rate(request, "report")
+            services.report_submit(target=target, reporter=request.user, reason=form.cleaned_data["reason"],
+                                   note=form.cleaned_data["note"])
+        return Response({"detail": _("Thank you. A moderator will look at it.")}, status=202)
+
+
+class IdeaReport(_ReportView):
+    """Report a published idea to the moderators."""
+
+    def target(self, request, pk: int):
+        idea = _idea(request, pk)
+        if not idea.is_visible:
+            raise NotFound(_("No such idea."))
+        return idea
+
+
+class CommentReport(_ReportView):
+    """Report a published comment to the moderators."""
+
+    def target(self, request, pk: int):
+        comment = Comment.objects.visible().select_related("idea", "idea__process").filter(pk=pk).first()
+        if comment is None:
+            raise NotFound(_("No such comment."))
+        _idea(request, comment.idea_id)
+        return comment
+
+
+class IdeaAnswer(TownScopedAPIView):
+    """The town's official answer to an idea, with or without a status change (editors of its towns)."""
+
+    rules = {"post": "town.edit_content"}
+    serializer_class = AnswerSerializer
+
+    @extend_schema(request=AnswerInputSerializer, responses={201: AnswerSerializer, **WRITE_ERRORS})
+    def post(self, request, *args, **kwargs):
+        try:
+            idea = selectors.idea_get(pk=kwargs["pk"], include_hidden=True)
+        except Idea.DoesNotExist:
+            raise NotFound(_("No such idea.")) from None
+        if not permissions.can_answer_idea(request.user, idea):
+            raise PermissionDenied(_("Your role does not allow this."))
+        form = valid_form(AnswerForm(_json_object(request), idea=idea))
+        with service_errors():
+            answer = services.idea_answer(idea=idea, by=request.user, acting_town=self.municipality,
+                                          body=form.cleaned_data["body"], to=form.cleaned_data["to"],
+                                          merged_into=form.cleaned_data.get("merged_into"))
+        return Response(AnswerSerializer(answer).data, status=201)
+
+
+class ModerationQueue(TownScopedAPIView):
+    """What waits for a moderator in the town: pre-moderated and reported ideas and comments, oldest first."""
+
+    rules = {"get": "town.moderate"}
+    serializer_class = ModerationItemSerializer
+
+    @list_schema(ModerationItemSerializer)
+    def get(self, request, *args, **kwargs):
+        queue = selectors.moderation_queue()
+        items = ([_moderation_item(idea, "idea") for idea in queue["ideas"]]
+                 + [_moderation_item(comment, "comment") for comment in queue["comments"]])
+        return self.paginated(sorted(items, key=lambda item: item["created_at"]))
+
+
+class _ModerateView(TownScopedAPIView):
+    rules = {"post": "town.moderate"}
+    serializer_class = ModerationResultSerializer
+
+    def target(self, pk: int):
+        raise NotImplementedError
+
+    @extend_schema(request=ModerationInputSerializer, responses={200: ModerationResultSerializer, **WRITE_ERRORS})
+    def post(self, request, *args, **kwargs):
+        target = self.target(kwargs["pk"])
+        data = _json_object(request)
+        action = data.get("action")
+        town, reason = self.municipality, str(data.get("reason") or "")
+        with service_errors():
+            if action == "approve":
+                target = services.moderation_approve(target=target, by=request.user, acting_town=town)
+            elif action == "hide":
+                target = services.moderation_hide(target=target, by=request.user, acting_town=town, reason=reason)
+            elif action == "retitle" and isinstance(target, Idea):
+                target = services.idea_edit_title(idea=target, title=str(data.get("title") or ""), by=request.user,
+                                                  acting_town=town, reason=reason)
+            else:
+                raise ValidationError({"action": [_("Unknown moderation action.")]})
+        return Response({"id": target.pk, "moderation": target.moderation})
+
+
+class ModerateIdea(_ModerateView):
+    """Approve, hide (with a reason) or retitle an idea of the town."""
+
+    def target(self, pk: int):
+        try:
+            return selectors.idea_get(pk=pk, include_hidden=True)
+        except Idea.DoesNotExist:
+            raise NotFound(_("No such idea.")) from None
+
+
+class ModerateComment(_ModerateView):
+    """Approve or hide (with a reason) a comment of the town."""
+
+    def target(self, pk: int):
+        comment = Comment.objects.select_related("idea", "idea__process").filter(pk=pk).first()
+        if comment is None:
+            raise NotFound(_("No such comment."))
+        return comment
