@@ -1,8 +1,11 @@
 """The API base views: the town scope for /api/v1/towns/<town_slug>/… and the access label of every API view."""
 
+import hashlib
 from contextlib import contextmanager
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
+from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
 from rest_framework import generics
 from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, Throttled, ValidationError
@@ -97,6 +100,29 @@ class LabelledAPIView(generics.GenericAPIView):
         view.rules = cls.rules
         return view
 
+    # Public lists answer conditional GETs: an ETag of the answer's content (it differs for people who see more),
+    # and Last-Modified where ``last_modified()`` knows the newest change of the rows the answer can hold.
+    conditional = False
+
+    def last_modified(self):
+        return None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if not (self.conditional and request.method in ("GET", "HEAD") and response.status_code == 200):
+            return response
+        response.render()
+        etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
+        response["ETag"] = etag
+        changed = self.last_modified()
+        if changed is not None:
+            response["Last-Modified"] = http_date(int(changed.timestamp()))
+        patch_vary_headers(response, ("Cookie", "Authorization"))
+        patch_cache_control(response, max_age=60, private=request.user.is_authenticated,
+                            public=not request.user.is_authenticated)
+        return get_conditional_response(request._request, etag=etag, response=response, last_modified=(
+            int(changed.timestamp()) if changed is not None else None))
+
     def get_queryset(self):
         """Only for the schema generator (django-filter's parameters need the model); views query through
         the apps' selectors."""
@@ -146,10 +172,12 @@ class TownScopedAPIView(LabelledAPIView):
 
     def sees_internal(self) -> bool:
         """The town's internal rows, as on its staff pages: rule ``town.view_staff_area`` with TOTP set up; a
-        moderator without a membership is audited like on the HTML pages."""
-        user, town = self.request.user, self.municipality
-        if not (permissions.has_perm(user, "town.view_staff_area", town) and permissions.has_totp(user)):
-            return False
-        if permissions.is_cross_town_read(user, town):
-            audit_moderator_visit(self.request, town)
-        return True
+        moderator without a membership is audited like on the HTML pages (once per request)."""
+        request = self.request._request
+        if not hasattr(request, "api_sees_internal"):
+            user, town = self.request.user, self.municipality
+            request.api_sees_internal = (permissions.has_perm(user, "town.view_staff_area", town)
+                                         and permissions.has_totp(user))
+            if request.api_sees_internal and permissions.is_cross_town_read(user, town):
+                audit_moderator_visit(self.request, town)
+        return request.api_sees_internal

@@ -1,11 +1,11 @@
 """URLs of the API: /api/v1/… and the OpenAPI schema at /api/schema/."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.decorators import public
 
-from . import opendata, views
+from . import notifications, opendata, reports, views
 from . import participation as p
 
 app_name = "api"
@@ -15,6 +15,14 @@ town = "v1/towns/<slug:town_slug>/"
 urlpatterns = [
     # The schema describes public facts only (drf-spectacular's view; readable by everyone).
     path("schema/", public(SpectacularAPIView.as_view()), name="schema"),
+    # The browsable documentation (Swagger UI, served from our own static files by drf-spectacular-sidecar).
+    path("docs/", public(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("v1/me/notifications/", notifications.NotificationList.as_view(), name="notifications"),
+    path("v1/me/notifications/read-all/", notifications.NotificationsReadAll.as_view(), name="notifications-read-all"),
+    path("v1/me/notifications/<int:pk>/read/", notifications.NotificationRead.as_view(), name="notification-read"),
+    path(town + "reports/", reports.ReportList.as_view(), name="reports"),
+    path(town + "reports/<int:pk>/", reports.ReportDetail.as_view(), name="report"),
+    path(town + "reports/<int:pk>/download/", reports.ReportDownload.as_view(), name="report-download"),
     path("v1/towns/", views.TownList.as_view(), name="towns"),
     path("v1/fields-of-action/", views.FieldOfActionList.as_view(), name="fields-of-action"),
     path(town + "projects/", views.ProjectList.as_view(), name="projects"),

@@ -1,8 +1,8 @@
 """Read-only API views. Every read goes through the apps' selectors; every rule is one of accounts.permissions."""
 
 from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.exceptions import NotFound
 
 from accounts import permissions
@@ -13,7 +13,7 @@ from participation.models import Idea
 from projects import selectors as project_selectors
 from projects.models import Project
 
-from . import serializers
+from . import opendata_selectors, serializers
 from .base import LabelledAPIView, TownScopedAPIView
 from .filters import LIST_FILTERS, IdeaFilterSet, ProjectFilterSet
 from .schema import detail_schema, list_schema
@@ -23,6 +23,7 @@ class TownList(LabelledAPIView):
     """The active towns of the consortium (towns are public facts; no scope)."""
 
     serializer_class = serializers.TownSerializer
+    conditional = True
 
     def get_queryset(self):
         return Municipality.objects.active().order_by("name")
@@ -36,6 +37,7 @@ class FieldOfActionList(LabelledAPIView):
     """The fields of action (Handlungsfelder) shared by all towns; their slugs filter projects and ideas."""
 
     serializer_class = serializers.FieldOfActionSerializer
+    conditional = True
 
     @list_schema(serializers.FieldOfActionSerializer)
     def get(self, request, *args, **kwargs):
@@ -50,6 +52,11 @@ class ProjectList(TownScopedAPIView):
     filter_backends = LIST_FILTERS
     filterset_class = ProjectFilterSet
     ordering_fields = ["title", "planned_start", "planned_end", "progress", "last_update_on"]
+    conditional = True
+
+    def last_modified(self):
+        # Known for the public rows only; people who see internal ones rely on the ETag.
+        return None if self.sees_internal() else opendata_selectors.projects_freshness().last_modified
 
     @list_schema(serializers.ProjectSerializer, filters=True)
     def get(self, request, *args, **kwargs):
@@ -101,6 +108,7 @@ class ProcessList(TownScopedAPIView):
     """The town's published participation processes (own and joint)."""
 
     serializer_class = serializers.ProcessSerializer
+    conditional = True
 
     @list_schema(serializers.ProcessSerializer)
     def get(self, request, *args, **kwargs):
@@ -114,6 +122,10 @@ class IdeaList(TownScopedAPIView):
     serializer_class = serializers.IdeaSerializer
     filter_backends = LIST_FILTERS
     filterset_class = IdeaFilterSet
+    conditional = True
+
+    def last_modified(self):
+        return opendata_selectors.ideas_freshness().last_modified
 
     @list_schema(serializers.IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):

@@ -27,6 +27,15 @@ ZERO = Decimal("0.00")
 
 # --- Lists -----------------------------------------------------------------------------------------------
 
+def visible_report_kinds(*, user, municipality: Municipality) -> tuple[str, ...]:
+    """Which of the town's reports a staff member sees: funding reports only with ``funding.view``."""
+    from accounts.permissions import can_view_funding
+
+    if can_view_funding(user, municipality):
+        return ReportRequest.TOWN_KINDS
+    return (ReportRequest.Kind.TOWN,)
+
+
 def town_reports(*, municipality: Municipality, kinds=ReportRequest.TOWN_KINDS) -> QuerySet[ReportRequest]:
     """The town's own reports (town and funding reports; never the region report the lead town keeps)."""
     return (ReportRequest.objects.filter(municipality=municipality, kind__in=kinds)

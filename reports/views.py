@@ -22,9 +22,7 @@ from .models import ReportRequest
 
 
 def _visible_kinds(request) -> tuple[str, ...]:
-    if can_view_funding(request.user, request.municipality):
-        return ReportRequest.TOWN_KINDS
-    return (ReportRequest.Kind.TOWN,)
+    return selectors.visible_report_kinds(user=request.user, municipality=request.municipality)
 
 
 def _town_report_or_404(request, pk: int) -> ReportRequest:

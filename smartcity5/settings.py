@@ -288,6 +288,8 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smartcity5 API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False,
+    # /api/docs/ loads Swagger UI from our own static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"ProjectStatusEnum": "projects.models.Project.Status",
                             "IdeaStatusEnum": "participation.models.IdeaStatus"},
     # What Django's path converters accept, so that no documented address falls outside the URL patterns.

@@ -84,3 +84,25 @@ def test_a_message_delivered_twice_makes_one_file(town_a, catalogue, editor_a):
 
     stored = os.listdir(os.path.dirname(done.file.path))
     assert len(stored) == 1
+
+
+def test_a_report_asked_for_through_the_api_is_generated_and_downloaded(client, town_a, catalogue, editor_a):
+    """The API's report door: 202 with the report, polling its status, the file once the worker is done."""
+    import json
+
+    client.force_login(editor_a)
+    with worker_queue() as queue, run_worker(queue):
+        response = client.post("/api/v1/towns/arnsberg/reports/", json.dumps({"kind": "town", "format": "xlsx"}),
+                               content_type="application/json")
+        assert response.status_code == 202, response.json()
+        report = response.json()
+        assert report["download"] is None
+        status = f"/api/v1/towns/arnsberg/reports/{report['id']}/"
+        done = wait_for(lambda: (lambda r: r if r["status"] in ("done", "failed") else None)(
+            client.get(status).json()), timeout=60)
+    assert done["status"] == "done" and done["progress"] == 100, done
+    download = client.get(done["download"])
+    assert download.status_code == 200 and download["Content-Type"].endswith("spreadsheetml.sheet")
+    bad = client.post("/api/v1/towns/arnsberg/reports/", json.dumps({"kind": "funding", "format": "pdf"}),
+                      content_type="application/json")
+    assert bad.status_code == 400 and "grant" in bad.json()
