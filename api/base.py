@@ -61,6 +61,8 @@ class TownRulePermission(BasePermission):
         if rule is None:
             return True
         town = view.municipality
+        if town is None:
+            raise NotFound(_("There is no town at this address."))
         access = permissions.town_access(request.user, rule, town)
         if access == permissions.SIGN_IN:
             raise NotAuthenticated

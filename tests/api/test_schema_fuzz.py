@@ -63,3 +63,31 @@ EXPLORE = os.environ.get("SCHEMATHESIS_EXPLORE") == "1"
           suppress_health_check=list(HealthCheck))
 def test_api(case, towns_with_content):
     case.call_and_validate(checks=CHECKS)
+
+
+# --- With a personal token, against a live test server -------------------------------------------------------
+
+@pytest.fixture
+def editor_token(live_server, town_a, town_b):
+    """An editor of town A with a personal token, and content in both towns (committed: the server is a thread
+    with its own connection)."""
+    from accounts.models import Role
+    from accounts.services import api_token_create
+
+    for town in (town_a, town_b):
+        factories.project(municipality=town)
+        factories.project(municipality=town, visibility="internal")
+        factories.idea(process=factories.process(municipality=town))
+    editor = factories.staff_member(municipality=town_a, role=Role.EDITOR, email="fuzz-editor@example.org")
+    _token, secret = api_token_create(user=editor, name="schemathesis")
+    return live_server.url, secret
+
+
+@pytest.mark.django_db(transaction=True)
+@schema.parametrize()
+@settings(max_examples=60 if EXPLORE else 8, derandomize=not EXPLORE, deadline=None,
+          suppress_health_check=list(HealthCheck))
+def test_api_with_a_token_against_a_live_server(case, editor_token):
+    """The protected parts too: the staff rules, the writes and the token door, over real HTTP."""
+    base_url, secret = editor_token
+    case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {secret}"}, checks=CHECKS)
