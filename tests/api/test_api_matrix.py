@@ -1,0 +1,137 @@
+"""The API's permission matrix: every address under /api/v1/towns/<town>/ × every method × every role of town A,
+against town B's rows (closed) and against town A's own (open exactly to the roles the rule names).
+
+The addresses are read from the resolver, so a new endpoint joins the matrix by existing; one with a parameter
+needs a sample below, or the test fails and says so."""
+
+import json
+
+import pytest
+from django.urls import URLPattern, URLResolver
+
+from accounts import permissions
+from accounts.models import Role
+from api.urls import urlpatterns
+from tests import factories
+from tests.security.test_tenant_matrix import (
+    _funding_sample,
+    _participation_sample,
+    _project_sample,
+    _report_sample,
+)
+
+pytestmark = pytest.mark.django_db
+
+METHODS = ("get", "post", "put", "delete")
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern) and "<slug:town_slug>" in prefix + str(entry.pattern):
+            yield prefix + str(entry.pattern), entry
+
+
+TOWN_ROUTES = list(_walk(urlpatterns))
+
+SAMPLES = {
+    **{name: lambda town: {"slug": _project_sample(town)["slug"]}
+       for name in ("project", "project-updates", "project-indicators")},
+    **{name: lambda town: {"slug": _participation_sample(town)["slug"]} for name in ("process", "process-ideas")},
+    **{name: lambda town: {"pk": _participation_sample(town)["pk"]}
+       for name in ("idea", "idea-comments", "idea-support", "idea-report", "idea-answers", "moderate-idea")},
+    **{name: lambda town: {"pk": _participation_sample(town)["comment"]}
+       for name in ("comment-report", "moderate-comment")},
+    **{name: lambda town: {"pk": _report_sample(town)["pk"]} for name in ("report", "report-download")},
+    **{name: lambda town: {"pk": _funding_sample(town)["pk"]}
+       for name in ("grant", "grant-budget", "grant-disbursements", "grant-milestones", "grant-proofs")},
+}
+
+
+def _url(route: str, pattern: URLPattern, town) -> str:
+    values = {"town_slug": town.slug}
+    params = [p for p in pattern.pattern.converters if p != "town_slug"]
+    if params:
+        sample = SAMPLES.get(pattern.name)
+        if sample is None and set(params) <= {"dataset", "format", "ext"}:
+            sample = lambda town: {"dataset": "projects", "format": "json", "ext": "json"}  # noqa: E731
+        assert sample, f"Add a sample for API address {route!r} (name {pattern.name!r}) to SAMPLES"
+        values.update(sample(town))
+    url = "/api/" + route
+    for key, value in values.items():
+        for converter in ("slug", "int", "str"):
+            url = url.replace(f"<{converter}:{key}>", str(value))
+    assert "<" not in url, url
+    return url
+
+
+def _users(town_a):
+    users = {"anonymous": None, "citizen": factories.UserFactory(email="apimatrix-citizen@example.org")}
+    for role in Role:
+        users[f"{role}-of-A"] = factories.staff_member(municipality=town_a, role=role,
+                                                       email=f"apimatrix-{role}@example.org")
+    return users
+
+
+def _call(client, method, url):
+    if method == "get":
+        return client.get(url)
+    return getattr(client, method)(url, data=json.dumps({}), content_type="application/json")
+
+
+def _rule(pattern, method):
+    rules = getattr(pattern.callback, "rules", {})
+    return rules.get(method, rules.get("*"))
+
+
+@pytest.mark.parametrize("route,pattern", TOWN_ROUTES, ids=[r for r, _ in TOWN_ROUTES])
+def test_town_b_is_closed_to_every_role_of_town_a(client, town_a, town_b, catalogue, route, pattern):
+    factories.membership(user=factories.UserFactory(email="apimatrix-admin-b@example.org"), municipality=town_b,
+                         role=Role.ADMIN)
+    url = _url(route, pattern, town_b)
+    for label, user in _users(town_a).items():
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        for method in METHODS:
+            response = _call(client, method, url)
+            where = f"{label} {method.upper()} {url}: {response.status_code}"
+            assert response.status_code < 500, where
+            rule = _rule(pattern, method)
+            if rule is None or response.status_code == 405:
+                continue  # public, or the method does not exist
+            if user is None:
+                assert response.status_code == 401, where
+            elif rule in permissions.PRIVILEGED_RULES:
+                assert response.status_code in (403, 404), where
+
+
+@pytest.mark.parametrize("route,pattern", TOWN_ROUTES, ids=[r for r, _ in TOWN_ROUTES])
+def test_own_town_opens_to_exactly_the_roles_the_rule_names(client, town_a, catalogue, route, pattern):
+    url = _url(route, pattern, town_a)
+    for label, user in _users(town_a).items():
+        if user is None:
+            continue
+        client.force_login(user)
+        for method in METHODS:
+            rule = _rule(pattern, method)
+            if rule is None or rule not in permissions.PRIVILEGED_RULES:
+                continue
+            response = _call(client, method, url)
+            if response.status_code == 405:
+                continue
+            where = f"{label} {method.upper()} {url}: {response.status_code}"
+            if permissions.has_perm(user, rule, town_a):
+                # Allowed by the town rule; an object rule (answering needs an editor of the idea's towns) or
+                # the empty body may still refuse, but never as "not found" or "not signed in".
+                assert response.status_code in (200, 201, 202, 400, 403, 410), where
+                assert response.status_code != 403 or label != "admin-of-A", where
+            else:
+                assert response.status_code in (403, 404), where
+
+
+def test_the_matrix_sees_the_protected_endpoints():
+    names = {pattern.name for _, pattern in TOWN_ROUTES}
+    assert {"moderation", "moderate-idea", "reports", "report-download", "idea-answers", "idea-support"} <= names
+    assert any(_rule(pattern, "get") in permissions.PRIVILEGED_RULES for _, pattern in TOWN_ROUTES)
