@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.decorators import public
 
-from . import notifications, opendata, reports, views
+from . import agentur, notifications, opendata, reports, views
 from . import participation as p
 
 app_name = "api"
@@ -17,6 +17,7 @@ urlpatterns = [
     path("schema/", public(SpectacularAPIView.as_view()), name="schema"),
     # The browsable documentation (Swagger UI, served from our own static files by drf-spectacular-sidecar).
     path("docs/", public(SpectacularSwaggerView.as_view(url_name="api:schema")), name="docs"),
+    path("v1/agentur/towns/", agentur.AgenturOverview.as_view(), name="agentur-towns"),
     path("v1/me/notifications/", notifications.NotificationList.as_view(), name="notifications"),
     path("v1/me/notifications/read-all/", notifications.NotificationsReadAll.as_view(), name="notifications-read-all"),
     path("v1/me/notifications/<int:pk>/read/", notifications.NotificationRead.as_view(), name="notification-read"),

@@ -192,3 +192,24 @@ def test_the_docs_page_loads_its_assets_from_our_host(client):
     html = response.content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in html
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
+
+
+def test_the_agentur_overview_is_for_moderators_and_audited(client, town_a, town_b, citizen, moderator, viewer_a):
+    from municipalities.models import AuditEntry
+
+    factories.project(municipality=town_a)
+    url = reverse("api:agentur-towns")
+    assert client.get(url).status_code == 401
+    for user in (citizen, viewer_a):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+    client.force_login(factories.UserFactory(email="api-mod-nomfa@example.org", is_agentur_moderator=True))
+    assert client.get(url).status_code == 403
+    client.force_login(moderator)
+    body = client.get(url).json()
+    assert [t["town"] for t in body["towns"]] == ["arnsberg", "soest"]
+    from projects.models import Project
+    assert sum(body["towns"][0]["figures"][f"projects_{status}"] for status in Project.Status.values) == 1
+    assert set(body["figures"]) == set(body["towns"][0]["figures"])
+    with scopes_disabled():
+        assert AuditEntry.objects.filter(user=moderator, purpose="agentur:towns-overview").count() == 1
