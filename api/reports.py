@@ -37,7 +37,7 @@ class ReportSerializer(s.ModelSerializer):
         return reverse("api:report-download", kwargs={"town_slug": report.municipality.slug, "pk": report.pk})
 
 
-class ReportInputSerializer(s.Serializer):
+class ReportRequestInputSerializer(s.Serializer):
     kind = s.ChoiceField(choices=[ReportRequest.Kind.TOWN, ReportRequest.Kind.FUNDING])
     format = s.ChoiceField(choices=ReportRequest.Format.choices)
     grant = s.IntegerField(required=False, allow_null=True, help_text="Funding reports: the grant's id.")
@@ -67,7 +67,7 @@ class ReportList(TownScopedAPIView):
     def get(self, request, *args, **kwargs):
         return self.paginated(_reports(self).order_by("-created_at", "-pk"))
 
-    @extend_schema(request=ReportInputSerializer, responses={202: ReportSerializer, **WRITE_ERRORS})
+    @extend_schema(request=ReportRequestInputSerializer, responses={202: ReportSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         form = valid_form(ReportRequestForm(_json_object(request),
                                             funding=can_view_funding(request.user, self.municipality)))
