@@ -30,6 +30,12 @@ def _projects_url(town) -> str:
     return reverse("api:projects", kwargs={"town_slug": town.slug})
 
 
+@pytest.fixture(autouse=True)
+def _english(client, settings):
+    """The reasons are checked in English; the portal speaks German until the visitor picks English."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
 def _bearer(secret: str) -> dict:
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 

@@ -277,6 +277,7 @@ def test_funding_reports_are_hidden_without_funding_rights(client, demo_town, vi
     client.force_login(viewer_a)
     assert client.get(f"/arnsberg/verwaltung/berichte/{report.pk}/datei/").status_code == 200
     monkeypatch.setattr("reports.views.can_view_funding", lambda user, municipality: False)
+    monkeypatch.setattr("accounts.permissions.can_view_funding", lambda user, municipality: False)
     assert client.get(f"/arnsberg/verwaltung/berichte/{report.pk}/datei/").status_code == 404
     assert client.get(f"/arnsberg/verwaltung/berichte/{report.pk}/status/").status_code == 404
     page = client.get("/arnsberg/verwaltung/berichte/").content.decode()
