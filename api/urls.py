@@ -6,6 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.decorators import public
 
 from . import agentur, notifications, opendata, reports, views
+from . import funding as f
 from . import participation as p
 
 app_name = "api"
@@ -43,6 +44,12 @@ urlpatterns = [
     path(town + "moderation/", p.ModerationQueue.as_view(), name="moderation"),
     path(town + "moderation/ideas/<int:pk>/", p.ModerateIdea.as_view(), name="moderate-idea"),
     path(town + "moderation/comments/<int:pk>/", p.ModerateComment.as_view(), name="moderate-comment"),
+    path(town + "grants/", f.GrantList.as_view(), name="grants"),
+    path(town + "grants/<int:pk>/", f.GrantDetail.as_view(), name="grant"),
+    path(town + "grants/<int:pk>/budget/", f.GrantBudget.as_view(), name="grant-budget"),
+    path(town + "grants/<int:pk>/disbursements/", f.GrantDisbursements.as_view(), name="grant-disbursements"),
+    path(town + "grants/<int:pk>/milestones/", f.GrantMilestones.as_view(), name="grant-milestones"),
+    path(town + "grants/<int:pk>/proofs/", f.GrantProofs.as_view(), name="grant-proofs"),
     *[path("v1/", include(opendata.api_urlpatterns))],
     *[path(town, include(opendata.town_urlpatterns))],
     # Any other address under /api/ (an unknown resource, a town address no converter accepts): JSON, not HTML.
