@@ -96,12 +96,12 @@ def agentur_required(view):
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not user.is_authenticated:
+        access = permissions.agentur_access(request.user)
+        if access == permissions.SIGN_IN:
             return redirect_to_login(request.get_full_path())
-        if not permissions.is_agentur_moderator(user):
+        if access == permissions.HIDDEN:
             raise Http404
-        if not permissions.has_totp(user):
+        if access == permissions.NEEDS_MFA:
             return redirect_to_mfa_setup(request)
         return view(request, *args, **kwargs)
 

@@ -240,6 +240,16 @@ def town_access(user, rule: str, municipality: Municipality) -> str:
     return ALLOWED
 
 
+def agentur_access(user) -> str:
+    """What a request may do on the Agentur's cross-town pages and API: moderators with TOTP only; others do
+    not learn that the pages exist (HIDDEN)."""
+    if not user.is_authenticated:
+        return SIGN_IN
+    if not is_agentur_moderator(user):
+        return HIDDEN
+    return ALLOWED if has_totp(user) else NEEDS_MFA
+
+
 def is_cross_town_read(user, municipality: Municipality) -> bool:
     """A moderator acting in a town without belonging to it: such reads are audited."""
     return membership_for(user, municipality) is None and is_agentur_moderator(user)

@@ -48,11 +48,12 @@ class AgenturOverview(LabelledAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        if not request.user.is_authenticated:
+        access = permissions.agentur_access(request.user)  # the rule of the /agentur/ pages
+        if access == permissions.SIGN_IN:
             raise NotAuthenticated
-        if not permissions.is_agentur_moderator(request.user):
+        if access == permissions.HIDDEN:
             raise NotFound
-        if not permissions.has_totp(request.user):
+        if access == permissions.NEEDS_MFA:
             raise PermissionDenied(_("Please set up two-factor authentication first."))
 
     @extend_schema(responses={200: OverviewSerializer, **ERRORS})
