@@ -34,6 +34,14 @@ def form_errors(form) -> dict[str, list[str]]:
             for field, errors in form.errors.get_json_data().items()}
 
 
+def json_object(request) -> dict:
+    """The request body as a form's data: a JSON object; numbers are passed as text, as a browser sends them."""
+    if not isinstance(request.data, dict):
+        raise ValidationError({NON_FIELD: [_("Send a JSON object.")]})
+    return {key: str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+            for key, value in request.data.items()}
+
+
 def valid_form(form):
     """The HTML form validates API input too (one place for each rule); invalid input is a 400."""
     if not form.is_valid():

@@ -15,8 +15,7 @@ from reports.forms import ReportRequestForm
 from reports.models import ReportRequest
 from smartcity5.responses import file_response
 
-from .base import TownScopedAPIView, service_errors, valid_form
-from .participation import _json_object
+from .base import TownScopedAPIView, json_object, service_errors, valid_form
 from .schema import ERRORS, WRITE_ERRORS, list_schema
 
 STAFF_AREA = "town.view_staff_area"
@@ -32,7 +31,7 @@ class ReportSerializer(s.ModelSerializer):
                   "expires_at", "size", "download"]
 
     def get_download(self, report: ReportRequest) -> str | None:
-        if report.status != ReportRequest.Status.DONE or report.is_expired or not report.file:
+        if not report.is_available:
             return None
         return reverse("api:report-download", kwargs={"town_slug": report.municipality.slug, "pk": report.pk})
 
@@ -69,7 +68,7 @@ class ReportList(TownScopedAPIView):
 
     @extend_schema(request=ReportRequestInputSerializer, responses={202: ReportSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
-        form = valid_form(ReportRequestForm(_json_object(request),
+        form = valid_form(ReportRequestForm(json_object(request),
                                             funding=can_view_funding(request.user, self.municipality)))
         with service_errors():
             report, _created = services.report_request(
@@ -106,7 +105,7 @@ class ReportDownload(TownScopedAPIView):
         report = _report(self, kwargs["pk"])
         if report.status != ReportRequest.Status.DONE:
             raise NotFound(_("The report is not ready."))
-        if report.is_expired or not report.file:
+        if not report.is_available:
             return Response({"detail": _("The report has expired; please ask for a new one.")}, status=410)
         response = file_response(report.file, report.content_type, private=True)
         response["Content-Disposition"] = f'attachment; filename="{report.download_name()}"'

@@ -36,7 +36,7 @@ def _town_report_or_404(request, pk: int) -> ReportRequest:
 def _send(request, report: ReportRequest):
     if report.status != ReportRequest.Status.DONE:
         raise Http404
-    if report.is_expired or not report.file:
+    if not report.is_available:
         response = render(request, "reports/expired.html", {"report": report}, status=410)
         response["Cache-Control"] = "private, no-store"
         return response
