@@ -17,7 +17,7 @@ from participation.templatetags.participation_tags import author_name
 from smartcity5.ratelimit import check_rate
 
 from . import serializers
-from .base import TownScopedAPIView, service_errors, valid_form
+from .base import TownScopedAPIView, json_object, service_errors, valid_form
 from .filters import LIST_FILTERS, ProcessIdeaFilterSet
 from .schema import ERRORS, WRITE_ERRORS, list_schema
 
@@ -36,14 +36,6 @@ def _idea(request, pk: int) -> Idea:
         return selectors.idea_for(pk=pk, user=request.user)
     except Idea.DoesNotExist:
         raise NotFound(_("No such idea.")) from None
-
-
-def _json_object(request) -> dict:
-    """The request body as a form's data: a JSON object; numbers are passed as text, as a browser sends them."""
-    if not isinstance(request.data, dict):
-        raise ValidationError({"non_field_errors": [_("Send a JSON object.")]})
-    return {key: str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-            for key, value in request.data.items()}
 
 
 # --- Serializers -----------------------------------------------------------------------------------------
@@ -194,7 +186,7 @@ class ProcessIdeas(TownScopedAPIView):
         process = _process(request, kwargs["slug"])
         if not process.accepts_ideas():
             raise ValidationError({"non_field_errors": [_("This process is not collecting ideas at the moment.")]})
-        form = valid_form(IdeaForm(_json_object(request), process=process, municipality=process.municipality))
+        form = valid_form(IdeaForm(json_object(request), process=process, municipality=process.municipality))
         with service_errors():
             check_rate(request, "idea")
             idea = services.idea_submit(process=process, author=request.user, fields=form.service_fields(),
@@ -217,7 +209,7 @@ class IdeaComments(TownScopedAPIView):
     @extend_schema(request=CommentInputSerializer, responses={201: CreatedCommentSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         idea = _idea(request, kwargs["pk"])
-        data = _json_object(request)
+        data = json_object(request)
         form = valid_form(CommentForm(data))
         parent = selectors.comment_parent(idea=idea, pk=form.cleaned_data.get("parent"))
         if form.cleaned_data.get("parent") and parent is None:
@@ -276,7 +268,7 @@ class _ReportView(TownScopedAPIView):
                               **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         target = self.target(request, kwargs["pk"])
-        form = valid_form(ReportForm(_json_object(request)))
+        form = valid_form(ReportForm(json_object(request)))
         with service_errors():
             check_rate(request, "report")
             services.report_submit(target=target, reporter=request.user, reason=form.cleaned_data["reason"],
@@ -319,7 +311,7 @@ class IdeaAnswer(TownScopedAPIView):
             raise NotFound(_("No such idea.")) from None
         if not permissions.can_answer_idea(request.user, idea):
             raise PermissionDenied(_("Your role does not allow this."))
-        form = valid_form(AnswerForm(_json_object(request), idea=idea))
+        form = valid_form(AnswerForm(json_object(request), idea=idea))
         with service_errors():
             answer = services.idea_answer(idea=idea, by=request.user, acting_town=self.municipality,
                                           body=form.cleaned_data["body"], to=form.cleaned_data["to"],
@@ -351,19 +343,11 @@ class _ModerateView(TownScopedAPIView):
     @extend_schema(request=ModerationInputSerializer, responses={200: ModerationResultSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         target = self.target(kwargs["pk"])
-        data = _json_object(request)
-        action = data.get("action")
-        town, reason = self.municipality, str(data.get("reason") or "")
+        data = json_object(request)
         with service_errors():
-            if action == "approve":
-                target = services.moderation_approve(target=target, by=request.user, acting_town=town)
-            elif action == "hide":
-                target = services.moderation_hide(target=target, by=request.user, acting_town=town, reason=reason)
-            elif action == "retitle" and isinstance(target, Idea):
-                target = services.idea_edit_title(idea=target, title=str(data.get("title") or ""), by=request.user,
-                                                  acting_town=town, reason=reason)
-            else:
-                raise ValidationError({"action": [_("Unknown moderation action.")]})
+            target = services.moderation_act(target=target, action=str(data.get("action") or ""), by=request.user,
+                                             acting_town=self.municipality, reason=str(data.get("reason") or ""),
+                                             title=str(data.get("title") or ""))
         return Response({"id": target.pk, "moderation": target.moderation})
 
 

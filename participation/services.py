@@ -593,6 +593,19 @@ def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, re
     return target
 
 
+def moderation_act(*, target: Idea | Comment, action: str, by, acting_town: Municipality, reason: str = "",
+                   title: str = "") -> Idea | Comment:
+    """One moderation action by its name, as the moderation buttons and the API send it: ``approve``, ``hide``
+    (with a reason) or ``retitle`` (ideas only, with a reason). Anything else is refused (code ``action``)."""
+    if action == "approve":
+        return moderation_approve(target=target, by=by, acting_town=acting_town)
+    if action == "hide":
+        return moderation_hide(target=target, by=by, acting_town=acting_town, reason=reason)
+    if action == "retitle" and isinstance(target, Idea):
+        return idea_edit_title(idea=target, title=title, by=by, acting_town=acting_town, reason=reason)
+    raise ValidationError({"action": _("Unknown moderation action.")}, code="action")
+
+
 def _process_of(target) -> Process:
     return target.process if isinstance(target, Idea) else target.idea.process
 

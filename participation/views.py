@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
@@ -537,24 +538,24 @@ def staff_moderation(request, town: str):
     return render(request, "participation/staff/moderation.html", selectors.moderation_queue())
 
 
+MODERATION_DONE = {
+    "approve": gettext_lazy("The contribution is published."),
+    "hide": gettext_lazy("The contribution is hidden; its author has been told why."),
+    "retitle": gettext_lazy("The title has been changed."),
+}
+
+
 def _moderate(request, target, idea: Idea):
-    action = request.POST.get("action")
+    action = request.POST.get("action", "")
     try:
-        if action == "approve":
-            services.moderation_approve(target=target, by=request.user, acting_town=request.municipality)
-            messages.success(request, _("The contribution is published."))
-        elif action == "hide":
-            services.moderation_hide(target=target, by=request.user, acting_town=request.municipality,
-                                     reason=request.POST.get("reason", ""))
-            messages.success(request, _("The contribution is hidden; its author has been told why."))
-        elif action == "retitle" and isinstance(target, Idea):
-            services.idea_edit_title(idea=target, title=request.POST.get("title", ""), by=request.user,
-                                     acting_town=request.municipality, reason=request.POST.get("reason", ""))
-            messages.success(request, _("The title has been changed."))
-        else:
-            return HttpResponse(_("Unknown moderation action."), status=400, content_type="text/plain; charset=utf-8")
+        services.moderation_act(target=target, action=action, by=request.user, acting_town=request.municipality,
+                                reason=request.POST.get("reason", ""), title=request.POST.get("title", ""))
     except ValidationError as error:
+        if "action" in getattr(error, "error_dict", {}):
+            return HttpResponse(_("Unknown moderation action."), status=400, content_type="text/plain; charset=utf-8")
         messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, MODERATION_DONE[action])
     target_url = request.POST.get("next", "")
     if target_url == "idea":
         return redirect("participation:staff-idea", town=request.municipality.slug, pk=idea.pk)
