@@ -1,10 +1,17 @@
 """Factories for tests (no fixture files)."""
 
 import itertools
+import time
 
 import factory
 from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret, hotp_value, yield_hotp_counters_from_time
+from allauth.mfa import app_settings as allauth_mfa_settings
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
 
 from accounts.models import Membership, Role, User
 from municipalities.models import AccessibilityFeedback, Consortium, Municipality
@@ -79,7 +86,16 @@ def activate_totp(user: User) -> str:
     return secret
 
 
-def totp_code(secret: str) -> str:
+def totp_code(secret: str, *, valid_for: int = 8) -> str:
+    """The current TOTP code, valid for at least ``valid_for`` more seconds.
+
+    allauth accepts only the current time step (MFA_TOTP_TOLERANCE is 0), so a code taken in the last
+    moment of a step would be refused when a browser submits it a second later; wait for the next step.
+    """
+    period = allauth_mfa_settings.TOTP_PERIOD
+    left = period - time.time() % period
+    if left < valid_for:
+        time.sleep(left + 0.05)
     counter = next(iter(yield_hotp_counters_from_time()))
     return f"{hotp_value(secret, counter):06d}"
 
