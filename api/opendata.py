@@ -36,12 +36,12 @@ from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
 
-from funding.exports import FORMULA_STARTS
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope, town_scope
 from municipalities.selectors import consortium_get, municipality_lead
 from participation.models import Idea
 from projects.models import Project
+from smartcity5.spreadsheets import csv_text
 
 from . import opendata_selectors as selectors
 from .base import LabelledAPIView, TownScopedAPIView
@@ -81,12 +81,6 @@ def source_name(town: Municipality | None, consortium=None) -> str:
 
 #: Lists (partner towns, fields of action) in one CSV cell; slugs never contain it.
 LIST_SEPARATOR = "|"
-
-
-def csv_text(value: str) -> str:
-    """Text in a CSV cell. Spreadsheet programs run a cell starting with = + - @ (or a tab or line break) as a
-    formula; a leading apostrophe keeps it text (the same starts as the XLSX ledger guards against)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _number(value):

@@ -11,6 +11,8 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from smartcity5.spreadsheets import looks_like_formula
+
 from . import money, selectors
 from .models import BudgetLine, DisbursementRequest, Grant, Milestone, ProofOfUse, Spending
 from .templatetags.funding_tags import STATES
@@ -22,8 +24,6 @@ TEXT, NUMBER, AMOUNT, DATE, RATE, PERCENT = "text", "number", "amount", "date", 
 FORMATS = {NUMBER: "0", AMOUNT: '#,##0.00 "€"', DATE: "DD.MM.YYYY", RATE: "0.00 %", PERCENT: "0.0 %"}
 WIDTHS = {NUMBER: 8, AMOUNT: 18, DATE: 12, RATE: 10, PERCENT: 10}
 MIN_WIDTH, MAX_WIDTH = 8, 60
-# Spreadsheet programs read text starting with these as a formula (or as the start of one).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOLD = Font(bold=True)
 
 
@@ -44,7 +44,7 @@ def _put(ws, row: int, column: int, value, kind: str = TEXT, *, bold: bool = Fal
         # openpyxl takes a leading "=" for a formula: the type is set after the value. quotePrefix keeps the
         # cell text in Excel and LibreOffice even when someone edits it.
         cell.data_type = "s"
-        if text.startswith(FORMULA_STARTS):
+        if looks_like_formula(text):
             cell.quotePrefix = True
     else:
         cell.value = value

@@ -20,6 +20,7 @@ from municipalities.scoping import public_region_scope
 from smartcity5.forms import add_errors
 from smartcity5.ratelimit import RateLimited, check_rate
 from smartcity5.responses import file_response
+from smartcity5.spreadsheets import csv_text
 
 from . import selectors, services
 from .forms import (
@@ -333,7 +334,7 @@ def process_results_csv(request, town: str, slug: str):
     writer = csv.writer(response, delimiter=";")
     writer.writerow([_("Rank"), _("Idea"), _("Votes"), _("Share (%)"), _("Address")])
     for idea in results["ideas"]:
-        writer.writerow([idea.rank, idea.title, idea.vote_total, str(idea.share).replace(".", ","),
+        writer.writerow([idea.rank, csv_text(idea.title), idea.vote_total, str(idea.share).replace(".", ","),
                          request.build_absolute_uri(idea.get_absolute_url(request.municipality))])
     writer.writerow([])
     writer.writerow([_("Ballots"), results["ballots"]])

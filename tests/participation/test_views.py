@@ -1,6 +1,8 @@
 """Participation pages through the test client: what citizens and staff see and can do, bad input, limits."""
 
+import csv
 import datetime
+import io
 import re
 
 import pytest
@@ -404,7 +406,8 @@ def test_offline_contributions_are_entered_by_staff(client, process, arnsberg, e
 def test_vote_and_results(client, arnsberg, citizen):
     today = datetime.date.today()
     process = factories.process(municipality=arnsberg, votes_per_person=2)
-    ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(3)]
+    ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
+    ideas.append(factories.idea(process=process, title="=HYPERLINK(\"http://example.org\") Vorschlag 2"))
     with town_scope(arnsberg):
         for idea in ideas:
             services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
@@ -424,11 +427,13 @@ def test_vote_and_results(client, arnsberg, citizen):
                                          "ends_on": today - datetime.timedelta(days=1)}])
     results = _text(client.get(_url("results", arnsberg, slug=process.slug)))
     assert "Vorschlag 0" in results
-    csv = client.get(_url("results-csv", arnsberg, slug=process.slug)).content.decode("utf-8-sig")
-    rows = [line.split(";") for line in csv.splitlines()]
+    text = client.get(_url("results-csv", arnsberg, slug=process.slug)).content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[1][:3] == ["1", "Vorschlag 0", "1"]
     assert [row[2] for row in rows[2:4]] == ["0", "0"]
     assert rows[-1][1] == "1"  # one ballot
+    # A title that a spreadsheet would run as a formula stays text.
+    assert "'=HYPERLINK(\"http://example.org\") Vorschlag 2" in [row[1] for row in rows[2:4]]
 
 
 def test_my_participation_lists_only_my_contributions_in_every_town(client, process, arnsberg, town_b, citizen):
