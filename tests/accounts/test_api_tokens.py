@@ -4,8 +4,10 @@ with the account."""
 
 import datetime
 import hashlib
+import io
 import json
 import re
+import zipfile
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -325,6 +327,16 @@ def test_the_data_export_lists_tokens_without_their_digest(viewer_a):
     assert "digest" not in row
     text = json.dumps(data, default=str)
     assert token.digest not in text and secret not in text
+
+    with zipfile.ZipFile(io.BytesIO(exports.data_export_archive(user=viewer_a, language="de"))) as archive:
+        page = archive.read("daten.html").decode()
+    assert "Persönliche API-Token" in page and "Export-Test" in page and f"{token.prefix}…" in page
+    assert token.digest not in page and secret not in page
+
+
+def test_the_delete_page_names_the_tokens(client, viewer_a):
+    client.force_login(viewer_a)
+    assert "your personal API tokens" in client.get(reverse("accounts:delete")).content.decode()
 
 
 def test_deleting_the_account_deletes_its_tokens(viewer_a, django_capture_on_commit_callbacks):
