@@ -89,18 +89,20 @@ def indicators_freshness(changes: dict | None = None) -> Freshness:
 
 def ideas_freshness() -> Freshness:
     """Ideas change through their own saves, their process, official answers, and supports and comments, whose
-    counts are stored on the idea without touching ``updated_at`` (so the sums are part of the token)."""
+    counts are stored on the idea without touching ``updated_at``: the sums are part of the token, and
+    ``counts_changed_at`` dates a recount (a withdrawn support or a removed comment leaves no row to date it)."""
     ideas = idea_list().order_by()
     ids = ideas.values("pk")
     own = ideas.aggregate(n=Count("pk"), ids=Sum("pk"), supports=Sum("support_count"),
                                      comments=Sum("comment_count"), updated=Max("updated_at"),
+                                     counted=Max("counts_changed_at"),
                                      moderated=Max("moderated_at"), process=Max("process__updated_at"))
     answers = OfficialAnswer._base_manager.filter(idea__in=ids).aggregate(at=Max("created_at"), n=Count("pk"))
     supports = Support._base_manager.filter(idea__in=ids).aggregate(at=Max("created_at"))
     comments = Comment._base_manager.filter(idea__in=ids).aggregate(at=Max("created_at"),
                                                                     moderated=Max("moderated_at"))
-    last = latest(own["updated"], own["moderated"], own["process"], answers["at"], supports["at"], comments["at"],
-                   comments["moderated"]) if own["n"] else None
+    last = latest(own["updated"], own["counted"], own["moderated"], own["process"], answers["at"], supports["at"],
+                  comments["at"], comments["moderated"]) if own["n"] else None
     return Freshness(last, _token(own["n"], own["ids"], own["supports"], own["comments"], answers["n"], last))
 
 

@@ -324,6 +324,9 @@ class Idea(Moderated):
     # a shown comment comes or goes), so that lists sort by them with an index instead of counting every idea.
     support_count = models.PositiveIntegerField(_("supports"), default=0, editable=False)
     comment_count = models.PositiveIntegerField(_("comments shown"), default=0, editable=False)
+    # When refresh_counts last recounted: a withdrawn support or a removed comment leaves no row of its own,
+    # so this is what tells a conditional GET (Last-Modified) that the idea's figures have changed.
+    counts_changed_at = models.DateTimeField(_("counts changed"), null=True, blank=True, editable=False)
     consent_at = models.DateTimeField(_("consent given"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("submitted"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)

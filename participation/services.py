@@ -471,7 +471,7 @@ def refresh_counts(idea_ids) -> None:
         return
     with transaction.atomic():
         list(Idea._base_manager.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
-        Idea._base_manager.filter(pk__in=ids).update(**selectors.count_expressions())
+        Idea._base_manager.filter(pk__in=ids).update(**selectors.count_expressions(), counts_changed_at=timezone.now())
 
 
 def support_add(*, idea: Idea, user, on: datetime.date | None = None) -> bool:

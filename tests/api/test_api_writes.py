@@ -2,6 +2,7 @@
 field errors, and nothing of another town is reachable."""
 
 import json
+import time
 
 import pytest
 from django.urls import reverse
@@ -184,6 +185,23 @@ def test_public_lists_answer_conditional_gets(client, town_a, process_a):
     etag = client.get(url)["ETag"]
     factories.project(municipality=town_a, title="Neu dazu")
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_a_withdrawn_support_moves_last_modified_of_the_idea_list(client, town_a, process_a, citizen):
+    from participation import services
+
+    idea = factories.idea(process=process_a)
+    url = _url("ideas", town_a)
+    with town_scope(town_a):
+        services.support_add(idea=idea, user=citizen)
+    supported = client.get(url)
+    time.sleep(1.1)  # Last-Modified has a resolution of one second
+    with town_scope(town_a):
+        assert services.support_withdraw(idea=idea, user=citizen)
+    # The support leaves no row behind; the recount dates the change.
+    withdrawn = client.get(url, HTTP_IF_MODIFIED_SINCE=supported["Last-Modified"])
+    assert withdrawn.status_code == 200 and withdrawn["Last-Modified"] != supported["Last-Modified"]
+    assert withdrawn.json()["results"][0]["support_count"] == 0
 
 
 def test_the_docs_page_loads_its_assets_from_our_host(client):
