@@ -13,6 +13,7 @@ from accounts.permissions import can_view_funding
 from reports import selectors, services
 from reports.forms import ReportRequestForm
 from reports.models import ReportRequest
+from smartcity5.ratelimit import check_rate
 from smartcity5.responses import file_response
 
 from .base import TownScopedAPIView, json_object, service_errors, valid_form
@@ -71,6 +72,7 @@ class ReportList(TownScopedAPIView):
         form = valid_form(ReportRequestForm(json_object(request),
                                             funding=can_view_funding(request.user, self.municipality)))
         with service_errors():
+            check_rate(request, "report_request")
             report, _created = services.report_request(
                 municipality=self.municipality, kind=form.cleaned_data["kind"], format=form.cleaned_data["format"],
                 grant=form.cleaned_data.get("grant"), by=request.user)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import agentur_required, town_permission_required
 from accounts.permissions import can_view_funding
+from smartcity5.ratelimit import RateLimited, check_rate
 from smartcity5.responses import file_response
 
 from . import selectors, services
@@ -46,6 +47,14 @@ def _send(request, report: ReportRequest):
     return response
 
 
+def _list_page(request, template: str, context: dict, limited: RateLimited | None):
+    """A report list; after a refused request (rate limit) with 429, Retry-After and the form as it was sent."""
+    response = render(request, template, context, status=429 if limited else 200)
+    if limited:
+        response["Retry-After"] = str(limited.retry_after)
+    return response
+
+
 @town_permission_required("town.view_staff_area")
 def report_list(request, town: str):
     funding = can_view_funding(request.user, request.municipality)
@@ -56,13 +65,18 @@ def report_list(request, town: str):
         if funding and request.GET.get("grant", "").isdigit():
             initial["grant"] = request.GET["grant"]
     form = ReportRequestForm(request.POST or None, funding=funding, initial=initial)
+    limited = None
     if request.method == "POST" and form.is_valid():
         try:
+            check_rate(request, "report_request")
             _report, created = services.report_request(
                 municipality=request.municipality, kind=form.cleaned_data["kind"], format=form.cleaned_data["format"],
                 grant=form.cleaned_data.get("grant"), by=request.user)
         except ValidationError as error:
             form.add_error(None, error)
+        except RateLimited as error:
+            form.add_error(None, str(error))
+            limited = error
         else:
             if created:
                 messages.success(request, _("The report is being generated. This page shows when it is ready; we "
@@ -70,12 +84,12 @@ def report_list(request, town: str):
             else:
                 messages.info(request, _("This report is already being generated."))
             return redirect("reports:list", town=request.municipality.slug)
-    return render(request, "reports/list.html", {
+    return _list_page(request, "reports/list.html", {
         "form": form,
         "reports": list(selectors.town_reports(municipality=request.municipality,
                                                kinds=_visible_kinds(request))[:50]),
         "lifetime_days": services.report_lifetime().days,
-    })
+    }, limited)
 
 
 @require_GET
@@ -105,22 +119,30 @@ def _region_report_or_404(request, pk: int) -> ReportRequest:
 @agentur_required
 def region_report_list(request):
     form = RegionReportForm(request.POST or None)
+    limited = None
     if request.method == "POST" and form.is_valid():
         town = selectors.report_lead_town()
         if town is None:
             raise Http404
-        _report, created = services.region_report_request(lead_town=town, format=form.cleaned_data["format"],
-                                                          by=request.user)
-        if created:
-            messages.success(request, _("The region report is being generated. This page shows when it is ready."))
+        try:
+            check_rate(request, "report_request")
+        except RateLimited as error:
+            form.add_error(None, str(error))
+            limited = error
         else:
-            messages.info(request, _("This report is already being generated."))
-        return redirect("agentur-reports:list")
-    return render(request, "reports/agentur_list.html", {
+            _report, created = services.region_report_request(lead_town=town, format=form.cleaned_data["format"],
+                                                              by=request.user)
+            if created:
+                messages.success(request, _("The region report is being generated. This page shows when it is "
+                                            "ready."))
+            else:
+                messages.info(request, _("This report is already being generated."))
+            return redirect("agentur-reports:list")
+    return _list_page(request, "reports/agentur_list.html", {
         "form": form,
         "reports": selectors.region_reports(user=request.user, path=request.get_full_path()),
         "lifetime_days": services.report_lifetime().days,
-    })
+    }, limited)
 
 
 @require_GET

@@ -318,6 +318,7 @@ RATE_LIMITS = {
     "report": [(10, 3600, "user"), (30, 3600, "ip")],
     "vote": [(30, 600, "user"), (100, 600, "ip")],
     "data_export": [(5, 24 * 3600, "user")],
+    "report_request": [(30, 3600, "user")],  # generating town, funding and region reports (PDF/XLSX) is costly
     "account_delete": [(5, 900, "user"), (20, 900, "ip")],  # password attempts on the deletion page
 }
 

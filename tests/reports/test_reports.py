@@ -2,6 +2,7 @@
 failure path and the monthly region report. Tasks run inline here; tests/tasks/test_reports.py uses a real worker."""
 
 import datetime
+import json
 import shutil
 import subprocess
 from io import BytesIO
@@ -9,6 +10,7 @@ from io import BytesIO
 import pytest
 from django.core import mail
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 from PIL import Image
@@ -207,6 +209,27 @@ def test_the_page_requests_a_report_and_shows_it(client, demo_town, editor_a, dj
     # The requester is told in the app (and by e-mail, immediate by default).
     notification = Notification.objects.with_scope(municipality=demo_town["town"].pk).get(kind="report.ready")
     assert notification.recipient == editor_a and notification.url == "/arnsberg/verwaltung/berichte/"
+
+
+def test_report_requests_are_rate_limited_on_the_page_and_in_the_api(client, town_a, editor_a, moderator,
+                                                                     settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "report_request": [(2, 3600, "user")]}
+    client.force_login(editor_a)
+    url = "/arnsberg/verwaltung/berichte/"
+    assert [client.post(url, {"kind": "town", "format": fmt}).status_code for fmt in ("pdf", "xlsx")] == [302, 302]
+    refused = client.post(url, {"kind": "town", "format": "xlsx"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert refused.context["form"].errors and refused.context["form"]["format"].value() == "xlsx"
+    # The API is the same door: the same counter, answered the API's way.
+    api = client.post(reverse("api:reports", kwargs={"town_slug": town_a.slug}),
+                      data=json.dumps({"kind": "town", "format": "pdf"}), content_type="application/json")
+    assert api.status_code == 429 and int(api["Retry-After"]) > 0 and api.json()["detail"]
+    assert ReportRequest.objects.with_scope(municipality=town_a.pk).count() == 2
+
+    client.force_login(moderator)
+    assert [client.post("/agentur/berichte/", {"format": "pdf"}).status_code for _ in range(2)] == [302, 302]
+    refused = client.post("/agentur/berichte/", {"format": "pdf"})
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
 
 
 def test_the_status_box_polls_while_open_and_stops_when_done(client, town_a, editor_a):
