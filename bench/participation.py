@@ -140,7 +140,10 @@ def _measure(town, process, repeat: int) -> None:
         ("idea list, newest", f"/{town.slug}/ideen/", None),
         ("idea list, most supported", f"/{town.slug}/ideen/?sort=supported", None),
         ("idea list, most discussed, page 50", f"/{town.slug}/ideen/?sort=discussed&page=50", None),
-        ("idea list, search", f"/{town.slug}/ideen/?q=Brunnen+Garten", None),
+        # The fill's descriptions repeat a dozen words, so this search matches nine ideas in ten ...
+        ("idea list, search, common words", f"/{town.slug}/ideen/?q=Brunnen+Garten", None),
+        # ... and this one a dozen (the number in their titles), as a real search for a place or a topic would.
+        ("idea list, search, rare word", f"/{town.slug}/ideen/?q=1234", None),
         ("staff process page", f"/{town.slug}/verwaltung/beteiligung/{process.slug}/", staff),
         ("moderation queue", f"/{town.slug}/verwaltung/beteiligung/moderation/", staff),
     ]

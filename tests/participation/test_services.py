@@ -641,3 +641,37 @@ def test_my_participation_costs_the_same_few_queries_in_every_town(town_a, town_
         rows += [(c.municipality.slug, c.idea.title) for c in mine["comments"]]
         rows += [(s.idea.get_absolute_url(), s.idea.municipality.name) for s in mine["supports"]]
     assert len(rows) == 30
+
+
+# --- Text search -----------------------------------------------------------------------------------------
+
+def test_the_text_search_finds_parts_of_words_in_title_description_and_place(process, town_a):
+    factories.idea(process=process, title="Neuer Spielplatz", body="Für die Kinder im Viertel.")
+    factories.idea(process=process, title="Mehr Licht", body="Die Unterführung ist dunkel.", location_label="Ruhrstraße")
+    factories.idea(process=process, title="Bank am Fluss", body="Zum Ausruhen.")
+
+    def titles(q):
+        with town_scope(town_a):
+            return sorted(i.title for i in selectors.idea_list(filters=selectors.IdeaFilters(q=q)))
+
+    assert titles("platz") == ["Neuer Spielplatz"]  # a part of a compound word, as German needs
+    assert titles("KINDER viertel") == ["Neuer Spielplatz"]  # every word, in any case
+    assert titles("ruh") == ["Bank am Fluss", "Mehr Licht"]  # "Ausruhen" and the place "Ruhrstraße"
+    assert titles("Licht Fluss") == []
+
+
+def test_the_text_search_is_answered_from_the_trigram_indexes_on_postgresql(process, town_a):
+    from django.db import connection
+
+    need(connection.vendor == "postgresql", "the trigram indexes exist on PostgreSQL only")
+    factories.idea(process=process, title="Trinkbrunnen")
+    # The search's own condition, as filter_ideas writes it (the lists add the scope and visibility to it).
+    qs = selectors.filter_ideas(Idea._base_manager.all(), selectors.IdeaFilters(q="brunnen"))
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A handful of rows would be read sequentially anyway; forbid that to see whether the index fits the SQL.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    for index in ("idea_title_trgm", "idea_body_trgm", "idea_location_label_trgm"):
+        assert index in plan, plan
