@@ -38,6 +38,11 @@ class CommentForm(forms.Form):
     body = forms.CharField(label=_("Comment"), max_length=4000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
+class ReplyForm(forms.Form):
+    body = forms.CharField(label=_("Your answer to the Agentur"), max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class DecisionForm(forms.Form):
     decision = forms.ChoiceField(label=_("Decision"), widget=forms.RadioSelect, choices=[
         (ProgressReport.Status.ACCEPTED, _("Accept the report")),

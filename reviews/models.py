@@ -149,13 +149,16 @@ class ProgressReportSection(ReportPart):
 
 
 class ReviewComment(ReportPart):
-    """A moderator's comment on a submitted report; comments are kept, never edited."""
+    """A comment on a report under review: a moderator's, or the town's answer (``from_town``) while the report
+    is under review or returned. Comments are kept, never edited."""
 
     report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="comments",
                                verbose_name=_("progress report"))
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                related_name="+", verbose_name=_("written by"))
     body = models.TextField(_("comment"), max_length=4000)
+    # Stored, not derived from the author's roles: roles change, and a deleted account leaves no author.
+    from_town = models.BooleanField(_("written by the town"), default=False, editable=False)
     created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
 
     class Meta:

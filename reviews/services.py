@@ -182,20 +182,42 @@ def report_reopen(*, report: ProgressReport, by) -> ProgressReport:
 
 # --- Agentur moderators ----------------------------------------------------------------------------------
 
+def _comment(report: ProgressReport, *, by, body: str, from_town: bool) -> ReviewComment:
+    from .tasks import review_comment_notify
+
+    body = (body or "").strip()
+    if not body:
+        raise _field_error("body", _("Please write a comment."), "empty")
+    comment = ReviewComment(report=report, author=_actor(by), body=body, from_town=from_town)
+    comment.full_clean(exclude=["report", "municipality"])
+    comment.save()
+    review_comment_notify.delay_on_commit(municipality_id=report.municipality_id, comment_id=comment.pk)
+    return comment
+
+
 @transaction.atomic
 def review_comment_add(*, report: ProgressReport, by, body: str) -> ReviewComment:
-    """A moderator's comment on a submitted report (kept with the report; the town sees it)."""
+    """A moderator's comment on a submitted report (kept with the report; the town's editors are told)."""
     _require_moderator(by)
     report = _fresh(report)
     if report.status != Status.SUBMITTED:
         raise ValidationError(_("Comments can be added while the report is under review."), code="not_submitted")
-    body = (body or "").strip()
-    if not body:
-        raise _field_error("body", _("Please write a comment."), "empty")
-    comment = ReviewComment(report=report, author=_actor(by), body=body)
-    comment.full_clean(exclude=["report", "municipality"])
-    comment.save()
-    return comment
+    return _comment(report, by=by, body=body, from_town=False)
+
+
+REPLY_STATUSES = (Status.SUBMITTED, Status.RETURNED)
+
+
+@transaction.atomic
+def report_reply(*, report: ProgressReport, by, body: str) -> ReviewComment:
+    """The town's answer to the Agentur's comments or remarks, while the report is under review or returned
+    (the moderators are told)."""
+    report = _fresh(report)
+    _require_editor(by, report.municipality)
+    if report.status not in REPLY_STATUSES:
+        raise ValidationError(_("You can answer while the report is under review or after it was returned."),
+                              code="not_under_review")
+    return _comment(report, by=by, body=body, from_town=True)
 
 
 DECISIONS = (Status.ACCEPTED, Status.RETURNED)

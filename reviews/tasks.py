@@ -1,4 +1,4 @@
-"""Tasks of the progress review: who is told about a submission and a decision. Enqueued by the services after
+"""Tasks of the progress review: who is told about a submission, a decision and a comment. Enqueued by the services after
 the transaction commits; each notification reaches each person once, because its key names the status change
 (see :func:`notifications.services.notify`)."""
 
@@ -15,7 +15,7 @@ from municipalities.models import Municipality
 from municipalities.tasks import TownTask
 from notifications.services import notify
 
-from .models import ProgressReport, ProgressReportEvent
+from .models import ProgressReport, ProgressReportEvent, ReviewComment
 
 LIMITS = {"soft_time_limit": 60, "time_limit": 90}
 
@@ -62,3 +62,30 @@ def review_decided_notify(*, municipality: Municipality, event_id: int) -> int:
         body = Truncator(" ".join(event.remark.split())).words(60)
     return len(notify(municipality=municipality, recipients=town_editors(municipality=municipality),
                       kind="review.decided", key=f"review:decided:{event.pk}", title=title, body=body, url=url))
+
+
+@shared_task(base=TownTask, **LIMITS)
+def review_comment_notify(*, municipality: Municipality, comment_id: int) -> int:
+    """A comment on a report under review (``review.comment``): a moderator's reaches the town's editors and
+    admins, the town's answer reaches every active moderator. The author is never told of their own comment."""
+    comment = ReviewComment.objects.select_related("report", "author").filter(pk=comment_id).first()
+    if comment is None:
+        return 0
+    report = comment.report
+    with translation.override(settings.LANGUAGE_CODE):
+        if comment.from_town:
+            recipients = User.objects.filter(is_agentur_moderator=True, is_active=True).order_by("pk")
+            url = reverse("agentur-reviews:detail", kwargs={"slug": municipality.slug, "year": report.year,
+                                                            "quarter": report.quarter})
+            title = _("%(town)s has answered on its progress report %(quarter)s") % {
+                "town": municipality.name, "quarter": report.label}
+        else:
+            recipients = town_editors(municipality=municipality)
+            url = reverse("reviews:detail", kwargs={"town": municipality.slug, "year": report.year,
+                                                    "quarter": report.quarter})
+            title = _("The Südwestfalen Agentur has commented on the progress report %(quarter)s") % {
+                "quarter": report.label}
+        body = Truncator(" ".join(comment.body.split())).words(60)
+    recipients = [user for user in recipients if user.pk != comment.author_id]
+    return len(notify(municipality=municipality, recipients=recipients, kind="review.comment",
+                      key=f"review:comment:{comment.pk}", title=title, body=body, url=url + f"#comment-{comment.pk}"))

@@ -15,4 +15,5 @@ urlpatterns = [
     path(report + "aktualisieren/", views.report_refresh, name="refresh"),
     path(report + "einreichen/", views.report_submit, name="submit"),
     path(report + "ueberarbeiten/", views.report_reopen, name="reopen"),
+    path(report + "antworten/", views.report_reply, name="reply"),
 ]

@@ -19,7 +19,7 @@ from projects.models import FieldOfAction
 from smartcity5.forms import add_errors
 
 from . import selectors, services
-from .forms import CommentForm, DecisionForm, QuarterForm, SectionsForm
+from .forms import CommentForm, DecisionForm, QuarterForm, ReplyForm, SectionsForm
 from .models import ProgressReport
 
 
@@ -68,13 +68,37 @@ def report_list(request, town: str):
         "reports": selectors.report_list(), "form": form, "can_prepare": can_prepare})
 
 
-@town_permission_required("reviews.view")
-def report_detail(request, town: str, year: int, quarter: int):
-    report = _report_or_404(year, quarter)
+def _detail_page(request, report: ProgressReport, *, reply_form: ReplyForm | None = None, status: int = 200):
+    can_prepare = permissions.can_prepare_progress_report(request.user, request.municipality)
     return render(request, "reviews/report_detail.html", {
         "report": report, **selectors.report_page(report=report),
-        "can_prepare": permissions.can_prepare_progress_report(request.user, request.municipality),
-    })
+        "can_prepare": can_prepare,
+        # A refused answer is shown with its reason even when the report has moved on meanwhile.
+        "reply_form": reply_form if reply_form is not None
+        else ReplyForm() if can_prepare and report.status in services.REPLY_STATUSES else None,
+    }, status=status)
+
+
+@town_permission_required("reviews.view")
+def report_detail(request, town: str, year: int, quarter: int):
+    return _detail_page(request, _report_or_404(year, quarter))
+
+
+@require_POST
+@town_permission_required("reviews.prepare")
+def report_reply(request, town: str, year: int, quarter: int):
+    """The town answers the Agentur's comments or remarks; a refused answer comes back with the text as typed."""
+    report = _report_or_404(year, quarter)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.report_reply(report=report, by=request.user, body=form.cleaned_data["body"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Your answer has been sent to the Südwestfalen Agentur."))
+            return redirect(_detail_url(report) + "#review-comments")
+    return _detail_page(request, report, reply_form=form, status=400)
 
 
 @town_permission_required("reviews.prepare")

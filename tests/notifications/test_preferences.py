@@ -39,6 +39,7 @@ def test_the_registry_holds_the_kinds_other_apps_use_with_their_defaults():
         "report.ready": (Audience.STAFF, Delivery.IMMEDIATE),
         "review.submitted": (Audience.STAFF, Delivery.IMMEDIATE),
         "review.decided": (Audience.STAFF, Delivery.IMMEDIATE),
+        "review.comment": (Audience.STAFF, Delivery.IMMEDIATE),
     }
     assert all(str(kind.label) and str(kind.help_text) for kind in KINDS.values())
 

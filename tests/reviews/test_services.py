@@ -239,3 +239,63 @@ def test_notifications_go_out_once(town_a, editor_a, admin_a, viewer_a, moderato
         assert Notification.objects.filter(kind="review.decided").count() == 2
     assert {m.to[0] for m in mailoutbox} == {moderator.email, other_moderator.email, editor_a.email, admin_a.email}
     assert len(mailoutbox) == 4
+
+
+# --- The town's answers ------------------------------------------------------------------------------------
+
+def test_the_town_answers_while_the_report_is_under_review_or_returned(town_a, editor_a, moderator, catalogue):
+    report = _create(town_a, editor_a)
+    with town_scope(town_a):
+        with pytest.raises(ValidationError) as error:
+            services.report_reply(report=report, by=editor_a, body="Zu früh")
+        assert error.value.code == "not_under_review"  # a draft has nobody to answer
+        services.report_submit(report=report, by=editor_a)
+        services.review_comment_add(report=report, by=moderator, body="Warum sank die Zahl der Nutzer?")
+        services.report_reply(report=report, by=editor_a, body="Der Server war im Mai zwei Wochen aus.")
+        services.review_decide(report=report, by=moderator, decision="returned", remarks="Bitte erläutern.")
+        services.report_reply(report=report, by=editor_a, body="Erläuterung folgt im Text.")
+        with pytest.raises(ValidationError) as error:
+            services.report_reply(report=report, by=editor_a, body="   ")
+        assert error.value.error_dict["body"][0].code == "empty"
+        services.report_reopen(report=report, by=editor_a)
+        services.report_submit(report=report, by=editor_a)
+        services.review_decide(report=report, by=moderator, decision="accepted")
+        with pytest.raises(ValidationError):
+            services.report_reply(report=report, by=editor_a, body="Danke!")  # decided: the talk is over
+        comments = list(report.comments.order_by("created_at", "pk").values_list("from_town", "author", "body"))
+    assert comments == [(False, moderator.pk, "Warum sank die Zahl der Nutzer?"),
+                        (True, editor_a.pk, "Der Server war im Mai zwei Wochen aus."),
+                        (True, editor_a.pk, "Erläuterung folgt im Text.")]
+
+
+def test_only_the_towns_editors_answer(town_a, editor_a, editor_b, viewer_a, moderator, catalogue):
+    report = _create(town_a, editor_a)
+    with town_scope(town_a):
+        services.report_submit(report=report, by=editor_a)
+        for person in (viewer_a, editor_b, moderator):  # moderators comment instead (review_comment_add)
+            with pytest.raises(PermissionDenied):
+                services.report_reply(report=report, by=person, body="Antwort")
+        assert not report.comments.exists()
+
+
+def test_comments_tell_the_other_side_and_never_the_author(town_a, editor_a, admin_a, moderator,
+                                                            django_capture_on_commit_callbacks, catalogue):
+    other_moderator = factories.UserFactory(email="mod2@example.org", is_agentur_moderator=True)
+    report = _create(town_a, editor_a)
+    with town_scope(town_a):
+        services.report_submit(report=report, by=editor_a)
+        with django_capture_on_commit_callbacks(execute=True):
+            comment = services.review_comment_add(report=report, by=moderator, body="Bitte Zahlen erläutern.")
+        told = Notification.objects.filter(kind="review.comment")
+        assert sorted(told.values_list("recipient", flat=True)) == sorted([editor_a.pk, admin_a.pk])
+        assert told.first().url == f"/arnsberg/verwaltung/fortschrittsberichte/2025-q2/#comment-{comment.pk}"
+        assert told.first().body == "Bitte Zahlen erläutern."
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = services.report_reply(report=report, by=editor_a, body="Gern, siehe Abschnitt Mobilität.")
+        answered = Notification.objects.filter(kind="review.comment", key=f"review:comment:{answer.pk}")
+        # Every moderator, not the editor who wrote it nor the town's other staff.
+        assert sorted(answered.values_list("recipient", flat=True)) == sorted([moderator.pk, other_moderator.pk])
+        assert answered.first().url.startswith("/agentur/fortschrittsberichte/arnsberg/2025-q2/")
+        # A redelivered job tells nobody twice.
+        from reviews.tasks import review_comment_notify
+        assert review_comment_notify(municipality_id=town_a.pk, comment_id=answer.pk) == 0

@@ -146,3 +146,34 @@ def test_the_town_pages_take_a_fixed_number_of_queries(client, town_a, editor_a,
         for _ in range(5):
             services.review_comment_add(report=report, by=moderator, body="Anmerkung")
     assert (count(LIST), count(REPORT)) == small
+
+
+def test_the_town_answers_the_agentur_on_its_report_page(client, town_a, editor_a, viewer_a, moderator):
+    report = _submitted(town_a, editor_a)
+    with town_scope(town_a):
+        services.review_comment_add(report=report, by=moderator, body="Wie viele Sensoren laufen?")
+    client.force_login(viewer_a)
+    page = client.get(REPORT)
+    assert page.context["reply_form"] is None and 'id="review-reply"' not in page.content.decode()
+    assert client.post(REPORT + "antworten/", {"body": "Ich darf nicht"}).status_code == 403
+
+    client.force_login(editor_a)
+    assert 'id="review-reply"' in client.get(REPORT).content.decode()
+    refused = client.post(REPORT + "antworten/", {"body": ""})
+    assert refused.status_code == 400 and refused.context["reply_form"].errors["body"]
+    sent = client.post(REPORT + "antworten/", {"body": "Zwölf, zwei sind in Wartung."})
+    assert sent.status_code == 302 and sent["Location"] == REPORT + "#review-comments"
+    page = client.get(REPORT).content.decode()
+    assert 'data-from="town"' in page and "Zwölf, zwei sind in Wartung." in page
+    assert 'data-from="agentur"' in page
+    # The moderator reads the answer on the review page.
+    client.force_login(moderator)
+    assert "Zwölf, zwei sind in Wartung." in client.get(REVIEW).content.decode()
+
+    # Once the report is accepted, the form is gone and a late post is refused with the reason.
+    with town_scope(town_a):
+        services.review_decide(report=report, by=moderator, decision="accepted")
+    client.force_login(editor_a)
+    assert client.get(REPORT).context["reply_form"] is None
+    late = client.post(REPORT + "antworten/", {"body": "Noch etwas"})
+    assert late.status_code == 400 and late.context["reply_form"].non_field_errors()

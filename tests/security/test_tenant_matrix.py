@@ -217,7 +217,7 @@ SAMPLES: dict[str, Callable] = {
         "comment-report", "staff-moderate-comment")},
     "reports:status": _report_sample,
     "reports:download": _report_sample,
-    **{f"reviews:{name}": _review_sample for name in ("detail", "texts", "refresh", "submit", "reopen")},
+    **{f"reviews:{name}": _review_sample for name in ("detail", "texts", "refresh", "submit", "reopen", "reply")},
     "lesson": lambda town: {"pk": _lesson_sample(town)},
     "lesson-edit": lambda town: {"pk": _lesson_sample(town)},
     "staff-feedback-handled": lambda town: {"pk": factories.feedback(municipality=town).pk},
