@@ -76,10 +76,14 @@ def note_get(*, pk: int, public_only: bool = False) -> LessonNote:
         return _notes(NoteFilters(), public_only=public_only).get(pk=pk)
 
 
-def notes_for_project(*, project: Project, limit: int = 10) -> list[LessonNote]:
-    """Notes about one project (all towns' staff may write about any project they see)."""
+def notes_for_project(*, project: Project, public_only: bool = False, limit: int = 10) -> list[LessonNote]:
+    """Notes about one project, newest change first, for the project's pages: every note on the staff page (all
+    towns' staff read all notes), the public ones on the public page. Two queries (the towns, the notes)."""
     with shared_knowledge_scope():
-        return list(_notes(NoteFilters(), public_only=False).filter(project=project)[:limit])
+        qs = LessonNote.objects.filter(project=project)
+        if public_only:
+            qs = qs.filter(is_public=True)
+        return list(qs.select_related("municipality").order_by("-updated_at", "-pk")[:limit])
 
 
 def visible_project(note: LessonNote, user, *, public_page: bool = False) -> Project | None:

@@ -87,7 +87,10 @@ def _save(request, form: LessonNoteForm, note: LessonNote | None) -> LessonNote 
 @town_permission_required("knowledge.write")
 def note_create(request, town: str):
     projects = selectors.project_choices(user=request.user, municipality=request.municipality)
-    form = LessonNoteForm(request.POST or None, projects=projects)
+    initial = {}
+    if request.GET.get("project", "").isdigit() and int(request.GET["project"]) in projects:
+        initial["project"] = int(request.GET["project"])  # "write down what you learned" on a project page
+    form = LessonNoteForm(request.POST or None, projects=projects, initial=initial)
     if request.method == "POST":
         note = _save(request, form, None)
         if note is not None:

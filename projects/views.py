@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions
 from accounts.decorators import public, town_permission_required
+from knowledge import selectors as knowledge_selectors
 from municipalities import selectors as town_selectors
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
@@ -134,6 +135,7 @@ def project_detail(request, town: str, slug: str):
         "can_see_internal": can_see_internal,
         "source_ideas": participation_selectors.ideas_for_project(project=project),
         "similar_projects": selectors.similar_projects(project=project),
+        "lesson_notes": knowledge_selectors.notes_for_project(project=project, public_only=True),
         "map_points": _map_points([{name: getattr(project, name, None) for name in MAP_FIELDS[:-1]}
                                    | {"municipality__slug": project.municipality.slug}], request.municipality),
     })
@@ -215,6 +217,8 @@ def staff_detail(request, town: str, slug: str):
         **_staff_project_context(request, project), **related, "kpis": _chart_rows(related["indicators"]),
         "transition_form": TransitionForm(project=project),
         "similar_projects": selectors.similar_projects(project=project),
+        "lesson_notes": knowledge_selectors.notes_for_project(project=project),
+        "can_write_note": permissions.can_write_knowledge(request.user, request.municipality),
     })
 
 

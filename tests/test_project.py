@@ -78,6 +78,14 @@ def test_load_demo_is_idempotent_and_creates_one_account_per_role(capsys):
     assert "Demo-Passwort-2026" in output and "arnsberg-editor@" in output
     for town in Municipality.objects.all():
         town.full_clean()  # demo data obeys the model's own rules (contrast, slugs)
+    # Lessons-learned notes: some per town and one of the Agentur, each about a project, public and internal ones,
+    # created once however often the demo is loaded.
+    from knowledge.models import LessonNote
+
+    notes = list(LessonNote._base_manager.select_related("project", "author"))
+    assert len(notes) == 8 and all(note.project is not None and note.author is not None for note in notes)
+    assert {note.is_public for note in notes} == {True, False}
+    assert any(note.municipality_id is None for note in notes)
 
 
 @pytest.mark.django_db

@@ -103,6 +103,7 @@ def load_accounts(towns: list[Municipality]) -> list[DemoAccount]:
 @transaction.atomic
 def load_demo(*, with_accounts: bool = True) -> tuple[list[Municipality], list[DemoAccount]]:
     from funding.demo.loader import load_funding
+    from knowledge.demo.loader import load_knowledge
     from participation.demo.loader import load_participation
     from projects.demo.loader import load_projects
 
@@ -111,4 +112,5 @@ def load_demo(*, with_accounts: bool = True) -> tuple[list[Municipality], list[D
     load_projects(consortium, towns)
     load_funding(towns)
     accounts += load_participation(towns, with_accounts=with_accounts)
+    load_knowledge(towns)
     return towns, accounts

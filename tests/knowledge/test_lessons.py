@@ -199,3 +199,37 @@ def test_project_pages_show_similar_projects_of_other_towns(client, town_a, town
     client.force_login(editor_a)
     staff = client.get(own.get_staff_url()).content.decode()
     assert "Parken in Soest" in staff and "Soest intern" not in staff
+
+
+def test_project_pages_show_the_notes_about_the_project(client, town_a, town_b, editor_a, editor_b, viewer_a):
+    project = factories.project(municipality=town_a, title="LoRaWAN-Netz")
+    factories.project(municipality=town_a, title="Ohne Notizen")
+    public = _note(municipality=town_b, by=editor_b, project=project, public=True, title="Gateways früh planen")
+    internal = _note(municipality=town_a, by=editor_a, project=project, title="Vertrag nachverhandeln")
+    region = _note(municipality=None, project=project, public=True, title="Eine Lizenz für alle")
+
+    page = client.get(project.get_absolute_url()).content.decode()
+    assert 'id="lesson-notes"' in page
+    assert public.get_public_url() in page and region.get_public_url() in page and "Eine Lizenz für alle" in page
+    assert "Vertrag nachverhandeln" not in page and f"/wissen/{internal.pk}/" not in page
+    # A project nobody wrote about shows no empty section on its public page.
+    with scopes_disabled():
+        quiet = project.__class__.objects.get(title="Ohne Notizen")
+    assert 'id="lesson-notes"' not in client.get(quiet.get_absolute_url()).content.decode()
+
+    client.force_login(editor_a)
+    staff = client.get(project.get_staff_url()).content.decode()
+    for note in (public, internal, region):
+        assert f"/arnsberg/verwaltung/wissen/{note.pk}/" in staff
+    write = f"/arnsberg/verwaltung/wissen/neu/?project={project.pk}"
+    assert write in staff
+    form = client.get(write).context["form"]
+    assert form["project"].value() == project.pk
+    # A project the editor may not link is not chosen from the address.
+    foreign = factories.project(municipality=town_b, title="Soest intern", visibility="internal")
+    assert client.get(f"/arnsberg/verwaltung/wissen/neu/?project={foreign.pk}").context["form"]["project"].value() \
+        in (None, "")
+    # Viewers read the notes but are not asked to write one.
+    client.force_login(viewer_a)
+    staff = client.get(project.get_staff_url()).content.decode()
+    assert f"/arnsberg/verwaltung/wissen/{internal.pk}/" in staff and write not in staff
