@@ -54,7 +54,8 @@ def test_editor_requests_the_town_report_and_the_page_shows_it_ready(site, page,
     expect(box).to_have_attribute("hx-trigger", f"every {POLL_SECONDS}s")
     expect(box).to_have_attribute("hx-get", f"/arnsberg/verwaltung/berichte/{report.pk}/status/")
     expect(box.get_by_role("link")).to_have_count(0)
-    check_axe(page)
+    # No axe run on the open box: the first poll replaces it two seconds after the page loaded, which could land
+    # in the middle of the run (the list with its form is checked before, the finished box after).
 
     # From here on the page is never loaded again: a marker in the window survives only if it is the same page.
     polls = []
