@@ -42,6 +42,14 @@ def json_object(request) -> dict:
             for key, value in request.data.items()}
 
 
+def form_input(request) -> tuple:
+    """The request body as a form's data and files: a JSON object (no files), or ``multipart/form-data`` where
+    a view accepts it (``parser_classes``), with its files."""
+    if request.content_type.startswith("multipart/form-data"):
+        return request.POST, request.FILES
+    return json_object(request), None
+
+
 def valid_form(form):
     """The HTML form validates API input too (one place for each rule); invalid input is a 400."""
     if not form.is_valid():

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers as s
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from accounts import permissions
@@ -17,7 +18,7 @@ from participation.templatetags.participation_tags import author_name
 from smartcity5.ratelimit import check_rate
 
 from . import serializers
-from .base import TownScopedAPIView, json_object, service_errors, valid_form
+from .base import TownScopedAPIView, form_input, json_object, service_errors, valid_form
 from .filters import LIST_FILTERS, ProcessIdeaFilterSet
 from .schema import ERRORS, WRITE_ERRORS, list_schema
 
@@ -53,7 +54,8 @@ class ProcessDetailSerializer(serializers.ProcessSerializer):
 
 
 class IdeaInputSerializer(s.Serializer):
-    """What a new idea carries (validated by the idea form of the HTML page). Images are added on the page."""
+    """What a new idea carries (validated by the idea form of the HTML page). Send ``multipart/form-data``
+    instead of JSON to add an image."""
 
     title = s.CharField(max_length=150)
     body = s.CharField(help_text="Markdown.")
@@ -62,6 +64,15 @@ class IdeaInputSerializer(s.Serializer):
     latitude = s.DecimalField(required=False, allow_null=True, max_digits=9, decimal_places=6)
     longitude = s.DecimalField(required=False, allow_null=True, max_digits=9, decimal_places=6)
     consent = s.BooleanField(help_text="Agreement to publication under the display name; must be true.")
+
+
+class IdeaUploadSerializer(IdeaInputSerializer):
+    """A new idea with an image, as ``multipart/form-data`` (the fields of the JSON body, plus the image)."""
+
+    image_upload = s.FileField(required=False, help_text="JPEG, PNG or WebP up to 5 MB; re-encoded without "
+                                                         "metadata (location, camera).")
+    image_alt = s.CharField(required=False, allow_blank=True, max_length=300,
+                            help_text="What the image shows, in words; required with an image.")
 
 
 class CreatedIdeaSerializer(serializers.IdeaSerializer):
@@ -175,24 +186,27 @@ class ProcessIdeas(TownScopedAPIView):
     serializer_class = serializers.IdeaSerializer
     filter_backends = LIST_FILTERS
     filterset_class = ProcessIdeaFilterSet
+    parser_classes = [JSONParser, MultiPartParser]  # multipart for an idea with an image
 
     @list_schema(serializers.IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):
         self.process = _process(request, kwargs["slug"])
         return self.paginated(self.filter_queryset(selectors.idea_list()))
 
-    @extend_schema(request=IdeaInputSerializer, responses={201: CreatedIdeaSerializer, **WRITE_ERRORS})
+    @extend_schema(request={"application/json": IdeaInputSerializer, "multipart/form-data": IdeaUploadSerializer},
+                   responses={201: CreatedIdeaSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         process = _process(request, kwargs["slug"])
         if not process.accepts_ideas():
             raise ValidationError({"non_field_errors": [_("This process is not collecting ideas at the moment.")]})
-        form = valid_form(IdeaForm(json_object(request), process=process, municipality=process.municipality))
+        data, files = form_input(request)
+        form = valid_form(IdeaForm(data, files, process=process, municipality=process.municipality))
         with service_errors():
             check_rate(request, "idea")
             idea = services.idea_submit(process=process, author=request.user, fields=form.service_fields(),
-                                        consent=form.cleaned_data["consent"])
-        return Response(CreatedIdeaSerializer(selectors.idea_get(pk=idea.pk, include_hidden=True)).data,
-                        status=201)
+                                        image=form.checked_image, consent=form.cleaned_data["consent"])
+        created = selectors.idea_get(pk=idea.pk, include_hidden=True)
+        return Response(CreatedIdeaSerializer(created, context={"request": request}).data, status=201)
 
 
 class IdeaComments(TownScopedAPIView):

@@ -1,5 +1,7 @@
 """Read serializers of the API: public facts only, people appear by display name, never by e-mail address."""
 
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from municipalities.models import Municipality
@@ -80,20 +82,36 @@ class ProcessSerializer(serializers.ModelSerializer):
                   "created_at"]
 
 
+class IdeaImageSerializer(serializers.Serializer):
+    url = serializers.URLField(help_text="The image file (the idea page's image address).")
+    alt = serializers.CharField(help_text="What the image shows, in words.")
+
+
 class IdeaSerializer(serializers.ModelSerializer):
     town = serializers.SlugRelatedField(source="municipality", slug_field="slug", read_only=True)
     process = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     field_of_action = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     author_name = serializers.SerializerMethodField()
+    image = serializers.SerializerMethodField()
 
     class Meta:
         model = Idea
         fields = ["id", "title", "body", "status", "town", "process", "field_of_action", "location_label",
                   "latitude", "longitude", "is_offline", "author_name", "support_count", "comment_count",
-                  "created_at"]
+                  "image", "created_at"]
 
     def get_author_name(self, idea: Idea) -> str:
         return str(author_name(idea))
+
+    @extend_schema_field(IdeaImageSerializer(allow_null=True))
+    def get_image(self, idea: Idea) -> dict | None:
+        """The address of the idea's image (re-encoded, without metadata) and its description, or null."""
+        if not idea.image:
+            return None
+        address = reverse("participation:idea-image", kwargs={"town": idea.municipality.slug, "pk": idea.pk})
+        request = self.context.get("request")
+        return {"url": request.build_absolute_uri(address) if request is not None else address,
+                "alt": idea.image_alt}
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """Writes through the API: the same forms, services, rules and rate limits as the pages; bad input is a 400 with
 field errors, and nothing of another town is reachable."""
 
+import io
 import json
 import time
 
@@ -47,6 +48,48 @@ def test_a_citizen_submits_an_idea_and_bad_input_is_a_400(client, town_a, proces
         assert Idea.objects.get(pk=body["id"]).author == citizen
     listed = client.get(url).json()
     assert [i["id"] for i in listed["results"]] == [body["id"]]
+
+
+def test_an_idea_with_an_image_is_sent_as_multipart(client, town_a, process_a, citizen):
+    from PIL import Image
+
+    url = _url("process-ideas", town_a, slug=process_a.slug)
+    client.force_login(citizen)
+
+    def photo():
+        buffer = io.BytesIO()
+        exif = Image.Exif()
+        exif[0x010F] = "GeheimKamera"  # the camera's make: metadata that must not be published
+        Image.new("RGB", (60, 40), "red").save(buffer, format="JPEG", exif=exif)
+        buffer.seek(0)
+        buffer.name = "IMG_2041 Familie Müller.jpg"
+        return buffer
+
+    idea = {"title": "Trinkbrunnen am Markt", "body": "Im Sommer wäre das eine Hilfe.", "consent": "true"}
+    # Multipart goes through the same form: an image needs its description, a fake image is refused.
+    refused = client.post(url, {**idea, "image_upload": photo()})
+    assert refused.status_code == 400 and "image_alt" in refused.json()
+    fake = io.BytesIO(b"<?php echo 1; ?>")
+    fake.name = "bild.png"
+    refused = client.post(url, {**idea, "image_upload": fake, "image_alt": "x"})
+    assert refused.status_code == 400 and "image_upload" in refused.json()
+    with scopes_disabled():
+        assert not Idea.objects.exists()
+
+    response = client.post(url, {**idea, "image_upload": photo(), "image_alt": "Ein roter Platz"})
+    assert response.status_code == 201, response.json()
+    image = response.json()["image"]
+    assert image["alt"] == "Ein roter Platz" and image["url"].startswith("http://testserver/arnsberg/ideen/")
+    served = b"".join(client.get(image["url"]).streaming_content)
+    assert served[:2] == b"\xff\xd8" and b"GeheimKamera" not in served
+    with scopes_disabled():
+        assert "Müller" not in Idea.objects.get().image.name
+    # The lists show the image too; an idea without one has null.
+    factories.idea(process=process_a, title="Ohne Bild")
+    listed = {i["title"]: i["image"] for i in client.get(url).json()["results"]}
+    assert listed["Ohne Bild"] is None and listed["Trinkbrunnen am Markt"]["url"] == image["url"]
+    # JSON stays the default: another media type is refused with 415.
+    assert client.post(url, data="title=x", content_type="text/plain").status_code == 415
 
 
 def test_comments_replies_and_their_list(client, town_a, process_a, citizen):
