@@ -223,18 +223,12 @@ class IdeaComments(TownScopedAPIView):
     @extend_schema(request=CommentInputSerializer, responses={201: CreatedCommentSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         idea = _idea(request, kwargs["pk"])
-        data = json_object(request)
-        form = valid_form(CommentForm(data))
-        parent = selectors.comment_parent(idea=idea, pk=form.cleaned_data.get("parent"))
-        if form.cleaned_data.get("parent") and parent is None:
-            raise ValidationError({"parent": [_("The comment you wanted to reply to is no longer there.")]})
-        official = data.get("official") in (True, "true", "1")
-        if official and not permissions.can_answer_idea(request.user, idea):
-            raise PermissionDenied(_("Only editors of the process's towns write for the town."))
+        form = valid_form(CommentForm(json_object(request), idea=idea))
+        official_for = form.official_town(request.user, self.municipality)
         with service_errors():
             check_rate(request, "comment")
             comment = services.comment_post(idea=idea, author=request.user, body=form.cleaned_data["body"],
-                                            parent=parent, official_for=self.municipality if official else None)
+                                            parent=form.parent_comment, official_for=official_for)
         return Response(CreatedCommentSerializer(comment).data, status=201)
 
 

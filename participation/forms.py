@@ -1,10 +1,12 @@
 """Forms of the participation app: validation and widgets only; saving goes through ``participation.services``."""
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from accounts import permissions
 from municipalities.models import Municipality
 from projects.forms import DateInput, FieldsetsMixin
 from projects.models import FieldOfAction
@@ -128,8 +130,33 @@ class OfflineIdeaForm(IdeaForm):
 
 
 class CommentForm(HoneypotForm):
+    """A comment or a reply, for the idea page and the API alike: ``parent_comment`` is the published comment a
+    reply answers, and :meth:`official_town` decides whether it is written for the town."""
+
     body = forms.CharField(label=_("Your comment"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4}))
-    parent = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    parent = forms.IntegerField(label=_("Reply to"), required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, idea=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.idea = idea
+        self.parent_comment = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.idea is not None and cleaned.get("parent"):
+            self.parent_comment = selectors.comment_parent(idea=self.idea, pk=cleaned["parent"])
+            if self.parent_comment is None:
+                self.add_error("parent", _("The comment you wanted to reply to is no longer there."))
+        return cleaned
+
+    def official_town(self, user, town: Municipality) -> Municipality | None:
+        """``town`` when the comment is to be written for it (the page's checkbox ``official``, ``"official":
+        true`` in the API), else None. Asking without being an editor of the process's towns is refused."""
+        if str(self.data.get("official", "")).lower() not in ("1", "true", "on"):
+            return None
+        if not permissions.can_answer_idea(user, self.idea):
+            raise PermissionDenied(_("Only editors of the process's towns write for the town."))
+        return town
 
 
 class ReportForm(HoneypotForm):

@@ -224,29 +224,24 @@ def idea_support(request, town: str, pk: int):
 @town_permission_required("participation.participate")
 def comment_create(request, town: str, pk: int):
     idea = _idea_or_404(request, pk)
-    form = CommentForm(request.POST)
+    form = CommentForm(request.POST, idea=idea)
     if form.is_valid():
-        parent = selectors.comment_parent(idea=idea, pk=form.cleaned_data.get("parent"))
-        if form.cleaned_data.get("parent") and parent is None:
-            form.add_error(None, _("The comment you wanted to reply to is no longer there."))
-        if not form.errors:
-            official = (request.POST.get("official") == "1"
-                        and permissions.can_answer_idea(request.user, idea))
-            try:
-                check_rate(request, "comment")
-                comment = services.comment_post(idea=idea, author=request.user, body=form.cleaned_data["body"],
-                                                parent=parent, official_for=request.municipality if official else None)
-            except RateLimited as error:
-                return _rate_limited(request, error, "participation/idea_detail.html",
-                                     _idea_context(request, idea, comment_form=form))
-            except ValidationError as error:
-                add_errors(form, error)
+        official_for = form.official_town(request.user, request.municipality)
+        try:
+            check_rate(request, "comment")
+            comment = services.comment_post(idea=idea, author=request.user, body=form.cleaned_data["body"],
+                                            parent=form.parent_comment, official_for=official_for)
+        except RateLimited as error:
+            return _rate_limited(request, error, "participation/idea_detail.html",
+                                 _idea_context(request, idea, comment_form=form))
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            if comment.is_visible:
+                messages.success(request, _("Your comment has been published."))
             else:
-                if comment.is_visible:
-                    messages.success(request, _("Your comment has been published."))
-                else:
-                    messages.success(request, _("Your comment will be published once a moderator has looked at it."))
-                return redirect(f"{idea.get_absolute_url(request.municipality)}#comment-{comment.pk}")
+                messages.success(request, _("Your comment will be published once a moderator has looked at it."))
+            return redirect(f"{idea.get_absolute_url(request.municipality)}#comment-{comment.pk}")
     return render(request, "participation/idea_detail.html", _idea_context(request, idea, comment_form=form),
                   status=400)
 

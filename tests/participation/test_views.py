@@ -271,6 +271,27 @@ def test_comments_and_one_level_of_replies(client, process, arnsberg, citizen):
     assert client.post(url, {"body": ""}).status_code == 400
 
 
+def test_official_comments_and_vanished_parents_on_the_page(client, process, arnsberg, citizen, editor_a):
+    idea = factories.idea(process=process)
+    url = _url("comment-create", arnsberg, pk=idea.pk)
+    client.force_login(editor_a)
+    assert 'name="official"' in client.get(idea.get_absolute_url()).content.decode()
+    assert client.post(url, {"body": "Wir prüfen den Standort.", "official": "1"}).status_code == 302
+    official = Comment.objects.with_scopes_disabled().get()
+    assert official.is_official
+    # Only editors of the process's towns write for the town; a forged field is refused, not ignored.
+    client.force_login(citizen)
+    assert 'name="official"' not in client.get(idea.get_absolute_url()).content.decode()
+    assert client.post(url, {"body": "Ich bin die Stadt", "official": "1"}).status_code == 403
+    assert Comment.objects.with_scopes_disabled().count() == 1
+    # A reply to a comment that was hidden meanwhile keeps the text and says why.
+    with town_scope(arnsberg):
+        services.moderation_act(target=official, action="hide", by=editor_a, acting_town=arnsberg, reason="Test")
+    refused = client.post(url, {"body": "Danke!", "parent": official.pk})
+    assert refused.status_code == 400 and "Danke!" in refused.content.decode()
+    assert refused.context["comment_form"].errors["parent"]
+
+
 def test_reports_from_distinct_people_hide_a_comment_everywhere(client, process, arnsberg):
     idea = factories.idea(process=process)
     comment = factories.comment(idea=idea, body="Beleidigender Unsinn")
