@@ -342,9 +342,12 @@ class Idea(Moderated):
             models.Index(fields=["municipality", "moderation", "status"], name="idea_town_visible_status"),
             models.Index(fields=["process", "moderation", "-support_count"], name="idea_process_supported"),
             models.Index(fields=["process", "moderation", "-comment_count"], name="idea_process_discussed"),
-            models.Index(fields=["municipality", "moderation", "-support_count"], name="idea_town_supported"),
-            models.Index(fields=["municipality", "moderation", "-comment_count"], name="idea_town_discussed"),
-            models.Index(fields=["municipality", "moderation", "-created_at"], name="idea_town_new"),
+            # The town and region lists: the scope is a condition on the row (``pk IN …``, see
+            # municipalities.scoping), not a leading column, so these follow the sorts of selectors.SORTS exactly
+            # and PostgreSQL reads the first page in order instead of sorting every visible idea.
+            models.Index(fields=["moderation", "-created_at", "-id"], name="idea_visible_new"),
+            models.Index(fields=["moderation", "-support_count", "-created_at", "-id"], name="idea_visible_supported"),
+            models.Index(fields=["moderation", "-comment_count", "-created_at", "-id"], name="idea_visible_discussed"),
             models.Index(fields=["field_of_action"], name="idea_field"),
             models.Index(fields=["project"], name="idea_project"),
             models.Index(fields=["author"], name="idea_author"),

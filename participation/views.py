@@ -43,6 +43,7 @@ from .models import Comment, Idea, Moderation, Process
 
 PER_PAGE = 20
 MAP_POINT_LIMIT = 500
+MAP_FIELDS = ("pk", "title", "latitude", "longitude", "location_label", "status", "municipality__slug")
 
 
 # --- Helpers ---------------------------------------------------------------------------------------------
@@ -88,7 +89,9 @@ def _map_points(ideas, town: Municipality | None) -> list[dict]:
 
 def _list_context(request, qs, town: Municipality | None, form) -> dict:
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    located = qs.filter(latitude__isnull=False).select_related("municipality")[:MAP_POINT_LIMIT]
+    # The map needs a few columns of up to 500 ideas: not their texts, authors and processes.
+    located = (qs.filter(latitude__isnull=False).select_related(None).select_related("municipality")
+               .only(*MAP_FIELDS)[:MAP_POINT_LIMIT])
     query = request.GET.copy()
     query.pop("page", None)
     return {"page_obj": page, "ideas": list(page.object_list), "filter_form": form,

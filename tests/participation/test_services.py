@@ -675,3 +675,23 @@ def test_the_text_search_is_answered_from_the_trigram_indexes_on_postgresql(proc
         plan = "\n".join(row[0] for row in cursor.fetchall())
     for index in ("idea_title_trgm", "idea_body_trgm", "idea_location_label_trgm"):
         assert index in plan, plan
+
+
+@pytest.mark.parametrize("sort", ["new", "supported", "discussed"])
+def test_every_sort_of_the_idea_lists_can_be_read_from_an_index(process, town_a, sort):
+    """The lists' first page is read in order from an index (idea_visible_<sort>) instead of sorting every idea
+    of the scope; the index follows selectors.SORTS, so changing a sort without its index fails here."""
+    from django.db import connection
+
+    need(connection.vendor == "postgresql", "the plan is checked on PostgreSQL")
+    factories.idea(process=process)
+    with town_scope(town_a):
+        qs = selectors.idea_list(filters=selectors.IdeaFilters(sort=sort))[:20]
+        sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A handful of rows would be read and sorted anyway; forbid both to see whether the index fits.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"idea_visible_{sort}" in plan, plan

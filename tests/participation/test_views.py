@@ -89,6 +89,12 @@ def test_list_pages_make_a_bounded_number_of_queries(client, process, arnsberg, 
         assert client.get(_url("process", arnsberg, slug=process.slug)).status_code == 200
     with django_assert_max_num_queries(18):
         assert client.get(_url("idea", arnsberg, pk=idea.pk)).status_code == 200
+    # The map's points carry what the map shows (read with a few columns only, so no query per point).
+    factories.idea(process=process, title="Ohne Ort")
+    points = client.get(_url("ideas", arnsberg)).context["map_points"]
+    assert len(points) == 25 and "Ohne Ort" not in [p["title"] for p in points]
+    assert points[0] == {"title": "Idee 24", "url": idea.get_absolute_url(), "lat": 51.4, "lon": 8.0, "place": "",
+                         "meta": idea.get_status_display()}
 
 
 # --- Submitting ideas ------------------------------------------------------------------------------------
