@@ -70,6 +70,14 @@ def accessibility_feedback_forward(self, *, municipality: Municipality, feedback
     return True
 
 
+@shared_task(soft_time_limit=1800, time_limit=1900)
+def orphan_files_purge() -> int:
+    """Platform job (beat, daily): delete uploaded files no row refers to any more (``smartcity5.orphans``)."""
+    from smartcity5.orphans import orphan_files_purge as purge
+
+    return len(purge())
+
+
 @shared_task(soft_time_limit=300, time_limit=360)
 def audit_entries_purge() -> int:
     """Platform job (beat, daily): delete audit entries older than ``AUDIT_RETENTION_DAYS``."""

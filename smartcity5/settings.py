@@ -138,6 +138,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "municipalities.tasks.audit_entries_purge",
         "schedule": 24 * 3600,
     },
+    # Uploaded files that no row refers to (left by a rolled-back transaction), at night (smartcity5.orphans).
+    "purge-orphan-files": {
+        "task": "municipalities.tasks.orphan_files_purge",
+        "schedule": crontab(hour=3, minute=30),
+    },
     # Deadline reminders (milestones, proofs of use) every morning; each reminder goes out once.
     "funding-reminders": {
         "task": "funding.tasks.funding_reminders_dispatch",
@@ -252,6 +257,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Uploaded files are never served from MEDIA_URL: views check who may see them (projects.views).
 UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
 UPLOAD_MAX_DOCUMENT_BYTES = env.int("UPLOAD_MAX_DOCUMENT_BYTES", default=20 * 1024 * 1024)
+# Files no row refers to are deleted once they are this old (smartcity5.orphans; a younger one may belong to a
+# row that is still being written).
+UPLOAD_ORPHAN_GRACE_HOURS = env.int("UPLOAD_ORPHAN_GRACE_HOURS", default=24)
 
 # --- Security -------------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
