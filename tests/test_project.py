@@ -130,3 +130,13 @@ def test_compose_file_runs_the_production_shape():
         result = subprocess.run([docker, "compose", "config", "--quiet"], cwd=ROOT, env=env,
                                 capture_output=True, text=True)
         assert result.returncode == 0, result.stderr
+
+
+def test_every_beat_job_names_a_registered_task():
+    from django.conf import settings
+
+    from smartcity5.celery import app
+
+    app.loader.import_default_modules()  # the apps' tasks modules, as a worker imports them
+    missing = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry["task"] not in app.tasks]
+    assert missing == []
