@@ -78,3 +78,11 @@ def test_editor_submits_and_moderator_returns_the_progress_report(catalogue, sit
     expect(page.locator("#review-remarks")).to_contain_text("Bitte die Kennzahlen der Bürgerdienste ergänzen.")
     expect(page.locator("#report-reopen")).to_be_visible()
     check_axe(page)
+
+    # The editor answers the Agentur on the same page; the answer is marked as the town's.
+    page.locator("#review-reply textarea").fill("Die Kennzahlen folgen mit der Überarbeitung.")
+    page.locator("#review-reply button[type=submit]").click()
+    answer = page.locator("#review-comments li[data-from=town]")
+    expect(answer).to_contain_text("Die Kennzahlen folgen mit der Überarbeitung.")
+    expect(answer).to_contain_text("Arnsberg")
+    check_axe(page)
