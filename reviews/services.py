@@ -180,7 +180,7 @@ def report_reopen(*, report: ProgressReport, by) -> ProgressReport:
     return _transition(report, to=Status.DRAFT, by=by)[0]
 
 
-# --- Agentur moderators ----------------------------------------------------------------------------------
+# --- Comments: the Agentur's and the town's answers ------------------------------------------------------
 
 def _comment(report: ProgressReport, *, by, body: str, from_town: bool) -> ReviewComment:
     from .tasks import review_comment_notify
@@ -219,6 +219,8 @@ def report_reply(*, report: ProgressReport, by, body: str) -> ReviewComment:
                               code="not_under_review")
     return _comment(report, by=by, body=body, from_town=True)
 
+
+# --- Agentur moderators ----------------------------------------------------------------------------------
 
 DECISIONS = (Status.ACCEPTED, Status.RETURNED)
 
