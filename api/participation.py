@@ -288,21 +288,20 @@ class IdeaReport(_ReportView):
     """Report a published idea to the moderators."""
 
     def target(self, request, pk: int):
-        idea = _idea(request, pk)
-        if not idea.is_visible:
-            raise NotFound(_("No such idea."))
-        return idea
+        try:
+            return selectors.report_target_idea(pk=pk, user=request.user)
+        except Idea.DoesNotExist:
+            raise NotFound(_("No such idea.")) from None
 
 
 class CommentReport(_ReportView):
     """Report a published comment to the moderators."""
 
     def target(self, request, pk: int):
-        comment = Comment.objects.visible().select_related("idea", "idea__process").filter(pk=pk).first()
-        if comment is None:
-            raise NotFound(_("No such comment."))
-        _idea(request, comment.idea_id)
-        return comment
+        try:
+            return selectors.report_target_comment(pk=pk, user=request.user)
+        except Comment.DoesNotExist:
+            raise NotFound(_("No such comment.")) from None
 
 
 class IdeaAnswer(TownScopedAPIView):
@@ -373,7 +372,7 @@ class ModerateComment(_ModerateView):
     """Approve or hide (with a reason) a comment of the town."""
 
     def target(self, pk: int):
-        comment = Comment.objects.select_related("idea", "idea__process").filter(pk=pk).first()
-        if comment is None:
-            raise NotFound(_("No such comment."))
-        return comment
+        try:
+            return selectors.moderation_comment(pk=pk)
+        except Comment.DoesNotExist:
+            raise NotFound(_("No such comment.")) from None

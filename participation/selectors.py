@@ -144,6 +144,32 @@ def idea_for(*, pk: int, user) -> Idea:
     return idea
 
 
+def report_target_idea(*, pk: int, user) -> Idea:
+    """An idea a visitor may report to the moderators: a published one they can reach (``idea_for``). Raises
+    ``Idea.DoesNotExist`` otherwise. The report page and the API use this."""
+    idea = idea_for(pk=pk, user=user)
+    if not idea.is_visible:
+        raise Idea.DoesNotExist
+    return idea
+
+
+def report_target_comment(*, pk: int, user) -> Comment:
+    """A published comment on an idea the visitor can reach; raises ``Comment.DoesNotExist`` otherwise."""
+    comment = Comment.objects.visible().filter(pk=pk).first()
+    if comment is None:
+        raise Comment.DoesNotExist
+    try:
+        comment.idea = idea_for(pk=comment.idea_id, user=user)
+    except Idea.DoesNotExist:
+        raise Comment.DoesNotExist from None
+    return comment
+
+
+def moderation_comment(*, pk: int) -> Comment:
+    """A comment of the scope in any moderation state, with its idea, for the moderators' actions."""
+    return Comment.objects.select_related("idea", "idea__process").get(pk=pk)
+
+
 def comment_parent(*, idea: Idea, pk: int | None) -> Comment | None:
     """The published comment of ``idea`` a reply answers, or None (the model refuses replies to replies)."""
     if not pk:

@@ -272,19 +272,20 @@ def _report(request, target, idea: Idea):
 
 @town_permission_required("participation.participate")
 def idea_report(request, town: str, pk: int):
-    idea = _idea_or_404(request, pk)
-    if not idea.is_visible:
-        raise Http404
+    try:
+        idea = selectors.report_target_idea(pk=pk, user=request.user)
+    except Idea.DoesNotExist:
+        raise Http404 from None
     return _report(request, idea, idea)
 
 
 @town_permission_required("participation.participate")
 def comment_report(request, town: str, pk: int):
-    comment = Comment.objects.visible().select_related("idea", "idea__process").filter(pk=pk).first()
-    if comment is None:
-        raise Http404
-    idea = _idea_or_404(request, comment.idea_id)
-    return _report(request, comment, idea)
+    try:
+        comment = selectors.report_target_comment(pk=pk, user=request.user)
+    except Comment.DoesNotExist:
+        raise Http404 from None
+    return _report(request, comment, comment.idea)
 
 
 @town_permission_required("participation.participate")
@@ -571,9 +572,10 @@ def staff_moderate_idea(request, town: str, pk: int):
 @require_POST
 @town_permission_required("town.moderate")
 def staff_moderate_comment(request, town: str, pk: int):
-    comment = Comment.objects.select_related("idea", "idea__process").filter(pk=pk).first()
-    if comment is None:
-        raise Http404
+    try:
+        comment = selectors.moderation_comment(pk=pk)
+    except Comment.DoesNotExist:
+        raise Http404 from None
     return _moderate(request, comment, comment.idea)
 
 
