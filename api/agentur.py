@@ -8,14 +8,13 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers as s
-from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied
 from rest_framework.response import Response
 
 from accounts import permissions
 from accounts.decorators import AGENTUR
 from municipalities import crosstown
 
-from .base import LabelledAPIView
+from .base import LabelledAPIView, refuse
 from .schema import ERRORS
 
 
@@ -48,13 +47,9 @@ class AgenturOverview(LabelledAPIView):
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
-        access = permissions.agentur_access(request.user)  # the rule of the /agentur/ pages
-        if access == permissions.SIGN_IN:
-            raise NotAuthenticated
-        if access == permissions.HIDDEN:
-            raise NotFound
-        if access == permissions.NEEDS_MFA:
-            raise PermissionDenied(_("Please set up two-factor authentication first."))
+        # The rule of the /agentur/ pages.
+        refuse(permissions.agentur_access(request.user), mfa_message=_("Please set up two-factor authentication "
+                                                                        "first."))
 
     @extend_schema(responses={200: OverviewSerializer, **ERRORS})
     def get(self, request, *args, **kwargs):

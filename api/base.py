@@ -68,6 +68,21 @@ def service_errors():
         raise Throttled(wait=error.retry_after, detail=str(error)) from None
 
 
+def refuse(access: str, *, mfa_message: str) -> None:
+    """Raise the API's answer to an ``accounts.permissions`` access result (``town_access``, ``agentur_access``)
+    that is not ALLOWED: 401, 403 with the reason, or 404 where the caller must not learn what is there."""
+    if access == permissions.SIGN_IN:
+        raise NotAuthenticated
+    if access == permissions.CONFIRM_EMAIL:
+        raise PermissionDenied(_("Please confirm your e-mail address first; then you can take part."))
+    if access == permissions.DENIED:
+        raise PermissionDenied(_("Your role does not allow this."))
+    if access == permissions.HIDDEN:
+        raise NotFound
+    if access == permissions.NEEDS_MFA:
+        raise PermissionDenied(mfa_message)
+
+
 class TownRulePermission(BasePermission):
     """The view's rule of :mod:`accounts.permissions` for the method, answered like ``town_permission_required``
     answers it on HTML pages (``permissions.town_access``): 401, 403 for the town's own staff, 404 for others."""
@@ -79,18 +94,9 @@ class TownRulePermission(BasePermission):
         town = view.municipality
         if town is None:
             raise NotFound(_("There is no town at this address."))
-        access = permissions.town_access(request.user, rule, town)
-        if access == permissions.SIGN_IN:
-            raise NotAuthenticated
-        if access == permissions.CONFIRM_EMAIL:
-            raise PermissionDenied(_("Please confirm your e-mail address first; then you can take part."))
-        if access == permissions.DENIED:
-            raise PermissionDenied(_("Your role does not allow this."))
-        if access == permissions.HIDDEN:
-            raise NotFound
-        if access == permissions.NEEDS_MFA:
-            raise PermissionDenied(_("Please set up two-factor authentication first; the API's protected parts "
-                                     "are only available with a second factor."))
+        refuse(permissions.town_access(request.user, rule, town), mfa_message=_(
+            "Please set up two-factor authentication first; the API's protected parts are only available with a "
+            "second factor."))
         if permissions.is_cross_town_read(request.user, town):
             audit_moderator_visit(request, town)
         return True
@@ -194,8 +200,8 @@ class TownScopedAPIView(LabelledAPIView):
         request = self.request._request
         if not hasattr(request, "api_sees_internal"):
             user, town = self.request.user, self.municipality
-            request.api_sees_internal = (permissions.has_perm(user, "town.view_staff_area", town)
-                                         and permissions.has_totp(user))
+            request.api_sees_internal = (permissions.town_access(user, "town.view_staff_area", town)
+                                         == permissions.ALLOWED)
             if request.api_sees_internal and permissions.is_cross_town_read(user, town):
                 audit_moderator_visit(self.request, town)
         return request.api_sees_internal
