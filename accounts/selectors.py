@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import ApiToken, DataExport, Membership, Role
+from .models import ApiToken, DataExport, Membership, Role, User
 
 
 def user_memberships(*, user) -> QuerySet[Membership]:
@@ -30,6 +30,11 @@ def town_editors(*, municipality) -> list:
     return [m.user for m in Membership.objects.filter(municipality=municipality, role__in=[Role.EDITOR, Role.ADMIN],
                                                       user__is_active=True)
             .select_related("user").order_by("pk")]
+
+
+def agentur_moderators() -> QuerySet[User]:
+    """The active moderators of the Südwestfalen Agentur: who is told about what concerns all towns."""
+    return User.objects.filter(is_agentur_moderator=True, is_active=True).order_by("pk")
 
 
 def last_admin_towns(*, user, lock: bool = False) -> list:

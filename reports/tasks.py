@@ -7,7 +7,6 @@ import logging
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, transaction
@@ -15,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.selectors import agentur_moderators
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
 from municipalities.tasks import TRANSIENT_ERRORS, TownTask
@@ -96,7 +96,7 @@ def _build(report: ReportRequest, municipality: Municipality, progress) -> bytes
 
 def _recipients(report: ReportRequest) -> list:
     if report.kind == ReportRequest.Kind.REGION and report.period:
-        return list(get_user_model().objects.filter(is_agentur_moderator=True, is_active=True))
+        return list(agentur_moderators())
     return [report.requested_by] if report.requested_by else []
 
 

@@ -9,8 +9,7 @@ from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from accounts.selectors import town_editors
+from accounts.selectors import agentur_moderators, town_editors
 from municipalities.models import Municipality
 from municipalities.tasks import TownTask
 from notifications.services import notify
@@ -32,7 +31,7 @@ def review_submitted_notify(*, municipality: Municipality, event_id: int) -> int
     if event is None or event.status_after != ProgressReport.Status.SUBMITTED:
         return 0
     report = event.report
-    moderators = User.objects.filter(is_agentur_moderator=True, is_active=True).order_by("pk")
+    moderators = agentur_moderators()
     url = reverse("agentur-reviews:detail", kwargs={"slug": municipality.slug, "year": report.year,
                                                     "quarter": report.quarter})
     with translation.override(settings.LANGUAGE_CODE):
@@ -74,7 +73,7 @@ def review_comment_notify(*, municipality: Municipality, comment_id: int) -> int
     report = comment.report
     with translation.override(settings.LANGUAGE_CODE):
         if comment.from_town:
-            recipients = User.objects.filter(is_agentur_moderator=True, is_active=True).order_by("pk")
+            recipients = agentur_moderators()
             url = reverse("agentur-reviews:detail", kwargs={"slug": municipality.slug, "year": report.year,
                                                             "quarter": report.quarter})
             title = _("%(town)s has answered on its progress report %(quarter)s") % {
