@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.db import connection
 
 from municipalities.models import AccessibilityFeedback, AuditEntry
 from tests import factories
@@ -83,7 +84,8 @@ def test_agentur_overview_is_audited_per_request(client, town_a, town_b, moderat
                                                  django_assert_max_num_queries):
     factories.feedback(municipality=town_b)
     client.force_login(moderator)
-    with django_assert_max_num_queries(12):
+    # SQLite has no median: the dashboard reads the answer times in two more queries there (dashboard.py).
+    with django_assert_max_num_queries(12 if connection.vendor == "postgresql" else 14):
         response = client.get("/agentur/")
     assert response.status_code == 200
     assert "Arnsberg" in response.text and "Soest" in response.text
