@@ -44,8 +44,7 @@ def membership_grant(*, municipality: Municipality, user: User, role: str, by: U
             _guard_last_admin(membership=membership, new_role=role)
             membership.role = role
             membership.save(update_fields=["role"])
-        transaction.on_commit(lambda: membership_notify_granted.delay(
-            municipality_id=municipality.pk, membership_id=membership.pk))
+        membership_notify_granted.delay_on_commit(municipality_id=municipality.pk, membership_id=membership.pk)
     user.__dict__.pop("_membership_cache", None)
     return membership
 

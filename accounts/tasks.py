@@ -5,7 +5,6 @@ import datetime
 import logging
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
 from municipalities.tasks import TRANSIENT_ERRORS, TownTask
+from outbox.base import PortalTask
 
 from .models import DataExport, Membership
 
@@ -50,7 +50,7 @@ def _export_lifetime() -> datetime.timedelta:
     return datetime.timedelta(hours=settings.DATA_EXPORT_LIFETIME_HOURS)
 
 
-class DataExportTask(DjangoTask):
+class DataExportTask(PortalTask):
     """Marks the export failed once the task gives up (an error that is not retried, retries used up, time
     limit), so the person sees it and can ask again instead of waiting for ever."""
 

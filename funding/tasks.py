@@ -24,7 +24,7 @@ def funding_reminders_dispatch() -> int:
     """Platform job (beat, daily): one reminder task per active town."""
     towns = list(Municipality.objects.active().values_list("pk", flat=True))
     for pk in towns:
-        funding_reminders_send.delay(municipality_id=pk)
+        funding_reminders_send.delay_on_commit(municipality_id=pk)
     return len(towns)
 
 

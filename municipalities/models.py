@@ -160,6 +160,7 @@ class AccessibilityFeedback(TownOwnedModel):
     email = models.EmailField(_("e-mail for a reply"), blank=True)
     created_at = models.DateTimeField(_("received"), auto_now_add=True)
     forwarded_at = models.DateTimeField(_("forwarded by e-mail"), null=True, blank=True)
+    forward_claimed_at = models.DateTimeField(_("being forwarded since"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
     handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,

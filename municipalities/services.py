@@ -1,6 +1,5 @@
 """Writes of the municipalities app."""
 
-from django.db import transaction
 from django.utils import timezone
 
 from .models import AccessibilityFeedback, Municipality
@@ -13,9 +12,7 @@ def accessibility_feedback_submit(*, municipality: Municipality, message: str, p
     feedback = AccessibilityFeedback.objects.create(
         municipality=municipality, message=message, page_url=page_url, email=email,
     )
-    transaction.on_commit(
-        lambda: accessibility_feedback_forward.delay(municipality_id=municipality.pk, feedback_id=feedback.pk)
-    )
+    accessibility_feedback_forward.delay_on_commit(municipality_id=municipality.pk, feedback_id=feedback.pk)
     return feedback
 
 

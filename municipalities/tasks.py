@@ -5,12 +5,13 @@ from datetime import timedelta
 from smtplib import SMTPException
 
 from celery import shared_task
-from celery.contrib.django.task import DjangoTask
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+
+from outbox.base import PortalTask
+from outbox.claims import claim, sending
 
 from .models import AccessibilityFeedback, AuditEntry, Municipality
 from .scoping import town_scope
@@ -21,12 +22,13 @@ logger = logging.getLogger(__name__)
 TRANSIENT_ERRORS = (SMTPException, ConnectionError, TimeoutError)
 
 
-class TownTask(DjangoTask):
+class TownTask(PortalTask):
     """Base of every task that works for one town.
 
     Callers pass ``municipality_id=<pk>`` (ids, never objects); the task body receives
     ``municipality=<Municipality>`` and runs inside that town's scope, like a request under ``/<town>/``.
-    Being a ``DjangoTask``, it offers ``delay_on_commit``: enqueue once the caller's transaction commits.
+    Being a ``PortalTask``, it offers ``delay_on_commit``: handed over through the outbox with the caller's
+    transaction.
     """
 
     abstract = True
@@ -43,21 +45,22 @@ class TownTask(DjangoTask):
 @shared_task(base=TownTask, bind=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, retry_backoff_max=600,
              max_retries=8, soft_time_limit=60, time_limit=90)
 def accessibility_feedback_forward(self, *, municipality: Municipality, feedback_id: int) -> bool:
-    """Mail a barrier report to the town's accessibility contact, exactly once.
+    """Mail a barrier report to the town's accessibility contact, once.
 
-    Idempotent: the row is locked and ``forwarded_at`` set in the same transaction as the send, so a
-    retry or a second delivery of the message does not mail twice.
+    Idempotent (``outbox.claims``): claimed in ``forward_claimed_at`` before the mail server is asked,
+    ``forwarded_at`` set after it accepted the message, so a retry or a second delivery does not mail twice.
     """
     recipient = municipality.accessibility_contact_email or municipality.contact_email
     if not recipient:
         logger.warning("No accessibility contact for %s; feedback %s stays in the staff inbox.",
                        municipality.slug, feedback_id)
         return False
-    with transaction.atomic():
-        feedback = AccessibilityFeedback.objects.select_for_update().filter(pk=feedback_id).first()
-        if feedback is None or feedback.forwarded_at is not None:
-            return False
-        context = {"municipality": municipality, "feedback": feedback}
+    fields = {"sent": "forwarded_at", "claimed": "forward_claimed_at"}
+    feedback = claim(self, AccessibilityFeedback.objects, feedback_id, **fields)
+    if feedback is None:
+        return False
+    context = {"municipality": municipality, "feedback": feedback}
+    with sending(AccessibilityFeedback.objects, [feedback.pk], **fields):
         send_mail(
             subject=render_to_string("municipalities/email/accessibility_feedback_subject.txt", context).strip(),
             message=render_to_string("municipalities/email/accessibility_feedback_body.txt", context),
@@ -65,8 +68,6 @@ def accessibility_feedback_forward(self, *, municipality: Municipality, feedback
             recipient_list=[recipient],
             fail_silently=False,
         )
-        feedback.forwarded_at = timezone.now()
-        feedback.save(update_fields=["forwarded_at"])
     return True
 
 

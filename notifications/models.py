@@ -27,6 +27,9 @@ class Notification(TownOwnedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("sent by e-mail"), null=True, blank=True)
+    # Set (and committed) just before the mail server is asked, so that a second delivery of the task does not send
+    # it again while the first is at work (notifications.tasks).
+    email_claimed_at = models.DateTimeField(_("e-mail being sent since"), null=True, blank=True)
     # How the e-mail goes out, fixed by notify() from the person's preference when the row is created:
     # at once (its own task), in the daily or weekly digest, or not at all.
     email_plan = models.CharField(_("e-mail delivery"), max_length=10, choices=Delivery.choices,

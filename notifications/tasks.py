@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 
 from municipalities.models import Municipality
 from municipalities.tasks import TRANSIENT_ERRORS, TownTask
+from outbox.claims import claim, claim_cutoff, sending
 
 from . import selectors
 from .kinds import DIGEST_PLANS
@@ -26,31 +27,26 @@ def _absolute(link: str) -> str:
     return link
 
 
-@shared_task(base=TownTask, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, retry_backoff_max=600,
+@shared_task(base=TownTask, bind=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, retry_backoff_max=600,
              max_retries=8, soft_time_limit=60, time_limit=90)
-def notification_email_send(*, municipality: Municipality, notification_id: int) -> bool:
-    """Mail a notification to its recipient, exactly once.
-
-    The row is locked and ``emailed_at`` set in the same transaction as the send, so a retry or a second
-    delivery of the message does not mail twice.
-    """
-    with transaction.atomic():
-        notification = (Notification.objects.select_for_update().select_related("recipient")
-                        .filter(pk=notification_id).first())
-        if notification is None or notification.emailed_at is not None:
-            return False
-        recipient = notification.recipient
-        if not recipient.is_active or not recipient.email:
-            return False
-        context = {"municipality": municipality, "notification": notification, "link": _absolute(notification.url)}
+def notification_email_send(self, *, municipality: Municipality, notification_id: int) -> bool:
+    """Mail a notification to its recipient, once (``outbox.claims``: claimed in ``email_claimed_at`` before the
+    mail server is asked, ``emailed_at`` set after it accepted the message)."""
+    notification = claim(self, Notification.objects.select_related("recipient"), notification_id,
+                         sent="emailed_at", claimed="email_claimed_at")
+    if notification is None:
+        return False
+    recipient = notification.recipient
+    if not recipient.is_active or not recipient.email:
+        return False
+    context = {"municipality": municipality, "notification": notification, "link": _absolute(notification.url)}
+    with sending(Notification.objects, [notification.pk], sent="emailed_at", claimed="email_claimed_at"):
         send_mail(
             subject=render_to_string("notifications/email/notification_subject.txt", context).strip(),
             message=render_to_string("notifications/email/notification_body.txt", context),
             from_email=None,
             recipient_list=[recipient.email],
         )
-        notification.emailed_at = timezone.now()
-        notification.save(update_fields=["emailed_at"])
     return True
 
 
@@ -69,7 +65,7 @@ def notification_digest_dispatch(*, plan: str = "daily", before: str | None = No
     cutoff = datetime.datetime.fromisoformat(before) if before else timezone.now()
     user_ids = selectors.digest_recipient_ids(plan=plan, before=cutoff)
     for user_id in user_ids:
-        notification_digest_send.delay(user_id=user_id, plan=plan)
+        notification_digest_send.delay_on_commit(user_id=user_id, plan=plan)
     return len(user_ids)
 
 
@@ -77,33 +73,41 @@ def notification_digest_dispatch(*, plan: str = "daily", before: str | None = No
              soft_time_limit=60, time_limit=90)
 def notification_digest_send(*, user_id: int, plan: str) -> int:
     """Mail one person one summary of their notifications from every town that wait for the ``plan`` digest,
-    exactly once; returns how many it listed.
+    once; returns how many it listed.
 
-    The rows are locked and ``emailed_at`` set on exactly those rows in the same transaction as the send, so a
-    retry, a second delivery of the message or a second run of the same day lists nothing twice.
+    Like :func:`notification_email_send` (``outbox.claims``): the listed rows are claimed in a committed
+    transaction first (rows with a fresh claim belong to a digest that is being sent and are left out), then
+    mailed, then marked sent.
+    A retry, a second delivery of the message or a second run of the same day lists nothing twice; a worker that
+    dies between the mail server's acceptance and the last write sends this one digest again once its claims
+    are older than ``MAIL_CLAIM_SECONDS``.
     """
     _check_plan(plan)
     user = get_user_model().objects.filter(pk=user_id).first()
     if user is None or not user.is_active or not user.email:
         return 0
-    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
+    with transaction.atomic():
         # Lock only the notifications, not the towns joined for their names.
-        pending = list(selectors.user_digest_pending(user=user, plan=plan).select_for_update(of=("self",)))
+        pending = list(selectors.user_digest_pending(user=user, plan=plan)
+                       .exclude(email_claimed_at__gt=claim_cutoff()).select_for_update(of=("self",)))
         if not pending:
             return 0
-        for notification in pending:
-            notification.link = _absolute(notification.url)
-        context = {
-            "user": user, "plan": plan, "notifications": pending,
-            "settings_link": _absolute(reverse("notifications:preferences")),
-            "list_link": _absolute(reverse("notifications:list")),
-        }
+        claimed = [n.pk for n in pending]
+        own = selectors.user_digest_pending(user=user, plan=plan)
+        own.filter(pk__in=claimed).update(email_claimed_at=timezone.now())
+    for notification in pending:
+        notification.link = _absolute(notification.url)
+    context = {
+        "user": user, "plan": plan, "notifications": pending,
+        "settings_link": _absolute(reverse("notifications:preferences")),
+        "list_link": _absolute(reverse("notifications:list")),
+    }
+    with (sending(own, claimed, sent="emailed_at", claimed="email_claimed_at"),
+          translation.override(settings.LANGUAGE_CODE)):
         send_mail(
             subject=render_to_string("notifications/email/digest_subject.txt", context).strip(),
             message=render_to_string("notifications/email/digest_body.txt", context),
             from_email=None,
             recipient_list=[user.email],
         )
-        selectors.user_digest_pending(user=user, plan=plan).filter(pk__in=[n.pk for n in pending]).update(
-            emailed_at=timezone.now())
     return len(pending)

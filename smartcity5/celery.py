@@ -6,6 +6,7 @@ from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartcity5.settings")
 
-app = Celery("smartcity5")
+# Every task's base: delay_on_commit hands over through the transactional outbox (outbox.base).
+app = Celery("smartcity5", task_cls="outbox.base:PortalTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "knowledge",
     "reviews",
     "reports",
+    "outbox",
 ]
 
 MIDDLEWARE = [
@@ -132,8 +133,37 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
 # Countdowns and ETAs must stay below this, or Redis hands the message to a second worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# The transactional outbox (outbox/): every task hand-over is a row committed with the data that caused it, handed
+# to the broker after commit over a connection with short timeouts (a broker that is down or frozen holds a request
+# for about a second at most, then this process leaves it alone for OUTBOX_BROKER_PAUSE_SECONDS), and handed again
+# by the relay (beat, every OUTBOX_RELAY_SECONDS) until a worker reports it finished.
+OUTBOX_PUBLISH_TIMEOUT = 1
+OUTBOX_PUBLISH_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1, "max_retries": 0}
+OUTBOX_BROKER_PAUSE_SECONDS = env.int("OUTBOX_BROKER_PAUSE_SECONDS", default=5)
+OUTBOX_RELAY_SECONDS = env.int("OUTBOX_RELAY_SECONDS", default=30)
+OUTBOX_RELAY_BATCH = 500
+# A hand-over not older than this is left to its own after-commit hand-over.
+OUTBOX_FIRST_HAND_GRACE_SECONDS = 10
+# A handed-over task that no worker has reported on for this long is handed again (longer than every task's time
+# limit plus its longest retry countdown, so a slow task is not started twice without need) ...
+OUTBOX_REHAND_AFTER = env.int("OUTBOX_REHAND_AFTER", default=1800)
+# ... at most this often, then it is given up and logged as an error.
+OUTBOX_MAX_HAND_OVERS = env.int("OUTBOX_MAX_HAND_OVERS", default=10)
+OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
+# A mail task claims its message (committed) before the mail server is asked; a claim older than this was left by a
+# worker that died and the message is sent again (longer than a mail task's time limit of 90 s).
+MAIL_CLAIM_SECONDS = env.int("MAIL_CLAIM_SECONDS", default=300)
 CELERY_TIMEZONE = "Europe/Berlin"
 CELERY_BEAT_SCHEDULE = {
+    # Task hand-overs that did not reach the broker (it was away) or no worker finished (outbox/).
+    "outbox-relay": {
+        "task": "outbox.tasks.outbox_relay",
+        "schedule": OUTBOX_RELAY_SECONDS,
+    },
+    "outbox-purge": {
+        "task": "outbox.tasks.outbox_purge",
+        "schedule": crontab(hour=4, minute=15),
+    },
     "purge-audit-entries": {
         "task": "municipalities.tasks.audit_entries_purge",
         "schedule": 24 * 3600,
