@@ -92,7 +92,8 @@ def test_reminders_stay_in_their_town(town_a, town_b, editor_a, deadlines):
     assert not Notification.objects.with_scopes_disabled().filter(recipient=editor_b).exists()
 
 
-def test_the_dispatcher_starts_one_task_per_active_town(town_a, town_b, editor_a, deadlines):
+def test_the_dispatcher_starts_one_task_per_active_town(town_a, town_b, editor_a, deadlines,
+                                                        django_capture_on_commit_callbacks):
     """Without a date the tasks use today: the deadlines are moved to three days from now."""
     from django.utils import timezone
 
@@ -101,5 +102,6 @@ def test_the_dispatcher_starts_one_task_per_active_town(town_a, town_b, editor_a
             due_on=timezone.localdate() + datetime.timedelta(days=3))
     town_b.is_active = False
     town_b.save()
-    assert funding_reminders_dispatch.delay().get() == 1
+    with django_capture_on_commit_callbacks(execute=True):  # the tasks it starts are handed over on commit
+        assert funding_reminders_dispatch.delay().get() == 1
     assert len(_notifications(town_a)) == 2
