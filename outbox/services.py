@@ -104,18 +104,19 @@ def _mark_failed(pk: int, error: str) -> None:
                                                                    last_error=error[:500])
 
 
-def relay(*, now=None, batch: int | None = None) -> int:
+def relay(*, now=None, batch: int | None = None, include_fresh: bool = False) -> int:
     """Hand again what is not finished (the relay; beat, every ``OUTBOX_RELAY_SECONDS``).
 
     A row is due when it was never handed over and is older than a moment (its own after-commit hand-over may
     still be under way), or when it was handed over but no worker has reported on it for ``OUTBOX_REHAND_AFTER``
     (the broker lost it, a worker died with it): longer than any task's time limit plus its retry countdown, so a
     task that is only slow or waiting for its retry is not handed twice without need. A row handed
-    ``OUTBOX_MAX_HAND_OVERS`` times is given up and logged as an error.
+    ``OUTBOX_MAX_HAND_OVERS`` times is given up and logged as an error. ``include_fresh`` (the management
+    command) hands never-handed rows without the grace.
     """
     now = now or timezone.now()
     batch = batch or settings.OUTBOX_RELAY_BATCH
-    fresh = now - timedelta(seconds=settings.OUTBOX_FIRST_HAND_GRACE_SECONDS)
+    fresh = now if include_fresh else now - timedelta(seconds=settings.OUTBOX_FIRST_HAND_GRACE_SECONDS)
     stale = now - timedelta(seconds=settings.OUTBOX_REHAND_AFTER)
     given_up = list(OutboxTask.objects.filter(done_at__isnull=True, hand_count__gte=settings.OUTBOX_MAX_HAND_OVERS,
                                               handed_at__lt=stale).values_list("pk", "task"))
@@ -127,6 +128,11 @@ def relay(*, now=None, batch: int | None = None) -> int:
            .order_by("created_at").values_list("pk", flat=True)[:batch])
     pks = list(due)
     return hand_over(pks) if pks else 0
+
+
+def reopen_failed() -> int:
+    """Make failed and given-up rows wait again (an operator fixed the cause): the next relay hands them over."""
+    return OutboxTask.objects.filter(failed=True).update(done_at=None, failed=False, handed_at=None, hand_count=0)
 
 
 def purge(*, now=None) -> int:

@@ -191,3 +191,24 @@ def test_a_digest_leaves_out_what_another_digest_is_sending(town_a, editor_a):
     assert notification_digest_send(user_id=editor_a.pk, plan="daily") == 2
     assert notification_digest_send(user_id=editor_a.pk, plan="daily") == 0
     assert len(mail.outbox) == 1 and "Frist 0" not in mail.outbox[0].body and "Frist 1" in mail.outbox[0].body
+
+
+def test_the_command_hands_over_at_once_and_reopens_failed_rows(town_a, settings):
+    import io
+
+    from django.core.management import call_command
+
+    need(settings.REDIS_URL.startswith("redis"), "REDIS_URL must point at a running Redis")
+    kwargs = {"municipality_id": town_a.pk, "feedback_id": 0}
+    waiting = OutboxTask.objects.create(task=accessibility_feedback_forward.name, kwargs=kwargs)
+    failed = _aged(OutboxTask.objects.create(task=accessibility_feedback_forward.name, kwargs=kwargs),
+                   done_at=timezone.now(), failed=True, last_error="SMTPException")
+    out = io.StringIO()
+    with worker_queue() as queue:
+        call_command("outbox_relay", "--failed", stdout=out)
+        assert _queue_length(queue) == 2
+        redis.Redis.from_url(settings.REDIS_URL).delete(queue)
+    assert "1 failed hand-over(s) reopened" in out.getvalue() and "2 task(s) handed" in out.getvalue()
+    for row in (waiting, failed):
+        row.refresh_from_db()
+        assert row.hand_count == 1 and row.done_at is None and not row.failed
