@@ -212,3 +212,24 @@ def test_the_command_hands_over_at_once_and_reopens_failed_rows(town_a, settings
     for row in (waiting, failed):
         row.refresh_from_db()
         assert row.hand_count == 1 and row.done_at is None and not row.failed
+
+
+def test_the_upgrade_hands_over_mails_that_were_planned_but_never_sent(town_a, editor_a):
+    import importlib
+
+    from django.apps import apps
+
+    from municipalities.scoping import town_scope
+
+    with town_scope(town_a):
+        unsent = Notification.objects.create(municipality=town_a, recipient=editor_a, kind="funding.deadline",
+                                             key="old:1", title="Frist", email_plan="immediate")
+        Notification.objects.create(municipality=town_a, recipient=editor_a, kind="funding.deadline", key="old:2",
+                                    title="Frist", email_plan="immediate", emailed_at=timezone.now())
+        Notification.objects.create(municipality=town_a, recipient=editor_a, kind="funding.deadline", key="old:3",
+                                    title="Frist", email_plan="daily")
+    migration = importlib.import_module("outbox.migrations.0002_hand_over_unsent_notification_mails")
+    migration.hand_over_unsent(apps, None)
+    row = OutboxTask.objects.get()
+    assert row.task == notification_email_send.name
+    assert row.kwargs == {"municipality_id": town_a.pk, "notification_id": unsent.pk}
