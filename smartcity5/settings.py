@@ -130,8 +130,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
-# Countdowns and ETAs must stay below this, or Redis hands the message to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis hands a message that no worker acknowledged within this many seconds to another worker. With acks_late
+# a message is acknowledged when its task ends, so the longest retry countdown plus the longest hard time limit of
+# any task (now orphan_files_purge's 1900 s) must stay below it, or a task still running (or waiting for its
+# retry) is run twice (tests/tasks/test_limits.py checks every task). It is also how long a message of a killed
+# worker waits before it runs again; reports and data exports do not wait for it (JOB_HEARTBEAT_TIMEOUT).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2400}
 CELERY_TIMEZONE = "Europe/Berlin"
 CELERY_BEAT_SCHEDULE = {
     "purge-audit-entries": {
@@ -174,7 +178,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.reports_purge",
         "schedule": 3600,
     },
+    # Reports and data exports whose worker stopped beating: handed over again, or failed with a reason.
+    "stuck-jobs-sweep": {
+        "task": "municipalities.tasks.stuck_jobs_sweep",
+        "schedule": 60,
+    },
 }
+# A running report or data export whose heartbeat is older than this (seconds) counts as stuck: its worker died.
+# The heartbeat is written at least four times within it.
+JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=120)
+# How often a report or data export is started before an interrupted one is marked failed.
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 
 # --- Auth and accounts ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
