@@ -81,7 +81,8 @@ def accessibility_feedback_forward(self, *, municipality: Municipality, feedback
     return True
 
 
-@shared_task(soft_time_limit=1800, time_limit=1900, **RETRY_TRANSIENT)
+# The longest task: its retry waits at most 5 minutes, so both together stay below the visibility timeout.
+@shared_task(soft_time_limit=1800, time_limit=1900, **{**RETRY_TRANSIENT, "retry_backoff_max": 300})
 def orphan_files_purge() -> int:
     """Platform job (beat, daily): delete uploaded files no row refers to any more (``smartcity5.orphans``)."""
     from smartcity5.orphans import orphan_files_purge as purge

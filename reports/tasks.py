@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.selectors import agentur_moderators
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
-from municipalities.tasks import TRANSIENT_ERRORS, TownTask
+from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from smartcity5.jobs import heartbeat, job_begin, job_release
 
 from . import services
@@ -197,7 +197,7 @@ def region_report_monthly(*, period: str | None = None) -> int | None:
     return report.pk
 
 
-@shared_task(soft_time_limit=300, time_limit=360)
+@shared_task(soft_time_limit=300, time_limit=360, **RETRY_TRANSIENT)
 def reports_purge() -> int:
     """Platform job (beat, hourly): delete the files of expired reports; the rows stay as the record of who asked
     for what (the page says "expired"). Returns how many files it deleted."""

@@ -131,8 +131,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
 # Redis hands a message that no worker acknowledged within this many seconds to another worker. With acks_late
-# a message is acknowledged when its task ends, so the longest retry countdown plus the longest hard time limit of
-# any task (now orphan_files_purge's 1900 s) must stay below it, or a task still running (or waiting for its
+# a message is acknowledged when its task ends, so a task's longest retry countdown plus its hard time limit must
+# stay below it (the longest now: orphan_files_purge, 300 s + 1900 s), or a task still running (or waiting for its
 # retry) is run twice (tests/tasks/test_limits.py checks every task). It is also how long a message of a killed
 # worker waits before it runs again; reports and data exports do not wait for it (JOB_HEARTBEAT_TIMEOUT).
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2400}
