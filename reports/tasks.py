@@ -145,6 +145,7 @@ def report_build(self, *, municipality: Municipality, report_id: int) -> bool:
     try:
         with heartbeat(ReportRequest, report_id):
             content = _build(report, municipality, progress)
+        progress(90)
     except ReportError as exc:
         services.report_mark_failed(report_id=report_id, reason=str(exc))
         return False
@@ -155,7 +156,6 @@ def report_build(self, *, municipality: Municipality, report_id: int) -> bool:
         # Marked here as well as in on_failure: tasks run inline (make run, eager) skip on_failure.
         services.report_mark_failed(report_id=report_id, reason=failure_reason(exc))
         raise
-    progress(90)
     stored = None
     try:
         with transaction.atomic():

@@ -112,7 +112,7 @@ def _report(pk: int) -> ReportRequest:
 def _slow_town(town, partner):
     """A town with real data, enough of it that rendering its PDF takes a while (the 70 % step)."""
     fill_town(town, partner=partner)
-    for number in range(60):
+    for number in range(25):
         project = factories.project(municipality=town, title=f"Vorhaben {number}: Sensorik und Daten im Quartier",
                                     status="in_progress", summary="Eine Maßnahme der Smart-City-Strategie. " * 9)
         factories.progress_update(project=project, progress_percent=number % 100, title="Zwischenstand")
@@ -174,6 +174,26 @@ def test_a_report_whose_whole_worker_was_killed_is_finished_by_the_next_worker(c
     assert Notification.objects.with_scope(municipality=town_a.pk).filter(kind="report.ready").count() == 1
     page = client.get(f"/arnsberg/verwaltung/berichte/{pk}/status/").content.decode()
     assert 'data-status="done"' in page
+
+
+def test_a_report_whose_database_connection_was_cut_is_retried_on_a_fresh_connection(client, workers, town_a,
+                                                                                    town_b, catalogue, editor_a):
+    """PostgreSQL ends the worker's connections while it renders (as a restart or fail-over does): the next write
+    meets OperationalError, the task is retried with backoff, and the retry works on a new connection."""
+    _slow_town(town_a, town_b)
+    client.force_login(editor_a)
+    worker = workers.start("only")
+    pk = _request(client, town_a)
+    wait_for(lambda: _report(pk).status == "running" and _report(pk).progress >= 70, timeout=90, interval=0.01)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        assert cursor.fetchone()[0] >= 1  # the worker's connection(s): its task and its heartbeat thread
+    done = wait_for(lambda: (lambda r: r if r.status in ("done", "failed") else None)(_report(pk)), timeout=90)
+    assert done.status == "done", done.error
+    assert done.attempts == 2  # the first attempt met the cut connection; the retry finished
+    assert "Retry in" in worker.output() and "OperationalError" in worker.output()
+    assert worker.process.poll() is None
 
 
 def test_a_new_request_for_a_report_whose_worker_died_never_gets_the_stuck_one(settings, client, workers, town_a,
