@@ -104,9 +104,10 @@ def job_beat(model: type[TrackedJob], pk: int, **changes) -> None:
 
 
 def _in_worker() -> bool:
+    """Whether the code runs in a task that a worker took from the broker (not eager, not called directly)."""
     from celery import current_task
 
-    return current_task is not None and not current_task.request.is_eager
+    return bool(current_task) and not current_task.request.is_eager and not current_task.request.called_directly
 
 
 def job_release(model: type[TrackedJob], pk: int) -> None:

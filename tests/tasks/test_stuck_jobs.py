@@ -60,16 +60,17 @@ class Worker:
 def workers(settings, tmp_path):
     """Start real workers with ``workers.start()``; all of them are killed at the end, whatever happened."""
     settings.JOB_HEARTBEAT_TIMEOUT = HEARTBEAT_TIMEOUT
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
-           "MEDIA_ROOT": settings.STORAGES["default"]["OPTIONS"]["location"],
-           "JOB_HEARTBEAT_TIMEOUT": str(HEARTBEAT_TIMEOUT), "JOB_MAX_ATTEMPTS": str(settings.JOB_MAX_ATTEMPTS),
-           "SMARTCITY5_ENV": "development", "EMAIL_URL": "", "PYTHONUNBUFFERED": "1"}
     started = []
 
     class Workers:
         queue = None
 
         def start(self, name: str) -> Worker:
+            env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
+                   "MEDIA_ROOT": settings.STORAGES["default"]["OPTIONS"]["location"],
+                   "JOB_HEARTBEAT_TIMEOUT": str(settings.JOB_HEARTBEAT_TIMEOUT),
+                   "JOB_MAX_ATTEMPTS": str(settings.JOB_MAX_ATTEMPTS),
+                   "SMARTCITY5_ENV": "development", "EMAIL_URL": "", "PYTHONUNBUFFERED": "1"}
             worker = Worker(self.queue, tmp_path / f"{name}.log", env)
             started.append(worker)
             return worker
@@ -136,6 +137,9 @@ def _deadline(seconds: float, what: str):
 def _kill_while_rendering(worker: Worker, pk: int) -> ReportRequest:
     """Freeze the whole worker as soon as the row says 70 % (the PDF is being rendered), then SIGKILL it."""
     wait_for(lambda: _report(pk).status == "running" and _report(pk).progress >= 70, timeout=90, interval=0.01)
+    at_70 = _report(pk)
+    # The PDF renders without a progress step for seconds: the heartbeat thread keeps the row alive meanwhile.
+    wait_for(lambda: _report(pk).heartbeat_at > at_70.heartbeat_at, timeout=HEARTBEAT_TIMEOUT, interval=0.05)
     worker.signal(signal.SIGSTOP)
     frozen = _report(pk)
     worker.kill()
