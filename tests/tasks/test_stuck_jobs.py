@@ -226,3 +226,41 @@ def test_a_new_request_for_a_report_whose_worker_died_never_gets_the_stuck_one(s
     assert done.status == "done", done.error
     assert _report(pk).status == "failed"  # the old one stays failed: its file is never made twice
 
+
+
+def test_a_data_export_whose_whole_worker_was_killed_is_finished_by_the_next_worker(client, workers, town_a):
+    """The export is held mid-build by a real lock (another session holds the ideas table, as a long migration
+    would), so the kill certainly meets it running; the next worker and the sweep finish it."""
+    import psycopg
+    from django.urls import reverse
+
+    from accounts.models import DataExport
+    from notifications.models import Notification
+    from participation.models import Idea
+
+    person = factories.UserFactory(email="export-kill@example.org")
+    factories.idea(process=factories.process(municipality=town_a), author=person, title="Idee vor dem Absturz")
+    client.force_login(person)
+    first = workers.start("first")
+    with psycopg.connect(_database_url()) as blocker:
+        blocker.execute(f'LOCK TABLE "{Idea._meta.db_table}" IN ACCESS EXCLUSIVE MODE')
+        assert client.post(reverse("accounts:data")).status_code == 302
+        export = DataExport.objects.get(user=person)
+        wait_for(lambda: DataExport.objects.get(pk=export.pk).status == "running", timeout=60)
+        time.sleep(0.5)
+        first.kill()
+        blocker.rollback()
+    stuck = DataExport.objects.get(pk=export.pk)
+    assert stuck.status == "running" and stuck.attempts == 1
+
+    workers.start("second")
+    with _deadline(HEARTBEAT_TIMEOUT + 60, "killed worker → export finished"):
+        def finished():
+            row = DataExport.objects.get(pk=export.pk)
+            if row.status in ("done", "failed"):
+                return row
+            stuck_jobs_sweep()
+            return None
+        done = wait_for(finished, timeout=HEARTBEAT_TIMEOUT + 60, interval=1)
+    assert done.status == "done" and done.attempts == 2 and done.file.storage.exists(done.file.name), done.error
+    assert Notification.objects.with_scopes_disabled().filter(recipient=person, kind="account.export").count() == 1
