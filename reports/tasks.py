@@ -179,7 +179,7 @@ def report_build(self, *, municipality: Municipality, report_id: int) -> bool:
     return True
 
 
-@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=60, retry_backoff_max=600, max_retries=5, soft_time_limit=60,
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=60, max_retries=5, soft_time_limit=60,
              time_limit=90)
 def region_report_monthly(*, period: str | None = None) -> int | None:
     """Platform job (beat, 1st of the month): the region report of the month just ended, as PDF, for the Agentur's
