@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
+from smartcity5.jobs import TrackedJob
 
 
 class UserManager(BaseUserManager):
@@ -111,7 +112,7 @@ def _export_path(instance, filename: str) -> str:
     return f"exports/{uuid.uuid4().hex}.zip"
 
 
-class DataExport(models.Model):
+class DataExport(TrackedJob):
     """Datenauskunft (Art. 15 DSGVO): a copy of everything the portal holds about one person, built by a task
     (``accounts.tasks.data_export_build``) and offered to that person alone for download until ``expires_at``.
 
@@ -131,6 +132,7 @@ class DataExport(models.Model):
     file = models.FileField(_("file"), upload_to=_export_path, blank=True, max_length=200)
     language = models.CharField(_("language"), max_length=10, blank=True,
                                 help_text=_("The language the export is written in (the one of the request)."))
+    error = models.TextField(_("reason for the failure"), blank=True)
     created_at = models.DateTimeField(_("requested"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     expires_at = models.DateTimeField(_("available until"))
@@ -148,6 +150,11 @@ class DataExport(models.Model):
                                    name="data_export_file_when_done"),
         ]
         indexes = [models.Index(fields=["expires_at"], name="data_export_expiry")]
+
+    JOB_TASK = "accounts.tasks.data_export_build"
+
+    def job_task_kwargs(self) -> dict:
+        return {"export_id": self.pk}
 
     def __str__(self) -> str:
         return f"{self.user} – {self.created_at:%Y-%m-%d %H:%M}"

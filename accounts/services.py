@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
 from municipalities.scoping import scopes_disabled
+from smartcity5.jobs import FAILED, job_recover_if_stuck
 
 from . import permissions
 from .models import ApiToken, DataExport, Membership, Role, User
@@ -128,12 +129,13 @@ def data_export_request(*, user: User) -> tuple[DataExport, bool]:
     """Ask for a copy of everything the portal holds about ``user`` (Art. 15 DSGVO); the worker builds it after
     commit and tells the person when it is ready. Returns the export and whether it is new.
 
-    One export at a time: while one is queued or being prepared, that one is returned instead of a new one.
+    One export at a time: while one is queued or being prepared, that one is returned instead of a new one;
+    never a stuck one (its worker died): that is handed to the worker again first, or failed and replaced.
     """
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()  # two clicks at once make one export
         export = DataExport.objects.filter(user=user, status__in=DataExport.OPEN).first()
-        if export is not None:
+        if export is not None and job_recover_if_stuck(export) != FAILED:
             return export, False
         now = timezone.now()
         export = DataExport.objects.create(

@@ -9,15 +9,16 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.mail import send_mail
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
-from municipalities.tasks import TRANSIENT_ERRORS, TownTask
+from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from outbox.base import PortalTask
+from smartcity5.jobs import heartbeat, job_begin, job_release
 
 from .models import DataExport, Membership
 
@@ -84,23 +85,28 @@ def _notify_export_ready(export: DataExport) -> None:
                url=reverse("accounts:data"))
 
 
-@shared_task(base=DataExportTask, autoretry_for=(*TRANSIENT_ERRORS, OperationalError), retry_backoff=30,
+@shared_task(base=DataExportTask, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30,
              retry_backoff_max=600, max_retries=5, soft_time_limit=300, time_limit=360)
 def data_export_build(*, export_id: int) -> bool:
     """Build the ZIP file of a person's data export, store it under a random name and tell the person.
 
     Idempotent: the row is locked and marked done in the same transaction in which its file is attached and
-    the notification created, so a second delivery of the message (or a retry) stores and tells nothing twice.
+    the notification created, so a second delivery of the message (or a retry, or the stuck-job sweep's
+    hand-over) stores and tells nothing twice. A heartbeat is written while it builds (``smartcity5.jobs``).
     """
     from .exports import data_export_archive
 
     with transaction.atomic():
         export = DataExport.objects.select_for_update().select_related("user").filter(pk=export_id).first()
-        if export is None or export.status not in DataExport.OPEN:
+        if export is None or not job_begin(export):
             return False  # deleted with the account, already done, or given up
-        export.status = DataExport.Status.RUNNING
-        export.save(update_fields=["status"])
-    content = data_export_archive(user=export.user, language=export.language)
+        export.save(update_fields=["status", "attempts", "heartbeat_at"])
+    try:
+        with heartbeat(DataExport, export_id):
+            content = data_export_archive(user=export.user, language=export.language)
+    except TRANSIENT_ERRORS:
+        job_release(DataExport, export_id)
+        raise  # retried with backoff; once the retries are used up, on_failure marks it failed
     stored = None
     try:
         with transaction.atomic():
@@ -122,7 +128,7 @@ def data_export_build(*, export_id: int) -> bool:
     return True
 
 
-@shared_task(soft_time_limit=300, time_limit=360)
+@shared_task(soft_time_limit=300, time_limit=360, **RETRY_TRANSIENT)
 def data_exports_purge() -> int:
     """Platform job (beat, hourly): delete expired data exports and their files; returns how many."""
     expired = list(DataExport.objects.filter(expires_at__lt=timezone.now()).values_list("pk", "file"))

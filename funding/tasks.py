@@ -11,7 +11,7 @@ from django.utils.translation import ngettext
 
 from accounts.selectors import town_editors
 from municipalities.models import Municipality
-from municipalities.tasks import TownTask
+from municipalities.tasks import RETRY_TRANSIENT, TownTask
 from notifications.services import notify
 
 from . import selectors
@@ -19,7 +19,7 @@ from . import selectors
 KIND = "funding.deadline"
 
 
-@shared_task(soft_time_limit=60, time_limit=90)
+@shared_task(soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def funding_reminders_dispatch() -> int:
     """Platform job (beat, daily): one reminder task per active town."""
     towns = list(Municipality.objects.active().values_list("pk", flat=True))
@@ -44,7 +44,7 @@ def _message(kind: str, item, stage: str, today: datetime.date) -> tuple[str, st
     return title, body
 
 
-@shared_task(base=TownTask, soft_time_limit=120, time_limit=150)
+@shared_task(base=TownTask, soft_time_limit=120, time_limit=150, **RETRY_TRANSIENT)
 def funding_reminders_send(*, municipality: Municipality, today: str | None = None) -> int:
     """Remind the town's editors of deadlines: 14 and 3 days before a milestone or proof of use is due, and
     once it is overdue. Each reminder reaches each person once (in the app and by e-mail), however often

@@ -7,8 +7,12 @@ from smtplib import SMTPException
 from celery import shared_task
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import InterfaceError, OperationalError
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from kombu.exceptions import OperationalError as BrokerUnreachable
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from outbox.base import PortalTask
 from outbox.claims import claim, sending
@@ -18,8 +22,16 @@ from .scoping import town_scope
 
 logger = logging.getLogger(__name__)
 
-# Errors worth retrying: the mail server or the network hiccuped.
-TRANSIENT_ERRORS = (SMTPException, ConnectionError, TimeoutError)
+# Errors worth retrying, the one list every task names in ``autoretry_for``: the mail server or the network
+# hiccuped, PostgreSQL restarts or fails over (OperationalError, InterfaceError: the connection broke), Redis or
+# the broker cannot be reached (a task that hands on another task). Celery's Django fixup closes the worker's
+# database connections before and after every task run, so the retry opens a fresh connection.
+TRANSIENT_ERRORS = (SMTPException, ConnectionError, TimeoutError, OperationalError, InterfaceError,
+                    BrokerUnreachable, RedisConnectionError, RedisTimeoutError)
+# The retry policy of a task that writes or sends: up to 8 retries, waiting 30 s, 60 s, … at most 10 minutes
+# (with jitter). The longest countdown plus a task's time limit must stay below the broker's visibility timeout.
+RETRY_TRANSIENT = {"autoretry_for": TRANSIENT_ERRORS, "retry_backoff": 30, "retry_backoff_max": 600,
+                   "max_retries": 8}
 
 
 class TownTask(PortalTask):
@@ -71,7 +83,8 @@ def accessibility_feedback_forward(self, *, municipality: Municipality, feedback
     return True
 
 
-@shared_task(soft_time_limit=1800, time_limit=1900)
+# The longest task: its retry waits at most 5 minutes, so both together stay below the visibility timeout.
+@shared_task(soft_time_limit=1800, time_limit=1900, **{**RETRY_TRANSIENT, "retry_backoff_max": 300})
 def orphan_files_purge() -> int:
     """Platform job (beat, daily): delete uploaded files no row refers to any more (``smartcity5.orphans``)."""
     from smartcity5.orphans import orphan_files_purge as purge
@@ -79,9 +92,18 @@ def orphan_files_purge() -> int:
     return len(purge())
 
 
-@shared_task(soft_time_limit=300, time_limit=360)
+@shared_task(soft_time_limit=300, time_limit=360, **RETRY_TRANSIENT)
 def audit_entries_purge() -> int:
     """Platform job (beat, daily): delete audit entries older than ``AUDIT_RETENTION_DAYS``."""
     cutoff = timezone.now() - timedelta(days=settings.AUDIT_RETENTION_DAYS)
     deleted, _ = AuditEntry.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+@shared_task(soft_time_limit=50, time_limit=55, **RETRY_TRANSIENT)
+def stuck_jobs_sweep() -> dict[str, int]:
+    """Platform job (beat, every minute): reports and data exports whose worker stopped beating are handed to
+    the worker again, or marked failed with a reason once ``JOB_MAX_ATTEMPTS`` are used (``smartcity5.jobs``)."""
+    from smartcity5.jobs import stuck_jobs_sweep as sweep
+
+    return sweep()

@@ -54,10 +54,9 @@ def notify(*, municipality: Municipality, recipients: Iterable, kind: str, key: 
             except IntegrityError:
                 continue
             created.append(row)
-    for notification in created:
-        if notification.email_plan == Delivery.IMMEDIATE:
-            notification_email_send.delay_on_commit(municipality_id=municipality.pk,
-                                                    notification_id=notification.pk)
+    notification_email_send.delay_many_on_commit(
+        {"municipality_id": municipality.pk, "notification_id": notification.pk}
+        for notification in created if notification.email_plan == Delivery.IMMEDIATE)
     return created
 
 

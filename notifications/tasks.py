@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from municipalities.models import Municipality
-from municipalities.tasks import TRANSIENT_ERRORS, TownTask
+from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from outbox.claims import claim, claim_cutoff, sending
 
 from . import selectors
@@ -56,7 +56,7 @@ def _check_plan(plan: str) -> str:
     return plan
 
 
-@shared_task(soft_time_limit=120, time_limit=150)
+@shared_task(soft_time_limit=120, time_limit=150, **RETRY_TRANSIENT)
 def notification_digest_dispatch(*, plan: str = "daily", before: str | None = None) -> int:
     """Platform job (beat: daily digests every morning, weekly ones on Mondays): one digest task per person
     with notifications waiting for the ``plan`` digest that were created before this run (``before``, an ISO

@@ -19,6 +19,12 @@ class PortalTask(DjangoTask):
 
         return enqueue(self, **kwargs)
 
+    def delay_many_on_commit(self, kwargs_list):
+        """Several calls of this task, handed over together (one insert, one hand-over)."""
+        from .services import enqueue_many
+
+        return enqueue_many(self, list(kwargs_list))
+
     def apply_async_on_commit(self, args=None, kwargs=None, **options):
         if args or options:
             raise TypeError(f"{self.name}: the outbox hands over keyword arguments only, without options")

@@ -44,6 +44,14 @@ def enqueue(task, **kwargs) -> OutboxTask:
     return row
 
 
+def enqueue_many(task, kwargs_list: list[dict]) -> list[OutboxTask]:
+    """:func:`enqueue` for several calls of one task: one insert and one hand-over after commit."""
+    rows = OutboxTask.objects.bulk_create([OutboxTask(task=task.name, kwargs=kwargs) for kwargs in kwargs_list])
+    if rows:
+        transaction.on_commit(lambda: hand_over([row.pk for row in rows]))
+    return rows
+
+
 def _eager() -> bool:
     return bool(_app().conf.task_always_eager)
 

@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import town_editors
 from municipalities.models import Municipality
-from municipalities.tasks import TownTask
+from municipalities.tasks import RETRY_TRANSIENT, TownTask
 from notifications.services import notify
 
 from . import models as m
 
-LIMITS = {"soft_time_limit": 120, "time_limit": 150}
+LIMITS = {"soft_time_limit": 120, "time_limit": 150, **RETRY_TRANSIENT}
 
 
 def _excerpt(text: str, words: int = 40) -> str:

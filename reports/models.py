@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
+from smartcity5.jobs import TrackedJob
 
 
 def _report_path(instance, filename: str) -> str:
@@ -17,7 +18,7 @@ def _report_path(instance, filename: str) -> str:
     return f"reports/{uuid.uuid4().hex}.{instance.format}"
 
 
-class ReportRequest(TownOwnedModel):
+class ReportRequest(TownOwnedModel, TrackedJob):
     """One report, from the request to its file. ``municipality`` is the town whose data it shows; a region
     report (all towns) belongs to the lead town but is only read by Agentur moderators through an audited
     cross-town scope (``reports.selectors.region_reports``), never on the lead town's own pages."""
@@ -73,6 +74,11 @@ class ReportRequest(TownOwnedModel):
                                     name="report_one_per_period"),
         ]
         indexes = [models.Index(fields=["expires_at"], name="report_expiry")]
+
+    JOB_TASK = "reports.tasks.report_build"
+
+    def job_task_kwargs(self) -> dict:
+        return {"municipality_id": self.municipality_id, "report_id": self.pk}
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_format_display()}) – {self.created_at:%Y-%m-%d %H:%M}"

@@ -9,7 +9,7 @@ from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -17,15 +17,14 @@ from django.utils.translation import gettext as _
 from accounts.selectors import agentur_moderators
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
-from municipalities.tasks import TRANSIENT_ERRORS, TownTask
+from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
+from smartcity5.jobs import heartbeat, job_begin, job_release
 
 from . import services
 from .models import ReportRequest
 
 logger = logging.getLogger(__name__)
 
-# Retried with backoff: the database, the broker, the mail server or the file storage hiccuped.
-REPORT_TRANSIENT_ERRORS = (*TRANSIENT_ERRORS, OperationalError, InterfaceError)
 SOFT_TIME_LIMIT = 300
 TIME_LIMIT = 360
 
@@ -42,7 +41,7 @@ def failure_reason(exc: BaseException) -> str:
         if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
             return _("Generating the report took longer than %(minutes)d minutes and was stopped. Please try again "
                      "later or ask for a smaller report.") % {"minutes": SOFT_TIME_LIMIT // 60}
-        if isinstance(exc, REPORT_TRANSIENT_ERRORS):
+        if isinstance(exc, TRANSIENT_ERRORS):
             return _("A service the portal needs (database, file storage or mail) could not be reached, even after "
                      "several attempts. Please try again later.")
         return _("An unexpected error occurred (%(error)s). The administrators can find the details in the log.") % {
@@ -122,38 +121,41 @@ def _notify_ready(report: ReportRequest) -> None:
                "date": timezone.localtime(report.expires_at).strftime("%d.%m.%Y")})
 
 
-@shared_task(base=ReportTask, bind=True, autoretry_for=REPORT_TRANSIENT_ERRORS, retry_backoff=15,
+@shared_task(base=ReportTask, bind=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=15,
              retry_backoff_max=300, max_retries=4, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
 def report_build(self, *, municipality: Municipality, report_id: int) -> bool:
     """Generate a report, store it under a random name and tell who asked.
 
     Idempotent: the row is locked and marked running, then locked again and marked done in the same transaction
     in which its file is attached and the notification created; a report already done or failed is skipped, so a
-    second delivery of the message (or a retry) stores and tells nothing twice. Progress is written as it goes.
+    second delivery of the message (or a retry, or the stuck-job sweep's hand-over) stores and tells nothing
+    twice. Progress and a heartbeat are written as it goes (``smartcity5.jobs``).
     """
     with transaction.atomic():
         report = ReportRequest.objects.select_for_update().filter(pk=report_id).first()
-        if report is None or report.status not in ReportRequest.OPEN:
+        if report is None or not job_begin(report):
             return False
-        report.status, report.progress, report.error = ReportRequest.Status.RUNNING, 5, ""
+        report.progress, report.error = 5, ""
         report.started_at = report.started_at or timezone.now()
-        report.save(update_fields=["status", "progress", "error", "started_at"])
+        report.save(update_fields=["status", "attempts", "heartbeat_at", "progress", "error", "started_at"])
 
     def progress(percent: int) -> None:
         services.report_progress(report_id=report_id, percent=percent)
 
     try:
-        content = _build(report, municipality, progress)
+        with heartbeat(ReportRequest, report_id):
+            content = _build(report, municipality, progress)
+        progress(90)
     except ReportError as exc:
         services.report_mark_failed(report_id=report_id, reason=str(exc))
         return False
-    except REPORT_TRANSIENT_ERRORS:
+    except TRANSIENT_ERRORS:
+        job_release(ReportRequest, report_id)
         raise  # retried with backoff; once the retries are used up, on_failure says why
     except Exception as exc:
         # Marked here as well as in on_failure: tasks run inline (make run, eager) skip on_failure.
         services.report_mark_failed(report_id=report_id, reason=failure_reason(exc))
         raise
-    progress(90)
     stored = None
     try:
         with transaction.atomic():
@@ -177,7 +179,7 @@ def report_build(self, *, municipality: Municipality, report_id: int) -> bool:
     return True
 
 
-@shared_task(autoretry_for=REPORT_TRANSIENT_ERRORS, retry_backoff=60, max_retries=5, soft_time_limit=60,
+@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=60, max_retries=5, soft_time_limit=60,
              time_limit=90)
 def region_report_monthly(*, period: str | None = None) -> int | None:
     """Platform job (beat, 1st of the month): the region report of the month just ended, as PDF, for the Agentur's
@@ -195,7 +197,7 @@ def region_report_monthly(*, period: str | None = None) -> int | None:
     return report.pk
 
 
-@shared_task(soft_time_limit=300, time_limit=360)
+@shared_task(soft_time_limit=300, time_limit=360, **RETRY_TRANSIENT)
 def reports_purge() -> int:
     """Platform job (beat, hourly): delete the files of expired reports; the rows stay as the record of who asked
     for what (the page says "expired"). Returns how many files it deleted."""

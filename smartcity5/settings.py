@@ -131,8 +131,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 150
-# Countdowns and ETAs must stay below this, or Redis hands the message to a second worker.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Redis hands a message that no worker acknowledged within this many seconds to another worker. With acks_late
+# a message is acknowledged when its task ends, so a task's longest retry countdown plus its hard time limit must
+# stay below it (the longest now: orphan_files_purge, 300 s + 1900 s), or a task still running (or waiting for its
+# retry) is run twice (tests/tasks/test_limits.py checks every task). It is also how long a message of a killed
+# worker waits before it runs again; reports and data exports do not wait for it (JOB_HEARTBEAT_TIMEOUT).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2400}
 # The transactional outbox (outbox/): every task hand-over is a row committed with the data that caused it, handed
 # to the broker after commit over a connection with short timeouts (a broker that is down or frozen holds a request
 # for about a second at most, then this process leaves it alone for OUTBOX_BROKER_PAUSE_SECONDS), and handed again
@@ -144,9 +148,10 @@ OUTBOX_RELAY_SECONDS = env.int("OUTBOX_RELAY_SECONDS", default=30)
 OUTBOX_RELAY_BATCH = 500
 # A hand-over not older than this is left to its own after-commit hand-over.
 OUTBOX_FIRST_HAND_GRACE_SECONDS = 10
-# A handed-over task that no worker has reported on for this long is handed again (longer than every task's time
-# limit plus its longest retry countdown, so a slow task is not started twice without need) ...
-OUTBOX_REHAND_AFTER = env.int("OUTBOX_REHAND_AFTER", default=1800)
+# A handed-over task that no worker has reported on for this long is handed again: longer than the visibility
+# timeout, so that a message the broker still holds (a killed worker's) is redelivered by the broker first, and the
+# relay only hands again what the broker lost ...
+OUTBOX_REHAND_AFTER = env.int("OUTBOX_REHAND_AFTER", default=2700)
 # ... at most this often, then it is given up and logged as an error.
 OUTBOX_MAX_HAND_OVERS = env.int("OUTBOX_MAX_HAND_OVERS", default=10)
 OUTBOX_RETENTION_DAYS = env.int("OUTBOX_RETENTION_DAYS", default=7)
@@ -204,7 +209,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reports.tasks.reports_purge",
         "schedule": 3600,
     },
+    # Reports and data exports whose worker stopped beating: handed over again, or failed with a reason.
+    "stuck-jobs-sweep": {
+        "task": "municipalities.tasks.stuck_jobs_sweep",
+        "schedule": 60,
+    },
 }
+# A running report or data export whose heartbeat is older than this (seconds) counts as stuck: its worker died.
+# The heartbeat is written at least four times within it.
+JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=120)
+# How often a report or data export is started before an interrupted one is marked failed.
+JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 
 # --- Auth and accounts ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
