@@ -90,3 +90,8 @@ def task_started(task_id=None, **kwargs) -> None:
 def task_finished(**kwargs) -> None:
     """Celery ``task_postrun``."""
     task_id_var.set(None)
+
+
+def request_done(**kwargs) -> None:
+    """Django's ``request_finished``: lines logged between requests carry no stale id."""
+    request_id_var.set(None)

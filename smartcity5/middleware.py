@@ -5,10 +5,11 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
-from .logs import request_id_var
+from .logs import request_done, request_id_var
 
 # What a proxy may hand us as X-Request-ID (a UUID, a hex or base64-ish token); anything else is replaced.
 SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+/=-]{7,127}")
@@ -30,13 +31,15 @@ class RequestIdMiddleware:
         else:
             request_id = uuid.uuid4().hex
         request.request_id = request_id
-        token = request_id_var.set(request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id_var.reset(token)
+        # Cleared by smartcity5.logs.request_done (request_finished), not here: Django logs 4xx/5xx responses
+        # ("Not Found: …") after the middleware has returned, and those lines need the id too.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+request_finished.connect(request_done, dispatch_uid="smartcity5.logs.request_done")
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):
