@@ -129,7 +129,9 @@ class FallbackRedisCache(RedisCache):
                                    "VERSION": params.get("VERSION", 1), "OPTIONS": {"MAX_ENTRIES": 10000}})
         import redis
 
-        self._redis_errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+        # Down, frozen, still loading its data, full (maxmemory) or a read-only replica after a failover.
+        self._redis_errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+                              redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
 
     @property
     def redis_is_down(self) -> bool:

@@ -163,3 +163,22 @@ def test_the_shared_cache_is_used_again_after_redis_returns(client, private_redi
     assert [key for key in private_redis.keys() if ":rl:comment:" in key]
     messages = [r.getMessage() for r in caplog.records if r.name == "smartcity5.cache"]
     assert any("unreachable" in m for m in messages) and any("reachable again" in m for m in messages)
+
+
+def test_a_frozen_redis_costs_one_short_wait_not_one_per_call(private_redis, settings, caplog):
+    from django.core.cache import cache
+
+    use_as_cache(settings, private_redis, retry_seconds=30)
+    cache.set("greeting", "hallo")
+    assert private_redis.keys("*greeting")  # in Redis while it answers
+    private_redis.freeze()
+    caplog.set_level(logging.WARNING, logger="smartcity5.cache")
+    started = time.monotonic()
+    for number in range(200):
+        cache.set(f"key{number}", number)
+        assert cache.get(f"key{number}") == number
+        assert cache.add(f"counter{number}", 0) and cache.incr(f"counter{number}") == 1
+    assert time.monotonic() - started < HANG  # one socket timeout, then the process's memory
+    assert cache.redis_is_down
+    assert cache.get("greeting") is None  # what only Redis holds is a miss, not an error
+    assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
