@@ -278,7 +278,7 @@ UPLOAD_ORPHAN_GRACE_HOURS = env.int("UPLOAD_ORPHAN_GRACE_HOURS", default=24)
 # --- Security -------------------------------------------------------------------------------------
 # Reverse proxies in front of the app that append the client's address to X-Forwarded-For (smartcity5.clientip):
 # 0 = none, the header is ignored; 1 = one proxy (the README's nginx/Caddy). Used by the rate limits, allauth's
-# login limits, DRF's throttles and the logs.
+# login limits and DRF's throttles; above 0 a sane X-Request-ID of the proxy is kept for the logs.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 SESSION_COOKIE_HTTPONLY = True
@@ -310,7 +310,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     # DRF's throttles reading the client address from smartcity5.clientip (TRUSTED_PROXY_COUNT).
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonRateThrottle", "api.throttling.UserRateThrottle"],
-    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # for DRF's own get_ident, should anything still call it
     "DEFAULT_THROTTLE_RATES": {"anon": env.str("API_THROTTLE_ANON", default="300/minute"),
                                "user": env.str("API_THROTTLE_USER", default="1200/minute")},
 }
