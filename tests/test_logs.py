@@ -9,7 +9,15 @@ import sys
 import pytest
 
 from smartcity5.celery import app as celery_app
-from smartcity5.logs import ContextFilter, JsonFormatter, TextFormatter, logging_config
+from smartcity5.logs import ContextFilter, JsonFormatter, TextFormatter, logging_config, request_id_var, task_id_var
+
+
+@pytest.fixture(autouse=True)
+def _no_context():
+    """Start outside any request: the test client sends request_finished (which clears the id) only when a test
+    reads a streamed response to its end, so an earlier test may have left one behind in this thread."""
+    request_id_var.set(None)
+    task_id_var.set(None)
 
 
 @pytest.fixture
