@@ -182,3 +182,15 @@ def test_a_frozen_redis_costs_one_short_wait_not_one_per_call(private_redis, set
     assert cache.redis_is_down
     assert cache.get("greeting") is None  # what only Redis holds is a miss, not an error
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 1
+
+
+def test_the_warning_names_redis_without_its_password(private_redis, settings, caplog):
+    from django.core.cache import cache
+
+    private_redis.stop()
+    settings.CACHES = {"default": {"BACKEND": "smartcity5.cache.FallbackRedisCache", "RETRY_SECONDS": 30,
+                                   "LOCATION": f"redis://cache:geheim@127.0.0.1:{private_redis.port}/0"}}
+    caplog.set_level(logging.WARNING, logger="smartcity5.cache")
+    assert cache.get_or_set("answer", 42) == 42
+    [warning] = [r.getMessage() for r in caplog.records if r.name == "smartcity5.cache"]
+    assert f"redis://***@127.0.0.1:{private_redis.port}/0" in warning and "geheim" not in warning
