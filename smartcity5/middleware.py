@@ -1,8 +1,45 @@
-"""German first: the language is German unless the visitor chose another one with the switch."""
+"""Portal-wide middleware: the request id of the logs, and German first (the language is German unless the
+visitor chose another one with the switch)."""
+
+import re
+import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+
+from .logs import request_done, request_id_var
+
+# What a proxy may hand us as X-Request-ID (a UUID, a hex or base64-ish token); anything else is replaced.
+SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:+/=-]{7,127}")
+
+
+class RequestIdMiddleware:
+    """First in the chain: gives the request an id that every log line written while it runs carries
+    (smartcity5.logs) and that the response echoes in ``X-Request-ID``. The id of a trusted reverse proxy
+    (``TRUSTED_PROXY_COUNT`` > 0) is kept when it looks sane, so the proxy's and our logs can be joined;
+    otherwise a new one is made."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        given = request.META.get("HTTP_X_REQUEST_ID", "")
+        if settings.TRUSTED_PROXY_COUNT > 0 and SANE_REQUEST_ID.fullmatch(given):
+            request_id = given
+        else:
+            request_id = uuid.uuid4().hex
+        request.request_id = request_id
+        # Cleared by smartcity5.logs.request_done (request_finished), not here: Django logs 4xx/5xx responses
+        # ("Not Found: …") after the middleware has returned, and those lines need the id too.
+        request_id_var.set(request_id)
+        response = self.get_response(request)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+request_finished.connect(request_done, dispatch_uid="smartcity5.logs.request_done")
 
 
 class ChosenLanguageMiddleware(LocaleMiddleware):

@@ -3,16 +3,18 @@
 Fixed windows counted in the cache (Redis in production: ``add`` + ``incr`` are atomic there, so parallel
 requests cannot slip through together). Limits are settings (``RATE_LIMITS``), e.g.
 ``{"idea": [(5, 3600, "user"), (20, 3600, "ip")]}``: five ideas per hour per person, twenty per address.
-The IP address is the one allauth uses (``ALLAUTH_TRUSTED_PROXY_COUNT`` behind a proxy).
+The IP address comes from :func:`smartcity5.clientip.client_ip` (``TRUSTED_PROXY_COUNT`` behind a proxy). While
+Redis is unreachable the cache backend (smartcity5.cache) counts in each process's memory instead.
 """
 
 import hashlib
 import time
 
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
+
+from smartcity5.clientip import client_ip
 
 
 class RateLimited(Exception):
@@ -26,7 +28,7 @@ class RateLimited(Exception):
 def _ident(request, per: str) -> str | None:
     if per == "user":
         return f"u{request.user.pk}" if request.user.is_authenticated else None
-    ip = get_adapter().get_client_ip(request) or "unknown"
+    ip = client_ip(request)
     return "ip" + hashlib.sha256(ip.encode()).hexdigest()[:24]  # no plain addresses in the cache
 
 

@@ -15,6 +15,8 @@ from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from smartcity5.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -65,6 +67,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request carries its id (smartcity5.logs), even those of the other middleware.
+    "smartcity5.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,6 +114,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60 if PRODUCTION else 0)
 DATABASES["default"]["ATOMIC_REQUESTS"] = True
+# A persistent connection that PostgreSQL dropped (restart, outage) is noticed and replaced at the start of the
+# next request, so the portal recovers without a restart (smartcity5.errors answers 503 meanwhile).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, rate limits, Celery ------------------------------------------------------------
@@ -117,8 +124,13 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if PRODUCTION and not REDIS_URL:
     raise ImproperlyConfigured("REDIS_URL is required in production (cache, rate limits, tasks).")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="sc5")}}
+    # Redis down or frozen: each process falls back to its own memory (smartcity5/cache.py), tries Redis again
+    # every CACHE_REDIS_RETRY_SECONDS and never waits longer than the socket timeouts for it.
+    CACHES = {"default": {"BACKEND": "smartcity5.cache.FallbackRedisCache", "LOCATION": REDIS_URL,
+                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="sc5"),
+                          "RETRY_SECONDS": env.float("CACHE_REDIS_RETRY_SECONDS", default=5),
+                          "OPTIONS": {"socket_connect_timeout": env.float("CACHE_REDIS_TIMEOUT", default=0.5),
+                                      "socket_timeout": env.float("CACHE_REDIS_TIMEOUT", default=0.5)}}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -223,6 +235,8 @@ JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 
 # --- Auth and accounts ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Sessions live in the database, never only in the cache: a Redis outage signs nobody out.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -307,6 +321,11 @@ UPLOAD_MAX_DOCUMENT_BYTES = env.int("UPLOAD_MAX_DOCUMENT_BYTES", default=20 * 10
 UPLOAD_ORPHAN_GRACE_HOURS = env.int("UPLOAD_ORPHAN_GRACE_HOURS", default=24)
 
 # --- Security -------------------------------------------------------------------------------------
+# Reverse proxies in front of the app that append the client's address to X-Forwarded-For (smartcity5.clientip):
+# 0 = none, the header is ignored; 1 = one proxy (the README's nginx/Caddy). Used by the rate limits, allauth's
+# login limits and DRF's throttles; above 0 a sane X-Request-ID of the proxy is kept for the logs.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -334,8 +353,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle",
-                                 "rest_framework.throttling.UserRateThrottle"],
+    # DRF's throttles reading the client address from smartcity5.clientip (TRUSTED_PROXY_COUNT).
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonRateThrottle", "api.throttling.UserRateThrottle"],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # for DRF's own get_ident, should anything still call it
     "DEFAULT_THROTTLE_RATES": {"anon": env.str("API_THROTTLE_ANON", default="300/minute"),
                                "user": env.str("API_THROTTLE_USER", default="1200/minute")},
 }
@@ -383,15 +403,12 @@ ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS = env.bool("ACCOUNT_DELETION_KEEPS_CONTRIBU
 # Reports (reports.ReportRequest): how many days a generated report can be downloaded before its file is deleted.
 REPORT_LIFETIME_DAYS = env.int("REPORT_LIFETIME_DAYS", default=14)
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # WeasyPrint (PDF reports) and fontTools log every step of every document at INFO.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "weasyprint": {"level": "WARNING"},
-                "fontTools": {"level": "WARNING"}},
-}
+# Logs (smartcity5/logs.py): one JSON object per line in production (LOG_FORMAT=json), readable text in
+# development; each line carries the request id (X-Request-ID) or the Celery task id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'.")
+LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO"))
 
 # Host name used in links inside e-mails sent by tasks (no request to take it from).
 SITE_HOST = env.str("SITE_HOST", default=ALLOWED_HOSTS[0] if ALLOWED_HOSTS else "127.0.0.1:8000")

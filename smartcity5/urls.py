@@ -32,6 +32,9 @@ town_patterns = [
     path("verwaltung/team/", include("accounts.urls_town")),
 ]
 
+# A database that cannot be reached answers 503 instead of 500 (smartcity5.errors).
+handler500 = "smartcity5.errors.server_error"
+
 urlpatterns = [
     path("", municipality_views.region_home, name="region-home"),
     path("impressum/", municipality_views.region_legal, {"page": "imprint"}, name="imprint"),

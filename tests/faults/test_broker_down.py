@@ -1,5 +1,5 @@
-"""The broker away at commit, for real: a private redis-server is the broker, stopped or frozen while a staff
-member answers an idea. The answer is saved and the page answers normally; once the broker is back, the relay
+"""Redis away at commit, for real: a private redis-server is the broker and the cache (as REDIS_URL makes it in
+production), stopped or frozen while a staff member answers an idea. The answer is saved and the page answers normally; once the broker is back, the relay
 hands the task over and a real worker tells the author and the supporters, each exactly once."""
 
 import datetime
@@ -19,27 +19,25 @@ from participation.models import Idea
 from participation.tasks import idea_answer_notify
 from smartcity5.celery import app as celery_app
 from tests import factories
-from tests.private_redis import private_redis
+from tests.tasks.conftest import run_worker, wait_for, worker_queue
 
-from .conftest import run_worker, wait_for, worker_queue
+from .conftest import use_as_cache
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def broker(tmp_path, settings):
-    """A private Redis as the Celery broker (for publishing and for the worker), killed afterwards."""
-    servers = private_redis(tmp_path)
-    server = next(servers)
+def broker(private_redis, settings):
+    """A private Redis as the Celery broker (for publishing and for the worker) and as the cache."""
+    use_as_cache(settings, private_redis, retry_seconds=1)
     previous = celery_app.conf.broker_url
-    celery_app.conf.broker_url = server.url
+    celery_app.conf.broker_url = private_redis.url
     settings.OUTBOX_BROKER_PAUSE_SECONDS = 0  # each hand-over in this test tries the broker
     try:
-        yield server
+        yield private_redis
     finally:
         celery_app.conf.broker_url = previous
         celery_app._pool = None
-        next(servers, None)
 
 
 def _idea_with_supporters(town):
