@@ -17,6 +17,7 @@ from accounts import permissions
 from accounts.decorators import CITIZEN, PUBLIC, STAFF, audit_moderator_visit
 from municipalities.middleware import resolve_town
 from municipalities.scoping import town_scope
+from smartcity5.headers import never_stored
 from smartcity5.ratelimit import RateLimited
 
 NON_FIELD = "non_field_errors"
@@ -149,7 +150,7 @@ class LabelledAPIView(generics.GenericAPIView):
         if signed_in:
             # Session or token: personal or internal data is never stored (SecurityHeadersMiddleware does the same
             # for every page; said here too so that the API's answers are right on their own).
-            patch_cache_control(response, private=True, no_store=True)
+            never_stored(response)
         if not (self.conditional and request.method in ("GET", "HEAD") and response.status_code == 200):
             return response
         response.render()
@@ -158,8 +159,8 @@ class LabelledAPIView(generics.GenericAPIView):
         changed = self.last_modified()
         if changed is not None:
             response["Last-Modified"] = http_date(int(changed.timestamp()))
-        if not signed_in:
-            patch_cache_control(response, public=True, max_age=60)  # public rows, the same for every anonymous caller
+        if not signed_in:  # public rows, alike for every anonymous caller
+            patch_cache_control(response, public=True, max_age=60)
         return get_conditional_response(request._request, etag=etag, response=response, last_modified=(
             int(changed.timestamp()) if changed is not None else None))
 

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.utils.cache import add_never_cache_headers
 from django.utils.functional import SimpleLazyObject, empty
 
 #: Stands in ``settings.CONTENT_SECURITY_POLICY`` for this request's nonce; dropped when no template used one.
@@ -74,6 +73,18 @@ def permissions_policy() -> str:
                      for feature, allowed in settings.PERMISSIONS_POLICY.items())
 
 
+#: Directives that would let a cache keep the answer; dropped from answers to signed-in people.
+_STORABLE = {"public", "private", "no-store", "max-age", "s-maxage", "immutable", "stale-while-revalidate",
+             "stale-if-error"}
+
+
+def never_stored(response) -> None:
+    """``Cache-Control: private, no-store`` and whatever else the view said that does not allow storing."""
+    kept = [directive.strip() for directive in response.get("Cache-Control", "").split(",")
+            if directive.strip() and directive.split("=", 1)[0].strip().lower() not in _STORABLE]
+    response["Cache-Control"] = ", ".join(["private", "no-store", *kept])
+
+
 def signed_in(request) -> bool:
     """Whether the answer went to a signed-in person (session or API token), without a database query for a
     request that carries no session cookie and whose user nobody asked for."""
@@ -105,5 +116,5 @@ class SecurityHeadersMiddleware:
         if settings.PERMISSIONS_POLICY and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = permissions_policy()
         if signed_in(request):
-            add_never_cache_headers(response)
+            never_stored(response)
         return response
