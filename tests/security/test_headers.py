@@ -129,7 +129,8 @@ def region(town_a, town_b):
 
 
 @pytest.mark.parametrize("address", [
-    "/", "/arnsberg/", "/arnsberg/projekte/", "/projekte/", "/beteiligung/", "/accounts/login/", "/api/docs/",
+    "/", "/arnsberg/", "/arnsberg/projekte/", "/projekte/", "/beteiligung/", "/accounts/login/", "/accounts/signup/",
+    "/accounts/password/reset/", "/arnsberg/barrierefreiheit/", "/offene-daten/", "/api/docs/",
     "/gibt-es-nicht/", "/arnsberg/gibt-es-nicht/"])
 def test_pages_carry_the_policy_and_no_inline_code(client, region, address):
     response = client.get(address)
