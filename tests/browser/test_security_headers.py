@@ -33,7 +33,10 @@ def test_the_guard_sees_violations_and_the_page_refuses_inline_code(site, page, 
     page.wait_for_function("() => document.getElementById('styled') !== null")
     assert page.evaluate("window.injected === undefined")
     assert page.evaluate("getComputedStyle(document.getElementById('styled')).color") != "rgb(255, 0, 0)"
-    page.wait_for_timeout(200)
+    for _ in range(40):  # the console messages reach the test a moment after the page refused the code
+        if any("script-src" in v for v in csp_violations) and any("style-src" in v for v in csp_violations):
+            break
+        page.wait_for_timeout(50)
     assert any("script-src" in v for v in csp_violations), csp_violations
     assert any("style-src" in v for v in csp_violations), csp_violations
     csp_violations.clear()  # seen on purpose; the guard would fail the test otherwise
