@@ -25,6 +25,11 @@ PERMISSIONS = ("accelerometer=(), camera=(), display-capture=(), geolocation=(),
                "microphone=(), payment=(), serial=(), usb=()")
 
 
+@pytest.fixture(autouse=True)
+def _no_map(settings):
+    settings.MAP_TILE_URL = ""  # POLICY is the policy without a tile server
+
+
 class InlineCode(HTMLParser):
     """Collects what a strict CSP refuses in a page: inline scripts, on*= handlers, javascript: URLs, style
     attributes, and <style> elements without the response's nonce."""
@@ -184,6 +189,14 @@ def test_api_answers_redirects_and_health_carry_the_headers(client, region, town
         assert response["Permissions-Policy"] == PERMISSIONS
     docs_script = client.get("/api/docs/?script=")
     assert docs_script.status_code == 200 and docs_script["Content-Type"].startswith("application/javascript")
+
+
+@pytest.mark.urls(__name__)
+def test_the_cache_rule_costs_no_query_where_nobody_is_signed_in(client, db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = client.get("/plain/")
+    assert response.status_code == 200 and "Cache-Control" not in response
+    assert response["Content-Security-Policy"] == POLICY
 
 
 def test_csrf_failure_carries_the_policy(region):
