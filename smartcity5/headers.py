@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.utils.functional import SimpleLazyObject, empty
 
 #: Stands in ``settings.CONTENT_SECURITY_POLICY`` for this request's nonce; dropped when no template used one.
 NONCE = "'nonce'"
@@ -86,13 +85,9 @@ def never_stored(response) -> None:
 
 
 def signed_in(request) -> bool:
-    """Whether the answer went to a signed-in person (session or API token), without a database query for a
-    request that carries no session cookie and whose user nobody asked for."""
-    user = getattr(request, "user", None)
+    """Whether the answer went to a signed-in person (session or API token; no query without a session cookie)."""
+    user = getattr(request, "user", None)  # none on answers from middleware above AuthenticationMiddleware
     if user is None:
-        return False
-    if (isinstance(user, SimpleLazyObject) and user._wrapped is empty
-            and settings.SESSION_COOKIE_NAME not in request.COOKIES):
         return False
     try:
         return bool(user.is_authenticated)
