@@ -8,7 +8,8 @@ from django.utils.cache import get_conditional_response, patch_cache_control, pa
 from django.utils.http import http_date, quote_etag
 from django.utils.translation import gettext as _
 from rest_framework import generics
-from rest_framework.exceptions import NotAuthenticated, NotFound, PermissionDenied, Throttled, ValidationError
+from rest_framework.exceptions import (APIException, NotAuthenticated, NotFound, PermissionDenied, Throttled,
+                                       ValidationError)
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
@@ -16,6 +17,7 @@ from accounts import permissions
 from accounts.decorators import CITIZEN, PUBLIC, STAFF, audit_moderator_visit
 from municipalities.middleware import resolve_town
 from municipalities.scoping import town_scope
+from smartcity5.headers import never_stored
 from smartcity5.ratelimit import RateLimited
 
 NON_FIELD = "non_field_errors"
@@ -83,6 +85,15 @@ def refuse(access: str, *, mfa_message: str) -> None:
         raise PermissionDenied(mfa_message)
 
 
+def _signed_in(request) -> bool:
+    """Whether a session or a token identified the caller; False when the answer is an error raised before
+    authentication and the credentials turn out to be wrong (asking again must not raise from the answer)."""
+    try:
+        return request.user.is_authenticated
+    except APIException:
+        return False
+
+
 class TownRulePermission(BasePermission):
     """The view's rule of :mod:`accounts.permissions` for the method, answered like ``town_permission_required``
     answers it on HTML pages (``permissions.town_access``): 401, 403 for the town's own staff, 404 for others."""
@@ -133,6 +144,13 @@ class LabelledAPIView(generics.GenericAPIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        # Every answer may depend on who asks (401/403/404, more rows for staff): caches key on both headers.
+        patch_vary_headers(response, ("Cookie", "Authorization"))
+        signed_in = _signed_in(request)
+        if signed_in:
+            # Session or token: personal or internal data is never stored (SecurityHeadersMiddleware does the same
+            # for every page; said here too so that the API's answers are right on their own).
+            never_stored(response)
         if not (self.conditional and request.method in ("GET", "HEAD") and response.status_code == 200):
             return response
         response.render()
@@ -141,9 +159,8 @@ class LabelledAPIView(generics.GenericAPIView):
         changed = self.last_modified()
         if changed is not None:
             response["Last-Modified"] = http_date(int(changed.timestamp()))
-        patch_vary_headers(response, ("Cookie", "Authorization"))
-        patch_cache_control(response, max_age=60, private=request.user.is_authenticated,
-                            public=not request.user.is_authenticated)
+        if not signed_in:  # public rows, alike for every anonymous caller
+            patch_cache_control(response, public=True, max_age=60)
         return get_conditional_response(request._request, etag=etag, response=response, last_modified=(
             int(changed.timestamp()) if changed is not None else None))
 

@@ -70,6 +70,8 @@ MIDDLEWARE = [
     # First: every log line of the request carries its id (smartcity5.logs), even those of the other middleware.
     "smartcity5.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Early, so that every answer gets the CSP and Permissions-Policy, and no-store for signed-in people.
+    "smartcity5.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "smartcity5.middleware.ChosenLanguageMiddleware",
@@ -326,9 +328,14 @@ UPLOAD_ORPHAN_GRACE_HOURS = env.int("UPLOAD_ORPHAN_GRACE_HOURS", default=24)
 # login limits and DRF's throttles; above 0 a sane X-Request-ID of the proxy is kept for the logs.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+# Every cookie is SameSite=Lax, HttpOnly, and Secure in production: session (also used by the messages cookie and
+# allauth's), CSRF and language.
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -337,9 +344,32 @@ if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    LANGUAGE_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+
+# Content-Security-Policy of every answer (smartcity5.headers): our own scripts, styles, fonts and images only; no
+# inline script, no inline style attribute. "'nonce'" is this request's nonce where a template printed
+# {{ request.csp_nonce }} (the towns' brand colours in base.html) and is dropped elsewhere. The map tile server of
+# MAP_TILE_URL is added to img-src.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'", "'nonce'"],
+    "img-src": ["'self'", "data:"],
+    "connect-src": ["'self'"],
+    "font-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+    "base-uri": ["'self'"],
+    "object-src": ["'none'"],
+}
+# Browser features no page uses (the idea map does not ask for the visitor's position): feature -> allowed
+# origins ("self" or an origin), empty for none.
+PERMISSIONS_POLICY = {feature: [] for feature in (
+    "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer", "microphone",
+    "payment", "serial", "usb")}
 
 # --- REST API (issue: REST API) -------------------------------------------------------------------
 # The API (api/): session auth only so far, read-only JSON, page pagination, throttling per anonymous IP and per

@@ -52,7 +52,9 @@ def kern_widget(field):
 
 @register.filter
 def honeypot_widget(field):
-    """A trap field for bots: out of sight, out of the tab order, never autofilled."""
+    """A trap field for bots: out of sight (the .sc5-honeypot wrapper's CSS), out of the tab order, never
+    autofilled. allauth's inline style attribute is dropped: the CSP refuses style attributes."""
+    field.field.widget.attrs.pop("style", None)  # this form's own copy of the widget
     return field.as_widget(attrs={"tabindex": "-1", "autocomplete": "off"})
 
 
