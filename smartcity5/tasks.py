@@ -1,0 +1,11 @@
+"""Platform tasks that belong to no domain app."""
+
+from celery import shared_task
+
+from smartcity5 import health
+
+
+@shared_task(ignore_result=True, soft_time_limit=10, time_limit=20)
+def worker_heartbeat():
+    """Beat sends this every minute; the worker that runs it records the time, which /readyz reports."""
+    health.worker_heartbeat_record()
