@@ -1,5 +1,5 @@
 # Production image of smartcity5: gunicorn for web, the same image for the Celery worker and beat.
-# What goes in is decided by .dockerignore (tests/test_image.py checks the file set without a Docker engine).
+# What goes in is decided by .dockerignore (tests/test_deploy.py checks the file set without a Docker engine).
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
