@@ -1,19 +1,24 @@
 # smartcity5 — the two commands of the README, and a few helpers.
 #   make run   create .venv, install, migrate, load the demo towns, serve on http://127.0.0.1:8000
 #   make test  the whole suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
+#   make lock  recompile requirements.lock / requirements-dev.lock (hash-pinned) from pyproject.toml
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# Runtime pins (the Docker image) and runtime + dev pins (make install, CI), each with hashes.
+LOCK     := requirements.lock
+DEV_LOCK := requirements-dev.lock
 
-.PHONY: run test install check vendor messages worker beat clean
+.PHONY: run test install lock check vendor messages worker beat clean
 
-$(STAMP): pyproject.toml
+# Everything from the lock, hash-checked; then the project itself without resolving anything.
+$(STAMP): pyproject.toml $(LOCK) $(DEV_LOCK)
 	@scripts/ensure-python.sh "$(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -34,6 +39,26 @@ test: install
 check: install
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
+
+# Recompile the locks from pyproject.toml with pip-tools in a throwaway virtualenv. Existing pins are kept while
+# they still satisfy pyproject.toml; `make lock LOCK_ARGS=--upgrade` moves everything to the newest versions,
+# `LOCK_ARGS="--upgrade-package django"` one package. The local pip configuration (mirrors, find-links) is
+# ignored so that the hashes are those of the files the default index serves, which the image's pip downloads.
+LOCK_VENV := $(or $(TMPDIR),/tmp)/smartcity5-lock-venv
+LOCK_ARGS ?=
+PIP_COMPILE = env -u PIP_FIND_LINKS -u PIP_INDEX_URL -u PIP_EXTRA_INDEX_URL -u PIP_CONSTRAINT \
+	PIP_CONFIG_FILE=/dev/null CUSTOM_COMPILE_COMMAND="make lock" $(LOCK_VENV)/bin/pip-compile --quiet \
+	--generate-hashes --allow-unsafe --strip-extras --all-build-deps --no-emit-index-url --no-emit-find-links \
+	$(LOCK_ARGS)
+
+lock:
+	@scripts/ensure-python.sh "$(PYTHON)"
+	rm -rf $(LOCK_VENV)
+	$(PYTHON) -m venv $(LOCK_VENV)
+	env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(LOCK_VENV)/bin/pip install --quiet "pip-tools>=7.5,<8"
+	$(PIP_COMPILE) -o $(LOCK) pyproject.toml
+	$(PIP_COMPILE) --extra dev -c $(LOCK) -o $(DEV_LOCK) pyproject.toml
+	rm -rf $(LOCK_VENV)
 
 # Refresh vendored front-end files from npm (needs node/npm; the copies are committed).
 vendor:

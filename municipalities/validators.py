@@ -10,7 +10,7 @@ HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 # First path segments that belong to the portal itself, never to a town.
 RESERVED_SLUGS = frozenset(
-    {"accounts", "admin", "agentur", "api", "i18n", "media", "static", "konto", "region", "healthz", "projekte", "strategie",
+    {"accounts", "admin", "agentur", "api", "i18n", "media", "static", "konto", "region", "healthz", "readyz", "projekte", "strategie",
      "beteiligung", "impressum", "datenschutz", "barrierefreiheit", "wissen", "offene-daten",
      "favicon.ico", "robots.txt"}
 )

@@ -64,3 +64,15 @@ def user_preferences(*, user) -> dict[str, Delivery]:
     stored = dict(NotificationPreference.objects.filter(user=user, kind__in=[k.key for k in kinds])
                   .values_list("kind", "delivery"))
     return {kind.key: Delivery(stored.get(kind.key, kind.default)) for kind in kinds}
+
+
+def oldest_unsent_immediate_created_at() -> datetime.datetime | None:
+    """When the oldest notification still waiting for its "immediate" e-mail was created (None: none waits).
+
+    For /readyz (notifications.health). It spans every town but reads a single time stamp, no person's data, so
+    it is not audited. Rows whose recipient cannot get a mail (inactive, no address) never will and are left out.
+    """
+    return (Notification.objects.with_scopes_disabled()
+            .filter(email_plan=Delivery.IMMEDIATE, emailed_at__isnull=True, recipient__is_active=True)
+            .exclude(recipient__email="")
+            .order_by("created_at").values_list("created_at", flat=True).first())

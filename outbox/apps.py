@@ -7,4 +7,4 @@ class OutboxConfig(AppConfig):
     verbose_name = _("Task outbox")
 
     def ready(self):
-        from . import signals  # noqa: F401  (connects the worker's task signals)
+        from . import health, signals  # noqa: F401  (the readiness check; the worker's task signals)

@@ -40,6 +40,12 @@ mkdir -p "$axe"
 cp "$nm/axe-core/axe.min.js" "$axe/axe.min.js"
 cp "$nm/axe-core/LICENSE" "$axe/axe-core.LICENSE"
 
+# Source maps are not vendored, so drop the comments that name them: the production static storage
+# (ManifestStaticFilesStorage) refuses to build when a CSS/JS file references a file that is not there.
+find static/vendor -type f \( -name '*.js' -o -name '*.css' \) -print0 | while IFS= read -r -d '' f; do
+  sed -i -E -e '\#^//[#@] sourceMappingURL=.*$#d' -e 's#/\*[#@] sourceMappingURL=[^*]*\*/##g' "$f"
+done
+
 for pkg in @kern-ux/native htmx.org leaflet axe-core; do
   printf '%s %s\n' "$pkg" "$(node -p "require('$nm/$pkg/package.json').version")"
 done > static/vendor/VERSIONS

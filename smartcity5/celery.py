@@ -12,6 +12,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartcity5.settings")
 app = Celery("smartcity5", task_cls="outbox.base:PortalTask")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# smartcity5 itself is no installed app: its tasks module (the worker heartbeat) is named here.
+app.autodiscover_tasks(["smartcity5"])
 
 # Lines logged by a task carry its id (smartcity5.logs).
 signals.task_prerun.connect(logs.task_started, weak=False)

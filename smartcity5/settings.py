@@ -228,6 +228,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "municipalities.tasks.stuck_jobs_sweep",
         "schedule": 60,
     },
+    # The worker heartbeat /readyz reports (smartcity5.health); a copy queued while no worker runs expires.
+    "worker-heartbeat": {
+        "task": "smartcity5.tasks.worker_heartbeat",
+        "schedule": 60,
+        "options": {"expires": 50},
+    },
 }
 # A running report or data export whose heartbeat is older than this (seconds) counts as stuck: its worker died.
 # The heartbeat is written at least four times within it.
@@ -432,6 +438,16 @@ ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS = env.bool("ACCOUNT_DELETION_KEEPS_CONTRIBU
 
 # Reports (reports.ReportRequest): how many days a generated report can be downloaded before its file is deleted.
 REPORT_LIFETIME_DAYS = env.int("REPORT_LIFETIME_DAYS", default=14)
+
+# Health endpoints (smartcity5.health, docs/OPERATIONS.md): /readyz gives each check this many seconds; Redis and
+# the broker are asked with this socket timeout; the worker heartbeat (every minute) and the oldest unsent
+# "immediate" notification are reported as failing (not critical) once older than these (seconds).
+HEALTH_CHECK_TIMEOUT = env.float("HEALTH_CHECK_TIMEOUT", default=3.0)
+HEALTH_REDIS_TIMEOUT = env.float("HEALTH_REDIS_TIMEOUT", default=1.0)
+HEALTH_WORKER_HEARTBEAT_MAX_AGE = env.int("HEALTH_WORKER_HEARTBEAT_MAX_AGE", default=180)
+HEALTH_NOTIFICATION_MAX_AGE = env.int("HEALTH_NOTIFICATION_MAX_AGE", default=900)
+# ... and a task hand-over that waits in the outbox (broker or worker away) once older than this.
+HEALTH_OUTBOX_MAX_AGE = env.int("HEALTH_OUTBOX_MAX_AGE", default=300)
 
 # Logs (smartcity5/logs.py): one JSON object per line in production (LOG_FORMAT=json), readable text in
 # development; each line carries the request id (X-Request-ID) or the Celery task id.

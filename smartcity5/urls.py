@@ -4,21 +4,13 @@ A town's slug can never equal a fixed first segment (see municipalities.validato
 """
 
 from django.contrib import admin
-from django.http import HttpResponse
 from django.urls import include, path
-from django.views.decorators.cache import never_cache
 
-from accounts.decorators import public
 from knowledge import views as knowledge_views
 from municipalities import views as municipality_views
 from participation import views as participation_views
 from projects import views as project_views
-
-
-@public
-@never_cache
-def healthz(request):
-    return HttpResponse("ok", content_type="text/plain")
+from smartcity5 import views as platform_views
 
 
 town_patterns = [
@@ -46,7 +38,8 @@ urlpatterns = [
     path("beteiligung/", participation_views.region_process_list, name="region-processes"),
     path("wissen/", knowledge_views.public_note_list, name="knowledge-public"),
     path("wissen/<int:pk>/", knowledge_views.public_note_detail, name="knowledge-public-note"),
-    path("healthz", healthz, name="healthz"),
+    path("healthz", platform_views.healthz, name="healthz"),
+    path("readyz", platform_views.readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("konto/", include("accounts.urls")),

@@ -6,7 +6,8 @@ from django.conf import settings
 from municipalities.tasks import TRANSIENT_ERRORS
 from smartcity5.celery import app as celery_app
 
-OUR_APPS = ("accounts.", "funding.", "municipalities.", "notifications.", "participation.", "reports.", "reviews.")
+OUR_APPS = ("accounts.", "api.", "funding.", "knowledge.", "municipalities.", "notifications.", "outbox.",
+            "participation.", "projects.", "reports.", "reviews.", "smartcity5.")
 
 
 def _our_tasks():

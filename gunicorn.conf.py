@@ -1,0 +1,32 @@
+"""gunicorn settings of the production image and docker-compose's web service (`gunicorn -c gunicorn.conf.py`).
+
+Threads (gthread) rather than sync workers: a thread that streams a long download (open data, reports) holds
+one of WORKERS × THREADS slots, not a whole process, so page views keep being answered. Each thread keeps its
+own database connection (CONN_MAX_AGE), so PostgreSQL needs at least WORKERS × THREADS connections per web
+container, plus the Celery worker's.
+"""
+
+import os
+
+wsgi_app = "smartcity5.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+worker_class = "gthread"
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# A request that takes longer than this kills its worker; report and export files are built by Celery, so
+# only slow clients on large downloads come near it.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Recycle workers now and then, so a slow leak never grows without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = 200
+# Access and error log on stdout/stderr, where docker (or systemd) collects them.
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+# The Docker image's file system may be read-only except for /tmp: keep worker heartbeat files in memory.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# No control socket (gunicorn ≥ 25 opens one in the home directory by default): nothing here uses it, and two
+# instances on one host would share its path.
+control_socket_disable = True
