@@ -162,3 +162,79 @@ def test_an_archive_with_too_many_entries_is_refused_before_its_directory_is_rea
     with pytest.raises(Exception) as refused:
         check_upload(ContentFile(out.getvalue(), name="viele.odt"))
     assert refused.value.code == "type"
+
+
+# --- The pixel budget -------------------------------------------------------------------------------------
+
+def test_a_6300_square_png_is_refused_on_the_page_before_it_is_decoded(client, process, citizen):
+    client.force_login(citizen)
+    data = huge_png()
+    assert len(data) < 400 * 1024
+    upload = SimpleUploadedFile("riesig.png", data, content_type="image/png")
+    response = client.post(_page_url(process), _idea_fields(image_upload=upload))
+    assert response.status_code == 400
+    message = " ".join(response.context["form"].errors["image_upload"])
+    assert "6300 × 6300 Pixel" in message and "Megapixel" in message, message
+    with scopes_disabled():
+        assert not Idea.objects.exists()
+
+
+def test_a_6300_square_png_through_the_api_is_a_400(client, process, citizen):
+    client.force_login(citizen)
+    upload = SimpleUploadedFile("riesig.png", huge_png(), content_type="image/png")
+    response = client.post(_api_url(process), _idea_fields(image_upload=upload, consent="true"))
+    assert response.status_code == 400
+    assert "Megapixel" in " ".join(response.json()["image_upload"])
+
+
+def test_the_pixel_budget_follows_the_bytes_per_pixel_of_the_mode(settings):
+    settings.UPLOAD_IMAGE_DECODE_BUDGET_BYTES = 100 * 100 * 4 * 2  # a 100×100 RGB image and one working copy
+    assert check_upload(png((100, 100))).kind == "image"
+    with pytest.raises(Exception) as refused:
+        check_upload(png((100, 101)))
+    assert refused.value.code == "pixels"
+    # Grey needs one byte a pixel, not four: four times as many pixels fit.
+    assert check_upload(png((200, 200), mode="L")).kind == "image"
+    with pytest.raises(Exception) as refused:
+        check_upload(png((200, 201), mode="L"))
+    assert refused.value.code == "pixels"
+
+
+# --- Every upload attempt counts --------------------------------------------------------------------------
+
+def _fake_image():
+    return SimpleUploadedFile("bild.png", b"<?php echo 1; ?>", content_type="image/png")
+
+
+def test_rejected_uploads_count_and_the_next_attempt_is_a_429_with_the_form_as_sent(client, process, citizen,
+                                                                                     settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": [(3, 3600, "user")]}
+    client.force_login(citizen)
+    for _ in range(3):
+        response = client.post(_page_url(process), _idea_fields(image_upload=_fake_image()))
+        assert response.status_code == 400 and "image_upload" in response.context["form"].errors
+    response = client.post(_page_url(process), _idea_fields(title="Vierter Versuch", image_upload=_fake_image()))
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    form = response.context["form"]
+    assert "image_upload" not in form.errors and form.non_field_errors()  # not examined; the limit on top
+    assert 'value="Vierter Versuch"' in response.content.decode()
+    # The API counts against the same limit: 429 with Retry-After and a reason.
+    response = client.post(_api_url(process), _idea_fields(image_upload=_fake_image(), consent="true"))
+    assert response.status_code == 429 and response["Retry-After"] and response.json()["detail"]
+    # Without a file nothing is counted: an idea without an image still goes through.
+    assert client.post(_page_url(process), _idea_fields(image_alt="")).status_code == 302
+
+
+def test_uploads_count_per_address_too_and_on_every_upload_page(client, town_a, editor_a, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": [(2, 3600, "ip")]}
+    project = factories.project(municipality=town_a, by=editor_a)
+    client.force_login(editor_a)
+    url = reverse("projects:staff-files", kwargs={"town": town_a.slug, "slug": project.slug})
+    for _ in range(2):
+        response = client.post(url, {"upload": _fake_image(), "title": "Plan"})
+        assert response.status_code == 200 and "upload" in response.context["form"].errors
+    response = client.post(url, {"upload": _fake_image(), "title": "Plan"})
+    assert response.status_code == 429 and response["Retry-After"]
+    strategy = client.post(reverse("projects:staff-strategy", kwargs={"town": town_a.slug}),
+                           {"title": "Strategie", "document_upload": _fake_image()})
+    assert strategy.status_code == 429
