@@ -12,6 +12,8 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from smartcity5.mail import render_subject
+
 from .models import AccessibilityFeedback, AuditEntry, Municipality
 from .scoping import town_scope
 
@@ -59,7 +61,7 @@ def accessibility_feedback_forward(self, *, municipality: Municipality, feedback
             return False
         context = {"municipality": municipality, "feedback": feedback}
         send_mail(
-            subject=render_to_string("municipalities/email/accessibility_feedback_subject.txt", context).strip(),
+            subject=render_subject("municipalities/email/accessibility_feedback_subject.txt", context),
             message=render_to_string("municipalities/email/accessibility_feedback_body.txt", context),
             from_email=None,
             recipient_list=[recipient],

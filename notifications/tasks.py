@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 
 from municipalities.models import Municipality
 from municipalities.tasks import TRANSIENT_ERRORS, TownTask
+from smartcity5.mail import render_subject
 
 from . import selectors
 from .kinds import DIGEST_PLANS
@@ -44,7 +45,7 @@ def notification_email_send(*, municipality: Municipality, notification_id: int)
             return False
         context = {"municipality": municipality, "notification": notification, "link": _absolute(notification.url)}
         send_mail(
-            subject=render_to_string("notifications/email/notification_subject.txt", context).strip(),
+            subject=render_subject("notifications/email/notification_subject.txt", context),
             message=render_to_string("notifications/email/notification_body.txt", context),
             from_email=None,
             recipient_list=[recipient.email],
@@ -99,7 +100,7 @@ def notification_digest_send(*, user_id: int, plan: str) -> int:
             "list_link": _absolute(reverse("notifications:list")),
         }
         send_mail(
-            subject=render_to_string("notifications/email/digest_subject.txt", context).strip(),
+            subject=render_subject("notifications/email/digest_subject.txt", context),
             message=render_to_string("notifications/email/digest_body.txt", context),
             from_email=None,
             recipient_list=[user.email],
