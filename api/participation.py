@@ -108,7 +108,7 @@ class CommentInputSerializer(s.Serializer):
 
 class CreatedCommentSerializer(ReplySerializer):
     moderation = s.CharField(read_only=True)
-    parent = s.PrimaryKeyRelatedField(read_only=True)
+    parent = s.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="The comment this one replies to.")
 
     class Meta(ReplySerializer.Meta):
         fields = ReplySerializer.Meta.fields + ["parent", "moderation"]
