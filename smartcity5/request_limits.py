@@ -42,7 +42,7 @@ def _too_large(request, limit: int) -> HttpResponse:
 
 
 class RequestBodyLimitMiddleware:
-    """First in ``MIDDLEWARE``: answers 413 to a body over the limit for its kind of request, before any view,
+    """Early in ``MIDDLEWARE`` (after ``SecurityMiddleware`` only): answers 413 to a body over the limit for its kind of request, before any view,
     form parser or session reads it."""
 
     def __init__(self, get_response):

@@ -64,9 +64,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: a request body over its limit is answered with 413 before anything reads it.
-    "smartcity5.request_limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before anything reads the body: a body over its limit is answered with 413 (with the security headers).
+    "smartcity5.request_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "smartcity5.middleware.ChosenLanguageMiddleware",
