@@ -45,8 +45,7 @@ def add_to_model_fields() -> None:
 
     for model in apps.get_models():
         for field in model._meta.local_fields:
-            if isinstance(field, models.CharField):
-                # Copies of an abstract model's field share one _validators list: add once, refresh every copy.
-                if validate_single_line not in field._validators:
-                    field._validators.append(validate_single_line)
-                field.__dict__.pop("validators", None)  # the cached list is built from _validators
+            if isinstance(field, models.CharField) and validate_single_line not in field.validators:
+                # Into the field's computed list of validators, not into ``_validators``: the rule is no part of
+                # the field's definition, so it needs no migration (nor one of third-party apps' models).
+                field.__dict__["validators"] = [*field.validators, validate_single_line]
