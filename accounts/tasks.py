@@ -19,6 +19,7 @@ from municipalities.models import Municipality
 from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from outbox.base import PortalTask
 from smartcity5.jobs import heartbeat, job_begin, job_release
+from smartcity5.mail import render_subject
 
 from .models import DataExport, Membership
 
@@ -39,7 +40,7 @@ def membership_notify_granted(*, municipality: Municipality, membership_id: int)
         + reverse("municipalities:staff-dashboard", kwargs={"town": municipality.slug}),
     }
     send_mail(
-        subject=render_to_string("accounts/email/membership_granted_subject.txt", context).strip(),
+        subject=render_subject("accounts/email/membership_granted_subject.txt", context),
         message=render_to_string("accounts/email/membership_granted_body.txt", context),
         from_email=None,
         recipient_list=[membership.user.email],

@@ -15,7 +15,7 @@ from participation import selectors, services
 from participation.forms import AnswerForm, CommentForm, IdeaForm, ReportForm
 from participation.models import Comment, Idea, Process, ReportReason
 from participation.templatetags.participation_tags import author_name
-from smartcity5.ratelimit import check_rate
+from smartcity5.ratelimit import check_rate, check_upload_rate
 
 from . import serializers
 from .base import TownScopedAPIView, form_input, json_object, service_errors, valid_form
@@ -108,7 +108,7 @@ class CommentInputSerializer(s.Serializer):
 
 class CreatedCommentSerializer(ReplySerializer):
     moderation = s.CharField(read_only=True)
-    parent = s.PrimaryKeyRelatedField(read_only=True)
+    parent = s.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="The comment this one replies to.")
 
     class Meta(ReplySerializer.Meta):
         fields = ReplySerializer.Meta.fields + ["parent", "moderation"]
@@ -200,6 +200,8 @@ class ProcessIdeas(TownScopedAPIView):
         if not process.accepts_ideas():
             raise ValidationError({"non_field_errors": [_("This process is not collecting ideas at the moment.")]})
         data, files = form_input(request)
+        with service_errors():
+            check_upload_rate(request)  # before the image is examined: refused uploads count too
         form = valid_form(IdeaForm(data, files, process=process, municipality=process.municipality))
         with service_errors():
             check_rate(request, "idea")

@@ -23,7 +23,7 @@ STAFF_AREA = "town.view_staff_area"
 
 
 class ReportSerializer(s.ModelSerializer):
-    grant = s.PrimaryKeyRelatedField(read_only=True)
+    grant = s.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="Funding reports: the grant's id.")
     download = s.SerializerMethodField(help_text="Where the file is, once the report is done and not expired.")
 
     class Meta:

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from accounts import permissions
 from accounts.decorators import town_permission_required
 from smartcity5.forms import add_errors
+from smartcity5.ratelimit import too_many, upload_refused
 from smartcity5.responses import file_response
 
 from . import exports, selectors, services
@@ -409,6 +410,9 @@ def milestone_status(request, town: str, pk: int, item: int):
         done = _("The milestone is waived.") if action == "waive" else _("The milestone is open again.")
     else:
         raise Http404
+    if (limited := upload_refused(request, form)) is not None:
+        return too_many(render(request, "funding/milestone.html",
+                               _milestone_context(request, grant, milestone, **{key: form})), limited)
     if form.is_valid() and _call(form, lambda: run()) is not None:
         messages.success(request, done)
         return redirect(_section_url("milestones", grant))
@@ -492,6 +496,9 @@ def proof_status(request, town: str, pk: int, item: int):
                                             accepted_on=form.cleaned_data["accepted_on"])
     else:
         raise Http404
+    if (limited := upload_refused(request, form)) is not None:
+        return too_many(render(request, "funding/proof.html", _proof_context(request, grant, proof, **{key: form})),
+                        limited)
     if form.is_valid() and _call(form, lambda: run()) is not None:
         messages.success(request, _("The proof of use has been updated."))
         return redirect(_section_url("proofs", grant))

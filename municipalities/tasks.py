@@ -17,6 +17,8 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from outbox.base import PortalTask
 from outbox.claims import claim, sending
 
+from smartcity5.mail import render_subject
+
 from .models import AccessibilityFeedback, AuditEntry, Municipality
 from .scoping import town_scope
 
@@ -74,7 +76,7 @@ def accessibility_feedback_forward(self, *, municipality: Municipality, feedback
     context = {"municipality": municipality, "feedback": feedback}
     with sending(AccessibilityFeedback.objects, [feedback.pk], **fields):
         send_mail(
-            subject=render_to_string("municipalities/email/accessibility_feedback_subject.txt", context).strip(),
+            subject=render_subject("municipalities/email/accessibility_feedback_subject.txt", context),
             message=render_to_string("municipalities/email/accessibility_feedback_body.txt", context),
             from_email=None,
             recipient_list=[recipient],

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from municipalities.models import Municipality
 from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from outbox.claims import claim, claim_cutoff, sending
+from smartcity5.mail import render_subject
 
 from . import selectors
 from .kinds import DIGEST_PLANS
@@ -42,7 +43,7 @@ def notification_email_send(self, *, municipality: Municipality, notification_id
     context = {"municipality": municipality, "notification": notification, "link": _absolute(notification.url)}
     with sending(Notification.objects, [notification.pk], sent="emailed_at", claimed="email_claimed_at"):
         send_mail(
-            subject=render_to_string("notifications/email/notification_subject.txt", context).strip(),
+            subject=render_subject("notifications/email/notification_subject.txt", context),
             message=render_to_string("notifications/email/notification_body.txt", context),
             from_email=None,
             recipient_list=[recipient.email],
@@ -105,7 +106,7 @@ def notification_digest_send(*, user_id: int, plan: str) -> int:
     with (sending(own, claimed, sent="emailed_at", claimed="email_claimed_at"),
           translation.override(settings.LANGUAGE_CODE)):
         send_mail(
-            subject=render_to_string("notifications/email/digest_subject.txt", context).strip(),
+            subject=render_subject("notifications/email/digest_subject.txt", context),
             message=render_to_string("notifications/email/digest_body.txt", context),
             from_email=None,
             recipient_list=[user.email],

@@ -50,13 +50,16 @@ def count_expressions() -> dict:
 
 # --- Processes -------------------------------------------------------------------------------------------
 
-def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
-    qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
+def _published_idea_count():
     ideas = (Idea._base_manager.filter(process=OuterRef("pk"), moderation=Moderation.PUBLISHED).order_by()
              .values("process").annotate(n=Count("pk")).values("n"))
+    return Coalesce(Subquery(ideas, output_field=IntegerField()), Value(0))
+
+
+def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
+    qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
     return (qs.select_related("municipality", "field_of_action").prefetch_related("phases", "partner_towns")
-            .annotate(idea_count=Coalesce(Subquery(ideas, output_field=IntegerField()), Value(0)))
-            .order_by("-created_at", "title"))
+            .annotate(idea_count=_published_idea_count()).order_by("-created_at", "title"))
 
 
 def running_processes(*, day=None) -> list[Process]:
@@ -67,7 +70,7 @@ def running_processes(*, day=None) -> list[Process]:
 
 def process_get(*, slug: str) -> Process:
     return (Process.objects.select_related("municipality", "field_of_action")
-            .prefetch_related("phases", "partner_towns").get(slug=slug))
+            .prefetch_related("phases", "partner_towns").annotate(idea_count=_published_idea_count()).get(slug=slug))
 
 
 def process_for(*, slug: str, user, staff: bool = False) -> Process:

@@ -18,7 +18,7 @@ from accounts.decorators import personal, public, town_permission_required
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from smartcity5.forms import add_errors
-from smartcity5.ratelimit import RateLimited, check_rate
+from smartcity5.ratelimit import RateLimited, check_rate, too_many, upload_refused
 from smartcity5.responses import file_response
 from smartcity5.spreadsheets import csv_text
 
@@ -176,6 +176,8 @@ def idea_create(request, town: str, slug: str):
         return redirect(process.get_absolute_url(request.municipality))
     form = IdeaForm(request.POST or None, request.FILES or None, process=process, municipality=process.municipality)
     context = {"process": process, "form": form, "bounds": process.municipality.map_bounds}
+    if (limited := upload_refused(request, form)) is not None:
+        return too_many(render(request, "participation/idea_form.html", context), limited)
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "idea")
@@ -436,6 +438,9 @@ def staff_offline_idea(request, town: str, slug: str):
     process = _process_or_404(request, slug, staff=True)
     form = OfflineIdeaForm(request.POST or None, request.FILES or None, process=process,
                            municipality=process.municipality)
+    context = {"form": form, "process": process, "bounds": process.municipality.map_bounds}
+    if (limited := upload_refused(request, form)) is not None:
+        return too_many(render(request, "participation/staff/offline_form.html", context), limited)
     if request.method == "POST" and form.is_valid():
         try:
             idea = services.idea_enter_offline(process=process, by=request.user, acting_town=request.municipality,
@@ -449,9 +454,7 @@ def staff_offline_idea(request, town: str, slug: str):
             if "another" in request.POST:
                 return redirect("participation:staff-offline", town=town, slug=slug)
             return redirect("participation:staff-idea", town=town, pk=idea.pk)
-    return render(request, "participation/staff/offline_form.html",
-                  {"form": form, "process": process, "bounds": process.municipality.map_bounds},
-                  status=400 if form.errors else 200)
+    return render(request, "participation/staff/offline_form.html", context, status=400 if form.errors else 200)
 
 
 def _staff_idea_context(request, idea: Idea, **forms) -> dict:

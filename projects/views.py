@@ -17,6 +17,7 @@ from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from participation import selectors as participation_selectors
 from smartcity5.forms import add_errors
+from smartcity5.ratelimit import too_many, upload_refused
 from smartcity5.responses import file_response
 
 from . import selectors, services
@@ -447,10 +448,12 @@ def staff_measurement_delete(request, town: str, slug: str, pk: int, measurement
 def staff_files(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     form = ProjectFileForm()
+    limited = None
     if request.method == "POST":
         _require_project_edit(request, project)
         form = ProjectFileForm(request.POST, request.FILES)
-        if form.is_valid():
+        limited = upload_refused(request, form)
+        if limited is None and form.is_valid():
             checked = form.checked
             services.project_file_add(
                 project=project, by=request.user, acting_town=request.municipality, upload=checked.file,
@@ -461,9 +464,10 @@ def staff_files(request, town: str, slug: str):
         if form.errors and "upload" not in form.errors:
             messages.info(request, _("For your security, browsers forget the chosen file when a form comes back "
                                      "with errors. Please choose it again."))
-    return render(request, "projects/staff/files.html", {
+    response = render(request, "projects/staff/files.html", {
         **_staff_project_context(request, project), "form": form,
         "files": list(project.files.select_related("uploaded_by"))})
+    return response if limited is None else too_many(response, limited)
 
 
 @require_POST
@@ -490,6 +494,9 @@ def staff_strategy(request, town: str, kind: str = Strategy.Kind.TOWN):
     strategy = selectors.strategy_for(municipality=municipality, kind=kind) or Strategy(
         municipality=municipality, kind=kind)
     form = StrategyForm(request.POST or None, request.FILES or None, instance=strategy)
+    if (limited := upload_refused(request, form)) is not None:
+        return too_many(render(request, "projects/staff/strategy_form.html",
+                               {"form": form, "kind": kind, "strategy": strategy}), limited)
     if request.method == "POST" and form.is_valid():
         fields = {k: form.cleaned_data[k] for k in services.STRATEGY_FIELDS}
         try:

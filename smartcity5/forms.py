@@ -4,10 +4,14 @@ from django import forms
 from django.forms.renderers import TemplatesSetting
 from django.utils.translation import gettext_lazy as _
 
+from .single_line import SingleLineBoundField
+
 
 class KernFormRenderer(TemplatesSetting):
     form_template_name = "components/form.html"
     field_template_name = "components/field.html"
+    # Every form's single-line fields refuse line breaks (smartcity5.single_line).
+    bound_field_class = SingleLineBoundField
 
 
 def add_errors(form, error) -> None:

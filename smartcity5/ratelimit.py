@@ -12,6 +12,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext as _
 
 from smartcity5.clientip import client_ip
@@ -53,3 +54,33 @@ def check_rate(request, action: str) -> None:
             minutes = max(1, round(wait / 60))
             raise RateLimited(_("You have done this very often in a short time. Please try again in %(minutes)s "
                                 "minutes.") % {"minutes": minutes}, retry_after=wait)
+
+
+def check_upload_rate(request) -> None:
+    """Count one ``upload`` when the request carries a file, before the file is examined: a refused file costs
+    as much to examine as an accepted one, so every attempt counts. Raises :class:`RateLimited`."""
+    if request.FILES:
+        check_rate(request, "upload")
+
+
+def upload_refused(request, form) -> RateLimited | None:
+    """For pages with an upload form: count the attempt (:func:`check_upload_rate`) before ``form`` is validated.
+    Over the limit, the form is shown as it was sent, not validated (that is what the limit spares), with the
+    message on top; the caller answers with :func:`too_many` (429)."""
+    if request.method != "POST":
+        return None
+    try:
+        check_upload_rate(request)
+    except RateLimited as error:
+        form._errors = ErrorDict(renderer=form.renderer)  # "validated" without running a single check
+        form.cleaned_data = {}
+        form.add_error(None, str(error))
+        return error
+    return None
+
+
+def too_many(response, error: RateLimited):
+    """``response`` as the answer to a request over a limit: 429 with Retry-After."""
+    response.status_code = 429
+    response["Retry-After"] = str(error.retry_after)
+    return response

@@ -72,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Early, so that every answer gets the CSP and Permissions-Policy, and no-store for signed-in people.
     "smartcity5.headers.SecurityHeadersMiddleware",
+    # Before anything reads the body: a body over its limit is answered with 413 (with the security headers).
+    "smartcity5.request_limits.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "smartcity5.middleware.ChosenLanguageMiddleware",
@@ -320,10 +322,22 @@ STORAGES = {
         ),
     },
 }
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Uploaded files are never served from MEDIA_URL: views check who may see them (projects.views).
 UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
 UPLOAD_MAX_DOCUMENT_BYTES = env.int("UPLOAD_MAX_DOCUMENT_BYTES", default=20 * 1024 * 1024)
+# Memory for decoding one uploaded image (projects.uploads): its pixels once plus one working copy must fit, so
+# the pixel limit follows from the image's mode (RGB: 4 bytes a pixel, 100 MiB = 13.1 megapixels; grey: 1 byte).
+UPLOAD_IMAGE_DECODE_BUDGET_BYTES = env.int("UPLOAD_IMAGE_DECODE_BUDGET_BYTES", default=100 * 1024 * 1024)
+# Request bodies (smartcity5.request_limits, 413 before the body is read): an upload (multipart) may carry the
+# largest allowed file plus REQUEST_UPLOAD_OVERHEAD_BYTES of form fields; any other request REQUEST_MAX_BODY_BYTES.
+REQUEST_MAX_BODY_BYTES = env.int("REQUEST_MAX_BODY_BYTES", default=1024 * 1024)
+REQUEST_UPLOAD_OVERHEAD_BYTES = env.int("REQUEST_UPLOAD_OVERHEAD_BYTES", default=1024 * 1024)
+# Django's own limits behind it: form fields held in memory (the non-file part of a body), how many fields and
+# files a request may have, and the file size above which an upload goes to a temporary file instead of memory.
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BODY_BYTES
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env.int("DATA_UPLOAD_MAX_NUMBER_FIELDS", default=300)
+DATA_UPLOAD_MAX_NUMBER_FILES = env.int("DATA_UPLOAD_MAX_NUMBER_FILES", default=5)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env.int("FILE_UPLOAD_MAX_MEMORY_SIZE", default=2621440)
 # Files no row refers to are deleted once they are this old (smartcity5.orphans; a younger one may belong to a
 # row that is still being written).
 UPLOAD_ORPHAN_GRACE_HOURS = env.int("UPLOAD_ORPHAN_GRACE_HOURS", default=24)
@@ -387,7 +401,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     # DRF's throttles reading the client address from smartcity5.clientip (TRUSTED_PROXY_COUNT).
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonRateThrottle", "api.throttling.UserRateThrottle"],
@@ -429,6 +443,8 @@ RATE_LIMITS = {
     "data_export": [(5, 24 * 3600, "user")],
     "report_request": [(30, 3600, "user")],  # generating town, funding and region reports (PDF/XLSX) is costly
     "account_delete": [(5, 900, "user"), (20, 900, "ip")],  # password attempts on the deletion page
+    # Every request that carries a file, counted before the file is examined: refused files count too.
+    "upload": [(30, 3600, "user"), (100, 3600, "ip")],
 }
 
 # Citizens' rights (DSGVO): how long a data export can be downloaded (hours), and whether an account's

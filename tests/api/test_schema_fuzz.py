@@ -91,3 +91,54 @@ def test_api_with_a_token_against_a_live_server(case, editor_token):
     """The protected parts too: the staff rules, the writes and the token door, over real HTTP."""
     base_url, secret = editor_token
     case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {secret}"}, checks=CHECKS)
+
+
+# --- Stateful: chains of calls that use what earlier answers returned --------------------------------------
+
+# Beyond the checks above: a request that violates the schema must be refused (e.g. an empty ``?page=``), a
+# deleted resource must be gone and a created one there, and answers' headers must match. Not
+# ``positive_data_acceptance``: the list filters take slugs of rows (field of action, process), and a well-formed
+# slug that names nothing is a documented 400. Not ``ignored_auth``: most operations are public as well (anonymous
+# access is declared), so a replaced credential is rightly ignored there; tests/security covers who may do what.
+STATEFUL_CHECKS = CHECKS + [checks.negative_data_rejection, checks.response_headers_conformance,
+                            checks.use_after_free, checks.ensure_resource_availability]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_api_stateful_against_a_live_server(editor_token):
+    """schemathesis's stateful phase: ``schema.as_state_machine()`` links the operations (ids and slugs that
+    answers return, used in the addresses of later calls) and runs sequences of calls as an editor with a token."""
+    base_url, secret = editor_token
+    machine = schema.as_state_machine()
+    links = [name for name in vars(machine) if "__200_" in name]  # one rule per link: operation → operation
+    assert len(links) > 20, "schemathesis inferred (almost) no links; the stateful phase would test nothing"
+    answered = []
+
+    class EditorWorkflow(machine):
+        def get_call_kwargs(self, case):
+            return {"base_url": base_url, "headers": {"Authorization": f"Bearer {secret}"}}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            answered.append((case.operation.path, response.status_code))
+            case.validate_response(response, checks=STATEFUL_CHECKS, transport_kwargs=kwargs)
+
+    EditorWorkflow.run(settings=settings(max_examples=60 if EXPLORE else 12, stateful_step_count=6,
+                                         derandomize=not EXPLORE, deadline=None,
+                                         suppress_health_check=list(HealthCheck)))
+    # Chains reached the towns' own data with slugs and ids taken from earlier answers.
+    assert any(path.startswith("/api/v1/towns/{town_slug}/") and status == 200 for path, status in answered)
+
+
+def test_the_schema_declares_what_the_answers_hold(client, town_a):
+    process = factories.process(municipality=town_a)
+    factories.idea(process=process)
+    detail = client.get(f"/api/v1/towns/{town_a.slug}/processes/{process.slug}/").json()
+    assert detail["idea_count"] == 1
+    components = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+    components = components["components"]["schemas"]
+    assert "idea_count" in components["ProcessDetail"]["required"]
+    assert components["Report"]["properties"]["grant"]["nullable"] is True
+    assert components["CreatedComment"]["properties"]["parent"]["nullable"] is True
+    # An empty page number is no page number: refused like any other page that is not there.
+    assert client.get(f"/api/v1/towns/{town_a.slug}/projects/?page=").status_code == 404
+    assert client.get(f"/api/v1/towns/{town_a.slug}/projects/?page=1").status_code == 200
