@@ -262,6 +262,9 @@ UPLOAD_MAX_DOCUMENT_BYTES = env.int("UPLOAD_MAX_DOCUMENT_BYTES", default=20 * 10
 UPLOAD_ORPHAN_GRACE_HOURS = env.int("UPLOAD_ORPHAN_GRACE_HOURS", default=24)
 
 # --- Security -------------------------------------------------------------------------------------
+# Sessions in the database (accounts.Session: Django's table plus the signed-in person's id, so that one person's
+# sessions can be ended without reading everyone's); `manage.py clearsessions` removes expired ones.
+SESSION_ENGINE = "accounts.sessions"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
