@@ -160,6 +160,7 @@ def _delete_contributions(user: User) -> list[str]:
     from participation.models import Ballot, Comment, Idea, Support
 
     from participation.services import refresh_counts
+    from participation.signals import participation_changed
 
     ideas = Idea.objects.filter(author=user)
     files = list(ideas.exclude(image="").values_list("image", flat=True))
@@ -169,7 +170,8 @@ def _delete_contributions(user: User) -> list[str]:
     Support.objects.filter(user=user).delete()
     Ballot.objects.filter(user=user).delete()
     Comment.objects.filter(author=user).delete()
-    ideas.delete()
+    if ideas.delete()[0]:
+        participation_changed.send(sender=Idea, municipality_id=None)
     refresh_counts(touched)
     return files
 

@@ -10,14 +10,15 @@ only (``api.opendata_selectors``), no personal data: no authors, no e-mail addre
 import csv
 import datetime
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
@@ -46,6 +47,7 @@ from smartcity5.spreadsheets import csv_text
 from . import opendata_selectors as selectors
 from .base import LabelledAPIView, TownScopedAPIView
 from .schema import ERRORS
+from .serializers import ErrorSerializer
 
 # --- The licence: one place ------------------------------------------------------------------------------
 
@@ -116,16 +118,21 @@ def csv_cell(value) -> str:
     return csv_text(str(value))
 
 
+def site_url(path: str = "") -> str:
+    """An absolute address on the portal for files built without a request (``SITE_HOST``, as in mails)."""
+    return f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{settings.SITE_HOST}{path}"
+
+
 @dataclass(frozen=True)
 class Context:
-    """What a row needs besides its object: the absolute address of the public pages, under the requested town
+    """What a row needs besides its object: the absolute address of the public pages, under the file's town
     (a joint project's page in a partner town) or, for the region, under the lead town."""
 
-    request: Any
+    base: str
     town: Municipality | None
 
     def url(self, obj) -> str:
-        return self.request.build_absolute_uri(obj.get_absolute_url(self.town))
+        return self.base + obj.get_absolute_url(self.town)
 
 
 def project_item(project: Project, ctx: Context) -> dict:
@@ -246,6 +253,8 @@ DATASETS: dict[str, Dataset] = {dataset.key: dataset for dataset in (
 FORMATS = ("csv", "json")
 CHUNK = 500
 CACHE_CONTROL = "public, max-age=300"
+#: Seconds a client is asked to wait (``Retry-After``) while a file that was never built is being built.
+RETRY_AFTER = 10
 #: Changes whenever the columns or the JSON shape change, so that cached copies are not reused.
 FORMAT_VERSION = "1"
 
@@ -287,22 +296,25 @@ def dataset_etag(dataset: Dataset, file_format: str, town: Municipality | None,
     return "W/" + quote_etag(hashlib.sha256(raw.encode()).hexdigest()[:32])
 
 
-def build_download(request, dataset: Dataset, file_format: str, town: Municipality | None) -> HttpResponse:
-    """The file, read in the caller's scope; rows are read in chunks with their related rows prefetched."""
-    ctx = Context(request=request, town=town)
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+def write_download(out: BinaryIO, dataset: Dataset, file_format: str, town: Municipality | None) -> None:
+    """Write the file to ``out`` (binary), read in the caller's scope; rows are read in chunks with their related
+    rows prefetched. Addresses in it are absolute on ``SITE_HOST``: the file is built by the worker, not for one
+    request."""
+    ctx = Context(base=site_url(), town=town)
     items = (dataset.item(obj, ctx) for obj in dataset.rows().iterator(chunk_size=CHUNK))
-    name = file_name(dataset, town, file_format)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     if file_format == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response.write("\ufeff")  # so that spreadsheet programs read UTF-8
-        writer = csv.writer(response)  # RFC 4180: comma, double quotes where needed, CRLF
+        text.write("\ufeff")  # so that spreadsheet programs read UTF-8
+        writer = csv.writer(text)  # RFC 4180: comma, double quotes where needed, CRLF
         writer.writerow(dataset.columns)
         for item in items:
             writer.writerows([csv_cell(value) for value in row] for row in dataset.csv_rows(item, dataset.columns))
     else:
         rows = list(items)
-        body = {
+        json.dump({
             "licence": licence(source_name(town, None if town else consortium_get())),
             "generated_at": _moment(timezone.now()),
             "dataset": dataset.key,
@@ -310,11 +322,27 @@ def build_download(request, dataset: Dataset, file_format: str, town: Municipali
                                                "official_name": town.official_name},
             "count": len(rows),
             "items": rows,
-        }
-        response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
-        response["Content-Disposition"] = f'inline; filename="{name}"'
+        }, text, ensure_ascii=False)
+    text.flush()
+    text.detach()  # ``out`` stays open for the caller
+
+
+def file_response(stored) -> FileResponse:
+    """A built file (:class:`api.models.OpenDataFile`) as it is sent: streamed from the storage, CSV as a download
+    and JSON inline, with the licence link. Raises ``FileNotFoundError`` when the storage lost the file."""
+    response = FileResponse(stored.file.open("rb"), content_type=CONTENT_TYPES[stored.file_format],
+                            as_attachment=stored.file_format == "csv", filename=stored.download_name)
     response["Link"] = f'<{LICENCE_URL}>; rel="license"'
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def being_built() -> JsonResponse:
+    """The answer while a file that was never built before is being built by another request or the worker."""
+    response = JsonResponse({"detail": _("This file is being prepared right now. Please try again in a few "
+                                         "seconds.")}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -335,33 +363,40 @@ class DownloadMixin:
     file_format = "json"
     content_negotiation_class = AddressNamesFormat
 
-    def scope(self):
-        return nullcontext()
-
     def town(self) -> Municipality | None:
         return None
 
-    def download(self, request, dataset: str) -> HttpResponse:
+    def download(self, request, dataset: str) -> HttpResponseBase:
+        """The file the worker built (``api.opendata_files``), or 304 for a conditional GET it matches."""
+        from . import opendata_files
+
         spec = DATASETS.get(dataset)
         if spec is None:
             raise NotFound(_("There is no such dataset."))
         town = self.town()
-        with self.scope():
-            freshness = spec.freshness()
-            etag = dataset_etag(spec, self.file_format, town, freshness)
-            answer = not_modified(request._request, etag=etag, last_modified=freshness.last_modified)
-            if answer is None:
-                answer = build_download(request, spec, self.file_format, town)
-        return _validators(answer, etag=etag, last_modified=freshness.last_modified)
+        for _attempt in range(2):
+            stored = opendata_files.stored_file(spec, town, self.file_format)
+            if stored is None:
+                return being_built()
+            answer = not_modified(request._request, etag=stored.etag, last_modified=stored.last_modified)
+            if answer is not None:
+                break
+            try:
+                answer = file_response(stored)
+                break
+            except FileNotFoundError:
+                opendata_files.forget(stored)  # the storage lost it (e.g. restored without media): built again
+        else:
+            return being_built()
+        return _validators(answer, etag=stored.etag, last_modified=stored.last_modified)
 
 
 class RegionDownload(DownloadMixin, LabelledAPIView):
-    def scope(self):
-        return public_region_scope()
+    """All active towns in ``public_region_scope()`` (the file is built in it)."""
 
 
 class TownDownload(DownloadMixin, TownScopedAPIView):
-    """Runs in the town's scope (``TownScopedAPIView``), like the town's public pages."""
+    """Runs in the town's scope (``TownScopedAPIView``), like the town's public pages; the file is built in it."""
 
     def town(self) -> Municipality | None:
         return self.municipality
@@ -465,6 +500,8 @@ DOWNLOAD_BODY = PolymorphicProxySerializer(
 DATASET_PARAMETER = OpenApiParameter("dataset", str, OpenApiParameter.PATH, enum=list(DATASETS),
                                      description="projects, indicators (KPIs with measurements) or ideas")
 NOT_MODIFIED = {304: OpenApiResponse(description="Not modified (If-None-Match or If-Modified-Since matched).")}
+BEING_BUILT = {503: OpenApiResponse(ErrorSerializer, description="The file has never been built and is being "
+                                                                 "built right now; see Retry-After.")}
 CONDITIONAL = [
     OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False,
                      description="An ETag of an earlier answer: 304 while the rows are unchanged."),
@@ -472,14 +509,15 @@ CONDITIONAL = [
                      description="An HTTP date: 304 unless a row changed since."),
 ]
 _DOWNLOAD_DOCS = ("Public rows only, no personal data, under the Datenlizenz Deutschland – Namensnennung 2.0 "
-                  "(dl-de/by-2-0). Sends ETag and Last-Modified (the newest change of the rows) and answers "
-                  "conditional requests with 304; Cache-Control: public, max-age=300.")
+                  "(dl-de/by-2-0). A file built by the portal's worker shortly after the data change (and "
+                  "nightly), sent as it is. Sends ETag and Last-Modified (the newest change of the rows in the "
+                  "file) and answers conditional requests with 304; Cache-Control: public, max-age=300.")
 
 
 def _json_schema(operation_id: str, summary: str):
     return extend_schema(operation_id=operation_id, summary=summary, description=_DOWNLOAD_DOCS,
                          parameters=[DATASET_PARAMETER, *CONDITIONAL], tags=["open data"],
-                         responses={200: DOWNLOAD_BODY, **NOT_MODIFIED, **ERRORS})
+                         responses={200: DOWNLOAD_BODY, **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
 
 
 def _csv_schema(operation_id: str, summary: str):
@@ -489,7 +527,7 @@ def _csv_schema(operation_id: str, summary: str):
                                      "are the JSON fields (KPIs: one row per measurement), lists are joined with "
                                      "'|', text starting with = + - @ gets a leading apostrophe.",
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
-                   **NOT_MODIFIED, **ERRORS})
+                   **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
 
 
 class RegionJSON(RegionDownload):

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "knowledge",
     "reviews",
     "reports",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,16 @@ CELERY_BEAT_SCHEDULE = {
     "reports-purge": {
         "task": "reports.tasks.reports_purge",
         "schedule": 3600,
+    },
+    # Open data files (api.opendata_files): changes a build has not covered yet every 5 minutes, all files at night.
+    "opendata-refresh": {
+        "task": "api.tasks.opendata_refresh",
+        "schedule": 300,
+    },
+    "opendata-nightly": {
+        "task": "api.tasks.opendata_refresh",
+        "schedule": crontab(hour=2, minute=45),
+        "kwargs": {"force": True},
     },
 }
 
