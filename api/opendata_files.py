@@ -123,9 +123,13 @@ def build_file(dataset: opendata.Dataset, town: Municipality | None, file_format
     return stored
 
 
+def _ensure_lock_row(dataset: str) -> None:
+    # Before the build's transaction: a second build inserting the same new row would wait for the first to end.
+    OpenDataBuild.objects.bulk_create([OpenDataBuild(dataset=dataset)], ignore_conflicts=True)
+
+
 def _lock(dataset: str) -> OpenDataBuild | None:
     """The dataset's build lock for the current transaction, or ``None`` while another build holds it."""
-    OpenDataBuild.objects.bulk_create([OpenDataBuild(dataset=dataset)], ignore_conflicts=True)
     return OpenDataBuild.objects.select_for_update(skip_locked=True).filter(dataset=dataset).first()
 
 
@@ -133,6 +137,7 @@ def build_dataset(dataset: str, *, force: bool = False) -> bool:
     """Build every file of a dataset (the region and each active town, CSV and JSON) if changes are pending (or
     ``force``); returns whether it built. Returns at once when another build of the dataset is running."""
     spec = opendata.DATASETS[dataset]
+    _ensure_lock_row(dataset)
     with transaction.atomic():
         lock = _lock(dataset)
         if lock is None:
@@ -173,6 +178,7 @@ def stored_file(dataset: opendata.Dataset, town: Municipality | None, file_forma
     stored = OpenDataFile.objects.filter(**wanted).first()
     if stored is not None:
         return stored
+    _ensure_lock_row(dataset.key)
     with transaction.atomic():
         if _lock(dataset.key) is None:
             return None

@@ -44,6 +44,7 @@ def connection_holding_lock(dataset: str):
     def hold():
         try:
             with transaction.atomic():
+                opendata_files._ensure_lock_row(dataset)
                 assert opendata_files._lock(dataset) is not None
                 taken.set()
                 release.wait(timeout=30)
