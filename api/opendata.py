@@ -8,6 +8,7 @@ only (``api.opendata_selectors``), no personal data: no authors, no e-mail addre
 """
 
 import csv
+import dataclasses
 import datetime
 import hashlib
 import io
@@ -296,7 +297,7 @@ def dataset_etag(dataset: Dataset, file_format: str, town: Municipality | None,
     return "W/" + quote_etag(hashlib.sha256(raw.encode()).hexdigest()[:32])
 
 
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json", "jsonld": "application/ld+json"}
 
 
 def write_download(out: BinaryIO, dataset: Dataset, file_format: str, town: Municipality | None) -> None:
@@ -368,27 +369,35 @@ class DownloadMixin:
 
     def download(self, request, dataset: str) -> HttpResponseBase:
         """The file the worker built (``api.opendata_files``), or 304 for a conditional GET it matches."""
-        from . import opendata_files
-
         spec = DATASETS.get(dataset)
         if spec is None:
             raise NotFound(_("There is no such dataset."))
         town = self.town()
-        for _attempt in range(2):
-            stored = opendata_files.stored_file(spec, town, self.file_format)
-            if stored is None:
-                return being_built()
-            answer = not_modified(request._request, etag=stored.etag, last_modified=stored.last_modified)
-            if answer is not None:
-                break
-            try:
-                answer = file_response(stored)
-                break
-            except FileNotFoundError:
-                opendata_files.forget(stored)  # the storage lost it (e.g. restored without media): built again
-        else:
+        from . import opendata_files
+
+        return send_stored(request, lambda: opendata_files.stored_file(spec, town, self.file_format))
+
+
+def send_stored(request, stored_file: Callable) -> HttpResponseBase:
+    """Send a built file (``stored_file()`` gives its row, building one never built), or 304 for a conditional
+    GET it matches, or 503 while it is being built for the first time."""
+    from . import opendata_files
+
+    for _attempt in range(2):
+        stored = stored_file()
+        if stored is None:
             return being_built()
-        return _validators(answer, etag=stored.etag, last_modified=stored.last_modified)
+        answer = not_modified(request._request, etag=stored.etag, last_modified=stored.last_modified)
+        if answer is not None:
+            break
+        try:
+            answer = file_response(stored)
+            break
+        except FileNotFoundError:
+            opendata_files.forget(stored)  # the storage lost it (e.g. restored without media): built again
+    else:
+        return being_built()
+    return _validators(answer, etag=stored.etag, last_modified=stored.last_modified)
 
 
 class RegionDownload(DownloadMixin, LabelledAPIView):
@@ -622,7 +631,7 @@ def _location(town: Municipality) -> dict:
     return location
 
 
-def _catalogue_dataset(request, base: str, dataset: Dataset, town: Municipality | None, towns: list, consortium,
+def _catalogue_dataset(base: str, dataset: Dataset, town: Municipality | None, towns: list, consortium,
                        freshness: selectors.Freshness) -> dict:
     place = town.name if town else source_name(None, consortium)
     by_text = attribution(source_name(town, consortium))
@@ -643,13 +652,13 @@ def _catalogue_dataset(request, base: str, dataset: Dataset, town: Municipality 
         "dcat:keyword": [keyword for word in (*dataset.keywords, gettext_lazy("Smart City"))
                          for keyword in _texts(lambda word=word: word)] + [
             {"@value": place, "@language": language} for language in LANGUAGES],
-        "dcat:landingPage": {"@id": request.build_absolute_uri(reverse("opendata:index"))},
+        "dcat:landingPage": {"@id": site_url(reverse("opendata:index"))},
         "dcat:distribution": [{
             "@id": f"{base}#{identifier}-{file_format}",
             "@type": "dcat:Distribution",
             "dct:title": _texts(lambda file_format=file_format: f"{dataset.title} – {place} ({file_format.upper()})"),
-            "dcat:accessURL": {"@id": download_url(request, dataset.key, file_format, town)},
-            "dcat:downloadURL": {"@id": download_url(request, dataset.key, file_format, town)},
+            "dcat:accessURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
+            "dcat:downloadURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
             "dcat:mediaType": {"@id": MEDIA_TYPES[file_format]},
             "dct:format": {"@id": FILE_TYPES[file_format]},
             "dct:license": {"@id": LICENCE_DCAT_URI},
@@ -665,10 +674,14 @@ def _catalogue_dataset(request, base: str, dataset: Dataset, town: Municipality 
     return entry
 
 
-def catalogue(request) -> dict:
+def catalogue(file_dates: dict | None = None) -> dict:
     """The dcat:Catalog: one dcat:Dataset per town (and the region) and dataset, each with a CSV and a JSON
     distribution. Each town's freshness is read in its own scope, the region's in ``public_region_scope()``: a
-    fixed number of queries per town."""
+    fixed number of queries per town. ``file_dates`` ((scope key, dataset) → Last-Modified of the built files)
+    dates the datasets whose files exist as their files are dated."""
+    from .models import scope_key
+
+    file_dates = file_dates or {}
     consortium = consortium_get()
     towns = list(Municipality.objects.active().order_by("name"))
     scopes = []
@@ -677,8 +690,11 @@ def catalogue(request) -> dict:
             scopes.append((town, selectors.all_freshness()))
     with public_region_scope():
         scopes.insert(0, (None, selectors.all_freshness()))
-    base = request.build_absolute_uri(reverse("api:opendata-catalog"))
-    datasets = [_catalogue_dataset(request, base, dataset, town, towns, consortium, freshness[dataset.key])
+    scopes = [(town, {key: dataclasses.replace(f, last_modified=file_dates.get((scope_key(town), key),
+                                                                               f.last_modified))
+                      for key, f in freshness.items()}) for town, freshness in scopes]
+    base = site_url(reverse("api:opendata-catalog"))
+    datasets = [_catalogue_dataset(base, dataset, town, towns, consortium, freshness[dataset.key])
                 for town, freshness in scopes for dataset in DATASETS.values()]
     lead = municipality_lead(consortium=consortium)
     publisher = (consortium.coordinator if consortium is not None and consortium.coordinator
@@ -695,7 +711,7 @@ def catalogue(request) -> dict:
             "“%(name)s”, per town and for the whole region, as CSV and JSON under the Datenlizenz Deutschland – "
             "Namensnennung – Version 2.0. No personal data.") % {"name": name}),
         "dct:publisher": _agent(publisher),
-        "foaf:homepage": {"@id": request.build_absolute_uri(reverse("opendata:index"))},
+        "foaf:homepage": {"@id": site_url(reverse("opendata:index"))},
         "dct:language": [{"@id": uri} for uri in LANGUAGE_URIS],
         "dct:license": {"@id": LICENCE_DCAT_URI},
         "dcat:themeTaxonomy": {"@id": THEME_TAXONOMY},
@@ -718,18 +734,21 @@ class Catalogue(LabelledAPIView):
                     "indicators, ideas), each with publisher, licence (dl-de/by-2-0), attribution text, themes, "
                     "spatial coverage, date of the last change and a CSV and a JSON dcat:Distribution.",
         responses={(200, CATALOGUE_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.OBJECT, description="JSON-LD"),
-                   **NOT_MODIFIED, **ERRORS})
+                   **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
     def get(self, request, *args, **kwargs):
-        body = catalogue(request)
-        content = json.dumps(body, ensure_ascii=False, indent=1)
-        etag = quote_etag(hashlib.sha256(content.encode()).hexdigest()[:32])
-        newest = body.get("dct:modified")
-        last_modified = datetime.datetime.fromisoformat(newest["@value"]) if newest else None
-        answer = not_modified(request._request, etag=etag, last_modified=last_modified)
-        if answer is None:
-            answer = HttpResponse(content, content_type=CATALOGUE_MEDIA_TYPE)
-            answer["X-Content-Type-Options"] = "nosniff"
-        return _validators(answer, etag=etag, last_modified=last_modified)
+        from . import opendata_files
+
+        return send_stored(request, opendata_files.stored_catalogue)
+
+
+def write_catalogue(out: BinaryIO, file_dates: dict | None = None) -> tuple[str, datetime.datetime | None]:
+    """Write the catalogue (JSON-LD) to ``out``; returns its (strong) ETag and its newest ``dct:modified``."""
+    body = catalogue(file_dates)
+    content = json.dumps(body, ensure_ascii=False, indent=1).encode()
+    out.write(content)
+    newest = body.get("dct:modified")
+    return (quote_etag(hashlib.sha256(content).hexdigest()[:32]),
+            datetime.datetime.fromisoformat(newest["@value"]) if newest else None)
 
 
 # Mounted under /api/v1/ (region-wide) and /api/v1/towns/<town_slug>/ (per town) by api/urls.py.

@@ -14,6 +14,7 @@ download never assembles thousands of rows inside a web request.
   new one, never half of one; the row keeps the validators (ETag, Last-Modified) and the file name.
 * A file never built (a fresh install, a town just activated) is built by the first request for it, once, under
   the same lock; a request meanwhile gets 503 with Retry-After (``opendata.being_built``).
+* The DCAT-AP.de catalogue (``opendata/catalog.jsonld``) is built after every dataset's build, the same way.
 """
 
 import logging
@@ -105,10 +106,15 @@ def build_file(dataset: opendata.Dataset, town: Municipality | None, file_format
         freshness = dataset.freshness()
         name, size = _store(storage_name(dataset, town, file_format),
                             lambda out: opendata.write_download(out, dataset, file_format, town))
+    return _record(key={"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format}, name=name,
+                   size=size, download_name=opendata.file_name(dataset, town, file_format),
+                   etag=opendata.dataset_etag(dataset, file_format, town, freshness),
+                   last_modified=freshness.last_modified)
+
+
+def _record(*, key: dict, name: str, size: int, download_name: str, etag: str, last_modified) -> OpenDataFile:
+    """Record a stored file with its validators."""
     now = timezone.now()
-    key = {"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format}
-    etag = opendata.dataset_etag(dataset, file_format, town, freshness)
-    last_modified = freshness.last_modified
     previous = OpenDataFile.objects.filter(**key).values("etag", "last_modified").first()
     if previous and previous["etag"] == etag:
         last_modified = previous["last_modified"]  # the same rows: the date stays (it may be a build's, below)
@@ -118,9 +124,29 @@ def build_file(dataset: opendata.Dataset, town: Municipality | None, file_format
         # If-Modified-Since must not answer 304. The file is dated by this build.
         last_modified = now
     stored, _created = OpenDataFile.objects.update_or_create(**key, defaults={
-        "file": name, "size": size, "built_at": now, "download_name": opendata.file_name(dataset, town, file_format),
-        "etag": etag, "last_modified": last_modified})
+        "file": name, "size": size, "built_at": now, "download_name": download_name, "etag": etag,
+        "last_modified": last_modified})
     return stored
+
+
+CATALOGUE = "catalog"
+CATALOGUE_KEY = {"dataset": CATALOGUE, "scope": REGION, "file_format": "jsonld"}
+
+
+def build_catalogue() -> OpenDataFile:
+    """Build the DCAT-AP.de catalogue (``opendata/catalog.jsonld``): after every dataset's build, since it dates
+    each dataset of each town (as its built files are dated)."""
+    validators, file_dates = {}, {}
+    for row in OpenDataFile.objects.exclude(dataset=CATALOGUE).exclude(last_modified=None).values(
+            "scope", "dataset", "last_modified"):
+        key = (row["scope"], row["dataset"])
+        file_dates[key] = max(file_dates.get(key, row["last_modified"]), row["last_modified"])
+
+    def write(out):
+        validators["etag"], validators["last_modified"] = opendata.write_catalogue(out, file_dates)
+
+    name, size = _store(f"opendata/{CATALOGUE}.jsonld", write)
+    return _record(key=CATALOGUE_KEY, name=name, size=size, download_name=f"{CATALOGUE}.jsonld", **validators)
 
 
 def _ensure_lock_row(dataset: str) -> None:
@@ -150,6 +176,7 @@ def build_dataset(dataset: str, *, force: bool = False) -> bool:
         for town in (None, *towns):
             for file_format in opendata.FORMATS:
                 build_file(spec, town, file_format)
+        build_catalogue()
         OpenDataChange.objects.filter(pk__in=seen).delete()
         lock.built_at = timezone.now()
         lock.save(update_fields=["built_at"])
@@ -183,6 +210,18 @@ def stored_file(dataset: opendata.Dataset, town: Municipality | None, file_forma
         if _lock(dataset.key) is None:
             return None
         return OpenDataFile.objects.filter(**wanted).first() or build_file(dataset, town, file_format)
+
+
+def stored_catalogue() -> OpenDataFile | None:
+    """The built catalogue; one never built is built now, as :func:`stored_file` does."""
+    stored = OpenDataFile.objects.filter(**CATALOGUE_KEY).first()
+    if stored is not None:
+        return stored
+    _ensure_lock_row(CATALOGUE)
+    with transaction.atomic():
+        if _lock(CATALOGUE) is None:
+            return None
+        return OpenDataFile.objects.filter(**CATALOGUE_KEY).first() or build_catalogue()
 
 
 def forget(stored: OpenDataFile) -> None:
