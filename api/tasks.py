@@ -22,8 +22,8 @@ def opendata_build(*, dataset: str, force: bool = False) -> int:
     return opendata_files.build_dataset_until_current(dataset, force=force)
 
 
-@shared_task(autoretry_for=BUILD_TRANSIENT_ERRORS, retry_backoff=60, max_retries=3, soft_time_limit=1800,
-             time_limit=1900)
+@shared_task(autoretry_for=BUILD_TRANSIENT_ERRORS, retry_backoff=60, max_retries=3, soft_time_limit=600,
+             time_limit=660)
 def opendata_refresh(*, force: bool = False) -> int:
     """Platform job (beat): every few minutes, build the datasets with changes a build has not covered yet (a lost
     hand-over, a change during a build); at night with ``force``, every file, so that what no service reports (a
