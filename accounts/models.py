@@ -1,10 +1,12 @@
-"""Users, their staff memberships in towns, the exports of their data and their personal API tokens."""
+"""Users, their staff memberships in towns, the exports of their data, their personal API tokens and their browser
+sessions."""
 
 import hashlib
 import re
 import uuid
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -241,3 +243,24 @@ class ApiToken(models.Model):
         if self.revoked_at is not None:
             return "revoked"
         return "expired" if self.is_expired() else "active"
+
+
+class Session(AbstractBaseSession):
+    """A browser session (Django's session table) with the id of the person signed in to it beside the encoded
+    data, indexed: one person's sessions are ended without reading anyone else's (``services.sessions_end``).
+
+    Written by ``accounts.sessions.SessionStore`` (``SESSION_ENGINE``). A plain number, not a foreign key: a session
+    may outlive its account for the moment between the deletion and the end of its sessions, and an anonymous
+    session has none.
+    """
+
+    user_id = models.BigIntegerField(_("user"), null=True, blank=True, db_index=True)
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "accounts_session"

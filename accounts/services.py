@@ -3,7 +3,6 @@ account deletion."""
 
 import datetime
 import secrets
-from importlib import import_module
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -18,7 +17,7 @@ from municipalities.scoping import scopes_disabled
 from smartcity5.jobs import FAILED, job_recover_if_stuck
 
 from . import permissions
-from .models import ApiToken, DataExport, Membership, Role, User
+from .models import ApiToken, DataExport, Membership, Role, Session, User
 from .selectors import last_admin_towns, user_api_tokens
 from .tasks import data_export_build, membership_notify_granted
 
@@ -145,18 +144,15 @@ def data_export_request(*, user: User) -> tuple[DataExport, bool]:
     return export, True
 
 
-def _delete_sessions(user: User) -> None:
-    """Sign the person out everywhere: the sessions of the database backends name the user only inside their
-    encoded data, so each live one is read."""
-    if settings.SESSION_ENGINE not in ("django.contrib.sessions.backends.db",
-                                       "django.contrib.sessions.backends.cached_db"):
-        return  # other backends cannot be listed; the sessions die with the account (the user is gone)
-    from django.contrib.sessions.models import Session
-
-    store = import_module(settings.SESSION_ENGINE).SessionStore
-    for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
-        if session.get_decoded().get("_auth_user_id") == str(user.pk):
-            store(session_key=session.session_key).delete()
+def sessions_end(*, user: User, keep: str | None = None) -> int:
+    """Sign the person out everywhere (except in the session ``keep``, the one of the request that asked): their
+    sessions are found by the indexed ``Session.user_id``, never by reading other people's sessions. Returns how
+    many were ended. Account deletion, a password change and a password reset end sessions through here."""
+    sessions = Session.objects.filter(user_id=user.pk)
+    if keep:
+        sessions = sessions.exclude(session_key=keep)
+    deleted, _rows = sessions.delete()
+    return deleted
 
 
 def _delete_contributions(user: User) -> list[str]:
@@ -165,6 +161,7 @@ def _delete_contributions(user: User) -> list[str]:
     from participation.models import Ballot, Comment, Idea, Support
 
     from participation.services import refresh_counts
+    from participation.signals import participation_changed
 
     ideas = Idea.objects.filter(author=user)
     files = list(ideas.exclude(image="").values_list("image", flat=True))
@@ -174,7 +171,8 @@ def _delete_contributions(user: User) -> list[str]:
     Support.objects.filter(user=user).delete()
     Ballot.objects.filter(user=user).delete()
     Comment.objects.filter(author=user).delete()
-    ideas.delete()
+    if ideas.delete()[0]:
+        participation_changed.send(sender=Idea, municipality_id=None)
     refresh_counts(touched)
     return files
 
@@ -213,7 +211,7 @@ def account_delete(*, user: User, keep_contributions: bool | None = None) -> Non
                 files += _delete_contributions(user)
             accessibility_feedback_of(user).update(email="")
         _forget_in_admin_log(user)
-        _delete_sessions(user)
+        sessions_end(user=user)
         user.delete()
         transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
 

@@ -8,16 +8,18 @@ only (``api.opendata_selectors``), no personal data: no authors, no e-mail addre
 """
 
 import csv
+import dataclasses
 import datetime
 import hashlib
+import io
 import json
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, BinaryIO
 
-from django.http import HttpResponse
+from django.conf import settings
+from django.http import FileResponse, HttpResponse, HttpResponseBase, JsonResponse
 from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
@@ -46,6 +48,7 @@ from smartcity5.spreadsheets import csv_text
 from . import opendata_selectors as selectors
 from .base import LabelledAPIView, TownScopedAPIView
 from .schema import ERRORS
+from .serializers import ErrorSerializer
 
 # --- The licence: one place ------------------------------------------------------------------------------
 
@@ -116,16 +119,21 @@ def csv_cell(value) -> str:
     return csv_text(str(value))
 
 
+def site_url(path: str = "") -> str:
+    """An absolute address on the portal for files built without a request (``SITE_HOST``, as in mails)."""
+    return f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{settings.SITE_HOST}{path}"
+
+
 @dataclass(frozen=True)
 class Context:
-    """What a row needs besides its object: the absolute address of the public pages, under the requested town
+    """What a row needs besides its object: the absolute address of the public pages, under the file's town
     (a joint project's page in a partner town) or, for the region, under the lead town."""
 
-    request: Any
+    base: str
     town: Municipality | None
 
     def url(self, obj) -> str:
-        return self.request.build_absolute_uri(obj.get_absolute_url(self.town))
+        return self.base + obj.get_absolute_url(self.town)
 
 
 def project_item(project: Project, ctx: Context) -> dict:
@@ -246,6 +254,8 @@ DATASETS: dict[str, Dataset] = {dataset.key: dataset for dataset in (
 FORMATS = ("csv", "json")
 CHUNK = 500
 CACHE_CONTROL = "public, max-age=300"
+#: Seconds a client is asked to wait (``Retry-After``) while a file that was never built is being built.
+RETRY_AFTER = 10
 #: Changes whenever the columns or the JSON shape change, so that cached copies are not reused.
 FORMAT_VERSION = "1"
 
@@ -287,22 +297,25 @@ def dataset_etag(dataset: Dataset, file_format: str, town: Municipality | None,
     return "W/" + quote_etag(hashlib.sha256(raw.encode()).hexdigest()[:32])
 
 
-def build_download(request, dataset: Dataset, file_format: str, town: Municipality | None) -> HttpResponse:
-    """The file, read in the caller's scope; rows are read in chunks with their related rows prefetched."""
-    ctx = Context(request=request, town=town)
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json", "jsonld": "application/ld+json"}
+
+
+def write_download(out: BinaryIO, dataset: Dataset, file_format: str, town: Municipality | None) -> None:
+    """Write the file to ``out`` (binary), read in the caller's scope; rows are read in chunks with their related
+    rows prefetched. Addresses in it are absolute on ``SITE_HOST``: the file is built by the worker, not for one
+    request."""
+    ctx = Context(base=site_url(), town=town)
     items = (dataset.item(obj, ctx) for obj in dataset.rows().iterator(chunk_size=CHUNK))
-    name = file_name(dataset, town, file_format)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     if file_format == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        response.write("\ufeff")  # so that spreadsheet programs read UTF-8
-        writer = csv.writer(response)  # RFC 4180: comma, double quotes where needed, CRLF
+        text.write("\ufeff")  # so that spreadsheet programs read UTF-8
+        writer = csv.writer(text)  # RFC 4180: comma, double quotes where needed, CRLF
         writer.writerow(dataset.columns)
         for item in items:
             writer.writerows([csv_cell(value) for value in row] for row in dataset.csv_rows(item, dataset.columns))
     else:
         rows = list(items)
-        body = {
+        json.dump({
             "licence": licence(source_name(town, None if town else consortium_get())),
             "generated_at": _moment(timezone.now()),
             "dataset": dataset.key,
@@ -310,11 +323,27 @@ def build_download(request, dataset: Dataset, file_format: str, town: Municipali
                                                "official_name": town.official_name},
             "count": len(rows),
             "items": rows,
-        }
-        response = HttpResponse(json.dumps(body, ensure_ascii=False), content_type="application/json")
-        response["Content-Disposition"] = f'inline; filename="{name}"'
+        }, text, ensure_ascii=False)
+    text.flush()
+    text.detach()  # ``out`` stays open for the caller
+
+
+def file_response(stored) -> FileResponse:
+    """A built file (:class:`api.models.OpenDataFile`) as it is sent: streamed from the storage, CSV as a download
+    and JSON inline, with the licence link. Raises ``FileNotFoundError`` when the storage lost the file."""
+    response = FileResponse(stored.file.open("rb"), content_type=CONTENT_TYPES[stored.file_format],
+                            as_attachment=stored.file_format == "csv", filename=stored.download_name)
     response["Link"] = f'<{LICENCE_URL}>; rel="license"'
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def being_built() -> JsonResponse:
+    """The answer while a file that was never built before is being built by another request or the worker."""
+    response = JsonResponse({"detail": _("This file is being prepared right now. Please try again in a few "
+                                         "seconds.")}, status=503)
+    response["Retry-After"] = str(RETRY_AFTER)
+    response["Cache-Control"] = "no-store"
     return response
 
 
@@ -335,33 +364,48 @@ class DownloadMixin:
     file_format = "json"
     content_negotiation_class = AddressNamesFormat
 
-    def scope(self):
-        return nullcontext()
-
     def town(self) -> Municipality | None:
         return None
 
-    def download(self, request, dataset: str) -> HttpResponse:
+    def download(self, request, dataset: str) -> HttpResponseBase:
+        """The file the worker built (``api.opendata_files``), or 304 for a conditional GET it matches."""
         spec = DATASETS.get(dataset)
         if spec is None:
             raise NotFound(_("There is no such dataset."))
         town = self.town()
-        with self.scope():
-            freshness = spec.freshness()
-            etag = dataset_etag(spec, self.file_format, town, freshness)
-            answer = not_modified(request._request, etag=etag, last_modified=freshness.last_modified)
-            if answer is None:
-                answer = build_download(request, spec, self.file_format, town)
-        return _validators(answer, etag=etag, last_modified=freshness.last_modified)
+        from . import opendata_files
+
+        return send_stored(request, lambda: opendata_files.stored_file(spec, town, self.file_format))
+
+
+def send_stored(request, stored_file: Callable) -> HttpResponseBase:
+    """Send a built file (``stored_file()`` gives its row, building one never built), or 304 for a conditional
+    GET it matches, or 503 while it is being built for the first time."""
+    from . import opendata_files
+
+    for _attempt in range(2):
+        stored = stored_file()
+        if stored is None:
+            return being_built()
+        answer = not_modified(request._request, etag=stored.etag, last_modified=stored.last_modified)
+        if answer is not None:
+            break
+        try:
+            answer = file_response(stored)
+            break
+        except FileNotFoundError:
+            opendata_files.forget(stored)  # the storage lost it (e.g. restored without media): built again
+    else:
+        return being_built()
+    return _validators(answer, etag=stored.etag, last_modified=stored.last_modified)
 
 
 class RegionDownload(DownloadMixin, LabelledAPIView):
-    def scope(self):
-        return public_region_scope()
+    """All active towns in ``public_region_scope()`` (the file is built in it)."""
 
 
 class TownDownload(DownloadMixin, TownScopedAPIView):
-    """Runs in the town's scope (``TownScopedAPIView``), like the town's public pages."""
+    """Runs in the town's scope (``TownScopedAPIView``), like the town's public pages; the file is built in it."""
 
     def town(self) -> Municipality | None:
         return self.municipality
@@ -465,6 +509,8 @@ DOWNLOAD_BODY = PolymorphicProxySerializer(
 DATASET_PARAMETER = OpenApiParameter("dataset", str, OpenApiParameter.PATH, enum=list(DATASETS),
                                      description="projects, indicators (KPIs with measurements) or ideas")
 NOT_MODIFIED = {304: OpenApiResponse(description="Not modified (If-None-Match or If-Modified-Since matched).")}
+BEING_BUILT = {503: OpenApiResponse(ErrorSerializer, description="The file has never been built and is being "
+                                                                 "built right now; see Retry-After.")}
 CONDITIONAL = [
     OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False,
                      description="An ETag of an earlier answer: 304 while the rows are unchanged."),
@@ -472,14 +518,15 @@ CONDITIONAL = [
                      description="An HTTP date: 304 unless a row changed since."),
 ]
 _DOWNLOAD_DOCS = ("Public rows only, no personal data, under the Datenlizenz Deutschland – Namensnennung 2.0 "
-                  "(dl-de/by-2-0). Sends ETag and Last-Modified (the newest change of the rows) and answers "
-                  "conditional requests with 304; Cache-Control: public, max-age=300.")
+                  "(dl-de/by-2-0). A file built by the portal's worker shortly after the data change (and "
+                  "nightly), sent as it is. Sends ETag and Last-Modified (the newest change of the rows in the "
+                  "file) and answers conditional requests with 304; Cache-Control: public, max-age=300.")
 
 
 def _json_schema(operation_id: str, summary: str):
     return extend_schema(operation_id=operation_id, summary=summary, description=_DOWNLOAD_DOCS,
                          parameters=[DATASET_PARAMETER, *CONDITIONAL], tags=["open data"],
-                         responses={200: DOWNLOAD_BODY, **NOT_MODIFIED, **ERRORS})
+                         responses={200: DOWNLOAD_BODY, **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
 
 
 def _csv_schema(operation_id: str, summary: str):
@@ -489,7 +536,7 @@ def _csv_schema(operation_id: str, summary: str):
                                      "are the JSON fields (KPIs: one row per measurement), lists are joined with "
                                      "'|', text starting with = + - @ gets a leading apostrophe.",
         responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
-                   **NOT_MODIFIED, **ERRORS})
+                   **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
 
 
 class RegionJSON(RegionDownload):
@@ -584,7 +631,7 @@ def _location(town: Municipality) -> dict:
     return location
 
 
-def _catalogue_dataset(request, base: str, dataset: Dataset, town: Municipality | None, towns: list, consortium,
+def _catalogue_dataset(base: str, dataset: Dataset, town: Municipality | None, towns: list, consortium,
                        freshness: selectors.Freshness) -> dict:
     place = town.name if town else source_name(None, consortium)
     by_text = attribution(source_name(town, consortium))
@@ -605,13 +652,13 @@ def _catalogue_dataset(request, base: str, dataset: Dataset, town: Municipality 
         "dcat:keyword": [keyword for word in (*dataset.keywords, gettext_lazy("Smart City"))
                          for keyword in _texts(lambda word=word: word)] + [
             {"@value": place, "@language": language} for language in LANGUAGES],
-        "dcat:landingPage": {"@id": request.build_absolute_uri(reverse("opendata:index"))},
+        "dcat:landingPage": {"@id": site_url(reverse("opendata:index"))},
         "dcat:distribution": [{
             "@id": f"{base}#{identifier}-{file_format}",
             "@type": "dcat:Distribution",
             "dct:title": _texts(lambda file_format=file_format: f"{dataset.title} – {place} ({file_format.upper()})"),
-            "dcat:accessURL": {"@id": download_url(request, dataset.key, file_format, town)},
-            "dcat:downloadURL": {"@id": download_url(request, dataset.key, file_format, town)},
+            "dcat:accessURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
+            "dcat:downloadURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
             "dcat:mediaType": {"@id": MEDIA_TYPES[file_format]},
             "dct:format": {"@id": FILE_TYPES[file_format]},
             "dct:license": {"@id": LICENCE_DCAT_URI},
@@ -627,10 +674,14 @@ def _catalogue_dataset(request, base: str, dataset: Dataset, town: Municipality 
     return entry
 
 
-def catalogue(request) -> dict:
+def catalogue(file_dates: dict | None = None) -> dict:
     """The dcat:Catalog: one dcat:Dataset per town (and the region) and dataset, each with a CSV and a JSON
     distribution. Each town's freshness is read in its own scope, the region's in ``public_region_scope()``: a
-    fixed number of queries per town."""
+    fixed number of queries per town. ``file_dates`` ((scope key, dataset) → Last-Modified of the built files)
+    dates the datasets whose files exist as their files are dated."""
+    from .models import scope_key
+
+    file_dates = file_dates or {}
     consortium = consortium_get()
     towns = list(Municipality.objects.active().order_by("name"))
     scopes = []
@@ -639,8 +690,11 @@ def catalogue(request) -> dict:
             scopes.append((town, selectors.all_freshness()))
     with public_region_scope():
         scopes.insert(0, (None, selectors.all_freshness()))
-    base = request.build_absolute_uri(reverse("api:opendata-catalog"))
-    datasets = [_catalogue_dataset(request, base, dataset, town, towns, consortium, freshness[dataset.key])
+    scopes = [(town, {key: dataclasses.replace(f, last_modified=file_dates.get((scope_key(town), key),
+                                                                               f.last_modified))
+                      for key, f in freshness.items()}) for town, freshness in scopes]
+    base = site_url(reverse("api:opendata-catalog"))
+    datasets = [_catalogue_dataset(base, dataset, town, towns, consortium, freshness[dataset.key])
                 for town, freshness in scopes for dataset in DATASETS.values()]
     lead = municipality_lead(consortium=consortium)
     publisher = (consortium.coordinator if consortium is not None and consortium.coordinator
@@ -657,7 +711,7 @@ def catalogue(request) -> dict:
             "“%(name)s”, per town and for the whole region, as CSV and JSON under the Datenlizenz Deutschland – "
             "Namensnennung – Version 2.0. No personal data.") % {"name": name}),
         "dct:publisher": _agent(publisher),
-        "foaf:homepage": {"@id": request.build_absolute_uri(reverse("opendata:index"))},
+        "foaf:homepage": {"@id": site_url(reverse("opendata:index"))},
         "dct:language": [{"@id": uri} for uri in LANGUAGE_URIS],
         "dct:license": {"@id": LICENCE_DCAT_URI},
         "dcat:themeTaxonomy": {"@id": THEME_TAXONOMY},
@@ -680,18 +734,21 @@ class Catalogue(LabelledAPIView):
                     "indicators, ideas), each with publisher, licence (dl-de/by-2-0), attribution text, themes, "
                     "spatial coverage, date of the last change and a CSV and a JSON dcat:Distribution.",
         responses={(200, CATALOGUE_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.OBJECT, description="JSON-LD"),
-                   **NOT_MODIFIED, **ERRORS})
+                   **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
     def get(self, request, *args, **kwargs):
-        body = catalogue(request)
-        content = json.dumps(body, ensure_ascii=False, indent=1)
-        etag = quote_etag(hashlib.sha256(content.encode()).hexdigest()[:32])
-        newest = body.get("dct:modified")
-        last_modified = datetime.datetime.fromisoformat(newest["@value"]) if newest else None
-        answer = not_modified(request._request, etag=etag, last_modified=last_modified)
-        if answer is None:
-            answer = HttpResponse(content, content_type=CATALOGUE_MEDIA_TYPE)
-            answer["X-Content-Type-Options"] = "nosniff"
-        return _validators(answer, etag=etag, last_modified=last_modified)
+        from . import opendata_files
+
+        return send_stored(request, opendata_files.stored_catalogue)
+
+
+def write_catalogue(out: BinaryIO, file_dates: dict | None = None) -> tuple[str, datetime.datetime | None]:
+    """Write the catalogue (JSON-LD) to ``out``; returns its (strong) ETag and its newest ``dct:modified``."""
+    body = catalogue(file_dates)
+    content = json.dumps(body, ensure_ascii=False, indent=1).encode()
+    out.write(content)
+    newest = body.get("dct:modified")
+    return (quote_etag(hashlib.sha256(content).hexdigest()[:32]),
+            datetime.datetime.fromisoformat(newest["@value"]) if newest else None)
 
 
 # Mounted under /api/v1/ (region-wide) and /api/v1/towns/<town_slug>/ (per town) by api/urls.py.

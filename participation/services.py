@@ -42,6 +42,7 @@ from .models import (
     Support,
     Vote,
 )
+from .signals import participation_changed
 
 PROCESS_FIELDS = ("title", "summary", "description", "field_of_action", "is_published", "allow_comments",
                   "allow_supports", "allow_location", "votes_per_person", "votes_per_idea")
@@ -62,9 +63,11 @@ def _actor(user):
 def _record(*, town: Municipality, kind: str, by, acting_town: Municipality | None = None,
             process: Process | None = None, idea: Idea | None = None, comment: Comment | None = None,
             subject: str = "", changes: dict | None = None, reason: str = "") -> ParticipationEvent:
-    return ParticipationEvent.objects.create(
+    event = ParticipationEvent.objects.create(
         municipality=town, kind=kind, actor=_actor(by), acting_town=acting_town, process=process, idea=idea,
         comment=comment, subject=str(subject)[:200], changes=changes or {}, reason=reason)
+    participation_changed.send(sender=ParticipationEvent, municipality_id=town.pk)
+    return event
 
 
 def _label(choice) -> str:
@@ -472,6 +475,7 @@ def refresh_counts(idea_ids) -> None:
     with transaction.atomic():
         list(Idea._base_manager.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
         Idea._base_manager.filter(pk__in=ids).update(**selectors.count_expressions(), counts_changed_at=timezone.now())
+        participation_changed.send(sender=Idea, municipality_id=None)
 
 
 def support_add(*, idea: Idea, user, on: datetime.date | None = None) -> bool:

@@ -25,7 +25,7 @@ from .models import (
     Strategy,
     Tag,
 )
-from .signals import project_status_changed
+from .signals import project_changed, project_status_changed
 
 # Fields of a project that people edit in the project form; the status has its own workflow.
 PROJECT_FIELDS = (
@@ -42,10 +42,12 @@ UPDATE_FIELDS = ("title", "body", "published_on", "progress_percent", "is_public
 
 def _record(*, project: Project, kind: str, by, acting_town: Municipality, subject: str = "",
             changes: dict | None = None, reason: str = "") -> ProjectEvent:
-    return ProjectEvent.objects.create(
+    event = ProjectEvent.objects.create(
         municipality=acting_town, project=project, kind=kind, actor=by if by and by.is_authenticated else None,
         subject=subject[:200], changes=changes or {}, reason=reason,
     )
+    project_changed.send(sender=Project, project=project)
+    return event
 
 
 def _create_and_record(instance: Model, *, allowed: tuple[str, ...], project: Project, kind: str, by,

@@ -5,3 +5,8 @@ from django.dispatch import Signal
 #: Sent by ``services.project_transition`` inside its transaction, with ``project`` and ``event``
 #: (the :class:`ProjectEvent` of the change). Receivers schedule their work with ``on_commit``.
 project_status_changed = Signal()
+
+#: Sent by every write of ``services`` that records a :class:`ProjectEvent` (a project or what hangs off it changed:
+#: updates, KPIs, measurements, partners, files), inside its transaction, with ``project``. Receivers schedule their
+#: work with ``on_commit`` (the open data files are rebuilt from it).
+project_changed = Signal()

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "reviews",
     "reports",
     "outbox",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,16 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 50},
     },
+    # Open data files (api.opendata_files): changes a build has not covered yet every 5 minutes, all files at night.
+    "opendata-refresh": {
+        "task": "api.tasks.opendata_refresh",
+        "schedule": 300,
+    },
+    "opendata-nightly": {
+        "task": "api.tasks.opendata_refresh",
+        "schedule": crontab(hour=2, minute=45),
+        "kwargs": {"force": True},
+    },
 }
 # A running report or data export whose heartbeat is older than this (seconds) counts as stuck: its worker died.
 # The heartbeat is written at least four times within it.
@@ -245,8 +256,10 @@ JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
 
 # --- Auth and accounts ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-# Sessions live in the database, never only in the cache: a Redis outage signs nobody out.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Sessions live in the database, never only in the cache: a Redis outage signs nobody out. accounts.Session is
+# Django's table plus the signed-in person's id, so that one person's sessions can be ended without reading
+# everyone's; `manage.py clearsessions` removes expired ones.
+SESSION_ENGINE = "accounts.sessions"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

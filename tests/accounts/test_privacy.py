@@ -13,7 +13,6 @@ from django.apps import apps
 from django.conf import settings as django_settings
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import models
@@ -21,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import exports, services
-from accounts.models import DataExport, Membership, Role, User
+from accounts.models import DataExport, Membership, Role, Session, User
 from accounts.tasks import data_export_build, data_exports_purge
 from municipalities.models import AccessibilityFeedback, AuditEntry
 from municipalities.scoping import scopes_disabled, town_scope

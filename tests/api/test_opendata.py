@@ -4,12 +4,21 @@ spreadsheets read safely, JSON with its licence, conditional GET, the DCAT-AP.de
 import csv
 import datetime
 import io
+import json
+import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from django.urls import reverse
 
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.db import connection, transaction
+
 from accounts.models import Role
+from api import opendata, opendata_files
+from api.models import OpenDataChange, OpenDataFile
 from municipalities.scoping import town_scope
 from participation import services as participation_services
 from projects import services as project_services
@@ -20,14 +29,57 @@ pytestmark = pytest.mark.django_db
 DATASETS = ("projects", "indicators", "ideas")
 
 
+@pytest.fixture(autouse=True)
+def _site_host(settings):
+    # The files are built without a request: their addresses name SITE_HOST.
+    settings.SITE_HOST = "testserver"
+
+
+@contextmanager
+def connection_holding_lock(dataset: str):
+    """The dataset's build lock held by another thread (its own database connection), as a running build holds
+    it. Needs committed data: use in a transactional test."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold():
+        try:
+            with transaction.atomic():
+                opendata_files._ensure_lock_row(dataset)
+                assert opendata_files._lock(dataset) is not None
+                taken.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    assert taken.wait(timeout=10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join(timeout=10)
+
+
 def _url(dataset, file_format, town=None):
     if town is None:
         return reverse(f"api:opendata-{file_format}", kwargs={"dataset": dataset})
     return reverse(f"api:town-opendata-{file_format}", kwargs={"dataset": dataset, "town_slug": town.slug})
 
 
+def _text(response) -> str:
+    """A download's body (the files are streamed) or any other answer's."""
+    if response.streaming:
+        return b"".join(response.streaming_content).decode("utf-8")
+    return response.content.decode("utf-8")
+
+
+def _json(response) -> dict:
+    return json.loads(_text(response))
+
+
 def _csv(response) -> list[dict]:
-    text = response.content.decode("utf-8")
+    text = _text(response)
     assert text.startswith("\ufeff")
     return list(csv.DictReader(io.StringIO(text[1:], newline="")))
 
@@ -77,14 +129,14 @@ def content(town_a, town_b, town_c):
 
 
 def test_town_projects_are_public_ones_with_joint_projects(client, town_a, town_b, content):
-    slugs = {item["slug"] for item in client.get(_url("projects", "json", town_a)).json()["items"]}
+    slugs = {item["slug"] for item in _json(client.get(_url("projects", "json", town_a)))["items"]}
     assert slugs == {content["public"].slug, content["joint"].slug}
-    slugs_b = {item["slug"] for item in client.get(_url("projects", "json", town_b)).json()["items"]}
+    slugs_b = {item["slug"] for item in _json(client.get(_url("projects", "json", town_b)))["items"]}
     assert slugs_b == {content["joint"].slug, content["own_b"].slug}
 
 
 def test_region_has_every_public_project_once(client, content):
-    items = client.get(_url("projects", "json")).json()["items"]
+    items = _json(client.get(_url("projects", "json")))["items"]
     slugs = [item["slug"] for item in items]
     assert sorted(slugs) == sorted({content[k].slug for k in ("public", "joint", "own_b", "own_c")})
     joint = next(item for item in items if item["slug"] == content["joint"].slug)
@@ -95,19 +147,19 @@ def test_region_has_every_public_project_once(client, content):
 
 
 def test_project_fields(client, town_a, town_b, content):
-    items = {item["slug"]: item for item in client.get(_url("projects", "json", town_a)).json()["items"]}
+    items = {item["slug"]: item for item in _json(client.get(_url("projects", "json", town_a)))["items"]}
     public = items[content["public"].slug]
     assert public["status"] == "in_progress" and public["progress_percent"] == 40
     assert public["planned_start"] == "2025-01-01" and public["planned_end"] == "2026-06-30"
     assert public["url"].startswith("http://testserver/arnsberg/projekte/")
     # A joint project's page in a partner town's dataset is the partner town's address.
-    joint_b = next(item for item in client.get(_url("projects", "json", town_b)).json()["items"]
+    joint_b = next(item for item in _json(client.get(_url("projects", "json", town_b)))["items"]
                    if item["slug"] == content["joint"].slug)
     assert joint_b["url"].endswith(f"/soest/projekte/{content['joint'].slug}/")
 
 
 def test_indicators_of_public_projects_one_csv_row_per_measurement(client, town_a, town_b, content):
-    body = client.get(_url("indicators", "json", town_b)).json()
+    body = _json(client.get(_url("indicators", "json", town_b)))
     assert [item["name"] for item in body["items"]] == ["Sensoren"]
     assert body["items"][0]["measurements"] == [{"measured_on": "2025-01-01", "value": 10},
                                                 {"measured_on": "2025-07-01", "value": 12.5}]
@@ -118,19 +170,19 @@ def test_indicators_of_public_projects_one_csv_row_per_measurement(client, town_
     assert rows[0]["project"] == content["joint"].slug
     region = _csv(client.get(_url("indicators", "csv")))
     assert len(region) == 2
-    assert "Geheime Kennzahl" not in client.get(_url("indicators", "csv")).content.decode()
+    assert "Geheime Kennzahl" not in _text(client.get(_url("indicators", "csv")))
 
 
 def test_ideas_are_only_published_ones_without_personal_data(client, town_a, content):
     for town in (town_a, None):
         for file_format in ("csv", "json"):
             response = client.get(_url("ideas", file_format, town))
-            text = response.content.decode()
+            text = _text(response)
             assert "Sichtbare Idee" in text and "Beantwortete Idee" in text
             assert "Versteckte Idee" not in text and "Idee im Entwurf" not in text
             assert "@" not in text.replace(f"{town_a.slug}-ideen", "")  # no e-mail address anywhere
             assert "Erika" not in text and "Musterfrau" not in text
-    items = {item["title"]: item for item in client.get(_url("ideas", "json", town_a)).json()["items"]}
+    items = {item["title"]: item for item in _json(client.get(_url("ideas", "json", town_a)))["items"]}
     assert set(items["Sichtbare Idee"]) >= {"id", "process", "status", "support_count", "comment_count"}
     assert not {"author", "author_name", "email", "body"} & set(items["Sichtbare Idee"])
     assert items["Sichtbare Idee"]["latitude"] == 51.396 and items["Sichtbare Idee"]["location_label"] == "Marktplatz"
@@ -140,13 +192,13 @@ def test_ideas_are_only_published_ones_without_personal_data(client, town_a, con
 
 
 def test_json_structure_and_licence(client, town_a, content):
-    body = client.get(_url("projects", "json", town_a)).json()
+    body = _json(client.get(_url("projects", "json", town_a)))
     assert set(body) == {"licence", "generated_at", "dataset", "town", "count", "items"}
     assert body["dataset"] == "projects" and body["town"]["slug"] == "arnsberg" and body["count"] == 2
     assert body["licence"]["id"] == "dl-de/by-2-0"
     assert body["licence"]["url"] == "https://www.govdata.de/dl-de/by-2-0"
     assert "Stadt Arnsberg" in body["licence"]["attribution"]
-    region = client.get(_url("projects", "json")).json()
+    region = _json(client.get(_url("projects", "json")))
     assert region["town"] is None and "5 für Südwestfalen" in region["licence"]["attribution"]
 
 
@@ -157,7 +209,7 @@ def test_csv_headers_and_file_name(client, town_a, content):
     today = datetime.date.today().isoformat()
     assert response["Content-Disposition"] == f'attachment; filename="arnsberg-projekte-{today}.csv"'
     assert 'rel="license"' in response["Link"]
-    header = next(csv.reader(io.StringIO(response.content.decode()[1:])))
+    header = next(csv.reader(io.StringIO(_text(response)[1:])))
     assert header[:4] == ["slug", "title", "summary", "status"] and "url" in header
     # A client that asks for CSV in Accept gets it (the address names the format), not a 406.
     assert client.get(_url("ideas", "csv", town_a), HTTP_ACCEPT="text/csv").status_code == 200
@@ -202,41 +254,65 @@ def test_caching_headers_and_conditional_get(client, town_a, content):
     assert client.get(_url("projects", "csv", town_a))["ETag"] != client.get(_url("projects", "json", town_a))["ETag"]
 
 
-def test_an_edit_changes_last_modified_and_etag(client, town_a, content):
+def test_an_edit_changes_last_modified_and_etag(client, town_a, content, django_capture_on_commit_callbacks):
     url = _url("projects", "csv", town_a)
     first = client.get(url)
     time.sleep(1.1)  # Last-Modified has a resolution of one second
-    with town_scope(town_a):
+    # The change commits; the rebuild it hands over runs then (eagerly here, by the worker in production).
+    with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
         project_services.project_change(project=content["public"], by=None, acting_town=town_a,
                                         fields={"summary": "Neu beschrieben."})
     second = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert second.status_code == 200
     assert second["ETag"] != first["ETag"] and second["Last-Modified"] != first["Last-Modified"]
     assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 200
-    assert "Neu beschrieben." in second.content.decode()
+    assert "Neu beschrieben." in _text(second)
 
 
-def test_etag_follows_rows_that_leave_or_counts_that_change(client, town_a, content, citizen):
+def test_etag_follows_rows_that_leave_or_counts_that_change(client, town_a, content, citizen,
+                                                           django_capture_on_commit_callbacks):
     url = _url("projects", "json", town_a)
     first = client.get(url)["ETag"]
-    with town_scope(town_a):
+    with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
         project_services.project_change(project=content["public"], by=None, acting_town=town_a,
                                         fields={"visibility": "internal"})
     assert client.get(url)["ETag"] != first
     ideas = _url("ideas", "json", town_a)
     before = client.get(ideas)["ETag"]
-    with town_scope(town_a):
+    with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
         participation_services.support_add(idea=content["idea"], user=citizen)
     after = client.get(ideas)
     assert after["ETag"] != before
-    assert next(i for i in after.json()["items"] if i["id"] == content["idea"].pk)["support_count"] == 1
-    with town_scope(town_a):
+    assert next(i for i in _json(after)["items"] if i["id"] == content["idea"].pk)["support_count"] == 1
+    with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
         participation_services.support_withdraw(idea=content["idea"], user=citizen)
     assert client.get(ideas)["ETag"] not in (after["ETag"],)
 
 
-def test_downloads_need_a_bounded_number_of_queries(client, town_a, town_b, content,
-                                                    django_assert_max_num_queries):
+def test_a_hidden_idea_leaves_the_files_after_the_rebuild_its_change_triggers(client, town_a, content, editor_a,
+                                                                              django_capture_on_commit_callbacks):
+    urls = [_url("ideas", file_format, town) for town in (town_a, None) for file_format in ("csv", "json")]
+    urls.append(reverse("api:opendata-catalog"))
+    before = {url: client.get(url) for url in urls}
+    assert all("Sichtbare Idee" in _text(response) for url, response in before.items() if "ideas" in url)
+    time.sleep(1.1)
+    with town_scope(town_a), django_capture_on_commit_callbacks(execute=True) as callbacks:
+        participation_services.moderation_hide(target=content["idea"], by=editor_a, acting_town=town_a,
+                                               reason="Beleidigung")
+        assert OpenDataChange.objects.filter(dataset="ideas").exists()  # marked in the same transaction
+    assert callbacks, "no build was handed over after commit"
+    assert not OpenDataChange.objects.filter(dataset="ideas").exists()  # the rebuild covered it
+    for url, first in before.items():
+        after = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert after.status_code == 200, url
+        text = _text(after)
+        if "ideas" in url:  # the catalogue only dates the files
+            assert "Sichtbare Idee" not in text and "Beantwortete Idee" in text, url
+        assert after["ETag"] != first["ETag"] and after["Last-Modified"] != first["Last-Modified"], url
+
+
+def test_a_file_is_built_once_and_then_sent_as_it_is(client, town_a, town_b, content, django_assert_num_queries,
+                                                     django_assert_max_num_queries):
     for number in range(12):
         project = factories.project(municipality=town_a, title=f"Viele {number}", partners=[town_b])
         with town_scope(town_a):
@@ -245,11 +321,79 @@ def test_downloads_need_a_bounded_number_of_queries(client, town_a, town_b, cont
             project_services.measurement_record(indicator=kpi, by=None, acting_town=town_a,
                                                 measured_on=datetime.date(2025, 1, 1), value=number)
         factories.idea(process=content["process"], title=f"Idee {number}")
+    # Building reads the rows in chunks with their related rows: a bounded number of queries however many rows.
+    for town in (town_a, None):
+        for key, dataset in opendata.DATASETS.items():
+            for file_format in ("csv", "json"):
+                with django_assert_max_num_queries(16):
+                    opendata_files.build_file(dataset, town, file_format)
+    # Sending one reads its row only (and the town for a town's address), inside the request's savepoint here.
     for town in (town_a, None):
         for dataset in DATASETS:
             for file_format in ("csv", "json"):
-                with django_assert_max_num_queries(14):
-                    assert client.get(_url(dataset, file_format, town)).status_code == 200
+                with django_assert_num_queries(4 if town else 3):
+                    response = client.get(_url(dataset, file_format, town))
+                assert response.status_code == 200 and response.streaming
+                assert {"projects": "Viele 11", "indicators": "KPI 11", "ideas": "Idee 11"}[dataset] in _text(response)
+
+
+def test_files_are_stored_under_stable_names_and_replaced_whole(town_a, content):
+    dataset = opendata.DATASETS["ideas"]
+    first = opendata_files.build_file(dataset, town_a, "csv")
+    assert first.file.name == "opendata/arnsberg/ideen.csv"
+    with first.file.open("rb") as handle:
+        old = handle.read()
+        factories.idea(process=content["process"], title="Noch eine Idee")
+        second = opendata_files.build_file(dataset, town_a, "csv")
+        assert handle.read() == b""  # whoever was reading the old file is not disturbed
+    assert second.pk == first.pk and second.file.name == first.file.name
+    with second.file.open("rb") as handle:
+        new = handle.read()
+    assert b"Noch eine Idee" in new and b"Noch eine Idee" not in old
+    assert second.size == len(new)
+    directory = default_storage.listdir("opendata/arnsberg")[1]
+    assert directory == ["ideen.csv"]  # no temporary file left behind
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_file_never_built_is_built_by_the_first_request_or_asked_to_wait(client, town_a, content):
+    url = _url("projects", "csv", town_a)
+    OpenDataFile.objects.all().delete()  # as on a fresh install (the fixture's changes were built after commit)
+    # Another build holds the dataset's lock (a second connection, as the worker would).
+    with connection_holding_lock("projects"):
+        waiting = client.get(url)
+    assert waiting.status_code == 503 and waiting["Retry-After"] == "10"
+    assert waiting["Content-Type"] == "application/json" and "detail" in waiting.json()
+    assert not OpenDataFile.objects.exists()
+    built = client.get(url)
+    assert built.status_code == 200 and content["public"].title in _text(built)
+    assert OpenDataFile.objects.filter(dataset="projects", file_format="csv").count() == 1
+
+
+def test_a_file_lost_by_the_storage_is_built_again(client, town_a, content):
+    url = _url("projects", "json", town_a)
+    assert client.get(url).status_code == 200
+    stored = OpenDataFile.objects.get(dataset="projects", file_format="json", scope=f"town:{town_a.pk}")
+    default_storage.delete(stored.file.name)
+    response = client.get(url)
+    assert response.status_code == 200 and _json(response)["count"] == 2
+
+
+def test_addresses_in_the_files_are_on_the_portals_host(client, settings, town_a, content):
+    settings.SITE_HOST = "portal.example"
+    items = _json(client.get(_url("projects", "json", town_a), HTTP_HOST="testserver"))["items"]
+    assert all(item["url"].startswith("http://portal.example/arnsberg/projekte/") for item in items)
+
+
+def test_the_command_builds_every_file(town_a, town_b, town_c, content):
+    call_command("opendata_build")
+    # The region and three towns × three datasets × CSV and JSON, and the catalogue.
+    assert OpenDataFile.objects.count() == 4 * 3 * 2 + 1
+    for stored in OpenDataFile.objects.all():
+        assert default_storage.exists(stored.file.name) and stored.size > 0
+        # Weak for the downloads (the JSON's generated_at differs between builds of the same rows), strong for the
+        # catalogue (a hash of its bytes).
+        assert stored.etag.startswith('W/"') == (stored.dataset != "catalog")
 
 
 def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, town_b, content,
@@ -257,12 +401,15 @@ def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, to
     town_a.ags = "05958004"
     town_a.website = "https://www.arnsberg.de"
     town_a.save()
+    # Built once (a fixed number of queries per town), then sent as a file.
     with django_assert_max_num_queries(40):
+        opendata_files.build_catalogue()
+    with django_assert_max_num_queries(3):
         response = client.get(reverse("api:opendata-catalog"))
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.streaming
     assert response["Content-Type"] == "application/ld+json"
     assert response["Cache-Control"] == "public, max-age=300" and response["ETag"]
-    catalogue = response.json()
+    catalogue = _json(response)
     assert catalogue["@type"] == "dcat:Catalog"
     assert {"dcat", "dct", "dcatde", "foaf"} <= set(catalogue["@context"])
     assert catalogue["dct:title"] and catalogue["dct:description"] and catalogue["dct:publisher"]["foaf:name"]
