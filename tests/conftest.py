@@ -1,6 +1,7 @@
 """Shared fixtures: towns, one user per role, service checks."""
 
 import os
+import shutil
 
 import pytest
 from django.conf import settings as django_settings
@@ -102,3 +103,12 @@ def catalogue(db):
     from django.apps import apps
 
     importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    """A redis-server of this test's own (tests/servers.py), to stop, freeze and thaw for real."""
+    from .servers import started_redis
+
+    need(shutil.which("redis-server") is not None, "redis-server must be installed for the fault tests")
+    yield from started_redis(tmp_path)

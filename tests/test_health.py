@@ -3,9 +3,6 @@
 import datetime
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,23 +17,9 @@ from smartcity5 import health
 from smartcity5.celery import app as celery_app
 from tests import factories
 from tests.conftest import need
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-# Ports of this test module's private servers (the deploy part's range).
-PORTS = range(18100, 18200)
-
-
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 18100-18199")
-
-
 def point_redis_at(settings, url: str) -> None:
     settings.REDIS_URL = url
     settings.CELERY_BROKER_URL = url
@@ -96,30 +79,17 @@ def test_readyz_reports_redis_broker_and_heartbeat_failing_but_stays_ready(clien
 
 
 @pytest.mark.django_db(transaction=True)
-def test_readyz_answers_quickly_when_redis_is_frozen(client, redis_settings, tmp_path):
-    need(shutil.which("redis-server") is not None, "redis-server must be installed")
-    port = free_port()
-    pidfile = tmp_path / "redis.pid"
-    subprocess.run(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                    "--daemonize", "yes", "--pidfile", str(pidfile)], check=True)
+def test_readyz_answers_quickly_when_redis_is_frozen(client, redis_settings, private_redis):
+    point_redis_at(redis_settings, private_redis.url)
+    with health.redis_client() as redis:
+        redis.ping()
+    private_redis.freeze()
     try:
-        for _ in range(50):
-            if pidfile.exists() and pidfile.read_text().strip():
-                break
-            time.sleep(0.1)
-        pid = int(pidfile.read_text())
-        point_redis_at(redis_settings, f"redis://127.0.0.1:{port}/0")
-        with health.redis_client() as redis:
-            redis.ping()
-        os.kill(pid, signal.SIGSTOP)
-        try:
-            started = time.monotonic()
-            response, report = readyz(client)
-            elapsed = time.monotonic() - started
-        finally:
-            os.kill(pid, signal.SIGCONT)
+        started = time.monotonic()
+        response, report = readyz(client)
+        elapsed = time.monotonic() - started
     finally:
-        os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        private_redis.thaw()
     assert response.status_code == 200
     assert report["checks"]["redis"]["status"] == "fail"
     assert report["checks"]["database"]["status"] == "ok"

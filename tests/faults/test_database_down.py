@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -19,8 +18,7 @@ import pytest
 from django.db import connection
 
 from tests.conftest import need
-
-from .conftest import free_port, wait_for_port
+from tests.servers import free_port, wait_for_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,11 +7,10 @@ import logging
 import time
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from accounts.models import DataExport
+from accounts.models import DataExport, Session
 from municipalities.scoping import town_scope
 from participation import services
 from participation.models import Ballot, Comment, Idea, OfficialAnswer, Process, Support
