@@ -111,3 +111,28 @@ def test_a_lost_message_is_handed_again_and_tells_nobody_twice(town_a, editor_a,
         assert outbox.relay(now=later) == OutboxTask.objects.filter(done_at__isnull=True).count() >= 1
         wait_for(lambda: _delivered(town_a) == (3, 3, 3))
     assert len(mail.outbox) == 3
+
+
+def test_a_comment_while_redis_is_down_reaches_the_ideas_author_once_it_is_back(client, town_a, broker):
+    """A citizen's write with Redis (cache and broker) stopped: saved, no 5xx, the author told exactly once."""
+    from participation.models import Comment
+    from participation.tasks import comment_notify
+
+    author, commenter = factories.UserFactory(), factories.UserFactory()
+    idea = factories.idea(process=factories.process(municipality=town_a), author=author, title="Mehr Bänke")
+    client.force_login(commenter)
+    url = reverse("participation:comment-create", kwargs={"town": town_a.slug, "pk": idea.pk})
+    with worker_queue() as queue:
+        broker.stop()
+        response = client.post(url, {"body": "Gern auch am Bahnhof."})
+        assert response.status_code == 302
+        assert Comment.objects.with_scopes_disabled().filter(idea=idea.pk).count() == 1
+        assert OutboxTask.objects.get(task=comment_notify.name).handed_at is None
+        waiting = OutboxTask.objects.filter(handed_at__isnull=True).count()
+        broker.start()
+        with run_worker(queue):
+            assert _relay_later() == waiting
+            wait_for(lambda: _delivered(town_a) == (1, 1, 1))
+            wait_for(lambda: not OutboxTask.objects.filter(done_at__isnull=True).exists())
+            assert _relay_later() == 0
+    assert [m.to for m in mail.outbox] == [[author.email]]
