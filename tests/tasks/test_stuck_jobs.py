@@ -236,12 +236,16 @@ def test_a_data_export_whose_whole_worker_was_killed_is_finished_by_the_next_wor
 
     from accounts.models import DataExport
     from notifications.models import Notification
+    from outbox.models import OutboxTask
     from participation.models import Idea
 
     person = factories.UserFactory(email="export-kill@example.org")
     factories.idea(process=factories.process(municipality=town_a), author=person, title="Idee vor dem Absturz")
     client.force_login(person)
     first = workers.start("first")
+    # The idea's open data rebuild (handed over when it was written) reads the ideas table too: let it finish
+    # before the lock, or it would hold the worker in front of the export.
+    wait_for(lambda: not OutboxTask.objects.filter(done_at__isnull=True).exists(), timeout=60)
     with psycopg.connect(_database_url()) as blocker:
         blocker.execute(f'LOCK TABLE "{Idea._meta.db_table}" IN ACCESS EXCLUSIVE MODE')
         assert client.post(reverse("accounts:data")).status_code == 302
