@@ -417,7 +417,8 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
              kind="days", url=answered),
         line("moderation_open", _("Open moderation items"), figure("moderation_open"),
              url=town_url("participation:staff-moderation"),
-             help_text=_("Ideas and comments waiting for moderation or hidden after reports.")),
+             help_text=_("Ideas and comments waiting for moderation, hidden after reports, or reported and still "
+                               "visible.")),
     ]
     team = [
         line("admins", _("Administrators"), figure("admins")),
