@@ -222,7 +222,8 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
         ideas_answered=_count(ideas.filter(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))),
         # Counted in the town that owns the contribution (the lead town of a joint process): the town whose
         # moderation queue lists it and whose moderators decide on it.
-        moderation_open=(_count(Idea.objects.filter(waiting_for_moderation(Idea), municipality=OuterRef("pk")))
+        moderation_open=(_count(Idea.objects.filter(waiting_for_moderation(Idea),
+                                                    municipality=OuterRef("pk")))
                          + _count(Comment.objects.filter(waiting_for_moderation(Comment),
                                                          municipality=OuterRef("pk")))),
         admins=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.ADMIN)),
@@ -417,8 +418,8 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
              kind="days", url=answered),
         line("moderation_open", _("Open moderation items"), figure("moderation_open"),
              url=town_url("participation:staff-moderation"),
-             help_text=_("Ideas and comments waiting for moderation, hidden after reports, or reported and still "
-                               "visible.")),
+             help_text=_("Ideas and comments waiting for moderation, hidden after reports, or reported "
+                         "and still visible.")),
     ]
     team = [
         line("admins", _("Administrators"), figure("admins")),

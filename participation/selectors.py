@@ -264,8 +264,8 @@ def _report_count(field: str) -> Coalesce:
 
 def waiting_for_moderation(model: type[Idea] | type[Comment]) -> Q:
     """Wartet auf Moderation: the one definition of what waits for a moderator's decision, for ideas and
-    comments alike. A contribution waits while it is held for pre-moderation, while it is hidden after reports,
-    and while it is still visible but has open reports (one report below the town's threshold is a complaint a
+    comments alike. A contribution waits while it is held for pre-moderation, while it is hidden after
+    reports, and while it is still visible but has open reports (one report below the town's threshold is a complaint a
     moderator must see). The queue, the town's staff pages, the Agentur's dashboard, the town report and the
     API all count with this condition."""
     field = "idea" if model is Idea else "comment"
@@ -276,8 +276,8 @@ def waiting_for_moderation(model: type[Idea] | type[Comment]) -> Q:
 def moderation_queue() -> dict:
     """What moderators look at (:func:`waiting_for_moderation`), oldest first; ``count`` is all of it, even
     beyond the 200 of each kind that the page lists."""
-    ideas = list(Idea.objects.filter(waiting_for_moderation(Idea)).annotate(open_reports=_report_count("idea"))
-                 .select_related("author", "process").order_by("created_at", "pk")[:200])
+    ideas = list(Idea.objects.filter(waiting_for_moderation(Idea))
+                 .annotate(open_reports=_report_count("idea")).select_related("author", "process").order_by("created_at", "pk")[:200])
     comments = list(Comment.objects.filter(waiting_for_moderation(Comment))
                     .annotate(open_reports=_report_count("comment"))
                     .select_related("author", "idea", "idea__process").order_by("created_at", "pk")[:200])

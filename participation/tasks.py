@@ -129,7 +129,8 @@ def idea_linked_notify(*, municipality: Municipality, idea_id: int, event_id: in
     project = idea.project
     if project.visibility != Project.Visibility.PUBLIC:
         return 0  # an internal project is not announced to citizens
-    supporters = [s.user for s in m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")]
+    supporters = [s.user for s in
+                  m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")]
     recipients = {u.pk: u for u in [idea.author, *supporters] if u is not None and u.pk != event.actor_id}
     with translation.override(settings.LANGUAGE_CODE):
         title = _("The idea “%(title)s” has led to the project “%(project)s”") % {

@@ -67,8 +67,8 @@ def _waiting_comment(town):
     (Role.EDITOR, True, False, False),
     (Role.ADMIN, True, True, True),
 ])
-def test_staff_pages_show_only_the_links_the_role_can_use(client, town_a, catalogue, role, queue, manage_settings,
-                                                         team):
+def test_staff_pages_show_only_the_links_the_role_can_use(client, town_a, catalogue, role, queue,
+                                                         manage_settings, team):
     _waiting_comment(town_a)
     user = factories.staff_member(municipality=town_a, role=role)
     client.force_login(user)

@@ -58,7 +58,8 @@ def test_a_comment_with_one_report_waits_everywhere(client, town_a, moderator, c
     assert "Nichts wartet auf Moderation" not in dashboard.text
 
 
-def test_every_kind_of_waiting_counts_the_same_everywhere(client, town_a, town_b, moderator, editor_a, catalogue):
+def test_every_kind_of_waiting_counts_the_same_everywhere(client, town_a, town_b, moderator, editor_a,
+                                                          catalogue):
     process = factories.process(municipality=town_a)
     published = factories.idea(process=process, title="Sichtbar, ohne Meldung")
     reported_idea = factories.idea(process=process, title="Sichtbar, einmal gemeldet")
