@@ -5,7 +5,6 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -66,7 +65,7 @@ def town_permission_required(rule: str):
                                          "Then you can take part."))
                 return redirect("account_email")
             if access == permissions.DENIED:
-                raise PermissionDenied(_("Your role does not allow this."))
+                raise permissions.RoleRequired(role=permissions.RULE_ROLES[rule], municipality=municipality)
             if access == permissions.HIDDEN:
                 raise Http404
             if access == permissions.NEEDS_MFA:

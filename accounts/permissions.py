@@ -18,6 +18,8 @@ from collections.abc import Callable
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Municipality
 
@@ -143,6 +145,43 @@ RULES: dict[str, Callable] = {
     "reviews.view": can_view_progress_reports,
     "reviews.prepare": can_prepare_progress_report,
 }
+
+#: The town role each staff rule needs at least (the Agentur's moderators pass some of them too). The 403 page
+#: names it, and who grants it.
+RULE_ROLES: dict[str, str] = {
+    "town.view_staff_area": Role.VIEWER,
+    "town.edit_content": Role.EDITOR,
+    "town.manage": Role.ADMIN,
+    "town.moderate": Role.EDITOR,
+    "funding.view": Role.VIEWER,
+    "funding.edit": Role.EDITOR,
+    "funding.approve": Role.ADMIN,
+    "knowledge.write": Role.EDITOR,
+    "reviews.view": Role.VIEWER,
+    "reviews.prepare": Role.EDITOR,
+}
+
+
+class RoleRequired(PermissionDenied):
+    """A 403 for the town's own staff whose role is too low: it carries the role that would allow the action
+    (and the town), so that the 403 page (``smartcity5.errors.permission_denied``) can say which role is
+    needed and who grants it. Raised by ``town_permission_required`` and by the views' own checks."""
+
+    def __init__(self, *, role: str, municipality: Municipality | None = None, message=None):
+        self.role = Role(role)
+        self.municipality = municipality
+        super().__init__(message or _("Your role does not allow this."))
+
+
+def town_allows(request, rule: str) -> bool:
+    """Whether the request's user may use what ``rule`` guards in the request's town (a missing second factor
+    only sends them to set it up first): templates ask this before they show a link (the ``allows`` filter
+    of ``accounts.templatetags.access``), so nobody is offered a page that answers 403."""
+    municipality = getattr(request, "municipality", None)
+    if municipality is None:
+        return False
+    return town_access(request.user, rule, municipality) in (ALLOWED, NEEDS_MFA)
+
 
 # Rules that belong to town staff and moderators; they require MFA.
 PRIVILEGED_RULES = frozenset(RULES) - {"participation.participate"}

@@ -191,7 +191,8 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
     from accounts.models import Membership, Role
     from funding.models import DisbursementRequest, Grant, Milestone, Spending
     from funding.selectors import milestone_state_expression
-    from participation.models import Comment, Idea, Moderation, OfficialAnswer
+    from participation.models import Comment, Idea, OfficialAnswer
+    from participation.selectors import waiting_for_moderation
     from projects.models import ProgressUpdate, Project
 
     from .models import AccessibilityFeedback
@@ -203,7 +204,6 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
         state=milestone_state_expression(today))
     grants = Grant.objects.filter(municipality=OuterRef("pk"))
     ideas = _ideas(filters)
-    waiting = Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
     annotations = {f"projects_{status}": _count(projects.filter(status=status))
                    for status in Project.Status.values}
     annotations.update(
@@ -220,8 +220,12 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
         spent=_sum(Spending.objects.filter(municipality=OuterRef("pk"))),
         ideas_received=_count(ideas),
         ideas_answered=_count(ideas.filter(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))),
-        moderation_open=(_count(_in_process_towns(Idea).filter(waiting))
-                         + _count(_in_process_towns(Comment).filter(waiting))),
+        # Counted in the town that owns the contribution (the lead town of a joint process): the town whose
+        # moderation queue lists it and whose moderators decide on it.
+        moderation_open=(_count(Idea.objects.filter(waiting_for_moderation(Idea),
+                                                    municipality=OuterRef("pk")))
+                         + _count(Comment.objects.filter(waiting_for_moderation(Comment),
+                                                         municipality=OuterRef("pk")))),
         admins=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.ADMIN)),
         editors=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.EDITOR)),
         viewers=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.VIEWER)),
@@ -414,7 +418,8 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
              kind="days", url=answered),
         line("moderation_open", _("Open moderation items"), figure("moderation_open"),
              url=town_url("participation:staff-moderation"),
-             help_text=_("Ideas and comments waiting for moderation or hidden after reports.")),
+             help_text=_("Ideas and comments waiting for moderation, hidden after reports, or reported "
+                         "and still visible.")),
     ]
     team = [
         line("admins", _("Administrators"), figure("admins")),

@@ -46,7 +46,7 @@ _KINDS = (
          _("Someone commented on your idea or replied to your comment."),
          Audience.EVERYONE, Delivery.IMMEDIATE),
     Kind("idea.project", _("Projects from ideas"),
-         _("The project that came from your idea changed its status."),
+         _("An idea you wrote or support has led to a project, or that project changed its status."),
          Audience.EVERYONE, Delivery.IMMEDIATE),
     Kind("moderation.waiting", _("Waiting for moderation"),
          _("New contributions in your town wait for moderation."),

@@ -234,18 +234,12 @@ class ModeratedQuerySet(models.QuerySet):
         page and API."""
         return self.filter(moderation=Moderation.PUBLISHED)
 
-    def waiting(self):
-        return self.filter(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
-
 
 class ModeratedManager(models.Manager.from_queryset(ModeratedQuerySet)):
     # Through ``get_queryset().filter`` so that, outside a scope, the scoped manager's refusal (``ScopeError``)
     # is what the caller sees, not a missing method of the refusing queryset.
     def visible(self):
         return self.get_queryset().filter(moderation=Moderation.PUBLISHED)
-
-    def waiting(self):
-        return self.get_queryset().filter(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
 
 
 class Moderated(TownOwnedModel):

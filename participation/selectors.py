@@ -262,15 +262,24 @@ def _report_count(field: str) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
+def waiting_for_moderation(model: type[Idea] | type[Comment]) -> Q:
+    """Wartet auf Moderation: the one definition of what waits for a moderator's decision, for ideas and
+    comments alike. A contribution waits while it is held for pre-moderation, while it is hidden after
+    reports, and while it is still visible but has open reports (one report below the town's threshold is a complaint a
+    moderator must see). The queue, the town's staff pages, the Agentur's dashboard, the town report and the
+    API all count with this condition."""
+    field = "idea" if model is Idea else "comment"
+    open_reports = Report._base_manager.filter(**{field: OuterRef("pk")}, resolved_at__isnull=True)
+    return Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED)) | Q(Exists(open_reports))
+
+
 def moderation_queue() -> dict:
-    """What moderators look at: contributions waiting (pre-moderation), hidden after reports, or published
-    with open reports; oldest first."""
-    waiting = Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
-    ideas = list(Idea.objects.annotate(open_reports=_report_count("idea"))
-                 .filter(waiting | Q(open_reports__gt=0))
-                 .select_related("author", "process").order_by("created_at", "pk")[:200])
-    comments = list(Comment.objects.annotate(open_reports=_report_count("comment"))
-                    .filter(waiting | Q(open_reports__gt=0))
+    """What moderators look at (:func:`waiting_for_moderation`), oldest first; ``count`` is all of it, even
+    beyond the 200 of each kind that the page lists."""
+    ideas = list(Idea.objects.filter(waiting_for_moderation(Idea))
+                 .annotate(open_reports=_report_count("idea")).select_related("author", "process").order_by("created_at", "pk")[:200])
+    comments = list(Comment.objects.filter(waiting_for_moderation(Comment))
+                    .annotate(open_reports=_report_count("comment"))
                     .select_related("author", "idea", "idea__process").order_by("created_at", "pk")[:200])
     reports = {}
     ids = [i.pk for i in ideas]
@@ -283,13 +292,16 @@ def moderation_queue() -> dict:
         item.open_report_list = reports.get(("idea", item.pk), [])
     for item in comments:
         item.open_report_list = reports.get(("comment", item.pk), [])
-    return {"ideas": ideas, "comments": comments, "count": len(ideas) + len(comments)}
+    count = len(ideas) + len(comments)
+    if len(ideas) == 200 or len(comments) == 200:
+        count = moderation_count()
+    return {"ideas": ideas, "comments": comments, "count": count}
 
 
 def moderation_count() -> int:
-    """How many contributions wait for a moderator (for the staff dashboard)."""
-    waiting = Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED))
-    return Idea.objects.filter(waiting).count() + Comment.objects.filter(waiting).count()
+    """How many contributions of the scope wait for a moderator (:func:`waiting_for_moderation`)."""
+    return (Idea.objects.filter(waiting_for_moderation(Idea)).count()
+            + Comment.objects.filter(waiting_for_moderation(Comment)).count())
 
 
 # --- History ---------------------------------------------------------------------------------------------

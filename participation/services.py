@@ -344,7 +344,7 @@ def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str
 @transaction.atomic
 def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: Municipality) -> Idea:
     """Link the project an idea led to (or remove the link). The project must belong to a town of the
-    idea's process."""
+    idea's process. A new link tells the idea's author and supporters (once per link, after the commit)."""
     idea = _locked(idea)
     if project is not None:
         towns = {idea.process.municipality_id, *idea.process.partner_towns.values_list("pk", flat=True)}
@@ -355,8 +355,11 @@ def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: M
     idea.save(update_fields=["project", "updated_at"])
     changes = diff(before, snapshot(idea, ("project",)))
     if changes:
-        _record(town=idea.municipality, kind=Kind.PROJECT_LINKED, by=by, acting_town=acting_town,
-                process=idea.process, idea=idea, subject=idea.title, changes=changes)
+        event = _record(town=idea.municipality, kind=Kind.PROJECT_LINKED, by=by, acting_town=acting_town,
+                        process=idea.process, idea=idea, subject=idea.title, changes=changes)
+        if project is not None:
+            tasks.idea_linked_notify.delay_on_commit(municipality_id=idea.municipality_id, idea_id=idea.pk,
+                                                     event_id=event.pk)
     return idea
 
 

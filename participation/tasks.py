@@ -116,6 +116,32 @@ def content_hidden_notify(*, municipality: Municipality, idea_id: int | None = N
 
 
 @shared_task(base=TownTask, **LIMITS)
+def idea_linked_notify(*, municipality: Municipality, idea_id: int, event_id: int) -> int:
+    """An idea was linked to the project it led to: its author and supporters hear of it, once per link (the
+    key names the history row of the link; linking again later is a new link). Only while the idea is
+    published, the link still stands and the project is public."""
+    from projects.models import Project
+
+    idea = m.Idea.objects.select_related("author", "project").filter(pk=idea_id).first()
+    event = m.ParticipationEvent.objects.filter(pk=event_id, idea_id=idea_id).first()
+    if idea is None or event is None or not idea.is_visible or idea.project is None:
+        return 0
+    project = idea.project
+    if project.visibility != Project.Visibility.PUBLIC:
+        return 0  # an internal project is not announced to citizens
+    supporters = [s.user for s in
+                  m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")]
+    recipients = {u.pk: u for u in [idea.author, *supporters] if u is not None and u.pk != event.actor_id}
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("The idea “%(title)s” has led to the project “%(project)s”") % {
+            "title": idea.title, "project": project.title}
+        body = _excerpt(project.summary)
+    return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.project",
+                      key=f"idea:linked:{idea.pk}:{event.pk}", title=title, body=body,
+                      url=project.get_absolute_url()))
+
+
+@shared_task(base=TownTask, **LIMITS)
 def idea_project_notify(*, municipality: Municipality, project_id: int, event_id: int) -> int:
     """The project that came from an idea changed status: the idea's author hears of it."""
     from projects.models import Project, ProjectEvent

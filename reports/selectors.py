@@ -16,6 +16,7 @@ from funding import selectors as funding_selectors
 from funding.models import BudgetLine, CostType, DisbursementRequest, Grant, Milestone, Spending
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
+from participation import selectors as participation_selectors
 from participation.models import Idea, Moderation, OfficialAnswer, Process, Support
 from projects import selectors as project_selectors
 from projects.models import Indicator, Measurement, Project
@@ -103,7 +104,7 @@ def town_indicators() -> list[Indicator]:
 
 def town_participation(*, municipality: Municipality) -> tuple[list[Process], dict]:
     """The town's processes with their idea counts, and the participation figures (published ideas received,
-    answered, supported; contributions waiting for moderation)."""
+    answered, supported; contributions waiting for moderation, as the moderation queue counts them)."""
     processes = list(Process.objects.select_related("municipality").annotate(
         idea_count=Count("ideas", filter=Q(ideas__moderation=Moderation.PUBLISHED), distinct=True),
     ).order_by("-created_at", "title"))
@@ -112,7 +113,7 @@ def town_participation(*, municipality: Municipality) -> tuple[list[Process], di
     figures = ideas.aggregate(received=Count("pk"), answered=Count("pk", filter=answered),
                               offline=Count("pk", filter=Q(is_offline=True)))
     figures["supports"] = Support.objects.count()
-    figures["waiting"] = Idea.objects.waiting().count()
+    figures["waiting"] = participation_selectors.moderation_count()
     figures["by_status"] = {row["status"]: row["n"] for row in
                             ideas.order_by().values("status").annotate(n=Count("pk"))}
     return processes, figures

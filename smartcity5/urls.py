@@ -26,6 +26,8 @@ town_patterns = [
 
 # A database that cannot be reached answers 503 instead of 500 (smartcity5.errors).
 handler500 = "smartcity5.errors.server_error"
+# A 403 says which role is needed and who grants it (smartcity5.errors).
+handler403 = "smartcity5.errors.permission_denied"
 
 urlpatterns = [
     path("", municipality_views.region_home, name="region-home"),

@@ -521,6 +521,61 @@ def test_an_internal_projects_status_is_not_announced_to_citizens(
     assert _notifications(town_a, kind="idea.project") == []
 
 
+def test_linking_an_idea_to_a_project_tells_its_author_and_supporters_once_per_link(
+        process, citizen, town_a, editor_a, django_capture_on_commit_callbacks, mailoutbox):
+    project = factories.project(municipality=town_a, title="Sensoren für Parkplätze")
+    idea = factories.idea(process=process, author=citizen, title="Freie Parkplätze anzeigen")
+    supporters = [factories.UserFactory() for _ in range(2)]
+    for person in [*supporters, editor_a]:
+        services.support_add(idea=idea, user=person)
+    other = factories.idea(process=process)  # not linked: its author hears nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        services.idea_link_project(idea=idea, project=project, by=editor_a, acting_town=town_a)
+        assert _notifications(town_a) == []  # nothing before the commit
+    rows = _notifications(town_a, kind="idea.project")
+    # The editor who linked it supports the idea too, but is not told about their own action.
+    assert [n.recipient for n in rows] == sorted([citizen, *supporters], key=lambda u: u.pk)
+    assert {n.title for n in rows} == {"Die Idee „Freie Parkplätze anzeigen“ hat zum Projekt „Sensoren für "
+                                       "Parkplätze“ geführt"}
+    assert {n.url for n in rows} == {project.get_absolute_url()}
+    assert other.author_id not in {n.recipient_id for n in rows}
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(u.email for u in [citizen, *supporters])
+
+    # Saving the same link again changes nothing and tells nobody; the task running again neither.
+    from participation.tasks import idea_linked_notify
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.idea_link_project(idea=idea, project=project, by=editor_a, acting_town=town_a)
+    assert callbacks == []
+    event = ParticipationEvent.objects.filter(idea=idea, kind="project_linked").get()
+    assert idea_linked_notify.apply(kwargs={"municipality_id": town_a.pk, "idea_id": idea.pk,
+                                            "event_id": event.pk}).result == 0
+    assert len(_notifications(town_a, kind="idea.project")) == 3 and len(mailoutbox) == 3
+
+    # Removing the link tells nobody; linking another project is a new link, told again.
+    second = factories.project(municipality=town_a, title="Parkleitsystem")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.idea_link_project(idea=idea, project=None, by=editor_a, acting_town=town_a)
+    assert len(_notifications(town_a, kind="idea.project")) == 3
+    with django_capture_on_commit_callbacks(execute=True):
+        services.idea_link_project(idea=idea, project=second, by=editor_a, acting_town=town_a)
+    assert len(_notifications(town_a, kind="idea.project")) == 6
+
+
+def test_a_link_to_an_internal_project_or_of_a_hidden_idea_is_not_announced(
+        process, citizen, town_a, editor_a, django_capture_on_commit_callbacks):
+    internal = factories.project(municipality=town_a, visibility="internal")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.idea_link_project(idea=factories.idea(process=process, author=citizen), project=internal,
+                                   by=editor_a, acting_town=town_a)
+    hidden = factories.idea(process=process, author=citizen)
+    services.moderation_hide(target=hidden, by=editor_a, acting_town=town_a, reason="Werbung")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.idea_link_project(idea=hidden, project=factories.project(municipality=town_a), by=editor_a,
+                                   acting_town=town_a)
+    assert _notifications(town_a, kind="idea.project") == []
+
+
 # --- Rate limits (the real cache: Redis in CI) -------------------------------------------------------------
 
 def _request(user=None, ip="192.0.2.10"):
