@@ -197,3 +197,18 @@ def test_the_api_reads_json_numbers_as_numbers_and_text_by_the_rule(client, town
         stored = {i.title: (i.latitude, i.longitude) for i in Idea.objects.all()}
     assert stored == {"Bank am Markt": (Decimal("51.396"), Decimal("8.064")),
                       "Brunnen am Markt": (Decimal("51.4"), Decimal("8.05"))}
+
+
+def test_the_platform_admin_reads_numbers_by_the_rule_too():
+    from django.contrib import admin
+
+    from municipalities.models import Municipality
+
+    model_admin = admin.site._registry[Municipality]
+    population = model_admin.formfield_for_dbfield(Municipality._meta.get_field("population"), request=None)
+    area = model_admin.formfield_for_dbfield(Municipality._meta.get_field("area_km2"), request=None)
+    assert isinstance(population, numbers.WholeNumberField) and population.clean("74.000") == 74000
+    assert isinstance(area, numbers.NumberField) and area.clean("193,4") == Decimal("193.4")
+    with pytest.raises(forms.ValidationError):
+        population.clean("1,500")
+    assert 'type="number"' not in population.widget.render("population", 74000)
