@@ -23,6 +23,7 @@ from decimal import Decimal, InvalidOperation
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.formats import get_format
 from django.utils.translation import gettext_lazy as _
 
 # Spaces people (and copied figures) put between thousands or before a unit: space, no-break, thin, narrow no-break.
@@ -233,7 +234,8 @@ class CoordinateField(NumberField):
 
     def prepare_value(self, value):
         if isinstance(value, Decimal):
-            return format(value.normalize(), "f").replace(".", ",")
+            # The separator of the page's language, as the place picker (place-picker.js) writes and reads it.
+            return format(value.normalize(), "f").replace(".", get_format("DECIMAL_SEPARATOR"))
         return value
 
 
