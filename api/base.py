@@ -18,6 +18,7 @@ from accounts.decorators import CITIZEN, PUBLIC, STAFF, audit_moderator_visit
 from municipalities.middleware import resolve_town
 from municipalities.scoping import town_scope
 from smartcity5.headers import never_stored
+from smartcity5.numbers import PlainNumber
 from smartcity5.ratelimit import RateLimited
 
 NON_FIELD = "non_field_errors"
@@ -37,10 +38,12 @@ def form_errors(form) -> dict[str, list[str]]:
 
 
 def json_object(request) -> dict:
-    """The request body as a form's data: a JSON object; numbers are passed as text, as a browser sends them."""
+    """The request body as a form's data: a JSON object; numbers are passed as text, as a browser sends them,
+    marked as machine notation so that the number fields read ``12.5`` as twelve and a half
+    (``smartcity5.numbers``)."""
     if not isinstance(request.data, dict):
         raise ValidationError({NON_FIELD: [_("Send a JSON object.")]})
-    return {key: str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+    return {key: PlainNumber(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
             for key, value in request.data.items()}
 
 

@@ -20,9 +20,13 @@ from .templatetags.funding_tags import STATES
 # Sheet names stay German whatever the language: formulas in other workbooks refer to sheets by name.
 SHEETS = ("Übersicht", "Ausgabenplan", "Ausgaben", "Mittelabrufe", "Meilensteine", "Verwendungsnachweise")
 
-TEXT, NUMBER, AMOUNT, DATE, RATE, PERCENT = "text", "number", "amount", "date", "rate", "percent"
-FORMATS = {NUMBER: "0", AMOUNT: '#,##0.00 "€"', DATE: "DD.MM.YYYY", RATE: "0.00 %", PERCENT: "0.0 %"}
-WIDTHS = {NUMBER: 8, AMOUNT: 18, DATE: 12, RATE: 10, PERCENT: 10}
+TEXT, NUMBER, DECIMAL, YEAR, AMOUNT, DATE, RATE, PERCENT = (
+    "text", "number", "decimal", "year", "amount", "date", "rate", "percent")
+# Number formats are written in Excel's neutral notation; the spreadsheet program shows them in its own language
+# (1.500,5 in German). A year has no thousands separator.
+FORMATS = {NUMBER: "#,##0", YEAR: "0", AMOUNT: '#,##0.00 "€"', DATE: "DD.MM.YYYY", RATE: "0.00 %",
+           PERCENT: "0.0 %"}
+WIDTHS = {NUMBER: 8, DECIMAL: 12, YEAR: 6, AMOUNT: 18, DATE: 12, RATE: 10, PERCENT: 10}
 MIN_WIDTH, MAX_WIDTH = 8, 60
 BOLD = Font(bold=True)
 
@@ -46,6 +50,12 @@ def _put(ws, row: int, column: int, value, kind: str = TEXT, *, bold: bool = Fal
         cell.data_type = "s"
         if looks_like_formula(text):
             cell.quotePrefix = True
+    elif kind == DECIMAL:
+        # A measured value with as many decimals as it has (1500 → 1.500, 1.25 → 1,25): Excel has no format that
+        # groups thousands and drops unused decimals without leaving a trailing separator.
+        places = max(0, -Decimal(value).normalize().as_tuple().exponent)
+        cell.value = Decimal(value).quantize(Decimal(1).scaleb(-places))  # 1500, never 1.5E+3
+        cell.number_format = "#,##0" + ("." + "0" * places if places else "")
     else:
         cell.value = value
         cell.number_format = FORMATS[kind]
@@ -117,7 +127,7 @@ def _overview(ws, grant: Grant, today) -> None:
 
     figures = selectors.grant_figures(grant, today=today)
     first = len(facts) + 2
-    columns = [(gettext("Year"), NUMBER), (gettext("Planned costs"), AMOUNT),
+    columns = [(gettext("Year"), YEAR), (gettext("Planned costs"), AMOUNT),
                (gettext("Federal share of the plan"), AMOUNT), (gettext("Spent"), AMOUNT),
                (gettext("Requested"), AMOUNT), (gettext("Paid"), AMOUNT),
                (gettext("Absorption rate"), PERCENT)]
@@ -146,7 +156,7 @@ def grant_ledger_xlsx(grant: Grant) -> bytes:
     _overview(overview, grant, today)
 
     _table_sheet(wb, SHEETS[1], [
-        (_label(BudgetLine, "year"), NUMBER), (_label(BudgetLine, "cost_type"), TEXT),
+        (_label(BudgetLine, "year"), YEAR), (_label(BudgetLine, "cost_type"), TEXT),
         (_label(BudgetLine, "project"), TEXT), (_label(BudgetLine, "amount"), AMOUNT),
         (_label(BudgetLine, "note"), TEXT),
     ], ([line.year, line.get_cost_type_display(), line.project.title if line.project else "", line.amount,
@@ -162,7 +172,7 @@ def grant_ledger_xlsx(grant: Grant) -> bytes:
         for item in selectors.spendings(grant)))
 
     _table_sheet(wb, SHEETS[3], [
-        (_label(DisbursementRequest, "number"), NUMBER), (_label(DisbursementRequest, "year"), NUMBER),
+        (_label(DisbursementRequest, "number"), NUMBER), (_label(DisbursementRequest, "year"), YEAR),
         (_label(DisbursementRequest, "amount"), AMOUNT), (_label(DisbursementRequest, "purpose"), TEXT),
         (_label(DisbursementRequest, "status"), TEXT), (_label(DisbursementRequest, "submitted_on"), DATE),
         (_label(DisbursementRequest, "paid_on"), DATE), (_label(DisbursementRequest, "rejected_on"), DATE),
@@ -180,7 +190,7 @@ def grant_ledger_xlsx(grant: Grant) -> bytes:
         for item in selectors.milestone_timeline(grant, today=today)))
 
     _table_sheet(wb, SHEETS[5], [
-        (_label(ProofOfUse, "kind"), TEXT), (_label(ProofOfUse, "year"), NUMBER),
+        (_label(ProofOfUse, "kind"), TEXT), (_label(ProofOfUse, "year"), YEAR),
         (_label(ProofOfUse, "due_on"), DATE),
         (_label(ProofOfUse, "submitted_on"), DATE), (_label(ProofOfUse, "accepted_on"), DATE),
         (_label(ProofOfUse, "note"), TEXT),

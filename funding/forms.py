@@ -1,61 +1,25 @@
 """Forms of the funding app: validation and widgets only; saving goes through ``funding.services``."""
 
-import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.formats import get_format, number_format
 from django.utils.translation import gettext_lazy as _
 
 from projects.forms import DateInput, FieldsetsMixin
 from projects.models import Project
 from projects.uploads import check_upload
+from smartcity5 import numbers
 
 from . import money
 from .models import BudgetLine, DisbursementRequest, Grant, Milestone, ProofOfUse, Spending
 
 
-class MoneyField(forms.DecimalField):
-    """An amount in euros as people type it: ``12.500,00 €`` or ``12500,5`` in German, ``12,500.00`` in English.
-
-    A thousands separator is accepted only between groups of three digits, so ``12.5`` typed in German is an
-    error instead of silently becoming 125 euros.
-    """
-
-    default_error_messages = {
-        "invalid": _("Please enter an amount in euros, e.g. 12.500,00."),
-    }
+class MoneyField(numbers.MoneyField):
+    """An amount in euros, read by the portal's one number rule (``smartcity5.numbers``): ``12.500,00 €``."""
 
     def __init__(self, *, min_value=Decimal("0.01"), **kwargs):
-        kwargs.setdefault("max_digits", 12)
-        kwargs.setdefault("decimal_places", 2)
-        super().__init__(min_value=min_value, max_value=money.MAX_AMOUNT, localize=True, **kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
-
-    def to_python(self, value):
-        if value in self.empty_values:
-            return None
-        text = str(value).replace("€", "").replace("EUR", "").replace("\u00a0", "").replace(" ", "").strip()
-        decimal_sep = get_format("DECIMAL_SEPARATOR")
-        thousand_sep = get_format("THOUSAND_SEPARATOR")
-        whole, _sep, fraction = text.partition(decimal_sep)
-        if thousand_sep in whole:
-            if not re.fullmatch(rf"[+-]?\d{{1,3}}(?:{re.escape(thousand_sep)}\d{{3}})+", whole):
-                raise ValidationError(self.error_messages["invalid"], code="invalid")
-            whole = whole.replace(thousand_sep, "")
-        if not re.fullmatch(r"[+-]?\d+", whole or "0") or (fraction and not fraction.isdigit()):
-            raise ValidationError(self.error_messages["invalid"], code="invalid")
-        try:
-            return Decimal(f"{whole or '0'}.{fraction or '0'}")
-        except InvalidOperation:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-
-    def prepare_value(self, value):
-        if isinstance(value, Decimal):
-            return number_format(value, decimal_pos=2, use_l10n=True)
-        return value
+        super().__init__(min_value=min_value, max_value=money.MAX_AMOUNT, **kwargs)
 
 
 def _year_choices(grant: Grant):
@@ -86,7 +50,8 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
         fields = ["title", "programme", "funder", "reference", "cohort", "recipient", "approved_on", "period_start",
                   "period_end", "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end", "eligible_costs",
                   "funding_rate", "notes"]
-        localized_fields = ["funding_rate"]
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
+        field_classes = {"funding_rate": numbers.PercentField}
         widgets = {name: DateInput for name in ("approved_on", "period_start", "period_end", "phase_a_start",
                                                 "phase_a_end", "phase_b_start", "phase_b_end")}
         widgets["notes"] = forms.Textarea(attrs={"rows": 3})
@@ -94,7 +59,6 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
     def __init__(self, *args, municipality, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.municipality = municipality
-        self.fields["funding_rate"].widget.attrs["inputmode"] = "decimal"
 
 
 # Declared on the forms so that the scoped manager is not queried at import; the choices are set per town.
@@ -107,6 +71,7 @@ class BudgetLineForm(forms.ModelForm):
 
     class Meta:
         model = BudgetLine
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         fields = ["year", "cost_type", "project", "amount", "note"]
 
     def __init__(self, *args, grant: Grant, **kwargs):
@@ -123,6 +88,7 @@ class SpendingForm(forms.ModelForm):
 
     class Meta:
         model = Spending
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         fields = ["spent_on", "amount", "cost_type", "project", "description", "payee", "voucher"]
         widgets = {"spent_on": DateInput}
 
@@ -140,6 +106,7 @@ class DisbursementForm(forms.ModelForm):
 
     class Meta:
         model = DisbursementRequest
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         fields = ["year", "amount", "purpose"]
 
     def __init__(self, *args, grant: Grant, **kwargs):
@@ -204,6 +171,7 @@ class ReasonForm(forms.Form):
 class ProofForm(forms.ModelForm):
     class Meta:
         model = ProofOfUse
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         fields = ["kind", "year", "due_on", "note"]
         widgets = {"due_on": DateInput, "note": forms.Textarea(attrs={"rows": 2})}
 

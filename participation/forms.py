@@ -11,6 +11,7 @@ from municipalities.models import Municipality
 from projects.forms import DateInput, FieldsetsMixin
 from projects.models import FieldOfAction
 from projects.uploads import IMAGE_TYPES, check_upload
+from smartcity5 import numbers
 from smartcity5.forms import HoneypotForm
 
 from . import selectors
@@ -76,7 +77,8 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
     class Meta:
         model = Idea
         fields = ["title", "body", "field_of_action", "location_label", "latitude", "longitude", "image_alt"]
-        localized_fields = ["latitude", "longitude"]
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
+        field_classes = {"latitude": numbers.CoordinateField, "longitude": numbers.CoordinateField}
         widgets = {"body": forms.Textarea(attrs={"rows": 8})}
 
     def __init__(self, *args, process: Process, municipality: Municipality, **kwargs):
@@ -219,6 +221,7 @@ class ProcessForm(FieldsetsMixin, forms.ModelForm):
 
     class Meta:
         model = Process
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         fields = ["title", "summary", "description", "field_of_action", "is_published", "allow_comments",
                   "allow_supports", "allow_location", "votes_per_person", "votes_per_idea"]
         widgets = {"summary": forms.Textarea(attrs={"rows": 2}), "description": forms.Textarea(attrs={"rows": 10})}
@@ -284,6 +287,7 @@ def phase_initial(process: Process | None) -> list[dict]:
 class ParticipationSettingsForm(forms.ModelForm):
     class Meta:
         model = ParticipationSettings
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         fields = ["moderation", "report_threshold"]
         widgets = {"moderation": forms.RadioSelect}
 

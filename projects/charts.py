@@ -101,7 +101,8 @@ def _decimal_places(values: Iterable[Decimal]) -> int:
 
 
 def _number(value: Decimal, decimal_pos: int | None = None) -> str:
-    return number_format(value, decimal_pos=decimal_pos)
+    # Grouped as the KPI list shows it (1.500): an axis label "1500" beside "1.500" in the list reads as two values.
+    return number_format(value, decimal_pos=decimal_pos, force_grouping=True)
 
 
 def _with_unit(number: str, unit: str) -> str:

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Municipality
+from smartcity5 import numbers
 
 from . import selectors
 from .models import Bundle, Indicator, ProgressUpdate, Project, Strategy
@@ -53,8 +54,9 @@ class ProjectForm(FieldsetsMixin, forms.ModelForm):
                   "visibility", "planned_start", "planned_end", "actual_start", "actual_end", "planned_budget",
                   "contact_name", "contact_email", "open_source_url", "transferability", "transferability_note",
                   "location_label", "latitude", "longitude"]
-        # German users type decimal commas: "1.250,50" is not what they write, "1250,50" is.
-        localized_fields = ["planned_budget", "latitude", "longitude", "weight"]
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
+        field_classes = {"planned_budget": numbers.MoneyField, "latitude": numbers.CoordinateField,
+                         "longitude": numbers.CoordinateField}
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 10}),
@@ -77,8 +79,6 @@ class ProjectForm(FieldsetsMixin, forms.ModelForm):
         if self.instance.pk:
             self.fields["partner_towns"].initial = list(self.instance.partner_towns.all())
             self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
-        for name in ("latitude", "longitude", "planned_budget"):
-            self.fields[name].widget.attrs.update({"inputmode": "decimal"})
         self.fields["latitude"].help_text = _("Decimal degrees, e.g. 51.3960 (Arnsberg). Leave both empty "
                                               "for projects without a place.")
 
@@ -117,6 +117,7 @@ class TransitionForm(forms.Form):
 class ProgressUpdateForm(forms.ModelForm):
     class Meta:
         model = ProgressUpdate
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         fields = ["published_on", "title", "body", "progress_percent", "is_public"]
         widgets = {"published_on": DateInput, "body": forms.Textarea(attrs={"rows": 8})}
 
@@ -136,7 +137,7 @@ class IndicatorForm(forms.ModelForm):
         model = Indicator
         fields = ["name", "unit", "description", "baseline", "baseline_date", "target", "target_date",
                   "position"]
-        localized_fields = ["baseline", "target"]
+        formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         widgets = {"baseline_date": DateInput, "target_date": DateInput,
                    "description": forms.Textarea(attrs={"rows": 3})}
 
@@ -156,7 +157,7 @@ class IndicatorForm(forms.ModelForm):
 
 class MeasurementForm(forms.Form):
     measured_on = forms.DateField(label=_("Date"), widget=DateInput)
-    value = forms.DecimalField(label=_("Value"), max_digits=16, decimal_places=4, localize=True)
+    value = numbers.NumberField(label=_("Value"), max_digits=16, decimal_places=4)
     note = forms.CharField(label=_("Note"), required=False, max_length=300)
 
 

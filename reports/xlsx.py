@@ -6,7 +6,7 @@ from io import BytesIO
 from django.utils.translation import gettext
 from openpyxl import Workbook
 
-from funding.exports import AMOUNT, DATE, NUMBER, PERCENT, TEXT, _fraction, _put, _table_sheet, _widths
+from funding.exports import AMOUNT, DATE, DECIMAL, NUMBER, PERCENT, TEXT, _fraction, _put, _table_sheet, _widths
 from funding.exports import grant_ledger_xlsx as funding_report_xlsx  # noqa: F401 - the funding report as XLSX
 from projects.models import Project
 
@@ -58,21 +58,21 @@ def town_report_xlsx(data, *, progress) -> bytes:
     progress(60)
     _table_sheet(wb, TOWN_SHEETS[1], [
         (gettext("Project"), TEXT), (gettext("Status"), TEXT), (gettext("Lead town"), TEXT),
-        (gettext("Partner towns"), NUMBER), (gettext("Progress"), PERCENT), (gettext("Last update"), DATE),
+        (gettext("Partner towns"), TEXT), (gettext("Progress"), PERCENT), (gettext("Last update"), DATE),
         (gettext("Planned start"), DATE), (gettext("Planned end"), DATE), (gettext("Planned budget"), AMOUNT),
         (gettext("Visibility"), TEXT),
-    ], ([p.title, p.get_status_display(), p.municipality.name, p.partner_count,
+    ], ([p.title, p.get_status_display(), p.municipality.name, _names(p.partner_towns.all()),
          None if p.progress is None else p.progress / 100, p.last_update_on, p.planned_start, p.planned_end,
          p.planned_budget, p.get_visibility_display()] for p in data.projects))
     _table_sheet(wb, TOWN_SHEETS[2], [
         (gettext("Project"), TEXT), (gettext("Indicator"), TEXT), (gettext("Unit"), TEXT),
-        (gettext("Baseline"), TEXT), (gettext("Target"), TEXT), (gettext("Target date"), DATE),
+        (gettext("Baseline"), DECIMAL), (gettext("Target"), DECIMAL), (gettext("Target date"), DATE),
         (gettext("Measurements"), NUMBER),
-    ], ([i.project.title, i.name, i.unit, _number(i.baseline), _number(i.target), i.target_date,
+    ], ([i.project.title, i.name, i.unit, i.baseline, i.target, i.target_date,
          len(i.measurements.all())] for i in data.indicators))
     ws = wb.create_sheet(TOWN_SHEETS[3])
     columns = [(gettext("Project"), TEXT), (gettext("Indicator"), TEXT), (gettext("Date"), DATE),
-               (gettext("Value"), "value"), (gettext("Note"), TEXT)]
+               (gettext("Value"), DECIMAL), (gettext("Note"), TEXT)]
     for column, (header, _kind) in enumerate(columns, start=1):
         _put(ws, 1, column, header, bold=True)
     row = 1
@@ -82,7 +82,7 @@ def town_report_xlsx(data, *, progress) -> bytes:
             _put(ws, row, 1, indicator.project.title)
             _put(ws, row, 2, indicator.name)
             _put(ws, row, 3, m.measured_on, DATE)
-            ws.cell(row=row, column=4, value=float(m.value))  # a measurement, not money: a plain number
+            _put(ws, row, 4, m.value, DECIMAL)
             _put(ws, row, 5, m.note)
     _widths(ws, [30, 30, 12, 12, 30])
     ws.freeze_panes = "A2"
@@ -93,8 +93,9 @@ def town_report_xlsx(data, *, progress) -> bytes:
     return _save(wb)
 
 
-def _number(value):
-    return "" if value is None else str(value.normalize())
+def _names(towns) -> str:
+    """The towns' names, joined: a cell people read, not a count."""
+    return ", ".join(sorted(town.name for town in towns))
 
 
 def region_report_xlsx(data: dict, *, progress) -> bytes:

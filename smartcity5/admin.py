@@ -3,7 +3,9 @@
 from functools import wraps
 
 from allauth.account.decorators import secure_admin_login
+from django import forms
 from django.contrib import admin
+from django.db import models
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,6 +14,17 @@ from accounts import permissions
 from accounts.decorators import redirect_to_mfa_setup
 from municipalities.models import AuditEntry
 
+from . import numbers
+
+# The admin reads numbers by the portal's one rule too ("1.000" inhabitants are a thousand, not one).
+NUMBER_FIELDS = {
+    models.DecimalField: {"form_class": numbers.NumberField,
+                          "widget": forms.TextInput(attrs={"inputmode": "decimal", "class": "vTextField"})},
+    models.IntegerField: {"form_class": numbers.WholeNumberField,
+                          "widget": forms.TextInput(attrs={"inputmode": "numeric", "class": "vIntegerField"})},
+}
+NUMBER_FIELDS[models.BigIntegerField] = NUMBER_FIELDS[models.IntegerField]  # the admin's defaults name it apart
+
 
 class PlatformAdminSite(admin.AdminSite):
     site_header = gettext_lazy("smartcity5 platform administration")
@@ -19,6 +32,11 @@ class PlatformAdminSite(admin.AdminSite):
 
     def has_permission(self, request):
         return permissions.can_use_platform_admin(request.user)
+
+    def register(self, model_or_iterable, admin_class=None, **options):
+        overrides = getattr(admin_class or admin.ModelAdmin, "formfield_overrides", {})
+        options.setdefault("formfield_overrides", {**NUMBER_FIELDS, **overrides})
+        super().register(model_or_iterable, admin_class, **options)
 
     def login(self, request, extra_context=None):
         return _admin_login(request, self)

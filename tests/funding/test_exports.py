@@ -144,6 +144,11 @@ def test_the_table_sheets_hold_real_amounts_and_dates(grant):
     assert spending[1][2] == "Sensornetz Innenstadt" and spending[1][7].startswith("Person ")
     assert spending[0][7] is None
 
+    # Years are numbers without a thousands separator (2025, not 2.025); request numbers are counts.
+    assert (wb["Ausgabenplan"]["A2"].data_type, wb["Ausgabenplan"]["A2"].number_format) == ("n", "0")
+    assert (wb["Mittelabrufe"]["B2"].value, wb["Mittelabrufe"]["B2"].number_format) == (2025, "0")
+    assert wb["Mittelabrufe"]["A2"].number_format == "#,##0"
+    assert wb["Verwendungsnachweise"]["B2"].number_format == "0"
     requests = _rows(wb["Mittelabrufe"])
     assert [(row[0], row[1], _amount(row[2])) for row in requests] == [
         (2, 2025, Decimal("50000.00")), (1, 2025, Decimal("10000.00"))]

@@ -192,12 +192,53 @@ def test_indicator_and_measurements_through_the_pages(client, town_a, editor_a, 
     response = client.post(url, {"record": "1", "measured_on": "2026-06-30", "value": "abc"})
     assert response.status_code == 200 and 'aria-invalid="true"' in response.content.decode()
     assert client.post(url, {"record": "1", "measured_on": "2026-06-30", "value": "250,5"}).status_code == 302
-    assert client.post(url, {"record": "1", "measured_on": "2026-09-30", "value": "260.25"}).status_code == 302
+    # "260.25" could be 260,25 or a thousands dot with a digit missing: refused with a message, never guessed.
+    response = client.post(url, {"record": "1", "measured_on": "2026-09-30", "value": "260.25"})
+    assert response.status_code == 200 and "Meinten Sie 260,25?" in response.content.decode()
+    assert client.post(url, {"record": "1", "measured_on": "2026-09-30", "value": "260,25"}).status_code == 302
     with town_scope(town_a):
         values = list(joint.indicators.get(name="Nutzende").measurements.values_list("value", flat=True))
     assert [str(v.normalize()) for v in values] == ["250.5", "260.25"]
     text = client.get(url).content.decode()
     assert "<svg" in text
+
+
+def test_a_kpi_typed_in_german_is_stored_and_shown_as_typed(client, town_a, editor_a, joint):
+    """Issue 15, item 1: target "1.500" was stored as 1,5 and measurement "1.020" as 1,02, without an error."""
+    import re
+    from decimal import Decimal
+
+    client.force_login(editor_a)
+    base = f"/arnsberg/verwaltung/projekte/{joint.slug}/kennzahlen/"
+    fields = {"name": "Fahrgäste", "unit": "pro Tag", "baseline": "950", "target": "1,500", "position": "0"}
+    refused = client.post(base + "neu/", fields)
+    text = refused.content.decode()
+    assert refused.status_code == 200 and "Bitte schreiben Sie 1.500 oder 1,5" in text
+    assert 'value="1,500"' in text  # the input is kept for correction
+    response = client.post(base + "neu/", {**fields, "target": "1.500"})
+    assert response.status_code == 302
+    url = response["Location"]
+    assert client.post(url, {"record": "1", "measured_on": "2026-03-31", "value": "1.020"}).status_code == 302
+    assert client.post(url, {"record": "1", "measured_on": "2026-06-30", "value": "1.250,5"}).status_code == 302
+    with town_scope(town_a):
+        indicator = joint.indicators.get(name="Fahrgäste")
+        values = list(indicator.measurements.order_by("measured_on").values_list("value", flat=True))
+    assert (indicator.baseline, indicator.target, values) == (Decimal(950), Decimal(1500),
+                                                              [Decimal(1020), Decimal("1250.5")])
+    # The edit form shows what reads back unchanged, and saving it unchanged keeps the values.
+    edit = client.get(url).content.decode()
+    assert re.search(r'name="target" value="1\.500"', edit) and re.search(r'name="baseline" value="950"', edit)
+    assert client.post(url, {**fields, "target": "1.500"}).status_code == 302
+    with town_scope(town_a):
+        indicator.refresh_from_db()
+    assert indicator.target == Decimal(1500)
+    # The public page: the list and the chart show 1.500, the measurements 1.020 and 1.250,5.
+    page = client.get(f"/arnsberg/projekte/{joint.slug}/").content.decode()
+    article = page[page.index("Fahrgäste"):]
+    article = article[:article.index("</article>")]
+    assert "1.500 pro Tag" in article and "1.020 pro Tag" in article and "1.250,5 pro Tag" in article
+    chart = article[article.index("<svg"):article.index("</svg>")]
+    assert "1.500" in chart and "1,5 " not in chart
 
 
 def _jpeg_with_gps() -> bytes:

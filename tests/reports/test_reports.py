@@ -2,6 +2,7 @@
 failure path and the monthly region report. Tasks run inline here; tests/tasks/test_reports.py uses a real worker."""
 
 import datetime
+from decimal import Decimal
 import json
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from municipalities.scoping import town_scope
 from notifications.models import Notification
 from reports import services, tasks
 from reports.models import ReportRequest
+from projects import services as project_services
 from tests import factories
 from tests.conftest import need
 
@@ -121,6 +123,60 @@ def test_the_town_report_xlsx(demo_town, editor_a, django_capture_on_commit_call
     overview = {wb["Übersicht"].cell(row=r, column=1).value: wb["Übersicht"].cell(row=r, column=2).value
                 for r in range(1, wb["Übersicht"].max_row + 1)}
     assert 4 in overview.values() and "Smart-City-Strategie Arnsberg" in overview.values()
+
+
+def test_the_town_report_xlsx_holds_numbers_as_numbers_and_names_as_names(
+        demo_town, town_b, editor_a, django_capture_on_commit_callbacks):
+    """Issue 15, item 13: baseline and target were text in scientific notation ("1.5E+3"), "Partnerstädte" a
+    count."""
+    town, sensor = demo_town["town"], demo_town["project"]
+    town_c = factories.MunicipalityFactory(name="Anröchte", slug="anroechte")
+    factories.project(municipality=town, title="Mobilitätsplattform", partners=[town_c, town_b],
+                      planned_budget=Decimal("1250000.50"))
+    with town_scope(town):
+        indicator = project_services.indicator_create(project=sensor, by=editor_a, acting_town=town, fields={
+            "name": "Fahrgäste", "unit": "pro Tag", "baseline": Decimal("950"), "target": Decimal("1500.0000")})
+        project_services.measurement_record(indicator=indicator, by=editor_a, acting_town=town,
+                                            measured_on=datetime.date(2025, 3, 1), value=Decimal("1250.5"))
+    report = _request(town, format="xlsx", by=editor_a,
+                      django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
+    wb = load_workbook(BytesIO(_read(report)))
+
+    kpis = wb["Kennzahlen"]
+    header = [cell.value for cell in kpis[1]]
+    baseline, target = header.index("Ausgangswert") + 1, header.index("Zielwert") + 1
+    rows = {kpis.cell(row=r, column=2).value: r for r in range(2, kpis.max_row + 1)}
+    row = rows["Fahrgäste"]
+    for column, value in ((baseline, 950), (target, 1500)):
+        cell = kpis.cell(row=row, column=column)
+        assert (cell.data_type, cell.value, cell.number_format) == ("n", value, "#,##0")
+    sensors = kpis.cell(row=rows["Angeschlossene Sensoren"], column=target)
+    assert (sensors.data_type, sensors.value, sensors.number_format) == ("n", 120, "#,##0")
+    count = kpis.cell(row=row, column=header.index("Messwerte") + 1)
+    assert (count.data_type, count.value, count.number_format) == ("n", 1, "#,##0")
+
+    values = wb["Messwerte"]
+    cells = {values.cell(row=r, column=2).value: values.cell(row=r, column=4) for r in range(2, values.max_row + 1)}
+    assert (cells["Fahrgäste"].data_type, cells["Fahrgäste"].value, cells["Fahrgäste"].number_format) == (
+        "n", 1250.5, "#,##0.0")
+
+    projects = wb["Projekte"]
+    header = [cell.value for cell in projects[1]]
+    partners, budget, progress = (header.index(label) + 1 for label in ("Partnerstädte", "Geplantes Budget",
+                                                                         "Fortschritt"))
+    by_title = {projects.cell(row=r, column=1).value: r for r in range(2, projects.max_row + 1)}
+    cell = projects.cell(row=by_title["Mobilitätsplattform"], column=partners)
+    assert (cell.data_type, cell.value) == ("s", "Anröchte, Soest")
+    assert projects.cell(row=by_title["Digitales Rathaus"], column=partners).value is None
+    assert projects.cell(row=by_title["Gemeinsame Datenplattform"], column=partners).value == "Arnsberg"
+    assert projects.cell(row=by_title["Sensorik im Quartier"], column=progress).number_format == "0.0 %"
+    planned = projects.cell(row=by_title["Mobilitätsplattform"], column=budget)
+    assert (planned.data_type, planned.value, planned.number_format) == ("n", 1250000.5, '#,##0.00 "€"')
+
+    overview = wb["Übersicht"]
+    counts = [overview.cell(row=r, column=2) for r in range(1, overview.max_row + 1)
+              if isinstance(overview.cell(row=r, column=2).value, int)]
+    assert counts and all(c.number_format == "#,##0" for c in counts)
 
 
 def test_the_funding_report_xlsx_is_the_grant_ledger(demo_town, viewer_a, django_capture_on_commit_callbacks):
