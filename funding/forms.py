@@ -127,6 +127,9 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
         rate.help_text = _("The programme's rates: 65 % of the eligible costs, or 90 % for a town in a budget "
                            "emergency under state law (Haushaltsnotlage). Any other rate needs the funder's "
                            "exception, recorded below.")
+        for name in ("reason", "rate_exception_reference", "rate_exception_document"):
+            # Needed in some cases, which the hint names: not marked "optional" (components/field.html).
+            self.fields[name].required_when = True
         if not can_change_terms:
             # Shown, but read-only: a changed value posted anyway is refused by funding.services (403).
             for name in GRANT_TERMS:

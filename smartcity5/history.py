@@ -18,6 +18,7 @@ from django.db.models import Model
 from django.utils import translation
 from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
+from django.utils.translation import gettext
 
 # Units of decimal and integer fields, declared per model as ``HISTORY_UNITS = {field name: unit}``.
 EUR = "eur"
@@ -99,6 +100,9 @@ def readable(model: type[Model] | None, name: str, value) -> str:
     value = str(value)
     field = _field(model, name)
     unit = getattr(model, "HISTORY_UNITS", {}).get(name)
+    if isinstance(field, models.FileField):
+        # Stored files have random names (a person's file name may hold personal data): say that there is one.
+        return gettext("file uploaded")
     if isinstance(field, models.DateTimeField):
         return value
     if isinstance(field, models.DateField):
@@ -127,8 +131,10 @@ def readable_changes(event) -> list[tuple[str, str, str]]:
     """``(label, old, new)`` for each change of a history row; the row names the model of its fields with
     ``history_model()`` (rows without one show field names and the stored values)."""
     model = event.history_model() if hasattr(event, "history_model") else None
+    # The database keeps JSON keys in its own order; show them in the order of the model's fields.
+    order = {field.name: index for index, field in enumerate(model._meta.get_fields())} if model else {}
     rows = []
-    for name, values in (event.changes or {}).items():
+    for name, values in sorted((event.changes or {}).items(), key=lambda item: order.get(item[0], len(order))):
         old, new = (list(values) + ["", ""])[:2] if isinstance(values, (list, tuple)) else ("", values)
         rows.append((label(model, name), readable(model, name, old), readable(model, name, new)))
     return rows
