@@ -107,6 +107,12 @@ def can_approve_funding(user, municipality: Municipality) -> bool:
     return has_role(user, municipality, Role.ADMIN)
 
 
+def can_change_grant_terms(user, municipality: Municipality) -> bool:
+    """Record a grant or change its terms (``funding.services.GRANT_TERMS``: approval date, period, phases,
+    eligible costs, funding rate): the town's admins only. Editors keep the grant's other data up to date."""
+    return has_role(user, municipality, Role.ADMIN)
+
+
 def can_write_knowledge(user, municipality: Municipality) -> bool:
     """Write lessons-learned notes: the town's editors (for their town), moderators (for the region)."""
     return has_role(user, municipality, Role.EDITOR) or is_agentur_moderator(user)
@@ -140,6 +146,7 @@ RULES: dict[str, Callable] = {
     "funding.view": can_view_funding,
     "funding.edit": can_edit_funding,
     "funding.approve": can_approve_funding,
+    "funding.change_terms": can_change_grant_terms,
     "participation.participate": can_participate,
     "knowledge.write": can_write_knowledge,
     "reviews.view": can_view_progress_reports,

@@ -35,14 +35,40 @@ def _project_field(municipality, *, multiple: bool = False):
                                   empty_label=_("— not allocated to a project —"))
 
 
+class EvidenceField(forms.FileField):
+    """A document or image checked by content (see projects.uploads); cleans to a ``CheckedUpload``."""
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if upload in (None, False) or not hasattr(upload, "read"):
+            return None
+        return check_upload(upload)
+
+
 class GrantForm(FieldsetsMixin, forms.ModelForm):
+    """A grant's data. Its terms (``funding.services.GRANT_TERMS``) are read-only for those who may not change
+    them (``can_change_terms=False``); those who may get a reason field and the funder's rate exception."""
+
     eligible_costs = MoneyField(label=_("Eligible costs (EUR)"), min_value=Decimal(0))
+    reason = forms.CharField(
+        label=_("Reason for changing the terms"), required=False, max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Needed when dates, eligible costs or the funding rate change, e.g. the funder's letter that "
+                    "changed them. The history keeps it and the Agentur is told."))
+    rate_exception_reference = forms.CharField(
+        label=_("Rate exception: the funder's reference"), required=False, max_length=200,
+        help_text=_("Only for a rate other than 65 % or 90 %: file number and date of the funder's decision."))
+    rate_exception_document = EvidenceField(
+        label=_("Rate exception: the funder's decision"), required=False,
+        help_text=_("Only for a rate other than 65 % or 90 %: the decision as PDF, ODT or DOCX (or an image of it). "
+                    "A reference or the document is enough."))
 
     fieldsets = [
         (_("Grant"), ["title", "programme", "funder", "reference", "cohort", "recipient", "approved_on"]),
         (_("Period and phases"), ["period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start",
                                   "phase_b_end"]),
         (_("Money"), ["eligible_costs", "funding_rate", "notes"]),
+        (_("Changing the terms"), ["reason", "rate_exception_reference", "rate_exception_document"]),
     ]
 
     class Meta:
@@ -56,9 +82,33 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
                                                 "phase_a_end", "phase_b_start", "phase_b_end")}
         widgets["notes"] = forms.Textarea(attrs={"rows": 3})
 
-    def __init__(self, *args, municipality, **kwargs):
+    def __init__(self, *args, municipality, can_change_terms: bool = True, **kwargs):
+        from .services import GRANT_TERMS
+
         super().__init__(*args, **kwargs)
         self.instance.municipality = municipality
+        rate = self.fields["funding_rate"]
+        rate.widget.attrs["inputmode"] = "decimal"
+        rate.help_text = _("The programme's rates: 65 % of the eligible costs, or 90 % for a town in a budget "
+                           "emergency under state law (Haushaltsnotlage). Any other rate needs the funder's "
+                           "exception, recorded below.")
+        for name in ("reason", "rate_exception_reference", "rate_exception_document"):
+            # Needed in some cases, which the hint names: not marked "optional" (components/field.html).
+            self.fields[name].required_when = True
+        if not can_change_terms:
+            # Shown, but read-only: a changed value posted anyway is refused by funding.services (403).
+            for name in GRANT_TERMS:
+                self.fields[name].widget.attrs["readonly"] = True
+                self.fields[name].help_text = _("Only the town's administrators change the grant's terms.")
+            for name in ("reason", "rate_exception_reference", "rate_exception_document"):
+                del self.fields[name]
+
+    def grouped_fields(self):
+        return [(legend, fields) for legend, fields in super().grouped_fields() if fields]
+
+    def grant_fields(self) -> dict:
+        """The cleaned values that are the grant's own fields (for the services)."""
+        return {name: value for name, value in self.cleaned_data.items() if name in self.Meta.fields}
 
 
 # Declared on the forms so that the scoped manager is not queried at import; the choices are set per town.
@@ -146,16 +196,6 @@ class MilestoneForm(forms.ModelForm):
         self.fields["projects"] = _project_field(grant.municipality, multiple=True)
         if self.instance.pk:
             self.initial["projects"] = list(self.instance.projects.all())
-
-
-class EvidenceField(forms.FileField):
-    """A document or image checked by content (see projects.uploads); cleans to a ``CheckedUpload``."""
-
-    def clean(self, data, initial=None):
-        upload = super().clean(data, initial)
-        if upload in (None, False) or not hasattr(upload, "read"):
-            return None
-        return check_upload(upload)
 
 
 class MilestoneDoneForm(forms.Form):

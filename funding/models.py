@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
 from projects.models import Project
+from smartcity5.history import EUR, PERCENT
 
 from . import money
 
@@ -84,6 +85,12 @@ class Grant(TownOwnedModel):
         validators=[MinValueValidator(money.CENT), MaxValueValidator(money.HUNDRED)],
         help_text=_("65 % normally, 90 % for towns in a budget emergency (Haushaltsnotlage)."))
     federal_share = models.DecimalField(_("federal share (EUR)"), editable=False, **AMOUNT)
+    rate_exception_reference = models.CharField(
+        _("rate exception: funder's reference"), max_length=200, blank=True,
+        help_text=_("For a rate other than 65 % or 90 %: the funder's decision that allows it (file number and "
+                    "date of the letter)."))
+    rate_exception_document = models.FileField(_("rate exception: document"), upload_to=_evidence_path, blank=True)
+    rate_exception_document_content_type = models.CharField(max_length=100, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
@@ -102,6 +109,12 @@ class Grant(TownOwnedModel):
 
     def __str__(self) -> str:
         return self.title
+
+    HISTORY_UNITS = {"eligible_costs": EUR, "funding_rate": PERCENT, "federal_share": EUR}
+
+    @property
+    def has_rate_exception(self) -> bool:
+        return bool(self.rate_exception_reference or self.rate_exception_document)
 
     @property
     def own_share(self):
@@ -184,6 +197,8 @@ class BudgetLine(GrantPart):
                                                               "and cost type; change that line instead.")),
         ]
 
+    HISTORY_UNITS = {"amount": EUR}
+
     def __str__(self) -> str:
         return f"{self.year} · {self.get_cost_type_display()}"
 
@@ -219,6 +234,8 @@ class Spending(GrantPart):
         verbose_name_plural = _("spending")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="spending_amount_positive")]
         indexes = [models.Index(fields=["grant", "spent_on"], name="spending_grant_date")]
+
+    HISTORY_UNITS = {"amount": EUR}
 
     def __str__(self) -> str:
         return f"{self.spent_on:%d.%m.%Y} · {self.description}"
@@ -285,6 +302,8 @@ class DisbursementRequest(GrantPart):
                                    name="disbursement_rejected_has_reason"),
         ]
         indexes = [models.Index(fields=["grant", "status", "year"], name="disbursement_grant_status")]
+
+    HISTORY_UNITS = {"amount": EUR}
 
     def __str__(self) -> str:
         return _("Disbursement request %(number)s") % {"number": self.number}
@@ -450,3 +469,9 @@ class FundingEvent(TownOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.grant}: {self.get_entity_display()} – {self.get_kind_display()}"
+
+    def history_model(self) -> type[models.Model]:
+        """The model whose fields ``changes`` names (for their labels and formats, see smartcity5.history)."""
+        return {self.Entity.GRANT: Grant, self.Entity.BUDGET_LINE: BudgetLine, self.Entity.SPENDING: Spending,
+                self.Entity.DISBURSEMENT: DisbursementRequest, self.Entity.MILESTONE: Milestone,
+                self.Entity.PROOF: ProofOfUse}.get(self.entity, Grant)

@@ -9,9 +9,12 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
 HUNDRED = Decimal(100)
-# Rates of the programme; a grant may carry any rate above 0 and up to 100 per cent.
+# Rates of the programme: 65 %, or 90 % for a town in a budget emergency (Haushaltsnotlage) under state law.
+# Any other rate (above 0, up to 100 per cent) needs an exception of the funder recorded on the grant
+# (see funding.services.grant_change).
 STANDARD_RATE = Decimal("65.00")
 BUDGET_EMERGENCY_RATE = Decimal("90.00")
+PROGRAMME_RATES = (STANDARD_RATE, BUDGET_EMERGENCY_RATE)
 MAX_AMOUNT = Decimal("9999999999.99")  # fits DecimalField(max_digits=12, decimal_places=2)
 
 

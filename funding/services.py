@@ -8,12 +8,13 @@ import datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts import permissions
 from municipalities.models import Municipality
 from smartcity5.history import diff, names, snapshot
 
@@ -31,8 +32,12 @@ from .models import (
 GRANT_FIELDS = (
     "title", "programme", "funder", "reference", "cohort", "recipient", "approved_on", "period_start", "period_end",
     "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end", "eligible_costs", "funding_rate",
-    "federal_share", "notes",
+    "federal_share", "rate_exception_reference", "rate_exception_document", "notes",
 )
+# The terms of a grant, as the approval (Zuwendungsbescheid) fixes them: only the town's admins record or
+# change them, with a reason, and the Agentur is told (accounts.permissions.can_change_grant_terms).
+GRANT_TERMS = ("approved_on", "period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start",
+               "phase_b_end", "eligible_costs", "funding_rate")
 BUDGET_LINE_FIELDS = ("year", "cost_type", "project", "amount", "note")
 SPENDING_FIELDS = ("spent_on", "cost_type", "project", "amount", "description", "payee", "voucher")
 DISBURSEMENT_FIELDS = ("year", "amount", "purpose")
@@ -98,18 +103,80 @@ def _locked(grant: Grant) -> Grant:
 
 # --- Grants ----------------------------------------------------------------------------------------------
 
+def _require_terms_right(by, municipality: Municipality) -> None:
+    # ``by=None`` is the portal itself (demo data, management commands); people need the rule.
+    if by is not None and not permissions.can_change_grant_terms(by, municipality):
+        raise PermissionDenied(_("Only the town's administrators may record a grant or change its terms "
+                                 "(dates, eligible costs, funding rate)."))
+
+
+def _apply_rate_exception(grant: Grant, *, reference: str, document) -> None:
+    """Record the funder's exception for a rate outside the programme: a reference, a checked upload
+    (:mod:`projects.uploads`), or both."""
+    reference = (reference or "").strip()
+    if reference:
+        grant.rate_exception_reference = reference
+    if document is not None:
+        old_file = grant.rate_exception_document.name if grant.rate_exception_document else ""
+        grant.rate_exception_document.save(document.file.name, document.file, save=False)
+        grant.rate_exception_document_content_type = document.content_type
+        _replace_file_after_commit(grant.rate_exception_document.storage, old_file)
+
+
+def _check_rate(grant: Grant) -> None:
+    if money.cents(grant.funding_rate) in money.PROGRAMME_RATES or grant.has_rate_exception:
+        return
+    raise ValidationError({"funding_rate": _(
+        "The programme funds %(standard)s %% of the eligible costs, or %(emergency)s %% for a town in a budget "
+        "emergency. For any other rate, record the funder's exception: upload its decision or give its "
+        "reference.") % {"standard": "65", "emergency": "90"}})
+
+
+def _tell_agentur_after_commit(event: FundingEvent) -> None:
+    from .tasks import grant_terms_changed_notify
+
+    grant_terms_changed_notify.delay_on_commit(municipality_id=event.municipality_id, event_id=event.pk)
+
+
 @transaction.atomic
-def grant_create(*, municipality: Municipality, by, fields: dict) -> Grant:
+def grant_create(*, municipality: Municipality, by, fields: dict, reason: str = "",
+                 rate_exception_reference: str = "", rate_exception_document=None) -> Grant:
+    """Record a grant as approved (town admins only). A rate other than the programme's needs the funder's
+    exception (a reference or a checked upload)."""
+    _require_terms_right(by, municipality)
     grant = Grant(municipality=municipality)
     _apply(grant, GRANT_FIELDS, fields)
-    return _save_and_record(grant, grant=grant, allowed=GRANT_FIELDS, entity=Entity.GRANT, by=by)
+    _apply_rate_exception(grant, reference=rate_exception_reference, document=rate_exception_document)
+    _check_rate(grant)
+    grant = _save_and_record(grant, grant=grant, allowed=GRANT_FIELDS, entity=Entity.GRANT, by=by,
+                             reason=(reason or "").strip())
+    if by is not None:
+        _tell_agentur_after_commit(grant.events.latest("pk"))
+    return grant
 
 
 @transaction.atomic
-def grant_change(*, grant: Grant, by, fields: dict) -> Grant:
+def grant_change(*, grant: Grant, by, fields: dict, reason: str = "", rate_exception_reference: str = "",
+                 rate_exception_document=None) -> Grant:
+    """Change a grant. Its terms (:data:`GRANT_TERMS`) change only by a town admin, with a reason that the
+    history keeps; the rate must be one of the programme's unless the funder's exception is recorded; the
+    Agentur's moderators are told. Editors keep the other data (title, reference number, notes …) up to date."""
     grant = _locked(grant)
     before = snapshot(grant, GRANT_FIELDS)
     _apply(grant, GRANT_FIELDS, fields)
+    _apply_rate_exception(grant, reference=rate_exception_reference, document=rate_exception_document)
+    after = snapshot(grant, GRANT_FIELDS)
+    terms_changed = any(before[name] != after[name] for name in GRANT_TERMS)
+    exception_changed = any(before[name] != after[name]
+                            for name in ("rate_exception_reference", "rate_exception_document"))
+    reason = (reason or "").strip()
+    if terms_changed or exception_changed:
+        _require_terms_right(by, grant.municipality)
+        if not reason:
+            raise ValidationError({"reason": _("Please say why the grant's terms change (for example the funder's "
+                                               "letter that changed them); the history keeps it.")})
+    if before["funding_rate"] != after["funding_rate"]:
+        _check_rate(grant)
     grant.federal_share = money.federal_share(grant.eligible_costs, grant.funding_rate)
     called = _called(grant)
     if grant.federal_share < called:
@@ -117,7 +184,14 @@ def grant_change(*, grant: Grant, by, fields: dict) -> Grant:
             "With these figures the federal share would be %(share)s, but %(called)s have already been "
             "requested from the funder.") % {"share": money.format_eur(grant.federal_share),
                                              "called": money.format_eur(called)}})
-    return _save_and_record(grant, grant=grant, allowed=GRANT_FIELDS, entity=Entity.GRANT, by=by, before=before)
+    last = grant.events.order_by("-pk").values_list("pk", flat=True).first()
+    grant = _save_and_record(grant, grant=grant, allowed=GRANT_FIELDS, entity=Entity.GRANT, by=by, before=before,
+                             reason=reason if terms_changed or exception_changed else "")
+    if (terms_changed or exception_changed) and by is not None:
+        event = grant.events.order_by("-pk").first()
+        if event is not None and event.pk != last:
+            _tell_agentur_after_commit(event)
+    return grant
 
 
 # --- Budget plan -----------------------------------------------------------------------------------------

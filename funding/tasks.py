@@ -1,22 +1,26 @@
-"""Tasks of the funding app: deadline reminders for milestones and proofs of use (Celery beat)."""
+"""Tasks of the funding app: deadline reminders for milestones and proofs of use (Celery beat), and telling the
+Agentur when a grant's terms change."""
 
 import datetime
 
 from celery import shared_task
 from django.urls import reverse
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from accounts.selectors import town_editors
+from accounts.selectors import agentur_moderators, town_editors
 from municipalities.models import Municipality
 from municipalities.tasks import RETRY_TRANSIENT, TownTask
 from notifications.services import notify
 
 from . import selectors
+from .models import FundingEvent
 
 KIND = "funding.deadline"
+TERMS_KIND = "funding.terms"
 
 
 @shared_task(soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
@@ -60,3 +64,24 @@ def funding_reminders_send(*, municipality: Municipality, today: str | None = No
                            key=f"funding:{kind}:{item.pk}:{item.due_on.isoformat()}:{stage}",
                            title=title, body=body, url=url))
     return sent
+
+
+@shared_task(base=TownTask, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+def grant_terms_changed_notify(*, municipality: Municipality, event_id: int) -> int:
+    """A town admin recorded a grant or changed its terms: every active Agentur moderator is told
+    (``funding.terms``), once per history entry, however often this runs."""
+    event = FundingEvent.objects.select_related("grant", "actor").filter(
+        pk=event_id, entity=FundingEvent.Entity.GRANT).first()
+    if event is None:
+        return 0
+    url = reverse("funding:history", kwargs={"town": municipality.slug, "pk": event.grant_id})
+    with translation.override(settings.LANGUAGE_CODE):
+        if event.kind == FundingEvent.Kind.CREATED:
+            title = _("%(town)s has recorded the grant “%(grant)s”") % {
+                "town": municipality.name, "grant": event.grant.title}
+        else:
+            title = _("%(town)s has changed the terms of the grant “%(grant)s”") % {
+                "town": municipality.name, "grant": event.grant.title}
+        body = _("Reason: %(reason)s") % {"reason": event.reason} if event.reason else ""
+    return len(notify(municipality=municipality, recipients=agentur_moderators(), kind=TERMS_KIND,
+                      key=f"funding:terms:{event.pk}", title=title, body=body, url=url))

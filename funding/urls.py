@@ -14,6 +14,7 @@ urlpatterns = [
     path(grant, views.grant_detail, name="detail"),
     path(grant + "bearbeiten/", views.grant_edit, name="edit"),
     path(grant + "verlauf/", views.grant_history, name="history"),
+    path(grant + "ausnahme/", views.grant_rate_exception_document, name="rate-exception-document"),
     path(grant + "export.xlsx", views.grant_export, name="export"),
     path(grant + "haushaltsplan/", views.budget, name="budget"),
     path(grant + "haushaltsplan/<int:item>/", views.budget_line_edit, name="budget-line"),

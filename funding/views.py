@@ -72,7 +72,8 @@ def _row_or_404(model, grant: Grant, pk: int):
 def _rights(request) -> dict:
     user, town = request.user, request.municipality
     return {"can_edit": permissions.can_edit_funding(user, town),
-            "can_approve": permissions.can_approve_funding(user, town)}
+            "can_approve": permissions.can_approve_funding(user, town),
+            "can_change_terms": permissions.can_change_grant_terms(user, town)}
 
 
 def _require(allowed: bool, message: str | None = None) -> None:
@@ -134,12 +135,21 @@ def grant_list(request, town: str):
     return render(request, "funding/grant_list.html", {"grants": selectors.grant_list(), **_rights(request)})
 
 
-@town_permission_required("funding.edit")
+def _grant_form_saved(request, form, service, **kwargs):
+    """Run ``grant_create`` / ``grant_change`` with the form's data; ``None`` (errors on the form) if refused."""
+    return _call(form, service, by=request.user, fields=form.grant_fields(),
+                 reason=form.cleaned_data.get("reason", ""),
+                 rate_exception_reference=form.cleaned_data.get("rate_exception_reference", ""),
+                 rate_exception_document=form.cleaned_data.get("rate_exception_document"), **kwargs)
+
+
+@town_permission_required("funding.change_terms")
 def grant_create(request, town: str):
-    form = GrantForm(request.POST or None, municipality=request.municipality)
+    form = GrantForm(request.POST or None, request.FILES or None, municipality=request.municipality)
+    if (limited := upload_refused(request, form)) is not None:
+        return too_many(render(request, "funding/grant_form.html", {"form": form, "grant": None}), limited)
     if request.method == "POST" and form.is_valid():
-        grant = _call(form, services.grant_create, municipality=request.municipality, by=request.user,
-                      fields=form.cleaned_data)
+        grant = _grant_form_saved(request, form, services.grant_create, municipality=request.municipality)
         if grant is not None:
             messages.success(request, _("The grant has been recorded."))
             return redirect(_section_url("detail", grant))
@@ -148,14 +158,28 @@ def grant_create(request, town: str):
 
 @town_permission_required("funding.edit")
 def grant_edit(request, town: str, pk: int):
+    """Editors change the grant's data; its terms only the town's admins (the service refuses others: 403)."""
     grant = _grant_or_404(pk)
-    form = GrantForm(request.POST or None, instance=grant, municipality=request.municipality)
+    can_change_terms = permissions.can_change_grant_terms(request.user, request.municipality)
+    form = GrantForm(request.POST or None, request.FILES or None, instance=grant, municipality=request.municipality,
+                     can_change_terms=can_change_terms)
+    context = _context(request, grant, form=form)
+    if (limited := upload_refused(request, form)) is not None:
+        return too_many(render(request, "funding/grant_form.html", context), limited)
     if request.method == "POST" and form.is_valid():
-        saved = _call(form, services.grant_change, grant=grant, by=request.user, fields=form.cleaned_data)
+        saved = _grant_form_saved(request, form, services.grant_change, grant=grant)
         if saved is not None:
             messages.success(request, _("Your changes have been saved."))
             return redirect(_section_url("detail", saved))
-    return render(request, "funding/grant_form.html", _context(request, grant, form=form))
+    return render(request, "funding/grant_form.html", context)
+
+
+@town_permission_required("funding.view")
+def grant_rate_exception_document(request, town: str, pk: int):
+    grant = _grant_or_404(pk)
+    if not grant.rate_exception_document:
+        raise Http404
+    return file_response(grant.rate_exception_document, grant.rate_exception_document_content_type, private=True)
 
 
 @town_permission_required("funding.view")

@@ -69,6 +69,9 @@ _KINDS = (
     Kind("report.ready", _("Reports"),
          _("A report you asked for, or the monthly region report, is ready for download."),
          Audience.STAFF, Delivery.IMMEDIATE),
+    Kind("funding.terms", _("Terms of grants"),
+         _("A town recorded a grant or changed its terms: dates, eligible costs, funding rate (moderators)."),
+         Audience.STAFF, Delivery.IMMEDIATE),
 )
 
 KINDS: dict[str, Kind] = {kind.key: kind for kind in _KINDS}

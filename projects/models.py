@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel, TownScopedManager
+from smartcity5.history import EUR, PERCENT
 
 # Lookups by which the towns of a project see rows that hang off it.
 PROJECT_TOWNS = ("project__municipality", "project__partner_towns")
@@ -259,6 +260,8 @@ class Project(TownOwnedModel):
             models.CheckConstraint(condition=Q(weight__gte=1), name="project_weight_positive"),
         ]
 
+    HISTORY_UNITS = {"planned_budget": EUR}
+
     def __str__(self) -> str:
         return self.title
 
@@ -388,6 +391,8 @@ class ProgressUpdate(TownOwnedModel):
             models.CheckConstraint(condition=Q(progress_percent__isnull=True) | Q(progress_percent__lte=100),
                                    name="update_percent_range"),
         ]
+
+    HISTORY_UNITS = {"progress_percent": PERCENT}
 
     def __str__(self) -> str:
         return self.title
@@ -523,3 +528,11 @@ class ProjectEvent(TownOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.project}: {self.get_kind_display()}"
+
+    def history_model(self) -> type[models.Model]:
+        """The model whose fields ``changes`` names (for their labels and formats, see smartcity5.history)."""
+        for prefix, model in (("update_", ProgressUpdate), ("indicator_", Indicator), ("measurement_", Measurement),
+                              ("file_", ProjectFile)):
+            if self.kind.startswith(prefix):
+                return model
+        return Project

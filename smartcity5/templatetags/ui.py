@@ -64,3 +64,11 @@ def markdown_filter(value):
     from smartcity5.markdown import render_markdown
 
     return render_markdown("" if value is None else str(value))
+
+
+@register.filter
+def history_changes(event):
+    """A history row's changes as ``(label, old, new)``, formatted for people (see smartcity5.history)."""
+    from smartcity5.history import readable_changes
+
+    return readable_changes(event)

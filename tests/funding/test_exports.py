@@ -27,10 +27,10 @@ SHEETS = ["Übersicht", "Ausgabenplan", "Ausgaben", "Mittelabrufe", "Meilenstein
 
 
 @pytest.fixture
-def grant(town_a, editor_a):
+def grant(town_a, admin_a, editor_a):
     project = factories.project(municipality=town_a, title="Sensornetz Innenstadt")
     with town_scope(town_a):
-        grant = services.grant_create(municipality=town_a, by=editor_a, fields={
+        grant = services.grant_create(municipality=town_a, by=admin_a, fields={
             "title": "Modellprojekt Smart Cities", "reference": "SC-2023-0815", "cohort": "Staffel 3",
             "approved_on": datetime.date(2023, 11, 1), "period_start": datetime.date(2024, 1, 1),
             "period_end": datetime.date(2026, 12, 31), "eligible_costs": Decimal("1000000.00"),

@@ -20,8 +20,8 @@ PAST = datetime.date(2025, 3, 1)
 
 
 @pytest.fixture
-def grant(town_a, editor_a):
-    grant = factories.grant(municipality=town_a, by=editor_a)
+def grant(town_a, admin_a):
+    grant = factories.grant(municipality=town_a, by=admin_a)
     factories.budget_line(grant=grant, year=2025, amount="200000.00")  # federal 130.000,00
     factories.budget_line(grant=grant, year=2025, amount="100000.00", cost_type="investment")  # +65.000,00
     factories.budget_line(grant=grant, year=2026, amount="400000.00")  # federal 260.000,00
@@ -124,7 +124,8 @@ def test_a_plan_cannot_shrink_below_what_was_requested_for_the_year(grant):
 def test_the_eligible_costs_cannot_drop_below_what_was_requested(grant):
     services.disbursement_submit(item=_request(grant, "150000.00"), by=None, submitted_on=PAST)
     with pytest.raises(ValidationError, match="150.000,00"):
-        services.grant_change(grant=grant, by=None, fields={"eligible_costs": Decimal("200000.00")})
+        services.grant_change(grant=grant, by=None, fields={"eligible_costs": Decimal("200000.00")},
+                              reason="Änderungsbescheid")
 
 
 def test_a_budget_line_outside_the_period_or_twice_is_refused(grant):

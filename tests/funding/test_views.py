@@ -30,8 +30,8 @@ def _count(model, town):
         return model.objects.count()
 
 
-def test_an_editor_records_a_grant_with_german_amounts(client, editor_a, town_a):
-    client.force_login(editor_a)
+def test_an_admin_records_a_grant_with_german_amounts(client, admin_a, town_a):
+    client.force_login(admin_a)
     response = client.post(BASE + "neu/", {
         "title": "Zuwendung Phase B", "programme": "Modellprojekte Smart Cities", "funder": "KfW",
         "recipient": "town", "approved_on": "2021-10-01", "period_start": "2022-01-01", "period_end": "2026-12-31",

@@ -30,6 +30,7 @@ def _prefer(user, kind, delivery):
 def test_the_registry_holds_the_kinds_other_apps_use_with_their_defaults():
     assert {key: (kind.audience, kind.default) for key, kind in KINDS.items()} == {
         "funding.deadline": (Audience.STAFF, Delivery.IMMEDIATE),
+        "funding.terms": (Audience.STAFF, Delivery.IMMEDIATE),
         "idea.status": (Audience.EVERYONE, Delivery.IMMEDIATE),
         "idea.comment": (Audience.EVERYONE, Delivery.IMMEDIATE),
         "idea.project": (Audience.EVERYONE, Delivery.IMMEDIATE),

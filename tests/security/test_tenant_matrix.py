@@ -78,7 +78,8 @@ def _strategy_sample(town):
 
 
 def _funding_sample(town):
-    """A grant of ``town`` with one row of each kind; the milestone is done (evidence), the proof submitted."""
+    """A grant of ``town`` with one row of each kind; the milestone is done (evidence), the proof submitted, the
+    rate an exception with the funder's decision."""
     import datetime
     from decimal import Decimal
 
@@ -96,6 +97,8 @@ def _funding_sample(town):
         services.milestone_mark_done(milestone=milestone, by=None, done_on=past, evidence=factories.evidence_pdf())
         proof = services.proof_save(grant=grant, by=None, fields={"kind": "final", "due_on": past})
         services.proof_submit(proof=proof, by=None, submitted_on=past, document=factories.evidence_pdf())
+        services.grant_change(grant=grant, by=None, fields={"funding_rate": Decimal("80.00")}, reason="Matrix",
+                              rate_exception_document=factories.evidence_pdf())
     return {"pk": grant.pk, "budget-line": line.pk, "spending-edit": spending.pk, "disbursement": request.pk,
             "milestone": milestone.pk, "proof": proof.pk}
 
@@ -198,7 +201,8 @@ SAMPLES: dict[str, Callable] = {
     "staff-files": lambda town: {"slug": _project_sample(town)["slug"]},
     "staff-file-delete": _project_param("file"),
     **{f"funding:{name}": _funding_param(None) for name in (
-        "detail", "edit", "history", "export", "budget", "spending", "disbursements", "milestones", "proofs")},
+        "detail", "edit", "history", "export", "budget", "spending", "disbursements", "milestones", "proofs",
+        "rate-exception-document")},
     **{name: _funding_param(row) for row, names in {
         "budget-line": ("budget-line", "budget-line-delete"),
         "spending-edit": ("spending-edit", "spending-delete"),
