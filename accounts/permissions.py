@@ -163,6 +163,7 @@ RULE_ROLES: dict[str, str] = {
     "funding.view": Role.VIEWER,
     "funding.edit": Role.EDITOR,
     "funding.approve": Role.ADMIN,
+    "funding.change_terms": Role.ADMIN,
     "knowledge.write": Role.EDITOR,
     "reviews.view": Role.VIEWER,
     "reviews.prepare": Role.EDITOR,
