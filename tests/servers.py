@@ -55,10 +55,17 @@ class PrivateRedis:
                         "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
                        check=True, timeout=10)
         wait_for_port(self.port)
+        # redis-server creates the pid file before it writes the number into it: wait for the number.
         deadline = time.monotonic() + 5
-        while not self.pidfile.exists() and time.monotonic() < deadline:
+        while not self._pid_written() and time.monotonic() < deadline:
             time.sleep(0.02)
         self.pid = int(self.pidfile.read_text())
+
+    def _pid_written(self) -> bool:
+        try:
+            return self.pidfile.read_text().strip().isdigit()
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.pid is None:
