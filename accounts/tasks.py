@@ -26,8 +26,7 @@ from .models import DataExport, Membership
 logger = logging.getLogger(__name__)
 
 
-@shared_task(base=TownTask, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, max_retries=8,
-             soft_time_limit=60, time_limit=90)
+@shared_task(base=TownTask, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def membership_notify_granted(*, municipality: Municipality, membership_id: int) -> bool:
     """Tell a person that they now hold a staff role in the town (and that MFA will be required)."""
     membership = Membership.objects.select_related("user").filter(pk=membership_id).first()

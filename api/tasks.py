@@ -1,15 +1,14 @@
 """Tasks of the API app: building the open data files (``api.opendata_files``)."""
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
 
 from municipalities.tasks import TRANSIENT_ERRORS
 
 from . import opendata_files
 from .opendata import DATASETS
 
-# Retried with backoff: the database or the file storage hiccuped.
-BUILD_TRANSIENT_ERRORS = (*TRANSIENT_ERRORS, OperationalError, InterfaceError, OSError)
+# Retried with backoff: the transient errors of every task (database, broker, network), and the file storage.
+BUILD_TRANSIENT_ERRORS = (*TRANSIENT_ERRORS, OSError)
 
 
 @shared_task(autoretry_for=BUILD_TRANSIENT_ERRORS, retry_backoff=15, retry_backoff_max=300, max_retries=5,

@@ -56,8 +56,7 @@ class TownTask(PortalTask):
             return super().__call__(*args, municipality=municipality, **kwargs)
 
 
-@shared_task(base=TownTask, bind=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, retry_backoff_max=600,
-             max_retries=8, soft_time_limit=60, time_limit=90)
+@shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def accessibility_feedback_forward(self, *, municipality: Municipality, feedback_id: int) -> bool:
     """Mail a barrier report to the town's accessibility contact, once.
 

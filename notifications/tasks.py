@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from municipalities.models import Municipality
-from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
+from municipalities.tasks import RETRY_TRANSIENT, TownTask
 from outbox.claims import claim, claim_cutoff, sending
 from smartcity5.mail import render_subject
 
@@ -28,8 +28,7 @@ def _absolute(link: str) -> str:
     return link
 
 
-@shared_task(base=TownTask, bind=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, retry_backoff_max=600,
-             max_retries=8, soft_time_limit=60, time_limit=90)
+@shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def notification_email_send(self, *, municipality: Municipality, notification_id: int) -> bool:
     """Mail a notification to its recipient, once (``outbox.claims``: claimed in ``email_claimed_at`` before the
     mail server is asked, ``emailed_at`` set after it accepted the message)."""
@@ -70,8 +69,7 @@ def notification_digest_dispatch(*, plan: str = "daily", before: str | None = No
     return len(user_ids)
 
 
-@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=30, retry_backoff_max=600, max_retries=8,
-             soft_time_limit=60, time_limit=90)
+@shared_task(soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def notification_digest_send(*, user_id: int, plan: str) -> int:
     """Mail one person one summary of their notifications from every town that wait for the ``plan`` digest,
     once; returns how many it listed.
