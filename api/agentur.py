@@ -1,4 +1,5 @@
-"""Cross-town reads of the Südwestfalen Agentur through the API: all towns side by side, as on /agentur/.
+"""Cross-town reads of the Südwestfalen Agentur through the API: all towns side by side and the region's total, as
+on /agentur/ (the key figures of ``municipalities.figures``).
 
 Moderators with a second factor only (others: 404; anonymous: 401); every request is one audited read
 (``municipalities.crosstown.agentur_dashboard``, the same function as the page)."""
@@ -30,6 +31,9 @@ class OverviewSerializer(s.Serializer):
     today = s.DateField()
     figures = s.DictField(child=s.CharField(), help_text="Figure key → its label.")
     towns = TownFiguresSerializer(many=True)
+    region = s.DictField(child=s.FloatField(allow_null=True),
+                         help_text="Figure key → the region's total (the sum over the towns; rates from the sums; "
+                                   "null for a median).")
 
 
 def _number(value):
@@ -56,8 +60,15 @@ class AgenturOverview(LabelledAPIView):
         data = crosstown.agentur_dashboard(user=request.user, path=request.get_full_path()[:500],
                                            query=request.query_params)
         rows = [row for section in data["sections"] for row in section["rows"]]
+        joint = [row for row in rows if row["cells"] and row["cells"][0].joint is not None]
+        labels = {row["key"]: str(row["label"]) for row in rows}
+        # A joint project (process, idea) counts for its lead town; a partner town's "+N gemeinsam" is
+        # "<key>_joint", never part of "<key>" or of the region's total.
+        labels.update({f"{row['key']}_joint": _("%(figure)s: joint, led by a partner town")
+                       % {"figure": row["label"]} for row in joint})
         towns = [{"town": town.slug, "name": town.name,
-                  "figures": {row["key"]: _number(row["cells"][index].value) for row in rows}}
+                  "figures": {**{row["key"]: _number(row["cells"][index].value) for row in rows},
+                              **{f"{row['key']}_joint": row["cells"][index].joint for row in joint}}}
                  for index, town in enumerate(data["towns"])]
-        return Response({"today": data["today"], "figures": {row["key"]: str(row["label"]) for row in rows},
-                         "towns": towns})
+        return Response({"today": data["today"], "figures": labels, "towns": towns,
+                         "region": {row["key"]: _number(row["total"].value) for row in rows}})

@@ -46,6 +46,34 @@ def grant_list() -> QuerySet[Grant]:
     ).order_by("-period_start", "title")
 
 
+@dataclass
+class GrantTotals:
+    """The grants of a town added up: the town's approved federal share, called, spent and absorption rate, the
+    same figures as ``municipalities.figures`` gives the Agentur dashboard, the town dashboard and the region
+    report (every disbursement request and spending belongs to a grant of its town)."""
+
+    federal_share: Decimal = ZERO
+    planned: Decimal = ZERO
+    spent: Decimal = ZERO
+    called: Decimal = ZERO
+    paid: Decimal = ZERO
+
+    @property
+    def absorption(self) -> Decimal | None:
+        return money.percent(self.called, self.federal_share)
+
+
+def grant_totals(grants) -> GrantTotals:
+    """The sums over ``grants`` (from :func:`grant_list`, already fetched: no query); each grant gets its own
+    ``absorption`` rate beside them."""
+    totals = GrantTotals()
+    for grant in grants:
+        grant.absorption = money.percent(grant.called, grant.federal_share)
+        for name in ("federal_share", "planned", "spent", "called", "paid"):
+            setattr(totals, name, getattr(totals, name) + getattr(grant, name))
+    return totals
+
+
 def grant_get(*, pk: int) -> Grant:
     """A grant of the town in scope (raises ``Grant.DoesNotExist`` for others)."""
     return Grant.objects.get(pk=pk)

@@ -132,7 +132,9 @@ def _delete_row(request, grant: Grant, *, delete, section: str):
 
 @town_permission_required("funding.view")
 def grant_list(request, town: str):
-    return render(request, "funding/grant_list.html", {"grants": selectors.grant_list(), **_rights(request)})
+    grants = list(selectors.grant_list())
+    return render(request, "funding/grant_list.html", {"grants": grants, "totals": selectors.grant_totals(grants),
+                                                       **_rights(request)})
 
 
 def _grant_form_saved(request, form, service, **kwargs):

@@ -1,14 +1,16 @@
-"""Figures of the Agentur's cross-town dashboard: per-town SQL aggregates, quarterly trends, links and charts.
+"""The Agentur's cross-town dashboard: the key figures of every town side by side, quarterly trends, links and
+charts.
 
-Everything here runs inside the audited scope that :func:`municipalities.crosstown.agentur_dashboard` enters;
-the reads use the town-scoped managers, so a town outside that scope cannot appear.
+The key figures (projects by status, processes, ideas, funding) are those of :mod:`municipalities.figures`, the
+one definition the town dashboards, the region report and the API share: a row counts once, for the town that
+owns it (a joint project for its lead town); a partner town shows joint rows as "+N gemeinsam" beside its own
+count. Here they are joined by the Agentur's own figures (share of open projects recently updated, median days
+to the first answer, moderation, staff, barrier reports) and trends.
 
-A town's figures count what the town's own staff pages list: projects and ideas it leads *or* takes part in
-(joint projects and processes appear in every participating town, as in the town's scope), funding rows it
-owns. So every figure equals the list its link opens, and a joint project appears in each partner's column.
-
-Figures and trends are one query over the towns, with a correlated scalar subquery per figure (and
-quarter); the number of queries does not depend on the number of towns or rows.
+Everything runs inside the audited scope that :func:`municipalities.crosstown.agentur_dashboard` enters; the
+reads use the town-scoped managers, so a town outside that scope cannot appear. Figures and trends are one
+query over the towns, with a correlated scalar subquery per figure (and quarter); the number of queries does not
+depend on the number of towns or rows.
 """
 
 import datetime
@@ -23,21 +25,14 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import (
     Aggregate,
-    Count,
-    DecimalField,
     Exists,
     F,
     FloatField,
     Func,
-    IntegerField,
     Min,
     OuterRef,
-    Q,
     Subquery,
-    Sum,
-    Value,
 )
-from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import number_format
@@ -57,10 +52,13 @@ from projects.charts import (
     nice_ticks,
 )
 
+from . import figures as key_figures
+from .figures import amount as _sum
+from .figures import count as _count
+from .figures import scalar as _scalar
+
 UPDATE_WINDOW_DAYS = 90  # "recently updated", the same window as the staff dashboard's stale list
 TREND_QUARTERS = 8
-AMOUNT = DecimalField(max_digits=16, decimal_places=2)
-ZERO = Decimal("0.00")
 
 
 # --- SQL helpers -----------------------------------------------------------------------------------------
@@ -86,32 +84,12 @@ class DaysBetween(Func):
                               arg_joiner=") - julianday(", **extra)
 
 
-def _scalar(qs, aggregate, output_field, default):
-    """One aggregate over ``qs`` (correlated with the outer town) as a scalar subquery; ``default`` if empty.
-
-    Grouping by a constant leaves the GROUP BY empty: one row per outer town."""
-    inner = qs.order_by().annotate(_one=Value(1)).values("_one").annotate(result=aggregate).values("result")
-    if default is None:
-        return Subquery(inner, output_field=output_field)
-    return Coalesce(Subquery(inner, output_field=output_field), Value(default), output_field=output_field)
-
-
-def _count(qs):
-    return _scalar(qs, Count("pk"), IntegerField(), 0)
-
-
-def _sum(qs, column: str = "amount"):
-    return _scalar(qs, Sum(column), AMOUNT, ZERO)
-
-
 # --- Filters ---------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class DashboardFilters:
-    """Field of action (projects and ideas) and programme phase (projects). Unknown values are dropped."""
-
-    field: object = None  # projects.models.FieldOfAction
-    phase: str = ""
+class DashboardFilters(key_figures.Filters):
+    """Field of action (projects, processes and ideas) and programme phase (projects). Unknown values are
+    dropped."""
 
     @property
     def active(self) -> bool:
@@ -135,46 +113,6 @@ def dashboard_filters(query, *, fields) -> DashboardFilters:
     return DashboardFilters(field=field, phase=phase if phase in Project.Phase.values else "")
 
 
-def _projects(filters: DashboardFilters):
-    """Projects of the outer town (led or joint) that pass the filters."""
-    from projects.models import Project, ProjectPartner
-
-    partner = Exists(ProjectPartner._base_manager.filter(project=OuterRef("pk"),
-                                                         municipality=OuterRef(OuterRef("pk"))))
-    qs = Project.objects.filter(Q(municipality=OuterRef("pk")) | partner)
-    return _filter_projects(qs, filters)
-
-
-def _filter_projects(qs, filters: DashboardFilters, prefix: str = ""):
-    from projects.models import Project
-
-    if filters.field:
-        tagged = Project._base_manager.filter(fields_of_action=filters.field).values("pk")
-        qs = qs.filter(**{f"{prefix}pk__in": tagged})
-    if filters.phase:
-        qs = qs.filter(**{f"{prefix}phase": filters.phase})
-    return qs
-
-
-def _in_process_towns(model):
-    """Ideas or comments of the outer town: in its own processes or in joint ones it takes part in."""
-    from participation.models import ProcessPartner
-
-    process = "process" if model.__name__ == "Idea" else "idea__process"
-    partner = Exists(ProcessPartner._base_manager.filter(process=OuterRef(process),
-                                                         municipality=OuterRef(OuterRef("pk"))))
-    return model.objects.filter(Q(municipality=OuterRef("pk")) | partner)
-
-
-def _ideas(filters: DashboardFilters):
-    from participation.models import Idea
-
-    qs = _in_process_towns(Idea)
-    if filters.field:
-        qs = qs.filter(field_of_action=filters.field)
-    return qs
-
-
 def _first_answers(qs):
     """Ideas that have an official answer, with the days from submission to the first one."""
     from participation.models import OfficialAnswer
@@ -188,70 +126,51 @@ def _first_answers(qs):
 # --- Figures ---------------------------------------------------------------------------------------------
 
 def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> dict:
+    """The Agentur's figures beyond the key figures of :mod:`municipalities.figures` (same rules: own rows)."""
     from accounts.models import Membership, Role
-    from funding.models import DisbursementRequest, Grant, Milestone, Spending
-    from funding.selectors import milestone_state_expression
-    from participation.models import Comment, Idea, OfficialAnswer
+    from funding.models import Grant
+    from participation.models import Comment, Idea
     from participation.selectors import waiting_for_moderation
     from projects.models import ProgressUpdate, Project
 
     from .models import AccessibilityFeedback
 
-    projects = _projects(filters)
+    open_projects = key_figures.projects(filters).filter(status__in=Project.ACTIVE_STATUSES)
     recent = Exists(ProgressUpdate._base_manager.filter(
         project=OuterRef("pk"), published_on__gt=today - datetime.timedelta(days=UPDATE_WINDOW_DAYS)))
-    milestones = Milestone.objects.filter(municipality=OuterRef("pk")).annotate(
-        state=milestone_state_expression(today))
-    grants = Grant.objects.filter(municipality=OuterRef("pk"))
-    ideas = _ideas(filters)
-    annotations = {f"projects_{status}": _count(projects.filter(status=status))
-                   for status in Project.Status.values}
-    annotations.update(
-        projects_open=_count(projects.filter(status__in=Project.ACTIVE_STATUSES)),
-        projects_open_updated=_count(projects.filter(recent, status__in=Project.ACTIVE_STATUSES)),
-        milestones_done=_count(milestones.filter(state="done")),
-        milestones_at_risk=_count(milestones.filter(state="at_risk")),
-        milestones_overdue=_count(milestones.filter(state="overdue")),
-        grants=_count(grants),
-        first_grant=_scalar(grants, Min("pk"), Grant._meta.pk, None),
-        approved=_sum(grants, "federal_share"),
-        called=_sum(DisbursementRequest.objects.filter(municipality=OuterRef("pk"),
-                                                       status__in=DisbursementRequest.CALLED)),
-        spent=_sum(Spending.objects.filter(municipality=OuterRef("pk"))),
-        ideas_received=_count(ideas),
-        ideas_answered=_count(ideas.filter(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))),
+    annotations = {
+        "projects_open": _count(open_projects),
+        "projects_open_updated": _count(open_projects.filter(recent)),
+        "first_grant": _scalar(Grant.objects.filter(municipality=OuterRef("pk")), Min("pk"), Grant._meta.pk, None),
         # Counted in the town that owns the contribution (the lead town of a joint process): the town whose
         # moderation queue lists it and whose moderators decide on it.
-        moderation_open=(_count(Idea.objects.filter(waiting_for_moderation(Idea),
+        "moderation_open": (_count(Idea.objects.filter(waiting_for_moderation(Idea),
                                                     municipality=OuterRef("pk")))
                          + _count(Comment.objects.filter(waiting_for_moderation(Comment),
                                                          municipality=OuterRef("pk")))),
-        admins=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.ADMIN)),
-        editors=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.EDITOR)),
-        viewers=_count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.VIEWER)),
-        open_feedback=_count(AccessibilityFeedback.objects.filter(municipality=OuterRef("pk"),
+        "admins": _count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.ADMIN)),
+        "editors": _count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.EDITOR)),
+        "viewers": _count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.VIEWER)),
+        "open_feedback": _count(AccessibilityFeedback.objects.filter(municipality=OuterRef("pk"),
                                                                   status=AccessibilityFeedback.Status.NEW)),
-    )
+    }
     if connection.vendor == "postgresql":
-        annotations["answer_days_median"] = _scalar(_first_answers(ideas), Median("days"), FloatField(), None)
+        annotations["answer_days_median"] = _scalar(_first_answers(key_figures.ideas(filters)), Median("days"),
+                                                    FloatField(), None)
     return annotations
 
 
 def _median_days_python(*, towns, filters: DashboardFilters) -> dict[int, float | None]:
-    """SQLite has no percentile function: the days to the first answer per idea, the median in Python
-    (two queries, only on SQLite)."""
-    from participation.models import Idea, ProcessPartner
+    """SQLite has no percentile function: the days to the first answer per idea (the published ideas of the
+    town's own processes, as ``figures.ideas``), the median in Python (one query, only on SQLite)."""
+    from participation.models import Idea
 
-    partners: dict[int, set[int]] = {}
-    for process_id, town_id in ProcessPartner.objects.values_list("process_id", "municipality_id"):
-        partners.setdefault(process_id, set()).add(town_id)
-    qs = Idea.objects.all()
+    qs = Idea.objects.visible()
     if filters.field:
         qs = qs.filter(field_of_action=filters.field)
     days: dict[int, list[float]] = {town.pk: [] for town in towns}
-    for town_id, process_id, value in _first_answers(qs).values_list("municipality_id", "process_id", "days"):
-        for target in {town_id} | partners.get(process_id, set()):
-            days.setdefault(target, []).append(value)
+    for town_id, value in _first_answers(qs).values_list("municipality_id", "days"):
+        days.setdefault(town_id, []).append(value)
     return {town: statistics.median(values) if values else None for town, values in days.items()}
 
 
@@ -281,6 +200,9 @@ def last_quarters(today: datetime.date, count: int = TREND_QUARTERS) -> list[Qua
 
 
 TRENDS = ("updates", "ideas", "called")
+# The Agentur's own figures that add up over the towns (each row has one owning town).
+ADDITIVE = ("projects_open", "projects_open_updated", "moderation_open", "admins", "editors", "viewers",
+            "open_feedback")
 
 
 def trend_annotations(*, filters: DashboardFilters, quarters: list[Quarter]) -> dict:
@@ -288,9 +210,9 @@ def trend_annotations(*, filters: DashboardFilters, quarters: list[Quarter]) -> 
     from projects.models import ProgressUpdate
 
     # Updates count for the town whose staff posted them (a partner's update on a joint project: the partner).
-    updates = _filter_projects(ProgressUpdate.objects.filter(municipality=OuterRef("pk")), filters,
-                               "project__")
-    ideas = _ideas(filters)
+    updates = key_figures.filter_projects(ProgressUpdate.objects.filter(municipality=OuterRef("pk")), filters,
+                                          "project__")
+    ideas = key_figures.ideas(filters)
     called = DisbursementRequest.objects.filter(municipality=OuterRef("pk"),
                                                 status__in=DisbursementRequest.CALLED)
     annotations = {}
@@ -305,26 +227,27 @@ def trend_annotations(*, filters: DashboardFilters, quarters: list[Quarter]) -> 
 
 
 def town_figures(*, towns, filters: DashboardFilters, today: datetime.date | None = None) -> dict:
-    """The figures of every town in ``towns`` and their trends per quarter: one query (three on SQLite).
+    """The figures of every town in ``towns`` and their trends per quarter: one query (two on SQLite).
 
     Runs in the caller's (cross-town) scope."""
-    from .models import Municipality
-
     today = today or timezone.localdate()
     quarters = last_quarters(today)
     pks = [town.pk for town in towns]
     by_pk = {town.pk: town for town in towns}
-    figures = {row["pk"]: row for row in Municipality.objects.filter(pk__in=pks).values(
-        "pk", **figure_annotations(filters=filters, today=today),
-        **trend_annotations(filters=filters, quarters=quarters))}
+    found = key_figures.town_figures(towns=towns, filters=filters, today=today, extra={
+        **figure_annotations(filters=filters, today=today), **trend_annotations(filters=filters, quarters=quarters)})
+    figures = {pk: found[pk].values for pk in pks}
     if connection.vendor != "postgresql":
         for pk, median in _median_days_python(towns=towns, filters=filters).items():
             if pk in figures:
                 figures[pk]["answer_days_median"] = median
     trends = {name: [(by_pk[pk], [figures[pk][f"{name}_{i}"] for i in range(len(quarters))]) for pk in pks]
               for name in TRENDS}
-    return {"towns": towns, "figures": [figures[pk] for pk in pks], "trends": trends, "quarters": quarters,
-            "today": today}
+    return {"towns": towns, "figures": [figures[pk] for pk in pks], "key_figures": [found[pk] for pk in pks],
+            "totals": key_figures.region_totals([found[pk] for pk in pks], keys=[*key_figures.key_names(),
+                                                                                    *ADDITIVE]),
+            "trends": trends,
+            "quarters": quarters, "today": today}
 
 
 # --- The table -------------------------------------------------------------------------------------------
@@ -336,12 +259,11 @@ class Cell:
     url: str = ""
     note: str = ""  # e.g. "3/4" beside a percentage
     town: object = None
+    joint: int | None = None  # joint rows another town leads with this one as a partner ("+N gemeinsam")
 
 
 def _percent(part, whole) -> Decimal | None:
-    from funding import money
-
-    return money.percent(part, whole)
+    return key_figures.absorption(part, whole)
 
 
 def _url(name: str, town, query: dict | None = None, fragment: str = "", **kwargs) -> str:
@@ -362,17 +284,23 @@ def _milestones_url(state: str):
 
 
 def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
-    """The table, figure by figure (rows), town by town (columns), each cell with the link to its list."""
+    """The table, figure by figure (rows), town by town (columns), each cell with the link to its list, and the
+    region's total (the sum over the towns; each row counts once, under the town that owns it)."""
     from projects.models import Project
 
     rows = list(zip(data["towns"], data["figures"], strict=True))
+    totals = data["totals"]
     project_query = filters.project_query()
 
-    def line(key, label, value, *, kind="count", url=None, note=None, help_text=""):
-        """A row: ``value``, ``url`` and ``note`` are functions of (town, figures of the town)."""
-        cells = [Cell(value(row), kind, url(town, row) if url else "", note(row) if note else "", town)
+    def line(key, label, value, *, kind="count", url=None, note=None, help_text="", joint=False, total=None):
+        """A row: ``value``, ``url`` and ``note`` are functions of (town, figures of the town); ``joint``: the row
+        has a ``<key>_joint`` figure; ``total``: a function of the region's totals (the sum of ``key`` if not
+        given; none for a median)."""
+        cells = [Cell(value(row), kind, url(town, row) if url else "", note(row) if note else "", town,
+                      row[f"{key}_joint"] if joint else None)
                  for town, row in rows]
-        return {"key": key, "label": label, "help": help_text, "cells": cells}
+        region = total(totals) if total else totals.get(key)
+        return {"key": key, "label": label, "help": help_text, "cells": cells, "total": Cell(region, kind)}
 
     def figure(key):
         return lambda row: row[key]
@@ -383,16 +311,17 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
     def status_url(status):
         return town_url("projects:staff-list", {"status": status, **project_query})
 
-    projects = [line(f"projects_{status}", label, figure(f"projects_{status}"), url=status_url(status))
+    projects = [line(f"projects_{status}", label, figure(f"projects_{status}"), url=status_url(status), joint=True)
                 for status, label in Project.Status.choices]
     projects.append(line(
         "projects_updated", _("Open projects with an update in the last 90 days"),
         lambda row: _percent(row["projects_open_updated"], row["projects_open"]), kind="percent",
         url=town_url("municipalities:staff-dashboard", fragment="projects-heading"),
         note=lambda row: f"{row['projects_open_updated']}/{row['projects_open']}",
-        help_text=_("Open: planned, in progress or paused. The link leads to the town's projects without a "
-                    "recent update.")))
-    grants = town_url("funding:list")
+        total=lambda t: _percent(t["projects_open_updated"], t["projects_open"]),
+        help_text=_("Open projects the town leads: planned, in progress or paused. The link leads to the town's "
+                    "projects without a recent update.")))
+    grants = town_url("funding:list", fragment="grant-totals")
     funding = [
         line("milestones_done", _("Milestones done"), figure("milestones_done"), url=_milestones_url("done")),
         line("milestones_at_risk", _("Milestones at risk"), figure("milestones_at_risk"),
@@ -405,17 +334,23 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
              help_text=_("Disbursement requests submitted or paid.")),
         line("spent", _("Spent"), figure("spent"), kind="eur", url=grants),
         line("absorption", _("Absorption rate"), lambda row: _percent(row["called"], row["approved"]),
-             kind="percent", url=grants, help_text=_("Called ÷ approved federal share.")),
+             kind="percent", url=grants, total=lambda t: _percent(t["called"], t["approved"]),
+             help_text=_("Called ÷ approved federal share.")),
     ]
-    idea_query = {"field_of_action": filters.field.slug} if filters.field else {}
-    ideas = town_url("participation:staff-ideas", idea_query or None)
+    idea_query = {"moderation": "published"}
+    if filters.field:
+        idea_query["field_of_action"] = filters.field.slug
+    ideas = town_url("participation:staff-ideas", idea_query)
     answered = town_url("participation:staff-ideas", {"answered": "yes", **idea_query})
     participation = [
-        line("ideas_received", _("Ideas received"), figure("ideas_received"), url=ideas),
-        line("ideas_answered", _("Ideas answered"), figure("ideas_answered"), url=answered,
+        line("processes", _("Published processes"), figure("processes"),
+             url=town_url("participation:staff-overview"), joint=True),
+        line("ideas_received", _("Ideas received"), figure("ideas_received"), url=ideas, joint=True,
+             help_text=_("Published ideas in the town's own processes.")),
+        line("ideas_answered", _("Ideas answered"), figure("ideas_answered"), url=answered, joint=True,
              help_text=_("Ideas with at least one official answer.")),
         line("answer_days", _("Median days to the first official answer"), figure("answer_days_median"),
-             kind="days", url=answered),
+             kind="days", url=answered, total=lambda t: None),
         line("moderation_open", _("Open moderation items"), figure("moderation_open"),
              url=town_url("participation:staff-moderation"),
              help_text=_("Ideas and comments waiting for moderation, hidden after reports, or reported "

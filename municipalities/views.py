@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import agentur_required, public, town_permission_required
 from accounts.permissions import can_edit_town_content, can_view_funding
 
-from . import crosstown, selectors, services
+from . import crosstown, figures, selectors, services
 from .forms import AccessibilityFeedbackForm
 from .models import AccessibilityFeedback
 
@@ -82,9 +82,13 @@ def staff_dashboard(request, town: str):
     open_feedback = selectors.accessibility_feedback_list(
         municipality=municipality, status=AccessibilityFeedback.Status.NEW
     ).count()
+    # The key figures as the Agentur dashboard, the region report and the API count them (one query).
+    town_figures = figures.town_figures(towns=[municipality])[municipality.pk]
     return render(request, "municipalities/staff/dashboard.html", {
         "open_feedback": open_feedback,
-        "status_counts": project_selectors.status_counts(municipality=municipality),
+        "figures": town_figures,
+        "status_counts": [(status, town_figures.projects[status], town_figures.projects_joint[status])
+                          for status in town_figures.projects],
         "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
         "stale_days": project_selectors.STALE_AFTER_DAYS,
         "can_edit": can_edit_town_content(request.user, municipality),

@@ -13,7 +13,8 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from funding import selectors as funding_selectors
-from funding.models import BudgetLine, CostType, DisbursementRequest, Grant, Milestone, Spending
+from funding.models import BudgetLine, CostType, DisbursementRequest, Grant, Spending
+from municipalities import figures as key_figures
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
 from participation import selectors as participation_selectors
@@ -159,54 +160,49 @@ def funding_report_data(*, grant: Grant, today: datetime.date | None = None) -> 
 class TownRow:
     municipality: Municipality
     projects: dict = field(default_factory=dict)
+    projects_joint: dict = field(default_factory=dict)  # joint projects of other lead towns it takes part in
     federal_share: Decimal = ZERO
     called: Decimal = ZERO
     spent: Decimal = ZERO
     milestones: dict = field(default_factory=dict)
     ideas: int = 0
     answered: int = 0
+    ideas_joint: int = 0  # published ideas in joint processes other towns run
 
     @property
     def project_total(self) -> int:
         return sum(self.projects.values())
 
     @property
-    def absorption(self) -> Decimal | None:
-        from funding import money
+    def project_total_joint(self) -> int:
+        return sum(self.projects_joint.values())
 
-        return money.percent(self.called, self.federal_share)
+    @property
+    def absorption(self) -> Decimal | None:
+        return key_figures.absorption(self.called, self.federal_share)
+
+
+def _town_row(figures: key_figures.TownFigures) -> TownRow:
+    return TownRow(municipality=figures.municipality, projects=figures.projects,
+                   projects_joint=figures.projects_joint, federal_share=figures["approved"],
+                   called=figures["called"], spent=figures["spent"], milestones=figures.milestones,
+                   ideas=figures["ideas_received"], answered=figures["ideas_answered"],
+                   ideas_joint=figures["ideas_received_joint"])
 
 
 def region_report_data(*, towns: list[Municipality], today: datetime.date | None = None) -> dict:
-    """One row per town (projects led by status, funding approved / called / spent, milestones, ideas) and the
-    region's federal funds per year. Call inside a cross-town scope of ``towns``; nine queries in all."""
+    """One row per town (projects led by status, funding approved / called / spent, milestones, published ideas:
+    the key figures of ``municipalities.figures``, so each joint project counts once, under its lead town) and
+    the region's federal funds per year. Call inside a cross-town scope of ``towns``; four queries in all."""
     today = today or timezone.localdate()
-    rows = {town.pk: TownRow(municipality=town, projects={s: 0 for s in Project.Status.values}) for town in towns}
-    # Project._base_manager: the scoped manager would count a joint project once per partner town in scope;
-    # the region counts each project once, under its lead town.
-    ids = [town.pk for town in towns]
-    for item in (Project._base_manager.filter(municipality__in=ids).order_by().values("municipality", "status")
-                 .annotate(n=Count("pk"))):
-        rows[item["municipality"]].projects[item["status"]] = item["n"]
-    for item in Grant.objects.order_by().values("municipality").annotate(total=Sum("federal_share")):
-        rows[item["municipality"]].federal_share = item["total"] or ZERO
-    for item in (DisbursementRequest.objects.filter(status__in=DisbursementRequest.CALLED).order_by()
-                 .values("municipality").annotate(total=Sum("amount"))):
-        rows[item["municipality"]].called = item["total"] or ZERO
-    for item in Spending.objects.order_by().values("municipality").annotate(total=Sum("amount")):
-        rows[item["municipality"]].spent = item["total"] or ZERO
-    state = funding_selectors.milestone_state_expression(today)
-    states = ("done", "waived", "overdue", "at_risk", "open")
-    for item in (Milestone.objects.annotate(state=state).order_by().values("municipality")
-                 .annotate(**{s: Count("pk", filter=Q(state=s)) for s in states})):
-        rows[item["municipality"]].milestones = {s: item[s] for s in states}
-    answered = Q(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))
-    for item in (Idea._base_manager.filter(municipality__in=ids, moderation=Moderation.PUBLISHED)
-                 .order_by().values("municipality")
-                 .annotate(n=Count("pk"), answered_n=Count("pk", filter=answered))):
-        rows[item["municipality"]].ideas, rows[item["municipality"]].answered = item["n"], item["answered_n"]
-    for row in rows.values():
-        row.milestones = row.milestones or {s: 0 for s in states}
+    figures = key_figures.town_figures(towns=towns, today=today)
+    town_rows = [_town_row(figures[town.pk]) for town in towns]
+    region = key_figures.region_totals([figures[town.pk] for town in towns])
+    totals = TownRow(municipality=None,
+                     projects={s: region[f"projects_{s}"] for s in Project.Status.values},
+                     federal_share=region["approved"], called=region["called"], spent=region["spent"],
+                     milestones={s: region[f"milestones_{s}"] for s in key_figures.MILESTONE_STATES},
+                     ideas=region["ideas_received"], answered=region["ideas_answered"])
 
     # Federal funds per year across the region: the plan's federal share at each grant's own rate.
     rates = dict(Grant.objects.values_list("pk", "funding_rate"))
@@ -222,10 +218,4 @@ def region_report_data(*, towns: list[Municipality], today: datetime.date | None
                            paid=Sum("amount", filter=funding_selectors.PAID))):
         target = years.setdefault(item["year"], {"year": item["year"], "planned": ZERO, "called": ZERO, "paid": ZERO})
         target["called"], target["paid"] = item["called"] or ZERO, item["paid"] or ZERO
-    town_rows = [rows[town.pk] for town in towns]
-    totals = TownRow(municipality=None, projects={s: sum(r.projects[s] for r in town_rows) for s in Project.Status.values},
-                     federal_share=sum((r.federal_share for r in town_rows), ZERO),
-                     called=sum((r.called for r in town_rows), ZERO), spent=sum((r.spent for r in town_rows), ZERO),
-                     milestones={s: sum(r.milestones[s] for r in town_rows) for s in states},
-                     ideas=sum(r.ideas for r in town_rows), answered=sum(r.answered for r in town_rows))
     return {"today": today, "rows": town_rows, "totals": totals, "years": [years[y] for y in sorted(years)]}

@@ -151,12 +151,12 @@ def test_exact_figures_side_by_side(client, moderator, region):
     expected = {
         "projects_idea": {"arnsberg": 0, "olpe": 0, "soest": 1},
         "projects_planned": {"arnsberg": 1, "olpe": 0, "soest": 0},
-        # The joint project counts in Soest too.
-        "projects_in_progress": {"arnsberg": 2, "olpe": 0, "soest": 1},
+        # The joint project counts for its lead town only; Soest shows it as "+1 gemeinsam" (below).
+        "projects_in_progress": {"arnsberg": 2, "olpe": 0, "soest": 0},
         "projects_paused": {"arnsberg": 0, "olpe": 0, "soest": 1},
         "projects_completed": {"arnsberg": 1, "olpe": 0, "soest": 0},
         "projects_cancelled": {"arnsberg": 0, "olpe": 0, "soest": 0},
-        "projects_updated": {"arnsberg": Decimal("33.3"), "olpe": None, "soest": Decimal("50.0")},
+        "projects_updated": {"arnsberg": Decimal("33.3"), "olpe": None, "soest": Decimal("100.0")},
         "milestones_done": {"arnsberg": 1, "olpe": 0, "soest": 0},
         "milestones_at_risk": {"arnsberg": 1, "olpe": 0, "soest": 0},
         "milestones_overdue": {"arnsberg": 1, "olpe": 0, "soest": 1},
@@ -165,9 +165,11 @@ def test_exact_figures_side_by_side(client, moderator, region):
         "called": {"arnsberg": Decimal("40000.00"), "olpe": Decimal("0.00"), "soest": Decimal("0.00")},
         "spent": {"arnsberg": Decimal("12500.00"), "olpe": Decimal("0.00"), "soest": Decimal("0.00")},
         "absorption": {"arnsberg": Decimal("6.2"), "olpe": None, "soest": Decimal("0.0")},
-        "ideas_received": {"arnsberg": 4, "olpe": 4, "soest": 1},  # Olpe is a partner of Arnsberg's process
-        "ideas_answered": {"arnsberg": 2, "olpe": 2, "soest": 1},
-        "answer_days": {"arnsberg": 3.5, "olpe": 3.5, "soest": 4.0},
+        "processes": {"arnsberg": 1, "olpe": 0, "soest": 1},
+        # Published ideas of the town's own processes (Olpe is a partner of Arnsberg's process: "+3 gemeinsam").
+        "ideas_received": {"arnsberg": 3, "olpe": 0, "soest": 1},
+        "ideas_answered": {"arnsberg": 2, "olpe": 0, "soest": 1},
+        "answer_days": {"arnsberg": 3.5, "olpe": None, "soest": 4.0},
         # Waiting contributions count in the town that owns them and lists them in its queue (the lead town).
         "moderation_open": {"arnsberg": 2, "olpe": 0, "soest": 0},
         "open_feedback": {"arnsberg": 0, "olpe": 1, "soest": 0},
@@ -179,6 +181,20 @@ def test_exact_figures_side_by_side(client, moderator, region):
         assert got == values, key
     assert table["projects_updated"]["arnsberg"].note == "1/3"
     assert "3,5" in response.text  # the median, formatted the German way
+    joint = {key: {slug: cell.joint for slug, cell in table[key].items()}
+             for key in ("projects_in_progress", "processes", "ideas_received", "ideas_answered")}
+    assert joint == {"projects_in_progress": {"arnsberg": 0, "olpe": 0, "soest": 1},
+                     "processes": {"arnsberg": 0, "olpe": 1, "soest": 0},
+                     "ideas_received": {"arnsberg": 0, "olpe": 3, "soest": 0},
+                     "ideas_answered": {"arnsberg": 0, "olpe": 2, "soest": 0}}
+    assert table["approved"]["arnsberg"].joint is None  # funding has no joint rows
+    # The region's total is the sum over the towns.
+    totals = {row["key"]: row["total"].value for section in response.context["sections"] for row in section["rows"]}
+    assert totals["projects_in_progress"] == 2 and totals["ideas_received"] == 4
+    assert totals["absorption"] == Decimal("2.1")  # 40.000 € of 1.950.000 €
+    assert totals["answer_days"] is None
+    cell = response.text.split('data-figure="projects_in_progress"')[1].split("</tr>")[0]
+    assert "+1 gemeinsam" in cell
 
 
 def test_trends_per_quarter(client, moderator, region):
@@ -198,7 +214,9 @@ def test_trends_per_quarter(client, moderator, region):
     updates_a[previous] = str(int(updates_a[previous]) + 1)
     assert column("updates", 0) == updates_a
     assert column("updates", 2)[-1] == "1"
-    assert column("ideas", 0)[-2:] == ["1", "3"] and column("ideas", 1)[-2:] == ["1", "3"]
+    # Published ideas of the town's own processes: the one waiting for moderation and Olpe's share of the
+    # joint process are not counted.
+    assert column("ideas", 0)[-2:] == ["1", "2"] and column("ideas", 1)[-2:] == ["0", "0"]
     assert column("ideas", 2)[-1] == "1"
     assert column("called", 0)[-1] == "40.000,00 €"
     assert column("called", 2) == ["0,00 €"] * 8
@@ -217,23 +235,30 @@ def test_every_figure_links_to_its_filtered_list(client, moderator, region):
     assert table["milestones_overdue"]["arnsberg"].url == (
         f"/arnsberg/verwaltung/foerderung/{grant_a.pk}/meilensteine/?state=overdue")
     assert table["milestones_overdue"]["soest"].url == "/soest/verwaltung/foerderung/"  # two grants: the list
-    assert table["called"]["arnsberg"].url == "/arnsberg/verwaltung/foerderung/"
-    assert table["ideas_received"]["olpe"].url == "/olpe/verwaltung/beteiligung/ideen/"
-    assert table["ideas_answered"]["olpe"].url == "/olpe/verwaltung/beteiligung/ideen/?answered=yes"
+    assert table["called"]["arnsberg"].url == "/arnsberg/verwaltung/foerderung/#grant-totals"
+    assert table["absorption"]["arnsberg"].url == "/arnsberg/verwaltung/foerderung/#grant-totals"
+    assert table["ideas_received"]["olpe"].url == "/olpe/verwaltung/beteiligung/ideen/?moderation=published"
+    assert table["ideas_answered"]["olpe"].url == (
+        "/olpe/verwaltung/beteiligung/ideen/?answered=yes&moderation=published")
     assert table["moderation_open"]["arnsberg"].url == "/arnsberg/verwaltung/beteiligung/moderation/"
     assert table["open_feedback"]["olpe"].url == "/olpe/verwaltung/barrierefreiheit/?status=new"
 
-    # The lists behind the links show the same numbers.
+    # The lists behind the links show the same numbers: the town's own and its joint ones ("+N gemeinsam").
     projects = client.get(table["projects_in_progress"]["soest"].url)
-    assert projects.context["page_obj"].paginator.count == 1
+    assert projects.context["page_obj"].paginator.count == 0 + 1
     milestones = client.get(table["milestones_overdue"]["arnsberg"].url)
     assert milestones.context["counts"]["overdue"] == 1
     assert [m.state for m in milestones.context["timeline"]] == ["overdue"]  # only the overdue one is listed
     for town in ("arnsberg", "olpe", "soest"):
         received = client.get(table["ideas_received"][town].url)
         answered = client.get(table["ideas_answered"][town].url)
-        assert received.context["page_obj"].paginator.count == table["ideas_received"][town].value, town
-        assert answered.context["page_obj"].paginator.count == table["ideas_answered"][town].value, town
+        for key, page in (("ideas_received", received), ("ideas_answered", answered)):
+            cell = table[key][town]
+            assert page.context["page_obj"].paginator.count == cell.value + cell.joint, (town, key)
+    # The absorption rate is on the page its link opens: the grant list's total row.
+    grant_list = client.get(table["absorption"]["arnsberg"].url)
+    assert grant_list.context["totals"].absorption == table["absorption"]["arnsberg"].value
+    assert 'id="grant-totals"' in grant_list.text and "6,2 %" in grant_list.text
     queue = client.get(table["moderation_open"]["arnsberg"].url)
     assert len(queue.context["ideas"]) + len(queue.context["comments"]) == 2
     # Soest's overdue milestone is in its second grant, found from the grant list.
@@ -245,10 +270,12 @@ def test_filters_apply_to_projects_and_ideas_and_carry_into_the_links(client, mo
     client.force_login(moderator)
     response = client.get(f"/agentur/?field={mobility.slug}&phase=B")
     table = _table(response)
-    assert _values(table, "projects_in_progress") == {"arnsberg": 2, "olpe": 0, "soest": 1}
+    assert _values(table, "projects_in_progress") == {"arnsberg": 2, "olpe": 0, "soest": 0}
+    assert table["projects_in_progress"]["soest"].joint == 1
     assert _values(table, "projects_planned") == {"arnsberg": 0, "olpe": 0, "soest": 0}
-    assert _values(table, "ideas_received") == {"arnsberg": 1, "olpe": 1, "soest": 0}
-    assert _values(table, "answer_days") == {"arnsberg": 2.0, "olpe": 2.0, "soest": None}
+    assert _values(table, "ideas_received") == {"arnsberg": 1, "olpe": 0, "soest": 0}
+    assert table["ideas_received"]["olpe"].joint == 1
+    assert _values(table, "answer_days") == {"arnsberg": 2.0, "olpe": None, "soest": None}
     # Funding is not filtered.
     assert _values(table, "milestones_overdue") == {"arnsberg": 1, "olpe": 0, "soest": 1}
     assert _values(table, "moderation_open")["arnsberg"] == 2
@@ -333,9 +360,9 @@ def test_query_count_does_not_grow_with_towns_or_rows(client, moderator, region,
         response = client.get(f"/agentur/?field={mobility.slug}")
     assert len(many) == len(few)
     table = _table(response)
-    assert _values(table, "projects_in_progress") == {"arnsberg": 6, "olpe": 4, "soest": 5, "werl": 0}
-    assert _values(table, "ideas_received") == {"arnsberg": 1, "olpe": 1, "soest": 0, "werl": 0}
-    assert _values(table, "ideas_answered") == {"arnsberg": 1, "olpe": 1, "soest": 0, "werl": 0}
+    assert _values(table, "projects_in_progress") == {"arnsberg": 6, "olpe": 4, "soest": 4, "werl": 0}
+    assert _values(table, "ideas_received") == {"arnsberg": 1, "olpe": 0, "soest": 0, "werl": 0}
+    assert _values(table, "ideas_answered") == {"arnsberg": 1, "olpe": 0, "soest": 0, "werl": 0}
 
 
 def test_trend_chart_is_accessible_markup():

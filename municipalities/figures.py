@@ -1,0 +1,244 @@
+"""The key figures of a town, one definition each, for every page and file that shows them.
+
+The Agentur dashboard (``municipalities.dashboard``), each town's staff dashboard, the region report
+(``reports.selectors.region_report_data``) and the API (``/api/v1/agentur/towns/``, through the dashboard) read
+these figures from here and nowhere else, so a number means the same everywhere:
+
+* **A row counts once, for the town that owns it.** A joint project counts for its lead town; a process and its
+  ideas count for the town that runs the process. Summed over the towns, every figure is the region's total.
+* **Joint rows of a partner town** are counted apart (``<figure>_joint``) and shown beside the town's own count
+  as "+N gemeinsam"; they never enter the town's figure or the region's total.
+* **Projects** by status (internal ones included), **processes** (published), **ideas received** (published
+  ideas) and **ideas answered** (published ideas with at least one official answer); **funding**: approved
+  federal share, called (disbursement requests submitted or paid), spent, milestones by state and the absorption
+  rate (Mittelabflussquote = called ÷ approved federal share).
+
+Everything is one query over the towns with a correlated scalar subquery per figure, whatever the number of
+towns or rows. It runs in the caller's scope (a town's, or an audited cross-town scope), which must hold the
+towns asked for.
+"""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, DecimalField, Exists, IntegerField, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+AMOUNT = DecimalField(max_digits=16, decimal_places=2)
+ZERO = Decimal("0.00")
+MILESTONE_STATES = ("done", "waived", "overdue", "at_risk", "open")
+AMOUNTS = ("approved", "called", "spent")
+
+
+# --- SQL helpers -----------------------------------------------------------------------------------------
+
+def scalar(qs, aggregate, output_field, default):
+    """One aggregate over ``qs`` (correlated with the outer town) as a scalar subquery; ``default`` if empty.
+
+    Grouping by a constant leaves the GROUP BY empty: one row per outer town."""
+    inner = qs.order_by().annotate(_one=Value(1)).values("_one").annotate(result=aggregate).values("result")
+    if default is None:
+        return Subquery(inner, output_field=output_field)
+    return Coalesce(Subquery(inner, output_field=output_field), Value(default), output_field=output_field)
+
+
+def count(qs):
+    return scalar(qs, Count("pk"), IntegerField(), 0)
+
+
+def amount(qs, column: str = "amount"):
+    return scalar(qs, Sum(column), AMOUNT, ZERO)
+
+
+# --- The definitions -------------------------------------------------------------------------------------
+# Each returns the rows of the outer town (``OuterRef("pk")`` of a Municipality query).
+
+@dataclass(frozen=True)
+class Filters:
+    """Field of action (projects, processes, ideas) and programme phase (projects); empty: no filter."""
+
+    field: object = None  # projects.models.FieldOfAction
+    phase: str = ""
+
+
+NO_FILTERS = Filters()
+
+
+def filter_projects(qs, filters: Filters, prefix: str = ""):
+    from projects.models import Project
+
+    if filters.field:
+        tagged = Project._base_manager.filter(fields_of_action=filters.field).values("pk")
+        qs = qs.filter(**{f"{prefix}pk__in": tagged})
+    if filters.phase:
+        qs = qs.filter(**{f"{prefix}phase": filters.phase})
+    return qs
+
+
+def projects(filters: Filters = NO_FILTERS, *, joint: bool = False):
+    """Projects the outer town leads; ``joint``: those another town leads with it as a partner."""
+    from projects.models import Project, ProjectPartner
+
+    if joint:
+        partner = ProjectPartner._base_manager.filter(project=OuterRef("pk"), municipality=OuterRef(OuterRef("pk")))
+        qs = Project.objects.filter(Exists(partner))
+    else:
+        qs = Project.objects.filter(municipality=OuterRef("pk"))
+    return filter_projects(qs, filters)
+
+
+def processes(filters: Filters = NO_FILTERS, *, joint: bool = False):
+    """Published processes the outer town runs; ``joint``: those another town runs with it as a partner."""
+    from participation.models import Process, ProcessPartner
+
+    if joint:
+        partner = ProcessPartner._base_manager.filter(process=OuterRef("pk"), municipality=OuterRef(OuterRef("pk")))
+        qs = Process.objects.filter(Exists(partner))
+    else:
+        qs = Process.objects.filter(municipality=OuterRef("pk"))
+    qs = qs.filter(is_published=True)
+    if filters.field:
+        qs = qs.filter(field_of_action=filters.field)
+    return qs
+
+
+def ideas(filters: Filters = NO_FILTERS, *, joint: bool = False):
+    """Published ideas in the processes the outer town runs; ``joint``: in processes another town runs with it
+    as a partner. (An idea belongs to its process's town.)"""
+    from participation.models import Idea, ProcessPartner
+
+    if joint:
+        partner = ProcessPartner._base_manager.filter(process=OuterRef("process"),
+                                                      municipality=OuterRef(OuterRef("pk")))
+        qs = Idea.objects.filter(Exists(partner))
+    else:
+        qs = Idea.objects.filter(municipality=OuterRef("pk"))
+    qs = qs.visible()
+    if filters.field:
+        qs = qs.filter(field_of_action=filters.field)
+    return qs
+
+
+def answered(qs):
+    """Of ``qs`` (ideas), those with at least one official answer."""
+    from participation.models import OfficialAnswer
+
+    return qs.filter(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))
+
+
+def called_requests():
+    """Disbursement requests of the outer town filed with the funder (submitted or paid)."""
+    from funding.models import DisbursementRequest
+
+    return DisbursementRequest.objects.filter(municipality=OuterRef("pk"), status__in=DisbursementRequest.CALLED)
+
+
+def annotations(*, filters: Filters = NO_FILTERS, today: datetime.date) -> dict:
+    """The key figures as annotations of a Municipality query (one correlated subquery each)."""
+    from funding.models import Grant, Milestone, Spending
+    from funding.selectors import milestone_state_expression
+    from projects.models import Project
+
+    result = {}
+    for joint, suffix in ((False, ""), (True, "_joint")):
+        own = projects(filters, joint=joint)
+        for status in Project.Status.values:
+            result[f"projects_{status}{suffix}"] = count(own.filter(status=status))
+        result[f"processes{suffix}"] = count(processes(filters, joint=joint))
+        received = ideas(filters, joint=joint)
+        result[f"ideas_received{suffix}"] = count(received)
+        result[f"ideas_answered{suffix}"] = count(answered(received))
+    milestones = Milestone.objects.filter(municipality=OuterRef("pk")).annotate(
+        state=milestone_state_expression(today))
+    result.update({f"milestones_{state}": count(milestones.filter(state=state)) for state in MILESTONE_STATES})
+    grants = Grant.objects.filter(municipality=OuterRef("pk"))
+    result.update(
+        grants=count(grants),
+        approved=amount(grants, "federal_share"),
+        called=amount(called_requests()),
+        spent=amount(Spending.objects.filter(municipality=OuterRef("pk"))),
+    )
+    return result
+
+
+# --- The figures of a town -------------------------------------------------------------------------------
+
+@dataclass
+class TownFigures:
+    """The key figures of one town (``values``: figure key → value, as :func:`annotations` names them)."""
+
+    municipality: object
+    values: dict
+
+    def __getitem__(self, key):
+        return self.values[key]
+
+    @property
+    def projects(self) -> dict[str, int]:
+        """Projects the town leads, by status (every status, zero if none)."""
+        from projects.models import Project
+
+        return {status: self.values[f"projects_{status}"] for status in Project.Status.values}
+
+    @property
+    def projects_joint(self) -> dict[str, int]:
+        """Joint projects another town leads with this one as a partner, by status."""
+        from projects.models import Project
+
+        return {status: self.values[f"projects_{status}_joint"] for status in Project.Status.values}
+
+    @property
+    def project_total(self) -> int:
+        return sum(self.projects.values())
+
+    @property
+    def project_total_joint(self) -> int:
+        return sum(self.projects_joint.values())
+
+    @property
+    def milestones(self) -> dict[str, int]:
+        return {state: self.values[f"milestones_{state}"] for state in MILESTONE_STATES}
+
+    @property
+    def absorption(self) -> Decimal | None:
+        """Mittelabflussquote: called ÷ approved federal share, in percent (None without an approved share)."""
+        return absorption(self.values["called"], self.values["approved"])
+
+
+def absorption(called, approved) -> Decimal | None:
+    from funding import money
+
+    return money.percent(called, approved)
+
+
+def town_figures(*, towns, filters: Filters = NO_FILTERS, today: datetime.date | None = None,
+                 extra: dict | None = None) -> dict[int, TownFigures]:
+    """The key figures of each town in ``towns`` (town pk → :class:`TownFigures`): one query.
+
+    ``extra`` adds annotations of the caller's own (the Agentur dashboard's staff and trend figures) to the same
+    query. Call inside a scope that holds the towns."""
+    from .models import Municipality
+
+    today = today or timezone.localdate()
+    by_pk = {town.pk: town for town in towns}
+    rows = Municipality.objects.filter(pk__in=list(by_pk)).values(
+        "pk", **annotations(filters=filters, today=today), **(extra or {}))
+    return {row["pk"]: TownFigures(municipality=by_pk[row["pk"]], values=row) for row in rows}
+
+
+def key_names() -> list[str]:
+    """The keys of the key figures that add up over the towns (the own rows; never the ``_joint`` ones)."""
+    from projects.models import Project
+
+    return [*(f"projects_{status}" for status in Project.Status.values), "processes", "ideas_received",
+            "ideas_answered", *(f"milestones_{state}" for state in MILESTONE_STATES), "grants", "approved", "called",
+            "spent"]
+
+
+def region_totals(figures, keys=None) -> dict:
+    """The region's total of each figure in ``keys`` (the key figures unless given) over ``figures``: each row
+    counts once, under the town that owns it, so the sum over the towns is the region's total."""
+    keys = key_names() if keys is None else keys
+    return {key: sum((item.values[key] for item in figures), ZERO if key in AMOUNTS else 0) for key in keys}
