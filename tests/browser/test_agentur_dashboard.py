@@ -30,7 +30,8 @@ def test_moderator_drills_from_the_dashboard_into_overdue_milestones(site, page,
 
     page.goto(f"{site}/agentur/")
     table = page.locator("#dashboard-table")
-    expect(table.locator("thead th")).to_have_count(3)  # the figure column and two towns
+    expect(table.locator("thead th")).to_have_count(4)  # the figure column, two towns and the region's total
+    expect(table.locator('tr[data-figure="projects_in_progress"] td').last).to_have_text("1")
     expect(page.locator("svg[role=img]")).to_have_count(3)
     check_axe(page)
 
