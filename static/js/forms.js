@@ -11,7 +11,8 @@
 
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
-    if ((status === 400 || status === 429) && event.target.closest("[data-sc5-swap-errors]")) {
+    var source = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.target;
+    if ((status === 400 || status === 429) && source.closest("[data-sc5-swap-errors]")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
