@@ -10,6 +10,7 @@ from projects.forms import DateInput, FieldsetsMixin
 from projects.models import Project
 from projects.uploads import check_upload
 from smartcity5 import numbers
+from smartcity5.forms import needed_sometimes
 
 from . import money
 from .models import BudgetLine, DisbursementRequest, Grant, Milestone, ProofOfUse, Spending
@@ -93,8 +94,7 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
                            "emergency under state law (Haushaltsnotlage). Any other rate needs the funder's "
                            "exception, recorded below.")
         for name in ("reason", "rate_exception_reference", "rate_exception_document"):
-            # Needed in some cases, which the hint names: not marked "optional" (components/field.html).
-            self.fields[name].required_when = True
+            needed_sometimes(self.fields[name])  # needed in some cases, which the hint names
         if not can_change_terms:
             # Shown, but read-only: a changed value posted anyway is refused by funding.services (403).
             for name in GRANT_TERMS:

@@ -12,6 +12,6 @@ class AccessibilityFeedbackForm(HoneypotForm):
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Please describe what did not work and, if you can, on which page."),
     )
-    page_url = forms.CharField(label=_("Page concerned (optional)"), max_length=500, required=False)
-    email = forms.EmailField(label=_("Your e-mail address for a reply (optional)"), required=False,
+    page_url = forms.CharField(label=_("Page concerned"), max_length=500, required=False)
+    email = forms.EmailField(label=_("Your e-mail address for a reply"), required=False,
                              widget=forms.EmailInput(attrs={"autocomplete": "email"}))

@@ -12,7 +12,7 @@ from projects.forms import DateInput, FieldsetsMixin
 from projects.models import FieldOfAction
 from projects.uploads import IMAGE_TYPES, check_upload
 from smartcity5 import numbers
-from smartcity5.forms import HoneypotForm
+from smartcity5.forms import HoneypotForm, needed_sometimes
 
 from . import selectors
 from .models import (
@@ -68,7 +68,7 @@ class IdeaFilterForm(forms.Form):
 
 
 class IdeaForm(HoneypotForm, forms.ModelForm):
-    image_upload = forms.FileField(label=_("Image"), required=False,
+    image_upload = forms.FileField(label=_("Image file"), required=False,
                                    help_text=_("JPEG, PNG or WebP up to 5 MB. Location data and other metadata "
                                                "are removed from the image."))
     consent = forms.BooleanField(label=_("I agree that my idea is published under my display name."),
@@ -85,6 +85,9 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.process = process
         self.fields["field_of_action"].queryset = _fields_of_action()
+        needed_sometimes(self.fields["image_alt"])
+        self.fields["image_alt"].help_text = _("Needed when you add an image: say in a few words what it shows, "
+                                               "for people who cannot see it.")
         self.fields["consent"].help_text = format_html(
             _('Please read the <a href="{}">privacy notice of {}</a>. You can delete your account and your '
               'data at any time.'), reverse("municipalities:privacy", kwargs={"town": municipality.slug}),
@@ -170,12 +173,13 @@ class ReportForm(HoneypotForm):
 
 class AnswerForm(forms.Form):
     to = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
-    body = forms.CharField(label=_("Official answer"), required=False, max_length=6000,
-                           widget=forms.Textarea(attrs={"rows": 6}),
-                           help_text=_("Published with the idea; the author and the supporters are told. "
-                                       "Required when the idea is rejected or merged."))
-    merged_into = forms.ModelChoiceField(label=_("Merge into"), required=False, queryset=Idea.objects.none(),
-                                         help_text=_("Only when merging: the idea this one becomes part of."))
+    body = needed_sometimes(forms.CharField(
+        label=_("Official answer"), required=False, max_length=6000, widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Published with the idea; the author and the supporters are told. "
+                    "Required when the idea is rejected or merged.")))
+    merged_into = needed_sometimes(forms.ModelChoiceField(
+        label=_("Merge into"), required=False, queryset=Idea.objects.none(),
+        help_text=_("Only when merging: the idea this one becomes part of.")))
 
     def __init__(self, *args, idea: Idea, **kwargs):
         super().__init__(*args, **kwargs)
@@ -243,8 +247,9 @@ class ProcessForm(FieldsetsMixin, forms.ModelForm):
 class PhaseForm(forms.Form):
     kind = forms.CharField(widget=forms.HiddenInput)
     use = forms.BooleanField(label=_("This process has this phase"), required=False)
-    starts_on = forms.DateField(label=_("From"), required=False, widget=DateInput)
-    ends_on = forms.DateField(label=_("Until"), required=False, widget=DateInput)
+    # Needed when the process has the phase (the phases' hint says so; the results phase may stay open-ended).
+    starts_on = needed_sometimes(forms.DateField(label=_("From"), required=False, widget=DateInput))
+    ends_on = needed_sometimes(forms.DateField(label=_("Until"), required=False, widget=DateInput))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -200,7 +200,7 @@ def idea_create(request, town: str, slug: str):
 @require_POST
 @town_permission_required("participation.participate")
 def idea_support(request, town: str, pk: int):
-    """Support or withdraw (``action``). With htmx the button is swapped in place; without, the page reloads."""
+    """Support or withdraw (``action``). With htmx only the action part and the live count are swapped (the focus stays on the button); without, the page reloads."""
     idea = _idea_or_404(request, pk)
     withdraw = request.POST.get("action") == "withdraw"
     status = 200
@@ -220,7 +220,7 @@ def idea_support(request, town: str, pk: int):
     if request.htmx:
         idea = selectors.idea_get(pk=idea.pk, include_hidden=True)
         context = _idea_context(request, idea, support_error=getattr(request, "support_error", ""))
-        return render(request, "participation/_support.html", context, status=status)
+        return render(request, "participation/_support_update.html", context, status=status)
     messages.success(request, _("Your support has been withdrawn.") if withdraw else _("Thank you for your support!"))
     return redirect(idea.get_absolute_url(request.municipality))
 

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Municipality
 from smartcity5 import numbers
+from smartcity5.forms import needed_sometimes
 
 from . import selectors
 from .models import Bundle, Indicator, ProgressUpdate, Project, Strategy
@@ -94,10 +95,9 @@ class ProjectForm(FieldsetsMixin, forms.ModelForm):
 
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}),
-                             help_text=_("Required when a project is paused, cancelled or steps back. "
-                                         "Shown on the public page."))
+    reason = needed_sometimes(forms.CharField(
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required when a project is paused, cancelled or steps back. Shown on the public page.")))
     on = forms.DateField(label=_("Effective date"), required=False, widget=DateInput,
                          help_text=_("Used as actual start or end date; today if empty."))
 

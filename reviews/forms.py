@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from smartcity5.forms import needed_sometimes
+
 from .models import FIRST_YEAR, ProgressReport
 
 
@@ -48,6 +50,6 @@ class DecisionForm(forms.Form):
         (ProgressReport.Status.ACCEPTED, _("Accept the report")),
         (ProgressReport.Status.RETURNED, _("Return it to the town for changes")),
     ])
-    remarks = forms.CharField(label=_("Remarks for the town"), required=False, max_length=4000,
-                              help_text=_("Required when you return the report: say what the town should change."),
-                              widget=forms.Textarea(attrs={"rows": 4}))
+    remarks = needed_sometimes(forms.CharField(
+        label=_("Remarks for the town"), required=False, max_length=4000, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Required when you return the report: say what the town should change.")))

@@ -2,8 +2,9 @@
 
 Python-Markdown passes raw HTML through unchanged, so its output is never trusted: nh3 keeps only
 the tags and attributes listed below and drops everything else (script and style together with
-their content). Headings are demoted so that ``#`` becomes ``<h3>``: the text sits under the
-page's ``<h1>`` and section ``<h2>``, and the heading order stays intact (WCAG 1.3.1).
+their content). Headings are shifted below the heading the text sits under (``under``, by default a
+section's ``<h2>``: the text's top heading becomes ``<h3>``), and never skip a level inside the page: an editor's
+``###`` right under that becomes ``<h3>``, a ``#####`` under it ``<h4>`` (WCAG 1.3.1).
 """
 
 import xml.etree.ElementTree as etree
@@ -19,8 +20,8 @@ from markdown.treeprocessors import Treeprocessor
 # abbr (tags outside the allowlist), md_in_html and attr_list (raw HTML and attributes are dropped anyway).
 EXTENSIONS = ["fenced_code", "tables", "sane_lists"]
 
-#: ``#`` becomes ``<h3>``, ``##`` ``<h4>`` and so on; nothing goes below ``<h6>``.
-HEADING_OFFSET = 2
+#: The level of the heading an editor's text sits under by default (a section's ``<h2>``).
+DEFAULT_UNDER = 2
 
 ALLOWED_TAGS = {
     "p",
@@ -69,33 +70,53 @@ DROPPED_WITH_CONTENT = {
 _HEADINGS = {f"h{level}": level for level in range(1, 7)}
 
 
-class _DemoteHeadings(Treeprocessor):
+class _ShiftHeadings(Treeprocessor):
+    """Each heading one level below the closest earlier heading of a higher rank (the text's top headings one
+    below ``under``), so the levels never skip; nothing goes below ``<h6>``."""
+
+    def __init__(self, md, under: int):
+        super().__init__(md)
+        self.under = under
+
     def run(self, root: etree.Element) -> None:
+        open_sections: list[tuple[int, int]] = []  # (level written, level given) of the enclosing headings
         for element in root.iter():
-            level = _HEADINGS.get(element.tag)
-            if level is not None:
-                element.tag = f"h{min(level + HEADING_OFFSET, 6)}"
+            written = _HEADINGS.get(element.tag)
+            if written is None:
+                continue
+            while open_sections and open_sections[-1][0] >= written:
+                open_sections.pop()
+            given = min((open_sections[-1][1] if open_sections else self.under) + 1, 6)
+            open_sections.append((written, given))
+            element.tag = f"h{given}"
 
 
-class _DemoteHeadingsExtension(Extension):
+class _ShiftHeadingsExtension(Extension):
+    def __init__(self, under: int):
+        super().__init__()
+        self.under = under
+
     def extendMarkdown(self, md: markdown.Markdown) -> None:
         # After "inline" (20) and the extensions' tree processors; the order among them does not matter.
-        md.treeprocessors.register(_DemoteHeadings(md), "demote_headings", 1)
+        md.treeprocessors.register(_ShiftHeadings(md, self.under), "shift_headings", 1)
 
 
-def render_markdown(text: str) -> SafeString:
-    """Render Markdown to sanitised HTML that is safe to output without escaping."""
+def render_markdown(text: str, *, under: int = DEFAULT_UNDER) -> SafeString:
+    """Render Markdown to sanitised HTML that is safe to output without escaping; its headings start one level
+    below ``under`` (1 for a text right under the page's ``<h1>``) and never skip a level."""
     if not text:
         return mark_safe("")
+    under = max(1, min(int(under), 5))
     # A new instance per call: Markdown objects keep state and are not thread-safe.
     md = markdown.Markdown(
-        extensions=[*EXTENSIONS, _DemoteHeadingsExtension()],
+        extensions=[*EXTENSIONS, _ShiftHeadingsExtension(under)],
         output_format="html",
     )
     html = md.convert(str(text))
     cleaned = nh3.clean(
         html,
-        tags=ALLOWED_TAGS,
+        # <h2> only for a text right under the page's <h1>; elsewhere it would outrank the page's sections.
+        tags=ALLOWED_TAGS | {"h2"} if under <= 1 else ALLOWED_TAGS,
         clean_content_tags=DROPPED_WITH_CONTENT,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_URL_SCHEMES,

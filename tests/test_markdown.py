@@ -1,4 +1,5 @@
-"""Editor Markdown: sanitised HTML only, safe links, headings below the page's h1/h2, tables kept."""
+"""Editor Markdown: sanitised HTML only, safe links, headings below the heading above the text and never skipping a
+level, tables kept."""
 
 from html.parser import HTMLParser
 
@@ -124,3 +125,19 @@ def test_template_filter():
     assert html.endswith("<p><strong>bold</strong> &amp; x</p>")
     assert "script" not in html
     assert template.render(Context({"text": None})) == ""
+
+
+def test_headings_never_skip_a_level():
+    # An editor starting at "###" under the section's <h2>: the text's top heading is <h3>, the next level <h4>.
+    html = render_markdown("### Ziele\n\nText\n\n##### Mobilität\n\n###### Busse\n\n### Finanzen\n\n#### Mittel")
+    assert [tag for tag, _ in elements(html) if tag.startswith("h")] == ["h3", "h4", "h5", "h3", "h4"]
+
+
+def test_headings_follow_the_heading_above_the_text():
+    # Right under the page's <h1> (an idea, a note): the top heading is <h2>; under an <h3> (an update) <h4>.
+    assert [tag for tag, _ in elements(render_markdown("## A\n\n#### B", under=1))] == ["h2", "h3"]
+    assert [tag for tag, _ in elements(render_markdown("# A\n\n## B", under=3))] == ["h4", "h5"]
+    template = Template("{{ text|markdown:1 }}")
+    assert template.render(Context({"text": "### Titel"})) == "<h2>Titel</h2>"
+    # Raw HTML headings stay outside the allowlist as before.
+    assert "h2" not in tags(render_markdown("<h2>Roh</h2>"))

@@ -1,6 +1,9 @@
 """Template helpers for accessible, KERN-styled form fields (built in to every template)."""
 
 from django import forms, template
+from django.utils.translation import gettext as _
+
+from smartcity5.forms import context_has_form_errors, error_summary_entries, is_marked_optional
 
 register = template.Library()
 
@@ -51,6 +54,31 @@ def kern_widget(field):
 
 
 @register.filter
+def optional_mark(field) -> bool:
+    """Whether the field's label says "– optional" (the rule: :func:`smartcity5.forms.is_marked_optional`)."""
+    return is_marked_optional(field)
+
+
+@register.inclusion_tag("components/error_summary.html")
+def error_summary(*forms_and_formsets):
+    """The error summary at the top of a form: ``{% error_summary form %}``, or ``{% error_summary form phases %}``
+    for a form with a formset. Each error links to its field; the summary takes the focus (``autofocus``)."""
+    found = [item for item in forms_and_formsets if isinstance(item, (forms.BaseForm, forms.BaseFormSet))]
+    first = found[0] if found else None
+    if isinstance(first, forms.BaseForm) and first.auto_id:
+        summary_id = first.auto_id % first.add_prefix("error_summary")
+    else:
+        summary_id = "error-summary"
+    return {"entries": error_summary_entries(*found), "summary_id": summary_id}
+
+
+@register.simple_tag(takes_context=True)
+def error_title_prefix(context) -> str:
+    """"Fehler: " before the page title when the page shows a form with errors (base.html)."""
+    return _("Error: ") if context_has_form_errors(context) else ""
+
+
+@register.filter
 def honeypot_widget(field):
     """A trap field for bots: out of sight (the .sc5-honeypot wrapper's CSS), out of the tab order, never
     autofilled. allauth's inline style attribute is dropped: the CSP refuses style attributes."""
@@ -59,11 +87,13 @@ def honeypot_widget(field):
 
 
 @register.filter(name="markdown")
-def markdown_filter(value):
-    """Render editor-written Markdown as sanitised HTML: ``{{ project.description|markdown }}``."""
-    from smartcity5.markdown import render_markdown
+def markdown_filter(value, under=None):
+    """Render editor-written Markdown as sanitised HTML: ``{{ project.description|markdown }}`` for a text in a
+    section under an ``<h2>``, ``{{ note.body|markdown:1 }}`` for one right under the page's ``<h1>`` (the level
+    of the heading above the text; its headings follow without skipping a level)."""
+    from smartcity5.markdown import DEFAULT_UNDER, render_markdown
 
-    return render_markdown("" if value is None else str(value))
+    return render_markdown("" if value is None else str(value), under=DEFAULT_UNDER if under is None else under)
 
 
 @register.filter

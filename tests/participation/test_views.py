@@ -236,8 +236,12 @@ def test_support_works_with_htmx_and_without_javascript(client, process, arnsber
     plain = client.post(url, {"action": "support"})
     assert plain.status_code == 302 and plain["Location"] == idea.get_absolute_url()
     partial = client.post(url, {"action": "support"}, HTTP_HX_REQUEST="true")  # a second click adds nothing
-    assert partial.status_code == 200 and 'id="support-box"' in partial.content.decode()
-    assert "<html" not in partial.content.decode()
+    assert partial.status_code == 200 and "<html" not in partial.content.decode()
+    # Only the action part and the live region's text come back: the box and its live region stay in the page, and
+    # the button keeps its id so that htmx gives it the focus back.
+    html = partial.content.decode()
+    assert 'id="support-box"' not in html and 'id="support-button"' in html
+    assert re.search(r'<p id="support-count" hx-swap-oob="innerHTML">', html)
     assert Support.objects.with_scopes_disabled().filter(idea=idea).count() == 1
     assert "1 person supports" in _text(partial) or "1 Person unterstützt" in _text(partial)
     withdrawn = client.post(url, {"action": "withdraw"}, HTTP_HX_REQUEST="true")
