@@ -31,7 +31,7 @@ def points():
 
 def _json_points(html):
     match = re.search(r'<script id="(sc5-map-[0-9a-f]+-points)" type="application/json">(.*?)</script>', html,
-                      re.S)
+                      re.DOTALL)
     assert match, html
     return match.group(1), match.group(2)
 
@@ -130,7 +130,7 @@ def _settings_in_a_fresh_process(**env) -> dict:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MAP_TILE_")}
     code = ("import json, django; from django.conf import settings; django.setup(); "
             "print(json.dumps([settings.MAP_TILE_URL, settings.MAP_TILE_ATTRIBUTION]))")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+    result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
                             env={**clean, "DJANGO_SETTINGS_MODULE": "smartcity5.settings", **env})
     assert result.returncode == 0, result.stderr
     url, attribution = json.loads(result.stdout.strip().splitlines()[-1])
@@ -191,25 +191,25 @@ def idea_form_page(town_a, citizen, client):
     def get(data=None):
         response = client.post(url, data) if data is not None else client.get(url, HTTP_ACCEPT_LANGUAGE="de")
         page = response.content.decode()
-        form = next((f for f in re.findall(r"<form\b.*?</form>", page, re.S) if 'name="title"' in f), None)
+        form = next((f for f in re.findall(r"<form\b.*?</form>", page, re.DOTALL) if 'name="title"' in f), None)
         assert form, page
         return response, form
     return get
 
 
 def _place_fieldset(form: str) -> str:
-    return re.search(r"<fieldset[^>]*>\s*<legend[^>]*>Ort .*?</fieldset>", form, re.S).group(0)
+    return re.search(r"<fieldset[^>]*>\s*<legend[^>]*>Ort .*?</fieldset>", form, re.DOTALL).group(0)
 
 
 def test_without_tiles_the_idea_form_asks_for_a_description_and_never_speaks_of_a_map(settings, idea_form_page):
     settings.MAP_TILE_URL = ""
     response, form = idea_form_page()
     assert response.status_code == 200
-    assert not re.search(r"karte", form, re.I), re.findall(r".{60}karte.{60}", form, re.I | re.S)
+    assert not re.search(r"karte", form, re.IGNORECASE), re.findall(r".{60}karte.{60}", form, re.IGNORECASE | re.DOTALL)
     place = _place_fieldset(form)
     assert "Beschreibung des Ortes" in place and "Beschreiben Sie den Ort" in place
     # The coordinates are an optional detail, closed until they hold something.
-    details = re.search(r"<details[^>]*data-sc5-coordinates[^>]*>(.*?)</details>", place, re.S)
+    details = re.search(r"<details[^>]*data-sc5-coordinates[^>]*>(.*?)</details>", place, re.DOTALL)
     assert details and " open" not in details.group(0).split(">")[0]
     assert "<summary" in details.group(1) and "Koordinaten (optional)" in details.group(1)
     assert 'name="latitude"' in details.group(1) and 'name="longitude"' in details.group(1)
@@ -226,7 +226,7 @@ def test_without_tiles_the_idea_form_asks_for_a_description_and_never_speaks_of_
 def test_with_tiles_the_idea_form_offers_the_map_behind_a_click(settings, idea_form_page):
     settings.MAP_TILE_URL = BASEMAP
     settings.MAP_TILE_ATTRIBUTION = "© GeoBasis-DE / BKG ({year})"
-    response, form = idea_form_page()
+    _response, form = idea_form_page()
     place = _place_fieldset(form)
     assert "Ort auf einer Karte auswählen" in place and "data-sc5-picker-show" in place
     assert "sgx.geodatenzentrum.de" in place and "data-sc5-coordinates" not in place
