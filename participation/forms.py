@@ -1,6 +1,7 @@
 """Forms of the participation app: validation and widgets only; saving goes through ``participation.services``."""
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
@@ -94,8 +95,15 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
             municipality.name)
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "data-sc5-pick": name})
-        self.fields["latitude"].help_text = _("Choose the place on the map or type its coordinates, e.g. "
-                                              "51.3960. Leave empty for ideas without a place.")
+        if settings.MAP_TILE_URL:
+            self.fields["latitude"].help_text = _("Choose the place on the map or type its coordinates, e.g. "
+                                                  "51.3960. Leave empty for ideas without a place.")
+        else:  # no map: the description says where; coordinates are an optional detail for those who have them
+            self.fields["location_label"].label = _("Description of the place")
+            self.fields["location_label"].help_text = _("Describe the place: an address, a street or a "
+                                                        "landmark, e.g. “Marktplatz, near the fountain”.")
+            self.fields["latitude"].help_text = _("In decimal degrees, e.g. 51.3960 and 8.0640. Only if you know "
+                                                  "them; the description above is enough.")
         if not process.allow_location:
             for name in ("location_label", "latitude", "longitude"):
                 del self.fields[name]

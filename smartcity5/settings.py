@@ -437,14 +437,24 @@ SPECTACULAR_SETTINGS = {
 # How long audit entries of cross-town reads are kept (days).
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 
-# Project map (templates/components/map.html): a Leaflet tile URL template such as
-# https://tile.openstreetmap.org/{z}/{x}/{y}.png and the attribution the tile provider requires.
-# Empty MAP_TILE_URL = no map, only the list of places. Tiles from a third-party server are requested only
-# after the visitor clicks "Show map" (DSGVO/TDDDG: no request to a third party without consent, since it
-# transmits the visitor's IP address); Leaflet itself is vendored and served from our own host.
-# Leaflet shows MAP_TILE_ATTRIBUTION as HTML (so it may hold a link to the provider's copyright page).
-MAP_TILE_URL = env.str("MAP_TILE_URL", default="")
-MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION", default="")
+# Maps (templates/components/map.html, place_picker.html): a Leaflet tile URL template and the attribution the
+# tile provider requires. The default is basemap.de Web Raster, the official base map of the federal and state
+# surveying authorities, served by the BKG (Bundesamt für Kartographie und Geodäsie) under CC BY 4.0, whose
+# terms ask for the source note "© GeoBasis-DE / BKG (year)" with the licence; "{year}" in the attribution is
+# filled in with the current year when a page is rendered. Another provider: set both. MAP_TILE_URL set to an
+# empty value = no map: lists of places only, and forms ask for a description of the place (coordinates as an
+# optional detail). Tiles from a third-party server are requested only after the visitor clicks "Show map"
+# (DSGVO/TDDDG: no request to a third party without consent, since it transmits the visitor's IP address);
+# Leaflet itself is vendored and served from our own host. The tile server's origin is added to the CSP's
+# img-src only while a tile URL is set (smartcity5.headers). Leaflet shows MAP_TILE_ATTRIBUTION as HTML (so it
+# may hold links to the provider and the licence).
+BASEMAP_DE_TILE_URL = ("https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/"
+                       "default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png")
+BASEMAP_DE_ATTRIBUTION = ('© GeoBasis-DE / <a href="https://www.bkg.bund.de">BKG</a> ({year}) '
+                          '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>')
+MAP_TILE_URL = env.str("MAP_TILE_URL", default=BASEMAP_DE_TILE_URL)
+MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION",
+                               default=BASEMAP_DE_ATTRIBUTION if MAP_TILE_URL == BASEMAP_DE_TILE_URL else "")
 
 # Rate limits for what people post (smartcity5/ratelimit.py): (how many, per seconds, per "user" or "ip").
 RATE_LIMITS = {

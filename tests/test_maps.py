@@ -31,7 +31,7 @@ def points():
 
 def _json_points(html):
     match = re.search(r'<script id="(sc5-map-[0-9a-f]+-points)" type="application/json">(.*?)</script>', html,
-                      re.S)
+                      re.DOTALL)
     assert match, html
     return match.group(1), match.group(2)
 
@@ -113,3 +113,121 @@ def test_leaflet_is_vendored():
     assert "leaflet 1.9.4" in versions
     package = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))
     assert package["devDependencies"]["leaflet"] == "1.9.4"
+
+
+# --- The default map (basemap.de), switching it off, and the idea form with and without a map ---------------
+
+BASEMAP = ("https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/default/"
+           "GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png")
+
+
+def _settings_in_a_fresh_process(**env) -> dict:
+    """MAP_TILE_URL and MAP_TILE_ATTRIBUTION as a new process reads them from the given environment."""
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("MAP_TILE_")}
+    code = ("import json, django; from django.conf import settings; django.setup(); "
+            "print(json.dumps([settings.MAP_TILE_URL, settings.MAP_TILE_ATTRIBUTION]))")
+    result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
+                            env={**clean, "DJANGO_SETTINGS_MODULE": "smartcity5.settings", **env})
+    assert result.returncode == 0, result.stderr
+    url, attribution = json.loads(result.stdout.strip().splitlines()[-1])
+    return {"url": url, "attribution": attribution}
+
+
+def test_basemap_de_is_the_default_and_an_empty_value_switches_the_map_off():
+    default = _settings_in_a_fresh_process()
+    assert default["url"] == BASEMAP
+    # The source note of basemap.de's terms (CC BY 4.0): "© GeoBasis-DE / BKG (year)" and the licence, linked.
+    assert default["attribution"].startswith('© GeoBasis-DE / <a href="https://www.bkg.bund.de">BKG</a> ({year})')
+    assert '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>' in default["attribution"]
+    assert _settings_in_a_fresh_process(MAP_TILE_URL="") == {"url": "", "attribution": ""}
+    own = _settings_in_a_fresh_process(MAP_TILE_URL="https://tiles.arnsberg.example/{z}/{x}/{y}.png",
+                                       MAP_TILE_ATTRIBUTION="© Stadt Arnsberg")
+    assert own == {"url": "https://tiles.arnsberg.example/{z}/{x}/{y}.png", "attribution": "© Stadt Arnsberg"}
+    # Another server without an attribution of its own does not get basemap.de's.
+    assert _settings_in_a_fresh_process(MAP_TILE_URL="https://tiles.arnsberg.example/{z}/{x}/{y}.png")[
+        "attribution"] == ""
+
+
+def test_with_basemap_de_the_attribution_names_this_year_and_the_csp_allows_only_its_host(settings, points,
+                                                                                          client, db):
+    from django.utils import timezone
+
+    from smartcity5 import settings as defaults
+
+    settings.MAP_TILE_URL = defaults.BASEMAP_DE_TILE_URL
+    settings.MAP_TILE_ATTRIBUTION = defaults.BASEMAP_DE_ATTRIBUTION
+    html = _render(points)
+    year = timezone.localdate().year
+    assert (f'data-tile-attribution="© GeoBasis-DE / &lt;a href=&quot;https://www.bkg.bund.de&quot;&gt;BKG&lt;/a&gt; '
+            f'({year}) &lt;a href=&quot;https://creativecommons.org/licenses/by/4.0/&quot;&gt;CC BY 4.0&lt;/a&gt;"'
+            ) in html
+    assert "{year}" not in html
+    assert "The map loads map tiles from sgx.geodatenzentrum.de." in html
+    # Tiles only after the click: the page itself requests nothing from the tile server.
+    assert not re.search(r'(src|href)="https://sgx', html)
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "img-src 'self' data: https://sgx.geodatenzentrum.de;" in policy
+    settings.MAP_TILE_URL = ""
+    policy = client.get("/").headers["Content-Security-Policy"]
+    assert "geodatenzentrum" not in policy and "img-src 'self' data:;" in policy
+
+
+@pytest.fixture
+def idea_form_page(town_a, citizen, client):
+    from django.urls import reverse
+
+    from tests import factories
+
+    town_a.map_south, town_a.map_west, town_a.map_north, town_a.map_east = 51.30, 7.95, 51.50, 8.20
+    town_a.save()
+    process = factories.process(municipality=town_a, title="Ideen für Arnsberg")
+    client.force_login(citizen)
+    url = reverse("participation:idea-create", kwargs={"town": town_a.slug, "slug": process.slug})
+
+    def get(data=None):
+        response = client.post(url, data) if data is not None else client.get(url, HTTP_ACCEPT_LANGUAGE="de")
+        page = response.content.decode()
+        form = next((f for f in re.findall(r"<form\b.*?</form>", page, re.DOTALL) if 'name="title"' in f), None)
+        assert form, page
+        return response, form
+    return get
+
+
+def _place_fieldset(form: str) -> str:
+    return re.search(r"<fieldset[^>]*>\s*<legend[^>]*>Ort .*?</fieldset>", form, re.DOTALL).group(0)
+
+
+def test_without_tiles_the_idea_form_asks_for_a_description_and_never_speaks_of_a_map(settings, idea_form_page):
+    settings.MAP_TILE_URL = ""
+    response, form = idea_form_page()
+    assert response.status_code == 200
+    assert not re.search(r"karte", form, re.IGNORECASE), re.findall(r".{60}karte.{60}", form, re.IGNORECASE | re.DOTALL)
+    place = _place_fieldset(form)
+    assert "Beschreibung des Ortes" in place and "Beschreiben Sie den Ort" in place
+    # The coordinates are an optional detail, closed until they hold something.
+    details = re.search(r"<details[^>]*data-sc5-coordinates[^>]*>(.*?)</details>", place, re.DOTALL)
+    assert details and " open" not in details.group(0).split(">")[0]
+    assert "<summary" in details.group(1) and "Koordinaten (optional)" in details.group(1)
+    assert 'name="latitude"' in details.group(1) and 'name="longitude"' in details.group(1)
+    assert place.index('name="location_label"') < place.index("<details")
+    assert "leaflet" not in form and "data-sc5-picker" not in form
+    # A refused coordinate opens the details, so that the message is seen.
+    response, form = idea_form_page({"title": "Trinkbrunnen", "body": "Im Sommer fehlt Wasser.",
+                                     "location_label": "Steinweg", "latitude": "abc", "longitude": "8,06",
+                                     "consent": "on", "homepage": ""})
+    assert response.status_code == 400
+    assert re.search(r"<details[^>]*data-sc5-coordinates[^>]*\sopen", form)
+
+
+def test_with_tiles_the_idea_form_offers_the_map_behind_a_click(settings, idea_form_page):
+    settings.MAP_TILE_URL = BASEMAP
+    settings.MAP_TILE_ATTRIBUTION = "© GeoBasis-DE / BKG ({year})"
+    _response, form = idea_form_page()
+    place = _place_fieldset(form)
+    assert "Ort auf einer Karte auswählen" in place and "data-sc5-picker-show" in place
+    assert "sgx.geodatenzentrum.de" in place and "data-sc5-coordinates" not in place
+    assert 'name="latitude"' in place and 'name="longitude"' in place

@@ -1,5 +1,5 @@
 """Demo participation (from ``participation.json``): per town a process collecting ideas today, Arnsberg's
-finished process with its shortlist, vote and results, and a joint process of Arnsberg and Menden, made
+finished process with its shortlist, vote and results, and a joint process of Arnsberg and Menden whose vote is open on the day of loading, made
 through :mod:`participation.services` so that phases, moderation, answers and history are real.
 
 * Phase dates in the file are days relative to the day of loading, so the demo always has running processes.

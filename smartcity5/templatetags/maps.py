@@ -12,9 +12,27 @@ from urllib.parse import urlsplit
 
 from django import template
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 register = template.Library()
+
+
+def tile_url() -> str:
+    """The configured tile URL template ("" when the map is switched off)."""
+    return getattr(settings, "MAP_TILE_URL", "") or ""
+
+
+def tile_attribution() -> str:
+    """The provider's attribution, with ``{year}`` as the current year (basemap.de's source note names the
+    year the data was obtained, which for live tiles is this year)."""
+    return (getattr(settings, "MAP_TILE_ATTRIBUTION", "") or "").replace("{year}", str(timezone.localdate().year))
+
+
+@register.simple_tag
+def map_tiles_configured() -> bool:
+    """``{% map_tiles_configured as has_map %}``: whether pages can offer a map at all."""
+    return bool(tile_url())
 
 _POINT_KEYS = ("title", "url", "place", "meta")
 
@@ -46,9 +64,9 @@ def _map_points(points) -> list[dict]:
 @register.inclusion_tag("components/map.html", takes_context=True)
 def project_map(context, points, label="", empty=""):
     points = list(points or [])
-    tile_url = getattr(settings, "MAP_TILE_URL", "") or ""
-    map_points = _map_points(points) if tile_url else []
-    show_map = bool(tile_url and map_points)
+    url = tile_url()
+    map_points = _map_points(points) if url else []
+    show_map = bool(url and map_points)
     # Leaflet and the script are needed once per page, however many maps it holds.
     request = context.get("request")
     with_assets = show_map and not getattr(request, "_sc5_map_assets", False)
@@ -64,9 +82,9 @@ def project_map(context, points, label="", empty=""):
         "points_id": f"{map_id}-points",
         "show_map": show_map,
         "with_assets": with_assets,
-        "tile_url": tile_url,
-        "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", "") or "",
-        "tile_host": urlsplit(tile_url).netloc,
+        "tile_url": url,
+        "tile_attribution": tile_attribution(),
+        "tile_host": urlsplit(url).netloc,
     }
 
 
@@ -75,8 +93,8 @@ def place_picker(context, form, bounds=None):
     """A map to pick a place for the form's ``latitude``/``longitude`` fields (inputs marked with
     ``data-sc5-pick``). Without MAP_TILE_URL there is no map; the fields can always be typed. ``bounds`` is a
     town's ``(south, west, north, east)``; clicks outside it are refused by the script and by the service."""
-    tile_url = getattr(settings, "MAP_TILE_URL", "") or ""
-    if "latitude" not in form.fields or not tile_url:
+    url = tile_url()
+    if "latitude" not in form.fields or not url:
         return {"show_map": False}
     from django.utils.formats import get_format
 
@@ -88,7 +106,7 @@ def place_picker(context, form, bounds=None):
         "latitude_id": form["latitude"].auto_id,
         "longitude_id": form["longitude"].auto_id,
         "decimal_separator": get_format("DECIMAL_SEPARATOR"),
-        "tile_url": tile_url,
-        "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", "") or "",
-        "tile_host": urlsplit(tile_url).netloc,
+        "tile_url": url,
+        "tile_attribution": tile_attribution(),
+        "tile_host": urlsplit(url).netloc,
     }

@@ -157,3 +157,33 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
     expect(page.locator("main a[href$='/verwaltung/beteiligung/moderation/']")).to_contain_text("2")
     page.goto(f"{site}/arnsberg/verwaltung/beteiligung/moderation/")
     expect(page.locator("main")).to_contain_text("Wartet auf Moderation")
+
+
+def test_without_a_map_the_place_is_described_and_coordinates_are_a_keyboard_detail(site, page, arnsberg,
+                                                                                    settings):
+    """MAP_TILE_URL switched off: no map, no word of one; the coordinates open with the keyboard (issue 15)."""
+    settings.MAP_TILE_URL = ""
+    process = factories.process(municipality=arnsberg, title="Ideen ohne Karte")
+    citizen = factories.UserFactory(email="ben@example.org", display_name="Ben")
+    login(page, site, citizen)
+    page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/idee/")
+    form = page.locator("main form").filter(has=page.locator("#id_title"))
+    expect(form).not_to_contain_text(re.compile("Karte", re.IGNORECASE))
+    expect(page.get_by_label("Beschreibung des Ortes")).to_be_visible()
+    expect(page.locator("#id_latitude")).to_be_hidden()
+    check_axe(page)
+    page.locator("#id_title").fill("Bank am Ruhrufer")
+    page.locator("#id_body").fill("Zum Ausruhen fehlt eine Bank.")
+    page.get_by_label("Beschreibung des Ortes").fill("Ruhrufer, gegenüber dem Spielplatz")
+    page.locator("[data-sc5-coordinates] summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#id_latitude")).to_be_visible()
+    page.locator("#id_latitude").fill("51,45")
+    page.locator("#id_longitude").fill("7,96")
+    check_axe(page)
+    page.locator("#id_consent").check()
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/arnsberg/ideen/\d+/$"))
+    idea = Idea.objects.with_scopes_disabled().get(title="Bank am Ruhrufer")
+    assert idea.location_label == "Ruhrufer, gegenüber dem Spielplatz"
+    assert (float(idea.latitude), float(idea.longitude)) == (51.45, 7.96)

@@ -1,5 +1,7 @@
-"""The participation demo: a running process per town with dozens of ideas, Arnsberg's finished vote,
-places inside the towns, idempotent, and no citizen accounts without demo accounts.
+"""The participation demo: a running process per town with dozens of ideas, Arnsberg's finished vote, a vote
+open on the day of loading, places inside the towns, idempotent, and no citizen accounts without demo accounts.
+Also what the whole demo promises a newcomer: German texts, and a project history dated over the past years that
+agrees with the quarterly figures.
 
 The demo is loaded once for the module (inside a transaction that is rolled back at the end), because loading
 it takes seconds; each test then runs in its own savepoint."""
@@ -137,7 +139,8 @@ def test_a_joint_process_of_arnsberg_and_menden_is_seen_in_both_towns(demo):
         with town_scope(Municipality.objects.get(slug=slug)):
             joint = [p for p in selectors.process_list() if p.partner_towns.exists()]
             assert len(joint) == 1, slug
-            assert joint[0].accepts_supports() and not joint[0].accepts_ideas()
+            # Its ideas were collected and evaluated; the vote on the shortlist is open (issue 15).
+            assert joint[0].accepts_votes() and not joint[0].accepts_ideas()
 
 
 def test_loading_twice_creates_nothing_new(demo):
@@ -188,3 +191,101 @@ def test_the_reports_of_the_demo_data_show_its_key_figures(demo, tmp_path, djang
     assert grant.title in funding_text and federal_share in funding_text, federal_share
     page = _first_page_png(_read(town_report), tmp_path)
     assert len(page.getcolors(maxcolors=1_000_000)) > 50, "the first page is blank"
+
+
+# --- What a newcomer meets (issue 15) --------------------------------------------------------------------
+
+#: English that crept into the German demo once ("category", "Vision: … adopted … strategic goals").
+ENGLISH = re.compile(r"\b(category|adopted|strategic|goals?|pilot projects|until|incl\.|participation kits|"
+                     r"youth parliament|from \d{4}|the|and|with)\b", re.IGNORECASE)
+
+
+def _demo_texts():
+    """Every text field of the demo's rows (not choices, slugs, addresses or file names)."""
+    from django.db import models
+
+    from funding.models import DisbursementRequest, Grant, Milestone, Spending
+    from knowledge.models import LessonNote
+    from municipalities.models import Consortium
+    from projects.models import Bundle, Indicator, ProgressUpdate, Project, Strategy
+
+    for model in (Consortium, Municipality, Strategy, Bundle, Project, ProgressUpdate, Indicator, Process, Idea,
+                  Comment, OfficialAnswer, Grant, Milestone, Spending, DisbursementRequest, LessonNote):
+        fields = [f.name for f in model._meta.concrete_fields
+                  if isinstance(f, (models.CharField, models.TextField)) and not f.choices
+                  and not isinstance(f, (models.SlugField, models.EmailField, models.URLField))]
+        for row in model._base_manager.values("pk", *fields):
+            for name in fields:
+                if row[name]:
+                    yield f"{model.__name__}.{name}#{row['pk']}", row[name]
+
+
+def test_the_demo_speaks_german(demo, client):
+    english = [(where, text[:120]) for where, text in _demo_texts() if ENGLISH.search(text)]
+    assert english == []
+    soest = Municipality.objects.get(slug="soest")
+    assert "28 strategische Ziele" in soest.vision
+    with translation.override("de"):
+        for path in ("/", "/soest/", "/olpe/"):
+            page = re.sub(r"<[^>]+>", " ", client.get(path, HTTP_ACCEPT_LANGUAGE="de").content.decode())
+            assert not re.search(r"\b(category|adopted|strategic goals)\b", page, re.IGNORECASE), path
+
+
+def test_the_project_history_is_spread_over_the_past_and_agrees_with_the_quarterly_figures(demo):
+    from django.conf import settings
+
+    from projects.models import Project, ProjectEvent
+    from reviews.models import quarter_bounds, quarter_of
+    from reviews.selectors import quarter_figures
+
+    today = timezone.localdate()
+    with scopes_disabled():
+        events = list(ProjectEvent.objects.filter(kind=ProjectEvent.Kind.STATUS).select_related("project"))
+        every = list(ProjectEvent.objects.values_list("at", flat=True))
+    days = [timezone.localtime(event.at).date() for event in events]
+    assert len(events) >= 60
+    assert all(day <= today for day in days)
+    assert sum(day == today for day in days) <= len(days) // 10, "the status changes are not dated back"
+    assert len({quarter_of(day) for day in days}) >= 12, "the history covers a few quarters only"
+    assert sum(timezone.localtime(at).date() == today for at in every) <= len(every) // 10
+    with translation.override(settings.LANGUAGE_CODE):
+        started, completed = str(Project.Status.IN_PROGRESS.label), str(Project.Status.COMPLETED.label)
+    year, quarter = quarter_of(today)
+    quarters = []
+    for _step in range(12):
+        quarters.append((year, quarter))
+        year, quarter = (year - 1, 4) if quarter == 1 else (year, quarter - 1)
+    seen = 0
+    for town in Municipality.objects.active():
+        with town_scope(town):
+            for year, quarter in quarters:
+                start, end = quarter_bounds(year, quarter)
+                mine = [(event, day) for event, day in zip(events, days, strict=True)
+                        if event.project.municipality_id == town.pk and start <= day <= end]
+                figures = quarter_figures(municipality=town, year=year, quarter=quarter)["projects"]
+                assert figures["status_changes"] == len(mine), (town.slug, year, quarter)
+                moves = [event.changes["status"][1] for event, _day in mine]
+                assert figures["started"] == moves.count(started), (town.slug, year, quarter)
+                assert figures["completed"] == moves.count(completed), (town.slug, year, quarter)
+                seen += len(mine)
+    assert seen > 10  # the last three years are not empty
+
+
+def test_a_vote_is_open_on_the_day_of_loading_and_a_newcomer_can_try_it(demo):
+    from participation import services
+
+    today = timezone.localdate()
+    with scopes_disabled():
+        voting = [p for p in Process.objects.filter(is_published=True) if p.accepts_votes(today)]
+    assert voting, "no process is in its vote on the day of loading"
+    process = voting[0]
+    newcomer = User.objects.get(email=f"buerger@{DEMO_DOMAIN}")
+    with town_scope(process.municipality):
+        assert not process.results_public(today)
+        shortlist = list(Idea.objects.visible().filter(process=process, is_shortlisted=True))
+        assert len(shortlist) >= 3
+        assert Ballot.objects.filter(process=process).count() >= 10  # the demo citizens have voted already
+        assert not Ballot.objects.filter(process=process, user=newcomer).exists()
+        ballot = services.ballot_cast(process=process, user=newcomer,
+                                      votes={shortlist[0].pk: 1, shortlist[1].pk: 1})
+        assert services.ballot_total(ballot) == 2
