@@ -303,4 +303,4 @@ def test_header_forms_have_names(client, citizen):
     client.force_login(citizen)
     parsed = page(client.get(reverse("region-home")))
     named = {attrs.get("aria-label") for tag, attrs in parsed.elements if tag == "form"}
-    assert {"Abmelden", "Sprache"} <= named
+    assert {"Abmelden", "Sprachauswahl"} <= named

@@ -24,7 +24,12 @@ def test_citizen_signs_up_verifies_and_logs_in(site, page, town_a):
     page.get_by_label("Passwort (Wiederholung)").fill("Sehr-geheim-2026")
     # Submitting without consent keeps everything typed and says what is missing.
     page.locator("main form button[type=submit]").click()
-    assert page.get_by_text("Bitte stimmen Sie der Datenschutzerklärung zu.").is_visible()
+    # The message stands at the field and, as a link to it, in the error summary, which has the focus.
+    assert page.locator("main .kern-error", has_text="Bitte stimmen Sie der Datenschutzerklärung zu.").is_visible()
+    summary = page.locator("[data-sc5-error-summary]")
+    assert summary.get_by_text("Bitte stimmen Sie der Datenschutzerklärung zu.").is_visible()
+    assert page.evaluate("document.activeElement.hasAttribute('data-sc5-error-summary')")
+    assert page.title().startswith("Fehler: ")
     assert page.get_by_label("Anzeigename").input_value() == "Anna aus Neheim"
     check_axe(page)
     page.get_by_label("Passwort", exact=True).fill("Sehr-geheim-2026")
