@@ -260,6 +260,7 @@ class Cell:
     note: str = ""  # e.g. "3/4" beside a percentage
     town: object = None
     joint: int | None = None  # joint rows another town leads with this one as a partner ("+N gemeinsam")
+    joint_url: str = ""  # the list of those joint rows
 
 
 def _percent(part, whole) -> Decimal | None:
@@ -292,12 +293,13 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
     totals = data["totals"]
     project_query = filters.project_query()
 
-    def line(key, label, value, *, kind="count", url=None, note=None, help_text="", joint=False, total=None):
-        """A row: ``value``, ``url`` and ``note`` are functions of (town, figures of the town); ``joint``: the row
-        has a ``<key>_joint`` figure; ``total``: a function of the region's totals (the sum of ``key`` if not
-        given; none for a median)."""
+    def line(key, label, value, *, kind="count", url=None, note=None, help_text="", joint=False, joint_url=None,
+             total=None):
+        """A row: ``value``, ``url``, ``note`` and ``joint_url`` are functions of (town, figures of the town);
+        ``joint``: the row has a ``<key>_joint`` figure; ``total``: a function of the region's totals (the sum of
+        ``key`` if not given; none for a median)."""
         cells = [Cell(value(row), kind, url(town, row) if url else "", note(row) if note else "", town,
-                      row[f"{key}_joint"] if joint else None)
+                      row[f"{key}_joint"] if joint else None, joint_url(town, row) if joint_url else "")
                  for town, row in rows]
         region = total(totals) if total else totals.get(key)
         return {"key": key, "label": label, "help": help_text, "cells": cells, "total": Cell(region, kind)}
@@ -308,10 +310,13 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
     def town_url(name, query=None, fragment=""):
         return lambda town, row: _url(name, town, query, fragment)
 
-    def status_url(status):
-        return town_url("projects:staff-list", {"status": status, **project_query})
+    def status_url(status, lead="ja"):
+        """The town's staff project list: the projects it leads (``lead=ja``), or the joint ones a partner town
+        leads (``lead=nein``), as the figure and its "+N gemeinsam" count them."""
+        return town_url("projects:staff-list", {"status": status, "lead": lead, **project_query})
 
-    projects = [line(f"projects_{status}", label, figure(f"projects_{status}"), url=status_url(status), joint=True)
+    projects = [line(f"projects_{status}", label, figure(f"projects_{status}"), url=status_url(status), joint=True,
+                     joint_url=status_url(status, "nein"))
                 for status, label in Project.Status.choices]
     projects.append(line(
         "projects_updated", _("Open projects with an update in the last 90 days"),

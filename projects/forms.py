@@ -222,8 +222,9 @@ class ProjectFilterForm(forms.Form):
         ("", _("All")), ("ja", _("Only joint projects")), ("nein", _("Only single-town projects"))])
     bundle = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
-    def __init__(self, *args, towns=None, staff: bool = False, **kwargs):
+    def __init__(self, *args, towns=None, staff: bool = False, municipality=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.municipality = municipality
         self.fields["field"].choices = [("", _("All"))] + [(f.slug, f.name) for f in selectors.fields_of_action()]
         if towns is not None:
             self.fields["town"] = forms.ChoiceField(label=_("Town"), required=False,
@@ -231,15 +232,21 @@ class ProjectFilterForm(forms.Form):
         if staff:
             self.fields["visibility"] = forms.ChoiceField(
                 label=_("Visibility"), required=False, choices=[("", _("All"))] + list(Project.Visibility.choices))
+        if municipality is not None:  # a town's staff list: its own projects apart from the joint ones it joins
+            self.fields["lead"] = forms.ChoiceField(label=_("Lead town"), required=False, choices=[
+                ("", _("All")), ("ja", _("Led by %(town)s") % {"town": municipality.name}),
+                ("nein", _("Joint projects led by a partner town"))])
 
     def filters(self) -> selectors.ProjectFilters:
         self.is_valid()
         data = self.cleaned_data  # only the values that passed; a bad one is dropped, not the rest
         joint = {"ja": True, "nein": False}.get(data.get("joint", ""))
+        lead = {"ja": True, "nein": False}.get(data.get("lead", ""))
         return selectors.ProjectFilters(
             q=data.get("q", "").strip(), field=data.get("field", ""), status=data.get("status", ""),
             phase=data.get("phase", ""), joint=joint, town=data.get("town", ""),
-            visibility=data.get("visibility", ""), bundle=data.get("bundle"))
+            visibility=data.get("visibility", ""), bundle=data.get("bundle"), lead=lead,
+            lead_town=self.municipality.pk if self.municipality is not None else None)
 
     def is_filtered(self) -> bool:
         return self.is_bound and (self.is_valid() or True) and any(self.cleaned_data.values())

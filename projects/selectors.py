@@ -110,6 +110,10 @@ class ProjectFilters:
     town: str = ""  # Municipality.slug, region list only
     visibility: str = ""  # staff list only
     bundle: int | None = None
+    # Staff list only: True for the projects ``lead_town`` (a Municipality pk) leads, False for the joint projects
+    # a partner town leads, as the key figures count them (``municipalities.figures``).
+    lead: bool | None = None
+    lead_town: int | None = None
 
 
 def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[Project]:
@@ -134,6 +138,9 @@ def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[
         qs = qs.filter(visibility=filters.visibility)
     if filters.bundle:
         qs = qs.filter(bundle_id=filters.bundle)
+    if filters.lead is not None and filters.lead_town:
+        led = Q(municipality_id=filters.lead_town)
+        qs = qs.filter(led) if filters.lead else qs.exclude(led)
     return qs
 
 

@@ -192,7 +192,7 @@ def strategy_document(request, town: str, kind: str):
 
 @town_permission_required("town.view_staff_area")
 def staff_list(request, town: str):
-    form = ProjectFilterForm(request.GET or None, staff=True)
+    form = ProjectFilterForm(request.GET or None, staff=True, municipality=request.municipality)
     qs = selectors.project_list(filters=form.filters() if form.is_bound else selectors.ProjectFilters(),
                                 include_internal=True)
     context = _list_context(request, qs, request.municipality, form)

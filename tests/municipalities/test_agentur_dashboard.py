@@ -230,7 +230,9 @@ def test_every_figure_links_to_its_filtered_list(client, moderator, region):
     client.force_login(moderator)
     table = _table(client.get("/agentur/"))
     assert table["projects_in_progress"]["arnsberg"].url == (
-        "/arnsberg/verwaltung/projekte/?status=in_progress")
+        "/arnsberg/verwaltung/projekte/?status=in_progress&lead=ja")
+    assert table["projects_in_progress"]["soest"].joint_url == (
+        "/soest/verwaltung/projekte/?status=in_progress&lead=nein")
     assert table["projects_updated"]["soest"].url == "/soest/verwaltung/#projects-heading"
     assert table["milestones_overdue"]["arnsberg"].url == (
         f"/arnsberg/verwaltung/foerderung/{grant_a.pk}/meilensteine/?state=overdue")
@@ -243,9 +245,13 @@ def test_every_figure_links_to_its_filtered_list(client, moderator, region):
     assert table["moderation_open"]["arnsberg"].url == "/arnsberg/verwaltung/beteiligung/moderation/"
     assert table["open_feedback"]["olpe"].url == "/olpe/verwaltung/barrierefreiheit/?status=new"
 
-    # The lists behind the links show the same numbers: the town's own and its joint ones ("+N gemeinsam").
-    projects = client.get(table["projects_in_progress"]["soest"].url)
-    assert projects.context["page_obj"].paginator.count == 0 + 1
+    # The lists behind the links show the same numbers: the projects the town leads, and apart from them the
+    # joint ones a partner town leads ("+N gemeinsam").
+    for town in ("arnsberg", "soest"):
+        cell = table["projects_in_progress"][town]
+        assert client.get(cell.url).context["page_obj"].paginator.count == cell.value, town
+        assert client.get(cell.joint_url).context["page_obj"].paginator.count == cell.joint, town
+    # The idea lists show the town's own ideas and those of the joint processes it takes part in.
     milestones = client.get(table["milestones_overdue"]["arnsberg"].url)
     assert milestones.context["counts"]["overdue"] == 1
     assert [m.state for m in milestones.context["timeline"]] == ["overdue"]  # only the overdue one is listed
@@ -279,8 +285,8 @@ def test_filters_apply_to_projects_and_ideas_and_carry_into_the_links(client, mo
     # Funding is not filtered.
     assert _values(table, "milestones_overdue") == {"arnsberg": 1, "olpe": 0, "soest": 1}
     assert _values(table, "moderation_open")["arnsberg"] == 2
-    url = table["projects_in_progress"]["soest"].url
-    assert url == f"/soest/verwaltung/projekte/?status=in_progress&field={mobility.slug}&phase=B"
+    url = table["projects_in_progress"]["soest"].joint_url
+    assert url == f"/soest/verwaltung/projekte/?status=in_progress&lead=nein&field={mobility.slug}&phase=B"
     assert client.get(url).context["page_obj"].paginator.count == 1
 
     phase_a = _table(client.get("/agentur/?phase=A"))
@@ -326,7 +332,8 @@ def test_a_new_town_appears_without_code_changes(client, region, moderator):
     client.force_login(moderator)
     table = _table(client.get("/agentur/"))
     assert table["projects_idea"]["bad-sassendorf"].value == 0
-    assert table["projects_idea"]["bad-sassendorf"].url == "/bad-sassendorf/verwaltung/projekte/?status=idea"
+    assert table["projects_idea"]["bad-sassendorf"].url == (
+        "/bad-sassendorf/verwaltung/projekte/?status=idea&lead=ja")
 
 
 def _more_rows(towns, mobility):

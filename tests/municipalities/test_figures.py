@@ -94,6 +94,11 @@ def test_the_figures_agree_everywhere_and_add_up_to_the_region(client, demo, mod
             assert f">{shown[f'projects_{status}']}<" in cell or f">{shown[f'projects_{status}']}</" in cell
             joint = shown[f"projects_{status}_joint"]
             assert (f"+{joint} gemeinsam" in cell) == bool(joint), (slug, status)
+        # The project lists behind the figures: the projects the town leads, and apart from them its joint ones.
+        for status in ("in_progress", "completed"):
+            for lead, expected in (("ja", shown[f"projects_{status}"]), ("nein", shown[f"projects_{status}_joint"])):
+                listed = client.get(f"/{slug}/verwaltung/projekte/?status={status}&lead={lead}")
+                assert listed.context["page_obj"].paginator.count == expected, (slug, status, lead)
         # The absorption rate's link opens the grant list, whose total row shows the same rate.
         grant_list = client.get(f"/{slug}/verwaltung/foerderung/")
         assert grant_list.context["totals"].absorption == shown.absorption, slug
