@@ -1,6 +1,7 @@
 """Template helpers for accessible, KERN-styled form fields (built in to every template)."""
 
 from django import forms, template
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
 from smartcity5.forms import context_has_form_errors, error_summary_entries, is_marked_optional
@@ -102,3 +103,28 @@ def history_changes(event):
     from smartcity5.history import readable_changes
 
     return readable_changes(event)
+
+
+class TableRegionNode(template.Node):
+    def __init__(self, id_parts, nodelist):
+        self.id_parts = id_parts
+        self.nodelist = nodelist
+
+    def render(self, context):
+        label_id = "".join(str(part.resolve(context)) for part in self.id_parts)
+        return format_html('<div class="sc5-table-wrap" role="region" aria-labelledby="{}" tabindex="0">{}</div>',
+                           label_id, self.nodelist.render(context))  # a SafeString: the rendered template
+
+
+@register.tag
+def table_region(parser, token):
+    """``{% table_region "spending-caption" %}<table>…<caption id="spending-caption">…{% endtable_region %}``:
+    the one wrapper of a wide table. A phone scrolls the table inside it, never the page; the region is named
+    by the given id (the table's caption, or a heading) and focusable, so keyboard users can scroll it too.
+    Several arguments are joined into the id (``{% table_region "trend-" chart.id %}``)."""
+    bits = token.split_contents()[1:]
+    if not bits:
+        raise template.TemplateSyntaxError("table_region needs the id of the element that names the table")
+    nodelist = parser.parse(("endtable_region",))
+    parser.delete_first_token()
+    return TableRegionNode([parser.compile_filter(bit) for bit in bits], nodelist)
