@@ -8,9 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,7 +17,7 @@ from municipalities.models import Municipality
 from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from outbox.base import PortalTask
 from smartcity5.jobs import heartbeat, job_begin, job_release
-from smartcity5.mail import render_subject
+from smartcity5.mail import mail_send, site_url
 
 from .models import DataExport, Membership
 
@@ -29,21 +27,17 @@ logger = logging.getLogger(__name__)
 @shared_task(base=TownTask, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def membership_notify_granted(*, municipality: Municipality, membership_id: int) -> bool:
     """Tell a person that they now hold a staff role in the town (and that MFA will be required)."""
+    from notifications.mail import mail_reason
+
     membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
     if membership is None:  # revoked before the mail went out
         return False
     context = {
-        "municipality": municipality,
         "membership": membership,
-        "staff_url": settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL + "://" + settings.SITE_HOST
-        + reverse("municipalities:staff-dashboard", kwargs={"town": municipality.slug}),
+        "staff_url": site_url(reverse("municipalities:staff-dashboard", kwargs={"town": municipality.slug})),
     }
-    send_mail(
-        subject=render_subject("accounts/email/membership_granted_subject.txt", context),
-        message=render_to_string("accounts/email/membership_granted_body.txt", context),
-        from_email=None,
-        recipient_list=[membership.user.email],
-    )
+    mail_send(to=membership.user.email, template="accounts/email/membership_granted", context=context,
+              municipality=municipality, reason=mail_reason(user=membership.user, municipality=municipality))
     return True
 
 

@@ -289,7 +289,8 @@ ACCOUNT_RATE_LIMITS = {
     # At most 5 failed logins per e-mail address in 5 minutes, and 10 per minute per IP address.
     "login_failed": "10/m/ip,5/300s/key",
 }
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[smartcity5] "
+# Not used: accounts.adapter builds allauth's mails with smartcity5.mail, the portal's name leading the subject.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -305,7 +306,8 @@ elif PRODUCTION:
     raise ImproperlyConfigured("EMAIL_URL is required in production.")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="smartcity5 <noreply@5fuer-suedwestfalen.example>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL",
+                             default="Smart City Südwestfalen <noreply@5fuer-suedwestfalen.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -------------------------------------------------------------------------
