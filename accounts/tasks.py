@@ -19,7 +19,7 @@ from outbox.base import PortalTask
 from smartcity5.jobs import heartbeat, job_begin, job_release
 from smartcity5.mail import mail_send, site_url
 
-from .models import DataExport, Membership
+from .models import DataExport, Membership, StaffInvitation
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,29 @@ def membership_notify_granted(*, municipality: Municipality, membership_id: int)
     }
     mail_send(to=membership.user.email, template="accounts/email/membership_granted", context=context,
               municipality=municipality, reason=mail_reason(user=membership.user, municipality=municipality))
+    return True
+
+
+@shared_task(base=TownTask, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+def staff_invitation_send(*, municipality: Municipality, invitation_id: int) -> bool:
+    """Mail an invitation to the town's team with its current link (sent again: the new link). Nothing for an
+    invitation accepted or withdrawn before the mail went out."""
+    from .services import invitation_token
+
+    invitation = (StaffInvitation.objects.select_related("invited_by")
+                  .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True).first())
+    if invitation is None:
+        return False
+    inviter = invitation.invited_by.display_name if invitation.invited_by else ""
+    context = {
+        "invitation": invitation, "inviter": inviter,
+        "link": site_url(reverse("invitation-accept", kwargs={"token": invitation_token(invitation)})),
+        "expires": timezone.localtime(invitation.expires_at).strftime("%d.%m.%Y %H:%M"),
+    }
+    mail_send(to=invitation.email, template="accounts/email/staff_invitation", context=context,
+              municipality=municipality, settings_link=False,
+              reason=_("You receive this e-mail because an administrator of the Smart City portal of %(town)s "
+                       "invited this address to the team.") % {"town": municipality.official_name})
     return True
 
 

@@ -458,6 +458,8 @@ RATE_LIMITS = {
     "data_export": [(5, 24 * 3600, "user")],
     "report_request": [(30, 3600, "user")],  # generating town, funding and region reports (PDF/XLSX) is costly
     "account_delete": [(5, 900, "user"), (20, 900, "ip")],  # password attempts on the deletion page
+    "staff_invite": [(30, 3600, "user")],  # invitations to a town's team, sent and sent again (each is a mail)
+    "invitation_accept": [(10, 600, "ip")],  # accounts made and roles taken through invitation links
     # Every request that carries a file, counted before the file is examined: refused files count too.
     "upload": [(30, 3600, "user"), (100, 3600, "ip")],
 }
