@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
@@ -113,9 +114,8 @@ class StaffInvitation(TownOwnedModel):
     """Einladung ins Team: a town admin invites a person by e-mail; the role is given once the person accepts,
     with an account of their own (made on acceptance if need be) and two-factor authentication set up.
 
-    The link carries the row's id and an HMAC of it and of ``nonce`` under the ``SECRET_KEY``
-    (``accounts.services.invitation_token``): the database alone cannot make a link, and a new ``nonce`` (sending
-    again) makes earlier links invalid. The row stays after acceptance or withdrawal as the team's history.
+    The link carries the row's id and an HMAC of it and of ``nonce`` under the ``SECRET_KEY`` (:meth:`token`): the
+    database alone cannot make a link, and a new ``nonce`` (sending again) makes earlier links invalid. The row stays after acceptance or withdrawal as the team's history.
     """
 
     LIFETIME_DAYS = 7
@@ -167,6 +167,12 @@ class StaffInvitation(TownOwnedModel):
 
     def get_state_display(self) -> str:
         return self.State(self.state()).label
+
+    def token(self) -> str:
+        """The secret part of the invitation's link: the id and an HMAC of id, address and current nonce."""
+        mac = salted_hmac("accounts.StaffInvitation", f"{self.pk}:{self.nonce}:{self.email.lower()}",
+                          algorithm="sha256").hexdigest()
+        return f"{self.pk}-{mac}"
 
     @property
     def is_pending(self) -> bool:

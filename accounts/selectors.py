@@ -75,13 +75,11 @@ def invitation_by_token(token: str) -> StaffInvitation | None:
     superseded by a newer one (sent again). The token names its row, so this reads one row of one town."""
     from django.utils.crypto import constant_time_compare
 
-    from .services import invitation_token
-
     pk, _, mac = (token or "").partition("-")
     if not pk.isdigit() or not mac or len(pk) > 18:
         return None
     invitation = (StaffInvitation.objects.with_scopes_disabled().select_related("municipality", "invited_by")
                   .filter(pk=int(pk), municipality__is_active=True).first())
-    if invitation is None or not constant_time_compare(invitation_token(invitation), token):
+    if invitation is None or not constant_time_compare(invitation.token(), token):
         return None
     return invitation

@@ -10,7 +10,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
@@ -82,14 +81,6 @@ def _guard_team_manager(by: User, municipality: Municipality) -> None:
 
 def _new_nonce() -> str:
     return secrets.token_hex(16)
-
-
-def invitation_token(invitation: StaffInvitation) -> str:
-    """The secret part of an invitation's link: its id and an HMAC (under ``SECRET_KEY``) of the id, the address
-    and the current nonce; checked by ``selectors.invitation_by_token``."""
-    mac = salted_hmac("accounts.StaffInvitation", f"{invitation.pk}:{invitation.nonce}:{invitation.email.lower()}",
-                      algorithm="sha256").hexdigest()
-    return f"{invitation.pk}-{mac}"
 
 
 def invitation_create(*, municipality: Municipality, email: str, role: str, by: User) -> StaffInvitation:

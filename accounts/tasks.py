@@ -45,8 +45,6 @@ def membership_notify_granted(*, municipality: Municipality, membership_id: int)
 def staff_invitation_send(*, municipality: Municipality, invitation_id: int) -> bool:
     """Mail an invitation to the town's team with its current link (sent again: the new link). Nothing for an
     invitation accepted or withdrawn before the mail went out."""
-    from .services import invitation_token
-
     invitation = (StaffInvitation.objects.select_related("invited_by")
                   .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True).first())
     if invitation is None:
@@ -54,7 +52,7 @@ def staff_invitation_send(*, municipality: Municipality, invitation_id: int) -> 
     inviter = invitation.invited_by.display_name if invitation.invited_by else ""
     context = {
         "invitation": invitation, "inviter": inviter,
-        "link": site_url(reverse("invitation-accept", kwargs={"token": invitation_token(invitation)})),
+        "link": site_url(reverse("invitation-accept", kwargs={"token": invitation.token()})),
         "expires": timezone.localtime(invitation.expires_at).strftime("%d.%m.%Y %H:%M"),
     }
     mail_send(to=invitation.email, template="accounts/email/staff_invitation", context=context,
@@ -62,6 +60,20 @@ def staff_invitation_send(*, municipality: Municipality, invitation_id: int) -> 
               reason=_("You receive this e-mail because an administrator of the Smart City portal of %(town)s "
                        "invited this address to the team.") % {"town": municipality.official_name})
     return True
+
+
+@shared_task(soft_time_limit=120, time_limit=150, **RETRY_TRANSIENT)
+def staff_invitations_purge() -> int:
+    """Platform job (beat, daily): forget the addresses of invitations nobody accepted (withdrawn, or expired and
+    not sent again) once ``STAFF_INVITATION_RETENTION_DAYS`` have passed; accepted ones stay as the team's
+    history (their address is the member's own). Returns how many were deleted."""
+    from django.db.models import Q
+
+    cutoff = timezone.now() - datetime.timedelta(days=settings.STAFF_INVITATION_RETENTION_DAYS)
+    deleted, _rows = (StaffInvitation.objects.with_scopes_disabled().filter(accepted_at__isnull=True)
+                      .filter(Q(revoked_at__lt=cutoff) | Q(revoked_at__isnull=True, expires_at__lt=cutoff))
+                      .delete())
+    return deleted
 
 
 def _export_lifetime() -> datetime.timedelta:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import personal
+from accounts.decorators import personal, public
 
 from . import selectors, services
 from .forms import PreferencesForm
@@ -76,6 +76,7 @@ def _unsubscribe_target(token: str):
 
 # The link in a digest works without signing in, and mail programs POST to it without cookies (RFC 8058 one-click
 # unsubscribe), so no CSRF token can come: the signed token is the proof, and it only ever switches mails off.
+@public
 @csrf_exempt
 def digest_unsubscribe(request, token: str):
     """Stop the daily or weekly summary by e-mail: GET asks (a link checker must not unsubscribe anybody), POST

@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "municipalities.tasks.audit_entries_purge",
         "schedule": 24 * 3600,
     },
+    # Invitations to a team that nobody accepted, after STAFF_INVITATION_RETENTION_DAYS (accounts.tasks).
+    "purge-staff-invitations": {
+        "task": "accounts.tasks.staff_invitations_purge",
+        "schedule": crontab(hour=4, minute=45),
+    },
     # Uploaded files that no row refers to (left by a rolled-back transaction), at night (smartcity5.orphans).
     "purge-orphan-files": {
         "task": "municipalities.tasks.orphan_files_purge",
@@ -468,6 +473,8 @@ RATE_LIMITS = {
 # published contributions stay, shown as by a deleted account (True), or are deleted with it (False).
 DATA_EXPORT_LIFETIME_HOURS = env.int("DATA_EXPORT_LIFETIME_HOURS", default=72)
 ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS = env.bool("ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS", default=True)
+# How long an invitation to a team that nobody accepted (withdrawn, or expired) is kept with its address (days).
+STAFF_INVITATION_RETENTION_DAYS = env.int("STAFF_INVITATION_RETENTION_DAYS", default=90)
 
 # Reports (reports.ReportRequest): how many days a generated report can be downloaded before its file is deleted.
 REPORT_LIFETIME_DAYS = env.int("REPORT_LIFETIME_DAYS", default=14)

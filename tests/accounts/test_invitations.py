@@ -129,7 +129,7 @@ def test_a_new_person_creates_an_account_sets_up_totp_and_then_gets_the_role(cli
 def test_a_person_with_an_account_signs_in_and_accepts(client, invite, town_a, town_b, django_capture_on_commit_callbacks):
     # Staff of another town already has TOTP: signing in and one click.
     person = factories.staff_member(municipality=town_b, role=Role.VIEWER, email="soest@example.org")
-    invitation, link = invite(email="soest@example.org", role=Role.VIEWER)
+    _invitation, link = invite(email="soest@example.org", role=Role.VIEWER)
     page = client.get(link)
     assert page.context["step"] == "sign_in"
     assert page.context["login_url"].startswith("/accounts/login/?next=/einladung/")
@@ -190,7 +190,7 @@ def test_expired_withdrawn_broken_and_superseded_links_say_so(client, invite, ad
 
 def test_team_page_lists_invitations_and_sends_again_and_withdraws(client, invite, admin_a, town_a, town_b,
                                                                   django_capture_on_commit_callbacks):
-    invitation, _link_ = invite(email="neu@example.org")
+    invitation, _unused = invite(email="neu@example.org")
     client.force_login(admin_a)
     page = client.get("/arnsberg/verwaltung/team/")
     assert "neu@example.org" in page.text and "Erneut senden" in page.text
@@ -232,3 +232,21 @@ def test_team_page_query_count_does_not_grow_with_invitations(client, admin_a, t
     client.force_login(admin_a)
     with django_assert_max_num_queries(16):
         assert client.get("/arnsberg/verwaltung/team/").status_code == 200
+
+
+def test_invitations_nobody_accepted_are_forgotten_after_the_retention(invite, admin_a, town_a, settings):
+    from accounts.tasks import staff_invitations_purge
+
+    settings.STAFF_INVITATION_RETENTION_DAYS = 90
+    old = timezone.now() - datetime.timedelta(days=91)
+    expired, _ = invite(email="alt@example.org")
+    withdrawn, _ = invite(email="weg@example.org")
+    recent, _ = invite(email="neu@example.org")
+    accepted, _ = invite(email="da@example.org")
+    rows = StaffInvitation.objects.with_scopes_disabled()
+    rows.filter(pk=expired.pk).update(expires_at=old)
+    rows.filter(pk=withdrawn.pk).update(revoked_at=old, revoked_by=admin_a)
+    rows.filter(pk=accepted.pk).update(expires_at=old, accepted_at=old)
+    assert staff_invitations_purge() == 2
+    assert set(_invitations(town_a).values_list("email", flat=True)) == {"neu@example.org", "da@example.org"}
+    assert recent.pk in set(_invitations(town_a).values_list("pk", flat=True))

@@ -6,7 +6,6 @@ import re
 import pytest
 
 from accounts.models import Membership, Role, StaffInvitation
-from accounts.services import invitation_token
 from tests import factories
 
 from .conftest import check_axe
@@ -40,7 +39,7 @@ def test_admin_invites_and_the_newcomer_accepts_with_totp(site, page, town_a):
     # The newcomer, in a browser of their own (no cookies of the admin).
     page.context.clear_cookies()
     invitation = StaffInvitation.objects.with_scopes_disabled().get(email="nina@example.org")
-    page.goto(f"{site}/einladung/{invitation_token(invitation)}/")
+    page.goto(f"{site}/einladung/{invitation.token()}/")
     assert page.get_by_role("heading", name="Schritt 1: Konto anlegen").is_visible()
     check_axe(page)
     page.get_by_label("Anzeigename").fill("Nina Neu")
