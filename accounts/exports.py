@@ -92,6 +92,12 @@ STAFF_ACTIVITY: dict[str, tuple[StaffActivity, ...]] = {
                                             lambda c: f"{c.report.municipality.name}: {c.report.label}"),),
     "reviews.ProgressReportEvent": (StaffActivity(
         "actor", "at", lambda e: f"{e.report.municipality.name}: {e.report.label} – {e.get_kind_display()}"),),
+    # An invitation names another person's address: only the town and the role.
+    "accounts.StaffInvitation": (
+        StaffActivity("invited_by", "created_at", lambda i: f"{i.municipality.name}: {i.get_role_display()}"),
+        StaffActivity("revoked_by", "revoked_at", lambda i: f"{i.municipality.name}: {i.get_role_display()}"),
+        StaffActivity("accepted_by", "accepted_at", lambda i: f"{i.municipality.name}: {i.get_role_display()}"),
+    ),
     # The object of a platform admin's change may be another person's account: only its type.
     "admin.LogEntry": (StaffActivity("user", "action_time",
                                      lambda e: f"{e.content_type}: {e.get_action_flag_display()}"),),

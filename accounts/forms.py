@@ -41,20 +41,30 @@ class ProfileForm(forms.ModelForm):
         fields = ["display_name"]
 
 
-class TeamAddForm(forms.Form):
+class TeamInviteForm(forms.Form):
     email = forms.EmailField(label=_("E-mail address of the person"),
-                             help_text=_("The person must already have an account with a verified address."))
+                             help_text=_("The person gets a link by e-mail, valid for 7 days. If they have no account "
+                                         "yet, they create one when accepting."),
+                             widget=forms.EmailInput(attrs={"autocomplete": "off"}))
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].lower()
-        user = User.objects.filter(email__iexact=email, is_active=True,
-                                   emailaddress__verified=True).first()
-        if user is None:
-            raise forms.ValidationError(_("There is no account with a verified address %(email)s. Please ask "
-                                          "the person to register first."), params={"email": email})
-        self.cleaned_data["user"] = user
-        return email
+
+class InvitationAccountForm(forms.Form):
+    """The account of an invited person who has none yet: the address comes from the invitation."""
+
+    display_name = SignupExtraForm.base_fields["display_name"]
+    password1 = forms.CharField(label=_("Password"), strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+                                help_text=_("At least 10 characters; not only digits, not a common password."))
+    password2 = forms.CharField(label=_("Password (again)"), strip=False,
+                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    privacy_consent = SignupExtraForm.base_fields["privacy_consent"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password1") and data.get("password2") and data["password1"] != data["password2"]:
+            self.add_error("password2", _("The two passwords are not the same."))
+        return data
 
 
 class TeamRoleForm(forms.Form):

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
@@ -107,6 +108,76 @@ class Membership(TownOwnedModel):
 
     def has_rank(self, role: str) -> bool:
         return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(role)]
+
+
+class StaffInvitation(TownOwnedModel):
+    """Einladung ins Team: a town admin invites a person by e-mail; the role is given once the person accepts,
+    with an account of their own (made on acceptance if need be) and two-factor authentication set up.
+
+    The link carries the row's id and an HMAC of it and of ``nonce`` under the ``SECRET_KEY`` (:meth:`token`): the
+    database alone cannot make a link, and a new ``nonce`` (sending again) makes earlier links invalid. The row stays after acceptance or withdrawal as the team's history.
+    """
+
+    LIFETIME_DAYS = 7
+
+    class State(models.TextChoices):
+        OPEN = "open", _("open")
+        EXPIRED = "expired", _("expired")
+        ACCEPTED = "accepted", _("accepted")
+        REVOKED = "revoked", _("withdrawn")
+
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    nonce = models.CharField(max_length=64, editable=False)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                   verbose_name=_("invited by"))
+    created_at = models.DateTimeField(_("invited"), default=timezone.now)
+    sent_at = models.DateTimeField(_("last sent"), default=timezone.now)
+    send_count = models.PositiveSmallIntegerField(_("times sent"), default=1)
+    expires_at = models.DateTimeField(_("valid until"))
+    accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
+    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                    verbose_name=_("accepted by"))
+    revoked_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                   verbose_name=_("withdrawn by"))
+
+    class Meta:
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
+        constraints = [
+            # One open invitation per address and town: inviting again means sending the open one again.
+            models.UniqueConstraint(models.functions.Lower("email"), "municipality",
+                                    condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                                    name="one_open_invitation_per_email_and_town"),
+            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="invitation_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} – {self.get_role_display()}"
+
+    def state(self, now=None) -> str:
+        if self.accepted_at is not None:
+            return self.State.ACCEPTED
+        if self.revoked_at is not None:
+            return self.State.REVOKED
+        if self.expires_at <= (now or timezone.now()):
+            return self.State.EXPIRED
+        return self.State.OPEN
+
+    def get_state_display(self) -> str:
+        return self.State(self.state()).label
+
+    def token(self) -> str:
+        """The secret part of the invitation's link: the id and an HMAC of id, address and current nonce."""
+        mac = salted_hmac("accounts.StaffInvitation", f"{self.pk}:{self.nonce}:{self.email.lower()}",
+                          algorithm="sha256").hexdigest()
+        return f"{self.pk}-{mac}"
+
+    @property
+    def is_pending(self) -> bool:
+        """Neither accepted nor withdrawn (perhaps expired): it can be sent again or withdrawn."""
+        return self.accepted_at is None and self.revoked_at is None
 
 
 def _export_path(instance, filename: str) -> str:

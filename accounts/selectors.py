@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from .models import ApiToken, DataExport, Membership, Role, User
+from .models import ApiToken, DataExport, Membership, Role, StaffInvitation, User
 
 
 def user_memberships(*, user) -> QuerySet[Membership]:
@@ -58,3 +58,28 @@ def user_data_exports(*, user) -> QuerySet[DataExport]:
 def user_api_tokens(*, user) -> QuerySet[ApiToken]:
     """A person's own API tokens (revoked and expired ones too), newest first."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+def team_invitations(*, municipality, closed: int = 20) -> list[StaffInvitation]:
+    """The town's invitations for the team page: every pending one (open or expired), newest first, then the
+    last ``closed`` accepted or withdrawn ones as the team's history."""
+    rows = StaffInvitation.objects.filter(municipality=municipality).select_related(
+        "invited_by", "accepted_by", "revoked_by")
+    pending = list(rows.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-sent_at", "-pk"))
+    done = list(rows.exclude(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-created_at", "-pk")[:closed])
+    return pending + done
+
+
+def invitation_by_token(token: str) -> StaffInvitation | None:
+    """The invitation a link names, whatever its state, or ``None`` for a link that is broken, forged or
+    superseded by a newer one (sent again). The token names its row, so this reads one row of one town."""
+    from django.utils.crypto import constant_time_compare
+
+    pk, _, mac = (token or "").partition("-")
+    if not pk.isdigit() or not mac or len(pk) > 18:
+        return None
+    invitation = (StaffInvitation.objects.with_scopes_disabled().select_related("municipality", "invited_by")
+                  .filter(pk=int(pk), municipality__is_active=True).first())
+    if invitation is None or not constant_time_compare(invitation.token(), token):
+        return None
+    return invitation

@@ -6,7 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone, translation
@@ -17,9 +17,9 @@ from municipalities.scoping import scopes_disabled
 from smartcity5.jobs import FAILED, job_recover_if_stuck
 
 from . import permissions
-from .models import ApiToken, DataExport, Membership, Role, Session, User
+from .models import ApiToken, DataExport, Membership, Role, Session, StaffInvitation, User
 from .selectors import last_admin_towns, user_api_tokens
-from .tasks import data_export_build, membership_notify_granted
+from .tasks import data_export_build, membership_notify_granted, staff_invitation_send
 
 
 def _town_memberships(municipality_id: int):
@@ -27,8 +27,10 @@ def _town_memberships(municipality_id: int):
     return Membership.objects.with_scope(municipality=municipality_id)
 
 
-def membership_grant(*, municipality: Municipality, user: User, role: str, by: User | None = None) -> Membership:
-    """Give ``user`` a staff role in the town (or change it) and tell them by e-mail after commit."""
+def membership_grant(*, municipality: Municipality, user: User, role: str, by: User | None = None,
+                     notify: bool = True) -> Membership:
+    """Give ``user`` a staff role in the town (or change it) and, unless ``notify`` is off (they accepted an
+    invitation themselves a moment ago), tell them by e-mail after commit."""
     if role not in Role.values:
         raise ValidationError(_("Unknown role."), code="role")
     with transaction.atomic():
@@ -44,7 +46,8 @@ def membership_grant(*, municipality: Municipality, user: User, role: str, by: U
             _guard_last_admin(membership=membership, new_role=role)
             membership.role = role
             membership.save(update_fields=["role"])
-        membership_notify_granted.delay_on_commit(municipality_id=municipality.pk, membership_id=membership.pk)
+        if notify:
+            membership_notify_granted.delay_on_commit(municipality_id=municipality.pk, membership_id=membership.pk)
     user.__dict__.pop("_membership_cache", None)
     return membership
 
@@ -62,6 +65,142 @@ def _guard_last_admin(*, membership: Membership, new_role: str | None) -> None:
     admins = _town_memberships(membership.municipality_id).select_for_update().filter(role=Role.ADMIN)
     if admins.count() <= 1:
         raise ValidationError(_("The town must keep at least one administrator."), code="last_admin")
+
+
+# --- Invitations to a town's team ---------------------------------------------------------------------------
+
+def _town_invitations(municipality_id: int):
+    return StaffInvitation.objects.with_scope(municipality=municipality_id)
+
+
+def _guard_team_manager(by: User, municipality: Municipality) -> None:
+    """Only the town's admins, with their second factor set up, invite and withdraw (``town.manage``)."""
+    if not permissions.can_manage_town(by, municipality) or permissions.needs_mfa_setup(by):
+        raise PermissionDenied
+
+
+def _new_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+def invitation_create(*, municipality: Municipality, email: str, role: str, by: User) -> StaffInvitation:
+    """Invite the person with ``email`` to the town's team with ``role``: the invitation mail (a link valid for
+    ``StaffInvitation.LIFETIME_DAYS`` days) goes out after commit. The person may already have an account, as a
+    citizen or as staff of another town, or not yet.
+
+    Refused (``ValidationError``) for an unknown role, a person already in the team, and an address with an
+    invitation still pending (send that one again instead); ``PermissionDenied`` unless ``by`` manages the town.
+    """
+    _guard_team_manager(by, municipality)
+    email = User.objects.normalize_email(email or "").strip().lower()
+    if role not in Role.values:
+        raise ValidationError({"role": _("Please choose one of the roles.")}, code="role")
+    if _town_memberships(municipality.pk).filter(user__email__iexact=email).exists():
+        raise ValidationError({"email": ValidationError(
+            _("%(email)s already belongs to the team. You can change the role in the list above.") % {"email": email},
+            code="member")})
+    now = timezone.now()
+    with transaction.atomic():
+        pending = _town_invitations(municipality.pk).select_for_update().filter(
+            email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True).first()
+        if pending is not None:
+            raise ValidationError({"email": ValidationError(
+                _("%(email)s has already been invited. You can send the invitation again in the list of "
+                  "invitations.") % {"email": email}, code="pending")})
+        invitation = _town_invitations(municipality.pk).create(
+            municipality=municipality, email=email, role=role, nonce=_new_nonce(), invited_by=by, created_at=now,
+            sent_at=now, expires_at=now + datetime.timedelta(days=StaffInvitation.LIFETIME_DAYS))
+        staff_invitation_send.delay_on_commit(municipality_id=municipality.pk, invitation_id=invitation.pk)
+    return invitation
+
+
+def invitation_resend(*, invitation: StaffInvitation, by: User) -> StaffInvitation:
+    """Send a pending invitation again (also an expired one): a new link, valid for another
+    ``LIFETIME_DAYS`` days; the links sent before stop working."""
+    _guard_team_manager(by, invitation.municipality)
+    with transaction.atomic():
+        invitation = _town_invitations(invitation.municipality_id).select_for_update().get(pk=invitation.pk)
+        if not invitation.is_pending:
+            raise ValidationError(_("This invitation has already been accepted or withdrawn."), code="closed")
+        now = timezone.now()
+        invitation.nonce = _new_nonce()
+        invitation.sent_at = now
+        invitation.expires_at = now + datetime.timedelta(days=StaffInvitation.LIFETIME_DAYS)
+        invitation.send_count += 1
+        invitation.save(update_fields=["nonce", "sent_at", "expires_at", "send_count"])
+        staff_invitation_send.delay_on_commit(municipality_id=invitation.municipality_id, invitation_id=invitation.pk)
+    return invitation
+
+
+def invitation_revoke(*, invitation: StaffInvitation, by: User) -> StaffInvitation:
+    """Withdraw a pending invitation: its link stops working at once. The row stays as the team's history."""
+    _guard_team_manager(by, invitation.municipality)
+    with transaction.atomic():
+        invitation = _town_invitations(invitation.municipality_id).select_for_update().get(pk=invitation.pk)
+        if not invitation.is_pending:
+            raise ValidationError(_("This invitation has already been accepted or withdrawn."), code="closed")
+        invitation.revoked_at = timezone.now()
+        invitation.revoked_by = by
+        invitation.save(update_fields=["revoked_at", "revoked_by"])
+    return invitation
+
+
+def invitation_check_usable(invitation: StaffInvitation) -> None:
+    """Refuse (``ValidationError`` with code ``accepted``, ``revoked`` or ``expired``) an invitation that can no
+    longer be accepted, with a message that tells the person what to do."""
+    state = invitation.state()
+    if state == StaffInvitation.State.ACCEPTED:
+        raise ValidationError(_("This invitation has already been accepted. Please sign in."), code="accepted")
+    if state == StaffInvitation.State.REVOKED:
+        raise ValidationError(_("This invitation has been withdrawn. If this is a mistake, please ask the "
+                                "administrator of the team to invite you again."), code="revoked")
+    if state == StaffInvitation.State.EXPIRED:
+        raise ValidationError(_("This invitation has expired. Please ask the administrator of the team to send "
+                                "it again."), code="expired")
+
+
+def invitation_account_create(*, invitation: StaffInvitation, display_name: str, password: str) -> User:
+    """Make the account for an invited person who has none: the invitation's address, confirmed by the link,
+    and the password they chose (checked by ``AUTH_PASSWORD_VALIDATORS``). The role is not given yet: first the
+    person sets up two-factor authentication (:func:`invitation_accept`)."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth.password_validation import validate_password
+
+    invitation_check_usable(invitation)
+    display_name = (display_name or "").strip()
+    if not display_name:
+        raise ValidationError({"display_name": _("Please enter a display name.")}, code="display_name")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise ValidationError(_("There already is an account with this address. Please sign in."), code="exists")
+    try:
+        validate_password(password, user=User(email=invitation.email, display_name=display_name))
+    except ValidationError as error:
+        raise ValidationError({"password1": error.messages}, code="password") from None
+    with transaction.atomic():
+        user = User.objects.create_user(invitation.email, password, display_name=display_name,
+                                        privacy_consent_at=timezone.now())
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+def invitation_accept(*, invitation: StaffInvitation, user: User) -> Membership:
+    """The invited person takes the role: signed in with the invited address and with two-factor authentication
+    set up (staff pages require it). Gives the role through :func:`membership_grant` and marks the invitation
+    accepted, in one transaction; a second acceptance is refused."""
+    with transaction.atomic():
+        invitation = _town_invitations(invitation.municipality_id).select_for_update(of=("self",)).select_related(
+            "municipality", "invited_by").get(pk=invitation.pk)
+        invitation_check_usable(invitation)
+        if user.email.lower() != invitation.email.lower():
+            raise ValidationError(_("This invitation is for another e-mail address."), code="other_account")
+        if not permissions.has_totp(user):
+            raise ValidationError(_("Please set up two-factor authentication first."), code="mfa")
+        membership = membership_grant(municipality=invitation.municipality, user=user, role=invitation.role,
+                                      by=invitation.invited_by, notify=False)
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
 
 
 # --- Personal API tokens ------------------------------------------------------------------------------

@@ -8,9 +8,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -19,9 +17,9 @@ from municipalities.models import Municipality
 from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from outbox.base import PortalTask
 from smartcity5.jobs import heartbeat, job_begin, job_release
-from smartcity5.mail import render_subject
+from smartcity5.mail import mail_send, site_url
 
-from .models import DataExport, Membership
+from .models import DataExport, Membership, StaffInvitation
 
 logger = logging.getLogger(__name__)
 
@@ -29,22 +27,53 @@ logger = logging.getLogger(__name__)
 @shared_task(base=TownTask, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def membership_notify_granted(*, municipality: Municipality, membership_id: int) -> bool:
     """Tell a person that they now hold a staff role in the town (and that MFA will be required)."""
+    from notifications.mail import mail_reason
+
     membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
     if membership is None:  # revoked before the mail went out
         return False
     context = {
-        "municipality": municipality,
         "membership": membership,
-        "staff_url": settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL + "://" + settings.SITE_HOST
-        + reverse("municipalities:staff-dashboard", kwargs={"town": municipality.slug}),
+        "staff_url": site_url(reverse("municipalities:staff-dashboard", kwargs={"town": municipality.slug})),
     }
-    send_mail(
-        subject=render_subject("accounts/email/membership_granted_subject.txt", context),
-        message=render_to_string("accounts/email/membership_granted_body.txt", context),
-        from_email=None,
-        recipient_list=[membership.user.email],
-    )
+    mail_send(to=membership.user.email, template="accounts/email/membership_granted", context=context,
+              municipality=municipality, reason=mail_reason(user=membership.user, municipality=municipality))
     return True
+
+
+@shared_task(base=TownTask, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+def staff_invitation_send(*, municipality: Municipality, invitation_id: int) -> bool:
+    """Mail an invitation to the town's team with its current link (sent again: the new link). Nothing for an
+    invitation accepted or withdrawn before the mail went out."""
+    invitation = (StaffInvitation.objects.select_related("invited_by")
+                  .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True).first())
+    if invitation is None:
+        return False
+    inviter = invitation.invited_by.display_name if invitation.invited_by else ""
+    context = {
+        "invitation": invitation, "inviter": inviter,
+        "link": site_url(reverse("invitation-accept", kwargs={"token": invitation.token()})),
+        "expires": timezone.localtime(invitation.expires_at).strftime("%d.%m.%Y %H:%M"),
+    }
+    mail_send(to=invitation.email, template="accounts/email/staff_invitation", context=context,
+              municipality=municipality, settings_link=False,
+              reason=_("You receive this e-mail because an administrator of the Smart City portal of %(town)s "
+                       "invited this address to the team.") % {"town": municipality.official_name})
+    return True
+
+
+@shared_task(soft_time_limit=120, time_limit=150, **RETRY_TRANSIENT)
+def staff_invitations_purge() -> int:
+    """Platform job (beat, daily): forget the addresses of invitations nobody accepted (withdrawn, or expired and
+    not sent again) once ``STAFF_INVITATION_RETENTION_DAYS`` have passed; accepted ones stay as the team's
+    history (their address is the member's own). Returns how many were deleted."""
+    from django.db.models import Q
+
+    cutoff = timezone.now() - datetime.timedelta(days=settings.STAFF_INVITATION_RETENTION_DAYS)
+    deleted, _rows = (StaffInvitation.objects.with_scopes_disabled().filter(accepted_at__isnull=True)
+                      .filter(Q(revoked_at__lt=cutoff) | Q(revoked_at__isnull=True, expires_at__lt=cutoff))
+                      .delete())
+    return deleted
 
 
 def _export_lifetime() -> datetime.timedelta:

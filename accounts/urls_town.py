@@ -10,4 +10,6 @@ urlpatterns = [
     path("", views.team, name="list"),
     path("<int:pk>/rolle/", views.team_change_role, name="role"),
     path("<int:pk>/entfernen/", views.team_remove, name="remove"),
+    path("einladungen/<int:pk>/erneut-senden/", views.team_invitation_resend, name="invitation-resend"),
+    path("einladungen/<int:pk>/zurueckziehen/", views.team_invitation_revoke, name="invitation-revoke"),
 ]

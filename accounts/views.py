@@ -7,8 +7,10 @@ from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
@@ -18,9 +20,9 @@ from smartcity5.ratelimit import RateLimited, check_rate
 from smartcity5.responses import file_response
 
 from . import permissions, selectors, services
-from .decorators import personal, town_permission_required
-from .forms import AccountDeleteForm, ProfileForm, TeamAddForm, TeamRoleForm
-from .models import ApiToken, Membership
+from .decorators import personal, public, town_permission_required
+from .forms import AccountDeleteForm, InvitationAccountForm, ProfileForm, TeamInviteForm, TeamRoleForm
+from .models import ApiToken, Membership, Role, StaffInvitation, User
 
 
 @personal
@@ -171,18 +173,71 @@ def account_delete(request):
     })
 
 
+def _team_page(request, form, status: int = 200):
+    municipality = request.municipality
+    return render(request, "accounts/team.html", {
+        "form": form, "role_choices": Role.choices,
+        "members": selectors.team_members(municipality=municipality),
+        "invitations": selectors.team_invitations(municipality=municipality),
+    }, status=status)
+
+
 @town_permission_required("town.manage")
 def team(request, town: str):
+    """The town's team: members with their roles, and invitations (pending ones can be sent again or withdrawn,
+    accepted and withdrawn ones stay as the history)."""
     municipality = request.municipality
-    form = TeamAddForm(request.POST or None)
+    form = TeamInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.membership_grant(municipality=municipality, user=form.cleaned_data["user"],
-                                  role=form.cleaned_data["role"], by=request.user)
-        messages.success(request, _("%(name)s now has the role %(role)s.") % {
-            "name": form.cleaned_data["user"], "role": dict(form.fields["role"].choices)[form.cleaned_data["role"]]})
-        return redirect("team:list", town=municipality.slug)
-    return render(request, "accounts/team.html",
-                  {"form": form, "members": selectors.team_members(municipality=municipality)})
+        try:
+            check_rate(request, "staff_invite")
+            invitation = services.invitation_create(municipality=municipality, email=form.cleaned_data["email"],
+                                                    role=form.cleaned_data["role"], by=request.user)
+        except RateLimited as error:
+            form.add_error(None, str(error))
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The invitation to %(email)s is on its way. It is valid for %(days)d days.")
+                             % {"email": invitation.email, "days": invitation.LIFETIME_DAYS})
+            return redirect("team:list", town=municipality.slug)
+    return _team_page(request, form, status=400 if form.errors else 200)
+
+
+def _invitation_or_404(request, pk: int) -> StaffInvitation:
+    invitation = StaffInvitation.objects.filter(municipality=request.municipality, pk=pk).first()
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+@require_POST
+@town_permission_required("town.manage")
+def team_invitation_resend(request, town: str, pk: int):
+    invitation = _invitation_or_404(request, pk)
+    try:
+        check_rate(request, "staff_invite")
+        services.invitation_resend(invitation=invitation, by=request.user)
+    except (RateLimited, ValidationError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        messages.success(request, _("The invitation to %(email)s has been sent again; the earlier link no longer "
+                                    "works.") % {"email": invitation.email})
+    return redirect("team:list", town=request.municipality.slug)
+
+
+@require_POST
+@town_permission_required("town.manage")
+def team_invitation_revoke(request, town: str, pk: int):
+    invitation = _invitation_or_404(request, pk)
+    try:
+        services.invitation_revoke(invitation=invitation, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The invitation to %(email)s has been withdrawn; its link no longer works.")
+                         % {"email": invitation.email})
+    return redirect("team:list", town=request.municipality.slug)
 
 
 def _membership_or_404(request, pk: int) -> Membership:
@@ -219,3 +274,98 @@ def team_remove(request, town: str, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     return redirect("team:list", town=request.municipality.slug)
+
+
+# --- Accepting an invitation (/einladung/<token>/) ---------------------------------------------------------------
+
+def _invitation_page(request, invitation, step: str, status: int = 200, **context):
+    return render(request, "accounts/invitation.html", {
+        "invitation": invitation, "step": step, "town": invitation.municipality if invitation else None,
+        **context}, status=status)
+
+
+def _totp_context(request, form) -> dict:
+    import base64
+
+    from allauth.mfa.adapter import get_adapter as get_mfa_adapter
+
+    adapter = get_mfa_adapter()
+    url = adapter.build_totp_url(request.user, form.secret)
+    svg = adapter.build_totp_svg(url)
+    return {"totp_form": form, "totp_secret": form.secret, "totp_url": url,
+            "totp_svg_data_uri": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()}
+
+
+@public
+def invitation_accept(request, token: str):
+    """Einladung annehmen, in steps that follow from who is here: a person without an account makes one (the
+    link confirms the address); a person with one signs in; then two-factor authentication is set up on this page;
+    then the role is given. Broken, expired, used and withdrawn links say so and what to do."""
+    from allauth.account.internal.flows.login import record_authentication
+    from allauth.account.internal.flows.reauthentication import is_reauthentication_required
+    from allauth.mfa.totp.forms import ActivateTOTPForm
+    from allauth.mfa.totp.internal.flows import activate_totp
+    from django.contrib.auth import login
+    from django.contrib.auth.views import redirect_to_login
+
+    invitation = selectors.invitation_by_token(token)
+    if invitation is None:
+        return _invitation_page(request, None, "invalid", status=404)
+    try:
+        services.invitation_check_usable(invitation)
+    except ValidationError as error:
+        return _invitation_page(request, invitation, "unusable", status=410, problem=error.messages[0],
+                                code=error.code)
+    user = request.user
+    here = request.get_full_path()
+    if not user.is_authenticated:
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            return _invitation_page(request, invitation, "sign_in", login_url=redirect_to_login(here).url)
+        form = InvitationAccountForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                check_rate(request, "invitation_accept")
+                user = services.invitation_account_create(
+                    invitation=invitation, display_name=form.cleaned_data["display_name"],
+                    password=form.cleaned_data["password1"])
+            except RateLimited as error:
+                form.add_error(None, str(error))
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
+                # The password was chosen a moment ago: it counts as the fresh sign-in allauth asks for before a
+                # second factor is added.
+                record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
+                return redirect(here)
+        return _invitation_page(request, invitation, "create", status=400 if form.errors else 200, form=form)
+    if user.email.lower() != invitation.email.lower():
+        return _invitation_page(request, invitation, "other_account")
+    if not permissions.has_totp(user):
+        if is_reauthentication_required(request, app="allauth.mfa"):
+            return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': here})}")
+        form = ActivateTOTPForm(request.POST or None, user=user)
+        if request.method == "POST" and form.is_valid():
+            activate_totp(request, form)
+            return _accept(request, invitation, then="mfa_view_recovery_codes")
+        return _invitation_page(request, invitation, "mfa", status=400 if form.errors else 200,
+                                **_totp_context(request, form))
+    if request.method == "POST":
+        return _accept(request, invitation)
+    return _invitation_page(request, invitation, "accept")
+
+
+def _accept(request, invitation, then: str = ""):
+    try:
+        check_rate(request, "invitation_accept")
+        services.invitation_accept(invitation=invitation, user=request.user)
+    except (RateLimited, ValidationError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+        return redirect(request.get_full_path())
+    messages.success(request, _("Welcome to the team of %(town)s: you now have the role “%(role)s”.") % {
+        "town": invitation.municipality.official_name, "role": invitation.get_role_display()})
+    if then:
+        messages.info(request, _("Please keep these recovery codes in a safe place: with one of them you can sign "
+                                 "in if you lose your phone."))
+        return redirect(then)
+    return redirect("municipalities:staff-dashboard", town=invitation.municipality.slug)

@@ -6,10 +6,9 @@ from smtplib import SMTPException
 
 from celery import shared_task
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import InterfaceError, OperationalError
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerUnreachable
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -17,7 +16,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from outbox.base import PortalTask
 from outbox.claims import claim, sending
 
-from smartcity5.mail import render_subject
+from smartcity5.mail import mail_send
 
 from .models import AccessibilityFeedback, AuditEntry, Municipality
 from .scoping import town_scope
@@ -72,15 +71,11 @@ def accessibility_feedback_forward(self, *, municipality: Municipality, feedback
     feedback = claim(self, AccessibilityFeedback.objects, feedback_id, **fields)
     if feedback is None:
         return False
-    context = {"municipality": municipality, "feedback": feedback}
     with sending(AccessibilityFeedback.objects, [feedback.pk], **fields):
-        send_mail(
-            subject=render_subject("municipalities/email/accessibility_feedback_subject.txt", context),
-            message=render_to_string("municipalities/email/accessibility_feedback_body.txt", context),
-            from_email=None,
-            recipient_list=[recipient],
-            fail_silently=False,
-        )
+        mail_send(to=recipient, template="municipalities/email/accessibility_feedback", context={"feedback": feedback},
+                  municipality=municipality, settings_link=False,
+                  reason=_("You receive this e-mail as the contact for accessibility named in the accessibility "
+                           "statement of %(town)s.") % {"town": municipality.official_name})
     return True
 
 

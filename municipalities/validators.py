@@ -11,7 +11,7 @@ HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 # First path segments that belong to the portal itself, never to a town.
 RESERVED_SLUGS = frozenset(
     {"accounts", "admin", "agentur", "api", "i18n", "media", "static", "konto", "region", "healthz", "readyz", "projekte", "strategie",
-     "beteiligung", "impressum", "datenschutz", "barrierefreiheit", "wissen", "offene-daten",
+     "beteiligung", "impressum", "datenschutz", "barrierefreiheit", "wissen", "offene-daten", "einladung",
      "favicon.ico", "robots.txt"}
 )
 

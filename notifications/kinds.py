@@ -33,6 +33,8 @@ class Kind:
     help_text: str | Promise
     audience: Audience
     default: Delivery
+    # False for a person's own matters (their data export): the mail names no town, whichever row it hangs on.
+    town_bound: bool = True
 
 
 _KINDS = (
@@ -56,7 +58,7 @@ _KINDS = (
          Audience.EVERYONE, Delivery.IMMEDIATE),
     Kind("account.export", _("Data export"),
          _("The export of your data is ready for download."),
-         Audience.EVERYONE, Delivery.IMMEDIATE),
+         Audience.EVERYONE, Delivery.IMMEDIATE, town_bound=False),
     Kind("review.submitted", _("Progress reports received"),
          _("A town has submitted its quarterly progress report to the Agentur (moderators)."),
          Audience.STAFF, Delivery.IMMEDIATE),

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from municipalities.models import Municipality
 
-from .kinds import Delivery, kind_get, kinds_for
+from .kinds import DIGEST_PLANS, Delivery, kind_get, kinds_for
 from .models import Notification, NotificationPreference
 
 
@@ -89,3 +89,17 @@ def preferences_save(*, user, choices: dict[str, str]) -> None:
     NotificationPreference.objects.bulk_create(
         [NotificationPreference(user=user, kind=key, delivery=delivery) for key, delivery in choices.items()],
         update_conflicts=True, unique_fields=["user", "kind"], update_fields=["delivery"])
+
+
+def digest_unsubscribe(*, user, plan: str) -> list[str]:
+    """Stop the ``plan`` (daily or weekly) digest for ``user``: every kind they get in that digest is set to "in
+    the app only" (the notifications still come). Returns the keys of the kinds changed; a second call changes
+    nothing. Called by the one-click unsubscribe link of the digest (RFC 8058)."""
+    from .selectors import user_preferences
+
+    if plan not in DIGEST_PLANS:
+        raise ValueError(f"Unknown digest plan {plan!r}")
+    keys = [key for key, delivery in user_preferences(user=user).items() if delivery == plan]
+    if keys:
+        preferences_save(user=user, choices=dict.fromkeys(keys, Delivery.NONE))
+    return keys

@@ -6,26 +6,37 @@ import datetime
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core import signing
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
 from municipalities.tasks import RETRY_TRANSIENT, TownTask
 from outbox.claims import claim, claim_cutoff, sending
-from smartcity5.mail import render_subject
+from smartcity5.mail import mail_send, site_url
 
 from . import selectors
-from .kinds import DIGEST_PLANS
+from .kinds import DIGEST_PLANS, kind_get
+from .mail import mail_reason
 from .models import Notification
+
+UNSUBSCRIBE_SALT = "notifications.digest-unsubscribe"
 
 
 def _absolute(link: str) -> str:
-    if link.startswith("/"):
-        return f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{settings.SITE_HOST}{link}"
-    return link
+    return site_url(link) if link.startswith("/") else link
+
+
+def unsubscribe_token(*, user, plan: str) -> str:
+    """The signed token of a digest's one-click unsubscribe link (RFC 8058): it names the person and the plan,
+    so the link works without signing in and for nobody else."""
+    return signing.dumps({"u": user.pk, "p": plan}, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def unsubscribe_link(*, user, plan: str) -> str:
+    return site_url(reverse("notifications:unsubscribe", kwargs={"token": unsubscribe_token(user=user, plan=plan)}))
 
 
 @shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
@@ -39,14 +50,14 @@ def notification_email_send(self, *, municipality: Municipality, notification_id
     recipient = notification.recipient
     if not recipient.is_active or not recipient.email:
         return False
-    context = {"municipality": municipality, "notification": notification, "link": _absolute(notification.url)}
+    kind = kind_get(notification.kind)
+    # A person's own matter (their data export) hangs on some town's row but is no town's business: no town named.
+    town = municipality if kind.town_bound else None
+    context = {"notification": notification, "link": _absolute(notification.url),
+               "list_link": _absolute(reverse("notifications:list"))}
     with sending(Notification.objects, [notification.pk], sent="emailed_at", claimed="email_claimed_at"):
-        send_mail(
-            subject=render_subject("notifications/email/notification_subject.txt", context),
-            message=render_to_string("notifications/email/notification_body.txt", context),
-            from_email=None,
-            recipient_list=[recipient.email],
-        )
+        mail_send(to=recipient.email, template="notifications/email/notification", context=context,
+                  municipality=town, reason=mail_reason(user=recipient, municipality=town, kind=kind))
     return True
 
 
@@ -96,17 +107,18 @@ def notification_digest_send(*, user_id: int, plan: str) -> int:
         own.filter(pk__in=claimed).update(email_claimed_at=timezone.now())
     for notification in pending:
         notification.link = _absolute(notification.url)
+        notification.town_name = notification.municipality.name if kind_get(notification.kind).town_bound else ""
     context = {
         "user": user, "plan": plan, "notifications": pending,
         "settings_link": _absolute(reverse("notifications:preferences")),
         "list_link": _absolute(reverse("notifications:list")),
     }
+    unsubscribe = unsubscribe_link(user=user, plan=plan)
+    context["unsubscribe_link"] = unsubscribe
     with (sending(own, claimed, sent="emailed_at", claimed="email_claimed_at"),
           translation.override(settings.LANGUAGE_CODE)):
-        send_mail(
-            subject=render_subject("notifications/email/digest_subject.txt", context),
-            message=render_to_string("notifications/email/digest_body.txt", context),
-            from_email=None,
-            recipient_list=[user.email],
-        )
+        mail_send(to=user.email, template="notifications/email/digest", context=context,
+                  reason=_("You receive this summary because you chose it for some kinds of notifications."),
+                  headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                           "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
     return len(pending)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("<int:pk>/", views.notification_open, name="open"),
     path("alle-gelesen/", views.notifications_read_all, name="read-all"),
     path("einstellungen/", views.notification_preferences, name="preferences"),
+    path("abbestellen/<str:token>/", views.digest_unsubscribe, name="unsubscribe"),
 ]

@@ -190,6 +190,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "municipalities.tasks.audit_entries_purge",
         "schedule": 24 * 3600,
     },
+    # Invitations to a team that nobody accepted, after STAFF_INVITATION_RETENTION_DAYS (accounts.tasks).
+    "purge-staff-invitations": {
+        "task": "accounts.tasks.staff_invitations_purge",
+        "schedule": crontab(hour=4, minute=45),
+    },
     # Uploaded files that no row refers to (left by a rolled-back transaction), at night (smartcity5.orphans).
     "purge-orphan-files": {
         "task": "municipalities.tasks.orphan_files_purge",
@@ -289,7 +294,8 @@ ACCOUNT_RATE_LIMITS = {
     # At most 5 failed logins per e-mail address in 5 minutes, and 10 per minute per IP address.
     "login_failed": "10/m/ip,5/300s/key",
 }
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[smartcity5] "
+# Not used: accounts.adapter builds allauth's mails with smartcity5.mail, the portal's name leading the subject.
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -305,7 +311,8 @@ elif PRODUCTION:
     raise ImproperlyConfigured("EMAIL_URL is required in production.")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="smartcity5 <noreply@5fuer-suedwestfalen.example>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL",
+                             default="Smart City Südwestfalen <noreply@5fuer-suedwestfalen.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -------------------------------------------------------------------------
@@ -466,6 +473,8 @@ RATE_LIMITS = {
     "data_export": [(5, 24 * 3600, "user")],
     "report_request": [(30, 3600, "user")],  # generating town, funding and region reports (PDF/XLSX) is costly
     "account_delete": [(5, 900, "user"), (20, 900, "ip")],  # password attempts on the deletion page
+    "staff_invite": [(30, 3600, "user")],  # invitations to a town's team, sent and sent again (each is a mail)
+    "invitation_accept": [(10, 600, "ip")],  # accounts made and roles taken through invitation links
     # Every request that carries a file, counted before the file is examined: refused files count too.
     "upload": [(30, 3600, "user"), (100, 3600, "ip")],
 }
@@ -474,6 +483,8 @@ RATE_LIMITS = {
 # published contributions stay, shown as by a deleted account (True), or are deleted with it (False).
 DATA_EXPORT_LIFETIME_HOURS = env.int("DATA_EXPORT_LIFETIME_HOURS", default=72)
 ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS = env.bool("ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS", default=True)
+# How long an invitation to a team that nobody accepted (withdrawn, or expired) is kept with its address (days).
+STAFF_INVITATION_RETENTION_DAYS = env.int("STAFF_INVITATION_RETENTION_DAYS", default=90)
 
 # Reports (reports.ReportRequest): how many days a generated report can be downloaded before its file is deleted.
 REPORT_LIFETIME_DAYS = env.int("REPORT_LIFETIME_DAYS", default=14)

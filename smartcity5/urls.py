@@ -6,6 +6,7 @@ A town's slug can never equal a fixed first segment (see municipalities.validato
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
 from knowledge import views as knowledge_views
 from municipalities import views as municipality_views
 from participation import views as participation_views
@@ -45,6 +46,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("konto/", include("accounts.urls")),
+    path("einladung/<str:token>/", account_views.invitation_accept, name="invitation-accept"),
     path("konto/benachrichtigungen/", include("notifications.urls")),
     path("konto/beteiligung/", participation_views.my_participation, name="participation-mine"),
     path("agentur/", municipality_views.agentur_overview, name="agentur-overview"),

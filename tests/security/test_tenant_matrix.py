@@ -5,13 +5,15 @@ its access level (accounts.decorators); a URL with extra parameters needs a samp
 fails and says so.
 """
 
+import datetime
 from collections.abc import Callable
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from accounts.decorators import AGENTUR, CITIZEN, PERSONAL, PUBLIC, STAFF
-from accounts.models import Membership, Role
+from accounts.models import Membership, Role, StaffInvitation
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -153,6 +155,12 @@ def _finished_process_sample(town):
     return {"slug": process.slug}
 
 
+def _invitation_sample(town) -> int:
+    return StaffInvitation.objects.with_scope(municipality=town.pk).create(
+        municipality=town, email=f"eingeladen-{town.slug}@example.org", role=Role.VIEWER, nonce="x",
+        expires_at=timezone.now() + datetime.timedelta(days=7)).pk
+
+
 def _lesson_sample(town):
     """A lessons-learned note written for ``town``."""
     from knowledge import services
@@ -227,6 +235,8 @@ SAMPLES: dict[str, Callable] = {
     "staff-feedback-handled": lambda town: {"pk": factories.feedback(municipality=town).pk},
     "role": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},
     "remove": lambda town: {"pk": Membership.objects.with_scope(municipality=town.pk).first().pk},
+    "invitation-resend": lambda town: {"pk": _invitation_sample(town)},
+    "invitation-revoke": lambda town: {"pk": _invitation_sample(town)},
 }
 
 
