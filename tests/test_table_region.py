@@ -9,7 +9,8 @@ from django.conf import settings
 from django.template import Context, Template, TemplateSyntaxError
 
 TEMPLATES = Path(settings.BASE_DIR) / "templates"
-NOT_SCROLLED = ("reports/pdf/", "accounts/export/")
+# PDFs, downloaded exports and HTML mails (layout tables for mail programs) are not pages.
+NOT_SCROLLED = ("reports/pdf/", "accounts/export/", "email/")
 
 
 def test_the_region_is_named_by_the_given_id_and_focusable():
