@@ -573,6 +573,7 @@ class ParticipationEvent(TownOwnedModel):
         PROJECT_LINKED = "project_linked", _("Project linked")
         SHORTLIST = "shortlist", _("Shortlist changed")
         TITLE_EDITED = "title_edited", _("Title edited for privacy")
+        TEXT_EDITED = "text_edited", _("Text edited for privacy")
         AUTO_HIDDEN = "auto_hidden", _("Hidden after reports")
         APPROVED = "approved", _("Approved by a moderator")
         HIDDEN = "hidden", _("Hidden by a moderator")
