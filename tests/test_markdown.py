@@ -124,3 +124,23 @@ def test_template_filter():
     assert html.endswith("<p><strong>bold</strong> &amp; x</p>")
     assert "script" not in html
     assert template.render(Context({"text": None})) == ""
+
+
+def test_comments_render_the_same_safe_markdown_as_ideas(client, town_a):
+    """The comment form offers Markdown; the idea page renders it with the ideas' allowlist (no raw HTML)."""
+    from municipalities.scoping import town_scope
+    from participation.models import Process
+    from tests import factories
+
+    process = factories.process(municipality=town_a)
+    with town_scope(town_a):
+        process = Process.objects.get(pk=process.pk)
+    idea = factories.idea(process=process, body="Die **Idee** selbst.")
+    body = "Das ist **fett** und *kursiv*:\n\n- eins\n- zwei\n\n[Link](javascript:alert(1)) <script>steal()</script>"
+    factories.comment(idea=idea, body=body)
+    page = client.get(idea.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    comment = page[page.index('class="sc5-comment'):]
+    assert "<strong>fett</strong>" in comment and "<em>kursiv</em>" in comment and "**fett**" not in comment
+    assert "<li>eins</li>" in comment
+    assert "steal()" not in page and "javascript:" not in page
+    assert render_markdown(body) in comment  # the one renderer and allowlist of ideas
