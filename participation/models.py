@@ -605,3 +605,11 @@ class ParticipationEvent(TownOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
+
+    def history_model(self) -> type[models.Model]:
+        """The model whose fields ``changes`` names (for their labels and formats, see smartcity5.history)."""
+        if self.comment_id:
+            return Comment
+        if self.idea_id:
+            return Idea
+        return Process if self.process_id else ParticipationSettings

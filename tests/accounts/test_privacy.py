@@ -166,7 +166,7 @@ def test_a_citizens_own_ideas_are_their_participation_and_staff_work_stays_apart
 
 
 def test_the_data_page_says_when_an_export_was_requested(client, world):
-    DataExport.objects.create(user=world.person)
+    DataExport.objects.create(user=world.person, expires_at=timezone.now() + datetime.timedelta(hours=24))
     client.force_login(world.person)
     page = client.get(reverse("accounts:data"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Angefordert" in page and "Abgerufen" not in page
