@@ -12,7 +12,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from allauth.account.models import EmailAddress
@@ -46,7 +46,7 @@ class StaffActivity:
     time: str
     subject: Callable | None = None
     #: Only the rows that are staff work (e.g. not a citizen's own steps, which their section lists).
-    where: Q = Q()
+    where: Q = field(default_factory=Q)
 
 
 def _title(attr: str) -> Callable:

@@ -48,6 +48,8 @@ PROCESS_FIELDS = ("title", "summary", "description", "field_of_action", "is_publ
 IDEA_FIELDS = ("title", "body", "field_of_action", "location_label", "latitude", "longitude", "image_alt")
 SETTINGS_FIELDS = ("moderation", "report_threshold")
 REMOVED_FOR_PRIVACY = "[entfernt zum Schutz persönlicher Daten]"
+#: How much of a text edited for privacy its history entry repeats (the current text is on the page anyway).
+RECORDED_TEXT = 300
 
 Kind = ParticipationEvent.Kind
 
@@ -424,10 +426,11 @@ def privacy_edit(*, target: Idea | Comment, by, acting_town: Municipality, reaso
     idea = target if isinstance(target, Idea) else target.idea
     if "title" in changed:
         _scrub_history(idea=idea, old=old["title"], new=title)
-    if "body" in changed and isinstance(target, Idea):
-        _scrub_history(idea=idea, old=old["body"], new=body, field="body")
+    if "body" in changed:
+        _scrub_history(idea=idea, old=old["body"], new=body, field="body",
+                       comment=target if isinstance(target, Comment) else None)
     # The new wording is public anyway; long texts are not repeated in full.
-    changes = {name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:300]] for name in changed}
+    changes = {name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:RECORDED_TEXT]] for name in changed}
     kind = Kind.TITLE_EDITED if changed == ["title"] else Kind.TEXT_EDITED
     _record(town=idea.municipality, kind=kind, by=by, acting_town=acting_town, process=idea.process,
             subject=idea.title, changes=changes, reason=reason, **_target_kwargs(target))
@@ -435,10 +438,10 @@ def privacy_edit(*, target: Idea | Comment, by, acting_town: Municipality, reaso
     return target
 
 
-def _scrub_history(*, idea: Idea, old: str, new: str, field: str = "") -> None:
+def _scrub_history(*, idea: Idea, old: str, new: str, field: str = "", comment: Comment | None = None) -> None:
     """Replace what was removed for privacy in the earlier history of the idea. A title is replaced wherever it
     appears (subjects, reasons, recorded changes); a text (``field="body"``) where it was recorded as that
-    field's value, whole."""
+    field's value, whole or as shortened by an earlier edit (of the idea, or with ``comment`` of that comment)."""
     def clean(value):
         if isinstance(value, str):
             return value.replace(old, new)
@@ -451,9 +454,13 @@ def _scrub_history(*, idea: Idea, old: str, new: str, field: str = "") -> None:
     def clean_field(changes):
         if not isinstance(changes, dict) or not isinstance(changes.get(field), list):
             return changes
-        return {**changes, field: [new if v == old else v for v in changes[field]]}
+        return {**changes, field: [new if v == old else new[:RECORDED_TEXT] if v == old[:RECORDED_TEXT] else v
+                                   for v in changes[field]]}
 
-    for event in ParticipationEvent.objects.select_for_update().filter(idea=idea):
+    events = ParticipationEvent.objects.select_for_update().filter(idea=idea)
+    if field:
+        events = events.filter(comment=comment) if comment is not None else events.filter(comment__isnull=True)
+    for event in events:
         if field:
             subject, changes, reason = event.subject, clean_field(event.changes), event.reason
         else:

@@ -167,6 +167,19 @@ def test_a_comment_edited_for_privacy_then_the_digest(process, citizen, moderato
     assert PERSON not in _everything_stored(idea)
 
 
+def test_a_second_edit_removes_what_the_first_one_left_in_the_history(process, citizen, moderator):
+    idea = factories.idea(process=process, author=citizen)
+    comment = factories.comment(idea=idea, body=f"{PERSON}, Gartenstraße 3, hat Recht.")
+    services.privacy_edit(target=comment, by=moderator, acting_town=process.municipality, reason="Name",
+                          body="[Name entfernt], Gartenstraße 3, hat Recht.")
+    services.privacy_edit(target=comment, by=moderator, acting_town=process.municipality, reason="Adresse",
+                          body="[Name entfernt] hat Recht.")
+    stored = _everything_stored(idea)
+    assert PERSON not in stored and "Gartenstraße" not in stored
+    assert [e.reason for e in ParticipationEvent.objects.filter(comment=comment).order_by("at", "pk")] == [
+        "Name", "Adresse"]
+
+
 def test_an_edit_for_privacy_needs_a_reason_and_some_text(process, citizen, moderator):
     idea = factories.idea(process=process, author=citizen)
     comment = factories.comment(idea=idea)
