@@ -12,7 +12,7 @@ import io
 import json
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from allauth.account.models import EmailAddress
@@ -29,7 +29,7 @@ from municipalities.models import AccessibilityFeedback
 from municipalities.scoping import scopes_disabled
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
-from participation.models import OfficialAnswer, Report
+from participation.models import OfficialAnswer, ParticipationEvent, Report
 from participation.selectors import user_contributions
 
 from .models import ApiToken, DataExport, Membership
@@ -45,6 +45,8 @@ class StaffActivity:
     field: str
     time: str
     subject: Callable | None = None
+    #: Only the rows that are staff work (e.g. not a citizen's own steps, which their section lists).
+    where: Q = field(default_factory=Q)
 
 
 def _title(attr: str) -> Callable:
@@ -56,8 +58,11 @@ def _title(attr: str) -> Callable:
 STAFF_ACTIVITY: dict[str, tuple[StaffActivity, ...]] = {
     "participation.Idea": (StaffActivity("entered_by", "created_at", _title("title")),),
     "participation.OfficialAnswer": (StaffActivity("author", "created_at", lambda a: a.idea.title),),
+    # History entries with an acting town are staff work; those without one are the person's own participation
+    # (submitting an idea), listed in the participation section (``_own_steps``).
     "participation.ParticipationEvent": (StaffActivity(
-        "actor", "at", lambda e: f"{e.get_kind_display()}: {e.subject}" if e.subject else e.get_kind_display()),),
+        "actor", "at", lambda e: f"{e.get_kind_display()}: {e.subject}" if e.subject else e.get_kind_display(),
+        where=Q(acting_town__isnull=False)),),
     "projects.ProgressUpdate": (StaffActivity("author", "created_at", lambda u: f"{u.project.title}: {u.title}"),),
     "projects.Measurement": (StaffActivity("recorded_by", "created_at",
                                            lambda m: f"{m.indicator.project.title}: {m.indicator.name}"),),
@@ -117,6 +122,7 @@ SECTIONS_READ: dict[str, tuple[str, ...]] = {
     "participation.Support": ("user",),
     "participation.Ballot": ("user",),
     "participation.Report": ("reporter",),
+    "participation.ParticipationEvent": ("actor",),  # own steps here, staff work in STAFF_ACTIVITY
 }
 
 
@@ -224,7 +230,17 @@ def _participation(user) -> dict:
                 "reviewed_at": r.resolved_at}
                for r in Report.objects.filter(reporter=user).select_related("municipality", "idea", "comment__idea")
                .order_by("-created_at", "-pk")]
-    return {"ideas": ideas, "comments": comments, "supports": supports, "votes": votes, "reports": reports}
+    return {"ideas": ideas, "comments": comments, "supports": supports, "votes": votes, "reports": reports,
+            "steps": _own_steps(user)}
+
+
+def _own_steps(user) -> list[dict]:
+    """The history entries of the person's own participation (e.g. "Idea submitted"): entries without an acting
+    town. Staff work, which always acts for a town, is under "Changes you made as staff"."""
+    rows = (ParticipationEvent.objects.filter(actor=user, acting_town__isnull=True).select_related("municipality")
+            .order_by("-at", "-pk"))
+    return [{"town": e.municipality.name, "what": e.get_kind_display(), "subject": e.subject, "at": e.at}
+            for e in rows]
 
 
 def _accessibility_feedback(user) -> list[dict]:
@@ -241,7 +257,7 @@ def _staff_activity(user) -> list[dict]:
         except LookupError:  # an optional app (the Django admin) is not installed
             continue
         for activity in activities:
-            for row in model._default_manager.filter(**{activity.field: user}).order_by("pk"):
+            for row in model._default_manager.filter(activity.where, **{activity.field: user}).order_by("pk"):
                 entries.append({
                     "what": str(model._meta.verbose_name),
                     "role": str(model._meta.get_field(activity.field).verbose_name),

@@ -138,10 +138,12 @@ class AnswerSerializer(s.Serializer):
 
 
 class ModerationInputSerializer(s.Serializer):
-    action = s.ChoiceField(choices=["approve", "hide", "retitle"])
+    action = s.ChoiceField(choices=["approve", "hide", "retitle", "edit"])
     reason = s.CharField(required=False, allow_blank=True, max_length=2000,
-                         help_text="Required for hide and retitle; the author is told.")
-    title = s.CharField(required=False, max_length=150, help_text="Only for retitle (ideas).")
+                         help_text="Required for hide, retitle and edit; for hide the author is told.")
+    title = s.CharField(required=False, max_length=150, help_text="Only for retitle and edit (ideas).")
+    body = s.CharField(required=False, max_length=6000,
+                       help_text="Only for edit: the new text of the idea or comment, for privacy.")
 
 
 class ModerationItemSerializer(s.Serializer):
@@ -356,12 +358,13 @@ class _ModerateView(TownScopedAPIView):
         with service_errors():
             target = services.moderation_act(target=target, action=str(data.get("action") or ""), by=request.user,
                                              acting_town=self.municipality, reason=str(data.get("reason") or ""),
-                                             title=str(data.get("title") or ""))
+                                             title=str(data.get("title") or ""),
+                                             body=str(data.get("body") or "") or None)
         return Response({"id": target.pk, "moderation": target.moderation})
 
 
 class ModerateIdea(_ModerateView):
-    """Approve, hide (with a reason) or retitle an idea of the town."""
+    """Approve, hide (with a reason), retitle or edit (for privacy, with a reason) an idea of the town."""
 
     def target(self, pk: int):
         try:
@@ -371,7 +374,7 @@ class ModerateIdea(_ModerateView):
 
 
 class ModerateComment(_ModerateView):
-    """Approve or hide (with a reason) a comment of the town."""
+    """Approve, hide (with a reason) or edit (for privacy, with a reason) a comment of the town."""
 
     def target(self, pk: int):
         try:

@@ -1,9 +1,10 @@
 """Writes of the notifications app: tell people about an event, once, mark what they have read, and keep each
 person's e-mail settings per kind."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from municipalities.models import Municipality
@@ -103,3 +104,22 @@ def digest_unsubscribe(*, user, plan: str) -> list[str]:
     if keys:
         preferences_save(user=user, choices=dict.fromkeys(keys, Delivery.NONE))
     return keys
+
+
+def notifications_refresh(*, municipality_id: int, where: Q, render: Callable[[str], dict | None]) -> int:
+    """Rewrite the stored texts of the town's notifications that ``where`` selects, event by event: ``render``
+    gets each event's key and returns the ``title`` and/or ``body`` as they are to read now (``None``: leave
+    them). For an app whose notifications quote content that can later be hidden or edited: the in-app list,
+    an e-mail still waiting to be sent and the digests all read the stored row when they show or send it, so a
+    rewrite in the same transaction as the change reaches every one of them. Returns the rows rewritten."""
+    rows = Notification.objects.with_scope(municipality=municipality_id).filter(where)
+    changed = 0
+    for key in sorted(set(rows.values_list("key", flat=True))):
+        texts = render(key)
+        if not texts:
+            continue
+        fields = {name: texts[name] for name in ("title", "body") if name in texts}
+        if "title" in fields:
+            fields["title"] = fields["title"][:200]
+        changed += rows.filter(key=key).update(**fields)
+    return changed

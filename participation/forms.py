@@ -146,7 +146,8 @@ class CommentForm(HoneypotForm):
     """A comment or a reply, for the idea page and the API alike: ``parent_comment`` is the published comment a
     reply answers, and :meth:`official_town` decides whether it is written for the town."""
 
-    body = forms.CharField(label=_("Your comment"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4}))
+    body = forms.CharField(label=_("Your comment"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text=_("Simple Markdown is supported (lists, **bold**, links)."))
     parent = forms.IntegerField(label=_("Reply to"), required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, idea=None, **kwargs):
@@ -213,10 +214,25 @@ class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
 
 
-class TitleEditForm(forms.Form):
-    title = forms.CharField(label=_("New title"), max_length=150)
+class PrivacyEditForm(forms.Form):
+    """A moderator's edit of what a contribution says, for privacy: an idea's title and text, or a comment's
+    text (``target``), always with a reason."""
+
+    title = forms.CharField(label=_("Title"), max_length=150)
+    body = forms.CharField(label=_("Text"), max_length=6000, widget=forms.Textarea(attrs={"rows": 8}),
+                           help_text=_("Replace only what has to go, e.g. a name with “[Name entfernt]”."))
     reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("Kept in the history; the old title is not."))
+                             help_text=_("Kept in the history; the removed wording is not. The author is not "
+                                         "told."))
+
+    def __init__(self, *args, target, **kwargs):
+        kwargs.setdefault("initial", {"title": getattr(target, "title", ""), "body": target.body})
+        super().__init__(*args, **kwargs)
+        self.target = target
+        if not isinstance(target, Idea):
+            del self.fields["title"]
+            self.fields["body"].max_length = 3000
+            self.fields["body"].widget.attrs["maxlength"] = "3000"
 
 
 class ProcessForm(FieldsetsMixin, forms.ModelForm):

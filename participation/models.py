@@ -573,6 +573,7 @@ class ParticipationEvent(TownOwnedModel):
         PROJECT_LINKED = "project_linked", _("Project linked")
         SHORTLIST = "shortlist", _("Shortlist changed")
         TITLE_EDITED = "title_edited", _("Title edited for privacy")
+        TEXT_EDITED = "text_edited", _("Text edited for privacy")
         AUTO_HIDDEN = "auto_hidden", _("Hidden after reports")
         APPROVED = "approved", _("Approved by a moderator")
         HIDDEN = "hidden", _("Hidden by a moderator")
@@ -604,3 +605,11 @@ class ParticipationEvent(TownOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
+
+    def history_model(self) -> type[models.Model]:
+        """The model whose fields ``changes`` names (for their labels and formats, see smartcity5.history)."""
+        if self.comment_id:
+            return Comment
+        if self.idea_id:
+            return Idea
+        return Process if self.process_id else ParticipationSettings

@@ -187,6 +187,11 @@ def comments_of(*, idea: Idea) -> list[Comment]:
                 .prefetch_related(Prefetch("replies", queryset=replies)).order_by("created_at", "pk"))
 
 
+def staff_comments_of(*, idea: Idea) -> list[Comment]:
+    """Every comment of an idea in any moderation state, oldest first, for the staff idea page."""
+    return list(Comment.objects.filter(idea=idea).select_related("author").order_by("created_at", "pk"))
+
+
 def idea_page_related(*, idea: Idea, user) -> dict:
     """What the idea page shows besides the idea: published comments with their published replies, the
     official answers, and the visitor's own support and reports."""

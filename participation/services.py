@@ -12,8 +12,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q, Sum, Value
-from django.db.models.functions import Left, Replace
+from django.db.models import Model, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -49,6 +48,8 @@ PROCESS_FIELDS = ("title", "summary", "description", "field_of_action", "is_publ
 IDEA_FIELDS = ("title", "body", "field_of_action", "location_label", "latitude", "longitude", "image_alt")
 SETTINGS_FIELDS = ("moderation", "report_threshold")
 REMOVED_FOR_PRIVACY = "[entfernt zum Schutz persönlicher Daten]"
+#: How much of a text edited for privacy its history entry repeats (the current text is on the page anyway).
+RECORDED_TEXT = 300
 
 Kind = ParticipationEvent.Kind
 
@@ -384,30 +385,63 @@ def idea_set_shortlisted(*, idea: Idea, shortlisted: bool, by, acting_town: Muni
     return idea
 
 
-@transaction.atomic
 def idea_edit_title(*, idea: Idea, title: str, by, acting_town: Municipality, reason: str) -> Idea:
-    """A moderator changes an idea's title to protect someone's privacy. The old title is not kept in the
-    history (it is what had to go); the history says who changed it, when and why."""
-    idea = _locked(idea)
-    title = (title or "").strip()
-    if not reason.strip():
+    """A moderator changes an idea's title to protect someone's privacy (see :func:`privacy_edit`)."""
+    return privacy_edit(target=idea, title=title, by=by, acting_town=acting_town, reason=reason)
+
+
+@transaction.atomic
+def privacy_edit(*, target: Idea | Comment, by, acting_town: Municipality, reason: str, title: str | None = None,
+                 body: str | None = None) -> Idea | Comment:
+    """A moderator changes what a contribution says to protect someone's privacy: an idea's title and/or text,
+    or a comment's text (``None``: leave it). A reason is required.
+
+    What had to go is kept nowhere: the history records who changed what, when and why, with the removed text
+    as ``REMOVED_FOR_PRIVACY``; earlier history entries that quoted it are rewritten; notifications that quoted
+    the contribution are rewritten with its new wording (:func:`_refresh_notifications`)."""
+    reason = (reason or "").strip()
+    if not reason:
         raise ValidationError({"reason": _("Please give a reason; it is kept in the history.")})
-    if not title:
-        raise ValidationError({"title": _("The title cannot be empty.")})
-    if title != idea.title:
-        old = idea.title
-        idea.title = title
-        idea.full_clean()
-        idea.save(update_fields=["title", "updated_at"])
-        _scrub_history(idea=idea, old=old, new=title)
-        _record(town=idea.municipality, kind=Kind.TITLE_EDITED, by=by, acting_town=acting_town,
-                process=idea.process, idea=idea, subject=title,
-                changes={"title": [REMOVED_FOR_PRIVACY, title]}, reason=reason.strip())
-    return idea
+    target = _locked(target)
+    if isinstance(target, Comment):
+        title = None
+    if title is not None:
+        title = title.strip()
+        if not title:
+            raise ValidationError({"title": _("The title cannot be empty.")})
+    if body is not None:
+        body = body.strip()
+        if not body:
+            raise ValidationError({"body": _("The text cannot be empty.")})
+    old = {"title": getattr(target, "title", None), "body": target.body}
+    changed = [name for name, value in (("title", title), ("body", body)) if value is not None and value != old[name]]
+    if not changed:
+        return target
+    for name in changed:
+        setattr(target, name, title if name == "title" else body)
+    if isinstance(target, Comment):
+        target.edited_at = timezone.now()
+    target.full_clean()
+    target.save(update_fields=[*changed, "edited_at" if isinstance(target, Comment) else "updated_at"])
+    idea = target if isinstance(target, Idea) else target.idea
+    if "title" in changed:
+        _scrub_history(idea=idea, old=old["title"], new=title)
+    if "body" in changed:
+        _scrub_history(idea=idea, old=old["body"], new=body, field="body",
+                       comment=target if isinstance(target, Comment) else None)
+    # The new wording is public anyway; long texts are not repeated in full.
+    changes = {name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:RECORDED_TEXT]] for name in changed}
+    kind = Kind.TITLE_EDITED if changed == ["title"] else Kind.TEXT_EDITED
+    _record(town=idea.municipality, kind=kind, by=by, acting_town=acting_town, process=idea.process,
+            subject=idea.title, changes=changes, reason=reason, **_target_kwargs(target))
+    _refresh_notifications(target)
+    return target
 
 
-def _scrub_history(*, idea: Idea, old: str, new: str) -> None:
-    """Replace a title removed for privacy in the earlier history of the idea (subjects, recorded changes)."""
+def _scrub_history(*, idea: Idea, old: str, new: str, field: str = "", comment: Comment | None = None) -> None:
+    """Replace what was removed for privacy in the earlier history of the idea. A title is replaced wherever it
+    appears (subjects, reasons, recorded changes); a text (``field="body"``) where it was recorded as that
+    field's value, whole or as shortened by an earlier edit (of the idea, or with ``comment`` of that comment)."""
     def clean(value):
         if isinstance(value, str):
             return value.replace(old, new)
@@ -417,17 +451,50 @@ def _scrub_history(*, idea: Idea, old: str, new: str) -> None:
             return {k: clean(v) for k, v in value.items()}
         return value
 
-    # Notifications about the idea (in the idea's town, linking to it) named the old title too.
-    from notifications.models import Notification
+    def clean_field(changes):
+        if not isinstance(changes, dict) or not isinstance(changes.get(field), list):
+            return changes
+        return {**changes, field: [new if v == old else new[:RECORDED_TEXT] if v == old[:RECORDED_TEXT] else v
+                                   for v in changes[field]]}
 
-    (Notification.objects.with_scope(municipality=idea.municipality_id)
-     .filter(url=idea.get_absolute_url()).filter(Q(title__contains=old) | Q(body__contains=old))
-     .update(title=Left(Replace("title", Value(old), Value(new)), 200), body=Replace("body", Value(old), Value(new))))
-    for event in ParticipationEvent.objects.select_for_update().filter(idea=idea):
-        subject, changes, reason = clean(event.subject), clean(event.changes), clean(event.reason)
+    events = ParticipationEvent.objects.select_for_update().filter(idea=idea)
+    if field:
+        events = events.filter(comment=comment) if comment is not None else events.filter(comment__isnull=True)
+    for event in events:
+        if field:
+            subject, changes, reason = event.subject, clean_field(event.changes), event.reason
+        else:
+            subject, changes, reason = clean(event.subject), clean(event.changes), clean(event.reason)
         if (subject, changes, reason) != (event.subject, event.changes, event.reason):
             event.subject, event.changes, event.reason = subject[:200], changes, reason
             event.save(update_fields=["subject", "changes", "reason"])
+
+
+def _notification_keys(target: Idea | Comment) -> Q:
+    """The notifications that quote ``target`` (the keys of :mod:`participation.tasks`): for a comment, those
+    about the comment; for an idea, every one that names the idea, its answers or its comments."""
+    if isinstance(target, Comment):
+        return (Q(key=f"idea:comment:{target.pk}") | Q(key__startswith=f"moderation:comment:{target.pk}:")
+                | Q(key__startswith=f"moderation:hidden:comment:{target.pk}:"))
+    comments = [str(pk) for pk in Comment._base_manager.filter(idea=target).values_list("pk", flat=True)]
+    answers = OfficialAnswer._base_manager.filter(idea=target).values_list("pk", flat=True)
+    where = (Q(key__in=[f"idea:answer:{pk}" for pk in answers] + [f"idea:comment:{pk}" for pk in comments])
+             | Q(key__startswith=f"moderation:idea:{target.pk}:")
+             | Q(key__startswith=f"moderation:hidden:idea:{target.pk}:")
+             | Q(key__startswith=f"idea:linked:{target.pk}:"))
+    if comments:
+        where |= Q(key__regex=rf"^moderation:(hidden:)?comment:({'|'.join(comments)}):")
+    return where
+
+
+def _refresh_notifications(target: Idea | Comment) -> None:
+    """Notifications already given about ``target`` say what may be shown of it now: its current wording, and
+    no quote of what is hidden (``participation.tasks.notification_texts``). Called in the transaction of every
+    change of what a contribution says or whether it is shown, so that no mail or digest sent later repeats it."""
+    from notifications.services import notifications_refresh
+
+    notifications_refresh(municipality_id=target.municipality_id, where=_notification_keys(target),
+                          render=tasks.notification_texts)
 
 
 # --- Comments --------------------------------------------------------------------------------------------
@@ -543,6 +610,7 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
         _record(town=town, kind=Kind.AUTO_HIDDEN, by=None, process=target.idea.process if isinstance(
             target, Comment) else target.process, subject=_subject(target),
             changes={"reports": ["", str(open_reports)]}, **_target_kwargs(target))
+        _refresh_notifications(target)
         key = {"idea_id": target.pk} if isinstance(target, Idea) else {"comment_id": target.pk}
         tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, **key)
     return report
@@ -564,6 +632,8 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
             process=_process_of(target), subject=_subject(target),
             changes={"moderation": [_label(Moderation(was)), _label(Moderation.PUBLISHED)],
                      **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
+    if was != Moderation.PUBLISHED:
+        _refresh_notifications(target)
     if was == Moderation.PENDING and isinstance(target, Comment):
         tasks.comment_notify.delay_on_commit(municipality_id=target.municipality_id, comment_id=target.pk)
     if was != Moderation.PUBLISHED and isinstance(target, Idea):
@@ -595,21 +665,27 @@ def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, re
             process=_process_of(target), subject=_subject(target), reason=reason,
             changes={"moderation": [_label(Moderation(was)), _label(Moderation.HIDDEN)],
                      **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
+    _refresh_notifications(target)
     key = {"idea_id": target.pk} if isinstance(target, Idea) else {"comment_id": target.pk}
     tasks.content_hidden_notify.delay_on_commit(municipality_id=target.municipality_id, **key)
     return target
 
 
 def moderation_act(*, target: Idea | Comment, action: str, by, acting_town: Municipality, reason: str = "",
-                   title: str = "") -> Idea | Comment:
+                   title: str = "", body: str | None = None) -> Idea | Comment:
     """One moderation action by its name, as the moderation buttons and the API send it: ``approve``, ``hide``
-    (with a reason) or ``retitle`` (ideas only, with a reason). Anything else is refused (code ``action``)."""
+    (with a reason), ``retitle`` (ideas only, with a reason) or ``edit`` (for privacy, with a reason: an idea's
+    title and text, a comment's text; an empty or missing field is left as it is). Anything else is refused
+    (code ``action``)."""
     if action == "approve":
         return moderation_approve(target=target, by=by, acting_town=acting_town)
     if action == "hide":
         return moderation_hide(target=target, by=by, acting_town=acting_town, reason=reason)
     if action == "retitle" and isinstance(target, Idea):
         return idea_edit_title(idea=target, title=title, by=by, acting_town=acting_town, reason=reason)
+    if action == "edit":
+        return privacy_edit(target=target, by=by, acting_town=acting_town, reason=reason,
+                            title=title if isinstance(target, Idea) and title else None, body=body or None)
     raise ValidationError({"action": _("Unknown moderation action.")}, code="action")
 
 

@@ -33,16 +33,22 @@ def idea_answer_notify(*, municipality: Municipality, answer_id: int) -> int:
     idea = answer.idea
     supporters = [s.user for s in m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")]
     recipients = {u.pk: u for u in [idea.author, *supporters] if u is not None and u.pk != answer.author_id}
+    return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.status",
+                      key=f"idea:answer:{answer.pk}", **_answer_texts(answer), url=idea.get_absolute_url()))
+
+
+def _answer_texts(answer: m.OfficialAnswer) -> dict[str, str]:
+    idea = answer.idea
     with translation.override(settings.LANGUAGE_CODE):
         if answer.status_after != answer.status_before:
-            title = _("The idea “%(title)s” is now “%(status)s”") % {
+            title = (_("The idea “%(title)s” is now “%(status)s”") if idea.is_visible
+                     else _("An idea you wrote or support is now “%(status)s”")) % {
                 "title": idea.title, "status": m.IdeaStatus(answer.status_after).label}
         else:
-            title = _("%(town)s has answered on the idea “%(title)s”") % {
+            title = (_("%(town)s has answered on the idea “%(title)s”") if idea.is_visible
+                     else _("%(town)s has answered on an idea you wrote or support")) % {
                 "town": answer.answering_town.name, "title": idea.title}
-        body = _excerpt(answer.body)
-    return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.status",
-                      key=f"idea:answer:{answer.pk}", title=title, body=body, url=idea.get_absolute_url()))
+        return {"title": title, "body": _excerpt(answer.body)}
 
 
 @shared_task(base=TownTask, **LIMITS)
@@ -56,12 +62,20 @@ def comment_notify(*, municipality: Municipality, comment_id: int) -> int:
     for user in (idea.author, comment.parent.author if comment.parent_id else None):
         if user is not None and user.pk != comment.author_id:
             recipients[user.pk] = user
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("New comment on “%(title)s”") % {"title": idea.title}
-        body = _excerpt(comment.body)
     return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.comment",
-                      key=f"idea:comment:{comment.pk}", title=title, body=body,
+                      key=f"idea:comment:{comment.pk}", **_comment_texts(comment),
                       url=f"{idea.get_absolute_url()}#comment-{comment.pk}"))
+
+
+def _comment_texts(comment: m.Comment) -> dict[str, str]:
+    """A comment's notification quotes the comment and names its idea only while both are published."""
+    idea = comment.idea
+    with translation.override(settings.LANGUAGE_CODE):
+        title = (_("New comment on “%(title)s”") % {"title": idea.title} if idea.is_visible
+                 else _("New comment on an idea"))
+        body = (_excerpt(comment.body) if comment.is_visible and idea.is_visible
+                else _("This comment is no longer published."))
+        return {"title": title, "body": body}
 
 
 def _target(idea_id, comment_id):
@@ -84,16 +98,30 @@ def moderation_waiting_notify(*, municipality: Municipality, idea_id: int | None
         kind__in=[m.ParticipationEvent.Kind.AUTO_HIDDEN, m.ParticipationEvent.Kind.APPROVED,
                   m.ParticipationEvent.Kind.HIDDEN], **({"comment": target} if what == "comment" else
                                                          {"idea": target, "comment__isnull": True})).count()
-    with translation.override(settings.LANGUAGE_CODE):
-        if target.moderation == m.Moderation.PENDING:
-            title = (_("A new idea waits for moderation: “%(title)s”") if what == "idea"
-                     else _("A new comment on “%(title)s” waits for moderation")) % {"title": idea.title}
-        else:
-            title = (_("An idea was hidden after reports: “%(title)s”") if what == "idea"
-                     else _("A comment on “%(title)s” was hidden after reports")) % {"title": idea.title}
     return len(notify(municipality=municipality, recipients=town_editors(municipality=municipality),
                       kind="moderation.waiting", key=f"moderation:{what}:{target.pk}:{target.moderation}:{round_}",
-                      title=title, url=reverse("participation:staff-moderation", kwargs={"town": municipality.slug})))
+                      **_waiting_texts(idea, what=what, state=target.moderation),
+                      url=reverse("participation:staff-moderation", kwargs={"town": municipality.slug})))
+
+
+def _waiting_texts(idea: m.Idea, *, what: str, state: str) -> dict[str, str]:
+    """For the town's editors, who decide on it: the idea's current title, until a moderator has hidden it."""
+    quote = idea.moderation != m.Moderation.HIDDEN
+    with translation.override(settings.LANGUAGE_CODE):
+        if state == m.Moderation.PENDING:
+            if what == "idea":
+                title = _("A new idea waits for moderation: “%(title)s”") if quote else _(
+                    "A new idea waits for moderation")
+            else:
+                title = _("A new comment on “%(title)s” waits for moderation") if quote else _(
+                    "A new comment waits for moderation")
+        elif what == "idea":
+            title = _("An idea was hidden after reports: “%(title)s”") if quote else _(
+                "An idea was hidden after reports")
+        else:
+            title = _("A comment on “%(title)s” was hidden after reports") if quote else _(
+                "A comment was hidden after reports")
+        return {"title": title % {"title": idea.title} if quote else title}
 
 
 @shared_task(base=TownTask, **LIMITS)
@@ -103,16 +131,25 @@ def content_hidden_notify(*, municipality: Municipality, idea_id: int | None = N
     target = _target(idea_id, comment_id)
     if target is None or target.moderation != m.Moderation.HIDDEN or target.author is None:
         return 0
-    idea = target if idea_id is not None else target.idea
     with translation.override(settings.LANGUAGE_CODE):
-        title = (_("Your idea “%(title)s” has been hidden") if idea_id is not None
-                 else _("Your comment on “%(title)s” has been hidden")) % {"title": idea.title}
         body = _("Reason: %(reason)s") % {"reason": target.moderation_reason}
     stamp = target.moderated_at.isoformat() if target.moderated_at else ""
     what = "idea" if idea_id is not None else "comment"
     return len(notify(municipality=municipality, recipients=[target.author], kind="moderation.hidden",
-                      key=f"moderation:hidden:{what}:{target.pk}:{stamp}", title=title, body=body,
+                      key=f"moderation:hidden:{what}:{target.pk}:{stamp}", **_hidden_texts(target), body=body,
                       url=reverse("participation-mine")))
+
+
+def _hidden_texts(target: m.Idea | m.Comment) -> dict[str, str]:
+    """The author is told that a contribution was hidden without quoting it (what was hidden is not repeated,
+    not even to its author: the notification may be mailed and kept); a hidden comment names its idea while
+    that idea is published. The reason (the body) is the moderator's own text and is kept as it was sent."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if isinstance(target, m.Idea):
+            return {"title": _("Your idea in “%(process)s” has been hidden") % {"process": target.process.title}}
+        idea = target.idea
+        return {"title": _("Your comment on “%(title)s” has been hidden") % {"title": idea.title} if idea.is_visible
+                else _("Your comment on an idea has been hidden")}
 
 
 @shared_task(base=TownTask, **LIMITS)
@@ -133,12 +170,17 @@ def idea_linked_notify(*, municipality: Municipality, idea_id: int, event_id: in
                   m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")]
     recipients = {u.pk: u for u in [idea.author, *supporters] if u is not None and u.pk != event.actor_id}
     with translation.override(settings.LANGUAGE_CODE):
-        title = _("The idea “%(title)s” has led to the project “%(project)s”") % {
-            "title": idea.title, "project": project.title}
         body = _excerpt(project.summary)
     return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.project",
-                      key=f"idea:linked:{idea.pk}:{event.pk}", title=title, body=body,
+                      key=f"idea:linked:{idea.pk}:{event.pk}", **_linked_texts(idea, project), body=body,
                       url=project.get_absolute_url()))
+
+
+def _linked_texts(idea: m.Idea, project) -> dict[str, str]:
+    with translation.override(settings.LANGUAGE_CODE):
+        return {"title": (_("The idea “%(title)s” has led to the project “%(project)s”") if idea.is_visible
+                          else _("An idea you wrote or support has led to the project “%(project)s”")) % {
+            "title": idea.title, "project": project.title}}
 
 
 @shared_task(base=TownTask, **LIMITS)
@@ -160,3 +202,41 @@ def idea_project_notify(*, municipality: Municipality, project_id: int, event_id
     return len(notify(municipality=municipality, recipients=authors.values(), kind="idea.project",
                       key=f"idea:project:{project.pk}:{event.pk}", title=title, body=body,
                       url=project.get_absolute_url()))
+
+
+# --- Notifications already given: what they quote follows the contribution --------------------------------
+
+def notification_texts(key: str) -> dict[str, str] | None:
+    """The texts of the participation notification ``key`` as they are written now, with the contribution as it
+    is now: the current title and text, and no quote of what is hidden. ``None`` when the key is not one of
+    these tasks' or its subject is gone (the stored texts are then left as they are).
+
+    The services call this through :func:`notifications.services.notifications_refresh` in the transaction that
+    hides, publishes or edits a contribution, so that the in-app list, a mail still waiting in the outbox and
+    the next digest (which all read the stored row when they show or send it) never repeat what was removed."""
+    parts = key.split(":")
+    try:
+        if parts[:2] == ["idea", "answer"]:
+            answer = m.OfficialAnswer.objects.select_related("idea", "answering_town").filter(pk=int(parts[2])).first()
+            return _answer_texts(answer) if answer is not None else None
+        if parts[:2] == ["idea", "comment"]:
+            comment = m.Comment.objects.select_related("idea").filter(pk=int(parts[2])).first()
+            return _comment_texts(comment) if comment is not None else None
+        if parts[:2] == ["idea", "linked"]:
+            idea = m.Idea.objects.select_related("project").filter(pk=int(parts[2])).first()
+            if idea is None or idea.project is None:
+                return None
+            return _linked_texts(idea, idea.project)
+        if parts[:2] == ["moderation", "hidden"]:
+            what, pk = parts[2], int(parts[3])
+            target = _target(pk if what == "idea" else None, pk if what == "comment" else None)
+            return _hidden_texts(target) if target is not None else None
+        if parts[0] == "moderation" and parts[1] in ("idea", "comment"):
+            what, pk, state = parts[1], int(parts[2]), parts[3]
+            target = _target(pk if what == "idea" else None, pk if what == "comment" else None)
+            if target is None:
+                return None
+            return _waiting_texts(target if what == "idea" else target.idea, what=what, state=state)
+    except (IndexError, ValueError):
+        return None
+    return None

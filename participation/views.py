@@ -32,11 +32,11 @@ from .forms import (
     OfflineIdeaForm,
     ParticipationSettingsForm,
     PhaseFormSet,
+    PrivacyEditForm,
     ProcessForm,
     ProjectLinkForm,
     ReasonForm,
     ReportForm,
-    TitleEditForm,
     phase_initial,
 )
 from .models import Comment, Idea, Moderation, Process
@@ -465,11 +465,11 @@ def _staff_idea_context(request, idea: Idea, **forms) -> dict:
         "history": list(selectors.idea_history(idea=idea)[:50]),
         "answer_form": forms.get("answer_form") or AnswerForm(idea=idea),
         "project_form": forms.get("project_form") or ProjectLinkForm(idea=idea),
-        "title_form": forms.get("title_form") or TitleEditForm(initial={"title": idea.title}, auto_id="retitle_%s"),
         "hide_form": forms.get("hide_form") or ReasonForm(),
         "can_answer": permissions.can_answer_idea(request.user, idea)
         and permissions.can_edit_town_content(request.user, request.municipality),
         "can_moderate": permissions.can_moderate(request.user, request.municipality),
+        "comments": selectors.staff_comments_of(idea=idea),
         "shortlist_open": process.shortlist_open(),
     }
 
@@ -545,6 +545,7 @@ MODERATION_DONE = {
     "approve": gettext_lazy("The contribution is published."),
     "hide": gettext_lazy("The contribution is hidden; its author has been told why."),
     "retitle": gettext_lazy("The title has been changed."),
+    "edit": gettext_lazy("The contribution has been changed."),
 }
 
 
@@ -552,7 +553,8 @@ def _moderate(request, target, idea: Idea):
     action = request.POST.get("action", "")
     try:
         services.moderation_act(target=target, action=action, by=request.user, acting_town=request.municipality,
-                                reason=request.POST.get("reason", ""), title=request.POST.get("title", ""))
+                                reason=request.POST.get("reason", ""), title=request.POST.get("title", ""),
+                                body=request.POST.get("body") or None)
     except ValidationError as error:
         if "action" in getattr(error, "error_dict", {}):
             return HttpResponse(_("Unknown moderation action."), status=400, content_type="text/plain; charset=utf-8")
@@ -580,6 +582,40 @@ def staff_moderate_comment(request, town: str, pk: int):
     except Comment.DoesNotExist:
         raise Http404 from None
     return _moderate(request, comment, comment.idea)
+
+
+def _privacy_edit(request, target, idea: Idea):
+    """The moderators' page for editing a contribution for privacy: the form, or the form with its errors."""
+    form = PrivacyEditForm(request.POST or None, target=target)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.privacy_edit(target=target, by=request.user, acting_town=request.municipality,
+                                  reason=form.cleaned_data["reason"], title=form.cleaned_data.get("title"),
+                                  body=form.cleaned_data["body"])
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The contribution has been changed; the history records who did it and "
+                                        "why, without the removed wording."))
+            return redirect("participation:staff-idea", town=request.municipality.slug, pk=idea.pk)
+    return render(request, "participation/staff/privacy_edit.html",
+                  {"form": form, "target": target, "idea": idea, "is_comment": isinstance(target, Comment)},
+                  status=400 if form.errors else 200)
+
+
+@town_permission_required("town.moderate")
+def staff_privacy_edit_idea(request, town: str, pk: int):
+    idea = _staff_idea_or_404(request, pk)
+    return _privacy_edit(request, idea, idea)
+
+
+@town_permission_required("town.moderate")
+def staff_privacy_edit_comment(request, town: str, pk: int):
+    try:
+        comment = selectors.moderation_comment(pk=pk)
+    except Comment.DoesNotExist:
+        raise Http404 from None
+    return _privacy_edit(request, comment, comment.idea)
 
 
 @town_permission_required("town.manage")

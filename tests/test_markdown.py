@@ -141,3 +141,23 @@ def test_headings_follow_the_heading_above_the_text():
     assert template.render(Context({"text": "### Titel"})) == "<h2>Titel</h2>"
     # Raw HTML headings stay outside the allowlist as before.
     assert "h2" not in tags(render_markdown("<h2>Roh</h2>"))
+
+
+def test_comments_render_the_same_safe_markdown_as_ideas(client, town_a):
+    """The comment form offers Markdown; the idea page renders it with the ideas' allowlist (no raw HTML)."""
+    from municipalities.scoping import town_scope
+    from participation.models import Process
+    from tests import factories
+
+    process = factories.process(municipality=town_a)
+    with town_scope(town_a):
+        process = Process.objects.get(pk=process.pk)
+    idea = factories.idea(process=process, body="Die **Idee** selbst.")
+    body = "Das ist **fett** und *kursiv*:\n\n- eins\n- zwei\n\n[Link](javascript:alert(1)) <script>steal()</script>"
+    factories.comment(idea=idea, body=body)
+    page = client.get(idea.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    comment = page[page.index('class="sc5-comment'):]
+    assert "<strong>fett</strong>" in comment and "<em>kursiv</em>" in comment and "**fett**" not in comment
+    assert "<li>eins</li>" in comment
+    assert "steal()" not in page and "javascript:" not in page
+    assert render_markdown(body) in comment  # the one renderer and allowlist of ideas

@@ -145,6 +145,33 @@ def test_export_holds_all_of_the_persons_data(world):
     assert '<html lang="de">' in page
 
 
+def test_a_citizens_own_ideas_are_their_participation_and_staff_work_stays_apart(world):
+    """Submitting an idea is the person's own participation, not a change made as staff; what they did as staff
+    (here: answering an idea for the town) stays under that heading."""
+    with town_scope(world.town_a):
+        participation_services.idea_answer(idea=world.other_idea, by=world.person, acting_town=world.town_a,
+                                           body="Als Verwaltung geprüft.", to="under_review")
+    data = exports.user_data(user=world.person)
+    steps = [(s["what"], s["subject"]) for s in data["participation"]["steps"]]
+    assert steps == [("Idee eingereicht", "Annas Sitzbänke")] or steps == [("Idea submitted", "Annas Sitzbänke")]
+    staff = " ".join(f"{e['what']} {e['subject']}" for e in data["staff_activity"])
+    assert "Annas Sitzbänke" not in staff and "Bernds Radweg" in staff
+
+    page = _archive(world.person)["daten.html"].decode()
+    own = page.split("<h3>Meine Schritte im Verlauf</h3>")[1].split("<h3>")[0]
+    assert "Idee eingereicht" in own and "Annas Sitzbänke" in own
+    staff_section = page.split("Änderungen, die Sie in der Verwaltung vorgenommen haben</h2>")[1].split("<h2>")[0]
+    assert "Bernds Radweg" in staff_section and "Annas Sitzbänke" not in staff_section
+    assert "Angefordert" in page and "Abgerufen" not in page
+
+
+def test_the_data_page_says_when_an_export_was_requested(client, world):
+    DataExport.objects.create(user=world.person, expires_at=timezone.now() + datetime.timedelta(hours=24))
+    client.force_login(world.person)
+    page = client.get(reverse("accounts:data"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Angefordert" in page and "Abgerufen" not in page
+
+
 def test_export_holds_nobody_elses_data(world):
     text = "\n".join(content.decode("utf-8", errors="ignore") for content in _archive(world.person).values())
     for foreign in (OTHER_EMAIL, OTHER_NAME, STAFF_EMAIL, STAFF_NAME, "Bernds Kommentar bei Anna", "Bernds Barriere",

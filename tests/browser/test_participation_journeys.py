@@ -148,6 +148,8 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
                  f"/arnsberg/verwaltung/beteiligung/{process.slug}/bearbeiten/",
                  f"/arnsberg/verwaltung/beteiligung/{process.slug}/offline/",
                  f"/arnsberg/verwaltung/beteiligung/ideen/{idea.pk}/",
+                 f"/arnsberg/verwaltung/beteiligung/moderation/ideen/{idea.pk}/datenschutz/",
+                 f"/arnsberg/verwaltung/beteiligung/moderation/kommentare/{comment.pk}/datenschutz/",
                  "/arnsberg/verwaltung/beteiligung/moderation/", "/arnsberg/verwaltung/beteiligung/einstellungen/",
                  f"/arnsberg/verwaltung/beteiligung/{finished.slug}/", "/arnsberg/verwaltung/"):
         page.goto(site + path)
@@ -187,3 +189,30 @@ def test_without_a_map_the_place_is_described_and_coordinates_are_a_keyboard_det
     idea = Idea.objects.with_scopes_disabled().get(title="Bank am Ruhrufer")
     assert idea.location_label == "Ruhrufer, gegenüber dem Spielplatz"
     assert (float(idea.latitude), float(idea.longitude)) == (51.45, 7.96)
+
+
+def test_a_moderator_removes_a_name_from_a_comment_and_the_page_shows_markdown(site, page, arnsberg, moderator):
+    process = factories.process(municipality=arnsberg, title="Ideen für Hüsten")
+    idea = factories.idea(process=process, title="Schattenplätze am Markt")
+    factories.comment(idea=idea, body="Das ist **richtig gut**:\n\n- Bäume\n- Sonnensegel")
+    comment = factories.comment(idea=idea, body="Fragen Sie Peter Müller (82), Gartenstraße 3.")
+
+    login(page, site, moderator)
+    page.goto(f"{site}/arnsberg/verwaltung/beteiligung/ideen/{idea.pk}/")
+    page.get_by_role("link", name=re.compile("Text aus Datenschutzgründen bearbeiten.*Kommentar")).last.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Kommentar aus Datenschutzgründen bearbeiten")
+    page.get_by_label("Text", exact=True).fill("Fragen Sie [Name entfernt].")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator("main")).to_contain_text("erforderlich")  # the reason is missing
+    check_axe(page)
+    page.get_by_label("Begründung").fill("Name und Adresse eines Dritten")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(rf"/verwaltung/beteiligung/ideen/{idea.pk}/$"))
+    expect(page.locator("main")).to_contain_text("Text aus Datenschutzgründen geändert")
+    expect(page.locator("main")).not_to_contain_text("Peter Müller")
+
+    page.goto(f"{site}{idea.get_absolute_url()}")
+    expect(page.locator(f"#comment-{comment.pk}")).to_contain_text("Fragen Sie [Name entfernt].")
+    expect(page.locator(".sc5-comment strong", has_text="richtig gut")).to_be_visible()
+    expect(page.locator(".sc5-comment li", has_text="Sonnensegel")).to_be_visible()
+    check_axe(page)

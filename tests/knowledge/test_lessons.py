@@ -233,3 +233,14 @@ def test_project_pages_show_the_notes_about_the_project(client, town_a, town_b, 
     client.force_login(viewer_a)
     staff = client.get(project.get_staff_url()).content.decode()
     assert f"/arnsberg/verwaltung/wissen/{internal.pk}/" in staff and write not in staff
+
+
+@pytest.mark.parametrize("where", ["region", "town"])
+def test_the_knowledge_pages_are_in_the_main_navigation(client, town_a, where):
+    url = reverse("region-home") if where == "region" else town_a.get_absolute_url()
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    nav = page.split('aria-label="Hauptnavigation"')[1].split("</nav>")[0]
+    assert f'<a href="{reverse("knowledge-public")}">Wissen</a>' in nav
+    current = client.get(reverse("knowledge-public"), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    nav = current.split('aria-label="Hauptnavigation"')[1].split("</nav>")[0]
+    assert f'<a href="{reverse("knowledge-public")}" aria-current="page">Wissen</a>' in nav
