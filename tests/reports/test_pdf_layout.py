@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.apps import apps
@@ -230,3 +231,19 @@ def test_a_strategy_in_full_markdown_prints_as_text(demo, tmp_path, django_captu
     assert "Neu 2026: Die Strategie wurde fortgeschrieben und ergänzt." in flow
     assert "• Erstens" in text and "Schritt zwei" in flow and "Sensoren 120" in flow
     assert "Ein Zitat aus dem Ratsbeschluss." in flow and "der Beschlussvorlage" in flow
+
+
+def test_long_entries_wrap_inside_the_funding_report(demo, tmp_path, django_capture_on_commit_callbacks):
+    """The longest values the forms allow, without a space to break at, wrap inside their column."""
+    from funding import services as funding_services
+
+    town = Municipality.objects.get(slug="olpe")
+    word = "Breitbandausbauförderrichtlinienumsetzungsbegleitungsdienstleistungsvertragsverlängerung"
+    with town_scope(town):
+        grant = Grant.objects.order_by("pk").first()
+        funding_services.spending_record(grant=grant, by=None, fields={
+            "spent_on": grant.period_start, "cost_type": "external", "amount": Decimal("98765.43"),
+            "description": f"{word} {word}"[:200], "payee": (word * 3)[:200], "voucher": "X" * 60})
+    _pages, text = check_pages(build("funding", "olpe", django_capture_on_commit_callbacks), tmp_path)
+    flow = "".join(text.split()).replace("‐", "").replace("-", "")
+    assert "X" * 60 in flow and "98.765,43€" in flow
