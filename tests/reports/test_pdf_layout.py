@@ -199,8 +199,7 @@ def test_every_report_fits_its_pages(demo, kind, slug, tmp_path, django_capture_
         # The year table's last column, the absorption rate, is there for every year and the total.
         town = Municipality.objects.get(slug=slug)
         with town_scope(town):
-            grant = Grant.objects.order_by("pk").first()
-        figures = funding_selectors.grant_figures(grant)
+            figures = funding_selectors.grant_figures(Grant.objects.order_by("pk").first())
         assert "Mittelabflussquote" in flow
         with translation.override("de"):
             shares = [pct(year.absorption) for year in figures.years if year.absorption is not None]
@@ -247,3 +246,24 @@ def test_long_entries_wrap_inside_the_funding_report(demo, tmp_path, django_capt
     _pages, text = check_pages(build("funding", "olpe", django_capture_on_commit_callbacks), tmp_path)
     flow = "".join(text.split()).replace("‐", "").replace("-", "")
     assert "X" * 60 in flow and "98.765,43€" in flow
+
+
+def test_the_checks_find_what_they_look_for():
+    """The three checks on made-up pages: each finds its fault and passes the page without it."""
+    width, height = 595.28, 841.89
+    footer = Word("Seite", 500, 806, 530, 815)
+    cut_off = Page(1, width, height, [Word("Jahr", 62, 619, 80, 629), Word("Mittelabflussquot", 528, 619, 597, 629),
+                                      footer])
+    in_margin = Page(2, width, height, [Word("84,8", 560, 640, 576, 650), footer])
+    fine = Page(3, width, height, [Word("84,8", 500, 640, 520, 650), footer])
+    assert [p.split(":")[1].strip().split()[0] for p in words_outside_the_page([cut_off, in_margin, fine])] == [
+        "'Mittelabflussquot'", "'84,8'"]
+
+    assert len(markdown_leftovers("**Neu 2026:** Text\n- Punkt\n## Ziele\n[Vorlage](https://example.org)\n| a |")) == 6
+    assert markdown_leftovers("Neu 2026: Text\n• Punkt\nZiele – 2025 bis 2030\n3 - 2 = 1\nVorlage (https://x.de)") == []
+
+    caption = [Word("Alle", 57, 740, 75, 750), Word("Projekte", 77, 740, 110, 750)]
+    alone = Page(1, width, height, [Word("Text", 57, 700, 80, 710), *caption, footer])
+    followed = Page(2, width, height, [*caption, Word("Projekt", 57, 760, 90, 770), footer])
+    assert headings_left_alone([alone, followed], [(1, "Alle Projekte"), (2, "Alle Projekte")]) == [
+        "page 1: heading 'Alle Projekte' is the last line of the page"]
