@@ -999,8 +999,10 @@ def catalogue(file_dates: dict | None = None) -> dict:
         dates = {}
         for key, fresh in freshness.items():
             built = file_dates.get((scope_key(town), key))
-            dates[key] = Dates(issued=built.issued if built else None,
-                               modified=built.modified if built and built.modified else fresh.last_modified)
+            issued = built.issued if built else None
+            # A dataset without rows (yet) is dated by its first publication.
+            dates[key] = Dates(issued=issued, modified=(built.modified if built and built.modified else None)
+                               or fresh.last_modified or issued)
         dated.append((town, dates))
     lead = municipality_lead(consortium=consortium)
     datasets = [_catalogue_dataset(dataset, town, towns, consortium, lead, dates[dataset.key])
