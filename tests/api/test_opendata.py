@@ -488,6 +488,11 @@ def test_page_lists_every_download_accessibly(client, town_a, town_b, content):
     assert 'class="kern-sr-only"' in html
     assert "https://www.govdata.de/dl-de/by-2-0" in html and "dl-de/by-2-0" in html
     assert f'href="{reverse("api:opendata-catalog")}"' in html and f'href="{reverse("api:schema")}"' in html
+    assert f'href="{reverse("api:opendata-catalog-rdf")}"' in html
+    # Each cell carries its dataset's IRI fragment and links the description of the CSV's columns.
+    assert 'id="arnsberg-projects"' in html and 'id="region-ideas"' in html
+    assert 'href="/api/v1/towns/arnsberg/opendata/indicators.datapackage.json"' in html
+    assert "Byte-Order-Mark" not in html or "ohne Byte-Order-Mark" in html
     # The footer of every page links here.
     assert f'href="{reverse("opendata:index")}"' in client.get("/").content.decode()
 
