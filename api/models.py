@@ -28,6 +28,8 @@ class OpenDataFile(models.Model):
     etag = models.CharField(_("ETag"), max_length=80)
     last_modified = models.DateTimeField(_("last change of the data"), null=True, blank=True)
     built_at = models.DateTimeField(_("built"), default=timezone.now)
+    issued_at = models.DateTimeField(_("first published"), default=timezone.now,
+                                     help_text=_("When the file was built for the first time (dct:issued)."))
     size = models.PositiveBigIntegerField(_("size"), default=0)
 
     class Meta:

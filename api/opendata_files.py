@@ -14,7 +14,8 @@ download never assembles thousands of rows inside a web request.
   new one, never half of one; the row keeps the validators (ETag, Last-Modified) and the file name.
 * A file never built (a fresh install, a town just activated) is built by the first request for it, once, under
   the same lock; a request meanwhile gets 503 with Retry-After (``opendata.being_built``).
-* The DCAT-AP.de catalogue (``opendata/catalog.jsonld``) is built after every dataset's build, the same way.
+* The DCAT-AP.de catalogue (``opendata/catalog.jsonld`` and ``opendata/catalog.rdf``, RDF/XML) is built after every
+  dataset's build, the same way.
 """
 
 import logging
@@ -102,13 +103,17 @@ def build_file(dataset: opendata.Dataset, town: Municipality | None, file_format
     """Build one file in its scope (the town's, or ``public_region_scope()``), store it and record its
     validators. The freshness is read before the rows, so a change in between only makes the file newer than its
     ETag says, and that change has its own build coming."""
+    content = {}
+
+    def write(out):
+        content["digest"] = opendata.write_download(out, dataset, file_format, town)
+
     with town_scope(town) if town is not None else public_region_scope():
         freshness = dataset.freshness()
-        name, size = _store(storage_name(dataset, town, file_format),
-                            lambda out: opendata.write_download(out, dataset, file_format, town))
+        name, size = _store(storage_name(dataset, town, file_format), write)
     return _record(key={"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format}, name=name,
                    size=size, download_name=opendata.file_name(dataset, town, file_format),
-                   etag=opendata.dataset_etag(dataset, file_format, town, freshness),
+                   etag=opendata.dataset_etag(dataset, file_format, town, freshness, content["digest"]),
                    last_modified=freshness.last_modified)
 
 
@@ -125,28 +130,41 @@ def _record(*, key: dict, name: str, size: int, download_name: str, etag: str, l
         last_modified = now
     stored, _created = OpenDataFile.objects.update_or_create(**key, defaults={
         "file": name, "size": size, "built_at": now, "download_name": download_name, "etag": etag,
-        "last_modified": last_modified})
+        "last_modified": last_modified}, create_defaults={
+        "file": name, "size": size, "built_at": now, "download_name": download_name, "etag": etag,
+        "last_modified": last_modified, "issued_at": now})
     return stored
 
 
 CATALOGUE = "catalog"
-CATALOGUE_KEY = {"dataset": CATALOGUE, "scope": REGION, "file_format": "jsonld"}
+CATALOGUE_FORMATS = ("jsonld", "rdf")
+
+
+def catalogue_key(file_format: str) -> dict:
+    return {"dataset": CATALOGUE, "scope": REGION, "file_format": file_format}
 
 
 def build_catalogue() -> OpenDataFile:
-    """Build the DCAT-AP.de catalogue (``opendata/catalog.jsonld``): after every dataset's build, since it dates
-    each dataset of each town (as its built files are dated)."""
-    validators, file_dates = {}, {}
-    for row in OpenDataFile.objects.exclude(dataset=CATALOGUE).exclude(last_modified=None).values(
-            "scope", "dataset", "last_modified"):
+    """Build the DCAT-AP.de catalogue (``opendata/catalog.jsonld`` and the same graph as ``opendata/catalog.rdf``):
+    after every dataset's build, since it dates each dataset of each town as its built files are dated (first
+    built: ``dct:issued``; last changed: ``dct:modified``). Returns the JSON-LD file's row."""
+    issued, modified = {}, {}
+    for row in OpenDataFile.objects.exclude(dataset=CATALOGUE).values("scope", "dataset", "issued_at",
+                                                                       "last_modified"):
         key = (row["scope"], row["dataset"])
-        file_dates[key] = max(file_dates.get(key, row["last_modified"]), row["last_modified"])
-
-    def write(out):
-        validators["etag"], validators["last_modified"] = opendata.write_catalogue(out, file_dates)
-
-    name, size = _store(f"opendata/{CATALOGUE}.jsonld", write)
-    return _record(key=CATALOGUE_KEY, name=name, size=size, download_name=f"{CATALOGUE}.jsonld", **validators)
+        issued[key] = min(issued.get(key, row["issued_at"]), row["issued_at"])
+        if row["last_modified"] is not None:
+            modified[key] = max(modified.get(key, row["last_modified"]), row["last_modified"])
+    file_dates = {key: opendata.Dates(issued=issued[key], modified=modified.get(key)) for key in issued}
+    contents, newest = opendata.catalogue_contents(file_dates)
+    stored = {}
+    for file_format in CATALOGUE_FORMATS:
+        content = contents[file_format]
+        name, size = _store(f"opendata/{CATALOGUE}.{file_format}", lambda out, content=content: out.write(content))
+        stored[file_format] = _record(key=catalogue_key(file_format), name=name, size=size,
+                                      download_name=f"{CATALOGUE}.{file_format}",
+                                      etag=opendata.content_etag(content), last_modified=newest)
+    return stored["jsonld"]
 
 
 def _ensure_lock_row(dataset: str) -> None:
@@ -212,16 +230,19 @@ def stored_file(dataset: opendata.Dataset, town: Municipality | None, file_forma
         return OpenDataFile.objects.filter(**wanted).first() or build_file(dataset, town, file_format)
 
 
-def stored_catalogue() -> OpenDataFile | None:
-    """The built catalogue; one never built is built now, as :func:`stored_file` does."""
-    stored = OpenDataFile.objects.filter(**CATALOGUE_KEY).first()
+def stored_catalogue(file_format: str = "jsonld") -> OpenDataFile | None:
+    """The built catalogue (``jsonld`` or ``rdf``); one never built is built now, as :func:`stored_file` does."""
+    wanted = catalogue_key(file_format)
+    stored = OpenDataFile.objects.filter(**wanted).first()
     if stored is not None:
         return stored
     _ensure_lock_row(CATALOGUE)
     with transaction.atomic():
         if _lock(CATALOGUE) is None:
             return None
-        return OpenDataFile.objects.filter(**CATALOGUE_KEY).first() or build_catalogue()
+        if OpenDataFile.objects.filter(**wanted).first() is None:
+            build_catalogue()
+        return OpenDataFile.objects.filter(**wanted).first()
 
 
 def forget(stored: OpenDataFile) -> None:

@@ -22,12 +22,20 @@ from .opendata import (
 app_name = "opendata"
 
 
+def _datapackage(dataset: str, town: Municipality | None) -> str:
+    if town is None:
+        return reverse("api:opendata-datapackage", kwargs={"dataset": dataset})
+    return reverse("api:town-opendata-datapackage", kwargs={"dataset": dataset, "town_slug": town.slug})
+
+
 def _row(name: str, town: Municipality | None, consortium) -> dict:
     return {
         "name": name,
         "attribution": attribution(source_name(town, consortium)),
-        "cells": [{"dataset": dataset, "links": [(file_format.upper(), download_url(None, key, file_format, town))
-                                                 for file_format in FORMATS]}
+        "cells": [{"dataset": dataset, "id": f"{town.slug if town else 'region'}-{key}",
+                   "links": [(file_format.upper(), download_url(None, key, file_format, town))
+                             for file_format in FORMATS],
+                   "described_by": _datapackage(key, town)}
                   for key, dataset in DATASETS.items()],
     }
 
@@ -45,6 +53,7 @@ def index(request):
         "licence": {"id": LICENCE_ID, "name": LICENCE_NAME, "url": LICENCE_URL},
         "example_attribution": attribution(source_name(towns[0] if towns else None, consortium)),
         "catalogue_url": reverse("api:opendata-catalog"),
+        "catalogue_rdf_url": reverse("api:opendata-catalog-rdf"),
         "schema_url": reverse("api:schema"),
     })
 

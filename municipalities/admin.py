@@ -14,7 +14,7 @@ class ConsortiumAdmin(admin.ModelAdmin):
 class MunicipalityAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "district", "population", "is_lead", "is_active"]
     list_filter = ["is_active", "is_lead", "consortium"]
-    search_fields = ["name", "official_name", "slug", "ags"]
+    search_fields = ["name", "official_name", "slug", "ags", "ars"]
     prepopulated_fields = {"slug": ["name"]}
 
 

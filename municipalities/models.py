@@ -1,13 +1,14 @@
 """The consortium, its member towns (the tenants) and the audit log of cross-town reads."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .validators import validate_brand_colour, validate_town_slug
+from .validators import validate_ars, validate_brand_colour, validate_town_slug
 
 
 class Consortium(models.Model):
@@ -61,6 +62,9 @@ class Municipality(models.Model):
     district = models.CharField(_("district"), max_length=120, blank=True)
     administrative_region = models.CharField(_("administrative region"), max_length=120, blank=True)
     ags = models.CharField(_("municipality key (AGS)"), max_length=8, blank=True)
+    ars = models.CharField(_("regional key (ARS)"), max_length=12, blank=True, validators=[validate_ars],
+                           help_text=_("The 12-digit Amtlicher Regionalschlüssel, e.g. 059580004004 for Arnsberg. "
+                                       "The open data catalogue names the town by it (DCAT-AP.de)."))
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     population_date = models.DateField(_("population as of"), null=True, blank=True)
     population_source = models.CharField(_("population source"), max_length=120, blank=True)
@@ -103,6 +107,13 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def clean(self) -> None:
+        super().clean()
+        # The AGS is the ARS without the four digits of the Gemeindeverband: both must name the same town.
+        if self.ars and self.ags and (self.ars[:5] != self.ags[:5] or self.ars[9:] != self.ags[5:]):
+            raise ValidationError({"ars": _("The regional key (ARS) does not fit the municipality key (AGS): its "
+                                            "first five and last three digits must be the AGS.")})
 
     def get_absolute_url(self) -> str:
         return reverse("municipalities:home", kwargs={"town": self.slug})

@@ -51,3 +51,12 @@ def validate_town_slug(value: str) -> None:
             params={"slug": value},
             code="reserved",
         )
+
+
+ARS_FORMAT = re.compile(r"^\d{12}$")
+
+
+def validate_ars(value: str) -> None:
+    """The Amtlicher Regionalschlüssel: 12 digits (Land, Regierungsbezirk, Kreis, Gemeindeverband, Gemeinde)."""
+    if value and not ARS_FORMAT.match(value):
+        raise ValidationError(_("Enter the regional key (ARS) as 12 digits, e.g. 059580004004."), code="format")

@@ -510,3 +510,8 @@ LOGGING = logging_config(json_lines=LOG_FORMAT == "json", level=env.str("LOG_LEV
 SITE_HOST = env.str("SITE_HOST", default=ALLOWED_HOSTS[0] if ALLOWED_HOSTS else "127.0.0.1:8000")
 if not PRODUCTION and SITE_HOST == "127.0.0.1":
     SITE_HOST = "127.0.0.1:8000"
+
+# The open data catalogue (api/opendata.py): dcatde:contributorID names the system that delivers the
+# metadata to GovData, from the DCAT-AP.de list http://dcat-ap.de/def/contributors/. The towns are in
+# North Rhine-Westphalia, whose portal Open.NRW harvests municipal catalogues and hands them to GovData.
+OPENDATA_CONTRIBUTOR_ID = env.str("OPENDATA_CONTRIBUTOR_ID", default="http://dcat-ap.de/def/contributors/openNRW")

@@ -52,7 +52,7 @@ def load_towns() -> tuple[Consortium, list[Municipality]]:
             defaults={
                 "consortium": consortium, "name": m["name"], "official_name": m["official_name"],
                 "district": m["district"], "administrative_region": m["administrative_region"],
-                "ags": m["ags"], "population": m["population"],
+                "ags": m["ags"], "ars": m["ars"], "population": m["population"],
                 "population_date": date.fromisoformat(m["population_date"]),
                 "population_source": m["population_source"], "area_km2": Decimal(m["area_km2"]),
                 "website": m["website"], "brand_colour": m["brand_colour"], "is_lead": m["lead"],

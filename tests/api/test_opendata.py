@@ -80,8 +80,8 @@ def _json(response) -> dict:
 
 def _csv(response) -> list[dict]:
     text = _text(response)
-    assert text.startswith("\ufeff")
-    return list(csv.DictReader(io.StringIO(text[1:], newline="")))
+    assert not text.startswith("\ufeff")  # a plain UTF-8 reader sees "slug", not "\ufeffslug"
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 @pytest.fixture
@@ -209,7 +209,11 @@ def test_csv_headers_and_file_name(client, town_a, content):
     today = datetime.date.today().isoformat()
     assert response["Content-Disposition"] == f'attachment; filename="arnsberg-projekte-{today}.csv"'
     assert 'rel="license"' in response["Link"]
-    header = next(csv.reader(io.StringIO(_text(response)[1:])))
+    assert '<http://testserver/api/v1/towns/arnsberg/opendata/projects.datapackage.json>; rel="describedby"' in (
+        response["Link"])
+    raw = b"".join(response.streaming_content)
+    assert raw.startswith(b"slug,title,")  # no byte order mark
+    header = next(csv.reader(io.StringIO(raw.decode("utf-8"))))
     assert header[:4] == ["slug", "title", "summary", "status"] and "url" in header
     # A client that asks for CSV in Accept gets it (the address names the format), not a 406.
     assert client.get(_url("ideas", "csv", town_a), HTTP_ACCEPT="text/csv").status_code == 200
@@ -389,8 +393,8 @@ def test_addresses_in_the_files_are_on_the_portals_host(client, settings, town_a
 
 def test_the_command_builds_every_file(town_a, town_b, town_c, content):
     call_command("opendata_build")
-    # The region and three towns × three datasets × CSV and JSON, and the catalogue.
-    assert OpenDataFile.objects.count() == 4 * 3 * 2 + 1
+    # The region and three towns × three datasets × CSV and JSON, and the catalogue as JSON-LD and RDF/XML.
+    assert OpenDataFile.objects.count() == 4 * 3 * 2 + 2
     for stored in OpenDataFile.objects.all():
         assert default_storage.exists(stored.file.name) and stored.size > 0
         # Weak for the downloads (the JSON's generated_at differs between builds of the same rows), strong for the
@@ -400,11 +404,12 @@ def test_the_command_builds_every_file(town_a, town_b, town_c, content):
 
 def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, town_b, content,
                                                             django_assert_max_num_queries):
-    town_a.ags = "05958004"
+    town_a.ags, town_a.ars = "05958004", "059580004004"
     town_a.website = "https://www.arnsberg.de"
     town_a.save()
+    call_command("opendata_build")
     # Built once (a fixed number of queries per town), then sent as a file.
-    with django_assert_max_num_queries(40):
+    with django_assert_max_num_queries(48):  # both files (JSON-LD, RDF/XML), still a fixed number per town
         opendata_files.build_catalogue()
     with django_assert_max_num_queries(3):
         response = client.get(reverse("api:opendata-catalog"))
@@ -418,8 +423,10 @@ def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, to
     datasets = catalogue["dcat:dataset"]
     # Region + Arnsberg, Olpe, Soest, each with three datasets.
     assert len(datasets) == 4 * 3
-    assert {d["dct:identifier"] for d in datasets} == {f"{place}-{key}" for place in
+    # Each dataset's identifier is its IRI, on the portal's host.
+    assert {d["dct:identifier"] for d in datasets} == {f"http://testserver/offene-daten/#{place}-{key}" for place in
                                                       ("region", "arnsberg", "olpe", "soest") for key in DATASETS}
+    assert all(d["@id"] == d["dct:identifier"] for d in datasets)
     fetched = 0
     for dataset in datasets:
         assert dataset["@type"] == "dcat:Dataset"
@@ -443,15 +450,29 @@ def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, to
             assert distribution["dcat:mediaType"]["@id"].endswith(kind)
             fetched += 1
     assert fetched == 24
-    arnsberg = next(d for d in datasets if d["dct:identifier"] == "arnsberg-projects")
-    assert arnsberg["dct:publisher"] == {"@type": "foaf:Agent", "foaf:name": "Stadt Arnsberg",
-                                         "foaf:homepage": {"@id": "https://www.arnsberg.de"}}
-    assert arnsberg["dcatde:politicalGeocodingURI"]["@id"].endswith("/municipalityKey/05958004")
+    by_id = {d["dct:identifier"].rsplit("#", 1)[1]: d for d in datasets}
+    arnsberg = by_id["arnsberg-projects"]
+    town_body = {"@type": "foaf:Agent", "foaf:name": "Stadt Arnsberg", "foaf:homepage": {"@id": "https://www.arnsberg.de"},
+                 "dct:type": {"@id": "http://purl.org/adms/publishertype/LocalAuthority"}}
+    assert arnsberg["dct:publisher"] == town_body
+    # The 12-digit regional key, as the conventions ask; a town without one falls back to its AGS, or a name.
+    regional_key = "http://dcat-ap.de/def/politicalGeocoding/regionalKey/059580004004"
+    assert arnsberg["dcatde:politicalGeocodingURI"] == [{"@id": regional_key}]
+    assert arnsberg["dct:spatial"] == [{"@id": regional_key}]
+    assert arnsberg["dcatde:contributorID"] == {"@id": "http://dcat-ap.de/def/contributors/openNRW"}
+    assert arnsberg["dcat:contactPoint"]["vcard:hasEmail"] == {"@id": "mailto:kontakt@arnsberg.example"}
+    assert arnsberg["dcat:contactPoint"]["vcard:hasURL"] == {"@id": "https://www.arnsberg.de"}
+    assert arnsberg["dct:accrualPeriodicity"]["@id"].endswith("/frequency/UPDATE_CONT")
     assert "Stadt Arnsberg" in arnsberg["dcatde:licenseAttributionByText"]
-    assert arnsberg["dct:modified"]["@type"] == "xsd:dateTime"
-    region = next(d for d in datasets if d["dct:identifier"] == "region-projects")
+    assert arnsberg["dct:modified"]["@type"] == arnsberg["dct:issued"]["@type"] == "xsd:dateTime"
+    assert "politicalGeocodingURI" not in str(by_id["olpe-projects"])  # no key recorded
+    # The region's datasets are published by the lead town (a legal body), not by the project, and name every
+    # town's place.
+    region = by_id["region-projects"]
+    assert region["dct:publisher"] == town_body
     assert "5 für Südwestfalen" in region["dcatde:licenseAttributionByText"]
-    assert len(region["dct:spatial"]) == 3
+    assert len(region["dct:spatial"]) == 3 and {"@id": regional_key} in region["dct:spatial"]
+    assert region["dcatde:politicalGeocodingURI"] == [{"@id": regional_key}]
     assert client.get(reverse("api:opendata-catalog"), HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
 
 
@@ -467,6 +488,11 @@ def test_page_lists_every_download_accessibly(client, town_a, town_b, content):
     assert 'class="kern-sr-only"' in html
     assert "https://www.govdata.de/dl-de/by-2-0" in html and "dl-de/by-2-0" in html
     assert f'href="{reverse("api:opendata-catalog")}"' in html and f'href="{reverse("api:schema")}"' in html
+    assert f'href="{reverse("api:opendata-catalog-rdf")}"' in html
+    # Each cell carries its dataset's IRI fragment and links the description of the CSV's columns.
+    assert 'id="arnsberg-projects"' in html and 'id="region-ideas"' in html
+    assert 'href="/api/v1/towns/arnsberg/opendata/indicators.datapackage.json"' in html
+    assert "Byte-Order-Mark" not in html or "ohne Byte-Order-Mark" in html
     # The footer of every page links here.
     assert f'href="{reverse("opendata:index")}"' in client.get("/").content.decode()
 

@@ -63,3 +63,15 @@ def test_unknown_and_inactive_towns_answer_404(client, town_a):
     town_a.save()
     assert client.get("/arnsberg/").status_code == 404
     assert 'href="/arnsberg/"' not in client.get("/").text
+
+
+def test_the_regional_key_has_twelve_digits_and_fits_the_municipality_key():
+    town = factories.MunicipalityFactory(name="Arnsberg", slug="arnsberg", ags="05958004", ars="059580004004")
+    town.full_clean()  # the official keys of Arnsberg
+    for wrong in ("05958000400", "05958000400x", "059580004008"):  # 11 digits, a letter, another town's
+        town.ars = wrong
+        with pytest.raises(ValidationError) as error:
+            town.full_clean()
+        assert list(error.value.message_dict) == ["ars"], wrong
+    town.ags, town.ars = "", "059580004004"  # without an AGS there is nothing to compare
+    town.full_clean()
