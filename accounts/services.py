@@ -298,7 +298,6 @@ def _delete_contributions(user: User) -> list[str]:
     """Delete the person's ideas (with everything on them), comments (with their replies), supports and ballots;
     returns the stored files to remove after commit. Call with scopes disabled."""
     from participation.models import Ballot, Comment, Idea, Support
-
     from participation.services import refresh_counts
     from participation.signals import participation_changed
 

@@ -24,8 +24,8 @@ from django.urls import path, reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
-from django.utils.translation import gettext as _
 from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (

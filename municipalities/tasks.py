@@ -15,7 +15,6 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from outbox.base import PortalTask
 from outbox.claims import claim, sending
-
 from smartcity5.mail import mail_send
 
 from .models import AccessibilityFeedback, AuditEntry, Municipality

@@ -13,7 +13,6 @@ from participation import views as participation_views
 from projects import views as project_views
 from smartcity5 import views as platform_views
 
-
 town_patterns = [
     path("", include("municipalities.urls")),
     path("", include("projects.urls")),

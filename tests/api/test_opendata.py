@@ -10,11 +10,10 @@ import time
 from contextlib import contextmanager
 
 import pytest
-from django.urls import reverse
-
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.db import connection, transaction
+from django.urls import reverse
 
 from accounts.models import Role
 from api import opendata, opendata_files

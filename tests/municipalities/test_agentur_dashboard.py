@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from funding import services as funding_services
-from funding.models import DisbursementRequest
 from municipalities import dashboard
 from municipalities.models import AuditEntry
 from municipalities.scoping import town_scope
