@@ -198,7 +198,7 @@ def idea_form_page(town_a, citizen, client):
 
 
 def _place_fieldset(form: str) -> str:
-    return re.search(r"<fieldset[^>]*>\s*<legend[^>]*>Ort .*?</fieldset>", form, re.DOTALL).group(0)
+    return re.search(r"<fieldset[^>]*>\s*<legend[^>]*>Ort\b.*?</fieldset>", form, re.DOTALL).group(0)
 
 
 def test_without_tiles_the_idea_form_asks_for_a_description_and_never_speaks_of_a_map(settings, idea_form_page):

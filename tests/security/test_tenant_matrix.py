@@ -224,9 +224,9 @@ SAMPLES: dict[str, Callable] = {
     "participation:results-csv": _finished_process_sample,
     **{f"participation:{name}": _participation_param("pk") for name in (
         "idea", "idea-image", "idea-support", "comment-create", "idea-report", "staff-moderate-idea", "staff-idea",
-        "staff-idea-answer", "staff-idea-project", "staff-idea-shortlist")},
+        "staff-idea-answer", "staff-idea-project", "staff-idea-shortlist", "staff-privacy-edit-idea")},
     **{f"participation:{name}": _participation_param("comment") for name in (
-        "comment-report", "staff-moderate-comment")},
+        "comment-report", "staff-moderate-comment", "staff-privacy-edit-comment")},
     "reports:status": _report_sample,
     "reports:download": _report_sample,
     **{f"reviews:{name}": _review_sample for name in ("detail", "texts", "refresh", "submit", "reopen", "reply")},
