@@ -61,8 +61,13 @@ class _Function(ast.NodeVisitor):
         for statement in node.body:
             self.visit(statement)
 
-    def visit_FunctionDef(self, node):  # a nested function is a function of its own
-        return None
+    def visit_FunctionDef(self, node):
+        """A nested function or lambda runs when it is called (``on_commit(lambda: …)``: after the ``with``), so
+        its mail calls count as the function's own, never as guarded."""
+        guarded, self._guarded = self._guarded, 0
+        for statement in node.body if isinstance(node.body, list) else [node.body]:
+            self.visit(statement)
+        self._guarded = guarded
 
     visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
 
@@ -176,9 +181,18 @@ def _tell_the_agentur(text):
 @shared_task(base=TownTask, **LIMITS)
 def review_reminder_send(*, municipality, report_id):
     _tell_the_agentur("reminder")
+
+
+@shared_task(base=TownTask, bind=True, **LIMITS)
+def review_overdue_send(self, *, municipality, report_id):
+    row = claim(self, ProgressReport.objects, report_id, sent="mailed_at", claimed="mail_claimed_at")
+    with sending(ProgressReport.objects, [row.pk], sent="mailed_at", claimed="mail_claimed_at"):
+        transaction.on_commit(lambda: mail_send(to="agentur@example.org", template="x", context={}))
 ''', encoding="utf-8")
     offenders = unclaimed_mail_tasks(copy)
-    assert len(offenders) == 1 and "review_reminder_send" in offenders[0] and "via reviews/tasks.py" in offenders[0]
+    assert len(offenders) == 2
+    assert "review_reminder_send: mail sent without a claim via reviews/tasks.py" in offenders[0]
+    assert "review_overdue_send: mail sent without a claim (line" in offenders[1]
 
 
 def test_the_check_fails_on_a_copy_that_sends_before_it_claims(tmp_path):
