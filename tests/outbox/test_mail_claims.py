@@ -1,10 +1,10 @@
 """Every task that sends mail claims it first (``outbox.claims``): a task handed to the broker twice (the relay after
 a lost acknowledgement, a worker killed after the send) sends each mail at most once.
 
-The mails with a claim row of their own (``MailClaim``, ``claim_key``): the mail about a staff role (one per grant,
-membership and ``grant_count``) and the invitation to a team (one per sending: invitation and ``send_count``). And a check of
-the code: a task that reaches a mail sent outside ``with sending(…)`` after a claim fails the test, and so does a
-mail sent by a running task without a claim (``require_claim``)."""
+The mails with a claim row of their own (``MailClaim``, ``claim_key``): the mail about a staff role (one per grant:
+membership and ``grant_count``) and the invitation to a team (one per sending: invitation and ``send_count``). And
+a check of the code: a task that reaches a mail sent outside ``with sending(…)`` after a claim fails the test, and
+so does a mail sent by a running task without a claim (``require_claim``)."""
 
 import ast
 import datetime
