@@ -94,6 +94,9 @@ class Membership(TownOwnedModel):
                              verbose_name=_("user"))
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
+    # Counts the grants: the role given and each change of it. Names the mail about it (``outbox.claims``), so a
+    # second delivery of that mail's task sends nothing and the next change is told again.
+    grant_count = models.PositiveIntegerField(_("times granted"), default=1, editable=False)
 
     class Meta:
         verbose_name = _("staff membership")

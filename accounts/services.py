@@ -45,7 +45,8 @@ def membership_grant(*, municipality: Municipality, user: User, role: str, by: U
         else:
             _guard_last_admin(membership=membership, new_role=role)
             membership.role = role
-            membership.save(update_fields=["role"])
+            membership.grant_count += 1
+            membership.save(update_fields=["role", "grant_count"])
         if notify:
             membership_notify_granted.delay_on_commit(municipality_id=municipality.pk, membership_id=membership.pk)
     user.__dict__.pop("_membership_cache", None)

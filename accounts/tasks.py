@@ -1,5 +1,5 @@
-"""Tasks of the accounts app: the mail about a new staff role, and the data exports of people (building one,
-deleting expired ones)."""
+"""Tasks of the accounts app: the mails about a new staff role and an invitation to a team (claimed before they
+are sent, ``outbox.claims``), and the data exports of people (building one, deleting expired ones)."""
 
 import datetime
 import logging
@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from municipalities.models import Municipality
 from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from outbox.base import PortalTask
+from outbox.claims import claim_key, sending_key
 from smartcity5.jobs import heartbeat, job_begin, job_release
 from smartcity5.mail import mail_send, site_url
 
@@ -24,30 +25,46 @@ from .models import DataExport, Membership, StaffInvitation
 logger = logging.getLogger(__name__)
 
 
-@shared_task(base=TownTask, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
-def membership_notify_granted(*, municipality: Municipality, membership_id: int) -> bool:
-    """Tell a person that they now hold a staff role in the town (and that MFA will be required)."""
+@shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+def membership_notify_granted(self, *, municipality: Municipality, membership_id: int) -> bool:
+    """Tell a person that they now hold a staff role in the town (and that MFA will be required), once per grant
+    (``outbox.claims``): the claim names the membership and its ``grant_count``, read under the row's lock
+    together with the role, so a second delivery of the task sends nothing and a change of role is told again."""
     from notifications.mail import mail_reason
 
-    membership = Membership.objects.select_related("user").filter(pk=membership_id).first()
-    if membership is None:  # revoked before the mail went out
+    with transaction.atomic():
+        membership = (Membership.objects.select_for_update(of=("self",)).select_related("user")
+                      .filter(pk=membership_id).first())
+        if membership is None:  # revoked before the mail went out
+            return False
+        claimed = claim_key(self, f"accounts.membership_granted:{membership.pk}:{membership.grant_count}")
+    if claimed is None:
         return False
     context = {
         "membership": membership,
         "staff_url": site_url(reverse("municipalities:staff-dashboard", kwargs={"town": municipality.slug})),
     }
-    mail_send(to=membership.user.email, template="accounts/email/membership_granted", context=context,
-              municipality=municipality, reason=mail_reason(user=membership.user, municipality=municipality))
+    with sending_key(claimed):
+        mail_send(to=membership.user.email, template="accounts/email/membership_granted", context=context,
+                  municipality=municipality, reason=mail_reason(user=membership.user, municipality=municipality))
     return True
 
 
-@shared_task(base=TownTask, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
-def staff_invitation_send(*, municipality: Municipality, invitation_id: int) -> bool:
+@shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+def staff_invitation_send(self, *, municipality: Municipality, invitation_id: int) -> bool:
     """Mail an invitation to the town's team with its current link (sent again: the new link). Nothing for an
-    invitation accepted or withdrawn before the mail went out."""
-    invitation = (StaffInvitation.objects.select_related("invited_by")
-                  .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True).first())
-    if invitation is None:
+    invitation accepted or withdrawn before the mail went out.
+
+    Once per sending (``outbox.claims``): the claim names the invitation and its ``send_count``, read under the
+    row's lock together with the link, so a second delivery of the task sends nothing, and "send again" (a new
+    link, ``send_count`` + 1) sends once more."""
+    with transaction.atomic():
+        invitation = (StaffInvitation.objects.select_for_update(of=("self",)).select_related("invited_by")
+                      .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True).first())
+        if invitation is None:
+            return False
+        claimed = claim_key(self, f"accounts.staff_invitation:{invitation.pk}:{invitation.send_count}")
+    if claimed is None:
         return False
     inviter = invitation.invited_by.display_name if invitation.invited_by else ""
     context = {
@@ -55,10 +72,11 @@ def staff_invitation_send(*, municipality: Municipality, invitation_id: int) -> 
         "link": site_url(reverse("invitation-accept", kwargs={"token": invitation.token()})),
         "expires": timezone.localtime(invitation.expires_at).strftime("%d.%m.%Y %H:%M"),
     }
-    mail_send(to=invitation.email, template="accounts/email/staff_invitation", context=context,
-              municipality=municipality, settings_link=False,
-              reason=_("You receive this e-mail because an administrator of the Smart City portal of %(town)s "
-                       "invited this address to the team.") % {"town": municipality.official_name})
+    with sending_key(claimed):
+        mail_send(to=invitation.email, template="accounts/email/staff_invitation", context=context,
+                  municipality=municipality, settings_link=False,
+                  reason=_("You receive this e-mail because an administrator of the Smart City portal of %(town)s "
+                           "invited this address to the team.") % {"town": municipality.official_name})
     return True
 
 

@@ -51,3 +51,22 @@ def outbox_pk(celery_id: str | None) -> int | None:
         return int(celery_id[len(CELERY_ID_PREFIX):])
     except ValueError:
         return None
+
+
+class MailClaim(models.Model):
+    """The claim of a mail that has no row of its own to carry it (``outbox.claims.claim_key``): the mail about a
+    staff role, an invitation to a team. ``key`` names the one message (``<what>:<id>:<which sending>``, ids only,
+    no address); ``claimed_at`` and ``sent_at`` work like a notification's ``email_claimed_at`` and ``emailed_at``.
+    Deleted with the finished hand-overs after ``OUTBOX_RETENTION_DAYS``."""
+
+    key = models.CharField(_("message"), max_length=200, unique=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mail claim")
+        verbose_name_plural = _("mail claims")
+
+    def __str__(self) -> str:
+        return self.key

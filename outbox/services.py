@@ -16,7 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from .models import OutboxTask, outbox_pk
+from .models import MailClaim, OutboxTask, outbox_pk
 
 logger = logging.getLogger(__name__)
 
@@ -144,9 +144,11 @@ def reopen_failed() -> int:
 
 
 def purge(*, now=None) -> int:
-    """Delete finished rows after ``OUTBOX_RETENTION_DAYS`` (failed ones too: their error is in the log)."""
+    """Delete finished rows after ``OUTBOX_RETENTION_DAYS`` (failed ones too: their error is in the log), and the
+    mail claims as old (``MailClaim``: no delivery of their hand-over comes any more). Returns the hand-overs."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.OUTBOX_RETENTION_DAYS)
     deleted, _ = OutboxTask.objects.filter(done_at__lt=cutoff).delete()
+    MailClaim.objects.filter(created_at__lt=cutoff).delete()
     return deleted
 
 

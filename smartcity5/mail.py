@@ -52,8 +52,12 @@ def mail_send(*, to: str | Iterable[str], template: str, context: dict, municipa
     frame, or ``None`` for the portal as a whole. ``reason`` is the footer's sentence on why the recipient gets
     the mail; ``settings_link`` adds the link to the notification settings (only for people with an account).
     ``body_template`` and ``subject_prefix`` serve allauth's mails, whose texts are named ``…_message.txt``.
-    Raises what the mail backend raises: the callers' tasks retry transient errors.
+    Raises what the mail backend raises: the callers' tasks retry transient errors. A task must send inside
+    ``outbox.claims.sending`` (claimed first), or the mail is refused (``UnclaimedMail``) before it is built.
     """
+    from outbox.claims import require_claim
+
+    require_claim()
     recipients = [to] if isinstance(to, str) else list(to)
     context = {**context, "municipality": municipality, "portal_name": portal_name()}
     subject = subject_prefix + render_subject(f"{template}_subject.txt", context)

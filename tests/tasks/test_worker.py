@@ -66,3 +66,25 @@ def test_membership_mail_is_sent_after_commit_by_the_worker(celery_worker, town_
     wait_for(lambda: len(mail.outbox) == 1)
     assert mail.outbox[0].to == ["neu-im-team@example.org"]
     assert "Redaktion" in mail.outbox[0].body or "Editor" in mail.outbox[0].body
+
+
+def test_each_mail_task_given_twice_mails_once(celery_worker, finished, town_a, admin_a):
+    """The mails about a staff role and an invitation (``outbox.claims.claim_key``), delivered twice."""
+    from accounts.models import Role
+    from accounts.tasks import membership_notify_granted, staff_invitation_send
+
+    invitation = account_services.invitation_create(municipality=town_a, email="neu@example.org", role=Role.EDITOR,
+                                                    by=admin_a)  # outside a transaction: its own task runs too
+    person = factories.UserFactory(email="rolle@example.org")
+    membership = account_services.membership_grant(municipality=town_a, user=person, role=Role.EDITOR, notify=False)
+    invited = {"municipality_id": town_a.pk, "invitation_id": invitation.pk}
+    granted = {"municipality_id": town_a.pk, "membership_id": membership.pk}
+    # What the broker may deliver: the same message twice (the same task id), or the same task once more.
+    results = [staff_invitation_send.apply_async(kwargs=invited, task_id="redelivered-951"),
+               staff_invitation_send.apply_async(kwargs=invited, task_id="redelivered-951"),
+               staff_invitation_send.apply_async(kwargs=invited),
+               membership_notify_granted.apply_async(kwargs=granted),
+               membership_notify_granted.apply_async(kwargs=granted)]
+    finished.wait(*results)  # the solo worker runs its queue in order: the last one finished, all have run
+    wait_for(lambda: len(mail.outbox) >= 2)
+    assert sorted(m.to[0] for m in mail.outbox) == ["neu@example.org", "rolle@example.org"]
