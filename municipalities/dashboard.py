@@ -345,14 +345,21 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
     idea_query = {"moderation": "published"}
     if filters.field:
         idea_query["field_of_action"] = filters.field.slug
-    ideas = town_url("participation:staff-ideas", idea_query)
-    answered = town_url("participation:staff-ideas", {"answered": "yes", **idea_query})
+
+    def idea_url(lead="ja", **query):
+        """The town's staff idea list: published ideas of the processes it runs (``lead=ja``), or of the joint
+        processes a partner town runs (``lead=nein``), as the figure and its "+N gemeinsam" count them."""
+        return town_url("participation:staff-ideas", {**query, **idea_query, "lead": lead})
+
+    ideas, answered = idea_url(), idea_url(answered="yes")
     participation = [
         line("processes", _("Published processes"), figure("processes"),
              url=town_url("participation:staff-overview"), joint=True),
         line("ideas_received", _("Ideas received"), figure("ideas_received"), url=ideas, joint=True,
+             joint_url=idea_url("nein"),
              help_text=_("Published ideas in the town's own processes.")),
         line("ideas_answered", _("Ideas answered"), figure("ideas_answered"), url=answered, joint=True,
+             joint_url=idea_url("nein", answered="yes"),
              help_text=_("Ideas with at least one official answer.")),
         line("answer_days", _("Median days to the first official answer"), figure("answer_days_median"),
              kind="days", url=answered, total=lambda t: None),

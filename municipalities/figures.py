@@ -1,8 +1,8 @@
 """The key figures of a town, one definition each, for every page and file that shows them.
 
-The Agentur dashboard (``municipalities.dashboard``), each town's staff dashboard, the region report
-(``reports.selectors.region_report_data``) and the API (``/api/v1/agentur/towns/``, through the dashboard) read
-these figures from here and nowhere else, so a number means the same everywhere:
+The Agentur dashboard (``municipalities.dashboard``), each town's staff dashboard, the region and town reports
+(``reports.selectors.region_report_data``, ``town_report_data``) and the API (``/api/v1/agentur/towns/``, through
+the dashboard) read these figures from here and nowhere else, so a number means the same everywhere:
 
 * **A row counts once, for the town that owns it.** A joint project counts for its lead town; a process and its
   ideas count for the town that runs the process. Summed over the towns, every figure is the region's total.

@@ -46,13 +46,18 @@ class IdeaFilterForm(forms.Form):
                                           ("no", _("without an answer yet"))])
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
-    def __init__(self, *args, with_process: bool = True, staff: bool = False, **kwargs):
+    def __init__(self, *args, with_process: bool = True, staff: bool = False, municipality=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.municipality = municipality
         self.fields["field_of_action"].queryset = _fields_of_action()
         if with_process:
             self.fields["process"].queryset = selectors.process_list(include_unpublished=staff).order_by("title")
         else:
             del self.fields["process"]
+        if staff and municipality is not None:  # a town's staff list: its own processes apart from the joint ones
+            self.fields["lead"] = forms.ChoiceField(label=_("Lead town"), required=False, choices=[
+                ("", _("All")), ("ja", _("In processes of %(town)s") % {"town": municipality.name}),
+                ("nein", _("In joint processes a partner town runs"))])
 
     def filters(self, **extra) -> selectors.IdeaFilters:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
@@ -60,7 +65,9 @@ class IdeaFilterForm(forms.Form):
                                      field_of_action=data.get("field_of_action"),
                                      process=extra.get("process") or data.get("process"),
                                      sort=data.get("sort") or "new",
-                                     answered={"yes": True, "no": False}.get(data.get("answered", "")))
+                                     answered={"yes": True, "no": False}.get(data.get("answered", "")),
+                                     lead={"ja": True, "nein": False}.get(data.get("lead", "")),
+                                     lead_town=self.municipality.pk if self.municipality is not None else None)
 
     def is_filtered(self) -> bool:
         if not self.is_bound or not self.is_valid():

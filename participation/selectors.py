@@ -104,6 +104,11 @@ class IdeaFilters:
     sort: str = "new"
     shortlisted: bool = False
     answered: bool | None = None
+    # Staff list only: True for the ideas in the processes ``lead_town`` (a Municipality pk) runs, False for those
+    # in the joint processes a partner town runs, as the key figures count them (``municipalities.figures``; an
+    # idea's municipality is its process's town, so the condition is one indexed column).
+    lead: bool | None = None
+    lead_town: int | None = None
 
 
 def filter_ideas(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
@@ -122,6 +127,9 @@ def filter_ideas(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
     if filters.answered is not None:
         has_answer = Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk")))
         qs = qs.filter(has_answer if filters.answered else ~has_answer)
+    if filters.lead is not None and filters.lead_town:
+        own = Q(municipality_id=filters.lead_town)
+        qs = qs.filter(own) if filters.lead else qs.exclude(own)
     return qs.order_by(*SORTS.get(filters.sort, SORTS["new"]))
 
 

@@ -401,7 +401,8 @@ def staff_process_edit(request, town: str, slug: str):
 
 def _staff_idea_table(request, process: Process | None) -> dict:
     """The filtered, paginated idea table of the staff pages: all ideas whatever their moderation state."""
-    form = IdeaFilterForm(request.GET or None, with_process=process is None, staff=True)
+    form = IdeaFilterForm(request.GET or None, with_process=process is None, staff=True,
+                          municipality=request.municipality if process is None else None)
     moderation = request.GET.get("moderation", "")
     qs = selectors.staff_idea_list(filters=form.filters(process=process),
                                    moderation=moderation if moderation in Moderation.values else "")

@@ -9,7 +9,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from funding import selectors as funding_selectors
@@ -18,7 +18,7 @@ from municipalities import figures as key_figures
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
 from participation import selectors as participation_selectors
-from participation.models import Idea, Moderation, OfficialAnswer, Process, Support
+from participation.models import Moderation, Process, Support
 from projects import selectors as project_selectors
 from projects.models import Indicator, Measurement, Project
 
@@ -73,22 +73,25 @@ def region_report_get(*, user, path: str, pk: int) -> ReportRequest:
 
 @dataclass
 class TownReportData:
+    """The town report. Its headline figures are the town's key figures (``figures``, from
+    ``municipalities.figures``, as on the dashboards and in the region report): projects the town leads and
+    ideas in the processes it runs, with the joint ones of partner towns beside them ("+N gemeinsam"). The lists
+    (``projects``, ``indicators``, ``processes``) show everything the town takes part in, joint rows included."""
+
     municipality: Municipality
     today: datetime.date
     strategy: object = None
+    figures: key_figures.TownFigures | None = None
     projects: list = field(default_factory=list)
-    status_counts: dict = field(default_factory=dict)
     indicators: list = field(default_factory=list)
     processes: list = field(default_factory=list)
     participation: dict = field(default_factory=dict)
 
     @property
-    def project_count(self) -> int:
-        return len(self.projects)
-
-    @property
-    def led_count(self) -> int:
-        return sum(self.status_counts.values())
+    def projects_by_status(self) -> list[tuple[str, int, int]]:
+        """(status, projects the town leads, joint projects a partner town leads) for every status."""
+        joint = self.figures.projects_joint
+        return [(status, count, joint[status]) for status, count in self.figures.projects.items()]
 
 
 def town_projects(*, municipality: Municipality) -> list[Project]:
@@ -104,19 +107,14 @@ def town_indicators() -> list[Indicator]:
 
 
 def town_participation(*, municipality: Municipality) -> tuple[list[Process], dict]:
-    """The town's processes with their idea counts, and the participation figures (published ideas received,
-    answered, supported; contributions waiting for moderation, as the moderation queue counts them)."""
+    """The town's processes (joint ones included) with their idea counts, and the participation figures beside
+    the key figures: supports of the ideas in the processes the town runs (counted like its ideas) and
+    contributions waiting for moderation (as the town's moderation queue counts them)."""
     processes = list(Process.objects.select_related("municipality").annotate(
         idea_count=Count("ideas", filter=Q(ideas__moderation=Moderation.PUBLISHED), distinct=True),
     ).order_by("-created_at", "title"))
-    answered = Q(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))
-    ideas = Idea.objects.visible()
-    figures = ideas.aggregate(received=Count("pk"), answered=Count("pk", filter=answered),
-                              offline=Count("pk", filter=Q(is_offline=True)))
-    figures["supports"] = Support.objects.count()
-    figures["waiting"] = participation_selectors.moderation_count()
-    figures["by_status"] = {row["status"]: row["n"] for row in
-                            ideas.order_by().values("status").annotate(n=Count("pk"))}
+    figures = {"supports": Support.objects.filter(municipality=municipality).count(),
+               "waiting": participation_selectors.moderation_count()}
     return processes, figures
 
 
@@ -125,8 +123,8 @@ def town_report_data(*, municipality: Municipality, today: datetime.date | None 
     today = today or timezone.localdate()
     data = TownReportData(municipality=municipality, today=today)
     data.strategy = project_selectors.strategy_for(municipality=municipality)
+    data.figures = key_figures.town_figures(towns=[municipality], today=today)[municipality.pk]
     data.projects = town_projects(municipality=municipality)
-    data.status_counts = project_selectors.status_counts(municipality=municipality)
     data.indicators = town_indicators()
     data.processes, data.participation = town_participation(municipality=municipality)
     return data

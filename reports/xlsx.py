@@ -18,12 +18,22 @@ def _workbook(title: str) -> Workbook:
     return wb
 
 
-def _facts_sheet(ws, title: str, facts: list[tuple[str, object, str]]) -> None:
+def _joint_format() -> str:
+    """The number format of a "+N gemeinsam" cell: the count stays a number, shown as the pages show it."""
+    prefix, _sep, suffix = (gettext("+%(count)s joint") % {"count": "\0"}).partition("\0")
+    return f'"{prefix}"#,##0"{suffix}"'
+
+
+def _facts_sheet(ws, title: str, facts: list[tuple]) -> None:
+    """Label and value per row; a fourth item is the joint count beside the value (column C, "+N gemeinsam")."""
     ws.title = title
-    for row, (label, value, kind) in enumerate(facts, start=1):
+    joint_format = _joint_format()
+    for row, (label, value, kind, *joint) in enumerate(facts, start=1):
         _put(ws, row, 1, label, bold=True)
         _put(ws, row, 2, value, kind)
-    _widths(ws, [max(len(label) for label, _v, _k in facts), 24])
+        if joint:
+            _put(ws, row, 3, joint[0], NUMBER).number_format = joint_format
+    _widths(ws, [max(len(fact[0]) for fact in facts), 24, 16])
 
 
 def _save(wb: Workbook) -> bytes:
@@ -40,18 +50,20 @@ REGION_SHEETS = ("Übersicht", "Projekte", "Förderung", "Meilensteine", "Beteil
 def town_report_xlsx(data, *, progress) -> bytes:
     municipality = data.municipality
     wb = _workbook(gettext("Town report %(town)s") % {"town": municipality.name})
-    strategy = data.strategy
+    strategy, figures = data.strategy, data.figures
     _facts_sheet(wb.active, TOWN_SHEETS[0], [
         (gettext("Town"), municipality.official_name or municipality.name, TEXT),
         (gettext("Status as of"), data.today, DATE),
         (gettext("Strategy"), strategy.title if strategy else "", TEXT),
         (gettext("Adopted on"), strategy.adopted_on if strategy else None, DATE),
-        (gettext("Projects (led or joint)"), data.project_count, NUMBER),
-        (gettext("Projects led by the town"), data.led_count, NUMBER),
-        *[(str(Project.Status(status).label), count, NUMBER) for status, count in data.status_counts.items()],
+        # The key figures (municipalities.figures), each with the joint ones of partner towns beside it.
+        (gettext("Projects led by the town"), figures.project_total, NUMBER, figures.project_total_joint),
+        *[(str(Project.Status(status).label), count, NUMBER, joint) for status, count, joint in
+          data.projects_by_status],
         (gettext("Key performance indicators"), len(data.indicators), NUMBER),
-        (gettext("Published ideas"), data.participation["received"], NUMBER),
-        (gettext("With an official answer"), data.participation["answered"], NUMBER),
+        (gettext("Published processes"), figures["processes"], NUMBER, figures["processes_joint"]),
+        (gettext("Published ideas"), figures["ideas_received"], NUMBER, figures["ideas_received_joint"]),
+        (gettext("With an official answer"), figures["ideas_answered"], NUMBER, figures["ideas_answered_joint"]),
         (gettext("Supports"), data.participation["supports"], NUMBER),
         (gettext("Waiting for moderation"), data.participation["waiting"], NUMBER),
     ])

@@ -39,7 +39,8 @@ def _json_points(html):
 def test_without_tile_url_only_the_escaped_list_is_rendered(settings, points):
     settings.MAP_TILE_URL = ""
     html = _render(points)
-    assert "Map of places" in html
+    text = re.sub(r"<[^>]+>", " ", html)
+    assert "Places of the projects" in text and not re.search(r"\bmap\b", text, re.IGNORECASE)
     assert '<a href="/olpe/projects/parking/">Smart parking &lt;script&gt;alert(1)&lt;/script&gt;</a>' in html
     assert "Olpe, Marktplatz" in html and "(In progress)" in html
     assert EVIL not in html
@@ -231,3 +232,72 @@ def test_with_tiles_the_idea_form_offers_the_map_behind_a_click(settings, idea_f
     assert "Ort auf einer Karte auswählen" in place and "data-sc5-picker-show" in place
     assert "sgx.geodatenzentrum.de" in place and "data-sc5-coordinates" not in place
     assert 'name="latitude"' in place and 'name="longitude"' in place
+
+
+# --- Without a map, no page speaks of one (issue 15) ------------------------------------------------------
+
+@pytest.fixture
+def place_pages(town_a, client):
+    """The town page and the lists and pages of an idea and a project that have a place, in German."""
+    from decimal import Decimal
+
+    from django.urls import reverse
+
+    from tests import factories
+
+    project = factories.project(municipality=town_a, title="Sensorik im Quartier", status="in_progress",
+                                location_label="Neumarkt", latitude=Decimal("51.396"), longitude=Decimal("8.064"))
+    process = factories.process(municipality=town_a, title="Ideen für Arnsberg")
+    idea = factories.idea(process=process, title="Trinkbrunnen", location_label="Steinweg",
+                          latitude=Decimal("51.4"), longitude=Decimal("8.06"))
+    urls = {
+        "idea list": reverse("participation:ideas", kwargs={"town": town_a.slug}),
+        "project list": reverse("projects:list", kwargs={"town": town_a.slug}),
+        "town page": reverse("municipalities:home", kwargs={"town": town_a.slug}),
+        "idea page": idea.get_absolute_url(),
+        "project page": reverse("projects:detail", kwargs={"town": town_a.slug, "slug": project.slug}),
+    }
+
+    def main(name: str) -> str:
+        response = client.get(urls[name], HTTP_ACCEPT_LANGUAGE="de")
+        assert response.status_code == 200, name
+        return re.search(r"<main\b.*?</main>", response.content.decode(), re.DOTALL).group(0)
+    return main
+
+
+PLACE_PAGES = ("idea list", "project list", "town page", "idea page", "project page")
+
+
+def test_without_tiles_no_page_speaks_of_a_map(settings, place_pages):
+    settings.MAP_TILE_URL = ""
+    for name in PLACE_PAGES:
+        html = place_pages(name)
+        assert not re.search(r"karte", html, re.IGNORECASE), (name, re.findall(r".{60}karte.{60}", html,
+                                                                              re.IGNORECASE | re.DOTALL))
+    # The places are still listed, under a heading that speaks of places.
+    assert ">Orte der Ideen</h2>" in place_pages("idea list") and "Trinkbrunnen</a> – Steinweg" in place_pages(
+        "idea list")
+    assert ">Orte der Projekte</h2>" in place_pages("project list")
+    assert ">Ort der Idee</h2>" in place_pages("idea page")
+    assert ">Ort des Projekts</h2>" in place_pages("project page") and "Neumarkt" in place_pages("project page")
+
+
+def test_without_tiles_and_without_places_the_lists_say_so_without_a_map(settings, town_a, client):
+    from django.urls import reverse
+
+    settings.MAP_TILE_URL = ""
+    for name, sentence in (("participation:ideas", "Noch keine Idee hat einen Ort."),
+                           ("projects:list", "Noch kein Projekt hat einen Ort.")):
+        html = client.get(reverse(name, kwargs={"town": town_a.slug}), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+        assert sentence in html and "Karte" not in html.split("<main")[1].split("</main>")[0], name
+
+
+def test_with_tiles_the_pages_still_offer_the_map(settings, place_pages):
+    settings.MAP_TILE_URL = BASEMAP
+    for name in ("idea list", "project list", "idea page", "project page"):
+        html = place_pages(name)
+        assert "Karte anzeigen" in html and "data-sc5-map" in html, name
+    assert ">Karte der Ideen</h2>" in place_pages("idea list")
+    assert ">Karte der Orte</h2>" in place_pages("project list")
+    # The town page has no map; it does not speak of one either way.
+    assert not re.search(r"karte", place_pages("town page"), re.IGNORECASE)

@@ -1,9 +1,11 @@
 """The project map: a list of places that can be turned into a Leaflet map (``{% load maps %}``).
 
-Usage: ``{% project_map points %}`` or ``{% project_map points label empty_message %}``, where ``points`` is a list of
-dicts with the keys ``title``, ``url``, ``lat``, ``lon``, ``place`` and ``meta`` (the last two may be
-empty). The list of places is always rendered; the map only when ``MAP_TILE_URL`` is set, and its tiles
-are requested only after the visitor clicks "Show map" (see ``settings.MAP_TILE_URL``).
+Usage: ``{% project_map points %}``, ``{% project_map points kind="ideas" %}`` or
+``{% project_map points label empty_message %}``, where ``points`` is a list of dicts with the keys ``title``,
+``url``, ``lat``, ``lon``, ``place`` and ``meta`` (the last two may be empty). The list of places is always
+rendered; the map only when ``MAP_TILE_URL`` is set, and its tiles are requested only after the visitor clicks
+"Show map" (see ``settings.MAP_TILE_URL``). Without a map no wording speaks of one: the heading and the empty
+message of each ``kind`` come in two versions (see ``WORDING``).
 """
 
 import math
@@ -13,7 +15,7 @@ from urllib.parse import urlsplit
 from django import template
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 register = template.Library()
 
@@ -61,10 +63,23 @@ def _map_points(points) -> list[dict]:
     return result
 
 
+# The heading and the empty message of the list of places, by kind of list: (with a map, without one). Without a
+# map the page speaks of places only (MAP_TILE_URL empty, see docs/OPERATIONS.md).
+WORDING = {
+    "projects": ((gettext_lazy("Map of places"), gettext_lazy("No project has a place on the map yet.")),
+                 (gettext_lazy("Places of the projects"), gettext_lazy("No project has a place yet."))),
+    "ideas": ((gettext_lazy("Map of ideas"), gettext_lazy("No idea has a place on the map yet.")),
+              (gettext_lazy("Places of the ideas"), gettext_lazy("No idea has a place yet."))),
+    "project": ((gettext_lazy("Place of the project"), ""), (gettext_lazy("Place of the project"), "")),
+    "idea": ((gettext_lazy("Place of the idea"), ""), (gettext_lazy("Place of the idea"), "")),
+}
+
+
 @register.inclusion_tag("components/map.html", takes_context=True)
-def project_map(context, points, label="", empty=""):
+def project_map(context, points, label="", empty="", kind="projects"):
     points = list(points or [])
     url = tile_url()
+    default_label, default_empty = WORDING.get(kind, WORDING["projects"])[0 if url else 1]
     map_points = _map_points(points) if url else []
     show_map = bool(url and map_points)
     # Leaflet and the script are needed once per page, however many maps it holds.
@@ -76,8 +91,8 @@ def project_map(context, points, label="", empty=""):
     return {
         "points": points,
         "map_points": map_points,
-        "label": label or _("Map of places"),
-        "empty": empty or _("No project has a place on the map yet."),
+        "label": label or default_label,
+        "empty": empty or default_empty or WORDING["projects"][0 if url else 1][1],
         "map_id": map_id,
         "points_id": f"{map_id}-points",
         "show_map": show_map,

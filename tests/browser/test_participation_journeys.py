@@ -151,7 +151,8 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
                  f"/arnsberg/verwaltung/beteiligung/moderation/ideen/{idea.pk}/datenschutz/",
                  f"/arnsberg/verwaltung/beteiligung/moderation/kommentare/{comment.pk}/datenschutz/",
                  "/arnsberg/verwaltung/beteiligung/moderation/", "/arnsberg/verwaltung/beteiligung/einstellungen/",
-                 f"/arnsberg/verwaltung/beteiligung/{finished.slug}/", "/arnsberg/verwaltung/"):
+                 f"/arnsberg/verwaltung/beteiligung/{finished.slug}/",
+                 "/arnsberg/verwaltung/beteiligung/ideen/?moderation=published&lead=ja", "/arnsberg/verwaltung/"):
         page.goto(site + path)
         assert page.locator("h1").count() == 1, path
         check_axe(page)

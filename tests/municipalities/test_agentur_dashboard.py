@@ -238,9 +238,11 @@ def test_every_figure_links_to_its_filtered_list(client, moderator, region):
     assert table["milestones_overdue"]["soest"].url == "/soest/verwaltung/foerderung/"  # two grants: the list
     assert table["called"]["arnsberg"].url == "/arnsberg/verwaltung/foerderung/#grant-totals"
     assert table["absorption"]["arnsberg"].url == "/arnsberg/verwaltung/foerderung/#grant-totals"
-    assert table["ideas_received"]["olpe"].url == "/olpe/verwaltung/beteiligung/ideen/?moderation=published"
+    assert table["ideas_received"]["olpe"].url == "/olpe/verwaltung/beteiligung/ideen/?moderation=published&lead=ja"
+    assert table["ideas_received"]["olpe"].joint_url == (
+        "/olpe/verwaltung/beteiligung/ideen/?moderation=published&lead=nein")
     assert table["ideas_answered"]["olpe"].url == (
-        "/olpe/verwaltung/beteiligung/ideen/?answered=yes&moderation=published")
+        "/olpe/verwaltung/beteiligung/ideen/?answered=yes&moderation=published&lead=ja")
     assert table["moderation_open"]["arnsberg"].url == "/arnsberg/verwaltung/beteiligung/moderation/"
     assert table["open_feedback"]["olpe"].url == "/olpe/verwaltung/barrierefreiheit/?status=new"
 
@@ -250,16 +252,19 @@ def test_every_figure_links_to_its_filtered_list(client, moderator, region):
         cell = table["projects_in_progress"][town]
         assert client.get(cell.url).context["page_obj"].paginator.count == cell.value, town
         assert client.get(cell.joint_url).context["page_obj"].paginator.count == cell.joint, town
-    # The idea lists show the town's own ideas and those of the joint processes it takes part in.
     milestones = client.get(table["milestones_overdue"]["arnsberg"].url)
     assert milestones.context["counts"]["overdue"] == 1
     assert [m.state for m in milestones.context["timeline"]] == ["overdue"]  # only the overdue one is listed
+    # The idea lists show the ideas of the processes the town runs, and apart from them those of the joint
+    # processes a partner town runs.
     for town in ("arnsberg", "olpe", "soest"):
         received = client.get(table["ideas_received"][town].url)
         answered = client.get(table["ideas_answered"][town].url)
         for key, page in (("ideas_received", received), ("ideas_answered", answered)):
             cell = table[key][town]
-            assert page.context["page_obj"].paginator.count == cell.value + cell.joint, (town, key)
+            assert page.context["page_obj"].paginator.count == cell.value, (town, key)
+            joint = client.get(cell.joint_url).context["page_obj"].paginator.count
+            assert joint == cell.joint, (town, key)
     # The absorption rate is on the page its link opens: the grant list's total row.
     grant_list = client.get(table["absorption"]["arnsberg"].url)
     assert grant_list.context["totals"].absorption == table["absorption"]["arnsberg"].value

@@ -7,18 +7,23 @@ The demo is loaded once for the module (inside a transaction rolled back at the 
 seconds; each test runs in its own savepoint."""
 
 from decimal import Decimal
+from io import BytesIO
 
 import pytest
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
+from django.utils import translation
+from openpyxl import load_workbook
 
 from municipalities import figures
 from municipalities.demo.loader import load_demo
 from municipalities.models import Municipality
-from municipalities.scoping import cross_town_scope, scopes_disabled
+from municipalities.scoping import cross_town_scope, scopes_disabled, town_scope
+from participation import selectors as participation_selectors
 from projects.models import Project, ProjectPartner
-from reports.selectors import region_report_data
+from reports.selectors import region_report_data, town_report_data
+from reports.xlsx import town_report_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +61,25 @@ def _agentur(client) -> tuple[dict, dict, dict]:
             if cell.joint is not None:
                 joint[cell.town.slug][row["key"]] = cell.joint
     return values, joint, {row["key"]: row["total"].value for row in rows}
+
+
+def _town_report(town) -> tuple:
+    """The town report's data and its XLSX overview ({label: (value, joint)}), in German, as the task builds
+    them in the town's scope."""
+    with town_scope(town), translation.override("de"):
+        data = town_report_data(municipality=town)
+        sheet = load_workbook(BytesIO(town_report_xlsx(data, progress=lambda _p: None)))["Übersicht"]
+    overview = {sheet.cell(row=r, column=1).value: (sheet.cell(row=r, column=2).value,
+                                                    sheet.cell(row=r, column=3).value)
+                for r in range(1, sheet.max_row + 1)}
+    return data, overview, sheet
+
+
+def _staff_ideas(client, slug, query) -> int:
+    """How many ideas the town's staff idea list shows for ``query``."""
+    response = client.get(f"/{slug}/verwaltung/beteiligung/ideen/?{query}")
+    assert response.status_code == 200
+    return response.context["page_obj"].paginator.count
 
 
 def test_the_figures_agree_everywhere_and_add_up_to_the_region(client, demo, moderator):
@@ -99,6 +123,31 @@ def test_the_figures_agree_everywhere_and_add_up_to_the_region(client, demo, mod
             for lead, expected in (("ja", shown[f"projects_{status}"]), ("nein", shown[f"projects_{status}_joint"])):
                 listed = client.get(f"/{slug}/verwaltung/projekte/?status={status}&lead={lead}")
                 assert listed.context["page_obj"].paginator.count == expected, (slug, status, lead)
+        # The town report (PDF and XLSX from the same data): the same figures, "+N gemeinsam" beside them.
+        data, overview, _sheet = _town_report(town)
+        for key in COUNTS:
+            assert data.figures[key] == shown[key], (slug, key)
+            assert data.figures[f"{key}_joint"] == shown[f"{key}_joint"], (slug, key)
+        assert data.projects_by_status == [(s, shown[f"projects_{s}"], shown[f"projects_{s}_joint"])
+                                           for s in STATUSES], slug
+        assert overview["Projekte unter Federführung der Kommune"] == (
+            shown.project_total, shown.project_total_joint), slug
+        for status in STATUSES:
+            assert overview[str(Project.Status(status).label)] == (
+                shown[f"projects_{status}"], shown[f"projects_{status}_joint"]), (slug, status)
+        assert overview["Veröffentlichte Verfahren"] == (shown["processes"], shown["processes_joint"]), slug
+        assert overview["Veröffentlichte Ideen"] == (shown["ideas_received"], shown["ideas_received_joint"]), slug
+        assert overview["Mit offizieller Antwort"] == (shown["ideas_answered"], shown["ideas_answered_joint"]), slug
+        # The idea lists behind the figures: the ideas of the processes the town runs, and apart from them those
+        # of the joint processes a partner town runs; the dashboard links to both.
+        for lead, suffix in (("ja", ""), ("nein", "_joint")):
+            assert _staff_ideas(client, slug, f"moderation=published&lead={lead}") == shown[
+                f"ideas_received{suffix}"], (slug, lead)
+            assert _staff_ideas(client, slug, f"answered=yes&moderation=published&lead={lead}") == shown[
+                f"ideas_answered{suffix}"], (slug, lead)
+        assert f"/{slug}/verwaltung/beteiligung/ideen/?moderation=published&amp;lead=ja" in dashboard.text
+        assert (f"/{slug}/verwaltung/beteiligung/ideen/?moderation=published&amp;lead=nein" in dashboard.text) == bool(
+            shown["ideas_received_joint"]), slug
         # The absorption rate's link opens the grant list, whose total row shows the same rate.
         grant_list = client.get(f"/{slug}/verwaltung/foerderung/")
         assert grant_list.context["totals"].absorption == shown.absorption, slug
@@ -127,3 +176,67 @@ def test_the_key_figures_of_all_towns_are_one_query(demo, django_assert_num_quer
     with cross_town_scope(purpose="test", municipalities=towns), django_assert_num_queries(1):
         result = figures.town_figures(towns=towns)
     assert set(result) == {town.pk for town in towns}
+
+
+def test_the_town_report_shows_joint_figures_beside_the_own_ones(demo):
+    """A partner town's report: its own figures with "+N gemeinsam" beside them, never their sum."""
+    towns = list(Municipality.objects.active().order_by("name"))
+    with cross_town_scope(purpose="test", municipalities=towns):
+        by_pk = figures.town_figures(towns=towns)
+    partner = next(town for town in towns if by_pk[town.pk]["ideas_received_joint"]
+                   and by_pk[town.pk].project_total_joint)
+    shown = by_pk[partner.pk]
+    data, overview, sheet = _town_report(partner)
+    assert overview["Veröffentlichte Ideen"] == (shown["ideas_received"], shown["ideas_received_joint"])
+    joint = next(sheet.cell(row=r, column=3) for r in range(1, sheet.max_row + 1)
+                 if sheet.cell(row=r, column=1).value == "Veröffentlichte Ideen")
+    assert (joint.data_type, joint.number_format) == ("n", '"+"#,##0" gemeinsam"')
+    from django.template.loader import render_to_string
+
+    with translation.override("de"):
+        html = render_to_string("reports/pdf/town.html", {"data": data, "municipality": partner, "kpis": []})
+    cover = html.split('class="cover"')[1].split("</section>")[0]
+    for key, value, joint in (("projects", shown.project_total, shown.project_total_joint),
+                              ("ideas_received", shown["ideas_received"], shown["ideas_received_joint"])):
+        fact = cover.split(f'data-figure="{key}"')[1].split("</div>")[0]
+        assert f">{value} <span" in fact and f"+{joint} gemeinsam" in fact, (key, fact)
+    assert "Projekte (federführend oder gemeinsam)" not in html
+
+
+def test_the_staff_idea_list_filters_own_and_joint_processes_from_an_index(client, demo, moderator):
+    """``lead=ja|nein`` on the staff idea list (staff only: the public list and a process's list have no such
+    filter); the condition is the idea's town (its process's town), which an index answers."""
+    towns = list(Municipality.objects.active().order_by("name"))
+    with cross_town_scope(purpose="test", municipalities=towns):
+        by_pk = figures.town_figures(towns=towns)
+    partner = next(town for town in towns if by_pk[town.pk]["ideas_received_joint"])
+    client.force_login(moderator)
+    everything = _staff_ideas(client, partner.slug, "moderation=published")
+    own = _staff_ideas(client, partner.slug, "moderation=published&lead=ja")
+    joint = _staff_ideas(client, partner.slug, "moderation=published&lead=nein")
+    assert (own, joint) == (by_pk[partner.pk]["ideas_received"], by_pk[partner.pk]["ideas_received_joint"])
+    assert own + joint == everything and joint > 0
+    page = client.get(f"/{partner.slug}/verwaltung/beteiligung/ideen/?lead=nein")
+    assert 'name="lead"' in page.text and f"In Verfahren von {partner.name}" in page.text
+    assert 'value="nein" selected' in page.text
+    # A bad value is ignored like every other filter's, never a 500.
+    assert client.get(f"/{partner.slug}/verwaltung/beteiligung/ideen/?lead=vielleicht").status_code == 200
+    public = client.get(reverse("participation:ideas", kwargs={"town": partner.slug}) + "?lead=ja")
+    assert public.status_code == 200 and 'name="lead"' not in public.text
+
+    # The figure's count finds the ideas by their town in an index; the page is read from an index too (in the
+    # list's order, see test_every_sort_of_the_idea_lists_can_be_read_from_an_index), never by a sequential scan.
+    with town_scope(partner):
+        qs = participation_selectors.staff_idea_list(
+            filters=participation_selectors.IdeaFilters(lead=True, lead_town=partner.pk), moderation="published")
+        count_sql, count_params = qs.order_by().values("pk").query.sql_with_params()
+        page_sql, page_params = qs[:50].query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE participation_idea")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN SELECT COUNT(*) FROM ({count_sql}) counted", count_params)
+        count_plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("EXPLAIN " + page_sql, page_params)
+        page_plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert f"Index Cond: (municipality_id = {partner.pk})" in count_plan, count_plan
+    assert "Seq Scan on participation_idea " not in page_plan + " ", page_plan

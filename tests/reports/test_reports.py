@@ -76,9 +76,11 @@ def test_the_town_report_pdf_shows_the_key_figures(demo_town, editor_a, tmp_path
         assert title in flow, title  # internal and joint projects too: the report is for staff
     assert "Angeschlossene Sensoren" in text  # the KPI with its chart
     assert "Ideen für den Marktplatz" in text
-    # The key figures on the cover: 4 projects (one joint), 3 led, 1 KPI, 2 ideas.
-    cover = " ".join(text.split("\n")[:12])
-    assert "4" in cover and "3" in cover
+    # The key figures on the cover (municipalities.figures): 3 projects led and the joint one beside them, 1 KPI,
+    # 1 process, 2 ideas.
+    cover = " ".join(text.split("\n")[:14])
+    assert "3 +1 gemeinsam" in " ".join(cover.split()), cover
+    assert "Projekte (federführend oder gemeinsam)" not in text
     page = _first_page_png(content, tmp_path)
     colours = page.getcolors(maxcolors=1_000_000)
     assert len(colours) > 50, "the first page is blank"
@@ -122,7 +124,9 @@ def test_the_town_report_xlsx(demo_town, editor_a, django_capture_on_commit_call
     assert values == [20, 45, 70]
     overview = {wb["Übersicht"].cell(row=r, column=1).value: wb["Übersicht"].cell(row=r, column=2).value
                 for r in range(1, wb["Übersicht"].max_row + 1)}
-    assert 4 in overview.values() and "Smart-City-Strategie Arnsberg" in overview.values()
+    assert overview["Projekte unter Federführung der Kommune"] == 3 and "Smart-City-Strategie Arnsberg" in overview.values()
+    assert wb["Übersicht"]["C5"].value == 1 and wb["Übersicht"]["A5"].value == "Projekte unter Federführung der Kommune"
+    assert overview["Veröffentlichte Ideen"] == 2 and overview["Veröffentlichte Verfahren"] == 1
 
 
 def test_the_town_report_xlsx_holds_numbers_as_numbers_and_names_as_names(
