@@ -1,11 +1,14 @@
 """Shared fixtures: towns, one user per role, service checks."""
 
+import contextlib
 import os
 import shutil
 
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.db import transaction
+from django.test import override_settings
 
 from accounts.models import Role
 from smartcity5.celery import app as celery_app
@@ -112,3 +115,116 @@ def private_redis(tmp_path):
 
     need(shutil.which("redis-server") is not None, "redis-server must be installed for the fault tests")
     yield from started_redis(tmp_path)
+
+
+# --- The demo data, loaded once per run ----------------------------------------------------------------------
+#
+# `load_demo` takes most of a minute. The tests that only read the demo (or write a little and expect that rolled
+# back) ask for the session fixture `demo`: it is loaded once, inside a transaction of the test database that stays
+# open while those tests run, each in its own savepoint (pytest-django's `db`), and is rolled back right after the
+# last of them. They run first, one after the other (`pytest_collection_modifyitems`), so every other test, in the
+# order pytest-django gives it, starts from the freshly migrated database and never sees the demo.
+
+#: Fixtures of tests that run against a flushed database or a live server in another thread: the demo lives in an
+#: uncommitted transaction of the test thread's connection, so they could not see it and would break it.
+_TRANSACTIONAL = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+
+
+def _uses_demo(item) -> bool:
+    return "demo" in getattr(item, "fixturenames", ())
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """The tests that use the demo first (in their collected order), then all others (in theirs)."""
+    demo = [item for item in items if _uses_demo(item)]
+    for item in demo:
+        if _TRANSACTIONAL & set(item.fixturenames) or item.get_closest_marker("django_db") and (
+                item.get_closest_marker("django_db").kwargs.get("transaction")):
+            raise pytest.UsageError(f"{item.nodeid}: the demo fixture cannot serve a transactional test")
+    items[:] = demo + [item for item in items if not _uses_demo(item)]
+
+
+class _Demo:
+    """The open transaction holding the demo: opened by the first test that asks for it, closed (rolled back)
+    after the last one, or at the end of the run at the latest."""
+
+    def __init__(self):
+        self.stack: contextlib.ExitStack | None = None
+        self.closed = False
+
+    def open(self, django_db_blocker) -> dict:
+        import importlib
+
+        from django.apps import apps
+
+        from municipalities.demo.loader import load_demo
+
+        if self.closed:
+            pytest.fail("The tests that use the demo must run one after the other (tests/conftest.py orders them).")
+        self.stack = contextlib.ExitStack()
+        self.stack.enter_context(django_db_blocker.unblock())
+        self.stack.enter_context(override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]))
+        self.stack.enter_context(transaction.atomic())
+        self.stack.callback(transaction.set_rollback, True)  # runs before the transaction's exit
+        try:
+            importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
+            with transaction.atomic():
+                facts = {"without_accounts": _demo_facts()}
+                transaction.set_rollback(True)
+            load_demo(with_accounts=True)
+        except BaseException:
+            self.close()
+            raise
+        return facts
+
+    def close(self):
+        if self.stack is not None:
+            stack, self.stack = self.stack, None
+            self.closed = True
+            stack.close()
+
+
+_DEMO = _Demo()
+
+
+def _demo_facts() -> dict:
+    """What the participation demo holds when it is loaded without accounts (towns and participation only; the
+    caller rolls it back)."""
+    from accounts.models import User
+    from municipalities.demo.loader import DEMO_DOMAIN, load_towns
+    from municipalities.scoping import scopes_disabled
+    from participation.demo.loader import load_participation
+    from participation.models import Comment, Idea, Process, Support
+
+    _consortium, towns = load_towns()
+    load_participation(towns, with_accounts=False)
+    with scopes_disabled():
+        return {"users": User.objects.count(),
+                "citizens": User.objects.filter(email__startswith="buerger-",
+                                                email__endswith=f"@{DEMO_DOMAIN}").count(),
+                "ideas": Idea.objects.count(), "online_ideas": Idea.objects.filter(is_offline=False).count(),
+                "supports": Support.objects.count(), "comments": Comment.objects.count(),
+                "processes": Process.objects.count()}
+
+
+@pytest.fixture(scope="session")
+def demo(django_db_setup, django_db_blocker):
+    """The whole demo (``load_demo(with_accounts=True)``, catalogue of fields of action included), loaded once per
+    run; see above. Session-scoped so that it is set up before the test's own savepoint. Hands the tests
+    ``{"without_accounts": {...}}``: counts of a load of towns and participation without accounts, taken (and
+    rolled back) before the full load, for tests/participation/test_demo.py."""
+    try:
+        yield _DEMO.open(django_db_blocker)
+    finally:
+        _DEMO.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Roll the demo back as soon as the last test that uses it is torn down (its own savepoint is gone by then)."""
+    result = yield
+    if _DEMO.stack is not None and (nextitem is None or not _uses_demo(nextitem)):
+        _DEMO.close()
+    return result

@@ -64,7 +64,8 @@ def test_german_catalogue_is_complete_and_compiled(po_path):
 
 
 @pytest.mark.django_db
-def test_load_demo_is_idempotent_and_creates_one_account_per_role(capsys):
+def test_load_demo_is_idempotent_and_creates_one_account_per_role(demo, capsys):
+    # Loaded on top of the demo that is loaded once per run (tests/conftest.py): twice more, nothing new.
     call_command("load_demo")
     counts = (Consortium.objects.count(), Municipality.objects.count(), User.objects.count(),
               Membership.objects.with_scopes_disabled().count())
@@ -89,7 +90,14 @@ def test_load_demo_is_idempotent_and_creates_one_account_per_role(capsys):
 
 
 @pytest.mark.django_db
+def test_a_test_without_the_demo_does_not_see_it():
+    """The demo is loaded once per run for the tests that ask for it (tests/conftest.py) and rolled back after them."""
+    assert (Consortium.objects.count(), Municipality.objects.count(), User.objects.count()) == (0, 0, 0)
+
+
+@pytest.mark.django_db
 def test_demo_accounts_are_never_created_in_production(settings, capsys):
+    # From scratch, not on top of the demo (which has its accounts already): a production load creates none.
     settings.PRODUCTION = True
     call_command("load_demo")
     assert Municipality.objects.count() == 5

@@ -27,8 +27,8 @@ def _counts() -> tuple[int, ...]:
         return tuple(model.objects.count() for model in MODELS)
 
 
-def test_the_funding_demo_gives_each_town_a_grant_within_the_limits(catalogue, capsys):
-    call_command("load_demo", quiet_accounts=True)
+def test_the_funding_demo_gives_each_town_a_grant_within_the_limits(demo, capsys):
+    """On the demo loaded once per run (tests/conftest.py); loading it again on top creates nothing new."""
     towns = list(Municipality.objects.order_by("slug"))
     assert len(towns) == 5
     for town in towns:

@@ -3,21 +3,19 @@ town's staff dashboard, the region report and the API show the same projects by 
 funding figures; a joint project counts for its lead town only (partners show it as "+N gemeinsam"); and the
 towns add up to the region's total.
 
-The demo is loaded once for the module (inside a transaction rolled back at the end), as loading it takes
-seconds; each test runs in its own savepoint."""
+The demo is loaded once per run (the session fixture ``demo`` in tests/conftest.py, inside a transaction rolled
+back at the end), as loading it takes most of a minute; each test runs in its own savepoint."""
 
 from decimal import Decimal
 from io import BytesIO
 
 import pytest
-from django.apps import apps
-from django.db import connection, transaction
+from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
 from municipalities import figures
-from municipalities.demo.loader import load_demo
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope, scopes_disabled, town_scope
 from participation import selectors as participation_selectors
@@ -30,17 +28,6 @@ pytestmark = pytest.mark.django_db
 STATUSES = Project.Status.values
 COUNTS = [*(f"projects_{status}" for status in STATUSES), "processes", "ideas_received", "ideas_answered"]
 AMOUNTS = ["approved", "called", "spent"]
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    import importlib
-
-    with django_db_blocker.unblock(), transaction.atomic():
-        importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
-        towns = load_demo(with_accounts=False)[0]
-        yield towns
-        transaction.set_rollback(True)
 
 
 def _api(value, key):

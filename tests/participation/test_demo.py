@@ -3,24 +3,19 @@ open on the day of loading, places inside the towns, idempotent, and no citizen 
 Also what the whole demo promises a newcomer: German texts, and a project history dated over the past years that
 agrees with the quarterly figures.
 
-The demo is loaded once for the module (inside a transaction that is rolled back at the end), because loading
-it takes seconds; each test then runs in its own savepoint."""
+The demo is loaded once per run (the session fixture ``demo`` in tests/conftest.py, inside a transaction that is
+rolled back at the end), because loading it takes most of a minute; each test then runs in its own savepoint."""
 
-import importlib
 import re
 
 import pytest
-from django.apps import apps
-from django.db import transaction
-from django.test import override_settings
 from django.utils import timezone, translation
 
 from accounts.models import User
-from municipalities.demo.loader import DEMO_DOMAIN, load_demo, load_towns
+from municipalities.demo.loader import DEMO_DOMAIN, load_demo
 from municipalities.models import Municipality
 from municipalities.scoping import scopes_disabled, town_scope
 from participation import selectors
-from participation.demo.loader import load_participation
 from participation.models import (
     Ballot,
     Comment,
@@ -46,31 +41,6 @@ def _counts() -> tuple[int, ...]:
 
 def _citizens():
     return User.objects.filter(email__startswith="buerger-", email__endswith=f"@{DEMO_DOMAIN}")
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """Load the participation demo without accounts (and roll that back), then the whole demo with accounts;
-    facts of the first load are handed to the tests. (The first load skips projects and funding, which take
-    most of the time and do not depend on accounts.)"""
-    with django_db_blocker.unblock(), override_settings(
-            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]), transaction.atomic():
-        importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
-        facts = {}
-        with transaction.atomic():
-            _consortium, towns = load_towns()
-            load_participation(towns, with_accounts=False)
-            with scopes_disabled():
-                facts["without_accounts"] = {
-                    "users": User.objects.count(), "citizens": _citizens().count(),
-                    "ideas": Idea.objects.count(),
-                    "online_ideas": Idea.objects.filter(is_offline=False).count(),
-                    "supports": Support.objects.count(), "comments": Comment.objects.count(),
-                    "processes": Process.objects.count()}
-            transaction.set_rollback(True)
-        load_demo(with_accounts=True)
-        yield facts
-        transaction.set_rollback(True)
 
 
 def test_every_town_has_a_running_process_with_dozens_of_ideas(demo):

@@ -3,11 +3,11 @@ task as the staff pages ask for it, must keep its text on the page, show Markdow
 heading alone at the foot of a page.
 
 Read with poppler: ``pdftotext -bbox`` gives every word with its box, ``pdftohtml -xml`` the document outline (the
-headings and table captions, each with its page). The demo is loaded once for the module (inside a transaction
-that is rolled back at the end), because loading it takes seconds."""
+headings and table captions, each with its page). The demo is loaded once per run (the session
+fixture ``demo`` in tests/conftest.py, inside a transaction that is rolled back at the end), because loading it takes
+most of a minute."""
 
 import html
-import importlib
 import re
 import shutil
 import subprocess
@@ -16,15 +16,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.apps import apps
-from django.db import transaction
-from django.test import override_settings
 from django.utils import translation
 
 from funding import selectors as funding_selectors
 from funding.models import Grant
 from funding.templatetags.funding_tags import pct
-from municipalities.demo.loader import load_demo
 from municipalities.models import Municipality
 from municipalities.scoping import town_scope
 from projects import services as project_services
@@ -142,16 +138,6 @@ def headings_left_alone(pages: list[Page], outline: list[tuple[int, str]]) -> li
         if not any(word.y0 > bottom and word.y1 <= body_end for word in page.words):
             problems.append(f"page {number}: heading {title!r} is the last line of the page")
     return problems
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), override_settings(
-            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]), transaction.atomic():
-        importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
-        load_demo(with_accounts=False)
-        yield
-        transaction.set_rollback(True)
 
 
 def build(kind: str, slug: str | None, capture) -> bytes:
