@@ -23,7 +23,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
