@@ -303,3 +303,16 @@ def test_binary_answers_are_not_gzipped(demo):
     assert not TextGZipMiddleware(lambda r: pdf)(request).has_header("Content-Encoding")
     csv = HttpResponse(b"a;b\n" * 2000, content_type="text/csv; charset=utf-8")
     assert TextGZipMiddleware(lambda r: csv)(request)["Content-Encoding"] == "gzip"
+
+
+def test_leaflet_is_named_on_the_page_but_fetched_only_when_a_map_opens(settings, rf):
+    from django.template import Context, Template
+
+    settings.MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    points = [{"title": "A", "url": "/a/", "lat": 51.4, "lon": 8.0, "place": "", "meta": ""}]
+    html = Template("{% load maps %}{% project_map points %}").render(
+        Context({"points": points, "request": rf.get("/")}))
+    assert 'data-leaflet-js="/static/vendor/leaflet/leaflet.js"' in html
+    assert 'data-leaflet-css="/static/vendor/leaflet/leaflet.css"' in html
+    assert not re.search(r'<script src="[^"]*leaflet\.js"', html)
+    assert '<link rel="stylesheet" href="/static/vendor/leaflet' not in html
