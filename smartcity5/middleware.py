@@ -62,14 +62,15 @@ COMPRESSIBLE_TYPES = ("text/", "application/json", "application/geo+json", "appl
 
 
 class TextGZipMiddleware(GZipMiddleware):
-    """Django's GZipMiddleware for text answers only (HTML, JSON, CSV, XML): HTML shrinks to a fifth, while
-    gzipping a PDF, an XLSX or a ZIP download costs CPU and saves nothing. Static files never get here
-    compressed twice: WhiteNoise answers with its prebuilt .br/.gz file and a Content-Encoding, which
-    GZipMiddleware leaves alone. BREACH: Django masks the CSRF token anew on every response and GZipMiddleware
-    pads its output with random bytes (docs/ARCHITECTURE.md, "What a phone downloads")."""
+    """Django's GZipMiddleware for rendered text answers only (HTML, JSON, CSV, XML): a page shrinks to a third,
+    while gzipping a PDF, an XLSX or a ZIP costs CPU and saves nothing. Streamed answers (file downloads, the
+    open data files) keep their Content-Length and pass as they are. Static files are not compressed twice:
+    WhiteNoise answers with its prebuilt .br/.gz file and a Content-Encoding, which GZipMiddleware leaves alone.
+    BREACH: Django masks the CSRF token anew on every response and GZipMiddleware pads its output with random
+    bytes (docs/ARCHITECTURE.md, "What a phone downloads")."""
 
     def process_response(self, request, response):
         content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
-        if not content_type.startswith(COMPRESSIBLE_TYPES):
+        if response.streaming or not content_type.startswith(COMPRESSIBLE_TYPES):
             return response
         return super().process_response(request, response)

@@ -291,9 +291,8 @@ def test_html_is_gzipped_for_clients_that_accept_it(demo):
     assert "Content-Security-Policy" in packed
 
 
-@pytest.mark.django_db
-def test_binary_answers_are_not_gzipped(demo):
-    from django.http import HttpResponse
+def test_binary_and_streamed_answers_are_not_gzipped():
+    from django.http import HttpResponse, StreamingHttpResponse
     from django.test import RequestFactory
 
     from smartcity5.middleware import TextGZipMiddleware
@@ -303,6 +302,8 @@ def test_binary_answers_are_not_gzipped(demo):
     assert not TextGZipMiddleware(lambda r: pdf)(request).has_header("Content-Encoding")
     csv = HttpResponse(b"a;b\n" * 2000, content_type="text/csv; charset=utf-8")
     assert TextGZipMiddleware(lambda r: csv)(request)["Content-Encoding"] == "gzip"
+    download = StreamingHttpResponse(iter([b"a;b\n" * 2000]), content_type="text/csv")
+    assert not TextGZipMiddleware(lambda r: download)(request).has_header("Content-Encoding")
 
 
 def test_leaflet_is_named_on_the_page_but_fetched_only_when_a_map_opens(settings, rf):
