@@ -1,11 +1,12 @@
-"""Portal-wide middleware: the request id of the logs, and German first (the language is German unless the
-visitor chose another one with the switch)."""
+"""Portal-wide middleware: the request id of the logs, German first (the language is German unless the
+visitor chose another one with the switch), and compressed text answers."""
 
 import re
 import uuid
 
 from django.conf import settings
 from django.core.signals import request_finished
+from django.middleware.gzip import GZipMiddleware
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 
@@ -52,3 +53,24 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
         language = chosen if chosen in supported else settings.LANGUAGE_CODE
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+# Media types worth compressing; images, fonts, PDFs, spreadsheets and archives are compressed already.
+COMPRESSIBLE_TYPES = ("text/", "application/json", "application/geo+json", "application/ld+json",
+                      "application/problem+json", "application/xml", "application/rdf+xml", "application/javascript",
+                      "image/svg+xml")
+
+
+class TextGZipMiddleware(GZipMiddleware):
+    """Django's GZipMiddleware for rendered text answers only (HTML, JSON, CSV, XML): a page shrinks to a third,
+    while gzipping a PDF, an XLSX or a ZIP costs CPU and saves nothing. Streamed answers (file downloads, the
+    open data files) keep their Content-Length and pass as they are. Static files are not compressed twice:
+    WhiteNoise answers with its prebuilt .br/.gz file and a Content-Encoding, which GZipMiddleware leaves alone.
+    BREACH: Django masks the CSRF token anew on every response and GZipMiddleware pads its output with random
+    bytes (docs/ARCHITECTURE.md, "What a phone downloads")."""
+
+    def process_response(self, request, response):
+        content_type = response.get("Content-Type", "").split(";")[0].strip().lower()
+        if response.streaming or not content_type.startswith(COMPRESSIBLE_TYPES):
+            return response
+        return super().process_response(request, response)

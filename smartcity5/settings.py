@@ -71,6 +71,9 @@ MIDDLEWARE = [
     # First: every log line of the request carries its id (smartcity5.logs), even those of the other middleware.
     "smartcity5.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Compresses what every middleware below has written (Django's docs: before any middleware that reads or
+    # writes the body); text only, static files come precompressed from WhiteNoise.
+    "smartcity5.middleware.TextGZipMiddleware",
     # Early, so that every answer gets the CSP and Permissions-Policy, and no-store for signed-in people.
     "smartcity5.headers.SecurityHeadersMiddleware",
     # Before anything reads the body: a body over its limit is answered with 413 (with the security headers).

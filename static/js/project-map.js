@@ -148,6 +148,50 @@
     }
   }
 
+  /* Leaflet (about 45 KiB compressed) is fetched when a map first opens, not with the page: most visitors never
+   * open one. components/map.html names the files on this script's tag (data-leaflet-js/-css); a page that loads
+   * Leaflet itself (the place picker) has window.L already. */
+  var leafletLoading = null;
+
+  function loadLeaflet() {
+    if (window.L) {
+      return Promise.resolve();
+    }
+    if (leafletLoading) {
+      return leafletLoading;
+    }
+    var source = document.querySelector("[data-leaflet-js]");
+    if (!source) {
+      return Promise.reject(new Error("Leaflet is not named on this page"));
+    }
+    function load(element) {
+      return new Promise(function (resolve, reject) {
+        element.addEventListener("load", resolve);
+        element.addEventListener("error", reject);
+        document.head.appendChild(element);
+      });
+    }
+    var css = document.createElement("link");
+    css.rel = "stylesheet";
+    css.href = source.dataset.leafletCss;
+    var script = document.createElement("script");
+    script.src = source.dataset.leafletJs;
+    leafletLoading = Promise.all([load(css), load(script)]).catch(function (error) {
+      leafletLoading = null;
+      throw error;
+    });
+    return leafletLoading;
+  }
+
+  function showMap(root, moveFocus) {
+    loadLeaflet().then(function () {
+      openMap(root, moveFocus);
+    }, function () {
+      rememberConsent(root, false);
+      setStatus(root, root.dataset.msgError || "");
+    });
+  }
+
   function openMap(root, moveFocus) {
     if (root.sc5Map || !window.L) {
       return;
@@ -278,12 +322,12 @@
       button.setAttribute("aria-expanded", "false");
       button.addEventListener("click", function () {
         rememberConsent(root, true);
-        openMap(root, true);
+        showMap(root, true);
       });
     }
     if (hasConsent(root)) {
       // Consent given earlier in this session: open straight away, but do not take the focus.
-      openMap(root, false);
+      showMap(root, false);
     }
   }
 
