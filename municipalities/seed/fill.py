@@ -1,5 +1,6 @@
 """The seeder behind ``manage.py seed_scale``: a consortium of towns with everything the portal shows, written
-in bulk, with the stored counts computed afterwards by the rule the services use.
+in bulk, each idea with its stored counts (``support_count``, ``comment_count``) as the rule of
+``participation.services.refresh_counts`` gives them for the rows made here (the tests recount with that rule).
 
 Every row is made valid by construction (the models' constraints and ``clean`` rules); each town-owned row
 carries its town; a joint project or process is owned by its lead town and shared with partner towns. Random
@@ -36,7 +37,6 @@ from funding.models import (
 from knowledge.models import LessonNote
 from municipalities.models import Consortium, Municipality
 from municipalities.validators import RESERVED_SLUGS
-from participation import selectors as participation_selectors
 from participation.models import (
     Ballot,
     Comment,
@@ -187,9 +187,6 @@ class Seeder:
                 self._participation(town)
                 self._timed("participation", t)
             self._knowledge()
-            t = time.perf_counter()
-            self._counts()
-            self._timed("counts", t)
             self.w.reset_sequences([*ALL_NUMBERED, *M2M_THROUGH])
             participation_changed.send(sender=Idea, municipality_id=None)
         if connection.vendor == "postgresql":
@@ -656,17 +653,23 @@ class Seeder:
                 entries.append((pk, created, plan, weight, author, moderation))
             if plan in ("vote", "results", "archive"):
                 self._shortlist(town, plan, shortlist_candidates, ideas, events, ballots, votes, rng)
+        # The comments and supports are made before the ideas are written, so that each idea is written with its
+        # stored counts: no second pass over 200,000 rows (and their indexes) to update them.
+        comments, shown = self._comments(town, entries, events)
+        supports, supported = self._supports(town, entries)
         w.insert(Idea, ("id", "municipality_id", "process_id", "author_id", "is_offline", "offline_source",
                         "entered_by_id", "title", "body", "field_of_action_id", "location_label", "latitude",
                         "longitude", "status", "status_changed_at", "merged_into_id", "project_id", "moderation",
                         "moderation_reason", "moderated_at", "consent_at", "created_at", "updated_at",
-                        "is_shortlisted"), (row if len(row) == 24 else (*row, False) for row in ideas))
+                        "is_shortlisted", "support_count", "comment_count", "counts_changed_at"),
+                 ((*row[:23], len(row) == 24, supported[row[0]], shown[row[0]], self.now) for row in ideas))
+        w.insert(Comment, ("id", "municipality_id", "idea_id", "parent_id", "author_id", "is_official", "body",
+                           "created_at", "moderation", "moderation_reason", "moderated_at"), comments)
+        w.insert(Support, ("id", "municipality_id", "idea_id", "user_id", "created_at"), supports)
         w.insert(OfficialAnswer, ("id", "municipality_id", "idea_id", "author_id", "answering_town_id",
                                   "status_before", "status_after", "body", "created_at"), answers)
         w.insert(Ballot, ("id", "municipality_id", "process_id", "user_id", "created_at", "updated_at"), ballots)
         w.insert(Vote, ("id", "municipality_id", "ballot_id", "idea_id", "count"), votes)
-        self._comments(town, entries, events)
-        self._supports(town, entries)
         w.insert(ParticipationEvent, ("id", "municipality_id", "process_id", "idea_id", "comment_id",
                                       "acting_town_id", "kind", "subject", "actor_id", "at", "changes", "reason"),
                  ((*e[:7], str(e[7])[:200], *e[8:]) for e in events))
@@ -694,21 +697,23 @@ class Seeder:
             for idea in rng.sample(ranked, min(len(ranked), rng.choice([1, 2, 3, 3]))):
                 votes.append((self.next_id(Vote), town.row.pk, bpk, idea, 1))
 
-    def _comments(self, town: _Town, entries: list, events: list) -> None:
+    def _comments(self, town: _Town, entries: list, events: list) -> tuple[list, Counter]:
+        """The comments of a town's ideas, and per idea how many its page shows (``Idea.comment_count``: the
+        rule of ``participation.selectors.SHOWN_COMMENTS``, applied to what is made here)."""
         o, t = self.o, town.row.pk
         rng = self.rng("comments", town.rng_key)
-        shown = [e for e in entries if e[5] == Moderation.PUBLISHED]
-        if not shown:
-            return
+        rows, shown_count = [], Counter()
+        open_ = [e for e in entries if e[5] == Moderation.PUBLISHED]
+        if not open_:
+            return rows, shown_count
         total = round(o.comments_per_idea * len(entries))
-        per_idea = Counter(rng.choices(range(len(shown)), weights=[e[3] for e in shown], k=total))
-        rows = []
+        per_idea = Counter(rng.choices(range(len(open_)), weights=[e[3] for e in open_], k=total))
         for position, count in sorted(per_idea.items()):
-            pk_idea, created, plan, _w, author, _m = shown[position]
+            pk_idea, created, plan, _w, author, _m = open_[position]
             spans = town.processes[plan][2]
             last = spans[Phase.VOTE][1]
             process = town.processes[plan][0]
-            tops: list[tuple[int, datetime.datetime]] = []
+            tops: list[tuple[int, str]] = []
             after = created
             for _ in range(count):
                 pk = self.next_id(Comment)
@@ -730,16 +735,19 @@ class Seeder:
                 rows.append((pk, t, pk_idea, parent[0] if parent else None, writer, official, body, when, moderation,
                              reason, moderated))
                 if parent is None:
-                    tops.append((pk, when))
-        self.w.insert(Comment, ("id", "municipality_id", "idea_id", "parent_id", "author_id", "is_official", "body",
-                                "created_at", "moderation", "moderation_reason", "moderated_at"), rows)
+                    tops.append((pk, moderation))
+                if moderation == Moderation.PUBLISHED and (parent is None or parent[1] == Moderation.PUBLISHED):
+                    shown_count[pk_idea] += 1
+        return rows, shown_count
 
-    def _supports(self, town: _Town, entries: list) -> None:
+    def _supports(self, town: _Town, entries: list) -> tuple[list, Counter]:
+        """The supports of a town's ideas, and their number per idea (``Idea.support_count``)."""
         o = self.o
         rng = self.rng("supports", town.rng_key)
         open_ = [e for e in entries if e[5] == Moderation.PUBLISHED]
+        supported = Counter()
         if not open_:
-            return
+            return [], supported
         total = round(o.supports_per_idea * len(entries))
         cap = len(town.citizens) - 1
         per_idea = Counter(rng.choices(range(len(open_)), weights=[e[3] for e in open_], k=total))
@@ -759,9 +767,10 @@ class Seeder:
                     count -= 1
                     pk = ids[Support]
                     ids[Support] = pk + 1
+                    supported[pk_idea] += 1
                     yield pk, t, pk_idea, user, created + datetime.timedelta(seconds=rng.randrange(span))
 
-        self.w.insert(Support, ("id", "municipality_id", "idea_id", "user_id", "created_at"), rows())
+        return list(rows()), supported
 
     # --- knowledge, counts ----------------------------------------------------------------------------------
 
@@ -775,12 +784,6 @@ class Seeder:
                          town.editor))
         self.w.insert(LessonNote, ("id", "municipality_id", "title", "body", "project_id", "is_public", "author_id",
                                    "updated_by_id"), rows)
-
-    def _counts(self) -> None:
-        """The stored counts of the new ideas, by the rule ``participation.services.refresh_counts`` applies."""
-        towns = [town.row.pk for town in self.towns]
-        Idea._base_manager.filter(municipality__in=towns).update(
-            **participation_selectors.count_expressions(), counts_changed_at=self.now)
 
 
 FIELDS_THROUGH = Project.fields_of_action.through
