@@ -189,6 +189,9 @@ class Seeder:
             self._knowledge()
             self.w.reset_sequences([*ALL_NUMBERED, *M2M_THROUGH])
             participation_changed.send(sender=Idea, municipality_id=None)
+            committing = time.perf_counter()
+        # PostgreSQL checks the deferred foreign keys of every written row here.
+        self._timed("commit", committing)
         if connection.vendor == "postgresql":
             t = time.perf_counter()
             with connection.cursor() as cursor:
@@ -750,7 +753,19 @@ class Seeder:
             return [], supported
         total = round(o.supports_per_idea * len(entries))
         cap = len(town.citizens) - 1
-        per_idea = Counter(rng.choices(range(len(open_)), weights=[e[3] for e in open_], k=total))
+        weights = [e[3] for e in open_]
+        per_idea = Counter(rng.choices(range(len(open_)), weights=weights, k=total))
+        # An idea cannot have more supporters than the town has citizens: what is over goes to other ideas.
+        for _round in range(20):
+            over = sum(max(0, n - cap) for n in per_idea.values())
+            if not over:
+                break
+            for position in [p for p, n in per_idea.items() if n > cap]:
+                per_idea[position] = cap
+                weights[position] = 0
+            if not any(weights):
+                break
+            per_idea.update(rng.choices(range(len(open_)), weights=weights, k=over))
         citizens = town.citizens
         t = town.row.pk
         ids = self.ids
