@@ -635,7 +635,8 @@ class Seeder:
                     events.append((self.next_id(ParticipationEvent), t, process, pk, None, t, "status", title,
                                    town.editor, changed, change, body_answer))
                     before = IdeaStatus(to)
-                ideas.append((pk, t, process, author, offline, "Postkarte aus dem Beteiligungskoffer" if offline else "",
+                source = "Postkarte aus dem Beteiligungskoffer" if offline else ""
+                ideas.append((pk, t, process, author, offline, source,
                               town.editor if offline else None, title, body, self.fields.get(field_slug),
                               label if located else "", lat, lon, status, changed, merged_into, project, moderation,
                               reason, moderated_at, None if offline else created, created, changed))

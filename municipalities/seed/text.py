@@ -71,7 +71,8 @@ def quarters(rng: random.Random, count: int) -> list[str]:
 
 #: (street, how a sentence names a place in it)
 STREETS = (("Marktplatz", "am Marktplatz"), ("Bahnhofstraße", "in der Bahnhofstraße"),
-           ("Hauptstraße", "in der Hauptstraße"), ("Kirchplatz", "am Kirchplatz"), ("Schulstraße", "an der Schulstraße"),
+           ("Hauptstraße", "in der Hauptstraße"), ("Kirchplatz", "am Kirchplatz"),
+           ("Schulstraße", "an der Schulstraße"),
            ("Am Stadtpark", "am Stadtpark"), ("Ringstraße", "an der Ringstraße"), ("Mühlenweg", "am Mühlenweg"),
            ("Lindenallee", "in der Lindenallee"), ("Gartenstraße", "in der Gartenstraße"),
            ("Rathausplatz", "am Rathausplatz"), ("Am Freibad", "am Freibad"), ("Bergstraße", "in der Bergstraße"),

@@ -91,7 +91,8 @@ def test_every_row_belongs_to_its_town(seeded):
             rows = model._base_manager.filter(municipality__in=towns)
             assert rows.exists(), model
             assert not rows.exclude(municipality=F(path)).exists(), model
-        assert not Vote._base_manager.filter(municipality__in=towns).exclude(idea__process=F("ballot__process")).exists()
+        votes = Vote._base_manager.filter(municipality__in=towns)
+        assert not votes.exclude(idea__process=F("ballot__process")).exists()
         assert not Spending._base_manager.filter(municipality__in=towns, project__isnull=False).exclude(
             project__municipality=F("municipality")).exists()
         # A supporter supports an idea once, and never their own.
