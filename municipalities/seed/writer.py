@@ -5,7 +5,8 @@ that children refer to parents without reading them back, and resets the sequenc
 """
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from django.db import connection, models
 from django.db.models import Max
@@ -80,6 +81,30 @@ class Writer:
                     written += len(batch)
         self.counts[model._meta.label] = self.counts.get(model._meta.label, 0) + written
         return written
+
+    @contextmanager
+    def foreign_keys_checked_at_the_end(self, models_: Iterable[type[models.Model]]) -> Iterator[None]:
+        """PostgreSQL: take the foreign keys of these tables off for the load and put them back at its end, in the
+        same transaction. Putting a key back checks every row at once (one join per key); kept on, each of millions
+        of rows would queue a check of its own for the commit. Other sessions never see the tables without their
+        keys (the transaction holds them locked), and a failure rolls the keys back with the rows."""
+        if not self.postgres:
+            yield
+            return
+        tables = [model._meta.db_table for model in models_]
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                           "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2", [tables])
+            keys = cursor.fetchall()
+            # Checks still queued for rows written before (the towns) would block taking a key off.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            for table, name, _definition in keys:
+                cursor.execute(f"ALTER TABLE {table} DROP CONSTRAINT {connection.ops.quote_name(name)}")
+        yield
+        with connection.cursor() as cursor:
+            for table, name, definition in keys:
+                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def reset_sequences(self, models_: Iterable[type[models.Model]]) -> None:
         """Let the tables' own id sequences continue after the rows written with explicit ids."""
