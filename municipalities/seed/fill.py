@@ -154,14 +154,16 @@ class Seeder:
     def moment(self, rng: random.Random, first: datetime.date, last: datetime.date,
                after: datetime.datetime | None = None) -> datetime.datetime:
         """A time of day between two days (not after now, not before ``after``)."""
+        # A fixed number of draws whatever the dates: the same seed makes the same choices on any day and hour.
+        share, hour, minute, later, margin = (rng.random(), rng.randint(7, 21), rng.randint(0, 59),
+                                              rng.randint(5, 600), rng.randint(1, 120))
         last = min(last, self.today)
         span = max(0, (last - first).days)
-        day = first + datetime.timedelta(days=rng.randint(0, span))
-        when = timezone.make_aware(datetime.datetime.combine(day, datetime.time(rng.randint(7, 21),
-                                                                                 rng.randint(0, 59))))
+        day = first + datetime.timedelta(days=int(share * (span + 1)))
+        when = timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
         if after is not None and when <= after:
-            when = after + datetime.timedelta(minutes=rng.randint(5, 600))
-        return min(when, self.now - datetime.timedelta(minutes=rng.randint(1, 120)))
+            when = after + datetime.timedelta(minutes=later)
+        return min(when, self.now - datetime.timedelta(minutes=margin))
 
     def _timed(self, label: str, started: float) -> None:
         self.seconds[label] = self.seconds.get(label, 0) + time.perf_counter() - started
@@ -470,7 +472,7 @@ class Seeder:
         spendings, spent = [], Decimal(0)
         led = town.projects or [None]
         for n in range(rng.randint(20, 40)):
-            on = start + datetime.timedelta(days=rng.randint(0, (self.today - start).days))
+            on = start + datetime.timedelta(days=int(rng.random() * ((self.today - start).days + 1)))
             amount = money.cents(Decimal(rng.randint(500, 90000)) + Decimal(rng.randint(0, 99)) / 100)
             spent += amount
             spendings.append((self.next_id(Spending), t, gpk, on, rng.choice(cost_types), rng.choice(led), amount,
@@ -786,7 +788,7 @@ class Seeder:
                     pk = ids[Support]
                     ids[Support] = pk + 1
                     supported[pk_idea] += 1
-                    yield pk, t, pk_idea, user, created + datetime.timedelta(seconds=rng.randrange(span))
+                    yield pk, t, pk_idea, user, created + datetime.timedelta(seconds=int(rng.random() * span))
 
         return list(rows()), supported
 
