@@ -156,8 +156,9 @@ def _finished_process_sample(town):
 
 
 def _invitation_sample(town) -> int:
-    return StaffInvitation.objects.with_scope(municipality=town.pk).create(
-        municipality=town, email=f"eingeladen-{town.slug}@example.org", role=Role.VIEWER, nonce="x",
+    invitations = StaffInvitation.objects.with_scope(municipality=town.pk)
+    return invitations.create(
+        municipality=town, email=f"eingeladen-{invitations.count()}-{town.slug}@example.org", role=Role.VIEWER, nonce="x",
         expires_at=timezone.now() + datetime.timedelta(days=7)).pk
 
 
@@ -240,7 +241,8 @@ SAMPLES: dict[str, Callable] = {
 }
 
 
-def _url(route: str, pattern: URLPattern, town) -> str:
+def _url(route: str, pattern: URLPattern, town, rows_of=None) -> str:
+    """The route's address in ``town``, its other parameters naming rows of ``rows_of`` (default: the same town)."""
     params = [p for p in pattern.pattern.converters if p != "town"]
     prefix_params = [p for p in ("pk",) if f"<int:{p}>" in route and p not in params]
     needed = set(params) | set(prefix_params)
@@ -248,7 +250,7 @@ def _url(route: str, pattern: URLPattern, town) -> str:
     if needed:
         sample = SAMPLES.get(_name(pattern))
         assert sample, f"Add a sample for URL {route!r} (name {_name(pattern)!r}) to SAMPLES"
-        values.update(sample(town))
+        values.update(sample(rows_of or town))
     url = "/" + route
     for key, value in values.items():
         url = url.replace(f"<slug:{key}>", str(value)).replace(f"<int:{key}>", str(value)).replace(
@@ -280,9 +282,81 @@ def _users(town_a):
     return users
 
 
+# The methods each route takes. Routes not named here take GET (and, for forms, POST); the own-town test checks
+# that a POST-only route answers GET with 405, so the list cannot drift from the views.
+GET_ONLY = {"reports:download", "reports:status"}
+
+# POST-only routes: what a user allowed by the route's rule sends, and the exact answer. Most actions need no
+# fields (a delete, a shortlist toggle) and redirect; a form posted empty is re-shown with 400.
+POST_ONLY: dict[str, tuple[dict, int]] = {
+    "funding:budget-line-delete": ({}, 302),
+    "funding:disbursement-action": ({"action": "paid", "on": "2025-04-01"}, 302),
+    "funding:disbursement-delete": ({}, 302),
+    "funding:milestone-delete": ({}, 302),
+    "funding:milestone-status": ({"action": "reopen", "reopen-reason": "Matrix"}, 302),
+    "funding:proof-delete": ({}, 302),
+    "funding:proof-status": ({"action": "accept", "accepted_on": "2025-04-01"}, 302),
+    "funding:spending-delete": ({}, 302),
+    "invitation-resend": ({}, 302),
+    "invitation-revoke": ({}, 302),
+    "participation:staff-idea-answer": ({}, 400),
+    "participation:staff-idea-project": ({}, 302),
+    "participation:staff-idea-shortlist": ({}, 302),
+    "participation:staff-moderate-comment": ({}, 400),
+    "participation:staff-moderate-idea": ({}, 400),
+    "remove": ({}, 302),
+    "reviews:refresh": ({}, 302),
+    "reviews:reopen": ({}, 302),
+    "reviews:reply": ({}, 400),
+    "reviews:submit": ({}, 302),
+    "role": ({}, 302),
+    "staff-feedback-handled": ({}, 302),
+    "staff-file-delete": ({}, 302),
+    "staff-indicator-delete": ({}, 302),
+    "staff-measurement-delete": ({}, 302),
+    "staff-update-delete": ({}, 302),
+    # Citizens' actions (taking part is open to everyone with an account, in every town)
+    "participation:comment-create": ({}, 400),
+    "participation:idea-support": ({}, 302),
+}
+
+# What a signed-in user (any role, any town) gets from the citizens' routes of a town, by method.
+CITIZEN_ANSWERS: dict[str, dict[str, int]] = {
+    "participation:comment-create": {"post": 400},
+    "participation:comment-report": {"get": 200, "post": 200},
+    "participation:idea-create": {"get": 200, "post": 200},
+    "participation:idea-report": {"get": 200, "post": 200},
+    "participation:idea-support": {"post": 302},
+    "participation:vote": {"get": 302, "post": 302},
+}
+
+
+def _methods(pattern: URLPattern) -> tuple[str, ...]:
+    name = _name(pattern)
+    if name in POST_ONLY:
+        return ("post",)
+    if name in GET_ONLY:
+        return ("get",)
+    return ("get", "post")
+
+
+def _send(client, method: str, url: str, pattern: URLPattern):
+    if method == "post":
+        return client.post(url, POST_ONLY.get(_name(pattern), ({}, None))[0])
+    return client.get(url)
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
 @pytest.mark.parametrize("route,pattern", TOWN_PATTERNS, ids=[r for r, _ in TOWN_PATTERNS])
 def test_town_b_pages_are_closed_to_every_role_of_town_a(client, town_a, town_b, route, pattern):
+    """Every method the route takes, for every role of town A, on town B's address and rows: public pages open
+    (200), the citizens' routes open to every account and send anonymous visitors to sign in, and staff pages
+    hide (404) from everyone of town A."""
     access = pattern.callback.access
+    name = _name(pattern)
     # Town B needs an admin for the team samples; that admin is not one of the users tested.
     admin_b = factories.UserFactory(email="matrix-admin-b@example.org")
     factories.membership(user=admin_b, municipality=town_b, role=Role.ADMIN)
@@ -291,39 +365,73 @@ def test_town_b_pages_are_closed_to_every_role_of_town_a(client, town_a, town_b,
         client.logout()
         if user is not None:
             client.force_login(user)
-        for method in ("get", "post"):
-            response = getattr(client, method)(url)
-            where = f"{label} {method.upper()} {url}"
+        for method in _methods(pattern):
+            response = _send(client, method, url, pattern)
+            where = f"{label} {method.upper()} {url} answered {response.status_code}"
             if access == PUBLIC:
-                assert response.status_code in (200, 302, 405), where
-                continue
-            if access == CITIZEN and user is not None:
-                continue  # everyone with an account takes part in every town, staff of town A included
-            if user is None:
-                assert response.status_code == 405 or (
-                    response.status_code == 302 and "/accounts/login/" in response["Location"]), where
+                assert response.status_code == 200, where
+            elif user is None:
+                assert _is_login_redirect(response), where
+            elif access == CITIZEN:
+                # everyone with an account takes part in every town, staff of town A included
+                assert response.status_code == CITIZEN_ANSWERS[name][method], where
             else:
-                assert response.status_code in (403, 404, 405), f"{where} answered {response.status_code}"
+                assert response.status_code == 404, where
 
 
 @pytest.mark.parametrize("route,pattern", [(r, p) for r, p in TOWN_PATTERNS if p.callback.access == STAFF],
                          ids=[r for r, p in TOWN_PATTERNS if p.callback.access == STAFF])
 def test_staff_pages_of_own_town_are_reachable_by_the_right_role(client, town_a, route, pattern):
-    """The other side of the matrix: the rule that closes B must still open A to the right people."""
+    """The other side of the matrix: the rule that closes B must still open A to the right people, with the
+    method the route takes: 200 for a page, the action's own answer for a POST-only route; 403 for the town's
+    staff whose role is too low, 404 for an account outside the town, the sign-in page for anonymous visitors."""
     from accounts import permissions
 
-    users = _users(town_a)
-    url = _url(route, pattern, town_a)
-    for label, user in users.items():
+    name = _name(pattern)
+    method = _methods(pattern)[0]
+    data, done = POST_ONLY.get(name, ({}, 200))
+    for label, user in _users(town_a).items():
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        url = _url(route, pattern, town_a)  # a fresh row for everyone: an allowed delete takes its row away
+        response = _send(client, method, url, pattern)
+        where = f"{label} {method.upper()} {url} answered {response.status_code}"
         if user is None:
-            continue
-        client.force_login(user)
-        allowed = permissions.has_perm(user, pattern.callback.rule, town_a)
-        response = client.get(url)
-        if allowed:
-            assert response.status_code in (200, 302, 405), f"{label} GET {url}: {response.status_code}"
+            assert _is_login_redirect(response), where
+        elif not permissions.has_perm(user, pattern.callback.rule, town_a):
+            related = label.endswith("-of-A")
+            assert response.status_code == (403 if related else 404), where
         else:
-            assert response.status_code in (403, 404, 405), f"{label} GET {url}: {response.status_code}"
+            assert response.status_code == done, where
+            if done == 302:
+                assert not response["Location"].startswith("/accounts/"), where
+    if method == "post":
+        assert client.get(_url(route, pattern, town_a)).status_code == 405, f"{route} takes GET: not POST_ONLY"
+
+
+# Routes whose parameters name no row (a year and quarter, a strategy's kind): the town in the address picks it.
+NO_ROW_PARAMETERS = {"strategy-document", *(f"reviews:{name}" for name in (
+    "detail", "texts", "refresh", "submit", "reopen", "reply"))}
+# Lessons-learned notes are read by the staff of every town (knowledge), but changed only by their own town.
+SHARED_ROWS = {"lesson": 200, "lesson-edit": 403}
+ROW_PATTERNS = [(route, p) for route, p in TOWN_PATTERNS
+                if _name(p) in SAMPLES and _name(p) not in NO_ROW_PARAMETERS]
+
+
+@pytest.mark.parametrize("route,pattern", ROW_PATTERNS, ids=[r for r, _ in ROW_PATTERNS])
+def test_town_b_rows_are_not_found_under_town_a_address(client, town_a, town_b, route, pattern):
+    """Town A's address with town B's row (its pk or slug): 404 for town A's admin, who may use the route in
+    town A, with every method the route takes. This is what fails when a view looks a row up unscoped."""
+    factories.membership(user=factories.UserFactory(email="matrix-admin-b@example.org"), municipality=town_b,
+                         role=Role.ADMIN)
+    admin = factories.staff_member(municipality=town_a, role=Role.ADMIN, email="matrix-admin@example.org")
+    client.force_login(admin)
+    for method in _methods(pattern):
+        url = _url(route, pattern, town_a, rows_of=town_b)
+        response = _send(client, method, url, pattern)
+        expected = SHARED_ROWS.get(_name(pattern), 404)
+        assert response.status_code == expected, f"{method.upper()} {url} answered {response.status_code}"
 
 
 def test_moderators_cannot_use_town_only_actions(client, town_b, moderator):
