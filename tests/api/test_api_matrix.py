@@ -13,12 +13,6 @@ from accounts import permissions
 from accounts.models import Role
 from api.urls import urlpatterns
 from tests import factories
-from tests.security.test_tenant_matrix import (
-    _funding_sample,
-    _participation_sample,
-    _project_sample,
-    _report_sample,
-)
 
 pytestmark = pytest.mark.django_db
 
@@ -36,15 +30,15 @@ def _walk(patterns, prefix=""):
 TOWN_ROUTES = list(_walk(urlpatterns))
 
 SAMPLES = {
-    **{name: lambda town: {"slug": _project_sample(town)["slug"]}
+    **{name: lambda town: {"slug": factories.project_with_rows(town)["slug"]}
        for name in ("project", "project-updates", "project-indicators")},
-    **{name: lambda town: {"slug": _participation_sample(town)["slug"]} for name in ("process", "process-ideas")},
-    **{name: lambda town: {"pk": _participation_sample(town)["pk"]}
+    **{name: lambda town: {"slug": factories.process_with_idea_and_comment(town)["slug"]} for name in ("process", "process-ideas")},
+    **{name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["pk"]}
        for name in ("idea", "idea-comments", "idea-support", "idea-report", "idea-answers", "moderate-idea")},
-    **{name: lambda town: {"pk": _participation_sample(town)["comment"]}
+    **{name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["comment"]}
        for name in ("comment-report", "moderate-comment")},
-    **{name: lambda town: {"pk": _report_sample(town)["pk"]} for name in ("report", "report-download")},
-    **{name: lambda town: {"pk": _funding_sample(town)["pk"]}
+    **{name: lambda town: {"pk": factories.finished_town_report(town)["pk"]} for name in ("report", "report-download")},
+    **{name: lambda town: {"pk": factories.grant_with_rows(town)["pk"]}
        for name in ("grant", "grant-budget", "grant-disbursements", "grant-milestones", "grant-proofs")},
 }
 

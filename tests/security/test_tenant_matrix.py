@@ -45,28 +45,6 @@ def _name(pattern: URLPattern) -> str:
     return f"{namespace}:{name}" if namespace in {"funding", "participation", "reports", "reviews"} else name
 
 
-def _project_sample(town, **extra):
-    """A public project led by ``town``, with one of everything hanging off it."""
-    import datetime
-
-    from django.core.files.base import ContentFile
-
-    from municipalities.scoping import town_scope
-    from projects import services
-
-    project = factories.project(municipality=town, title=f"Matrix {town.slug}")
-    update = factories.progress_update(project=project)
-    with town_scope(town):
-        indicator = services.indicator_create(project=project, by=None, acting_town=town, fields={"name": "KPI"})
-        measurement = services.measurement_record(indicator=indicator, by=None, acting_town=town,
-                                                  measured_on=datetime.date(2026, 1, 1), value=1)
-        item = services.project_file_add(project=project, by=None, acting_town=town,
-                                         upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="m.pdf"), kind="document",
-                                         title="Datei", content_type="application/pdf")
-    return {"slug": project.slug, "update": update.pk, "indicator": indicator.pk, "measurement": measurement.pk,
-            "file": item.pk}
-
-
 def _strategy_sample(town):
     from django.core.files.base import ContentFile
 
@@ -79,50 +57,6 @@ def _strategy_sample(town):
     return {"kind": "town"}
 
 
-def _funding_sample(town):
-    """A grant of ``town`` with one row of each kind; the milestone is done (evidence), the proof submitted, the
-    rate an exception with the funder's decision."""
-    import datetime
-    from decimal import Decimal
-
-    from funding import services
-    from municipalities.scoping import town_scope
-
-    grant = factories.grant(municipality=town)
-    line = factories.budget_line(grant=grant, year=2025, amount="10000.00")
-    past = datetime.date(2025, 3, 1)
-    with town_scope(town):
-        spending = services.spending_record(grant=grant, by=None, fields={
-            "spent_on": past, "cost_type": "material", "amount": Decimal("100.00"), "description": "Matrix"})
-        request = services.disbursement_prepare(grant=grant, by=None, fields={"year": 2025, "amount": Decimal("50")})
-        milestone = services.milestone_save(grant=grant, by=None, fields={"title": "Matrix", "due_on": past})
-        services.milestone_mark_done(milestone=milestone, by=None, done_on=past, evidence=factories.evidence_pdf())
-        proof = services.proof_save(grant=grant, by=None, fields={"kind": "final", "due_on": past})
-        services.proof_submit(proof=proof, by=None, submitted_on=past, document=factories.evidence_pdf())
-        services.grant_change(grant=grant, by=None, fields={"funding_rate": Decimal("80.00")}, reason="Matrix",
-                              rate_exception_document=factories.evidence_pdf())
-    return {"pk": grant.pk, "budget-line": line.pk, "spending-edit": spending.pk, "disbursement": request.pk,
-            "milestone": milestone.pk, "proof": proof.pk}
-
-
-def _report_sample(town):
-    """A finished town report of ``town`` with its file."""
-    import datetime
-
-    from django.core.files.base import ContentFile
-    from django.utils import timezone
-
-    from municipalities.scoping import town_scope
-    from reports.models import ReportRequest
-
-    with town_scope(town):
-        report = ReportRequest(municipality=town, kind="town", format="pdf", status="done", progress=100,
-                               finished_at=timezone.now(), expires_at=timezone.now() + datetime.timedelta(days=1))
-        report.file.save("report.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
-        report.save()
-    return {"pk": report.pk}
-
-
 def _review_sample(town):
     """A draft progress report of ``town`` for Q4/2025 (its figures generated from the town's data)."""
     from municipalities.scoping import town_scope
@@ -133,14 +67,6 @@ def _review_sample(town):
         ProgressReport.objects.get_or_create(municipality=town, year=2025, quarter=4, defaults={
             "figures": quarter_figures(municipality=town, year=2025, quarter=4)})
     return {"year": 2025, "quarter": 4}
-
-
-def _participation_sample(town):
-    """A published process of ``town`` (collecting ideas), one idea with a comment."""
-    process = factories.process(municipality=town)
-    idea = factories.idea(process=process, image=factories.image_upload())
-    comment = factories.comment(idea=idea)
-    return {"slug": process.slug, "pk": idea.pk, "comment": comment.pk}
 
 
 def _finished_process_sample(town):
@@ -171,21 +97,21 @@ def _lesson_sample(town):
 
 def _participation_param(key):
     def sample(town):
-        values = _participation_sample(town)
+        values = factories.process_with_idea_and_comment(town)
         return {"slug": values["slug"]} if key == "slug" else {"pk": values[key]}
     return sample
 
 
 def _funding_param(row):
     def sample(town):
-        values = _funding_sample(town)
+        values = factories.grant_with_rows(town)
         return {"pk": values["pk"], **({"item": values[row]} if row else {})}
     return sample
 
 
 def _project_param(key):
     def sample(town):
-        values = _project_sample(town)
+        values = factories.project_with_rows(town)
         return {"slug": values["slug"], "pk": values[key], **({"measurement": values["measurement"]}
                                                                 if key == "indicator" else {})}
     return sample
@@ -193,21 +119,21 @@ def _project_param(key):
 
 # Sample values for URL parameters other than the town, created in the given town.
 SAMPLES: dict[str, Callable] = {
-    "detail": lambda town: {"slug": _project_sample(town)["slug"]},
+    "detail": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "file": _project_param("file"),
     "strategy-document": lambda town: _strategy_sample(town),
-    "staff-detail": lambda town: {"slug": _project_sample(town)["slug"]},
-    "staff-edit": lambda town: {"slug": _project_sample(town)["slug"]},
-    "staff-status": lambda town: {"slug": _project_sample(town)["slug"]},
-    "staff-history": lambda town: {"slug": _project_sample(town)["slug"]},
-    "staff-update-create": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-detail": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
+    "staff-edit": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
+    "staff-status": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
+    "staff-history": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
+    "staff-update-create": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "staff-update-edit": _project_param("update"),
     "staff-update-delete": _project_param("update"),
-    "staff-indicator-create": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-indicator-create": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "staff-indicator": _project_param("indicator"),
     "staff-indicator-delete": _project_param("indicator"),
     "staff-measurement-delete": _project_param("indicator"),
-    "staff-files": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-files": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "staff-file-delete": _project_param("file"),
     **{f"funding:{name}": _funding_param(None) for name in (
         "detail", "edit", "history", "export", "budget", "spending", "disbursements", "milestones", "proofs",
@@ -228,8 +154,8 @@ SAMPLES: dict[str, Callable] = {
         "staff-idea-answer", "staff-idea-project", "staff-idea-shortlist", "staff-privacy-edit-idea")},
     **{f"participation:{name}": _participation_param("comment") for name in (
         "comment-report", "staff-moderate-comment", "staff-privacy-edit-comment")},
-    "reports:status": _report_sample,
-    "reports:download": _report_sample,
+    "reports:status": factories.finished_town_report,
+    "reports:download": factories.finished_town_report,
     **{f"reviews:{name}": _review_sample for name in ("detail", "texts", "refresh", "submit", "reopen", "reply")},
     "lesson": lambda town: {"pk": _lesson_sample(town)},
     "lesson-edit": lambda town: {"pk": _lesson_sample(town)},
