@@ -167,13 +167,16 @@ SAMPLES: dict[str, Callable] = {
 }
 
 
-def _url(route: str, pattern: URLPattern, town, rows_of=None) -> str:
-    """The route's address in ``town``, its other parameters naming rows of ``rows_of`` (default: the same town)."""
+def _url(route: str, pattern: URLPattern, town, rows_of=None, values: dict | None = None) -> str:
+    """The route's address in ``town``, its other parameters naming rows of ``rows_of`` (default: the same town)
+    or given as ``values``."""
     params = [p for p in pattern.pattern.converters if p != "town"]
     prefix_params = [p for p in ("pk",) if f"<int:{p}>" in route and p not in params]
     needed = set(params) | set(prefix_params)
-    values = {"town": town.slug}
-    if needed:
+    given, values = values, {"town": town.slug}
+    if given is not None:
+        values.update(given)
+    elif needed:
         sample = SAMPLES.get(_name(pattern))
         assert sample, f"Add a sample for URL {route!r} (name {_name(pattern)!r}) to SAMPLES"
         values.update(sample(rows_of or town))
@@ -358,6 +361,34 @@ def test_town_b_rows_are_not_found_under_town_a_address(client, town_a, town_b, 
         response = _send(client, method, url, pattern)
         expected = SHARED_ROWS.get(_name(pattern), 404)
         assert response.status_code == expected, f"{method.upper()} {url} answered {response.status_code}"
+
+
+# Routes that name a row below a parent (a grant's rows, a project's updates, KPIs, values and files): the
+# parameters that name the child row.
+CHILD_PARAMETERS = {
+    **{f"funding:{name}": ("item",) for name in (
+        "budget-line", "budget-line-delete", "spending-edit", "spending-delete", "disbursement",
+        "disbursement-action", "disbursement-delete", "milestone", "milestone-status", "milestone-delete",
+        "milestone-evidence", "proof", "proof-status", "proof-delete", "proof-document")},
+    **{name: ("pk",) for name in ("file", "staff-update-edit", "staff-update-delete", "staff-file-delete")},
+    **{name: ("pk", "measurement") for name in ("staff-indicator", "staff-indicator-delete",
+                                                 "staff-measurement-delete")},
+}
+CHILD_PATTERNS = [(route, p) for route, p in TOWN_PATTERNS if _name(p) in CHILD_PARAMETERS]
+
+
+@pytest.mark.parametrize("route,pattern", CHILD_PATTERNS, ids=[r for r, _ in CHILD_PATTERNS])
+def test_town_b_rows_are_not_found_below_town_a_parents(client, town_a, town_b, route, pattern):
+    """Town A's address and parent (grant, project) with town B's child row: 404 for town A's admin. This is what
+    fails when a view looks the child up without its parent and the town."""
+    admin = factories.staff_member(municipality=town_a, role=Role.ADMIN, email="matrix-admin@example.org")
+    client.force_login(admin)
+    name = _name(pattern)
+    for method in _methods(pattern):
+        own, other = SAMPLES[name](town_a), SAMPLES[name](town_b)
+        url = _url(route, pattern, town_a, values={**own, **{key: other[key] for key in CHILD_PARAMETERS[name]}})
+        response = _send(client, method, url, pattern)
+        assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
 
 
 def test_moderators_cannot_use_town_only_actions(client, town_b, moderator):
