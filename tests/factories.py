@@ -249,3 +249,79 @@ def comment(*, idea, author=None, body: str = "Gute Idee!", parent=None, town: M
 
     with town_scope(town or idea.municipality):
         return services.comment_post(idea=idea, author=author or UserFactory(), body=body, parent=parent)
+
+
+# --- A town's rows with one of everything hanging off them (the tenant and API matrices) ---------------------
+
+def project_with_rows(town):
+    """A public project led by ``town``, with one of everything hanging off it."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+
+    from municipalities.scoping import town_scope
+    from projects import services
+
+    row = project(municipality=town, title=f"Matrix {town.slug}")
+    update = progress_update(project=row)
+    with town_scope(town):
+        indicator = services.indicator_create(project=row, by=None, acting_town=town, fields={"name": "KPI"})
+        measurement = services.measurement_record(indicator=indicator, by=None, acting_town=town,
+                                                  measured_on=datetime.date(2026, 1, 1), value=1)
+        item = services.project_file_add(project=row, by=None, acting_town=town,
+                                         upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="m.pdf"), kind="document",
+                                         title="Datei", content_type="application/pdf")
+    return {"slug": row.slug, "update": update.pk, "indicator": indicator.pk, "measurement": measurement.pk,
+            "file": item.pk}
+
+
+def grant_with_rows(town):
+    """A grant of ``town`` with one row of each kind; the milestone is done (evidence), the proof submitted, the
+    rate an exception with the funder's decision."""
+    import datetime
+    from decimal import Decimal
+
+    from funding import services
+    from municipalities.scoping import town_scope
+
+    row = grant(municipality=town)
+    line = budget_line(grant=row, year=2025, amount="10000.00")
+    past = datetime.date(2025, 3, 1)
+    with town_scope(town):
+        spending = services.spending_record(grant=row, by=None, fields={
+            "spent_on": past, "cost_type": "material", "amount": Decimal("100.00"), "description": "Matrix"})
+        request = services.disbursement_prepare(grant=row, by=None, fields={"year": 2025, "amount": Decimal("50")})
+        milestone = services.milestone_save(grant=row, by=None, fields={"title": "Matrix", "due_on": past})
+        services.milestone_mark_done(milestone=milestone, by=None, done_on=past, evidence=evidence_pdf())
+        proof = services.proof_save(grant=row, by=None, fields={"kind": "final", "due_on": past})
+        services.proof_submit(proof=proof, by=None, submitted_on=past, document=evidence_pdf())
+        services.grant_change(grant=row, by=None, fields={"funding_rate": Decimal("80.00")}, reason="Matrix",
+                              rate_exception_document=evidence_pdf())
+    return {"pk": row.pk, "budget-line": line.pk, "spending-edit": spending.pk, "disbursement": request.pk,
+            "milestone": milestone.pk, "proof": proof.pk}
+
+
+def process_with_idea_and_comment(town):
+    """A published process of ``town`` (collecting ideas), one idea with a comment."""
+    published = process(municipality=town)
+    submitted = idea(process=published, image=image_upload())
+    written = comment(idea=submitted)
+    return {"slug": published.slug, "pk": submitted.pk, "comment": written.pk}
+
+
+def finished_town_report(town):
+    """A finished town report of ``town`` with its file."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from municipalities.scoping import town_scope
+    from reports.models import ReportRequest
+
+    with town_scope(town):
+        report = ReportRequest(municipality=town, kind="town", format="pdf", status="done", progress=100,
+                               finished_at=timezone.now(), expires_at=timezone.now() + datetime.timedelta(days=1))
+        report.file.save("report.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+        report.save()
+    return {"pk": report.pk}

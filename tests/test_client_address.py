@@ -8,6 +8,7 @@ from django.urls import reverse
 from api.throttling import AnonRateThrottle, UserRateThrottle
 from smartcity5.clientip import client_ip
 from tests import factories
+from tests.helpers import sign_in
 
 PROXY = "192.0.2.1"  # the reverse proxy's address, as the app sees it
 
@@ -88,8 +89,7 @@ def test_without_a_trusted_proxy_a_forged_header_does_not_escape_the_limit(setti
 
 
 def _login(client, email, password, forwarded):
-    client.post("/accounts/login/", {"login": email, "password": password},
-                REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
+    sign_in(client, email, password, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded)
     return "_auth_user_id" in client.session
 
 

@@ -17,16 +17,11 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Session
 from tests import factories
+from tests.helpers import signed_in_client
 
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "Ein-langes-Passwort-2026"
-
-
-def _signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def _signed_in_to_overview(client) -> bool:
@@ -34,7 +29,7 @@ def _signed_in_to_overview(client) -> bool:
 
 
 def test_a_session_knows_whose_it_is(citizen):
-    client = _signed_in(citizen)
+    client = signed_in_client(citizen)
     session = Session.objects.get(session_key=client.session.session_key)
     assert session.user_id == citizen.pk
     assert session.get_decoded()["_auth_user_id"] == str(citizen.pk)
@@ -45,7 +40,7 @@ def test_a_session_knows_whose_it_is(citizen):
 
 def test_deletion_ends_only_that_persons_sessions(citizen, django_capture_on_commit_callbacks):
     other = factories.UserFactory(email="bleibt@example.org")
-    phone, laptop, other_client = _signed_in(citizen), _signed_in(citizen), _signed_in(other)
+    phone, laptop, other_client = signed_in_client(citizen), signed_in_client(citizen), signed_in_client(other)
     assert Session.objects.filter(user_id=citizen.pk).count() == 2
     with django_capture_on_commit_callbacks(execute=True):
         services.account_delete(user=citizen)
@@ -58,7 +53,7 @@ def test_deletion_ends_only_that_persons_sessions(citizen, django_capture_on_com
 def test_ending_sessions_asks_for_that_person_only(citizen):
     others = [factories.UserFactory(email=f"person{n}@example.org") for n in range(3)]
     for person in [citizen, *others]:
-        _signed_in(person)
+        signed_in_client(person)
     with CaptureQueriesContext(connection) as queries:
         assert services.sessions_end(user=citizen) == 1
     session_sql = [q["sql"] for q in queries.captured_queries if "accounts_session" in q["sql"]]
@@ -72,8 +67,8 @@ def test_ending_sessions_asks_for_that_person_only(citizen):
 def test_a_password_change_ends_the_other_sessions_but_keeps_this_one(citizen):
     citizen.set_password(PASSWORD)
     citizen.save()
-    other_device, bystander = _signed_in(citizen), _signed_in(factories.UserFactory(email="dritte@example.org"))
-    client = _signed_in(citizen)
+    other_device, bystander = signed_in_client(citizen), signed_in_client(factories.UserFactory(email="dritte@example.org"))
+    client = signed_in_client(citizen)
     response = client.post(reverse("account_change_password"), {
         "oldpassword": PASSWORD, "password1": "Ein-neues-Passwort-2026", "password2": "Ein-neues-Passwort-2026"})
     assert response.status_code == 302
@@ -85,7 +80,7 @@ def test_a_password_change_ends_the_other_sessions_but_keeps_this_one(citizen):
 
 
 def test_clearsessions_removes_expired_sessions(citizen):
-    live = _signed_in(citizen).session.session_key
+    live = signed_in_client(citizen).session.session_key
     Session.objects.create(session_key="x" * 32, session_data="", user_id=citizen.pk,
                            expire_date=timezone.now() - datetime.timedelta(days=1))
     call_command("clearsessions")

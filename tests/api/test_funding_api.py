@@ -13,7 +13,6 @@ from funding import services
 from municipalities.models import AuditEntry
 from municipalities.scoping import scopes_disabled, town_scope
 from tests import factories
-from tests.security.test_tenant_matrix import _funding_sample
 
 pytestmark = pytest.mark.django_db
 
@@ -26,12 +25,12 @@ def _url(name, town, **kwargs):
 
 @pytest.fixture
 def sample_a(town_a):
-    return _funding_sample(town_a)
+    return factories.grant_with_rows(town_a)
 
 
 @pytest.fixture
 def sample_b(town_b):
-    return _funding_sample(town_b)
+    return factories.grant_with_rows(town_b)
 
 
 def test_anonymous_is_401(client, town_a, sample_a):
@@ -155,7 +154,7 @@ def test_milestone_state_filter(client, town_a, viewer_a, sample_a):
 
 def test_queries_are_bounded(client, town_a, viewer_a, django_assert_max_num_queries):
     for _ in range(4):
-        _funding_sample(town_a)
+        factories.grant_with_rows(town_a)
     client.force_login(viewer_a)
     with django_assert_max_num_queries(12):
         assert client.get(_url("grants", town_a)).status_code == 200

@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from funding import services
 from municipalities.scoping import town_scope
 from tests import factories
+from tests.helpers import browser_login
 
 from .conftest import check_axe
-from .test_project_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def test_moderator_drills_from_the_dashboard_into_overdue_milestones(site, page,
     with town_scope(town_a):
         services.milestone_save(grant=grant, by=None, fields={
             "title": "Datenplattform abgenommen", "due_on": timezone.localdate() - datetime.timedelta(days=5)})
-    login(page, site, moderator)
+    browser_login(page, site, moderator)
 
     page.goto(f"{site}/agentur/")
     table = page.locator("#dashboard-table")

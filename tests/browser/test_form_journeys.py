@@ -16,9 +16,9 @@ from municipalities.scoping import town_scope
 from participation import services
 from participation.models import Process
 from tests import factories
+from tests.helpers import browser_login
 
 from .conftest import check_axe
-from .test_project_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -52,7 +52,7 @@ def test_failed_submit_focuses_the_error_summary_on_every_main_form(site, page, 
     editor = factories.staff_member(municipality=town_a, role=Role.EDITOR, email="redaktion@arnsberg.example")
 
     # The idea form: the summary takes the focus, its links lead to the fields.
-    login(page, site, citizen)
+    browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/idee/")
     check_axe(page)
     _shots(page, "idea-form", tmp_path)
@@ -68,7 +68,7 @@ def test_failed_submit_focuses_the_error_summary_on_every_main_form(site, page, 
 
     # The project form and the process editor (with its phases) of the staff area.
     page.context.clear_cookies()
-    login(page, site, editor)
+    browser_login(page, site, editor)
     page.goto(f"{site}/arnsberg/verwaltung/projekte/neu/")
     check_axe(page)
     _shots(page, "project-form", tmp_path)
@@ -99,7 +99,7 @@ def test_failed_submit_focuses_the_error_summary_on_every_main_form(site, page, 
         services.process_change(process=Process.objects.get(pk=process.pk), by=None, acting_town=town_a, fields={},
                                 phases=[{"kind": "vote", "starts_on": today, "ends_on": today}])
     page.context.clear_cookies()
-    login(page, site, citizen)
+    browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/abstimmung/")
     expect(page.locator("main form label", has_text="Vorschlag 0")).not_to_contain_text("optional")
     check_axe(page)
@@ -115,7 +115,7 @@ def test_failed_submit_focuses_the_error_summary_on_every_main_form(site, page, 
 def test_keyboard_support_keeps_the_focus_on_the_button_and_the_live_region(site, page, town_a):
     process = factories.process(municipality=town_a, title="Ideen für die Innenstadt")
     idea = factories.idea(process=process, title="Mehr Fahrradbügel am Neumarkt")
-    login(page, site, factories.UserFactory(display_name="Bernd"))
+    browser_login(page, site, factories.UserFactory(display_name="Bernd"))
     page.goto(f"{site}/arnsberg/ideen/{idea.pk}/")
     live = page.locator("#support-count")
     expect(live).to_have_attribute("aria-live", "polite")
@@ -145,7 +145,7 @@ def test_a_refused_support_is_shown_in_place_and_takes_the_focus(site, page, tow
     today = datetime.date.today()
     process = factories.process(municipality=town_a, title="Ideen für die Innenstadt")
     idea = factories.idea(process=process, title="Mehr Fahrradbügel am Neumarkt")
-    login(page, site, factories.UserFactory(display_name="Clara"))
+    browser_login(page, site, factories.UserFactory(display_name="Clara"))
     page.goto(f"{site}/arnsberg/ideen/{idea.pk}/")
     # The phase ends while the page is open: the answer (400) is swapped in, not dropped.
     with town_scope(town_a):

@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 from funding import selectors, services
 from municipalities.scoping import town_scope
 from tests import factories
+from tests.helpers import browser_login
 
 from .conftest import check_axe
-from .test_project_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -26,7 +26,7 @@ def test_editor_keeps_the_ledger_and_the_milestones(site, page, town_a, tmp_path
         milestone = services.milestone_save(grant=grant, by=None, fields={
             "title": "LoRaWAN-Netz in Betrieb", "due_on": datetime.date(2025, 9, 30)})
     base = f"{site}/arnsberg/verwaltung/foerderung/{grant.pk}/"
-    login(page, site, editor)
+    browser_login(page, site, editor)
 
     page.goto(base)
     expect(page.get_by_role("heading", level=1)).to_have_text("Zuwendung Modellprojekt")

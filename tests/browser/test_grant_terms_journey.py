@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.helpers import browser_login
 
 from .conftest import check_axe
-from .test_project_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NBSP = "\u00a0"
@@ -31,7 +31,7 @@ def test_admin_changes_the_rate_with_the_funders_exception(site, page, town_a, t
     admin = factories.staff_member(municipality=town_a, role="admin", email="kaemmerei@arnsberg.example")
     grant = factories.grant(municipality=town_a, title="Zuwendung Modellprojekt", eligible_costs=Decimal("8800000"))
     base = f"{site}/arnsberg/verwaltung/foerderung/{grant.pk}/"
-    login(page, site, admin)
+    browser_login(page, site, admin)
 
     page.goto(base + "bearbeiten/")
     expect(page.locator("#id_funding_rate_helptext")).to_contain_text("65 %")

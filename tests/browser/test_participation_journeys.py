@@ -12,9 +12,9 @@ from municipalities.scoping import town_scope
 from participation import services
 from participation.models import Idea
 from tests import factories
+from tests.helpers import browser_login
 
 from .conftest import check_axe
-from .test_project_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -28,7 +28,7 @@ def arnsberg(town_a):
 
 def _switch_user(page, base_url, user):
     page.context.clear_cookies()
-    login(page, base_url, user)
+    browser_login(page, base_url, user)
 
 
 def test_citizen_idea_from_map_to_accepted_answer(site, page, arnsberg, settings, live_server):
@@ -38,7 +38,7 @@ def test_citizen_idea_from_map_to_accepted_answer(site, page, arnsberg, settings
     citizen = factories.UserFactory(email="anna@example.org", display_name="Anna")
     editor = factories.staff_member(municipality=arnsberg, role=Role.EDITOR, email="beteiligung@arnsberg.example")
 
-    login(page, site, citizen)
+    browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/")
     check_axe(page)
     page.locator(f"main a[href='/arnsberg/beteiligung/{process.slug}/idee/']").click()
@@ -119,7 +119,7 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
     citizen = factories.UserFactory(display_name="Clara")
     factories.idea(process=process, author=citizen, title="Meine Idee")
 
-    login(page, site, voter)
+    browser_login(page, site, voter)
     for path in ("/beteiligung/", "/arnsberg/beteiligung/", f"/arnsberg/beteiligung/{process.slug}/",
                  "/arnsberg/ideen/", "/arnsberg/ideen/?status=submitted&sort=supported&q=Dorf",
                  f"/arnsberg/ideen/{idea.pk}/", f"/arnsberg/beteiligung/{process.slug}/idee/",
@@ -168,7 +168,7 @@ def test_without_a_map_the_place_is_described_and_coordinates_are_a_keyboard_det
     settings.MAP_TILE_URL = ""
     process = factories.process(municipality=arnsberg, title="Ideen ohne Karte")
     citizen = factories.UserFactory(email="ben@example.org", display_name="Ben")
-    login(page, site, citizen)
+    browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/idee/")
     form = page.locator("main form").filter(has=page.locator("#id_title"))
     expect(form).not_to_contain_text(re.compile("Karte", re.IGNORECASE))
@@ -198,7 +198,7 @@ def test_a_moderator_removes_a_name_from_a_comment_and_the_page_shows_markdown(s
     factories.comment(idea=idea, body="Das ist **richtig gut**:\n\n- Bäume\n- Sonnensegel")
     comment = factories.comment(idea=idea, body="Fragen Sie Peter Müller (82), Gartenstraße 3.")
 
-    login(page, site, moderator)
+    browser_login(page, site, moderator)
     page.goto(f"{site}/arnsberg/verwaltung/beteiligung/ideen/{idea.pk}/")
     page.get_by_role("link", name=re.compile("Text aus Datenschutzgründen bearbeiten.*Kommentar")).last.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kommentar aus Datenschutzgründen bearbeiten")

@@ -3,27 +3,20 @@
 import re
 
 import pytest
-from django.test import Client
 from playwright.sync_api import expect
 
 from accounts.models import Role
 from tests import factories
+from tests.helpers import browser_login
 
 from .conftest import check_axe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def login(page, base_url: str, user) -> None:
-    """Sign in by session cookie; the sign-in pages themselves are covered by the account journeys."""
-    client = Client()
-    client.force_login(user)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}])
-
-
 def test_editor_creates_joint_project_with_kpi_and_update(catalogue, site, page, town_a, town_b):
     editor = factories.staff_member(municipality=town_a, role=Role.EDITOR, email="redaktion@arnsberg.example")
-    login(page, site, editor)
+    browser_login(page, site, editor)
 
     page.goto(f"{site}/arnsberg/verwaltung/projekte/neu/")
     check_axe(page)

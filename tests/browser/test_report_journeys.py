@@ -10,11 +10,11 @@ from playwright.sync_api import expect
 
 from reports.models import ReportRequest
 from tests import factories
+from tests.helpers import browser_login
 from tests.reports.conftest import fill_town
 from tests.tasks.conftest import run_worker, worker_queue
 
 from .conftest import check_axe
-from .test_project_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -34,7 +34,7 @@ def test_editor_requests_the_town_report_and_the_page_shows_it_ready(site, page,
     fill_town(town_a, partner=town_b)
     editor = factories.staff_member(municipality=town_a, role="editor", email="berichte@arnsberg.example")
     base = f"{site}/arnsberg/verwaltung/berichte/"
-    login(page, site, editor)
+    browser_login(page, site, editor)
 
     page.goto(base)
     expect(page.get_by_role("heading", level=1)).to_be_visible()

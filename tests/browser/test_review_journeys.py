@@ -7,9 +7,9 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import factories
+from tests.helpers import browser_login
 
 from .conftest import check_axe
-from .test_project_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -21,7 +21,7 @@ def test_editor_submits_and_moderator_returns_the_progress_report(catalogue, sit
     factories.project(municipality=town_a, title="Digitale Bürgerdienste", status="in_progress")
 
     # The editor finds the reports from the staff dashboard and generates the current quarter's draft.
-    login(page, site, editor)
+    browser_login(page, site, editor)
     page.goto(f"{site}/arnsberg/verwaltung/")
     page.locator("a[href='/arnsberg/verwaltung/fortschrittsberichte/']").click()
     page.wait_for_url(re.compile(r"/arnsberg/verwaltung/fortschrittsberichte/$"))
@@ -48,7 +48,7 @@ def test_editor_submits_and_moderator_returns_the_progress_report(catalogue, sit
 
     # The moderator opens it from the Agentur's list and returns it with a remark.
     page.context.clear_cookies()
-    login(page, site, moderator)
+    browser_login(page, site, moderator)
     page.goto(f"{site}/agentur/fortschrittsberichte/")
     check_axe(page)
     page.locator("#review-table a[href^='/agentur/fortschrittsberichte/arnsberg/']").click()
@@ -68,7 +68,7 @@ def test_editor_submits_and_moderator_returns_the_progress_report(catalogue, sit
 
     # The editor is told, follows the notification, and sees the remark on the report page.
     page.context.clear_cookies()
-    login(page, site, editor)
+    browser_login(page, site, editor)
     page.goto(f"{site}/konto/benachrichtigungen/")
     check_axe(page)
     notice = page.locator(".sc5-notification").first

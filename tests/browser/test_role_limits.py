@@ -10,9 +10,9 @@ from accounts.models import Role
 from municipalities.scoping import town_scope
 from participation import services
 from tests import factories
+from tests.helpers import browser_login
 
 from .conftest import check_axe
-from .test_project_journeys import login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,7 +30,7 @@ def test_a_viewer_sees_no_dead_links_and_a_403_that_says_who_helps(catalogue, si
     with town_scope(town_a):
         services.report_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
     viewer = factories.staff_member(municipality=town_a, role=Role.VIEWER, email="lesen@arnsberg.example")
-    login(page, site, viewer)
+    browser_login(page, site, viewer)
 
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})

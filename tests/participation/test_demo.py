@@ -136,7 +136,7 @@ def test_the_reports_of_the_demo_data_show_its_key_figures(demo, tmp_path, djang
     from projects.models import Project
     from reports import services as report_services
     from reports.models import ReportRequest
-    from tests.reports.test_reports import _first_page_png, _pdftotext, _read
+    from tests.helpers import file_bytes, first_page_png, pdftotext
 
     town = Municipality.objects.get(slug="arnsberg")
     with town_scope(town):
@@ -152,14 +152,14 @@ def test_the_reports_of_the_demo_data_show_its_key_figures(demo, tmp_path, djang
     def squeeze(value: str) -> str:  # line breaks and hyphenation in table cells do not matter
         return re.sub(r"[\s\-\u00ad]", "", value)
 
-    text = squeeze(_pdftotext(_read(town_report), tmp_path, layout=False))
+    text = squeeze(pdftotext(file_bytes(town_report), tmp_path, layout=False))
     assert led and all(squeeze(title) in text for title in led), [t for t in led if squeeze(t) not in text]
     assert squeeze(running.title) in text
     with translation.override("de"):
         federal_share = format_eur(grant.federal_share)
-    funding_text = " ".join(_pdftotext(_read(funding_report), tmp_path, layout=False).split())
+    funding_text = " ".join(pdftotext(file_bytes(funding_report), tmp_path, layout=False).split())
     assert grant.title in funding_text and federal_share in funding_text, federal_share
-    page = _first_page_png(_read(town_report), tmp_path)
+    page = first_page_png(file_bytes(town_report), tmp_path)
     assert len(page.getcolors(maxcolors=1_000_000)) > 50, "the first page is blank"
 
 

@@ -4,8 +4,6 @@ failure path and the monthly region report. Tasks run inline here; tests/tasks/t
 import datetime
 from decimal import Decimal
 import json
-import shutil
-import subprocess
 from io import BytesIO
 
 import pytest
@@ -14,7 +12,6 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
-from PIL import Image
 
 from accounts.models import Role
 from municipalities.models import AuditEntry
@@ -24,7 +21,7 @@ from reports import services, tasks
 from reports.models import ReportRequest
 from projects import services as project_services
 from tests import factories
-from tests.conftest import need
+from tests.helpers import file_bytes, first_page_png, pdftotext
 
 pytestmark = pytest.mark.django_db
 
@@ -35,30 +32,6 @@ def _request(town, *, kind="town", format="pdf", by=None, grant=None, django_cap
     return ReportRequest.objects.with_scope(municipality=town.pk).get(pk=report.pk)
 
 
-def _pdftotext(content: bytes, tmp_path, *, layout: bool = True) -> str:
-    """The PDF's text; with ``layout`` as it is placed on the page, without it in reading order (a table cell's
-    wrapped lines stay together)."""
-    need(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils) is not installed")
-    path = tmp_path / "report.pdf"
-    path.write_bytes(content)
-    return subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout
-
-
-def _first_page_png(content: bytes, tmp_path) -> Image.Image:
-    need(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils) is not installed")
-    path = tmp_path / "report.pdf"
-    path.write_bytes(content)
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile", str(path),
-                    str(tmp_path / "page")], check=True)
-    return Image.open(tmp_path / "page.png").convert("RGB")
-
-
-def _read(report) -> bytes:
-    with report.file.open("rb") as handle:
-        return handle.read()
-
-
 # --- Content ---------------------------------------------------------------------------------------------
 
 def test_the_town_report_pdf_shows_the_key_figures(demo_town, editor_a, tmp_path,
@@ -66,12 +39,12 @@ def test_the_town_report_pdf_shows_the_key_figures(demo_town, editor_a, tmp_path
     town = demo_town["town"]
     report = _request(town, by=editor_a, django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
     assert report.status == "done" and report.progress == 100 and report.file.name.startswith("reports/")
-    content = _read(report)
+    content = file_bytes(report)
     assert content.startswith(b"%PDF")
-    text = _pdftotext(content, tmp_path)
+    text = pdftotext(content, tmp_path)
     assert "Stadt Arnsberg" in text or "Arnsberg" in text
     assert "Smart-City-Strategie Arnsberg" in text
-    flow = " ".join(_pdftotext(content, tmp_path, layout=False).replace("-\n", "").split())
+    flow = " ".join(pdftotext(content, tmp_path, layout=False).replace("-\n", "").split())
     for title in ("Sensorik im Quartier", "Digitales Rathaus", "Internes Prüfprojekt", "Gemeinsame Datenplattform"):
         assert title in flow, title  # internal and joint projects too: the report is for staff
     assert "Angeschlossene Sensoren" in text  # the KPI with its chart
@@ -81,7 +54,7 @@ def test_the_town_report_pdf_shows_the_key_figures(demo_town, editor_a, tmp_path
     cover = " ".join(text.split("\n")[:14])
     assert "3 +1 gemeinsam" in " ".join(cover.split()), cover
     assert "Projekte (federführend oder gemeinsam)" not in text
-    page = _first_page_png(content, tmp_path)
+    page = first_page_png(content, tmp_path)
     colours = page.getcolors(maxcolors=1_000_000)
     assert len(colours) > 50, "the first page is blank"
     white = sum(count for count, rgb in colours if min(rgb) > 245)
@@ -99,7 +72,7 @@ def test_the_funding_report_pdf_is_a_draft_with_ledger_and_milestones(demo_town,
     report = _request(town, kind="funding", grant=grant, by=viewer_a,
                       django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
     assert report.status == "done"
-    text = _pdftotext(_read(report), tmp_path)
+    text = pdftotext(file_bytes(report), tmp_path)
     assert grant.title in text
     assert "650.000,00 €" in text  # federal share at 65 % of 1 Mio. €
     assert "1.000.000,00 €" in text and "350.000,00 €" in text
@@ -113,7 +86,7 @@ def test_the_town_report_xlsx(demo_town, editor_a, django_capture_on_commit_call
     report = _request(town, format="xlsx", by=editor_a,
                       django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
     assert report.status == "done" and report.file.name.endswith(".xlsx")
-    wb = load_workbook(BytesIO(_read(report)))
+    wb = load_workbook(BytesIO(file_bytes(report)))
     assert wb.sheetnames == ["Übersicht", "Projekte", "Kennzahlen", "Messwerte", "Beteiligung"]
     projects = wb["Projekte"]
     titles = [projects.cell(row=r, column=1).value for r in range(2, projects.max_row + 1)]
@@ -144,7 +117,7 @@ def test_the_town_report_xlsx_holds_numbers_as_numbers_and_names_as_names(
                                             measured_on=datetime.date(2025, 3, 1), value=Decimal("1250.5"))
     report = _request(town, format="xlsx", by=editor_a,
                       django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
-    wb = load_workbook(BytesIO(_read(report)))
+    wb = load_workbook(BytesIO(file_bytes(report)))
 
     kpis = wb["Kennzahlen"]
     header = [cell.value for cell in kpis[1]]
@@ -187,7 +160,7 @@ def test_the_funding_report_xlsx_is_the_grant_ledger(demo_town, viewer_a, django
     town, grant = demo_town["town"], demo_town["grant"]
     report = _request(town, kind="funding", format="xlsx", grant=grant, by=viewer_a,
                       django_capture_on_commit_callbacks=django_capture_on_commit_callbacks)
-    wb = load_workbook(BytesIO(_read(report)))
+    wb = load_workbook(BytesIO(file_bytes(report)))
     assert "Meilensteine" in wb.sheetnames and "Ausgaben" in wb.sheetnames
     overview = wb["Übersicht"]
     amounts = [overview.cell(row=r, column=2).value for r in range(1, 20)]
@@ -399,7 +372,7 @@ def test_the_region_report_is_for_moderators_only_and_audited(client, demo_town,
                for entry in AuditEntry.objects.filter(purpose="job:region-report", user=moderator))
     download = client.get(f"/agentur/berichte/{report.pk}/datei/")
     assert download.status_code == 200 and download["Cache-Control"] == "private, no-store"
-    text = _pdftotext(b"".join(download.streaming_content), tmp_path)
+    text = pdftotext(b"".join(download.streaming_content), tmp_path)
     assert "Arnsberg" in text and "Soest" in text and "1.300.000,00 €" in text  # 2 × 650.000 €
     assert AuditEntry.objects.filter(purpose="agentur:region-report", user=moderator).exists()
     # Not on the lead town's own pages, not for its staff, not for anyone else.
@@ -416,7 +389,7 @@ def test_the_region_report_xlsx(client, demo_town, moderator, django_capture_on_
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/agentur/berichte/", {"format": "xlsx"})
     report = ReportRequest.objects.with_scope(municipality=demo_town["town"].pk).get(kind="region")
-    wb = load_workbook(BytesIO(_read(report)))
+    wb = load_workbook(BytesIO(file_bytes(report)))
     assert wb.sheetnames == ["Übersicht", "Projekte", "Förderung", "Meilensteine", "Beteiligung"]
     funding = {wb["Förderung"].cell(row=r, column=1).value: wb["Förderung"].cell(row=r, column=2).value
                for r in range(2, wb["Förderung"].max_row + 1)}

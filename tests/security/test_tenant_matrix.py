@@ -45,28 +45,6 @@ def _name(pattern: URLPattern) -> str:
     return f"{namespace}:{name}" if namespace in {"funding", "participation", "reports", "reviews"} else name
 
 
-def _project_sample(town, **extra):
-    """A public project led by ``town``, with one of everything hanging off it."""
-    import datetime
-
-    from django.core.files.base import ContentFile
-
-    from municipalities.scoping import town_scope
-    from projects import services
-
-    project = factories.project(municipality=town, title=f"Matrix {town.slug}")
-    update = factories.progress_update(project=project)
-    with town_scope(town):
-        indicator = services.indicator_create(project=project, by=None, acting_town=town, fields={"name": "KPI"})
-        measurement = services.measurement_record(indicator=indicator, by=None, acting_town=town,
-                                                  measured_on=datetime.date(2026, 1, 1), value=1)
-        item = services.project_file_add(project=project, by=None, acting_town=town,
-                                         upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="m.pdf"), kind="document",
-                                         title="Datei", content_type="application/pdf")
-    return {"slug": project.slug, "update": update.pk, "indicator": indicator.pk, "measurement": measurement.pk,
-            "file": item.pk}
-
-
 def _strategy_sample(town):
     from django.core.files.base import ContentFile
 
@@ -79,50 +57,6 @@ def _strategy_sample(town):
     return {"kind": "town"}
 
 
-def _funding_sample(town):
-    """A grant of ``town`` with one row of each kind; the milestone is done (evidence), the proof submitted, the
-    rate an exception with the funder's decision."""
-    import datetime
-    from decimal import Decimal
-
-    from funding import services
-    from municipalities.scoping import town_scope
-
-    grant = factories.grant(municipality=town)
-    line = factories.budget_line(grant=grant, year=2025, amount="10000.00")
-    past = datetime.date(2025, 3, 1)
-    with town_scope(town):
-        spending = services.spending_record(grant=grant, by=None, fields={
-            "spent_on": past, "cost_type": "material", "amount": Decimal("100.00"), "description": "Matrix"})
-        request = services.disbursement_prepare(grant=grant, by=None, fields={"year": 2025, "amount": Decimal("50")})
-        milestone = services.milestone_save(grant=grant, by=None, fields={"title": "Matrix", "due_on": past})
-        services.milestone_mark_done(milestone=milestone, by=None, done_on=past, evidence=factories.evidence_pdf())
-        proof = services.proof_save(grant=grant, by=None, fields={"kind": "final", "due_on": past})
-        services.proof_submit(proof=proof, by=None, submitted_on=past, document=factories.evidence_pdf())
-        services.grant_change(grant=grant, by=None, fields={"funding_rate": Decimal("80.00")}, reason="Matrix",
-                              rate_exception_document=factories.evidence_pdf())
-    return {"pk": grant.pk, "budget-line": line.pk, "spending-edit": spending.pk, "disbursement": request.pk,
-            "milestone": milestone.pk, "proof": proof.pk}
-
-
-def _report_sample(town):
-    """A finished town report of ``town`` with its file."""
-    import datetime
-
-    from django.core.files.base import ContentFile
-    from django.utils import timezone
-
-    from municipalities.scoping import town_scope
-    from reports.models import ReportRequest
-
-    with town_scope(town):
-        report = ReportRequest(municipality=town, kind="town", format="pdf", status="done", progress=100,
-                               finished_at=timezone.now(), expires_at=timezone.now() + datetime.timedelta(days=1))
-        report.file.save("report.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
-        report.save()
-    return {"pk": report.pk}
-
-
 def _review_sample(town):
     """A draft progress report of ``town`` for Q4/2025 (its figures generated from the town's data)."""
     from municipalities.scoping import town_scope
@@ -133,14 +67,6 @@ def _review_sample(town):
         ProgressReport.objects.get_or_create(municipality=town, year=2025, quarter=4, defaults={
             "figures": quarter_figures(municipality=town, year=2025, quarter=4)})
     return {"year": 2025, "quarter": 4}
-
-
-def _participation_sample(town):
-    """A published process of ``town`` (collecting ideas), one idea with a comment."""
-    process = factories.process(municipality=town)
-    idea = factories.idea(process=process, image=factories.image_upload())
-    comment = factories.comment(idea=idea)
-    return {"slug": process.slug, "pk": idea.pk, "comment": comment.pk}
 
 
 def _finished_process_sample(town):
@@ -156,8 +82,9 @@ def _finished_process_sample(town):
 
 
 def _invitation_sample(town) -> int:
-    return StaffInvitation.objects.with_scope(municipality=town.pk).create(
-        municipality=town, email=f"eingeladen-{town.slug}@example.org", role=Role.VIEWER, nonce="x",
+    invitations = StaffInvitation.objects.with_scope(municipality=town.pk)
+    return invitations.create(
+        municipality=town, email=f"eingeladen-{invitations.count()}-{town.slug}@example.org", role=Role.VIEWER, nonce="x",
         expires_at=timezone.now() + datetime.timedelta(days=7)).pk
 
 
@@ -170,21 +97,21 @@ def _lesson_sample(town):
 
 def _participation_param(key):
     def sample(town):
-        values = _participation_sample(town)
+        values = factories.process_with_idea_and_comment(town)
         return {"slug": values["slug"]} if key == "slug" else {"pk": values[key]}
     return sample
 
 
 def _funding_param(row):
     def sample(town):
-        values = _funding_sample(town)
+        values = factories.grant_with_rows(town)
         return {"pk": values["pk"], **({"item": values[row]} if row else {})}
     return sample
 
 
 def _project_param(key):
     def sample(town):
-        values = _project_sample(town)
+        values = factories.project_with_rows(town)
         return {"slug": values["slug"], "pk": values[key], **({"measurement": values["measurement"]}
                                                                 if key == "indicator" else {})}
     return sample
@@ -192,21 +119,21 @@ def _project_param(key):
 
 # Sample values for URL parameters other than the town, created in the given town.
 SAMPLES: dict[str, Callable] = {
-    "detail": lambda town: {"slug": _project_sample(town)["slug"]},
+    "detail": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "file": _project_param("file"),
     "strategy-document": lambda town: _strategy_sample(town),
-    "staff-detail": lambda town: {"slug": _project_sample(town)["slug"]},
-    "staff-edit": lambda town: {"slug": _project_sample(town)["slug"]},
-    "staff-status": lambda town: {"slug": _project_sample(town)["slug"]},
-    "staff-history": lambda town: {"slug": _project_sample(town)["slug"]},
-    "staff-update-create": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-detail": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
+    "staff-edit": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
+    "staff-status": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
+    "staff-history": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
+    "staff-update-create": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "staff-update-edit": _project_param("update"),
     "staff-update-delete": _project_param("update"),
-    "staff-indicator-create": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-indicator-create": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "staff-indicator": _project_param("indicator"),
     "staff-indicator-delete": _project_param("indicator"),
     "staff-measurement-delete": _project_param("indicator"),
-    "staff-files": lambda town: {"slug": _project_sample(town)["slug"]},
+    "staff-files": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "staff-file-delete": _project_param("file"),
     **{f"funding:{name}": _funding_param(None) for name in (
         "detail", "edit", "history", "export", "budget", "spending", "disbursements", "milestones", "proofs",
@@ -227,8 +154,8 @@ SAMPLES: dict[str, Callable] = {
         "staff-idea-answer", "staff-idea-project", "staff-idea-shortlist", "staff-privacy-edit-idea")},
     **{f"participation:{name}": _participation_param("comment") for name in (
         "comment-report", "staff-moderate-comment", "staff-privacy-edit-comment")},
-    "reports:status": _report_sample,
-    "reports:download": _report_sample,
+    "reports:status": factories.finished_town_report,
+    "reports:download": factories.finished_town_report,
     **{f"reviews:{name}": _review_sample for name in ("detail", "texts", "refresh", "submit", "reopen", "reply")},
     "lesson": lambda town: {"pk": _lesson_sample(town)},
     "lesson-edit": lambda town: {"pk": _lesson_sample(town)},
@@ -240,15 +167,19 @@ SAMPLES: dict[str, Callable] = {
 }
 
 
-def _url(route: str, pattern: URLPattern, town) -> str:
+def _url(route: str, pattern: URLPattern, town, rows_of=None, values: dict | None = None) -> str:
+    """The route's address in ``town``, its other parameters naming rows of ``rows_of`` (default: the same town)
+    or given as ``values``."""
     params = [p for p in pattern.pattern.converters if p != "town"]
     prefix_params = [p for p in ("pk",) if f"<int:{p}>" in route and p not in params]
     needed = set(params) | set(prefix_params)
-    values = {"town": town.slug}
-    if needed:
+    given, values = values, {"town": town.slug}
+    if given is not None:
+        values.update(given)
+    elif needed:
         sample = SAMPLES.get(_name(pattern))
         assert sample, f"Add a sample for URL {route!r} (name {_name(pattern)!r}) to SAMPLES"
-        values.update(sample(town))
+        values.update(sample(rows_of or town))
     url = "/" + route
     for key, value in values.items():
         url = url.replace(f"<slug:{key}>", str(value)).replace(f"<int:{key}>", str(value)).replace(
@@ -280,9 +211,81 @@ def _users(town_a):
     return users
 
 
+# The methods each route takes. Routes not named here take GET (and, for forms, POST); the own-town test checks
+# that a POST-only route answers GET with 405, so the list cannot drift from the views.
+GET_ONLY = {"reports:download", "reports:status"}
+
+# POST-only routes: what a user allowed by the route's rule sends, and the exact answer. Most actions need no
+# fields (a delete, a shortlist toggle) and redirect; a form posted empty is re-shown with 400.
+POST_ONLY: dict[str, tuple[dict, int]] = {
+    "funding:budget-line-delete": ({}, 302),
+    "funding:disbursement-action": ({"action": "paid", "on": "2025-04-01"}, 302),
+    "funding:disbursement-delete": ({}, 302),
+    "funding:milestone-delete": ({}, 302),
+    "funding:milestone-status": ({"action": "reopen", "reopen-reason": "Matrix"}, 302),
+    "funding:proof-delete": ({}, 302),
+    "funding:proof-status": ({"action": "accept", "accepted_on": "2025-04-01"}, 302),
+    "funding:spending-delete": ({}, 302),
+    "invitation-resend": ({}, 302),
+    "invitation-revoke": ({}, 302),
+    "participation:staff-idea-answer": ({}, 400),
+    "participation:staff-idea-project": ({}, 302),
+    "participation:staff-idea-shortlist": ({}, 302),
+    "participation:staff-moderate-comment": ({}, 400),
+    "participation:staff-moderate-idea": ({}, 400),
+    "remove": ({}, 302),
+    "reviews:refresh": ({}, 302),
+    "reviews:reopen": ({}, 302),
+    "reviews:reply": ({}, 400),
+    "reviews:submit": ({}, 302),
+    "role": ({}, 302),
+    "staff-feedback-handled": ({}, 302),
+    "staff-file-delete": ({}, 302),
+    "staff-indicator-delete": ({}, 302),
+    "staff-measurement-delete": ({}, 302),
+    "staff-update-delete": ({}, 302),
+    # Citizens' actions (taking part is open to everyone with an account, in every town)
+    "participation:comment-create": ({}, 400),
+    "participation:idea-support": ({}, 302),
+}
+
+# What a signed-in user (any role, any town) gets from the citizens' routes of a town, by method.
+CITIZEN_ANSWERS: dict[str, dict[str, int]] = {
+    "participation:comment-create": {"post": 400},
+    "participation:comment-report": {"get": 200, "post": 200},
+    "participation:idea-create": {"get": 200, "post": 200},
+    "participation:idea-report": {"get": 200, "post": 200},
+    "participation:idea-support": {"post": 302},
+    "participation:vote": {"get": 302, "post": 302},
+}
+
+
+def _methods(pattern: URLPattern) -> tuple[str, ...]:
+    name = _name(pattern)
+    if name in POST_ONLY:
+        return ("post",)
+    if name in GET_ONLY:
+        return ("get",)
+    return ("get", "post")
+
+
+def _send(client, method: str, url: str, pattern: URLPattern):
+    if method == "post":
+        return client.post(url, POST_ONLY.get(_name(pattern), ({}, None))[0])
+    return client.get(url)
+
+
+def _is_login_redirect(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
 @pytest.mark.parametrize("route,pattern", TOWN_PATTERNS, ids=[r for r, _ in TOWN_PATTERNS])
 def test_town_b_pages_are_closed_to_every_role_of_town_a(client, town_a, town_b, route, pattern):
+    """Every method the route takes, for every role of town A, on town B's address and rows: public pages open
+    (200), the citizens' routes open to every account and send anonymous visitors to sign in, and staff pages
+    hide (404) from everyone of town A."""
     access = pattern.callback.access
+    name = _name(pattern)
     # Town B needs an admin for the team samples; that admin is not one of the users tested.
     admin_b = factories.UserFactory(email="matrix-admin-b@example.org")
     factories.membership(user=admin_b, municipality=town_b, role=Role.ADMIN)
@@ -291,39 +294,101 @@ def test_town_b_pages_are_closed_to_every_role_of_town_a(client, town_a, town_b,
         client.logout()
         if user is not None:
             client.force_login(user)
-        for method in ("get", "post"):
-            response = getattr(client, method)(url)
-            where = f"{label} {method.upper()} {url}"
+        for method in _methods(pattern):
+            response = _send(client, method, url, pattern)
+            where = f"{label} {method.upper()} {url} answered {response.status_code}"
             if access == PUBLIC:
-                assert response.status_code in (200, 302, 405), where
-                continue
-            if access == CITIZEN and user is not None:
-                continue  # everyone with an account takes part in every town, staff of town A included
-            if user is None:
-                assert response.status_code == 405 or (
-                    response.status_code == 302 and "/accounts/login/" in response["Location"]), where
+                assert response.status_code == 200, where
+            elif user is None:
+                assert _is_login_redirect(response), where
+            elif access == CITIZEN:
+                # everyone with an account takes part in every town, staff of town A included
+                assert response.status_code == CITIZEN_ANSWERS[name][method], where
             else:
-                assert response.status_code in (403, 404, 405), f"{where} answered {response.status_code}"
+                assert response.status_code == 404, where
 
 
 @pytest.mark.parametrize("route,pattern", [(r, p) for r, p in TOWN_PATTERNS if p.callback.access == STAFF],
                          ids=[r for r, p in TOWN_PATTERNS if p.callback.access == STAFF])
 def test_staff_pages_of_own_town_are_reachable_by_the_right_role(client, town_a, route, pattern):
-    """The other side of the matrix: the rule that closes B must still open A to the right people."""
+    """The other side of the matrix: the rule that closes B must still open A to the right people, with the
+    method the route takes: 200 for a page, the action's own answer for a POST-only route; 403 for the town's
+    staff whose role is too low, 404 for an account outside the town, the sign-in page for anonymous visitors."""
     from accounts import permissions
 
-    users = _users(town_a)
-    url = _url(route, pattern, town_a)
-    for label, user in users.items():
+    name = _name(pattern)
+    method = _methods(pattern)[0]
+    data, done = POST_ONLY.get(name, ({}, 200))
+    for label, user in _users(town_a).items():
+        client.logout()
+        if user is not None:
+            client.force_login(user)
+        url = _url(route, pattern, town_a)  # a fresh row for everyone: an allowed delete takes its row away
+        response = _send(client, method, url, pattern)
+        where = f"{label} {method.upper()} {url} answered {response.status_code}"
         if user is None:
-            continue
-        client.force_login(user)
-        allowed = permissions.has_perm(user, pattern.callback.rule, town_a)
-        response = client.get(url)
-        if allowed:
-            assert response.status_code in (200, 302, 405), f"{label} GET {url}: {response.status_code}"
+            assert _is_login_redirect(response), where
+        elif not permissions.has_perm(user, pattern.callback.rule, town_a):
+            related = label.endswith("-of-A")
+            assert response.status_code == (403 if related else 404), where
         else:
-            assert response.status_code in (403, 404, 405), f"{label} GET {url}: {response.status_code}"
+            assert response.status_code == done, where
+            if done == 302:
+                assert not response["Location"].startswith("/accounts/"), where
+    if method == "post":
+        assert client.get(_url(route, pattern, town_a)).status_code == 405, f"{route} takes GET: not POST_ONLY"
+
+
+# Routes whose parameters name no row (a year and quarter, a strategy's kind): the town in the address picks it.
+NO_ROW_PARAMETERS = {"strategy-document", *(f"reviews:{name}" for name in (
+    "detail", "texts", "refresh", "submit", "reopen", "reply"))}
+# Lessons-learned notes are read by the staff of every town (knowledge), but changed only by their own town.
+SHARED_ROWS = {"lesson": 200, "lesson-edit": 403}
+ROW_PATTERNS = [(route, p) for route, p in TOWN_PATTERNS
+                if _name(p) in SAMPLES and _name(p) not in NO_ROW_PARAMETERS]
+
+
+@pytest.mark.parametrize("route,pattern", ROW_PATTERNS, ids=[r for r, _ in ROW_PATTERNS])
+def test_town_b_rows_are_not_found_under_town_a_address(client, town_a, town_b, route, pattern):
+    """Town A's address with town B's row (its pk or slug): 404 for town A's admin, who may use the route in
+    town A, with every method the route takes. This is what fails when a view looks a row up unscoped."""
+    factories.membership(user=factories.UserFactory(email="matrix-admin-b@example.org"), municipality=town_b,
+                         role=Role.ADMIN)
+    admin = factories.staff_member(municipality=town_a, role=Role.ADMIN, email="matrix-admin@example.org")
+    client.force_login(admin)
+    for method in _methods(pattern):
+        url = _url(route, pattern, town_a, rows_of=town_b)
+        response = _send(client, method, url, pattern)
+        expected = SHARED_ROWS.get(_name(pattern), 404)
+        assert response.status_code == expected, f"{method.upper()} {url} answered {response.status_code}"
+
+
+# Routes that name a row below a parent (a grant's rows, a project's updates, KPIs, values and files): the
+# parameters that name the child row.
+CHILD_PARAMETERS = {
+    **{f"funding:{name}": ("item",) for name in (
+        "budget-line", "budget-line-delete", "spending-edit", "spending-delete", "disbursement",
+        "disbursement-action", "disbursement-delete", "milestone", "milestone-status", "milestone-delete",
+        "milestone-evidence", "proof", "proof-status", "proof-delete", "proof-document")},
+    **{name: ("pk",) for name in ("file", "staff-update-edit", "staff-update-delete", "staff-file-delete")},
+    **{name: ("pk", "measurement") for name in ("staff-indicator", "staff-indicator-delete",
+                                                 "staff-measurement-delete")},
+}
+CHILD_PATTERNS = [(route, p) for route, p in TOWN_PATTERNS if _name(p) in CHILD_PARAMETERS]
+
+
+@pytest.mark.parametrize("route,pattern", CHILD_PATTERNS, ids=[r for r, _ in CHILD_PATTERNS])
+def test_town_b_rows_are_not_found_below_town_a_parents(client, town_a, town_b, route, pattern):
+    """Town A's address and parent (grant, project) with town B's child row: 404 for town A's admin. This is what
+    fails when a view looks the child up without its parent and the town."""
+    admin = factories.staff_member(municipality=town_a, role=Role.ADMIN, email="matrix-admin@example.org")
+    client.force_login(admin)
+    name = _name(pattern)
+    for method in _methods(pattern):
+        own, other = SAMPLES[name](town_a), SAMPLES[name](town_b)
+        url = _url(route, pattern, town_a, values={**own, **{key: other[key] for key in CHILD_PARAMETERS[name]}})
+        response = _send(client, method, url, pattern)
+        assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
 
 
 def test_moderators_cannot_use_town_only_actions(client, town_b, moderator):
