@@ -100,7 +100,7 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
         if recount or len(ids) > 1:
             # Locked first (in id order), so that the count below runs after any concurrent change has committed.
             # FOR NO KEY UPDATE: it does not wait for the key-share locks that inserting an idea takes on its
-            # process (two ideas submitted at once would otherwise deadlock).
+            # process (with FOR UPDATE, two requests that each inserted an idea could wait on each other).
             list(rows.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
         now = timezone.now()
         fields = {"content_version": F("content_version") + 1,
@@ -583,7 +583,8 @@ def refresh_counts(idea_ids) -> None:
         return
     with transaction.atomic():
         # FOR NO KEY UPDATE: recounts of one idea wait for each other, but not for the key-share lock that each
-        # new support or comment takes on its idea (two supports at once would otherwise deadlock).
+        # new support or comment takes on its idea (a FOR UPDATE conflicts with it: two requests that each inserted
+        # a support and then lock the idea could wait on each other).
         processes = set(Idea._base_manager.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
                         .values_list("process_id", flat=True))
         Idea._base_manager.filter(pk__in=ids).update(**selectors.count_expressions(), counts_changed_at=timezone.now())
