@@ -112,6 +112,8 @@ def _fill(count: int, *, fresh: bool):
         all_ids = [i.pk for i in ideas]
         for start in range(0, len(all_ids), 2000):
             services.refresh_counts(all_ids[start:start + 2000])
+        # Bulk inserts bypass the services: the process's stored count and version are set once here.
+        services.touch_processes([process.pk], recount=True)
         from django.db import connection
 
         if connection.vendor == "postgresql":
