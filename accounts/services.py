@@ -345,13 +345,18 @@ def account_delete(*, user: User, keep_contributions: bool | None = None) -> Non
         # finds its row gone and stores nothing.
         files = [name for name in DataExport.objects.select_for_update().filter(user=user)
                  .values_list("file", flat=True) if name]
+        from participation.services import processes_of_person, touch_processes
+
         with scopes_disabled():
+            processes = processes_of_person(user)
             if not keep_contributions:
                 files += _delete_contributions(user)
             accessibility_feedback_of(user).update(email="")
         _forget_in_admin_log(user)
         sessions_end(user=user)
         user.delete()
+        # Their name (or their contributions) left the public pages: the stored freshness and counts follow.
+        touch_processes(processes, recount=not keep_contributions)
         transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
 
 

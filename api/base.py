@@ -1,5 +1,6 @@
 """The API base views: the town scope for /api/v1/towns/<town_slug>/… and the access label of every API view."""
 
+import functools
 import hashlib
 from contextlib import contextmanager
 
@@ -19,6 +20,7 @@ from municipalities.middleware import resolve_town
 from municipalities.scoping import town_scope
 from smartcity5.headers import never_stored
 from smartcity5.numbers import PlainNumber
+from smartcity5.pagination import CountedPaginator
 from smartcity5.ratelimit import RateLimited
 
 NON_FIELD = "non_field_errors"
@@ -178,9 +180,17 @@ class LabelledAPIView(generics.GenericAPIView):
     def rule_for(self, method: str) -> str | None:
         return self.rules.get(method.lower(), self.rules.get("*"))
 
-    def paginated(self, qs) -> Response:
+    def paginated(self, qs, *, count: int | None = None) -> Response:
+        """One page of ``qs``; ``count``: the stored number of its rows (e.g. from
+        ``participation.selectors.stored_total``), so that the page does not ``COUNT(*)`` them."""
+        if count is not None:
+            self.paginator.django_paginator_class = functools.partial(CountedPaginator, count=count)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    def unfiltered(self, request) -> bool:
+        """True when the request asks for no filter, only a page or the sort: a stored count then applies."""
+        return not any(value for name, value in request.query_params.items() if name not in ("page", "sort"))
 
     def one(self, obj) -> Response:
         return Response(self.get_serializer(obj).data)

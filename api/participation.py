@@ -193,7 +193,9 @@ class ProcessIdeas(TownScopedAPIView):
     @list_schema(serializers.IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):
         self.process = _process(request, kwargs["slug"])
-        return self.paginated(self.filter_queryset(selectors.idea_list()))
+        count = selectors.stored_total(selectors.IdeaFilters(process=self.process)) if self.unfiltered(
+            request) else None
+        return self.paginated(self.filter_queryset(selectors.idea_list()), count=count)
 
     @extend_schema(request={"application/json": IdeaInputSerializer, "multipart/form-data": IdeaUploadSerializer},
                    responses={201: CreatedIdeaSerializer, **WRITE_ERRORS})

@@ -125,11 +125,15 @@ class IdeaList(TownScopedAPIView):
     conditional = True
 
     def last_modified(self):
-        return opendata_selectors.ideas_freshness().last_modified
+        # The stored freshness of the scope's processes (one query over a few rows), not a MAX over every idea,
+        # comment and support of the town (docs/ARCHITECTURE.md, "Stored freshness").
+        return participation_selectors.scope_freshness().changed_at
 
     @list_schema(serializers.IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):
-        return self.paginated(self.filter_queryset(participation_selectors.idea_list()))
+        count = participation_selectors.stored_total(participation_selectors.IdeaFilters()) if self.unfiltered(
+            request) else None
+        return self.paginated(self.filter_queryset(participation_selectors.idea_list()), count=count)
 
 
 class IdeaDetail(TownScopedAPIView):

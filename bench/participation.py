@@ -26,6 +26,8 @@ def main() -> None:
     parser.add_argument("--ideas", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--fresh", action="store_true", help="drop the benchmark data and create it again")
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains one of these "
+                                                   "texts (separated by '|')")
     args = parser.parse_args()
 
     import django
@@ -41,7 +43,7 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     town, process = _fill(args.ideas, fresh=args.fresh)
-    _measure(town, process, args.repeat)
+    _measure(town, process, args.repeat, args.only)
 
 
 def _ensure_database(db: dict) -> None:
@@ -110,6 +112,8 @@ def _fill(count: int, *, fresh: bool):
         all_ids = [i.pk for i in ideas]
         for start in range(0, len(all_ids), 2000):
             services.refresh_counts(all_ids[start:start + 2000])
+        # Bulk inserts bypass the services: the process's stored count and version are set once here.
+        services.touch_processes([process.pk], recount=True)
         from django.db import connection
 
         if connection.vendor == "postgresql":
@@ -119,7 +123,7 @@ def _fill(count: int, *, fresh: bool):
     return town, process
 
 
-def _measure(town, process, repeat: int) -> None:
+def _measure(town, process, repeat: int, only: str = "") -> None:
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import override_settings
@@ -136,6 +140,9 @@ def _measure(town, process, repeat: int) -> None:
 
     Authenticator.objects.get_or_create(user=staff, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}})
     pages = [
+        ("town home", f"/{town.slug}/", None),
+        ("API idea list", f"/api/v1/towns/{town.slug}/ideas/", None),
+        ("API idea list, page 50", f"/api/v1/towns/{town.slug}/ideas/?page=50", None),
         ("process page", f"/{town.slug}/beteiligung/{process.slug}/", None),
         ("idea list, newest", f"/{town.slug}/ideen/", None),
         ("idea list, most supported", f"/{town.slug}/ideen/?sort=supported", None),
@@ -150,6 +157,8 @@ def _measure(town, process, repeat: int) -> None:
     print(f"{'page':38} {'median ms':>10} {'max ms':>8} {'queries':>8}")
     with override_settings(DEBUG=True, ALLOWED_HOSTS=["*"]):
         for label, url, user in pages:
+            if only and not any(part in label for part in only.split("|")):
+                continue
             client.logout()
             if user is not None:
                 client.force_login(user)

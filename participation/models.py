@@ -108,6 +108,13 @@ class Process(TownOwnedModel):
         help_text=_("How many of their votes a person may give to one idea (1 = one vote per idea)."))
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Kept on write by participation.services.touch_processes, in the transaction of every write that changes what
+    # the public sees of the process (its ideas, their comments, supports, answers, moderation, the process
+    # itself): the API's Last-Modified, the page counts and the keys of the caches read these instead of
+    # aggregating every idea, comment and support per request (docs/ARCHITECTURE.md, "Stored freshness").
+    shown_idea_count = models.PositiveIntegerField(_("published ideas"), default=0, editable=False)
+    content_version = models.PositiveBigIntegerField(_("version of the public content"), default=0, editable=False)
+    content_changed_at = models.DateTimeField(_("public content changed"), null=True, blank=True, editable=False)
 
     objects = TownScopedManager(shared_with="partner_towns")
 

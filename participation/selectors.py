@@ -7,6 +7,7 @@ from django.db.models import (
     Count,
     Exists,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -67,10 +68,40 @@ def _published_idea_count():
     return Coalesce(Subquery(ideas, output_field=IntegerField()), Value(0))
 
 
+def shown_idea_count() -> Coalesce:
+    """How ``Process.shown_idea_count`` is computed (``services.touch_processes``): its published ideas."""
+    return _published_idea_count()
+
+
 def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
     qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
     return (qs.select_related("municipality", "field_of_action").prefetch_related("phases", "partner_towns")
             .annotate(idea_count=_published_idea_count()).order_by("-created_at", "title"))
+
+
+@dataclass(frozen=True)
+class ScopeFreshness:
+    """The stored freshness of the scope's processes (``services.touch_processes``), read from the few process
+    rows instead of every idea, comment and support: ``version`` changes with every public change (a cache key),
+    ``changed_at`` is the newest change (Last-Modified), ``shown_ideas`` counts the published ideas of published
+    processes (the public idea list's total)."""
+
+    version: str
+    changed_at: object
+    shown_ideas: int
+
+
+def scope_freshness() -> ScopeFreshness:
+    """One query over the scope's processes (own and joint)."""
+    rows = Process.objects.order_by().aggregate(
+        n=Count("pk"), ids=Sum("pk"), versions=Sum("content_version"), changed=Max("content_changed_at"),
+        updated=Max("updated_at"), shown=Sum("shown_idea_count", filter=Q(is_published=True)))
+    # The count and the sum of ids change when a process joins or leaves the scope; the versions with any change
+    # of one; updated_at with a change of the process itself that its service did not record (the admin).
+    updated = rows["updated"].timestamp() if rows["updated"] else 0
+    version = f"{rows['n']}.{rows['ids'] or 0}.{rows['versions'] or 0}.{updated}"
+    changed = max((moment for moment in (rows["changed"], rows["updated"]) if moment is not None), default=None)
+    return ScopeFreshness(version=version, changed_at=changed, shown_ideas=rows["shown"] or 0)
 
 
 def running_processes(*, day=None) -> list[Process]:
@@ -138,6 +169,23 @@ def idea_list(*, filters: IdeaFilters = IdeaFilters()) -> QuerySet[Idea]:
     qs = Idea.objects.visible().filter(process__is_published=True)
     qs = qs.select_related("author", "process", "field_of_action", "municipality")
     return filter_ideas(qs, filters)
+
+
+def is_unfiltered(filters: IdeaFilters) -> bool:
+    """No filter but the sort and the process: the stored counts and versions of the processes apply."""
+    return (not filters.q and not filters.status and filters.field_of_action is None and not filters.shortlisted
+            and filters.answered is None and filters.lead is None)
+
+
+def stored_total(filters: IdeaFilters) -> int | None:
+    """How many ideas ``idea_list(filters=filters)`` holds, from the stored counts when the filters allow it (none
+    but the sort, or a published process): the process's ``shown_idea_count``, or the scope's sum of them (one
+    query over the processes). ``None``: filtered, to be counted."""
+    if not is_unfiltered(filters):
+        return None
+    if filters.process is not None:
+        return filters.process.shown_idea_count if filters.process.is_published else None
+    return scope_freshness().shown_ideas
 
 
 def staff_idea_list(*, filters: IdeaFilters = IdeaFilters(), moderation: str = "") -> QuerySet[Idea]:

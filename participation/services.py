@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model, Q, Sum
+from django.db.models import F, Model, Q, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -67,8 +68,46 @@ def _record(*, town: Municipality, kind: str, by, acting_town: Municipality | No
     event = ParticipationEvent.objects.create(
         municipality=town, kind=kind, actor=_actor(by), acting_town=acting_town, process=process, idea=idea,
         comment=comment, subject=str(subject)[:200], changes=changes or {}, reason=reason)
+    process_id = process.pk if process is not None else idea.process_id if idea is not None else (
+        comment.idea.process_id if comment is not None else None)
+    if process_id is not None:
+        touch_processes([process_id], recount=kind in RECOUNTED)
     participation_changed.send(sender=ParticipationEvent, municipality_id=town.pk)
     return event
+
+
+#: History events after which a process's published ideas are counted again (an idea appeared or disappeared).
+RECOUNTED = frozenset({Kind.PROCESS_CREATED, Kind.IDEA_SUBMITTED, Kind.OFFLINE_ENTERED, Kind.AUTO_HIDDEN,
+                       Kind.APPROVED, Kind.HIDDEN})
+
+
+def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> None:
+    """Stored freshness: mark the public content of these processes as changed now, in the caller's transaction
+    (``Process.content_version`` + 1, ``content_changed_at``), and with ``recount`` count their published ideas
+    again (``shown_idea_count``). Every write of this module that changes what the public sees of a process
+    comes through here (through :func:`_record` or :func:`refresh_counts`), and so does account deletion.
+
+    Concurrency: one short ``UPDATE`` of the process row at the end of the writer's transaction; the row stays
+    locked only until that transaction commits. Locks are always taken contribution first, process last, and
+    several processes in the order of their ids, so writers cannot deadlock on them. The version is an increment
+    (``F() + 1``), never a timestamp, so two writers at the same moment both change it; the date only moves
+    forward (``GREATEST``)."""
+    ids = sorted({int(pk) for pk in process_ids if pk})
+    if not ids:
+        return
+    rows = Process._base_manager.filter(pk__in=ids)
+    with transaction.atomic():
+        if recount or len(ids) > 1:
+            # Locked first (in id order), so that the count below runs after any concurrent change has committed.
+            # FOR NO KEY UPDATE: it does not wait for the key-share locks that inserting an idea takes on its
+            # process (with FOR UPDATE, two requests that each inserted an idea could wait on each other).
+            list(rows.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
+        now = timezone.now()
+        fields = {"content_version": F("content_version") + 1,
+                  "content_changed_at": Greatest(Coalesce(F("content_changed_at"), Value(now)), Value(now))}
+        if recount:
+            fields["shown_idea_count"] = selectors.shown_idea_count()
+        rows.update(**fields)
 
 
 def _label(choice) -> str:
@@ -543,8 +582,13 @@ def refresh_counts(idea_ids) -> None:
     if not ids:
         return
     with transaction.atomic():
-        list(Idea._base_manager.select_for_update().filter(pk__in=ids).values_list("pk", flat=True))
+        # FOR NO KEY UPDATE: recounts of one idea wait for each other, but not for the key-share lock that each
+        # new support or comment takes on its idea (a FOR UPDATE conflicts with it: two requests that each inserted
+        # a support and then lock the idea could wait on each other).
+        processes = set(Idea._base_manager.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
+                        .values_list("process_id", flat=True))
         Idea._base_manager.filter(pk__in=ids).update(**selectors.count_expressions(), counts_changed_at=timezone.now())
+        touch_processes(processes)
         participation_changed.send(sender=Idea, municipality_id=None)
 
 
@@ -568,6 +612,14 @@ def support_withdraw(*, idea: Idea, user, on: datetime.date | None = None) -> bo
     if deleted:
         refresh_counts([idea.pk])
     return deleted > 0
+
+
+def processes_of_person(user) -> set[int]:
+    """The processes in which the person wrote ideas or comments or gave supports (any town): what the public sees
+    of them changes when the account is deleted (the name goes, or the contributions). For ``accounts``."""
+    return (set(Idea._base_manager.filter(author=user).values_list("process_id", flat=True))
+            | set(Comment._base_manager.filter(author=user).values_list("idea__process_id", flat=True))
+            | set(Support._base_manager.filter(user=user).values_list("idea__process_id", flat=True)))
 
 
 # --- Reports and moderation ------------------------------------------------------------------------------

@@ -4,11 +4,13 @@ the moderation queue, the answer and status workflow and the process editor for 
 import csv
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -18,6 +20,8 @@ from accounts.decorators import personal, public, town_permission_required
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from smartcity5.forms import add_errors
+from smartcity5.page_cache import anonymous_page_cache
+from smartcity5.pagination import CountedPaginator
 from smartcity5.ratelimit import RateLimited, check_rate, too_many, upload_refused
 from smartcity5.responses import file_response
 from smartcity5.spreadsheets import csv_text
@@ -43,6 +47,8 @@ from .models import Comment, Idea, Moderation, Process
 
 PER_PAGE = 20
 MAP_POINT_LIMIT = 500
+#: How long an unfiltered list's map points stay in the cache (a change of the ideas makes a new key anyway).
+MAP_CACHE_SECONDS = 3600
 MAP_FIELDS = ("pk", "title", "latitude", "longitude", "location_label", "status", "municipality__slug")
 
 
@@ -82,25 +88,72 @@ def _rate_limited(request, error: RateLimited, template: str, context: dict) -> 
 
 
 def _map_points(ideas, town: Municipality | None) -> list[dict]:
-    return [{"title": i.title, "url": i.get_absolute_url(town), "lat": float(i.latitude), "lon": float(i.longitude),
+    # One reverse() per town, not per point (500 points cost 535 reverse() calls).
+    prefixes: dict[str, str] = {}
+
+    def url(idea) -> str:
+        slug = town.slug if town is not None else idea.municipality.slug
+        if slug not in prefixes:
+            prefixes[slug] = reverse("participation:idea", kwargs={"town": slug, "pk": 0})[:-2]
+        return f"{prefixes[slug]}{idea.pk}/"
+
+    return [{"title": i.title, "url": url(i), "lat": float(i.latitude), "lon": float(i.longitude),
              "place": i.location_label, "meta": i.get_status_display()}
             for i in ideas if i.latitude is not None and i.longitude is not None]
 
 
-def _list_context(request, qs, town: Municipality | None, form) -> dict:
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    # The map needs a few columns of up to 500 ideas: not their texts, authors and processes.
+def _list_map(qs, town: Municipality | None, cache_key: str | None) -> list[dict]:
+    """The map's points of the list: up to 500, with a few columns (not texts, authors and processes). An
+    unfiltered list's points are kept in the cache under a key holding the stored version of what they show
+    (``cache_key``, see :func:`_map_key`), so that a change of the ideas makes a new key."""
+    if cache_key is not None:
+        points = cache.get(cache_key)
+        if points is not None:
+            return points
     located = (qs.filter(latitude__isnull=False).select_related(None).select_related("municipality")
                .only(*MAP_FIELDS)[:MAP_POINT_LIMIT])
+    points = _map_points(located, town)
+    if cache_key is not None:
+        cache.set(cache_key, points, MAP_CACHE_SECONDS)
+    return points
+
+
+def _map_key(town: Municipality | None, filters: selectors.IdeaFilters, version) -> str | None:
+    """The cache key of an unfiltered list's map points (``None``: filtered, built per request): per town,
+    process (or the whole town), sort and language, and the stored version of the processes (``version``)."""
+    if town is None or version is None or not selectors.is_unfiltered(filters):
+        return None
+    process = filters.process.pk if filters.process is not None else "all"
+    return f"participation:map:{town.pk}:{process}:{filters.sort}:{get_language()}:{version}"
+
+
+def _list_context(request, qs, town: Municipality | None, form, filters: selectors.IdeaFilters | None = None,
+                  *, total: int | None = None, version=None) -> dict:
+    # ``total``: the stored count when the list is not filtered (selectors.stored_total), so that no page counts
+    # every idea of the town; ``version``: the stored version of what the list shows (the map's cache key).
+    page = CountedPaginator(qs, PER_PAGE, count=total).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    map_key = _map_key(town, filters, version) if filters is not None else None
     return {"page_obj": page, "ideas": list(page.object_list), "filter_form": form,
-            "map_points": _map_points(located, town), "querystring": query.urlencode()}
+            "map_points": _list_map(qs, town, map_key), "querystring": query.urlencode()}
 
 
 # --- Public pages ----------------------------------------------------------------------------------------
 
+def _town_version(request) -> str | None:
+    """The stored version of everything the town's public participation pages show (one query over its
+    processes): the anonymous page cache's key (smartcity5/page_cache.py)."""
+    if getattr(request, "municipality", None) is None:
+        return None
+    return selectors.scope_freshness().version
+
+
+cached_for_anonymous = anonymous_page_cache(_town_version)
+
+
 @public
+@cached_for_anonymous
 def process_list(request, town: str):
     processes = list(selectors.process_list())
     return render(request, "participation/process_list.html", {"processes": processes})
@@ -114,10 +167,12 @@ def region_process_list(request):
 
 
 @public
+@cached_for_anonymous
 def process_detail(request, town: str, slug: str):
     process = _process_or_404(request, slug)
     form = IdeaFilterForm(request.GET or None, with_process=False)
-    qs = selectors.idea_list(filters=form.filters(process=process))
+    filters = form.filters(process=process)
+    qs = selectors.idea_list(filters=filters)
     today = timezone.localdate()
     return render(request, "participation/process_detail.html", {
         "process": process, "phases": sorted(process.phases.all(), key=lambda p: p.starts_on),
@@ -125,15 +180,25 @@ def process_detail(request, town: str, slug: str):
         "shortlist": list(selectors.idea_list(filters=selectors.IdeaFilters(process=process, shortlisted=True,
                                                                              sort="supported")))
         if process.phase("vote") else [],
-        **_list_context(request, qs, request.municipality, form),
+        **_list_context(request, qs, request.municipality, form, filters, total=selectors.stored_total(filters),
+                        version=process.content_version),
     })
 
 
 @public
+@cached_for_anonymous
 def idea_list(request, town: str):
     form = IdeaFilterForm(request.GET or None)
-    qs = selectors.idea_list(filters=form.filters())
-    return render(request, "participation/idea_list.html", _list_context(request, qs, request.municipality, form))
+    filters = form.filters()
+    qs = selectors.idea_list(filters=filters)
+    total = version = None
+    if selectors.is_unfiltered(filters) and filters.process is not None:
+        total, version = selectors.stored_total(filters), filters.process.content_version
+    elif selectors.is_unfiltered(filters):
+        fresh = selectors.scope_freshness()
+        total, version = fresh.shown_ideas, fresh.version
+    return render(request, "participation/idea_list.html", _list_context(
+        request, qs, request.municipality, form, filters, total=total, version=version))
 
 
 def _idea_context(request, idea: Idea, **extra) -> dict:
@@ -153,6 +218,7 @@ def _idea_context(request, idea: Idea, **extra) -> dict:
 
 
 @public
+@cached_for_anonymous
 def idea_detail(request, town: str, pk: int):
     idea = _idea_or_404(request, pk)
     return render(request, "participation/idea_detail.html", _idea_context(request, idea))
@@ -406,7 +472,7 @@ def _staff_idea_table(request, process: Process | None) -> dict:
     moderation = request.GET.get("moderation", "")
     qs = selectors.staff_idea_list(filters=form.filters(process=process),
                                    moderation=moderation if moderation in Moderation.values else "")
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = CountedPaginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     return {"page_obj": page, "ideas": list(page.object_list), "filter_form": form,

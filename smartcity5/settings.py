@@ -142,6 +142,11 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# The anonymous page cache (smartcity5/page_cache.py): public participation pages as anonymous visitors see them,
+# per town, language and stored version; 0 turns it off. Also the longest a change no version covers (a town's
+# name or colours, new templates) takes to show.
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
+
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL

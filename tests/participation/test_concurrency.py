@@ -130,3 +130,33 @@ def test_reports_at_the_same_moment_hide_a_contribution_once(town_a, idea, edito
     with town_scope(town_a):
         assert Idea.objects.get(pk=idea.pk).moderation == Moderation.REPORTED
         assert ParticipationEvent.objects.filter(idea=idea, kind="auto_hidden").count() == 1
+
+
+def test_a_campaign_on_one_process_neither_deadlocks_nor_loses_a_version(town_a):
+    """Supports of one idea and of other ideas, and new ideas, all in one process at the same moment, each in a
+    transaction of its own as a request runs (ATOMIC_REQUESTS): the stored freshness of the process is one hot row,
+    updated last and as FOR NO KEY UPDATE, so nobody waits long, nobody deadlocks, and every write counts."""
+    from django.db import transaction
+
+    process = factories.process(municipality=town_a)
+    ideas = [factories.idea(process=process, title=f"Idee {n}") for n in range(5)]
+    before = Process._base_manager.get(pk=process.pk).content_version
+    people = [factories.UserFactory() for _ in range(20)]
+
+    def atomic(call):
+        def run():
+            with transaction.atomic():
+                return call()
+        return run
+
+    calls = [atomic(lambda user=user, n=n: services.support_add(idea=ideas[n % 2], user=user))
+             for n, user in enumerate(people)]
+    calls += [atomic(lambda user=user: services.idea_submit(process=process, author=user, fields={
+        "title": "Noch eine Idee", "body": "Gleichzeitig eingereicht."}, consent=True)) for user in people[:6]]
+    results, errors = _at_once(town_a, calls)
+    assert errors == [None] * len(calls)
+    stored = Process._base_manager.get(pk=process.pk)
+    assert stored.content_version == before + len(calls)
+    assert stored.shown_idea_count == Idea._base_manager.filter(process=process, moderation="published").count() == 11
+    with town_scope(town_a):
+        assert [selectors.idea_list().get(pk=idea.pk).support_count for idea in ideas[:2]] == [10, 10]
