@@ -54,6 +54,7 @@ from participation.models import (
     Support,
     Vote,
 )
+from participation.services import touch_processes
 from participation.signals import participation_changed
 from projects.models import (
     Bundle,
@@ -193,6 +194,11 @@ class Seeder:
                 checking = time.perf_counter()
             self._timed("foreign keys", checking)
             self.w.reset_sequences([*ALL_NUMBERED, *M2M_THROUGH])
+            t = time.perf_counter()
+            # Each process's stored published-idea count and freshness, by the services' own rule.
+            touch_processes(Process._base_manager.filter(municipality__in=[town.row for town in self.towns])
+                            .values_list("pk", flat=True), recount=True)
+            self._timed("stored process figures", t)
             participation_changed.send(sender=Idea, municipality_id=None)
             committing = time.perf_counter()
         self._timed("commit", committing)

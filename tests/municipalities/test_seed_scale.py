@@ -69,6 +69,12 @@ def test_stored_counts_equal_the_rows(seeded):
         assert all(i.counts_changed_at is not None for i in recount)
         assert sum(i.support_count for i in recount) == Support._base_manager.filter(municipality__in=towns).count()
         assert sum(i.support_count for i in recount) > 0 and sum(i.comment_count for i in recount) > 0
+        # Each process's stored published-idea count is its published ideas (participation.services rule).
+        processes = Process._base_manager.filter(municipality__in=towns).annotate(real=selectors.shown_idea_count())
+        assert processes.exists() and [(p.pk, p.shown_idea_count) for p in processes] == [
+            (p.pk, p.real) for p in processes]
+        assert sum(p.shown_idea_count for p in processes) > 0
+        assert all(p.content_changed_at is not None for p in processes)
         # Each membership was granted once.
         memberships = Membership._base_manager.filter(municipality__in=towns)
         assert memberships.count() == 9 and set(memberships.values_list("grant_count", flat=True)) == {1}
