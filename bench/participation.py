@@ -26,6 +26,7 @@ def main() -> None:
     parser.add_argument("--ideas", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--fresh", action="store_true", help="drop the benchmark data and create it again")
+    parser.add_argument("--only", default="", help="measure only the pages whose label contains this text")
     args = parser.parse_args()
 
     import django
@@ -41,7 +42,8 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     town, process = _fill(args.ideas, fresh=args.fresh)
-    _measure(town, process, args.repeat)
+    discussed = _discussed(town, process)
+    _measure(town, process, discussed, args.repeat, only=args.only)
 
 
 def _ensure_database(db: dict) -> None:
@@ -119,7 +121,32 @@ def _fill(count: int, *, fresh: bool):
     return town, process
 
 
-def _measure(town, process, repeat: int) -> None:
+def _discussed(town, process) -> dict:
+    """Two ideas with exactly 50 and 200 published comments (added once), as a lively discussion has."""
+    from accounts.models import User
+    from municipalities.scoping import town_scope
+    from participation import services
+    from participation.models import Comment, Idea
+
+    people = list(User.objects.filter(email__endswith="@bench.example").order_by("pk")[:200])
+    found = {}
+    with town_scope(town):
+        for size in (50, 200):
+            title = f"Diskussion mit {size} Kommentaren"
+            idea = Idea.objects.filter(process=process, title=title).first()
+            if idea is None:
+                idea = Idea.objects.create(process=process, municipality=town, author=people[0], title=title,
+                                           body="Eine lebhafte Diskussion.")
+                Comment.objects.bulk_create([
+                    Comment(idea=idea, municipality=town, author=people[n % len(people)],
+                            body=f"Beitrag {n}: Das sehe ich ähnlich, aber der Radweg braucht Licht.")
+                    for n in range(size)])
+                services.refresh_counts([idea.pk])
+            found[size] = idea
+    return found
+
+
+def _measure(town, process, discussed: dict, repeat: int, only: str = "") -> None:
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import override_settings
@@ -135,7 +162,15 @@ def _measure(town, process, repeat: int) -> None:
     from allauth.mfa.models import Authenticator
 
     Authenticator.objects.get_or_create(user=staff, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}})
+    agentur, _ = User.objects.get_or_create(email="agentur@bench.example",
+                                            defaults={"display_name": "Agentur", "is_agentur_moderator": True})
+    Authenticator.objects.get_or_create(user=agentur, type=Authenticator.Type.TOTP,
+                                        defaults={"data": {"secret": "x"}})
     pages = [
+        ("town home", f"/{town.slug}/", None),
+        ("idea with 50 comments", f"/{town.slug}/ideen/{discussed[50].pk}/", None),
+        ("idea with 200 comments", f"/{town.slug}/ideen/{discussed[200].pk}/", None),
+        ("API idea list", f"/api/v1/towns/{town.slug}/ideas/", None),
         ("process page", f"/{town.slug}/beteiligung/{process.slug}/", None),
         ("idea list, newest", f"/{town.slug}/ideen/", None),
         ("idea list, most supported", f"/{town.slug}/ideen/?sort=supported", None),
@@ -146,7 +181,9 @@ def _measure(town, process, repeat: int) -> None:
         ("idea list, search, rare word", f"/{town.slug}/ideen/?q=1234", None),
         ("staff process page", f"/{town.slug}/verwaltung/beteiligung/{process.slug}/", staff),
         ("moderation queue", f"/{town.slug}/verwaltung/beteiligung/moderation/", staff),
+        ("Agentur overview", "/agentur/", agentur),
     ]
+    pages = [page for page in pages if only in page[0]]
     print(f"{'page':38} {'median ms':>10} {'max ms':>8} {'queries':>8}")
     with override_settings(DEBUG=True, ALLOWED_HOSTS=["*"]):
         for label, url, user in pages:

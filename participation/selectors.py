@@ -73,6 +73,12 @@ def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
             .annotate(idea_count=_published_idea_count()).order_by("-created_at", "title"))
 
 
+def process_choices(*, include_unpublished: bool = False) -> QuerySet[Process]:
+    """The processes a filter form offers, by title: only the columns a choice needs, no counts."""
+    qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
+    return qs.only("pk", "slug", "title", "municipality_id").order_by("title")
+
+
 def running_processes(*, day=None) -> list[Process]:
     """Published processes in which citizens can do something today (ideas, comments, supports, votes)."""
     return [p for p in process_list() if p.accepts_ideas(day) or p.accepts_comments(day) or p.accepts_votes(day)
@@ -200,10 +206,24 @@ def comment_parent(*, idea: Idea, pk: int | None) -> Comment | None:
 
 
 def comments_of(*, idea: Idea) -> list[Comment]:
-    """Published top-level comments of an idea, oldest first, with their published replies."""
-    replies = Comment.objects.visible().select_related("author").order_by("created_at", "pk")
-    return list(Comment.objects.visible().filter(idea=idea, parent__isnull=True).select_related("author")
-                .prefetch_related(Prefetch("replies", queryset=replies)).order_by("created_at", "pk"))
+    """Published top-level comments of an idea, oldest first, with their published replies
+    (``comment.replies.all()``), in one query."""
+    shown = list(Comment.objects.visible().filter(idea=idea).select_related("author").order_by("created_at", "pk"))
+    replies: dict[int, list[Comment]] = {}
+    for comment in shown:
+        if comment.parent_id is not None:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    top = [comment for comment in shown if comment.parent_id is None]
+    for comment in top:
+        # Filled in as prefetch_related would, without its per-comment clone of the scoped queryset (that clone
+        # cost more than the rest of a page with 200 comments). A reply always belongs to its parent's idea, and
+        # a reply under a comment that is not published is not shown (SHOWN_COMMENTS).
+        own = (Comment._base_manager.filter(parent=comment, moderation=Moderation.PUBLISHED)
+               .order_by("created_at", "pk"))
+        own._result_cache = replies.get(comment.pk, [])
+        own._prefetch_done = True
+        comment._prefetched_objects_cache = {Comment.replies.field.remote_field.cache_name: own}
+    return top
 
 
 def staff_comments_of(*, idea: Idea) -> list[Comment]:
