@@ -214,15 +214,17 @@ def comments_of(*, idea: Idea) -> list[Comment]:
         if comment.parent_id is not None:
             replies.setdefault(comment.parent_id, []).append(comment)
     top = [comment for comment in shown if comment.parent_id is None]
+    # Filled in as prefetch_related would, without its per-comment filter on the scoped queryset (building and
+    # cloning that cost more than the rest of a page with 200 comments). A reply always belongs to its parent's
+    # idea, and a reply under a comment that is not published is not shown (SHOWN_COMMENTS). The cached
+    # querysets are empty ones: filtering one further yields nothing rather than rows of another scope.
+    empty = Comment._base_manager.none()
+    cache_name = Comment.replies.field.remote_field.cache_name
     for comment in top:
-        # Filled in as prefetch_related would, without its per-comment clone of the scoped queryset (that clone
-        # cost more than the rest of a page with 200 comments). A reply always belongs to its parent's idea, and
-        # a reply under a comment that is not published is not shown (SHOWN_COMMENTS).
-        own = (Comment._base_manager.filter(parent=comment, moderation=Moderation.PUBLISHED)
-               .order_by("created_at", "pk"))
+        own = empty._chain()
         own._result_cache = replies.get(comment.pk, [])
         own._prefetch_done = True
-        comment._prefetched_objects_cache = {Comment.replies.field.remote_field.cache_name: own}
+        comment._prefetched_objects_cache = {cache_name: own}
     return top
 
 
@@ -313,8 +315,13 @@ def waiting_for_moderation(model: type[Idea] | type[Comment]) -> Q:
     moderator must see). The queue, the town's staff pages, the Agentur's dashboard, the town report and the
     API all count with this condition."""
     field = "idea" if model is Idea else "comment"
-    open_reports = Report._base_manager.filter(**{field: OuterRef("pk")}, resolved_at__isnull=True)
-    return Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED)) | Q(Exists(open_reports))
+    # The ids with open reports first (one query over the few open reports), so that the condition is two index
+    # lookups (the waiting states, the ids) instead of a subquery for every idea or comment of the scope: the
+    # moderation queue went from scanning the town's 300,000 comments to reading a handful. The base manager, as
+    # the subquery before it: the ids only select rows that the scoped outer query admits.
+    reported = list(Report._base_manager.filter(resolved_at__isnull=True, **{f"{field}__isnull": False})
+                    .order_by().values_list(field, flat=True).distinct())
+    return Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED)) | Q(pk__in=reported)
 
 
 def moderation_queue() -> dict:
