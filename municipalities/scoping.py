@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, scope, scopes_disabled
 from django_scopes.exceptions import ScopeError
@@ -64,13 +64,18 @@ def TownScopedManager(manager_class=models.Manager, *,  # noqa: N802 - a factory
             if value is None:
                 return base
             towns = list(value) if isinstance(value, list | tuple) else [value]
-            # A subquery, not a join, so that a row shared with several towns in scope is yielded once
-            # and aggregates over the outer query are not multiplied.
-            condition = Q(municipality__in=towns)
+            own = Q(municipality=towns[0]) if len(towns) == 1 else Q(municipality__in=towns)
+            # The row's own town, or else a correlated EXISTS over the shared paths of that one row. Not a
+            # join, so that a row shared with several towns in scope is yielded once and aggregates over the
+            # outer query are not multiplied; and not ``pk IN (all visible rows)``, which made the databases
+            # build the town's whole set first (SQLite scanned every comment of the town to show one idea's
+            # comments). This way a lookup by idea, process or sort order uses its own index, and the
+            # EXISTS is only evaluated for rows another town owns (joint processes and projects).
+            shared = Q()
             for path in shared_with:
-                condition |= Q(**{f"{path}__in": towns})
-            visible = self.model._base_manager.filter(condition).values("pk")
-            return base.filter(pk__in=visible)
+                shared |= Q(**{f"{path}__in": towns})
+            also = self.model._base_manager.filter(shared, pk=OuterRef("pk"))
+            return base.filter(own | Exists(also))
 
     return SharedScopedManager()
 

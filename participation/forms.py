@@ -51,7 +51,7 @@ class IdeaFilterForm(forms.Form):
         self.municipality = municipality
         self.fields["field_of_action"].queryset = _fields_of_action()
         if with_process:
-            self.fields["process"].queryset = selectors.process_list(include_unpublished=staff).order_by("title")
+            self.fields["process"].queryset = selectors.process_choices(include_unpublished=staff)
         else:
             del self.fields["process"]
         if staff and municipality is not None:  # a town's staff list: its own processes apart from the joint ones

@@ -343,7 +343,9 @@ class Idea(Moderated):
             models.Index(fields=["municipality", "moderation", "status"], name="idea_town_visible_status"),
             models.Index(fields=["process", "moderation", "-support_count"], name="idea_process_supported"),
             models.Index(fields=["process", "moderation", "-comment_count"], name="idea_process_discussed"),
-            # The town and region lists: the scope is a condition on the row (``pk IN …``, see
+            # The staff list of a process: every idea whatever its moderation, newest first.
+            models.Index(fields=["process", "-created_at", "-id"], name="idea_process_all_new"),
+            # The town and region lists: the scope is a condition on the row (own town or shared, see
             # municipalities.scoping), not a leading column, so these follow the sorts of selectors.SORTS exactly
             # and PostgreSQL reads the first page in order instead of sorting every visible idea.
             models.Index(fields=["moderation", "-created_at", "-id"], name="idea_visible_new"),
@@ -440,6 +442,9 @@ class Comment(Moderated):
         verbose_name_plural = _("comments")
         indexes = [
             models.Index(fields=["idea", "moderation", "created_at"], name="comment_idea_visible"),
+            # The moderation queue: the few comments waiting, oldest first (selectors.waiting_for_moderation).
+            models.Index(fields=["created_at"], name="comment_waiting",
+                         condition=Q(moderation__in=["pending", "reported"])),
             models.Index(fields=["author"], name="comment_author"),
         ]
         constraints = [

@@ -9,7 +9,6 @@ from django.db.models import (
     IntegerField,
     Max,
     OuterRef,
-    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -102,6 +101,11 @@ def scope_freshness() -> ScopeFreshness:
     version = f"{rows['n']}.{rows['ids'] or 0}.{rows['versions'] or 0}.{updated}"
     changed = max((moment for moment in (rows["changed"], rows["updated"]) if moment is not None), default=None)
     return ScopeFreshness(version=version, changed_at=changed, shown_ideas=rows["shown"] or 0)
+
+def process_choices(*, include_unpublished: bool = False) -> QuerySet[Process]:
+    """The processes a filter form offers, by title: only the columns a choice needs, no counts."""
+    qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
+    return qs.only("pk", "slug", "title", "municipality_id").order_by("title")
 
 
 def running_processes(*, day=None) -> list[Process]:
@@ -248,10 +252,26 @@ def comment_parent(*, idea: Idea, pk: int | None) -> Comment | None:
 
 
 def comments_of(*, idea: Idea) -> list[Comment]:
-    """Published top-level comments of an idea, oldest first, with their published replies."""
-    replies = Comment.objects.visible().select_related("author").order_by("created_at", "pk")
-    return list(Comment.objects.visible().filter(idea=idea, parent__isnull=True).select_related("author")
-                .prefetch_related(Prefetch("replies", queryset=replies)).order_by("created_at", "pk"))
+    """Published top-level comments of an idea, oldest first, with their published replies
+    (``comment.replies.all()``), in one query."""
+    shown = list(Comment.objects.visible().filter(idea=idea).select_related("author").order_by("created_at", "pk"))
+    replies: dict[int, list[Comment]] = {}
+    for comment in shown:
+        if comment.parent_id is not None:
+            replies.setdefault(comment.parent_id, []).append(comment)
+    top = [comment for comment in shown if comment.parent_id is None]
+    # Filled in as prefetch_related would, without its per-comment filter on the scoped queryset (building and
+    # cloning that cost more than the rest of a page with 200 comments). A reply always belongs to its parent's
+    # idea, and a reply under a comment that is not published is not shown (SHOWN_COMMENTS). The cached
+    # querysets are empty ones: filtering one further yields nothing rather than rows of another scope.
+    empty = Comment._base_manager.none()
+    cache_name = Comment.replies.field.remote_field.cache_name
+    for comment in top:
+        own = empty._chain()
+        own._result_cache = replies.get(comment.pk, [])
+        own._prefetch_done = True
+        comment._prefetched_objects_cache = {cache_name: own}
+    return top
 
 
 def staff_comments_of(*, idea: Idea) -> list[Comment]:
@@ -341,8 +361,13 @@ def waiting_for_moderation(model: type[Idea] | type[Comment]) -> Q:
     moderator must see). The queue, the town's staff pages, the Agentur's dashboard, the town report and the
     API all count with this condition."""
     field = "idea" if model is Idea else "comment"
-    open_reports = Report._base_manager.filter(**{field: OuterRef("pk")}, resolved_at__isnull=True)
-    return Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED)) | Q(Exists(open_reports))
+    # The ids with open reports first (one query over the few open reports), so that the condition is two index
+    # lookups (the waiting states, the ids) instead of a subquery for every idea or comment of the scope: the
+    # moderation queue went from scanning the town's 300,000 comments to reading a handful. The base manager, as
+    # the subquery before it: the ids only select rows that the scoped outer query admits.
+    reported = list(Report._base_manager.filter(resolved_at__isnull=True, **{f"{field}__isnull": False})
+                    .order_by().values_list(field, flat=True).distinct())
+    return Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED)) | Q(pk__in=reported)
 
 
 def moderation_queue() -> dict:

@@ -7,6 +7,8 @@ section's ``<h2>``: the text's top heading becomes ``<h3>``), and never skip a l
 ``###`` right under that becomes ``<h3>``, a ``#####`` under it ``<h4>`` (WCAG 1.3.1).
 """
 
+import functools
+import threading
 import xml.etree.ElementTree as etree
 
 import markdown
@@ -107,12 +109,14 @@ def render_markdown(text: str, *, under: int = DEFAULT_UNDER) -> SafeString:
     if not text:
         return mark_safe("")
     under = max(1, min(int(under), 5))
-    # A new instance per call: Markdown objects keep state and are not thread-safe.
-    md = markdown.Markdown(
-        extensions=[*EXTENSIONS, _ShiftHeadingsExtension(under)],
-        output_format="html",
-    )
-    html = md.convert(str(text))
+    return mark_safe(_render(str(text), under))
+
+
+@functools.lru_cache(maxsize=1024)
+def _render(text: str, under: int) -> str:
+    """The sanitised HTML of one text. A pure function of its arguments, so a worker keeps the latest texts it
+    rendered (an idea page with 200 comments renders them all; the next request for it renders none)."""
+    html = _converter(under).reset().convert(text)
     cleaned = nh3.clean(
         html,
         # <h2> only for a text right under the page's <h1>; elsewhere it would outrank the page's sections.
@@ -123,4 +127,20 @@ def render_markdown(text: str, *, under: int = DEFAULT_UNDER) -> SafeString:
         link_rel=LINK_REL,
         strip_comments=True,
     )
-    return mark_safe(cleaned.strip())
+    return cleaned.strip()
+
+
+_local = threading.local()
+
+
+def _converter(under: int) -> markdown.Markdown:
+    """This thread's Markdown instance for ``under``, reset before each text: building one costs more than
+    converting a comment, and an instance keeps state, so threads do not share one."""
+    converters = getattr(_local, "converters", None)
+    if converters is None:
+        converters = _local.converters = {}
+    md = converters.get(under)
+    if md is None:
+        md = converters[under] = markdown.Markdown(extensions=[*EXTENSIONS, _ShiftHeadingsExtension(under)],
+                                                   output_format="html")
+    return md

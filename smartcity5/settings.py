@@ -125,6 +125,12 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = True
 # A persistent connection that PostgreSQL dropped (restart, outage) is noticed and replaced at the start of the
 # next request, so the portal recovers without a restart (smartcity5.errors answers 503 meanwhile).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if "postgresql" in DATABASES["default"]["ENGINE"]:
+    # No JIT compilation: the portal's queries are short, and PostgreSQL judges a query with many correlated
+    # counts (the Agentur's dashboard) expensive enough to compile it, which took 30 s of a 31 s request
+    # (bench/README.md, "The tenant filter"). Options given in DATABASE_URL are kept.
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options["options"] = f"{_options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, rate limits, Celery ------------------------------------------------------------

@@ -104,3 +104,29 @@ def test_view_outside_a_town_cannot_query_town_data(rf, town_a):
 
     MunicipalityScopeMiddleware(view)(rf.get("/konto/"))
     assert seen == {"raised": True}
+
+
+def test_a_shared_row_is_seen_once_and_the_town_filter_is_a_condition_on_the_row(town_a, town_b, town_c):
+    """A joint process's rows in a scope of the lead and the partner town: each once, counts not multiplied. The
+    filter is the row's own town or an EXISTS for that one row, not ``pk IN (every visible row)``, so that a
+    lookup by idea or process can use its own index (bench/README.md, "Query shapes at 100× the data")."""
+    from django.db.models import Count
+
+    from participation.models import Comment, Idea
+
+    joint = factories.process(municipality=town_a, partners=[town_b], title="Gemeinsam")
+    idea = factories.idea(process=joint, title="Radweg zwischen den Städten")
+    factories.comment(idea=idea)
+    factories.comment(idea=idea)
+    alone = factories.process(municipality=town_c, title="Olpe allein")
+    factories.comment(idea=factories.idea(process=alone, title="Nur in Olpe"))
+    with cross_town_scope(purpose="test:shared", municipalities=[town_a, town_b]):
+        assert Comment.objects.count() == 2
+        assert list(Idea.objects.annotate(n=Count("comments")).values_list("title", "n")) == [
+            ("Radweg zwischen den Städten", 2)]
+    with town_scope(town_b):  # the partner town owns none of these rows
+        assert Comment.objects.filter(idea=idea).count() == 2
+        sql = str(Comment.objects.filter(idea=idea).query).upper()
+        assert "EXISTS" in sql and "IN (SELECT" not in sql
+    with town_scope(town_c):
+        assert not Comment.objects.filter(idea=idea).exists()

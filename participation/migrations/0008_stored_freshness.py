@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('participation', '0006_text_edited_moderation'),
+        ('participation', '0007_staff_and_moderation_indexes'),
     ]
 
     operations = [
