@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.db.models import (
     Count,
     Exists,
+    F,
     IntegerField,
     Max,
     OuterRef,
@@ -75,7 +76,7 @@ def shown_idea_count() -> Coalesce:
 def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
     qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
     return (qs.select_related("municipality", "field_of_action").prefetch_related("phases", "partner_towns")
-            .annotate(idea_count=_published_idea_count()).order_by("-created_at", "title"))
+            .annotate(idea_count=F("shown_idea_count")).order_by("-created_at", "title"))
 
 
 @dataclass(frozen=True)
@@ -116,7 +117,7 @@ def running_processes(*, day=None) -> list[Process]:
 
 def process_get(*, slug: str) -> Process:
     return (Process.objects.select_related("municipality", "field_of_action")
-            .prefetch_related("phases", "partner_towns").annotate(idea_count=_published_idea_count()).get(slug=slug))
+            .prefetch_related("phases", "partner_towns").annotate(idea_count=F("shown_idea_count")).get(slug=slug))
 
 
 def process_for(*, slug: str, user, staff: bool = False) -> Process:

@@ -259,6 +259,7 @@ def test_hidden_content_never_reaches_lists_counts_projects_or_results(town_a, e
                 services.moderation_hide(target=target, by=editor_a, acting_town=town_a, reason="Nein")
         if state == "pending":  # the raw update above bypassed the services, which keep the stored counts
             services.refresh_counts([shown.pk])
+            services.touch_processes([process.pk], recount=True)
 
         assert [i.title for i in selectors.idea_list()] == ["Sichtbar"]
         assert Idea.objects.visible().count() == 1
