@@ -42,10 +42,14 @@ def worker_redis_url(url: str, worker: str) -> str:
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
+#: REDIS_URL as the run was given it (before the worker's own database number is put in).
+REDIS_URL_OF_THE_RUN = django_settings.REDIS_URL
+
+
 def _own_redis_database() -> None:
     """Point this worker's cache, broker and subprocesses at its own Redis database. Runs when this module is
     imported: after settings.py has read REDIS_URL, before any test, cache connection or Celery connection."""
-    url = worker_redis_url(django_settings.REDIS_URL, os.environ.get("PYTEST_XDIST_WORKER", ""))
+    url = worker_redis_url(REDIS_URL_OF_THE_RUN, os.environ.get("PYTEST_XDIST_WORKER", ""))
     if url == django_settings.REDIS_URL:
         return
     os.environ["REDIS_URL"] = url  # subprocesses of the tests (workers, servers) inherit it
