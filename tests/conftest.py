@@ -185,8 +185,8 @@ def private_redis(tmp_path):
 # last of them. They run first, one after the other (`pytest_collection_modifyitems`), so every other test, in the
 # order pytest-django gives it, starts from the freshly migrated database and never sees the demo.
 #
-# In a parallel run (pytest-xdist) they form the group "demo" (`pytest_itemcollected`), which `--dist loadgroup`
-# (pyproject.toml) hands as one unit to one worker, first: that worker loads the demo once and runs them one after
+# In a parallel run (pytest-xdist) they form the group "demo" (DemoGroupScheduling below, for `--dist loadgroup` in
+# pyproject.toml), handed as one unit to one worker, first: that worker loads the demo once and runs them one after
 # the other, while the others run the rest of the suite.
 
 #: Fixtures of tests that run against a flushed database or a live server in another thread: the demo lives in an
@@ -199,13 +199,49 @@ def _uses_demo(item) -> bool:
 
 
 DEMO_GROUP = "demo"
+# pytest-xdist's own groups (xdist_group marks, which it reads by renaming the test's node id) do not work with
+# pytest 9.2, whose node ids can't be renamed; so the controller's scheduler is told by a file which tests use the
+# demo: each worker writes their ids there after collecting (below), DemoGroupScheduling reads them.
+_DEMO_IDS_DIR = pytest.StashKey[str]()
 
 
-def pytest_itemcollected(item):
-    """The tests that use the demo form one xdist group (read by pytest-xdist's own pytest_collection_modifyitems,
-    which runs before ours below)."""
-    if _uses_demo(item):
-        item.add_marker(pytest.mark.xdist_group(DEMO_GROUP))
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist controller: a folder for the workers' lists of demo tests, named in each worker's input."""
+    import tempfile
+
+    if _DEMO_IDS_DIR not in node.config.stash:
+        node.config.stash[_DEMO_IDS_DIR] = tempfile.mkdtemp(prefix="sc5-demo-tests-")
+    node.workerinput["sc5_demo_ids_dir"] = node.config.stash[_DEMO_IDS_DIR]
+
+
+def pytest_unconfigure(config):
+    if _DEMO_IDS_DIR in config.stash:
+        shutil.rmtree(config.stash[_DEMO_IDS_DIR], ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` (pyproject.toml) with the demo tests as one group, handed to one worker first."""
+    if config.getvalue("dist") != "loadgroup" or _DEMO_IDS_DIR not in config.stash:
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class DemoGroupScheduling(LoadGroupScheduling):
+        demo_ids: set[str] | None = None
+
+        def schedule(self):
+            if self.demo_ids is None:
+                self.demo_ids = set()
+                for name in os.listdir(config.stash[_DEMO_IDS_DIR]):
+                    with open(os.path.join(config.stash[_DEMO_IDS_DIR], name)) as ids:
+                        self.demo_ids.update(line for line in ids.read().splitlines() if line)
+            super().schedule()
+
+        def _split_scope(self, nodeid):
+            return DEMO_GROUP if self.demo_ids and nodeid in self.demo_ids else super()._split_scope(nodeid)
+
+    return DemoGroupScheduling(config, log)
 
 
 @pytest.hookimpl(trylast=True)
@@ -217,6 +253,10 @@ def pytest_collection_modifyitems(config, items):
                 item.get_closest_marker("django_db").kwargs.get("transaction")):
             raise pytest.UsageError(f"{item.nodeid}: the demo fixture cannot serve a transactional test")
     items[:] = demo + [item for item in items if not _uses_demo(item)]
+    workerinput = getattr(config, "workerinput", None)  # an xdist worker: tell the controller (see above)
+    if workerinput and "sc5_demo_ids_dir" in workerinput:
+        with open(os.path.join(workerinput["sc5_demo_ids_dir"], workerinput["workerid"]), "w") as ids:
+            ids.write("".join(f"{item.nodeid}\n" for item in demo))
 
 
 class _Demo:
