@@ -1,6 +1,6 @@
 # smartcity5 — the two commands of the README, and a few helpers.
 #   make run   create .venv, install, migrate, load the demo towns, serve on http://127.0.0.1:8000
-#   make test  the whole suite (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
+#   make test  the whole suite over the machine's cores (PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set)
 #   make lock  recompile requirements.lock / requirements-dev.lock (hash-pinned) from pyproject.toml
 
 PYTHON ?= python3
@@ -32,9 +32,16 @@ run: install
 	@echo "Serving on http://127.0.0.1:8000 (stop with Ctrl+C)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist: one per core, at most 4; each has its own test database,
+# Redis database and ports, docs/ARCHITECTURE.md "Tests"). Locally the test databases are kept between runs and
+# migrated forward (--reuse-db); CI (CI=true) and `make test PYTEST_ARGS=--create-db` make them anew.
+# One file in this process: make test PYTEST_ARGS="-n 0 tests/test_health.py".
+TEST_WORKERS ?= auto
+TEST_DB := $(if $(filter true 1,$(CI)),--create-db,--reuse-db)
+
 test: install
 	@scripts/ensure-system-packages.sh
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 $(TEST_DB) $(PYTEST_ARGS)
 
 check: install
 	$(PY) manage.py check

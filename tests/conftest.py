@@ -3,6 +3,7 @@
 import contextlib
 import os
 import shutil
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings as django_settings
@@ -19,6 +20,46 @@ from . import factories
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 REQUIRE_SERVICES = os.environ.get("SMARTCITY5_REQUIRE_SERVICES") == "1"
+
+
+# --- Parallel runs (pytest-xdist; docs/ARCHITECTURE.md, "Tests") ----------------------------------------------
+#
+# `make test` runs the suite in several worker processes (gw0, gw1, …). pytest-django gives each its own test
+# database (test_<name>_gw0 …); tests/servers.py gives each its own share of the private servers' ports; and here
+# each gets a Redis database of its own: REDIS_URL's database number plus the worker's index (db 1 → 1 and 2 for two
+# workers), because tests empty their Redis database (`_isolate`) and the task tests' worker reads its broker there.
+
+
+def worker_redis_url(url: str, worker: str) -> str:
+    """``url`` with its database number moved up by the index of ``worker`` ("gw1" → +1; "" → unchanged)."""
+    if not worker.startswith("gw") or not url.startswith("redis"):
+        return url
+    parts = urlsplit(url)
+    database = int(parts.path.strip("/") or 0) + int(worker[2:])
+    if database > 15:
+        raise pytest.UsageError(f"{url}: worker {worker} would need Redis database {database}; Redis has 0-15. "
+                                "Use fewer workers (-n) or a lower database number in REDIS_URL.")
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+#: REDIS_URL as the run was given it (before the worker's own database number is put in).
+REDIS_URL_OF_THE_RUN = django_settings.REDIS_URL
+
+
+def _own_redis_database() -> None:
+    """Point this worker's cache, broker and subprocesses at its own Redis database. Runs when this module is
+    imported: after settings.py has read REDIS_URL, before any test, cache connection or Celery connection."""
+    url = worker_redis_url(REDIS_URL_OF_THE_RUN, os.environ.get("PYTEST_XDIST_WORKER", ""))
+    if url == django_settings.REDIS_URL:
+        return
+    os.environ["REDIS_URL"] = url  # subprocesses of the tests (workers, servers) inherit it
+    caches = {**django_settings.CACHES, "default": {**django_settings.CACHES["default"], "LOCATION": url}}
+    # override_settings (never disabled) also makes Django build its cache connections anew.
+    override_settings(REDIS_URL=url, CELERY_BROKER_URL=url, CACHES=caches).enable()
+    celery_app.conf.broker_url = url
+
+
+_own_redis_database()
 
 
 def need(condition: bool, reason: str) -> None:
@@ -108,6 +149,25 @@ def catalogue(db):
     importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    """The test database as the migrations leave it, also when it is kept from the last run (``--reuse-db``, which
+    `make test` passes outside CI): that run's transactional tests emptied it (their flush removes the seeded
+    catalogue too), or an interrupted one left rows behind. So a kept database is emptied here (flush also resets
+    the sequences and recreates the content types and permissions, as migrate does) and seeded again."""
+    options = request.config.option
+    if getattr(options, "reuse_db", False) and not getattr(options, "create_db", False):
+        import importlib
+
+        from django.apps import apps
+        from django.core.management import call_command
+
+        with django_db_blocker.unblock():
+            call_command("flush", interactive=False, verbosity=0)
+            importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
+    yield
+
+
 @pytest.fixture
 def private_redis(tmp_path):
     """A redis-server of this test's own (tests/servers.py), to stop, freeze and thaw for real."""
@@ -124,6 +184,10 @@ def private_redis(tmp_path):
 # open while those tests run, each in its own savepoint (pytest-django's `db`), and is rolled back right after the
 # last of them. They run first, one after the other (`pytest_collection_modifyitems`), so every other test, in the
 # order pytest-django gives it, starts from the freshly migrated database and never sees the demo.
+#
+# In a parallel run (pytest-xdist) they form the group "demo" (DemoGroupScheduling below, for `--dist loadgroup` in
+# pyproject.toml), handed as one unit to one worker, first: that worker loads the demo once and runs them one after
+# the other, while the others run the rest of the suite.
 
 #: Fixtures of tests that run against a flushed database or a live server in another thread: the demo lives in an
 #: uncommitted transaction of the test thread's connection, so they could not see it and would break it.
@@ -132,6 +196,52 @@ _TRANSACTIONAL = {"transactional_db", "live_server", "django_db_reset_sequences"
 
 def _uses_demo(item) -> bool:
     return "demo" in getattr(item, "fixturenames", ())
+
+
+DEMO_GROUP = "demo"
+# pytest-xdist's own groups (xdist_group marks, which it reads by renaming the test's node id) do not work with
+# pytest 9.2, whose node ids can't be renamed; so the controller's scheduler is told by a file which tests use the
+# demo: each worker writes their ids there after collecting (below), DemoGroupScheduling reads them.
+_DEMO_IDS_DIR = pytest.StashKey[str]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist controller: a folder for the workers' lists of demo tests, named in each worker's input."""
+    import tempfile
+
+    if _DEMO_IDS_DIR not in node.config.stash:
+        node.config.stash[_DEMO_IDS_DIR] = tempfile.mkdtemp(prefix="sc5-demo-tests-")
+    node.workerinput["sc5_demo_ids_dir"] = node.config.stash[_DEMO_IDS_DIR]
+
+
+def pytest_unconfigure(config):
+    if _DEMO_IDS_DIR in config.stash:
+        shutil.rmtree(config.stash[_DEMO_IDS_DIR], ignore_errors=True)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadgroup` (pyproject.toml) with the demo tests as one group, handed to one worker first."""
+    if config.getvalue("dist") != "loadgroup" or _DEMO_IDS_DIR not in config.stash:
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class DemoGroupScheduling(LoadGroupScheduling):
+        demo_ids: set[str] | None = None
+
+        def schedule(self):
+            if self.demo_ids is None:
+                self.demo_ids = set()
+                for name in os.listdir(config.stash[_DEMO_IDS_DIR]):
+                    with open(os.path.join(config.stash[_DEMO_IDS_DIR], name)) as ids:
+                        self.demo_ids.update(line for line in ids.read().splitlines() if line)
+            super().schedule()
+
+        def _split_scope(self, nodeid):
+            return DEMO_GROUP if self.demo_ids and nodeid in self.demo_ids else super()._split_scope(nodeid)
+
+    return DemoGroupScheduling(config, log)
 
 
 @pytest.hookimpl(trylast=True)
@@ -143,6 +253,10 @@ def pytest_collection_modifyitems(config, items):
                 item.get_closest_marker("django_db").kwargs.get("transaction")):
             raise pytest.UsageError(f"{item.nodeid}: the demo fixture cannot serve a transactional test")
     items[:] = demo + [item for item in items if not _uses_demo(item)]
+    workerinput = getattr(config, "workerinput", None)  # an xdist worker: tell the controller (see above)
+    if workerinput and "sc5_demo_ids_dir" in workerinput:
+        with open(os.path.join(workerinput["sc5_demo_ids_dir"], workerinput["workerid"]), "w") as ids:
+            ids.write("".join(f"{item.nodeid}\n" for item in demo))
 
 
 class _Demo:

@@ -12,7 +12,24 @@ from pathlib import Path
 
 # Ports reserved for this suite's private servers. Each server gets the next one, so no test inherits the
 # state another test left for its address (the cache's circuit breaker is kept per process and address).
-PORTS = range(18100, 18300)
+ALL_PORTS = range(18100, 18300)
+
+
+def worker_ports(worker: str | None = None, count: str | None = None) -> range:
+    """The share of ALL_PORTS of this pytest-xdist worker (PYTEST_XDIST_WORKER gw0, gw1, … of
+    PYTEST_XDIST_WORKER_COUNT; the whole range without xdist): two workers never probe the same port, so one can't
+    take a port between the other's probe and its server's bind."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "") if worker is None else worker
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") if count is None else count
+    if not worker.startswith("gw"):
+        return ALL_PORTS
+    index, share = int(worker[2:]), len(ALL_PORTS) // int(count)
+    if share < 10:
+        raise RuntimeError(f"{count} workers leave fewer than 10 ports each in {ALL_PORTS}")
+    return ALL_PORTS[index * share:(index + 1) * share]
+
+
+PORTS = worker_ports()
 _next_port = itertools.count(os.getpid() % len(PORTS))
 
 
@@ -25,7 +42,7 @@ def free_port(start: int = 0) -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError("no free port in 18100-18299")
+    raise RuntimeError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
 def wait_for_port(port: int, *, timeout: float = 10) -> None:

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import need
 
@@ -18,6 +19,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 # Never reaches the live server: the route in csp_violations() answers it with AXE.
 AXE_URL = "/__browser-tests__/axe.min.js"
+
+# expect() waits as long as the pages' actions do (``site``: 10 s), not Playwright's 5 s: in a parallel run
+# (make test) another worker shares the cores, and Swagger UI's first render took longer than 5 s then.
+expect.set_options(timeout=10_000)
 
 REPORT_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", (event) => {
