@@ -19,18 +19,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def arnsberg(town_a):
-    town_a.map_south, town_a.map_west, town_a.map_north, town_a.map_east = 51.30, 7.95, 51.50, 8.20
-    town_a.save()
-    return town_a
-
-
-@pytest.fixture
-def process(arnsberg):
-    return factories.process(municipality=arnsberg, title="Ideen für Arnsberg")
-
-
 def _stored(process) -> Process:
     return Process._base_manager.get(pk=process.pk)
 
