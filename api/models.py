@@ -68,3 +68,6 @@ class OpenDataChange(models.Model):
     class Meta:
         verbose_name = _("open data change")
         verbose_name_plural = _("open data changes")
+
+    def __str__(self) -> str:
+        return f"{self.dataset} @ {self.at:%Y-%m-%d %H:%M:%S}"

@@ -70,6 +70,6 @@ class NotificationsReadAll(PersonalAPIView):
 
     serializer_class = ReadAllSerializer
 
-    @extend_schema(request=None, responses={200: ReadAllSerializer, **{**ERRORS, **WRITE_ERRORS}})
+    @extend_schema(request=None, responses={200: ReadAllSerializer, **ERRORS, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         return Response({"marked": services.notifications_mark_all_read(user=request.user)})

@@ -55,7 +55,7 @@ def main() -> None:
     args = parser.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="lh-"))
     out.mkdir(parents=True, exist_ok=True)
-    print(f"| page | transferred | requests | LCP | FCP | score |\n| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| page | transferred | requests | LCP | FCP | score |\n| --- | ---: | ---: | ---: | ---: | ---: |")
     for path in args.paths:
         runs = []
         for n in range(args.runs):

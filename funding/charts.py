@@ -177,7 +177,7 @@ def planned_vs_called_svg(
         x += 20 + len(labels[series]) * _CHAR_WIDTH + _CHAR_WIDTH * 2
 
     # --- Grid and y axis labels
-    for tick, label in zip(y_ticks, y_labels):
+    for tick, label in zip(y_ticks, y_labels, strict=True):
         y = _fmt(y_of(tick))
         parts.append(
             format_html(

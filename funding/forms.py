@@ -79,8 +79,7 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
                   "funding_rate", "notes"]
         formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         field_classes = {"funding_rate": numbers.PercentField}
-        widgets = {name: DateInput for name in ("approved_on", "period_start", "period_end", "phase_a_start",
-                                                "phase_a_end", "phase_b_start", "phase_b_end")}
+        widgets = dict.fromkeys(("approved_on", "period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end"), DateInput)
         widgets["notes"] = forms.Textarea(attrs={"rows": 3})
 
     def __init__(self, *args, municipality, can_change_terms: bool = True, **kwargs):

@@ -87,7 +87,7 @@ def _save_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...],
 
 def _delete_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by) -> None:
     _record(grant=grant, kind=Kind.DELETED, entity=entity, by=by, subject=instance,
-            changes=diff(snapshot(instance, allowed), {name: "" for name in allowed}))
+            changes=diff(snapshot(instance, allowed), dict.fromkeys(allowed, "")))
     instance.delete()
 
 

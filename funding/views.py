@@ -439,7 +439,7 @@ def milestone_status(request, town: str, pk: int, item: int):
     if (limited := upload_refused(request, form)) is not None:
         return too_many(render(request, "funding/milestone.html",
                                _milestone_context(request, grant, milestone, **{key: form})), limited)
-    if form.is_valid() and _call(form, lambda: run()) is not None:
+    if form.is_valid() and _call(form, run) is not None:
         messages.success(request, done)
         return redirect(_section_url("milestones", grant))
     return render(request, "funding/milestone.html", _milestone_context(request, grant, milestone, **{key: form}),
@@ -525,7 +525,7 @@ def proof_status(request, town: str, pk: int, item: int):
     if (limited := upload_refused(request, form)) is not None:
         return too_many(render(request, "funding/proof.html", _proof_context(request, grant, proof, **{key: form})),
                         limited)
-    if form.is_valid() and _call(form, lambda: run()) is not None:
+    if form.is_valid() and _call(form, run) is not None:
         messages.success(request, _("The proof of use has been updated."))
         return redirect(_section_url("proofs", grant))
     return render(request, "funding/proof.html", _proof_context(request, grant, proof, **{key: form}), status=400)

@@ -108,15 +108,15 @@ class Municipality(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def get_absolute_url(self) -> str:
+        return reverse("municipalities:home", kwargs={"town": self.slug})
+
     def clean(self) -> None:
         super().clean()
         # The AGS is the ARS without the four digits of the Gemeindeverband: both must name the same town.
         if self.ars and self.ags and (self.ars[:5] != self.ags[:5] or self.ars[9:] != self.ags[5:]):
             raise ValidationError({"ars": _("The regional key (ARS) does not fit the municipality key (AGS): its "
                                             "first five and last three digits must be the AGS.")})
-
-    def get_absolute_url(self) -> str:
-        return reverse("municipalities:home", kwargs={"town": self.slug})
 
     @property
     def map_bounds(self) -> tuple | None:

@@ -95,7 +95,7 @@ def hand_over(pks: list[int]) -> int:
                 task.apply_async(kwargs=row.kwargs, task_id=row.celery_id, connection=connection, retry=False)
                 _mark_handed(row.pk)
                 handed += 1
-    except Exception as exc:  # the broker is away: kombu, redis-py and socket errors alike
+    except Exception as exc:  # noqa: BLE001 - the broker is away: kombu, redis-py and socket errors alike
         _paused_until[0] = time.monotonic() + settings.OUTBOX_BROKER_PAUSE_SECONDS
         logger.warning("Broker unavailable, %d task hand-over(s) wait for the relay: %s: %s",
                        len(rows) - handed, type(exc).__name__, exc)

@@ -1,5 +1,7 @@
 """The worker tells the outbox when a task that came through it has finished, failed for good or will retry."""
 
+import contextlib
+
 from celery.signals import task_failure, task_retry, task_success
 from django.db import DatabaseError
 
@@ -28,7 +30,5 @@ def _on_retry(sender=None, request=None, reason=None, **kwargs):
 def _safely(note, *args, **kwargs):
     # The database may be the reason the task failed: then the row stays open and the relay hands it again,
     # which is what should happen; the note must not turn into an error of its own.
-    try:
+    with contextlib.suppress(DatabaseError):
         note(*args, **kwargs)
-    except DatabaseError:
-        pass

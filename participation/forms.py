@@ -315,7 +315,7 @@ PhaseFormSet = forms.formset_factory(PhaseForm, formset=BasePhaseFormSet, extra=
 
 def phase_initial(process: Process | None) -> list[dict]:
     existing = {p.kind: p for p in process.phases.all()} if process is not None else {}
-    return [{"kind": kind, "use": kind in existing or process is None and kind in (Phase.INFORMATION, Phase.IDEAS),
+    return [{"kind": kind, "use": kind in existing or (process is None and kind in (Phase.INFORMATION, Phase.IDEAS)),
              "starts_on": getattr(existing.get(kind), "starts_on", None),
              "ends_on": getattr(existing.get(kind), "ends_on", None)} for kind in Phase.values]
 

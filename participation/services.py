@@ -7,6 +7,7 @@ moderation states, the status workflow with its official answers.
 """
 
 import datetime
+import itertools
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -181,7 +182,7 @@ def _check_phases(phases: list[dict]) -> None:
             errors.append(_("The phase “%(phase)s” ends before it starts.") % {"phase": label})
     if errors:  # the order of phases without dates cannot be judged
         raise ValidationError({"phases": errors})
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
+    for earlier, later in itertools.pairwise(ordered):
         if earlier.get("ends_on") is None or later["starts_on"] <= earlier["ends_on"]:
             errors.append(_("The phase “%(later)s” must start after the phase “%(earlier)s” has ended.")
                           % {"later": Phase(later["kind"]).label, "earlier": Phase(earlier["kind"]).label})

@@ -375,7 +375,7 @@ def kpi_chart_svg(
     ]
 
     # --- Grid, y axis labels, unit
-    for tick, label in zip(y_ticks, y_labels):
+    for tick, label in zip(y_ticks, y_labels, strict=True):
         y = _fmt(y_of(tick))
         parts.append(
             format_html(
@@ -497,7 +497,7 @@ def kpi_chart_svg(
             SERIES_COLOUR,
         )
     )
-    for (day, value, is_baseline), (x, y) in zip(series, coordinates):
+    for (day, value, is_baseline), (x, y) in zip(series, coordinates, strict=True):
         tooltip = f"{date_format(day, 'SHORT_DATE_FORMAT')}: {_with_unit(_number(value), unit)}"
         if is_baseline:
             tooltip = gettext("Baseline: %(value)s") % {"value": tooltip}

@@ -227,7 +227,7 @@ def progress_update_change(*, update: ProgressUpdate, by, acting_town: Municipal
 @transaction.atomic
 def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipality) -> None:
     _record(project=update.project, kind=ProjectEvent.Kind.UPDATE_DELETED, by=by, acting_town=acting_town,
-            subject=update.title, changes=diff(snapshot(update, UPDATE_FIELDS), {k: "" for k in UPDATE_FIELDS}))
+            subject=update.title, changes=diff(snapshot(update, UPDATE_FIELDS), dict.fromkeys(UPDATE_FIELDS, "")))
     update.delete()
 
 
@@ -254,7 +254,7 @@ def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> 
     count = indicator.measurements.count()
     _record(project=indicator.project, kind=ProjectEvent.Kind.INDICATOR_DELETED, by=by, acting_town=acting_town,
             subject=indicator.name,
-            changes={**diff(snapshot(indicator, INDICATOR_FIELDS), {k: "" for k in INDICATOR_FIELDS}),
+            changes={**diff(snapshot(indicator, INDICATOR_FIELDS), dict.fromkeys(INDICATOR_FIELDS, "")),
                      "measurements": [str(count), "0"]})
     indicator.delete()
 

@@ -98,7 +98,7 @@ class _ShiftHeadingsExtension(Extension):
         super().__init__()
         self.under = under
 
-    def extendMarkdown(self, md: markdown.Markdown) -> None:
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 - Python-Markdown's hook name
         # After "inline" (20) and the extensions' tree processors; the order among them does not matter.
         md.treeprocessors.register(_ShiftHeadings(md, self.under), "shift_headings", 1)
 

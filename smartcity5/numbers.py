@@ -88,7 +88,7 @@ def parse_number(text, *, grouping: bool = True, units: tuple[str, ...] = ()) ->
         if isinstance(text, Decimal) and not text.is_finite():
             raise _invalid()
         return Decimal(text)
-    if isinstance(text, float) or isinstance(text, PlainNumber):
+    if isinstance(text, (float, PlainNumber)):
         try:
             value = Decimal(str(text))
         except InvalidOperation:
@@ -141,14 +141,13 @@ def parse_number(text, *, grouping: bool = True, units: tuple[str, ...] = ()) ->
         whole, _sep, fraction = body.partition(".")
         if _grouped(body, "."):
             whole, fraction = whole + fraction, ""
-        elif whole.lstrip("0"):
-            if len(whole) <= 3:
-                # "1.50", "12.5": a decimal point, or a thousands dot with digits missing? German writes 1,50.
-                raise NumberError(
-                    _("“%(text)s” is unclear: in German the dot separates thousands (1.500) and the comma the "
-                      "decimals. Did you mean %(suggestion)s?") % {
-                        "text": original, "suggestion": f"{sign}{_german(whole, fraction)}"},
-                    code="ambiguous")
+        elif whole.lstrip("0") and len(whole) <= 3:
+            # "1.50", "12.5": a decimal point, or a thousands dot with digits missing? German writes 1,50.
+            raise NumberError(
+                _("“%(text)s” is unclear: in German the dot separates thousands (1.500) and the comma the "
+                  "decimals. Did you mean %(suggestion)s?") % {
+                    "text": original, "suggestion": f"{sign}{_german(whole, fraction)}"},
+                code="ambiguous")
     if not _DIGITS.fullmatch(whole or "0") or not _DIGITS.fullmatch(fraction or "0"):
         raise _invalid()
     return Decimal(f"{sign}{whole or '0'}.{fraction}" if fraction else f"{sign}{whole}")

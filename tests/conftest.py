@@ -249,8 +249,8 @@ def pytest_collection_modifyitems(config, items):
     """The tests that use the demo first (in their collected order), then all others (in theirs)."""
     demo = [item for item in items if _uses_demo(item)]
     for item in demo:
-        if _TRANSACTIONAL & set(item.fixturenames) or item.get_closest_marker("django_db") and (
-                item.get_closest_marker("django_db").kwargs.get("transaction")):
+        if _TRANSACTIONAL & set(item.fixturenames) or (item.get_closest_marker("django_db") and (
+                item.get_closest_marker("django_db").kwargs.get("transaction"))):
             raise pytest.UsageError(f"{item.nodeid}: the demo fixture cannot serve a transactional test")
     items[:] = demo + [item for item in items if not _uses_demo(item)]
     workerinput = getattr(config, "workerinput", None)  # an xdist worker: tell the controller (see above)

@@ -232,7 +232,7 @@ def gunicorn_settings(**environ):
     saved = {key: os.environ.get(key) for key in environ}
     os.environ.update(environ)
     try:
-        exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), namespace)
+        exec(compile((ROOT / "gunicorn.conf.py").read_text(), "gunicorn.conf.py", "exec"), namespace)  # noqa: S102 - our own config file, as gunicorn reads it
     finally:
         for key, value in saved.items():
             if value is None:

@@ -2,6 +2,7 @@
 htmx only where it is used, and compressed HTML (bench/README.md has the Lighthouse numbers)."""
 
 import gzip
+import itertools
 import re
 import sys
 from pathlib import Path
@@ -143,7 +144,7 @@ def _selector_classes(css: str) -> set[str]:
         for rule in rules:
             if rule.type == "qualified-rule":
                 tokens = list(rule.prelude)
-                for previous, token in zip(tokens, tokens[1:]):
+                for previous, token in itertools.pairwise(tokens):
                     if previous.type == "literal" and previous.value == "." and token.type == "ident":
                         names.add(token.value)
                     # .x inside :not()/:is() is part of a function block

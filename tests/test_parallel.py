@@ -25,7 +25,7 @@ def test_each_worker_gets_the_next_redis_database():
 
 def test_this_process_uses_its_own_redis_database_everywhere():
     own = worker_redis_url(REDIS_URL_OF_THE_RUN, os.environ.get("PYTEST_XDIST_WORKER", ""))
-    assert settings.REDIS_URL == own
+    assert own == settings.REDIS_URL
     if own:
         assert settings.CELERY_BROKER_URL == own == celery_app.conf.broker_url == os.environ["REDIS_URL"]
         assert settings.CACHES["default"]["LOCATION"] == own

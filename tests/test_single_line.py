@@ -2,7 +2,6 @@
 (smartcity5.mail). The form test enumerates every form class of the project, so a new form is covered."""
 
 import importlib
-import inspect
 import json
 import pkgutil
 
@@ -62,7 +61,7 @@ def test_every_single_line_field_of_every_form_refuses_a_line_break(form_class):
     for name, field in form.fields.items():
         if not is_single_line(field):
             continue
-        form[name]  # noqa: B018 (the bound field is what adds the rule, as validation does)
+        form[name]
         with pytest.raises(forms.ValidationError) as refused:
             field.clean(BROKEN)
         assert "line_break" in {error.code for error in refused.value.error_list}, (name, refused.value)
@@ -70,7 +69,7 @@ def test_every_single_line_field_of_every_form_refuses_a_line_break(form_class):
         checked += 1
     for name, field in form.fields.items():
         if isinstance(field, forms.CharField) and isinstance(field.widget, forms.Textarea):
-            form[name]  # noqa: B018
+            form[name]
             assert "line_break" not in _codes(field, BROKEN), name  # multi-line text keeps its line breaks
 
 

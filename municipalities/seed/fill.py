@@ -297,7 +297,7 @@ class Seeder:
     def _people(self) -> None:
         o = self.o
         per_town = o.citizens_per_town or max(100, o.ideas_per_town // 4, int(o.supports_per_idea * 3))
-        users, emails, members, settings_rows = [], [], [], []
+        users, members, settings_rows = [], [], []
         joined = timezone.make_aware(datetime.datetime(2021, 1, 1))
         for town in self.towns:
             rng = self.rng("people", town.rng_key)
@@ -338,7 +338,7 @@ class Seeder:
         slugs = self.project_slugs
         statuses, weights = list(PROJECT_STATUSES), list(PROJECT_STATUSES.values())
         parents: list[int] = []
-        for n in range(self.o.projects_per_town):
+        for _ in range(self.o.projects_per_town):
             pk = self.next_id(Project)
             field_slug, topic, summary = rng.choice(text.PROJECT_TOPICS)
             quarter = rng.choice(town.quarters)
@@ -501,7 +501,7 @@ class Seeder:
                 submitted = datetime.date(y, 6 * half - 3, 15)
                 if submitted > self.today:
                     status, submitted_on, paid = "draft", None, None
-                elif y == year and half == 2 or submitted + datetime.timedelta(days=40) > self.today:
+                elif (y == year and half == 2) or submitted + datetime.timedelta(days=40) > self.today:
                     status, submitted_on, paid = "submitted", submitted, None
                 else:
                     status, submitted_on, paid = "paid", submitted, submitted + datetime.timedelta(days=30)
@@ -552,7 +552,7 @@ class Seeder:
     # --- participation --------------------------------------------------------------------------------------
 
     def _participation(self, town: _Town) -> None:
-        o, w, t = self.o, self.w, town.row.pk
+        w, t = self.w, town.row.pk
         rng = self.rng("processes", town.rng_key)
         index = self.towns.index(town)
         partner = self.towns[(index + 1) % len(self.towns)] if len(self.towns) > 1 and index % 5 == 0 else None
@@ -606,7 +606,7 @@ class Seeder:
             weights = FINISHED_STATUSES if finished else RUNNING_STATUSES
             merge_targets: list[int] = []
             shortlist_candidates = []
-            for n in range(counts[plan]):
+            for _ in range(counts[plan]):
                 pk = self.next_id(Idea)
                 field_slug, title, body, label = text.idea_text(rng, town=town.row.name, quarter_names=town.quarters)
                 created = self.moment(rng, first, last)
@@ -723,7 +723,7 @@ class Seeder:
         total = round(o.comments_per_idea * len(entries))
         per_idea = Counter(rng.choices(range(len(open_)), weights=[e[3] for e in open_], k=total))
         for position, count in sorted(per_idea.items()):
-            pk_idea, created, plan, _w, author, _m = open_[position]
+            pk_idea, created, plan, _w, _author, _m = open_[position]
             spans = town.processes[plan][2]
             last = spans[Phase.VOTE][1]
             process = town.processes[plan][0]

@@ -308,9 +308,9 @@ def _tables_mentioning(needle: str) -> list[str]:
     with scopes_disabled():
         for model in apps.get_models(include_auto_created=True):
             for field in model._meta.concrete_fields:
-                if isinstance(field, TEXT_FIELDS) and not isinstance(field, models.FileField):
-                    if model._base_manager.filter(**{f"{field.name}__icontains": needle}).exists():
-                        found.append(f"{model._meta.db_table}.{field.column}")
+                if isinstance(field, TEXT_FIELDS) and not isinstance(field, models.FileField) and (
+                        model._base_manager.filter(**{f"{field.name}__icontains": needle}).exists()):
+                    found.append(f"{model._meta.db_table}.{field.column}")
     return found
 
 

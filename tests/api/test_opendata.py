@@ -326,7 +326,7 @@ def test_a_file_is_built_once_and_then_sent_as_it_is(client, town_a, town_b, con
         factories.idea(process=content["process"], title=f"Idee {number}")
     # Building reads the rows in chunks with their related rows: a bounded number of queries however many rows.
     for town in (town_a, None):
-        for key, dataset in opendata.DATASETS.items():
+        for dataset in opendata.DATASETS.values():
             for file_format in ("csv", "json"):
                 with django_assert_max_num_queries(16):
                     opendata_files.build_file(dataset, town, file_format)

@@ -138,7 +138,7 @@ def test_every_iri_is_on_site_host_whatever_host_the_request_names(client, setti
     call_command("opendata_build")
     data = _graph(client, HTTP_HOST="testserver")
     ours = {str(term) for triple in data for term in triple
-            if isinstance(term, URIRef) and "/offene-daten/" in str(term) or "/api/v1/" in str(term)}
+            if (isinstance(term, URIRef) and "/offene-daten/" in str(term)) or "/api/v1/" in str(term)}
     assert ours and all(iri.startswith("http://portal.example/") for iri in ours), ours
     identifiers = [str(value) for value in data.objects(None, URIRef("http://purl.org/dc/terms/identifier"))]
     assert len(identifiers) == 12 and all(i.startswith("http://portal.example/offene-daten/#") for i in identifiers)

@@ -97,7 +97,7 @@ def test_a_staff_answer_while_the_broker_is_away_is_delivered_once_it_is_back(cl
 def test_a_lost_message_is_handed_again_and_tells_nobody_twice(town_a, editor_a, broker, settings):
     """The broker took the task, then lost it (a Redis restart without persistence): after OUTBOX_REHAND_AFTER the
     relay hands it again; the idempotent tasks tell each person once."""
-    idea, people = _idea_with_supporters(town_a)
+    idea, _people = _idea_with_supporters(town_a)
     with worker_queue():  # no worker yet: the first hand-over reaches the broker and stays there
         with town_scope(town_a):
             services.idea_answer(idea=Idea.objects.get(pk=idea.pk), by=editor_a, acting_town=town_a,

@@ -4,6 +4,7 @@ the database returns, without a restart (smartcity5.errors, CONN_HEALTH_CHECKS w
 The test starts its own PostgreSQL cluster on a port of its own (the shared one on 5432 is never stopped), loads
 the migrated test database into it, points a gunicorn subprocess at it, then stops and starts the cluster."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -69,10 +70,8 @@ def cluster():
         server.create()
         yield server
     finally:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # not running
             server.stop()
-        except subprocess.CalledProcessError:
-            pass  # not running
         shutil.rmtree(directory, ignore_errors=True)
 
 

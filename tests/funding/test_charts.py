@@ -91,7 +91,7 @@ def test_bar_heights_are_proportional_to_the_amounts():
     measured = heights(root)
     reference = measured[0]["planned"]  # 1,200,000.00
     assert reference > 0
-    for row, bars in zip(ROWS, measured):
+    for row, bars in zip(ROWS, measured, strict=True):
         for series in charts.SERIES:
             expected = float(row[series] / ROWS[0]["planned"])
             assert bars[series] / reference == pytest.approx(expected, abs=0.002)
@@ -198,4 +198,4 @@ def test_many_years_stay_inside_the_view_box():
     for group in groups(root):
         for series in charts.SERIES:
             rect = bar(group, series)
-            assert 0 < float(rect.get("x")) and float(rect.get("x")) + float(rect.get("width")) < width
+            assert float(rect.get("x")) > 0 and float(rect.get("x")) + float(rect.get("width")) < width

@@ -66,7 +66,7 @@ def _workbook(content: bytes):
 
 
 def _rows(ws, first: int = 2) -> list[tuple]:
-    return [row for row in ws.iter_rows(min_row=first, values_only=True)]
+    return list(ws.iter_rows(min_row=first, values_only=True))
 
 
 def _amount(value) -> Decimal:

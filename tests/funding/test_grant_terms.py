@@ -109,9 +109,8 @@ def test_a_rate_outside_the_programme_needs_the_funders_exception(client, admin_
     response = client.post(f"{BASE}{grant.pk}/bearbeiten/", _form(grant, funding_rate="80", reason="Zusage"))
     assert response.status_code == 200
     assert "Ausnahme" in response.content.decode() and 'aria-invalid="true"' in response.content.decode()
-    with town_scope(town_a):
-        with pytest.raises(ValidationError) as error:
-            services.grant_change(grant=grant, by=admin_a, fields={"funding_rate": Decimal("80.00")}, reason="X")
+    with town_scope(town_a), pytest.raises(ValidationError) as error:
+        services.grant_change(grant=grant, by=admin_a, fields={"funding_rate": Decimal("80.00")}, reason="X")
     assert "funding_rate" in error.value.message_dict
     assert _events(town_a) == []
 

@@ -1,5 +1,6 @@
 """manage.py seed_scale: a small run on PostgreSQL, checked row by row against the models' rules."""
 
+import io
 import random
 
 import pytest
@@ -33,7 +34,7 @@ SMALL = {"towns": 3, "ideas_per_town": 40, "projects_per_town": 6, "seed": 7, "f
 
 def _seed(**options) -> Consortium:
     before = set(Consortium.objects.values_list("pk", flat=True))
-    call_command("seed_scale", **{**SMALL, **options}, stdout=open("/dev/null", "w"))
+    call_command("seed_scale", **{**SMALL, **options}, stdout=io.StringIO())
     return Consortium.objects.exclude(pk__in=before).get()
 
 
@@ -173,19 +174,19 @@ def test_the_same_seed_gives_the_same_data(db):
 
 def test_refuses_a_database_with_other_data(db, town_a, settings):
     with pytest.raises(CommandError, match="did not make"):
-        call_command("seed_scale", towns=1, ideas_per_town=2, stdout=open("/dev/null", "w"))
+        call_command("seed_scale", towns=1, ideas_per_town=2, stdout=io.StringIO())
     settings.PRODUCTION = True
     with pytest.raises(CommandError, match="production"):
-        call_command("seed_scale", towns=1, ideas_per_town=2, stdout=open("/dev/null", "w"))
+        call_command("seed_scale", towns=1, ideas_per_town=2, stdout=io.StringIO())
     assert not Consortium.objects.filter(slug__startswith="seed-").exists()
 
 
 def test_a_second_run_adds_a_second_consortium_next_to_seed_data(seeded):
-    first, _towns = seeded
+    _first, _towns = seeded
     with scopes_disabled():
         # Only seed data in the database: no --force needed (the fixture's run used it for the demo case).
         if Municipality.objects.exclude(consortium__slug__startswith="seed-").exists():
             pytest.skip("the database holds the demo")
-        call_command("seed_scale", towns=1, ideas_per_town=5, projects_per_town=1, stdout=open("/dev/null", "w"))
+        call_command("seed_scale", towns=1, ideas_per_town=5, projects_per_town=1, stdout=io.StringIO())
         assert Consortium.objects.filter(slug__startswith="seed-").count() == 2
         assert Project._base_manager.values("slug").annotate(n=Count("pk")).filter(n__gt=1).count() == 0

@@ -102,7 +102,7 @@ def test_callers_that_turn_email_off_send_none_whatever_the_setting(town_a, citi
 
 
 def test_unknown_kinds_are_refused(town_a, citizen):
-    with pytest.raises(ValueError, match="idea.comments"):
+    with pytest.raises(ValueError, match=r"idea\.comments"):
         _notify(town_a, [citizen], kind="idea.comments")
     with pytest.raises(ValueError):
         kind_get("")

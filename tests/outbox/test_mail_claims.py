@@ -69,7 +69,7 @@ class _Function(ast.NodeVisitor):
             self.visit(statement)
         self._guarded = guarded
 
-    visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef
+    visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef  # noqa: N815 - ast.NodeVisitor's method names
 
     def visit_With(self, node):
         guarded = any(_name(item.context_expr) in SENDING and self.claims_at

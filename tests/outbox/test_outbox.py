@@ -51,8 +51,7 @@ def test_every_task_of_the_portal_is_a_portal_task():
 
 
 def test_a_rolled_back_hand_over_never_runs(town_a, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
             accessibility_feedback_submit(municipality=town_a, message="Die Rampe fehlt.")
             raise RuntimeError("the request fails after the write")
     assert not OutboxTask.objects.exists() and not AccessibilityFeedback.objects.exists()

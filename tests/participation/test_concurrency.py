@@ -153,7 +153,7 @@ def test_a_campaign_on_one_process_neither_deadlocks_nor_loses_a_version(town_a)
              for n, user in enumerate(people)]
     calls += [atomic(lambda user=user: services.idea_submit(process=process, author=user, fields={
         "title": "Noch eine Idee", "body": "Gleichzeitig eingereicht."}, consent=True)) for user in people[:6]]
-    results, errors = _at_once(town_a, calls)
+    _results, errors = _at_once(town_a, calls)
     assert errors == [None] * len(calls)
     stored = Process._base_manager.get(pk=process.pk)
     assert stored.content_version == before + len(calls)

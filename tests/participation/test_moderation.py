@@ -226,7 +226,7 @@ def test_every_moderation_decision_is_in_the_history(process, idea, editor_a, mo
     kinds = list(ParticipationEvent.objects.filter(idea=idea).order_by("at", "pk").values_list("kind", "actor"))
     assert kinds == [("idea_submitted", idea.author_id), ("hidden", moderator.pk), ("approved", editor_a.pk),
                      ("title_edited", moderator.pk), ("hidden", moderator.pk)]
-    assert [e.subject for e in selectors.idea_history(idea=idea)][0] == "Neuer Titel"
+    assert next(e.subject for e in selectors.idea_history(idea=idea)) == "Neuer Titel"
 
 
 # --- Hidden content stays out of everything public ---------------------------------------------------------

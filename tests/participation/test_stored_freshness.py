@@ -78,7 +78,7 @@ def test_reports_that_hide_an_idea_take_it_out_of_the_count(process, arnsberg):
     idea = factories.idea(process=process)
     watch = Watch(process)
     with town_scope(arnsberg):
-        for n in range(3):  # the default threshold
+        for _ in range(3):  # the default threshold
             services.report_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
     assert watch.changed().shown_idea_count == 0
 

@@ -1,6 +1,7 @@
 """The KPI chart: accessible SVG, correct geometry, localised numbers, escaping; nice ticks; KPI summary."""
 
 import datetime
+import itertools
 import random
 import xml.etree.ElementTree as ET
 from decimal import Decimal
@@ -117,7 +118,7 @@ def test_x_grows_with_the_date_and_higher_values_are_drawn_higher_up():
     # Sorted by date, the values are 30, 36.25, 41.5, 44: rising values, falling y coordinates.
     ys = [y for _, y in points]
     assert ys == sorted(ys, reverse=True) and len(set(ys)) == len(ys)
-    for circle, (x, y) in zip(markers(root), points):
+    for circle, (x, y) in zip(markers(root), points, strict=True):
         assert (float(circle.get("cx")), float(circle.get("cy"))) == (x, y)
 
 
@@ -227,7 +228,7 @@ def test_a_dated_baseline_alone_is_plotted():
 
 def test_single_measurement_sits_in_the_middle():
     root = parse(render(measurements=[(day(2025, 3, 1), D("0.5"))]))
-    ((x, y),) = polyline_points(root)
+    ((x, _y),) = polyline_points(root)
     _, _, width, _ = (float(n) for n in root.get("viewBox").split())
     left = float(find_class(root, "line", "kpi-chart__grid")[0].get("x1"))
     assert x == pytest.approx((left + width - 16) / 2, abs=0.1)
@@ -324,7 +325,7 @@ def test_nice_ticks_properties_over_many_inputs():
         assert all(isinstance(t, Decimal) for t in ticks), case
         assert 2 <= len(ticks) <= max_ticks + 2, case
         assert ticks[0] <= min(low, high) and ticks[-1] >= max(low, high), case
-        steps = {b - a for a, b in zip(ticks, ticks[1:])}
+        steps = {b - a for a, b in itertools.pairwise(ticks)}
         assert len(steps) == 1 and steps.pop() > 0, case
         if low == high:
             assert ticks[0] < low < ticks[-1] or low == 0, case

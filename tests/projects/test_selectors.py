@@ -108,10 +108,10 @@ def test_project_list_runs_a_fixed_number_of_queries(catalogue, town_a, town_b, 
         rows = list(selectors.project_list())
         assert len(rows) == 12
         for row in rows:
-            [f.name for f in row.fields_of_action.all()]
-            [t.name for t in row.partner_towns.all()]
-            row.municipality.name
-            row.is_joint
+            assert [f.name for f in row.fields_of_action.all()] == [field.name]
+            assert isinstance([t.name for t in row.partner_towns.all()], list)
+            assert row.municipality.name == town_a.name
+            assert isinstance(row.is_joint, bool)
 
 
 def test_status_counts_and_stale_projects(town_a, town_b):

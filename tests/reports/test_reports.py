@@ -307,7 +307,7 @@ def test_an_expired_report_answers_410_and_the_purge_deletes_its_file(client, de
     client.force_login(editor_a)
     url = f"/arnsberg/verwaltung/berichte/{report.pk}/datei/"
     response = client.get(url)
-    assert response.status_code == 410 and "expired" in response.content.decode().lower() or \
+    assert (response.status_code == 410 and "expired" in response.content.decode().lower()) or \
         "abgelaufen" in response.content.decode().lower()
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.reports_purge() == 1

@@ -14,7 +14,7 @@ from participation import services as participation_services
 from projects import services as project_services
 from projects.models import FieldOfAction, ProjectEvent
 from reviews import services
-from reviews.models import ProgressReport, ProgressReportEvent
+from reviews.models import ProgressReportEvent
 from tests import factories
 
 pytestmark = pytest.mark.django_db

@@ -121,7 +121,7 @@ def _project_param(key):
 SAMPLES: dict[str, Callable] = {
     "detail": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "file": _project_param("file"),
-    "strategy-document": lambda town: _strategy_sample(town),
+    "strategy-document": _strategy_sample,
     "staff-detail": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "staff-edit": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "staff-status": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
@@ -318,7 +318,7 @@ def test_staff_pages_of_own_town_are_reachable_by_the_right_role(client, town_a,
 
     name = _name(pattern)
     method = _methods(pattern)[0]
-    data, done = POST_ONLY.get(name, ({}, 200))
+    _data, done = POST_ONLY.get(name, ({}, 200))
     for label, user in _users(town_a).items():
         client.logout()
         if user is not None:
@@ -370,9 +370,8 @@ CHILD_PARAMETERS = {
         "budget-line", "budget-line-delete", "spending-edit", "spending-delete", "disbursement",
         "disbursement-action", "disbursement-delete", "milestone", "milestone-status", "milestone-delete",
         "milestone-evidence", "proof", "proof-status", "proof-delete", "proof-document")},
-    **{name: ("pk",) for name in ("file", "staff-update-edit", "staff-update-delete", "staff-file-delete")},
-    **{name: ("pk", "measurement") for name in ("staff-indicator", "staff-indicator-delete",
-                                                 "staff-measurement-delete")},
+    **dict.fromkeys(("file", "staff-update-edit", "staff-update-delete", "staff-file-delete"), ("pk",)),
+    **dict.fromkeys(("staff-indicator", "staff-indicator-delete", "staff-measurement-delete"), ("pk", "measurement")),
 }
 CHILD_PATTERNS = [(route, p) for route, p in TOWN_PATTERNS if _name(p) in CHILD_PARAMETERS]
 

@@ -64,7 +64,7 @@ def test_a_report_that_cannot_be_made_fails_with_a_reason(town_a, catalogue, edi
             grant.delete()  # gone before the worker gets to it
         failed = wait_for(lambda: _finished(town_a, report.pk), timeout=30)
     assert failed.status == "failed" and not failed.file
-    assert failed.error and "grant" in failed.error.lower() or "Zuwendung" in failed.error
+    assert (failed.error and "grant" in failed.error.lower()) or "Zuwendung" in failed.error
 
 
 def test_a_message_delivered_twice_makes_one_file(town_a, catalogue, editor_a):

@@ -3,6 +3,7 @@ process and pool child), frozen with SIGSTOP once the report's row says "running
 worker and the stuck-job sweep finish the report, or fail it with a reason, within the heartbeat window, and a
 new request for the same report is never answered with the stuck one."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -47,10 +48,8 @@ class Worker:
         if self.process.poll() is None:
             self.signal(signal.SIGKILL)
         self.process.wait(timeout=30)
-        try:  # a pool child that outlived its parent by a moment
+        with contextlib.suppress(ProcessLookupError):  # a pool child that outlived its parent by a moment
             os.killpg(self.process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-4000:]
