@@ -132,9 +132,8 @@ def record(event_model: type[E], *, municipality, kind: str, by=None, subject=""
 
     ``changes`` adds values the caller worked out itself (a text removed for privacy). ``by`` is the person who
     acted (``None`` or an anonymous user: the portal itself); ``municipality`` the town the row belongs to (or its
-    id);
-    ``fields`` are the table's own columns (``project=…``, ``grant=…``, ``idea=…``). The subject and the values are
-    stored in the portal's main language, whoever acted, and are formatted for the reader when shown.
+    id); ``fields`` are the table's own columns (``project=…``, ``grant=…``, ``idea=…``). The subject and the
+    values are stored in the portal's main language, whoever acted, and are formatted for the reader when shown.
     """
     is_change = before is not None and after is not None
     if before is not None and after is None:

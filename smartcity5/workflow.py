@@ -21,18 +21,19 @@ M = TypeVar("M", bound=models.Model)
 
 
 class TransitionNotAllowed(ValidationError):
-    """A status move that the model's ``TRANSITIONS`` do not allow."""
+    """A status move that the model's ``TRANSITIONS`` do not allow (made by :meth:`refusing`)."""
 
     code = "invalid_transition"
 
-    def __init__(self, instance: "Workflow", to: str):
-        self.instance, self.to = instance, to
+    @classmethod
+    def refusing(cls, instance: "Workflow", to: str) -> "TransitionNotAllowed":
+        """The error for moving ``instance`` to ``to``, in the model's words, naming both statuses."""
         message = ValidationError(str(instance.TRANSITION_ERROR) % {
             "old": instance.status_label(instance.current_status), "new": instance.status_label(to),
             "allowed": ", ".join(instance.status_label(s) for s in instance.allowed_transitions()) or "–",
-        }, code=self.code)
+        }, code=cls.code)
         field = instance.TRANSITION_ERROR_FIELD
-        super().__init__({field: message} if field else message)
+        return cls({field: message} if field else message)
 
 
 class Workflow:
@@ -64,7 +65,7 @@ class Workflow:
 
     def check_transition(self, to: str) -> None:
         if not self.can_transition_to(to):
-            raise TransitionNotAllowed(self, to)
+            raise TransitionNotAllowed.refusing(self, to)
 
 
 def lock(instance: M) -> M:
