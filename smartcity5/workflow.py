@@ -14,7 +14,7 @@ views show it as a form error or a message, the API as a 400 — never a 500.
 from typing import TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import models, transaction
+from django.db import models
 from django.utils.translation import gettext_lazy
 
 M = TypeVar("M", bound=models.Model)
@@ -69,9 +69,8 @@ class Workflow:
 
 
 def lock(instance: M) -> M:
-    """The row as it is in the database now, locked until the transaction ends (``SELECT … FOR UPDATE``)."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("A row can only be locked inside a transaction.")
+    """The row as it is in the database now, locked until the transaction ends (``SELECT … FOR UPDATE``; outside
+    a transaction Django refuses with ``TransactionManagementError``)."""
     return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
 
 

@@ -9,6 +9,7 @@ import time
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils import translation
 
 from funding.models import DisbursementRequest
@@ -55,10 +56,10 @@ def test_a_refused_move_is_one_error_with_a_clear_message():
     assert german == "Ein Mittelabruf mit dem Status „Ausgezahlt“ kann nicht in den Status „Entwurf“ wechseln."
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_a_move_needs_a_transaction(town_a):
     project = factories.project(municipality=town_a)
-    with town_scope(town_a), pytest.raises(RuntimeError):
+    with town_scope(town_a), pytest.raises(TransactionManagementError):
         workflow.transition(project, to=Project.Status.PLANNED)
 
 
