@@ -383,10 +383,9 @@ def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: M
     event = record(ParticipationEvent, municipality=idea.municipality, kind=Kind.PROJECT_LINKED, by=by,
                    acting_town=acting_town, process=idea.process, idea=idea, subject=idea.title, before=before,
                    after=snapshot(idea, ("project",)))
-    if event is not None:
-        if project is not None:
-            tasks.idea_linked_notify.delay_on_commit(municipality_id=idea.municipality_id, idea_id=idea.pk,
-                                                     event_id=event.pk)
+    if event is not None and project is not None:  # a new link (not an unchanged save, not a removal)
+        tasks.idea_linked_notify.delay_on_commit(municipality_id=idea.municipality_id, idea_id=idea.pk,
+                                                 event_id=event.pk)
     return idea
 
 

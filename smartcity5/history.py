@@ -17,7 +17,6 @@ own sharing with partner towns, and every row carries its town (``TownOwnedModel
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-
 from typing import TypeVar
 
 from django.conf import settings

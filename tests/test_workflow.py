@@ -115,7 +115,7 @@ def test_a_move_waits_for_the_row_lock_and_then_sees_the_new_status(_postgresql,
     def first():
         try:
             with town_scope(town_a), transaction.atomic():
-                row, old = workflow.transition(project, to=Project.Status.IN_PROGRESS)
+                row, _old = workflow.transition(project, to=Project.Status.IN_PROGRESS)
                 locked.set()
                 second_started.wait(timeout=20)
                 time.sleep(0.5)  # thread 2 is now waiting for the lock
