@@ -20,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
 from projects.models import Project
-from smartcity5.history import EUR, PERCENT
+from smartcity5.history import EUR, PERCENT, HistoryEvent
+from smartcity5.workflow import Workflow
 
 from . import money
 
@@ -251,7 +252,7 @@ class Spending(GrantPart):
             raise ValidationError(errors)
 
 
-class DisbursementRequest(GrantPart):
+class DisbursementRequest(Workflow, GrantPart):
     """Mittelabruf: a request to KfW to pay out part of the federal share."""
 
     class Status(models.TextChoices):
@@ -260,6 +261,8 @@ class DisbursementRequest(GrantPart):
         PAID = "paid", _("Paid")
         REJECTED = "rejected", _("Rejected")
 
+    #: The allowed moves (checked and applied by smartcity5.workflow in ``funding.services``).
+    TRANSITION_ERROR = _("A request that is “%(old)s” cannot become “%(new)s”.")
     TRANSITIONS = {
         Status.DRAFT: (Status.SUBMITTED,),
         Status.SUBMITTED: (Status.PAID, Status.REJECTED),
@@ -432,7 +435,7 @@ class ProofOfUse(GrantPart):
             raise ValidationError(errors)
 
 
-class FundingEvent(TownOwnedModel):
+class FundingEvent(HistoryEvent):
     """The history of a grant: every change to it and its budget, spending, requests, milestones and proofs
     (who, when, old → new). Written only by ``funding.services``; never edited."""
 
@@ -451,15 +454,8 @@ class FundingEvent(TownOwnedModel):
         PROOF = "proof", _("Proof of use")
 
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="events", verbose_name=_("grant"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     entity = models.CharField(_("concerns"), max_length=20, choices=Entity.choices)
-    subject = models.CharField(_("subject"), max_length=200, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    changes = models.JSONField(_("changes"), default=dict, blank=True,
-                               help_text=_("Field → [old, new], as shown to people."))
-    reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]

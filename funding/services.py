@@ -7,16 +7,16 @@ filing requests at the same moment cannot together exceed what the grant allows.
 import datetime
 from decimal import Decimal
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Model, Sum
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts import permissions
 from municipalities.models import Municipality
-from smartcity5.history import diff, names, snapshot
+from smartcity5 import workflow
+from smartcity5.history import names, record, snapshot
 
 from . import money
 from .models import (
@@ -51,16 +51,7 @@ Entity = FundingEvent.Entity
 Kind = FundingEvent.Kind
 
 
-# --- History ---------------------------------------------------------------------------------------------
-
-def _record(*, grant: Grant, kind: str, entity: str, by, subject="", changes: dict | None = None,
-            reason: str = "") -> FundingEvent:
-    with translation.override(settings.LANGUAGE_CODE):  # a record, in the portal's main language
-        subject = str(subject)[:200]
-    return FundingEvent.objects.create(
-        municipality_id=grant.municipality_id, grant=grant, kind=kind, entity=entity, subject=subject,
-        actor=by if by is not None and by.is_authenticated else None, changes=changes or {}, reason=reason)
-
+# --- History (smartcity5.history.record) ----------------------------------------------------------------
 
 def _apply(instance: Model, allowed: tuple[str, ...], fields: dict) -> None:
     for name, value in fields.items():
@@ -78,22 +69,21 @@ def _save_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...],
     instance.full_clean()
     instance.save()
     after = {**snapshot(instance, allowed), **(extra_after() if extra_after else {})}
-    changes = diff({**(before or {}), **(extra_before or {})}, after)
-    if changes or is_new:
-        _record(grant=grant, kind=kind or (Kind.CREATED if is_new else Kind.CHANGED), entity=entity, by=by,
-                subject=instance, changes=changes, reason=reason)
+    record(FundingEvent, municipality=grant.municipality_id, grant=grant,
+           kind=kind or (Kind.CREATED if is_new else Kind.CHANGED), entity=entity, by=by, subject=instance,
+           before=None if is_new else {**before, **(extra_before or {})}, after=after, reason=reason)
     return instance
 
 
 def _delete_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by) -> None:
-    _record(grant=grant, kind=Kind.DELETED, entity=entity, by=by, subject=instance,
-            changes=diff(snapshot(instance, allowed), dict.fromkeys(allowed, "")))
+    record(FundingEvent, municipality=grant.municipality_id, grant=grant, kind=Kind.DELETED, entity=entity, by=by,
+           subject=instance, before=snapshot(instance, allowed))
     instance.delete()
 
 
 def _fresh(instance: Model) -> Model:
     """The row as it is in the database now, locked: status rules never act on a stale copy."""
-    return type(instance).objects.select_for_update().get(pk=instance.pk)
+    return workflow.lock(instance)
 
 
 def _locked(grant: Grant) -> Grant:
@@ -337,9 +327,7 @@ def disbursement_delete(*, item: DisbursementRequest, by) -> None:
 def _disbursement_move(item: DisbursementRequest, *, to: str, by, reason: str = "", **dates) -> DisbursementRequest:
     grant = _locked(item.grant)
     item = _fresh(item)
-    if to not in DisbursementRequest.TRANSITIONS[DisbursementRequest.Status(item.status)]:
-        raise ValidationError(_("A request that is “%(old)s” cannot become “%(new)s”.") % {
-            "old": item.get_status_display(), "new": DisbursementRequest.Status(to).label})
+    item.check_transition(to)
     before = snapshot(item, DISBURSEMENT_STATUS_FIELDS)
     decided_on = dates.get("paid_on") or dates.get("rejected_on")
     if decided_on and item.submitted_on and decided_on < item.submitted_on:
@@ -347,7 +335,7 @@ def _disbursement_move(item: DisbursementRequest, *, to: str, by, reason: str = 
     if to == DisbursementRequest.Status.SUBMITTED:
         check_disbursement_limits(grant=grant, year=item.year, amount=item.amount, exclude=item.pk)
         item.submitted_by = by if by is not None and by.is_authenticated else None
-    item.status = to
+    item, _old = workflow.transition(item, to=to, locked=True)
     for name, value in dates.items():
         setattr(item, name, value)
     item.reason = reason

@@ -25,6 +25,8 @@ from django.utils.translation import pgettext_lazy
 
 from municipalities.scoping import TownOwnedModel, TownScopedManager
 from projects.models import FieldOfAction, Project
+from smartcity5.history import HistoryEvent
+from smartcity5.workflow import Workflow
 
 # Lookups by which the towns of a process see the rows that hang off it.
 PROCESS_TOWNS = ("process__municipality", "process__partner_towns")
@@ -274,11 +276,14 @@ class IdeaStatus(models.TextChoices):
     MERGED = "merged", _("Merged with another idea")
 
 
-class Idea(Moderated):
+class Idea(Workflow, Moderated):
     """Idee: a citizen's proposal in a process, online or entered by staff from paper or an event."""
 
     Status = IdeaStatus
 
+    #: The allowed moves (checked and applied by smartcity5.workflow in ``participation.services``).
+    TRANSITION_ERROR = _("An idea that is “%(old)s” cannot become “%(new)s”.")
+    TRANSITION_ERROR_FIELD = "status"
     TRANSITIONS = {
         Status.SUBMITTED: (Status.UNDER_REVIEW, Status.ACCEPTED, Status.REJECTED, Status.MERGED),
         Status.UNDER_REVIEW: (Status.ACCEPTED, Status.REJECTED, Status.MERGED, Status.SUBMITTED),
@@ -387,9 +392,6 @@ class Idea(Moderated):
             errors["image_alt"] = _("Please describe the image in a few words.")
         if errors:
             raise ValidationError(errors)
-
-    def allowed_transitions(self) -> tuple:
-        return self.TRANSITIONS[self.Status(self.status)]
 
     @property
     def has_location(self) -> bool:
@@ -573,7 +575,7 @@ class Report(TownOwnedModel):
         return self.idea if self.idea_id else self.comment
 
 
-class ParticipationEvent(TownOwnedModel):
+class ParticipationEvent(HistoryEvent):
     """History: every decision on a process, an idea or a comment (who, when, what changed, why)."""
 
     class Kind(models.TextChoices):
@@ -599,13 +601,8 @@ class ParticipationEvent(TownOwnedModel):
                                 verbose_name=_("comment"))
     acting_town = models.ForeignKey("municipalities.Municipality", on_delete=models.PROTECT, null=True,
                                     blank=True, related_name="+", verbose_name=_("acting town"))
-    kind = models.CharField(_("what"), max_length=20, choices=Kind.choices)
-    subject = models.CharField(_("subject"), max_length=200, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("who"))
-    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
-    changes = models.JSONField(_("changes"), default=dict, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
+    at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
     objects = TownScopedManager(shared_with=("process__partner_towns", "idea__process__partner_towns"))
 
@@ -625,3 +622,15 @@ class ParticipationEvent(TownOwnedModel):
         if self.idea_id:
             return Idea
         return Process if self.process_id else ParticipationSettings
+
+    def recorded(self) -> None:
+        # What the public sees of the process changed: its stored freshness (and, after these kinds, its count of
+        # published ideas) moves on in the writer's transaction; other apps (open data) are told.
+        from .services import RECOUNTED, touch_processes
+        from .signals import participation_changed
+
+        process_id = self.process_id or (self.idea.process_id if self.idea_id else None) or (
+            self.comment.idea.process_id if self.comment_id else None)
+        if process_id is not None:
+            touch_processes([process_id], recount=self.kind in RECOUNTED)
+        participation_changed.send(sender=ParticipationEvent, municipality_id=self.municipality_id)

@@ -21,7 +21,8 @@ from django.utils.translation import ngettext
 
 from municipalities.models import Municipality
 from projects.models import Project
-from smartcity5.history import diff, names, snapshot
+from smartcity5 import workflow
+from smartcity5.history import names, record, snapshot
 from smartcity5.slugs import free_slug
 
 from . import selectors, tasks
@@ -63,20 +64,6 @@ def _actor(user):
     return user if user is not None and user.is_authenticated else None
 
 
-def _record(*, town: Municipality, kind: str, by, acting_town: Municipality | None = None,
-            process: Process | None = None, idea: Idea | None = None, comment: Comment | None = None,
-            subject: str = "", changes: dict | None = None, reason: str = "") -> ParticipationEvent:
-    event = ParticipationEvent.objects.create(
-        municipality=town, kind=kind, actor=_actor(by), acting_town=acting_town, process=process, idea=idea,
-        comment=comment, subject=str(subject)[:200], changes=changes or {}, reason=reason)
-    process_id = process.pk if process is not None else idea.process_id if idea is not None else (
-        comment.idea.process_id if comment is not None else None)
-    if process_id is not None:
-        touch_processes([process_id], recount=kind in RECOUNTED)
-    participation_changed.send(sender=ParticipationEvent, municipality_id=town.pk)
-    return event
-
-
 #: History events after which a process's published ideas are counted again (an idea appeared or disappeared).
 RECOUNTED = frozenset({Kind.PROCESS_CREATED, Kind.IDEA_SUBMITTED, Kind.OFFLINE_ENTERED, Kind.AUTO_HIDDEN,
                        Kind.APPROVED, Kind.HIDDEN})
@@ -86,7 +73,8 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
     """Stored freshness: mark the public content of these processes as changed now, in the caller's transaction
     (``Process.content_version`` + 1, ``content_changed_at``), and with ``recount`` count their published ideas
     again (``shown_idea_count``). Every write of this module that changes what the public sees of a process
-    comes through here (through :func:`_record` or :func:`refresh_counts`), and so does account deletion.
+    comes through here (through every history entry, ``ParticipationEvent.recorded``, or :func:`refresh_counts`),
+    and so does account deletion.
 
     Concurrency: one short ``UPDATE`` of the process row at the end of the writer's transaction; the row stays
     locked only until that transaction commits. Locks are always taken contribution first, process last, and
@@ -120,7 +108,7 @@ def _label(choice) -> str:
 
 def _locked(instance: Model) -> Model:
     """The row as it is now, locked until the transaction ends: decisions never act on a stale copy."""
-    return type(instance).objects.select_for_update().get(pk=instance.pk)
+    return workflow.lock(instance)
 
 
 def _process_with_phases(process: Process) -> Process:
@@ -156,9 +144,8 @@ def settings_change(*, municipality: Municipality, by, fields: dict) -> Particip
             setattr(current, name, fields[name])
     current.full_clean()
     current.save()
-    changes = diff(before, snapshot(current, SETTINGS_FIELDS))
-    if changes:
-        _record(town=municipality, kind=Kind.SETTINGS, by=by, acting_town=municipality, changes=changes)
+    record(ParticipationEvent, municipality=municipality, kind=Kind.SETTINGS, by=by, acting_town=municipality,
+           before=before, after=snapshot(current, SETTINGS_FIELDS))
     return current
 
 
@@ -235,9 +222,9 @@ def process_create(*, municipality: Municipality, by, fields: dict, phases: list
     process.save()
     _set_phases(process, phases)
     _set_partners(process, partner_towns)
-    _record(town=municipality, kind=Kind.PROCESS_CREATED, by=by, acting_town=municipality, process=process,
-            subject=process.title,
-            changes=diff({}, {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)}))
+    record(ParticipationEvent, municipality=municipality, kind=Kind.PROCESS_CREATED, by=by, acting_town=municipality,
+           process=process, subject=process.title,
+           after={**snapshot(process, PROCESS_FIELDS), **_process_extra(process)})
     return process
 
 
@@ -256,10 +243,9 @@ def process_change(*, process: Process, by, acting_town: Municipality, fields: d
         _set_phases(process, phases)
     if partner_towns is not None:
         _set_partners(process, partner_towns)
-    changes = diff(before, {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)})
-    if changes:
-        _record(town=process.municipality, kind=Kind.PROCESS_CHANGED, by=by, acting_town=acting_town,
-                process=process, subject=process.title, changes=changes)
+    record(ParticipationEvent, municipality=process.municipality, kind=Kind.PROCESS_CHANGED, by=by,
+           acting_town=acting_town, process=process, subject=process.title, before=before,
+           after={**snapshot(process, PROCESS_FIELDS), **_process_extra(process)})
     return process
 
 
@@ -306,7 +292,8 @@ def idea_submit(*, process: Process, author, fields: dict, image=None, consent: 
     idea.full_clean()
     _check_place(idea, process)
     idea.save()
-    _record(town=town, kind=Kind.IDEA_SUBMITTED, by=author, process=process, idea=idea, subject=idea.title)
+    record(ParticipationEvent, municipality=town, kind=Kind.IDEA_SUBMITTED, by=author, process=process, idea=idea,
+           subject=idea.title)
     if pre:
         tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, idea_id=idea.pk)
     return idea
@@ -331,8 +318,8 @@ def idea_enter_offline(*, process: Process, by, acting_town: Municipality, field
     idea.full_clean()
     _check_place(idea, process)
     idea.save()
-    _record(town=town, kind=Kind.OFFLINE_ENTERED, by=by, acting_town=acting_town, process=process, idea=idea,
-            subject=idea.title, changes=diff({}, snapshot(idea, (*IDEA_FIELDS, "offline_source"))))
+    record(ParticipationEvent, municipality=town, kind=Kind.OFFLINE_ENTERED, by=by, acting_town=acting_town,
+           process=process, idea=idea, subject=idea.title, after=snapshot(idea, (*IDEA_FIELDS, "offline_source")))
     return idea
 
 
@@ -349,9 +336,8 @@ def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str
     body = (body or "").strip()
     if to not in Idea.Status.values:
         raise ValidationError({"status": _("There is no status “%(status)s”.") % {"status": to}})
-    if to != old and to not in idea.allowed_transitions():
-        raise ValidationError({"status": _("An idea that is “%(old)s” cannot become “%(new)s”.") % {
-            "old": Idea.Status(old).label, "new": Idea.Status(to).label}})
+    if to != old:
+        idea.check_transition(to)  # an answer without a new status keeps it
     if not body and (to == old or to in Idea.ANSWER_REQUIRED_FOR):
         raise ValidationError({"body": _("Please write an answer; it is published with the idea.")})
     if not body:
@@ -374,9 +360,10 @@ def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str
     idea.save()
     answer = OfficialAnswer.objects.create(idea=idea, municipality_id=idea.municipality_id, author=_actor(by),
                                            answering_town=acting_town, status_before=old, status_after=to, body=body)
-    _record(town=idea.municipality, kind=Kind.STATUS, by=by, acting_town=acting_town, process=idea.process,
-            idea=idea, subject=idea.title, changes=diff(before, snapshot(idea, ("status", "merged_into"))),
-            reason=body)
+    record(ParticipationEvent, municipality=idea.municipality, kind=Kind.STATUS, by=by, acting_town=acting_town,
+           process=idea.process, idea=idea, subject=idea.title, before=before,
+           after=snapshot(idea, ("status", "merged_into")),
+           reason=body)
     if idea.is_visible:
         tasks.idea_answer_notify.delay_on_commit(municipality_id=idea.municipality_id, answer_id=answer.pk)
     return answer
@@ -394,13 +381,12 @@ def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: M
     before = snapshot(idea, ("project",))
     idea.project = project
     idea.save(update_fields=["project", "updated_at"])
-    changes = diff(before, snapshot(idea, ("project",)))
-    if changes:
-        event = _record(town=idea.municipality, kind=Kind.PROJECT_LINKED, by=by, acting_town=acting_town,
-                        process=idea.process, idea=idea, subject=idea.title, changes=changes)
-        if project is not None:
-            tasks.idea_linked_notify.delay_on_commit(municipality_id=idea.municipality_id, idea_id=idea.pk,
-                                                     event_id=event.pk)
+    event = record(ParticipationEvent, municipality=idea.municipality, kind=Kind.PROJECT_LINKED, by=by,
+                   acting_town=acting_town, process=idea.process, idea=idea, subject=idea.title, before=before,
+                   after=snapshot(idea, ("project",)))
+    if event is not None and project is not None:  # a new link (not an unchanged save, not a removal)
+        tasks.idea_linked_notify.delay_on_commit(municipality_id=idea.municipality_id, idea_id=idea.pk,
+                                                 event_id=event.pk)
     return idea
 
 
@@ -420,8 +406,9 @@ def idea_set_shortlisted(*, idea: Idea, shortlisted: bool, by, acting_town: Muni
         before = snapshot(idea, ("is_shortlisted",))
         idea.is_shortlisted = shortlisted
         idea.save(update_fields=["is_shortlisted", "updated_at"])
-        _record(town=idea.municipality, kind=Kind.SHORTLIST, by=by, acting_town=acting_town, process=process,
-                idea=idea, subject=idea.title, changes=diff(before, snapshot(idea, ("is_shortlisted",))))
+        record(ParticipationEvent, municipality=idea.municipality, kind=Kind.SHORTLIST, by=by,
+               acting_town=acting_town, process=process, idea=idea, subject=idea.title, before=before,
+               after=snapshot(idea, ("is_shortlisted",)))
     return idea
 
 
@@ -472,8 +459,8 @@ def privacy_edit(*, target: Idea | Comment, by, acting_town: Municipality, reaso
     # The new wording is public anyway; long texts are not repeated in full.
     changes = {name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:RECORDED_TEXT]] for name in changed}
     kind = Kind.TITLE_EDITED if changed == ["title"] else Kind.TEXT_EDITED
-    _record(town=idea.municipality, kind=kind, by=by, acting_town=acting_town, process=idea.process,
-            subject=idea.title, changes=changes, reason=reason, **_target_kwargs(target))
+    record(ParticipationEvent, municipality=idea.municipality, kind=kind, by=by, acting_town=acting_town,
+           process=idea.process, subject=idea.title, changes=changes, reason=reason, **_target_kwargs(target))
     _refresh_notifications(target)
     return target
 
@@ -660,9 +647,9 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
         target.save(update_fields=["moderation"])
         if isinstance(target, Comment):
             refresh_counts([target.idea_id])
-        _record(town=town, kind=Kind.AUTO_HIDDEN, by=None, process=target.idea.process if isinstance(
-            target, Comment) else target.process, subject=_subject(target),
-            changes={"reports": ["", str(open_reports)]}, **_target_kwargs(target))
+        record(ParticipationEvent, municipality=town, kind=Kind.AUTO_HIDDEN, by=None,
+               process=target.idea.process if isinstance(target, Comment) else target.process,
+               subject=_subject(target), changes={"reports": ["", str(open_reports)]}, **_target_kwargs(target))
         _refresh_notifications(target)
         key = {"idea_id": target.pk} if isinstance(target, Idea) else {"comment_id": target.pk}
         tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, **key)
@@ -681,10 +668,10 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
     if isinstance(target, Comment) and was != target.moderation:
         refresh_counts([target.idea_id])
     closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-    _record(town=target.municipality, kind=Kind.APPROVED, by=by, acting_town=acting_town,
-            process=_process_of(target), subject=_subject(target),
-            changes={"moderation": [_label(Moderation(was)), _label(Moderation.PUBLISHED)],
-                     **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
+    record(ParticipationEvent, municipality=target.municipality, kind=Kind.APPROVED, by=by, acting_town=acting_town,
+           process=_process_of(target), subject=_subject(target),
+           changes={"moderation": [_label(Moderation(was)), _label(Moderation.PUBLISHED)],
+                    **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
     if was != Moderation.PUBLISHED:
         _refresh_notifications(target)
     if was == Moderation.PENDING and isinstance(target, Comment):
@@ -714,10 +701,10 @@ def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, re
         target.is_shortlisted = False
         target.save(update_fields=["is_shortlisted"])
     closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-    _record(town=target.municipality, kind=Kind.HIDDEN, by=by, acting_town=acting_town,
-            process=_process_of(target), subject=_subject(target), reason=reason,
-            changes={"moderation": [_label(Moderation(was)), _label(Moderation.HIDDEN)],
-                     **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
+    record(ParticipationEvent, municipality=target.municipality, kind=Kind.HIDDEN, by=by, acting_town=acting_town,
+           process=_process_of(target), subject=_subject(target), reason=reason,
+           changes={"moderation": [_label(Moderation(was)), _label(Moderation.HIDDEN)],
+                    **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
     _refresh_notifications(target)
     key = {"idea_id": target.pk} if isinstance(target, Idea) else {"comment_id": target.pk}
     tasks.content_hidden_notify.delay_on_commit(municipality_id=target.municipality_id, **key)

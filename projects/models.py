@@ -21,7 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel, TownScopedManager
-from smartcity5.history import EUR, PERCENT
+from smartcity5.history import EUR, PERCENT, HistoryEvent
+from smartcity5.workflow import Workflow
+
+from .signals import project_changed
 
 # Lookups by which the towns of a project see rows that hang off it.
 PROJECT_TOWNS = ("project__municipality", "project__partner_towns")
@@ -142,7 +145,7 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(municipality=municipality)
 
 
-class Project(TownOwnedModel):
+class Project(Workflow, TownOwnedModel):
     """A measure ("Maßnahme") of a town's strategy. ``municipality`` is the lead town."""
 
     class Phase(models.TextChoices):
@@ -167,7 +170,8 @@ class Project(TownOwnedModel):
         PARTLY = "partly", _("Partly re-usable")
         NO = "no", _("Specific to this town")
 
-    # The status workflow: the only moves a project may make.
+    # The status workflow: the only moves a project may make (checked and applied by smartcity5.workflow).
+    TRANSITION_ERROR = _("A project that is “%(old)s” cannot become “%(new)s”. Possible next steps: %(allowed)s.")
     TRANSITIONS = {
         Status.IDEA: (Status.PLANNED, Status.CANCELLED),
         Status.PLANNED: (Status.IN_PROGRESS, Status.PAUSED, Status.CANCELLED, Status.IDEA),
@@ -296,11 +300,7 @@ class Project(TownOwnedModel):
 
     # --- Workflow ----------------------------------------------------------------------------------------
 
-    def allowed_transitions(self) -> tuple:
-        return self.TRANSITIONS[self.Status(self.status)]
-
-    def can_transition_to(self, status: str) -> bool:
-        return status in self.allowed_transitions()
+    # allowed_transitions(), can_transition_to() and check_transition() come from smartcity5.workflow.Workflow.
 
     @classmethod
     def reason_required(cls, old: str, new: str) -> bool:
@@ -487,7 +487,7 @@ class ProjectFile(TownOwnedModel):
         return self.title
 
 
-class ProjectEvent(TownOwnedModel):
+class ProjectEvent(HistoryEvent):
     """The history of a project: every change, who made it and when (``municipality`` is the acting
     town). Written only by ``projects.services``; never edited."""
 
@@ -509,14 +509,6 @@ class ProjectEvent(TownOwnedModel):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events",
                                 verbose_name=_("project"))
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    subject = models.CharField(_("subject"), max_length=200, blank=True,
-                               help_text=_("The update, KPI or file the change concerns."))
-    changes = models.JSONField(_("changes"), default=dict, blank=True,
-                               help_text=_("Field → [old, new], as shown to people."))
-    reason = models.TextField(_("reason"), blank=True)
 
     objects = TownScopedManager(shared_with=PROJECT_TOWNS)
 
@@ -536,3 +528,7 @@ class ProjectEvent(TownOwnedModel):
             if self.kind.startswith(prefix):
                 return model
         return Project
+
+    def recorded(self) -> None:
+        # Other apps (the open data files) learn that the project or something of it changed.
+        project_changed.send(sender=Project, project=self.project)

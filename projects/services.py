@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
-from smartcity5.history import diff, names, snapshot
+from smartcity5 import workflow
+from smartcity5.history import names, record, snapshot
 from smartcity5.slugs import free_slug, german_slugify
 
 from .models import (
@@ -25,7 +26,7 @@ from .models import (
     Strategy,
     Tag,
 )
-from .signals import project_changed, project_status_changed
+from .signals import project_status_changed
 
 # Fields of a project that people edit in the project form; the status has its own workflow.
 PROJECT_FIELDS = (
@@ -38,25 +39,15 @@ INDICATOR_FIELDS = ("name", "unit", "description", "baseline", "baseline_date", 
 UPDATE_FIELDS = ("title", "body", "published_on", "progress_percent", "is_public")
 
 
-# --- History ---------------------------------------------------------------------------------------------
-
-def _record(*, project: Project, kind: str, by, acting_town: Municipality, subject: str = "",
-            changes: dict | None = None, reason: str = "") -> ProjectEvent:
-    event = ProjectEvent.objects.create(
-        municipality=acting_town, project=project, kind=kind, actor=by if by and by.is_authenticated else None,
-        subject=subject[:200], changes=changes or {}, reason=reason,
-    )
-    project_changed.send(sender=Project, project=project)
-    return event
-
+# --- History (smartcity5.history.record; ``municipality`` of a ProjectEvent is the acting town) -----------
 
 def _create_and_record(instance: Model, *, allowed: tuple[str, ...], project: Project, kind: str, by,
                        acting_town: Municipality, subject_field: str) -> Model:
     """Validate and save a new row that hangs off a project, and record it in the project's history."""
     instance.full_clean()
     instance.save()
-    _record(project=project, kind=kind, by=by, acting_town=acting_town, subject=getattr(instance, subject_field),
-            changes=diff({}, snapshot(instance, allowed)))
+    record(ProjectEvent, municipality=acting_town, project=project, kind=kind, by=by,
+           subject=getattr(instance, subject_field), after=snapshot(instance, allowed))
     return instance
 
 
@@ -69,9 +60,8 @@ def _change_and_record(instance: Model, *, allowed: tuple[str, ...], fields: dic
             setattr(instance, name, value)
     instance.full_clean()
     instance.save()
-    changes = diff(before, snapshot(instance, allowed))
-    if changes:
-        _record(project=project, kind=kind, by=by, acting_town=acting_town, subject=subject, changes=changes)
+    record(ProjectEvent, municipality=acting_town, project=project, kind=kind, by=by, subject=subject,
+           before=before, after=snapshot(instance, allowed))
     return instance
 
 
@@ -128,8 +118,8 @@ def project_create(*, municipality: Municipality, by, fields: dict,
     project.fields_of_action.set(fields_of_action)
     project.tags.set(tags)
     _set_partners(project, partner_towns)
-    _record(project=project, kind=ProjectEvent.Kind.CREATED, by=by, acting_town=municipality,
-            changes=diff({}, {**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}))
+    record(ProjectEvent, municipality=municipality, project=project, kind=ProjectEvent.Kind.CREATED, by=by,
+           after={**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)})
     return project
 
 
@@ -152,9 +142,8 @@ def project_change(*, project: Project, by, acting_town: Municipality, fields: d
         project.tags.set(tags)
     if partner_towns is not None:
         _set_partners(project, partner_towns)
-    changes = diff(before, {**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)})
-    if changes:
-        _record(project=project, kind=ProjectEvent.Kind.CHANGED, by=by, acting_town=acting_town, changes=changes)
+    record(ProjectEvent, municipality=acting_town, project=project, kind=ProjectEvent.Kind.CHANGED, by=by,
+           before=before, after={**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)})
     return project
 
 
@@ -166,22 +155,14 @@ def project_transition(*, project: Project, to: str, by, acting_town: Municipali
     Starting work sets the actual start and completing sets the actual end (to ``on``, default today)
     unless they were already recorded.
     """
-    project = Project.objects.select_for_update().get(pk=project.pk)
-    old = project.status
+    project = workflow.lock(project)
     reason = (reason or "").strip()
-    if not project.can_transition_to(to):
-        allowed = ", ".join(str(Project.Status(s).label) for s in project.allowed_transitions()) or "–"
-        raise ValidationError(
-            _("A project that is “%(old)s” cannot become “%(new)s”. Possible next steps: %(allowed)s.")
-            % {"old": project.get_status_display(), "new": Project.Status(to).label if to in Project.Status.values
-               else to, "allowed": allowed},
-            code="invalid_transition",
-        )
-    if Project.reason_required(old, to) and not reason:
+    project.check_transition(to)
+    if Project.reason_required(project.status, to) and not reason:
         raise ValidationError(_("Please give a reason; it is shown with the new status."), code="reason_required")
     on = on or timezone.localdate()
     before = snapshot(project, ("status", "actual_start", "actual_end"))
-    project.status = to
+    project, old = workflow.transition(project, to=to, locked=True)
     project.status_reason = reason
     project.status_changed_at = timezone.now()
     if to == Project.Status.IN_PROGRESS and project.actual_start is None:
@@ -192,8 +173,8 @@ def project_transition(*, project: Project, to: str, by, acting_town: Municipali
         project.actual_end = None  # re-opened: it has not ended after all
     project.full_clean()
     project.save()
-    event = _record(project=project, kind=ProjectEvent.Kind.STATUS, by=by, acting_town=acting_town, reason=reason,
-                    changes=diff(before, snapshot(project, ("status", "actual_start", "actual_end"))))
+    event = record(ProjectEvent, municipality=acting_town, project=project, kind=ProjectEvent.Kind.STATUS, by=by,
+                   reason=reason, before=before, after=snapshot(project, ("status", "actual_start", "actual_end")))
     project_status_changed.send(sender=Project, project=project, event=event)
     return project
 
@@ -226,8 +207,8 @@ def progress_update_change(*, update: ProgressUpdate, by, acting_town: Municipal
 
 @transaction.atomic
 def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipality) -> None:
-    _record(project=update.project, kind=ProjectEvent.Kind.UPDATE_DELETED, by=by, acting_town=acting_town,
-            subject=update.title, changes=diff(snapshot(update, UPDATE_FIELDS), dict.fromkeys(UPDATE_FIELDS, "")))
+    record(ProjectEvent, municipality=acting_town, project=update.project, kind=ProjectEvent.Kind.UPDATE_DELETED,
+           by=by, subject=update.title, before=snapshot(update, UPDATE_FIELDS))
     update.delete()
 
 
@@ -252,10 +233,9 @@ def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fie
 @transaction.atomic
 def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> None:
     count = indicator.measurements.count()
-    _record(project=indicator.project, kind=ProjectEvent.Kind.INDICATOR_DELETED, by=by, acting_town=acting_town,
-            subject=indicator.name,
-            changes={**diff(snapshot(indicator, INDICATOR_FIELDS), dict.fromkeys(INDICATOR_FIELDS, "")),
-                     "measurements": [str(count), "0"]})
+    record(ProjectEvent, municipality=acting_town, project=indicator.project,
+           kind=ProjectEvent.Kind.INDICATOR_DELETED, by=by, subject=indicator.name,
+           before=snapshot(indicator, INDICATOR_FIELDS), changes={"measurements": [str(count), "0"]})
     indicator.delete()
 
 
@@ -272,18 +252,19 @@ def measurement_record(*, indicator: Indicator, by, acting_town: Municipality, m
     measurement.recorded_by = by if by and by.is_authenticated else None
     measurement.full_clean()
     measurement.save()
-    _record(project=indicator.project, kind=ProjectEvent.Kind.MEASUREMENT_ADDED, by=by, acting_town=acting_town,
-            subject=f"{indicator.name} ({measured_on.isoformat()})",
-            changes={"value": [old_value, str(measurement.value)]})
+    record(ProjectEvent, municipality=acting_town, project=indicator.project,
+           kind=ProjectEvent.Kind.MEASUREMENT_ADDED, by=by, subject=f"{indicator.name} ({measured_on.isoformat()})",
+           changes={"value": [old_value, str(measurement.value)]})
     return measurement
 
 
 @transaction.atomic
 def measurement_delete(*, measurement: Measurement, by, acting_town: Municipality) -> None:
     indicator = measurement.indicator
-    _record(project=indicator.project, kind=ProjectEvent.Kind.MEASUREMENT_DELETED, by=by, acting_town=acting_town,
-            subject=f"{indicator.name} ({measurement.measured_on.isoformat()})",
-            changes={"value": [str(measurement.value), ""]})
+    record(ProjectEvent, municipality=acting_town, project=indicator.project,
+           kind=ProjectEvent.Kind.MEASUREMENT_DELETED, by=by,
+           subject=f"{indicator.name} ({measurement.measured_on.isoformat()})",
+           changes={"value": [str(measurement.value), ""]})
     measurement.delete()
 
 
@@ -303,15 +284,15 @@ def project_file_add(*, project: Project, by, acting_town: Municipality, upload,
     except Exception:
         item.file.delete(save=False)
         raise
-    _record(project=project, kind=ProjectEvent.Kind.FILE_ADDED, by=by, acting_town=acting_town, subject=title,
-            changes={"file": ["", f"{title} ({item.get_kind_display()})"]})
+    record(ProjectEvent, municipality=acting_town, project=project, kind=ProjectEvent.Kind.FILE_ADDED, by=by,
+           subject=title, changes={"file": ["", f"{title} ({item.get_kind_display()})"]})
     return item
 
 
 @transaction.atomic
 def project_file_delete(*, item: ProjectFile, by, acting_town: Municipality) -> None:
-    _record(project=item.project, kind=ProjectEvent.Kind.FILE_DELETED, by=by, acting_town=acting_town,
-            subject=item.title, changes={"file": [f"{item.title} ({item.get_kind_display()})", ""]})
+    record(ProjectEvent, municipality=acting_town, project=item.project, kind=ProjectEvent.Kind.FILE_DELETED,
+           by=by, subject=item.title, changes={"file": [f"{item.title} ({item.get_kind_display()})", ""]})
     storage, name = item.file.storage, item.file.name
     item.delete()
     # Remove the bytes only once the row is gone for good.

@@ -6,7 +6,7 @@ from django.dispatch import Signal
 #: (the :class:`ProjectEvent` of the change). Receivers schedule their work with ``on_commit``.
 project_status_changed = Signal()
 
-#: Sent by every write of ``services`` that records a :class:`ProjectEvent` (a project or what hangs off it changed:
+#: Sent for every :class:`ProjectEvent` written (``ProjectEvent.recorded``) (a project or what hangs off it changed:
 #: updates, KPIs, measurements, partners, files), inside its transaction, with ``project``. Receivers schedule their
 #: work with ``on_commit`` (the open data files are rebuilt from it).
 project_changed = Signal()

@@ -17,6 +17,8 @@ from django.utils.translation import pgettext_lazy
 
 from municipalities.scoping import TownOwnedModel
 from projects.models import FieldOfAction
+from smartcity5.history import HistoryEvent
+from smartcity5.workflow import Workflow
 
 FIRST_YEAR, LAST_YEAR = 2019, 2045
 
@@ -32,7 +34,7 @@ def quarter_of(day: datetime.date) -> tuple[int, int]:
     return day.year, (day.month - 1) // 3 + 1
 
 
-class ProgressReport(TownOwnedModel):
+class ProgressReport(Workflow, TownOwnedModel):
     """Fortschrittsbericht: what a town did in one quarter, generated from its data and explained per field of
     action, submitted to the Agentur for review."""
 
@@ -42,7 +44,9 @@ class ProgressReport(TownOwnedModel):
         ACCEPTED = "accepted", pgettext_lazy("progress report status", "Accepted")
         RETURNED = "returned", _("Returned")
 
-    #: The allowed moves; applied only by ``reviews.services``. An accepted report is final.
+    #: The allowed moves; applied only by ``reviews.services`` (through smartcity5.workflow). An accepted report is
+    #: final.
+    TRANSITION_ERROR = _("A report that is “%(old)s” cannot become “%(new)s”.")
     TRANSITIONS = {
         Status.DRAFT: (Status.SUBMITTED,),
         Status.SUBMITTED: (Status.ACCEPTED, Status.RETURNED),
@@ -111,9 +115,6 @@ class ProgressReport(TownOwnedModel):
     def was_submitted(self) -> bool:
         return self.submitted_at is not None
 
-    def allowed_transitions(self) -> tuple:
-        return self.TRANSITIONS[self.Status(self.status)]
-
 
 class ReportPart(TownOwnedModel):
     """Base of rows that hang off a report; ``municipality`` is always the report's town."""
@@ -170,9 +171,12 @@ class ReviewComment(ReportPart):
         return f"{self.report}: {self.body[:40]}"
 
 
-class ProgressReportEvent(ReportPart):
+class ProgressReportEvent(HistoryEvent):
     """The history of a report: every status change (who, when, from, to, remark), every refresh of the
-    figures and every change of the texts. Written only by ``reviews.services``; never edited."""
+    figures and every change of the texts. Written only by ``reviews.services``; never edited.
+
+    Besides the readable ``changes`` it keeps the statuses before and after as values, which the notifications
+    key on."""
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Draft generated")
@@ -182,16 +186,13 @@ class ProgressReportEvent(ReportPart):
 
     report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="events",
                                verbose_name=_("progress report"))
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     status_before = models.CharField(_("status before"), max_length=10, choices=ProgressReport.Status.choices,
                                      blank=True)
     status_after = models.CharField(_("new status"), max_length=10, choices=ProgressReport.Status.choices,
                                     blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("by"))
-    at = models.DateTimeField(_("at"), default=timezone.now)
-    subject = models.CharField(_("subject"), max_length=300, blank=True)
-    remark = models.TextField(_("remark"), blank=True)
+    # The Agentur's remarks on a decision (the history's ``reason``).
+    reason = models.TextField(_("remark"), blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -201,3 +202,6 @@ class ProgressReportEvent(ReportPart):
 
     def __str__(self) -> str:
         return f"{self.report}: {self.get_kind_display()}"
+
+    def history_model(self) -> type[models.Model]:
+        return ProgressReport

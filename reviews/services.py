@@ -13,6 +13,8 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from municipalities.models import Municipality
 from projects.models import FieldOfAction
+from smartcity5 import workflow
+from smartcity5.history import record, snapshot
 
 from . import selectors
 from .models import (
@@ -46,20 +48,13 @@ def _require_moderator(by) -> None:
     _require(by is not None and permissions.can_review_progress_reports(by))
 
 
-def _record(report: ProgressReport, *, kind: str, by, before: str = "", after: str = "", subject: str = "",
-            remark: str = "") -> ProgressReportEvent:
-    return ProgressReportEvent.objects.create(
-        report=report, municipality_id=report.municipality_id, kind=kind, actor=_actor(by), status_before=before,
-        status_after=after, subject=subject[:300], remark=remark)
-
-
 def _field_error(field: str, message: str, code: str) -> ValidationError:
     return ValidationError({field: ValidationError(message, code=code)})
 
 
 def _fresh(report: ProgressReport) -> ProgressReport:
     """The report as it is in the database now, locked until the transaction ends."""
-    return ProgressReport.objects.select_for_update().get(pk=report.pk)
+    return workflow.lock(report)
 
 
 def _require_editable(report: ProgressReport) -> None:
@@ -70,15 +65,13 @@ def _require_editable(report: ProgressReport) -> None:
 
 def _transition(report: ProgressReport, *, to: str, by, remark: str = "") -> tuple[ProgressReport,
                                                                                     ProgressReportEvent]:
-    old = report.status
-    if to not in report.allowed_transitions():
-        raise ValidationError(
-            _("A report that is “%(old)s” cannot become “%(new)s”.") % {
-                "old": Status(old).label, "new": Status(to).label},
-            code="invalid_transition")
-    report.status = to
+    """Move the report (already locked by :func:`_fresh`) and record the move."""
+    before = snapshot(report, ("status",))
+    report, old = workflow.transition(report, to=to, locked=True)
     report.save()
-    return report, _record(report, kind=Kind.STATUS, by=by, before=old, after=to, remark=remark)
+    return report, record(ProgressReportEvent, municipality=report.municipality_id, report=report, kind=Kind.STATUS,
+                          by=by, before=before, after=snapshot(report, ("status",)), reason=remark,
+                          status_before=old, status_after=to)
 
 
 def _snapshot(report: ProgressReport) -> None:
@@ -108,7 +101,8 @@ def report_create(*, municipality: Municipality, year: int, quarter: int, by) ->
         # The unique constraint decides, also for two editors starting the same quarter at the same moment.
         raise _field_error("quarter", _("There is already a report for Q%(quarter)s/%(year)s.") % {
             "quarter": quarter, "year": year}, "duplicate") from None
-    _record(report, kind=Kind.CREATED, by=by, after=Status.DRAFT)
+    record(ProgressReportEvent, municipality=report.municipality_id, report=report, kind=Kind.CREATED, by=by,
+           after=snapshot(report, ("status",)), status_after=Status.DRAFT)
     return report
 
 
@@ -120,7 +114,7 @@ def report_refresh(*, report: ProgressReport, by) -> ProgressReport:
     _require_editable(report)
     _snapshot(report)
     report.save()
-    _record(report, kind=Kind.REFRESHED, by=by)
+    record(ProgressReportEvent, municipality=report.municipality_id, report=report, kind=Kind.REFRESHED, by=by)
     return report
 
 
@@ -152,7 +146,8 @@ def report_sections_save(*, report: ProgressReport, by, texts: dict[int, str]) -
         changed.append(fields[pk].name)
     if changed:
         report.save(update_fields=["updated_at"])
-        _record(report, kind=Kind.TEXTS, by=by, subject=", ".join(sorted(changed)))
+        record(ProgressReportEvent, municipality=report.municipality_id, report=report, kind=Kind.TEXTS, by=by,
+               subject=", ".join(sorted(changed)))
     return report
 
 

@@ -58,7 +58,7 @@ def review_decided_notify(*, municipality: Municipality, event_id: int) -> int:
         else:
             title = _("The Südwestfalen Agentur has returned the progress report %(quarter)s") % {
                 "quarter": report.label}
-        body = Truncator(" ".join(event.remark.split())).words(60)
+        body = Truncator(" ".join(event.reason.split())).words(60)
     return len(notify(municipality=municipality, recipients=town_editors(municipality=municipality),
                       kind="review.decided", key=f"review:decided:{event.pk}", title=title, body=body, url=url))
 

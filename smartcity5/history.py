@@ -1,24 +1,35 @@
-"""Field snapshots and old → new diffs for the history tables of every app (projects, funding), and the one
-place that turns a stored change into what people read (labels, formatted amounts, rates, numbers, dates).
+"""The history of every app, once: the abstract :class:`HistoryEvent` that the history tables of projects,
+funding, participation and reviews inherit, the one :func:`record` that writes their rows, field snapshots and
+old → new diffs, and the one place that turns a stored change into what people read (labels, formatted amounts,
+rates, numbers, dates).
 
 A history row stores ``{field name: [old, new]}`` with normalised values: choice labels and names of related
 rows as text, dates in ISO form, decimals with the field's places, text with plain line breaks. Comparing
 these finds only real changes. :func:`readable_changes` formats them when they are shown, in the reader's
 language, so rows written before a format changed read the same as new ones.
+
+Like pretix's ``LoggedModel.log_action`` (one call writes one entry for any model) and Saleor's ``events``
+modules (typed helpers over one kind of row), but with one table per app: each table keeps its own foreign key
+to what it is the history of (a project, a grant, a report, a process / idea / comment), its own index and its
+own sharing with partner towns, and every row carries its town (``TownOwnedModel``).
 """
 
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Model
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.formats import date_format, number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from municipalities.scoping import TownOwnedModel
 
 # Units of decimal and integer fields, declared per model as ``HISTORY_UNITS = {field name: unit}``.
 EUR = "eur"
@@ -63,6 +74,83 @@ def diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
 
 def names(rows) -> str:
     return ", ".join(sorted(str(row) for row in rows))
+
+
+# --- Writing ---------------------------------------------------------------------------------------------
+
+class HistoryEvent(TownOwnedModel):
+    """One entry of a history: what happened (``kind``, with the ``subject`` it concerns), who did it, when,
+    the changed values (``changes``: field → [old, new], normalised, see :func:`snapshot`) and why (``reason``).
+
+    Each app's table adds the foreign key to what it records, its ``Kind`` choices and, where it needs them,
+    typed columns of its own (a report's status before and after, which its notifications key on). Rows are
+    written only by :func:`record`, never edited."""
+
+    #: Each table declares its kinds: ``kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)``.
+    kind = models.CharField(_("kind"), max_length=30)
+    subject = models.CharField(_("subject"), max_length=300, blank=True,
+                               help_text=_("The row the change concerns, as people name it."))
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    changes = models.JSONField(_("changes"), default=dict, blank=True,
+                               help_text=_("Field → [old, new], as shown to people."))
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-at", "-pk"]
+
+    def history_model(self) -> type[Model] | None:
+        """The model whose fields ``changes`` names (for their labels and formats)."""
+        return None
+
+    @property
+    def reason_label(self) -> str:
+        return capfirst(self._meta.get_field("reason").verbose_name)
+
+    def recorded(self) -> None:
+        """Called by :func:`record` right after the entry is written, inside the writer's transaction: what an
+        app does after every entry of its history (tell other apps, mark public pages as changed)."""
+
+
+E = TypeVar("E", bound=HistoryEvent)
+
+
+def record(event_model: type[E], *, municipality, kind: str, by=None, subject="", before: dict | None = None,
+           after: dict | None = None, changes: dict | None = None, reason: str = "", **fields) -> E | None:
+    """Write one history entry and return it, or ``None`` when there is nothing to record.
+
+    ``before`` / ``after`` are :func:`snapshot` s of the row (plus values that are not plain fields, e.g. the
+    names of linked rows); they give the changes:
+
+    * both: a change. Written only if a value really changed, or if a ``reason`` says why something was decided
+      (an official answer that keeps an idea's status): saving a form unchanged leaves no entry.
+    * only ``after``: a new row, with its values; only ``before``: a deleted row, with the values it had.
+    * neither: an act without values (a report's figures refreshed, an idea hidden): always written.
+
+    ``changes`` adds values the caller worked out itself (a text removed for privacy). ``by`` is the person who
+    acted (``None`` or an anonymous user: the portal itself); ``municipality`` the town the row belongs to (or its
+    id); ``fields`` are the table's own columns (``project=…``, ``grant=…``, ``idea=…``). The subject and the
+    values are stored in the portal's main language, whoever acted, and are formatted for the reader when shown.
+    """
+    is_change = before is not None and after is not None
+    if before is not None and after is None:
+        after = dict.fromkeys(before, "")
+    found = diff(before or {}, after or {})
+    found.update(changes or {})
+    reason = (reason or "").strip()
+    if is_change and not found and not reason:
+        return None
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = str(subject or "")
+    town = {"municipality_id": municipality} if isinstance(municipality, int) else {"municipality": municipality}
+    event = event_model.objects.create(
+        **town, kind=kind, actor=by if by is not None and by.is_authenticated else None,
+        subject=subject[:event_model._meta.get_field("subject").max_length], changes=found, reason=reason,
+        **fields)
+    event.recorded()
+    return event
 
 
 # --- Reading ---------------------------------------------------------------------------------------------

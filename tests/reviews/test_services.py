@@ -153,7 +153,7 @@ def test_the_workflow_and_its_history(town_a, editor_a, moderator, catalogue):
         services.report_submit(report=report, by=editor_a)
         report = services.review_decide(report=report, by=moderator, decision="accepted")
         moves = list(ProgressReportEvent.objects.filter(report=report, kind="status").order_by("at", "pk")
-                     .values_list("status_before", "status_after", "actor", "remark"))
+                     .values_list("status_before", "status_after", "actor", "reason"))
     assert report.status == "accepted"
     assert moves == [("draft", "submitted", editor_a.pk, ""), ("submitted", "returned", moderator.pk, "Mobilität fehlt."),
                      ("returned", "draft", editor_a.pk, ""), ("draft", "submitted", editor_a.pk, ""),
