@@ -144,9 +144,9 @@ def _list_context(request, qs, town: Municipality | None, form, filters: selecto
 def _town_version(request) -> str | None:
     """The stored version of everything the town's public participation pages show (one query over its
     processes): the anonymous page cache's key (smartcity5/page_cache.py)."""
-    if getattr(request, "municipality", None) is None:
-        return None
-    return selectors.scope_freshness().version
+    from municipalities.freshness import town_page_version  # with the town's own version (its projects, name…)
+
+    return town_page_version(request)
 
 
 cached_for_anonymous = anonymous_page_cache(_town_version)
