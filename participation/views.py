@@ -148,7 +148,8 @@ def _list_context(request, qs, town: Municipality | None, form, filters: selecto
 def _town_version(request) -> str | None:
     """The stored version of everything the town's public participation pages show (one query over its
     processes): the anonymous page cache's key (smartcity5/page_cache.py)."""
-    from municipalities.freshness import town_page_version  # with the town's own version (its projects, name…)
+    # With the town's own version (its projects, its name…), see municipalities.freshness.
+    from municipalities.freshness import town_page_version
 
     return town_page_version(request)
 
