@@ -10,6 +10,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
@@ -31,6 +32,7 @@ from .models import (
     OfficialAnswer,
     ParticipationEvent,
     Process,
+    ProcessPhase,
     Report,
     Support,
     Vote,
@@ -77,7 +79,10 @@ def shown_idea_count() -> Coalesce:
 
 def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
     qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
-    return (qs.select_related("municipality", "field_of_action").prefetch_related("phases", "partner_towns")
+    # The phases of processes already read in the scope: by process id, without the shared-row filter again
+    # (building it cost more than the town home's other queries on the demo).
+    phases = Prefetch("phases", queryset=ProcessPhase._base_manager.order_by("starts_on", "pk"))
+    return (qs.select_related("municipality", "field_of_action").prefetch_related(phases, "partner_towns")
             .annotate(idea_count=F("shown_idea_count")).order_by("-created_at", "title"))
 
 
