@@ -37,6 +37,8 @@ def test_the_map_fetches_and_shows_the_process_points(site, page, town_a, settin
     if shots:
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
-            page.wait_for_timeout(300)
+            page.reload()  # the consent is kept for the session: the map opens again, fitted to this width
+            expect(page.locator(".leaflet-marker-icon")).to_have_count(3)
+            page.wait_for_timeout(500)
             page.locator(".sc5-map-section").screenshot(path=str(Path(shots) / f"process-map-{width}.png"))
             page.screenshot(path=str(Path(shots) / f"process-page-{width}.png"), full_page=True)
