@@ -16,6 +16,7 @@ from django.db.models import (
     Subquery,
     Sum,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
 from django_scopes import get_scope
@@ -77,12 +78,21 @@ def shown_idea_count() -> Coalesce:
     return _published_idea_count()
 
 
-def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
-    qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
+def _phases() -> Prefetch:
     # The phases of processes already read in the scope: by process id, without the shared-row filter again
     # (building it cost more than the town home's other queries on the demo).
-    phases = Prefetch("phases", queryset=ProcessPhase._base_manager.order_by("starts_on", "pk"))
-    return (qs.select_related("municipality", "field_of_action").prefetch_related(phases, "partner_towns")
+    return Prefetch("phases", queryset=ProcessPhase._base_manager.order_by("starts_on", "pk"))
+
+
+def with_phases(process: Process) -> Process:
+    """The process with its phases read once (``accepts_comments`` and the like ask ``phases.all()`` each time)."""
+    prefetch_related_objects([process], _phases())
+    return process
+
+
+def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
+    qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
+    return (qs.select_related("municipality", "field_of_action").prefetch_related(_phases(), "partner_towns")
             .annotate(idea_count=F("shown_idea_count")).order_by("-created_at", "title"))
 
 

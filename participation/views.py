@@ -253,7 +253,7 @@ def idea_list(request, town: str):
 
 
 def _idea_context(request, idea: Idea, **extra) -> dict:
-    process = idea.process
+    process = selectors.with_phases(idea.process)
     today = timezone.localdate()
     related = selectors.idea_page_related(idea=idea, user=request.user)
     return {
