@@ -4,9 +4,13 @@ import functools
 import hashlib
 from contextlib import contextmanager
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import HttpResponse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, patch_vary_headers
 from django.utils.http import http_date, quote_etag
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from rest_framework import generics
 from rest_framework.exceptions import (APIException, NotAuthenticated, NotFound, PermissionDenied, Throttled,
@@ -16,8 +20,10 @@ from rest_framework.response import Response
 
 from accounts import permissions
 from accounts.decorators import CITIZEN, PUBLIC, STAFF, audit_moderator_visit
+from municipalities import freshness
 from municipalities.middleware import resolve_town
 from municipalities.scoping import town_scope
+from smartcity5 import page_cache
 from smartcity5.headers import never_stored
 from smartcity5.numbers import PlainNumber
 from smartcity5.pagination import CountedPaginator
@@ -149,6 +155,11 @@ class LabelledAPIView(generics.GenericAPIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        key = getattr(self, "_anonymous_cache_key", None)
+        if key is not None and response.status_code == 200 and not _signed_in(request):
+            response.render()
+            cache.set(key, {"body": response.content, "content_type": response["Content-Type"]},
+                      page_cache.seconds())
         # Every answer may depend on who asks (401/403/404, more rows for staff): caches key on both headers.
         patch_vary_headers(response, ("Cookie", "Authorization"))
         signed_in = _signed_in(request)
@@ -158,7 +169,8 @@ class LabelledAPIView(generics.GenericAPIView):
             never_stored(response)
         if not (self.conditional and request.method in ("GET", "HEAD") and response.status_code == 200):
             return response
-        response.render()
+        if hasattr(response, "render"):  # (an answer from the anonymous cache is rendered already)
+            response.render()
         etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
         response["ETag"] = etag
         changed = self.last_modified()
@@ -214,11 +226,39 @@ class TownScopedAPIView(LabelledAPIView):
                 response.render()
             return response
 
+    #: Whether anonymous JSON answers of GET come from the anonymous page cache (smartcity5/page_cache.py), keyed
+    #: like the town's pages on ``municipalities.freshness.town_page_version``: only views whose answer is the
+    #: same for every anonymous caller and depends on nothing but the town's processes, ideas and projects.
+    anonymous_cache = False
+
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         if getattr(request._request, "municipality", None) is None:
             raise NotFound(_("There is no town at this address."))
         request.municipality = request._request.municipality
+        if self.anonymous_cache:
+            self._anonymous_cache_lookup(request)
+
+    def _anonymous_cache_lookup(self, request) -> None:
+        """After authentication, permissions and throttles (so a cached answer counts against the limits like a
+        built one): an anonymous GET for JSON is answered from the cache when it holds the answer for the town's
+        current version, or its answer is stored (``finalize_response``)."""
+        if (request.method != "GET" or page_cache.seconds() <= 0 or _signed_in(request)
+                or getattr(request, "accepted_renderer", None) is None or request.accepted_renderer.format != "json"):
+            return
+        django_request = request._request
+        version = freshness.town_page_version(django_request)
+        path = hashlib.sha256(f"{django_request.get_full_path()}|{request.accepted_media_type}".encode()).hexdigest()
+        key = (f"api:{django_request.municipality.pk}:{get_language()}:{timezone.localdate().isoformat()}:{version}:"
+               f"{path[:32]}")
+        entry = cache.get(key)
+        if entry is None:
+            self._anonymous_cache_key = key
+            return
+        answer = HttpResponse(entry["body"], content_type=entry["content_type"])
+        answer[page_cache.HEADER] = "hit"
+        # DRF calls the handler after initial(): this instance answers with the stored body.
+        self.get = lambda *args, **kwargs: answer
 
     @property
     def municipality(self):

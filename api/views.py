@@ -53,6 +53,7 @@ class ProjectList(TownScopedAPIView):
     filterset_class = ProjectFilterSet
     ordering_fields = ["title", "planned_start", "planned_end", "progress", "last_update_on"]
     conditional = True
+    anonymous_cache = True
 
     def last_modified(self):
         # Known for the public rows only; people who see internal ones rely on the ETag.
@@ -109,6 +110,7 @@ class ProcessList(TownScopedAPIView):
 
     serializer_class = serializers.ProcessSerializer
     conditional = True
+    anonymous_cache = True
 
     @list_schema(serializers.ProcessSerializer)
     def get(self, request, *args, **kwargs):
@@ -123,6 +125,7 @@ class IdeaList(TownScopedAPIView):
     filter_backends = LIST_FILTERS
     filterset_class = IdeaFilterSet
     conditional = True
+    anonymous_cache = True
 
     def last_modified(self):
         # The stored freshness of the scope's processes (one query over a few rows), not a MAX over every idea,
@@ -140,6 +143,7 @@ class IdeaDetail(TownScopedAPIView):
     """One published idea; waiting, reported and hidden ideas are not found (they reach only HTML staff pages)."""
 
     serializer_class = serializers.IdeaSerializer
+    anonymous_cache = True
 
     @detail_schema(serializers.IdeaSerializer)
     def get(self, request, *args, **kwargs):

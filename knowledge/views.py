@@ -11,8 +11,10 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from accounts.decorators import public, town_permission_required
 from accounts.models import Role
+from municipalities import freshness
 from projects import selectors as project_selectors
 from projects import services as project_services
+from smartcity5.page_cache import anonymous_page_cache
 
 from . import selectors, services
 from .forms import CatalogueFilterForm, LessonNoteForm, NoteFilterForm
@@ -119,6 +121,7 @@ def note_edit(request, town: str, pk: int):
 # --- Public region pages -------------------------------------------------------------------------------------
 
 @public
+@anonymous_page_cache(freshness.region_page_version)
 def public_note_list(request):
     form = NoteFilterForm(request.GET or None)
     page = selectors.note_page(filters=form.filters() if form.is_bound else selectors.NoteFilters(),
@@ -129,6 +132,7 @@ def public_note_list(request):
 
 
 @public
+@anonymous_page_cache(freshness.region_page_version)
 def public_note_detail(request, pk: int):
     note = _note_or_404(pk, public_only=True)
     _show_projects([note], request, public_page=True)
@@ -136,6 +140,7 @@ def public_note_detail(request, pk: int):
 
 
 @public
+@anonymous_page_cache(freshness.region_page_version)
 def transfer_catalogue(request):
     form = CatalogueFilterForm(request.GET or None)
     page = project_selectors.transfer_catalogue(

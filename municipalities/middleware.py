@@ -1,5 +1,6 @@
 """Resolves the town from the first path segment and runs the request inside that town's scope."""
 
+from django.db import connection
 from django.http import Http404
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
@@ -8,9 +9,19 @@ from .models import Municipality
 from .scoping import scopes_disabled, town_scope
 
 
+_SLUG = "\x00slug"
+#: The SQL of resolve_town, compiled once per worker and database (building it cost more than running it).
+_TOWN_SQL: dict = {}
+
+
 def resolve_town(slug: str) -> Municipality | None:
     """The active town at ``slug``, or None (unknown or inactive): the one rule for /<town>/ and the API."""
-    return Municipality.objects.active().filter(slug=slug).first()
+    compiled = _TOWN_SQL.get(connection.alias)
+    if compiled is None:
+        compiled = _TOWN_SQL[connection.alias] = (
+            Municipality.objects.active().filter(slug=_SLUG).order_by("pk")[:1].query.sql_with_params())
+    sql, params = compiled
+    return next(iter(Municipality.objects.raw(sql, tuple(slug if p == _SLUG else p for p in params))), None)
 
 
 class MunicipalityScopeMiddleware:

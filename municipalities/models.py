@@ -92,6 +92,10 @@ class Municipality(models.Model):
     map_north = models.DecimalField(_("map: northern edge"), max_digits=8, decimal_places=6, null=True, blank=True)
     map_east = models.DecimalField(_("map: eastern edge"), max_digits=9, decimal_places=6, null=True, blank=True)
 
+    # The version of what the town's public pages show besides its processes (projects, KPIs, notes, the town and
+    # the region itself): raised in the writer's transaction by municipalities.freshness, never written by save().
+    content_version = models.PositiveBigIntegerField(default=0, editable=False)
+
     objects = MunicipalityQuerySet.as_manager()
 
     class Meta:
@@ -107,6 +111,14 @@ class Municipality(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs):
+        # A town loaded before a write raised its version must not write the old number back (a page cached under
+        # that number again would be stale): an update writes every column but the version.
+        if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [f.attname for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.attname != "content_version"]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("municipalities:home", kwargs={"town": self.slug})

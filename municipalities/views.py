@@ -10,7 +10,9 @@ from django.views.decorators.http import require_POST
 from accounts.decorators import agentur_required, public, town_permission_required
 from accounts.permissions import can_edit_town_content, can_view_funding
 
-from . import crosstown, figures, selectors, services
+from smartcity5.page_cache import anonymous_page_cache
+
+from . import crosstown, figures, freshness, selectors, services
 from .forms import AccessibilityFeedbackForm
 from .models import AccessibilityFeedback
 
@@ -23,6 +25,7 @@ def _region_context() -> dict:
 
 
 @public
+@anonymous_page_cache(freshness.region_page_version)
 def region_home(request):
     return render(request, "municipalities/region_home.html", _region_context())
 
@@ -35,6 +38,7 @@ def region_legal(request, page: str):
 
 
 @public
+@anonymous_page_cache(freshness.town_page_version)
 def town_home(request, town: str):
     from participation import selectors as participation_selectors  # the home page points to what is running
 

@@ -3,20 +3,24 @@ contributions never reach a list, a search, a map or a count."""
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
     F,
     IntegerField,
-    Max,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Subquery,
     Sum,
     Value,
+    prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django_scopes import get_scope
+from django_scopes.manager import DisabledQuerySet
 
 from accounts import permissions
 from projects.models import FieldOfAction, Project
@@ -29,6 +33,7 @@ from .models import (
     OfficialAnswer,
     ParticipationEvent,
     Process,
+    ProcessPhase,
     Report,
     Support,
     Vote,
@@ -73,9 +78,21 @@ def shown_idea_count() -> Coalesce:
     return _published_idea_count()
 
 
+def _phases() -> Prefetch:
+    # The phases of processes already read in the scope: by process id, without the shared-row filter again
+    # (building it cost more than the town home's other queries on the demo).
+    return Prefetch("phases", queryset=ProcessPhase._base_manager.order_by("starts_on", "pk"))
+
+
+def with_phases(process: Process) -> Process:
+    """The process with its phases read once (``accepts_comments`` and the like ask ``phases.all()`` each time)."""
+    prefetch_related_objects([process], _phases())
+    return process
+
+
 def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
     qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
-    return (qs.select_related("municipality", "field_of_action").prefetch_related("phases", "partner_towns")
+    return (qs.select_related("municipality", "field_of_action").prefetch_related(_phases(), "partner_towns")
             .annotate(idea_count=F("shown_idea_count")).order_by("-created_at", "title"))
 
 
@@ -91,11 +108,34 @@ class ScopeFreshness:
     shown_ideas: int
 
 
+#: The SQL of the scope's process rows per scope (town ids), compiled once per worker: building and compiling the
+#: shared-row filter cost more than running it (most of an anonymous page cache hit on the demo).
+_FRESHNESS_SQL: dict = {}
+_FRESHNESS_FIELDS = ("pk", "content_version", "content_changed_at", "updated_at", "shown_idea_count", "is_published")
+
+
+def _scope_processes() -> list[Process]:
+    key = (connection.alias, repr(get_scope()))
+    compiled = _FRESHNESS_SQL.get(key)
+    if compiled is None:
+        qs = Process.objects.order_by()
+        if isinstance(qs, DisabledQuerySet):
+            return list(qs)  # raises ScopeError, as every read outside a scope does
+        compiled = qs.only(*_FRESHNESS_FIELDS).query.sql_with_params()
+        if len(_FRESHNESS_SQL) > 1000:
+            _FRESHNESS_SQL.clear()
+        _FRESHNESS_SQL[key] = compiled
+    return list(Process._base_manager.raw(*compiled))
+
+
 def scope_freshness() -> ScopeFreshness:
-    """One query over the scope's processes (own and joint)."""
-    rows = Process.objects.order_by().aggregate(
-        n=Count("pk"), ids=Sum("pk"), versions=Sum("content_version"), changed=Max("content_changed_at"),
-        updated=Max("updated_at"), shown=Sum("shown_idea_count", filter=Q(is_published=True)))
+    """One query over the scope's processes (own and joint; a few rows, summed here)."""
+    processes = _scope_processes()
+    rows = {"n": len(processes), "ids": sum(p.pk for p in processes),
+            "versions": sum(p.content_version for p in processes),
+            "changed": max((p.content_changed_at for p in processes if p.content_changed_at), default=None),
+            "updated": max((p.updated_at for p in processes if p.updated_at), default=None),
+            "shown": sum(p.shown_idea_count for p in processes if p.is_published)}
     # The count and the sum of ids change when a process joins or leaves the scope; the versions with any change
     # of one; updated_at with a change of the process itself that its service did not record (the admin).
     updated = rows["updated"].timestamp() if rows["updated"] else 0

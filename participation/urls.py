@@ -16,6 +16,7 @@ urlpatterns = [
     path(process + "abstimmung/", views.process_vote, name="vote"),
     path(process + "ergebnis/", views.process_results, name="results"),
     path(process + "ergebnis.csv", views.process_results_csv, name="results-csv"),
+    path(process + "karte.geojson", views.process_map, name="process-map"),
     path("ideen/", views.idea_list, name="ideas"),
     path("ideen/<int:pk>/", views.idea_detail, name="idea"),
     path("ideen/<int:pk>/bild/", views.idea_image, name="idea-image"),

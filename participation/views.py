@@ -2,6 +2,8 @@
 the moderation queue, the answer and status workflow and the process editor for staff."""
 
 import csv
+import hashlib
+import json
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -10,6 +12,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -144,9 +148,10 @@ def _list_context(request, qs, town: Municipality | None, form, filters: selecto
 def _town_version(request) -> str | None:
     """The stored version of everything the town's public participation pages show (one query over its
     processes): the anonymous page cache's key (smartcity5/page_cache.py)."""
-    if getattr(request, "municipality", None) is None:
-        return None
-    return selectors.scope_freshness().version
+    # With the town's own version (its projects, its name…), see municipalities.freshness.
+    from municipalities.freshness import town_page_version
+
+    return town_page_version(request)
 
 
 cached_for_anonymous = anonymous_page_cache(_town_version)
@@ -182,7 +187,53 @@ def process_detail(request, town: str, slug: str):
         if process.phase("vote") else [],
         **_list_context(request, qs, request.municipality, form, filters, total=selectors.stored_total(filters),
                         version=process.content_version),
+        # Unfiltered, the map fetches the process's points when it opens instead of carrying them in the page.
+        "map_geojson": reverse("participation:process-map", kwargs={"town": request.municipality.slug,
+                                                                    "slug": process.slug})
+        if selectors.is_unfiltered(filters) else "",
     })
+
+
+def _geojson_entry(request, process: Process) -> dict:
+    """The process's map as GeoJSON (RFC 7946, longitude first): its published ideas with a place, up to 500, with
+    links in the request's town (a partner town of a joint process keeps its own address). Kept in the cache under
+    the stored versions of the process and the town, so that any change of an idea or the process makes a new key
+    (see "Stored freshness" in docs/ARCHITECTURE.md); the entry holds the body, its ETag and Last-Modified."""
+    town = request.municipality
+    updated = process.updated_at.timestamp() if process.updated_at else 0
+    key = (f"participation:geojson:{town.pk}:{process.pk}:{get_language()}:{process.content_version}:{updated}:"
+           f"{town.content_version}")
+    entry = cache.get(key)
+    if entry is None:
+        located = (selectors.idea_list(filters=selectors.IdeaFilters(process=process)).filter(latitude__isnull=False)
+                   .select_related(None).select_related("municipality").only(*MAP_FIELDS)[:MAP_POINT_LIMIT])
+        features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [point["lon"], point["lat"]]},
+                     "properties": {"title": point["title"], "url": point["url"], "place": point["place"] or "",
+                                    "meta": str(point["meta"])}}
+                    for point in _map_points(located, town)]
+        body = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
+                          separators=(",", ":")).encode()
+        changed = max(moment for moment in (process.content_changed_at, process.updated_at) if moment is not None)
+        entry = {"body": body, "etag": f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+                 "last_modified": http_date(changed.timestamp())}
+        cache.set(key, entry, MAP_CACHE_SECONDS)
+    return entry
+
+
+@public
+def process_map(request, town: str, slug: str):
+    """``/<town>/beteiligung/<process>/karte.geojson``: the points the process page's map fetches when it opens
+    (the page itself lists the same places as links, for everyone without the map)."""
+    process = _process_or_404(request, slug)
+    entry = _geojson_entry(request, process)
+    response = get_conditional_response(request, etag=entry["etag"], last_modified=entry["last_modified"])
+    if response is None:
+        response = HttpResponse(entry["body"], content_type="application/geo+json")
+    response["ETag"] = entry["etag"]
+    response["Last-Modified"] = entry["last_modified"]
+    # A browser asks again each time and gets 304 while nothing changed.
+    response["Cache-Control"] = "no-cache" if process.is_published else "private, no-cache"
+    return response
 
 
 @public
@@ -202,7 +253,7 @@ def idea_list(request, town: str):
 
 
 def _idea_context(request, idea: Idea, **extra) -> dict:
-    process = idea.process
+    process = selectors.with_phases(idea.process)
     today = timezone.localdate()
     related = selectors.idea_page_related(idea=idea, user=request.user)
     return {

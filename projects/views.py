@@ -12,11 +12,13 @@ from django.views.decorators.http import require_POST
 from accounts import permissions
 from accounts.decorators import public, town_permission_required
 from knowledge import selectors as knowledge_selectors
+from municipalities import freshness
 from municipalities import selectors as town_selectors
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from participation import selectors as participation_selectors
 from smartcity5.forms import add_errors
+from smartcity5.page_cache import anonymous_page_cache
 from smartcity5.ratelimit import too_many, upload_refused
 from smartcity5.responses import file_response
 
@@ -110,6 +112,7 @@ def _chart_rows(indicators) -> list[dict]:
 # --- Public pages ----------------------------------------------------------------------------------------
 
 @public
+@anonymous_page_cache(freshness.town_page_version)
 def project_list(request, town: str):
     form = ProjectFilterForm(request.GET or None)
     qs = selectors.project_list(filters=form.filters() if form.is_bound else selectors.ProjectFilters())
@@ -117,6 +120,7 @@ def project_list(request, town: str):
 
 
 @public
+@anonymous_page_cache(freshness.region_page_version)
 def region_project_list(request):
     towns = list(Municipality.objects.active().order_by("name"))
     form = ProjectFilterForm(request.GET or None, towns=towns)
@@ -127,6 +131,7 @@ def region_project_list(request):
 
 
 @public
+@anonymous_page_cache(freshness.region_page_version)
 def project_detail(request, town: str, slug: str):
     project = _project_or_404(request, slug)
     can_see_internal = permissions.can_view_internal_project(request.user, project)
@@ -154,6 +159,7 @@ def project_file(request, town: str, slug: str, pk: int):
 
 
 @public
+@anonymous_page_cache(freshness.region_page_version)
 def town_strategy(request, town: str):
     municipality = request.municipality
     consortium = municipality.consortium
@@ -165,6 +171,7 @@ def town_strategy(request, town: str):
 
 
 @public
+@anonymous_page_cache(freshness.region_page_version)
 def region_strategy(request):
     consortium = town_selectors.consortium_get()
     if consortium is None:

@@ -69,6 +69,7 @@ from projects.models import (
 )
 from smartcity5.slugs import german_slugify
 
+from ..freshness import bump_all
 from . import text
 from .writer import Writer
 
@@ -200,6 +201,8 @@ class Seeder:
                             .values_list("pk", flat=True), recount=True)
             self._timed("stored process figures", t)
             participation_changed.send(sender=Idea, municipality_id=None)
+            # The rows went in without signals: the towns' public pages are new (the anonymous page cache).
+            bump_all()
             committing = time.perf_counter()
         self._timed("commit", committing)
         if connection.vendor == "postgresql":

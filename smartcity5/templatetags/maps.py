@@ -76,7 +76,7 @@ WORDING = {
 
 
 @register.inclusion_tag("components/map.html", takes_context=True)
-def project_map(context, points, label="", empty="", kind="projects"):
+def project_map(context, points, label="", empty="", kind="projects", geojson=""):
     points = list(points or [])
     url = tile_url()
     default_label, default_empty = WORDING.get(kind, WORDING["projects"])[0 if url else 1]
@@ -97,6 +97,8 @@ def project_map(context, points, label="", empty="", kind="projects"):
         "points_id": f"{map_id}-points",
         "show_map": show_map,
         "with_assets": with_assets,
+        # The points' own address (GeoJSON), fetched when the map opens; the page then carries them only as links.
+        "geojson": geojson if show_map else "",
         "tile_url": url,
         "tile_attribution": tile_attribution(),
         "tile_host": urlsplit(url).netloc,

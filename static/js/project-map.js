@@ -183,20 +183,46 @@
     return leafletLoading;
   }
 
+  /* A map with data-geojson fetches its points (a GeoJSON FeatureCollection, longitude first) when it opens;
+   * otherwise they are in the page (data-points names a JSON script). */
+  function fetchPoints(root) {
+    var url = root.dataset.geojson;
+    if (!url) {
+      return Promise.resolve(readPoints(root));
+    }
+    return window.fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("map points: " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (data) {
+        var features = data && Array.isArray(data.features) ? data.features : [];
+        return features.filter(function (f) {
+          return f && f.geometry && Array.isArray(f.geometry.coordinates);
+        }).map(function (f) {
+          var props = f.properties || {};
+          return { title: props.title, url: props.url, place: props.place, meta: props.meta,
+                   lat: f.geometry.coordinates[1], lon: f.geometry.coordinates[0] };
+        });
+      });
+  }
+
   function showMap(root, moveFocus) {
-    loadLeaflet().then(function () {
-      openMap(root, moveFocus);
+    Promise.all([loadLeaflet(), fetchPoints(root)]).then(function (loaded) {
+      openMap(root, moveFocus, loaded[1]);
     }, function () {
       rememberConsent(root, false);
       setStatus(root, root.dataset.msgError || "");
     });
   }
 
-  function openMap(root, moveFocus) {
+  function openMap(root, moveFocus, found) {
     if (root.sc5Map || !window.L) {
       return;
     }
-    var points = readPoints(root).filter(function (p) {
+    var points = found.filter(function (p) {
       return typeof p.lat === "number" && typeof p.lon === "number";
     });
     var canvas = root.querySelector("[data-sc5-map-canvas]");

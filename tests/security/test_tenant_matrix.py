@@ -146,7 +146,7 @@ SAMPLES: dict[str, Callable] = {
         "proof": ("proof", "proof-status", "proof-delete", "proof-document"),
     }.items() for name in (f"funding:{n}" for n in names)},
     **{f"participation:{name}": _participation_param("slug") for name in (
-        "process", "idea-create", "vote", "staff-process", "staff-process-edit", "staff-offline")},
+        "process", "process-map", "idea-create", "vote", "staff-process", "staff-process-edit", "staff-offline")},
     "participation:results": _finished_process_sample,
     "participation:results-csv": _finished_process_sample,
     **{f"participation:{name}": _participation_param("pk") for name in (
