@@ -37,6 +37,8 @@ def main() -> None:
                         help="also measure /agentur/ after a write in one town (a new idea each time)")
     args = parser.parse_args()
 
+    # Cached figures are keyed by town id and version: two scratch databases must not share cache entries.
+    os.environ.setdefault("CACHE_KEY_PREFIX", "bench-" + os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1])
     import django
 
     django.setup()
