@@ -5,7 +5,8 @@ comment, project and funding row of a town: seconds at 50 towns with 4,000 ideas
 They change far more rarely than they are read. So the computed row of each town is cached (Django's cache: Redis)
 under the town's **version**, and recomputed only for the towns whose version moved:
 
-* **The version** of a town is the highest id of its :class:`~municipalities.models.FiguresChange` rows. Every
+* **The version** of a town is the highest id of its :class:`~municipalities.models.FiguresChange` rows (with
+  that row's time, see :func:`read_versions`). Every
   write of a row the figures read inserts one for each town whose figures it can change, in the writer's own
   transaction: model signals (``post_save``, ``post_delete``, ``m2m_changed``) of the models in :data:`WATCHED`,
   so services, the admin, management commands and tests are all covered without each remembering to. A joint row
@@ -45,17 +46,20 @@ def changed(town_ids: Iterable[int]) -> None:
         FiguresChange._base_manager.bulk_create([FiguresChange(municipality_id=pk) for pk in ids])
 
 
-def read_versions(town_ids: Iterable[int]) -> dict[int, int]:
-    """The version of each town (0 for a town nothing was recorded for): one query."""
+def read_versions(town_ids: Iterable[int]) -> dict[int, str]:
+    """The version of each town ("0" for a town nothing was recorded for): one query. The id of the town's latest
+    change row and its time: after a database is restored from a backup, the ids go on from the backup's and are
+    used a second time, the times are not (so no figure cached before the restore is taken for a later state)."""
     from .models import FiguresChange, Municipality
 
-    latest = FiguresChange._base_manager.filter(municipality=OuterRef("pk")).order_by("-pk").values("pk")[:1]
-    rows = Municipality.objects.filter(pk__in=list(town_ids)).values_list("pk", Subquery(latest))
-    return {pk: version or 0 for pk, version in rows}
+    latest = FiguresChange._base_manager.filter(municipality=OuterRef("pk")).order_by("-pk")
+    rows = Municipality.objects.filter(pk__in=list(town_ids)).values_list(
+        "pk", Subquery(latest.values("pk")[:1]), Subquery(latest.values("at")[:1]))
+    return {pk: f"{version}-{at.timestamp():.6f}" if version else "0" for pk, version, at in rows}
 
 
 def cached_rows(*, town_ids: list[int], key: str, compute: Callable[[list[int]], dict[int, dict]],
-                versions: dict[int, int] | None = None) -> dict[int, dict]:
+                versions: dict[int, str] | None = None) -> dict[int, dict]:
     """The figure row of each town, from the cache where the town's version has not moved since it was counted;
     ``compute(missing town ids)`` counts the others (in one query) and they are stored. ``key`` names everything
     the rows depend on besides the data (filters, day, set of figures); ``versions`` (of :func:`read_versions`) if the
