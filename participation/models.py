@@ -616,7 +616,10 @@ class ParticipationEvent(TownOwnedModel):
         ordering = ["-at", "-pk"]
         verbose_name = _("participation history entry")
         verbose_name_plural = _("participation history")
-        indexes = [models.Index(fields=["municipality", "-at"], name="participation_event_town_time")]
+        indexes = [models.Index(fields=["municipality", "-at"], name="participation_event_town_time"),
+                   # A process's latest entries (the staff process page shows 30): read in order instead of
+                   # joining and sorting all of them (2,000 for a process with 800 ideas).
+                   models.Index(fields=["process", "-at", "-id"], name="participation_event_process")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
