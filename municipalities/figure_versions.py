@@ -150,7 +150,8 @@ def _counts(instance, created: bool | None) -> bool:
 
 def _receiver(towns_of: Callable):
     def receive(sender, instance, raw=False, created=None, **kwargs):
-        if raw:  # loaddata
+        if raw:  # loaddata: the related rows may not be loaded yet, so the row's own town only
+            changed(_own(instance))
             return
         if _counts(instance, created):  # created: True or False for a save, None for a delete
             changed(_own(instance) | towns_of(instance))
