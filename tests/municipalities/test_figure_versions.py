@@ -159,8 +159,10 @@ def test_unchanged_towns_are_read_from_the_cache(towns, town_a, django_assert_ma
     factories.idea(process=process)
     with CaptureQueriesContext(connection) as counted:
         _figures(towns)
-    figures_query = [q["sql"] for q in counted if "participation_idea" in q["sql"]]
-    assert len(figures_query) == 1 and f'IN ({town_a.pk})' in figures_query[0].replace('"', "")
+    # The figures' query over the towns (on SQLite one more reads the days to the first answer of the same town).
+    figures_query = [q["sql"] for q in counted if "participation_idea" in q["sql"]
+                     and q["sql"].startswith('SELECT "municipalities_municipality"')]
+    assert len(figures_query) == 1 and f"IN ({town_a.pk})" in figures_query[0].replace('"', "")
 
 
 def test_prune_keeps_each_towns_version(towns, town_a, town_b):
