@@ -14,3 +14,7 @@ class MunicipalitiesConfig(AppConfig):
 
         freshness.watch(Municipality, everywhere=True)
         freshness.watch(Consortium, everywhere=True)
+
+        from . import figure_versions
+
+        figure_versions.connect()

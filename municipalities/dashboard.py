@@ -14,6 +14,7 @@ depend on the number of towns or rows.
 """
 
 import datetime
+import functools
 import statistics
 import uuid
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from django.db.models import (
     OuterRef,
     Subquery,
 )
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
@@ -165,7 +166,7 @@ def _median_days_python(*, towns, filters: DashboardFilters) -> dict[int, float 
     town's own processes, as ``figures.ideas``), the median in Python (one query, only on SQLite)."""
     from participation.models import Idea
 
-    qs = Idea.objects.visible()
+    qs = Idea.objects.visible().filter(municipality__in=[town.pk for town in towns])
     if filters.field:
         qs = qs.filter(field_of_action=filters.field)
     days: dict[int, list[float]] = {town.pk: [] for town in towns}
@@ -226,21 +227,28 @@ def trend_annotations(*, filters: DashboardFilters, quarters: list[Quarter]) -> 
     return annotations
 
 
-def town_figures(*, towns, filters: DashboardFilters, today: datetime.date | None = None) -> dict:
-    """The figures of every town in ``towns`` and their trends per quarter: one query (two on SQLite).
-
-    Runs in the caller's (cross-town) scope."""
+def town_figures(*, towns, filters: DashboardFilters, today: datetime.date | None = None,
+                 versions: dict | None = None) -> dict:
+    """The figures of every town in ``towns`` and their trends per quarter: each town's row from the cache while
+    its version has not moved (:mod:`municipalities.figure_versions`), the others counted in one query (two on
+    SQLite). Runs in the caller's (cross-town) scope."""
     today = today or timezone.localdate()
     quarters = last_quarters(today)
     pks = [town.pk for town in towns]
     by_pk = {town.pk: town for town in towns}
-    found = key_figures.town_figures(towns=towns, filters=filters, today=today, extra={
-        **figure_annotations(filters=filters, today=today), **trend_annotations(filters=filters, quarters=quarters)})
+
+    def finish(rows: dict) -> None:
+        if connection.vendor != "postgresql":
+            counted = [by_pk[pk] for pk in rows]
+            for pk, median in _median_days_python(towns=counted, filters=filters).items():
+                if pk in rows:
+                    rows[pk]["answer_days_median"] = median
+
+    found = key_figures.town_figures(
+        towns=towns, filters=filters, today=today, extra_name="agentur", finish=finish, versions=versions,
+        extra=lambda: {**figure_annotations(filters=filters, today=today),
+                       **trend_annotations(filters=filters, quarters=quarters)})
     figures = {pk: found[pk].values for pk in pks}
-    if connection.vendor != "postgresql":
-        for pk, median in _median_days_python(towns=towns, filters=filters).items():
-            if pk in figures:
-                figures[pk]["answer_days_median"] = median
     trends = {name: [(by_pk[pk], [figures[pk][f"{name}_{i}"] for i in range(len(quarters))]) for pk in pks]
               for name in TRENDS}
     return {"towns": towns, "figures": [figures[pk] for pk in pks], "key_figures": [found[pk] for pk in pks],
@@ -267,8 +275,18 @@ def _percent(part, whole) -> Decimal | None:
     return key_figures.absorption(part, whole)
 
 
+_TOWN = "sc5-town-placeholder"  # a valid slug that no town has (the slug is substituted after reversing)
+
+
+@functools.lru_cache(maxsize=1024)
+def _reversed(name: str, prefix: str, kwargs: tuple) -> str:
+    return reverse(name, kwargs={"town": _TOWN, **dict(kwargs)})
+
+
 def _url(name: str, town, query: dict | None = None, fragment: str = "", **kwargs) -> str:
-    url = reverse(name, kwargs={"town": town.slug, **kwargs})
+    """The address of a town's page: reversed once per route (and script prefix), the town's slug put in; the
+    table has a link in every cell (about 1,400 for 50 towns)."""
+    url = _reversed(name, get_script_prefix(), tuple(sorted(kwargs.items()))).replace(_TOWN, town.slug, 1)
     if query:
         url += "?" + urlencode(query)
     return url + (f"#{fragment}" if fragment else "")

@@ -214,18 +214,37 @@ def absorption(called, approved) -> Decimal | None:
 
 
 def town_figures(*, towns, filters: Filters = NO_FILTERS, today: datetime.date | None = None,
-                 extra: dict | None = None) -> dict[int, TownFigures]:
-    """The key figures of each town in ``towns`` (town pk → :class:`TownFigures`): one query.
+                 extra=None, extra_name: str = "", finish=None, versions: dict | None = None
+                 ) -> dict[int, TownFigures]:
+    """The key figures of each town in ``towns`` (town pk → :class:`TownFigures`).
 
-    ``extra`` adds annotations of the caller's own (the Agentur dashboard's staff and trend figures) to the same
-    query. Call inside a scope that holds the towns."""
+    Each town's row comes from the cache while the town's version has not moved
+    (:mod:`municipalities.figure_versions`); the others are counted in one query. ``extra`` (a dict, or a function
+    giving one, called only when something is counted) adds annotations of the caller's own (the Agentur
+    dashboard's staff and trend figures) to the same query, and ``finish(rows)`` may complete the counted rows
+    (town pk → row) in place; ``extra_name`` names that set for the cache (without a name nothing is cached).
+    ``versions``: the towns' versions if the caller has read them already.
+    Call inside a scope that holds the towns."""
+    from . import figure_versions
     from .models import Municipality
 
     today = today or timezone.localdate()
     by_pk = {town.pk: town for town in towns}
-    rows = Municipality.objects.filter(pk__in=list(by_pk)).values(
-        "pk", **annotations(filters=filters, today=today), **(extra or {}))
-    return {row["pk"]: TownFigures(municipality=by_pk[row["pk"]], values=row) for row in rows}
+
+    def compute(pks: list[int]) -> dict[int, dict]:
+        more = extra() if callable(extra) else (extra or {})
+        rows = {row["pk"]: row for row in Municipality.objects.filter(pk__in=pks).values(
+            "pk", **annotations(filters=filters, today=today), **more)}
+        if finish is not None:
+            finish(rows)
+        return rows
+
+    if extra and not extra_name:
+        rows = compute(list(by_pk))
+    else:
+        key = f"{extra_name or 'key'}:{getattr(filters.field, 'pk', '')}:{filters.phase}:{today.isoformat()}"
+        rows = figure_versions.cached_rows(town_ids=list(by_pk), key=key, compute=compute, versions=versions)
+    return {pk: TownFigures(municipality=by_pk[pk], values=row) for pk, row in rows.items() if pk in by_pk}
 
 
 def key_names() -> list[str]:

@@ -203,3 +203,22 @@ class AccessibilityFeedback(TownOwnedModel):
 
     def __str__(self) -> str:
         return self.message[:60]
+
+
+class FiguresChange(TownOwnedModel):
+    """A write that may change the key figures of a town (``municipalities.figures``): one row per write, inserted
+    in the writer's transaction by the receivers of :mod:`municipalities.figure_versions`. The highest id of a
+    town is the version under which its computed figures are cached; a row is only inserted, never updated, so
+    writers never wait for each other on it. Rows below a town's highest id are deleted by the nightly
+    ``municipalities.tasks.figures_changes_prune`` (the highest stays, so no version goes back)."""
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("change of the key figures")
+        verbose_name_plural = _("changes of the key figures")
+        indexes = [models.Index(fields=["municipality", "-id"], name="figures_change_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.municipality_id}: {self.pk}"

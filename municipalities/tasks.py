@@ -95,6 +95,15 @@ def audit_entries_purge() -> int:
     return deleted
 
 
+@shared_task(soft_time_limit=300, time_limit=360, **RETRY_TRANSIENT)
+def figures_changes_prune() -> int:
+    """Platform job (beat, daily): keep only each town's latest ``FiguresChange`` (its version,
+    ``municipalities.figure_versions``); the version stays, so no cached figure comes back."""
+    from .figure_versions import prune
+
+    return prune()
+
+
 @shared_task(soft_time_limit=50, time_limit=55, **RETRY_TRANSIENT)
 def stuck_jobs_sweep() -> dict[str, int]:
     """Platform job (beat, every minute): reports and data exports whose worker stopped beating are handed to

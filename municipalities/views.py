@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -132,6 +133,8 @@ def agentur_overview(request):
     """The Agentur's dashboard: all towns side by side, read-only, one audited read per request."""
     from projects.models import Project
 
-    context = crosstown.agentur_dashboard(user=request.user, path=request.get_full_path(), query=request.GET)
+    context = crosstown.agentur_dashboard(
+        user=request.user, path=request.get_full_path(), query=request.GET,
+        render=lambda figures: render_to_string("municipalities/agentur/_figures.html", figures))
     context["phases"] = Project.Phase.choices
     return render(request, "municipalities/agentur/overview.html", context)

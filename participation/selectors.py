@@ -234,8 +234,18 @@ def stored_total(filters: IdeaFilters) -> int | None:
 
 
 def staff_idea_list(*, filters: IdeaFilters = IdeaFilters(), moderation: str = "") -> QuerySet[Idea]:
-    """All ideas in the scope, whatever their moderation state, for staff."""
-    qs = Idea.objects.all().select_related("author", "process", "field_of_action", "municipality")
+    """All ideas in the scope, whatever their moderation state, for staff.
+
+    An idea is in a town's scope exactly when its process is (its own town's, or a joint one with the town as a
+    partner), so the list also asks for the scope's processes by id: the same rows, but a condition that the
+    index on the process answers. The scope's own condition (``municipality = <town> OR EXISTS …``) gives the
+    planner no estimate, and at 200,000 ideas it read the whole table for one town's 4,000 (200 ms per query,
+    twice per page with the paginator's count). One query more, for the scope's few processes."""
+    processes = list(Process.objects.order_by().values_list("pk", flat=True))
+    # The related rows in queries of their own, for the page's 50 ideas only: joined, PostgreSQL joined all the
+    # town's ideas (and hashed every account of the region) before sorting them.
+    qs = (Idea.objects.filter(process_id__in=processes)
+          .prefetch_related("author", "process", "field_of_action", "municipality"))
     if moderation:
         qs = qs.filter(moderation=moderation)
     return filter_ideas(qs, filters)
@@ -411,12 +421,22 @@ def waiting_for_moderation(model: type[Idea] | type[Comment]) -> Q:
     return Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED)) | Q(pk__in=reported)
 
 
+def _owning_towns() -> list[int]:
+    """The towns whose contributions the current scope can hold: the towns of its processes (its own town, and
+    the lead towns of the joint processes it takes part in). A condition on an indexed column that the scope's
+    own (``municipality = <town> OR EXISTS …``) implies, so adding it changes no result; it keeps the count of
+    waiting items from testing the shared path of every other town's waiting comment (722 region-wide at 50 towns:
+    60 ms)."""
+    return sorted(set(Process.objects.order_by().values_list("municipality_id", flat=True)))
+
+
 def moderation_queue() -> dict:
     """What moderators look at (:func:`waiting_for_moderation`), oldest first; ``count`` is all of it, even
     beyond the 200 of each kind that the page lists."""
-    ideas = list(Idea.objects.filter(waiting_for_moderation(Idea))
+    owners = _owning_towns()
+    ideas = list(Idea.objects.filter(waiting_for_moderation(Idea), municipality_id__in=owners)
                  .annotate(open_reports=_report_count("idea")).select_related("author", "process").order_by("created_at", "pk")[:200])
-    comments = list(Comment.objects.filter(waiting_for_moderation(Comment))
+    comments = list(Comment.objects.filter(waiting_for_moderation(Comment), municipality_id__in=owners)
                     .annotate(open_reports=_report_count("comment"))
                     .select_related("author", "idea", "idea__process").order_by("created_at", "pk")[:200])
     reports = {}
@@ -438,8 +458,9 @@ def moderation_queue() -> dict:
 
 def moderation_count() -> int:
     """How many contributions of the scope wait for a moderator (:func:`waiting_for_moderation`)."""
-    return (Idea.objects.filter(waiting_for_moderation(Idea)).count()
-            + Comment.objects.filter(waiting_for_moderation(Comment)).count())
+    owners = _owning_towns()
+    return (Idea.objects.filter(waiting_for_moderation(Idea), municipality_id__in=owners).count()
+            + Comment.objects.filter(waiting_for_moderation(Comment), municipality_id__in=owners).count())
 
 
 # --- History ---------------------------------------------------------------------------------------------

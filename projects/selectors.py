@@ -279,13 +279,26 @@ def status_counts(*, municipality: Municipality) -> dict[str, int]:
 
 
 def stale_projects(*, municipality: Municipality, days: int = STALE_AFTER_DAYS,
-                   today: datetime.date | None = None) -> QuerySet[Project]:
-    """Open projects of the town (led or joint) with no update for ``days`` days."""
+                   today: datetime.date | None = None, limit: int = 20) -> QuerySet[Project]:
+    """Open projects of the town (led or joint) with no update for ``days`` days, the longest without first: at
+    most ``limit``.
+
+    The candidates are found first, by the town's own projects and its partnerships (two indexes; the scope's
+    ``OR EXISTS`` condition alone made PostgreSQL walk every project of the region) with the date of the latest
+    update as a correlated subquery; only the ``limit`` found get the list's facts (progress, partners), instead
+    of computing them for every open project of the town."""
     today = today or timezone.localdate()
     cutoff = today - datetime.timedelta(days=days)
-    qs = with_list_facts(Project.objects.filter(status__in=Project.ACTIVE_STATUSES))
-    return qs.filter(Q(last_update_on__lt=cutoff) | Q(last_update_on__isnull=True, created_at__date__lt=cutoff)
-                     ).order_by(F("last_update_on").asc(nulls_first=True), "title")
+    joint = list(ProjectPartner._base_manager.filter(municipality=municipality).values_list("project_id", flat=True))
+    latest = (ProgressUpdate._base_manager.filter(project=OuterRef("pk")).order_by("-published_on")
+              .values("published_on")[:1])
+    ids = list(Project.objects.filter(Q(municipality=municipality) | Q(pk__in=joint),
+                                      status__in=Project.ACTIVE_STATUSES)
+               .annotate(latest=Subquery(latest))
+               .filter(Q(latest__lt=cutoff) | Q(latest__isnull=True, created_at__date__lt=cutoff))
+               .order_by(F("latest").asc(nulls_first=True), "title").values_list("pk", flat=True)[:limit])
+    return with_list_facts(Project.objects.filter(pk__in=ids)).order_by(
+        F("last_update_on").asc(nulls_first=True), "title")
 
 
 # --- Quarterly progress report (reviews) -----------------------------------------------------------------

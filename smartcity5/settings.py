@@ -266,6 +266,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=2, minute=45),
         "kwargs": {"force": True},
     },
+    # The change rows behind the towns' figure versions: only each town's latest is needed
+    # (municipalities.figure_versions).
+    "figures-changes-prune": {
+        "task": "municipalities.tasks.figures_changes_prune",
+        "schedule": crontab(hour=4, minute=30),
+    },
 }
 # A running report or data export whose heartbeat is older than this (seconds) counts as stuck: its worker died.
 # The heartbeat is written at least four times within it.

@@ -35,6 +35,7 @@ from funding.models import (
     Spending,
 )
 from knowledge.models import LessonNote
+from municipalities import figure_versions
 from municipalities.models import Consortium, Municipality
 from municipalities.validators import RESERVED_SLUGS
 from participation.models import (
@@ -199,6 +200,8 @@ class Seeder:
             # Each process's stored published-idea count and freshness, by the services' own rule.
             touch_processes(Process._base_manager.filter(municipality__in=[town.row for town in self.towns])
                             .values_list("pk", flat=True), recount=True)
+            # The rows were copied past the model signals: the towns' key figures changed (figure_versions).
+            figure_versions.changed(town.row.pk for town in self.towns)
             self._timed("stored process figures", t)
             participation_changed.send(sender=Idea, municipality_id=None)
             # The rows went in without signals: the towns' public pages are new (the anonymous page cache).

@@ -294,8 +294,9 @@ def test_the_moderation_queue_costs_the_same_few_queries_however_full(process, d
         _report(factories.comment(idea=idea))
         factories.idea(process=process, title=f"Unauffällig {number}")
     # Ideas, comments, their open reports, and the ids with open reports of each kind (so that the queue's
-    # condition is two index lookups, not a subquery per idea and comment of the town).
-    with django_assert_max_num_queries(5):
+    # condition is two index lookups, not a subquery per idea and comment of the town), and the towns that own
+    # the scope's processes (participation.selectors._owning_towns).
+    with django_assert_max_num_queries(6):
         queue = selectors.moderation_queue()
         ideas = [(i.author.display_name, i.process.title, [r.get_reason_display() for r in i.open_report_list])
                  for i in queue["ideas"]]

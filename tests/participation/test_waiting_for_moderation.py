@@ -1,6 +1,8 @@
 """One definition of "waiting for moderation": the moderation queue, the town's staff pages, the Agentur's
 dashboard (page and API), the API's queue and the town report count the same contributions."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -22,9 +24,11 @@ def _figures(client, town) -> dict:
     queue = client.get(f"/{town.slug}/verwaltung/beteiligung/moderation/")
     dashboard = client.get(f"/{town.slug}/verwaltung/")
     overview = client.get(f"/{town.slug}/verwaltung/beteiligung/")
-    agentur = client.get("/agentur/")
-    agentur_cells = next(row["cells"] for section in agentur.context["sections"] for row in section["rows"]
-                         if row["key"] == "moderation_open")
+    # The Agentur's table as the page shows it (a second visit with nothing changed comes from the cache, without
+    # the sections in its context).
+    agentur = client.get("/agentur/").content.decode()
+    agentur_row = agentur.split('data-figure="moderation_open"')[1].split("</tr>")[0]
+    agentur_cell = re.search(rf'data-town="{town.slug}">(?:<a [^>]*>)?(\d+)', agentur_row).group(1)
     api_queue = client.get(reverse("api:moderation", kwargs={"town_slug": town.slug})).json()
     api_towns = client.get(reverse("api:agentur-towns")).json()["towns"]
     with town_scope(town):
@@ -34,7 +38,7 @@ def _figures(client, town) -> dict:
         "queue_listed": len(queue.context["ideas"]) + len(queue.context["comments"]),
         "dashboard": dashboard.context["moderation_waiting"],
         "participation_overview": overview.context["waiting"],
-        "agentur": next(cell.value for cell in agentur_cells if cell.town == town),
+        "agentur": int(agentur_cell),
         "api_queue": api_queue["count"],
         "api_agentur": next(t["figures"]["moderation_open"] for t in api_towns if t["town"] == town.slug),
         "town_report": report,
