@@ -276,6 +276,8 @@ def test_a_failing_build_is_marked_failed(world, monkeypatch):
     assert data_export_build.apply(kwargs={"export_id": export.pk}, throw=False).failed()
     export.refresh_from_db()
     assert export.status == DataExport.Status.FAILED and not export.file
+    # The reason, as every generated file gives it (smartcity5.jobs), in German for the person's page.
+    assert export.error.startswith("Ein unerwarteter Fehler") and "RuntimeError" in export.error
 
 
 def test_expired_exports_are_purged_with_their_files(client, world, django_capture_on_commit_callbacks):
