@@ -293,6 +293,7 @@ OBJECT_RULES: dict[str, Callable] = {
     "project.edit": lambda user, project, town: can_edit_project(user, project),
     "project.post_update": lambda user, project, town: can_post_project_update(user, project),
     "project.view_internal": lambda user, project, town: can_view_internal_project(user, project),
+    "project_update.change": lambda user, update, town: can_change_project_update(user, update),
     "project.public_page": lambda user, project, town: can_open_public_project_page(user, project),
     "lesson_note.edit": lambda user, note, town: can_edit_lesson_note(user, note),
     "lesson_note.write_for_town": lambda user, town_, town: lesson_note_town(user, town_) is not None,

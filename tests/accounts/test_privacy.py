@@ -148,6 +148,8 @@ def test_export_holds_all_of_the_persons_data(world):
 def test_a_citizens_own_ideas_are_their_participation_and_staff_work_stays_apart(world):
     """Submitting an idea is the person's own participation, not a change made as staff; what they did as staff
     (here: answering an idea for the town) stays under that heading."""
+    # Answering for Arnsberg takes an editor of Arnsberg (the service checks it).
+    factories.membership(user=world.person, municipality=world.town_a, role=Role.EDITOR)
     with town_scope(world.town_a):
         participation_services.idea_answer(idea=world.other_idea, by=world.person, acting_town=world.town_a,
                                            body="Als Verwaltung geprüft.", to="under_review")
