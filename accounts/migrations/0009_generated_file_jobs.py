@@ -49,7 +49,6 @@ class Migration(migrations.Migration):
             name='started_at',
             field=models.DateTimeField(blank=True, null=True, verbose_name='started'),
         ),
-        migrations.RunPython(fill_progress_and_size, migrations.RunPython.noop, elidable=True),
         migrations.AlterField(
             model_name='dataexport',
             name='file',
@@ -68,4 +67,7 @@ class Migration(migrations.Migration):
             model_name='dataexport',
             constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='accounts_dataexport_progress_percent'),
         ),
+        # Last: an UPDATE before an ALTER TABLE of the same table in one transaction fails on PostgreSQL
+        # ("pending trigger events").
+        migrations.RunPython(fill_progress_and_size, migrations.RunPython.noop, elidable=True),
     ]
