@@ -120,6 +120,13 @@ def _require_answer_right(by, process: Process, acting_town: Municipality | None
                         _("Only editors of the process's towns may do this."))
 
 
+def _require_moderation_right(by, acting_town: Municipality) -> None:
+    """Approve, hide, edit for privacy: editors of the town whose queue it is, and Agentur moderators
+    (``permissions.can_moderate``)."""
+    permissions.require(by is None or permissions.can_moderate(by, acting_town),
+                        _("Only the town's editors and the Agentur's moderators moderate."))
+
+
 def _label(choice) -> str:
     """A choice's label as the history stores it: a plain string in the portal's main language (a lazy label
     cannot be stored as JSON, and the history must not depend on who acted)."""
@@ -461,6 +468,7 @@ def privacy_edit(*, target: Idea | Comment, by, acting_town: Municipality, reaso
     What had to go is kept nowhere: the history records who changed what, when and why, with the removed text
     as ``REMOVED_FOR_PRIVACY``; earlier history entries that quoted it are rewritten; notifications that quoted
     the contribution are rewritten with its new wording (:func:`_refresh_notifications`)."""
+    _require_moderation_right(by, acting_town)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Please give a reason; it is kept in the history.")})
@@ -698,6 +706,7 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
 @transaction.atomic
 def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality) -> Idea | Comment:
     """Publish a waiting contribution, or clear one that was reported: open reports are closed."""
+    _require_moderation_right(by, acting_town)
     target = _locked(target)
     was = target.moderation
     target.moderation = Moderation.PUBLISHED
@@ -725,6 +734,7 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
 @transaction.atomic
 def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, reason: str) -> Idea | Comment:
     """Hide a contribution, with a reason the author is told."""
+    _require_moderation_right(by, acting_town)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Please give a reason; the author is told.")})

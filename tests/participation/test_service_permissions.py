@@ -118,3 +118,17 @@ def test_templates_ask_the_rule_through_the_may_tag(joint, arnsberg, town_b, sta
     assert asks(staff_factory(arnsberg, Role.EDITOR), arnsberg) == "True"
     assert asks(editor_b, arnsberg) == "False" and asks(editor_b, town_b) == "True"
     assert asks(citizen, arnsberg) == "False"
+
+
+def test_moderation_is_refused_to_viewers_and_citizens_by_the_service(process, arnsberg, staff_factory, citizen,
+                                                                      moderator):
+    idea = factories.idea(process=process)
+    with town_scope(arnsberg):
+        for person in (staff_factory(arnsberg, Role.VIEWER), citizen):
+            for action, extra in (("hide", {"reason": "Beleidigung"}), ("approve", {}),
+                                  ("edit", {"reason": "Name entfernt", "body": "Ohne Namen."})):
+                with pytest.raises(PermissionDenied):
+                    services.moderation_act(target=idea, action=action, by=person, acting_town=arnsberg, **extra)
+        assert Idea.objects.get(pk=idea.pk).moderation == "published"
+        services.moderation_act(target=idea, action="hide", by=moderator, acting_town=arnsberg, reason="Beleidigung")
+        assert Idea.objects.get(pk=idea.pk).moderation == "hidden"
