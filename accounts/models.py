@@ -1,10 +1,11 @@
 """Users, their staff memberships in towns, the exports of their data, their personal API tokens and their browser
 sessions."""
 
+import datetime
 import hashlib
 import re
-import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
@@ -13,7 +14,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
-from smartcity5.jobs import TrackedJob
+from smartcity5.jobs import GeneratedFile, generated_file_path
 
 
 class UserManager(BaseUserManager):
@@ -184,64 +185,48 @@ class StaffInvitation(TownOwnedModel):
 
 
 def _export_path(instance, filename: str) -> str:
-    # A random name: the file holds everything about a person, so its address must not be guessable.
-    return f"exports/{uuid.uuid4().hex}.zip"
+    """Named by migration 0003; the one rule is :func:`smartcity5.jobs.generated_file_path`."""
+    return generated_file_path(instance, filename)
 
 
-class DataExport(TrackedJob):
+class DataExport(GeneratedFile):
     """Datenauskunft (Art. 15 DSGVO): a copy of everything the portal holds about one person, built by a task
     (``accounts.tasks.data_export_build``) and offered to that person alone for download until ``expires_at``.
 
-    A person's own row across towns, so not town-owned.
+    A person's own row across towns, so not town-owned. Status, progress, file and expiry are those of every
+    generated file (:class:`smartcity5.jobs.GeneratedFile`); the row goes with its file when it expires.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Being prepared")
-        DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
-
-    OPEN = (Status.QUEUED, Status.RUNNING)
-
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports", verbose_name=_("user"))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    file = models.FileField(_("file"), upload_to=_export_path, blank=True, max_length=200)
     language = models.CharField(_("language"), max_length=10, blank=True,
                                 help_text=_("The language the export is written in (the one of the request)."))
-    error = models.TextField(_("reason for the failure"), blank=True)
-    created_at = models.DateTimeField(_("requested"), default=timezone.now)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("available until"))
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(GeneratedFile.Meta):
         verbose_name = _("data export")
         verbose_name_plural = _("data exports")
         constraints = [
-            models.CheckConstraint(condition=models.Q(status__in=["queued", "running", "done", "failed"]),
-                                   name="data_export_status_valid"),
+            *GeneratedFile.Meta.constraints,
             # A finished export has its file; nothing else has one.
             models.CheckConstraint(condition=models.Q(status="done", file__gt="")
                                    | (~models.Q(status="done") & models.Q(file="")),
                                    name="data_export_file_when_done"),
         ]
-        indexes = [models.Index(fields=["expires_at"], name="data_export_expiry")]
 
     JOB_TASK = "accounts.tasks.data_export_build"
-
-    def job_task_kwargs(self) -> dict:
-        return {"export_id": self.pk}
+    JOB_ID_KWARG = "export_id"
+    FILE_FOLDER = "exports"
+    file_format = "zip"
 
     def __str__(self) -> str:
         return f"{self.user} – {self.created_at:%Y-%m-%d %H:%M}"
 
-    @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN
+    @classmethod
+    def lifetime(cls) -> datetime.timedelta:
+        return datetime.timedelta(hours=settings.DATA_EXPORT_LIFETIME_HOURS)
 
-    @property
-    def is_available(self) -> bool:
-        return self.status == self.Status.DONE and bool(self.file) and self.expires_at > timezone.now()
+    def download_name(self) -> str:
+        """``meine-daten-2026-05-04.zip``."""
+        return f"meine-daten-{timezone.localtime(self.finished_at):%Y-%m-%d}.zip"
 
 
 class ApiTokenQuerySet(models.QuerySet):

@@ -239,9 +239,18 @@ def can_see_unpublished_process(user, process) -> bool:
     return is_agentur_moderator(user) or any(has_role(user, town, Role.VIEWER) for town in _process_towns(process))
 
 
-def can_answer_idea(user, idea) -> bool:
-    """Official answers, status, shortlist, project link, offline ideas: editors of a participating town."""
-    return any(has_role(user, town, Role.EDITOR) for town in _process_towns(idea.process))
+def can_answer_in_process(user, process, town: Municipality | None = None) -> bool:
+    """Official answers, status, shortlist, project link, offline ideas and comments written for a town: editors
+    of a participating town. With ``town``, in that town's name: its editors, if it takes part in the process."""
+    towns = _process_towns(process)
+    if town is not None:
+        return any(t.pk == town.pk for t in towns) and has_role(user, town, Role.EDITOR)
+    return any(has_role(user, t, Role.EDITOR) for t in towns)
+
+
+def can_answer_idea(user, idea, town: Municipality | None = None) -> bool:
+    """:func:`can_answer_in_process` for the idea's process."""
+    return can_answer_in_process(user, idea.process, town)
 
 
 # --- Knowledge rules: (user, note) -> bool --------------------------------------------------------------
@@ -254,6 +263,55 @@ def can_edit_lesson_note(user, note) -> bool:
     if user.is_authenticated and note.author_id == user.pk:
         return True
     return note.municipality_id is not None and has_role(user, note.municipality, Role.EDITOR)
+
+
+def lesson_note_town(user, municipality: Municipality) -> Municipality | None:
+    """Whom a note written in ``municipality``'s staff area is for: the town, when its editor writes it; the
+    region (None) when a moderator who is not among the town's editors writes it."""
+    return municipality if has_role(user, municipality, Role.EDITOR) else None
+
+
+def can_write_lesson_note(user, municipality: Municipality | None) -> bool:
+    """Write a note for ``municipality`` (its editors) or for the region (None: moderators)."""
+    if municipality is None:
+        return is_agentur_moderator(user)
+    return has_role(user, municipality, Role.EDITOR)
+
+
+# --- Rules on one object, for templates: {% may "idea.answer" idea as can_answer %} -----------------------
+
+def can_open_public_project_page(user, project) -> bool:
+    """Link to a project's public page: it exists for public projects only (internal ones have staff pages)."""
+    return project is not None and project.visibility == project.Visibility.PUBLIC
+
+
+#: The rules a template may ask about one object (``accounts.templatetags.access.may``); the town, when the
+#: rule takes one, is the request's. Each is the function the view's service asks.
+OBJECT_RULES: dict[str, Callable] = {
+    "idea.answer": can_answer_idea,
+    "process.manage": lambda user, process, town: can_manage_process(user, process),
+    "project.edit": lambda user, project, town: can_edit_project(user, project),
+    "project.post_update": lambda user, project, town: can_post_project_update(user, project),
+    "project.view_internal": lambda user, project, town: can_view_internal_project(user, project),
+    "project_update.change": lambda user, update, town: can_change_project_update(user, update),
+    "project.public_page": lambda user, project, town: can_open_public_project_page(user, project),
+    "lesson_note.edit": lambda user, note, town: can_edit_lesson_note(user, note),
+    "lesson_note.write_for_town": lambda user, town_, town: lesson_note_town(user, town_) is not None,
+    "process.answer": can_answer_in_process,
+    # The link only; the Agentur's pages send a moderator without a second factor to set it up first.
+    "agentur.enter": lambda user, _obj, town: is_agentur_moderator(user),
+}
+
+
+def object_allows(user, rule: str, obj, town: Municipality | None = None) -> bool:
+    """Whether ``user`` may do what ``rule`` of :data:`OBJECT_RULES` guards on ``obj`` (in ``town``)."""
+    return bool(user is not None and OBJECT_RULES[rule](user, obj, town))
+
+
+def require(allowed: bool, message=None) -> None:
+    """The services' one way to refuse a caller: :class:`PermissionDenied` (a 403 on pages and in the API)."""
+    if not allowed:
+        raise PermissionDenied(message or _("Your role does not allow this."))
 
 
 def has_perm(user, rule: str, municipality: Municipality) -> bool:

@@ -279,7 +279,7 @@ def data_export_request(*, user: User) -> tuple[DataExport, bool]:
         now = timezone.now()
         export = DataExport.objects.create(
             user=user, language=translation.get_language() or settings.LANGUAGE_CODE, created_at=now,
-            expires_at=now + datetime.timedelta(hours=settings.DATA_EXPORT_LIFETIME_HOURS))
+            expires_at=now + DataExport.lifetime())
         data_export_build.delay_on_commit(export_id=export.pk)
     return export, True
 

@@ -6,8 +6,6 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -17,7 +15,7 @@ from municipalities.models import Municipality
 from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from outbox.base import PortalTask
 from outbox.claims import claim_key, sending_key
-from smartcity5.jobs import heartbeat, job_begin, job_release
+from smartcity5.jobs import GeneratedFileTask, generated_files_purge, job_build
 from smartcity5.mail import mail_send, site_url
 
 from .models import DataExport, Membership, StaffInvitation
@@ -94,20 +92,12 @@ def staff_invitations_purge() -> int:
     return deleted
 
 
-def _export_lifetime() -> datetime.timedelta:
-    return datetime.timedelta(hours=settings.DATA_EXPORT_LIFETIME_HOURS)
-
-
-class DataExportTask(PortalTask):
-    """Marks the export failed once the task gives up (an error that is not retried, retries used up, time
-    limit), so the person sees it and can ask again instead of waiting for ever."""
+class DataExportTask(GeneratedFileTask, PortalTask):
+    """Marks the export failed, with the reason, once the task gives up (an error that is not retried, retries
+    used up, time limit), so the person sees it and can ask again instead of waiting for ever."""
 
     abstract = True
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        DataExport.objects.filter(pk=kwargs.get("export_id"), status__in=DataExport.OPEN).update(
-            status=DataExport.Status.FAILED)
-        logger.error("Data export %s failed: %s", kwargs.get("export_id"), type(exc).__name__)
+    job_model = "accounts.DataExport"
 
 
 def _notification_town() -> Municipality | None:
@@ -135,53 +125,18 @@ def _notify_export_ready(export: DataExport) -> None:
 @shared_task(base=DataExportTask, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30,
              retry_backoff_max=600, max_retries=5, soft_time_limit=300, time_limit=360)
 def data_export_build(*, export_id: int) -> bool:
-    """Build the ZIP file of a person's data export, store it under a random name and tell the person.
-
-    Idempotent: the row is locked and marked done in the same transaction in which its file is attached and
-    the notification created, so a second delivery of the message (or a retry, or the stuck-job sweep's
-    hand-over) stores and tells nothing twice. A heartbeat is written while it builds (``smartcity5.jobs``).
-    """
+    """Build the ZIP file of a person's data export, store it under a random name and tell the person: the one
+    build of generated files (``smartcity5.jobs.job_build``: idempotent under the row lock, heartbeat, stored
+    and told once)."""
     from .exports import data_export_archive
 
-    with transaction.atomic():
-        export = DataExport.objects.select_for_update().select_related("user").filter(pk=export_id).first()
-        if export is None or not job_begin(export):
-            return False  # deleted with the account, already done, or given up
-        export.save(update_fields=["status", "attempts", "heartbeat_at"])
-    try:
-        with heartbeat(DataExport, export_id):
-            content = data_export_archive(user=export.user, language=export.language)
-    except TRANSIENT_ERRORS:
-        job_release(DataExport, export_id)
-        raise  # retried with backoff; once the retries are used up, on_failure marks it failed
-    stored = None
-    try:
-        with transaction.atomic():
-            export = DataExport.objects.select_for_update().select_related("user").filter(pk=export_id).first()
-            if export is None or export.status != DataExport.Status.RUNNING:
-                return False  # a second delivery finished first, or the account was deleted meanwhile
-            stored = default_storage.save(export.file.field.generate_filename(export, "export.zip"),
-                                          ContentFile(content))
-            export.file.name = stored
-            export.status = DataExport.Status.DONE
-            export.finished_at = timezone.now()
-            export.expires_at = export.finished_at + _export_lifetime()
-            export.save(update_fields=["file", "status", "finished_at", "expires_at"])
-            _notify_export_ready(export)
-    except BaseException:
-        if stored is not None:
-            default_storage.delete(stored)  # the row does not point at it: nobody could ever delete it
-        raise
-    return True
+    def build(export: DataExport, progress) -> bytes:
+        return data_export_archive(user=export.user, language=export.language)
+
+    return job_build(DataExport, export_id, build=build, notify=_notify_export_ready, related=("user",))
 
 
 @shared_task(soft_time_limit=300, time_limit=360, **RETRY_TRANSIENT)
 def data_exports_purge() -> int:
     """Platform job (beat, hourly): delete expired data exports and their files; returns how many."""
-    expired = list(DataExport.objects.filter(expires_at__lt=timezone.now()).values_list("pk", "file"))
-    for pk, name in expired:
-        with transaction.atomic():
-            DataExport.objects.filter(pk=pk).delete()
-            if name:
-                transaction.on_commit(lambda name=name: default_storage.delete(name))
-    return len(expired)
+    return generated_files_purge(DataExport.objects.all())

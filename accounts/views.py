@@ -8,7 +8,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from smartcity5.forms import add_errors
 from smartcity5.ratelimit import RateLimited, check_rate
-from smartcity5.responses import file_response
+from smartcity5.jobs import job_download
 
 from . import permissions, selectors, services
 from .decorators import personal, public, town_permission_required
@@ -73,12 +72,9 @@ def data(request):
 def data_export_download(request, pk: int):
     """The export's file, for its owner only while it is available (anyone else: 404)."""
     export = selectors.user_data_exports(user=request.user).filter(pk=pk).first()
-    if export is None or not export.is_available:
+    if export is None:
         raise Http404
-    response = file_response(export.file, "application/zip", private=True)
-    response["Content-Disposition"] = (
-        f'attachment; filename="meine-daten-{timezone.localtime(export.finished_at):%Y-%m-%d}.zip"')
-    return response
+    return job_download(export)
 
 
 # Kept here rather than in forms.py for now (a shared file of the parallel API work); move it there later.

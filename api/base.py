@@ -5,6 +5,7 @@ import hashlib
 from contextlib import contextmanager
 
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import HttpResponse
 from django.utils import timezone
@@ -72,11 +73,14 @@ def valid_form(form):
 
 @contextmanager
 def service_errors():
-    """Turn what a service refuses into the API's answers: 400 with field errors, 429 with Retry-After."""
+    """Turn what a service refuses into the API's answers: 400 with field errors, 403 with the reason when the
+    caller may not do it (the service's ``PermissionDenied``), 429 with Retry-After."""
     try:
         yield
     except DjangoValidationError as error:
         raise ValidationError(field_errors(error)) from None
+    except DjangoPermissionDenied as error:
+        raise PermissionDenied(str(error) or None) from None
     except RateLimited as error:
         raise Throttled(wait=error.retry_after, detail=str(error)) from None
 

@@ -6,11 +6,10 @@ lives in one place; the rate limits of the pages apply too (429 with Retry-After
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers as s
-from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from accounts import permissions
 from participation import selectors, services
 from participation.forms import AnswerForm, CommentForm, IdeaForm, ReportForm
 from participation.models import Comment, Idea, Process, ReportReason
@@ -322,8 +321,6 @@ class IdeaAnswer(TownScopedAPIView):
             idea = selectors.idea_get(pk=kwargs["pk"], include_hidden=True)
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
-        if not permissions.can_answer_idea(request.user, idea):
-            raise PermissionDenied(_("Your role does not allow this."))
         form = valid_form(AnswerForm(json_object(request), idea=idea))
         with service_errors():
             answer = services.idea_answer(idea=idea, by=request.user, acting_town=self.municipality,

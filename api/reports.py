@@ -13,8 +13,8 @@ from accounts.permissions import can_view_funding
 from reports import selectors, services
 from reports.forms import ReportRequestForm
 from reports.models import ReportRequest
+from smartcity5.jobs import job_download
 from smartcity5.ratelimit import check_rate
-from smartcity5.responses import file_response
 
 from .base import TownScopedAPIView, json_object, service_errors, valid_form
 from .schema import ERRORS, WRITE_ERRORS, list_schema
@@ -104,11 +104,5 @@ class ReportDownload(TownScopedAPIView):
                               410: OpenApiResponse(description="The report has expired; ask for a new one."),
                               **ERRORS})
     def get(self, request, *args, **kwargs):
-        report = _report(self, kwargs["pk"])
-        if report.status != ReportRequest.Status.DONE:
-            raise NotFound(_("The report is not ready."))
-        if not report.is_available:
-            return Response({"detail": _("The report has expired; please ask for a new one.")}, status=410)
-        response = file_response(report.file, report.content_type, private=True)
-        response["Content-Disposition"] = f'attachment; filename="{report.download_name()}"'
-        return response
+        return job_download(_report(self, kwargs["pk"]), attachment=True, expired=lambda: Response(
+            {"detail": _("The report has expired; please ask for a new one.")}, status=410))

@@ -3,14 +3,12 @@
 (/projekte/katalog/)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts import permissions
 from accounts.decorators import public, town_permission_required
-from accounts.models import Role
 from municipalities import freshness
 from projects import selectors as project_selectors
 from projects import services as project_services
@@ -43,7 +41,7 @@ def _show_projects(notes, request, *, public_page: bool) -> None:
         project = note.shown_project = selectors.visible_project(note, request.user, public_page=public_page)
         if project is None:
             note.project_url = ""
-        elif project.visibility == project.Visibility.PUBLIC:
+        elif permissions.can_open_public_project_page(request.user, project):
             note.project_url = project.get_absolute_url()
         else:  # internal: staff page, in this town if it takes part, else the lead town's (moderators)
             towns = {project.municipality_id, *(t.pk for t in project.partner_towns.all())}
@@ -59,16 +57,14 @@ def note_list(request, town: str):
                                page=request.GET.get("page"), per_page=PER_PAGE)
     _show_projects(page.object_list, request, public_page=False)
     return render(request, "knowledge/staff/list.html", {
-        "page_obj": page, "notes": page.object_list, "filter_form": form, "querystring": _querystring(request),
-        "can_write": permissions.has_perm(request.user, "knowledge.write", request.municipality)})
+        "page_obj": page, "notes": page.object_list, "filter_form": form, "querystring": _querystring(request)})
 
 
 @town_permission_required("town.view_staff_area")
 def note_detail(request, town: str, pk: int):
     note = _note_or_404(pk)
     _show_projects([note], request, public_page=False)
-    return render(request, "knowledge/staff/detail.html", {
-        "note": note, "can_edit": permissions.can_edit_lesson_note(request.user, note)})
+    return render(request, "knowledge/staff/detail.html", {"note": note})
 
 
 def _save(request, form: LessonNoteForm, note: LessonNote | None) -> LessonNote | None:
@@ -76,10 +72,8 @@ def _save(request, form: LessonNoteForm, note: LessonNote | None) -> LessonNote 
         return None
     tags = project_services.tags_from_text(form.cleaned_data["tags_text"])
     if note is None:
-        # Town staff write for their town; a moderator who is not on the town's staff writes for the region.
-        town = request.municipality if permissions.has_role(request.user, request.municipality, Role.EDITOR) else None
-        return services.lesson_note_create(
-            by=request.user, municipality=town, fields=form.service_fields(), project=form.chosen_project(),
+        return services.lesson_note_write(
+            by=request.user, in_town=request.municipality, fields=form.service_fields(), project=form.chosen_project(),
             fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
     return services.lesson_note_change(
         note=note, by=request.user, fields=form.service_fields(), project=form.chosen_project(),
@@ -98,16 +92,12 @@ def note_create(request, town: str):
         if note is not None:
             messages.success(request, _("The note “%(title)s” has been saved.") % {"title": note.title})
             return redirect(note.get_staff_url(request.municipality))
-    as_town = permissions.has_role(request.user, request.municipality, Role.EDITOR)
-    return render(request, "knowledge/staff/form.html", {"form": form, "note": None, "as_town": as_town})
+    return render(request, "knowledge/staff/form.html", {"form": form, "note": None})
 
 
 @town_permission_required("knowledge.write")
 def note_edit(request, town: str, pk: int):
-    note = _note_or_404(pk)
-    if not permissions.can_edit_lesson_note(request.user, note):
-        raise PermissionDenied(_("Only the author, editors of the town that wrote it and the Agentur may change "
-                                 "this note."))
+    note = services.lesson_note_for_change(note=_note_or_404(pk), by=request.user)
     projects = selectors.project_choices(user=request.user, municipality=request.municipality)
     form = LessonNoteForm(request.POST or None, instance=note, projects=projects)
     if request.method == "POST":

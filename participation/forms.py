@@ -2,12 +2,10 @@
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from accounts import permissions
 from municipalities.models import Municipality
 from projects.forms import DateInput, FieldsetsMixin
 from projects.models import FieldOfAction
@@ -172,11 +170,10 @@ class CommentForm(HoneypotForm):
 
     def official_town(self, user, town: Municipality) -> Municipality | None:
         """``town`` when the comment is to be written for it (the page's checkbox ``official``, ``"official":
-        true`` in the API), else None. Asking without being an editor of the process's towns is refused."""
+        true`` in the API), else None. Whether ``user`` may write for it is the service's question
+        (``services.comment_post`` refuses others with ``PermissionDenied``)."""
         if str(self.data.get("official", "")).lower() not in ("1", "true", "on"):
             return None
-        if not permissions.can_answer_idea(user, self.idea):
-            raise PermissionDenied(_("Only editors of the process's towns write for the town."))
         return town
 
 

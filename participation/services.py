@@ -1,9 +1,11 @@
 """Writes of the participation app. Each one checks the process's phase, saves, writes the history and
 schedules its notifications after the transaction commits, in one place.
 
-Who may call what is decided before (``accounts.permissions``, applied by the views and the API); these
-functions enforce the rules of the domain: phases, one support / one ballot per person (by the database),
-moderation states, the status workflow with its official answers.
+The staff's writes check who may call them themselves (``accounts.permissions``; ``by=None`` is the portal:
+demo data, commands) and refuse others with ``PermissionDenied`` — a 403 on pages and in the API — so views,
+the API, admin actions and commands need not repeat the rule. Further, these functions enforce the rules of the
+domain: phases, one support / one ballot per person (by the database), moderation states, the status workflow
+with its official answers.
 """
 
 import datetime
@@ -19,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from accounts import permissions
 from municipalities.models import Municipality
 from projects.models import Project
 from smartcity5 import workflow
@@ -97,6 +100,20 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
         if recount:
             fields["shown_idea_count"] = selectors.shown_idea_count()
         rows.update(**fields)
+
+
+def _require_answer_right(by, process: Process, acting_town: Municipality | None) -> None:
+    """Answer, set the status, shortlist, link a project, enter offline ideas: editors of a participating town,
+    in the name of ``acting_town`` (``permissions.can_answer_in_process``)."""
+    permissions.require(by is None or permissions.can_answer_in_process(by, process, acting_town),
+                        _("Only editors of the process's towns may do this."))
+
+
+def _require_moderation_right(by, acting_town: Municipality) -> None:
+    """Approve, hide, edit for privacy: editors of the town whose queue it is, and Agentur moderators
+    (``permissions.can_moderate``)."""
+    permissions.require(by is None or permissions.can_moderate(by, acting_town),
+                        _("Only the town's editors and the Agentur's moderators moderate."))
 
 
 def _label(choice) -> str:
@@ -228,10 +245,19 @@ def process_create(*, municipality: Municipality, by, fields: dict, phases: list
     return process
 
 
+def process_for_change(*, process: Process, by) -> Process:
+    """``process`` if ``by`` may change it (editors of the lead town), else ``PermissionDenied``: asked by the
+    edit page before it shows the form, and by :func:`process_change`."""
+    permissions.require(by is None or permissions.can_manage_process(by, process),
+                        _("Only editors of the lead town may change this process."))
+    return process
+
+
 @transaction.atomic
 def process_change(*, process: Process, by, acting_town: Municipality, fields: dict,
                    phases: list[dict] | None = None,
                    partner_towns: Iterable[Municipality] | None = None) -> Process:
+    process_for_change(process=process, by=by)
     process = _locked(process)
     before = {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)}
     for name in PROCESS_FIELDS:
@@ -305,6 +331,7 @@ def idea_enter_offline(*, process: Process, by, acting_town: Municipality, field
     """Staff enter an idea collected on paper or at an event. It has no account behind it, is marked as
     offline and is published at once (staff have read it); any phase of the process is fine, because the
     paper may arrive late."""
+    _require_answer_right(by, process, acting_town)
     if not source.strip():
         raise ValidationError({"offline_source": _("Please say where the idea was collected.")})
     if created_on is not None and created_on > timezone.localdate():
@@ -330,6 +357,7 @@ def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str
 
     Every status change carries an answer; a rejection or a merge must explain itself. The author and the
     supporters are told after the transaction commits."""
+    _require_answer_right(by, idea.process, acting_town)
     idea = _locked(idea)
     old = idea.status
     to = to or old
@@ -373,6 +401,7 @@ def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str
 def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: Municipality) -> Idea:
     """Link the project an idea led to (or remove the link). The project must belong to a town of the
     idea's process. A new link tells the idea's author and supporters (once per link, after the commit)."""
+    _require_answer_right(by, idea.process, acting_town)
     idea = _locked(idea)
     if project is not None:
         towns = {idea.process.municipality_id, *idea.process.partner_towns.values_list("pk", flat=True)}
@@ -394,6 +423,7 @@ def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: M
 def idea_set_shortlisted(*, idea: Idea, shortlisted: bool, by, acting_town: Municipality,
                          on: datetime.date | None = None) -> Idea:
     """Put an idea on the shortlist for the vote, or take it off; only until the vote starts."""
+    _require_answer_right(by, idea.process, acting_town)
     idea = _locked(idea)
     process = _process_with_phases(idea.process)
     if not process.shortlist_open(on):
@@ -426,6 +456,7 @@ def privacy_edit(*, target: Idea | Comment, by, acting_town: Municipality, reaso
     What had to go is kept nowhere: the history records who changed what, when and why, with the removed text
     as ``REMOVED_FOR_PRIVACY``; earlier history entries that quoted it are rewritten; notifications that quoted
     the contribution are rewritten with its new wording (:func:`_refresh_notifications`)."""
+    _require_moderation_right(by, acting_town)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Please give a reason; it is kept in the history.")})
@@ -530,7 +561,11 @@ def _refresh_notifications(target: Idea | Comment) -> None:
 def comment_post(*, idea: Idea, author, body: str, parent: Comment | None = None,
                  official_for: Municipality | None = None, on: datetime.date | None = None) -> Comment:
     """A comment on a published idea, or a reply to a comment (one level). ``official_for`` marks a comment
-    that staff write for their town. Under pre-moderation citizens' comments wait for a moderator."""
+    that staff write for their town (its editors, if it takes part in the process; others are refused with
+    ``PermissionDenied``). Under pre-moderation citizens' comments wait for a moderator."""
+    if official_for is not None:
+        permissions.require(permissions.can_answer_idea(author, idea, official_for),
+                            _("Only editors of the process's towns write for the town."))
     process = _process_with_phases(idea.process)
     if not idea.is_visible:
         raise ValidationError(_("This idea cannot be commented on."), code="hidden")
@@ -659,6 +694,7 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
 @transaction.atomic
 def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality) -> Idea | Comment:
     """Publish a waiting contribution, or clear one that was reported: open reports are closed."""
+    _require_moderation_right(by, acting_town)
     target = _locked(target)
     was = target.moderation
     target.moderation = Moderation.PUBLISHED
@@ -686,6 +722,7 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
 @transaction.atomic
 def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, reason: str) -> Idea | Comment:
     """Hide a contribution, with a reason the author is told."""
+    _require_moderation_right(by, acting_town)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Please give a reason; the author is told.")})

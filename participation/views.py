@@ -7,7 +7,7 @@ import json
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -77,11 +77,6 @@ def _staff_idea_or_404(request, pk: int) -> Idea:
         return selectors.idea_get(pk=pk, include_hidden=True)
     except Idea.DoesNotExist:
         raise Http404 from None
-
-
-def _require(allowed: bool, message: str | None = None) -> None:
-    if not allowed:
-        raise PermissionDenied(message or _("Your role does not allow this."))
 
 
 def _rate_limited(request, error: RateLimited, template: str, context: dict) -> HttpResponse:
@@ -261,7 +256,6 @@ def _idea_context(request, idea: Idea, **extra) -> dict:
         "can_comment": process.accepts_comments(today) and idea.is_visible,
         "can_support": process.accepts_supports(today) and idea.is_visible,
         "may_participate": permissions.can_participate(request.user, request.municipality),
-        "can_answer": permissions.can_answer_idea(request.user, idea),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "map_points": _map_points([idea], request.municipality),
         **extra,
@@ -510,9 +504,7 @@ def staff_process_create(request, town: str):
 
 @town_permission_required("town.edit_content")
 def staff_process_edit(request, town: str, slug: str):
-    process = _process_or_404(request, slug, staff=True)
-    _require(permissions.can_manage_process(request.user, process),
-             _("Only editors of the lead town may change this process."))
+    process = services.process_for_change(process=_process_or_404(request, slug, staff=True), by=request.user)
     return _process_form(request, process)
 
 
@@ -535,7 +527,6 @@ def staff_ideas(request, town: str):
     """Every idea of the town's processes (joint ones included), for staff and the Agentur's dashboard links."""
     return render(request, "participation/staff/ideas.html", {
         **_staff_idea_table(request, None),
-        "can_answer": permissions.can_edit_town_content(request.user, request.municipality),
     })
 
 
@@ -544,8 +535,6 @@ def staff_process(request, town: str, slug: str):
     process = _process_or_404(request, slug, staff=True)
     return render(request, "participation/staff/process.html", {
         "process": process, **_staff_idea_table(request, process),
-        "can_edit": permissions.can_manage_process(request.user, process),
-        "can_answer": permissions.can_edit_town_content(request.user, request.municipality),
         "results": selectors.vote_results(process=process) if process.results_public() else None,
         "history": list(selectors.process_history(process=process)[:30]),
     })
@@ -584,8 +573,6 @@ def _staff_idea_context(request, idea: Idea, **forms) -> dict:
         "answer_form": forms.get("answer_form") or AnswerForm(idea=idea),
         "project_form": forms.get("project_form") or ProjectLinkForm(idea=idea),
         "hide_form": forms.get("hide_form") or ReasonForm(),
-        "can_answer": permissions.can_answer_idea(request.user, idea)
-        and permissions.can_edit_town_content(request.user, request.municipality),
         "can_moderate": permissions.can_moderate(request.user, request.municipality),
         "comments": selectors.staff_comments_of(idea=idea),
         "shortlist_open": process.shortlist_open(),
@@ -599,9 +586,9 @@ def staff_idea(request, town: str, pk: int):
 
 
 def _idea_action(request, pk: int, form_name: str, form_class, run, success: str):
-    """POST handlers of the staff idea page: validate, call the service, or show the page with the errors."""
+    """POST handlers of the staff idea page: validate, call the service (which checks who may), or show the page
+    with the errors."""
     idea = _staff_idea_or_404(request, pk)
-    _require(permissions.can_answer_idea(request.user, idea))
     form = form_class(request.POST, idea=idea) if form_class in (AnswerForm, ProjectLinkForm) else form_class(
         request.POST)
     if form.is_valid():
@@ -639,7 +626,6 @@ def staff_idea_project(request, town: str, pk: int):
 @town_permission_required("town.edit_content")
 def staff_idea_shortlist(request, town: str, pk: int):
     idea = _staff_idea_or_404(request, pk)
-    _require(permissions.can_answer_idea(request.user, idea))
     try:
         services.idea_set_shortlisted(idea=idea, shortlisted=request.POST.get("shortlisted") == "1", by=request.user,
                                       acting_town=request.municipality)

@@ -1,27 +1,35 @@
 """Reports (Berichte): a town, funding or region report requested by staff or by beat, built by a task as PDF
 or XLSX and kept in the default storage until it expires."""
 
-import uuid
+import datetime
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
-from smartcity5.jobs import TrackedJob
+from smartcity5.jobs import GeneratedFile, generated_file_path
+
+#: The build's time limits (``tasks.report_build``); the failure reason names the soft one.
+SOFT_TIME_LIMIT = 300
+TIME_LIMIT = 360
 
 
 def _report_path(instance, filename: str) -> str:
-    # A random name: reports hold internal data, so their address must not be guessable.
-    return f"reports/{uuid.uuid4().hex}.{instance.format}"
+    """Named by migration 0001; the one rule is :func:`smartcity5.jobs.generated_file_path`."""
+    return generated_file_path(instance, filename)
 
 
-class ReportRequest(TownOwnedModel, TrackedJob):
+class ReportRequest(TownOwnedModel, GeneratedFile):
     """One report, from the request to its file. ``municipality`` is the town whose data it shows; a region
     report (all towns) belongs to the lead town but is only read by Agentur moderators through an audited
-    cross-town scope (``reports.selectors.region_reports``), never on the lead town's own pages."""
+    cross-town scope (``reports.selectors.region_reports``), never on the lead town's own pages.
+
+    Status, progress, file and expiry are those of every generated file (:class:`smartcity5.jobs.GeneratedFile`);
+    the row stays after its file expired, as the record of who asked for what."""
 
     class Kind(models.TextChoices):
         TOWN = "town", _("Town report")
@@ -32,13 +40,6 @@ class ReportRequest(TownOwnedModel, TrackedJob):
         PDF = "pdf", "PDF"
         XLSX = "xlsx", _("Spreadsheet (XLSX)")
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Being generated")
-        DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
-
-    OPEN = (Status.QUEUED, Status.RUNNING)
     TOWN_KINDS = (Kind.TOWN, Kind.FUNDING)
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
@@ -47,57 +48,44 @@ class ReportRequest(TownOwnedModel, TrackedJob):
                               verbose_name=_("grant"), help_text=_("Funding reports only."))
     period = models.CharField(_("period"), max_length=7, blank=True,
                               help_text=_("The month of a scheduled region report (YYYY-MM)."))
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
-    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
-    error = models.TextField(_("reason for the failure"), blank=True)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
                                      related_name="+", verbose_name=_("requested by"))
-    file = models.FileField(_("file"), upload_to=_report_path, blank=True, max_length=200)
-    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
-    created_at = models.DateTimeField(_("requested"), default=timezone.now)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("available until"))
 
-    class Meta:
-        ordering = ["-created_at", "-pk"]
+    class Meta(GeneratedFile.Meta):
         verbose_name = _("report")
         verbose_name_plural = _("reports")
         constraints = [
+            *GeneratedFile.Meta.constraints,
             models.CheckConstraint(condition=Q(kind__in=["town", "funding", "region"]), name="report_kind_valid"),
             models.CheckConstraint(condition=Q(format__in=["pdf", "xlsx"]), name="report_format_valid"),
-            models.CheckConstraint(condition=Q(status__in=["queued", "running", "done", "failed"]),
-                                   name="report_status_valid"),
-            models.CheckConstraint(condition=Q(progress__lte=100), name="report_progress_percent"),
             # The beat job makes one region report per month and format, however often it runs.
             models.UniqueConstraint(fields=["municipality", "kind", "format", "period"], condition=~Q(period=""),
                                     name="report_one_per_period"),
         ]
-        indexes = [models.Index(fields=["expires_at"], name="report_expiry")]
 
     JOB_TASK = "reports.tasks.report_build"
+    JOB_ID_KWARG = "report_id"
+    FILE_FOLDER = "reports"
+    KEEP_ROWS = True
 
     def job_task_kwargs(self) -> dict:
         return {"municipality_id": self.municipality_id, "report_id": self.pk}
 
+    @classmethod
+    def lifetime(cls) -> datetime.timedelta:
+        return datetime.timedelta(days=settings.REPORT_LIFETIME_DAYS)
+
+    @classmethod
+    def time_limit_reason(cls) -> str:
+        return gettext("Generating the report took longer than %(minutes)d minutes and was stopped. Please try "
+                       "again later or ask for a smaller report.") % {"minutes": SOFT_TIME_LIMIT // 60}
+
+    @property
+    def file_format(self) -> str:
+        return self.format
+
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.get_format_display()}) – {self.created_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.status in self.OPEN
-
-    @property
-    def is_expired(self) -> bool:
-        return self.expires_at <= timezone.now()
-
-    @property
-    def is_available(self) -> bool:
-        return self.status == self.Status.DONE and bool(self.file) and not self.is_expired
-
-    @property
-    def content_type(self) -> str:
-        return CONTENT_TYPES[self.format]
 
     def download_name(self) -> str:
         """The file name offered to the browser: ``bericht-arnsberg-2026-05-04.pdf``."""
@@ -107,8 +95,3 @@ class ReportRequest(TownOwnedModel, TrackedJob):
         day = timezone.localtime(self.finished_at or self.created_at)
         return f"{stem}-{town}{grant}-{day:%Y-%m-%d}.{self.format}"
 
-
-CONTENT_TYPES = {
-    "pdf": "application/pdf",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}

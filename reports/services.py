@@ -1,9 +1,8 @@
-"""Writes of the reports app: request a report (from the staff pages or the monthly beat job), and the status changes
-the task makes."""
+"""Writes of the reports app: request a report (from the staff pages or the monthly beat job); the task's status
+changes are those of every generated file (``smartcity5.jobs``)."""
 
 import datetime
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -11,13 +10,13 @@ from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
 from municipalities.scoping import town_scope
-from smartcity5.jobs import FAILED, job_beat, job_recover_if_stuck
+from smartcity5.jobs import FAILED, job_recover_if_stuck
 
 from .models import ReportRequest
 
 
 def report_lifetime() -> datetime.timedelta:
-    return datetime.timedelta(days=settings.REPORT_LIFETIME_DAYS)
+    return ReportRequest.lifetime()
 
 
 def _enqueue(report: ReportRequest) -> None:
@@ -80,15 +79,3 @@ def region_report_request(*, lead_town: Municipality, format: str, by=None, peri
             return ReportRequest.objects.get(kind=ReportRequest.Kind.REGION, format=format, period=period), False
         _enqueue(report)
     return report, True
-
-
-def report_progress(*, report_id: int, percent: int) -> None:
-    """Record how far the task has come, with a heartbeat; written at once (autocommit in the worker), so the page
-    sees it."""
-    job_beat(ReportRequest, report_id, progress=max(0, min(int(percent), 99)))
-
-
-def report_mark_failed(*, report_id: int, reason: str) -> bool:
-    """The report cannot be generated: say why, so the person can fix it or ask again."""
-    return bool(ReportRequest._base_manager.filter(pk=report_id, status__in=ReportRequest.OPEN).update(
-        status=ReportRequest.Status.FAILED, error=reason[:2000], finished_at=timezone.now()))

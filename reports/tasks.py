@@ -5,58 +5,33 @@ import datetime
 import logging
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.selectors import agentur_moderators
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
 from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
-from smartcity5.jobs import heartbeat, job_begin, job_release
+from smartcity5.jobs import GeneratedFileTask, JobError, generated_files_purge, job_build
 
 from . import services
-from .models import ReportRequest
+from .models import SOFT_TIME_LIMIT, TIME_LIMIT, ReportRequest
 
 logger = logging.getLogger(__name__)
 
-SOFT_TIME_LIMIT = 300
-TIME_LIMIT = 360
 
-
-class ReportError(Exception):
+class ReportError(JobError):
     """The report cannot be made from the data as it is (the message says why, for the person who asked)."""
 
 
-def failure_reason(exc: BaseException) -> str:
-    """What the page says about a report that failed, in the portal's language."""
-    with translation.override(settings.LANGUAGE_CODE):
-        if isinstance(exc, ReportError):
-            return str(exc)
-        if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
-            return _("Generating the report took longer than %(minutes)d minutes and was stopped. Please try again "
-                     "later or ask for a smaller report.") % {"minutes": SOFT_TIME_LIMIT // 60}
-        if isinstance(exc, TRANSIENT_ERRORS):
-            return _("A service the portal needs (database, file storage or mail) could not be reached, even after "
-                     "several attempts. Please try again later.")
-        return _("An unexpected error occurred (%(error)s). The administrators can find the details in the log.") % {
-            "error": type(exc).__name__}
-
-
-class ReportTask(TownTask):
+class ReportTask(GeneratedFileTask, TownTask):
     """A town task that marks its report failed, with the reason, once it gives up (an error that is not retried,
     retries used up, the time limit), so the page stops waiting and says why."""
 
     abstract = True
-
-    def on_failure(self, exc, task_id, args, kwargs, einfo):
-        services.report_mark_failed(report_id=kwargs.get("report_id"), reason=failure_reason(exc))
-        logger.error("Report %s failed: %r", kwargs.get("report_id"), exc)
+    job_model = "reports.ReportRequest"
 
 
 def _build(report: ReportRequest, municipality: Municipality, progress) -> bytes:
@@ -124,59 +99,11 @@ def _notify_ready(report: ReportRequest) -> None:
 @shared_task(base=ReportTask, bind=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=15,
              retry_backoff_max=300, max_retries=4, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
 def report_build(self, *, municipality: Municipality, report_id: int) -> bool:
-    """Generate a report, store it under a random name and tell who asked.
-
-    Idempotent: the row is locked and marked running, then locked again and marked done in the same transaction
-    in which its file is attached and the notification created; a report already done or failed is skipped, so a
-    second delivery of the message (or a retry, or the stuck-job sweep's hand-over) stores and tells nothing
-    twice. Progress and a heartbeat are written as it goes (``smartcity5.jobs``).
-    """
-    with transaction.atomic():
-        report = ReportRequest.objects.select_for_update().filter(pk=report_id).first()
-        if report is None or not job_begin(report):
-            return False
-        report.progress, report.error = 5, ""
-        report.started_at = report.started_at or timezone.now()
-        report.save(update_fields=["status", "attempts", "heartbeat_at", "progress", "error", "started_at"])
-
-    def progress(percent: int) -> None:
-        services.report_progress(report_id=report_id, percent=percent)
-
-    try:
-        with heartbeat(ReportRequest, report_id):
-            content = _build(report, municipality, progress)
-        progress(90)
-    except ReportError as exc:
-        services.report_mark_failed(report_id=report_id, reason=str(exc))
-        return False
-    except TRANSIENT_ERRORS:
-        job_release(ReportRequest, report_id)
-        raise  # retried with backoff; once the retries are used up, on_failure says why
-    except Exception as exc:
-        # Marked here as well as in on_failure: tasks run inline (make run, eager) skip on_failure.
-        services.report_mark_failed(report_id=report_id, reason=failure_reason(exc))
-        raise
-    stored = None
-    try:
-        with transaction.atomic():
-            report = (ReportRequest.objects.select_for_update(of=("self",))
-                      .select_related("municipality", "requested_by").filter(pk=report_id).first())
-            if report is None or report.status != ReportRequest.Status.RUNNING:
-                return False  # a second delivery finished first
-            stored = default_storage.save(report.file.field.generate_filename(report, f"report.{report.format}"),
-                                          ContentFile(content))
-            report.file.name = stored
-            report.size = len(content)
-            report.status, report.progress = ReportRequest.Status.DONE, 100
-            report.finished_at = timezone.now()
-            report.expires_at = report.finished_at + services.report_lifetime()
-            report.save(update_fields=["file", "size", "status", "progress", "finished_at", "expires_at"])
-            _notify_ready(report)
-    except BaseException:
-        if stored is not None:
-            default_storage.delete(stored)  # the row does not point at it: nobody could ever delete it
-        raise
-    return True
+    """Generate a report, store it under a random name and tell who asked: the one build of generated files
+    (``smartcity5.jobs.job_build``: idempotent under the row lock, progress 5 → 40 → 60–80 → 90 → 100 with a
+    heartbeat, stored and told once)."""
+    return job_build(ReportRequest, report_id, build=lambda report, progress: _build(report, municipality, progress),
+                     notify=_notify_ready, related=("municipality", "requested_by"))
 
 
 @shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=60, max_retries=5, soft_time_limit=60,
@@ -202,10 +129,4 @@ def reports_purge() -> int:
     """Platform job (beat, hourly): delete the files of expired reports; the rows stay as the record of who asked
     for what (the page says "expired"). Returns how many files it deleted."""
     with cross_town_scope(purpose="job:reports-purge"):
-        expired = list(ReportRequest.objects.filter(expires_at__lt=timezone.now()).exclude(file="")
-                       .values_list("pk", "file"))
-        for pk, name in expired:
-            with transaction.atomic():
-                ReportRequest.objects.filter(pk=pk).update(file="", size=0)
-                transaction.on_commit(lambda name=name: default_storage.delete(name))
-    return len(expired)
+        return generated_files_purge(ReportRequest.objects.all())

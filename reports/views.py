@@ -14,8 +14,8 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import agentur_required, town_permission_required
 from accounts.permissions import can_view_funding
+from smartcity5.jobs import job_download
 from smartcity5.ratelimit import RateLimited, check_rate
-from smartcity5.responses import file_response
 
 from . import selectors, services
 from .forms import RegionReportForm, ReportRequestForm
@@ -35,16 +35,12 @@ def _town_report_or_404(request, pk: int) -> ReportRequest:
 
 
 def _send(request, report: ReportRequest):
-    if report.status != ReportRequest.Status.DONE:
-        raise Http404
-    if not report.is_available:
+    def expired():
         response = render(request, "reports/expired.html", {"report": report}, status=410)
         response["Cache-Control"] = "private, no-store"
         return response
-    response = file_response(report.file, report.content_type, private=True)
-    disposition = "inline" if report.format == ReportRequest.Format.PDF else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="{report.download_name()}"'
-    return response
+
+    return job_download(report, expired=expired)
 
 
 def _list_page(request, template: str, context: dict, limited: RateLimited | None):

@@ -1,5 +1,6 @@
-"""Jobs that the worker builds for a person (reports, data exports): heartbeats, attempts, and the sweep that
-hands a job whose worker died to the worker again or marks it failed with a reason.
+"""Jobs that the worker builds for a person (reports, data exports): heartbeats, attempts, the sweep that
+hands a job whose worker died to the worker again or marks it failed with a reason, and the generated file
+such a job makes (:class:`GeneratedFile`: status, progress, expiry, the build, the download and the purge).
 
 A job is a row of a model derived from :class:`TrackedJob` (status ``queued`` → ``running`` → ``done`` or
 ``failed``). While a task works on it, the row's ``heartbeat_at`` is renewed at each progress step and by a
@@ -16,13 +17,18 @@ or a late redelivery of the old message, builds and tells nothing twice.
 import datetime
 import logging
 import threading
+import uuid
+from collections.abc import Callable
 
 from django.apps import apps
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -212,3 +218,252 @@ def stuck_jobs_sweep() -> dict[str, int]:
             if status is not None:
                 counts[status] += 1
     return {"handed_over": counts[QUEUED], "failed": counts[FAILED]}
+
+
+# --- Generated files (reports, data exports) -------------------------------------------------------------------
+
+CONTENT_TYPES = {
+    "pdf": "application/pdf",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "zip": "application/zip",
+}
+
+
+class JobError(Exception):
+    """The file cannot be made from the data as it is; the message says why, for the person who asked. The job
+    fails at once, without retries."""
+
+
+def generated_file_path(instance: "GeneratedFile", filename: str) -> str:
+    # A random name: generated files hold internal or personal data, so their address must not be guessable.
+    return f"{instance.FILE_FOLDER}/{uuid.uuid4().hex}.{instance.file_format}"
+
+
+class GeneratedFile(TrackedJob):
+    """A file the worker generates for a person and offers for download until it expires (pretix's
+    ``CachedFile``, Saleor's ``core.Job``): status, progress, the reason of a failure, the file, its size and
+    expiry live here once; a model declares only what differs (what the file is about, its folder, lifetime,
+    format, download name, and whether its row outlives the file as a record, :attr:`KEEP_ROWS`).
+
+    The task that builds it calls :func:`job_build` with the content per kind; the view sends it with
+    :func:`job_download`; beat deletes expired files with :func:`generated_files_purge`."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Being generated")
+        DONE = "done", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    OPEN = (Status.QUEUED, Status.RUNNING)
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    error = models.TextField(_("reason for the failure"), blank=True)
+    file = models.FileField(_("file"), upload_to=generated_file_path, blank=True, max_length=200)
+    size = models.PositiveBigIntegerField(_("size (bytes)"), default=0)
+    created_at = models.DateTimeField(_("requested"), default=timezone.now)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("available until"))
+
+    #: The storage folder of the files (``reports``, ``exports``).
+    FILE_FOLDER = ""
+    #: The task keyword that carries the row's id (``report_id``, ``export_id``).
+    JOB_ID_KWARG = ""
+    #: Whether the purge keeps the row as the record of who asked for what (it deletes the file only).
+    KEEP_ROWS = False
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=["queued", "running", "done", "failed"]),
+                                   name="%(app_label)s_%(class)s_status_valid"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="%(app_label)s_%(class)s_progress_percent"),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="%(app_label)s_%(class)s_expiry")]
+
+    def job_task_kwargs(self) -> dict:
+        return {self.JOB_ID_KWARG: self.pk}
+
+    @classmethod
+    def lifetime(cls) -> datetime.timedelta:
+        """How long a finished file stays available."""
+        raise NotImplementedError
+
+    @property
+    def file_format(self) -> str:
+        """The file's extension (``pdf``, ``xlsx``, ``zip``)."""
+        raise NotImplementedError
+
+    def download_name(self) -> str:
+        """The file name offered to the browser."""
+        raise NotImplementedError
+
+    @classmethod
+    def failure_reason(cls, exc: BaseException) -> str:
+        """What the page says about a job that failed with ``exc``, in the portal's language."""
+        from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+
+        from municipalities.tasks import TRANSIENT_ERRORS
+
+        with translation.override(settings.LANGUAGE_CODE):
+            if isinstance(exc, JobError):
+                return str(exc)
+            if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
+                return cls.time_limit_reason()
+            if isinstance(exc, TRANSIENT_ERRORS):
+                return gettext("A service the portal needs (database, file storage or mail) could not be reached, "
+                               "even after several attempts. Please try again later.")
+            return gettext("An unexpected error occurred (%(error)s). The administrators can find the details in "
+                           "the log.") % {"error": type(exc).__name__}
+
+    @classmethod
+    def time_limit_reason(cls) -> str:
+        return gettext("Generating the file took too long and was stopped. Please try again later.")
+
+    @property
+    def content_type(self) -> str:
+        return CONTENT_TYPES[self.file_format]
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def is_available(self) -> bool:
+        return self.status == self.Status.DONE and bool(self.file) and not self.is_expired
+
+
+def job_progress(model: type[GeneratedFile], pk: int, percent: int) -> None:
+    """Record how far the task has come, with a heartbeat; written at once (autocommit in the worker), so the
+    page sees it. 100 % is written only with the file (:func:`job_build`)."""
+    job_beat(model, pk, progress=max(0, min(int(percent), 99)))
+
+
+def job_mark_failed(model: type[GeneratedFile], pk: int | None, reason: str) -> bool:
+    """The job cannot be finished: say why, so the person can fix it or ask again."""
+    return bool(model._base_manager.filter(pk=pk, status__in=model.OPEN).update(
+        status=model.Status.FAILED, error=reason[:2000], finished_at=timezone.now()))
+
+
+class GeneratedFileTask:
+    """Mixin of the task class that builds a :class:`GeneratedFile` (``class ReportTask(GeneratedFileTask,
+    TownTask)``): once the task gives up (an error that is not retried, retries used up, the time limit) the job
+    is marked failed with the reason, so the page stops waiting and says why."""
+
+    #: The dotted name of the model (``"reports.ReportRequest"``).
+    job_model = ""
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo):
+        model = apps.get_model(self.job_model)
+        job_mark_failed(model, kwargs.get(model.JOB_ID_KWARG), model.failure_reason(exc))
+        logger.error("%s %s failed: %r", model.__name__, kwargs.get(model.JOB_ID_KWARG), exc)
+
+
+def job_build(model: type[GeneratedFile], pk: int, *, build: Callable, notify: Callable,
+              related: tuple[str, ...] = ()) -> bool:
+    """Build the file of one job and tell who asked: the one build of every generated file.
+
+    ``build(job, progress)`` returns the file's content (``progress(percent)`` records a step with a heartbeat;
+    :class:`JobError` fails the job at once with its message); ``notify(job)`` tells who asked, in the
+    transaction that marks the job done. ``related`` are ``select_related`` names of the row.
+
+    Idempotent: the row is locked and marked running (:func:`job_begin`: a job done, failed or started too often
+    is skipped), then locked again and marked done in the same transaction in which its file is attached and the
+    notification created, so a second delivery of the message (or a retry, or the stuck-job sweep's hand-over)
+    stores and tells nothing twice. A heartbeat is written while it builds. A transient error puts the job back
+    in the queue (:func:`job_release`) and is raised for Celery to retry; any other error marks the job failed
+    with its reason (here too, not only in :class:`GeneratedFileTask`: eager runs skip ``on_failure``)."""
+    from municipalities.tasks import TRANSIENT_ERRORS
+
+    with transaction.atomic():
+        job = model._base_manager.select_for_update(of=("self",)).select_related(*related).filter(pk=pk).first()
+        if job is None or not job_begin(job):
+            return False  # deleted meanwhile, already done, or given up
+        job.progress, job.error = 5, ""
+        job.started_at = job.started_at or timezone.now()
+        job.save(update_fields=["status", "attempts", "heartbeat_at", "progress", "error", "started_at"])
+
+    def progress(percent: int) -> None:
+        job_progress(model, pk, percent)
+
+    try:
+        with heartbeat(model, pk):
+            content = build(job, progress)
+        progress(90)
+    except JobError as exc:
+        job_mark_failed(model, pk, str(exc))
+        return False
+    except TRANSIENT_ERRORS:
+        job_release(model, pk)
+        raise  # retried with backoff; once the retries are used up, on_failure says why
+    except Exception as exc:
+        job_mark_failed(model, pk, model.failure_reason(exc))
+        raise
+    stored = None
+    try:
+        with transaction.atomic():
+            job = model._base_manager.select_for_update(of=("self",)).select_related(*related).filter(pk=pk).first()
+            if job is None or job.status != model.Status.RUNNING:
+                return False  # a second delivery finished first, or the row was deleted meanwhile
+            stored = default_storage.save(job.file.field.generate_filename(job, f"file.{job.file_format}"),
+                                          ContentFile(content))
+            job.file.name = stored
+            job.size = len(content)
+            job.status, job.progress = model.Status.DONE, 100
+            job.finished_at = timezone.now()
+            job.expires_at = job.finished_at + model.lifetime()
+            job.save(update_fields=["file", "size", "status", "progress", "finished_at", "expires_at"])
+            notify(job)
+    except BaseException:
+        if stored is not None:
+            default_storage.delete(stored)  # the row does not point at it: nobody could ever delete it
+        raise
+    return True
+
+
+def job_download(job: GeneratedFile, *, attachment: bool | None = None, expired: Callable | None = None):
+    """The response that sends a job's file; the caller has found the job among those the reader may see.
+
+    Not done (or gone): 404. Expired: ``expired()`` (a 410 page or answer), or 404 without it. PDFs open in the
+    browser unless ``attachment``; never cached, never sniffed."""
+    from django.http import Http404
+
+    from .responses import file_response
+
+    if job.status != job.Status.DONE:
+        raise Http404(gettext("The file is not ready yet."))
+    if not job.is_available:
+        if expired is None:
+            raise Http404
+        return expired()
+    response = file_response(job.file, job.content_type, private=True)
+    if attachment is None:
+        attachment = job.file_format != "pdf"
+    response["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{job.download_name()}"'
+    return response
+
+
+def generated_files_purge(queryset: models.QuerySet) -> int:
+    """Beat's purge of expired files of one kind: the file is deleted after commit, and the row with it unless
+    the model keeps its rows (:attr:`GeneratedFile.KEEP_ROWS`). Returns how many were purged. Call in the scope
+    the model needs."""
+    model = queryset.model
+    expired = queryset.filter(expires_at__lt=timezone.now())
+    if model.KEEP_ROWS:
+        expired = expired.exclude(file="")
+    rows = list(expired.values_list("pk", "file"))
+    for pk, name in rows:
+        with transaction.atomic():
+            if model.KEEP_ROWS:
+                model._base_manager.filter(pk=pk).update(file="", size=0)
+            else:
+                model._base_manager.filter(pk=pk).delete()
+            if name:
+                transaction.on_commit(lambda name=name: default_storage.delete(name))
+    return len(rows)

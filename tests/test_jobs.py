@@ -123,3 +123,35 @@ def test_a_stuck_data_export_is_failed_with_the_reason_on_the_persons_page(setti
     assert old.status == "failed" and old.error.startswith(INTERRUPTED)
     page = client.get("/konto/daten/").content.decode()
     assert INTERRUPTED in page
+
+
+def test_every_generated_file_declares_only_what_differs_and_gets_the_rest_from_the_base():
+    """Reports and data exports share status, progress, expiry, build, download and purge
+    (smartcity5.jobs.GeneratedFile); each declares its task, folder, lifetime and whether its row outlives the file."""
+    from smartcity5.jobs import GeneratedFile, job_models
+
+    generated = {model for model in job_models() if issubclass(model, GeneratedFile)}
+    assert generated == {ReportRequest, DataExport}
+    for model in generated:
+        assert model.JOB_TASK and model.JOB_ID_KWARG and model.FILE_FOLDER
+        assert model.lifetime() > datetime.timedelta(0)
+        assert model._meta.get_field("status").choices == GeneratedFile.Status.choices
+        constraints = {c.name for c in model._meta.constraints}
+        label = f"{model._meta.app_label}_{model._meta.model_name}"
+        assert {f"{label}_status_valid", f"{label}_progress_percent"} <= constraints
+    assert ReportRequest.KEEP_ROWS and not DataExport.KEEP_ROWS
+
+
+def test_a_download_is_404_before_done_and_the_callers_answer_once_expired(citizen):
+    from django.http import Http404
+
+    from smartcity5.jobs import job_download
+
+    export, _ = account_services.data_export_request(user=citizen)
+    with pytest.raises(Http404):
+        job_download(export)
+    export.status, export.file.name = "done", "exports/gone.zip"
+    export.expires_at = timezone.now() - datetime.timedelta(minutes=1)
+    assert job_download(export, expired=lambda: "expired") == "expired"
+    with pytest.raises(Http404):
+        job_download(export)

@@ -148,6 +148,8 @@ def test_export_holds_all_of_the_persons_data(world):
 def test_a_citizens_own_ideas_are_their_participation_and_staff_work_stays_apart(world):
     """Submitting an idea is the person's own participation, not a change made as staff; what they did as staff
     (here: answering an idea for the town) stays under that heading."""
+    # Answering for Arnsberg takes an editor of Arnsberg (the service checks it).
+    factories.membership(user=world.person, municipality=world.town_a, role=Role.EDITOR)
     with town_scope(world.town_a):
         participation_services.idea_answer(idea=world.other_idea, by=world.person, acting_town=world.town_a,
                                            body="Als Verwaltung geprüft.", to="under_review")
@@ -276,6 +278,8 @@ def test_a_failing_build_is_marked_failed(world, monkeypatch):
     assert data_export_build.apply(kwargs={"export_id": export.pk}, throw=False).failed()
     export.refresh_from_db()
     assert export.status == DataExport.Status.FAILED and not export.file
+    # The reason, as every generated file gives it (smartcity5.jobs), in German for the person's page.
+    assert export.error.startswith("Ein unerwarteter Fehler") and "RuntimeError" in export.error
 
 
 def test_expired_exports_are_purged_with_their_files(client, world, django_capture_on_commit_callbacks):
