@@ -17,7 +17,12 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # only slow clients on large downloads come near it.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+# Longer than the idle time of whoever keeps connections to gunicorn (nginx's upstream keepalive_timeout and
+# load balancers' idle timeouts are 60 s; a browser thinks for seconds between pages), so the client always
+# closes an idle connection first. With 5 s, gunicorn closed connections just as clients sent their next request
+# on them, and under load 3-5 % of requests ended without an answer (bench/README.md, "load.py"). An idle
+# connection costs a gthread worker a socket in its poller, not a thread.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
 # Recycle workers now and then, so a slow leak never grows without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
 max_requests_jitter = 200
