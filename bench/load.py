@@ -16,6 +16,7 @@ import argparse
 import csv
 import importlib.util
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -131,20 +132,24 @@ def main() -> int:
               f"load before: {os.getloadavg()}", flush=True)
         gunicorn_pid = processes.started[-1][1].pid
         cpu_before = _cpu_seconds(gunicorn_pid), _postgres_cpu_seconds()
+        locust_before = resource.getrusage(resource.RUSAGE_CHILDREN)
         subprocess.run([args.locust, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
                         "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
                         "--run-time", f"{ramp + args.time}s", "--host", f"{scheme}://127.0.0.1:{port}",
                         "--csv", str(tmp / "locust"), "--only-summary", "--loglevel", "WARNING"],
                        env=load_env, check=False, timeout=ramp + args.time + 120)
         cpu_after = _cpu_seconds(gunicorn_pid), _postgres_cpu_seconds()
+        locust_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        locust_cpu = sum(getattr(locust_after, f) - getattr(locust_before, f) for f in ("ru_utime", "ru_stime"))
         processes.check_alive()
         print(f"load after: {os.getloadavg()}")
         _summary(tmp / "locust_stats.csv", tmp / "locust_failures.csv")
         answered = _server_summary(tmp / "gunicorn.log")
         if answered:
             web, database = (after - before for before, after in zip(cpu_before, cpu_after))
-            print(f"server CPU per answer: gunicorn {web / answered * 1000:.1f} ms, PostgreSQL backends "
-                  f"{database / answered * 1000:.1f} ms ({web:.0f} s and {database:.0f} s for {answered} answers)")
+            print(f"CPU per answer: gunicorn {web / answered * 1000:.1f} ms, PostgreSQL backends "
+                  f"{database / answered * 1000:.1f} ms, locust {locust_cpu / answered * 1000:.1f} ms "
+                  f"({web:.0f} s, {database:.0f} s and {locust_cpu:.0f} s for {answered} answers)")
     except Exception as exc:  # noqa: BLE001 - any failure: say what, show the logs, stop everything
         print(f"FAIL {type(exc).__name__}: {exc}")
         processes.print_logs()
