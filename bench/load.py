@@ -77,12 +77,12 @@ def main() -> int:
     parser.add_argument("--reuse", action="store_true",
                         help="keep the database of an earlier run (skips migrate, demo towns and accounts)")
     parser.add_argument("--plain", action="store_true",
-                        help="plain HTTP to gunicorn, as from a TLS-terminating proxy (default: TLS at gunicorn)")
+                        help="plain HTTP to gunicorn, as from a TLS proxy (default: TLS at gunicorn)")
     parser.add_argument("--logs", type=Path, default=None, help="copy gunicorn's and the worker's logs here")
     parser.add_argument("--gunicorn-arg", action="append", default=[],
                         help="one more gunicorn option, e.g. --gunicorn-arg=--keep-alive=75 (repeatable)")
     parser.add_argument("--env", action="append", default=[],
-                        help="NAME=value for the server's environment, e.g. --env CONN_MAX_AGE=0 (repeatable)")
+                        help="NAME=value for the server's environment, e.g. --env CONN_MAX_AGE=0")
     args = parser.parse_args()
     if not Path(args.locust).exists():
         parser.error(f"no locust at {args.locust}: install it into a virtualenv of its own (see the docstring)")
@@ -140,7 +140,8 @@ def main() -> int:
                        env=load_env, check=False, timeout=ramp + args.time + 120)
         cpu_after = _cpu_seconds(gunicorn_pid), _postgres_cpu_seconds()
         locust_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        locust_cpu = sum(getattr(locust_after, f) - getattr(locust_before, f) for f in ("ru_utime", "ru_stime"))
+        locust_cpu = sum(getattr(locust_after, field) - getattr(locust_before, field)
+                         for field in ("ru_utime", "ru_stime"))
         processes.check_alive()
         print(f"load after: {os.getloadavg()}")
         _summary(tmp / "locust_stats.csv", tmp / "locust_failures.csv")

@@ -22,8 +22,8 @@ TOWNS = ["arnsberg", "bad-berleburg", "menden", "olpe", "soest"]
 SORTS = ["new", "supported", "discussed"]
 ACCOUNTS = os.environ.get("LOAD_ACCOUNTS", "")  # "email1,email2,…" written by bench/load.py
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
-# bench/load.py --plain: gunicorn without TLS, as behind a TLS-terminating proxy. The simulated citizens then send
-# what that proxy would add (X-Forwarded-Proto), and keep sending the Secure cookies, as a browser does over TLS.
+# bench/load.py --plain: gunicorn without TLS, as behind a TLS proxy. The simulated citizens then send what that
+# proxy would add (X-Forwarded-Proto), and keep sending the Secure cookies, as a browser does over TLS.
 PLAIN = os.environ.get("LOAD_PLAIN") == "1"
 
 IDEA_HREF = re.compile(r'href="/([a-z-]+)/ideen/(\d+)/"')
@@ -81,7 +81,7 @@ class Citizen(HttpUser):
         self.origin = "https://" + self.host.split("://", 1)[1]
 
     def keep_cookies(self) -> None:
-        """--plain: the browser's hop is TLS (the proxy's), so it sends the Secure cookies; requests would not."""
+        """--plain: the browser's hop is TLS (the proxy's), so it sends Secure cookies; requests would not."""
         if PLAIN:
             for cookie in self.client.cookies:
                 cookie.secure = False

@@ -124,8 +124,9 @@ def main() -> int:
 
 def _client() -> Client:
     # As the reverse proxy sends it: HTTPS, one client address, gzip accepted, German.
-    return Client(secure=True, HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_FOR="10.0.0.1", HTTP_X_FORWARDED_PROTO="https",
-                  HTTP_ACCEPT_ENCODING="gzip", HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
+    return Client(secure=True, HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_FOR="10.0.0.1",
+                  HTTP_X_FORWARDED_PROTO="https", HTTP_ACCEPT_ENCODING="gzip",
+                  HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
 
 
 if __name__ == "__main__":

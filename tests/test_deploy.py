@@ -260,19 +260,20 @@ def test_gunicorn_config_keeps_pages_answered_while_downloads_stream():
 
 
 def test_gunicorn_answers_on_a_connection_idle_longer_than_the_proxy_keeps_its_own():
-    """A connection that gunicorn closes while the proxy (or a client) sends the next request on it ends without
-    an answer: the load benchmark lost 3-5 % of its requests so with a 5 s keep-alive. gunicorn must keep idle
-    connections longer than nginx keeps its idle upstream connections (60 s), and really answer on one after a
-    pause of seconds, as between two pages."""
+    """A connection that gunicorn closes while the proxy (or a client) sends the next request on it ends
+    without an answer: the load benchmark lost 3-5 % of its requests so with a 5 s keep-alive. gunicorn must
+    keep idle connections longer than nginx keeps its idle upstream connections (60 s), and really answer on
+    one after a pause of seconds, as between two pages."""
     from tests.servers import free_port, wait_for_port
 
     assert gunicorn_settings().keepalive > 60
     port = free_port()
-    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1", "GUNICORN_THREADS": "2",
-           "GUNICORN_LOG_LEVEL": "warning"}
+    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1",
+           "GUNICORN_THREADS": "2", "GUNICORN_LOG_LEVEL": "warning"}
     env.pop("GUNICORN_KEEPALIVE", None)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"], cwd=ROOT,
+                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
     try:
         wait_for_port(port, timeout=60)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
