@@ -10,6 +10,7 @@ mode, behind TLS of a self-signed certificate (the cookies are Secure in product
 seconds, and the script prints what it measured per page and in all: requests, failures, median, p95, p99 and
 the throughput. Locust is not a dependency of the portal: install it into a virtualenv of its own
 (``python3 -m venv /tmp/locustenv && /tmp/locustenv/bin/pip install locust``) and name its executable.
+More options (``--plain`` for TLS in a proxy, ``--reuse``, ``--logs``, gunicorn options) in bench/README.md.
 """
 
 import argparse
