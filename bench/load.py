@@ -148,7 +148,7 @@ def main() -> int:
         _summary(tmp / "locust_stats.csv", tmp / "locust_failures.csv")
         answered = _server_summary(tmp / "gunicorn.log")
         if answered:
-            web, database = (after - before for before, after in zip(cpu_before, cpu_after))
+            web, database = (after - before for before, after in zip(cpu_before, cpu_after, strict=True))
             print(f"CPU per answer: gunicorn {web / answered * 1000:.1f} ms, PostgreSQL backends "
                   f"{database / answered * 1000:.1f} ms, locust {locust_cpu / answered * 1000:.1f} ms "
                   f"({web:.0f} s, {database:.0f} s and {locust_cpu:.0f} s for {answered} answers)")
