@@ -17,10 +17,18 @@ threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # only slow clients on large downloads come near it.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
-# Recycle workers now and then, so a slow leak never grows without bound.
-max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
-max_requests_jitter = 200
+# Longer than the idle time of whoever keeps connections to gunicorn (nginx's upstream keepalive_timeout and
+# load balancers' idle timeouts are 60 s; a browser thinks for seconds between pages), so the client always
+# closes an idle connection first. With 5 s, gunicorn closed connections just as clients sent their next
+# request on them, and under load 3-5 % of requests ended without an answer (bench/README.md, "load.py").
+# An idle connection costs a gthread worker a socket in its poller, not a thread.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "75"))
+# Recycle workers now and then, so a slow leak never grows without bound. Not too often: a new worker costs
+# 1-2 s of CPU to import the portal and about 0.5 s more to warm up on its first requests (templates, URLs,
+# translations); every 2,000 requests that was about 1 ms of CPU per request, a fifth of a cached page
+# (bench/README.md, "load.py").
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = max_requests // 10
 # Access and error log on stdout/stderr, where docker (or systemd) collects them.
 accesslog = "-"
 errorlog = "-"

@@ -22,6 +22,9 @@ TOWNS = ["arnsberg", "bad-berleburg", "menden", "olpe", "soest"]
 SORTS = ["new", "supported", "discussed"]
 ACCOUNTS = os.environ.get("LOAD_ACCOUNTS", "")  # "email1,email2,…" written by bench/load.py
 PASSWORD = os.environ.get("LOAD_PASSWORD", "")
+# bench/load.py --plain: gunicorn without TLS, as behind a TLS proxy. The simulated citizens then send what that
+# proxy would add (X-Forwarded-Proto), and keep sending the Secure cookies, as a browser does over TLS.
+PLAIN = os.environ.get("LOAD_PLAIN") == "1"
 
 IDEA_HREF = re.compile(r'href="/([a-z-]+)/ideen/(\d+)/"')
 PROJECT_HREF = re.compile(r'href="/([a-z-]+)/projekte/([a-z0-9-]+)/"')
@@ -41,6 +44,13 @@ COMMENTS = [
     "Bitte auch an die Ortsteile denken, nicht nur an die Innenstadt.",
     "Ich unterstütze das, aber die Kosten sollten offen gelegt werden.",
 ]
+
+
+def _why(response) -> str:
+    """The status, or for no answer at all (status 0) what the connection did: reset, closed, timed out."""
+    if response.status_code:
+        return str(response.status_code)
+    return f"no answer: {type(response.error).__name__}: {response.error}"[:300]
 
 
 def _remember(kind: str, found) -> None:
@@ -64,12 +74,23 @@ class Citizen(HttpUser):
         n = next(_addresses)
         self.client.headers["X-Forwarded-For"] = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
         self.client.headers["Accept-Language"] = "de-DE,de;q=0.9"
+        if PLAIN:
+            self.client.headers["X-Forwarded-Proto"] = "https"
         self.town = random.choice(TOWNS)
+        # The address the browser sees (Referer of its forms): always https, behind a proxy too.
+        self.origin = "https://" + self.host.split("://", 1)[1]
+
+    def keep_cookies(self) -> None:
+        """--plain: the browser's hop is TLS (the proxy's), so it sends Secure cookies; requests would not."""
+        if PLAIN:
+            for cookie in self.client.cookies:
+                cookie.secure = False
 
     def page(self, path: str, name: str) -> str:
         with self.client.get(path, name=name, catch_response=True) as response:
+            self.keep_cookies()
             if response.status_code != 200:
-                response.failure(f"{response.status_code}")
+                response.failure(_why(response))
                 return ""
             return response.text
 
@@ -139,7 +160,8 @@ class SignedInCitizen(Citizen):
         with self.client.post("/accounts/login/", name="sign in", catch_response=True, allow_redirects=False,
                               data={"csrfmiddlewaretoken": token.group(1) if token else "", "login": email,
                                     "password": PASSWORD},
-                              headers={"Referer": f"{self.host}/accounts/login/"}) as response:
+                              headers={"Referer": f"{self.origin}/accounts/login/"}) as response:
+            self.keep_cookies()
             if response.status_code != 302:
                 response.failure(f"sign-in answered {response.status_code}")
 
@@ -153,7 +175,7 @@ class SignedInCitizen(Citizen):
         support, comment = SUPPORT_FORM.search(body), COMMENT_FORM.search(body)
         if not token or not (support or comment):
             return
-        referer = {"Referer": f"{self.host}/{found[0]}/ideen/{found[1]}/"}
+        referer = {"Referer": f"{self.origin}/{found[0]}/ideen/{found[1]}/"}
         if support and (not comment or random.random() < 0.7):
             withdraw = 'name="action" value="withdraw"' in body
             self.post(support.group(1), "support", referer,
@@ -165,8 +187,9 @@ class SignedInCitizen(Citizen):
     def post(self, path: str, name: str, headers: dict, data: dict) -> None:
         with self.client.post(path, name=name, data=data, headers=headers, allow_redirects=False,
                               catch_response=True) as response:
+            self.keep_cookies()
             if response.status_code not in (200, 302, 303):
-                response.failure(f"{response.status_code}")
+                response.failure(_why(response))
 
 
 @events.init_command_line_parser.add_listener

@@ -30,7 +30,7 @@ PYTHON = sys.executable
 HOST = "smoke.example"
 TOWN = "arnsberg"
 POSTGRES = os.environ.get("SMOKE_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-DATABASE = "sc5_smoke"
+DATABASE = os.environ.get("SMOKE_DATABASE", "sc5_smoke")
 REDIS = os.environ.get("SMOKE_REDIS", "redis://127.0.0.1:6379/15")
 PORTS = range(18100, 18200)
 
