@@ -8,6 +8,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from accounts.models import Role
 from knowledge import services as knowledge_services
 from municipalities.models import Consortium, Municipality
 from municipalities.scoping import town_scope
@@ -164,9 +165,11 @@ def test_a_new_public_project_and_a_partner_leaving(client, urls, project, town_
     _fresh(client, urls["partner_list"], absent="Digitaler Zwilling")
 
 
-def test_a_public_note_shows_on_knowledge_and_the_project_page(client, urls, project, town_a, town_b, editor_a):
+def test_a_public_note_shows_on_knowledge_and_the_project_page(client, urls, project, town_a, town_b):
     _warm(client, urls["knowledge"], urls["detail"])
-    knowledge_services.lesson_note_create(by=editor_a, municipality=town_b, project=project,
+    editor_b = factories.UserFactory()  # a note for Soest is written by Soest's own editors
+    factories.membership(user=editor_b, municipality=town_b, role=Role.EDITOR)
+    knowledge_services.lesson_note_create(by=editor_b, municipality=town_b, project=project,
                                           fields={"title": "Sensoren früh bestellen", "body": "Lieferzeiten.",
                                                   "is_public": True})
     _fresh(client, urls["knowledge"], "Sensoren früh bestellen")
