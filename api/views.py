@@ -133,7 +133,7 @@ class IdeaList(TownScopedAPIView):
     def get(self, request, *args, **kwargs):
         count = participation_selectors.stored_total(participation_selectors.IdeaFilters()) if self.unfiltered(
             request) else None
-        return self.paginated(self.filter_queryset(participation_selectors.idea_list()), count=count)
+        return self.paginated(self.filter_queryset(participation_selectors.idea_list()), count=count, cap=True)
 
 
 class IdeaDetail(TownScopedAPIView):

@@ -21,7 +21,7 @@ from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from smartcity5.forms import add_errors
 from smartcity5.page_cache import anonymous_page_cache
-from smartcity5.pagination import CountedPaginator
+from smartcity5.pagination import COUNT_CAP, CountedPaginator
 from smartcity5.ratelimit import RateLimited, check_rate, too_many, upload_refused
 from smartcity5.responses import file_response
 from smartcity5.spreadsheets import csv_text
@@ -130,8 +130,10 @@ def _map_key(town: Municipality | None, filters: selectors.IdeaFilters, version)
 def _list_context(request, qs, town: Municipality | None, form, filters: selectors.IdeaFilters | None = None,
                   *, total: int | None = None, version=None) -> dict:
     # ``total``: the stored count when the list is not filtered (selectors.stored_total), so that no page counts
-    # every idea of the town; ``version``: the stored version of what the list shows (the map's cache key).
-    page = CountedPaginator(qs, PER_PAGE, count=total).get_page(request.GET.get("page"))
+    # every idea of the town; a filtered list counts up to COUNT_CAP ("more than 1,000 ideas found", pages up to
+    # the cap). ``version``: the stored version of what the list shows (the map's cache key).
+    page = CountedPaginator(qs, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None).get_page(
+        request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     map_key = _map_key(town, filters, version) if filters is not None else None
