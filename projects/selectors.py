@@ -84,14 +84,23 @@ def progress_expression():
 
 
 def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
-    """Everything a project list shows, in a fixed number of queries whatever the number of rows."""
+    """Everything a project list shows, in a fixed number of queries whatever the number of rows.
+
+    Each figure is a correlated subquery of the row, not a join with ``GROUP BY``: grouped, PostgreSQL computed
+    the progress (itself subqueries) of every project in the scope before sorting them for one page (about 1 s for
+    the region's list at 20,000 projects); ungrouped, it sorts by the latest update (index ``update_project_date``)
+    and computes the rest for the page's rows only."""
+    latest = (ProgressUpdate._base_manager.filter(project=OuterRef("pk")).order_by("-published_on")
+              .values("published_on")[:1])
+    partners = (ProjectPartner._base_manager.filter(project=OuterRef("pk")).order_by().values("project")
+                .annotate(n=Count("pk")).values("n"))
     return (
         qs.select_related("municipality", "bundle")
         .prefetch_related("fields_of_action", "partner_towns")
         .annotate(
             progress=Round(progress_expression()),
-            partner_count=Count("partnerships", distinct=True),
-            last_update_on=Max("updates__published_on"),
+            partner_count=Coalesce(Subquery(partners, output_field=IntegerField()), Value(0)),
+            last_update_on=Subquery(latest),
         )
     )
 
