@@ -163,9 +163,11 @@ def process_list(request, town: str):
 
 @public
 def region_process_list(request):
+    # Paginated: the region of 50 seeded towns has 300 processes, and rendering every card took half a second.
     with public_region_scope():
-        processes = list(selectors.process_list())
-    return render(request, "participation/region_process_list.html", {"processes": processes})
+        page = CountedPaginator(selectors.process_list(), PER_PAGE).get_page(request.GET.get("page"))
+        processes = list(page.object_list)
+    return render(request, "participation/region_process_list.html", {"processes": processes, "page_obj": page})
 
 
 @public

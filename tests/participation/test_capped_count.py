@@ -111,3 +111,12 @@ def test_filtered_lists_make_the_same_queries_with_5_and_with_1005_matches(clien
     few = counts()
     _ideas(process, arnsberg, COUNT_CAP, "Laterne")
     assert counts() == few
+
+
+def test_the_region_process_list_is_paginated(client, arnsberg, town_b):
+    for number in range(21):
+        factories.process(municipality=town_b if number % 2 else arnsberg, title=f"Verfahren {number:02d}")
+    first = _text(client.get(reverse("region-processes")))
+    assert "Seite 1 von 2" in first and first.count('class="sc5-card') >= 20
+    second = client.get(reverse("region-processes") + "?page=2")
+    assert second.status_code == 200 and len(second.context["processes"]) == 1
