@@ -194,7 +194,8 @@ def process_detail(request, town: str, slug: str):
 def idea_list(request, town: str):
     form = IdeaFilterForm(request.GET or None)
     filters = form.filters()
-    qs = selectors.idea_list(filters=filters)
+    qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None
+                             else selectors.published_process_ids())
     total = version = None
     if selectors.is_unfiltered(filters) and filters.process is not None:
         total, version = selectors.stored_total(filters), filters.process.content_version
