@@ -73,8 +73,10 @@ def _project_changes() -> dict:
     projects = {"n": len(rows), "ids": sum(ids) if rows else None,
                 "updated": max((updated for _, updated in rows), default=None)}
     children = list(Project._base_manager.filter(parent__in=ids).values_list("pk", flat=True)) if ids else []
-    events = (ProjectEvent._base_manager.filter(project__in=[*ids, *children]).aggregate(at=Max("at"), n=Count("pk"))
-              if ids else {"at": None, "n": 0})
+    events = {"at": None, "n": 0}
+    if ids:
+        events = ProjectEvent._base_manager.filter(project__in=[*ids, *children]).aggregate(
+            at=Max("at"), n=Count("pk"))
     return {**projects, "events_at": events["at"], "events": events["n"]}
 
 

@@ -167,7 +167,8 @@ def region_process_list(request):
     with public_region_scope():
         page = CountedPaginator(selectors.process_list(), PER_PAGE).get_page(request.GET.get("page"))
         processes = list(page.object_list)
-    return render(request, "participation/region_process_list.html", {"processes": processes, "page_obj": page})
+    return render(request, "participation/region_process_list.html",
+                  {"processes": processes, "page_obj": page})
 
 
 @public

@@ -468,7 +468,8 @@ def _similar_by_search(project, candidates, field_ids, tag_ids, limit) -> list[S
     from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
     words = _query_words(_project_text(project))
-    candidates = candidates.filter(pk__in=candidates.order_by("-updated_at").values("pk")[:SIMILAR_SEARCH_CANDIDATES])
+    recent = candidates.order_by("-updated_at").values("pk")[:SIMILAR_SEARCH_CANDIDATES]
+    candidates = candidates.filter(pk__in=recent)
     rank = Value(0.0, output_field=FloatField())
     if words:
         vector = (SearchVector("title", weight="A", config="german")
