@@ -27,7 +27,7 @@ from municipalities.scoping import town_scope
 from smartcity5 import page_cache
 from smartcity5.headers import never_stored
 from smartcity5.numbers import PlainNumber
-from smartcity5.pagination import CountedPaginator
+from smartcity5.pagination import COUNT_CAP, CountedPaginator
 from smartcity5.ratelimit import RateLimited
 
 NON_FIELD = "non_field_errors"
@@ -196,11 +196,14 @@ class LabelledAPIView(generics.GenericAPIView):
     def rule_for(self, method: str) -> str | None:
         return self.rules.get(method.lower(), self.rules.get("*"))
 
-    def paginated(self, qs, *, count: int | None = None) -> Response:
+    def paginated(self, qs, *, count: int | None = None, cap: bool = False) -> Response:
         """One page of ``qs``; ``count``: the stored number of its rows (e.g. from
-        ``participation.selectors.stored_total``), so that the page does not ``COUNT(*)`` them."""
+        ``participation.selectors.stored_total``), so that the page does not ``COUNT(*)`` them; else with ``cap``
+        they are counted up to ``COUNT_CAP`` (a filtered list; ``count_capped`` in the answer says more exist)."""
         if count is not None:
             self.paginator.django_paginator_class = functools.partial(CountedPaginator, count=count)
+        elif cap:
+            self.paginator.django_paginator_class = functools.partial(CountedPaginator, cap=COUNT_CAP)
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

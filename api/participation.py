@@ -194,7 +194,7 @@ class ProcessIdeas(TownScopedAPIView):
         self.process = _process(request, kwargs["slug"])
         count = selectors.stored_total(selectors.IdeaFilters(process=self.process)) if self.unfiltered(
             request) else None
-        return self.paginated(self.filter_queryset(selectors.idea_list()), count=count)
+        return self.paginated(self.filter_queryset(selectors.idea_list()), count=count, cap=True)
 
     @extend_schema(request={"application/json": IdeaInputSerializer, "multipart/form-data": IdeaUploadSerializer},
                    responses={201: CreatedIdeaSerializer, **WRITE_ERRORS})

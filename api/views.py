@@ -136,7 +136,8 @@ class IdeaList(TownScopedAPIView):
     def get(self, request, *args, **kwargs):
         count = participation_selectors.stored_total(participation_selectors.IdeaFilters()) if self.unfiltered(
             request) else None
-        return self.paginated(self.filter_queryset(participation_selectors.idea_list()), count=count)
+        ideas = participation_selectors.idea_list(processes=participation_selectors.published_process_ids())
+        return self.paginated(self.filter_queryset(ideas), count=count, cap=True)
 
 
 class IdeaDetail(TownScopedAPIView):

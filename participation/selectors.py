@@ -209,9 +209,21 @@ def filter_ideas(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
     return qs.order_by(*SORTS.get(filters.sort, SORTS["new"]))
 
 
-def idea_list(*, filters: IdeaFilters = IdeaFilters()) -> QuerySet[Idea]:
-    """Published ideas of published processes in the current scope, with their counts."""
-    qs = Idea.objects.visible().filter(process__is_published=True)
+def published_process_ids() -> list[int]:
+    """The scope's published processes (one query, a handful of ids), for ``idea_list(processes=…)``."""
+    return list(Process.objects.filter(is_published=True).order_by().values_list("pk", flat=True))
+
+
+def idea_list(*, filters: IdeaFilters = IdeaFilters(), processes: list[int] | None = None) -> QuerySet[Idea]:
+    """Published ideas of published processes in the current scope, with their counts.
+
+    ``processes``: the scope's published processes as read by :func:`published_process_ids`, for the town-wide
+    lists (pages and API). Named as a list, PostgreSQL knows how few ideas that is and reads them by index
+    (``idea_process_…``) instead of walking the region's sort index past every other town's ideas: it cannot
+    estimate how many rows the tenant filter's OR admits (at 50 towns a search's map points read 200,000 index
+    entries, bench/README.md). The same rows: an idea in the scope belongs to a process in the scope."""
+    qs = Idea.objects.visible()
+    qs = qs.filter(process__in=processes) if processes is not None else qs.filter(process__is_published=True)
     qs = qs.select_related("author", "process", "field_of_action", "municipality")
     return filter_ideas(qs, filters)
 

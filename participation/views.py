@@ -25,7 +25,7 @@ from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from smartcity5.forms import add_errors
 from smartcity5.page_cache import anonymous_page_cache
-from smartcity5.pagination import CountedPaginator
+from smartcity5.pagination import COUNT_CAP, CountedPaginator
 from smartcity5.ratelimit import RateLimited, check_rate, too_many, upload_refused
 from smartcity5.responses import file_response
 from smartcity5.spreadsheets import csv_text
@@ -129,8 +129,10 @@ def _map_key(town: Municipality | None, filters: selectors.IdeaFilters, version)
 def _list_context(request, qs, town: Municipality | None, form, filters: selectors.IdeaFilters | None = None,
                   *, total: int | None = None, version=None) -> dict:
     # ``total``: the stored count when the list is not filtered (selectors.stored_total), so that no page counts
-    # every idea of the town; ``version``: the stored version of what the list shows (the map's cache key).
-    page = CountedPaginator(qs, PER_PAGE, count=total).get_page(request.GET.get("page"))
+    # every idea of the town; a filtered list counts up to COUNT_CAP ("more than 1,000 ideas found", pages up to
+    # the cap). ``version``: the stored version of what the list shows (the map's cache key).
+    page = CountedPaginator(qs, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None).get_page(
+        request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     map_key = _map_key(town, filters, version) if filters is not None else None
@@ -161,9 +163,12 @@ def process_list(request, town: str):
 
 @public
 def region_process_list(request):
+    # Paginated: the region of 50 seeded towns has 300 processes, and rendering every card took half a second.
     with public_region_scope():
-        processes = list(selectors.process_list())
-    return render(request, "participation/region_process_list.html", {"processes": processes})
+        page = CountedPaginator(selectors.process_list(), PER_PAGE).get_page(request.GET.get("page"))
+        processes = list(page.object_list)
+    return render(request, "participation/region_process_list.html",
+                  {"processes": processes, "page_obj": page})
 
 
 @public
@@ -236,7 +241,8 @@ def process_map(request, town: str, slug: str):
 def idea_list(request, town: str):
     form = IdeaFilterForm(request.GET or None)
     filters = form.filters()
-    qs = selectors.idea_list(filters=filters)
+    qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None
+                             else selectors.published_process_ids())
     total = version = None
     if selectors.is_unfiltered(filters) and filters.process is not None:
         total, version = selectors.stored_total(filters), filters.process.content_version

@@ -1,0 +1,122 @@
+"""Filtered idea lists count their matches only up to ``smartcity5.pagination.COUNT_CAP`` (1,000): a common word
+once made the ``COUNT(*)`` nearly the whole request at 200,000 ideas (bench/README.md). Beyond the cap the page
+says "more than 1,000", its pages reach the first 1,000, and the API says ``count_capped``. Unfiltered lists keep
+their exact stored count."""
+
+import re
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from municipalities.scoping import town_scope
+from participation import services
+from participation.models import Idea
+from smartcity5.pagination import COUNT_CAP
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def _ideas(process, town, count: int, title: str) -> None:
+    """``count`` published ideas with ``title`` (and "Licht" in every description), written at once and counted
+    into the process's stored figures as the services keep them."""
+    author = factories.UserFactory()
+    with town_scope(town):
+        Idea.objects.bulk_create([Idea(process=process, municipality=town, author=author, title=f"{title} {n}",
+                                       body="Mehr Licht am Abend.") for n in range(count)])
+        services.touch_processes([process.pk], recount=True)
+
+
+@pytest.fixture
+def many(process, arnsberg):
+    """COUNT_CAP ideas about lanterns and five about benches: "Licht" matches 1,005, "Laterne" exactly 1,000."""
+    _ideas(process, arnsberg, COUNT_CAP, "Laterne")
+    _ideas(process, arnsberg, 5, "Sitzbank")
+    return process
+
+
+def test_a_search_beyond_the_cap_says_more_than_1000_and_pages_up_to_the_cap(client, many, arnsberg):
+    url = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    first = _text(client.get(url + "?q=Licht"))
+    assert "Mehr als 1.000 Ideen gefunden. Die ersten 1.000 werden angezeigt" in first
+    assert "Seite 1 von 50" in first and 'rel="next"' in first and "page=2" in first
+    last = client.get(url + "?q=Licht&page=50")
+    assert last.status_code == 200 and len(last.context["ideas"]) == 20
+    assert "Seite 50 von 50" in _text(last) and 'rel="next"' not in _text(last) and "page=49" in _text(last)
+    # A page beyond the cap shows the last one, as for any page number past the end.
+    beyond = client.get(url + "?q=Licht&page=51")
+    assert beyond.status_code == 200 and beyond.context["page_obj"].number == 50
+
+
+def test_exactly_the_cap_is_counted_exactly_and_unfiltered_lists_keep_the_stored_count(client, many, arnsberg):
+    url = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    exact = _text(client.get(url + "?q=Laterne"))
+    assert "1000 Ideen gefunden." in exact and "Mehr als" not in exact and "Seite 1 von 50" in exact
+    assert "5 Ideen gefunden." in _text(client.get(url + "?q=Sitzbank"))
+    # No filter: the process's stored count, never capped (every page reachable).
+    whole = _text(client.get(url))
+    assert "1005 Ideen gefunden." in whole and "Seite 1 von 51" in whole
+    process_page = _text(client.get(reverse("participation:process", kwargs={"town": arnsberg.slug,
+                                                                              "slug": many.slug}) + "?q=Licht"))
+    assert "Mehr als 1.000 Ideen gefunden." in process_page
+
+
+def test_the_capped_count_in_english(client, many, arnsberg):
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = _text(client.get(reverse("participation:ideas", kwargs={"town": arnsberg.slug}) + "?q=Licht"))
+    assert "More than 1,000 ideas found. The first 1,000 are shown; narrow down your search" in page
+
+
+def test_the_api_says_count_capped_and_pages_up_to_the_cap(client, many, arnsberg):
+    base = f"/api/v1/towns/{arnsberg.slug}"
+    capped = client.get(f"{base}/ideas/?q=Licht").json()
+    assert (capped["count"], capped["count_capped"]) == (COUNT_CAP, True) and len(capped["results"]) == 20
+    last = client.get(f"{base}/ideas/?q=Licht&page=50").json()
+    assert last["next"] is None and last["previous"] and last["count_capped"] is True
+    assert client.get(f"{base}/ideas/?q=Licht&page=51").status_code == 404
+    exact = client.get(f"{base}/ideas/?q=Laterne").json()
+    assert (exact["count"], exact["count_capped"]) == (COUNT_CAP, False)
+    whole = client.get(f"{base}/ideas/").json()
+    assert (whole["count"], whole["count_capped"]) == (COUNT_CAP + 5, False)
+    in_process = client.get(f"{base}/processes/{many.slug}/ideas/?q=Licht").json()
+    assert (in_process["count"], in_process["count_capped"]) == (COUNT_CAP, True)
+    # Every list answer carries the flag, also lists that never cap.
+    assert client.get("/api/v1/towns/").json()["count_capped"] is False
+
+
+def test_filtered_lists_make_the_same_queries_with_5_and_with_1005_matches(client, process, arnsberg,
+                                                                            django_assert_max_num_queries):
+    ideas = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    pages = [ideas + "?q=Licht", ideas + "?q=Licht&status=submitted&sort=supported", ideas + "?q=Licht&page=50",
+             reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": process.slug}) + "?q=Licht",
+             f"/api/v1/towns/{arnsberg.slug}/ideas/?q=Licht",
+             f"/api/v1/towns/{arnsberg.slug}/processes/{process.slug}/ideas/?q=Licht&sort=supported"]
+
+    def counts() -> list[int]:
+        found = []
+        for url in pages:
+            with django_assert_max_num_queries(15), CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code in (200, 404), url
+            found.append(len(queries))
+        return found
+
+    _ideas(process, arnsberg, 5, "Laterne")
+    few = counts()
+    _ideas(process, arnsberg, COUNT_CAP, "Laterne")
+    assert counts() == few
+
+
+def test_the_region_process_list_is_paginated(client, arnsberg, town_b):
+    for number in range(21):
+        factories.process(municipality=town_b if number % 2 else arnsberg, title=f"Verfahren {number:02d}")
+    first = _text(client.get(reverse("region-processes")))
+    assert "Seite 1 von 2" in first and first.count('class="sc5-card') >= 20
+    second = client.get(reverse("region-processes") + "?page=2")
+    assert second.status_code == 200 and len(second.context["processes"]) == 1
