@@ -43,7 +43,11 @@ test: install
 	@scripts/ensure-system-packages.sh
 	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 $(TEST_DB) $(PYTEST_ARGS)
 
+# Lint and format check (ruff, rules and reasons in pyproject.toml), Django's checks, no missing migrations.
+# `$(VENV)/bin/ruff format .` and `$(VENV)/bin/ruff check --fix .` repair most of what it finds.
 check: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

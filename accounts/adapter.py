@@ -45,7 +45,16 @@ class AccountAdapter(DefaultAccountAdapter):
             # allauth builds its links from the request (a dev server's 127.0.0.1:8101): the mail uses SITE_HOST.
             if key.endswith("_url") and isinstance(value, str):
                 ctx[key] = site_url(value)
-        mail_send(to=email, template=template_prefix, body_template=f"{template_prefix}_message.txt", context=ctx,
-                  subject_prefix=f"{portal_name()}: ", settings_link=False,
-                  reason=_("This e-mail concerns your account on the portal %(portal)s. Such e-mails come whatever "
-                           "your notification settings are.") % {"portal": portal_name()})
+        mail_send(
+            to=email,
+            template=template_prefix,
+            body_template=f"{template_prefix}_message.txt",
+            context=ctx,
+            subject_prefix=f"{portal_name()}: ",
+            settings_link=False,
+            reason=_(
+                "This e-mail concerns your account on the portal %(portal)s. Such e-mails come whatever "
+                "your notification settings are."
+            )
+            % {"portal": portal_name()},
+        )

@@ -25,7 +25,9 @@ class UserAdmin(BaseUserAdmin):
         (_("Roles"), {"fields": ["is_active", "is_agentur_moderator", "is_staff", "is_superuser", "groups"]}),
         (_("Dates"), {"fields": ["date_joined", "last_login", "privacy_consent_at"]}),
     ]
-    add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "display_name", "password1", "password2"]})]
+    add_fieldsets = [
+        (None, {"classes": ["wide"], "fields": ["email", "display_name", "password1", "password2"]})
+    ]
     filter_horizontal = ["groups"]
 
 

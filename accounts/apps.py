@@ -20,4 +20,6 @@ class AccountsConfig(AppConfig):
             services.sessions_end(user=user, keep=session.session_key if signed_in_here else None)
 
         for name, signal in (("changed", password_changed), ("set", password_set), ("reset", password_reset)):
-            signal.connect(_end_other_sessions, dispatch_uid=f"accounts-end-sessions-password-{name}", weak=False)
+            signal.connect(
+                _end_other_sessions, dispatch_uid=f"accounts-end-sessions-password-{name}", weak=False
+            )

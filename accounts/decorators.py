@@ -25,8 +25,14 @@ def public(view):
 
 def redirect_to_mfa_setup(request, message: str | None = None):
     """Send a privileged user without TOTP to set it up, remembering where they wanted to go."""
-    messages.warning(request, message or _("Please set up two-factor authentication first. Staff pages are "
-                                           "only available with a second factor."))
+    messages.warning(
+        request,
+        message
+        or _(
+            "Please set up two-factor authentication first. Staff pages are "
+            "only available with a second factor."
+        ),
+    )
     request.session["mfa_next"] = request.get_full_path()
     return redirect("mfa_activate_totp")
 
@@ -61,8 +67,13 @@ def town_permission_required(rule: str):
                 return redirect_to_login(request.get_full_path())
             if access == permissions.CONFIRM_EMAIL:
                 # The only thing missing is a confirmed e-mail address: say so and show where to do it.
-                messages.info(request, _("Please confirm your e-mail address first; we have sent you a link. "
-                                         "Then you can take part."))
+                messages.info(
+                    request,
+                    _(
+                        "Please confirm your e-mail address first; we have sent you a link. "
+                        "Then you can take part."
+                    ),
+                )
                 return redirect("account_email")
             if access == permissions.DENIED:
                 raise permissions.RoleRequired(role=permissions.RULE_ROLES[rule], municipality=municipality)
@@ -86,8 +97,12 @@ def audit_moderator_visit(request, municipality) -> None:
     Used by ``town_permission_required`` and by the API's town views, so both audit the same way."""
     from municipalities.models import AuditEntry
 
-    AuditEntry.objects.create(user=request.user, purpose="agentur:town-staff-page", path=request.get_full_path()[:500],
-                              municipality_slugs=[municipality.slug])
+    AuditEntry.objects.create(
+        user=request.user,
+        purpose="agentur:town-staff-page",
+        path=request.get_full_path()[:500],
+        municipality_slugs=[municipality.slug],
+    )
 
 
 def agentur_required(view):

@@ -60,52 +60,93 @@ STAFF_ACTIVITY: dict[str, tuple[StaffActivity, ...]] = {
     "participation.OfficialAnswer": (StaffActivity("author", "created_at", lambda a: a.idea.title),),
     # History entries with an acting town are staff work; those without one are the person's own participation
     # (submitting an idea), listed in the participation section (``_own_steps``).
-    "participation.ParticipationEvent": (StaffActivity(
-        "actor", "at", lambda e: f"{e.get_kind_display()}: {e.subject}" if e.subject else e.get_kind_display(),
-        where=Q(acting_town__isnull=False)),),
-    "projects.ProgressUpdate": (StaffActivity("author", "created_at", lambda u: f"{u.project.title}: {u.title}"),),
-    "projects.Measurement": (StaffActivity("recorded_by", "created_at",
-                                           lambda m: f"{m.indicator.project.title}: {m.indicator.name}"),),
-    "projects.ProjectFile": (StaffActivity("uploaded_by", "uploaded_at", lambda f: f"{f.project.title}: {f.title}"),),
-    "projects.ProjectEvent": (StaffActivity(
-        "actor", "at", lambda e: f"{e.project.title}: {e.get_kind_display()}"
-        + (f" ({e.subject})" if e.subject else "")),),
-    "funding.Spending": (StaffActivity("created_by", "created_at", lambda s: f"{s.grant.title}: {s.description}"),),
+    "participation.ParticipationEvent": (
+        StaffActivity(
+            "actor",
+            "at",
+            lambda e: f"{e.get_kind_display()}: {e.subject}" if e.subject else e.get_kind_display(),
+            where=Q(acting_town__isnull=False),
+        ),
+    ),
+    "projects.ProgressUpdate": (
+        StaffActivity("author", "created_at", lambda u: f"{u.project.title}: {u.title}"),
+    ),
+    "projects.Measurement": (
+        StaffActivity(
+            "recorded_by", "created_at", lambda m: f"{m.indicator.project.title}: {m.indicator.name}"
+        ),
+    ),
+    "projects.ProjectFile": (
+        StaffActivity("uploaded_by", "uploaded_at", lambda f: f"{f.project.title}: {f.title}"),
+    ),
+    "projects.ProjectEvent": (
+        StaffActivity(
+            "actor",
+            "at",
+            lambda e: f"{e.project.title}: {e.get_kind_display()}" + (f" ({e.subject})" if e.subject else ""),
+        ),
+    ),
+    "funding.Spending": (
+        StaffActivity("created_by", "created_at", lambda s: f"{s.grant.title}: {s.description}"),
+    ),
     "funding.DisbursementRequest": (
         StaffActivity("created_by", "created_at", lambda d: f"{d.grant.title}: {d.number}"),
         StaffActivity("submitted_by", "submitted_on", lambda d: f"{d.grant.title}: {d.number}"),
     ),
-    "funding.ProofOfUse": (StaffActivity("submitted_by", "submitted_on",
-                                         lambda p: f"{p.grant.title}: {p.get_kind_display()}"),),
-    "funding.FundingEvent": (StaffActivity(
-        "actor", "at", lambda e: f"{e.grant.title}: {e.get_entity_display()} – {e.get_kind_display()}"),),
+    "funding.ProofOfUse": (
+        StaffActivity("submitted_by", "submitted_on", lambda p: f"{p.grant.title}: {p.get_kind_display()}"),
+    ),
+    "funding.FundingEvent": (
+        StaffActivity(
+            "actor", "at", lambda e: f"{e.grant.title}: {e.get_entity_display()} – {e.get_kind_display()}"
+        ),
+    ),
     # A barrier report is another person's message: only that it was handled, where and when.
     "municipalities.AccessibilityFeedback": (StaffActivity("handled_by", "handled_at"),),
     "municipalities.AuditEntry": (StaffActivity("user", "created_at", _title("purpose")),),
-    "knowledge.LessonNote": (StaffActivity("author", "created_at", _title("title")),
-                             StaffActivity("updated_by", "updated_at", _title("title"))),
-    "reports.ReportRequest": (StaffActivity("requested_by", "created_at",
-                                            lambda r: f"{r.get_kind_display()} ({r.get_format_display()})"),),
+    "knowledge.LessonNote": (
+        StaffActivity("author", "created_at", _title("title")),
+        StaffActivity("updated_by", "updated_at", _title("title")),
+    ),
+    "reports.ReportRequest": (
+        StaffActivity(
+            "requested_by", "created_at", lambda r: f"{r.get_kind_display()} ({r.get_format_display()})"
+        ),
+    ),
     "reviews.ProgressReport": (
         StaffActivity("created_by", "created_at", lambda r: f"{r.municipality.name}: {r.label}"),
         StaffActivity("submitted_by", "submitted_at", lambda r: f"{r.municipality.name}: {r.label}"),
         StaffActivity("decided_by", "decided_at", lambda r: f"{r.municipality.name}: {r.label}"),
     ),
-    "reviews.ProgressReportSection": (StaffActivity(
-        "updated_by", "updated_at", lambda s: f"{s.report.municipality.name}: {s.report.label} – {s.field_of_action}"),),
-    "reviews.ReviewComment": (StaffActivity("author", "created_at",
-                                            lambda c: f"{c.report.municipality.name}: {c.report.label}"),),
-    "reviews.ProgressReportEvent": (StaffActivity(
-        "actor", "at", lambda e: f"{e.report.municipality.name}: {e.report.label} – {e.get_kind_display()}"),),
+    "reviews.ProgressReportSection": (
+        StaffActivity(
+            "updated_by",
+            "updated_at",
+            lambda s: f"{s.report.municipality.name}: {s.report.label} – {s.field_of_action}",
+        ),
+    ),
+    "reviews.ReviewComment": (
+        StaffActivity("author", "created_at", lambda c: f"{c.report.municipality.name}: {c.report.label}"),
+    ),
+    "reviews.ProgressReportEvent": (
+        StaffActivity(
+            "actor",
+            "at",
+            lambda e: f"{e.report.municipality.name}: {e.report.label} – {e.get_kind_display()}",
+        ),
+    ),
     # An invitation names another person's address: only the town and the role.
     "accounts.StaffInvitation": (
         StaffActivity("invited_by", "created_at", lambda i: f"{i.municipality.name}: {i.get_role_display()}"),
         StaffActivity("revoked_by", "revoked_at", lambda i: f"{i.municipality.name}: {i.get_role_display()}"),
-        StaffActivity("accepted_by", "accepted_at", lambda i: f"{i.municipality.name}: {i.get_role_display()}"),
+        StaffActivity(
+            "accepted_by", "accepted_at", lambda i: f"{i.municipality.name}: {i.get_role_display()}"
+        ),
     ),
     # The object of a platform admin's change may be another person's account: only its type.
-    "admin.LogEntry": (StaffActivity("user", "action_time",
-                                     lambda e: f"{e.content_type}: {e.get_action_flag_display()}"),),
+    "admin.LogEntry": (
+        StaffActivity("user", "action_time", lambda e: f"{e.content_type}: {e.get_action_flag_display()}"),
+    ),
 }
 
 #: Foreign keys to the user model that the sections of the export read (model label → field names).
@@ -161,31 +202,59 @@ def _account(user) -> dict:
         "platform_admin": user.is_staff,
         # The portal stores no language per person: the choice is a cookie in the browser.
         "language": None,
-        "email_addresses": [{"email": a.email, "verified": a.verified, "primary": a.primary}
-                            for a in EmailAddress.objects.filter(user=user).order_by("-primary", "email")],
+        "email_addresses": [
+            {"email": a.email, "verified": a.verified, "primary": a.primary}
+            for a in EmailAddress.objects.filter(user=user).order_by("-primary", "email")
+        ],
         # What kind of second factor and when it was used; never its secret.
-        "two_factor": [{"type": a.get_type_display(), "created_at": a.created_at, "last_used_at": a.last_used_at}
-                       for a in Authenticator.objects.filter(user=user).order_by("created_at")],
+        "two_factor": [
+            {"type": a.get_type_display(), "created_at": a.created_at, "last_used_at": a.last_used_at}
+            for a in Authenticator.objects.filter(user=user).order_by("created_at")
+        ],
         # Personal API tokens: what identifies them in the account page's list; never their digest.
-        "api_tokens": [{"name": t.name, "prefix": t.prefix, "created_at": t.created_at,
-                        "last_used_at": t.last_used_at, "expires_at": t.expires_at, "revoked_at": t.revoked_at}
-                       for t in ApiToken.objects.filter(user=user).order_by("created_at", "pk")],
+        "api_tokens": [
+            {
+                "name": t.name,
+                "prefix": t.prefix,
+                "created_at": t.created_at,
+                "last_used_at": t.last_used_at,
+                "expires_at": t.expires_at,
+                "revoked_at": t.revoked_at,
+            }
+            for t in ApiToken.objects.filter(user=user).order_by("created_at", "pk")
+        ],
     }
 
 
 def _memberships(user) -> list[dict]:
-    rows = (Membership.objects.filter(user=user).select_related("municipality").order_by("municipality__name"))
+    rows = Membership.objects.filter(user=user).select_related("municipality").order_by("municipality__name")
     return [{"town": m.municipality.name, "role": m.get_role_display(), "since": m.created_at} for m in rows]
 
 
 def _notifications(user) -> dict:
-    preferences = [{"kind": p.kind, "label": str(KINDS[p.kind].label) if p.kind in KINDS else p.kind,
-                    "delivery": p.get_delivery_display()}
-                   for p in NotificationPreference.objects.filter(user=user).order_by("kind")]
-    notifications = [{"town": n.municipality.name, "kind": n.kind, "title": n.title, "text": n.body, "link": n.url,
-                      "created_at": n.created_at, "read_at": n.read_at, "emailed_at": n.emailed_at}
-                     for n in Notification.objects.filter(recipient=user).select_related("municipality")
-                     .order_by("-created_at", "-pk")]
+    preferences = [
+        {
+            "kind": p.kind,
+            "label": str(KINDS[p.kind].label) if p.kind in KINDS else p.kind,
+            "delivery": p.get_delivery_display(),
+        }
+        for p in NotificationPreference.objects.filter(user=user).order_by("kind")
+    ]
+    notifications = [
+        {
+            "town": n.municipality.name,
+            "kind": n.kind,
+            "title": n.title,
+            "text": n.body,
+            "link": n.url,
+            "created_at": n.created_at,
+            "read_at": n.read_at,
+            "emailed_at": n.emailed_at,
+        }
+        for n in Notification.objects.filter(recipient=user)
+        .select_related("municipality")
+        .order_by("-created_at", "-pk")
+    ]
     return {"preferences": preferences, "notifications": notifications}
 
 
@@ -196,57 +265,126 @@ def _image_name(idea) -> str:
 def _participation(user) -> dict:
     own = user_contributions(user=user)
     answers: dict[int, list] = {}
-    for answer in (OfficialAnswer.objects.filter(idea__author=user).select_related("answering_town")
-                   .order_by("created_at", "pk")):
+    for answer in (
+        OfficialAnswer.objects.filter(idea__author=user)
+        .select_related("answering_town")
+        .order_by("created_at", "pk")
+    ):
         # The answering town, never the member of staff who wrote it.
-        answers.setdefault(answer.idea_id, []).append({
-            "town": answer.answering_town.name, "status_before": answer.get_status_before_display(),
-            "status_after": answer.get_status_after_display(), "answer": answer.body, "at": answer.created_at})
-    ideas = [{
-        "town": idea.municipality.name, "process": idea.process.title, "title": idea.title, "text": idea.body,
-        "status": idea.get_status_display(), "status_changed_at": idea.status_changed_at,
-        "moderation": idea.get_moderation_display(), "moderation_reason": idea.moderation_reason,
-        "place": idea.location_label, "latitude": idea.latitude, "longitude": idea.longitude,
-        "image": _image_name(idea), "image_description": idea.image_alt,
-        "project": idea.project.title if idea.project else "",
-        # Others' supports and comments only as numbers: they are other people's data.
-        "supports": idea.support_count, "comments": idea.comment_count,
-        "consent_at": idea.consent_at, "created_at": idea.created_at, "updated_at": idea.updated_at,
-        "answers": answers.get(idea.pk, []),
-    } for idea in own["ideas"]]
-    comments = [{"town": c.municipality.name, "idea": c.idea.title, "reply": c.parent_id is not None,
-                 "text": c.body, "moderation": c.get_moderation_display(), "moderation_reason": c.moderation_reason,
-                 "created_at": c.created_at, "edited_at": c.edited_at} for c in own["comments"]]
-    supports = [{"town": s.idea.municipality.name, "idea": s.idea.title, "since": s.created_at}
-                for s in own["supports"]]
-    votes = [{"town": v.municipality.name, "process": v.ballot.process.title, "idea": v.idea.title,
-              "votes": v.count, "cast_at": v.ballot.created_at, "changed_at": v.ballot.updated_at}
-             for v in own["votes"]]
-    reports = [{"town": r.municipality.name,
-                "concerns": _("idea") if r.idea_id else _("comment"),
-                # A reported comment is another person's text: only the idea it was written on.
-                "idea": r.idea.title if r.idea_id else r.comment.idea.title,
-                "reason": r.get_reason_display(), "note": r.note, "created_at": r.created_at,
-                "reviewed_at": r.resolved_at}
-               for r in Report.objects.filter(reporter=user).select_related("municipality", "idea", "comment__idea")
-               .order_by("-created_at", "-pk")]
-    return {"ideas": ideas, "comments": comments, "supports": supports, "votes": votes, "reports": reports,
-            "steps": _own_steps(user)}
+        answers.setdefault(answer.idea_id, []).append(
+            {
+                "town": answer.answering_town.name,
+                "status_before": answer.get_status_before_display(),
+                "status_after": answer.get_status_after_display(),
+                "answer": answer.body,
+                "at": answer.created_at,
+            }
+        )
+    ideas = [
+        {
+            "town": idea.municipality.name,
+            "process": idea.process.title,
+            "title": idea.title,
+            "text": idea.body,
+            "status": idea.get_status_display(),
+            "status_changed_at": idea.status_changed_at,
+            "moderation": idea.get_moderation_display(),
+            "moderation_reason": idea.moderation_reason,
+            "place": idea.location_label,
+            "latitude": idea.latitude,
+            "longitude": idea.longitude,
+            "image": _image_name(idea),
+            "image_description": idea.image_alt,
+            "project": idea.project.title if idea.project else "",
+            # Others' supports and comments only as numbers: they are other people's data.
+            "supports": idea.support_count,
+            "comments": idea.comment_count,
+            "consent_at": idea.consent_at,
+            "created_at": idea.created_at,
+            "updated_at": idea.updated_at,
+            "answers": answers.get(idea.pk, []),
+        }
+        for idea in own["ideas"]
+    ]
+    comments = [
+        {
+            "town": c.municipality.name,
+            "idea": c.idea.title,
+            "reply": c.parent_id is not None,
+            "text": c.body,
+            "moderation": c.get_moderation_display(),
+            "moderation_reason": c.moderation_reason,
+            "created_at": c.created_at,
+            "edited_at": c.edited_at,
+        }
+        for c in own["comments"]
+    ]
+    supports = [
+        {"town": s.idea.municipality.name, "idea": s.idea.title, "since": s.created_at}
+        for s in own["supports"]
+    ]
+    votes = [
+        {
+            "town": v.municipality.name,
+            "process": v.ballot.process.title,
+            "idea": v.idea.title,
+            "votes": v.count,
+            "cast_at": v.ballot.created_at,
+            "changed_at": v.ballot.updated_at,
+        }
+        for v in own["votes"]
+    ]
+    reports = [
+        {
+            "town": r.municipality.name,
+            "concerns": _("idea") if r.idea_id else _("comment"),
+            # A reported comment is another person's text: only the idea it was written on.
+            "idea": r.idea.title if r.idea_id else r.comment.idea.title,
+            "reason": r.get_reason_display(),
+            "note": r.note,
+            "created_at": r.created_at,
+            "reviewed_at": r.resolved_at,
+        }
+        for r in Report.objects.filter(reporter=user)
+        .select_related("municipality", "idea", "comment__idea")
+        .order_by("-created_at", "-pk")
+    ]
+    return {
+        "ideas": ideas,
+        "comments": comments,
+        "supports": supports,
+        "votes": votes,
+        "reports": reports,
+        "steps": _own_steps(user),
+    }
 
 
 def _own_steps(user) -> list[dict]:
     """The history entries of the person's own participation (e.g. "Idea submitted"): entries without an acting
     town. Staff work, which always acts for a town, is under "Changes you made as staff"."""
-    rows = (ParticipationEvent.objects.filter(actor=user, acting_town__isnull=True).select_related("municipality")
-            .order_by("-at", "-pk"))
-    return [{"town": e.municipality.name, "what": e.get_kind_display(), "subject": e.subject, "at": e.at}
-            for e in rows]
+    rows = (
+        ParticipationEvent.objects.filter(actor=user, acting_town__isnull=True)
+        .select_related("municipality")
+        .order_by("-at", "-pk")
+    )
+    return [
+        {"town": e.municipality.name, "what": e.get_kind_display(), "subject": e.subject, "at": e.at}
+        for e in rows
+    ]
 
 
 def _accessibility_feedback(user) -> list[dict]:
-    return [{"town": f.municipality.name, "page": f.page_url, "message": f.message, "email": f.email,
-             "received_at": f.created_at, "status": f.get_status_display()}
-            for f in accessibility_feedback_of(user).select_related("municipality").order_by("-created_at", "-pk")]
+    return [
+        {
+            "town": f.municipality.name,
+            "page": f.page_url,
+            "message": f.message,
+            "email": f.email,
+            "received_at": f.created_at,
+            "status": f.get_status_display(),
+        }
+        for f in accessibility_feedback_of(user).select_related("municipality").order_by("-created_at", "-pk")
+    ]
 
 
 def _staff_activity(user) -> list[dict]:
@@ -258,20 +396,24 @@ def _staff_activity(user) -> list[dict]:
             continue
         for activity in activities:
             for row in model._default_manager.filter(activity.where, **{activity.field: user}).order_by("pk"):
-                entries.append({
-                    "what": str(model._meta.verbose_name),
-                    "role": str(model._meta.get_field(activity.field).verbose_name),
-                    "town": _town(row),
-                    "at": getattr(row, activity.time),
-                    "subject": activity.subject(row) if activity.subject else "",
-                })
+                entries.append(
+                    {
+                        "what": str(model._meta.verbose_name),
+                        "role": str(model._meta.get_field(activity.field).verbose_name),
+                        "town": _town(row),
+                        "at": getattr(row, activity.time),
+                        "subject": activity.subject(row) if activity.subject else "",
+                    }
+                )
     entries.sort(key=lambda e: (str(e["at"] or ""), e["what"]), reverse=True)
     return entries
 
 
 def _exports(user) -> list[dict]:
-    return [{"requested_at": e.created_at, "status": e.get_status_display(), "available_until": e.expires_at}
-            for e in DataExport.objects.filter(user=user).order_by("-created_at")]
+    return [
+        {"requested_at": e.created_at, "status": e.get_status_display(), "available_until": e.expires_at}
+        for e in DataExport.objects.filter(user=user).order_by("-created_at")
+    ]
 
 
 def user_data(*, user) -> dict:

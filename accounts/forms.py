@@ -12,8 +12,10 @@ from .models import Role, User
 
 def _consent_label():
     return format_html(
-        _('I have read the <a href="{}">privacy notice</a> and agree that my data is processed as '
-          'described there.'),
+        _(
+            'I have read the <a href="{}">privacy notice</a> and agree that my data is processed as '
+            "described there."
+        ),
         reverse_lazy("privacy"),
     )
 
@@ -22,12 +24,16 @@ class SignupExtraForm(forms.Form):
     """Merged into allauth's sign-up form: a display name and explicit consent (DSGVO)."""
 
     display_name = forms.CharField(
-        label=_("Display name"), max_length=60,
+        label=_("Display name"),
+        max_length=60,
         help_text=_("Shown with your contributions. You may use a pseudonym."),
         widget=forms.TextInput(attrs={"autocomplete": "nickname"}),
     )
-    privacy_consent = forms.BooleanField(label=lazy(_consent_label, str)(), required=True,
-                                         error_messages={"required": _("Please agree to the privacy notice.")})
+    privacy_consent = forms.BooleanField(
+        label=lazy(_consent_label, str)(),
+        required=True,
+        error_messages={"required": _("Please agree to the privacy notice.")},
+    )
 
     def signup(self, request, user: User) -> None:
         user.display_name = self.cleaned_data["display_name"]
@@ -42,10 +48,14 @@ class ProfileForm(forms.ModelForm):
 
 
 class TeamInviteForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address of the person"),
-                             help_text=_("The person gets a link by e-mail, valid for 7 days. If they have no account "
-                                         "yet, they create one when accepting."),
-                             widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    email = forms.EmailField(
+        label=_("E-mail address of the person"),
+        help_text=_(
+            "The person gets a link by e-mail, valid for 7 days. If they have no account "
+            "yet, they create one when accepting."
+        ),
+        widget=forms.EmailInput(attrs={"autocomplete": "off"}),
+    )
     role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
 
 
@@ -53,11 +63,17 @@ class InvitationAccountForm(forms.Form):
     """The account of an invited person who has none yet: the address comes from the invitation."""
 
     display_name = SignupExtraForm.base_fields["display_name"]
-    password1 = forms.CharField(label=_("Password"), strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-                                help_text=_("At least 10 characters; not only digits, not a common password."))
-    password2 = forms.CharField(label=_("Password (again)"), strip=False,
-                                widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters; not only digits, not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
     privacy_consent = SignupExtraForm.base_fields["privacy_consent"]
 
     def clean(self):
@@ -74,11 +90,16 @@ class TeamRoleForm(forms.Form):
 class AccountDeleteForm(forms.Form):
     """Deleting an account asks for the password again and an explicit confirmation."""
 
-    password = forms.CharField(label=_("Your password"), strip=False,
-                               widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}))
-    confirm = forms.BooleanField(label=_("Yes, delete my account and my personal data for good."), required=True,
-                                 error_messages={"required": _("Please confirm that you want to delete your "
-                                                               "account.")})
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    confirm = forms.BooleanField(
+        label=_("Yes, delete my account and my personal data for good."),
+        required=True,
+        error_messages={"required": _("Please confirm that you want to delete your account.")},
+    )
 
     def __init__(self, *args, user: User, **kwargs):
         super().__init__(*args, **kwargs)

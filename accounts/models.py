@@ -47,14 +47,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(_("e-mail address"), unique=True)
     display_name = models.CharField(
-        _("display name"), max_length=60,
-        help_text=_("Shown with your contributions. It does not need to be your real name."))
+        _("display name"),
+        max_length=60,
+        help_text=_("Shown with your contributions. It does not need to be your real name."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
-    is_staff = models.BooleanField(_("platform admin"), default=False,
-                                   help_text=_("May use the Django admin of the whole platform."))
+    is_staff = models.BooleanField(
+        _("platform admin"), default=False, help_text=_("May use the Django admin of the whole platform.")
+    )
     is_agentur_moderator = models.BooleanField(
-        _("Agentur moderator"), default=False,
-        help_text=_("Reads all towns and moderates; cannot edit a town's funding data."))
+        _("Agentur moderator"),
+        default=False,
+        help_text=_("Reads all towns and moderates; cannot edit a town's funding data."),
+    )
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
     privacy_consent_at = models.DateTimeField(_("privacy consent given"), null=True, blank=True)
 
@@ -91,8 +96,9 @@ ROLE_RANK = {Role.VIEWER: 1, Role.EDITOR: 2, Role.ADMIN: 3}
 class Membership(TownOwnedModel):
     """A user's staff role in one town. A user may serve several towns, with one role in each."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships",
-                             verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.VIEWER)
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
     # Counts the grants: the role given and each change of it. Names the mail about it (``outbox.claims``), so a
@@ -133,27 +139,43 @@ class StaffInvitation(TownOwnedModel):
     email = models.EmailField(_("e-mail address"))
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
     nonce = models.CharField(max_length=64, editable=False)
-    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                   verbose_name=_("invited by"))
+    invited_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("invited by")
+    )
     created_at = models.DateTimeField(_("invited"), default=timezone.now)
     sent_at = models.DateTimeField(_("last sent"), default=timezone.now)
     send_count = models.PositiveSmallIntegerField(_("times sent"), default=1)
     expires_at = models.DateTimeField(_("valid until"))
     accepted_at = models.DateTimeField(_("accepted"), null=True, blank=True)
-    accepted_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                    verbose_name=_("accepted by"))
+    accepted_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
     revoked_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
-    revoked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                   verbose_name=_("withdrawn by"))
+    revoked_by = models.ForeignKey(
+        User,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("withdrawn by"),
+    )
 
     class Meta:
         verbose_name = _("staff invitation")
         verbose_name_plural = _("staff invitations")
         constraints = [
             # One open invitation per address and town: inviting again means sending the open one again.
-            models.UniqueConstraint(models.functions.Lower("email"), "municipality",
-                                    condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
-                                    name="one_open_invitation_per_email_and_town"),
+            models.UniqueConstraint(
+                models.functions.Lower("email"),
+                "municipality",
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="one_open_invitation_per_email_and_town",
+            ),
             models.CheckConstraint(condition=models.Q(role__in=Role.values), name="invitation_role_valid"),
         ]
 
@@ -174,8 +196,9 @@ class StaffInvitation(TownOwnedModel):
 
     def token(self) -> str:
         """The secret part of the invitation's link: the id and an HMAC of id, address and current nonce."""
-        mac = salted_hmac("accounts.StaffInvitation", f"{self.pk}:{self.nonce}:{self.email.lower()}",
-                          algorithm="sha256").hexdigest()
+        mac = salted_hmac(
+            "accounts.StaffInvitation", f"{self.pk}:{self.nonce}:{self.email.lower()}", algorithm="sha256"
+        ).hexdigest()
         return f"{self.pk}-{mac}"
 
     @property
@@ -197,9 +220,15 @@ class DataExport(GeneratedFile):
     generated file (:class:`smartcity5.jobs.GeneratedFile`); the row goes with its file when it expires.
     """
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="data_exports", verbose_name=_("user"))
-    language = models.CharField(_("language"), max_length=10, blank=True,
-                                help_text=_("The language the export is written in (the one of the request)."))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="data_exports", verbose_name=_("user")
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        help_text=_("The language the export is written in (the one of the request)."),
+    )
 
     class Meta(GeneratedFile.Meta):
         verbose_name = _("data export")
@@ -207,9 +236,11 @@ class DataExport(GeneratedFile):
         constraints = [
             *GeneratedFile.Meta.constraints,
             # A finished export has its file; nothing else has one.
-            models.CheckConstraint(condition=models.Q(status="done", file__gt="")
-                                   | (~models.Q(status="done") & models.Q(file="")),
-                                   name="data_export_file_when_done"),
+            models.CheckConstraint(
+                condition=models.Q(status="done", file__gt="")
+                | (~models.Q(status="done") & models.Q(file="")),
+                name="data_export_file_when_done",
+            ),
         ]
 
     JOB_TASK = "accounts.tasks.data_export_build"
@@ -233,7 +264,9 @@ class ApiTokenQuerySet(models.QuerySet):
     def usable(self, now=None):
         """Neither revoked nor expired."""
         now = now or timezone.now()
-        return self.filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now), revoked_at__isnull=True)
+        return self.filter(
+            models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now), revoked_at__isnull=True
+        )
 
 
 class ApiToken(models.Model):
@@ -255,14 +288,19 @@ class ApiToken(models.Model):
     #: What a secret looks like (``secrets.token_urlsafe(32)`` gives 43 characters of the URL-safe alphabet).
     SECRET_PATTERN = re.compile(r"sc5_[A-Za-z0-9_-]{43}")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
-    name = models.CharField(_("name"), max_length=100,
-                            help_text=_("What the token is for, e.g. the integration that uses it."))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(
+        _("name"), max_length=100, help_text=_("What the token is for, e.g. the integration that uses it.")
+    )
     prefix = models.CharField(_("beginning of the token"), max_length=16, db_index=True)
     digest = models.CharField(_("SHA-256 digest"), max_length=64, unique=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
-    expires_at = models.DateTimeField(_("expires"), null=True, blank=True, help_text=_("Empty: never expires."))
+    expires_at = models.DateTimeField(
+        _("expires"), null=True, blank=True, help_text=_("Empty: never expires.")
+    )
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
@@ -272,8 +310,9 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
         constraints = [
-            models.CheckConstraint(condition=models.Q(digest__regex=r"^[0-9a-f]{64}$"),
-                                   name="api_token_digest_is_sha256_hex"),
+            models.CheckConstraint(
+                condition=models.Q(digest__regex=r"^[0-9a-f]{64}$"), name="api_token_digest_is_sha256_hex"
+            ),
         ]
 
     def __str__(self) -> str:

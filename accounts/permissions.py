@@ -77,6 +77,7 @@ def needs_mfa_setup(user) -> bool:
 
 # --- Rules: (user, municipality) -> bool --------------------------------------------------------
 
+
 def can_view_staff_area(user, municipality: Municipality) -> bool:
     return has_role(user, municipality, Role.VIEWER) or is_agentur_moderator(user)
 
@@ -198,6 +199,7 @@ PRIVILEGED_RULES = frozenset(RULES) - {"participation.participate"}
 # --- Project rules: (user, project) -> bool --------------------------------------------------------
 # A joint project belongs to its lead town; its partner towns see it and may contribute updates.
 
+
 def _project_towns(project) -> list[Municipality]:
     return [project.municipality, *project.partner_towns.all()]
 
@@ -219,11 +221,14 @@ def can_change_project_update(user, update) -> bool:
 
 def can_view_internal_project(user, project) -> bool:
     """See internal projects, internal updates and files: staff of a participating town, moderators."""
-    return is_agentur_moderator(user) or any(has_role(user, town, Role.VIEWER) for town in _project_towns(project))
+    return is_agentur_moderator(user) or any(
+        has_role(user, town, Role.VIEWER) for town in _project_towns(project)
+    )
 
 
 # --- Participation rules: (user, process or idea) -> bool -------------------------------------------------
 # A joint process belongs to its lead town; its partner towns show it and answer its ideas.
+
 
 def _process_towns(process) -> list[Municipality]:
     return [process.municipality, *process.partner_towns.all()]
@@ -236,7 +241,9 @@ def can_manage_process(user, process) -> bool:
 
 def can_see_unpublished_process(user, process) -> bool:
     """See a process before it is published: staff of a participating town, moderators."""
-    return is_agentur_moderator(user) or any(has_role(user, town, Role.VIEWER) for town in _process_towns(process))
+    return is_agentur_moderator(user) or any(
+        has_role(user, town, Role.VIEWER) for town in _process_towns(process)
+    )
 
 
 def can_answer_in_process(user, process, town: Municipality | None = None) -> bool:
@@ -255,6 +262,7 @@ def can_answer_idea(user, idea, town: Municipality | None = None) -> bool:
 
 # --- Knowledge rules: (user, note) -> bool --------------------------------------------------------------
 # Every note is read by the staff of all towns and the moderators (town.view_staff_area in any town).
+
 
 def can_edit_lesson_note(user, note) -> bool:
     """Change a lessons-learned note: its author, editors of the town that wrote it, moderators."""
@@ -279,6 +287,7 @@ def can_write_lesson_note(user, municipality: Municipality | None) -> bool:
 
 
 # --- Rules on one object, for templates: {% may "idea.answer" idea as can_answer %} -----------------------
+
 
 def can_open_public_project_page(user, project) -> bool:
     """Link to a project's public page: it exists for public projects only (internal ones have staff pages)."""
@@ -361,6 +370,7 @@ def is_cross_town_read(user, municipality: Municipality) -> bool:
 
 
 # --- Platform-wide -----------------------------------------------------------------------------------
+
 
 def can_read_all_towns(user) -> bool:
     return is_agentur_moderator(user) and has_totp(user)

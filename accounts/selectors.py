@@ -21,15 +21,23 @@ def user_memberships(*, user) -> QuerySet[Membership]:
 
 def team_members(*, municipality) -> QuerySet[Membership]:
     """The staff of one town with their accounts, for the team page."""
-    return (Membership.objects.filter(municipality=municipality).select_related("user")
-            .order_by("user__display_name", "user__email"))
+    return (
+        Membership.objects.filter(municipality=municipality)
+        .select_related("user")
+        .order_by("user__display_name", "user__email")
+    )
 
 
 def town_editors(*, municipality) -> list:
     """The town's active editors and admins: the people who act on deadlines and moderation."""
-    return [m.user for m in Membership.objects.filter(municipality=municipality, role__in=[Role.EDITOR, Role.ADMIN],
-                                                      user__is_active=True)
-            .select_related("user").order_by("pk")]
+    return [
+        m.user
+        for m in Membership.objects.filter(
+            municipality=municipality, role__in=[Role.EDITOR, Role.ADMIN], user__is_active=True
+        )
+        .select_related("user")
+        .order_by("pk")
+    ]
 
 
 def agentur_moderators() -> QuerySet[User]:
@@ -41,9 +49,15 @@ def last_admin_towns(*, user, lock: bool = False) -> list:
     """The towns in which ``user`` is the only administrator (their account cannot be deleted until someone
     else is one too). ``lock`` holds the towns' admin memberships until the transaction ends."""
     towns = []
-    for membership in (Membership.objects.with_scopes_disabled().filter(user=user, role=Role.ADMIN)
-                       .select_related("municipality").order_by("municipality__name")):
-        admins = Membership.objects.with_scope(municipality=membership.municipality_id).filter(role=Role.ADMIN)
+    for membership in (
+        Membership.objects.with_scopes_disabled()
+        .filter(user=user, role=Role.ADMIN)
+        .select_related("municipality")
+        .order_by("municipality__name")
+    ):
+        admins = Membership.objects.with_scope(municipality=membership.municipality_id).filter(
+            role=Role.ADMIN
+        )
         count = len(admins.select_for_update().values_list("pk", flat=True)) if lock else admins.count()
         if count <= 1:
             towns.append(membership.municipality)
@@ -64,9 +78,14 @@ def team_invitations(*, municipality, closed: int = 20) -> list[StaffInvitation]
     """The town's invitations for the team page: every pending one (open or expired), newest first, then the
     last ``closed`` accepted or withdrawn ones as the team's history."""
     rows = StaffInvitation.objects.filter(municipality=municipality).select_related(
-        "invited_by", "accepted_by", "revoked_by")
+        "invited_by", "accepted_by", "revoked_by"
+    )
     pending = list(rows.filter(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-sent_at", "-pk"))
-    done = list(rows.exclude(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-created_at", "-pk")[:closed])
+    done = list(
+        rows.exclude(accepted_at__isnull=True, revoked_at__isnull=True).order_by("-created_at", "-pk")[
+            :closed
+        ]
+    )
     return pending + done
 
 
@@ -78,8 +97,12 @@ def invitation_by_token(token: str) -> StaffInvitation | None:
     pk, _, mac = (token or "").partition("-")
     if not pk.isdigit() or not mac or len(pk) > 18:
         return None
-    invitation = (StaffInvitation.objects.with_scopes_disabled().select_related("municipality", "invited_by")
-                  .filter(pk=int(pk), municipality__is_active=True).first())
+    invitation = (
+        StaffInvitation.objects.with_scopes_disabled()
+        .select_related("municipality", "invited_by")
+        .filter(pk=int(pk), municipality__is_active=True)
+        .first()
+    )
     if invitation is None or not constant_time_compare(invitation.token(), token):
         return None
     return invitation

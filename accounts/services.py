@@ -27,28 +27,30 @@ def _town_memberships(municipality_id: int):
     return Membership.objects.with_scope(municipality=municipality_id)
 
 
-def membership_grant(*, municipality: Municipality, user: User, role: str, by: User | None = None,
-                     notify: bool = True) -> Membership:
+def membership_grant(
+    *, municipality: Municipality, user: User, role: str, by: User | None = None, notify: bool = True
+) -> Membership:
     """Give ``user`` a staff role in the town (or change it) and, unless ``notify`` is off (they accepted an
     invitation themselves a moment ago), tell them by e-mail after commit."""
     if role not in Role.values:
         raise ValidationError(_("Unknown role."), code="role")
     with transaction.atomic():
-        membership = (
-            _town_memberships(municipality.pk).select_for_update().filter(user=user).first()
-        )
+        membership = _town_memberships(municipality.pk).select_for_update().filter(user=user).first()
         if membership is not None and membership.role == role:
             return membership
         if membership is None:
             membership = _town_memberships(municipality.pk).create(
-                municipality=municipality, user=user, role=role)
+                municipality=municipality, user=user, role=role
+            )
         else:
             _guard_last_admin(membership=membership, new_role=role)
             membership.role = role
             membership.grant_count += 1
             membership.save(update_fields=["role", "grant_count"])
         if notify:
-            membership_notify_granted.delay_on_commit(municipality_id=municipality.pk, membership_id=membership.pk)
+            membership_notify_granted.delay_on_commit(
+                municipality_id=municipality.pk, membership_id=membership.pk
+            )
     user.__dict__.pop("_membership_cache", None)
     return membership
 
@@ -69,6 +71,7 @@ def _guard_last_admin(*, membership: Membership, new_role: str | None) -> None:
 
 
 # --- Invitations to a town's team ---------------------------------------------------------------------------
+
 
 def _town_invitations(municipality_id: int):
     return StaffInvitation.objects.with_scope(municipality=municipality_id)
@@ -97,20 +100,46 @@ def invitation_create(*, municipality: Municipality, email: str, role: str, by: 
     if role not in Role.values:
         raise ValidationError({"role": _("Please choose one of the roles.")}, code="role")
     if _town_memberships(municipality.pk).filter(user__email__iexact=email).exists():
-        raise ValidationError({"email": ValidationError(
-            _("%(email)s already belongs to the team. You can change the role in the list above.") % {"email": email},
-            code="member")})
+        raise ValidationError(
+            {
+                "email": ValidationError(
+                    _("%(email)s already belongs to the team. You can change the role in the list above.")
+                    % {"email": email},
+                    code="member",
+                )
+            }
+        )
     now = timezone.now()
     with transaction.atomic():
-        pending = _town_invitations(municipality.pk).select_for_update().filter(
-            email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True).first()
+        pending = (
+            _town_invitations(municipality.pk)
+            .select_for_update()
+            .filter(email__iexact=email, accepted_at__isnull=True, revoked_at__isnull=True)
+            .first()
+        )
         if pending is not None:
-            raise ValidationError({"email": ValidationError(
-                _("%(email)s has already been invited. You can send the invitation again in the list of "
-                  "invitations.") % {"email": email}, code="pending")})
+            raise ValidationError(
+                {
+                    "email": ValidationError(
+                        _(
+                            "%(email)s has already been invited. You can send the invitation again in the list of "
+                            "invitations."
+                        )
+                        % {"email": email},
+                        code="pending",
+                    )
+                }
+            )
         invitation = _town_invitations(municipality.pk).create(
-            municipality=municipality, email=email, role=role, nonce=_new_nonce(), invited_by=by, created_at=now,
-            sent_at=now, expires_at=now + datetime.timedelta(days=StaffInvitation.LIFETIME_DAYS))
+            municipality=municipality,
+            email=email,
+            role=role,
+            nonce=_new_nonce(),
+            invited_by=by,
+            created_at=now,
+            sent_at=now,
+            expires_at=now + datetime.timedelta(days=StaffInvitation.LIFETIME_DAYS),
+        )
         staff_invitation_send.delay_on_commit(municipality_id=municipality.pk, invitation_id=invitation.pk)
     return invitation
 
@@ -129,7 +158,9 @@ def invitation_resend(*, invitation: StaffInvitation, by: User) -> StaffInvitati
         invitation.expires_at = now + datetime.timedelta(days=StaffInvitation.LIFETIME_DAYS)
         invitation.send_count += 1
         invitation.save(update_fields=["nonce", "sent_at", "expires_at", "send_count"])
-        staff_invitation_send.delay_on_commit(municipality_id=invitation.municipality_id, invitation_id=invitation.pk)
+        staff_invitation_send.delay_on_commit(
+            municipality_id=invitation.municipality_id, invitation_id=invitation.pk
+        )
     return invitation
 
 
@@ -151,13 +182,22 @@ def invitation_check_usable(invitation: StaffInvitation) -> None:
     longer be accepted, with a message that tells the person what to do."""
     state = invitation.state()
     if state == StaffInvitation.State.ACCEPTED:
-        raise ValidationError(_("This invitation has already been accepted. Please sign in."), code="accepted")
+        raise ValidationError(
+            _("This invitation has already been accepted. Please sign in."), code="accepted"
+        )
     if state == StaffInvitation.State.REVOKED:
-        raise ValidationError(_("This invitation has been withdrawn. If this is a mistake, please ask the "
-                                "administrator of the team to invite you again."), code="revoked")
+        raise ValidationError(
+            _(
+                "This invitation has been withdrawn. If this is a mistake, please ask the "
+                "administrator of the team to invite you again."
+            ),
+            code="revoked",
+        )
     if state == StaffInvitation.State.EXPIRED:
-        raise ValidationError(_("This invitation has expired. Please ask the administrator of the team to send "
-                                "it again."), code="expired")
+        raise ValidationError(
+            _("This invitation has expired. Please ask the administrator of the team to send it again."),
+            code="expired",
+        )
 
 
 def invitation_account_create(*, invitation: StaffInvitation, display_name: str, password: str) -> User:
@@ -172,14 +212,17 @@ def invitation_account_create(*, invitation: StaffInvitation, display_name: str,
     if not display_name:
         raise ValidationError({"display_name": _("Please enter a display name.")}, code="display_name")
     if User.objects.filter(email__iexact=invitation.email).exists():
-        raise ValidationError(_("There already is an account with this address. Please sign in."), code="exists")
+        raise ValidationError(
+            _("There already is an account with this address. Please sign in."), code="exists"
+        )
     try:
         validate_password(password, user=User(email=invitation.email, display_name=display_name))
     except ValidationError as error:
         raise ValidationError({"password1": error.messages}, code="password") from None
     with transaction.atomic():
-        user = User.objects.create_user(invitation.email, password, display_name=display_name,
-                                        privacy_consent_at=timezone.now())
+        user = User.objects.create_user(
+            invitation.email, password, display_name=display_name, privacy_consent_at=timezone.now()
+        )
         EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     return user
 
@@ -189,15 +232,24 @@ def invitation_accept(*, invitation: StaffInvitation, user: User) -> Membership:
     set up (staff pages require it). Gives the role through :func:`membership_grant` and marks the invitation
     accepted, in one transaction; a second acceptance is refused."""
     with transaction.atomic():
-        invitation = _town_invitations(invitation.municipality_id).select_for_update(of=("self",)).select_related(
-            "municipality", "invited_by").get(pk=invitation.pk)
+        invitation = (
+            _town_invitations(invitation.municipality_id)
+            .select_for_update(of=("self",))
+            .select_related("municipality", "invited_by")
+            .get(pk=invitation.pk)
+        )
         invitation_check_usable(invitation)
         if user.email.lower() != invitation.email.lower():
             raise ValidationError(_("This invitation is for another e-mail address."), code="other_account")
         if not permissions.has_totp(user):
             raise ValidationError(_("Please set up two-factor authentication first."), code="mfa")
-        membership = membership_grant(municipality=invitation.municipality, user=user, role=invitation.role,
-                                      by=invitation.invited_by, notify=False)
+        membership = membership_grant(
+            municipality=invitation.municipality,
+            user=user,
+            role=invitation.role,
+            by=invitation.invited_by,
+            notify=False,
+        )
         invitation.accepted_at = timezone.now()
         invitation.accepted_by = user
         invitation.save(update_fields=["accepted_at", "accepted_by"])
@@ -206,17 +258,21 @@ def invitation_accept(*, invitation: StaffInvitation, user: User) -> Membership:
 
 # --- Personal API tokens ------------------------------------------------------------------------------
 
+
 def api_token_refusal(user: User) -> str | None:
     """Why ``user`` may not make API tokens, in words for them; ``None`` if they may."""
     if permissions.can_use_api_tokens(user):
         return None
     if not (user.is_authenticated and user.is_active and permissions.holds_privileged_role(user)):
         return _("API tokens are for the staff of a town and for moderators of the Südwestfalen Agentur.")
-    return _("Please set up two-factor authentication first: API tokens are only available with a second factor.")
+    return _(
+        "Please set up two-factor authentication first: API tokens are only available with a second factor."
+    )
 
 
-def api_token_create(*, user: User, name: str,
-                     lifetime_days: int | None = ApiToken.DEFAULT_LIFETIME_DAYS) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user: User, name: str, lifetime_days: int | None = ApiToken.DEFAULT_LIFETIME_DAYS
+) -> tuple[ApiToken, str]:
     """Make a personal API token for ``user``; returns it with its secret, which is not stored (only its SHA-256
     digest) and so can be shown only this once.
 
@@ -230,22 +286,35 @@ def api_token_create(*, user: User, name: str,
     if len(name) > ApiToken._meta.get_field("name").max_length:
         raise ValidationError({"name": _("The name is too long.")}, code="name")
     if lifetime_days is not None and lifetime_days not in ApiToken.LIFETIME_DAYS:
-        raise ValidationError({"lifetime_days": _("Please choose one of the offered lifetimes.")}, code="lifetime")
+        raise ValidationError(
+            {"lifetime_days": _("Please choose one of the offered lifetimes.")}, code="lifetime"
+        )
     refusal = api_token_refusal(user)
     if refusal:
         raise ValidationError(refusal, code="not_allowed")
     with transaction.atomic():
-        User.objects.select_for_update().filter(pk=user.pk).first()  # two requests at once cannot pass the limit
+        User.objects.select_for_update().filter(
+            pk=user.pk
+        ).first()  # two requests at once cannot pass the limit
         now = timezone.now()
         if user_api_tokens(user=user).usable(now).count() >= ApiToken.MAX_ACTIVE:
             raise ValidationError(
-                _("You already have %(count)d API tokens in use, the most one person may have. Please revoke one "
-                  "you no longer need first.") % {"count": ApiToken.MAX_ACTIVE}, code="limit")
+                _(
+                    "You already have %(count)d API tokens in use, the most one person may have. Please revoke one "
+                    "you no longer need first."
+                )
+                % {"count": ApiToken.MAX_ACTIVE},
+                code="limit",
+            )
         secret = ApiToken.PREFIX + secrets.token_urlsafe(32)
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=secret[:ApiToken.SHOWN_CHARS], digest=ApiToken.digest_of(secret),
+            user=user,
+            name=name,
+            prefix=secret[: ApiToken.SHOWN_CHARS],
+            digest=ApiToken.digest_of(secret),
             created_at=now,
-            expires_at=now + datetime.timedelta(days=lifetime_days) if lifetime_days is not None else None)
+            expires_at=now + datetime.timedelta(days=lifetime_days) if lifetime_days is not None else None,
+        )
     return token, secret
 
 
@@ -264,6 +333,7 @@ def api_token_revoke(*, token: ApiToken, by: User) -> ApiToken:
 
 # --- Citizens' rights (DSGVO) ----------------------------------------------------------------------------
 
+
 def data_export_request(*, user: User) -> tuple[DataExport, bool]:
     """Ask for a copy of everything the portal holds about ``user`` (Art. 15 DSGVO); the worker builds it after
     commit and tells the person when it is ready. Returns the export and whether it is new.
@@ -278,8 +348,11 @@ def data_export_request(*, user: User) -> tuple[DataExport, bool]:
             return export, False
         now = timezone.now()
         export = DataExport.objects.create(
-            user=user, language=translation.get_language() or settings.LANGUAGE_CODE, created_at=now,
-            expires_at=now + DataExport.lifetime())
+            user=user,
+            language=translation.get_language() or settings.LANGUAGE_CODE,
+            created_at=now,
+            expires_at=now + DataExport.lifetime(),
+        )
         data_export_build.delay_on_commit(export_id=export.pk)
     return export, True
 
@@ -306,7 +379,8 @@ def _delete_contributions(user: User) -> list[str]:
     files = list(ideas.exclude(image="").values_list("image", flat=True))
     # Other people's ideas that lose a support or a comment get their counts recounted.
     touched = set(Support.objects.filter(user=user).values_list("idea_id", flat=True)) | set(
-        Comment.objects.filter(author=user).values_list("idea_id", flat=True))
+        Comment.objects.filter(author=user).values_list("idea_id", flat=True)
+    )
     Support.objects.filter(user=user).delete()
     Ballot.objects.filter(user=user).delete()
     Comment.objects.filter(author=user).delete()
@@ -338,13 +412,22 @@ def account_delete(*, user: User, keep_contributions: bool | None = None) -> Non
         towns = last_admin_towns(user=user, lock=True)
         if towns:
             raise ValidationError(
-                _("You are the only administrator of %(towns)s. Please make someone else an administrator there "
-                  "first, then delete your account.") % {"towns": ", ".join(town.name for town in towns)},
-                code="last_admin")
+                _(
+                    "You are the only administrator of %(towns)s. Please make someone else an administrator there "
+                    "first, then delete your account."
+                )
+                % {"towns": ", ".join(town.name for town in towns)},
+                code="last_admin",
+            )
         # Locked: an export being finished right now either lands before this (and its file is listed here) or
         # finds its row gone and stores nothing.
-        files = [name for name in DataExport.objects.select_for_update().filter(user=user)
-                 .values_list("file", flat=True) if name]
+        files = [
+            name
+            for name in DataExport.objects.select_for_update()
+            .filter(user=user)
+            .values_list("file", flat=True)
+            if name
+        ]
         from participation.services import processes_of_person, touch_processes
 
         with scopes_disabled():
@@ -368,5 +451,6 @@ def _forget_in_admin_log(user: User) -> None:
         return
     from django.contrib.admin.models import LogEntry
 
-    LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)).update(
-        object_repr=_("Deleted account"), change_message="")
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(User), object_id=str(user.pk)
+    ).update(object_repr=_("Deleted account"), change_message="")

@@ -31,8 +31,12 @@ def membership_notify_granted(self, *, municipality: Municipality, membership_id
     from notifications.mail import mail_reason
 
     with transaction.atomic():
-        membership = (Membership.objects.select_for_update(of=("self",)).select_related("user")
-                      .filter(pk=membership_id).first())
+        membership = (
+            Membership.objects.select_for_update(of=("self",))
+            .select_related("user")
+            .filter(pk=membership_id)
+            .first()
+        )
         if membership is None:  # revoked before the mail went out
             return False
         claimed = claim_key(self, f"accounts.membership_granted:{membership.pk}:{membership.grant_count}")
@@ -43,8 +47,13 @@ def membership_notify_granted(self, *, municipality: Municipality, membership_id
         "staff_url": site_url(reverse("municipalities:staff-dashboard", kwargs={"town": municipality.slug})),
     }
     with sending_key(claimed):
-        mail_send(to=membership.user.email, template="accounts/email/membership_granted", context=context,
-                  municipality=municipality, reason=mail_reason(user=membership.user, municipality=municipality))
+        mail_send(
+            to=membership.user.email,
+            template="accounts/email/membership_granted",
+            context=context,
+            municipality=municipality,
+            reason=mail_reason(user=membership.user, municipality=municipality),
+        )
     return True
 
 
@@ -57,8 +66,12 @@ def staff_invitation_send(self, *, municipality: Municipality, invitation_id: in
     row's lock together with the link, so a second delivery of the task sends nothing, and "send again" (a new
     link, ``send_count`` + 1) sends once more."""
     with transaction.atomic():
-        invitation = (StaffInvitation.objects.select_for_update(of=("self",)).select_related("invited_by")
-                      .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True).first())
+        invitation = (
+            StaffInvitation.objects.select_for_update(of=("self",))
+            .select_related("invited_by")
+            .filter(pk=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True)
+            .first()
+        )
         if invitation is None:
             return False
         claimed = claim_key(self, f"accounts.staff_invitation:{invitation.pk}:{invitation.send_count}")
@@ -66,15 +79,24 @@ def staff_invitation_send(self, *, municipality: Municipality, invitation_id: in
         return False
     inviter = invitation.invited_by.display_name if invitation.invited_by else ""
     context = {
-        "invitation": invitation, "inviter": inviter,
+        "invitation": invitation,
+        "inviter": inviter,
         "link": site_url(reverse("invitation-accept", kwargs={"token": invitation.token()})),
         "expires": timezone.localtime(invitation.expires_at).strftime("%d.%m.%Y %H:%M"),
     }
     with sending_key(claimed):
-        mail_send(to=invitation.email, template="accounts/email/staff_invitation", context=context,
-                  municipality=municipality, settings_link=False,
-                  reason=_("You receive this e-mail because an administrator of the Smart City portal of %(town)s "
-                           "invited this address to the team.") % {"town": municipality.official_name})
+        mail_send(
+            to=invitation.email,
+            template="accounts/email/staff_invitation",
+            context=context,
+            municipality=municipality,
+            settings_link=False,
+            reason=_(
+                "You receive this e-mail because an administrator of the Smart City portal of %(town)s "
+                "invited this address to the team."
+            )
+            % {"town": municipality.official_name},
+        )
     return True
 
 
@@ -86,9 +108,12 @@ def staff_invitations_purge() -> int:
     from django.db.models import Q
 
     cutoff = timezone.now() - datetime.timedelta(days=settings.STAFF_INVITATION_RETENTION_DAYS)
-    deleted, _rows = (StaffInvitation.objects.with_scopes_disabled().filter(accepted_at__isnull=True)
-                      .filter(Q(revoked_at__lt=cutoff) | Q(revoked_at__isnull=True, expires_at__lt=cutoff))
-                      .delete())
+    deleted, _rows = (
+        StaffInvitation.objects.with_scopes_disabled()
+        .filter(accepted_at__isnull=True)
+        .filter(Q(revoked_at__lt=cutoff) | Q(revoked_at__isnull=True, expires_at__lt=cutoff))
+        .delete()
+    )
     return deleted
 
 
@@ -103,8 +128,10 @@ class DataExportTask(GeneratedFileTask, PortalTask):
 def _notification_town() -> Municipality | None:
     """A notification belongs to a town; a person's export belongs to none, so it is told by the lead town,
     which runs the portal for the consortium (else the first active town)."""
-    return (Municipality.objects.active().filter(is_lead=True).first()
-            or Municipality.objects.active().order_by("pk").first())
+    return (
+        Municipality.objects.active().filter(is_lead=True).first()
+        or Municipality.objects.active().order_by("pk").first()
+    )
 
 
 def _notify_export_ready(export: DataExport) -> None:
@@ -115,15 +142,27 @@ def _notify_export_ready(export: DataExport) -> None:
     if town is None:
         return
     with town_scope(town), translation.override(settings.LANGUAGE_CODE):
-        notify(municipality=town, recipients=[export.user], kind="account.export", key=f"account:export:{export.pk}",
-               title=_("Your data export is ready"),
-               body=_("You can download it on the page “My data” until %(date)s.") % {
-                   "date": timezone.localtime(export.expires_at).strftime("%d.%m.%Y %H:%M")},
-               url=reverse("accounts:data"))
+        notify(
+            municipality=town,
+            recipients=[export.user],
+            kind="account.export",
+            key=f"account:export:{export.pk}",
+            title=_("Your data export is ready"),
+            body=_("You can download it on the page “My data” until %(date)s.")
+            % {"date": timezone.localtime(export.expires_at).strftime("%d.%m.%Y %H:%M")},
+            url=reverse("accounts:data"),
+        )
 
 
-@shared_task(base=DataExportTask, autoretry_for=TRANSIENT_ERRORS, retry_backoff=30,
-             retry_backoff_max=600, max_retries=5, soft_time_limit=300, time_limit=360)
+@shared_task(
+    base=DataExportTask,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=5,
+    soft_time_limit=300,
+    time_limit=360,
+)
 def data_export_build(*, export_id: int) -> bool:
     """Build the ZIP file of a person's data export, store it under a random name and tell the person: the one
     build of generated files (``smartcity5.jobs.job_build``: idempotent under the row lock, heartbeat, stored

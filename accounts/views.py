@@ -15,8 +15,8 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from smartcity5.forms import add_errors
-from smartcity5.ratelimit import RateLimited, check_rate
 from smartcity5.jobs import job_download
+from smartcity5.ratelimit import RateLimited, check_rate
 
 from . import permissions, selectors, services
 from .decorators import personal, public, town_permission_required
@@ -34,16 +34,20 @@ def overview(request):
             return redirect("accounts:overview")
     else:
         form = ProfileForm(instance=request.user)
-    return render(request, "accounts/overview.html", {
-        "form": form,
-        "memberships": selectors.user_memberships(user=request.user),
-        "has_totp": permissions.has_totp(request.user),
-        "needs_mfa": permissions.needs_mfa_setup(request.user),
-        "mfa_next": request.session.get("mfa_next"),
-        # Who may make tokens, and who still has some to revoke after losing that right.
-        "shows_api_tokens": permissions.can_use_api_tokens(request.user)
-        or selectors.user_api_tokens(user=request.user).exists(),
-    })
+    return render(
+        request,
+        "accounts/overview.html",
+        {
+            "form": form,
+            "memberships": selectors.user_memberships(user=request.user),
+            "has_totp": permissions.has_totp(request.user),
+            "needs_mfa": permissions.needs_mfa_setup(request.user),
+            "mfa_next": request.session.get("mfa_next"),
+            # Who may make tokens, and who still has some to revoke after losing that right.
+            "shows_api_tokens": permissions.can_use_api_tokens(request.user)
+            or selectors.user_api_tokens(user=request.user).exists(),
+        },
+    )
 
 
 @personal
@@ -57,15 +61,26 @@ def data(request):
             return redirect("accounts:data")
         _export, created = services.data_export_request(user=request.user)
         if not created:
-            messages.info(request, _("Your export is already being prepared. We will tell you when it is ready."))
+            messages.info(
+                request, _("Your export is already being prepared. We will tell you when it is ready.")
+            )
         else:
-            messages.success(request, _("Your export is being prepared. We will tell you when it is ready; this "
-                                        "usually takes a few minutes."))
+            messages.success(
+                request,
+                _(
+                    "Your export is being prepared. We will tell you when it is ready; this "
+                    "usually takes a few minutes."
+                ),
+            )
         return redirect("accounts:data")
-    return render(request, "accounts/data.html", {
-        "exports": selectors.user_data_exports(user=request.user),
-        "lifetime_hours": settings.DATA_EXPORT_LIFETIME_HOURS,
-    })
+    return render(
+        request,
+        "accounts/data.html",
+        {
+            "exports": selectors.user_data_exports(user=request.user),
+            "lifetime_hours": settings.DATA_EXPORT_LIFETIME_HOURS,
+        },
+    )
 
 
 @personal
@@ -79,28 +94,41 @@ def data_export_download(request, pk: int):
 
 # Kept here rather than in forms.py for now (a shared file of the parallel API work); move it there later.
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=ApiToken._meta.get_field("name").max_length,
-                           help_text=gettext_lazy("What the token is for, e.g. the integration that uses it."))
-    lifetime_days = forms.TypedChoiceField(label=gettext_lazy("Valid for"), coerce=int,
-                                           initial=ApiToken.DEFAULT_LIFETIME_DAYS, widget=forms.RadioSelect)
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=ApiToken._meta.get_field("name").max_length,
+        help_text=gettext_lazy("What the token is for, e.g. the integration that uses it."),
+    )
+    lifetime_days = forms.TypedChoiceField(
+        label=gettext_lazy("Valid for"),
+        coerce=int,
+        initial=ApiToken.DEFAULT_LIFETIME_DAYS,
+        widget=forms.RadioSelect,
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Built per form, in the language of the request.
-        self.fields["lifetime_days"].choices = [(days, ngettext("%(days)d day", "%(days)d days", days) % {"days": days})
-                                                for days in ApiToken.LIFETIME_DAYS]
+        self.fields["lifetime_days"].choices = [
+            (days, ngettext("%(days)d day", "%(days)d days", days) % {"days": days})
+            for days in ApiToken.LIFETIME_DAYS
+        ]
 
 
 def _api_tokens_page(request, **context):
     user = request.user
     if "refusal" not in context:
         context["refusal"] = services.api_token_refusal(user)
-    return render(request, "accounts/api_tokens.html", {
-        "tokens": selectors.user_api_tokens(user=user),
-        "needs_mfa": permissions.needs_mfa_setup(user),
-        "max_active": ApiToken.MAX_ACTIVE,
-        **context,
-    })
+    return render(
+        request,
+        "accounts/api_tokens.html",
+        {
+            "tokens": selectors.user_api_tokens(user=user),
+            "needs_mfa": permissions.needs_mfa_setup(user),
+            "max_active": ApiToken.MAX_ACTIVE,
+            **context,
+        },
+    )
 
 
 @personal
@@ -115,13 +143,17 @@ def api_tokens(request):
         raise PermissionDenied(refusal)
     if form.is_valid():
         try:
-            token, secret = services.api_token_create(user=request.user, name=form.cleaned_data["name"],
-                                                      lifetime_days=form.cleaned_data["lifetime_days"])
+            token, secret = services.api_token_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                lifetime_days=form.cleaned_data["lifetime_days"],
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
-            response = _api_tokens_page(request, form=ApiTokenForm(), refusal=None, new_token=token,
-                                        new_secret=secret)
+            response = _api_tokens_page(
+                request, form=ApiTokenForm(), refusal=None, new_token=token, new_secret=secret
+            )
             add_never_cache_headers(response)  # the secret must not stay in any cache
             return response
     return _api_tokens_page(request, form=form, refusal=refusal)
@@ -137,8 +169,11 @@ def api_token_revoke(request, pk: int):
     if request.POST.get("confirm") != "yes":
         return _api_tokens_page(request, revoking=token)
     services.api_token_revoke(token=token, by=request.user)
-    messages.success(request, _("The token “%(name)s” has been revoked. Requests with it are refused from now "
-                                "on.") % {"name": token.name})
+    messages.success(
+        request,
+        _("The token “%(name)s” has been revoked. Requests with it are refused from now on.")
+        % {"name": token.name},
+    )
     return redirect("accounts:api-tokens")
 
 
@@ -149,7 +184,9 @@ def account_delete(request):
     form = AccountDeleteForm(request.POST or None, user=user)
     if request.method == "POST":
         try:
-            check_rate(request, "account_delete")  # each attempt counts: the password must not be guessable here
+            check_rate(
+                request, "account_delete"
+            )  # each attempt counts: the password must not be guessable here
         except RateLimited as error:
             messages.error(request, str(error))
             return redirect("accounts:delete")
@@ -162,20 +199,30 @@ def account_delete(request):
                 logout(request)
                 messages.success(request, _("Your account and your personal data have been deleted."))
                 return redirect("region-home")
-    return render(request, "accounts/delete.html", {
-        "form": form,
-        "keeps_contributions": settings.ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS,
-        "last_admin_towns": selectors.last_admin_towns(user=user),
-    })
+    return render(
+        request,
+        "accounts/delete.html",
+        {
+            "form": form,
+            "keeps_contributions": settings.ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS,
+            "last_admin_towns": selectors.last_admin_towns(user=user),
+        },
+    )
 
 
 def _team_page(request, form, status: int = 200):
     municipality = request.municipality
-    return render(request, "accounts/team.html", {
-        "form": form, "role_choices": Role.choices,
-        "members": selectors.team_members(municipality=municipality),
-        "invitations": selectors.team_invitations(municipality=municipality),
-    }, status=status)
+    return render(
+        request,
+        "accounts/team.html",
+        {
+            "form": form,
+            "role_choices": Role.choices,
+            "members": selectors.team_members(municipality=municipality),
+            "invitations": selectors.team_invitations(municipality=municipality),
+        },
+        status=status,
+    )
 
 
 @town_permission_required("town.manage")
@@ -187,15 +234,22 @@ def team(request, town: str):
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "staff_invite")
-            invitation = services.invitation_create(municipality=municipality, email=form.cleaned_data["email"],
-                                                    role=form.cleaned_data["role"], by=request.user)
+            invitation = services.invitation_create(
+                municipality=municipality,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                by=request.user,
+            )
         except RateLimited as error:
             form.add_error(None, str(error))
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, _("The invitation to %(email)s is on its way. It is valid for %(days)d days.")
-                             % {"email": invitation.email, "days": invitation.LIFETIME_DAYS})
+            messages.success(
+                request,
+                _("The invitation to %(email)s is on its way. It is valid for %(days)d days.")
+                % {"email": invitation.email, "days": invitation.LIFETIME_DAYS},
+            )
             return redirect("team:list", town=municipality.slug)
     return _team_page(request, form, status=400 if form.errors else 200)
 
@@ -217,8 +271,11 @@ def team_invitation_resend(request, town: str, pk: int):
     except (RateLimited, ValidationError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:
-        messages.success(request, _("The invitation to %(email)s has been sent again; the earlier link no longer "
-                                    "works.") % {"email": invitation.email})
+        messages.success(
+            request,
+            _("The invitation to %(email)s has been sent again; the earlier link no longer works.")
+            % {"email": invitation.email},
+        )
     return redirect("team:list", town=request.municipality.slug)
 
 
@@ -231,8 +288,11 @@ def team_invitation_revoke(request, town: str, pk: int):
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        messages.success(request, _("The invitation to %(email)s has been withdrawn; its link no longer works.")
-                         % {"email": invitation.email})
+        messages.success(
+            request,
+            _("The invitation to %(email)s has been withdrawn; its link no longer works.")
+            % {"email": invitation.email},
+        )
     return redirect("team:list", town=request.municipality.slug)
 
 
@@ -250,8 +310,12 @@ def team_change_role(request, town: str, pk: int):
     form = TeamRoleForm(request.POST)
     if form.is_valid():
         try:
-            services.membership_grant(municipality=request.municipality, user=membership.user,
-                                      role=form.cleaned_data["role"], by=request.user)
+            services.membership_grant(
+                municipality=request.municipality,
+                user=membership.user,
+                role=form.cleaned_data["role"],
+                by=request.user,
+            )
             messages.success(request, _("The role has been changed."))
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -274,10 +338,19 @@ def team_remove(request, town: str, pk: int):
 
 # --- Accepting an invitation (/einladung/<token>/) ---------------------------------------------------------------
 
+
 def _invitation_page(request, invitation, step: str, status: int = 200, **context):
-    return render(request, "accounts/invitation.html", {
-        "invitation": invitation, "step": step, "town": invitation.municipality if invitation else None,
-        **context}, status=status)
+    return render(
+        request,
+        "accounts/invitation.html",
+        {
+            "invitation": invitation,
+            "step": step,
+            "town": invitation.municipality if invitation else None,
+            **context,
+        },
+        status=status,
+    )
 
 
 def _totp_context(request, form) -> dict:
@@ -288,8 +361,12 @@ def _totp_context(request, form) -> dict:
     adapter = get_mfa_adapter()
     url = adapter.build_totp_url(request.user, form.secret)
     svg = adapter.build_totp_svg(url)
-    return {"totp_form": form, "totp_secret": form.secret, "totp_url": url,
-            "totp_svg_data_uri": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()}
+    return {
+        "totp_form": form,
+        "totp_secret": form.secret,
+        "totp_url": url,
+        "totp_svg_data_uri": "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode(),
+    }
 
 
 @public
@@ -310,8 +387,9 @@ def invitation_accept(request, token: str):
     try:
         services.invitation_check_usable(invitation)
     except ValidationError as error:
-        return _invitation_page(request, invitation, "unusable", status=410, problem=error.messages[0],
-                                code=error.code)
+        return _invitation_page(
+            request, invitation, "unusable", status=410, problem=error.messages[0], code=error.code
+        )
     user = request.user
     here = request.get_full_path()
     if not user.is_authenticated:
@@ -322,8 +400,10 @@ def invitation_accept(request, token: str):
             try:
                 check_rate(request, "invitation_accept")
                 user = services.invitation_account_create(
-                    invitation=invitation, display_name=form.cleaned_data["display_name"],
-                    password=form.cleaned_data["password1"])
+                    invitation=invitation,
+                    display_name=form.cleaned_data["display_name"],
+                    password=form.cleaned_data["password1"],
+                )
             except RateLimited as error:
                 form.add_error(None, str(error))
             except ValidationError as error:
@@ -332,7 +412,9 @@ def invitation_accept(request, token: str):
                 login(request, user, backend="allauth.account.auth_backends.AuthenticationBackend")
                 # The password was chosen a moment ago: it counts as the fresh sign-in allauth asks for before a
                 # second factor is added.
-                record_authentication(request, user, method="password", email=user.email, reauthenticated=True)
+                record_authentication(
+                    request, user, method="password", email=user.email, reauthenticated=True
+                )
                 return redirect(here)
         return _invitation_page(request, invitation, "create", status=400 if form.errors else 200, form=form)
     if user.email.lower() != invitation.email.lower():
@@ -344,8 +426,9 @@ def invitation_accept(request, token: str):
         if request.method == "POST" and form.is_valid():
             activate_totp(request, form)
             return _accept(request, invitation, then="mfa_view_recovery_codes")
-        return _invitation_page(request, invitation, "mfa", status=400 if form.errors else 200,
-                                **_totp_context(request, form))
+        return _invitation_page(
+            request, invitation, "mfa", status=400 if form.errors else 200, **_totp_context(request, form)
+        )
     if request.method == "POST":
         return _accept(request, invitation)
     return _invitation_page(request, invitation, "accept")
@@ -358,10 +441,18 @@ def _accept(request, invitation, then: str = ""):
     except (RateLimited, ValidationError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
         return redirect(request.get_full_path())
-    messages.success(request, _("Welcome to the team of %(town)s: you now have the role “%(role)s”.") % {
-        "town": invitation.municipality.official_name, "role": invitation.get_role_display()})
+    messages.success(
+        request,
+        _("Welcome to the team of %(town)s: you now have the role “%(role)s”.")
+        % {"town": invitation.municipality.official_name, "role": invitation.get_role_display()},
+    )
     if then:
-        messages.info(request, _("Please keep these recovery codes in a safe place: with one of them you can sign "
-                                 "in if you lose your phone."))
+        messages.info(
+            request,
+            _(
+                "Please keep these recovery codes in a safe place: with one of them you can sign "
+                "in if you lose your phone."
+            ),
+        )
         return redirect(then)
     return redirect("municipalities:staff-dashboard", town=invitation.municipality.slug)

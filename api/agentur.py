@@ -22,18 +22,22 @@ from .schema import ERRORS
 class TownFiguresSerializer(s.Serializer):
     town = s.CharField(help_text="The town's slug.")
     name = s.CharField()
-    figures = s.DictField(child=s.FloatField(allow_null=True),
-                          help_text="Figure key → value (counts, percentages, euros, days); null where there is "
-                                    "nothing to measure.")
+    figures = s.DictField(
+        child=s.FloatField(allow_null=True),
+        help_text="Figure key → value (counts, percentages, euros, days); null where there is "
+        "nothing to measure.",
+    )
 
 
 class OverviewSerializer(s.Serializer):
     today = s.DateField()
     figures = s.DictField(child=s.CharField(), help_text="Figure key → its label.")
     towns = TownFiguresSerializer(many=True)
-    region = s.DictField(child=s.FloatField(allow_null=True),
-                         help_text="Figure key → the region's total (the sum over the towns; rates from the sums; "
-                                   "null for a median).")
+    region = s.DictField(
+        child=s.FloatField(allow_null=True),
+        help_text="Figure key → the region's total (the sum over the towns; rates from the sums; "
+        "null for a median).",
+    )
 
 
 def _number(value):
@@ -52,23 +56,44 @@ class AgenturOverview(LabelledAPIView):
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)
         # The rule of the /agentur/ pages.
-        refuse(permissions.agentur_access(request.user), mfa_message=_("Please set up two-factor authentication "
-                                                                        "first."))
+        refuse(
+            permissions.agentur_access(request.user),
+            mfa_message=_("Please set up two-factor authentication first."),
+        )
 
     @extend_schema(responses={200: OverviewSerializer, **ERRORS})
     def get(self, request, *args, **kwargs):
-        data = crosstown.agentur_dashboard(user=request.user, path=request.get_full_path()[:500],
-                                           query=request.query_params)
+        data = crosstown.agentur_dashboard(
+            user=request.user, path=request.get_full_path()[:500], query=request.query_params
+        )
         rows = [row for section in data["sections"] for row in section["rows"]]
         joint = [row for row in rows if row["cells"] and row["cells"][0].joint is not None]
         labels = {row["key"]: str(row["label"]) for row in rows}
         # A joint project (process, idea) counts for its lead town; a partner town's "+N gemeinsam" is
         # "<key>_joint", never part of "<key>" or of the region's total.
-        labels.update({f"{row['key']}_joint": _("%(figure)s: joint, led by a partner town")
-                       % {"figure": row["label"]} for row in joint})
-        towns = [{"town": town.slug, "name": town.name,
-                  "figures": {**{row["key"]: _number(row["cells"][index].value) for row in rows},
-                              **{f"{row['key']}_joint": row["cells"][index].joint for row in joint}}}
-                 for index, town in enumerate(data["towns"])]
-        return Response({"today": data["today"], "figures": labels, "towns": towns,
-                         "region": {row["key"]: _number(row["total"].value) for row in rows}})
+        labels.update(
+            {
+                f"{row['key']}_joint": _("%(figure)s: joint, led by a partner town")
+                % {"figure": row["label"]}
+                for row in joint
+            }
+        )
+        towns = [
+            {
+                "town": town.slug,
+                "name": town.name,
+                "figures": {
+                    **{row["key"]: _number(row["cells"][index].value) for row in rows},
+                    **{f"{row['key']}_joint": row["cells"][index].joint for row in joint},
+                },
+            }
+            for index, town in enumerate(data["towns"])
+        ]
+        return Response(
+            {
+                "today": data["today"],
+                "figures": labels,
+                "towns": towns,
+                "region": {row["key"]: _number(row["total"].value) for row in rows},
+            }
+        )

@@ -53,8 +53,12 @@ class PersonalTokenAuthentication(BaseAuthentication):
         if not user.is_active:
             raise AuthenticationFailed(_("The account of this token is deactivated."))
         if not permissions.can_use_api_tokens(user):
-            raise AuthenticationFailed(_("The account of this token may no longer use API tokens (it needs a staff "
-                                         "or moderator role and two-factor authentication)."))
+            raise AuthenticationFailed(
+                _(
+                    "The account of this token may no longer use API tokens (it needs a staff "
+                    "or moderator role and two-factor authentication)."
+                )
+            )
         self._note_use(token, now)
         return user, token
 
@@ -63,8 +67,9 @@ class PersonalTokenAuthentication(BaseAuthentication):
         # One write a minute at most, and a conditional one, so parallel requests do not all write.
         if token.last_used_at is not None and now - token.last_used_at < LAST_USED_PRECISION:
             return
-        ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION),
-                                pk=token.pk).update(last_used_at=now)
+        ApiToken.objects.filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - LAST_USED_PRECISION), pk=token.pk
+        ).update(last_used_at=now)
         token.last_used_at = now
 
     def authenticate_header(self, request) -> str:
@@ -83,5 +88,5 @@ class PersonalTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "description": "A personal API token of staff or moderators (made on the account page, "
-                           "/konto/api-tokens/): `Authorization: Bearer sc5_…`.",
+            "/konto/api-tokens/): `Authorization: Bearer sc5_…`.",
         }

@@ -14,8 +14,14 @@ from django.utils.http import http_date, quote_etag
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from rest_framework import generics
-from rest_framework.exceptions import (APIException, NotAuthenticated, NotFound, PermissionDenied, Throttled,
-                                       ValidationError)
+from rest_framework.exceptions import (
+    APIException,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    Throttled,
+    ValidationError,
+)
 from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 
@@ -36,14 +42,18 @@ NON_FIELD = "non_field_errors"
 def field_errors(error: DjangoValidationError) -> dict[str, list[str]]:
     """A Django ``ValidationError`` (from a service or a model) as the API's 400 body: field → messages."""
     if hasattr(error, "error_dict"):
-        return {NON_FIELD if field == "__all__" else field: messages
-                for field, messages in error.message_dict.items()}
+        return {
+            NON_FIELD if field == "__all__" else field: messages
+            for field, messages in error.message_dict.items()
+        }
     return {NON_FIELD: error.messages}
 
 
 def form_errors(form) -> dict[str, list[str]]:
-    return {NON_FIELD if field == "__all__" else field: [error["message"] for error in errors]
-            for field, errors in form.errors.get_json_data().items()}
+    return {
+        NON_FIELD if field == "__all__" else field: [error["message"] for error in errors]
+        for field, errors in form.errors.get_json_data().items()
+    }
 
 
 def json_object(request) -> dict:
@@ -52,8 +62,10 @@ def json_object(request) -> dict:
     (``smartcity5.numbers``)."""
     if not isinstance(request.data, dict):
         raise ValidationError({NON_FIELD: [_("Send a JSON object.")]})
-    return {key: PlainNumber(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-            for key, value in request.data.items()}
+    return {
+        key: PlainNumber(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+        for key, value in request.data.items()
+    }
 
 
 def form_input(request) -> tuple:
@@ -120,9 +132,13 @@ class TownRulePermission(BasePermission):
         town = view.municipality
         if town is None:
             raise NotFound(_("There is no town at this address."))
-        refuse(permissions.town_access(request.user, rule, town), mfa_message=_(
-            "Please set up two-factor authentication first; the API's protected parts are only available with a "
-            "second factor."))
+        refuse(
+            permissions.town_access(request.user, rule, town),
+            mfa_message=_(
+                "Please set up two-factor authentication first; the API's protected parts are only available with a "
+                "second factor."
+            ),
+        )
         if permissions.is_cross_town_read(request.user, town):
             audit_moderator_visit(request, town)
         return True
@@ -162,8 +178,11 @@ class LabelledAPIView(generics.GenericAPIView):
         key = getattr(self, "_anonymous_cache_key", None)
         if key is not None and response.status_code == 200 and not _signed_in(request):
             response.render()
-            cache.set(key, {"body": response.content, "content_type": response["Content-Type"]},
-                      page_cache.seconds())
+            cache.set(
+                key,
+                {"body": response.content, "content_type": response["Content-Type"]},
+                page_cache.seconds(),
+            )
         # Every answer may depend on who asks (401/403/404, more rows for staff): caches key on both headers.
         patch_vary_headers(response, ("Cookie", "Authorization"))
         signed_in = _signed_in(request)
@@ -182,8 +201,12 @@ class LabelledAPIView(generics.GenericAPIView):
             response["Last-Modified"] = http_date(int(changed.timestamp()))
         if not signed_in:  # public rows, alike for every anonymous caller
             patch_cache_control(response, public=True, max_age=60)
-        return get_conditional_response(request._request, etag=etag, response=response, last_modified=(
-            int(changed.timestamp()) if changed is not None else None))
+        return get_conditional_response(
+            request._request,
+            etag=etag,
+            response=response,
+            last_modified=(int(changed.timestamp()) if changed is not None else None),
+        )
 
     def get_queryset(self):
         """Only for the schema generator (django-filter's parameters need the model); views query through
@@ -250,14 +273,23 @@ class TownScopedAPIView(LabelledAPIView):
         """After authentication, permissions and throttles (so a cached answer counts against the limits like a
         built one): an anonymous GET for JSON is answered from the cache when it holds the answer for the town's
         current version, or its answer is stored (``finalize_response``)."""
-        if (request.method != "GET" or page_cache.seconds() <= 0 or _signed_in(request)
-                or getattr(request, "accepted_renderer", None) is None or request.accepted_renderer.format != "json"):
+        if (
+            request.method != "GET"
+            or page_cache.seconds() <= 0
+            or _signed_in(request)
+            or getattr(request, "accepted_renderer", None) is None
+            or request.accepted_renderer.format != "json"
+        ):
             return
         django_request = request._request
         version = freshness.town_page_version(django_request)
-        path = hashlib.sha256(f"{django_request.get_full_path()}|{request.accepted_media_type}".encode()).hexdigest()
-        key = (f"api:{django_request.municipality.pk}:{get_language()}:{timezone.localdate().isoformat()}:{version}:"
-               f"{path[:32]}")
+        path = hashlib.sha256(
+            f"{django_request.get_full_path()}|{request.accepted_media_type}".encode()
+        ).hexdigest()
+        key = (
+            f"api:{django_request.municipality.pk}:{get_language()}:{timezone.localdate().isoformat()}:{version}:"
+            f"{path[:32]}"
+        )
         entry = cache.get(key)
         if entry is None:
             self._anonymous_cache_key = key
@@ -277,8 +309,9 @@ class TownScopedAPIView(LabelledAPIView):
         request = self.request._request
         if not hasattr(request, "api_sees_internal"):
             user, town = self.request.user, self.municipality
-            request.api_sees_internal = (permissions.town_access(user, "town.view_staff_area", town)
-                                         == permissions.ALLOWED)
+            request.api_sees_internal = (
+                permissions.town_access(user, "town.view_staff_area", town) == permissions.ALLOWED
+            )
             if request.api_sees_internal and permissions.is_cross_town_read(user, town):
                 audit_moderator_visit(self.request, town)
         return request.api_sees_internal

@@ -77,8 +77,13 @@ class StrictOrderingFilter(OrderingFilter):
             allowed = set(getattr(view, "ordering_fields", None) or ())
             unknown = [field for field in fields if field.lstrip("-") not in allowed]
             if unknown:
-                raise ValidationError({self.ordering_param: [
-                    f"Unknown ordering field: {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}."]})
+                raise ValidationError(
+                    {
+                        self.ordering_param: [
+                            f"Unknown ordering field: {', '.join(unknown)}. Allowed: {', '.join(sorted(allowed))}."
+                        ]
+                    }
+                )
             # Ties keep the list's own order after the chosen one, so pages never overlap.
             return [*fields, "pk"]
         return self.get_default_ordering(view)
@@ -108,8 +113,9 @@ class ProjectFilterSet(_ViewFilterSet):
     status = django_filters.ChoiceFilter(choices=Project.Status.choices)
     phase = django_filters.ChoiceFilter(choices=Project.Phase.choices)
     joint = django_filters.ChoiceFilter(choices=[("ja", "only joint projects"), ("nein", "only single-town")])
-    visibility = django_filters.ChoiceFilter(choices=Project.Visibility.choices,
-                                             help_text="Only for the town's staff.")
+    visibility = django_filters.ChoiceFilter(
+        choices=Project.Visibility.choices, help_text="Only for the town's staff."
+    )
 
     html_form = ProjectFilterForm
 
@@ -143,8 +149,9 @@ class ProcessIdeaFilterSet(_ViewFilterSet):
         return {"with_process": getattr(self.view, "process", None) is None}
 
     def apply(self, queryset, form):
-        return participation_selectors.filter_ideas(queryset, form.filters(process=getattr(self.view, "process",
-                                                                                           None)))
+        return participation_selectors.filter_ideas(
+            queryset, form.filters(process=getattr(self.view, "process", None))
+        )
 
 
 class IdeaFilterSet(ProcessIdeaFilterSet):

@@ -34,6 +34,7 @@ def _grant(pk: int) -> Grant:
 
 # --- Serializers -----------------------------------------------------------------------------------------
 
+
 class GrantSerializer(s.ModelSerializer):
     planned = s.DecimalField(**AMOUNT, help_text="Budget plan (eligible costs).")
     spent = s.DecimalField(**AMOUNT, help_text="Spending charged to the grant.")
@@ -43,9 +44,26 @@ class GrantSerializer(s.ModelSerializer):
 
     class Meta:
         model = Grant
-        fields = ["id", "title", "programme", "funder", "reference", "cohort", "recipient", "approved_on",
-                  "period_start", "period_end", "eligible_costs", "funding_rate", "federal_share", "planned",
-                  "spent", "called", "paid", "overdue_milestones"]
+        fields = [
+            "id",
+            "title",
+            "programme",
+            "funder",
+            "reference",
+            "cohort",
+            "recipient",
+            "approved_on",
+            "period_start",
+            "period_end",
+            "eligible_costs",
+            "funding_rate",
+            "federal_share",
+            "planned",
+            "spent",
+            "called",
+            "paid",
+            "overdue_milestones",
+        ]
 
 
 class YearFiguresSerializer(s.Serializer):
@@ -87,7 +105,9 @@ class FiguresSerializer(s.Serializer):
     own_share = s.DecimalField(**AMOUNT)
     unplanned = s.DecimalField(**AMOUNT, help_text="Eligible costs not yet in the budget plan.")
     remaining_federal = s.DecimalField(**AMOUNT, help_text="Approved federal share less what was called.")
-    absorption = s.DecimalField(**PERCENT, help_text="Mittelabflussquote: called ÷ federal share, in per cent.")
+    absorption = s.DecimalField(
+        **PERCENT, help_text="Mittelabflussquote: called ÷ federal share, in per cent."
+    )
     spent_rate = s.DecimalField(**PERCENT, help_text="Spent ÷ eligible costs, in per cent.")
     years = YearFiguresSerializer(many=True)
     milestones = MilestoneCountsSerializer()
@@ -125,10 +145,30 @@ class GrantDetailSerializer(s.ModelSerializer):
 
     class Meta:
         model = Grant
-        fields = ["id", "title", "programme", "funder", "reference", "cohort", "recipient", "approved_on",
-                  "period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end",
-                  "eligible_costs", "funding_rate", "federal_share", "own_share", "notes", "created_at",
-                  "updated_at", "figures"]
+        fields = [
+            "id",
+            "title",
+            "programme",
+            "funder",
+            "reference",
+            "cohort",
+            "recipient",
+            "approved_on",
+            "period_start",
+            "period_end",
+            "phase_a_start",
+            "phase_a_end",
+            "phase_b_start",
+            "phase_b_end",
+            "eligible_costs",
+            "funding_rate",
+            "federal_share",
+            "own_share",
+            "notes",
+            "created_at",
+            "updated_at",
+            "figures",
+        ]
 
     def get_figures(self, grant: Grant) -> FiguresSerializer:
         return FiguresSerializer(self.context["figures"]).data
@@ -146,20 +186,45 @@ class BudgetLineSerializer(s.ModelSerializer):
 class DisbursementSerializer(s.ModelSerializer):
     class Meta:
         model = DisbursementRequest
-        fields = ["id", "number", "year", "amount", "purpose", "status", "submitted_on", "paid_on", "rejected_on",
-                  "reason", "created_at"]
+        fields = [
+            "id",
+            "number",
+            "year",
+            "amount",
+            "purpose",
+            "status",
+            "submitted_on",
+            "paid_on",
+            "rejected_on",
+            "reason",
+            "created_at",
+        ]
 
 
 class MilestoneSerializer(s.ModelSerializer):
-    state = s.ChoiceField(choices=list(selectors.MILESTONE_STATES), read_only=True,
-                          help_text="Derived: done, waived, overdue, at_risk (due within 30 days) or open.")
+    state = s.ChoiceField(
+        choices=list(selectors.MILESTONE_STATES),
+        read_only=True,
+        help_text="Derived: done, waived, overdue, at_risk (due within 30 days) or open.",
+    )
     has_evidence = s.SerializerMethodField()
     projects = s.SlugRelatedField(many=True, slug_field="slug", read_only=True)
 
     class Meta:
         model = Milestone
-        fields = ["id", "title", "description", "phase", "due_on", "status", "state", "done_on", "has_evidence",
-                  "waived_reason", "projects"]
+        fields = [
+            "id",
+            "title",
+            "description",
+            "phase",
+            "due_on",
+            "status",
+            "state",
+            "done_on",
+            "has_evidence",
+            "waived_reason",
+            "projects",
+        ]
 
     def get_has_evidence(self, milestone: Milestone) -> bool:
         return bool(milestone.evidence)
@@ -172,8 +237,18 @@ class ProofSerializer(s.ModelSerializer):
 
     class Meta:
         model = ProofOfUse
-        fields = ["id", "kind", "year", "due_on", "state", "submitted_on", "submitted_by", "accepted_on",
-                  "has_document", "note"]
+        fields = [
+            "id",
+            "kind",
+            "year",
+            "due_on",
+            "state",
+            "submitted_on",
+            "submitted_by",
+            "accepted_on",
+            "has_document",
+            "note",
+        ]
 
     def get_state(self, proof: ProofOfUse) -> str:
         """accepted / submitted / overdue / due_soon / open."""
@@ -188,6 +263,7 @@ class ProofSerializer(s.ModelSerializer):
 
 
 # --- Views -----------------------------------------------------------------------------------------------
+
 
 class GrantList(TownScopedAPIView):
     """The town's grants with their totals, newest funding period first."""
@@ -210,7 +286,9 @@ class GrantDetail(TownScopedAPIView):
     @detail_schema(GrantDetailSerializer)
     def get(self, request, *args, **kwargs):
         grant = _grant(kwargs["pk"])
-        return Response(GrantDetailSerializer(grant, context={"figures": selectors.grant_figures(grant)}).data)
+        return Response(
+            GrantDetailSerializer(grant, context={"figures": selectors.grant_figures(grant)}).data
+        )
 
 
 class GrantBudget(TownScopedAPIView):
@@ -235,8 +313,12 @@ class GrantDisbursements(TownScopedAPIView):
         return self.paginated(selectors.disbursements(_grant(kwargs["pk"])))
 
 
-STATE_PARAMETER = OpenApiParameter("state", OpenApiTypes.STR, enum=list(selectors.MILESTONE_STATES),
-                                   description="Only milestones in this derived state.")
+STATE_PARAMETER = OpenApiParameter(
+    "state",
+    OpenApiTypes.STR,
+    enum=list(selectors.MILESTONE_STATES),
+    description="Only milestones in this derived state.",
+)
 
 
 class GrantMilestones(TownScopedAPIView):
@@ -251,8 +333,14 @@ class GrantMilestones(TownScopedAPIView):
         grant = _grant(kwargs["pk"])
         state = request.query_params.get("state", "")
         if state and state not in selectors.MILESTONE_STATES:
-            raise ValidationError({"state": [
-                _("Select a valid choice. %(value)s is not one of the available choices.") % {"value": state}]})
+            raise ValidationError(
+                {
+                    "state": [
+                        _("Select a valid choice. %(value)s is not one of the available choices.")
+                        % {"value": state}
+                    ]
+                }
+            )
         return self.paginated(selectors.milestone_timeline(grant, today=timezone.localdate(), state=state))
 
 

@@ -28,15 +28,19 @@ class OpenDataFile(models.Model):
     etag = models.CharField(_("ETag"), max_length=80)
     last_modified = models.DateTimeField(_("last change of the data"), null=True, blank=True)
     built_at = models.DateTimeField(_("built"), default=timezone.now)
-    issued_at = models.DateTimeField(_("first published"), default=timezone.now,
-                                     help_text=_("When the file was built for the first time (dct:issued)."))
+    issued_at = models.DateTimeField(
+        _("first published"),
+        default=timezone.now,
+        help_text=_("When the file was built for the first time (dct:issued)."),
+    )
     size = models.PositiveBigIntegerField(_("size"), default=0)
 
     class Meta:
         verbose_name = _("open data file")
         verbose_name_plural = _("open data files")
-        constraints = [models.UniqueConstraint(fields=["dataset", "scope", "file_format"],
-                                               name="opendata_file_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "scope", "file_format"], name="opendata_file_unique")
+        ]
 
     def __str__(self) -> str:
         return self.file.name

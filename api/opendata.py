@@ -70,8 +70,13 @@ def attribution(source: str) -> str:
 
 def licence(source: str) -> dict:
     """The licence block of a JSON download."""
-    return {"id": LICENCE_ID, "name": LICENCE_NAME, "url": LICENCE_URL, "uri": LICENCE_DCAT_URI,
-            "attribution": attribution(source)}
+    return {
+        "id": LICENCE_ID,
+        "name": LICENCE_NAME,
+        "url": LICENCE_URL,
+        "uri": LICENCE_DCAT_URI,
+        "attribution": attribution(source),
+    }
 
 
 def source_name(town: Municipality | None, consortium=None) -> str:
@@ -168,8 +173,10 @@ def indicator_item(indicator, ctx: Context) -> dict:
         "baseline_date": _day(indicator.baseline_date),
         "target": _number(indicator.target),
         "target_date": _day(indicator.target_date),
-        "measurements": [{"measured_on": _day(m.measured_on), "value": _number(m.value)}
-                         for m in indicator.measurements.all()],
+        "measurements": [
+            {"measured_on": _day(m.measured_on), "value": _number(m.value)}
+            for m in indicator.measurements.all()
+        ],
     }
 
 
@@ -227,13 +234,17 @@ def _choices(choices) -> Callable[[], list[dict]]:
 def _fields_of_action() -> list[dict]:
     from projects.models import FieldOfAction
 
-    return [{"value": slug, "label": name} for slug, name in FieldOfAction.objects.order_by(
-        "position", "name").values_list("slug", "name")]
+    return [
+        {"value": slug, "label": name}
+        for slug, name in FieldOfAction.objects.order_by("position", "name").values_list("slug", "name")
+    ]
 
 
 def _towns() -> list[dict]:
-    return [{"value": slug, "label": name} for slug, name in Municipality.objects.order_by("name").values_list(
-        "slug", "name")]
+    return [
+        {"value": slug, "label": name}
+        for slug, name in Municipality.objects.order_by("name").values_list("slug", "name")
+    ]
 
 
 WGS84 = gettext_lazy("WGS84 (EPSG:4326), decimal degrees")
@@ -243,61 +254,141 @@ PROJECT_FIELDS = (
     Field("slug", "string", gettext_lazy("The project's address name, unique in the portal."), required=True),
     Field("title", "string", gettext_lazy("Title of the project."), required=True),
     Field("summary", "string", gettext_lazy("Short description.")),
-    Field("status", "string", gettext_lazy("State of the project."), categories=_choices(Project.Status.choices),
-          required=True),
-    Field("phase", "string", gettext_lazy("Phase of the funding programme (A: strategy, B: implementation)."),
-          categories=_choices(Project.Phase.choices), required=True),
-    Field("lead_town", "string", gettext_lazy("The town that leads the project (its address name)."),
-          categories=_towns, required=True),
-    Field("partner_towns", "string", format_lazy("{} {}", gettext_lazy(
-        "Partner towns of a joint project (their address names)."), LIST_NOTE), categories=_towns),
-    Field("fields_of_action", "string", format_lazy("{} {}", gettext_lazy(
-        "Fields of action of the Smart City strategy (their address names)."), LIST_NOTE),
-          categories=_fields_of_action),
+    Field(
+        "status",
+        "string",
+        gettext_lazy("State of the project."),
+        categories=_choices(Project.Status.choices),
+        required=True,
+    ),
+    Field(
+        "phase",
+        "string",
+        gettext_lazy("Phase of the funding programme (A: strategy, B: implementation)."),
+        categories=_choices(Project.Phase.choices),
+        required=True,
+    ),
+    Field(
+        "lead_town",
+        "string",
+        gettext_lazy("The town that leads the project (its address name)."),
+        categories=_towns,
+        required=True,
+    ),
+    Field(
+        "partner_towns",
+        "string",
+        format_lazy(
+            "{} {}", gettext_lazy("Partner towns of a joint project (their address names)."), LIST_NOTE
+        ),
+        categories=_towns,
+    ),
+    Field(
+        "fields_of_action",
+        "string",
+        format_lazy(
+            "{} {}",
+            gettext_lazy("Fields of action of the Smart City strategy (their address names)."),
+            LIST_NOTE,
+        ),
+        categories=_fields_of_action,
+    ),
     Field("planned_start", "date", gettext_lazy("Planned start.")),
     Field("planned_end", "date", gettext_lazy("Planned end.")),
     Field("actual_start", "date", gettext_lazy("Actual start.")),
     Field("actual_end", "date", gettext_lazy("Actual end.")),
-    Field("progress_percent", "integer", gettext_lazy("Progress reported in the latest update (0 to 100)."),
-          unit="%"),
+    Field(
+        "progress_percent",
+        "integer",
+        gettext_lazy("Progress reported in the latest update (0 to 100)."),
+        unit="%",
+    ),
     Field("last_update_on", "date", gettext_lazy("Day of the latest progress update.")),
-    Field("updated_at", "datetime", gettext_lazy("Last change of the project's data (local time with offset)."),
-          required=True),
-    Field("url", "string", gettext_lazy("Address of the project's public page."), format="uri", required=True),
+    Field(
+        "updated_at",
+        "datetime",
+        gettext_lazy("Last change of the project's data (local time with offset)."),
+        required=True,
+    ),
+    Field(
+        "url", "string", gettext_lazy("Address of the project's public page."), format="uri", required=True
+    ),
 )
 INDICATOR_FIELDS = (
-    Field("id", "integer", gettext_lazy("Number of the key performance indicator, unique in the portal (in the CSV "
-                                        "file repeated on each of its measurements)."), required=True),
-    Field("project", "string", gettext_lazy("The project the indicator belongs to (its address name)."),
-          required=True),
+    Field(
+        "id",
+        "integer",
+        gettext_lazy(
+            "Number of the key performance indicator, unique in the portal (in the CSV "
+            "file repeated on each of its measurements)."
+        ),
+        required=True,
+    ),
+    Field(
+        "project",
+        "string",
+        gettext_lazy("The project the indicator belongs to (its address name)."),
+        required=True,
+    ),
     Field("name", "string", gettext_lazy("Name of the indicator."), required=True),
-    Field("unit", "string", gettext_lazy("Unit of baseline, target and values, as entered by the town (e.g. %, kWh, "
-                                         "users); empty when the values are counts without a unit.")),
+    Field(
+        "unit",
+        "string",
+        gettext_lazy(
+            "Unit of baseline, target and values, as entered by the town (e.g. %, kWh, "
+            "users); empty when the values are counts without a unit."
+        ),
+    ),
     Field("baseline", "number", gettext_lazy("Value at the start, in the indicator's unit.")),
     Field("baseline_date", "date", gettext_lazy("Day of the baseline.")),
     Field("target", "number", gettext_lazy("Value to reach, in the indicator's unit.")),
     Field("target_date", "date", gettext_lazy("Day by which the target should be reached.")),
 )
 MEASUREMENT_FIELDS = (
-    Field("measured_on", "date", gettext_lazy("Day of the measurement (CSV: empty for an indicator without "
-                                              "measurements).")),
+    Field(
+        "measured_on",
+        "date",
+        gettext_lazy("Day of the measurement (CSV: empty for an indicator without measurements)."),
+    ),
     Field("value", "number", gettext_lazy("Measured value, in the indicator's unit.")),
 )
 IDEA_FIELDS = (
     Field("id", "integer", gettext_lazy("Number of the idea, unique in the portal."), required=True),
-    Field("town", "string", gettext_lazy("The town whose process the idea belongs to (its address name)."),
-          categories=_towns, required=True),
+    Field(
+        "town",
+        "string",
+        gettext_lazy("The town whose process the idea belongs to (its address name)."),
+        categories=_towns,
+        required=True,
+    ),
     Field("process", "string", gettext_lazy("The participation process (its address name)."), required=True),
     Field("title", "string", gettext_lazy("Title of the idea."), required=True),
-    Field("status", "string", gettext_lazy("State of the idea."), categories=_choices(Idea.Status.choices),
-          required=True),
-    Field("field_of_action", "string", gettext_lazy("Field of action of the idea (its address name)."),
-          categories=_fields_of_action),
+    Field(
+        "status",
+        "string",
+        gettext_lazy("State of the idea."),
+        categories=_choices(Idea.Status.choices),
+        required=True,
+    ),
+    Field(
+        "field_of_action",
+        "string",
+        gettext_lazy("Field of action of the idea (its address name)."),
+        categories=_fields_of_action,
+    ),
     Field("location_label", "string", gettext_lazy("Name of the place the idea is about.")),
-    Field("latitude", "number", format_lazy("{}: {}", gettext_lazy("Latitude of the place"), WGS84), unit="°"),
-    Field("longitude", "number", format_lazy("{}: {}", gettext_lazy("Longitude of the place"), WGS84), unit="°"),
-    Field("is_offline", "boolean", gettext_lazy("Entered by staff from paper or an event (true) or submitted "
-                                                "online (false)."), required=True),
+    Field(
+        "latitude", "number", format_lazy("{}: {}", gettext_lazy("Latitude of the place"), WGS84), unit="°"
+    ),
+    Field(
+        "longitude", "number", format_lazy("{}: {}", gettext_lazy("Longitude of the place"), WGS84), unit="°"
+    ),
+    Field(
+        "is_offline",
+        "boolean",
+        gettext_lazy("Entered by staff from paper or an event (true) or submitted online (false)."),
+        required=True,
+    ),
     Field("support_count", "integer", gettext_lazy("Number of supports."), required=True),
     Field("comment_count", "integer", gettext_lazy("Number of published comments."), required=True),
     Field("created_on", "date", gettext_lazy("Day the idea was submitted."), required=True),
@@ -326,33 +417,59 @@ class Dataset:
         return tuple(field.name for field in self.fields)
 
 
-DATASETS: dict[str, Dataset] = {dataset.key: dataset for dataset in (
-    Dataset(
-        key="projects", file_stem="projekte", title=gettext_lazy("Projects"),
-        description=gettext_lazy("The public projects (measures) of {place} in the Smart City model project: status, "
-                                 "programme phase, lead and partner towns, fields of action, planned and actual "
-                                 "dates, progress and the address of each project's page."),
-        keywords=(gettext_lazy("projects"), gettext_lazy("measures")),
-        fields=PROJECT_FIELDS, primary_key=("slug",),
-        rows=selectors.public_projects, freshness=selectors.projects_freshness, item=project_item),
-    Dataset(
-        key="indicators", file_stem="kennzahlen", title=gettext_lazy("Key performance indicators"),
-        description=gettext_lazy("The key performance indicators (KPIs) of the public projects of {place} with "
-                                 "baseline, target and every measurement (in the CSV file one row per "
-                                 "measurement)."),
-        keywords=(gettext_lazy("key performance indicators"), gettext_lazy("measurements")),
-        fields=INDICATOR_FIELDS + MEASUREMENT_FIELDS, primary_key=("id", "measured_on"),
-        rows=selectors.public_indicators, freshness=selectors.indicators_freshness, item=indicator_item,
-        csv_rows=_measurement_rows),
-    Dataset(
-        key="ideas", file_stem="ideen", title=gettext_lazy("Citizens' ideas"),
-        description=gettext_lazy("The published ideas of the public participation processes of {place}: status, "
-                                 "field of action, place, supports, comments and the latest official answer. No "
-                                 "personal data: authors are not included."),
-        keywords=(gettext_lazy("citizen participation"), gettext_lazy("ideas")),
-        fields=IDEA_FIELDS,
-        rows=selectors.published_ideas, freshness=selectors.ideas_freshness, item=idea_item),
-)}
+DATASETS: dict[str, Dataset] = {
+    dataset.key: dataset
+    for dataset in (
+        Dataset(
+            key="projects",
+            file_stem="projekte",
+            title=gettext_lazy("Projects"),
+            description=gettext_lazy(
+                "The public projects (measures) of {place} in the Smart City model project: status, "
+                "programme phase, lead and partner towns, fields of action, planned and actual "
+                "dates, progress and the address of each project's page."
+            ),
+            keywords=(gettext_lazy("projects"), gettext_lazy("measures")),
+            fields=PROJECT_FIELDS,
+            primary_key=("slug",),
+            rows=selectors.public_projects,
+            freshness=selectors.projects_freshness,
+            item=project_item,
+        ),
+        Dataset(
+            key="indicators",
+            file_stem="kennzahlen",
+            title=gettext_lazy("Key performance indicators"),
+            description=gettext_lazy(
+                "The key performance indicators (KPIs) of the public projects of {place} with "
+                "baseline, target and every measurement (in the CSV file one row per "
+                "measurement)."
+            ),
+            keywords=(gettext_lazy("key performance indicators"), gettext_lazy("measurements")),
+            fields=INDICATOR_FIELDS + MEASUREMENT_FIELDS,
+            primary_key=("id", "measured_on"),
+            rows=selectors.public_indicators,
+            freshness=selectors.indicators_freshness,
+            item=indicator_item,
+            csv_rows=_measurement_rows,
+        ),
+        Dataset(
+            key="ideas",
+            file_stem="ideen",
+            title=gettext_lazy("Citizens' ideas"),
+            description=gettext_lazy(
+                "The published ideas of the public participation processes of {place}: status, "
+                "field of action, place, supports, comments and the latest official answer. No "
+                "personal data: authors are not included."
+            ),
+            keywords=(gettext_lazy("citizen participation"), gettext_lazy("ideas")),
+            fields=IDEA_FIELDS,
+            rows=selectors.published_ideas,
+            freshness=selectors.ideas_freshness,
+            item=idea_item,
+        ),
+    )
+}
 FORMATS = ("csv", "json")
 CHUNK = 500
 CACHE_CONTROL = "public, max-age=300"
@@ -370,11 +487,14 @@ def download_url(request, dataset: str, file_format: str, town: Municipality | N
     if town is None:
         address = reverse(f"api:opendata-{file_format}", kwargs={"dataset": dataset})
     else:
-        address = reverse(f"api:town-opendata-{file_format}", kwargs={"dataset": dataset, "town_slug": town.slug})
+        address = reverse(
+            f"api:town-opendata-{file_format}", kwargs={"dataset": dataset, "town_slug": town.slug}
+        )
     return request.build_absolute_uri(address) if request is not None else address
 
 
 # --- Conditional GET -------------------------------------------------------------------------------------
+
 
 def _validators(response, *, etag: str, last_modified: datetime.datetime | None):
     response["ETag"] = etag
@@ -387,21 +507,36 @@ def _validators(response, *, etag: str, last_modified: datetime.datetime | None)
 def not_modified(request, *, etag: str, last_modified: datetime.datetime | None):
     """The 304 (or 412) Django's conditional-GET rules give for these validators, or ``None``: build the file."""
     probe = _validators(HttpResponse(), etag=etag, last_modified=last_modified)
-    answer = get_conditional_response(request, etag=etag, response=probe, last_modified=(
-        int(last_modified.timestamp()) if last_modified is not None else None))
+    answer = get_conditional_response(
+        request,
+        etag=etag,
+        response=probe,
+        last_modified=(int(last_modified.timestamp()) if last_modified is not None else None),
+    )
     return None if answer is probe else answer
 
 
-def dataset_etag(dataset: Dataset, file_format: str, town: Municipality | None,
-                 freshness: selectors.Freshness, content: str = "") -> str:
+def dataset_etag(
+    dataset: Dataset,
+    file_format: str,
+    town: Municipality | None,
+    freshness: selectors.Freshness,
+    content: str = "",
+) -> str:
     """Weak (the JSON's generated_at differs between two answers with the same rows), made from the rows' freshness
     token and the digest of what the file holds: a row that leaves changes it even where no counter would."""
-    raw = "|".join((FORMAT_VERSION, dataset.key, file_format, town.slug if town else "", freshness.token, content))
+    raw = "|".join(
+        (FORMAT_VERSION, dataset.key, file_format, town.slug if town else "", freshness.token, content)
+    )
     return "W/" + quote_etag(hashlib.sha256(raw.encode()).hexdigest()[:32])
 
 
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json", "jsonld": "application/ld+json",
-                 "rdf": "application/rdf+xml"}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "jsonld": "application/ld+json",
+    "rdf": "application/rdf+xml",
+}
 
 
 def write_download(out: BinaryIO, dataset: Dataset, file_format: str, town: Municipality | None) -> str:
@@ -427,14 +562,18 @@ def write_download(out: BinaryIO, dataset: Dataset, file_format: str, town: Muni
         body = {
             "licence": licence(source_name(town, None if town else consortium_get())),
             "dataset": dataset.key,
-            "town": None if town is None else {"slug": town.slug, "name": town.name,
-                                               "official_name": town.official_name},
+            "town": None
+            if town is None
+            else {"slug": town.slug, "name": town.name, "official_name": town.official_name},
             "count": len(rows),
             "items": rows,
         }
         digest.update(json.dumps(body, ensure_ascii=False, sort_keys=True).encode())
-        json.dump({"licence": body.pop("licence"), "generated_at": _moment(timezone.now()), **body}, text,
-                  ensure_ascii=False)
+        json.dump(
+            {"licence": body.pop("licence"), "generated_at": _moment(timezone.now()), **body},
+            text,
+            ensure_ascii=False,
+        )
     text.flush()
     text.detach()  # ``out`` stays open for the caller
     return digest.hexdigest()
@@ -443,8 +582,12 @@ def write_download(out: BinaryIO, dataset: Dataset, file_format: str, town: Muni
 def file_response(stored) -> FileResponse:
     """A built file (:class:`api.models.OpenDataFile`) as it is sent: streamed from the storage, CSV as a download
     and JSON inline, with the licence link. Raises ``FileNotFoundError`` when the storage lost the file."""
-    response = FileResponse(stored.file.open("rb"), content_type=CONTENT_TYPES[stored.file_format],
-                            as_attachment=stored.file_format == "csv", filename=stored.download_name)
+    response = FileResponse(
+        stored.file.open("rb"),
+        content_type=CONTENT_TYPES[stored.file_format],
+        as_attachment=stored.file_format == "csv",
+        filename=stored.download_name,
+    )
     response["Link"] = f'<{LICENCE_URL}>; rel="license"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -452,14 +595,16 @@ def file_response(stored) -> FileResponse:
 
 def being_built() -> JsonResponse:
     """The answer while a file that was never built before is being built by another request or the worker."""
-    response = JsonResponse({"detail": _("This file is being prepared right now. Please try again in a few "
-                                         "seconds.")}, status=503)
+    response = JsonResponse(
+        {"detail": _("This file is being prepared right now. Please try again in a few seconds.")}, status=503
+    )
     response["Retry-After"] = str(RETRY_AFTER)
     response["Cache-Control"] = "no-store"
     return response
 
 
 # --- Views -----------------------------------------------------------------------------------------------
+
 
 class AddressNamesFormat(BaseContentNegotiation):
     """The address names the format (``.csv``, ``.json``, ``.jsonld``), so the Accept header is not consulted: a
@@ -490,8 +635,9 @@ class DownloadMixin:
         response = send_stored(request, lambda: opendata_files.stored_file(spec, town, self.file_format))
         if response.status_code in (200, 304):
             # What the columns mean, their codes, the licence and the source: beside the file.
-            response["Link"] = (f'<{LICENCE_URL}>; rel="license", '
-                                f'<{datapackage_url(spec.key, town)}>; rel="describedby"')
+            response["Link"] = (
+                f'<{LICENCE_URL}>; rel="license", <{datapackage_url(spec.key, town)}>; rel="describedby"'
+            )
         return response
 
 
@@ -530,10 +676,12 @@ class TownDownload(DownloadMixin, TownScopedAPIView):
 
 # The schema: the JSON as a body discriminated by ``dataset``; the CSV as a file.
 
+
 def _fixed(value: str):
     """A string field that only ever holds ``value`` (so that exactly one body of the ``oneOf`` matches)."""
     return extend_schema_field({"type": "string", "enum": [value]})(
-        type(f"Fixed{value.title()}Field", (serializers.CharField,), {}))()
+        type(f"Fixed{value.title()}Field", (serializers.CharField,), {})
+    )()
 
 
 class LicenceSerializer(serializers.Serializer):
@@ -541,7 +689,9 @@ class LicenceSerializer(serializers.Serializer):
     name = serializers.CharField()
     url = serializers.URLField()
     uri = serializers.URLField(help_text="The licence in the DCAT-AP.de vocabulary.")
-    attribution = serializers.CharField(help_text="The attribution the licence requires when the data are used.")
+    attribution = serializers.CharField(
+        help_text="The attribution the licence requires when the data are used."
+    )
 
 
 class TownRefSerializer(serializers.Serializer):
@@ -606,56 +756,99 @@ class OpenDataIdeaSerializer(serializers.Serializer):
 
 
 def _envelope(name: str, key: str, item_serializer):
-    return type(name, (serializers.Serializer,), {
-        "licence": LicenceSerializer(),
-        "generated_at": serializers.DateTimeField(),
-        "dataset": _fixed(key),
-        "town": TownRefSerializer(allow_null=True, help_text="The town; null for the region."),
-        "count": serializers.IntegerField(),
-        "items": item_serializer(many=True),
-        "__doc__": f"The {key} download with its licence.",
-    })
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "licence": LicenceSerializer(),
+            "generated_at": serializers.DateTimeField(),
+            "dataset": _fixed(key),
+            "town": TownRefSerializer(allow_null=True, help_text="The town; null for the region."),
+            "count": serializers.IntegerField(),
+            "items": item_serializer(many=True),
+            "__doc__": f"The {key} download with its licence.",
+        },
+    )
 
 
 DOWNLOAD_BODY = PolymorphicProxySerializer(
-    component_name="OpenDataDownload", resource_type_field_name="dataset", serializers={
+    component_name="OpenDataDownload",
+    resource_type_field_name="dataset",
+    serializers={
         "projects": _envelope("OpenDataProjects", "projects", OpenDataProjectSerializer),
         "indicators": _envelope("OpenDataIndicators", "indicators", OpenDataIndicatorSerializer),
         "ideas": _envelope("OpenDataIdeas", "ideas", OpenDataIdeaSerializer),
-    })
-DATASET_PARAMETER = OpenApiParameter("dataset", str, OpenApiParameter.PATH, enum=list(DATASETS),
-                                     description="projects, indicators (KPIs with measurements) or ideas")
-NOT_MODIFIED = {304: OpenApiResponse(description="Not modified (If-None-Match or If-Modified-Since matched).")}
-BEING_BUILT = {503: OpenApiResponse(ErrorSerializer, description="The file has never been built and is being "
-                                                                 "built right now; see Retry-After.")}
+    },
+)
+DATASET_PARAMETER = OpenApiParameter(
+    "dataset",
+    str,
+    OpenApiParameter.PATH,
+    enum=list(DATASETS),
+    description="projects, indicators (KPIs with measurements) or ideas",
+)
+NOT_MODIFIED = {
+    304: OpenApiResponse(description="Not modified (If-None-Match or If-Modified-Since matched).")
+}
+BEING_BUILT = {
+    503: OpenApiResponse(
+        ErrorSerializer,
+        description="The file has never been built and is being built right now; see Retry-After.",
+    )
+}
 CONDITIONAL = [
-    OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, required=False,
-                     description="An ETag of an earlier answer: 304 while the rows are unchanged."),
-    OpenApiParameter("If-Modified-Since", str, OpenApiParameter.HEADER, required=False,
-                     description="An HTTP date: 304 unless a row changed since."),
+    OpenApiParameter(
+        "If-None-Match",
+        str,
+        OpenApiParameter.HEADER,
+        required=False,
+        description="An ETag of an earlier answer: 304 while the rows are unchanged.",
+    ),
+    OpenApiParameter(
+        "If-Modified-Since",
+        str,
+        OpenApiParameter.HEADER,
+        required=False,
+        description="An HTTP date: 304 unless a row changed since.",
+    ),
 ]
-_DOWNLOAD_DOCS = ("Public rows only, no personal data, under the Datenlizenz Deutschland – Namensnennung 2.0 "
-                  "(dl-de/by-2-0). A file built by the portal's worker shortly after the data change (and "
-                  "nightly), sent as it is. Sends ETag and Last-Modified (the newest change of the rows in the "
-                  "file) and answers conditional requests with 304; Cache-Control: public, max-age=300.")
+_DOWNLOAD_DOCS = (
+    "Public rows only, no personal data, under the Datenlizenz Deutschland – Namensnennung 2.0 "
+    "(dl-de/by-2-0). A file built by the portal's worker shortly after the data change (and "
+    "nightly), sent as it is. Sends ETag and Last-Modified (the newest change of the rows in the "
+    "file) and answers conditional requests with 304; Cache-Control: public, max-age=300."
+)
 
 
 def _json_schema(operation_id: str, summary: str):
-    return extend_schema(operation_id=operation_id, summary=summary, description=_DOWNLOAD_DOCS,
-                         parameters=[DATASET_PARAMETER, *CONDITIONAL], tags=["open data"],
-                         responses={200: DOWNLOAD_BODY, **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
+    return extend_schema(
+        operation_id=operation_id,
+        summary=summary,
+        description=_DOWNLOAD_DOCS,
+        parameters=[DATASET_PARAMETER, *CONDITIONAL],
+        tags=["open data"],
+        responses={200: DOWNLOAD_BODY, **NOT_MODIFIED, **ERRORS, **BEING_BUILT},
+    )
 
 
 def _csv_schema(operation_id: str, summary: str):
     return extend_schema(
-        operation_id=operation_id, summary=summary, parameters=[DATASET_PARAMETER, *CONDITIONAL], tags=["open data"],
+        operation_id=operation_id,
+        summary=summary,
+        parameters=[DATASET_PARAMETER, *CONDITIONAL],
+        tags=["open data"],
         description=_DOWNLOAD_DOCS + " UTF-8 without BOM, comma-separated with a header row (RFC 4180); the "
-                                     "columns are the JSON fields (KPIs: one row per measurement), lists are "
-                                     "joined with '|', text starting with = + - @ gets a leading apostrophe. The "
-                                     "columns, codes and units are described in <dataset>.datapackage.json "
-                                     "(Link: rel=\"describedby\").",
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
-                   **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
+        "columns are the JSON fields (KPIs: one row per measurement), lists are "
+        "joined with '|', text starting with = + - @ gets a leading apostrophe. The "
+        "columns, codes and units are described in <dataset>.datapackage.json "
+        '(Link: rel="describedby").',
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.BINARY, description="The CSV file."),
+            **NOT_MODIFIED,
+            **ERRORS,
+            **BEING_BUILT,
+        },
+    )
 
 
 class RegionJSON(RegionDownload):
@@ -741,26 +934,42 @@ def datapackage(dataset: Dataset, town: Municipality | None) -> dict:
             "licenses": licences,
             "sources": sources,
             "attribution": attribution(source),
-            "resources": [{
-                "$schema": RESOURCE_PROFILE,
-                "name": name,
-                "path": site_url(download_url(None, dataset.key, "csv", town)),
-                "type": "table",
-                "format": "csv",
-                "mediatype": "text/csv",
-                "encoding": "utf-8",
-                "dialect": {"header": True, "delimiter": ",", "lineTerminator": "\r\n", "quoteChar": '"',
-                            "doubleQuote": True},
-                "description": _("UTF-8 without byte order mark, comma-separated with a header row (RFC 4180). "
-                                 "Numbers use a decimal point, dates are YYYY-MM-DD, times ISO 8601 with offset. "
-                                 "Text that starts with =, +, - or @ begins with an apostrophe. The JSON file of the "
-                                 "same data has the same fields%(kpis)s.") % {
-                    "kpis": _(" (the measurements of a KPI as a list)") if dataset.key == "indicators" else ""},
-                "licenses": licences,
-                "sources": sources,
-                "schema": {"fields": [_schema_field(field) for field in dataset.fields],
-                           "primaryKey": list(dataset.primary_key), "missingValues": [""]},
-            }],
+            "resources": [
+                {
+                    "$schema": RESOURCE_PROFILE,
+                    "name": name,
+                    "path": site_url(download_url(None, dataset.key, "csv", town)),
+                    "type": "table",
+                    "format": "csv",
+                    "mediatype": "text/csv",
+                    "encoding": "utf-8",
+                    "dialect": {
+                        "header": True,
+                        "delimiter": ",",
+                        "lineTerminator": "\r\n",
+                        "quoteChar": '"',
+                        "doubleQuote": True,
+                    },
+                    "description": _(
+                        "UTF-8 without byte order mark, comma-separated with a header row (RFC 4180). "
+                        "Numbers use a decimal point, dates are YYYY-MM-DD, times ISO 8601 with offset. "
+                        "Text that starts with =, +, - or @ begins with an apostrophe. The JSON file of the "
+                        "same data has the same fields%(kpis)s."
+                    )
+                    % {
+                        "kpis": _(" (the measurements of a KPI as a list)")
+                        if dataset.key == "indicators"
+                        else ""
+                    },
+                    "licenses": licences,
+                    "sources": sources,
+                    "schema": {
+                        "fields": [_schema_field(field) for field in dataset.fields],
+                        "primaryKey": list(dataset.primary_key),
+                        "missingValues": [""],
+                    },
+                }
+            ],
         }
 
 
@@ -783,18 +992,28 @@ class DataPackageMixin:
         return _validators(answer, etag=etag, last_modified=None)
 
 
-_DATAPACKAGE_DOCS = ("The description of the dataset's CSV file as a Frictionless Data Package (2.0): licence, "
-                     "source and attribution, the CSV dialect, and every column with its type, meaning, unit and "
-                     "codes (status, phase, towns, fields of action with their German labels). ETag and 304.")
+_DATAPACKAGE_DOCS = (
+    "The description of the dataset's CSV file as a Frictionless Data Package (2.0): licence, "
+    "source and attribution, the CSV dialect, and every column with its type, meaning, unit and "
+    "codes (status, phase, towns, fields of action with their German labels). ETag and 304."
+)
 
 
 class RegionDataPackage(DataPackageMixin, LabelledAPIView):
     """The datapackage.json of a region-wide CSV file."""
 
-    @extend_schema(operation_id="opendata_region_datapackage", summary="Description of a region CSV file",
-                   description=_DATAPACKAGE_DOCS, parameters=[DATASET_PARAMETER, *CONDITIONAL], tags=["open data"],
-                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="datapackage.json"),
-                              **NOT_MODIFIED, **ERRORS})
+    @extend_schema(
+        operation_id="opendata_region_datapackage",
+        summary="Description of a region CSV file",
+        description=_DATAPACKAGE_DOCS,
+        parameters=[DATASET_PARAMETER, *CONDITIONAL],
+        tags=["open data"],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="datapackage.json"),
+            **NOT_MODIFIED,
+            **ERRORS,
+        },
+    )
     def get(self, request, *args, dataset: str, **kwargs):
         return self.describe(request, dataset)
 
@@ -805,10 +1024,18 @@ class TownDataPackage(DataPackageMixin, TownScopedAPIView):
     def town(self) -> Municipality | None:
         return self.municipality
 
-    @extend_schema(operation_id="opendata_town_datapackage", summary="Description of a town CSV file",
-                   description=_DATAPACKAGE_DOCS, parameters=[DATASET_PARAMETER, *CONDITIONAL], tags=["open data"],
-                   responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="datapackage.json"),
-                              **NOT_MODIFIED, **ERRORS})
+    @extend_schema(
+        operation_id="opendata_town_datapackage",
+        summary="Description of a town CSV file",
+        description=_DATAPACKAGE_DOCS,
+        parameters=[DATASET_PARAMETER, *CONDITIONAL],
+        tags=["open data"],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="datapackage.json"),
+            **NOT_MODIFIED,
+            **ERRORS,
+        },
+    )
     def get(self, request, *args, dataset: str, **kwargs):
         return self.describe(request, dataset)
 
@@ -825,15 +1052,23 @@ CONTEXT = {
     "xsd": "http://www.w3.org/2001/XMLSchema#",
 }
 LANGUAGES = ("de", "en")
-LANGUAGE_URIS = ("http://publications.europa.eu/resource/authority/language/DEU",
-                 "http://publications.europa.eu/resource/authority/language/ENG")
-THEMES = ("http://publications.europa.eu/resource/authority/data-theme/GOVE",  # government and public sector
-          "http://publications.europa.eu/resource/authority/data-theme/REGI")  # regions and cities
+LANGUAGE_URIS = (
+    "http://publications.europa.eu/resource/authority/language/DEU",
+    "http://publications.europa.eu/resource/authority/language/ENG",
+)
+THEMES = (
+    "http://publications.europa.eu/resource/authority/data-theme/GOVE",  # government and public sector
+    "http://publications.europa.eu/resource/authority/data-theme/REGI",
+)  # regions and cities
 THEME_TAXONOMY = "http://publications.europa.eu/resource/authority/data-theme"
-FILE_TYPES = {"csv": "http://publications.europa.eu/resource/authority/file-type/CSV",
-              "json": "http://publications.europa.eu/resource/authority/file-type/JSON"}
-MEDIA_TYPES = {"csv": "http://www.iana.org/assignments/media-types/text/csv",
-               "json": "http://www.iana.org/assignments/media-types/application/json"}
+FILE_TYPES = {
+    "csv": "http://publications.europa.eu/resource/authority/file-type/CSV",
+    "json": "http://publications.europa.eu/resource/authority/file-type/JSON",
+}
+MEDIA_TYPES = {
+    "csv": "http://www.iana.org/assignments/media-types/text/csv",
+    "json": "http://www.iana.org/assignments/media-types/application/json",
+}
 #: The files follow every change within minutes (and are rebuilt nightly): "continuously updated".
 FREQUENCY = "http://publications.europa.eu/resource/authority/frequency/UPDATE_CONT"
 #: The publishers are towns: a local authority in the ADMS publisher types.
@@ -877,8 +1112,11 @@ def _town_agent(town: Municipality) -> dict:
 def _contact(town: Municipality) -> dict:
     """Whom to ask about the data (``dcat:contactPoint``): the town's contact address and its website (the
     conventions ask for an address or a telephone number; the portal's town page where no website is recorded)."""
-    point = {"@type": "vcard:Organization", "vcard:fn": town.official_name or town.name,
-             "vcard:hasURL": {"@id": town.website or site_url(town.get_absolute_url())}}
+    point = {
+        "@type": "vcard:Organization",
+        "vcard:fn": town.official_name or town.name,
+        "vcard:hasURL": {"@id": town.website or site_url(town.get_absolute_url())},
+    }
     if town.contact_email:
         point["vcard:hasEmail"] = {"@id": f"mailto:{town.contact_email}"}
     return point
@@ -911,7 +1149,9 @@ def dataset_iri(dataset: Dataset, town: Municipality | None) -> str:
 def datapackage_url(dataset: str, town: Municipality | None) -> str:
     if town is None:
         return site_url(reverse("api:opendata-datapackage", kwargs={"dataset": dataset}))
-    return site_url(reverse("api:town-opendata-datapackage", kwargs={"dataset": dataset, "town_slug": town.slug}))
+    return site_url(
+        reverse("api:town-opendata-datapackage", kwargs={"dataset": dataset, "town_slug": town.slug})
+    )
 
 
 @dataclass(frozen=True)
@@ -922,8 +1162,9 @@ class Dates:
     modified: datetime.datetime | None
 
 
-def _catalogue_dataset(dataset: Dataset, town: Municipality | None, towns: list, consortium, lead,
-                       dates: Dates) -> dict:
+def _catalogue_dataset(
+    dataset: Dataset, town: Municipality | None, towns: list, consortium, lead, dates: Dates
+) -> dict:
     place = town.name if town else source_name(None, consortium)
     by_text = attribution(source_name(town, consortium))
     modified = _modified(dates.modified)
@@ -938,8 +1179,9 @@ def _catalogue_dataset(dataset: Dataset, town: Municipality | None, towns: list,
         "dct:title": _texts(lambda: f"{dataset.title} – {place}"),
         "dct:description": _texts(lambda: str(dataset.description).format(place=place)),
         # The region's files are published by the lead town for the consortium (the project is no legal body).
-        "dct:publisher": (_town_agent(publisher_town) if publisher_town
-                          else _agent(source_name(None, consortium))),
+        "dct:publisher": (
+            _town_agent(publisher_town) if publisher_town else _agent(source_name(None, consortium))
+        ),
         "dcatde:contributorID": {"@id": settings.OPENDATA_CONTRIBUTOR_ID},
         "dct:license": {"@id": LICENCE_DCAT_URI},
         "dcatde:licenseAttributionByText": by_text,
@@ -947,24 +1189,32 @@ def _catalogue_dataset(dataset: Dataset, town: Municipality | None, towns: list,
         "dct:spatial": [_location(t) for t in covered],
         "dct:language": [{"@id": uri} for uri in LANGUAGE_URIS],
         "dct:accrualPeriodicity": {"@id": FREQUENCY},
-        "dcat:keyword": [keyword for word in (*dataset.keywords, gettext_lazy("Smart City"))
-                         for keyword in _texts(lambda word=word: word)] + [
-            {"@value": place, "@language": language} for language in LANGUAGES],
+        "dcat:keyword": [
+            keyword
+            for word in (*dataset.keywords, gettext_lazy("Smart City"))
+            for keyword in _texts(lambda word=word: word)
+        ]
+        + [{"@value": place, "@language": language} for language in LANGUAGES],
         "dcat:landingPage": {"@id": page_url()},
-        "dcat:distribution": [{
-            "@id": f"{iri}-{file_format}",
-            "@type": "dcat:Distribution",
-            "dct:title": _texts(lambda file_format=file_format: f"{dataset.title} – {place} ({file_format.upper()})"),
-            "dcat:accessURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
-            "dcat:downloadURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
-            "dcat:mediaType": {"@id": MEDIA_TYPES[file_format]},
-            "dct:format": {"@id": FILE_TYPES[file_format]},
-            "dct:license": {"@id": LICENCE_DCAT_URI},
-            "dcatde:licenseAttributionByText": by_text,
-            # The columns, their types, codes and units (Frictionless Data Package).
-            "dct:conformsTo": {"@id": datapackage_url(dataset.key, town)},
-            **({"dct:modified": modified} if modified else {}),
-        } for file_format in FORMATS],
+        "dcat:distribution": [
+            {
+                "@id": f"{iri}-{file_format}",
+                "@type": "dcat:Distribution",
+                "dct:title": _texts(
+                    lambda file_format=file_format: f"{dataset.title} – {place} ({file_format.upper()})"
+                ),
+                "dcat:accessURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
+                "dcat:downloadURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
+                "dcat:mediaType": {"@id": MEDIA_TYPES[file_format]},
+                "dct:format": {"@id": FILE_TYPES[file_format]},
+                "dct:license": {"@id": LICENCE_DCAT_URI},
+                "dcatde:licenseAttributionByText": by_text,
+                # The columns, their types, codes and units (Frictionless Data Package).
+                "dct:conformsTo": {"@id": datapackage_url(dataset.key, town)},
+                **({"dct:modified": modified} if modified else {}),
+            }
+            for file_format in FORMATS
+        ],
     }
     if publisher_town:
         entry["dcat:contactPoint"] = _contact(publisher_town)
@@ -1001,25 +1251,43 @@ def catalogue(file_dates: dict | None = None) -> dict:
             built = file_dates.get((scope_key(town), key))
             issued = built.issued if built else None
             # A dataset without rows (yet) is dated by its first publication.
-            dates[key] = Dates(issued=issued, modified=(built.modified if built and built.modified else None)
-                               or fresh.last_modified or issued)
+            dates[key] = Dates(
+                issued=issued,
+                modified=(built.modified if built and built.modified else None)
+                or fresh.last_modified
+                or issued,
+            )
         dated.append((town, dates))
     lead = municipality_lead(consortium=consortium)
-    datasets = [_catalogue_dataset(dataset, town, towns, consortium, lead, dates[dataset.key])
-                for town, dates in dated for dataset in DATASETS.values()]
-    publisher = (consortium.coordinator if consortium is not None and consortium.coordinator
-                 else source_name(lead, consortium))
+    datasets = [
+        _catalogue_dataset(dataset, town, towns, consortium, lead, dates[dataset.key])
+        for town, dates in dated
+        for dataset in DATASETS.values()
+    ]
+    publisher = (
+        consortium.coordinator
+        if consortium is not None and consortium.coordinator
+        else source_name(lead, consortium)
+    )
     newest = selectors.latest(*(d.modified for _town, dates in dated for d in dates.values()))
     name = source_name(None, consortium)
     body = {
         "@context": CONTEXT,
         "@id": f"{page_url()}#catalog",
         "@type": "dcat:Catalog",
-        "dct:title": _texts(lambda: _("Open data of the Smart City model project “%(name)s”") % {"name": name}),
-        "dct:description": _texts(lambda: _(
-            "Public projects, their key performance indicators and the published citizens' ideas of the towns of "
-            "“%(name)s”, per town and for the whole region, as CSV and JSON under the Datenlizenz Deutschland – "
-            "Namensnennung – Version 2.0. No personal data.") % {"name": name}),
+        "dct:title": _texts(
+            lambda: _("Open data of the Smart City model project “%(name)s”") % {"name": name}
+        ),
+        "dct:description": _texts(
+            lambda: (
+                _(
+                    "Public projects, their key performance indicators and the published citizens' ideas of the towns of "
+                    "“%(name)s”, per town and for the whole region, as CSV and JSON under the Datenlizenz Deutschland – "
+                    "Namensnennung – Version 2.0. No personal data."
+                )
+                % {"name": name}
+            )
+        ),
         "dct:publisher": _agent(publisher),
         "foaf:homepage": {"@id": page_url()},
         "dct:language": [{"@id": uri} for uri in LANGUAGE_URIS],
@@ -1093,16 +1361,23 @@ class Catalogue(LabelledAPIView):
     content_negotiation_class = AddressNamesFormat
 
     @extend_schema(
-        operation_id="opendata_catalog", summary="DCAT-AP.de catalogue of the open data (JSON-LD)",
-        tags=["open data"], parameters=CONDITIONAL,
+        operation_id="opendata_catalog",
+        summary="DCAT-AP.de catalogue of the open data (JSON-LD)",
+        tags=["open data"],
+        parameters=CONDITIONAL,
         description="A dcat:Catalog with one dcat:Dataset per town and for the region × dataset (projects, "
-                    "indicators, ideas), each with its IRI as identifier, publisher (the town; for the region the "
-                    "lead town), contact point, contributor ID, licence (dl-de/by-2-0), attribution text, themes, "
-                    "spatial coverage and political geocoding (regional keys), dates of publication and of the "
-                    "last change, update frequency and a CSV and a JSON dcat:Distribution. The same graph as "
-                    "RDF/XML: catalog.rdf. Addresses are on the portal's host (SITE_HOST).",
-        responses={(200, CATALOGUE_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.OBJECT, description="JSON-LD"),
-                   **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
+        "indicators, ideas), each with its IRI as identifier, publisher (the town; for the region the "
+        "lead town), contact point, contributor ID, licence (dl-de/by-2-0), attribution text, themes, "
+        "spatial coverage and political geocoding (regional keys), dates of publication and of the "
+        "last change, update frequency and a CSV and a JSON dcat:Distribution. The same graph as "
+        "RDF/XML: catalog.rdf. Addresses are on the portal's host (SITE_HOST).",
+        responses={
+            (200, CATALOGUE_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.OBJECT, description="JSON-LD"),
+            **NOT_MODIFIED,
+            **ERRORS,
+            **BEING_BUILT,
+        },
+    )
     def get(self, request, *args, **kwargs):
         from . import opendata_files
 
@@ -1115,11 +1390,18 @@ class CatalogueRDF(LabelledAPIView):
     content_negotiation_class = AddressNamesFormat
 
     @extend_schema(
-        operation_id="opendata_catalog_rdf", summary="DCAT-AP.de catalogue of the open data (RDF/XML)",
-        tags=["open data"], parameters=CONDITIONAL,
+        operation_id="opendata_catalog_rdf",
+        summary="DCAT-AP.de catalogue of the open data (RDF/XML)",
+        tags=["open data"],
+        parameters=CONDITIONAL,
         description="The graph of catalog.jsonld as RDF/XML, for harvesters that read RDF/XML only.",
-        responses={(200, CATALOGUE_RDF_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR, description="RDF/XML"),
-                   **NOT_MODIFIED, **ERRORS, **BEING_BUILT})
+        responses={
+            (200, CATALOGUE_RDF_MEDIA_TYPE): OpenApiResponse(OpenApiTypes.STR, description="RDF/XML"),
+            **NOT_MODIFIED,
+            **ERRORS,
+            **BEING_BUILT,
+        },
+    )
     def get(self, request, *args, **kwargs):
         from . import opendata_files
 
@@ -1130,8 +1412,10 @@ def catalogue_contents(file_dates: dict | None = None) -> tuple[dict[str, bytes]
     """The catalogue as JSON-LD and as RDF/XML (format → bytes), and its newest ``dct:modified``."""
     body = catalogue(file_dates)
     newest = body.get("dct:modified")
-    return ({"jsonld": json.dumps(body, ensure_ascii=False, indent=1).encode(), "rdf": rdf_xml(body)},
-            datetime.datetime.fromisoformat(newest["@value"]) if newest else None)
+    return (
+        {"jsonld": json.dumps(body, ensure_ascii=False, indent=1).encode(), "rdf": rdf_xml(body)},
+        datetime.datetime.fromisoformat(newest["@value"]) if newest else None,
+    )
 
 
 def content_etag(content: bytes) -> str:
@@ -1142,12 +1426,18 @@ def content_etag(content: bytes) -> str:
 api_urlpatterns: list = [
     path("opendata/catalog.jsonld", Catalogue.as_view(), name="opendata-catalog"),
     path("opendata/catalog.rdf", CatalogueRDF.as_view(), name="opendata-catalog-rdf"),
-    path("opendata/<slug:dataset>.datapackage.json", RegionDataPackage.as_view(), name="opendata-datapackage"),
+    path(
+        "opendata/<slug:dataset>.datapackage.json", RegionDataPackage.as_view(), name="opendata-datapackage"
+    ),
     path("opendata/<slug:dataset>.csv", RegionCSV.as_view(), name="opendata-csv"),
     path("opendata/<slug:dataset>.json", RegionJSON.as_view(), name="opendata-json"),
 ]
 town_urlpatterns: list = [
-    path("opendata/<slug:dataset>.datapackage.json", TownDataPackage.as_view(), name="town-opendata-datapackage"),
+    path(
+        "opendata/<slug:dataset>.datapackage.json",
+        TownDataPackage.as_view(),
+        name="town-opendata-datapackage",
+    ),
     path("opendata/<slug:dataset>.csv", TownCSV.as_view(), name="town-opendata-csv"),
     path("opendata/<slug:dataset>.json", TownJSON.as_view(), name="town-opendata-json"),
 ]

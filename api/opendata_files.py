@@ -44,6 +44,7 @@ FOLLOW_UP_ROUNDS = 3
 
 # --- Changes ---------------------------------------------------------------------------------------------
 
+
 def data_changed(*datasets: str) -> None:
     """The data behind these datasets changed: call inside the transaction of the change. The mark is committed
     with the change; the build is handed to the worker once it has committed."""
@@ -64,6 +65,7 @@ def pending(dataset: str) -> bool:
 
 
 # --- Building --------------------------------------------------------------------------------------------
+
 
 def storage_name(dataset: opendata.Dataset, town: Municipality | None, file_format: str) -> str:
     return f"opendata/{town.slug if town else REGION}/{dataset.file_stem}.{file_format}"
@@ -86,7 +88,9 @@ def _store(name: str, write: Callable[[BinaryIO], None]) -> tuple[str, int]:
             return stored, storage.size(stored)
     directory = os.path.dirname(target)
     os.makedirs(directory, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=directory, prefix=".building-", suffix="-" + os.path.basename(target))
+    handle, temporary = tempfile.mkstemp(
+        dir=directory, prefix=".building-", suffix="-" + os.path.basename(target)
+    )
     try:
         with os.fdopen(handle, "wb") as out:
             write(out)
@@ -111,10 +115,14 @@ def build_file(dataset: opendata.Dataset, town: Municipality | None, file_format
     with town_scope(town) if town is not None else public_region_scope():
         freshness = dataset.freshness()
         name, size = _store(storage_name(dataset, town, file_format), write)
-    return _record(key={"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format}, name=name,
-                   size=size, download_name=opendata.file_name(dataset, town, file_format),
-                   etag=opendata.dataset_etag(dataset, file_format, town, freshness, content["digest"]),
-                   last_modified=freshness.last_modified)
+    return _record(
+        key={"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format},
+        name=name,
+        size=size,
+        download_name=opendata.file_name(dataset, town, file_format),
+        etag=opendata.dataset_etag(dataset, file_format, town, freshness, content["digest"]),
+        last_modified=freshness.last_modified,
+    )
 
 
 def _record(*, key: dict, name: str, size: int, download_name: str, etag: str, last_modified) -> OpenDataFile:
@@ -122,17 +130,37 @@ def _record(*, key: dict, name: str, size: int, download_name: str, etag: str, l
     now = timezone.now()
     previous = OpenDataFile.objects.filter(**key).values("etag", "last_modified").first()
     if previous and previous["etag"] == etag:
-        last_modified = previous["last_modified"]  # the same rows: the date stays (it may be a build's, below)
-    elif previous and previous["last_modified"] and (
-            last_modified is None or last_modified <= previous["last_modified"]):
+        last_modified = previous[
+            "last_modified"
+        ]  # the same rows: the date stays (it may be a build's, below)
+    elif (
+        previous
+        and previous["last_modified"]
+        and (last_modified is None or last_modified <= previous["last_modified"])
+    ):
         # Rows left the file (hidden, unpublished, deleted): no remaining row is newer, yet the file changed, so
         # If-Modified-Since must not answer 304. The file is dated by this build.
         last_modified = now
-    stored, _created = OpenDataFile.objects.update_or_create(**key, defaults={
-        "file": name, "size": size, "built_at": now, "download_name": download_name, "etag": etag,
-        "last_modified": last_modified}, create_defaults={
-        "file": name, "size": size, "built_at": now, "download_name": download_name, "etag": etag,
-        "last_modified": last_modified, "issued_at": now})
+    stored, _created = OpenDataFile.objects.update_or_create(
+        **key,
+        defaults={
+            "file": name,
+            "size": size,
+            "built_at": now,
+            "download_name": download_name,
+            "etag": etag,
+            "last_modified": last_modified,
+        },
+        create_defaults={
+            "file": name,
+            "size": size,
+            "built_at": now,
+            "download_name": download_name,
+            "etag": etag,
+            "last_modified": last_modified,
+            "issued_at": now,
+        },
+    )
     return stored
 
 
@@ -149,8 +177,9 @@ def build_catalogue() -> OpenDataFile:
     after every dataset's build, since it dates each dataset of each town as its built files are dated (first
     built: ``dct:issued``; last changed: ``dct:modified``). Returns the JSON-LD file's row."""
     issued, modified = {}, {}
-    for row in OpenDataFile.objects.exclude(dataset=CATALOGUE).values("scope", "dataset", "issued_at",
-                                                                       "last_modified"):
+    for row in OpenDataFile.objects.exclude(dataset=CATALOGUE).values(
+        "scope", "dataset", "issued_at", "last_modified"
+    ):
         key = (row["scope"], row["dataset"])
         issued[key] = min(issued.get(key, row["issued_at"]), row["issued_at"])
         if row["last_modified"] is not None:
@@ -160,10 +189,17 @@ def build_catalogue() -> OpenDataFile:
     stored = {}
     for file_format in CATALOGUE_FORMATS:
         content = contents[file_format]
-        name, size = _store(f"opendata/{CATALOGUE}.{file_format}", lambda out, content=content: out.write(content))
-        stored[file_format] = _record(key=catalogue_key(file_format), name=name, size=size,
-                                      download_name=f"{CATALOGUE}.{file_format}",
-                                      etag=opendata.content_etag(content), last_modified=newest)
+        name, size = _store(
+            f"opendata/{CATALOGUE}.{file_format}", lambda out, content=content: out.write(content)
+        )
+        stored[file_format] = _record(
+            key=catalogue_key(file_format),
+            name=name,
+            size=size,
+            download_name=f"{CATALOGUE}.{file_format}",
+            etag=opendata.content_etag(content),
+            last_modified=newest,
+        )
     return stored["jsonld"]
 
 
@@ -198,8 +234,12 @@ def build_dataset(dataset: str, *, force: bool = False) -> bool:
         OpenDataChange.objects.filter(pk__in=seen).delete()
         lock.built_at = timezone.now()
         lock.save(update_fields=["built_at"])
-    logger.info("Open data %s built for the region and %d towns in %.1f s.", dataset, len(towns),
-                (timezone.now() - started).total_seconds())
+    logger.info(
+        "Open data %s built for the region and %d towns in %.1f s.",
+        dataset,
+        len(towns),
+        (timezone.now() - started).total_seconds(),
+    )
     return True
 
 
@@ -216,7 +256,10 @@ def build_dataset_until_current(dataset: str, *, force: bool = False) -> int:
 
 # --- Serving ---------------------------------------------------------------------------------------------
 
-def stored_file(dataset: opendata.Dataset, town: Municipality | None, file_format: str) -> OpenDataFile | None:
+
+def stored_file(
+    dataset: opendata.Dataset, town: Municipality | None, file_format: str
+) -> OpenDataFile | None:
     """The built file to send. One never built is built now, by this request, under the dataset's lock (a fresh
     install has little data, and nobody is left with an error); ``None`` while another build holds the lock."""
     wanted = {"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format}

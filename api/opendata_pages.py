@@ -32,11 +32,18 @@ def _row(name: str, town: Municipality | None, consortium) -> dict:
     return {
         "name": name,
         "attribution": attribution(source_name(town, consortium)),
-        "cells": [{"dataset": dataset, "id": f"{town.slug if town else 'region'}-{key}",
-                   "links": [(file_format.upper(), download_url(None, key, file_format, town))
-                             for file_format in FORMATS],
-                   "described_by": _datapackage(key, town)}
-                  for key, dataset in DATASETS.items()],
+        "cells": [
+            {
+                "dataset": dataset,
+                "id": f"{town.slug if town else 'region'}-{key}",
+                "links": [
+                    (file_format.upper(), download_url(None, key, file_format, town))
+                    for file_format in FORMATS
+                ],
+                "described_by": _datapackage(key, town),
+            }
+            for key, dataset in DATASETS.items()
+        ],
     }
 
 
@@ -45,17 +52,27 @@ def index(request):
     consortium = consortium_get()
     towns = list(Municipality.objects.active().order_by("name"))
     region = source_name(None, consortium)
-    return render(request, "opendata/index.html", {
-        "region_name": region,
-        "rows": [_row(region, None, consortium), *(_row(town.name, town, consortium) for town in towns)],
-        "datasets": [{"title": dataset.title, "description": str(dataset.description).format(place=region),
-                      "columns": dataset.columns} for dataset in DATASETS.values()],
-        "licence": {"id": LICENCE_ID, "name": LICENCE_NAME, "url": LICENCE_URL},
-        "example_attribution": attribution(source_name(towns[0] if towns else None, consortium)),
-        "catalogue_url": reverse("api:opendata-catalog"),
-        "catalogue_rdf_url": reverse("api:opendata-catalog-rdf"),
-        "schema_url": reverse("api:schema"),
-    })
+    return render(
+        request,
+        "opendata/index.html",
+        {
+            "region_name": region,
+            "rows": [_row(region, None, consortium), *(_row(town.name, town, consortium) for town in towns)],
+            "datasets": [
+                {
+                    "title": dataset.title,
+                    "description": str(dataset.description).format(place=region),
+                    "columns": dataset.columns,
+                }
+                for dataset in DATASETS.values()
+            ],
+            "licence": {"id": LICENCE_ID, "name": LICENCE_NAME, "url": LICENCE_URL},
+            "example_attribution": attribution(source_name(towns[0] if towns else None, consortium)),
+            "catalogue_url": reverse("api:opendata-catalog"),
+            "catalogue_rdf_url": reverse("api:opendata-catalog-rdf"),
+            "schema_url": reverse("api:schema"),
+        },
+    )
 
 
 urlpatterns = [

@@ -25,20 +25,30 @@ def public_projects() -> QuerySet[Project]:
 
 def public_indicators() -> QuerySet[Indicator]:
     """The KPIs of the scope's public projects, each with its measurements (oldest first)."""
-    return (Indicator.objects.filter(project__in=Project.objects.public().values("pk"))
-            .select_related("project")
-            .prefetch_related(Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on", "pk")))
-            .order_by("project__slug", "position", "pk"))
+    return (
+        Indicator.objects.filter(project__in=Project.objects.public().values("pk"))
+        .select_related("project")
+        .prefetch_related(
+            Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on", "pk"))
+        )
+        .order_by("project__slug", "position", "pk")
+    )
 
 
 def published_ideas() -> QuerySet[Idea]:
     """Published ideas of published processes (the public pages' rule), with the latest official answer; the
     author is not even read."""
     latest_answer = OfficialAnswer._base_manager.filter(idea=OuterRef("pk")).order_by("-created_at", "-pk")
-    return (idea_list().select_related(None).select_related("process", "field_of_action", "municipality")
-            .annotate(answer_body=Subquery(latest_answer.values("body")[:1]),
-                      answered_at=Subquery(latest_answer.values("created_at")[:1]))
-            .order_by("created_at", "pk"))
+    return (
+        idea_list()
+        .select_related(None)
+        .select_related("process", "field_of_action", "municipality")
+        .annotate(
+            answer_body=Subquery(latest_answer.values("body")[:1]),
+            answered_at=Subquery(latest_answer.values("created_at")[:1]),
+        )
+        .order_by("created_at", "pk")
+    )
 
 
 @dataclass(frozen=True)
@@ -56,8 +66,10 @@ def latest(*moments) -> datetime.datetime | None:
 
 
 def _token(*parts) -> str:
-    return "|".join("" if part is None else (part.isoformat() if hasattr(part, "isoformat") else str(part))
-                    for part in parts)
+    return "|".join(
+        "" if part is None else (part.isoformat() if hasattr(part, "isoformat") else str(part))
+        for part in parts
+    )
 
 
 def _project_changes() -> dict:
@@ -70,13 +82,17 @@ def _project_changes() -> dict:
     # reads the projects' events by index (event_project_at).
     rows = list(Project.objects.public().order_by().values_list("pk", "updated_at"))
     ids = [pk for pk, _ in rows]
-    projects = {"n": len(rows), "ids": sum(ids) if rows else None,
-                "updated": max((updated for _, updated in rows), default=None)}
+    projects = {
+        "n": len(rows),
+        "ids": sum(ids) if rows else None,
+        "updated": max((updated for _, updated in rows), default=None),
+    }
     children = list(Project._base_manager.filter(parent__in=ids).values_list("pk", flat=True)) if ids else []
     events = {"at": None, "n": 0}
     if ids:
         events = ProjectEvent._base_manager.filter(project__in=[*ids, *children]).aggregate(
-            at=Max("at"), n=Count("pk"))
+            at=Max("at"), n=Count("pk")
+        )
     return {**projects, "events_at": events["at"], "events": events["n"]}
 
 
@@ -89,11 +105,15 @@ def projects_freshness(changes: dict | None = None) -> Freshness:
 def indicators_freshness(changes: dict | None = None) -> Freshness:
     c = changes or _project_changes()
     kpis = Indicator.objects.filter(project__in=Project.objects.public().values("pk")).aggregate(
-        n=Count("pk", distinct=True), ids=Sum("pk", distinct=True),
-        values=Count("measurements", distinct=True), value_ids=Sum("measurements__id", distinct=True))
+        n=Count("pk", distinct=True),
+        ids=Sum("pk", distinct=True),
+        values=Count("measurements", distinct=True),
+        value_ids=Sum("measurements__id", distinct=True),
+    )
     last = latest(c["updated"], c["events_at"]) if kpis["n"] else None
-    return Freshness(last, _token(kpis["n"], kpis["ids"], kpis["values"], kpis["value_ids"],
-                                  c["events"], last))
+    return Freshness(
+        last, _token(kpis["n"], kpis["ids"], kpis["values"], kpis["value_ids"], c["events"], last)
+    )
 
 
 def ideas_freshness() -> Freshness:
@@ -102,21 +122,43 @@ def ideas_freshness() -> Freshness:
     ``counts_changed_at`` dates a recount (a withdrawn support or a removed comment leaves no row to date it)."""
     ideas = idea_list().order_by()
     ids = ideas.values("pk")
-    own = ideas.aggregate(n=Count("pk"), ids=Sum("pk"), supports=Sum("support_count"),
-                                     comments=Sum("comment_count"), updated=Max("updated_at"),
-                                     counted=Max("counts_changed_at"),
-                                     moderated=Max("moderated_at"), process=Max("process__updated_at"))
+    own = ideas.aggregate(
+        n=Count("pk"),
+        ids=Sum("pk"),
+        supports=Sum("support_count"),
+        comments=Sum("comment_count"),
+        updated=Max("updated_at"),
+        counted=Max("counts_changed_at"),
+        moderated=Max("moderated_at"),
+        process=Max("process__updated_at"),
+    )
     answers = OfficialAnswer._base_manager.filter(idea__in=ids).aggregate(at=Max("created_at"), n=Count("pk"))
     supports = Support._base_manager.filter(idea__in=ids).aggregate(at=Max("created_at"))
-    comments = Comment._base_manager.filter(idea__in=ids).aggregate(at=Max("created_at"),
-                                                                    moderated=Max("moderated_at"))
-    last = latest(own["updated"], own["counted"], own["moderated"], own["process"], answers["at"], supports["at"],
-                  comments["at"], comments["moderated"]) if own["n"] else None
+    comments = Comment._base_manager.filter(idea__in=ids).aggregate(
+        at=Max("created_at"), moderated=Max("moderated_at")
+    )
+    last = (
+        latest(
+            own["updated"],
+            own["counted"],
+            own["moderated"],
+            own["process"],
+            answers["at"],
+            supports["at"],
+            comments["at"],
+            comments["moderated"],
+        )
+        if own["n"]
+        else None
+    )
     return Freshness(last, _token(own["n"], own["ids"], own["supports"], own["comments"], answers["n"], last))
 
 
 def all_freshness() -> dict[str, Freshness]:
     """The freshness of every dataset of the scope, sharing the project query (for the catalogue)."""
     changes = _project_changes()
-    return {"projects": projects_freshness(changes), "indicators": indicators_freshness(changes),
-            "ideas": ideas_freshness()}
+    return {
+        "projects": projects_freshness(changes),
+        "indicators": indicators_freshness(changes),
+        "ideas": ideas_freshness(),
+    }

@@ -14,21 +14,34 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def get_page_number(self, request, paginator):
         if request.query_params.get(self.page_query_param, None) == "":
-            raise NotFound(self.invalid_page_message.format(page_number="", message="That page number is not an "
-                                                                                   "integer"))
+            raise NotFound(
+                self.invalid_page_message.format(page_number="", message="That page number is not an integer")
+            )
         return super().get_page_number(request, paginator)
 
     def get_paginated_response(self, data):
         paginator = self.page.paginator
-        return Response({"count": paginator.count, "count_capped": bool(getattr(paginator, "capped", False)),
-                         "next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+        return Response(
+            {
+                "count": paginator.count,
+                "count_capped": bool(getattr(paginator, "capped", False)),
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
 
     def get_paginated_response_schema(self, schema):
         described = super().get_paginated_response_schema(schema)
-        properties = {"count": described["properties"].pop("count"), "count_capped": {
-            "type": "boolean", "example": False,
-            "description": "True when more rows match a filtered list than it counts: count is then the cap "
-                           "(1,000), and the pages reach the first 1,000 rows."}}
+        properties = {
+            "count": described["properties"].pop("count"),
+            "count_capped": {
+                "type": "boolean",
+                "example": False,
+                "description": "True when more rows match a filtered list than it counts: count is then the cap "
+                "(1,000), and the pages reach the first 1,000 rows.",
+            },
+        }
         described["properties"] = {**properties, **described["properties"]}
         described["required"] = ["count", "count_capped", *[r for r in described["required"] if r != "count"]]
         return described

@@ -40,6 +40,7 @@ def _idea(request, pk: int) -> Idea:
 
 # --- Serializers -----------------------------------------------------------------------------------------
 
+
 class ProcessDetailSerializer(serializers.ProcessSerializer):
     description = s.CharField(read_only=True)
     current_phase = s.SerializerMethodField()
@@ -68,14 +69,22 @@ class IdeaInputSerializer(s.Serializer):
 class IdeaUploadSerializer(IdeaInputSerializer):
     """A new idea with an image, as ``multipart/form-data`` (the fields of the JSON body, plus the image)."""
 
-    image_upload = s.FileField(required=False, help_text="JPEG, PNG or WebP up to 5 MB; re-encoded without "
-                                                         "metadata (location, camera).")
-    image_alt = s.CharField(required=False, allow_blank=True, max_length=300,
-                            help_text="What the image shows, in words; required with an image.")
+    image_upload = s.FileField(
+        required=False,
+        help_text="JPEG, PNG or WebP up to 5 MB; re-encoded without metadata (location, camera).",
+    )
+    image_alt = s.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=300,
+        help_text="What the image shows, in words; required with an image.",
+    )
 
 
 class CreatedIdeaSerializer(serializers.IdeaSerializer):
-    moderation = s.CharField(read_only=True, help_text="'published', or 'pending' until a moderator approves it.")
+    moderation = s.CharField(
+        read_only=True, help_text="'published', or 'pending' until a moderator approves it."
+    )
 
     class Meta(serializers.IdeaSerializer.Meta):
         fields = serializers.IdeaSerializer.Meta.fields + ["moderation"]
@@ -102,12 +111,16 @@ class CommentSerializer(ReplySerializer):
 class CommentInputSerializer(s.Serializer):
     body = s.CharField(max_length=3000)
     parent = s.IntegerField(required=False, allow_null=True, help_text="The comment this one replies to.")
-    official = s.BooleanField(required=False, help_text="Written for the town (editors of the process's towns).")
+    official = s.BooleanField(
+        required=False, help_text="Written for the town (editors of the process's towns)."
+    )
 
 
 class CreatedCommentSerializer(ReplySerializer):
     moderation = s.CharField(read_only=True)
-    parent = s.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="The comment this one replies to.")
+    parent = s.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="The comment this one replies to."
+    )
 
     class Meta(ReplySerializer.Meta):
         fields = ReplySerializer.Meta.fields + ["parent", "moderation"]
@@ -124,9 +137,13 @@ class ReportInputSerializer(s.Serializer):
 
 
 class AnswerInputSerializer(s.Serializer):
-    to = s.ChoiceField(choices=Idea.Status.choices, help_text="The new status, or the current one to answer only.")
+    to = s.ChoiceField(
+        choices=Idea.Status.choices, help_text="The new status, or the current one to answer only."
+    )
     body = s.CharField(required=False, allow_blank=True, max_length=6000)
-    merged_into = s.IntegerField(required=False, allow_null=True, help_text="Only when merging: the other idea.")
+    merged_into = s.IntegerField(
+        required=False, allow_null=True, help_text="Only when merging: the other idea."
+    )
 
 
 class AnswerSerializer(s.Serializer):
@@ -138,11 +155,18 @@ class AnswerSerializer(s.Serializer):
 
 class ModerationInputSerializer(s.Serializer):
     action = s.ChoiceField(choices=["approve", "hide", "retitle", "edit"])
-    reason = s.CharField(required=False, allow_blank=True, max_length=2000,
-                         help_text="Required for hide, retitle and edit; for hide the author is told.")
+    reason = s.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text="Required for hide, retitle and edit; for hide the author is told.",
+    )
     title = s.CharField(required=False, max_length=150, help_text="Only for retitle and edit (ideas).")
-    body = s.CharField(required=False, max_length=6000,
-                       help_text="Only for edit: the new text of the idea or comment, for privacy.")
+    body = s.CharField(
+        required=False,
+        max_length=6000,
+        help_text="Only for edit: the new text of the idea or comment, for privacy.",
+    )
 
 
 class ModerationItemSerializer(s.Serializer):
@@ -162,13 +186,20 @@ class ModerationResultSerializer(s.Serializer):
 
 
 def _moderation_item(target, kind: str) -> dict:
-    return {"id": target.pk, "kind": kind, "idea": target.pk if kind == "idea" else target.idea_id,
-            "text": target.title if kind == "idea" else target.body, "moderation": target.moderation,
-            "open_reports": target.open_reports, "report_reasons": [r.reason for r in target.open_report_list],
-            "created_at": target.created_at}
+    return {
+        "id": target.pk,
+        "kind": kind,
+        "idea": target.pk if kind == "idea" else target.idea_id,
+        "text": target.title if kind == "idea" else target.body,
+        "moderation": target.moderation,
+        "open_reports": target.open_reports,
+        "report_reasons": [r.reason for r in target.open_report_list],
+        "created_at": target.created_at,
+    }
 
 
 # --- Views -----------------------------------------------------------------------------------------------
+
 
 class ProcessDetail(TownScopedAPIView):
     """One process of the town (own or joint) with its phases; unpublished ones only for staff of its towns."""
@@ -192,24 +223,36 @@ class ProcessIdeas(TownScopedAPIView):
     @list_schema(serializers.IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):
         self.process = _process(request, kwargs["slug"])
-        count = selectors.stored_total(selectors.IdeaFilters(process=self.process)) if self.unfiltered(
-            request) else None
+        count = (
+            selectors.stored_total(selectors.IdeaFilters(process=self.process))
+            if self.unfiltered(request)
+            else None
+        )
         return self.paginated(self.filter_queryset(selectors.idea_list()), count=count, cap=True)
 
-    @extend_schema(request={"application/json": IdeaInputSerializer, "multipart/form-data": IdeaUploadSerializer},
-                   responses={201: CreatedIdeaSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request={"application/json": IdeaInputSerializer, "multipart/form-data": IdeaUploadSerializer},
+        responses={201: CreatedIdeaSerializer, **WRITE_ERRORS},
+    )
     def post(self, request, *args, **kwargs):
         process = _process(request, kwargs["slug"])
         if not process.accepts_ideas():
-            raise ValidationError({"non_field_errors": [_("This process is not collecting ideas at the moment.")]})
+            raise ValidationError(
+                {"non_field_errors": [_("This process is not collecting ideas at the moment.")]}
+            )
         data, files = form_input(request)
         with service_errors():
             check_upload_rate(request)  # before the image is examined: refused uploads count too
         form = valid_form(IdeaForm(data, files, process=process, municipality=process.municipality))
         with service_errors():
             check_rate(request, "idea")
-            idea = services.idea_submit(process=process, author=request.user, fields=form.service_fields(),
-                                        image=form.checked_image, consent=form.cleaned_data["consent"])
+            idea = services.idea_submit(
+                process=process,
+                author=request.user,
+                fields=form.service_fields(),
+                image=form.checked_image,
+                consent=form.cleaned_data["consent"],
+            )
         created = selectors.idea_get(pk=idea.pk, include_hidden=True)
         return Response(CreatedIdeaSerializer(created, context={"request": request}).data, status=201)
 
@@ -232,8 +275,13 @@ class IdeaComments(TownScopedAPIView):
         official_for = form.official_town(request.user, self.municipality)
         with service_errors():
             check_rate(request, "comment")
-            comment = services.comment_post(idea=idea, author=request.user, body=form.cleaned_data["body"],
-                                            parent=form.parent_comment, official_for=official_for)
+            comment = services.comment_post(
+                idea=idea,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                parent=form.parent_comment,
+                official_for=official_for,
+            )
         return Response(CreatedCommentSerializer(comment).data, status=201)
 
 
@@ -276,16 +324,24 @@ class _ReportView(TownScopedAPIView):
     def target(self, request, pk: int):
         raise NotImplementedError
 
-    @extend_schema(request=ReportInputSerializer,
-                   responses={202: OpenApiResponse(description="Received; a moderator will look at it."),
-                              **WRITE_ERRORS})
+    @extend_schema(
+        request=ReportInputSerializer,
+        responses={
+            202: OpenApiResponse(description="Received; a moderator will look at it."),
+            **WRITE_ERRORS,
+        },
+    )
     def post(self, request, *args, **kwargs):
         target = self.target(request, kwargs["pk"])
         form = valid_form(ReportForm(json_object(request)))
         with service_errors():
             check_rate(request, "report")
-            services.report_submit(target=target, reporter=request.user, reason=form.cleaned_data["reason"],
-                                   note=form.cleaned_data["note"])
+            services.report_submit(
+                target=target,
+                reporter=request.user,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
         return Response({"detail": _("Thank you. A moderator will look at it.")}, status=202)
 
 
@@ -323,9 +379,14 @@ class IdeaAnswer(TownScopedAPIView):
             raise NotFound(_("No such idea.")) from None
         form = valid_form(AnswerForm(json_object(request), idea=idea))
         with service_errors():
-            answer = services.idea_answer(idea=idea, by=request.user, acting_town=self.municipality,
-                                          body=form.cleaned_data["body"], to=form.cleaned_data["to"],
-                                          merged_into=form.cleaned_data.get("merged_into"))
+            answer = services.idea_answer(
+                idea=idea,
+                by=request.user,
+                acting_town=self.municipality,
+                body=form.cleaned_data["body"],
+                to=form.cleaned_data["to"],
+                merged_into=form.cleaned_data.get("merged_into"),
+            )
         return Response(AnswerSerializer(answer).data, status=201)
 
 
@@ -338,8 +399,9 @@ class ModerationQueue(TownScopedAPIView):
     @list_schema(ModerationItemSerializer)
     def get(self, request, *args, **kwargs):
         queue = selectors.moderation_queue()
-        items = ([_moderation_item(idea, "idea") for idea in queue["ideas"]]
-                 + [_moderation_item(comment, "comment") for comment in queue["comments"]])
+        items = [_moderation_item(idea, "idea") for idea in queue["ideas"]] + [
+            _moderation_item(comment, "comment") for comment in queue["comments"]
+        ]
         return self.paginated(sorted(items, key=lambda item: item["created_at"]))
 
 
@@ -350,15 +412,22 @@ class _ModerateView(TownScopedAPIView):
     def target(self, pk: int):
         raise NotImplementedError
 
-    @extend_schema(request=ModerationInputSerializer, responses={200: ModerationResultSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=ModerationInputSerializer, responses={200: ModerationResultSerializer, **WRITE_ERRORS}
+    )
     def post(self, request, *args, **kwargs):
         target = self.target(kwargs["pk"])
         data = json_object(request)
         with service_errors():
-            target = services.moderation_act(target=target, action=str(data.get("action") or ""), by=request.user,
-                                             acting_town=self.municipality, reason=str(data.get("reason") or ""),
-                                             title=str(data.get("title") or ""),
-                                             body=str(data.get("body") or "") or None)
+            target = services.moderation_act(
+                target=target,
+                action=str(data.get("action") or ""),
+                by=request.user,
+                acting_town=self.municipality,
+                reason=str(data.get("reason") or ""),
+                title=str(data.get("title") or ""),
+                body=str(data.get("body") or "") or None,
+            )
         return Response({"id": target.pk, "moderation": target.moderation})
 
 

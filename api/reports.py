@@ -23,13 +23,29 @@ STAFF_AREA = "town.view_staff_area"
 
 
 class ReportSerializer(s.ModelSerializer):
-    grant = s.PrimaryKeyRelatedField(read_only=True, allow_null=True, help_text="Funding reports: the grant's id.")
-    download = s.SerializerMethodField(help_text="Where the file is, once the report is done and not expired.")
+    grant = s.PrimaryKeyRelatedField(
+        read_only=True, allow_null=True, help_text="Funding reports: the grant's id."
+    )
+    download = s.SerializerMethodField(
+        help_text="Where the file is, once the report is done and not expired."
+    )
 
     class Meta:
         model = ReportRequest
-        fields = ["id", "kind", "format", "grant", "status", "progress", "error", "created_at", "finished_at",
-                  "expires_at", "size", "download"]
+        fields = [
+            "id",
+            "kind",
+            "format",
+            "grant",
+            "status",
+            "progress",
+            "error",
+            "created_at",
+            "finished_at",
+            "expires_at",
+            "size",
+            "download",
+        ]
 
     def get_download(self, report: ReportRequest) -> str | None:
         if not report.is_available:
@@ -44,9 +60,10 @@ class ReportRequestInputSerializer(s.Serializer):
 
 
 def _reports(view):
-    return selectors.town_reports(municipality=view.municipality,
-                                  kinds=selectors.visible_report_kinds(user=view.request.user,
-                                                                       municipality=view.municipality))
+    return selectors.town_reports(
+        municipality=view.municipality,
+        kinds=selectors.visible_report_kinds(user=view.request.user, municipality=view.municipality),
+    )
 
 
 def _report(view, pk: int) -> ReportRequest:
@@ -69,13 +86,18 @@ class ReportList(TownScopedAPIView):
 
     @extend_schema(request=ReportRequestInputSerializer, responses={202: ReportSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
-        form = valid_form(ReportRequestForm(json_object(request),
-                                            funding=can_view_funding(request.user, self.municipality)))
+        form = valid_form(
+            ReportRequestForm(json_object(request), funding=can_view_funding(request.user, self.municipality))
+        )
         with service_errors():
             check_rate(request, "report_request")
             report, _created = services.report_request(
-                municipality=self.municipality, kind=form.cleaned_data["kind"], format=form.cleaned_data["format"],
-                grant=form.cleaned_data.get("grant"), by=request.user)
+                municipality=self.municipality,
+                kind=form.cleaned_data["kind"],
+                format=form.cleaned_data["format"],
+                grant=form.cleaned_data.get("grant"),
+                by=request.user,
+            )
         return Response(ReportSerializer(report).data, status=202)
 
 
@@ -98,11 +120,19 @@ class ReportDownload(TownScopedAPIView):
     rules = {"get": STAFF_AREA}
     serializer_class = ReportSerializer
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY,
-                              (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"):
-                                  OpenApiTypes.BINARY,
-                              410: OpenApiResponse(description="The report has expired; ask for a new one."),
-                              **ERRORS})
+    @extend_schema(
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"): OpenApiTypes.BINARY,
+            410: OpenApiResponse(description="The report has expired; ask for a new one."),
+            **ERRORS,
+        }
+    )
     def get(self, request, *args, **kwargs):
-        return job_download(_report(self, kwargs["pk"]), attachment=True, expired=lambda: Response(
-            {"detail": _("The report has expired; please ask for a new one.")}, status=410))
+        return job_download(
+            _report(self, kwargs["pk"]),
+            attachment=True,
+            expired=lambda: Response(
+                {"detail": _("The report has expired; please ask for a new one.")}, status=410
+            ),
+        )

@@ -5,21 +5,29 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from .serializers import ErrorSerializer, FieldErrorsSerializer
 
 ERRORS = {
-    401: OpenApiResponse(ErrorSerializer, description="Not signed in, or the token is unknown, revoked or expired."),
-    403: OpenApiResponse(ErrorSerializer, description="Signed in, but the role does not allow this (or no second "
-                                                      "factor is set up)."),
+    401: OpenApiResponse(
+        ErrorSerializer, description="Not signed in, or the token is unknown, revoked or expired."
+    ),
+    403: OpenApiResponse(
+        ErrorSerializer,
+        description="Signed in, but the role does not allow this (or no second factor is set up).",
+    ),
     404: OpenApiResponse(ErrorSerializer, description="No such town, object or page, or not allowed."),
     429: OpenApiResponse(ErrorSerializer, description="Too many requests (throttled); see Retry-After."),
 }
-BAD_INPUT = OpenApiResponse(FieldErrorsSerializer, description="Invalid input: field → list of messages "
-                                                               "(non_field_errors for the whole request).")
+BAD_INPUT = OpenApiResponse(
+    FieldErrorsSerializer,
+    description="Invalid input: field → list of messages (non_field_errors for the whole request).",
+)
 FILTER_ERRORS = {**ERRORS, 400: BAD_INPUT}
 WRITE_ERRORS = {**ERRORS, 400: BAD_INPUT}
 
 
 def list_schema(serializer, *, filters: bool = False, **extra):
     """A paginated list; ``filters``: its query parameters are validated (400 for bad values)."""
-    return extend_schema(responses={200: serializer(many=True), **(FILTER_ERRORS if filters else ERRORS)}, **extra)
+    return extend_schema(
+        responses={200: serializer(many=True), **(FILTER_ERRORS if filters else ERRORS)}, **extra
+    )
 
 
 def detail_schema(serializer, **extra):

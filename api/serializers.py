@@ -25,8 +25,21 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = ["slug", "title", "summary", "status", "phase", "visibility", "town", "partner_towns",
-                  "fields_of_action", "progress", "last_update_on", "planned_start", "planned_end"]
+        fields = [
+            "slug",
+            "title",
+            "summary",
+            "status",
+            "phase",
+            "visibility",
+            "town",
+            "partner_towns",
+            "fields_of_action",
+            "progress",
+            "last_update_on",
+            "planned_start",
+            "planned_end",
+        ]
 
 
 class ProjectDetailSerializer(ProjectSerializer):
@@ -59,8 +72,17 @@ class IndicatorSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Indicator
-        fields = ["id", "name", "unit", "description", "baseline", "baseline_date", "target", "target_date",
-                  "measurements"]
+        fields = [
+            "id",
+            "name",
+            "unit",
+            "description",
+            "baseline",
+            "baseline_date",
+            "target",
+            "target_date",
+            "measurements",
+        ]
 
 
 class PhaseSerializer(serializers.ModelSerializer):
@@ -78,8 +100,17 @@ class ProcessSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Process
-        fields = ["slug", "title", "summary", "town", "partner_towns", "field_of_action", "phases", "idea_count",
-                  "created_at"]
+        fields = [
+            "slug",
+            "title",
+            "summary",
+            "town",
+            "partner_towns",
+            "field_of_action",
+            "phases",
+            "idea_count",
+            "created_at",
+        ]
 
 
 class IdeaImageSerializer(serializers.Serializer):
@@ -96,9 +127,24 @@ class IdeaSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Idea
-        fields = ["id", "title", "body", "status", "town", "process", "field_of_action", "location_label",
-                  "latitude", "longitude", "is_offline", "author_name", "support_count", "comment_count",
-                  "image", "created_at"]
+        fields = [
+            "id",
+            "title",
+            "body",
+            "status",
+            "town",
+            "process",
+            "field_of_action",
+            "location_label",
+            "latitude",
+            "longitude",
+            "is_offline",
+            "author_name",
+            "support_count",
+            "comment_count",
+            "image",
+            "created_at",
+        ]
 
     def get_author_name(self, idea: Idea) -> str:
         return str(author_name(idea))
@@ -110,8 +156,10 @@ class IdeaSerializer(serializers.ModelSerializer):
             return None
         address = reverse("participation:idea-image", kwargs={"town": idea.municipality.slug, "pk": idea.pk})
         request = self.context.get("request")
-        return {"url": request.build_absolute_uri(address) if request is not None else address,
-                "alt": idea.image_alt}
+        return {
+            "url": request.build_absolute_uri(address) if request is not None else address,
+            "alt": idea.image_alt,
+        }
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -11,8 +11,14 @@ from .opendata import DATASETS
 BUILD_TRANSIENT_ERRORS = (*TRANSIENT_ERRORS, OSError)
 
 
-@shared_task(autoretry_for=BUILD_TRANSIENT_ERRORS, retry_backoff=15, retry_backoff_max=300, max_retries=5,
-             soft_time_limit=600, time_limit=660)
+@shared_task(
+    autoretry_for=BUILD_TRANSIENT_ERRORS,
+    retry_backoff=15,
+    retry_backoff_max=300,
+    max_retries=5,
+    soft_time_limit=600,
+    time_limit=660,
+)
 def opendata_build(*, dataset: str, force: bool = False) -> int:
     """Build a dataset's files if changes are pending (or ``force``). Idempotent: a second delivery finds nothing
     pending, or the lock taken, and returns. Returns how many builds ran."""
@@ -21,8 +27,9 @@ def opendata_build(*, dataset: str, force: bool = False) -> int:
     return opendata_files.build_dataset_until_current(dataset, force=force)
 
 
-@shared_task(autoretry_for=BUILD_TRANSIENT_ERRORS, retry_backoff=60, max_retries=3, soft_time_limit=600,
-             time_limit=660)
+@shared_task(
+    autoretry_for=BUILD_TRANSIENT_ERRORS, retry_backoff=60, max_retries=3, soft_time_limit=600, time_limit=660
+)
 def opendata_refresh(*, force: bool = False) -> int:
     """Platform job (beat): every few minutes, build the datasets with changes a build has not covered yet (a lost
     hand-over, a change during a build); at night with ``force``, every file, so that what no service reports (a

@@ -18,12 +18,25 @@ urlpatterns = [
     path("schema/", public(SpectacularAPIView.as_view()), name="schema"),
     # The browsable documentation (Swagger UI, served from our own static files by drf-spectacular-sidecar); the
     # split view serves its start-up script at ?script, so the page needs no inline script under the CSP.
-    path("docs/", public(SpectacularSwaggerSplitView.as_view(
-        url_name="api:schema", template_name="api/swagger_ui.html")), name="docs"),
+    path(
+        "docs/",
+        public(
+            SpectacularSwaggerSplitView.as_view(url_name="api:schema", template_name="api/swagger_ui.html")
+        ),
+        name="docs",
+    ),
     path("v1/agentur/towns/", agentur.AgenturOverview.as_view(), name="agentur-towns"),
     path("v1/me/notifications/", notifications.NotificationList.as_view(), name="notifications"),
-    path("v1/me/notifications/read-all/", notifications.NotificationsReadAll.as_view(), name="notifications-read-all"),
-    path("v1/me/notifications/<int:pk>/read/", notifications.NotificationRead.as_view(), name="notification-read"),
+    path(
+        "v1/me/notifications/read-all/",
+        notifications.NotificationsReadAll.as_view(),
+        name="notifications-read-all",
+    ),
+    path(
+        "v1/me/notifications/<int:pk>/read/",
+        notifications.NotificationRead.as_view(),
+        name="notification-read",
+    ),
     path(town + "reports/", reports.ReportList.as_view(), name="reports"),
     path(town + "reports/<int:pk>/", reports.ReportDetail.as_view(), name="report"),
     path(town + "reports/<int:pk>/download/", reports.ReportDownload.as_view(), name="report-download"),
@@ -32,7 +45,11 @@ urlpatterns = [
     path(town + "projects/", views.ProjectList.as_view(), name="projects"),
     path(town + "projects/<slug:slug>/", views.ProjectDetail.as_view(), name="project"),
     path(town + "projects/<slug:slug>/updates/", views.ProjectUpdates.as_view(), name="project-updates"),
-    path(town + "projects/<slug:slug>/indicators/", views.ProjectIndicators.as_view(), name="project-indicators"),
+    path(
+        town + "projects/<slug:slug>/indicators/",
+        views.ProjectIndicators.as_view(),
+        name="project-indicators",
+    ),
     path(town + "processes/", views.ProcessList.as_view(), name="processes"),
     path(town + "processes/<slug:slug>/", p.ProcessDetail.as_view(), name="process"),
     path(town + "processes/<slug:slug>/ideas/", p.ProcessIdeas.as_view(), name="process-ideas"),

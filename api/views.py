@@ -134,8 +134,11 @@ class IdeaList(TownScopedAPIView):
 
     @list_schema(serializers.IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):
-        count = participation_selectors.stored_total(participation_selectors.IdeaFilters()) if self.unfiltered(
-            request) else None
+        count = (
+            participation_selectors.stored_total(participation_selectors.IdeaFilters())
+            if self.unfiltered(request)
+            else None
+        )
         ideas = participation_selectors.idea_list(processes=participation_selectors.published_process_ids())
         return self.paginated(self.filter_queryset(ideas), count=count, cap=True)
 

@@ -58,16 +58,24 @@ TARGETS = {"town page": 8, "idea list": 15, "idea with 50 comments": 25, "API id
 
 
 def _env(db: Path, cache_seconds: int) -> dict:
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("DATABASE_URL", "REDIS_URL", "SMARTCITY5_ENV")}
-    env.update(DATABASE_URL=f"sqlite:///{db}", DEBUG="false", PAGE_CACHE_SECONDS=str(cache_seconds),
-               PYTHONDONTWRITEBYTECODE="1")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("DATABASE_URL", "REDIS_URL", "SMARTCITY5_ENV")
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{db}",
+        DEBUG="false",
+        PAGE_CACHE_SECONDS=str(cache_seconds),
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     return env
 
 
 def _manage(env: dict, *args: str, capture: bool = False) -> str:
-    result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True,
-                            capture_output=capture)
+    result = subprocess.run(
+        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, text=True, capture_output=capture
+    )
     return result.stdout if capture else ""
 
 
@@ -79,7 +87,9 @@ def _cpu(pid: int) -> float:
 def _get(port: int, path: str) -> tuple[float, int, str]:
     started = time.perf_counter()
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    connection.request("GET", path, headers={"Accept-Encoding": "gzip", "Accept": "text/html,application/json"})
+    connection.request(
+        "GET", path, headers={"Accept-Encoding": "gzip", "Accept": "text/html,application/json"}
+    )
     response = connection.getresponse()
     response.read()
     elapsed = (time.perf_counter() - started) * 1000
@@ -99,9 +109,26 @@ def _worker_pid(master: int) -> int:
 
 def _serve(env: dict, port: int):
     # -c /dev/null: not the production gunicorn.conf.py (gthread); one sync worker as the issue measures.
-    process = subprocess.Popen([PYTHON, "-m", "gunicorn", "-c", "/dev/null", "--workers", "1", "--worker-class",
-                                "sync", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-                                "smartcity5.wsgi:application"], cwd=ROOT, env=env)
+    process = subprocess.Popen(
+        [
+            PYTHON,
+            "-m",
+            "gunicorn",
+            "-c",
+            "/dev/null",
+            "--workers",
+            "1",
+            "--worker-class",
+            "sync",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "smartcity5.wsgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     for _ in range(300):
         try:
             _get(port, "/healthz")
@@ -121,8 +148,13 @@ def _series(port: int, pid: int, path: str, n: int) -> dict:
         times.append(elapsed)
         states.add(state)
     cpu = (_cpu(pid) - before) * 1000 / n
-    return {"median": statistics.median(times), "max": max(times), "cpu": cpu, "first": first[0],
-            "cache": "/".join(sorted(s for s in states if s)) or "-"}
+    return {
+        "median": statistics.median(times),
+        "max": max(times),
+        "cpu": cpu,
+        "first": first[0],
+        "cache": "/".join(sorted(s for s in states if s)) or "-",
+    }
 
 
 def main() -> int:
@@ -130,7 +162,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=31)
     parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: a new temporary one)")
     parser.add_argument("--port", type=int, default=8103)
-    parser.add_argument("--keep", action="store_true", help="keep an existing --db instead of building it anew")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep an existing --db instead of building it anew"
+    )
     parser.add_argument("--only", default="", help="measure only pages whose label contains this")
     args = parser.parse_args()
     db = args.db or Path(tempfile.mkdtemp(prefix="sc5_bench_demo_")) / "demo.sqlite3"
@@ -140,16 +174,25 @@ def main() -> int:
         _manage(env, "migrate", "--verbosity", "0")
         _manage(env, "load_demo", "--quiet-accounts")
     idea, comments = _manage(env, "shell", "-c", COMMENTS, capture=True).split()[-2:]
-    process_path = _manage(env, "shell", "-c", "from municipalities.scoping import town_scope\n"
-                           "from municipalities.models import Municipality\n"
-                           "from participation.models import Process\n"
-                           "t = Municipality.objects.get(slug='arnsberg')\n"
-                           "with town_scope(t):\n"
-                           "    print(Process.objects.filter(is_published=True).order_by('pk').first()"
-                           ".get_absolute_url())", capture=True).split()[-1]
+    process_path = _manage(
+        env,
+        "shell",
+        "-c",
+        "from municipalities.scoping import town_scope\n"
+        "from municipalities.models import Municipality\n"
+        "from participation.models import Process\n"
+        "t = Municipality.objects.get(slug='arnsberg')\n"
+        "with town_scope(t):\n"
+        "    print(Process.objects.filter(is_published=True).order_by('pk').first()"
+        ".get_absolute_url())",
+        capture=True,
+    ).split()[-1]
     print(f"database {db}; idea {idea} has {comments} comments; load {os.getloadavg()[0]:.1f}", flush=True)
-    pages = [(label, (path or process_path).format(idea=idea)) for label, path in PAGES
-             if args.only.lower() in label.lower()]
+    pages = [
+        (label, (path or process_path).format(idea=idea))
+        for label, path in PAGES
+        if args.only.lower() in label.lower()
+    ]
     results: dict[str, dict] = {}
     for mode, seconds in (("cold", 0), ("warm", 300)):
         server = _serve(_env(db, seconds), args.port)
@@ -161,13 +204,17 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=30)
     print(f"load average after: {os.getloadavg()[0]:.1f}")
-    print(f"{'page':<24} {'target':>7} | {'cold median':>11} {'max':>7} {'CPU':>7} | {'warm median':>11} "
-          f"{'max':>7} {'CPU':>7} cache")
+    print(
+        f"{'page':<24} {'target':>7} | {'cold median':>11} {'max':>7} {'CPU':>7} | {'warm median':>11} "
+        f"{'max':>7} {'CPU':>7} cache"
+    )
     for label, path in pages:
         cold, warm = results[label]["cold"], results[label]["warm"]
         target = f"{TARGETS[label]} ms" if label in TARGETS else ""
-        print(f"{label:<24} {target:>7} | {cold['median']:>8.1f} ms {cold['max']:>7.1f} {cold['cpu']:>7.1f} | "
-              f"{warm['median']:>8.1f} ms {warm['max']:>7.1f} {warm['cpu']:>7.1f} {warm['cache']}  {path}")
+        print(
+            f"{label:<24} {target:>7} | {cold['median']:>8.1f} ms {cold['max']:>7.1f} {cold['cpu']:>7.1f} | "
+            f"{warm['median']:>8.1f} ms {warm['max']:>7.1f} {warm['cpu']:>7.1f} {warm['cache']}  {path}"
+        )
     return 0
 
 

@@ -15,15 +15,30 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-CHROME_FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
-                "--disable-sync --no-first-run")
+CHROME_FLAGS = (
+    "--headless=new --no-sandbox --disable-gpu --disable-background-networking --disable-component-update "
+    "--disable-sync --no-first-run"
+)
 
 
 def run_lighthouse(url: str, out: Path) -> dict:
     subprocess.run(
-        ["npm", "exec", "--yes", "lighthouse@12", "--", url, "--chrome-path=/usr/bin/chromium",
-         f"--chrome-flags={CHROME_FLAGS}", "--form-factor=mobile", "--throttling-method=simulate",
-         "--output=json", f"--output-path={out}", "--only-categories=performance", "--quiet"],
+        [
+            "npm",
+            "exec",
+            "--yes",
+            "lighthouse@12",
+            "--",
+            url,
+            "--chrome-path=/usr/bin/chromium",
+            f"--chrome-flags={CHROME_FLAGS}",
+            "--form-factor=mobile",
+            "--throttling-method=simulate",
+            "--output=json",
+            f"--output-path={out}",
+            "--only-categories=performance",
+            "--quiet",
+        ],
         check=True,
     )
     return json.loads(out.read_text())
@@ -34,7 +49,9 @@ def summarise(report: dict) -> dict:
     items = audits["network-requests"]["details"]["items"]
     by_type: dict[str, int] = {}
     for item in items:
-        by_type[item.get("resourceType", "?")] = by_type.get(item.get("resourceType", "?"), 0) + item["transferSize"]
+        by_type[item.get("resourceType", "?")] = (
+            by_type.get(item.get("resourceType", "?"), 0) + item["transferSize"]
+        )
     return {
         "kib": sum(item["transferSize"] for item in items) / 1024,
         "requests": len(items),
@@ -42,7 +59,9 @@ def summarise(report: dict) -> dict:
         "lcp_s": audits["largest-contentful-paint"]["numericValue"] / 1000,
         "fcp_s": audits["first-contentful-paint"]["numericValue"] / 1000,
         "score": round(report["categories"]["performance"]["score"] * 100),
-        "files": [(item["url"].rsplit("/", 1)[-1][:48], round(item["transferSize"] / 1024, 1)) for item in items],
+        "files": [
+            (item["url"].rsplit("/", 1)[-1][:48], round(item["transferSize"] / 1024, 1)) for item in items
+        ],
     }
 
 
@@ -65,8 +84,10 @@ def main() -> None:
         fcp = statistics.median(r["fcp_s"] for r in runs)
         score = statistics.median(r["score"] for r in runs)
         first = runs[0]
-        print(f"| `{path}` | {first['kib']:.1f} KiB | {first['requests']} | {lcp:.2f} s | {fcp:.2f} s | {score:.0f} |",
-              flush=True)
+        print(
+            f"| `{path}` | {first['kib']:.1f} KiB | {first['requests']} | {lcp:.2f} s | {fcp:.2f} s | {score:.0f} |",
+            flush=True,
+        )
         print(f"<!-- {path}: {first['by_type']} {first['files']} -->", flush=True)
     print(f"<!-- reports in {out} -->")
 

@@ -75,26 +75,49 @@ def main() -> int:
     parser.add_argument("--workers", default=None, help="GUNICORN_WORKERS (default: gunicorn.conf.py's)")
     parser.add_argument("--threads", default=None, help="GUNICORN_THREADS (default: gunicorn.conf.py's)")
     parser.add_argument("--port", type=int, default=None, help="gunicorn's port (default: a free one)")
-    parser.add_argument("--reuse", action="store_true",
-                        help="keep the database of an earlier run (skips migrate, demo towns and accounts)")
-    parser.add_argument("--plain", action="store_true",
-                        help="plain HTTP to gunicorn, as from a TLS proxy (default: TLS at gunicorn)")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="keep the database of an earlier run (skips migrate, demo towns and accounts)",
+    )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="plain HTTP to gunicorn, as from a TLS proxy (default: TLS at gunicorn)",
+    )
     parser.add_argument("--logs", type=Path, default=None, help="copy gunicorn's and the worker's logs here")
-    parser.add_argument("--gunicorn-arg", action="append", default=[],
-                        help="one more gunicorn option, e.g. --gunicorn-arg=--keep-alive=75 (repeatable)")
-    parser.add_argument("--env", action="append", default=[],
-                        help="NAME=value for the server's environment, e.g. --env CONN_MAX_AGE=0")
+    parser.add_argument(
+        "--gunicorn-arg",
+        action="append",
+        default=[],
+        help="one more gunicorn option, e.g. --gunicorn-arg=--keep-alive=75 (repeatable)",
+    )
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        help="NAME=value for the server's environment, e.g. --env CONN_MAX_AGE=0",
+    )
     args = parser.parse_args()
     if not Path(args.locust).exists():
-        parser.error(f"no locust at {args.locust}: install it into a virtualenv of its own (see the docstring)")
+        parser.error(
+            f"no locust at {args.locust}: install it into a virtualenv of its own (see the docstring)"
+        )
 
     tmp = Path(tempfile.mkdtemp(prefix="sc5-load-"))
     port = args.port or smoke.free_port()
     password = secrets.token_urlsafe(12)
     env = smoke.production_env(tmp, port)
-    env.update({"DATABASE_URL": f"{POSTGRES}/{DATABASE}", "REDIS_URL": REDIS,
-                "ALLOWED_HOSTS": "127.0.0.1", "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
-                "TRUSTED_PROXY_COUNT": "1", "GUNICORN_LOG_LEVEL": "warning"})
+    env.update(
+        {
+            "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
+            "REDIS_URL": REDIS,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "CSRF_TRUSTED_ORIGINS": f"https://127.0.0.1:{port}",
+            "TRUSTED_PROXY_COUNT": "1",
+            "GUNICORN_LOG_LEVEL": "warning",
+        }
+    )
     for name, value in (("GUNICORN_WORKERS", args.workers), ("GUNICORN_THREADS", args.threads)):
         if value:
             env[name] = value
@@ -116,42 +139,116 @@ def main() -> int:
             smoke.run([PYTHON, "manage.py", "load_demo"], env, "load_demo")
         script = (PASSWORDS if args.reuse else ACCOUNTS) % {"password": password, "count": args.accounts}
         print(smoke.run([PYTHON, "manage.py", "shell", "-c", script], env, "accounts").strip())
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                        "-subj", "/CN=127.0.0.1", "-keyout", str(tmp / "key.pem"), "-out", str(tmp / "cert.pem")],
-                       check=True, capture_output=True)
-        processes.start("worker", [PYTHON, "-m", "celery", "-A", "smartcity5", "worker", "--loglevel", "WARNING",
-                                   "--concurrency", "1", "--hostname", f"load-{port}@%h"], env)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "1",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-keyout",
+                str(tmp / "key.pem"),
+                "-out",
+                str(tmp / "cert.pem"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+        processes.start(
+            "worker",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "smartcity5",
+                "worker",
+                "--loglevel",
+                "WARNING",
+                "--concurrency",
+                "1",
+                "--hostname",
+                f"load-{port}@%h",
+            ],
+            env,
+        )
         tls = [] if args.plain else ["--certfile", str(tmp / "cert.pem"), "--keyfile", str(tmp / "key.pem")]
-        processes.start("gunicorn", [PYTHON, "-m", "gunicorn", "--config", "gunicorn.conf.py", *tls,
-                                     f"--access-logformat={ACCESS_FORMAT}", *args.gunicorn_arg], env)
+        processes.start(
+            "gunicorn",
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "--config",
+                "gunicorn.conf.py",
+                *tls,
+                f"--access-logformat={ACCESS_FORMAT}",
+                *args.gunicorn_arg,
+            ],
+            env,
+        )
         scheme = "http" if args.plain else "https"
         smoke.wait_until(lambda: _answers(scheme, port), timeout=60, what="gunicorn to answer")
-        load_env = {**os.environ, "LOAD_PASSWORD": password, "LOAD_PLAIN": "1" if args.plain else "0",
-                    "LOAD_ACCOUNTS": ",".join(f"lasttest-{n:03d}@load.example" for n in range(args.accounts))}
+        load_env = {
+            **os.environ,
+            "LOAD_PASSWORD": password,
+            "LOAD_PLAIN": "1" if args.plain else "0",
+            "LOAD_ACCOUNTS": ",".join(f"lasttest-{n:03d}@load.example" for n in range(args.accounts)),
+        }
         ramp = int(args.users / args.spawn_rate) + 1
-        print(f"locust: {args.users} users, {args.spawn_rate}/s, {ramp} s ramp-up + {args.time} s; "
-              f"load before: {os.getloadavg()}", flush=True)
+        print(
+            f"locust: {args.users} users, {args.spawn_rate}/s, {ramp} s ramp-up + {args.time} s; "
+            f"load before: {os.getloadavg()}",
+            flush=True,
+        )
         gunicorn_pid = processes.started[-1][1].pid
         cpu_before = _cpu_seconds(gunicorn_pid), _postgres_cpu_seconds()
         locust_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        subprocess.run([args.locust, "-f", str(ROOT / "bench" / "locustfile.py"), "--headless",
-                        "--users", str(args.users), "--spawn-rate", str(args.spawn_rate),
-                        "--run-time", f"{ramp + args.time}s", "--host", f"{scheme}://127.0.0.1:{port}",
-                        "--csv", str(tmp / "locust"), "--only-summary", "--loglevel", "WARNING"],
-                       env=load_env, check=False, timeout=ramp + args.time + 120)
+        subprocess.run(
+            [
+                args.locust,
+                "-f",
+                str(ROOT / "bench" / "locustfile.py"),
+                "--headless",
+                "--users",
+                str(args.users),
+                "--spawn-rate",
+                str(args.spawn_rate),
+                "--run-time",
+                f"{ramp + args.time}s",
+                "--host",
+                f"{scheme}://127.0.0.1:{port}",
+                "--csv",
+                str(tmp / "locust"),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+            ],
+            env=load_env,
+            check=False,
+            timeout=ramp + args.time + 120,
+        )
         cpu_after = _cpu_seconds(gunicorn_pid), _postgres_cpu_seconds()
         locust_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        locust_cpu = sum(getattr(locust_after, field) - getattr(locust_before, field)
-                         for field in ("ru_utime", "ru_stime"))
+        locust_cpu = sum(
+            getattr(locust_after, field) - getattr(locust_before, field) for field in ("ru_utime", "ru_stime")
+        )
         processes.check_alive()
         print(f"load after: {os.getloadavg()}")
         _summary(tmp / "locust_stats.csv", tmp / "locust_failures.csv")
         answered = _server_summary(tmp / "gunicorn.log")
         if answered:
             web, database = (after - before for before, after in zip(cpu_before, cpu_after, strict=True))
-            print(f"CPU per answer: gunicorn {web / answered * 1000:.1f} ms, PostgreSQL backends "
-                  f"{database / answered * 1000:.1f} ms, locust {locust_cpu / answered * 1000:.1f} ms "
-                  f"({web:.0f} s, {database:.0f} s and {locust_cpu:.0f} s for {answered} answers)")
+            print(
+                f"CPU per answer: gunicorn {web / answered * 1000:.1f} ms, PostgreSQL backends "
+                f"{database / answered * 1000:.1f} ms, locust {locust_cpu / answered * 1000:.1f} ms "
+                f"({web:.0f} s, {database:.0f} s and {locust_cpu:.0f} s for {answered} answers)"
+            )
     except Exception as exc:  # noqa: BLE001 - any failure: say what, show the logs, stop everything
         print(f"FAIL {type(exc).__name__}: {exc}")
         processes.print_logs()
@@ -172,8 +269,9 @@ def _answers(scheme: str, port: int) -> bool:
     context = ssl.create_default_context()
     context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
     try:
-        request = urllib.request.Request(f"{scheme}://127.0.0.1:{port}/healthz",
-                                         headers={"X-Forwarded-Proto": "https"})
+        request = urllib.request.Request(
+            f"{scheme}://127.0.0.1:{port}/healthz", headers={"X-Forwarded-Proto": "https"}
+        )
         with urllib.request.urlopen(request, context=context, timeout=5) as response:
             return response.status == 200
     except OSError:
@@ -186,8 +284,10 @@ def _summary(stats: Path, failures: Path) -> None:
     with stats.open() as handle:
         for row in csv.DictReader(handle):
             name = row["Name"] if row["Name"] != "Aggregated" else "**all**"
-            print(f"| {name} | {row['Request Count']} | {row['Failure Count']} | "
-                  f"{float(row['Median Response Time']):.0f} | {row['95%']} | {row['99%']} | {float(row['Requests/s']):.1f} |")
+            print(
+                f"| {name} | {row['Request Count']} | {row['Failure Count']} | "
+                f"{float(row['Median Response Time']):.0f} | {row['95%']} | {row['99%']} | {float(row['Requests/s']):.1f} |"
+            )
     if failures.exists():
         with failures.open() as handle:
             for row in csv.DictReader(handle):
@@ -212,8 +312,10 @@ def _postgres_cpu_seconds() -> float:
     import psycopg
 
     with psycopg.connect(f"{POSTGRES}/postgres", autocommit=True) as connection:
-        pids = [row[0] for row in connection.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE])]
+        pids = [
+            row[0]
+            for row in connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [DATABASE])
+        ]
     total = 0.0
     for pid in pids:
         try:
@@ -233,14 +335,28 @@ def _server_summary(log: Path) -> int:
             _, status, _method, _path, ms = line.split(" ", 4)
             statuses[status] = statuses.get(status, 0) + 1
             times.append(float(ms))
-        elif any(word in line for word in ("WORKER TIMEOUT", "Booting worker", "Autorestarting", "ERROR",
-                                           "CRITICAL", "Error", "Traceback", "Worker exiting", "was sent")):
+        elif any(
+            word in line
+            for word in (
+                "WORKER TIMEOUT",
+                "Booting worker",
+                "Autorestarting",
+                "ERROR",
+                "CRITICAL",
+                "Error",
+                "Traceback",
+                "Worker exiting",
+                "was sent",
+            )
+        ):
             key = line.split("] ", 2)[-1][:100]
             notes[key] = notes.get(key, 0) + 1
     times.sort()
     if times:
-        print(f"\nserver: {len(times)} answers {dict(sorted(statuses.items()))}, gunicorn's own time median "
-              f"{times[len(times) // 2]:.0f} ms, p95 {times[int(len(times) * 0.95)]:.0f} ms")
+        print(
+            f"\nserver: {len(times)} answers {dict(sorted(statuses.items()))}, gunicorn's own time median "
+            f"{times[len(times) // 2]:.0f} ms, p95 {times[int(len(times) * 0.95)]:.0f} ms"
+        )
     for note, count in sorted(notes.items(), key=lambda item: -item[1])[:15]:
         print(f"server log ×{count}: {note}")
     return len(times)

@@ -157,10 +157,18 @@ class SignedInCitizen(Citizen):
         email = accounts[next(_accounts) % len(accounts)]
         form = self.page("/accounts/login/", "sign-in form")
         token = CSRF.search(form)
-        with self.client.post("/accounts/login/", name="sign in", catch_response=True, allow_redirects=False,
-                              data={"csrfmiddlewaretoken": token.group(1) if token else "", "login": email,
-                                    "password": PASSWORD},
-                              headers={"Referer": f"{self.origin}/accounts/login/"}) as response:
+        with self.client.post(
+            "/accounts/login/",
+            name="sign in",
+            catch_response=True,
+            allow_redirects=False,
+            data={
+                "csrfmiddlewaretoken": token.group(1) if token else "",
+                "login": email,
+                "password": PASSWORD,
+            },
+            headers={"Referer": f"{self.origin}/accounts/login/"},
+        ) as response:
             self.keep_cookies()
             if response.status_code != 302:
                 response.failure(f"sign-in answered {response.status_code}")
@@ -178,15 +186,24 @@ class SignedInCitizen(Citizen):
         referer = {"Referer": f"{self.origin}/{found[0]}/ideen/{found[1]}/"}
         if support and (not comment or random.random() < 0.7):
             withdraw = 'name="action" value="withdraw"' in body
-            self.post(support.group(1), "support", referer,
-                      {"csrfmiddlewaretoken": token.group(1), "action": "withdraw" if withdraw else "support"})
+            self.post(
+                support.group(1),
+                "support",
+                referer,
+                {"csrfmiddlewaretoken": token.group(1), "action": "withdraw" if withdraw else "support"},
+            )
         else:
-            self.post(comment.group(1), "comment", referer,
-                      {"csrfmiddlewaretoken": token.group(1), "body": random.choice(COMMENTS), "homepage": ""})
+            self.post(
+                comment.group(1),
+                "comment",
+                referer,
+                {"csrfmiddlewaretoken": token.group(1), "body": random.choice(COMMENTS), "homepage": ""},
+            )
 
     def post(self, path: str, name: str, headers: dict, data: dict) -> None:
-        with self.client.post(path, name=name, data=data, headers=headers, allow_redirects=False,
-                              catch_response=True) as response:
+        with self.client.post(
+            path, name=name, data=data, headers=headers, allow_redirects=False, catch_response=True
+        ) as response:
             self.keep_cookies()
             if response.status_code not in (200, 302, 303):
                 response.failure(_why(response))

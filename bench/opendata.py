@@ -59,7 +59,9 @@ def main() -> None:
     town, _process = bench._fill(args.ideas, fresh=False)
     started = time.perf_counter()
     call_command("opendata_build", dataset=["ideas"])
-    print(f"built the ideas files (region and every town, CSV and JSON) in {time.perf_counter() - started:.1f} s")
+    print(
+        f"built the ideas files (region and every town, CSV and JSON) in {time.perf_counter() - started:.1f} s"
+    )
     _per_request(args.repeat)
     _under_load(town, args.port, args.repeat)
 
@@ -106,8 +108,22 @@ def _get(url: str) -> float:
 
 def _under_load(town, port: int, repeat: int) -> None:
     env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "false"}
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "smartcity5.wsgi", "--workers", "3",
-                               "--bind", f"127.0.0.1:{port}", "--log-level", "warning"], cwd=ROOT, env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "smartcity5.wsgi",
+            "--workers",
+            "3",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     base = f"http://127.0.0.1:{port}"
     page, download = f"{base}/{town.slug}/", f"{base}/api/v1/opendata/ideas.csv"
     try:

@@ -26,8 +26,11 @@ def main() -> None:
     parser.add_argument("--ideas", type=int, default=20000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--fresh", action="store_true", help="drop the benchmark data and create it again")
-    parser.add_argument("--only", default="", help="measure only the pages whose label contains one of these "
-                                                   "texts (separated by '|')")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only the pages whose label contains one of these texts (separated by '|')",
+    )
     args = parser.parse_args()
 
     import django
@@ -68,9 +71,18 @@ def _fill(count: int, *, fresh: bool):
     from participation.models import Comment, Idea, Process, Support
 
     consortium, _ = Consortium.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
-    town, _ = Municipality.objects.get_or_create(slug="benchstadt", defaults={
-        "consortium": consortium, "name": "Benchstadt", "official_name": "Stadt Benchstadt",
-        "map_south": 51.3, "map_west": 7.9, "map_north": 51.5, "map_east": 8.2})
+    town, _ = Municipality.objects.get_or_create(
+        slug="benchstadt",
+        defaults={
+            "consortium": consortium,
+            "name": "Benchstadt",
+            "official_name": "Stadt Benchstadt",
+            "map_south": 51.3,
+            "map_west": 7.9,
+            "map_north": 51.5,
+            "map_east": 8.2,
+        },
+    )
     with town_scope(town):
         process = Process.objects.filter(slug="bench-ideen").first()
         if process is not None and fresh:
@@ -82,36 +94,90 @@ def _fill(count: int, *, fresh: bool):
             import datetime
 
             today = datetime.date.today()
-            process = services.process_create(municipality=town, by=None, fields={
-                "title": "Bench-Ideen", "summary": "Viele Ideen.", "is_published": True}, phases=[
-                {"kind": "ideas", "starts_on": today - datetime.timedelta(days=30),
-                 "ends_on": today + datetime.timedelta(days=30)}])
+            process = services.process_create(
+                municipality=town,
+                by=None,
+                fields={"title": "Bench-Ideen", "summary": "Viele Ideen.", "is_published": True},
+                phases=[
+                    {
+                        "kind": "ideas",
+                        "starts_on": today - datetime.timedelta(days=30),
+                        "ends_on": today + datetime.timedelta(days=30),
+                    }
+                ],
+            )
             Process.objects.filter(pk=process.pk).update(slug="bench-ideen")
             process.slug = "bench-ideen"
         started = time.perf_counter()
         rng = random.Random(5)
         people = list(User.objects.filter(email__endswith="@bench.example")[:500])
         if len(people) < 500:
-            User.objects.bulk_create([User(email=f"p{n}@bench.example", display_name=f"Person {n}")
-                                      for n in range(len(people), 500)], ignore_conflicts=True)
+            User.objects.bulk_create(
+                [
+                    User(email=f"p{n}@bench.example", display_name=f"Person {n}")
+                    for n in range(len(people), 500)
+                ],
+                ignore_conflicts=True,
+            )
             people = list(User.objects.filter(email__endswith="@bench.example")[:500])
-        words = ["Radweg", "Bank", "Baum", "Brunnen", "Spielplatz", "Bus", "WLAN", "Markt", "Schule", "Licht", "Parkplatz", "Garten", "Bücherei", "Sitzbank", "Ladestation", "Fußweg", "Ampel", "Wiese", "Café", "Toilette"]
+        words = [
+            "Radweg",
+            "Bank",
+            "Baum",
+            "Brunnen",
+            "Spielplatz",
+            "Bus",
+            "WLAN",
+            "Markt",
+            "Schule",
+            "Licht",
+            "Parkplatz",
+            "Garten",
+            "Bücherei",
+            "Sitzbank",
+            "Ladestation",
+            "Fußweg",
+            "Ampel",
+            "Wiese",
+            "Café",
+            "Toilette",
+        ]
         with transaction.atomic():
-            ideas = [Idea(process=process, municipality=town, author=rng.choice(people), consent_at=None,
-                          title=f"{rng.choice(words)} am {rng.choice(words)} {n}",
-                          body=" ".join(rng.choice(words) for _ in range(60)),
-                          latitude=51.4 if n % 3 == 0 else None, longitude=8.0 if n % 3 == 0 else None)
-                     for n in range(count)]
+            ideas = [
+                Idea(
+                    process=process,
+                    municipality=town,
+                    author=rng.choice(people),
+                    consent_at=None,
+                    title=f"{rng.choice(words)} am {rng.choice(words)} {n}",
+                    body=" ".join(rng.choice(words) for _ in range(60)),
+                    latitude=51.4 if n % 3 == 0 else None,
+                    longitude=8.0 if n % 3 == 0 else None,
+                )
+                for n in range(count)
+            ]
             Idea.objects.bulk_create(ideas, batch_size=2000)
             ideas = list(Idea.objects.filter(process=process).only("pk"))
-            Comment.objects.bulk_create([Comment(idea=i, municipality=town, author=rng.choice(people), body="Ja!")
-                                         for i in ideas for _ in range(rng.randint(0, 6))], batch_size=5000)
-            Support.objects.bulk_create([Support(idea=i, municipality=town, user=u) for i in ideas
-                                         for u in rng.sample(people, rng.randint(0, 10))], batch_size=5000,
-                                        ignore_conflicts=True)
+            Comment.objects.bulk_create(
+                [
+                    Comment(idea=i, municipality=town, author=rng.choice(people), body="Ja!")
+                    for i in ideas
+                    for _ in range(rng.randint(0, 6))
+                ],
+                batch_size=5000,
+            )
+            Support.objects.bulk_create(
+                [
+                    Support(idea=i, municipality=town, user=u)
+                    for i in ideas
+                    for u in rng.sample(people, rng.randint(0, 10))
+                ],
+                batch_size=5000,
+                ignore_conflicts=True,
+            )
         all_ids = [i.pk for i in ideas]
         for start in range(0, len(all_ids), 2000):
-            services.refresh_counts(all_ids[start:start + 2000])
+            services.refresh_counts(all_ids[start : start + 2000])
         # Bulk inserts bypass the services: the process's stored count and version are set once here.
         services.touch_processes([process.pk], recount=True)
         from django.db import connection
@@ -137,12 +203,24 @@ def _discussed(town, process) -> dict:
             title = f"Diskussion mit {size} Kommentaren"
             idea = Idea.objects.filter(process=process, title=title).first()
             if idea is None:
-                idea = Idea.objects.create(process=process, municipality=town, author=people[0], title=title,
-                                           body="Eine lebhafte Diskussion.")
-                Comment.objects.bulk_create([
-                    Comment(idea=idea, municipality=town, author=people[n % len(people)],
-                            body=f"Beitrag {n}: Das sehe ich ähnlich, aber der Radweg braucht Licht.")
-                    for n in range(size)])
+                idea = Idea.objects.create(
+                    process=process,
+                    municipality=town,
+                    author=people[0],
+                    title=title,
+                    body="Eine lebhafte Diskussion.",
+                )
+                Comment.objects.bulk_create(
+                    [
+                        Comment(
+                            idea=idea,
+                            municipality=town,
+                            author=people[n % len(people)],
+                            body=f"Beitrag {n}: Das sehe ich ähnlich, aber der Radweg braucht Licht.",
+                        )
+                        for n in range(size)
+                    ]
+                )
                 services.refresh_counts([idea.pk])
             found[size] = idea
     return found
@@ -163,11 +241,15 @@ def _measure(town, process, discussed: dict, repeat: int, only: str = "") -> Non
         Membership.objects.get_or_create(user=staff, municipality=town, defaults={"role": Role.ADMIN})
     from allauth.mfa.models import Authenticator
 
-    Authenticator.objects.get_or_create(user=staff, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}})
-    agentur, _ = User.objects.get_or_create(email="agentur@bench.example",
-                                            defaults={"display_name": "Agentur", "is_agentur_moderator": True})
-    Authenticator.objects.get_or_create(user=agentur, type=Authenticator.Type.TOTP,
-                                        defaults={"data": {"secret": "x"}})
+    Authenticator.objects.get_or_create(
+        user=staff, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}}
+    )
+    agentur, _ = User.objects.get_or_create(
+        email="agentur@bench.example", defaults={"display_name": "Agentur", "is_agentur_moderator": True}
+    )
+    Authenticator.objects.get_or_create(
+        user=agentur, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}}
+    )
     pages = [
         ("town home", f"/{town.slug}/", None),
         ("idea with 50 comments", f"/{town.slug}/ideen/{discussed[50].pk}/", None),
@@ -206,8 +288,10 @@ def _measure(town, process, discussed: dict, repeat: int, only: str = "") -> Non
                 cpu.append((time.process_time() - started_cpu) * 1000)
                 sql.append(sum(float(query["time"]) for query in connection.queries) * 1000)
                 assert response.status_code == 200, (url, response.status_code)
-            print(f"{label:38} {statistics.median(times):10.1f} {max(times):8.1f} {statistics.median(cpu):7.1f} "
-                  f"{statistics.median(sql):7.1f} {len(connection.queries):8d}")
+            print(
+                f"{label:38} {statistics.median(times):10.1f} {max(times):8.1f} {statistics.median(cpu):7.1f} "
+                f"{statistics.median(sql):7.1f} {len(connection.queries):8d}"
+            )
 
 
 if __name__ == "__main__":

@@ -16,20 +16,41 @@ from playwright.sync_api import sync_playwright
 
 FULL = (Path(__file__).resolve().parent.parent / "static" / "vendor" / "kern" / "kern.min.css").read_text()
 OUT = Path("/tmp/front")
-PAGES = ["/", "/arnsberg/", "/arnsberg/projekte/", "/arnsberg/projekte/digitaler-zwilling/", "/arnsberg/strategie/",
-         "/arnsberg/beteiligung/",
-         "/arnsberg/beteiligung/ideen-fuer-die-arnsberger-quartiere-mobil-gruen-digital/",
-         "/arnsberg/ideen/", "/arnsberg/ideen/29/", "/arnsberg/barrierefreiheit/", "/wissen/", "/offene-daten/",
-         "/accounts/login/", "/accounts/signup/", "/accounts/password/reset/"]
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PAGES = [
+    "/",
+    "/arnsberg/",
+    "/arnsberg/projekte/",
+    "/arnsberg/projekte/digitaler-zwilling/",
+    "/arnsberg/strategie/",
+    "/arnsberg/beteiligung/",
+    "/arnsberg/beteiligung/ideen-fuer-die-arnsberger-quartiere-mobil-gruen-digital/",
+    "/arnsberg/ideen/",
+    "/arnsberg/ideen/29/",
+    "/arnsberg/barrierefreiheit/",
+    "/wissen/",
+    "/offene-daten/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/accounts/password/reset/",
+]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def use_css(page, full: bool) -> None:
     page.unroute("**/*")
     if full:
-        page.route("**/kern.purged.min.*",
-                   lambda route: route.fulfill(status=200, content_type="text/css", body=FULL))
+        page.route(
+            "**/kern.purged.min.*",
+            lambda route: route.fulfill(status=200, content_type="text/css", body=FULL),
+        )
 
 
 def same(a: bytes, b: bytes) -> bool:

@@ -25,17 +25,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 POSTGRES = os.environ.get("LOAD_POSTGRES", "postgres://postgres@127.0.0.1:5432")
-os.environ.update({
-    "SMARTCITY5_ENV": "production",
-    "SECRET_KEY": os.environ.get("SECRET_KEY", secrets.token_urlsafe(50)),
-    "ALLOWED_HOSTS": "127.0.0.1",
-    "DATABASE_URL": f"{POSTGRES}/{os.environ.get('LOAD_DATABASE', 'sc5_bench_load')}",
-    "REDIS_URL": os.environ.get("LOAD_REDIS", "redis://127.0.0.1:6379/14"),
-    "EMAIL_URL": "consolemail://",
-    "TRUSTED_PROXY_COUNT": "1",
-    "LOG_LEVEL": "WARNING",
-    "STATIC_ROOT": os.environ.get("LOAD_STATIC_ROOT", "/tmp/sc5-request-cost-static"),
-})
+os.environ.update(
+    {
+        "SMARTCITY5_ENV": "production",
+        "SECRET_KEY": os.environ.get("SECRET_KEY", secrets.token_urlsafe(50)),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "DATABASE_URL": f"{POSTGRES}/{os.environ.get('LOAD_DATABASE', 'sc5_bench_load')}",
+        "REDIS_URL": os.environ.get("LOAD_REDIS", "redis://127.0.0.1:6379/14"),
+        "EMAIL_URL": "consolemail://",
+        "TRUSTED_PROXY_COUNT": "1",
+        "LOG_LEVEL": "WARNING",
+        "STATIC_ROOT": os.environ.get("LOAD_STATIC_ROOT", "/tmp/sc5-request-cost-static"),
+    }
+)
 os.environ.pop("DEBUG", None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartcity5.settings")
 
@@ -109,8 +111,10 @@ def main() -> int:
                     cpu.append((time.process_time() - started_cpu) * 1000)
                     wall.append((time.perf_counter() - started) * 1000)
                 assert response.status_code == 200, (path, response.status_code)
-            print(f"| {name} | {who} | {statistics.median(cpu):.1f} | {statistics.median(wall):.1f} | "
-                  f"{len(queries.captured_queries)} |")
+            print(
+                f"| {name} | {who} | {statistics.median(cpu):.1f} | {statistics.median(wall):.1f} | "
+                f"{len(queries.captured_queries)} |"
+            )
             reset_queries()
     if profile:
         out = io.StringIO()
@@ -124,9 +128,14 @@ def main() -> int:
 
 def _client() -> Client:
     # As the reverse proxy sends it: HTTPS, one client address, gzip accepted, German.
-    return Client(secure=True, HTTP_HOST="127.0.0.1", HTTP_X_FORWARDED_FOR="10.0.0.1",
-                  HTTP_X_FORWARDED_PROTO="https", HTTP_ACCEPT_ENCODING="gzip",
-                  HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9")
+    return Client(
+        secure=True,
+        HTTP_HOST="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="10.0.0.1",
+        HTTP_X_FORWARDED_PROTO="https",
+        HTTP_ACCEPT_ENCODING="gzip",
+        HTTP_ACCEPT_LANGUAGE="de-DE,de;q=0.9",
+    )
 
 
 if __name__ == "__main__":

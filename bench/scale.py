@@ -48,10 +48,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=21, help="timed requests per page (default 21)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed requests per page first (default 2)")
-    parser.add_argument("--town", default="", help="the town's slug (default: the second seeded town, a partner "
-                                                   "in a joint process, so its scope holds shared rows)")
-    parser.add_argument("--only", default="", help="only the pages whose label contains one of these texts "
-                                                   "(separated by '|')")
+    parser.add_argument(
+        "--town",
+        default="",
+        help="the town's slug (default: the second seeded town, a partner "
+        "in a joint process, so its scope holds shared rows)",
+    )
+    parser.add_argument(
+        "--only", default="", help="only the pages whose label contains one of these texts (separated by '|')"
+    )
     parser.add_argument("--cold", action="store_true", help="empty the cache before every request")
     parser.add_argument("--json", default="", help="write the results to this file")
     parser.add_argument("--flat", nargs=2, metavar=("SMALL", "LARGE"), help="compare two --json results")
@@ -74,8 +79,18 @@ def main() -> None:
     pages = _pages(town, facts)
     results = _measure(pages, repeat=args.repeat, warmup=args.warmup, only=args.only, cold=args.cold)
     if args.json:
-        Path(args.json).write_text(json.dumps({"database": name, "town": town.slug, "facts": facts,
-                                               "load": os.getloadavg(), "results": results}, indent=1))
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "database": name,
+                    "town": town.slug,
+                    "facts": facts,
+                    "load": os.getloadavg(),
+                    "results": results,
+                },
+                indent=1,
+            )
+        )
 
 
 def _facts(slug: str):
@@ -101,12 +116,21 @@ def _facts(slug: str):
         results = next((p for p in processes if p.results_public()), None)
         discussion = _discussion(town, collecting)
         ideas = Idea.objects.visible().filter(process__is_published=True)
-        typical = list(ideas.filter(comment_count__range=(2, 6), support_count__range=(5, 20))
-                       .order_by("pk").values_list("pk", flat=True)[:10])
+        typical = list(
+            ideas.filter(comment_count__range=(2, 6), support_count__range=(5, 20))
+            .order_by("pk")
+            .values_list("pk", flat=True)[:10]
+        )
         town_ideas = ideas.count()
-    facts = {"town_ideas": town_ideas, "all_ideas": total_ideas, "towns": len(towns),
-             "collecting": collecting.slug, "results": results.slug if results else None,
-             "discussion": discussion.pk, "typical": typical}
+    facts = {
+        "town_ideas": town_ideas,
+        "all_ideas": total_ideas,
+        "towns": len(towns),
+        "collecting": collecting.slug,
+        "results": results.slug if results else None,
+        "discussion": discussion.pk,
+        "typical": typical,
+    }
     facts.update(_project_facts(town))
     facts.update(_knowledge_facts())
     with town_scope(town):
@@ -114,8 +138,12 @@ def _facts(slug: str):
 
         facts["common_matches"] = selectors.idea_list(filters=selectors.IdeaFilters(q=COMMON_WORDS)).count()
         facts["rare_matches"] = selectors.idea_list(filters=selectors.IdeaFilters(q=RARE_WORD)).count()
-        facts["fields"] = list(ideas.values("field_of_action__slug").annotate(n=Count("pk")).order_by("-n")
-                               .values_list("field_of_action__slug", flat=True)[:1])
+        facts["fields"] = list(
+            ideas.values("field_of_action__slug")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+            .values_list("field_of_action__slug", flat=True)[:1]
+        )
     return town, facts
 
 
@@ -133,16 +161,31 @@ def _discussion(town, process):
     if idea is not None:
         return idea
     staff = Membership.objects.values_list("user_id", flat=True)
-    people = list(User.objects.filter(email__endswith=".seed.smartcity5.example").exclude(pk__in=staff)
-                  .order_by("pk")[:200])
+    people = list(
+        User.objects.filter(email__endswith=".seed.smartcity5.example")
+        .exclude(pk__in=staff)
+        .order_by("pk")[:200]
+    )
     with transaction.atomic():
-        idea = Idea.objects.create(process=process, municipality=process.municipality, author=people[0],
-                                   title=title, body="Eine lebhafte Diskussion über den **Radweg** am Markt.",
-                                   field_of_action=process.field_of_action)
-        Comment.objects.bulk_create([
-            Comment(idea=idea, municipality=process.municipality, author=people[n % len(people)],
-                    body=f"Beitrag {n}: Das sehe ich ähnlich, aber der Radweg braucht *Licht* und eine Bank.")
-            for n in range(200)])
+        idea = Idea.objects.create(
+            process=process,
+            municipality=process.municipality,
+            author=people[0],
+            title=title,
+            body="Eine lebhafte Diskussion über den **Radweg** am Markt.",
+            field_of_action=process.field_of_action,
+        )
+        Comment.objects.bulk_create(
+            [
+                Comment(
+                    idea=idea,
+                    municipality=process.municipality,
+                    author=people[n % len(people)],
+                    body=f"Beitrag {n}: Das sehe ich ähnlich, aber der Radweg braucht *Licht* und eine Bank.",
+                )
+                for n in range(200)
+            ]
+        )
         services.refresh_counts([idea.pk])
         services.touch_processes([process.pk], recount=True)
     return idea
@@ -156,8 +199,12 @@ def _project_facts(town) -> dict:
 
     with town_scope(town):
         public = Project.objects.public()
-        busiest = (public.annotate(n=Count("updates", distinct=True) + Count("indicators", distinct=True))
-                   .order_by("-n", "pk").values_list("slug", flat=True).first())
+        busiest = (
+            public.annotate(n=Count("updates", distinct=True) + Count("indicators", distinct=True))
+            .order_by("-n", "pk")
+            .values_list("slug", flat=True)
+            .first()
+        )
         joint = public.exclude(municipality=town).values_list("slug", flat=True).first()
         return {"projects": public.count(), "project": busiest, "joint_project": joint}
 
@@ -207,7 +254,10 @@ def _pages(town, facts: dict) -> list[tuple[str, list[str]]]:
         ("idea list, answered", [f"/{t}/ideen/?answered=yes"]),
         ("idea list, not answered", [f"/{t}/ideen/?answered=no&sort=supported"]),
         ("search, common words", [f"/{t}/ideen/?q={COMMON_WORDS.replace(' ', '+')}"]),
-        (f"search, common words, page {DEEP_PAGE}", [f"/{t}/ideen/?q={COMMON_WORDS.replace(' ', '+')}&{deep}"]),
+        (
+            f"search, common words, page {DEEP_PAGE}",
+            [f"/{t}/ideen/?q={COMMON_WORDS.replace(' ', '+')}&{deep}"],
+        ),
         ("search, rare word", [f"/{t}/ideen/?q={RARE_WORD}"]),
         ("idea (ten different)", [f"/{t}/ideen/{pk}/" for pk in facts["typical"]]),
         ("idea with 200 comments", [f"/{t}/ideen/{discussion}/"]),
@@ -232,14 +282,20 @@ def _pages(town, facts: dict) -> list[tuple[str, list[str]]]:
         pages.insert(6, ("knowledge note", [f"/wissen/{facts['note']}/"]))
     if facts.get("project"):
         slug = facts["project"]
-        pages.insert(pages.index(next(p for p in pages if p[0] == "process list")),
-                     ("project page (most updates and KPIs)", [f"/{t}/projekte/{slug}/"]))
-        pages += [("API project", [f"{api}/projects/{slug}/"]),
-                  ("API project updates", [f"{api}/projects/{slug}/updates/"]),
-                  ("API project indicators", [f"{api}/projects/{slug}/indicators/"])]
+        pages.insert(
+            pages.index(next(p for p in pages if p[0] == "process list")),
+            ("project page (most updates and KPIs)", [f"/{t}/projekte/{slug}/"]),
+        )
+        pages += [
+            ("API project", [f"{api}/projects/{slug}/"]),
+            ("API project updates", [f"{api}/projects/{slug}/updates/"]),
+            ("API project indicators", [f"{api}/projects/{slug}/indicators/"]),
+        ]
     if facts.get("joint_project"):
-        pages.insert(pages.index(next(p for p in pages if p[0] == "process list")),
-                     ("project page (joint, led by another town)", [f"/{t}/projekte/{facts['joint_project']}/"]))
+        pages.insert(
+            pages.index(next(p for p in pages if p[0] == "process list")),
+            ("project page (joint, led by another town)", [f"/{t}/projekte/{facts['joint_project']}/"]),
+        )
     return pages
 
 
@@ -271,8 +327,10 @@ def _measure(pages, *, repeat: int, warmup: int, only: str, cold: bool) -> dict:
     # "CPU": this Python process's CPU time for the request (the whole Django side); "PG CPU": the CPU time of
     # the PostgreSQL backend serving it. Their sum is the request's cost with the waiting for a core left out; the
     # wall times (p50, p95, max) include that wait on a loaded machine.
-    print(f"{'page':46} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'CPU ms':>7} {'PG CPU':>7} {'SQL ms':>7} "
-          f"{'queries':>8}  target")
+    print(
+        f"{'page':46} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7} {'CPU ms':>7} {'PG CPU':>7} {'SQL ms':>7} "
+        f"{'queries':>8}  target"
+    )
     with override_settings(DEBUG=False, ALLOWED_HOSTS=["*"], PAGE_CACHE_SECONDS=0):
         for label, urls in pages:
             if only and not any(part in label for part in only.split("|")):
@@ -296,15 +354,24 @@ def _measure(pages, *, repeat: int, warmup: int, only: str, cold: bool) -> dict:
                 sql.append(sum(float(q["time"]) for q in queries.captured_queries) * 1000)
                 counts.add(len(queries.captured_queries))
             target = SEARCH_TARGET_MS if label.startswith(("search", "API ideas, search")) else TARGET_MS
-            row = {"p50": statistics.median(times), "p95": _percentile(times, 0.95), "max": max(times),
-                   "cpu": statistics.median(cpu), "pg_cpu": statistics.median(pg), "sql": statistics.median(sql),
-                   "queries": sorted(counts), "target": target}
+            row = {
+                "p50": statistics.median(times),
+                "p95": _percentile(times, 0.95),
+                "max": max(times),
+                "cpu": statistics.median(cpu),
+                "pg_cpu": statistics.median(pg),
+                "sql": statistics.median(sql),
+                "queries": sorted(counts),
+                "target": target,
+            }
             row["server_cpu"] = row["cpu"] + row["pg_cpu"]
             results[label] = row
             shown = "/".join(str(c) for c in row["queries"])
-            print(f"{label:46} {row['p50']:7.1f} {row['p95']:7.1f} {row['max']:7.1f} {row['cpu']:7.1f} "
-                  f"{row['pg_cpu']:7.1f} {row['sql']:7.1f} {shown:>8}  "
-                  f"{'ok' if row['p95'] <= target else 'MISSED'} ({target})")
+            print(
+                f"{label:46} {row['p50']:7.1f} {row['p95']:7.1f} {row['max']:7.1f} {row['cpu']:7.1f} "
+                f"{row['pg_cpu']:7.1f} {row['sql']:7.1f} {shown:>8}  "
+                f"{'ok' if row['p95'] <= target else 'MISSED'} ({target})"
+            )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return results
 
@@ -318,20 +385,26 @@ def _get(client, url: str):
 
 def _flat(small: str, large: str) -> None:
     a, b = (json.loads(Path(p).read_text()) for p in (small, large))
-    print(f"{a['database']} ({a['facts']['town_ideas']:,} ideas in the town) → {b['database']} "
-          f"({b['facts']['town_ideas']:,})")
+    print(
+        f"{a['database']} ({a['facts']['town_ideas']:,} ideas in the town) → {b['database']} "
+        f"({b['facts']['town_ideas']:,})"
+    )
     # The ratio of the server CPU time (Python + PostgreSQL backend) is the one a loaded machine leaves
     # comparable; the wall-time medians are printed beside it.
-    print(f"{'page':46} {'p50 small':>9} {'p50 large':>9} {'CPU small':>9} {'CPU large':>9} {'ratio':>6} "
-          f"{'queries':>10}")
+    print(
+        f"{'page':46} {'p50 small':>9} {'p50 large':>9} {'CPU small':>9} {'CPU large':>9} {'ratio':>6} "
+        f"{'queries':>10}"
+    )
     for label, row in a["results"].items():
         other = b["results"].get(label)
         if other is None:
             continue
         ratio = other["server_cpu"] / row["server_cpu"] if row["server_cpu"] else float("nan")
         queries = f"{'/'.join(map(str, row['queries']))}→{'/'.join(map(str, other['queries']))}"
-        print(f"{label:46} {row['p50']:9.1f} {other['p50']:9.1f} {row['server_cpu']:9.1f} "
-              f"{other['server_cpu']:9.1f} {ratio:6.2f} {queries:>10}{'' if ratio <= 1.5 else '  > 1.5'}")
+        print(
+            f"{label:46} {row['p50']:9.1f} {other['p50']:9.1f} {row['server_cpu']:9.1f} "
+            f"{other['server_cpu']:9.1f} {ratio:6.2f} {queries:>10}{'' if ratio <= 1.5 else '  > 1.5'}"
+        )
 
 
 if __name__ == "__main__":

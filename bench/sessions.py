@@ -56,8 +56,11 @@ def _ensure_database(db: dict) -> None:
 
 
 def _login_data(user) -> dict:
-    return {"_auth_user_id": str(user.pk), "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
-            "_auth_user_hash": user.get_session_auth_hash()}
+    return {
+        "_auth_user_id": str(user.pk),
+        "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+        "_auth_user_hash": user.get_session_auth_hash(),
+    }
 
 
 def _fill(count: int) -> None:
@@ -75,14 +78,21 @@ def _fill(count: int) -> None:
     store = SessionStore()
     expires = timezone.now() + timezone.timedelta(days=14)
     first = User.objects.count()
-    users = User.objects.bulk_create([User(email=f"bench{first + n}@example.org", password="!")
-                                      for n in range(people)], batch_size=BATCH)
+    users = User.objects.bulk_create(
+        [User(email=f"bench{first + n}@example.org", password="!") for n in range(people)], batch_size=BATCH
+    )
     rows = []
     for user in users:
         data = store.encode(_login_data(user))
         for _device in range(2):
-            rows.append(Session(session_key=SessionStore()._get_new_session_key(), session_data=data,
-                                expire_date=expires, user_id=user.pk))
+            rows.append(
+                Session(
+                    session_key=SessionStore()._get_new_session_key(),
+                    session_data=data,
+                    expire_date=expires,
+                    user_id=user.pk,
+                )
+            )
         if len(rows) >= BATCH:
             Session.objects.bulk_create(rows)
             rows = []
@@ -130,8 +140,10 @@ def _measure(repeat: int) -> None:
     from accounts import services
     from accounts.models import Session
 
-    print(f"{Session.objects.filter(expire_date__gt=timezone.now()).count()} live sessions, "
-          f"PostgreSQL {connection.pg_version if connection.vendor == 'postgresql' else connection.vendor}")
+    print(
+        f"{Session.objects.filter(expire_date__gt=timezone.now()).count()} live sessions, "
+        f"PostgreSQL {connection.pg_version if connection.vendor == 'postgresql' else connection.vendor}"
+    )
     for label, function in (
         ("former: read and decode every live session", _read_every_session),
         ("sessions_end: delete by user_id", lambda user: services.sessions_end(user=user)),
@@ -140,7 +152,9 @@ def _measure(repeat: int) -> None:
         runs = [_timed(function) for _ in range(repeat)]
         assert all(ended == 2 for _seconds, ended in runs), runs
         times = sorted(seconds for seconds, _ended in runs)
-        print(f"{label:45} median {statistics.median(times) * 1000:9.1f} ms   worst {times[-1] * 1000:9.1f} ms")
+        print(
+            f"{label:45} median {statistics.median(times) * 1000:9.1f} ms   worst {times[-1] * 1000:9.1f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -31,14 +31,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--town", default="", help="slug of the town to measure (default: the lead town)")
-    parser.add_argument("--only", default="", help="measure only the pages whose label contains one of these "
-                                                   "texts (separated by '|')")
-    parser.add_argument("--cold", action="store_true",
-                        help="also measure /agentur/ after a write in one town (a new idea each time)")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="measure only the pages whose label contains one of these texts (separated by '|')",
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="also measure /agentur/ after a write in one town (a new idea each time)",
+    )
     args = parser.parse_args()
 
     # Cached figures are keyed by town id and version: two scratch databases must not share cache entries.
-    os.environ.setdefault("CACHE_KEY_PREFIX", "bench-" + os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1])
+    os.environ.setdefault(
+        "CACHE_KEY_PREFIX", "bench-" + os.environ.get("DATABASE_URL", "").rsplit("/", 1)[-1]
+    )
     import django
 
     django.setup()
@@ -69,8 +77,10 @@ def _sizes(town) -> str:
     with scopes_disabled():
         ideas = Idea.objects.count()
         town_ideas = Idea.objects.filter(municipality=town).count()
-        return (f"{ideas:,} ideas ({town_ideas:,} in this town), {Support.objects.count():,} supports, "
-                f"{Comment.objects.count():,} comments")
+        return (
+            f"{ideas:,} ideas ({town_ideas:,} in this town), {Support.objects.count():,} supports, "
+            f"{Comment.objects.count():,} comments"
+        )
 
 
 def _people(town, domain: str) -> dict:
@@ -82,11 +92,14 @@ def _people(town, domain: str) -> dict:
     from municipalities.scoping import town_scope
 
     with town_scope(town):
-        admin = Membership.objects.filter(municipality=town, role=Role.ADMIN).select_related("user").first().user
+        admin = (
+            Membership.objects.filter(municipality=town, role=Role.ADMIN).select_related("user").first().user
+        )
     agentur = User.objects.filter(is_agentur_moderator=True, email__endswith=domain).first()
     for user in (admin, agentur):
-        Authenticator.objects.get_or_create(user=user, type=Authenticator.Type.TOTP,
-                                            defaults={"data": {"secret": "x"}})
+        Authenticator.objects.get_or_create(
+            user=user, type=Authenticator.Type.TOTP, defaults={"data": {"secret": "x"}}
+        )
     return {"staff": admin, "agentur": agentur}
 
 
@@ -120,10 +133,14 @@ def _pages(town) -> list[tuple[str, str, str]]:
     with town_scope(town):
         admin = Membership.objects.filter(municipality=town, role=Role.ADMIN).first().user
         report = _progress_report(town, admin)
-        process = (Process.objects.filter(municipality=town).annotate(n=Count("ideas")).order_by("-n").first())
+        process = Process.objects.filter(municipality=town).annotate(n=Count("ideas")).order_by("-n").first()
         idea = Idea.objects.filter(municipality=town, process=process).order_by("-comment_count").first()
-        project = (Project.objects.filter(municipality=town).annotate(n=Count("indicators")).order_by("-n", "pk")
-                   .first())
+        project = (
+            Project.objects.filter(municipality=town)
+            .annotate(n=Count("indicators"))
+            .order_by("-n", "pk")
+            .first()
+        )
         indicator = Indicator.objects.filter(project=project).first()
         grant = Grant.objects.filter(municipality=town).first()
         note = LessonNote.objects.filter(municipality=town).first()
@@ -162,7 +179,11 @@ def _pages(town) -> list[tuple[str, str, str]]:
         ("moderation queue", f"{t}/beteiligung/moderation/", "staff"),
         ("staff ideas", f"{t}/beteiligung/ideen/", "staff"),
         ("staff ideas, published, led", f"{t}/beteiligung/ideen/?moderation=published&lead=ja", "staff"),
-        ("staff ideas, answered", f"{t}/beteiligung/ideen/?moderation=published&lead=ja&answered=yes", "staff"),
+        (
+            "staff ideas, answered",
+            f"{t}/beteiligung/ideen/?moderation=published&lead=ja&answered=yes",
+            "staff",
+        ),
         ("staff ideas, page 20", f"{t}/beteiligung/ideen/?page=20", "staff"),
         ("staff idea", f"{t}/beteiligung/ideen/{idea.pk}/", "staff"),
         ("knowledge notes", f"{t}/wissen/", "staff"),
@@ -219,9 +240,12 @@ def _measure(pages, people: dict, *, repeat: int, only: str = "") -> None:
             _get(client, url)  # the first request fills per-process caches (templates, URL resolver)
             runs = [_get(client, url) for _ in range(repeat)]
             walls = [run[0] for run in runs]
-            print(f"{label:40} {statistics.median(walls):8.1f} {_percentile(walls, 0.95):8.1f} "
-                  f"{statistics.median(run[1] for run in runs):7.1f} {statistics.median(run[2] for run in runs):7.1f} "
-                  f"{runs[-1][3]:8d}", flush=True)
+            print(
+                f"{label:40} {statistics.median(walls):8.1f} {_percentile(walls, 0.95):8.1f} "
+                f"{statistics.median(run[1] for run in runs):7.1f} {statistics.median(run[2] for run in runs):7.1f} "
+                f"{runs[-1][3]:8d}",
+                flush=True,
+            )
 
 
 def _measure_cold(town, people: dict, *, repeat: int) -> None:
@@ -242,13 +266,19 @@ def _measure_cold(town, people: dict, *, repeat: int) -> None:
         _get(client, "/agentur/")
         for n in range(repeat):
             with town_scope(town):
-                services.idea_enter_offline(process=process, by=people["staff"], acting_town=town, fields={
-                    "title": f"Benchmark-Idee {n}", "body": "Auf der Bürgerversammlung genannt."},
-                    source="Bürgerversammlung")
+                services.idea_enter_offline(
+                    process=process,
+                    by=people["staff"],
+                    acting_town=town,
+                    fields={"title": f"Benchmark-Idee {n}", "body": "Auf der Bürgerversammlung genannt."},
+                    source="Bürgerversammlung",
+                )
             walls.append(_get(client, "/agentur/"))
-    print(f"{'Agentur overview after a write':40} {statistics.median(w[0] for w in walls):8.1f} "
-          f"{_percentile([w[0] for w in walls], 0.95):8.1f} {statistics.median(w[1] for w in walls):7.1f} "
-          f"{statistics.median(w[2] for w in walls):7.1f} {walls[-1][3]:8d}")
+    print(
+        f"{'Agentur overview after a write':40} {statistics.median(w[0] for w in walls):8.1f} "
+        f"{_percentile([w[0] for w in walls], 0.95):8.1f} {statistics.median(w[1] for w in walls):7.1f} "
+        f"{statistics.median(w[2] for w in walls):7.1f} {walls[-1][3]:8d}"
+    )
 
 
 if __name__ == "__main__":

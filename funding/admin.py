@@ -9,8 +9,15 @@ from .models import FundingEvent, Grant
 
 @admin.register(Grant)
 class GrantAdmin(ReadOnlyModelAdmin):
-    list_display = ["title", "municipality", "period_start", "period_end", "eligible_costs", "funding_rate",
-                    "federal_share"]
+    list_display = [
+        "title",
+        "municipality",
+        "period_start",
+        "period_end",
+        "eligible_costs",
+        "funding_rate",
+        "federal_share",
+    ]
     list_filter = ["municipality", "recipient"]
     list_select_related = ["municipality"]
 

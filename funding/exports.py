@@ -21,11 +21,25 @@ from .templatetags.funding_tags import STATES
 SHEETS = ("Übersicht", "Ausgabenplan", "Ausgaben", "Mittelabrufe", "Meilensteine", "Verwendungsnachweise")
 
 TEXT, NUMBER, DECIMAL, YEAR, AMOUNT, DATE, RATE, PERCENT = (
-    "text", "number", "decimal", "year", "amount", "date", "rate", "percent")
+    "text",
+    "number",
+    "decimal",
+    "year",
+    "amount",
+    "date",
+    "rate",
+    "percent",
+)
 # Number formats are written in Excel's neutral notation; the spreadsheet program shows them in its own language
 # (1.500,5 in German). A year has no thousands separator.
-FORMATS = {NUMBER: "#,##0", YEAR: "0", AMOUNT: '#,##0.00 "€"', DATE: "DD.MM.YYYY", RATE: "0.00 %",
-           PERCENT: "0.0 %"}
+FORMATS = {
+    NUMBER: "#,##0",
+    YEAR: "0",
+    AMOUNT: '#,##0.00 "€"',
+    DATE: "DD.MM.YYYY",
+    RATE: "0.00 %",
+    PERCENT: "0.0 %",
+}
 WIDTHS = {NUMBER: 8, DECIMAL: 12, YEAR: 6, AMOUNT: 18, DATE: 12, RATE: 10, PERCENT: 10}
 MIN_WIDTH, MAX_WIDTH = 8, 60
 BOLD = Font(bold=True)
@@ -121,24 +135,53 @@ def _overview(ws, grant: Grant, today) -> None:
     for row, (label, value, kind) in enumerate(facts, start=1):
         _put(ws, row, 1, label, bold=True)
         _put(ws, row, 2, value, kind)
-    _widths(ws, [max(len(label) for label, _v, _k in facts),
-                 max(len(str(value)) if kind == TEXT and value else WIDTHS.get(kind, MIN_WIDTH)
-                     for _l, value, kind in facts)])
+    _widths(
+        ws,
+        [
+            max(len(label) for label, _v, _k in facts),
+            max(
+                len(str(value)) if kind == TEXT and value else WIDTHS.get(kind, MIN_WIDTH)
+                for _l, value, kind in facts
+            ),
+        ],
+    )
 
     figures = selectors.grant_figures(grant, today=today)
     first = len(facts) + 2
-    columns = [(gettext("Year"), YEAR), (gettext("Planned costs"), AMOUNT),
-               (gettext("Federal share of the plan"), AMOUNT), (gettext("Spent"), AMOUNT),
-               (gettext("Requested"), AMOUNT), (gettext("Paid"), AMOUNT),
-               (gettext("Absorption rate"), PERCENT)]
-    rows = ([year.year, year.planned, year.planned_federal, year.spent, year.called, year.paid,
-             _fraction(year.absorption)] for year in figures.years)
+    columns = [
+        (gettext("Year"), YEAR),
+        (gettext("Planned costs"), AMOUNT),
+        (gettext("Federal share of the plan"), AMOUNT),
+        (gettext("Spent"), AMOUNT),
+        (gettext("Requested"), AMOUNT),
+        (gettext("Paid"), AMOUNT),
+        (gettext("Absorption rate"), PERCENT),
+    ]
+    rows = (
+        [
+            year.year,
+            year.planned,
+            year.planned_federal,
+            year.spent,
+            year.called,
+            year.paid,
+            _fraction(year.absorption),
+        ]
+        for year in figures.years
+    )
     last = _table(ws, columns, rows, first_row=first)
     ws.auto_filter.ref = f"A{first}:{get_column_letter(len(columns))}{last}"
     # The year rows are summed; the absorption rate of the whole grant is against the approved federal share.
     planned_federal = sum((year.planned_federal for year in figures.years), Decimal("0.00"))
-    totals = [gettext("Total"), figures.planned, planned_federal, figures.spent, figures.called, figures.paid,
-              _fraction(figures.absorption)]
+    totals = [
+        gettext("Total"),
+        figures.planned,
+        planned_federal,
+        figures.spent,
+        figures.called,
+        figures.paid,
+        _fraction(figures.absorption),
+    ]
     for column, (value, (_header, kind)) in enumerate(zip(totals, columns, strict=True), start=1):
         _put(ws, last + 1, column, value, TEXT if column == 1 else kind, bold=True)
 
@@ -155,47 +198,128 @@ def grant_ledger_xlsx(grant: Grant) -> bytes:
     overview.title = SHEETS[0]
     _overview(overview, grant, today)
 
-    _table_sheet(wb, SHEETS[1], [
-        (_label(BudgetLine, "year"), YEAR), (_label(BudgetLine, "cost_type"), TEXT),
-        (_label(BudgetLine, "project"), TEXT), (_label(BudgetLine, "amount"), AMOUNT),
-        (_label(BudgetLine, "note"), TEXT),
-    ], ([line.year, line.get_cost_type_display(), line.project.title if line.project else "", line.amount,
-         line.note] for line in selectors.budget_lines(grant)))
+    _table_sheet(
+        wb,
+        SHEETS[1],
+        [
+            (_label(BudgetLine, "year"), YEAR),
+            (_label(BudgetLine, "cost_type"), TEXT),
+            (_label(BudgetLine, "project"), TEXT),
+            (_label(BudgetLine, "amount"), AMOUNT),
+            (_label(BudgetLine, "note"), TEXT),
+        ],
+        (
+            [
+                line.year,
+                line.get_cost_type_display(),
+                line.project.title if line.project else "",
+                line.amount,
+                line.note,
+            ]
+            for line in selectors.budget_lines(grant)
+        ),
+    )
 
-    _table_sheet(wb, SHEETS[2], [
-        (_label(Spending, "spent_on"), DATE), (_label(Spending, "cost_type"), TEXT),
-        (_label(Spending, "project"), TEXT), (_label(Spending, "amount"), AMOUNT),
-        (_label(Spending, "description"), TEXT), (_label(Spending, "payee"), TEXT),
-        (_label(Spending, "voucher"), TEXT), (_label(Spending, "created_by"), TEXT),
-    ], ([item.spent_on, item.get_cost_type_display(), item.project.title if item.project else "", item.amount,
-         item.description, item.payee, item.voucher, str(item.created_by) if item.created_by else ""]
-        for item in selectors.spendings(grant)))
+    _table_sheet(
+        wb,
+        SHEETS[2],
+        [
+            (_label(Spending, "spent_on"), DATE),
+            (_label(Spending, "cost_type"), TEXT),
+            (_label(Spending, "project"), TEXT),
+            (_label(Spending, "amount"), AMOUNT),
+            (_label(Spending, "description"), TEXT),
+            (_label(Spending, "payee"), TEXT),
+            (_label(Spending, "voucher"), TEXT),
+            (_label(Spending, "created_by"), TEXT),
+        ],
+        (
+            [
+                item.spent_on,
+                item.get_cost_type_display(),
+                item.project.title if item.project else "",
+                item.amount,
+                item.description,
+                item.payee,
+                item.voucher,
+                str(item.created_by) if item.created_by else "",
+            ]
+            for item in selectors.spendings(grant)
+        ),
+    )
 
-    _table_sheet(wb, SHEETS[3], [
-        (_label(DisbursementRequest, "number"), NUMBER), (_label(DisbursementRequest, "year"), YEAR),
-        (_label(DisbursementRequest, "amount"), AMOUNT), (_label(DisbursementRequest, "purpose"), TEXT),
-        (_label(DisbursementRequest, "status"), TEXT), (_label(DisbursementRequest, "submitted_on"), DATE),
-        (_label(DisbursementRequest, "paid_on"), DATE), (_label(DisbursementRequest, "rejected_on"), DATE),
-        (_label(DisbursementRequest, "reason"), TEXT),
-    ], ([item.number, item.year, item.amount, item.purpose, item.get_status_display(), item.submitted_on,
-         item.paid_on, item.rejected_on, item.reason] for item in selectors.disbursements(grant)))
+    _table_sheet(
+        wb,
+        SHEETS[3],
+        [
+            (_label(DisbursementRequest, "number"), NUMBER),
+            (_label(DisbursementRequest, "year"), YEAR),
+            (_label(DisbursementRequest, "amount"), AMOUNT),
+            (_label(DisbursementRequest, "purpose"), TEXT),
+            (_label(DisbursementRequest, "status"), TEXT),
+            (_label(DisbursementRequest, "submitted_on"), DATE),
+            (_label(DisbursementRequest, "paid_on"), DATE),
+            (_label(DisbursementRequest, "rejected_on"), DATE),
+            (_label(DisbursementRequest, "reason"), TEXT),
+        ],
+        (
+            [
+                item.number,
+                item.year,
+                item.amount,
+                item.purpose,
+                item.get_status_display(),
+                item.submitted_on,
+                item.paid_on,
+                item.rejected_on,
+                item.reason,
+            ]
+            for item in selectors.disbursements(grant)
+        ),
+    )
 
-    _table_sheet(wb, SHEETS[4], [
-        (_label(Milestone, "title"), TEXT), (_label(Milestone, "phase"), TEXT),
-        (_label(Milestone, "due_on"), DATE),
-        (_label(Milestone, "status"), TEXT), (_label(Milestone, "done_on"), DATE),
-        (_label(Milestone, "waived_reason"), TEXT), (_label(Milestone, "projects"), TEXT),
-    ], ([item.title, item.get_phase_display(), item.due_on, str(STATES.get(item.state, (item.state,))[0]),
-         item.done_on, item.waived_reason, ", ".join(project.title for project in item.projects.all())]
-        for item in selectors.milestone_timeline(grant, today=today)))
+    _table_sheet(
+        wb,
+        SHEETS[4],
+        [
+            (_label(Milestone, "title"), TEXT),
+            (_label(Milestone, "phase"), TEXT),
+            (_label(Milestone, "due_on"), DATE),
+            (_label(Milestone, "status"), TEXT),
+            (_label(Milestone, "done_on"), DATE),
+            (_label(Milestone, "waived_reason"), TEXT),
+            (_label(Milestone, "projects"), TEXT),
+        ],
+        (
+            [
+                item.title,
+                item.get_phase_display(),
+                item.due_on,
+                str(STATES.get(item.state, (item.state,))[0]),
+                item.done_on,
+                item.waived_reason,
+                ", ".join(project.title for project in item.projects.all()),
+            ]
+            for item in selectors.milestone_timeline(grant, today=today)
+        ),
+    )
 
-    _table_sheet(wb, SHEETS[5], [
-        (_label(ProofOfUse, "kind"), TEXT), (_label(ProofOfUse, "year"), YEAR),
-        (_label(ProofOfUse, "due_on"), DATE),
-        (_label(ProofOfUse, "submitted_on"), DATE), (_label(ProofOfUse, "accepted_on"), DATE),
-        (_label(ProofOfUse, "note"), TEXT),
-    ], ([item.get_kind_display(), item.year, item.due_on, item.submitted_on, item.accepted_on, item.note]
-        for item in selectors.proofs(grant)))
+    _table_sheet(
+        wb,
+        SHEETS[5],
+        [
+            (_label(ProofOfUse, "kind"), TEXT),
+            (_label(ProofOfUse, "year"), YEAR),
+            (_label(ProofOfUse, "due_on"), DATE),
+            (_label(ProofOfUse, "submitted_on"), DATE),
+            (_label(ProofOfUse, "accepted_on"), DATE),
+            (_label(ProofOfUse, "note"), TEXT),
+        ],
+        (
+            [item.get_kind_display(), item.year, item.due_on, item.submitted_on, item.accepted_on, item.note]
+            for item in selectors.proofs(grant)
+        ),
+    )
 
     buffer = BytesIO()
     wb.save(buffer)

@@ -30,10 +30,12 @@ def _year_choices(grant: Grant):
 def _project_field(municipality, *, multiple: bool = False):
     queryset = Project.objects.filter(municipality=municipality).order_by("title")
     if multiple:
-        return forms.ModelMultipleChoiceField(label=_("Linked projects"), queryset=queryset, required=False,
-                                              widget=forms.CheckboxSelectMultiple)
-    return forms.ModelChoiceField(label=_("Project"), queryset=queryset, required=False,
-                                  empty_label=_("— not allocated to a project —"))
+        return forms.ModelMultipleChoiceField(
+            label=_("Linked projects"), queryset=queryset, required=False, widget=forms.CheckboxSelectMultiple
+        )
+    return forms.ModelChoiceField(
+        label=_("Project"), queryset=queryset, required=False, empty_label=_("— not allocated to a project —")
+    )
 
 
 class EvidenceField(forms.FileField):
@@ -52,34 +54,76 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
 
     eligible_costs = MoneyField(label=_("Eligible costs (EUR)"), min_value=Decimal(0))
     reason = forms.CharField(
-        label=_("Reason for changing the terms"), required=False, max_length=2000,
+        label=_("Reason for changing the terms"),
+        required=False,
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Needed when dates, eligible costs or the funding rate change, e.g. the funder's letter that "
-                    "changed them. The history keeps it and the Agentur is told."))
+        help_text=_(
+            "Needed when dates, eligible costs or the funding rate change, e.g. the funder's letter that "
+            "changed them. The history keeps it and the Agentur is told."
+        ),
+    )
     rate_exception_reference = forms.CharField(
-        label=_("Rate exception: the funder's reference"), required=False, max_length=200,
-        help_text=_("Only for a rate other than 65 % or 90 %: file number and date of the funder's decision."))
+        label=_("Rate exception: the funder's reference"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "Only for a rate other than 65 % or 90 %: file number and date of the funder's decision."
+        ),
+    )
     rate_exception_document = EvidenceField(
-        label=_("Rate exception: the funder's decision"), required=False,
-        help_text=_("Only for a rate other than 65 % or 90 %: the decision as PDF, ODT or DOCX (or an image of it). "
-                    "A reference or the document is enough."))
+        label=_("Rate exception: the funder's decision"),
+        required=False,
+        help_text=_(
+            "Only for a rate other than 65 % or 90 %: the decision as PDF, ODT or DOCX (or an image of it). "
+            "A reference or the document is enough."
+        ),
+    )
 
     fieldsets = [
         (_("Grant"), ["title", "programme", "funder", "reference", "cohort", "recipient", "approved_on"]),
-        (_("Period and phases"), ["period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start",
-                                  "phase_b_end"]),
+        (
+            _("Period and phases"),
+            ["period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end"],
+        ),
         (_("Money"), ["eligible_costs", "funding_rate", "notes"]),
         (_("Changing the terms"), ["reason", "rate_exception_reference", "rate_exception_document"]),
     ]
 
     class Meta:
         model = Grant
-        fields = ["title", "programme", "funder", "reference", "cohort", "recipient", "approved_on", "period_start",
-                  "period_end", "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end", "eligible_costs",
-                  "funding_rate", "notes"]
+        fields = [
+            "title",
+            "programme",
+            "funder",
+            "reference",
+            "cohort",
+            "recipient",
+            "approved_on",
+            "period_start",
+            "period_end",
+            "phase_a_start",
+            "phase_a_end",
+            "phase_b_start",
+            "phase_b_end",
+            "eligible_costs",
+            "funding_rate",
+            "notes",
+        ]
         formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         field_classes = {"funding_rate": numbers.PercentField}
-        widgets = dict.fromkeys(("approved_on", "period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end"), DateInput)
+        widgets = dict.fromkeys(
+            (
+                "approved_on",
+                "period_start",
+                "period_end",
+                "phase_a_start",
+                "phase_a_end",
+                "phase_b_start",
+                "phase_b_end",
+            ),
+            DateInput,
+        )
         widgets["notes"] = forms.Textarea(attrs={"rows": 3})
 
     def __init__(self, *args, municipality, can_change_terms: bool = True, **kwargs):
@@ -89,9 +133,11 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
         self.instance.municipality = municipality
         rate = self.fields["funding_rate"]
         rate.widget.attrs["inputmode"] = "decimal"
-        rate.help_text = _("The programme's rates: 65 % of the eligible costs, or 90 % for a town in a budget "
-                           "emergency under state law (Haushaltsnotlage). Any other rate needs the funder's "
-                           "exception, recorded below.")
+        rate.help_text = _(
+            "The programme's rates: 65 % of the eligible costs, or 90 % for a town in a budget "
+            "emergency under state law (Haushaltsnotlage). Any other rate needs the funder's "
+            "exception, recorded below."
+        )
         for name in ("reason", "rate_exception_reference", "rate_exception_document"):
             needed_sometimes(self.fields[name])  # needed in some cases, which the hint names
         if not can_change_terms:
@@ -126,7 +172,9 @@ class BudgetLineForm(forms.ModelForm):
     def __init__(self, *args, grant: Grant, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.grant = grant
-        self.fields["year"] = forms.TypedChoiceField(label=_("Year"), choices=_year_choices(grant), coerce=int)
+        self.fields["year"] = forms.TypedChoiceField(
+            label=_("Year"), choices=_year_choices(grant), coerce=int
+        )
         self.fields["project"] = _project_field(grant.municipality)
         self.order_fields(self.Meta.fields)
 
@@ -162,8 +210,11 @@ class DisbursementForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.grant = grant
         self.fields["year"] = forms.TypedChoiceField(
-            label=_("Budget year"), choices=_year_choices(grant), coerce=int,
-            help_text=_("The year of the budget plan the money is requested for."))
+            label=_("Budget year"),
+            choices=_year_choices(grant),
+            coerce=int,
+            help_text=_("The year of the budget plan the money is requested for."),
+        )
         if not self.is_bound and not self.instance.pk and timezone.localdate().year in grant.years():
             self.initial.setdefault("year", timezone.localdate().year)
         self.order_fields(self.Meta.fields)
@@ -172,13 +223,20 @@ class DisbursementForm(forms.ModelForm):
 class DisbursementActionForm(forms.Form):
     """One step of a request: file it with the funder, record the payment, or record a rejection."""
 
-    ACTIONS = {"submit": DisbursementRequest.Status.SUBMITTED, "paid": DisbursementRequest.Status.PAID,
-               "reject": DisbursementRequest.Status.REJECTED}
+    ACTIONS = {
+        "submit": DisbursementRequest.Status.SUBMITTED,
+        "paid": DisbursementRequest.Status.PAID,
+        "reject": DisbursementRequest.Status.REJECTED,
+    }
 
     action = forms.ChoiceField(choices=[(key, key) for key in ACTIONS], widget=forms.HiddenInput)
     on = forms.DateField(label=_("Date"), widget=DateInput)
-    reason = forms.CharField(label=_("Reason for rejection"), required=False, max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(
+        label=_("Reason for rejection"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class MilestoneForm(forms.ModelForm):
@@ -199,8 +257,12 @@ class MilestoneForm(forms.ModelForm):
 
 class MilestoneDoneForm(forms.Form):
     done_on = forms.DateField(label=_("Done on"), widget=DateInput)
-    evidence = EvidenceField(label=_("Evidence"), help_text=_(
-        "A document (PDF, ODT, DOCX, ODS, XLSX) or an image that shows the milestone was reached."))
+    evidence = EvidenceField(
+        label=_("Evidence"),
+        help_text=_(
+            "A document (PDF, ODT, DOCX, ODS, XLSX) or an image that shows the milestone was reached."
+        ),
+    )
 
 
 class ReasonForm(forms.Form):
@@ -218,8 +280,13 @@ class ProofForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.grant = grant
         self.fields["year"] = forms.TypedChoiceField(
-            label=_("Reporting year"), choices=[("", "—"), *_year_choices(grant)], coerce=int, required=False,
-            empty_value=None, help_text=_("For interim proofs: the year they cover."))
+            label=_("Reporting year"),
+            choices=[("", "—"), *_year_choices(grant)],
+            coerce=int,
+            required=False,
+            empty_value=None,
+            help_text=_("For interim proofs: the year they cover."),
+        )
         self.order_fields(self.Meta.fields)
 
 

@@ -36,8 +36,9 @@ def _evidence_path(instance, filename: str) -> str:
 
 
 def _positive_amount(**extra):
-    return models.DecimalField(validators=[MinValueValidator(money.CENT), MaxValueValidator(money.MAX_AMOUNT)],
-                               **AMOUNT, **extra)
+    return models.DecimalField(
+        validators=[MinValueValidator(money.CENT), MaxValueValidator(money.MAX_AMOUNT)], **AMOUNT, **extra
+    )
 
 
 class Phase(models.TextChoices):
@@ -65,13 +66,21 @@ class Grant(TownOwnedModel):
 
     title = models.CharField(_("title"), max_length=200)
     programme = models.CharField(_("programme"), max_length=200, default="Modellprojekte Smart Cities")
-    funder = models.CharField(_("funding body"), max_length=200,
-                              default="BMWSB (früher BMI), abgewickelt über die KfW")
-    reference = models.CharField(_("reference number"), max_length=80, blank=True,
-                                 help_text=_("The funder's file number (Förderkennzeichen)."))
-    cohort = models.CharField(_("funding call / cohort"), max_length=80, blank=True,
-                              help_text=_("For example “Staffel 1 (2019)”."))
-    recipient = models.CharField(_("recipient"), max_length=20, choices=Recipient.choices, default=Recipient.TOWN)
+    funder = models.CharField(
+        _("funding body"), max_length=200, default="BMWSB (früher BMI), abgewickelt über die KfW"
+    )
+    reference = models.CharField(
+        _("reference number"),
+        max_length=80,
+        blank=True,
+        help_text=_("The funder's file number (Förderkennzeichen)."),
+    )
+    cohort = models.CharField(
+        _("funding call / cohort"), max_length=80, blank=True, help_text=_("For example “Staffel 1 (2019)”.")
+    )
+    recipient = models.CharField(
+        _("recipient"), max_length=20, choices=Recipient.choices, default=Recipient.TOWN
+    )
     approved_on = models.DateField(_("approval date"))
     period_start = models.DateField(_("start of the funding period"))
     period_end = models.DateField(_("end of the funding period"))
@@ -80,17 +89,31 @@ class Grant(TownOwnedModel):
     phase_b_start = models.DateField(_("phase B from"), null=True, blank=True)
     phase_b_end = models.DateField(_("phase B until"), null=True, blank=True)
     eligible_costs = models.DecimalField(
-        _("eligible costs (EUR)"), validators=[MinValueValidator(0), MaxValueValidator(money.MAX_AMOUNT)], **AMOUNT)
+        _("eligible costs (EUR)"),
+        validators=[MinValueValidator(0), MaxValueValidator(money.MAX_AMOUNT)],
+        **AMOUNT,
+    )
     funding_rate = models.DecimalField(
-        _("federal funding rate (%)"), max_digits=5, decimal_places=2, default=money.STANDARD_RATE,
+        _("federal funding rate (%)"),
+        max_digits=5,
+        decimal_places=2,
+        default=money.STANDARD_RATE,
         validators=[MinValueValidator(money.CENT), MaxValueValidator(money.HUNDRED)],
-        help_text=_("65 % normally, 90 % for towns in a budget emergency (Haushaltsnotlage)."))
+        help_text=_("65 % normally, 90 % for towns in a budget emergency (Haushaltsnotlage)."),
+    )
     federal_share = models.DecimalField(_("federal share (EUR)"), editable=False, **AMOUNT)
     rate_exception_reference = models.CharField(
-        _("rate exception: funder's reference"), max_length=200, blank=True,
-        help_text=_("For a rate other than 65 % or 90 %: the funder's decision that allows it (file number and "
-                    "date of the letter)."))
-    rate_exception_document = models.FileField(_("rate exception: document"), upload_to=_evidence_path, blank=True)
+        _("rate exception: funder's reference"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "For a rate other than 65 % or 90 %: the funder's decision that allows it (file number and "
+            "date of the letter)."
+        ),
+    )
+    rate_exception_document = models.FileField(
+        _("rate exception: document"), upload_to=_evidence_path, blank=True
+    )
     rate_exception_document_content_type = models.CharField(max_length=100, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -102,10 +125,16 @@ class Grant(TownOwnedModel):
         verbose_name_plural = _("grants")
         constraints = [
             models.CheckConstraint(condition=Q(eligible_costs__gte=0), name="grant_eligible_not_negative"),
-            models.CheckConstraint(condition=Q(funding_rate__gt=0, funding_rate__lte=100), name="grant_rate_range"),
-            models.CheckConstraint(condition=Q(federal_share__gte=0, federal_share__lte=models.F("eligible_costs")),
-                                   name="grant_federal_share_within_costs"),
-            models.CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="grant_period_order"),
+            models.CheckConstraint(
+                condition=Q(funding_rate__gt=0, funding_rate__lte=100), name="grant_rate_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(federal_share__gte=0, federal_share__lte=models.F("eligible_costs")),
+                name="grant_federal_share_within_costs",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=models.F("period_start")), name="grant_period_order"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -137,8 +166,12 @@ class Grant(TownOwnedModel):
             if start and end and end < start:
                 errors[f"phase_{phase}_end"] = _("A phase must end after it starts.")
             for name, value in ((f"phase_{phase}_start", start), (f"phase_{phase}_end", end)):
-                if value and self.period_start and self.period_end and not (
-                        self.period_start <= value <= self.period_end):
+                if (
+                    value
+                    and self.period_start
+                    and self.period_end
+                    and not (self.period_start <= value <= self.period_end)
+                ):
                     errors.setdefault(name, _("Phase dates must lie within the funding period."))
         if self.phase_a_end and self.phase_b_start and self.phase_b_start < self.phase_a_end:
             errors.setdefault("phase_b_start", _("Phase B cannot start before phase A ends."))
@@ -172,14 +205,21 @@ class BudgetLine(GrantPart):
     """One line of the budget plan: planned eligible costs of one year and cost type, optionally for one
     project."""
 
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="budget_lines", verbose_name=_("grant"))
-    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(FIRST_YEAR),
-                                                                   MaxValueValidator(LAST_YEAR)])
+    grant = models.ForeignKey(
+        Grant, on_delete=models.CASCADE, related_name="budget_lines", verbose_name=_("grant")
+    )
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
+    )
     cost_type = models.CharField(_("cost type"), max_length=20, choices=CostType.choices)
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                verbose_name=_("project"))
-    amount = models.DecimalField(_("planned costs (EUR)"),
-                                 validators=[MinValueValidator(0), MaxValueValidator(money.MAX_AMOUNT)], **AMOUNT)
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("project")
+    )
+    amount = models.DecimalField(
+        _("planned costs (EUR)"),
+        validators=[MinValueValidator(0), MaxValueValidator(money.MAX_AMOUNT)],
+        **AMOUNT,
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
@@ -188,14 +228,22 @@ class BudgetLine(GrantPart):
         verbose_name_plural = _("budget plan")
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="budgetline_amount_not_negative"),
-            models.UniqueConstraint(fields=["grant", "year", "cost_type"], condition=Q(project__isnull=True),
-                                    name="budgetline_unique_without_project",
-                                    violation_error_message=_("This year and cost type already have a line "
-                                                              "without a project; change that line instead.")),
-            models.UniqueConstraint(fields=["grant", "year", "cost_type", "project"],
-                                    condition=Q(project__isnull=False), name="budgetline_unique_with_project",
-                                    violation_error_message=_("This project already has a line for this year "
-                                                              "and cost type; change that line instead.")),
+            models.UniqueConstraint(
+                fields=["grant", "year", "cost_type"],
+                condition=Q(project__isnull=True),
+                name="budgetline_unique_without_project",
+                violation_error_message=_(
+                    "This year and cost type already have a line without a project; change that line instead."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["grant", "year", "cost_type", "project"],
+                condition=Q(project__isnull=False),
+                name="budgetline_unique_with_project",
+                violation_error_message=_(
+                    "This project already has a line for this year and cost type; change that line instead."
+                ),
+            ),
         ]
 
     HISTORY_UNITS = {"amount": EUR}
@@ -207,7 +255,9 @@ class BudgetLine(GrantPart):
         errors = {}
         if self.grant_id and self.year and self.year not in self.grant.years():
             errors["year"] = _("The year must lie within the funding period (%(start)s–%(end)s).") % {
-                "start": self.grant.period_start.year, "end": self.grant.period_end.year}
+                "start": self.grant.period_start.year,
+                "end": self.grant.period_end.year,
+            }
         self._check_project(errors)
         if errors:
             raise ValidationError(errors)
@@ -216,17 +266,26 @@ class BudgetLine(GrantPart):
 class Spending(GrantPart):
     """An actual expense charged to the grant (eligible costs paid by the town)."""
 
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="spendings", verbose_name=_("grant"))
+    grant = models.ForeignKey(
+        Grant, on_delete=models.CASCADE, related_name="spendings", verbose_name=_("grant")
+    )
     spent_on = models.DateField(_("date of payment"))
     cost_type = models.CharField(_("cost type"), max_length=20, choices=CostType.choices)
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("project")
+    )
     amount = _positive_amount(verbose_name=_("amount (EUR)"))
     description = models.CharField(_("description"), max_length=200)
     payee = models.CharField(_("payee"), max_length=200, blank=True)
     voucher = models.CharField(_("voucher number"), max_length=60, blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("recorded by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
@@ -243,10 +302,14 @@ class Spending(GrantPart):
 
     def clean(self):
         errors = {}
-        if self.grant_id and self.spent_on and not (
-                self.grant.period_start <= self.spent_on <= self.grant.period_end):
-            errors["spent_on"] = _("Only costs within the funding period (%(start)s – %(end)s) can be charged.") % {
-                "start": f"{self.grant.period_start:%d.%m.%Y}", "end": f"{self.grant.period_end:%d.%m.%Y}"}
+        if (
+            self.grant_id
+            and self.spent_on
+            and not (self.grant.period_start <= self.spent_on <= self.grant.period_end)
+        ):
+            errors["spent_on"] = _(
+                "Only costs within the funding period (%(start)s – %(end)s) can be charged."
+            ) % {"start": f"{self.grant.period_start:%d.%m.%Y}", "end": f"{self.grant.period_end:%d.%m.%Y}"}
         self._check_project(errors)
         if errors:
             raise ValidationError(errors)
@@ -272,22 +335,36 @@ class DisbursementRequest(Workflow, GrantPart):
     # Requests that count against the limits: filed with the funder and not turned down.
     CALLED = (Status.SUBMITTED, Status.PAID)
 
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="disbursements",
-                              verbose_name=_("grant"))
+    grant = models.ForeignKey(
+        Grant, on_delete=models.CASCADE, related_name="disbursements", verbose_name=_("grant")
+    )
     number = models.PositiveIntegerField(_("number"), editable=False)
-    year = models.PositiveSmallIntegerField(_("budget year"), validators=[MinValueValidator(FIRST_YEAR),
-                                                                          MaxValueValidator(LAST_YEAR)])
+    year = models.PositiveSmallIntegerField(
+        _("budget year"), validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
+    )
     amount = _positive_amount(verbose_name=_("amount (EUR)"))
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.DRAFT)
     submitted_on = models.DateField(_("submitted on"), null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+", verbose_name=_("submitted by"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
     paid_on = models.DateField(_("paid on"), null=True, blank=True)
     rejected_on = models.DateField(_("rejected on"), null=True, blank=True)
     reason = models.TextField(_("reason for rejection"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("prepared by"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("prepared by"),
+    )
     created_at = models.DateTimeField(_("prepared"), auto_now_add=True)
 
     class Meta:
@@ -297,12 +374,17 @@ class DisbursementRequest(Workflow, GrantPart):
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_amount_positive"),
             models.UniqueConstraint(fields=["grant", "number"], name="disbursement_unique_number"),
-            models.CheckConstraint(condition=Q(status="draft") | Q(submitted_on__isnull=False),
-                                   name="disbursement_filed_has_date"),
-            models.CheckConstraint(condition=~Q(status="paid") | Q(paid_on__isnull=False),
-                                   name="disbursement_paid_has_date"),
-            models.CheckConstraint(condition=~Q(status="rejected") | (Q(rejected_on__isnull=False) & ~Q(reason="")),
-                                   name="disbursement_rejected_has_reason"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_on__isnull=False),
+                name="disbursement_filed_has_date",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(paid_on__isnull=False), name="disbursement_paid_has_date"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | (Q(rejected_on__isnull=False) & ~Q(reason="")),
+                name="disbursement_rejected_has_reason",
+            ),
         ]
         indexes = [models.Index(fields=["grant", "status", "year"], name="disbursement_grant_status")]
 
@@ -313,8 +395,12 @@ class DisbursementRequest(Workflow, GrantPart):
 
     def clean(self):
         if self.grant_id and self.year and self.year not in self.grant.years():
-            raise ValidationError({"year": _("The year must lie within the funding period (%(start)s–%(end)s).") % {
-                "start": self.grant.period_start.year, "end": self.grant.period_end.year}})
+            raise ValidationError(
+                {
+                    "year": _("The year must lie within the funding period (%(start)s–%(end)s).")
+                    % {"start": self.grant.period_start.year, "end": self.grant.period_end.year}
+                }
+            )
 
 
 class Milestone(GrantPart):
@@ -328,7 +414,9 @@ class Milestone(GrantPart):
     # Derived states (see funding.selectors.milestone_state): due within this many days and not done.
     AT_RISK_DAYS = 30
 
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("grant"))
+    grant = models.ForeignKey(
+        Grant, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("grant")
+    )
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
     phase = models.CharField(_("phase"), max_length=1, choices=Phase.choices, default=Phase.B)
@@ -338,19 +426,26 @@ class Milestone(GrantPart):
     evidence = models.FileField(_("evidence"), upload_to=_evidence_path, blank=True)
     evidence_content_type = models.CharField(max_length=100, blank=True, editable=False)
     waived_reason = models.TextField(_("reason for waiving"), blank=True)
-    projects = models.ManyToManyField(Project, blank=True, related_name="+", verbose_name=_("linked projects"))
+    projects = models.ManyToManyField(
+        Project, blank=True, related_name="+", verbose_name=_("linked projects")
+    )
 
     class Meta:
         ordering = ["due_on", "pk"]
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         constraints = [
-            models.CheckConstraint(condition=~Q(status="done") | (Q(done_on__isnull=False) & ~Q(evidence="")),
-                                   name="milestone_done_has_date_and_evidence"),
-            models.CheckConstraint(condition=~Q(status="waived") | ~Q(waived_reason=""),
-                                   name="milestone_waived_has_reason"),
+            models.CheckConstraint(
+                condition=~Q(status="done") | (Q(done_on__isnull=False) & ~Q(evidence="")),
+                name="milestone_done_has_date_and_evidence",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="waived") | ~Q(waived_reason=""), name="milestone_waived_has_reason"
+            ),
         ]
-        indexes = [models.Index(fields=["municipality", "status", "due_on"], name="milestone_town_status_due")]
+        indexes = [
+            models.Index(fields=["municipality", "status", "due_on"], name="milestone_town_status_due")
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -376,12 +471,22 @@ class ProofOfUse(GrantPart):
 
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="proofs", verbose_name=_("grant"))
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
-    year = models.PositiveSmallIntegerField(_("reporting year"), null=True, blank=True,
-                                            validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)])
+    year = models.PositiveSmallIntegerField(
+        _("reporting year"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+    )
     due_on = models.DateField(_("due date"))
     submitted_on = models.DateField(_("submitted on"), null=True, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+", verbose_name=_("submitted by"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
     accepted_on = models.DateField(_("accepted on"), null=True, blank=True)
     document = models.FileField(_("document"), upload_to=_evidence_path, blank=True)
     document_content_type = models.CharField(max_length=100, blank=True, editable=False)
@@ -392,14 +497,25 @@ class ProofOfUse(GrantPart):
         verbose_name = _("proof of use")
         verbose_name_plural = _("proofs of use")
         constraints = [
-            models.CheckConstraint(condition=Q(accepted_on__isnull=True) | Q(submitted_on__isnull=False),
-                                   name="proof_accepted_after_submitted"),
-            models.CheckConstraint(condition=Q(kind="final") | Q(year__isnull=False), name="proof_interim_has_year"),
-            models.UniqueConstraint(fields=["grant", "kind", "year"], condition=Q(kind="interim"),
-                                    name="proof_unique_interim_year",
-                                    violation_error_message=_("There is already an interim proof for this year.")),
-            models.UniqueConstraint(fields=["grant"], condition=Q(kind="final"), name="proof_unique_final",
-                                    violation_error_message=_("This grant already has a final proof of use.")),
+            models.CheckConstraint(
+                condition=Q(accepted_on__isnull=True) | Q(submitted_on__isnull=False),
+                name="proof_accepted_after_submitted",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="final") | Q(year__isnull=False), name="proof_interim_has_year"
+            ),
+            models.UniqueConstraint(
+                fields=["grant", "kind", "year"],
+                condition=Q(kind="interim"),
+                name="proof_unique_interim_year",
+                violation_error_message=_("There is already an interim proof for this year."),
+            ),
+            models.UniqueConstraint(
+                fields=["grant"],
+                condition=Q(kind="final"),
+                name="proof_unique_final",
+                violation_error_message=_("This grant already has a final proof of use."),
+            ),
         ]
         indexes = [models.Index(fields=["municipality", "submitted_on", "due_on"], name="proof_town_due")]
 
@@ -468,6 +584,11 @@ class FundingEvent(HistoryEvent):
 
     def history_model(self) -> type[models.Model]:
         """The model whose fields ``changes`` names (for their labels and formats, see smartcity5.history)."""
-        return {self.Entity.GRANT: Grant, self.Entity.BUDGET_LINE: BudgetLine, self.Entity.SPENDING: Spending,
-                self.Entity.DISBURSEMENT: DisbursementRequest, self.Entity.MILESTONE: Milestone,
-                self.Entity.PROOF: ProofOfUse}.get(self.entity, Grant)
+        return {
+            self.Entity.GRANT: Grant,
+            self.Entity.BUDGET_LINE: BudgetLine,
+            self.Entity.SPENDING: Spending,
+            self.Entity.DISBURSEMENT: DisbursementRequest,
+            self.Entity.MILESTONE: Milestone,
+            self.Entity.PROOF: ProofOfUse,
+        }.get(self.entity, Grant)

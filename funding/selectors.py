@@ -39,9 +39,18 @@ PAID = Q(status=DisbursementRequest.Status.PAID)
 
 def _amount_subquery(qs) -> Coalesce:
     """The sum of ``amount`` over ``qs`` per outer grant, as a correlated subquery (no join fan-out)."""
-    total = qs.filter(grant=OuterRef("pk")).order_by().values("grant").annotate(total=Sum("amount")).values("total")
-    return Coalesce(Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=2)), Value(ZERO),
-                    output_field=DecimalField(max_digits=14, decimal_places=2))
+    total = (
+        qs.filter(grant=OuterRef("pk"))
+        .order_by()
+        .values("grant")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    return Coalesce(
+        Subquery(total, output_field=DecimalField(max_digits=14, decimal_places=2)),
+        Value(ZERO),
+        output_field=DecimalField(max_digits=14, decimal_places=2),
+    )
 
 
 def grant_list() -> QuerySet[Grant]:
@@ -51,10 +60,18 @@ def grant_list() -> QuerySet[Grant]:
         spent=_amount_subquery(Spending.objects.all()),
         called=_amount_subquery(DisbursementRequest.objects.filter(CALLED)),
         paid=_amount_subquery(DisbursementRequest.objects.filter(PAID)),
-        overdue_milestones=Coalesce(Subquery(
-            Milestone.objects.filter(grant=OuterRef("pk"), status=Milestone.Status.OPEN,
-                                     due_on__lt=timezone.localdate())
-            .order_by().values("grant").annotate(n=Count("pk")).values("n")), Value(0)),
+        overdue_milestones=Coalesce(
+            Subquery(
+                Milestone.objects.filter(
+                    grant=OuterRef("pk"), status=Milestone.Status.OPEN, due_on__lt=timezone.localdate()
+                )
+                .order_by()
+                .values("grant")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            Value(0),
+        ),
     ).order_by("-period_start", "title")
 
 
@@ -162,30 +179,53 @@ def grant_figures(grant: Grant, *, today: datetime.date | None = None) -> GrantF
     def row(year: int) -> YearFigures:
         return years.setdefault(year, YearFigures(year))
 
-    for item in BudgetLine.objects.filter(grant=grant).order_by().values("year").annotate(total=Sum("amount")):
+    for item in (
+        BudgetLine.objects.filter(grant=grant).order_by().values("year").annotate(total=Sum("amount"))
+    ):
         row(item["year"]).planned = item["total"]
-    for item in (Spending.objects.filter(grant=grant).annotate(year=ExtractYear("spent_on")).order_by()
-                 .values("year").annotate(total=Sum("amount"))):
+    for item in (
+        Spending.objects.filter(grant=grant)
+        .annotate(year=ExtractYear("spent_on"))
+        .order_by()
+        .values("year")
+        .annotate(total=Sum("amount"))
+    ):
         row(item["year"]).spent = item["total"]
-    for item in (DisbursementRequest.objects.filter(grant=grant).order_by().values("year").annotate(
-            called=Sum("amount", filter=CALLED), paid=Sum("amount", filter=PAID),
-            drafts=Sum("amount", filter=Q(status=DisbursementRequest.Status.DRAFT)))):
+    for item in (
+        DisbursementRequest.objects.filter(grant=grant)
+        .order_by()
+        .values("year")
+        .annotate(
+            called=Sum("amount", filter=CALLED),
+            paid=Sum("amount", filter=PAID),
+            drafts=Sum("amount", filter=Q(status=DisbursementRequest.Status.DRAFT)),
+        )
+    ):
         target = row(item["year"])
-        target.called, target.paid, target.drafts = (item["called"] or ZERO, item["paid"] or ZERO,
-                                                     item["drafts"] or ZERO)
+        target.called, target.paid, target.drafts = (
+            item["called"] or ZERO,
+            item["paid"] or ZERO,
+            item["drafts"] or ZERO,
+        )
     ordered = [years[year] for year in sorted(years)]
     for year in ordered:
         year.planned_federal = grant.federal_share_of(year.planned)
     figures = GrantFigures(
-        grant=grant, years=ordered,
-        planned=sum((y.planned for y in ordered), ZERO), spent=sum((y.spent for y in ordered), ZERO),
-        called=sum((y.called for y in ordered), ZERO), paid=sum((y.paid for y in ordered), ZERO),
+        grant=grant,
+        years=ordered,
+        planned=sum((y.planned for y in ordered), ZERO),
+        spent=sum((y.spent for y in ordered), ZERO),
+        called=sum((y.called for y in ordered), ZERO),
+        paid=sum((y.paid for y in ordered), ZERO),
         drafts=sum((y.drafts for y in ordered), ZERO),
     )
     figures.milestones = milestone_counts(Milestone.objects.filter(grant=grant), today=today)
-    figures.next_milestone = (Milestone.objects.filter(grant=grant, status=Milestone.Status.OPEN)
-                              .order_by("due_on", "pk").first())
-    figures.next_proof = ProofOfUse.objects.filter(grant=grant, submitted_on__isnull=True).order_by("due_on", "pk").first()
+    figures.next_milestone = (
+        Milestone.objects.filter(grant=grant, status=Milestone.Status.OPEN).order_by("due_on", "pk").first()
+    )
+    figures.next_proof = (
+        ProofOfUse.objects.filter(grant=grant, submitted_on__isnull=True).order_by("due_on", "pk").first()
+    )
     return figures
 
 
@@ -206,7 +246,9 @@ def milestone_counts(qs: QuerySet[Milestone], *, today: datetime.date) -> dict[s
     """How many milestones are in each derived state (one query)."""
     states = ("done", "waived", "overdue", "at_risk", "open")
     expression = milestone_state_expression(today)
-    counts = qs.annotate(state=expression).aggregate(**{state: Count("pk", filter=Q(state=state)) for state in states})
+    counts = qs.annotate(state=expression).aggregate(
+        **{state: Count("pk", filter=Q(state=state)) for state in states}
+    )
     counts["total"] = sum(counts.values())
     return counts
 
@@ -215,13 +257,18 @@ def milestone_counts(qs: QuerySet[Milestone], *, today: datetime.date) -> dict[s
 MILESTONE_STATES = ("overdue", "at_risk", "open", "done", "waived")
 
 
-def milestone_timeline(grant: Grant, *, today: datetime.date | None = None,
-                       state: str = "") -> QuerySet[Milestone]:
+def milestone_timeline(
+    grant: Grant, *, today: datetime.date | None = None, state: str = ""
+) -> QuerySet[Milestone]:
     """The grant's milestones by due date, each with its derived ``state`` and linked projects; only those in
     ``state`` if it is one of :data:`MILESTONE_STATES`."""
     today = today or timezone.localdate()
-    qs = (Milestone.objects.filter(grant=grant).annotate(state=milestone_state_expression(today))
-          .prefetch_related("projects").order_by("due_on", "pk"))
+    qs = (
+        Milestone.objects.filter(grant=grant)
+        .annotate(state=milestone_state_expression(today))
+        .prefetch_related("projects")
+        .order_by("due_on", "pk")
+    )
     return qs.filter(state=state) if state in MILESTONE_STATES else qs
 
 
@@ -230,23 +277,33 @@ def proofs(grant: Grant) -> QuerySet[ProofOfUse]:
 
 
 def budget_lines(grant: Grant) -> QuerySet[BudgetLine]:
-    return BudgetLine.objects.filter(grant=grant).select_related("project").order_by("year", "cost_type", "pk")
+    return (
+        BudgetLine.objects.filter(grant=grant).select_related("project").order_by("year", "cost_type", "pk")
+    )
 
 
 def budget_matrix(grant: Grant) -> dict:
     """The plan as a table: one row per year, one column per cost type, totals (one query)."""
     from .models import CostType
 
-    cells = {(item["year"], item["cost_type"]): item["total"] for item in
-             BudgetLine.objects.filter(grant=grant).order_by().values("year", "cost_type").annotate(
-                 total=Sum("amount"))}
+    cells = {
+        (item["year"], item["cost_type"]): item["total"]
+        for item in BudgetLine.objects.filter(grant=grant)
+        .order_by()
+        .values("year", "cost_type")
+        .annotate(total=Sum("amount"))
+    }
     rows = []
     for year in sorted(set(grant.years()) | {year for year, _ in cells}):
         amounts = [cells.get((year, cost_type), ZERO) for cost_type in CostType.values]
         rows.append({"year": year, "amounts": amounts, "total": sum(amounts, ZERO)})
     column_totals = [sum((row["amounts"][i] for row in rows), ZERO) for i in range(len(CostType.values))]
-    return {"cost_types": CostType.choices, "rows": rows, "totals": column_totals,
-            "total": sum(column_totals, ZERO)}
+    return {
+        "cost_types": CostType.choices,
+        "rows": rows,
+        "totals": column_totals,
+        "total": sum(column_totals, ZERO),
+    }
 
 
 def spendings(grant: Grant, *, year: int | None = None, cost_type: str = "") -> QuerySet[Spending]:
@@ -259,8 +316,11 @@ def spendings(grant: Grant, *, year: int | None = None, cost_type: str = "") -> 
 
 
 def disbursements(grant: Grant) -> QuerySet[DisbursementRequest]:
-    return (DisbursementRequest.objects.filter(grant=grant).select_related("submitted_by", "created_by")
-            .order_by("-number"))
+    return (
+        DisbursementRequest.objects.filter(grant=grant)
+        .select_related("submitted_by", "created_by")
+        .order_by("-number")
+    )
 
 
 def history(grant: Grant) -> QuerySet[FundingEvent]:
@@ -293,11 +353,17 @@ def deadlines_to_remind(*, today: datetime.date) -> list[tuple[str, object, str]
     ``(kind, item, stage)``; two queries."""
     horizon = today + datetime.timedelta(days=REMINDER_DAYS[0])
     due = []
-    for milestone in (Milestone.objects.filter(status=Milestone.Status.OPEN, due_on__lte=horizon)
-                      .select_related("grant").order_by("due_on", "pk")):
+    for milestone in (
+        Milestone.objects.filter(status=Milestone.Status.OPEN, due_on__lte=horizon)
+        .select_related("grant")
+        .order_by("due_on", "pk")
+    ):
         due.append(("milestone", milestone, reminder_stage(milestone.due_on, today)))
-    for proof in (ProofOfUse.objects.filter(submitted_on__isnull=True, due_on__lte=horizon)
-                  .select_related("grant").order_by("due_on", "pk")):
+    for proof in (
+        ProofOfUse.objects.filter(submitted_on__isnull=True, due_on__lte=horizon)
+        .select_related("grant")
+        .order_by("due_on", "pk")
+    ):
         due.append(("proof", proof, reminder_stage(proof.due_on, today)))
     return due
 
@@ -312,15 +378,21 @@ def town_deadlines(*, limit: int = 8, today: datetime.date | None = None) -> dic
     milestones that are overdue or at risk, most urgent first (two queries)."""
     today = today or timezone.localdate()
     soon = today + datetime.timedelta(days=Milestone.AT_RISK_DAYS)
-    urgent = (Milestone.objects.filter(status=Milestone.Status.OPEN, due_on__lte=soon)
-              .annotate(state=milestone_state_expression(today)).select_related("grant").order_by("due_on", "pk"))
+    urgent = (
+        Milestone.objects.filter(status=Milestone.Status.OPEN, due_on__lte=soon)
+        .annotate(state=milestone_state_expression(today))
+        .select_related("grant")
+        .order_by("due_on", "pk")
+    )
     return {"counts": milestone_counts(Milestone.objects.all(), today=today), "urgent": list(urgent[:limit])}
 
 
 # --- Quarterly progress report (reviews) -----------------------------------------------------------------
 
-def period_figures(*, start: datetime.date, end: datetime.date, today: datetime.date | None = None,
-                   limit: int = 20) -> dict:
+
+def period_figures(
+    *, start: datetime.date, end: datetime.date, today: datetime.date | None = None, limit: int = 20
+) -> dict:
     """The funding of the town in scope from ``start`` to ``end`` (both included): spending, funds called
     (requests submitted in the period that count as called: submitted or paid), paid out, milestones done in
     the period, and milestones overdue at its end (or today, if the period has not ended): due before that day
@@ -330,15 +402,26 @@ def period_figures(*, start: datetime.date, end: datetime.date, today: datetime.
     requests = DisbursementRequest.objects.order_by().aggregate(
         called=Sum("amount", filter=CALLED & Q(submitted_on__gte=start, submitted_on__lte=end)),
         called_count=Count("pk", filter=CALLED & Q(submitted_on__gte=start, submitted_on__lte=end)),
-        paid=Sum("amount", filter=PAID & Q(paid_on__gte=start, paid_on__lte=end)))
-    overdue = Q(due_on__lt=as_of) & (Q(status=Milestone.Status.OPEN) | Q(status=Milestone.Status.DONE,
-                                                                          done_on__gt=as_of))
-    milestones = list(Milestone.objects.annotate(
-        done_in_period=Q(status=Milestone.Status.DONE, done_on__gte=start, done_on__lte=end), overdue=overdue)
-        .filter(Q(done_in_period=True) | Q(overdue=True)).select_related("grant").order_by("due_on", "pk"))
+        paid=Sum("amount", filter=PAID & Q(paid_on__gte=start, paid_on__lte=end)),
+    )
+    overdue = Q(due_on__lt=as_of) & (
+        Q(status=Milestone.Status.OPEN) | Q(status=Milestone.Status.DONE, done_on__gt=as_of)
+    )
+    milestones = list(
+        Milestone.objects.annotate(
+            done_in_period=Q(status=Milestone.Status.DONE, done_on__gte=start, done_on__lte=end),
+            overdue=overdue,
+        )
+        .filter(Q(done_in_period=True) | Q(overdue=True))
+        .select_related("grant")
+        .order_by("due_on", "pk")
+    )
     return {
-        "as_of": as_of, "spent": spent, "called": requests["called"] or ZERO,
-        "called_requests": requests["called_count"], "paid": requests["paid"] or ZERO,
+        "as_of": as_of,
+        "spent": spent,
+        "called": requests["called"] or ZERO,
+        "called_requests": requests["called_count"],
+        "paid": requests["paid"] or ZERO,
         "milestones_done": sum(1 for m in milestones if m.done_in_period),
         "milestones_overdue": sum(1 for m in milestones if m.overdue),
         "done": [m for m in milestones if m.done_in_period][:limit],

@@ -30,14 +30,39 @@ from .models import (
 )
 
 GRANT_FIELDS = (
-    "title", "programme", "funder", "reference", "cohort", "recipient", "approved_on", "period_start", "period_end",
-    "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end", "eligible_costs", "funding_rate",
-    "federal_share", "rate_exception_reference", "rate_exception_document", "notes",
+    "title",
+    "programme",
+    "funder",
+    "reference",
+    "cohort",
+    "recipient",
+    "approved_on",
+    "period_start",
+    "period_end",
+    "phase_a_start",
+    "phase_a_end",
+    "phase_b_start",
+    "phase_b_end",
+    "eligible_costs",
+    "funding_rate",
+    "federal_share",
+    "rate_exception_reference",
+    "rate_exception_document",
+    "notes",
 )
 # The terms of a grant, as the approval (Zuwendungsbescheid) fixes them: only the town's admins record or
 # change them, with a reason, and the Agentur is told (accounts.permissions.can_change_grant_terms).
-GRANT_TERMS = ("approved_on", "period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start",
-               "phase_b_end", "eligible_costs", "funding_rate")
+GRANT_TERMS = (
+    "approved_on",
+    "period_start",
+    "period_end",
+    "phase_a_start",
+    "phase_a_end",
+    "phase_b_start",
+    "phase_b_end",
+    "eligible_costs",
+    "funding_rate",
+)
 BUDGET_LINE_FIELDS = ("year", "cost_type", "project", "amount", "note")
 SPENDING_FIELDS = ("spent_on", "cost_type", "project", "amount", "description", "payee", "voucher")
 DISBURSEMENT_FIELDS = ("year", "amount", "purpose")
@@ -53,15 +78,26 @@ Kind = FundingEvent.Kind
 
 # --- History (smartcity5.history.record) ----------------------------------------------------------------
 
+
 def _apply(instance: Model, allowed: tuple[str, ...], fields: dict) -> None:
     for name, value in fields.items():
         if name in allowed:
             setattr(instance, name, value)
 
 
-def _save_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by,
-                     before: dict | None = None, kind: str | None = None, reason: str = "",
-                     extra_before: dict | None = None, extra_after=None) -> Model:
+def _save_and_record(
+    instance: Model,
+    *,
+    grant: Grant,
+    allowed: tuple[str, ...],
+    entity: str,
+    by,
+    before: dict | None = None,
+    kind: str | None = None,
+    reason: str = "",
+    extra_before: dict | None = None,
+    extra_after=None,
+) -> Model:
     """Validate and save a new or changed row and record what changed (nothing if nothing did).
 
     ``extra_before`` / ``extra_after`` add values that are not plain fields (the linked projects)."""
@@ -69,15 +105,32 @@ def _save_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...],
     instance.full_clean()
     instance.save()
     after = {**snapshot(instance, allowed), **(extra_after() if extra_after else {})}
-    record(FundingEvent, municipality=grant.municipality_id, grant=grant,
-           kind=kind or (Kind.CREATED if is_new else Kind.CHANGED), entity=entity, by=by, subject=instance,
-           before=None if is_new else {**before, **(extra_before or {})}, after=after, reason=reason)
+    record(
+        FundingEvent,
+        municipality=grant.municipality_id,
+        grant=grant,
+        kind=kind or (Kind.CREATED if is_new else Kind.CHANGED),
+        entity=entity,
+        by=by,
+        subject=instance,
+        before=None if is_new else {**before, **(extra_before or {})},
+        after=after,
+        reason=reason,
+    )
     return instance
 
 
 def _delete_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by) -> None:
-    record(FundingEvent, municipality=grant.municipality_id, grant=grant, kind=Kind.DELETED, entity=entity, by=by,
-           subject=instance, before=snapshot(instance, allowed))
+    record(
+        FundingEvent,
+        municipality=grant.municipality_id,
+        grant=grant,
+        kind=Kind.DELETED,
+        entity=entity,
+        by=by,
+        subject=instance,
+        before=snapshot(instance, allowed),
+    )
     instance.delete()
 
 
@@ -93,11 +146,16 @@ def _locked(grant: Grant) -> Grant:
 
 # --- Grants ----------------------------------------------------------------------------------------------
 
+
 def _require_terms_right(by, municipality: Municipality) -> None:
     # ``by=None`` is the portal itself (demo data, management commands); people need the rule.
     if by is not None and not permissions.can_change_grant_terms(by, municipality):
-        raise PermissionDenied(_("Only the town's administrators may record a grant or change its terms "
-                                 "(dates, eligible costs, funding rate)."))
+        raise PermissionDenied(
+            _(
+                "Only the town's administrators may record a grant or change its terms "
+                "(dates, eligible costs, funding rate)."
+            )
+        )
 
 
 def _apply_rate_exception(grant: Grant, *, reference: str, document) -> None:
@@ -116,10 +174,16 @@ def _apply_rate_exception(grant: Grant, *, reference: str, document) -> None:
 def _check_rate(grant: Grant) -> None:
     if money.cents(grant.funding_rate) in money.PROGRAMME_RATES or grant.has_rate_exception:
         return
-    raise ValidationError({"funding_rate": _(
-        "The programme funds %(standard)s %% of the eligible costs, or %(emergency)s %% for a town in a budget "
-        "emergency. For any other rate, record the funder's exception: upload its decision or give its "
-        "reference.") % {"standard": "65", "emergency": "90"}})
+    raise ValidationError(
+        {
+            "funding_rate": _(
+                "The programme funds %(standard)s %% of the eligible costs, or %(emergency)s %% for a town in a budget "
+                "emergency. For any other rate, record the funder's exception: upload its decision or give its "
+                "reference."
+            )
+            % {"standard": "65", "emergency": "90"}
+        }
+    )
 
 
 def _tell_agentur_after_commit(event: FundingEvent) -> None:
@@ -129,8 +193,15 @@ def _tell_agentur_after_commit(event: FundingEvent) -> None:
 
 
 @transaction.atomic
-def grant_create(*, municipality: Municipality, by, fields: dict, reason: str = "",
-                 rate_exception_reference: str = "", rate_exception_document=None) -> Grant:
+def grant_create(
+    *,
+    municipality: Municipality,
+    by,
+    fields: dict,
+    reason: str = "",
+    rate_exception_reference: str = "",
+    rate_exception_document=None,
+) -> Grant:
     """Record a grant as approved (town admins only). A rate other than the programme's needs the funder's
     exception (a reference or a checked upload)."""
     _require_terms_right(by, municipality)
@@ -138,16 +209,24 @@ def grant_create(*, municipality: Municipality, by, fields: dict, reason: str = 
     _apply(grant, GRANT_FIELDS, fields)
     _apply_rate_exception(grant, reference=rate_exception_reference, document=rate_exception_document)
     _check_rate(grant)
-    grant = _save_and_record(grant, grant=grant, allowed=GRANT_FIELDS, entity=Entity.GRANT, by=by,
-                             reason=(reason or "").strip())
+    grant = _save_and_record(
+        grant, grant=grant, allowed=GRANT_FIELDS, entity=Entity.GRANT, by=by, reason=(reason or "").strip()
+    )
     if by is not None:
         _tell_agentur_after_commit(grant.events.latest("pk"))
     return grant
 
 
 @transaction.atomic
-def grant_change(*, grant: Grant, by, fields: dict, reason: str = "", rate_exception_reference: str = "",
-                 rate_exception_document=None) -> Grant:
+def grant_change(
+    *,
+    grant: Grant,
+    by,
+    fields: dict,
+    reason: str = "",
+    rate_exception_reference: str = "",
+    rate_exception_document=None,
+) -> Grant:
     """Change a grant. Its terms (:data:`GRANT_TERMS`) change only by a town admin, with a reason that the
     history keeps; the rate must be one of the programme's unless the funder's exception is recorded; the
     Agentur's moderators are told. Editors keep the other data (title, reference number, notes …) up to date."""
@@ -157,26 +236,45 @@ def grant_change(*, grant: Grant, by, fields: dict, reason: str = "", rate_excep
     _apply_rate_exception(grant, reference=rate_exception_reference, document=rate_exception_document)
     after = snapshot(grant, GRANT_FIELDS)
     terms_changed = any(before[name] != after[name] for name in GRANT_TERMS)
-    exception_changed = any(before[name] != after[name]
-                            for name in ("rate_exception_reference", "rate_exception_document"))
+    exception_changed = any(
+        before[name] != after[name] for name in ("rate_exception_reference", "rate_exception_document")
+    )
     reason = (reason or "").strip()
     if terms_changed or exception_changed:
         _require_terms_right(by, grant.municipality)
         if not reason:
-            raise ValidationError({"reason": _("Please say why the grant's terms change (for example the funder's "
-                                               "letter that changed them); the history keeps it.")})
+            raise ValidationError(
+                {
+                    "reason": _(
+                        "Please say why the grant's terms change (for example the funder's "
+                        "letter that changed them); the history keeps it."
+                    )
+                }
+            )
     if before["funding_rate"] != after["funding_rate"]:
         _check_rate(grant)
     grant.federal_share = money.federal_share(grant.eligible_costs, grant.funding_rate)
     called = _called(grant)
     if grant.federal_share < called:
-        raise ValidationError({"eligible_costs": _(
-            "With these figures the federal share would be %(share)s, but %(called)s have already been "
-            "requested from the funder.") % {"share": money.format_eur(grant.federal_share),
-                                             "called": money.format_eur(called)}})
+        raise ValidationError(
+            {
+                "eligible_costs": _(
+                    "With these figures the federal share would be %(share)s, but %(called)s have already been "
+                    "requested from the funder."
+                )
+                % {"share": money.format_eur(grant.federal_share), "called": money.format_eur(called)}
+            }
+        )
     last = grant.events.order_by("-pk").values_list("pk", flat=True).first()
-    grant = _save_and_record(grant, grant=grant, allowed=GRANT_FIELDS, entity=Entity.GRANT, by=by, before=before,
-                             reason=reason if terms_changed or exception_changed else "")
+    grant = _save_and_record(
+        grant,
+        grant=grant,
+        allowed=GRANT_FIELDS,
+        entity=Entity.GRANT,
+        by=by,
+        before=before,
+        reason=reason if terms_changed or exception_changed else "",
+    )
     if (terms_changed or exception_changed) and by is not None:
         event = grant.events.order_by("-pk").first()
         if event is not None and event.pk != last:
@@ -185,6 +283,7 @@ def grant_change(*, grant: Grant, by, fields: dict, reason: str = "", rate_excep
 
 
 # --- Budget plan -----------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def budget_line_save(*, grant: Grant, by, fields: dict, line: BudgetLine | None = None) -> BudgetLine:
@@ -196,8 +295,9 @@ def budget_line_save(*, grant: Grant, by, fields: dict, line: BudgetLine | None 
     line = line or BudgetLine(grant=grant, municipality_id=grant.municipality_id)
     _apply(line, BUDGET_LINE_FIELDS, fields)
     line.grant = grant
-    line = _save_and_record(line, grant=grant, allowed=BUDGET_LINE_FIELDS, entity=Entity.BUDGET_LINE, by=by,
-                            before=before)
+    line = _save_and_record(
+        line, grant=grant, allowed=BUDGET_LINE_FIELDS, entity=Entity.BUDGET_LINE, by=by, before=before
+    )
     for year in {line.year, old_year} - {None}:
         _check_plan_covers_requests(grant, year)
     return line
@@ -215,18 +315,27 @@ def _check_plan_covers_requests(grant: Grant, year: int) -> None:
     planned = grant.federal_share_of(_planned(grant, year))
     called = _called(grant, year=year)
     if called > planned:
-        raise ValidationError({"amount": _(
-            "The plan for %(year)s would then allow federal funds of %(planned)s, but %(called)s have already "
-            "been requested for that year.") % {"year": year, "planned": money.format_eur(planned),
-                                               "called": money.format_eur(called)}})
+        raise ValidationError(
+            {
+                "amount": _(
+                    "The plan for %(year)s would then allow federal funds of %(planned)s, but %(called)s have already "
+                    "been requested for that year."
+                )
+                % {"year": year, "planned": money.format_eur(planned), "called": money.format_eur(called)}
+            }
+        )
 
 
 # --- Spending --------------------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def spending_record(*, grant: Grant, by, fields: dict) -> Spending:
-    item = Spending(grant=grant, municipality_id=grant.municipality_id, created_by=by if by and by.is_authenticated
-                    else None)
+    item = Spending(
+        grant=grant,
+        municipality_id=grant.municipality_id,
+        created_by=by if by and by.is_authenticated else None,
+    )
     _apply(item, SPENDING_FIELDS, fields)
     return _save_and_record(item, grant=grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by)
 
@@ -235,8 +344,9 @@ def spending_record(*, grant: Grant, by, fields: dict) -> Spending:
 def spending_change(*, item: Spending, by, fields: dict) -> Spending:
     before = snapshot(item, SPENDING_FIELDS)
     _apply(item, SPENDING_FIELDS, fields)
-    return _save_and_record(item, grant=item.grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by,
-                            before=before)
+    return _save_and_record(
+        item, grant=item.grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by, before=before
+    )
 
 
 @transaction.atomic
@@ -245,6 +355,7 @@ def spending_delete(*, item: Spending, by) -> None:
 
 
 # --- Disbursement requests (Mittelabrufe) ----------------------------------------------------------------
+
 
 def _sum(qs) -> Decimal:
     return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
@@ -263,25 +374,44 @@ def _called(grant: Grant, *, year: int | None = None, exclude: int | None = None
     return _sum(qs)
 
 
-def check_disbursement_limits(*, grant: Grant, year: int, amount: Decimal, exclude: int | None = None) -> None:
+def check_disbursement_limits(
+    *, grant: Grant, year: int, amount: Decimal, exclude: int | None = None
+) -> None:
     """Refuse an amount that, with the requests already filed, would exceed the approved federal share or
     the federal share of the year's budget plan. Call with the grant locked (see :func:`_locked`)."""
     amount = money.cents(amount)
     called = _called(grant, exclude=exclude)
     if called + amount > grant.federal_share:
-        raise ValidationError({"amount": _(
-            "This request would exceed the approved federal share of %(share)s: %(called)s have already been "
-            "requested, so at most %(left)s can still be requested.") % {
-                "share": money.format_eur(grant.federal_share), "called": money.format_eur(called),
-                "left": money.format_eur(max(grant.federal_share - called, Decimal(0)))}})
+        raise ValidationError(
+            {
+                "amount": _(
+                    "This request would exceed the approved federal share of %(share)s: %(called)s have already been "
+                    "requested, so at most %(left)s can still be requested."
+                )
+                % {
+                    "share": money.format_eur(grant.federal_share),
+                    "called": money.format_eur(called),
+                    "left": money.format_eur(max(grant.federal_share - called, Decimal(0))),
+                }
+            }
+        )
     year_plan = grant.federal_share_of(_planned(grant, year))
     called_year = _called(grant, year=year, exclude=exclude)
     if called_year + amount > year_plan:
-        raise ValidationError({"amount": _(
-            "This request would exceed the plan for %(year)s: the budget plan allows federal funds of %(plan)s "
-            "for that year, %(called)s have already been requested, so at most %(left)s can still be requested.")
-            % {"year": year, "plan": money.format_eur(year_plan), "called": money.format_eur(called_year),
-               "left": money.format_eur(max(year_plan - called_year, Decimal(0)))}})
+        raise ValidationError(
+            {
+                "amount": _(
+                    "This request would exceed the plan for %(year)s: the budget plan allows federal funds of %(plan)s "
+                    "for that year, %(called)s have already been requested, so at most %(left)s can still be requested."
+                )
+                % {
+                    "year": year,
+                    "plan": money.format_eur(year_plan),
+                    "called": money.format_eur(called_year),
+                    "left": money.format_eur(max(year_plan - called_year, Decimal(0))),
+                }
+            }
+        )
 
 
 @transaction.atomic
@@ -289,9 +419,15 @@ def disbursement_prepare(*, grant: Grant, by, fields: dict) -> DisbursementReque
     """A new draft request. Drafts are checked against the limits too, so nobody prepares a request that
     could never be filed."""
     grant = _locked(grant)
-    latest = DisbursementRequest.objects.filter(grant=grant).order_by("-number").values_list("number", flat=True)
-    item = DisbursementRequest(grant=grant, municipality_id=grant.municipality_id, number=(latest.first() or 0) + 1,
-                               created_by=by if by is not None and by.is_authenticated else None)
+    latest = (
+        DisbursementRequest.objects.filter(grant=grant).order_by("-number").values_list("number", flat=True)
+    )
+    item = DisbursementRequest(
+        grant=grant,
+        municipality_id=grant.municipality_id,
+        number=(latest.first() or 0) + 1,
+        created_by=by if by is not None and by.is_authenticated else None,
+    )
     _apply(item, DISBURSEMENT_FIELDS, fields)
     item.full_clean()
     check_disbursement_limits(grant=grant, year=item.year, amount=item.amount)
@@ -300,8 +436,10 @@ def disbursement_prepare(*, grant: Grant, by, fields: dict) -> DisbursementReque
 
 def _require_status(item: DisbursementRequest, *allowed: str) -> None:
     if item.status not in allowed:
-        raise ValidationError(_("This request is “%(status)s”; it can no longer be changed this way.")
-                              % {"status": item.get_status_display()})
+        raise ValidationError(
+            _("This request is “%(status)s”; it can no longer be changed this way.")
+            % {"status": item.get_status_display()}
+        )
 
 
 @transaction.atomic
@@ -313,8 +451,9 @@ def disbursement_change(*, item: DisbursementRequest, by, fields: dict) -> Disbu
     _apply(item, DISBURSEMENT_FIELDS, fields)
     item.full_clean()
     check_disbursement_limits(grant=grant, year=item.year, amount=item.amount, exclude=item.pk)
-    return _save_and_record(item, grant=grant, allowed=DISBURSEMENT_FIELDS, entity=Entity.DISBURSEMENT, by=by,
-                            before=before)
+    return _save_and_record(
+        item, grant=grant, allowed=DISBURSEMENT_FIELDS, entity=Entity.DISBURSEMENT, by=by, before=before
+    )
 
 
 @transaction.atomic
@@ -324,7 +463,9 @@ def disbursement_delete(*, item: DisbursementRequest, by) -> None:
     _delete_and_record(item, grant=item.grant, allowed=DISBURSEMENT_FIELDS, entity=Entity.DISBURSEMENT, by=by)
 
 
-def _disbursement_move(item: DisbursementRequest, *, to: str, by, reason: str = "", **dates) -> DisbursementRequest:
+def _disbursement_move(
+    item: DisbursementRequest, *, to: str, by, reason: str = "", **dates
+) -> DisbursementRequest:
     grant = _locked(item.grant)
     item = _fresh(item)
     item.check_transition(to)
@@ -339,8 +480,16 @@ def _disbursement_move(item: DisbursementRequest, *, to: str, by, reason: str = 
     for name, value in dates.items():
         setattr(item, name, value)
     item.reason = reason
-    return _save_and_record(item, grant=grant, allowed=DISBURSEMENT_STATUS_FIELDS, entity=Entity.DISBURSEMENT,
-                            by=by, before=before, kind=Kind.STATUS, reason=reason)
+    return _save_and_record(
+        item,
+        grant=grant,
+        allowed=DISBURSEMENT_STATUS_FIELDS,
+        entity=Entity.DISBURSEMENT,
+        by=by,
+        before=before,
+        kind=Kind.STATUS,
+        reason=reason,
+    )
 
 
 def _not_in_future(day: datetime.date, field: str) -> None:
@@ -362,24 +511,28 @@ def disbursement_mark_paid(*, item: DisbursementRequest, by, paid_on: datetime.d
 
 
 @transaction.atomic
-def disbursement_reject(*, item: DisbursementRequest, by, rejected_on: datetime.date,
-                        reason: str) -> DisbursementRequest:
+def disbursement_reject(
+    *, item: DisbursementRequest, by, rejected_on: datetime.date, reason: str
+) -> DisbursementRequest:
     if not reason.strip():
         raise ValidationError({"reason": _("Please give the funder's reason for the rejection.")})
     _not_in_future(rejected_on, "rejected_on")
-    return _disbursement_move(item, to=DisbursementRequest.Status.REJECTED, by=by, rejected_on=rejected_on,
-                              reason=reason.strip())
+    return _disbursement_move(
+        item, to=DisbursementRequest.Status.REJECTED, by=by, rejected_on=rejected_on, reason=reason.strip()
+    )
 
 
 # --- Milestones ------------------------------------------------------------------------------------------
+
 
 def _project_names(milestone: Milestone) -> dict:
     return {"projects": names(milestone.projects.all()) if milestone.pk else ""}
 
 
 @transaction.atomic
-def milestone_save(*, grant: Grant, by, fields: dict, projects=None,
-                   milestone: Milestone | None = None) -> Milestone:
+def milestone_save(
+    *, grant: Grant, by, fields: dict, projects=None, milestone: Milestone | None = None
+) -> Milestone:
     """Add a milestone or change its title, phase, due date and linked projects."""
     before = None if milestone is None else snapshot(milestone, MILESTONE_FIELDS)
     extra_before = None if milestone is None else _project_names(milestone)
@@ -394,8 +547,16 @@ def milestone_save(*, grant: Grant, by, fields: dict, projects=None,
             milestone.projects.set(projects)
         return _project_names(milestone)
 
-    return _save_and_record(milestone, grant=grant, allowed=MILESTONE_FIELDS, entity=Entity.MILESTONE, by=by,
-                            before=before, extra_before=extra_before, extra_after=after)
+    return _save_and_record(
+        milestone,
+        grant=grant,
+        allowed=MILESTONE_FIELDS,
+        entity=Entity.MILESTONE,
+        by=by,
+        before=before,
+        extra_before=extra_before,
+        extra_after=after,
+    )
 
 
 @transaction.atomic
@@ -403,14 +564,18 @@ def milestone_delete(*, milestone: Milestone, by) -> None:
     milestone = _fresh(milestone)
     if milestone.status == Milestone.Status.DONE:
         raise ValidationError(_("A milestone that is done stays on record; it cannot be deleted."))
-    _delete_and_record(milestone, grant=milestone.grant, allowed=MILESTONE_FIELDS, entity=Entity.MILESTONE, by=by)
+    _delete_and_record(
+        milestone, grant=milestone.grant, allowed=MILESTONE_FIELDS, entity=Entity.MILESTONE, by=by
+    )
 
 
 def _milestone_fresh(milestone: Milestone, *allowed: str) -> Milestone:
     milestone = _fresh(milestone)
     if milestone.status not in allowed:
-        raise ValidationError(_("This milestone is “%(status)s”; it cannot be changed this way.")
-                              % {"status": milestone.get_status_display()})
+        raise ValidationError(
+            _("This milestone is “%(status)s”; it cannot be changed this way.")
+            % {"status": milestone.get_status_display()}
+        )
     return milestone
 
 
@@ -418,8 +583,16 @@ def _milestone_move(milestone: Milestone, *, by, reason: str = "", **values) -> 
     before = snapshot(milestone, MILESTONE_STATUS_FIELDS)
     for name, value in values.items():
         setattr(milestone, name, value)
-    return _save_and_record(milestone, grant=milestone.grant, allowed=MILESTONE_STATUS_FIELDS,
-                            entity=Entity.MILESTONE, by=by, before=before, kind=Kind.STATUS, reason=reason)
+    return _save_and_record(
+        milestone,
+        grant=milestone.grant,
+        allowed=MILESTONE_STATUS_FIELDS,
+        entity=Entity.MILESTONE,
+        by=by,
+        before=before,
+        kind=Kind.STATUS,
+        reason=reason,
+    )
 
 
 @transaction.atomic
@@ -441,8 +614,14 @@ def milestone_waive(*, milestone: Milestone, by, reason: str) -> Milestone:
     if not reason.strip():
         raise ValidationError({"waived_reason": _("Please say why the milestone is waived.")})
     milestone = _milestone_fresh(milestone, Milestone.Status.OPEN)
-    return _milestone_move(milestone, by=by, reason=reason.strip(), status=Milestone.Status.WAIVED,
-                           waived_reason=reason.strip(), done_on=None)
+    return _milestone_move(
+        milestone,
+        by=by,
+        reason=reason.strip(),
+        status=Milestone.Status.WAIVED,
+        waived_reason=reason.strip(),
+        done_on=None,
+    )
 
 
 @transaction.atomic
@@ -451,8 +630,9 @@ def milestone_reopen(*, milestone: Milestone, by, reason: str) -> Milestone:
     if not reason.strip():
         raise ValidationError({"reason": _("Please say why the milestone is reopened.")})
     milestone = _milestone_fresh(milestone, Milestone.Status.DONE, Milestone.Status.WAIVED)
-    return _milestone_move(milestone, by=by, reason=reason.strip(), status=Milestone.Status.OPEN, done_on=None,
-                           waived_reason="")
+    return _milestone_move(
+        milestone, by=by, reason=reason.strip(), status=Milestone.Status.OPEN, done_on=None, waived_reason=""
+    )
 
 
 def _replace_file_after_commit(storage, old_name: str) -> None:
@@ -461,6 +641,7 @@ def _replace_file_after_commit(storage, old_name: str) -> None:
 
 
 # --- Proofs of use ---------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def proof_save(*, grant: Grant, by, fields: dict, proof: ProofOfUse | None = None) -> ProofOfUse:
@@ -472,7 +653,9 @@ def proof_save(*, grant: Grant, by, fields: dict, proof: ProofOfUse | None = Non
     before = None if proof is None else snapshot(proof, PROOF_FIELDS)
     proof = proof or ProofOfUse(grant=grant, municipality_id=grant.municipality_id)
     _apply(proof, PROOF_FIELDS, fields)
-    return _save_and_record(proof, grant=grant, allowed=PROOF_FIELDS, entity=Entity.PROOF, by=by, before=before)
+    return _save_and_record(
+        proof, grant=grant, allowed=PROOF_FIELDS, entity=Entity.PROOF, by=by, before=before
+    )
 
 
 @transaction.atomic
@@ -496,8 +679,15 @@ def proof_submit(*, proof: ProofOfUse, by, submitted_on: datetime.date, document
         proof.document_content_type = document.content_type
     proof.submitted_on = submitted_on
     proof.submitted_by = by if by is not None and by.is_authenticated else None
-    return _save_and_record(proof, grant=proof.grant, allowed=PROOF_STATUS_FIELDS, entity=Entity.PROOF, by=by,
-                            before=before, kind=Kind.STATUS)
+    return _save_and_record(
+        proof,
+        grant=proof.grant,
+        allowed=PROOF_STATUS_FIELDS,
+        entity=Entity.PROOF,
+        by=by,
+        before=before,
+        kind=Kind.STATUS,
+    )
 
 
 @transaction.atomic
@@ -511,5 +701,12 @@ def proof_accept(*, proof: ProofOfUse, by, accepted_on: datetime.date) -> ProofO
         raise ValidationError(_("This proof has already been accepted."))
     before = snapshot(proof, PROOF_STATUS_FIELDS)
     proof.accepted_on = accepted_on
-    return _save_and_record(proof, grant=proof.grant, allowed=PROOF_STATUS_FIELDS, entity=Entity.PROOF, by=by,
-                            before=before, kind=Kind.STATUS)
+    return _save_and_record(
+        proof,
+        grant=proof.grant,
+        allowed=PROOF_STATUS_FIELDS,
+        entity=Entity.PROOF,
+        by=by,
+        before=before,
+        kind=Kind.STATUS,
+    )

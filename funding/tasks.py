@@ -4,8 +4,8 @@ Agentur when a grant's terms change."""
 import datetime
 
 from celery import shared_task
-from django.urls import reverse
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -41,9 +41,11 @@ def _message(kind: str, item, stage: str, today: datetime.date) -> tuple[str, st
     elif days == 0:
         title = _("%(what)s is due today") % {"what": what}
     else:
-        title = ngettext("%(what)s is due in %(days)d day (on %(due)s)",
-                         "%(what)s is due in %(days)d days (on %(due)s)", days) % {
-            "what": what, "days": days, "due": due}
+        title = ngettext(
+            "%(what)s is due in %(days)d day (on %(due)s)",
+            "%(what)s is due in %(days)d days (on %(due)s)",
+            days,
+        ) % {"what": what, "days": days, "due": due}
     body = _("Grant: %(grant)s") % {"grant": item.grant.title}
     return title, body
 
@@ -60,9 +62,17 @@ def funding_reminders_send(*, municipality: Municipality, today: str | None = No
         title, body = _message(kind, item, stage, day)
         section = "milestones" if kind == "milestone" else "proofs"
         url = reverse(f"funding:{section}", kwargs={"town": municipality.slug, "pk": item.grant_id})
-        sent += len(notify(municipality=municipality, recipients=recipients, kind=KIND,
-                           key=f"funding:{kind}:{item.pk}:{item.due_on.isoformat()}:{stage}",
-                           title=title, body=body, url=url))
+        sent += len(
+            notify(
+                municipality=municipality,
+                recipients=recipients,
+                kind=KIND,
+                key=f"funding:{kind}:{item.pk}:{item.due_on.isoformat()}:{stage}",
+                title=title,
+                body=body,
+                url=url,
+            )
+        )
     return sent
 
 
@@ -70,18 +80,34 @@ def funding_reminders_send(*, municipality: Municipality, today: str | None = No
 def grant_terms_changed_notify(*, municipality: Municipality, event_id: int) -> int:
     """A town admin recorded a grant or changed its terms: every active Agentur moderator is told
     (``funding.terms``), once per history entry, however often this runs."""
-    event = FundingEvent.objects.select_related("grant", "actor").filter(
-        pk=event_id, entity=FundingEvent.Entity.GRANT).first()
+    event = (
+        FundingEvent.objects.select_related("grant", "actor")
+        .filter(pk=event_id, entity=FundingEvent.Entity.GRANT)
+        .first()
+    )
     if event is None:
         return 0
     url = reverse("funding:history", kwargs={"town": municipality.slug, "pk": event.grant_id})
     with translation.override(settings.LANGUAGE_CODE):
         if event.kind == FundingEvent.Kind.CREATED:
             title = _("%(town)s has recorded the grant “%(grant)s”") % {
-                "town": municipality.name, "grant": event.grant.title}
+                "town": municipality.name,
+                "grant": event.grant.title,
+            }
         else:
             title = _("%(town)s has changed the terms of the grant “%(grant)s”") % {
-                "town": municipality.name, "grant": event.grant.title}
+                "town": municipality.name,
+                "grant": event.grant.title,
+            }
         body = _("Reason: %(reason)s") % {"reason": event.reason} if event.reason else ""
-    return len(notify(municipality=municipality, recipients=agentur_moderators(), kind=TERMS_KIND,
-                      key=f"funding:terms:{event.pk}", title=title, body=body, url=url))
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=agentur_moderators(),
+            kind=TERMS_KIND,
+            key=f"funding:terms:{event.pk}",
+            title=title,
+            body=body,
+            url=url,
+        )
+    )

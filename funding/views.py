@@ -54,6 +54,7 @@ TABS = [
 
 # --- Helpers ---------------------------------------------------------------------------------------------
 
+
 def _grant_or_404(pk: int) -> Grant:
     try:
         return selectors.grant_get(pk=pk)
@@ -71,9 +72,11 @@ def _row_or_404(model, grant: Grant, pk: int):
 
 def _rights(request) -> dict:
     user, town = request.user, request.municipality
-    return {"can_edit": permissions.can_edit_funding(user, town),
-            "can_approve": permissions.can_approve_funding(user, town),
-            "can_change_terms": permissions.can_change_grant_terms(user, town)}
+    return {
+        "can_edit": permissions.can_edit_funding(user, town),
+        "can_approve": permissions.can_approve_funding(user, town),
+        "can_change_terms": permissions.can_change_grant_terms(user, town),
+    }
 
 
 def _require(allowed: bool, message: str | None = None) -> None:
@@ -130,19 +133,29 @@ def _delete_row(request, grant: Grant, *, delete, section: str):
 
 # --- Grants ----------------------------------------------------------------------------------------------
 
+
 @town_permission_required("funding.view")
 def grant_list(request, town: str):
     grants = list(selectors.grant_list())
-    return render(request, "funding/grant_list.html", {"grants": grants, "totals": selectors.grant_totals(grants),
-                                                       **_rights(request)})
+    return render(
+        request,
+        "funding/grant_list.html",
+        {"grants": grants, "totals": selectors.grant_totals(grants), **_rights(request)},
+    )
 
 
 def _grant_form_saved(request, form, service, **kwargs):
     """Run ``grant_create`` / ``grant_change`` with the form's data; ``None`` (errors on the form) if refused."""
-    return _call(form, service, by=request.user, fields=form.grant_fields(),
-                 reason=form.cleaned_data.get("reason", ""),
-                 rate_exception_reference=form.cleaned_data.get("rate_exception_reference", ""),
-                 rate_exception_document=form.cleaned_data.get("rate_exception_document"), **kwargs)
+    return _call(
+        form,
+        service,
+        by=request.user,
+        fields=form.grant_fields(),
+        reason=form.cleaned_data.get("reason", ""),
+        rate_exception_reference=form.cleaned_data.get("rate_exception_reference", ""),
+        rate_exception_document=form.cleaned_data.get("rate_exception_document"),
+        **kwargs,
+    )
 
 
 @town_permission_required("funding.change_terms")
@@ -163,8 +176,13 @@ def grant_edit(request, town: str, pk: int):
     """Editors change the grant's data; its terms only the town's admins (the service refuses others: 403)."""
     grant = _grant_or_404(pk)
     can_change_terms = permissions.can_change_grant_terms(request.user, request.municipality)
-    form = GrantForm(request.POST or None, request.FILES or None, instance=grant, municipality=request.municipality,
-                     can_change_terms=can_change_terms)
+    form = GrantForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=grant,
+        municipality=request.municipality,
+        can_change_terms=can_change_terms,
+    )
     context = _context(request, grant, form=form)
     if (limited := upload_refused(request, form)) is not None:
         return too_many(render(request, "funding/grant_form.html", context), limited)
@@ -181,7 +199,9 @@ def grant_rate_exception_document(request, town: str, pk: int):
     grant = _grant_or_404(pk)
     if not grant.rate_exception_document:
         raise Http404
-    return file_response(grant.rate_exception_document, grant.rate_exception_document_content_type, private=True)
+    return file_response(
+        grant.rate_exception_document, grant.rate_exception_document_content_type, private=True
+    )
 
 
 @town_permission_required("funding.view")
@@ -189,12 +209,24 @@ def grant_detail(request, town: str, pk: int):
     grant = _grant_or_404(pk)
     figures = selectors.grant_figures(grant)
     chart = planned_vs_called_svg(
-        rows=[{"year": y.year, "planned": y.planned_federal, "called": y.called, "paid": y.paid}
-              for y in figures.years],
-        title=_("Federal funds per year: planned, requested and paid"))
-    return render(request, "funding/grant_detail.html", _context(
-        request, grant, figures=figures, chart=chart,
-        timeline=selectors.milestone_timeline(grant), today=timezone.localdate()))
+        rows=[
+            {"year": y.year, "planned": y.planned_federal, "called": y.called, "paid": y.paid}
+            for y in figures.years
+        ],
+        title=_("Federal funds per year: planned, requested and paid"),
+    )
+    return render(
+        request,
+        "funding/grant_detail.html",
+        _context(
+            request,
+            grant,
+            figures=figures,
+            chart=chart,
+            timeline=selectors.milestone_timeline(grant),
+            today=timezone.localdate(),
+        ),
+    )
 
 
 @town_permission_required("funding.view")
@@ -208,7 +240,9 @@ def grant_history(request, town: str, pk: int):
 def grant_export(request, town: str, pk: int):
     grant = _grant_or_404(pk)
     content = exports.grant_ledger_xlsx(grant)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response = HttpResponse(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
     filename = f"foerderung-{request.municipality.slug}-{grant.pk}-{timezone.localdate():%Y-%m-%d}.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
@@ -217,18 +251,33 @@ def grant_export(request, town: str, pk: int):
 
 # --- Budget plan -----------------------------------------------------------------------------------------
 
+
 @town_permission_required("funding.view")
 def budget(request, town: str, pk: int):
     grant = _grant_or_404(pk)
     form = BudgetLineForm(request.POST or None, grant=grant)
     if request.method == "POST":
-        done = _add_to_section(request, grant, form=form, section="budget", done=_("The budget line has been added."),
-                               save=lambda cleaned: services.budget_line_save(grant=grant, by=request.user,
-                                                                              fields=cleaned))
+        done = _add_to_section(
+            request,
+            grant,
+            form=form,
+            section="budget",
+            done=_("The budget line has been added."),
+            save=lambda cleaned: services.budget_line_save(grant=grant, by=request.user, fields=cleaned),
+        )
         if done:
             return done
-    return render(request, "funding/budget.html", _context(
-        request, grant, form=form, matrix=selectors.budget_matrix(grant), lines=selectors.budget_lines(grant)))
+    return render(
+        request,
+        "funding/budget.html",
+        _context(
+            request,
+            grant,
+            form=form,
+            matrix=selectors.budget_matrix(grant),
+            lines=selectors.budget_lines(grant),
+        ),
+    )
 
 
 @town_permission_required("funding.edit")
@@ -236,11 +285,19 @@ def budget_line_edit(request, town: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     line = _row_or_404(BudgetLine, grant, item)
     form = BudgetLineForm(request.POST or None, instance=line, grant=grant)
-    return _edit_row(request, grant, form=form, section="budget", template="funding/row_form.html",
-                     delete_url=reverse("funding:budget-line-delete", kwargs={"town": town, "pk": pk, "item": item}),
-                     save=lambda cleaned: services.budget_line_save(grant=grant, by=request.user, fields=cleaned,
-                                                                    line=line),
-                     heading=_("Change budget line"), row=line)
+    return _edit_row(
+        request,
+        grant,
+        form=form,
+        section="budget",
+        template="funding/row_form.html",
+        delete_url=reverse("funding:budget-line-delete", kwargs={"town": town, "pk": pk, "item": item}),
+        save=lambda cleaned: services.budget_line_save(
+            grant=grant, by=request.user, fields=cleaned, line=line
+        ),
+        heading=_("Change budget line"),
+        row=line,
+    )
 
 
 @require_POST
@@ -248,20 +305,30 @@ def budget_line_edit(request, town: str, pk: int, item: int):
 def budget_line_delete(request, town: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     line = _row_or_404(BudgetLine, grant, item)
-    return _delete_row(request, grant, section="budget",
-                       delete=lambda: services.budget_line_delete(line=line, by=request.user))
+    return _delete_row(
+        request,
+        grant,
+        section="budget",
+        delete=lambda: services.budget_line_delete(line=line, by=request.user),
+    )
 
 
 # --- Spending --------------------------------------------------------------------------------------------
+
 
 @town_permission_required("funding.view")
 def spending(request, town: str, pk: int):
     grant = _grant_or_404(pk)
     form = SpendingForm(request.POST or None, grant=grant)
     if request.method == "POST":
-        done = _add_to_section(request, grant, form=form, section="spending", done=_("The spending has been recorded."),
-                               save=lambda cleaned: services.spending_record(grant=grant, by=request.user,
-                                                                             fields=cleaned))
+        done = _add_to_section(
+            request,
+            grant,
+            form=form,
+            section="spending",
+            done=_("The spending has been recorded."),
+            save=lambda cleaned: services.spending_record(grant=grant, by=request.user, fields=cleaned),
+        )
         if done:
             return done
     filters = SpendingFilterForm(request.GET or None, grant=grant)
@@ -270,8 +337,13 @@ def spending(request, town: str, pk: int):
         year, cost_type = filters.cleaned_data["year"], filters.cleaned_data["cost_type"]
     rows = selectors.spendings(grant, year=year, cost_type=cost_type)
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "funding/spending.html", _context(
-        request, grant, form=form, filters=filters, page_obj=page, total=selectors.amount_total(rows)))
+    return render(
+        request,
+        "funding/spending.html",
+        _context(
+            request, grant, form=form, filters=filters, page_obj=page, total=selectors.amount_total(rows)
+        ),
+    )
 
 
 @town_permission_required("funding.edit")
@@ -279,10 +351,17 @@ def spending_edit(request, town: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     row = _row_or_404(Spending, grant, item)
     form = SpendingForm(request.POST or None, instance=row, grant=grant)
-    return _edit_row(request, grant, form=form, section="spending", template="funding/row_form.html",
-                     delete_url=reverse("funding:spending-delete", kwargs={"town": town, "pk": pk, "item": item}),
-                     save=lambda cleaned: services.spending_change(item=row, by=request.user, fields=cleaned),
-                     heading=_("Change spending"), row=row)
+    return _edit_row(
+        request,
+        grant,
+        form=form,
+        section="spending",
+        template="funding/row_form.html",
+        delete_url=reverse("funding:spending-delete", kwargs={"town": town, "pk": pk, "item": item}),
+        save=lambda cleaned: services.spending_change(item=row, by=request.user, fields=cleaned),
+        heading=_("Change spending"),
+        row=row,
+    )
 
 
 @require_POST
@@ -290,11 +369,13 @@ def spending_edit(request, town: str, pk: int, item: int):
 def spending_delete(request, town: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     row = _row_or_404(Spending, grant, item)
-    return _delete_row(request, grant, section="spending",
-                       delete=lambda: services.spending_delete(item=row, by=request.user))
+    return _delete_row(
+        request, grant, section="spending", delete=lambda: services.spending_delete(item=row, by=request.user)
+    )
 
 
 # --- Disbursement requests -------------------------------------------------------------------------------
+
 
 @town_permission_required("funding.view")
 def disbursements(request, town: str, pk: int):
@@ -302,15 +383,28 @@ def disbursements(request, town: str, pk: int):
     form = DisbursementForm(request.POST or None, grant=grant)
     if request.method == "POST":
         done = _add_to_section(
-            request, grant, form=form, section="disbursements",
+            request,
+            grant,
+            form=form,
+            section="disbursements",
             done=_("The disbursement request has been prepared as a draft."),
-            save=lambda cleaned: services.disbursement_prepare(grant=grant, by=request.user, fields=cleaned))
+            save=lambda cleaned: services.disbursement_prepare(grant=grant, by=request.user, fields=cleaned),
+        )
         if done:
             return done
     figures = selectors.grant_figures(grant)
-    return render(request, "funding/disbursements.html", _context(
-        request, grant, form=form, figures=figures, requests=selectors.disbursements(grant),
-        today=timezone.localdate()))
+    return render(
+        request,
+        "funding/disbursements.html",
+        _context(
+            request,
+            grant,
+            form=form,
+            figures=figures,
+            requests=selectors.disbursements(grant),
+            today=timezone.localdate(),
+        ),
+    )
 
 
 @town_permission_required("funding.edit")
@@ -321,10 +415,17 @@ def disbursement_edit(request, town: str, pk: int, item: int):
         messages.error(request, _("Only drafts can be changed."))
         return redirect(_section_url("disbursements", grant))
     form = DisbursementForm(request.POST or None, instance=row, grant=grant)
-    return _edit_row(request, grant, form=form, section="disbursements", template="funding/row_form.html",
-                     delete_url=reverse("funding:disbursement-delete", kwargs={"town": town, "pk": pk, "item": item}),
-                     save=lambda cleaned: services.disbursement_change(item=row, by=request.user, fields=cleaned),
-                     heading=_("Change draft request"), row=row)
+    return _edit_row(
+        request,
+        grant,
+        form=form,
+        section="disbursements",
+        template="funding/row_form.html",
+        delete_url=reverse("funding:disbursement-delete", kwargs={"town": town, "pk": pk, "item": item}),
+        save=lambda cleaned: services.disbursement_change(item=row, by=request.user, fields=cleaned),
+        heading=_("Change draft request"),
+        row=row,
+    )
 
 
 @require_POST
@@ -339,21 +440,27 @@ def disbursement_action(request, town: str, pk: int, item: int):
         return redirect(_section_url("disbursements", grant))
     action, on = form.cleaned_data["action"], form.cleaned_data["on"]
     if action == "submit":
-        _require(permissions.can_approve_funding(request.user, request.municipality),
-                 _("Only the town's administrators may submit requests to the funder."))
+        _require(
+            permissions.can_approve_funding(request.user, request.municipality),
+            _("Only the town's administrators may submit requests to the funder."),
+        )
     try:
         if action == "submit":
             services.disbursement_submit(item=row, by=request.user, submitted_on=on)
         elif action == "paid":
             services.disbursement_mark_paid(item=row, by=request.user, paid_on=on)
         else:
-            services.disbursement_reject(item=row, by=request.user, rejected_on=on, reason=form.cleaned_data["reason"])
+            services.disbursement_reject(
+                item=row, by=request.user, rejected_on=on, reason=form.cleaned_data["reason"]
+            )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
         row.refresh_from_db()
-        messages.success(request, _("%(request)s is now “%(status)s”.") % {"request": row,
-                                                                           "status": row.get_status_display()})
+        messages.success(
+            request,
+            _("%(request)s is now “%(status)s”.") % {"request": row, "status": row.get_status_display()},
+        )
     return redirect(_section_url("disbursements", grant))
 
 
@@ -362,11 +469,16 @@ def disbursement_action(request, town: str, pk: int, item: int):
 def disbursement_delete(request, town: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     row = _row_or_404(DisbursementRequest, grant, item)
-    return _delete_row(request, grant, section="disbursements",
-                       delete=lambda: services.disbursement_delete(item=row, by=request.user))
+    return _delete_row(
+        request,
+        grant,
+        section="disbursements",
+        delete=lambda: services.disbursement_delete(item=row, by=request.user),
+    )
 
 
 # --- Milestones ------------------------------------------------------------------------------------------
+
 
 @town_permission_required("funding.view")
 def milestones(request, town: str, pk: int):
@@ -374,18 +486,34 @@ def milestones(request, town: str, pk: int):
     form = MilestoneForm(request.POST or None, grant=grant)
     if request.method == "POST":
         done = _add_to_section(
-            request, grant, form=form, section="milestones", done=_("The milestone has been added."),
-            save=lambda cleaned: services.milestone_save(grant=grant, by=request.user, fields=cleaned,
-                                                         projects=cleaned["projects"]))
+            request,
+            grant,
+            form=form,
+            section="milestones",
+            done=_("The milestone has been added."),
+            save=lambda cleaned: services.milestone_save(
+                grant=grant, by=request.user, fields=cleaned, projects=cleaned["projects"]
+            ),
+        )
         if done:
             return done
     today = timezone.localdate()
     state = request.GET.get("state", "")
     state = state if state in selectors.MILESTONE_STATES else ""
-    return render(request, "funding/milestones.html", _context(
-        request, grant, form=form, timeline=selectors.milestone_timeline(grant, today=today, state=state),
-        today=today, state=state, states=selectors.MILESTONE_STATES,
-        counts=selectors.milestone_counts(Milestone.objects.filter(grant=grant), today=today)))
+    return render(
+        request,
+        "funding/milestones.html",
+        _context(
+            request,
+            grant,
+            form=form,
+            timeline=selectors.milestone_timeline(grant, today=today, state=state),
+            today=today,
+            state=state,
+            states=selectors.MILESTONE_STATES,
+            counts=selectors.milestone_counts(Milestone.objects.filter(grant=grant), today=today),
+        ),
+    )
 
 
 @town_permission_required("funding.view")
@@ -397,8 +525,15 @@ def milestone_detail(request, town: str, pk: int, item: int):
     if request.method == "POST":
         _require(permissions.can_edit_funding(request.user, request.municipality))
         if form.is_valid():
-            saved = _call(form, services.milestone_save, grant=grant, by=request.user, fields=form.cleaned_data,
-                          projects=form.cleaned_data["projects"], milestone=milestone)
+            saved = _call(
+                form,
+                services.milestone_save,
+                grant=grant,
+                by=request.user,
+                fields=form.cleaned_data,
+                projects=form.cleaned_data["projects"],
+                milestone=milestone,
+            )
             if saved is not None:
                 messages.success(request, _("Your changes have been saved."))
                 return redirect(_section_url("milestones", grant))
@@ -410,9 +545,17 @@ def _milestone_context(request, grant, milestone, **forms) -> dict:
     forms.setdefault("waive_form", ReasonForm(prefix="waive"))
     forms.setdefault("reopen_form", ReasonForm(prefix="reopen"))
     forms.setdefault("form", MilestoneForm(instance=milestone, grant=grant))
-    return _context(request, grant, milestone=milestone, state=milestone.state(),
-                    delete_url=reverse("funding:milestone-delete", kwargs={
-                        "town": grant.municipality.slug, "pk": grant.pk, "item": milestone.pk}), **forms)
+    return _context(
+        request,
+        grant,
+        milestone=milestone,
+        state=milestone.state(),
+        delete_url=reverse(
+            "funding:milestone-delete",
+            kwargs={"town": grant.municipality.slug, "pk": grant.pk, "item": milestone.pk},
+        ),
+        **forms,
+    )
 
 
 @require_POST
@@ -425,8 +568,11 @@ def milestone_status(request, town: str, pk: int, item: int):
         form = MilestoneDoneForm(request.POST, request.FILES)
         key = "done_form"
         run = lambda: services.milestone_mark_done(  # noqa: E731
-            milestone=milestone, by=request.user, done_on=form.cleaned_data["done_on"],
-            evidence=form.cleaned_data["evidence"])
+            milestone=milestone,
+            by=request.user,
+            done_on=form.cleaned_data["done_on"],
+            evidence=form.cleaned_data["evidence"],
+        )
         done = _("The milestone is marked as done.")
     elif action in ("waive", "reopen"):
         form = ReasonForm(request.POST, prefix=action)
@@ -437,13 +583,23 @@ def milestone_status(request, town: str, pk: int, item: int):
     else:
         raise Http404
     if (limited := upload_refused(request, form)) is not None:
-        return too_many(render(request, "funding/milestone.html",
-                               _milestone_context(request, grant, milestone, **{key: form})), limited)
+        return too_many(
+            render(
+                request,
+                "funding/milestone.html",
+                _milestone_context(request, grant, milestone, **{key: form}),
+            ),
+            limited,
+        )
     if form.is_valid() and _call(form, run) is not None:
         messages.success(request, done)
         return redirect(_section_url("milestones", grant))
-    return render(request, "funding/milestone.html", _milestone_context(request, grant, milestone, **{key: form}),
-                  status=400)
+    return render(
+        request,
+        "funding/milestone.html",
+        _milestone_context(request, grant, milestone, **{key: form}),
+        status=400,
+    )
 
 
 @require_POST
@@ -451,8 +607,12 @@ def milestone_status(request, town: str, pk: int, item: int):
 def milestone_delete(request, town: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     milestone = _row_or_404(Milestone, grant, item)
-    return _delete_row(request, grant, section="milestones",
-                       delete=lambda: services.milestone_delete(milestone=milestone, by=request.user))
+    return _delete_row(
+        request,
+        grant,
+        section="milestones",
+        delete=lambda: services.milestone_delete(milestone=milestone, by=request.user),
+    )
 
 
 @town_permission_required("funding.view")
@@ -466,13 +626,20 @@ def milestone_evidence(request, town: str, pk: int, item: int):
 
 # --- Proofs of use ---------------------------------------------------------------------------------------
 
+
 @town_permission_required("funding.view")
 def proofs(request, town: str, pk: int):
     grant = _grant_or_404(pk)
     form = ProofForm(request.POST or None, grant=grant)
     if request.method == "POST":
-        done = _add_to_section(request, grant, form=form, section="proofs", done=_("The proof of use has been added."),
-                               save=lambda cleaned: services.proof_save(grant=grant, by=request.user, fields=cleaned))
+        done = _add_to_section(
+            request,
+            grant,
+            form=form,
+            section="proofs",
+            done=_("The proof of use has been added."),
+            save=lambda cleaned: services.proof_save(grant=grant, by=request.user, fields=cleaned),
+        )
         if done:
             return done
     today = timezone.localdate()
@@ -488,8 +655,9 @@ def proof_detail(request, town: str, pk: int, item: int):
     if request.method == "POST":
         _require(permissions.can_edit_funding(request.user, request.municipality))
         if form.is_valid():
-            saved = _call(form, services.proof_save, grant=grant, by=request.user, fields=form.cleaned_data,
-                          proof=proof)
+            saved = _call(
+                form, services.proof_save, grant=grant, by=request.user, fields=form.cleaned_data, proof=proof
+            )
             if saved is not None:
                 messages.success(request, _("Your changes have been saved."))
                 return redirect(_section_url("proofs", grant))
@@ -499,8 +667,16 @@ def proof_detail(request, town: str, pk: int, item: int):
 def _proof_context(request, grant, proof, **forms) -> dict:
     forms.setdefault("submit_form", ProofSubmitForm(initial={"submitted_on": timezone.localdate()}))
     forms.setdefault("accept_form", ProofAcceptForm(initial={"accepted_on": timezone.localdate()}))
-    return _context(request, grant, proof=proof, state=proof.state(), delete_url=reverse(
-        "funding:proof-delete", kwargs={"town": grant.municipality.slug, "pk": grant.pk, "item": proof.pk}), **forms)
+    return _context(
+        request,
+        grant,
+        proof=proof,
+        state=proof.state(),
+        delete_url=reverse(
+            "funding:proof-delete", kwargs={"town": grant.municipality.slug, "pk": grant.pk, "item": proof.pk}
+        ),
+        **forms,
+    )
 
 
 @require_POST
@@ -510,25 +686,37 @@ def proof_status(request, town: str, pk: int, item: int):
     proof = _row_or_404(ProofOfUse, grant, item)
     action = request.POST.get("action")
     if action == "submit":
-        _require(permissions.can_approve_funding(request.user, request.municipality),
-                 _("Only the town's administrators may submit proofs of use to the funder."))
+        _require(
+            permissions.can_approve_funding(request.user, request.municipality),
+            _("Only the town's administrators may submit proofs of use to the funder."),
+        )
         form, key = ProofSubmitForm(request.POST, request.FILES), "submit_form"
         run = lambda: services.proof_submit(  # noqa: E731
-            proof=proof, by=request.user, submitted_on=form.cleaned_data["submitted_on"],
-            document=form.cleaned_data["document"])
+            proof=proof,
+            by=request.user,
+            submitted_on=form.cleaned_data["submitted_on"],
+            document=form.cleaned_data["document"],
+        )
     elif action == "accept":
         form, key = ProofAcceptForm(request.POST), "accept_form"
-        run = lambda: services.proof_accept(proof=proof, by=request.user,  # noqa: E731
-                                            accepted_on=form.cleaned_data["accepted_on"])
+        run = lambda: services.proof_accept(  # noqa: E731
+            proof=proof,
+            by=request.user,
+            accepted_on=form.cleaned_data["accepted_on"],
+        )
     else:
         raise Http404
     if (limited := upload_refused(request, form)) is not None:
-        return too_many(render(request, "funding/proof.html", _proof_context(request, grant, proof, **{key: form})),
-                        limited)
+        return too_many(
+            render(request, "funding/proof.html", _proof_context(request, grant, proof, **{key: form})),
+            limited,
+        )
     if form.is_valid() and _call(form, run) is not None:
         messages.success(request, _("The proof of use has been updated."))
         return redirect(_section_url("proofs", grant))
-    return render(request, "funding/proof.html", _proof_context(request, grant, proof, **{key: form}), status=400)
+    return render(
+        request, "funding/proof.html", _proof_context(request, grant, proof, **{key: form}), status=400
+    )
 
 
 @require_POST
@@ -536,8 +724,9 @@ def proof_status(request, town: str, pk: int, item: int):
 def proof_delete(request, town: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     proof = _row_or_404(ProofOfUse, grant, item)
-    return _delete_row(request, grant, section="proofs", delete=lambda: services.proof_delete(proof=proof,
-                                                                                               by=request.user))
+    return _delete_row(
+        request, grant, section="proofs", delete=lambda: services.proof_delete(proof=proof, by=request.user)
+    )
 
 
 @town_permission_required("funding.view")

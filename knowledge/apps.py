@@ -13,4 +13,6 @@ class KnowledgeConfig(AppConfig):
 
         from .models import LessonNote
 
-        freshness.watch(LessonNote, lambda row: freshness.bump_project_towns(row.project_id, row.municipality_id))
+        freshness.watch(
+            LessonNote, lambda row: freshness.bump_project_towns(row.project_id, row.municipality_id)
+        )

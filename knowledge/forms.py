@@ -12,16 +12,30 @@ from .selectors import AGENTUR, NoteFilters
 
 
 class LessonNoteForm(forms.ModelForm):
-    tags_text = forms.CharField(label=_("Tags"), required=False, max_length=500,
-                                help_text=_("Separate keywords with commas, e.g. “LoRaWAN, procurement”. The "
-                                            "same tags as projects, so notes and projects find each other."))
-    project = forms.TypedChoiceField(label=_("Project"), required=False, coerce=int, empty_value=None,
-                                     help_text=_("Optional: the project the note is about."))
+    tags_text = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_(
+            "Separate keywords with commas, e.g. “LoRaWAN, procurement”. The "
+            "same tags as projects, so notes and projects find each other."
+        ),
+    )
+    project = forms.TypedChoiceField(
+        label=_("Project"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Optional: the project the note is about."),
+    )
 
     class Meta:
         model = LessonNote
         fields = ["title", "body", "fields_of_action", "is_public"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 12}), "fields_of_action": forms.CheckboxSelectMultiple}
+        widgets = {
+            "body": forms.Textarea(attrs={"rows": 12}),
+            "fields_of_action": forms.CheckboxSelectMultiple,
+        }
 
     def __init__(self, *args, projects: dict[int, Project], **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,7 +45,8 @@ class LessonNoteForm(forms.ModelForm):
             self.projects.setdefault(self.instance.project_id, self.instance.project)
             self.fields["project"].initial = self.instance.project_id
         self.fields["project"].choices = [("", _("No project"))] + [
-            (pk, f"{p.title} ({p.municipality.name})") for pk, p in self.projects.items()]
+            (pk, f"{p.title} ({p.municipality.name})") for pk, p in self.projects.items()
+        ]
         self.fields["fields_of_action"].queryset = project_selectors.fields_of_action()
         if self.instance.pk:
             self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
@@ -55,17 +70,25 @@ class NoteFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].choices = [("", _("All"))] + [
-            (t.slug, t.name) for t in Tag.objects.filter(lesson_notes__isnull=False).distinct().order_by("name")]
+            (t.slug, t.name)
+            for t in Tag.objects.filter(lesson_notes__isnull=False).distinct().order_by("name")
+        ]
         self.fields["field"].choices = [("", _("All"))] + [
-            (f.slug, f.name) for f in project_selectors.fields_of_action()]
+            (f.slug, f.name) for f in project_selectors.fields_of_action()
+        ]
         self.fields["town"].choices = [("", _("All")), (AGENTUR, _("Südwestfalen Agentur"))] + [
-            (t.slug, t.name) for t in Municipality.objects.active().order_by("name")]
+            (t.slug, t.name) for t in Municipality.objects.active().order_by("name")
+        ]
 
     def filters(self) -> NoteFilters:
         self.is_valid()
         data = self.cleaned_data
-        return NoteFilters(q=data.get("q", "").strip(), tag=data.get("tag", ""), field=data.get("field", ""),
-                           town=data.get("town", ""))
+        return NoteFilters(
+            q=data.get("q", "").strip(),
+            tag=data.get("tag", ""),
+            field=data.get("field", ""),
+            town=data.get("town", ""),
+        )
 
     def is_filtered(self) -> bool:
         return self.is_bound and (self.is_valid() or True) and any(self.cleaned_data.values())
@@ -76,24 +99,35 @@ class CatalogueFilterForm(forms.Form):
 
     field = forms.ChoiceField(label=_("Field of action"), required=False)
     town = forms.ChoiceField(label=_("Town"), required=False)
-    transferability = forms.ChoiceField(label=_("Re-use"), required=False, choices=[
-        ("", _("All")), (Project.Transferability.YES, Project.Transferability.YES.label),
-        (Project.Transferability.PARTLY, Project.Transferability.PARTLY.label)])
+    transferability = forms.ChoiceField(
+        label=_("Re-use"),
+        required=False,
+        choices=[
+            ("", _("All")),
+            (Project.Transferability.YES, Project.Transferability.YES.label),
+            (Project.Transferability.PARTLY, Project.Transferability.PARTLY.label),
+        ],
+    )
     open_source = forms.BooleanField(label=_("Only projects with open-source code"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["field"].choices = [("", _("All"))] + [
-            (f.slug, f.name) for f in project_selectors.fields_of_action()]
+            (f.slug, f.name) for f in project_selectors.fields_of_action()
+        ]
         self.fields["town"].choices = [("", _("All"))] + [
-            (t.slug, t.name) for t in Municipality.objects.active().order_by("name")]
+            (t.slug, t.name) for t in Municipality.objects.active().order_by("name")
+        ]
 
     def filters(self) -> project_selectors.CatalogueFilters:
         self.is_valid()
         data = self.cleaned_data
         return project_selectors.CatalogueFilters(
-            field=data.get("field", ""), town=data.get("town", ""),
-            transferability=data.get("transferability", ""), open_source=bool(data.get("open_source")))
+            field=data.get("field", ""),
+            town=data.get("town", ""),
+            transferability=data.get("transferability", ""),
+            open_source=bool(data.get("open_source")),
+        )
 
     def is_filtered(self) -> bool:
         return self.is_bound and (self.is_valid() or True) and any(self.cleaned_data.values())

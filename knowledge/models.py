@@ -39,23 +39,54 @@ class LessonNote(TownOwnedModel):
     """A lesson learned: what worked, what did not, what another town should know before it starts."""
 
     municipality = models.ForeignKey(
-        "municipalities.Municipality", on_delete=models.PROTECT, related_name="+", null=True, blank=True,
-        verbose_name=_("town"), help_text=_("The town whose staff wrote the note; empty for the Agentur."))
+        "municipalities.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("town"),
+        help_text=_("The town whose staff wrote the note; empty for the Agentur."),
+    )
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), help_text=_("Markdown is supported."))
-    project = models.ForeignKey("projects.Project", on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="lesson_notes", verbose_name=_("project"))
-    fields_of_action = models.ManyToManyField("projects.FieldOfAction", blank=True, related_name="+",
-                                              verbose_name=_("fields of action"))
-    tags = models.ManyToManyField("projects.Tag", blank=True, related_name="lesson_notes", verbose_name=_("tags"))
+    project = models.ForeignKey(
+        "projects.Project",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="lesson_notes",
+        verbose_name=_("project"),
+    )
+    fields_of_action = models.ManyToManyField(
+        "projects.FieldOfAction", blank=True, related_name="+", verbose_name=_("fields of action")
+    )
+    tags = models.ManyToManyField(
+        "projects.Tag", blank=True, related_name="lesson_notes", verbose_name=_("tags")
+    )
     is_public = models.BooleanField(
-        _("public"), default=False,
-        help_text=_("Public notes also appear on the public page “Knowledge from the towns”. Otherwise only "
-                    "the staff of all towns and the Agentur read them."))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+", verbose_name=_("author"))
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("last changed by"))
+        _("public"),
+        default=False,
+        help_text=_(
+            "Public notes also appear on the public page “Knowledge from the towns”. Otherwise only "
+            "the staff of all towns and the Agentur read them."
+        ),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last changed by"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

@@ -48,21 +48,33 @@ def _notes(filters: NoteFilters, *, public_only: bool) -> QuerySet[LessonNote]:
         for word in filters.q.split()[:8]:
             qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word))
     if filters.tag:
-        qs = qs.filter(pk__in=LessonNote.tags.through.objects.filter(tag__slug=filters.tag).values("lessonnote"))
+        qs = qs.filter(
+            pk__in=LessonNote.tags.through.objects.filter(tag__slug=filters.tag).values("lessonnote")
+        )
     if filters.field:
-        qs = qs.filter(pk__in=LessonNote.fields_of_action.through.objects.filter(
-            fieldofaction__slug=filters.field).values("lessonnote"))
+        qs = qs.filter(
+            pk__in=LessonNote.fields_of_action.through.objects.filter(
+                fieldofaction__slug=filters.field
+            ).values("lessonnote")
+        )
     if filters.town == AGENTUR:
         qs = qs.filter(municipality__isnull=True)
     elif filters.town:
         qs = qs.filter(municipality__slug=filters.town)
-    return (qs.select_related("municipality", "author", "updated_by", "project__municipality")
-            .prefetch_related("tags", "fields_of_action", "project__partner_towns")
-            .order_by("-updated_at", "-pk"))
+    return (
+        qs.select_related("municipality", "author", "updated_by", "project__municipality")
+        .prefetch_related("tags", "fields_of_action", "project__partner_towns")
+        .order_by("-updated_at", "-pk")
+    )
 
 
-def note_page(*, filters: NoteFilters = NoteFilters(), page: str | int | None = None, per_page: int = 20,
-              public_only: bool = False) -> Page:
+def note_page(
+    *,
+    filters: NoteFilters = NoteFilters(),
+    page: str | int | None = None,
+    per_page: int = 20,
+    public_only: bool = False,
+) -> Page:
     """One page of notes of all towns, newest change first; ``object_list`` is evaluated (a list)."""
     with shared_knowledge_scope():
         page_obj = Paginator(_notes(filters, public_only=public_only), per_page).get_page(page)
@@ -107,5 +119,7 @@ def project_choices(*, user, municipality: Municipality) -> dict[int, Project]:
         from municipalities.scoping import public_region_scope
 
         with public_region_scope():
-            return {p.pk: p for p in Project.objects.public().select_related("municipality").order_by("title")}
+            return {
+                p.pk: p for p in Project.objects.public().select_related("municipality").order_by("title")
+            }
     return {p.pk: p for p in qs.select_related("municipality").order_by("title")}

@@ -5,7 +5,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts import permissions
-
 from municipalities.models import Municipality
 from projects.models import FieldOfAction, Project, Tag
 
@@ -15,14 +14,28 @@ NOTE_FIELDS = ("title", "body", "is_public")
 
 
 @transaction.atomic
-def lesson_note_create(*, by, municipality: Municipality | None, fields: dict, project: Project | None = None,
-                       fields_of_action=(), tags: list[Tag] = ()) -> LessonNote:
+def lesson_note_create(
+    *,
+    by,
+    municipality: Municipality | None,
+    fields: dict,
+    project: Project | None = None,
+    fields_of_action=(),
+    tags: list[Tag] = (),
+) -> LessonNote:
     """A new note of ``municipality`` (written by its editors), or of the Agentur when ``municipality`` is None
     (written by a moderator)."""
-    permissions.require(by is None or permissions.can_write_lesson_note(by, municipality),
-                        _("Only the town's editors write notes for the town, and the Agentur for the region."))
-    note = LessonNote(municipality=municipality, author=by, updated_by=by, project=project,
-                      **{name: fields[name] for name in NOTE_FIELDS if name in fields})
+    permissions.require(
+        by is None or permissions.can_write_lesson_note(by, municipality),
+        _("Only the town's editors write notes for the town, and the Agentur for the region."),
+    )
+    note = LessonNote(
+        municipality=municipality,
+        author=by,
+        updated_by=by,
+        project=project,
+        **{name: fields[name] for name in NOTE_FIELDS if name in fields},
+    )
     note.full_clean(exclude=["municipality", "project", "author", "updated_by"])
     note.save()
     note.fields_of_action.set(fields_of_action)
@@ -30,27 +43,47 @@ def lesson_note_create(*, by, municipality: Municipality | None, fields: dict, p
     return note
 
 
-def lesson_note_write(*, by, in_town: Municipality, fields: dict, project: Project | None = None,
-                      fields_of_action=(), tags: list[Tag] = ()) -> LessonNote:
+def lesson_note_write(
+    *,
+    by,
+    in_town: Municipality,
+    fields: dict,
+    project: Project | None = None,
+    fields_of_action=(),
+    tags: list[Tag] = (),
+) -> LessonNote:
     """A note written in ``in_town``'s staff area: for the town when its editor writes it, for the region when a
     moderator who is not among its editors does (``permissions.lesson_note_town``)."""
-    return lesson_note_create(by=by, municipality=permissions.lesson_note_town(by, in_town), fields=fields,
-                              project=project, fields_of_action=fields_of_action, tags=tags)
+    return lesson_note_create(
+        by=by,
+        municipality=permissions.lesson_note_town(by, in_town),
+        fields=fields,
+        project=project,
+        fields_of_action=fields_of_action,
+        tags=tags,
+    )
 
 
 def lesson_note_for_change(*, note: LessonNote, by) -> LessonNote:
     """``note`` if ``by`` may change it (its author, editors of the town that wrote it, moderators), else
     ``PermissionDenied``: asked by the edit page before it shows the form, and by :func:`lesson_note_change`."""
-    permissions.require(by is None or permissions.can_edit_lesson_note(by, note),
-                        _("Only the author, editors of the town that wrote it and the Agentur may change this "
-                          "note."))
+    permissions.require(
+        by is None or permissions.can_edit_lesson_note(by, note),
+        _("Only the author, editors of the town that wrote it and the Agentur may change this note."),
+    )
     return note
 
 
 @transaction.atomic
-def lesson_note_change(*, note: LessonNote, by, fields: dict, project: Project | None = None,
-                       fields_of_action: list[FieldOfAction] | None = None, tags: list[Tag] | None = None
-                       ) -> LessonNote:
+def lesson_note_change(
+    *,
+    note: LessonNote,
+    by,
+    fields: dict,
+    project: Project | None = None,
+    fields_of_action: list[FieldOfAction] | None = None,
+    tags: list[Tag] | None = None,
+) -> LessonNote:
     """Change a note; the town that wrote it and its author stay, ``updated_by`` records who changed it."""
     lesson_note_for_change(note=note, by=by)
     for name in NOTE_FIELDS:

@@ -50,14 +50,26 @@ def _show_projects(notes, request, *, public_page: bool) -> None:
 
 # --- Staff: every town's notes, in each town's staff area --------------------------------------------------
 
+
 @town_permission_required("town.view_staff_area")
 def note_list(request, town: str):
     form = NoteFilterForm(request.GET or None)
-    page = selectors.note_page(filters=form.filters() if form.is_bound else selectors.NoteFilters(),
-                               page=request.GET.get("page"), per_page=PER_PAGE)
+    page = selectors.note_page(
+        filters=form.filters() if form.is_bound else selectors.NoteFilters(),
+        page=request.GET.get("page"),
+        per_page=PER_PAGE,
+    )
     _show_projects(page.object_list, request, public_page=False)
-    return render(request, "knowledge/staff/list.html", {
-        "page_obj": page, "notes": page.object_list, "filter_form": form, "querystring": _querystring(request)})
+    return render(
+        request,
+        "knowledge/staff/list.html",
+        {
+            "page_obj": page,
+            "notes": page.object_list,
+            "filter_form": form,
+            "querystring": _querystring(request),
+        },
+    )
 
 
 @town_permission_required("town.view_staff_area")
@@ -73,11 +85,21 @@ def _save(request, form: LessonNoteForm, note: LessonNote | None) -> LessonNote 
     tags = project_services.tags_from_text(form.cleaned_data["tags_text"])
     if note is None:
         return services.lesson_note_write(
-            by=request.user, in_town=request.municipality, fields=form.service_fields(), project=form.chosen_project(),
-            fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
+            by=request.user,
+            in_town=request.municipality,
+            fields=form.service_fields(),
+            project=form.chosen_project(),
+            fields_of_action=form.cleaned_data["fields_of_action"],
+            tags=tags,
+        )
     return services.lesson_note_change(
-        note=note, by=request.user, fields=form.service_fields(), project=form.chosen_project(),
-        fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
+        note=note,
+        by=request.user,
+        fields=form.service_fields(),
+        project=form.chosen_project(),
+        fields_of_action=form.cleaned_data["fields_of_action"],
+        tags=tags,
+    )
 
 
 @town_permission_required("knowledge.write")
@@ -110,15 +132,28 @@ def note_edit(request, town: str, pk: int):
 
 # --- Public region pages -------------------------------------------------------------------------------------
 
+
 @public
 @anonymous_page_cache(freshness.region_page_version)
 def public_note_list(request):
     form = NoteFilterForm(request.GET or None)
-    page = selectors.note_page(filters=form.filters() if form.is_bound else selectors.NoteFilters(),
-                               page=request.GET.get("page"), per_page=PER_PAGE, public_only=True)
+    page = selectors.note_page(
+        filters=form.filters() if form.is_bound else selectors.NoteFilters(),
+        page=request.GET.get("page"),
+        per_page=PER_PAGE,
+        public_only=True,
+    )
     _show_projects(page.object_list, request, public_page=True)
-    return render(request, "knowledge/public_list.html", {
-        "page_obj": page, "notes": page.object_list, "filter_form": form, "querystring": _querystring(request)})
+    return render(
+        request,
+        "knowledge/public_list.html",
+        {
+            "page_obj": page,
+            "notes": page.object_list,
+            "filter_form": form,
+            "querystring": _querystring(request),
+        },
+    )
 
 
 @public
@@ -135,6 +170,16 @@ def transfer_catalogue(request):
     form = CatalogueFilterForm(request.GET or None)
     page = project_selectors.transfer_catalogue(
         filters=form.filters() if form.is_bound else project_selectors.CatalogueFilters(),
-        page=request.GET.get("page"), per_page=PER_PAGE)
-    return render(request, "knowledge/catalogue.html", {
-        "page_obj": page, "projects": page.object_list, "filter_form": form, "querystring": _querystring(request)})
+        page=request.GET.get("page"),
+        per_page=PER_PAGE,
+    )
+    return render(
+        request,
+        "knowledge/catalogue.html",
+        {
+            "page_obj": page,
+            "projects": page.object_list,
+            "filter_form": form,
+            "querystring": _querystring(request),
+        },
+    )

@@ -14,5 +14,6 @@ def municipality(request):
         "member_towns": SimpleLazyObject(lambda: list(Municipality.objects.active().order_by("name"))),
         # Only people who may use the town's staff area see the link to it.
         "show_staff_link": SimpleLazyObject(
-            lambda: town is not None and can_view_staff_area(request.user, town)),
+            lambda: town is not None and can_view_staff_area(request.user, town)
+        ),
     }

@@ -37,8 +37,15 @@ def agentur_dashboard(*, user, path: str, query, render=None) -> dict:
         result = {"towns": towns, "filters": filters, "fields": fields, "today": today}
         key = None
         if render is not None:
-            state = repr((get_language(), today.isoformat(), getattr(filters.field, "pk", None), filters.phase,
-                          [(town.pk, town.slug, town.name, versions.get(town.pk)) for town in towns]))
+            state = repr(
+                (
+                    get_language(),
+                    today.isoformat(),
+                    getattr(filters.field, "pk", None),
+                    filters.phase,
+                    [(town.pk, town.slug, town.name, versions.get(town.pk)) for town in towns],
+                )
+            )
             key = f"{figure_versions.KEY_PREFIX}:agentur-page:{hashlib.sha256(state.encode()).hexdigest()}"
             html = cache.get(key)
             if html is not None:

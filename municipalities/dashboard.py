@@ -64,6 +64,7 @@ TREND_QUARTERS = 8
 
 # --- SQL helpers -----------------------------------------------------------------------------------------
 
+
 class Median(Aggregate):
     """The median (``percentile_cont(0.5)``), PostgreSQL only; SQLite gets the Python fallback below."""
 
@@ -81,11 +82,17 @@ class DaysBetween(Func):
     template = "(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)"
 
     def as_sqlite(self, compiler, connection, **extra):
-        return super().as_sql(compiler, connection, template="(julianday(%(expressions)s))",
-                              arg_joiner=") - julianday(", **extra)
+        return super().as_sql(
+            compiler,
+            connection,
+            template="(julianday(%(expressions)s))",
+            arg_joiner=") - julianday(",
+            **extra,
+        )
 
 
 # --- Filters ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DashboardFilters(key_figures.Filters):
@@ -118,13 +125,22 @@ def _first_answers(qs):
     """Ideas that have an official answer, with the days from submission to the first one."""
     from participation.models import OfficialAnswer
 
-    first = OfficialAnswer._base_manager.filter(idea=OuterRef("pk")).order_by().values("idea").annotate(
-        first=Min("created_at")).values("first")
-    return qs.annotate(first_answer_at=Subquery(first)).filter(first_answer_at__isnull=False).annotate(
-        days=DaysBetween(F("first_answer_at"), F("created_at")))
+    first = (
+        OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))
+        .order_by()
+        .values("idea")
+        .annotate(first=Min("created_at"))
+        .values("first")
+    )
+    return (
+        qs.annotate(first_answer_at=Subquery(first))
+        .filter(first_answer_at__isnull=False)
+        .annotate(days=DaysBetween(F("first_answer_at"), F("created_at")))
+    )
 
 
 # --- Figures ---------------------------------------------------------------------------------------------
+
 
 def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> dict:
     """The Agentur's figures beyond the key figures of :mod:`municipalities.figures` (same rules: own rows)."""
@@ -137,27 +153,36 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
     from .models import AccessibilityFeedback
 
     open_projects = key_figures.projects(filters).filter(status__in=Project.ACTIVE_STATUSES)
-    recent = Exists(ProgressUpdate._base_manager.filter(
-        project=OuterRef("pk"), published_on__gt=today - datetime.timedelta(days=UPDATE_WINDOW_DAYS)))
+    recent = Exists(
+        ProgressUpdate._base_manager.filter(
+            project=OuterRef("pk"), published_on__gt=today - datetime.timedelta(days=UPDATE_WINDOW_DAYS)
+        )
+    )
     annotations = {
         "projects_open": _count(open_projects),
         "projects_open_updated": _count(open_projects.filter(recent)),
-        "first_grant": _scalar(Grant.objects.filter(municipality=OuterRef("pk")), Min("pk"), Grant._meta.pk, None),
+        "first_grant": _scalar(
+            Grant.objects.filter(municipality=OuterRef("pk")), Min("pk"), Grant._meta.pk, None
+        ),
         # Counted in the town that owns the contribution (the lead town of a joint process): the town whose
         # moderation queue lists it and whose moderators decide on it.
-        "moderation_open": (_count(Idea.objects.filter(waiting_for_moderation(Idea),
-                                                    municipality=OuterRef("pk")))
-                         + _count(Comment.objects.filter(waiting_for_moderation(Comment),
-                                                         municipality=OuterRef("pk")))),
+        "moderation_open": (
+            _count(Idea.objects.filter(waiting_for_moderation(Idea), municipality=OuterRef("pk")))
+            + _count(Comment.objects.filter(waiting_for_moderation(Comment), municipality=OuterRef("pk")))
+        ),
         "admins": _count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.ADMIN)),
         "editors": _count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.EDITOR)),
         "viewers": _count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.VIEWER)),
-        "open_feedback": _count(AccessibilityFeedback.objects.filter(municipality=OuterRef("pk"),
-                                                                  status=AccessibilityFeedback.Status.NEW)),
+        "open_feedback": _count(
+            AccessibilityFeedback.objects.filter(
+                municipality=OuterRef("pk"), status=AccessibilityFeedback.Status.NEW
+            )
+        ),
     }
     if connection.vendor == "postgresql":
-        annotations["answer_days_median"] = _scalar(_first_answers(key_figures.ideas(filters)), Median("days"),
-                                                    FloatField(), None)
+        annotations["answer_days_median"] = _scalar(
+            _first_answers(key_figures.ideas(filters)), Median("days"), FloatField(), None
+        )
     return annotations
 
 
@@ -202,8 +227,15 @@ def last_quarters(today: datetime.date, count: int = TREND_QUARTERS) -> list[Qua
 
 TRENDS = ("updates", "ideas", "called")
 # The Agentur's own figures that add up over the towns (each row has one owning town).
-ADDITIVE = ("projects_open", "projects_open_updated", "moderation_open", "admins", "editors", "viewers",
-            "open_feedback")
+ADDITIVE = (
+    "projects_open",
+    "projects_open_updated",
+    "moderation_open",
+    "admins",
+    "editors",
+    "viewers",
+    "open_feedback",
+)
 
 
 def trend_annotations(*, filters: DashboardFilters, quarters: list[Quarter]) -> dict:
@@ -211,24 +243,32 @@ def trend_annotations(*, filters: DashboardFilters, quarters: list[Quarter]) -> 
     from projects.models import ProgressUpdate
 
     # Updates count for the town whose staff posted them (a partner's update on a joint project: the partner).
-    updates = key_figures.filter_projects(ProgressUpdate.objects.filter(municipality=OuterRef("pk")), filters,
-                                          "project__")
+    updates = key_figures.filter_projects(
+        ProgressUpdate.objects.filter(municipality=OuterRef("pk")), filters, "project__"
+    )
     ideas = key_figures.ideas(filters)
-    called = DisbursementRequest.objects.filter(municipality=OuterRef("pk"),
-                                                status__in=DisbursementRequest.CALLED)
+    called = DisbursementRequest.objects.filter(
+        municipality=OuterRef("pk"), status__in=DisbursementRequest.CALLED
+    )
     annotations = {}
     for i, quarter in enumerate(quarters):
-        annotations[f"updates_{i}"] = _count(updates.filter(published_on__gte=quarter.start,
-                                                            published_on__lt=quarter.end))
-        annotations[f"ideas_{i}"] = _count(ideas.filter(created_at__gte=quarter.aware(quarter.start),
-                                                        created_at__lt=quarter.aware(quarter.end)))
-        annotations[f"called_{i}"] = _sum(called.filter(submitted_on__gte=quarter.start,
-                                                        submitted_on__lt=quarter.end))
+        annotations[f"updates_{i}"] = _count(
+            updates.filter(published_on__gte=quarter.start, published_on__lt=quarter.end)
+        )
+        annotations[f"ideas_{i}"] = _count(
+            ideas.filter(
+                created_at__gte=quarter.aware(quarter.start), created_at__lt=quarter.aware(quarter.end)
+            )
+        )
+        annotations[f"called_{i}"] = _sum(
+            called.filter(submitted_on__gte=quarter.start, submitted_on__lt=quarter.end)
+        )
     return annotations
 
 
-def town_figures(*, towns, filters: DashboardFilters, today: datetime.date | None = None,
-                 versions: dict | None = None) -> dict:
+def town_figures(
+    *, towns, filters: DashboardFilters, today: datetime.date | None = None, versions: dict | None = None
+) -> dict:
     """The figures of every town in ``towns`` and their trends per quarter: each town's row from the cache while
     its version has not moved (:mod:`municipalities.figure_versions`), the others counted in one query (two on
     SQLite). Runs in the caller's (cross-town) scope."""
@@ -245,20 +285,37 @@ def town_figures(*, towns, filters: DashboardFilters, today: datetime.date | Non
                     rows[pk]["answer_days_median"] = median
 
     found = key_figures.town_figures(
-        towns=towns, filters=filters, today=today, extra_name="agentur", finish=finish, versions=versions,
-        extra=lambda: {**figure_annotations(filters=filters, today=today),
-                       **trend_annotations(filters=filters, quarters=quarters)})
+        towns=towns,
+        filters=filters,
+        today=today,
+        extra_name="agentur",
+        finish=finish,
+        versions=versions,
+        extra=lambda: {
+            **figure_annotations(filters=filters, today=today),
+            **trend_annotations(filters=filters, quarters=quarters),
+        },
+    )
     figures = {pk: found[pk].values for pk in pks}
-    trends = {name: [(by_pk[pk], [figures[pk][f"{name}_{i}"] for i in range(len(quarters))]) for pk in pks]
-              for name in TRENDS}
-    return {"towns": towns, "figures": [figures[pk] for pk in pks], "key_figures": [found[pk] for pk in pks],
-            "totals": key_figures.region_totals([found[pk] for pk in pks], keys=[*key_figures.key_names(),
-                                                                                    *ADDITIVE]),
-            "trends": trends,
-            "quarters": quarters, "today": today}
+    trends = {
+        name: [(by_pk[pk], [figures[pk][f"{name}_{i}"] for i in range(len(quarters))]) for pk in pks]
+        for name in TRENDS
+    }
+    return {
+        "towns": towns,
+        "figures": [figures[pk] for pk in pks],
+        "key_figures": [found[pk] for pk in pks],
+        "totals": key_figures.region_totals(
+            [found[pk] for pk in pks], keys=[*key_figures.key_names(), *ADDITIVE]
+        ),
+        "trends": trends,
+        "quarters": quarters,
+        "today": today,
+    }
 
 
 # --- The table -------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Cell:
@@ -295,10 +352,12 @@ def _url(name: str, town, query: dict | None = None, fragment: str = "", **kwarg
 def _milestones_url(state: str):
     """One grant: its milestone page filtered by ``state``; several: the grant list, which shows the counts per
     grant."""
+
     def url(town, row) -> str:
         if row["grants"] == 1:
             return _url("funding:milestones", town, {"state": state}, pk=row["first_grant"])
         return _url("funding:list", town)
+
     return url
 
 
@@ -311,14 +370,34 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
     totals = data["totals"]
     project_query = filters.project_query()
 
-    def line(key, label, value, *, kind="count", url=None, note=None, help_text="", joint=False, joint_url=None,
-             total=None):
+    def line(
+        key,
+        label,
+        value,
+        *,
+        kind="count",
+        url=None,
+        note=None,
+        help_text="",
+        joint=False,
+        joint_url=None,
+        total=None,
+    ):
         """A row: ``value``, ``url``, ``note`` and ``joint_url`` are functions of (town, figures of the town);
         ``joint``: the row has a ``<key>_joint`` figure; ``total``: a function of the region's totals (the sum of
         ``key`` if not given; none for a median)."""
-        cells = [Cell(value(row), kind, url(town, row) if url else "", note(row) if note else "", town,
-                      row[f"{key}_joint"] if joint else None, joint_url(town, row) if joint_url else "")
-                 for town, row in rows]
+        cells = [
+            Cell(
+                value(row),
+                kind,
+                url(town, row) if url else "",
+                note(row) if note else "",
+                town,
+                row[f"{key}_joint"] if joint else None,
+                joint_url(town, row) if joint_url else "",
+            )
+            for town, row in rows
+        ]
         region = total(totals) if total else totals.get(key)
         return {"key": key, "label": label, "help": help_text, "cells": cells, "total": Cell(region, kind)}
 
@@ -333,32 +412,67 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
         leads (``lead=nein``), as the figure and its "+N gemeinsam" count them."""
         return town_url("projects:staff-list", {"status": status, "lead": lead, **project_query})
 
-    projects = [line(f"projects_{status}", label, figure(f"projects_{status}"), url=status_url(status), joint=True,
-                     joint_url=status_url(status, "nein"))
-                for status, label in Project.Status.choices]
-    projects.append(line(
-        "projects_updated", _("Open projects with an update in the last 90 days"),
-        lambda row: _percent(row["projects_open_updated"], row["projects_open"]), kind="percent",
-        url=town_url("municipalities:staff-dashboard", fragment="projects-heading"),
-        note=lambda row: f"{row['projects_open_updated']}/{row['projects_open']}",
-        total=lambda t: _percent(t["projects_open_updated"], t["projects_open"]),
-        help_text=_("Open projects the town leads: planned, in progress or paused. The link leads to the town's "
-                    "projects without a recent update.")))
+    projects = [
+        line(
+            f"projects_{status}",
+            label,
+            figure(f"projects_{status}"),
+            url=status_url(status),
+            joint=True,
+            joint_url=status_url(status, "nein"),
+        )
+        for status, label in Project.Status.choices
+    ]
+    projects.append(
+        line(
+            "projects_updated",
+            _("Open projects with an update in the last 90 days"),
+            lambda row: _percent(row["projects_open_updated"], row["projects_open"]),
+            kind="percent",
+            url=town_url("municipalities:staff-dashboard", fragment="projects-heading"),
+            note=lambda row: f"{row['projects_open_updated']}/{row['projects_open']}",
+            total=lambda t: _percent(t["projects_open_updated"], t["projects_open"]),
+            help_text=_(
+                "Open projects the town leads: planned, in progress or paused. The link leads to the town's "
+                "projects without a recent update."
+            ),
+        )
+    )
     grants = town_url("funding:list", fragment="grant-totals")
     funding = [
         line("milestones_done", _("Milestones done"), figure("milestones_done"), url=_milestones_url("done")),
-        line("milestones_at_risk", _("Milestones at risk"), figure("milestones_at_risk"),
-             url=_milestones_url("at_risk"),
-             help_text=_("Open and due within 30 days.")),
-        line("milestones_overdue", _("Milestones overdue"), figure("milestones_overdue"),
-             url=_milestones_url("overdue")),
+        line(
+            "milestones_at_risk",
+            _("Milestones at risk"),
+            figure("milestones_at_risk"),
+            url=_milestones_url("at_risk"),
+            help_text=_("Open and due within 30 days."),
+        ),
+        line(
+            "milestones_overdue",
+            _("Milestones overdue"),
+            figure("milestones_overdue"),
+            url=_milestones_url("overdue"),
+        ),
         line("approved", _("Approved federal share"), figure("approved"), kind="eur", url=grants),
-        line("called", _("Called from the funder"), figure("called"), kind="eur", url=grants,
-             help_text=_("Disbursement requests submitted or paid.")),
+        line(
+            "called",
+            _("Called from the funder"),
+            figure("called"),
+            kind="eur",
+            url=grants,
+            help_text=_("Disbursement requests submitted or paid."),
+        ),
         line("spent", _("Spent"), figure("spent"), kind="eur", url=grants),
-        line("absorption", _("Absorption rate"), lambda row: _percent(row["called"], row["approved"]),
-             kind="percent", url=grants, total=lambda t: _percent(t["called"], t["approved"]),
-             help_text=_("Called ÷ approved federal share.")),
+        line(
+            "absorption",
+            _("Absorption rate"),
+            lambda row: _percent(row["called"], row["approved"]),
+            kind="percent",
+            url=grants,
+            total=lambda t: _percent(t["called"], t["approved"]),
+            help_text=_("Called ÷ approved federal share."),
+        ),
     ]
     idea_query = {"moderation": "published"}
     if filters.field:
@@ -371,33 +485,70 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
 
     ideas, answered = idea_url(), idea_url(answered="yes")
     participation = [
-        line("processes", _("Published processes"), figure("processes"),
-             url=town_url("participation:staff-overview"), joint=True),
-        line("ideas_received", _("Ideas received"), figure("ideas_received"), url=ideas, joint=True,
-             joint_url=idea_url("nein"),
-             help_text=_("Published ideas in the town's own processes.")),
-        line("ideas_answered", _("Ideas answered"), figure("ideas_answered"), url=answered, joint=True,
-             joint_url=idea_url("nein", answered="yes"),
-             help_text=_("Ideas with at least one official answer.")),
-        line("answer_days", _("Median days to the first official answer"), figure("answer_days_median"),
-             kind="days", url=answered, total=lambda t: None),
-        line("moderation_open", _("Open moderation items"), figure("moderation_open"),
-             url=town_url("participation:staff-moderation"),
-             help_text=_("Ideas and comments waiting for moderation, hidden after reports, or reported "
-                         "and still visible.")),
+        line(
+            "processes",
+            _("Published processes"),
+            figure("processes"),
+            url=town_url("participation:staff-overview"),
+            joint=True,
+        ),
+        line(
+            "ideas_received",
+            _("Ideas received"),
+            figure("ideas_received"),
+            url=ideas,
+            joint=True,
+            joint_url=idea_url("nein"),
+            help_text=_("Published ideas in the town's own processes."),
+        ),
+        line(
+            "ideas_answered",
+            _("Ideas answered"),
+            figure("ideas_answered"),
+            url=answered,
+            joint=True,
+            joint_url=idea_url("nein", answered="yes"),
+            help_text=_("Ideas with at least one official answer."),
+        ),
+        line(
+            "answer_days",
+            _("Median days to the first official answer"),
+            figure("answer_days_median"),
+            kind="days",
+            url=answered,
+            total=lambda t: None,
+        ),
+        line(
+            "moderation_open",
+            _("Open moderation items"),
+            figure("moderation_open"),
+            url=town_url("participation:staff-moderation"),
+            help_text=_(
+                "Ideas and comments waiting for moderation, hidden after reports, or reported "
+                "and still visible."
+            ),
+        ),
     ]
     team = [
         line("admins", _("Administrators"), figure("admins")),
         line("editors", _("Editors"), figure("editors")),
         line("viewers", _("Viewers"), figure("viewers")),
-        line("open_feedback", _("New accessibility reports"), figure("open_feedback"),
-             url=town_url("municipalities:staff-feedback", {"status": "new"})),
+        line(
+            "open_feedback",
+            _("New accessibility reports"),
+            figure("open_feedback"),
+            url=town_url("municipalities:staff-feedback", {"status": "new"}),
+        ),
     ]
     return [
         {"id": "projects", "title": _("Projects"), "filtered": filters.active, "rows": projects},
         {"id": "funding", "title": _("Funding"), "filtered": False, "rows": funding},
-        {"id": "participation", "title": _("Participation"), "filtered": bool(filters.field),
-         "rows": participation},
+        {
+            "id": "participation",
+            "title": _("Participation"),
+            "filtered": bool(filters.field),
+            "rows": participation,
+        },
         {"id": "team", "title": _("Staff and accessibility"), "filtered": False, "rows": team},
     ]
 
@@ -426,23 +577,44 @@ def _marker(shape: str, x: float, y: float, colour: str) -> SafeString:
     r = _MARKER_RADIUS
     fill = BACKGROUND if shape.endswith("-open") else colour
     if shape.startswith("circle"):
-        return format_html('<circle cx="{}" cy="{}" r="{}" fill="{}" stroke="{}" stroke-width="2"/>',
-                           _fmt(x), _fmt(y), _fmt(r), fill, colour)
+        return format_html(
+            '<circle cx="{}" cy="{}" r="{}" fill="{}" stroke="{}" stroke-width="2"/>',
+            _fmt(x),
+            _fmt(y),
+            _fmt(r),
+            fill,
+            colour,
+        )
     if shape.startswith("square"):
-        return format_html('<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" '
-                           'stroke-width="2"/>', _fmt(x - r), _fmt(y - r), _fmt(2 * r), _fmt(2 * r), fill,
-                           colour)
+        return format_html(
+            '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" stroke-width="2"/>',
+            _fmt(x - r),
+            _fmt(y - r),
+            _fmt(2 * r),
+            _fmt(2 * r),
+            fill,
+            colour,
+        )
     big = r + 1
     if shape == "triangle":
         points = [(x, y - big), (x + big, y + r), (x - big, y + r)]
     else:  # diamond
         points = [(x, y - big), (x + big, y), (x, y + big), (x - big, y)]
-    return format_html('<polygon points="{}" fill="{}" stroke="{}" stroke-width="2"/>', _polygon(points),
-                       fill, colour)
+    return format_html(
+        '<polygon points="{}" fill="{}" stroke="{}" stroke-width="2"/>', _polygon(points), fill, colour
+    )
 
 
-def trend_chart_svg(*, title: str, summary: str, quarters: list[Quarter], series, formatter=str,
-                    width: int = 720, height: int = 320) -> SafeString:
+def trend_chart_svg(
+    *,
+    title: str,
+    summary: str,
+    quarters: list[Quarter],
+    series,
+    formatter=str,
+    width: int = 720,
+    height: int = 320,
+) -> SafeString:
     """An accessible SVG line chart: one line per town (``series``: ``[(town, [value per quarter])]``)."""
     series = [(town, [Decimal(value or 0) for value in values]) for town, values in series]
     if not series or not quarters:
@@ -464,15 +636,22 @@ def trend_chart_svg(*, title: str, summary: str, quarters: list[Quarter], series
 
     description = [_text(summary)]
     for town, values in series:
-        figures = ", ".join(f"{quarter.label} {formatter(value)}"
-                            for quarter, value in zip(quarters, values, strict=True))
+        figures = ", ".join(
+            f"{quarter.label} {formatter(value)}" for quarter, value in zip(quarters, values, strict=True)
+        )
         description.append(gettext("%(town)s: %(values)s.") % {"town": _text(town.name), "values": figures})
     uid = f"trend-{uuid.uuid4().hex[:12]}"
     parts = [
-        format_html('<svg xmlns="http://www.w3.org/2000/svg" class="sc5-trend" role="img" '
-                    'aria-labelledby="{uid}-title {uid}-desc" viewBox="0 0 {w} {h}" width="100%" '
-                    'preserveAspectRatio="xMidYMid meet" font-size="{fs}" fill="{text}">',
-                    uid=uid, w=width, h=height, fs=FONT_SIZE, text=AXIS_COLOUR),
+        format_html(
+            '<svg xmlns="http://www.w3.org/2000/svg" class="sc5-trend" role="img" '
+            'aria-labelledby="{uid}-title {uid}-desc" viewBox="0 0 {w} {h}" width="100%" '
+            'preserveAspectRatio="xMidYMid meet" font-size="{fs}" fill="{text}">',
+            uid=uid,
+            w=width,
+            h=height,
+            fs=FONT_SIZE,
+            text=AXIS_COLOUR,
+        ),
         format_html('<title id="{}-title">{}</title>', uid, title),
         format_html('<desc id="{}-desc">{}</desc>', uid, " ".join(description)),
         format_html('<rect x="0" y="0" width="{}" height="{}" fill="{}"/>', width, height, BACKGROUND),
@@ -482,32 +661,76 @@ def trend_chart_svg(*, title: str, summary: str, quarters: list[Quarter], series
     for index, (town, _values) in enumerate(series):
         colour, dash, shape = SERIES_STYLES[index % len(SERIES_STYLES)]
         x, y = left + (index % 3) * column, 16.0 + (index // 3) * 22.0
-        parts.append(format_html(
-            '<g class="sc5-trend__legend-item"><line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" '
-            'stroke-width="2.5" stroke-dasharray="{}"/>{}<text x="{}" y="{}">{}</text></g>',
-            _fmt(x), _fmt(x + 28), colour, dash, _marker(shape, x + 14, y, colour), _fmt(x + 34),
-            _fmt(y + FONT_SIZE * 0.35), _text(town.name), y=_fmt(y)))
+        parts.append(
+            format_html(
+                '<g class="sc5-trend__legend-item"><line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" '
+                'stroke-width="2.5" stroke-dasharray="{}"/>{}<text x="{}" y="{}">{}</text></g>',
+                _fmt(x),
+                _fmt(x + 28),
+                colour,
+                dash,
+                _marker(shape, x + 14, y, colour),
+                _fmt(x + 34),
+                _fmt(y + FONT_SIZE * 0.35),
+                _text(town.name),
+                y=_fmt(y),
+            )
+        )
     # --- Grid, axis labels
     for tick, label in zip(ticks, labels, strict=True):
         y = _fmt(y_of(tick))
-        parts.append(format_html('<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="1"/>',
-                                 _fmt(left), _fmt(right), GRID_COLOUR, y=y))
-        parts.append(format_html('<text x="{}" y="{}" text-anchor="end">{}</text>', _fmt(left - 8),
-                                 _fmt(y_of(tick) + FONT_SIZE * 0.35), label))
+        parts.append(
+            format_html(
+                '<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="1"/>',
+                _fmt(left),
+                _fmt(right),
+                GRID_COLOUR,
+                y=y,
+            )
+        )
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="end">{}</text>',
+                _fmt(left - 8),
+                _fmt(y_of(tick) + FONT_SIZE * 0.35),
+                label,
+            )
+        )
     for index, quarter in enumerate(quarters):
-        parts.append(format_html('<text x="{}" y="{}" text-anchor="middle">{}</text>', _fmt(x_of(index)),
-                                 _fmt(bottom + 8 + FONT_SIZE), quarter.label))
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="middle">{}</text>',
+                _fmt(x_of(index)),
+                _fmt(bottom + 8 + FONT_SIZE),
+                quarter.label,
+            )
+        )
     # --- Lines with markers
     for index, (town, values) in enumerate(series):
         colour, dash, shape = SERIES_STYLES[index % len(SERIES_STYLES)]
         points = _polygon([(x_of(i), y_of(value)) for i, value in enumerate(values)])
-        parts.append(format_html('<g class="sc5-trend__series" data-town="{}"><polyline points="{}" '
-                                 'fill="none" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>',
-                                 town.slug, points, colour, dash))
+        parts.append(
+            format_html(
+                '<g class="sc5-trend__series" data-town="{}"><polyline points="{}" '
+                'fill="none" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>',
+                town.slug,
+                points,
+                colour,
+                dash,
+            )
+        )
         parts += [_marker(shape, x_of(i), y_of(value), colour) for i, value in enumerate(values)]
         parts.append(mark_safe("</g>"))
-    parts.append(format_html('<path d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" stroke-width="1.5"/>',
-                             l=_fmt(left), t=_fmt(top), b=_fmt(bottom), r=_fmt(right), c=AXIS_COLOUR))
+    parts.append(
+        format_html(
+            '<path d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" stroke-width="1.5"/>',
+            l=_fmt(left),
+            t=_fmt(top),
+            b=_fmt(bottom),
+            r=_fmt(right),
+            c=AXIS_COLOUR,
+        )
+    )
     parts.append(mark_safe("</svg>"))
     return mark_safe("".join(parts))
 
@@ -522,22 +745,44 @@ def trend_charts(data: dict) -> list[dict]:
 
     quarters = data["quarters"]
     specs = (
-        ("updates", _("Progress updates per quarter"),
-         _("Progress updates posted by each town's staff, per quarter."), _format_count),
-        ("ideas", _("Ideas per quarter"),
-         _("Ideas received in each town's processes, per quarter."), _format_count),
-        ("called", _("Funds called per quarter"),
-         _("Disbursement requests submitted to the funder by each town, per quarter of submission."),
-         format_eur),
+        (
+            "updates",
+            _("Progress updates per quarter"),
+            _("Progress updates posted by each town's staff, per quarter."),
+            _format_count,
+        ),
+        (
+            "ideas",
+            _("Ideas per quarter"),
+            _("Ideas received in each town's processes, per quarter."),
+            _format_count,
+        ),
+        (
+            "called",
+            _("Funds called per quarter"),
+            _("Disbursement requests submitted to the funder by each town, per quarter of submission."),
+            format_eur,
+        ),
     )
     charts = []
     for name, title, summary, formatter in specs:
         series = data["trends"][name]
-        charts.append({
-            "id": name, "title": title, "summary": summary,
-            "svg": trend_chart_svg(title=str(title), summary=str(summary), quarters=quarters, series=series,
-                                   formatter=formatter),
-            "rows": [{"quarter": quarter, "values": [formatter(values[i]) for _town, values in series]}
-                     for i, quarter in enumerate(quarters)],
-        })
+        charts.append(
+            {
+                "id": name,
+                "title": title,
+                "summary": summary,
+                "svg": trend_chart_svg(
+                    title=str(title),
+                    summary=str(summary),
+                    quarters=quarters,
+                    series=series,
+                    formatter=formatter,
+                ),
+                "rows": [
+                    {"quarter": quarter, "values": [formatter(values[i]) for _town, values in series]}
+                    for i, quarter in enumerate(quarters)
+                ],
+            }
+        )
     return charts

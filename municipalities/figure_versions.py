@@ -54,12 +54,18 @@ def read_versions(town_ids: Iterable[int]) -> dict[int, str]:
 
     latest = FiguresChange._base_manager.filter(municipality=OuterRef("pk")).order_by("-pk")
     rows = Municipality.objects.filter(pk__in=list(town_ids)).values_list(
-        "pk", Subquery(latest.values("pk")[:1]), Subquery(latest.values("at")[:1]))
+        "pk", Subquery(latest.values("pk")[:1]), Subquery(latest.values("at")[:1])
+    )
     return {pk: f"{version}-{at.timestamp():.6f}" if version else "0" for pk, version, at in rows}
 
 
-def cached_rows(*, town_ids: list[int], key: str, compute: Callable[[list[int]], dict[int, dict]],
-                versions: dict[int, str] | None = None) -> dict[int, dict]:
+def cached_rows(
+    *,
+    town_ids: list[int],
+    key: str,
+    compute: Callable[[list[int]], dict[int, dict]],
+    versions: dict[int, str] | None = None,
+) -> dict[int, dict]:
     """The figure row of each town, from the cache where the town's version has not moved since it was counted;
     ``compute(missing town ids)`` counts the others (in one query) and they are stored. ``key`` names everything
     the rows depend on besides the data (filters, day, set of figures); ``versions`` (of :func:`read_versions`) if the
@@ -89,20 +95,23 @@ def prune() -> int:
 
 # --- Who changed: the towns whose figures a written row can change ---------------------------------------
 
+
 def _project_towns(project_id) -> set[int]:
     from projects.models import Project, ProjectPartner
 
     towns = set(Project._base_manager.filter(pk=project_id).values_list("municipality_id", flat=True))
-    return towns | set(ProjectPartner._base_manager.filter(project_id=project_id)
-                       .values_list("municipality_id", flat=True))
+    return towns | set(
+        ProjectPartner._base_manager.filter(project_id=project_id).values_list("municipality_id", flat=True)
+    )
 
 
 def _process_towns(process_id) -> set[int]:
     from participation.models import Process, ProcessPartner
 
     towns = set(Process._base_manager.filter(pk=process_id).values_list("municipality_id", flat=True))
-    return towns | set(ProcessPartner._base_manager.filter(process_id=process_id)
-                       .values_list("municipality_id", flat=True))
+    return towns | set(
+        ProcessPartner._base_manager.filter(process_id=process_id).values_list("municipality_id", flat=True)
+    )
 
 
 def _idea_towns(idea_id) -> set[int]:
@@ -155,6 +164,7 @@ def _receiver(towns_of: Callable):
             return
         if _counts(instance, created):  # created: True or False for a save, None for a delete
             changed(_own(instance) | towns_of(instance))
+
     return receive
 
 

@@ -34,6 +34,7 @@ AMOUNTS = ("approved", "called", "spent")
 
 # --- SQL helpers -----------------------------------------------------------------------------------------
 
+
 def scalar(qs, aggregate, output_field, default):
     """One aggregate over ``qs`` (correlated with the outer town) as a scalar subquery; ``default`` if empty.
 
@@ -54,6 +55,7 @@ def amount(qs, column: str = "amount"):
 
 # --- The definitions -------------------------------------------------------------------------------------
 # Each returns the rows of the outer town (``OuterRef("pk")`` of a Municipality query).
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -82,7 +84,9 @@ def projects(filters: Filters = NO_FILTERS, *, joint: bool = False):
     from projects.models import Project, ProjectPartner
 
     if joint:
-        partner = ProjectPartner._base_manager.filter(project=OuterRef("pk"), municipality=OuterRef(OuterRef("pk")))
+        partner = ProjectPartner._base_manager.filter(
+            project=OuterRef("pk"), municipality=OuterRef(OuterRef("pk"))
+        )
         qs = Project.objects.filter(Exists(partner))
     else:
         qs = Project.objects.filter(municipality=OuterRef("pk"))
@@ -94,7 +98,9 @@ def processes(filters: Filters = NO_FILTERS, *, joint: bool = False):
     from participation.models import Process, ProcessPartner
 
     if joint:
-        partner = ProcessPartner._base_manager.filter(process=OuterRef("pk"), municipality=OuterRef(OuterRef("pk")))
+        partner = ProcessPartner._base_manager.filter(
+            process=OuterRef("pk"), municipality=OuterRef(OuterRef("pk"))
+        )
         qs = Process.objects.filter(Exists(partner))
     else:
         qs = Process.objects.filter(municipality=OuterRef("pk"))
@@ -110,8 +116,9 @@ def ideas(filters: Filters = NO_FILTERS, *, joint: bool = False):
     from participation.models import Idea, ProcessPartner
 
     if joint:
-        partner = ProcessPartner._base_manager.filter(process=OuterRef("process"),
-                                                      municipality=OuterRef(OuterRef("pk")))
+        partner = ProcessPartner._base_manager.filter(
+            process=OuterRef("process"), municipality=OuterRef(OuterRef("pk"))
+        )
         qs = Idea.objects.filter(Exists(partner))
     else:
         qs = Idea.objects.filter(municipality=OuterRef("pk"))
@@ -132,7 +139,9 @@ def called_requests():
     """Disbursement requests of the outer town filed with the funder (submitted or paid)."""
     from funding.models import DisbursementRequest
 
-    return DisbursementRequest.objects.filter(municipality=OuterRef("pk"), status__in=DisbursementRequest.CALLED)
+    return DisbursementRequest.objects.filter(
+        municipality=OuterRef("pk"), status__in=DisbursementRequest.CALLED
+    )
 
 
 def annotations(*, filters: Filters = NO_FILTERS, today: datetime.date) -> dict:
@@ -151,8 +160,11 @@ def annotations(*, filters: Filters = NO_FILTERS, today: datetime.date) -> dict:
         result[f"ideas_received{suffix}"] = count(received)
         result[f"ideas_answered{suffix}"] = count(answered(received))
     milestones = Milestone.objects.filter(municipality=OuterRef("pk")).annotate(
-        state=milestone_state_expression(today))
-    result.update({f"milestones_{state}": count(milestones.filter(state=state)) for state in MILESTONE_STATES})
+        state=milestone_state_expression(today)
+    )
+    result.update(
+        {f"milestones_{state}": count(milestones.filter(state=state)) for state in MILESTONE_STATES}
+    )
     grants = Grant.objects.filter(municipality=OuterRef("pk"))
     result.update(
         grants=count(grants),
@@ -164,6 +176,7 @@ def annotations(*, filters: Filters = NO_FILTERS, today: datetime.date) -> dict:
 
 
 # --- The figures of a town -------------------------------------------------------------------------------
+
 
 @dataclass
 class TownFigures:
@@ -213,9 +226,16 @@ def absorption(called, approved) -> Decimal | None:
     return money.percent(called, approved)
 
 
-def town_figures(*, towns, filters: Filters = NO_FILTERS, today: datetime.date | None = None,
-                 extra=None, extra_name: str = "", finish=None, versions: dict | None = None
-                 ) -> dict[int, TownFigures]:
+def town_figures(
+    *,
+    towns,
+    filters: Filters = NO_FILTERS,
+    today: datetime.date | None = None,
+    extra=None,
+    extra_name: str = "",
+    finish=None,
+    versions: dict | None = None,
+) -> dict[int, TownFigures]:
     """The key figures of each town in ``towns`` (town pk → :class:`TownFigures`).
 
     Each town's row comes from the cache while the town's version has not moved
@@ -233,8 +253,12 @@ def town_figures(*, towns, filters: Filters = NO_FILTERS, today: datetime.date |
 
     def compute(pks: list[int]) -> dict[int, dict]:
         more = extra() if callable(extra) else (extra or {})
-        rows = {row["pk"]: row for row in Municipality.objects.filter(pk__in=pks).values(
-            "pk", **annotations(filters=filters, today=today), **more)}
+        rows = {
+            row["pk"]: row
+            for row in Municipality.objects.filter(pk__in=pks).values(
+                "pk", **annotations(filters=filters, today=today), **more
+            )
+        }
         if finish is not None:
             finish(rows)
         return rows
@@ -251,9 +275,17 @@ def key_names() -> list[str]:
     """The keys of the key figures that add up over the towns (the own rows; never the ``_joint`` ones)."""
     from projects.models import Project
 
-    return [*(f"projects_{status}" for status in Project.Status.values), "processes", "ideas_received",
-            "ideas_answered", *(f"milestones_{state}" for state in MILESTONE_STATES), "grants", "approved", "called",
-            "spent"]
+    return [
+        *(f"projects_{status}" for status in Project.Status.values),
+        "processes",
+        "ideas_received",
+        "ideas_answered",
+        *(f"milestones_{state}" for state in MILESTONE_STATES),
+        "grants",
+        "approved",
+        "called",
+        "spent",
+    ]
 
 
 def region_totals(figures, keys=None) -> dict:

@@ -58,7 +58,9 @@ def bump_project_towns(project, *also: int | None) -> None:
 def region_version() -> str:
     """The version of every town's public content together (one query over the towns): for the pages that show
     rows of several towns (the region, knowledge, similar projects on a project page)."""
-    rows = Municipality.objects.order_by().aggregate(n=Count("pk"), ids=Sum("pk"), versions=Sum("content_version"))
+    rows = Municipality.objects.order_by().aggregate(
+        n=Count("pk"), ids=Sum("pk"), versions=Sum("content_version")
+    )
     return f"{rows['n']}.{rows['ids'] or 0}.{rows['versions'] or 0}"
 
 
@@ -97,11 +99,13 @@ def watch(model, towns_of: Callable | None = None, *, everywhere: bool = False) 
     post_delete.connect(on_delete, sender=model, weak=False, dispatch_uid=uid + ":delete")
     for field in model._meta.local_many_to_many:
         if field.remote_field.through._meta.auto_created:
-            m2m_changed.connect(on_m2m, sender=field.remote_field.through, weak=False,
-                                dispatch_uid=f"{uid}:{field.name}")
+            m2m_changed.connect(
+                on_m2m, sender=field.remote_field.through, weak=False, dispatch_uid=f"{uid}:{field.name}"
+            )
 
 
 # --- Keys of the anonymous page cache (smartcity5/page_cache.py) --------------------------------------------
+
 
 def town_page_version(request) -> str | None:
     """A town's own pages (its home, its project list): its version (read with the town by the middleware, no

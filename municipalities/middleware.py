@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from .models import Municipality
 from .scoping import scopes_disabled, town_scope
 
-
 _SLUG = "\x00slug"
 #: The SQL of resolve_town, compiled once per worker and database (building it cost more than running it).
 _TOWN_SQL: dict = {}
@@ -19,7 +18,8 @@ def resolve_town(slug: str) -> Municipality | None:
     compiled = _TOWN_SQL.get(connection.alias)
     if compiled is None:
         compiled = _TOWN_SQL[connection.alias] = (
-            Municipality.objects.active().filter(slug=_SLUG).order_by("pk")[:1].query.sql_with_params())
+            Municipality.objects.active().filter(slug=_SLUG).order_by("pk")[:1].query.sql_with_params()
+        )
     sql, params = compiled
     return next(iter(Municipality.objects.raw(sql, tuple(slug if p == _SLUG else p for p in params))), None)
 

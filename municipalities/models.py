@@ -18,16 +18,22 @@ class Consortium(models.Model):
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     programme = models.CharField(_("funding programme"), max_length=300, blank=True)
     cohort = models.CharField(_("cohort"), max_length=200, blank=True)
-    coordinator = models.CharField(_("coordinator"), max_length=200, blank=True,
-                                   help_text=_("The body that coordinates and moderates the project."))
+    coordinator = models.CharField(
+        _("coordinator"),
+        max_length=200,
+        blank=True,
+        help_text=_("The body that coordinates and moderates the project."),
+    )
     motto = models.CharField(_("motto"), max_length=200, blank=True)
     goal = models.TextField(_("goal"), blank=True)
     cooperating_since = models.PositiveIntegerField(_("cooperating since"), null=True, blank=True)
     funding_until = models.CharField(_("funded until"), max_length=50, blank=True)
-    federal_grant_eur = models.DecimalField(_("federal grant (EUR)"), max_digits=14, decimal_places=2,
-                                            null=True, blank=True)
-    total_volume_eur = models.DecimalField(_("total volume (EUR)"), max_digits=14, decimal_places=2,
-                                           null=True, blank=True)
+    federal_grant_eur = models.DecimalField(
+        _("federal grant (EUR)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    total_volume_eur = models.DecimalField(
+        _("total volume (EUR)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     linked_programme = models.CharField(_("linked programme"), max_length=200, blank=True)
     contact_name = models.CharField(_("contact"), max_length=300, blank=True)
     contact_street = models.CharField(_("street"), max_length=200, blank=True)
@@ -53,31 +59,56 @@ class Municipality(models.Model):
     The towns are public facts, so this table itself is not scoped: the region page lists them all.
     """
 
-    consortium = models.ForeignKey(Consortium, on_delete=models.PROTECT, related_name="municipalities",
-                                   verbose_name=_("consortium"))
+    consortium = models.ForeignKey(
+        Consortium, on_delete=models.PROTECT, related_name="municipalities", verbose_name=_("consortium")
+    )
     name = models.CharField(_("name"), max_length=120)
-    slug = models.SlugField(_("address"), max_length=60, unique=True, validators=[validate_town_slug],
-                            help_text=_("Part of every address of the town, e.g. “bad-berleburg”."))
+    slug = models.SlugField(
+        _("address"),
+        max_length=60,
+        unique=True,
+        validators=[validate_town_slug],
+        help_text=_("Part of every address of the town, e.g. “bad-berleburg”."),
+    )
     official_name = models.CharField(_("official name"), max_length=200)
     district = models.CharField(_("district"), max_length=120, blank=True)
     administrative_region = models.CharField(_("administrative region"), max_length=120, blank=True)
     ags = models.CharField(_("municipality key (AGS)"), max_length=8, blank=True)
-    ars = models.CharField(_("regional key (ARS)"), max_length=12, blank=True, validators=[validate_ars],
-                           help_text=_("The 12-digit Amtlicher Regionalschlüssel, e.g. 059580004004 for Arnsberg. "
-                                       "The open data catalogue names the town by it (DCAT-AP.de)."))
+    ars = models.CharField(
+        _("regional key (ARS)"),
+        max_length=12,
+        blank=True,
+        validators=[validate_ars],
+        help_text=_(
+            "The 12-digit Amtlicher Regionalschlüssel, e.g. 059580004004 for Arnsberg. "
+            "The open data catalogue names the town by it (DCAT-AP.de)."
+        ),
+    )
     population = models.PositiveIntegerField(_("population"), null=True, blank=True)
     population_date = models.DateField(_("population as of"), null=True, blank=True)
     population_source = models.CharField(_("population source"), max_length=120, blank=True)
-    area_km2 = models.DecimalField(_("area (km²)"), max_digits=8, decimal_places=2, null=True, blank=True,
-                                   validators=[MinValueValidator(0)])
+    area_km2 = models.DecimalField(
+        _("area (km²)"),
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     website = models.URLField(_("website"), blank=True)
-    brand_colour = models.CharField(_("brand colour"), max_length=7, default="#00508C",
-                                    validators=[validate_brand_colour],
-                                    help_text=_("Accent colour of the town's pages, as #RRGGBB. It must keep "
-                                                "a contrast of 4.5:1 with white text."))
+    brand_colour = models.CharField(
+        _("brand colour"),
+        max_length=7,
+        default="#00508C",
+        validators=[validate_brand_colour],
+        help_text=_(
+            "Accent colour of the town's pages, as #RRGGBB. It must keep a contrast of 4.5:1 with white text."
+        ),
+    )
     is_lead = models.BooleanField(_("lead municipality"), default=False)
-    is_active = models.BooleanField(_("active"), default=True,
-                                    help_text=_("Inactive towns are hidden and their pages answer 404."))
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive towns are hidden and their pages answer 404.")
+    )
     joined_on = models.DateField(_("member since"), null=True, blank=True)
     vision = models.CharField(_("vision"), max_length=300, blank=True)
     # Legal pages: each town publishes its own imprint and privacy notice, and the accessibility
@@ -87,10 +118,18 @@ class Municipality(models.Model):
     accessibility_contact_email = models.EmailField(_("accessibility feedback e-mail"), blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     # The town's area on the map, as a box: places of citizens' ideas must lie inside it.
-    map_south = models.DecimalField(_("map: southern edge"), max_digits=8, decimal_places=6, null=True, blank=True)
-    map_west = models.DecimalField(_("map: western edge"), max_digits=9, decimal_places=6, null=True, blank=True)
-    map_north = models.DecimalField(_("map: northern edge"), max_digits=8, decimal_places=6, null=True, blank=True)
-    map_east = models.DecimalField(_("map: eastern edge"), max_digits=9, decimal_places=6, null=True, blank=True)
+    map_south = models.DecimalField(
+        _("map: southern edge"), max_digits=8, decimal_places=6, null=True, blank=True
+    )
+    map_west = models.DecimalField(
+        _("map: western edge"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    map_north = models.DecimalField(
+        _("map: northern edge"), max_digits=8, decimal_places=6, null=True, blank=True
+    )
+    map_east = models.DecimalField(
+        _("map: eastern edge"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
 
     # The version of what the town's public pages show besides its processes (projects, KPIs, notes, the town and
     # the region itself): raised in the writer's transaction by municipalities.freshness, never written by save().
@@ -103,10 +142,12 @@ class Municipality(models.Model):
         verbose_name_plural = _("municipalities")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["consortium"], condition=Q(is_lead=True),
-                                    name="one_lead_municipality_per_consortium"),
-            models.CheckConstraint(condition=Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"),
-                                   name="municipality_brand_colour_hex"),
+            models.UniqueConstraint(
+                fields=["consortium"], condition=Q(is_lead=True), name="one_lead_municipality_per_consortium"
+            ),
+            models.CheckConstraint(
+                condition=Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="municipality_brand_colour_hex"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -116,8 +157,11 @@ class Municipality(models.Model):
         # A town loaded before a write raised its version must not write the old number back (a page cached under
         # that number again would be stale): an update writes every column but the version.
         if self.pk is not None and not self._state.adding and kwargs.get("update_fields") is None:
-            kwargs["update_fields"] = [f.attname for f in self._meta.concrete_fields
-                                       if not f.primary_key and f.attname != "content_version"]
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.attname != "content_version"
+            ]
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
@@ -127,8 +171,14 @@ class Municipality(models.Model):
         super().clean()
         # The AGS is the ARS without the four digits of the Gemeindeverband: both must name the same town.
         if self.ars and self.ags and (self.ars[:5] != self.ags[:5] or self.ars[9:] != self.ags[5:]):
-            raise ValidationError({"ars": _("The regional key (ARS) does not fit the municipality key (AGS): its "
-                                            "first five and last three digits must be the AGS.")})
+            raise ValidationError(
+                {
+                    "ars": _(
+                        "The regional key (ARS) does not fit the municipality key (AGS): its "
+                        "first five and last three digits must be the AGS."
+                    )
+                }
+            )
 
     @property
     def map_bounds(self) -> tuple | None:
@@ -152,8 +202,14 @@ class AuditEntry(models.Model):
     """
 
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="+", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
     purpose = models.CharField(_("purpose"), max_length=120, db_index=True)
     path = models.CharField(_("path"), max_length=500, blank=True)
     municipality_slugs = models.JSONField(_("towns"), default=list)
@@ -186,8 +242,14 @@ class AccessibilityFeedback(TownOwnedModel):
     forward_claimed_at = models.DateTimeField(_("being forwarded since"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.NEW)
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
-    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("handled by"))
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("handled by"),
+    )
 
     class Meta:
         verbose_name = _("accessibility feedback")
@@ -196,7 +258,8 @@ class AccessibilityFeedback(TownOwnedModel):
         indexes = [models.Index(fields=["municipality", "status", "-created_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status="new", handled_at__isnull=True) | Q(status="handled", handled_at__isnull=False),
+                condition=Q(status="new", handled_at__isnull=True)
+                | Q(status="handled", handled_at__isnull=False),
                 name="accessibility_feedback_handled_consistent",
             ),
         ]

@@ -27,7 +27,6 @@ from django_scopes.exceptions import ScopeError
 from django_scopes.manager import DisabledQuerySet
 from django_scopes.state import get_scope
 
-
 __all__ = [
     "ScopeError",
     "TownOwnedModel",
@@ -38,8 +37,11 @@ __all__ = [
 ]
 
 
-def TownScopedManager(manager_class=models.Manager, *,  # noqa: N802 - a factory, named like its class
-                      shared_with: str | tuple[str, ...] = ()):
+def TownScopedManager(  # noqa: N802 - a factory, named like the class it makes
+    manager_class=models.Manager,
+    *,
+    shared_with: str | tuple[str, ...] = (),
+):
     """The manager of a town-owned model.
 
     ``shared_with`` names lookups to :class:`Municipality` (e.g. ``"partner_towns"`` or
@@ -106,8 +108,12 @@ def _shared_exists(model, shared_with: tuple[str, ...], towns: list) -> Q:
 class TownOwnedModel(models.Model):
     """Base of every row that belongs to one town. Queries need an active scope (see module docs)."""
 
-    municipality = models.ForeignKey("municipalities.Municipality", on_delete=models.PROTECT, related_name="+",
-                                     verbose_name=_("municipality"))
+    municipality = models.ForeignKey(
+        "municipalities.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("municipality"),
+    )
 
     objects = TownScopedManager()
 
@@ -133,8 +139,9 @@ def public_region_scope() -> Iterator[list]:
 
 
 @contextmanager
-def cross_town_scope(*, purpose: str, user=None, path: str = "",
-                     municipalities: list | None = None) -> Iterator[list]:
+def cross_town_scope(
+    *, purpose: str, user=None, path: str = "", municipalities: list | None = None
+) -> Iterator[list]:
     """Run the block with queries spanning several towns (all towns unless given), and audit it.
 
     ``purpose`` names the reader (e.g. ``"agentur-overview"`` or ``"job:audit-purge"``); one

@@ -15,8 +15,9 @@ def municipality_lead(*, consortium: Consortium | None) -> Municipality | None:
     return consortium.municipalities.active().filter(is_lead=True).first()
 
 
-def accessibility_feedback_list(*, municipality: Municipality, status: str | None = None
-                                ) -> QuerySet[AccessibilityFeedback]:
+def accessibility_feedback_list(
+    *, municipality: Municipality, status: str | None = None
+) -> QuerySet[AccessibilityFeedback]:
     qs = AccessibilityFeedback.objects.filter(municipality=municipality).select_related("handled_by")
     if status:
         qs = qs.filter(status=status)

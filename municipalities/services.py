@@ -6,11 +6,15 @@ from .models import AccessibilityFeedback, Municipality
 from .tasks import accessibility_feedback_forward
 
 
-def accessibility_feedback_submit(*, municipality: Municipality, message: str, page_url: str = "",
-                                  email: str = "") -> AccessibilityFeedback:
+def accessibility_feedback_submit(
+    *, municipality: Municipality, message: str, page_url: str = "", email: str = ""
+) -> AccessibilityFeedback:
     """Store a barrier report and forward it to the town's contact once the transaction commits."""
     feedback = AccessibilityFeedback.objects.create(
-        municipality=municipality, message=message, page_url=page_url, email=email,
+        municipality=municipality,
+        message=message,
+        page_url=page_url,
+        email=email,
     )
     accessibility_feedback_forward.delay_on_commit(municipality_id=municipality.pk, feedback_id=feedback.pk)
     return feedback

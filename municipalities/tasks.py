@@ -26,12 +26,24 @@ logger = logging.getLogger(__name__)
 # hiccuped, PostgreSQL restarts or fails over (OperationalError, InterfaceError: the connection broke), Redis or
 # the broker cannot be reached (a task that hands on another task). Celery's Django fixup closes the worker's
 # database connections before and after every task run, so the retry opens a fresh connection.
-TRANSIENT_ERRORS = (SMTPException, ConnectionError, TimeoutError, OperationalError, InterfaceError,
-                    BrokerUnreachable, RedisConnectionError, RedisTimeoutError)
+TRANSIENT_ERRORS = (
+    SMTPException,
+    ConnectionError,
+    TimeoutError,
+    OperationalError,
+    InterfaceError,
+    BrokerUnreachable,
+    RedisConnectionError,
+    RedisTimeoutError,
+)
 # The retry policy of a task that writes or sends: up to 8 retries, waiting 30 s, 60 s, … at most 10 minutes
 # (with jitter). The longest countdown plus a task's time limit must stay below the broker's visibility timeout.
-RETRY_TRANSIENT = {"autoretry_for": TRANSIENT_ERRORS, "retry_backoff": 30, "retry_backoff_max": 600,
-                   "max_retries": 8}
+RETRY_TRANSIENT = {
+    "autoretry_for": TRANSIENT_ERRORS,
+    "retry_backoff": 30,
+    "retry_backoff_max": 600,
+    "max_retries": 8,
+}
 
 
 class TownTask(PortalTask):
@@ -63,18 +75,29 @@ def accessibility_feedback_forward(self, *, municipality: Municipality, feedback
     """
     recipient = municipality.accessibility_contact_email or municipality.contact_email
     if not recipient:
-        logger.warning("No accessibility contact for %s; feedback %s stays in the staff inbox.",
-                       municipality.slug, feedback_id)
+        logger.warning(
+            "No accessibility contact for %s; feedback %s stays in the staff inbox.",
+            municipality.slug,
+            feedback_id,
+        )
         return False
     fields = {"sent": "forwarded_at", "claimed": "forward_claimed_at"}
     feedback = claim(self, AccessibilityFeedback.objects, feedback_id, **fields)
     if feedback is None:
         return False
     with sending(AccessibilityFeedback.objects, [feedback.pk], **fields):
-        mail_send(to=recipient, template="municipalities/email/accessibility_feedback", context={"feedback": feedback},
-                  municipality=municipality, settings_link=False,
-                  reason=_("You receive this e-mail as the contact for accessibility named in the accessibility "
-                           "statement of %(town)s.") % {"town": municipality.official_name})
+        mail_send(
+            to=recipient,
+            template="municipalities/email/accessibility_feedback",
+            context={"feedback": feedback},
+            municipality=municipality,
+            settings_link=False,
+            reason=_(
+                "You receive this e-mail as the contact for accessibility named in the accessibility "
+                "statement of %(town)s."
+            )
+            % {"town": municipality.official_name},
+        )
     return True
 
 

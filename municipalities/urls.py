@@ -13,6 +13,9 @@ urlpatterns = [
     path("barrierefreiheit/", views.town_accessibility, name="accessibility"),
     path("verwaltung/", views.staff_dashboard, name="staff-dashboard"),
     path("verwaltung/barrierefreiheit/", views.staff_feedback_list, name="staff-feedback"),
-    path("verwaltung/barrierefreiheit/<int:pk>/erledigt/", views.staff_feedback_mark_handled,
-         name="staff-feedback-handled"),
+    path(
+        "verwaltung/barrierefreiheit/<int:pk>/erledigt/",
+        views.staff_feedback_mark_handled,
+        name="staff-feedback-handled",
+    ),
 ]

@@ -10,9 +10,30 @@ HEX_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 # First path segments that belong to the portal itself, never to a town.
 RESERVED_SLUGS = frozenset(
-    {"accounts", "admin", "agentur", "api", "i18n", "media", "static", "konto", "region", "healthz", "readyz", "projekte", "strategie",
-     "beteiligung", "impressum", "datenschutz", "barrierefreiheit", "wissen", "offene-daten", "einladung",
-     "favicon.ico", "robots.txt"}
+    {
+        "accounts",
+        "admin",
+        "agentur",
+        "api",
+        "i18n",
+        "media",
+        "static",
+        "konto",
+        "region",
+        "healthz",
+        "readyz",
+        "projekte",
+        "strategie",
+        "beteiligung",
+        "impressum",
+        "datenschutz",
+        "barrierefreiheit",
+        "wissen",
+        "offene-daten",
+        "einladung",
+        "favicon.ico",
+        "robots.txt",
+    }
 )
 
 # WCAG 2.1 AA: normal text needs 4.5:1.
@@ -37,8 +58,10 @@ def validate_brand_colour(value: str) -> None:
     ratio = contrast_ratio(value, "#ffffff")
     if ratio < MIN_CONTRAST:
         raise ValidationError(
-            _("White text on this colour has a contrast of %(ratio).1f:1; at least 4.5:1 is required "
-              "(WCAG 2.1 AA). Choose a darker colour."),
+            _(
+                "White text on this colour has a contrast of %(ratio).1f:1; at least 4.5:1 is required "
+                "(WCAG 2.1 AA). Choose a darker colour."
+            ),
             params={"ratio": ratio},
             code="contrast",
         )
@@ -59,4 +82,6 @@ ARS_FORMAT = re.compile(r"^\d{12}$")
 def validate_ars(value: str) -> None:
     """The Amtlicher Regionalschlüssel: 12 digits (Land, Regierungsbezirk, Kreis, Gemeindeverband, Gemeinde)."""
     if value and not ARS_FORMAT.match(value):
-        raise ValidationError(_("Enter the regional key (ARS) as 12 digits, e.g. 059580004004."), code="format")
+        raise ValidationError(
+            _("Enter the regional key (ARS) as 12 digits, e.g. 059580004004."), code="format"
+        )

@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.decorators import agentur_required, public, town_permission_required
 from accounts.permissions import can_edit_town_content, can_view_funding
-
 from smartcity5.page_cache import anonymous_page_cache
 
 from . import crosstown, figures, freshness, selectors, services
@@ -43,16 +42,21 @@ def region_legal(request, page: str):
 def town_home(request, town: str):
     from participation import selectors as participation_selectors  # the home page points to what is running
 
-    return render(request, "municipalities/town_home.html", {
-        "consortium": request.municipality.consortium,
-        "running_processes": participation_selectors.running_processes(),
-    })
+    return render(
+        request,
+        "municipalities/town_home.html",
+        {
+            "consortium": request.municipality.consortium,
+            "running_processes": participation_selectors.running_processes(),
+        },
+    )
 
 
 @public
 def town_legal(request, town: str, page: str):
-    return render(request, f"municipalities/legal_{page}.html",
-                  {"page": page, "legal_town": request.municipality})
+    return render(
+        request, f"municipalities/legal_{page}.html", {"page": page, "legal_town": request.municipality}
+    )
 
 
 @public
@@ -68,13 +72,19 @@ def town_accessibility(request, town: str):
                 page_url=form.cleaned_data["page_url"],
                 email=form.cleaned_data["email"],
             )
-            messages.success(request, _("Thank you. Your report has been sent to the town of %(town)s.")
-                             % {"town": municipality.name})
+            messages.success(
+                request,
+                _("Thank you. Your report has been sent to the town of %(town)s.")
+                % {"town": municipality.name},
+            )
             return redirect("municipalities:accessibility", town=municipality.slug)
     else:
         form = AccessibilityFeedbackForm(initial={"page_url": request.GET.get("seite", "")[:500]})
-    return render(request, "municipalities/legal_accessibility.html",
-                  {"page": "accessibility", "form": form, "legal_town": municipality})
+    return render(
+        request,
+        "municipalities/legal_accessibility.html",
+        {"page": "accessibility", "form": form, "legal_town": municipality},
+    )
 
 
 @town_permission_required("town.view_staff_area")
@@ -89,18 +99,26 @@ def staff_dashboard(request, town: str):
     ).count()
     # The key figures as the Agentur dashboard, the region report and the API count them (one query).
     town_figures = figures.town_figures(towns=[municipality])[municipality.pk]
-    return render(request, "municipalities/staff/dashboard.html", {
-        "open_feedback": open_feedback,
-        "figures": town_figures,
-        "status_counts": [(status, town_figures.projects[status], town_figures.projects_joint[status])
-                          for status in town_figures.projects],
-        "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
-        "stale_days": project_selectors.STALE_AFTER_DAYS,
-        "can_edit": can_edit_town_content(request.user, municipality),
-        "can_view_funding": can_view_funding(request.user, municipality),
-        "deadlines": funding_selectors.town_deadlines() if can_view_funding(request.user, municipality) else None,
-        "moderation_waiting": participation_selectors.moderation_count(),
-    })
+    return render(
+        request,
+        "municipalities/staff/dashboard.html",
+        {
+            "open_feedback": open_feedback,
+            "figures": town_figures,
+            "status_counts": [
+                (status, town_figures.projects[status], town_figures.projects_joint[status])
+                for status in town_figures.projects
+            ],
+            "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
+            "stale_days": project_selectors.STALE_AFTER_DAYS,
+            "can_edit": can_edit_town_content(request.user, municipality),
+            "can_view_funding": can_view_funding(request.user, municipality),
+            "deadlines": funding_selectors.town_deadlines()
+            if can_view_funding(request.user, municipality)
+            else None,
+            "moderation_waiting": participation_selectors.moderation_count(),
+        },
+    )
 
 
 @town_permission_required("town.view_staff_area")
@@ -110,10 +128,16 @@ def staff_feedback_list(request, town: str):
         status = None
     feedback = selectors.accessibility_feedback_list(municipality=request.municipality, status=status)
     page = Paginator(feedback, 25).get_page(request.GET.get("page"))
-    return render(request, "municipalities/staff/feedback_list.html", {
-        "page_obj": page, "status": status, "statuses": AccessibilityFeedback.Status.choices,
-        "can_edit": can_edit_town_content(request.user, request.municipality),
-    })
+    return render(
+        request,
+        "municipalities/staff/feedback_list.html",
+        {
+            "page_obj": page,
+            "status": status,
+            "statuses": AccessibilityFeedback.Status.choices,
+            "can_edit": can_edit_town_content(request.user, request.municipality),
+        },
+    )
 
 
 @require_POST
@@ -134,7 +158,10 @@ def agentur_overview(request):
     from projects.models import Project
 
     context = crosstown.agentur_dashboard(
-        user=request.user, path=request.get_full_path(), query=request.GET,
-        render=lambda figures: render_to_string("municipalities/agentur/_figures.html", figures))
+        user=request.user,
+        path=request.get_full_path(),
+        query=request.GET,
+        render=lambda figures: render_to_string("municipalities/agentur/_figures.html", figures),
+    )
     context["phases"] = Project.Phase.choices
     return render(request, "municipalities/agentur/overview.html", context)

@@ -16,8 +16,12 @@ class PreferencesForm(forms.Form):
         for kind in kinds_for(user):
             name = _field_name(kind.key)
             self.kind_keys[name] = kind.key
-            self.fields[name] = forms.ChoiceField(label=kind.label, help_text=kind.help_text,
-                                                  choices=Delivery.choices, initial=current[kind.key])
+            self.fields[name] = forms.ChoiceField(
+                label=kind.label,
+                help_text=kind.help_text,
+                choices=Delivery.choices,
+                initial=current[kind.key],
+            )
 
     def choices(self) -> dict[str, str]:
         """The cleaned choices by kind key, for ``services.preferences_save``."""

@@ -16,6 +16,8 @@ def oldest_unsent_immediate_notification():
     age = max(0, round((timezone.now() - created_at).total_seconds()))
     limit = settings.HEALTH_NOTIFICATION_MAX_AGE
     if age > limit:
-        raise health.CheckFailed(f"an immediate notification has waited for its e-mail longer than {limit} s",
-                                 oldest_unsent_age_seconds=age)
+        raise health.CheckFailed(
+            f"an immediate notification has waited for its e-mail longer than {limit} s",
+            oldest_unsent_age_seconds=age,
+        )
     return {"oldest_unsent_age_seconds": age}

@@ -16,13 +16,18 @@ def mail_reason(*, user, municipality: Municipality | None = None, kind: Kind | 
 
     if kind is not None and kind.audience == Audience.EVERYONE:
         return _("You receive this e-mail because you get notifications about “%(label)s”: %(help)s") % {
-            "label": kind.label, "help": kind.help_text}
+            "label": kind.label,
+            "help": kind.help_text,
+        }
     if municipality is not None:
         membership = membership_for(user, municipality)
         if membership is not None:
-            return _("You receive this e-mail because of your role “%(role)s” in the Smart City portal of "
-                     "%(town)s.") % {"role": membership.get_role_display(), "town": municipality.official_name}
+            return _(
+                "You receive this e-mail because of your role “%(role)s” in the Smart City portal of "
+                "%(town)s."
+            ) % {"role": membership.get_role_display(), "town": municipality.official_name}
     if is_agentur_moderator(user):
         return _("You receive this e-mail because you are a moderator of the Südwestfalen Agentur.")
     return _("You receive this e-mail because you have an account on the portal %(portal)s.") % {
-        "portal": portal_name()}
+        "portal": portal_name()
+    }

@@ -17,8 +17,12 @@ class Notification(TownOwnedModel):
     once, enforced by the database, however often the job that notices it runs.
     """
 
-    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications",
-                                  verbose_name=_("recipient"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
     kind = models.CharField(_("kind"), max_length=60)
     key = models.CharField(_("event"), max_length=200)
     title = models.CharField(_("title"), max_length=200)
@@ -32,20 +36,26 @@ class Notification(TownOwnedModel):
     email_claimed_at = models.DateTimeField(_("e-mail being sent since"), null=True, blank=True)
     # How the e-mail goes out, fixed by notify() from the person's preference when the row is created:
     # at once (its own task), in the daily or weekly digest, or not at all.
-    email_plan = models.CharField(_("e-mail delivery"), max_length=10, choices=Delivery.choices,
-                                  default=Delivery.NONE)
+    email_plan = models.CharField(
+        _("e-mail delivery"), max_length=10, choices=Delivery.choices, default=Delivery.NONE
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
-        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_event")]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_event")
+        ]
         indexes = [
             models.Index(fields=["recipient", "-created_at"], name="notification_recipient_new"),
             models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notification_unread"),
             # The digest run: who has rows waiting for the daily or weekly summary.
-            models.Index(fields=["email_plan", "created_at", "recipient"], name="notification_digest_pending",
-                         condition=Q(emailed_at__isnull=True, email_plan__in=list(DIGEST_PLANS))),
+            models.Index(
+                fields=["email_plan", "created_at", "recipient"],
+                name="notification_digest_pending",
+                condition=Q(emailed_at__isnull=True, email_plan__in=list(DIGEST_PLANS)),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -58,8 +68,12 @@ class NotificationPreference(models.Model):
     A person's own setting, valid in every town, so not town-owned. Without a row the kind's default applies.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="notification_preferences", verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+        verbose_name=_("user"),
+    )
     kind = models.CharField(_("kind"), max_length=60)
     delivery = models.CharField(_("e-mail delivery"), max_length=10, choices=Delivery.choices)
 
@@ -68,8 +82,9 @@ class NotificationPreference(models.Model):
         verbose_name_plural = _("notification settings")
         constraints = [
             models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_once_per_kind"),
-            models.CheckConstraint(condition=Q(delivery__in=Delivery.values),
-                                   name="notification_pref_delivery"),
+            models.CheckConstraint(
+                condition=Q(delivery__in=Delivery.values), name="notification_pref_delivery"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,8 +16,12 @@ def user_notifications(*, user) -> QuerySet[Notification]:
     This reads across towns, but only the person's own rows, so it needs no audit entry (like
     ``accounts.selectors.user_memberships``); it is the one place that may do so for notifications.
     """
-    return (Notification.objects.with_scopes_disabled().filter(recipient=user)
-            .select_related("municipality").order_by("-created_at", "-pk"))
+    return (
+        Notification.objects.with_scopes_disabled()
+        .filter(recipient=user)
+        .select_related("municipality")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def user_digest_pending(*, user, plan: str) -> QuerySet[Notification]:
@@ -26,8 +30,11 @@ def user_digest_pending(*, user, plan: str) -> QuerySet[Notification]:
 
     Own rows only, read through :func:`user_notifications` (the one cross-town exception), so no audit entry.
     """
-    return (user_notifications(user=user).filter(email_plan=plan, emailed_at__isnull=True)
-            .order_by("created_at", "pk"))
+    return (
+        user_notifications(user=user)
+        .filter(email_plan=plan, emailed_at__isnull=True)
+        .order_by("created_at", "pk")
+    )
 
 
 def digest_recipient_ids(*, plan: str, before: datetime.datetime) -> list[int]:
@@ -37,10 +44,15 @@ def digest_recipient_ids(*, plan: str, before: datetime.datetime) -> list[int]:
     the recipients, and each person's rows are then read by :func:`user_digest_pending`.
     """
     with cross_town_scope(purpose=f"job:notification-digest:{plan}"):
-        return list(Notification.objects
-                    .filter(email_plan=plan, emailed_at__isnull=True, created_at__lt=before, recipient__is_active=True)
-                    .exclude(recipient__email="")
-                    .order_by("recipient_id").values_list("recipient_id", flat=True).distinct())
+        return list(
+            Notification.objects.filter(
+                email_plan=plan, emailed_at__isnull=True, created_at__lt=before, recipient__is_active=True
+            )
+            .exclude(recipient__email="")
+            .order_by("recipient_id")
+            .values_list("recipient_id", flat=True)
+            .distinct()
+        )
 
 
 def unread_count(*, user) -> int:
@@ -53,16 +65,22 @@ def deliveries_for(*, users, kind: str) -> dict[int, str]:
     """How each of ``users`` wants the e-mail of ``kind``, by user id (the kind's default where they have no
     setting); one query for all of them."""
     default = kind_get(kind).default
-    stored = dict(NotificationPreference.objects.filter(kind=kind, user__in=[u.pk for u in users])
-                  .values_list("user_id", "delivery"))
+    stored = dict(
+        NotificationPreference.objects.filter(kind=kind, user__in=[u.pk for u in users]).values_list(
+            "user_id", "delivery"
+        )
+    )
     return {user.pk: stored.get(user.pk, default) for user in users}
 
 
 def user_preferences(*, user) -> dict[str, Delivery]:
     """A person's setting for each kind they can receive (the default where they have none stored)."""
     kinds = kinds_for(user)
-    stored = dict(NotificationPreference.objects.filter(user=user, kind__in=[k.key for k in kinds])
-                  .values_list("kind", "delivery"))
+    stored = dict(
+        NotificationPreference.objects.filter(user=user, kind__in=[k.key for k in kinds]).values_list(
+            "kind", "delivery"
+        )
+    )
     return {kind.key: Delivery(stored.get(kind.key, kind.default)) for kind in kinds}
 
 
@@ -72,7 +90,11 @@ def oldest_unsent_immediate_created_at() -> datetime.datetime | None:
     For /readyz (notifications.health). It spans every town but reads a single time stamp, no person's data, so
     it is not audited. Rows whose recipient cannot get a mail (inactive, no address) never will and are left out.
     """
-    return (Notification.objects.with_scopes_disabled()
-            .filter(email_plan=Delivery.IMMEDIATE, emailed_at__isnull=True, recipient__is_active=True)
-            .exclude(recipient__email="")
-            .order_by("created_at").values_list("created_at", flat=True).first())
+    return (
+        Notification.objects.with_scopes_disabled()
+        .filter(email_plan=Delivery.IMMEDIATE, emailed_at__isnull=True, recipient__is_active=True)
+        .exclude(recipient__email="")
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )

@@ -13,8 +13,17 @@ from .kinds import DIGEST_PLANS, Delivery, kind_get, kinds_for
 from .models import Notification, NotificationPreference
 
 
-def notify(*, municipality: Municipality, recipients: Iterable, kind: str, key: str, title: str, body: str = "",
-           url: str = "", email: bool = True) -> list[Notification]:
+def notify(
+    *,
+    municipality: Municipality,
+    recipients: Iterable,
+    kind: str,
+    key: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    email: bool = True,
+) -> list[Notification]:
     """Give each recipient an in-app notification about the event ``key`` and, unless ``email`` is off, an
     e-mail as the person chose for ``kind`` (``notifications.kinds``): at once, sent by the worker after the
     transaction commits; in the daily or weekly digest; or none.
@@ -33,12 +42,25 @@ def notify(*, municipality: Municipality, recipients: Iterable, kind: str, key: 
     if not people:
         return []
     plans = deliveries_for(users=people, kind=kind) if email else {}
-    told = set(Notification.objects.filter(key=key, recipient__in=[u.pk for u in people])
-               .values_list("recipient_id", flat=True))
-    rows = [Notification(municipality=municipality, recipient=user, kind=kind, key=key, title=title, body=body,
-                         url=url,
-                         email_plan=plans.get(user.pk, Delivery.NONE) if user.email else Delivery.NONE)
-            for user in people if user.pk not in told]
+    told = set(
+        Notification.objects.filter(key=key, recipient__in=[u.pk for u in people]).values_list(
+            "recipient_id", flat=True
+        )
+    )
+    rows = [
+        Notification(
+            municipality=municipality,
+            recipient=user,
+            kind=kind,
+            key=key,
+            title=title,
+            body=body,
+            url=url,
+            email_plan=plans.get(user.pk, Delivery.NONE) if user.email else Delivery.NONE,
+        )
+        for user in people
+        if user.pk not in told
+    ]
     if not rows:
         return []
     try:
@@ -57,7 +79,9 @@ def notify(*, municipality: Municipality, recipients: Iterable, kind: str, key: 
             created.append(row)
     notification_email_send.delay_many_on_commit(
         {"municipality_id": municipality.pk, "notification_id": notification.pk}
-        for notification in created if notification.email_plan == Delivery.IMMEDIATE)
+        for notification in created
+        if notification.email_plan == Delivery.IMMEDIATE
+    )
     return created
 
 
@@ -89,7 +113,10 @@ def preferences_save(*, user, choices: dict[str, str]) -> None:
             raise ValueError(f"Unknown delivery {delivery!r}")
     NotificationPreference.objects.bulk_create(
         [NotificationPreference(user=user, kind=key, delivery=delivery) for key, delivery in choices.items()],
-        update_conflicts=True, unique_fields=["user", "kind"], update_fields=["delivery"])
+        update_conflicts=True,
+        unique_fields=["user", "kind"],
+        update_fields=["delivery"],
+    )
 
 
 def digest_unsubscribe(*, user, plan: str) -> list[str]:

@@ -36,15 +36,22 @@ def unsubscribe_token(*, user, plan: str) -> str:
 
 
 def unsubscribe_link(*, user, plan: str) -> str:
-    return site_url(reverse("notifications:unsubscribe", kwargs={"token": unsubscribe_token(user=user, plan=plan)}))
+    return site_url(
+        reverse("notifications:unsubscribe", kwargs={"token": unsubscribe_token(user=user, plan=plan)})
+    )
 
 
 @shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
 def notification_email_send(self, *, municipality: Municipality, notification_id: int) -> bool:
     """Mail a notification to its recipient, once (``outbox.claims``: claimed in ``email_claimed_at`` before the
     mail server is asked, ``emailed_at`` set after it accepted the message)."""
-    notification = claim(self, Notification.objects.select_related("recipient"), notification_id,
-                         sent="emailed_at", claimed="email_claimed_at")
+    notification = claim(
+        self,
+        Notification.objects.select_related("recipient"),
+        notification_id,
+        sent="emailed_at",
+        claimed="email_claimed_at",
+    )
     if notification is None:
         return False
     recipient = notification.recipient
@@ -53,11 +60,19 @@ def notification_email_send(self, *, municipality: Municipality, notification_id
     kind = kind_get(notification.kind)
     # A person's own matter (their data export) hangs on some town's row but is no town's business: no town named.
     town = municipality if kind.town_bound else None
-    context = {"notification": notification, "link": _absolute(notification.url),
-               "list_link": _absolute(reverse("notifications:list"))}
+    context = {
+        "notification": notification,
+        "link": _absolute(notification.url),
+        "list_link": _absolute(reverse("notifications:list")),
+    }
     with sending(Notification.objects, [notification.pk], sent="emailed_at", claimed="email_claimed_at"):
-        mail_send(to=recipient.email, template="notifications/email/notification", context=context,
-                  municipality=town, reason=mail_reason(user=recipient, municipality=town, kind=kind))
+        mail_send(
+            to=recipient.email,
+            template="notifications/email/notification",
+            context=context,
+            municipality=town,
+            reason=mail_reason(user=recipient, municipality=town, kind=kind),
+        )
     return True
 
 
@@ -98,8 +113,11 @@ def notification_digest_send(*, user_id: int, plan: str) -> int:
         return 0
     with transaction.atomic():
         # Lock only the notifications, not the towns joined for their names.
-        pending = list(selectors.user_digest_pending(user=user, plan=plan)
-                       .exclude(email_claimed_at__gt=claim_cutoff()).select_for_update(of=("self",)))
+        pending = list(
+            selectors.user_digest_pending(user=user, plan=plan)
+            .exclude(email_claimed_at__gt=claim_cutoff())
+            .select_for_update(of=("self",))
+        )
         if not pending:
             return 0
         claimed = [n.pk for n in pending]
@@ -107,18 +125,30 @@ def notification_digest_send(*, user_id: int, plan: str) -> int:
         own.filter(pk__in=claimed).update(email_claimed_at=timezone.now())
     for notification in pending:
         notification.link = _absolute(notification.url)
-        notification.town_name = notification.municipality.name if kind_get(notification.kind).town_bound else ""
+        notification.town_name = (
+            notification.municipality.name if kind_get(notification.kind).town_bound else ""
+        )
     context = {
-        "user": user, "plan": plan, "notifications": pending,
+        "user": user,
+        "plan": plan,
+        "notifications": pending,
         "settings_link": _absolute(reverse("notifications:preferences")),
         "list_link": _absolute(reverse("notifications:list")),
     }
     unsubscribe = unsubscribe_link(user=user, plan=plan)
     context["unsubscribe_link"] = unsubscribe
-    with (sending(own, claimed, sent="emailed_at", claimed="email_claimed_at"),
-          translation.override(settings.LANGUAGE_CODE)):
-        mail_send(to=user.email, template="notifications/email/digest", context=context,
-                  reason=_("You receive this summary because you chose it for some kinds of notifications."),
-                  headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                           "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    with (
+        sending(own, claimed, sent="emailed_at", claimed="email_claimed_at"),
+        translation.override(settings.LANGUAGE_CODE),
+    ):
+        mail_send(
+            to=user.email,
+            template="notifications/email/digest",
+            context=context,
+            reason=_("You receive this summary because you chose it for some kinds of notifications."),
+            headers={
+                "List-Unsubscribe": f"<{unsubscribe}>",
+                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+            },
+        )
     return len(pending)

@@ -47,8 +47,9 @@ def notifications_read_all(request):
 @personal
 def notification_preferences(request):
     """Per kind of notification: an e-mail at once, a daily or weekly summary, or in the app only."""
-    form = PreferencesForm(request.POST or None, user=request.user,
-                           current=selectors.user_preferences(user=request.user))
+    form = PreferencesForm(
+        request.POST or None, user=request.user, current=selectors.user_preferences(user=request.user)
+    )
     if request.method == "POST" and form.is_valid():
         services.preferences_save(user=request.user, choices=form.choices())
         messages.success(request, _("Your notification settings are saved."))

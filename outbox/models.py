@@ -48,7 +48,7 @@ def outbox_pk(celery_id: str | None) -> int | None:
     if not celery_id or not celery_id.startswith(CELERY_ID_PREFIX):
         return None
     try:
-        return int(celery_id[len(CELERY_ID_PREFIX):])
+        return int(celery_id[len(CELERY_ID_PREFIX) :])
     except ValueError:
         return None
 

@@ -46,7 +46,9 @@ def enqueue(task, **kwargs) -> OutboxTask:
 
 def enqueue_many(task, kwargs_list: list[dict]) -> list[OutboxTask]:
     """:func:`enqueue` for several calls of one task: one insert and one hand-over after commit."""
-    rows = OutboxTask.objects.bulk_create([OutboxTask(task=task.name, kwargs=kwargs) for kwargs in kwargs_list])
+    rows = OutboxTask.objects.bulk_create(
+        [OutboxTask(task=task.name, kwargs=kwargs) for kwargs in kwargs_list]
+    )
     if rows:
         transaction.on_commit(lambda: hand_over([row.pk for row in rows]))
     return rows
@@ -85,8 +87,9 @@ def hand_over(pks: list[int]) -> int:
     handed = 0
     try:
         options = {**settings.CELERY_BROKER_TRANSPORT_OPTIONS, **settings.OUTBOX_PUBLISH_TRANSPORT_OPTIONS}
-        with app.connection_for_write(connect_timeout=settings.OUTBOX_PUBLISH_TIMEOUT,
-                                      transport_options=options) as connection:
+        with app.connection_for_write(
+            connect_timeout=settings.OUTBOX_PUBLISH_TIMEOUT, transport_options=options
+        ) as connection:
             for row in rows:
                 task = app.tasks.get(row.task)
                 if task is None:
@@ -97,19 +100,25 @@ def hand_over(pks: list[int]) -> int:
                 handed += 1
     except Exception as exc:  # noqa: BLE001 - the broker is away: kombu, redis-py and socket errors alike
         _paused_until[0] = time.monotonic() + settings.OUTBOX_BROKER_PAUSE_SECONDS
-        logger.warning("Broker unavailable, %d task hand-over(s) wait for the relay: %s: %s",
-                       len(rows) - handed, type(exc).__name__, exc)
+        logger.warning(
+            "Broker unavailable, %d task hand-over(s) wait for the relay: %s: %s",
+            len(rows) - handed,
+            type(exc).__name__,
+            exc,
+        )
     return handed
 
 
 def _mark_handed(pk: int) -> None:
-    OutboxTask.objects.filter(pk=pk, done_at__isnull=True).update(handed_at=timezone.now(),
-                                                                   hand_count=F("hand_count") + 1)
+    OutboxTask.objects.filter(pk=pk, done_at__isnull=True).update(
+        handed_at=timezone.now(), hand_count=F("hand_count") + 1
+    )
 
 
 def _mark_failed(pk: int, error: str) -> None:
-    OutboxTask.objects.filter(pk=pk, done_at__isnull=True).update(done_at=timezone.now(), failed=True,
-                                                                   last_error=error[:500])
+    OutboxTask.objects.filter(pk=pk, done_at__isnull=True).update(
+        done_at=timezone.now(), failed=True, last_error=error[:500]
+    )
 
 
 def relay(*, now=None, batch: int | None = None, include_fresh: bool = False) -> int:
@@ -126,21 +135,31 @@ def relay(*, now=None, batch: int | None = None, include_fresh: bool = False) ->
     batch = batch or settings.OUTBOX_RELAY_BATCH
     fresh = now if include_fresh else now - timedelta(seconds=settings.OUTBOX_FIRST_HAND_GRACE_SECONDS)
     stale = now - timedelta(seconds=settings.OUTBOX_REHAND_AFTER)
-    given_up = list(OutboxTask.objects.filter(done_at__isnull=True, hand_count__gte=settings.OUTBOX_MAX_HAND_OVERS,
-                                              handed_at__lt=stale).values_list("pk", "task"))
+    given_up = list(
+        OutboxTask.objects.filter(
+            done_at__isnull=True, hand_count__gte=settings.OUTBOX_MAX_HAND_OVERS, handed_at__lt=stale
+        ).values_list("pk", "task")
+    )
     for pk, task in given_up:
-        logger.error("Task hand-over %s (%s) given up after %d attempts", pk, task, settings.OUTBOX_MAX_HAND_OVERS)
+        logger.error(
+            "Task hand-over %s (%s) given up after %d attempts", pk, task, settings.OUTBOX_MAX_HAND_OVERS
+        )
         _mark_failed(pk, "given up: no worker finished it")
-    due = (OutboxTask.objects.filter(done_at__isnull=True)
-           .filter(Q(handed_at__isnull=True, created_at__lt=fresh) | Q(handed_at__lt=stale))
-           .order_by("created_at").values_list("pk", flat=True)[:batch])
+    due = (
+        OutboxTask.objects.filter(done_at__isnull=True)
+        .filter(Q(handed_at__isnull=True, created_at__lt=fresh) | Q(handed_at__lt=stale))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:batch]
+    )
     pks = list(due)
     return hand_over(pks) if pks else 0
 
 
 def reopen_failed() -> int:
     """Make failed and given-up rows wait again (an operator fixed the cause): the next relay hands them over."""
-    return OutboxTask.objects.filter(failed=True).update(done_at=None, failed=False, handed_at=None, hand_count=0)
+    return OutboxTask.objects.filter(failed=True).update(
+        done_at=None, failed=False, handed_at=None, hand_count=0
+    )
 
 
 def purge(*, now=None) -> int:
@@ -154,14 +173,16 @@ def purge(*, now=None) -> int:
 
 # --- What the worker reports (outbox.signals) -------------------------------------------------------------------
 
+
 def task_finished(celery_id: str | None, *, error: str = "") -> None:
     """The worker ran the task to its end (``error`` empty) or gave it up for good (retries used up, an error
     that is not retried): the row is finished either way, a failure is kept with its error."""
     pk = outbox_pk(celery_id)
     if pk is None:
         return
-    OutboxTask.objects.filter(pk=pk, done_at__isnull=True).update(done_at=timezone.now(), failed=bool(error),
-                                                                   last_error=error[:500])
+    OutboxTask.objects.filter(pk=pk, done_at__isnull=True).update(
+        done_at=timezone.now(), failed=bool(error), last_error=error[:500]
+    )
 
 
 def task_retrying(celery_id: str | None, *, error: str = "") -> None:
@@ -170,5 +191,6 @@ def task_retrying(celery_id: str | None, *, error: str = "") -> None:
     pk = outbox_pk(celery_id)
     if pk is None:
         return
-    OutboxTask.objects.filter(pk=pk, done_at__isnull=True).update(handed_at=timezone.now(),
-                                                                   last_error=error[:500])
+    OutboxTask.objects.filter(pk=pk, done_at__isnull=True).update(
+        handed_at=timezone.now(), last_error=error[:500]
+    )

@@ -14,4 +14,6 @@ class ParticipationConfig(AppConfig):
         def _on_project_status(sender, project, event, **kwargs):
             services.project_status_changed(project=project, event_id=event.pk)
 
-        project_status_changed.connect(_on_project_status, dispatch_uid="participation-project-status", weak=False)
+        project_status_changed.connect(
+            _on_project_status, dispatch_uid="participation-project-status", weak=False
+        )

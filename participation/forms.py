@@ -33,15 +33,20 @@ def _fields_of_action():
 
 class IdeaFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("All"))] + list(IdeaStatus.choices))
-    field_of_action = forms.ModelChoiceField(label=_("Field of action"), required=False, queryset=None,
-                                             empty_label=_("All"), to_field_name="slug")
-    process = forms.ModelChoiceField(label=_("Process"), required=False, queryset=None, empty_label=_("All"),
-                                     to_field_name="slug")
-    answered = forms.ChoiceField(label=_("Answer from the town"), required=False,
-                                 choices=[("", _("All")), ("yes", _("with an answer")),
-                                          ("no", _("without an answer yet"))])
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All"))] + list(IdeaStatus.choices)
+    )
+    field_of_action = forms.ModelChoiceField(
+        label=_("Field of action"), required=False, queryset=None, empty_label=_("All"), to_field_name="slug"
+    )
+    process = forms.ModelChoiceField(
+        label=_("Process"), required=False, queryset=None, empty_label=_("All"), to_field_name="slug"
+    )
+    answered = forms.ChoiceField(
+        label=_("Answer from the town"),
+        required=False,
+        choices=[("", _("All")), ("yes", _("with an answer")), ("no", _("without an answer yet"))],
+    )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args, with_process: bool = True, staff: bool = False, municipality=None, **kwargs):
@@ -52,20 +57,31 @@ class IdeaFilterForm(forms.Form):
             self.fields["process"].queryset = selectors.process_choices(include_unpublished=staff)
         else:
             del self.fields["process"]
-        if staff and municipality is not None:  # a town's staff list: its own processes apart from the joint ones
-            self.fields["lead"] = forms.ChoiceField(label=_("Lead town"), required=False, choices=[
-                ("", _("All")), ("ja", _("In processes of %(town)s") % {"town": municipality.name}),
-                ("nein", _("In joint processes a partner town runs"))])
+        if (
+            staff and municipality is not None
+        ):  # a town's staff list: its own processes apart from the joint ones
+            self.fields["lead"] = forms.ChoiceField(
+                label=_("Lead town"),
+                required=False,
+                choices=[
+                    ("", _("All")),
+                    ("ja", _("In processes of %(town)s") % {"town": municipality.name}),
+                    ("nein", _("In joint processes a partner town runs")),
+                ],
+            )
 
     def filters(self, **extra) -> selectors.IdeaFilters:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        return selectors.IdeaFilters(q=data.get("q", ""), status=data.get("status", ""),
-                                     field_of_action=data.get("field_of_action"),
-                                     process=extra.get("process") or data.get("process"),
-                                     sort=data.get("sort") or "new",
-                                     answered={"yes": True, "no": False}.get(data.get("answered", "")),
-                                     lead={"ja": True, "nein": False}.get(data.get("lead", "")),
-                                     lead_town=self.municipality.pk if self.municipality is not None else None)
+        return selectors.IdeaFilters(
+            q=data.get("q", ""),
+            status=data.get("status", ""),
+            field_of_action=data.get("field_of_action"),
+            process=extra.get("process") or data.get("process"),
+            sort=data.get("sort") or "new",
+            answered={"yes": True, "no": False}.get(data.get("answered", "")),
+            lead={"ja": True, "nein": False}.get(data.get("lead", "")),
+            lead_town=self.municipality.pk if self.municipality is not None else None,
+        )
 
     def is_filtered(self) -> bool:
         if not self.is_bound or not self.is_valid():
@@ -74,11 +90,16 @@ class IdeaFilterForm(forms.Form):
 
 
 class IdeaForm(HoneypotForm, forms.ModelForm):
-    image_upload = forms.FileField(label=_("Image file"), required=False,
-                                   help_text=_("JPEG, PNG or WebP up to 5 MB. Location data and other metadata "
-                                               "are removed from the image."))
-    consent = forms.BooleanField(label=_("I agree that my idea is published under my display name."),
-                                 required=True)
+    image_upload = forms.FileField(
+        label=_("Image file"),
+        required=False,
+        help_text=_(
+            "JPEG, PNG or WebP up to 5 MB. Location data and other metadata are removed from the image."
+        ),
+    )
+    consent = forms.BooleanField(
+        label=_("I agree that my idea is published under my display name."), required=True
+    )
 
     class Meta:
         model = Idea
@@ -92,30 +113,43 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
         self.process = process
         self.fields["field_of_action"].queryset = _fields_of_action()
         needed_sometimes(self.fields["image_alt"])
-        self.fields["image_alt"].help_text = _("Needed when you add an image: say in a few words what it shows, "
-                                               "for people who cannot see it.")
+        self.fields["image_alt"].help_text = _(
+            "Needed when you add an image: say in a few words what it shows, for people who cannot see it."
+        )
         self.fields["consent"].help_text = format_html(
-            _('Please read the <a href="{}">privacy notice of {}</a>. You can delete your account and your '
-              'data at any time.'), reverse("municipalities:privacy", kwargs={"town": municipality.slug}),
-            municipality.name)
+            _(
+                'Please read the <a href="{}">privacy notice of {}</a>. You can delete your account and your '
+                "data at any time."
+            ),
+            reverse("municipalities:privacy", kwargs={"town": municipality.slug}),
+            municipality.name,
+        )
         for name in ("latitude", "longitude"):
             self.fields[name].widget.attrs.update({"inputmode": "decimal", "data-sc5-pick": name})
         if settings.MAP_TILE_URL:
-            self.fields["latitude"].help_text = _("Choose the place on the map or type its coordinates, e.g. "
-                                                  "51.3960. Leave empty for ideas without a place.")
+            self.fields["latitude"].help_text = _(
+                "Choose the place on the map or type its coordinates, e.g. "
+                "51.3960. Leave empty for ideas without a place."
+            )
         else:  # no map: the description says where; coordinates are an optional detail for those who have them
             self.fields["location_label"].label = _("Description of the place")
-            self.fields["location_label"].help_text = _("Describe the place: an address, a street or a "
-                                                        "landmark, e.g. “Marktplatz, near the fountain”.")
-            self.fields["latitude"].help_text = _("In decimal degrees, e.g. 51.3960 and 8.0640. Only if you know "
-                                                  "them; the description above is enough.")
+            self.fields["location_label"].help_text = _(
+                "Describe the place: an address, a street or a "
+                "landmark, e.g. “Marktplatz, near the fountain”."
+            )
+            self.fields["latitude"].help_text = _(
+                "In decimal degrees, e.g. 51.3960 and 8.0640. Only if you know "
+                "them; the description above is enough."
+            )
         if not process.allow_location:
             for name in ("location_label", "latitude", "longitude"):
                 del self.fields[name]
 
     def clean(self):
         cleaned = super().clean()
-        if "latitude" in self.fields and (cleaned.get("latitude") is None) != (cleaned.get("longitude") is None):
+        if "latitude" in self.fields and (cleaned.get("latitude") is None) != (
+            cleaned.get("longitude") is None
+        ):
             self.add_error("longitude", _("Give both latitude and longitude, or neither."))
         upload = cleaned.get("image_upload")
         self.checked_image = None
@@ -136,9 +170,11 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
 class OfflineIdeaForm(IdeaForm):
     """Staff enter an idea from paper or an event: where it came from instead of consent and an account."""
 
-    offline_source = forms.CharField(label=_("Collected at"), max_length=200,
-                                     help_text=_("E.g. “postcard from the participation kit” or “workshop on "
-                                                 "12 May”. No names, please."))
+    offline_source = forms.CharField(
+        label=_("Collected at"),
+        max_length=200,
+        help_text=_("E.g. “postcard from the participation kit” or “workshop on 12 May”. No names, please."),
+    )
     collected_on = forms.DateField(label=_("Collected on"), required=False, widget=DateInput)
 
     def __init__(self, *args, **kwargs):
@@ -151,8 +187,12 @@ class CommentForm(HoneypotForm):
     """A comment or a reply, for the idea page and the API alike: ``parent_comment`` is the published comment a
     reply answers, and :meth:`official_town` decides whether it is written for the town."""
 
-    body = forms.CharField(label=_("Your comment"), max_length=3000, widget=forms.Textarea(attrs={"rows": 4}),
-                           help_text=_("Simple Markdown is supported (lists, **bold**, links)."))
+    body = forms.CharField(
+        label=_("Your comment"),
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Simple Markdown is supported (lists, **bold**, links)."),
+    )
     parent = forms.IntegerField(label=_("Reply to"), required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, idea=None, **kwargs):
@@ -178,35 +218,63 @@ class CommentForm(HoneypotForm):
 
 
 class ReportForm(HoneypotForm):
-    reason = forms.ChoiceField(label=_("Why should a moderator look at this?"), choices=ReportReason.choices,
-                               widget=forms.RadioSelect)
-    note = forms.CharField(label=_("Note"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
-                           help_text=_("Anything the moderators should know."))
+    reason = forms.ChoiceField(
+        label=_("Why should a moderator look at this?"),
+        choices=ReportReason.choices,
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Anything the moderators should know."),
+    )
 
 
 class AnswerForm(forms.Form):
     to = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
-    body = needed_sometimes(forms.CharField(
-        label=_("Official answer"), required=False, max_length=6000, widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Published with the idea; the author and the supporters are told. "
-                    "Required when the idea is rejected or merged.")))
-    merged_into = needed_sometimes(forms.ModelChoiceField(
-        label=_("Merge into"), required=False, queryset=Idea.objects.none(),
-        help_text=_("Only when merging: the idea this one becomes part of.")))
+    body = needed_sometimes(
+        forms.CharField(
+            label=_("Official answer"),
+            required=False,
+            max_length=6000,
+            widget=forms.Textarea(attrs={"rows": 6}),
+            help_text=_(
+                "Published with the idea; the author and the supporters are told. "
+                "Required when the idea is rejected or merged."
+            ),
+        )
+    )
+    merged_into = needed_sometimes(
+        forms.ModelChoiceField(
+            label=_("Merge into"),
+            required=False,
+            queryset=Idea.objects.none(),
+            help_text=_("Only when merging: the idea this one becomes part of."),
+        )
+    )
 
     def __init__(self, *args, idea: Idea, **kwargs):
         super().__init__(*args, **kwargs)
         self.idea = idea
-        self.fields["to"].choices = ([(idea.status, _("Keep the status (“%(status)s”), answer only") % {
-            "status": idea.get_status_display()})]
-            + [(s, IdeaStatus(s).label) for s in idea.allowed_transitions()])
+        self.fields["to"].choices = [
+            (
+                idea.status,
+                _("Keep the status (“%(status)s”), answer only") % {"status": idea.get_status_display()},
+            )
+        ] + [(s, IdeaStatus(s).label) for s in idea.allowed_transitions()]
         self.fields["to"].initial = idea.status
         self.fields["merged_into"].queryset = selectors.merge_candidates(idea=idea)
 
 
 class ProjectLinkForm(forms.Form):
-    project = forms.ModelChoiceField(label=_("Project that came from this idea"), required=False,
-                                     queryset=None, empty_label=_("– no project –"))
+    project = forms.ModelChoiceField(
+        label=_("Project that came from this idea"),
+        required=False,
+        queryset=None,
+        empty_label=_("– no project –"),
+    )
 
     def __init__(self, *args, idea: Idea, **kwargs):
         super().__init__(*args, **kwargs)
@@ -223,11 +291,18 @@ class PrivacyEditForm(forms.Form):
     text (``target``), always with a reason."""
 
     title = forms.CharField(label=_("Title"), max_length=150)
-    body = forms.CharField(label=_("Text"), max_length=6000, widget=forms.Textarea(attrs={"rows": 8}),
-                           help_text=_("Replace only what has to go, e.g. a name with “[Name entfernt]”."))
-    reason = forms.CharField(label=_("Reason"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("Kept in the history; the removed wording is not. The author is not "
-                                         "told."))
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=6000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Replace only what has to go, e.g. a name with “[Name entfernt]”."),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Kept in the history; the removed wording is not. The author is not told."),
+    )
 
     def __init__(self, *args, target, **kwargs):
         kwargs.setdefault("initial", {"title": getattr(target, "title", ""), "body": target.body})
@@ -241,29 +316,55 @@ class PrivacyEditForm(forms.Form):
 
 class ProcessForm(FieldsetsMixin, forms.ModelForm):
     partner_towns = forms.ModelMultipleChoiceField(
-        label=_("Partner towns"), queryset=Municipality.objects.none(), required=False,
+        label=_("Partner towns"),
+        queryset=Municipality.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("A joint process appears on each partner town's pages; their editors answer ideas too."))
+        help_text=_("A joint process appears on each partner town's pages; their editors answer ideas too."),
+    )
 
     fieldsets = [
         (_("Description"), ["title", "summary", "description", "field_of_action", "partner_towns"]),
-        (_("What citizens can do"), ["is_published", "allow_comments", "allow_supports", "allow_location",
-                                     "votes_per_person", "votes_per_idea"]),
+        (
+            _("What citizens can do"),
+            [
+                "is_published",
+                "allow_comments",
+                "allow_supports",
+                "allow_location",
+                "votes_per_person",
+                "votes_per_idea",
+            ],
+        ),
     ]
 
     class Meta:
         model = Process
         formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
-        fields = ["title", "summary", "description", "field_of_action", "is_published", "allow_comments",
-                  "allow_supports", "allow_location", "votes_per_person", "votes_per_idea"]
-        widgets = {"summary": forms.Textarea(attrs={"rows": 2}), "description": forms.Textarea(attrs={"rows": 10})}
+        fields = [
+            "title",
+            "summary",
+            "description",
+            "field_of_action",
+            "is_published",
+            "allow_comments",
+            "allow_supports",
+            "allow_location",
+            "votes_per_person",
+            "votes_per_idea",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 2}),
+            "description": forms.Textarea(attrs={"rows": 10}),
+        }
 
     def __init__(self, *args, municipality: Municipality, **kwargs):
         super().__init__(*args, **kwargs)
         self.instance.municipality = municipality
         self.fields["field_of_action"].queryset = _fields_of_action()
-        self.fields["partner_towns"].queryset = (Municipality.objects.active().exclude(pk=municipality.pk)
-                                                 .order_by("name"))
+        self.fields["partner_towns"].queryset = (
+            Municipality.objects.active().exclude(pk=municipality.pk).order_by("name")
+        )
         if self.instance.pk:
             self.fields["partner_towns"].initial = list(self.instance.partner_towns.all())
         # The phases are set in their own fieldset below the form (PhaseFormSet).
@@ -302,19 +403,38 @@ class PhaseForm(forms.Form):
 
 class BasePhaseFormSet(forms.BaseFormSet):
     def phases(self) -> list[dict]:
-        return [{"kind": f.cleaned_data["kind"], "starts_on": f.cleaned_data["starts_on"],
-                 "ends_on": f.cleaned_data.get("ends_on")} for f in self.forms if f.cleaned_data.get("use")]
+        return [
+            {
+                "kind": f.cleaned_data["kind"],
+                "starts_on": f.cleaned_data["starts_on"],
+                "ends_on": f.cleaned_data.get("ends_on"),
+            }
+            for f in self.forms
+            if f.cleaned_data.get("use")
+        ]
 
 
-PhaseFormSet = forms.formset_factory(PhaseForm, formset=BasePhaseFormSet, extra=0, min_num=len(Phase.values),
-                                     max_num=len(Phase.values), validate_max=True)
+PhaseFormSet = forms.formset_factory(
+    PhaseForm,
+    formset=BasePhaseFormSet,
+    extra=0,
+    min_num=len(Phase.values),
+    max_num=len(Phase.values),
+    validate_max=True,
+)
 
 
 def phase_initial(process: Process | None) -> list[dict]:
     existing = {p.kind: p for p in process.phases.all()} if process is not None else {}
-    return [{"kind": kind, "use": kind in existing or (process is None and kind in (Phase.INFORMATION, Phase.IDEAS)),
-             "starts_on": getattr(existing.get(kind), "starts_on", None),
-             "ends_on": getattr(existing.get(kind), "ends_on", None)} for kind in Phase.values]
+    return [
+        {
+            "kind": kind,
+            "use": kind in existing or (process is None and kind in (Phase.INFORMATION, Phase.IDEAS)),
+            "starts_on": getattr(existing.get(kind), "starts_on", None),
+            "ends_on": getattr(existing.get(kind), "ends_on", None),
+        }
+        for kind in Phase.values
+    ]
 
 
 class ParticipationSettingsForm(forms.ModelForm):
@@ -333,10 +453,17 @@ class BallotForm(forms.Form):
         self.ideas = list(ideas)
         for idea in self.ideas:
             if process.votes_per_idea == 1:
-                field = forms.BooleanField(label=idea.title, required=False, initial=bool(current.get(idea.pk)))
+                field = forms.BooleanField(
+                    label=idea.title, required=False, initial=bool(current.get(idea.pk))
+                )
             else:
-                field = forms.IntegerField(label=idea.title, required=False, min_value=0,
-                                           max_value=process.votes_per_idea, initial=current.get(idea.pk, 0))
+                field = forms.IntegerField(
+                    label=idea.title,
+                    required=False,
+                    min_value=0,
+                    max_value=process.votes_per_idea,
+                    initial=current.get(idea.pk, 0),
+                )
             field.idea = idea
             self.fields[f"idea_{idea.pk}"] = field
 

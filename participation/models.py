@@ -47,19 +47,27 @@ class ModerationMode(models.TextChoices):
 class ParticipationSettings(TownOwnedModel):
     """How a town moderates: before or after publication, and how many reports hide a contribution."""
 
-    moderation = models.CharField(_("moderation"), max_length=4, choices=ModerationMode.choices,
-                                  default=ModerationMode.POST)
+    moderation = models.CharField(
+        _("moderation"), max_length=4, choices=ModerationMode.choices, default=ModerationMode.POST
+    )
     report_threshold = models.PositiveSmallIntegerField(
-        _("reports until hidden"), default=3, validators=[MinValueValidator(1), MaxValueValidator(50)],
-        help_text=_("A contribution reported by this many different people is hidden until a moderator "
-                    "has looked at it."))
+        _("reports until hidden"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_(
+            "A contribution reported by this many different people is hidden until a moderator "
+            "has looked at it."
+        ),
+    )
 
     class Meta:
         verbose_name = _("participation settings")
         verbose_name_plural = _("participation settings")
         constraints = [
             models.UniqueConstraint(fields=["municipality"], name="participation_settings_once_per_town"),
-            models.CheckConstraint(condition=Q(report_threshold__gte=1), name="participation_threshold_positive"),
+            models.CheckConstraint(
+                condition=Q(report_threshold__gte=1), name="participation_threshold_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -90,24 +98,43 @@ class Process(TownOwnedModel):
 
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("address"), max_length=120, unique=True)
-    summary = models.CharField(_("summary"), max_length=400,
-                               help_text=_("One or two sentences for lists and previews."))
+    summary = models.CharField(
+        _("summary"), max_length=400, help_text=_("One or two sentences for lists and previews.")
+    )
     description = models.TextField(_("description"), blank=True, help_text=_("Markdown is supported."))
-    field_of_action = models.ForeignKey(FieldOfAction, on_delete=models.SET_NULL, null=True, blank=True,
-                                        related_name="+", verbose_name=_("field of action"))
-    partner_towns = models.ManyToManyField("municipalities.Municipality", through="ProcessPartner",
-                                           related_name="+", blank=True, verbose_name=_("partner towns"))
-    is_published = models.BooleanField(_("published"), default=False,
-                                       help_text=_("Unpublished processes are visible to staff only."))
+    field_of_action = models.ForeignKey(
+        FieldOfAction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("field of action"),
+    )
+    partner_towns = models.ManyToManyField(
+        "municipalities.Municipality",
+        through="ProcessPartner",
+        related_name="+",
+        blank=True,
+        verbose_name=_("partner towns"),
+    )
+    is_published = models.BooleanField(
+        _("published"), default=False, help_text=_("Unpublished processes are visible to staff only.")
+    )
     allow_comments = models.BooleanField(_("comments allowed"), default=True)
     allow_supports = models.BooleanField(_("supports allowed"), default=True)
     allow_location = models.BooleanField(_("ideas can have a place"), default=True)
     votes_per_person = models.PositiveSmallIntegerField(
-        _("votes per person"), default=3, validators=[MinValueValidator(1), MaxValueValidator(50)],
-        help_text=_("How many votes each verified citizen can distribute over the shortlist."))
+        _("votes per person"),
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("How many votes each verified citizen can distribute over the shortlist."),
+    )
     votes_per_idea = models.PositiveSmallIntegerField(
-        _("votes per idea"), default=1, validators=[MinValueValidator(1), MaxValueValidator(50)],
-        help_text=_("How many of their votes a person may give to one idea (1 = one vote per idea)."))
+        _("votes per idea"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text=_("How many of their votes a person may give to one idea (1 = one vote per idea)."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Kept on write by participation.services.touch_processes, in the transaction of every write that changes what
@@ -115,8 +142,12 @@ class Process(TownOwnedModel):
     # itself): the API's Last-Modified, the page counts and the keys of the caches read these instead of
     # aggregating every idea, comment and support per request (docs/ARCHITECTURE.md, "Stored freshness").
     shown_idea_count = models.PositiveIntegerField(_("published ideas"), default=0, editable=False)
-    content_version = models.PositiveBigIntegerField(_("version of the public content"), default=0, editable=False)
-    content_changed_at = models.DateTimeField(_("public content changed"), null=True, blank=True, editable=False)
+    content_version = models.PositiveBigIntegerField(
+        _("version of the public content"), default=0, editable=False
+    )
+    content_changed_at = models.DateTimeField(
+        _("public content changed"), null=True, blank=True, editable=False
+    )
 
     objects = TownScopedManager(shared_with="partner_towns")
 
@@ -125,10 +156,13 @@ class Process(TownOwnedModel):
         verbose_name = _("participation process")
         verbose_name_plural = _("participation processes")
         constraints = [
-            models.CheckConstraint(condition=Q(votes_per_person__gte=1, votes_per_idea__gte=1),
-                                   name="process_votes_positive"),
-            models.CheckConstraint(condition=Q(votes_per_idea__lte=F("votes_per_person")),
-                                   name="process_votes_per_idea_within_total"),
+            models.CheckConstraint(
+                condition=Q(votes_per_person__gte=1, votes_per_idea__gte=1), name="process_votes_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(votes_per_idea__lte=F("votes_per_person")),
+                name="process_votes_per_idea_within_total",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -140,7 +174,9 @@ class Process(TownOwnedModel):
 
     def clean(self):
         if self.votes_per_idea and self.votes_per_person and self.votes_per_idea > self.votes_per_person:
-            raise ValidationError({"votes_per_idea": _("A person cannot give one idea more votes than they have.")})
+            raise ValidationError(
+                {"votes_per_idea": _("A person cannot give one idea more votes than they have.")}
+            )
 
     # --- Phases: what citizens may do on a given day ------------------------------------------------------
     # These read ``self.phases.all()``; selectors prefetch it.
@@ -184,15 +220,18 @@ class Process(TownOwnedModel):
 class ProcessPartner(TownOwnedModel):
     """A partner town of a joint process (``municipality`` is the partner)."""
 
-    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="partnerships",
-                                verbose_name=_("process"))
+    process = models.ForeignKey(
+        Process, on_delete=models.CASCADE, related_name="partnerships", verbose_name=_("process")
+    )
 
     objects = TownScopedManager(shared_with=PROCESS_TOWNS)
 
     class Meta:
         verbose_name = _("partner town")
         verbose_name_plural = _("partner towns")
-        constraints = [models.UniqueConstraint(fields=["process", "municipality"], name="process_partner_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["process", "municipality"], name="process_partner_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.process} – {self.municipality}"
@@ -202,8 +241,9 @@ class ProcessPhase(TownOwnedModel):
     """One phase of a process, from its first to its last day (both included, in the town's time zone).
     The results phase may stay open-ended."""
 
-    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="phases",
-                                verbose_name=_("process"))
+    process = models.ForeignKey(
+        Process, on_delete=models.CASCADE, related_name="phases", verbose_name=_("process")
+    )
     kind = models.CharField(_("phase"), max_length=12, choices=Phase.choices)
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until"), null=True, blank=True)
@@ -217,10 +257,13 @@ class ProcessPhase(TownOwnedModel):
         verbose_name_plural = _("phases")
         constraints = [
             models.UniqueConstraint(fields=["process", "kind"], name="phase_once_per_process"),
-            models.CheckConstraint(condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
-                                   name="phase_dates_ordered"),
-            models.CheckConstraint(condition=Q(ends_on__isnull=False) | Q(kind="results"),
-                                   name="phase_end_required_except_results"),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="phase_dates_ordered"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=False) | Q(kind="results"),
+                name="phase_end_required_except_results",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -254,8 +297,13 @@ class ModeratedManager(models.Manager.from_queryset(ModeratedQuerySet)):
 class Moderated(TownOwnedModel):
     """Base of contributions that moderators decide on (ideas, comments)."""
 
-    moderation = models.CharField(_("moderation"), max_length=10, choices=Moderation.choices,
-                                  default=Moderation.PUBLISHED, editable=False)
+    moderation = models.CharField(
+        _("moderation"),
+        max_length=10,
+        choices=Moderation.choices,
+        default=Moderation.PUBLISHED,
+        editable=False,
+    )
     moderation_reason = models.TextField(_("reason given to the author"), blank=True, editable=False)
     moderated_at = models.DateTimeField(_("moderated"), null=True, blank=True, editable=False)
 
@@ -295,36 +343,98 @@ class Idea(Workflow, Moderated):
     #: An answer is always given with a status change; for these it must say something.
     ANSWER_REQUIRED_FOR = {Status.REJECTED, Status.MERGED}
 
-    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="ideas", verbose_name=_("process"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="ideas", verbose_name=_("author"))
+    process = models.ForeignKey(
+        Process, on_delete=models.CASCADE, related_name="ideas", verbose_name=_("process")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ideas",
+        verbose_name=_("author"),
+    )
     is_offline = models.BooleanField(_("offline contribution"), default=False, editable=False)
-    offline_source = models.CharField(_("collected at"), max_length=200, blank=True,
-                                      help_text=_("E.g. “postcard from the participation kit” or “workshop on "
-                                                  "12 May”. No names, please."))
-    entered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("entered by"), editable=False)
+    offline_source = models.CharField(
+        _("collected at"),
+        max_length=200,
+        blank=True,
+        help_text=_("E.g. “postcard from the participation kit” or “workshop on 12 May”. No names, please."),
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+        editable=False,
+    )
     title = models.CharField(_("title"), max_length=150)
-    body = models.TextField(_("description"), max_length=6000,
-                            help_text=_("Describe your idea. Simple Markdown is supported (lists, **bold**, links)."))
-    field_of_action = models.ForeignKey(FieldOfAction, on_delete=models.SET_NULL, null=True, blank=True,
-                                        related_name="+", verbose_name=_("field of action"))
-    location_label = models.CharField(_("place"), max_length=200, blank=True,
-                                      help_text=_("An address or a description of the place, e.g. “Marktplatz”."))
-    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=6, null=True, blank=True,
-                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
-                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    body = models.TextField(
+        _("description"),
+        max_length=6000,
+        help_text=_("Describe your idea. Simple Markdown is supported (lists, **bold**, links)."),
+    )
+    field_of_action = models.ForeignKey(
+        FieldOfAction,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("field of action"),
+    )
+    location_label = models.CharField(
+        _("place"),
+        max_length=200,
+        blank=True,
+        help_text=_("An address or a description of the place, e.g. “Marktplatz”."),
+    )
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
     image = models.FileField(_("image"), upload_to=_image_path, blank=True, max_length=200)
-    image_alt = models.CharField(_("image description"), max_length=300, blank=True,
-                                 help_text=_("What the image shows, for people who cannot see it."))
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED,
-                              editable=False)
+    image_alt = models.CharField(
+        _("image description"),
+        max_length=300,
+        blank=True,
+        help_text=_("What the image shows, for people who cannot see it."),
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.SUBMITTED, editable=False
+    )
     status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now, editable=False)
-    merged_into = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                    verbose_name=_("merged into"), editable=False)
-    project = models.ForeignKey(Project, on_delete=models.SET_NULL, null=True, blank=True,
-                                related_name="source_ideas", verbose_name=_("project"), editable=False)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("merged into"),
+        editable=False,
+    )
+    project = models.ForeignKey(
+        Project,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="source_ideas",
+        verbose_name=_("project"),
+        editable=False,
+    )
     is_shortlisted = models.BooleanField(_("on the shortlist"), default=False, editable=False)
     # Kept by participation.services.refresh_counts (recounted under a lock on the idea whenever a support or
     # a shown comment comes or goes), so that lists sort by them with an index instead of counting every idea.
@@ -354,8 +464,12 @@ class Idea(Workflow, Moderated):
             # municipalities.scoping), not a leading column, so these follow the sorts of selectors.SORTS exactly
             # and PostgreSQL reads the first page in order instead of sorting every visible idea.
             models.Index(fields=["moderation", "-created_at", "-id"], name="idea_visible_new"),
-            models.Index(fields=["moderation", "-support_count", "-created_at", "-id"], name="idea_visible_supported"),
-            models.Index(fields=["moderation", "-comment_count", "-created_at", "-id"], name="idea_visible_discussed"),
+            models.Index(
+                fields=["moderation", "-support_count", "-created_at", "-id"], name="idea_visible_supported"
+            ),
+            models.Index(
+                fields=["moderation", "-comment_count", "-created_at", "-id"], name="idea_visible_discussed"
+            ),
             models.Index(fields=["field_of_action"], name="idea_field"),
             # The key figures of one town (municipalities.figures, the Agentur's trends): published ideas of the
             # town, by the quarter they came in (one town's row after a write: 56 ms → 2 ms at 200,000 ideas).
@@ -365,19 +479,29 @@ class Idea(Workflow, Moderated):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["submitted", "under_review", "accepted", "rejected", "implemented",
-                                        "merged"]), name="idea_status_valid"),
-            models.CheckConstraint(condition=Q(moderation__in=["published", "pending", "reported", "hidden"]),
-                                   name="idea_moderation_valid"),
+                condition=Q(
+                    status__in=["submitted", "under_review", "accepted", "rejected", "implemented", "merged"]
+                ),
+                name="idea_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(moderation__in=["published", "pending", "reported", "hidden"]),
+                name="idea_moderation_valid",
+            ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
-                | Q(latitude__isnull=False, longitude__isnull=False), name="idea_location_complete"),
-            models.CheckConstraint(condition=Q(status="merged", merged_into__isnull=False)
-                                   | (~Q(status="merged") & Q(merged_into__isnull=True)),
-                                   name="idea_merged_has_target"),
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="idea_location_complete",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="merged", merged_into__isnull=False)
+                | (~Q(status="merged") & Q(merged_into__isnull=True)),
+                name="idea_merged_has_target",
+            ),
             # An online idea has an author (until the account is deleted); an offline one was entered by staff.
-            models.CheckConstraint(condition=Q(is_offline=False) | Q(author__isnull=True),
-                                   name="idea_offline_without_author"),
+            models.CheckConstraint(
+                condition=Q(is_offline=False) | Q(author__isnull=True), name="idea_offline_without_author"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -405,10 +529,20 @@ class OfficialAnswer(TownOwnedModel):
     """Offizielle Antwort: the town's public answer that comes with every status change of an idea."""
 
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="answers", verbose_name=_("idea"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+", verbose_name=_("written by"))
-    answering_town = models.ForeignKey("municipalities.Municipality", on_delete=models.PROTECT, related_name="+",
-                                       verbose_name=_("answered by"))
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    answering_town = models.ForeignKey(
+        "municipalities.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("answered by"),
+    )
     status_before = models.CharField(_("status before"), max_length=20, choices=IdeaStatus.choices)
     status_after = models.CharField(_("new status"), max_length=20, choices=IdeaStatus.choices)
     body = models.TextField(_("answer"), max_length=6000)
@@ -430,10 +564,22 @@ class Comment(Moderated):
     """A comment on an idea, or a reply to one (one level of replies)."""
 
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="comments", verbose_name=_("idea"))
-    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies",
-                               verbose_name=_("reply to"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="comments", verbose_name=_("author"))
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("reply to"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="comments",
+        verbose_name=_("author"),
+    )
     is_official = models.BooleanField(_("written for the town"), default=False, editable=False)
     body = models.TextField(_("comment"), max_length=3000)
     created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
@@ -448,13 +594,18 @@ class Comment(Moderated):
         indexes = [
             models.Index(fields=["idea", "moderation", "created_at"], name="comment_idea_visible"),
             # The moderation queue: the few comments waiting, oldest first (selectors.waiting_for_moderation).
-            models.Index(fields=["created_at"], name="comment_waiting",
-                         condition=Q(moderation__in=["pending", "reported"])),
+            models.Index(
+                fields=["created_at"],
+                name="comment_waiting",
+                condition=Q(moderation__in=["pending", "reported"]),
+            ),
             models.Index(fields=["author"], name="comment_author"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(moderation__in=["published", "pending", "reported", "hidden"]),
-                                   name="comment_moderation_valid"),
+            models.CheckConstraint(
+                condition=Q(moderation__in=["published", "pending", "reported", "hidden"]),
+                name="comment_moderation_valid",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -473,8 +624,14 @@ class Support(TownOwnedModel):
     withdrawing deletes the row. ``user`` becomes empty when the account is deleted, the support stays counted."""
 
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="supports", verbose_name=_("idea"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="supports", verbose_name=_("supporter"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="supports",
+        verbose_name=_("supporter"),
+    )
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
 
     objects = TownScopedManager(shared_with=IDEA_TOWNS)
@@ -493,10 +650,17 @@ class Ballot(TownOwnedModel):
     """Stimmzettel: one person's votes in one process's vote. One ballot per person and process, enforced by
     the database; the votes on it can change until the vote ends."""
 
-    process = models.ForeignKey(Process, on_delete=models.CASCADE, related_name="ballots",
-                                verbose_name=_("process"))
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                             related_name="ballots", verbose_name=_("voter"))
+    process = models.ForeignKey(
+        Process, on_delete=models.CASCADE, related_name="ballots", verbose_name=_("process")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="ballots",
+        verbose_name=_("voter"),
+    )
     created_at = models.DateTimeField(_("cast"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
@@ -514,7 +678,9 @@ class Ballot(TownOwnedModel):
 class Vote(TownOwnedModel):
     """The votes a ballot gives one shortlisted idea."""
 
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="votes", verbose_name=_("ballot"))
+    ballot = models.ForeignKey(
+        Ballot, on_delete=models.CASCADE, related_name="votes", verbose_name=_("ballot")
+    )
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="votes", verbose_name=_("idea"))
     count = models.PositiveSmallIntegerField(_("votes"), default=1)
 
@@ -541,32 +707,59 @@ class Report(TownOwnedModel):
     """Meldung: someone reports an idea or a comment. One report per person and contribution; reports of
     distinct people beyond the town's threshold hide the contribution until a moderator decides."""
 
-    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, null=True, blank=True, related_name="reports",
-                             verbose_name=_("idea"))
-    comment = models.ForeignKey(Comment, on_delete=models.CASCADE, null=True, blank=True, related_name="reports",
-                                verbose_name=_("comment"))
-    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                 related_name="+", verbose_name=_("reported by"))
+    idea = models.ForeignKey(
+        Idea, on_delete=models.CASCADE, null=True, blank=True, related_name="reports", verbose_name=_("idea")
+    )
+    comment = models.ForeignKey(
+        Comment,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("comment"),
+    )
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reported by"),
+    )
     reason = models.CharField(_("reason"), max_length=20, choices=ReportReason.choices)
     note = models.TextField(_("note"), max_length=1000, blank=True)
     created_at = models.DateTimeField(_("reported"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
-    objects = TownScopedManager(shared_with=("idea__process__municipality", "idea__process__partner_towns",
-                                             "comment__idea__process__municipality",
-                                             "comment__idea__process__partner_towns"))
+    objects = TownScopedManager(
+        shared_with=(
+            "idea__process__municipality",
+            "idea__process__partner_towns",
+            "comment__idea__process__municipality",
+            "comment__idea__process__partner_towns",
+        )
+    )
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         verbose_name = _("report")
         verbose_name_plural = _("reports")
         constraints = [
-            models.CheckConstraint(condition=Q(idea__isnull=False, comment__isnull=True)
-                                   | Q(idea__isnull=True, comment__isnull=False), name="report_one_target"),
-            models.UniqueConstraint(fields=["idea", "reporter"], condition=Q(idea__isnull=False),
-                                    name="report_idea_once_per_person"),
-            models.UniqueConstraint(fields=["comment", "reporter"], condition=Q(comment__isnull=False),
-                                    name="report_comment_once_per_person"),
+            models.CheckConstraint(
+                condition=Q(idea__isnull=False, comment__isnull=True)
+                | Q(idea__isnull=True, comment__isnull=False),
+                name="report_one_target",
+            ),
+            models.UniqueConstraint(
+                fields=["idea", "reporter"],
+                condition=Q(idea__isnull=False),
+                name="report_idea_once_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["comment", "reporter"],
+                condition=Q(comment__isnull=False),
+                name="report_comment_once_per_person",
+            ),
         ]
         indexes = [models.Index(fields=["municipality", "resolved_at"], name="report_town_open")]
 
@@ -596,14 +789,28 @@ class ParticipationEvent(HistoryEvent):
         HIDDEN = "hidden", _("Hidden by a moderator")
         SETTINGS = "settings", _("Moderation settings changed")
 
-    process = models.ForeignKey(Process, on_delete=models.CASCADE, null=True, blank=True, related_name="events",
-                                verbose_name=_("process"))
-    idea = models.ForeignKey(Idea, on_delete=models.CASCADE, null=True, blank=True, related_name="events",
-                             verbose_name=_("idea"))
-    comment = models.ForeignKey(Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                                verbose_name=_("comment"))
-    acting_town = models.ForeignKey("municipalities.Municipality", on_delete=models.PROTECT, null=True,
-                                    blank=True, related_name="+", verbose_name=_("acting town"))
+    process = models.ForeignKey(
+        Process,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("process"),
+    )
+    idea = models.ForeignKey(
+        Idea, on_delete=models.CASCADE, null=True, blank=True, related_name="events", verbose_name=_("idea")
+    )
+    comment = models.ForeignKey(
+        Comment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("comment")
+    )
+    acting_town = models.ForeignKey(
+        "municipalities.Municipality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acting town"),
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
@@ -613,10 +820,12 @@ class ParticipationEvent(HistoryEvent):
         ordering = ["-at", "-pk"]
         verbose_name = _("participation history entry")
         verbose_name_plural = _("participation history")
-        indexes = [models.Index(fields=["municipality", "-at"], name="participation_event_town_time"),
-                   # A process's latest entries (the staff process page shows 30): read in order instead of
-                   # joining and sorting all of them (2,000 for a process with 800 ideas).
-                   models.Index(fields=["process", "-at", "-id"], name="participation_event_process")]
+        indexes = [
+            models.Index(fields=["municipality", "-at"], name="participation_event_town_time"),
+            # A process's latest entries (the staff process page shows 30): read in order instead of
+            # joining and sorting all of them (2,000 for a process with 800 ideas).
+            models.Index(fields=["process", "-at", "-id"], name="participation_event_process"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.subject}"
@@ -635,8 +844,11 @@ class ParticipationEvent(HistoryEvent):
         from .services import RECOUNTED, touch_processes
         from .signals import participation_changed
 
-        process_id = self.process_id or (self.idea.process_id if self.idea_id else None) or (
-            self.comment.idea.process_id if self.comment_id else None)
+        process_id = (
+            self.process_id
+            or (self.idea.process_id if self.idea_id else None)
+            or (self.comment.idea.process_id if self.comment_id else None)
+        )
         if process_id is not None:
             touch_processes([process_id], recount=self.kind in RECOUNTED)
         participation_changed.send(sender=ParticipationEvent, municipality_id=self.municipality_id)

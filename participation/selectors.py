@@ -49,14 +49,20 @@ SORTS = {
 def _count(model, *conditions, **filters) -> Coalesce:
     """A correlated count of rows hanging off the outer idea. The base manager is used on purpose: the
     subquery only reaches rows of ideas that the scoped outer query admitted."""
-    rows = (model._base_manager.filter(*conditions, idea=OuterRef("pk"), **filters).order_by().values("idea")
-            .annotate(n=Count("pk")).values("n"))
+    rows = (
+        model._base_manager.filter(*conditions, idea=OuterRef("pk"), **filters)
+        .order_by()
+        .values("idea")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
 #: The comments the idea page shows: published ones, and replies only under a published comment.
-SHOWN_COMMENTS = Q(moderation=Moderation.PUBLISHED) & (Q(parent__isnull=True)
-                                                        | Q(parent__moderation=Moderation.PUBLISHED))
+SHOWN_COMMENTS = Q(moderation=Moderation.PUBLISHED) & (
+    Q(parent__isnull=True) | Q(parent__moderation=Moderation.PUBLISHED)
+)
 
 
 def count_expressions() -> dict:
@@ -67,9 +73,15 @@ def count_expressions() -> dict:
 
 # --- Processes -------------------------------------------------------------------------------------------
 
+
 def _published_idea_count():
-    ideas = (Idea._base_manager.filter(process=OuterRef("pk"), moderation=Moderation.PUBLISHED).order_by()
-             .values("process").annotate(n=Count("pk")).values("n"))
+    ideas = (
+        Idea._base_manager.filter(process=OuterRef("pk"), moderation=Moderation.PUBLISHED)
+        .order_by()
+        .values("process")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return Coalesce(Subquery(ideas, output_field=IntegerField()), Value(0))
 
 
@@ -92,8 +104,12 @@ def with_phases(process: Process) -> Process:
 
 def process_list(*, include_unpublished: bool = False) -> QuerySet[Process]:
     qs = Process.objects.all() if include_unpublished else Process.objects.filter(is_published=True)
-    return (qs.select_related("municipality", "field_of_action").prefetch_related(_phases(), "partner_towns")
-            .annotate(idea_count=F("shown_idea_count")).order_by("-created_at", "title"))
+    return (
+        qs.select_related("municipality", "field_of_action")
+        .prefetch_related(_phases(), "partner_towns")
+        .annotate(idea_count=F("shown_idea_count"))
+        .order_by("-created_at", "title")
+    )
 
 
 @dataclass(frozen=True)
@@ -111,7 +127,14 @@ class ScopeFreshness:
 #: The SQL of the scope's process rows per scope (town ids), compiled once per worker: building and compiling the
 #: shared-row filter cost more than running it (most of an anonymous page cache hit on the demo).
 _FRESHNESS_SQL: dict = {}
-_FRESHNESS_FIELDS = ("pk", "content_version", "content_changed_at", "updated_at", "shown_idea_count", "is_published")
+_FRESHNESS_FIELDS = (
+    "pk",
+    "content_version",
+    "content_changed_at",
+    "updated_at",
+    "shown_idea_count",
+    "is_published",
+)
 
 
 def _scope_processes() -> list[Process]:
@@ -131,17 +154,23 @@ def _scope_processes() -> list[Process]:
 def scope_freshness() -> ScopeFreshness:
     """One query over the scope's processes (own and joint; a few rows, summed here)."""
     processes = _scope_processes()
-    rows = {"n": len(processes), "ids": sum(p.pk for p in processes),
-            "versions": sum(p.content_version for p in processes),
-            "changed": max((p.content_changed_at for p in processes if p.content_changed_at), default=None),
-            "updated": max((p.updated_at for p in processes if p.updated_at), default=None),
-            "shown": sum(p.shown_idea_count for p in processes if p.is_published)}
+    rows = {
+        "n": len(processes),
+        "ids": sum(p.pk for p in processes),
+        "versions": sum(p.content_version for p in processes),
+        "changed": max((p.content_changed_at for p in processes if p.content_changed_at), default=None),
+        "updated": max((p.updated_at for p in processes if p.updated_at), default=None),
+        "shown": sum(p.shown_idea_count for p in processes if p.is_published),
+    }
     # The count and the sum of ids change when a process joins or leaves the scope; the versions with any change
     # of one; updated_at with a change of the process itself that its service did not record (the admin).
     updated = rows["updated"].timestamp() if rows["updated"] else 0
     version = f"{rows['n']}.{rows['ids'] or 0}.{rows['versions'] or 0}.{updated}"
-    changed = max((moment for moment in (rows["changed"], rows["updated"]) if moment is not None), default=None)
+    changed = max(
+        (moment for moment in (rows["changed"], rows["updated"]) if moment is not None), default=None
+    )
     return ScopeFreshness(version=version, changed_at=changed, shown_ideas=rows["shown"] or 0)
+
 
 def process_choices(*, include_unpublished: bool = False) -> QuerySet[Process]:
     """The processes a filter form offers, by title: only the columns a choice needs, no counts."""
@@ -151,13 +180,20 @@ def process_choices(*, include_unpublished: bool = False) -> QuerySet[Process]:
 
 def running_processes(*, day=None) -> list[Process]:
     """Published processes in which citizens can do something today (ideas, comments, supports, votes)."""
-    return [p for p in process_list() if p.accepts_ideas(day) or p.accepts_comments(day) or p.accepts_votes(day)
-            or p.accepts_supports(day)]
+    return [
+        p
+        for p in process_list()
+        if p.accepts_ideas(day) or p.accepts_comments(day) or p.accepts_votes(day) or p.accepts_supports(day)
+    ]
 
 
 def process_get(*, slug: str) -> Process:
-    return (Process.objects.select_related("municipality", "field_of_action")
-            .prefetch_related("phases", "partner_towns").annotate(idea_count=F("shown_idea_count")).get(slug=slug))
+    return (
+        Process.objects.select_related("municipality", "field_of_action")
+        .prefetch_related("phases", "partner_towns")
+        .annotate(idea_count=F("shown_idea_count"))
+        .get(slug=slug)
+    )
 
 
 def process_for(*, slug: str, user, staff: bool = False) -> Process:
@@ -170,6 +206,7 @@ def process_for(*, slug: str, user, staff: bool = False) -> Process:
 
 
 # --- Ideas -----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class IdeaFilters:
@@ -191,7 +228,9 @@ def filter_ideas(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
     if filters.q:
         words = filters.q.split()[:8]
         for word in words:
-            qs = qs.filter(Q(title__icontains=word) | Q(body__icontains=word) | Q(location_label__icontains=word))
+            qs = qs.filter(
+                Q(title__icontains=word) | Q(body__icontains=word) | Q(location_label__icontains=word)
+            )
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.field_of_action is not None:
@@ -230,8 +269,14 @@ def idea_list(*, filters: IdeaFilters = IdeaFilters(), processes: list[int] | No
 
 def is_unfiltered(filters: IdeaFilters) -> bool:
     """No filter but the sort and the process: the stored counts and versions of the processes apply."""
-    return (not filters.q and not filters.status and filters.field_of_action is None and not filters.shortlisted
-            and filters.answered is None and filters.lead is None)
+    return (
+        not filters.q
+        and not filters.status
+        and filters.field_of_action is None
+        and not filters.shortlisted
+        and filters.answered is None
+        and filters.lead is None
+    )
 
 
 def stored_total(filters: IdeaFilters) -> int | None:
@@ -256,8 +301,9 @@ def staff_idea_list(*, filters: IdeaFilters = IdeaFilters(), moderation: str = "
     processes = list(Process.objects.order_by().values_list("pk", flat=True))
     # The related rows in queries of their own, for the page's 50 ideas only: joined, PostgreSQL joined all the
     # town's ideas (and hashed every account of the region) before sorting them.
-    qs = (Idea.objects.filter(process_id__in=processes)
-          .prefetch_related("author", "process", "field_of_action", "municipality"))
+    qs = Idea.objects.filter(process_id__in=processes).prefetch_related(
+        "author", "process", "field_of_action", "municipality"
+    )
     if moderation:
         qs = qs.filter(moderation=moderation)
     return filter_ideas(qs, filters)
@@ -265,9 +311,16 @@ def staff_idea_list(*, filters: IdeaFilters = IdeaFilters(), moderation: str = "
 
 def idea_get(*, pk: int, include_hidden: bool = False) -> Idea:
     qs = Idea.objects.all() if include_hidden else Idea.objects.visible().filter(process__is_published=True)
-    return (qs.select_related("author", "process", "process__municipality", "field_of_action",
-                                           "municipality", "project", "project__municipality", "merged_into")
-            .get(pk=pk))
+    return qs.select_related(
+        "author",
+        "process",
+        "process__municipality",
+        "field_of_action",
+        "municipality",
+        "project",
+        "project__municipality",
+        "merged_into",
+    ).get(pk=pk)
 
 
 def idea_for(*, pk: int, user) -> Idea:
@@ -317,7 +370,9 @@ def comment_parent(*, idea: Idea, pk: int | None) -> Comment | None:
 def comments_of(*, idea: Idea) -> list[Comment]:
     """Published top-level comments of an idea, oldest first, with their published replies
     (``comment.replies.all()``), in one query."""
-    shown = list(Comment.objects.visible().filter(idea=idea).select_related("author").order_by("created_at", "pk"))
+    shown = list(
+        Comment.objects.visible().filter(idea=idea).select_related("author").order_by("created_at", "pk")
+    )
     replies: dict[int, list[Comment]] = {}
     for comment in shown:
         if comment.parent_id is not None:
@@ -346,8 +401,9 @@ def idea_page_related(*, idea: Idea, user) -> dict:
     """What the idea page shows besides the idea: published comments with their published replies, the
     official answers, and the visitor's own support and reports."""
     comments = comments_of(idea=idea)
-    answers = list(OfficialAnswer.objects.filter(idea=idea).select_related("answering_town")
-                   .order_by("created_at", "pk"))
+    answers = list(
+        OfficialAnswer.objects.filter(idea=idea).select_related("answering_town").order_by("created_at", "pk")
+    )
     supported = reported_idea = False
     reported_comments: set[int] = set()
     if user.is_authenticated:
@@ -358,21 +414,35 @@ def idea_page_related(*, idea: Idea, user) -> dict:
                 reported_comments.add(comment_id)
             elif idea_id:
                 reported_idea = True
-    return {"comments": comments, "answers": answers, "supported": supported, "reported_idea": reported_idea,
-            "reported_comments": reported_comments,
-            "comment_total": sum(1 + len(c.replies.all()) for c in comments)}
+    return {
+        "comments": comments,
+        "answers": answers,
+        "supported": supported,
+        "reported_idea": reported_idea,
+        "reported_comments": reported_comments,
+        "comment_total": sum(1 + len(c.replies.all()) for c in comments),
+    }
 
 
 def ideas_for_project(*, project: Project) -> list[Idea]:
     """The published ideas a project came from (for the project page)."""
-    return list(Idea.objects.visible().filter(project=project, process__is_published=True)
-                .select_related("municipality").order_by("created_at"))
+    return list(
+        Idea.objects.visible()
+        .filter(project=project, process__is_published=True)
+        .select_related("municipality")
+        .order_by("created_at")
+    )
 
 
 def merge_candidates(*, idea: Idea) -> QuerySet[Idea]:
     """Ideas the idea can be merged into: other published ideas of its process that were not merged themselves."""
-    return (Idea.objects.visible().filter(process=idea.process).exclude(pk=idea.pk)
-            .exclude(status=Idea.Status.MERGED).order_by("title"))
+    return (
+        Idea.objects.visible()
+        .filter(process=idea.process)
+        .exclude(pk=idea.pk)
+        .exclude(status=Idea.Status.MERGED)
+        .order_by("title")
+    )
 
 
 def project_choices(*, idea: Idea) -> QuerySet[Project]:
@@ -383,24 +453,38 @@ def project_choices(*, idea: Idea) -> QuerySet[Project]:
 
 # --- Votes -----------------------------------------------------------------------------------------------
 
+
 def ballot_votes(*, process: Process, user) -> dict[int, int]:
     """The person's current votes in the process: idea id → votes."""
     if not user.is_authenticated:
         return {}
-    return dict(Vote.objects.filter(ballot__process=process, ballot__user=user).values_list("idea_id", "count"))
+    return dict(
+        Vote.objects.filter(ballot__process=process, ballot__user=user).values_list("idea_id", "count")
+    )
 
 
 def vote_results(*, process: Process) -> dict:
     """Votes per shortlisted idea (most first; equal votes share a rank) and the number of ballots that gave a
     vote to one of them, in two queries."""
-    votes = (Vote._base_manager.filter(idea=OuterRef("pk")).order_by().values("idea")
-             .annotate(total=Sum("count")).values("total"))
+    votes = (
+        Vote._base_manager.filter(idea=OuterRef("pk"))
+        .order_by()
+        .values("idea")
+        .annotate(total=Sum("count"))
+        .values("total")
+    )
     shortlist = Idea.objects.visible().filter(process=process, is_shortlisted=True)
-    ideas = list(shortlist.select_related("municipality")
-                 .annotate(vote_total=Coalesce(Subquery(votes, output_field=IntegerField()), Value(0)))
-                 .order_by("-vote_total", "title", "pk"))
-    ballots = (Ballot.objects.filter(process=process, votes__idea__in=shortlist.values("pk"))
-               .values("pk").distinct().count())
+    ideas = list(
+        shortlist.select_related("municipality")
+        .annotate(vote_total=Coalesce(Subquery(votes, output_field=IntegerField()), Value(0)))
+        .order_by("-vote_total", "title", "pk")
+    )
+    ballots = (
+        Ballot.objects.filter(process=process, votes__idea__in=shortlist.values("pk"))
+        .values("pk")
+        .distinct()
+        .count()
+    )
     total = sum(i.vote_total for i in ideas)
     for position, idea in enumerate(ideas, start=1):
         same = position > 1 and ideas[position - 2].vote_total == idea.vote_total
@@ -411,9 +495,15 @@ def vote_results(*, process: Process) -> dict:
 
 # --- Moderation ------------------------------------------------------------------------------------------
 
+
 def _report_count(field: str) -> Coalesce:
-    rows = (Report._base_manager.filter(**{field: OuterRef("pk")}, resolved_at__isnull=True).order_by()
-            .values(field).annotate(n=Count("reporter", distinct=True)).values("n"))
+    rows = (
+        Report._base_manager.filter(**{field: OuterRef("pk")}, resolved_at__isnull=True)
+        .order_by()
+        .values(field)
+        .annotate(n=Count("reporter", distinct=True))
+        .values("n")
+    )
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
@@ -428,8 +518,12 @@ def waiting_for_moderation(model: type[Idea] | type[Comment]) -> Q:
     # lookups (the waiting states, the ids) instead of a subquery for every idea or comment of the scope: the
     # moderation queue went from scanning the town's 300,000 comments to reading a handful. The base manager, as
     # the subquery before it: the ids only select rows that the scoped outer query admits.
-    reported = list(Report._base_manager.filter(resolved_at__isnull=True, **{f"{field}__isnull": False})
-                    .order_by().values_list(field, flat=True).distinct())
+    reported = list(
+        Report._base_manager.filter(resolved_at__isnull=True, **{f"{field}__isnull": False})
+        .order_by()
+        .values_list(field, flat=True)
+        .distinct()
+    )
     return Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED)) | Q(pk__in=reported)
 
 
@@ -446,16 +540,26 @@ def moderation_queue() -> dict:
     """What moderators look at (:func:`waiting_for_moderation`), oldest first; ``count`` is all of it, even
     beyond the 200 of each kind that the page lists."""
     owners = _owning_towns()
-    ideas = list(Idea.objects.filter(waiting_for_moderation(Idea), municipality_id__in=owners)
-                 .annotate(open_reports=_report_count("idea")).select_related("author", "process").order_by("created_at", "pk")[:200])
-    comments = list(Comment.objects.filter(waiting_for_moderation(Comment), municipality_id__in=owners)
-                    .annotate(open_reports=_report_count("comment"))
-                    .select_related("author", "idea", "idea__process").order_by("created_at", "pk")[:200])
+    ideas = list(
+        Idea.objects.filter(waiting_for_moderation(Idea), municipality_id__in=owners)
+        .annotate(open_reports=_report_count("idea"))
+        .select_related("author", "process")
+        .order_by("created_at", "pk")[:200]
+    )
+    comments = list(
+        Comment.objects.filter(waiting_for_moderation(Comment), municipality_id__in=owners)
+        .annotate(open_reports=_report_count("comment"))
+        .select_related("author", "idea", "idea__process")
+        .order_by("created_at", "pk")[:200]
+    )
     reports = {}
     ids = [i.pk for i in ideas]
     comment_ids = [c.pk for c in comments]
-    for report in (Report.objects.filter(resolved_at__isnull=True)
-                   .filter(Q(idea__in=ids) | Q(comment__in=comment_ids)).order_by("created_at")):
+    for report in (
+        Report.objects.filter(resolved_at__isnull=True)
+        .filter(Q(idea__in=ids) | Q(comment__in=comment_ids))
+        .order_by("created_at")
+    ):
         key = ("idea", report.idea_id) if report.idea_id else ("comment", report.comment_id)
         reports.setdefault(key, []).append(report)
     for item in ideas:
@@ -471,48 +575,83 @@ def moderation_queue() -> dict:
 def moderation_count() -> int:
     """How many contributions of the scope wait for a moderator (:func:`waiting_for_moderation`)."""
     owners = _owning_towns()
-    return (Idea.objects.filter(waiting_for_moderation(Idea), municipality_id__in=owners).count()
-            + Comment.objects.filter(waiting_for_moderation(Comment), municipality_id__in=owners).count())
+    return (
+        Idea.objects.filter(waiting_for_moderation(Idea), municipality_id__in=owners).count()
+        + Comment.objects.filter(waiting_for_moderation(Comment), municipality_id__in=owners).count()
+    )
 
 
 # --- History ---------------------------------------------------------------------------------------------
 
+
 def idea_history(*, idea: Idea) -> QuerySet[ParticipationEvent]:
-    return ParticipationEvent.objects.filter(idea=idea).select_related("actor", "acting_town").order_by("-at", "-pk")
+    return (
+        ParticipationEvent.objects.filter(idea=idea)
+        .select_related("actor", "acting_town")
+        .order_by("-at", "-pk")
+    )
 
 
 def process_history(*, process: Process) -> QuerySet[ParticipationEvent]:
-    return (ParticipationEvent.objects.filter(process=process).select_related("actor", "acting_town", "idea")
-            .order_by("-at", "-pk"))
+    return (
+        ParticipationEvent.objects.filter(process=process)
+        .select_related("actor", "acting_town", "idea")
+        .order_by("-at", "-pk")
+    )
 
 
 # --- A person's own contributions, in every town ---------------------------------------------------------
+
 
 def user_contributions(*, user) -> dict:
     """A person's own ideas, comments, supports and votes in every town ("My participation").
 
     This reads across towns, but only the person's own rows, so it needs no audit entry (like
     ``accounts.selectors.user_memberships``); it is the one place in this app that may do so."""
-    ideas = list(Idea.objects.with_scopes_disabled().filter(author=user)
-                 .select_related("municipality", "process", "project").order_by("-created_at"))
-    comments = list(Comment.objects.with_scopes_disabled().filter(author=user)
-                    .select_related("idea", "municipality").order_by("-created_at"))
-    supports = list(Support.objects.with_scopes_disabled().filter(user=user)
-                    .select_related("idea", "idea__municipality").order_by("-created_at"))
-    votes = list(Vote.objects.with_scopes_disabled().filter(ballot__user=user)
-                 .select_related("idea", "ballot__process", "municipality").order_by("ballot__process", "idea"))
+    ideas = list(
+        Idea.objects.with_scopes_disabled()
+        .filter(author=user)
+        .select_related("municipality", "process", "project")
+        .order_by("-created_at")
+    )
+    comments = list(
+        Comment.objects.with_scopes_disabled()
+        .filter(author=user)
+        .select_related("idea", "municipality")
+        .order_by("-created_at")
+    )
+    supports = list(
+        Support.objects.with_scopes_disabled()
+        .filter(user=user)
+        .select_related("idea", "idea__municipality")
+        .order_by("-created_at")
+    )
+    votes = list(
+        Vote.objects.with_scopes_disabled()
+        .filter(ballot__user=user)
+        .select_related("idea", "ballot__process", "municipality")
+        .order_by("ballot__process", "idea")
+    )
     return {"ideas": ideas, "comments": comments, "supports": supports, "votes": votes}
 
 
 # --- Quarterly progress report (reviews) -----------------------------------------------------------------
 
+
 def period_figures(*, municipality, start, end) -> dict:
     """Ideas in the town's own processes from ``start`` to ``end`` (both included): received (online and offline,
     hidden ones left out), answered (distinct ideas with an official answer in the period) and official answers
     given. Two queries."""
-    received = Idea.objects.filter(municipality=municipality, created_at__date__gte=start,
-                                   created_at__date__lte=end).exclude(moderation=Moderation.HIDDEN).count()
-    answers = OfficialAnswer.objects.filter(idea__municipality=municipality, created_at__date__gte=start,
-                                            created_at__date__lte=end).exclude(
-        idea__moderation=Moderation.HIDDEN).aggregate(answers=Count("pk"), ideas=Count("idea", distinct=True))
+    received = (
+        Idea.objects.filter(municipality=municipality, created_at__date__gte=start, created_at__date__lte=end)
+        .exclude(moderation=Moderation.HIDDEN)
+        .count()
+    )
+    answers = (
+        OfficialAnswer.objects.filter(
+            idea__municipality=municipality, created_at__date__gte=start, created_at__date__lte=end
+        )
+        .exclude(idea__moderation=Moderation.HIDDEN)
+        .aggregate(answers=Count("pk"), ideas=Count("idea", distinct=True))
+    )
     return {"ideas_received": received, "ideas_answered": answers["ideas"], "answers": answers["answers"]}

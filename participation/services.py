@@ -49,8 +49,18 @@ from .models import (
 )
 from .signals import participation_changed
 
-PROCESS_FIELDS = ("title", "summary", "description", "field_of_action", "is_published", "allow_comments",
-                  "allow_supports", "allow_location", "votes_per_person", "votes_per_idea")
+PROCESS_FIELDS = (
+    "title",
+    "summary",
+    "description",
+    "field_of_action",
+    "is_published",
+    "allow_comments",
+    "allow_supports",
+    "allow_location",
+    "votes_per_person",
+    "votes_per_idea",
+)
 IDEA_FIELDS = ("title", "body", "field_of_action", "location_label", "latitude", "longitude", "image_alt")
 SETTINGS_FIELDS = ("moderation", "report_threshold")
 REMOVED_FOR_PRIVACY = "[entfernt zum Schutz persönlicher Daten]"
@@ -68,8 +78,16 @@ def _actor(user):
 
 
 #: History events after which a process's published ideas are counted again (an idea appeared or disappeared).
-RECOUNTED = frozenset({Kind.PROCESS_CREATED, Kind.IDEA_SUBMITTED, Kind.OFFLINE_ENTERED, Kind.AUTO_HIDDEN,
-                       Kind.APPROVED, Kind.HIDDEN})
+RECOUNTED = frozenset(
+    {
+        Kind.PROCESS_CREATED,
+        Kind.IDEA_SUBMITTED,
+        Kind.OFFLINE_ENTERED,
+        Kind.AUTO_HIDDEN,
+        Kind.APPROVED,
+        Kind.HIDDEN,
+    }
+)
 
 
 def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> None:
@@ -95,8 +113,10 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
             # process (with FOR UPDATE, two requests that each inserted an idea could wait on each other).
             list(rows.select_for_update(no_key=True).order_by("pk").values_list("pk", flat=True))
         now = timezone.now()
-        fields = {"content_version": F("content_version") + 1,
-                  "content_changed_at": Greatest(Coalesce(F("content_changed_at"), Value(now)), Value(now))}
+        fields = {
+            "content_version": F("content_version") + 1,
+            "content_changed_at": Greatest(Coalesce(F("content_changed_at"), Value(now)), Value(now)),
+        }
         if recount:
             fields["shown_idea_count"] = selectors.shown_idea_count()
         rows.update(**fields)
@@ -105,15 +125,19 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
 def _require_answer_right(by, process: Process, acting_town: Municipality | None) -> None:
     """Answer, set the status, shortlist, link a project, enter offline ideas: editors of a participating town,
     in the name of ``acting_town`` (``permissions.can_answer_in_process``)."""
-    permissions.require(by is None or permissions.can_answer_in_process(by, process, acting_town),
-                        _("Only editors of the process's towns may do this."))
+    permissions.require(
+        by is None or permissions.can_answer_in_process(by, process, acting_town),
+        _("Only editors of the process's towns may do this."),
+    )
 
 
 def _require_moderation_right(by, acting_town: Municipality) -> None:
     """Approve, hide, edit for privacy: editors of the town whose queue it is, and Agentur moderators
     (``permissions.can_moderate``)."""
-    permissions.require(by is None or permissions.can_moderate(by, acting_town),
-                        _("Only the town's editors and the Agentur's moderators moderate."))
+    permissions.require(
+        by is None or permissions.can_moderate(by, acting_town),
+        _("Only the town's editors and the Agentur's moderators moderate."),
+    )
 
 
 def _label(choice) -> str:
@@ -133,6 +157,7 @@ def _process_with_phases(process: Process) -> Process:
 
 
 # --- Settings --------------------------------------------------------------------------------------------
+
 
 def settings_for(*, municipality: Municipality) -> ParticipationSettings:
     """The town's moderation settings (created with the defaults on first use).
@@ -161,18 +186,28 @@ def settings_change(*, municipality: Municipality, by, fields: dict) -> Particip
             setattr(current, name, fields[name])
     current.full_clean()
     current.save()
-    record(ParticipationEvent, municipality=municipality, kind=Kind.SETTINGS, by=by, acting_town=municipality,
-           before=before, after=snapshot(current, SETTINGS_FIELDS))
+    record(
+        ParticipationEvent,
+        municipality=municipality,
+        kind=Kind.SETTINGS,
+        by=by,
+        acting_town=municipality,
+        before=before,
+        after=snapshot(current, SETTINGS_FIELDS),
+    )
     return current
 
 
 # --- Processes -------------------------------------------------------------------------------------------
 
+
 def _check_phases(phases: list[dict]) -> None:
     """Phases in their natural order, each ending before the next starts; only the results may stay open."""
     unknown = [str(p.get("kind")) for p in phases if p.get("kind") not in PHASE_ORDER]
     if unknown:
-        raise ValidationError({"phases": [_("There is no phase “%(phase)s”.") % {"phase": kind} for kind in unknown]})
+        raise ValidationError(
+            {"phases": [_("There is no phase “%(phase)s”.") % {"phase": kind} for kind in unknown]}
+        )
     errors = []
     ordered = sorted(phases, key=lambda p: PHASE_ORDER.index(p["kind"]))
     for phase in ordered:
@@ -181,15 +216,20 @@ def _check_phases(phases: list[dict]) -> None:
             errors.append(_("The phase “%(phase)s” needs a start date.") % {"phase": label})
         if phase.get("ends_on") is None and phase["kind"] != Phase.RESULTS:
             errors.append(_("The phase “%(phase)s” needs an end date.") % {"phase": label})
-        if phase.get("ends_on") is not None and phase.get("starts_on") is not None \
-                and phase["ends_on"] < phase["starts_on"]:
+        if (
+            phase.get("ends_on") is not None
+            and phase.get("starts_on") is not None
+            and phase["ends_on"] < phase["starts_on"]
+        ):
             errors.append(_("The phase “%(phase)s” ends before it starts.") % {"phase": label})
     if errors:  # the order of phases without dates cannot be judged
         raise ValidationError({"phases": errors})
     for earlier, later in itertools.pairwise(ordered):
         if earlier.get("ends_on") is None or later["starts_on"] <= earlier["ends_on"]:
-            errors.append(_("The phase “%(later)s” must start after the phase “%(earlier)s” has ended.")
-                          % {"later": Phase(later["kind"]).label, "earlier": Phase(earlier["kind"]).label})
+            errors.append(
+                _("The phase “%(later)s” must start after the phase “%(earlier)s” has ended.")
+                % {"later": Phase(later["kind"]).label, "earlier": Phase(earlier["kind"]).label}
+            )
     if len({p["kind"] for p in phases}) != len(phases):
         errors.append(_("Each phase can be given once."))
     if errors:
@@ -198,9 +238,12 @@ def _check_phases(phases: list[dict]) -> None:
 
 def _phases_snapshot(process: Process) -> dict[str, str]:
     with translation.override(settings.LANGUAGE_CODE):
-        return {"phases": "; ".join(
-            f"{p.get_kind_display()} {p.starts_on.isoformat()}–{p.ends_on.isoformat() if p.ends_on else ''}"
-            for p in process.phases.order_by("starts_on"))}
+        return {
+            "phases": "; ".join(
+                f"{p.get_kind_display()} {p.starts_on.isoformat()}–{p.ends_on.isoformat() if p.ends_on else ''}"
+                for p in process.phases.order_by("starts_on")
+            )
+        }
 
 
 def _set_phases(process: Process, phases: list[dict]) -> None:
@@ -209,9 +252,15 @@ def _set_phases(process: Process, phases: list[dict]) -> None:
     process.phases.exclude(kind__in=wanted).delete()
     for kind, values in wanted.items():
         ProcessPhase.objects.update_or_create(
-            process=process, kind=kind,
-            defaults={"municipality_id": process.municipality_id, "starts_on": values["starts_on"],
-                      "ends_on": values.get("ends_on"), "note": values.get("note", "")})
+            process=process,
+            kind=kind,
+            defaults={
+                "municipality_id": process.municipality_id,
+                "starts_on": values["starts_on"],
+                "ends_on": values.get("ends_on"),
+                "note": values.get("note", ""),
+            },
+        )
 
 
 def _set_partners(process: Process, partner_towns: Iterable[Municipality]) -> None:
@@ -227,36 +276,61 @@ def _process_extra(process: Process) -> dict[str, str]:
 
 
 @transaction.atomic
-def process_create(*, municipality: Municipality, by, fields: dict, phases: list[dict],
-                   partner_towns: Iterable[Municipality] = ()) -> Process:
+def process_create(
+    *,
+    municipality: Municipality,
+    by,
+    fields: dict,
+    phases: list[dict],
+    partner_towns: Iterable[Municipality] = (),
+) -> Process:
     process = Process(municipality=municipality)
     for name in PROCESS_FIELDS:
         if name in fields:
             setattr(process, name, fields[name])
-    process.slug = free_slug(process.title, rows=Process._base_manager.all(), fallback="beteiligung",
-                             reserved=RESERVED_PROCESS_SLUGS)
+    process.slug = free_slug(
+        process.title,
+        rows=Process._base_manager.all(),
+        fallback="beteiligung",
+        reserved=RESERVED_PROCESS_SLUGS,
+    )
     process.full_clean()
     process.save()
     _set_phases(process, phases)
     _set_partners(process, partner_towns)
-    record(ParticipationEvent, municipality=municipality, kind=Kind.PROCESS_CREATED, by=by, acting_town=municipality,
-           process=process, subject=process.title,
-           after={**snapshot(process, PROCESS_FIELDS), **_process_extra(process)})
+    record(
+        ParticipationEvent,
+        municipality=municipality,
+        kind=Kind.PROCESS_CREATED,
+        by=by,
+        acting_town=municipality,
+        process=process,
+        subject=process.title,
+        after={**snapshot(process, PROCESS_FIELDS), **_process_extra(process)},
+    )
     return process
 
 
 def process_for_change(*, process: Process, by) -> Process:
     """``process`` if ``by`` may change it (editors of the lead town), else ``PermissionDenied``: asked by the
     edit page before it shows the form, and by :func:`process_change`."""
-    permissions.require(by is None or permissions.can_manage_process(by, process),
-                        _("Only editors of the lead town may change this process."))
+    permissions.require(
+        by is None or permissions.can_manage_process(by, process),
+        _("Only editors of the lead town may change this process."),
+    )
     return process
 
 
 @transaction.atomic
-def process_change(*, process: Process, by, acting_town: Municipality, fields: dict,
-                   phases: list[dict] | None = None,
-                   partner_towns: Iterable[Municipality] | None = None) -> Process:
+def process_change(
+    *,
+    process: Process,
+    by,
+    acting_town: Municipality,
+    fields: dict,
+    phases: list[dict] | None = None,
+    partner_towns: Iterable[Municipality] | None = None,
+) -> Process:
     process_for_change(process=process, by=by)
     process = _locked(process)
     before = {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)}
@@ -269,13 +343,22 @@ def process_change(*, process: Process, by, acting_town: Municipality, fields: d
         _set_phases(process, phases)
     if partner_towns is not None:
         _set_partners(process, partner_towns)
-    record(ParticipationEvent, municipality=process.municipality, kind=Kind.PROCESS_CHANGED, by=by,
-           acting_town=acting_town, process=process, subject=process.title, before=before,
-           after={**snapshot(process, PROCESS_FIELDS), **_process_extra(process)})
+    record(
+        ParticipationEvent,
+        municipality=process.municipality,
+        kind=Kind.PROCESS_CHANGED,
+        by=by,
+        acting_town=acting_town,
+        process=process,
+        subject=process.title,
+        before=before,
+        after={**snapshot(process, PROCESS_FIELDS), **_process_extra(process)},
+    )
     return process
 
 
 # --- Ideas -----------------------------------------------------------------------------------------------
+
 
 def _check_place(idea: Idea, process: Process) -> None:
     """The place lies in a town of the process: its own, or for a joint process one of the partner towns."""
@@ -283,8 +366,12 @@ def _check_place(idea: Idea, process: Process) -> None:
         return
     towns = [process.municipality, *process.partner_towns.order_by("name")]
     if not any(town.contains_point(idea.latitude, idea.longitude) for town in towns):
-        raise ValidationError({"latitude": _("This place lies outside %(town)s. Please choose a place within "
-                                             "the town.") % {"town": ", ".join(t.name for t in towns)}})
+        raise ValidationError(
+            {
+                "latitude": _("This place lies outside %(town)s. Please choose a place within the town.")
+                % {"town": ", ".join(t.name for t in towns)}
+            }
+        )
 
 
 def _fill_idea(idea: Idea, fields: dict, image) -> None:
@@ -296,8 +383,9 @@ def _fill_idea(idea: Idea, fields: dict, image) -> None:
 
 
 @transaction.atomic
-def idea_submit(*, process: Process, author, fields: dict, image=None, consent: bool,
-                on: datetime.date | None = None) -> Idea:
+def idea_submit(
+    *, process: Process, author, fields: dict, image=None, consent: bool, on: datetime.date | None = None
+) -> Idea:
     """A citizen submits an idea. Only while the process collects ideas, only with consent to the privacy
     notice; with pre-moderation it waits for a moderator before anyone else sees it.
 
@@ -318,16 +406,31 @@ def idea_submit(*, process: Process, author, fields: dict, image=None, consent: 
     idea.full_clean()
     _check_place(idea, process)
     idea.save()
-    record(ParticipationEvent, municipality=town, kind=Kind.IDEA_SUBMITTED, by=author, process=process, idea=idea,
-           subject=idea.title)
+    record(
+        ParticipationEvent,
+        municipality=town,
+        kind=Kind.IDEA_SUBMITTED,
+        by=author,
+        process=process,
+        idea=idea,
+        subject=idea.title,
+    )
     if pre:
         tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, idea_id=idea.pk)
     return idea
 
 
 @transaction.atomic
-def idea_enter_offline(*, process: Process, by, acting_town: Municipality, fields: dict, image=None,
-                       source: str, created_on: datetime.date | None = None) -> Idea:
+def idea_enter_offline(
+    *,
+    process: Process,
+    by,
+    acting_town: Municipality,
+    fields: dict,
+    image=None,
+    source: str,
+    created_on: datetime.date | None = None,
+) -> Idea:
     """Staff enter an idea collected on paper or at an event. It has no account behind it, is marked as
     offline and is published at once (staff have read it); any phase of the process is fine, because the
     paper may arrive late."""
@@ -337,22 +440,44 @@ def idea_enter_offline(*, process: Process, by, acting_town: Municipality, field
     if created_on is not None and created_on > timezone.localdate():
         raise ValidationError({"created_at": _("An idea cannot have been collected in the future.")})
     town = process.municipality
-    idea = Idea(process=process, municipality=town, is_offline=True, offline_source=source.strip(),
-                entered_by=_actor(by), moderation=Moderation.PUBLISHED)
+    idea = Idea(
+        process=process,
+        municipality=town,
+        is_offline=True,
+        offline_source=source.strip(),
+        entered_by=_actor(by),
+        moderation=Moderation.PUBLISHED,
+    )
     if created_on is not None:
         idea.created_at = timezone.make_aware(datetime.datetime.combine(created_on, datetime.time(12)))
     _fill_idea(idea, fields, image)
     idea.full_clean()
     _check_place(idea, process)
     idea.save()
-    record(ParticipationEvent, municipality=town, kind=Kind.OFFLINE_ENTERED, by=by, acting_town=acting_town,
-           process=process, idea=idea, subject=idea.title, after=snapshot(idea, (*IDEA_FIELDS, "offline_source")))
+    record(
+        ParticipationEvent,
+        municipality=town,
+        kind=Kind.OFFLINE_ENTERED,
+        by=by,
+        acting_town=acting_town,
+        process=process,
+        idea=idea,
+        subject=idea.title,
+        after=snapshot(idea, (*IDEA_FIELDS, "offline_source")),
+    )
     return idea
 
 
 @transaction.atomic
-def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str | None = None,
-                merged_into: Idea | None = None) -> OfficialAnswer:
+def idea_answer(
+    *,
+    idea: Idea,
+    by,
+    acting_town: Municipality,
+    body: str,
+    to: str | None = None,
+    merged_into: Idea | None = None,
+) -> OfficialAnswer:
     """The town's official answer, with a status change (``to``) or without one.
 
     Every status change carries an answer; a rejection or a merge must explain itself. The author and the
@@ -373,25 +498,47 @@ def idea_answer(*, idea: Idea, by, acting_town: Municipality, body: str, to: str
     if to == Idea.Status.MERGED:
         if merged_into is not None:  # as it is now, not as the caller's copy says
             merged_into = Idea.objects.filter(pk=merged_into.pk).first()
-        if (merged_into is None or merged_into.pk == idea.pk or merged_into.process_id != idea.process_id
-                or not merged_into.is_visible):
-            raise ValidationError({"merged_into": _("Choose another published idea of the same process to merge "
-                                                    "with.")})
+        if (
+            merged_into is None
+            or merged_into.pk == idea.pk
+            or merged_into.process_id != idea.process_id
+            or not merged_into.is_visible
+        ):
+            raise ValidationError(
+                {"merged_into": _("Choose another published idea of the same process to merge with.")}
+            )
         if merged_into.status == Idea.Status.MERGED:
-            raise ValidationError({"merged_into": _("That idea has itself been merged; choose the idea it was "
-                                                    "merged into.")})
+            raise ValidationError(
+                {"merged_into": _("That idea has itself been merged; choose the idea it was merged into.")}
+            )
     before = snapshot(idea, ("status", "merged_into"))
     idea.status = to
     idea.merged_into = merged_into if to == Idea.Status.MERGED else None
     if to != old:
         idea.status_changed_at = timezone.now()
     idea.save()
-    answer = OfficialAnswer.objects.create(idea=idea, municipality_id=idea.municipality_id, author=_actor(by),
-                                           answering_town=acting_town, status_before=old, status_after=to, body=body)
-    record(ParticipationEvent, municipality=idea.municipality, kind=Kind.STATUS, by=by, acting_town=acting_town,
-           process=idea.process, idea=idea, subject=idea.title, before=before,
-           after=snapshot(idea, ("status", "merged_into")),
-           reason=body)
+    answer = OfficialAnswer.objects.create(
+        idea=idea,
+        municipality_id=idea.municipality_id,
+        author=_actor(by),
+        answering_town=acting_town,
+        status_before=old,
+        status_after=to,
+        body=body,
+    )
+    record(
+        ParticipationEvent,
+        municipality=idea.municipality,
+        kind=Kind.STATUS,
+        by=by,
+        acting_town=acting_town,
+        process=idea.process,
+        idea=idea,
+        subject=idea.title,
+        before=before,
+        after=snapshot(idea, ("status", "merged_into")),
+        reason=body,
+    )
     if idea.is_visible:
         tasks.idea_answer_notify.delay_on_commit(municipality_id=idea.municipality_id, answer_id=answer.pk)
     return answer
@@ -406,22 +553,35 @@ def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: M
     if project is not None:
         towns = {idea.process.municipality_id, *idea.process.partner_towns.values_list("pk", flat=True)}
         if project.municipality_id not in towns:
-            raise ValidationError({"project": _("Only projects of the towns running this process can be linked.")})
+            raise ValidationError(
+                {"project": _("Only projects of the towns running this process can be linked.")}
+            )
     before = snapshot(idea, ("project",))
     idea.project = project
     idea.save(update_fields=["project", "updated_at"])
-    event = record(ParticipationEvent, municipality=idea.municipality, kind=Kind.PROJECT_LINKED, by=by,
-                   acting_town=acting_town, process=idea.process, idea=idea, subject=idea.title, before=before,
-                   after=snapshot(idea, ("project",)))
+    event = record(
+        ParticipationEvent,
+        municipality=idea.municipality,
+        kind=Kind.PROJECT_LINKED,
+        by=by,
+        acting_town=acting_town,
+        process=idea.process,
+        idea=idea,
+        subject=idea.title,
+        before=before,
+        after=snapshot(idea, ("project",)),
+    )
     if event is not None and project is not None:  # a new link (not an unchanged save, not a removal)
-        tasks.idea_linked_notify.delay_on_commit(municipality_id=idea.municipality_id, idea_id=idea.pk,
-                                                 event_id=event.pk)
+        tasks.idea_linked_notify.delay_on_commit(
+            municipality_id=idea.municipality_id, idea_id=idea.pk, event_id=event.pk
+        )
     return idea
 
 
 @transaction.atomic
-def idea_set_shortlisted(*, idea: Idea, shortlisted: bool, by, acting_town: Municipality,
-                         on: datetime.date | None = None) -> Idea:
+def idea_set_shortlisted(
+    *, idea: Idea, shortlisted: bool, by, acting_town: Municipality, on: datetime.date | None = None
+) -> Idea:
     """Put an idea on the shortlist for the vote, or take it off; only until the vote starts."""
     _require_answer_right(by, idea.process, acting_town)
     idea = _locked(idea)
@@ -436,9 +596,18 @@ def idea_set_shortlisted(*, idea: Idea, shortlisted: bool, by, acting_town: Muni
         before = snapshot(idea, ("is_shortlisted",))
         idea.is_shortlisted = shortlisted
         idea.save(update_fields=["is_shortlisted", "updated_at"])
-        record(ParticipationEvent, municipality=idea.municipality, kind=Kind.SHORTLIST, by=by,
-               acting_town=acting_town, process=process, idea=idea, subject=idea.title, before=before,
-               after=snapshot(idea, ("is_shortlisted",)))
+        record(
+            ParticipationEvent,
+            municipality=idea.municipality,
+            kind=Kind.SHORTLIST,
+            by=by,
+            acting_town=acting_town,
+            process=process,
+            idea=idea,
+            subject=idea.title,
+            before=before,
+            after=snapshot(idea, ("is_shortlisted",)),
+        )
     return idea
 
 
@@ -448,8 +617,15 @@ def idea_edit_title(*, idea: Idea, title: str, by, acting_town: Municipality, re
 
 
 @transaction.atomic
-def privacy_edit(*, target: Idea | Comment, by, acting_town: Municipality, reason: str, title: str | None = None,
-                 body: str | None = None) -> Idea | Comment:
+def privacy_edit(
+    *,
+    target: Idea | Comment,
+    by,
+    acting_town: Municipality,
+    reason: str,
+    title: str | None = None,
+    body: str | None = None,
+) -> Idea | Comment:
     """A moderator changes what a contribution says to protect someone's privacy: an idea's title and/or text,
     or a comment's text (``None``: leave it). A reason is required.
 
@@ -472,7 +648,9 @@ def privacy_edit(*, target: Idea | Comment, by, acting_town: Municipality, reaso
         if not body:
             raise ValidationError({"body": _("The text cannot be empty.")})
     old = {"title": getattr(target, "title", None), "body": target.body}
-    changed = [name for name, value in (("title", title), ("body", body)) if value is not None and value != old[name]]
+    changed = [
+        name for name, value in (("title", title), ("body", body)) if value is not None and value != old[name]
+    ]
     if not changed:
         return target
     for name in changed:
@@ -485,21 +663,41 @@ def privacy_edit(*, target: Idea | Comment, by, acting_town: Municipality, reaso
     if "title" in changed:
         _scrub_history(idea=idea, old=old["title"], new=title)
     if "body" in changed:
-        _scrub_history(idea=idea, old=old["body"], new=body, field="body",
-                       comment=target if isinstance(target, Comment) else None)
+        _scrub_history(
+            idea=idea,
+            old=old["body"],
+            new=body,
+            field="body",
+            comment=target if isinstance(target, Comment) else None,
+        )
     # The new wording is public anyway; long texts are not repeated in full.
-    changes = {name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:RECORDED_TEXT]] for name in changed}
+    changes = {
+        name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:RECORDED_TEXT]] for name in changed
+    }
     kind = Kind.TITLE_EDITED if changed == ["title"] else Kind.TEXT_EDITED
-    record(ParticipationEvent, municipality=idea.municipality, kind=kind, by=by, acting_town=acting_town,
-           process=idea.process, subject=idea.title, changes=changes, reason=reason, **_target_kwargs(target))
+    record(
+        ParticipationEvent,
+        municipality=idea.municipality,
+        kind=kind,
+        by=by,
+        acting_town=acting_town,
+        process=idea.process,
+        subject=idea.title,
+        changes=changes,
+        reason=reason,
+        **_target_kwargs(target),
+    )
     _refresh_notifications(target)
     return target
 
 
-def _scrub_history(*, idea: Idea, old: str, new: str, field: str = "", comment: Comment | None = None) -> None:
+def _scrub_history(
+    *, idea: Idea, old: str, new: str, field: str = "", comment: Comment | None = None
+) -> None:
     """Replace what was removed for privacy in the earlier history of the idea. A title is replaced wherever it
     appears (subjects, reasons, recorded changes); a text (``field="body"``) where it was recorded as that
     field's value, whole or as shortened by an earlier edit (of the idea, or with ``comment`` of that comment)."""
+
     def clean(value):
         if isinstance(value, str):
             return value.replace(old, new)
@@ -512,12 +710,19 @@ def _scrub_history(*, idea: Idea, old: str, new: str, field: str = "", comment: 
     def clean_field(changes):
         if not isinstance(changes, dict) or not isinstance(changes.get(field), list):
             return changes
-        return {**changes, field: [new if v == old else new[:RECORDED_TEXT] if v == old[:RECORDED_TEXT] else v
-                                   for v in changes[field]]}
+        return {
+            **changes,
+            field: [
+                new if v == old else new[:RECORDED_TEXT] if v == old[:RECORDED_TEXT] else v
+                for v in changes[field]
+            ],
+        }
 
     events = ParticipationEvent.objects.select_for_update().filter(idea=idea)
     if field:
-        events = events.filter(comment=comment) if comment is not None else events.filter(comment__isnull=True)
+        events = (
+            events.filter(comment=comment) if comment is not None else events.filter(comment__isnull=True)
+        )
     for event in events:
         if field:
             subject, changes, reason = event.subject, clean_field(event.changes), event.reason
@@ -532,14 +737,19 @@ def _notification_keys(target: Idea | Comment) -> Q:
     """The notifications that quote ``target`` (the keys of :mod:`participation.tasks`): for a comment, those
     about the comment; for an idea, every one that names the idea, its answers or its comments."""
     if isinstance(target, Comment):
-        return (Q(key=f"idea:comment:{target.pk}") | Q(key__startswith=f"moderation:comment:{target.pk}:")
-                | Q(key__startswith=f"moderation:hidden:comment:{target.pk}:"))
+        return (
+            Q(key=f"idea:comment:{target.pk}")
+            | Q(key__startswith=f"moderation:comment:{target.pk}:")
+            | Q(key__startswith=f"moderation:hidden:comment:{target.pk}:")
+        )
     comments = [str(pk) for pk in Comment._base_manager.filter(idea=target).values_list("pk", flat=True)]
     answers = OfficialAnswer._base_manager.filter(idea=target).values_list("pk", flat=True)
-    where = (Q(key__in=[f"idea:answer:{pk}" for pk in answers] + [f"idea:comment:{pk}" for pk in comments])
-             | Q(key__startswith=f"moderation:idea:{target.pk}:")
-             | Q(key__startswith=f"moderation:hidden:idea:{target.pk}:")
-             | Q(key__startswith=f"idea:linked:{target.pk}:"))
+    where = (
+        Q(key__in=[f"idea:answer:{pk}" for pk in answers] + [f"idea:comment:{pk}" for pk in comments])
+        | Q(key__startswith=f"moderation:idea:{target.pk}:")
+        | Q(key__startswith=f"moderation:hidden:idea:{target.pk}:")
+        | Q(key__startswith=f"idea:linked:{target.pk}:")
+    )
     if comments:
         where |= Q(key__regex=rf"^moderation:(hidden:)?comment:({'|'.join(comments)}):")
     return where
@@ -551,21 +761,34 @@ def _refresh_notifications(target: Idea | Comment) -> None:
     change of what a contribution says or whether it is shown, so that no mail or digest sent later repeats it."""
     from notifications.services import notifications_refresh
 
-    notifications_refresh(municipality_id=target.municipality_id, where=_notification_keys(target),
-                          render=tasks.notification_texts)
+    notifications_refresh(
+        municipality_id=target.municipality_id,
+        where=_notification_keys(target),
+        render=tasks.notification_texts,
+    )
 
 
 # --- Comments --------------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def comment_post(*, idea: Idea, author, body: str, parent: Comment | None = None,
-                 official_for: Municipality | None = None, on: datetime.date | None = None) -> Comment:
+def comment_post(
+    *,
+    idea: Idea,
+    author,
+    body: str,
+    parent: Comment | None = None,
+    official_for: Municipality | None = None,
+    on: datetime.date | None = None,
+) -> Comment:
     """A comment on a published idea, or a reply to a comment (one level). ``official_for`` marks a comment
     that staff write for their town (its editors, if it takes part in the process; others are refused with
     ``PermissionDenied``). Under pre-moderation citizens' comments wait for a moderator."""
     if official_for is not None:
-        permissions.require(permissions.can_answer_idea(author, idea, official_for),
-                            _("Only editors of the process's towns write for the town."))
+        permissions.require(
+            permissions.can_answer_idea(author, idea, official_for),
+            _("Only editors of the process's towns write for the town."),
+        )
     process = _process_with_phases(idea.process)
     if not idea.is_visible:
         raise ValidationError(_("This idea cannot be commented on."), code="hidden")
@@ -575,9 +798,15 @@ def comment_post(*, idea: Idea, author, body: str, parent: Comment | None = None
         raise ValidationError({"parent": _("You can only reply to a published comment on this idea.")})
     town = idea.municipality
     pre = official_for is None and settings_for(municipality=town).moderation == ModerationMode.PRE
-    comment = Comment(idea=idea, municipality=town, author=author, parent=parent, body=(body or "").strip(),
-                      is_official=official_for is not None,
-                      moderation=Moderation.PENDING if pre else Moderation.PUBLISHED)
+    comment = Comment(
+        idea=idea,
+        municipality=town,
+        author=author,
+        parent=parent,
+        body=(body or "").strip(),
+        is_official=official_for is not None,
+        moderation=Moderation.PENDING if pre else Moderation.PUBLISHED,
+    )
     comment.full_clean()
     comment.save()
     if not pre:
@@ -590,6 +819,7 @@ def comment_post(*, idea: Idea, author, body: str, parent: Comment | None = None
 
 
 # --- Supports --------------------------------------------------------------------------------------------
+
 
 def _support_open(idea: Idea, on) -> None:
     process = _process_with_phases(idea.process)
@@ -608,9 +838,15 @@ def refresh_counts(idea_ids) -> None:
         # FOR NO KEY UPDATE: recounts of one idea wait for each other, but not for the key-share lock that each
         # new support or comment takes on its idea (a FOR UPDATE conflicts with it: two requests that each inserted
         # a support and then lock the idea could wait on each other).
-        processes = set(Idea._base_manager.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
-                        .values_list("process_id", flat=True))
-        Idea._base_manager.filter(pk__in=ids).update(**selectors.count_expressions(), counts_changed_at=timezone.now())
+        processes = set(
+            Idea._base_manager.select_for_update(no_key=True)
+            .filter(pk__in=ids)
+            .order_by("pk")
+            .values_list("process_id", flat=True)
+        )
+        Idea._base_manager.filter(pk__in=ids).update(
+            **selectors.count_expressions(), counts_changed_at=timezone.now()
+        )
         touch_processes(processes)
         participation_changed.send(sender=Idea, municipality_id=None)
 
@@ -640,12 +876,15 @@ def support_withdraw(*, idea: Idea, user, on: datetime.date | None = None) -> bo
 def processes_of_person(user) -> set[int]:
     """The processes in which the person wrote ideas or comments or gave supports (any town): what the public sees
     of them changes when the account is deleted (the name goes, or the contributions). For ``accounts``."""
-    return (set(Idea._base_manager.filter(author=user).values_list("process_id", flat=True))
-            | set(Comment._base_manager.filter(author=user).values_list("idea__process_id", flat=True))
-            | set(Support._base_manager.filter(user=user).values_list("idea__process_id", flat=True)))
+    return (
+        set(Idea._base_manager.filter(author=user).values_list("process_id", flat=True))
+        | set(Comment._base_manager.filter(author=user).values_list("idea__process_id", flat=True))
+        | set(Support._base_manager.filter(user=user).values_list("idea__process_id", flat=True))
+    )
 
 
 # --- Reports and moderation ------------------------------------------------------------------------------
+
 
 def _target_town(target) -> Municipality:
     return target.municipality
@@ -667,24 +906,38 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
     if not target.is_visible:
         raise ValidationError(_("This contribution is already being reviewed."), code="hidden")
     town = _target_town(target)
-    report = Report(municipality=town, reporter=reporter, reason=reason, note=(note or "").strip(),
-                    **({"idea": target} if isinstance(target, Idea) else {"comment": target}))
+    report = Report(
+        municipality=town,
+        reporter=reporter,
+        reason=reason,
+        note=(note or "").strip(),
+        **({"idea": target} if isinstance(target, Idea) else {"comment": target}),
+    )
     report.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
             report.save()
     except IntegrityError:
-        raise ValidationError(_("You have already reported this contribution. Thank you, it will be "
-                                "reviewed."), code="duplicate") from None
+        raise ValidationError(
+            _("You have already reported this contribution. Thank you, it will be reviewed."),
+            code="duplicate",
+        ) from None
     open_reports = target.reports.filter(resolved_at__isnull=True).values("reporter").distinct().count()
     if open_reports >= settings_for(municipality=town).report_threshold:
         target.moderation = Moderation.REPORTED
         target.save(update_fields=["moderation"])
         if isinstance(target, Comment):
             refresh_counts([target.idea_id])
-        record(ParticipationEvent, municipality=town, kind=Kind.AUTO_HIDDEN, by=None,
-               process=target.idea.process if isinstance(target, Comment) else target.process,
-               subject=_subject(target), changes={"reports": ["", str(open_reports)]}, **_target_kwargs(target))
+        record(
+            ParticipationEvent,
+            municipality=town,
+            kind=Kind.AUTO_HIDDEN,
+            by=None,
+            process=target.idea.process if isinstance(target, Comment) else target.process,
+            subject=_subject(target),
+            changes={"reports": ["", str(open_reports)]},
+            **_target_kwargs(target),
+        )
         _refresh_notifications(target)
         key = {"idea_id": target.pk} if isinstance(target, Idea) else {"comment_id": target.pk}
         tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, **key)
@@ -704,10 +957,20 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
     if isinstance(target, Comment) and was != target.moderation:
         refresh_counts([target.idea_id])
     closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-    record(ParticipationEvent, municipality=target.municipality, kind=Kind.APPROVED, by=by, acting_town=acting_town,
-           process=_process_of(target), subject=_subject(target),
-           changes={"moderation": [_label(Moderation(was)), _label(Moderation.PUBLISHED)],
-                    **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
+    record(
+        ParticipationEvent,
+        municipality=target.municipality,
+        kind=Kind.APPROVED,
+        by=by,
+        acting_town=acting_town,
+        process=_process_of(target),
+        subject=_subject(target),
+        changes={
+            "moderation": [_label(Moderation(was)), _label(Moderation.PUBLISHED)],
+            **({"reports": [str(closed), "0"]} if closed else {}),
+        },
+        **_target_kwargs(target),
+    )
     if was != Moderation.PUBLISHED:
         _refresh_notifications(target)
     if was == Moderation.PENDING and isinstance(target, Comment):
@@ -715,7 +978,9 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
     if was != Moderation.PUBLISHED and isinstance(target, Idea):
         # Answers given while the idea was not visible were not announced; they are now (once per answer).
         for answer_id in target.answers.values_list("pk", flat=True):
-            tasks.idea_answer_notify.delay_on_commit(municipality_id=target.municipality_id, answer_id=answer_id)
+            tasks.idea_answer_notify.delay_on_commit(
+                municipality_id=target.municipality_id, answer_id=answer_id
+            )
     return target
 
 
@@ -738,18 +1003,37 @@ def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, re
         target.is_shortlisted = False
         target.save(update_fields=["is_shortlisted"])
     closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-    record(ParticipationEvent, municipality=target.municipality, kind=Kind.HIDDEN, by=by, acting_town=acting_town,
-           process=_process_of(target), subject=_subject(target), reason=reason,
-           changes={"moderation": [_label(Moderation(was)), _label(Moderation.HIDDEN)],
-                    **({"reports": [str(closed), "0"]} if closed else {})}, **_target_kwargs(target))
+    record(
+        ParticipationEvent,
+        municipality=target.municipality,
+        kind=Kind.HIDDEN,
+        by=by,
+        acting_town=acting_town,
+        process=_process_of(target),
+        subject=_subject(target),
+        reason=reason,
+        changes={
+            "moderation": [_label(Moderation(was)), _label(Moderation.HIDDEN)],
+            **({"reports": [str(closed), "0"]} if closed else {}),
+        },
+        **_target_kwargs(target),
+    )
     _refresh_notifications(target)
     key = {"idea_id": target.pk} if isinstance(target, Idea) else {"comment_id": target.pk}
     tasks.content_hidden_notify.delay_on_commit(municipality_id=target.municipality_id, **key)
     return target
 
 
-def moderation_act(*, target: Idea | Comment, action: str, by, acting_town: Municipality, reason: str = "",
-                   title: str = "", body: str | None = None) -> Idea | Comment:
+def moderation_act(
+    *,
+    target: Idea | Comment,
+    action: str,
+    by,
+    acting_town: Municipality,
+    reason: str = "",
+    title: str = "",
+    body: str | None = None,
+) -> Idea | Comment:
     """One moderation action by its name, as the moderation buttons and the API send it: ``approve``, ``hide``
     (with a reason), ``retitle`` (ideas only, with a reason) or ``edit`` (for privacy, with a reason: an idea's
     title and text, a comment's text; an empty or missing field is left as it is). Anything else is refused
@@ -761,8 +1045,14 @@ def moderation_act(*, target: Idea | Comment, action: str, by, acting_town: Muni
     if action == "retitle" and isinstance(target, Idea):
         return idea_edit_title(idea=target, title=title, by=by, acting_town=acting_town, reason=reason)
     if action == "edit":
-        return privacy_edit(target=target, by=by, acting_town=acting_town, reason=reason,
-                            title=title if isinstance(target, Idea) and title else None, body=body or None)
+        return privacy_edit(
+            target=target,
+            by=by,
+            acting_town=acting_town,
+            reason=reason,
+            title=title if isinstance(target, Idea) and title else None,
+            body=body or None,
+        )
     raise ValidationError({"action": _("Unknown moderation action.")}, code="action")
 
 
@@ -771,6 +1061,7 @@ def _process_of(target) -> Process:
 
 
 # --- Votes -----------------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def ballot_cast(*, process: Process, user, votes: dict[int, int], on: datetime.date | None = None) -> Ballot:
@@ -783,26 +1074,45 @@ def ballot_cast(*, process: Process, user, votes: dict[int, int], on: datetime.d
         raise ValidationError(_("The vote is not open."), code="phase")
     votes = {int(pk): int(count) for pk, count in votes.items() if int(count) > 0}
     if any(count > process.votes_per_idea for count in votes.values()):
-        raise ValidationError(ngettext("You can give one idea at most %(n)s vote.",
-                                       "You can give one idea at most %(n)s votes.", process.votes_per_idea)
-                              % {"n": process.votes_per_idea}, code="per_idea")
+        raise ValidationError(
+            ngettext(
+                "You can give one idea at most %(n)s vote.",
+                "You can give one idea at most %(n)s votes.",
+                process.votes_per_idea,
+            )
+            % {"n": process.votes_per_idea},
+            code="per_idea",
+        )
     if sum(votes.values()) > process.votes_per_person:
-        raise ValidationError(ngettext("You have %(n)s vote; you have given %(given)s.",
-                                       "You have %(n)s votes; you have given %(given)s.", process.votes_per_person)
-                              % {"n": process.votes_per_person, "given": sum(votes.values())}, code="total")
-    allowed = set(process.ideas.visible().filter(is_shortlisted=True, pk__in=votes).values_list("pk", flat=True))
+        raise ValidationError(
+            ngettext(
+                "You have %(n)s vote; you have given %(given)s.",
+                "You have %(n)s votes; you have given %(given)s.",
+                process.votes_per_person,
+            )
+            % {"n": process.votes_per_person, "given": sum(votes.values())},
+            code="total",
+        )
+    allowed = set(
+        process.ideas.visible().filter(is_shortlisted=True, pk__in=votes).values_list("pk", flat=True)
+    )
     if set(votes) - allowed:
         raise ValidationError(_("Votes can only go to ideas on the shortlist."), code="shortlist")
     try:
         with transaction.atomic():
-            ballot, _created = Ballot.objects.get_or_create(process=process, user=user,
-                                                            defaults={"municipality_id": process.municipality_id})
+            ballot, _created = Ballot.objects.get_or_create(
+                process=process, user=user, defaults={"municipality_id": process.municipality_id}
+            )
     except IntegrityError:  # the same person's second tab got there first
         ballot = Ballot.objects.get(process=process, user=user)
     ballot = Ballot.objects.select_for_update().get(pk=ballot.pk)
     ballot.votes.all().delete()
-    Vote.objects.bulk_create([Vote(ballot=ballot, idea_id=pk, count=count, municipality_id=process.municipality_id)
-                              for pk, count in votes.items()])
+    Vote.objects.bulk_create(
+        [
+            Vote(ballot=ballot, idea_id=pk, count=count, municipality_id=process.municipality_id)
+            for pk, count in votes.items()
+        ]
+    )
     ballot.save(update_fields=["updated_at"])
     return ballot
 
@@ -813,10 +1123,12 @@ def ballot_total(ballot: Ballot) -> int:
 
 # --- Projects that came from ideas -----------------------------------------------------------------------
 
+
 def project_status_changed(*, project: Project, event_id: int) -> None:
     """Called by the projects app when a project's status changes: tell the authors of ideas that led to it,
     after the transaction commits."""
     # Only a question about rows linked to this project, which the caller may see: no scope needed.
     if Idea._base_manager.filter(project=project).exists():
-        tasks.idea_project_notify.delay_on_commit(municipality_id=project.municipality_id, project_id=project.pk,
-                                                  event_id=event_id)
+        tasks.idea_project_notify.delay_on_commit(
+            municipality_id=project.municipality_id, project_id=project.pk, event_id=event_id
+        )

@@ -26,35 +26,56 @@ def _excerpt(text: str, words: int = 40) -> str:
 @shared_task(base=TownTask, **LIMITS)
 def idea_answer_notify(*, municipality: Municipality, answer_id: int) -> int:
     """The idea's author and its supporters hear about an official answer (and the new status)."""
-    answer = m.OfficialAnswer.objects.select_related("idea", "idea__author", "answering_town").filter(
-        pk=answer_id).first()
+    answer = (
+        m.OfficialAnswer.objects.select_related("idea", "idea__author", "answering_town")
+        .filter(pk=answer_id)
+        .first()
+    )
     if answer is None or not answer.idea.is_visible:
         return 0
     idea = answer.idea
-    supporters = [s.user for s in m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")]
+    supporters = [
+        s.user for s in m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")
+    ]
     recipients = {u.pk: u for u in [idea.author, *supporters] if u is not None and u.pk != answer.author_id}
-    return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.status",
-                      key=f"idea:answer:{answer.pk}", **_answer_texts(answer), url=idea.get_absolute_url()))
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=recipients.values(),
+            kind="idea.status",
+            key=f"idea:answer:{answer.pk}",
+            **_answer_texts(answer),
+            url=idea.get_absolute_url(),
+        )
+    )
 
 
 def _answer_texts(answer: m.OfficialAnswer) -> dict[str, str]:
     idea = answer.idea
     with translation.override(settings.LANGUAGE_CODE):
         if answer.status_after != answer.status_before:
-            title = (_("The idea “%(title)s” is now “%(status)s”") if idea.is_visible
-                     else _("An idea you wrote or support is now “%(status)s”")) % {
-                "title": idea.title, "status": m.IdeaStatus(answer.status_after).label}
+            title = (
+                _("The idea “%(title)s” is now “%(status)s”")
+                if idea.is_visible
+                else _("An idea you wrote or support is now “%(status)s”")
+            ) % {"title": idea.title, "status": m.IdeaStatus(answer.status_after).label}
         else:
-            title = (_("%(town)s has answered on the idea “%(title)s”") if idea.is_visible
-                     else _("%(town)s has answered on an idea you wrote or support")) % {
-                "town": answer.answering_town.name, "title": idea.title}
+            title = (
+                _("%(town)s has answered on the idea “%(title)s”")
+                if idea.is_visible
+                else _("%(town)s has answered on an idea you wrote or support")
+            ) % {"town": answer.answering_town.name, "title": idea.title}
         return {"title": title, "body": _excerpt(answer.body)}
 
 
 @shared_task(base=TownTask, **LIMITS)
 def comment_notify(*, municipality: Municipality, comment_id: int) -> int:
     """A new published comment: the idea's author hears of it, and for a reply the comment's author."""
-    comment = m.Comment.objects.select_related("idea", "idea__author", "parent__author").filter(pk=comment_id).first()
+    comment = (
+        m.Comment.objects.select_related("idea", "idea__author", "parent__author")
+        .filter(pk=comment_id)
+        .first()
+    )
     if comment is None or not comment.is_visible or not comment.idea.is_visible:
         return 0
     idea = comment.idea
@@ -62,19 +83,32 @@ def comment_notify(*, municipality: Municipality, comment_id: int) -> int:
     for user in (idea.author, comment.parent.author if comment.parent_id else None):
         if user is not None and user.pk != comment.author_id:
             recipients[user.pk] = user
-    return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.comment",
-                      key=f"idea:comment:{comment.pk}", **_comment_texts(comment),
-                      url=f"{idea.get_absolute_url()}#comment-{comment.pk}"))
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=recipients.values(),
+            kind="idea.comment",
+            key=f"idea:comment:{comment.pk}",
+            **_comment_texts(comment),
+            url=f"{idea.get_absolute_url()}#comment-{comment.pk}",
+        )
+    )
 
 
 def _comment_texts(comment: m.Comment) -> dict[str, str]:
     """A comment's notification quotes the comment and names its idea only while both are published."""
     idea = comment.idea
     with translation.override(settings.LANGUAGE_CODE):
-        title = (_("New comment on “%(title)s”") % {"title": idea.title} if idea.is_visible
-                 else _("New comment on an idea"))
-        body = (_excerpt(comment.body) if comment.is_visible and idea.is_visible
-                else _("This comment is no longer published."))
+        title = (
+            _("New comment on “%(title)s”") % {"title": idea.title}
+            if idea.is_visible
+            else _("New comment on an idea")
+        )
+        body = (
+            _excerpt(comment.body)
+            if comment.is_visible and idea.is_visible
+            else _("This comment is no longer published.")
+        )
         return {"title": title, "body": body}
 
 
@@ -85,8 +119,9 @@ def _target(idea_id, comment_id):
 
 
 @shared_task(base=TownTask, **LIMITS)
-def moderation_waiting_notify(*, municipality: Municipality, idea_id: int | None = None,
-                              comment_id: int | None = None) -> int:
+def moderation_waiting_notify(
+    *, municipality: Municipality, idea_id: int | None = None, comment_id: int | None = None
+) -> int:
     """New content waits for moderation (pre-moderation, or hidden after reports): the town's editors."""
     target = _target(idea_id, comment_id)
     if target is None or target.moderation not in (m.Moderation.PENDING, m.Moderation.REPORTED):
@@ -95,13 +130,23 @@ def moderation_waiting_notify(*, municipality: Municipality, idea_id: int | None
     idea = target if what == "idea" else target.idea
     # A contribution can wait more than once (reported again after approval): count the earlier waits.
     round_ = m.ParticipationEvent.objects.filter(
-        kind__in=[m.ParticipationEvent.Kind.AUTO_HIDDEN, m.ParticipationEvent.Kind.APPROVED,
-                  m.ParticipationEvent.Kind.HIDDEN], **({"comment": target} if what == "comment" else
-                                                         {"idea": target, "comment__isnull": True})).count()
-    return len(notify(municipality=municipality, recipients=town_editors(municipality=municipality),
-                      kind="moderation.waiting", key=f"moderation:{what}:{target.pk}:{target.moderation}:{round_}",
-                      **_waiting_texts(idea, what=what, state=target.moderation),
-                      url=reverse("participation:staff-moderation", kwargs={"town": municipality.slug})))
+        kind__in=[
+            m.ParticipationEvent.Kind.AUTO_HIDDEN,
+            m.ParticipationEvent.Kind.APPROVED,
+            m.ParticipationEvent.Kind.HIDDEN,
+        ],
+        **({"comment": target} if what == "comment" else {"idea": target, "comment__isnull": True}),
+    ).count()
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=town_editors(municipality=municipality),
+            kind="moderation.waiting",
+            key=f"moderation:{what}:{target.pk}:{target.moderation}:{round_}",
+            **_waiting_texts(idea, what=what, state=target.moderation),
+            url=reverse("participation:staff-moderation", kwargs={"town": municipality.slug}),
+        )
+    )
 
 
 def _waiting_texts(idea: m.Idea, *, what: str, state: str) -> dict[str, str]:
@@ -110,23 +155,36 @@ def _waiting_texts(idea: m.Idea, *, what: str, state: str) -> dict[str, str]:
     with translation.override(settings.LANGUAGE_CODE):
         if state == m.Moderation.PENDING:
             if what == "idea":
-                title = _("A new idea waits for moderation: “%(title)s”") if quote else _(
-                    "A new idea waits for moderation")
+                title = (
+                    _("A new idea waits for moderation: “%(title)s”")
+                    if quote
+                    else _("A new idea waits for moderation")
+                )
             else:
-                title = _("A new comment on “%(title)s” waits for moderation") if quote else _(
-                    "A new comment waits for moderation")
+                title = (
+                    _("A new comment on “%(title)s” waits for moderation")
+                    if quote
+                    else _("A new comment waits for moderation")
+                )
         elif what == "idea":
-            title = _("An idea was hidden after reports: “%(title)s”") if quote else _(
-                "An idea was hidden after reports")
+            title = (
+                _("An idea was hidden after reports: “%(title)s”")
+                if quote
+                else _("An idea was hidden after reports")
+            )
         else:
-            title = _("A comment on “%(title)s” was hidden after reports") if quote else _(
-                "A comment was hidden after reports")
+            title = (
+                _("A comment on “%(title)s” was hidden after reports")
+                if quote
+                else _("A comment was hidden after reports")
+            )
         return {"title": title % {"title": idea.title} if quote else title}
 
 
 @shared_task(base=TownTask, **LIMITS)
-def content_hidden_notify(*, municipality: Municipality, idea_id: int | None = None,
-                          comment_id: int | None = None) -> int:
+def content_hidden_notify(
+    *, municipality: Municipality, idea_id: int | None = None, comment_id: int | None = None
+) -> int:
     """A moderator hid a contribution: its author is told why."""
     target = _target(idea_id, comment_id)
     if target is None or target.moderation != m.Moderation.HIDDEN or target.author is None:
@@ -135,9 +193,17 @@ def content_hidden_notify(*, municipality: Municipality, idea_id: int | None = N
         body = _("Reason: %(reason)s") % {"reason": target.moderation_reason}
     stamp = target.moderated_at.isoformat() if target.moderated_at else ""
     what = "idea" if idea_id is not None else "comment"
-    return len(notify(municipality=municipality, recipients=[target.author], kind="moderation.hidden",
-                      key=f"moderation:hidden:{what}:{target.pk}:{stamp}", **_hidden_texts(target), body=body,
-                      url=reverse("participation-mine")))
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=[target.author],
+            kind="moderation.hidden",
+            key=f"moderation:hidden:{what}:{target.pk}:{stamp}",
+            **_hidden_texts(target),
+            body=body,
+            url=reverse("participation-mine"),
+        )
+    )
 
 
 def _hidden_texts(target: m.Idea | m.Comment) -> dict[str, str]:
@@ -146,10 +212,15 @@ def _hidden_texts(target: m.Idea | m.Comment) -> dict[str, str]:
     that idea is published. The reason (the body) is the moderator's own text and is kept as it was sent."""
     with translation.override(settings.LANGUAGE_CODE):
         if isinstance(target, m.Idea):
-            return {"title": _("Your idea in “%(process)s” has been hidden") % {"process": target.process.title}}
+            return {
+                "title": _("Your idea in “%(process)s” has been hidden") % {"process": target.process.title}
+            }
         idea = target.idea
-        return {"title": _("Your comment on “%(title)s” has been hidden") % {"title": idea.title} if idea.is_visible
-                else _("Your comment on an idea has been hidden")}
+        return {
+            "title": _("Your comment on “%(title)s” has been hidden") % {"title": idea.title}
+            if idea.is_visible
+            else _("Your comment on an idea has been hidden")
+        }
 
 
 @shared_task(base=TownTask, **LIMITS)
@@ -166,21 +237,35 @@ def idea_linked_notify(*, municipality: Municipality, idea_id: int, event_id: in
     project = idea.project
     if project.visibility != Project.Visibility.PUBLIC:
         return 0  # an internal project is not announced to citizens
-    supporters = [s.user for s in
-                  m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")]
+    supporters = [
+        s.user for s in m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")
+    ]
     recipients = {u.pk: u for u in [idea.author, *supporters] if u is not None and u.pk != event.actor_id}
     with translation.override(settings.LANGUAGE_CODE):
         body = _excerpt(project.summary)
-    return len(notify(municipality=municipality, recipients=recipients.values(), kind="idea.project",
-                      key=f"idea:linked:{idea.pk}:{event.pk}", **_linked_texts(idea, project), body=body,
-                      url=project.get_absolute_url()))
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=recipients.values(),
+            kind="idea.project",
+            key=f"idea:linked:{idea.pk}:{event.pk}",
+            **_linked_texts(idea, project),
+            body=body,
+            url=project.get_absolute_url(),
+        )
+    )
 
 
 def _linked_texts(idea: m.Idea, project) -> dict[str, str]:
     with translation.override(settings.LANGUAGE_CODE):
-        return {"title": (_("The idea “%(title)s” has led to the project “%(project)s”") if idea.is_visible
-                          else _("An idea you wrote or support has led to the project “%(project)s”")) % {
-            "title": idea.title, "project": project.title}}
+        return {
+            "title": (
+                _("The idea “%(title)s” has led to the project “%(project)s”")
+                if idea.is_visible
+                else _("An idea you wrote or support has led to the project “%(project)s”")
+            )
+            % {"title": idea.title, "project": project.title}
+        }
 
 
 @shared_task(base=TownTask, **LIMITS)
@@ -193,18 +278,31 @@ def idea_project_notify(*, municipality: Municipality, project_id: int, event_id
     if project is None or event is None or project.visibility != Project.Visibility.PUBLIC:
         return 0  # an internal project is not announced to citizens
     authors = {}
-    for idea in m.Idea.objects.visible().filter(project=project, author__isnull=False).select_related("author"):
+    for idea in (
+        m.Idea.objects.visible().filter(project=project, author__isnull=False).select_related("author")
+    ):
         authors[idea.author_id] = idea.author
     with translation.override(settings.LANGUAGE_CODE):
         title = _("The project “%(project)s”, which came from your idea, is now “%(status)s”") % {
-            "project": project.title, "status": project.get_status_display()}
+            "project": project.title,
+            "status": project.get_status_display(),
+        }
         body = _excerpt(event.reason)
-    return len(notify(municipality=municipality, recipients=authors.values(), kind="idea.project",
-                      key=f"idea:project:{project.pk}:{event.pk}", title=title, body=body,
-                      url=project.get_absolute_url()))
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=authors.values(),
+            kind="idea.project",
+            key=f"idea:project:{project.pk}:{event.pk}",
+            title=title,
+            body=body,
+            url=project.get_absolute_url(),
+        )
+    )
 
 
 # --- Notifications already given: what they quote follows the contribution --------------------------------
+
 
 def notification_texts(key: str) -> dict[str, str] | None:
     """The texts of the participation notification ``key`` as they are written now, with the contribution as it
@@ -217,7 +315,11 @@ def notification_texts(key: str) -> dict[str, str] | None:
     parts = key.split(":")
     try:
         if parts[:2] == ["idea", "answer"]:
-            answer = m.OfficialAnswer.objects.select_related("idea", "answering_town").filter(pk=int(parts[2])).first()
+            answer = (
+                m.OfficialAnswer.objects.select_related("idea", "answering_town")
+                .filter(pk=int(parts[2]))
+                .first()
+            )
             return _answer_texts(answer) if answer is not None else None
         if parts[:2] == ["idea", "comment"]:
             comment = m.Comment.objects.select_related("idea").filter(pk=int(parts[2])).first()

@@ -28,11 +28,19 @@ urlpatterns = [
     path(staff + "neu/", views.staff_process_create, name="staff-process-create"),
     path(staff + "moderation/", views.staff_moderation, name="staff-moderation"),
     path(staff + "moderation/ideen/<int:pk>/", views.staff_moderate_idea, name="staff-moderate-idea"),
-    path(staff + "moderation/kommentare/<int:pk>/", views.staff_moderate_comment, name="staff-moderate-comment"),
-    path(staff + "moderation/ideen/<int:pk>/datenschutz/", views.staff_privacy_edit_idea,
-         name="staff-privacy-edit-idea"),
-    path(staff + "moderation/kommentare/<int:pk>/datenschutz/", views.staff_privacy_edit_comment,
-         name="staff-privacy-edit-comment"),
+    path(
+        staff + "moderation/kommentare/<int:pk>/", views.staff_moderate_comment, name="staff-moderate-comment"
+    ),
+    path(
+        staff + "moderation/ideen/<int:pk>/datenschutz/",
+        views.staff_privacy_edit_idea,
+        name="staff-privacy-edit-idea",
+    ),
+    path(
+        staff + "moderation/kommentare/<int:pk>/datenschutz/",
+        views.staff_privacy_edit_comment,
+        name="staff-privacy-edit-comment",
+    ),
     path(staff + "einstellungen/", views.staff_settings, name="staff-settings"),
     path(staff + "ideen/", views.staff_ideas, name="staff-ideas"),
     path(staff + "ideen/<int:pk>/", views.staff_idea, name="staff-idea"),

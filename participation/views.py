@@ -14,9 +14,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts import permissions
@@ -58,6 +57,7 @@ MAP_FIELDS = ("pk", "title", "latitude", "longitude", "location_label", "status"
 
 # --- Helpers ---------------------------------------------------------------------------------------------
 
+
 def _process_or_404(request, slug: str, *, staff: bool = False) -> Process:
     try:
         return selectors.process_for(slug=slug, user=request.user, staff=staff)
@@ -96,9 +96,18 @@ def _map_points(ideas, town: Municipality | None) -> list[dict]:
             prefixes[slug] = reverse("participation:idea", kwargs={"town": slug, "pk": 0})[:-2]
         return f"{prefixes[slug]}{idea.pk}/"
 
-    return [{"title": i.title, "url": url(i), "lat": float(i.latitude), "lon": float(i.longitude),
-             "place": i.location_label, "meta": i.get_status_display()}
-            for i in ideas if i.latitude is not None and i.longitude is not None]
+    return [
+        {
+            "title": i.title,
+            "url": url(i),
+            "lat": float(i.latitude),
+            "lon": float(i.longitude),
+            "place": i.location_label,
+            "meta": i.get_status_display(),
+        }
+        for i in ideas
+        if i.latitude is not None and i.longitude is not None
+    ]
 
 
 def _list_map(qs, town: Municipality | None, cache_key: str | None) -> list[dict]:
@@ -109,8 +118,12 @@ def _list_map(qs, town: Municipality | None, cache_key: str | None) -> list[dict
         points = cache.get(cache_key)
         if points is not None:
             return points
-    located = (qs.filter(latitude__isnull=False).select_related(None).select_related("municipality")
-               .only(*MAP_FIELDS)[:MAP_POINT_LIMIT])
+    located = (
+        qs.filter(latitude__isnull=False)
+        .select_related(None)
+        .select_related("municipality")
+        .only(*MAP_FIELDS)[:MAP_POINT_LIMIT]
+    )
     points = _map_points(located, town)
     if cache_key is not None:
         cache.set(cache_key, points, MAP_CACHE_SECONDS)
@@ -126,21 +139,36 @@ def _map_key(town: Municipality | None, filters: selectors.IdeaFilters, version)
     return f"participation:map:{town.pk}:{process}:{filters.sort}:{get_language()}:{version}"
 
 
-def _list_context(request, qs, town: Municipality | None, form, filters: selectors.IdeaFilters | None = None,
-                  *, total: int | None = None, version=None) -> dict:
+def _list_context(
+    request,
+    qs,
+    town: Municipality | None,
+    form,
+    filters: selectors.IdeaFilters | None = None,
+    *,
+    total: int | None = None,
+    version=None,
+) -> dict:
     # ``total``: the stored count when the list is not filtered (selectors.stored_total), so that no page counts
     # every idea of the town; a filtered list counts up to COUNT_CAP ("more than 1,000 ideas found", pages up to
     # the cap). ``version``: the stored version of what the list shows (the map's cache key).
     page = CountedPaginator(qs, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     map_key = _map_key(town, filters, version) if filters is not None else None
-    return {"page_obj": page, "ideas": list(page.object_list), "filter_form": form,
-            "map_points": _list_map(qs, town, map_key), "querystring": query.urlencode()}
+    return {
+        "page_obj": page,
+        "ideas": list(page.object_list),
+        "filter_form": form,
+        "map_points": _list_map(qs, town, map_key),
+        "querystring": query.urlencode(),
+    }
 
 
 # --- Public pages ----------------------------------------------------------------------------------------
+
 
 def _town_version(request) -> str | None:
     """The stored version of everything the town's public participation pages show (one query over its
@@ -167,8 +195,9 @@ def region_process_list(request):
     with public_region_scope():
         page = CountedPaginator(selectors.process_list(), PER_PAGE).get_page(request.GET.get("page"))
         processes = list(page.object_list)
-    return render(request, "participation/region_process_list.html",
-                  {"processes": processes, "page_obj": page})
+    return render(
+        request, "participation/region_process_list.html", {"processes": processes, "page_obj": page}
+    )
 
 
 @public
@@ -179,19 +208,38 @@ def process_detail(request, town: str, slug: str):
     filters = form.filters(process=process)
     qs = selectors.idea_list(filters=filters)
     today = timezone.localdate()
-    return render(request, "participation/process_detail.html", {
-        "process": process, "phases": sorted(process.phases.all(), key=lambda p: p.starts_on),
-        "current_phase": process.current_phase(today), "today": today,
-        "shortlist": list(selectors.idea_list(filters=selectors.IdeaFilters(process=process, shortlisted=True,
-                                                                             sort="supported")))
-        if process.phase("vote") else [],
-        **_list_context(request, qs, request.municipality, form, filters, total=selectors.stored_total(filters),
-                        version=process.content_version),
-        # Unfiltered, the map fetches the process's points when it opens instead of carrying them in the page.
-        "map_geojson": reverse("participation:process-map", kwargs={"town": request.municipality.slug,
-                                                                    "slug": process.slug})
-        if selectors.is_unfiltered(filters) else "",
-    })
+    return render(
+        request,
+        "participation/process_detail.html",
+        {
+            "process": process,
+            "phases": sorted(process.phases.all(), key=lambda p: p.starts_on),
+            "current_phase": process.current_phase(today),
+            "today": today,
+            "shortlist": list(
+                selectors.idea_list(
+                    filters=selectors.IdeaFilters(process=process, shortlisted=True, sort="supported")
+                )
+            )
+            if process.phase("vote")
+            else [],
+            **_list_context(
+                request,
+                qs,
+                request.municipality,
+                form,
+                filters,
+                total=selectors.stored_total(filters),
+                version=process.content_version,
+            ),
+            # Unfiltered, the map fetches the process's points when it opens instead of carrying them in the page.
+            "map_geojson": reverse(
+                "participation:process-map", kwargs={"town": request.municipality.slug, "slug": process.slug}
+            )
+            if selectors.is_unfiltered(filters)
+            else "",
+        },
+    )
 
 
 def _geojson_entry(request, process: Process) -> dict:
@@ -201,21 +249,43 @@ def _geojson_entry(request, process: Process) -> dict:
     (see "Stored freshness" in docs/ARCHITECTURE.md); the entry holds the body, its ETag and Last-Modified."""
     town = request.municipality
     updated = process.updated_at.timestamp() if process.updated_at else 0
-    key = (f"participation:geojson:{town.pk}:{process.pk}:{get_language()}:{process.content_version}:{updated}:"
-           f"{town.content_version}")
+    key = (
+        f"participation:geojson:{town.pk}:{process.pk}:{get_language()}:{process.content_version}:{updated}:"
+        f"{town.content_version}"
+    )
     entry = cache.get(key)
     if entry is None:
-        located = (selectors.idea_list(filters=selectors.IdeaFilters(process=process)).filter(latitude__isnull=False)
-                   .select_related(None).select_related("municipality").only(*MAP_FIELDS)[:MAP_POINT_LIMIT])
-        features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [point["lon"], point["lat"]]},
-                     "properties": {"title": point["title"], "url": point["url"], "place": point["place"] or "",
-                                    "meta": str(point["meta"])}}
-                    for point in _map_points(located, town)]
-        body = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
-                          separators=(",", ":")).encode()
-        changed = max(moment for moment in (process.content_changed_at, process.updated_at) if moment is not None)
-        entry = {"body": body, "etag": f'"{hashlib.sha256(body).hexdigest()[:32]}"',
-                 "last_modified": http_date(changed.timestamp())}
+        located = (
+            selectors.idea_list(filters=selectors.IdeaFilters(process=process))
+            .filter(latitude__isnull=False)
+            .select_related(None)
+            .select_related("municipality")
+            .only(*MAP_FIELDS)[:MAP_POINT_LIMIT]
+        )
+        features = [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [point["lon"], point["lat"]]},
+                "properties": {
+                    "title": point["title"],
+                    "url": point["url"],
+                    "place": point["place"] or "",
+                    "meta": str(point["meta"]),
+                },
+            }
+            for point in _map_points(located, town)
+        ]
+        body = json.dumps(
+            {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")
+        ).encode()
+        changed = max(
+            moment for moment in (process.content_changed_at, process.updated_at) if moment is not None
+        )
+        entry = {
+            "body": body,
+            "etag": f'"{hashlib.sha256(body).hexdigest()[:32]}"',
+            "last_modified": http_date(changed.timestamp()),
+        }
         cache.set(key, entry, MAP_CACHE_SECONDS)
     return entry
 
@@ -241,16 +311,20 @@ def process_map(request, town: str, slug: str):
 def idea_list(request, town: str):
     form = IdeaFilterForm(request.GET or None)
     filters = form.filters()
-    qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None
-                             else selectors.published_process_ids())
+    qs = selectors.idea_list(
+        filters=filters, processes=None if filters.process is not None else selectors.published_process_ids()
+    )
     total = version = None
     if selectors.is_unfiltered(filters) and filters.process is not None:
         total, version = selectors.stored_total(filters), filters.process.content_version
     elif selectors.is_unfiltered(filters):
         fresh = selectors.scope_freshness()
         total, version = fresh.shown_ideas, fresh.version
-    return render(request, "participation/idea_list.html", _list_context(
-        request, qs, request.municipality, form, filters, total=total, version=version))
+    return render(
+        request,
+        "participation/idea_list.html",
+        _list_context(request, qs, request.municipality, form, filters, total=total, version=version),
+    )
 
 
 def _idea_context(request, idea: Idea, **extra) -> dict:
@@ -258,7 +332,9 @@ def _idea_context(request, idea: Idea, **extra) -> dict:
     today = timezone.localdate()
     related = selectors.idea_page_related(idea=idea, user=request.user)
     return {
-        "idea": idea, "process": process, **related,
+        "idea": idea,
+        "process": process,
+        **related,
         "can_comment": process.accepts_comments(today) and idea.is_visible,
         "can_support": process.accepts_supports(today) and idea.is_visible,
         "may_participate": permissions.can_participate(request.user, request.municipality),
@@ -281,7 +357,8 @@ def idea_image(request, town: str, pk: int):
     if not idea.image:
         raise Http404
     content_type = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp"}.get(
-        idea.image.name.rsplit(".", 1)[-1].lower(), "application/octet-stream")
+        idea.image.name.rsplit(".", 1)[-1].lower(), "application/octet-stream"
+    )
     return file_response(idea.image, content_type, private=not idea.is_visible)
 
 
@@ -291,15 +368,22 @@ def idea_create(request, town: str, slug: str):
     if not process.accepts_ideas():
         messages.info(request, _("This process is not collecting ideas at the moment."))
         return redirect(process.get_absolute_url(request.municipality))
-    form = IdeaForm(request.POST or None, request.FILES or None, process=process, municipality=process.municipality)
+    form = IdeaForm(
+        request.POST or None, request.FILES or None, process=process, municipality=process.municipality
+    )
     context = {"process": process, "form": form, "bounds": process.municipality.map_bounds}
     if (limited := upload_refused(request, form)) is not None:
         return too_many(render(request, "participation/idea_form.html", context), limited)
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "idea")
-            idea = services.idea_submit(process=process, author=request.user, fields=form.service_fields(),
-                                        image=form.checked_image, consent=form.cleaned_data["consent"])
+            idea = services.idea_submit(
+                process=process,
+                author=request.user,
+                fields=form.service_fields(),
+                image=form.checked_image,
+                consent=form.cleaned_data["consent"],
+            )
         except RateLimited as error:
             return _rate_limited(request, error, "participation/idea_form.html", context)
         except ValidationError as error:
@@ -308,8 +392,9 @@ def idea_create(request, town: str, slug: str):
             if idea.is_visible:
                 messages.success(request, _("Thank you! Your idea has been published."))
             else:
-                messages.success(request, _("Thank you! Your idea will be published once a moderator has looked "
-                                            "at it."))
+                messages.success(
+                    request, _("Thank you! Your idea will be published once a moderator has looked at it.")
+                )
             return redirect(idea.get_absolute_url(request.municipality))
     return render(request, "participation/idea_form.html", context, status=400 if form.errors else 200)
 
@@ -338,7 +423,9 @@ def idea_support(request, town: str, pk: int):
         idea = selectors.idea_get(pk=idea.pk, include_hidden=True)
         context = _idea_context(request, idea, support_error=getattr(request, "support_error", ""))
         return render(request, "participation/_support_update.html", context, status=status)
-    messages.success(request, _("Your support has been withdrawn.") if withdraw else _("Thank you for your support!"))
+    messages.success(
+        request, _("Your support has been withdrawn.") if withdraw else _("Thank you for your support!")
+    )
     return redirect(idea.get_absolute_url(request.municipality))
 
 
@@ -351,21 +438,33 @@ def comment_create(request, town: str, pk: int):
         official_for = form.official_town(request.user, request.municipality)
         try:
             check_rate(request, "comment")
-            comment = services.comment_post(idea=idea, author=request.user, body=form.cleaned_data["body"],
-                                            parent=form.parent_comment, official_for=official_for)
+            comment = services.comment_post(
+                idea=idea,
+                author=request.user,
+                body=form.cleaned_data["body"],
+                parent=form.parent_comment,
+                official_for=official_for,
+            )
         except RateLimited as error:
-            return _rate_limited(request, error, "participation/idea_detail.html",
-                                 _idea_context(request, idea, comment_form=form))
+            return _rate_limited(
+                request,
+                error,
+                "participation/idea_detail.html",
+                _idea_context(request, idea, comment_form=form),
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
             if comment.is_visible:
                 messages.success(request, _("Your comment has been published."))
             else:
-                messages.success(request, _("Your comment will be published once a moderator has looked at it."))
+                messages.success(
+                    request, _("Your comment will be published once a moderator has looked at it.")
+                )
             return redirect(f"{idea.get_absolute_url(request.municipality)}#comment-{comment.pk}")
-    return render(request, "participation/idea_detail.html", _idea_context(request, idea, comment_form=form),
-                  status=400)
+    return render(
+        request, "participation/idea_detail.html", _idea_context(request, idea, comment_form=form), status=400
+    )
 
 
 def _report(request, target, idea: Idea):
@@ -374,8 +473,12 @@ def _report(request, target, idea: Idea):
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "report")
-            services.report_submit(target=target, reporter=request.user, reason=form.cleaned_data["reason"],
-                                   note=form.cleaned_data["note"])
+            services.report_submit(
+                target=target,
+                reporter=request.user,
+                reason=form.cleaned_data["reason"],
+                note=form.cleaned_data["note"],
+            )
         except RateLimited as error:
             return _rate_limited(request, error, "participation/report_form.html", context)
         except ValidationError as error:
@@ -426,7 +529,9 @@ def process_vote(request, town: str, slug: str):
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, _("Your votes have been saved. You can change them until the vote ends."))
+            messages.success(
+                request, _("Your votes have been saved. You can change them until the vote ends.")
+            )
             return redirect("participation:vote", town=town, slug=slug)
     return render(request, "participation/vote.html", context, status=400 if form.errors else 200)
 
@@ -436,8 +541,9 @@ def process_results(request, town: str, slug: str):
     process = _process_or_404(request, slug)
     if not process.results_public():
         raise Http404
-    return render(request, "participation/results.html",
-                  {"process": process, **selectors.vote_results(process=process)})
+    return render(
+        request, "participation/results.html", {"process": process, **selectors.vote_results(process=process)}
+    )
 
 
 @public
@@ -452,8 +558,15 @@ def process_results_csv(request, town: str, slug: str):
     writer = csv.writer(response, delimiter=";")
     writer.writerow([_("Rank"), _("Idea"), _("Votes"), _("Share (%)"), _("Address")])
     for idea in results["ideas"]:
-        writer.writerow([idea.rank, csv_text(idea.title), idea.vote_total, str(idea.share).replace(".", ","),
-                         request.build_absolute_uri(idea.get_absolute_url(request.municipality))])
+        writer.writerow(
+            [
+                idea.rank,
+                csv_text(idea.title),
+                idea.vote_total,
+                str(idea.share).replace(".", ","),
+                request.build_absolute_uri(idea.get_absolute_url(request.municipality)),
+            ]
+        )
     writer.writerow([])
     writer.writerow([_("Ballots"), results["ballots"]])
     return response
@@ -466,13 +579,18 @@ def my_participation(request):
 
 # --- Staff pages -----------------------------------------------------------------------------------------
 
+
 @town_permission_required("town.view_staff_area")
 def staff_overview(request, town: str):
-    return render(request, "participation/staff/overview.html", {
-        "processes": list(selectors.process_list(include_unpublished=True)),
-        "waiting": selectors.moderation_count(),
-        "can_edit": permissions.can_edit_town_content(request.user, request.municipality),
-    })
+    return render(
+        request,
+        "participation/staff/overview.html",
+        {
+            "processes": list(selectors.process_list(include_unpublished=True)),
+            "waiting": selectors.moderation_count(),
+            "can_edit": permissions.can_edit_town_content(request.user, request.municipality),
+        },
+    )
 
 
 def _process_form(request, process: Process | None):
@@ -482,13 +600,22 @@ def _process_form(request, process: Process | None):
     if request.method == "POST" and form.is_valid() and phases.is_valid():
         try:
             if process is None:
-                process = services.process_create(municipality=municipality, by=request.user,
-                                                  fields=form.service_fields(), phases=phases.phases(),
-                                                  partner_towns=form.cleaned_data["partner_towns"])
+                process = services.process_create(
+                    municipality=municipality,
+                    by=request.user,
+                    fields=form.service_fields(),
+                    phases=phases.phases(),
+                    partner_towns=form.cleaned_data["partner_towns"],
+                )
             else:
-                services.process_change(process=process, by=request.user, acting_town=municipality,
-                                        fields=form.service_fields(), phases=phases.phases(),
-                                        partner_towns=form.cleaned_data["partner_towns"])
+                services.process_change(
+                    process=process,
+                    by=request.user,
+                    acting_town=municipality,
+                    fields=form.service_fields(),
+                    phases=phases.phases(),
+                    partner_towns=form.cleaned_data["partner_towns"],
+                )
         except ValidationError as error:
             if hasattr(error, "error_dict") and "phases" in error.error_dict:
                 phases_errors = error.error_dict.pop("phases")
@@ -499,8 +626,12 @@ def _process_form(request, process: Process | None):
             messages.success(request, _("The process has been saved."))
             return redirect("participation:staff-process", town=municipality.slug, slug=process.slug)
     status = 400 if request.method == "POST" else 200
-    return render(request, "participation/staff/process_form.html",
-                  {"form": form, "phases": phases, "process": process}, status=status)
+    return render(
+        request,
+        "participation/staff/process_form.html",
+        {"form": form, "phases": phases, "process": process},
+        status=status,
+    )
 
 
 @town_permission_required("town.edit_content")
@@ -516,50 +647,77 @@ def staff_process_edit(request, town: str, slug: str):
 
 def _staff_idea_table(request, process: Process | None) -> dict:
     """The filtered, paginated idea table of the staff pages: all ideas whatever their moderation state."""
-    form = IdeaFilterForm(request.GET or None, with_process=process is None, staff=True,
-                          municipality=request.municipality if process is None else None)
+    form = IdeaFilterForm(
+        request.GET or None,
+        with_process=process is None,
+        staff=True,
+        municipality=request.municipality if process is None else None,
+    )
     moderation = request.GET.get("moderation", "")
-    qs = selectors.staff_idea_list(filters=form.filters(process=process),
-                                   moderation=moderation if moderation in Moderation.values else "")
+    qs = selectors.staff_idea_list(
+        filters=form.filters(process=process),
+        moderation=moderation if moderation in Moderation.values else "",
+    )
     page = CountedPaginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return {"page_obj": page, "ideas": list(page.object_list), "filter_form": form,
-            "querystring": query.urlencode(), "moderation": moderation, "moderation_choices": Moderation.choices}
+    return {
+        "page_obj": page,
+        "ideas": list(page.object_list),
+        "filter_form": form,
+        "querystring": query.urlencode(),
+        "moderation": moderation,
+        "moderation_choices": Moderation.choices,
+    }
 
 
 @town_permission_required("town.view_staff_area")
 def staff_ideas(request, town: str):
     """Every idea of the town's processes (joint ones included), for staff and the Agentur's dashboard links."""
-    return render(request, "participation/staff/ideas.html", {
-        **_staff_idea_table(request, None),
-    })
+    return render(
+        request,
+        "participation/staff/ideas.html",
+        {
+            **_staff_idea_table(request, None),
+        },
+    )
 
 
 @town_permission_required("town.view_staff_area")
 def staff_process(request, town: str, slug: str):
     process = _process_or_404(request, slug, staff=True)
-    return render(request, "participation/staff/process.html", {
-        "process": process, **_staff_idea_table(request, process),
-        "results": selectors.vote_results(process=process) if process.results_public() else None,
-        "history": list(selectors.process_history(process=process)[:30]),
-    })
+    return render(
+        request,
+        "participation/staff/process.html",
+        {
+            "process": process,
+            **_staff_idea_table(request, process),
+            "results": selectors.vote_results(process=process) if process.results_public() else None,
+            "history": list(selectors.process_history(process=process)[:30]),
+        },
+    )
 
 
 @town_permission_required("town.edit_content")
 def staff_offline_idea(request, town: str, slug: str):
     process = _process_or_404(request, slug, staff=True)
-    form = OfflineIdeaForm(request.POST or None, request.FILES or None, process=process,
-                           municipality=process.municipality)
+    form = OfflineIdeaForm(
+        request.POST or None, request.FILES or None, process=process, municipality=process.municipality
+    )
     context = {"form": form, "process": process, "bounds": process.municipality.map_bounds}
     if (limited := upload_refused(request, form)) is not None:
         return too_many(render(request, "participation/staff/offline_form.html", context), limited)
     if request.method == "POST" and form.is_valid():
         try:
-            idea = services.idea_enter_offline(process=process, by=request.user, acting_town=request.municipality,
-                                               fields=form.service_fields(), image=form.checked_image,
-                                               source=form.cleaned_data["offline_source"],
-                                               created_on=form.cleaned_data.get("collected_on"))
+            idea = services.idea_enter_offline(
+                process=process,
+                by=request.user,
+                acting_town=request.municipality,
+                fields=form.service_fields(),
+                image=form.checked_image,
+                source=form.cleaned_data["offline_source"],
+                created_on=form.cleaned_data.get("collected_on"),
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
@@ -567,13 +725,16 @@ def staff_offline_idea(request, town: str, slug: str):
             if "another" in request.POST:
                 return redirect("participation:staff-offline", town=town, slug=slug)
             return redirect("participation:staff-idea", town=town, pk=idea.pk)
-    return render(request, "participation/staff/offline_form.html", context, status=400 if form.errors else 200)
+    return render(
+        request, "participation/staff/offline_form.html", context, status=400 if form.errors else 200
+    )
 
 
 def _staff_idea_context(request, idea: Idea, **forms) -> dict:
     process = selectors.process_get(slug=idea.process.slug)
     return {
-        "idea": idea, "process": process,
+        "idea": idea,
+        "process": process,
         "answers": list(idea.answers.select_related("answering_town", "author").order_by("created_at")),
         "history": list(selectors.idea_history(idea=idea)[:50]),
         "answer_form": forms.get("answer_form") or AnswerForm(idea=idea),
@@ -595,8 +756,11 @@ def _idea_action(request, pk: int, form_name: str, form_class, run, success: str
     """POST handlers of the staff idea page: validate, call the service (which checks who may), or show the page
     with the errors."""
     idea = _staff_idea_or_404(request, pk)
-    form = form_class(request.POST, idea=idea) if form_class in (AnswerForm, ProjectLinkForm) else form_class(
-        request.POST)
+    form = (
+        form_class(request.POST, idea=idea)
+        if form_class in (AnswerForm, ProjectLinkForm)
+        else form_class(request.POST)
+    )
     if form.is_valid():
         try:
             run(idea, form.cleaned_data)
@@ -606,16 +770,27 @@ def _idea_action(request, pk: int, form_name: str, form_class, run, success: str
             messages.success(request, success)
             return redirect("participation:staff-idea", town=request.municipality.slug, pk=idea.pk)
     idea = _staff_idea_or_404(request, pk)
-    return render(request, "participation/staff/idea.html", _staff_idea_context(request, idea, **{form_name: form}),
-                  status=400)
+    return render(
+        request,
+        "participation/staff/idea.html",
+        _staff_idea_context(request, idea, **{form_name: form}),
+        status=400,
+    )
 
 
 @require_POST
 @town_permission_required("town.edit_content")
 def staff_idea_answer(request, town: str, pk: int):
     def run(idea, data):
-        services.idea_answer(idea=idea, by=request.user, acting_town=request.municipality, body=data["body"],
-                             to=data["to"], merged_into=data.get("merged_into"))
+        services.idea_answer(
+            idea=idea,
+            by=request.user,
+            acting_town=request.municipality,
+            body=data["body"],
+            to=data["to"],
+            merged_into=data.get("merged_into"),
+        )
+
     return _idea_action(request, pk, "answer_form", AnswerForm, run, _("The answer has been published."))
 
 
@@ -623,9 +798,13 @@ def staff_idea_answer(request, town: str, pk: int):
 @town_permission_required("town.edit_content")
 def staff_idea_project(request, town: str, pk: int):
     def run(idea, data):
-        services.idea_link_project(idea=idea, project=data["project"], by=request.user,
-                                   acting_town=request.municipality)
-    return _idea_action(request, pk, "project_form", ProjectLinkForm, run, _("The project link has been saved."))
+        services.idea_link_project(
+            idea=idea, project=data["project"], by=request.user, acting_town=request.municipality
+        )
+
+    return _idea_action(
+        request, pk, "project_form", ProjectLinkForm, run, _("The project link has been saved.")
+    )
 
 
 @require_POST
@@ -633,8 +812,12 @@ def staff_idea_project(request, town: str, pk: int):
 def staff_idea_shortlist(request, town: str, pk: int):
     idea = _staff_idea_or_404(request, pk)
     try:
-        services.idea_set_shortlisted(idea=idea, shortlisted=request.POST.get("shortlisted") == "1", by=request.user,
-                                      acting_town=request.municipality)
+        services.idea_set_shortlisted(
+            idea=idea,
+            shortlisted=request.POST.get("shortlisted") == "1",
+            by=request.user,
+            acting_town=request.municipality,
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -645,6 +828,7 @@ def staff_idea_shortlist(request, town: str, pk: int):
 
 
 # --- Moderation ------------------------------------------------------------------------------------------
+
 
 @town_permission_required("town.moderate")
 def staff_moderation(request, town: str):
@@ -662,12 +846,20 @@ MODERATION_DONE = {
 def _moderate(request, target, idea: Idea):
     action = request.POST.get("action", "")
     try:
-        services.moderation_act(target=target, action=action, by=request.user, acting_town=request.municipality,
-                                reason=request.POST.get("reason", ""), title=request.POST.get("title", ""),
-                                body=request.POST.get("body") or None)
+        services.moderation_act(
+            target=target,
+            action=action,
+            by=request.user,
+            acting_town=request.municipality,
+            reason=request.POST.get("reason", ""),
+            title=request.POST.get("title", ""),
+            body=request.POST.get("body") or None,
+        )
     except ValidationError as error:
         if "action" in getattr(error, "error_dict", {}):
-            return HttpResponse(_("Unknown moderation action."), status=400, content_type="text/plain; charset=utf-8")
+            return HttpResponse(
+                _("Unknown moderation action."), status=400, content_type="text/plain; charset=utf-8"
+            )
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, MODERATION_DONE[action])
@@ -699,18 +891,31 @@ def _privacy_edit(request, target, idea: Idea):
     form = PrivacyEditForm(request.POST or None, target=target)
     if request.method == "POST" and form.is_valid():
         try:
-            services.privacy_edit(target=target, by=request.user, acting_town=request.municipality,
-                                  reason=form.cleaned_data["reason"], title=form.cleaned_data.get("title"),
-                                  body=form.cleaned_data["body"])
+            services.privacy_edit(
+                target=target,
+                by=request.user,
+                acting_town=request.municipality,
+                reason=form.cleaned_data["reason"],
+                title=form.cleaned_data.get("title"),
+                body=form.cleaned_data["body"],
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, _("The contribution has been changed; the history records who did it and "
-                                        "why, without the removed wording."))
+            messages.success(
+                request,
+                _(
+                    "The contribution has been changed; the history records who did it and "
+                    "why, without the removed wording."
+                ),
+            )
             return redirect("participation:staff-idea", town=request.municipality.slug, pk=idea.pk)
-    return render(request, "participation/staff/privacy_edit.html",
-                  {"form": form, "target": target, "idea": idea, "is_comment": isinstance(target, Comment)},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "participation/staff/privacy_edit.html",
+        {"form": form, "target": target, "idea": idea, "is_comment": isinstance(target, Comment)},
+        status=400 if form.errors else 200,
+    )
 
 
 @town_permission_required("town.moderate")
@@ -734,11 +939,14 @@ def staff_settings(request, town: str):
     form = ParticipationSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         try:
-            services.settings_change(municipality=request.municipality, by=request.user, fields=form.cleaned_data)
+            services.settings_change(
+                municipality=request.municipality, by=request.user, fields=form.cleaned_data
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
             messages.success(request, _("The moderation settings have been saved."))
             return redirect("participation:staff-settings", town=town)
-    return render(request, "participation/staff/settings.html", {"form": form},
-                  status=400 if form.errors else 200)
+    return render(
+        request, "participation/staff/settings.html", {"form": form}, status=400 if form.errors else 200
+    )

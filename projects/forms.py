@@ -25,45 +25,88 @@ class FieldsetsMixin:
     fieldsets: list = []
 
     def grouped_fields(self):
-        return [(legend, [self[name] for name in names if name in self.fields]) for legend, names in self.fieldsets]
+        return [
+            (legend, [self[name] for name in names if name in self.fields])
+            for legend, names in self.fieldsets
+        ]
 
 
 class ProjectForm(FieldsetsMixin, forms.ModelForm):
     # Declared here so that the scoped manager is not queried at import; the choices are set per town.
-    parent = forms.ModelChoiceField(label=_("Part of project"), queryset=Project.objects.none(), required=False,
-                                    help_text=_("Make this a sub-project of another project of your town."))
-    tags_text = forms.CharField(label=_("Tags"), required=False, max_length=500,
-                                help_text=_("Separate keywords with commas, e.g. “LoRaWAN, sensors”."))
+    parent = forms.ModelChoiceField(
+        label=_("Part of project"),
+        queryset=Project.objects.none(),
+        required=False,
+        help_text=_("Make this a sub-project of another project of your town."),
+    )
+    tags_text = forms.CharField(
+        label=_("Tags"),
+        required=False,
+        max_length=500,
+        help_text=_("Separate keywords with commas, e.g. “LoRaWAN, sensors”."),
+    )
     partner_towns = forms.ModelMultipleChoiceField(
-        label=_("Partner towns"), queryset=Municipality.objects.none(), required=False,
+        label=_("Partner towns"),
+        queryset=Municipality.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Joint projects appear on each partner town's pages; its staff may post updates."))
+        help_text=_("Joint projects appear on each partner town's pages; its staff may post updates."),
+    )
 
     fieldsets = [
         (_("Description"), ["title", "summary", "description", "fields_of_action", "tags_text"]),
         (_("Programme"), ["phase", "bundle", "parent", "weight", "partner_towns", "visibility"]),
-        (_("Schedule and budget"), ["planned_start", "planned_end", "actual_start", "actual_end",
-                                    "planned_budget"]),
-        (_("Contact and re-use"), ["contact_name", "contact_email", "open_source_url", "transferability",
-                                   "transferability_note"]),
+        (
+            _("Schedule and budget"),
+            ["planned_start", "planned_end", "actual_start", "actual_end", "planned_budget"],
+        ),
+        (
+            _("Contact and re-use"),
+            ["contact_name", "contact_email", "open_source_url", "transferability", "transferability_note"],
+        ),
         (_("Place"), ["location_label", "latitude", "longitude"]),
     ]
 
     class Meta:
         model = Project
-        fields = ["title", "summary", "description", "fields_of_action", "phase", "bundle", "parent", "weight",
-                  "visibility", "planned_start", "planned_end", "actual_start", "actual_end", "planned_budget",
-                  "contact_name", "contact_email", "open_source_url", "transferability", "transferability_note",
-                  "location_label", "latitude", "longitude"]
+        fields = [
+            "title",
+            "summary",
+            "description",
+            "fields_of_action",
+            "phase",
+            "bundle",
+            "parent",
+            "weight",
+            "visibility",
+            "planned_start",
+            "planned_end",
+            "actual_start",
+            "actual_end",
+            "planned_budget",
+            "contact_name",
+            "contact_email",
+            "open_source_url",
+            "transferability",
+            "transferability_note",
+            "location_label",
+            "latitude",
+            "longitude",
+        ]
         formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
-        field_classes = {"planned_budget": numbers.MoneyField, "latitude": numbers.CoordinateField,
-                         "longitude": numbers.CoordinateField}
+        field_classes = {
+            "planned_budget": numbers.MoneyField,
+            "latitude": numbers.CoordinateField,
+            "longitude": numbers.CoordinateField,
+        }
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 10}),
             "transferability_note": forms.Textarea(attrs={"rows": 3}),
             "fields_of_action": forms.CheckboxSelectMultiple,
-            "planned_start": DateInput, "planned_end": DateInput, "actual_start": DateInput,
+            "planned_start": DateInput,
+            "planned_end": DateInput,
+            "actual_start": DateInput,
             "actual_end": DateInput,
         }
 
@@ -74,14 +117,17 @@ class ProjectForm(FieldsetsMixin, forms.ModelForm):
         self.fields["fields_of_action"].queryset = selectors.fields_of_action()
         self.fields["bundle"].queryset = Bundle.objects.filter(consortium=municipality.consortium_id)
         self.fields["parent"].queryset = selectors.parent_choices(
-            municipality=municipality, exclude=self.instance if self.instance.pk else None)
-        self.fields["partner_towns"].queryset = (Municipality.objects.active().exclude(pk=municipality.pk)
-                                                 .order_by("name"))
+            municipality=municipality, exclude=self.instance if self.instance.pk else None
+        )
+        self.fields["partner_towns"].queryset = (
+            Municipality.objects.active().exclude(pk=municipality.pk).order_by("name")
+        )
         if self.instance.pk:
             self.fields["partner_towns"].initial = list(self.instance.partner_towns.all())
             self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
-        self.fields["latitude"].help_text = _("Decimal degrees, e.g. 51.3960 (Arnsberg). Leave both empty "
-                                              "for projects without a place.")
+        self.fields["latitude"].help_text = _(
+            "Decimal degrees, e.g. 51.3960 (Arnsberg). Leave both empty for projects without a place."
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -95,11 +141,23 @@ class ProjectForm(FieldsetsMixin, forms.ModelForm):
 
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
-    reason = needed_sometimes(forms.CharField(
-        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Required when a project is paused, cancelled or steps back. Shown on the public page.")))
-    on = forms.DateField(label=_("Effective date"), required=False, widget=DateInput,
-                         help_text=_("Used as actual start or end date; today if empty."))
+    reason = needed_sometimes(
+        forms.CharField(
+            label=_("Reason"),
+            required=False,
+            max_length=2000,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            help_text=_(
+                "Required when a project is paused, cancelled or steps back. Shown on the public page."
+            ),
+        )
+    )
+    on = forms.DateField(
+        label=_("Effective date"),
+        required=False,
+        widget=DateInput,
+        help_text=_("Used as actual start or end date; today if empty."),
+    )
 
     def __init__(self, *args, project: Project, **kwargs):
         super().__init__(*args, **kwargs)
@@ -109,7 +167,11 @@ class TransitionForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
         to = cleaned.get("to")
-        if to and Project.reason_required(self.project.status, to) and not (cleaned.get("reason") or "").strip():
+        if (
+            to
+            and Project.reason_required(self.project.status, to)
+            and not (cleaned.get("reason") or "").strip()
+        ):
             self.add_error("reason", _("Please give a reason; it is shown with the new status."))
         return cleaned
 
@@ -135,19 +197,36 @@ class ProgressUpdateForm(forms.ModelForm):
 class IndicatorForm(forms.ModelForm):
     class Meta:
         model = Indicator
-        fields = ["name", "unit", "description", "baseline", "baseline_date", "target", "target_date",
-                  "position"]
+        fields = [
+            "name",
+            "unit",
+            "description",
+            "baseline",
+            "baseline_date",
+            "target",
+            "target_date",
+            "position",
+        ]
         formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
-        widgets = {"baseline_date": DateInput, "target_date": DateInput,
-                   "description": forms.Textarea(attrs={"rows": 3})}
+        widgets = {
+            "baseline_date": DateInput,
+            "target_date": DateInput,
+            "description": forms.Textarea(attrs={"rows": 3}),
+        }
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get("target") is not None and cleaned.get("baseline") is not None \
-                and cleaned["target"] == cleaned["baseline"]:
+        if (
+            cleaned.get("target") is not None
+            and cleaned.get("baseline") is not None
+            and cleaned["target"] == cleaned["baseline"]
+        ):
             self.add_error("target", _("The target must differ from the baseline."))
-        if cleaned.get("baseline_date") and cleaned.get("target_date") \
-                and cleaned["target_date"] < cleaned["baseline_date"]:
+        if (
+            cleaned.get("baseline_date")
+            and cleaned.get("target_date")
+            and cleaned["target_date"] < cleaned["baseline_date"]
+        ):
             self.add_error("target_date", _("The target date cannot be before the baseline date."))
         return cleaned
 
@@ -162,12 +241,19 @@ class MeasurementForm(forms.Form):
 
 
 class ProjectFileForm(forms.Form):
-    upload = forms.FileField(label=_("File"), help_text=_(
-        "Images: JPEG, PNG or WebP up to 5 MB. Documents: PDF, ODT, DOCX, ODS or XLSX up to 20 MB."))
+    upload = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "Images: JPEG, PNG or WebP up to 5 MB. Documents: PDF, ODT, DOCX, ODS or XLSX up to 20 MB."
+        ),
+    )
     title = forms.CharField(label=_("Title"), max_length=200)
-    alt_text = forms.CharField(label=_("Text alternative (images)"), required=False, max_length=300,
-                               help_text=_("Describe what the image shows, for people who cannot see it. "
-                                           "Required for images."))
+    alt_text = forms.CharField(
+        label=_("Text alternative (images)"),
+        required=False,
+        max_length=300,
+        help_text=_("Describe what the image shows, for people who cannot see it. Required for images."),
+    )
     is_public = forms.BooleanField(label=_("Public"), required=False, initial=True)
 
     def clean(self):
@@ -185,15 +271,21 @@ class ProjectFileForm(forms.Form):
 
 
 class StrategyForm(forms.ModelForm):
-    document_upload = forms.FileField(label=_("Document (PDF)"), required=False,
-                                      help_text=_("The strategy as adopted, as a PDF up to 20 MB."))
+    document_upload = forms.FileField(
+        label=_("Document (PDF)"),
+        required=False,
+        help_text=_("The strategy as adopted, as a PDF up to 20 MB."),
+    )
     remove_document = forms.BooleanField(label=_("Remove the current document"), required=False)
 
     class Meta:
         model = Strategy
         fields = ["title", "adopted_on", "resolution_url", "summary", "fields_of_action"]
-        widgets = {"adopted_on": DateInput, "summary": forms.Textarea(attrs={"rows": 8}),
-                   "fields_of_action": forms.CheckboxSelectMultiple}
+        widgets = {
+            "adopted_on": DateInput,
+            "summary": forms.Textarea(attrs={"rows": 8}),
+            "fields_of_action": forms.CheckboxSelectMultiple,
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -215,27 +307,47 @@ class ProjectFilterForm(forms.Form):
 
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
     field = forms.ChoiceField(label=_("Field of action"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("All"))] + list(Project.Status.choices))
-    phase = forms.ChoiceField(label=_("Phase"), required=False, choices=[("", _("All"))] + list(Project.Phase.choices))
-    joint = forms.ChoiceField(label=_("Joint projects"), required=False, choices=[
-        ("", _("All")), ("ja", _("Only joint projects")), ("nein", _("Only single-town projects"))])
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All"))] + list(Project.Status.choices)
+    )
+    phase = forms.ChoiceField(
+        label=_("Phase"), required=False, choices=[("", _("All"))] + list(Project.Phase.choices)
+    )
+    joint = forms.ChoiceField(
+        label=_("Joint projects"),
+        required=False,
+        choices=[("", _("All")), ("ja", _("Only joint projects")), ("nein", _("Only single-town projects"))],
+    )
     bundle = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, towns=None, staff: bool = False, municipality=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.municipality = municipality
-        self.fields["field"].choices = [("", _("All"))] + [(f.slug, f.name) for f in selectors.fields_of_action()]
+        self.fields["field"].choices = [("", _("All"))] + [
+            (f.slug, f.name) for f in selectors.fields_of_action()
+        ]
         if towns is not None:
-            self.fields["town"] = forms.ChoiceField(label=_("Town"), required=False,
-                                                    choices=[("", _("All"))] + [(t.slug, t.name) for t in towns])
+            self.fields["town"] = forms.ChoiceField(
+                label=_("Town"), required=False, choices=[("", _("All"))] + [(t.slug, t.name) for t in towns]
+            )
         if staff:
             self.fields["visibility"] = forms.ChoiceField(
-                label=_("Visibility"), required=False, choices=[("", _("All"))] + list(Project.Visibility.choices))
-        if municipality is not None:  # a town's staff list: its own projects apart from the joint ones it joins
-            self.fields["lead"] = forms.ChoiceField(label=_("Lead town"), required=False, choices=[
-                ("", _("All")), ("ja", _("Led by %(town)s") % {"town": municipality.name}),
-                ("nein", _("Joint projects led by a partner town"))])
+                label=_("Visibility"),
+                required=False,
+                choices=[("", _("All"))] + list(Project.Visibility.choices),
+            )
+        if (
+            municipality is not None
+        ):  # a town's staff list: its own projects apart from the joint ones it joins
+            self.fields["lead"] = forms.ChoiceField(
+                label=_("Lead town"),
+                required=False,
+                choices=[
+                    ("", _("All")),
+                    ("ja", _("Led by %(town)s") % {"town": municipality.name}),
+                    ("nein", _("Joint projects led by a partner town")),
+                ],
+            )
 
     def filters(self) -> selectors.ProjectFilters:
         self.is_valid()
@@ -243,10 +355,17 @@ class ProjectFilterForm(forms.Form):
         joint = {"ja": True, "nein": False}.get(data.get("joint", ""))
         lead = {"ja": True, "nein": False}.get(data.get("lead", ""))
         return selectors.ProjectFilters(
-            q=data.get("q", "").strip(), field=data.get("field", ""), status=data.get("status", ""),
-            phase=data.get("phase", ""), joint=joint, town=data.get("town", ""),
-            visibility=data.get("visibility", ""), bundle=data.get("bundle"), lead=lead,
-            lead_town=self.municipality.pk if self.municipality is not None else None)
+            q=data.get("q", "").strip(),
+            field=data.get("field", ""),
+            status=data.get("status", ""),
+            phase=data.get("phase", ""),
+            joint=joint,
+            town=data.get("town", ""),
+            visibility=data.get("visibility", ""),
+            bundle=data.get("bundle"),
+            lead=lead,
+            lead_town=self.municipality.pk if self.municipality is not None else None,
+        )
 
     def is_filtered(self) -> bool:
         return self.is_bound and (self.is_valid() or True) and any(self.cleaned_data.values())

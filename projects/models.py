@@ -68,13 +68,18 @@ class Bundle(models.Model):
     Its progress is never stored: it is derived from its member projects (see ``selectors``).
     """
 
-    consortium = models.ForeignKey("municipalities.Consortium", on_delete=models.PROTECT,
-                                   related_name="bundles", verbose_name=_("consortium"))
+    consortium = models.ForeignKey(
+        "municipalities.Consortium",
+        on_delete=models.PROTECT,
+        related_name="bundles",
+        verbose_name=_("consortium"),
+    )
     number = models.PositiveSmallIntegerField(_("number"), validators=[MinValueValidator(1)])
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("description"), blank=True)
-    fields_of_action = models.ManyToManyField(FieldOfAction, blank=True, related_name="+",
-                                              verbose_name=_("fields of action"))
+    fields_of_action = models.ManyToManyField(
+        FieldOfAction, blank=True, related_name="+", verbose_name=_("fields of action")
+    )
 
     class Meta:
         ordering = ["number"]
@@ -111,14 +116,19 @@ class Strategy(TownOwnedModel):
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.TOWN)
     title = models.CharField(_("title"), max_length=200)
-    adopted_on = models.DateField(_("adopted on"), null=True, blank=True,
-                                  help_text=_("Date of the council resolution."))
-    resolution_url = models.URLField(_("council resolution"), blank=True,
-                                     help_text=_("Link to the resolution in the council information system."))
+    adopted_on = models.DateField(
+        _("adopted on"), null=True, blank=True, help_text=_("Date of the council resolution.")
+    )
+    resolution_url = models.URLField(
+        _("council resolution"),
+        blank=True,
+        help_text=_("Link to the resolution in the council information system."),
+    )
     summary = models.TextField(_("summary"), blank=True, help_text=_("Markdown is supported."))
     document = models.FileField(_("document (PDF)"), upload_to=strategy_document_path, blank=True)
-    fields_of_action = models.ManyToManyField(FieldOfAction, blank=True, related_name="+",
-                                              verbose_name=_("fields of action"))
+    fields_of_action = models.ManyToManyField(
+        FieldOfAction, blank=True, related_name="+", verbose_name=_("fields of action")
+    )
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -171,7 +181,9 @@ class Project(Workflow, TownOwnedModel):
         NO = "no", _("Specific to this town")
 
     # The status workflow: the only moves a project may make (checked and applied by smartcity5.workflow).
-    TRANSITION_ERROR = _("A project that is “%(old)s” cannot become “%(new)s”. Possible next steps: %(allowed)s.")
+    TRANSITION_ERROR = _(
+        "A project that is “%(old)s” cannot become “%(new)s”. Possible next steps: %(allowed)s."
+    )
     TRANSITIONS = {
         Status.IDEA: (Status.PLANNED, Status.CANCELLED),
         Status.PLANNED: (Status.IN_PROGRESS, Status.PAUSED, Status.CANCELLED, Status.IDEA),
@@ -181,55 +193,110 @@ class Project(Workflow, TownOwnedModel):
         Status.CANCELLED: (Status.IDEA,),
     }
     # Stopping a project or stepping back needs a reason that the public can read.
-    BACKWARD = {(Status.PLANNED, Status.IDEA), (Status.COMPLETED, Status.IN_PROGRESS),
-                (Status.CANCELLED, Status.IDEA)}
+    BACKWARD = {
+        (Status.PLANNED, Status.IDEA),
+        (Status.COMPLETED, Status.IN_PROGRESS),
+        (Status.CANCELLED, Status.IDEA),
+    }
     REASON_REQUIRED_FOR = {Status.PAUSED, Status.CANCELLED}
     ACTIVE_STATUSES = (Status.PLANNED, Status.IN_PROGRESS, Status.PAUSED)
 
-    partner_towns = models.ManyToManyField("municipalities.Municipality", through="ProjectPartner",
-                                           related_name="+", blank=True, verbose_name=_("partner towns"))
+    partner_towns = models.ManyToManyField(
+        "municipalities.Municipality",
+        through="ProjectPartner",
+        related_name="+",
+        blank=True,
+        verbose_name=_("partner towns"),
+    )
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(_("address"), max_length=120, unique=True)
-    summary = models.CharField(_("summary"), max_length=400,
-                               help_text=_("One or two sentences for lists and previews."))
+    summary = models.CharField(
+        _("summary"), max_length=400, help_text=_("One or two sentences for lists and previews.")
+    )
     description = models.TextField(_("description"), blank=True, help_text=_("Markdown is supported."))
-    fields_of_action = models.ManyToManyField(FieldOfAction, blank=True, related_name="projects",
-                                              verbose_name=_("fields of action"))
+    fields_of_action = models.ManyToManyField(
+        FieldOfAction, blank=True, related_name="projects", verbose_name=_("fields of action")
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="projects", verbose_name=_("tags"))
     phase = models.CharField(_("programme phase"), max_length=1, choices=Phase.choices, default=Phase.B)
-    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.IDEA,
-                              editable=False)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.IDEA, editable=False
+    )
     status_reason = models.TextField(_("reason for the status"), blank=True, editable=False)
     status_changed_at = models.DateTimeField(_("status changed"), default=timezone.now, editable=False)
-    bundle = models.ForeignKey(Bundle, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="projects", verbose_name=_("bundle of measures"))
-    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
-                               related_name="children", verbose_name=_("part of project"))
+    bundle = models.ForeignKey(
+        Bundle,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="projects",
+        verbose_name=_("bundle of measures"),
+    )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("part of project"),
+    )
     weight = models.PositiveSmallIntegerField(
-        _("weight"), default=1, validators=[MinValueValidator(1), MaxValueValidator(100)],
-        help_text=_("Share in the progress of its bundle or parent project (1 = equal share)."))
+        _("weight"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("Share in the progress of its bundle or parent project (1 = equal share)."),
+    )
     planned_start = models.DateField(_("planned start"), null=True, blank=True)
     planned_end = models.DateField(_("planned end"), null=True, blank=True)
     actual_start = models.DateField(_("actual start"), null=True, blank=True)
     actual_end = models.DateField(_("actual end"), null=True, blank=True)
-    planned_budget = models.DecimalField(_("planned budget (EUR)"), max_digits=14, decimal_places=2,
-                                         null=True, blank=True, validators=[MinValueValidator(Decimal(0))])
-    contact_name = models.CharField(_("contact"), max_length=200, blank=True,
-                                    help_text=_("A department or person the public may contact."))
+    planned_budget = models.DecimalField(
+        _("planned budget (EUR)"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    contact_name = models.CharField(
+        _("contact"),
+        max_length=200,
+        blank=True,
+        help_text=_("A department or person the public may contact."),
+    )
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
-    visibility = models.CharField(_("visibility"), max_length=10, choices=Visibility.choices,
-                                  default=Visibility.PUBLIC)
-    open_source_url = models.URLField(_("open-source code"), blank=True,
-                                      help_text=_("E.g. the repository on OpenCoDE."))
-    transferability = models.CharField(_("transferability"), max_length=20, choices=Transferability.choices,
-                                       default=Transferability.NOT_ASSESSED)
-    transferability_note = models.TextField(_("note on re-use"), blank=True,
-                                            help_text=_("What another town needs to re-use it."))
+    visibility = models.CharField(
+        _("visibility"), max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC
+    )
+    open_source_url = models.URLField(
+        _("open-source code"), blank=True, help_text=_("E.g. the repository on OpenCoDE.")
+    )
+    transferability = models.CharField(
+        _("transferability"),
+        max_length=20,
+        choices=Transferability.choices,
+        default=Transferability.NOT_ASSESSED,
+    )
+    transferability_note = models.TextField(
+        _("note on re-use"), blank=True, help_text=_("What another town needs to re-use it.")
+    )
     location_label = models.CharField(_("place"), max_length=200, blank=True)
-    latitude = models.DecimalField(_("latitude"), max_digits=8, decimal_places=6, null=True, blank=True,
-                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
-                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
+    latitude = models.DecimalField(
+        _("latitude"),
+        max_digits=8,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -247,20 +314,32 @@ class Project(Workflow, TownOwnedModel):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=["idea", "planned", "in_progress", "paused", "completed", "cancelled"]),
-                name="project_status_valid"),
-            models.CheckConstraint(condition=Q(visibility__in=["public", "internal"]),
-                                   name="project_visibility_valid"),
+                condition=Q(
+                    status__in=["idea", "planned", "in_progress", "paused", "completed", "cancelled"]
+                ),
+                name="project_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(visibility__in=["public", "internal"]), name="project_visibility_valid"
+            ),
             models.CheckConstraint(condition=Q(phase__in=["A", "B"]), name="project_phase_valid"),
             models.CheckConstraint(
-                condition=Q(planned_start__isnull=True) | Q(planned_end__isnull=True)
-                | Q(planned_end__gte=F("planned_start")), name="project_planned_dates_ordered"),
+                condition=Q(planned_start__isnull=True)
+                | Q(planned_end__isnull=True)
+                | Q(planned_end__gte=F("planned_start")),
+                name="project_planned_dates_ordered",
+            ),
             models.CheckConstraint(
-                condition=Q(actual_start__isnull=True) | Q(actual_end__isnull=True)
-                | Q(actual_end__gte=F("actual_start")), name="project_actual_dates_ordered"),
+                condition=Q(actual_start__isnull=True)
+                | Q(actual_end__isnull=True)
+                | Q(actual_end__gte=F("actual_start")),
+                name="project_actual_dates_ordered",
+            ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
-                | Q(latitude__isnull=False, longitude__isnull=False), name="project_location_complete"),
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="project_location_complete",
+            ),
             models.CheckConstraint(condition=Q(weight__gte=1), name="project_weight_positive"),
         ]
 
@@ -324,7 +403,9 @@ class Project(Workflow, TownOwnedModel):
         if not self.planned_start:
             return 0
         today = today or timezone.localdate()
-        started = self.actual_start or (today if self.status in (self.Status.IDEA, self.Status.PLANNED) else None)
+        started = self.actual_start or (
+            today if self.status in (self.Status.IDEA, self.Status.PLANNED) else None
+        )
         if started is None:
             return 0
         return max(0, (started - self.planned_start).days)
@@ -344,8 +425,9 @@ class Project(Workflow, TownOwnedModel):
 class ProjectPartner(TownOwnedModel):
     """A partner town of a joint project (``municipality`` is the partner)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="partnerships",
-                                verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="partnerships", verbose_name=_("project")
+    )
     role_note = models.CharField(_("contribution"), max_length=200, blank=True)
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
 
@@ -365,18 +447,30 @@ class ProjectPartner(TownOwnedModel):
 class ProgressUpdate(TownOwnedModel):
     """A dated post about a project; ``municipality`` is the town whose staff posted it."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="updates",
-                                verbose_name=_("project"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+", verbose_name=_("author"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="updates", verbose_name=_("project")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
     published_on = models.DateField(_("date"), default=timezone.localdate)
     title = models.CharField(_("title"), max_length=200)
     body = models.TextField(_("text"), blank=True, help_text=_("Markdown is supported."))
     progress_percent = models.PositiveSmallIntegerField(
-        _("progress (%)"), null=True, blank=True, validators=[MaxValueValidator(100)],
-        help_text=_("How far the project is now, 0–100. Leave empty if this update does not change it."))
-    is_public = models.BooleanField(_("public"), default=True,
-                                    help_text=_("Public updates appear on the project's public page."))
+        _("progress (%)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("How far the project is now, 0–100. Leave empty if this update does not change it."),
+    )
+    is_public = models.BooleanField(
+        _("public"), default=True, help_text=_("Public updates appear on the project's public page.")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -388,8 +482,10 @@ class ProgressUpdate(TownOwnedModel):
         verbose_name_plural = _("progress updates")
         indexes = [models.Index(fields=["project", "-published_on"], name="update_project_date")]
         constraints = [
-            models.CheckConstraint(condition=Q(progress_percent__isnull=True) | Q(progress_percent__lte=100),
-                                   name="update_percent_range"),
+            models.CheckConstraint(
+                condition=Q(progress_percent__isnull=True) | Q(progress_percent__lte=100),
+                name="update_percent_range",
+            ),
         ]
 
     HISTORY_UNITS = {"progress_percent": PERCENT}
@@ -401,12 +497,14 @@ class ProgressUpdate(TownOwnedModel):
 class Indicator(TownOwnedModel):
     """A KPI of a project: what is measured, from which baseline to which target by when."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="indicators",
-                                verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("project")
+    )
     name = models.CharField(_("name"), max_length=200)
     unit = models.CharField(_("unit"), max_length=40, blank=True, help_text=_("E.g. “%”, “kWh”, “users”."))
-    description = models.TextField(_("description"), blank=True,
-                                   help_text=_("How it is measured and where the figures come from."))
+    description = models.TextField(
+        _("description"), blank=True, help_text=_("How it is measured and where the figures come from.")
+    )
     baseline = models.DecimalField(_("baseline"), max_digits=16, decimal_places=4, null=True, blank=True)
     baseline_date = models.DateField(_("baseline date"), null=True, blank=True)
     target = models.DecimalField(_("target"), max_digits=16, decimal_places=4, null=True, blank=True)
@@ -427,17 +525,25 @@ class Indicator(TownOwnedModel):
 class Measurement(TownOwnedModel):
     """One value of an indicator at a date."""
 
-    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="measurements",
-                                  verbose_name=_("indicator"))
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.CASCADE, related_name="measurements", verbose_name=_("indicator")
+    )
     measured_on = models.DateField(_("date"))
     value = models.DecimalField(_("value"), max_digits=16, decimal_places=4)
     note = models.CharField(_("note"), max_length=300, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", verbose_name=_("recorded by"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    objects = TownScopedManager(shared_with=("indicator__project__municipality",
-                                             "indicator__project__partner_towns"))
+    objects = TownScopedManager(
+        shared_with=("indicator__project__municipality", "indicator__project__partner_towns")
+    )
 
     class Meta:
         ordering = ["measured_on"]
@@ -458,18 +564,29 @@ class ProjectFile(TownOwnedModel):
         IMAGE = "image", _("Image")
         DOCUMENT = "document", _("Document")
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="files",
-                                verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="files", verbose_name=_("project")
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     file = models.FileField(_("file"), upload_to=project_file_path)
     title = models.CharField(_("title"), max_length=200)
-    alt_text = models.CharField(_("text alternative"), max_length=300, blank=True,
-                                help_text=_("Describes the image for people who cannot see it."))
+    alt_text = models.CharField(
+        _("text alternative"),
+        max_length=300,
+        blank=True,
+        help_text=_("Describes the image for people who cannot see it."),
+    )
     content_type = models.CharField(_("content type"), max_length=100, editable=False)
     size = models.PositiveBigIntegerField(_("size (bytes)"), editable=False)
     is_public = models.BooleanField(_("public"), default=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+", verbose_name=_("uploaded by"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
     objects = TownScopedManager(shared_with=PROJECT_TOWNS)
@@ -479,8 +596,9 @@ class ProjectFile(TownOwnedModel):
         verbose_name = _("project file")
         verbose_name_plural = _("project files")
         constraints = [
-            models.CheckConstraint(condition=Q(kind="document") | ~Q(alt_text=""),
-                                   name="project_image_has_alt_text"),
+            models.CheckConstraint(
+                condition=Q(kind="document") | ~Q(alt_text=""), name="project_image_has_alt_text"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -506,8 +624,9 @@ class ProjectEvent(HistoryEvent):
         FILE_ADDED = "file_added", _("File added")
         FILE_DELETED = "file_deleted", _("File deleted")
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="events",
-                                verbose_name=_("project"))
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="events", verbose_name=_("project")
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
 
     objects = TownScopedManager(shared_with=PROJECT_TOWNS)
@@ -523,8 +642,12 @@ class ProjectEvent(HistoryEvent):
 
     def history_model(self) -> type[models.Model]:
         """The model whose fields ``changes`` names (for their labels and formats, see smartcity5.history)."""
-        for prefix, model in (("update_", ProgressUpdate), ("indicator_", Indicator), ("measurement_", Measurement),
-                              ("file_", ProjectFile)):
+        for prefix, model in (
+            ("update_", ProgressUpdate),
+            ("indicator_", Indicator),
+            ("measurement_", Measurement),
+            ("file_", ProjectFile),
+        ):
             if self.kind.startswith(prefix):
                 return model
         return Project

@@ -56,14 +56,19 @@ STALE_AFTER_DAYS = 90
 # Correlated subqueries use the unscoped base manager: they only ever reach rows of the outer project,
 # which the outer (scoped) query has already admitted.
 
+
 def _own_progress() -> Case:
     latest_percent = Subquery(
         ProgressUpdate._base_manager.filter(project=OuterRef("pk"), progress_percent__isnull=False)
-        .order_by("-published_on", "-pk").values("progress_percent")[:1],
+        .order_by("-published_on", "-pk")
+        .values("progress_percent")[:1],
         output_field=IntegerField(),
     )
-    return Case(When(status=Project.Status.COMPLETED, then=Value(100)),
-                default=Coalesce(latest_percent, Value(0)), output_field=IntegerField())
+    return Case(
+        When(status=Project.Status.COMPLETED, then=Value(100)),
+        default=Coalesce(latest_percent, Value(0)),
+        output_field=IntegerField(),
+    )
 
 
 def _weighted_mean(progress) -> Cast:
@@ -73,13 +78,21 @@ def _weighted_mean(progress) -> Cast:
 def progress_expression():
     """A project's progress in percent (float): its own, or the weighted mean of its sub-projects."""
     children = (
-        Project._base_manager.filter(parent=OuterRef("pk")).exclude(status=Project.Status.CANCELLED)
-        .order_by().values("parent").annotate(mean=_weighted_mean(_own_progress())).values("mean")
+        Project._base_manager.filter(parent=OuterRef("pk"))
+        .exclude(status=Project.Status.CANCELLED)
+        .order_by()
+        .values("parent")
+        .annotate(mean=_weighted_mean(_own_progress()))
+        .values("mean")
     )
-    has_children = Exists(Project._base_manager.filter(parent=OuterRef("pk"))
-                          .exclude(status=Project.Status.CANCELLED))
-    return Case(When(has_children, then=Subquery(children, output_field=FloatField())),
-                default=Cast(_own_progress(), FloatField()), output_field=FloatField())
+    has_children = Exists(
+        Project._base_manager.filter(parent=OuterRef("pk")).exclude(status=Project.Status.CANCELLED)
+    )
+    return Case(
+        When(has_children, then=Subquery(children, output_field=FloatField())),
+        default=Cast(_own_progress(), FloatField()),
+        output_field=FloatField(),
+    )
 
 
 def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
@@ -89,10 +102,18 @@ def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
     the progress (itself subqueries) of every project in the scope before sorting them for one page (about 1 s for
     the region's list at 20,000 projects); ungrouped, it sorts by the latest update (index ``update_project_date``)
     and computes the rest for the page's rows only."""
-    latest = (ProgressUpdate._base_manager.filter(project=OuterRef("pk")).order_by("-published_on")
-              .values("published_on")[:1])
-    partners = (ProjectPartner._base_manager.filter(project=OuterRef("pk")).order_by().values("project")
-                .annotate(n=Count("pk")).values("n"))
+    latest = (
+        ProgressUpdate._base_manager.filter(project=OuterRef("pk"))
+        .order_by("-published_on")
+        .values("published_on")[:1]
+    )
+    partners = (
+        ProjectPartner._base_manager.filter(project=OuterRef("pk"))
+        .order_by()
+        .values("project")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         qs.select_related("municipality", "bundle")
         .prefetch_related("fields_of_action", "partner_towns")
@@ -105,6 +126,7 @@ def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
 
 
 # --- Lists -----------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ProjectFilters:
@@ -127,8 +149,13 @@ class ProjectFilters:
 def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[Project]:
     if filters.q:
         for word in filters.q.split()[:8]:
-            qs = qs.filter(Q(title__icontains=word) | Q(summary__icontains=word) | Q(description__icontains=word)
-                           | Q(tags__name__iexact=word) | Q(location_label__icontains=word))
+            qs = qs.filter(
+                Q(title__icontains=word)
+                | Q(summary__icontains=word)
+                | Q(description__icontains=word)
+                | Q(tags__name__iexact=word)
+                | Q(location_label__icontains=word)
+            )
         qs = qs.filter(pk__in=qs.values("pk"))  # the tag join may repeat rows; this keeps each once
     if filters.field:
         qs = qs.filter(pk__in=Project._base_manager.filter(fields_of_action__slug=filters.field).values("pk"))
@@ -140,8 +167,10 @@ def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[
         has_partners = Exists(Project.partner_towns.through._base_manager.filter(project=OuterRef("pk")))
         qs = qs.filter(has_partners) if filters.joint else qs.exclude(has_partners)
     if filters.town:
-        qs = qs.filter(Q(municipality__slug=filters.town) | Q(pk__in=Project._base_manager.filter(
-            partner_towns__slug=filters.town).values("pk")))
+        qs = qs.filter(
+            Q(municipality__slug=filters.town)
+            | Q(pk__in=Project._base_manager.filter(partner_towns__slug=filters.town).values("pk"))
+        )
     if filters.visibility:
         qs = qs.filter(visibility=filters.visibility)
     if filters.bundle:
@@ -152,8 +181,9 @@ def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[
     return qs
 
 
-def project_list(*, filters: ProjectFilters = ProjectFilters(), include_internal: bool = False
-                 ) -> QuerySet[Project]:
+def project_list(
+    *, filters: ProjectFilters = ProjectFilters(), include_internal: bool = False
+) -> QuerySet[Project]:
     """Projects of the active town scope (own and joint ones), newest activity first."""
     qs = Project.objects.all()
     if not include_internal:
@@ -179,8 +209,9 @@ def project_for(*, slug: str, user, staff: bool = False) -> Project:
     only for people who may see internal projects. Raises ``Project.DoesNotExist`` otherwise; HTML pages and
     the API use this."""
     project = project_get(slug=slug, include_internal=True)
-    if (project.visibility == Project.Visibility.INTERNAL or staff) and not permissions.can_view_internal_project(
-            user, project):
+    if (
+        project.visibility == Project.Visibility.INTERNAL or staff
+    ) and not permissions.can_view_internal_project(user, project):
         raise Project.DoesNotExist
     return project
 
@@ -194,8 +225,9 @@ def project_detail_related(*, project: Project, include_internal: bool = False) 
         children = children.filter(visibility=Project.Visibility.PUBLIC)
     indicators = list(project_indicators(project=project))
     return {
-        "updates": list(project_updates(project=project, include_internal=include_internal)
-                        .select_related("author")),
+        "updates": list(
+            project_updates(project=project, include_internal=include_internal).select_related("author")
+        ),
         "indicators": indicators,
         "images": [f for f in files if f.kind == ProjectFile.Kind.IMAGE],
         "documents": [f for f in files if f.kind == ProjectFile.Kind.DOCUMENT],
@@ -213,7 +245,8 @@ def project_updates(*, project: Project, include_internal: bool = False) -> Quer
 
 def project_indicators(*, project: Project) -> QuerySet[Indicator]:
     return project.indicators.prefetch_related(
-        Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on"))).order_by("position", "pk")
+        Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on"))
+    ).order_by("position", "pk")
 
 
 def project_history(*, project: Project) -> QuerySet:
@@ -243,16 +276,24 @@ def parent_choices(*, municipality: Municipality, exclude: Project | None = None
 
 # --- Strategy and bundles --------------------------------------------------------------------------------
 
+
 def strategy_for(*, municipality: Municipality, kind: str = Strategy.Kind.TOWN) -> Strategy | None:
-    return (Strategy.objects.filter(municipality=municipality, kind=kind)
-            .prefetch_related("fields_of_action").first())
+    return (
+        Strategy.objects.filter(municipality=municipality, kind=kind)
+        .prefetch_related("fields_of_action")
+        .first()
+    )
 
 
 def joint_strategy(*, consortium: Consortium) -> Strategy | None:
     """The consortium's joint strategy, kept by the lead town; public, so read in the region scope."""
     with public_region_scope():
-        return (Strategy.objects.filter(kind=Strategy.Kind.JOINT, municipality__consortium=consortium)
-                .select_related("municipality").prefetch_related("fields_of_action").first())
+        return (
+            Strategy.objects.filter(kind=Strategy.Kind.JOINT, municipality__consortium=consortium)
+            .select_related("municipality")
+            .prefetch_related("fields_of_action")
+            .first()
+        )
 
 
 def bundles_with_progress(*, consortium: Consortium) -> list[Bundle]:
@@ -260,9 +301,11 @@ def bundles_with_progress(*, consortium: Consortium) -> list[Bundle]:
     ``member_count``, derived from public member projects of all towns in one aggregate query."""
     with public_region_scope():
         members = (
-            Project.objects.public().filter(bundle__consortium=consortium, parent__isnull=True)
+            Project.objects.public()
+            .filter(bundle__consortium=consortium, parent__isnull=True)
             .exclude(status=Project.Status.CANCELLED)
-            .order_by().values("bundle")
+            .order_by()
+            .values("bundle")
             .annotate(progress=_weighted_mean(progress_expression()), member_count=Count("pk"))
         )
         figures = {row["bundle"]: row for row in members}
@@ -280,14 +323,22 @@ def fields_of_action() -> QuerySet[FieldOfAction]:
 
 # --- Staff dashboard -------------------------------------------------------------------------------------
 
+
 def status_counts(*, municipality: Municipality) -> dict[str, int]:
     """Projects led by the town, counted by status in one query (every status present, zero if none)."""
-    counts = dict(Project.objects.led_by(municipality).order_by().values_list("status").annotate(n=Count("pk")))
+    counts = dict(
+        Project.objects.led_by(municipality).order_by().values_list("status").annotate(n=Count("pk"))
+    )
     return {status: counts.get(status, 0) for status in Project.Status.values}
 
 
-def stale_projects(*, municipality: Municipality, days: int = STALE_AFTER_DAYS,
-                   today: datetime.date | None = None, limit: int = 20) -> QuerySet[Project]:
+def stale_projects(
+    *,
+    municipality: Municipality,
+    days: int = STALE_AFTER_DAYS,
+    today: datetime.date | None = None,
+    limit: int = 20,
+) -> QuerySet[Project]:
     """Open projects of the town (led or joint) with no update for ``days`` days, the longest without first: at
     most ``limit``.
 
@@ -297,52 +348,88 @@ def stale_projects(*, municipality: Municipality, days: int = STALE_AFTER_DAYS,
     of computing them for every open project of the town."""
     today = today or timezone.localdate()
     cutoff = today - datetime.timedelta(days=days)
-    joint = list(ProjectPartner._base_manager.filter(municipality=municipality).values_list("project_id", flat=True))
-    latest = (ProgressUpdate._base_manager.filter(project=OuterRef("pk")).order_by("-published_on")
-              .values("published_on")[:1])
-    ids = list(Project.objects.filter(Q(municipality=municipality) | Q(pk__in=joint),
-                                      status__in=Project.ACTIVE_STATUSES)
-               .annotate(latest=Subquery(latest))
-               .filter(Q(latest__lt=cutoff) | Q(latest__isnull=True, created_at__date__lt=cutoff))
-               .order_by(F("latest").asc(nulls_first=True), "title").values_list("pk", flat=True)[:limit])
+    joint = list(
+        ProjectPartner._base_manager.filter(municipality=municipality).values_list("project_id", flat=True)
+    )
+    latest = (
+        ProgressUpdate._base_manager.filter(project=OuterRef("pk"))
+        .order_by("-published_on")
+        .values("published_on")[:1]
+    )
+    ids = list(
+        Project.objects.filter(
+            Q(municipality=municipality) | Q(pk__in=joint), status__in=Project.ACTIVE_STATUSES
+        )
+        .annotate(latest=Subquery(latest))
+        .filter(Q(latest__lt=cutoff) | Q(latest__isnull=True, created_at__date__lt=cutoff))
+        .order_by(F("latest").asc(nulls_first=True), "title")
+        .values_list("pk", flat=True)[:limit]
+    )
     return with_list_facts(Project.objects.filter(pk__in=ids)).order_by(
-        F("last_update_on").asc(nulls_first=True), "title")
+        F("last_update_on").asc(nulls_first=True), "title"
+    )
 
 
 # --- Quarterly progress report (reviews) -----------------------------------------------------------------
 
-def period_activity(*, municipality: Municipality, start: datetime.date, end: datetime.date,
-                    limit: int = 50) -> dict:
+
+def period_activity(
+    *, municipality: Municipality, start: datetime.date, end: datetime.date, limit: int = 50
+) -> dict:
     """What happened to the projects led by the town from ``start`` to ``end`` (both included): status changes,
     starts and completions, progress updates the town posted, KPI measurements of its projects. Seven queries,
     whatever the number of rows; the lists are cut at ``limit``."""
     led = Project.objects.led_by(municipality)
     dates = Q(at__date__gte=start, at__date__lte=end)
-    changes = (ProjectEvent.objects.filter(dates, project__municipality=municipality, kind=ProjectEvent.Kind.STATUS)
-               .select_related("project").order_by("at", "pk"))
-    moves = led.aggregate(started=Count("pk", filter=Q(actual_start__gte=start, actual_start__lte=end)),
-                          completed=Count("pk", filter=Q(actual_end__gte=start, actual_end__lte=end,
-                                                         status=Project.Status.COMPLETED)))
-    updates = ProgressUpdate.objects.filter(municipality=municipality, published_on__gte=start,
-                                            published_on__lte=end).aggregate(
-        count=Count("pk"), projects=Count("project", distinct=True))
+    changes = (
+        ProjectEvent.objects.filter(dates, project__municipality=municipality, kind=ProjectEvent.Kind.STATUS)
+        .select_related("project")
+        .order_by("at", "pk")
+    )
+    moves = led.aggregate(
+        started=Count("pk", filter=Q(actual_start__gte=start, actual_start__lte=end)),
+        completed=Count(
+            "pk", filter=Q(actual_end__gte=start, actual_end__lte=end, status=Project.Status.COMPLETED)
+        ),
+    )
+    updates = ProgressUpdate.objects.filter(
+        municipality=municipality, published_on__gte=start, published_on__lte=end
+    ).aggregate(count=Count("pk"), projects=Count("project", distinct=True))
     in_period = Q(measurements__measured_on__gte=start, measurements__measured_on__lte=end)
-    latest = (Measurement._base_manager.filter(indicator=OuterRef("pk"), measured_on__gte=start, measured_on__lte=end)
-              .order_by("-measured_on", "-pk"))
-    indicators = (Indicator.objects.filter(project__municipality=municipality).annotate(
-        n=Count("measurements", filter=in_period),
-        latest_value=Subquery(latest.values("value")[:1]), latest_on=Subquery(latest.values("measured_on")[:1]))
-        .filter(n__gt=0).select_related("project").order_by("project__title", "position", "pk"))
-    measurements = Measurement.objects.filter(indicator__project__municipality=municipality, measured_on__gte=start,
-                                              measured_on__lte=end).count()
+    latest = Measurement._base_manager.filter(
+        indicator=OuterRef("pk"), measured_on__gte=start, measured_on__lte=end
+    ).order_by("-measured_on", "-pk")
+    indicators = (
+        Indicator.objects.filter(project__municipality=municipality)
+        .annotate(
+            n=Count("measurements", filter=in_period),
+            latest_value=Subquery(latest.values("value")[:1]),
+            latest_on=Subquery(latest.values("measured_on")[:1]),
+        )
+        .filter(n__gt=0)
+        .select_related("project")
+        .order_by("project__title", "position", "pk")
+    )
+    measurements = Measurement.objects.filter(
+        indicator__project__municipality=municipality, measured_on__gte=start, measured_on__lte=end
+    ).count()
     return {
         "status_changes": changes.count(),
-        "changes": [{"project": event.project.title, "slug": event.project.slug, "on": event.at.date(),
-                     "from": (event.changes.get("status") or ["", ""])[0],
-                     "to": (event.changes.get("status") or ["", ""])[1], "reason": event.reason}
-                    for event in changes[:limit]],
-        "started": moves["started"], "completed": moves["completed"],
-        "updates": updates["count"], "updated_projects": updates["projects"],
+        "changes": [
+            {
+                "project": event.project.title,
+                "slug": event.project.slug,
+                "on": event.at.date(),
+                "from": (event.changes.get("status") or ["", ""])[0],
+                "to": (event.changes.get("status") or ["", ""])[1],
+                "reason": event.reason,
+            }
+            for event in changes[:limit]
+        ],
+        "started": moves["started"],
+        "completed": moves["completed"],
+        "updates": updates["count"],
+        "updated_projects": updates["projects"],
         "measurements": measurements,
         "indicators": list(indicators[:limit]),
     }
@@ -350,8 +437,12 @@ def period_activity(*, municipality: Municipality, start: datetime.date, end: da
 
 def field_counts(*, municipality: Municipality) -> dict[int, int]:
     """Projects led by the town per field of action (id → count), one query."""
-    rows = (Project.fields_of_action.through._base_manager.filter(project__municipality=municipality)
-            .order_by().values("fieldofaction").annotate(n=Count("project", distinct=True)))
+    rows = (
+        Project.fields_of_action.through._base_manager.filter(project__municipality=municipality)
+        .order_by()
+        .values("fieldofaction")
+        .annotate(n=Count("project", distinct=True))
+    )
     return {row["fieldofaction"]: row["n"] for row in rows}
 
 
@@ -383,7 +474,8 @@ _WORD = re.compile(r"\w{3,}", re.UNICODE)
 _STOP_WORDS = frozenset(
     "aber alle allen auch auf aus bei bis das dass dem den der des die dies diese dieser durch ein eine einem "
     "einen einer eines für hat ihre ist mit nach nicht noch oder sich sie sind über und uns von vor wie wir "
-    "wird werden zum zur zwischen".split())
+    "wird werden zum zur zwischen".split()
+)
 
 
 @dataclass
@@ -400,11 +492,15 @@ class SimilarProject:
     def reasons(self) -> list[str]:
         reasons = []
         if self.shared_fields:
-            reasons.append(gettext("same field of action: %(fields)s") % {
-                "fields": ", ".join(f.name for f in self.shared_fields)})
+            reasons.append(
+                gettext("same field of action: %(fields)s")
+                % {"fields": ", ".join(f.name for f in self.shared_fields)}
+            )
         if self.shared_tag_count:
-            reasons.append(ngettext("%(count)d shared tag", "%(count)d shared tags", self.shared_tag_count)
-                           % {"count": self.shared_tag_count})
+            reasons.append(
+                ngettext("%(count)d shared tag", "%(count)d shared tags", self.shared_tag_count)
+                % {"count": self.shared_tag_count}
+            )
         if self.similar_text:
             reasons.append(gettext("similar description"))
         return reasons
@@ -442,21 +538,33 @@ def _other_towns_candidates(project: Project) -> QuerySet[Project]:
     """Public projects in which none of ``project``'s towns takes part (call inside the region scope)."""
     towns = {project.municipality_id, *(t.pk for t in project.partner_towns.all())}
     partnered = ProjectPartner._base_manager.filter(municipality__in=towns).values("project")
-    return (Project.objects.public().exclude(municipality__in=towns).exclude(pk__in=partnered)
-            .exclude(status=Project.Status.CANCELLED))
+    return (
+        Project.objects.public()
+        .exclude(municipality__in=towns)
+        .exclude(pk__in=partnered)
+        .exclude(status=Project.Status.CANCELLED)
+    )
 
 
 def _shared_count(through, column: str, ids: set[int]):
     if not ids:
         return Value(0, output_field=IntegerField())
-    return Coalesce(Subquery(
-        through.objects.filter(project_id=OuterRef("pk"), **{f"{column}__in": ids})
-        .order_by().values("project_id").annotate(n=Count("pk")).values("n"), output_field=IntegerField()),
-        Value(0))
+    return Coalesce(
+        Subquery(
+            through.objects.filter(project_id=OuterRef("pk"), **{f"{column}__in": ids})
+            .order_by()
+            .values("project_id")
+            .annotate(n=Count("pk"))
+            .values("n"),
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
 
 
-def similar_projects(*, project: Project, limit: int = SIMILAR_LIMIT, use_search: bool | None = None
-                     ) -> list[SimilarProject]:
+def similar_projects(
+    *, project: Project, limit: int = SIMILAR_LIMIT, use_search: bool | None = None
+) -> list[SimilarProject]:
     """Up to ``limit`` public projects of other towns like ``project``, best first, each with its reasons.
 
     Ranked by shared fields of action, shared tags and text similarity: PostgreSQL full-text search with the
@@ -484,31 +592,51 @@ def _similar_by_search(project, candidates, field_ids, tag_ids, limit) -> list[S
     candidates = candidates.filter(pk__in=recent)
     rank = Value(0.0, output_field=FloatField())
     if words:
-        vector = (SearchVector("title", weight="A", config="german")
-                  + SearchVector("summary", weight="B", config="german")
-                  + SearchVector("description", weight="C", config="german"))
+        vector = (
+            SearchVector("title", weight="A", config="german")
+            + SearchVector("summary", weight="B", config="german")
+            + SearchVector("description", weight="C", config="german")
+        )
         query = SearchQuery(" or ".join(words), config="german", search_type="websearch")
-        rank = Least(SearchRank(vector, query, normalization=Value(32)) * Value(SIMILAR_RANK_SCALE), Value(1.0))
+        rank = Least(
+            SearchRank(vector, query, normalization=Value(32)) * Value(SIMILAR_RANK_SCALE), Value(1.0)
+        )
     qs = candidates.annotate(
         shared_fields=_shared_count(Project.fields_of_action.through, "fieldofaction_id", field_ids),
         shared_tags=_shared_count(Project.tags.through, "tag_id", tag_ids),
         text_similarity=rank,
-    ).annotate(score=F("shared_fields") * SIMILAR_FIELD_WEIGHT + F("shared_tags") * SIMILAR_TAG_WEIGHT
-               + F("text_similarity") * SIMILAR_TEXT_WEIGHT)
-    qs = (qs.filter(Q(shared_fields__gt=0) | Q(shared_tags__gt=0) | Q(text_similarity__gte=SIMILAR_TEXT_MIN))
-          .select_related("municipality").prefetch_related("fields_of_action")
-          .order_by("-score", "title")[:limit])
-    return [SimilarProject(project=p, score=p.score, shared_tag_count=p.shared_tags,
-                           shared_fields=[f for f in p.fields_of_action.all() if f.pk in field_ids],
-                           similar_text=p.text_similarity >= SIMILAR_TEXT_MIN) for p in qs]
+    ).annotate(
+        score=F("shared_fields") * SIMILAR_FIELD_WEIGHT
+        + F("shared_tags") * SIMILAR_TAG_WEIGHT
+        + F("text_similarity") * SIMILAR_TEXT_WEIGHT
+    )
+    qs = (
+        qs.filter(Q(shared_fields__gt=0) | Q(shared_tags__gt=0) | Q(text_similarity__gte=SIMILAR_TEXT_MIN))
+        .select_related("municipality")
+        .prefetch_related("fields_of_action")
+        .order_by("-score", "title")[:limit]
+    )
+    return [
+        SimilarProject(
+            project=p,
+            score=p.score,
+            shared_tag_count=p.shared_tags,
+            shared_fields=[f for f in p.fields_of_action.all() if f.pk in field_ids],
+            similar_text=p.text_similarity >= SIMILAR_TEXT_MIN,
+        )
+        for p in qs
+    ]
 
 
 def _similar_by_word_overlap(project, candidates, field_ids, tag_ids, limit) -> list[SimilarProject]:
     """The fallback without full-text search (SQLite): shared fields and tags, and the overlap of word stems
     (shared stems ÷ √(stems of one × stems of the other)), over at most SIMILAR_FALLBACK_CANDIDATES rows."""
     own = _stems(_project_text(project))
-    rows = list(candidates.select_related("municipality").prefetch_related("fields_of_action", "tags")
-                .order_by("-updated_at")[:SIMILAR_FALLBACK_CANDIDATES])
+    rows = list(
+        candidates.select_related("municipality")
+        .prefetch_related("fields_of_action", "tags")
+        .order_by("-updated_at")[:SIMILAR_FALLBACK_CANDIDATES]
+    )
     found = []
     for row in rows:
         theirs = _stems(_project_text(row))
@@ -517,10 +645,20 @@ def _similar_by_word_overlap(project, candidates, field_ids, tag_ids, limit) -> 
         shared_tags = sum(1 for t in row.tags.all() if t.pk in tag_ids)
         if not (shared_fields or shared_tags or overlap >= SIMILAR_TEXT_MIN):
             continue
-        score = (len(shared_fields) * SIMILAR_FIELD_WEIGHT + shared_tags * SIMILAR_TAG_WEIGHT
-                 + overlap * SIMILAR_TEXT_WEIGHT)
-        found.append(SimilarProject(project=row, score=score, shared_fields=shared_fields,
-                                    shared_tag_count=shared_tags, similar_text=overlap >= SIMILAR_TEXT_MIN))
+        score = (
+            len(shared_fields) * SIMILAR_FIELD_WEIGHT
+            + shared_tags * SIMILAR_TAG_WEIGHT
+            + overlap * SIMILAR_TEXT_WEIGHT
+        )
+        found.append(
+            SimilarProject(
+                project=row,
+                score=score,
+                shared_fields=shared_fields,
+                shared_tag_count=shared_tags,
+                similar_text=overlap >= SIMILAR_TEXT_MIN,
+            )
+        )
     found.sort(key=lambda s: (-s.score, s.project.title))
     return found[:limit]
 
@@ -538,20 +676,28 @@ class CatalogueFilters:
 TRANSFERABLE = (Project.Transferability.YES, Project.Transferability.PARTLY)
 
 
-def transfer_catalogue(*, filters: CatalogueFilters = CatalogueFilters(), page: str | int | None = None,
-                       per_page: int = 20) -> Page:
+def transfer_catalogue(
+    *, filters: CatalogueFilters = CatalogueFilters(), page: str | int | None = None, per_page: int = 20
+) -> Page:
     """One page of the public projects of all towns that others can re-use (fully or partly), fully
     re-usable ones first. Evaluated inside the region scope: the page's ``object_list`` is a list."""
     wanted = [filters.transferability] if filters.transferability in TRANSFERABLE else list(TRANSFERABLE)
     with public_region_scope():
-        qs = filter_projects(Project.objects.public().filter(transferability__in=wanted),
-                            ProjectFilters(field=filters.field, town=filters.town))
+        qs = filter_projects(
+            Project.objects.public().filter(transferability__in=wanted),
+            ProjectFilters(field=filters.field, town=filters.town),
+        )
         if filters.open_source:
             qs = qs.exclude(open_source_url="")
-        qs = (qs.select_related("municipality").prefetch_related("fields_of_action", "partner_towns")
-              .annotate(partner_count=Count("partnerships", distinct=True))
-              .order_by(Case(When(transferability=Project.Transferability.YES, then=Value(0)), default=Value(1)),
-                        "title"))
+        qs = (
+            qs.select_related("municipality")
+            .prefetch_related("fields_of_action", "partner_towns")
+            .annotate(partner_count=Count("partnerships", distinct=True))
+            .order_by(
+                Case(When(transferability=Project.Transferability.YES, then=Value(0)), default=Value(1)),
+                "title",
+            )
+        )
         page_obj = Paginator(qs, per_page).get_page(page)
         page_obj.object_list = list(page_obj.object_list)
     return page_obj

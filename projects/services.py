@@ -30,29 +30,80 @@ from .signals import project_status_changed
 
 # Fields of a project that people edit in the project form; the status has its own workflow.
 PROJECT_FIELDS = (
-    "title", "summary", "description", "phase", "bundle", "parent", "weight", "planned_start", "planned_end",
-    "actual_start", "actual_end", "planned_budget", "contact_name", "contact_email", "visibility",
-    "open_source_url", "transferability", "transferability_note", "location_label", "latitude", "longitude",
+    "title",
+    "summary",
+    "description",
+    "phase",
+    "bundle",
+    "parent",
+    "weight",
+    "planned_start",
+    "planned_end",
+    "actual_start",
+    "actual_end",
+    "planned_budget",
+    "contact_name",
+    "contact_email",
+    "visibility",
+    "open_source_url",
+    "transferability",
+    "transferability_note",
+    "location_label",
+    "latitude",
+    "longitude",
 )
-INDICATOR_FIELDS = ("name", "unit", "description", "baseline", "baseline_date", "target", "target_date",
-                    "position")
+INDICATOR_FIELDS = (
+    "name",
+    "unit",
+    "description",
+    "baseline",
+    "baseline_date",
+    "target",
+    "target_date",
+    "position",
+)
 UPDATE_FIELDS = ("title", "body", "published_on", "progress_percent", "is_public")
 
 
 # --- History (smartcity5.history.record; ``municipality`` of a ProjectEvent is the acting town) -----------
 
-def _create_and_record(instance: Model, *, allowed: tuple[str, ...], project: Project, kind: str, by,
-                       acting_town: Municipality, subject_field: str) -> Model:
+
+def _create_and_record(
+    instance: Model,
+    *,
+    allowed: tuple[str, ...],
+    project: Project,
+    kind: str,
+    by,
+    acting_town: Municipality,
+    subject_field: str,
+) -> Model:
     """Validate and save a new row that hangs off a project, and record it in the project's history."""
     instance.full_clean()
     instance.save()
-    record(ProjectEvent, municipality=acting_town, project=project, kind=kind, by=by,
-           subject=getattr(instance, subject_field), after=snapshot(instance, allowed))
+    record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=project,
+        kind=kind,
+        by=by,
+        subject=getattr(instance, subject_field),
+        after=snapshot(instance, allowed),
+    )
     return instance
 
 
-def _change_and_record(instance: Model, *, allowed: tuple[str, ...], fields: dict, project: Project, kind: str,
-                       by, acting_town: Municipality, subject: str) -> Model:
+def _change_and_record(
+    instance: Model,
+    *,
+    allowed: tuple[str, ...],
+    fields: dict,
+    project: Project,
+    kind: str,
+    by,
+    acting_town: Municipality,
+    subject: str,
+) -> Model:
     """Apply the allowed fields, validate, save, and record what changed (nothing if nothing did)."""
     before = snapshot(instance, allowed)
     for name, value in fields.items():
@@ -60,12 +111,21 @@ def _change_and_record(instance: Model, *, allowed: tuple[str, ...], fields: dic
             setattr(instance, name, value)
     instance.full_clean()
     instance.save()
-    record(ProjectEvent, municipality=acting_town, project=project, kind=kind, by=by, subject=subject,
-           before=before, after=snapshot(instance, allowed))
+    record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=project,
+        kind=kind,
+        by=by,
+        subject=subject,
+        before=before,
+        after=snapshot(instance, allowed),
+    )
     return instance
 
 
 # --- Tags and slugs --------------------------------------------------------------------------------------
+
 
 def tags_from_text(text: str) -> list[Tag]:
     """Tags from a comma-separated list, creating the missing ones (names are case-insensitive)."""
@@ -90,6 +150,7 @@ def project_slug_for(title: str, *, exclude_pk: int | None = None) -> str:
 
 # --- Projects --------------------------------------------------------------------------------------------
 
+
 def _set_partners(project: Project, partner_towns: Iterable[Municipality]) -> None:
     wanted = {town.pk: town for town in partner_towns if town.pk != project.municipality_id}
     current = set(ProjectPartner.objects.filter(project=project).values_list("municipality_id", flat=True))
@@ -107,9 +168,15 @@ def _related_snapshot(project: Project) -> dict[str, str]:
 
 
 @transaction.atomic
-def project_create(*, municipality: Municipality, by, fields: dict,
-                   partner_towns: Iterable[Municipality] = (),
-                   fields_of_action: Iterable[FieldOfAction] = (), tags: Iterable[Tag] = ()) -> Project:
+def project_create(
+    *,
+    municipality: Municipality,
+    by,
+    fields: dict,
+    partner_towns: Iterable[Municipality] = (),
+    fields_of_action: Iterable[FieldOfAction] = (),
+    tags: Iterable[Tag] = (),
+) -> Project:
     """Create a project led by ``municipality`` (status "idea" unless the workflow moves it on)."""
     project = Project(municipality=municipality, **{k: v for k, v in fields.items() if k in PROJECT_FIELDS})
     project.slug = project_slug_for(project.title)
@@ -118,16 +185,28 @@ def project_create(*, municipality: Municipality, by, fields: dict,
     project.fields_of_action.set(fields_of_action)
     project.tags.set(tags)
     _set_partners(project, partner_towns)
-    record(ProjectEvent, municipality=municipality, project=project, kind=ProjectEvent.Kind.CREATED, by=by,
-           after={**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)})
+    record(
+        ProjectEvent,
+        municipality=municipality,
+        project=project,
+        kind=ProjectEvent.Kind.CREATED,
+        by=by,
+        after={**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)},
+    )
     return project
 
 
 @transaction.atomic
-def project_change(*, project: Project, by, acting_town: Municipality, fields: dict,
-                   partner_towns: Iterable[Municipality] | None = None,
-                   fields_of_action: Iterable[FieldOfAction] | None = None,
-                   tags: Iterable[Tag] | None = None) -> Project:
+def project_change(
+    *,
+    project: Project,
+    by,
+    acting_town: Municipality,
+    fields: dict,
+    partner_towns: Iterable[Municipality] | None = None,
+    fields_of_action: Iterable[FieldOfAction] | None = None,
+    tags: Iterable[Tag] | None = None,
+) -> Project:
     """Change a project's data; the history gets every field that changed, as old → new."""
     project = Project.objects.select_for_update().get(pk=project.pk)
     before = {**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}
@@ -142,14 +221,28 @@ def project_change(*, project: Project, by, acting_town: Municipality, fields: d
         project.tags.set(tags)
     if partner_towns is not None:
         _set_partners(project, partner_towns)
-    record(ProjectEvent, municipality=acting_town, project=project, kind=ProjectEvent.Kind.CHANGED, by=by,
-           before=before, after={**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)})
+    record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=project,
+        kind=ProjectEvent.Kind.CHANGED,
+        by=by,
+        before=before,
+        after={**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)},
+    )
     return project
 
 
 @transaction.atomic
-def project_transition(*, project: Project, to: str, by, acting_town: Municipality, reason: str = "",
-                       on: datetime.date | None = None) -> Project:
+def project_transition(
+    *,
+    project: Project,
+    to: str,
+    by,
+    acting_town: Municipality,
+    reason: str = "",
+    on: datetime.date | None = None,
+) -> Project:
     """Move a project along the status workflow, recording who did it, when and why.
 
     Starting work sets the actual start and completing sets the actual end (to ``on``, default today)
@@ -159,7 +252,9 @@ def project_transition(*, project: Project, to: str, by, acting_town: Municipali
     reason = (reason or "").strip()
     project.check_transition(to)
     if Project.reason_required(project.status, to) and not reason:
-        raise ValidationError(_("Please give a reason; it is shown with the new status."), code="reason_required")
+        raise ValidationError(
+            _("Please give a reason; it is shown with the new status."), code="reason_required"
+        )
     on = on or timezone.localdate()
     before = snapshot(project, ("status", "actual_start", "actual_end"))
     project, old = workflow.transition(project, to=to, locked=True)
@@ -173,110 +268,207 @@ def project_transition(*, project: Project, to: str, by, acting_town: Municipali
         project.actual_end = None  # re-opened: it has not ended after all
     project.full_clean()
     project.save()
-    event = record(ProjectEvent, municipality=acting_town, project=project, kind=ProjectEvent.Kind.STATUS, by=by,
-                   reason=reason, before=before, after=snapshot(project, ("status", "actual_start", "actual_end")))
+    event = record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=project,
+        kind=ProjectEvent.Kind.STATUS,
+        by=by,
+        reason=reason,
+        before=before,
+        after=snapshot(project, ("status", "actual_start", "actual_end")),
+    )
     project_status_changed.send(sender=Project, project=project, event=event)
     return project
 
 
 # --- Progress updates ------------------------------------------------------------------------------------
 
+
 def _check_update_fields(project: Project, fields: dict) -> None:
     if fields.get("progress_percent") is not None and project.children.exists():
-        raise ValidationError({"progress_percent": _(
-            "This project has sub-projects; its progress is derived from theirs and cannot be typed in.")})
+        raise ValidationError(
+            {
+                "progress_percent": _(
+                    "This project has sub-projects; its progress is derived from theirs and cannot be typed in."
+                )
+            }
+        )
 
 
 @transaction.atomic
 def progress_update_post(*, project: Project, by, acting_town: Municipality, fields: dict) -> ProgressUpdate:
     """Post an update. ``acting_town`` is the lead or a partner town whose staff posts it."""
     _check_update_fields(project, fields)
-    update = ProgressUpdate(project=project, municipality=acting_town, author=by,
-                            **{k: v for k, v in fields.items() if k in UPDATE_FIELDS})
-    return _create_and_record(update, allowed=UPDATE_FIELDS, project=project, kind=ProjectEvent.Kind.UPDATE_POSTED,
-                              by=by, acting_town=acting_town, subject_field="title")
+    update = ProgressUpdate(
+        project=project,
+        municipality=acting_town,
+        author=by,
+        **{k: v for k, v in fields.items() if k in UPDATE_FIELDS},
+    )
+    return _create_and_record(
+        update,
+        allowed=UPDATE_FIELDS,
+        project=project,
+        kind=ProjectEvent.Kind.UPDATE_POSTED,
+        by=by,
+        acting_town=acting_town,
+        subject_field="title",
+    )
 
 
 @transaction.atomic
-def progress_update_change(*, update: ProgressUpdate, by, acting_town: Municipality, fields: dict) -> ProgressUpdate:
+def progress_update_change(
+    *, update: ProgressUpdate, by, acting_town: Municipality, fields: dict
+) -> ProgressUpdate:
     _check_update_fields(update.project, fields)
-    return _change_and_record(update, allowed=UPDATE_FIELDS, fields=fields, project=update.project,
-                              kind=ProjectEvent.Kind.UPDATE_CHANGED, by=by, acting_town=acting_town,
-                              subject=fields.get("title") or update.title)
+    return _change_and_record(
+        update,
+        allowed=UPDATE_FIELDS,
+        fields=fields,
+        project=update.project,
+        kind=ProjectEvent.Kind.UPDATE_CHANGED,
+        by=by,
+        acting_town=acting_town,
+        subject=fields.get("title") or update.title,
+    )
 
 
 @transaction.atomic
 def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipality) -> None:
-    record(ProjectEvent, municipality=acting_town, project=update.project, kind=ProjectEvent.Kind.UPDATE_DELETED,
-           by=by, subject=update.title, before=snapshot(update, UPDATE_FIELDS))
+    record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=update.project,
+        kind=ProjectEvent.Kind.UPDATE_DELETED,
+        by=by,
+        subject=update.title,
+        before=snapshot(update, UPDATE_FIELDS),
+    )
     update.delete()
 
 
 # --- KPIs ------------------------------------------------------------------------------------------------
 
+
 @transaction.atomic
 def indicator_create(*, project: Project, by, acting_town: Municipality, fields: dict) -> Indicator:
-    indicator = Indicator(project=project, municipality_id=project.municipality_id,
-                          **{k: v for k, v in fields.items() if k in INDICATOR_FIELDS})
-    return _create_and_record(indicator, allowed=INDICATOR_FIELDS, project=project,
-                              kind=ProjectEvent.Kind.INDICATOR_ADDED, by=by, acting_town=acting_town,
-                              subject_field="name")
+    indicator = Indicator(
+        project=project,
+        municipality_id=project.municipality_id,
+        **{k: v for k, v in fields.items() if k in INDICATOR_FIELDS},
+    )
+    return _create_and_record(
+        indicator,
+        allowed=INDICATOR_FIELDS,
+        project=project,
+        kind=ProjectEvent.Kind.INDICATOR_ADDED,
+        by=by,
+        acting_town=acting_town,
+        subject_field="name",
+    )
 
 
 @transaction.atomic
 def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fields: dict) -> Indicator:
-    return _change_and_record(indicator, allowed=INDICATOR_FIELDS, fields=fields, project=indicator.project,
-                              kind=ProjectEvent.Kind.INDICATOR_CHANGED, by=by, acting_town=acting_town,
-                              subject=fields.get("name") or indicator.name)
+    return _change_and_record(
+        indicator,
+        allowed=INDICATOR_FIELDS,
+        fields=fields,
+        project=indicator.project,
+        kind=ProjectEvent.Kind.INDICATOR_CHANGED,
+        by=by,
+        acting_town=acting_town,
+        subject=fields.get("name") or indicator.name,
+    )
 
 
 @transaction.atomic
 def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> None:
     count = indicator.measurements.count()
-    record(ProjectEvent, municipality=acting_town, project=indicator.project,
-           kind=ProjectEvent.Kind.INDICATOR_DELETED, by=by, subject=indicator.name,
-           before=snapshot(indicator, INDICATOR_FIELDS), changes={"measurements": [str(count), "0"]})
+    record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=indicator.project,
+        kind=ProjectEvent.Kind.INDICATOR_DELETED,
+        by=by,
+        subject=indicator.name,
+        before=snapshot(indicator, INDICATOR_FIELDS),
+        changes={"measurements": [str(count), "0"]},
+    )
     indicator.delete()
 
 
 @transaction.atomic
-def measurement_record(*, indicator: Indicator, by, acting_town: Municipality, measured_on: datetime.date,
-                       value, note: str = "") -> Measurement:
+def measurement_record(
+    *, indicator: Indicator, by, acting_town: Municipality, measured_on: datetime.date, value, note: str = ""
+) -> Measurement:
     """Record a value for a date; a second value for the same date replaces the first (and says so)."""
     existing = Measurement.objects.filter(indicator=indicator, measured_on=measured_on).first()
     old_value = "" if existing is None else str(existing.value)
-    measurement = existing or Measurement(indicator=indicator, municipality_id=indicator.municipality_id,
-                                          measured_on=measured_on)
+    measurement = existing or Measurement(
+        indicator=indicator, municipality_id=indicator.municipality_id, measured_on=measured_on
+    )
     measurement.value = value
     measurement.note = note
     measurement.recorded_by = by if by and by.is_authenticated else None
     measurement.full_clean()
     measurement.save()
-    record(ProjectEvent, municipality=acting_town, project=indicator.project,
-           kind=ProjectEvent.Kind.MEASUREMENT_ADDED, by=by, subject=f"{indicator.name} ({measured_on.isoformat()})",
-           changes={"value": [old_value, str(measurement.value)]})
+    record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=indicator.project,
+        kind=ProjectEvent.Kind.MEASUREMENT_ADDED,
+        by=by,
+        subject=f"{indicator.name} ({measured_on.isoformat()})",
+        changes={"value": [old_value, str(measurement.value)]},
+    )
     return measurement
 
 
 @transaction.atomic
 def measurement_delete(*, measurement: Measurement, by, acting_town: Municipality) -> None:
     indicator = measurement.indicator
-    record(ProjectEvent, municipality=acting_town, project=indicator.project,
-           kind=ProjectEvent.Kind.MEASUREMENT_DELETED, by=by,
-           subject=f"{indicator.name} ({measurement.measured_on.isoformat()})",
-           changes={"value": [str(measurement.value), ""]})
+    record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=indicator.project,
+        kind=ProjectEvent.Kind.MEASUREMENT_DELETED,
+        by=by,
+        subject=f"{indicator.name} ({measurement.measured_on.isoformat()})",
+        changes={"value": [str(measurement.value), ""]},
+    )
     measurement.delete()
 
 
 # --- Files -----------------------------------------------------------------------------------------------
 
+
 @transaction.atomic
-def project_file_add(*, project: Project, by, acting_town: Municipality, upload, kind: str, title: str,
-                     alt_text: str = "", is_public: bool = True, content_type: str) -> ProjectFile:
+def project_file_add(
+    *,
+    project: Project,
+    by,
+    acting_town: Municipality,
+    upload,
+    kind: str,
+    title: str,
+    alt_text: str = "",
+    is_public: bool = True,
+    content_type: str,
+) -> ProjectFile:
     """Store a checked upload (see :mod:`projects.uploads`) with the project."""
-    item = ProjectFile(project=project, municipality_id=project.municipality_id, kind=kind, title=title,
-                       alt_text=alt_text, is_public=is_public, content_type=content_type, size=upload.size,
-                       uploaded_by=by)
+    item = ProjectFile(
+        project=project,
+        municipality_id=project.municipality_id,
+        kind=kind,
+        title=title,
+        alt_text=alt_text,
+        is_public=is_public,
+        content_type=content_type,
+        size=upload.size,
+        uploaded_by=by,
+    )
     item.file.save(upload.name, upload, save=False)
     try:
         item.full_clean(exclude=["file"])
@@ -284,15 +476,29 @@ def project_file_add(*, project: Project, by, acting_town: Municipality, upload,
     except Exception:
         item.file.delete(save=False)
         raise
-    record(ProjectEvent, municipality=acting_town, project=project, kind=ProjectEvent.Kind.FILE_ADDED, by=by,
-           subject=title, changes={"file": ["", f"{title} ({item.get_kind_display()})"]})
+    record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=project,
+        kind=ProjectEvent.Kind.FILE_ADDED,
+        by=by,
+        subject=title,
+        changes={"file": ["", f"{title} ({item.get_kind_display()})"]},
+    )
     return item
 
 
 @transaction.atomic
 def project_file_delete(*, item: ProjectFile, by, acting_town: Municipality) -> None:
-    record(ProjectEvent, municipality=acting_town, project=item.project, kind=ProjectEvent.Kind.FILE_DELETED,
-           by=by, subject=item.title, changes={"file": [f"{item.title} ({item.get_kind_display()})", ""]})
+    record(
+        ProjectEvent,
+        municipality=acting_town,
+        project=item.project,
+        kind=ProjectEvent.Kind.FILE_DELETED,
+        by=by,
+        subject=item.title,
+        changes={"file": [f"{item.title} ({item.get_kind_display()})", ""]},
+    )
     storage, name = item.file.storage, item.file.name
     item.delete()
     # Remove the bytes only once the row is gone for good.
@@ -305,12 +511,19 @@ STRATEGY_FIELDS = ("title", "adopted_on", "resolution_url", "summary")
 
 
 @transaction.atomic
-def strategy_save(*, municipality: Municipality, kind: str, fields: dict,
-                  fields_of_action: Iterable[FieldOfAction] | None = None, document=None,
-                  remove_document: bool = False) -> Strategy:
+def strategy_save(
+    *,
+    municipality: Municipality,
+    kind: str,
+    fields: dict,
+    fields_of_action: Iterable[FieldOfAction] | None = None,
+    document=None,
+    remove_document: bool = False,
+) -> Strategy:
     """Create or change the town's strategy (or, for the lead town, the consortium's joint strategy)."""
-    strategy = (Strategy.objects.filter(municipality=municipality, kind=kind).first()
-                or Strategy(municipality=municipality, kind=kind))
+    strategy = Strategy.objects.filter(municipality=municipality, kind=kind).first() or Strategy(
+        municipality=municipality, kind=kind
+    )
     for name, value in fields.items():
         if name in STRATEGY_FIELDS:
             setattr(strategy, name, value)

@@ -45,7 +45,11 @@ class CheckedUpload:
 
 
 def _is_image(head: bytes) -> bool:
-    return head[:3] == b"\xff\xd8\xff" or head.startswith(b"\x89PNG") or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    return (
+        head[:3] == b"\xff\xd8\xff"
+        or head.startswith(b"\x89PNG")
+        or (head[:4] == b"RIFF" and head[8:12] == b"WEBP")
+    )
 
 
 def _archive_entry_count(upload) -> int | None:
@@ -57,7 +61,7 @@ def _archive_entry_count(upload) -> int | None:
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) < at + 22:
         return None
-    entries = struct.unpack("<H", tail[at + 10:at + 12])[0]
+    entries = struct.unpack("<H", tail[at + 10 : at + 12])[0]
     return None if entries == 0xFFFF else entries
 
 
@@ -91,8 +95,16 @@ def _sniff_document(head: bytes, upload) -> str | None:
         return None
     try:
         return _sniff_archive(upload)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, UnicodeError, NotImplementedError,
-            RuntimeError, struct.error):
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        OSError,
+        EOFError,
+        UnicodeError,
+        NotImplementedError,
+        RuntimeError,
+        struct.error,
+    ):
         return None
 
 
@@ -119,15 +131,26 @@ def max_image_pixels(mode: str) -> int:
 def _check_dimensions(image) -> None:
     width, height = image.size
     if width < 1 or height < 1 or max(width, height) > MAX_IMAGE_SIDE:
-        raise ValidationError(_("The image is %(w)s × %(h)s pixels; at most 10,000 pixels per side "
-                                "are allowed.") % {"w": width, "h": height}, code="dimensions")
+        raise ValidationError(
+            _("The image is %(w)s × %(h)s pixels; at most 10,000 pixels per side are allowed.")
+            % {"w": width, "h": height},
+            code="dimensions",
+        )
     budget = max_image_pixels(image.mode)
     if width * height > budget:
         raise ValidationError(
-            _("The image has %(w)s × %(h)s pixels (%(mp)s megapixels); images like this may have at most "
-              "%(max)s megapixels. Please upload a smaller version.")
-            % {"w": width, "h": height, "mp": number_format(width * height / 1e6, 1),
-               "max": number_format(budget / 1e6, 1)}, code="pixels")
+            _(
+                "The image has %(w)s × %(h)s pixels (%(mp)s megapixels); images like this may have at most "
+                "%(max)s megapixels. Please upload a smaller version."
+            )
+            % {
+                "w": width,
+                "h": height,
+                "mp": number_format(width * height / 1e6, 1),
+                "max": number_format(budget / 1e6, 1),
+            },
+            code="pixels",
+        )
 
 
 def _clean_image(upload) -> CheckedUpload:
@@ -155,7 +178,9 @@ def _clean_image(upload) -> CheckedUpload:
             options = {"quality": 88} if fmt in ("JPEG", "WEBP") else {}
             clean.save(out, format=fmt, **options)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(_("This file is not an image we can read (JPEG, PNG or WebP)."), code="type") from None
+        raise ValidationError(
+            _("This file is not an image we can read (JPEG, PNG or WebP)."), code="type"
+        ) from None
     content_type, suffix = IMAGE_TYPES[fmt]
     return CheckedUpload("image", content_type, ContentFile(out.getvalue(), name=_stem(upload.name) + suffix))
 
@@ -175,22 +200,40 @@ def check_upload(upload, *, allowed: set[str] | None = None) -> CheckedUpload:
         raise ValidationError(_("This file type is not accepted here."), code="type")
     if is_image:
         if upload.size > settings.UPLOAD_MAX_IMAGE_BYTES:
-            raise ValidationError(_("The image is %(size)s; images may be at most %(max)s.")
-                                  % {"size": filesizeformat(upload.size),
-                                     "max": filesizeformat(settings.UPLOAD_MAX_IMAGE_BYTES)}, code="too_large")
+            raise ValidationError(
+                _("The image is %(size)s; images may be at most %(max)s.")
+                % {
+                    "size": filesizeformat(upload.size),
+                    "max": filesizeformat(settings.UPLOAD_MAX_IMAGE_BYTES),
+                },
+                code="too_large",
+            )
         checked = _clean_image(upload)
     else:
         if upload.size > settings.UPLOAD_MAX_DOCUMENT_BYTES:
-            raise ValidationError(_("The document is %(size)s; documents may be at most %(max)s.")
-                                  % {"size": filesizeformat(upload.size),
-                                     "max": filesizeformat(settings.UPLOAD_MAX_DOCUMENT_BYTES)}, code="too_large")
+            raise ValidationError(
+                _("The document is %(size)s; documents may be at most %(max)s.")
+                % {
+                    "size": filesizeformat(upload.size),
+                    "max": filesizeformat(settings.UPLOAD_MAX_DOCUMENT_BYTES),
+                },
+                code="too_large",
+            )
         content_type = _sniff_document(head, upload)
         upload.seek(0)
         if content_type is None:
-            raise ValidationError(_("This file type is not accepted. Please upload an image (JPEG, PNG, WebP) "
-                                    "or a document (PDF, ODT, DOCX, ODS, XLSX)."), code="type")
-        checked = CheckedUpload("document", content_type,
-                                ContentFile(upload.read(), name=_stem(upload.name) + DOCUMENT_TYPES[content_type]))
+            raise ValidationError(
+                _(
+                    "This file type is not accepted. Please upload an image (JPEG, PNG, WebP) "
+                    "or a document (PDF, ODT, DOCX, ODS, XLSX)."
+                ),
+                code="type",
+            )
+        checked = CheckedUpload(
+            "document",
+            content_type,
+            ContentFile(upload.read(), name=_stem(upload.name) + DOCUMENT_TYPES[content_type]),
+        )
     if allowed is not None and checked.content_type not in allowed:
         raise ValidationError(_("This file type is not accepted here."), code="type")
     return checked

@@ -15,7 +15,12 @@ urlpatterns = [
     path("strategie/", views.town_strategy, name="strategy"),
     path("strategie/dokument/<str:kind>/", views.strategy_document, name="strategy-document"),
     path("verwaltung/strategie/", views.staff_strategy, name="staff-strategy"),
-    path("verwaltung/strategie/gemeinsam/", views.staff_strategy, {"kind": "joint"}, name="staff-joint-strategy"),
+    path(
+        "verwaltung/strategie/gemeinsam/",
+        views.staff_strategy,
+        {"kind": "joint"},
+        name="staff-joint-strategy",
+    ),
     path("verwaltung/projekte/", views.staff_list, name="staff-list"),
     path("verwaltung/projekte/neu/", views.staff_create, name="staff-create"),
     path(staff, views.staff_detail, name="staff-detail"),
@@ -27,9 +32,14 @@ urlpatterns = [
     path(staff + "updates/<int:pk>/loeschen/", views.staff_update_delete, name="staff-update-delete"),
     path(staff + "kennzahlen/neu/", views.staff_indicator_create, name="staff-indicator-create"),
     path(staff + "kennzahlen/<int:pk>/", views.staff_indicator, name="staff-indicator"),
-    path(staff + "kennzahlen/<int:pk>/loeschen/", views.staff_indicator_delete, name="staff-indicator-delete"),
-    path(staff + "kennzahlen/<int:pk>/messwerte/<int:measurement>/loeschen/", views.staff_measurement_delete,
-         name="staff-measurement-delete"),
+    path(
+        staff + "kennzahlen/<int:pk>/loeschen/", views.staff_indicator_delete, name="staff-indicator-delete"
+    ),
+    path(
+        staff + "kennzahlen/<int:pk>/messwerte/<int:measurement>/loeschen/",
+        views.staff_measurement_delete,
+        name="staff-measurement-delete",
+    ),
     path(staff + "dateien/", views.staff_files, name="staff-files"),
     path(staff + "dateien/<int:pk>/loeschen/", views.staff_file_delete, name="staff-file-delete"),
 ]

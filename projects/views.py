@@ -42,6 +42,7 @@ MAP_POINT_LIMIT = 500
 
 # --- Helpers ---------------------------------------------------------------------------------------------
 
+
 def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
     """The project in the request's town scope; internal ones only for people who may see them."""
     try:
@@ -52,8 +53,10 @@ def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
 
 def _require_project_edit(request, project: Project) -> None:
     """For pages that staff read and editors post to: the town's edit rule plus the project's."""
-    _require(permissions.can_edit_town_content(request.user, request.municipality)
-             and permissions.can_edit_project(request.user, project))
+    _require(
+        permissions.can_edit_town_content(request.user, request.municipality)
+        and permissions.can_edit_project(request.user, project)
+    )
 
 
 def _require(allowed: bool) -> None:
@@ -64,11 +67,22 @@ def _require(allowed: bool) -> None:
 def _map_points(rows, town: Municipality | None) -> list[dict]:
     """Map markers from ``values()`` rows; links stay in ``town`` (a partner town) when given."""
     return [
-        {"title": row["title"], "url": reverse("projects:detail", kwargs={
-            "town": town.slug if town is not None else row["municipality__slug"], "slug": row["slug"]}),
-         "lat": float(row["latitude"]), "lon": float(row["longitude"]), "place": row["location_label"],
-         "meta": str(Project.Status(row["status"]).label)}
-        for row in rows if row["latitude"] is not None and row["longitude"] is not None
+        {
+            "title": row["title"],
+            "url": reverse(
+                "projects:detail",
+                kwargs={
+                    "town": town.slug if town is not None else row["municipality__slug"],
+                    "slug": row["slug"],
+                },
+            ),
+            "lat": float(row["latitude"]),
+            "lon": float(row["longitude"]),
+            "place": row["location_label"],
+            "meta": str(Project.Status(row["status"]).label),
+        }
+        for row in rows
+        if row["latitude"] is not None and row["longitude"] is not None
     ]
 
 
@@ -77,12 +91,21 @@ MAP_FIELDS = ("title", "slug", "latitude", "longitude", "location_label", "statu
 
 def _list_context(request, qs, town: Municipality | None, filter_form) -> dict:
     page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    located = (qs.prefetch_related(None).filter(latitude__isnull=False).order_by("title")
-               .values(*MAP_FIELDS)[:MAP_POINT_LIMIT])
+    located = (
+        qs.prefetch_related(None)
+        .filter(latitude__isnull=False)
+        .order_by("title")
+        .values(*MAP_FIELDS)[:MAP_POINT_LIMIT]
+    )
     query = request.GET.copy()
     query.pop("page", None)
-    return {"page_obj": page, "projects": list(page.object_list), "filter_form": filter_form,
-            "map_points": _map_points(located, town), "querystring": query.urlencode()}
+    return {
+        "page_obj": page,
+        "projects": list(page.object_list),
+        "filter_form": filter_form,
+        "map_points": _map_points(located, town),
+        "querystring": query.urlencode(),
+    }
 
 
 def _plain(value):
@@ -97,19 +120,30 @@ def _chart_rows(indicators) -> list[dict]:
     for indicator in indicators:
         indicator.baseline, indicator.target = _plain(indicator.baseline), _plain(indicator.target)
         measurements = [(m.measured_on, _plain(m.value)) for m in indicator.measurements.all()]
-        rows.append({
-            "indicator": indicator,
-            "measurements": list(indicator.measurements.all()),
-            "summary": kpi_summary(measurements=measurements, baseline=indicator.baseline, target=indicator.target),
-            "chart": kpi_chart_svg(measurements=measurements, unit=indicator.unit, baseline=indicator.baseline,
-                                   baseline_date=indicator.baseline_date, target=indicator.target,
-                                   target_date=indicator.target_date, title=indicator.name,
-                                   description=indicator.description),
-        })
+        rows.append(
+            {
+                "indicator": indicator,
+                "measurements": list(indicator.measurements.all()),
+                "summary": kpi_summary(
+                    measurements=measurements, baseline=indicator.baseline, target=indicator.target
+                ),
+                "chart": kpi_chart_svg(
+                    measurements=measurements,
+                    unit=indicator.unit,
+                    baseline=indicator.baseline,
+                    baseline_date=indicator.baseline_date,
+                    target=indicator.target,
+                    target_date=indicator.target_date,
+                    title=indicator.name,
+                    description=indicator.description,
+                ),
+            }
+        )
     return rows
 
 
 # --- Public pages ----------------------------------------------------------------------------------------
+
 
 @public
 @anonymous_page_cache(freshness.town_page_version)
@@ -136,15 +170,26 @@ def project_detail(request, town: str, slug: str):
     project = _project_or_404(request, slug)
     can_see_internal = permissions.can_view_internal_project(request.user, project)
     related = selectors.project_detail_related(project=project, include_internal=False)
-    return render(request, "projects/detail.html", {
-        "project": project, **related, "kpis": _chart_rows(related["indicators"]),
-        "can_see_internal": can_see_internal,
-        "source_ideas": participation_selectors.ideas_for_project(project=project),
-        "similar_projects": selectors.similar_projects(project=project),
-        "lesson_notes": knowledge_selectors.notes_for_project(project=project, public_only=True),
-        "map_points": _map_points([{name: getattr(project, name, None) for name in MAP_FIELDS[:-1]}
-                                   | {"municipality__slug": project.municipality.slug}], request.municipality),
-    })
+    return render(
+        request,
+        "projects/detail.html",
+        {
+            "project": project,
+            **related,
+            "kpis": _chart_rows(related["indicators"]),
+            "can_see_internal": can_see_internal,
+            "source_ideas": participation_selectors.ideas_for_project(project=project),
+            "similar_projects": selectors.similar_projects(project=project),
+            "lesson_notes": knowledge_selectors.notes_for_project(project=project, public_only=True),
+            "map_points": _map_points(
+                [
+                    {name: getattr(project, name, None) for name in MAP_FIELDS[:-1]}
+                    | {"municipality__slug": project.municipality.slug}
+                ],
+                request.municipality,
+            ),
+        },
+    )
 
 
 @public
@@ -155,7 +200,9 @@ def project_file(request, town: str, slug: str, pk: int):
         item = selectors.file_get(project=project, pk=pk, include_internal=include_internal)
     except ProjectFile.DoesNotExist:
         raise Http404 from None
-    return file_response(item.file, item.content_type, private=not (item.is_public and project.visibility == "public"))
+    return file_response(
+        item.file, item.content_type, private=not (item.is_public and project.visibility == "public")
+    )
 
 
 @public
@@ -163,11 +210,15 @@ def project_file(request, town: str, slug: str, pk: int):
 def town_strategy(request, town: str):
     municipality = request.municipality
     consortium = municipality.consortium
-    return render(request, "projects/strategy.html", {
-        "strategy": selectors.strategy_for(municipality=municipality),
-        "joint": selectors.joint_strategy(consortium=consortium),
-        "bundles": selectors.bundles_with_progress(consortium=consortium),
-    })
+    return render(
+        request,
+        "projects/strategy.html",
+        {
+            "strategy": selectors.strategy_for(municipality=municipality),
+            "joint": selectors.joint_strategy(consortium=consortium),
+            "bundles": selectors.bundles_with_progress(consortium=consortium),
+        },
+    )
 
 
 @public
@@ -176,11 +227,15 @@ def region_strategy(request):
     consortium = town_selectors.consortium_get()
     if consortium is None:
         raise Http404
-    return render(request, "projects/region_strategy.html", {
-        "consortium": consortium,
-        "joint": selectors.joint_strategy(consortium=consortium),
-        "bundles": selectors.bundles_with_progress(consortium=consortium),
-    })
+    return render(
+        request,
+        "projects/region_strategy.html",
+        {
+            "consortium": consortium,
+            "joint": selectors.joint_strategy(consortium=consortium),
+            "bundles": selectors.bundles_with_progress(consortium=consortium),
+        },
+    )
 
 
 @public
@@ -197,11 +252,13 @@ def strategy_document(request, town: str, kind: str):
 
 # --- Staff: lists and project pages ----------------------------------------------------------------------
 
+
 @town_permission_required("town.view_staff_area")
 def staff_list(request, town: str):
     form = ProjectFilterForm(request.GET or None, staff=True, municipality=request.municipality)
-    qs = selectors.project_list(filters=form.filters() if form.is_bound else selectors.ProjectFilters(),
-                                include_internal=True)
+    qs = selectors.project_list(
+        filters=form.filters() if form.is_bound else selectors.ProjectFilters(), include_internal=True
+    )
     context = _list_context(request, qs, request.municipality, form)
     context["can_create"] = permissions.can_edit_town_content(request.user, request.municipality)
     return render(request, "projects/staff/list.html", context)
@@ -221,21 +278,28 @@ def _staff_project_context(request, project: Project) -> dict:
 def staff_detail(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     related = selectors.project_detail_related(project=project, include_internal=True)
-    return render(request, "projects/staff/detail.html", {
-        **_staff_project_context(request, project), **related, "kpis": _chart_rows(related["indicators"]),
-        "transition_form": TransitionForm(project=project),
-        "similar_projects": selectors.similar_projects(project=project),
-        "lesson_notes": knowledge_selectors.notes_for_project(project=project),
-        "can_write_note": permissions.can_write_knowledge(request.user, request.municipality),
-    })
+    return render(
+        request,
+        "projects/staff/detail.html",
+        {
+            **_staff_project_context(request, project),
+            **related,
+            "kpis": _chart_rows(related["indicators"]),
+            "transition_form": TransitionForm(project=project),
+            "similar_projects": selectors.similar_projects(project=project),
+            "lesson_notes": knowledge_selectors.notes_for_project(project=project),
+            "can_write_note": permissions.can_write_knowledge(request.user, request.municipality),
+        },
+    )
 
 
 @town_permission_required("town.view_staff_area")
 def staff_history(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     page = Paginator(selectors.project_history(project=project), 50).get_page(request.GET.get("page"))
-    return render(request, "projects/staff/history.html", {
-        **_staff_project_context(request, project), "page_obj": page})
+    return render(
+        request, "projects/staff/history.html", {**_staff_project_context(request, project), "page_obj": page}
+    )
 
 
 def _save_project(request, form: ProjectForm, project: Project | None):
@@ -246,13 +310,22 @@ def _save_project(request, form: ProjectForm, project: Project | None):
     try:
         if project is None:
             return services.project_create(
-                municipality=request.municipality, by=request.user, fields=form.service_fields(),
+                municipality=request.municipality,
+                by=request.user,
+                fields=form.service_fields(),
                 partner_towns=form.cleaned_data["partner_towns"],
-                fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
+                fields_of_action=form.cleaned_data["fields_of_action"],
+                tags=tags,
+            )
         return services.project_change(
-            project=project, by=request.user, acting_town=request.municipality, fields=form.service_fields(),
+            project=project,
+            by=request.user,
+            acting_town=request.municipality,
+            fields=form.service_fields(),
             partner_towns=form.cleaned_data["partner_towns"],
-            fields_of_action=form.cleaned_data["fields_of_action"], tags=tags)
+            fields_of_action=form.cleaned_data["fields_of_action"],
+            tags=tags,
+        )
     except ValidationError as error:
         add_errors(form, error)
         return None
@@ -264,7 +337,9 @@ def staff_create(request, town: str):
     if request.method == "POST":
         project = _save_project(request, form, None)
         if project is not None:
-            messages.success(request, _("The project “%(title)s” has been created.") % {"title": project.title})
+            messages.success(
+                request, _("The project “%(title)s” has been created.") % {"title": project.title}
+            )
             return redirect(project.get_staff_url(request.municipality))
     return render(request, "projects/staff/form.html", {"form": form, "project": None})
 
@@ -279,7 +354,9 @@ def staff_edit(request, town: str, slug: str):
         if saved is not None:
             messages.success(request, _("Your changes have been saved."))
             return redirect(saved.get_staff_url(request.municipality))
-    return render(request, "projects/staff/form.html", {"form": form, **_staff_project_context(request, project)})
+    return render(
+        request, "projects/staff/form.html", {"form": form, **_staff_project_context(request, project)}
+    )
 
 
 @town_permission_required("town.edit_content")
@@ -290,18 +367,27 @@ def staff_transition(request, town: str, slug: str):
     if request.method == "POST" and form.is_valid():
         try:
             project = services.project_transition(
-                project=project, to=form.cleaned_data["to"], by=request.user, acting_town=request.municipality,
-                reason=form.cleaned_data["reason"], on=form.cleaned_data["on"])
+                project=project,
+                to=form.cleaned_data["to"],
+                by=request.user,
+                acting_town=request.municipality,
+                reason=form.cleaned_data["reason"],
+                on=form.cleaned_data["on"],
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
-            messages.success(request, _("The status is now “%(status)s”.") % {"status": project.get_status_display()})
+            messages.success(
+                request, _("The status is now “%(status)s”.") % {"status": project.get_status_display()}
+            )
             return redirect(project.get_staff_url(request.municipality))
-    return render(request, "projects/staff/transition.html", {
-        "form": form, **_staff_project_context(request, project)})
+    return render(
+        request, "projects/staff/transition.html", {"form": form, **_staff_project_context(request, project)}
+    )
 
 
 # --- Staff: progress updates -----------------------------------------------------------------------------
+
 
 def _update_or_404(project: Project, pk: int) -> ProgressUpdate:
     try:
@@ -317,15 +403,22 @@ def staff_update_create(request, town: str, slug: str):
     form = ProgressUpdateForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
-            services.progress_update_post(project=project, by=request.user, acting_town=request.municipality,
-                                          fields=form.service_fields())
+            services.progress_update_post(
+                project=project,
+                by=request.user,
+                acting_town=request.municipality,
+                fields=form.service_fields(),
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
             messages.success(request, _("The update has been published."))
             return redirect(project.get_staff_url(request.municipality))
-    return render(request, "projects/staff/update_form.html", {
-        "form": form, "update": None, **_staff_project_context(request, project)})
+    return render(
+        request,
+        "projects/staff/update_form.html",
+        {"form": form, "update": None, **_staff_project_context(request, project)},
+    )
 
 
 @town_permission_required("town.edit_content")
@@ -336,15 +429,19 @@ def staff_update_edit(request, town: str, slug: str, pk: int):
     form = ProgressUpdateForm(request.POST or None, instance=update, project=project)
     if request.method == "POST" and form.is_valid():
         try:
-            services.progress_update_change(update=update, by=request.user, acting_town=request.municipality,
-                                            fields=form.service_fields())
+            services.progress_update_change(
+                update=update, by=request.user, acting_town=request.municipality, fields=form.service_fields()
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
             messages.success(request, _("Your changes have been saved."))
             return redirect(project.get_staff_url(request.municipality))
-    return render(request, "projects/staff/update_form.html", {
-        "form": form, "update": update, **_staff_project_context(request, project)})
+    return render(
+        request,
+        "projects/staff/update_form.html",
+        {"form": form, "update": update, **_staff_project_context(request, project)},
+    )
 
 
 @require_POST
@@ -360,6 +457,7 @@ def staff_update_delete(request, town: str, slug: str, pk: int):
 
 # --- Staff: KPIs -----------------------------------------------------------------------------------------
 
+
 def _indicator_or_404(project: Project, pk: int) -> Indicator:
     try:
         return selectors.indicator_get(project=project, pk=pk)
@@ -374,15 +472,22 @@ def staff_indicator_create(request, town: str, slug: str):
     form = IndicatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            indicator = services.indicator_create(project=project, by=request.user, acting_town=request.municipality,
-                                                  fields=form.service_fields())
+            indicator = services.indicator_create(
+                project=project,
+                by=request.user,
+                acting_town=request.municipality,
+                fields=form.service_fields(),
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
             messages.success(request, _("The KPI has been added. You can now record measurements."))
             return redirect("projects:staff-indicator", town=town, slug=slug, pk=indicator.pk)
-    return render(request, "projects/staff/indicator_form.html", {
-        "form": form, "indicator": None, **_staff_project_context(request, project)})
+    return render(
+        request,
+        "projects/staff/indicator_form.html",
+        {"form": form, "indicator": None, **_staff_project_context(request, project)},
+    )
 
 
 @town_permission_required("town.view_staff_area")
@@ -398,8 +503,12 @@ def staff_indicator(request, town: str, slug: str, pk: int):
             measurement_form = MeasurementForm(request.POST)
             if measurement_form.is_valid():
                 try:
-                    services.measurement_record(indicator=indicator, by=request.user,
-                                                acting_town=request.municipality, **measurement_form.cleaned_data)
+                    services.measurement_record(
+                        indicator=indicator,
+                        by=request.user,
+                        acting_town=request.municipality,
+                        **measurement_form.cleaned_data,
+                    )
                 except ValidationError as error:
                     add_errors(measurement_form, error)
                 else:
@@ -409,8 +518,12 @@ def staff_indicator(request, town: str, slug: str, pk: int):
             form = IndicatorForm(request.POST, instance=indicator)
             if form.is_valid():
                 try:
-                    services.indicator_change(indicator=indicator, by=request.user,
-                                              acting_town=request.municipality, fields=form.service_fields())
+                    services.indicator_change(
+                        indicator=indicator,
+                        by=request.user,
+                        acting_town=request.municipality,
+                        fields=form.service_fields(),
+                    )
                 except ValidationError as error:
                     add_errors(form, error)
                 else:
@@ -418,9 +531,18 @@ def staff_indicator(request, town: str, slug: str, pk: int):
                     return redirect("projects:staff-indicator", town=town, slug=slug, pk=pk)
     indicator = _indicator_or_404(project, pk)  # fresh values for the chart, whatever the form holds
     rows = _chart_rows([indicator])
-    return render(request, "projects/staff/indicator.html", {
-        **_staff_project_context(request, project), "indicator": indicator, "form": form,
-        "measurement_form": measurement_form, "kpi": rows[0], "kpi_rows": rows})
+    return render(
+        request,
+        "projects/staff/indicator.html",
+        {
+            **_staff_project_context(request, project),
+            "indicator": indicator,
+            "form": form,
+            "measurement_form": measurement_form,
+            "kpi": rows[0],
+            "kpi_rows": rows,
+        },
+    )
 
 
 @require_POST
@@ -451,6 +573,7 @@ def staff_measurement_delete(request, town: str, slug: str, pk: int, measurement
 
 # --- Staff: files ----------------------------------------------------------------------------------------
 
+
 @town_permission_required("town.view_staff_area")
 def staff_files(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
@@ -463,17 +586,35 @@ def staff_files(request, town: str, slug: str):
         if limited is None and form.is_valid():
             checked = form.checked
             services.project_file_add(
-                project=project, by=request.user, acting_town=request.municipality, upload=checked.file,
-                kind=checked.kind, title=form.cleaned_data["title"], alt_text=form.cleaned_data["alt_text"],
-                is_public=form.cleaned_data["is_public"], content_type=checked.content_type)
+                project=project,
+                by=request.user,
+                acting_town=request.municipality,
+                upload=checked.file,
+                kind=checked.kind,
+                title=form.cleaned_data["title"],
+                alt_text=form.cleaned_data["alt_text"],
+                is_public=form.cleaned_data["is_public"],
+                content_type=checked.content_type,
+            )
             messages.success(request, _("The file has been added."))
             return redirect("projects:staff-files", town=town, slug=slug)
         if form.errors and "upload" not in form.errors:
-            messages.info(request, _("For your security, browsers forget the chosen file when a form comes back "
-                                     "with errors. Please choose it again."))
-    response = render(request, "projects/staff/files.html", {
-        **_staff_project_context(request, project), "form": form,
-        "files": list(project.files.select_related("uploaded_by"))})
+            messages.info(
+                request,
+                _(
+                    "For your security, browsers forget the chosen file when a form comes back "
+                    "with errors. Please choose it again."
+                ),
+            )
+    response = render(
+        request,
+        "projects/staff/files.html",
+        {
+            **_staff_project_context(request, project),
+            "form": form,
+            "files": list(project.files.select_related("uploaded_by")),
+        },
+    )
     return response if limited is None else too_many(response, limited)
 
 
@@ -493,28 +634,41 @@ def staff_file_delete(request, town: str, slug: str, pk: int):
 
 # --- Staff: strategy -------------------------------------------------------------------------------------
 
+
 @town_permission_required("town.edit_content")
 def staff_strategy(request, town: str, kind: str = Strategy.Kind.TOWN):
     municipality = request.municipality
     if kind == Strategy.Kind.JOINT and not municipality.is_lead:
         raise Http404
     strategy = selectors.strategy_for(municipality=municipality, kind=kind) or Strategy(
-        municipality=municipality, kind=kind)
+        municipality=municipality, kind=kind
+    )
     form = StrategyForm(request.POST or None, request.FILES or None, instance=strategy)
     if (limited := upload_refused(request, form)) is not None:
-        return too_many(render(request, "projects/staff/strategy_form.html",
-                               {"form": form, "kind": kind, "strategy": strategy}), limited)
+        return too_many(
+            render(
+                request,
+                "projects/staff/strategy_form.html",
+                {"form": form, "kind": kind, "strategy": strategy},
+            ),
+            limited,
+        )
     if request.method == "POST" and form.is_valid():
         fields = {k: form.cleaned_data[k] for k in services.STRATEGY_FIELDS}
         try:
-            services.strategy_save(municipality=municipality, kind=kind, fields=fields,
-                                   fields_of_action=form.cleaned_data["fields_of_action"],
-                                   document=form.cleaned_data.get("document_upload"),
-                                   remove_document=form.cleaned_data.get("remove_document", False))
+            services.strategy_save(
+                municipality=municipality,
+                kind=kind,
+                fields=fields,
+                fields_of_action=form.cleaned_data["fields_of_action"],
+                document=form.cleaned_data.get("document_upload"),
+                remove_document=form.cleaned_data.get("remove_document", False),
+            )
         except ValidationError as error:
             add_errors(form, error)
         else:
             messages.success(request, _("The strategy has been saved."))
             return redirect("projects:strategy", town=town)
-    return render(request, "projects/staff/strategy_form.html", {"form": form, "kind": kind,
-                                                                 "strategy": strategy})
+    return render(
+        request, "projects/staff/strategy_form.html", {"form": form, "kind": kind, "strategy": strategy}
+    )

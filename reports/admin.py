@@ -9,8 +9,18 @@ from .models import ReportRequest
 
 @admin.register(ReportRequest)
 class ReportRequestAdmin(ReadOnlyModelAdmin):
-    list_display = ["created_at", "municipality", "kind", "format", "status", "progress", "attempts",
-                    "heartbeat_at", "requested_by", "expires_at"]
+    list_display = [
+        "created_at",
+        "municipality",
+        "kind",
+        "format",
+        "status",
+        "progress",
+        "attempts",
+        "heartbeat_at",
+        "requested_by",
+        "expires_at",
+    ]
     list_filter = ["kind", "format", "status", "municipality"]
     list_select_related = ["municipality", "requested_by"]
     exclude = ["file"]  # files are only sent by the views that check the reader's rights

@@ -11,17 +11,33 @@ class ReportRequestForm(forms.Form):
     the town's funding (``funding.view``)."""
 
     kind = forms.ChoiceField(label=_("Report"), widget=forms.RadioSelect)
-    grant = forms.ModelChoiceField(label=_("Grant (funding reports)"), queryset=None, required=False,
-                                   empty_label=_("– choose a grant –"))
-    format = forms.ChoiceField(label=_("Format"), choices=ReportRequest.Format.choices, widget=forms.RadioSelect,
-                               initial=ReportRequest.Format.PDF)
+    grant = forms.ModelChoiceField(
+        label=_("Grant (funding reports)"), queryset=None, required=False, empty_label=_("– choose a grant –")
+    )
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=ReportRequest.Format.choices,
+        widget=forms.RadioSelect,
+        initial=ReportRequest.Format.PDF,
+    )
 
     def __init__(self, *args, funding: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [
             (ReportRequest.Kind.TOWN, _("Town report: strategy, projects, KPIs and participation")),
-            *([(ReportRequest.Kind.FUNDING, _("Funding report: ledger and milestones of one grant, as a draft "
-                                              "for the interim proof of use"))] if funding else []),
+            *(
+                [
+                    (
+                        ReportRequest.Kind.FUNDING,
+                        _(
+                            "Funding report: ledger and milestones of one grant, as a draft "
+                            "for the interim proof of use"
+                        ),
+                    )
+                ]
+                if funding
+                else []
+            ),
         ]
         self.fields["kind"].initial = ReportRequest.Kind.TOWN
         if funding:
@@ -39,5 +55,9 @@ class ReportRequestForm(forms.Form):
 
 
 class RegionReportForm(forms.Form):
-    format = forms.ChoiceField(label=_("Format"), choices=ReportRequest.Format.choices, widget=forms.RadioSelect,
-                               initial=ReportRequest.Format.PDF)
+    format = forms.ChoiceField(
+        label=_("Format"),
+        choices=ReportRequest.Format.choices,
+        widget=forms.RadioSelect,
+        initial=ReportRequest.Format.PDF,
+    )

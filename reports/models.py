@@ -44,23 +44,45 @@ class ReportRequest(TownOwnedModel, GeneratedFile):
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     format = models.CharField(_("format"), max_length=4, choices=Format.choices, default=Format.PDF)
-    grant = models.ForeignKey("funding.Grant", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
-                              verbose_name=_("grant"), help_text=_("Funding reports only."))
-    period = models.CharField(_("period"), max_length=7, blank=True,
-                              help_text=_("The month of a scheduled region report (YYYY-MM)."))
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+", verbose_name=_("requested by"))
+    grant = models.ForeignKey(
+        "funding.Grant",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("grant"),
+        help_text=_("Funding reports only."),
+    )
+    period = models.CharField(
+        _("period"),
+        max_length=7,
+        blank=True,
+        help_text=_("The month of a scheduled region report (YYYY-MM)."),
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
 
     class Meta(GeneratedFile.Meta):
         verbose_name = _("report")
         verbose_name_plural = _("reports")
         constraints = [
             *GeneratedFile.Meta.constraints,
-            models.CheckConstraint(condition=Q(kind__in=["town", "funding", "region"]), name="report_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["town", "funding", "region"]), name="report_kind_valid"
+            ),
             models.CheckConstraint(condition=Q(format__in=["pdf", "xlsx"]), name="report_format_valid"),
             # The beat job makes one region report per month and format, however often it runs.
-            models.UniqueConstraint(fields=["municipality", "kind", "format", "period"], condition=~Q(period=""),
-                                    name="report_one_per_period"),
+            models.UniqueConstraint(
+                fields=["municipality", "kind", "format", "period"],
+                condition=~Q(period=""),
+                name="report_one_per_period",
+            ),
         ]
 
     JOB_TASK = "reports.tasks.report_build"
@@ -77,8 +99,10 @@ class ReportRequest(TownOwnedModel, GeneratedFile):
 
     @classmethod
     def time_limit_reason(cls) -> str:
-        return gettext("Generating the report took longer than %(minutes)d minutes and was stopped. Please try "
-                       "again later or ask for a smaller report.") % {"minutes": SOFT_TIME_LIMIT // 60}
+        return gettext(
+            "Generating the report took longer than %(minutes)d minutes and was stopped. Please try "
+            "again later or ask for a smaller report."
+        ) % {"minutes": SOFT_TIME_LIMIT // 60}
 
     @property
     def file_format(self) -> str:
@@ -94,4 +118,3 @@ class ReportRequest(TownOwnedModel, GeneratedFile):
         grant = f"-{self.grant_id}" if self.kind == self.Kind.FUNDING and self.grant_id else ""
         day = timezone.localtime(self.finished_at or self.created_at)
         return f"{stem}-{town}{grant}-{day:%Y-%m-%d}.{self.format}"
-

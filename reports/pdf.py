@@ -34,17 +34,27 @@ def kpi_rows(indicators) -> list[dict]:
     for indicator in indicators:
         measurements = [(m.measured_on, _plain(m.value)) for m in indicator.measurements.all()]
         baseline, target = _plain(indicator.baseline), _plain(indicator.target)
-        rows.append({
-            "indicator": indicator,
-            "summary": kpi_summary(measurements=measurements, baseline=baseline, target=target),
-            "latest": measurements[-1] if measurements else None,
-            "baseline": baseline,
-            "target": target,
-            "chart": kpi_chart_svg(measurements=measurements, unit=indicator.unit, baseline=baseline,
-                                   baseline_date=indicator.baseline_date, target=target,
-                                   target_date=indicator.target_date, title=indicator.name,
-                                   description=indicator.description, width=640, height=240),
-        })
+        rows.append(
+            {
+                "indicator": indicator,
+                "summary": kpi_summary(measurements=measurements, baseline=baseline, target=target),
+                "latest": measurements[-1] if measurements else None,
+                "baseline": baseline,
+                "target": target,
+                "chart": kpi_chart_svg(
+                    measurements=measurements,
+                    unit=indicator.unit,
+                    baseline=baseline,
+                    baseline_date=indicator.baseline_date,
+                    target=target,
+                    target_date=indicator.target_date,
+                    title=indicator.name,
+                    description=indicator.description,
+                    width=640,
+                    height=240,
+                ),
+            }
+        )
     return rows
 
 
@@ -56,13 +66,16 @@ def render_pdf(template: str, context: dict, *, brand: str = DEFAULT_BRAND, titl
     """Render ``template`` with ``context`` and typeset it (A4, page numbers, brand colour)."""
     from weasyprint import HTML
 
-    html = render_to_string(template, {
-        **context,
-        "brand": brand or DEFAULT_BRAND,
-        "font_dir": _font_dir(),
-        "document_title": title,
-        "generated_at": datetime.datetime.now().astimezone(),
-    })
+    html = render_to_string(
+        template,
+        {
+            **context,
+            "brand": brand or DEFAULT_BRAND,
+            "font_dir": _font_dir(),
+            "document_title": title,
+            "generated_at": datetime.datetime.now().astimezone(),
+        },
+    )
     # The title, language and fonts come from the document itself (<title>, lang, @font-face).
     return HTML(string=html, base_url=str(Path(__file__).resolve().parent)).write_pdf()
 
@@ -77,17 +90,27 @@ def town_report_pdf(data, *, progress) -> bytes:
 
 def funding_report_pdf(data: dict, *, municipality, progress) -> bytes:
     figures = data["figures"]
-    chart = funding_chart([{"year": y.year, "planned": y.planned_federal, "called": y.called, "paid": y.paid}
-                           for y in figures.years],
-                          title=gettext("Federal funds per year: planned, requested and paid"))
+    chart = funding_chart(
+        [
+            {"year": y.year, "planned": y.planned_federal, "called": y.called, "paid": y.paid}
+            for y in figures.years
+        ],
+        title=gettext("Federal funds per year: planned, requested and paid"),
+    )
     progress(70)
     title = gettext("Funding report %(grant)s") % {"grant": data["grant"].title}
-    return render_pdf("reports/pdf/funding.html", {**data, "municipality": municipality, "chart": chart},
-                      brand=municipality.brand_colour, title=title)
+    return render_pdf(
+        "reports/pdf/funding.html",
+        {**data, "municipality": municipality, "chart": chart},
+        brand=municipality.brand_colour,
+        title=title,
+    )
 
 
 def region_report_pdf(data: dict, *, progress) -> bytes:
-    chart = funding_chart([{**y, "planned": Decimal(y["planned"])} for y in data["years"]],
-                          title=gettext("Federal funds of all towns per year: planned, requested and paid"))
+    chart = funding_chart(
+        [{**y, "planned": Decimal(y["planned"])} for y in data["years"]],
+        title=gettext("Federal funds of all towns per year: planned, requested and paid"),
+    )
     progress(70)
     return render_pdf("reports/pdf/region.html", {**data, "chart": chart}, title=gettext("Region report"))

@@ -29,6 +29,7 @@ ZERO = Decimal("0.00")
 
 # --- Lists -----------------------------------------------------------------------------------------------
 
+
 def visible_report_kinds(*, user, municipality: Municipality) -> tuple[str, ...]:
     """Which of the town's reports a staff member sees: funding reports only with ``funding.view``."""
     from accounts.permissions import can_view_funding
@@ -40,14 +41,17 @@ def visible_report_kinds(*, user, municipality: Municipality) -> tuple[str, ...]
 
 def town_reports(*, municipality: Municipality, kinds=ReportRequest.TOWN_KINDS) -> QuerySet[ReportRequest]:
     """The town's own reports (town and funding reports; never the region report the lead town keeps)."""
-    return (ReportRequest.objects.filter(municipality=municipality, kind__in=kinds)
-            .select_related("requested_by", "grant", "municipality"))
+    return ReportRequest.objects.filter(municipality=municipality, kind__in=kinds).select_related(
+        "requested_by", "grant", "municipality"
+    )
 
 
 def report_lead_town() -> Municipality | None:
     """The town that owns region reports: the consortium's lead town (else the first active town)."""
-    return (Municipality.objects.active().filter(is_lead=True).order_by("pk").first()
-            or Municipality.objects.active().order_by("pk").first())
+    return (
+        Municipality.objects.active().filter(is_lead=True).order_by("pk").first()
+        or Municipality.objects.active().order_by("pk").first()
+    )
 
 
 def region_reports(*, user, path: str) -> list[ReportRequest]:
@@ -56,8 +60,11 @@ def region_reports(*, user, path: str) -> list[ReportRequest]:
     if town is None:
         return []
     with cross_town_scope(purpose="agentur:region-reports", user=user, path=path, municipalities=[town]):
-        return list(ReportRequest.objects.filter(kind=ReportRequest.Kind.REGION)
-                    .select_related("requested_by", "municipality")[:50])
+        return list(
+            ReportRequest.objects.filter(kind=ReportRequest.Kind.REGION).select_related(
+                "requested_by", "municipality"
+            )[:50]
+        )
 
 
 def region_report_get(*, user, path: str, pk: int) -> ReportRequest:
@@ -70,6 +77,7 @@ def region_report_get(*, user, path: str, pk: int) -> ReportRequest:
 
 
 # --- Town report -----------------------------------------------------------------------------------------
+
 
 @dataclass
 class TownReportData:
@@ -101,20 +109,30 @@ def town_projects(*, municipality: Municipality) -> list[Project]:
 
 def town_indicators() -> list[Indicator]:
     """The KPIs of the projects in scope with their measurements (two queries)."""
-    return list(Indicator.objects.select_related("project")
-                .prefetch_related(Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on", "pk")))
-                .order_by("project__title", "position", "pk"))
+    return list(
+        Indicator.objects.select_related("project")
+        .prefetch_related(
+            Prefetch("measurements", queryset=Measurement.objects.order_by("measured_on", "pk"))
+        )
+        .order_by("project__title", "position", "pk")
+    )
 
 
 def town_participation(*, municipality: Municipality) -> tuple[list[Process], dict]:
     """The town's processes (joint ones included) with their idea counts, and the participation figures beside
     the key figures: supports of the ideas in the processes the town runs (counted like its ideas) and
     contributions waiting for moderation (as the town's moderation queue counts them)."""
-    processes = list(Process.objects.select_related("municipality").annotate(
-        idea_count=Count("ideas", filter=Q(ideas__moderation=Moderation.PUBLISHED), distinct=True),
-    ).order_by("-created_at", "title"))
-    figures = {"supports": Support.objects.filter(municipality=municipality).count(),
-               "waiting": participation_selectors.moderation_count()}
+    processes = list(
+        Process.objects.select_related("municipality")
+        .annotate(
+            idea_count=Count("ideas", filter=Q(ideas__moderation=Moderation.PUBLISHED), distinct=True),
+        )
+        .order_by("-created_at", "title")
+    )
+    figures = {
+        "supports": Support.objects.filter(municipality=municipality).count(),
+        "waiting": participation_selectors.moderation_count(),
+    }
     return processes, figures
 
 
@@ -132,11 +150,17 @@ def town_report_data(*, municipality: Municipality, today: datetime.date | None 
 
 # --- Funding report --------------------------------------------------------------------------------------
 
+
 def funding_report_data(*, grant: Grant, today: datetime.date | None = None) -> dict:
     """Ledger and milestones of one grant (call inside its town's scope)."""
     today = today or timezone.localdate()
-    spending_by_type = list(Spending.objects.filter(grant=grant).order_by().values("cost_type")
-                            .annotate(total=Sum("amount"), n=Count("pk")).order_by("cost_type"))
+    spending_by_type = list(
+        Spending.objects.filter(grant=grant)
+        .order_by()
+        .values("cost_type")
+        .annotate(total=Sum("amount"), n=Count("pk"))
+        .order_by("cost_type")
+    )
     for row in spending_by_type:
         row["label"] = CostType(row["cost_type"]).label
     return {
@@ -153,6 +177,7 @@ def funding_report_data(*, grant: Grant, today: datetime.date | None = None) -> 
 
 
 # --- Region report ---------------------------------------------------------------------------------------
+
 
 @dataclass
 class TownRow:
@@ -181,11 +206,18 @@ class TownRow:
 
 
 def _town_row(figures: key_figures.TownFigures) -> TownRow:
-    return TownRow(municipality=figures.municipality, projects=figures.projects,
-                   projects_joint=figures.projects_joint, federal_share=figures["approved"],
-                   called=figures["called"], spent=figures["spent"], milestones=figures.milestones,
-                   ideas=figures["ideas_received"], answered=figures["ideas_answered"],
-                   ideas_joint=figures["ideas_received_joint"])
+    return TownRow(
+        municipality=figures.municipality,
+        projects=figures.projects,
+        projects_joint=figures.projects_joint,
+        federal_share=figures["approved"],
+        called=figures["called"],
+        spent=figures["spent"],
+        milestones=figures.milestones,
+        ideas=figures["ideas_received"],
+        answered=figures["ideas_answered"],
+        ideas_joint=figures["ideas_received_joint"],
+    )
 
 
 def region_report_data(*, towns: list[Municipality], today: datetime.date | None = None) -> dict:
@@ -196,11 +228,16 @@ def region_report_data(*, towns: list[Municipality], today: datetime.date | None
     figures = key_figures.town_figures(towns=towns, today=today)
     town_rows = [_town_row(figures[town.pk]) for town in towns]
     region = key_figures.region_totals([figures[town.pk] for town in towns])
-    totals = TownRow(municipality=None,
-                     projects={s: region[f"projects_{s}"] for s in Project.Status.values},
-                     federal_share=region["approved"], called=region["called"], spent=region["spent"],
-                     milestones={s: region[f"milestones_{s}"] for s in key_figures.MILESTONE_STATES},
-                     ideas=region["ideas_received"], answered=region["ideas_answered"])
+    totals = TownRow(
+        municipality=None,
+        projects={s: region[f"projects_{s}"] for s in Project.Status.values},
+        federal_share=region["approved"],
+        called=region["called"],
+        spent=region["spent"],
+        milestones={s: region[f"milestones_{s}"] for s in key_figures.MILESTONE_STATES},
+        ideas=region["ideas_received"],
+        answered=region["ideas_answered"],
+    )
 
     # Federal funds per year across the region: the plan's federal share at each grant's own rate.
     rates = dict(Grant.objects.values_list("pk", "funding_rate"))
@@ -211,9 +248,16 @@ def region_report_data(*, towns: list[Municipality], today: datetime.date | None
         share = money.federal_share(item["total"], rates[item["grant"]])
         years.setdefault(item["year"], {"year": item["year"], "planned": ZERO, "called": ZERO, "paid": ZERO})
         years[item["year"]]["planned"] += share
-    for item in (DisbursementRequest.objects.order_by().values("year")
-                 .annotate(called=Sum("amount", filter=funding_selectors.CALLED),
-                           paid=Sum("amount", filter=funding_selectors.PAID))):
-        target = years.setdefault(item["year"], {"year": item["year"], "planned": ZERO, "called": ZERO, "paid": ZERO})
+    for item in (
+        DisbursementRequest.objects.order_by()
+        .values("year")
+        .annotate(
+            called=Sum("amount", filter=funding_selectors.CALLED),
+            paid=Sum("amount", filter=funding_selectors.PAID),
+        )
+    ):
+        target = years.setdefault(
+            item["year"], {"year": item["year"], "planned": ZERO, "called": ZERO, "paid": ZERO}
+        )
         target["called"], target["paid"] = item["called"] or ZERO, item["paid"] or ZERO
     return {"today": today, "rows": town_rows, "totals": totals, "years": [years[y] for y in sorted(years)]}

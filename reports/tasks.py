@@ -48,7 +48,9 @@ def _build(report: ReportRequest, municipality: Municipality, progress) -> bytes
 
         grant = Grant.objects.filter(pk=report.grant_id).first() if report.grant_id else None
         if grant is None:
-            raise ReportError(_("The grant of this funding report no longer exists (or belongs to another town)."))
+            raise ReportError(
+                _("The grant of this funding report no longer exists (or belongs to another town).")
+            )
         if not pdf_format:
             progress(40)
             return xlsx.funding_report_xlsx(grant)
@@ -60,8 +62,12 @@ def _build(report: ReportRequest, municipality: Municipality, progress) -> bytes
         if not towns:
             raise ReportError(_("There is no active town to report on."))
         # All towns' internal figures: an audited cross-town read, on behalf of whoever asked (none: beat).
-        with cross_town_scope(purpose="job:region-report", user=report.requested_by, path=f"report:{report.pk}",
-                              municipalities=towns):
+        with cross_town_scope(
+            purpose="job:region-report",
+            user=report.requested_by,
+            path=f"report:{report.pk}",
+            municipalities=towns,
+        ):
             data = selectors.region_report_data(towns=towns)
             progress(40)
             return (pdf.region_report_pdf if pdf_format else xlsx.region_report_xlsx)(data, progress=progress)
@@ -84,30 +90,55 @@ def _notify_ready(report: ReportRequest) -> None:
         return
     if report.kind == ReportRequest.Kind.REGION:
         url = reverse("agentur-reports:list")
-        title = (_("Region report for %(period)s is ready") % {"period": report.period} if report.period
-                 else _("The region report is ready"))
+        title = (
+            _("Region report for %(period)s is ready") % {"period": report.period}
+            if report.period
+            else _("The region report is ready")
+        )
     else:
         url = reverse("reports:list", kwargs={"town": report.municipality.slug})
-        title = _("%(kind)s for %(town)s is ready") % {"kind": report.get_kind_display(),
-                                                        "town": report.municipality.name}
-    notify(municipality=report.municipality, recipients=recipients, kind="report.ready",
-           key=f"report:{report.pk}:ready", title=title, url=url,
-           body=_("You can download it until %(date)s.") % {
-               "date": timezone.localtime(report.expires_at).strftime("%d.%m.%Y")})
+        title = _("%(kind)s for %(town)s is ready") % {
+            "kind": report.get_kind_display(),
+            "town": report.municipality.name,
+        }
+    notify(
+        municipality=report.municipality,
+        recipients=recipients,
+        kind="report.ready",
+        key=f"report:{report.pk}:ready",
+        title=title,
+        url=url,
+        body=_("You can download it until %(date)s.")
+        % {"date": timezone.localtime(report.expires_at).strftime("%d.%m.%Y")},
+    )
 
 
-@shared_task(base=ReportTask, bind=True, autoretry_for=TRANSIENT_ERRORS, retry_backoff=15,
-             retry_backoff_max=300, max_retries=4, soft_time_limit=SOFT_TIME_LIMIT, time_limit=TIME_LIMIT)
+@shared_task(
+    base=ReportTask,
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=15,
+    retry_backoff_max=300,
+    max_retries=4,
+    soft_time_limit=SOFT_TIME_LIMIT,
+    time_limit=TIME_LIMIT,
+)
 def report_build(self, *, municipality: Municipality, report_id: int) -> bool:
     """Generate a report, store it under a random name and tell who asked: the one build of generated files
     (``smartcity5.jobs.job_build``: idempotent under the row lock, progress 5 → 40 → 60–80 → 90 → 100 with a
     heartbeat, stored and told once)."""
-    return job_build(ReportRequest, report_id, build=lambda report, progress: _build(report, municipality, progress),
-                     notify=_notify_ready, related=("municipality", "requested_by"))
+    return job_build(
+        ReportRequest,
+        report_id,
+        build=lambda report, progress: _build(report, municipality, progress),
+        notify=_notify_ready,
+        related=("municipality", "requested_by"),
+    )
 
 
-@shared_task(autoretry_for=TRANSIENT_ERRORS, retry_backoff=60, max_retries=5, soft_time_limit=60,
-             time_limit=90)
+@shared_task(
+    autoretry_for=TRANSIENT_ERRORS, retry_backoff=60, max_retries=5, soft_time_limit=60, time_limit=90
+)
 def region_report_monthly(*, period: str | None = None) -> int | None:
     """Platform job (beat, 1st of the month): the region report of the month just ended, as PDF, for the Agentur's
     moderators (told when it is ready). One per month, however often the job runs; returns the report's id."""
@@ -119,8 +150,9 @@ def region_report_monthly(*, period: str | None = None) -> int | None:
     if town is None:
         return None
     with transaction.atomic():
-        report, _created = services.region_report_request(lead_town=town, format=ReportRequest.Format.PDF,
-                                                          period=period)
+        report, _created = services.region_report_request(
+            lead_town=town, format=ReportRequest.Format.PDF, period=period
+        )
     return report.pk
 
 

@@ -27,8 +27,11 @@ def _visible_kinds(request) -> tuple[str, ...]:
 
 
 def _town_report_or_404(request, pk: int) -> ReportRequest:
-    report = selectors.town_reports(municipality=request.municipality, kinds=_visible_kinds(request)) \
-        .filter(pk=pk).first()
+    report = (
+        selectors.town_reports(municipality=request.municipality, kinds=_visible_kinds(request))
+        .filter(pk=pk)
+        .first()
+    )
     if report is None:
         raise Http404
     return report
@@ -66,8 +69,12 @@ def report_list(request, town: str):
         try:
             check_rate(request, "report_request")
             _report, created = services.report_request(
-                municipality=request.municipality, kind=form.cleaned_data["kind"], format=form.cleaned_data["format"],
-                grant=form.cleaned_data.get("grant"), by=request.user)
+                municipality=request.municipality,
+                kind=form.cleaned_data["kind"],
+                format=form.cleaned_data["format"],
+                grant=form.cleaned_data.get("grant"),
+                by=request.user,
+            )
         except ValidationError as error:
             form.add_error(None, error)
         except RateLimited as error:
@@ -75,17 +82,28 @@ def report_list(request, town: str):
             limited = error
         else:
             if created:
-                messages.success(request, _("The report is being generated. This page shows when it is ready; we "
-                                            "will also tell you by notification."))
+                messages.success(
+                    request,
+                    _(
+                        "The report is being generated. This page shows when it is ready; we "
+                        "will also tell you by notification."
+                    ),
+                )
             else:
                 messages.info(request, _("This report is already being generated."))
             return redirect("reports:list", town=request.municipality.slug)
-    return _list_page(request, "reports/list.html", {
-        "form": form,
-        "reports": list(selectors.town_reports(municipality=request.municipality,
-                                               kinds=_visible_kinds(request))[:50]),
-        "lifetime_days": services.report_lifetime().days,
-    }, limited)
+    return _list_page(
+        request,
+        "reports/list.html",
+        {
+            "form": form,
+            "reports": list(
+                selectors.town_reports(municipality=request.municipality, kinds=_visible_kinds(request))[:50]
+            ),
+            "lifetime_days": services.report_lifetime().days,
+        },
+        limited,
+    )
 
 
 @require_GET
@@ -104,6 +122,7 @@ def report_download(request, town: str, pk: int):
 
 
 # --- Region report (Agentur) ---------------------------------------------------------------------------------
+
 
 def _region_report_or_404(request, pk: int) -> ReportRequest:
     try:
@@ -126,19 +145,26 @@ def region_report_list(request):
             form.add_error(None, str(error))
             limited = error
         else:
-            _report, created = services.region_report_request(lead_town=town, format=form.cleaned_data["format"],
-                                                              by=request.user)
+            _report, created = services.region_report_request(
+                lead_town=town, format=form.cleaned_data["format"], by=request.user
+            )
             if created:
-                messages.success(request, _("The region report is being generated. This page shows when it is "
-                                            "ready."))
+                messages.success(
+                    request, _("The region report is being generated. This page shows when it is ready.")
+                )
             else:
                 messages.info(request, _("This report is already being generated."))
             return redirect("agentur-reports:list")
-    return _list_page(request, "reports/agentur_list.html", {
-        "form": form,
-        "reports": selectors.region_reports(user=request.user, path=request.get_full_path()),
-        "lifetime_days": services.report_lifetime().days,
-    }, limited)
+    return _list_page(
+        request,
+        "reports/agentur_list.html",
+        {
+            "form": form,
+            "reports": selectors.region_reports(user=request.user, path=request.get_full_path()),
+            "lifetime_days": services.report_lifetime().days,
+        },
+        limited,
+    )
 
 
 @require_GET
@@ -147,8 +173,14 @@ def region_report_status(request, pk: int):
     """The status box of a region report: the row's status only (no town data), so read in the lead town's scope
     without an audit entry for every poll."""
     town = selectors.report_lead_town()
-    report = (ReportRequest.objects.with_scope(municipality=town.pk).filter(kind=ReportRequest.Kind.REGION, pk=pk)
-              .select_related("municipality").first() if town else None)
+    report = (
+        ReportRequest.objects.with_scope(municipality=town.pk)
+        .filter(kind=ReportRequest.Kind.REGION, pk=pk)
+        .select_related("municipality")
+        .first()
+        if town
+        else None
+    )
     if report is None:
         raise Http404
     response = render(request, "reports/_report.html", {"report": report})

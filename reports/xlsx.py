@@ -6,7 +6,18 @@ from io import BytesIO
 from django.utils.translation import gettext
 from openpyxl import Workbook
 
-from funding.exports import AMOUNT, DATE, DECIMAL, NUMBER, PERCENT, TEXT, _fraction, _put, _table_sheet, _widths
+from funding.exports import (
+    AMOUNT,
+    DATE,
+    DECIMAL,
+    NUMBER,
+    PERCENT,
+    TEXT,
+    _fraction,
+    _put,
+    _table_sheet,
+    _widths,
+)
 from funding.exports import grant_ledger_xlsx as funding_report_xlsx  # noqa: F401 - the funding report as XLSX
 from projects.models import Project
 
@@ -51,40 +62,90 @@ def town_report_xlsx(data, *, progress) -> bytes:
     municipality = data.municipality
     wb = _workbook(gettext("Town report %(town)s") % {"town": municipality.name})
     strategy, figures = data.strategy, data.figures
-    _facts_sheet(wb.active, TOWN_SHEETS[0], [
-        (gettext("Town"), municipality.official_name or municipality.name, TEXT),
-        (gettext("Status as of"), data.today, DATE),
-        (gettext("Strategy"), strategy.title if strategy else "", TEXT),
-        (gettext("Adopted on"), strategy.adopted_on if strategy else None, DATE),
-        # The key figures (municipalities.figures), each with the joint ones of partner towns beside it.
-        (gettext("Projects led by the town"), figures.project_total, NUMBER, figures.project_total_joint),
-        *[(str(Project.Status(status).label), count, NUMBER, joint) for status, count, joint in
-          data.projects_by_status],
-        (gettext("Key performance indicators"), len(data.indicators), NUMBER),
-        (gettext("Published processes"), figures["processes"], NUMBER, figures["processes_joint"]),
-        (gettext("Published ideas"), figures["ideas_received"], NUMBER, figures["ideas_received_joint"]),
-        (gettext("With an official answer"), figures["ideas_answered"], NUMBER, figures["ideas_answered_joint"]),
-        (gettext("Supports"), data.participation["supports"], NUMBER),
-        (gettext("Waiting for moderation"), data.participation["waiting"], NUMBER),
-    ])
+    _facts_sheet(
+        wb.active,
+        TOWN_SHEETS[0],
+        [
+            (gettext("Town"), municipality.official_name or municipality.name, TEXT),
+            (gettext("Status as of"), data.today, DATE),
+            (gettext("Strategy"), strategy.title if strategy else "", TEXT),
+            (gettext("Adopted on"), strategy.adopted_on if strategy else None, DATE),
+            # The key figures (municipalities.figures), each with the joint ones of partner towns beside it.
+            (gettext("Projects led by the town"), figures.project_total, NUMBER, figures.project_total_joint),
+            *[
+                (str(Project.Status(status).label), count, NUMBER, joint)
+                for status, count, joint in data.projects_by_status
+            ],
+            (gettext("Key performance indicators"), len(data.indicators), NUMBER),
+            (gettext("Published processes"), figures["processes"], NUMBER, figures["processes_joint"]),
+            (gettext("Published ideas"), figures["ideas_received"], NUMBER, figures["ideas_received_joint"]),
+            (
+                gettext("With an official answer"),
+                figures["ideas_answered"],
+                NUMBER,
+                figures["ideas_answered_joint"],
+            ),
+            (gettext("Supports"), data.participation["supports"], NUMBER),
+            (gettext("Waiting for moderation"), data.participation["waiting"], NUMBER),
+        ],
+    )
     progress(60)
-    _table_sheet(wb, TOWN_SHEETS[1], [
-        (gettext("Project"), TEXT), (gettext("Status"), TEXT), (gettext("Lead town"), TEXT),
-        (gettext("Partner towns"), TEXT), (gettext("Progress"), PERCENT), (gettext("Last update"), DATE),
-        (gettext("Planned start"), DATE), (gettext("Planned end"), DATE), (gettext("Planned budget"), AMOUNT),
-        (gettext("Visibility"), TEXT),
-    ], ([p.title, p.get_status_display(), p.municipality.name, _names(p.partner_towns.all()),
-         None if p.progress is None else p.progress / 100, p.last_update_on, p.planned_start, p.planned_end,
-         p.planned_budget, p.get_visibility_display()] for p in data.projects))
-    _table_sheet(wb, TOWN_SHEETS[2], [
-        (gettext("Project"), TEXT), (gettext("Indicator"), TEXT), (gettext("Unit"), TEXT),
-        (gettext("Baseline"), DECIMAL), (gettext("Target"), DECIMAL), (gettext("Target date"), DATE),
-        (gettext("Measurements"), NUMBER),
-    ], ([i.project.title, i.name, i.unit, i.baseline, i.target, i.target_date,
-         len(i.measurements.all())] for i in data.indicators))
+    _table_sheet(
+        wb,
+        TOWN_SHEETS[1],
+        [
+            (gettext("Project"), TEXT),
+            (gettext("Status"), TEXT),
+            (gettext("Lead town"), TEXT),
+            (gettext("Partner towns"), TEXT),
+            (gettext("Progress"), PERCENT),
+            (gettext("Last update"), DATE),
+            (gettext("Planned start"), DATE),
+            (gettext("Planned end"), DATE),
+            (gettext("Planned budget"), AMOUNT),
+            (gettext("Visibility"), TEXT),
+        ],
+        (
+            [
+                p.title,
+                p.get_status_display(),
+                p.municipality.name,
+                _names(p.partner_towns.all()),
+                None if p.progress is None else p.progress / 100,
+                p.last_update_on,
+                p.planned_start,
+                p.planned_end,
+                p.planned_budget,
+                p.get_visibility_display(),
+            ]
+            for p in data.projects
+        ),
+    )
+    _table_sheet(
+        wb,
+        TOWN_SHEETS[2],
+        [
+            (gettext("Project"), TEXT),
+            (gettext("Indicator"), TEXT),
+            (gettext("Unit"), TEXT),
+            (gettext("Baseline"), DECIMAL),
+            (gettext("Target"), DECIMAL),
+            (gettext("Target date"), DATE),
+            (gettext("Measurements"), NUMBER),
+        ],
+        (
+            [i.project.title, i.name, i.unit, i.baseline, i.target, i.target_date, len(i.measurements.all())]
+            for i in data.indicators
+        ),
+    )
     ws = wb.create_sheet(TOWN_SHEETS[3])
-    columns = [(gettext("Project"), TEXT), (gettext("Indicator"), TEXT), (gettext("Date"), DATE),
-               (gettext("Value"), DECIMAL), (gettext("Note"), TEXT)]
+    columns = [
+        (gettext("Project"), TEXT),
+        (gettext("Indicator"), TEXT),
+        (gettext("Date"), DATE),
+        (gettext("Value"), DECIMAL),
+        (gettext("Note"), TEXT),
+    ]
     for column, (header, _kind) in enumerate(columns, start=1):
         _put(ws, 1, column, header, bold=True)
     row = 1
@@ -98,9 +159,19 @@ def town_report_xlsx(data, *, progress) -> bytes:
             _put(ws, row, 5, m.note)
     _widths(ws, [30, 30, 12, 12, 30])
     ws.freeze_panes = "A2"
-    _table_sheet(wb, TOWN_SHEETS[4], [
-        (gettext("Process"), TEXT), (gettext("Published"), TEXT), (gettext("Ideas"), NUMBER),
-    ], ([p.title, gettext("yes") if p.is_published else gettext("no"), p.idea_count] for p in data.processes))
+    _table_sheet(
+        wb,
+        TOWN_SHEETS[4],
+        [
+            (gettext("Process"), TEXT),
+            (gettext("Published"), TEXT),
+            (gettext("Ideas"), NUMBER),
+        ],
+        (
+            [p.title, gettext("yes") if p.is_published else gettext("no"), p.idea_count]
+            for p in data.processes
+        ),
+    )
     progress(80)
     return _save(wb)
 
@@ -113,32 +184,63 @@ def _names(towns) -> str:
 def region_report_xlsx(data: dict, *, progress) -> bytes:
     wb = _workbook(gettext("Region report"))
     totals = data["totals"]
-    _facts_sheet(wb.active, REGION_SHEETS[0], [
-        (gettext("Status as of"), data["today"], DATE),
-        (gettext("Towns"), len(data["rows"]), NUMBER),
-        (gettext("Projects"), totals.project_total, NUMBER),
-        (gettext("Federal share approved"), totals.federal_share, AMOUNT),
-        (gettext("Requested"), totals.called, AMOUNT),
-        (gettext("Spent"), totals.spent, AMOUNT),
-        (gettext("Absorption rate"), _fraction(totals.absorption), PERCENT),
-        (gettext("Published ideas"), totals.ideas, NUMBER),
-    ])
+    _facts_sheet(
+        wb.active,
+        REGION_SHEETS[0],
+        [
+            (gettext("Status as of"), data["today"], DATE),
+            (gettext("Towns"), len(data["rows"]), NUMBER),
+            (gettext("Projects"), totals.project_total, NUMBER),
+            (gettext("Federal share approved"), totals.federal_share, AMOUNT),
+            (gettext("Requested"), totals.called, AMOUNT),
+            (gettext("Spent"), totals.spent, AMOUNT),
+            (gettext("Absorption rate"), _fraction(totals.absorption), PERCENT),
+            (gettext("Published ideas"), totals.ideas, NUMBER),
+        ],
+    )
     progress(60)
     rows = [*data["rows"]]
     statuses = list(Project.Status)
-    _table_sheet(wb, REGION_SHEETS[1], [(gettext("Town"), TEXT), *[(str(s.label), NUMBER) for s in statuses],
-                                        (gettext("Total"), NUMBER)],
-                 ([r.municipality.name, *[r.projects[s] for s in statuses], r.project_total] for r in rows))
-    _table_sheet(wb, REGION_SHEETS[2], [
-        (gettext("Town"), TEXT), (gettext("Federal share approved"), AMOUNT), (gettext("Requested"), AMOUNT),
-        (gettext("Spent"), AMOUNT), (gettext("Absorption rate"), PERCENT),
-    ], ([r.municipality.name, r.federal_share, r.called, r.spent, _fraction(r.absorption)] for r in rows))
-    states = (("done", gettext("Done")), ("open", gettext("Open")), ("at_risk", gettext("At risk")),
-              ("overdue", gettext("Overdue")), ("waived", gettext("Waived")))
-    _table_sheet(wb, REGION_SHEETS[3], [(gettext("Town"), TEXT), *[(label, NUMBER) for _s, label in states]],
-                 ([r.municipality.name, *[r.milestones[s] for s, _l in states]] for r in rows))
-    _table_sheet(wb, REGION_SHEETS[4], [
-        (gettext("Town"), TEXT), (gettext("Published ideas"), NUMBER), (gettext("With an official answer"), NUMBER),
-    ], ([r.municipality.name, r.ideas, r.answered] for r in rows))
+    _table_sheet(
+        wb,
+        REGION_SHEETS[1],
+        [(gettext("Town"), TEXT), *[(str(s.label), NUMBER) for s in statuses], (gettext("Total"), NUMBER)],
+        ([r.municipality.name, *[r.projects[s] for s in statuses], r.project_total] for r in rows),
+    )
+    _table_sheet(
+        wb,
+        REGION_SHEETS[2],
+        [
+            (gettext("Town"), TEXT),
+            (gettext("Federal share approved"), AMOUNT),
+            (gettext("Requested"), AMOUNT),
+            (gettext("Spent"), AMOUNT),
+            (gettext("Absorption rate"), PERCENT),
+        ],
+        ([r.municipality.name, r.federal_share, r.called, r.spent, _fraction(r.absorption)] for r in rows),
+    )
+    states = (
+        ("done", gettext("Done")),
+        ("open", gettext("Open")),
+        ("at_risk", gettext("At risk")),
+        ("overdue", gettext("Overdue")),
+        ("waived", gettext("Waived")),
+    )
+    _table_sheet(
+        wb,
+        REGION_SHEETS[3],
+        [(gettext("Town"), TEXT), *[(label, NUMBER) for _s, label in states]],
+        ([r.municipality.name, *[r.milestones[s] for s, _l in states]] for r in rows),
+    )
+    _table_sheet(
+        wb,
+        REGION_SHEETS[4],
+        [
+            (gettext("Town"), TEXT),
+            (gettext("Published ideas"), NUMBER),
+            (gettext("With an official answer"), NUMBER),
+        ],
+        ([r.municipality.name, r.ideas, r.answered] for r in rows),
+    )
     progress(80)
     return _save(wb)

@@ -56,43 +56,88 @@ class ProgressReport(Workflow, TownOwnedModel):
     #: While a report is with the Agentur or accepted, neither its figures nor its texts change.
     EDITABLE = (Status.DRAFT,)
 
-    year = models.PositiveSmallIntegerField(_("year"), validators=[MinValueValidator(FIRST_YEAR),
-                                                                   MaxValueValidator(LAST_YEAR)])
-    quarter = models.PositiveSmallIntegerField(_("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)])
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT,
-                              editable=False)
-    figures = models.JSONField(_("figures"), default=dict, blank=True, editable=False,
-                               help_text=_("The town's figures for the quarter, as generated or last refreshed."))
+    year = models.PositiveSmallIntegerField(
+        _("year"), validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)]
+    )
+    quarter = models.PositiveSmallIntegerField(
+        _("quarter"), validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.DRAFT, editable=False
+    )
+    figures = models.JSONField(
+        _("figures"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("The town's figures for the quarter, as generated or last refreshed."),
+    )
     figures_at = models.DateTimeField(_("figures as of"), null=True, blank=True, editable=False)
-    remarks = models.TextField(_("remarks of the review"), blank=True, editable=False,
-                               help_text=_("What the Agentur said with its last decision."))
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("created by"), editable=False)
+    remarks = models.TextField(
+        _("remarks of the review"),
+        blank=True,
+        editable=False,
+        help_text=_("What the Agentur said with its last decision."),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+        editable=False,
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True, editable=False)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                     related_name="+", verbose_name=_("submitted by"), editable=False)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+        editable=False,
+    )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True, editable=False)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("decided by"), editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+        editable=False,
+    )
 
     class Meta:
         ordering = ["-year", "-quarter"]
         verbose_name = _("progress report")
         verbose_name_plural = _("progress reports")
         constraints = [
-            models.UniqueConstraint(fields=["municipality", "year", "quarter"], name="progress_report_one_per_quarter"),
-            models.CheckConstraint(condition=Q(quarter__gte=1, quarter__lte=4), name="progress_report_quarter_range"),
-            models.CheckConstraint(condition=Q(status__in=["draft", "submitted", "accepted", "returned"]),
-                                   name="progress_report_status_valid"),
+            models.UniqueConstraint(
+                fields=["municipality", "year", "quarter"], name="progress_report_one_per_quarter"
+            ),
+            models.CheckConstraint(
+                condition=Q(quarter__gte=1, quarter__lte=4), name="progress_report_quarter_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted", "accepted", "returned"]),
+                name="progress_report_status_valid",
+            ),
             # Once submitted, a report has a submission time; a decision has a time and remarks when returned.
-            models.CheckConstraint(condition=Q(status="draft") | Q(submitted_at__isnull=False),
-                                   name="progress_report_submitted_at"),
-            models.CheckConstraint(condition=~Q(status__in=["accepted", "returned"]) | Q(decided_at__isnull=False),
-                                   name="progress_report_decided_at"),
-            models.CheckConstraint(condition=~Q(status="returned") | ~Q(remarks=""),
-                                   name="progress_report_returned_with_remarks"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="progress_report_submitted_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["accepted", "returned"]) | Q(decided_at__isnull=False),
+                name="progress_report_decided_at",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="returned") | ~Q(remarks=""), name="progress_report_returned_with_remarks"
+            ),
         ]
         indexes = [models.Index(fields=["status", "submitted_at"], name="progress_report_queue")]
 
@@ -130,20 +175,30 @@ class ReportPart(TownOwnedModel):
 class ProgressReportSection(ReportPart):
     """The town's own words on one field of action for the quarter."""
 
-    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="sections",
-                               verbose_name=_("progress report"))
-    field_of_action = models.ForeignKey(FieldOfAction, on_delete=models.PROTECT, related_name="+",
-                                        verbose_name=_("field of action"))
+    report = models.ForeignKey(
+        ProgressReport, on_delete=models.CASCADE, related_name="sections", verbose_name=_("progress report")
+    )
+    field_of_action = models.ForeignKey(
+        FieldOfAction, on_delete=models.PROTECT, related_name="+", verbose_name=_("field of action")
+    )
     text = models.TextField(_("text"), max_length=8000, blank=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("changed by"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
     class Meta:
         ordering = ["field_of_action__position", "field_of_action__name"]
         verbose_name = _("report section")
         verbose_name_plural = _("report sections")
-        constraints = [models.UniqueConstraint(fields=["report", "field_of_action"], name="report_section_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "field_of_action"], name="report_section_unique")
+        ]
 
     def __str__(self) -> str:
         return f"{self.report}: {self.field_of_action}"
@@ -153,10 +208,17 @@ class ReviewComment(ReportPart):
     """A comment on a report under review: a moderator's, or the town's answer (``from_town``) while the report
     is under review or returned. Comments are kept, never edited."""
 
-    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="comments",
-                               verbose_name=_("progress report"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                               related_name="+", verbose_name=_("written by"))
+    report = models.ForeignKey(
+        ProgressReport, on_delete=models.CASCADE, related_name="comments", verbose_name=_("progress report")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
     body = models.TextField(_("comment"), max_length=4000)
     # Stored, not derived from the author's roles: roles change, and a deleted account leaves no author.
     from_town = models.BooleanField(_("written by the town"), default=False, editable=False)
@@ -184,13 +246,16 @@ class ProgressReportEvent(HistoryEvent):
         TEXTS = "texts", _("Texts changed")
         STATUS = "status", _("Status changed")
 
-    report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="events",
-                               verbose_name=_("progress report"))
+    report = models.ForeignKey(
+        ProgressReport, on_delete=models.CASCADE, related_name="events", verbose_name=_("progress report")
+    )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
-    status_before = models.CharField(_("status before"), max_length=10, choices=ProgressReport.Status.choices,
-                                     blank=True)
-    status_after = models.CharField(_("new status"), max_length=10, choices=ProgressReport.Status.choices,
-                                    blank=True)
+    status_before = models.CharField(
+        _("status before"), max_length=10, choices=ProgressReport.Status.choices, blank=True
+    )
+    status_after = models.CharField(
+        _("new status"), max_length=10, choices=ProgressReport.Status.choices, blank=True
+    )
     # The Agentur's remarks on a decision (the history's ``reason``).
     reason = models.TextField(_("remark"), blank=True)
 

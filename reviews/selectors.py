@@ -35,8 +35,9 @@ def _day(value: datetime.date | None) -> str:
     return value.isoformat() if value else ""
 
 
-def quarter_figures(*, municipality: Municipality, year: int, quarter: int,
-                    today: datetime.date | None = None) -> dict:
+def quarter_figures(
+    *, municipality: Municipality, year: int, quarter: int, today: datetime.date | None = None
+) -> dict:
     """The town's figures for one quarter, as the JSON snapshot a report keeps (inside the town's scope).
 
     Projects by status (now, led by the town) and what changed in the quarter, progress updates, KPI
@@ -55,7 +56,9 @@ def quarter_figures(*, municipality: Municipality, year: int, quarter: int,
         "period": {"start": _day(start), "end": _day(end), "as_of": _day(min(end, today))},
         "projects": {
             "by_status": project_selectors.status_counts(municipality=municipality),
-            "by_field": {str(pk): n for pk, n in project_selectors.field_counts(municipality=municipality).items()},
+            "by_field": {
+                str(pk): n for pk, n in project_selectors.field_counts(municipality=municipality).items()
+            },
             "status_changes": activity["status_changes"],
             "changes": [{**change, "on": _day(change["on"])} for change in activity["changes"]],
             "started": activity["started"],
@@ -64,22 +67,40 @@ def quarter_figures(*, municipality: Municipality, year: int, quarter: int,
         "updates": {"count": activity["updates"], "projects": activity["updated_projects"]},
         "kpis": {
             "measurements": activity["measurements"],
-            "indicators": [{
-                "name": item.name, "unit": item.unit, "project": item.project.title, "count": item.n,
-                "latest": _number(item.latest_value),
-                "latest_on": _day(item.latest_on),
-                "target": _number(item.target),
-            } for item in activity["indicators"]],
+            "indicators": [
+                {
+                    "name": item.name,
+                    "unit": item.unit,
+                    "project": item.project.title,
+                    "count": item.n,
+                    "latest": _number(item.latest_value),
+                    "latest_on": _day(item.latest_on),
+                    "target": _number(item.target),
+                }
+                for item in activity["indicators"]
+            ],
         },
         "funding": {
-            "spent": _money(funding["spent"]), "called": _money(funding["called"]),
-            "called_requests": funding["called_requests"], "paid": _money(funding["paid"]),
-            "milestones_done": funding["milestones_done"], "milestones_overdue": funding["milestones_overdue"],
+            "spent": _money(funding["spent"]),
+            "called": _money(funding["called"]),
+            "called_requests": funding["called_requests"],
+            "paid": _money(funding["paid"]),
+            "milestones_done": funding["milestones_done"],
+            "milestones_overdue": funding["milestones_overdue"],
             "as_of": _day(funding["as_of"]),
-            "done": [{"title": m.title, "grant": m.grant.title, "due_on": _day(m.due_on), "done_on": _day(m.done_on)}
-                     for m in funding["done"]],
-            "overdue": [{"title": m.title, "grant": m.grant.title, "due_on": _day(m.due_on)}
-                        for m in funding["overdue"]],
+            "done": [
+                {
+                    "title": m.title,
+                    "grant": m.grant.title,
+                    "due_on": _day(m.due_on),
+                    "done_on": _day(m.done_on),
+                }
+                for m in funding["done"]
+            ],
+            "overdue": [
+                {"title": m.title, "grant": m.grant.title, "due_on": _day(m.due_on)}
+                for m in funding["overdue"]
+            ],
         },
         "participation": participation,
     }
@@ -87,10 +108,14 @@ def quarter_figures(*, municipality: Municipality, year: int, quarter: int,
 
 # --- A town's reports (inside the town's scope) ----------------------------------------------------------
 
+
 def report_list() -> QuerySet[ProgressReport]:
     """Every report of the town in scope, newest quarter first, with its comment count (one query)."""
-    return (ProgressReport.objects.annotate(comment_count=Count("comments"))
-            .select_related("submitted_by", "decided_by").order_by("-year", "-quarter"))
+    return (
+        ProgressReport.objects.annotate(comment_count=Count("comments"))
+        .select_related("submitted_by", "decided_by")
+        .order_by("-year", "-quarter")
+    )
 
 
 def report_get(*, year: int, quarter: int) -> ProgressReport:
@@ -103,16 +128,23 @@ def report_page(*, report: ProgressReport) -> dict:
     comments and the history (four queries)."""
     texts = {s.field_of_action_id: s for s in ProgressReportSection.objects.filter(report=report)}
     by_field = (report.figures.get("projects") or {}).get("by_field", {})
-    sections = [{"field": field, "text": texts[field.pk].text if field.pk in texts else "",
-                 "updated_by": texts[field.pk].updated_by_id if field.pk in texts else None,
-                 "projects": by_field.get(str(field.pk), 0)}
-                for field in FieldOfAction.objects.order_by("position", "name")]
+    sections = [
+        {
+            "field": field,
+            "text": texts[field.pk].text if field.pk in texts else "",
+            "updated_by": texts[field.pk].updated_by_id if field.pk in texts else None,
+            "projects": by_field.get(str(field.pk), 0),
+        }
+        for field in FieldOfAction.objects.order_by("position", "name")
+    ]
     return {
         "sections": sections,
-        "comments": list(ReviewComment.objects.filter(report=report).select_related("author").order_by("created_at",
-                                                                                                         "pk")),
-        "events": list(ProgressReportEvent.objects.filter(report=report).select_related("actor")
-                       .order_by("-at", "-pk")),
+        "comments": list(
+            ReviewComment.objects.filter(report=report).select_related("author").order_by("created_at", "pk")
+        ),
+        "events": list(
+            ProgressReportEvent.objects.filter(report=report).select_related("actor").order_by("-at", "-pk")
+        ),
     }
 
 
@@ -133,12 +165,16 @@ def review_queue(*, user, path: str, status: str = "submitted") -> list[Progress
     that were never submitted stay with the town."""
     towns = list(Municipality.objects.active().order_by("name"))
     with cross_town_scope(purpose="agentur:progress-reports", user=user, path=path, municipalities=towns):
-        qs = (ProgressReport.objects.filter(submitted_at__isnull=False).select_related("municipality", "submitted_by",
-                                                                                       "decided_by")
-              .annotate(comment_count=Count("comments")))
+        qs = (
+            ProgressReport.objects.filter(submitted_at__isnull=False)
+            .select_related("municipality", "submitted_by", "decided_by")
+            .annotate(comment_count=Count("comments"))
+        )
         if status in ProgressReport.Status.values:
             qs = qs.filter(status=status)
-        order = ("submitted_at", "pk") if status == "submitted" else ("-year", "-quarter", "municipality__name")
+        order = (
+            ("submitted_at", "pk") if status == "submitted" else ("-year", "-quarter", "municipality__name")
+        )
         return list(qs.order_by(*order))
 
 
@@ -155,5 +191,6 @@ def review_scope(*, user, path: str, town_slug: str, purpose: str = "agentur:pro
 
 def review_get(*, town: Municipality, year: int, quarter: int) -> ProgressReport:
     """A report the Agentur has received (inside :func:`review_scope`); never-submitted drafts are not found."""
-    return (ProgressReport.objects.select_related("municipality", "submitted_by", "decided_by")
-            .get(municipality=town, year=year, quarter=quarter, submitted_at__isnull=False))
+    return ProgressReport.objects.select_related("municipality", "submitted_by", "decided_by").get(
+        municipality=town, year=year, quarter=quarter, submitted_at__isnull=False
+    )

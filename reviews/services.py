@@ -59,28 +59,43 @@ def _fresh(report: ProgressReport) -> ProgressReport:
 
 def _require_editable(report: ProgressReport) -> None:
     if not report.is_editable:
-        raise ValidationError(_("The report is “%(status)s”: its figures and texts can only change while it is a "
-                                "draft.") % {"status": report.get_status_display()}, code="not_editable")
+        raise ValidationError(
+            _("The report is “%(status)s”: its figures and texts can only change while it is a draft.")
+            % {"status": report.get_status_display()},
+            code="not_editable",
+        )
 
 
-def _transition(report: ProgressReport, *, to: str, by, remark: str = "") -> tuple[ProgressReport,
-                                                                                    ProgressReportEvent]:
+def _transition(
+    report: ProgressReport, *, to: str, by, remark: str = ""
+) -> tuple[ProgressReport, ProgressReportEvent]:
     """Move the report (already locked by :func:`_fresh`) and record the move."""
     before = snapshot(report, ("status",))
     report, old = workflow.transition(report, to=to, locked=True)
     report.save()
-    return report, record(ProgressReportEvent, municipality=report.municipality_id, report=report, kind=Kind.STATUS,
-                          by=by, before=before, after=snapshot(report, ("status",)), reason=remark,
-                          status_before=old, status_after=to)
+    return report, record(
+        ProgressReportEvent,
+        municipality=report.municipality_id,
+        report=report,
+        kind=Kind.STATUS,
+        by=by,
+        before=before,
+        after=snapshot(report, ("status",)),
+        reason=remark,
+        status_before=old,
+        status_after=to,
+    )
 
 
 def _snapshot(report: ProgressReport) -> None:
-    report.figures = selectors.quarter_figures(municipality=report.municipality, year=report.year,
-                                               quarter=report.quarter)
+    report.figures = selectors.quarter_figures(
+        municipality=report.municipality, year=report.year, quarter=report.quarter
+    )
     report.figures_at = timezone.now()
 
 
 # --- Town staff ------------------------------------------------------------------------------------------
+
 
 @transaction.atomic
 def report_create(*, municipality: Municipality, year: int, quarter: int, by) -> ProgressReport:
@@ -88,8 +103,11 @@ def report_create(*, municipality: Municipality, year: int, quarter: int, by) ->
     that has not begun cannot be reported on."""
     _require_editor(by, municipality)
     if quarter not in (1, 2, 3, 4) or year < FIRST_YEAR:
-        raise _field_error("quarter", _("Choose a quarter from 1 to 4 of %(first)s or later.") % {
-            "first": FIRST_YEAR}, "invalid_quarter")
+        raise _field_error(
+            "quarter",
+            _("Choose a quarter from 1 to 4 of %(first)s or later.") % {"first": FIRST_YEAR},
+            "invalid_quarter",
+        )
     if quarter_bounds(year, quarter)[0] > timezone.localdate():
         raise _field_error("quarter", _("This quarter has not begun yet."), "future_quarter")
     report = ProgressReport(municipality=municipality, year=year, quarter=quarter, created_by=_actor(by))
@@ -99,10 +117,20 @@ def report_create(*, municipality: Municipality, year: int, quarter: int, by) ->
             report.save()
     except IntegrityError:
         # The unique constraint decides, also for two editors starting the same quarter at the same moment.
-        raise _field_error("quarter", _("There is already a report for Q%(quarter)s/%(year)s.") % {
-            "quarter": quarter, "year": year}, "duplicate") from None
-    record(ProgressReportEvent, municipality=report.municipality_id, report=report, kind=Kind.CREATED, by=by,
-           after=snapshot(report, ("status",)), status_after=Status.DRAFT)
+        raise _field_error(
+            "quarter",
+            _("There is already a report for Q%(quarter)s/%(year)s.") % {"quarter": quarter, "year": year},
+            "duplicate",
+        ) from None
+    record(
+        ProgressReportEvent,
+        municipality=report.municipality_id,
+        report=report,
+        kind=Kind.CREATED,
+        by=by,
+        after=snapshot(report, ("status",)),
+        status_after=Status.DRAFT,
+    )
     return report
 
 
@@ -114,7 +142,9 @@ def report_refresh(*, report: ProgressReport, by) -> ProgressReport:
     _require_editable(report)
     _snapshot(report)
     report.save()
-    record(ProgressReportEvent, municipality=report.municipality_id, report=report, kind=Kind.REFRESHED, by=by)
+    record(
+        ProgressReportEvent, municipality=report.municipality_id, report=report, kind=Kind.REFRESHED, by=by
+    )
     return report
 
 
@@ -146,8 +176,14 @@ def report_sections_save(*, report: ProgressReport, by, texts: dict[int, str]) -
         changed.append(fields[pk].name)
     if changed:
         report.save(update_fields=["updated_at"])
-        record(ProgressReportEvent, municipality=report.municipality_id, report=report, kind=Kind.TEXTS, by=by,
-               subject=", ".join(sorted(changed)))
+        record(
+            ProgressReportEvent,
+            municipality=report.municipality_id,
+            report=report,
+            kind=Kind.TEXTS,
+            by=by,
+            subject=", ".join(sorted(changed)),
+        )
     return report
 
 
@@ -177,6 +213,7 @@ def report_reopen(*, report: ProgressReport, by) -> ProgressReport:
 
 # --- Comments: the Agentur's and the town's answers ------------------------------------------------------
 
+
 def _comment(report: ProgressReport, *, by, body: str, from_town: bool) -> ReviewComment:
     from .tasks import review_comment_notify
 
@@ -196,7 +233,9 @@ def review_comment_add(*, report: ProgressReport, by, body: str) -> ReviewCommen
     _require_moderator(by)
     report = _fresh(report)
     if report.status != Status.SUBMITTED:
-        raise ValidationError(_("Comments can be added while the report is under review."), code="not_submitted")
+        raise ValidationError(
+            _("Comments can be added while the report is under review."), code="not_submitted"
+        )
     return _comment(report, by=by, body=body, from_town=False)
 
 
@@ -210,8 +249,10 @@ def report_reply(*, report: ProgressReport, by, body: str) -> ReviewComment:
     report = _fresh(report)
     _require_editor(by, report.municipality)
     if report.status not in REPLY_STATUSES:
-        raise ValidationError(_("You can answer while the report is under review or after it was returned."),
-                              code="not_under_review")
+        raise ValidationError(
+            _("You can answer while the report is under review or after it was returned."),
+            code="not_under_review",
+        )
     return _comment(report, by=by, body=body, from_town=True)
 
 

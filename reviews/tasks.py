@@ -20,8 +20,11 @@ LIMITS = {"soft_time_limit": 60, "time_limit": 90, **RETRY_TRANSIENT}
 
 
 def _event(event_id: int) -> ProgressReportEvent | None:
-    return (ProgressReportEvent.objects.select_related("report", "actor")
-            .filter(pk=event_id, kind=ProgressReportEvent.Kind.STATUS).first())
+    return (
+        ProgressReportEvent.objects.select_related("report", "actor")
+        .filter(pk=event_id, kind=ProgressReportEvent.Kind.STATUS)
+        .first()
+    )
 
 
 @shared_task(base=TownTask, **LIMITS)
@@ -32,13 +35,25 @@ def review_submitted_notify(*, municipality: Municipality, event_id: int) -> int
         return 0
     report = event.report
     moderators = agentur_moderators()
-    url = reverse("agentur-reviews:detail", kwargs={"slug": municipality.slug, "year": report.year,
-                                                    "quarter": report.quarter})
+    url = reverse(
+        "agentur-reviews:detail",
+        kwargs={"slug": municipality.slug, "year": report.year, "quarter": report.quarter},
+    )
     with translation.override(settings.LANGUAGE_CODE):
         title = _("%(town)s has submitted its progress report %(quarter)s") % {
-            "town": municipality.name, "quarter": report.label}
-    return len(notify(municipality=municipality, recipients=moderators, kind="review.submitted",
-                      key=f"review:submitted:{event.pk}", title=title, url=url))
+            "town": municipality.name,
+            "quarter": report.label,
+        }
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=moderators,
+            kind="review.submitted",
+            key=f"review:submitted:{event.pk}",
+            title=title,
+            url=url,
+        )
+    )
 
 
 @shared_task(base=TownTask, **LIMITS)
@@ -46,21 +61,36 @@ def review_decided_notify(*, municipality: Municipality, event_id: int) -> int:
     """A moderator accepted or returned the report: the town's editors and admins are told
     (``review.decided``), with the remarks."""
     event = _event(event_id)
-    if event is None or event.status_after not in (ProgressReport.Status.ACCEPTED, ProgressReport.Status.RETURNED):
+    if event is None or event.status_after not in (
+        ProgressReport.Status.ACCEPTED,
+        ProgressReport.Status.RETURNED,
+    ):
         return 0
     report = event.report
-    url = reverse("reviews:detail", kwargs={"town": municipality.slug, "year": report.year,
-                                            "quarter": report.quarter})
+    url = reverse(
+        "reviews:detail", kwargs={"town": municipality.slug, "year": report.year, "quarter": report.quarter}
+    )
     with translation.override(settings.LANGUAGE_CODE):
         if event.status_after == ProgressReport.Status.ACCEPTED:
             title = _("The Südwestfalen Agentur has accepted the progress report %(quarter)s") % {
-                "quarter": report.label}
+                "quarter": report.label
+            }
         else:
             title = _("The Südwestfalen Agentur has returned the progress report %(quarter)s") % {
-                "quarter": report.label}
+                "quarter": report.label
+            }
         body = Truncator(" ".join(event.reason.split())).words(60)
-    return len(notify(municipality=municipality, recipients=town_editors(municipality=municipality),
-                      kind="review.decided", key=f"review:decided:{event.pk}", title=title, body=body, url=url))
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=town_editors(municipality=municipality),
+            kind="review.decided",
+            key=f"review:decided:{event.pk}",
+            title=title,
+            body=body,
+            url=url,
+        )
+    )
 
 
 @shared_task(base=TownTask, **LIMITS)
@@ -74,17 +104,33 @@ def review_comment_notify(*, municipality: Municipality, comment_id: int) -> int
     with translation.override(settings.LANGUAGE_CODE):
         if comment.from_town:
             recipients = agentur_moderators()
-            url = reverse("agentur-reviews:detail", kwargs={"slug": municipality.slug, "year": report.year,
-                                                            "quarter": report.quarter})
+            url = reverse(
+                "agentur-reviews:detail",
+                kwargs={"slug": municipality.slug, "year": report.year, "quarter": report.quarter},
+            )
             title = _("%(town)s has answered on its progress report %(quarter)s") % {
-                "town": municipality.name, "quarter": report.label}
+                "town": municipality.name,
+                "quarter": report.label,
+            }
         else:
             recipients = town_editors(municipality=municipality)
-            url = reverse("reviews:detail", kwargs={"town": municipality.slug, "year": report.year,
-                                                    "quarter": report.quarter})
+            url = reverse(
+                "reviews:detail",
+                kwargs={"town": municipality.slug, "year": report.year, "quarter": report.quarter},
+            )
             title = _("The Südwestfalen Agentur has commented on the progress report %(quarter)s") % {
-                "quarter": report.label}
+                "quarter": report.label
+            }
         body = Truncator(" ".join(comment.body.split())).words(60)
     recipients = [user for user in recipients if user.pk != comment.author_id]
-    return len(notify(municipality=municipality, recipients=recipients, kind="review.comment",
-                      key=f"review:comment:{comment.pk}", title=title, body=body, url=url + f"#comment-{comment.pk}"))
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=recipients,
+            kind="review.comment",
+            key=f"review:comment:{comment.pk}",
+            title=title,
+            body=body,
+            url=url + f"#comment-{comment.pk}",
+        )
+    )

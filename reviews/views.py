@@ -31,13 +31,17 @@ def _report_or_404(year: int, quarter: int) -> ProgressReport:
 
 
 def _detail_url(report: ProgressReport) -> str:
-    return reverse("reviews:detail", kwargs={"town": report.municipality.slug, "year": report.year,
-                                             "quarter": report.quarter})
+    return reverse(
+        "reviews:detail",
+        kwargs={"town": report.municipality.slug, "year": report.year, "quarter": report.quarter},
+    )
 
 
 def _review_url(report: ProgressReport) -> str:
-    return reverse("agentur-reviews:detail", kwargs={"slug": report.municipality.slug, "year": report.year,
-                                                     "quarter": report.quarter})
+    return reverse(
+        "agentur-reviews:detail",
+        kwargs={"slug": report.municipality.slug, "year": report.year, "quarter": report.quarter},
+    )
 
 
 def _messages_from(request, error: ValidationError) -> None:
@@ -45,6 +49,7 @@ def _messages_from(request, error: ValidationError) -> None:
 
 
 # --- Town staff ------------------------------------------------------------------------------------------
+
 
 @town_permission_required("reviews.view")
 def report_list(request, town: str):
@@ -56,27 +61,45 @@ def report_list(request, town: str):
             raise PermissionDenied(_("Your role does not allow this."))
         if form.is_valid():
             try:
-                report = services.report_create(municipality=request.municipality, by=request.user,
-                                                year=form.cleaned_data["year"], quarter=form.cleaned_data["quarter"])
+                report = services.report_create(
+                    municipality=request.municipality,
+                    by=request.user,
+                    year=form.cleaned_data["year"],
+                    quarter=form.cleaned_data["quarter"],
+                )
             except ValidationError as error:
                 add_errors(form, error)
             else:
-                messages.success(request, _("The draft has been generated from the town's data. Add your texts, "
-                                            "then submit it."))
+                messages.success(
+                    request,
+                    _("The draft has been generated from the town's data. Add your texts, then submit it."),
+                )
                 return redirect(_detail_url(report))
-    return render(request, "reviews/report_list.html", {
-        "reports": selectors.report_list(), "form": form, "can_prepare": can_prepare})
+    return render(
+        request,
+        "reviews/report_list.html",
+        {"reports": selectors.report_list(), "form": form, "can_prepare": can_prepare},
+    )
 
 
 def _detail_page(request, report: ProgressReport, *, reply_form: ReplyForm | None = None, status: int = 200):
     can_prepare = permissions.can_prepare_progress_report(request.user, request.municipality)
-    return render(request, "reviews/report_detail.html", {
-        "report": report, **selectors.report_page(report=report),
-        "can_prepare": can_prepare,
-        # A refused answer is shown with its reason even when the report has moved on meanwhile.
-        "reply_form": reply_form if reply_form is not None
-        else ReplyForm() if can_prepare and report.status in services.REPLY_STATUSES else None,
-    }, status=status)
+    return render(
+        request,
+        "reviews/report_detail.html",
+        {
+            "report": report,
+            **selectors.report_page(report=report),
+            "can_prepare": can_prepare,
+            # A refused answer is shown with its reason even when the report has moved on meanwhile.
+            "reply_form": reply_form
+            if reply_form is not None
+            else ReplyForm()
+            if can_prepare and report.status in services.REPLY_STATUSES
+            else None,
+        },
+        status=status,
+    )
 
 
 @town_permission_required("reviews.view")
@@ -107,8 +130,11 @@ def report_texts(request, town: str, year: int, quarter: int):
     if not report.is_editable:
         messages.info(request, _("The report can only be changed while it is a draft."))
         return redirect(_detail_url(report))
-    form = SectionsForm(request.POST or None, fields_of_action=FieldOfAction.objects.order_by("position", "name"),
-                        texts=selectors.section_texts(report=report))
+    form = SectionsForm(
+        request.POST or None,
+        fields_of_action=FieldOfAction.objects.order_by("position", "name"),
+        texts=selectors.section_texts(report=report),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.report_sections_save(report=report, by=request.user, texts=form.texts())
@@ -134,25 +160,41 @@ def _act(request, year: int, quarter: int, service, done: str):
 @require_POST
 @town_permission_required("reviews.prepare")
 def report_refresh(request, town: str, year: int, quarter: int):
-    return _act(request, year, quarter, services.report_refresh, _("The figures have been taken again from the "
-                                                                   "town's data."))
+    return _act(
+        request,
+        year,
+        quarter,
+        services.report_refresh,
+        _("The figures have been taken again from the town's data."),
+    )
 
 
 @require_POST
 @town_permission_required("reviews.prepare")
 def report_submit(request, town: str, year: int, quarter: int):
-    return _act(request, year, quarter, services.report_submit, _("The report has been submitted to the "
-                                                                  "Südwestfalen Agentur."))
+    return _act(
+        request,
+        year,
+        quarter,
+        services.report_submit,
+        _("The report has been submitted to the Südwestfalen Agentur."),
+    )
 
 
 @require_POST
 @town_permission_required("reviews.prepare")
 def report_reopen(request, town: str, year: int, quarter: int):
-    return _act(request, year, quarter, services.report_reopen, _("The report is a draft again: change it, then "
-                                                                  "submit it anew."))
+    return _act(
+        request,
+        year,
+        quarter,
+        services.report_reopen,
+        _("The report is a draft again: change it, then submit it anew."),
+    )
 
 
 # --- Agentur ---------------------------------------------------------------------------------------------
+
 
 @agentur_required
 def review_list(request):
@@ -160,17 +202,28 @@ def review_list(request):
     if status not in selectors.REVIEW_FILTERS:
         status = "submitted"
     reports = selectors.review_queue(user=request.user, path=request.get_full_path(), status=status)
-    return render(request, "reviews/review_list.html", {
-        "reports": reports, "status": status, "filters": [
-            ("submitted", _("Waiting for review")), ("returned", _("Returned")), ("accepted", _("Accepted")),
-            ("all", _("All"))]})
+    return render(
+        request,
+        "reviews/review_list.html",
+        {
+            "reports": reports,
+            "status": status,
+            "filters": [
+                ("submitted", _("Waiting for review")),
+                ("returned", _("Returned")),
+                ("accepted", _("Accepted")),
+                ("all", _("All")),
+            ],
+        },
+    )
 
 
 def _review_page(request, slug: str, year: int, quarter: int, *, action=None, purpose: str):
     """Open one town's report in an audited scope, run ``action`` (a POST) inside it, and render or redirect."""
     try:
-        with selectors.review_scope(user=request.user, path=request.get_full_path(), town_slug=slug,
-                                    purpose=purpose) as town:
+        with selectors.review_scope(
+            user=request.user, path=request.get_full_path(), town_slug=slug, purpose=purpose
+        ) as town:
             try:
                 report = selectors.review_get(town=town, year=year, quarter=quarter)
             except ProgressReport.DoesNotExist:
@@ -180,10 +233,17 @@ def _review_page(request, slug: str, year: int, quarter: int, *, action=None, pu
                 done, comment_form, decision_form = action(report, comment_form, decision_form)
                 if done:
                     return redirect(_review_url(report))
-            return render(request, "reviews/review_detail.html", {
-                "report": report, "municipality_shown": town, **selectors.report_page(report=report),
-                "comment_form": comment_form, "decision_form": decision_form,
-            })
+            return render(
+                request,
+                "reviews/review_detail.html",
+                {
+                    "report": report,
+                    "municipality_shown": town,
+                    **selectors.report_page(report=report),
+                    "comment_form": comment_form,
+                    "decision_form": decision_form,
+                },
+            )
     except ProgressReport.DoesNotExist:
         raise Http404 from None
 
@@ -200,7 +260,9 @@ def review_comment(request, slug: str, year: int, quarter: int):
         comment_form = CommentForm(request.POST)
         if comment_form.is_valid():
             try:
-                services.review_comment_add(report=report, by=request.user, body=comment_form.cleaned_data["body"])
+                services.review_comment_add(
+                    report=report, by=request.user, body=comment_form.cleaned_data["body"]
+                )
             except ValidationError as error:
                 add_errors(comment_form, error)
             else:
@@ -208,7 +270,9 @@ def review_comment(request, slug: str, year: int, quarter: int):
                 return True, comment_form, decision_form
         return False, comment_form, decision_form
 
-    return _review_page(request, slug, year, quarter, action=action, purpose="agentur:progress-report-comment")
+    return _review_page(
+        request, slug, year, quarter, action=action, purpose="agentur:progress-report-comment"
+    )
 
 
 @require_POST
@@ -218,8 +282,12 @@ def review_decide(request, slug: str, year: int, quarter: int):
         decision_form = DecisionForm(request.POST)
         if decision_form.is_valid():
             try:
-                services.review_decide(report=report, by=request.user, decision=decision_form.cleaned_data["decision"],
-                                       remarks=decision_form.cleaned_data["remarks"])
+                services.review_decide(
+                    report=report,
+                    by=request.user,
+                    decision=decision_form.cleaned_data["decision"],
+                    remarks=decision_form.cleaned_data["remarks"],
+                )
             except ValidationError as error:
                 add_errors(decision_form, error)
             else:
@@ -227,4 +295,6 @@ def review_decide(request, slug: str, year: int, quarter: int):
                 return True, comment_form, decision_form
         return False, comment_form, decision_form
 
-    return _review_page(request, slug, year, quarter, action=action, purpose="agentur:progress-report-decision")
+    return _review_page(
+        request, slug, year, quarter, action=action, purpose="agentur:progress-report-decision"
+    )

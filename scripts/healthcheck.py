@@ -21,8 +21,9 @@ def main() -> int:
     parser.add_argument("--print", action="store_true", help="print the answer")
     args = parser.parse_args()
     host = os.environ.get("ALLOWED_HOSTS", "localhost").split(",")[0].strip().lstrip(".*") or "localhost"
-    request = urllib.request.Request(f"http://127.0.0.1:{args.port}{args.path}",
-                                     headers={"Host": host, "X-Forwarded-Proto": "https"})
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{args.port}{args.path}", headers={"Host": host, "X-Forwarded-Proto": "https"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=args.timeout) as response:
             status, body = response.status, response.read()
@@ -32,7 +33,10 @@ def main() -> int:
         print(f"{args.path}: {exc}", file=sys.stderr)
         return 1
     if args.print or status != 200:
-        print(f"{args.path}: {status}\n{body.decode(errors='replace')}", file=sys.stderr if status != 200 else None)
+        print(
+            f"{args.path}: {status}\n{body.decode(errors='replace')}",
+            file=sys.stderr if status != 200 else None,
+        )
     return 0 if status == 200 else 1
 
 

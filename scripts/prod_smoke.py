@@ -38,25 +38,37 @@ PORTS = range(18100, 18200)
 def production_env(tmp: Path, port: int) -> dict:
     """The one place that says how the smoke test's processes are configured (as docker-compose.yml does).
     A new required production setting goes here."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in {"DEBUG", "MFA_TOTP_INSECURE_BYPASS_CODE", "DJANGO_ALLOW_ASYNC_UNSAFE", "STATIC_ROOT",
-                        "DJANGO_SETTINGS_MODULE", "SMARTCITY5_REQUIRE_SERVICES"}}
-    env.update({
-        "SMARTCITY5_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": HOST,
-        "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
-        "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
-        "REDIS_URL": REDIS,
-        "EMAIL_URL": "consolemail://",
-        "DEFAULT_FROM_EMAIL": f"smartcity5 <noreply@{HOST}>",
-        "MEDIA_ROOT": str(tmp / "media"),
-        "STATIC_ROOT": str(tmp / "static"),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_WORKERS": "2",
-        "GUNICORN_THREADS": "4",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DEBUG",
+            "MFA_TOTP_INSECURE_BYPASS_CODE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "STATIC_ROOT",
+            "DJANGO_SETTINGS_MODULE",
+            "SMARTCITY5_REQUIRE_SERVICES",
+        }
+    }
+    env.update(
+        {
+            "SMARTCITY5_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "ALLOWED_HOSTS": HOST,
+            "CSRF_TRUSTED_ORIGINS": f"https://{HOST}",
+            "DATABASE_URL": f"{POSTGRES}/{DATABASE}",
+            "REDIS_URL": REDIS,
+            "EMAIL_URL": "consolemail://",
+            "DEFAULT_FROM_EMAIL": f"smartcity5 <noreply@{HOST}>",
+            "MEDIA_ROOT": str(tmp / "media"),
+            "STATIC_ROOT": str(tmp / "static"),
+            "GUNICORN_BIND": f"127.0.0.1:{port}",
+            "GUNICORN_WORKERS": "2",
+            "GUNICORN_THREADS": "4",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -113,8 +125,9 @@ class Processes:
 
     def start(self, name: str, args: list[str], env: dict) -> subprocess.Popen:
         log = (self.logs / f"{name}.log").open("wb")
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.started.append((name, process))
         say(f"started {name} (pid {process.pid})")
         return process
@@ -144,13 +157,19 @@ class Processes:
 
 
 def run(args: list[str], env: dict, what: str, timeout: float = 300) -> str:
-    result = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+    result = subprocess.run(
+        args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     if result.returncode != 0:
-        raise SmokeFailure(f"{what} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+        raise SmokeFailure(
+            f"{what} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+        )
     return result.stdout
 
 
-def request(port: int, path: str, *, headers: dict | None = None, https: bool = True) -> tuple[int, dict, bytes]:
+def request(
+    port: int, path: str, *, headers: dict | None = None, https: bool = True
+) -> tuple[int, dict, bytes]:
     """One request to gunicorn as the reverse proxy sends it (Host, X-Forwarded-Proto: https)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
@@ -222,13 +241,49 @@ def main() -> int:
         run([PYTHON, "manage.py", "migrate", "--noinput"], env, "migrate")
         ok("migrate")
         # Worker and beat early: beat's first heartbeat comes a minute after it starts.
-        processes.start("worker", [PYTHON, "-m", "celery", "-A", "smartcity5", "worker", "--loglevel", "INFO",
-                                   "--concurrency", "1", "--hostname", f"smoke-{port}@%h"], env)
-        processes.start("beat", [PYTHON, "-m", "celery", "-A", "smartcity5", "beat", "--loglevel", "INFO",
-                                 "--schedule", str(tmp / "celerybeat-schedule")], env)
+        processes.start(
+            "worker",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "smartcity5",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "1",
+                "--hostname",
+                f"smoke-{port}@%h",
+            ],
+            env,
+        )
+        processes.start(
+            "beat",
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "smartcity5",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(tmp / "celerybeat-schedule"),
+            ],
+            env,
+        )
         # The static build and the demo towns at the same time.
-        static = subprocess.Popen([PYTHON, "manage.py", "collectstatic", "--noinput"], cwd=ROOT, env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        static = subprocess.Popen(
+            [PYTHON, "manage.py", "collectstatic", "--noinput"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         try:
             run([PYTHON, "manage.py", "load_demo"], env, "load_demo")
             ok("load_demo (the five towns, no demo accounts in production)")
@@ -246,8 +301,10 @@ def main() -> int:
         processes.check_alive()
 
         status, headers, _ = request(port, "/", https=False)
-        expect(status == 301 and headers.get("location", "").startswith(f"https://{HOST}/"),
-               f"plain HTTP should redirect to HTTPS, got {status} {headers.get('location')}")
+        expect(
+            status == 301 and headers.get("location", "").startswith(f"https://{HOST}/"),
+            f"plain HTTP should redirect to HTTPS, got {status} {headers.get('location')}",
+        )
         ok("plain HTTP is redirected to HTTPS")
 
         status, _, body = request(port, "/")
@@ -260,19 +317,26 @@ def main() -> int:
 
         css = re.search(r'href="(/static/css/smartcity5\.[0-9a-f]{12}\.css)"', page)
         expect(css, "the start page names no hashed stylesheet")
-        expect(manifest.get("css/smartcity5.css") == css.group(1).removeprefix("/static/"),
-               "the page's stylesheet is not the manifest's")
+        expect(
+            manifest.get("css/smartcity5.css") == css.group(1).removeprefix("/static/"),
+            "the page's stylesheet is not the manifest's",
+        )
         status, headers, body = request(port, css.group(1))
-        expect(status == 200 and body and "max-age" in headers.get("cache-control", ""),
-               f"hashed static file {css.group(1)} answered {status} {headers.get('cache-control')}")
+        expect(
+            status == 200 and body and "max-age" in headers.get("cache-control", ""),
+            f"hashed static file {css.group(1)} answered {status} {headers.get('cache-control')}",
+        )
         ok(f"hashed static file {css.group(1)} 200, cached for long")
 
         status, _, body = request(port, "/healthz")
         expect(status == 200 and body == b"ok", f"/healthz answered {status} {body[:100]!r}")
         ok("/healthz 200")
 
-        stdout = run([PYTHON, "manage.py", "shell", "-c", SETUP_REPORT % {"town": TOWN, "host": HOST}], env,
-                     "creating the report request")
+        stdout = run(
+            [PYTHON, "manage.py", "shell", "-c", SETUP_REPORT % {"town": TOWN, "host": HOST}],
+            env,
+            "creating the report request",
+        )
         setup = json.loads(stdout.split("SMOKE ", 1)[1].splitlines()[0])
         ok(f"report {setup['report']} requested through reports.services, with a town admin's API token")
         auth = {"Authorization": f"Bearer {setup['token']}"}
@@ -289,8 +353,12 @@ def main() -> int:
         wait_until(report_done, timeout=120, what="the worker to build the report")
         ok("the worker built the report (status done)")
         status, headers, body = request(port, detail_path + "download/", headers=auth)
-        expect(status == 200 and body.startswith(b"%PDF") and "attachment" in headers.get("content-disposition", ""),
-               f"report download answered {status} {headers.get('content-type')} {body[:20]!r}")
+        expect(
+            status == 200
+            and body.startswith(b"%PDF")
+            and "attachment" in headers.get("content-disposition", ""),
+            f"report download answered {status} {headers.get('content-type')} {body[:20]!r}",
+        )
         ok(f"report downloaded through gunicorn as the town admin ({len(body)} bytes of PDF)")
 
         def ready():
@@ -298,15 +366,22 @@ def main() -> int:
             status, _, body = request(port, "/readyz")
             report = json.loads(body)
             critical = all(c["status"] == "ok" for c in report["checks"].values() if c["critical"])
-            return (status, report) if status == 200 and critical and \
-                report["checks"]["worker_heartbeat"]["status"] == "ok" else None
+            return (
+                (status, report)
+                if status == 200 and critical and report["checks"]["worker_heartbeat"]["status"] == "ok"
+                else None
+            )
 
-        status, report = wait_until(ready, timeout=120, what="/readyz with a fresh worker heartbeat", interval=3)
+        status, report = wait_until(
+            ready, timeout=120, what="/readyz with a fresh worker heartbeat", interval=3
+        )
         checks = report["checks"]
         summary = ", ".join(f"{name} {entry['status']}" for name, entry in checks.items())
         ok(f"/readyz 200 ({summary}; heartbeat {checks['worker_heartbeat']['age_seconds']} s old)")
-        expect(all(entry["status"] == "ok" for entry in checks.values()),
-               f"/readyz reports a failing check: {json.dumps(report, indent=2)}")
+        expect(
+            all(entry["status"] == "ok" for entry in checks.values()),
+            f"/readyz reports a failing check: {json.dumps(report, indent=2)}",
+        )
         ok("/readyz: every check ok")
         processes.check_alive()
     except Exception as exc:  # noqa: BLE001 - any failure: say what, show the logs, stop everything

@@ -37,8 +37,10 @@ DATA_ATTRIBUTE = re.compile(r"""\b(data-[\w-]+)\s*=\s*["']?([\w-]+)""")
 # Pseudo-classes whose arguments a selector does not need to match.
 OPTIONAL_ARGUMENTS = {"not", "is", "where", "has", "matches", "-webkit-any", "-moz-any"}
 BLOCK_AT_RULES = {"media", "supports", "layer", "container", "document"}
-HEADER = ("/*! KERN UX (@kern-ux/native, EUPL-1.2, see LICENSE.md): the rules of kern.min.css that the portal's "
-          "HTML can match. Built by scripts/purge_css.py; do not edit. */\n")
+HEADER = (
+    "/*! KERN UX (@kern-ux/native, EUPL-1.2, see LICENSE.md): the rules of kern.min.css that the portal's "
+    "HTML can match. Built by scripts/purge_css.py; do not edit. */\n"
+)
 
 
 class Usage:
@@ -96,15 +98,25 @@ def selector_can_match(tokens: list, usage: Usage) -> bool:
     """False if the selector requires a KERN class (or a data-attribute value) that our HTML never has."""
     previous = None
     for token in tokens:
-        if token.type == "ident" and previous is not None and previous.type == "literal" and previous.value == ".":
+        if (
+            token.type == "ident"
+            and previous is not None
+            and previous.type == "literal"
+            and previous.value == "."
+        ):
             if token.value.startswith("kern-") and not usage.has_class(token.value):
                 return False
         elif token.type == "[] block":
             parts = [t for t in token.content if t.type not in ("whitespace", "comment")]
-            if (len(parts) == 3 and parts[0].type == "ident" and parts[0].value.startswith("data-")
-                    and parts[1].type == "literal" and parts[1].value == "="
-                    and parts[2].type in ("ident", "string")
-                    and not usage.has_data_value(parts[0].value, parts[2].value)):
+            if (
+                len(parts) == 3
+                and parts[0].type == "ident"
+                and parts[0].value.startswith("data-")
+                and parts[1].type == "literal"
+                and parts[1].value == "="
+                and parts[2].type in ("ident", "string")
+                and not usage.has_data_value(parts[0].value, parts[2].value)
+            ):
                 return False
         elif token.type == "function" and token.lower_name not in OPTIONAL_ARGUMENTS:
             # :nth-child(2 of .x) and the like: rare in KERN; be conservative and look no further inside.
@@ -117,16 +129,22 @@ def _purge_rules(rules: list, usage: Usage) -> list[str]:
     out = []
     for rule in rules:
         if rule.type == "qualified-rule":
-            kept = [tinycss2.serialize(selector).strip() for selector in _split_selectors(rule.prelude)
-                    if selector_can_match(selector, usage)]
+            kept = [
+                tinycss2.serialize(selector).strip()
+                for selector in _split_selectors(rule.prelude)
+                if selector_can_match(selector, usage)
+            ]
             if kept:
                 out.append(",".join(kept) + "{" + tinycss2.serialize(rule.content).strip() + "}")
         elif rule.type == "at-rule":
             if rule.lower_at_keyword in BLOCK_AT_RULES and rule.content is not None:
                 inner = _purge_rules(
-                    tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True), usage)
+                    tinycss2.parse_rule_list(rule.content, skip_comments=True, skip_whitespace=True), usage
+                )
                 if inner:
-                    out.append(f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude).rstrip()}{{{''.join(inner)}}}")
+                    out.append(
+                        f"@{rule.at_keyword}{tinycss2.serialize(rule.prelude).rstrip()}{{{''.join(inner)}}}"
+                    )
             else:
                 out.append(rule.serialize().strip())
     return out
@@ -154,8 +172,10 @@ def main() -> int:
             return 1
         return 0
     OUTPUT.write_text(result, encoding="utf-8")
-    print(f"{OUTPUT.relative_to(ROOT)}: {len(result.encode()) / 1024:.1f} KiB "
-          f"(from {len(SOURCE.read_bytes()) / 1024:.1f} KiB)")
+    print(
+        f"{OUTPUT.relative_to(ROOT)}: {len(result.encode()) / 1024:.1f} KiB "
+        f"(from {len(SOURCE.read_bytes()) / 1024:.1f} KiB)"
+    )
     return 0
 
 

@@ -18,12 +18,18 @@ from . import numbers
 
 # The admin reads numbers by the portal's one rule too ("1.000" inhabitants are a thousand, not one).
 NUMBER_FIELDS = {
-    models.DecimalField: {"form_class": numbers.NumberField,
-                          "widget": forms.TextInput(attrs={"inputmode": "decimal", "class": "vTextField"})},
-    models.IntegerField: {"form_class": numbers.WholeNumberField,
-                          "widget": forms.TextInput(attrs={"inputmode": "numeric", "class": "vIntegerField"})},
+    models.DecimalField: {
+        "form_class": numbers.NumberField,
+        "widget": forms.TextInput(attrs={"inputmode": "decimal", "class": "vTextField"}),
+    },
+    models.IntegerField: {
+        "form_class": numbers.WholeNumberField,
+        "widget": forms.TextInput(attrs={"inputmode": "numeric", "class": "vIntegerField"}),
+    },
 }
-NUMBER_FIELDS[models.BigIntegerField] = NUMBER_FIELDS[models.IntegerField]  # the admin's defaults name it apart
+NUMBER_FIELDS[models.BigIntegerField] = NUMBER_FIELDS[
+    models.IntegerField
+]  # the admin's defaults name it apart
 
 
 class PlatformAdminSite(admin.AdminSite):
@@ -48,8 +54,9 @@ class PlatformAdminSite(admin.AdminSite):
         def audited(request, *args, **kwargs):
             # The admin runs without tenant scopes, so every use is recorded.
             if self.has_permission(request):
-                AuditEntry.objects.create(user=request.user, purpose="platform-admin",
-                                          path=request.get_full_path()[:500])
+                AuditEntry.objects.create(
+                    user=request.user, purpose="platform-admin", path=request.get_full_path()[:500]
+                )
             return inner(request, *args, **kwargs)
 
         return audited
@@ -59,7 +66,9 @@ class PlatformAdminSite(admin.AdminSite):
 def _admin_login(request, site):
     # secure_admin_login sends anonymous users to allauth's login and refuses non-staff users.
     if not permissions.has_totp(request.user):
-        return redirect_to_mfa_setup(request, _("Please set up two-factor authentication before using the admin."))
+        return redirect_to_mfa_setup(
+            request, _("Please set up two-factor authentication before using the admin.")
+        )
     return redirect("admin:index")
 
 

@@ -53,9 +53,14 @@ class _Breaker:
             if tell:
                 self.warned_at = now
         if tell:
-            logger.warning("Redis cache at %s unreachable (%s: %s); using this process's memory for the cache "
-                           "and rate limits, next try in %s s.", _without_password(location),
-                           type(error).__name__, error, self.retry_seconds)
+            logger.warning(
+                "Redis cache at %s unreachable (%s: %s); using this process's memory for the cache "
+                "and rate limits, next try in %s s.",
+                _without_password(location),
+                type(error).__name__,
+                error,
+                self.retry_seconds,
+            )
 
     def succeeded(self, location: str) -> None:
         if self.down_since is None:  # the usual case, without taking the lock
@@ -66,8 +71,11 @@ class _Breaker:
             seconds = time.monotonic() - self.down_since
             self.down_since = None
             self.warned_at = 0.0
-        logger.info("Redis cache at %s reachable again after %.0f s; the shared cache is used again.",
-                    _without_password(location), seconds)
+        logger.info(
+            "Redis cache at %s reachable again after %.0f s; the shared cache is used again.",
+            _without_password(location),
+            seconds,
+        )
 
     @property
     def is_down(self) -> bool:
@@ -124,14 +132,24 @@ class FallbackRedisCache(RedisCache):
         self._location = server if isinstance(server, str) else ",".join(server)
         self._breaker = _breaker(self._location, retry_seconds)
         # LocMemCache keeps its entries per name at module level, so every thread of the process shares them.
-        self._local = LocMemCache(f"smartcity5-fallback:{self._location}",
-                                  {"TIMEOUT": params.get("TIMEOUT", 300), "KEY_PREFIX": params.get("KEY_PREFIX", ""),
-                                   "VERSION": params.get("VERSION", 1), "OPTIONS": {"MAX_ENTRIES": 10000}})
+        self._local = LocMemCache(
+            f"smartcity5-fallback:{self._location}",
+            {
+                "TIMEOUT": params.get("TIMEOUT", 300),
+                "KEY_PREFIX": params.get("KEY_PREFIX", ""),
+                "VERSION": params.get("VERSION", 1),
+                "OPTIONS": {"MAX_ENTRIES": 10000},
+            },
+        )
         import redis
 
         # Down, frozen, still loading its data, full (maxmemory) or a read-only replica after a failover.
-        self._redis_errors = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
-                              redis.exceptions.OutOfMemoryError, redis.exceptions.ReadOnlyError)
+        self._redis_errors = (
+            redis.exceptions.ConnectionError,
+            redis.exceptions.TimeoutError,
+            redis.exceptions.OutOfMemoryError,
+            redis.exceptions.ReadOnlyError,
+        )
 
     @property
     def redis_is_down(self) -> bool:

@@ -13,7 +13,7 @@ from django.conf import settings
 def _clean(value: str) -> str | None:
     value = value.strip()
     if value.startswith("[") and "]" in value:  # "[2001:db8::1]:443"
-        value = value[1:value.index("]")]
+        value = value[1 : value.index("]")]
     elif value.count(":") == 1:  # "192.0.2.1:443"
         value = value.split(":", 1)[0]
     try:

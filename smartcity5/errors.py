@@ -14,9 +14,9 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template import loader
-from django.utils.translation import gettext as _
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.defaults import server_error as django_server_error
 
@@ -27,13 +27,19 @@ def _back_link(request, municipality) -> tuple[str, str]:
     """Where "back" leads, and its words: the page the person came from (on this site, not the refused page
     itself), else the town's staff area, else the region overview."""
     referer = request.META.get("HTTP_REFERER", "")
-    if (referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
-                                                    require_https=request.is_secure())
-            and not referer.endswith(request.get_full_path())):
+    if (
+        referer
+        and url_has_allowed_host_and_scheme(
+            referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+        and not referer.endswith(request.get_full_path())
+    ):
         return referer, _("Back to the previous page")
     if municipality is not None:
-        return (reverse("municipalities:staff-dashboard", kwargs={"town": municipality.slug}),
-                _("To the staff area of %(town)s") % {"town": municipality.name})
+        return (
+            reverse("municipalities:staff-dashboard", kwargs={"town": municipality.slug}),
+            _("To the staff area of %(town)s") % {"town": municipality.name},
+        )
     return reverse("region-home"), _("To the region overview")
 
 
@@ -69,8 +75,10 @@ def server_error(request, template_name="500.html"):
     if not database_unavailable():
         return django_server_error(request, template_name)
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": _("The service is briefly unavailable. Please try again in a "
-                                             "few minutes.")}, status=503)
+        response = JsonResponse(
+            {"detail": _("The service is briefly unavailable. Please try again in a few minutes.")},
+            status=503,
+        )
     else:
         response = HttpResponse(loader.get_template("503.html").render(), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

@@ -39,6 +39,7 @@ class HoneypotForm(forms.Form):
 
 # --- How every form reads: optional marks, the error summary, the page title -----------------------------
 
+
 def is_marked_optional(field) -> bool:
     """Whether a bound field's label says "– optional" (components/field.html). The one rule for every form:
     only a field people may leave empty is marked, and not when
@@ -52,7 +53,8 @@ def is_marked_optional(field) -> bool:
         return False
     form = field.form
     if not getattr(form, "mark_optional", True) or not any(
-            _is_needed(other) for name, other in form.fields.items() if name != HoneypotForm.honeypot_name):
+        _is_needed(other) for name, other in form.fields.items() if name != HoneypotForm.honeypot_name
+    ):
         return False
     label = str(field.label or "").lower()
     return str(_("optional")).lower() not in label and "optional" not in label

@@ -66,21 +66,36 @@ def content_security_policy(nonce: str = "") -> str:
 
 def permissions_policy() -> str:
     """``camera=(), geolocation=(self)``: features → allowed origins ("self" or an origin; empty: nobody)."""
+
     def origin(value: str) -> str:
         return value if value in ("self", "*") else f'"{value}"'
-    return ", ".join(f"{feature}=({' '.join(origin(v) for v in allowed)})"
-                     for feature, allowed in settings.PERMISSIONS_POLICY.items())
+
+    return ", ".join(
+        f"{feature}=({' '.join(origin(v) for v in allowed)})"
+        for feature, allowed in settings.PERMISSIONS_POLICY.items()
+    )
 
 
 #: Directives that would let a cache keep the answer; dropped from answers to signed-in people.
-_STORABLE = {"public", "private", "no-store", "max-age", "s-maxage", "immutable", "stale-while-revalidate",
-             "stale-if-error"}
+_STORABLE = {
+    "public",
+    "private",
+    "no-store",
+    "max-age",
+    "s-maxage",
+    "immutable",
+    "stale-while-revalidate",
+    "stale-if-error",
+}
 
 
 def never_stored(response) -> None:
     """``Cache-Control: private, no-store`` and whatever else the view said that does not allow storing."""
-    kept = [directive.strip() for directive in response.get("Cache-Control", "").split(",")
-            if directive.strip() and directive.split("=", 1)[0].strip().lower() not in _STORABLE]
+    kept = [
+        directive.strip()
+        for directive in response.get("Cache-Control", "").split(",")
+        if directive.strip() and directive.split("=", 1)[0].strip().lower() not in _STORABLE
+    ]
     response["Cache-Control"] = ", ".join(["private", "no-store", *kept])
 
 

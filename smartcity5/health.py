@@ -152,9 +152,10 @@ def broker():
     from smartcity5.celery import app
 
     timeout = settings.HEALTH_REDIS_TIMEOUT
-    with app.connection_for_write(connect_timeout=timeout,
-                                  transport_options={"socket_timeout": timeout,
-                                                     "socket_connect_timeout": timeout}) as conn:
+    with app.connection_for_write(
+        connect_timeout=timeout,
+        transport_options={"socket_timeout": timeout, "socket_connect_timeout": timeout},
+    ) as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=timeout)
     return {}
 

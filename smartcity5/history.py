@@ -69,7 +69,9 @@ def snapshot(instance: Model, fields: Iterable[str]) -> dict[str, str]:
 
 
 def diff(before: dict[str, str], after: dict[str, str]) -> dict[str, list[str]]:
-    return {name: [before.get(name, ""), value] for name, value in after.items() if before.get(name, "") != value}
+    return {
+        name: [before.get(name, ""), value] for name, value in after.items() if before.get(name, "") != value
+    }
 
 
 def names(rows) -> str:
@@ -77,6 +79,7 @@ def names(rows) -> str:
 
 
 # --- Writing ---------------------------------------------------------------------------------------------
+
 
 class HistoryEvent(TownOwnedModel):
     """One entry of a history: what happened (``kind``, with the ``subject`` it concerns), who did it, when,
@@ -88,13 +91,24 @@ class HistoryEvent(TownOwnedModel):
 
     #: Each table declares its kinds: ``kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)``.
     kind = models.CharField(_("kind"), max_length=30)
-    subject = models.CharField(_("subject"), max_length=300, blank=True,
-                               help_text=_("The row the change concerns, as people name it."))
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("by"))
+    subject = models.CharField(
+        _("subject"),
+        max_length=300,
+        blank=True,
+        help_text=_("The row the change concerns, as people name it."),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
     at = models.DateTimeField(_("at"), default=timezone.now)
-    changes = models.JSONField(_("changes"), default=dict, blank=True,
-                               help_text=_("Field → [old, new], as shown to people."))
+    changes = models.JSONField(
+        _("changes"), default=dict, blank=True, help_text=_("Field → [old, new], as shown to people.")
+    )
     reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
@@ -117,8 +131,19 @@ class HistoryEvent(TownOwnedModel):
 E = TypeVar("E", bound=HistoryEvent)
 
 
-def record(event_model: type[E], *, municipality, kind: str, by=None, subject="", before: dict | None = None,
-           after: dict | None = None, changes: dict | None = None, reason: str = "", **fields) -> E | None:
+def record(
+    event_model: type[E],
+    *,
+    municipality,
+    kind: str,
+    by=None,
+    subject="",
+    before: dict | None = None,
+    after: dict | None = None,
+    changes: dict | None = None,
+    reason: str = "",
+    **fields,
+) -> E | None:
     """Write one history entry and return it, or ``None`` when there is nothing to record.
 
     ``before`` / ``after`` are :func:`snapshot` s of the row (plus values that are not plain fields, e.g. the
@@ -144,16 +169,24 @@ def record(event_model: type[E], *, municipality, kind: str, by=None, subject=""
         return None
     with translation.override(settings.LANGUAGE_CODE):
         subject = str(subject or "")
-    town = {"municipality_id": municipality} if isinstance(municipality, int) else {"municipality": municipality}
+    town = (
+        {"municipality_id": municipality} if isinstance(municipality, int) else {"municipality": municipality}
+    )
     event = event_model.objects.create(
-        **town, kind=kind, actor=by if by is not None and by.is_authenticated else None,
-        subject=subject[:event_model._meta.get_field("subject").max_length], changes=found, reason=reason,
-        **fields)
+        **town,
+        kind=kind,
+        actor=by if by is not None and by.is_authenticated else None,
+        subject=subject[: event_model._meta.get_field("subject").max_length],
+        changes=found,
+        reason=reason,
+        **fields,
+    )
     event.recorded()
     return event
 
 
 # --- Reading ---------------------------------------------------------------------------------------------
+
 
 def _field(model: type[Model] | None, name: str):
     if model is None:
@@ -206,8 +239,9 @@ def readable(model: type[Model] | None, name: str, value) -> str:
         if not number.is_finite():
             return value
         if unit == EUR:
-            amount = number_format(number.quantize(Decimal("0.01")), decimal_pos=2, use_l10n=True,
-                                   force_grouping=True)
+            amount = number_format(
+                number.quantize(Decimal("0.01")), decimal_pos=2, use_l10n=True, force_grouping=True
+            )
             return f"{amount}\u00a0€"
         if unit == PERCENT:
             return f"{_number(number)}\u00a0%"
@@ -222,7 +256,9 @@ def readable_changes(event) -> list[tuple[str, str, str]]:
     # The database keeps JSON keys in its own order; show them in the order of the model's fields.
     order = {field.name: index for index, field in enumerate(model._meta.get_fields())} if model else {}
     rows = []
-    for name, values in sorted((event.changes or {}).items(), key=lambda item: order.get(item[0], len(order))):
+    for name, values in sorted(
+        (event.changes or {}).items(), key=lambda item: order.get(item[0], len(order))
+    ):
         old, new = (list(values) + ["", ""])[:2] if isinstance(values, (list, tuple)) else ("", values)
         rows.append((label(model, name), readable(model, name, old), readable(model, name, new)))
     return rows

@@ -28,9 +28,8 @@ from django.db import DatabaseError, connections, models, transaction
 from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 logger = logging.getLogger(__name__)
 
@@ -42,10 +41,15 @@ class TrackedJob(models.Model):
     """Heartbeat and attempts of a job row; the model keeps its own ``status``, ``error``, ``created_at`` and
     ``finished_at`` fields and names the task that builds it."""
 
-    heartbeat_at = models.DateTimeField(_("last sign of life"), null=True, blank=True,
-                                        help_text=_("Renewed by the worker while it builds the job."))
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0,
-                                                help_text=_("How often a worker has started building the job."))
+    heartbeat_at = models.DateTimeField(
+        _("last sign of life"),
+        null=True,
+        blank=True,
+        help_text=_("Renewed by the worker while it builds the job."),
+    )
+    attempts = models.PositiveSmallIntegerField(
+        _("attempts"), default=0, help_text=_("How often a worker has started building the job.")
+    )
 
     #: The dotted path of the task that builds the job; it takes :meth:`job_task_kwargs`.
     JOB_TASK = ""
@@ -80,7 +84,8 @@ def interrupted_reason(attempts: int) -> str:
             "%(attempts)d attempt. Please ask for it again; if this happens again, tell the administrators.",
             "Generating it was interrupted because the background service stopped, and it did not succeed in "
             "%(attempts)d attempts. Please ask for it again; if this happens again, tell the administrators.",
-            attempts) % {"attempts": attempts}
+            attempts,
+        ) % {"attempts": attempts}
 
 
 def _fail(job: TrackedJob, now: datetime.datetime) -> None:
@@ -113,7 +118,9 @@ def _in_worker() -> bool:
     """Whether the code runs in a task that a worker took from the broker (not eager, not called directly)."""
     from celery import current_task
 
-    return bool(current_task) and not current_task.request.is_eager and not current_task.request.called_directly
+    return (
+        bool(current_task) and not current_task.request.is_eager and not current_task.request.called_directly
+    )
 
 
 def job_release(model: type[TrackedJob], pk: int) -> None:
@@ -143,8 +150,9 @@ class heartbeat:  # noqa: N801 - used like a function: ``with heartbeat(ReportRe
 
     def __enter__(self):
         if _in_worker():
-            self.thread = threading.Thread(target=self._run, name=f"heartbeat-{self.model.__name__}-{self.pk}",
-                                           daemon=True)
+            self.thread = threading.Thread(
+                target=self._run, name=f"heartbeat-{self.model.__name__}-{self.pk}", daemon=True
+            )
             self.thread.start()
         return self
 
@@ -175,7 +183,9 @@ def job_hand_over(job: TrackedJob) -> None:
 def _stale(now: datetime.datetime) -> Q:
     cutoff = now - heartbeat_timeout()
     # A row from before heartbeats existed, or one whose first beat never came, counts from its request.
-    return Q(status=RUNNING) & (Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff))
+    return Q(status=RUNNING) & (
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+    )
 
 
 def job_recover(model: type[TrackedJob], pk: int) -> str | None:
@@ -193,8 +203,12 @@ def job_recover(model: type[TrackedJob], pk: int) -> str | None:
         job.status, job.heartbeat_at = QUEUED, now
         job.save(update_fields=["status", "heartbeat_at"])
         job_hand_over(job)
-        logger.warning("%s %s: worker stopped beating during attempt %d; handed to the worker again",
-                       model.__name__, pk, job.attempts)
+        logger.warning(
+            "%s %s: worker stopped beating during attempt %d; handed to the worker again",
+            model.__name__,
+            pk,
+            job.attempts,
+        )
         return QUEUED
 
 
@@ -277,9 +291,13 @@ class GeneratedFile(TrackedJob):
         abstract = True
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(status__in=["queued", "running", "done", "failed"]),
-                                   name="%(app_label)s_%(class)s_status_valid"),
-            models.CheckConstraint(condition=Q(progress__lte=100), name="%(app_label)s_%(class)s_progress_percent"),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "running", "done", "failed"]),
+                name="%(app_label)s_%(class)s_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="%(app_label)s_%(class)s_progress_percent"
+            ),
         ]
         indexes = [models.Index(fields=["expires_at"], name="%(app_label)s_%(class)s_expiry")]
 
@@ -313,10 +331,14 @@ class GeneratedFile(TrackedJob):
             if isinstance(exc, SoftTimeLimitExceeded | TimeLimitExceeded):
                 return cls.time_limit_reason()
             if isinstance(exc, TRANSIENT_ERRORS):
-                return gettext("A service the portal needs (database, file storage or mail) could not be reached, "
-                               "even after several attempts. Please try again later.")
-            return gettext("An unexpected error occurred (%(error)s). The administrators can find the details in "
-                           "the log.") % {"error": type(exc).__name__}
+                return gettext(
+                    "A service the portal needs (database, file storage or mail) could not be reached, "
+                    "even after several attempts. Please try again later."
+                )
+            return gettext(
+                "An unexpected error occurred (%(error)s). The administrators can find the details in "
+                "the log."
+            ) % {"error": type(exc).__name__}
 
     @classmethod
     def time_limit_reason(cls) -> str:
@@ -347,8 +369,11 @@ def job_progress(model: type[GeneratedFile], pk: int, percent: int) -> None:
 
 def job_mark_failed(model: type[GeneratedFile], pk: int | None, reason: str) -> bool:
     """The job cannot be finished: say why, so the person can fix it or ask again."""
-    return bool(model._base_manager.filter(pk=pk, status__in=model.OPEN).update(
-        status=model.Status.FAILED, error=reason[:2000], finished_at=timezone.now()))
+    return bool(
+        model._base_manager.filter(pk=pk, status__in=model.OPEN).update(
+            status=model.Status.FAILED, error=reason[:2000], finished_at=timezone.now()
+        )
+    )
 
 
 class GeneratedFileTask:
@@ -365,8 +390,9 @@ class GeneratedFileTask:
         logger.error("%s %s failed: %r", model.__name__, kwargs.get(model.JOB_ID_KWARG), exc)
 
 
-def job_build(model: type[GeneratedFile], pk: int, *, build: Callable, notify: Callable,
-              related: tuple[str, ...] = ()) -> bool:
+def job_build(
+    model: type[GeneratedFile], pk: int, *, build: Callable, notify: Callable, related: tuple[str, ...] = ()
+) -> bool:
     """Build the file of one job and tell who asked: the one build of every generated file.
 
     ``build(job, progress)`` returns the file's content (``progress(percent)`` records a step with a heartbeat;
@@ -382,7 +408,9 @@ def job_build(model: type[GeneratedFile], pk: int, *, build: Callable, notify: C
     from municipalities.tasks import TRANSIENT_ERRORS
 
     with transaction.atomic():
-        job = model._base_manager.select_for_update(of=("self",)).select_related(*related).filter(pk=pk).first()
+        job = (
+            model._base_manager.select_for_update(of=("self",)).select_related(*related).filter(pk=pk).first()
+        )
         if job is None or not job_begin(job):
             return False  # deleted meanwhile, already done, or given up
         job.progress, job.error = 5, ""
@@ -408,11 +436,17 @@ def job_build(model: type[GeneratedFile], pk: int, *, build: Callable, notify: C
     stored = None
     try:
         with transaction.atomic():
-            job = model._base_manager.select_for_update(of=("self",)).select_related(*related).filter(pk=pk).first()
+            job = (
+                model._base_manager.select_for_update(of=("self",))
+                .select_related(*related)
+                .filter(pk=pk)
+                .first()
+            )
             if job is None or job.status != model.Status.RUNNING:
                 return False  # a second delivery finished first, or the row was deleted meanwhile
-            stored = default_storage.save(job.file.field.generate_filename(job, f"file.{job.file_format}"),
-                                          ContentFile(content))
+            stored = default_storage.save(
+                job.file.field.generate_filename(job, f"file.{job.file_format}"), ContentFile(content)
+            )
             job.file.name = stored
             job.size = len(content)
             job.status, job.progress = model.Status.DONE, 100
@@ -445,7 +479,9 @@ def job_download(job: GeneratedFile, *, attachment: bool | None = None, expired:
     response = file_response(job.file, job.content_type, private=True)
     if attachment is None:
         attachment = job.file_format != "pdf"
-    response["Content-Disposition"] = f'{"attachment" if attachment else "inline"}; filename="{job.download_name()}"'
+    response["Content-Disposition"] = (
+        f'{"attachment" if attachment else "inline"}; filename="{job.download_name()}"'
+    )
     return response
 
 

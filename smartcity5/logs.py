@@ -71,14 +71,24 @@ def logging_config(*, json_lines: bool, level: str) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"context": {"()": "smartcity5.logs.ContextFilter"}},
-        "formatters": {"json": {"()": "smartcity5.logs.JsonFormatter"},
-                       "text": {"()": "smartcity5.logs.TextFormatter"}},
-        "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["context"],
-                                 "formatter": "json" if json_lines else "text"}},
+        "formatters": {
+            "json": {"()": "smartcity5.logs.JsonFormatter"},
+            "text": {"()": "smartcity5.logs.TextFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "filters": ["context"],
+                "formatter": "json" if json_lines else "text",
+            }
+        },
         "root": {"handlers": ["console"], "level": level},
         # WeasyPrint (PDF reports) and fontTools log every step of every document at INFO.
-        "loggers": {"django.db.backends": {"level": "INFO"}, "weasyprint": {"level": "WARNING"},
-                    "fontTools": {"level": "WARNING"}},
+        "loggers": {
+            "django.db.backends": {"level": "INFO"},
+            "weasyprint": {"level": "WARNING"},
+            "fontTools": {"level": "WARNING"},
+        },
     }
 
 

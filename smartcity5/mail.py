@@ -38,13 +38,29 @@ def site_url(link: str) -> str:
     parts = urlsplit(link)
     if parts.scheme and parts.scheme not in {"http", "https"}:
         return link  # mailto: and the like
-    return urlunsplit((settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL, settings.SITE_HOST, parts.path or "/", parts.query,
-                       parts.fragment))
+    return urlunsplit(
+        (
+            settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL,
+            settings.SITE_HOST,
+            parts.path or "/",
+            parts.query,
+            parts.fragment,
+        )
+    )
 
 
-def mail_send(*, to: str | Iterable[str], template: str, context: dict, municipality=None, reason: str = "",
-              settings_link: bool = True, headers: dict[str, str] | None = None, body_template: str = "",
-              subject_prefix: str = "") -> EmailMultiAlternatives:
+def mail_send(
+    *,
+    to: str | Iterable[str],
+    template: str,
+    context: dict,
+    municipality=None,
+    reason: str = "",
+    settings_link: bool = True,
+    headers: dict[str, str] | None = None,
+    body_template: str = "",
+    subject_prefix: str = "",
+) -> EmailMultiAlternatives:
     """Build and send one mail of the portal (plain text with an HTML alternative) and return it.
 
     ``template`` names ``<template>_subject.txt`` and ``<template>_body.txt`` (plain text; the HTML part shows
@@ -63,14 +79,22 @@ def mail_send(*, to: str | Iterable[str], template: str, context: dict, municipa
     subject = subject_prefix + render_subject(f"{template}_subject.txt", context)
     content = render_to_string(body_template or f"{template}_body.txt", context).strip()
     frame = {
-        "content": content, "subject": subject, "municipality": municipality, "portal_name": portal_name(),
-        "reason": reason, "portal_link": site_url("/"),
+        "content": content,
+        "subject": subject,
+        "municipality": municipality,
+        "portal_name": portal_name(),
+        "reason": reason,
+        "portal_link": site_url("/"),
         "town_link": site_url(municipality.get_absolute_url()) if municipality is not None else "",
         "settings_link": site_url(reverse("notifications:preferences")) if settings_link else "",
     }
     message = EmailMultiAlternatives(
-        subject=subject, body=render_to_string("email/base.txt", frame), from_email=None, to=recipients,
-        headers=headers or {})
+        subject=subject,
+        body=render_to_string("email/base.txt", frame),
+        from_email=None,
+        to=recipients,
+        headers=headers or {},
+    )
     message.attach_alternative(render_to_string("email/base.html", frame), "text/html")
     message.send()
     return message

@@ -141,6 +141,7 @@ def _converter(under: int) -> markdown.Markdown:
         converters = _local.converters = {}
     md = converters.get(under)
     if md is None:
-        md = converters[under] = markdown.Markdown(extensions=[*EXTENSIONS, _ShiftHeadingsExtension(under)],
-                                                   output_format="html")
+        md = converters[under] = markdown.Markdown(
+            extensions=[*EXTENSIONS, _ShiftHeadingsExtension(under)], output_format="html"
+        )
     return md

@@ -56,9 +56,17 @@ class ChosenLanguageMiddleware(LocaleMiddleware):
 
 
 # Media types worth compressing; images, fonts, PDFs, spreadsheets and archives are compressed already.
-COMPRESSIBLE_TYPES = ("text/", "application/json", "application/geo+json", "application/ld+json",
-                      "application/problem+json", "application/xml", "application/rdf+xml", "application/javascript",
-                      "image/svg+xml")
+COMPRESSIBLE_TYPES = (
+    "text/",
+    "application/json",
+    "application/geo+json",
+    "application/ld+json",
+    "application/problem+json",
+    "application/xml",
+    "application/rdf+xml",
+    "application/javascript",
+    "image/svg+xml",
+)
 
 
 class TextGZipMiddleware(GZipMiddleware):

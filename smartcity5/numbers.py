@@ -66,15 +66,23 @@ def _grouped(whole: str, sep: str) -> bool:
 
 
 def _invalid():
-    return NumberError(_("Please enter a number, e.g. 1.500 or 1.500,5 (a dot between thousands, "
-                         "a comma before the decimals)."))
+    return NumberError(
+        _(
+            "Please enter a number, e.g. 1.500 or 1.500,5 (a dot between thousands, "
+            "a comma before the decimals)."
+        )
+    )
 
 
 def _ambiguous(text: str, *readings: str):
     return NumberError(
-        _("“%(text)s” can be read in two ways. Please write %(first)s or %(second)s (a dot between thousands, "
-          "a comma before the decimals).") % {"text": text, "first": readings[0], "second": readings[1]},
-        code="ambiguous")
+        _(
+            "“%(text)s” can be read in two ways. Please write %(first)s or %(second)s (a dot between thousands, "
+            "a comma before the decimals)."
+        )
+        % {"text": text, "first": readings[0], "second": readings[1]},
+        code="ambiguous",
+    )
 
 
 def parse_number(text, *, grouping: bool = True, units: tuple[str, ...] = ()) -> Decimal:
@@ -117,8 +125,9 @@ def parse_number(text, *, grouping: bool = True, units: tuple[str, ...] = ()) ->
     whole, fraction = body, ""
     if not grouping:
         if dots + commas > 1:
-            raise NumberError(_("Please enter the number with one decimal separator, e.g. 51,396."),
-                              code="separator")
+            raise NumberError(
+                _("Please enter the number with one decimal separator, e.g. 51,396."), code="separator"
+            )
         whole, _sep, fraction = body.replace(",", ".").partition(".")
     elif dots and commas:
         decimal_sep = "," if body.rfind(",") > body.rfind(".") else "."
@@ -135,8 +144,11 @@ def parse_number(text, *, grouping: bool = True, units: tuple[str, ...] = ()) ->
     elif commas == 1:
         whole, _sep, fraction = body.partition(",")
         if _grouped(body, ","):  # "1,500": 1500 in English, 1,5 in German
-            raise _ambiguous(original, sign + _german(whole + fraction, ""),
-                             sign + _german(whole, fraction.rstrip("0") or "0"))
+            raise _ambiguous(
+                original,
+                sign + _german(whole + fraction, ""),
+                sign + _german(whole, fraction.rstrip("0") or "0"),
+            )
     elif dots == 1:
         whole, _sep, fraction = body.partition(".")
         if _grouped(body, "."):
@@ -144,10 +156,13 @@ def parse_number(text, *, grouping: bool = True, units: tuple[str, ...] = ()) ->
         elif whole.lstrip("0") and len(whole) <= 3:
             # "1.50", "12.5": a decimal point, or a thousands dot with digits missing? German writes 1,50.
             raise NumberError(
-                _("“%(text)s” is unclear: in German the dot separates thousands (1.500) and the comma the "
-                  "decimals. Did you mean %(suggestion)s?") % {
-                    "text": original, "suggestion": f"{sign}{_german(whole, fraction)}"},
-                code="ambiguous")
+                _(
+                    "“%(text)s” is unclear: in German the dot separates thousands (1.500) and the comma the "
+                    "decimals. Did you mean %(suggestion)s?"
+                )
+                % {"text": original, "suggestion": f"{sign}{_german(whole, fraction)}"},
+                code="ambiguous",
+            )
     if not _DIGITS.fullmatch(whole or "0") or not _DIGITS.fullmatch(fraction or "0"):
         raise _invalid()
     return Decimal(f"{sign}{whole or '0'}.{fraction}" if fraction else f"{sign}{whole}")
@@ -171,9 +186,15 @@ def format_number(value, *, decimal_places: int | None = None) -> str:
 class NumberField(forms.DecimalField):
     """A decimal number read by :func:`parse_number` (use for every decimal a person types)."""
 
-    widget = forms.TextInput  # not type="number": browsers refuse "1.500,5" there and read numbers their own way
-    default_error_messages = {"invalid": _("Please enter a number, e.g. 1.500 or 1.500,5 (a dot between "
-                                           "thousands, a comma before the decimals).")}
+    widget = (
+        forms.TextInput
+    )  # not type="number": browsers refuse "1.500,5" there and read numbers their own way
+    default_error_messages = {
+        "invalid": _(
+            "Please enter a number, e.g. 1.500 or 1.500,5 (a dot between "
+            "thousands, a comma before the decimals)."
+        )
+    }
     grouping = True
     units: tuple[str, ...] = ()
     display_places: int | None = None  # decimals shown when the form is shown again; None: as many as needed

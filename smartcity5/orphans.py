@@ -26,8 +26,12 @@ logger = logging.getLogger(__name__)
 
 def file_fields() -> list[tuple[type[models.Model], str]]:
     """Every (model, field name) that keeps an uploaded or generated file."""
-    return [(model, field.name) for model in apps.get_models() for field in model._meta.get_fields()
-            if isinstance(field, models.FileField)]
+    return [
+        (model, field.name)
+        for model in apps.get_models()
+        for field in model._meta.get_fields()
+        if isinstance(field, models.FileField)
+    ]
 
 
 def referenced_names() -> set[str]:
@@ -35,8 +39,11 @@ def referenced_names() -> set[str]:
     names: set[str] = set()
     with scopes_disabled():
         for model, name in file_fields():
-            names.update(model._base_manager.exclude(**{name: ""}).exclude(**{f"{name}__isnull": True})
-                         .values_list(name, flat=True))
+            names.update(
+                model._base_manager.exclude(**{name: ""})
+                .exclude(**{f"{name}__isnull": True})
+                .values_list(name, flat=True)
+            )
     return names
 
 

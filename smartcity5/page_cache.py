@@ -74,15 +74,20 @@ def _entry(request, response) -> dict | None:
     csrf_placeholder = f"sc5csrf{secrets.token_hex(16)}"
     secret = request.META.get("CSRF_COOKIE")
     if secret:
-        content = _TOKEN.sub(lambda m: csrf_placeholder if _unmask_cipher_token(m.group(0)) == secret
-                             else m.group(0), content)
+        content = _TOKEN.sub(
+            lambda m: csrf_placeholder if _unmask_cipher_token(m.group(0)) == secret else m.group(0), content
+        )
     nonce_placeholder = ""
     nonce = getattr(request, "csp_nonce", None)
     if nonce is not None and getattr(nonce, "used", False):
         nonce_placeholder = f"sc5nonce{secrets.token_hex(16)}"
         content = content.replace(str(nonce), nonce_placeholder)
-    return {"content": content, "content_type": response["Content-Type"], "csrf": csrf_placeholder,
-            "nonce": nonce_placeholder}
+    return {
+        "content": content,
+        "content_type": response["Content-Type"],
+        "csrf": csrf_placeholder,
+        "nonce": nonce_placeholder,
+    }
 
 
 def _serve(request, entry: dict) -> HttpResponse:

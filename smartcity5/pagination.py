@@ -16,8 +16,17 @@ class CountedPaginator(Paginator):
     whether more rows exist than ``count`` (which is ``cap``) and the pages end at the cap. Only give a count that
     is exactly what the query would count."""
 
-    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, count: int | None = None,
-                 cap: int | None = None, **kwargs):
+    def __init__(
+        self,
+        object_list,
+        per_page,
+        orphans=0,
+        allow_empty_first_page=True,
+        *,
+        count: int | None = None,
+        cap: int | None = None,
+        **kwargs,
+    ):
         super().__init__(object_list, per_page, orphans, allow_empty_first_page, **kwargs)
         self.cap = cap
         self.capped = False

@@ -52,8 +52,11 @@ def check_rate(request, action: str) -> None:
         if count > amount:
             wait = (window + 1) * seconds - now
             minutes = max(1, round(wait / 60))
-            raise RateLimited(_("You have done this very often in a short time. Please try again in %(minutes)s "
-                                "minutes.") % {"minutes": minutes}, retry_after=wait)
+            raise RateLimited(
+                _("You have done this very often in a short time. Please try again in %(minutes)s minutes.")
+                % {"minutes": minutes},
+                retry_after=wait,
+            )
 
 
 def check_upload_rate(request) -> None:

@@ -21,8 +21,10 @@ READ_CHUNK = 64 * 1024
 
 def upload_body_limit() -> int:
     """The largest body of an upload request: the largest file any form accepts, plus the form's other fields."""
-    return (max(settings.UPLOAD_MAX_IMAGE_BYTES, settings.UPLOAD_MAX_DOCUMENT_BYTES)
-            + settings.REQUEST_UPLOAD_OVERHEAD_BYTES)
+    return (
+        max(settings.UPLOAD_MAX_IMAGE_BYTES, settings.UPLOAD_MAX_DOCUMENT_BYTES)
+        + settings.REQUEST_UPLOAD_OVERHEAD_BYTES
+    )
 
 
 def body_limit(request) -> int:
@@ -32,8 +34,10 @@ def body_limit(request) -> int:
 
 
 def _too_large(request, limit: int) -> HttpResponse:
-    message = _("The request is too large: at most %(max)s can be sent here. Please send a smaller file or "
-                "shorter text.") % {"max": filesizeformat(limit)}
+    message = _(
+        "The request is too large: at most %(max)s can be sent here. Please send a smaller file or "
+        "shorter text."
+    ) % {"max": filesizeformat(limit)}
     if request.path.startswith("/api/"):
         response = HttpResponse(json.dumps({"detail": message}), status=413, content_type="application/json")
     else:

@@ -10,8 +10,12 @@ def file_response(field_file, content_type: str, *, private: bool) -> FileRespon
     except (FileNotFoundError, OSError, ValueError):
         raise Http404 from None
     inline = content_type.startswith("image/") or content_type == "application/pdf"
-    response = FileResponse(handle, content_type=content_type or "application/octet-stream",
-                            as_attachment=not inline, filename=field_file.name.rsplit("/", 1)[-1])
+    response = FileResponse(
+        handle,
+        content_type=content_type or "application/octet-stream",
+        as_attachment=not inline,
+        filename=field_file.name.rsplit("/", 1)[-1],
+    )
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store" if private else "public, max-age=3600"
     return response

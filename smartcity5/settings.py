@@ -140,11 +140,18 @@ if PRODUCTION and not REDIS_URL:
 if REDIS_URL:
     # Redis down or frozen: each process falls back to its own memory (smartcity5/cache.py), tries Redis again
     # every CACHE_REDIS_RETRY_SECONDS and never waits longer than the socket timeouts for it.
-    CACHES = {"default": {"BACKEND": "smartcity5.cache.FallbackRedisCache", "LOCATION": REDIS_URL,
-                          "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="sc5"),
-                          "RETRY_SECONDS": env.float("CACHE_REDIS_RETRY_SECONDS", default=5),
-                          "OPTIONS": {"socket_connect_timeout": env.float("CACHE_REDIS_TIMEOUT", default=0.5),
-                                      "socket_timeout": env.float("CACHE_REDIS_TIMEOUT", default=0.5)}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "smartcity5.cache.FallbackRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="sc5"),
+            "RETRY_SECONDS": env.float("CACHE_REDIS_RETRY_SECONDS", default=5),
+            "OPTIONS": {
+                "socket_connect_timeout": env.float("CACHE_REDIS_TIMEOUT", default=0.5),
+                "socket_timeout": env.float("CACHE_REDIS_TIMEOUT", default=0.5),
+            },
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -331,8 +338,9 @@ elif PRODUCTION:
     raise ImproperlyConfigured("EMAIL_URL is required in production.")
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL",
-                             default="Smart City Südwestfalen <noreply@5fuer-suedwestfalen.example>")
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default="Smart City Südwestfalen <noreply@5fuer-suedwestfalen.example>"
+)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- Internationalisation -------------------------------------------------------------------------
@@ -427,17 +435,31 @@ CONTENT_SECURITY_POLICY = {
 }
 # Browser features no page uses (the idea map does not ask for the visitor's position): feature -> allowed
 # origins ("self" or an origin), empty for none.
-PERMISSIONS_POLICY = {feature: [] for feature in (
-    "accelerometer", "camera", "display-capture", "geolocation", "gyroscope", "magnetometer", "microphone",
-    "payment", "serial", "usb")}
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "serial",
+        "usb",
+    )
+}
 
 # --- REST API (issue: REST API) -------------------------------------------------------------------
 # The API (api/): session auth only so far, read-only JSON, page pagination, throttling per anonymous IP and per
 # user in the default cache (Redis in production and CI).
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.PersonalTokenAuthentication",
-                                       "rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.PersonalTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -446,18 +468,28 @@ REST_FRAMEWORK = {
     # DRF's throttles reading the client address from smartcity5.clientip (TRUSTED_PROXY_COUNT).
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.AnonRateThrottle", "api.throttling.UserRateThrottle"],
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,  # for DRF's own get_ident, should anything still call it
-    "DEFAULT_THROTTLE_RATES": {"anon": env.str("API_THROTTLE_ANON", default="300/minute"),
-                               "user": env.str("API_THROTTLE_USER", default="1200/minute")},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="300/minute"),
+        "user": env.str("API_THROTTLE_USER", default="1200/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "smartcity5 API", "VERSION": "1", "SERVE_INCLUDE_SCHEMA": False,
+    "TITLE": "smartcity5 API",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
     # /api/docs/ loads Swagger UI from our own static files, never from a CDN.
-    "SWAGGER_UI_DIST": "SIDECAR", "SWAGGER_UI_FAVICON_HREF": "SIDECAR", "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"ProjectStatusEnum": "projects.models.Project.Status",
-                            "IdeaStatusEnum": "participation.models.IdeaStatus"},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStatusEnum": "projects.models.Project.Status",
+        "IdeaStatusEnum": "participation.models.IdeaStatus",
+    },
     # What Django's path converters accept, so that no documented address falls outside the URL patterns.
-    "PATH_CONVERTER_OVERRIDES": {"slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
-                                 "int": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}},
+    "PATH_CONVERTER_OVERRIDES": {
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "int": {"type": "integer", "minimum": 0, "maximum": 2**31 - 1},
+    },
 }
 
 # --- Portal ---------------------------------------------------------------------------------------
@@ -475,13 +507,18 @@ AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
 # Leaflet itself is vendored and served from our own host. The tile server's origin is added to the CSP's
 # img-src only while a tile URL is set (smartcity5.headers). Leaflet shows MAP_TILE_ATTRIBUTION as HTML (so it
 # may hold links to the provider and the licence).
-BASEMAP_DE_TILE_URL = ("https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/"
-                       "default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png")
-BASEMAP_DE_ATTRIBUTION = ('© GeoBasis-DE / <a href="https://www.bkg.bund.de">BKG</a> ({year}) '
-                          '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>')
+BASEMAP_DE_TILE_URL = (
+    "https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/"
+    "default/GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png"
+)
+BASEMAP_DE_ATTRIBUTION = (
+    '© GeoBasis-DE / <a href="https://www.bkg.bund.de">BKG</a> ({year}) '
+    '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>'
+)
 MAP_TILE_URL = env.str("MAP_TILE_URL", default=BASEMAP_DE_TILE_URL)
-MAP_TILE_ATTRIBUTION = env.str("MAP_TILE_ATTRIBUTION",
-                               default=BASEMAP_DE_ATTRIBUTION if MAP_TILE_URL == BASEMAP_DE_TILE_URL else "")
+MAP_TILE_ATTRIBUTION = env.str(
+    "MAP_TILE_ATTRIBUTION", default=BASEMAP_DE_ATTRIBUTION if MAP_TILE_URL == BASEMAP_DE_TILE_URL else ""
+)
 
 # Rate limits for what people post (smartcity5/ratelimit.py): (how many, per seconds, per "user" or "ip").
 RATE_LIMITS = {
@@ -491,9 +528,13 @@ RATE_LIMITS = {
     "report": [(10, 3600, "user"), (30, 3600, "ip")],
     "vote": [(30, 600, "user"), (100, 600, "ip")],
     "data_export": [(5, 24 * 3600, "user")],
-    "report_request": [(30, 3600, "user")],  # generating town, funding and region reports (PDF/XLSX) is costly
+    "report_request": [
+        (30, 3600, "user")
+    ],  # generating town, funding and region reports (PDF/XLSX) is costly
     "account_delete": [(5, 900, "user"), (20, 900, "ip")],  # password attempts on the deletion page
-    "staff_invite": [(30, 3600, "user")],  # invitations to a town's team, sent and sent again (each is a mail)
+    "staff_invite": [
+        (30, 3600, "user")
+    ],  # invitations to a town's team, sent and sent again (each is a mail)
     "invitation_accept": [(10, 600, "ip")],  # accounts made and roles taken through invitation links
     # Every request that carries a file, counted before the file is examined: refused files count too.
     "upload": [(30, 3600, "user"), (100, 3600, "ip")],
@@ -534,4 +575,6 @@ if not PRODUCTION and SITE_HOST == "127.0.0.1":
 # The open data catalogue (api/opendata.py): dcatde:contributorID names the system that delivers the
 # metadata to GovData, from the DCAT-AP.de list http://dcat-ap.de/def/contributors/. The towns are in
 # North Rhine-Westphalia, whose portal Open.NRW harvests municipal catalogues and hands them to GovData.
-OPENDATA_CONTRIBUTOR_ID = env.str("OPENDATA_CONTRIBUTOR_ID", default="http://dcat-ap.de/def/contributors/openNRW")
+OPENDATA_CONTRIBUTOR_ID = env.str(
+    "OPENDATA_CONTRIBUTOR_ID", default="http://dcat-ap.de/def/contributors/openNRW"
+)

@@ -11,8 +11,15 @@ def german_slugify(text: str) -> str:
     return slugify((text or "").translate(_GERMAN))
 
 
-def free_slug(title: str, *, rows: QuerySet, fallback: str, exclude_pk: int | None = None,
-              max_length: int = 100, reserved: frozenset[str] = frozenset()) -> str:
+def free_slug(
+    title: str,
+    *,
+    rows: QuerySet,
+    fallback: str,
+    exclude_pk: int | None = None,
+    max_length: int = 100,
+    reserved: frozenset[str] = frozenset(),
+) -> str:
     """The address for ``title`` that no row of ``rows`` uses yet (``-2``, ``-3`` … appended if needed).
     Pass an unscoped queryset when addresses are unique across towns; ``reserved`` are addresses that a fixed
     page next to the rows' pages already uses."""

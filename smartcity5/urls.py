@@ -33,7 +33,9 @@ urlpatterns = [
     path("", municipality_views.region_home, name="region-home"),
     path("impressum/", municipality_views.region_legal, {"page": "imprint"}, name="imprint"),
     path("datenschutz/", municipality_views.region_legal, {"page": "privacy"}, name="privacy"),
-    path("barrierefreiheit/", municipality_views.region_legal, {"page": "accessibility"}, name="accessibility"),
+    path(
+        "barrierefreiheit/", municipality_views.region_legal, {"page": "accessibility"}, name="accessibility"
+    ),
     path("projekte/", project_views.region_project_list, name="region-projects"),
     path("projekte/katalog/", knowledge_views.transfer_catalogue, name="region-catalogue"),
     path("strategie/", project_views.region_strategy, name="region-strategy"),

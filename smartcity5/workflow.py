@@ -28,10 +28,15 @@ class TransitionNotAllowed(ValidationError):
     @classmethod
     def refusing(cls, instance: "Workflow", to: str) -> "TransitionNotAllowed":
         """The error for moving ``instance`` to ``to``, in the model's words, naming both statuses."""
-        message = ValidationError(str(instance.TRANSITION_ERROR) % {
-            "old": instance.status_label(instance.current_status), "new": instance.status_label(to),
-            "allowed": ", ".join(instance.status_label(s) for s in instance.allowed_transitions()) or "–",
-        }, code=cls.code)
+        message = ValidationError(
+            str(instance.TRANSITION_ERROR)
+            % {
+                "old": instance.status_label(instance.current_status),
+                "new": instance.status_label(to),
+                "allowed": ", ".join(instance.status_label(s) for s in instance.allowed_transitions()) or "–",
+            },
+            code=cls.code,
+        )
         field = instance.TRANSITION_ERROR_FIELD
         return cls({field: message} if field else message)
 

@@ -37,8 +37,10 @@ def worker_redis_url(url: str, worker: str) -> str:
     parts = urlsplit(url)
     database = int(parts.path.strip("/") or 0) + int(worker[2:])
     if database > 15:
-        raise pytest.UsageError(f"{url}: worker {worker} would need Redis database {database}; Redis has 0-15. "
-                                "Use fewer workers (-n) or a lower database number in REDIS_URL.")
+        raise pytest.UsageError(
+            f"{url}: worker {worker} would need Redis database {database}; Redis has 0-15. "
+            "Use fewer workers (-n) or a lower database number in REDIS_URL."
+        )
     return urlunsplit(parts._replace(path=f"/{database}"))
 
 
@@ -78,9 +80,13 @@ def _isolate(settings, tmp_path_factory):
     # Hashing a password properly takes most of a second; tests create hundreds of accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Uploaded files go to a temporary directory, never into the working copy's media/.
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(tmp_path_factory.mktemp("media"))}}}
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path_factory.mktemp("media"))},
+        },
+    }
     # Ordinary tests run tasks inline; tests that claim to test tasks use a real worker (tests/tasks).
     celery_app.conf.task_always_eager = True
     yield
@@ -191,7 +197,12 @@ def private_redis(tmp_path):
 
 #: Fixtures of tests that run against a flushed database or a live server in another thread: the demo lives in an
 #: uncommitted transaction of the test thread's connection, so they could not see it and would break it.
-_TRANSACTIONAL = {"transactional_db", "live_server", "django_db_reset_sequences", "django_db_serialized_rollback"}
+_TRANSACTIONAL = {
+    "transactional_db",
+    "live_server",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+}
 
 
 def _uses_demo(item) -> bool:
@@ -249,8 +260,10 @@ def pytest_collection_modifyitems(config, items):
     """The tests that use the demo first (in their collected order), then all others (in theirs)."""
     demo = [item for item in items if _uses_demo(item)]
     for item in demo:
-        if _TRANSACTIONAL & set(item.fixturenames) or (item.get_closest_marker("django_db") and (
-                item.get_closest_marker("django_db").kwargs.get("transaction"))):
+        if _TRANSACTIONAL & set(item.fixturenames) or (
+            item.get_closest_marker("django_db")
+            and (item.get_closest_marker("django_db").kwargs.get("transaction"))
+        ):
             raise pytest.UsageError(f"{item.nodeid}: the demo fixture cannot serve a transactional test")
     items[:] = demo + [item for item in items if not _uses_demo(item)]
     workerinput = getattr(config, "workerinput", None)  # an xdist worker: tell the controller (see above)
@@ -275,11 +288,14 @@ class _Demo:
         from municipalities.demo.loader import load_demo
 
         if self.closed:
-            pytest.fail("The tests that use the demo must run one after the other (tests/conftest.py orders them).")
+            pytest.fail(
+                "The tests that use the demo must run one after the other (tests/conftest.py orders them)."
+            )
         self.stack = contextlib.ExitStack()
         self.stack.enter_context(django_db_blocker.unblock())
-        self.stack.enter_context(override_settings(
-            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]))
+        self.stack.enter_context(
+            override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+        )
         self.stack.enter_context(transaction.atomic())
         self.stack.callback(transaction.set_rollback, True)  # runs before the transaction's exit
         try:
@@ -315,12 +331,17 @@ def _demo_facts() -> dict:
     _consortium, towns = load_towns()
     load_participation(towns, with_accounts=False)
     with scopes_disabled():
-        return {"users": User.objects.count(),
-                "citizens": User.objects.filter(email__startswith="buerger-",
-                                                email__endswith=f"@{DEMO_DOMAIN}").count(),
-                "ideas": Idea.objects.count(), "online_ideas": Idea.objects.filter(is_offline=False).count(),
-                "supports": Support.objects.count(), "comments": Comment.objects.count(),
-                "processes": Process.objects.count()}
+        return {
+            "users": User.objects.count(),
+            "citizens": User.objects.filter(
+                email__startswith="buerger-", email__endswith=f"@{DEMO_DOMAIN}"
+            ).count(),
+            "ideas": Idea.objects.count(),
+            "online_ideas": Idea.objects.filter(is_offline=False).count(),
+            "supports": Support.objects.count(),
+            "comments": Comment.objects.count(),
+            "processes": Process.objects.count(),
+        }
 
 
 @pytest.fixture(scope="session")

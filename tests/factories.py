@@ -67,10 +67,13 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def membership(*, user: User, municipality: Municipality, role: str = Role.VIEWER) -> Membership:
     return Membership.objects.with_scope(municipality=municipality.pk).create(
-        user=user, municipality=municipality, role=role)
+        user=user, municipality=municipality, role=role
+    )
 
 
-def staff_member(*, municipality: Municipality, role: str, email: str | None = None, mfa: bool = True) -> User:
+def staff_member(
+    *, municipality: Municipality, role: str, email: str | None = None, mfa: bool = True
+) -> User:
     """A verified user with a staff role in the town and, unless mfa=False, TOTP set up."""
     user = UserFactory(email=email or f"{municipality.slug}-{role}@example.org")
     membership(user=user, municipality=municipality, role=role)
@@ -100,9 +103,12 @@ def totp_code(secret: str, *, valid_for: int = 8) -> str:
     return f"{hotp_value(secret, counter):06d}"
 
 
-def feedback(*, municipality: Municipality, message: str = "Kontrast zu gering", **kwargs) -> AccessibilityFeedback:
+def feedback(
+    *, municipality: Municipality, message: str = "Kontrast zu gering", **kwargs
+) -> AccessibilityFeedback:
     return AccessibilityFeedback.objects.with_scope(municipality=municipality.pk).create(
-        municipality=municipality, message=message, **kwargs)
+        municipality=municipality, message=message, **kwargs
+    )
 
 
 def project(*, municipality: Municipality, partners=(), by=None, status: str | None = None, **fields):
@@ -116,8 +122,14 @@ def project(*, municipality: Municipality, partners=(), by=None, status: str | N
     fields_of_action = fields.pop("fields_of_action", ())
     tags = fields.pop("tags", ())
     with town_scope(municipality):
-        item = services.project_create(municipality=municipality, by=by, fields=fields, partner_towns=partners,
-                                       fields_of_action=fields_of_action, tags=tags)
+        item = services.project_create(
+            municipality=municipality,
+            by=by,
+            fields=fields,
+            partner_towns=partners,
+            fields_of_action=fields_of_action,
+            tags=tags,
+        )
         path = {
             Project.Status.PLANNED: ["planned"],
             Project.Status.IN_PROGRESS: ["planned", "in_progress"],
@@ -126,8 +138,9 @@ def project(*, municipality: Municipality, partners=(), by=None, status: str | N
             Project.Status.CANCELLED: ["cancelled"],
         }.get(status, [])
         for step in path:
-            item = services.project_transition(project=item, to=step, by=by, acting_town=municipality,
-                                               reason="Test")
+            item = services.project_transition(
+                project=item, to=step, by=by, acting_town=municipality, reason="Test"
+            )
     return item
 
 
@@ -169,8 +182,11 @@ def budget_line(*, grant, year: int, amount, cost_type: str = "personnel", by=No
     from municipalities.scoping import town_scope
 
     with town_scope(grant.municipality):
-        return services.budget_line_save(grant=grant, by=by, fields={
-            "year": year, "cost_type": cost_type, "amount": Decimal(str(amount)), **fields})
+        return services.budget_line_save(
+            grant=grant,
+            by=by,
+            fields={"year": year, "cost_type": cost_type, "amount": Decimal(str(amount)), **fields},
+        )
 
 
 def evidence_pdf(name: str = "nachweis.pdf"):
@@ -210,8 +226,9 @@ def process(*, municipality: Municipality, partners=(), by=None, phases=None, **
     fields.setdefault("summary", "Sammeln Sie mit uns Ideen für die Stadt.")
     fields.setdefault("is_published", True)
     with town_scope(municipality):
-        return services.process_create(municipality=municipality, by=by, fields=fields, phases=phases,
-                                       partner_towns=partners)
+        return services.process_create(
+            municipality=municipality, by=by, fields=fields, phases=phases, partner_towns=partners
+        )
 
 
 def image_upload(name: str = "bild.png", size=(40, 30)):
@@ -239,8 +256,9 @@ def idea(*, process, author=None, town: Municipality | None = None, image=None, 
     if image is not None:
         fields.setdefault("image_alt", "Skizze der Idee")
     with town_scope(town or process.municipality):
-        return services.idea_submit(process=process, author=author or UserFactory(), fields=fields, consent=True,
-                                    image=image)
+        return services.idea_submit(
+            process=process, author=author or UserFactory(), fields=fields, consent=True, image=image
+        )
 
 
 def comment(*, idea, author=None, body: str = "Gute Idee!", parent=None, town: Municipality | None = None):
@@ -252,6 +270,7 @@ def comment(*, idea, author=None, body: str = "Gute Idee!", parent=None, town: M
 
 
 # --- A town's rows with one of everything hanging off them (the tenant and API matrices) ---------------------
+
 
 def project_with_rows(town):
     """A public project led by ``town``, with one of everything hanging off it."""
@@ -266,13 +285,25 @@ def project_with_rows(town):
     update = progress_update(project=row)
     with town_scope(town):
         indicator = services.indicator_create(project=row, by=None, acting_town=town, fields={"name": "KPI"})
-        measurement = services.measurement_record(indicator=indicator, by=None, acting_town=town,
-                                                  measured_on=datetime.date(2026, 1, 1), value=1)
-        item = services.project_file_add(project=row, by=None, acting_town=town,
-                                         upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="m.pdf"), kind="document",
-                                         title="Datei", content_type="application/pdf")
-    return {"slug": row.slug, "update": update.pk, "indicator": indicator.pk, "measurement": measurement.pk,
-            "file": item.pk}
+        measurement = services.measurement_record(
+            indicator=indicator, by=None, acting_town=town, measured_on=datetime.date(2026, 1, 1), value=1
+        )
+        item = services.project_file_add(
+            project=row,
+            by=None,
+            acting_town=town,
+            upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="m.pdf"),
+            kind="document",
+            title="Datei",
+            content_type="application/pdf",
+        )
+    return {
+        "slug": row.slug,
+        "update": update.pk,
+        "indicator": indicator.pk,
+        "measurement": measurement.pk,
+        "file": item.pk,
+    }
 
 
 def grant_with_rows(town):
@@ -288,17 +319,38 @@ def grant_with_rows(town):
     line = budget_line(grant=row, year=2025, amount="10000.00")
     past = datetime.date(2025, 3, 1)
     with town_scope(town):
-        spending = services.spending_record(grant=row, by=None, fields={
-            "spent_on": past, "cost_type": "material", "amount": Decimal("100.00"), "description": "Matrix"})
-        request = services.disbursement_prepare(grant=row, by=None, fields={"year": 2025, "amount": Decimal("50")})
+        spending = services.spending_record(
+            grant=row,
+            by=None,
+            fields={
+                "spent_on": past,
+                "cost_type": "material",
+                "amount": Decimal("100.00"),
+                "description": "Matrix",
+            },
+        )
+        request = services.disbursement_prepare(
+            grant=row, by=None, fields={"year": 2025, "amount": Decimal("50")}
+        )
         milestone = services.milestone_save(grant=row, by=None, fields={"title": "Matrix", "due_on": past})
         services.milestone_mark_done(milestone=milestone, by=None, done_on=past, evidence=evidence_pdf())
         proof = services.proof_save(grant=row, by=None, fields={"kind": "final", "due_on": past})
         services.proof_submit(proof=proof, by=None, submitted_on=past, document=evidence_pdf())
-        services.grant_change(grant=row, by=None, fields={"funding_rate": Decimal("80.00")}, reason="Matrix",
-                              rate_exception_document=evidence_pdf())
-    return {"pk": row.pk, "budget-line": line.pk, "spending-edit": spending.pk, "disbursement": request.pk,
-            "milestone": milestone.pk, "proof": proof.pk}
+        services.grant_change(
+            grant=row,
+            by=None,
+            fields={"funding_rate": Decimal("80.00")},
+            reason="Matrix",
+            rate_exception_document=evidence_pdf(),
+        )
+    return {
+        "pk": row.pk,
+        "budget-line": line.pk,
+        "spending-edit": spending.pk,
+        "disbursement": request.pk,
+        "milestone": milestone.pk,
+        "proof": proof.pk,
+    }
 
 
 def process_with_idea_and_comment(town):
@@ -320,8 +372,15 @@ def finished_town_report(town):
     from reports.models import ReportRequest
 
     with town_scope(town):
-        report = ReportRequest(municipality=town, kind="town", format="pdf", status="done", progress=100,
-                               finished_at=timezone.now(), expires_at=timezone.now() + datetime.timedelta(days=1))
+        report = ReportRequest(
+            municipality=town,
+            kind="town",
+            format="pdf",
+            status="done",
+            progress=100,
+            finished_at=timezone.now(),
+            expires_at=timezone.now() + datetime.timedelta(days=1),
+        )
         report.file.save("report.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
         report.save()
     return {"pk": report.pk}

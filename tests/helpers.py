@@ -27,8 +27,15 @@ def browser_login(page, base_url: str, user) -> None:
     page.context.add_cookies([{"name": "sessionid", "value": session, "url": base_url}])
 
 
-def sign_in(client, email: str, password: str = factories.PASSWORD, *, secret: str | None = None,
-            next_url: str = "", **extra):
+def sign_in(
+    client,
+    email: str,
+    password: str = factories.PASSWORD,
+    *,
+    secret: str | None = None,
+    next_url: str = "",
+    **extra,
+):
     """Sign in through the sign-in form (and, with the TOTP ``secret``, the second-factor step); ``extra`` goes
     to every request (e.g. ``REMOTE_ADDR``). Returns the last response."""
     path = "/accounts/login/" + (f"?next={next_url}" if next_url else "")
@@ -54,8 +61,12 @@ def pdftotext(content: bytes, tmp_path, *, layout: bool = True) -> str:
     need(shutil.which("pdftotext") is not None, "pdftotext (poppler-utils) is not installed")
     path = tmp_path / "report.pdf"
     path.write_bytes(content)
-    return subprocess.run(["pdftotext", *(["-layout"] if layout else []), str(path), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", *(["-layout"] if layout else []), str(path), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
 
 
 def first_page_png(content: bytes, tmp_path) -> Image.Image:
@@ -63,6 +74,20 @@ def first_page_png(content: bytes, tmp_path) -> Image.Image:
     need(shutil.which("pdftoppm") is not None, "pdftoppm (poppler-utils) is not installed")
     path = tmp_path / "report.pdf"
     path.write_bytes(content)
-    subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1", "-singlefile", str(path),
-                    str(tmp_path / "page")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "50",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(path),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
     return Image.open(tmp_path / "page.png").convert("RGB")

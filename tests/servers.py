@@ -26,7 +26,7 @@ def worker_ports(worker: str | None = None, count: str | None = None) -> range:
     index, share = int(worker[2:]), len(ALL_PORTS) // int(count)
     if share < 10:
         raise RuntimeError(f"{count} workers leave fewer than 10 ports each in {ALL_PORTS}")
-    return ALL_PORTS[index * share:(index + 1) * share]
+    return ALL_PORTS[index * share : (index + 1) * share]
 
 
 PORTS = worker_ports()
@@ -67,10 +67,29 @@ class PrivateRedis:
         self.frozen = False
 
     def start(self) -> None:
-        subprocess.run(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-                        "--appendonly", "no", "--daemonize", "yes", "--pidfile", str(self.pidfile),
-                        "--dir", str(self.directory), "--logfile", str(self.directory / "redis.log")],
-                       check=True, timeout=10)
+        subprocess.run(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(self.pidfile),
+                "--dir",
+                str(self.directory),
+                "--logfile",
+                str(self.directory / "redis.log"),
+            ],
+            check=True,
+            timeout=10,
+        )
         wait_for_port(self.port)
         # redis-server creates the pid file before it writes the number into it: wait for the number.
         deadline = time.monotonic() + 5

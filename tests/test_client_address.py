@@ -23,16 +23,19 @@ def test_without_a_proxy_the_header_is_ignored(settings):
     assert client_ip(_request("203.0.113.7", remote="198.51.100.3")) == "198.51.100.3"
 
 
-@pytest.mark.parametrize(("forwarded", "expected"), [
-    ("203.0.113.7", "203.0.113.7"),
-    ("6.6.6.6, 203.0.113.7", "203.0.113.7"),  # a client-written entry on the left is ignored
-    ("evil, 203.0.113.7", "203.0.113.7"),
-    ("203.0.113.7:51234", "203.0.113.7"),
-    ("[2001:db8::7]:443", "2001:db8::7"),
-    ("2001:db8::7", "2001:db8::7"),
-    ("", PROXY),  # not through the proxy (e.g. a health check from inside): the peer
-    ("not-an-address", PROXY),
-])
+@pytest.mark.parametrize(
+    ("forwarded", "expected"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("6.6.6.6, 203.0.113.7", "203.0.113.7"),  # a client-written entry on the left is ignored
+        ("evil, 203.0.113.7", "203.0.113.7"),
+        ("203.0.113.7:51234", "203.0.113.7"),
+        ("[2001:db8::7]:443", "2001:db8::7"),
+        ("2001:db8::7", "2001:db8::7"),
+        ("", PROXY),  # not through the proxy (e.g. a health check from inside): the peer
+        ("not-an-address", PROXY),
+    ],
+)
 def test_behind_one_proxy_the_last_forwarded_address_is_the_client(settings, forwarded, expected):
     settings.TRUSTED_PROXY_COUNT = 1
     assert client_ip(_request(forwarded)) == expected
@@ -59,6 +62,7 @@ def test_drf_throttles_and_allauth_read_the_same_address(settings):
 
 # --- Through the pages ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def idea(town_a):
     return factories.idea(process=factories.process(municipality=town_a))
@@ -67,7 +71,9 @@ def idea(town_a):
 def _comment(client, idea, forwarded):
     url = reverse("participation:comment-create", kwargs={"town": idea.municipality.slug, "pk": idea.pk})
     client.force_login(factories.UserFactory())
-    return client.post(url, {"body": "Gute Idee"}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded).status_code
+    return client.post(
+        url, {"body": "Gute Idee"}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded
+    ).status_code
 
 
 @pytest.mark.django_db
@@ -95,12 +101,16 @@ def _login(client, email, password, forwarded):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("proxies", "locked_out"), [(1, False), (0, True)])
-def test_ten_wrong_passwords_from_one_address_lock_out_only_that_address(settings, citizen, proxies, locked_out):
+def test_ten_wrong_passwords_from_one_address_lock_out_only_that_address(
+    settings, citizen, proxies, locked_out
+):
     """allauth allows 10 failed logins per minute and address: behind the proxy, one attacker's address; without
     TRUSTED_PROXY_COUNT, the proxy's address, and so every citizen (the bug this setting fixes)."""
     settings.TRUSTED_PROXY_COUNT = proxies
     attacker = Client()
     for n in range(10):
         assert not _login(attacker, f"person{n}@example.org", "falsch", "203.0.113.66")
-    assert not _login(attacker, citizen.email, factories.PASSWORD, "203.0.113.66")  # the attacker's address is locked
+    assert not _login(
+        attacker, citizen.email, factories.PASSWORD, "203.0.113.66"
+    )  # the attacker's address is locked
     assert _login(Client(), citizen.email, factories.PASSWORD, "198.51.100.20") is not locked_out

@@ -45,7 +45,7 @@ def _pattern_regex(pattern: str) -> re.Pattern:
             out += "[^/]"
         elif char == "[":
             end = pattern.index("]", i)
-            out += pattern[i:end + 1].replace("[!", "[^")
+            out += pattern[i : end + 1].replace("[!", "[^")
             i = end + 1
             continue
         elif char == "\\":
@@ -106,8 +106,14 @@ def image_files(root: Path = ROOT) -> set[str]:
         rel_folder = os.path.relpath(folder, root)
         rel_folder = "" if rel_folder == "." else rel_folder + "/"
         # Skip ignored folders (.git, .venv …) unless an exception may bring something inside them back.
-        dirs[:] = [d for d in dirs if not (is_ignored(rel_folder + d, rules)
-                                          and not any(e.startswith(rel_folder + d + "/") for e in exceptions))]
+        dirs[:] = [
+            d
+            for d in dirs
+            if not (
+                is_ignored(rel_folder + d, rules)
+                and not any(e.startswith(rel_folder + d + "/") for e in exceptions)
+            )
+        ]
         for name in names:
             path = rel_folder + name
             if is_ignored(path, rules):
@@ -124,7 +130,10 @@ def test_dockerignore_reading_follows_docker_rules():
     assert is_ignored("media/ideas/a.png", rules) and not is_ignored("projects/media.py", rules)
     assert is_ignored("smartcity5.egg-info/PKG-INFO", rules)
     assert is_ignored(".env", rules) and not is_ignored(".env.example", rules)
-    assert copy_sources("FROM x\nCOPY --chown=a:b req.lock ./\nCOPY --from=build /a /b\nCOPY . .\n") == ["req.lock", "."]
+    assert copy_sources("FROM x\nCOPY --chown=a:b req.lock ./\nCOPY --from=build /a /b\nCOPY . .\n") == [
+        "req.lock",
+        ".",
+    ]
 
 
 def our_packages() -> set[str]:
@@ -134,21 +143,40 @@ def our_packages() -> set[str]:
 
 def test_the_image_holds_every_package_and_file_the_portal_needs():
     files = image_files()
-    apps_of_ours = {app.split(".")[0] for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()}
+    apps_of_ours = {
+        app.split(".")[0] for app in settings.INSTALLED_APPS if (ROOT / app.split(".")[0]).is_dir()
+    }
     assert {"smartcity5", "api", "municipalities", "reports", "funding"} <= our_packages()
     for package in apps_of_ours | our_packages():
-        expected = {str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py")
-                    if "__pycache__" not in p.parts}
+        expected = {
+            str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py") if "__pycache__" not in p.parts
+        }
         assert expected <= files, f"{package}: {sorted(expected - files)[:5]}"
     # Every package is also installed by pyproject (the image runs `pip install --no-deps .`).
-    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]["include"]
+    include = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"][
+        "include"
+    ]
     assert {p for p in our_packages() if f"{p}*" not in include} == set()
-    tracked = subprocess.run(["git", "ls-files", "templates", "static", "locale", "locale_allauth"], cwd=ROOT,
-                             capture_output=True, text=True, check=True).stdout.split()
+    tracked = subprocess.run(
+        ["git", "ls-files", "templates", "static", "locale", "locale_allauth"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
     assert tracked and set(tracked) <= files, sorted(set(tracked) - files)[:5]
-    for path in ("manage.py", "pyproject.toml", "README.md", "gunicorn.conf.py", "requirements.lock",
-                 "scripts/healthcheck.py", "locale/de/LC_MESSAGES/django.mo",
-                 "locale_allauth/de/LC_MESSAGES/django.mo", "static/vendor/leaflet/leaflet.js", "LICENSE"):
+    for path in (
+        "manage.py",
+        "pyproject.toml",
+        "README.md",
+        "gunicorn.conf.py",
+        "requirements.lock",
+        "scripts/healthcheck.py",
+        "locale/de/LC_MESSAGES/django.mo",
+        "locale_allauth/de/LC_MESSAGES/django.mo",
+        "static/vendor/leaflet/leaflet.js",
+        "LICENSE",
+    ):
         assert path in files, path
     # And nothing that is secret, local or bulky.
     for path in files:
@@ -158,11 +186,26 @@ def test_the_image_holds_every_package_and_file_the_portal_needs():
 
 
 def _production_env(**extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "MFA_TOTP_INSECURE_BYPASS_CODE",
-                                                            "DJANGO_ALLOW_ASYNC_UNSAFE", "STATIC_ROOT",
-                                                            "DJANGO_SETTINGS_MODULE"}}
-    env.update(SMARTCITY5_ENV="production", SECRET_KEY=secrets.token_urlsafe(64), ALLOWED_HOSTS="portal.example",
-               REDIS_URL="redis://127.0.0.1:6379/0", EMAIL_URL="smtp://mail.example:587", **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DEBUG",
+            "MFA_TOTP_INSECURE_BYPASS_CODE",
+            "DJANGO_ALLOW_ASYNC_UNSAFE",
+            "STATIC_ROOT",
+            "DJANGO_SETTINGS_MODULE",
+        }
+    }
+    env.update(
+        SMARTCITY5_ENV="production",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="portal.example",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        EMAIL_URL="smtp://mail.example:587",
+        **extra,
+    )
     return env
 
 
@@ -175,14 +218,26 @@ def test_production_collectstatic_and_deploy_check_pass_on_the_image_file_set(tm
     static_root = tmp_path / "staticfiles"
     env = _production_env(STATIC_ROOT=str(static_root))
     # The copy's own packages are imported first (the script's folder leads sys.path), as in the image.
-    result = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"], cwd=app, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     manifest = (static_root / "staticfiles.json").read_text()
     for name in ("vendor/kern/fonts/fira-sans.css", "vendor/leaflet/leaflet.js", "css/smartcity5.css"):
         assert f'"{name}"' in manifest, name
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"], cwd=app,
-                            env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=app,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -220,7 +275,9 @@ def test_dockerfile_installs_from_the_lock_builds_static_and_runs_as_non_root():
     # WeasyPrint's system libraries: the same packages `make test` installs for the PDF reports.
     ensure = (ROOT / "scripts" / "ensure-system-packages.sh").read_text()
     weasyprint_packages = re.search(r"for package in ([^;]+); do", ensure).group(1).split()
-    assert any(all(package in run for package in weasyprint_packages) and "apt-get install" in run for run in runs)
+    assert any(
+        all(package in run for package in weasyprint_packages) and "apt-get install" in run for run in runs
+    )
     assert any("SMARTCITY5_ENV=production" in run and "collectstatic" in run for run in runs)
     users = re.findall(r"^USER (\S+)", dockerfile, re.M)
     assert users and users[-1] not in {"root", "0"}
@@ -268,12 +325,22 @@ def test_gunicorn_answers_on_a_connection_idle_longer_than_the_proxy_keeps_its_o
 
     assert gunicorn_settings().keepalive > 60
     port = free_port()
-    env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_WORKERS": "1",
-           "GUNICORN_THREADS": "2", "GUNICORN_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "GUNICORN_WORKERS": "1",
+        "GUNICORN_THREADS": "2",
+        "GUNICORN_LOG_LEVEL": "warning",
+    }
     env.pop("GUNICORN_KEEPALIVE", None)
-    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"], cwd=ROOT,
-                              env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         wait_for_port(port, timeout=60)
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -309,10 +376,16 @@ def test_compose_file_runs_the_production_shape():
         assert services[name]["healthcheck"]
     docker = shutil.which("docker")
     if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
-        env = {**os.environ, "SECRET_KEY": "x" * 50, "ALLOWED_HOSTS": "a", "POSTGRES_PASSWORD": "p",
-               "EMAIL_URL": "smtp://m:25"}
-        result = subprocess.run([docker, "compose", "config", "--quiet"], cwd=ROOT, env=env,
-                                capture_output=True, text=True)
+        env = {
+            **os.environ,
+            "SECRET_KEY": "x" * 50,
+            "ALLOWED_HOSTS": "a",
+            "POSTGRES_PASSWORD": "p",
+            "EMAIL_URL": "smtp://m:25",
+        }
+        result = subprocess.run(
+            [docker, "compose", "config", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True
+        )
         assert result.returncode == 0, result.stderr
 
 
@@ -335,15 +408,21 @@ def _check_covered(requirements: list[str], pins: dict[str, str], lock_name: str
         requirement = Requirement(line)
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{requirement.name} is not in {lock_name}: run make lock"
-        assert requirement.specifier.contains(pins[name], prereleases=True), \
+        assert requirement.specifier.contains(pins[name], prereleases=True), (
             f"{lock_name} pins {name}=={pins[name]}, pyproject asks for {requirement}: run make lock"
+        )
         # What the extras (celery[redis], psycopg[binary], django-allauth[mfa]) add is pinned too.
         for extra in requirement.extras:
             for dependency in metadata.requires(requirement.name) or []:
                 needed = Requirement(dependency)
-                if needed.marker and needed.marker.evaluate({"extra": extra}) and \
-                        not needed.marker.evaluate({"extra": ""}):
-                    assert canonicalize_name(needed.name) in pins, f"{needed.name} ({line}) not in {lock_name}"
+                if (
+                    needed.marker
+                    and needed.marker.evaluate({"extra": extra})
+                    and not needed.marker.evaluate({"extra": ""})
+                ):
+                    assert canonicalize_name(needed.name) in pins, (
+                        f"{needed.name} ({line}) not in {lock_name}"
+                    )
 
 
 def test_the_locks_pin_every_dependency_of_pyproject_within_its_specifiers():
@@ -351,7 +430,9 @@ def test_the_locks_pin_every_dependency_of_pyproject_within_its_specifiers():
     runtime = read_lock(ROOT / "requirements.lock")
     dev = read_lock(ROOT / "requirements-dev.lock")
     _check_covered(project["dependencies"], runtime, "requirements.lock")
-    _check_covered(project["dependencies"] + project["optional-dependencies"]["dev"], dev, "requirements-dev.lock")
+    _check_covered(
+        project["dependencies"] + project["optional-dependencies"]["dev"], dev, "requirements-dev.lock"
+    )
     # The dev lock is compiled with the runtime lock as constraint: the same versions, never others.
     assert {name: dev[name] for name in runtime} == runtime
     # The build backend is pinned too, so `pip install --no-deps --no-build-isolation .` needs no unhashed download.

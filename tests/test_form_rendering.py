@@ -60,8 +60,11 @@ class _Page(HTMLParser):
         return {attrs["id"] for _tag, attrs in self.elements if attrs.get("id")}
 
     def summary_links(self) -> list[str]:
-        return [attrs["href"] for tag, attrs in self.elements if tag == "a" and attrs.get("href", "").startswith("#")
-                and attrs["href"] not in ("#main",)]
+        return [
+            attrs["href"]
+            for tag, attrs in self.elements
+            if tag == "a" and attrs.get("href", "").startswith("#") and attrs["href"] not in ("#main",)
+        ]
 
 
 def page(response) -> _Page:
@@ -105,6 +108,7 @@ def _assert_summary(response, targets: list[str]):
 
 # --- The error summary and the title -----------------------------------------------------------------------------
 
+
 def test_idea_form_errors_are_summarised_with_links_to_the_fields(client, process, arnsberg, citizen):
     client.force_login(citizen)
     url = _url("participation:idea-create", arnsberg, slug=process.slug)
@@ -126,12 +130,23 @@ def test_idea_form_errors_are_summarised_with_links_to_the_fields(client, proces
 def test_process_editor_summary_includes_the_phases(client, arnsberg, editor_a):
     client.force_login(editor_a)
     url = _url("participation:staff-process-create", arnsberg)
-    data = {"title": "", "summary": "Ideen.", "description": "", "votes_per_person": "3", "votes_per_idea": "1",
-            "phase-TOTAL_FORMS": "5", "phase-INITIAL_FORMS": "5", "phase-MIN_NUM_FORMS": "5",
-            "phase-MAX_NUM_FORMS": "5"}
+    data = {
+        "title": "",
+        "summary": "Ideen.",
+        "description": "",
+        "votes_per_person": "3",
+        "votes_per_idea": "1",
+        "phase-TOTAL_FORMS": "5",
+        "phase-INITIAL_FORMS": "5",
+        "phase-MIN_NUM_FORMS": "5",
+        "phase-MAX_NUM_FORMS": "5",
+    }
     for number, kind in enumerate(["information", "ideas", "evaluation", "vote", "results"]):
         data[f"phase-{number}-kind"] = kind
-    data |= {"phase-1-use": "on", "phase-1-ends_on": "2027-03-31"}  # the idea collection without its first day
+    data |= {
+        "phase-1-use": "on",
+        "phase-1-ends_on": "2027-03-31",
+    }  # the idea collection without its first day
     response = client.post(url, data)
     assert response.status_code == 400
     _assert_summary(response, ["id_title", "id_phase-1-starts_on"])
@@ -146,11 +161,17 @@ def test_non_field_errors_are_in_the_summary_too(client, arnsberg, citizen):
     with town_scope(arnsberg):
         for idea in ideas:
             services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(process=Process.objects.get(pk=process.pk), by=None, acting_town=arnsberg, fields={},
-                                phases=[{"kind": "vote", "starts_on": today, "ends_on": today}])
+        services.process_change(
+            process=Process.objects.get(pk=process.pk),
+            by=None,
+            acting_town=arnsberg,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": today, "ends_on": today}],
+        )
     client.force_login(citizen)
-    response = client.post(_url("participation:vote", arnsberg, slug=process.slug),
-                           {f"idea_{i.pk}": "on" for i in ideas})
+    response = client.post(
+        _url("participation:vote", arnsberg, slug=process.slug), {f"idea_{i.pk}": "on" for i in ideas}
+    )
     assert response.status_code == 400
     parsed = page(response)
     assert parsed.title.startswith("Fehler: ")
@@ -187,11 +208,14 @@ def test_summary_entries_skip_what_cannot_be_focused():
 
 # --- Optional marks, the empty choice ----------------------------------------------------------------------------
 
+
 def _label_marks(parsed: _Page) -> list[str]:
     return [label for label in parsed.labels if label.count("optional") > 1]
 
 
-def test_no_doubled_optional_marks_and_no_dashes_on_the_main_forms(client, process, arnsberg, citizen, editor_a):
+def test_no_doubled_optional_marks_and_no_dashes_on_the_main_forms(
+    client, process, arnsberg, citizen, editor_a
+):
     client.force_login(editor_a)
     pages = {
         "idea": _url("participation:idea-create", arnsberg, slug=process.slug),
@@ -219,11 +243,15 @@ def test_idea_form_marks(client, process, arnsberg, citizen):
     assert "Ort" in parsed.labels and "Bild" in parsed.labels
     assert "Bilddatei – optional" in parsed.labels
     assert "Bildbeschreibung" in " ".join(parsed.labels)
-    assert not [label for label in parsed.labels if label.startswith("Bildbeschreibung") and "optional" in label]
+    assert not [
+        label for label in parsed.labels if label.startswith("Bildbeschreibung") and "optional" in label
+    ]
     html = client.get(_url("participation:idea-create", arnsberg, slug=process.slug)).content.decode()
     assert "Nötig, wenn Sie ein Bild hinzufügen" in html
     # A checkbox is never "optional": leaving it unticked is an answer.
-    assert not [label for label in parsed.labels if label.startswith("Ich bin einverstanden") and "optional" in label]
+    assert not [
+        label for label in parsed.labels if label.startswith("Ich bin einverstanden") and "optional" in label
+    ]
 
 
 def test_the_rule_for_optional_marks(arnsberg, process):
@@ -258,8 +286,13 @@ def test_vote_page_has_no_optional_marks(client, arnsberg, citizen):
     idea = factories.idea(process=process, title="Vorschlag")
     with town_scope(arnsberg):
         services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(process=Process.objects.get(pk=process.pk), by=None, acting_town=arnsberg, fields={},
-                                phases=[{"kind": "vote", "starts_on": today, "ends_on": today}])
+        services.process_change(
+            process=Process.objects.get(pk=process.pk),
+            by=None,
+            acting_town=arnsberg,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": today, "ends_on": today}],
+        )
     client.force_login(citizen)
     parsed = page(client.get(_url("participation:vote", arnsberg, slug=process.slug)))
     assert "Vorschlag" in parsed.labels
@@ -277,6 +310,7 @@ def test_every_empty_choice_reads_bitte_waehlen():
 
 # --- Headings, the header's forms ----------------------------------------------------------------------------------
 
+
 def _skips(levels: list[int]) -> list[tuple[int, int]]:
     return [(a, b) for a, b in itertools.pairwise(levels) if b > a + 1]
 
@@ -292,8 +326,12 @@ def test_strategy_text_headings_follow_the_page(client, arnsberg, admin_a):
     from projects.models import Strategy
 
     with town_scope(arnsberg):
-        Strategy.objects.create(municipality=arnsberg, kind=Strategy.Kind.TOWN, title="Smart-City-Strategie",
-                                summary="### Ziele\n\nText\n\n##### Mobilität\n\nMehr Busse.")
+        Strategy.objects.create(
+            municipality=arnsberg,
+            kind=Strategy.Kind.TOWN,
+            title="Smart-City-Strategie",
+            summary="### Ziele\n\nText\n\n##### Mobilität\n\nMehr Busse.",
+        )
     parsed = page(client.get(_url("projects:strategy", arnsberg)))
     assert 5 not in parsed.headings
     assert _skips(parsed.headings) == [], parsed.headings

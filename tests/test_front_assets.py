@@ -49,7 +49,8 @@ def test_purged_kern_css_is_current():
     committed = purge_css.OUTPUT.read_text(encoding="utf-8")
     assert committed == expected, (
         "static/vendor/kern/kern.purged.min.css is stale (a class was added to or removed from the templates, "
-        "static/js or Python code): run `.venv/bin/python scripts/purge_css.py` and commit the result")
+        "static/js or Python code): run `.venv/bin/python scripts/purge_css.py` and commit the result"
+    )
 
 
 def test_base_template_uses_the_purged_css():
@@ -76,11 +77,20 @@ def test_purge_keeps_only_the_matching_selectors_of_a_list():
 
 
 def test_purge_keeps_elements_ids_attributes_root_and_font_faces():
-    css = (':root{--kern-x:1px}html{margin:0}#main{x:y}[hidden]{display:none}input[type=checkbox]{x:y}'
-           '@font-face{font-family:"F";src:url(f.woff2)}@keyframes spin{to{transform:rotate(1turn)}}')
+    css = (
+        ":root{--kern-x:1px}html{margin:0}#main{x:y}[hidden]{display:none}input[type=checkbox]{x:y}"
+        '@font-face{font-family:"F";src:url(f.woff2)}@keyframes spin{to{transform:rotate(1turn)}}'
+    )
     out = _purge(css)
-    for part in (":root{--kern-x:1px}", "html{margin:0}", "#main{x:y}", "[hidden]{display:none}",
-                 "input[type=checkbox]{x:y}", "@font-face", "@keyframes spin"):
+    for part in (
+        ":root{--kern-x:1px}",
+        "html{margin:0}",
+        "#main{x:y}",
+        "[hidden]{display:none}",
+        "input[type=checkbox]{x:y}",
+        "@font-face",
+        "@keyframes spin",
+    ):
         assert part in out
 
 
@@ -119,9 +129,12 @@ def test_purge_output_is_valid_css_and_much_smaller():
     errors = [r for r in tinycss2.parse_stylesheet(purged) if r.type == "error"]
     assert errors == []
     assert len(purged) < len(purge_css.SOURCE.read_text(encoding="utf-8")) / 2
-    selectors = [tinycss2.serialize(selector).strip()
-                 for rule in tinycss2.parse_stylesheet(purged, skip_comments=True, skip_whitespace=True)
-                 if rule.type == "qualified-rule" for selector in purge_css._split_selectors(rule.prelude)]
+    selectors = [
+        tinycss2.serialize(selector).strip()
+        for rule in tinycss2.parse_stylesheet(purged, skip_comments=True, skip_whitespace=True)
+        if rule.type == "qualified-rule"
+        for selector in purge_css._split_selectors(rule.prelude)
+    ]
     assert "[data-kern-theme=dark]" not in selectors  # the dark theme's own variables
 
 
@@ -180,8 +193,10 @@ def template_classes(text: str) -> set[str]:
 
 
 def test_template_classes_parser():
-    text = ('<p class="kern-btn {% if x %}kern-btn--primary{% endif %} kern-badge--{{ tone }} {{ extra }}">'
-            '<div class="kern-alert--{% if e %}danger{% else %}{{ level }}{% endif %}">')
+    text = (
+        '<p class="kern-btn {% if x %}kern-btn--primary{% endif %} kern-badge--{{ tone }} {{ extra }}">'
+        '<div class="kern-alert--{% if e %}danger{% else %}{{ level }}{% endif %}">'
+    )
     assert template_classes(text) == {"kern-btn", "kern-btn--primary", "kern-badge--*", "kern-alert--*"}
 
 
@@ -202,7 +217,8 @@ def test_every_class_in_the_templates_is_styled_or_allowed():
             missing.setdefault(name, relative)
     assert missing == {}, (
         "classes in templates that no stylesheet defines: add a rule (static/css/smartcity5.css), re-run "
-        "scripts/purge_css.py for KERN classes, or put the class on CLASS_ALLOW_LIST with its reason")
+        "scripts/purge_css.py for KERN classes, or put the class on CLASS_ALLOW_LIST with its reason"
+    )
 
 
 # --- Fonts ------------------------------------------------------------------------------------------------------
@@ -215,7 +231,9 @@ NAMES = "ŞşĞğıİŁłŃńŚśŹźŻżČčŘřŠšŽžĚěŮůŐőŰű"
 def test_fira_sans_subsets_cover_german_english_and_names_and_keep_their_licence(path):
     font = TTFont(path)
     cmap = font.getBestCmap()
-    missing = [c for c in GERMAN_AND_ENGLISH + NAMES + "".join(map(chr, range(0x20, 0x7F))) if ord(c) not in cmap]
+    missing = [
+        c for c in GERMAN_AND_ENGLISH + NAMES + "".join(map(chr, range(0x20, 0x7F))) if ord(c) not in cmap
+    ]
     assert missing == []
     assert ord("Ж") not in cmap  # a Latin subset
     assert path.stat().st_size < 30 * 1024
@@ -246,12 +264,16 @@ def _uses_htmx(name: str, seen=None) -> bool:
     seen.add(name)
     text = (TEMPLATES / name).read_text(encoding="utf-8")
     return bool(re.search(r"\shx-(get|post|put|patch|delete|trigger|target|swap)\b", text)) or any(
-        _uses_htmx(child, seen) for child in INCLUDE.findall(text))
+        _uses_htmx(child, seen) for child in INCLUDE.findall(text)
+    )
 
 
 def test_pages_with_hx_attributes_load_htmx_and_the_others_do_not():
-    pages = [p.relative_to(TEMPLATES).as_posix() for p in TEMPLATES.rglob("*.html")
-             if '{% extends "base.html" %}' in p.read_text(encoding="utf-8")]
+    pages = [
+        p.relative_to(TEMPLATES).as_posix()
+        for p in TEMPLATES.rglob("*.html")
+        if '{% extends "base.html" %}' in p.read_text(encoding="utf-8")
+    ]
     loads = {page for page in pages if 'include "components/htmx.html"' in (TEMPLATES / page).read_text()}
     needs = {page for page in pages if _uses_htmx(page)}
     assert needs == loads
@@ -260,16 +282,19 @@ def test_pages_with_hx_attributes_load_htmx_and_the_others_do_not():
 
 @pytest.mark.django_db
 def test_town_page_has_no_htmx_and_an_idea_page_has_it(demo):
-    from participation.models import Idea
     from django_scopes import scopes_disabled
+
+    from participation.models import Idea
 
     client = Client()
     town = client.get("/arnsberg/")
     assert town.status_code == 200
     assert b"htmx.min" not in town.content and b"forms.js" not in town.content
     with scopes_disabled():
-        idea = Idea.objects.filter(municipality__slug="arnsberg", pk=29).first() \
+        idea = (
+            Idea.objects.filter(municipality__slug="arnsberg", pk=29).first()
             or Idea.objects.filter(municipality__slug="arnsberg").first()
+        )
     page = client.get(idea.get_absolute_url())
     assert page.status_code == 200
     assert b"htmx.min" in page.content and b"defer" in page.content
@@ -313,7 +338,8 @@ def test_leaflet_is_named_on_the_page_but_fetched_only_when_a_map_opens(settings
     settings.MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     points = [{"title": "A", "url": "/a/", "lat": 51.4, "lon": 8.0, "place": "", "meta": ""}]
     html = Template("{% load maps %}{% project_map points %}").render(
-        Context({"points": points, "request": rf.get("/")}))
+        Context({"points": points, "request": rf.get("/")})
+    )
     assert 'data-leaflet-js="/static/vendor/leaflet/leaflet.js"' in html
     assert 'data-leaflet-css="/static/vendor/leaflet/leaflet.css"' in html
     assert not re.search(r'<script src="[^"]*leaflet\.js"', html)

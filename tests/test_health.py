@@ -20,6 +20,8 @@ from tests.conftest import need
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
 def point_redis_at(settings, url: str) -> None:
     settings.REDIS_URL = url
     settings.CELERY_BROKER_URL = url
@@ -60,7 +62,9 @@ def test_readyz_reports_every_check_as_json_and_is_never_cached(client, redis_se
     assert {name: entry["status"] for name, entry in checks.items()} == dict.fromkeys(checks, "ok")
     assert report["status"] == "ok"
     assert checks["database"]["critical"] is True
-    assert not any(checks[name]["critical"] for name in ("redis", "broker", "worker_heartbeat", "notification_mail"))
+    assert not any(
+        checks[name]["critical"] for name in ("redis", "broker", "worker_heartbeat", "notification_mail")
+    )
     assert 4 <= checks["worker_heartbeat"]["age_seconds"] <= 60
     assert checks["notification_mail"]["oldest_unsent_age_seconds"] is None
 
@@ -129,10 +133,17 @@ def test_oldest_unsent_immediate_notification_is_reported_with_its_age(client, s
 
     def make(recipient, key, *, plan, minutes_ago, emailed=False):
         row = Notification._base_manager.create(
-            municipality=town, recipient=recipient, kind="funding.deadline", key=key, title="T", email_plan=plan,
-            emailed_at=timezone.now() if emailed else None)
+            municipality=town,
+            recipient=recipient,
+            kind="funding.deadline",
+            key=key,
+            title="T",
+            email_plan=plan,
+            emailed_at=timezone.now() if emailed else None,
+        )
         Notification._base_manager.filter(pk=row.pk).update(
-            created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago))
+            created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago)
+        )
 
     # Neither a sent mail, a digest row, nor a row for an account that cannot get mail is waiting.
     make(person, "a", plan=Delivery.IMMEDIATE, minutes_ago=120, emailed=True)
@@ -157,13 +168,22 @@ def test_a_registered_check_joins_readyz_and_only_a_critical_failure_answers_503
     def broken():
         raise health.CheckFailed("3 rows waiting", pending=3)
 
-    monkeypatch.setitem(health.REGISTRY, "example", health.Check(name="example", critical=False, function=broken))
+    monkeypatch.setitem(
+        health.REGISTRY, "example", health.Check(name="example", critical=False, function=broken)
+    )
     response, report = readyz(client)
     assert response.status_code == 200
-    assert report["checks"]["example"] == {**report["checks"]["example"], "status": "fail", "critical": False,
-                                           "reason": "3 rows waiting", "pending": 3}
+    assert report["checks"]["example"] == {
+        **report["checks"]["example"],
+        "status": "fail",
+        "critical": False,
+        "reason": "3 rows waiting",
+        "pending": 3,
+    }
 
-    monkeypatch.setitem(health.REGISTRY, "example", health.Check(name="example", critical=True, function=broken))
+    monkeypatch.setitem(
+        health.REGISTRY, "example", health.Check(name="example", critical=True, function=broken)
+    )
     response, report = readyz(client)
     assert response.status_code == 503 and report["status"] == "fail"
 
@@ -171,8 +191,9 @@ def test_a_registered_check_joins_readyz_and_only_a_critical_failure_answers_503
 @pytest.mark.django_db(transaction=True)
 def test_a_hanging_check_is_abandoned_after_the_timeout(client, settings, monkeypatch):
     settings.HEALTH_CHECK_TIMEOUT = 0.5
-    monkeypatch.setitem(health.REGISTRY, "slow", health.Check(name="slow", critical=True,
-                                                             function=lambda: time.sleep(3)))
+    monkeypatch.setitem(
+        health.REGISTRY, "slow", health.Check(name="slow", critical=True, function=lambda: time.sleep(3))
+    )
     started = time.monotonic()
     response, report = readyz(client)
     assert time.monotonic() - started < 2.5
@@ -192,10 +213,13 @@ def test_database_down_answers_503_on_readyz_and_200_on_healthz():
         " 'live': live.status_code}))\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update(DJANGO_SETTINGS_MODULE="smartcity5.settings",
-               DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/smartcity5_down")
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
+    env.update(
+        DJANGO_SETTINGS_MODULE="smartcity5.settings",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:{free_port()}/smartcity5_down",
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     outcome = json.loads(result.stdout.strip().splitlines()[-1])
     assert outcome["live"] == 200
@@ -211,7 +235,13 @@ def test_task_hand_overs_waiting_in_the_outbox_are_reported_with_the_oldest_age(
 
     settings.HEALTH_OUTBOX_MAX_AGE = 300
     entry = readyz(client)[1]["checks"]["outbox"]
-    assert entry == {**entry, "status": "ok", "waiting": 0, "oldest_waiting_age_seconds": None, "critical": False}
+    assert entry == {
+        **entry,
+        "status": "ok",
+        "waiting": 0,
+        "oldest_waiting_age_seconds": None,
+        "critical": False,
+    }
     finished = OutboxTask.objects.create(task="x", done_at=timezone.now())
     OutboxTask.objects.filter(pk=finished.pk).update(created_at=timezone.now() - datetime.timedelta(hours=1))
     OutboxTask.objects.create(task="x")

@@ -22,8 +22,13 @@ FIELDS = ("status", "planned_budget", "planned_end", "description")
 
 @pytest.fixture
 def project(town_a):
-    return factories.project(municipality=town_a, title="Sensornetz", description="Zeile eins\nZeile zwei",
-                             planned_budget=Decimal("250000.00"), planned_end=datetime.date(2026, 6, 30))
+    return factories.project(
+        municipality=town_a,
+        title="Sensornetz",
+        description="Zeile eins\nZeile zwei",
+        planned_budget=Decimal("250000.00"),
+        planned_end=datetime.date(2026, 6, 30),
+    )
 
 
 def _events(town, project):
@@ -45,8 +50,15 @@ def test_no_change_no_entry(town_a, editor_a, project):
         before = snapshot(project, FIELDS)
         project.description = "Zeile eins\r\nZeile zwei\r\n"  # the same text as a browser sends it
         project.planned_budget = Decimal("250000")  # the same amount, other places
-        event = record(ProjectEvent, municipality=town_a, project=project, kind="changed", by=editor_a,
-                       before=before, after=snapshot(project, FIELDS))
+        event = record(
+            ProjectEvent,
+            municipality=town_a,
+            project=project,
+            kind="changed",
+            by=editor_a,
+            before=before,
+            after=snapshot(project, FIELDS),
+        )
     assert event is None
     assert _events(town_a, project) == count
 
@@ -54,8 +66,16 @@ def test_no_change_no_entry(town_a, editor_a, project):
 def test_a_reason_is_kept_even_without_a_changed_value(town_a, editor_a, project):
     with town_scope(town_a):
         values = snapshot(project, FIELDS)
-        event = record(ProjectEvent, municipality=town_a, project=project, kind="status", by=editor_a,
-                       before=values, after=values, reason="  Die Stadt hat geantwortet.  ")
+        event = record(
+            ProjectEvent,
+            municipality=town_a,
+            project=project,
+            kind="status",
+            by=editor_a,
+            before=values,
+            after=values,
+            reason="  Die Stadt hat geantwortet.  ",
+        )
     assert event.changes == {} and event.reason == "Die Stadt hat geantwortet."
 
 
@@ -66,8 +86,15 @@ def test_only_what_changed_is_stored_with_labels_and_values_people_read(town_a, 
         project.planned_budget = Decimal("7000000")
         project.planned_end = datetime.date(2026, 12, 31)
         with translation.override("en"):  # the person acting reads English; the record is German
-            event = record(ProjectEvent, municipality=town_a, project=project, kind="changed", by=editor_a,
-                           before=before, after=snapshot(project, FIELDS))
+            event = record(
+                ProjectEvent,
+                municipality=town_a,
+                project=project,
+                kind="changed",
+                by=editor_a,
+                before=before,
+                after=snapshot(project, FIELDS),
+            )
     assert set(event.changes) == {"status", "planned_budget", "planned_end"}  # not the unchanged description
     assert event.changes["status"] == ["Idee", "Geplant"]  # the choice's display value, not "idea"
     with translation.override("de"):
@@ -110,8 +137,10 @@ def test_report_history_keeps_statuses_and_readable_changes(town_a, editor_a, mo
         services.report_submit(report=report, by=editor_a)
         services.review_decide(report=report, by=moderator, decision="returned", remarks="Bitte ergänzen.")
         event = ProgressReportEvent.objects.filter(report=report, status_after="returned").get()
-    assert (event.status_before, event.status_after) == (ProgressReport.Status.SUBMITTED,
-                                                         ProgressReport.Status.RETURNED)
+    assert (event.status_before, event.status_after) == (
+        ProgressReport.Status.SUBMITTED,
+        ProgressReport.Status.RETURNED,
+    )
     assert event.changes == {"status": ["Eingereicht", "Zurückgegeben"]}
     assert event.reason == "Bitte ergänzen." and event.municipality_id == town_a.pk
     with translation.override("de"):

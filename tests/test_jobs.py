@@ -33,9 +33,12 @@ def _long_ago(settings, extra: int = 5) -> datetime.datetime:
     return timezone.now() - datetime.timedelta(seconds=settings.JOB_HEARTBEAT_TIMEOUT + extra)
 
 
-def test_a_running_report_whose_worker_stopped_beating_is_built_again(settings, town_a, catalogue, editor_a,
-                                                                      django_capture_on_commit_callbacks):
-    report = _report(town_a, editor_a, status="running", progress=70, attempts=1, heartbeat_at=_long_ago(settings))
+def test_a_running_report_whose_worker_stopped_beating_is_built_again(
+    settings, town_a, catalogue, editor_a, django_capture_on_commit_callbacks
+):
+    report = _report(
+        town_a, editor_a, status="running", progress=70, attempts=1, heartbeat_at=_long_ago(settings)
+    )
     with django_capture_on_commit_callbacks(execute=True) as handed_over:
         assert stuck_jobs_sweep() == {"handed_over": 1, "failed": 0}
     # One hand-over to the worker, which builds it (inline here) and then schedules the notification's e-mail.
@@ -48,10 +51,13 @@ def test_a_running_report_whose_worker_stopped_beating_is_built_again(settings, 
     assert stuck_jobs_sweep() == {"handed_over": 0, "failed": 0}
 
 
-def test_a_report_interrupted_as_often_as_allowed_fails_with_a_german_reason(settings, client, town_a, catalogue,
-                                                                             editor_a):
+def test_a_report_interrupted_as_often_as_allowed_fails_with_a_german_reason(
+    settings, client, town_a, catalogue, editor_a
+):
     settings.JOB_MAX_ATTEMPTS = 2
-    report = _report(town_a, editor_a, status="running", progress=70, attempts=2, heartbeat_at=_long_ago(settings))
+    report = _report(
+        town_a, editor_a, status="running", progress=70, attempts=2, heartbeat_at=_long_ago(settings)
+    )
     assert stuck_jobs_sweep() == {"handed_over": 0, "failed": 1}
     report.refresh_from_db()
     assert report.status == "failed" and report.finished_at
@@ -69,29 +75,35 @@ def test_live_and_queued_jobs_are_left_alone(settings, town_a, catalogue, editor
     export, _ = account_services.data_export_request(user=citizen)
     DataExport.objects.filter(pk=export.pk).update(status="running", attempts=1, heartbeat_at=timezone.now())
     assert stuck_jobs_sweep() == {"handed_over": 0, "failed": 0}
-    assert [r.status for r in ReportRequest._base_manager.filter(pk__in=[fresh.pk, queued.pk]).order_by("pk")] \
-        == ["running", "queued"]
+    assert [
+        r.status for r in ReportRequest._base_manager.filter(pk__in=[fresh.pk, queued.pk]).order_by("pk")
+    ] == ["running", "queued"]
     assert DataExport.objects.get(pk=export.pk).status == "running"
 
 
 def test_a_running_job_from_before_heartbeats_counts_from_its_request(settings, town_a, catalogue, editor_a):
     settings.JOB_MAX_ATTEMPTS = 1
-    report = _report(town_a, editor_a, status="running", attempts=1, heartbeat_at=None,
-                     created_at=_long_ago(settings))
+    report = _report(
+        town_a, editor_a, status="running", attempts=1, heartbeat_at=None, created_at=_long_ago(settings)
+    )
     assert stuck_jobs_sweep() == {"handed_over": 0, "failed": 1}
     assert ReportRequest._base_manager.get(pk=report.pk).status == "failed"
 
 
-def test_a_new_request_for_a_stuck_report_is_never_answered_with_it(settings, town_a, catalogue, editor_a,
-                                                                   django_capture_on_commit_callbacks):
-    stuck = _report(town_a, editor_a, status="running", progress=70, attempts=1, heartbeat_at=_long_ago(settings))
+def test_a_new_request_for_a_stuck_report_is_never_answered_with_it(
+    settings, town_a, catalogue, editor_a, django_capture_on_commit_callbacks
+):
+    stuck = _report(
+        town_a, editor_a, status="running", progress=70, attempts=1, heartbeat_at=_long_ago(settings)
+    )
     # Attempts remain: the same report is handed over again and answered as queued (live), not as "running 70 %".
     with town_scope(town_a), django_capture_on_commit_callbacks() as handed_over:
         again, created = services.report_request(municipality=town_a, kind="town", format="xlsx", by=editor_a)
     assert not created and again.pk == stuck.pk and again.status == "queued" and len(handed_over) == 1
     # No attempts left: the stuck one is failed with its reason and a new report is made.
-    ReportRequest._base_manager.filter(pk=stuck.pk).update(status="running", attempts=settings.JOB_MAX_ATTEMPTS,
-                                                           heartbeat_at=_long_ago(settings))
+    ReportRequest._base_manager.filter(pk=stuck.pk).update(
+        status="running", attempts=settings.JOB_MAX_ATTEMPTS, heartbeat_at=_long_ago(settings)
+    )
     with town_scope(town_a):
         new, created = services.report_request(municipality=town_a, kind="town", format="xlsx", by=editor_a)
     assert created and new.pk != stuck.pk and new.status == "queued"
@@ -100,13 +112,15 @@ def test_a_new_request_for_a_stuck_report_is_never_answered_with_it(settings, to
 
 
 def test_a_message_redelivered_after_the_last_allowed_attempt_fails_instead_of_running_again(
-        settings, town_a, catalogue, editor_a):
+    settings, town_a, catalogue, editor_a
+):
     """A report that kills its worker each time (out of memory) is not started for ever: acks_late hands its
     message over again at once, and the attempt count stops it."""
     from reports.tasks import report_build
 
-    report = _report(town_a, editor_a, status="running", attempts=settings.JOB_MAX_ATTEMPTS,
-                     heartbeat_at=timezone.now())
+    report = _report(
+        town_a, editor_a, status="running", attempts=settings.JOB_MAX_ATTEMPTS, heartbeat_at=timezone.now()
+    )
     assert report_build.delay(municipality_id=town_a.pk, report_id=report.pk).get() is False
     report.refresh_from_db()
     assert report.status == "failed" and report.error.startswith(INTERRUPTED) and not report.file
@@ -114,8 +128,9 @@ def test_a_message_redelivered_after_the_last_allowed_attempt_fails_instead_of_r
 
 def test_a_stuck_data_export_is_failed_with_the_reason_on_the_persons_page(settings, client, citizen):
     export, _ = account_services.data_export_request(user=citizen)
-    DataExport.objects.filter(pk=export.pk).update(status="running", attempts=settings.JOB_MAX_ATTEMPTS,
-                                                   heartbeat_at=_long_ago(settings))
+    DataExport.objects.filter(pk=export.pk).update(
+        status="running", attempts=settings.JOB_MAX_ATTEMPTS, heartbeat_at=_long_ago(settings)
+    )
     client.force_login(citizen)
     new, created = account_services.data_export_request(user=citizen)
     assert created and new.pk != export.pk

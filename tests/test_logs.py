@@ -9,7 +9,14 @@ import sys
 import pytest
 
 from smartcity5.celery import app as celery_app
-from smartcity5.logs import ContextFilter, JsonFormatter, TextFormatter, logging_config, request_id_var, task_id_var
+from smartcity5.logs import (
+    ContextFilter,
+    JsonFormatter,
+    TextFormatter,
+    logging_config,
+    request_id_var,
+    task_id_var,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -40,8 +47,15 @@ def test_a_line_is_one_json_object_with_the_exception():
     try:
         raise ValueError("kaputt\nzweite Zeile")
     except ValueError:
-        record = logger.makeRecord("smartcity5.test", logging.ERROR, __file__, 1, "Bericht %s fehlgeschlagen",
-                                   ("42",), exc_info=sys.exc_info())
+        record = logger.makeRecord(
+            "smartcity5.test",
+            logging.ERROR,
+            __file__,
+            1,
+            "Bericht %s fehlgeschlagen",
+            ("42",),
+            exc_info=sys.exc_info(),
+        )
     ContextFilter().filter(record)
     text = JsonFormatter().format(record)
     assert "\n" not in text  # a message cannot forge a second line
@@ -77,13 +91,20 @@ def test_every_line_of_a_request_carries_its_id_and_the_response_echoes_it(clien
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("proxies", "given", "kept"), [
-    (1, "3f2a9c1e-7d44-4b1a-9a0e-2b5c6d7e8f90", True),
-    (1, "kurz", False),
-    (1, "a" * 200, False),
-    (1, "abc123456\r\nX-Evil: 1", False),
-    (0, "3f2a9c1e-7d44-4b1a-9a0e-2b5c6d7e8f90", False),  # without a trusted proxy the header is the client's
-])
+@pytest.mark.parametrize(
+    ("proxies", "given", "kept"),
+    [
+        (1, "3f2a9c1e-7d44-4b1a-9a0e-2b5c6d7e8f90", True),
+        (1, "kurz", False),
+        (1, "a" * 200, False),
+        (1, "abc123456\r\nX-Evil: 1", False),
+        (
+            0,
+            "3f2a9c1e-7d44-4b1a-9a0e-2b5c6d7e8f90",
+            False,
+        ),  # without a trusted proxy the header is the client's
+    ],
+)
 def test_a_sane_request_id_of_the_proxy_is_kept(client, settings, proxies, given, kept):
     settings.TRUSTED_PROXY_COUNT = proxies
     echoed = client.get("/healthz", HTTP_X_REQUEST_ID=given)["X-Request-ID"]

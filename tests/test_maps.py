@@ -22,16 +22,29 @@ def _render(points, **ctx):
 @pytest.fixture
 def points():
     return [
-        {"title": f"Smart parking {EVIL}", "url": "/olpe/projects/parking/", "lat": 51.029, "lon": 7.851,
-         "place": "Olpe, Marktplatz", "meta": "In progress"},
-        {"title": "Open data", "url": "/arnsberg/projects/open-data/", "lat": "51.396", "lon": "8.064",
-         "place": "", "meta": ""},
+        {
+            "title": f"Smart parking {EVIL}",
+            "url": "/olpe/projects/parking/",
+            "lat": 51.029,
+            "lon": 7.851,
+            "place": "Olpe, Marktplatz",
+            "meta": "In progress",
+        },
+        {
+            "title": "Open data",
+            "url": "/arnsberg/projects/open-data/",
+            "lat": "51.396",
+            "lon": "8.064",
+            "place": "",
+            "meta": "",
+        },
     ]
 
 
 def _json_points(html):
-    match = re.search(r'<script id="(sc5-map-[0-9a-f]+-points)" type="application/json">(.*?)</script>', html,
-                      re.DOTALL)
+    match = re.search(
+        r'<script id="(sc5-map-[0-9a-f]+-points)" type="application/json">(.*?)</script>', html, re.DOTALL
+    )
     assert match, html
     return match.group(1), match.group(2)
 
@@ -56,8 +69,9 @@ def test_with_tile_url_the_button_asks_for_consent_and_the_data_is_escaped(setti
     assert 'class="kern-btn kern-btn--secondary"' in html and "Show map" in html
     hint = re.search(r'aria-describedby="([^"]+)"', html).group(1)
     assert f'id="{hint}"' in html
-    assert ("The map loads map tiles from tile.openstreetmap.org. "
-            "Your IP address is transmitted to that server.") in html
+    assert (
+        "The map loads map tiles from tile.openstreetmap.org. Your IP address is transmitted to that server."
+    ) in html
     assert 'role="region"' in html and 'role="status"' in html and "data-sc5-map" in html
     assert "The map tiles could not be loaded. All places are listed below." in html
     assert 'data-tile-url="https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in html
@@ -89,7 +103,8 @@ def test_two_maps_on_one_page_have_distinct_ids_and_load_the_scripts_once(settin
     settings.MAP_TILE_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     with translation.override("en"):
         html = Template("{% load maps %}{% project_map points %}{% project_map points 'Parking' %}").render(
-            Context({"points": points, "request": rf.get("/")}))
+            Context({"points": points, "request": rf.get("/")})
+        )
     assert html.count("data-sc5-map ") + html.count("data-sc5-map\n") == 2
     assert len(set(re.findall(r'id="(sc5-map-[0-9a-f]+)-heading"', html))) == 2
     assert html.count("leaflet.js") == 1 and html.count("project-map.js") == 1
@@ -104,9 +119,16 @@ def test_without_points_only_a_sentence_is_rendered(settings):
 
 
 def test_leaflet_is_vendored():
-    for name in ("leaflet.js", "leaflet.css", "LICENSE", "images/marker-icon.png",
-                 "images/marker-icon-2x.png", "images/marker-shadow.png", "images/layers.png",
-                 "images/layers-2x.png"):
+    for name in (
+        "leaflet.js",
+        "leaflet.css",
+        "LICENSE",
+        "images/marker-icon.png",
+        "images/marker-icon-2x.png",
+        "images/marker-shadow.png",
+        "images/layers.png",
+        "images/layers-2x.png",
+    ):
         assert (LEAFLET / name).is_file(), name
     assert "Leaflet 1.9.4" in (LEAFLET / "leaflet.js").read_text(encoding="utf-8")[:300]
     assert "url(images/" in (LEAFLET / "leaflet.css").read_text(encoding="utf-8")
@@ -118,8 +140,10 @@ def test_leaflet_is_vendored():
 
 # --- The default map (basemap.de), switching it off, and the idea form with and without a map ---------------
 
-BASEMAP = ("https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/default/"
-           "GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png")
+BASEMAP = (
+    "https://sgx.geodatenzentrum.de/wmts_basemapde/tile/1.0.0/de_basemapde_web_raster_farbe/default/"
+    "GLOBAL_WEBMERCATOR/{z}/{y}/{x}.png"
+)
 
 
 def _settings_in_a_fresh_process(**env) -> dict:
@@ -129,10 +153,19 @@ def _settings_in_a_fresh_process(**env) -> dict:
     import sys
 
     clean = {k: v for k, v in os.environ.items() if not k.startswith("MAP_TILE_")}
-    code = ("import json, django; from django.conf import settings; django.setup(); "
-            "print(json.dumps([settings.MAP_TILE_URL, settings.MAP_TILE_ATTRIBUTION]))")
-    result = subprocess.run([sys.executable, "-c", code], check=False, cwd=ROOT, capture_output=True, text=True, timeout=120,
-                            env={**clean, "DJANGO_SETTINGS_MODULE": "smartcity5.settings", **env})
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps([settings.MAP_TILE_URL, settings.MAP_TILE_ATTRIBUTION]))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "smartcity5.settings", **env},
+    )
     assert result.returncode == 0, result.stderr
     url, attribution = json.loads(result.stdout.strip().splitlines()[-1])
     return {"url": url, "attribution": attribution}
@@ -142,19 +175,27 @@ def test_basemap_de_is_the_default_and_an_empty_value_switches_the_map_off():
     default = _settings_in_a_fresh_process()
     assert default["url"] == BASEMAP
     # The source note of basemap.de's terms (CC BY 4.0): "© GeoBasis-DE / BKG (year)" and the licence, linked.
-    assert default["attribution"].startswith('© GeoBasis-DE / <a href="https://www.bkg.bund.de">BKG</a> ({year})')
+    assert default["attribution"].startswith(
+        '© GeoBasis-DE / <a href="https://www.bkg.bund.de">BKG</a> ({year})'
+    )
     assert '<a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>' in default["attribution"]
     assert _settings_in_a_fresh_process(MAP_TILE_URL="") == {"url": "", "attribution": ""}
-    own = _settings_in_a_fresh_process(MAP_TILE_URL="https://tiles.arnsberg.example/{z}/{x}/{y}.png",
-                                       MAP_TILE_ATTRIBUTION="© Stadt Arnsberg")
+    own = _settings_in_a_fresh_process(
+        MAP_TILE_URL="https://tiles.arnsberg.example/{z}/{x}/{y}.png", MAP_TILE_ATTRIBUTION="© Stadt Arnsberg"
+    )
     assert own == {"url": "https://tiles.arnsberg.example/{z}/{x}/{y}.png", "attribution": "© Stadt Arnsberg"}
     # Another server without an attribution of its own does not get basemap.de's.
-    assert _settings_in_a_fresh_process(MAP_TILE_URL="https://tiles.arnsberg.example/{z}/{x}/{y}.png")[
-        "attribution"] == ""
+    assert (
+        _settings_in_a_fresh_process(MAP_TILE_URL="https://tiles.arnsberg.example/{z}/{x}/{y}.png")[
+            "attribution"
+        ]
+        == ""
+    )
 
 
-def test_with_basemap_de_the_attribution_names_this_year_and_the_csp_allows_only_its_host(settings, points,
-                                                                                          client, db):
+def test_with_basemap_de_the_attribution_names_this_year_and_the_csp_allows_only_its_host(
+    settings, points, client, db
+):
     from django.utils import timezone
 
     from smartcity5 import settings as defaults
@@ -163,9 +204,10 @@ def test_with_basemap_de_the_attribution_names_this_year_and_the_csp_allows_only
     settings.MAP_TILE_ATTRIBUTION = defaults.BASEMAP_DE_ATTRIBUTION
     html = _render(points)
     year = timezone.localdate().year
-    assert (f'data-tile-attribution="© GeoBasis-DE / &lt;a href=&quot;https://www.bkg.bund.de&quot;&gt;BKG&lt;/a&gt; '
-            f'({year}) &lt;a href=&quot;https://creativecommons.org/licenses/by/4.0/&quot;&gt;CC BY 4.0&lt;/a&gt;"'
-            ) in html
+    assert (
+        f'data-tile-attribution="© GeoBasis-DE / &lt;a href=&quot;https://www.bkg.bund.de&quot;&gt;BKG&lt;/a&gt; '
+        f'({year}) &lt;a href=&quot;https://creativecommons.org/licenses/by/4.0/&quot;&gt;CC BY 4.0&lt;/a&gt;"'
+    ) in html
     assert "{year}" not in html
     assert "The map loads map tiles from sgx.geodatenzentrum.de." in html
     # Tiles only after the click: the page itself requests nothing from the tile server.
@@ -192,9 +234,12 @@ def idea_form_page(town_a, citizen, client):
     def get(data=None):
         response = client.post(url, data) if data is not None else client.get(url, HTTP_ACCEPT_LANGUAGE="de")
         page = response.content.decode()
-        form = next((f for f in re.findall(r"<form\b.*?</form>", page, re.DOTALL) if 'name="title"' in f), None)
+        form = next(
+            (f for f in re.findall(r"<form\b.*?</form>", page, re.DOTALL) if 'name="title"' in f), None
+        )
         assert form, page
         return response, form
+
     return get
 
 
@@ -202,11 +247,15 @@ def _place_fieldset(form: str) -> str:
     return re.search(r"<fieldset[^>]*>\s*<legend[^>]*>Ort\b.*?</fieldset>", form, re.DOTALL).group(0)
 
 
-def test_without_tiles_the_idea_form_asks_for_a_description_and_never_speaks_of_a_map(settings, idea_form_page):
+def test_without_tiles_the_idea_form_asks_for_a_description_and_never_speaks_of_a_map(
+    settings, idea_form_page
+):
     settings.MAP_TILE_URL = ""
     response, form = idea_form_page()
     assert response.status_code == 200
-    assert not re.search(r"karte", form, re.IGNORECASE), re.findall(r".{60}karte.{60}", form, re.IGNORECASE | re.DOTALL)
+    assert not re.search(r"karte", form, re.IGNORECASE), re.findall(
+        r".{60}karte.{60}", form, re.IGNORECASE | re.DOTALL
+    )
     place = _place_fieldset(form)
     assert "Beschreibung des Ortes" in place and "Beschreiben Sie den Ort" in place
     # The coordinates are an optional detail, closed until they hold something.
@@ -217,9 +266,17 @@ def test_without_tiles_the_idea_form_asks_for_a_description_and_never_speaks_of_
     assert place.index('name="location_label"') < place.index("<details")
     assert "leaflet" not in form and "data-sc5-picker" not in form
     # A refused coordinate opens the details, so that the message is seen.
-    response, form = idea_form_page({"title": "Trinkbrunnen", "body": "Im Sommer fehlt Wasser.",
-                                     "location_label": "Steinweg", "latitude": "abc", "longitude": "8,06",
-                                     "consent": "on", "homepage": ""})
+    response, form = idea_form_page(
+        {
+            "title": "Trinkbrunnen",
+            "body": "Im Sommer fehlt Wasser.",
+            "location_label": "Steinweg",
+            "latitude": "abc",
+            "longitude": "8,06",
+            "consent": "on",
+            "homepage": "",
+        }
+    )
     assert response.status_code == 400
     assert re.search(r"<details[^>]*data-sc5-coordinates[^>]*\sopen", form)
 
@@ -236,6 +293,7 @@ def test_with_tiles_the_idea_form_offers_the_map_behind_a_click(settings, idea_f
 
 # --- Without a map, no page speaks of one (issue 15) ------------------------------------------------------
 
+
 @pytest.fixture
 def place_pages(town_a, client):
     """The town page and the lists and pages of an idea and a project that have a place, in German."""
@@ -245,11 +303,22 @@ def place_pages(town_a, client):
 
     from tests import factories
 
-    project = factories.project(municipality=town_a, title="Sensorik im Quartier", status="in_progress",
-                                location_label="Neumarkt", latitude=Decimal("51.396"), longitude=Decimal("8.064"))
+    project = factories.project(
+        municipality=town_a,
+        title="Sensorik im Quartier",
+        status="in_progress",
+        location_label="Neumarkt",
+        latitude=Decimal("51.396"),
+        longitude=Decimal("8.064"),
+    )
     process = factories.process(municipality=town_a, title="Ideen für Arnsberg")
-    idea = factories.idea(process=process, title="Trinkbrunnen", location_label="Steinweg",
-                          latitude=Decimal("51.4"), longitude=Decimal("8.06"))
+    idea = factories.idea(
+        process=process,
+        title="Trinkbrunnen",
+        location_label="Steinweg",
+        latitude=Decimal("51.4"),
+        longitude=Decimal("8.06"),
+    )
     urls = {
         "idea list": reverse("participation:ideas", kwargs={"town": town_a.slug}),
         "project list": reverse("projects:list", kwargs={"town": town_a.slug}),
@@ -262,6 +331,7 @@ def place_pages(town_a, client):
         response = client.get(urls[name], HTTP_ACCEPT_LANGUAGE="de")
         assert response.status_code == 200, name
         return re.search(r"<main\b.*?</main>", response.content.decode(), re.DOTALL).group(0)
+
     return main
 
 
@@ -272,23 +342,32 @@ def test_without_tiles_no_page_speaks_of_a_map(settings, place_pages):
     settings.MAP_TILE_URL = ""
     for name in PLACE_PAGES:
         html = place_pages(name)
-        assert not re.search(r"karte", html, re.IGNORECASE), (name, re.findall(r".{60}karte.{60}", html,
-                                                                              re.IGNORECASE | re.DOTALL))
+        assert not re.search(r"karte", html, re.IGNORECASE), (
+            name,
+            re.findall(r".{60}karte.{60}", html, re.IGNORECASE | re.DOTALL),
+        )
     # The places are still listed, under a heading that speaks of places.
-    assert ">Orte der Ideen</h2>" in place_pages("idea list") and "Trinkbrunnen</a> – Steinweg" in place_pages(
-        "idea list")
+    assert ">Orte der Ideen</h2>" in place_pages(
+        "idea list"
+    ) and "Trinkbrunnen</a> – Steinweg" in place_pages("idea list")
     assert ">Orte der Projekte</h2>" in place_pages("project list")
     assert ">Ort der Idee</h2>" in place_pages("idea page")
-    assert ">Ort des Projekts</h2>" in place_pages("project page") and "Neumarkt" in place_pages("project page")
+    assert ">Ort des Projekts</h2>" in place_pages("project page") and "Neumarkt" in place_pages(
+        "project page"
+    )
 
 
 def test_without_tiles_and_without_places_the_lists_say_so_without_a_map(settings, town_a, client):
     from django.urls import reverse
 
     settings.MAP_TILE_URL = ""
-    for name, sentence in (("participation:ideas", "Noch keine Idee hat einen Ort."),
-                           ("projects:list", "Noch kein Projekt hat einen Ort.")):
-        html = client.get(reverse(name, kwargs={"town": town_a.slug}), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    for name, sentence in (
+        ("participation:ideas", "Noch keine Idee hat einen Ort."),
+        ("projects:list", "Noch kein Projekt hat einen Ort."),
+    ):
+        html = client.get(
+            reverse(name, kwargs={"town": town_a.slug}), HTTP_ACCEPT_LANGUAGE="de"
+        ).content.decode()
         assert sentence in html and "Karte" not in html.split("<main")[1].split("</main>")[0], name
 
 

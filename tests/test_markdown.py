@@ -47,9 +47,13 @@ def test_script_is_removed_with_its_content():
 
 
 def test_javascript_links_lose_their_target():
-    for link in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "java&#x09;script:alert(1)",
-                 "data:text/html;base64,PHNjcmlwdD4="):
-        html = render_markdown(f"[click]({link}) <a href=\"{link}\">raw</a>")
+    for link in (
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        "java&#x09;script:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+    ):
+        html = render_markdown(f'[click]({link}) <a href="{link}">raw</a>')
         hrefs = [attrs.get("href") for tag, attrs in elements(html) if tag == "a"]
         assert hrefs and all(href is None for href in hrefs), (link, html)
         assert "javascript" not in html.lower()
@@ -129,7 +133,9 @@ def test_template_filter():
 
 def test_headings_never_skip_a_level():
     # An editor starting at "###" under the section's <h2>: the text's top heading is <h3>, the next level <h4>.
-    html = render_markdown("### Ziele\n\nText\n\n##### Mobilität\n\n###### Busse\n\n### Finanzen\n\n#### Mittel")
+    html = render_markdown(
+        "### Ziele\n\nText\n\n##### Mobilität\n\n###### Busse\n\n### Finanzen\n\n#### Mittel"
+    )
     assert [tag for tag, _ in elements(html) if tag.startswith("h")] == ["h3", "h4", "h5", "h3", "h4"]
 
 
@@ -156,7 +162,7 @@ def test_comments_render_the_same_safe_markdown_as_ideas(client, town_a):
     body = "Das ist **fett** und *kursiv*:\n\n- eins\n- zwei\n\n[Link](javascript:alert(1)) <script>steal()</script>"
     factories.comment(idea=idea, body=body)
     page = client.get(idea.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="de").content.decode()
-    comment = page[page.index('class="sc5-comment'):]
+    comment = page[page.index('class="sc5-comment') :]
     assert "<strong>fett</strong>" in comment and "<em>kursiv</em>" in comment and "**fett**" not in comment
     assert "<li>eins</li>" in comment
     assert "steal()" not in page and "javascript:" not in page

@@ -19,12 +19,32 @@ from tests import factories
 
 READ = [
     # German notation: the dot separates thousands, the comma the decimals.
-    ("1.500", "1500"), ("1.500,5", "1500.5"), ("1500,5", "1500.5"), ("1500", "1500"), ("1.020", "1020"),
-    ("1.500.000", "1500000"), ("1.500.000,25", "1500000.25"), ("1,5", "1.5"), ("1,50", "1.50"), ("0,500", "0.500"),
-    (",5", "0.5"), ("1500,500", "1500.500"), ("-1.500", "-1500"), ("\u22121,5", "-1.5"), ("+7", "7"),
-    ("1 500", "1500"), ("1\u00a0500,5", "1500.5"), ("  42  ", "42"), ("0", "0"), ("007", "7"),
+    ("1.500", "1500"),
+    ("1.500,5", "1500.5"),
+    ("1500,5", "1500.5"),
+    ("1500", "1500"),
+    ("1.020", "1020"),
+    ("1.500.000", "1500000"),
+    ("1.500.000,25", "1500000.25"),
+    ("1,5", "1.5"),
+    ("1,50", "1.50"),
+    ("0,500", "0.500"),
+    (",5", "0.5"),
+    ("1500,500", "1500.500"),
+    ("-1.500", "-1500"),
+    ("\u22121,5", "-1.5"),
+    ("+7", "7"),
+    ("1 500", "1500"),
+    ("1\u00a0500,5", "1500.5"),
+    ("  42  ", "42"),
+    ("0", "0"),
+    ("007", "7"),
     # Plain or English notation where nothing else can be meant.
-    ("1500.5", "1500.5"), ("0.5", "0.5"), (".5", "0.5"), ("1,500.5", "1500.5"), ("1,500,000", "1500000"),
+    ("1500.5", "1500.5"),
+    ("0.5", "0.5"),
+    (".5", "0.5"),
+    ("1,500.5", "1500.5"),
+    ("1,500,000", "1500000"),
     ("12345.678", "12345.678"),
 ]
 
@@ -38,8 +58,29 @@ AMBIGUOUS = [
     ("1.5000", "Meinten Sie 1,5000?"),
 ]
 
-INVALID = ["", "abc", "1.5E+3", "1e3", "NaN", "Infinity", "1500,", "1.", "1..5", "1.500.00", "1.50.000",
-           "1,500,00", "1.500,500.5", "1,5,5", "12 34", "--5", "5-", "\u0663", "1/2", "0x10", "1_000"]
+INVALID = [
+    "",
+    "abc",
+    "1.5E+3",
+    "1e3",
+    "NaN",
+    "Infinity",
+    "1500,",
+    "1.",
+    "1..5",
+    "1.500.00",
+    "1.50.000",
+    "1,500,00",
+    "1.500,500.5",
+    "1,5,5",
+    "12 34",
+    "--5",
+    "5-",
+    "\u0663",
+    "1/2",
+    "0x10",
+    "1_000",
+]
 
 
 @pytest.mark.parametrize(("text", "value"), READ)
@@ -70,7 +111,9 @@ def test_units_are_read_only_where_the_field_allows_them():
 
 
 def test_coordinates_have_no_thousands():
-    assert parse_number("51.396", grouping=False) == parse_number("51,396", grouping=False) == Decimal("51.396")
+    assert (
+        parse_number("51.396", grouping=False) == parse_number("51,396", grouping=False) == Decimal("51.396")
+    )
     with pytest.raises(NumberError):
         parse_number("51.396,5", grouping=False)
 
@@ -82,11 +125,18 @@ def test_json_numbers_are_machine_notation():
         parse_number("12.5")  # the same text typed by a person is unclear
 
 
-@pytest.mark.parametrize(("value", "places", "text"), [
-    (Decimal("1500.0000"), None, "1.500"), (Decimal("1500.5"), None, "1.500,5"), (Decimal("0.25"), None, "0,25"),
-    (Decimal("-1234567.25"), 2, "-1.234.567,25"), (Decimal("12500"), 2, "12.500,00"), (1020, None, "1.020"),
-    (Decimal("1E+3"), None, "1.000"),
-])
+@pytest.mark.parametrize(
+    ("value", "places", "text"),
+    [
+        (Decimal("1500.0000"), None, "1.500"),
+        (Decimal("1500.5"), None, "1.500,5"),
+        (Decimal("0.25"), None, "0,25"),
+        (Decimal("-1234567.25"), 2, "-1.234.567,25"),
+        (Decimal("12500"), 2, "12.500,00"),
+        (1020, None, "1.020"),
+        (Decimal("1E+3"), None, "1.000"),
+    ],
+)
 def test_what_a_form_shows_reads_back_unchanged(value, places, text):
     assert format_number(value, decimal_places=places) == text
     assert parse_number(text) == Decimal(value)
@@ -95,7 +145,10 @@ def test_what_a_form_shows_reads_back_unchanged(value, places, text):
 # --- Every form ------------------------------------------------------------------------------------------------
 
 # Hidden fields that carry a row's id, not a number a person types.
-HIDDEN_IDS = {("participation.forms", "CommentForm", "parent"), ("projects.forms", "ProjectFilterForm", "bundle")}
+HIDDEN_IDS = {
+    ("participation.forms", "CommentForm", "parent"),
+    ("projects.forms", "ProjectFilterForm", "bundle"),
+}
 OURS = (numbers.NumberField, numbers.WholeNumberField)
 
 
@@ -119,28 +172,47 @@ def _project_forms():
 
 
 def _number_fields():
-    return [(form, name, field) for form in _project_forms() for name, field in form.base_fields.items()
-            if isinstance(field, forms.DecimalField | forms.FloatField | forms.IntegerField)
-            and (form.__module__, form.__name__, name) not in HIDDEN_IDS]
+    return [
+        (form, name, field)
+        for form in _project_forms()
+        for name, field in form.base_fields.items()
+        if isinstance(field, forms.DecimalField | forms.FloatField | forms.IntegerField)
+        and (form.__module__, form.__name__, name) not in HIDDEN_IDS
+    ]
 
 
 def test_the_forms_are_found():
     names = {f"{form.__name__}.{name}" for form, name, _field in _number_fields()}
-    assert {"IndicatorForm.baseline", "IndicatorForm.target", "MeasurementForm.value", "GrantForm.eligible_costs",
-            "GrantForm.funding_rate", "SpendingForm.amount", "ProjectForm.planned_budget", "IdeaForm.latitude",
-            "ProcessForm.votes_per_person", "ProgressUpdateForm.progress_percent"} <= names
+    assert {
+        "IndicatorForm.baseline",
+        "IndicatorForm.target",
+        "MeasurementForm.value",
+        "GrantForm.eligible_costs",
+        "GrantForm.funding_rate",
+        "SpendingForm.amount",
+        "ProjectForm.planned_budget",
+        "IdeaForm.latitude",
+        "ProcessForm.votes_per_person",
+        "ProgressUpdateForm.progress_percent",
+    } <= names
 
 
 def test_every_number_field_of_every_form_reads_by_the_rule():
     """A new form with a plain DecimalField/IntegerField fails here: use smartcity5.numbers (or a model form with
     ``formfield_callback = numbers.formfield``)."""
-    stray = [f"{form.__module__}.{form.__name__}.{name}: {type(field).__name__}"
-             for form, name, field in _number_fields() if not isinstance(field, OURS)]
+    stray = [
+        f"{form.__module__}.{form.__name__}.{name}: {type(field).__name__}"
+        for form, name, field in _number_fields()
+        if not isinstance(field, OURS)
+    ]
     assert stray == []
 
 
-@pytest.mark.parametrize(("form", "name", "field"), _number_fields(),
-                         ids=lambda v: v.__name__ if isinstance(v, type) else v if isinstance(v, str) else "")
+@pytest.mark.parametrize(
+    ("form", "name", "field"),
+    _number_fields(),
+    ids=lambda v: v.__name__ if isinstance(v, type) else v if isinstance(v, str) else "",
+)
 def test_each_number_field_reads_german_and_refuses_what_is_ambiguous(form, name, field):
     with translation.override("de"):
         if getattr(field, "grouping", True):
@@ -160,6 +232,7 @@ def test_each_number_field_reads_german_and_refuses_what_is_ambiguous(form, name
 
 
 # --- The forms through their pages and the API --------------------------------------------------------------------
+
 
 def test_money_reads_the_same_rule(town_a):
     from funding.forms import GrantForm
@@ -184,8 +257,12 @@ def test_the_api_reads_json_numbers_as_numbers_and_text_by_the_rule(client, town
     idea = {"title": "Bank am Markt", "body": "Zum Ausruhen.", "consent": True}
 
     def post(**fields):
-        return client.post(url, data=json.dumps({**idea, **fields}), content_type="application/json",
-                           HTTP_ACCEPT_LANGUAGE="de")
+        return client.post(
+            url,
+            data=json.dumps({**idea, **fields}),
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE="de",
+        )
 
     created = post(latitude=51.396, longitude=8.064)
     assert created.status_code == 201, created.json()
@@ -195,8 +272,10 @@ def test_the_api_reads_json_numbers_as_numbers_and_text_by_the_rule(client, town
     assert refused.status_code == 400 and "latitude" in refused.json()
     with town_scope(town_a):
         stored = {i.title: (i.latitude, i.longitude) for i in Idea.objects.all()}
-    assert stored == {"Bank am Markt": (Decimal("51.396"), Decimal("8.064")),
-                      "Brunnen am Markt": (Decimal("51.4"), Decimal("8.05"))}
+    assert stored == {
+        "Bank am Markt": (Decimal("51.396"), Decimal("8.064")),
+        "Brunnen am Markt": (Decimal("51.4"), Decimal("8.05")),
+    }
 
 
 def test_the_platform_admin_reads_numbers_by_the_rule_too():

@@ -63,13 +63,21 @@ def test_the_job_counts_what_it_deleted_and_runs_every_night():
     _age(stray, 48)
     assert purge_task.apply().get() == 1
     assert not default_storage.exists(stray)
-    assert any(entry["task"] == "municipalities.tasks.orphan_files_purge"
-               for entry in django_settings.CELERY_BEAT_SCHEDULE.values())
+    assert any(
+        entry["task"] == "municipalities.tasks.orphan_files_purge"
+        for entry in django_settings.CELERY_BEAT_SCHEDULE.values()
+    )
 
 
 def test_every_file_field_is_known():
     """A new FileField is protected automatically: the sweep asks every model, not a list of its own."""
     names = {f"{model._meta.label}.{field}" for model, field in file_fields()}
-    assert {"participation.Idea.image", "projects.ProjectFile.file", "projects.Strategy.document",
-            "funding.Milestone.evidence", "funding.ProofOfUse.document", "reports.ReportRequest.file",
-            "accounts.DataExport.file"} <= names
+    assert {
+        "participation.Idea.image",
+        "projects.ProjectFile.file",
+        "projects.Strategy.document",
+        "funding.Milestone.evidence",
+        "funding.ProofOfUse.document",
+        "reports.ReportRequest.file",
+        "accounts.DataExport.file",
+    } <= names

@@ -32,15 +32,18 @@ def process(town_a):
 @pytest.fixture
 def pages(town_a, process):
     idea = factories.idea(process=process, title="Bänke am Markt")
-    return [reverse("participation:processes", kwargs={"town": town_a.slug}),
-            reverse("participation:process", kwargs={"town": town_a.slug, "slug": process.slug}),
-            reverse("participation:ideas", kwargs={"town": town_a.slug}),
-            reverse("participation:idea", kwargs={"town": town_a.slug, "pk": idea.pk})]
+    return [
+        reverse("participation:processes", kwargs={"town": town_a.slug}),
+        reverse("participation:process", kwargs={"town": town_a.slug, "slug": process.slug}),
+        reverse("participation:ideas", kwargs={"town": town_a.slug}),
+        reverse("participation:idea", kwargs={"town": town_a.slug, "pk": idea.pk}),
+    ]
 
 
 def _tokens(content: str) -> set[str]:
     return set(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', content)) | set(
-        re.findall(r'"X-CSRFToken": "([^"]+)"', content))
+        re.findall(r'"X-CSRFToken": "([^"]+)"', content)
+    )
 
 
 def test_anonymous_visitors_get_the_page_from_the_cache(client, pages):
@@ -118,13 +121,18 @@ def test_no_csrf_token_or_nonce_is_shared_between_visitors(pages):
         nonce = re.search(r'<style nonce="([^"]+)"', response.content.decode()).group(1)
         assert f"'nonce-{nonce}'" in response["Content-Security-Policy"]
     assert re.search(r'<style nonce="([^"]+)"', miss.content.decode()).group(1) != re.search(
-        r'<style nonce="([^"]+)"', hit.content.decode()).group(1)
+        r'<style nonce="([^"]+)"', hit.content.decode()
+    ).group(1)
     # The cached page's token works: the language switcher posts with it.
     token = next(iter(hit_tokens))
     csrf_client = Client(enforce_csrf_checks=True)
     csrf_client.cookies = second.cookies
-    assert csrf_client.post(reverse("set_language"), {"language": "en", "next": url,
-                                                      "csrfmiddlewaretoken": token}).status_code == 302
+    assert (
+        csrf_client.post(
+            reverse("set_language"), {"language": "en", "next": url, "csrfmiddlewaretoken": token}
+        ).status_code
+        == 302
+    )
 
 
 def test_messages_are_never_cached_nor_served_from_the_cache(client, pages, rf):
@@ -165,8 +173,13 @@ def test_htmx_and_posts_are_not_cached(client, pages):
 
 
 def test_pages_work_while_redis_is_down(pages, settings):
-    settings.CACHES = {"default": {"BACKEND": "smartcity5.cache.FallbackRedisCache",
-                                   "LOCATION": "redis://127.0.0.1:9/0", "RETRY_SECONDS": 60}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "smartcity5.cache.FallbackRedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+            "RETRY_SECONDS": 60,
+        }
+    }
     client = Client()
     assert client.get(pages[2]).status_code == 200
     second = client.get(pages[2])  # from this process's memory

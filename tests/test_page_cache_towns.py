@@ -27,8 +27,9 @@ def _cache_on(settings):
 
 @pytest.fixture
 def project(town_a, town_b):
-    return factories.project(municipality=town_a, partners=[town_b], title="Digitaler Zwilling",
-                             status="in_progress")
+    return factories.project(
+        municipality=town_a, partners=[town_b], title="Digitaler Zwilling", status="in_progress"
+    )
 
 
 def _urls(town_a, town_b, project):
@@ -91,8 +92,9 @@ def test_signed_in_people_get_their_own_page(client, urls, citizen):
 def test_a_project_change_shows_at_once_in_its_towns_and_the_region(client, urls, project, town_a, editor_a):
     _warm(client, *urls.values())
     with town_scope(town_a):
-        services.project_change(project=project, by=editor_a, acting_town=town_a,
-                                fields={"title": "Zwilling der Stadt"})
+        services.project_change(
+            project=project, by=editor_a, acting_town=town_a, fields={"title": "Zwilling der Stadt"}
+        )
     for name in ("list", "detail", "partner_list", "region_projects"):
         _fresh(client, urls[name], "Zwilling der Stadt")
     _fresh(client, urls["catalogue"])  # (it lists completed projects only)
@@ -101,8 +103,10 @@ def test_a_project_change_shows_at_once_in_its_towns_and_the_region(client, urls
 def test_a_write_in_one_town_leaves_another_towns_pages_cached(client, town_a, town_b, editor_a):
     own = factories.project(municipality=town_a, title="Nur Arnsberg")
     other = factories.project(municipality=town_b, title="Nur Soest")
-    soest = [reverse("projects:list", kwargs={"town": town_b.slug}),
-             reverse("municipalities:home", kwargs={"town": town_b.slug})]
+    soest = [
+        reverse("projects:list", kwargs={"town": town_b.slug}),
+        reverse("municipalities:home", kwargs={"town": town_b.slug}),
+    ]
     arnsberg = reverse("projects:list", kwargs={"town": town_a.slug})
     _warm(client, *soest, arnsberg)
     with town_scope(town_a):
@@ -117,15 +121,18 @@ def test_status_updates_kpis_and_files_show_at_once(client, urls, project, town_
     detail, partner_list = urls["detail"], urls["partner_list"]
     _warm(client, detail, partner_list)
     with town_scope(town_a):
-        services.project_transition(project=project, to="paused", by=editor_a, acting_town=town_a, reason="Pause")
+        services.project_transition(
+            project=project, to="paused", by=editor_a, acting_town=town_a, reason="Pause"
+        )
     _fresh(client, detail, "Pausiert")
     _warm(client, detail)
     update = factories.progress_update(project=project, by=editor_a, title="Erste Sensoren verbaut")
     _fresh(client, detail, "Erste Sensoren verbaut")
     _warm(client, detail)
     with town_scope(town_a):
-        services.progress_update_change(update=update, by=editor_a, acting_town=town_a,
-                                        fields={"title": "Alle Sensoren verbaut"})
+        services.progress_update_change(
+            update=update, by=editor_a, acting_town=town_a, fields={"title": "Alle Sensoren verbaut"}
+        )
     _fresh(client, detail, "Alle Sensoren verbaut")
     _warm(client, detail)
     with town_scope(town_a):
@@ -133,14 +140,23 @@ def test_status_updates_kpis_and_files_show_at_once(client, urls, project, town_
     _fresh(client, detail, absent="Alle Sensoren verbaut")
     _warm(client, detail, partner_list)
     with town_scope(town_a):
-        indicator = services.indicator_create(project=project, by=editor_a, acting_town=town_a,
-                                              fields={"name": "Verbaute Sensoren", "unit": "Stück"})
+        indicator = services.indicator_create(
+            project=project,
+            by=editor_a,
+            acting_town=town_a,
+            fields={"name": "Verbaute Sensoren", "unit": "Stück"},
+        )
     _fresh(client, detail, "Verbaute Sensoren")
     _fresh(client, partner_list)  # the partner town's list shows the joint project too
     _warm(client, detail)
     with town_scope(town_a):
-        measurement = services.measurement_record(indicator=indicator, by=editor_a, acting_town=town_a,
-                                                  measured_on=datetime.date(2026, 3, 1), value=1234)
+        measurement = services.measurement_record(
+            indicator=indicator,
+            by=editor_a,
+            acting_town=town_a,
+            measured_on=datetime.date(2026, 3, 1),
+            value=1234,
+        )
     _fresh(client, detail, "1.234")
     _warm(client, detail)
     with town_scope(town_a):
@@ -148,9 +164,16 @@ def test_status_updates_kpis_and_files_show_at_once(client, urls, project, town_
     _fresh(client, detail, absent="1.234")
     _warm(client, detail)
     with town_scope(town_a):
-        services.project_file_add(project=project, by=editor_a, acting_town=town_a,
-                                  upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="plan.pdf"), kind="document",
-                                  title="Konzept zum Zwilling", content_type="application/pdf", is_public=True)
+        services.project_file_add(
+            project=project,
+            by=editor_a,
+            acting_town=town_a,
+            upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="plan.pdf"),
+            kind="document",
+            title="Konzept zum Zwilling",
+            content_type="application/pdf",
+            is_public=True,
+        )
     _fresh(client, detail, "Konzept zum Zwilling")
 
 
@@ -169,16 +192,21 @@ def test_a_public_note_shows_on_knowledge_and_the_project_page(client, urls, pro
     _warm(client, urls["knowledge"], urls["detail"])
     editor_b = factories.UserFactory()  # a note for Soest is written by Soest's own editors
     factories.membership(user=editor_b, municipality=town_b, role=Role.EDITOR)
-    knowledge_services.lesson_note_create(by=editor_b, municipality=town_b, project=project,
-                                          fields={"title": "Sensoren früh bestellen", "body": "Lieferzeiten.",
-                                                  "is_public": True})
+    knowledge_services.lesson_note_create(
+        by=editor_b,
+        municipality=town_b,
+        project=project,
+        fields={"title": "Sensoren früh bestellen", "body": "Lieferzeiten.", "is_public": True},
+    )
     _fresh(client, urls["knowledge"], "Sensoren früh bestellen")
     _fresh(client, urls["detail"], "Sensoren früh bestellen")
     _warm(client, urls["knowledge"])
     # The Agentur's notes have no town: every town's version moves.
-    knowledge_services.lesson_note_create(by=None, municipality=None,
-                                          fields={"title": "Förderlogik verstehen", "body": "Text",
-                                                  "is_public": True})
+    knowledge_services.lesson_note_create(
+        by=None,
+        municipality=None,
+        fields={"title": "Förderlogik verstehen", "body": "Text", "is_public": True},
+    )
     _fresh(client, urls["knowledge"], "Förderlogik verstehen")
 
 
@@ -198,11 +226,15 @@ def test_the_town_and_the_consortium_changed_anywhere(client, urls, town_a, town
     _fresh(client, urls["home"])
 
 
-def test_a_town_saved_from_an_old_copy_does_not_turn_its_version_back(client, urls, project, town_a, editor_a):
+def test_a_town_saved_from_an_old_copy_does_not_turn_its_version_back(
+    client, urls, project, town_a, editor_a
+):
     old_copy = Municipality.objects.get(pk=town_a.pk)
     _warm(client, urls["list"])
     with town_scope(town_a):
-        services.project_change(project=project, by=editor_a, acting_town=town_a, fields={"title": "Erster Name"})
+        services.project_change(
+            project=project, by=editor_a, acting_town=town_a, fields={"title": "Erster Name"}
+        )
     _fresh(client, urls["list"], "Erster Name")
     raised = Municipality.objects.get(pk=town_a.pk).content_version
     old_copy.vision = "Vernetzt leben"
@@ -219,7 +251,9 @@ def test_a_tag_renamed_in_the_admin(client, urls, project, town_a, editor_a):
     factories.activate_totp(admin)
     staff = type(client)()
     staff.force_login(admin)
-    response = staff.post(f"/admin/projects/tag/{tag.pk}/change/", {"name": "Umweltsensorik", "slug": "sensorik"})
+    response = staff.post(
+        f"/admin/projects/tag/{tag.pk}/change/", {"name": "Umweltsensorik", "slug": "sensorik"}
+    )
     assert response.status_code == 302
     _fresh(client, urls["detail"], "Umweltsensorik")
 

@@ -19,19 +19,31 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _manage(*args, env_extra=None):
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "MFA_TOTP_INSECURE_BYPASS_CODE",
-                                                            "DJANGO_ALLOW_ASYNC_UNSAFE"}}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DEBUG", "MFA_TOTP_INSECURE_BYPASS_CODE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    }
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_production_settings_pass_the_deploy_check():
-    result = _manage("check", "--deploy", "--fail-level", "WARNING", env_extra={
-        "SMARTCITY5_ENV": "production", "SECRET_KEY": secrets.token_urlsafe(64),
-        "ALLOWED_HOSTS": "portal.example", "REDIS_URL": "redis://127.0.0.1:6379/0",
-        "EMAIL_URL": "smtp://mail.example:587",
-    })
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_extra={
+            "SMARTCITY5_ENV": "production",
+            "SECRET_KEY": secrets.token_urlsafe(64),
+            "ALLOWED_HOSTS": "portal.example",
+            "REDIS_URL": "redis://127.0.0.1:6379/0",
+            "EMAIL_URL": "smtp://mail.example:587",
+        },
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -51,12 +63,16 @@ def test_no_model_change_lacks_a_migration():
 def test_german_catalogue_is_complete_and_compiled(po_path):
     with po_path.open("rb") as f:
         catalog = read_po(f)
-    missing = [m.id for m in catalog if m.id and (not m.string or (isinstance(m.string, tuple)
-                                                                   and not all(m.string)))]
+    missing = [
+        m.id
+        for m in catalog
+        if m.id and (not m.string or (isinstance(m.string, tuple) and not all(m.string)))
+    ]
     fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
     assert missing == [] and fuzzy == []
     with po_path.with_suffix(".mo").open("rb") as f:
         compiled = read_mo(f)
+
     def ids(messages):
         return {tuple(m.id) if isinstance(m.id, (list, tuple)) else m.id for m in messages if m.id}
 
@@ -67,11 +83,19 @@ def test_german_catalogue_is_complete_and_compiled(po_path):
 def test_load_demo_is_idempotent_and_creates_one_account_per_role(demo, capsys):
     # Loaded on top of the demo that is loaded once per run (tests/conftest.py): twice more, nothing new.
     call_command("load_demo")
-    counts = (Consortium.objects.count(), Municipality.objects.count(), User.objects.count(),
-              Membership.objects.with_scopes_disabled().count())
+    counts = (
+        Consortium.objects.count(),
+        Municipality.objects.count(),
+        User.objects.count(),
+        Membership.objects.with_scopes_disabled().count(),
+    )
     call_command("load_demo")
-    assert counts == (Consortium.objects.count(), Municipality.objects.count(), User.objects.count(),
-                      Membership.objects.with_scopes_disabled().count())
+    assert counts == (
+        Consortium.objects.count(),
+        Municipality.objects.count(),
+        User.objects.count(),
+        Membership.objects.with_scopes_disabled().count(),
+    )
     assert counts[:2] == (1, 5)
     assert counts[3] == 15  # viewer, editor, admin in each of five towns
     assert Municipality.objects.get(is_lead=True).slug == "arnsberg"
@@ -107,8 +131,13 @@ def test_demo_accounts_are_never_created_in_production(settings, capsys):
 
 def test_vendored_assets_are_local_and_licensed():
     vendor = ROOT / "static" / "vendor"
-    for path in ("kern/kern.min.css", "kern/fonts/fira-sans.css", "kern/LICENSE.md", "htmx/htmx.min.js",
-                 "htmx/LICENSE"):
+    for path in (
+        "kern/kern.min.css",
+        "kern/fonts/fira-sans.css",
+        "kern/LICENSE.md",
+        "htmx/htmx.min.js",
+        "htmx/LICENSE",
+    ):
         assert (vendor / path).is_file(), path
     notices = (ROOT / "THIRD_PARTY_NOTICES.md").read_text()
     for name in ("KERN", "htmx", "Fira Sans", "axe-core"):
@@ -121,5 +150,7 @@ def test_every_beat_job_names_a_registered_task():
     from smartcity5.celery import app
 
     app.loader.import_default_modules()  # the apps' tasks modules, as a worker imports them
-    missing = [entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry["task"] not in app.tasks]
+    missing = [
+        entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values() if entry["task"] not in app.tasks
+    ]
     assert missing == []

@@ -2,8 +2,8 @@
 bodies within it, with or without a length, still work."""
 
 import io
-import os
 import json
+import os
 from urllib.parse import urlencode
 
 import pytest
@@ -33,7 +33,9 @@ def limits(settings):
 
 
 def _page_url(process):
-    return reverse("participation:idea-create", kwargs={"town": process.municipality.slug, "slug": process.slug})
+    return reverse(
+        "participation:idea-create", kwargs={"town": process.municipality.slug, "slug": process.slug}
+    )
 
 
 def _api_url(process):
@@ -41,8 +43,13 @@ def _api_url(process):
 
 
 def _idea(**extra):
-    return {"title": "Trinkbrunnen am Markt", "body": "Im Sommer fehlt Wasser.", "consent": "on", "homepage": "",
-            **extra}
+    return {
+        "title": "Trinkbrunnen am Markt",
+        "body": "Im Sommer fehlt Wasser.",
+        "consent": "on",
+        "homepage": "",
+        **extra,
+    }
 
 
 def _photo() -> SimpleUploadedFile:
@@ -105,6 +112,7 @@ def test_a_body_without_a_length_is_read_only_up_to_the_limit(client, process, c
 
     class Endless(io.RawIOBase):
         """A chunked body that never ends: the server must stop reading at the limit."""
+
         read_bytes = 0
 
         def readable(self):
@@ -115,12 +123,24 @@ def test_a_body_without_a_length_is_read_only_up_to_the_limit(client, process, c
             Endless.read_bytes += size
             return b"x" * size
 
-    response = client.generic("POST", _page_url(process), b"", CONTENT_TYPE="application/x-www-form-urlencoded",
-                           HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": Endless()})
+    response = client.generic(
+        "POST",
+        _page_url(process),
+        b"",
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": Endless()},
+    )
     assert response.status_code == 413
     assert Endless.read_bytes <= 8 * 1024 + 1
     # A chunked body within the limit is read and handled as if its length had been sent.
     body = urlencode(_idea(csrfmiddlewaretoken="")).encode()
-    response = client.generic("POST", _page_url(process), b"", CONTENT_TYPE="application/x-www-form-urlencoded",
-                           HTTP_TRANSFER_ENCODING="chunked", **{"wsgi.input": io.BytesIO(body)})
+    response = client.generic(
+        "POST",
+        _page_url(process),
+        b"",
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+        HTTP_TRANSFER_ENCODING="chunked",
+        **{"wsgi.input": io.BytesIO(body)},
+    )
     assert response.status_code == 302 and _ideas() == 1

@@ -22,8 +22,19 @@ from smartcity5.single_line import is_single_line, validate_single_line
 from tests import factories
 
 BROKEN = "a\r\nb"
-PROJECT_PACKAGES = ["smartcity5", "municipalities", "accounts", "projects", "participation", "funding",
-                    "notifications", "knowledge", "reviews", "reports", "api"]
+PROJECT_PACKAGES = [
+    "smartcity5",
+    "municipalities",
+    "accounts",
+    "projects",
+    "participation",
+    "funding",
+    "notifications",
+    "knowledge",
+    "reviews",
+    "reports",
+    "api",
+]
 
 
 def _project_form_classes() -> list[type]:
@@ -82,17 +93,26 @@ def _codes(field, value) -> set[str]:
 
 
 def test_every_model_char_field_refuses_a_line_break():
-    checked = [field for model in apps.get_models() for field in model._meta.local_fields
-               if isinstance(field, models.CharField)]
+    checked = [
+        field
+        for model in apps.get_models()
+        for field in model._meta.local_fields
+        if isinstance(field, models.CharField)
+    ]
     assert len(checked) > 50
     for field in checked:
         assert validate_single_line in field.validators, field
-    text_fields = [field for model in apps.get_models() for field in model._meta.local_fields
-                   if isinstance(field, models.TextField)]
+    text_fields = [
+        field
+        for model in apps.get_models()
+        for field in model._meta.local_fields
+        if isinstance(field, models.TextField)
+    ]
     assert text_fields and all(validate_single_line not in f.validators for f in text_fields)
 
 
 # --- End to end -------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def process(town_a, catalogue):
@@ -102,14 +122,26 @@ def process(town_a, catalogue):
 @pytest.mark.django_db
 def test_an_idea_title_with_a_line_break_is_refused_on_the_page_and_in_the_api(client, process, citizen):
     client.force_login(citizen)
-    page = reverse("participation:idea-create", kwargs={"town": process.municipality.slug, "slug": process.slug})
-    response = client.post(page, {"title": "Trinkbrunnen\r\nBcc: alle@example.org", "body": "Wasser.",
-                                  "consent": "on", "homepage": ""})
+    page = reverse(
+        "participation:idea-create", kwargs={"town": process.municipality.slug, "slug": process.slug}
+    )
+    response = client.post(
+        page,
+        {
+            "title": "Trinkbrunnen\r\nBcc: alle@example.org",
+            "body": "Wasser.",
+            "consent": "on",
+            "homepage": "",
+        },
+    )
     assert response.status_code == 400
     assert "Zeile" in " ".join(response.context["form"].errors["title"])
     api = reverse("api:process-ideas", kwargs={"town_slug": process.municipality.slug, "slug": process.slug})
-    response = client.post(api, json.dumps({"title": "Trinkbrunnen\nam Markt", "body": "Wasser.", "consent": True}),
-                           content_type="application/json")
+    response = client.post(
+        api,
+        json.dumps({"title": "Trinkbrunnen\nam Markt", "body": "Wasser.", "consent": True}),
+        content_type="application/json",
+    )
     assert response.status_code == 400 and "title" in response.json()
     with scopes_disabled():
         assert not Idea.objects.exists()
@@ -123,8 +155,11 @@ def test_a_moderator_cannot_retitle_with_a_line_break_through_the_api(client, to
     admin = staff_factory(town_a, Role.ADMIN)
     client.force_login(admin)
     url = reverse("api:moderate-idea", kwargs={"town_slug": town_a.slug, "pk": idea.pk})
-    response = client.post(url, json.dumps({"action": "retitle", "title": "Bank\r\nam Markt", "reason": "Name"}),
-                           content_type="application/json")
+    response = client.post(
+        url,
+        json.dumps({"action": "retitle", "title": "Bank\r\nam Markt", "reason": "Name"}),
+        content_type="application/json",
+    )
     assert response.status_code == 400 and "title" in response.json(), response.content
     with town_scope(town_a):
         assert Idea.objects.get(pk=idea.pk).title == "Bank am Markt"
@@ -133,8 +168,15 @@ def test_a_moderator_cannot_retitle_with_a_line_break_through_the_api(client, to
 @pytest.mark.django_db
 def test_a_title_stored_with_a_line_break_before_this_rule_still_gets_its_mail(town_a, editor_a):
     with town_scope(town_a):
-        created = notify(municipality=town_a, recipients=[editor_a], kind="funding.deadline", key="t:1",
-                         title="Frist", url="/arnsberg/", email=False)[0]
+        created = notify(
+            municipality=town_a,
+            recipients=[editor_a],
+            kind="funding.deadline",
+            key="t:1",
+            title="Frist",
+            url="/arnsberg/",
+            email=False,
+        )[0]
         Notification.objects.filter(pk=created.pk).update(title="Frist\r\nBcc: alle@example.org")
     assert notification_email_send.delay(municipality_id=town_a.pk, notification_id=created.pk).get() is True
     (sent,) = mail.outbox

@@ -14,15 +14,20 @@ NOT_SCROLLED = ("reports/pdf/", "accounts/export/", "email/")
 
 
 def test_the_region_is_named_by_the_given_id_and_focusable():
-    html = Template('{% table_region "trend-" chart.id %}<table><caption id="trend-{{ chart.id }}">Ideen</caption>'
-                    "</table>{% endtable_region %}").render(Context({"chart": {"id": 7}}))
-    assert html == ('<div class="sc5-table-wrap" role="region" aria-labelledby="trend-7" tabindex="0">'
-                    '<table><caption id="trend-7">Ideen</caption></table></div>')
+    html = Template(
+        '{% table_region "trend-" chart.id %}<table><caption id="trend-{{ chart.id }}">Ideen</caption>'
+        "</table>{% endtable_region %}"
+    ).render(Context({"chart": {"id": 7}}))
+    assert html == (
+        '<div class="sc5-table-wrap" role="region" aria-labelledby="trend-7" tabindex="0">'
+        '<table><caption id="trend-7">Ideen</caption></table></div>'
+    )
 
 
 def test_the_id_is_escaped_and_required():
-    html = Template('{% table_region label %}<table></table>{% endtable_region %}').render(
-        Context({"label": '"><script>'}))
+    html = Template("{% table_region label %}<table></table>{% endtable_region %}").render(
+        Context({"label": '"><script>'})
+    )
     assert 'aria-labelledby="&quot;&gt;&lt;script&gt;"' in html
     with pytest.raises(TemplateSyntaxError):
         Template("{% table_region %}<table></table>{% endtable_region %}")

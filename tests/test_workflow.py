@@ -46,14 +46,21 @@ def test_a_refused_move_is_one_error_with_a_clear_message():
         error = TransitionNotAllowed.refusing(Project(status=Project.Status.COMPLETED), Project.Status.IDEA)
         assert isinstance(error, ValidationError) and error.code == "invalid_transition"
         assert copy.deepcopy(error).messages == error.messages  # forms and the test client copy errors
-        assert error.messages == ["A project that is “Completed” cannot become “Idea”. Possible next steps: "
-                                  "In progress."]
+        assert error.messages == [
+            "A project that is “Completed” cannot become “Idea”. Possible next steps: In progress."
+        ]
         # A workflow whose form names the field gets the error on that field.
-        idea_error = TransitionNotAllowed.refusing(Idea(status=Idea.Status.SUBMITTED), Idea.Status.IMPLEMENTED)
-        assert idea_error.message_dict == {"status": ["An idea that is “Submitted” cannot become “Implemented”."]}
+        idea_error = TransitionNotAllowed.refusing(
+            Idea(status=Idea.Status.SUBMITTED), Idea.Status.IMPLEMENTED
+        )
+        assert idea_error.message_dict == {
+            "status": ["An idea that is “Submitted” cannot become “Implemented”."]
+        }
     with translation.override("de"):
         german = " ".join(TransitionNotAllowed.refusing(DisbursementRequest(status="paid"), "draft").messages)
-    assert german == "Ein Mittelabruf mit dem Status „Ausgezahlt“ kann nicht in den Status „Entwurf“ wechseln."
+    assert (
+        german == "Ein Mittelabruf mit dem Status „Ausgezahlt“ kann nicht in den Status „Entwurf“ wechseln."
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -69,8 +76,9 @@ def test_a_refused_move_changes_nothing(town_a, editor_a):
     with town_scope(town_a):
         count = ProjectEvent.objects.filter(project=project).count()
         with pytest.raises(TransitionNotAllowed):
-            project_services.project_transition(project=project, to=Project.Status.COMPLETED, by=editor_a,
-                                                acting_town=town_a)
+            project_services.project_transition(
+                project=project, to=Project.Status.COMPLETED, by=editor_a, acting_town=town_a
+            )
         project.refresh_from_db()
         assert project.status == Project.Status.IDEA
         assert ProjectEvent.objects.filter(project=project).count() == count
@@ -86,7 +94,8 @@ def test_the_page_shows_a_refused_move_as_a_message(client, town_a, editor_a, ca
     response = client.post(url + "ueberarbeiten/", follow=True)
     assert response.status_code == 200  # the report's page again, with the message
     assert [str(message) for message in response.context["messages"]] == [
-        "Ein Bericht mit dem Status „Entwurf“ kann nicht in den Status „Entwurf“ wechseln."]
+        "Ein Bericht mit dem Status „Entwurf“ kann nicht in den Status „Entwurf“ wechseln."
+    ]
     page = response.content.decode()
     assert 'class="kern-table sc5-history"' in page and "Entwurf erstellt" in page  # the shared history table
     with town_scope(town_a):
@@ -94,6 +103,7 @@ def test_the_page_shows_a_refused_move_as_a_message(client, town_a, editor_a, ca
 
 
 # --- Two people at the same moment ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def _postgresql():
@@ -107,8 +117,9 @@ def test_a_move_waits_for_the_row_lock_and_then_sees_the_new_status(_postgresql,
     thread 2 waits until thread 1 has committed, then reads "in progress" and is refused."""
     project = factories.project(municipality=town_a)
     with town_scope(town_a):
-        project_services.project_transition(project=project, to=Project.Status.PLANNED, by=editor_a,
-                                            acting_town=town_a)
+        project_services.project_transition(
+            project=project, to=Project.Status.PLANNED, by=editor_a, acting_town=town_a
+        )
     locked, second_started = threading.Event(), threading.Event()
     order, errors = [], [None, None]
 
@@ -131,8 +142,9 @@ def test_a_move_waits_for_the_row_lock_and_then_sees_the_new_status(_postgresql,
             locked.wait(timeout=20)
             second_started.set()
             with town_scope(town_a):
-                project_services.project_transition(project=project, to=Project.Status.IN_PROGRESS, by=editor_a,
-                                                    acting_town=town_a)
+                project_services.project_transition(
+                    project=project, to=Project.Status.IN_PROGRESS, by=editor_a, acting_town=town_a
+                )
             order.append("second moved")
         except Exception as error:  # noqa: BLE001 - examined by the test
             errors[1] = error
@@ -170,15 +182,18 @@ def test_two_moderators_deciding_at_once_decide_once(_postgresql, town_a, editor
         try:
             barrier.wait(timeout=20)
             with town_scope(town_a):
-                results[index] = review_services.review_decide(report=report, by=by, decision=decision,
-                                                               remarks="Bitte ergänzen.")
+                results[index] = review_services.review_decide(
+                    report=report, by=by, decision=decision, remarks="Bitte ergänzen."
+                )
         except Exception as error:  # noqa: BLE001 - examined by the test
             errors[index] = error
         finally:
             connections.close_all()
 
-    threads = [threading.Thread(target=decide, args=(0, moderator, "accepted")),
-               threading.Thread(target=decide, args=(1, other, "returned"))]
+    threads = [
+        threading.Thread(target=decide, args=(0, moderator, "accepted")),
+        threading.Thread(target=decide, args=(1, other, "returned")),
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

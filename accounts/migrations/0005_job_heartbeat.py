@@ -4,25 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_api_token'),
+        ("accounts", "0004_api_token"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='dataexport',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, help_text='How often a worker has started building the job.', verbose_name='attempts'),
+            model_name="dataexport",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(
+                default=0,
+                help_text="How often a worker has started building the job.",
+                verbose_name="attempts",
+            ),
         ),
         migrations.AddField(
-            model_name='dataexport',
-            name='error',
-            field=models.TextField(blank=True, verbose_name='reason for the failure'),
+            model_name="dataexport",
+            name="error",
+            field=models.TextField(blank=True, verbose_name="reason for the failure"),
         ),
         migrations.AddField(
-            model_name='dataexport',
-            name='heartbeat_at',
-            field=models.DateTimeField(blank=True, help_text='Renewed by the worker while it builds the job.', null=True, verbose_name='last sign of life'),
+            model_name="dataexport",
+            name="heartbeat_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Renewed by the worker while it builds the job.",
+                null=True,
+                verbose_name="last sign of life",
+            ),
         ),
     ]

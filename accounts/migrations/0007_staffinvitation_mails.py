@@ -8,35 +8,101 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0006_session'),
-        ('municipalities', '0003_accessibilityfeedback_forward_claimed_at'),
+        ("accounts", "0006_session"),
+        ("municipalities", "0003_accessibilityfeedback_forward_claimed_at"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='StaffInvitation',
+            name="StaffInvitation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254, verbose_name='e-mail address')),
-                ('role', models.CharField(choices=[('viewer', 'Viewer'), ('editor', 'Editor'), ('admin', 'Administrator')], max_length=10, verbose_name='role')),
-                ('nonce', models.CharField(editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='invited')),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='last sent')),
-                ('send_count', models.PositiveSmallIntegerField(default=1, verbose_name='times sent')),
-                ('expires_at', models.DateTimeField(verbose_name='valid until')),
-                ('accepted_at', models.DateTimeField(blank=True, null=True, verbose_name='accepted')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='withdrawn')),
-                ('accepted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='accepted by')),
-                ('invited_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='invited by')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='withdrawn by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254, verbose_name="e-mail address")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("viewer", "Viewer"), ("editor", "Editor"), ("admin", "Administrator")],
+                        max_length=10,
+                        verbose_name="role",
+                    ),
+                ),
+                ("nonce", models.CharField(editable=False, max_length=64)),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="invited"),
+                ),
+                (
+                    "sent_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="last sent"),
+                ),
+                ("send_count", models.PositiveSmallIntegerField(default=1, verbose_name="times sent")),
+                ("expires_at", models.DateTimeField(verbose_name="valid until")),
+                ("accepted_at", models.DateTimeField(blank=True, null=True, verbose_name="accepted")),
+                ("revoked_at", models.DateTimeField(blank=True, null=True, verbose_name="withdrawn")),
+                (
+                    "accepted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="accepted by",
+                    ),
+                ),
+                (
+                    "invited_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="invited by",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="withdrawn by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'staff invitation',
-                'verbose_name_plural': 'staff invitations',
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('email'), models.F('municipality'), condition=models.Q(('accepted_at__isnull', True), ('revoked_at__isnull', True)), name='one_open_invitation_per_email_and_town'), models.CheckConstraint(condition=models.Q(('role__in', ['viewer', 'editor', 'admin'])), name='invitation_role_valid')],
+                "verbose_name": "staff invitation",
+                "verbose_name_plural": "staff invitations",
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("email"),
+                        models.F("municipality"),
+                        condition=models.Q(("accepted_at__isnull", True), ("revoked_at__isnull", True)),
+                        name="one_open_invitation_per_email_and_town",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("role__in", ["viewer", "editor", "admin"])),
+                        name="invitation_role_valid",
+                    ),
+                ],
             },
         ),
     ]

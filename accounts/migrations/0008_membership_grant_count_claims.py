@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0007_staffinvitation_mails'),
+        ("accounts", "0007_staffinvitation_mails"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='membership',
-            name='grant_count',
-            field=models.PositiveIntegerField(default=1, editable=False, verbose_name='times granted'),
+            model_name="membership",
+            name="grant_count",
+            field=models.PositiveIntegerField(default=1, editable=False, verbose_name="times granted"),
         ),
     ]

@@ -5,54 +5,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='OpenDataBuild',
+            name="OpenDataBuild",
             fields=[
-                ('dataset', models.CharField(max_length=20, primary_key=True, serialize=False, verbose_name='dataset')),
-                ('built_at', models.DateTimeField(blank=True, null=True, verbose_name='last built')),
+                (
+                    "dataset",
+                    models.CharField(
+                        max_length=20, primary_key=True, serialize=False, verbose_name="dataset"
+                    ),
+                ),
+                ("built_at", models.DateTimeField(blank=True, null=True, verbose_name="last built")),
             ],
             options={
-                'verbose_name': 'open data build',
-                'verbose_name_plural': 'open data builds',
+                "verbose_name": "open data build",
+                "verbose_name_plural": "open data builds",
             },
         ),
         migrations.CreateModel(
-            name='OpenDataChange',
+            name="OpenDataChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dataset', models.CharField(db_index=True, max_length=20, verbose_name='dataset')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='changed')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("dataset", models.CharField(db_index=True, max_length=20, verbose_name="dataset")),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="changed")),
             ],
             options={
-                'verbose_name': 'open data change',
-                'verbose_name_plural': 'open data changes',
+                "verbose_name": "open data change",
+                "verbose_name_plural": "open data changes",
             },
         ),
         migrations.CreateModel(
-            name='OpenDataFile',
+            name="OpenDataFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dataset', models.CharField(max_length=20, verbose_name='dataset')),
-                ('scope', models.CharField(help_text='region, or town:<id>', max_length=30, verbose_name='scope')),
-                ('file_format', models.CharField(max_length=10, verbose_name='format')),
-                ('file', models.FileField(max_length=200, upload_to='', verbose_name='file')),
-                ('download_name', models.CharField(max_length=200, verbose_name='file name')),
-                ('etag', models.CharField(max_length=80, verbose_name='ETag')),
-                ('last_modified', models.DateTimeField(blank=True, null=True, verbose_name='last change of the data')),
-                ('built_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='built')),
-                ('size', models.PositiveBigIntegerField(default=0, verbose_name='size')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("dataset", models.CharField(max_length=20, verbose_name="dataset")),
+                (
+                    "scope",
+                    models.CharField(help_text="region, or town:<id>", max_length=30, verbose_name="scope"),
+                ),
+                ("file_format", models.CharField(max_length=10, verbose_name="format")),
+                ("file", models.FileField(max_length=200, upload_to="", verbose_name="file")),
+                ("download_name", models.CharField(max_length=200, verbose_name="file name")),
+                ("etag", models.CharField(max_length=80, verbose_name="ETag")),
+                (
+                    "last_modified",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last change of the data"),
+                ),
+                ("built_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="built")),
+                ("size", models.PositiveBigIntegerField(default=0, verbose_name="size")),
             ],
             options={
-                'verbose_name': 'open data file',
-                'verbose_name_plural': 'open data files',
-                'constraints': [models.UniqueConstraint(fields=('dataset', 'scope', 'file_format'), name='opendata_file_unique')],
+                "verbose_name": "open data file",
+                "verbose_name_plural": "open data files",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("dataset", "scope", "file_format"), name="opendata_file_unique"
+                    )
+                ],
             },
         ),
     ]

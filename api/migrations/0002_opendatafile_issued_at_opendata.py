@@ -5,15 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('api', '0001_initial'),
+        ("api", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='opendatafile',
-            name='issued_at',
-            field=models.DateTimeField(default=django.utils.timezone.now, help_text='When the file was built for the first time (dct:issued).', verbose_name='first published'),
+            model_name="opendatafile",
+            name="issued_at",
+            field=models.DateTimeField(
+                default=django.utils.timezone.now,
+                help_text="When the file was built for the first time (dct:issued).",
+                verbose_name="first published",
+            ),
         ),
     ]

@@ -83,31 +83,62 @@ def _load_grant(town: Municipality, item: dict, clock: _Clock) -> Grant:
 
     data = item["grant"]
     fields = {name: data[name] for name in ("title", "reference", "cohort", "recipient", "notes")}
-    for name in ("approved_on", "period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start",
-                 "phase_b_end"):
+    for name in (
+        "approved_on",
+        "period_start",
+        "period_end",
+        "phase_a_start",
+        "phase_a_end",
+        "phase_b_start",
+        "phase_b_end",
+    ):
         fields[name] = clock.date(data.get(name))
     fields["eligible_costs"] = Decimal(data["eligible_costs"])
     fields["funding_rate"] = Decimal(data["funding_rate"])
     grant = services.grant_create(municipality=town, by=None, fields=fields)
 
     for line in item.get("budget", []):
-        services.budget_line_save(grant=grant, by=None, fields={
-            "year": clock.year(line["year"]), "cost_type": line["cost_type"], "project": project(line.get("project")),
-            "amount": Decimal(line["amount"]), "note": line.get("note", "")})
+        services.budget_line_save(
+            grant=grant,
+            by=None,
+            fields={
+                "year": clock.year(line["year"]),
+                "cost_type": line["cost_type"],
+                "project": project(line.get("project")),
+                "amount": Decimal(line["amount"]),
+                "note": line.get("note", ""),
+            },
+        )
 
     for entry in item.get("spending", []):
         spent_on = clock.date(entry["spent_on"])
         if not clock.happened(spent_on):
             continue
-        services.spending_record(grant=grant, by=None, fields={
-            "spent_on": spent_on, "cost_type": entry["cost_type"], "project": project(entry.get("project")),
-            "amount": Decimal(entry["amount"]), "description": _text(entry["description"], spent_on.year),
-            "payee": entry.get("payee", ""), "voucher": _text(entry.get("voucher", ""), spent_on.year)})
+        services.spending_record(
+            grant=grant,
+            by=None,
+            fields={
+                "spent_on": spent_on,
+                "cost_type": entry["cost_type"],
+                "project": project(entry.get("project")),
+                "amount": Decimal(entry["amount"]),
+                "description": _text(entry["description"], spent_on.year),
+                "payee": entry.get("payee", ""),
+                "voucher": _text(entry.get("voucher", ""), spent_on.year),
+            },
+        )
 
     for entry in item.get("disbursements", []):
         year = clock.year(entry["year"])
-        request = services.disbursement_prepare(grant=grant, by=None, fields={
-            "year": year, "amount": Decimal(entry["amount"]), "purpose": _text(entry.get("purpose", ""), year)})
+        request = services.disbursement_prepare(
+            grant=grant,
+            by=None,
+            fields={
+                "year": year,
+                "amount": Decimal(entry["amount"]),
+                "purpose": _text(entry.get("purpose", ""), year),
+            },
+        )
         submitted_on = clock.date(entry.get("submitted_on"))
         if not clock.happened(submitted_on):
             continue
@@ -116,13 +147,22 @@ def _load_grant(town: Municipality, item: dict, clock: _Clock) -> Grant:
         if clock.happened(paid_on):
             services.disbursement_mark_paid(item=request, by=None, paid_on=paid_on)
         elif clock.happened(rejected_on):
-            services.disbursement_reject(item=request, by=None, rejected_on=rejected_on, reason=entry["reason"])
+            services.disbursement_reject(
+                item=request, by=None, rejected_on=rejected_on, reason=entry["reason"]
+            )
 
     for entry in item.get("milestones", []):
         milestone = services.milestone_save(
-            grant=grant, by=None, projects=[project(title) for title in entry.get("projects", [])],
-            fields={"title": entry["title"], "description": entry.get("description", ""),
-                    "phase": entry.get("phase", "B"), "due_on": clock.date(entry["due_on"])})
+            grant=grant,
+            by=None,
+            projects=[project(title) for title in entry.get("projects", [])],
+            fields={
+                "title": entry["title"],
+                "description": entry.get("description", ""),
+                "phase": entry.get("phase", "B"),
+                "due_on": clock.date(entry["due_on"]),
+            },
+        )
         done_on = clock.date(entry.get("done_on"))
         if clock.happened(done_on):
             services.milestone_mark_done(milestone=milestone, by=None, done_on=done_on, evidence=_evidence())
@@ -131,8 +171,16 @@ def _load_grant(town: Municipality, item: dict, clock: _Clock) -> Grant:
 
     for entry in item.get("proofs", []):
         year = clock.year(entry["year"]) if entry.get("year") else None
-        proof = services.proof_save(grant=grant, by=None, fields={
-            "kind": entry["kind"], "year": year, "due_on": clock.date(entry["due_on"]), "note": entry.get("note", "")})
+        proof = services.proof_save(
+            grant=grant,
+            by=None,
+            fields={
+                "kind": entry["kind"],
+                "year": year,
+                "due_on": clock.date(entry["due_on"]),
+                "note": entry.get("note", ""),
+            },
+        )
         submitted_on = clock.date(entry.get("submitted_on"))
         if not clock.happened(submitted_on):
             continue

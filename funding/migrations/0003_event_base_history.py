@@ -4,20 +4,33 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('funding', '0002_grant_rate_exception'),
+        ("funding", "0002_grant_rate_exception"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='fundingevent',
-            name='kind',
-            field=models.CharField(choices=[('created', 'Created'), ('changed', 'Changed'), ('deleted', 'Deleted'), ('status', 'Status changed')], max_length=30, verbose_name='kind'),
+            model_name="fundingevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("created", "Created"),
+                    ("changed", "Changed"),
+                    ("deleted", "Deleted"),
+                    ("status", "Status changed"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='fundingevent',
-            name='subject',
-            field=models.CharField(blank=True, help_text='The row the change concerns, as people name it.', max_length=300, verbose_name='subject'),
+            model_name="fundingevent",
+            name="subject",
+            field=models.CharField(
+                blank=True,
+                help_text="The row the change concerns, as people name it.",
+                max_length=300,
+                verbose_name="subject",
+            ),
         ),
     ]

@@ -36,12 +36,18 @@ def load_knowledge(towns: list[Municipality]) -> int:
             if LessonNote.objects.filter(municipality=town, title=item["title"]).exists():
                 continue
             lead_slug, title = item["project"]
-            project = (Project.objects.filter(municipality__slug=lead_slug, title=title)
-                       .prefetch_related("fields_of_action").first())
+            project = (
+                Project.objects.filter(municipality__slug=lead_slug, title=title)
+                .prefetch_related("fields_of_action")
+                .first()
+            )
             services.lesson_note_create(
-                by=_author(town), municipality=town, project=project,
+                by=_author(town),
+                municipality=town,
+                project=project,
                 fields={"title": item["title"], "body": item["body"], "is_public": item["public"]},
                 fields_of_action=list(project.fields_of_action.all()) if project is not None else [],
-                tags=tags_from_text(", ".join(item["tags"])))
+                tags=tags_from_text(", ".join(item["tags"])),
+            )
             created += 1
     return created

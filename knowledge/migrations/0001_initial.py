@@ -6,37 +6,105 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('municipalities', '0002_map_bounds'),
-        ('projects', '0002_seed_fields_of_action'),
+        ("municipalities", "0002_map_bounds"),
+        ("projects", "0002_seed_fields_of_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LessonNote',
+            name="LessonNote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(help_text='Markdown is supported.', verbose_name='text')),
-                ('is_public', models.BooleanField(default=False, help_text='Public notes also appear on the public page “Knowledge from the towns”. Otherwise only the staff of all towns and the Agentur read them.', verbose_name='public')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='author')),
-                ('fields_of_action', models.ManyToManyField(blank=True, related_name='+', to='projects.fieldofaction', verbose_name='fields of action')),
-                ('municipality', models.ForeignKey(blank=True, help_text='The town whose staff wrote the note; empty for the Agentur.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='town')),
-                ('project', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lesson_notes', to='projects.project', verbose_name='project')),
-                ('tags', models.ManyToManyField(blank=True, related_name='lesson_notes', to='projects.tag', verbose_name='tags')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='last changed by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(help_text="Markdown is supported.", verbose_name="text")),
+                (
+                    "is_public",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Public notes also appear on the public page “Knowledge from the towns”. Otherwise only the staff of all towns and the Agentur read them.",
+                        verbose_name="public",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "fields_of_action",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="projects.fieldofaction",
+                        verbose_name="fields of action",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The town whose staff wrote the note; empty for the Agentur.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="town",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="lesson_notes",
+                        to="projects.project",
+                        verbose_name="project",
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(
+                        blank=True, related_name="lesson_notes", to="projects.tag", verbose_name="tags"
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="last changed by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'lessons-learned note',
-                'verbose_name_plural': 'lessons-learned notes',
-                'ordering': ['-updated_at', '-pk'],
-                'indexes': [models.Index(fields=['-updated_at'], name='lessonnote_updated'), models.Index(fields=['is_public', '-updated_at'], name='lessonnote_public_updated')],
+                "verbose_name": "lessons-learned note",
+                "verbose_name_plural": "lessons-learned notes",
+                "ordering": ["-updated_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["-updated_at"], name="lessonnote_updated"),
+                    models.Index(fields=["is_public", "-updated_at"], name="lessonnote_public_updated"),
+                ],
             },
         ),
     ]

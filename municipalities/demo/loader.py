@@ -34,14 +34,21 @@ def load_towns() -> tuple[Consortium, list[Municipality]]:
     consortium, _ = Consortium.objects.update_or_create(
         slug=c["slug"],
         defaults={
-            "name": c["name"], "programme": c["programme"], "cohort": c["cohort"],
-            "coordinator": c["coordinator"], "motto": c["motto"], "goal": c["goal"],
-            "cooperating_since": c["cooperating_since"], "funding_until": c["funding_until"],
+            "name": c["name"],
+            "programme": c["programme"],
+            "cohort": c["cohort"],
+            "coordinator": c["coordinator"],
+            "motto": c["motto"],
+            "goal": c["goal"],
+            "cooperating_since": c["cooperating_since"],
+            "funding_until": c["funding_until"],
             "federal_grant_eur": Decimal(c["funding"]["federal_grant_eur"]),
             "total_volume_eur": Decimal(c["funding"]["total_volume_eur"]),
             "linked_programme": c["linked_programme"],
-            "contact_name": c["contact"]["name"], "contact_street": c["contact"]["street"],
-            "contact_postcode": c["contact"]["postcode"], "contact_city": c["contact"]["city"],
+            "contact_name": c["contact"]["name"],
+            "contact_street": c["contact"]["street"],
+            "contact_postcode": c["contact"]["postcode"],
+            "contact_city": c["contact"]["city"],
         },
     )
     towns = []
@@ -50,17 +57,27 @@ def load_towns() -> tuple[Consortium, list[Municipality]]:
         town, _ = Municipality.objects.update_or_create(
             slug=m["slug"],
             defaults={
-                "consortium": consortium, "name": m["name"], "official_name": m["official_name"],
-                "district": m["district"], "administrative_region": m["administrative_region"],
-                "ags": m["ags"], "ars": m["ars"], "population": m["population"],
+                "consortium": consortium,
+                "name": m["name"],
+                "official_name": m["official_name"],
+                "district": m["district"],
+                "administrative_region": m["administrative_region"],
+                "ags": m["ags"],
+                "ars": m["ars"],
+                "population": m["population"],
                 "population_date": date.fromisoformat(m["population_date"]),
-                "population_source": m["population_source"], "area_km2": Decimal(m["area_km2"]),
-                "website": m["website"], "brand_colour": m["brand_colour"], "is_lead": m["lead"],
-                "vision": m.get("vision", "")[:300], "contact_email": m["contact_email"],
-                "accessibility_contact_email": m["contact_email"], "joined_on": date(2019, 7, 1),
+                "population_source": m["population_source"],
+                "area_km2": Decimal(m["area_km2"]),
+                "website": m["website"],
+                "brand_colour": m["brand_colour"],
+                "is_lead": m["lead"],
+                "vision": m.get("vision", "")[:300],
+                "contact_email": m["contact_email"],
+                "accessibility_contact_email": m["contact_email"],
+                "joined_on": date(2019, 7, 1),
                 "imprint": f"{m['official_name']}\nDer Bürgermeister / Die Bürgermeisterin\n"
-                           f"Vertreten durch die Bürgermeisterin bzw. den Bürgermeister\n"
-                           f"E-Mail: {m['contact_email']}",
+                f"Vertreten durch die Bürgermeisterin bzw. den Bürgermeister\n"
+                f"E-Mail: {m['contact_email']}",
                 "privacy_contact": f"Datenschutzbeauftragte/r der {m['official_name']}, {m['contact_email']}",
                 **{f"map_{edge}": _bound(bounds.get(edge)) for edge in ("south", "west", "north", "east")},
             },
@@ -72,13 +89,17 @@ def load_towns() -> tuple[Consortium, list[Municipality]]:
 def _account(email: str, display_name: str, **flags) -> User:
     user = User.objects.filter(email=email).first()
     if user is None:
-        user = User.objects.create_user(email=email, password=DEMO_PASSWORD, display_name=display_name, **flags)
+        user = User.objects.create_user(
+            email=email, password=DEMO_PASSWORD, display_name=display_name, **flags
+        )
     else:
         for key, value in {"display_name": display_name, **flags}.items():
             setattr(user, key, value)
         user.set_password(DEMO_PASSWORD)
         user.save()
-    EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
+    EmailAddress.objects.update_or_create(
+        user=user, email=email, defaults={"verified": True, "primary": True}
+    )
     return user
 
 
@@ -95,7 +116,8 @@ def load_accounts(towns: list[Municipality]) -> list[DemoAccount]:
             email = f"{town.slug}-{role.value}@{DEMO_DOMAIN}"
             user = _account(email, f"{town.name} ({role.label})")
             Membership.objects.with_scope(municipality=town.pk).update_or_create(
-                municipality=town, user=user, defaults={"role": role.value})
+                municipality=town, user=user, defaults={"role": role.value}
+            )
             accounts.append(DemoAccount(email, role.value, town.slug))
     return accounts
 

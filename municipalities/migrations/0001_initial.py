@@ -2,13 +2,13 @@
 
 import django.core.validators
 import django.db.models.deletion
-import municipalities.validators
 from django.conf import settings
 from django.db import migrations, models
 
+import municipalities.validators
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,113 +17,277 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Consortium',
+            name="Consortium",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('slug', models.SlugField(max_length=80, unique=True, verbose_name='slug')),
-                ('programme', models.CharField(blank=True, max_length=300, verbose_name='funding programme')),
-                ('cohort', models.CharField(blank=True, max_length=200, verbose_name='cohort')),
-                ('coordinator', models.CharField(blank=True, help_text='The body that coordinates and moderates the project.', max_length=200, verbose_name='coordinator')),
-                ('motto', models.CharField(blank=True, max_length=200, verbose_name='motto')),
-                ('goal', models.TextField(blank=True, verbose_name='goal')),
-                ('cooperating_since', models.PositiveIntegerField(blank=True, null=True, verbose_name='cooperating since')),
-                ('funding_until', models.CharField(blank=True, max_length=50, verbose_name='funded until')),
-                ('federal_grant_eur', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='federal grant (EUR)')),
-                ('total_volume_eur', models.DecimalField(blank=True, decimal_places=2, max_digits=14, null=True, verbose_name='total volume (EUR)')),
-                ('linked_programme', models.CharField(blank=True, max_length=200, verbose_name='linked programme')),
-                ('contact_name', models.CharField(blank=True, max_length=300, verbose_name='contact')),
-                ('contact_street', models.CharField(blank=True, max_length=200, verbose_name='street')),
-                ('contact_postcode', models.CharField(blank=True, max_length=10, verbose_name='postcode')),
-                ('contact_city', models.CharField(blank=True, max_length=100, verbose_name='city')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("slug", models.SlugField(max_length=80, unique=True, verbose_name="slug")),
+                ("programme", models.CharField(blank=True, max_length=300, verbose_name="funding programme")),
+                ("cohort", models.CharField(blank=True, max_length=200, verbose_name="cohort")),
+                (
+                    "coordinator",
+                    models.CharField(
+                        blank=True,
+                        help_text="The body that coordinates and moderates the project.",
+                        max_length=200,
+                        verbose_name="coordinator",
+                    ),
+                ),
+                ("motto", models.CharField(blank=True, max_length=200, verbose_name="motto")),
+                ("goal", models.TextField(blank=True, verbose_name="goal")),
+                (
+                    "cooperating_since",
+                    models.PositiveIntegerField(blank=True, null=True, verbose_name="cooperating since"),
+                ),
+                ("funding_until", models.CharField(blank=True, max_length=50, verbose_name="funded until")),
+                (
+                    "federal_grant_eur",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="federal grant (EUR)",
+                    ),
+                ),
+                (
+                    "total_volume_eur",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=14,
+                        null=True,
+                        verbose_name="total volume (EUR)",
+                    ),
+                ),
+                (
+                    "linked_programme",
+                    models.CharField(blank=True, max_length=200, verbose_name="linked programme"),
+                ),
+                ("contact_name", models.CharField(blank=True, max_length=300, verbose_name="contact")),
+                ("contact_street", models.CharField(blank=True, max_length=200, verbose_name="street")),
+                ("contact_postcode", models.CharField(blank=True, max_length=10, verbose_name="postcode")),
+                ("contact_city", models.CharField(blank=True, max_length=100, verbose_name="city")),
             ],
             options={
-                'verbose_name': 'consortium',
-                'verbose_name_plural': 'consortia',
+                "verbose_name": "consortium",
+                "verbose_name_plural": "consortia",
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='time')),
-                ('purpose', models.CharField(db_index=True, max_length=120, verbose_name='purpose')),
-                ('path', models.CharField(blank=True, max_length=500, verbose_name='path')),
-                ('municipality_slugs', models.JSONField(default=list, verbose_name='towns')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="time")),
+                ("purpose", models.CharField(db_index=True, max_length=120, verbose_name="purpose")),
+                ("path", models.CharField(blank=True, max_length=500, verbose_name="path")),
+                ("municipality_slugs", models.JSONField(default=list, verbose_name="towns")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'audit entry',
-                'verbose_name_plural': 'audit entries',
-                'ordering': ['-created_at'],
+                "verbose_name": "audit entry",
+                "verbose_name_plural": "audit entries",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Municipality',
+            name="Municipality",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120, verbose_name='name')),
-                ('slug', models.SlugField(help_text='Part of every address of the town, e.g. “bad-berleburg”.', max_length=60, unique=True, validators=[municipalities.validators.validate_town_slug], verbose_name='address')),
-                ('official_name', models.CharField(max_length=200, verbose_name='official name')),
-                ('district', models.CharField(blank=True, max_length=120, verbose_name='district')),
-                ('administrative_region', models.CharField(blank=True, max_length=120, verbose_name='administrative region')),
-                ('ags', models.CharField(blank=True, max_length=8, verbose_name='municipality key (AGS)')),
-                ('population', models.PositiveIntegerField(blank=True, null=True, verbose_name='population')),
-                ('population_date', models.DateField(blank=True, null=True, verbose_name='population as of')),
-                ('population_source', models.CharField(blank=True, max_length=120, verbose_name='population source')),
-                ('area_km2', models.DecimalField(blank=True, decimal_places=2, max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(0)], verbose_name='area (km²)')),
-                ('website', models.URLField(blank=True, verbose_name='website')),
-                ('brand_colour', models.CharField(default='#00508C', help_text="Accent colour of the town's pages, as #RRGGBB. It must keep a contrast of 4.5:1 with white text.", max_length=7, validators=[municipalities.validators.validate_brand_colour], verbose_name='brand colour')),
-                ('is_lead', models.BooleanField(default=False, verbose_name='lead municipality')),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive towns are hidden and their pages answer 404.', verbose_name='active')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='member since')),
-                ('vision', models.CharField(blank=True, max_length=300, verbose_name='vision')),
-                ('imprint', models.TextField(blank=True, verbose_name='imprint')),
-                ('privacy_contact', models.TextField(blank=True, verbose_name='data protection officer')),
-                ('accessibility_contact_email', models.EmailField(blank=True, max_length=254, verbose_name='accessibility feedback e-mail')),
-                ('contact_email', models.EmailField(blank=True, max_length=254, verbose_name='contact e-mail')),
-                ('consortium', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='municipalities', to='municipalities.consortium', verbose_name='consortium')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "slug",
+                    models.SlugField(
+                        help_text="Part of every address of the town, e.g. “bad-berleburg”.",
+                        max_length=60,
+                        unique=True,
+                        validators=[municipalities.validators.validate_town_slug],
+                        verbose_name="address",
+                    ),
+                ),
+                ("official_name", models.CharField(max_length=200, verbose_name="official name")),
+                ("district", models.CharField(blank=True, max_length=120, verbose_name="district")),
+                (
+                    "administrative_region",
+                    models.CharField(blank=True, max_length=120, verbose_name="administrative region"),
+                ),
+                ("ags", models.CharField(blank=True, max_length=8, verbose_name="municipality key (AGS)")),
+                ("population", models.PositiveIntegerField(blank=True, null=True, verbose_name="population")),
+                ("population_date", models.DateField(blank=True, null=True, verbose_name="population as of")),
+                (
+                    "population_source",
+                    models.CharField(blank=True, max_length=120, verbose_name="population source"),
+                ),
+                (
+                    "area_km2",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=2,
+                        max_digits=8,
+                        null=True,
+                        validators=[django.core.validators.MinValueValidator(0)],
+                        verbose_name="area (km²)",
+                    ),
+                ),
+                ("website", models.URLField(blank=True, verbose_name="website")),
+                (
+                    "brand_colour",
+                    models.CharField(
+                        default="#00508C",
+                        help_text="Accent colour of the town's pages, as #RRGGBB. It must keep a contrast of 4.5:1 with white text.",
+                        max_length=7,
+                        validators=[municipalities.validators.validate_brand_colour],
+                        verbose_name="brand colour",
+                    ),
+                ),
+                ("is_lead", models.BooleanField(default=False, verbose_name="lead municipality")),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Inactive towns are hidden and their pages answer 404.",
+                        verbose_name="active",
+                    ),
+                ),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="member since")),
+                ("vision", models.CharField(blank=True, max_length=300, verbose_name="vision")),
+                ("imprint", models.TextField(blank=True, verbose_name="imprint")),
+                ("privacy_contact", models.TextField(blank=True, verbose_name="data protection officer")),
+                (
+                    "accessibility_contact_email",
+                    models.EmailField(
+                        blank=True, max_length=254, verbose_name="accessibility feedback e-mail"
+                    ),
+                ),
+                (
+                    "contact_email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="contact e-mail"),
+                ),
+                (
+                    "consortium",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="municipalities",
+                        to="municipalities.consortium",
+                        verbose_name="consortium",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'municipality',
-                'verbose_name_plural': 'municipalities',
-                'ordering': ['name'],
+                "verbose_name": "municipality",
+                "verbose_name_plural": "municipalities",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='AccessibilityFeedback',
+            name="AccessibilityFeedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('page_url', models.CharField(blank=True, max_length=500, verbose_name='page concerned')),
-                ('message', models.TextField(max_length=5000, verbose_name='description of the barrier')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='e-mail for a reply')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='received')),
-                ('forwarded_at', models.DateTimeField(blank=True, null=True, verbose_name='forwarded by e-mail')),
-                ('status', models.CharField(choices=[('new', 'new'), ('handled', 'handled')], default='new', max_length=10, verbose_name='status')),
-                ('handled_at', models.DateTimeField(blank=True, null=True, verbose_name='handled at')),
-                ('handled_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='handled by')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("page_url", models.CharField(blank=True, max_length=500, verbose_name="page concerned")),
+                ("message", models.TextField(max_length=5000, verbose_name="description of the barrier")),
+                ("email", models.EmailField(blank=True, max_length=254, verbose_name="e-mail for a reply")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="received")),
+                (
+                    "forwarded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="forwarded by e-mail"),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("new", "new"), ("handled", "handled")],
+                        default="new",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("handled_at", models.DateTimeField(blank=True, null=True, verbose_name="handled at")),
+                (
+                    "handled_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="handled by",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'accessibility feedback',
-                'verbose_name_plural': 'accessibility feedback',
-                'ordering': ['-created_at'],
+                "verbose_name": "accessibility feedback",
+                "verbose_name_plural": "accessibility feedback",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.AddConstraint(
-            model_name='municipality',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_lead', True)), fields=('consortium',), name='one_lead_municipality_per_consortium'),
+            model_name="municipality",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_lead", True)),
+                fields=("consortium",),
+                name="one_lead_municipality_per_consortium",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='municipality',
-            constraint=models.CheckConstraint(condition=models.Q(('brand_colour__regex', '^#[0-9a-fA-F]{6}$')), name='municipality_brand_colour_hex'),
+            model_name="municipality",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("brand_colour__regex", "^#[0-9a-fA-F]{6}$")),
+                name="municipality_brand_colour_hex",
+            ),
         ),
         migrations.AddIndex(
-            model_name='accessibilityfeedback',
-            index=models.Index(fields=['municipality', 'status', '-created_at'], name='municipalit_municip_aaafaf_idx'),
+            model_name="accessibilityfeedback",
+            index=models.Index(
+                fields=["municipality", "status", "-created_at"], name="municipalit_municip_aaafaf_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='accessibilityfeedback',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('handled_at__isnull', True), ('status', 'new')), models.Q(('handled_at__isnull', False), ('status', 'handled')), _connector='OR'), name='accessibility_feedback_handled_consistent'),
+            model_name="accessibilityfeedback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("handled_at__isnull", True), ("status", "new")),
+                    models.Q(("handled_at__isnull", False), ("status", "handled")),
+                    _connector="OR",
+                ),
+                name="accessibility_feedback_handled_consistent",
+            ),
         ),
     ]

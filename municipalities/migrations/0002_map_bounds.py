@@ -4,30 +4,37 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('municipalities', '0001_initial'),
+        ("municipalities", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='municipality',
-            name='map_east',
-            field=models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='map: eastern edge'),
+            model_name="municipality",
+            name="map_east",
+            field=models.DecimalField(
+                blank=True, decimal_places=6, max_digits=9, null=True, verbose_name="map: eastern edge"
+            ),
         ),
         migrations.AddField(
-            model_name='municipality',
-            name='map_north',
-            field=models.DecimalField(blank=True, decimal_places=6, max_digits=8, null=True, verbose_name='map: northern edge'),
+            model_name="municipality",
+            name="map_north",
+            field=models.DecimalField(
+                blank=True, decimal_places=6, max_digits=8, null=True, verbose_name="map: northern edge"
+            ),
         ),
         migrations.AddField(
-            model_name='municipality',
-            name='map_south',
-            field=models.DecimalField(blank=True, decimal_places=6, max_digits=8, null=True, verbose_name='map: southern edge'),
+            model_name="municipality",
+            name="map_south",
+            field=models.DecimalField(
+                blank=True, decimal_places=6, max_digits=8, null=True, verbose_name="map: southern edge"
+            ),
         ),
         migrations.AddField(
-            model_name='municipality',
-            name='map_west',
-            field=models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='map: western edge'),
+            model_name="municipality",
+            name="map_west",
+            field=models.DecimalField(
+                blank=True, decimal_places=6, max_digits=9, null=True, verbose_name="map: western edge"
+            ),
         ),
     ]

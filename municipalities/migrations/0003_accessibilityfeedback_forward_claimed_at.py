@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('municipalities', '0002_map_bounds'),
+        ("municipalities", "0002_map_bounds"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='accessibilityfeedback',
-            name='forward_claimed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='being forwarded since'),
+            model_name="accessibilityfeedback",
+            name="forward_claimed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="being forwarded since"),
         ),
     ]

@@ -6,8 +6,13 @@ import municipalities.validators
 
 # The regional keys of the consortium's five towns (as in the Gemeindeverzeichnis of the statistical offices), for
 # installations whose towns were created before the field existed. Other towns are left empty.
-KNOWN = {"05958004": "059580004004", "05970004": "059700004004", "05962040": "059620040040",
-         "05966024": "059660024024", "05974040": "059740040040"}
+KNOWN = {
+    "05958004": "059580004004",
+    "05970004": "059700004004",
+    "05962040": "059620040040",
+    "05966024": "059660024024",
+    "05974040": "059740040040",
+}
 
 
 def fill_known(apps, schema_editor):
@@ -17,16 +22,21 @@ def fill_known(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('municipalities', '0003_accessibilityfeedback_forward_claimed_at'),
+        ("municipalities", "0003_accessibilityfeedback_forward_claimed_at"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='municipality',
-            name='ars',
-            field=models.CharField(blank=True, help_text='The 12-digit Amtlicher Regionalschlüssel, e.g. 059580004004 for Arnsberg. The open data catalogue names the town by it (DCAT-AP.de).', max_length=12, validators=[municipalities.validators.validate_ars], verbose_name='regional key (ARS)'),
+            model_name="municipality",
+            name="ars",
+            field=models.CharField(
+                blank=True,
+                help_text="The 12-digit Amtlicher Regionalschlüssel, e.g. 059580004004 for Arnsberg. The open data catalogue names the town by it (DCAT-AP.de).",
+                max_length=12,
+                validators=[municipalities.validators.validate_ars],
+                verbose_name="regional key (ARS)",
+            ),
         ),
         migrations.RunPython(fill_known, migrations.RunPython.noop),
     ]

@@ -2,7 +2,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("municipalities", "0004_municipality_ars_opendata"),
     ]

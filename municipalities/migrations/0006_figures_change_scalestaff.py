@@ -5,23 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('municipalities', '0005_municipality_content_version_cache'),
+        ("municipalities", "0005_municipality_content_version_cache"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='FiguresChange',
+            name="FiguresChange",
             fields=[
-                ('id', models.BigAutoField(primary_key=True, serialize=False)),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='time')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
+                ("id", models.BigAutoField(primary_key=True, serialize=False)),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="time")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'change of the key figures',
-                'verbose_name_plural': 'changes of the key figures',
-                'indexes': [models.Index(fields=['municipality', '-id'], name='figures_change_latest')],
+                "verbose_name": "change of the key figures",
+                "verbose_name_plural": "changes of the key figures",
+                "indexes": [models.Index(fields=["municipality", "-id"], name="figures_change_latest")],
             },
         ),
     ]

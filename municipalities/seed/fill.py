@@ -82,27 +82,76 @@ UNUSABLE_PASSWORD = "!seed-scale"
 
 # The processes of each town, by the phase they are in on the day of the run: phase → (first, last) day offsets.
 PROCESS_PLANS = {
-    "information": {Phase.INFORMATION: (-10, 20), Phase.IDEAS: (21, 60), Phase.EVALUATION: (61, 90),
-                    Phase.VOTE: (91, 105), Phase.RESULTS: (106, None)},
-    "ideas": {Phase.INFORMATION: (-60, -31), Phase.IDEAS: (-30, 30), Phase.EVALUATION: (31, 60),
-              Phase.VOTE: (61, 75), Phase.RESULTS: (76, None)},
-    "evaluation": {Phase.INFORMATION: (-130, -101), Phase.IDEAS: (-100, -21), Phase.EVALUATION: (-20, 20),
-                   Phase.VOTE: (21, 35), Phase.RESULTS: (36, None)},
-    "vote": {Phase.INFORMATION: (-160, -131), Phase.IDEAS: (-130, -51), Phase.EVALUATION: (-50, -8),
-             Phase.VOTE: (-7, 7), Phase.RESULTS: (8, None)},
-    "results": {Phase.INFORMATION: (-300, -271), Phase.IDEAS: (-270, -181), Phase.EVALUATION: (-180, -121),
-                Phase.VOTE: (-120, -106), Phase.RESULTS: (-105, None)},
-    "archive": {Phase.INFORMATION: (-700, -671), Phase.IDEAS: (-670, -581), Phase.EVALUATION: (-580, -521),
-                Phase.VOTE: (-520, -506), Phase.RESULTS: (-505, None)},
+    "information": {
+        Phase.INFORMATION: (-10, 20),
+        Phase.IDEAS: (21, 60),
+        Phase.EVALUATION: (61, 90),
+        Phase.VOTE: (91, 105),
+        Phase.RESULTS: (106, None),
+    },
+    "ideas": {
+        Phase.INFORMATION: (-60, -31),
+        Phase.IDEAS: (-30, 30),
+        Phase.EVALUATION: (31, 60),
+        Phase.VOTE: (61, 75),
+        Phase.RESULTS: (76, None),
+    },
+    "evaluation": {
+        Phase.INFORMATION: (-130, -101),
+        Phase.IDEAS: (-100, -21),
+        Phase.EVALUATION: (-20, 20),
+        Phase.VOTE: (21, 35),
+        Phase.RESULTS: (36, None),
+    },
+    "vote": {
+        Phase.INFORMATION: (-160, -131),
+        Phase.IDEAS: (-130, -51),
+        Phase.EVALUATION: (-50, -8),
+        Phase.VOTE: (-7, 7),
+        Phase.RESULTS: (8, None),
+    },
+    "results": {
+        Phase.INFORMATION: (-300, -271),
+        Phase.IDEAS: (-270, -181),
+        Phase.EVALUATION: (-180, -121),
+        Phase.VOTE: (-120, -106),
+        Phase.RESULTS: (-105, None),
+    },
+    "archive": {
+        Phase.INFORMATION: (-700, -671),
+        Phase.IDEAS: (-670, -581),
+        Phase.EVALUATION: (-580, -521),
+        Phase.VOTE: (-520, -506),
+        Phase.RESULTS: (-505, None),
+    },
 }
 #: The share of a town's ideas in each process (none yet in the one still informing).
 IDEA_SHARES = {"ideas": 0.3, "evaluation": 0.2, "vote": 0.15, "results": 0.15, "archive": 0.2}
 RUNNING_STATUSES = {"submitted": 45, "under_review": 30, "accepted": 15, "rejected": 10}
-FINISHED_STATUSES = {"submitted": 5, "under_review": 10, "accepted": 35, "rejected": 30, "implemented": 15,
-                     "merged": 5}
-ANSWER_PATHS = {"submitted": [], "under_review": ["under_review"], "accepted": ["accepted"],
-                "rejected": ["rejected"], "implemented": ["accepted", "implemented"], "merged": ["merged"]}
-PROJECT_STATUSES = {"idea": 10, "planned": 20, "in_progress": 40, "paused": 5, "completed": 20, "cancelled": 5}
+FINISHED_STATUSES = {
+    "submitted": 5,
+    "under_review": 10,
+    "accepted": 35,
+    "rejected": 30,
+    "implemented": 15,
+    "merged": 5,
+}
+ANSWER_PATHS = {
+    "submitted": [],
+    "under_review": ["under_review"],
+    "accepted": ["accepted"],
+    "rejected": ["rejected"],
+    "implemented": ["accepted", "implemented"],
+    "merged": ["merged"],
+}
+PROJECT_STATUSES = {
+    "idea": 10,
+    "planned": 20,
+    "in_progress": 40,
+    "paused": 5,
+    "completed": 20,
+    "cancelled": 5,
+}
 SHORTLIST_SIZE = 8
 EVIDENCE = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -154,12 +203,22 @@ class Seeder:
     def day(self, offset: int) -> datetime.date:
         return self.today + datetime.timedelta(days=offset)
 
-    def moment(self, rng: random.Random, first: datetime.date, last: datetime.date,
-               after: datetime.datetime | None = None) -> datetime.datetime:
+    def moment(
+        self,
+        rng: random.Random,
+        first: datetime.date,
+        last: datetime.date,
+        after: datetime.datetime | None = None,
+    ) -> datetime.datetime:
         """A time of day between two days (not after now, not before ``after``)."""
         # A fixed number of draws whatever the dates: the same seed makes the same choices on any day and hour.
-        share, hour, minute, later, margin = (rng.random(), rng.randint(7, 21), rng.randint(0, 59),
-                                              rng.randint(5, 600), rng.randint(1, 120))
+        share, hour, minute, later, margin = (
+            rng.random(),
+            rng.randint(7, 21),
+            rng.randint(0, 59),
+            rng.randint(5, 600),
+            rng.randint(1, 120),
+        )
         last = min(last, self.today)
         span = max(0, (last - first).days)
         day = first + datetime.timedelta(days=int(share * (span + 1)))
@@ -198,8 +257,12 @@ class Seeder:
             self.w.reset_sequences([*ALL_NUMBERED, *M2M_THROUGH])
             t = time.perf_counter()
             # Each process's stored published-idea count and freshness, by the services' own rule.
-            touch_processes(Process._base_manager.filter(municipality__in=[town.row for town in self.towns])
-                            .values_list("pk", flat=True), recount=True)
+            touch_processes(
+                Process._base_manager.filter(municipality__in=[town.row for town in self.towns]).values_list(
+                    "pk", flat=True
+                ),
+                recount=True,
+            )
             # The rows were copied past the model signals: the towns' key figures changed (figure_versions).
             figure_versions.changed(town.row.pk for town in self.towns)
             self._timed("stored process figures", t)
@@ -214,8 +277,11 @@ class Seeder:
                 cursor.execute("ANALYZE")  # as autovacuum would soon after a load like this
             self._timed("analyze", t)
         self.seconds["total"] = time.perf_counter() - started
-        return {"consortium": self.consortium.slug, "counts": dict(sorted(self.w.counts.items())),
-                "seconds": self.seconds}
+        return {
+            "consortium": self.consortium.slug,
+            "counts": dict(sorted(self.w.counts.items())),
+            "seconds": self.seconds,
+        }
 
     def next_id(self, model) -> int:
         value = self.ids[model]
@@ -239,18 +305,26 @@ class Seeder:
         while slug in taken:
             slug, n = f"{SEED_PREFIX}scale-{n}", n + 1
         self.consortium = Consortium.objects.create(
-            slug=slug, name=f"Smarte Region {self.rng('region').choice(text._RIVERS).split()[-1]}",
-            programme="Modellprojekte Smart Cities", cohort="Staffel 3 (2021)",
-            coordinator="Regionalagentur (synthetische Daten)", motto="Gemeinsam digital",
-            goal="Synthetische Daten für Last- und Skalierungstests.", cooperating_since=2019,
-            funding_until="2027", federal_grant_eur=Decimal("15000000.00"), total_volume_eur=Decimal("23000000.00"))
+            slug=slug,
+            name=f"Smarte Region {self.rng('region').choice(text._RIVERS).split()[-1]}",
+            programme="Modellprojekte Smart Cities",
+            cohort="Staffel 3 (2021)",
+            coordinator="Regionalagentur (synthetische Daten)",
+            motto="Gemeinsam digital",
+            goal="Synthetische Daten für Last- und Skalierungstests.",
+            cooperating_since=2019,
+            funding_until="2027",
+            federal_grant_eur=Decimal("15000000.00"),
+            total_volume_eur=Decimal("23000000.00"),
+        )
         self.tag = slug  # marks e-mail addresses of this run
         # One small evidence document for the milestones that are done (their constraint asks for one).
         self.evidence = default_storage.save(f"funding/seed/{slug}-evidence.pdf", ContentFile(EVIDENCE))
         self.bundles = []
         for number, (field_slug, title, summary) in enumerate(text.PROJECT_TOPICS[:8], start=1):
-            bundle = Bundle.objects.create(consortium=self.consortium, number=number, title=title,
-                                           description=summary)
+            bundle = Bundle.objects.create(
+                consortium=self.consortium, number=number, title=title, description=summary
+            )
             if field_slug in self.fields:
                 bundle.fields_of_action.add(self.fields[field_slug])
             self.bundles.append(bundle.pk)
@@ -274,30 +348,53 @@ class Seeder:
             local = f"{rng.randint(1, 999):03d}"
             ags = f"{prefix}{local}"
             lat, lon = rng.uniform(50.8, 51.6), rng.uniform(7.4, 8.9)
-            population = rng.choice([rng.randint(4000, 15000), rng.randint(15000, 40000), rng.randint(40000, 80000)])
-            rows.append(Municipality(
-                consortium=self.consortium, name=name, slug=slug, is_lead=index == 0,
-                official_name=f"{'Stadt' if population > 10000 else 'Gemeinde'} {name}", district=district,
-                administrative_region=f"Regierungsbezirk {region}", ags=ags,
-                ars=f"{ags[:5]}{rng.randint(1, 9999):04d}{ags[5:]}", population=population,
-                population_date=datetime.date(self.today.year - 1, 12, 31), population_source="IT.NRW (synthetisch)",
-                area_km2=Decimal(rng.randint(2000, 25000)) / 100, website=f"https://www.{slug}.example",
-                brand_colour=rng.choice(text.COLOURS), joined_on=datetime.date(2021, 1, 1),
-                vision=f"{name}: digital, nah und offen für alle.", contact_email=f"smartcity@{slug}.example",
-                accessibility_contact_email=f"barrierefrei@{slug}.example",
-                imprint=f"Stadt {name}\nDer Bürgermeister / Die Bürgermeisterin", privacy_contact=
-                f"Datenschutzbeauftragte/r, datenschutz@{slug}.example",
-                map_south=Decimal(f"{lat - 0.06:.6f}"), map_north=Decimal(f"{lat + 0.06:.6f}"),
-                map_west=Decimal(f"{lon - 0.09:.6f}"), map_east=Decimal(f"{lon + 0.09:.6f}")))
+            population = rng.choice(
+                [rng.randint(4000, 15000), rng.randint(15000, 40000), rng.randint(40000, 80000)]
+            )
+            rows.append(
+                Municipality(
+                    consortium=self.consortium,
+                    name=name,
+                    slug=slug,
+                    is_lead=index == 0,
+                    official_name=f"{'Stadt' if population > 10000 else 'Gemeinde'} {name}",
+                    district=district,
+                    administrative_region=f"Regierungsbezirk {region}",
+                    ags=ags,
+                    ars=f"{ags[:5]}{rng.randint(1, 9999):04d}{ags[5:]}",
+                    population=population,
+                    population_date=datetime.date(self.today.year - 1, 12, 31),
+                    population_source="IT.NRW (synthetisch)",
+                    area_km2=Decimal(rng.randint(2000, 25000)) / 100,
+                    website=f"https://www.{slug}.example",
+                    brand_colour=rng.choice(text.COLOURS),
+                    joined_on=datetime.date(2021, 1, 1),
+                    vision=f"{name}: digital, nah und offen für alle.",
+                    contact_email=f"smartcity@{slug}.example",
+                    accessibility_contact_email=f"barrierefrei@{slug}.example",
+                    imprint=f"Stadt {name}\nDer Bürgermeister / Die Bürgermeisterin",
+                    privacy_contact=f"Datenschutzbeauftragte/r, datenschutz@{slug}.example",
+                    map_south=Decimal(f"{lat - 0.06:.6f}"),
+                    map_north=Decimal(f"{lat + 0.06:.6f}"),
+                    map_west=Decimal(f"{lon - 0.09:.6f}"),
+                    map_east=Decimal(f"{lon + 0.09:.6f}"),
+                )
+            )
         created = Municipality.objects.bulk_create(rows)
         if any(town.pk is None for town in created):  # a database that cannot return ids
             created = list(Municipality.objects.filter(consortium=self.consortium).order_by("pk"))
         self.towns = []
         for index, row in enumerate(created):
             qrng = self.rng("quarters", index)
-            self.towns.append(_Town(row=row, rng_key=str(index), quarters=text.quarters(qrng, qrng.randint(6, 14)),
-                                    centre=(float(row.map_south) + 0.06, float(row.map_west) + 0.09),
-                                    pre_moderation=index % 7 == 3))
+            self.towns.append(
+                _Town(
+                    row=row,
+                    rng_key=str(index),
+                    quarters=text.quarters(qrng, qrng.randint(6, 14)),
+                    centre=(float(row.map_south) + 0.06, float(row.map_west) + 0.09),
+                    pre_moderation=index % 7 == 3,
+                )
+            )
         self.w.counts["municipalities.Municipality"] = len(self.towns)
 
     def _people(self) -> None:
@@ -309,8 +406,15 @@ class Seeder:
             rng = self.rng("people", town.rng_key)
             for role in (Role.ADMIN, Role.EDITOR, Role.VIEWER):
                 pk = self.next_id(User)
-                users.append((pk, f"{town.row.slug}-{role.value}@{self.tag}.{EMAIL_DOMAIN}",
-                              f"{role.label} {town.row.name}"[:60], joined, joined))
+                users.append(
+                    (
+                        pk,
+                        f"{town.row.slug}-{role.value}@{self.tag}.{EMAIL_DOMAIN}",
+                        f"{role.label} {town.row.name}"[:60],
+                        joined,
+                        joined,
+                    )
+                )
                 members.append((self.next_id(Membership), town.row.pk, pk, role.value, joined, 1))
                 if role == Role.ADMIN:
                     town.admin = pk
@@ -319,28 +423,59 @@ class Seeder:
             for n in range(per_town):
                 pk = self.next_id(User)
                 when = self.moment(rng, self.day(-720), self.today)
-                users.append((pk, f"{town.row.slug}-{n}@{self.tag}.{EMAIL_DOMAIN}",
-                              text.display_name(rng, town.quarters)[:60], when, when))
+                users.append(
+                    (
+                        pk,
+                        f"{town.row.slug}-{n}@{self.tag}.{EMAIL_DOMAIN}",
+                        text.display_name(rng, town.quarters)[:60],
+                        when,
+                        when,
+                    )
+                )
                 town.citizens.append(pk)
-            settings_rows.append((self.next_id(ParticipationSettings), town.row.pk,
-                                  ModerationMode.PRE if town.pre_moderation else ModerationMode.POST, 3))
+            settings_rows.append(
+                (
+                    self.next_id(ParticipationSettings),
+                    town.row.pk,
+                    ModerationMode.PRE if town.pre_moderation else ModerationMode.POST,
+                    3,
+                )
+            )
         pk = self.next_id(User)
         users.append((pk, f"agentur@{self.tag}.{EMAIL_DOMAIN}", "Moderation Regionalagentur", joined, joined))
-        self.w.insert(User, ("id", "email", "display_name", "date_joined", "privacy_consent_at", "password",
-                            "is_agentur_moderator"),
-                      ((*row, UNUSABLE_PASSWORD, row[0] == pk) for row in users))
-        self.w.insert(EmailAddress, ("id", "user_id", "email", "verified", "primary"),
-                      ((self.next_id(EmailAddress), row[0], row[1], True, True) for row in users))
-        self.w.insert(Membership, ("id", "municipality_id", "user_id", "role", "created_at", "grant_count"), members)
-        self.w.insert(ParticipationSettings, ("id", "municipality_id", "moderation", "report_threshold"),
-                      settings_rows)
+        self.w.insert(
+            User,
+            (
+                "id",
+                "email",
+                "display_name",
+                "date_joined",
+                "privacy_consent_at",
+                "password",
+                "is_agentur_moderator",
+            ),
+            ((*row, UNUSABLE_PASSWORD, row[0] == pk) for row in users),
+        )
+        self.w.insert(
+            EmailAddress,
+            ("id", "user_id", "email", "verified", "primary"),
+            ((self.next_id(EmailAddress), row[0], row[1], True, True) for row in users),
+        )
+        self.w.insert(
+            Membership, ("id", "municipality_id", "user_id", "role", "created_at", "grant_count"), members
+        )
+        self.w.insert(
+            ParticipationSettings, ("id", "municipality_id", "moderation", "report_threshold"), settings_rows
+        )
 
     # --- projects -------------------------------------------------------------------------------------------
 
     def _projects(self, town: _Town) -> None:
         rng = self.rng("projects", town.rng_key)
         others = [t for t in self.towns if t is not town]
-        projects, partners, fields_m2m, tags_m2m, events, updates, indicators, measurements = ([] for _ in range(8))
+        projects, partners, fields_m2m, tags_m2m, events, updates, indicators, measurements = (
+            [] for _ in range(8)
+        )
         slugs = self.project_slugs
         statuses, weights = list(PROJECT_STATUSES), list(PROJECT_STATUSES.values())
         parents: list[int] = []
@@ -359,13 +494,19 @@ class Seeder:
             planned_start = self.day(rng.randint(-900, 200))
             planned_end = planned_start + datetime.timedelta(days=rng.randint(180, 1100))
             actual_start = actual_end = None
-            if status in ("in_progress", "paused", "completed") or (status == "cancelled" and rng.random() < 0.5):
+            if status in ("in_progress", "paused", "completed") or (
+                status == "cancelled" and rng.random() < 0.5
+            ):
                 actual_start = min(self.today, planned_start + datetime.timedelta(days=rng.randint(0, 90)))
             if status == "completed":
-                actual_end = min(self.today, max(actual_start, planned_end + datetime.timedelta(
-                    days=rng.randint(-60, 120))))
+                actual_end = min(
+                    self.today,
+                    max(actual_start, planned_end + datetime.timedelta(days=rng.randint(-60, 120))),
+                )
             created = self.moment(rng, planned_start - datetime.timedelta(days=200), planned_start)
-            changed = created if status == "idea" else self.moment(rng, created.date(), self.today, after=created)
+            changed = (
+                created if status == "idea" else self.moment(rng, created.date(), self.today, after=created)
+            )
             reason = ""
             if status == "paused":
                 reason = "Die Ausschreibung musste wiederholt werden; es gab kein wirtschaftliches Angebot."
@@ -377,73 +518,239 @@ class Seeder:
             parent = rng.choice(parents) if parents and rng.random() < 0.05 else None
             if parent is None and len(parents) < 40:
                 parents.append(pk)
-            projects.append((pk, town.row.pk, title, slug, summary, f"{summary}\n\nDas Projekt ist Teil der "
-                             f"Smart-City-Strategie von {town.row.name}.", "A" if rng.random() < 0.1 else "B",
-                             status, reason, changed, rng.choice(self.bundles), parent, rng.randint(1, 5),
-                             planned_start, planned_end, actual_start, actual_end,
-                             Decimal(rng.randint(20, 3000) * 1000), f"Projektteam {topic}",
-                             f"smartcity@{town.row.slug}.example",
-                             "internal" if rng.random() < 0.1 else "public",
-                             rng.choice(["not_assessed", "yes", "partly", "no"]),
-                             quarter if located else "", lat, lon, created, changed))
+            projects.append(
+                (
+                    pk,
+                    town.row.pk,
+                    title,
+                    slug,
+                    summary,
+                    f"{summary}\n\nDas Projekt ist Teil der Smart-City-Strategie von {town.row.name}.",
+                    "A" if rng.random() < 0.1 else "B",
+                    status,
+                    reason,
+                    changed,
+                    rng.choice(self.bundles),
+                    parent,
+                    rng.randint(1, 5),
+                    planned_start,
+                    planned_end,
+                    actual_start,
+                    actual_end,
+                    Decimal(rng.randint(20, 3000) * 1000),
+                    f"Projektteam {topic}",
+                    f"smartcity@{town.row.slug}.example",
+                    "internal" if rng.random() < 0.1 else "public",
+                    rng.choice(["not_assessed", "yes", "partly", "no"]),
+                    quarter if located else "",
+                    lat,
+                    lon,
+                    created,
+                    changed,
+                )
+            )
             town.projects.append(pk)
             if others and rng.random() < 0.15:
                 for partner in rng.sample(others, min(len(others), rng.randint(1, 3))):
-                    partners.append((self.next_id(ProjectPartner), partner.row.pk, pk,
-                                     rng.choice(["Mitfinanzierung", "Pilotkommune", "Fachliche Begleitung", ""]),
-                                     created))
+                    partners.append(
+                        (
+                            self.next_id(ProjectPartner),
+                            partner.row.pk,
+                            pk,
+                            rng.choice(["Mitfinanzierung", "Pilotkommune", "Fachliche Begleitung", ""]),
+                            created,
+                        )
+                    )
             if field_slug in self.fields:
                 fields_m2m.append((self.next_id(FIELDS_THROUGH), pk, self.fields[field_slug]))
             for tag in rng.sample(self.tags, rng.randint(0, 3)):
                 tags_m2m.append((self.next_id(TAGS_THROUGH), pk, tag))
-            events.append((self.next_id(ProjectEvent), town.row.pk, pk, ProjectEvent.Kind.CREATED, town.editor,
-                           created, "", {"title": ["", title]}, ""))
+            events.append(
+                (
+                    self.next_id(ProjectEvent),
+                    town.row.pk,
+                    pk,
+                    ProjectEvent.Kind.CREATED,
+                    town.editor,
+                    created,
+                    "",
+                    {"title": ["", title]},
+                    "",
+                )
+            )
             if status != "idea":
-                events.append((self.next_id(ProjectEvent), town.row.pk, pk, ProjectEvent.Kind.STATUS, town.editor,
-                               changed, "", {"status": [_label(Project.Status.IDEA),
-                                                        _label(Project.Status(status))]}, reason))
+                events.append(
+                    (
+                        self.next_id(ProjectEvent),
+                        town.row.pk,
+                        pk,
+                        ProjectEvent.Kind.STATUS,
+                        town.editor,
+                        changed,
+                        "",
+                        {"status": [_label(Project.Status.IDEA), _label(Project.Status(status))]},
+                        reason,
+                    )
+                )
             if actual_start:
                 for u in range(rng.randint(0, 3)):
                     published = self.moment(rng, actual_start, actual_end or self.today)
-                    updates.append((self.next_id(ProgressUpdate), town.row.pk, pk, town.editor, published.date(),
-                                    rng.choice(text.UPDATE_TITLES), "Ein kurzer Bericht zum Stand der Arbeiten.",
-                                    min(100, 20 * (u + 1)) if rng.random() < 0.7 else None, True, published,
-                                    published))
+                    updates.append(
+                        (
+                            self.next_id(ProgressUpdate),
+                            town.row.pk,
+                            pk,
+                            town.editor,
+                            published.date(),
+                            rng.choice(text.UPDATE_TITLES),
+                            "Ein kurzer Bericht zum Stand der Arbeiten.",
+                            min(100, 20 * (u + 1)) if rng.random() < 0.7 else None,
+                            True,
+                            published,
+                            published,
+                        )
+                    )
             if rng.random() < 0.35:
-                for position, (name, unit, low, high) in enumerate(rng.sample(text.INDICATORS, rng.randint(1, 2))):
+                for position, (name, unit, low, high) in enumerate(
+                    rng.sample(text.INDICATORS, rng.randint(1, 2))
+                ):
                     ipk = self.next_id(Indicator)
                     first = self.day(-365)
-                    indicators.append((ipk, town.row.pk, pk, name, unit, Decimal(low), first, Decimal(high),
-                                       planned_end, position))
-                    events.append((self.next_id(ProjectEvent), town.row.pk, pk, ProjectEvent.Kind.INDICATOR_ADDED,
-                                   town.editor, created, name, {}, ""))
+                    indicators.append(
+                        (
+                            ipk,
+                            town.row.pk,
+                            pk,
+                            name,
+                            unit,
+                            Decimal(low),
+                            first,
+                            Decimal(high),
+                            planned_end,
+                            position,
+                        )
+                    )
+                    events.append(
+                        (
+                            self.next_id(ProjectEvent),
+                            town.row.pk,
+                            pk,
+                            ProjectEvent.Kind.INDICATOR_ADDED,
+                            town.editor,
+                            created,
+                            name,
+                            {},
+                            "",
+                        )
+                    )
                     value = float(low)
                     for month in range(12):
                         on = (first + datetime.timedelta(days=31 * month)).replace(day=1)
                         value += (high - low) / 14 * rng.uniform(0.3, 1.6)
-                        measurements.append((self.next_id(Measurement), town.row.pk, ipk, on,
-                                             Decimal(f"{max(value, 0):.4f}"), "", town.editor))
-                        events.append((self.next_id(ProjectEvent), town.row.pk, pk,
-                                       ProjectEvent.Kind.MEASUREMENT_ADDED, town.editor,
-                                       timezone.make_aware(datetime.datetime.combine(on, datetime.time(9))),
-                                       name, {"value": ["", f"{value:.1f}"]}, ""))
+                        measurements.append(
+                            (
+                                self.next_id(Measurement),
+                                town.row.pk,
+                                ipk,
+                                on,
+                                Decimal(f"{max(value, 0):.4f}"),
+                                "",
+                                town.editor,
+                            )
+                        )
+                        events.append(
+                            (
+                                self.next_id(ProjectEvent),
+                                town.row.pk,
+                                pk,
+                                ProjectEvent.Kind.MEASUREMENT_ADDED,
+                                town.editor,
+                                timezone.make_aware(datetime.datetime.combine(on, datetime.time(9))),
+                                name,
+                                {"value": ["", f"{value:.1f}"]},
+                                "",
+                            )
+                        )
         w = self.w
-        w.insert(Project, ("id", "municipality_id", "title", "slug", "summary", "description", "phase", "status",
-                           "status_reason", "status_changed_at", "bundle_id", "parent_id", "weight", "planned_start",
-                           "planned_end", "actual_start", "actual_end", "planned_budget", "contact_name",
-                           "contact_email", "visibility", "transferability", "location_label", "latitude",
-                           "longitude", "created_at", "updated_at"), projects)
+        w.insert(
+            Project,
+            (
+                "id",
+                "municipality_id",
+                "title",
+                "slug",
+                "summary",
+                "description",
+                "phase",
+                "status",
+                "status_reason",
+                "status_changed_at",
+                "bundle_id",
+                "parent_id",
+                "weight",
+                "planned_start",
+                "planned_end",
+                "actual_start",
+                "actual_end",
+                "planned_budget",
+                "contact_name",
+                "contact_email",
+                "visibility",
+                "transferability",
+                "location_label",
+                "latitude",
+                "longitude",
+                "created_at",
+                "updated_at",
+            ),
+            projects,
+        )
         w.insert(ProjectPartner, ("id", "municipality_id", "project_id", "role_note", "joined_at"), partners)
         w.insert(FIELDS_THROUGH, ("id", "project_id", "fieldofaction_id"), fields_m2m)
         w.insert(TAGS_THROUGH, ("id", "project_id", "tag_id"), tags_m2m)
-        w.insert(ProjectEvent, ("id", "municipality_id", "project_id", "kind", "actor_id", "at", "subject", "changes",
-                                "reason"), events)
-        w.insert(ProgressUpdate, ("id", "municipality_id", "project_id", "author_id", "published_on", "title", "body",
-                                  "progress_percent", "is_public", "created_at", "updated_at"), updates)
-        w.insert(Indicator, ("id", "municipality_id", "project_id", "name", "unit", "baseline", "baseline_date",
-                             "target", "target_date", "position"), indicators)
-        w.insert(Measurement, ("id", "municipality_id", "indicator_id", "measured_on", "value", "note",
-                               "recorded_by_id"), measurements)
+        w.insert(
+            ProjectEvent,
+            ("id", "municipality_id", "project_id", "kind", "actor_id", "at", "subject", "changes", "reason"),
+            events,
+        )
+        w.insert(
+            ProgressUpdate,
+            (
+                "id",
+                "municipality_id",
+                "project_id",
+                "author_id",
+                "published_on",
+                "title",
+                "body",
+                "progress_percent",
+                "is_public",
+                "created_at",
+                "updated_at",
+            ),
+            updates,
+        )
+        w.insert(
+            Indicator,
+            (
+                "id",
+                "municipality_id",
+                "project_id",
+                "name",
+                "unit",
+                "baseline",
+                "baseline_date",
+                "target",
+                "target_date",
+                "position",
+            ),
+            indicators,
+        )
+        w.insert(
+            Measurement,
+            ("id", "municipality_id", "indicator_id", "measured_on", "value", "note", "recorded_by_id"),
+            measurements,
+        )
 
     # --- funding ------------------------------------------------------------------------------------------
 
@@ -457,19 +764,79 @@ class Seeder:
         federal = money.federal_share(eligible, rate)
         gpk = self.next_id(Grant)
         approved = start - datetime.timedelta(days=rng.randint(20, 90))
-        w.insert(Grant, ("id", "municipality_id", "title", "reference", "cohort", "recipient", "approved_on",
-                         "period_start", "period_end", "phase_a_start", "phase_a_end", "phase_b_start", "phase_b_end",
-                         "eligible_costs", "funding_rate", "federal_share", "notes"),
-                 [(gpk, t, f"Modellprojekt Smart Cities {town.row.name}", f"MPSC-{year - 4}-{t:05d}",
-                   "Staffel 3 (2021)", "town", approved, start, end, start, datetime.date(year - 3, 6, 30),
-                   datetime.date(year - 3, 7, 1), end, eligible, rate, federal, "")])
-        events = [(self.next_id(FundingEvent), t, gpk, "created", "grant", "Zuwendung", town.admin,
-                   timezone.make_aware(datetime.datetime.combine(approved, datetime.time(10))), {}, "")]
+        w.insert(
+            Grant,
+            (
+                "id",
+                "municipality_id",
+                "title",
+                "reference",
+                "cohort",
+                "recipient",
+                "approved_on",
+                "period_start",
+                "period_end",
+                "phase_a_start",
+                "phase_a_end",
+                "phase_b_start",
+                "phase_b_end",
+                "eligible_costs",
+                "funding_rate",
+                "federal_share",
+                "notes",
+            ),
+            [
+                (
+                    gpk,
+                    t,
+                    f"Modellprojekt Smart Cities {town.row.name}",
+                    f"MPSC-{year - 4}-{t:05d}",
+                    "Staffel 3 (2021)",
+                    "town",
+                    approved,
+                    start,
+                    end,
+                    start,
+                    datetime.date(year - 3, 6, 30),
+                    datetime.date(year - 3, 7, 1),
+                    end,
+                    eligible,
+                    rate,
+                    federal,
+                    "",
+                )
+            ],
+        )
+        events = [
+            (
+                self.next_id(FundingEvent),
+                t,
+                gpk,
+                "created",
+                "grant",
+                "Zuwendung",
+                town.admin,
+                timezone.make_aware(datetime.datetime.combine(approved, datetime.time(10))),
+                {},
+                "",
+            )
+        ]
 
         def event(entity: str, subject: str, on: datetime.date, kind: str = "created") -> None:
-            events.append((self.next_id(FundingEvent), t, gpk, kind, entity, subject[:200], town.editor,
-                           timezone.make_aware(datetime.datetime.combine(min(on, self.today), datetime.time(11))),
-                           {}, ""))
+            events.append(
+                (
+                    self.next_id(FundingEvent),
+                    t,
+                    gpk,
+                    kind,
+                    entity,
+                    subject[:200],
+                    town.editor,
+                    timezone.make_aware(datetime.datetime.combine(min(on, self.today), datetime.time(11))),
+                    {},
+                    "",
+                )
+            )
 
         years = list(range(start.year, end.year + 1))
         lines, per_year = [], eligible / len(years) / 4
@@ -479,22 +846,58 @@ class Seeder:
                 amount = money.cents(per_year * Decimal(rng.uniform(0.8, 1.2)))
                 lines.append((self.next_id(BudgetLine), t, gpk, y, cost_type, None, amount, ""))
                 event("budget_line", f"{y} · {cost_type}", start)
-        w.insert(BudgetLine, ("id", "municipality_id", "grant_id", "year", "cost_type", "project_id", "amount", "note"),
-                 lines)
+        w.insert(
+            BudgetLine,
+            ("id", "municipality_id", "grant_id", "year", "cost_type", "project_id", "amount", "note"),
+            lines,
+        )
         spendings, spent = [], Decimal(0)
         led = town.projects or [None]
         for n in range(rng.randint(20, 40)):
             on = start + datetime.timedelta(days=int(rng.random() * ((self.today - start).days + 1)))
             amount = money.cents(Decimal(rng.randint(500, 90000)) + Decimal(rng.randint(0, 99)) / 100)
             spent += amount
-            spendings.append((self.next_id(Spending), t, gpk, on, rng.choice(cost_types), rng.choice(led), amount,
-                              rng.choice(["Sensoren und Gateways", "Personalkosten Projektteam",
-                                          "Beratung Datenschutz", "Softwarelizenz", "Workshop Bürgerbeteiligung"]),
-                              rng.choice(["Stadtwerke", "IT-Dienstleister Südwestfalen", "Ingenieurbüro", ""]),
-                              f"B-{on.year}-{n + 1:04d}", town.editor))
+            spendings.append(
+                (
+                    self.next_id(Spending),
+                    t,
+                    gpk,
+                    on,
+                    rng.choice(cost_types),
+                    rng.choice(led),
+                    amount,
+                    rng.choice(
+                        [
+                            "Sensoren und Gateways",
+                            "Personalkosten Projektteam",
+                            "Beratung Datenschutz",
+                            "Softwarelizenz",
+                            "Workshop Bürgerbeteiligung",
+                        ]
+                    ),
+                    rng.choice(["Stadtwerke", "IT-Dienstleister Südwestfalen", "Ingenieurbüro", ""]),
+                    f"B-{on.year}-{n + 1:04d}",
+                    town.editor,
+                )
+            )
             event("spending", f"Ausgabe {n + 1}", on)
-        w.insert(Spending, ("id", "municipality_id", "grant_id", "spent_on", "cost_type", "project_id", "amount",
-                            "description", "payee", "voucher", "created_by_id"), spendings)
+        w.insert(
+            Spending,
+            (
+                "id",
+                "municipality_id",
+                "grant_id",
+                "spent_on",
+                "cost_type",
+                "project_id",
+                "amount",
+                "description",
+                "payee",
+                "voucher",
+                "created_by_id",
+            ),
+            spendings,
+        )
         # Requests: paid for the past years, one filed and one draft this year; all within the federal share.
         requests, called = [], Decimal(0)
         number = 0
@@ -512,48 +915,167 @@ class Seeder:
                 else:
                     status, submitted_on, paid = "paid", submitted, submitted + datetime.timedelta(days=30)
                 called += amount
-                requests.append((self.next_id(DisbursementRequest), t, gpk, number, y, amount,
-                                 f"Mittelabruf {half}/{y}", status, submitted_on, town.admin if submitted_on else None,
-                                 paid, None, "", town.editor))
+                requests.append(
+                    (
+                        self.next_id(DisbursementRequest),
+                        t,
+                        gpk,
+                        number,
+                        y,
+                        amount,
+                        f"Mittelabruf {half}/{y}",
+                        status,
+                        submitted_on,
+                        town.admin if submitted_on else None,
+                        paid,
+                        None,
+                        "",
+                        town.editor,
+                    )
+                )
                 event("disbursement", f"Mittelabruf {number}", submitted_on or self.today)
         assert called <= federal
-        w.insert(DisbursementRequest, ("id", "municipality_id", "grant_id", "number", "year", "amount", "purpose",
-                                       "status", "submitted_on", "submitted_by_id", "paid_on", "rejected_on", "reason",
-                                       "created_by_id"), requests)
+        w.insert(
+            DisbursementRequest,
+            (
+                "id",
+                "municipality_id",
+                "grant_id",
+                "number",
+                "year",
+                "amount",
+                "purpose",
+                "status",
+                "submitted_on",
+                "submitted_by_id",
+                "paid_on",
+                "rejected_on",
+                "reason",
+                "created_by_id",
+            ),
+            requests,
+        )
         milestones, links = [], []
-        plan = [("Strategie beschlossen", "A", -900, "done"), ("Ausschreibung Sensorik", "B", -400, "done"),
-                ("Datenplattform in Betrieb", "B", -200, "waived"), ("Zwischenevaluation", "B", -20, "open"),
-                ("Pilotbetrieb abgeschlossen", "B", 20, "open"), ("Abschlussbericht", "B", 300, "open")]
+        plan = [
+            ("Strategie beschlossen", "A", -900, "done"),
+            ("Ausschreibung Sensorik", "B", -400, "done"),
+            ("Datenplattform in Betrieb", "B", -200, "waived"),
+            ("Zwischenevaluation", "B", -20, "open"),
+            ("Pilotbetrieb abgeschlossen", "B", 20, "open"),
+            ("Abschlussbericht", "B", 300, "open"),
+        ]
         for title, phase, offset, status in plan:
             mpk = self.next_id(Milestone)
             due = min(max(self.day(offset), start), end)
-            milestones.append((mpk, t, gpk, title, "", phase, due, status,
-                               due if status == "done" else None,
-                               self.evidence if status == "done" else "",
-                               "application/pdf" if status == "done" else "",
-                               "Vom Fördermittelgeber nicht mehr gefordert." if status == "waived" else ""))
+            milestones.append(
+                (
+                    mpk,
+                    t,
+                    gpk,
+                    title,
+                    "",
+                    phase,
+                    due,
+                    status,
+                    due if status == "done" else None,
+                    self.evidence if status == "done" else "",
+                    "application/pdf" if status == "done" else "",
+                    "Vom Fördermittelgeber nicht mehr gefordert." if status == "waived" else "",
+                )
+            )
             if town.projects:
                 links.append((self.next_id(MILESTONE_THROUGH), mpk, rng.choice(town.projects)))
             event("milestone", title, due)
-        w.insert(Milestone, ("id", "municipality_id", "grant_id", "title", "description", "phase", "due_on", "status",
-                             "done_on", "evidence", "evidence_content_type", "waived_reason"), milestones)
+        w.insert(
+            Milestone,
+            (
+                "id",
+                "municipality_id",
+                "grant_id",
+                "title",
+                "description",
+                "phase",
+                "due_on",
+                "status",
+                "done_on",
+                "evidence",
+                "evidence_content_type",
+                "waived_reason",
+            ),
+            milestones,
+        )
         w.insert(MILESTONE_THROUGH, ("id", "milestone_id", "project_id"), links)
         proofs = []
         for y in years[:-1]:
             due = datetime.date(y + 1, 4, 30)
             submitted = due - datetime.timedelta(days=rng.randint(1, 20)) if due < self.today else None
-            accepted = submitted + datetime.timedelta(days=60) if submitted and \
-                submitted + datetime.timedelta(days=60) < self.today else None
-            proofs.append((self.next_id(ProofOfUse), t, gpk, "interim", y, due, submitted,
-                           town.admin if submitted else None, accepted, ""))
+            accepted = (
+                submitted + datetime.timedelta(days=60)
+                if submitted and submitted + datetime.timedelta(days=60) < self.today
+                else None
+            )
+            proofs.append(
+                (
+                    self.next_id(ProofOfUse),
+                    t,
+                    gpk,
+                    "interim",
+                    y,
+                    due,
+                    submitted,
+                    town.admin if submitted else None,
+                    accepted,
+                    "",
+                )
+            )
             event("proof", f"Zwischennachweis {y}", min(due, self.today))
-        proofs.append((self.next_id(ProofOfUse), t, gpk, "final", None, datetime.date(end.year + 1, 6, 30), None, None,
-                       None, ""))
+        proofs.append(
+            (
+                self.next_id(ProofOfUse),
+                t,
+                gpk,
+                "final",
+                None,
+                datetime.date(end.year + 1, 6, 30),
+                None,
+                None,
+                None,
+                "",
+            )
+        )
         event("proof", "Verwendungsnachweis", self.today)
-        w.insert(ProofOfUse, ("id", "municipality_id", "grant_id", "kind", "year", "due_on", "submitted_on",
-                              "submitted_by_id", "accepted_on", "note"), proofs)
-        w.insert(FundingEvent, ("id", "municipality_id", "grant_id", "kind", "entity", "subject", "actor_id", "at",
-                                "changes", "reason"), events)
+        w.insert(
+            ProofOfUse,
+            (
+                "id",
+                "municipality_id",
+                "grant_id",
+                "kind",
+                "year",
+                "due_on",
+                "submitted_on",
+                "submitted_by_id",
+                "accepted_on",
+                "note",
+            ),
+            proofs,
+        )
+        w.insert(
+            FundingEvent,
+            (
+                "id",
+                "municipality_id",
+                "grant_id",
+                "kind",
+                "entity",
+                "subject",
+                "actor_id",
+                "at",
+                "changes",
+                "reason",
+            ),
+            events,
+        )
 
     # --- participation --------------------------------------------------------------------------------------
 
@@ -561,14 +1083,17 @@ class Seeder:
         w, t = self.w, town.row.pk
         rng = self.rng("processes", town.rng_key)
         index = self.towns.index(town)
-        partner = self.towns[(index + 1) % len(self.towns)] if len(self.towns) > 1 and index % 5 == 0 else None
+        partner = (
+            self.towns[(index + 1) % len(self.towns)] if len(self.towns) > 1 and index % 5 == 0 else None
+        )
         processes, phases, partners, events = [], [], [], []
         for plan, spans in PROCESS_PLANS.items():
             pk = self.next_id(Process)
             quarter = rng.choice(town.quarters)
             first = self.day(spans[Phase.INFORMATION][0])
-            title = rng.choice(text.PROCESS_TITLES).format(town=town.row.name, quarter=quarter,
-                                                           year=first.year)[:200]
+            title = rng.choice(text.PROCESS_TITLES).format(
+                town=town.row.name, quarter=quarter, year=first.year
+            )[:200]
             base = german_slugify(f"{title} {town.row.slug}")[:100]
             slug, k = base, 2
             while slug in self.process_slugs:
@@ -576,22 +1101,86 @@ class Seeder:
             self.process_slugs.add(slug)
             created = self.moment(rng, first - datetime.timedelta(days=20), first)
             field_slug = rng.choice(text.TOPICS)[0]
-            processes.append((pk, t, title, slug, f"Bringen Sie Ihre Ideen für {quarter} ein: online, im Bürgerbüro "
-                              f"oder beim Bürgerforum.", "Wir sammeln Ideen, prüfen sie und stimmen gemeinsam ab.",
-                              self.fields.get(field_slug), True, True, True, True, 3, 1, created, created))
+            processes.append(
+                (
+                    pk,
+                    t,
+                    title,
+                    slug,
+                    f"Bringen Sie Ihre Ideen für {quarter} ein: online, im Bürgerbüro oder beim Bürgerforum.",
+                    "Wir sammeln Ideen, prüfen sie und stimmen gemeinsam ab.",
+                    self.fields.get(field_slug),
+                    True,
+                    True,
+                    True,
+                    True,
+                    3,
+                    1,
+                    created,
+                    created,
+                )
+            )
             for kind, (start, end) in spans.items():
-                phases.append((self.next_id(ProcessPhase), t, pk, kind, self.day(start),
-                               None if end is None else self.day(end), ""))
+                phases.append(
+                    (
+                        self.next_id(ProcessPhase),
+                        t,
+                        pk,
+                        kind,
+                        self.day(start),
+                        None if end is None else self.day(end),
+                        "",
+                    )
+                )
             if partner is not None and plan == "ideas":
                 partners.append((self.next_id(ProcessPartner), partner.row.pk, pk))
-            events.append((self.next_id(ParticipationEvent), t, pk, None, None, t, "process_created", title[:200],
-                           town.editor, created, {"title": ["", title]}, ""))
-            town.processes[plan] = (pk, title, {k: (self.day(a), None if b is None else self.day(b))
-                                                for k, (a, b) in spans.items()})
-        w.insert(Process, ("id", "municipality_id", "title", "slug", "summary", "description", "field_of_action_id",
-                           "is_published", "allow_comments", "allow_supports", "allow_location", "votes_per_person",
-                           "votes_per_idea", "created_at", "updated_at"), processes)
-        w.insert(ProcessPhase, ("id", "municipality_id", "process_id", "kind", "starts_on", "ends_on", "note"), phases)
+            events.append(
+                (
+                    self.next_id(ParticipationEvent),
+                    t,
+                    pk,
+                    None,
+                    None,
+                    t,
+                    "process_created",
+                    title[:200],
+                    town.editor,
+                    created,
+                    {"title": ["", title]},
+                    "",
+                )
+            )
+            town.processes[plan] = (
+                pk,
+                title,
+                {k: (self.day(a), None if b is None else self.day(b)) for k, (a, b) in spans.items()},
+            )
+        w.insert(
+            Process,
+            (
+                "id",
+                "municipality_id",
+                "title",
+                "slug",
+                "summary",
+                "description",
+                "field_of_action_id",
+                "is_published",
+                "allow_comments",
+                "allow_supports",
+                "allow_location",
+                "votes_per_person",
+                "votes_per_idea",
+                "created_at",
+                "updated_at",
+            ),
+            processes,
+        )
+        w.insert(
+            ProcessPhase,
+            ("id", "municipality_id", "process_id", "kind", "starts_on", "ends_on", "note"),
+            phases,
+        )
         w.insert(ProcessPartner, ("id", "municipality_id", "process_id"), partners)
         t0 = time.perf_counter()
         self._ideas(town, events)
@@ -614,7 +1203,9 @@ class Seeder:
             shortlist_candidates = []
             for _ in range(counts[plan]):
                 pk = self.next_id(Idea)
-                field_slug, title, body, label = text.idea_text(rng, town=town.row.name, quarter_names=town.quarters)
+                field_slug, title, body, label = text.idea_text(
+                    rng, town=town.row.name, quarter_names=town.quarters
+                )
                 created = self.moment(rng, first, last)
                 offline = rng.random() < 0.05
                 author = None if offline else rng.choice(town.citizens)
@@ -633,39 +1224,131 @@ class Seeder:
                     status, merged_into = "submitted", None
                 elif roll < 0.03 and town.pre_moderation and plan == "ideas":
                     moderation, status, merged_into = Moderation.PENDING, "submitted", None
-                project = rng.choice(public_projects) if status in ("accepted", "implemented") and \
-                    public_projects and rng.random() < 0.2 else None
+                project = (
+                    rng.choice(public_projects)
+                    if status in ("accepted", "implemented") and public_projects and rng.random() < 0.2
+                    else None
+                )
                 weight = rng.paretovariate(1.3) if moderation == Moderation.PUBLISHED else 0.0
                 # Answers walk the idea to its status, each one later than the one before.
                 changed, before = created, IdeaStatus.SUBMITTED
                 decide_by = spans.get(Phase.EVALUATION, (None, self.today))[1] or self.today
                 for to in ANSWER_PATHS[status]:
-                    changed = self.moment(rng, changed.date(), self.today if to == "implemented" else decide_by,
-                                          after=changed)
+                    changed = self.moment(
+                        rng, changed.date(), self.today if to == "implemented" else decide_by, after=changed
+                    )
                     body_answer = rng.choice(text.ANSWERS[to]).format(year=changed.year)
-                    answers.append((self.next_id(OfficialAnswer), t, pk, town.editor, t, before, to, body_answer,
-                                    changed))
+                    answers.append(
+                        (
+                            self.next_id(OfficialAnswer),
+                            t,
+                            pk,
+                            town.editor,
+                            t,
+                            before,
+                            to,
+                            body_answer,
+                            changed,
+                        )
+                    )
                     change = {"status": [_label(IdeaStatus(before)), _label(IdeaStatus(to))]}
                     if to == "merged":
                         change["merged_into"] = ["", str(merged_into)]
-                    events.append((self.next_id(ParticipationEvent), t, process, pk, None, t, "status", title,
-                                   town.editor, changed, change, body_answer))
+                    events.append(
+                        (
+                            self.next_id(ParticipationEvent),
+                            t,
+                            process,
+                            pk,
+                            None,
+                            t,
+                            "status",
+                            title,
+                            town.editor,
+                            changed,
+                            change,
+                            body_answer,
+                        )
+                    )
                     before = IdeaStatus(to)
                 source = "Postkarte aus dem Beteiligungskoffer" if offline else ""
-                ideas.append((pk, t, process, author, offline, source,
-                              town.editor if offline else None, title, body, self.fields.get(field_slug),
-                              label if located else "", lat, lon, status, changed, merged_into, project, moderation,
-                              reason, moderated_at, None if offline else created, created, changed))
-                events.append((self.next_id(ParticipationEvent), t, process, pk, None,
-                               t if offline else None, "offline_entered" if offline else "idea_submitted", title,
-                               town.editor if offline else author, created, {}, ""))
+                ideas.append(
+                    (
+                        pk,
+                        t,
+                        process,
+                        author,
+                        offline,
+                        source,
+                        town.editor if offline else None,
+                        title,
+                        body,
+                        self.fields.get(field_slug),
+                        label if located else "",
+                        lat,
+                        lon,
+                        status,
+                        changed,
+                        merged_into,
+                        project,
+                        moderation,
+                        reason,
+                        moderated_at,
+                        None if offline else created,
+                        created,
+                        changed,
+                    )
+                )
+                events.append(
+                    (
+                        self.next_id(ParticipationEvent),
+                        t,
+                        process,
+                        pk,
+                        None,
+                        t if offline else None,
+                        "offline_entered" if offline else "idea_submitted",
+                        title,
+                        town.editor if offline else author,
+                        created,
+                        {},
+                        "",
+                    )
+                )
                 if project is not None:
-                    events.append((self.next_id(ParticipationEvent), t, process, pk, None, t, "project_linked", title,
-                                   town.editor, changed, {"project": ["", str(project)]}, ""))
+                    events.append(
+                        (
+                            self.next_id(ParticipationEvent),
+                            t,
+                            process,
+                            pk,
+                            None,
+                            t,
+                            "project_linked",
+                            title,
+                            town.editor,
+                            changed,
+                            {"project": ["", str(project)]},
+                            "",
+                        )
+                    )
                 if moderation == Moderation.HIDDEN:
-                    events.append((self.next_id(ParticipationEvent), t, process, pk, None, t, "hidden", title,
-                                   town.editor, moderated_at, {"moderation": [_label(Moderation.PUBLISHED),
-                                                                             _label(Moderation.HIDDEN)]}, reason))
+                    events.append(
+                        (
+                            self.next_id(ParticipationEvent),
+                            t,
+                            process,
+                            pk,
+                            None,
+                            t,
+                            "hidden",
+                            title,
+                            town.editor,
+                            moderated_at,
+                            {"moderation": [_label(Moderation.PUBLISHED), _label(Moderation.HIDDEN)]},
+                            reason,
+                        )
+                    )
                 if status != "merged" and moderation == Moderation.PUBLISHED:
                     merge_targets.append(pk)
                     if status in ("under_review", "accepted", "implemented"):
@@ -677,22 +1360,94 @@ class Seeder:
         # stored counts: no second pass over 200,000 rows (and their indexes) to update them.
         comments, shown = self._comments(town, entries, events)
         supports, supported = self._supports(town, entries)
-        w.insert(Idea, ("id", "municipality_id", "process_id", "author_id", "is_offline", "offline_source",
-                        "entered_by_id", "title", "body", "field_of_action_id", "location_label", "latitude",
-                        "longitude", "status", "status_changed_at", "merged_into_id", "project_id", "moderation",
-                        "moderation_reason", "moderated_at", "consent_at", "created_at", "updated_at",
-                        "is_shortlisted", "support_count", "comment_count", "counts_changed_at"),
-                 ((*row[:23], len(row) == 24, supported[row[0]], shown[row[0]], self.now) for row in ideas))
-        w.insert(Comment, ("id", "municipality_id", "idea_id", "parent_id", "author_id", "is_official", "body",
-                           "created_at", "moderation", "moderation_reason", "moderated_at"), comments)
+        w.insert(
+            Idea,
+            (
+                "id",
+                "municipality_id",
+                "process_id",
+                "author_id",
+                "is_offline",
+                "offline_source",
+                "entered_by_id",
+                "title",
+                "body",
+                "field_of_action_id",
+                "location_label",
+                "latitude",
+                "longitude",
+                "status",
+                "status_changed_at",
+                "merged_into_id",
+                "project_id",
+                "moderation",
+                "moderation_reason",
+                "moderated_at",
+                "consent_at",
+                "created_at",
+                "updated_at",
+                "is_shortlisted",
+                "support_count",
+                "comment_count",
+                "counts_changed_at",
+            ),
+            ((*row[:23], len(row) == 24, supported[row[0]], shown[row[0]], self.now) for row in ideas),
+        )
+        w.insert(
+            Comment,
+            (
+                "id",
+                "municipality_id",
+                "idea_id",
+                "parent_id",
+                "author_id",
+                "is_official",
+                "body",
+                "created_at",
+                "moderation",
+                "moderation_reason",
+                "moderated_at",
+            ),
+            comments,
+        )
         w.insert(Support, ("id", "municipality_id", "idea_id", "user_id", "created_at"), supports)
-        w.insert(OfficialAnswer, ("id", "municipality_id", "idea_id", "author_id", "answering_town_id",
-                                  "status_before", "status_after", "body", "created_at"), answers)
-        w.insert(Ballot, ("id", "municipality_id", "process_id", "user_id", "created_at", "updated_at"), ballots)
+        w.insert(
+            OfficialAnswer,
+            (
+                "id",
+                "municipality_id",
+                "idea_id",
+                "author_id",
+                "answering_town_id",
+                "status_before",
+                "status_after",
+                "body",
+                "created_at",
+            ),
+            answers,
+        )
+        w.insert(
+            Ballot, ("id", "municipality_id", "process_id", "user_id", "created_at", "updated_at"), ballots
+        )
         w.insert(Vote, ("id", "municipality_id", "ballot_id", "idea_id", "count"), votes)
-        w.insert(ParticipationEvent, ("id", "municipality_id", "process_id", "idea_id", "comment_id",
-                                      "acting_town_id", "kind", "subject", "actor_id", "at", "changes", "reason"),
-                 ((*e[:7], str(e[7])[:200], *e[8:]) for e in events))
+        w.insert(
+            ParticipationEvent,
+            (
+                "id",
+                "municipality_id",
+                "process_id",
+                "idea_id",
+                "comment_id",
+                "acting_town_id",
+                "kind",
+                "subject",
+                "actor_id",
+                "at",
+                "changes",
+                "reason",
+            ),
+            ((*e[:7], str(e[7])[:200], *e[8:]) for e in events),
+        )
 
     def _shortlist(self, town, plan, candidates, ideas, events, ballots, votes, rng) -> None:
         process, _title, spans = town.processes[plan]
@@ -706,8 +1461,22 @@ class Seeder:
                 ideas[i] = row + (True,)
         for _w, pk, title in chosen:
             when = self.moment(rng, spans[Phase.EVALUATION][0], evaluation_end)
-            events.append((self.next_id(ParticipationEvent), town.row.pk, process, pk, None, town.row.pk, "shortlist",
-                           title, town.editor, when, {"is_shortlisted": ["nein", "ja"]}, ""))
+            events.append(
+                (
+                    self.next_id(ParticipationEvent),
+                    town.row.pk,
+                    process,
+                    pk,
+                    None,
+                    town.row.pk,
+                    "shortlist",
+                    title,
+                    town.editor,
+                    when,
+                    {"is_shortlisted": ["nein", "ja"]},
+                    "",
+                )
+            )
         vote_first, vote_last = spans[Phase.VOTE]
         ranked = [pk for _w, pk, _t in chosen]
         for user in rng.sample(town.citizens, len(town.citizens) // 4):
@@ -742,21 +1511,51 @@ class Seeder:
                 parent = rng.choice(tops) if tops and rng.random() < 0.3 else None
                 official = parent is not None and rng.random() < 0.15
                 writer = town.editor if official else rng.choice(town.citizens)
-                body = rng.choice(text.OFFICIAL_REPLIES if official else text.REPLIES if parent else text.COMMENTS)
+                body = rng.choice(
+                    text.OFFICIAL_REPLIES if official else text.REPLIES if parent else text.COMMENTS
+                )
                 roll = rng.random()
                 moderation, reason, moderated = Moderation.PUBLISHED, "", None
                 if roll < 0.02:
                     moderation, reason, moderated = Moderation.HIDDEN, "Beleidigend.", when
-                    events.append((self.next_id(ParticipationEvent), t, process, pk_idea, pk, t, "hidden", body[:60],
-                                   town.editor, when, {"moderation": [_label(Moderation.PUBLISHED),
-                                                                      _label(Moderation.HIDDEN)]}, reason))
+                    events.append(
+                        (
+                            self.next_id(ParticipationEvent),
+                            t,
+                            process,
+                            pk_idea,
+                            pk,
+                            t,
+                            "hidden",
+                            body[:60],
+                            town.editor,
+                            when,
+                            {"moderation": [_label(Moderation.PUBLISHED), _label(Moderation.HIDDEN)]},
+                            reason,
+                        )
+                    )
                 elif roll < 0.03 and town.pre_moderation:
                     moderation = Moderation.PENDING
-                rows.append((pk, t, pk_idea, parent[0] if parent else None, writer, official, body, when, moderation,
-                             reason, moderated))
+                rows.append(
+                    (
+                        pk,
+                        t,
+                        pk_idea,
+                        parent[0] if parent else None,
+                        writer,
+                        official,
+                        body,
+                        when,
+                        moderation,
+                        reason,
+                        moderated,
+                    )
+                )
                 if parent is None:
                     tops.append((pk, moderation))
-                if moderation == Moderation.PUBLISHED and (parent is None or parent[1] == Moderation.PUBLISHED):
+                if moderation == Moderation.PUBLISHED and (
+                    parent is None or parent[1] == Moderation.PUBLISHED
+                ):
                     shown_count[pk_idea] += 1
         return rows, shown_count
 
@@ -811,24 +1610,74 @@ class Seeder:
         rows = []
         for town in self.towns[::3]:
             title, body = rng.choice(text.LESSONS)
-            rows.append((self.next_id(LessonNote), town.row.pk, f"{title} ({town.row.name})", body,
-                         rng.choice(town.projects) if town.projects else None, rng.random() < 0.5, town.editor,
-                         town.editor))
-        self.w.insert(LessonNote, ("id", "municipality_id", "title", "body", "project_id", "is_public", "author_id",
-                                   "updated_by_id"), rows)
+            rows.append(
+                (
+                    self.next_id(LessonNote),
+                    town.row.pk,
+                    f"{title} ({town.row.name})",
+                    body,
+                    rng.choice(town.projects) if town.projects else None,
+                    rng.random() < 0.5,
+                    town.editor,
+                    town.editor,
+                )
+            )
+        self.w.insert(
+            LessonNote,
+            (
+                "id",
+                "municipality_id",
+                "title",
+                "body",
+                "project_id",
+                "is_public",
+                "author_id",
+                "updated_by_id",
+            ),
+            rows,
+        )
 
 
 FIELDS_THROUGH = Project.fields_of_action.through
 TAGS_THROUGH = Project.tags.through
 MILESTONE_THROUGH = Milestone.projects.through
 M2M_THROUGH = (FIELDS_THROUGH, TAGS_THROUGH, MILESTONE_THROUGH)
-ALL_NUMBERED = (User, EmailAddress, Membership, ParticipationSettings, Project, ProjectPartner, ProjectEvent,
-                ProgressUpdate, Indicator, Measurement, Grant, BudgetLine, Spending, DisbursementRequest, Milestone,
-                ProofOfUse, FundingEvent, Process, ProcessPhase, ProcessPartner, ParticipationEvent, Idea,
-                OfficialAnswer, Ballot, Vote, Comment, Support, LessonNote, *M2M_THROUGH)
+ALL_NUMBERED = (
+    User,
+    EmailAddress,
+    Membership,
+    ParticipationSettings,
+    Project,
+    ProjectPartner,
+    ProjectEvent,
+    ProgressUpdate,
+    Indicator,
+    Measurement,
+    Grant,
+    BudgetLine,
+    Spending,
+    DisbursementRequest,
+    Milestone,
+    ProofOfUse,
+    FundingEvent,
+    Process,
+    ProcessPhase,
+    ProcessPartner,
+    ParticipationEvent,
+    Idea,
+    OfficialAnswer,
+    Ballot,
+    Vote,
+    Comment,
+    Support,
+    LessonNote,
+    *M2M_THROUGH,
+)
 
 
 def holds_other_data() -> bool:
     """Whether the database holds towns or people that no seed run made (then the seeder needs ``force``)."""
-    return (Municipality.objects.exclude(consortium__slug__startswith=SEED_PREFIX).exists()
-            or User.objects.exclude(email__endswith=f".{EMAIL_DOMAIN}").exists())
+    return (
+        Municipality.objects.exclude(consortium__slug__startswith=SEED_PREFIX).exists()
+        or User.objects.exclude(email__endswith=f".{EMAIL_DOMAIN}").exists()
+    )

@@ -66,12 +66,16 @@ class Writer:
                         copy.write_row(row)
                         written += 1
             else:
-                sql = (f"INSERT INTO {connection.ops.quote_name(table)} ({names}) "
-                       f"VALUES ({', '.join(['%s'] * len(fields))})")
+                sql = (
+                    f"INSERT INTO {connection.ops.quote_name(table)} ({names}) "
+                    f"VALUES ({', '.join(['%s'] * len(fields))})"
+                )
                 batch = []
                 for row in rows:
                     row = row + tail
-                    batch.append([f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)])
+                    batch.append(
+                        [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)]
+                    )
                     if len(batch) >= self.BATCH:
                         cursor.executemany(sql, batch)
                         written += len(batch)
@@ -93,8 +97,11 @@ class Writer:
             return
         tables = [model._meta.db_table for model in models_]
         with connection.cursor() as cursor:
-            cursor.execute("SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-                           "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2", [tables])
+            cursor.execute(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
+                [tables],
+            )
             keys = cursor.fetchall()
             # Checks still queued for rows written before (the towns) would block taking a key off.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
@@ -103,7 +110,9 @@ class Writer:
         yield
         with connection.cursor() as cursor:
             for table, name, definition in keys:
-                cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}")
+                cursor.execute(
+                    f"ALTER TABLE {table} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
+                )
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
     def reset_sequences(self, models_: Iterable[type[models.Model]]) -> None:

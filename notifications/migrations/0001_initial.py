@@ -6,36 +6,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('municipalities', '0001_initial'),
+        ("municipalities", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Notification',
+            name="Notification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=60, verbose_name='kind')),
-                ('key', models.CharField(max_length=200, verbose_name='event')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('body', models.TextField(blank=True, verbose_name='text')),
-                ('url', models.CharField(blank=True, max_length=500, verbose_name='link')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('read_at', models.DateTimeField(blank=True, null=True, verbose_name='read')),
-                ('emailed_at', models.DateTimeField(blank=True, null=True, verbose_name='sent by e-mail')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('recipient', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL, verbose_name='recipient')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=60, verbose_name="kind")),
+                ("key", models.CharField(max_length=200, verbose_name="event")),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("body", models.TextField(blank=True, verbose_name="text")),
+                ("url", models.CharField(blank=True, max_length=500, verbose_name="link")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("read_at", models.DateTimeField(blank=True, null=True, verbose_name="read")),
+                ("emailed_at", models.DateTimeField(blank=True, null=True, verbose_name="sent by e-mail")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "recipient",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notifications",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="recipient",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification',
-                'verbose_name_plural': 'notifications',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['recipient', '-created_at'], name='notification_recipient_new'), models.Index(condition=models.Q(('read_at__isnull', True)), fields=['recipient'], name='notification_unread')],
-                'constraints': [models.UniqueConstraint(fields=('recipient', 'key'), name='notification_once_per_event')],
+                "verbose_name": "notification",
+                "verbose_name_plural": "notifications",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [
+                    models.Index(fields=["recipient", "-created_at"], name="notification_recipient_new"),
+                    models.Index(
+                        condition=models.Q(("read_at__isnull", True)),
+                        fields=["recipient"],
+                        name="notification_unread",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("recipient", "key"), name="notification_once_per_event")
+                ],
             },
         ),
     ]

@@ -12,46 +12,86 @@ def record_earlier_mails(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0001_initial'),
+        ("notifications", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='NotificationPreference',
+            name="NotificationPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=60, verbose_name='kind')),
-                ('delivery', models.CharField(choices=[('immediate', 'Immediately by e-mail'), ('daily', 'Daily summary by e-mail'), ('weekly', 'Weekly summary by e-mail (Mondays)'), ('none', 'In the app only, no e-mail')], max_length=10, verbose_name='e-mail delivery')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(max_length=60, verbose_name="kind")),
+                (
+                    "delivery",
+                    models.CharField(
+                        choices=[
+                            ("immediate", "Immediately by e-mail"),
+                            ("daily", "Daily summary by e-mail"),
+                            ("weekly", "Weekly summary by e-mail (Mondays)"),
+                            ("none", "In the app only, no e-mail"),
+                        ],
+                        max_length=10,
+                        verbose_name="e-mail delivery",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'notification setting',
-                'verbose_name_plural': 'notification settings',
+                "verbose_name": "notification setting",
+                "verbose_name_plural": "notification settings",
             },
         ),
         migrations.AddField(
-            model_name='notification',
-            name='email_plan',
-            field=models.CharField(choices=[('immediate', 'Immediately by e-mail'), ('daily', 'Daily summary by e-mail'), ('weekly', 'Weekly summary by e-mail (Mondays)'), ('none', 'In the app only, no e-mail')], default='none', max_length=10, verbose_name='e-mail delivery'),
+            model_name="notification",
+            name="email_plan",
+            field=models.CharField(
+                choices=[
+                    ("immediate", "Immediately by e-mail"),
+                    ("daily", "Daily summary by e-mail"),
+                    ("weekly", "Weekly summary by e-mail (Mondays)"),
+                    ("none", "In the app only, no e-mail"),
+                ],
+                default="none",
+                max_length=10,
+                verbose_name="e-mail delivery",
+            ),
         ),
         migrations.RunPython(record_earlier_mails, migrations.RunPython.noop, elidable=True),
         migrations.AddIndex(
-            model_name='notification',
-            index=models.Index(condition=models.Q(('email_plan__in', ['daily', 'weekly']), ('emailed_at__isnull', True)), fields=['email_plan', 'created_at', 'recipient'], name='notification_digest_pending'),
+            model_name="notification",
+            index=models.Index(
+                condition=models.Q(("email_plan__in", ["daily", "weekly"]), ("emailed_at__isnull", True)),
+                fields=["email_plan", "created_at", "recipient"],
+                name="notification_digest_pending",
+            ),
         ),
         migrations.AddField(
-            model_name='notificationpreference',
-            name='user',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notification_preferences', to=settings.AUTH_USER_MODEL, verbose_name='user'),
+            model_name="notificationpreference",
+            name="user",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notification_preferences",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="user",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notificationpreference',
-            constraint=models.UniqueConstraint(fields=('user', 'kind'), name='notification_pref_once_per_kind'),
+            model_name="notificationpreference",
+            constraint=models.UniqueConstraint(
+                fields=("user", "kind"), name="notification_pref_once_per_kind"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notificationpreference',
-            constraint=models.CheckConstraint(condition=models.Q(('delivery__in', ['immediate', 'daily', 'weekly', 'none'])), name='notification_pref_delivery'),
+            model_name="notificationpreference",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("delivery__in", ["immediate", "daily", "weekly", "none"])),
+                name="notification_pref_delivery",
+            ),
         ),
     ]

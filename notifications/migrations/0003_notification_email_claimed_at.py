@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0002_preferences_and_digests'),
+        ("notifications", "0002_preferences_and_digests"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='notification',
-            name='email_claimed_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='e-mail being sent since'),
+            model_name="notification",
+            name="email_claimed_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="e-mail being sent since"),
         ),
     ]

@@ -4,30 +4,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='OutboxTask',
+            name="OutboxTask",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('task', models.CharField(max_length=200, verbose_name='task')),
-                ('kwargs', models.JSONField(default=dict, verbose_name='arguments')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('handed_at', models.DateTimeField(blank=True, null=True, verbose_name='last handed to the broker')),
-                ('hand_count', models.PositiveIntegerField(default=0, verbose_name='hand-overs')),
-                ('done_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('failed', models.BooleanField(default=False, verbose_name='failed')),
-                ('last_error', models.CharField(blank=True, max_length=500, verbose_name='last error')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("task", models.CharField(max_length=200, verbose_name="task")),
+                ("kwargs", models.JSONField(default=dict, verbose_name="arguments")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "handed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last handed to the broker"),
+                ),
+                ("hand_count", models.PositiveIntegerField(default=0, verbose_name="hand-overs")),
+                ("done_at", models.DateTimeField(blank=True, null=True, verbose_name="finished")),
+                ("failed", models.BooleanField(default=False, verbose_name="failed")),
+                ("last_error", models.CharField(blank=True, max_length=500, verbose_name="last error")),
             ],
             options={
-                'verbose_name': 'task hand-over',
-                'verbose_name_plural': 'task hand-overs',
-                'indexes': [models.Index(condition=models.Q(('done_at__isnull', True)), fields=['created_at'], name='outbox_pending'), models.Index(condition=models.Q(('done_at__isnull', False)), fields=['done_at'], name='outbox_done')],
+                "verbose_name": "task hand-over",
+                "verbose_name_plural": "task hand-overs",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("done_at__isnull", True)),
+                        fields=["created_at"],
+                        name="outbox_pending",
+                    ),
+                    models.Index(
+                        condition=models.Q(("done_at__isnull", False)), fields=["done_at"], name="outbox_done"
+                    ),
+                ],
             },
         ),
     ]

@@ -7,12 +7,19 @@ from django.db import migrations
 def hand_over_unsent(apps, schema_editor):
     Notification = apps.get_model("notifications", "Notification")
     OutboxTask = apps.get_model("outbox", "OutboxTask")
-    unsent = (Notification._base_manager.filter(email_plan="immediate", emailed_at__isnull=True)
-              .values_list("pk", "municipality_id"))
+    unsent = Notification._base_manager.filter(email_plan="immediate", emailed_at__isnull=True).values_list(
+        "pk", "municipality_id"
+    )
     OutboxTask.objects.bulk_create(
-        [OutboxTask(task="notifications.tasks.notification_email_send",
-                    kwargs={"municipality_id": town, "notification_id": pk}) for pk, town in unsent.iterator()],
-        batch_size=1000)
+        [
+            OutboxTask(
+                task="notifications.tasks.notification_email_send",
+                kwargs={"municipality_id": town, "notification_id": pk},
+            )
+            for pk, town in unsent.iterator()
+        ],
+        batch_size=1000,
+    )
 
 
 class Migration(migrations.Migration):

@@ -4,24 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outbox', '0002_hand_over_unsent_notification_mails'),
+        ("outbox", "0002_hand_over_unsent_notification_mails"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MailClaim',
+            name="MailClaim",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200, unique=True, verbose_name='message')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('claimed_at', models.DateTimeField(blank=True, null=True, verbose_name='claimed')),
-                ('sent_at', models.DateTimeField(blank=True, null=True, verbose_name='sent')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200, unique=True, verbose_name="message")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("claimed_at", models.DateTimeField(blank=True, null=True, verbose_name="claimed")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
             ],
             options={
-                'verbose_name': 'mail claim',
-                'verbose_name_plural': 'mail claims',
+                "verbose_name": "mail claim",
+                "verbose_name_plural": "mail claims",
             },
         ),
     ]

@@ -42,8 +42,14 @@ DATA_FILE = Path(__file__).with_name("participation.json")
 SEED = "smartcity5-participation-demo"
 
 # The answers that walk an idea to its status (each status change comes with an answer).
-PATHS = {"submitted": [], "under_review": ["under_review"], "accepted": ["accepted"],
-         "rejected": ["rejected"], "implemented": ["accepted", "implemented"], "merged": ["merged"]}
+PATHS = {
+    "submitted": [],
+    "under_review": ["under_review"],
+    "accepted": ["accepted"],
+    "rejected": ["rejected"],
+    "implemented": ["accepted", "implemented"],
+    "merged": ["merged"],
+}
 # Statuses of the ideas drawn from the shared pool: open in a running process, decided in a finished one.
 RUNNING_STATUSES = {"submitted": 45, "under_review": 30, "accepted": 15, "rejected": 10}
 FINISHED_STATUSES = {"submitted": 5, "under_review": 15, "accepted": 35, "rejected": 35, "implemented": 10}
@@ -60,11 +66,13 @@ def load_citizens(data: dict) -> list[User]:
         user = User.objects.filter(email=email).first()
         if user is None:
             password = password or make_password(DEMO_PASSWORD)
-            user = User.objects.create(email=email, display_name=name, password=password,
-                                       privacy_consent_at=timezone.now())
+            user = User.objects.create(
+                email=email, display_name=name, password=password, privacy_consent_at=timezone.now()
+            )
             preferences_save(user=user, choices={kind.key: Delivery.DAILY for kind in kinds_for(user)})
-        EmailAddress.objects.get_or_create(user=user, email=email,
-                                           defaults={"verified": True, "primary": True})
+        EmailAddress.objects.get_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
         users.append(user)
     return users
 
@@ -93,16 +101,27 @@ def _stamp(model, pk: int, **values) -> None:
 class _ProcessLoader:
     """Loads one process of the data file."""
 
-    def __init__(self, item: dict, *, data: dict, towns: dict[str, Municipality], citizens: list[User],
-                 staff: dict[int, User | None], used_pool: dict[str, set], today: datetime.date,
-                 now: datetime.datetime):
+    def __init__(
+        self,
+        item: dict,
+        *,
+        data: dict,
+        towns: dict[str, Municipality],
+        citizens: list[User],
+        staff: dict[int, User | None],
+        used_pool: dict[str, set],
+        today: datetime.date,
+        now: datetime.datetime,
+    ):
         self.item, self.data, self.towns, self.citizens, self.staff = item, data, towns, citizens, staff
         self.today, self.now = today, now
         self.town = towns[item["town"]]
         self.slug = german_slugify(item["title"])[:100]
         self.rng = random.Random(f"{SEED}:{self.slug}")
-        self.span = {kind: (self._day(start), None if end is None else self._day(end))
-                     for kind, (start, end) in item["phases"].items()}
+        self.span = {
+            kind: (self._day(start), None if end is None else self._day(end))
+            for kind, (start, end) in item["phases"].items()
+        }
         self.used_pool = used_pool.setdefault(self.town.slug, set())
         self.fields = FieldOfAction.objects.in_bulk(field_name="slug")
         self.history = _History()
@@ -120,8 +139,9 @@ class _ProcessLoader:
         return first + datetime.timedelta(days=self.rng.randint(0, (last - first).days))
 
     def _moment(self, day: datetime.date, after: datetime.datetime | None = None) -> datetime.datetime:
-        when = timezone.make_aware(datetime.datetime.combine(
-            day, datetime.time(self.rng.randint(7, 21), self.rng.randint(0, 59))))
+        when = timezone.make_aware(
+            datetime.datetime.combine(day, datetime.time(self.rng.randint(7, 21), self.rng.randint(0, 59)))
+        )
         if after is not None and when <= after:
             when = after + datetime.timedelta(minutes=self.rng.randint(3, 240))
         return min(when, self.now - datetime.timedelta(minutes=self.rng.randint(1, 90)))
@@ -131,8 +151,11 @@ class _ProcessLoader:
 
     @property
     def finished(self) -> bool:
-        return all(end is not None and end < self.today for kind, (_start, end) in self.span.items()
-                   if kind != Phase.RESULTS)
+        return all(
+            end is not None and end < self.today
+            for kind, (_start, end) in self.span.items()
+            if kind != Phase.RESULTS
+        )
 
     # --- helpers -----------------------------------------------------------------------------------------
 
@@ -147,11 +170,14 @@ class _ProcessLoader:
 
     def _fields(self, spec: dict) -> dict:
         at = spec.get("at")
-        return {"title": spec["title"], "body": self._text(spec["body"]),
-                "field_of_action": self.fields.get(spec.get("field")),
-                "location_label": spec.get("place", ""),
-                "latitude": Decimal(str(at[0])) if at else None,
-                "longitude": Decimal(str(at[1])) if at else None}
+        return {
+            "title": spec["title"],
+            "body": self._text(spec["body"]),
+            "field_of_action": self.fields.get(spec.get("field")),
+            "location_label": spec.get("place", ""),
+            "latitude": Decimal(str(at[0])) if at else None,
+            "longitude": Decimal(str(at[1])) if at else None,
+        }
 
     def _specs(self) -> list[dict]:
         pool = self.data["generic_ideas"]
@@ -159,8 +185,10 @@ class _ProcessLoader:
         picked = self.rng.sample(free, min(self.item.get("generic", 0), len(free)))
         self.used_pool.update(picked)
         weights = FINISHED_STATUSES if self.finished else RUNNING_STATUSES
-        generic = [{**pool[i], "status": self.rng.choices(list(weights), weights=list(weights.values()))[0]}
-                   for i in sorted(picked)]
+        generic = [
+            {**pool[i], "status": self.rng.choices(list(weights), weights=list(weights.values()))[0]}
+            for i in sorted(picked)
+        ]
         specs = [*self.item["ideas"], *generic]
         self.rng.shuffle(specs)  # submitted in a mixed order, as people would
         return specs
@@ -188,18 +216,27 @@ class _ProcessLoader:
 
     def _process(self) -> Process:
         item = self.item
-        phases = [{"kind": kind, "starts_on": start, "ends_on": end}
-                  for kind, (start, end) in self.span.items()]
+        phases = [
+            {"kind": kind, "starts_on": start, "ends_on": end} for kind, (start, end) in self.span.items()
+        ]
         process = services.process_create(
-            municipality=self.town, by=self.staff.get(self.town.pk), phases=phases,
+            municipality=self.town,
+            by=self.staff.get(self.town.pk),
+            phases=phases,
             partner_towns=[self.towns[s] for s in item.get("partners", []) if s in self.towns],
-            fields={"title": item["title"], "summary": item["summary"],
-                    "description": item.get("description", ""),
-                    "field_of_action": self.fields.get(item.get("field")), "is_published": True,
-                    "votes_per_person": item.get("votes_per_person", 3)})
+            fields={
+                "title": item["title"],
+                "summary": item["summary"],
+                "description": item.get("description", ""),
+                "field_of_action": self.fields.get(item.get("field")),
+                "is_published": True,
+                "votes_per_person": item.get("votes_per_person", 3),
+            },
+        )
         if process.slug != self.slug:  # the address must be what the next run looks for
-            raise ValueError(f"Demo process {item['title']!r} got the address {process.slug!r}, "
-                             f"not {self.slug!r}")
+            raise ValueError(
+                f"Demo process {item['title']!r} got the address {process.slug!r}, not {self.slug!r}"
+            )
         when = self._moment(self.span[Phase.INFORMATION][0])
         _stamp(Process, process.pk, created_at=when)
         self.history.date(when)
@@ -214,14 +251,20 @@ class _ProcessLoader:
         when = self._moment(day)
         if offline:
             acting = self._acting(spec)
-            idea = services.idea_enter_offline(process=process, by=self.staff.get(acting.pk),
-                                               acting_town=acting, fields=self._fields(spec), source=offline,
-                                               created_on=day)
+            idea = services.idea_enter_offline(
+                process=process,
+                by=self.staff.get(acting.pk),
+                acting_town=acting,
+                fields=self._fields(spec),
+                source=offline,
+                created_on=day,
+            )
             _stamp(Idea, idea.pk, created_at=when, status_changed_at=when)
         else:
             author = self.rng.choice(self.citizens)
-            idea = services.idea_submit(process=process, author=author, fields=self._fields(spec),
-                                        consent=True, on=day)
+            idea = services.idea_submit(
+                process=process, author=author, fields=self._fields(spec), consent=True, on=day
+            )
             _stamp(Idea, idea.pk, created_at=when, status_changed_at=when, consent_at=when)
         self.history.date(when)
         self.ideas[spec["title"]] = {"idea": idea, "spec": spec, "day": day, "at": when}
@@ -236,13 +279,27 @@ class _ProcessLoader:
             day = self._between(entry["day"], self._end_of(SUPPORT_PHASES))
             services.support_add(idea=idea, user=user, on=day)
 
-    def _comment(self, entry: dict, *, author: User | None, body: str, parent: Comment | None = None,
-                 official: bool = False, day: datetime.date | None = None,
-                 after: datetime.datetime | None = None) -> Comment:
+    def _comment(
+        self,
+        entry: dict,
+        *,
+        author: User | None,
+        body: str,
+        parent: Comment | None = None,
+        official: bool = False,
+        day: datetime.date | None = None,
+        after: datetime.datetime | None = None,
+    ) -> Comment:
         day = day or self._between(entry["day"], self._end_of(COMMENT_PHASES))
         when = self._moment(day, after=after or entry["at"])
-        comment = services.comment_post(idea=entry["idea"], author=author, body=body, parent=parent,
-                                        official_for=self.town if official else None, on=day)
+        comment = services.comment_post(
+            idea=entry["idea"],
+            author=author,
+            body=body,
+            parent=parent,
+            official_for=self.town if official else None,
+            on=day,
+        )
         _stamp(Comment, comment.pk, created_at=when)
         comment.created_at = when
         comment._demo_day = day
@@ -263,12 +320,21 @@ class _ProcessLoader:
             if official:
                 replier, text = staff, self.rng.choice(self.data["official_replies"])
             else:
-                replier = idea.author if idea.author not in (None, author) and self.rng.random() < 0.5 \
+                replier = (
+                    idea.author
+                    if idea.author not in (None, author) and self.rng.random() < 0.5
                     else self.rng.choice(self._others(author))
+                )
                 text = self.rng.choice(self.data["replies"])
-            self._comment(entry, author=replier, body=text, parent=comment, official=official,
-                          day=self._between(comment._demo_day, self._end_of(COMMENT_PHASES)),
-                          after=comment.created_at)
+            self._comment(
+                entry,
+                author=replier,
+                body=text,
+                parent=comment,
+                official=official,
+                day=self._between(comment._demo_day, self._end_of(COMMENT_PHASES)),
+                after=comment.created_at,
+            )
         if "comment_reported" in spec:
             reported = spec["comment_reported"]
             author = self.rng.choice(self._others(idea.author))
@@ -293,10 +359,19 @@ class _ProcessLoader:
                 merged_into = target["idea"]
             day = self._between(day, self.today if to == "implemented" else last)
             when = self._moment(day, after=after)
-            body = spec["answer"] if position == len(path) - 1 and spec.get("answer") \
+            body = (
+                spec["answer"]
+                if position == len(path) - 1 and spec.get("answer")
                 else self.rng.choice(self.data["answers"][to])
-            answer = services.idea_answer(idea=entry["idea"], by=by, acting_town=acting,
-                                          body=self._text(body, day), to=to, merged_into=merged_into)
+            )
+            answer = services.idea_answer(
+                idea=entry["idea"],
+                by=by,
+                acting_town=acting,
+                body=self._text(body, day),
+                to=to,
+                merged_into=merged_into,
+            )
             _stamp(OfficialAnswer, answer.pk, created_at=when)
             _stamp(Idea, entry["idea"].pk, status_changed_at=when)
             self.history.date(when)
@@ -311,13 +386,15 @@ class _ProcessLoader:
         towns = [process.municipality_id, *process.partner_towns.values_list("pk", flat=True)]
         # A public fact, looked up by title among the process's towns (a partner's project is outside
         # this town's scope).
-        project = Project._base_manager.filter(title=title, municipality__in=towns,
-                                               visibility=Project.Visibility.PUBLIC).first()
+        project = Project._base_manager.filter(
+            title=title, municipality__in=towns, visibility=Project.Visibility.PUBLIC
+        ).first()
         if project is None:
             return
         acting = self._acting(entry["spec"])
-        services.idea_link_project(idea=entry["idea"], project=project, by=self.staff.get(acting.pk),
-                                   acting_town=acting)
+        services.idea_link_project(
+            idea=entry["idea"], project=project, by=self.staff.get(acting.pk), acting_town=acting
+        )
         self.history.date(entry.get("decided", entry["at"]))
 
     def _shortlist(self) -> None:
@@ -328,8 +405,13 @@ class _ProcessLoader:
             if not entry["spec"].get("shortlist"):
                 continue
             day = self._between(first, last)
-            services.idea_set_shortlisted(idea=entry["idea"], shortlisted=True,
-                                          by=self.staff.get(self.town.pk), acting_town=self.town, on=day)
+            services.idea_set_shortlisted(
+                idea=entry["idea"],
+                shortlisted=True,
+                by=self.staff.get(self.town.pk),
+                acting_town=self.town,
+                on=day,
+            )
             self.history.date(self._moment(day))
 
     def _ballots(self, process: Process) -> None:
@@ -347,8 +429,9 @@ class _ProcessLoader:
                 pick = self.rng.choices(candidates, weights=weights)[0]
                 candidates.remove(pick)
                 chosen.append(pick["idea"].pk)
-            services.ballot_cast(process=process, user=user, votes=dict.fromkeys(chosen, 1),
-                                 on=self._between(first, last))
+            services.ballot_cast(
+                process=process, user=user, votes=dict.fromkeys(chosen, 1), on=self._between(first, last)
+            )
 
     def _reports(self) -> None:
         if not self.citizens:
@@ -379,8 +462,13 @@ class _ProcessLoader:
         if not self.citizens:
             return
         for spec in self.item.get("pending", []):
-            services.idea_submit(process=process, author=self.rng.choice(self.citizens),
-                                 fields=self._fields(spec), consent=True, on=self.today)
+            services.idea_submit(
+                process=process,
+                author=self.rng.choice(self.citizens),
+                fields=self._fields(spec),
+                consent=True,
+                on=self.today,
+            )
         waiting = self.item.get("pending_comment")
         entry = self.ideas.get(waiting["on"]) if waiting else None
         if entry is not None:
@@ -397,14 +485,26 @@ def load_participation(towns: list[Municipality], *, with_accounts: bool) -> lis
     data = json.loads(DATA_FILE.read_text(encoding="utf-8"))
     by_slug = {town.slug: town for town in towns}
     citizens = load_citizens(data) if with_accounts else []
-    staff = {town.pk: User.objects.filter(email=f"{town.slug}-editor@{DEMO_DOMAIN}").first() if with_accounts
-             else None for town in towns}
+    staff = {
+        town.pk: User.objects.filter(email=f"{town.slug}-editor@{DEMO_DOMAIN}").first()
+        if with_accounts
+        else None
+        for town in towns
+    }
     today, now = timezone.localdate(), timezone.now()
     used_pool: dict[str, set] = {}
     for item in data["processes"]:
         if item["town"] not in by_slug:
             continue
         item = {**item, "partners": [s for s in item.get("partners", []) if s in by_slug]}
-        _ProcessLoader(item, data=data, towns=by_slug, citizens=citizens, staff=staff, used_pool=used_pool,
-                       today=today, now=now).load()
+        _ProcessLoader(
+            item,
+            data=data,
+            towns=by_slug,
+            citizens=citizens,
+            staff=staff,
+            used_pool=used_pool,
+            today=today,
+            now=now,
+        ).load()
     return [DemoAccount(user.email, "citizen", "–") for user in citizens]

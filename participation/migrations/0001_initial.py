@@ -3,385 +3,1187 @@
 import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
-import participation.models
 from django.conf import settings
 from django.db import migrations, models
 
+import participation.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('municipalities', '0002_map_bounds'),
-        ('projects', '0002_seed_fields_of_action'),
+        ("municipalities", "0002_map_bounds"),
+        ("projects", "0002_seed_fields_of_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Idea',
+            name="Idea",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('moderation', models.CharField(choices=[('published', 'Published'), ('pending', 'Waiting for moderation'), ('reported', 'Hidden after reports, waiting for review'), ('hidden', 'Hidden by a moderator')], default='published', editable=False, max_length=10, verbose_name='moderation')),
-                ('moderation_reason', models.TextField(blank=True, editable=False, verbose_name='reason given to the author')),
-                ('moderated_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='moderated')),
-                ('is_offline', models.BooleanField(default=False, editable=False, verbose_name='offline contribution')),
-                ('offline_source', models.CharField(blank=True, help_text='E.g. “postcard from the participation kit” or “workshop on 12 May”. No names, please.', max_length=200, verbose_name='collected at')),
-                ('title', models.CharField(max_length=150, verbose_name='title')),
-                ('body', models.TextField(help_text='Describe your idea. Simple Markdown is supported (lists, **bold**, links).', max_length=6000, verbose_name='description')),
-                ('location_label', models.CharField(blank=True, help_text='An address or a description of the place, e.g. “Marktplatz”.', max_length=200, verbose_name='place')),
-                ('latitude', models.DecimalField(blank=True, decimal_places=6, max_digits=8, null=True, validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)], verbose_name='latitude')),
-                ('longitude', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)], verbose_name='longitude')),
-                ('image', models.FileField(blank=True, max_length=200, upload_to=participation.models._image_path, verbose_name='image')),
-                ('image_alt', models.CharField(blank=True, help_text='What the image shows, for people who cannot see it.', max_length=300, verbose_name='image description')),
-                ('status', models.CharField(choices=[('submitted', 'Submitted'), ('under_review', 'Under review'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('implemented', 'Implemented'), ('merged', 'Merged with another idea')], default='submitted', editable=False, max_length=20, verbose_name='status')),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='status changed')),
-                ('is_shortlisted', models.BooleanField(default=False, editable=False, verbose_name='on the shortlist')),
-                ('consent_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='consent given')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='submitted')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='changed')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ideas', to=settings.AUTH_USER_MODEL, verbose_name='author')),
-                ('entered_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by')),
-                ('field_of_action', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='projects.fieldofaction', verbose_name='field of action')),
-                ('merged_into', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='participation.idea', verbose_name='merged into')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('project', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='source_ideas', to='projects.project', verbose_name='project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "moderation",
+                    models.CharField(
+                        choices=[
+                            ("published", "Published"),
+                            ("pending", "Waiting for moderation"),
+                            ("reported", "Hidden after reports, waiting for review"),
+                            ("hidden", "Hidden by a moderator"),
+                        ],
+                        default="published",
+                        editable=False,
+                        max_length=10,
+                        verbose_name="moderation",
+                    ),
+                ),
+                (
+                    "moderation_reason",
+                    models.TextField(blank=True, editable=False, verbose_name="reason given to the author"),
+                ),
+                (
+                    "moderated_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="moderated"),
+                ),
+                (
+                    "is_offline",
+                    models.BooleanField(default=False, editable=False, verbose_name="offline contribution"),
+                ),
+                (
+                    "offline_source",
+                    models.CharField(
+                        blank=True,
+                        help_text="E.g. “postcard from the participation kit” or “workshop on 12 May”. No names, please.",
+                        max_length=200,
+                        verbose_name="collected at",
+                    ),
+                ),
+                ("title", models.CharField(max_length=150, verbose_name="title")),
+                (
+                    "body",
+                    models.TextField(
+                        help_text="Describe your idea. Simple Markdown is supported (lists, **bold**, links).",
+                        max_length=6000,
+                        verbose_name="description",
+                    ),
+                ),
+                (
+                    "location_label",
+                    models.CharField(
+                        blank=True,
+                        help_text="An address or a description of the place, e.g. “Marktplatz”.",
+                        max_length=200,
+                        verbose_name="place",
+                    ),
+                ),
+                (
+                    "latitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=8,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(-90),
+                            django.core.validators.MaxValueValidator(90),
+                        ],
+                        verbose_name="latitude",
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.DecimalField(
+                        blank=True,
+                        decimal_places=6,
+                        max_digits=9,
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(-180),
+                            django.core.validators.MaxValueValidator(180),
+                        ],
+                        verbose_name="longitude",
+                    ),
+                ),
+                (
+                    "image",
+                    models.FileField(
+                        blank=True,
+                        max_length=200,
+                        upload_to=participation.models._image_path,
+                        verbose_name="image",
+                    ),
+                ),
+                (
+                    "image_alt",
+                    models.CharField(
+                        blank=True,
+                        help_text="What the image shows, for people who cannot see it.",
+                        max_length=300,
+                        verbose_name="image description",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under review"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("implemented", "Implemented"),
+                            ("merged", "Merged with another idea"),
+                        ],
+                        default="submitted",
+                        editable=False,
+                        max_length=20,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_changed_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="status changed"
+                    ),
+                ),
+                (
+                    "is_shortlisted",
+                    models.BooleanField(default=False, editable=False, verbose_name="on the shortlist"),
+                ),
+                (
+                    "consent_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="consent given"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="submitted"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="changed")),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ideas",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "entered_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="entered by",
+                    ),
+                ),
+                (
+                    "field_of_action",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="projects.fieldofaction",
+                        verbose_name="field of action",
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="participation.idea",
+                        verbose_name="merged into",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="source_ideas",
+                        to="projects.project",
+                        verbose_name="project",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'idea',
-                'verbose_name_plural': 'ideas',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "idea",
+                "verbose_name_plural": "ideas",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Comment',
+            name="Comment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('moderation', models.CharField(choices=[('published', 'Published'), ('pending', 'Waiting for moderation'), ('reported', 'Hidden after reports, waiting for review'), ('hidden', 'Hidden by a moderator')], default='published', editable=False, max_length=10, verbose_name='moderation')),
-                ('moderation_reason', models.TextField(blank=True, editable=False, verbose_name='reason given to the author')),
-                ('moderated_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='moderated')),
-                ('is_official', models.BooleanField(default=False, editable=False, verbose_name='written for the town')),
-                ('body', models.TextField(max_length=3000, verbose_name='comment')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='written')),
-                ('edited_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='edited')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='comments', to=settings.AUTH_USER_MODEL, verbose_name='author')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='replies', to='participation.comment', verbose_name='reply to')),
-                ('idea', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='participation.idea', verbose_name='idea')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "moderation",
+                    models.CharField(
+                        choices=[
+                            ("published", "Published"),
+                            ("pending", "Waiting for moderation"),
+                            ("reported", "Hidden after reports, waiting for review"),
+                            ("hidden", "Hidden by a moderator"),
+                        ],
+                        default="published",
+                        editable=False,
+                        max_length=10,
+                        verbose_name="moderation",
+                    ),
+                ),
+                (
+                    "moderation_reason",
+                    models.TextField(blank=True, editable=False, verbose_name="reason given to the author"),
+                ),
+                (
+                    "moderated_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="moderated"),
+                ),
+                (
+                    "is_official",
+                    models.BooleanField(default=False, editable=False, verbose_name="written for the town"),
+                ),
+                ("body", models.TextField(max_length=3000, verbose_name="comment")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="written"
+                    ),
+                ),
+                (
+                    "edited_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="edited"),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="comments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="author",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="replies",
+                        to="participation.comment",
+                        verbose_name="reply to",
+                    ),
+                ),
+                (
+                    "idea",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="participation.idea",
+                        verbose_name="idea",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'comment',
-                'verbose_name_plural': 'comments',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "comment",
+                "verbose_name_plural": "comments",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='OfficialAnswer',
+            name="OfficialAnswer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status_before', models.CharField(choices=[('submitted', 'Submitted'), ('under_review', 'Under review'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('implemented', 'Implemented'), ('merged', 'Merged with another idea')], max_length=20, verbose_name='status before')),
-                ('status_after', models.CharField(choices=[('submitted', 'Submitted'), ('under_review', 'Under review'), ('accepted', 'Accepted'), ('rejected', 'Rejected'), ('implemented', 'Implemented'), ('merged', 'Merged with another idea')], max_length=20, verbose_name='new status')),
-                ('body', models.TextField(max_length=6000, verbose_name='answer')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='answered')),
-                ('answering_town', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='answered by')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='written by')),
-                ('idea', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='participation.idea', verbose_name='idea')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status_before",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under review"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("implemented", "Implemented"),
+                            ("merged", "Merged with another idea"),
+                        ],
+                        max_length=20,
+                        verbose_name="status before",
+                    ),
+                ),
+                (
+                    "status_after",
+                    models.CharField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("under_review", "Under review"),
+                            ("accepted", "Accepted"),
+                            ("rejected", "Rejected"),
+                            ("implemented", "Implemented"),
+                            ("merged", "Merged with another idea"),
+                        ],
+                        max_length=20,
+                        verbose_name="new status",
+                    ),
+                ),
+                ("body", models.TextField(max_length=6000, verbose_name="answer")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="answered"),
+                ),
+                (
+                    "answering_town",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="answered by",
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="written by",
+                    ),
+                ),
+                (
+                    "idea",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="answers",
+                        to="participation.idea",
+                        verbose_name="idea",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'official answer',
-                'verbose_name_plural': 'official answers',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "official answer",
+                "verbose_name_plural": "official answers",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ParticipationSettings',
+            name="ParticipationSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('moderation', models.CharField(choices=[('post', 'Post-moderation: new contributions appear at once'), ('pre', 'Pre-moderation: new contributions wait for a moderator')], default='post', max_length=4, verbose_name='moderation')),
-                ('report_threshold', models.PositiveSmallIntegerField(default=3, help_text='A contribution reported by this many different people is hidden until a moderator has looked at it.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)], verbose_name='reports until hidden')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "moderation",
+                    models.CharField(
+                        choices=[
+                            ("post", "Post-moderation: new contributions appear at once"),
+                            ("pre", "Pre-moderation: new contributions wait for a moderator"),
+                        ],
+                        default="post",
+                        max_length=4,
+                        verbose_name="moderation",
+                    ),
+                ),
+                (
+                    "report_threshold",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="A contribution reported by this many different people is hidden until a moderator has looked at it.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(50),
+                        ],
+                        verbose_name="reports until hidden",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'participation settings',
-                'verbose_name_plural': 'participation settings',
+                "verbose_name": "participation settings",
+                "verbose_name_plural": "participation settings",
             },
         ),
         migrations.CreateModel(
-            name='Process',
+            name="Process",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='title')),
-                ('slug', models.SlugField(max_length=120, unique=True, verbose_name='address')),
-                ('summary', models.CharField(help_text='One or two sentences for lists and previews.', max_length=400, verbose_name='summary')),
-                ('description', models.TextField(blank=True, help_text='Markdown is supported.', verbose_name='description')),
-                ('is_published', models.BooleanField(default=False, help_text='Unpublished processes are visible to staff only.', verbose_name='published')),
-                ('allow_comments', models.BooleanField(default=True, verbose_name='comments allowed')),
-                ('allow_supports', models.BooleanField(default=True, verbose_name='supports allowed')),
-                ('allow_location', models.BooleanField(default=True, verbose_name='ideas can have a place')),
-                ('votes_per_person', models.PositiveSmallIntegerField(default=3, help_text='How many votes each verified citizen can distribute over the shortlist.', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)], verbose_name='votes per person')),
-                ('votes_per_idea', models.PositiveSmallIntegerField(default=1, help_text='How many of their votes a person may give to one idea (1 = one vote per idea).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(50)], verbose_name='votes per idea')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('field_of_action', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='projects.fieldofaction', verbose_name='field of action')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="title")),
+                ("slug", models.SlugField(max_length=120, unique=True, verbose_name="address")),
+                (
+                    "summary",
+                    models.CharField(
+                        help_text="One or two sentences for lists and previews.",
+                        max_length=400,
+                        verbose_name="summary",
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(
+                        blank=True, help_text="Markdown is supported.", verbose_name="description"
+                    ),
+                ),
+                (
+                    "is_published",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Unpublished processes are visible to staff only.",
+                        verbose_name="published",
+                    ),
+                ),
+                ("allow_comments", models.BooleanField(default=True, verbose_name="comments allowed")),
+                ("allow_supports", models.BooleanField(default=True, verbose_name="supports allowed")),
+                ("allow_location", models.BooleanField(default=True, verbose_name="ideas can have a place")),
+                (
+                    "votes_per_person",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="How many votes each verified citizen can distribute over the shortlist.",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(50),
+                        ],
+                        verbose_name="votes per person",
+                    ),
+                ),
+                (
+                    "votes_per_idea",
+                    models.PositiveSmallIntegerField(
+                        default=1,
+                        help_text="How many of their votes a person may give to one idea (1 = one vote per idea).",
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(50),
+                        ],
+                        verbose_name="votes per idea",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "field_of_action",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="projects.fieldofaction",
+                        verbose_name="field of action",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'participation process',
-                'verbose_name_plural': 'participation processes',
-                'ordering': ['-created_at', 'title'],
+                "verbose_name": "participation process",
+                "verbose_name_plural": "participation processes",
+                "ordering": ["-created_at", "title"],
             },
         ),
         migrations.CreateModel(
-            name='ParticipationEvent',
+            name="ParticipationEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('process_created', 'Process created'), ('process_changed', 'Process changed'), ('idea_submitted', 'Idea submitted'), ('offline_entered', 'Offline contribution entered'), ('status', 'Status changed with answer'), ('project_linked', 'Project linked'), ('shortlist', 'Shortlist changed'), ('title_edited', 'Title edited for privacy'), ('auto_hidden', 'Hidden after reports'), ('approved', 'Approved by a moderator'), ('hidden', 'Hidden by a moderator'), ('settings', 'Moderation settings changed')], max_length=20, verbose_name='what')),
-                ('subject', models.CharField(blank=True, max_length=200, verbose_name='subject')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='when')),
-                ('changes', models.JSONField(blank=True, default=dict, verbose_name='changes')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('acting_town', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='acting town')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='who')),
-                ('comment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='participation.comment', verbose_name='comment')),
-                ('idea', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='participation.idea', verbose_name='idea')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('process', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='participation.process', verbose_name='process')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("process_created", "Process created"),
+                            ("process_changed", "Process changed"),
+                            ("idea_submitted", "Idea submitted"),
+                            ("offline_entered", "Offline contribution entered"),
+                            ("status", "Status changed with answer"),
+                            ("project_linked", "Project linked"),
+                            ("shortlist", "Shortlist changed"),
+                            ("title_edited", "Title edited for privacy"),
+                            ("auto_hidden", "Hidden after reports"),
+                            ("approved", "Approved by a moderator"),
+                            ("hidden", "Hidden by a moderator"),
+                            ("settings", "Moderation settings changed"),
+                        ],
+                        max_length=20,
+                        verbose_name="what",
+                    ),
+                ),
+                ("subject", models.CharField(blank=True, max_length=200, verbose_name="subject")),
+                (
+                    "at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="when"
+                    ),
+                ),
+                ("changes", models.JSONField(blank=True, default=dict, verbose_name="changes")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "acting_town",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="acting town",
+                    ),
+                ),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="who",
+                    ),
+                ),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="participation.comment",
+                        verbose_name="comment",
+                    ),
+                ),
+                (
+                    "idea",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="participation.idea",
+                        verbose_name="idea",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "process",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="participation.process",
+                        verbose_name="process",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'participation history entry',
-                'verbose_name_plural': 'participation history',
-                'ordering': ['-at', '-pk'],
+                "verbose_name": "participation history entry",
+                "verbose_name_plural": "participation history",
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='idea',
-            name='process',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ideas', to='participation.process', verbose_name='process'),
+            model_name="idea",
+            name="process",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="ideas",
+                to="participation.process",
+                verbose_name="process",
+            ),
         ),
         migrations.CreateModel(
-            name='Ballot',
+            name="Ballot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='cast')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='changed')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='ballots', to=settings.AUTH_USER_MODEL, verbose_name='voter')),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='ballots', to='participation.process', verbose_name='process')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="cast")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="changed")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="ballots",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="voter",
+                    ),
+                ),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="ballots",
+                        to="participation.process",
+                        verbose_name="process",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ballot',
-                'verbose_name_plural': 'ballots',
+                "verbose_name": "ballot",
+                "verbose_name_plural": "ballots",
             },
         ),
         migrations.CreateModel(
-            name='ProcessPartner',
+            name="ProcessPartner",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='partnerships', to='participation.process', verbose_name='process')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="partnerships",
+                        to="participation.process",
+                        verbose_name="process",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'partner town',
-                'verbose_name_plural': 'partner towns',
+                "verbose_name": "partner town",
+                "verbose_name_plural": "partner towns",
             },
         ),
         migrations.AddField(
-            model_name='process',
-            name='partner_towns',
-            field=models.ManyToManyField(blank=True, related_name='+', through='participation.ProcessPartner', to='municipalities.municipality', verbose_name='partner towns'),
+            model_name="process",
+            name="partner_towns",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="+",
+                through="participation.ProcessPartner",
+                to="municipalities.municipality",
+                verbose_name="partner towns",
+            ),
         ),
         migrations.CreateModel(
-            name='ProcessPhase',
+            name="ProcessPhase",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('information', 'Information'), ('ideas', 'Idea collection'), ('evaluation', 'Evaluation and shortlist'), ('vote', 'Vote'), ('results', 'Results')], max_length=12, verbose_name='phase')),
-                ('starts_on', models.DateField(verbose_name='from')),
-                ('ends_on', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('process', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='phases', to='participation.process', verbose_name='process')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("information", "Information"),
+                            ("ideas", "Idea collection"),
+                            ("evaluation", "Evaluation and shortlist"),
+                            ("vote", "Vote"),
+                            ("results", "Results"),
+                        ],
+                        max_length=12,
+                        verbose_name="phase",
+                    ),
+                ),
+                ("starts_on", models.DateField(verbose_name="from")),
+                ("ends_on", models.DateField(blank=True, null=True, verbose_name="until")),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "process",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="phases",
+                        to="participation.process",
+                        verbose_name="process",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'phase',
-                'verbose_name_plural': 'phases',
-                'ordering': ['starts_on', 'pk'],
+                "verbose_name": "phase",
+                "verbose_name_plural": "phases",
+                "ordering": ["starts_on", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='Report',
+            name="Report",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(choices=[('spam', 'Spam or advertising'), ('offensive', 'Insulting, discriminating or threatening'), ('personal_data', 'Reveals personal data of others'), ('illegal', 'Otherwise unlawful'), ('off_topic', 'Off topic')], max_length=20, verbose_name='reason')),
-                ('note', models.TextField(blank=True, max_length=1000, verbose_name='note')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='reported')),
-                ('resolved_at', models.DateTimeField(blank=True, null=True, verbose_name='reviewed')),
-                ('comment', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='participation.comment', verbose_name='comment')),
-                ('idea', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='participation.idea', verbose_name='idea')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('reporter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='reported by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("spam", "Spam or advertising"),
+                            ("offensive", "Insulting, discriminating or threatening"),
+                            ("personal_data", "Reveals personal data of others"),
+                            ("illegal", "Otherwise unlawful"),
+                            ("off_topic", "Off topic"),
+                        ],
+                        max_length=20,
+                        verbose_name="reason",
+                    ),
+                ),
+                ("note", models.TextField(blank=True, max_length=1000, verbose_name="note")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="reported")),
+                ("resolved_at", models.DateTimeField(blank=True, null=True, verbose_name="reviewed")),
+                (
+                    "comment",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="participation.comment",
+                        verbose_name="comment",
+                    ),
+                ),
+                (
+                    "idea",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="reports",
+                        to="participation.idea",
+                        verbose_name="idea",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "reporter",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="reported by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'report',
-                'verbose_name_plural': 'reports',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "report",
+                "verbose_name_plural": "reports",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Support',
+            name="Support",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='since')),
-                ('idea', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='supports', to='participation.idea', verbose_name='idea')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='supports', to=settings.AUTH_USER_MODEL, verbose_name='supporter')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="since")),
+                (
+                    "idea",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="supports",
+                        to="participation.idea",
+                        verbose_name="idea",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="supports",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="supporter",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'support',
-                'verbose_name_plural': 'supports',
+                "verbose_name": "support",
+                "verbose_name_plural": "supports",
             },
         ),
         migrations.CreateModel(
-            name='Vote',
+            name="Vote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('count', models.PositiveSmallIntegerField(default=1, verbose_name='votes')),
-                ('ballot', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='participation.ballot', verbose_name='ballot')),
-                ('idea', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='participation.idea', verbose_name='idea')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("count", models.PositiveSmallIntegerField(default=1, verbose_name="votes")),
+                (
+                    "ballot",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="participation.ballot",
+                        verbose_name="ballot",
+                    ),
+                ),
+                (
+                    "idea",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="participation.idea",
+                        verbose_name="idea",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'vote',
-                'verbose_name_plural': 'votes',
+                "verbose_name": "vote",
+                "verbose_name_plural": "votes",
             },
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['idea', 'moderation', 'created_at'], name='comment_idea_visible'),
+            model_name="comment",
+            index=models.Index(fields=["idea", "moderation", "created_at"], name="comment_idea_visible"),
         ),
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(fields=['author'], name='comment_author'),
+            model_name="comment",
+            index=models.Index(fields=["author"], name="comment_author"),
         ),
         migrations.AddConstraint(
-            model_name='comment',
-            constraint=models.CheckConstraint(condition=models.Q(('moderation__in', ['published', 'pending', 'reported', 'hidden'])), name='comment_moderation_valid'),
+            model_name="comment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("moderation__in", ["published", "pending", "reported", "hidden"])),
+                name="comment_moderation_valid",
+            ),
         ),
         migrations.AddIndex(
-            model_name='officialanswer',
-            index=models.Index(fields=['idea', 'created_at'], name='answer_idea_time'),
+            model_name="officialanswer",
+            index=models.Index(fields=["idea", "created_at"], name="answer_idea_time"),
         ),
         migrations.AddConstraint(
-            model_name='participationsettings',
-            constraint=models.UniqueConstraint(fields=('municipality',), name='participation_settings_once_per_town'),
+            model_name="participationsettings",
+            constraint=models.UniqueConstraint(
+                fields=("municipality",), name="participation_settings_once_per_town"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='participationsettings',
-            constraint=models.CheckConstraint(condition=models.Q(('report_threshold__gte', 1)), name='participation_threshold_positive'),
+            model_name="participationsettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("report_threshold__gte", 1)), name="participation_threshold_positive"
+            ),
         ),
         migrations.AddIndex(
-            model_name='participationevent',
-            index=models.Index(fields=['municipality', '-at'], name='participation_event_town_time'),
+            model_name="participationevent",
+            index=models.Index(fields=["municipality", "-at"], name="participation_event_town_time"),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['process', 'moderation', '-created_at'], name='idea_process_visible_new'),
+            model_name="idea",
+            index=models.Index(
+                fields=["process", "moderation", "-created_at"], name="idea_process_visible_new"
+            ),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['municipality', 'moderation', 'status'], name='idea_town_visible_status'),
+            model_name="idea",
+            index=models.Index(
+                fields=["municipality", "moderation", "status"], name="idea_town_visible_status"
+            ),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['field_of_action'], name='idea_field'),
+            model_name="idea",
+            index=models.Index(fields=["field_of_action"], name="idea_field"),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['project'], name='idea_project'),
+            model_name="idea",
+            index=models.Index(fields=["project"], name="idea_project"),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['author'], name='idea_author'),
+            model_name="idea",
+            index=models.Index(fields=["author"], name="idea_author"),
         ),
         migrations.AddConstraint(
-            model_name='idea',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['submitted', 'under_review', 'accepted', 'rejected', 'implemented', 'merged'])), name='idea_status_valid'),
+            model_name="idea",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        ["submitted", "under_review", "accepted", "rejected", "implemented", "merged"],
+                    )
+                ),
+                name="idea_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='idea',
-            constraint=models.CheckConstraint(condition=models.Q(('moderation__in', ['published', 'pending', 'reported', 'hidden'])), name='idea_moderation_valid'),
+            model_name="idea",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("moderation__in", ["published", "pending", "reported", "hidden"])),
+                name="idea_moderation_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='idea',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('latitude__isnull', True), ('longitude__isnull', True)), models.Q(('latitude__isnull', False), ('longitude__isnull', False)), _connector='OR'), name='idea_location_complete'),
+            model_name="idea",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("latitude__isnull", True), ("longitude__isnull", True)),
+                    models.Q(("latitude__isnull", False), ("longitude__isnull", False)),
+                    _connector="OR",
+                ),
+                name="idea_location_complete",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='idea',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('merged_into__isnull', False), ('status', 'merged')), models.Q(models.Q(('status', 'merged'), _negated=True), ('merged_into__isnull', True)), _connector='OR'), name='idea_merged_has_target'),
+            model_name="idea",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("merged_into__isnull", False), ("status", "merged")),
+                    models.Q(models.Q(("status", "merged"), _negated=True), ("merged_into__isnull", True)),
+                    _connector="OR",
+                ),
+                name="idea_merged_has_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='idea',
-            constraint=models.CheckConstraint(condition=models.Q(('is_offline', False), ('author__isnull', True), _connector='OR'), name='idea_offline_without_author'),
+            model_name="idea",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_offline", False), ("author__isnull", True), _connector="OR"),
+                name="idea_offline_without_author",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='ballot',
-            constraint=models.UniqueConstraint(fields=('process', 'user'), name='ballot_once_per_person'),
+            model_name="ballot",
+            constraint=models.UniqueConstraint(fields=("process", "user"), name="ballot_once_per_person"),
         ),
         migrations.AddConstraint(
-            model_name='processpartner',
-            constraint=models.UniqueConstraint(fields=('process', 'municipality'), name='process_partner_unique'),
+            model_name="processpartner",
+            constraint=models.UniqueConstraint(
+                fields=("process", "municipality"), name="process_partner_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='process',
-            constraint=models.CheckConstraint(condition=models.Q(('votes_per_idea__gte', 1), ('votes_per_person__gte', 1)), name='process_votes_positive'),
+            model_name="process",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("votes_per_idea__gte", 1), ("votes_per_person__gte", 1)),
+                name="process_votes_positive",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='process',
-            constraint=models.CheckConstraint(condition=models.Q(('votes_per_idea__lte', models.F('votes_per_person'))), name='process_votes_per_idea_within_total'),
+            model_name="process",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("votes_per_idea__lte", models.F("votes_per_person"))),
+                name="process_votes_per_idea_within_total",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='processphase',
-            constraint=models.UniqueConstraint(fields=('process', 'kind'), name='phase_once_per_process'),
+            model_name="processphase",
+            constraint=models.UniqueConstraint(fields=("process", "kind"), name="phase_once_per_process"),
         ),
         migrations.AddConstraint(
-            model_name='processphase',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', True), ('ends_on__gte', models.F('starts_on')), _connector='OR'), name='phase_dates_ordered'),
+            model_name="processphase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("ends_on__isnull", True), ("ends_on__gte", models.F("starts_on")), _connector="OR"
+                ),
+                name="phase_dates_ordered",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='processphase',
-            constraint=models.CheckConstraint(condition=models.Q(('ends_on__isnull', False), ('kind', 'results'), _connector='OR'), name='phase_end_required_except_results'),
+            model_name="processphase",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("ends_on__isnull", False), ("kind", "results"), _connector="OR"),
+                name="phase_end_required_except_results",
+            ),
         ),
         migrations.AddIndex(
-            model_name='report',
-            index=models.Index(fields=['municipality', 'resolved_at'], name='report_town_open'),
+            model_name="report",
+            index=models.Index(fields=["municipality", "resolved_at"], name="report_town_open"),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('comment__isnull', True), ('idea__isnull', False)), models.Q(('comment__isnull', False), ('idea__isnull', True)), _connector='OR'), name='report_one_target'),
+            model_name="report",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("comment__isnull", True), ("idea__isnull", False)),
+                    models.Q(("comment__isnull", False), ("idea__isnull", True)),
+                    _connector="OR",
+                ),
+                name="report_one_target",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.UniqueConstraint(condition=models.Q(('idea__isnull', False)), fields=('idea', 'reporter'), name='report_idea_once_per_person'),
+            model_name="report",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("idea__isnull", False)),
+                fields=("idea", "reporter"),
+                name="report_idea_once_per_person",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='report',
-            constraint=models.UniqueConstraint(condition=models.Q(('comment__isnull', False)), fields=('comment', 'reporter'), name='report_comment_once_per_person'),
+            model_name="report",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("comment__isnull", False)),
+                fields=("comment", "reporter"),
+                name="report_comment_once_per_person",
+            ),
         ),
         migrations.AddIndex(
-            model_name='support',
-            index=models.Index(fields=['user'], name='support_user'),
+            model_name="support",
+            index=models.Index(fields=["user"], name="support_user"),
         ),
         migrations.AddConstraint(
-            model_name='support',
-            constraint=models.UniqueConstraint(fields=('idea', 'user'), name='support_once_per_person'),
+            model_name="support",
+            constraint=models.UniqueConstraint(fields=("idea", "user"), name="support_once_per_person"),
         ),
         migrations.AddConstraint(
-            model_name='vote',
-            constraint=models.UniqueConstraint(fields=('ballot', 'idea'), name='vote_once_per_ballot_and_idea'),
+            model_name="vote",
+            constraint=models.UniqueConstraint(
+                fields=("ballot", "idea"), name="vote_once_per_ballot_and_idea"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vote',
-            constraint=models.CheckConstraint(condition=models.Q(('count__gte', 1)), name='vote_count_positive'),
+            model_name="vote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("count__gte", 1)), name="vote_count_positive"
+            ),
         ),
     ]

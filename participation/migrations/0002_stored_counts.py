@@ -13,8 +13,13 @@ def recount(apps, schema_editor):
     Comment = apps.get_model("participation", "Comment")
 
     def count(model, *conditions):
-        rows = (model._base_manager.filter(*conditions, idea=OuterRef("pk")).order_by().values("idea")
-                .annotate(n=Count("pk")).values("n"))
+        rows = (
+            model._base_manager.filter(*conditions, idea=OuterRef("pk"))
+            .order_by()
+            .values("idea")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
         return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
     shown = Q(moderation="published") & (Q(parent__isnull=True) | Q(parent__moderation="published"))
@@ -22,44 +27,51 @@ def recount(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('municipalities', '0002_map_bounds'),
-        ('participation', '0001_initial'),
-        ('projects', '0002_seed_fields_of_action'),
+        ("municipalities", "0002_map_bounds"),
+        ("participation", "0001_initial"),
+        ("projects", "0002_seed_fields_of_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='idea',
-            name='comment_count',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='comments shown'),
+            model_name="idea",
+            name="comment_count",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="comments shown"),
         ),
         migrations.AddField(
-            model_name='idea',
-            name='support_count',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='supports'),
+            model_name="idea",
+            name="support_count",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="supports"),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['process', 'moderation', '-support_count'], name='idea_process_supported'),
+            model_name="idea",
+            index=models.Index(
+                fields=["process", "moderation", "-support_count"], name="idea_process_supported"
+            ),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['process', 'moderation', '-comment_count'], name='idea_process_discussed'),
+            model_name="idea",
+            index=models.Index(
+                fields=["process", "moderation", "-comment_count"], name="idea_process_discussed"
+            ),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['municipality', 'moderation', '-support_count'], name='idea_town_supported'),
+            model_name="idea",
+            index=models.Index(
+                fields=["municipality", "moderation", "-support_count"], name="idea_town_supported"
+            ),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['municipality', 'moderation', '-comment_count'], name='idea_town_discussed'),
+            model_name="idea",
+            index=models.Index(
+                fields=["municipality", "moderation", "-comment_count"], name="idea_town_discussed"
+            ),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['municipality', 'moderation', '-created_at'], name='idea_town_new'),
+            model_name="idea",
+            index=models.Index(fields=["municipality", "moderation", "-created_at"], name="idea_town_new"),
         ),
         migrations.RunPython(recount, migrations.RunPython.noop),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('participation', '0002_stored_counts'),
+        ("participation", "0002_stored_counts"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='idea',
-            name='counts_changed_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='counts changed'),
+            model_name="idea",
+            name="counts_changed_at",
+            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name="counts changed"),
         ),
     ]

@@ -23,8 +23,10 @@ def create(apps, schema_editor):
     table = schema_editor.quote_name(apps.get_model("participation", "Idea")._meta.db_table)
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for column in COLUMNS:
-        schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {_index(column)} ON {table} "
-                              f"USING gin (UPPER({schema_editor.quote_name(column)}::text) gin_trgm_ops)")
+        schema_editor.execute(
+            f"CREATE INDEX IF NOT EXISTS {_index(column)} ON {table} "
+            f"USING gin (UPPER({schema_editor.quote_name(column)}::text) gin_trgm_ops)"
+        )
 
 
 def drop(apps, schema_editor):
@@ -35,9 +37,8 @@ def drop(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('participation', '0003_counts_changed_at'),
+        ("participation", "0003_counts_changed_at"),
     ]
 
     operations = [

@@ -5,37 +5,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('municipalities', '0002_map_bounds'),
-        ('participation', '0004_idea_text_search_indexes'),
-        ('projects', '0002_seed_fields_of_action'),
+        ("municipalities", "0002_map_bounds"),
+        ("participation", "0004_idea_text_search_indexes"),
+        ("projects", "0002_seed_fields_of_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='idea',
-            name='idea_town_supported',
+            model_name="idea",
+            name="idea_town_supported",
         ),
         migrations.RemoveIndex(
-            model_name='idea',
-            name='idea_town_discussed',
+            model_name="idea",
+            name="idea_town_discussed",
         ),
         migrations.RemoveIndex(
-            model_name='idea',
-            name='idea_town_new',
+            model_name="idea",
+            name="idea_town_new",
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['moderation', '-created_at', '-id'], name='idea_visible_new'),
+            model_name="idea",
+            index=models.Index(fields=["moderation", "-created_at", "-id"], name="idea_visible_new"),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['moderation', '-support_count', '-created_at', '-id'], name='idea_visible_supported'),
+            model_name="idea",
+            index=models.Index(
+                fields=["moderation", "-support_count", "-created_at", "-id"], name="idea_visible_supported"
+            ),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['moderation', '-comment_count', '-created_at', '-id'], name='idea_visible_discussed'),
+            model_name="idea",
+            index=models.Index(
+                fields=["moderation", "-comment_count", "-created_at", "-id"], name="idea_visible_discussed"
+            ),
         ),
     ]

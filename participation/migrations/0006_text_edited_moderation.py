@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('participation', '0005_list_sort_indexes'),
+        ("participation", "0005_list_sort_indexes"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='participationevent',
-            name='kind',
-            field=models.CharField(choices=[('process_created', 'Process created'), ('process_changed', 'Process changed'), ('idea_submitted', 'Idea submitted'), ('offline_entered', 'Offline contribution entered'), ('status', 'Status changed with answer'), ('project_linked', 'Project linked'), ('shortlist', 'Shortlist changed'), ('title_edited', 'Title edited for privacy'), ('text_edited', 'Text edited for privacy'), ('auto_hidden', 'Hidden after reports'), ('approved', 'Approved by a moderator'), ('hidden', 'Hidden by a moderator'), ('settings', 'Moderation settings changed')], max_length=20, verbose_name='what'),
+            model_name="participationevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("process_created", "Process created"),
+                    ("process_changed", "Process changed"),
+                    ("idea_submitted", "Idea submitted"),
+                    ("offline_entered", "Offline contribution entered"),
+                    ("status", "Status changed with answer"),
+                    ("project_linked", "Project linked"),
+                    ("shortlist", "Shortlist changed"),
+                    ("title_edited", "Title edited for privacy"),
+                    ("text_edited", "Text edited for privacy"),
+                    ("auto_hidden", "Hidden after reports"),
+                    ("approved", "Approved by a moderator"),
+                    ("hidden", "Hidden by a moderator"),
+                    ("settings", "Moderation settings changed"),
+                ],
+                max_length=20,
+                verbose_name="what",
+            ),
         ),
     ]

@@ -4,18 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('participation', '0006_text_edited_moderation'),
+        ("participation", "0006_text_edited_moderation"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='comment',
-            index=models.Index(condition=models.Q(('moderation__in', ['pending', 'reported'])), fields=['created_at'], name='comment_waiting'),
+            model_name="comment",
+            index=models.Index(
+                condition=models.Q(("moderation__in", ["pending", "reported"])),
+                fields=["created_at"],
+                name="comment_waiting",
+            ),
         ),
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['process', '-created_at', '-id'], name='idea_process_all_new'),
+            model_name="idea",
+            index=models.Index(fields=["process", "-created_at", "-id"], name="idea_process_all_new"),
         ),
     ]

@@ -4,26 +4,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('participation', '0007_staff_and_moderation_indexes'),
+        ("participation", "0007_staff_and_moderation_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='process',
-            name='content_changed_at',
-            field=models.DateTimeField(blank=True, editable=False, null=True, verbose_name='public content changed'),
+            model_name="process",
+            name="content_changed_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="public content changed"
+            ),
         ),
         migrations.AddField(
-            model_name='process',
-            name='content_version',
-            field=models.PositiveBigIntegerField(default=0, editable=False, verbose_name='version of the public content'),
+            model_name="process",
+            name="content_version",
+            field=models.PositiveBigIntegerField(
+                default=0, editable=False, verbose_name="version of the public content"
+            ),
         ),
         migrations.AddField(
-            model_name='process',
-            name='shown_idea_count',
-            field=models.PositiveIntegerField(default=0, editable=False, verbose_name='published ideas'),
+            model_name="process",
+            name="shown_idea_count",
+            field=models.PositiveIntegerField(default=0, editable=False, verbose_name="published ideas"),
         ),
     ]
 
@@ -37,10 +40,18 @@ def backfill(apps, schema_editor):
 
     Process = apps.get_model("participation", "Process")
     Idea = apps.get_model("participation", "Idea")
-    ideas = (Idea._base_manager.filter(process=OuterRef("pk"), moderation="published").order_by()
-             .values("process").annotate(n=Count("pk")).values("n"))
-    Process._base_manager.update(shown_idea_count=Coalesce(Subquery(ideas, output_field=IntegerField()), Value(0)),
-                                 content_version=1, content_changed_at=timezone.now())
+    ideas = (
+        Idea._base_manager.filter(process=OuterRef("pk"), moderation="published")
+        .order_by()
+        .values("process")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    Process._base_manager.update(
+        shown_idea_count=Coalesce(Subquery(ideas, output_field=IntegerField()), Value(0)),
+        content_version=1,
+        content_changed_at=timezone.now(),
+    )
 
 
 Migration.operations.append(migrations.RunPython(backfill, migrations.RunPython.noop))

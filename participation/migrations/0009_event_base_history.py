@@ -7,36 +7,70 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('participation', '0008_stored_freshness'),
+        ("participation", "0008_stored_freshness"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='participationevent',
-            name='actor',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by'),
+            model_name="participationevent",
+            name="actor",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="by",
+            ),
         ),
         migrations.AlterField(
-            model_name='participationevent',
-            name='at',
-            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='at'),
+            model_name="participationevent",
+            name="at",
+            field=models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name="at"),
         ),
         migrations.AlterField(
-            model_name='participationevent',
-            name='changes',
-            field=models.JSONField(blank=True, default=dict, help_text='Field → [old, new], as shown to people.', verbose_name='changes'),
+            model_name="participationevent",
+            name="changes",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Field → [old, new], as shown to people.",
+                verbose_name="changes",
+            ),
         ),
         migrations.AlterField(
-            model_name='participationevent',
-            name='kind',
-            field=models.CharField(choices=[('process_created', 'Process created'), ('process_changed', 'Process changed'), ('idea_submitted', 'Idea submitted'), ('offline_entered', 'Offline contribution entered'), ('status', 'Status changed with answer'), ('project_linked', 'Project linked'), ('shortlist', 'Shortlist changed'), ('title_edited', 'Title edited for privacy'), ('text_edited', 'Text edited for privacy'), ('auto_hidden', 'Hidden after reports'), ('approved', 'Approved by a moderator'), ('hidden', 'Hidden by a moderator'), ('settings', 'Moderation settings changed')], max_length=30, verbose_name='kind'),
+            model_name="participationevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("process_created", "Process created"),
+                    ("process_changed", "Process changed"),
+                    ("idea_submitted", "Idea submitted"),
+                    ("offline_entered", "Offline contribution entered"),
+                    ("status", "Status changed with answer"),
+                    ("project_linked", "Project linked"),
+                    ("shortlist", "Shortlist changed"),
+                    ("title_edited", "Title edited for privacy"),
+                    ("text_edited", "Text edited for privacy"),
+                    ("auto_hidden", "Hidden after reports"),
+                    ("approved", "Approved by a moderator"),
+                    ("hidden", "Hidden by a moderator"),
+                    ("settings", "Moderation settings changed"),
+                ],
+                max_length=30,
+                verbose_name="kind",
+            ),
         ),
         migrations.AlterField(
-            model_name='participationevent',
-            name='subject',
-            field=models.CharField(blank=True, help_text='The row the change concerns, as people name it.', max_length=300, verbose_name='subject'),
+            model_name="participationevent",
+            name="subject",
+            field=models.CharField(
+                blank=True,
+                help_text="The row the change concerns, as people name it.",
+                max_length=300,
+                verbose_name="subject",
+            ),
         ),
     ]

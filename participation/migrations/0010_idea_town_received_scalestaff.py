@@ -5,17 +5,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('municipalities', '0006_figures_change_scalestaff'),
-        ('participation', '0009_event_base_history'),
-        ('projects', '0002_seed_fields_of_action'),
+        ("municipalities", "0006_figures_change_scalestaff"),
+        ("participation", "0009_event_base_history"),
+        ("projects", "0002_seed_fields_of_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='idea',
-            index=models.Index(fields=['municipality', 'moderation', 'created_at'], name='idea_town_received'),
+            model_name="idea",
+            index=models.Index(
+                fields=["municipality", "moderation", "created_at"], name="idea_town_received"
+            ),
         ),
     ]

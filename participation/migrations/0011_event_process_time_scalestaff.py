@@ -5,16 +5,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('municipalities', '0006_figures_change_scalestaff'),
-        ('participation', '0010_idea_town_received_scalestaff'),
+        ("municipalities", "0006_figures_change_scalestaff"),
+        ("participation", "0010_idea_town_received_scalestaff"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='participationevent',
-            index=models.Index(fields=['process', '-at', '-id'], name='participation_event_process'),
+            model_name="participationevent",
+            index=models.Index(fields=["process", "-at", "-id"], name="participation_event_process"),
         ),
     ]

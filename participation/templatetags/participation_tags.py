@@ -5,8 +5,14 @@ from django.utils.translation import gettext as _
 
 register = template.Library()
 
-_STATUS_TONES = {"submitted": "info", "under_review": "warning", "accepted": "success", "rejected": "danger",
-                 "implemented": "success", "merged": "info"}
+_STATUS_TONES = {
+    "submitted": "info",
+    "under_review": "warning",
+    "accepted": "success",
+    "rejected": "danger",
+    "implemented": "success",
+    "merged": "info",
+}
 _MODERATION_TONES = {"published": "success", "pending": "warning", "reported": "danger", "hidden": "danger"}
 
 

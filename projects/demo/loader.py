@@ -29,8 +29,11 @@ SEED = "smartcity5-projects-demo"
 
 # The order in which the demo walks a project to its status.
 PATHS = {
-    "idea": [], "planned": ["planned"], "in_progress": ["planned", "in_progress"],
-    "paused": ["planned", "in_progress", "paused"], "completed": ["planned", "in_progress", "completed"],
+    "idea": [],
+    "planned": ["planned"],
+    "in_progress": ["planned", "in_progress"],
+    "paused": ["planned", "in_progress", "paused"],
+    "completed": ["planned", "in_progress", "completed"],
     "cancelled": ["cancelled"],
 }
 # A project that was stopped after it had started (it has an actual start) went through the work first.
@@ -76,8 +79,11 @@ class _Timeline:
     def moment(self, day: datetime.date, *, ordered: bool = False) -> datetime.datetime:
         """A working-hours moment on ``day``, not after now; ``ordered``: also after the last ordered one (the
         steps of the status workflow, which can fall on the same day)."""
-        when = timezone.make_aware(datetime.datetime.combine(
-            min(day, self.today), datetime.time(self.rng.randint(8, 17), self.rng.randint(0, 59))))
+        when = timezone.make_aware(
+            datetime.datetime.combine(
+                min(day, self.today), datetime.time(self.rng.randint(8, 17), self.rng.randint(0, 59))
+            )
+        )
         if ordered and self.last is not None and when <= self.last:
             when = self.last + datetime.timedelta(minutes=self.rng.randint(2, 30))
         when = min(when, self.now - datetime.timedelta(seconds=1))
@@ -95,11 +101,15 @@ class _Timeline:
         return when
 
 
-def _status_days(item: dict, path: list[str], timeline: _Timeline) -> tuple[datetime.date, dict[int, datetime.date]]:
+def _status_days(
+    item: dict, path: list[str], timeline: _Timeline
+) -> tuple[datetime.date, dict[int, datetime.date]]:
     """The day the project was entered and the day of each step of ``path`` (by position)."""
     actual_start, actual_end = _date(item.get("actual_start")), _date(item.get("actual_end"))
     updates = sorted(_date(u["published_on"]) for u in item.get("updates", []))
-    known = [d for d in (actual_start, _date(item.get("planned_start")), updates[0] if updates else None) if d]
+    known = [
+        d for d in (actual_start, _date(item.get("planned_start")), updates[0] if updates else None) if d
+    ]
     anchor = min([*known, timeline.today])
     days: dict[int, datetime.date] = {}
     planned = timeline.days_before(anchor, 14, 60)
@@ -122,8 +132,10 @@ def load_bundles(consortium: Consortium, data: list[dict]) -> dict[int, Bundle]:
     bundles = {}
     for item in data:
         bundle, _ = Bundle.objects.update_or_create(
-            consortium=consortium, number=item["number"],
-            defaults={"title": item["title"], "description": item.get("description", "")})
+            consortium=consortium,
+            number=item["number"],
+            defaults={"title": item["title"], "description": item.get("description", "")},
+        )
         bundle.fields_of_action.set(_fields(item.get("fields", [])))
         bundles[bundle.number] = bundle
     return bundles
@@ -137,78 +149,125 @@ def load_strategies(towns: dict[str, Municipality], data: dict) -> None:
             continue
         with town_scope(town):
             services.strategy_save(
-                municipality=town, kind=Strategy.Kind.JOINT if key == "joint" else Strategy.Kind.TOWN,
-                fields={"title": item["title"], "adopted_on": _date(item.get("adopted_on")),
-                        "summary": item.get("summary", ""), "resolution_url": ""},
-                fields_of_action=_fields(item.get("fields", [])))
+                municipality=town,
+                kind=Strategy.Kind.JOINT if key == "joint" else Strategy.Kind.TOWN,
+                fields={
+                    "title": item["title"],
+                    "adopted_on": _date(item.get("adopted_on")),
+                    "summary": item.get("summary", ""),
+                    "resolution_url": "",
+                },
+                fields_of_action=_fields(item.get("fields", [])),
+            )
 
 
-def _load_project(item: dict, towns: dict[str, Municipality], bundles: dict[int, Bundle],
-                  now: datetime.datetime) -> Project | None:
+def _load_project(
+    item: dict, towns: dict[str, Municipality], bundles: dict[int, Bundle], now: datetime.datetime
+) -> Project | None:
     lead = towns[item["town"]]
     with town_scope(lead):
         if Project.objects.led_by(lead).filter(title=item["title"]).exists():
             return None
         actual_start, actual_end = _date(item.get("actual_start")), _date(item.get("actual_end"))
         fields = {
-            "title": item["title"], "summary": item["summary"], "description": item.get("description", ""),
-            "phase": item.get("phase", "B"), "bundle": bundles.get(item.get("bundle")),
-            "weight": item.get("weight", 1), "planned_start": _date(item.get("planned_start")),
-            "planned_end": _date(item.get("planned_end")), "planned_budget": _decimal(item.get("planned_budget")),
-            "contact_name": item.get("contact_name", ""), "contact_email": item.get("contact_email", ""),
-            "visibility": item.get("visibility", "public"), "open_source_url": item.get("open_source_url", ""),
+            "title": item["title"],
+            "summary": item["summary"],
+            "description": item.get("description", ""),
+            "phase": item.get("phase", "B"),
+            "bundle": bundles.get(item.get("bundle")),
+            "weight": item.get("weight", 1),
+            "planned_start": _date(item.get("planned_start")),
+            "planned_end": _date(item.get("planned_end")),
+            "planned_budget": _decimal(item.get("planned_budget")),
+            "contact_name": item.get("contact_name", ""),
+            "contact_email": item.get("contact_email", ""),
+            "visibility": item.get("visibility", "public"),
+            "open_source_url": item.get("open_source_url", ""),
             "transferability": item.get("transferability", "not_assessed"),
             "transferability_note": item.get("transferability_note", ""),
             "location_label": item.get("location_label", ""),
-            "latitude": _decimal(item.get("latitude")), "longitude": _decimal(item.get("longitude")),
+            "latitude": _decimal(item.get("latitude")),
+            "longitude": _decimal(item.get("longitude")),
         }
         status = item.get("status", "idea")
         path = STARTED_THEN_CANCELLED if status == "cancelled" and actual_start else PATHS[status]
         timeline = _Timeline(f"{lead.slug}:{item['title']}", now)
         created_day, days = _status_days(item, path, timeline)
         project = services.project_create(
-            municipality=lead, by=None, fields=fields,
+            municipality=lead,
+            by=None,
+            fields=fields,
             partner_towns=[towns[s] for s in item.get("partners", []) if s in towns],
-            fields_of_action=_fields(item.get("fields", [])), tags=services.tags_from_text(", ".join(item.get("tags", []))))
+            fields_of_action=_fields(item.get("fields", [])),
+            tags=services.tags_from_text(", ".join(item.get("tags", []))),
+        )
         created_at = status_at = timeline.date(created_day, ordered=True)
         for position, step in enumerate(path):
             on = actual_end if step == "completed" else actual_start if step == "in_progress" else None
             reason = item.get("status_reason") or "Stillstand laut Projektteam"
-            project = services.project_transition(project=project, to=step, by=None, acting_town=lead,
-                                                  reason=reason if step in ("paused", "cancelled") else "", on=on)
+            project = services.project_transition(
+                project=project,
+                to=step,
+                by=None,
+                acting_town=lead,
+                reason=reason if step in ("paused", "cancelled") else "",
+                on=on,
+            )
             status_at = timeline.date(days[position], ordered=True)
         if actual_start or actual_end:
-            project = services.project_change(project=project, by=None, acting_town=lead,
-                                              fields={"actual_start": actual_start, "actual_end": actual_end})
+            project = services.project_change(
+                project=project,
+                by=None,
+                acting_town=lead,
+                fields={"actual_start": actual_start, "actual_end": actual_end},
+            )
             timeline.date(timezone.localdate(status_at), ordered=True)
         # Updates and measurements are dated on their own days, which lie between the steps above.
         for update in item.get("updates", []):
             town = towns.get(update.get("town")) or lead
             published_on = _date(update["published_on"])
-            posted = services.progress_update_post(project=project, by=None, acting_town=town, fields={
-                "title": update["title"], "body": update.get("body", ""),
-                "published_on": published_on, "progress_percent": update.get("progress_percent"),
-                "is_public": update.get("is_public", True)})
+            posted = services.progress_update_post(
+                project=project,
+                by=None,
+                acting_town=town,
+                fields={
+                    "title": update["title"],
+                    "body": update.get("body", ""),
+                    "published_on": published_on,
+                    "progress_percent": update.get("progress_percent"),
+                    "is_public": update.get("is_public", True),
+                },
+            )
             when = timeline.date(published_on)
             ProgressUpdate._base_manager.filter(pk=posted.pk).update(created_at=when, updated_at=when)
         for position, indicator_data in enumerate(item.get("indicators", [])):
             measurements = [(_date(day), value) for day, value in indicator_data.get("measurements", [])]
-            indicator = services.indicator_create(project=project, by=None, acting_town=lead, fields={
-                "name": indicator_data["name"], "unit": indicator_data.get("unit", ""),
-                "description": indicator_data.get("description", ""),
-                "baseline": _decimal(indicator_data.get("baseline")),
-                "baseline_date": _date(indicator_data.get("baseline_date")),
-                "target": _decimal(indicator_data.get("target")),
-                "target_date": _date(indicator_data.get("target_date")), "position": position})
+            indicator = services.indicator_create(
+                project=project,
+                by=None,
+                acting_town=lead,
+                fields={
+                    "name": indicator_data["name"],
+                    "unit": indicator_data.get("unit", ""),
+                    "description": indicator_data.get("description", ""),
+                    "baseline": _decimal(indicator_data.get("baseline")),
+                    "baseline_date": _date(indicator_data.get("baseline_date")),
+                    "target": _decimal(indicator_data.get("target")),
+                    "target_date": _date(indicator_data.get("target_date")),
+                    "position": position,
+                },
+            )
             first = min([d for d, _value in measurements] or [timeline.today])
             timeline.date(min(_date(indicator_data.get("baseline_date")) or first, first))
             for day, value in measurements:
-                services.measurement_record(indicator=indicator, by=None, acting_town=lead,
-                                            measured_on=day, value=_decimal(value))
+                services.measurement_record(
+                    indicator=indicator, by=None, acting_town=lead, measured_on=day, value=_decimal(value)
+                )
                 timeline.date(day)
         last_event = ProjectEvent._base_manager.filter(project=project).aggregate(last=Max("at"))["last"]
-        Project._base_manager.filter(pk=project.pk).update(created_at=created_at, status_changed_at=status_at,
-                                                           updated_at=last_event or status_at)
+        Project._base_manager.filter(pk=project.pk).update(
+            created_at=created_at, status_changed_at=status_at, updated_at=last_event or status_at
+        )
     return project
 
 

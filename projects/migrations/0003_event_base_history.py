@@ -4,15 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('projects', '0002_seed_fields_of_action'),
+        ("projects", "0002_seed_fields_of_action"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='projectevent',
-            name='subject',
-            field=models.CharField(blank=True, help_text='The row the change concerns, as people name it.', max_length=300, verbose_name='subject'),
+            model_name="projectevent",
+            name="subject",
+            field=models.CharField(
+                blank=True,
+                help_text="The row the change concerns, as people name it.",
+                max_length=300,
+                verbose_name="subject",
+            ),
         ),
     ]

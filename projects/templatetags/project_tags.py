@@ -4,8 +4,14 @@ from django import template
 
 register = template.Library()
 
-_TONES = {"idea": "info", "planned": "info", "in_progress": "warning", "paused": "warning",
-          "completed": "success", "cancelled": "danger"}
+_TONES = {
+    "idea": "info",
+    "planned": "info",
+    "in_progress": "warning",
+    "paused": "warning",
+    "completed": "success",
+    "cancelled": "danger",
+}
 
 
 @register.filter
@@ -22,8 +28,11 @@ def days_late(project, kind: str = "end") -> int:
 @register.filter
 def public_url(project, town=None) -> str:
     """The project's public page, in ``town`` when that is a partner town showing it."""
-    if town is not None and town.pk != project.municipality_id and town.pk not in {
-            t.pk for t in project.partner_towns.all()}:
+    if (
+        town is not None
+        and town.pk != project.municipality_id
+        and town.pk not in {t.pk for t in project.partner_towns.all()}
+    ):
         town = None
     return project.get_absolute_url(town)
 

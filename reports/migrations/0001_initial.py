@@ -2,48 +2,150 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import reports.models
 from django.conf import settings
 from django.db import migrations, models
 
+import reports.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('funding', '0001_initial'),
-        ('municipalities', '0002_map_bounds'),
+        ("funding", "0001_initial"),
+        ("municipalities", "0002_map_bounds"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ReportRequest',
+            name="ReportRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('town', 'Town report'), ('funding', 'Funding report'), ('region', 'Region report')], max_length=10, verbose_name='kind')),
-                ('format', models.CharField(choices=[('pdf', 'PDF'), ('xlsx', 'Spreadsheet (XLSX)')], default='pdf', max_length=4, verbose_name='format')),
-                ('period', models.CharField(blank=True, help_text='The month of a scheduled region report (YYYY-MM).', max_length=7, verbose_name='period')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Being generated'), ('done', 'Ready'), ('failed', 'Failed')], default='queued', max_length=10, verbose_name='status')),
-                ('progress', models.PositiveSmallIntegerField(default=0, verbose_name='progress (%)')),
-                ('error', models.TextField(blank=True, verbose_name='reason for the failure')),
-                ('file', models.FileField(blank=True, max_length=200, upload_to=reports.models._report_path, verbose_name='file')),
-                ('size', models.PositiveBigIntegerField(default=0, verbose_name='size (bytes)')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='requested')),
-                ('started_at', models.DateTimeField(blank=True, null=True, verbose_name='started')),
-                ('finished_at', models.DateTimeField(blank=True, null=True, verbose_name='finished')),
-                ('expires_at', models.DateTimeField(verbose_name='available until')),
-                ('grant', models.ForeignKey(blank=True, help_text='Funding reports only.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='funding.grant', verbose_name='grant')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='requested by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("town", "Town report"),
+                            ("funding", "Funding report"),
+                            ("region", "Region report"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[("pdf", "PDF"), ("xlsx", "Spreadsheet (XLSX)")],
+                        default="pdf",
+                        max_length=4,
+                        verbose_name="format",
+                    ),
+                ),
+                (
+                    "period",
+                    models.CharField(
+                        blank=True,
+                        help_text="The month of a scheduled region report (YYYY-MM).",
+                        max_length=7,
+                        verbose_name="period",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Being generated"),
+                            ("done", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0, verbose_name="progress (%)")),
+                ("error", models.TextField(blank=True, verbose_name="reason for the failure")),
+                (
+                    "file",
+                    models.FileField(
+                        blank=True, max_length=200, upload_to=reports.models._report_path, verbose_name="file"
+                    ),
+                ),
+                ("size", models.PositiveBigIntegerField(default=0, verbose_name="size (bytes)")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="requested"),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True, verbose_name="started")),
+                ("finished_at", models.DateTimeField(blank=True, null=True, verbose_name="finished")),
+                ("expires_at", models.DateTimeField(verbose_name="available until")),
+                (
+                    "grant",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Funding reports only.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="funding.grant",
+                        verbose_name="grant",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="requested by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'report',
-                'verbose_name_plural': 'reports',
-                'ordering': ['-created_at', '-pk'],
-                'indexes': [models.Index(fields=['expires_at'], name='report_expiry')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('kind__in', ['town', 'funding', 'region'])), name='report_kind_valid'), models.CheckConstraint(condition=models.Q(('format__in', ['pdf', 'xlsx'])), name='report_format_valid'), models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'running', 'done', 'failed'])), name='report_status_valid'), models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='report_progress_percent'), models.UniqueConstraint(condition=models.Q(('period', ''), _negated=True), fields=('municipality', 'kind', 'format', 'period'), name='report_one_per_period')],
+                "verbose_name": "report",
+                "verbose_name_plural": "reports",
+                "ordering": ["-created_at", "-pk"],
+                "indexes": [models.Index(fields=["expires_at"], name="report_expiry")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("kind__in", ["town", "funding", "region"])),
+                        name="report_kind_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("format__in", ["pdf", "xlsx"])), name="report_format_valid"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("status__in", ["queued", "running", "done", "failed"])),
+                        name="report_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("progress__lte", 100)), name="report_progress_percent"
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("period", ""), _negated=True),
+                        fields=("municipality", "kind", "format", "period"),
+                        name="report_one_per_period",
+                    ),
+                ],
             },
         ),
     ]

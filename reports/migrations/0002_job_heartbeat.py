@@ -4,20 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0001_initial'),
+        ("reports", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reportrequest',
-            name='attempts',
-            field=models.PositiveSmallIntegerField(default=0, help_text='How often a worker has started building the job.', verbose_name='attempts'),
+            model_name="reportrequest",
+            name="attempts",
+            field=models.PositiveSmallIntegerField(
+                default=0,
+                help_text="How often a worker has started building the job.",
+                verbose_name="attempts",
+            ),
         ),
         migrations.AddField(
-            model_name='reportrequest',
-            name='heartbeat_at',
-            field=models.DateTimeField(blank=True, help_text='Renewed by the worker while it builds the job.', null=True, verbose_name='last sign of life'),
+            model_name="reportrequest",
+            name="heartbeat_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Renewed by the worker while it builds the job.",
+                null=True,
+                verbose_name="last sign of life",
+            ),
         ),
     ]

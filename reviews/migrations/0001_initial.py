@@ -8,128 +8,402 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('municipalities', '0002_map_bounds'),
-        ('projects', '0002_seed_fields_of_action'),
+        ("municipalities", "0002_map_bounds"),
+        ("projects", "0002_seed_fields_of_action"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ProgressReport',
+            name="ProgressReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(2019), django.core.validators.MaxValueValidator(2045)], verbose_name='year')),
-                ('quarter', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(4)], verbose_name='quarter')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('accepted', 'Accepted'), ('returned', 'Returned')], default='draft', editable=False, max_length=10, verbose_name='status')),
-                ('figures', models.JSONField(blank=True, default=dict, editable=False, help_text="The town's figures for the quarter, as generated or last refreshed.", verbose_name='figures')),
-                ('figures_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='figures as of')),
-                ('remarks', models.TextField(blank=True, editable=False, help_text='What the Agentur said with its last decision.', verbose_name='remarks of the review')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='changed')),
-                ('submitted_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='submitted')),
-                ('decided_at', models.DateTimeField(blank=True, editable=False, null=True, verbose_name='decided')),
-                ('created_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('decided_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('submitted_by', models.ForeignKey(blank=True, editable=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='submitted by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(2019),
+                            django.core.validators.MaxValueValidator(2045),
+                        ],
+                        verbose_name="year",
+                    ),
+                ),
+                (
+                    "quarter",
+                    models.PositiveSmallIntegerField(
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(4),
+                        ],
+                        verbose_name="quarter",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted"),
+                            ("returned", "Returned"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "figures",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        editable=False,
+                        help_text="The town's figures for the quarter, as generated or last refreshed.",
+                        verbose_name="figures",
+                    ),
+                ),
+                (
+                    "figures_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="figures as of"),
+                ),
+                (
+                    "remarks",
+                    models.TextField(
+                        blank=True,
+                        editable=False,
+                        help_text="What the Agentur said with its last decision.",
+                        verbose_name="remarks of the review",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="changed")),
+                (
+                    "submitted_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="submitted"),
+                ),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, editable=False, null=True, verbose_name="decided"),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="submitted by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'progress report',
-                'verbose_name_plural': 'progress reports',
-                'ordering': ['-year', '-quarter'],
+                "verbose_name": "progress report",
+                "verbose_name_plural": "progress reports",
+                "ordering": ["-year", "-quarter"],
             },
         ),
         migrations.CreateModel(
-            name='ProgressReportEvent',
+            name="ProgressReportEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Draft generated'), ('refreshed', 'Figures refreshed'), ('texts', 'Texts changed'), ('status', 'Status changed')], max_length=20, verbose_name='kind')),
-                ('status_before', models.CharField(blank=True, choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('accepted', 'Accepted'), ('returned', 'Returned')], max_length=10, verbose_name='status before')),
-                ('status_after', models.CharField(blank=True, choices=[('draft', 'Draft'), ('submitted', 'Submitted'), ('accepted', 'Accepted'), ('returned', 'Returned')], max_length=10, verbose_name='new status')),
-                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='at')),
-                ('subject', models.CharField(blank=True, max_length=300, verbose_name='subject')),
-                ('remark', models.TextField(blank=True, verbose_name='remark')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='reviews.progressreport', verbose_name='progress report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Draft generated"),
+                            ("refreshed", "Figures refreshed"),
+                            ("texts", "Texts changed"),
+                            ("status", "Status changed"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "status_before",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted"),
+                            ("returned", "Returned"),
+                        ],
+                        max_length=10,
+                        verbose_name="status before",
+                    ),
+                ),
+                (
+                    "status_after",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("draft", "Draft"),
+                            ("submitted", "Submitted"),
+                            ("accepted", "Accepted"),
+                            ("returned", "Returned"),
+                        ],
+                        max_length=10,
+                        verbose_name="new status",
+                    ),
+                ),
+                ("at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="at")),
+                ("subject", models.CharField(blank=True, max_length=300, verbose_name="subject")),
+                ("remark", models.TextField(blank=True, verbose_name="remark")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="reviews.progressreport",
+                        verbose_name="progress report",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'progress report history entry',
-                'verbose_name_plural': 'progress report history',
-                'ordering': ['-at', '-pk'],
+                "verbose_name": "progress report history entry",
+                "verbose_name_plural": "progress report history",
+                "ordering": ["-at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='ProgressReportSection',
+            name="ProgressReportSection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text', models.TextField(blank=True, max_length=8000, verbose_name='text')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='changed')),
-                ('field_of_action', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='projects.fieldofaction', verbose_name='field of action')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='reviews.progressreport', verbose_name='progress report')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='changed by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text", models.TextField(blank=True, max_length=8000, verbose_name="text")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="changed")),
+                (
+                    "field_of_action",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="projects.fieldofaction",
+                        verbose_name="field of action",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sections",
+                        to="reviews.progressreport",
+                        verbose_name="progress report",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="changed by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'report section',
-                'verbose_name_plural': 'report sections',
-                'ordering': ['field_of_action__position', 'field_of_action__name'],
+                "verbose_name": "report section",
+                "verbose_name_plural": "report sections",
+                "ordering": ["field_of_action__position", "field_of_action__name"],
             },
         ),
         migrations.CreateModel(
-            name='ReviewComment',
+            name="ReviewComment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('body', models.TextField(max_length=4000, verbose_name='comment')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False, verbose_name='written')),
-                ('author', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='written by')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='municipalities.municipality', verbose_name='municipality')),
-                ('report', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comments', to='reviews.progressreport', verbose_name='progress report')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("body", models.TextField(max_length=4000, verbose_name="comment")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="written"
+                    ),
+                ),
+                (
+                    "author",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="written by",
+                    ),
+                ),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="municipalities.municipality",
+                        verbose_name="municipality",
+                    ),
+                ),
+                (
+                    "report",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comments",
+                        to="reviews.progressreport",
+                        verbose_name="progress report",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'review comment',
-                'verbose_name_plural': 'review comments',
-                'ordering': ['created_at', 'pk'],
+                "verbose_name": "review comment",
+                "verbose_name_plural": "review comments",
+                "ordering": ["created_at", "pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='progressreport',
-            index=models.Index(fields=['status', 'submitted_at'], name='progress_report_queue'),
+            model_name="progressreport",
+            index=models.Index(fields=["status", "submitted_at"], name="progress_report_queue"),
         ),
         migrations.AddConstraint(
-            model_name='progressreport',
-            constraint=models.UniqueConstraint(fields=('municipality', 'year', 'quarter'), name='progress_report_one_per_quarter'),
+            model_name="progressreport",
+            constraint=models.UniqueConstraint(
+                fields=("municipality", "year", "quarter"), name="progress_report_one_per_quarter"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='progressreport',
-            constraint=models.CheckConstraint(condition=models.Q(('quarter__gte', 1), ('quarter__lte', 4)), name='progress_report_quarter_range'),
+            model_name="progressreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quarter__gte", 1), ("quarter__lte", 4)),
+                name="progress_report_quarter_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='progressreport',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['draft', 'submitted', 'accepted', 'returned'])), name='progress_report_status_valid'),
+            model_name="progressreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["draft", "submitted", "accepted", "returned"])),
+                name="progress_report_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='progressreport',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('submitted_at__isnull', False), _connector='OR'), name='progress_report_submitted_at'),
+            model_name="progressreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status", "draft"), ("submitted_at__isnull", False), _connector="OR"),
+                name="progress_report_submitted_at",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='progressreport',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status__in', ['accepted', 'returned']), _negated=True), ('decided_at__isnull', False), _connector='OR'), name='progress_report_decided_at'),
+            model_name="progressreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status__in", ["accepted", "returned"]), _negated=True),
+                    ("decided_at__isnull", False),
+                    _connector="OR",
+                ),
+                name="progress_report_decided_at",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='progressreport',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'returned'), _negated=True), models.Q(('remarks', ''), _negated=True), _connector='OR'), name='progress_report_returned_with_remarks'),
+            model_name="progressreport",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "returned"), _negated=True),
+                    models.Q(("remarks", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="progress_report_returned_with_remarks",
+            ),
         ),
         migrations.AddIndex(
-            model_name='progressreportevent',
-            index=models.Index(fields=['report', '-at'], name='report_event_report_at'),
+            model_name="progressreportevent",
+            index=models.Index(fields=["report", "-at"], name="report_event_report_at"),
         ),
         migrations.AddConstraint(
-            model_name='progressreportsection',
-            constraint=models.UniqueConstraint(fields=('report', 'field_of_action'), name='report_section_unique'),
+            model_name="progressreportsection",
+            constraint=models.UniqueConstraint(
+                fields=("report", "field_of_action"), name="report_section_unique"
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reviews', '0001_initial'),
+        ("reviews", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='reviewcomment',
-            name='from_town',
-            field=models.BooleanField(default=False, editable=False, verbose_name='written by the town'),
+            model_name="reviewcomment",
+            name="from_town",
+            field=models.BooleanField(default=False, editable=False, verbose_name="written by the town"),
         ),
     ]

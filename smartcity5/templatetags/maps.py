@@ -28,13 +28,16 @@ def tile_url() -> str:
 def tile_attribution() -> str:
     """The provider's attribution, with ``{year}`` as the current year (basemap.de's source note names the
     year the data was obtained, which for live tiles is this year)."""
-    return (getattr(settings, "MAP_TILE_ATTRIBUTION", "") or "").replace("{year}", str(timezone.localdate().year))
+    return (getattr(settings, "MAP_TILE_ATTRIBUTION", "") or "").replace(
+        "{year}", str(timezone.localdate().year)
+    )
 
 
 @register.simple_tag
 def map_tiles_configured() -> bool:
     """``{% map_tiles_configured as has_map %}``: whether pages can offer a map at all."""
     return bool(tile_url())
+
 
 _POINT_KEYS = ("title", "url", "place", "meta")
 
@@ -66,10 +69,14 @@ def _map_points(points) -> list[dict]:
 # The heading and the empty message of the list of places, by kind of list: (with a map, without one). Without a
 # map the page speaks of places only (MAP_TILE_URL empty, see docs/OPERATIONS.md).
 WORDING = {
-    "projects": ((gettext_lazy("Map of places"), gettext_lazy("No project has a place on the map yet.")),
-                 (gettext_lazy("Places of the projects"), gettext_lazy("No project has a place yet."))),
-    "ideas": ((gettext_lazy("Map of ideas"), gettext_lazy("No idea has a place on the map yet.")),
-              (gettext_lazy("Places of the ideas"), gettext_lazy("No idea has a place yet."))),
+    "projects": (
+        (gettext_lazy("Map of places"), gettext_lazy("No project has a place on the map yet.")),
+        (gettext_lazy("Places of the projects"), gettext_lazy("No project has a place yet.")),
+    ),
+    "ideas": (
+        (gettext_lazy("Map of ideas"), gettext_lazy("No idea has a place on the map yet.")),
+        (gettext_lazy("Places of the ideas"), gettext_lazy("No idea has a place yet.")),
+    ),
     "project": ((gettext_lazy("Place of the project"), ""), (gettext_lazy("Place of the project"), "")),
     "idea": ((gettext_lazy("Place of the idea"), ""), (gettext_lazy("Place of the idea"), "")),
 }

@@ -75,7 +75,7 @@ def error_summary(*forms_and_formsets):
 
 @register.simple_tag(takes_context=True)
 def error_title_prefix(context) -> str:
-    """"Fehler: " before the page title when the page shows a form with errors (base.html)."""
+    """ "Fehler: " before the page title when the page shows a form with errors (base.html)."""
     return _("Error: ") if context_has_form_errors(context) else ""
 
 
@@ -94,7 +94,9 @@ def markdown_filter(value, under=None):
     of the heading above the text; its headings follow without skipping a level)."""
     from smartcity5.markdown import DEFAULT_UNDER, render_markdown
 
-    return render_markdown("" if value is None else str(value), under=DEFAULT_UNDER if under is None else under)
+    return render_markdown(
+        "" if value is None else str(value), under=DEFAULT_UNDER if under is None else under
+    )
 
 
 @register.filter
@@ -112,8 +114,11 @@ class TableRegionNode(template.Node):
 
     def render(self, context):
         label_id = "".join(str(part.resolve(context)) for part in self.id_parts)
-        return format_html('<div class="sc5-table-wrap" role="region" aria-labelledby="{}" tabindex="0">{}</div>',
-                           label_id, self.nodelist.render(context))  # a SafeString: the rendered template
+        return format_html(
+            '<div class="sc5-table-wrap" role="region" aria-labelledby="{}" tabindex="0">{}</div>',
+            label_id,
+            self.nodelist.render(context),
+        )  # a SafeString: the rendered template
 
 
 @register.tag

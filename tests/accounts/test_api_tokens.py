@@ -59,6 +59,7 @@ def _slugs(response) -> set[str]:
 
 # --- The account page -------------------------------------------------------------------------------------------
 
+
 def test_the_page_shows_the_new_secret_once_and_stores_only_its_digest(client, viewer_a):
     client.force_login(viewer_a)
     response = client.post(PAGE, {"name": "Ratsinformationssystem", "lifetime_days": "30"})
@@ -203,6 +204,7 @@ def test_at_most_ten_usable_tokens(client, viewer_a):
 
 # --- The API ----------------------------------------------------------------------------------------------------
 
+
 def test_a_token_reads_the_api_as_its_owner(client, town_a, viewer_a, internal_project):
     _token_row, secret = _token(viewer_a)
     assert internal_project.slug not in _slugs(client.get(_projects_url(town_a)))  # anonymous
@@ -215,8 +217,9 @@ def test_a_token_reads_the_api_as_its_owner(client, town_a, viewer_a, internal_p
 
 def test_a_moderators_token_is_audited_like_the_session(client, town_a, moderator, internal_project):
     _token_row, secret = _token(moderator)
-    audited = AuditEntry.objects.filter(user=moderator, purpose="agentur:town-staff-page",
-                                        municipality_slugs=[town_a.slug])
+    audited = AuditEntry.objects.filter(
+        user=moderator, purpose="agentur:town-staff-page", municipality_slugs=[town_a.slug]
+    )
     client.force_login(moderator)
     client.get(_projects_url(town_a))
     by_session = audited.count()
@@ -235,9 +238,16 @@ def _expect_401(response, reason: str | None = None):
         assert reason in response.json()["detail"]
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer", "Bearer sc5_x y", "Bearer kein-token", "Bearer sc5_" + "a" * 42, "bearer sc5_" + "ä" * 43,
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer",
+        "Bearer sc5_x y",
+        "Bearer kein-token",
+        "Bearer sc5_" + "a" * 42,
+        "bearer sc5_" + "ä" * 43,
+    ],
+)
 def test_malformed_tokens_are_401(client, town_a, header):
     with translation.override("en"):
         _expect_401(client.get(_projects_url(town_a), HTTP_AUTHORIZATION=header))
@@ -315,6 +325,7 @@ def test_the_schema_offers_the_bearer_scheme(client):
 
 
 # --- DSGVO and admin --------------------------------------------------------------------------------------------
+
 
 def test_the_data_export_lists_tokens_without_their_digest(viewer_a):
     token, secret = _token(viewer_a, name="Export-Test")

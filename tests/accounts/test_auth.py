@@ -12,8 +12,11 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 SIGNUP = {
-    "email": "neu@example.org", "display_name": "Neue Bürgerin", "password1": "Sehr-geheim-2026",
-    "password2": "Sehr-geheim-2026", "privacy_consent": "on",
+    "email": "neu@example.org",
+    "display_name": "Neue Bürgerin",
+    "password1": "Sehr-geheim-2026",
+    "password2": "Sehr-geheim-2026",
+    "privacy_consent": "on",
 }
 
 

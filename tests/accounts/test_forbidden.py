@@ -62,13 +62,17 @@ def _waiting_comment(town):
         services.report_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
 
 
-@pytest.mark.parametrize("role, queue, manage_settings, team", [
-    (Role.VIEWER, False, False, False),
-    (Role.EDITOR, True, False, False),
-    (Role.ADMIN, True, True, True),
-])
-def test_staff_pages_show_only_the_links_the_role_can_use(client, town_a, catalogue, role, queue,
-                                                         manage_settings, team):
+@pytest.mark.parametrize(
+    "role, queue, manage_settings, team",
+    [
+        (Role.VIEWER, False, False, False),
+        (Role.EDITOR, True, False, False),
+        (Role.ADMIN, True, True, True),
+    ],
+)
+def test_staff_pages_show_only_the_links_the_role_can_use(
+    client, town_a, catalogue, role, queue, manage_settings, team
+):
     _waiting_comment(town_a)
     user = factories.staff_member(municipality=town_a, role=role)
     client.force_login(user)
@@ -85,8 +89,9 @@ def test_staff_pages_show_only_the_links_the_role_can_use(client, town_a, catalo
         assert (client.get(url).status_code == 200) is shown, url
 
 
-def test_the_report_forms_say_report_contribution_and_the_barrier_form_report_barrier(client, town_a, citizen,
-                                                                                      catalogue):
+def test_the_report_forms_say_report_contribution_and_the_barrier_form_report_barrier(
+    client, town_a, citizen, catalogue
+):
     idea = factories.idea(process=factories.process(municipality=town_a))
     comment = factories.comment(idea=idea)
     client.force_login(citizen)

@@ -38,19 +38,25 @@ def _link(message) -> str:
 def invite(admin_a, town_a, django_capture_on_commit_callbacks):
     def run(email="neu@example.org", role=Role.EDITOR, town=None, by=None):
         with django_capture_on_commit_callbacks(execute=True):
-            invitation = services.invitation_create(municipality=town or town_a, email=email, role=role,
-                                                    by=by or admin_a)
+            invitation = services.invitation_create(
+                municipality=town or town_a, email=email, role=role, by=by or admin_a
+            )
         return invitation, _link(mail.outbox[-1])
+
     return run
 
 
-def test_the_invitation_mail_names_town_role_and_a_link_valid_for_seven_days(invite, town_a, admin_a, settings):
+def test_the_invitation_mail_names_town_role_and_a_link_valid_for_seven_days(
+    invite, town_a, admin_a, settings
+):
     invitation, link = invite(email="Neu@Example.org")
     message = mail.outbox[-1]
     assert message.to == ["neu@example.org"]
     assert message.subject == "Einladung ins Team des Smart-City-Portals von Arnsberg"
-    assert f"{admin_a.display_name} lädt Sie in das Team des Smart-City-Portals der {town_a.official_name} ein" \
+    assert (
+        f"{admin_a.display_name} lädt Sie in das Team des Smart-City-Portals der {town_a.official_name} ein"
         in message.body
+    )
     assert "„Redaktion“" in message.body or "„Bearbeitung“" in message.body or "Rolle" in message.body
     assert f"{settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL}://{settings.SITE_HOST}{link}" in message.body
     html = message.alternatives[0][0]
@@ -66,11 +72,13 @@ def test_only_the_towns_admins_invite(town_a, town_b, editor_a):
     for who in (editor_a, admin_b, factories.UserFactory()):
         with pytest.raises(PermissionDenied):
             services.invitation_create(municipality=town_a, email="x@example.org", role=Role.VIEWER, by=who)
-    admin_without_mfa = factories.staff_member(municipality=town_a, role=Role.ADMIN, email="ohne@example.org",
-                                               mfa=False)
+    admin_without_mfa = factories.staff_member(
+        municipality=town_a, role=Role.ADMIN, email="ohne@example.org", mfa=False
+    )
     with pytest.raises(PermissionDenied):
-        services.invitation_create(municipality=town_a, email="x@example.org", role=Role.VIEWER,
-                                   by=admin_without_mfa)
+        services.invitation_create(
+            municipality=town_a, email="x@example.org", role=Role.VIEWER, by=admin_without_mfa
+        )
     assert not _invitations(town_a).exists()
 
 
@@ -91,17 +99,28 @@ def test_a_new_person_creates_an_account_sets_up_totp_and_then_gets_the_role(cli
     assert "Konto anlegen" in page.text
 
     # The passwords must match; what was typed stays.
-    wrong = client.post(link, {"display_name": "Nina Neu", "password1": PASSWORD, "password2": "anders-2026-x",
-                               "privacy_consent": "on"})
+    wrong = client.post(
+        link,
+        {
+            "display_name": "Nina Neu",
+            "password1": PASSWORD,
+            "password2": "anders-2026-x",
+            "privacy_consent": "on",
+        },
+    )
     assert wrong.status_code == 400 and 'value="Nina Neu"' in wrong.text
     assert not User.objects.filter(email="neu@example.org").exists()
 
-    response = client.post(link, {"display_name": "Nina Neu", "password1": PASSWORD, "password2": PASSWORD,
-                                  "privacy_consent": "on"})
+    response = client.post(
+        link,
+        {"display_name": "Nina Neu", "password1": PASSWORD, "password2": PASSWORD, "privacy_consent": "on"},
+    )
     assert response.status_code == 302 and response["Location"] == link
     user = User.objects.get(email="neu@example.org")
     assert user.check_password(PASSWORD) and user.privacy_consent_at is not None
-    assert EmailAddress.objects.filter(user=user, email="neu@example.org", verified=True, primary=True).exists()
+    assert EmailAddress.objects.filter(
+        user=user, email="neu@example.org", verified=True, primary=True
+    ).exists()
     # Signed in, but no role before the second factor.
     assert _role(town_a, "neu@example.org") is None
     with pytest.raises(ValidationError) as refused:
@@ -126,7 +145,9 @@ def test_a_new_person_creates_an_account_sets_up_totp_and_then_gets_the_role(cli
     assert again.status_code == 410 and "bereits angenommen" in again.text
 
 
-def test_a_person_with_an_account_signs_in_and_accepts(client, invite, town_a, town_b, django_capture_on_commit_callbacks):
+def test_a_person_with_an_account_signs_in_and_accepts(
+    client, invite, town_a, town_b, django_capture_on_commit_callbacks
+):
     # Staff of another town already has TOTP: signing in and one click.
     person = factories.staff_member(municipality=town_b, role=Role.VIEWER, email="soest@example.org")
     _invitation, link = invite(email="soest@example.org", role=Role.VIEWER)
@@ -164,13 +185,16 @@ def test_another_signed_in_account_cannot_accept(client, invite, town_a, citizen
         services.invitation_accept(invitation=invitation, user=citizen)
 
 
-def test_expired_withdrawn_broken_and_superseded_links_say_so(client, invite, admin_a, django_capture_on_commit_callbacks):
+def test_expired_withdrawn_broken_and_superseded_links_say_so(
+    client, invite, admin_a, django_capture_on_commit_callbacks
+):
     invitation, link = invite(email="neu@example.org")
     assert client.get("/einladung/12345-abc/").status_code == 404
     assert client.get(link[:-3] + "xx/").status_code == 404
 
     StaffInvitation.objects.with_scopes_disabled().filter(pk=invitation.pk).update(
-        expires_at=timezone.now() - datetime.timedelta(minutes=1))
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
     expired = client.get(link)
     assert expired.status_code == 410 and "abgelaufen" in expired.text
     # Sent again: a new link, valid for another 7 days; the old one is dead.
@@ -188,19 +212,24 @@ def test_expired_withdrawn_broken_and_superseded_links_say_so(client, invite, ad
         services.invitation_resend(invitation=invitation, by=admin_a)
 
 
-def test_team_page_lists_invitations_and_sends_again_and_withdraws(client, invite, admin_a, town_a, town_b,
-                                                                  django_capture_on_commit_callbacks):
+def test_team_page_lists_invitations_and_sends_again_and_withdraws(
+    client, invite, admin_a, town_a, town_b, django_capture_on_commit_callbacks
+):
     invitation, _unused = invite(email="neu@example.org")
     client.force_login(admin_a)
     page = client.get("/arnsberg/verwaltung/team/")
     assert "neu@example.org" in page.text and "Erneut senden" in page.text
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(f"/arnsberg/verwaltung/team/einladungen/{invitation.pk}/erneut-senden/", follow=True)
+        response = client.post(
+            f"/arnsberg/verwaltung/team/einladungen/{invitation.pk}/erneut-senden/", follow=True
+        )
     assert "erneut gesendet" in response.text
     assert len(mail.outbox) == 2
     invitation.refresh_from_db()
     assert invitation.send_count == 2
-    response = client.post(f"/arnsberg/verwaltung/team/einladungen/{invitation.pk}/zurueckziehen/", follow=True)
+    response = client.post(
+        f"/arnsberg/verwaltung/team/einladungen/{invitation.pk}/zurueckziehen/", follow=True
+    )
     assert "zurückgezogen" in response.text
     invitation.refresh_from_db()
     assert invitation.revoked_by == admin_a and invitation.revoked_at is not None
@@ -210,7 +239,9 @@ def test_team_page_lists_invitations_and_sends_again_and_withdraws(client, invit
     # Another town's invitation is not found through this town's team page.
     admin_b = factories.staff_member(municipality=town_b, role=Role.ADMIN)
     with django_capture_on_commit_callbacks(execute=True):
-        other = services.invitation_create(municipality=town_b, email="s@example.org", role=Role.VIEWER, by=admin_b)
+        other = services.invitation_create(
+            municipality=town_b, email="s@example.org", role=Role.VIEWER, by=admin_b
+        )
     assert client.post(f"/arnsberg/verwaltung/team/einladungen/{other.pk}/zurueckziehen/").status_code == 404
 
 
@@ -219,16 +250,24 @@ def test_invitations_are_rate_limited(client, admin_a, town_a, django_capture_on
     client.force_login(admin_a)
     with django_capture_on_commit_callbacks(execute=True):
         for number in range(2):
-            assert client.post("/arnsberg/verwaltung/team/",
-                               {"email": f"p{number}@example.org", "role": "viewer"}).status_code == 302
+            assert (
+                client.post(
+                    "/arnsberg/verwaltung/team/", {"email": f"p{number}@example.org", "role": "viewer"}
+                ).status_code
+                == 302
+            )
         refused = client.post("/arnsberg/verwaltung/team/", {"email": "p9@example.org", "role": "viewer"})
     assert refused.status_code == 400 and "sehr oft" in refused.text
     assert _invitations(town_a).count() == 2 and len(mail.outbox) == 2
 
 
-def test_team_page_query_count_does_not_grow_with_invitations(client, admin_a, town_a, django_assert_max_num_queries):
+def test_team_page_query_count_does_not_grow_with_invitations(
+    client, admin_a, town_a, django_assert_max_num_queries
+):
     for number in range(12):
-        services.invitation_create(municipality=town_a, email=f"p{number}@example.org", role=Role.VIEWER, by=admin_a)
+        services.invitation_create(
+            municipality=town_a, email=f"p{number}@example.org", role=Role.VIEWER, by=admin_a
+        )
     client.force_login(admin_a)
     with django_assert_max_num_queries(16):
         assert client.get("/arnsberg/verwaltung/team/").status_code == 200

@@ -79,9 +79,19 @@ def test_rules_without_a_town_role_are_the_same_in_every_town(kind, town_a, town
     assert granted == EXPECTED[kind]
 
 
-@pytest.mark.parametrize(("kind", "allowed"), [
-    ("anonymous", False), ("citizen", False), (Role.VIEWER, False), (Role.EDITOR, False), (Role.ADMIN, False),
-    ("moderator", True), ("platform-admin", False)], ids=str)
+@pytest.mark.parametrize(
+    ("kind", "allowed"),
+    [
+        ("anonymous", False),
+        ("citizen", False),
+        (Role.VIEWER, False),
+        (Role.EDITOR, False),
+        (Role.ADMIN, False),
+        ("moderator", True),
+        ("platform-admin", False),
+    ],
+    ids=str,
+)
 def test_only_moderators_review_progress_reports(kind, allowed, town_a):
     assert permissions.can_review_progress_reports(_user(kind, town_a)) is allowed
 

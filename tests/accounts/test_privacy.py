@@ -55,45 +55,76 @@ class World:
 
         process = factories.process(municipality=town_a)
         self.process = process
-        self.idea = factories.idea(process=process, author=self.person, title="Annas Sitzbänke",
-                                   body="Bänke am Markt, bitte.", location_label="Marktplatz",
-                                   image=factories.image_upload())
-        self.other_idea = factories.idea(process=process, author=self.other, title="Bernds Radweg",
-                                         body="Ein Radweg nach Neheim.")
-        self.own_comment = factories.comment(idea=self.idea, author=self.person, body="Annas eigener Kommentar")
-        self.others_comment = factories.comment(idea=self.idea, author=self.other, body="Bernds Kommentar bei Anna")
-        self.reply = factories.comment(idea=self.idea, author=self.person, body="Annas Antwort an Bernd",
-                                       parent=self.others_comment)
-        self.comment_elsewhere = factories.comment(idea=self.other_idea, author=self.person,
-                                                   body="Annas Kommentar zum Radweg")
+        self.idea = factories.idea(
+            process=process,
+            author=self.person,
+            title="Annas Sitzbänke",
+            body="Bänke am Markt, bitte.",
+            location_label="Marktplatz",
+            image=factories.image_upload(),
+        )
+        self.other_idea = factories.idea(
+            process=process, author=self.other, title="Bernds Radweg", body="Ein Radweg nach Neheim."
+        )
+        self.own_comment = factories.comment(
+            idea=self.idea, author=self.person, body="Annas eigener Kommentar"
+        )
+        self.others_comment = factories.comment(
+            idea=self.idea, author=self.other, body="Bernds Kommentar bei Anna"
+        )
+        self.reply = factories.comment(
+            idea=self.idea, author=self.person, body="Annas Antwort an Bernd", parent=self.others_comment
+        )
+        self.comment_elsewhere = factories.comment(
+            idea=self.other_idea, author=self.person, body="Annas Kommentar zum Radweg"
+        )
         with town_scope(town_a):
             participation_services.support_add(idea=self.other_idea, user=self.person)
             participation_services.support_add(idea=self.idea, user=self.other)
-            participation_services.idea_answer(idea=self.idea, by=self.staff, acting_town=town_a,
-                                               body="Wir prüfen das.", to="under_review")
-            participation_services.report_submit(target=self.others_comment, reporter=self.person,
-                                                 reason="off_topic", note="Annas Meldungsnotiz")
+            participation_services.idea_answer(
+                idea=self.idea, by=self.staff, acting_town=town_a, body="Wir prüfen das.", to="under_review"
+            )
+            participation_services.report_submit(
+                target=self.others_comment,
+                reporter=self.person,
+                reason="off_topic",
+                note="Annas Meldungsnotiz",
+            )
             ballot = Ballot.objects.create(municipality=town_a, process=process, user=self.person)
             Vote.objects.create(municipality=town_a, ballot=ballot, idea=self.other_idea, count=2)
             other_ballot = Ballot.objects.create(municipality=town_a, process=process, user=self.other)
             Vote.objects.create(municipality=town_a, ballot=other_ballot, idea=self.idea, count=1)
             for user, title in ((self.person, "Nachricht für Anna"), (self.other, "Nachricht für Bernd")):
-                notify(municipality=town_a, recipients=[user], kind="idea.status", key=f"test:{user.pk}",
-                       title=title, body="Text", url="/arnsberg/", email=False)
+                notify(
+                    municipality=town_a,
+                    recipients=[user],
+                    kind="idea.status",
+                    key=f"test:{user.pk}",
+                    title=title,
+                    body="Text",
+                    url="/arnsberg/",
+                    email=False,
+                )
         NotificationPreference.objects.create(user=self.person, kind="idea.comment", delivery="weekly")
         NotificationPreference.objects.create(user=self.other, kind="idea.comment", delivery="daily")
         factories.membership(user=self.person, municipality=town_b, role=Role.VIEWER)
         factories.membership(user=self.other, municipality=town_b, role=Role.ADMIN)
-        factories.feedback(municipality=town_a, message="Annas Barriere", email=EMAIL.upper(),
-                           page_url="/arnsberg/")
+        factories.feedback(
+            municipality=town_a, message="Annas Barriere", email=EMAIL.upper(), page_url="/arnsberg/"
+        )
         factories.feedback(municipality=town_b, message="Bernds Barriere", email=OTHER_EMAIL)
         # Changes made as staff: a project of town B with its history.
         self.project = factories.project(municipality=town_b, by=self.person, title="Annas Projekt")
         AuditEntry.objects.create(user=self.person, purpose="test:read", municipality_slugs=["soest"])
         # A platform admin changed the person's account: the admin log names them.
-        LogEntry.objects.create(user=self.other, content_type=ContentType.objects.get_for_model(User),
-                                object_id=str(self.person.pk), object_repr=str(self.person), action_flag=CHANGE,
-                                change_message=f"Changed display_name of {NAME}")
+        LogEntry.objects.create(
+            user=self.other,
+            content_type=ContentType.objects.get_for_model(User),
+            object_id=str(self.person.pk),
+            object_repr=str(self.person),
+            action_flag=CHANGE,
+            change_message=f"Changed display_name of {NAME}",
+        )
 
 
 @pytest.fixture
@@ -107,6 +138,7 @@ def _archive(user) -> dict[str, bytes]:
 
 
 # --- Export ------------------------------------------------------------------------------------------------
+
 
 def test_export_holds_all_of_the_persons_data(world):
     files = _archive(world.person)
@@ -128,8 +160,11 @@ def test_export_holds_all_of_the_persons_data(world):
     assert [a["answer"] for a in idea["answers"]] == ["Wir prüfen das."]
     assert idea["answers"][0]["town"] == "Arnsberg"
     assert idea["image"] in files  # the uploaded image travels with the export
-    assert {c["text"] for c in part["comments"]} == {"Annas eigener Kommentar", "Annas Antwort an Bernd",
-                                                     "Annas Kommentar zum Radweg"}
+    assert {c["text"] for c in part["comments"]} == {
+        "Annas eigener Kommentar",
+        "Annas Antwort an Bernd",
+        "Annas Kommentar zum Radweg",
+    }
     assert [s["idea"] for s in part["supports"]] == ["Bernds Radweg"]
     assert [(v["idea"], v["votes"]) for v in part["votes"]] == [("Bernds Radweg", 2)]
     assert [(r["note"], r["idea"]) for r in part["reports"]] == [("Annas Meldungsnotiz", "Annas Sitzbänke")]
@@ -139,8 +174,16 @@ def test_export_holds_all_of_the_persons_data(world):
     assert any(subject == "test:read" for _, subject in activity)
 
     page = files["daten.html"].decode()
-    for text in (EMAIL, NAME, "Annas Sitzbänke", "Annas Antwort an Bernd", "Annas Barriere", "Wir prüfen das.",
-                 "Annas Projekt", "Soest"):
+    for text in (
+        EMAIL,
+        NAME,
+        "Annas Sitzbänke",
+        "Annas Antwort an Bernd",
+        "Annas Barriere",
+        "Wir prüfen das.",
+        "Annas Projekt",
+        "Soest",
+    ):
         assert text in page
     assert '<html lang="de">' in page
 
@@ -151,18 +194,27 @@ def test_a_citizens_own_ideas_are_their_participation_and_staff_work_stays_apart
     # Answering for Arnsberg takes an editor of Arnsberg (the service checks it).
     factories.membership(user=world.person, municipality=world.town_a, role=Role.EDITOR)
     with town_scope(world.town_a):
-        participation_services.idea_answer(idea=world.other_idea, by=world.person, acting_town=world.town_a,
-                                           body="Als Verwaltung geprüft.", to="under_review")
+        participation_services.idea_answer(
+            idea=world.other_idea,
+            by=world.person,
+            acting_town=world.town_a,
+            body="Als Verwaltung geprüft.",
+            to="under_review",
+        )
     data = exports.user_data(user=world.person)
     steps = [(s["what"], s["subject"]) for s in data["participation"]["steps"]]
-    assert steps == [("Idee eingereicht", "Annas Sitzbänke")] or steps == [("Idea submitted", "Annas Sitzbänke")]
+    assert steps == [("Idee eingereicht", "Annas Sitzbänke")] or steps == [
+        ("Idea submitted", "Annas Sitzbänke")
+    ]
     staff = " ".join(f"{e['what']} {e['subject']}" for e in data["staff_activity"])
     assert "Annas Sitzbänke" not in staff and "Bernds Radweg" in staff
 
     page = _archive(world.person)["daten.html"].decode()
     own = page.split("<h3>Meine Schritte im Verlauf</h3>")[1].split("<h3>")[0]
     assert "Idee eingereicht" in own and "Annas Sitzbänke" in own
-    staff_section = page.split("Änderungen, die Sie in der Verwaltung vorgenommen haben</h2>")[1].split("<h2>")[0]
+    staff_section = page.split("Änderungen, die Sie in der Verwaltung vorgenommen haben</h2>")[1].split(
+        "<h2>"
+    )[0]
     assert "Bernds Radweg" in staff_section and "Annas Sitzbänke" not in staff_section
     assert "Angefordert" in page and "Abgerufen" not in page
 
@@ -176,8 +228,15 @@ def test_the_data_page_says_when_an_export_was_requested(client, world):
 
 def test_export_holds_nobody_elses_data(world):
     text = "\n".join(content.decode("utf-8", errors="ignore") for content in _archive(world.person).values())
-    for foreign in (OTHER_EMAIL, OTHER_NAME, STAFF_EMAIL, STAFF_NAME, "Bernds Kommentar bei Anna", "Bernds Barriere",
-                    "Nachricht für Bernd"):
+    for foreign in (
+        OTHER_EMAIL,
+        OTHER_NAME,
+        STAFF_EMAIL,
+        STAFF_NAME,
+        "Bernds Kommentar bei Anna",
+        "Bernds Barriere",
+        "Nachricht für Bernd",
+    ):
         assert foreign.lower() not in text.lower(), foreign
 
 
@@ -190,7 +249,8 @@ def test_every_foreign_key_to_the_user_is_part_of_the_export():
             if field.is_relation and field.related_model is user_model:
                 label = model._meta.label
                 covered = field.name in exports.SECTIONS_READ.get(label, ()) or field.name in {
-                    a.field for a in exports.STAFF_ACTIVITY.get(label, ())}
+                    a.field for a in exports.STAFF_ACTIVITY.get(label, ())
+                }
                 if not covered:
                     missing.append(f"{label}.{field.name}")
     assert missing == []
@@ -204,6 +264,7 @@ def test_unconfirmed_addresses_do_not_claim_barrier_reports(world, town_b):
 
 
 # --- Export pages ----------------------------------------------------------------------------------------
+
 
 def test_request_builds_the_export_and_tells_the_person(client, world, django_capture_on_commit_callbacks):
     client.force_login(world.person)
@@ -297,8 +358,10 @@ def test_expired_exports_are_purged_with_their_files(client, world, django_captu
 
 
 def test_beat_purges_exports():
-    assert any(entry["task"] == "accounts.tasks.data_exports_purge"
-               for entry in django_settings.CELERY_BEAT_SCHEDULE.values())
+    assert any(
+        entry["task"] == "accounts.tasks.data_exports_purge"
+        for entry in django_settings.CELERY_BEAT_SCHEDULE.values()
+    )
 
 
 # --- Deletion --------------------------------------------------------------------------------------------
@@ -312,8 +375,11 @@ def _tables_mentioning(needle: str) -> list[str]:
     with scopes_disabled():
         for model in apps.get_models(include_auto_created=True):
             for field in model._meta.concrete_fields:
-                if isinstance(field, TEXT_FIELDS) and not isinstance(field, models.FileField) and (
-                        model._base_manager.filter(**{f"{field.name}__icontains": needle}).exists()):
+                if (
+                    isinstance(field, TEXT_FIELDS)
+                    and not isinstance(field, models.FileField)
+                    and (model._base_manager.filter(**{f"{field.name}__icontains": needle}).exists())
+                ):
                     found.append(f"{model._meta.db_table}.{field.column}")
     return found
 
@@ -344,8 +410,12 @@ def test_deletion_leaves_no_personal_data_in_any_table(client, world, django_cap
     assert not DataExport.objects.filter(user_id=person_pk).exists()
     assert not default_storage.exists(export.file.name)
     assert all(s.get_decoded().get("_auth_user_id") != str(person_pk) for s in Session.objects.all())
-    assert AccessibilityFeedback.objects.with_scope(municipality=world.town_a.pk).get(
-        message="Annas Barriere").email == ""
+    assert (
+        AccessibilityFeedback.objects.with_scope(municipality=world.town_a.pk)
+        .get(message="Annas Barriere")
+        .email
+        == ""
+    )
     # Other people keep theirs.
     assert _tables_mentioning(OTHER_EMAIL) and _tables_mentioning(OTHER_NAME)
     assert client.get(reverse("accounts:overview")).status_code == 302  # the old session no longer works
@@ -388,7 +458,9 @@ def test_deletion_can_take_the_contributions_along(world, settings, django_captu
         assert _tables_mentioning(needle) == [], needle
 
 
-def test_the_last_admin_of_a_town_cannot_delete_the_account(admin_a, town_a, django_capture_on_commit_callbacks):
+def test_the_last_admin_of_a_town_cannot_delete_the_account(
+    admin_a, town_a, django_capture_on_commit_callbacks
+):
     with pytest.raises(ValidationError) as error:
         _delete(admin_a, django_capture_on_commit_callbacks)
     assert error.value.code == "last_admin" and "Arnsberg" in error.value.messages[0]
@@ -400,6 +472,7 @@ def test_the_last_admin_of_a_town_cannot_delete_the_account(admin_a, town_a, dja
 
 
 # --- Deletion page ---------------------------------------------------------------------------------------
+
 
 def test_deletion_page_needs_the_password_and_the_confirmation(client, world):
     client.force_login(world.person)
@@ -414,8 +487,9 @@ def test_deletion_page_needs_the_password_and_the_confirmation(client, world):
 def test_deleting_from_the_page_signs_out_and_confirms(client, world, django_capture_on_commit_callbacks):
     client.force_login(world.person)
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("accounts:delete"), {"password": factories.PASSWORD, "confirm": "on"},
-                               follow=True)
+        response = client.post(
+            reverse("accounts:delete"), {"password": factories.PASSWORD, "confirm": "on"}, follow=True
+        )
     assert response.redirect_chain[0][1] == 302
     assert not User.objects.filter(email=EMAIL).exists()
     assert not response.context["user"].is_authenticated

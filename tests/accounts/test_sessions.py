@@ -40,7 +40,11 @@ def test_a_session_knows_whose_it_is(citizen):
 
 def test_deletion_ends_only_that_persons_sessions(citizen, django_capture_on_commit_callbacks):
     other = factories.UserFactory(email="bleibt@example.org")
-    phone, laptop, other_client = signed_in_client(citizen), signed_in_client(citizen), signed_in_client(other)
+    phone, laptop, other_client = (
+        signed_in_client(citizen),
+        signed_in_client(citizen),
+        signed_in_client(other),
+    )
     assert Session.objects.filter(user_id=citizen.pk).count() == 2
     with django_capture_on_commit_callbacks(execute=True):
         services.account_delete(user=citizen)
@@ -67,13 +71,23 @@ def test_ending_sessions_asks_for_that_person_only(citizen):
 def test_a_password_change_ends_the_other_sessions_but_keeps_this_one(citizen):
     citizen.set_password(PASSWORD)
     citizen.save()
-    other_device, bystander = signed_in_client(citizen), signed_in_client(factories.UserFactory(email="dritte@example.org"))
+    other_device, bystander = (
+        signed_in_client(citizen),
+        signed_in_client(factories.UserFactory(email="dritte@example.org")),
+    )
     client = signed_in_client(citizen)
-    response = client.post(reverse("account_change_password"), {
-        "oldpassword": PASSWORD, "password1": "Ein-neues-Passwort-2026", "password2": "Ein-neues-Passwort-2026"})
+    response = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": PASSWORD,
+            "password1": "Ein-neues-Passwort-2026",
+            "password2": "Ein-neues-Passwort-2026",
+        },
+    )
     assert response.status_code == 302
     assert list(Session.objects.filter(user_id=citizen.pk).values_list("session_key", flat=True)) == [
-        client.session.session_key]
+        client.session.session_key
+    ]
     assert _signed_in_to_overview(client)
     assert not _signed_in_to_overview(other_device)
     assert _signed_in_to_overview(bystander)
@@ -81,8 +95,12 @@ def test_a_password_change_ends_the_other_sessions_but_keeps_this_one(citizen):
 
 def test_clearsessions_removes_expired_sessions(citizen):
     live = signed_in_client(citizen).session.session_key
-    Session.objects.create(session_key="x" * 32, session_data="", user_id=citizen.pk,
-                           expire_date=timezone.now() - datetime.timedelta(days=1))
+    Session.objects.create(
+        session_key="x" * 32,
+        session_data="",
+        user_id=citizen.pk,
+        expire_date=timezone.now() - datetime.timedelta(days=1),
+    )
     call_command("clearsessions")
     assert list(Session.objects.values_list("session_key", flat=True)) == [live]
 
@@ -91,14 +109,25 @@ def test_the_migration_keeps_live_sessions_with_their_person(citizen):
     migration = __import__("accounts.migrations.0006_session", fromlist=["copy_sessions"])
     store = OldStore()
     week = timezone.now() + datetime.timedelta(days=7)
-    login = {"_auth_user_id": str(citizen.pk), "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
-             "_auth_user_hash": citizen.get_session_auth_hash()}
+    login = {
+        "_auth_user_id": str(citizen.pk),
+        "_auth_user_backend": "django.contrib.auth.backends.ModelBackend",
+        "_auth_user_hash": citizen.get_session_auth_hash(),
+    }
     OldSession.objects.create(session_key="a" * 32, session_data=store.encode(login), expire_date=week)
-    OldSession.objects.create(session_key="b" * 32, session_data=store.encode({"lang": "de"}), expire_date=week)
-    OldSession.objects.create(session_key="c" * 32, session_data=store.encode({"_auth_user_id": "1"}),
-                              expire_date=timezone.now() - datetime.timedelta(seconds=1))
+    OldSession.objects.create(
+        session_key="b" * 32, session_data=store.encode({"lang": "de"}), expire_date=week
+    )
+    OldSession.objects.create(
+        session_key="c" * 32,
+        session_data=store.encode({"_auth_user_id": "1"}),
+        expire_date=timezone.now() - datetime.timedelta(seconds=1),
+    )
     migration.copy_sessions(apps, None)
-    assert dict(Session.objects.values_list("session_key", "user_id")) == {"a" * 32: citizen.pk, "b" * 32: None}
+    assert dict(Session.objects.values_list("session_key", "user_id")) == {
+        "a" * 32: citizen.pk,
+        "b" * 32: None,
+    }
     assert not OldSession.objects.exists()
     # The copied session still signs the person in.
     client = Client()

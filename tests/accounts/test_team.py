@@ -12,11 +12,15 @@ pytestmark = pytest.mark.django_db
 
 
 def _members(town):
-    return {m.user.email: m.role for m in Membership.objects.with_scope(municipality=town.pk).select_related("user")}
+    return {
+        m.user.email: m.role
+        for m in Membership.objects.with_scope(municipality=town.pk).select_related("user")
+    }
 
 
-def test_admin_invites_a_person_who_gets_the_link_by_mail(client, admin_a, town_a,
-                                                          django_capture_on_commit_callbacks):
+def test_admin_invites_a_person_who_gets_the_link_by_mail(
+    client, admin_a, town_a, django_capture_on_commit_callbacks
+):
     client.force_login(admin_a)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post("/arnsberg/verwaltung/team/", {"email": "NEU@example.org", "role": "editor"})
@@ -58,7 +62,9 @@ def test_editor_cannot_manage_the_team(client, editor_a):
     assert client.get("/arnsberg/verwaltung/team/").status_code == 403
 
 
-def test_team_page_query_count_does_not_grow_with_members(client, admin_a, town_a, django_assert_max_num_queries):
+def test_team_page_query_count_does_not_grow_with_members(
+    client, admin_a, town_a, django_assert_max_num_queries
+):
     for _ in range(15):
         factories.membership(user=factories.UserFactory(), municipality=town_a, role="viewer")
     client.force_login(admin_a)

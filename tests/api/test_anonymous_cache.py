@@ -31,9 +31,12 @@ def _ideas(town):
 
 def test_a_second_anonymous_call_is_answered_from_the_cache(client, town_a, process):
     idea = factories.idea(process=process, title="Bänke am Markt")
-    for url in (_ideas(town_a), reverse("api:idea", kwargs={"town_slug": town_a.slug, "pk": idea.pk}),
-                reverse("api:processes", kwargs={"town_slug": town_a.slug}),
-                reverse("api:projects", kwargs={"town_slug": town_a.slug})):
+    for url in (
+        _ideas(town_a),
+        reverse("api:idea", kwargs={"town_slug": town_a.slug, "pk": idea.pk}),
+        reverse("api:processes", kwargs={"town_slug": town_a.slug}),
+        reverse("api:projects", kwargs={"town_slug": town_a.slug}),
+    ):
         built = client.get(url)
         cached = client.get(url)
         assert built.status_code == cached.status_code == 200, url
@@ -71,8 +74,9 @@ def test_new_after_every_write(client, town_a, process, editor_a):
     project = factories.project(municipality=town_a, title="Digitaler Zwilling")
     client.get(projects)
     with town_scope(town_a):
-        project_services.project_change(project=project, by=editor_a, acting_town=town_a,
-                                        fields={"title": "Zwilling der Stadt"})
+        project_services.project_change(
+            project=project, by=editor_a, acting_town=town_a, fields={"title": "Zwilling der Stadt"}
+        )
     assert "Zwilling der Stadt" in client.get(projects).content.decode()
 
 

@@ -24,16 +24,21 @@ def content(town_a, town_b):
     """Town A: a public and an internal project, a process with a published and a hidden idea; town B the same."""
     rows = {}
     for label, town in (("a", town_a), ("b", town_b)):
-        editor = factories.staff_member(municipality=town, role=Role.EDITOR, email=f"api-editor-{label}@example.org")
+        editor = factories.staff_member(
+            municipality=town, role=Role.EDITOR, email=f"api-editor-{label}@example.org"
+        )
         rows[f"public_{label}"] = factories.project(municipality=town, title=f"Offen {label}")
-        rows[f"internal_{label}"] = factories.project(municipality=town, title=f"Intern {label}",
-                                                      visibility="internal")
+        rows[f"internal_{label}"] = factories.project(
+            municipality=town, title=f"Intern {label}", visibility="internal"
+        )
         process = factories.process(municipality=town)
         rows[f"process_{label}"] = process
         rows[f"idea_{label}"] = factories.idea(process=process, title=f"Sichtbar {label}")
         hidden = factories.idea(process=process, title=f"Versteckt {label}")
         with town_scope(town):
-            participation_services.moderation_hide(target=hidden, by=editor, acting_town=town, reason="Beleidigung")
+            participation_services.moderation_hide(
+                target=hidden, by=editor, acting_town=town, reason="Beleidigung"
+            )
         rows[f"hidden_{label}"] = hidden
     return rows
 
@@ -42,10 +47,15 @@ def _users(town_a, town_b, citizen, moderator):
     return {
         "anonymous": None,
         "citizen": citizen,
-        "viewer of A": factories.staff_member(municipality=town_a, role=Role.VIEWER, email="api-viewer-a@example.org"),
-        "admin of B": factories.staff_member(municipality=town_b, role=Role.ADMIN, email="api-admin-b@example.org"),
-        "viewer of A without MFA": factories.staff_member(municipality=town_a, role=Role.VIEWER, mfa=False,
-                                                          email="api-nomfa-a@example.org"),
+        "viewer of A": factories.staff_member(
+            municipality=town_a, role=Role.VIEWER, email="api-viewer-a@example.org"
+        ),
+        "admin of B": factories.staff_member(
+            municipality=town_b, role=Role.ADMIN, email="api-admin-b@example.org"
+        ),
+        "viewer of A without MFA": factories.staff_member(
+            municipality=town_a, role=Role.VIEWER, mfa=False, email="api-nomfa-a@example.org"
+        ),
         "moderator": moderator,
     }
 
@@ -104,8 +114,9 @@ def test_moderator_reading_internal_rows_is_audited(client, town_a, moderator, c
     client.force_login(moderator)
     client.get(_url("projects", town_a))
     with scopes_disabled():
-        assert AuditEntry.objects.filter(user=moderator, purpose="agentur:town-staff-page",
-                                         municipality_slugs=[town_a.slug]).exists()
+        assert AuditEntry.objects.filter(
+            user=moderator, purpose="agentur:town-staff-page", municipality_slugs=[town_a.slug]
+        ).exists()
 
 
 def test_idea_shows_display_name_only(client, town_a, content):
@@ -118,14 +129,24 @@ def test_idea_filters_match_the_html_form(client, town_a, content, catalogue):
     url = _url("ideas", town_a)
     assert client.get(url, {"q": "Sichtbar"}).json()["count"] == 1
     assert client.get(url, {"q": "gibtsnicht"}).json()["count"] == 0
-    assert client.get(url, {"process": content["process_a"].slug, "sort": "supported",
-                            "status": "submitted"}).json()["count"] == 1
+    assert (
+        client.get(
+            url, {"process": content["process_a"].slug, "sort": "supported", "status": "submitted"}
+        ).json()["count"]
+        == 1
+    )
     assert client.get(url, {"answered": "yes"}).json()["count"] == 0
 
 
-@pytest.mark.parametrize("params,field", [({"status": "erfunden"}, "status"), ({"sort": "x"}, "sort"),
-                                          ({"field_of_action": "gibtsnicht"}, "field_of_action"),
-                                          ({"q": "x" * 101}, "q")])
+@pytest.mark.parametrize(
+    "params,field",
+    [
+        ({"status": "erfunden"}, "status"),
+        ({"sort": "x"}, "sort"),
+        ({"field_of_action": "gibtsnicht"}, "field_of_action"),
+        ({"q": "x" * 101}, "q"),
+    ],
+)
 def test_bad_filter_values_are_400_with_field_errors(client, town_a, content, params, field):
     response = client.get(_url("ideas", town_a), params)
     assert response.status_code == 400
@@ -170,13 +191,20 @@ def test_schema_documents_every_endpoint_with_its_errors(client):
     response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    documented = {(path, method) for path, operations in paths.items() for method in operations
-                  if method in {"get", "post", "put", "delete"}}
+    documented = {
+        (path, method)
+        for path, operations in paths.items()
+        for method in operations
+        if method in {"get", "post", "put", "delete"}
+    }
     # Every API address is in the schema (all but the schema itself and the JSON 404 for unknown addresses).
     from django.urls import URLPattern
 
     from api.urls import urlpatterns
-    routes = [p for p in urlpatterns if isinstance(p, URLPattern) and p.name not in ("schema", "not-found", "docs")]
+
+    routes = [
+        p for p in urlpatterns if isinstance(p, URLPattern) and p.name not in ("schema", "not-found", "docs")
+    ]
     assert len({path for path, _method in documented}) >= len(routes)
     for path, method in documented:
         responses = paths[path][method]["responses"]

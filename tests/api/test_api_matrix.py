@@ -30,16 +30,30 @@ def _walk(patterns, prefix=""):
 TOWN_ROUTES = list(_walk(urlpatterns))
 
 SAMPLES = {
-    **{name: lambda town: {"slug": factories.project_with_rows(town)["slug"]}
-       for name in ("project", "project-updates", "project-indicators")},
-    **{name: lambda town: {"slug": factories.process_with_idea_and_comment(town)["slug"]} for name in ("process", "process-ideas")},
-    **{name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["pk"]}
-       for name in ("idea", "idea-comments", "idea-support", "idea-report", "idea-answers", "moderate-idea")},
-    **{name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["comment"]}
-       for name in ("comment-report", "moderate-comment")},
-    **{name: lambda town: {"pk": factories.finished_town_report(town)["pk"]} for name in ("report", "report-download")},
-    **{name: lambda town: {"pk": factories.grant_with_rows(town)["pk"]}
-       for name in ("grant", "grant-budget", "grant-disbursements", "grant-milestones", "grant-proofs")},
+    **{
+        name: lambda town: {"slug": factories.project_with_rows(town)["slug"]}
+        for name in ("project", "project-updates", "project-indicators")
+    },
+    **{
+        name: lambda town: {"slug": factories.process_with_idea_and_comment(town)["slug"]}
+        for name in ("process", "process-ideas")
+    },
+    **{
+        name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["pk"]}
+        for name in ("idea", "idea-comments", "idea-support", "idea-report", "idea-answers", "moderate-idea")
+    },
+    **{
+        name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["comment"]}
+        for name in ("comment-report", "moderate-comment")
+    },
+    **{
+        name: lambda town: {"pk": factories.finished_town_report(town)["pk"]}
+        for name in ("report", "report-download")
+    },
+    **{
+        name: lambda town: {"pk": factories.grant_with_rows(town)["pk"]}
+        for name in ("grant", "grant-budget", "grant-disbursements", "grant-milestones", "grant-proofs")
+    },
 }
 
 
@@ -63,8 +77,9 @@ def _url(route: str, pattern: URLPattern, town) -> str:
 def _users(town_a):
     users = {"anonymous": None, "citizen": factories.UserFactory(email="apimatrix-citizen@example.org")}
     for role in Role:
-        users[f"{role}-of-A"] = factories.staff_member(municipality=town_a, role=role,
-                                                       email=f"apimatrix-{role}@example.org")
+        users[f"{role}-of-A"] = factories.staff_member(
+            municipality=town_a, role=role, email=f"apimatrix-{role}@example.org"
+        )
     return users
 
 
@@ -81,8 +96,11 @@ def _rule(pattern, method):
 
 @pytest.mark.parametrize("route,pattern", TOWN_ROUTES, ids=[r for r, _ in TOWN_ROUTES])
 def test_town_b_is_closed_to_every_role_of_town_a(client, town_a, town_b, catalogue, route, pattern):
-    factories.membership(user=factories.UserFactory(email="apimatrix-admin-b@example.org"), municipality=town_b,
-                         role=Role.ADMIN)
+    factories.membership(
+        user=factories.UserFactory(email="apimatrix-admin-b@example.org"),
+        municipality=town_b,
+        role=Role.ADMIN,
+    )
     url = _url(route, pattern, town_b)
     for label, user in _users(town_a).items():
         client.logout()
@@ -105,8 +123,21 @@ def test_town_b_is_closed_to_every_role_of_town_a(client, town_a, town_b, catalo
 # The answer to a user whom the town rule allows, by endpoint and method (the matrix sends an empty JSON body:
 # a write answers 400 for it; a method the endpoint lacks, 405, after the rule has let the user through).
 ALLOWED_ANSWERS: dict[tuple[str, str], int] = {
-    **{(name, "get"): 200 for name in ("grants", "grant", "grant-budget", "grant-disbursements", "grant-milestones",
-                                       "grant-proofs", "moderation", "reports", "report", "report-download")},
+    **{
+        (name, "get"): 200
+        for name in (
+            "grants",
+            "grant",
+            "grant-budget",
+            "grant-disbursements",
+            "grant-milestones",
+            "grant-proofs",
+            "moderation",
+            "reports",
+            "report",
+            "report-download",
+        )
+    },
     ("reports", "post"): 400,
     ("reports", "put"): 405,
     ("reports", "delete"): 405,
@@ -140,5 +171,12 @@ def test_own_town_opens_to_exactly_the_roles_the_rule_names(client, town_a, cata
 
 def test_the_matrix_sees_the_protected_endpoints():
     names = {pattern.name for _, pattern in TOWN_ROUTES}
-    assert {"moderation", "moderate-idea", "reports", "report-download", "idea-answers", "idea-support"} <= names
+    assert {
+        "moderation",
+        "moderate-idea",
+        "reports",
+        "report-download",
+        "idea-answers",
+        "idea-support",
+    } <= names
     assert any(_rule(pattern, "get") in permissions.PRIVILEGED_RULES for _, pattern in TOWN_ROUTES)

@@ -100,7 +100,9 @@ def test_comments_replies_and_their_list(client, town_a, process_a, citizen):
     assert first.status_code == 201
     reply = _post(client, url, {"body": "Finde ich auch.", "parent": first.json()["id"]})
     assert reply.status_code == 201 and reply.json()["parent"] == first.json()["id"]
-    assert _post(client, url, {"body": "Antwort auf Antwort", "parent": reply.json()["id"]}).status_code == 400
+    assert (
+        _post(client, url, {"body": "Antwort auf Antwort", "parent": reply.json()["id"]}).status_code == 400
+    )
     assert _post(client, url, {"body": ""}).status_code == 400
     # Writing "for the town" is for editors of the process's towns only.
     assert _post(client, url, {"body": "Amtlich", "official": True}).status_code == 403
@@ -142,18 +144,28 @@ def test_reports_reach_the_moderation_queue_and_moderators_act(client, town_a, p
     assert _post(client, url, {"action": "explode"}).status_code == 400
     response = _post(client, url, {"action": "hide", "reason": "Kein Beitrag zum Thema."})
     assert response.json() == {"id": idea.pk, "moderation": Moderation.HIDDEN}
-    assert _post(client, _url("moderate-comment", town_a, pk=comment.pk), {"action": "approve"}).status_code == 200
-    assert _post(client, _url("moderate-comment", town_a, pk=comment.pk), {"action": "retitle"}).status_code == 400
+    assert (
+        _post(client, _url("moderate-comment", town_a, pk=comment.pk), {"action": "approve"}).status_code
+        == 200
+    )
+    assert (
+        _post(client, _url("moderate-comment", town_a, pk=comment.pk), {"action": "retitle"}).status_code
+        == 400
+    )
     assert client.get(_url("idea", town_a, pk=idea.pk)).status_code == 404
 
 
 def test_official_answers_are_for_editors_of_the_towns(client, town_a, town_b, process_a, editor_a):
     idea = factories.idea(process=process_a)
     url = _url("idea-answers", town_a, pk=idea.pk)
-    viewer = factories.staff_member(municipality=town_a, role=Role.VIEWER, email="api-answer-viewer@example.org")
+    viewer = factories.staff_member(
+        municipality=town_a, role=Role.VIEWER, email="api-answer-viewer@example.org"
+    )
     client.force_login(viewer)
     assert _post(client, url, {"to": "accepted", "body": "Ja"}).status_code == 403
-    client.force_login(factories.staff_member(municipality=town_b, role=Role.ADMIN, email="api-answer-b@example.org"))
+    client.force_login(
+        factories.staff_member(municipality=town_b, role=Role.ADMIN, email="api-answer-b@example.org")
+    )
     assert _post(client, url, {"to": "accepted", "body": "Ja"}).status_code == 404
     client.force_login(editor_a)
     response = _post(client, url, {"to": "rejected"})
@@ -166,7 +178,9 @@ def test_no_write_reaches_another_towns_idea(client, town_a, town_b, catalogue, 
     idea_b = factories.idea(process=factories.process(municipality=town_b))
     client.force_login(citizen)
     for name, method in (("idea-comments", "post"), ("idea-support", "put"), ("idea-report", "post")):
-        response = _post(client, _url(name, town_a, pk=idea_b.pk), {"body": "x", "reason": "spam"}, method=method)
+        response = _post(
+            client, _url(name, town_a, pk=idea_b.pk), {"body": "x", "reason": "spam"}, method=method
+        )
         assert response.status_code == 404, name
     with scopes_disabled():
         assert not Comment.objects.filter(idea=idea_b).exists()
@@ -196,8 +210,12 @@ def test_own_notifications(client, town_a, citizen, editor_a):
     from notifications.services import notify
 
     with town_scope(town_a):
-        notify(municipality=town_a, recipients=[citizen], kind="idea.status", key="api-test-1", title="Antwort")
-        notify(municipality=town_a, recipients=[editor_a], kind="idea.status", key="api-test-2", title="Andere")
+        notify(
+            municipality=town_a, recipients=[citizen], kind="idea.status", key="api-test-1", title="Antwort"
+        )
+        notify(
+            municipality=town_a, recipients=[editor_a], kind="idea.status", key="api-test-2", title="Andere"
+        )
     url = reverse("api:notifications")
     assert client.get(url).status_code == 401
     client.force_login(citizen)
@@ -210,7 +228,9 @@ def test_own_notifications(client, town_a, citizen, editor_a):
 
         foreign = Notification.objects.get(key="api-test-2")
     assert client.post(reverse("api:notification-read", kwargs={"pk": foreign.pk})).status_code == 404
-    assert client.post(reverse("api:notification-read", kwargs={"pk": items[0]["id"]})).json()["is_read"] is True
+    assert (
+        client.post(reverse("api:notification-read", kwargs={"pk": items[0]["id"]})).json()["is_read"] is True
+    )
     assert client.post(reverse("api:notifications-read-all")).json() == {"marked": 0}
 
 
@@ -255,7 +275,9 @@ def test_the_docs_page_loads_its_assets_from_our_host(client):
     assert "cdn" not in html.lower() and "unpkg" not in html.lower()
 
 
-def test_the_agentur_overview_is_for_moderators_and_audited(client, town_a, town_b, citizen, moderator, viewer_a):
+def test_the_agentur_overview_is_for_moderators_and_audited(
+    client, town_a, town_b, citizen, moderator, viewer_a
+):
     from municipalities.models import AuditEntry
 
     factories.project(municipality=town_a)
@@ -270,6 +292,7 @@ def test_the_agentur_overview_is_for_moderators_and_audited(client, town_a, town
     body = client.get(url).json()
     assert [t["town"] for t in body["towns"]] == ["arnsberg", "soest"]
     from projects.models import Project
+
     assert sum(body["towns"][0]["figures"][f"projects_{status}"] for status in Project.Status.values) == 1
     assert set(body["figures"]) == set(body["towns"][0]["figures"])
     with scopes_disabled():

@@ -68,8 +68,9 @@ def test_viewer_of_a_does_not_reach_town_b(client, town_a, town_b, viewer_a, sam
 
 
 def test_viewer_without_mfa_is_403(client, town_a, sample_a):
-    user = factories.staff_member(municipality=town_a, role=Role.VIEWER, mfa=False,
-                                  email="fund-nomfa@example.org")
+    user = factories.staff_member(
+        municipality=town_a, role=Role.VIEWER, mfa=False, email="fund-nomfa@example.org"
+    )
     client.force_login(user)
     assert client.get(_url("grants", town_a)).status_code == 403
     assert client.get(_url("grant", town_a, pk=sample_a["pk"])).status_code == 403
@@ -80,8 +81,9 @@ def test_moderator_reads_and_is_audited(client, town_a, moderator, sample_a):
     assert client.get(_url("grants", town_a)).status_code == 200
     assert client.get(_url("grant-milestones", town_a, pk=sample_a["pk"])).status_code == 200
     with scopes_disabled():
-        assert AuditEntry.objects.filter(user=moderator, purpose="agentur:town-staff-page",
-                                         municipality_slugs=[town_a.slug]).exists()
+        assert AuditEntry.objects.filter(
+            user=moderator, purpose="agentur:town-staff-page", municipality_slugs=[town_a.slug]
+        ).exists()
 
 
 def test_files_are_not_linked(client, town_a, viewer_a, sample_a):
@@ -98,13 +100,23 @@ def test_figures_of_a_simple_grant(client, town_a, viewer_a):
     grant = factories.grant(municipality=town_a)  # 1,000,000.00 eligible at 65 % → 650,000.00 federal
     factories.budget_line(grant=grant, year=2025, amount="100000.00")
     with town_scope(town_a):
-        services.spending_record(grant=grant, by=None, fields={
-            "spent_on": datetime.date(2025, 3, 1), "cost_type": "material", "amount": Decimal("40000.00"),
-            "description": "Sensoren"})
-        request = services.disbursement_prepare(grant=grant, by=None, fields={"year": 2025,
-                                                                              "amount": Decimal("52000.00")})
+        services.spending_record(
+            grant=grant,
+            by=None,
+            fields={
+                "spent_on": datetime.date(2025, 3, 1),
+                "cost_type": "material",
+                "amount": Decimal("40000.00"),
+                "description": "Sensoren",
+            },
+        )
+        request = services.disbursement_prepare(
+            grant=grant, by=None, fields={"year": 2025, "amount": Decimal("52000.00")}
+        )
         services.disbursement_submit(item=request, by=None, submitted_on=datetime.date(2025, 4, 1))
-        services.disbursement_prepare(grant=grant, by=None, fields={"year": 2025, "amount": Decimal("1000.00")})
+        services.disbursement_prepare(
+            grant=grant, by=None, fields={"year": 2025, "amount": Decimal("1000.00")}
+        )
         due = timezone.localdate() + datetime.timedelta(days=90)
         services.milestone_save(grant=grant, by=None, fields={"title": "Konzept", "due_on": due})
     client.force_login(viewer_a)
@@ -120,13 +132,21 @@ def test_figures_of_a_simple_grant(client, town_a, viewer_a):
     assert figures["absorption"] == "8.0"
     assert figures["milestones"]["open"] == 1 and figures["milestones"]["total"] == 1
     assert figures["next_milestone"]["title"] == "Konzept"
-    assert figures["next_deadline"] == {"kind": "milestone", "id": figures["next_milestone"]["id"],
-                                        "title": "Konzept", "due_on": due.isoformat()}
+    assert figures["next_deadline"] == {
+        "kind": "milestone",
+        "id": figures["next_milestone"]["id"],
+        "title": "Konzept",
+        "due_on": due.isoformat(),
+    }
     year_2025 = next(y for y in figures["years"] if y["year"] == 2025)
     assert year_2025["planned_federal"] == "65000.00" and year_2025["absorption"] == "80.0"
     listed = client.get(_url("grants", town_a)).json()["results"][0]
     assert (listed["planned"], listed["spent"], listed["called"], listed["paid"]) == (
-        "100000.00", "40000.00", "52000.00", "0.00")
+        "100000.00",
+        "40000.00",
+        "52000.00",
+        "0.00",
+    )
     budget = client.get(_url("grant-budget", town_a, pk=grant.pk)).json()["results"]
     assert [(b["year"], b["amount"]) for b in budget] == [(2025, "100000.00")]
     disbursements = client.get(_url("grant-disbursements", town_a, pk=grant.pk)).json()["results"]
@@ -137,9 +157,13 @@ def test_milestone_state_filter(client, town_a, viewer_a, sample_a):
     grant_pk = sample_a["pk"]
     with town_scope(town_a):
         from funding.models import Grant
+
         grant = Grant.objects.get(pk=grant_pk)
-        services.milestone_save(grant=grant, by=None, fields={
-            "title": "Bald", "due_on": timezone.localdate() + datetime.timedelta(days=5)})
+        services.milestone_save(
+            grant=grant,
+            by=None,
+            fields={"title": "Bald", "due_on": timezone.localdate() + datetime.timedelta(days=5)},
+        )
     client.force_login(viewer_a)
     url = _url("grant-milestones", town_a, pk=grant_pk)
     rows = client.get(url).json()["results"]
@@ -159,6 +183,7 @@ def test_queries_are_bounded(client, town_a, viewer_a, django_assert_max_num_que
     with django_assert_max_num_queries(12):
         assert client.get(_url("grants", town_a)).status_code == 200
     from funding.models import Grant
+
     with scopes_disabled():
         pk = Grant.objects.filter(municipality=town_a).first().pk
     with django_assert_max_num_queries(16):

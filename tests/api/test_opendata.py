@@ -90,8 +90,13 @@ def content(town_a, town_b, town_c):
     editor = factories.staff_member(municipality=town_a, role=Role.EDITOR, email="od-editor-a@example.org")
     author = factories.UserFactory(email="author-secret@example.org", display_name="Erika Musterfrau")
     rows = {
-        "public": factories.project(municipality=town_a, title="Offenes Projekt", status="in_progress",
-                                    planned_start=datetime.date(2025, 1, 1), planned_end=datetime.date(2026, 6, 30)),
+        "public": factories.project(
+            municipality=town_a,
+            title="Offenes Projekt",
+            status="in_progress",
+            planned_start=datetime.date(2025, 1, 1),
+            planned_end=datetime.date(2026, 6, 30),
+        ),
         "internal": factories.project(municipality=town_a, title="Internes Projekt", visibility="internal"),
         "joint": factories.project(municipality=town_a, title="Gemeinsames Projekt", partners=[town_b]),
         "own_b": factories.project(municipality=town_b, title="Projekt in Soest"),
@@ -99,31 +104,45 @@ def content(town_a, town_b, town_c):
     }
     factories.progress_update(project=rows["public"], progress_percent=40)
     with town_scope(town_a):
-        kpi = project_services.indicator_create(project=rows["joint"], by=None, acting_town=town_a,
-                                                fields={"name": "Sensoren", "unit": "Stück", "baseline": 0,
-                                                        "target": 100})
+        kpi = project_services.indicator_create(
+            project=rows["joint"],
+            by=None,
+            acting_town=town_a,
+            fields={"name": "Sensoren", "unit": "Stück", "baseline": 0, "target": 100},
+        )
         for day, value in ((datetime.date(2025, 1, 1), 10), (datetime.date(2025, 7, 1), "12.5")):
-            project_services.measurement_record(indicator=kpi, by=None, acting_town=town_a, measured_on=day,
-                                                value=value)
-        internal_kpi = project_services.indicator_create(project=rows["internal"], by=None, acting_town=town_a,
-                                                         fields={"name": "Geheime Kennzahl"})
+            project_services.measurement_record(
+                indicator=kpi, by=None, acting_town=town_a, measured_on=day, value=value
+            )
+        internal_kpi = project_services.indicator_create(
+            project=rows["internal"], by=None, acting_town=town_a, fields={"name": "Geheime Kennzahl"}
+        )
     process = factories.process(municipality=town_a, title="Ideen für Arnsberg")
     rows.update(process=process, kpi=kpi, internal_kpi=internal_kpi, author=author, editor=editor)
-    rows["idea"] = factories.idea(process=process, author=author, title="Sichtbare Idee",
-                                  location_label="Marktplatz", latitude="51.396000", longitude="8.064000")
+    rows["idea"] = factories.idea(
+        process=process,
+        author=author,
+        title="Sichtbare Idee",
+        location_label="Marktplatz",
+        latitude="51.396000",
+        longitude="8.064000",
+    )
     rows["hidden"] = factories.idea(process=process, title="Versteckte Idee")
     rows["answered"] = factories.idea(process=process, title="Beantwortete Idee")
     with town_scope(town_a):
-        participation_services.moderation_hide(target=rows["hidden"], by=editor, acting_town=town_a,
-                                               reason="Beleidigung")
-        participation_services.idea_answer(idea=rows["answered"], by=editor, acting_town=town_a,
-                                           body="Wir prüfen das.", to="under_review")
+        participation_services.moderation_hide(
+            target=rows["hidden"], by=editor, acting_town=town_a, reason="Beleidigung"
+        )
+        participation_services.idea_answer(
+            idea=rows["answered"], by=editor, acting_town=town_a, body="Wir prüfen das.", to="under_review"
+        )
     # Ideas came in while the process was published; then it was taken back.
     withdrawn = factories.process(municipality=town_a, title="Entwurf")
     rows["unpublished_idea"] = factories.idea(process=withdrawn, title="Idee im Entwurf")
     with town_scope(town_a):
-        participation_services.process_change(process=withdrawn, by=editor, acting_town=town_a,
-                                              fields={"is_published": False})
+        participation_services.process_change(
+            process=withdrawn, by=editor, acting_town=town_a, fields={"is_published": False}
+        )
     return rows
 
 
@@ -152,20 +171,27 @@ def test_project_fields(client, town_a, town_b, content):
     assert public["planned_start"] == "2025-01-01" and public["planned_end"] == "2026-06-30"
     assert public["url"].startswith("http://testserver/arnsberg/projekte/")
     # A joint project's page in a partner town's dataset is the partner town's address.
-    joint_b = next(item for item in _json(client.get(_url("projects", "json", town_b)))["items"]
-                   if item["slug"] == content["joint"].slug)
+    joint_b = next(
+        item
+        for item in _json(client.get(_url("projects", "json", town_b)))["items"]
+        if item["slug"] == content["joint"].slug
+    )
     assert joint_b["url"].endswith(f"/soest/projekte/{content['joint'].slug}/")
 
 
 def test_indicators_of_public_projects_one_csv_row_per_measurement(client, town_a, town_b, content):
     body = _json(client.get(_url("indicators", "json", town_b)))
     assert [item["name"] for item in body["items"]] == ["Sensoren"]
-    assert body["items"][0]["measurements"] == [{"measured_on": "2025-01-01", "value": 10},
-                                                {"measured_on": "2025-07-01", "value": 12.5}]
+    assert body["items"][0]["measurements"] == [
+        {"measured_on": "2025-01-01", "value": 10},
+        {"measured_on": "2025-07-01", "value": 12.5},
+    ]
     assert body["items"][0]["baseline"] == 0 and body["items"][0]["target"] == 100
     rows = _csv(client.get(_url("indicators", "csv", town_a)))
     assert [(row["name"], row["measured_on"], row["value"]) for row in rows] == [
-        ("Sensoren", "2025-01-01", "10"), ("Sensoren", "2025-07-01", "12.5")]
+        ("Sensoren", "2025-01-01", "10"),
+        ("Sensoren", "2025-07-01", "12.5"),
+    ]
     assert rows[0]["project"] == content["joint"].slug
     region = _csv(client.get(_url("indicators", "csv")))
     assert len(region) == 2
@@ -184,7 +210,10 @@ def test_ideas_are_only_published_ones_without_personal_data(client, town_a, con
     items = {item["title"]: item for item in _json(client.get(_url("ideas", "json", town_a)))["items"]}
     assert set(items["Sichtbare Idee"]) >= {"id", "process", "status", "support_count", "comment_count"}
     assert not {"author", "author_name", "email", "body"} & set(items["Sichtbare Idee"])
-    assert items["Sichtbare Idee"]["latitude"] == 51.396 and items["Sichtbare Idee"]["location_label"] == "Marktplatz"
+    assert (
+        items["Sichtbare Idee"]["latitude"] == 51.396
+        and items["Sichtbare Idee"]["location_label"] == "Marktplatz"
+    )
     assert items["Beantwortete Idee"]["official_answer"] == "Wir prüfen das."
     assert items["Beantwortete Idee"]["status"] == "under_review"
     assert items["Sichtbare Idee"]["official_answer"] is None
@@ -208,8 +237,10 @@ def test_csv_headers_and_file_name(client, town_a, content):
     today = datetime.date.today().isoformat()
     assert response["Content-Disposition"] == f'attachment; filename="arnsberg-projekte-{today}.csv"'
     assert 'rel="license"' in response["Link"]
-    assert '<http://testserver/api/v1/towns/arnsberg/opendata/projects.datapackage.json>; rel="describedby"' in (
-        response["Link"])
+    assert (
+        '<http://testserver/api/v1/towns/arnsberg/opendata/projects.datapackage.json>; rel="describedby"'
+        in (response["Link"])
+    )
     raw = b"".join(response.streaming_content)
     assert raw.startswith(b"slug,title,")  # no byte order mark
     header = next(csv.reader(io.StringIO(raw.decode("utf-8"))))
@@ -219,11 +250,12 @@ def test_csv_headers_and_file_name(client, town_a, content):
 
 
 def test_csv_cells_never_become_formulas(client, town_a, content):
-    formula = factories.project(municipality=town_a, title='=HYPERLINK("http://evil.example","klick")',
-                                summary="+1")
+    formula = factories.project(
+        municipality=town_a, title='=HYPERLINK("http://evil.example","klick")', summary="+1"
+    )
     factories.idea(process=content["process"], title="@SUM(A1:A9)", location_label="-2+3")
     rows = {row["slug"]: row for row in _csv(client.get(_url("projects", "csv", town_a)))}
-    assert rows[formula.slug]["title"] == "'=HYPERLINK(\"http://evil.example\",\"klick\")"
+    assert rows[formula.slug]["title"] == '\'=HYPERLINK("http://evil.example","klick")'
     assert rows[formula.slug]["summary"] == "'+1"
     idea = next(row for row in _csv(client.get(_url("ideas", "csv", town_a))) if "SUM" in row["title"])
     assert idea["title"] == "'@SUM(A1:A9)" and idea["location_label"] == "'-2+3"
@@ -233,9 +265,13 @@ def test_csv_cells_never_become_formulas(client, town_a, content):
 
 def test_unknown_dataset_or_format_is_a_json_404(client, town_a):
     factories.MunicipalityFactory(name="Alt", slug="alt", is_active=False)
-    for address in ("/api/v1/opendata/budgets.json", "/api/v1/opendata/projects.xml",
-                    "/api/v1/towns/arnsberg/opendata/budgets.csv", "/api/v1/towns/nirgendwo/opendata/projects.csv",
-                    "/api/v1/towns/alt/opendata/projects.json"):
+    for address in (
+        "/api/v1/opendata/budgets.json",
+        "/api/v1/opendata/projects.xml",
+        "/api/v1/towns/arnsberg/opendata/budgets.csv",
+        "/api/v1/towns/nirgendwo/opendata/projects.csv",
+        "/api/v1/towns/alt/opendata/projects.json",
+    ):
         response = client.get(address)
         assert response.status_code == 404, address
         assert response["Content-Type"] == "application/json", address
@@ -254,7 +290,10 @@ def test_caching_headers_and_conditional_get(client, town_a, content):
         assert client.get(url, HTTP_IF_MODIFIED_SINCE=first["Last-Modified"]).status_code == 304
         assert client.get(url, HTTP_IF_NONE_MATCH='W/"something-else"').status_code == 200
     # The CSV and the JSON of the same rows have different ETags.
-    assert client.get(_url("projects", "csv", town_a))["ETag"] != client.get(_url("projects", "json", town_a))["ETag"]
+    assert (
+        client.get(_url("projects", "csv", town_a))["ETag"]
+        != client.get(_url("projects", "json", town_a))["ETag"]
+    )
 
 
 def test_an_edit_changes_last_modified_and_etag(client, town_a, content, django_capture_on_commit_callbacks):
@@ -263,8 +302,9 @@ def test_an_edit_changes_last_modified_and_etag(client, town_a, content, django_
     time.sleep(1.1)  # Last-Modified has a resolution of one second
     # The change commits; the rebuild it hands over runs then (eagerly here, by the worker in production).
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
-        project_services.project_change(project=content["public"], by=None, acting_town=town_a,
-                                        fields={"summary": "Neu beschrieben."})
+        project_services.project_change(
+            project=content["public"], by=None, acting_town=town_a, fields={"summary": "Neu beschrieben."}
+        )
     second = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert second.status_code == 200
     assert second["ETag"] != first["ETag"] and second["Last-Modified"] != first["Last-Modified"]
@@ -272,13 +312,15 @@ def test_an_edit_changes_last_modified_and_etag(client, town_a, content, django_
     assert "Neu beschrieben." in _text(second)
 
 
-def test_etag_follows_rows_that_leave_or_counts_that_change(client, town_a, content, citizen,
-                                                           django_capture_on_commit_callbacks):
+def test_etag_follows_rows_that_leave_or_counts_that_change(
+    client, town_a, content, citizen, django_capture_on_commit_callbacks
+):
     url = _url("projects", "json", town_a)
     first = client.get(url)["ETag"]
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
-        project_services.project_change(project=content["public"], by=None, acting_town=town_a,
-                                        fields={"visibility": "internal"})
+        project_services.project_change(
+            project=content["public"], by=None, acting_town=town_a, fields={"visibility": "internal"}
+        )
     assert client.get(url)["ETag"] != first
     ideas = _url("ideas", "json", town_a)
     before = client.get(ideas)["ETag"]
@@ -292,16 +334,18 @@ def test_etag_follows_rows_that_leave_or_counts_that_change(client, town_a, cont
     assert client.get(ideas)["ETag"] not in (after["ETag"],)
 
 
-def test_a_hidden_idea_leaves_the_files_after_the_rebuild_its_change_triggers(client, town_a, content, editor_a,
-                                                                              django_capture_on_commit_callbacks):
+def test_a_hidden_idea_leaves_the_files_after_the_rebuild_its_change_triggers(
+    client, town_a, content, editor_a, django_capture_on_commit_callbacks
+):
     urls = [_url("ideas", file_format, town) for town in (town_a, None) for file_format in ("csv", "json")]
     urls.append(reverse("api:opendata-catalog"))
     before = {url: client.get(url) for url in urls}
     assert all("Sichtbare Idee" in _text(response) for url, response in before.items() if "ideas" in url)
     time.sleep(1.1)
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True) as callbacks:
-        participation_services.moderation_hide(target=content["idea"], by=editor_a, acting_town=town_a,
-                                               reason="Beleidigung")
+        participation_services.moderation_hide(
+            target=content["idea"], by=editor_a, acting_town=town_a, reason="Beleidigung"
+        )
         assert OpenDataChange.objects.filter(dataset="ideas").exists()  # marked in the same transaction
     assert callbacks, "no build was handed over after commit"
     assert not OpenDataChange.objects.filter(dataset="ideas").exists()  # the rebuild covered it
@@ -314,15 +358,22 @@ def test_a_hidden_idea_leaves_the_files_after_the_rebuild_its_change_triggers(cl
         assert after["ETag"] != first["ETag"] and after["Last-Modified"] != first["Last-Modified"], url
 
 
-def test_a_file_is_built_once_and_then_sent_as_it_is(client, town_a, town_b, content, django_assert_num_queries,
-                                                     django_assert_max_num_queries):
+def test_a_file_is_built_once_and_then_sent_as_it_is(
+    client, town_a, town_b, content, django_assert_num_queries, django_assert_max_num_queries
+):
     for number in range(12):
         project = factories.project(municipality=town_a, title=f"Viele {number}", partners=[town_b])
         with town_scope(town_a):
-            kpi = project_services.indicator_create(project=project, by=None, acting_town=town_a,
-                                                    fields={"name": f"KPI {number}"})
-            project_services.measurement_record(indicator=kpi, by=None, acting_town=town_a,
-                                                measured_on=datetime.date(2025, 1, 1), value=number)
+            kpi = project_services.indicator_create(
+                project=project, by=None, acting_town=town_a, fields={"name": f"KPI {number}"}
+            )
+            project_services.measurement_record(
+                indicator=kpi,
+                by=None,
+                acting_town=town_a,
+                measured_on=datetime.date(2025, 1, 1),
+                value=number,
+            )
         factories.idea(process=content["process"], title=f"Idee {number}")
     # Building reads the rows in chunks with their related rows: a bounded number of queries however many rows.
     for town in (town_a, None):
@@ -337,7 +388,9 @@ def test_a_file_is_built_once_and_then_sent_as_it_is(client, town_a, town_b, con
                 with django_assert_num_queries(4 if town else 3):
                     response = client.get(_url(dataset, file_format, town))
                 assert response.status_code == 200 and response.streaming
-                assert {"projects": "Viele 11", "indicators": "KPI 11", "ideas": "Idee 11"}[dataset] in _text(response)
+                assert {"projects": "Viele 11", "indicators": "KPI 11", "ideas": "Idee 11"}[dataset] in _text(
+                    response
+                )
 
 
 def test_files_are_stored_under_stable_names_and_replaced_whole(town_a, content):
@@ -361,7 +414,9 @@ def test_files_are_stored_under_stable_names_and_replaced_whole(town_a, content)
 @pytest.mark.django_db(transaction=True)
 def test_a_file_never_built_is_built_by_the_first_request_or_asked_to_wait(client, town_a, content):
     if connection.vendor != "postgresql":
-        pytest.skip("a lock held by a second connection is a row lock on PostgreSQL; SQLite locks the whole table")
+        pytest.skip(
+            "a lock held by a second connection is a row lock on PostgreSQL; SQLite locks the whole table"
+        )
     url = _url("projects", "csv", town_a)
     OpenDataFile.objects.all().delete()  # as on a fresh install (the fixture's changes were built after commit)
     # Another build holds the dataset's lock (a second connection, as the worker would).
@@ -401,8 +456,9 @@ def test_the_command_builds_every_file(town_a, town_b, town_c, content):
         assert stored.etag.startswith('W/"') == (stored.dataset != "catalog")
 
 
-def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, town_b, content,
-                                                            django_assert_max_num_queries):
+def test_catalogue_describes_every_download_and_its_urls_work(
+    client, town_a, town_b, content, django_assert_max_num_queries
+):
     town_a.ags, town_a.ars = "05958004", "059580004004"
     town_a.website = "https://www.arnsberg.de"
     town_a.save()
@@ -423,8 +479,11 @@ def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, to
     # Region + Arnsberg, Olpe, Soest, each with three datasets.
     assert len(datasets) == 4 * 3
     # Each dataset's identifier is its IRI, on the portal's host.
-    assert {d["dct:identifier"] for d in datasets} == {f"http://testserver/offene-daten/#{place}-{key}" for place in
-                                                      ("region", "arnsberg", "olpe", "soest") for key in DATASETS}
+    assert {d["dct:identifier"] for d in datasets} == {
+        f"http://testserver/offene-daten/#{place}-{key}"
+        for place in ("region", "arnsberg", "olpe", "soest")
+        for key in DATASETS
+    }
     assert all(d["@id"] == d["dct:identifier"] for d in datasets)
     fetched = 0
     for dataset in datasets:
@@ -432,16 +491,23 @@ def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, to
         assert dataset["dct:license"] == {"@id": "http://dcat-ap.de/def/licenses/dl-by-de/2.0"}
         assert dataset["dcatde:licenseAttributionByText"].startswith("Datenquelle: ")
         assert dataset["dct:title"] and dataset["dct:description"] and dataset["dcat:keyword"]
-        assert {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"} in dataset["dcat:theme"]
+        assert {"@id": "http://publications.europa.eu/resource/authority/data-theme/GOVE"} in dataset[
+            "dcat:theme"
+        ]
         assert dataset["dct:publisher"]["foaf:name"] and dataset["dct:spatial"]
         assert len(dataset["dcat:distribution"]) == 2
         for distribution in dataset["dcat:distribution"]:
             assert distribution["dct:license"] == dataset["dct:license"]
-            assert distribution["dcatde:licenseAttributionByText"] == dataset["dcatde:licenseAttributionByText"]
+            assert (
+                distribution["dcatde:licenseAttributionByText"] == dataset["dcatde:licenseAttributionByText"]
+            )
             assert distribution["dct:format"]["@id"].startswith(
-                "http://publications.europa.eu/resource/authority/file-type/")
+                "http://publications.europa.eu/resource/authority/file-type/"
+            )
             url = distribution["dcat:downloadURL"]["@id"]
-            assert url.startswith("http://testserver/api/v1/") and distribution["dcat:accessURL"]["@id"] == url
+            assert (
+                url.startswith("http://testserver/api/v1/") and distribution["dcat:accessURL"]["@id"] == url
+            )
             download = client.get(url)
             assert download.status_code == 200, url
             kind = "text/csv" if distribution["dct:format"]["@id"].endswith("CSV") else "application/json"
@@ -451,8 +517,12 @@ def test_catalogue_describes_every_download_and_its_urls_work(client, town_a, to
     assert fetched == 24
     by_id = {d["dct:identifier"].rsplit("#", 1)[1]: d for d in datasets}
     arnsberg = by_id["arnsberg-projects"]
-    town_body = {"@type": "foaf:Agent", "foaf:name": "Stadt Arnsberg", "foaf:homepage": {"@id": "https://www.arnsberg.de"},
-                 "dct:type": {"@id": "http://purl.org/adms/publishertype/LocalAuthority"}}
+    town_body = {
+        "@type": "foaf:Agent",
+        "foaf:name": "Stadt Arnsberg",
+        "foaf:homepage": {"@id": "https://www.arnsberg.de"},
+        "dct:type": {"@id": "http://purl.org/adms/publishertype/LocalAuthority"},
+    }
     assert arnsberg["dct:publisher"] == town_body
     # The 12-digit regional key, as the conventions ask; a town without one falls back to its AGS, or a name.
     regional_key = "http://dcat-ap.de/def/politicalGeocoding/regionalKey/059580004004"
@@ -494,4 +564,3 @@ def test_page_lists_every_download_accessibly(client, town_a, town_b, content):
     assert "Byte-Order-Mark" not in html or "ohne Byte-Order-Mark" in html
     # The footer of every page links here.
     assert f'href="{reverse("opendata:index")}"' in client.get("/").content.decode()
-

@@ -29,8 +29,11 @@ PROFILES = {
 }
 DATASETS = ("projects", "indicators", "ideas")
 # The consortium's towns with their official keys (as in the demo data).
-KEYS = {"arnsberg": ("05958004", "059580004004"), "soest": ("05974040", "059740040040"),
-        "olpe": ("05966024", "059660024024")}
+KEYS = {
+    "arnsberg": ("05958004", "059580004004"),
+    "soest": ("05974040", "059740040040"),
+    "olpe": ("05966024", "059660024024"),
+}
 
 
 @pytest.fixture(autouse=True)
@@ -103,8 +106,13 @@ def _shapes(*names) -> Graph:
 @pytest.mark.parametrize("profile", PROFILES)
 def test_the_catalogue_conforms_to_dcat_ap_de(client, built, profile):
     data = _graph(client)
-    conforms, _report, text = validate(_with_vocabularies(data), shacl_graph=_shapes(*PROFILES[profile]),
-                                       inference="none", allow_infos=False, allow_warnings=False)
+    conforms, _report, text = validate(
+        _with_vocabularies(data),
+        shacl_graph=_shapes(*PROFILES[profile]),
+        inference="none",
+        allow_infos=False,
+        allow_warnings=False,
+    )
     assert conforms, text
     # 4 scopes (region, three towns) × 3 datasets, each with the contributor ID the conventions ask for.
     contributor = URIRef("http://dcat-ap.de/def/dcatde/contributorID")
@@ -116,11 +124,13 @@ def test_the_shapes_catch_what_the_issue_found(client, built):
     can fail."""
     data = _graph(client)
     data.remove((None, URIRef("http://dcat-ap.de/def/dcatde/contributorID"), None))
-    conforms, _report, text = validate(_with_vocabularies(data), shacl_graph=_shapes(*PROFILES["conventions"]),
-                                       inference="none")
+    conforms, _report, text = validate(
+        _with_vocabularies(data), shacl_graph=_shapes(*PROFILES["conventions"]), inference="none"
+    )
     assert not conforms and "contributorID" in text
-    conforms, _report, _text = validate(_with_vocabularies(data), shacl_graph=_shapes(*PROFILES["specification"]),
-                                        inference="none")
+    conforms, _report, _text = validate(
+        _with_vocabularies(data), shacl_graph=_shapes(*PROFILES["specification"]), inference="none"
+    )
     assert conforms
 
 
@@ -130,35 +140,52 @@ def test_catalog_rdf_is_the_same_graph_as_rdf_xml(client, built):
     assert response["ETag"] and response["Last-Modified"]
     rdf = Graph().parse(data=_body(response), format="xml")
     assert isomorphic(rdf, _graph(client))
-    assert client.get(reverse("api:opendata-catalog-rdf"), HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+    assert (
+        client.get(reverse("api:opendata-catalog-rdf"), HTTP_IF_NONE_MATCH=response["ETag"]).status_code
+        == 304
+    )
 
 
 def test_every_iri_is_on_site_host_whatever_host_the_request_names(client, settings, towns):
     settings.SITE_HOST = "portal.example"
     call_command("opendata_build")
     data = _graph(client, HTTP_HOST="testserver")
-    ours = {str(term) for triple in data for term in triple
-            if (isinstance(term, URIRef) and "/offene-daten/" in str(term)) or "/api/v1/" in str(term)}
+    ours = {
+        str(term)
+        for triple in data
+        for term in triple
+        if (isinstance(term, URIRef) and "/offene-daten/" in str(term)) or "/api/v1/" in str(term)
+    }
     assert ours and all(iri.startswith("http://portal.example/") for iri in ours), ours
     identifiers = [str(value) for value in data.objects(None, URIRef("http://purl.org/dc/terms/identifier"))]
-    assert len(identifiers) == 12 and all(i.startswith("http://portal.example/offene-daten/#") for i in identifiers)
-    assert "testserver" not in _body(client.get(reverse("api:opendata-catalog-rdf"), HTTP_HOST="testserver")).decode()
+    assert len(identifiers) == 12 and all(
+        i.startswith("http://portal.example/offene-daten/#") for i in identifiers
+    )
+    assert (
+        "testserver"
+        not in _body(client.get(reverse("api:opendata-catalog-rdf"), HTTP_HOST="testserver")).decode()
+    )
 
 
-def test_a_hidden_idea_changes_modified_last_modified_and_etag(client, built, town_a, editor_a,
-                                                               django_capture_on_commit_callbacks):
+def test_a_hidden_idea_changes_modified_last_modified_and_etag(
+    client, built, town_a, editor_a, django_capture_on_commit_callbacks
+):
     def ideas_modified():
         catalogue = json.loads(_body(client.get(reverse("api:opendata-catalog"))))
         entry = next(d for d in catalogue["dcat:dataset"] if d["@id"].endswith("#arnsberg-ideas"))
         return entry["dct:modified"]["@value"], catalogue["dct:modified"]["@value"]
 
     ideas = reverse("api:town-opendata-csv", kwargs={"dataset": "ideas", "town_slug": "arnsberg"})
-    first, catalogue_etag, modified = client.get(ideas), client.get(reverse("api:opendata-catalog"))["ETag"], \
-        ideas_modified()
+    first, catalogue_etag, modified = (
+        client.get(ideas),
+        client.get(reverse("api:opendata-catalog"))["ETag"],
+        ideas_modified(),
+    )
     time.sleep(1.1)  # HTTP dates have a resolution of one second
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
-        participation_services.moderation_hide(target=built["idea"], by=editor_a, acting_town=town_a,
-                                               reason="Beleidigung")
+        participation_services.moderation_hide(
+            target=built["idea"], by=editor_a, acting_town=town_a, reason="Beleidigung"
+        )
     # No remaining row is newer than before, yet the file changed: it is dated by the build.
     again = client.get(ideas, HTTP_IF_NONE_MATCH=first["ETag"], HTTP_IF_MODIFIED_SINCE=first["Last-Modified"])
     assert again.status_code == 200 and "Sichtbare Idee" not in _body(again).decode()
@@ -170,8 +197,10 @@ def test_a_hidden_idea_changes_modified_last_modified_and_etag(client, built, to
 
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_every_csv_column_is_described_in_its_datapackage_and_vice_versa(client, built, town_a, dataset):
-    for kwargs, prefix in (({"dataset": dataset}, "api:opendata"),
-                           ({"dataset": dataset, "town_slug": town_a.slug}, "api:town-opendata")):
+    for kwargs, prefix in (
+        ({"dataset": dataset}, "api:opendata"),
+        ({"dataset": dataset, "town_slug": town_a.slug}, "api:town-opendata"),
+    ):
         raw = _body(client.get(reverse(f"{prefix}-csv", kwargs=kwargs)))
         assert not raw.startswith(b"\xef\xbb\xbf")  # no byte order mark
         header = next(csv.reader(io.StringIO(raw.decode("utf-8"))))
@@ -185,19 +214,33 @@ def test_every_csv_column_is_described_in_its_datapackage_and_vice_versa(client,
         assert resource["path"] == "http://testserver" + reverse(f"{prefix}-csv", kwargs=kwargs)
         assert package["licenses"][0]["path"] == "https://www.govdata.de/dl-de/by-2-0"
         assert package["attribution"].startswith("Datenquelle: ") and package["sources"]
-        assert client.get(reverse(f"{prefix}-datapackage", kwargs=kwargs),
-                          HTTP_IF_NONE_MATCH=response["ETag"]).status_code == 304
+        assert (
+            client.get(
+                reverse(f"{prefix}-datapackage", kwargs=kwargs), HTTP_IF_NONE_MATCH=response["ETag"]
+            ).status_code
+            == 304
+        )
 
 
 def test_the_datapackage_names_codes_units_and_wgs84(client, built):
-    fields = {f["name"]: f for f in client.get(reverse("api:opendata-datapackage", kwargs={"dataset": "projects"}))
-              .json()["resources"][0]["schema"]["fields"]}
-    assert {"value": "in_progress", "label": "In Umsetzung"} in fields["status"]["categories"]  # German labels
+    fields = {
+        f["name"]: f
+        for f in client.get(reverse("api:opendata-datapackage", kwargs={"dataset": "projects"})).json()[
+            "resources"
+        ][0]["schema"]["fields"]
+    }
+    assert {"value": "in_progress", "label": "In Umsetzung"} in fields["status"][
+        "categories"
+    ]  # German labels
     assert [c["value"] for c in fields["phase"]["categories"]] == ["A", "B"]
     assert fields["partner_towns"]["type"] == "list" and fields["partner_towns"]["delimiter"] == "|"
     assert fields["progress_percent"]["unit"] == "%"
-    ideas = {f["name"]: f for f in client.get(reverse("api:opendata-datapackage", kwargs={"dataset": "ideas"}))
-             .json()["resources"][0]["schema"]["fields"]}
+    ideas = {
+        f["name"]: f
+        for f in client.get(reverse("api:opendata-datapackage", kwargs={"dataset": "ideas"})).json()[
+            "resources"
+        ][0]["schema"]["fields"]
+    }
     assert "WGS84" in ideas["latitude"]["description"] and "EPSG:4326" in ideas["longitude"]["description"]
     indicators = client.get(reverse("api:opendata-datapackage", kwargs={"dataset": "indicators"})).json()
     assert indicators["resources"][0]["schema"]["primaryKey"] == ["id", "measured_on"]

@@ -19,7 +19,6 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-
 def _load_schema():
     """The schema that /api/schema/ serves, built at collection time without a request: the view runs in a
     transaction (ATOMIC_REQUESTS) and the database is not open before a test starts. Requests go in-process
@@ -48,8 +47,13 @@ def _keep_connection():
     signals.request_started.connect(close_old_connections)
     signals.request_finished.connect(close_old_connections)
 
-CHECKS = [checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
-          checks.response_schema_conformance]
+
+CHECKS = [
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+]
 
 
 @pytest.fixture
@@ -66,7 +70,9 @@ EXPLORE = os.environ.get("SCHEMATHESIS_EXPLORE") == "1"
 
 
 def _each_operation(test):
-    return pytest.mark.parametrize("operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS])(test)
+    return pytest.mark.parametrize(
+        "operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS]
+    )(test)
 
 
 def test_every_operation_is_fuzzed():
@@ -74,8 +80,12 @@ def test_every_operation_is_fuzzed():
 
 
 @_each_operation
-@settings(max_examples=200 if EXPLORE else 25, derandomize=not EXPLORE, deadline=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=200 if EXPLORE else 25,
+    derandomize=not EXPLORE,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(data=st.data())
 def test_api(operation, data, towns_with_content):
     case = data.draw(operation.as_strategy())
@@ -83,6 +93,7 @@ def test_api(operation, data, towns_with_content):
 
 
 # --- With a personal token, against a live test server -------------------------------------------------------
+
 
 @pytest.fixture
 def editor_token(live_server, town_a, town_b):
@@ -102,15 +113,20 @@ def editor_token(live_server, town_a, town_b):
 
 @pytest.mark.django_db(transaction=True)
 @_each_operation
-@settings(max_examples=60 if EXPLORE else 8, derandomize=not EXPLORE, deadline=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=60 if EXPLORE else 8,
+    derandomize=not EXPLORE,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(data=st.data())
 def test_api_with_a_token_against_a_live_server(operation, data, editor_token):
     """The protected parts too: the staff rules, the writes and the token door, over real HTTP."""
     base_url, secret = editor_token
     case = data.draw(operation.as_strategy())
-    case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {secret}", **UNCOMPRESSED},
-                           checks=CHECKS)
+    case.call_and_validate(
+        base_url=base_url, headers={"Authorization": f"Bearer {secret}", **UNCOMPRESSED}, checks=CHECKS
+    )
 
 
 # --- Stateful: chains of calls that use what earlier answers returned --------------------------------------
@@ -120,8 +136,12 @@ def test_api_with_a_token_against_a_live_server(operation, data, editor_token):
 # ``positive_data_acceptance``: the list filters take slugs of rows (field of action, process), and a well-formed
 # slug that names nothing is a documented 400. Not ``ignored_auth``: most operations are public as well (anonymous
 # access is declared), so a replaced credential is rightly ignored there; tests/security covers who may do what.
-STATEFUL_CHECKS = CHECKS + [checks.negative_data_rejection, checks.response_headers_conformance,
-                            checks.use_after_free, checks.ensure_resource_availability]
+STATEFUL_CHECKS = CHECKS + [
+    checks.negative_data_rejection,
+    checks.response_headers_conformance,
+    checks.use_after_free,
+    checks.ensure_resource_availability,
+]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -142,9 +162,15 @@ def test_api_stateful_against_a_live_server(editor_token):
             answered.append((case.operation.path, response.status_code))
             case.validate_response(response, checks=STATEFUL_CHECKS, transport_kwargs=kwargs)
 
-    EditorWorkflow.run(settings=settings(max_examples=60 if EXPLORE else 12, stateful_step_count=6,
-                                         derandomize=not EXPLORE, deadline=None,
-                                         suppress_health_check=list(HealthCheck)))
+    EditorWorkflow.run(
+        settings=settings(
+            max_examples=60 if EXPLORE else 12,
+            stateful_step_count=6,
+            derandomize=not EXPLORE,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
     # Chains reached the towns' own data with slugs and ids taken from earlier answers.
     assert any(path.startswith("/api/v1/towns/{town_slug}/") and status == 200 for path, status in answered)
 
@@ -154,7 +180,9 @@ def test_the_schema_declares_what_the_answers_hold(client, town_a):
     factories.idea(process=process)
     detail = client.get(f"/api/v1/towns/{town_a.slug}/processes/{process.slug}/").json()
     assert detail["idea_count"] == 1
-    components = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
+    components = json.loads(
+        OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True))
+    )
     components = components["components"]["schemas"]
     assert "idea_count" in components["ProcessDetail"]["required"]
     assert components["Report"]["properties"]["grant"]["nullable"] is True

@@ -37,8 +37,16 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
-        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
     }
 
 
@@ -57,8 +65,10 @@ def csp_violations(live_server, page):
     found = []
     page.add_init_script(REPORT_VIOLATIONS)
     page.on("console", lambda message: found.append(message.text) if is_csp_violation(message.text) else None)
-    page.route(f"{live_server.url}{AXE_URL}",
-               lambda route: route.fulfill(path=str(AXE), content_type="text/javascript; charset=utf-8"))
+    page.route(
+        f"{live_server.url}{AXE_URL}",
+        lambda route: route.fulfill(path=str(AXE), content_type="text/javascript; charset=utf-8"),
+    )
     yield found
     assert found == [], "the page violated its Content-Security-Policy:\n" + "\n".join(found)
 
@@ -68,8 +78,14 @@ def site(live_server, page, csp_violations):
     """The live server and a page that records every request to another host and every CSP violation."""
     need(Path(CHROMIUM).exists(), "Debian's chromium package is needed for browser tests")
     external = []
-    page.on("request", lambda request: external.append(request.url)
-            if not request.url.startswith((live_server.url, "data:", "blob:")) else None)
+    page.on(
+        "request",
+        lambda request: (
+            external.append(request.url)
+            if not request.url.startswith((live_server.url, "data:", "blob:"))
+            else None
+        ),
+    )
     page.set_default_timeout(10_000)
     yield live_server.url
     assert external == [], f"the page made requests to other hosts: {external}"
@@ -85,6 +101,7 @@ def check_axe(page) -> None:
     )
     bad = [
         f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
     assert bad == [], f"axe violations on {page.url}:\n" + "\n".join(bad)

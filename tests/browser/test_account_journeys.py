@@ -25,7 +25,9 @@ def test_citizen_signs_up_verifies_and_logs_in(site, page, town_a):
     # Submitting without consent keeps everything typed and says what is missing.
     page.locator("main form button[type=submit]").click()
     # The message stands at the field and, as a link to it, in the error summary, which has the focus.
-    assert page.locator("main .kern-error", has_text="Bitte stimmen Sie der Datenschutzerklärung zu.").is_visible()
+    assert page.locator(
+        "main .kern-error", has_text="Bitte stimmen Sie der Datenschutzerklärung zu."
+    ).is_visible()
     summary = page.locator("[data-sc5-error-summary]")
     assert summary.get_by_text("Bitte stimmen Sie der Datenschutzerklärung zu.").is_visible()
     assert page.evaluate("document.activeElement.hasAttribute('data-sc5-error-summary')")
@@ -70,7 +72,9 @@ def test_staff_member_is_forced_through_mfa_setup(site, page, town_a):
     page.wait_for_url(re.compile("/accounts/2fa/totp/activate/"))
     check_axe(page)
     secret = page.locator("#authenticator_secret").input_value()
-    page.get_by_label(re.compile("Authentifizierungscode|Authenticator code|Code")).fill(factories.totp_code(secret))
+    page.get_by_label(re.compile("Authentifizierungscode|Authenticator code|Code")).fill(
+        factories.totp_code(secret)
+    )
     page.locator("main form button[type=submit]").click()
     page.wait_for_url(lambda url: "/totp/activate/" not in url)
 

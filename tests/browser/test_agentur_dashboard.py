@@ -24,8 +24,14 @@ def test_moderator_drills_from_the_dashboard_into_overdue_milestones(site, page,
     factories.project(municipality=town_a, status="in_progress", phase="A")
     grant = factories.grant(municipality=town_a, title="Zuwendung Modellprojekt")
     with town_scope(town_a):
-        services.milestone_save(grant=grant, by=None, fields={
-            "title": "Datenplattform abgenommen", "due_on": timezone.localdate() - datetime.timedelta(days=5)})
+        services.milestone_save(
+            grant=grant,
+            by=None,
+            fields={
+                "title": "Datenplattform abgenommen",
+                "due_on": timezone.localdate() - datetime.timedelta(days=5),
+            },
+        )
     browser_login(page, site, moderator)
 
     page.goto(f"{site}/agentur/")
@@ -46,6 +52,8 @@ def test_moderator_drills_from_the_dashboard_into_overdue_milestones(site, page,
     overdue = table.locator('tr[data-figure="milestones_overdue"] td[data-town="arnsberg"] a')
     expect(overdue).to_have_text(re.compile(r"^1 "))
     overdue.click()
-    page.wait_for_url(re.compile(rf"/arnsberg/verwaltung/foerderung/{grant.pk}/meilensteine/\?state=overdue$"))
+    page.wait_for_url(
+        re.compile(rf"/arnsberg/verwaltung/foerderung/{grant.pk}/meilensteine/\?state=overdue$")
+    )
     expect(page.locator("main")).to_contain_text("Datenplattform abgenommen")
     check_axe(page)

@@ -96,8 +96,13 @@ def test_failed_submit_focuses_the_error_summary_on_every_main_form(site, page, 
     with town_scope(town_a):
         for idea in ideas:
             services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
-        services.process_change(process=Process.objects.get(pk=process.pk), by=None, acting_town=town_a, fields={},
-                                phases=[{"kind": "vote", "starts_on": today, "ends_on": today}])
+        services.process_change(
+            process=Process.objects.get(pk=process.pk),
+            by=None,
+            acting_town=town_a,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": today, "ends_on": today}],
+        )
     page.context.clear_cookies()
     browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/abstimmung/")
@@ -149,8 +154,13 @@ def test_a_refused_support_is_shown_in_place_and_takes_the_focus(site, page, tow
     page.goto(f"{site}/arnsberg/ideen/{idea.pk}/")
     # The phase ends while the page is open: the answer (400) is swapped in, not dropped.
     with town_scope(town_a):
-        services.process_change(process=Process.objects.get(pk=process.pk), by=None, acting_town=town_a, fields={},
-                                phases=[{"kind": "vote", "starts_on": today, "ends_on": today}])
+        services.process_change(
+            process=Process.objects.get(pk=process.pk),
+            by=None,
+            acting_town=town_a,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": today, "ends_on": today}],
+        )
     page.locator("#support-button").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#support-action [role=alert]")).to_be_visible()

@@ -23,8 +23,11 @@ def test_editor_keeps_the_ledger_and_the_milestones(site, page, town_a, tmp_path
     grant = factories.grant(municipality=town_a, title="Zuwendung Modellprojekt")
     factories.budget_line(grant=grant, year=2025, amount="100000.00")  # 65.000,00 € federal funds in 2025
     with town_scope(town_a):
-        milestone = services.milestone_save(grant=grant, by=None, fields={
-            "title": "LoRaWAN-Netz in Betrieb", "due_on": datetime.date(2025, 9, 30)})
+        milestone = services.milestone_save(
+            grant=grant,
+            by=None,
+            fields={"title": "LoRaWAN-Netz in Betrieb", "due_on": datetime.date(2025, 9, 30)},
+        )
     base = f"{site}/arnsberg/verwaltung/foerderung/{grant.pk}/"
     browser_login(page, site, editor)
 

@@ -29,7 +29,9 @@ def _shots(page, name: str, tmp_path: Path) -> None:
 
 def test_admin_changes_the_rate_with_the_funders_exception(site, page, town_a, tmp_path):
     admin = factories.staff_member(municipality=town_a, role="admin", email="kaemmerei@arnsberg.example")
-    grant = factories.grant(municipality=town_a, title="Zuwendung Modellprojekt", eligible_costs=Decimal("8800000"))
+    grant = factories.grant(
+        municipality=town_a, title="Zuwendung Modellprojekt", eligible_costs=Decimal("8800000")
+    )
     base = f"{site}/arnsberg/verwaltung/foerderung/{grant.pk}/"
     browser_login(page, site, admin)
 

@@ -48,7 +48,9 @@ def test_admin_invites_and_the_newcomer_accepts_with_totp(site, page, town_a):
     page.get_by_label(re.compile("Datenschutzerklärung")).check()
     page.get_by_role("button", name="Konto anlegen").click()
 
-    assert page.get_by_role("heading", name="Schritt 2: Zwei-Faktor-Authentifizierung einrichten").is_visible()
+    assert page.get_by_role(
+        "heading", name="Schritt 2: Zwei-Faktor-Authentifizierung einrichten"
+    ).is_visible()
     assert page.get_by_role("img", name="QR-Code für die Authentifizierungs-App").is_visible()
     check_axe(page)
     secret = page.locator("#authenticator_secret").input_value()
@@ -56,7 +58,10 @@ def test_admin_invites_and_the_newcomer_accepts_with_totp(site, page, town_a):
     page.get_by_role("button", name="Aktivieren und Rolle annehmen").click()
     page.wait_for_url(re.compile("/accounts/2fa/recovery-codes/"))
     assert page.get_by_text("Willkommen im Team der").is_visible()
-    assert Membership.objects.with_scope(municipality=town_a.pk).get(user__email="nina@example.org").role == "editor"
+    assert (
+        Membership.objects.with_scope(municipality=town_a.pk).get(user__email="nina@example.org").role
+        == "editor"
+    )
 
     page.goto(f"{site}/arnsberg/verwaltung/")
     assert page.get_by_role("heading", name="Verwaltungsbereich").is_visible()

@@ -36,7 +36,9 @@ def test_citizen_idea_from_map_to_accepted_answer(site, page, arnsberg, settings
     process = factories.process(municipality=arnsberg, title="Ideen für die Innenstadt")
     other = factories.idea(process=process, title="Mehr Fahrradbügel am Neumarkt")
     citizen = factories.UserFactory(email="anna@example.org", display_name="Anna")
-    editor = factories.staff_member(municipality=arnsberg, role=Role.EDITOR, email="beteiligung@arnsberg.example")
+    editor = factories.staff_member(
+        municipality=arnsberg, role=Role.EDITOR, email="beteiligung@arnsberg.example"
+    )
 
     browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/")
@@ -92,7 +94,9 @@ def test_citizen_idea_from_map_to_accepted_answer(site, page, arnsberg, settings
     page.goto(f"{site}/konto/benachrichtigungen/")
     expect(page.locator("main")).to_contain_text("Trinkbrunnen am Steinweg")
     check_axe(page)
-    page.locator("main .sc5-notification", has_text="Trinkbrunnen am Steinweg").first.locator("button").click()
+    page.locator("main .sc5-notification", has_text="Trinkbrunnen am Steinweg").first.locator(
+        "button"
+    ).click()
     page.wait_for_url(re.compile(rf"/ideen/{idea.pk}/"))
     expect(page.locator("main")).to_contain_text("Danke! Der Brunnen kommt im Frühjahr 2027.")
 
@@ -101,8 +105,14 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
     today = datetime.date.today()
     day = datetime.timedelta(days=1)
     process = factories.process(municipality=arnsberg, title="Zukunft Neheim", partners=[town_b])
-    idea = factories.idea(process=process, title="Dorfladen mit Paketstation", location_label="Marktplatz",
-                          latitude="51.45", longitude="7.96", image=factories.image_upload())
+    idea = factories.idea(
+        process=process,
+        title="Dorfladen mit Paketstation",
+        location_label="Marktplatz",
+        latitude="51.45",
+        longitude="7.96",
+        image=factories.image_upload(),
+    )
     comment = factories.comment(idea=idea, body="Gute Idee!")
     factories.comment(idea=idea, body="Finde ich auch.", parent=comment)
     finished = factories.process(municipality=arnsberg, title="Bürgerhaushalt 2026", votes_per_person=2)
@@ -111,8 +121,13 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
     with town_scope(arnsberg):
         for item in shortlisted:
             services.idea_set_shortlisted(idea=item, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(process=finished, by=None, acting_town=arnsberg, fields={},
-                                phases=[{"kind": "vote", "starts_on": today, "ends_on": today + day}])
+        services.process_change(
+            process=finished,
+            by=None,
+            acting_town=arnsberg,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": today, "ends_on": today + day}],
+        )
         services.ballot_cast(process=finished, user=voter, votes={shortlisted[0].pk: 1, shortlisted[1].pk: 1})
         services.settings_change(municipality=arnsberg, by=None, fields={"moderation": "pre"})
         factories.idea(process=process, title="Wartet auf Moderation")
@@ -120,18 +135,31 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
     factories.idea(process=process, author=citizen, title="Meine Idee")
 
     browser_login(page, site, voter)
-    for path in ("/beteiligung/", "/arnsberg/beteiligung/", f"/arnsberg/beteiligung/{process.slug}/",
-                 "/arnsberg/ideen/", "/arnsberg/ideen/?status=submitted&sort=supported&q=Dorf",
-                 f"/arnsberg/ideen/{idea.pk}/", f"/arnsberg/beteiligung/{process.slug}/idee/",
-                 f"/arnsberg/ideen/{idea.pk}/melden/", f"/arnsberg/kommentare/{comment.pk}/melden/",
-                 f"/arnsberg/beteiligung/{finished.slug}/abstimmung/", f"/soest/beteiligung/{process.slug}/"):
+    for path in (
+        "/beteiligung/",
+        "/arnsberg/beteiligung/",
+        f"/arnsberg/beteiligung/{process.slug}/",
+        "/arnsberg/ideen/",
+        "/arnsberg/ideen/?status=submitted&sort=supported&q=Dorf",
+        f"/arnsberg/ideen/{idea.pk}/",
+        f"/arnsberg/beteiligung/{process.slug}/idee/",
+        f"/arnsberg/ideen/{idea.pk}/melden/",
+        f"/arnsberg/kommentare/{comment.pk}/melden/",
+        f"/arnsberg/beteiligung/{finished.slug}/abstimmung/",
+        f"/soest/beteiligung/{process.slug}/",
+    ):
         page.goto(site + path)
         assert page.locator("h1").count() == 1, path
         check_axe(page)
 
     with town_scope(arnsberg):
-        services.process_change(process=finished, by=None, acting_town=arnsberg, fields={},
-                                phases=[{"kind": "vote", "starts_on": today - 3 * day, "ends_on": today - day}])
+        services.process_change(
+            process=finished,
+            by=None,
+            acting_town=arnsberg,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": today - 3 * day, "ends_on": today - day}],
+        )
     page.goto(f"{site}/arnsberg/beteiligung/{finished.slug}/ergebnis/")
     expect(page.locator("main table")).to_contain_text("Vorschlag 0")
     check_axe(page)
@@ -143,16 +171,21 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
 
     admin = factories.staff_member(municipality=arnsberg, role=Role.ADMIN, email="admin@arnsberg.example")
     _switch_user(page, site, admin)
-    for path in ("/arnsberg/verwaltung/beteiligung/", "/arnsberg/verwaltung/beteiligung/neu/",
-                 f"/arnsberg/verwaltung/beteiligung/{process.slug}/",
-                 f"/arnsberg/verwaltung/beteiligung/{process.slug}/bearbeiten/",
-                 f"/arnsberg/verwaltung/beteiligung/{process.slug}/offline/",
-                 f"/arnsberg/verwaltung/beteiligung/ideen/{idea.pk}/",
-                 f"/arnsberg/verwaltung/beteiligung/moderation/ideen/{idea.pk}/datenschutz/",
-                 f"/arnsberg/verwaltung/beteiligung/moderation/kommentare/{comment.pk}/datenschutz/",
-                 "/arnsberg/verwaltung/beteiligung/moderation/", "/arnsberg/verwaltung/beteiligung/einstellungen/",
-                 f"/arnsberg/verwaltung/beteiligung/{finished.slug}/",
-                 "/arnsberg/verwaltung/beteiligung/ideen/?moderation=published&lead=ja", "/arnsberg/verwaltung/"):
+    for path in (
+        "/arnsberg/verwaltung/beteiligung/",
+        "/arnsberg/verwaltung/beteiligung/neu/",
+        f"/arnsberg/verwaltung/beteiligung/{process.slug}/",
+        f"/arnsberg/verwaltung/beteiligung/{process.slug}/bearbeiten/",
+        f"/arnsberg/verwaltung/beteiligung/{process.slug}/offline/",
+        f"/arnsberg/verwaltung/beteiligung/ideen/{idea.pk}/",
+        f"/arnsberg/verwaltung/beteiligung/moderation/ideen/{idea.pk}/datenschutz/",
+        f"/arnsberg/verwaltung/beteiligung/moderation/kommentare/{comment.pk}/datenschutz/",
+        "/arnsberg/verwaltung/beteiligung/moderation/",
+        "/arnsberg/verwaltung/beteiligung/einstellungen/",
+        f"/arnsberg/verwaltung/beteiligung/{finished.slug}/",
+        "/arnsberg/verwaltung/beteiligung/ideen/?moderation=published&lead=ja",
+        "/arnsberg/verwaltung/",
+    ):
         page.goto(site + path)
         assert page.locator("h1").count() == 1, path
         check_axe(page)
@@ -162,8 +195,9 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
     expect(page.locator("main")).to_contain_text("Wartet auf Moderation")
 
 
-def test_without_a_map_the_place_is_described_and_coordinates_are_a_keyboard_detail(site, page, arnsberg,
-                                                                                    settings):
+def test_without_a_map_the_place_is_described_and_coordinates_are_a_keyboard_detail(
+    site, page, arnsberg, settings
+):
     """MAP_TILE_URL switched off: no map, no word of one; the coordinates open with the keyboard (issue 15)."""
     settings.MAP_TILE_URL = ""
     process = factories.process(municipality=arnsberg, title="Ideen ohne Karte")
@@ -192,7 +226,9 @@ def test_without_a_map_the_place_is_described_and_coordinates_are_a_keyboard_det
     assert (float(idea.latitude), float(idea.longitude)) == (51.45, 7.96)
 
 
-def test_a_moderator_removes_a_name_from_a_comment_and_the_page_shows_markdown(site, page, arnsberg, moderator):
+def test_a_moderator_removes_a_name_from_a_comment_and_the_page_shows_markdown(
+    site, page, arnsberg, moderator
+):
     process = factories.process(municipality=arnsberg, title="Ideen für Hüsten")
     idea = factories.idea(process=process, title="Schattenplätze am Markt")
     factories.comment(idea=idea, body="Das ist **richtig gut**:\n\n- Bäume\n- Sonnensegel")
@@ -200,7 +236,9 @@ def test_a_moderator_removes_a_name_from_a_comment_and_the_page_shows_markdown(s
 
     browser_login(page, site, moderator)
     page.goto(f"{site}/arnsberg/verwaltung/beteiligung/ideen/{idea.pk}/")
-    page.get_by_role("link", name=re.compile("Text aus Datenschutzgründen bearbeiten.*Kommentar")).last.click()
+    page.get_by_role(
+        "link", name=re.compile("Text aus Datenschutzgründen bearbeiten.*Kommentar")
+    ).last.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kommentar aus Datenschutzgründen bearbeiten")
     page.get_by_label("Text", exact=True).fill("Fragen Sie [Name entfernt].")
     page.locator("main form button[type=submit]").click()

@@ -64,8 +64,13 @@ def test_editor_creates_joint_project_with_kpi_and_update(catalogue, site, page,
 def test_project_map_loads_only_after_consent(site, page, town_a, settings, live_server):
     # Tiles from the test server itself: a plain PNG stands in for a tile server.
     settings.MAP_TILE_URL = f"{live_server.url}/static/vendor/leaflet/images/layers.png?{{z}}/{{x}}/{{y}}"
-    factories.project(municipality=town_a, title="Smarte Mobilstation Hüsten", latitude="51.450000",
-                      longitude="7.980000", location_label="Bahnhof Neheim-Hüsten")
+    factories.project(
+        municipality=town_a,
+        title="Smarte Mobilstation Hüsten",
+        latitude="51.450000",
+        longitude="7.980000",
+        location_label="Bahnhof Neheim-Hüsten",
+    )
     tile_requests = []
     page.on("request", lambda r: tile_requests.append(r.url) if "layers.png" in r.url else None)
     page.goto(f"{site}/arnsberg/projekte/")

@@ -30,13 +30,37 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE, SMALLEST = 390, 320
 LONG_WORD = "Donaudampfschifffahrtsgesellschaftskapitänsmützenaufbewahrungsschrankschlüsselanhänger"
-ENTRIES = ("/", "/arnsberg/", "/arnsberg/verwaltung/", "/agentur/", "/konto/", "/konto/beteiligung/",
-           "/konto/benachrichtigungen/einstellungen/", "/offene-daten/", "/wissen/", "/accounts/login/")
+ENTRIES = (
+    "/",
+    "/arnsberg/",
+    "/arnsberg/verwaltung/",
+    "/agentur/",
+    "/konto/",
+    "/konto/beteiligung/",
+    "/konto/benachrichtigungen/einstellungen/",
+    "/offene-daten/",
+    "/wissen/",
+    "/accounts/login/",
+)
 # Views that answer with a file, a redirect with a side effect, or a page that is not ours.
-NOT_PAGES = {"account_logout", "mfa_download_recovery_codes", "accounts:data-download", "agentur-reports:download",
-             "reports:download", "projects:file", "projects:strategy-document", "funding:export",
-             "funding:rate-exception-document", "funding:proof-document", "participation:results-csv",
-             "participation:idea-image", "notifications:open", "set_language", "healthz", "readyz"}
+NOT_PAGES = {
+    "account_logout",
+    "mfa_download_recovery_codes",
+    "accounts:data-download",
+    "agentur-reports:download",
+    "reports:download",
+    "projects:file",
+    "projects:strategy-document",
+    "funding:export",
+    "funding:rate-exception-document",
+    "funding:proof-document",
+    "participation:results-csv",
+    "participation:idea-image",
+    "notifications:open",
+    "set_language",
+    "healthz",
+    "readyz",
+}
 NOT_PAGE_NAMESPACES = ("api", "admin")
 TABLES_OUTSIDE_REGIONS = """() => [...document.querySelectorAll('main table')].filter((table) => {
   const region = table.closest('.sc5-table-wrap[role=region][tabindex="0"]');
@@ -85,8 +109,9 @@ def _build_data():
     with town_scope(arnsberg):
         participation.support_add(idea=other, user=users["citizen"])
         today = timezone.localdate()
-        report = reviews.report_create(municipality=arnsberg, year=today.year, quarter=(today.month - 1) // 3 + 1,
-                                       by=users["editor"])
+        report = reviews.report_create(
+            municipality=arnsberg, year=today.year, quarter=(today.month - 1) // 3 + 1, by=users["editor"]
+        )
         reviews.report_submit(report=report, by=users["editor"])
     return users, long_idea
 
@@ -99,15 +124,20 @@ def _context(browser, base_url: str, user, width: int, static: dict):
     def from_memory(route):
         if route.request.url not in static:
             response = route.fetch()
-            static[route.request.url] = {"status": response.status, "headers": response.headers,
-                                         "body": response.body()}
+            static[route.request.url] = {
+                "status": response.status,
+                "headers": response.headers,
+                "body": response.body(),
+            }
         route.fulfill(**static[route.request.url])
 
     context.route(f"{base_url}/static/**", from_memory)
     if user is not None:
         client = Client()
         client.force_login(user)
-        context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}])
+        context.add_cookies(
+            [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base_url}]
+        )
     return context
 
 
@@ -123,8 +153,9 @@ def _check(page, base_url: str, path: str, problems: list[str]) -> list[str]:
         return []
     if page.evaluate("() => document.documentElement.scrollWidth > window.innerWidth"):
         width = page.evaluate(WIDEST)
-        problems.append(f"{path} at {width['innerWidth']} px is {width['scrollWidth']} px wide; widest: "
-                        f"{width['widest']}")
+        problems.append(
+            f"{path} at {width['innerWidth']} px is {width['scrollWidth']} px wide; widest: {width['widest']}"
+        )
     for table in page.evaluate(TABLES_OUTSIDE_REGIONS):
         problems.append(f"{path}: table {table.strip()!r} is not in a labelled, focusable table region")
     return page.eval_on_selector_all("a[href^='/']", "links => links.map((a) => a.getAttribute('href'))")
@@ -156,9 +187,14 @@ def test_no_page_of_any_role_scrolls_sideways_on_a_phone(catalogue, live_server,
     print(f"reflow: data built in {built - started:.1f} s")
     # Roles of one group see the same pages but for their buttons: the most privileged goes first and the others
     # open only the page kinds it did not reach (each role still starts from every entry page).
-    roles = {"admin": ("staff", users[Role.ADMIN]), "editor": ("staff", users[Role.EDITOR]),
-             "viewer": ("staff", users[Role.VIEWER]), "agentur": ("staff", users["agentur"]),
-             "citizen": ("citizen", users["citizen"]), "anonymous": ("anonymous", None)}
+    roles = {
+        "admin": ("staff", users[Role.ADMIN]),
+        "editor": ("staff", users[Role.EDITOR]),
+        "viewer": ("staff", users[Role.VIEWER]),
+        "agentur": ("staff", users["agentur"]),
+        "citizen": ("citizen", users["citizen"]),
+        "anonymous": ("anonymous", None),
+    }
     checked: dict[str, set[str]] = {}
     static: dict[str, dict] = {}
     problems: list[str] = []
@@ -175,11 +211,29 @@ def test_no_page_of_any_role_scrolls_sideways_on_a_phone(catalogue, live_server,
     # The pages the issue names, and the long word's idea, at the smallest width WCAG asks for.
     context = _context(browser, live_server.url, users["admin"], SMALLEST, static)
     page = context.new_page()
-    representative = [path for kind, path in visited["admin"].items() if kind in {
-        "municipalities:home", "projects:detail", "projects:staff-detail", "funding:spending", "funding:budget",
-        "funding:disbursements", "funding:detail", "participation:ideas", "participation:idea",
-        "notifications:preferences", "participation-mine", "opendata:index", "reviews:detail",
-        "knowledge-public", "municipalities:staff-dashboard", "team:list"}]
+    representative = [
+        path
+        for kind, path in visited["admin"].items()
+        if kind
+        in {
+            "municipalities:home",
+            "projects:detail",
+            "projects:staff-detail",
+            "funding:spending",
+            "funding:budget",
+            "funding:disbursements",
+            "funding:detail",
+            "participation:ideas",
+            "participation:idea",
+            "notifications:preferences",
+            "participation-mine",
+            "opendata:index",
+            "reviews:detail",
+            "knowledge-public",
+            "municipalities:staff-dashboard",
+            "team:list",
+        }
+    ]
     representative.append(long_idea.get_absolute_url())
     found = []
     for path in representative:
@@ -195,12 +249,27 @@ def test_no_page_of_any_role_scrolls_sideways_on_a_phone(catalogue, live_server,
     context.close()
 
     print(f"reflow: {sum(map(len, checked.values()))} pages checked in {time.monotonic() - built:.1f} s")
-    assert problems == [], "pages that scroll sideways or hide a table from keyboard users:\n" + "\n".join(problems)
+    assert problems == [], "pages that scroll sideways or hide a table from keyboard users:\n" + "\n".join(
+        problems
+    )
     # The walk reached what it claims to check: the long word's idea list, funding tables, the Agentur and the
     # report, the account pages; and each role saw its own pages.
-    assert {"participation:ideas", "participation:idea", "projects:detail", "municipalities:home",
-            "opendata:index", "knowledge-public"} <= set(visited["anonymous"])
+    assert {
+        "participation:ideas",
+        "participation:idea",
+        "projects:detail",
+        "municipalities:home",
+        "opendata:index",
+        "knowledge-public",
+    } <= set(visited["anonymous"])
     assert {"participation-mine", "notifications:preferences", "accounts:overview"} <= set(visited["citizen"])
-    assert {"funding:spending", "funding:budget", "funding:disbursements", "reviews:detail", "team:list",
-            "participation:staff-moderation", "participation:staff-settings"} <= checked["staff"]
+    assert {
+        "funding:spending",
+        "funding:budget",
+        "funding:disbursements",
+        "reviews:detail",
+        "team:list",
+        "participation:staff-moderation",
+        "participation:staff-settings",
+    } <= checked["staff"]
     assert {"agentur-overview", "agentur-reviews:detail", "agentur-reports:list"} <= set(visited["agentur"])

@@ -29,8 +29,9 @@ def report_worker(transactional_db):
         yield worker
 
 
-def test_editor_requests_the_town_report_and_the_page_shows_it_ready(site, page, town_a, town_b, catalogue,
-                                                                     report_worker):
+def test_editor_requests_the_town_report_and_the_page_shows_it_ready(
+    site, page, town_a, town_b, catalogue, report_worker
+):
     fill_town(town_a, partner=town_b)
     editor = factories.staff_member(municipality=town_a, role="editor", email="berichte@arnsberg.example")
     base = f"{site}/arnsberg/verwaltung/berichte/"
@@ -65,8 +66,10 @@ def test_editor_requests_the_town_report_and_the_page_shows_it_ready(site, page,
     started = time.monotonic()
     expect(box).to_have_attribute("data-status", "done", timeout=60_000)
     done_at = time.monotonic()
-    print(f"the page showed the report done {done_at - started:.1f} s after it first showed it open, "
-          f"after {len(polls)} polls")
+    print(
+        f"the page showed the report done {done_at - started:.1f} s after it first showed it open, "
+        f"after {len(polls)} polls"
+    )
     assert page.evaluate("() => window.sc5SamePage === true"), "the page was reloaded"
     assert polls, "the status box was never polled"
     assert page.url == base

@@ -64,7 +64,9 @@ def test_editor_submits_and_moderator_returns_the_progress_report(catalogue, sit
     page.locator("#review-decision input[name=decision][value=returned]").check()
     page.locator("#review-decision button[type=submit]").click()
     expect(page.locator("#report-status")).to_have_attribute("data-status", "returned")
-    expect(page.locator("#review-remarks")).to_contain_text("Bitte die Kennzahlen der Bürgerdienste ergänzen.")
+    expect(page.locator("#review-remarks")).to_contain_text(
+        "Bitte die Kennzahlen der Bürgerdienste ergänzen."
+    )
 
     # The editor is told, follows the notification, and sees the remark on the report page.
     page.context.clear_cookies()
@@ -75,7 +77,9 @@ def test_editor_submits_and_moderator_returns_the_progress_report(catalogue, sit
     expect(notice).to_contain_text("Bitte die Kennzahlen der Bürgerdienste ergänzen.")
     notice.locator("button[type=submit]").click()
     page.wait_for_url(re.compile(r"/arnsberg/verwaltung/fortschrittsberichte/\d{4}-q[1-4]/$"))
-    expect(page.locator("#review-remarks")).to_contain_text("Bitte die Kennzahlen der Bürgerdienste ergänzen.")
+    expect(page.locator("#review-remarks")).to_contain_text(
+        "Bitte die Kennzahlen der Bürgerdienste ergänzen."
+    )
     expect(page.locator("#report-reopen")).to_be_visible()
     check_axe(page)
 

@@ -45,8 +45,9 @@ def test_a_viewer_sees_no_dead_links_and_a_403_that_says_who_helps(catalogue, si
 
         response = page.goto(f"{site}/arnsberg/verwaltung/beteiligung/einstellungen/")
         assert response.status == 403
-        expect(main).to_contain_text("Dafür ist die Rolle „Administration“ (oder eine höhere) in Arnsberg "
-                                     "nötig.")
+        expect(main).to_contain_text(
+            "Dafür ist die Rolle „Administration“ (oder eine höhere) in Arnsberg nötig."
+        )
         expect(main).to_contain_text("unter „Team“")
         _no_sideways_scroll(page)
         page.screenshot(path=str(tmp_path / f"403-{width}.png"), full_page=True)

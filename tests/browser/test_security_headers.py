@@ -19,8 +19,10 @@ def test_the_guard_sees_violations_and_the_page_refuses_inline_code(site, page, 
     brand = page.evaluate("getComputedStyle(document.body).getPropertyValue('--sc5-brand').trim()")
     assert brand.lower() == town_a.brand_colour.lower()
     card = page.locator(".sc5-card").first
-    assert card.evaluate("el => getComputedStyle(el).getPropertyValue('--town-colour').trim()").lower() \
+    assert (
+        card.evaluate("el => getComputedStyle(el).getPropertyValue('--town-colour').trim()").lower()
         == town_a.brand_colour.lower()
+    )
     check_axe(page)  # axe runs from the page's own origin under the enforced policy
     assert csp_violations == []
 

@@ -68,8 +68,9 @@ def _relay_later():
 
 
 @pytest.mark.parametrize("fault", ["stopped", "frozen"])
-def test_a_staff_answer_while_the_broker_is_away_is_delivered_once_it_is_back(client, town_a, editor_a, broker,
-                                                                              fault):
+def test_a_staff_answer_while_the_broker_is_away_is_delivered_once_it_is_back(
+    client, town_a, editor_a, broker, fault
+):
     idea, people = _idea_with_supporters(town_a)
     client.force_login(editor_a)
     with worker_queue() as queue:
@@ -100,8 +101,13 @@ def test_a_lost_message_is_handed_again_and_tells_nobody_twice(town_a, editor_a,
     idea, _people = _idea_with_supporters(town_a)
     with worker_queue():  # no worker yet: the first hand-over reaches the broker and stays there
         with town_scope(town_a):
-            services.idea_answer(idea=Idea.objects.get(pk=idea.pk), by=editor_a, acting_town=town_a,
-                                 to="accepted", body="Wir prüfen den Standort.")
+            services.idea_answer(
+                idea=Idea.objects.get(pk=idea.pk),
+                by=editor_a,
+                acting_town=town_a,
+                to="accepted",
+                body="Wir prüfen den Standort.",
+            )
         row = OutboxTask.objects.get(task=idea_answer_notify.name)
         assert row.hand_count == 1 and row.done_at is None
         broker.stop()  # without persistence: the message is gone

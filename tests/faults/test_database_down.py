@@ -40,8 +40,20 @@ class PrivateCluster:
         self.data = directory / "pg"
 
     def pg_ctl(self, action: str, *extra: str) -> None:
-        _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", f"-p {self.port} -k {self.directory}",
-                      "-l", str(self.directory / "pg.log"), "-w", action, *extra])
+        _as_postgres(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "-D",
+                str(self.data),
+                "-o",
+                f"-p {self.port} -k {self.directory}",
+                "-l",
+                str(self.directory / "pg.log"),
+                "-w",
+                action,
+                *extra,
+            ]
+        )
 
     def create(self) -> None:
         _as_postgres([str(PG_BIN / "initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres"])
@@ -54,9 +66,25 @@ class PrivateCluster:
         self.pg_ctl("start")
 
     def psql(self, *args: str, **kwargs) -> subprocess.CompletedProcess:
-        return subprocess.run([str(PG_BIN / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                               "-v", "ON_ERROR_STOP=1", "-q", *args], check=True, capture_output=True, timeout=120,
-                              **kwargs)
+        return subprocess.run(
+            [
+                str(PG_BIN / "psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-q",
+                *args,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+            **kwargs,
+        )
 
 
 @pytest.fixture
@@ -81,9 +109,23 @@ def migrated(cluster):
     need(connection.vendor == "postgresql", "DATABASE_URL must point at PostgreSQL")
     source = connection.settings_dict
     cluster.psql("-c", "CREATE DATABASE smartcity5")
-    dump = subprocess.run([str(PG_BIN / "pg_dump"), "--no-owner", "--no-privileges", "-h", source["HOST"] or "127.0.0.1",
-                           "-p", str(source["PORT"] or 5432), "-U", source["USER"] or "postgres", source["NAME"]],
-                          check=True, capture_output=True, timeout=120)
+    dump = subprocess.run(
+        [
+            str(PG_BIN / "pg_dump"),
+            "--no-owner",
+            "--no-privileges",
+            "-h",
+            source["HOST"] or "127.0.0.1",
+            "-p",
+            str(source["PORT"] or 5432),
+            "-U",
+            source["USER"] or "postgres",
+            source["NAME"],
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     cluster.psql("-d", "smartcity5", input=dump.stdout)
     return f"postgres://postgres@127.0.0.1:{cluster.port}/smartcity5"
 
@@ -92,12 +134,37 @@ def migrated(cluster):
 def web(migrated, tmp_path):
     """gunicorn (threads, persistent connections as in production) against the private cluster."""
     port = free_port(os.getpid() + 70)
-    env = {**os.environ, "DATABASE_URL": migrated, "CONN_MAX_AGE": "60", "SMARTCITY5_ENV": "development",
-           "DEBUG": "false", "REDIS_URL": "", "ALLOWED_HOSTS": "127.0.0.1", "LOG_FORMAT": "json"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": migrated,
+        "CONN_MAX_AGE": "60",
+        "SMARTCITY5_ENV": "development",
+        "DEBUG": "false",
+        "REDIS_URL": "",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "LOG_FORMAT": "json",
+    }
     log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen([sys.executable, "-m", "gunicorn", "smartcity5.wsgi", "--bind", f"127.0.0.1:{port}",
-                                "--workers", "1", "--worker-class", "gthread", "--threads", "2"],
-                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "smartcity5.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--worker-class",
+            "gthread",
+            "--threads",
+            "2",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_for_port(port, timeout=60)
         yield f"http://127.0.0.1:{port}", tmp_path / "gunicorn.log"
@@ -140,7 +207,7 @@ def test_a_database_outage_answers_503_and_recovers_without_a_restart(cluster, w
     for url in pages * 2:
         status, headers, body = _get(url)
         assert status == 503, (url, status, body[:300])
-        assert "nicht erreichbar" in body and "Traceback" not in body and "<html lang=\"de\">" in body
+        assert "nicht erreichbar" in body and "Traceback" not in body and '<html lang="de">' in body
         assert headers.get("Retry-After") == "30"
     status, headers, body = _get(api)
     assert status == 503 and headers["Content-Type"] == "application/json"

@@ -44,8 +44,13 @@ def vote(arnsberg):
     with town_scope(arnsberg):
         for idea in ideas:
             services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(process=Process.objects.get(pk=process.pk), by=None, acting_town=arnsberg, fields={},
-                                phases=[{"kind": "vote", "starts_on": today, "ends_on": today}])
+        services.process_change(
+            process=Process.objects.get(pk=process.pk),
+            by=None,
+            acting_town=arnsberg,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": today, "ends_on": today}],
+        )
     return process, ideas
 
 
@@ -70,8 +75,9 @@ def _cut(server, outage: str) -> None:
 
 
 @pytest.mark.parametrize("outage", ["stopped", "frozen"])
-def test_citizens_and_staff_keep_working_while_redis_is_down(outage, client, private_redis, settings, caplog,
-                                                             arnsberg, process, vote, citizen, editor_a):
+def test_citizens_and_staff_keep_working_while_redis_is_down(
+    outage, client, private_redis, settings, caplog, arnsberg, process, vote, citizen, editor_a
+):
     use_as_cache(settings, private_redis, retry_seconds=30)
     idea = factories.idea(process=process, title="Mehr Grün")
     # With Redis up, the API's throttle counts there.
@@ -84,25 +90,54 @@ def test_citizens_and_staff_keep_working_while_redis_is_down(outage, client, pri
     assert _timed(lambda: client.get(idea.get_absolute_url())).status_code == 200
     wrong = _timed(lambda: client.post("/accounts/login/", {"login": citizen.email, "password": "falsch"}))
     assert wrong.status_code == 200 and "_auth_user_id" not in client.session
-    right = _timed(lambda: client.post("/accounts/login/", {"login": citizen.email, "password": factories.PASSWORD}))
+    right = _timed(
+        lambda: client.post("/accounts/login/", {"login": citizen.email, "password": factories.PASSWORD})
+    )
     assert right.status_code == 302 and client.session["_auth_user_id"] == str(citizen.pk)
-    assert Session.objects.filter(session_key=client.session.session_key).exists()  # sessions live in the database
+    assert Session.objects.filter(
+        session_key=client.session.session_key
+    ).exists()  # sessions live in the database
 
     # The citizen's writes.
-    created = _timed(lambda: client.post(_url("idea-create", arnsberg, slug=process.slug), {
-        "title": "Trinkbrunnen am Steinweg", "body": "Im Sommer fehlt Wasser.", "location_label": "Steinweg",
-        "latitude": "51,396", "longitude": "8,064", "consent": "on", "homepage": ""}))
+    created = _timed(
+        lambda: client.post(
+            _url("idea-create", arnsberg, slug=process.slug),
+            {
+                "title": "Trinkbrunnen am Steinweg",
+                "body": "Im Sommer fehlt Wasser.",
+                "location_label": "Steinweg",
+                "latitude": "51,396",
+                "longitude": "8,064",
+                "consent": "on",
+                "homepage": "",
+            },
+        )
+    )
     assert created.status_code == 302
     assert Idea.objects.with_scopes_disabled().filter(title="Trinkbrunnen am Steinweg").exists()
-    assert _timed(lambda: client.post(_url("comment-create", arnsberg, pk=idea.pk),
-                                      {"body": "Sehr dafür"})).status_code == 302
+    assert (
+        _timed(
+            lambda: client.post(_url("comment-create", arnsberg, pk=idea.pk), {"body": "Sehr dafür"})
+        ).status_code
+        == 302
+    )
     assert Comment.objects.with_scopes_disabled().filter(idea=idea, body="Sehr dafür").exists()
-    assert _timed(lambda: client.post(_url("idea-support", arnsberg, pk=idea.pk),
-                                      {"action": "support"})).status_code == 302
+    assert (
+        _timed(
+            lambda: client.post(_url("idea-support", arnsberg, pk=idea.pk), {"action": "support"})
+        ).status_code
+        == 302
+    )
     assert Support.objects.with_scopes_disabled().filter(idea=idea, user=citizen).exists()
     vote_process, shortlisted = vote
-    assert _timed(lambda: client.post(_url("vote", arnsberg, slug=vote_process.slug),
-                                      {f"idea_{shortlisted[0].pk}": "on"})).status_code == 302
+    assert (
+        _timed(
+            lambda: client.post(
+                _url("vote", arnsberg, slug=vote_process.slug), {f"idea_{shortlisted[0].pk}": "on"}
+            )
+        ).status_code
+        == 302
+    )
     assert Ballot.objects.with_scopes_disabled().filter(process=vote_process, user=citizen).exists()
     assert _timed(lambda: client.post(reverse("accounts:data"))).status_code == 302
     assert DataExport.objects.filter(user=citizen).exists()
@@ -110,16 +145,26 @@ def test_citizens_and_staff_keep_working_while_redis_is_down(outage, client, pri
     # The API: an anonymous read and a citizen's write.
     anonymous = Client()  # a second, signed-out browser
     assert _timed(lambda: anonymous.get(reverse("api:towns"))).status_code == 200
-    api_idea = _timed(lambda: client.post(
-        reverse("api:process-ideas", kwargs={"town_slug": arnsberg.slug, "slug": process.slug}),
-        data=json.dumps({"title": "Bänke am Markt", "body": "Zum Ausruhen.", "consent": True}),
-        content_type="application/json"))
+    api_idea = _timed(
+        lambda: client.post(
+            reverse("api:process-ideas", kwargs={"town_slug": arnsberg.slug, "slug": process.slug}),
+            data=json.dumps({"title": "Bänke am Markt", "body": "Zum Ausruhen.", "consent": True}),
+            content_type="application/json",
+        )
+    )
     assert api_idea.status_code == 201, api_idea.content
 
     # A staff answer.
     client.force_login(editor_a)
-    assert _timed(lambda: client.post(_url("staff-idea-answer", arnsberg, pk=idea.pk),
-                                      {"to": "accepted", "body": "Wir setzen das 2027 um."})).status_code == 302
+    assert (
+        _timed(
+            lambda: client.post(
+                _url("staff-idea-answer", arnsberg, pk=idea.pk),
+                {"to": "accepted", "body": "Wir setzen das 2027 um."},
+            )
+        ).status_code
+        == 302
+    )
     assert OfficialAnswer.objects.with_scopes_disabled().filter(idea=idea).exists()
 
     # One warning for the outage, not one per call.
@@ -127,7 +172,9 @@ def test_citizens_and_staff_keep_working_while_redis_is_down(outage, client, pri
     assert len(warnings) == 1 and "unreachable" in warnings[0].getMessage()
 
 
-def test_failed_logins_still_lock_out_with_redis_down(client, private_redis, settings, citizen, process, arnsberg):
+def test_failed_logins_still_lock_out_with_redis_down(
+    client, private_redis, settings, citizen, process, arnsberg
+):
     use_as_cache(settings, private_redis, retry_seconds=30)
     private_redis.stop()
     for _ in range(5):
@@ -144,8 +191,9 @@ def test_failed_logins_still_lock_out_with_redis_down(client, private_redis, set
     assert [client.post(url, {"body": f"Kommentar {n}"}).status_code for n in range(3)] == [302, 302, 429]
 
 
-def test_the_shared_cache_is_used_again_after_redis_returns(client, private_redis, settings, caplog, citizen,
-                                                            process, arnsberg):
+def test_the_shared_cache_is_used_again_after_redis_returns(
+    client, private_redis, settings, caplog, citizen, process, arnsberg
+):
     use_as_cache(settings, private_redis, retry_seconds=0.5)
     caplog.set_level(logging.INFO, logger="smartcity5.cache")
     client.force_login(citizen)
@@ -187,8 +235,13 @@ def test_the_warning_names_redis_without_its_password(private_redis, settings, c
     from django.core.cache import cache
 
     private_redis.stop()
-    settings.CACHES = {"default": {"BACKEND": "smartcity5.cache.FallbackRedisCache", "RETRY_SECONDS": 30,
-                                   "LOCATION": f"redis://cache:geheim@127.0.0.1:{private_redis.port}/0"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "smartcity5.cache.FallbackRedisCache",
+            "RETRY_SECONDS": 30,
+            "LOCATION": f"redis://cache:geheim@127.0.0.1:{private_redis.port}/0",
+        }
+    }
     caplog.set_level(logging.WARNING, logger="smartcity5.cache")
     assert cache.get_or_set("answer", 42) == 42
     [warning] = [r.getMessage() for r in caplog.records if r.name == "smartcity5.cache"]

@@ -37,7 +37,9 @@ def test_the_funding_demo_gives_each_town_a_grant_within_the_limits(demo, capsys
             assert len(grants) == 1, town.slug
             grant = grants[0]
             assert 0 < grant.federal_share <= grant.eligible_costs
-            counts = selectors.milestone_counts(Milestone.objects.filter(grant=grant), today=timezone.localdate())
+            counts = selectors.milestone_counts(
+                Milestone.objects.filter(grant=grant), today=timezone.localdate()
+            )
             assert counts["overdue"] >= 1 and counts["at_risk"] >= 1, (town.slug, counts)
             figures = selectors.grant_figures(grant)
             assert 0 < figures.called <= grant.federal_share
@@ -53,4 +55,3 @@ def test_the_funding_demo_gives_each_town_a_grant_within_the_limits(demo, capsys
     call_command("load_demo", quiet_accounts=True)
     assert _counts() == counts
     assert capsys.readouterr().err == ""
-

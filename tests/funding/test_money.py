@@ -9,10 +9,16 @@ from hypothesis import strategies as st
 
 from funding import money
 
-amounts = st.decimals(min_value=Decimal("0.00"), max_value=Decimal("9999999999.99"), places=2,
-                      allow_nan=False, allow_infinity=False)
-rates = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("100.00"), places=2, allow_nan=False,
-                    allow_infinity=False)
+amounts = st.decimals(
+    min_value=Decimal("0.00"),
+    max_value=Decimal("9999999999.99"),
+    places=2,
+    allow_nan=False,
+    allow_infinity=False,
+)
+rates = st.decimals(
+    min_value=Decimal("0.01"), max_value=Decimal("100.00"), places=2, allow_nan=False, allow_infinity=False
+)
 
 
 @given(eligible=amounts, rate=rates)
@@ -45,14 +51,17 @@ def test_rounding_the_sum_once_differs_from_summing_rounded_parts_by_at_most_hal
     assert abs(once - each) <= Decimal("0.005") * len(parts) + Decimal("0.005")
 
 
-@pytest.mark.parametrize("eligible,rate,federal,own", [
-    ("1000000.00", "65", "650000.00", "350000.00"),
-    ("1000000.00", "90", "900000.00", "100000.00"),
-    ("0.01", "65", "0.01", "0.00"),  # 0.0065 rounds half up to one cent
-    ("0.03", "50", "0.02", "0.01"),  # 0.015 → 0.02 (half up, not banker's rounding)
-    ("17500000.00", "74.29", "13000750.00", "4499250.00"),
-    ("123.45", "65", "80.24", "43.21"),  # 80.2425 → 80.24
-])
+@pytest.mark.parametrize(
+    "eligible,rate,federal,own",
+    [
+        ("1000000.00", "65", "650000.00", "350000.00"),
+        ("1000000.00", "90", "900000.00", "100000.00"),
+        ("0.01", "65", "0.01", "0.00"),  # 0.0065 rounds half up to one cent
+        ("0.03", "50", "0.02", "0.01"),  # 0.015 → 0.02 (half up, not banker's rounding)
+        ("17500000.00", "74.29", "13000750.00", "4499250.00"),
+        ("123.45", "65", "80.24", "43.21"),  # 80.2425 → 80.24
+    ],
+)
 def test_known_values(eligible, rate, federal, own):
     assert money.federal_share(Decimal(eligible), Decimal(rate)) == Decimal(federal)
     assert money.own_share(Decimal(eligible), Decimal(rate)) == Decimal(own)
@@ -63,10 +72,16 @@ def test_floats_are_refused():
         money.federal_share(0.1, 65)
 
 
-@pytest.mark.parametrize("part,whole,expected", [
-    ("50", "200", Decimal("25.0")), ("1", "3", Decimal("33.3")), ("2", "3", Decimal("66.7")),
-    ("5", "0", None), ("0", "100", Decimal("0.0")),
-])
+@pytest.mark.parametrize(
+    "part,whole,expected",
+    [
+        ("50", "200", Decimal("25.0")),
+        ("1", "3", Decimal("33.3")),
+        ("2", "3", Decimal("66.7")),
+        ("5", "0", None),
+        ("0", "100", Decimal("0.0")),
+    ],
+)
 def test_percent(part, whole, expected):
     assert money.percent(Decimal(part), Decimal(whole)) == expected
 

@@ -17,9 +17,18 @@ pytestmark = pytest.mark.django_db
 DUE = datetime.date(2026, 12, 15)
 
 
-@pytest.mark.parametrize("days_before,stage", [
-    (15, None), (14, "due-14"), (4, "due-14"), (3, "due-3"), (0, "due-3"), (-1, "overdue"), (-200, "overdue"),
-])
+@pytest.mark.parametrize(
+    "days_before,stage",
+    [
+        (15, None),
+        (14, "due-14"),
+        (4, "due-14"),
+        (3, "due-3"),
+        (0, "due-3"),
+        (-1, "overdue"),
+        (-200, "overdue"),
+    ],
+)
 def test_reminder_stages(days_before, stage):
     assert reminder_stage(DUE, DUE - datetime.timedelta(days=days_before)) == stage
 
@@ -28,8 +37,12 @@ def test_reminder_stages(days_before, stage):
 def deadlines(town_a):
     grant = factories.grant(municipality=town_a)
     with town_scope(town_a):
-        milestone = services.milestone_save(grant=grant, by=None, fields={"title": "Digitaler Zwilling", "due_on": DUE})
-        proof = services.proof_save(grant=grant, by=None, fields={"kind": "interim", "year": 2025, "due_on": DUE})
+        milestone = services.milestone_save(
+            grant=grant, by=None, fields={"title": "Digitaler Zwilling", "due_on": DUE}
+        )
+        proof = services.proof_save(
+            grant=grant, by=None, fields={"kind": "interim", "year": 2025, "due_on": DUE}
+        )
     return milestone, proof
 
 
@@ -42,8 +55,9 @@ def _notifications(town):
         return list(Notification.objects.order_by("recipient_id", "key"))
 
 
-def test_editors_and_admins_are_reminded_once_per_stage(town_a, editor_a, admin_a, viewer_a, deadlines,
-                                                        django_capture_on_commit_callbacks):
+def test_editors_and_admins_are_reminded_once_per_stage(
+    town_a, editor_a, admin_a, viewer_a, deadlines, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         assert _run(town_a, DUE - datetime.timedelta(days=20)) == 0
         assert _run(town_a, DUE - datetime.timedelta(days=14)) == 4  # 2 deadlines × 2 people
@@ -76,8 +90,12 @@ def test_a_new_due_date_brings_new_reminders(town_a, editor_a, deadlines):
     milestone, _ = deadlines
     assert _run(town_a, DUE - datetime.timedelta(days=3)) == 2
     with town_scope(town_a):
-        services.milestone_save(grant=milestone.grant, by=None, fields={"due_on": DUE + datetime.timedelta(days=60)},
-                                milestone=milestone)
+        services.milestone_save(
+            grant=milestone.grant,
+            by=None,
+            fields={"due_on": DUE + datetime.timedelta(days=60)},
+            milestone=milestone,
+        )
     assert _run(town_a, DUE + datetime.timedelta(days=50)) == 2
     keys = {n.key.split(":", 2)[2] for n in _notifications(town_a)}
     assert f"{milestone.pk}:{DUE + datetime.timedelta(days=60)}:due-14" in keys  # the moved milestone
@@ -92,14 +110,16 @@ def test_reminders_stay_in_their_town(town_a, town_b, editor_a, deadlines):
     assert not Notification.objects.with_scopes_disabled().filter(recipient=editor_b).exists()
 
 
-def test_the_dispatcher_starts_one_task_per_active_town(town_a, town_b, editor_a, deadlines,
-                                                        django_capture_on_commit_callbacks):
+def test_the_dispatcher_starts_one_task_per_active_town(
+    town_a, town_b, editor_a, deadlines, django_capture_on_commit_callbacks
+):
     """Without a date the tasks use today: the deadlines are moved to three days from now."""
     from django.utils import timezone
 
     for item in deadlines:
         type(item).objects.with_scope(municipality=town_a.pk).filter(pk=item.pk).update(
-            due_on=timezone.localdate() + datetime.timedelta(days=3))
+            due_on=timezone.localdate() + datetime.timedelta(days=3)
+        )
     town_b.is_active = False
     town_b.save()
     with django_capture_on_commit_callbacks(execute=True):  # the tasks it starts are handed over on commit

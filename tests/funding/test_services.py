@@ -102,7 +102,9 @@ def test_the_workflow_allows_only_its_moves(grant):
 def test_dates_in_the_future_are_refused(grant):
     item = _request(grant, "1000.00")
     with pytest.raises(ValidationError):
-        services.disbursement_submit(item=item, by=None, submitted_on=datetime.date.today() + datetime.timedelta(1))
+        services.disbursement_submit(
+            item=item, by=None, submitted_on=datetime.date.today() + datetime.timedelta(1)
+        )
 
 
 def test_the_database_refuses_a_paid_request_without_a_date(grant):
@@ -124,8 +126,9 @@ def test_a_plan_cannot_shrink_below_what_was_requested_for_the_year(grant):
 def test_the_eligible_costs_cannot_drop_below_what_was_requested(grant):
     services.disbursement_submit(item=_request(grant, "150000.00"), by=None, submitted_on=PAST)
     with pytest.raises(ValidationError, match=r"150\.000,00"):
-        services.grant_change(grant=grant, by=None, fields={"eligible_costs": Decimal("200000.00")},
-                              reason="Änderungsbescheid")
+        services.grant_change(
+            grant=grant, by=None, fields={"eligible_costs": Decimal("200000.00")}, reason="Änderungsbescheid"
+        )
 
 
 def test_a_budget_line_outside_the_period_or_twice_is_refused(grant):
@@ -138,18 +141,33 @@ def test_a_budget_line_outside_the_period_or_twice_is_refused(grant):
 
 def test_spending_outside_the_period_is_refused(grant):
     with pytest.raises(ValidationError) as error:
-        services.spending_record(grant=grant, by=None, fields={
-            "spent_on": datetime.date(2023, 12, 31), "cost_type": "material", "amount": Decimal("10.00"),
-            "description": "Zu früh"})
+        services.spending_record(
+            grant=grant,
+            by=None,
+            fields={
+                "spent_on": datetime.date(2023, 12, 31),
+                "cost_type": "material",
+                "amount": Decimal("10.00"),
+                "description": "Zu früh",
+            },
+        )
     assert "spent_on" in error.value.message_dict
 
 
 def test_projects_of_other_towns_cannot_be_charged(grant, town_b):
     foreign = factories.project(municipality=town_b)
     with pytest.raises(ValidationError) as error:
-        services.spending_record(grant=grant, by=None, fields={
-            "spent_on": PAST, "cost_type": "material", "amount": Decimal("10.00"), "description": "x",
-            "project": foreign})
+        services.spending_record(
+            grant=grant,
+            by=None,
+            fields={
+                "spent_on": PAST,
+                "cost_type": "material",
+                "amount": Decimal("10.00"),
+                "description": "x",
+                "project": foreign,
+            },
+        )
     assert "project" in error.value.message_dict
 
 
@@ -167,11 +185,16 @@ def test_every_change_is_in_the_history_with_old_and_new_values(grant, editor_a)
 
 
 def test_a_milestone_is_done_only_with_date_and_evidence(grant, editor_a):
-    milestone = services.milestone_save(grant=grant, by=editor_a, fields={
-        "title": "LoRaWAN-Netz in Betrieb", "phase": "B", "due_on": datetime.date(2026, 6, 30)})
+    milestone = services.milestone_save(
+        grant=grant,
+        by=editor_a,
+        fields={"title": "LoRaWAN-Netz in Betrieb", "phase": "B", "due_on": datetime.date(2026, 6, 30)},
+    )
     with pytest.raises(ValidationError):
         services.milestone_mark_done(milestone=milestone, by=editor_a, done_on=PAST, evidence=None)
-    services.milestone_mark_done(milestone=milestone, by=editor_a, done_on=PAST, evidence=factories.evidence_pdf())
+    services.milestone_mark_done(
+        milestone=milestone, by=editor_a, done_on=PAST, evidence=factories.evidence_pdf()
+    )
     milestone.refresh_from_db()
     assert milestone.status == "done" and milestone.evidence.name.endswith(".pdf")
     assert "nachweis" not in milestone.evidence.name  # stored under a random name
@@ -192,31 +215,51 @@ def test_the_database_refuses_a_done_milestone_without_evidence(grant):
 
 def test_milestone_states_in_sql_match_the_model(grant):
     today = datetime.date(2026, 5, 1)
-    dues = {"overdue": today - datetime.timedelta(1), "today": today, "at_risk": today + datetime.timedelta(30),
-            "open": today + datetime.timedelta(31)}
+    dues = {
+        "overdue": today - datetime.timedelta(1),
+        "today": today,
+        "at_risk": today + datetime.timedelta(30),
+        "open": today + datetime.timedelta(31),
+    }
     for title, due in dues.items():
         services.milestone_save(grant=grant, by=None, fields={"title": title, "due_on": due})
     waived = services.milestone_save(grant=grant, by=None, fields={"title": "waived", "due_on": PAST})
     services.milestone_waive(milestone=waived, by=None, reason="Förderer verzichtet")
     rows = {m.title: m.state for m in selectors.milestone_timeline(grant, today=today)}
-    assert rows == {"overdue": "overdue", "today": "at_risk", "at_risk": "at_risk", "open": "open",
-                    "waived": "waived"}
+    assert rows == {
+        "overdue": "overdue",
+        "today": "at_risk",
+        "at_risk": "at_risk",
+        "open": "open",
+        "waived": "waived",
+    }
     assert all(m.state(today) == rows[m.title] for m in Milestone.objects.all())
     counts = selectors.milestone_counts(Milestone.objects.all(), today=today)
-    assert (counts["overdue"], counts["at_risk"], counts["open"], counts["waived"], counts["total"]) == (1, 2, 1, 1, 5)
+    assert (counts["overdue"], counts["at_risk"], counts["open"], counts["waived"], counts["total"]) == (
+        1,
+        2,
+        1,
+        1,
+        5,
+    )
 
 
 def test_only_the_grants_own_projects_can_be_linked(grant, town_a, town_b):
     own, foreign = factories.project(municipality=town_a), factories.project(municipality=town_b)
-    milestone = services.milestone_save(grant=grant, by=None, fields={"title": "M", "due_on": PAST}, projects=[own])
+    milestone = services.milestone_save(
+        grant=grant, by=None, fields={"title": "M", "due_on": PAST}, projects=[own]
+    )
     assert list(milestone.projects.all()) == [own]
     with pytest.raises(ValidationError):
         services.milestone_save(grant=grant, by=None, fields={}, projects=[foreign], milestone=milestone)
 
 
 def test_proofs_are_submitted_then_accepted(grant, admin_a):
-    proof = services.proof_save(grant=grant, by=admin_a, fields={"kind": "interim", "year": 2025,
-                                                                 "due_on": datetime.date(2026, 6, 30)})
+    proof = services.proof_save(
+        grant=grant,
+        by=admin_a,
+        fields={"kind": "interim", "year": 2025, "due_on": datetime.date(2026, 6, 30)},
+    )
     assert str(proof) == "Zwischennachweis 2025"
     with pytest.raises(ValidationError):
         services.proof_accept(proof=proof, by=admin_a, accepted_on=PAST)
@@ -233,8 +276,11 @@ def test_proofs_are_submitted_then_accepted(grant, admin_a):
 
 def test_figures_per_year_are_summed_in_a_bounded_number_of_queries(grant, django_assert_max_num_queries):
     for amount in ("1000.00", "2000.00"):
-        services.spending_record(grant=grant, by=None, fields={
-            "spent_on": PAST, "cost_type": "material", "amount": Decimal(amount), "description": "x"})
+        services.spending_record(
+            grant=grant,
+            by=None,
+            fields={"spent_on": PAST, "cost_type": "material", "amount": Decimal(amount), "description": "x"},
+        )
     paid = _request(grant, "5000.00")
     services.disbursement_submit(item=paid, by=None, submitted_on=PAST)
     services.disbursement_mark_paid(item=paid, by=None, paid_on=PAST)
@@ -243,9 +289,16 @@ def test_figures_per_year_are_summed_in_a_bounded_number_of_queries(grant, djang
     with django_assert_max_num_queries(6):
         figures = selectors.grant_figures(grant, today=PAST)
     year = {y.year: y for y in figures.years}[2025]
-    assert (year.planned, year.planned_federal, year.spent) == (Decimal("300000.00"), Decimal("195000.00"),
-                                                                 Decimal("3000.00"))
-    assert (year.called, year.paid, year.drafts) == (Decimal("5700.00"), Decimal("5000.00"), Decimal("300.00"))
+    assert (year.planned, year.planned_federal, year.spent) == (
+        Decimal("300000.00"),
+        Decimal("195000.00"),
+        Decimal("3000.00"),
+    )
+    assert (year.called, year.paid, year.drafts) == (
+        Decimal("5700.00"),
+        Decimal("5000.00"),
+        Decimal("300.00"),
+    )
     assert year.absorption == Decimal("2.9")
     assert figures.remaining_federal == Decimal("644300.00")
     assert [y.year for y in figures.years] == [2024, 2025, 2026]
@@ -262,6 +315,8 @@ def test_no_sequence_of_requests_ever_exceeds_the_limits(grant, amounts):
                 services.disbursement_submit(item=item, by=None, submitted_on=PAST)
             except ValidationError:
                 pass
-        called = selectors.amount_total(DisbursementRequest.objects.filter(status__in=DisbursementRequest.CALLED))
+        called = selectors.amount_total(
+            DisbursementRequest.objects.filter(status__in=DisbursementRequest.CALLED)
+        )
         assert called <= Decimal("195000.00")
         transaction.set_rollback(True)

@@ -20,12 +20,16 @@ def _count() -> int:
 
 
 def test_a_note_for_a_town_is_written_by_its_editors_and_for_the_region_by_moderators(
-        town_a, town_b, staff_factory, citizen, moderator):
+    town_a, town_b, staff_factory, citizen, moderator
+):
     editor_a = staff_factory(town_a, Role.EDITOR)
-    for person, town in ((staff_factory(town_a, Role.VIEWER), town_a), (citizen, town_a),
-                         (staff_factory(town_b, Role.EDITOR), town_a),  # Soest's editor, for Arnsberg
-                         (moderator, town_a),  # a moderator writes for the region, not for a town
-                         (editor_a, None)):  # a town's editor does not write for the region
+    for person, town in (
+        (staff_factory(town_a, Role.VIEWER), town_a),
+        (citizen, town_a),
+        (staff_factory(town_b, Role.EDITOR), town_a),  # Soest's editor, for Arnsberg
+        (moderator, town_a),  # a moderator writes for the region, not for a town
+        (editor_a, None),
+    ):  # a town's editor does not write for the region
         with pytest.raises(PermissionDenied):
             services.lesson_note_create(by=person, municipality=town, fields=FIELDS)
     assert _count() == 0
@@ -41,9 +45,12 @@ def test_the_town_a_note_is_for_follows_who_writes_it(town_a, staff_factory, mod
         services.lesson_note_write(by=staff_factory(town_a, Role.VIEWER), in_town=town_a, fields=FIELDS)
 
 
-def test_changing_a_note_is_refused_by_the_service_and_answered_403_by_the_page(client, town_a, town_b,
-                                                                               staff_factory):
-    note = services.lesson_note_create(by=staff_factory(town_a, Role.EDITOR), municipality=town_a, fields=FIELDS)
+def test_changing_a_note_is_refused_by_the_service_and_answered_403_by_the_page(
+    client, town_a, town_b, staff_factory
+):
+    note = services.lesson_note_create(
+        by=staff_factory(town_a, Role.EDITOR), municipality=town_a, fields=FIELDS
+    )
     editor_b = staff_factory(town_b, Role.EDITOR)
     with pytest.raises(PermissionDenied):
         services.lesson_note_change(note=note, by=editor_b, fields={"title": "Übernommen"})

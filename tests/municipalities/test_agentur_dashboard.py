@@ -32,10 +32,12 @@ def mobility(db):
 def _answer(idea, town, *, days_after: float, to: str = "under_review"):
     """An official answer, given ``days_after`` days after the idea came in."""
     with town_scope(town):
-        answer = participation_services.idea_answer(idea=idea, by=None, acting_town=town,
-                                                    body="Wir prüfen das.", to=to)
-    OfficialAnswer._base_manager.filter(pk=answer.pk).update(created_at=idea.created_at + datetime.timedelta(
-        days=days_after))
+        answer = participation_services.idea_answer(
+            idea=idea, by=None, acting_town=town, body="Wir prüfen das.", to=to
+        )
+    OfficialAnswer._base_manager.filter(pk=answer.pk).update(
+        created_at=idea.created_at + datetime.timedelta(days=days_after)
+    )
     idea.refresh_from_db()
     return answer
 
@@ -49,8 +51,9 @@ def _aged(idea, days: int):
 
 def _request(grant, amount: str, *, paid: bool = False, submit: bool = True):
     with town_scope(grant.municipality):
-        item = funding_services.disbursement_prepare(grant=grant, by=None, fields={
-            "year": TODAY.year, "amount": Decimal(amount)})
+        item = funding_services.disbursement_prepare(
+            grant=grant, by=None, fields={"year": TODAY.year, "amount": Decimal(amount)}
+        )
         if submit:
             item = funding_services.disbursement_submit(item=item, by=None, submitted_on=TODAY)
         if paid:
@@ -60,11 +63,13 @@ def _request(grant, amount: str, *, paid: bool = False, submit: bool = True):
 
 def _milestone(grant, due_on, *, done: bool = False):
     with town_scope(grant.municipality):
-        item = funding_services.milestone_save(grant=grant, by=None,
-                                               fields={"title": "Meilenstein", "due_on": due_on})
+        item = funding_services.milestone_save(
+            grant=grant, by=None, fields={"title": "Meilenstein", "due_on": due_on}
+        )
         if done:
-            item = funding_services.milestone_mark_done(milestone=item, by=None, done_on=TODAY,
-                                                        evidence=factories.evidence_pdf())
+            item = funding_services.milestone_mark_done(
+                milestone=item, by=None, done_on=TODAY, evidence=factories.evidence_pdf()
+            )
     return item
 
 
@@ -93,9 +98,16 @@ def region(town_a, town_b, town_c, mobility):
     _request(grant_a, "10000.00", paid=True)
     _request(grant_a, "5000.00", submit=False)
     with town_scope(a):
-        funding_services.spending_record(grant=grant_a, by=None, fields={
-            "spent_on": TODAY, "cost_type": "investment", "amount": Decimal("12500.00"),
-            "description": "Sensoren"})
+        funding_services.spending_record(
+            grant=grant_a,
+            by=None,
+            fields={
+                "spent_on": TODAY,
+                "cost_type": "investment",
+                "amount": Decimal("12500.00"),
+                "description": "Sensoren",
+            },
+        )
     _milestone(grant_a, TODAY - 10 * DAY)
     _milestone(grant_a, TODAY + 10 * DAY)
     _milestone(grant_a, TODAY - 30 * DAY, done=True)
@@ -114,12 +126,16 @@ def region(town_a, town_b, town_c, mobility):
     _answer(i2, a, days_after=5)
     _answer(i2, c, days_after=8, to="accepted")
     i3 = factories.idea(process=process_a)
-    type(i3)._base_manager.filter(pk=i3.pk).update(created_at=timezone.make_aware(
-        datetime.datetime.combine(dashboard.last_quarters(TODAY)[6].start, datetime.time(12))))
+    type(i3)._base_manager.filter(pk=i3.pk).update(
+        created_at=timezone.make_aware(
+            datetime.datetime.combine(dashboard.last_quarters(TODAY)[6].start, datetime.time(12))
+        )
+    )
     comment = factories.comment(idea=i1)
     with town_scope(a):
-        participation_services.settings_change(municipality=a, by=None, fields={"moderation": "pre",
-                                                                                 "report_threshold": 1})
+        participation_services.settings_change(
+            municipality=a, by=None, fields={"moderation": "pre", "report_threshold": 1}
+        )
         participation_services.report_submit(target=comment, reporter=factories.UserFactory(), reason="spam")
     factories.idea(process=process_a, title="Wartet auf Freigabe")
     with town_scope(a):
@@ -133,14 +149,17 @@ def region(town_a, town_b, town_c, mobility):
 
 def _table(response) -> dict:
     """{figure key: {town slug: cell}} from the response context."""
-    return {row["key"]: {cell.town.slug: cell for cell in row["cells"]}
-            for section in response.context["sections"] for row in section["rows"]}
+    return {
+        row["key"]: {cell.town.slug: cell for cell in row["cells"]}
+        for section in response.context["sections"]
+        for row in section["rows"]
+    }
 
 
 def _table_html(response) -> str:
     html = response.content.decode()
     start = html.index('id="dashboard-table"')
-    return html[start:html.index("</table>", start)]
+    return html[start : html.index("</table>", start)]
 
 
 def _values(table, key) -> dict:
@@ -165,8 +184,11 @@ def test_exact_figures_side_by_side(client, moderator, region):
         "milestones_done": {"arnsberg": 1, "olpe": 0, "soest": 0},
         "milestones_at_risk": {"arnsberg": 1, "olpe": 0, "soest": 0},
         "milestones_overdue": {"arnsberg": 1, "olpe": 0, "soest": 1},
-        "approved": {"arnsberg": Decimal("650000.00"), "olpe": Decimal("0.00"),
-                     "soest": Decimal("1300000.00")},
+        "approved": {
+            "arnsberg": Decimal("650000.00"),
+            "olpe": Decimal("0.00"),
+            "soest": Decimal("1300000.00"),
+        },
         "called": {"arnsberg": Decimal("40000.00"), "olpe": Decimal("0.00"), "soest": Decimal("0.00")},
         "spent": {"arnsberg": Decimal("12500.00"), "olpe": Decimal("0.00"), "soest": Decimal("0.00")},
         "absorption": {"arnsberg": Decimal("6.2"), "olpe": None, "soest": Decimal("0.0")},
@@ -186,15 +208,21 @@ def test_exact_figures_side_by_side(client, moderator, region):
         assert got == values, key
     assert table["projects_updated"]["arnsberg"].note == "1/3"
     assert "3,5" in response.text  # the median, formatted the German way
-    joint = {key: {slug: cell.joint for slug, cell in table[key].items()}
-             for key in ("projects_in_progress", "processes", "ideas_received", "ideas_answered")}
-    assert joint == {"projects_in_progress": {"arnsberg": 0, "olpe": 0, "soest": 1},
-                     "processes": {"arnsberg": 0, "olpe": 1, "soest": 0},
-                     "ideas_received": {"arnsberg": 0, "olpe": 3, "soest": 0},
-                     "ideas_answered": {"arnsberg": 0, "olpe": 2, "soest": 0}}
+    joint = {
+        key: {slug: cell.joint for slug, cell in table[key].items()}
+        for key in ("projects_in_progress", "processes", "ideas_received", "ideas_answered")
+    }
+    assert joint == {
+        "projects_in_progress": {"arnsberg": 0, "olpe": 0, "soest": 1},
+        "processes": {"arnsberg": 0, "olpe": 1, "soest": 0},
+        "ideas_received": {"arnsberg": 0, "olpe": 3, "soest": 0},
+        "ideas_answered": {"arnsberg": 0, "olpe": 2, "soest": 0},
+    }
     assert table["approved"]["arnsberg"].joint is None  # funding has no joint rows
     # The region's total is the sum over the towns.
-    totals = {row["key"]: row["total"].value for section in response.context["sections"] for row in section["rows"]}
+    totals = {
+        row["key"]: row["total"].value for section in response.context["sections"] for row in section["rows"]
+    }
     assert totals["projects_in_progress"] == 2 and totals["ideas_received"] == 4
     assert totals["absorption"] == Decimal("2.1")  # 40.000 € of 1.950.000 €
     assert totals["answer_days"] is None
@@ -235,20 +263,28 @@ def test_every_figure_links_to_its_filtered_list(client, moderator, region):
     client.force_login(moderator)
     table = _table(client.get("/agentur/"))
     assert table["projects_in_progress"]["arnsberg"].url == (
-        "/arnsberg/verwaltung/projekte/?status=in_progress&lead=ja")
+        "/arnsberg/verwaltung/projekte/?status=in_progress&lead=ja"
+    )
     assert table["projects_in_progress"]["soest"].joint_url == (
-        "/soest/verwaltung/projekte/?status=in_progress&lead=nein")
+        "/soest/verwaltung/projekte/?status=in_progress&lead=nein"
+    )
     assert table["projects_updated"]["soest"].url == "/soest/verwaltung/#projects-heading"
     assert table["milestones_overdue"]["arnsberg"].url == (
-        f"/arnsberg/verwaltung/foerderung/{grant_a.pk}/meilensteine/?state=overdue")
+        f"/arnsberg/verwaltung/foerderung/{grant_a.pk}/meilensteine/?state=overdue"
+    )
     assert table["milestones_overdue"]["soest"].url == "/soest/verwaltung/foerderung/"  # two grants: the list
     assert table["called"]["arnsberg"].url == "/arnsberg/verwaltung/foerderung/#grant-totals"
     assert table["absorption"]["arnsberg"].url == "/arnsberg/verwaltung/foerderung/#grant-totals"
-    assert table["ideas_received"]["olpe"].url == "/olpe/verwaltung/beteiligung/ideen/?moderation=published&lead=ja"
+    assert (
+        table["ideas_received"]["olpe"].url
+        == "/olpe/verwaltung/beteiligung/ideen/?moderation=published&lead=ja"
+    )
     assert table["ideas_received"]["olpe"].joint_url == (
-        "/olpe/verwaltung/beteiligung/ideen/?moderation=published&lead=nein")
+        "/olpe/verwaltung/beteiligung/ideen/?moderation=published&lead=nein"
+    )
     assert table["ideas_answered"]["olpe"].url == (
-        "/olpe/verwaltung/beteiligung/ideen/?answered=yes&moderation=published&lead=ja")
+        "/olpe/verwaltung/beteiligung/ideen/?answered=yes&moderation=published&lead=ja"
+    )
     assert table["moderation_open"]["arnsberg"].url == "/arnsberg/verwaltung/beteiligung/moderation/"
     assert table["open_feedback"]["olpe"].url == "/olpe/verwaltung/barrierefreiheit/?status=new"
 
@@ -304,8 +340,10 @@ def test_filters_apply_to_projects_and_ideas_and_carry_into_the_links(client, mo
     assert _values(phase_a, "projects_in_progress") == {"arnsberg": 0, "olpe": 0, "soest": 0}
 
 
-@pytest.mark.parametrize("query", ["?field=gibt-es-nicht&phase=Z", "?field=&phase=", "?phase=%00",
-                                   "?field[]=1", "?phase=A&phase=%FF"])
+@pytest.mark.parametrize(
+    "query",
+    ["?field=gibt-es-nicht&phase=Z", "?field=&phase=", "?phase=%00", "?field[]=1", "?phase=A&phase=%FF"],
+)
 def test_bad_filter_values_are_ignored(client, moderator, region, query):
     client.force_login(moderator)
     response = client.get("/agentur/" + query)
@@ -343,7 +381,8 @@ def test_a_new_town_appears_without_code_changes(client, region, moderator):
     table = _table(client.get("/agentur/"))
     assert table["projects_idea"]["bad-sassendorf"].value == 0
     assert table["projects_idea"]["bad-sassendorf"].url == (
-        "/bad-sassendorf/verwaltung/projekte/?status=idea&lead=ja")
+        "/bad-sassendorf/verwaltung/projekte/?status=idea&lead=ja"
+    )
 
 
 def _more_rows(towns, mobility):
@@ -362,8 +401,9 @@ def _more_rows(towns, mobility):
             _request(grant, "1000.00")
 
 
-def test_query_count_does_not_grow_with_towns_or_rows(client, moderator, region, town_a, town_b, town_c,
-                                                      mobility, django_assert_max_num_queries):
+def test_query_count_does_not_grow_with_towns_or_rows(
+    client, moderator, region, town_a, town_b, town_c, mobility, django_assert_max_num_queries
+):
     client.force_login(moderator)
     client.get("/agentur/")  # warm up the session and the content types
     with CaptureQueriesContext(connection) as few:
@@ -391,15 +431,27 @@ def test_query_count_does_not_grow_with_towns_or_rows(client, moderator, region,
 
 def test_trend_chart_is_accessible_markup():
     quarters = dashboard.last_quarters(datetime.date(2026, 2, 10))
-    assert [q.label for q in quarters] == ["Q2/2024", "Q3/2024", "Q4/2024", "Q1/2025", "Q2/2025", "Q3/2025",
-                                           "Q4/2025", "Q1/2026"]
+    assert [q.label for q in quarters] == [
+        "Q2/2024",
+        "Q3/2024",
+        "Q4/2024",
+        "Q1/2025",
+        "Q2/2025",
+        "Q3/2025",
+        "Q4/2025",
+        "Q1/2026",
+    ]
     assert quarters[-1].end == datetime.date(2026, 4, 1) and quarters[2].end == datetime.date(2025, 1, 1)
 
     class Town:
         name, slug = "<Arnsberg>", "arnsberg"
 
-    svg = dashboard.trend_chart_svg(title="Ideen", summary="Ideen je Quartal.", quarters=quarters,
-                                    series=[(Town, [0, 1, 2, 3, 4, 5, 6, 7])])
+    svg = dashboard.trend_chart_svg(
+        title="Ideen",
+        summary="Ideen je Quartal.",
+        quarters=quarters,
+        series=[(Town, [0, 1, 2, 3, 4, 5, 6, 7])],
+    )
     assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg" class="sc5-trend" role="img"')
     assert "&lt;Arnsberg&gt;" in svg and "<Arnsberg>" not in svg
     assert "Q1/2026 7" in svg  # every value in the description

@@ -40,8 +40,12 @@ def _recounted(towns) -> dict:
 
 
 def _versions(towns) -> dict:
-    return {town.slug: version for town, version in zip(
-        towns, [figure_versions.read_versions([town.pk])[town.pk] for town in towns], strict=True)}
+    return {
+        town.slug: version
+        for town, version in zip(
+            towns, [figure_versions.read_versions([town.pk])[town.pk] for town in towns], strict=True
+        )
+    }
 
 
 @pytest.fixture
@@ -63,8 +67,9 @@ def test_each_write_shows_at_once_and_moves_only_its_towns(towns, town_a, town_b
 
     def answer():
         with town_scope(town_b):  # a partner town's editors answer ideas of the joint process too
-            participation_services.idea_answer(idea=state["idea"], by=None, acting_town=town_b, body="Wir prüfen das.",
-                                               to="under_review")
+            participation_services.idea_answer(
+                idea=state["idea"], by=None, acting_town=town_b, body="Wir prüfen das.", to="under_review"
+            )
 
     def report():
         with town_scope(town_a):
@@ -72,25 +77,32 @@ def test_each_write_shows_at_once_and_moves_only_its_towns(towns, town_a, town_b
 
     def hide():
         with town_scope(town_a):
-            participation_services.moderation_hide(target=state["idea"], by=moderator, acting_town=town_a,
-                                                   reason="Werbung")
+            participation_services.moderation_hide(
+                target=state["idea"], by=moderator, acting_town=town_a, reason="Werbung"
+            )
 
     def project_status():
         with town_scope(town_a):
-            project_services.project_transition(project=project, to="in_progress", by=None, acting_town=town_a)
+            project_services.project_transition(
+                project=project, to="in_progress", by=None, acting_town=town_a
+            )
 
     def update_by_partner():
         factories.progress_update(project=project, acting_town=town_b, published_on=TODAY)
 
     def milestone():
         with town_scope(town_c):
-            funding_services.milestone_save(grant=grant, by=None, fields={"title": "Ausschreibung",
-                                                                           "due_on": TODAY - datetime.timedelta(1)})
+            funding_services.milestone_save(
+                grant=grant,
+                by=None,
+                fields={"title": "Ausschreibung", "due_on": TODAY - datetime.timedelta(1)},
+            )
 
     def called():
         with town_scope(town_c):
-            item = funding_services.disbursement_prepare(grant=grant, by=None, fields={
-                "year": TODAY.year, "amount": Decimal("1000.00")})
+            item = funding_services.disbursement_prepare(
+                grant=grant, by=None, fields={"year": TODAY.year, "amount": Decimal("1000.00")}
+            )
             funding_services.disbursement_submit(item=item, by=None, submitted_on=TODAY)
 
     def team():
@@ -101,8 +113,18 @@ def test_each_write_shows_at_once_and_moves_only_its_towns(towns, town_a, town_b
 
     state = {}
     joint, olpe = {"arnsberg", "soest"}, {"olpe"}
-    steps = [(idea, joint), (answer, joint), (report, {"arnsberg"}), (hide, joint), (project_status, joint),
-             (update_by_partner, joint), (milestone, olpe), (called, olpe), (team, olpe), (feedback, olpe)]
+    steps = [
+        (idea, joint),
+        (answer, joint),
+        (report, {"arnsberg"}),
+        (hide, joint),
+        (project_status, joint),
+        (update_by_partner, joint),
+        (milestone, olpe),
+        (called, olpe),
+        (team, olpe),
+        (feedback, olpe),
+    ]
     for write, concerned in steps:
         before = _versions(towns)
         served_before = _figures(towns)
@@ -122,11 +144,15 @@ def test_the_figures_follow_each_step(towns, town_a, town_b, moderator):
     figures = _figures(towns)
     assert (figures["arnsberg"]["ideas_received"], figures["soest"]["ideas_received_joint"]) == (1, 1)
     with town_scope(town_a):
-        participation_services.idea_answer(idea=idea, by=None, acting_town=town_a, body="Danke.", to="under_review")
+        participation_services.idea_answer(
+            idea=idea, by=None, acting_town=town_a, body="Danke.", to="under_review"
+        )
     figures = _figures(towns)
     assert (figures["arnsberg"]["ideas_answered"], figures["soest"]["ideas_answered_joint"]) == (1, 1)
     with town_scope(town_a):
-        participation_services.moderation_hide(target=idea, by=moderator, acting_town=town_a, reason="Doppelt")
+        participation_services.moderation_hide(
+            target=idea, by=moderator, acting_town=town_a, reason="Doppelt"
+        )
     figures = _figures(towns)
     assert (figures["arnsberg"]["ideas_received"], figures["arnsberg"]["ideas_answered"]) == (0, 0)
     assert figures["soest"]["ideas_received_joint"] == 0
@@ -146,7 +172,11 @@ def test_a_published_comment_moves_no_version_and_a_held_one_does(towns, town_a)
     held = factories.comment(idea=idea)
     assert held.moderation == Moderation.PENDING
     assert _versions(towns)["arnsberg"] != before["arnsberg"]
-    assert _figures(towns)["arnsberg"]["moderation_open"] == 1 == _recounted(towns)["arnsberg"]["moderation_open"]
+    assert (
+        _figures(towns)["arnsberg"]["moderation_open"]
+        == 1
+        == _recounted(towns)["arnsberg"]["moderation_open"]
+    )
 
 
 def test_unchanged_towns_are_read_from_the_cache(towns, town_a, django_assert_max_num_queries):
@@ -160,8 +190,11 @@ def test_unchanged_towns_are_read_from_the_cache(towns, town_a, django_assert_ma
     with CaptureQueriesContext(connection) as counted:
         _figures(towns)
     # The figures' query over the towns (on SQLite one more reads the days to the first answer of the same town).
-    figures_query = [q["sql"] for q in counted if "participation_idea" in q["sql"]
-                     and q["sql"].startswith('SELECT "municipalities_municipality"')]
+    figures_query = [
+        q["sql"]
+        for q in counted
+        if "participation_idea" in q["sql"] and q["sql"].startswith('SELECT "municipalities_municipality"')
+    ]
     assert len(figures_query) == 1 and f"IN ({town_a.pk})" in figures_query[0].replace('"', "")
 
 

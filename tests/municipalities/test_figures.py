@@ -56,9 +56,13 @@ def _town_report(town) -> tuple:
     with town_scope(town), translation.override("de"):
         data = town_report_data(municipality=town)
         sheet = load_workbook(BytesIO(town_report_xlsx(data, progress=lambda _p: None)))["Übersicht"]
-    overview = {sheet.cell(row=r, column=1).value: (sheet.cell(row=r, column=2).value,
-                                                    sheet.cell(row=r, column=3).value)
-                for r in range(1, sheet.max_row + 1)}
+    overview = {
+        sheet.cell(row=r, column=1).value: (
+            sheet.cell(row=r, column=2).value,
+            sheet.cell(row=r, column=3).value,
+        )
+        for r in range(1, sheet.max_row + 1)
+    }
     return data, overview, sheet
 
 
@@ -89,15 +93,24 @@ def test_the_figures_agree_everywhere_and_add_up_to_the_region(client, demo, mod
         for key in COUNTS + AMOUNTS:
             assert agentur[slug][key] == shown[key] == _api(api_towns[slug][key], key), (slug, key)
         for key in COUNTS:
-            assert agentur_joint[slug][key] == shown[f"{key}_joint"] == api_towns[slug][f"{key}_joint"], (slug, key)
+            assert agentur_joint[slug][key] == shown[f"{key}_joint"] == api_towns[slug][f"{key}_joint"], (
+                slug,
+                key,
+            )
         assert agentur[slug]["absorption"] == shown.absorption == row.absorption
         assert api_towns[slug]["absorption"] == float(shown.absorption)
         # The region report: projects led by status, published ideas, funding.
         assert row.projects == shown.projects and row.projects_joint == shown.projects_joint, slug
         assert (row.ideas, row.answered, row.ideas_joint) == (
-            shown["ideas_received"], shown["ideas_answered"], shown["ideas_received_joint"]), slug
-        assert (row.federal_share, row.called, row.spent) == (shown["approved"], shown["called"],
-                                                              shown["spent"]), slug
+            shown["ideas_received"],
+            shown["ideas_answered"],
+            shown["ideas_received_joint"],
+        ), slug
+        assert (row.federal_share, row.called, row.spent) == (
+            shown["approved"],
+            shown["called"],
+            shown["spent"],
+        ), slug
         # The town dashboard's table shows the same numbers, with "+N gemeinsam" beside them.
         table = dashboard.text.split('id="project-figures"')[1].split("</table>")[0]
         for status in STATUSES:
@@ -107,7 +120,10 @@ def test_the_figures_agree_everywhere_and_add_up_to_the_region(client, demo, mod
             assert (f"+{joint} gemeinsam" in cell) == bool(joint), (slug, status)
         # The project lists behind the figures: the projects the town leads, and apart from them its joint ones.
         for status in ("in_progress", "completed"):
-            for lead, expected in (("ja", shown[f"projects_{status}"]), ("nein", shown[f"projects_{status}_joint"])):
+            for lead, expected in (
+                ("ja", shown[f"projects_{status}"]),
+                ("nein", shown[f"projects_{status}_joint"]),
+            ):
                 listed = client.get(f"/{slug}/verwaltung/projekte/?status={status}&lead={lead}")
                 assert listed.context["page_obj"].paginator.count == expected, (slug, status, lead)
         # The town report (PDF and XLSX from the same data): the same figures, "+N gemeinsam" beside them.
@@ -115,26 +131,42 @@ def test_the_figures_agree_everywhere_and_add_up_to_the_region(client, demo, mod
         for key in COUNTS:
             assert data.figures[key] == shown[key], (slug, key)
             assert data.figures[f"{key}_joint"] == shown[f"{key}_joint"], (slug, key)
-        assert data.projects_by_status == [(s, shown[f"projects_{s}"], shown[f"projects_{s}_joint"])
-                                           for s in STATUSES], slug
+        assert data.projects_by_status == [
+            (s, shown[f"projects_{s}"], shown[f"projects_{s}_joint"]) for s in STATUSES
+        ], slug
         assert overview["Projekte unter Federführung der Kommune"] == (
-            shown.project_total, shown.project_total_joint), slug
+            shown.project_total,
+            shown.project_total_joint,
+        ), slug
         for status in STATUSES:
             assert overview[str(Project.Status(status).label)] == (
-                shown[f"projects_{status}"], shown[f"projects_{status}_joint"]), (slug, status)
+                shown[f"projects_{status}"],
+                shown[f"projects_{status}_joint"],
+            ), (slug, status)
         assert overview["Veröffentlichte Verfahren"] == (shown["processes"], shown["processes_joint"]), slug
-        assert overview["Veröffentlichte Ideen"] == (shown["ideas_received"], shown["ideas_received_joint"]), slug
-        assert overview["Mit offizieller Antwort"] == (shown["ideas_answered"], shown["ideas_answered_joint"]), slug
+        assert overview["Veröffentlichte Ideen"] == (
+            shown["ideas_received"],
+            shown["ideas_received_joint"],
+        ), slug
+        assert overview["Mit offizieller Antwort"] == (
+            shown["ideas_answered"],
+            shown["ideas_answered_joint"],
+        ), slug
         # The idea lists behind the figures: the ideas of the processes the town runs, and apart from them those
         # of the joint processes a partner town runs; the dashboard links to both.
         for lead, suffix in (("ja", ""), ("nein", "_joint")):
-            assert _staff_ideas(client, slug, f"moderation=published&lead={lead}") == shown[
-                f"ideas_received{suffix}"], (slug, lead)
-            assert _staff_ideas(client, slug, f"answered=yes&moderation=published&lead={lead}") == shown[
-                f"ideas_answered{suffix}"], (slug, lead)
+            assert (
+                _staff_ideas(client, slug, f"moderation=published&lead={lead}")
+                == shown[f"ideas_received{suffix}"]
+            ), (slug, lead)
+            assert (
+                _staff_ideas(client, slug, f"answered=yes&moderation=published&lead={lead}")
+                == shown[f"ideas_answered{suffix}"]
+            ), (slug, lead)
         assert f"/{slug}/verwaltung/beteiligung/ideen/?moderation=published&amp;lead=ja" in dashboard.text
-        assert (f"/{slug}/verwaltung/beteiligung/ideen/?moderation=published&amp;lead=nein" in dashboard.text) == bool(
-            shown["ideas_received_joint"]), slug
+        assert (
+            f"/{slug}/verwaltung/beteiligung/ideen/?moderation=published&amp;lead=nein" in dashboard.text
+        ) == bool(shown["ideas_received_joint"]), slug
         # The absorption rate's link opens the grant list, whose total row shows the same rate.
         grant_list = client.get(f"/{slug}/verwaltung/foerderung/")
         assert grant_list.context["totals"].absorption == shown.absorption, slug
@@ -150,12 +182,17 @@ def test_the_figures_agree_everywhere_and_add_up_to_the_region(client, demo, mod
     assert report["totals"].federal_share == agentur_total["approved"]
     assert report["totals"].absorption == agentur_total["absorption"]
     with scopes_disabled():
-        assert sum(agentur_total[f"projects_{status}"] for status in STATUSES) == Project.objects.filter(
-            municipality__in=towns).count()
+        assert (
+            sum(agentur_total[f"projects_{status}"] for status in STATUSES)
+            == Project.objects.filter(municipality__in=towns).count()
+        )
         # The demo has joint projects, so the old double counting would show here.
         partnerships = ProjectPartner.objects.filter(municipality__in=towns).count()
     assert partnerships > 0
-    assert sum(sum(agentur_joint[town.slug][f"projects_{s}"] for s in STATUSES) for town in towns) == partnerships
+    assert (
+        sum(sum(agentur_joint[town.slug][f"projects_{s}"] for s in STATUSES) for town in towns)
+        == partnerships
+    )
 
 
 def test_the_key_figures_of_all_towns_are_one_query(demo, django_assert_num_queries):
@@ -176,21 +213,29 @@ def test_the_town_report_shows_joint_figures_beside_the_own_ones(demo):
     towns = list(Municipality.objects.active().order_by("name"))
     with cross_town_scope(purpose="test", municipalities=towns):
         by_pk = figures.town_figures(towns=towns)
-    partner = next(town for town in towns if by_pk[town.pk]["ideas_received_joint"]
-                   and by_pk[town.pk].project_total_joint)
+    partner = next(
+        town
+        for town in towns
+        if by_pk[town.pk]["ideas_received_joint"] and by_pk[town.pk].project_total_joint
+    )
     shown = by_pk[partner.pk]
     data, overview, sheet = _town_report(partner)
     assert overview["Veröffentlichte Ideen"] == (shown["ideas_received"], shown["ideas_received_joint"])
-    joint = next(sheet.cell(row=r, column=3) for r in range(1, sheet.max_row + 1)
-                 if sheet.cell(row=r, column=1).value == "Veröffentlichte Ideen")
+    joint = next(
+        sheet.cell(row=r, column=3)
+        for r in range(1, sheet.max_row + 1)
+        if sheet.cell(row=r, column=1).value == "Veröffentlichte Ideen"
+    )
     assert (joint.data_type, joint.number_format) == ("n", '"+"#,##0" gemeinsam"')
     from django.template.loader import render_to_string
 
     with translation.override("de"):
         html = render_to_string("reports/pdf/town.html", {"data": data, "municipality": partner, "kpis": []})
     cover = html.split('class="cover"')[1].split("</section>")[0]
-    for key, value, joint in (("projects", shown.project_total, shown.project_total_joint),
-                              ("ideas_received", shown["ideas_received"], shown["ideas_received_joint"])):
+    for key, value, joint in (
+        ("projects", shown.project_total, shown.project_total_joint),
+        ("ideas_received", shown["ideas_received"], shown["ideas_received_joint"]),
+    ):
         fact = cover.split(f'data-figure="{key}"')[1].split("</div>")[0]
         assert f">{value} <span" in fact and f"+{joint} gemeinsam" in fact, (key, fact)
     assert "Projekte (federführend oder gemeinsam)" not in html
@@ -221,7 +266,9 @@ def test_the_staff_idea_list_filters_own_and_joint_processes_from_an_index(clien
     # list's order, see test_every_sort_of_the_idea_lists_can_be_read_from_an_index), never by a sequential scan.
     with town_scope(partner):
         qs = participation_selectors.staff_idea_list(
-            filters=participation_selectors.IdeaFilters(lead=True, lead_town=partner.pk), moderation="published")
+            filters=participation_selectors.IdeaFilters(lead=True, lead_town=partner.pk),
+            moderation="published",
+        )
         count_sql, count_params = qs.order_by().values("pk").query.sql_with_params()
         page_sql, page_params = qs[:50].query.sql_with_params()
     with connection.cursor() as cursor:
@@ -232,7 +279,9 @@ def test_the_staff_idea_list_filters_own_and_joint_processes_from_an_index(clien
         cursor.execute("EXPLAIN " + page_sql, page_params)
         page_plan = "\n".join(row[0] for row in cursor.fetchall())
     # By the idea's town or by the scope's processes (participation.selectors.staff_idea_list), from an index.
-    assert (f"Index Cond: (municipality_id = {partner.pk})" in count_plan
-            or "Index Cond: (process_id = ANY" in count_plan), count_plan
+    assert (
+        f"Index Cond: (municipality_id = {partner.pk})" in count_plan
+        or "Index Cond: (process_id = ANY" in count_plan
+    ), count_plan
     assert "Seq Scan on participation_idea " not in count_plan + " ", count_plan
     assert "Seq Scan on participation_idea " not in page_plan + " ", page_plan

@@ -21,8 +21,10 @@ def test_dark_brand_colours_are_accepted(colour):
     validate_brand_colour(colour)
 
 
-@pytest.mark.parametrize("colour,code", [("#FFDD00", "contrast"), ("#999999", "contrast"), ("blue", "format"),
-                                         ("#12345", "format")])
+@pytest.mark.parametrize(
+    "colour,code",
+    [("#FFDD00", "contrast"), ("#999999", "contrast"), ("blue", "format"), ("#12345", "format")],
+)
 def test_light_or_malformed_brand_colours_are_refused(colour, code):
     with pytest.raises(ValidationError) as info:
         validate_brand_colour(colour)
@@ -36,8 +38,9 @@ def test_town_cannot_take_a_reserved_address(slug):
 
 
 def test_model_validation_reports_reserved_slug_and_bad_colour():
-    town = factories.MunicipalityFactory.build(slug="admin", brand_colour="#eeeeee",
-                                               consortium=factories.ConsortiumFactory())
+    town = factories.MunicipalityFactory.build(
+        slug="admin", brand_colour="#eeeeee", consortium=factories.ConsortiumFactory()
+    )
     with pytest.raises(ValidationError) as info:
         town.full_clean()
     assert {"slug", "brand_colour"} <= set(info.value.message_dict)
@@ -49,8 +52,13 @@ def test_only_one_lead_town_per_consortium(town_a):
 
 
 def test_a_town_added_later_works_without_code_change(client, town_a):
-    Municipality.objects.create(consortium=town_a.consortium, name="Lennestadt", slug="lennestadt",
-                                official_name="Stadt Lennestadt", brand_colour="#2E6B30")
+    Municipality.objects.create(
+        consortium=town_a.consortium,
+        name="Lennestadt",
+        slug="lennestadt",
+        official_name="Stadt Lennestadt",
+        brand_colour="#2E6B30",
+    )
     assert client.get("/lennestadt/").status_code == 200
     assert client.get("/lennestadt/barrierefreiheit/").status_code == 200
     assert 'href="/lennestadt/"' in client.get("/").text

@@ -123,7 +123,8 @@ def test_a_shared_row_is_seen_once_and_the_town_filter_is_a_condition_on_the_row
     with cross_town_scope(purpose="test:shared", municipalities=[town_a, town_b]):
         assert Comment.objects.count() == 2
         assert list(Idea.objects.annotate(n=Count("comments")).values_list("title", "n")) == [
-            ("Radweg zwischen den Städten", 2)]
+            ("Radweg zwischen den Städten", 2)
+        ]
     with town_scope(town_b):  # the partner town owns none of these rows
         assert Comment.objects.filter(idea=idea).count() == 2
         sql = str(Comment.objects.filter(idea=idea).query).upper()

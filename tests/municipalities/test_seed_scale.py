@@ -9,7 +9,15 @@ from django.db import connection, transaction
 from django.db.models import Count, F
 
 from accounts.models import Membership, User
-from funding.models import BudgetLine, DisbursementRequest, FundingEvent, Grant, Milestone, ProofOfUse, Spending
+from funding.models import (
+    BudgetLine,
+    DisbursementRequest,
+    FundingEvent,
+    Grant,
+    Milestone,
+    ProofOfUse,
+    Spending,
+)
 from municipalities.models import Consortium, Municipality
 from municipalities.scoping import scopes_disabled
 from participation import selectors
@@ -44,9 +52,16 @@ def _fingerprint(consortium) -> tuple:
     ideas = Idea._base_manager.filter(municipality__in=towns)
     return (
         list(towns.order_by("name").values_list("name", "slug", "ars")),
-        list(ideas.order_by("title", "body", "support_count").values_list("title", "status", "support_count",
-                                                                            "comment_count", "moderation")),
-        list(Project._base_manager.filter(municipality__in=towns).order_by("slug").values_list("slug", "status")),
+        list(
+            ideas.order_by("title", "body", "support_count").values_list(
+                "title", "status", "support_count", "comment_count", "moderation"
+            )
+        ),
+        list(
+            Project._base_manager.filter(municipality__in=towns)
+            .order_by("slug")
+            .values_list("slug", "status")
+        ),
         Comment._base_manager.filter(municipality__in=towns).count(),
     )
 
@@ -62,46 +77,71 @@ def test_stored_counts_equal_the_rows(seeded):
     _consortium, towns = seeded
     with scopes_disabled():
         assert Idea._base_manager.filter(municipality__in=towns).count() == 3 * 40
-        recount = Idea._base_manager.filter(municipality__in=towns).annotate(**{
-            f"real_{name}": expression for name, expression in selectors.count_expressions().items()})
-        wrong = [(i.pk, i.support_count, i.real_support_count, i.comment_count, i.real_comment_count)
-                 for i in recount if (i.support_count, i.comment_count) != (i.real_support_count, i.real_comment_count)]
+        recount = Idea._base_manager.filter(municipality__in=towns).annotate(
+            **{f"real_{name}": expression for name, expression in selectors.count_expressions().items()}
+        )
+        wrong = [
+            (i.pk, i.support_count, i.real_support_count, i.comment_count, i.real_comment_count)
+            for i in recount
+            if (i.support_count, i.comment_count) != (i.real_support_count, i.real_comment_count)
+        ]
         assert wrong == []
         assert all(i.counts_changed_at is not None for i in recount)
-        assert sum(i.support_count for i in recount) == Support._base_manager.filter(municipality__in=towns).count()
+        assert (
+            sum(i.support_count for i in recount)
+            == Support._base_manager.filter(municipality__in=towns).count()
+        )
         assert sum(i.support_count for i in recount) > 0 and sum(i.comment_count for i in recount) > 0
         # Each process's stored published-idea count is its published ideas (participation.services rule).
-        processes = Process._base_manager.filter(municipality__in=towns).annotate(real=selectors.shown_idea_count())
+        processes = Process._base_manager.filter(municipality__in=towns).annotate(
+            real=selectors.shown_idea_count()
+        )
         assert processes.exists() and [(p.pk, p.shown_idea_count) for p in processes] == [
-            (p.pk, p.real) for p in processes]
+            (p.pk, p.real) for p in processes
+        ]
         assert sum(p.shown_idea_count for p in processes) > 0
         assert all(p.content_changed_at is not None for p in processes)
         # Each membership was granted once.
         memberships = Membership._base_manager.filter(municipality__in=towns)
         assert memberships.count() == 9 and set(memberships.values_list("grant_count", flat=True)) == {1}
         # A reply hangs off a top-level comment of the same idea.
-        assert not Comment._base_manager.filter(municipality__in=towns, parent__isnull=False).exclude(
-            parent__idea=F("idea")).exists()
+        assert (
+            not Comment._base_manager.filter(municipality__in=towns, parent__isnull=False)
+            .exclude(parent__idea=F("idea"))
+            .exists()
+        )
         assert not Comment._base_manager.filter(municipality__in=towns, parent__parent__isnull=False).exists()
 
 
 def test_every_row_belongs_to_its_town(seeded):
     _consortium, towns = seeded
     with scopes_disabled():
-        for model, path in ((Idea, "process__municipality"), (Comment, "idea__municipality"),
-                            (Support, "idea__municipality"), (OfficialAnswer, "idea__municipality"),
-                            (Ballot, "process__municipality"), (Vote, "ballot__municipality"),
-                            (Measurement, "indicator__municipality"), (Indicator, "project__municipality"),
-                            (BudgetLine, "grant__municipality"), (Spending, "grant__municipality"),
-                            (DisbursementRequest, "grant__municipality"), (Milestone, "grant__municipality"),
-                            (ProofOfUse, "grant__municipality"), (FundingEvent, "grant__municipality")):
+        for model, path in (
+            (Idea, "process__municipality"),
+            (Comment, "idea__municipality"),
+            (Support, "idea__municipality"),
+            (OfficialAnswer, "idea__municipality"),
+            (Ballot, "process__municipality"),
+            (Vote, "ballot__municipality"),
+            (Measurement, "indicator__municipality"),
+            (Indicator, "project__municipality"),
+            (BudgetLine, "grant__municipality"),
+            (Spending, "grant__municipality"),
+            (DisbursementRequest, "grant__municipality"),
+            (Milestone, "grant__municipality"),
+            (ProofOfUse, "grant__municipality"),
+            (FundingEvent, "grant__municipality"),
+        ):
             rows = model._base_manager.filter(municipality__in=towns)
             assert rows.exists(), model
             assert not rows.exclude(municipality=F(path)).exists(), model
         votes = Vote._base_manager.filter(municipality__in=towns)
         assert not votes.exclude(idea__process=F("ballot__process")).exists()
-        assert not Spending._base_manager.filter(municipality__in=towns, project__isnull=False).exclude(
-            project__municipality=F("municipality")).exists()
+        assert (
+            not Spending._base_manager.filter(municipality__in=towns, project__isnull=False)
+            .exclude(project__municipality=F("municipality"))
+            .exists()
+        )
         # A supporter supports an idea once, and never their own.
         assert not Support._base_manager.filter(municipality__in=towns, user=F("idea__author")).exists()
         # Partners of joint projects and processes are other towns of the consortium.
@@ -109,8 +149,11 @@ def test_every_row_belongs_to_its_town(seeded):
         assert partners.exists()
         assert not partners.filter(municipality=F("project__municipality")).exists()
         assert set(partners.values_list("municipality", flat=True)) <= {t.pk for t in towns}
-        assert not ProcessPartner._base_manager.filter(process__municipality__in=towns).filter(
-            municipality=F("process__municipality")).exists()
+        assert (
+            not ProcessPartner._base_manager.filter(process__municipality__in=towns)
+            .filter(municipality=F("process__municipality"))
+            .exists()
+        )
         assert Municipality.objects.filter(pk__in=[t.pk for t in towns], is_lead=True).count() == 1
 
 
@@ -128,9 +171,28 @@ def test_processes_in_every_phase_and_valid_rows(seeded):
             assert any(p.accepts_votes(today) for p in processes)
             assert any(p.results_public(today) for p in processes)
         rng = random.Random(3)
-        for model in (Idea, Comment, Support, OfficialAnswer, Process, Project, ProjectPartner, Indicator, Measurement,
-                      Grant, BudgetLine, Spending, DisbursementRequest, Milestone, ProofOfUse, Ballot, Vote,
-                      Membership, ProjectEvent, ParticipationEvent):
+        for model in (
+            Idea,
+            Comment,
+            Support,
+            OfficialAnswer,
+            Process,
+            Project,
+            ProjectPartner,
+            Indicator,
+            Measurement,
+            Grant,
+            BudgetLine,
+            Spending,
+            DisbursementRequest,
+            Milestone,
+            ProofOfUse,
+            Ballot,
+            Vote,
+            Membership,
+            ProjectEvent,
+            ParticipationEvent,
+        ):
             rows = list(model._base_manager.filter(municipality__in=towns))
             assert rows, model
             for row in rng.sample(rows, min(len(rows), 15)):

@@ -14,8 +14,19 @@ def _feedback(town):
     return list(AccessibilityFeedback.objects.with_scope(municipality=town.pk).all())
 
 
-@pytest.mark.parametrize("path", ["/", "/impressum/", "/datenschutz/", "/barrierefreiheit/", "/arnsberg/",
-                                  "/arnsberg/impressum/", "/arnsberg/datenschutz/", "/arnsberg/barrierefreiheit/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/impressum/",
+        "/datenschutz/",
+        "/barrierefreiheit/",
+        "/arnsberg/",
+        "/arnsberg/impressum/",
+        "/arnsberg/datenschutz/",
+        "/arnsberg/barrierefreiheit/",
+    ],
+)
 def test_public_pages_render_with_legal_links(client, town_a, path):
     response = client.get(path)
     assert response.status_code == 200
@@ -29,11 +40,18 @@ def test_town_pages_carry_the_town_brand(client, town_a, town_b):
     assert town_b.official_name in response.text
 
 
-def test_feedback_is_stored_and_mailed_to_the_town(client, town_a, town_b, django_capture_on_commit_callbacks):
+def test_feedback_is_stored_and_mailed_to_the_town(
+    client, town_a, town_b, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post("/arnsberg/barrierefreiheit/", {
-            "message": "Das Formular ist mit der Tastatur nicht erreichbar.", "page_url": "/arnsberg/",
-            "email": "hinweis@example.org"})
+        response = client.post(
+            "/arnsberg/barrierefreiheit/",
+            {
+                "message": "Das Formular ist mit der Tastatur nicht erreichbar.",
+                "page_url": "/arnsberg/",
+                "email": "hinweis@example.org",
+            },
+        )
     assert response.status_code == 302
     [item] = _feedback(town_a)
     assert item.email == "hinweis@example.org"
@@ -45,8 +63,9 @@ def test_feedback_is_stored_and_mailed_to_the_town(client, town_a, town_b, djang
 
 
 def test_invalid_feedback_keeps_the_input_and_explains(client, town_a):
-    response = client.post("/arnsberg/barrierefreiheit/", {"message": "", "email": "kein-mail",
-                                                          "page_url": "/arnsberg/karte/"})
+    response = client.post(
+        "/arnsberg/barrierefreiheit/", {"message": "", "email": "kein-mail", "page_url": "/arnsberg/karte/"}
+    )
     assert response.status_code == 200
     assert {"message", "email"} <= set(response.context["form"].errors)
     assert 'value="/arnsberg/karte/"' in response.text
@@ -59,7 +78,9 @@ def test_feedback_honeypot(client, town_a):
     assert _feedback(town_a) == []
 
 
-def test_inbox_lists_and_filters_with_bounded_queries(client, town_a, viewer_a, django_assert_max_num_queries):
+def test_inbox_lists_and_filters_with_bounded_queries(
+    client, town_a, viewer_a, django_assert_max_num_queries
+):
     for i in range(30):
         factories.feedback(municipality=town_a, message=f"Meldung {i}")
     client.force_login(viewer_a)
@@ -80,8 +101,9 @@ def test_viewer_reads_but_cannot_mark_handled(client, town_a, viewer_a, editor_a
     assert item.status == "handled" and item.handled_by == editor_a
 
 
-def test_agentur_overview_is_audited_per_request(client, town_a, town_b, moderator, editor_a,
-                                                 django_assert_max_num_queries):
+def test_agentur_overview_is_audited_per_request(
+    client, town_a, town_b, moderator, editor_a, django_assert_max_num_queries
+):
     factories.feedback(municipality=town_b)
     client.force_login(moderator)
     # SQLite has no median: the dashboard reads the answer times in two more queries there (dashboard.py). Two

@@ -21,8 +21,15 @@ pytestmark = pytest.mark.django_db
 
 def _notify(town, person, *, kind="idea.comment", key, title):
     with town_scope(town):
-        return notify(municipality=town, recipients=[person], kind=kind, key=key, title=title,
-                      body="Mehr dazu im Portal.", url=f"/{town.slug}/beteiligung/")
+        return notify(
+            municipality=town,
+            recipients=[person],
+            kind=kind,
+            key=key,
+            title=title,
+            body="Mehr dazu im Portal.",
+            url=f"/{town.slug}/beteiligung/",
+        )
 
 
 def _rows(person):
@@ -48,13 +55,17 @@ def pending(town_a, town_b, citizen, django_capture_on_commit_callbacks):
 @pytest.fixture
 def dispatch(django_capture_on_commit_callbacks):
     """The dispatcher as the worker runs it: the digest tasks it starts are handed over when its work commits."""
+
     def run(**kwargs):
         with django_capture_on_commit_callbacks(execute=True):
             return notification_digest_dispatch(**kwargs)
+
     return run
 
 
-def test_the_daily_digest_mails_each_person_once_with_all_their_rows_from_every_town(citizen, pending, dispatch):
+def test_the_daily_digest_mails_each_person_once_with_all_their_rows_from_every_town(
+    citizen, pending, dispatch
+):
     assert dispatch(plan="daily") == 2
     mine = [m for m in mail.outbox if m.to == [citizen.email]]
     assert len(mine) == 1 and len(mail.outbox) == 2

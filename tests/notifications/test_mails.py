@@ -30,16 +30,30 @@ def site_host(settings):
     settings.ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
 
-def _notify(town, person, *, kind, key="k1", title="Ihre Idee hat einen neuen Status", url="/x/", capture=None):
+def _notify(
+    town, person, *, kind, key="k1", title="Ihre Idee hat einen neuen Status", url="/x/", capture=None
+):
     with capture(execute=True), town_scope(town):
-        notify(municipality=town, recipients=[person], kind=kind, key=key, title=title, body="Mehr im Portal.",
-               url=url)
+        notify(
+            municipality=town,
+            recipients=[person],
+            kind=kind,
+            key=key,
+            title=title,
+            body="Mehr im Portal.",
+            url=url,
+        )
     return mail.outbox[-1]
 
 
 def test_a_citizen_mail_says_what_they_follow_not_a_role(citizen, town_b, django_capture_on_commit_callbacks):
-    message = _notify(town_b, citizen, kind="idea.status", url="/soest/beteiligung/",
-                      capture=django_capture_on_commit_callbacks)
+    message = _notify(
+        town_b,
+        citizen,
+        kind="idea.status",
+        url="/soest/beteiligung/",
+        capture=django_capture_on_commit_callbacks,
+    )
     assert message.subject == "Soest: Ihre Idee hat einen neuen Status"
     assert "aufgrund Ihrer Rolle" not in message.body
     assert "weil Sie Benachrichtigungen zu „Status von Ideen“ erhalten" in message.body
@@ -53,8 +67,13 @@ def test_a_citizen_mail_says_what_they_follow_not_a_role(citizen, town_b, django
 
 def test_a_staff_mail_names_the_role_in_that_town(town_a, django_capture_on_commit_callbacks):
     editor = factories.staff_member(municipality=town_a, role=Role.EDITOR)
-    message = _notify(town_a, editor, kind="funding.deadline", title="Meilenstein fällig",
-                      capture=django_capture_on_commit_callbacks)
+    message = _notify(
+        town_a,
+        editor,
+        kind="funding.deadline",
+        title="Meilenstein fällig",
+        capture=django_capture_on_commit_callbacks,
+    )
     assert f"aufgrund Ihrer Rolle „Redaktion“ im Smart-City-Portal der {town_a.official_name}" in message.body
 
 
@@ -70,15 +89,18 @@ def test_the_data_export_mail_names_no_other_town(town_a, town_b, django_capture
 
 
 def test_digests_carry_a_one_click_unsubscribe_that_works_without_signing_in(
-        client, citizen, town_a, django_capture_on_commit_callbacks):
+    client, citizen, town_a, django_capture_on_commit_callbacks
+):
     NotificationPreference.objects.create(user=citizen, kind="idea.comment", delivery="daily")
     NotificationPreference.objects.create(user=citizen, kind="idea.status", delivery="weekly")
     with django_capture_on_commit_callbacks(execute=True), town_scope(town_a):
         notify(municipality=town_a, recipients=[citizen], kind="idea.comment", key="c1", title="Kommentar")
     assert notification_digest_send(user_id=citizen.pk, plan="daily") == 1
     message = mail.outbox[-1]
-    link = re.fullmatch(r"<(https://portal\.example\.org(/konto/benachrichtigungen/abbestellen/[^>]+/))>",
-                        message.extra_headers["List-Unsubscribe"])
+    link = re.fullmatch(
+        r"<(https://portal\.example\.org(/konto/benachrichtigungen/abbestellen/[^>]+/))>",
+        message.extra_headers["List-Unsubscribe"],
+    )
     assert link is not None
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert link.group(1) in message.body
@@ -87,8 +109,9 @@ def test_digests_carry_a_one_click_unsubscribe_that_works_without_signing_in(
     page = client.get(link.group(2))
     assert page.status_code == 200 and "Abbestellen" in page.text
     assert user_preferences(user=citizen)["idea.comment"] == "daily"
-    response = client.post(link.group(2), "List-Unsubscribe=One-Click",
-                           content_type="application/x-www-form-urlencoded")
+    response = client.post(
+        link.group(2), "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert response.status_code == 200
     preferences = user_preferences(user=citizen)
     assert preferences["idea.comment"] == "none"
@@ -107,9 +130,17 @@ def test_the_link_of_one_person_does_not_unsubscribe_another(client, citizen):
 
 
 def test_the_signup_mail_is_ours_and_links_to_the_site_host(client, town_a):
-    client.post("/accounts/signup/", {
-        "email": "neu@example.org", "display_name": "Neue Bürgerin", "password1": "Sehr-geheim-2026",
-        "password2": "Sehr-geheim-2026", "privacy_consent": "on"}, HTTP_HOST="127.0.0.1")
+    client.post(
+        "/accounts/signup/",
+        {
+            "email": "neu@example.org",
+            "display_name": "Neue Bürgerin",
+            "password1": "Sehr-geheim-2026",
+            "password2": "Sehr-geheim-2026",
+            "privacy_consent": "on",
+        },
+        HTTP_HOST="127.0.0.1",
+    )
     message = mail.outbox[-1]
     assert message.subject == "Smart City Südwestfalen: Bitte bestätigen Sie Ihre E-Mail-Adresse"
     assert "[smartcity5]" not in message.subject
@@ -141,8 +172,13 @@ def test_the_html_mail_renders(citizen, town_b, django_capture_on_commit_callbac
     """Writes the HTML part to a file (SC5_MAIL_PREVIEW=dir keeps it) for a look in a browser."""
     import os
 
-    message = _notify(town_b, citizen, kind="idea.status", url="/soest/beteiligung/",
-                      capture=django_capture_on_commit_callbacks)
+    message = _notify(
+        town_b,
+        citizen,
+        kind="idea.status",
+        url="/soest/beteiligung/",
+        capture=django_capture_on_commit_callbacks,
+    )
     html = message.alternatives[0][0]
     assert html.lstrip().startswith("<!DOCTYPE html>") and 'lang="de"' in html
     folder = Path(os.environ.get("SC5_MAIL_PREVIEW", tmp_path))

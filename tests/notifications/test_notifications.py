@@ -14,16 +14,27 @@ pytestmark = pytest.mark.django_db
 
 def _notify(town, people, key="test:1", **extra):
     with town_scope(town):
-        return notify(municipality=town, recipients=people, kind="funding.deadline", key=key,
-                      title="Frist läuft ab", body="Bitte prüfen.", url=f"/{town.slug}/verwaltung/", **extra)
+        return notify(
+            municipality=town,
+            recipients=people,
+            kind="funding.deadline",
+            key=key,
+            title="Frist läuft ab",
+            body="Bitte prüfen.",
+            url=f"/{town.slug}/verwaltung/",
+            **extra,
+        )
 
 
-def test_each_person_is_told_once_and_mailed_after_commit(town_a, editor_a, admin_a,
-                                                          django_capture_on_commit_callbacks):
+def test_each_person_is_told_once_and_mailed_after_commit(
+    town_a, editor_a, admin_a, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert len(_notify(town_a, [editor_a, admin_a])) == 2
         assert _notify(town_a, [editor_a, admin_a]) == []
-    assert len(callbacks) == 1 and mail.outbox == []  # nothing is sent before the commit (one hand-over for both)
+    assert (
+        len(callbacks) == 1 and mail.outbox == []
+    )  # nothing is sent before the commit (one hand-over for both)
     for callback in callbacks:
         callback()
     assert sorted(m.to[0] for m in mail.outbox) == sorted([editor_a.email, admin_a.email])
@@ -37,8 +48,9 @@ def test_the_mail_goes_out_once_even_if_the_task_runs_twice(town_a, editor_a):
     assert len(mail.outbox) == 1
 
 
-def test_a_row_the_first_look_missed_is_not_created_twice(town_a, town_b, editor_a, admin_a,
-                                                          django_capture_on_commit_callbacks):
+def test_a_row_the_first_look_missed_is_not_created_twice(
+    town_a, town_b, editor_a, admin_a, django_capture_on_commit_callbacks
+):
     """The bulk insert meets a row it did not see beforehand (here: the same key in another town, outside the
     scope; in production: a racing run). The database refuses it, and the others are still told, once."""
     _notify(town_b, [editor_a], key="shared", email=False)
@@ -54,15 +66,18 @@ def test_inactive_people_are_not_notified(town_a, editor_a):
     assert _notify(town_a, [editor_a]) == []
 
 
-def test_the_list_shows_own_notifications_from_every_town_and_the_header_counts_them(client, town_a, town_b,
-                                                                                   editor_a, admin_a):
+def test_the_list_shows_own_notifications_from_every_town_and_the_header_counts_them(
+    client, town_a, town_b, editor_a, admin_a
+):
     factories.membership(user=editor_a, municipality=town_b, role="viewer")
     _notify(town_a, [editor_a, admin_a], key="a")
     _notify(town_b, [editor_a], key="b")
     client.force_login(editor_a)
     page = client.get("/konto/benachrichtigungen/").content.decode()
     assert page.count("<strong>Frist läuft ab</strong>") == 2 and "Soest" in page and "Arnsberg" in page
-    assert "2 ungelesen" in client.get("/").content.decode() or "(2 unread)" in client.get("/").content.decode()
+    assert (
+        "2 ungelesen" in client.get("/").content.decode() or "(2 unread)" in client.get("/").content.decode()
+    )
 
 
 def test_opening_marks_read_and_leads_to_the_page(client, town_a, editor_a, admin_a):

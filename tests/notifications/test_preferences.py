@@ -19,8 +19,16 @@ URL = "/konto/benachrichtigungen/einstellungen/"
 
 def _notify(town, people, *, kind="idea.comment", key="test:1", **extra):
     with town_scope(town):
-        return notify(municipality=town, recipients=people, kind=kind, key=key, title="Neuer Kommentar",
-                      body="Jemand hat geantwortet.", url=f"/{town.slug}/", **extra)
+        return notify(
+            municipality=town,
+            recipients=people,
+            kind=kind,
+            key=key,
+            title="Neuer Kommentar",
+            body="Jemand hat geantwortet.",
+            url=f"/{town.slug}/",
+            **extra,
+        )
 
 
 def _prefer(user, kind, delivery):
@@ -47,8 +55,12 @@ def test_the_registry_holds_the_kinds_other_apps_use_with_their_defaults():
 
 def test_without_a_setting_each_kind_has_its_default(citizen, editor_a):
     assert selectors.user_preferences(user=citizen) == {
-        "idea.status": "immediate", "idea.comment": "immediate", "idea.project": "immediate",
-        "moderation.hidden": "immediate", "account.export": "immediate"}
+        "idea.status": "immediate",
+        "idea.comment": "immediate",
+        "idea.project": "immediate",
+        "moderation.hidden": "immediate",
+        "account.export": "immediate",
+    }
     staff = selectors.user_preferences(user=editor_a)
     assert staff["funding.deadline"] == "immediate" and staff["moderation.waiting"] == "daily"
     assert len(staff) == len(KINDS)
@@ -61,10 +73,12 @@ def test_staff_kinds_are_for_staff_and_moderators_only(citizen, editor_a, modera
     assert staff_kinds <= {kind.key for kind in kinds_for(moderator)}
 
 
-@pytest.mark.parametrize("delivery,mailed_at_once", [
-    ("immediate", True), ("daily", False), ("weekly", False), ("none", False)])
-def test_each_choice_decides_the_mail(town_a, citizen, delivery, mailed_at_once,
-                                      django_capture_on_commit_callbacks):
+@pytest.mark.parametrize(
+    "delivery,mailed_at_once", [("immediate", True), ("daily", False), ("weekly", False), ("none", False)]
+)
+def test_each_choice_decides_the_mail(
+    town_a, citizen, delivery, mailed_at_once, django_capture_on_commit_callbacks
+):
     _prefer(citizen, "idea.comment", delivery)
     with django_capture_on_commit_callbacks(execute=True):
         created = _notify(town_a, [citizen])
@@ -84,8 +98,9 @@ def test_the_setting_is_per_kind(town_a, citizen, django_capture_on_commit_callb
     assert len(mail.outbox) == 1 and mail.outbox[0].to == [citizen.email]
 
 
-def test_the_default_of_a_kind_applies_without_a_setting(town_a, editor_a,
-                                                         django_capture_on_commit_callbacks):
+def test_the_default_of_a_kind_applies_without_a_setting(
+    town_a, editor_a, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         (waiting,) = _notify(town_a, [editor_a], kind="moderation.waiting", key="w")
         (deadline,) = _notify(town_a, [editor_a], kind="funding.deadline", key="d")
@@ -93,8 +108,9 @@ def test_the_default_of_a_kind_applies_without_a_setting(town_a, editor_a,
     assert len(mail.outbox) == 1
 
 
-def test_callers_that_turn_email_off_send_none_whatever_the_setting(town_a, citizen,
-                                                                    django_capture_on_commit_callbacks):
+def test_callers_that_turn_email_off_send_none_whatever_the_setting(
+    town_a, citizen, django_capture_on_commit_callbacks
+):
     _prefer(citizen, "idea.comment", "daily")
     with django_capture_on_commit_callbacks(execute=True):
         (row,) = _notify(town_a, [citizen], email=False)
@@ -115,8 +131,9 @@ def test_unknown_kinds_are_refused(town_a, citizen):
     assert not NotificationPreference.objects.exists()
 
 
-def test_notify_reads_all_settings_in_one_query(town_a, django_assert_max_num_queries,
-                                                django_capture_on_commit_callbacks):
+def test_notify_reads_all_settings_in_one_query(
+    town_a, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
     people = [factories.UserFactory() for _ in range(20)]
     for person, delivery in zip(people, ["immediate", "daily", "weekly", "none"] * 5, strict=True):
         _prefer(person, "idea.comment", delivery)
@@ -156,8 +173,13 @@ def test_the_page_saves_and_shows_the_choices(client, citizen):
     client.force_login(citizen)
     page = client.get(URL).content.decode()
     assert _selected(page, "idea_status") == "immediate"
-    choices = {"idea_status": "weekly", "idea_comment": "daily", "idea_project": "none",
-               "moderation_hidden": "immediate", "account_export": "immediate"}
+    choices = {
+        "idea_status": "weekly",
+        "idea_comment": "daily",
+        "idea_project": "none",
+        "moderation_hidden": "immediate",
+        "account_export": "immediate",
+    }
     response = client.post(URL, choices, follow=True)
     assert response.redirect_chain == [(URL, 302)]
     page = response.content.decode()
@@ -173,10 +195,24 @@ def test_the_page_saves_and_shows_the_choices(client, citizen):
 
 def test_a_citizen_cannot_set_a_staff_kind_through_the_page(client, citizen):
     client.force_login(citizen)
-    client.post(URL, {"idea_status": "none", "idea_comment": "none", "idea_project": "none",
-                      "moderation_hidden": "none", "account_export": "none", "funding_deadline": "none"})
+    client.post(
+        URL,
+        {
+            "idea_status": "none",
+            "idea_comment": "none",
+            "idea_project": "none",
+            "moderation_hidden": "none",
+            "account_export": "none",
+            "funding_deadline": "none",
+        },
+    )
     assert set(NotificationPreference.objects.filter(user=citizen).values_list("kind", flat=True)) == {
-        "idea.status", "idea.comment", "idea.project", "moderation.hidden", "account.export"}
+        "idea.status",
+        "idea.comment",
+        "idea.project",
+        "moderation.hidden",
+        "account.export",
+    }
 
 
 def test_an_invalid_choice_is_shown_as_an_error(client, citizen):

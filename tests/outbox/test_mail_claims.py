@@ -31,17 +31,37 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 ROOT = Path(__file__).resolve().parents[2]
-SKIPPED = {".venv", ".git", "tests", "bench", "node_modules", "static", "locale", "locale_allauth", "templates",
-           "docs", "scripts"}
+SKIPPED = {
+    ".venv",
+    ".git",
+    "tests",
+    "bench",
+    "node_modules",
+    "static",
+    "locale",
+    "locale_allauth",
+    "templates",
+    "docs",
+    "scripts",
+}
 # What puts a mail on its way: the portal's one mail function, and Django's own (only smartcity5/mail.py may).
-MAIL_CALLS = {"mail_send", "send_mail", "send_mass_mail", "mail_admins", "mail_managers", "send_messages",
-              "EmailMessage", "EmailMultiAlternatives"}
+MAIL_CALLS = {
+    "mail_send",
+    "send_mail",
+    "send_mass_mail",
+    "mail_admins",
+    "mail_managers",
+    "send_messages",
+    "EmailMessage",
+    "EmailMultiAlternatives",
+}
 CLAIMS = {"claim", "claim_key", "claim_cutoff"}
 SENDING = {"sending", "sending_key"}
 TASK_DECORATORS = {"shared_task", "task"}
 
 
 # --- The check of the code --------------------------------------------------------------------------------------
+
 
 def _name(node: ast.AST) -> str | None:
     if isinstance(node, ast.Call):
@@ -72,8 +92,10 @@ class _Function(ast.NodeVisitor):
     visit_AsyncFunctionDef = visit_Lambda = visit_FunctionDef  # noqa: N815 - ast.NodeVisitor's method names
 
     def visit_With(self, node):
-        guarded = any(_name(item.context_expr) in SENDING and self.claims_at
-                      and min(self.claims_at) < node.lineno for item in node.items)
+        guarded = any(
+            _name(item.context_expr) in SENDING and self.claims_at and min(self.claims_at) < node.lineno
+            for item in node.items
+        )
         for item in node.items:
             self.visit(item.context_expr)
         self._guarded += guarded
@@ -106,7 +128,11 @@ def unclaimed_mail_tasks(root: Path) -> list[str]:
     functions, tasks = {}, []
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
-        if relative.parts[0] in SKIPPED or "migrations" in relative.parts or relative == Path("smartcity5/mail.py"):
+        if (
+            relative.parts[0] in SKIPPED
+            or "migrations" in relative.parts
+            or relative == Path("smartcity5/mail.py")
+        ):
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(relative))):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -134,21 +160,28 @@ def unclaimed_mail_tasks(root: Path) -> list[str]:
 
 def test_every_task_that_sends_mail_claims_it_first():
     assert unclaimed_mail_tasks(ROOT) == [], (
-        "claim the mail before sending it (outbox.claims: claim/claim_key, then with sending/sending_key)")
+        "claim the mail before sending it (outbox.claims: claim/claim_key, then with sending/sending_key)"
+    )
 
 
 def test_the_check_sees_every_task_of_the_portal():
     """The check finds tasks by their decorator: it must find every task Celery knows, or it would miss some."""
     celery_app.loader.import_default_modules()
     # Tasks a test module defines for itself (tests/test_logs.py) are not the portal's.
-    registered = {task.run.__name__ for name, task in celery_app.tasks.items()
-                  if not name.startswith(("celery.", "tests."))}
+    registered = {
+        task.run.__name__
+        for name, task in celery_app.tasks.items()
+        if not name.startswith(("celery.", "tests."))
+    }
     found = set()
     for path in ROOT.rglob("tasks.py"):
         if path.relative_to(ROOT).parts[0] in SKIPPED:
             continue
-        found |= {node.name for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-                  if isinstance(node, ast.FunctionDef) and _is_task(node)}
+        found |= {
+            node.name
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.FunctionDef) and _is_task(node)
+        }
     assert registered and registered <= found
 
 
@@ -174,7 +207,8 @@ def test_the_check_fails_on_a_copy_with_a_claim_taken_out(tmp_path):
 def test_the_check_fails_on_a_copy_with_a_new_task_that_sends_through_a_helper(tmp_path):
     copy = _copy(tmp_path)
     (copy / "reviews" / "tasks.py").write_text(
-        (copy / "reviews" / "tasks.py").read_text(encoding="utf-8") + '''
+        (copy / "reviews" / "tasks.py").read_text(encoding="utf-8")
+        + """
 
 def _tell_the_agentur(text):
     mail_send(to="agentur@example.org", template="reviews/email/x", context={"text": text})
@@ -190,7 +224,9 @@ def review_overdue_send(self, *, municipality, report_id):
     row = claim(self, ProgressReport.objects, report_id, sent="mailed_at", claimed="mail_claimed_at")
     with sending(ProgressReport.objects, [row.pk], sent="mailed_at", claimed="mail_claimed_at"):
         transaction.on_commit(lambda: mail_send(to="agentur@example.org", template="x", context={}))
-''', encoding="utf-8")
+""",
+        encoding="utf-8",
+    )
     offenders = unclaimed_mail_tasks(copy)
     assert len(offenders) == 2
     assert "review_reminder_send: mail sent without a claim via reviews/tasks.py" in offenders[0]
@@ -204,8 +240,9 @@ def test_the_check_fails_on_a_copy_that_sends_before_it_claims(tmp_path):
     claim_line = "    feedback = claim(self, AccessibilityFeedback.objects, feedback_id, **fields)\n"
     assert claim_line in source
     # The claim moved below the send: the "with sending" no longer follows a claim.
-    moved = source.replace(claim_line, "").replace("    return True\n\n\n# The longest task",
-                                                   claim_line + "    return True\n\n\n# The longest task")
+    moved = source.replace(claim_line, "").replace(
+        "    return True\n\n\n# The longest task", claim_line + "    return True\n\n\n# The longest task"
+    )
     tasks.write_text(moved, encoding="utf-8")
     offenders = unclaimed_mail_tasks(copy)
     assert len(offenders) == 1 and "accessibility_feedback_forward" in offenders[0]
@@ -215,14 +252,19 @@ def test_a_task_that_sends_mail_without_a_claim_is_refused(town_a):
     _task_stack.push(staff_invitation_send)  # as while the task runs
     try:
         with pytest.raises(UnclaimedMail, match="staff_invitation_send"):
-            mail_send(to="x@example.org", template="accounts/email/staff_invitation",
-                      context={"invitation": None, "link": "", "expires": ""}, municipality=town_a)
+            mail_send(
+                to="x@example.org",
+                template="accounts/email/staff_invitation",
+                context={"invitation": None, "link": "", "expires": ""},
+                municipality=town_a,
+            )
     finally:
         _task_stack.pop()
     assert mail.outbox == []
 
 
 # --- The mail about a staff role ---------------------------------------------------------------------------------
+
 
 def _granted(town, role=Role.EDITOR):
     person = factories.UserFactory()
@@ -274,6 +316,7 @@ def test_a_revoked_role_is_not_told_and_claims_nothing(town_a, admin_a):
 
 # --- The invitation to a team ------------------------------------------------------------------------------------
 
+
 def _invite(town, admin, email="neu@example.org"):
     """Written and handed over; not run (no commit callbacks run in this test's transaction)."""
     return account_services.invitation_create(municipality=town, email=email, role=Role.EDITOR, by=admin)
@@ -293,13 +336,19 @@ def test_one_invitation_delivered_twice_is_mailed_once_and_sent_again_once_more(
     assert _send(invitation) is False
     assert len(mail.outbox) == 2 and mail.outbox[1].body != mail.outbox[0].body
     assert sorted(MailClaim.objects.values_list("key", flat=True)) == [
-        f"accounts.staff_invitation:{invitation.pk}:1", f"accounts.staff_invitation:{invitation.pk}:2"]
+        f"accounts.staff_invitation:{invitation.pk}:1",
+        f"accounts.staff_invitation:{invitation.pk}:2",
+    ]
 
 
 def test_a_mail_server_error_gives_the_invitation_claim_back(town_a, admin_a, settings):
     invitation = _invite(town_a, admin_a)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens there
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = (
+        "127.0.0.1",
+        9,
+        2,
+    )  # nothing listens there
     with pytest.raises(OSError):
         _send(invitation)
     claim = MailClaim.objects.get()

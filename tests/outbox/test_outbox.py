@@ -36,12 +36,17 @@ def test_the_code_starts_tasks_only_through_the_outbox():
     offenders = []
     for path in ROOT.rglob("*.py"):
         relative = path.relative_to(ROOT)
-        if relative.parts[0] in {".venv", "tests", "outbox", "bench", "node_modules"} or "migrations" in relative.parts:
+        if (
+            relative.parts[0] in {".venv", "tests", "outbox", "bench", "node_modules"}
+            or "migrations" in relative.parts
+        ):
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if STARTS_A_TASK.search(line):
                 offenders.append(f"{relative}:{number}: {line.strip()}")
-    assert offenders == [], "start tasks with task.delay_on_commit(...) (the outbox):\n" + "\n".join(offenders)
+    assert offenders == [], "start tasks with task.delay_on_commit(...) (the outbox):\n" + "\n".join(
+        offenders
+    )
 
 
 def test_every_task_of_the_portal_is_a_portal_task():
@@ -52,8 +57,8 @@ def test_every_task_of_the_portal_is_a_portal_task():
 
 def test_a_rolled_back_hand_over_never_runs(town_a, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError), transaction.atomic():
-            accessibility_feedback_submit(municipality=town_a, message="Die Rampe fehlt.")
-            raise RuntimeError("the request fails after the write")
+        accessibility_feedback_submit(municipality=town_a, message="Die Rampe fehlt.")
+        raise RuntimeError("the request fails after the write")
     assert not OutboxTask.objects.exists() and not AccessibilityFeedback.objects.exists()
     assert mail.outbox == []
 
@@ -105,14 +110,30 @@ def test_the_relay_hands_over_what_waits_and_gives_up_in_the_end(town_a):
     kwargs = {"municipality_id": town_a.pk, "feedback_id": 0}
     task = accessibility_feedback_forward.name
     never_handed = _aged(OutboxTask.objects.create(task=task, kwargs=kwargs), created_at=long_ago)
-    just_created = OutboxTask.objects.create(task=task, kwargs=kwargs)  # its own after-commit hand-over is due
-    lost = _aged(OutboxTask.objects.create(task=task, kwargs=kwargs), created_at=long_ago, handed_at=long_ago,
-                 hand_count=1)
-    busy = _aged(OutboxTask.objects.create(task=task, kwargs=kwargs), created_at=long_ago,
-                 handed_at=now - datetime.timedelta(minutes=5), hand_count=1)
-    finished = _aged(OutboxTask.objects.create(task=task, kwargs=kwargs), created_at=long_ago, done_at=long_ago)
-    hopeless = _aged(OutboxTask.objects.create(task=task, kwargs=kwargs), created_at=long_ago, handed_at=long_ago,
-                     hand_count=settings.OUTBOX_MAX_HAND_OVERS)
+    just_created = OutboxTask.objects.create(
+        task=task, kwargs=kwargs
+    )  # its own after-commit hand-over is due
+    lost = _aged(
+        OutboxTask.objects.create(task=task, kwargs=kwargs),
+        created_at=long_ago,
+        handed_at=long_ago,
+        hand_count=1,
+    )
+    busy = _aged(
+        OutboxTask.objects.create(task=task, kwargs=kwargs),
+        created_at=long_ago,
+        handed_at=now - datetime.timedelta(minutes=5),
+        hand_count=1,
+    )
+    finished = _aged(
+        OutboxTask.objects.create(task=task, kwargs=kwargs), created_at=long_ago, done_at=long_ago
+    )
+    hopeless = _aged(
+        OutboxTask.objects.create(task=task, kwargs=kwargs),
+        created_at=long_ago,
+        handed_at=long_ago,
+        hand_count=settings.OUTBOX_MAX_HAND_OVERS,
+    )
     with worker_queue() as queue:
         assert services.relay(now=now) == 2
         assert _queue_length(queue) == 2  # really in the broker
@@ -128,7 +149,9 @@ def test_the_relay_hands_over_what_waits_and_gives_up_in_the_end(town_a):
 def test_finished_rows_are_purged_after_the_retention(db):
     old = _aged(OutboxTask.objects.create(task="x"), done_at=timezone.now() - datetime.timedelta(days=30))
     recent = _aged(OutboxTask.objects.create(task="x"), done_at=timezone.now())
-    waiting = _aged(OutboxTask.objects.create(task="x"), created_at=timezone.now() - datetime.timedelta(days=30))
+    waiting = _aged(
+        OutboxTask.objects.create(task="x"), created_at=timezone.now() - datetime.timedelta(days=30)
+    )
     assert services.purge() == 1
     assert set(OutboxTask.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
     assert old.pk not in set(OutboxTask.objects.values_list("pk", flat=True))
@@ -136,12 +159,20 @@ def test_finished_rows_are_purged_after_the_retention(db):
 
 # --- Mails are claimed before they are sent (outbox.claims) -----------------------------------------------------
 
+
 def _notification(town, person, **fields):
     from municipalities.scoping import town_scope
 
     with town_scope(town):
-        created = notify(municipality=town, recipients=[person], kind="funding.deadline", key="test:claim",
-                         title="Frist läuft ab", url=f"/{town.slug}/verwaltung/", email=False)[0]
+        created = notify(
+            municipality=town,
+            recipients=[person],
+            kind="funding.deadline",
+            key="test:claim",
+            title="Frist läuft ab",
+            url=f"/{town.slug}/verwaltung/",
+            email=False,
+        )[0]
     Notification.objects.with_scope(municipality=town.pk).filter(pk=created.pk).update(**fields)
     return created
 
@@ -168,7 +199,11 @@ def test_a_claim_left_by_a_dead_sender_is_sent_again(town_a, editor_a):
 def test_a_mail_server_error_gives_the_claim_back(town_a, editor_a, settings):
     notification = _notification(town_a, editor_a)
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2  # nothing listens there
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = (
+        "127.0.0.1",
+        9,
+        2,
+    )  # nothing listens there
     with pytest.raises(OSError):
         _send(town_a, notification)
     row = Notification.objects.with_scope(municipality=town_a.pk).get(pk=notification.pk)
@@ -181,12 +216,23 @@ def test_a_digest_leaves_out_what_another_digest_is_sending(town_a, editor_a):
     from municipalities.scoping import town_scope
 
     with town_scope(town_a):
-        rows = [notify(municipality=town_a, recipients=[editor_a], kind="funding.deadline", key=f"test:d{i}",
-                       title=f"Frist {i}", email=False)[0] for i in range(3)]
+        rows = [
+            notify(
+                municipality=town_a,
+                recipients=[editor_a],
+                kind="funding.deadline",
+                key=f"test:d{i}",
+                title=f"Frist {i}",
+                email=False,
+            )[0]
+            for i in range(3)
+        ]
     Notification.objects.with_scope(municipality=town_a.pk).filter(pk__in=[r.pk for r in rows]).update(
-        email_plan="daily")
+        email_plan="daily"
+    )
     Notification.objects.with_scope(municipality=town_a.pk).filter(pk=rows[0].pk).update(
-        email_claimed_at=timezone.now())
+        email_claimed_at=timezone.now()
+    )
     assert notification_digest_send(user_id=editor_a.pk, plan="daily") == 2
     assert notification_digest_send(user_id=editor_a.pk, plan="daily") == 0
     assert len(mail.outbox) == 1 and "Frist 0" not in mail.outbox[0].body and "Frist 1" in mail.outbox[0].body
@@ -200,8 +246,12 @@ def test_the_command_hands_over_at_once_and_reopens_failed_rows(town_a, settings
     need(settings.REDIS_URL.startswith("redis"), "REDIS_URL must point at a running Redis")
     kwargs = {"municipality_id": town_a.pk, "feedback_id": 0}
     waiting = OutboxTask.objects.create(task=accessibility_feedback_forward.name, kwargs=kwargs)
-    failed = _aged(OutboxTask.objects.create(task=accessibility_feedback_forward.name, kwargs=kwargs),
-                   done_at=timezone.now(), failed=True, last_error="SMTPException")
+    failed = _aged(
+        OutboxTask.objects.create(task=accessibility_feedback_forward.name, kwargs=kwargs),
+        done_at=timezone.now(),
+        failed=True,
+        last_error="SMTPException",
+    )
     out = io.StringIO()
     with worker_queue() as queue:
         call_command("outbox_relay", "--failed", stdout=out)
@@ -221,12 +271,31 @@ def test_the_upgrade_hands_over_mails_that_were_planned_but_never_sent(town_a, e
     from municipalities.scoping import town_scope
 
     with town_scope(town_a):
-        unsent = Notification.objects.create(municipality=town_a, recipient=editor_a, kind="funding.deadline",
-                                             key="old:1", title="Frist", email_plan="immediate")
-        Notification.objects.create(municipality=town_a, recipient=editor_a, kind="funding.deadline", key="old:2",
-                                    title="Frist", email_plan="immediate", emailed_at=timezone.now())
-        Notification.objects.create(municipality=town_a, recipient=editor_a, kind="funding.deadline", key="old:3",
-                                    title="Frist", email_plan="daily")
+        unsent = Notification.objects.create(
+            municipality=town_a,
+            recipient=editor_a,
+            kind="funding.deadline",
+            key="old:1",
+            title="Frist",
+            email_plan="immediate",
+        )
+        Notification.objects.create(
+            municipality=town_a,
+            recipient=editor_a,
+            kind="funding.deadline",
+            key="old:2",
+            title="Frist",
+            email_plan="immediate",
+            emailed_at=timezone.now(),
+        )
+        Notification.objects.create(
+            municipality=town_a,
+            recipient=editor_a,
+            kind="funding.deadline",
+            key="old:3",
+            title="Frist",
+            email_plan="daily",
+        )
     migration = importlib.import_module("outbox.migrations.0002_hand_over_unsent_notification_mails")
     migration.hand_over_unsent(apps, None)
     row = OutboxTask.objects.get()

@@ -29,8 +29,18 @@ def _ideas(process, town, count: int, title: str) -> None:
     into the process's stored figures as the services keep them."""
     author = factories.UserFactory()
     with town_scope(town):
-        Idea.objects.bulk_create([Idea(process=process, municipality=town, author=author, title=f"{title} {n}",
-                                       body="Mehr Licht am Abend.") for n in range(count)])
+        Idea.objects.bulk_create(
+            [
+                Idea(
+                    process=process,
+                    municipality=town,
+                    author=author,
+                    title=f"{title} {n}",
+                    body="Mehr Licht am Abend.",
+                )
+                for n in range(count)
+            ]
+        )
         services.touch_processes([process.pk], recount=True)
 
 
@@ -55,7 +65,9 @@ def test_a_search_beyond_the_cap_says_more_than_1000_and_pages_up_to_the_cap(cli
     assert beyond.status_code == 200 and beyond.context["page_obj"].number == 50
 
 
-def test_exactly_the_cap_is_counted_exactly_and_unfiltered_lists_keep_the_stored_count(client, many, arnsberg):
+def test_exactly_the_cap_is_counted_exactly_and_unfiltered_lists_keep_the_stored_count(
+    client, many, arnsberg
+):
     url = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
     exact = _text(client.get(url + "?q=Laterne"))
     assert "1000 Ideen gefunden." in exact and "Mehr als" not in exact and "Seite 1 von 50" in exact
@@ -63,8 +75,11 @@ def test_exactly_the_cap_is_counted_exactly_and_unfiltered_lists_keep_the_stored
     # No filter: the process's stored count, never capped (every page reachable).
     whole = _text(client.get(url))
     assert "1005 Ideen gefunden." in whole and "Seite 1 von 51" in whole
-    process_page = _text(client.get(reverse("participation:process", kwargs={"town": arnsberg.slug,
-                                                                              "slug": many.slug}) + "?q=Licht"))
+    process_page = _text(
+        client.get(
+            reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": many.slug}) + "?q=Licht"
+        )
+    )
     assert "Mehr als 1.000 Ideen gefunden." in process_page
 
 
@@ -91,13 +106,18 @@ def test_the_api_says_count_capped_and_pages_up_to_the_cap(client, many, arnsber
     assert client.get("/api/v1/towns/").json()["count_capped"] is False
 
 
-def test_filtered_lists_make_the_same_queries_with_5_and_with_1005_matches(client, process, arnsberg,
-                                                                            django_assert_max_num_queries):
+def test_filtered_lists_make_the_same_queries_with_5_and_with_1005_matches(
+    client, process, arnsberg, django_assert_max_num_queries
+):
     ideas = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
-    pages = [ideas + "?q=Licht", ideas + "?q=Licht&status=submitted&sort=supported", ideas + "?q=Licht&page=50",
-             reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": process.slug}) + "?q=Licht",
-             f"/api/v1/towns/{arnsberg.slug}/ideas/?q=Licht",
-             f"/api/v1/towns/{arnsberg.slug}/processes/{process.slug}/ideas/?q=Licht&sort=supported"]
+    pages = [
+        ideas + "?q=Licht",
+        ideas + "?q=Licht&status=submitted&sort=supported",
+        ideas + "?q=Licht&page=50",
+        reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": process.slug}) + "?q=Licht",
+        f"/api/v1/towns/{arnsberg.slug}/ideas/?q=Licht",
+        f"/api/v1/towns/{arnsberg.slug}/processes/{process.slug}/ideas/?q=Licht&sort=supported",
+    ]
 
     def counts() -> list[int]:
         found = []

@@ -22,7 +22,9 @@ VOTE_DAY = timezone.localdate() + datetime.timedelta(days=45)  # in the factory'
 
 @pytest.fixture(autouse=True)
 def _postgresql():
-    need(connection.vendor == "postgresql", "concurrent writers need PostgreSQL (SQLite locks the whole file)")
+    need(
+        connection.vendor == "postgresql", "concurrent writers need PostgreSQL (SQLite locks the whole file)"
+    )
 
 
 def _at_once(town, calls):
@@ -84,7 +86,9 @@ def test_adding_and_withdrawing_at_the_same_moment_leaves_a_consistent_count(tow
     assert results[:5] == [True] * 5
     assert sorted(results[5:]) == [False] * 5 + [True] * 5
     with town_scope(town_a):
-        assert set(Support.objects.filter(idea=idea).values_list("user", flat=True)) == {p.pk for p in people[5:]}
+        assert set(Support.objects.filter(idea=idea).values_list("user", flat=True)) == {
+            p.pk for p in people[5:]
+        }
         assert Idea.objects.get(pk=idea.pk).support_count == len(people[5:])  # the stored count too
 
 
@@ -103,10 +107,16 @@ def test_one_ballot_per_person_when_several_tabs_cast_at_once(town_a, vote):
     voter = factories.UserFactory()
     others = [factories.UserFactory() for _ in range(10)]
     choices = [{ideas[n % 3].pk: 3} for n in range(10)]
-    calls = [lambda votes=votes: services.ballot_cast(process=process, user=voter, votes=votes, on=VOTE_DAY)
-             for votes in choices]
-    calls += [lambda user=user: services.ballot_cast(process=process, user=user, votes={ideas[0].pk: 1}, on=VOTE_DAY)
-              for user in others]
+    calls = [
+        lambda votes=votes: services.ballot_cast(process=process, user=voter, votes=votes, on=VOTE_DAY)
+        for votes in choices
+    ]
+    calls += [
+        lambda user=user: services.ballot_cast(
+            process=process, user=user, votes={ideas[0].pk: 1}, on=VOTE_DAY
+        )
+        for user in others
+    ]
     results, errors = _at_once(town_a, calls)
     assert errors == [None] * 20
     assert len({ballot.pk for ballot in results[:10]}) == 1
@@ -121,8 +131,10 @@ def test_one_ballot_per_person_when_several_tabs_cast_at_once(town_a, vote):
 
 def test_reports_at_the_same_moment_hide_a_contribution_once(town_a, idea, editor_a):
     reporters = [factories.UserFactory() for _ in range(6)]
-    calls = [lambda user=user: services.report_submit(target=idea, reporter=user, reason="spam")
-             for user in reporters]
+    calls = [
+        lambda user=user: services.report_submit(target=idea, reporter=user, reason="spam")
+        for user in reporters
+    ]
     results, errors = _at_once(town_a, calls)
     # The first three reports hide the idea; the rest find it already under review and are told so.
     assert sum(r is not None for r in results) == 3
@@ -147,16 +159,32 @@ def test_a_campaign_on_one_process_neither_deadlocks_nor_loses_a_version(town_a)
         def run():
             with transaction.atomic():
                 return call()
+
         return run
 
-    calls = [atomic(lambda user=user, n=n: services.support_add(idea=ideas[n % 2], user=user))
-             for n, user in enumerate(people)]
-    calls += [atomic(lambda user=user: services.idea_submit(process=process, author=user, fields={
-        "title": "Noch eine Idee", "body": "Gleichzeitig eingereicht."}, consent=True)) for user in people[:6]]
+    calls = [
+        atomic(lambda user=user, n=n: services.support_add(idea=ideas[n % 2], user=user))
+        for n, user in enumerate(people)
+    ]
+    calls += [
+        atomic(
+            lambda user=user: services.idea_submit(
+                process=process,
+                author=user,
+                fields={"title": "Noch eine Idee", "body": "Gleichzeitig eingereicht."},
+                consent=True,
+            )
+        )
+        for user in people[:6]
+    ]
     _results, errors = _at_once(town_a, calls)
     assert errors == [None] * len(calls)
     stored = Process._base_manager.get(pk=process.pk)
     assert stored.content_version == before + len(calls)
-    assert stored.shown_idea_count == Idea._base_manager.filter(process=process, moderation="published").count() == 11
+    assert (
+        stored.shown_idea_count
+        == Idea._base_manager.filter(process=process, moderation="published").count()
+        == 11
+    )
     with town_scope(town_a):
         assert [selectors.idea_list().get(pk=idea.pk).support_count for idea in ideas[:2]] == [10, 10]

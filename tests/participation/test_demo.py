@@ -49,8 +49,9 @@ def test_every_town_has_a_running_process_with_dozens_of_ideas(demo):
     assert len(towns) == 5
     for town in towns:
         with town_scope(town):
-            running = [p for p in selectors.process_list()
-                       if p.municipality_id == town.pk and p.accepts_ideas(today)]
+            running = [
+                p for p in selectors.process_list() if p.municipality_id == town.pk and p.accepts_ideas(today)
+            ]
             assert running, town.slug
             process = running[0]
             ideas = Idea.objects.visible().filter(process=process)
@@ -128,7 +129,9 @@ def test_without_accounts_only_offline_contributions_are_loaded(demo):
     assert _citizens().count() == 15
 
 
-def test_the_reports_of_the_demo_data_show_its_key_figures(demo, tmp_path, django_capture_on_commit_callbacks):
+def test_the_reports_of_the_demo_data_show_its_key_figures(
+    demo, tmp_path, django_capture_on_commit_callbacks
+):
     """The town report and the funding report of Arnsberg's demo data, as PDF: the key figures are in the text,
     and the first page is a real page (issue 6). The demo is loaded once for this module, so the check lives here."""
     from funding.models import Grant
@@ -144,11 +147,17 @@ def test_the_reports_of_the_demo_data_show_its_key_figures(demo, tmp_path, djang
         grant = Grant.objects.filter(municipality=town).order_by("pk").first()
         running = Process.objects.filter(municipality=town, is_published=True).order_by("pk").first()
         with django_capture_on_commit_callbacks(execute=True):
-            town_report, _new = report_services.report_request(municipality=town, kind="town", format="pdf", by=None)
-            funding_report, _new = report_services.report_request(municipality=town, kind="funding", format="pdf",
-                                                                  by=None, grant=grant)
-        town_report, funding_report = (ReportRequest.objects.get(pk=r.pk) for r in (town_report, funding_report))
+            town_report, _new = report_services.report_request(
+                municipality=town, kind="town", format="pdf", by=None
+            )
+            funding_report, _new = report_services.report_request(
+                municipality=town, kind="funding", format="pdf", by=None, grant=grant
+            )
+        town_report, funding_report = (
+            ReportRequest.objects.get(pk=r.pk) for r in (town_report, funding_report)
+        )
     assert (town_report.status, funding_report.status) == ("done", "done"), town_report.error
+
     def squeeze(value: str) -> str:  # line breaks and hyphenation in table cells do not matter
         return re.sub(r"[\s\-\u00ad]", "", value)
 
@@ -166,8 +175,11 @@ def test_the_reports_of_the_demo_data_show_its_key_figures(demo, tmp_path, djang
 # --- What a newcomer meets (issue 15) --------------------------------------------------------------------
 
 #: English that crept into the German demo once ("category", "Vision: … adopted … strategic goals").
-ENGLISH = re.compile(r"\b(category|adopted|strategic|goals?|pilot projects|until|incl\.|participation kits|"
-                     r"youth parliament|from \d{4}|the|and|with)\b", re.IGNORECASE)
+ENGLISH = re.compile(
+    r"\b(category|adopted|strategic|goals?|pilot projects|until|incl\.|participation kits|"
+    r"youth parliament|from \d{4}|the|and|with)\b",
+    re.IGNORECASE,
+)
 
 
 def _demo_texts():
@@ -179,11 +191,31 @@ def _demo_texts():
     from municipalities.models import Consortium
     from projects.models import Bundle, Indicator, ProgressUpdate, Project, Strategy
 
-    for model in (Consortium, Municipality, Strategy, Bundle, Project, ProgressUpdate, Indicator, Process, Idea,
-                  Comment, OfficialAnswer, Grant, Milestone, Spending, DisbursementRequest, LessonNote):
-        fields = [f.name for f in model._meta.concrete_fields
-                  if isinstance(f, (models.CharField, models.TextField)) and not f.choices
-                  and not isinstance(f, (models.SlugField, models.EmailField, models.URLField))]
+    for model in (
+        Consortium,
+        Municipality,
+        Strategy,
+        Bundle,
+        Project,
+        ProgressUpdate,
+        Indicator,
+        Process,
+        Idea,
+        Comment,
+        OfficialAnswer,
+        Grant,
+        Milestone,
+        Spending,
+        DisbursementRequest,
+        LessonNote,
+    ):
+        fields = [
+            f.name
+            for f in model._meta.concrete_fields
+            if isinstance(f, (models.CharField, models.TextField))
+            and not f.choices
+            and not isinstance(f, (models.SlugField, models.EmailField, models.URLField))
+        ]
         for row in model._base_manager.values("pk", *fields):
             for name in fields:
                 if row[name]:
@@ -227,8 +259,11 @@ def test_the_project_history_is_spread_over_the_past_and_agrees_with_the_quarter
         with town_scope(town):
             for year, quarter in quarters:
                 start, end = quarter_bounds(year, quarter)
-                mine = [(event, day) for event, day in zip(events, days, strict=True)
-                        if event.project.municipality_id == town.pk and start <= day <= end]
+                mine = [
+                    (event, day)
+                    for event, day in zip(events, days, strict=True)
+                    if event.project.municipality_id == town.pk and start <= day <= end
+                ]
                 figures = quarter_figures(municipality=town, year=year, quarter=quarter)["projects"]
                 assert figures["status_changes"] == len(mine), (town.slug, year, quarter)
                 moves = [event.changes["status"][1] for event, _day in mine]
@@ -253,6 +288,7 @@ def test_a_vote_is_open_on_the_day_of_loading_and_a_newcomer_can_try_it(demo):
         assert len(shortlist) >= 3
         assert Ballot.objects.filter(process=process).count() >= 10  # the demo citizens have voted already
         assert not Ballot.objects.filter(process=process, user=newcomer).exists()
-        ballot = services.ballot_cast(process=process, user=newcomer,
-                                      votes={shortlist[0].pk: 1, shortlist[1].pk: 1})
+        ballot = services.ballot_cast(
+            process=process, user=newcomer, votes={shortlist[0].pk: 1, shortlist[1].pk: 1}
+        )
         assert services.ballot_total(ballot) == 2

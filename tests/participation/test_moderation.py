@@ -35,7 +35,9 @@ def pre_moderation(process, editor_a):
 
 
 def _notifications(town, **filters):
-    return list(Notification.objects.with_scope(municipality=town.pk).filter(**filters).order_by("recipient_id"))
+    return list(
+        Notification.objects.with_scope(municipality=town.pk).filter(**filters).order_by("recipient_id")
+    )
 
 
 def _label(state: Moderation) -> str:
@@ -45,8 +47,10 @@ def _label(state: Moderation) -> str:
 
 
 def _report(target, times=1, reason="spam"):
-    return [services.report_submit(target=target, reporter=factories.UserFactory(), reason=reason)
-            for _ in range(times)]
+    return [
+        services.report_submit(target=target, reporter=factories.UserFactory(), reason=reason)
+        for _ in range(times)
+    ]
 
 
 def _public_view(process, idea):
@@ -62,8 +66,10 @@ def _public_view(process, idea):
 
 # --- Pre-moderation ----------------------------------------------------------------------------------------
 
+
 def test_with_pre_moderation_a_new_idea_waits_unseen_and_the_editors_are_told(
-        process, pre_moderation, editor_a, viewer_a, django_capture_on_commit_callbacks):
+    process, pre_moderation, editor_a, viewer_a, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         idea = factories.idea(process=process, latitude="51.400000", longitude="8.050000")
     assert idea.moderation == Moderation.PENDING
@@ -88,7 +94,8 @@ def test_with_pre_moderation_a_new_idea_waits_unseen_and_the_editors_are_told(
 
 
 def test_with_pre_moderation_a_comment_waits_and_the_idea_author_hears_of_it_once_published(
-        process, idea, citizen, pre_moderation, editor_a, django_capture_on_commit_callbacks):
+    process, idea, citizen, pre_moderation, editor_a, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         comment = services.comment_post(idea=idea, author=factories.UserFactory(), body="Wartet")
     assert comment.moderation == Moderation.PENDING
@@ -102,15 +109,18 @@ def test_with_pre_moderation_a_comment_waits_and_the_idea_author_hears_of_it_onc
 
 
 def test_staff_comments_for_the_town_skip_pre_moderation(process, idea, pre_moderation, editor_a):
-    comment = services.comment_post(idea=idea, author=editor_a, body="Danke, wir prüfen das.",
-                                    official_for=process.municipality)
+    comment = services.comment_post(
+        idea=idea, author=editor_a, body="Danke, wir prüfen das.", official_for=process.municipality
+    )
     assert (comment.moderation, comment.is_official) == (Moderation.PUBLISHED, True)
 
 
 # --- Reports -----------------------------------------------------------------------------------------------
 
+
 def test_reports_of_three_different_people_hide_an_idea_and_the_editors_are_told(
-        process, idea, editor_a, django_capture_on_commit_callbacks):
+    process, idea, editor_a, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         _report(idea, 2)
     idea.refresh_from_db()
@@ -123,7 +133,9 @@ def test_reports_of_three_different_people_hide_an_idea_and_the_editors_are_told
     assert _public_view(process, idea)["listed"] is False
     event = ParticipationEvent.objects.get(idea=idea, kind="auto_hidden")
     assert event.actor is None and event.changes == {"reports": ["", "3"]}
-    assert [n.recipient for n in _notifications(process.municipality, kind="moderation.waiting")] == [editor_a]
+    assert [n.recipient for n in _notifications(process.municipality, kind="moderation.waiting")] == [
+        editor_a
+    ]
     with pytest.raises(ValidationError):  # hidden content cannot be reported again
         _report(idea)
 
@@ -155,11 +167,14 @@ def test_the_towns_threshold_decides_and_applies_to_comments_too(process, idea, 
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED  # the comment's reports do not hide the idea
     with pytest.raises(ValidationError):
-        services.settings_change(municipality=process.municipality, by=editor_a, fields={"report_threshold": 0})
+        services.settings_change(
+            municipality=process.municipality, by=editor_a, fields={"report_threshold": 0}
+        )
 
 
-def test_approving_closes_the_reports_and_new_ones_start_from_zero(process, idea, editor_a,
-                                                                   django_capture_on_commit_callbacks):
+def test_approving_closes_the_reports_and_new_ones_start_from_zero(
+    process, idea, editor_a, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         _report(idea, 3)
     services.moderation_approve(target=idea, by=editor_a, acting_town=process.municipality)
@@ -183,18 +198,27 @@ def test_approving_closes_the_reports_and_new_ones_start_from_zero(process, idea
 
 # --- Hiding ------------------------------------------------------------------------------------------------
 
-def test_hiding_needs_a_reason_and_tells_the_author_why(process, idea, citizen, editor_a,
-                                                        django_capture_on_commit_callbacks, mailoutbox):
+
+def test_hiding_needs_a_reason_and_tells_the_author_why(
+    process, idea, citizen, editor_a, django_capture_on_commit_callbacks, mailoutbox
+):
     with pytest.raises(ValidationError):
         services.moderation_hide(target=idea, by=editor_a, acting_town=process.municipality, reason="  ")
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED
     _report(idea, 1)
     with django_capture_on_commit_callbacks(execute=True):
-        services.moderation_hide(target=idea, by=editor_a, acting_town=process.municipality,
-                                 reason="Enthält Werbung für ein Geschäft.")
+        services.moderation_hide(
+            target=idea,
+            by=editor_a,
+            acting_town=process.municipality,
+            reason="Enthält Werbung für ein Geschäft.",
+        )
     idea.refresh_from_db()
-    assert (idea.moderation, idea.moderation_reason) == (Moderation.HIDDEN, "Enthält Werbung für ein Geschäft.")
+    assert (idea.moderation, idea.moderation_reason) == (
+        Moderation.HIDDEN,
+        "Enthält Werbung für ein Geschäft.",
+    )
     assert not Report.objects.filter(idea=idea, resolved_at__isnull=True).exists()
     rows = _notifications(process.municipality, kind="moderation.hidden")
     assert [n.recipient for n in rows] == [citizen]
@@ -202,17 +226,25 @@ def test_hiding_needs_a_reason_and_tells_the_author_why(process, idea, citizen, 
     assert [m.to for m in mailoutbox] == [[citizen.email]]
     event = ParticipationEvent.objects.get(idea=idea, kind="hidden")
     assert (event.actor, event.reason) == (editor_a, "Enthält Werbung für ein Geschäft.")
-    assert event.changes == {"moderation": [_label(Moderation.PUBLISHED), _label(Moderation.HIDDEN)],
-                             "reports": ["1", "0"]}
-    assert selectors.user_contributions(user=citizen)["ideas"][0].moderation_reason  # the author still sees it
+    assert event.changes == {
+        "moderation": [_label(Moderation.PUBLISHED), _label(Moderation.HIDDEN)],
+        "reports": ["1", "0"],
+    }
+    assert selectors.user_contributions(user=citizen)["ideas"][
+        0
+    ].moderation_reason  # the author still sees it
 
 
 def test_a_hidden_comment_tells_its_author(process, idea, editor_a, django_capture_on_commit_callbacks):
     writer = factories.UserFactory()
     comment = factories.comment(idea=idea, author=writer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.moderation_hide(target=comment, by=editor_a, acting_town=process.municipality, reason="Beleidigend")
-    assert [(n.recipient, n.kind) for n in _notifications(process.municipality)] == [(writer, "moderation.hidden")]
+        services.moderation_hide(
+            target=comment, by=editor_a, acting_town=process.municipality, reason="Beleidigend"
+        )
+    assert [(n.recipient, n.kind) for n in _notifications(process.municipality)] == [
+        (writer, "moderation.hidden")
+    ]
     assert ParticipationEvent.objects.get(comment=comment, kind="hidden").reason == "Beleidigend"
 
 
@@ -220,24 +252,37 @@ def test_every_moderation_decision_is_in_the_history(process, idea, editor_a, mo
     comment = factories.comment(idea=idea)
     services.moderation_hide(target=comment, by=moderator, acting_town=process.municipality, reason="Spam")
     services.moderation_approve(target=comment, by=editor_a, acting_town=process.municipality)
-    services.idea_edit_title(idea=idea, title="Neuer Titel", by=moderator, acting_town=process.municipality,
-                             reason="Name")
+    services.idea_edit_title(
+        idea=idea, title="Neuer Titel", by=moderator, acting_town=process.municipality, reason="Name"
+    )
     services.moderation_hide(target=idea, by=moderator, acting_town=process.municipality, reason="Doppelt")
-    kinds = list(ParticipationEvent.objects.filter(idea=idea).order_by("at", "pk").values_list("kind", "actor"))
-    assert kinds == [("idea_submitted", idea.author_id), ("hidden", moderator.pk), ("approved", editor_a.pk),
-                     ("title_edited", moderator.pk), ("hidden", moderator.pk)]
+    kinds = list(
+        ParticipationEvent.objects.filter(idea=idea).order_by("at", "pk").values_list("kind", "actor")
+    )
+    assert kinds == [
+        ("idea_submitted", idea.author_id),
+        ("hidden", moderator.pk),
+        ("approved", editor_a.pk),
+        ("title_edited", moderator.pk),
+        ("hidden", moderator.pk),
+    ]
     assert next(e.subject for e in selectors.idea_history(idea=idea)) == "Neuer Titel"
 
 
 # --- Hidden content stays out of everything public ---------------------------------------------------------
 
+
 @pytest.mark.parametrize("state", ["pending", "reported", "hidden"])
 def test_hidden_content_never_reaches_lists_counts_projects_or_results(town_a, editor_a, state):
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
-    item = factories.process(municipality=town_a, phases=[
-        {"kind": "ideas", "starts_on": today - 10 * day, "ends_on": today + 5 * day},
-        {"kind": "vote", "starts_on": today + 6 * day, "ends_on": today + 9 * day}])
+    item = factories.process(
+        municipality=town_a,
+        phases=[
+            {"kind": "ideas", "starts_on": today - 10 * day, "ends_on": today + 5 * day},
+            {"kind": "vote", "starts_on": today + 6 * day, "ends_on": today + 9 * day},
+        ],
+    )
     project = factories.project(municipality=town_a, status="planned")
     with town_scope(town_a):
         process = Process.objects.get(pk=item.pk)
@@ -246,7 +291,9 @@ def test_hidden_content_never_reaches_lists_counts_projects_or_results(town_a, e
             services.idea_link_project(idea=idea, project=project, by=None, acting_town=town_a)
             services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
         voter = factories.UserFactory()
-        services.ballot_cast(process=process, user=voter, votes={shown.pk: 1, concealed.pk: 1}, on=today + 7 * day)
+        services.ballot_cast(
+            process=process, user=voter, votes={shown.pk: 1, concealed.pk: 1}, on=today + 7 * day
+        )
         comments = [factories.comment(idea=shown, body=t) for t in ("sichtbar", "verborgen")]
         hidden_reply = factories.comment(idea=shown, body="Antwort", parent=comments[0])
         for target in (concealed, comments[1], hidden_reply):
@@ -280,7 +327,9 @@ def test_replies_to_a_hidden_comment_are_not_counted(process, idea, editor_a, ci
     parent = factories.comment(idea=idea, body="Später ausgeblendet")
     factories.comment(idea=idea, body="Antwort darauf", parent=parent)
     factories.comment(idea=idea, body="Eigenständig")
-    services.moderation_hide(target=parent, by=editor_a, acting_town=process.municipality, reason="Beleidigend")
+    services.moderation_hide(
+        target=parent, by=editor_a, acting_town=process.municipality, reason="Beleidigend"
+    )
     related = selectors.idea_page_related(idea=idea, user=citizen)
     assert [c.body for c in related["comments"]] == ["Eigenständig"]
     # The list shows the same number as the page: a reply whose comment is hidden is not shown, so not counted.
@@ -298,10 +347,14 @@ def test_the_moderation_queue_costs_the_same_few_queries_however_full(process, d
     # the scope's processes (participation.selectors._owning_towns).
     with django_assert_max_num_queries(6):
         queue = selectors.moderation_queue()
-        ideas = [(i.author.display_name, i.process.title, [r.get_reason_display() for r in i.open_report_list])
-                 for i in queue["ideas"]]
-        comments = [(c.author.display_name, c.idea.title, c.idea.process.title, len(c.open_report_list))
-                    for c in queue["comments"]]
+        ideas = [
+            (i.author.display_name, i.process.title, [r.get_reason_display() for r in i.open_report_list])
+            for i in queue["ideas"]
+        ]
+        comments = [
+            (c.author.display_name, c.idea.title, c.idea.process.title, len(c.open_report_list))
+            for c in queue["comments"]
+        ]
     assert len(ideas) == 10 and len(comments) == 10 and {c[3] for c in comments} == {1}
     assert {len(i[2]) for i in ideas} == {2}
     assert queue["count"] == 20
@@ -316,13 +369,16 @@ def test_moderators_of_a_town_see_only_its_queue(process, idea, town_b):
 
 
 def test_an_answer_given_while_an_idea_waits_is_announced_once_it_is_published(
-        town_a, citizen, editor_a, django_capture_on_commit_callbacks):
+    town_a, citizen, editor_a, django_capture_on_commit_callbacks
+):
     process = factories.process(municipality=town_a)
     with town_scope(town_a):
         services.settings_change(municipality=town_a, by=None, fields={"moderation": "pre"})
     idea = factories.idea(process=process, author=citizen)
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
-        services.idea_answer(idea=idea, by=editor_a, acting_town=town_a, to="under_review", body="Wir prüfen.")
+        services.idea_answer(
+            idea=idea, by=editor_a, acting_town=town_a, to="under_review", body="Wir prüfen."
+        )
     assert not Notification.objects.with_scopes_disabled().filter(kind="idea.status").exists()
     for _ in range(2):  # approving twice tells the author once
         with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):

@@ -51,26 +51,32 @@ def _comment_told(comment) -> Notification:
 
 # --- Hide, then notify ---------------------------------------------------------------------------------------
 
+
 def test_a_hidden_insult_is_not_repeated_by_the_notification_or_its_waiting_mail(process, citizen, moderator):
     idea = factories.idea(process=process, author=citizen)
     comment = factories.comment(idea=idea, body=INSULT)
     told = _comment_told(comment)
     assert INSULT in told.body  # quoted while it is published
 
-    services.moderation_hide(target=comment, by=moderator, acting_town=process.municipality, reason="Beleidigung")
+    services.moderation_hide(
+        target=comment, by=moderator, acting_town=process.municipality, reason="Beleidigung"
+    )
     told.refresh_from_db()
     assert INSULT not in told.body and told.body == "Dieser Kommentar ist nicht mehr veröffentlicht."
     assert told.title == f"Neuer Kommentar zu „{idea.title}“"  # the idea itself is still published
 
     # The mail that was waiting in the outbox goes out with what may be shown now.
-    assert notification_email_send.delay(municipality_id=process.municipality.pk, notification_id=told.pk).get()
+    assert notification_email_send.delay(
+        municipality_id=process.municipality.pk, notification_id=told.pk
+    ).get()
     [sent] = mail.outbox
     assert INSULT not in sent.body and INSULT not in sent.subject
     assert INSULT not in _texts(process.municipality)
 
     # Published again after review: the notification quotes it again.
-    services.moderation_approve(target=Comment.objects.get(pk=comment.pk), by=moderator,
-                                acting_town=process.municipality)
+    services.moderation_approve(
+        target=Comment.objects.get(pk=comment.pk), by=moderator, acting_town=process.municipality
+    )
     told.refresh_from_db()
     assert INSULT in told.body
 
@@ -78,32 +84,48 @@ def test_a_hidden_insult_is_not_repeated_by_the_notification_or_its_waiting_mail
 def test_a_notification_given_after_the_hide_quotes_nothing(process, citizen, moderator):
     idea = factories.idea(process=process, author=citizen)
     comment = factories.comment(idea=idea, body=INSULT)
-    services.moderation_hide(target=comment, by=moderator, acting_town=process.municipality, reason="Beleidigung")
+    services.moderation_hide(
+        target=comment, by=moderator, acting_town=process.municipality, reason="Beleidigung"
+    )
     # A task that was queued before the hide runs after it: nothing is said about the hidden comment.
-    assert tasks.comment_notify.delay(municipality_id=process.municipality.pk, comment_id=comment.pk).get() == 0
+    assert (
+        tasks.comment_notify.delay(municipality_id=process.municipality.pk, comment_id=comment.pk).get() == 0
+    )
     # The author of the comment hears that it was hidden, without the comment.
     tasks.content_hidden_notify.delay(municipality_id=process.municipality.pk, comment_id=comment.pk).get()
     [hidden] = _rows(process.municipality, kind="moderation.hidden")
     assert INSULT not in f"{hidden.title} {hidden.body}" and "Beleidigung" in hidden.body
 
 
-def test_a_hidden_idea_is_not_quoted_in_its_authors_or_its_supporters_notifications(process, citizen, moderator,
-                                                                                   editor_a):
+def test_a_hidden_idea_is_not_quoted_in_its_authors_or_its_supporters_notifications(
+    process, citizen, moderator, editor_a
+):
     idea = factories.idea(process=process, author=citizen, title=f"{INSULT}!")
     supporter = factories.UserFactory()
     services.support_add(idea=idea, user=supporter)
-    answer = services.idea_answer(idea=idea, by=editor_a, acting_town=process.municipality,
-                                  to=Idea.Status.UNDER_REVIEW, body="Wir prüfen das.")
+    answer = services.idea_answer(
+        idea=idea,
+        by=editor_a,
+        acting_town=process.municipality,
+        to=Idea.Status.UNDER_REVIEW,
+        body="Wir prüfen das.",
+    )
     tasks.idea_answer_notify.delay(municipality_id=process.municipality.pk, answer_id=answer.pk).get()
     assert INSULT in _texts(process.municipality)
 
-    services.moderation_hide(target=idea, by=moderator, acting_town=process.municipality, reason="Beleidigung")
+    services.moderation_hide(
+        target=idea, by=moderator, acting_town=process.municipality, reason="Beleidigung"
+    )
     tasks.content_hidden_notify.delay(municipality_id=process.municipality.pk, idea_id=idea.pk).get()
     assert INSULT not in _texts(process.municipality)
     [hidden] = _rows(process.municipality, kind="moderation.hidden")
-    assert hidden.recipient == citizen and hidden.title == f"Ihre Idee im Verfahren „{process.title}“ wurde ausgeblendet"
+    assert (
+        hidden.recipient == citizen
+        and hidden.title == f"Ihre Idee im Verfahren „{process.title}“ wurde ausgeblendet"
+    )
     assert {n.title for n in _rows(process.municipality, kind="idea.status")} == {
-        "Eine Idee, die Sie geschrieben haben oder unterstützen, ist jetzt „In Prüfung“"}
+        "Eine Idee, die Sie geschrieben haben oder unterstützen, ist jetzt „In Prüfung“"
+    }
 
 
 def test_an_idea_hidden_after_reports_is_no_longer_quoted_to_citizens(process, citizen, moderator):
@@ -118,25 +140,47 @@ def test_an_idea_hidden_after_reports_is_no_longer_quoted_to_citizens(process, c
 
 # --- Edit for privacy --------------------------------------------------------------------------------------
 
+
 def test_an_idea_edited_for_privacy_keeps_no_trace_of_the_removed_text(process, citizen, moderator, editor_a):
-    idea = factories.idea(process=process, author=citizen, title=f"Bank für {PERSON}",
-                          body=f"{PERSON} aus der Gartenstraße 3 sitzt dort jeden Tag.")
+    idea = factories.idea(
+        process=process,
+        author=citizen,
+        title=f"Bank für {PERSON}",
+        body=f"{PERSON} aus der Gartenstraße 3 sitzt dort jeden Tag.",
+    )
     comment = factories.comment(idea=idea, body="Gute Idee!")
     _comment_told(comment)
-    answer = services.idea_answer(idea=idea, by=editor_a, acting_town=process.municipality,
-                                  to=Idea.Status.UNDER_REVIEW, body="Wir prüfen das.")
+    answer = services.idea_answer(
+        idea=idea,
+        by=editor_a,
+        acting_town=process.municipality,
+        to=Idea.Status.UNDER_REVIEW,
+        body="Wir prüfen das.",
+    )
     tasks.idea_answer_notify.delay(municipality_id=process.municipality.pk, answer_id=answer.pk).get()
     assert PERSON in _everything_stored(idea)
 
-    services.privacy_edit(target=idea, by=moderator, acting_town=process.municipality, reason="Name einer Person",
-                          title="Bank für einen älteren Nachbarn",
-                          body="Ein älterer Nachbar sitzt dort jeden Tag.")
+    services.privacy_edit(
+        target=idea,
+        by=moderator,
+        acting_town=process.municipality,
+        reason="Name einer Person",
+        title="Bank für einen älteren Nachbarn",
+        body="Ein älterer Nachbar sitzt dort jeden Tag.",
+    )
     idea.refresh_from_db()
-    assert (idea.title, idea.body) == ("Bank für einen älteren Nachbarn", "Ein älterer Nachbar sitzt dort jeden Tag.")
+    assert (idea.title, idea.body) == (
+        "Bank für einen älteren Nachbarn",
+        "Ein älterer Nachbar sitzt dort jeden Tag.",
+    )
     assert PERSON not in _everything_stored(idea)
     assert "Gartenstraße" not in _everything_stored(idea)
     edit = ParticipationEvent.objects.get(idea=idea, kind="text_edited")
-    assert (edit.actor, edit.reason, edit.acting_town) == (moderator, "Name einer Person", process.municipality)
+    assert (edit.actor, edit.reason, edit.acting_town) == (
+        moderator,
+        "Name einer Person",
+        process.municipality,
+    )
     assert edit.changes["title"] == [REMOVED_FOR_PRIVACY, "Bank für einen älteren Nachbarn"]
     assert edit.changes["body"][0] == REMOVED_FOR_PRIVACY
     # The notifications name the idea as it is called now.
@@ -151,8 +195,13 @@ def test_a_comment_edited_for_privacy_then_the_digest(process, citizen, moderato
     told = _comment_told(comment)
     assert told.email_plan == "daily" and PERSON in told.body
 
-    services.privacy_edit(target=comment, by=moderator, acting_town=process.municipality,
-                          reason="Telefonnummer und Name", body="Fragen Sie doch [Name entfernt].")
+    services.privacy_edit(
+        target=comment,
+        by=moderator,
+        acting_town=process.municipality,
+        reason="Telefonnummer und Name",
+        body="Fragen Sie doch [Name entfernt].",
+    )
     comment.refresh_from_db()
     assert comment.body == "Fragen Sie doch [Name entfernt]." and comment.edited_at is not None
     edit = ParticipationEvent.objects.get(comment=comment, kind="text_edited")
@@ -170,43 +219,68 @@ def test_a_comment_edited_for_privacy_then_the_digest(process, citizen, moderato
 def test_a_second_edit_removes_what_the_first_one_left_in_the_history(process, citizen, moderator):
     idea = factories.idea(process=process, author=citizen)
     comment = factories.comment(idea=idea, body=f"{PERSON}, Gartenstraße 3, hat Recht.")
-    services.privacy_edit(target=comment, by=moderator, acting_town=process.municipality, reason="Name",
-                          body="[Name entfernt], Gartenstraße 3, hat Recht.")
-    services.privacy_edit(target=comment, by=moderator, acting_town=process.municipality, reason="Adresse",
-                          body="[Name entfernt] hat Recht.")
+    services.privacy_edit(
+        target=comment,
+        by=moderator,
+        acting_town=process.municipality,
+        reason="Name",
+        body="[Name entfernt], Gartenstraße 3, hat Recht.",
+    )
+    services.privacy_edit(
+        target=comment,
+        by=moderator,
+        acting_town=process.municipality,
+        reason="Adresse",
+        body="[Name entfernt] hat Recht.",
+    )
     stored = _everything_stored(idea)
     assert PERSON not in stored and "Gartenstraße" not in stored
     assert [e.reason for e in ParticipationEvent.objects.filter(comment=comment).order_by("at", "pk")] == [
-        "Name", "Adresse"]
+        "Name",
+        "Adresse",
+    ]
 
 
 def test_an_edit_for_privacy_needs_a_reason_and_some_text(process, citizen, moderator):
     idea = factories.idea(process=process, author=citizen)
     comment = factories.comment(idea=idea)
     with pytest.raises(ValidationError) as error:
-        services.privacy_edit(target=idea, by=moderator, acting_town=process.municipality, reason=" ", body="Neu")
+        services.privacy_edit(
+            target=idea, by=moderator, acting_town=process.municipality, reason=" ", body="Neu"
+        )
     assert "reason" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.privacy_edit(target=comment, by=moderator, acting_town=process.municipality, reason="Name",
-                              body="  ")
+        services.privacy_edit(
+            target=comment, by=moderator, acting_town=process.municipality, reason="Name", body="  "
+        )
     assert "body" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.privacy_edit(target=idea, by=moderator, acting_town=process.municipality, reason="Name",
-                              title="")
+        services.privacy_edit(
+            target=idea, by=moderator, acting_town=process.municipality, reason="Name", title=""
+        )
     assert "title" in error.value.message_dict
     # Nothing changed: no history entry.
-    services.privacy_edit(target=idea, by=moderator, acting_town=process.municipality, reason="Name",
-                          title=idea.title, body=idea.body)
+    services.privacy_edit(
+        target=idea,
+        by=moderator,
+        acting_town=process.municipality,
+        reason="Name",
+        title=idea.title,
+        body=idea.body,
+    )
     assert not ParticipationEvent.objects.filter(idea=idea, kind__in=["text_edited", "title_edited"]).exists()
 
 
 # --- The moderators' page -----------------------------------------------------------------------------------
 
+
 def test_moderators_edit_a_comment_for_privacy_on_its_page(client, process, citizen, moderator, viewer_a):
     idea = factories.idea(process=process, author=citizen)
     comment = factories.comment(idea=idea, body=f"{PERSON} wohnt nebenan.")
-    url = reverse("participation:staff-privacy-edit-comment", kwargs={"town": process.municipality.slug,
-                                                                      "pk": comment.pk})
+    url = reverse(
+        "participation:staff-privacy-edit-comment",
+        kwargs={"town": process.municipality.slug, "pk": comment.pk},
+    )
     client.force_login(viewer_a)  # viewers do not moderate
     assert client.get(url).status_code == 403
     client.force_login(moderator)
@@ -218,19 +292,25 @@ def test_moderators_edit_a_comment_for_privacy_on_its_page(client, process, citi
     done = client.post(url, {"body": "Jemand wohnt nebenan.", "reason": "Name"})
     assert done.status_code == 302
     assert Comment.objects.get(pk=comment.pk).body == "Jemand wohnt nebenan."
-    staff_page = client.get(reverse("participation:staff-idea", kwargs={"town": process.municipality.slug,
-                                                                         "pk": idea.pk})).content.decode()
+    staff_page = client.get(
+        reverse("participation:staff-idea", kwargs={"town": process.municipality.slug, "pk": idea.pk})
+    ).content.decode()
     assert "Text aus Datenschutzgründen geändert" in staff_page and PERSON not in staff_page
 
 
 def test_moderators_edit_an_idea_for_privacy_on_its_page(client, process, citizen, moderator):
     idea = factories.idea(process=process, author=citizen, title=f"Bank für {PERSON}")
-    url = reverse("participation:staff-privacy-edit-idea", kwargs={"town": process.municipality.slug, "pk": idea.pk})
+    url = reverse(
+        "participation:staff-privacy-edit-idea", kwargs={"town": process.municipality.slug, "pk": idea.pk}
+    )
     client.force_login(moderator)
-    assert client.post(url, {"title": "Bank am Markt", "body": idea.body, "reason": "Name"}).status_code == 302
+    assert (
+        client.post(url, {"title": "Bank am Markt", "body": idea.body, "reason": "Name"}).status_code == 302
+    )
     assert Idea.objects.get(pk=idea.pk).title == "Bank am Markt"
     assert ParticipationEvent.objects.get(idea=idea, kind="title_edited").changes == {
-        "title": [REMOVED_FOR_PRIVACY, "Bank am Markt"]}
+        "title": [REMOVED_FOR_PRIVACY, "Bank am Markt"]
+    }
 
 
 def test_the_api_edits_for_privacy(client, process, citizen, moderator):
@@ -238,7 +318,10 @@ def test_the_api_edits_for_privacy(client, process, citizen, moderator):
     comment = factories.comment(idea=idea, body=f"{PERSON} wohnt nebenan.")
     client.force_login(moderator)
     url = reverse("api:moderate-comment", kwargs={"town_slug": process.municipality.slug, "pk": comment.pk})
-    response = client.post(url, {"action": "edit", "body": "Jemand wohnt nebenan.", "reason": "Name"},
-                           content_type="application/json")
+    response = client.post(
+        url,
+        {"action": "edit", "body": "Jemand wohnt nebenan.", "reason": "Name"},
+        content_type="application/json",
+    )
     assert response.status_code == 200, response.content
     assert Comment.objects.get(pk=comment.pk).body == "Jemand wohnt nebenan."

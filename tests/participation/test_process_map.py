@@ -26,8 +26,13 @@ def _features(response):
 
 
 def test_the_published_ideas_with_a_place(client, process, arnsberg, editor_a):
-    factories.idea(process=process, title="Bank am Neumarkt", latitude="51.401000", longitude="8.063000",
-                   location_label="Neumarkt")
+    factories.idea(
+        process=process,
+        title="Bank am Neumarkt",
+        latitude="51.401000",
+        longitude="8.063000",
+        location_label="Neumarkt",
+    )
     factories.idea(process=process, title="Ohne Ort")
     hidden = factories.idea(process=process, title="Versteckt", latitude="51.40", longitude="8.06")
     with town_scope(arnsberg):
@@ -44,10 +49,21 @@ def test_the_published_ideas_with_a_place(client, process, arnsberg, editor_a):
 def test_another_towns_process_is_not_found(client, process, town_b):
     own = factories.process(municipality=town_b, title="Soester Ideen")
     assert client.get(_url(town_b, own)).status_code == 200
-    assert client.get(reverse("participation:process-map",
-                              kwargs={"town": town_b.slug, "slug": process.slug})).status_code == 404
-    assert client.get(reverse("participation:process-map",
-                              kwargs={"town": process.municipality.slug, "slug": "gibt-es-nicht"})).status_code == 404
+    assert (
+        client.get(
+            reverse("participation:process-map", kwargs={"town": town_b.slug, "slug": process.slug})
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get(
+            reverse(
+                "participation:process-map",
+                kwargs={"town": process.municipality.slug, "slug": "gibt-es-nicht"},
+            )
+        ).status_code
+        == 404
+    )
 
 
 def test_an_unpublished_process_only_for_its_staff(client, arnsberg, editor_a):
@@ -79,8 +95,9 @@ def test_new_after_every_change_and_304_while_unchanged(client, process, arnsber
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
     # A status answer changes what a point says.
     with town_scope(arnsberg):
-        services.idea_answer(idea=idea, by=editor_a, acting_town=arnsberg, to="under_review",
-                             body="Wir prüfen das.")
+        services.idea_answer(
+            idea=idea, by=editor_a, acting_town=arnsberg, to="under_review", body="Wir prüfen das."
+        )
     assert _features(client.get(url))["Trinkbrunnen"]["properties"]["meta"] == "In Prüfung"
     # Hidden: gone from the map.
     with town_scope(arnsberg):
@@ -91,10 +108,12 @@ def test_new_after_every_change_and_304_while_unchanged(client, process, arnsber
 
 def test_the_page_names_the_address_instead_of_carrying_the_points(client, process, arnsberg, settings):
     settings.MAP_TILE_URL = "https://tiles.example/{z}/{x}/{y}.png"
-    factories.idea(process=process, title="Spielplatz", latitude="51.40", longitude="8.06", location_label="Park")
+    factories.idea(
+        process=process, title="Spielplatz", latitude="51.40", longitude="8.06", location_label="Park"
+    )
     page = client.get(process.get_absolute_url(arnsberg)).content.decode()
     assert f'data-geojson="{_url(arnsberg, process)}"' in page
-    assert 'type="application/json"' not in page.split('data-geojson')[1].split("</section>")[0]
+    assert 'type="application/json"' not in page.split("data-geojson")[1].split("</section>")[0]
     # The places stay listed as links for everyone without the map.
     assert ">Spielplatz</a> – Park" in page
     filtered = client.get(process.get_absolute_url(arnsberg) + "?q=Spiel").content.decode()

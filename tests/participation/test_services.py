@@ -34,8 +34,13 @@ pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 # Days in each phase of the factory's default plan (tests/factories.py: process).
-INFORMATION, IDEAS, EVALUATION, VOTE, RESULTS = (TODAY - 20 * DAY, TODAY, TODAY + 25 * DAY, TODAY + 45 * DAY,
-                                                  TODAY + 70 * DAY)
+INFORMATION, IDEAS, EVALUATION, VOTE, RESULTS = (
+    TODAY - 20 * DAY,
+    TODAY,
+    TODAY + 25 * DAY,
+    TODAY + 45 * DAY,
+    TODAY + 70 * DAY,
+)
 VOTE_END = TODAY + 60 * DAY
 Status = Idea.Status
 
@@ -53,14 +58,17 @@ def idea(process, citizen):
 
 
 def _notifications(town, **filters):
-    return list(Notification.objects.with_scope(municipality=town.pk).filter(**filters).order_by("recipient_id"))
+    return list(
+        Notification.objects.with_scope(municipality=town.pk).filter(**filters).order_by("recipient_id")
+    )
 
 
 def _submit(process, author=None, on=None, consent=True, **fields):
     fields.setdefault("title", "Trinkbrunnen am Bahnhof")
     fields.setdefault("body", "Im Sommer wäre das eine Hilfe.")
-    return services.idea_submit(process=process, author=author or factories.UserFactory(), fields=fields,
-                                consent=consent, on=on)
+    return services.idea_submit(
+        process=process, author=author or factories.UserFactory(), fields=fields, consent=consent, on=on
+    )
 
 
 def _phases(**dates):
@@ -69,6 +77,7 @@ def _phases(**dates):
 
 
 # --- Phases ------------------------------------------------------------------------------------------------
+
 
 def test_ideas_are_accepted_only_while_ideas_are_collected(process):
     assert _submit(process, on=IDEAS).moderation == "published"
@@ -90,8 +99,9 @@ def test_comments_are_open_while_ideas_are_collected_evaluated_and_voted_on(proc
 
 
 def test_a_process_without_comments_refuses_them_in_every_phase(process, idea):
-    services.process_change(process=process, by=None, acting_town=process.municipality,
-                            fields={"allow_comments": False})
+    services.process_change(
+        process=process, by=None, acting_town=process.municipality, fields={"allow_comments": False}
+    )
     with pytest.raises(ValidationError, match="closed"), translation.override("en"):
         services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo", on=IDEAS)
 
@@ -106,16 +116,18 @@ def test_supports_are_open_while_ideas_are_collected_and_evaluated(process, idea
 
 
 def test_a_process_without_supports_refuses_them(process, idea):
-    services.process_change(process=process, by=None, acting_town=process.municipality,
-                            fields={"allow_supports": False})
+    services.process_change(
+        process=process, by=None, acting_town=process.municipality, fields={"allow_supports": False}
+    )
     with pytest.raises(ValidationError):
         services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
     assert not Support.objects.exists()
 
 
 def test_an_unpublished_process_accepts_nothing(process, idea):
-    services.process_change(process=process, by=None, acting_town=process.municipality,
-                            fields={"is_published": False})
+    services.process_change(
+        process=process, by=None, acting_town=process.municipality, fields={"is_published": False}
+    )
     with pytest.raises(ValidationError):
         _submit(process, on=IDEAS)
     with pytest.raises(ValidationError):
@@ -141,10 +153,15 @@ def test_a_process_without_a_vote_never_shows_results(town_a):
 
 # --- Validation of the phase plan --------------------------------------------------------------------------
 
+
 def _create(town, phases):
     with town_scope(town), translation.override("en"):
-        return services.process_create(municipality=town, by=None, phases=phases,
-                                       fields={"title": "Plan", "summary": "Kurz", "is_published": True})
+        return services.process_create(
+            municipality=town,
+            by=None,
+            phases=phases,
+            fields={"title": "Plan", "summary": "Kurz", "is_published": True},
+        )
 
 
 def _phase_errors(town, phases) -> list[str]:
@@ -154,16 +171,20 @@ def _phase_errors(town, phases) -> list[str]:
 
 
 def test_overlapping_phases_are_refused_with_both_names(town_a):
-    errors = _phase_errors(town_a, _phases(ideas=(TODAY, TODAY + 10 * DAY),
-                                           evaluation=(TODAY + 10 * DAY, TODAY + 20 * DAY)))
-    assert errors == ["The phase “Evaluation and shortlist” must start after the phase “Idea collection” has "
-                      "ended."]
+    errors = _phase_errors(
+        town_a, _phases(ideas=(TODAY, TODAY + 10 * DAY), evaluation=(TODAY + 10 * DAY, TODAY + 20 * DAY))
+    )
+    assert errors == [
+        "The phase “Evaluation and shortlist” must start after the phase “Idea collection” has ended."
+    ]
     with town_scope(town_a):
         assert not Process.objects.exists() and not ProcessPhase.objects.exists()
 
 
 def test_phases_out_of_their_natural_order_are_refused(town_a):
-    errors = _phase_errors(town_a, _phases(vote=(TODAY, TODAY + 5 * DAY), ideas=(TODAY + 6 * DAY, TODAY + 9 * DAY)))
+    errors = _phase_errors(
+        town_a, _phases(vote=(TODAY, TODAY + 5 * DAY), ideas=(TODAY + 6 * DAY, TODAY + 9 * DAY))
+    )
     assert any("“Vote” must start after the phase “Idea collection”" in e for e in errors)
 
 
@@ -188,17 +209,26 @@ def test_a_phase_without_a_start_or_of_an_unknown_kind_is_refused_clearly(town_a
 
 
 def test_a_phase_given_twice_is_refused(town_a):
-    errors = _phase_errors(town_a, [{"kind": "ideas", "starts_on": TODAY, "ends_on": TODAY + DAY},
-                                    {"kind": "ideas", "starts_on": TODAY + 5 * DAY, "ends_on": TODAY + 6 * DAY}])
+    errors = _phase_errors(
+        town_a,
+        [
+            {"kind": "ideas", "starts_on": TODAY, "ends_on": TODAY + DAY},
+            {"kind": "ideas", "starts_on": TODAY + 5 * DAY, "ends_on": TODAY + 6 * DAY},
+        ],
+    )
     assert "Each phase can be given once." in errors
 
 
 def test_a_refused_change_of_the_plan_keeps_the_old_plan(process):
     before = list(process.phases.order_by("starts_on").values_list("kind", "starts_on", "ends_on"))
     with pytest.raises(ValidationError) as error, translation.override("en"):
-        services.process_change(process=process, by=None, acting_town=process.municipality, fields={"title": "Neu"},
-                                phases=_phases(ideas=(TODAY, TODAY + 10 * DAY), vote=(TODAY + 5 * DAY,
-                                                                                     TODAY + 20 * DAY)))
+        services.process_change(
+            process=process,
+            by=None,
+            acting_town=process.municipality,
+            fields={"title": "Neu"},
+            phases=_phases(ideas=(TODAY, TODAY + 10 * DAY), vote=(TODAY + 5 * DAY, TODAY + 20 * DAY)),
+        )
     assert "phases" in error.value.message_dict
     process.refresh_from_db()
     assert process.title != "Neu"
@@ -206,14 +236,20 @@ def test_a_refused_change_of_the_plan_keeps_the_old_plan(process):
 
 
 def test_a_changed_plan_replaces_the_phases_and_is_in_the_history(process, editor_a):
-    services.process_change(process=process, by=editor_a, acting_town=process.municipality, fields={},
-                            phases=_phases(ideas=(TODAY, TODAY + 3 * DAY), vote=(TODAY + 4 * DAY, TODAY + 8 * DAY)))
+    services.process_change(
+        process=process,
+        by=editor_a,
+        acting_town=process.municipality,
+        fields={},
+        phases=_phases(ideas=(TODAY, TODAY + 3 * DAY), vote=(TODAY + 4 * DAY, TODAY + 8 * DAY)),
+    )
     assert sorted(process.phases.values_list("kind", flat=True)) == ["ideas", "vote"]
     event = ParticipationEvent.objects.filter(process=process, kind="process_changed").get()
     assert event.actor == editor_a and "phases" in event.changes
 
 
 # --- Joint processes ---------------------------------------------------------------------------------------
+
 
 def test_a_joint_process_and_its_ideas_are_seen_by_partner_towns_only(town_a, town_b, town_c):
     joint = factories.process(municipality=town_a, partners=[town_b], title="Gemeinsam")
@@ -256,8 +292,14 @@ def test_rows_of_participation_refuse_queries_without_a_scope(town_a):
 
     idea = factories.idea(process=factories.process(municipality=town_a))
     factories.comment(idea=idea)
-    town_owned = [m for m in vars(models).values() if isinstance(m, type) and issubclass(m, models.TownOwnedModel)
-                  and not m._meta.abstract and m.__module__ == models.__name__]
+    town_owned = [
+        m
+        for m in vars(models).values()
+        if isinstance(m, type)
+        and issubclass(m, models.TownOwnedModel)
+        and not m._meta.abstract
+        and m.__module__ == models.__name__
+    ]
     assert len(town_owned) == 12
     for model in town_owned:
         with pytest.raises(ScopeError):
@@ -269,6 +311,7 @@ def test_rows_of_participation_refuse_queries_without_a_scope(town_a):
 
 
 # --- Idea workflow -----------------------------------------------------------------------------------------
+
 
 def _answer(idea, to=None, body="Wir prüfen das.", **kwargs):
     return services.idea_answer(idea=idea, by=None, acting_town=idea.municipality, body=body, to=to, **kwargs)
@@ -287,7 +330,10 @@ def test_only_the_allowed_status_changes_are_possible(idea):
     with pytest.raises(ValidationError):
         _answer(idea, "vanished")
     assert list(OfficialAnswer.objects.filter(idea=idea).values_list("status_before", "status_after")) == [
-        ("submitted", "under_review"), ("under_review", "accepted"), ("accepted", "implemented")]
+        ("submitted", "under_review"),
+        ("under_review", "accepted"),
+        ("accepted", "implemented"),
+    ]
 
 
 def test_every_status_change_has_an_answer_and_a_rejection_explains_itself(idea, editor_a):
@@ -298,10 +344,19 @@ def test_every_status_change_has_an_answer_and_a_rejection_explains_itself(idea,
     assert answer.body  # a plain status change still publishes an answer
     with pytest.raises(ValidationError):
         _answer(idea, None, body="")  # an answer without a change must say something
-    answer = services.idea_answer(idea=idea, by=editor_a, acting_town=idea.municipality, to=Status.REJECTED,
-                                  body="Dafür ist der Kreis zuständig.")
+    answer = services.idea_answer(
+        idea=idea,
+        by=editor_a,
+        acting_town=idea.municipality,
+        to=Status.REJECTED,
+        body="Dafür ist der Kreis zuständig.",
+    )
     idea.refresh_from_db()
-    assert (idea.status, answer.author, answer.body) == (Status.REJECTED, editor_a, "Dafür ist der Kreis zuständig.")
+    assert (idea.status, answer.author, answer.body) == (
+        Status.REJECTED,
+        editor_a,
+        "Dafür ist der Kreis zuständig.",
+    )
     event = ParticipationEvent.objects.filter(idea=idea, kind="status").first()
     assert event.reason == "Dafür ist der Kreis zuständig." and event.actor == editor_a
     assert OfficialAnswer.objects.filter(idea=idea).count() == 2
@@ -345,14 +400,22 @@ def test_only_projects_of_the_process_towns_can_be_linked(town_a, town_b, town_c
         assert ParticipationEvent.objects.filter(idea=idea, kind="project_linked").count() == 2
 
 
-def test_a_title_edited_for_privacy_leaves_no_trace_in_the_history(process, citizen, moderator,
-                                                                  django_capture_on_commit_callbacks):
+def test_a_title_edited_for_privacy_leaves_no_trace_in_the_history(
+    process, citizen, moderator, django_capture_on_commit_callbacks
+):
     idea = factories.idea(process=process, author=citizen, title="Frau Müller aus Nr. 5 parkt falsch")
     with django_capture_on_commit_callbacks(execute=True):
-        services.idea_answer(idea=idea, by=None, acting_town=process.municipality, to=Status.UNDER_REVIEW, body="")
+        services.idea_answer(
+            idea=idea, by=None, acting_town=process.municipality, to=Status.UNDER_REVIEW, body=""
+        )
     factories.comment(idea=idea)
-    services.idea_edit_title(idea=idea, title="Falschparker in der Hauptstraße", by=moderator,
-                             acting_town=process.municipality, reason="Name einer Person")
+    services.idea_edit_title(
+        idea=idea,
+        title="Falschparker in der Hauptstraße",
+        by=moderator,
+        acting_town=process.municipality,
+        reason="Name einer Person",
+    )
     idea.refresh_from_db()
     assert idea.title == "Falschparker in der Hauptstraße"
     events = list(ParticipationEvent.objects.filter(idea=idea))
@@ -367,32 +430,58 @@ def test_a_title_edited_for_privacy_leaves_no_trace_in_the_history(process, citi
     titles = list(Notification.objects.with_scopes_disabled().values_list("title", flat=True))
     assert titles and not any("Müller" in t for t in titles) and any("Falschparker" in t for t in titles)
     with pytest.raises(ValidationError):
-        services.idea_edit_title(idea=idea, title="Neu", by=moderator, acting_town=process.municipality, reason=" ")
+        services.idea_edit_title(
+            idea=idea, title="Neu", by=moderator, acting_town=process.municipality, reason=" "
+        )
 
 
 def test_an_offline_idea_has_no_author_is_marked_and_published(process, editor_a):
     with pytest.raises(ValidationError):
-        services.idea_enter_offline(process=process, by=editor_a, acting_town=process.municipality,
-                                    fields={"title": "Postkarte", "body": "Mehr Grün"}, source=" ")
+        services.idea_enter_offline(
+            process=process,
+            by=editor_a,
+            acting_town=process.municipality,
+            fields={"title": "Postkarte", "body": "Mehr Grün"},
+            source=" ",
+        )
     services.settings_change(municipality=process.municipality, by=editor_a, fields={"moderation": "pre"})
-    idea = services.idea_enter_offline(process=process, by=editor_a, acting_town=process.municipality,
-                                       fields={"title": "Postkarte", "body": "Mehr Grün"},
-                                       source="Beteiligungskoffer", created_on=TODAY - 40 * DAY)
+    idea = services.idea_enter_offline(
+        process=process,
+        by=editor_a,
+        acting_town=process.municipality,
+        fields={"title": "Postkarte", "body": "Mehr Grün"},
+        source="Beteiligungskoffer",
+        created_on=TODAY - 40 * DAY,
+    )
     idea.refresh_from_db()
-    assert (idea.author, idea.is_offline, idea.entered_by, idea.moderation) == (None, True, editor_a, "published")
+    assert (idea.author, idea.is_offline, idea.entered_by, idea.moderation) == (
+        None,
+        True,
+        editor_a,
+        "published",
+    )
     assert idea.created_at.date() == TODAY - 40 * DAY  # paper that arrived after the idea phase
     assert list(selectors.idea_list()) == [idea]
     assert ParticipationEvent.objects.get(idea=idea).kind == "offline_entered"
     with pytest.raises(ValidationError) as error:
-        services.idea_enter_offline(process=process, by=editor_a, acting_town=process.municipality,
-                                    fields={"title": "Morgen", "body": "?"}, source="Workshop",
-                                    created_on=TODAY + DAY)
+        services.idea_enter_offline(
+            process=process,
+            by=editor_a,
+            acting_town=process.municipality,
+            fields={"title": "Morgen", "body": "?"},
+            source="Workshop",
+            created_on=TODAY + DAY,
+        )
     assert "created_at" in error.value.message_dict
 
 
 def test_a_place_must_lie_within_the_town(process, town_a):
     town_a.map_south, town_a.map_west, town_a.map_north, town_a.map_east = (
-        Decimal("51.35"), Decimal("7.95"), Decimal("51.45"), Decimal("8.15"))
+        Decimal("51.35"),
+        Decimal("7.95"),
+        Decimal("51.45"),
+        Decimal("8.15"),
+    )
     town_a.save()
     process = Process.objects.get(pk=process.pk)
     with pytest.raises(ValidationError) as error:
@@ -400,13 +489,18 @@ def test_a_place_must_lie_within_the_town(process, town_a):
     assert "latitude" in error.value.message_dict
     with pytest.raises(ValidationError):
         _submit(process, latitude=Decimal("51.40"))  # half a place
-    idea = _submit(process, latitude=Decimal("51.400000"), longitude=Decimal("8.060000"), location_label="Markt")
+    idea = _submit(
+        process, latitude=Decimal("51.400000"), longitude=Decimal("8.060000"), location_label="Markt"
+    )
     assert idea.has_location
     assert Idea.objects.count() == 1
 
 
 def test_a_place_in_a_partner_town_is_fine_for_a_joint_process(town_a, town_b):
-    for town, bounds in ((town_a, ("51.35", "7.95", "51.45", "8.15")), (town_b, ("51.52", "8.05", "51.60", "8.18"))):
+    for town, bounds in (
+        (town_a, ("51.35", "7.95", "51.45", "8.15")),
+        (town_b, ("51.52", "8.05", "51.60", "8.18")),
+    ):
         town.map_south, town.map_west, town.map_north, town.map_east = map(Decimal, bounds)
         town.save()
     joint = factories.process(municipality=town_a, partners=[town_b])
@@ -418,8 +512,9 @@ def test_a_place_in_a_partner_town_is_fine_for_a_joint_process(town_a, town_b):
 
 
 def test_a_process_without_places_drops_them(process):
-    services.process_change(process=process, by=None, acting_town=process.municipality,
-                            fields={"allow_location": False})
+    services.process_change(
+        process=process, by=None, acting_town=process.municipality, fields={"allow_location": False}
+    )
     idea = _submit(process, latitude=Decimal("51.4"), longitude=Decimal("8.0"), location_label="Markt")
     idea.refresh_from_db()
     assert (idea.latitude, idea.longitude, idea.location_label) == (None, None, "")
@@ -435,6 +530,7 @@ def test_an_idea_needs_consent_to_the_privacy_notice(process, citizen):
 
 
 # --- Supports ----------------------------------------------------------------------------------------------
+
 
 def test_one_support_per_person_which_can_be_withdrawn(idea, citizen):
     people = [factories.UserFactory() for _ in range(3)]
@@ -452,15 +548,18 @@ def test_one_support_per_person_which_can_be_withdrawn(idea, citizen):
 
 # --- Notifications (tasks run inline after commit) ---------------------------------------------------------
 
+
 def test_a_status_change_tells_the_author_and_the_supporters_once_after_commit(
-        idea, citizen, editor_a, django_capture_on_commit_callbacks, mailoutbox):
+    idea, citizen, editor_a, django_capture_on_commit_callbacks, mailoutbox
+):
     supporters = [factories.UserFactory() for _ in range(2)]
     for person in supporters:
         services.support_add(idea=idea, user=person)
     town = idea.municipality
     with django_capture_on_commit_callbacks(execute=True):
-        answer = services.idea_answer(idea=idea, by=editor_a, acting_town=town, to=Status.ACCEPTED,
-                                      body="Das machen wir.")
+        answer = services.idea_answer(
+            idea=idea, by=editor_a, acting_town=town, to=Status.ACCEPTED, body="Das machen wir."
+        )
         assert _notifications(town) == []  # nothing before the commit
     rows = _notifications(town, kind="idea.status")
     assert [n.recipient for n in rows] == sorted([citizen, *supporters], key=lambda u: u.pk)
@@ -473,7 +572,9 @@ def test_a_status_change_tells_the_author_and_the_supporters_once_after_commit(
     assert len(_notifications(town)) == 3 and len(mailoutbox) == 3
 
 
-def test_a_comment_tells_the_idea_author_but_not_about_their_own(idea, citizen, django_capture_on_commit_callbacks):
+def test_a_comment_tells_the_idea_author_but_not_about_their_own(
+    idea, citizen, django_capture_on_commit_callbacks
+):
     other = factories.UserFactory()
     town = idea.municipality
     with django_capture_on_commit_callbacks(execute=True):
@@ -482,7 +583,9 @@ def test_a_comment_tells_the_idea_author_but_not_about_their_own(idea, citizen, 
     with django_capture_on_commit_callbacks(execute=True):
         comment = services.comment_post(idea=idea, author=other, body="Finde ich gut.")
     rows = _notifications(town)
-    assert [(n.recipient, n.kind, n.key) for n in rows] == [(citizen, "idea.comment", f"idea:comment:{comment.pk}")]
+    assert [(n.recipient, n.kind, n.key) for n in rows] == [
+        (citizen, "idea.comment", f"idea:comment:{comment.pk}")
+    ]
 
 
 def test_a_reply_tells_the_author_of_the_comment_too(idea, citizen, django_capture_on_commit_callbacks):
@@ -494,35 +597,44 @@ def test_a_reply_tells_the_author_of_the_comment_too(idea, citizen, django_captu
     assert {n.recipient for n in _notifications(idea.municipality)} == {citizen, first}
     reply = Comment.objects.filter(parent=parent).get()
     with pytest.raises(ValidationError):
-        services.comment_post(idea=idea, author=factories.UserFactory(), body="Antwort auf Antwort", parent=reply)
+        services.comment_post(
+            idea=idea, author=factories.UserFactory(), body="Antwort auf Antwort", parent=reply
+        )
 
 
 def test_a_linked_projects_status_change_tells_the_authors_of_its_ideas(
-        process, citizen, town_a, django_capture_on_commit_callbacks):
+    process, citizen, town_a, django_capture_on_commit_callbacks
+):
     project = factories.project(municipality=town_a)
     linked = factories.idea(process=process, author=citizen)
     factories.idea(process=process)  # another idea, not linked: its author hears nothing
     services.idea_link_project(idea=linked, project=project, by=None, acting_town=town_a)
     with django_capture_on_commit_callbacks(execute=True):
-        project_services.project_transition(project=project, to="planned", by=None, acting_town=town_a,
-                                            reason="Beschlossen")
+        project_services.project_transition(
+            project=project, to="planned", by=None, acting_town=town_a, reason="Beschlossen"
+        )
     rows = _notifications(town_a, kind="idea.project")
     assert [n.recipient for n in rows] == [citizen]
     assert rows[0].body == "Beschlossen"
 
 
 def test_an_internal_projects_status_is_not_announced_to_citizens(
-        process, citizen, town_a, django_capture_on_commit_callbacks):
+    process, citizen, town_a, django_capture_on_commit_callbacks
+):
     project = factories.project(municipality=town_a, visibility="internal")
-    services.idea_link_project(idea=factories.idea(process=process, author=citizen), project=project, by=None,
-                               acting_town=town_a)
+    services.idea_link_project(
+        idea=factories.idea(process=process, author=citizen), project=project, by=None, acting_town=town_a
+    )
     with django_capture_on_commit_callbacks(execute=True):
-        project_services.project_transition(project=project, to="planned", by=None, acting_town=town_a, reason="x")
+        project_services.project_transition(
+            project=project, to="planned", by=None, acting_town=town_a, reason="x"
+        )
     assert _notifications(town_a, kind="idea.project") == []
 
 
 def test_linking_an_idea_to_a_project_tells_its_author_and_supporters_once_per_link(
-        process, citizen, town_a, editor_a, django_capture_on_commit_callbacks, mailoutbox):
+    process, citizen, town_a, editor_a, django_capture_on_commit_callbacks, mailoutbox
+):
     project = factories.project(municipality=town_a, title="Sensoren für Parkplätze")
     idea = factories.idea(process=process, author=citizen, title="Freie Parkplätze anzeigen")
     supporters = [factories.UserFactory() for _ in range(2)]
@@ -535,8 +647,9 @@ def test_linking_an_idea_to_a_project_tells_its_author_and_supporters_once_per_l
     rows = _notifications(town_a, kind="idea.project")
     # The editor who linked it supports the idea too, but is not told about their own action.
     assert [n.recipient for n in rows] == sorted([citizen, *supporters], key=lambda u: u.pk)
-    assert {n.title for n in rows} == {"Die Idee „Freie Parkplätze anzeigen“ hat zum Projekt „Sensoren für "
-                                       "Parkplätze“ geführt"}
+    assert {n.title for n in rows} == {
+        "Die Idee „Freie Parkplätze anzeigen“ hat zum Projekt „Sensoren für Parkplätze“ geführt"
+    }
     assert {n.url for n in rows} == {project.get_absolute_url()}
     assert other.author_id not in {n.recipient_id for n in rows}
     assert sorted(m.to[0] for m in mailoutbox) == sorted(u.email for u in [citizen, *supporters])
@@ -548,8 +661,12 @@ def test_linking_an_idea_to_a_project_tells_its_author_and_supporters_once_per_l
         services.idea_link_project(idea=idea, project=project, by=editor_a, acting_town=town_a)
     assert callbacks == []
     event = ParticipationEvent.objects.filter(idea=idea, kind="project_linked").get()
-    assert idea_linked_notify.apply(kwargs={"municipality_id": town_a.pk, "idea_id": idea.pk,
-                                            "event_id": event.pk}).result == 0
+    assert (
+        idea_linked_notify.apply(
+            kwargs={"municipality_id": town_a.pk, "idea_id": idea.pk, "event_id": event.pk}
+        ).result
+        == 0
+    )
     assert len(_notifications(town_a, kind="idea.project")) == 3 and len(mailoutbox) == 3
 
     # Removing the link tells nobody; linking another project is a new link, told again.
@@ -563,20 +680,27 @@ def test_linking_an_idea_to_a_project_tells_its_author_and_supporters_once_per_l
 
 
 def test_a_link_to_an_internal_project_or_of_a_hidden_idea_is_not_announced(
-        process, citizen, town_a, editor_a, django_capture_on_commit_callbacks):
+    process, citizen, town_a, editor_a, django_capture_on_commit_callbacks
+):
     internal = factories.project(municipality=town_a, visibility="internal")
     with django_capture_on_commit_callbacks(execute=True):
-        services.idea_link_project(idea=factories.idea(process=process, author=citizen), project=internal,
-                                   by=editor_a, acting_town=town_a)
+        services.idea_link_project(
+            idea=factories.idea(process=process, author=citizen),
+            project=internal,
+            by=editor_a,
+            acting_town=town_a,
+        )
     hidden = factories.idea(process=process, author=citizen)
     services.moderation_hide(target=hidden, by=editor_a, acting_town=town_a, reason="Werbung")
     with django_capture_on_commit_callbacks(execute=True):
-        services.idea_link_project(idea=hidden, project=factories.project(municipality=town_a), by=editor_a,
-                                   acting_town=town_a)
+        services.idea_link_project(
+            idea=hidden, project=factories.project(municipality=town_a), by=editor_a, acting_town=town_a
+        )
     assert _notifications(town_a, kind="idea.project") == []
 
 
 # --- Rate limits (the real cache: Redis in CI) -------------------------------------------------------------
+
 
 def _request(user=None, ip="192.0.2.10"):
     from django.contrib.auth.models import AnonymousUser
@@ -589,8 +713,10 @@ def _request(user=None, ip="192.0.2.10"):
 @pytest.fixture
 def real_cache():
     """Redis, as in production: what many workers share, with atomic ``incr``."""
-    need(settings.CACHES["default"]["BACKEND"].endswith("RedisCache"),
-         "REDIS_URL must point at a running Redis: rate limits are counted in the shared cache")
+    need(
+        settings.CACHES["default"]["BACKEND"].endswith("RedisCache"),
+        "REDIS_URL must point at a running Redis: rate limits are counted in the shared cache",
+    )
     cache.clear()
     yield cache
     cache.clear()
@@ -651,8 +777,10 @@ def test_parallel_requests_cannot_slip_past_a_limit(real_cache, settings):
 
 # --- Query counts of the selectors -------------------------------------------------------------------------
 
-def test_the_idea_list_costs_the_same_few_queries_for_thirty_ideas(process, catalogue,
-                                                                   django_assert_max_num_queries):
+
+def test_the_idea_list_costs_the_same_few_queries_for_thirty_ideas(
+    process, catalogue, django_assert_max_num_queries
+):
     from projects.models import FieldOfAction
 
     fields = FieldOfAction.objects.first()
@@ -663,26 +791,40 @@ def test_the_idea_list_costs_the_same_few_queries_for_thirty_ideas(process, cata
         services.support_add(idea=idea, user=factories.UserFactory())
     with django_assert_max_num_queries(1):
         ideas = list(selectors.idea_list())
-        rendered = [(i.get_absolute_url(), i.author.display_name, i.process.title, i.municipality.brand_colour,
-                     i.field_of_action, i.support_count, i.comment_count) for i in ideas]
+        rendered = [
+            (
+                i.get_absolute_url(),
+                i.author.display_name,
+                i.process.title,
+                i.municipality.brand_colour,
+                i.field_of_action,
+                i.support_count,
+                i.comment_count,
+            )
+            for i in ideas
+        ]
     assert len(rendered) == 30 and {r[5:] for r in rendered} == {(1, 1)}
 
 
-def test_the_idea_page_costs_the_same_few_queries_however_long_the_discussion(idea, citizen,
-                                                                              django_assert_max_num_queries):
+def test_the_idea_page_costs_the_same_few_queries_however_long_the_discussion(
+    idea, citizen, django_assert_max_num_queries
+):
     for _ in range(10):
         parent = factories.comment(idea=idea)
         factories.comment(idea=idea, parent=parent)
     services.report_submit(target=idea, reporter=citizen, reason="spam")
     with django_assert_max_num_queries(5):
         related = selectors.idea_page_related(idea=idea, user=citizen)
-        names = [(c.author.display_name, [r.author.display_name for r in c.replies.all()])
-                 for c in related["comments"]]
+        names = [
+            (c.author.display_name, [r.author.display_name for r in c.replies.all()])
+            for c in related["comments"]
+        ]
     assert len(names) == 10 and related["comment_total"] == 20 and related["reported_idea"]
 
 
-def test_my_participation_costs_the_same_few_queries_in_every_town(town_a, town_b, citizen,
-                                                                   django_assert_max_num_queries):
+def test_my_participation_costs_the_same_few_queries_in_every_town(
+    town_a, town_b, citizen, django_assert_max_num_queries
+):
     for town in (town_a, town_b):
         process = factories.process(municipality=town)
         with town_scope(town):
@@ -692,7 +834,9 @@ def test_my_participation_costs_the_same_few_queries_in_every_town(town_a, town_
                 services.support_add(idea=idea, user=citizen)
     with django_assert_max_num_queries(4):
         mine = selectors.user_contributions(user=citizen)
-        rows = [(i.get_absolute_url(), i.municipality.name, i.process.title, i.project) for i in mine["ideas"]]
+        rows = [
+            (i.get_absolute_url(), i.municipality.name, i.process.title, i.project) for i in mine["ideas"]
+        ]
         rows += [(c.municipality.slug, c.idea.title) for c in mine["comments"]]
         rows += [(s.idea.get_absolute_url(), s.idea.municipality.name) for s in mine["supports"]]
     assert len(rows) == 30
@@ -700,9 +844,12 @@ def test_my_participation_costs_the_same_few_queries_in_every_town(town_a, town_
 
 # --- Text search -----------------------------------------------------------------------------------------
 
+
 def test_the_text_search_finds_parts_of_words_in_title_description_and_place(process, town_a):
     factories.idea(process=process, title="Neuer Spielplatz", body="Für die Kinder im Viertel.")
-    factories.idea(process=process, title="Mehr Licht", body="Die Unterführung ist dunkel.", location_label="Ruhrstraße")
+    factories.idea(
+        process=process, title="Mehr Licht", body="Die Unterführung ist dunkel.", location_label="Ruhrstraße"
+    )
     factories.idea(process=process, title="Bank am Fluss", body="Zum Ausruhen.")
 
     def titles(q):

@@ -56,8 +56,9 @@ def test_every_kind_of_write_keeps_the_stored_count_and_version(process, arnsber
         watch.changed()
         assert services.support_withdraw(idea=idea, user=citizen)
         watch.changed()
-        services.idea_answer(idea=idea, by=editor_a, acting_town=arnsberg, body="Wir prüfen das.",
-                             to=Idea.Status.UNDER_REVIEW)
+        services.idea_answer(
+            idea=idea, by=editor_a, acting_town=arnsberg, body="Wir prüfen das.", to=Idea.Status.UNDER_REVIEW
+        )
         watch.changed()
         services.moderation_hide(target=other, by=editor_a, acting_town=arnsberg, reason="Werbung")
         assert watch.changed().shown_idea_count == 1
@@ -65,12 +66,21 @@ def test_every_kind_of_write_keeps_the_stored_count_and_version(process, arnsber
         assert watch.changed().shown_idea_count == 2
         services.moderation_hide(target=comment, by=editor_a, acting_town=arnsberg, reason="Beleidigung")
         watch.changed()
-        services.privacy_edit(target=idea, by=editor_a, acting_town=arnsberg, reason="Name", title="Sitzbänke")
+        services.privacy_edit(
+            target=idea, by=editor_a, acting_town=arnsberg, reason="Name", title="Sitzbänke"
+        )
         watch.changed()
-        services.idea_enter_offline(process=process, by=editor_a, acting_town=arnsberg,
-                                    fields={"title": "Postkarte", "body": "Mehr Licht."}, source="Postkarte")
+        services.idea_enter_offline(
+            process=process,
+            by=editor_a,
+            acting_town=arnsberg,
+            fields={"title": "Postkarte", "body": "Mehr Licht."},
+            source="Postkarte",
+        )
         assert watch.changed().shown_idea_count == 3
-        services.process_change(process=process, by=editor_a, acting_town=arnsberg, fields={"summary": "Neu."})
+        services.process_change(
+            process=process, by=editor_a, acting_town=arnsberg, fields={"summary": "Neu."}
+        )
         watch.changed()
 
 
@@ -137,14 +147,20 @@ def test_page_counts_are_the_stored_ones_and_match_the_real_count(client, proces
         services.moderation_hide(target=ideas[0], by=editor_a, acting_town=arnsberg, reason="Werbung")
     real = _real_count(process)
     assert real == 22
-    for url in (reverse("participation:ideas", kwargs={"town": arnsberg.slug}),
-                reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": process.slug})):
+    for url in (
+        reverse("participation:ideas", kwargs={"town": arnsberg.slug}),
+        reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": process.slug}),
+    ):
         text = re.sub(r"\s+", " ", client.get(url).content.decode())
         assert f"{real} Ideen gefunden" in text or f"{real} ideas found" in text, url
     api = client.get(reverse("api:ideas", kwargs={"town_slug": arnsberg.slug})).json()
     assert api["count"] == real
-    assert client.get(reverse("api:process-ideas", kwargs={"town_slug": arnsberg.slug, "slug": process.slug})
-                      ).json()["count"] == real
+    assert (
+        client.get(
+            reverse("api:process-ideas", kwargs={"town_slug": arnsberg.slug, "slug": process.slug})
+        ).json()["count"]
+        == real
+    )
     # A filter is counted for real.
     filtered = client.get(reverse("api:ideas", kwargs={"town_slug": arnsberg.slug}), {"q": "Nummer 1"}).json()
     assert filtered["count"] == len([i for i in ideas[1:] if "1" in i.title])

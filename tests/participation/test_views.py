@@ -27,15 +27,25 @@ def _text(response) -> str:
 
 # --- Public pages ----------------------------------------------------------------------------------------
 
+
 def test_process_and_idea_pages_show_only_published_content(client, process, arnsberg):
-    shown = factories.idea(process=process, title="Radweg an der Ruhr", location_label="Ruhrwiesen",
-                           latitude="51.4", longitude="8.05")
+    shown = factories.idea(
+        process=process,
+        title="Radweg an der Ruhr",
+        location_label="Ruhrwiesen",
+        latitude="51.4",
+        longitude="8.05",
+    )
     hidden = factories.idea(process=process, title="Versteckte Werbung")
     factories.comment(idea=shown, body="Sehr dafür")
     with town_scope(arnsberg):
         services.moderation_hide(target=hidden, by=None, acting_town=arnsberg, reason="Werbung")
-    pages = [_url("processes", arnsberg), _url("process", arnsberg, slug=process.slug), _url("ideas", arnsberg),
-             reverse("region-processes")]
+    pages = [
+        _url("processes", arnsberg),
+        _url("process", arnsberg, slug=process.slug),
+        _url("ideas", arnsberg),
+        reverse("region-processes"),
+    ]
     for url in pages:
         response = client.get(url)
         assert response.status_code == 200, url
@@ -56,7 +66,9 @@ def test_idea_list_filters_search_and_sorts(client, process, arnsberg):
     with town_scope(arnsberg):
         for _ in range(3):
             services.support_add(idea=popular, user=factories.UserFactory())
-        services.idea_answer(idea=quiet, by=None, acting_town=arnsberg, body="Wir prüfen das.", to="under_review")
+        services.idea_answer(
+            idea=quiet, by=None, acting_town=arnsberg, body="Wir prüfen das.", to="under_review"
+        )
     by_support = _text(client.get(_url("ideas", arnsberg) + "?sort=supported"))
     assert by_support.index("Mehr Bäume am Neumarkt") < by_support.index("Sitzbänke am Bahnhof")
     reviewed = _text(client.get(_url("ideas", arnsberg) + "?status=under_review"))
@@ -64,10 +76,15 @@ def test_idea_list_filters_search_and_sorts(client, process, arnsberg):
     found = _text(client.get(_url("ideas", arnsberg) + "?q=bahnhof"))
     assert "Sitzbänke am Bahnhof" in found and "Neumarkt" not in found
     # A bad filter value is ignored, not an error.
-    assert client.get(_url("ideas", arnsberg) + "?status=nonsense&sort=evil&field_of_action=x").status_code == 200
+    assert (
+        client.get(_url("ideas", arnsberg) + "?status=nonsense&sort=evil&field_of_action=x").status_code
+        == 200
+    )
 
 
-def test_list_pages_make_a_bounded_number_of_queries(client, process, arnsberg, django_assert_max_num_queries):
+def test_list_pages_make_a_bounded_number_of_queries(
+    client, process, arnsberg, django_assert_max_num_queries
+):
     for number in range(25):
         idea = factories.idea(process=process, title=f"Idee {number}", latitude="51.4", longitude="8.0")
         factories.comment(idea=idea)
@@ -81,15 +98,29 @@ def test_list_pages_make_a_bounded_number_of_queries(client, process, arnsberg, 
     factories.idea(process=process, title="Ohne Ort")
     points = client.get(_url("ideas", arnsberg)).context["map_points"]
     assert len(points) == 25 and "Ohne Ort" not in [p["title"] for p in points]
-    assert points[0] == {"title": "Idee 24", "url": idea.get_absolute_url(), "lat": 51.4, "lon": 8.0, "place": "",
-                         "meta": idea.get_status_display()}
+    assert points[0] == {
+        "title": "Idee 24",
+        "url": idea.get_absolute_url(),
+        "lat": 51.4,
+        "lon": 8.0,
+        "place": "",
+        "meta": idea.get_status_display(),
+    }
 
 
 # --- Submitting ideas ------------------------------------------------------------------------------------
 
+
 def _idea_post(**overrides):
-    data = {"title": "Trinkbrunnen am Steinweg", "body": "Im Sommer fehlt **Wasser**.", "location_label": "Steinweg",
-            "latitude": "51,396", "longitude": "8,064", "consent": "on", "homepage": ""}
+    data = {
+        "title": "Trinkbrunnen am Steinweg",
+        "body": "Im Sommer fehlt **Wasser**.",
+        "location_label": "Steinweg",
+        "latitude": "51,396",
+        "longitude": "8,064",
+        "consent": "on",
+        "homepage": "",
+    }
     data.update(overrides)
     return data
 
@@ -104,14 +135,19 @@ def test_citizen_submits_an_idea_with_a_place(client, process, arnsberg, citizen
     assert "<strong>Wasser</strong>" in client.get(response["Location"]).content.decode()
 
 
-@pytest.mark.parametrize("overrides,field", [
-    ({"consent": ""}, "consent"),
-    ({"title": ""}, "title"),
-    ({"latitude": "52,5", "longitude": "13,4"}, None),  # Berlin is not in Arnsberg
-    ({"latitude": "51,4", "longitude": ""}, "longitude"),
-    ({"latitude": "abc"}, "latitude"),
-])
-def test_bad_idea_input_is_refused_with_a_message_and_kept(client, process, arnsberg, citizen, overrides, field):
+@pytest.mark.parametrize(
+    "overrides,field",
+    [
+        ({"consent": ""}, "consent"),
+        ({"title": ""}, "title"),
+        ({"latitude": "52,5", "longitude": "13,4"}, None),  # Berlin is not in Arnsberg
+        ({"latitude": "51,4", "longitude": ""}, "longitude"),
+        ({"latitude": "abc"}, "latitude"),
+    ],
+)
+def test_bad_idea_input_is_refused_with_a_message_and_kept(
+    client, process, arnsberg, citizen, overrides, field
+):
     client.force_login(citizen)
     response = client.post(_url("idea-create", arnsberg, slug=process.slug), _idea_post(**overrides))
     assert response.status_code == 400
@@ -123,7 +159,9 @@ def test_bad_idea_input_is_refused_with_a_message_and_kept(client, process, arns
 
 def test_the_honeypot_stops_bots(client, process, arnsberg, citizen):
     client.force_login(citizen)
-    response = client.post(_url("idea-create", arnsberg, slug=process.slug), _idea_post(homepage="http://spam"))
+    response = client.post(
+        _url("idea-create", arnsberg, slug=process.slug), _idea_post(homepage="http://spam")
+    )
     assert response.status_code == 400
     assert not Idea.objects.with_scopes_disabled().exists()
 
@@ -140,8 +178,10 @@ def test_an_image_is_checked_and_served_without_metadata(client, process, arnsbe
     Image.new("RGB", (60, 40), "red").save(buffer, format="JPEG", exif=exif)
     buffer.seek(0)
     buffer.name = "IMG_2041 Familie Müller.jpg"
-    response = client.post(_url("idea-create", arnsberg, slug=process.slug),
-                           _idea_post(image_upload=buffer, image_alt="Ein roter Platz"))
+    response = client.post(
+        _url("idea-create", arnsberg, slug=process.slug),
+        _idea_post(image_upload=buffer, image_alt="Ein roter Platz"),
+    )
     assert response.status_code == 302
     idea = Idea.objects.with_scopes_disabled().get()
     assert "Müller" not in idea.image.name
@@ -150,15 +190,19 @@ def test_an_image_is_checked_and_served_without_metadata(client, process, arnsbe
     # A file that only claims to be an image is refused.
     fake = io.BytesIO(b"<?php echo 1; ?>")
     fake.name = "bild.png"
-    response = client.post(_url("idea-create", arnsberg, slug=process.slug),
-                           _idea_post(title="Zweite", image_upload=fake, image_alt="x"))
+    response = client.post(
+        _url("idea-create", arnsberg, slug=process.slug),
+        _idea_post(title="Zweite", image_upload=fake, image_alt="x"),
+    )
     assert response.status_code == 400 and "image_upload" in response.context["form"].errors
 
 
 def test_ideas_are_refused_outside_the_idea_phase(client, arnsberg, citizen):
     today = datetime.date.today()
-    closed = factories.process(municipality=arnsberg, phases=[
-        {"kind": "information", "starts_on": today, "ends_on": today + datetime.timedelta(days=5)}])
+    closed = factories.process(
+        municipality=arnsberg,
+        phases=[{"kind": "information", "starts_on": today, "ends_on": today + datetime.timedelta(days=5)}],
+    )
     client.force_login(citizen)
     response = client.post(_url("idea-create", arnsberg, slug=closed.slug), _idea_post())
     assert response.status_code == 302 and not Idea.objects.with_scopes_disabled().exists()
@@ -174,7 +218,9 @@ def test_anonymous_and_unverified_people_cannot_submit(client, process, arnsberg
     assert not Idea.objects.with_scopes_disabled().exists()
 
 
-def test_rate_limits_answer_429_with_a_message_and_keep_the_input(client, process, arnsberg, citizen, settings):
+def test_rate_limits_answer_429_with_a_message_and_keep_the_input(
+    client, process, arnsberg, citizen, settings
+):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "idea": [(2, 3600, "user")]}
     client.force_login(citizen)
     url = _url("idea-create", arnsberg, slug=process.slug)
@@ -195,7 +241,9 @@ def test_rate_limits_count_per_ip_across_accounts(client, process, arnsberg, set
     statuses = []
     for _ in range(4):
         client.force_login(factories.UserFactory())
-        statuses.append(client.post(url, {"body": "Noch ein Kommentar"}, REMOTE_ADDR="203.0.113.9").status_code)
+        statuses.append(
+            client.post(url, {"body": "Noch ein Kommentar"}, REMOTE_ADDR="203.0.113.9").status_code
+        )
     assert statuses == [302, 302, 302, 429]
     # Another address is not affected.
     assert client.post(url, {"body": "Von woanders"}, REMOTE_ADDR="198.51.100.4").status_code == 302
@@ -216,6 +264,7 @@ def test_pre_moderation_keeps_ideas_waiting_but_visible_to_their_author(client, 
 
 
 # --- Supports, comments, reports -------------------------------------------------------------------------
+
 
 def test_support_works_with_htmx_and_without_javascript(client, process, arnsberg, citizen):
     idea = factories.idea(process=process)
@@ -242,10 +291,17 @@ def test_supports_close_with_the_phase(client, arnsberg, citizen):
     process = factories.process(municipality=arnsberg)
     idea = factories.idea(process=process)
     with town_scope(arnsberg):
-        services.process_change(process=Process.objects.get(pk=process.pk), by=None, acting_town=arnsberg,
-                                fields={}, phases=[{"kind": "vote", "starts_on": today, "ends_on": today}])
+        services.process_change(
+            process=Process.objects.get(pk=process.pk),
+            by=None,
+            acting_town=arnsberg,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": today, "ends_on": today}],
+        )
     client.force_login(citizen)
-    response = client.post(_url("idea-support", arnsberg, pk=idea.pk), {"action": "support"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        _url("idea-support", arnsberg, pk=idea.pk), {"action": "support"}, HTTP_HX_REQUEST="true"
+    )
     assert response.status_code == 400 and 'role="alert"' in response.content.decode()
     assert not Support.objects.with_scopes_disabled().exists()
 
@@ -284,7 +340,9 @@ def test_official_comments_and_vanished_parents_on_the_page(client, process, arn
     assert Comment.objects.with_scopes_disabled().count() == 1
     # A reply to a comment that was hidden meanwhile keeps the text and says why.
     with town_scope(arnsberg):
-        services.moderation_act(target=official, action="hide", by=editor_a, acting_town=arnsberg, reason="Test")
+        services.moderation_act(
+            target=official, action="hide", by=editor_a, acting_town=arnsberg, reason="Test"
+        )
     refused = client.post(url, {"body": "Danke!", "parent": official.pk})
     assert refused.status_code == 400 and "Danke!" in refused.content.decode()
     assert refused.context["comment_form"].errors["parent"]
@@ -317,6 +375,7 @@ def test_report_form_needs_a_known_reason(client, process, arnsberg, citizen):
 
 
 # --- Staff: answers, status, project, moderation ---------------------------------------------------------
+
 
 def test_staff_answer_and_status_workflow(client, process, arnsberg, editor_a, town_b):
     idea = factories.idea(process=process, title="Mehr Grün")
@@ -352,8 +411,12 @@ def test_viewers_cannot_answer(client, process, arnsberg, viewer_a):
     idea = factories.idea(process=process)
     client.force_login(viewer_a)
     assert client.get(_url("staff-idea", arnsberg, pk=idea.pk)).status_code == 200
-    assert client.post(_url("staff-idea-answer", arnsberg, pk=idea.pk),
-                       {"to": "accepted", "body": "Ja"}).status_code == 403
+    assert (
+        client.post(
+            _url("staff-idea-answer", arnsberg, pk=idea.pk), {"to": "accepted", "body": "Ja"}
+        ).status_code
+        == 403
+    )
     assert Idea.objects.with_scopes_disabled().get().status == "submitted"
 
 
@@ -365,12 +428,21 @@ def test_moderation_queue_approve_and_hide_with_reason(client, process, arnsberg
     client.force_login(editor_a)
     queue = _text(client.get(_url("staff-moderation", arnsberg)))
     assert "Wartet auf Freigabe" in queue and "Billige Uhren" in queue
-    assert client.post(_url("staff-moderate-idea", arnsberg, pk=waiting.pk), {"action": "approve"}).status_code == 302
+    assert (
+        client.post(_url("staff-moderate-idea", arnsberg, pk=waiting.pk), {"action": "approve"}).status_code
+        == 302
+    )
     refused = client.post(_url("staff-moderate-idea", arnsberg, pk=spam.pk), {"action": "hide", "reason": ""})
-    assert refused.status_code == 302 and Idea.objects.with_scopes_disabled().get(pk=spam.pk).moderation == "pending"
+    assert (
+        refused.status_code == 302
+        and Idea.objects.with_scopes_disabled().get(pk=spam.pk).moderation == "pending"
+    )
     client.post(_url("staff-moderate-idea", arnsberg, pk=spam.pk), {"action": "hide", "reason": "Werbung"})
     assert Idea.objects.with_scopes_disabled().get(pk=spam.pk).moderation == Moderation.HIDDEN
-    assert client.post(_url("staff-moderate-idea", arnsberg, pk=spam.pk), {"action": "explode"}).status_code == 400
+    assert (
+        client.post(_url("staff-moderate-idea", arnsberg, pk=spam.pk), {"action": "explode"}).status_code
+        == 400
+    )
     client.logout()
     assert "Wartet auf Freigabe" in _text(client.get(_url("ideas", arnsberg)))
     assert "Billige Uhren" not in _text(client.get(_url("ideas", arnsberg)))
@@ -380,7 +452,9 @@ def test_agentur_moderators_moderate_every_town(client, process, arnsberg, moder
     idea = factories.idea(process=process, title="Gemeldet")
     client.force_login(moderator)
     assert client.get(_url("staff-moderation", arnsberg)).status_code == 200
-    client.post(_url("staff-moderate-idea", arnsberg, pk=idea.pk), {"action": "hide", "reason": "Privatsphäre"})
+    client.post(
+        _url("staff-moderate-idea", arnsberg, pk=idea.pk), {"action": "hide", "reason": "Privatsphäre"}
+    )
     assert Idea.objects.with_scopes_disabled().get().moderation == Moderation.HIDDEN
 
 
@@ -388,16 +462,31 @@ def test_staff_create_a_process_with_phases(client, arnsberg, editor_a):
     client.force_login(editor_a)
     url = _url("staff-process-create", arnsberg)
     assert client.get(url).status_code == 200
-    data = {"title": "Zukunft Neheim", "summary": "Ideen für Neheim.", "description": "", "is_published": "on",
-            "allow_comments": "on", "allow_supports": "on", "allow_location": "on", "votes_per_person": "3",
-            "votes_per_idea": "1", "phase-TOTAL_FORMS": "5", "phase-INITIAL_FORMS": "5",
-            "phase-MIN_NUM_FORMS": "5", "phase-MAX_NUM_FORMS": "5"}
+    data = {
+        "title": "Zukunft Neheim",
+        "summary": "Ideen für Neheim.",
+        "description": "",
+        "is_published": "on",
+        "allow_comments": "on",
+        "allow_supports": "on",
+        "allow_location": "on",
+        "votes_per_person": "3",
+        "votes_per_idea": "1",
+        "phase-TOTAL_FORMS": "5",
+        "phase-INITIAL_FORMS": "5",
+        "phase-MIN_NUM_FORMS": "5",
+        "phase-MAX_NUM_FORMS": "5",
+    }
     kinds = ["information", "ideas", "evaluation", "vote", "results"]
     dates = [("2027-01-01", "2027-01-31"), ("2027-02-01", "2027-03-31"), ("", ""), ("", ""), ("", "")]
     for number, (kind, (start, end)) in enumerate(zip(kinds, dates, strict=True)):
         data[f"phase-{number}-kind"] = kind
         if start:
-            data |= {f"phase-{number}-use": "on", f"phase-{number}-starts_on": start, f"phase-{number}-ends_on": end}
+            data |= {
+                f"phase-{number}-use": "on",
+                f"phase-{number}-starts_on": start,
+                f"phase-{number}-ends_on": end,
+            }
     overlapping = {**data, "phase-1-starts_on": "2027-01-15"}
     response = client.post(url, overlapping)
     assert response.status_code == 400 and not Process.objects.with_scopes_disabled().exists()
@@ -412,9 +501,15 @@ def test_staff_create_a_process_with_phases(client, arnsberg, editor_a):
 
 def test_offline_contributions_are_entered_by_staff(client, process, arnsberg, editor_a):
     client.force_login(editor_a)
-    response = client.post(_url("staff-offline", arnsberg, slug=process.slug), {
-        "title": "Postkarte: Busse am Sonntag", "body": "Sonntags fährt kein Bus nach Oeventrop.",
-        "offline_source": "Postkarte aus dem Beteiligungskoffer", "collected_on": "2026-11-20"})
+    response = client.post(
+        _url("staff-offline", arnsberg, slug=process.slug),
+        {
+            "title": "Postkarte: Busse am Sonntag",
+            "body": "Sonntags fährt kein Bus nach Oeventrop.",
+            "offline_source": "Postkarte aus dem Beteiligungskoffer",
+            "collected_on": "2026-11-20",
+        },
+    )
     assert response.status_code == 302
     idea = Idea.objects.with_scopes_disabled().get()
     assert idea.is_offline and idea.author is None and idea.entered_by == editor_a and idea.is_visible
@@ -426,12 +521,17 @@ def test_vote_and_results(client, arnsberg, citizen):
     today = datetime.date.today()
     process = factories.process(municipality=arnsberg, votes_per_person=2)
     ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
-    ideas.append(factories.idea(process=process, title="=HYPERLINK(\"http://example.org\") Vorschlag 2"))
+    ideas.append(factories.idea(process=process, title='=HYPERLINK("http://example.org") Vorschlag 2'))
     with town_scope(arnsberg):
         for idea in ideas:
             services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(process=Process.objects.get(pk=process.pk), by=None, acting_town=arnsberg, fields={},
-                                phases=[{"kind": "vote", "starts_on": today, "ends_on": today}])
+        services.process_change(
+            process=Process.objects.get(pk=process.pk),
+            by=None,
+            acting_town=arnsberg,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": today, "ends_on": today}],
+        )
     client.force_login(citizen)
     url = _url("vote", arnsberg, slug=process.slug)
     assert client.get(url).status_code == 200
@@ -441,9 +541,19 @@ def test_vote_and_results(client, arnsberg, citizen):
     assert client.post(url, {f"idea_{ideas[0].pk}": "on"}).status_code == 302  # changed
     assert client.get(_url("results", arnsberg, slug=process.slug)).status_code == 404  # not before the end
     with town_scope(arnsberg):
-        services.process_change(process=Process.objects.get(pk=process.pk), by=None, acting_town=arnsberg, fields={},
-                                phases=[{"kind": "vote", "starts_on": today - datetime.timedelta(days=3),
-                                         "ends_on": today - datetime.timedelta(days=1)}])
+        services.process_change(
+            process=Process.objects.get(pk=process.pk),
+            by=None,
+            acting_town=arnsberg,
+            fields={},
+            phases=[
+                {
+                    "kind": "vote",
+                    "starts_on": today - datetime.timedelta(days=3),
+                    "ends_on": today - datetime.timedelta(days=1),
+                }
+            ],
+        )
     results = _text(client.get(_url("results", arnsberg, slug=process.slug)))
     assert "Vorschlag 0" in results
     text = client.get(_url("results-csv", arnsberg, slug=process.slug)).content.decode("utf-8-sig")
@@ -452,10 +562,12 @@ def test_vote_and_results(client, arnsberg, citizen):
     assert [row[2] for row in rows[2:4]] == ["0", "0"]
     assert rows[-1][1] == "1"  # one ballot
     # A title that a spreadsheet would run as a formula stays text.
-    assert "'=HYPERLINK(\"http://example.org\") Vorschlag 2" in [row[1] for row in rows[2:4]]
+    assert '\'=HYPERLINK("http://example.org") Vorschlag 2' in [row[1] for row in rows[2:4]]
 
 
-def test_my_participation_lists_only_my_contributions_in_every_town(client, process, arnsberg, town_b, citizen):
+def test_my_participation_lists_only_my_contributions_in_every_town(
+    client, process, arnsberg, town_b, citizen
+):
     other = factories.process(municipality=town_b)
     mine = factories.idea(process=process, author=citizen, title="Meine Idee in Arnsberg")
     factories.idea(process=other, author=citizen, title="Meine Idee in Soest")
@@ -475,15 +587,26 @@ def test_participation_staff_pages_respect_roles(client, process, arnsberg, staf
     assert client.get(_url("staff-process", arnsberg, slug=process.slug)).status_code == 200
     assert client.get(_url("staff-moderation", arnsberg)).status_code == 403
     assert client.get(_url("staff-settings", arnsberg)).status_code == 403
-    assert client.post(_url("staff-moderate-idea", arnsberg, pk=idea.pk), {"action": "approve"}).status_code == 403
+    assert (
+        client.post(_url("staff-moderate-idea", arnsberg, pk=idea.pk), {"action": "approve"}).status_code
+        == 403
+    )
 
 
 def test_the_town_home_page_points_to_running_processes(client, arnsberg, django_assert_max_num_queries):
     today = datetime.date.today()
     running = factories.process(municipality=arnsberg, title="Jetzt mitmachen")
-    factories.process(municipality=arnsberg, title="Schon vorbei", phases=[
-        {"kind": "ideas", "starts_on": today - datetime.timedelta(days=30),
-         "ends_on": today - datetime.timedelta(days=1)}])
+    factories.process(
+        municipality=arnsberg,
+        title="Schon vorbei",
+        phases=[
+            {
+                "kind": "ideas",
+                "starts_on": today - datetime.timedelta(days=30),
+                "ends_on": today - datetime.timedelta(days=1),
+            }
+        ],
+    )
     factories.process(municipality=arnsberg, title="Noch intern", is_published=False)
     with django_assert_max_num_queries(12):
         page = _text(client.get(reverse("municipalities:home", kwargs={"town": arnsberg.slug})))
@@ -496,14 +619,21 @@ def test_the_staff_idea_list_shows_every_idea_and_filters_by_answer(client, proc
     factories.idea(process=process, title="Offen")
     hidden = factories.idea(process=process, title="Verborgen")
     with town_scope(arnsberg):
-        services.idea_answer(idea=answered, by=None, acting_town=arnsberg, to="under_review", body="Wir prüfen.")
+        services.idea_answer(
+            idea=answered, by=None, acting_town=arnsberg, to="under_review", body="Wir prüfen."
+        )
         services.moderation_hide(target=hidden, by=None, acting_town=arnsberg, reason="Werbung")
     client.force_login(viewer_a)
     url = _url("staff-ideas", arnsberg)
     everything = _text(client.get(url))
-    assert all(title in everything for title in ("Beantwortet", "Offen", "Verborgen"))  # staff see hidden ones
+    assert all(
+        title in everything for title in ("Beantwortet", "Offen", "Verborgen")
+    )  # staff see hidden ones
     assert [i.title for i in client.get(url + "?answered=yes").context["ideas"]] == ["Beantwortet"]
-    assert sorted(i.title for i in client.get(url + "?answered=no").context["ideas"]) == ["Offen", "Verborgen"]
+    assert sorted(i.title for i in client.get(url + "?answered=no").context["ideas"]) == [
+        "Offen",
+        "Verborgen",
+    ]
     assert client.get(url + "?answered=maybe&moderation=nope").status_code == 200
     client.logout()
     assert "/accounts/login/" in client.get(url)["Location"]

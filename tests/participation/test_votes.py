@@ -52,7 +52,9 @@ def test_votes_stay_within_the_limits_per_person_and_per_idea(process, shortlist
     assert selectors.ballot_votes(process=process, user=citizen) == {benches.pk: 2, trees.pk: 1}
 
 
-def test_votes_go_only_to_published_ideas_on_the_shortlist_of_this_process(process, shortlist, citizen, town_a):
+def test_votes_go_only_to_published_ideas_on_the_shortlist_of_this_process(
+    process, shortlist, citizen, town_a
+):
     unlisted = factories.idea(process=process, title="Nicht ausgewählt")
     other = factories.process(municipality=town_a)
     elsewhere = factories.idea(process=other)
@@ -70,13 +72,16 @@ def test_votes_go_only_to_published_ideas_on_the_shortlist_of_this_process(proce
 def test_the_shortlist_is_fixed_when_the_vote_starts(process, shortlist, editor_a):
     late = factories.idea(process=process, title="Zu spät")
     with pytest.raises(ValidationError):
-        services.idea_set_shortlisted(idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality,
-                                      on=VOTE_START)
+        services.idea_set_shortlisted(
+            idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality, on=VOTE_START
+        )
     with pytest.raises(ValidationError):
-        services.idea_set_shortlisted(idea=shortlist[0], shortlisted=False, by=editor_a,
-                                      acting_town=process.municipality, on=VOTE_START)
-    services.idea_set_shortlisted(idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality,
-                                  on=VOTE_START - DAY)
+        services.idea_set_shortlisted(
+            idea=shortlist[0], shortlisted=False, by=editor_a, acting_town=process.municipality, on=VOTE_START
+        )
+    services.idea_set_shortlisted(
+        idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality, on=VOTE_START - DAY
+    )
     assert Idea.objects.filter(is_shortlisted=True).count() == 4
     event = ParticipationEvent.objects.filter(idea=late, kind="shortlist").get()
     assert event.actor == editor_a and event.changes == {"is_shortlisted": ["–", "✓"]}
@@ -84,9 +89,13 @@ def test_the_shortlist_is_fixed_when_the_vote_starts(process, shortlist, editor_
 
 def test_rejected_and_merged_ideas_cannot_be_shortlisted(process, shortlist):
     rejected = factories.idea(process=process)
-    services.idea_answer(idea=rejected, by=None, acting_town=process.municipality, to="rejected", body="Nein.")
+    services.idea_answer(
+        idea=rejected, by=None, acting_town=process.municipality, to="rejected", body="Nein."
+    )
     with pytest.raises(ValidationError) as error:
-        services.idea_set_shortlisted(idea=rejected, shortlisted=True, by=None, acting_town=process.municipality)
+        services.idea_set_shortlisted(
+            idea=rejected, shortlisted=True, by=None, acting_town=process.municipality
+        )
     assert error.value.code == "status"
 
 
@@ -110,7 +119,10 @@ def test_results_count_the_votes_and_the_ballots(process, shortlist):
         _cast(process, factories.UserFactory(), votes)
     results = selectors.vote_results(process=process)
     assert [(i.title, i.vote_total, i.rank, i.share) for i in results["ideas"]] == [
-        ("Bänke", 4, 1, 57.1), ("Bäume", 2, 2, 28.6), ("Brunnen", 1, 3, 14.3)]
+        ("Bänke", 4, 1, 57.1),
+        ("Bäume", 2, 2, 28.6),
+        ("Brunnen", 1, 3, 14.3),
+    ]
     assert (results["votes"], results["ballots"]) == (7, 3)  # the empty ballot is no vote
 
 

@@ -62,8 +62,9 @@ def test_a_comment_with_one_report_waits_everywhere(client, town_a, moderator, c
     assert "Nichts wartet auf Moderation" not in dashboard.text
 
 
-def test_every_kind_of_waiting_counts_the_same_everywhere(client, town_a, town_b, moderator, editor_a,
-                                                          catalogue):
+def test_every_kind_of_waiting_counts_the_same_everywhere(
+    client, town_a, town_b, moderator, editor_a, catalogue
+):
     process = factories.process(municipality=town_a)
     published = factories.idea(process=process, title="Sichtbar, ohne Meldung")
     reported_idea = factories.idea(process=process, title="Sichtbar, einmal gemeldet")
@@ -86,8 +87,11 @@ def test_every_kind_of_waiting_counts_the_same_everywhere(client, town_a, town_b
     # Another town's waiting contribution counts there, not here.
     factories.comment(idea=factories.idea(process=factories.process(municipality=town_b)))
     with town_scope(town_b):
-        _report(factories.comment(idea=factories.idea(process=factories.process(municipality=town_b)),
-                                  town=town_b))
+        _report(
+            factories.comment(
+                idea=factories.idea(process=factories.process(municipality=town_b)), town=town_b
+            )
+        )
 
     client.force_login(moderator)
     # Waiting: the reported idea, the idea hidden after reports, the reported reply, the pending idea and the

@@ -218,8 +218,11 @@ def test_nothing_to_plot_gives_an_empty_safe_string():
 
 
 def test_a_dated_baseline_alone_is_plotted():
-    root = parse(kpi_chart_svg(measurements=[], baseline=D(5), baseline_date=day(2024, 1, 1), target=D(10),
-                               title="Baseline only"))
+    root = parse(
+        kpi_chart_svg(
+            measurements=[], baseline=D(5), baseline_date=day(2024, 1, 1), target=D(10), title="Baseline only"
+        )
+    )
     assert len(polyline_points(root)) == 1
     with translation.override("en"):
         root = parse(kpi_chart_svg(measurements=[], baseline=D(5), baseline_date=day(2024, 1, 1), title="B"))

@@ -13,16 +13,23 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-PARKING = ("Parkraumsensoren in der Innenstadt",
-           "Sensoren melden freie Parkplätze in der Innenstadt an eine App.",
-           "LoRaWAN-Sensoren in den Parkbuchten erkennen belegte Parkplätze. Die Daten fließen in eine offene "
-           "Parkplatz-App und auf digitale Anzeigetafeln, damit weniger Parksuchverkehr entsteht.")
+PARKING = (
+    "Parkraumsensoren in der Innenstadt",
+    "Sensoren melden freie Parkplätze in der Innenstadt an eine App.",
+    "LoRaWAN-Sensoren in den Parkbuchten erkennen belegte Parkplätze. Die Daten fließen in eine offene "
+    "Parkplatz-App und auf digitale Anzeigetafeln, damit weniger Parksuchverkehr entsteht.",
+)
 
 
 def _parking(town, **fields):
     title, summary, description = PARKING
-    return factories.project(municipality=town, title=fields.pop("title", title), summary=summary,
-                             description=description, **fields)
+    return factories.project(
+        municipality=town,
+        title=fields.pop("title", title),
+        summary=summary,
+        description=description,
+        **fields,
+    )
 
 
 def _detail(project):
@@ -42,21 +49,30 @@ def _titles(found):
 
 @pytest.mark.parametrize("use_search", [True, False], ids=["full-text search", "word overlap"])
 def test_similar_projects_rank_the_text_similar_project_of_another_town_first(
-        fields, town_a, town_b, town_c, use_search):
+    fields, town_a, town_b, town_c, use_search
+):
     if use_search and connection.vendor != "postgresql":
         pytest.skip("full-text search needs PostgreSQL")
     mobility = fields["mobilitaet"]
     own = _parking(town_a, title="Smart Parking Arnsberg", fields_of_action=[mobility])
     # Another town: the same field, an unrelated text; and a text-similar one in the same field.
-    factories.project(municipality=town_b, title="Bürgerbus", summary="Ein Bus fährt ehrenamtlich in die Dörfer.",
-                      fields_of_action=[mobility])
+    factories.project(
+        municipality=town_b,
+        title="Bürgerbus",
+        summary="Ein Bus fährt ehrenamtlich in die Dörfer.",
+        fields_of_action=[mobility],
+    )
     _parking(town_c, title="Parkleitsystem Olpe", fields_of_action=[mobility])
     # Text-similar, but internal, or in the page's own town: never shown.
     _parking(town_b, title="Internes Parken", visibility="internal", fields_of_action=[mobility])
     _parking(town_a, title="Parken Neheim", fields_of_action=[mobility])
     # Shares nothing.
-    factories.project(municipality=town_b, title="Digitale Bibliothek", summary="Ausleihe rund um die Uhr.",
-                      fields_of_action=[fields["bildung"]])
+    factories.project(
+        municipality=town_b,
+        title="Digitale Bibliothek",
+        summary="Ausleihe rund um die Uhr.",
+        fields_of_action=[fields["bildung"]],
+    )
 
     found = selectors.similar_projects(project=_detail(own), use_search=use_search)
 
@@ -78,7 +94,9 @@ def test_similar_projects_find_text_and_tags_without_a_shared_field(fields, town
         tags = services.tags_from_text("LoRaWAN, Sensorik")
     own = _parking(town_a, fields_of_action=[fields["mobilitaet"]], tags=tags)
     _parking(town_b, title="Parken in Soest", fields_of_action=[fields["daten-digitale-infrastruktur"]])
-    factories.project(municipality=town_b, title="Pegelmessung", summary="Wasserstände der Ruhr.", tags=tags[:1])
+    factories.project(
+        municipality=town_b, title="Pegelmessung", summary="Wasserstände der Ruhr.", tags=tags[:1]
+    )
 
     found = selectors.similar_projects(project=_detail(own), use_search=use_search)
 
@@ -98,11 +116,14 @@ def test_similar_projects_leave_out_joint_projects_of_the_own_towns(fields, town
 
 
 def test_similar_projects_are_at_most_five_in_a_bounded_number_of_queries(
-        fields, town_a, town_b, town_c, django_assert_max_num_queries):
+    fields, town_a, town_b, town_c, django_assert_max_num_queries
+):
     mobility = fields["mobilitaet"]
     own = _parking(town_a, fields_of_action=[mobility])
     for n in range(8):
-        _parking(town_b if n % 2 else town_c, title=f"Parken {n}", fields_of_action=[mobility, fields["bildung"]])
+        _parking(
+            town_b if n % 2 else town_c, title=f"Parken {n}", fields_of_action=[mobility, fields["bildung"]]
+        )
     project = _detail(own)
     for use_search in (True, False) if connection.vendor == "postgresql" else (False,):
         with django_assert_max_num_queries(5):
@@ -114,9 +135,16 @@ def test_similar_projects_are_at_most_five_in_a_bounded_number_of_queries(
 
 def test_catalogue_lists_transferable_public_projects_with_filters(fields, town_a, town_b):
     mobility, data = fields["mobilitaet"], fields["daten-digitale-infrastruktur"]
-    factories.project(municipality=town_a, title="Parken", transferability="yes", fields_of_action=[mobility],
-                      open_source_url="https://gitlab.opencode.de/arnsberg/parken")
-    factories.project(municipality=town_b, title="Datenplattform", transferability="partly", fields_of_action=[data])
+    factories.project(
+        municipality=town_a,
+        title="Parken",
+        transferability="yes",
+        fields_of_action=[mobility],
+        open_source_url="https://gitlab.opencode.de/arnsberg/parken",
+    )
+    factories.project(
+        municipality=town_b, title="Datenplattform", transferability="partly", fields_of_action=[data]
+    )
     factories.project(municipality=town_b, title="Gemeinsam", transferability="partly", partners=[town_a])
     factories.project(municipality=town_b, title="Soest-spezifisch", transferability="no")
     factories.project(municipality=town_b, title="Nicht bewertet")

@@ -3,8 +3,8 @@
 import pytest
 
 from municipalities.scoping import ScopeError, cross_town_scope, public_region_scope, town_scope
-from projects.models import Indicator, Measurement, ProgressUpdate, Project, ProjectEvent, ProjectPartner
 from projects import services
+from projects.models import Indicator, Measurement, ProgressUpdate, Project, ProjectEvent, ProjectPartner
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -38,10 +38,16 @@ def test_rows_hanging_off_a_joint_project_follow_it(town_a, town_b, town_c):
     joint = factories.project(municipality=town_a, partners=[town_b])
     update = factories.progress_update(project=joint, acting_town=town_b, title="Von Soest")
     with town_scope(town_a):
-        indicator = services.indicator_create(project=joint, by=None, acting_town=town_a,
-                                              fields={"name": "Sensoren", "target": 100})
-        services.measurement_record(indicator=indicator, by=None, acting_town=town_a,
-                                    measured_on=__import__("datetime").date(2026, 1, 1), value=10)
+        indicator = services.indicator_create(
+            project=joint, by=None, acting_town=town_a, fields={"name": "Sensoren", "target": 100}
+        )
+        services.measurement_record(
+            indicator=indicator,
+            by=None,
+            acting_town=town_a,
+            measured_on=__import__("datetime").date(2026, 1, 1),
+            value=10,
+        )
     for town in (town_a, town_b):
         with town_scope(town):
             assert list(ProgressUpdate.objects.all()) == [update]

@@ -51,7 +51,9 @@ def test_bundle_progress_is_derived_from_public_members_of_all_towns(town_a, tow
     Bundle.objects.create(consortium=town_a.consortium, number=2, title="Leer")
     a = factories.project(municipality=town_a, bundle=bundle, status="in_progress")
     b = factories.project(municipality=town_b, bundle=bundle, status="completed")
-    hidden = factories.project(municipality=town_b, bundle=bundle, visibility="internal", status="in_progress")
+    hidden = factories.project(
+        municipality=town_b, bundle=bundle, visibility="internal", status="in_progress"
+    )
     factories.progress_update(project=a, progress_percent=40)
     factories.progress_update(project=hidden, progress_percent=0)
     bundles = selectors.bundles_with_progress(consortium=town_a.consortium)
@@ -73,9 +75,17 @@ def test_bundle_weights_and_parent_progress_combine(town_a):
 def test_filters(catalogue, town_a, town_b):
     mobility = FieldOfAction.objects.get(slug="mobilitaet")
     data = FieldOfAction.objects.get(slug="daten-digitale-infrastruktur")
-    factories.project(municipality=town_a, title="Mobilstation Hüsten", phase="B", status="planned",
-                      fields_of_action=[mobility], tags=services.tags_from_text("Carsharing"))
-    factories.project(municipality=town_a, title="LoRaWAN", phase="A", partners=[town_b], fields_of_action=[data])
+    factories.project(
+        municipality=town_a,
+        title="Mobilstation Hüsten",
+        phase="B",
+        status="planned",
+        fields_of_action=[mobility],
+        tags=services.tags_from_text("Carsharing"),
+    )
+    factories.project(
+        municipality=town_a, title="LoRaWAN", phase="A", partners=[town_b], fields_of_action=[data]
+    )
     factories.project(municipality=town_a, title="Intern", visibility="internal")
 
     def titles(**kwargs):
@@ -98,11 +108,17 @@ def test_filters(catalogue, town_a, town_b):
     assert [p.is_joint for p in region] == [True]
 
 
-def test_project_list_runs_a_fixed_number_of_queries(catalogue, town_a, town_b, django_assert_max_num_queries):
+def test_project_list_runs_a_fixed_number_of_queries(
+    catalogue, town_a, town_b, django_assert_max_num_queries
+):
     field = FieldOfAction.objects.first()
     for n in range(12):
-        project = factories.project(municipality=town_a, partners=[town_b] if n % 2 else [],
-                                    fields_of_action=[field], status="in_progress")
+        project = factories.project(
+            municipality=town_a,
+            partners=[town_b] if n % 2 else [],
+            fields_of_action=[field],
+            status="in_progress",
+        )
         factories.progress_update(project=project, progress_percent=n)
     with town_scope(town_a), django_assert_max_num_queries(4):
         rows = list(selectors.project_list())
@@ -133,8 +149,12 @@ def test_status_counts_and_stale_projects(town_a, town_b):
 
 
 def test_delay_against_plan(town_a):
-    project = factories.project(municipality=town_a, planned_start=datetime.date(2025, 1, 1),
-                                planned_end=datetime.date(2025, 12, 31), status="in_progress")
+    project = factories.project(
+        municipality=town_a,
+        planned_start=datetime.date(2025, 1, 1),
+        planned_end=datetime.date(2025, 12, 31),
+        status="in_progress",
+    )
     assert project.end_delay_days(today=datetime.date(2026, 1, 10)) == 10
     assert project.end_delay_days(today=datetime.date(2025, 6, 1)) == 0
     project.status = Project.Status.COMPLETED

@@ -40,14 +40,19 @@ def zip_bomb(entry: str = "mimetype", size: int = BOMB_BYTES) -> bytes:
 def huge_png(width: int = 6300, height: int = 6300) -> bytes:
     """A valid, highly compressed RGB PNG of ``width`` × ``height`` pixels (6300² is about 120 KB), built row by
     row without ever holding the pixels."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     compressor = zlib.compressobj(9)
     row = b"\x00" + bytes(width * 3)
     data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", data) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", data)
+        + chunk(b"IEND", b"")
+    )
 
 
 def png(size, mode="RGB") -> ContentFile:
@@ -67,12 +72,20 @@ def process(town_a, catalogue):
 
 
 def _idea_fields(**extra):
-    return {"title": "Trinkbrunnen am Markt", "body": "Im Sommer fehlt Wasser.", "consent": "on", "homepage": "",
-            "image_alt": "Ein Platz", **extra}
+    return {
+        "title": "Trinkbrunnen am Markt",
+        "body": "Im Sommer fehlt Wasser.",
+        "consent": "on",
+        "homepage": "",
+        "image_alt": "Ein Platz",
+        **extra,
+    }
 
 
 def _page_url(process):
-    return reverse("participation:idea-create", kwargs={"town": process.municipality.slug, "slug": process.slug})
+    return reverse(
+        "participation:idea-create", kwargs={"town": process.municipality.slug, "slug": process.slug}
+    )
 
 
 def _api_url(process):
@@ -90,6 +103,7 @@ def _peak_bytes(call):
 
 
 # --- Zip bombs --------------------------------------------------------------------------------------------
+
 
 def test_the_test_bomb_is_real(bomb):
     assert len(bomb) < 1024 * 1024
@@ -111,13 +125,16 @@ def test_a_zip_bomb_as_an_idea_image_is_refused_on_the_page_without_unpacking(cl
 def test_a_zip_bomb_through_the_api_is_a_400_without_unpacking(client, process, citizen, bomb):
     client.force_login(citizen)
     upload = SimpleUploadedFile("bild.png", bomb, content_type="image/png")
-    response, peak = _peak_bytes(lambda: client.post(_api_url(process), _idea_fields(image_upload=upload,
-                                                                                       consent="true")))
+    response, peak = _peak_bytes(
+        lambda: client.post(_api_url(process), _idea_fields(image_upload=upload, consent="true"))
+    )
     assert response.status_code == 400 and "image_upload" in response.json()
     assert peak < 32 * 1024 * 1024, peak
 
 
-def test_a_zip_bomb_as_a_project_document_is_sniffed_from_its_first_bytes_only(client, town_a, editor_a, bomb):
+def test_a_zip_bomb_as_a_project_document_is_sniffed_from_its_first_bytes_only(
+    client, town_a, editor_a, bomb
+):
     project = factories.project(municipality=town_a, by=editor_a)
     client.force_login(editor_a)
     url = reverse("projects:staff-files", kwargs={"town": town_a.slug, "slug": project.slug})
@@ -151,7 +168,9 @@ def test_a_bomb_in_another_entry_is_never_read_and_real_documents_still_pass():
     with zipfile.ZipFile(docx, "w") as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("word/document.xml", "<w:document/>")
-    assert check_upload(ContentFile(docx.getvalue(), name="a.docx")).content_type.endswith("wordprocessingml.document")
+    assert check_upload(ContentFile(docx.getvalue(), name="a.docx")).content_type.endswith(
+        "wordprocessingml.document"
+    )
 
 
 def test_an_archive_with_too_many_entries_is_refused_before_its_directory_is_read():
@@ -165,6 +184,7 @@ def test_an_archive_with_too_many_entries_is_refused_before_its_directory_is_rea
 
 
 # --- The pixel budget -------------------------------------------------------------------------------------
+
 
 def test_a_6300_square_png_is_refused_on_the_page_before_it_is_decoded(client, process, citizen):
     client.force_login(citizen)
@@ -202,18 +222,22 @@ def test_the_pixel_budget_follows_the_bytes_per_pixel_of_the_mode(settings):
 
 # --- Every upload attempt counts --------------------------------------------------------------------------
 
+
 def _fake_image():
     return SimpleUploadedFile("bild.png", b"<?php echo 1; ?>", content_type="image/png")
 
 
-def test_rejected_uploads_count_and_the_next_attempt_is_a_429_with_the_form_as_sent(client, process, citizen,
-                                                                                     settings):
+def test_rejected_uploads_count_and_the_next_attempt_is_a_429_with_the_form_as_sent(
+    client, process, citizen, settings
+):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": [(3, 3600, "user")]}
     client.force_login(citizen)
     for _ in range(3):
         response = client.post(_page_url(process), _idea_fields(image_upload=_fake_image()))
         assert response.status_code == 400 and "image_upload" in response.context["form"].errors
-    response = client.post(_page_url(process), _idea_fields(title="Vierter Versuch", image_upload=_fake_image()))
+    response = client.post(
+        _page_url(process), _idea_fields(title="Vierter Versuch", image_upload=_fake_image())
+    )
     assert response.status_code == 429 and int(response["Retry-After"]) > 0
     form = response.context["form"]
     assert "image_upload" not in form.errors and form.non_field_errors()  # not examined; the limit on top
@@ -235,6 +259,8 @@ def test_uploads_count_per_address_too_and_on_every_upload_page(client, town_a, 
         assert response.status_code == 200 and "upload" in response.context["form"].errors
     response = client.post(url, {"upload": _fake_image(), "title": "Plan"})
     assert response.status_code == 429 and response["Retry-After"]
-    strategy = client.post(reverse("projects:staff-strategy", kwargs={"town": town_a.slug}),
-                           {"title": "Strategie", "document_upload": _fake_image()})
+    strategy = client.post(
+        reverse("projects:staff-strategy", kwargs={"town": town_a.slug}),
+        {"title": "Strategie", "document_upload": _fake_image()},
+    )
     assert strategy.status_code == 429

@@ -18,21 +18,38 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def joint(town_a, town_b, editor_a):
-    project = factories.project(municipality=town_a, partners=[town_b], by=editor_a, title="LoRaWAN-Netz",
-                                status="in_progress", latitude="51.396000", longitude="8.064000",
-                                location_label="Rathaus")
+    project = factories.project(
+        municipality=town_a,
+        partners=[town_b],
+        by=editor_a,
+        title="LoRaWAN-Netz",
+        status="in_progress",
+        latitude="51.396000",
+        longitude="8.064000",
+        location_label="Rathaus",
+    )
     with town_scope(town_a):
-        indicator = services.indicator_create(project=project, by=editor_a, acting_town=town_a, fields={
-            "name": "Gateways", "unit": "Stück", "baseline": 0, "target": 20})
-        services.measurement_record(indicator=indicator, by=editor_a, acting_town=town_a,
-                                    measured_on=datetime.date(2026, 1, 1), value=8)
+        indicator = services.indicator_create(
+            project=project,
+            by=editor_a,
+            acting_town=town_a,
+            fields={"name": "Gateways", "unit": "Stück", "baseline": 0, "target": 20},
+        )
+        services.measurement_record(
+            indicator=indicator,
+            by=editor_a,
+            acting_town=town_a,
+            measured_on=datetime.date(2026, 1, 1),
+            value=8,
+        )
     factories.progress_update(project=project, title="Öffentlich", progress_percent=40)
     factories.progress_update(project=project, title="Nur intern", is_public=False)
     return project
 
 
-def test_public_list_shows_own_and_joint_projects_in_bounded_queries(catalogue, client, town_a, town_b, joint,
-                                                                     django_assert_max_num_queries):
+def test_public_list_shows_own_and_joint_projects_in_bounded_queries(
+    catalogue, client, town_a, town_b, joint, django_assert_max_num_queries
+):
     field = FieldOfAction.objects.first()
     for n in range(25):
         factories.project(municipality=town_b, title=f"Soest {n:02}", fields_of_action=[field])
@@ -73,8 +90,9 @@ def test_partner_town_shows_the_joint_project(client, joint, town_c):
     assert client.get(f"/olpe/projekte/{joint.slug}/").status_code == 404
 
 
-def test_internal_project_only_for_staff_of_participating_towns(client, town_a, town_b, town_c, citizen,
-                                                                 staff_factory, moderator):
+def test_internal_project_only_for_staff_of_participating_towns(
+    client, town_a, town_b, town_c, citizen, staff_factory, moderator
+):
     project = factories.project(municipality=town_a, partners=[town_b], title="Intern", visibility="internal")
     url = f"/arnsberg/projekte/{project.slug}/"
     assert client.get(url).status_code == 404
@@ -98,9 +116,17 @@ def test_region_list_and_strategy_pages(client, joint, town_c):
 
 # --- Staff ------------------------------------------------------------------------------------------------
 
+
 def _project_post(**overrides):
-    data = {"title": "Smarte Parkplätze", "summary": "Sensoren zeigen freie Plätze.", "phase": "B",
-            "weight": "1", "visibility": "public", "transferability": "yes", "tags_text": "Parken, Sensoren"}
+    data = {
+        "title": "Smarte Parkplätze",
+        "summary": "Sensoren zeigen freie Plätze.",
+        "phase": "B",
+        "weight": "1",
+        "visibility": "public",
+        "transferability": "yes",
+        "tags_text": "Parken, Sensoren",
+    }
     data.update(overrides)
     return data
 
@@ -108,8 +134,12 @@ def _project_post(**overrides):
 def test_editor_creates_a_joint_project(catalogue, client, town_a, town_b, editor_a):
     client.force_login(editor_a)
     field = FieldOfAction.objects.get(slug="mobilitaet")
-    response = client.post("/arnsberg/verwaltung/projekte/neu/", _project_post(
-        partner_towns=[town_b.pk], fields_of_action=[field.pk], latitude="51.4", longitude="8.06"))
+    response = client.post(
+        "/arnsberg/verwaltung/projekte/neu/",
+        _project_post(
+            partner_towns=[town_b.pk], fields_of_action=[field.pk], latitude="51.4", longitude="8.06"
+        ),
+    )
     assert response.status_code == 302
     with town_scope(town_b):
         project = Project.objects.get(title="Smarte Parkplätze")
@@ -121,8 +151,12 @@ def test_editor_creates_a_joint_project(catalogue, client, town_a, town_b, edito
 
 def test_invalid_project_form_keeps_the_input(client, editor_a):
     client.force_login(editor_a)
-    response = client.post("/arnsberg/verwaltung/projekte/neu/", _project_post(
-        planned_start="2026-05-01", planned_end="2026-01-01", latitude="51.4", summary="Mein Text bleibt"))
+    response = client.post(
+        "/arnsberg/verwaltung/projekte/neu/",
+        _project_post(
+            planned_start="2026-05-01", planned_end="2026-01-01", latitude="51.4", summary="Mein Text bleibt"
+        ),
+    )
     assert response.status_code == 200
     text = response.content.decode()
     assert "Mein Text bleibt" in text
@@ -135,7 +169,10 @@ def test_viewer_reads_but_cannot_create(client, viewer_a, joint):
     assert client.get("/arnsberg/verwaltung/projekte/").status_code == 200
     assert client.get(f"/arnsberg/verwaltung/projekte/{joint.slug}/").status_code == 200
     assert client.get("/arnsberg/verwaltung/projekte/neu/").status_code == 403
-    assert client.post(f"/arnsberg/verwaltung/projekte/{joint.slug}/status/", {"to": "completed"}).status_code == 403
+    assert (
+        client.post(f"/arnsberg/verwaltung/projekte/{joint.slug}/status/", {"to": "completed"}).status_code
+        == 403
+    )
 
 
 def test_partner_editor_posts_updates_but_cannot_edit_the_project(client, town_b, joint, staff_factory):
@@ -146,9 +183,16 @@ def test_partner_editor_posts_updates_but_cannot_edit_the_project(client, town_b
     assert client.get(base + "bearbeiten/").status_code == 403
     assert client.post(base + "status/", {"to": "completed"}).status_code == 403
     assert client.get(base + "kennzahlen/neu/").status_code == 403
-    response = client.post(base + "updates/neu/", {"published_on": "2026-11-01", "title": "Soest ist dabei",
-                                                    "body": "Zehn Sensoren montiert.", "progress_percent": "55",
-                                                    "is_public": "on"})
+    response = client.post(
+        base + "updates/neu/",
+        {
+            "published_on": "2026-11-01",
+            "title": "Soest ist dabei",
+            "body": "Zehn Sensoren montiert.",
+            "progress_percent": "55",
+            "is_public": "on",
+        },
+    )
     assert response.status_code == 302
     with town_scope(town_b):
         update = joint.updates.get(title="Soest ist dabei")
@@ -182,11 +226,17 @@ def test_transition_needs_a_reason_and_is_recorded(client, town_a, editor_a, joi
 def test_indicator_and_measurements_through_the_pages(client, town_a, editor_a, joint):
     client.force_login(editor_a)
     base = f"/arnsberg/verwaltung/projekte/{joint.slug}/kennzahlen/"
-    response = client.post(base + "neu/", {"name": "Nutzende", "unit": "Personen", "baseline": "100",
-                                           "target": "100", "position": "0"})
-    assert response.status_code == 200 and 'aria-invalid="true"' in response.content.decode()  # target = baseline
-    response = client.post(base + "neu/", {"name": "Nutzende", "unit": "Personen", "baseline": "100",
-                                           "target": "500", "position": "0"})
+    response = client.post(
+        base + "neu/",
+        {"name": "Nutzende", "unit": "Personen", "baseline": "100", "target": "100", "position": "0"},
+    )
+    assert (
+        response.status_code == 200 and 'aria-invalid="true"' in response.content.decode()
+    )  # target = baseline
+    response = client.post(
+        base + "neu/",
+        {"name": "Nutzende", "unit": "Personen", "baseline": "100", "target": "500", "position": "0"},
+    )
     assert response.status_code == 302
     url = response["Location"]
     response = client.post(url, {"record": "1", "measured_on": "2026-06-30", "value": "abc"})
@@ -195,7 +245,9 @@ def test_indicator_and_measurements_through_the_pages(client, town_a, editor_a, 
     # "260.25" could be 260,25 or a thousands dot with a digit missing: refused with a message, never guessed.
     response = client.post(url, {"record": "1", "measured_on": "2026-09-30", "value": "260.25"})
     assert response.status_code == 200 and "Meinten Sie 260,25?" in response.content.decode()
-    assert client.post(url, {"record": "1", "measured_on": "2026-09-30", "value": "260,25"}).status_code == 302
+    assert (
+        client.post(url, {"record": "1", "measured_on": "2026-09-30", "value": "260,25"}).status_code == 302
+    )
     with town_scope(town_a):
         values = list(joint.indicators.get(name="Nutzende").measurements.values_list("value", flat=True))
     assert [str(v.normalize()) for v in values] == ["250.5", "260.25"]
@@ -219,25 +271,32 @@ def test_a_kpi_typed_in_german_is_stored_and_shown_as_typed(client, town_a, edit
     assert response.status_code == 302
     url = response["Location"]
     assert client.post(url, {"record": "1", "measured_on": "2026-03-31", "value": "1.020"}).status_code == 302
-    assert client.post(url, {"record": "1", "measured_on": "2026-06-30", "value": "1.250,5"}).status_code == 302
+    assert (
+        client.post(url, {"record": "1", "measured_on": "2026-06-30", "value": "1.250,5"}).status_code == 302
+    )
     with town_scope(town_a):
         indicator = joint.indicators.get(name="Fahrgäste")
         values = list(indicator.measurements.order_by("measured_on").values_list("value", flat=True))
-    assert (indicator.baseline, indicator.target, values) == (Decimal(950), Decimal(1500),
-                                                              [Decimal(1020), Decimal("1250.5")])
+    assert (indicator.baseline, indicator.target, values) == (
+        Decimal(950),
+        Decimal(1500),
+        [Decimal(1020), Decimal("1250.5")],
+    )
     # The edit form shows what reads back unchanged, and saving it unchanged keeps the values.
     edit = client.get(url).content.decode()
-    assert re.search(r'name="target" value="1\.500"', edit) and re.search(r'name="baseline" value="950"', edit)
+    assert re.search(r'name="target" value="1\.500"', edit) and re.search(
+        r'name="baseline" value="950"', edit
+    )
     assert client.post(url, {**fields, "target": "1.500"}).status_code == 302
     with town_scope(town_a):
         indicator.refresh_from_db()
     assert indicator.target == Decimal(1500)
     # The public page: the list and the chart show 1.500, the measurements 1.020 and 1.250,5.
     page = client.get(f"/arnsberg/projekte/{joint.slug}/").content.decode()
-    article = page[page.index("Fahrgäste"):]
-    article = article[:article.index("</article>")]
+    article = page[page.index("Fahrgäste") :]
+    article = article[: article.index("</article>")]
     assert "1.500 pro Tag" in article and "1.020 pro Tag" in article and "1.250,5 pro Tag" in article
-    chart = article[article.index("<svg"):article.index("</svg>")]
+    chart = article[article.index("<svg") : article.index("</svg>")]
     assert "1.500" in chart and "1,5 " not in chart
 
 
@@ -258,8 +317,15 @@ def test_image_upload_strips_metadata_and_respects_visibility(client, town_a, ed
     response = client.post(url, {"upload": photo, "title": "Gateway am Rathaus", "alt_text": ""})
     assert response.status_code == 200 and 'aria-invalid="true"' in response.content.decode()
     photo.seek(0)
-    response = client.post(url, {"upload": photo, "title": "Gateway am Rathaus",
-                                 "alt_text": "Ein Funkgateway auf dem Dach", "is_public": "on"})
+    response = client.post(
+        url,
+        {
+            "upload": photo,
+            "title": "Gateway am Rathaus",
+            "alt_text": "Ein Funkgateway auf dem Dach",
+            "is_public": "on",
+        },
+    )
     assert response.status_code == 302
     with town_scope(town_a):
         item = ProjectFile.objects.get()
@@ -285,7 +351,9 @@ def test_bad_uploads_get_clear_messages(client, editor_a, joint):
 def test_internal_file_is_hidden_from_the_public(client, town_a, editor_a, joint):
     client.force_login(editor_a)
     pdf = SimpleUploadedFile("plan.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
-    client.post(f"/arnsberg/verwaltung/projekte/{joint.slug}/dateien/", {"upload": pdf, "title": "Vergabeplan"})
+    client.post(
+        f"/arnsberg/verwaltung/projekte/{joint.slug}/dateien/", {"upload": pdf, "title": "Vergabeplan"}
+    )
     with town_scope(town_a):
         item = ProjectFile.objects.get()
     assert not item.is_public
@@ -298,9 +366,15 @@ def test_internal_file_is_hidden_from_the_public(client, town_a, editor_a, joint
 def test_strategy_form_and_document(client, town_a, editor_a):
     client.force_login(editor_a)
     pdf = SimpleUploadedFile("strategie.pdf", b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
-    response = client.post("/arnsberg/verwaltung/strategie/", {
-        "title": "Smart City Strategie Arnsberg", "adopted_on": "2021-06-15", "summary": "**Digital** und nah.",
-        "document_upload": pdf})
+    response = client.post(
+        "/arnsberg/verwaltung/strategie/",
+        {
+            "title": "Smart City Strategie Arnsberg",
+            "adopted_on": "2021-06-15",
+            "summary": "**Digital** und nah.",
+            "document_upload": pdf,
+        },
+    )
     assert response.status_code == 302
     text = client.get("/arnsberg/strategie/").content.decode()
     assert "Smart City Strategie Arnsberg" in text and "<strong>Digital</strong>" in text
@@ -314,11 +388,14 @@ def test_joint_strategy_only_for_the_lead_town(client, town_b, staff_factory):
     assert client.get("/soest/verwaltung/strategie/gemeinsam/").status_code == 404
 
 
-def test_dashboard_counts_projects_and_lists_stale_ones(client, town_a, editor_a, django_assert_max_num_queries):
+def test_dashboard_counts_projects_and_lists_stale_ones(
+    client, town_a, editor_a, django_assert_max_num_queries
+):
     factories.project(municipality=town_a, status="in_progress", title="Ohne Neuigkeiten")
     with town_scope(town_a):
         Project.objects.filter(title="Ohne Neuigkeiten").update(
-            created_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC))
+            created_at=datetime.datetime(2025, 1, 1, tzinfo=datetime.UTC)
+        )
     client.force_login(editor_a)
     with django_assert_max_num_queries(25):
         response = client.get("/arnsberg/verwaltung/")

@@ -19,46 +19,80 @@ def fill_town(town, *, partner=None, by=None) -> dict:
     from projects.models import FieldOfAction
 
     with town_scope(town):
-        project_services.strategy_save(municipality=town, kind="town", fields={
-            "title": f"Smart-City-Strategie {town.name}", "adopted_on": datetime.date(2023, 6, 1),
-            "summary": "Digitale Daseinsvorsorge für Stadt und Land."},
-            fields_of_action=list(FieldOfAction.objects.all()[:2]))
+        project_services.strategy_save(
+            municipality=town,
+            kind="town",
+            fields={
+                "title": f"Smart-City-Strategie {town.name}",
+                "adopted_on": datetime.date(2023, 6, 1),
+                "summary": "Digitale Daseinsvorsorge für Stadt und Land.",
+            },
+            fields_of_action=list(FieldOfAction.objects.all()[:2]),
+        )
     sensor = factories.project(municipality=town, title="Sensorik im Quartier", status="in_progress")
     factories.progress_update(project=sensor, progress_percent=40, title="Sensoren montiert")
     factories.project(municipality=town, title="Digitales Rathaus", status="planned")
     factories.project(municipality=town, title="Internes Prüfprojekt", status="idea", visibility="internal")
     if partner is not None:
-        factories.project(municipality=partner, title="Gemeinsame Datenplattform", partners=[town],
-                          status="in_progress")
+        factories.project(
+            municipality=partner, title="Gemeinsame Datenplattform", partners=[town], status="in_progress"
+        )
     with town_scope(town):
-        indicator = project_services.indicator_create(project=sensor, by=by, acting_town=town, fields={
-            "name": "Angeschlossene Sensoren", "unit": "Stück", "baseline": Decimal("0"),
-            "baseline_date": datetime.date(2024, 1, 1), "target": Decimal("120"),
-            "target_date": datetime.date(2026, 12, 31)})
-        for day, value in ((datetime.date(2024, 6, 1), 20), (datetime.date(2025, 1, 1), 45),
-                           (datetime.date(2025, 6, 1), 70)):
-            project_services.measurement_record(indicator=indicator, by=by, acting_town=town, measured_on=day,
-                                                value=Decimal(value))
+        indicator = project_services.indicator_create(
+            project=sensor,
+            by=by,
+            acting_town=town,
+            fields={
+                "name": "Angeschlossene Sensoren",
+                "unit": "Stück",
+                "baseline": Decimal("0"),
+                "baseline_date": datetime.date(2024, 1, 1),
+                "target": Decimal("120"),
+                "target_date": datetime.date(2026, 12, 31),
+            },
+        )
+        for day, value in (
+            (datetime.date(2024, 6, 1), 20),
+            (datetime.date(2025, 1, 1), 45),
+            (datetime.date(2025, 6, 1), 70),
+        ):
+            project_services.measurement_record(
+                indicator=indicator, by=by, acting_town=town, measured_on=day, value=Decimal(value)
+            )
     grant = factories.grant(municipality=town, title=f"Modellprojekt Smart Cities {town.name}")
     for year, amount in ((2024, "300000.00"), (2025, "400000.00"), (2026, "300000.00")):
         factories.budget_line(grant=grant, year=year, amount=amount)
     with town_scope(town):
-        funding_services.spending_record(grant=grant, by=by, fields={
-            "spent_on": PAST, "cost_type": "material", "amount": Decimal("12500.50"),
-            "description": "LoRaWAN-Gateways", "payee": "Funk GmbH"})
-        request = funding_services.disbursement_prepare(grant=grant, by=by, fields={
-            "year": 2025, "amount": Decimal("50000.00"), "purpose": "Erster Mittelabruf"})
+        funding_services.spending_record(
+            grant=grant,
+            by=by,
+            fields={
+                "spent_on": PAST,
+                "cost_type": "material",
+                "amount": Decimal("12500.50"),
+                "description": "LoRaWAN-Gateways",
+                "payee": "Funk GmbH",
+            },
+        )
+        request = funding_services.disbursement_prepare(
+            grant=grant,
+            by=by,
+            fields={"year": 2025, "amount": Decimal("50000.00"), "purpose": "Erster Mittelabruf"},
+        )
         funding_services.disbursement_submit(item=request, by=by, submitted_on=PAST)
-        funding_services.milestone_save(grant=grant, by=by, fields={"title": "Sensoren in Betrieb",
-                                                                    "due_on": datetime.date(2025, 1, 31)})
-        funding_services.milestone_save(grant=grant, by=by, fields={"title": "Abschluss Phase B",
-                                                                    "due_on": datetime.date(2030, 12, 31)})
+        funding_services.milestone_save(
+            grant=grant, by=by, fields={"title": "Sensoren in Betrieb", "due_on": datetime.date(2025, 1, 31)}
+        )
+        funding_services.milestone_save(
+            grant=grant, by=by, fields={"title": "Abschluss Phase B", "due_on": datetime.date(2030, 12, 31)}
+        )
     process = factories.process(municipality=town, title="Ideen für den Marktplatz")
     idea = factories.idea(process=process, title="Mehr Bänke am Marktplatz")
     factories.idea(process=process, title="Trinkbrunnen")
     with town_scope(town):
-        participation_services.idea_answer(idea=idea, by=by, acting_town=town, body="Wir prüfen das.",
-                                           to="under_review")
+        participation_services.idea_answer(
+            idea=idea, by=by, acting_town=town, body="Wir prüfen das.", to="under_review"
+        )
     return {"grant": grant, "project": sensor, "process": process}
 
 

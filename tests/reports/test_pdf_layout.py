@@ -74,23 +74,33 @@ def _norm(text: str) -> str:
 
 def pdf_pages(path) -> list[Page]:
     """Every page with its size and its words' boxes (``pdftotext -bbox``; PDF points, origin top left)."""
-    out = subprocess.run(["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True,
-                         text=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-bbox", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
     pages = []
-    for number, match in enumerate(re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out,
-                                               re.DOTALL), start=1):
-        words = [Word(html.unescape(m[5]), *(float(m[i]) for i in range(1, 5))) for m in re.finditer(
-            r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">(.*?)</word>', match[3])]
+    for number, match in enumerate(
+        re.finditer(r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', out, re.DOTALL), start=1
+    ):
+        words = [
+            Word(html.unescape(m[5]), *(float(m[i]) for i in range(1, 5)))
+            for m in re.finditer(
+                r'<word xMin="([\d.-]+)" yMin="([\d.-]+)" xMax="([\d.-]+)" yMax="([\d.-]+)">(.*?)</word>',
+                match[3],
+            )
+        ]
         pages.append(Page(number, float(match[1]), float(match[2]), words))
     return pages
 
 
 def pdf_outline(path) -> list[tuple[int, str]]:
     """The document outline in order: (page, title) of every heading and table caption."""
-    out = subprocess.run(["pdftohtml", "-xml", "-i", "-q", "-stdout", str(path)], check=True,
-                         capture_output=True, text=True).stdout
-    return [(int(m[1]), _norm(html.unescape(re.sub(r"<[^>]+>", "", m[2]))))
-            for m in re.finditer(r'<item page="(\d+)">(.*?)</item>', out, re.DOTALL)]
+    out = subprocess.run(
+        ["pdftohtml", "-xml", "-i", "-q", "-stdout", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+    return [
+        (int(m[1]), _norm(html.unescape(re.sub(r"<[^>]+>", "", m[2]))))
+        for m in re.finditer(r'<item page="(\d+)">(.*?)</item>', out, re.DOTALL)
+    ]
 
 
 def _outside(page: Page, word: Word) -> bool:
@@ -102,14 +112,21 @@ def _outside(page: Page, word: Word) -> bool:
 
 def words_outside_the_page(pages: list[Page]) -> list[str]:
     """Words off the paper (or at its very edge), and words of the body in the left or right margin."""
-    return [f"page {page.number}: {word.text!r} at x {word.x0:.0f}–{word.x1:.0f}, y {word.y0:.0f}–{word.y1:.0f} "
-            f"outside the page box ({page.width:.0f} × {page.height:.0f})"
-            for page in pages for word in page.words if _outside(page, word)]
+    return [
+        f"page {page.number}: {word.text!r} at x {word.x0:.0f}–{word.x1:.0f}, y {word.y0:.0f}–{word.y1:.0f} "
+        f"outside the page box ({page.width:.0f} × {page.height:.0f})"
+        for page in pages
+        for word in page.words
+        if _outside(page, word)
+    ]
 
 
 def markdown_leftovers(text: str) -> list[str]:
-    return [f"{what}: {text[max(0, m.start() - 30):m.end() + 30]!r}"
-            for pattern, what in MARKDOWN_LEFTOVERS for m in pattern.finditer(text)]
+    return [
+        f"{what}: {text[max(0, m.start() - 30) : m.end() + 30]!r}"
+        for pattern, what in MARKDOWN_LEFTOVERS
+        for m in pattern.finditer(text)
+    ]
 
 
 def _find(words: list[Word], tokens: list[str], start: int) -> int | None:
@@ -133,7 +150,7 @@ def headings_left_alone(pages: list[Page], outline: list[tuple[int, str]]) -> li
             problems.append(f"page {number}: heading {title!r} not found on its page")
             continue
         cursor[number] = at + len(tokens)
-        bottom = max(word.y1 for word in page.words[at:at + len(tokens)])
+        bottom = max(word.y1 for word in page.words[at : at + len(tokens)])
         body_end = page.height - BOTTOM
         if not any(word.y0 > bottom and word.y1 <= body_end for word in page.words):
             problems.append(f"page {number}: heading {title!r} is the last line of the page")
@@ -150,8 +167,9 @@ def build(kind: str, slug: str | None, capture) -> bytes:
         town = Municipality.objects.get(slug=slug)
         with town_scope(town), capture(execute=True):
             grant = Grant.objects.order_by("pk").first() if kind == "funding" else None
-            report, _created = services.report_request(municipality=town, kind=kind, format="pdf", by=None,
-                                                       grant=grant)
+            report, _created = services.report_request(
+                municipality=town, kind=kind, format="pdf", by=None, grant=grant
+            )
     report = ReportRequest.objects.with_scope(municipality=town.pk).get(pk=report.pk)
     assert report.status == ReportRequest.Status.DONE, report.error
     with report.file.open("rb") as handle:
@@ -160,8 +178,10 @@ def build(kind: str, slug: str | None, capture) -> bytes:
 
 def check_pages(content: bytes, tmp_path) -> tuple[list[Page], str]:
     """Fail on text outside the page box, Markdown markers and headings left alone; return the pages and text."""
-    need(shutil.which("pdftotext") is not None and shutil.which("pdftohtml") is not None,
-         "pdftotext and pdftohtml (poppler-utils) are not installed")
+    need(
+        shutil.which("pdftotext") is not None and shutil.which("pdftohtml") is not None,
+        "pdftotext and pdftohtml (poppler-utils) are not installed",
+    )
     path = tmp_path / "report.pdf"
     path.write_bytes(content)
     pages = pdf_pages(path)
@@ -169,7 +189,11 @@ def check_pages(content: bytes, tmp_path) -> tuple[list[Page], str]:
     text = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True).stdout
     outline = pdf_outline(path)
     assert outline, "the PDF has no outline (headings)"
-    problems = [*words_outside_the_page(pages), *markdown_leftovers(text), *headings_left_alone(pages, outline)]
+    problems = [
+        *words_outside_the_page(pages),
+        *markdown_leftovers(text),
+        *headings_left_alone(pages, outline),
+    ]
     assert not problems, "\n".join(problems)
     return pages, text
 
@@ -200,17 +224,25 @@ def test_a_strategy_in_full_markdown_prints_as_text(demo, tmp_path, django_captu
     town = Municipality.objects.get(slug="menden")
     with town_scope(town):
         strategy = Strategy.objects.get(municipality=town, kind=Strategy.Kind.TOWN)
-        project_services.strategy_save(municipality=town, kind=Strategy.Kind.TOWN, fields={
-            "title": strategy.title, "adopted_on": strategy.adopted_on, "resolution_url": "",
-            "summary": (
-                "**Neu 2026:** Die Strategie wurde __fortgeschrieben__ und *ergänzt*.\n\n"
-                "# Ziele\n\n- Erstens\n- Zweitens mit **Betonung**\n\n1. Schritt eins\n2. Schritt zwei\n\n"
-                "## Kennzahlen\n\n| Ziel | Wert |\n| --- | --- |\n| Sensoren | 120 |\n\n"
-                "> Ein Zitat aus dem Ratsbeschluss.\n\n"
-                "Mehr unter [der Beschlussvorlage](https://www.menden.de/rathaus-politik/ratsinformationssystem/"
-                "beschlussvorlagen/2026/smart-city-strategie-fortschreibung-vorlage-nummer-123456789).\n\n"
-                "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenherstellungsverordnungsbegründung.")},
-            fields_of_action=list(strategy.fields_of_action.all()))
+        project_services.strategy_save(
+            municipality=town,
+            kind=Strategy.Kind.TOWN,
+            fields={
+                "title": strategy.title,
+                "adopted_on": strategy.adopted_on,
+                "resolution_url": "",
+                "summary": (
+                    "**Neu 2026:** Die Strategie wurde __fortgeschrieben__ und *ergänzt*.\n\n"
+                    "# Ziele\n\n- Erstens\n- Zweitens mit **Betonung**\n\n1. Schritt eins\n2. Schritt zwei\n\n"
+                    "## Kennzahlen\n\n| Ziel | Wert |\n| --- | --- |\n| Sensoren | 120 |\n\n"
+                    "> Ein Zitat aus dem Ratsbeschluss.\n\n"
+                    "Mehr unter [der Beschlussvorlage](https://www.menden.de/rathaus-politik/ratsinformationssystem/"
+                    "beschlussvorlagen/2026/smart-city-strategie-fortschreibung-vorlage-nummer-123456789).\n\n"
+                    "Donaudampfschifffahrtsgesellschaftskapitänsmützenabzeichenherstellungsverordnungsbegründung."
+                ),
+            },
+            fields_of_action=list(strategy.fields_of_action.all()),
+        )
     _pages, text = check_pages(build("town", "menden", django_capture_on_commit_callbacks), tmp_path)
     flow = " ".join(text.split())
     assert "Neu 2026: Die Strategie wurde fortgeschrieben und ergänzt." in flow
@@ -226,9 +258,18 @@ def test_long_entries_wrap_inside_the_funding_report(demo, tmp_path, django_capt
     word = "Breitbandausbauförderrichtlinienumsetzungsbegleitungsdienstleistungsvertragsverlängerung"
     with town_scope(town):
         grant = Grant.objects.order_by("pk").first()
-        funding_services.spending_record(grant=grant, by=None, fields={
-            "spent_on": grant.period_start, "cost_type": "external", "amount": Decimal("98765.43"),
-            "description": f"{word} {word}"[:200], "payee": (word * 3)[:200], "voucher": "X" * 60})
+        funding_services.spending_record(
+            grant=grant,
+            by=None,
+            fields={
+                "spent_on": grant.period_start,
+                "cost_type": "external",
+                "amount": Decimal("98765.43"),
+                "description": f"{word} {word}"[:200],
+                "payee": (word * 3)[:200],
+                "voucher": "X" * 60,
+            },
+        )
     _pages, text = check_pages(build("funding", "olpe", django_capture_on_commit_callbacks), tmp_path)
     flow = "".join(text.split()).replace("‐", "").replace("-", "")
     assert "X" * 60 in flow and "98.765,43€" in flow
@@ -238,18 +279,34 @@ def test_the_checks_find_what_they_look_for():
     """The three checks on made-up pages: each finds its fault and passes the page without it."""
     width, height = 595.28, 841.89
     footer = Word("Seite", 500, 806, 530, 815)
-    cut_off = Page(1, width, height, [Word("Jahr", 62, 619, 80, 629), Word("Mittelabflussquot", 528, 619, 597, 629),
-                                      footer])
+    cut_off = Page(
+        1,
+        width,
+        height,
+        [Word("Jahr", 62, 619, 80, 629), Word("Mittelabflussquot", 528, 619, 597, 629), footer],
+    )
     in_margin = Page(2, width, height, [Word("84,8", 560, 640, 576, 650), footer])
     fine = Page(3, width, height, [Word("84,8", 500, 640, 520, 650), footer])
-    assert [p.split(":")[1].strip().split()[0] for p in words_outside_the_page([cut_off, in_margin, fine])] == [
-        "'Mittelabflussquot'", "'84,8'"]
+    assert [
+        p.split(":")[1].strip().split()[0] for p in words_outside_the_page([cut_off, in_margin, fine])
+    ] == ["'Mittelabflussquot'", "'84,8'"]
 
-    assert len(markdown_leftovers("**Neu 2026:** Text\n- Punkt\n## Ziele\n[Vorlage](https://example.org)\n| a |")) == 6
-    assert markdown_leftovers("Neu 2026: Text\n• Punkt\nZiele – 2025 bis 2030\n3 - 2 = 1\nVorlage (https://x.de)") == []
+    assert (
+        len(
+            markdown_leftovers("**Neu 2026:** Text\n- Punkt\n## Ziele\n[Vorlage](https://example.org)\n| a |")
+        )
+        == 6
+    )
+    assert (
+        markdown_leftovers(
+            "Neu 2026: Text\n• Punkt\nZiele – 2025 bis 2030\n3 - 2 = 1\nVorlage (https://x.de)"
+        )
+        == []
+    )
 
     caption = [Word("Alle", 57, 740, 75, 750), Word("Projekte", 77, 740, 110, 750)]
     alone = Page(1, width, height, [Word("Text", 57, 700, 80, 710), *caption, footer])
     followed = Page(2, width, height, [*caption, Word("Projekt", 57, 760, 90, 770), footer])
     assert headings_left_alone([alone, followed], [(1, "Alle Projekte"), (2, "Alle Projekte")]) == [
-        "page 1: heading 'Alle Projekte' is the last line of the page"]
+        "page 1: heading 'Alle Projekte' is the last line of the page"
+    ]

@@ -31,8 +31,11 @@ def test_remarks_are_kept_and_older_entries_get_readable_changes(town_a, editor_
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
     with town_scope(town_a):
-        rows = list(ProgressReportEvent.objects.filter(report=report).order_by("at", "pk")
-                    .values_list("kind", "status_after", "reason", "changes"))
+        rows = list(
+            ProgressReportEvent.objects.filter(report=report)
+            .order_by("at", "pk")
+            .values_list("kind", "status_after", "reason", "changes")
+        )
     assert rows == [
         ("created", "draft", "", {"status": ["", "Entwurf"]}),
         ("status", "submitted", "", {"status": ["Entwurf", "Eingereicht"]}),

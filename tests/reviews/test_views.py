@@ -77,8 +77,10 @@ def test_moderators_review_with_audit(client, town_a, town_b, editor_a, moderato
     before = AuditEntry.objects.count()
     page = client.get("/agentur/fortschrittsberichte/")
     assert page.status_code == 200
-    assert [(r.municipality.slug, r.label) for r in page.context["reports"]] == [("arnsberg", "Q4/2025"),
-                                                                                  ("soest", "Q4/2025")]
+    assert [(r.municipality.slug, r.label) for r in page.context["reports"]] == [
+        ("arnsberg", "Q4/2025"),
+        ("soest", "Q4/2025"),
+    ]
     entry = AuditEntry.objects.order_by("-pk").first()
     assert AuditEntry.objects.count() == before + 1
     assert entry.purpose == "agentur:progress-reports" and entry.user == moderator
@@ -90,8 +92,12 @@ def test_moderators_review_with_audit(client, town_a, town_b, editor_a, moderato
     assert client.post(REVIEW + "kommentar/", {"body": "Gut gegliedert."}).status_code == 302
     refused = client.post(REVIEW + "entscheidung/", {"decision": "returned", "remarks": ""})
     assert refused.status_code == 200 and refused.context["decision_form"].errors["remarks"]
-    assert client.post(REVIEW + "entscheidung/", {"decision": "returned", "remarks": "Bitte ergänzen."}
-                       ).status_code == 302
+    assert (
+        client.post(
+            REVIEW + "entscheidung/", {"decision": "returned", "remarks": "Bitte ergänzen."}
+        ).status_code
+        == 302
+    )
     with town_scope(town_a):
         report = ProgressReport.objects.get(year=2025, quarter=4)
         assert report.status == "returned" and report.remarks == "Bitte ergänzen."

@@ -30,12 +30,24 @@ print(json.dumps(values))
 
 @pytest.fixture(scope="module")
 def production_cookie_settings() -> dict:
-    env = {**os.environ, "SMARTCITY5_ENV": "production", "DJANGO_SETTINGS_MODULE": "smartcity5.settings",
-           "SECRET_KEY": "production-probe-" + "x" * 40, "ALLOWED_HOSTS": "testserver",
-           # Only read, never connected to: the probe imports the settings and nothing else.
-           "REDIS_URL": "redis://127.0.0.1:9/0", "EMAIL_URL": "smtp://127.0.0.1:9"}
-    done = subprocess.run([sys.executable, "-c", PROBE], env=env, cwd=django_settings.BASE_DIR,
-                          capture_output=True, text=True, timeout=60)
+    env = {
+        **os.environ,
+        "SMARTCITY5_ENV": "production",
+        "DJANGO_SETTINGS_MODULE": "smartcity5.settings",
+        "SECRET_KEY": "production-probe-" + "x" * 40,
+        "ALLOWED_HOSTS": "testserver",
+        # Only read, never connected to: the probe imports the settings and nothing else.
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+        "EMAIL_URL": "smtp://127.0.0.1:9",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        env=env,
+        cwd=django_settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -53,7 +65,8 @@ def test_production_settings_make_every_cookie_secure_samesite_and_httponly(prod
 
 
 def test_every_cookie_the_portal_sends_in_production_is_secure_and_samesite(
-        client, settings, production_cookie_settings, citizen, town_a):
+    client, settings, production_cookie_settings, citizen, town_a
+):
     for name, value in production_cookie_settings.items():
         if name.isupper() and "COOKIE" in name:
             setattr(settings, name, value)
@@ -66,8 +79,9 @@ def test_every_cookie_the_portal_sends_in_production_is_secure_and_samesite(
 
     collect(client.get("/accounts/login/", secure=True))  # the CSRF cookie
     collect(client.post("/i18n/setlang/", {"language": "en", "next": "/"}, secure=True))
-    signed_in = collect(client.post("/accounts/login/", {"login": citizen.email, "password": factories.PASSWORD},
-                                    secure=True))
+    signed_in = collect(
+        client.post("/accounts/login/", {"login": citizen.email, "password": factories.PASSWORD}, secure=True)
+    )
     assert signed_in.status_code == 302
     collect(client.get(signed_in["Location"], secure=True))  # shows and clears the "signed in" message
     collect(client.post("/accounts/logout/", secure=True))

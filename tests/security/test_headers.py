@@ -19,10 +19,14 @@ TEMPLATES = Path(django_settings.BASE_DIR) / "templates"
 # personal data export (opened from the person's own disk).
 NOT_SERVED = ("reports/pdf/", "accounts/export/", "email/")  # mails are not pages: no CSP
 
-POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-          "font-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'")
-PERMISSIONS = ("accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
-               "microphone=(), payment=(), serial=(), usb=()")
+POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'self'; object-src 'none'"
+)
+PERMISSIONS = (
+    "accelerometer=(), camera=(), display-capture=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), serial=(), usb=()"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -46,7 +50,8 @@ class InlineCode(HTMLParser):
             if name.startswith("on"):
                 self.found.append(f"<{tag} {name}=…>")
             if name in ("href", "src", "action", "formaction") and (value or "").strip().lower().startswith(
-                    "javascript:"):
+                "javascript:"
+            ):
                 self.found.append(f"<{tag} {name}=javascript:…>")
         if "style" in attributes:
             self.found.append(f"<{tag} style=…>")
@@ -57,8 +62,12 @@ class InlineCode(HTMLParser):
 
     def handle_data(self, data):
         script = self._script
-        if script is not None and "src" not in script and data.strip() \
-                and script.get("type") not in ("application/json", "application/ld+json"):
+        if (
+            script is not None
+            and "src" not in script
+            and data.strip()
+            and script.get("type") not in ("application/json", "application/ld+json")
+        ):
             self.found.append(f"inline <script>: {data.strip()[:40]}")
 
     def handle_endtag(self, tag):
@@ -73,8 +82,11 @@ def inline_code(html: str, nonce: str = "") -> list[str]:
 
 
 def served_templates() -> list[Path]:
-    return [p for p in sorted(TEMPLATES.rglob("*.html"))
-            if not str(p.relative_to(TEMPLATES)).startswith(NOT_SERVED)]
+    return [
+        p
+        for p in sorted(TEMPLATES.rglob("*.html"))
+        if not str(p.relative_to(TEMPLATES)).startswith(NOT_SERVED)
+    ]
 
 
 # Template tags are replaced by a neutral word so that the parser sees the markup around them.
@@ -82,11 +94,18 @@ TAG = re.compile(r"{% comment %}.*?{% endcomment %}|{%.*?%}|{{.*?}}|{#.*?#}", re
 
 
 def test_the_checker_finds_what_the_csp_refuses():
-    page = ('<body onload="go()"><a href="javascript:alert(1)">x</a><p style="color:red">x</p>'
-            '<style>p{}</style><script>alert(1)</script><script src="/static/a.js"></script>'
-            '<script type="application/json" id="d">{"a": 1}</script></body>')
-    assert inline_code(page) == ["<body onload=…>", "<a href=javascript:…>", "<p style=…>",
-                                 "<style> without the nonce", "inline <script>: alert(1)"]
+    page = (
+        '<body onload="go()"><a href="javascript:alert(1)">x</a><p style="color:red">x</p>'
+        '<style>p{}</style><script>alert(1)</script><script src="/static/a.js"></script>'
+        '<script type="application/json" id="d">{"a": 1}</script></body>'
+    )
+    assert inline_code(page) == [
+        "<body onload=…>",
+        "<a href=javascript:…>",
+        "<p style=…>",
+        "<style> without the nonce",
+        "inline <script>: alert(1)",
+    ]
     assert inline_code('<style nonce="abc">p{}</style>', nonce="abc") == []
 
 
@@ -105,6 +124,7 @@ def test_no_served_template_holds_inline_script_handlers_or_style_attributes():
 
 
 # --- The headers on every kind of answer ------------------------------------------------------------------------
+
 
 def _boom(request):
     raise RuntimeError("a bug")
@@ -133,10 +153,24 @@ def region(town_a, town_b):
     return project
 
 
-@pytest.mark.parametrize("address", [
-    "/", "/arnsberg/", "/arnsberg/projekte/", "/projekte/", "/beteiligung/", "/accounts/login/", "/accounts/signup/",
-    "/accounts/password/reset/", "/arnsberg/barrierefreiheit/", "/offene-daten/", "/api/docs/",
-    "/gibt-es-nicht/", "/arnsberg/gibt-es-nicht/"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/",
+        "/arnsberg/",
+        "/arnsberg/projekte/",
+        "/projekte/",
+        "/beteiligung/",
+        "/accounts/login/",
+        "/accounts/signup/",
+        "/accounts/password/reset/",
+        "/arnsberg/barrierefreiheit/",
+        "/offene-daten/",
+        "/api/docs/",
+        "/gibt-es-nicht/",
+        "/arnsberg/gibt-es-nicht/",
+    ],
+)
 def test_pages_carry_the_policy_and_no_inline_code(client, region, address):
     response = client.get(address)
     assert response.status_code in (200, 404)
@@ -181,8 +215,14 @@ def test_answers_without_a_template_carry_the_headers_and_no_nonce(db):
 
 
 def test_api_answers_redirects_and_health_carry_the_headers(client, region, town_a):
-    for address in (reverse("api:projects", kwargs={"town_slug": town_a.slug}), "/api/v1/unknown/",
-                    reverse("api:agentur-towns"), "/healthz", "/konto/", "/arnsberg/verwaltung/"):
+    for address in (
+        reverse("api:projects", kwargs={"town_slug": town_a.slug}),
+        "/api/v1/unknown/",
+        reverse("api:agentur-towns"),
+        "/healthz",
+        "/konto/",
+        "/arnsberg/verwaltung/",
+    ):
         response = client.get(address)
         assert response.status_code in (200, 302, 401, 404), address
         assert response["Content-Security-Policy"] == POLICY, address
@@ -219,14 +259,17 @@ def test_the_map_tile_server_is_allowed_for_images(client, settings, region):
     assert "script-src 'self';" in policy and "connect-src 'self';" in policy
 
 
-@pytest.mark.parametrize("url, source", [
-    ("", ""),
-    ("/static/tiles/{z}/{x}/{y}.png", ""),  # our own host: 'self'
-    ("https://tiles.example.org/{z}/{x}/{y}.png", "https://tiles.example.org"),
-    ("https://{s}.tile.example.org:8443/{z}/{x}/{y}.png", "https://*.tile.example.org:8443"),
-    ("https://tile.{s}.example.org/{z}/{x}/{y}.png", ""),  # not expressible: no tile server at all
-    ("javascript:alert(1)//{z}", ""),
-])
+@pytest.mark.parametrize(
+    "url, source",
+    [
+        ("", ""),
+        ("/static/tiles/{z}/{x}/{y}.png", ""),  # our own host: 'self'
+        ("https://tiles.example.org/{z}/{x}/{y}.png", "https://tiles.example.org"),
+        ("https://{s}.tile.example.org:8443/{z}/{x}/{y}.png", "https://*.tile.example.org:8443"),
+        ("https://tile.{s}.example.org/{z}/{x}/{y}.png", ""),  # not expressible: no tile server at all
+        ("javascript:alert(1)//{z}", ""),
+    ],
+)
 def test_map_tile_source(url, source):
     assert map_tile_source(url) == source
 
@@ -239,6 +282,7 @@ def test_a_nonce_appears_only_in_style_src(settings):
 
 # --- Caching ------------------------------------------------------------------------------------------------------
 
+
 def _never_stored(response) -> bool:
     directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
     return {"private", "no-store"} <= directives and "public" not in directives
@@ -249,8 +293,18 @@ def test_anonymous_public_pages_may_be_cached(client, region):
     assert response.status_code == 200 and not _never_stored(response)
 
 
-@pytest.mark.parametrize("address", ["/konto/", "/arnsberg/", "/arnsberg/verwaltung/", "/konto/api-tokens/",
-                                     "/accounts/email/", "/accounts/2fa/", "/api/v1/towns/"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "/konto/",
+        "/arnsberg/",
+        "/arnsberg/verwaltung/",
+        "/konto/api-tokens/",
+        "/accounts/email/",
+        "/accounts/2fa/",
+        "/api/v1/towns/",
+    ],
+)
 def test_every_answer_to_a_signed_in_person_is_never_stored(client, region, viewer_a, address):
     client.force_login(viewer_a)
     response = client.get(address)

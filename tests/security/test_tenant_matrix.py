@@ -52,8 +52,12 @@ def _strategy_sample(town):
     from projects import services
 
     with town_scope(town):
-        services.strategy_save(municipality=town, kind="town", fields={"title": "Strategie"},
-                               document=ContentFile(b"%PDF-1.4\n%%EOF\n", name="s.pdf"))
+        services.strategy_save(
+            municipality=town,
+            kind="town",
+            fields={"title": "Strategie"},
+            document=ContentFile(b"%PDF-1.4\n%%EOF\n", name="s.pdf"),
+        )
     return {"kind": "town"}
 
 
@@ -64,8 +68,12 @@ def _review_sample(town):
     from reviews.selectors import quarter_figures
 
     with town_scope(town):
-        ProgressReport.objects.get_or_create(municipality=town, year=2025, quarter=4, defaults={
-            "figures": quarter_figures(municipality=town, year=2025, quarter=4)})
+        ProgressReport.objects.get_or_create(
+            municipality=town,
+            year=2025,
+            quarter=4,
+            defaults={"figures": quarter_figures(municipality=town, year=2025, quarter=4)},
+        )
     return {"year": 2025, "quarter": 4}
 
 
@@ -74,31 +82,45 @@ def _finished_process_sample(town):
     import datetime
 
     today = datetime.date.today()
-    process = factories.process(municipality=town, phases=[
-        {"kind": "vote", "starts_on": today - datetime.timedelta(days=20),
-         "ends_on": today - datetime.timedelta(days=2)},
-        {"kind": "results", "starts_on": today - datetime.timedelta(days=1), "ends_on": None}])
+    process = factories.process(
+        municipality=town,
+        phases=[
+            {
+                "kind": "vote",
+                "starts_on": today - datetime.timedelta(days=20),
+                "ends_on": today - datetime.timedelta(days=2),
+            },
+            {"kind": "results", "starts_on": today - datetime.timedelta(days=1), "ends_on": None},
+        ],
+    )
     return {"slug": process.slug}
 
 
 def _invitation_sample(town) -> int:
     invitations = StaffInvitation.objects.with_scope(municipality=town.pk)
     return invitations.create(
-        municipality=town, email=f"eingeladen-{invitations.count()}-{town.slug}@example.org", role=Role.VIEWER, nonce="x",
-        expires_at=timezone.now() + datetime.timedelta(days=7)).pk
+        municipality=town,
+        email=f"eingeladen-{invitations.count()}-{town.slug}@example.org",
+        role=Role.VIEWER,
+        nonce="x",
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    ).pk
 
 
 def _lesson_sample(town):
     """A lessons-learned note written for ``town``."""
     from knowledge import services
 
-    return services.lesson_note_create(by=None, municipality=town, fields={"title": "Matrix", "body": "Notiz"}).pk
+    return services.lesson_note_create(
+        by=None, municipality=town, fields={"title": "Matrix", "body": "Notiz"}
+    ).pk
 
 
 def _participation_param(key):
     def sample(town):
         values = factories.process_with_idea_and_comment(town)
         return {"slug": values["slug"]} if key == "slug" else {"pk": values[key]}
+
     return sample
 
 
@@ -106,14 +128,19 @@ def _funding_param(row):
     def sample(town):
         values = factories.grant_with_rows(town)
         return {"pk": values["pk"], **({"item": values[row]} if row else {})}
+
     return sample
 
 
 def _project_param(key):
     def sample(town):
         values = factories.project_with_rows(town)
-        return {"slug": values["slug"], "pk": values[key], **({"measurement": values["measurement"]}
-                                                                if key == "indicator" else {})}
+        return {
+            "slug": values["slug"],
+            "pk": values[key],
+            **({"measurement": values["measurement"]} if key == "indicator" else {}),
+        }
+
     return sample
 
 
@@ -135,28 +162,72 @@ SAMPLES: dict[str, Callable] = {
     "staff-measurement-delete": _project_param("indicator"),
     "staff-files": lambda town: {"slug": factories.project_with_rows(town)["slug"]},
     "staff-file-delete": _project_param("file"),
-    **{f"funding:{name}": _funding_param(None) for name in (
-        "detail", "edit", "history", "export", "budget", "spending", "disbursements", "milestones", "proofs",
-        "rate-exception-document")},
-    **{name: _funding_param(row) for row, names in {
-        "budget-line": ("budget-line", "budget-line-delete"),
-        "spending-edit": ("spending-edit", "spending-delete"),
-        "disbursement": ("disbursement", "disbursement-action", "disbursement-delete"),
-        "milestone": ("milestone", "milestone-status", "milestone-delete", "milestone-evidence"),
-        "proof": ("proof", "proof-status", "proof-delete", "proof-document"),
-    }.items() for name in (f"funding:{n}" for n in names)},
-    **{f"participation:{name}": _participation_param("slug") for name in (
-        "process", "process-map", "idea-create", "vote", "staff-process", "staff-process-edit", "staff-offline")},
+    **{
+        f"funding:{name}": _funding_param(None)
+        for name in (
+            "detail",
+            "edit",
+            "history",
+            "export",
+            "budget",
+            "spending",
+            "disbursements",
+            "milestones",
+            "proofs",
+            "rate-exception-document",
+        )
+    },
+    **{
+        name: _funding_param(row)
+        for row, names in {
+            "budget-line": ("budget-line", "budget-line-delete"),
+            "spending-edit": ("spending-edit", "spending-delete"),
+            "disbursement": ("disbursement", "disbursement-action", "disbursement-delete"),
+            "milestone": ("milestone", "milestone-status", "milestone-delete", "milestone-evidence"),
+            "proof": ("proof", "proof-status", "proof-delete", "proof-document"),
+        }.items()
+        for name in (f"funding:{n}" for n in names)
+    },
+    **{
+        f"participation:{name}": _participation_param("slug")
+        for name in (
+            "process",
+            "process-map",
+            "idea-create",
+            "vote",
+            "staff-process",
+            "staff-process-edit",
+            "staff-offline",
+        )
+    },
     "participation:results": _finished_process_sample,
     "participation:results-csv": _finished_process_sample,
-    **{f"participation:{name}": _participation_param("pk") for name in (
-        "idea", "idea-image", "idea-support", "comment-create", "idea-report", "staff-moderate-idea", "staff-idea",
-        "staff-idea-answer", "staff-idea-project", "staff-idea-shortlist", "staff-privacy-edit-idea")},
-    **{f"participation:{name}": _participation_param("comment") for name in (
-        "comment-report", "staff-moderate-comment", "staff-privacy-edit-comment")},
+    **{
+        f"participation:{name}": _participation_param("pk")
+        for name in (
+            "idea",
+            "idea-image",
+            "idea-support",
+            "comment-create",
+            "idea-report",
+            "staff-moderate-idea",
+            "staff-idea",
+            "staff-idea-answer",
+            "staff-idea-project",
+            "staff-idea-shortlist",
+            "staff-privacy-edit-idea",
+        )
+    },
+    **{
+        f"participation:{name}": _participation_param("comment")
+        for name in ("comment-report", "staff-moderate-comment", "staff-privacy-edit-comment")
+    },
     "reports:status": factories.finished_town_report,
     "reports:download": factories.finished_town_report,
-    **{f"reviews:{name}": _review_sample for name in ("detail", "texts", "refresh", "submit", "reopen", "reply")},
+    **{
+        f"reviews:{name}": _review_sample
+        for name in ("detail", "texts", "refresh", "submit", "reopen", "reply")
+    },
     "lesson": lambda town: {"pk": _lesson_sample(town)},
     "lesson-edit": lambda town: {"pk": _lesson_sample(town)},
     "staff-feedback-handled": lambda town: {"pk": factories.feedback(municipality=town).pk},
@@ -182,8 +253,11 @@ def _url(route: str, pattern: URLPattern, town, rows_of=None, values: dict | Non
         values.update(sample(rows_of or town))
     url = "/" + route
     for key, value in values.items():
-        url = url.replace(f"<slug:{key}>", str(value)).replace(f"<int:{key}>", str(value)).replace(
-            f"<str:{key}>", str(value))
+        url = (
+            url.replace(f"<slug:{key}>", str(value))
+            .replace(f"<int:{key}>", str(value))
+            .replace(f"<str:{key}>", str(value))
+        )
     assert "<" not in url, f"unfilled parameter in {url}"
     return url
 
@@ -199,15 +273,17 @@ def test_every_view_declares_its_access_level(route, pattern):
         return
     access = getattr(pattern.callback, "access", None)
     assert access in {PUBLIC, PERSONAL, CITIZEN, STAFF, AGENTUR}, (
-        f"{route}: decorate the view with public / personal / town_permission_required / agentur_required")
+        f"{route}: decorate the view with public / personal / town_permission_required / agentur_required"
+    )
 
 
 def _users(town_a):
     """One user per role of town A (with MFA, so that MFA is not what stops them)."""
     users = {"anonymous": None, "citizen": factories.UserFactory(email="matrix-citizen@example.org")}
     for role in Role:
-        users[f"{role}-of-A"] = factories.staff_member(municipality=town_a, role=role,
-                                                       email=f"matrix-{role}@example.org")
+        users[f"{role}-of-A"] = factories.staff_member(
+            municipality=town_a, role=role, email=f"matrix-{role}@example.org"
+        )
     return users
 
 
@@ -308,8 +384,11 @@ def test_town_b_pages_are_closed_to_every_role_of_town_a(client, town_a, town_b,
                 assert response.status_code == 404, where
 
 
-@pytest.mark.parametrize("route,pattern", [(r, p) for r, p in TOWN_PATTERNS if p.callback.access == STAFF],
-                         ids=[r for r, p in TOWN_PATTERNS if p.callback.access == STAFF])
+@pytest.mark.parametrize(
+    "route,pattern",
+    [(r, p) for r, p in TOWN_PATTERNS if p.callback.access == STAFF],
+    ids=[r for r, p in TOWN_PATTERNS if p.callback.access == STAFF],
+)
 def test_staff_pages_of_own_town_are_reachable_by_the_right_role(client, town_a, route, pattern):
     """The other side of the matrix: the rule that closes B must still open A to the right people, with the
     method the route takes: 200 for a page, the action's own answer for a POST-only route; 403 for the town's
@@ -336,24 +415,30 @@ def test_staff_pages_of_own_town_are_reachable_by_the_right_role(client, town_a,
             if done == 302:
                 assert not response["Location"].startswith("/accounts/"), where
     if method == "post":
-        assert client.get(_url(route, pattern, town_a)).status_code == 405, f"{route} takes GET: not POST_ONLY"
+        assert client.get(_url(route, pattern, town_a)).status_code == 405, (
+            f"{route} takes GET: not POST_ONLY"
+        )
 
 
 # Routes whose parameters name no row (a year and quarter, a strategy's kind): the town in the address picks it.
-NO_ROW_PARAMETERS = {"strategy-document", *(f"reviews:{name}" for name in (
-    "detail", "texts", "refresh", "submit", "reopen", "reply"))}
+NO_ROW_PARAMETERS = {
+    "strategy-document",
+    *(f"reviews:{name}" for name in ("detail", "texts", "refresh", "submit", "reopen", "reply")),
+}
 # Lessons-learned notes are read by the staff of every town (knowledge), but changed only by their own town.
 SHARED_ROWS = {"lesson": 200, "lesson-edit": 403}
-ROW_PATTERNS = [(route, p) for route, p in TOWN_PATTERNS
-                if _name(p) in SAMPLES and _name(p) not in NO_ROW_PARAMETERS]
+ROW_PATTERNS = [
+    (route, p) for route, p in TOWN_PATTERNS if _name(p) in SAMPLES and _name(p) not in NO_ROW_PARAMETERS
+]
 
 
 @pytest.mark.parametrize("route,pattern", ROW_PATTERNS, ids=[r for r, _ in ROW_PATTERNS])
 def test_town_b_rows_are_not_found_under_town_a_address(client, town_a, town_b, route, pattern):
     """Town A's address with town B's row (its pk or slug): 404 for town A's admin, who may use the route in
     town A, with every method the route takes. This is what fails when a view looks a row up unscoped."""
-    factories.membership(user=factories.UserFactory(email="matrix-admin-b@example.org"), municipality=town_b,
-                         role=Role.ADMIN)
+    factories.membership(
+        user=factories.UserFactory(email="matrix-admin-b@example.org"), municipality=town_b, role=Role.ADMIN
+    )
     admin = factories.staff_member(municipality=town_a, role=Role.ADMIN, email="matrix-admin@example.org")
     client.force_login(admin)
     for method in _methods(pattern):
@@ -366,12 +451,30 @@ def test_town_b_rows_are_not_found_under_town_a_address(client, town_a, town_b, 
 # Routes that name a row below a parent (a grant's rows, a project's updates, KPIs, values and files): the
 # parameters that name the child row.
 CHILD_PARAMETERS = {
-    **{f"funding:{name}": ("item",) for name in (
-        "budget-line", "budget-line-delete", "spending-edit", "spending-delete", "disbursement",
-        "disbursement-action", "disbursement-delete", "milestone", "milestone-status", "milestone-delete",
-        "milestone-evidence", "proof", "proof-status", "proof-delete", "proof-document")},
+    **{
+        f"funding:{name}": ("item",)
+        for name in (
+            "budget-line",
+            "budget-line-delete",
+            "spending-edit",
+            "spending-delete",
+            "disbursement",
+            "disbursement-action",
+            "disbursement-delete",
+            "milestone",
+            "milestone-status",
+            "milestone-delete",
+            "milestone-evidence",
+            "proof",
+            "proof-status",
+            "proof-delete",
+            "proof-document",
+        )
+    },
     **dict.fromkeys(("file", "staff-update-edit", "staff-update-delete", "staff-file-delete"), ("pk",)),
-    **dict.fromkeys(("staff-indicator", "staff-indicator-delete", "staff-measurement-delete"), ("pk", "measurement")),
+    **dict.fromkeys(
+        ("staff-indicator", "staff-indicator-delete", "staff-measurement-delete"), ("pk", "measurement")
+    ),
 }
 CHILD_PATTERNS = [(route, p) for route, p in TOWN_PATTERNS if _name(p) in CHILD_PARAMETERS]
 
@@ -385,7 +488,9 @@ def test_town_b_rows_are_not_found_below_town_a_parents(client, town_a, town_b, 
     name = _name(pattern)
     for method in _methods(pattern):
         own, other = SAMPLES[name](town_a), SAMPLES[name](town_b)
-        url = _url(route, pattern, town_a, values={**own, **{key: other[key] for key in CHILD_PARAMETERS[name]}})
+        url = _url(
+            route, pattern, town_a, values={**own, **{key: other[key] for key in CHILD_PARAMETERS[name]}}
+        )
         response = _send(client, method, url, pattern)
         assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
 

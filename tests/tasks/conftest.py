@@ -31,8 +31,15 @@ def worker_queue():
 
 def run_worker(queue: str):
     """A real worker (solo pool, in a thread of this process) consuming ``queue``; a context manager."""
-    return start_worker(celery_app, pool="solo", concurrency=1, perform_ping_check=False, queues=[queue],
-                        shutdown_timeout=20, loglevel="WARNING")
+    return start_worker(
+        celery_app,
+        pool="solo",
+        concurrency=1,
+        perform_ping_check=False,
+        queues=[queue],
+        shutdown_timeout=20,
+        loglevel="WARNING",
+    )
 
 
 @pytest.fixture

@@ -38,7 +38,10 @@ def test_requested_export_is_built_by_the_worker_and_announced(client, celery_wo
     assert response.status_code == 302
     export = wait_for(lambda: _done(person))
     assert default_storage.exists(export.file.name)
-    with default_storage.open(export.file.name, "rb") as handle, zipfile.ZipFile(io.BytesIO(handle.read())) as zf:
+    with (
+        default_storage.open(export.file.name, "rb") as handle,
+        zipfile.ZipFile(io.BytesIO(handle.read())) as zf,
+    ):
         data = json.loads(zf.read("daten.json"))
     assert data["account"]["email"] == "export@example.org"
     assert [idea["title"] for idea in data["participation"]["ideas"]] == ["Erikas Idee"]

@@ -27,8 +27,14 @@ def deadlines(town_a, catalogue):
     grant = factories.grant(municipality=town_a)
     with town_scope(town_a):
         for days in (3, 14, -1):
-            services.milestone_save(grant=grant, by=None, fields={
-                "title": f"Meilenstein in {days} Tagen", "due_on": TODAY + datetime.timedelta(days=days)})
+            services.milestone_save(
+                grant=grant,
+                by=None,
+                fields={
+                    "title": f"Meilenstein in {days} Tagen",
+                    "due_on": TODAY + datetime.timedelta(days=days),
+                },
+            )
     return editors
 
 
@@ -67,7 +73,9 @@ def test_a_replaced_worker_does_not_remind_again(town_a, deadlines, finished):
 def test_two_runs_at_the_same_moment_remind_once(town_a, deadlines):
     """Two runs of the job racing in separate transactions: the database's unique key decides, not a check
     that both could pass before either inserts."""
-    need(connection.vendor == "postgresql", "concurrent writers need PostgreSQL (SQLite locks the whole file)")
+    need(
+        connection.vendor == "postgresql", "concurrent writers need PostgreSQL (SQLite locks the whole file)"
+    )
     from django.db import connections
 
     barrier = threading.Barrier(4)
@@ -76,7 +84,9 @@ def test_two_runs_at_the_same_moment_remind_once(town_a, deadlines):
     def run():
         try:
             barrier.wait(timeout=10)
-            result = funding_reminders_send.apply(kwargs={"municipality_id": town_a.pk, "today": TODAY.isoformat()})
+            result = funding_reminders_send.apply(
+                kwargs={"municipality_id": town_a.pk, "today": TODAY.isoformat()}
+            )
             if not result.successful():
                 raise result.result
             created.append(result.result)
@@ -99,7 +109,9 @@ def test_the_dispatcher_reaches_every_active_town(town_a, town_b, deadlines, fin
     editor_b = factories.staff_member(municipality=town_b, role="editor")
     grant_b = factories.grant(municipality=town_b)
     with town_scope(town_b):
-        services.milestone_save(grant=grant_b, by=None, fields={"title": "Soest", "due_on": datetime.date.today()})
+        services.milestone_save(
+            grant=grant_b, by=None, fields={"title": "Soest", "due_on": datetime.date.today()}
+        )
     with worker_queue() as queue, run_worker(queue):
         finished.wait(funding_reminders_dispatch.delay())
         wait_for(lambda: any(m.to == [editor_b.email] for m in mail.outbox))

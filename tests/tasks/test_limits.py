@@ -6,8 +6,20 @@ from django.conf import settings
 from municipalities.tasks import TRANSIENT_ERRORS
 from smartcity5.celery import app as celery_app
 
-OUR_APPS = ("accounts.", "api.", "funding.", "knowledge.", "municipalities.", "notifications.", "outbox.",
-            "participation.", "projects.", "reports.", "reviews.", "smartcity5.")
+OUR_APPS = (
+    "accounts.",
+    "api.",
+    "funding.",
+    "knowledge.",
+    "municipalities.",
+    "notifications.",
+    "outbox.",
+    "participation.",
+    "projects.",
+    "reports.",
+    "reviews.",
+    "smartcity5.",
+)
 
 
 def _our_tasks():
@@ -39,7 +51,9 @@ def test_time_limit_plus_longest_retry_countdown_stays_below_the_visibility_time
         # then runs the task: both together must end before Redis gives the message to another worker.
         if _longest_countdown(task) + time_limit >= visibility:
             too_long[name] = (_longest_countdown(task), time_limit)
-    assert not too_long, f"visibility timeout {visibility} s is too short for (countdown, time limit): {too_long}"
+    assert not too_long, (
+        f"visibility timeout {visibility} s is too short for (countdown, time limit): {too_long}"
+    )
 
 
 def test_the_heartbeat_window_is_far_below_the_visibility_timeout():
@@ -53,8 +67,11 @@ def test_every_task_retries_transient_database_broker_and_mail_errors_with_backo
     missing = {}
     for name, task in _our_tasks().items():
         retried = tuple(getattr(task, "autoretry_for", ()) or ())
-        absent = [error.__module__ + "." + error.__name__ for error in TRANSIENT_ERRORS
-                  if not any(issubclass(error, kind) for kind in retried)]
+        absent = [
+            error.__module__ + "." + error.__name__
+            for error in TRANSIENT_ERRORS
+            if not any(issubclass(error, kind) for kind in retried)
+        ]
         if absent or not task.retry_backoff or not task.max_retries:
             missing[name] = absent or "no backoff / no bound"
     assert not missing, missing

@@ -22,8 +22,14 @@ def person(town_a, town_b):
     NotificationPreference.objects.create(user=person, kind="idea.comment", delivery="daily")
     for town in (town_a, town_b):
         with town_scope(town):
-            notify(municipality=town, recipients=[person], kind="idea.comment", key=f"comment:{town.slug}",
-                   title=f"Kommentar in {town.name}", url=f"/{town.slug}/")
+            notify(
+                municipality=town,
+                recipients=[person],
+                kind="idea.comment",
+                key=f"comment:{town.slug}",
+                title=f"Kommentar in {town.name}",
+                url=f"/{town.slug}/",
+            )
     return person
 
 

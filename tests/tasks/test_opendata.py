@@ -32,7 +32,8 @@ def _text(response) -> str:
 def _built_after(moments: dict) -> bool:
     files = {f.pk: f.built_at for f in OpenDataFile.objects.filter(dataset="ideas")}
     return not OpenDataChange.objects.filter(dataset="ideas").exists() and all(
-        files[pk] > moment for pk, moment in moments.items())
+        files[pk] > moment for pk, moment in moments.items()
+    )
 
 
 class Builds:
@@ -55,7 +56,9 @@ def builds():
     task_postrun.disconnect(receiver)
 
 
-def test_a_hidden_idea_leaves_the_files_once_the_worker_rebuilt_them(client, settings, town_a, editor_a, builds):
+def test_a_hidden_idea_leaves_the_files_once_the_worker_rebuilt_them(
+    client, settings, town_a, editor_a, builds
+):
     settings.SITE_HOST = "testserver"
     process = factories.process(municipality=town_a)
     hidden = factories.idea(process=process, title="Bald versteckt")

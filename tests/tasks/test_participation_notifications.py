@@ -30,8 +30,13 @@ def test_a_status_change_is_delivered_once_by_the_worker(town_a, editor_a, finis
             services.support_add(idea=idea, user=person)
     with worker_queue() as queue, run_worker(queue):
         with town_scope(town_a):
-            answer = services.idea_answer(idea=Idea.objects.get(pk=idea.pk), by=editor_a, acting_town=town_a,
-                                          to="accepted", body="Wir setzen das im Frühjahr um.")
+            answer = services.idea_answer(
+                idea=Idea.objects.get(pk=idea.pk),
+                by=editor_a,
+                acting_town=town_a,
+                to="accepted",
+                body="Wir setzen das im Frühjahr um.",
+            )
         # The answer task, then one e-mail task per recipient.
         wait_for(lambda: _delivered(town_a) == (3, 3, 3))
         # The same message delivered again (a redelivery after a lost worker) tells and mails nobody twice.

@@ -23,16 +23,25 @@ def _finished(town, pk):
     return report if report is not None and report.status in ("done", "failed") else None
 
 
-def test_a_requested_report_is_generated_by_the_worker_and_guarded(client, town_a, town_b, catalogue, editor_a,
-                                                                     citizen):
+def test_a_requested_report_is_generated_by_the_worker_and_guarded(
+    client, town_a, town_b, catalogue, editor_a, citizen
+):
     data = fill_town(town_a, partner=town_b)
     other_town_staff = factories.staff_member(municipality=town_b, role=Role.ADMIN)
     client.force_login(editor_a)
     with worker_queue() as queue, run_worker(queue):
         started = time.monotonic()
-        assert client.post("/arnsberg/verwaltung/berichte/", {"kind": "town", "format": "pdf"}).status_code == 302
-        assert client.post("/arnsberg/verwaltung/berichte/", {
-            "kind": "funding", "format": "xlsx", "grant": data["grant"].pk}).status_code == 302
+        assert (
+            client.post("/arnsberg/verwaltung/berichte/", {"kind": "town", "format": "pdf"}).status_code
+            == 302
+        )
+        assert (
+            client.post(
+                "/arnsberg/verwaltung/berichte/",
+                {"kind": "funding", "format": "xlsx", "grant": data["grant"].pk},
+            ).status_code
+            == 302
+        )
         reports = list(ReportRequest.objects.with_scope(municipality=town_a.pk).order_by("pk"))
         assert len(reports) == 2
         done = [wait_for(lambda r=r: _finished(town_a, r.pk), timeout=60) for r in reports]
@@ -59,8 +68,9 @@ def test_a_report_that_cannot_be_made_fails_with_a_reason(town_a, catalogue, edi
     grant = factories.grant(municipality=town_a)
     with worker_queue() as queue, run_worker(queue):
         with town_scope(town_a), transaction.atomic():
-            report, _ = services.report_request(municipality=town_a, kind="funding", format="pdf", by=editor_a,
-                                                grant=grant)
+            report, _ = services.report_request(
+                municipality=town_a, kind="funding", format="pdf", by=editor_a, grant=grant
+            )
             grant.delete()  # gone before the worker gets to it
         failed = wait_for(lambda: _finished(town_a, report.pk), timeout=30)
     assert failed.status == "failed" and not failed.file
@@ -92,17 +102,25 @@ def test_a_report_asked_for_through_the_api_is_generated_and_downloaded(client, 
 
     client.force_login(editor_a)
     with worker_queue() as queue, run_worker(queue):
-        response = client.post("/api/v1/towns/arnsberg/reports/", json.dumps({"kind": "town", "format": "xlsx"}),
-                               content_type="application/json")
+        response = client.post(
+            "/api/v1/towns/arnsberg/reports/",
+            json.dumps({"kind": "town", "format": "xlsx"}),
+            content_type="application/json",
+        )
         assert response.status_code == 202, response.json()
         report = response.json()
         assert report["download"] is None
         status = f"/api/v1/towns/arnsberg/reports/{report['id']}/"
-        done = wait_for(lambda: (lambda r: r if r["status"] in ("done", "failed") else None)(
-            client.get(status).json()), timeout=60)
+        done = wait_for(
+            lambda: (lambda r: r if r["status"] in ("done", "failed") else None)(client.get(status).json()),
+            timeout=60,
+        )
     assert done["status"] == "done" and done["progress"] == 100, done
     download = client.get(done["download"])
     assert download.status_code == 200 and download["Content-Type"].endswith("spreadsheetml.sheet")
-    bad = client.post("/api/v1/towns/arnsberg/reports/", json.dumps({"kind": "funding", "format": "pdf"}),
-                      content_type="application/json")
+    bad = client.post(
+        "/api/v1/towns/arnsberg/reports/",
+        json.dumps({"kind": "funding", "format": "pdf"}),
+        content_type="application/json",
+    )
     assert bad.status_code == 400 and "grant" in bad.json()

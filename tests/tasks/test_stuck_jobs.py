@@ -36,10 +36,33 @@ class Worker:
     def __init__(self, queue: str, log: Path, env: dict):
         self.log = log
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "smartcity5", "worker", "--pool", "prefork", "--concurrency",
-             "1", "--queues", queue, "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-             "--without-heartbeat", "--hostname", f"{log.stem}@%h"],
-            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True)
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "smartcity5",
+                "worker",
+                "--pool",
+                "prefork",
+                "--concurrency",
+                "1",
+                "--queues",
+                queue,
+                "--loglevel",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+                "--hostname",
+                f"{log.stem}@%h",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def signal(self, signum: int) -> None:
         os.killpg(self.process.pid, signum)  # the main process and every pool child
@@ -65,11 +88,17 @@ def workers(settings, tmp_path):
         queue = None
 
         def start(self, name: str) -> Worker:
-            env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
-                   "MEDIA_ROOT": settings.STORAGES["default"]["OPTIONS"]["location"],
-                   "JOB_HEARTBEAT_TIMEOUT": str(settings.JOB_HEARTBEAT_TIMEOUT),
-                   "JOB_MAX_ATTEMPTS": str(settings.JOB_MAX_ATTEMPTS),
-                   "SMARTCITY5_ENV": "development", "EMAIL_URL": "", "PYTHONUNBUFFERED": "1"}
+            env = {
+                **os.environ,
+                "DATABASE_URL": _database_url(),
+                "REDIS_URL": settings.REDIS_URL,
+                "MEDIA_ROOT": settings.STORAGES["default"]["OPTIONS"]["location"],
+                "JOB_HEARTBEAT_TIMEOUT": str(settings.JOB_HEARTBEAT_TIMEOUT),
+                "JOB_MAX_ATTEMPTS": str(settings.JOB_MAX_ATTEMPTS),
+                "SMARTCITY5_ENV": "development",
+                "EMAIL_URL": "",
+                "PYTHONUNBUFFERED": "1",
+            }
             worker = Worker(self.queue, tmp_path / f"{name}.log", env)
             started.append(worker)
             return worker
@@ -113,8 +142,12 @@ def _slow_town(town, partner):
     """A town with real data, enough of it that rendering its PDF takes a while (the 70 % step)."""
     fill_town(town, partner=partner)
     for number in range(25):
-        project = factories.project(municipality=town, title=f"Vorhaben {number}: Sensorik und Daten im Quartier",
-                                    status="in_progress", summary="Eine Maßnahme der Smart-City-Strategie. " * 9)
+        project = factories.project(
+            municipality=town,
+            title=f"Vorhaben {number}: Sensorik und Daten im Quartier",
+            status="in_progress",
+            summary="Eine Maßnahme der Smart-City-Strategie. " * 9,
+        )
         factories.progress_update(project=project, progress_percent=number % 100, title="Zwischenstand")
 
 
@@ -135,19 +168,24 @@ def _deadline(seconds: float, what: str):
 
 def _kill_while_rendering(worker: Worker, pk: int) -> ReportRequest:
     """Freeze the whole worker as soon as the row says 70 % (the PDF is being rendered), then SIGKILL it."""
-    wait_for(lambda: _report(pk).status == "running" and _report(pk).progress >= 70, timeout=90, interval=0.01)
+    wait_for(
+        lambda: _report(pk).status == "running" and _report(pk).progress >= 70, timeout=90, interval=0.01
+    )
     at_70 = _report(pk)
     # The PDF renders without a progress step for seconds: the heartbeat thread keeps the row alive meanwhile.
     wait_for(lambda: _report(pk).heartbeat_at > at_70.heartbeat_at, timeout=HEARTBEAT_TIMEOUT, interval=0.05)
     worker.signal(signal.SIGSTOP)
     frozen = _report(pk)
     worker.kill()
-    assert frozen.status == "running", f"the report was finished before the worker could be frozen: {frozen.status}"
+    assert frozen.status == "running", (
+        f"the report was finished before the worker could be frozen: {frozen.status}"
+    )
     return frozen
 
 
-def test_a_report_whose_whole_worker_was_killed_is_finished_by_the_next_worker(client, workers, town_a, town_b,
-                                                                            catalogue, editor_a):
+def test_a_report_whose_whole_worker_was_killed_is_finished_by_the_next_worker(
+    client, workers, town_a, town_b, catalogue, editor_a
+):
     _slow_town(town_a, town_b)
     client.force_login(editor_a)
     first = workers.start("first")
@@ -161,12 +199,14 @@ def test_a_report_whose_whole_worker_was_killed_is_finished_by_the_next_worker(c
     # Beat runs the sweep every minute; here every second (in this process, whose hand-over goes to the test's
     # queue), so the window below is the heartbeat's, not beat's.
     with _deadline(HEARTBEAT_TIMEOUT + 60, "killed worker → report finished"):
+
         def finished():
             report = _report(pk)
             if report.status in ("done", "failed"):
                 return report
             stuck_jobs_sweep()
             return None
+
         done = wait_for(finished, timeout=HEARTBEAT_TIMEOUT + 60, interval=1)
     assert second.process.poll() is None
     assert done.status == "done", done.error
@@ -179,28 +219,36 @@ def test_a_report_whose_whole_worker_was_killed_is_finished_by_the_next_worker(c
     assert 'data-status="done"' in page
 
 
-def test_a_report_whose_database_connection_was_cut_is_retried_on_a_fresh_connection(client, workers, town_a,
-                                                                                    town_b, catalogue, editor_a):
+def test_a_report_whose_database_connection_was_cut_is_retried_on_a_fresh_connection(
+    client, workers, town_a, town_b, catalogue, editor_a
+):
     """PostgreSQL ends the worker's connections while it renders (as a restart or fail-over does): the next write
     meets OperationalError, the task is retried with backoff, and the retry works on a new connection."""
     _slow_town(town_a, town_b)
     client.force_login(editor_a)
     worker = workers.start("only")
     pk = _request(client, town_a)
-    wait_for(lambda: _report(pk).status == "running" and _report(pk).progress >= 70, timeout=90, interval=0.01)
+    wait_for(
+        lambda: _report(pk).status == "running" and _report(pk).progress >= 70, timeout=90, interval=0.01
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                       "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
         assert cursor.fetchone()[0] >= 1  # the worker's connection(s): its task and its heartbeat thread
-    done = wait_for(lambda: (lambda r: r if r.status in ("done", "failed") else None)(_report(pk)), timeout=90)
+    done = wait_for(
+        lambda: (lambda r: r if r.status in ("done", "failed") else None)(_report(pk)), timeout=90
+    )
     assert done.status == "done", done.error
     assert done.attempts == 2  # the first attempt met the cut connection; the retry finished
     assert "Retry in" in worker.output() and "OperationalError" in worker.output()
     assert worker.process.poll() is None
 
 
-def test_a_new_request_for_a_report_whose_worker_died_never_gets_the_stuck_one(settings, client, workers, town_a,
-                                                                              town_b, catalogue, editor_a):
+def test_a_new_request_for_a_report_whose_worker_died_never_gets_the_stuck_one(
+    settings, client, workers, town_a, town_b, catalogue, editor_a
+):
     """The last allowed attempt dies: asking for the same report again fails the stuck one with its reason (the
     page says so in German) and makes a new one, which the next worker builds."""
     settings.JOB_MAX_ATTEMPTS = 1
@@ -210,21 +258,26 @@ def test_a_new_request_for_a_report_whose_worker_died_never_gets_the_stuck_one(s
     pk = _request(client, town_a)
     _kill_while_rendering(first, pk)
     assert _report(pk).status == "running"
-    wait_for(lambda: _report(pk).heartbeat_at.timestamp() < time.time() - HEARTBEAT_TIMEOUT - 0.5,
-             timeout=HEARTBEAT_TIMEOUT + 5)
+    wait_for(
+        lambda: _report(pk).heartbeat_at.timestamp() < time.time() - HEARTBEAT_TIMEOUT - 0.5,
+        timeout=HEARTBEAT_TIMEOUT + 5,
+    )
 
     new_pk = _request(client, town_a)
     assert new_pk != pk
     stuck = _report(pk)
-    assert stuck.status == "failed" and stuck.error.startswith("Die Erstellung wurde unterbrochen"), stuck.error
+    assert stuck.status == "failed" and stuck.error.startswith("Die Erstellung wurde unterbrochen"), (
+        stuck.error
+    )
     listing = client.get("/arnsberg/verwaltung/berichte/").content.decode()
     assert "Die Erstellung wurde unterbrochen" in listing
 
     workers.start("second")
-    done = wait_for(lambda: (lambda r: r if r.status in ("done", "failed") else None)(_report(new_pk)), timeout=90)
+    done = wait_for(
+        lambda: (lambda r: r if r.status in ("done", "failed") else None)(_report(new_pk)), timeout=90
+    )
     assert done.status == "done", done.error
     assert _report(pk).status == "failed"  # the old one stays failed: its file is never made twice
-
 
 
 def test_a_data_export_whose_whole_worker_was_killed_is_finished_by_the_next_worker(client, workers, town_a):
@@ -239,7 +292,9 @@ def test_a_data_export_whose_whole_worker_was_killed_is_finished_by_the_next_wor
     from participation.models import Idea
 
     person = factories.UserFactory(email="export-kill@example.org")
-    factories.idea(process=factories.process(municipality=town_a), author=person, title="Idee vor dem Absturz")
+    factories.idea(
+        process=factories.process(municipality=town_a), author=person, title="Idee vor dem Absturz"
+    )
     client.force_login(person)
     first = workers.start("first")
     # The idea's open data rebuild (handed over when it was written) reads the ideas table too: let it finish
@@ -258,12 +313,19 @@ def test_a_data_export_whose_whole_worker_was_killed_is_finished_by_the_next_wor
 
     workers.start("second")
     with _deadline(HEARTBEAT_TIMEOUT + 60, "killed worker → export finished"):
+
         def finished():
             row = DataExport.objects.get(pk=export.pk)
             if row.status in ("done", "failed"):
                 return row
             stuck_jobs_sweep()
             return None
+
         done = wait_for(finished, timeout=HEARTBEAT_TIMEOUT + 60, interval=1)
-    assert done.status == "done" and done.attempts == 2 and done.file.storage.exists(done.file.name), done.error
-    assert Notification.objects.with_scopes_disabled().filter(recipient=person, kind="account.export").count() == 1
+    assert done.status == "done" and done.attempts == 2 and done.file.storage.exists(done.file.name), (
+        done.error
+    )
+    assert (
+        Notification.objects.with_scopes_disabled().filter(recipient=person, kind="account.export").count()
+        == 1
+    )

@@ -14,7 +14,11 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
 def _forwarded(town):
-    return AccessibilityFeedback.objects.with_scope(municipality=town.pk).filter(forwarded_at__isnull=False).first()
+    return (
+        AccessibilityFeedback.objects.with_scope(municipality=town.pk)
+        .filter(forwarded_at__isnull=False)
+        .first()
+    )
 
 
 def test_feedback_from_the_page_is_mailed_by_the_worker(client, celery_worker, town_a):
@@ -31,8 +35,13 @@ def _sentinel(town):
     sentinel's row is forwarded, every task sent before it has run."""
     item = factories.feedback(municipality=town, message="sentinel")
     accessibility_feedback_forward.delay(municipality_id=town.pk, feedback_id=item.pk)
-    wait_for(lambda: AccessibilityFeedback.objects.with_scope(municipality=town.pk)
-             .filter(pk=item.pk, forwarded_at__isnull=False).exists())
+    wait_for(
+        lambda: (
+            AccessibilityFeedback.objects.with_scope(municipality=town.pk)
+            .filter(pk=item.pk, forwarded_at__isnull=False)
+            .exists()
+        )
+    )
 
 
 def test_a_message_delivered_twice_mails_once(celery_worker, town_a):
@@ -73,18 +82,23 @@ def test_each_mail_task_given_twice_mails_once(celery_worker, finished, town_a, 
     from accounts.models import Role
     from accounts.tasks import membership_notify_granted, staff_invitation_send
 
-    invitation = account_services.invitation_create(municipality=town_a, email="neu@example.org", role=Role.EDITOR,
-                                                    by=admin_a)  # outside a transaction: its own task runs too
+    invitation = account_services.invitation_create(
+        municipality=town_a, email="neu@example.org", role=Role.EDITOR, by=admin_a
+    )  # outside a transaction: its own task runs too
     person = factories.UserFactory(email="rolle@example.org")
-    membership = account_services.membership_grant(municipality=town_a, user=person, role=Role.EDITOR, notify=False)
+    membership = account_services.membership_grant(
+        municipality=town_a, user=person, role=Role.EDITOR, notify=False
+    )
     invited = {"municipality_id": town_a.pk, "invitation_id": invitation.pk}
     granted = {"municipality_id": town_a.pk, "membership_id": membership.pk}
     # What the broker may deliver: the same message twice (the same task id), or the same task once more.
-    results = [staff_invitation_send.apply_async(kwargs=invited, task_id="redelivered-951"),
-               staff_invitation_send.apply_async(kwargs=invited, task_id="redelivered-951"),
-               staff_invitation_send.apply_async(kwargs=invited),
-               membership_notify_granted.apply_async(kwargs=granted),
-               membership_notify_granted.apply_async(kwargs=granted)]
+    results = [
+        staff_invitation_send.apply_async(kwargs=invited, task_id="redelivered-951"),
+        staff_invitation_send.apply_async(kwargs=invited, task_id="redelivered-951"),
+        staff_invitation_send.apply_async(kwargs=invited),
+        membership_notify_granted.apply_async(kwargs=granted),
+        membership_notify_granted.apply_async(kwargs=granted),
+    ]
     finished.wait(*results)  # the solo worker runs its queue in order: the last one finished, all have run
     wait_for(lambda: len(mail.outbox) >= 2)
     assert sorted(m.to[0] for m in mail.outbox) == ["neu@example.org", "rolle@example.org"]

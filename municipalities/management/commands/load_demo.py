@@ -24,7 +24,9 @@ class Command(BaseCommand):
             towns, accounts = load_demo(with_accounts=with_accounts)
         finally:
             trace.setLevel(level)
-        self.stdout.write(self.style.SUCCESS(f"Loaded {len(towns)} towns: {', '.join(t.name for t in towns)}."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Loaded {len(towns)} towns: {', '.join(t.name for t in towns)}.")
+        )
         if not with_accounts:
             self.stdout.write("Production mode: no demo accounts were created.")
             return
@@ -34,7 +36,9 @@ class Command(BaseCommand):
         for account in accounts:
             self.stdout.write(f"  {account.email:<48} {account.role:<18} {account.town}")
         code = getattr(settings, "MFA_TOTP_INSECURE_BYPASS_CODE", None)
-        self.stdout.write("\nStaff, moderators and platform admins must set up two-factor authentication "
-                          "(TOTP) at first login.")
+        self.stdout.write(
+            "\nStaff, moderators and platform admins must set up two-factor authentication "
+            "(TOTP) at first login."
+        )
         if code:
             self.stdout.write(f"Development server only: the code {code} is accepted as a TOTP code.")

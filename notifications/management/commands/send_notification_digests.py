@@ -11,8 +11,12 @@ class Command(BaseCommand):
     help = "Mail everyone with notifications waiting for their daily (or weekly) summary."
 
     def add_arguments(self, parser):
-        parser.add_argument("--plan", choices=[str(plan) for plan in DIGEST_PLANS], default="daily",
-                            help="which digest to send (default: daily)")
+        parser.add_argument(
+            "--plan",
+            choices=[str(plan) for plan in DIGEST_PLANS],
+            default="daily",
+            help="which digest to send (default: daily)",
+        )
 
     def handle(self, *args, **options):
         people = notification_digest_dispatch(plan=options["plan"])

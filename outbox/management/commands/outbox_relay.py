@@ -10,8 +10,11 @@ class Command(BaseCommand):
     help = "Hand tasks that wait in the outbox to the broker now; --failed also hands again the ones that failed."
 
     def add_arguments(self, parser):
-        parser.add_argument("--failed", action="store_true",
-                            help="hand failed and given-up rows again (after the cause was fixed)")
+        parser.add_argument(
+            "--failed",
+            action="store_true",
+            help="hand failed and given-up rows again (after the cause was fixed)",
+        )
 
     def handle(self, *args, failed: bool = False, **options):
         if failed:
