@@ -4,6 +4,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from accounts.models import Role
 from tests import factories
@@ -25,12 +26,13 @@ def test_citizen_signs_up_verifies_and_logs_in(site, page, town_a):
     # Submitting without consent keeps everything typed and says what is missing.
     page.locator("main form button[type=submit]").click()
     # The message stands at the field and, as a link to it, in the error summary, which has the focus.
-    assert page.locator(
-        "main .kern-error", has_text="Bitte stimmen Sie der Datenschutzerklärung zu."
-    ).is_visible()
+    # expect() waits for the answer page and its script, which moves the focus once the page has loaded.
+    expect(
+        page.locator("main .kern-error", has_text="Bitte stimmen Sie der Datenschutzerklärung zu.")
+    ).to_be_visible()
     summary = page.locator("[data-sc5-error-summary]")
-    assert summary.get_by_text("Bitte stimmen Sie der Datenschutzerklärung zu.").is_visible()
-    assert page.evaluate("document.activeElement.hasAttribute('data-sc5-error-summary')")
+    expect(summary.get_by_text("Bitte stimmen Sie der Datenschutzerklärung zu.")).to_be_visible()
+    expect(summary).to_be_focused()
     assert page.title().startswith("Fehler: ")
     assert page.get_by_label("Anzeigename").input_value() == "Anna aus Neheim"
     check_axe(page)
