@@ -232,6 +232,22 @@ class ReportForm(HoneypotForm):
     )
 
 
+class MergeSearchInput(forms.TextInput):
+    """The search for a merge target, with its own submit button: without JavaScript the answer form is sent back
+    to be shown again with the matches, everything typed kept (``participation.views.staff_idea_answer``)."""
+
+    template_name = "participation/widgets/merge_search.html"
+
+
+class MergeTargetField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return _("%(title)s (no. %(number)s · supports: %(supports)s)") % {
+            "title": obj.title,
+            "number": obj.pk,
+            "supports": obj.support_count,
+        }
+
+
 class AnswerForm(forms.Form):
     to = forms.ChoiceField(label=_("New status"), widget=forms.RadioSelect)
     body = needed_sometimes(
@@ -246,12 +262,27 @@ class AnswerForm(forms.Form):
             ),
         )
     )
+    merge_search = forms.CharField(
+        label=_("Find the idea to merge into"),
+        required=False,
+        max_length=100,
+        widget=MergeSearchInput,
+        help_text=_("Words of its title or its number (the number in its address after “ideen/”)."),
+    )
     merged_into = needed_sometimes(
-        forms.ModelChoiceField(
+        MergeTargetField(
             label=_("Merge into"),
             required=False,
             queryset=Idea.objects.none(),
-            help_text=_("Only when merging: the idea this one becomes part of."),
+            help_text=_(
+                "Only when merging: the idea this one becomes part of. Up to 30 open ideas of the process are "
+                "offered, the most supported first; search above for the others."
+            ),
+            error_messages={
+                "invalid_choice": _(
+                    "There is no open idea with this number in this process. Search for it by its title."
+                )
+            },
         )
     )
 
@@ -265,7 +296,17 @@ class AnswerForm(forms.Form):
             )
         ] + [(s, IdeaStatus(s).label) for s in idea.allowed_transitions()]
         self.fields["to"].initial = idea.status
-        self.fields["merged_into"].queryset = selectors.merge_candidates(idea=idea)
+        # Any open idea of the process is a valid target; the select offers a few (the search finds the rest).
+        field = self.fields["merged_into"]
+        field.queryset = selectors.merge_candidates(idea=idea)
+        values = self.data if self.is_bound else self.initial
+        shown = selectors.merge_choices(
+            idea=idea, query=str(values.get("merge_search") or ""), keep=values.get("merged_into")
+        )
+        field.widget.choices = [
+            ("", field.empty_label),
+            *((row.pk, field.label_from_instance(row)) for row in shown),
+        ]
 
 
 class ProjectLinkForm(forms.Form):

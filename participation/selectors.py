@@ -445,6 +445,29 @@ def merge_candidates(*, idea: Idea) -> QuerySet[Idea]:
     )
 
 
+#: How many merge targets the staff idea page offers at once; a search finds the others (a process can hold
+#: thousands of open ideas, and a select of all of them was most of the page's weight and time).
+MERGE_CHOICES_SHOWN = 30
+
+
+def merge_choices(*, idea: Idea, query: str = "", keep=None) -> list[Idea]:
+    """The merge targets offered on the staff idea page: those matching ``query`` (the idea's number, or every word
+    in its title), else the most supported; at most :data:`MERGE_CHOICES_SHOWN`, plus ``keep`` (the pk already
+    chosen) so that a page shown again keeps the choice. Validation still accepts every merge candidate."""
+    candidates = merge_candidates(idea=idea).only("pk", "title", "support_count")
+    query = query.strip()
+    if query.isdigit():
+        shown = candidates.filter(pk=int(query))
+    else:
+        shown = candidates
+        for word in query.split()[:8]:
+            shown = shown.filter(title__icontains=word)
+    rows = list(shown.order_by("-support_count", "title", "pk")[:MERGE_CHOICES_SHOWN])
+    if keep and str(keep).isdigit() and all(row.pk != int(keep) for row in rows):
+        rows += list(candidates.filter(pk=int(keep)))
+    return rows
+
+
 def project_choices(*, idea: Idea) -> QuerySet[Project]:
     """Projects of the towns that run the idea's process."""
     towns = [idea.process.municipality_id, *idea.process.partner_towns.values_list("pk", flat=True)]

@@ -781,6 +781,20 @@ def _idea_action(request, pk: int, form_name: str, form_class, run, success: str
 @require_POST
 @town_permission_required("town.edit_content")
 def staff_idea_answer(request, town: str, pk: int):
+    searched = request.POST.get("merge_search", "").strip()
+    if (
+        request.POST.get("merge_search_submit")
+        or searched != request.POST.get("merge_search_shown", "").strip()
+    ):
+        # The merge target search ("Suchen", or Enter in its field, which sends the form with a new search text):
+        # the page again, with the matches and everything typed; nothing is saved.
+        idea = _staff_idea_or_404(request, pk)
+        typed = {name: request.POST.get(name, "") for name in ("to", "body", "merge_search", "merged_into")}
+        form = AnswerForm(idea=idea, initial=typed)
+        return render(
+            request, "participation/staff/idea.html", _staff_idea_context(request, idea, answer_form=form)
+        )
+
     def run(idea, data):
         services.idea_answer(
             idea=idea,

@@ -85,7 +85,14 @@ def test_citizen_idea_from_map_to_accepted_answer(site, page, arnsberg, settings
     check_axe(page)
     page.locator("input[name=to][value=accepted]").check()
     page.locator("#id_body").fill("Danke! Der Brunnen kommt im Frühjahr 2027.")
-    page.locator("form[action$='/antwort/'] button[type=submit]").click()
+    # Enter in the merge search shows the page again with the matches; what was typed stays, nothing is sent.
+    page.locator("#id_merge_search").fill("Brunnen")
+    page.locator("#id_merge_search").press("Enter")
+    page.wait_for_load_state()
+    expect(page.locator("#id_body")).to_have_value("Danke! Der Brunnen kommt im Frühjahr 2027.")
+    expect(page.locator("input[name=to][value=accepted]")).to_be_checked()
+    check_axe(page)
+    page.get_by_role("button", name="Antwort veröffentlichen").click()
     page.wait_for_url(re.compile(rf"/verwaltung/beteiligung/ideen/{idea.pk}/$"))
     expect(page.locator("main")).to_contain_text("Danke! Der Brunnen kommt im Frühjahr 2027.")
 
