@@ -33,6 +33,8 @@ from django.core.cache import cache
 from django.db.models import OuterRef, Subquery
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from . import row_towns
+
 CACHE_SECONDS = 24 * 60 * 60
 KEY_PREFIX = "figures:v1"
 
@@ -97,28 +99,19 @@ def prune() -> int:
 
 
 def _project_towns(project_id) -> set[int]:
-    from projects.models import Project, ProjectPartner
-
-    towns = set(Project._base_manager.filter(pk=project_id).values_list("municipality_id", flat=True))
-    return towns | set(
-        ProjectPartner._base_manager.filter(project_id=project_id).values_list("municipality_id", flat=True)
-    )
+    return row_towns.town_ids(row_towns.project_towns(project_id))
 
 
 def _process_towns(process_id) -> set[int]:
-    from participation.models import Process, ProcessPartner
-
-    towns = set(Process._base_manager.filter(pk=process_id).values_list("municipality_id", flat=True))
-    return towns | set(
-        ProcessPartner._base_manager.filter(process_id=process_id).values_list("municipality_id", flat=True)
-    )
+    return row_towns.town_ids(row_towns.process_towns(process_id))
 
 
 def _idea_towns(idea_id) -> set[int]:
     from participation.models import Idea
 
-    process = Idea._base_manager.filter(pk=idea_id).values_list("process_id", flat=True).first()
-    return _process_towns(process) if process else set()
+    return row_towns.town_ids(
+        row_towns.process_towns(Idea._base_manager.filter(pk=idea_id).values("process_id"))
+    )
 
 
 def _own(instance) -> set[int]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from django.db.models import Count, F, Q, Sum
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from . import row_towns
 from .models import Municipality
 
 #: What a receiver returns: town ids, or ALL for every town.
@@ -41,17 +42,12 @@ def bump_all() -> None:
 def bump_project_towns(project, *also: int | None) -> None:
     """Raise the version of a project's lead town, its partner towns and ``also``, in one ``UPDATE``. ``project``
     is a project id, a query of project ids (``values("project_id")``) or ``None``."""
-    from projects.models import Project, ProjectPartner
-
     if None in also:
         bump_all()
         return
     condition = Q(pk__in=list(also))
     if project is not None:
-        lookup = {"project_id__in": project} if hasattr(project, "query") else {"project_id": project}
-        condition |= Q(pk__in=ProjectPartner._base_manager.filter(**lookup).values("municipality_id"))
-        lookup = {"pk__in": project} if hasattr(project, "query") else {"pk": project}
-        condition |= Q(pk__in=Project._base_manager.filter(**lookup).values("municipality_id"))
+        condition |= row_towns.project_towns(project)
     Municipality.objects.filter(condition).update(content_version=F("content_version") + 1)
 
 
