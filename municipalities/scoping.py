@@ -1,11 +1,14 @@
 """Tenant scoping, done once.
 
 Every town-owned model inherits :class:`TownOwnedModel`; its manager refuses to query unless a scope is
-active. A scope is entered in exactly three places:
+active. A request or task enters one town's scope through one of three doors:
 
 * :class:`municipalities.middleware.MunicipalityScopeMiddleware` for ``/<town>/…`` requests,
-* the API base view (issue: REST API),
+* :class:`api.base.TownScopedAPIView` for ``/api/v1/towns/<town>/…``,
 * :class:`municipalities.tasks.TownTask`, the base class of every Celery task that works for one town.
+
+Every other place that enters a scope or reads without one is listed, with its reason, in
+docs/ARCHITECTURE.md "Where a scope is entered" (tests/test_architecture_doc.py keeps the list true).
 
 Reads across towns go through :func:`cross_town_scope`, which writes an :class:`AuditEntry` each time.
 Published content of all towns (the public region pages) is read in :func:`public_region_scope`; only
