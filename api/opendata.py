@@ -44,6 +44,7 @@ from municipalities.scoping import public_region_scope, town_scope
 from municipalities.selectors import consortium_get, municipality_lead
 from participation.models import Idea
 from projects.models import Project
+from smartcity5.numbers import plain_text
 from smartcity5.spreadsheets import csv_text
 
 from . import opendata_selectors as selectors
@@ -119,7 +120,7 @@ def csv_cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return format(Decimal(str(value)).normalize(), "f")
+        return plain_text(value)
     if isinstance(value, list | tuple):
         return csv_text(LIST_SEPARATOR.join(value))
     return csv_text(str(value))
