@@ -41,7 +41,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope, town_scope
-from municipalities.selectors import consortium_get, municipality_lead
+from municipalities.selectors import consortium_get, lead_town
 from participation.models import Idea
 from projects.models import Project
 from smartcity5.numbers import plain_text
@@ -1259,7 +1259,7 @@ def catalogue(file_dates: dict | None = None) -> dict:
                 or issued,
             )
         dated.append((town, dates))
-    lead = municipality_lead(consortium=consortium)
+    lead = lead_town() if consortium is not None else None
     datasets = [
         _catalogue_dataset(dataset, town, towns, consortium, lead, dates[dataset.key])
         for town, dates in dated
