@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
-from smartcity5.numbers import plain_decimal
+from smartcity5.numbers import decimal_places, plain_decimal
 
 # Colours (contrast against white): series 8.3:1, axes and text 18:1, target 6.9:1 (WCAG 1.4.11 needs 3:1).
 SERIES_COLOUR = "#00508C"
@@ -90,7 +90,7 @@ def nice_ticks(low, high, max_ticks: int = 5) -> list[Decimal]:
 
 
 def _decimal_places(values: Iterable[Decimal]) -> int:
-    return max((max(0, -v.normalize().as_tuple().exponent) for v in values), default=0)
+    return max((decimal_places(v) for v in values), default=0)
 
 
 def _number(value: Decimal, decimal_pos: int | None = None) -> str:

@@ -183,6 +183,11 @@ def plain_decimal(value) -> Decimal | None:
     return value.normalize()
 
 
+def decimal_places(value) -> int:
+    """How many decimals :func:`plain_decimal` shows: ``1500`` → 0, ``1.2500`` → 2."""
+    return max(0, -plain_decimal(value).as_tuple().exponent)
+
+
 def plain_text(value) -> str:
     """:func:`plain_decimal` as text with a point (snapshots, CSV): ``"2.5"``, ``"180"``, ``"0.0000001"``;
     ``None`` is ``""``."""

@@ -313,3 +313,5 @@ def test_plain_decimal_is_the_one_rule_for_showing_a_stored_number(value, plain,
     if result is not None:
         assert str(result) == str(plain)
     assert numbers.plain_text(value) == text
+    if value is not None:
+        assert numbers.decimal_places(value) == (len(text.split(".")[1]) if "." in text else 0)
