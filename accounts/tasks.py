@@ -12,7 +12,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
-from municipalities.tasks import RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
+from municipalities.selectors import lead_town
+from municipalities.tasks import MAIL_TASK, RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from outbox.base import PortalTask
 from outbox.claims import claim_key, sending_key
 from smartcity5.jobs import GeneratedFileTask, generated_files_purge, job_build
@@ -23,7 +24,7 @@ from .models import DataExport, Membership, StaffInvitation
 logger = logging.getLogger(__name__)
 
 
-@shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+@shared_task(base=TownTask, bind=True, **MAIL_TASK)
 def membership_notify_granted(self, *, municipality: Municipality, membership_id: int) -> bool:
     """Tell a person that they now hold a staff role in the town (and that MFA will be required), once per grant
     (``outbox.claims``): the claim names the membership and its ``grant_count``, read under the row's lock
@@ -57,7 +58,7 @@ def membership_notify_granted(self, *, municipality: Municipality, membership_id
     return True
 
 
-@shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+@shared_task(base=TownTask, bind=True, **MAIL_TASK)
 def staff_invitation_send(self, *, municipality: Municipality, invitation_id: int) -> bool:
     """Mail an invitation to the town's team with its current link (sent again: the new link). Nothing for an
     invitation accepted or withdrawn before the mail went out.
@@ -128,10 +129,7 @@ class DataExportTask(GeneratedFileTask, PortalTask):
 def _notification_town() -> Municipality | None:
     """A notification belongs to a town; a person's export belongs to none, so it is told by the lead town,
     which runs the portal for the consortium (else the first active town)."""
-    return (
-        Municipality.objects.active().filter(is_lead=True).first()
-        or Municipality.objects.active().order_by("pk").first()
-    )
+    return lead_town()
 
 
 def _notify_export_ready(export: DataExport) -> None:

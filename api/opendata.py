@@ -41,9 +41,10 @@ from rest_framework.negotiation import BaseContentNegotiation
 
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope, town_scope
-from municipalities.selectors import consortium_get, municipality_lead
+from municipalities.selectors import consortium_get, lead_town
 from participation.models import Idea
 from projects.models import Project
+from smartcity5.numbers import plain_text
 from smartcity5.spreadsheets import csv_text
 
 from . import opendata_selectors as selectors
@@ -119,7 +120,7 @@ def csv_cell(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return format(Decimal(str(value)).normalize(), "f")
+        return plain_text(value)
     if isinstance(value, list | tuple):
         return csv_text(LIST_SEPARATOR.join(value))
     return csv_text(str(value))
@@ -1258,7 +1259,7 @@ def catalogue(file_dates: dict | None = None) -> dict:
                 or issued,
             )
         dated.append((town, dates))
-    lead = municipality_lead(consortium=consortium)
+    lead = lead_town() if consortium is not None else None
     datasets = [
         _catalogue_dataset(dataset, town, towns, consortium, lead, dates[dataset.key])
         for town, dates in dated

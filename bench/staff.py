@@ -57,11 +57,12 @@ def main() -> None:
         sys.exit(f"Refusing to use database {name!r}: use a scratch database named sc5_bench…")
     from municipalities.models import Municipality
     from municipalities.seed.fill import EMAIL_DOMAIN
+    from municipalities.selectors import lead_town
 
     towns = Municipality.objects.active()
     if not towns.filter(contact_email__endswith=".example").exists():
         sys.exit("This database holds no seed_scale towns: run manage.py seed_scale first.")
-    town = towns.get(slug=args.town) if args.town else (towns.filter(is_lead=True).first() or towns.first())
+    town = towns.get(slug=args.town) if args.town else lead_town()
     people = _people(town, EMAIL_DOMAIN)
     pages = _pages(town)
     print(f"{towns.count()} towns; measuring {town.name} ({town.slug}); {_sizes(town)}")

@@ -11,6 +11,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from smartcity5.numbers import decimal_places, plain_decimal
 from smartcity5.spreadsheets import looks_like_formula
 
 from . import money, selectors
@@ -67,8 +68,7 @@ def _put(ws, row: int, column: int, value, kind: str = TEXT, *, bold: bool = Fal
     elif kind == DECIMAL:
         # A measured value with as many decimals as it has (1500 → 1.500, 1.25 → 1,25): Excel has no format that
         # groups thousands and drops unused decimals without leaving a trailing separator.
-        places = max(0, -Decimal(value).normalize().as_tuple().exponent)
-        cell.value = Decimal(value).quantize(Decimal(1).scaleb(-places))  # 1500, never 1.5E+3
+        cell.value, places = plain_decimal(value), decimal_places(value)  # 1500, never 1.5E+3
         cell.number_format = "#,##0" + ("." + "0" * places if places else "")
     else:
         cell.value = value

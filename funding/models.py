@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
+from projects.constants import ProgrammePhase
 from projects.models import Project
 from smartcity5.history import EUR, PERCENT, HistoryEvent
 from smartcity5.workflow import Workflow
@@ -41,9 +42,7 @@ def _positive_amount(**extra):
     )
 
 
-class Phase(models.TextChoices):
-    A = "A", _("Phase A – strategy")
-    B = "B", _("Phase B – implementation")
+Phase = ProgrammePhase  # a milestone belongs to a phase of the programme, as a project does
 
 
 class CostType(models.TextChoices):

@@ -13,7 +13,7 @@ from django.utils.translation import ngettext
 
 from accounts.selectors import agentur_moderators, town_editors
 from municipalities.models import Municipality
-from municipalities.tasks import RETRY_TRANSIENT, TownTask
+from municipalities.tasks import MAIL_TASK, RETRY_TRANSIENT, TownTask
 from notifications.services import notify
 
 from . import selectors
@@ -76,7 +76,7 @@ def funding_reminders_send(*, municipality: Municipality, today: str | None = No
     return sent
 
 
-@shared_task(base=TownTask, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+@shared_task(base=TownTask, **MAIL_TASK)
 def grant_terms_changed_notify(*, municipality: Municipality, event_id: int) -> int:
     """A town admin recorded a grant or changed its terms: every active Agentur moderator is told
     (``funding.terms``), once per history entry, however often this runs."""

@@ -52,13 +52,13 @@ from projects.charts import (
     _text,
     nice_ticks,
 )
+from projects.constants import STALE_AFTER_DAYS
 
 from . import figures as key_figures
 from .figures import amount as _sum
 from .figures import count as _count
 from .figures import scalar as _scalar
 
-UPDATE_WINDOW_DAYS = 90  # "recently updated", the same window as the staff dashboard's stale list
 TREND_QUARTERS = 8
 
 
@@ -155,7 +155,7 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
     open_projects = key_figures.projects(filters).filter(status__in=Project.ACTIVE_STATUSES)
     recent = Exists(
         ProgressUpdate._base_manager.filter(
-            project=OuterRef("pk"), published_on__gt=today - datetime.timedelta(days=UPDATE_WINDOW_DAYS)
+            project=OuterRef("pk"), published_on__gt=today - datetime.timedelta(days=STALE_AFTER_DAYS)
         )
     )
     annotations = {
@@ -426,7 +426,7 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
     projects.append(
         line(
             "projects_updated",
-            _("Open projects with an update in the last 90 days"),
+            _("Open projects with an update in the last %(days)s days") % {"days": STALE_AFTER_DAYS},
             lambda row: _percent(row["projects_open_updated"], row["projects_open"]),
             kind="percent",
             url=town_url("municipalities:staff-dashboard", fragment="projects-heading"),

@@ -9,10 +9,12 @@ def consortium_get() -> Consortium | None:
     return Consortium.objects.order_by("pk").first()
 
 
-def municipality_lead(*, consortium: Consortium | None) -> Municipality | None:
-    if consortium is None:
-        return None
-    return consortium.municipalities.active().filter(is_lead=True).first()
+def lead_town() -> Municipality | None:
+    """The town that speaks for the consortium: the lead town, else (none is marked as lead) the first active
+    town. It answers for the region's legal pages, publishes the region's open data, owns the region reports
+    and tells a person that their export (which belongs to no town) is ready. ``None`` only without towns."""
+    towns = Municipality.objects.active().order_by("pk")
+    return towns.filter(is_lead=True).first() or towns.first()
 
 
 def accessibility_feedback_list(

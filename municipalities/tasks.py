@@ -44,6 +44,10 @@ RETRY_TRANSIENT = {
     "retry_backoff_max": 600,
     "max_retries": 8,
 }
+# The preset of every task that sends mail or notifies people: a minute to send, stopped after 90 s (a mail claim,
+# settings.MAIL_CLAIM_SECONDS, outlives that), retried as above. A task that tells many people at once keeps the
+# preset and only gives itself more time (participation.tasks).
+MAIL_TASK = {"soft_time_limit": 60, "time_limit": 90, **RETRY_TRANSIENT}
 
 
 class TownTask(PortalTask):
@@ -66,7 +70,7 @@ class TownTask(PortalTask):
             return super().__call__(*args, municipality=municipality, **kwargs)
 
 
-@shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+@shared_task(base=TownTask, bind=True, **MAIL_TASK)
 def accessibility_feedback_forward(self, *, municipality: Municipality, feedback_id: int) -> bool:
     """Mail a barrier report to the town's accessibility contact, once.
 

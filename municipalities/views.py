@@ -19,7 +19,7 @@ from .models import AccessibilityFeedback
 
 def _region_context() -> dict:
     consortium = selectors.consortium_get()
-    lead = selectors.municipality_lead(consortium=consortium)
+    lead = selectors.lead_town() if consortium is not None else None
     # Region-wide legal pages are answered for by the lead town.
     return {"consortium": consortium, "lead": lead, "legal_town": lead}
 
@@ -93,6 +93,7 @@ def staff_dashboard(request, town: str):
     from funding import selectors as funding_selectors  # the dashboard gathers figures from each app
     from participation import selectors as participation_selectors
     from projects import selectors as project_selectors
+    from projects.constants import STALE_AFTER_DAYS
 
     open_feedback = selectors.accessibility_feedback_list(
         municipality=municipality, status=AccessibilityFeedback.Status.NEW
@@ -110,7 +111,7 @@ def staff_dashboard(request, town: str):
                 for status in town_figures.projects
             ],
             "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
-            "stale_days": project_selectors.STALE_AFTER_DAYS,
+            "stale_days": STALE_AFTER_DAYS,
             "can_edit": can_edit_town_content(request.user, municipality),
             "can_view_funding": can_view_funding(request.user, municipality),
             "deadlines": funding_selectors.town_deadlines()

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
-from municipalities.tasks import RETRY_TRANSIENT, TownTask
+from municipalities.tasks import MAIL_TASK, RETRY_TRANSIENT, TownTask
 from outbox.claims import claim, claim_cutoff, sending
 from smartcity5.mail import mail_send, site_url
 
@@ -41,7 +41,7 @@ def unsubscribe_link(*, user, plan: str) -> str:
     )
 
 
-@shared_task(base=TownTask, bind=True, soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+@shared_task(base=TownTask, bind=True, **MAIL_TASK)
 def notification_email_send(self, *, municipality: Municipality, notification_id: int) -> bool:
     """Mail a notification to its recipient, once (``outbox.claims``: claimed in ``email_claimed_at`` before the
     mail server is asked, ``emailed_at`` set after it accepted the message)."""
@@ -95,7 +95,7 @@ def notification_digest_dispatch(*, plan: str = "daily", before: str | None = No
     return len(user_ids)
 
 
-@shared_task(soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+@shared_task(**MAIL_TASK)
 def notification_digest_send(*, user_id: int, plan: str) -> int:
     """Mail one person one summary of their notifications from every town that wait for the ``plan`` digest,
     once; returns how many it listed.

@@ -11,12 +11,13 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import town_editors
 from municipalities.models import Municipality
-from municipalities.tasks import RETRY_TRANSIENT, TownTask
+from municipalities.tasks import MAIL_TASK, TownTask
 from notifications.services import notify
 
 from . import models as m
 
-LIMITS = {"soft_time_limit": 120, "time_limit": 150, **RETRY_TRANSIENT}
+# An idea may have hundreds of supporters to tell: more time than one mail, the same retries.
+LIMITS = {**MAIL_TASK, "soft_time_limit": 120, "time_limit": 150}
 
 
 def _excerpt(text: str, words: int = 40) -> str:

@@ -19,6 +19,8 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
+from smartcity5.numbers import decimal_places, plain_decimal
+
 # Colours (contrast against white): series 8.3:1, axes and text 18:1, target 6.9:1 (WCAG 1.4.11 needs 3:1).
 SERIES_COLOUR = "#00508C"
 AXIS_COLOUR = "#131525"
@@ -52,15 +54,6 @@ def _to_decimal(value) -> Decimal:
     return result
 
 
-def _clean_decimal(value: Decimal) -> Decimal:
-    """Drop an exponent form and a negative zero (``2E+1`` → ``20``, ``-0`` → ``0``)."""
-    if value == 0:
-        return Decimal(0)
-    if value == value.to_integral_value():
-        return value.quantize(Decimal(1))
-    return value.normalize()
-
-
 _STEP_MANTISSAS = (Decimal(1), Decimal(2), Decimal("2.5"), Decimal(5))
 
 
@@ -92,12 +85,12 @@ def nice_ticks(low, high, max_ticks: int = 5) -> list[Decimal]:
                 last = (high / step).to_integral_value(rounding=ROUND_CEILING)
                 if last - first <= max_intervals:
                     # Once step >= high - low, last - first <= 2, so the loop always ends.
-                    return [_clean_decimal((first + i) * step) for i in range(int(last - first) + 1)]
+                    return [plain_decimal((first + i) * step) for i in range(int(last - first) + 1)]
             exponent += 1
 
 
 def _decimal_places(values: Iterable[Decimal]) -> int:
-    return max((max(0, -v.normalize().as_tuple().exponent) for v in values), default=0)
+    return max((decimal_places(v) for v in values), default=0)
 
 
 def _number(value: Decimal, decimal_pos: int | None = None) -> str:

@@ -24,6 +24,7 @@ from municipalities.scoping import TownOwnedModel, TownScopedManager
 from smartcity5.history import EUR, PERCENT, HistoryEvent
 from smartcity5.workflow import Workflow
 
+from .constants import ProgrammePhase
 from .signals import project_changed
 
 # Lookups by which the towns of a project see rows that hang off it.
@@ -158,9 +159,7 @@ class ProjectQuerySet(models.QuerySet):
 class Project(Workflow, TownOwnedModel):
     """A measure ("Maßnahme") of a town's strategy. ``municipality`` is the lead town."""
 
-    class Phase(models.TextChoices):
-        A = "A", _("Phase A – strategy")
-        B = "B", _("Phase B – implementation")
+    Phase = ProgrammePhase
 
     class Status(models.TextChoices):
         IDEA = "idea", _("Idea")

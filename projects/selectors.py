@@ -36,6 +36,7 @@ from accounts import permissions
 from municipalities.models import Consortium, Municipality
 from municipalities.scoping import public_region_scope
 
+from .constants import STALE_AFTER_DAYS
 from .models import (
     Bundle,
     FieldOfAction,
@@ -48,9 +49,6 @@ from .models import (
     ProjectPartner,
     Strategy,
 )
-
-STALE_AFTER_DAYS = 90
-
 
 # --- Derived progress ------------------------------------------------------------------------------------
 # Correlated subqueries use the unscoped base manager: they only ever reach rows of the outer project,

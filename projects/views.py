@@ -18,6 +18,7 @@ from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from participation import selectors as participation_selectors
 from smartcity5.forms import add_errors
+from smartcity5.numbers import plain_decimal
 from smartcity5.page_cache import anonymous_page_cache
 from smartcity5.ratelimit import too_many, upload_refused
 from smartcity5.responses import file_response
@@ -108,18 +109,14 @@ def _list_context(request, qs, town: Municipality | None, filter_form) -> dict:
     }
 
 
-def _plain(value):
-    """A stored Decimal without the trailing zeros of its column (250.0000 → 250), never in E-notation."""
-    if value is None:
-        return None
-    return value.quantize(1) if value == value.to_integral_value() else value.normalize()
-
-
 def _chart_rows(indicators) -> list[dict]:
     rows = []
     for indicator in indicators:
-        indicator.baseline, indicator.target = _plain(indicator.baseline), _plain(indicator.target)
-        measurements = [(m.measured_on, _plain(m.value)) for m in indicator.measurements.all()]
+        indicator.baseline, indicator.target = (
+            plain_decimal(indicator.baseline),
+            plain_decimal(indicator.target),
+        )
+        measurements = [(m.measured_on, plain_decimal(m.value)) for m in indicator.measurements.all()]
         rows.append(
             {
                 "indicator": indicator,

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 
 from funding.charts import planned_vs_called_svg
 from projects.charts import kpi_chart_svg, kpi_summary
+from smartcity5.numbers import plain_decimal
 
 DEFAULT_BRAND = "#00508C"
 
@@ -21,19 +22,12 @@ def _font_dir() -> str:
     return Path(found).parent.as_uri() if found else ""
 
 
-def _plain(value):
-    """A stored Decimal without the trailing zeros of its column (250.0000 → 250)."""
-    if value is None:
-        return None
-    return value.quantize(1) if value == value.to_integral_value() else value.normalize()
-
-
 def kpi_rows(indicators) -> list[dict]:
     """Each KPI with its summary and, if it has measurements, its chart (as on the project page)."""
     rows = []
     for indicator in indicators:
-        measurements = [(m.measured_on, _plain(m.value)) for m in indicator.measurements.all()]
-        baseline, target = _plain(indicator.baseline), _plain(indicator.target)
+        measurements = [(m.measured_on, plain_decimal(m.value)) for m in indicator.measurements.all()]
+        baseline, target = plain_decimal(indicator.baseline), plain_decimal(indicator.target)
         rows.append(
             {
                 "indicator": indicator,

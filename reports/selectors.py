@@ -17,6 +17,7 @@ from funding.models import BudgetLine, CostType, DisbursementRequest, Grant, Spe
 from municipalities import figures as key_figures
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
+from municipalities.selectors import lead_town
 from participation import selectors as participation_selectors
 from participation.models import Moderation, Process, Support
 from projects import selectors as project_selectors
@@ -47,11 +48,8 @@ def town_reports(*, municipality: Municipality, kinds=ReportRequest.TOWN_KINDS) 
 
 
 def report_lead_town() -> Municipality | None:
-    """The town that owns region reports: the consortium's lead town (else the first active town)."""
-    return (
-        Municipality.objects.active().filter(is_lead=True).order_by("pk").first()
-        or Municipality.objects.active().order_by("pk").first()
-    )
+    """The town that owns region reports: ``municipalities.selectors.lead_town``."""
+    return lead_town()
 
 
 def region_reports(*, user, path: str) -> list[ReportRequest]:

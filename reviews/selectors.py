@@ -15,6 +15,8 @@ from municipalities.scoping import cross_town_scope
 from participation import selectors as participation_selectors
 from projects import selectors as project_selectors
 from projects.models import FieldOfAction
+from smartcity5.money import cents
+from smartcity5.numbers import plain_text
 
 from .models import ProgressReport, ProgressReportEvent, ProgressReportSection, ReviewComment
 
@@ -23,12 +25,13 @@ FIGURES_VERSION = 1
 
 
 def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01")))
+    """To the cent, half up (``smartcity5.money``): the snapshot shows what the funding pages show."""
+    return str(cents(value))
 
 
 def _number(value: Decimal | None) -> str:
     """``Decimal("180.0000")`` → ``"180"``, ``Decimal("2.5000")`` → ``"2.5"`` (never an exponent)."""
-    return "" if value is None else format(value.normalize(), "f")
+    return plain_text(value)
 
 
 def _day(value: datetime.date | None) -> str:

@@ -11,12 +11,12 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import agentur_moderators, town_editors
 from municipalities.models import Municipality
-from municipalities.tasks import RETRY_TRANSIENT, TownTask
+from municipalities.tasks import MAIL_TASK, TownTask
 from notifications.services import notify
 
 from .models import ProgressReport, ProgressReportEvent, ReviewComment
 
-LIMITS = {"soft_time_limit": 60, "time_limit": 90, **RETRY_TRANSIENT}
+LIMITS = MAIL_TASK
 
 
 def _event(event_id: int) -> ProgressReportEvent | None:

@@ -30,6 +30,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
+from smartcity5.money import format_eur
+from smartcity5.numbers import plain_decimal
 
 # Units of decimal and integer fields, declared per model as ``HISTORY_UNITS = {field name: unit}``.
 EUR = "eur"
@@ -209,8 +211,7 @@ def label(model: type[Model] | None, name: str) -> str:
 
 
 def _number(value: Decimal) -> str:
-    value = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.normalize()
-    return number_format(value, use_l10n=True, force_grouping=True)
+    return number_format(plain_decimal(value), use_l10n=True, force_grouping=True)
 
 
 def readable(model: type[Model] | None, name: str, value) -> str:
@@ -239,10 +240,7 @@ def readable(model: type[Model] | None, name: str, value) -> str:
         if not number.is_finite():
             return value
         if unit == EUR:
-            amount = number_format(
-                number.quantize(Decimal("0.01")), decimal_pos=2, use_l10n=True, force_grouping=True
-            )
-            return f"{amount}\u00a0€"
+            return format_eur(number, nbsp=True)
         if unit == PERCENT:
             return f"{_number(number)}\u00a0%"
         return _number(number)

@@ -168,6 +168,33 @@ def parse_number(text, *, grouping: bool = True, units: tuple[str, ...] = ()) ->
     return Decimal(f"{sign}{whole or '0'}.{fraction}" if fraction else f"{sign}{whole}")
 
 
+def plain_decimal(value) -> Decimal | None:
+    """A number without the trailing zeros of its column, never in E-notation, never a negative zero:
+    ``250.0000`` → ``250``, ``2.5000`` → ``2.5``, ``2E+1`` → ``20``, ``-0`` → ``0``. The one rule for showing a
+    stored ``Decimal`` as it is (KPI values, chart ticks, the history, the PDF); ``None`` stays ``None``."""
+    if value is None:
+        return None
+    if not isinstance(value, Decimal):
+        value = Decimal(str(value))
+    if value == 0:
+        return Decimal(0)
+    if value == value.to_integral_value():
+        return value.quantize(Decimal(1))
+    return value.normalize()
+
+
+def decimal_places(value) -> int:
+    """How many decimals :func:`plain_decimal` shows: ``1500`` → 0, ``1.2500`` → 2."""
+    return max(0, -plain_decimal(value).as_tuple().exponent)
+
+
+def plain_text(value) -> str:
+    """:func:`plain_decimal` as text with a point (snapshots, CSV): ``"2.5"``, ``"180"``, ``"0.0000001"``;
+    ``None`` is ``""``."""
+    value = plain_decimal(value)
+    return "" if value is None else format(value, "f")
+
+
 def format_number(value, *, decimal_places: int | None = None) -> str:
     """``value`` in the notation the rule reads back: ``1.500,5``; ``decimal_places`` pads or rounds."""
     if value is None or value == "":
@@ -255,7 +282,7 @@ class CoordinateField(NumberField):
     def prepare_value(self, value):
         if isinstance(value, Decimal):
             # The separator of the page's language, as the place picker (place-picker.js) writes and reads it.
-            return format(value.normalize(), "f").replace(".", get_format("DECIMAL_SEPARATOR"))
+            return plain_text(value).replace(".", get_format("DECIMAL_SEPARATOR"))
         return value
 
 

@@ -111,7 +111,11 @@ TEMPLATES = [
                 "municipalities.context_processors.municipality",
                 "notifications.context_processors.unread_notifications",
             ],
-            "builtins": ["smartcity5.templatetags.ui"],
+            "builtins": [
+                "smartcity5.templatetags.ui",
+                "smartcity5.templatetags.formats",
+                "smartcity5.templatetags.badges",
+            ],
             # smartcity5 is not an installed app, so its other tag libraries are named here.
             "libraries": {"maps": "smartcity5.templatetags.maps"},
         },

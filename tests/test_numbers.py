@@ -291,3 +291,27 @@ def test_the_platform_admin_reads_numbers_by_the_rule_too():
     with pytest.raises(forms.ValidationError):
         population.clean("1,500")
     assert 'type="number"' not in population.widget.render("population", 74000)
+
+
+@pytest.mark.parametrize(
+    ("value", "plain", "text"),
+    [
+        (Decimal("250.0000"), Decimal("250"), "250"),
+        (Decimal("2.5000"), Decimal("2.5"), "2.5"),
+        (Decimal("2E+1"), Decimal("20"), "20"),
+        (Decimal("1500"), Decimal("1500"), "1500"),
+        (Decimal("-0.000"), Decimal("0"), "0"),
+        (Decimal("0.0000001"), Decimal("1E-7"), "0.0000001"),
+        (1500.0, Decimal("1500"), "1500"),
+        (2, Decimal("2"), "2"),
+        (None, None, ""),
+    ],
+)
+def test_plain_decimal_is_the_one_rule_for_showing_a_stored_number(value, plain, text):
+    result = numbers.plain_decimal(value)
+    assert result == plain
+    if result is not None:
+        assert str(result) == str(plain)
+    assert numbers.plain_text(value) == text
+    if value is not None:
+        assert numbers.decimal_places(value) == (len(text.split(".")[1]) if "." in text else 0)

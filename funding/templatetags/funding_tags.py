@@ -1,9 +1,8 @@
-"""Display helpers for funding pages: ``{% load funding_tags %}``."""
+"""Display helpers for funding pages: ``{% load funding_tags %}`` (euros and per cents: the built-in ``eur`` and
+``pct`` filters of ``smartcity5.templatetags.formats``)."""
 
 from django import template
 from django.utils.translation import gettext_lazy as _
-
-from funding import money
 
 register = template.Library()
 
@@ -24,14 +23,6 @@ STATES = {
 
 
 @register.filter
-def eur(value) -> str:
-    """``1234.5`` → ``1.234,50 €`` (in German)."""
-    if value is None or value == "":
-        return "–"
-    return money.format_eur(value)
-
-
-@register.filter
 def state_label(state: str) -> str:
     return str(STATES.get(state, (state, "info"))[0])
 
@@ -39,13 +30,3 @@ def state_label(state: str) -> str:
 @register.filter
 def state_tone(state: str) -> str:
     return STATES.get(state, ("", "info"))[1]
-
-
-@register.filter
-def pct(value) -> str:
-    """A percentage with one decimal (``None``: a dash)."""
-    if value is None:
-        return "–"
-    from django.utils.formats import number_format
-
-    return f"{number_format(value, decimal_pos=1, use_l10n=True)} %"

@@ -28,6 +28,12 @@ def moderation_tone(state: str) -> str:
 
 
 @register.filter
+def phase_tone(kind: str) -> str:
+    """The badge variant of a process phase: the phases people can take part in stand out."""
+    return "success" if kind in ("ideas", "vote") else "info"
+
+
+@register.filter
 def author_name(contribution) -> str:
     """How a contribution's author appears in public: the display name only, never the e-mail address."""
     if getattr(contribution, "is_offline", False):

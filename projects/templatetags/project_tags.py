@@ -21,6 +21,18 @@ def status_tone(status: str) -> str:
 
 
 @register.filter
+def visibility_tone(visibility: str) -> str:
+    """The badge variant of a project's visibility: public is good news, internal a warning."""
+    return "success" if visibility == "public" else "warning"
+
+
+@register.filter
+def transferability_tone(transferability: str) -> str:
+    """The badge variant of a project's transferability: re-usable elsewhere stands out."""
+    return "success" if transferability == "yes" else "info"
+
+
+@register.filter
 def days_late(project, kind: str = "end") -> int:
     return project.start_delay_days() if kind == "start" else project.end_delay_days()
 

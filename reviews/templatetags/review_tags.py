@@ -1,13 +1,10 @@
 """Display helpers for progress report pages: ``{% load review_tags %}``. The figures are a JSON snapshot, so
-amounts and dates arrive as strings."""
+amounts and dates arrive as strings (the built-in ``eur`` filter reads those too)."""
 
 import datetime
-from decimal import Decimal, InvalidOperation
 
 from django import template
 from django.utils.formats import date_format
-
-from funding import money
 
 register = template.Library()
 
@@ -18,15 +15,6 @@ _TONES = {"draft": "info", "submitted": "warning", "accepted": "success", "retur
 def report_tone(status: str) -> str:
     """The KERN badge variant of a report status."""
     return _TONES.get(status, "info")
-
-
-@register.filter
-def snapshot_eur(value) -> str:
-    """``"1234.50"`` → ``1.234,50 €``."""
-    try:
-        return money.format_eur(Decimal(str(value)))
-    except (InvalidOperation, TypeError, ValueError):
-        return "–"
 
 
 @register.filter

@@ -20,7 +20,6 @@ from django.utils import translation
 
 from funding import selectors as funding_selectors
 from funding.models import Grant
-from funding.templatetags.funding_tags import pct
 from municipalities.models import Municipality
 from municipalities.scoping import town_scope
 from projects import services as project_services
@@ -28,6 +27,7 @@ from projects.models import Strategy
 from reports import services
 from reports.models import ReportRequest
 from reports.selectors import report_lead_town
+from smartcity5.templatetags.formats import pct
 from tests.conftest import need
 
 pytestmark = pytest.mark.django_db
