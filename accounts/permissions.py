@@ -289,6 +289,26 @@ def can_write_lesson_note(user, municipality: Municipality | None) -> bool:
 # --- Rules on one object, for templates: {% may "idea.answer" idea as can_answer %} -----------------------
 
 
+def _grant_town(grant, town: Municipality | None) -> Municipality:
+    """The grant's town: the request's, when it is the grant's (no query), else the grant's own."""
+    return town if town is not None and town.pk == grant.municipality_id else grant.municipality
+
+
+def can_change_grant(user, grant, town: Municipality | None = None) -> bool:
+    """Change a grant's data and rows (``funding.services.grant_for_change``): the town's editors."""
+    return grant is not None and can_edit_funding(user, _grant_town(grant, town))
+
+
+def can_submit_for_grant(user, grant, town: Municipality | None = None) -> bool:
+    """Submit a grant's requests and proofs to the funder (``funding.services.grant_for_submission``): admins."""
+    return grant is not None and can_approve_funding(user, _grant_town(grant, town))
+
+
+def can_change_terms_of_grant(user, grant, town: Municipality | None = None) -> bool:
+    """Change a grant's terms (``funding.services.grant_change``): the town's admins."""
+    return grant is not None and can_change_grant_terms(user, _grant_town(grant, town))
+
+
 def can_open_public_project_page(user, project) -> bool:
     """Link to a project's public page: it exists for public projects only (internal ones have staff pages)."""
     return project is not None and project.visibility == project.Visibility.PUBLIC
@@ -307,6 +327,11 @@ OBJECT_RULES: dict[str, Callable] = {
     "lesson_note.edit": lambda user, note, town: can_edit_lesson_note(user, note),
     "lesson_note.write_for_town": lambda user, town_, town: lesson_note_town(user, town_) is not None,
     "process.answer": can_answer_in_process,
+    "grant.change": can_change_grant,
+    "grant.submit": can_submit_for_grant,
+    "grant.change_terms": can_change_terms_of_grant,
+    # Record a new grant in the town (``funding.services.grant_create``): its admins.
+    "town.record_grant": lambda user, town_, town: can_change_grant_terms(user, town_),
     # The link only; the Agentur's pages send a moderator without a second factor to set it up first.
     "agentur.enter": lambda user, _obj, town: is_agentur_moderator(user),
 }
