@@ -330,16 +330,20 @@ OBJECT_RULES: dict[str, Callable] = {
     "grant.change": can_change_grant,
     "grant.submit": can_submit_for_grant,
     "grant.change_terms": can_change_terms_of_grant,
-    # Record a new grant in the town (``funding.services.grant_create``): its admins.
-    "town.record_grant": lambda user, town_, town: can_change_grant_terms(user, town_),
     # The link only; the Agentur's pages send a moderator without a second factor to set it up first.
     "agentur.enter": lambda user, _obj, town: is_agentur_moderator(user),
 }
 
 
 def object_allows(user, rule: str, obj, town: Municipality | None = None) -> bool:
-    """Whether ``user`` may do what ``rule`` of :data:`OBJECT_RULES` guards on ``obj`` (in ``town``)."""
-    return bool(user is not None and OBJECT_RULES[rule](user, obj, town))
+    """Whether ``user`` may do what ``rule`` of :data:`OBJECT_RULES` guards on ``obj`` (in ``town``), or, for a
+    town rule of :data:`RULES`, what it guards in the town ``obj`` (its role, as the services ask; the second
+    factor is the pages' decorators' business)."""
+    if user is None:
+        return False
+    if rule in OBJECT_RULES:
+        return bool(OBJECT_RULES[rule](user, obj, town))
+    return obj is not None and has_perm(user, rule, obj)
 
 
 def require(allowed: bool, message=None) -> None:

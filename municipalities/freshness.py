@@ -249,21 +249,37 @@ def _receivers(watch: Watch):
     return on_save, on_delete, on_m2m
 
 
+#: Every model connected, with how its writes move the versions: :data:`WATCHED` and what other apps added.
+REGISTRY: dict[str, Watch] = {}
+
+
+def watch(model, how: Watch) -> None:
+    """Connect one set of receivers for ``model`` (a model watched twice is a mistake: ``ImproperlyConfigured``).
+    For an app whose rows are not in :data:`WATCHED` yet, from its ``AppConfig.ready``; the line in
+    :data:`WATCHED` is the usual place."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    label = model._meta.label
+    if label in REGISTRY:
+        raise ImproperlyConfigured(f"{label} is watched twice (municipalities.freshness)")
+    REGISTRY[label] = how
+    on_save, on_delete, on_m2m = _receivers(how)
+    uid = f"municipalities.freshness:{label}"
+    post_save.connect(on_save, sender=model, weak=False, dispatch_uid=f"{uid}:save")
+    post_delete.connect(on_delete, sender=model, weak=False, dispatch_uid=f"{uid}:delete")
+    for field in model._meta.local_many_to_many:
+        if field.remote_field.through._meta.auto_created:
+            m2m_changed.connect(
+                on_m2m, sender=field.remote_field.through, weak=False, dispatch_uid=f"{uid}:{field.name}"
+            )
+
+
 def connect() -> None:
-    """Connect one set of receivers per watched model (``MunicipalitiesConfig.ready``)."""
+    """Connect the models of :data:`WATCHED` (``MunicipalitiesConfig.ready``)."""
     from django.apps import apps
 
-    for label, watch in WATCHED.items():
-        model = apps.get_model(label)
-        on_save, on_delete, on_m2m = _receivers(watch)
-        uid = f"municipalities.freshness:{label}"
-        post_save.connect(on_save, sender=model, weak=False, dispatch_uid=f"{uid}:save")
-        post_delete.connect(on_delete, sender=model, weak=False, dispatch_uid=f"{uid}:delete")
-        for field in model._meta.local_many_to_many:
-            if field.remote_field.through._meta.auto_created:
-                m2m_changed.connect(
-                    on_m2m, sender=field.remote_field.through, weak=False, dispatch_uid=f"{uid}:{field.name}"
-                )
+    for label, how in WATCHED.items():
+        watch(apps.get_model(label), how)
 
 
 # --- The pages' channel: keys of the anonymous page cache (smartcity5/page_cache.py) ---------------------------

@@ -143,20 +143,13 @@ GRANT_TABLE = """
 grant.change                .          .        .       x       x      .          .
 grant.submit                .          .        .       .       x      .          .
 grant.change_terms          .          .        .       .       x      .          .
-town.record_grant           .          .        .       .       x      .          .
 """
 GRANT_RULES = [line.split()[0] for line in GRANT_TABLE.strip().splitlines()[1:]]
 GRANT_EXPECTED = _table(GRANT_TABLE)
 
 
 def _grant_rules_granted(user, grant, request_town) -> set[str]:
-    return {
-        rule
-        for rule in GRANT_RULES
-        if permissions.object_allows(
-            user, rule, grant.municipality if rule.startswith("town.") else grant, request_town
-        )
-    }
+    return {rule for rule in GRANT_RULES if permissions.object_allows(user, rule, grant, request_town)}
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=str)
@@ -173,3 +166,15 @@ def test_grant_rules_give_another_towns_staff_nothing(role, town_a, town_b):
     grant = factories.grant(municipality=town_a)
     assert _grant_rules_granted(user, grant, town_a) == set()
     assert _grant_rules_granted(user, grant, town_b) == set()
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_templates_ask_the_town_rules_of_a_town_through_may(kind, town_a, town_b):
+    """``{% may "town.edit_content" municipality %}``: the table above, in the town asked about only."""
+    user = _user(kind, town_a)
+    assert {rule for rule in RULES if permissions.object_allows(user, rule, town_a)} == EXPECTED[str(kind)]
+    elsewhere = {rule for rule in RULES if permissions.object_allows(user, rule, town_b)}
+    if kind in Role.values:
+        assert elsewhere == {"participation.participate"}
+    else:
+        assert elsewhere == EXPECTED[str(kind)]

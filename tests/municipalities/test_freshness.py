@@ -4,6 +4,7 @@ towns its row concerns, and neither channel of any other town. Real database; th
 
 import pytest
 from django.apps import apps
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.db.models import Q
 from django.db.models.signals import post_save
@@ -46,6 +47,15 @@ def test_every_watched_model_is_registered_once_with_one_receiver():
         assert len(ours) == 1, label
     # No receiver left of the two mechanisms before (figure_versions' own uids).
     assert not [key for key, *_rest in post_save.receivers if str(key[0]).startswith("figures-version")]
+
+
+def test_a_model_is_watched_once():
+    """A second registration of a watched model is refused, and leaves the one receiver alone."""
+    from projects.models import Project
+
+    with pytest.raises(ImproperlyConfigured):
+        freshness.watch(Project, freshness.Watch(freshness.own, freshness.Channel.PAGES))
+    assert freshness.REGISTRY["projects.Project"] is freshness.WATCHED["projects.Project"]
 
 
 def test_a_model_registered_once_moves_both_channels_of_its_towns_and_no_other(
