@@ -133,6 +133,8 @@ def test_only_the_towns_editors_create_projects(town_a, town_b, staff_factory):
         )
     with town_scope(town_a):
         services.project_create(
-            municipality=town_a, by=staff_factory(town_a, Role.EDITOR), fields={"title": "Eigen"}
+            municipality=town_a,
+            by=staff_factory(town_a, Role.EDITOR),
+            fields={"title": "Eigen", "summary": "Eine Maßnahme."},
         )
     assert list(Project._base_manager.values_list("title", flat=True)) == ["Eigen"]
