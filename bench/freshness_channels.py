@@ -107,10 +107,15 @@ def main() -> None:
 
     hold = args.hold / 1000
     print(f"{len(towns)} towns, {args.changes} change rows each; {os.getloadavg()=}")
-    for name, channel in (("pages (UPDATE)", freshness.Channel.PAGES), ("figures (INSERT)", freshness.Channel.FIGURES)):
+    for name, channel in (
+        ("pages (UPDATE)", freshness.Channel.PAGES),
+        ("figures (INSERT)", freshness.Channel.FIGURES),
+    ):
         cpu = time.process_time()
         result = _writers(towns[0], channel, writers=args.writers, writes=args.writes, hold=hold)
-        print(f"writers  {name:17} {args.writers}x{args.writes}: {result} cpu={time.process_time() - cpu:.2f}s")
+        print(
+            f"writers  {name:17} {args.writers}x{args.writes}: {result} cpu={time.process_time() - cpu:.2f}s"
+        )
 
     town = Municipality.objects.get(pk=towns[0])
     print(
