@@ -289,6 +289,26 @@ def can_write_lesson_note(user, municipality: Municipality | None) -> bool:
 # --- Rules on one object, for templates: {% may "idea.answer" idea as can_answer %} -----------------------
 
 
+def _grant_town(grant, town: Municipality | None) -> Municipality:
+    """The grant's town: the request's, when it is the grant's (no query), else the grant's own."""
+    return town if town is not None and town.pk == grant.municipality_id else grant.municipality
+
+
+def can_change_grant(user, grant, town: Municipality | None = None) -> bool:
+    """Change a grant's data and rows (``funding.services.grant_for_change``): the town's editors."""
+    return grant is not None and can_edit_funding(user, _grant_town(grant, town))
+
+
+def can_submit_for_grant(user, grant, town: Municipality | None = None) -> bool:
+    """Submit a grant's requests and proofs to the funder (``funding.services.grant_for_submission``): admins."""
+    return grant is not None and can_approve_funding(user, _grant_town(grant, town))
+
+
+def can_change_terms_of_grant(user, grant, town: Municipality | None = None) -> bool:
+    """Change a grant's terms (``funding.services.grant_change``): the town's admins."""
+    return grant is not None and can_change_grant_terms(user, _grant_town(grant, town))
+
+
 def can_open_public_project_page(user, project) -> bool:
     """Link to a project's public page: it exists for public projects only (internal ones have staff pages)."""
     return project is not None and project.visibility == project.Visibility.PUBLIC
@@ -307,14 +327,23 @@ OBJECT_RULES: dict[str, Callable] = {
     "lesson_note.edit": lambda user, note, town: can_edit_lesson_note(user, note),
     "lesson_note.write_for_town": lambda user, town_, town: lesson_note_town(user, town_) is not None,
     "process.answer": can_answer_in_process,
+    "grant.change": can_change_grant,
+    "grant.submit": can_submit_for_grant,
+    "grant.change_terms": can_change_terms_of_grant,
     # The link only; the Agentur's pages send a moderator without a second factor to set it up first.
     "agentur.enter": lambda user, _obj, town: is_agentur_moderator(user),
 }
 
 
 def object_allows(user, rule: str, obj, town: Municipality | None = None) -> bool:
-    """Whether ``user`` may do what ``rule`` of :data:`OBJECT_RULES` guards on ``obj`` (in ``town``)."""
-    return bool(user is not None and OBJECT_RULES[rule](user, obj, town))
+    """Whether ``user`` may do what ``rule`` of :data:`OBJECT_RULES` guards on ``obj`` (in ``town``), or, for a
+    town rule of :data:`RULES`, what it guards in the town ``obj`` (its role, as the services ask; the second
+    factor is the pages' decorators' business)."""
+    if user is None:
+        return False
+    if rule in OBJECT_RULES:
+        return bool(OBJECT_RULES[rule](user, obj, town))
+    return obj is not None and has_perm(user, rule, obj)
 
 
 def require(allowed: bool, message=None) -> None:

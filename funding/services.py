@@ -144,6 +144,24 @@ def _locked(grant: Grant) -> Grant:
     return Grant.objects.select_for_update().get(pk=grant.pk)
 
 
+# --- Who may: the services' own checks (``accounts.permissions``); pages ask them before they show a form -------
+
+
+def grant_for_change(*, grant: Grant, by) -> Grant:
+    """``grant`` if ``by`` may change its data and rows (budget, spending, requests, milestones, proofs: the town's
+    editors; the Agentur's moderators read only), else ``PermissionDenied``: asked by the pages before they take
+    a form, and by every service below. ``by=None`` is the portal itself (demo data, commands)."""
+    permissions.require(by is None or permissions.can_edit_funding(by, grant.municipality))
+    return grant
+
+
+def grant_for_submission(*, grant: Grant, by, message=None) -> Grant:
+    """``grant`` if ``by`` may submit its requests and proofs to the funder (the town's admins), else
+    ``PermissionDenied``."""
+    permissions.require(by is None or permissions.can_approve_funding(by, grant.municipality), message)
+    return grant
+
+
 # --- Grants ----------------------------------------------------------------------------------------------
 
 
@@ -230,6 +248,7 @@ def grant_change(
     """Change a grant. Its terms (:data:`GRANT_TERMS`) change only by a town admin, with a reason that the
     history keeps; the rate must be one of the programme's unless the funder's exception is recorded; the
     Agentur's moderators are told. Editors keep the other data (title, reference number, notes …) up to date."""
+    grant_for_change(grant=grant, by=by)
     grant = _locked(grant)
     before = snapshot(grant, GRANT_FIELDS)
     _apply(grant, GRANT_FIELDS, fields)
@@ -289,6 +308,7 @@ def grant_change(
 def budget_line_save(*, grant: Grant, by, fields: dict, line: BudgetLine | None = None) -> BudgetLine:
     """Add a line to the budget plan, or change one. A year's plan may not fall below what has already
     been requested for that year."""
+    grant_for_change(grant=grant, by=by)
     grant = _locked(grant)
     before = None if line is None else snapshot(line, BUDGET_LINE_FIELDS)
     old_year = None if line is None else line.year
@@ -305,6 +325,7 @@ def budget_line_save(*, grant: Grant, by, fields: dict, line: BudgetLine | None 
 
 @transaction.atomic
 def budget_line_delete(*, line: BudgetLine, by) -> None:
+    grant_for_change(grant=line.grant, by=by)
     grant = _locked(line.grant)
     year = line.year
     _delete_and_record(line, grant=grant, allowed=BUDGET_LINE_FIELDS, entity=Entity.BUDGET_LINE, by=by)
@@ -331,6 +352,7 @@ def _check_plan_covers_requests(grant: Grant, year: int) -> None:
 
 @transaction.atomic
 def spending_record(*, grant: Grant, by, fields: dict) -> Spending:
+    grant_for_change(grant=grant, by=by)
     item = Spending(
         grant=grant,
         municipality_id=grant.municipality_id,
@@ -342,6 +364,7 @@ def spending_record(*, grant: Grant, by, fields: dict) -> Spending:
 
 @transaction.atomic
 def spending_change(*, item: Spending, by, fields: dict) -> Spending:
+    grant_for_change(grant=item.grant, by=by)
     before = snapshot(item, SPENDING_FIELDS)
     _apply(item, SPENDING_FIELDS, fields)
     return _save_and_record(
@@ -351,6 +374,7 @@ def spending_change(*, item: Spending, by, fields: dict) -> Spending:
 
 @transaction.atomic
 def spending_delete(*, item: Spending, by) -> None:
+    grant_for_change(grant=item.grant, by=by)
     _delete_and_record(item, grant=item.grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by)
 
 
@@ -418,6 +442,7 @@ def check_disbursement_limits(
 def disbursement_prepare(*, grant: Grant, by, fields: dict) -> DisbursementRequest:
     """A new draft request. Drafts are checked against the limits too, so nobody prepares a request that
     could never be filed."""
+    grant_for_change(grant=grant, by=by)
     grant = _locked(grant)
     latest = (
         DisbursementRequest.objects.filter(grant=grant).order_by("-number").values_list("number", flat=True)
@@ -444,6 +469,7 @@ def _require_status(item: DisbursementRequest, *allowed: str) -> None:
 
 @transaction.atomic
 def disbursement_change(*, item: DisbursementRequest, by, fields: dict) -> DisbursementRequest:
+    grant_for_change(grant=item.grant, by=by)
     grant = _locked(item.grant)
     item = _fresh(item)
     _require_status(item, DisbursementRequest.Status.DRAFT)
@@ -458,6 +484,7 @@ def disbursement_change(*, item: DisbursementRequest, by, fields: dict) -> Disbu
 
 @transaction.atomic
 def disbursement_delete(*, item: DisbursementRequest, by) -> None:
+    grant_for_change(grant=item.grant, by=by)
     item = _fresh(item)
     _require_status(item, DisbursementRequest.Status.DRAFT)
     _delete_and_record(item, grant=item.grant, allowed=DISBURSEMENT_FIELDS, entity=Entity.DISBURSEMENT, by=by)
@@ -497,15 +524,28 @@ def _not_in_future(day: datetime.date, field: str) -> None:
         raise ValidationError({field: _("This date lies in the future.")})
 
 
+def disbursement_for_submission(*, item: DisbursementRequest, by) -> DisbursementRequest:
+    """``item`` if ``by`` may submit it to the funder (the town's admins), else ``PermissionDenied``."""
+    grant_for_submission(
+        grant=item.grant,
+        by=by,
+        message=_("Only the town's administrators may submit requests to the funder."),
+    )
+    return item
+
+
 @transaction.atomic
 def disbursement_submit(*, item: DisbursementRequest, by, submitted_on: datetime.date) -> DisbursementRequest:
-    """File a draft with the funder (town admins approve the submission; the view checks that)."""
+    """File a draft with the funder (town admins approve the submission: the page asks
+    :func:`disbursement_for_submission` first)."""
+    grant_for_change(grant=item.grant, by=by)
     _not_in_future(submitted_on, "submitted_on")
     return _disbursement_move(item, to=DisbursementRequest.Status.SUBMITTED, by=by, submitted_on=submitted_on)
 
 
 @transaction.atomic
 def disbursement_mark_paid(*, item: DisbursementRequest, by, paid_on: datetime.date) -> DisbursementRequest:
+    grant_for_change(grant=item.grant, by=by)
     _not_in_future(paid_on, "paid_on")
     return _disbursement_move(item, to=DisbursementRequest.Status.PAID, by=by, paid_on=paid_on)
 
@@ -514,6 +554,7 @@ def disbursement_mark_paid(*, item: DisbursementRequest, by, paid_on: datetime.d
 def disbursement_reject(
     *, item: DisbursementRequest, by, rejected_on: datetime.date, reason: str
 ) -> DisbursementRequest:
+    grant_for_change(grant=item.grant, by=by)
     if not reason.strip():
         raise ValidationError({"reason": _("Please give the funder's reason for the rejection.")})
     _not_in_future(rejected_on, "rejected_on")
@@ -534,6 +575,7 @@ def milestone_save(
     *, grant: Grant, by, fields: dict, projects=None, milestone: Milestone | None = None
 ) -> Milestone:
     """Add a milestone or change its title, phase, due date and linked projects."""
+    grant_for_change(grant=grant, by=by)
     before = None if milestone is None else snapshot(milestone, MILESTONE_FIELDS)
     extra_before = None if milestone is None else _project_names(milestone)
     milestone = milestone or Milestone(grant=grant, municipality_id=grant.municipality_id)
@@ -561,6 +603,7 @@ def milestone_save(
 
 @transaction.atomic
 def milestone_delete(*, milestone: Milestone, by) -> None:
+    grant_for_change(grant=milestone.grant, by=by)
     milestone = _fresh(milestone)
     if milestone.status == Milestone.Status.DONE:
         raise ValidationError(_("A milestone that is done stays on record; it cannot be deleted."))
@@ -598,6 +641,7 @@ def _milestone_move(milestone: Milestone, *, by, reason: str = "", **values) -> 
 @transaction.atomic
 def milestone_mark_done(*, milestone: Milestone, by, done_on: datetime.date, evidence) -> Milestone:
     """Done, with the date and an evidence file (a checked upload, see :mod:`projects.uploads`)."""
+    grant_for_change(grant=milestone.grant, by=by)
     _not_in_future(done_on, "done_on")
     if evidence is None:
         raise ValidationError({"evidence": _("Please attach the evidence that the milestone was reached.")})
@@ -611,6 +655,7 @@ def milestone_mark_done(*, milestone: Milestone, by, done_on: datetime.date, evi
 
 @transaction.atomic
 def milestone_waive(*, milestone: Milestone, by, reason: str) -> Milestone:
+    grant_for_change(grant=milestone.grant, by=by)
     if not reason.strip():
         raise ValidationError({"waived_reason": _("Please say why the milestone is waived.")})
     milestone = _milestone_fresh(milestone, Milestone.Status.OPEN)
@@ -627,6 +672,7 @@ def milestone_waive(*, milestone: Milestone, by, reason: str) -> Milestone:
 @transaction.atomic
 def milestone_reopen(*, milestone: Milestone, by, reason: str) -> Milestone:
     """Back to open (a mistake, or the funder did not accept the evidence); the evidence file is kept."""
+    grant_for_change(grant=milestone.grant, by=by)
     if not reason.strip():
         raise ValidationError({"reason": _("Please say why the milestone is reopened.")})
     milestone = _milestone_fresh(milestone, Milestone.Status.DONE, Milestone.Status.WAIVED)
@@ -646,6 +692,7 @@ def _replace_file_after_commit(storage, old_name: str) -> None:
 @transaction.atomic
 def proof_save(*, grant: Grant, by, fields: dict, proof: ProofOfUse | None = None) -> ProofOfUse:
     """Schedule a proof of use, or change it. Once submitted, only its note can change."""
+    grant_for_change(grant=grant, by=by)
     if proof is not None:
         proof = _fresh(proof)
         if proof.submitted_on:
@@ -660,15 +707,28 @@ def proof_save(*, grant: Grant, by, fields: dict, proof: ProofOfUse | None = Non
 
 @transaction.atomic
 def proof_delete(*, proof: ProofOfUse, by) -> None:
+    grant_for_change(grant=proof.grant, by=by)
     proof = _fresh(proof)
     if proof.submitted_on:
         raise ValidationError(_("A submitted proof stays on record; it cannot be deleted."))
     _delete_and_record(proof, grant=proof.grant, allowed=PROOF_FIELDS, entity=Entity.PROOF, by=by)
 
 
+def proof_for_submission(*, proof: ProofOfUse, by) -> ProofOfUse:
+    """``proof`` if ``by`` may submit it to the funder (the town's admins), else ``PermissionDenied``."""
+    grant_for_submission(
+        grant=proof.grant,
+        by=by,
+        message=_("Only the town's administrators may submit proofs of use to the funder."),
+    )
+    return proof
+
+
 @transaction.atomic
 def proof_submit(*, proof: ProofOfUse, by, submitted_on: datetime.date, document=None) -> ProofOfUse:
-    """Record that the proof went to the funder (town admins approve the submission; the view checks that)."""
+    """Record that the proof went to the funder (town admins approve the submission: the page asks
+    :func:`proof_for_submission` first)."""
+    grant_for_change(grant=proof.grant, by=by)
     _not_in_future(submitted_on, "submitted_on")
     proof = _fresh(proof)
     if proof.submitted_on:
@@ -693,6 +753,7 @@ def proof_submit(*, proof: ProofOfUse, by, submitted_on: datetime.date, document
 @transaction.atomic
 def proof_accept(*, proof: ProofOfUse, by, accepted_on: datetime.date) -> ProofOfUse:
     """Record that the funder accepted the proof."""
+    grant_for_change(grant=proof.grant, by=by)
     _not_in_future(accepted_on, "accepted_on")
     proof = _fresh(proof)
     if not proof.submitted_on:

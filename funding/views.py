@@ -6,7 +6,7 @@ posting to them needs the edit rule as well.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -70,22 +70,8 @@ def _row_or_404(model, grant: Grant, pk: int):
     return row
 
 
-def _rights(request) -> dict:
-    user, town = request.user, request.municipality
-    return {
-        "can_edit": permissions.can_edit_funding(user, town),
-        "can_approve": permissions.can_approve_funding(user, town),
-        "can_change_terms": permissions.can_change_grant_terms(user, town),
-    }
-
-
-def _require(allowed: bool, message: str | None = None) -> None:
-    if not allowed:
-        raise PermissionDenied(message or _("Your role does not allow this."))
-
-
 def _context(request, grant: Grant, **extra) -> dict:
-    return {"grant": grant, "funding_tabs": TABS, **_rights(request), **extra}
+    return {"grant": grant, "funding_tabs": TABS, **extra}
 
 
 def _section_url(name: str, grant: Grant) -> str:
@@ -103,7 +89,7 @@ def _call(form, service, **kwargs):
 
 def _add_to_section(request, grant: Grant, *, form, save, section: str, done: str):
     """POST to a section page: editors only; on success back to the section with a message."""
-    _require(permissions.can_edit_funding(request.user, request.municipality))
+    services.grant_for_change(grant=grant, by=request.user)
     if form.is_valid():
         row = _call(form, save, cleaned=form.cleaned_data)
         if row is not None:
@@ -140,7 +126,7 @@ def grant_list(request, town: str):
     return render(
         request,
         "funding/grant_list.html",
-        {"grants": grants, "totals": selectors.grant_totals(grants), **_rights(request)},
+        {"grants": grants, "totals": selectors.grant_totals(grants)},
     )
 
 
@@ -440,10 +426,7 @@ def disbursement_action(request, town: str, pk: int, item: int):
         return redirect(_section_url("disbursements", grant))
     action, on = form.cleaned_data["action"], form.cleaned_data["on"]
     if action == "submit":
-        _require(
-            permissions.can_approve_funding(request.user, request.municipality),
-            _("Only the town's administrators may submit requests to the funder."),
-        )
+        services.disbursement_for_submission(item=row, by=request.user)
     try:
         if action == "submit":
             services.disbursement_submit(item=row, by=request.user, submitted_on=on)
@@ -523,7 +506,7 @@ def milestone_detail(request, town: str, pk: int, item: int):
     milestone = _row_or_404(Milestone, grant, item)
     form = MilestoneForm(request.POST or None, instance=milestone, grant=grant)
     if request.method == "POST":
-        _require(permissions.can_edit_funding(request.user, request.municipality))
+        services.grant_for_change(grant=grant, by=request.user)
         if form.is_valid():
             saved = _call(
                 form,
@@ -653,7 +636,7 @@ def proof_detail(request, town: str, pk: int, item: int):
     proof = _row_or_404(ProofOfUse, grant, item)
     form = ProofForm(request.POST or None, instance=proof, grant=grant)
     if request.method == "POST":
-        _require(permissions.can_edit_funding(request.user, request.municipality))
+        services.grant_for_change(grant=grant, by=request.user)
         if form.is_valid():
             saved = _call(
                 form, services.proof_save, grant=grant, by=request.user, fields=form.cleaned_data, proof=proof
@@ -686,10 +669,7 @@ def proof_status(request, town: str, pk: int, item: int):
     proof = _row_or_404(ProofOfUse, grant, item)
     action = request.POST.get("action")
     if action == "submit":
-        _require(
-            permissions.can_approve_funding(request.user, request.municipality),
-            _("Only the town's administrators may submit proofs of use to the funder."),
-        )
+        services.proof_for_submission(proof=proof, by=request.user)
         form, key = ProofSubmitForm(request.POST, request.FILES), "submit_form"
         run = lambda: services.proof_submit(  # noqa: E731
             proof=proof,

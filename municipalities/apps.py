@@ -7,14 +7,8 @@ class MunicipalitiesConfig(AppConfig):
     verbose_name = _("Municipalities")
 
     def ready(self):
-        # A town's name, colours and facts show on every page (the footer lists all towns), the consortium on the
-        # region and town pages: a change raises every town's version (the anonymous page cache).
+        # Every write of a row a town's public pages show or its key figures count moves its towns' versions
+        # (the anonymous page cache, the Agentur's figures): one registry, municipalities.freshness.WATCHED.
         from . import freshness
-        from .models import Consortium, Municipality
 
-        freshness.watch(Municipality, everywhere=True)
-        freshness.watch(Consortium, everywhere=True)
-
-        from . import figure_versions
-
-        figure_versions.connect()
+        freshness.connect()

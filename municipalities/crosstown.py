@@ -18,7 +18,7 @@ def agentur_dashboard(*, user, path: str, query, render=None) -> dict:
     their trends per quarter, and the filters taken from ``query`` (field of action, phase; bad values are
     dropped). One audited read; a fixed number of queries whatever the number of towns or rows.
 
-    Each town's figures come from the cache while its version has not moved (``figure_versions``). With
+    Each town's figures come from the cache while its version has not moved (``freshness``, its figures' channel). With
     ``render`` (a function of the context of the table and charts, giving their HTML), the result holds
     ``figures_html`` instead of the sections and charts, rendered once for each set of the towns' versions,
     filters, day and language and then read from the cache."""
@@ -26,14 +26,14 @@ def agentur_dashboard(*, user, path: str, query, render=None) -> dict:
 
     from projects.selectors import fields_of_action
 
-    from . import dashboard, figure_versions
+    from . import dashboard, freshness
 
     towns = list(Municipality.objects.active().order_by("name"))
     fields = list(fields_of_action())  # a shared catalogue, not town data
     filters = dashboard.dashboard_filters(query, fields=fields)
     today = timezone.localdate()
     with cross_town_scope(purpose="agentur:towns-overview", user=user, path=path, municipalities=towns):
-        versions = figure_versions.read_versions(town.pk for town in towns)
+        versions = freshness.read_versions(town.pk for town in towns)
         result = {"towns": towns, "filters": filters, "fields": fields, "today": today}
         key = None
         if render is not None:
@@ -46,7 +46,7 @@ def agentur_dashboard(*, user, path: str, query, render=None) -> dict:
                     [(town.pk, town.slug, town.name, versions.get(town.pk)) for town in towns],
                 )
             )
-            key = f"{figure_versions.KEY_PREFIX}:agentur-page:{hashlib.sha256(state.encode()).hexdigest()}"
+            key = f"{freshness.KEY_PREFIX}:agentur-page:{hashlib.sha256(state.encode()).hexdigest()}"
             html = cache.get(key)
             if html is not None:
                 return {**result, "figures_html": html}

@@ -270,7 +270,7 @@ def town_figures(
     *, towns, filters: DashboardFilters, today: datetime.date | None = None, versions: dict | None = None
 ) -> dict:
     """The figures of every town in ``towns`` and their trends per quarter: each town's row from the cache while
-    its version has not moved (:mod:`municipalities.figure_versions`), the others counted in one query (two on
+    its version has not moved (the figures' channel of :mod:`municipalities.freshness`), the others counted in one query (two on
     SQLite). Runs in the caller's (cross-town) scope."""
     today = today or timezone.localdate()
     quarters = last_quarters(today)

@@ -239,13 +239,13 @@ def town_figures(
     """The key figures of each town in ``towns`` (town pk → :class:`TownFigures`).
 
     Each town's row comes from the cache while the town's version has not moved
-    (:mod:`municipalities.figure_versions`); the others are counted in one query. ``extra`` (a dict, or a function
+    (the figures' channel of :mod:`municipalities.freshness`); the others are counted in one query. ``extra`` (a dict, or a function
     giving one, called only when something is counted) adds annotations of the caller's own (the Agentur
     dashboard's staff and trend figures) to the same query, and ``finish(rows)`` may complete the counted rows
     (town pk → row) in place; ``extra_name`` names that set for the cache (without a name nothing is cached).
     ``versions``: the towns' versions if the caller has read them already.
     Call inside a scope that holds the towns."""
-    from . import figure_versions
+    from . import freshness
     from .models import Municipality
 
     today = today or timezone.localdate()
@@ -267,7 +267,7 @@ def town_figures(
         rows = compute(list(by_pk))
     else:
         key = f"{extra_name or 'key'}:{getattr(filters.field, 'pk', '')}:{filters.phase}:{today.isoformat()}"
-        rows = figure_versions.cached_rows(town_ids=list(by_pk), key=key, compute=compute, versions=versions)
+        rows = freshness.cached_rows(town_ids=list(by_pk), key=key, compute=compute, versions=versions)
     return {pk: TownFigures(municipality=by_pk[pk], values=row) for pk, row in rows.items() if pk in by_pk}
 
 

@@ -1,54 +1,288 @@
-"""The stored version of what a town's public pages show besides its processes: ``Municipality.content_version``.
+"""What changed in a town: the versions that every write of a watched row moves, in the writer's transaction.
 
-The anonymous page cache (smartcity5/page_cache.py) keys the town page, the project pages, the strategy, the region
-and knowledge pages on it, so every write of a row those pages show raises it **in the writer's transaction**:
-the next anonymous visitor after the commit gets a page built after the change, whoever wrote it (a service, the
-Django admin, a management command, a task, the demo loader). Processes, ideas, comments and supports have their
-own version (``Process.content_version``, ``participation.services.touch_processes``).
+One registry (:data:`WATCHED`) names every model whose rows a town's public pages show or its key figures count,
+with the rule for the towns a row concerns (``municipalities.row_towns``: its own town, a project's or a process's
+lead and partner towns, or every town) and the **channels** it moves. One receiver per model (``post_save``,
+``post_delete`` and ``m2m_changed`` of its many-to-many fields) works out the row's towns once and moves each of
+its channels for them, so services, the Django admin, management commands, tasks and the demo loader are all
+covered without each remembering to. Two channels, each with the storage its readers and writers need:
 
-Each app names its rows with :func:`watch` in its ``AppConfig.ready``: a ``post_save``, ``post_delete`` and (for
-its many-to-many fields) ``m2m_changed`` receiver raises the versions of the towns the row belongs to — the row's
-own town and, for a joint project's rows, its partner towns — or of every town for rows that every page may show
-(the shared catalogues, the consortium, the towns themselves: their names and colours are in every page's footer).
-``QuerySet.update()`` and ``bulk_create`` send no signals: a writer that uses them on a watched model calls
-:func:`bump_towns` / :func:`bump_all` itself (``seed_scale`` does).
+* :attr:`Channel.PAGES` — ``Municipality.content_version`` (``+ 1``, one ``UPDATE``): the version of what a town's
+  public pages show besides its processes (its projects, strategy and notes, the towns, the consortium and the
+  shared catalogues), the key of the anonymous page cache (``smartcity5/page_cache.py``,
+  :func:`town_page_version`, :func:`region_page_version`). Read on every anonymous page: with the town that the
+  middleware reads anyway (no query), for all towns in one aggregate. Written by staff edits only, rarely, so the
+  row lock of the ``UPDATE`` is not contended. Processes, ideas, comments and supports have their own version
+  (``Process.content_version``, ``participation.services.touch_processes``).
+* :attr:`Channel.FIGURES` — one :class:`~municipalities.models.FiguresChange` row per write and town, **inserted,
+  never updated**: the version under which each town's key figures (``municipalities.figures``, the Agentur's
+  dashboard) are cached (:func:`read_versions`, :func:`cached_rows`). Written by every idea, answer and held
+  comment of a campaign, so two citizens' writes must not wait for each other on a town row (an ``UPDATE`` of the
+  town would hold its lock until the request's commit); read only by the Agentur's pages (an index probe per town,
+  ``figures_change_latest``). The nightly ``figures_changes_prune`` keeps each town's latest row.
+
+A reader that reads a version before a writer commits stores what it built under the old version, which nobody
+asks for once the new one is visible; either way nothing stale is served under a current version.
+``QuerySet.update()``, ``bulk_create``, raw SQL and ``seed_scale``'s COPY send no signals: a writer that uses them on
+a watched model calls :func:`move` itself. None of the services' ``update()`` calls touches a column that a page
+shows from a watched model or that a figure counts.
 """
 
+import enum
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, Sum
+from django.core.cache import cache
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from . import row_towns
 from .models import Municipality
 
-#: What a receiver returns: town ids, or ALL for every town.
-ALL = object()
+
+class Channel(enum.Flag):
+    """What a write moves: the public pages' version, the key figures' version, or both."""
+
+    PAGES = enum.auto()
+    FIGURES = enum.auto()
 
 
-def bump_towns(ids: Iterable[int | None]) -> None:
-    """Raise the version of these towns (one ``UPDATE``; ``None`` entries, a row without a town, raise all)."""
-    ids = set(ids)
-    if None in ids:
-        bump_all()
-    elif ids:
-        Municipality.objects.filter(pk__in=ids).update(content_version=F("content_version") + 1)
+BOTH = Channel.PAGES | Channel.FIGURES
 
 
-def bump_all() -> None:
-    Municipality.objects.update(content_version=F("content_version") + 1)
+class _All:
+    def __repr__(self) -> str:
+        return "ALL"
 
 
-def bump_project_towns(project, *also: int | None) -> None:
-    """Raise the version of a project's lead town, its partner towns and ``also``, in one ``UPDATE``. ``project``
-    is a project id, a query of project ids (``values("project_id")``) or ``None``."""
-    if None in also:
-        bump_all()
+#: The towns of a row that every page may show (a town's name is in every page's footer): every town.
+ALL = _All()
+
+#: What a towns rule returns: a condition on ``Municipality.pk`` (``row_towns``) or :data:`ALL`.
+Towns = Q | _All
+
+
+# --- The two channels: moving ---------------------------------------------------------------------------------
+
+
+def move(towns: Towns | Iterable[int | None], *, channels: Channel = BOTH) -> None:
+    """Move ``channels`` of ``towns`` (a condition on ``Municipality.pk``, :data:`ALL`, or town ids; a ``None`` id,
+    a row without a town, means every town), in the caller's transaction. The towns are read once: the pages'
+    ``UPDATE`` alone takes the condition as it is (one query); with the figures, one query reads the ids, one
+    ``UPDATE`` and one ``INSERT`` use them."""
+    if not isinstance(towns, Q | _All):
+        ids = set(towns)
+        if not ids:
+            return
+        towns = ALL if None in ids else Q(pk__in=sorted(ids))
+    if Channel.FIGURES not in channels:
+        _raise_pages(towns)
         return
-    condition = Q(pk__in=list(also))
-    if project is not None:
-        condition |= row_towns.project_towns(project)
-    Municipality.objects.filter(condition).update(content_version=F("content_version") + 1)
+    found = (
+        set(Municipality.objects.values_list("pk", flat=True)) if towns is ALL else row_towns.town_ids(towns)
+    )
+    ids = sorted(found)
+    if not ids:
+        return
+    if Channel.PAGES in channels:
+        _raise_pages(ALL if towns is ALL else Q(pk__in=ids))
+    _insert_figures_changes(ids)
+
+
+def _raise_pages(towns: Towns) -> None:
+    query = Municipality.objects.all() if towns is ALL else Municipality.objects.filter(towns)
+    query.update(content_version=F("content_version") + 1)
+
+
+def _insert_figures_changes(ids: list[int]) -> None:
+    from .models import FiguresChange
+
+    FiguresChange._base_manager.bulk_create([FiguresChange(municipality_id=pk) for pk in ids])
+
+
+# --- The registry: which rows move which channels of which towns ------------------------------------------------
+
+
+def own(row) -> Towns:
+    """The row's own town (a row without a town, like the Agentur's notes, concerns every town)."""
+    return ALL if row.municipality_id is None else Q(pk=row.municipality_id)
+
+
+def everywhere(row) -> Towns:
+    return ALL
+
+
+def project(row) -> Towns:
+    """A project: its own town, lead and partners."""
+    return Q(pk=row.municipality_id) | row_towns.project_towns(row.pk)
+
+
+def of_project(row) -> Towns:
+    """A row of a project (``row.project_id``): the row's own town and the project's towns."""
+    if row.municipality_id is None:
+        return ALL
+    if row.project_id is None:
+        return Q(pk=row.municipality_id)
+    return Q(pk=row.municipality_id) | row_towns.project_towns(row.project_id)
+
+
+def of_indicator(row) -> Towns:
+    """A measurement: its town and the towns of its indicator's project."""
+    from projects.models import Indicator
+
+    return Q(pk=row.municipality_id) | row_towns.project_towns(
+        Indicator._base_manager.filter(pk=row.indicator_id).values("project_id")
+    )
+
+
+def process(row) -> Towns:
+    return Q(pk=row.municipality_id) | row_towns.process_towns(row.pk)
+
+
+def of_process(row) -> Towns:
+    return Q(pk=row.municipality_id) | row_towns.process_towns(row.process_id)
+
+
+def of_idea(row) -> Towns:
+    """An answer or comment: its town and the towns of its idea's process (a joint process counts in each)."""
+    from participation.models import Idea
+
+    return Q(pk=row.municipality_id) | row_towns.process_towns(
+        Idea._base_manager.filter(pk=row.idea_id).values("process_id")
+    )
+
+
+def comment_counts(row, created: bool | None) -> bool:
+    """Of the comments only the moderation figure counts: a comment published as it is written (post-moderation)
+    or a published one that is deleted (its open reports are deleted with it, and say so themselves) changes no
+    figure, so a lively discussion does not move its town's figures with every comment."""
+    from participation.models import Moderation
+
+    return not ((created or created is None) and row.moderation == Moderation.PUBLISHED)
+
+
+@dataclass(frozen=True)
+class Watch:
+    """How a model's writes move the versions: ``towns(row)``, the ``channels``, and (optionally) whether a write
+    counts for the figures (``figures_if(row, created)``; ``created`` is ``None`` for a delete)."""
+
+    towns: Callable[..., Towns]
+    channels: Channel = BOTH
+    figures_if: Callable[..., bool] | None = None
+
+
+PAGES, FIGURES = Channel.PAGES, Channel.FIGURES
+
+#: "app_label.Model" → how its writes move the versions. Every watched model once.
+WATCHED: dict[str, Watch] = {
+    # The towns, the consortium and the shared catalogues show on every town's pages (names and colours of all
+    # towns are in every page's footer).
+    "municipalities.Municipality": Watch(everywhere, PAGES),
+    "municipalities.Consortium": Watch(everywhere, PAGES),
+    "municipalities.AccessibilityFeedback": Watch(own, FIGURES),
+    "projects.FieldOfAction": Watch(everywhere, PAGES),
+    "projects.Tag": Watch(everywhere, PAGES),
+    "projects.Bundle": Watch(everywhere, PAGES),
+    # A project's rows: its pages and its figures (a joint one in its lead town's and every partner's).
+    "projects.Project": Watch(project, BOTH),
+    "projects.ProjectPartner": Watch(of_project, BOTH),
+    "projects.ProgressUpdate": Watch(of_project, BOTH),
+    "projects.Indicator": Watch(of_project, PAGES),
+    "projects.ProjectFile": Watch(of_project, PAGES),
+    "projects.Measurement": Watch(of_indicator, PAGES),
+    "projects.Strategy": Watch(own, PAGES),
+    "knowledge.LessonNote": Watch(of_project, PAGES),
+    # Participation, funding and the staff: the figures (the public pages follow the processes' own version).
+    "participation.Process": Watch(process, FIGURES),
+    "participation.ProcessPartner": Watch(of_process, FIGURES),
+    "participation.Idea": Watch(of_process, FIGURES),
+    "participation.OfficialAnswer": Watch(of_idea, FIGURES),
+    "participation.Comment": Watch(of_idea, FIGURES, figures_if=comment_counts),
+    "participation.Report": Watch(own, FIGURES),
+    "funding.Grant": Watch(own, FIGURES),
+    "funding.Milestone": Watch(own, FIGURES),
+    "funding.DisbursementRequest": Watch(own, FIGURES),
+    "funding.Spending": Watch(own, FIGURES),
+    "accounts.Membership": Watch(own, FIGURES),
+}
+
+
+def _changed(watch: Watch, rows: list, *, created: bool | None) -> None:
+    channels = watch.channels
+    if watch.figures_if is not None and not any(watch.figures_if(row, created) for row in rows):
+        channels &= ~FIGURES
+    if not channels or not rows:
+        return
+    towns = [watch.towns(row) for row in rows]
+    if any(t is ALL for t in towns):
+        move(ALL, channels=channels)
+        return
+    condition = Q()
+    for t in towns:
+        condition |= t
+    move(condition, channels=channels)
+
+
+def _receivers(watch: Watch):
+    def on_save(sender, instance, raw=False, created=None, **kwargs):
+        if raw:
+            # loaddata: the related rows may not be loaded yet, so only the figures of the row's own town (the
+            # pages of a fixture's towns are new anyway).
+            if FIGURES in watch.channels and getattr(instance, "municipality_id", None):
+                move([instance.municipality_id], channels=FIGURES)
+            return
+        _changed(watch, [instance], created=bool(created))
+
+    def on_delete(sender, instance, **kwargs):
+        _changed(watch, [instance], created=None)
+
+    def on_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
+        if action not in ("post_add", "post_remove", "post_clear"):
+            return
+        if not reverse:
+            _changed(watch, [instance], created=False)
+        elif pk_set is None:  # cleared from the other side: rare (the admin), so every town
+            move(ALL, channels=watch.channels)
+        else:  # a tag's projects changed: each of them
+            _changed(watch, list(model._base_manager.filter(pk__in=pk_set)), created=False)
+
+    return on_save, on_delete, on_m2m
+
+
+#: Every model connected, with how its writes move the versions: :data:`WATCHED` and what other apps added.
+REGISTRY: dict[str, Watch] = {}
+
+
+def watch(model, how: Watch) -> None:
+    """Connect one set of receivers for ``model`` (a model watched twice is a mistake: ``ImproperlyConfigured``).
+    For an app whose rows are not in :data:`WATCHED` yet, from its ``AppConfig.ready``; the line in
+    :data:`WATCHED` is the usual place."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    label = model._meta.label
+    if label in REGISTRY:
+        raise ImproperlyConfigured(f"{label} is watched twice (municipalities.freshness)")
+    REGISTRY[label] = how
+    on_save, on_delete, on_m2m = _receivers(how)
+    uid = f"municipalities.freshness:{label}"
+    post_save.connect(on_save, sender=model, weak=False, dispatch_uid=f"{uid}:save")
+    post_delete.connect(on_delete, sender=model, weak=False, dispatch_uid=f"{uid}:delete")
+    for field in model._meta.local_many_to_many:
+        if field.remote_field.through._meta.auto_created:
+            m2m_changed.connect(
+                on_m2m, sender=field.remote_field.through, weak=False, dispatch_uid=f"{uid}:{field.name}"
+            )
+
+
+def connect() -> None:
+    """Connect the models of :data:`WATCHED` (``MunicipalitiesConfig.ready``)."""
+    from django.apps import apps
+
+    for label, how in WATCHED.items():
+        watch(apps.get_model(label), how)
+
+
+# --- The pages' channel: keys of the anonymous page cache (smartcity5/page_cache.py) ---------------------------
 
 
 def region_version() -> str:
@@ -58,49 +292,6 @@ def region_version() -> str:
         n=Count("pk"), ids=Sum("pk"), versions=Sum("content_version")
     )
     return f"{rows['n']}.{rows['ids'] or 0}.{rows['versions'] or 0}"
-
-
-def watch(model, towns_of: Callable | None = None, *, everywhere: bool = False) -> None:
-    """Raise the towns' versions whenever a row of ``model`` is saved or deleted, or one of its many-to-many
-    fields changes. ``towns_of(row)`` bumps itself (it calls :func:`bump_towns` or :func:`bump_project_towns`);
-    ``everywhere`` raises every town's version."""
-
-    def changed(instance) -> None:
-        if everywhere:
-            bump_all()
-        else:
-            towns_of(instance)
-
-    def on_save(sender, instance, raw=False, **kwargs):
-        if not raw:
-            changed(instance)
-
-    def on_delete(sender, instance, **kwargs):
-        changed(instance)
-
-    def on_m2m(sender, instance, action, reverse, model, pk_set, **kwargs):
-        if action not in ("post_add", "post_remove", "post_clear"):
-            return
-        if reverse:  # a tag's projects changed: each of them
-            if everywhere or pk_set is None:
-                bump_all()
-            else:
-                for row in model._base_manager.filter(pk__in=pk_set):
-                    changed(row)
-        else:
-            changed(instance)
-
-    uid = f"municipalities.freshness:{model._meta.label}"
-    post_save.connect(on_save, sender=model, weak=False, dispatch_uid=uid + ":save")
-    post_delete.connect(on_delete, sender=model, weak=False, dispatch_uid=uid + ":delete")
-    for field in model._meta.local_many_to_many:
-        if field.remote_field.through._meta.auto_created:
-            m2m_changed.connect(
-                on_m2m, sender=field.remote_field.through, weak=False, dispatch_uid=f"{uid}:{field.name}"
-            )
-
-
-# --- Keys of the anonymous page cache (smartcity5/page_cache.py) --------------------------------------------
 
 
 def town_page_version(request) -> str | None:
@@ -123,3 +314,67 @@ def region_page_version(request) -> str:
 
         version += f".{scope_freshness().version}"
     return version
+
+
+# --- The figures' channel: the key figures cached under each town's version -----------------------------------
+
+#: Counting the figures of ``municipalities.figures`` and the Agentur dashboard means aggregating every idea,
+#: answer, comment, project and funding row of a town (seconds at 50 towns with 4,000 ideas each); they change far
+#: more rarely than they are read. The cache key also holds what the figures depend on besides the rows: the
+#: filters, the set of annotations and the day; entries expire after this anyway.
+CACHE_SECONDS = 24 * 60 * 60
+KEY_PREFIX = "figures:v1"
+
+
+def changed(town_ids: Iterable[int]) -> None:
+    """Record that the figures of these towns may have changed (in the caller's transaction)."""
+    move([int(pk) for pk in town_ids if pk], channels=FIGURES)
+
+
+def read_versions(town_ids: Iterable[int]) -> dict[int, str]:
+    """The figures' version of each town ("0" for a town nothing was recorded for): one query. The id of the
+    town's latest change row and its time: after a database is restored from a backup, the ids go on from the
+    backup's and are used a second time, the times are not (so no figure cached before the restore is taken for a
+    later state)."""
+    from .models import FiguresChange
+
+    latest = FiguresChange._base_manager.filter(municipality=OuterRef("pk")).order_by("-pk")
+    rows = Municipality.objects.filter(pk__in=list(town_ids)).values_list(
+        "pk", Subquery(latest.values("pk")[:1]), Subquery(latest.values("at")[:1])
+    )
+    return {pk: f"{version}-{at.timestamp():.6f}" if version else "0" for pk, version, at in rows}
+
+
+def cached_rows(
+    *,
+    town_ids: list[int],
+    key: str,
+    compute: Callable[[list[int]], dict[int, dict]],
+    versions: dict[int, str] | None = None,
+) -> dict[int, dict]:
+    """The figure row of each town, from the cache where the town's version has not moved since it was counted;
+    ``compute(missing town ids)`` counts the others (in one query) and they are stored. ``key`` names everything
+    the rows depend on besides the data (filters, day, set of figures); ``versions`` (of :func:`read_versions`) if
+    the caller has read them already. One query reads the versions, one more computes the towns that missed: the
+    number of queries depends neither on the number of towns nor of rows."""
+    found_versions = read_versions(town_ids) if versions is None else versions
+    keys = {pk: f"{KEY_PREFIX}:{key}:{pk}:{found_versions.get(pk, 0)}" for pk in town_ids}
+    hits = cache.get_many(list(keys.values()))
+    rows = {pk: hits[k] for pk, k in keys.items() if k in hits}
+    missing = [pk for pk in town_ids if pk not in rows]
+    if missing:
+        counted = compute(missing)
+        cache.set_many({keys[pk]: row for pk, row in counted.items()}, CACHE_SECONDS)
+        rows.update(counted)
+    return rows
+
+
+def prune() -> int:
+    """Delete every change row below its town's latest (the nightly ``figures_changes_prune``)."""
+    from django.db.models import Exists
+
+    from .models import FiguresChange
+
+    later = FiguresChange._base_manager.filter(municipality=OuterRef("municipality"), pk__gt=OuterRef("pk"))
+    deleted, _rows = FiguresChange._base_manager.filter(Exists(later)).delete()
+    return deleted

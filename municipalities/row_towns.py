@@ -1,8 +1,8 @@
 """Which towns a row concerns: a project's or a process's lead town and its partner towns.
 
-One definition for the two versions that writes move: the public pages' version (``municipalities.freshness``) and
-the Agentur's figures (``municipalities.figure_versions``). Both run in signal receivers, in any scope or none, so
-the lookups use the unscoped base managers; the rows they start from were written by a caller that was allowed to.
+One definition for the versions that writes move (``municipalities.freshness``: the public pages' channel and the
+Agentur figures' channel). Its receivers run in any scope or none, so the lookups use the unscoped base managers;
+the rows they start from were written by a caller that was allowed to.
 Each function returns a condition on ``Municipality.pk`` (subqueries, no query of its own): an ``UPDATE`` of the
 towns uses it as it is, :func:`town_ids` reads the ids in one query.
 """

@@ -125,8 +125,8 @@ def audit_entries_purge() -> int:
 @shared_task(soft_time_limit=300, time_limit=360, **RETRY_TRANSIENT)
 def figures_changes_prune() -> int:
     """Platform job (beat, daily): keep only each town's latest ``FiguresChange`` (its version,
-    ``municipalities.figure_versions``); the version stays, so no cached figure comes back."""
-    from .figure_versions import prune
+    ``municipalities.freshness``); the version stays, so no cached figure comes back."""
+    from .freshness import prune
 
     return prune()
 

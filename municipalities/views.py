@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import agentur_required, public, town_permission_required
-from accounts.permissions import can_edit_town_content, can_view_funding
+from accounts.permissions import can_view_funding
 from smartcity5.page_cache import anonymous_page_cache
 
 from . import crosstown, figures, freshness, selectors, services
@@ -112,8 +112,6 @@ def staff_dashboard(request, town: str):
             ],
             "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
             "stale_days": STALE_AFTER_DAYS,
-            "can_edit": can_edit_town_content(request.user, municipality),
-            "can_view_funding": can_view_funding(request.user, municipality),
             "deadlines": funding_selectors.town_deadlines()
             if can_view_funding(request.user, municipality)
             else None,
@@ -136,7 +134,6 @@ def staff_feedback_list(request, town: str):
             "page_obj": page,
             "status": status,
             "statuses": AccessibilityFeedback.Status.choices,
-            "can_edit": can_edit_town_content(request.user, request.municipality),
         },
     )
 

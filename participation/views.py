@@ -588,7 +588,6 @@ def staff_overview(request, town: str):
         {
             "processes": list(selectors.process_list(include_unpublished=True)),
             "waiting": selectors.moderation_count(),
-            "can_edit": permissions.can_edit_town_content(request.user, request.municipality),
         },
     )
 

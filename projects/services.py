@@ -8,7 +8,9 @@ from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from accounts import permissions
 from municipalities.models import Municipality
 from smartcity5 import workflow
 from smartcity5.history import names, record, snapshot
@@ -167,6 +169,48 @@ def _related_snapshot(project: Project) -> dict[str, str]:
     }
 
 
+# --- Who may: the services' own checks (``accounts.permissions``); pages ask them before they show a form -------
+
+#: Said by the 403 page when the project's rules refuse.
+NOT_ALLOWED = gettext_lazy("Only editors of the lead town may change this project.")
+
+
+def project_for_change(*, project: Project, by, acting_town: Municipality | None = None) -> Project:
+    """``project`` if ``by`` may change it (data, status, KPIs, files: editors of the lead town, acting in a town
+    whose content they edit), else ``PermissionDenied``: asked by the staff pages before they show a form, and by
+    every service below that changes the project or its KPIs and files. ``by=None`` is the portal itself."""
+    permissions.require(
+        by is None
+        or (
+            permissions.can_edit_project(by, project)
+            and (acting_town is None or permissions.can_edit_town_content(by, acting_town))
+        ),
+        NOT_ALLOWED,
+    )
+    return project
+
+
+def project_for_update(*, project: Project, by, acting_town: Municipality | None = None) -> Project:
+    """``project`` if ``by`` may post a progress update on it (editors of the lead or a partner town), else
+    ``PermissionDenied``."""
+    permissions.require(
+        by is None
+        or (
+            permissions.can_post_project_update(by, project)
+            and (acting_town is None or permissions.can_edit_town_content(by, acting_town))
+        ),
+        NOT_ALLOWED,
+    )
+    return project
+
+
+def progress_update_for_change(*, update: ProgressUpdate, by) -> ProgressUpdate:
+    """``update`` if ``by`` may change or delete it (editors of the lead town or of the town that posted it),
+    else ``PermissionDenied``."""
+    permissions.require(by is None or permissions.can_change_project_update(by, update), NOT_ALLOWED)
+    return update
+
+
 @transaction.atomic
 def project_create(
     *,
@@ -177,7 +221,8 @@ def project_create(
     fields_of_action: Iterable[FieldOfAction] = (),
     tags: Iterable[Tag] = (),
 ) -> Project:
-    """Create a project led by ``municipality`` (status "idea" unless the workflow moves it on)."""
+    """Create a project led by ``municipality`` (status "idea" unless the workflow moves it on): its editors."""
+    permissions.require(by is None or permissions.can_edit_town_content(by, municipality))
     project = Project(municipality=municipality, **{k: v for k, v in fields.items() if k in PROJECT_FIELDS})
     project.slug = project_slug_for(project.title)
     project.full_clean()
@@ -208,6 +253,7 @@ def project_change(
     tags: Iterable[Tag] | None = None,
 ) -> Project:
     """Change a project's data; the history gets every field that changed, as old → new."""
+    project_for_change(project=project, by=by, acting_town=acting_town)
     project = Project.objects.select_for_update().get(pk=project.pk)
     before = {**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}
     for name, value in fields.items():
@@ -248,6 +294,7 @@ def project_transition(
     Starting work sets the actual start and completing sets the actual end (to ``on``, default today)
     unless they were already recorded.
     """
+    project_for_change(project=project, by=by, acting_town=acting_town)
     project = workflow.lock(project)
     reason = (reason or "").strip()
     project.check_transition(to)
@@ -299,6 +346,7 @@ def _check_update_fields(project: Project, fields: dict) -> None:
 @transaction.atomic
 def progress_update_post(*, project: Project, by, acting_town: Municipality, fields: dict) -> ProgressUpdate:
     """Post an update. ``acting_town`` is the lead or a partner town whose staff posts it."""
+    project_for_update(project=project, by=by, acting_town=acting_town)
     _check_update_fields(project, fields)
     update = ProgressUpdate(
         project=project,
@@ -321,6 +369,7 @@ def progress_update_post(*, project: Project, by, acting_town: Municipality, fie
 def progress_update_change(
     *, update: ProgressUpdate, by, acting_town: Municipality, fields: dict
 ) -> ProgressUpdate:
+    progress_update_for_change(update=update, by=by)
     _check_update_fields(update.project, fields)
     return _change_and_record(
         update,
@@ -336,6 +385,7 @@ def progress_update_change(
 
 @transaction.atomic
 def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipality) -> None:
+    progress_update_for_change(update=update, by=by)
     record(
         ProjectEvent,
         municipality=acting_town,
@@ -353,6 +403,7 @@ def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipal
 
 @transaction.atomic
 def indicator_create(*, project: Project, by, acting_town: Municipality, fields: dict) -> Indicator:
+    project_for_change(project=project, by=by, acting_town=acting_town)
     indicator = Indicator(
         project=project,
         municipality_id=project.municipality_id,
@@ -371,6 +422,7 @@ def indicator_create(*, project: Project, by, acting_town: Municipality, fields:
 
 @transaction.atomic
 def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fields: dict) -> Indicator:
+    project_for_change(project=indicator.project, by=by, acting_town=acting_town)
     return _change_and_record(
         indicator,
         allowed=INDICATOR_FIELDS,
@@ -385,6 +437,7 @@ def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fie
 
 @transaction.atomic
 def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> None:
+    project_for_change(project=indicator.project, by=by, acting_town=acting_town)
     count = indicator.measurements.count()
     record(
         ProjectEvent,
@@ -404,6 +457,7 @@ def measurement_record(
     *, indicator: Indicator, by, acting_town: Municipality, measured_on: datetime.date, value, note: str = ""
 ) -> Measurement:
     """Record a value for a date; a second value for the same date replaces the first (and says so)."""
+    project_for_change(project=indicator.project, by=by, acting_town=acting_town)
     existing = Measurement.objects.filter(indicator=indicator, measured_on=measured_on).first()
     old_value = "" if existing is None else str(existing.value)
     measurement = existing or Measurement(
@@ -429,6 +483,7 @@ def measurement_record(
 @transaction.atomic
 def measurement_delete(*, measurement: Measurement, by, acting_town: Municipality) -> None:
     indicator = measurement.indicator
+    project_for_change(project=indicator.project, by=by, acting_town=acting_town)
     record(
         ProjectEvent,
         municipality=acting_town,
@@ -458,6 +513,7 @@ def project_file_add(
     content_type: str,
 ) -> ProjectFile:
     """Store a checked upload (see :mod:`projects.uploads`) with the project."""
+    project_for_change(project=project, by=by, acting_town=acting_town)
     item = ProjectFile(
         project=project,
         municipality_id=project.municipality_id,
@@ -490,6 +546,7 @@ def project_file_add(
 
 @transaction.atomic
 def project_file_delete(*, item: ProjectFile, by, acting_town: Municipality) -> None:
+    project_for_change(project=item.project, by=by, acting_town=acting_town)
     record(
         ProjectEvent,
         municipality=acting_town,

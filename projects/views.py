@@ -1,7 +1,7 @@
 """Pages of the projects app: public town and region pages, and the staff pages of a town."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -50,19 +50,6 @@ def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
         return selectors.project_for(slug=slug, user=request.user, staff=staff)
     except Project.DoesNotExist:
         raise Http404 from None
-
-
-def _require_project_edit(request, project: Project) -> None:
-    """For pages that staff read and editors post to: the town's edit rule plus the project's."""
-    _require(
-        permissions.can_edit_town_content(request.user, request.municipality)
-        and permissions.can_edit_project(request.user, project)
-    )
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied(_("Only editors of the lead town may change this project."))
 
 
 def _map_points(rows, town: Municipality | None) -> list[dict]:
@@ -165,7 +152,6 @@ def region_project_list(request):
 @anonymous_page_cache(freshness.region_page_version)
 def project_detail(request, town: str, slug: str):
     project = _project_or_404(request, slug)
-    can_see_internal = permissions.can_view_internal_project(request.user, project)
     related = selectors.project_detail_related(project=project, include_internal=False)
     return render(
         request,
@@ -174,7 +160,6 @@ def project_detail(request, town: str, slug: str):
             "project": project,
             **related,
             "kpis": _chart_rows(related["indicators"]),
-            "can_see_internal": can_see_internal,
             "source_ideas": participation_selectors.ideas_for_project(project=project),
             "similar_projects": selectors.similar_projects(project=project),
             "lesson_notes": knowledge_selectors.notes_for_project(project=project, public_only=True),
@@ -257,16 +242,12 @@ def staff_list(request, town: str):
         filters=form.filters() if form.is_bound else selectors.ProjectFilters(), include_internal=True
     )
     context = _list_context(request, qs, request.municipality, form)
-    context["can_create"] = permissions.can_edit_town_content(request.user, request.municipality)
     return render(request, "projects/staff/list.html", context)
 
 
 def _staff_project_context(request, project: Project) -> dict:
-    user = request.user
     return {
         "project": project,
-        "can_edit": permissions.can_edit_project(user, project),
-        "can_post_update": permissions.can_post_project_update(user, project),
         "is_partner_view": project.municipality_id != request.municipality.pk,
     }
 
@@ -285,7 +266,6 @@ def staff_detail(request, town: str, slug: str):
             "transition_form": TransitionForm(project=project),
             "similar_projects": selectors.similar_projects(project=project),
             "lesson_notes": knowledge_selectors.notes_for_project(project=project),
-            "can_write_note": permissions.can_write_knowledge(request.user, request.municipality),
         },
     )
 
@@ -344,7 +324,7 @@ def staff_create(request, town: str):
 @town_permission_required("town.edit_content")
 def staff_edit(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
-    _require(permissions.can_edit_project(request.user, project))
+    services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     form = ProjectForm(request.POST or None, instance=project, municipality=project.municipality)
     if request.method == "POST":
         saved = _save_project(request, form, project)
@@ -359,7 +339,7 @@ def staff_edit(request, town: str, slug: str):
 @town_permission_required("town.edit_content")
 def staff_transition(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
-    _require(permissions.can_edit_project(request.user, project))
+    services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     form = TransitionForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -396,7 +376,7 @@ def _update_or_404(project: Project, pk: int) -> ProgressUpdate:
 @town_permission_required("town.edit_content")
 def staff_update_create(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
-    _require(permissions.can_post_project_update(request.user, project))
+    services.project_for_update(project=project, by=request.user, acting_town=request.municipality)
     form = ProgressUpdateForm(request.POST or None, project=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -422,7 +402,7 @@ def staff_update_create(request, town: str, slug: str):
 def staff_update_edit(request, town: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
     update = _update_or_404(project, pk)
-    _require(permissions.can_change_project_update(request.user, update))
+    services.progress_update_for_change(update=update, by=request.user)
     form = ProgressUpdateForm(request.POST or None, instance=update, project=project)
     if request.method == "POST" and form.is_valid():
         try:
@@ -446,7 +426,7 @@ def staff_update_edit(request, town: str, slug: str, pk: int):
 def staff_update_delete(request, town: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
     update = _update_or_404(project, pk)
-    _require(permissions.can_change_project_update(request.user, update))
+    services.progress_update_for_change(update=update, by=request.user)
     services.progress_update_delete(update=update, by=request.user, acting_town=request.municipality)
     messages.success(request, _("The update has been deleted."))
     return redirect(project.get_staff_url(request.municipality))
@@ -465,7 +445,7 @@ def _indicator_or_404(project: Project, pk: int) -> Indicator:
 @town_permission_required("town.edit_content")
 def staff_indicator_create(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
-    _require(permissions.can_edit_project(request.user, project))
+    services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     form = IndicatorForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -495,7 +475,7 @@ def staff_indicator(request, town: str, slug: str, pk: int):
     form = IndicatorForm(instance=indicator)
     measurement_form = MeasurementForm()
     if request.method == "POST":
-        _require_project_edit(request, project)
+        services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
         if "record" in request.POST:
             measurement_form = MeasurementForm(request.POST)
             if measurement_form.is_valid():
@@ -546,7 +526,7 @@ def staff_indicator(request, town: str, slug: str, pk: int):
 @town_permission_required("town.edit_content")
 def staff_indicator_delete(request, town: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
-    _require(permissions.can_edit_project(request.user, project))
+    services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     indicator = _indicator_or_404(project, pk)
     services.indicator_delete(indicator=indicator, by=request.user, acting_town=request.municipality)
     messages.success(request, _("The KPI “%(name)s” has been deleted.") % {"name": indicator.name})
@@ -557,7 +537,7 @@ def staff_indicator_delete(request, town: str, slug: str, pk: int):
 @town_permission_required("town.edit_content")
 def staff_measurement_delete(request, town: str, slug: str, pk: int, measurement: int):
     project = _project_or_404(request, slug, staff=True)
-    _require(permissions.can_edit_project(request.user, project))
+    services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     indicator = _indicator_or_404(project, pk)
     try:
         item = indicator.measurements.get(pk=measurement)
@@ -577,7 +557,7 @@ def staff_files(request, town: str, slug: str):
     form = ProjectFileForm()
     limited = None
     if request.method == "POST":
-        _require_project_edit(request, project)
+        services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
         form = ProjectFileForm(request.POST, request.FILES)
         limited = upload_refused(request, form)
         if limited is None and form.is_valid():
@@ -619,7 +599,7 @@ def staff_files(request, town: str, slug: str):
 @town_permission_required("town.edit_content")
 def staff_file_delete(request, town: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
-    _require(permissions.can_edit_project(request.user, project))
+    services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     try:
         item = selectors.file_get(project=project, pk=pk, include_internal=True)
     except ProjectFile.DoesNotExist:

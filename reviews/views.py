@@ -78,7 +78,7 @@ def report_list(request, town: str):
     return render(
         request,
         "reviews/report_list.html",
-        {"reports": selectors.report_list(), "form": form, "can_prepare": can_prepare},
+        {"reports": selectors.report_list(), "form": form},
     )
 
 
@@ -90,7 +90,6 @@ def _detail_page(request, report: ProgressReport, *, reply_form: ReplyForm | Non
         {
             "report": report,
             **selectors.report_page(report=report),
-            "can_prepare": can_prepare,
             # A refused answer is shown with its reason even when the report has moved on meanwhile.
             "reply_form": reply_form
             if reply_form is not None

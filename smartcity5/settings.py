@@ -278,7 +278,7 @@ CELERY_BEAT_SCHEDULE = {
         "kwargs": {"force": True},
     },
     # The change rows behind the towns' figure versions: only each town's latest is needed
-    # (municipalities.figure_versions).
+    # (the figures' channel of municipalities.freshness).
     "figures-changes-prune": {
         "task": "municipalities.tasks.figures_changes_prune",
         "schedule": crontab(hour=4, minute=30),

@@ -19,7 +19,10 @@ def allows(request, rule: str) -> bool:
 def may(context, rule: str, obj=None) -> bool:
     """``{% may "idea.answer" idea as can_answer %}``: whether the signed-in person may do what ``rule`` of
     :data:`accounts.permissions.OBJECT_RULES` guards on ``obj``, in the request's town — the function the
-    service behind the button asks. Templates ask this (or ``allows``) and never test roles or visibility."""
+    service behind the button asks; ``{% may "town.edit_content" municipality as can_edit %}`` asks a town rule
+    of :data:`accounts.permissions.RULES` for a town (no query beyond the person's membership, which is read once
+    per request). Templates ask this (or ``allows``, for links to pages behind a town rule) and never test roles
+    or visibility; views pass no permission flags."""
     request = context.get("request")
     if request is None:
         return False

@@ -35,7 +35,6 @@ from funding.models import (
     Spending,
 )
 from knowledge.models import LessonNote
-from municipalities import figure_versions
 from municipalities.models import Consortium, Municipality
 from municipalities.validators import RESERVED_SLUGS
 from participation.models import (
@@ -70,7 +69,7 @@ from projects.models import (
 )
 from smartcity5.slugs import german_slugify
 
-from ..freshness import bump_all
+from .. import freshness
 from . import text
 from .writer import Writer
 
@@ -263,12 +262,12 @@ class Seeder:
                 ),
                 recount=True,
             )
-            # The rows were copied past the model signals: the towns' key figures changed (figure_versions).
-            figure_versions.changed(town.row.pk for town in self.towns)
+            # The rows were copied past the model signals: the towns' key figures changed (freshness).
+            freshness.changed(town.row.pk for town in self.towns)
             self._timed("stored process figures", t)
             participation_changed.send(sender=Idea, municipality_id=None)
             # The rows went in without signals: the towns' public pages are new (the anonymous page cache).
-            bump_all()
+            freshness.move(freshness.ALL, channels=freshness.Channel.PAGES)
             committing = time.perf_counter()
         self._timed("commit", committing)
         if connection.vendor == "postgresql":

@@ -28,8 +28,8 @@ reviews.prepare             .          .        .       x       x      .        
 """
 
 
-def _table() -> dict[str, set[str]]:
-    header, *rows = [line.split() for line in TABLE.strip().splitlines()]
+def _table(table: str = TABLE) -> dict[str, set[str]]:
+    header, *rows = [line.split() for line in table.strip().splitlines()]
     assert header == [str(kind) for kind in KINDS]
     allowed: dict[str, set[str]] = {str(kind): set() for kind in KINDS}
     for rule, *marks in rows:
@@ -134,3 +134,47 @@ def test_privileged_accounts_need_mfa(town_a):
     assert not permissions.needs_mfa_setup(factories.UserFactory())
     assert permissions.needs_mfa_setup(factories.UserFactory(is_agentur_moderator=True))
     assert permissions.needs_mfa_setup(factories.UserFactory(is_staff=True))
+
+
+# The object rules a funding page asks (``{% may "grant.change" grant %}``) and its services check
+# (``funding.services.grant_for_change`` …), on a grant of the user's own town.
+GRANT_TABLE = """
+                            anonymous  citizen  viewer  editor  admin  moderator  platform-admin
+grant.change                .          .        .       x       x      .          .
+grant.submit                .          .        .       .       x      .          .
+grant.change_terms          .          .        .       .       x      .          .
+"""
+GRANT_RULES = [line.split()[0] for line in GRANT_TABLE.strip().splitlines()[1:]]
+GRANT_EXPECTED = _table(GRANT_TABLE)
+
+
+def _grant_rules_granted(user, grant, request_town) -> set[str]:
+    return {rule for rule in GRANT_RULES if permissions.object_allows(user, rule, grant, request_town)}
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_grant_rules_in_own_town(kind, town_a):
+    user = _user(kind, town_a)
+    grant = factories.grant(municipality=town_a)
+    assert _grant_rules_granted(user, grant, town_a) == GRANT_EXPECTED[str(kind)]
+    assert _grant_rules_granted(user, grant, None) == GRANT_EXPECTED[str(kind)]  # a service: no request town
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_grant_rules_give_another_towns_staff_nothing(role, town_a, town_b):
+    user = _user(role, town_b)
+    grant = factories.grant(municipality=town_a)
+    assert _grant_rules_granted(user, grant, town_a) == set()
+    assert _grant_rules_granted(user, grant, town_b) == set()
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_templates_ask_the_town_rules_of_a_town_through_may(kind, town_a, town_b):
+    """``{% may "town.edit_content" municipality %}``: the table above, in the town asked about only."""
+    user = _user(kind, town_a)
+    assert {rule for rule in RULES if permissions.object_allows(user, rule, town_a)} == EXPECTED[str(kind)]
+    elsewhere = {rule for rule in RULES if permissions.object_allows(user, rule, town_b)}
+    if kind in Role.values:
+        assert elsewhere == {"participation.participate"}
+    else:
+        assert elsewhere == EXPECTED[str(kind)]

@@ -1,4 +1,4 @@
-"""The towns' key figures are cached under a version that every write moves (municipalities.figure_versions): after
+"""The towns' key figures are cached under a version that every write moves (municipalities.freshness): after
 each kind of write the figures served equal the figures counted from scratch, a write moves the versions of the
 towns it concerns (a joint row: the lead town and its partners) and no other, and the cache is used when nothing
 changed. Real database and cache; the writes go through the services, as pages and tasks make them."""
@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts import services as account_services
 from accounts.models import Role
 from funding import services as funding_services
-from municipalities import dashboard, figure_versions
+from municipalities import dashboard, freshness
 from municipalities.scoping import cross_town_scope, town_scope
 from participation import services as participation_services
 from participation.models import Moderation
@@ -43,7 +43,7 @@ def _versions(towns) -> dict:
     return {
         town.slug: version
         for town, version in zip(
-            towns, [figure_versions.read_versions([town.pk])[town.pk] for town in towns], strict=True
+            towns, [freshness.read_versions([town.pk])[town.pk] for town in towns], strict=True
         )
     }
 
@@ -202,7 +202,7 @@ def test_prune_keeps_each_towns_version(towns, town_a, town_b):
     process = factories.process(municipality=town_a)
     for _ in range(3):
         factories.idea(process=process)
-    figure_versions.changed([town_b.pk])
+    freshness.changed([town_b.pk])
     before = _versions(towns)
-    assert figure_versions.prune() > 0
+    assert freshness.prune() > 0
     assert _versions(towns) == before

@@ -196,7 +196,7 @@ def test_the_figures_agree_everywhere_and_add_up_to_the_region(client, demo, mod
 
 
 def test_the_key_figures_of_all_towns_are_one_query(demo, django_assert_num_queries):
-    """One query counts every town; with the towns' versions (municipalities.figure_versions) read first, two. Read
+    """One query counts every town; with the towns' versions (municipalities.freshness) read first, two. Read
     again with no write in between, the versions are the only query: the rows come from the cache."""
     towns = list(Municipality.objects.active())
     with cross_town_scope(purpose="test", municipalities=towns):
