@@ -10,7 +10,7 @@ class ApiConfig(AppConfig):
         from participation.signals import participation_changed
         from projects.signals import project_changed
 
-        from . import opendata_files
+        from .opendata import files as opendata_files
 
         def _projects_changed(sender, **kwargs):
             opendata_files.data_changed("projects", "indicators")

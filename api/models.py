@@ -1,4 +1,4 @@
-"""The open data files built by the worker (``api.opendata_files``): what is stored where, with the validators it
+"""The open data files built by the worker (``api.opendata.files``): what is stored where, with the validators it
 is served with, and the changes not yet built into them."""
 
 from django.db import models

@@ -1,11 +1,11 @@
-"""Tasks of the API app: building the open data files (``api.opendata_files``)."""
+"""Tasks of the API app: building the open data files (``api.opendata.files``)."""
 
 from celery import shared_task
 
 from municipalities.tasks import TRANSIENT_ERRORS
 
-from . import opendata_files
-from .opendata import DATASETS
+from .opendata import files as opendata_files
+from .opendata.datasets import DATASETS
 
 # Retried with backoff: the transient errors of every task (database, broker, network), and the file storage.
 BUILD_TRANSIENT_ERRORS = (*TRANSIENT_ERRORS, OSError)

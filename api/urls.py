@@ -5,9 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.decorators import public
 
-from . import agentur, notifications, opendata, reports, views
+from . import agentur, notifications, reports, views
 from . import funding as f
 from . import participation as p
+from .opendata import urls as opendata_urls
 
 app_name = "api"
 
@@ -69,8 +70,8 @@ urlpatterns = [
     path(town + "grants/<int:pk>/disbursements/", f.GrantDisbursements.as_view(), name="grant-disbursements"),
     path(town + "grants/<int:pk>/milestones/", f.GrantMilestones.as_view(), name="grant-milestones"),
     path(town + "grants/<int:pk>/proofs/", f.GrantProofs.as_view(), name="grant-proofs"),
-    *[path("v1/", include(opendata.api_urlpatterns))],
-    *[path(town, include(opendata.town_urlpatterns))],
+    *[path("v1/", include(opendata_urls.api_urlpatterns))],
+    *[path(town, include(opendata_urls.town_urlpatterns))],
     # Any other address under /api/ (an unknown resource, a town address no converter accepts): JSON, not HTML.
     re_path(r"^[\s\S]*$", views.not_found, name="not-found"),  # any path, line breaks included
 ]

@@ -13,9 +13,10 @@ from participation.models import Idea
 from projects import selectors as project_selectors
 from projects.models import Project
 
-from . import opendata_selectors, serializers
+from . import serializers
 from .base import LabelledAPIView, TownScopedAPIView
 from .filters import LIST_FILTERS, IdeaFilterSet, ProjectFilterSet
+from .opendata import selectors as opendata_selectors
 from .schema import detail_schema, list_schema
 
 

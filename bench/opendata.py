@@ -6,7 +6,7 @@ Uses the scratch database and the town of ``bench/participation.py`` (filled the
 start with ``sc5_bench``), builds the open data files, then measures (median of ``--repeat``):
 
 1. what a download of the region's ideas CSV cost every request before the files: reading and assembling it
-   (``opendata.write_download`` into memory, with the freshness query);
+   (``api.opendata.downloads.write_download`` into memory, with the freshness query);
 2. what it costs now: the whole request through the test client, streaming the built file;
 3. the issue's scenario: gunicorn with three sync workers on ``--port``, six clients downloading the region's ideas
    CSV in a loop, and the time of the town's start page meanwhile (and without the downloads, for comparison).
@@ -73,17 +73,18 @@ def _median_ms(times) -> str:
 def _per_request(repeat: int) -> None:
     from django.test import Client
 
-    from api import opendata
+    from api.opendata.datasets import DATASETS
+    from api.opendata.downloads import write_download
     from municipalities.scoping import public_region_scope
 
-    dataset = opendata.DATASETS["ideas"]
+    dataset = DATASETS["ideas"]
     before, after, size = [], [], 0
     for _ in range(repeat):
         started = time.perf_counter()
         with public_region_scope():
             dataset.freshness()
             out = io.BytesIO()
-            opendata.write_download(out, dataset, "csv", None)
+            write_download(out, dataset, "csv", None)
         before.append(time.perf_counter() - started)
         size = len(out.getvalue())
     client = Client()

@@ -267,7 +267,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60,
         "options": {"expires": 50},
     },
-    # Open data files (api.opendata_files): changes a build has not covered yet every 5 minutes, all files at night.
+    # Open data files (api.opendata.files): changes a build has not covered yet every 5 minutes, all files at night.
     "opendata-refresh": {
         "task": "api.tasks.opendata_refresh",
         "schedule": 300,
@@ -576,7 +576,7 @@ SITE_HOST = env.str("SITE_HOST", default=ALLOWED_HOSTS[0] if ALLOWED_HOSTS else 
 if not PRODUCTION and SITE_HOST == "127.0.0.1":
     SITE_HOST = "127.0.0.1:8000"
 
-# The open data catalogue (api/opendata.py): dcatde:contributorID names the system that delivers the
+# The open data catalogue (api/opendata/dcat.py): dcatde:contributorID names the system that delivers the
 # metadata to GovData, from the DCAT-AP.de list http://dcat-ap.de/def/contributors/. The towns are in
 # North Rhine-Westphalia, whose portal Open.NRW harvests municipal catalogues and hands them to GovData.
 OPENDATA_CONTRIBUTOR_ID = env.str(

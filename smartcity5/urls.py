@@ -55,6 +55,6 @@ urlpatterns = [
     path("agentur/berichte/", include("reports.urls_agentur")),
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
-    path("offene-daten/", include("api.opendata_pages")),
+    path("offene-daten/", include("api.opendata.pages")),
     path("<slug:town>/", include(town_patterns)),
 ]

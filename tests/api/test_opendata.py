@@ -16,8 +16,9 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from accounts.models import Role
-from api import opendata, opendata_files
 from api.models import OpenDataChange, OpenDataFile
+from api.opendata import datasets as opendata_datasets
+from api.opendata import files as opendata_files
 from municipalities.scoping import town_scope
 from participation import services as participation_services
 from projects import services as project_services
@@ -377,7 +378,7 @@ def test_a_file_is_built_once_and_then_sent_as_it_is(
         factories.idea(process=content["process"], title=f"Idee {number}")
     # Building reads the rows in chunks with their related rows: a bounded number of queries however many rows.
     for town in (town_a, None):
-        for dataset in opendata.DATASETS.values():
+        for dataset in opendata_datasets.DATASETS.values():
             for file_format in ("csv", "json"):
                 with django_assert_max_num_queries(16):
                     opendata_files.build_file(dataset, town, file_format)
@@ -394,7 +395,7 @@ def test_a_file_is_built_once_and_then_sent_as_it_is(
 
 
 def test_files_are_stored_under_stable_names_and_replaced_whole(town_a, content):
-    dataset = opendata.DATASETS["ideas"]
+    dataset = opendata_datasets.DATASETS["ideas"]
     first = opendata_files.build_file(dataset, town_a, "csv")
     assert first.file.name == "opendata/arnsberg/ideen.csv"
     with first.file.open("rb") as handle:

@@ -1,9 +1,9 @@
-"""Build the open data files now, in this process (``api.opendata_files``)."""
+"""Build the open data files now, in this process (``api.opendata.files``)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from api import opendata_files
-from api.opendata import DATASETS
+from api.opendata import files as opendata_files
+from api.opendata.datasets import DATASETS
 
 
 class Command(BaseCommand):

@@ -13,11 +13,13 @@ download never assembles thousands of rows inside a web request.
 * A file is replaced atomically (written beside it, then renamed over it), so a reader gets the old file or the
   new one, never half of one; the row keeps the validators (ETag, Last-Modified) and the file name.
 * A file never built (a fresh install, a town just activated) is built by the first request for it, once, under
-  the same lock; a request meanwhile gets 503 with Retry-After (``opendata.being_built``).
+  the same lock; a request meanwhile gets 503 with Retry-After (``downloads.being_built``).
 * The DCAT-AP.de catalogue (``opendata/catalog.jsonld`` and ``opendata/catalog.rdf``, RDF/XML) is built after every
   dataset's build, the same way.
 """
 
+import datetime
+import json
 import logging
 import os
 import tempfile
@@ -33,8 +35,11 @@ from django.utils import timezone
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope, town_scope
 
-from . import opendata
-from .models import REGION, OpenDataBuild, OpenDataChange, OpenDataFile, scope_key
+from ..models import REGION, OpenDataBuild, OpenDataChange, OpenDataFile, scope_key
+from .datasets import DATASETS, FORMATS, Dataset, file_name
+from .dcat import Dates, catalogue
+from .downloads import content_etag, dataset_etag, write_download
+from .rdf import rdf_xml
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +60,7 @@ def data_changed(*datasets: str) -> None:
 
 def build_after_commit(dataset: str) -> None:
     """The one place that hands a build to the worker (through the outbox, with the caller's transaction)."""
-    from .tasks import opendata_build
+    from ..tasks import opendata_build
 
     opendata_build.delay_on_commit(dataset=dataset)
 
@@ -67,7 +72,7 @@ def pending(dataset: str) -> bool:
 # --- Building --------------------------------------------------------------------------------------------
 
 
-def storage_name(dataset: opendata.Dataset, town: Municipality | None, file_format: str) -> str:
+def storage_name(dataset: Dataset, town: Municipality | None, file_format: str) -> str:
     return f"opendata/{town.slug if town else REGION}/{dataset.file_stem}.{file_format}"
 
 
@@ -103,14 +108,14 @@ def _store(name: str, write: Callable[[BinaryIO], None]) -> tuple[str, int]:
     return name, os.path.getsize(target)
 
 
-def build_file(dataset: opendata.Dataset, town: Municipality | None, file_format: str) -> OpenDataFile:
+def build_file(dataset: Dataset, town: Municipality | None, file_format: str) -> OpenDataFile:
     """Build one file in its scope (the town's, or ``public_region_scope()``), store it and record its
     validators. The freshness is read before the rows, so a change in between only makes the file newer than its
     ETag says, and that change has its own build coming."""
     content = {}
 
     def write(out):
-        content["digest"] = opendata.write_download(out, dataset, file_format, town)
+        content["digest"] = write_download(out, dataset, file_format, town)
 
     with town_scope(town) if town is not None else public_region_scope():
         freshness = dataset.freshness()
@@ -119,8 +124,8 @@ def build_file(dataset: opendata.Dataset, town: Municipality | None, file_format
         key={"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format},
         name=name,
         size=size,
-        download_name=opendata.file_name(dataset, town, file_format),
-        etag=opendata.dataset_etag(dataset, file_format, town, freshness, content["digest"]),
+        download_name=file_name(dataset, town, file_format),
+        etag=dataset_etag(dataset, file_format, town, freshness, content["digest"]),
         last_modified=freshness.last_modified,
     )
 
@@ -172,6 +177,16 @@ def catalogue_key(file_format: str) -> dict:
     return {"dataset": CATALOGUE, "scope": REGION, "file_format": file_format}
 
 
+def catalogue_contents(file_dates: dict | None = None) -> tuple[dict[str, bytes], datetime.datetime | None]:
+    """The catalogue as JSON-LD and as RDF/XML (format → bytes), and its newest ``dct:modified``."""
+    body = catalogue(file_dates)
+    newest = body.get("dct:modified")
+    return (
+        {"jsonld": json.dumps(body, ensure_ascii=False, indent=1).encode(), "rdf": rdf_xml(body)},
+        datetime.datetime.fromisoformat(newest["@value"]) if newest else None,
+    )
+
+
 def build_catalogue() -> OpenDataFile:
     """Build the DCAT-AP.de catalogue (``opendata/catalog.jsonld`` and the same graph as ``opendata/catalog.rdf``):
     after every dataset's build, since it dates each dataset of each town as its built files are dated (first
@@ -184,8 +199,8 @@ def build_catalogue() -> OpenDataFile:
         issued[key] = min(issued.get(key, row["issued_at"]), row["issued_at"])
         if row["last_modified"] is not None:
             modified[key] = max(modified.get(key, row["last_modified"]), row["last_modified"])
-    file_dates = {key: opendata.Dates(issued=issued[key], modified=modified.get(key)) for key in issued}
-    contents, newest = opendata.catalogue_contents(file_dates)
+    file_dates = {key: Dates(issued=issued[key], modified=modified.get(key)) for key in issued}
+    contents, newest = catalogue_contents(file_dates)
     stored = {}
     for file_format in CATALOGUE_FORMATS:
         content = contents[file_format]
@@ -197,7 +212,7 @@ def build_catalogue() -> OpenDataFile:
             name=name,
             size=size,
             download_name=f"{CATALOGUE}.{file_format}",
-            etag=opendata.content_etag(content),
+            etag=content_etag(content),
             last_modified=newest,
         )
     return stored["jsonld"]
@@ -216,7 +231,7 @@ def _lock(dataset: str) -> OpenDataBuild | None:
 def build_dataset(dataset: str, *, force: bool = False) -> bool:
     """Build every file of a dataset (the region and each active town, CSV and JSON) if changes are pending (or
     ``force``); returns whether it built. Returns at once when another build of the dataset is running."""
-    spec = opendata.DATASETS[dataset]
+    spec = DATASETS[dataset]
     _ensure_lock_row(dataset)
     with transaction.atomic():
         lock = _lock(dataset)
@@ -228,7 +243,7 @@ def build_dataset(dataset: str, *, force: bool = False) -> bool:
         started = timezone.now()
         towns = list(Municipality.objects.active().order_by("slug"))
         for town in (None, *towns):
-            for file_format in opendata.FORMATS:
+            for file_format in FORMATS:
                 build_file(spec, town, file_format)
         build_catalogue()
         OpenDataChange.objects.filter(pk__in=seen).delete()
@@ -257,9 +272,7 @@ def build_dataset_until_current(dataset: str, *, force: bool = False) -> int:
 # --- Serving ---------------------------------------------------------------------------------------------
 
 
-def stored_file(
-    dataset: opendata.Dataset, town: Municipality | None, file_format: str
-) -> OpenDataFile | None:
+def stored_file(dataset: Dataset, town: Municipality | None, file_format: str) -> OpenDataFile | None:
     """The built file to send. One never built is built now, by this request, under the dataset's lock (a fresh
     install has little data, and nobody is left with an error); ``None`` while another build holds the lock."""
     wanted = {"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format}

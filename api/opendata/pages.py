@@ -8,16 +8,8 @@ from accounts.decorators import public
 from municipalities.models import Municipality
 from municipalities.selectors import consortium_get
 
-from .opendata import (
-    DATASETS,
-    FORMATS,
-    LICENCE_ID,
-    LICENCE_NAME,
-    LICENCE_URL,
-    attribution,
-    download_url,
-    source_name,
-)
+from .datasets import DATASETS, FORMATS, download_url
+from .licence import LICENCE_ID, LICENCE_NAME, LICENCE_URL, attribution, source_name
 
 app_name = "opendata"
 

@@ -1,0 +1,122 @@
+"""Cells and rows of the open data files: one object (project, KPI, idea) as an item of the JSON file, and a
+JSON value as a CSV cell."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.utils import timezone
+
+from municipalities.models import Municipality
+from participation.models import Idea
+from projects.models import Project
+from smartcity5.numbers import plain_text
+from smartcity5.spreadsheets import csv_text
+
+#: Lists (partner towns, fields of action) in one CSV cell; slugs never contain it.
+LIST_SEPARATOR = "|"
+
+
+def _number(value):
+    """A decimal as a JSON number (an int when it is whole)."""
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def iso_moment(value: datetime.datetime | None) -> str | None:
+    """A moment as local time in ISO 8601 with its offset, to the second."""
+    return None if value is None else timezone.localtime(value).isoformat(timespec="seconds")
+
+
+def _day(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        value = timezone.localtime(value).date()
+    return value.isoformat()
+
+
+def csv_cell(value) -> str:
+    """A JSON item's value as CSV text: numbers and dates as they are, lists joined, user text guarded."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return plain_text(value)
+    if isinstance(value, list | tuple):
+        return csv_text(LIST_SEPARATOR.join(value))
+    return csv_text(str(value))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a row needs besides its object: the absolute address of the public pages, under the file's town
+    (a joint project's page in a partner town) or, for the region, under the lead town."""
+
+    base: str
+    town: Municipality | None
+
+    def url(self, obj) -> str:
+        return self.base + obj.get_absolute_url(self.town)
+
+
+def project_item(project: Project, ctx: Context) -> dict:
+    return {
+        "slug": project.slug,
+        "title": project.title,
+        "summary": project.summary,
+        "status": project.status,
+        "phase": project.phase,
+        "lead_town": project.municipality.slug,
+        "partner_towns": sorted(town.slug for town in project.partner_towns.all()),
+        "fields_of_action": sorted(field.slug for field in project.fields_of_action.all()),
+        "planned_start": _day(project.planned_start),
+        "planned_end": _day(project.planned_end),
+        "actual_start": _day(project.actual_start),
+        "actual_end": _day(project.actual_end),
+        "progress_percent": None if project.progress is None else int(project.progress),
+        "last_update_on": _day(project.last_update_on),
+        "updated_at": iso_moment(project.updated_at),
+        "url": ctx.url(project),
+    }
+
+
+def indicator_item(indicator, ctx: Context) -> dict:
+    return {
+        "id": indicator.pk,
+        "project": indicator.project.slug,
+        "name": indicator.name,
+        "unit": indicator.unit,
+        "baseline": _number(indicator.baseline),
+        "baseline_date": _day(indicator.baseline_date),
+        "target": _number(indicator.target),
+        "target_date": _day(indicator.target_date),
+        "measurements": [
+            {"measured_on": _day(m.measured_on), "value": _number(m.value)}
+            for m in indicator.measurements.all()
+        ],
+    }
+
+
+def idea_item(idea: Idea, ctx: Context) -> dict:
+    return {
+        "id": idea.pk,
+        "town": idea.municipality.slug,
+        "process": idea.process.slug,
+        "title": idea.title,
+        "status": idea.status,
+        "field_of_action": idea.field_of_action.slug if idea.field_of_action_id else None,
+        "location_label": idea.location_label,
+        "latitude": _number(idea.latitude),
+        "longitude": _number(idea.longitude),
+        "is_offline": idea.is_offline,
+        "support_count": idea.support_count,
+        "comment_count": idea.comment_count,
+        "created_on": _day(idea.created_at),
+        "official_answer": idea.answer_body,
+        "answered_on": _day(idea.answered_at),
+        "url": ctx.url(idea),
+    }
