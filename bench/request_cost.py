@@ -62,7 +62,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
-    parser.add_argument("--only", default="", help="only pages whose name contains this")
+    parser.add_argument("--only", default="", help="only pages whose name contains this (=name: only that)")
     parser.add_argument("--who", default="", help="only anonymous or only signed in (the profile too)")
     parser.add_argument(
         "--callers", default="", help="with --profile: print who calls functions matching this"
@@ -99,7 +99,7 @@ def main() -> int:
     print("| page | who | CPU ms (median) | wall ms (median) | queries |")
     print("| --- | --- | ---: | ---: | ---: |")
     for name, path in pages.items():
-        if args.only not in name:
+        if args.only not in name and args.only != f"={name}":
             continue
         for who, client in (("anonymous", anonymous), ("signed in", signed_in)):
             if args.who not in who:

@@ -14,7 +14,8 @@ server's reloader empties the memory when a template changes.
 """
 
 import datetime
-import functools
+import threading
+from collections import OrderedDict
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,34 +34,66 @@ MAXSIZE = 8192
 PLAIN = (str, int, float, bool, Decimal, datetime.date, datetime.datetime, type(None))
 
 
+class _Kept:
+    """A least-recently-used memory of rendered HTML, shared by the threads of a worker."""
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_or_build(self, key: tuple, build) -> str:
+        with self._lock:
+            html = self._data.get(key)
+            if html is not None:
+                self._data.move_to_end(key)
+                return html
+        html = build()  # outside the lock: two threads may build the same fragment once each, never wrongly
+        with self._lock:
+            self._data[key] = html
+            if len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+        return html
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+
+_KEPT = _Kept(MAXSIZE)
+
+
+def _context_key() -> tuple:
+    return translation.get_language(), timezone.get_current_timezone_name(), get_script_prefix()
+
+
 def render(template_name: str, **values) -> SafeString:
     """The HTML of ``template_name`` rendered from ``values`` alone, from this worker's memory when it was
     rendered before with the same values, language, time zone and script prefix."""
-    return mark_safe(
-        _render(
-            template_name,
-            translation.get_language(),
-            timezone.get_current_timezone_name(),
-            get_script_prefix(),
-            tuple(values.items()),
-        )
-    )
+    items = tuple(values.items())
+
+    def build() -> str:
+        for name, value in items:
+            if not isinstance(value, PLAIN):
+                raise TypeError(
+                    f"fragment {template_name}: {name} is a {type(value).__name__}, not a plain value"
+                )
+        # Rendered under the caller's active language and time zone, which the key holds.
+        return str(get_template(template_name).render(dict(items)))
+
+    return mark_safe(_KEPT.get_or_build(("template", template_name, *_context_key(), items), build))
 
 
-@functools.lru_cache(maxsize=MAXSIZE)
-def _render(template_name: str, language: str, zone: str, prefix: str, items: tuple) -> str:
-    for name, value in items:
-        if not isinstance(value, PLAIN):
-            raise TypeError(
-                f"fragment {template_name}: {name} is a {type(value).__name__}, not a plain value"
-            )
-    # Rendered under the caller's active language and time zone, which the key holds.
-    return str(get_template(template_name).render(dict(items)))
+def kept(key: tuple, build) -> SafeString:
+    """``build()``'s HTML, kept under ``key`` (plus language, time zone and script prefix): for HTML that is not
+    a template of plain values (a filter form's fields: smartcity5.templatetags.ui.filter_fields), where the
+    caller guarantees that ``key`` holds everything the HTML shows."""
+    return mark_safe(_KEPT.get_or_build(("kept", *_context_key(), *key), lambda: str(build())))
 
 
 def clear() -> None:
     """Forget every kept fragment (tests; the development server when a template changes)."""
-    _render.cache_clear()
+    _KEPT.clear()
 
 
 @receiver(file_changed, dispatch_uid="smartcity5.fragments.template_changed")

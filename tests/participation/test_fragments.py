@@ -151,3 +151,25 @@ def test_a_fragment_is_rendered_from_plain_values_only(process):
     idea = factories.idea(process=process)
     with pytest.raises(TypeError, match="plain value"):
         fragments.render("participation/_idea_card.html", idea=idea)
+
+
+def test_filter_fields_are_the_form_as_rendered_and_follow_its_choices(process, arnsberg):
+    from django.template import Context, Template
+
+    from participation.forms import IdeaFilterForm
+
+    kept = Template("{% filter_fields form %}")
+    built = Template("{% for field in form.visible_fields %}{{ field.as_field_group }}{% endfor %}")
+    with town_scope(arnsberg):
+        for data in (
+            None,
+            {"sort": "supported"},
+            {"q": "<b>Bank", "status": "unknown"},
+            {"process": process.slug},
+        ):
+            expected = built.render(Context({"form": IdeaFilterForm(data)}))
+            for _ in range(2):
+                assert kept.render(Context({"form": IdeaFilterForm(data)})) == expected
+        assert "Radwege in der Innenstadt" not in kept.render(Context({"form": IdeaFilterForm(None)}))
+        factories.process(municipality=arnsberg, title="Radwege in der Innenstadt")
+        assert "Radwege in der Innenstadt" in kept.render(Context({"form": IdeaFilterForm(None)}))
