@@ -47,8 +47,8 @@ def town_home(request, town: str):
         request,
         "municipalities/town_home.html",
         {
-            "consortium": request.municipality.consortium,
             # Lazy: not read at all when the content comes from the cache (signed-in visitors, shared_content).
+            "consortium": SimpleLazyObject(lambda: request.municipality.consortium),
             "running_processes": SimpleLazyObject(participation_selectors.running_processes),
         },
     )

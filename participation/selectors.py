@@ -397,6 +397,40 @@ def staff_comments_of(*, idea: Idea) -> list[Comment]:
     return list(Comment.objects.filter(idea=idea).select_related("author").order_by("created_at", "pk"))
 
 
+#: Stand-ins for the idea's and the person's id in the SQL of :func:`_viewer_state` (within bigint's range, so the
+#: ORM compiles them as values; no row has such an id).
+_IDEA_ID, _USER_ID = 9_000_000_000_000_000_011, 9_000_000_000_000_000_013
+#: That SQL per scope, compiled once per worker: building the two scoped queries cost more than running them.
+_VIEWER_SQL: dict = {}
+
+
+def _viewer_state(*, idea: Idea, user) -> tuple[bool, list[tuple]]:
+    """Whether ``user`` supports ``idea``, and the (idea_id, comment_id) of their reports on it and its comments."""
+    key = (connection.alias, repr(get_scope()))
+    compiled = _VIEWER_SQL.get(key)
+    if compiled is None:
+        support = Support.objects.filter(idea_id=_IDEA_ID, user_id=_USER_ID).order_by().values("pk")[:1]
+        reports = (
+            Report.objects.filter(reporter_id=_USER_ID)
+            .filter(Q(idea_id=_IDEA_ID) | Q(comment__idea_id=_IDEA_ID))
+            .order_by()
+            .values_list("idea_id", "comment_id")
+        )
+        if isinstance(support, DisabledQuerySet):
+            return support.exists(), list(reports)  # raises ScopeError, as every read outside a scope does
+        compiled = (support.query.sql_with_params(), reports.query.sql_with_params())
+        if len(_VIEWER_SQL) > 1000:
+            _VIEWER_SQL.clear()
+        _VIEWER_SQL[key] = compiled
+    ids = {_IDEA_ID: idea.pk, _USER_ID: user.pk}
+    results = []
+    with connection.cursor() as cursor:
+        for sql, params in compiled:
+            cursor.execute(sql, tuple(ids.get(p, p) if isinstance(p, int) else p for p in params))
+            results.append(cursor.fetchall())
+    return bool(results[0]), [tuple(row) for row in results[1]]
+
+
 def idea_page_related(*, idea: Idea, user) -> dict:
     """What the idea page shows besides the idea: published comments with their published replies, the
     official answers, and the visitor's own support and reports."""
@@ -407,9 +441,8 @@ def idea_page_related(*, idea: Idea, user) -> dict:
     supported = reported_idea = False
     reported_comments: set[int] = set()
     if user.is_authenticated:
-        supported = Support.objects.filter(idea=idea, user=user).exists()
-        reports = Report.objects.filter(reporter=user).filter(Q(idea=idea) | Q(comment__idea=idea))
-        for idea_id, comment_id in reports.values_list("idea_id", "comment_id"):
+        supported, reports = _viewer_state(idea=idea, user=user)
+        for idea_id, comment_id in reports:
             if comment_id:
                 reported_comments.add(comment_id)
             elif idea_id:
