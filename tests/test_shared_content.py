@@ -1,5 +1,5 @@
-"""The main content of pages that show nothing about the visitor (town page, process list and page, idea list),
-kept in the cache for signed-in people too (smartcity5/page_cache.py ``shared_content``,
+"""The main content of pages that show nothing about the visitor (town page, process list and page, idea list,
+project list), kept in the cache for signed-in people too (smartcity5/page_cache.py ``shared_content``,
 smartcity5/templatetags/page_cache.py): each gets it inside their own page (header, notifications, CSRF token,
 messages), and a change the services make shows at once."""
 
@@ -43,6 +43,7 @@ def pages(town_a, process):
         reverse("participation:process", kwargs={"town": town_a.slug, "slug": process.slug}),
         reverse("participation:ideas", kwargs={"town": town_a.slug}),
         reverse("participation:ideas", kwargs={"town": town_a.slug}) + "?sort=supported",
+        reverse("projects:list", kwargs={"town": town_a.slug}),
     ]
 
 
