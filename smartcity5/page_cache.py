@@ -128,11 +128,21 @@ def anonymous_page_cache(version_of, *, shared_content: bool = False):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
             if not _anonymous_get(request):
-                if shared_content and _shared_content_get(request):
-                    version = version_of(request)
-                    if version is not None:
-                        request._shared_content_key = f"content:{_key(request, version)}"
-                response = view(request, *args, **kwargs)
+                if not (shared_content and _shared_content_get(request)):
+                    return view(request, *args, **kwargs)
+                version = version_of(request)
+                if version is None:
+                    return view(request, *args, **kwargs)
+                key = request._shared_content_key = f"content:{_key(request, version)}"
+                try:
+                    response = view(request, *args, **kwargs)
+                finally:
+                    # Only the view's own page: not an error page rendered after it raised (a 404 for someone
+                    # who may not see what another person's page showed under the same address).
+                    del request._shared_content_key
+                    built = request.__dict__.pop("_shared_content_built", None)
+                if built is not None and response.status_code == 200 and not response.streaming:
+                    cache.set(key, built, seconds())
                 if getattr(request, "_shared_content_hit", False):
                     response[HEADER] = "content"
                 return response

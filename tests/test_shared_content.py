@@ -119,8 +119,25 @@ def test_content_with_a_token_is_never_stored(rf, citizen):
         "{% load page_cache %}{% shared_content %}<form>{% csrf_token %}</form>{% endshared_content %}"
     )
     html = template.render(Context({"request": request, "csrf_token": "a" * 64}))
-    assert "csrfmiddlewaretoken" in html and cache.get("content:test") is None
+    assert "csrfmiddlewaretoken" in html and not hasattr(request, "_shared_content_built")
     plain = Template("{% load page_cache %}{% shared_content %}<p>Für alle</p>{% endshared_content %}")
     assert plain.render(Context({"request": request})) == "<p>Für alle</p>"
-    assert cache.get("content:test") == "<p>Für alle</p>"
-    cache.delete("content:test")
+    assert request._shared_content_built == "<p>Für alle</p>"
+
+
+def test_an_unpublished_process_is_never_shared_with_who_may_not_see_it(process, town_a, editor_a, citizen):
+    hidden = factories.process(municipality=town_a, title="Entwurf: Haushalt 2027", is_published=False)
+    url = reverse("participation:process", kwargs={"town": town_a.slug, "slug": hidden.slug})
+    staff, other = Client(), Client()
+    staff.force_login(editor_a)
+    other.force_login(citizen)
+    # Either order: the citizen gets a plain 404 (never the staff's content), the editor the process.
+    for first, second in ((staff, other), (other, staff)):
+        cache.clear()
+        responses = {client: client.get(url) for client in (first, second)}
+        assert (
+            responses[staff].status_code == 200
+            and "Entwurf: Haushalt 2027" in responses[staff].content.decode()
+        )
+        assert responses[other].status_code == 404
+        assert "Entwurf: Haushalt 2027" not in responses[other].content.decode()

@@ -31,7 +31,8 @@ class SharedContentNode(template.Node):
         nonce = getattr(request, "csp_nonce", None)
         nonce_in_html = nonce is not None and getattr(nonce, "used", True) and str(nonce) in html
         if "csrfmiddlewaretoken" not in html and not nonce_in_html:
-            cache.set(key, str(html), page_cache.seconds())
+            # Stored by the view's decorator once the page is a plain 200 (smartcity5.page_cache).
+            request._shared_content_built = str(html)
         return html
 
 
