@@ -62,7 +62,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions")
-    parser.add_argument("--only", default="", help="only pages whose name contains this")
+    parser.add_argument("--only", default="", help="only pages whose name contains this (=name: only that)")
+    parser.add_argument("--who", default="", help="only anonymous or only signed in (the profile too)")
+    parser.add_argument(
+        "--callers", default="", help="with --profile: print who calls functions matching this"
+    )
     args = parser.parse_args()
 
     anonymous = _client()
@@ -89,14 +93,17 @@ def main() -> int:
         parser.error("no @load.example accounts: run bench/load.py first (it fills LOAD_DATABASE)")
     signed_in.force_login(user)
 
-    profile = cProfile.Profile() if args.profile else None
+    # CPU time, not wall time: on a busy machine the wall clock mostly measures the wait for a core.
+    profile = cProfile.Profile(time.process_time) if args.profile else None
     print(f"load average {os.getloadavg()[0]:.1f}; median of {args.repeat} after 3 warm-up requests\n")
     print("| page | who | CPU ms (median) | wall ms (median) | queries |")
     print("| --- | --- | ---: | ---: | ---: |")
     for name, path in pages.items():
-        if args.only not in name:
+        if args.only not in name and args.only != f"={name}":
             continue
         for who, client in (("anonymous", anonymous), ("signed in", signed_in)):
+            if args.who not in who:
+                continue
             for _ in range(3):
                 assert client.get(path).status_code == 200, path
             cpu, wall = [], []
@@ -123,6 +130,10 @@ def main() -> int:
         out = io.StringIO()
         pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(args.profile)
         print(out.getvalue())
+        if args.callers:
+            out = io.StringIO()
+            pstats.Stats(profile, stream=out).sort_stats("cumulative").print_callers(args.callers)
+            print(out.getvalue())
     return 0
 
 

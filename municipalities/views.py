@@ -5,6 +5,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -38,7 +39,7 @@ def region_legal(request, page: str):
 
 
 @public
-@anonymous_page_cache(freshness.town_page_version)
+@anonymous_page_cache(freshness.town_page_version, shared_content=True)
 def town_home(request, town: str):
     from participation import selectors as participation_selectors  # the home page points to what is running
 
@@ -46,8 +47,9 @@ def town_home(request, town: str):
         request,
         "municipalities/town_home.html",
         {
-            "consortium": request.municipality.consortium,
-            "running_processes": participation_selectors.running_processes(),
+            # Lazy: not read at all when the content comes from the cache (signed-in visitors, shared_content).
+            "consortium": SimpleLazyObject(lambda: request.municipality.consortium),
+            "running_processes": SimpleLazyObject(participation_selectors.running_processes),
         },
     )
 

@@ -180,10 +180,12 @@ def _town_version(request) -> str | None:
 
 
 cached_for_anonymous = anonymous_page_cache(_town_version)
+#: For pages whose main content depends on nothing about the visitor: signed-in people get it from the cache too.
+cached_content = anonymous_page_cache(_town_version, shared_content=True)
 
 
 @public
-@cached_for_anonymous
+@cached_content
 def process_list(request, town: str):
     processes = list(selectors.process_list())
     return render(request, "participation/process_list.html", {"processes": processes})
@@ -201,7 +203,7 @@ def region_process_list(request):
 
 
 @public
-@cached_for_anonymous
+@cached_content
 def process_detail(request, town: str, slug: str):
     process = _process_or_404(request, slug)
     form = IdeaFilterForm(request.GET or None, with_process=False)
@@ -307,7 +309,7 @@ def process_map(request, town: str, slug: str):
 
 
 @public
-@cached_for_anonymous
+@cached_content
 def idea_list(request, town: str):
     form = IdeaFilterForm(request.GET or None)
     filters = form.filters()

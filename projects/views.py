@@ -130,7 +130,7 @@ def _chart_rows(indicators) -> list[dict]:
 
 
 @public
-@anonymous_page_cache(freshness.town_page_version)
+@anonymous_page_cache(freshness.town_page_version, shared_content=True)
 def project_list(request, town: str):
     form = ProjectFilterForm(request.GET or None)
     qs = selectors.project_list(filters=form.filters() if form.is_bound else selectors.ProjectFilters())

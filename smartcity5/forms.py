@@ -3,6 +3,7 @@ follows in one place: which fields are marked optional, the error summary, the p
 
 from django import forms
 from django.forms.renderers import TemplatesSetting
+from django.utils.functional import SimpleLazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 from .single_line import SingleLineBoundField
@@ -124,6 +125,9 @@ def context_has_form_errors(context) -> bool:
     """Whether a page shows a form that was sent back with errors: any form or formset in the template context,
     also inside a list (base.html prefixes the title with "Fehler: ")."""
     for value in context.flatten().values():
+        if type(value) is SimpleLazyObject and value._wrapped is empty:
+            # Not read by the page yet, so no form the view validated (isinstance would evaluate it: a query).
+            continue
         if isinstance(value, (list, tuple)):
             if any(_has_errors(item) for item in value[:100]):
                 return True

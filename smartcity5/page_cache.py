@@ -101,15 +101,51 @@ def _serve(request, entry: dict) -> HttpResponse:
     return response
 
 
-def anonymous_page_cache(version_of):
+def _shared_content_get(request) -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and seconds() > 0
+        and not (getattr(request, "htmx", False) or request.headers.get("HX-Request"))
+    )
+
+
+def shared_content_key(request) -> str | None:
+    """The cache key under which the page's main content (base.html's ``{% shared_content %}``) is kept for
+    visitors the page cache does not answer, or None when it is built for this visitor alone."""
+    return getattr(request, "_shared_content_key", None)
+
+
+def anonymous_page_cache(version_of, *, shared_content: bool = False):
     """Serve the view's page to anonymous visitors from the cache (see the module docstring). ``version_of(request)``
-    gives the stored version of everything the page shows (one cheap query); ``None`` skips the cache."""
+    gives the stored version of everything the page shows (one cheap query); ``None`` skips the cache.
+
+    ``shared_content``: the page's main content (``{% block content %}``) shows nothing that depends on the
+    visitor, so for everyone else (signed-in people, a visitor with messages) it is kept in the cache under the
+    same version and served inside their own page (header with their name, messages, CSRF token): see
+    ``smartcity5.templatetags.page_cache``."""
 
     def decorator(view):
         @functools.wraps(view)
         def wrapped(request, *args, **kwargs):
             if not _anonymous_get(request):
-                return view(request, *args, **kwargs)
+                if not (shared_content and _shared_content_get(request)):
+                    return view(request, *args, **kwargs)
+                version = version_of(request)
+                if version is None:
+                    return view(request, *args, **kwargs)
+                key = request._shared_content_key = f"content:{_key(request, version)}"
+                try:
+                    response = view(request, *args, **kwargs)
+                finally:
+                    # Only the view's own page: not an error page rendered after it raised (a 404 for someone
+                    # who may not see what another person's page showed under the same address).
+                    del request._shared_content_key
+                    built = request.__dict__.pop("_shared_content_built", None)
+                if built is not None and response.status_code == 200 and not response.streaming:
+                    cache.set(key, built, seconds())
+                if getattr(request, "_shared_content_hit", False):
+                    response[HEADER] = "content"
+                return response
             version = version_of(request)
             if version is None:
                 return view(request, *args, **kwargs)

@@ -117,7 +117,10 @@ TEMPLATES = [
                 "smartcity5.templatetags.badges",
             ],
             # smartcity5 is not an installed app, so its other tag libraries are named here.
-            "libraries": {"maps": "smartcity5.templatetags.maps"},
+            "libraries": {
+                "maps": "smartcity5.templatetags.maps",
+                "page_cache": "smartcity5.templatetags.page_cache",
+            },
         },
     },
 ]

@@ -1,7 +1,13 @@
 """Display helpers for participation pages: ``{% load participation_tags %}``."""
 
 from django import template
+from django.template.defaulttags import CsrfTokenNode
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from smartcity5 import fragments
 
 register = template.Library()
 
@@ -50,3 +56,119 @@ def phase_state(phase, today) -> str:
     if phase.contains(today):
         return "current"
     return "past" if phase.ends_on is not None and phase.ends_on < today else "future"
+
+
+_REPORT_URL = "participation_tags.report_url"
+_PK_SLOT = 987654321987
+
+
+@register.simple_tag(takes_context=True)
+def comment_html(context, comment) -> SafeString:
+    """One comment of the idea page: what everyone sees of it, a fragment kept per worker and rendered from plain
+    values only (``participation/_comment.html``, smartcity5.fragments), then what only this viewer sees (the link
+    to report it, or that they did) and the end of the comment. Replaces an include per comment: an idea with 200
+    comments spent most of its rendering time in them (bench/README.md, "Rendering")."""
+    shown = fragments.render(
+        "participation/_comment.html",
+        pk=comment.pk,
+        official=comment.is_official,
+        by=author_name(comment),
+        town=context["idea"].municipality.name if comment.is_official else "",
+        created_at=comment.created_at,
+        body=comment.body,
+    )
+    user = context["user"]
+    if not (user.is_authenticated and context.get("may_participate")):
+        return format_html("{}  \n</article>", shown)
+    if comment.pk in context.get("reported_comments", ()):
+        note = _("You have reported this comment.")
+    elif comment.author_id != user.pk:
+        # reverse() once per page, not per comment (200 of them): the address with a stand-in number.
+        pattern = context.render_context.get(_REPORT_URL)
+        if pattern is None:
+            pattern = context.render_context[_REPORT_URL] = reverse(
+                "participation:comment-report", kwargs={"town": context["municipality"].slug, "pk": _PK_SLOT}
+            )
+        url = pattern.replace(str(_PK_SLOT), str(comment.pk))
+        note = format_html('<a href="{}">{}</a>', url, _("Report comment"))
+    else:
+        note = ""
+    return format_html('{}  <p class="kern-body kern-body--small">{}</p>\n</article>', shown, note)
+
+
+@register.simple_tag
+def idea_card(idea, show_process: bool = False) -> SafeString:
+    """An idea in a list (the idea list, a process's page): ``participation/_idea_card.html`` rendered from plain
+    values only and kept per worker (smartcity5.fragments); nothing on it depends on the viewer."""
+    return fragments.render(
+        "participation/_idea_card.html",
+        town=idea.municipality.slug,
+        pk=idea.pk,
+        title=idea.title,
+        status=idea.status,
+        status_label=idea.get_status_display(),
+        shortlisted=idea.is_shortlisted,
+        offline=idea.is_offline,
+        body=idea.body,
+        by=author_name(idea),
+        created_at=idea.created_at,
+        field=str(idea.field_of_action) if idea.field_of_action_id else "",
+        place=idea.location_label,
+        show_process=bool(show_process),
+        process=idea.process.title if show_process else "",
+        supports=idea.support_count,
+        comments=idea.comment_count,
+    )
+
+
+#: Where ``participation/_reply_form.html`` takes the visitor's CSRF token.
+CSRF_SLOT = "<!--csrf-->"
+
+
+@register.simple_tag(takes_context=True)
+def reply_form(context, comment) -> SafeString:
+    """The reply form under a comment of the idea page (signed-in participants, while comments are open): a
+    fragment kept per worker (smartcity5.fragments) with this visitor's CSRF token put in; whether it offers to
+    write for the town is the viewer's ``can_answer``, part of the fragment's values."""
+    town = context["municipality"]
+    html = fragments.render(
+        "participation/_reply_form.html",
+        town=town.slug,
+        idea=context["idea"].pk,
+        parent=comment.pk,
+        official=bool(context.get("can_answer")),
+        town_name=town.name if context.get("can_answer") else "",
+    )
+    return mark_safe(html.replace(CSRF_SLOT, CsrfTokenNode().render(context), 1))
+
+
+@register.simple_tag(takes_context=True)
+def comment_threads(context, comments) -> SafeString:
+    """The idea page's comments (``selectors.comments_of``): each with its replies and, for signed-in participants
+    while comments are open, a reply form. One tag instead of a template loop, whose lookups per comment were most
+    of the rendering of an idea with 200 comments (bench/README.md, "Rendering")."""
+    user = context["user"]
+    may_reply = bool(context.get("can_comment") and user.is_authenticated and context.get("may_participate"))
+    replies_label, reply_label = _("Replies"), _("Reply")
+    parts = []
+    for comment in comments:
+        parts.append(format_html('\n    <div class="sc5-thread">\n      {}', comment_html(context, comment)))
+        if comment.shown_replies:
+            parts.append(
+                format_html(
+                    '\n      <div class="sc5-replies" role="group" aria-label="{}">{}</div>',
+                    replies_label,
+                    mark_safe("".join(comment_html(context, reply) for reply in comment.shown_replies)),
+                )
+            )
+        if may_reply:
+            parts.append(
+                format_html(
+                    '\n      <details class="sc5-reply"><summary class="kern-body kern-body--small">{}</summary>{}'
+                    "</details>",
+                    reply_label,
+                    reply_form(context, comment),
+                )
+            )
+        parts.append("\n    </div>")
+    return mark_safe("".join(parts))

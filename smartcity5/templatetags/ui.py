@@ -2,8 +2,10 @@
 
 from django import forms, template
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from smartcity5 import fragments
 from smartcity5.forms import context_has_form_errors, error_summary_entries, is_marked_optional
 
 register = template.Library()
@@ -133,3 +135,39 @@ def table_region(parser, token):
     nodelist = parser.parse(("endtable_region",))
     parser.delete_first_token()
     return TableRegionNode([parser.compile_filter(bit) for bit in bits], nodelist)
+
+
+@register.simple_tag
+def filter_fields(form) -> SafeString:
+    """The visible fields of a filter form (``{% filter_fields filter_form %}``; sent with GET, so no token and
+    nothing about the visitor), kept per worker (smartcity5.fragments) under everything they show: each field's
+    kind, name, label, hint, value, errors, requiredness, widget attributes and choices. The choices are read
+    once, as rendering reads them (one query for a model's), and handed to the widget so a miss does not read
+    them again. Rendered option by option through templates, the idea list's filters were a third of its
+    rendering (bench/README.md, "Rendering")."""
+    fields = form.visible_fields()
+    key: list = [type(form).__module__, type(form).__qualname__, form.prefix, str(form.auto_id)]
+    for field in fields:
+        widget = field.field.widget
+        choices = None
+        if hasattr(widget, "choices"):
+            # This form's own copy of the widget; not list(), which asks a model's choices for their count first.
+            widget.choices = [choice for choice in widget.choices]  # noqa: C416
+            choices = tuple((str(value), str(label)) for value, label in widget.choices)
+        value = field.value()
+        key.append(
+            (
+                type(field.field).__name__,
+                type(widget).__name__,
+                field.html_name,
+                str(field.auto_id),
+                str(field.label),
+                str(field.help_text),
+                field.field.required,
+                tuple(str(error) for error in field.errors),
+                tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value),
+                tuple(sorted((name, str(attr)) for name, attr in widget.attrs.items())),
+                choices,
+            )
+        )
+    return fragments.kept(tuple(key), lambda: "".join(str(field.as_field_group()) for field in fields))
