@@ -6,6 +6,8 @@ Amounts are decimal strings (euros, two places); figures are those of ``funding.
 Uploaded files (milestone evidence, proof documents) are not linked, only whether there is one; people appear
 by display name only."""
 
+from typing import Any
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -21,8 +23,8 @@ from .base import TownScopedAPIView
 from .schema import detail_schema, list_schema
 
 VIEW = "funding.view"
-AMOUNT = {"max_digits": 14, "decimal_places": 2, "read_only": True}
-PERCENT = {"max_digits": 6, "decimal_places": 1, "read_only": True, "allow_null": True}
+AMOUNT: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "read_only": True}
+PERCENT: dict[str, Any] = {"max_digits": 6, "decimal_places": 1, "read_only": True, "allow_null": True}
 
 
 def _grant(pk: int) -> Grant:

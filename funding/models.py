@@ -9,6 +9,7 @@ Amounts are euros as ``Decimal`` with two places; the rules for rates and roundi
 import datetime
 import uuid
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -25,7 +26,7 @@ from smartcity5.workflow import Workflow
 
 from . import money
 
-AMOUNT = {"max_digits": 12, "decimal_places": 2}
+AMOUNT: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 FIRST_YEAR, LAST_YEAR = 2015, 2045
 
 

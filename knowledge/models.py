@@ -90,7 +90,7 @@ class LessonNote(TownOwnedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = LessonNoteManager()
+    objects = LessonNoteManager()  # type: ignore[misc]  # factory-made base manager
 
     class Meta:
         ordering = ["-updated_at", "-pk"]

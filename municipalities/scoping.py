@@ -17,6 +17,7 @@ town's scope it yields the rows the town owns **or** shares, each row once.
 """
 
 from collections.abc import Iterator
+from typing import Any
 from contextlib import contextmanager
 
 from django.db import models
@@ -41,7 +42,7 @@ def TownScopedManager(  # noqa: N802 - a factory, named like the class it makes
     manager_class=models.Manager,
     *,
     shared_with: str | tuple[str, ...] = (),
-):
+) -> "models.Manager[Any]":
     """The manager of a town-owned model.
 
     ``shared_with`` names lookups to :class:`Municipality` (e.g. ``"partner_towns"`` or
