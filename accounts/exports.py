@@ -20,7 +20,7 @@ from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from notifications.models import Notification, NotificationPreference
 from participation.models import OfficialAnswer, ParticipationEvent, Report
 from participation.selectors import user_contributions
 
-from .models import ApiToken, DataExport, Membership
+from .models import ApiToken, DataExport, Membership, User
 
 IMAGE_FOLDER = "bilder"
 
@@ -179,7 +179,7 @@ def _email_matches(addresses: list[str]) -> Q:
     return condition
 
 
-def accessibility_feedback_of(user):
+def accessibility_feedback_of(user: "User") -> "QuerySet[AccessibilityFeedback]":
     """Barrier reports sent with one of the person's confirmed addresses, in every town (call with scopes
     disabled). An unconfirmed address may belong to somebody else, so it never counts."""
     return AccessibilityFeedback.objects.filter(_email_matches(verified_addresses(user)))

@@ -261,7 +261,7 @@ class DataExport(GeneratedFile):
 
 
 class ApiTokenQuerySet(models.QuerySet):
-    def usable(self, now=None):
+    def usable(self, now: datetime.datetime | None = None) -> "ApiTokenQuerySet":
         """Neither revoked nor expired."""
         now = now or timezone.now()
         return self.filter(

@@ -8,6 +8,7 @@ Amounts are euros as ``Decimal`` with two places; the rules for rates and roundi
 
 import datetime
 import uuid
+from decimal import Decimal
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -151,7 +152,7 @@ class Grant(TownOwnedModel):
     def own_share(self):
         return money.own_share(self.eligible_costs, self.funding_rate)
 
-    def federal_share_of(self, amount):
+    def federal_share_of(self, amount: Decimal) -> Decimal:
         """The federal share of an amount of eligible costs at this grant's rate."""
         return money.federal_share(amount, self.funding_rate)
 

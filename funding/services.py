@@ -4,8 +4,11 @@ The limits of disbursement requests are checked here, under a lock on the grant,
 filing requests at the same moment cannot together exceed what the grant allows.
 """
 
+from __future__ import annotations
+
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,6 +31,18 @@ from .models import (
     ProofOfUse,
     Spending,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from django.core.files.storage import Storage
+    from django.db.models import QuerySet
+
+    from accounts.models import User
+    from projects.models import Project
+    from projects.uploads import CheckedUpload
+
+_M = TypeVar("_M", bound=Model)
 
 GRANT_FIELDS = (
     "title",
@@ -79,25 +94,25 @@ Kind = FundingEvent.Kind
 # --- History (smartcity5.history.record) ----------------------------------------------------------------
 
 
-def _apply(instance: Model, allowed: tuple[str, ...], fields: dict) -> None:
+def _apply(instance: Model, allowed: tuple[str, ...], fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         if name in allowed:
             setattr(instance, name, value)
 
 
 def _save_and_record(
-    instance: Model,
+    instance: _M,
     *,
     grant: Grant,
     allowed: tuple[str, ...],
     entity: str,
-    by,
-    before: dict | None = None,
+    by: User,
+    before: dict[str, Any] | None = None,
     kind: str | None = None,
     reason: str = "",
-    extra_before: dict | None = None,
-    extra_after=None,
-) -> Model:
+    extra_before: dict[str, Any] | None = None,
+    extra_after: Callable[[], dict[str, Any]] | None = None,
+) -> _M:
     """Validate and save a new or changed row and record what changed (nothing if nothing did).
 
     ``extra_before`` / ``extra_after`` add values that are not plain fields (the linked projects)."""
@@ -113,14 +128,16 @@ def _save_and_record(
         entity=entity,
         by=by,
         subject=instance,
-        before=None if is_new else {**before, **(extra_before or {})},
+        before=None if is_new else {**before, **(extra_before or {})},  # type: ignore[dict-item]  # not new: before is set
         after=after,
         reason=reason,
     )
     return instance
 
 
-def _delete_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by) -> None:
+def _delete_and_record(
+    instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by: User
+) -> None:
     record(
         FundingEvent,
         municipality=grant.municipality_id,
@@ -134,7 +151,7 @@ def _delete_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...
     instance.delete()
 
 
-def _fresh(instance: Model) -> Model:
+def _fresh(instance: _M) -> _M:
     """The row as it is in the database now, locked: status rules never act on a stale copy."""
     return workflow.lock(instance)
 
@@ -147,7 +164,7 @@ def _locked(grant: Grant) -> Grant:
 # --- Grants ----------------------------------------------------------------------------------------------
 
 
-def _require_terms_right(by, municipality: Municipality) -> None:
+def _require_terms_right(by: User, municipality: Municipality) -> None:
     # ``by=None`` is the portal itself (demo data, management commands); people need the rule.
     if by is not None and not permissions.can_change_grant_terms(by, municipality):
         raise PermissionDenied(
@@ -158,7 +175,7 @@ def _require_terms_right(by, municipality: Municipality) -> None:
         )
 
 
-def _apply_rate_exception(grant: Grant, *, reference: str, document) -> None:
+def _apply_rate_exception(grant: Grant, *, reference: str, document: CheckedUpload | None) -> None:
     """Record the funder's exception for a rate outside the programme: a reference, a checked upload
     (:mod:`projects.uploads`), or both."""
     reference = (reference or "").strip()
@@ -196,11 +213,11 @@ def _tell_agentur_after_commit(event: FundingEvent) -> None:
 def grant_create(
     *,
     municipality: Municipality,
-    by,
-    fields: dict,
+    by: User,
+    fields: dict[str, Any],
     reason: str = "",
     rate_exception_reference: str = "",
-    rate_exception_document=None,
+    rate_exception_document: CheckedUpload | None = None,
 ) -> Grant:
     """Record a grant as approved (town admins only). A rate other than the programme's needs the funder's
     exception (a reference or a checked upload)."""
@@ -221,11 +238,11 @@ def grant_create(
 def grant_change(
     *,
     grant: Grant,
-    by,
-    fields: dict,
+    by: User,
+    fields: dict[str, Any],
     reason: str = "",
     rate_exception_reference: str = "",
-    rate_exception_document=None,
+    rate_exception_document: CheckedUpload | None = None,
 ) -> Grant:
     """Change a grant. Its terms (:data:`GRANT_TERMS`) change only by a town admin, with a reason that the
     history keeps; the rate must be one of the programme's unless the funder's exception is recorded; the
@@ -286,7 +303,9 @@ def grant_change(
 
 
 @transaction.atomic
-def budget_line_save(*, grant: Grant, by, fields: dict, line: BudgetLine | None = None) -> BudgetLine:
+def budget_line_save(
+    *, grant: Grant, by: User, fields: dict[str, Any], line: BudgetLine | None = None
+) -> BudgetLine:
     """Add a line to the budget plan, or change one. A year's plan may not fall below what has already
     been requested for that year."""
     grant = _locked(grant)
@@ -299,12 +318,12 @@ def budget_line_save(*, grant: Grant, by, fields: dict, line: BudgetLine | None 
         line, grant=grant, allowed=BUDGET_LINE_FIELDS, entity=Entity.BUDGET_LINE, by=by, before=before
     )
     for year in {line.year, old_year} - {None}:
-        _check_plan_covers_requests(grant, year)
+        _check_plan_covers_requests(grant, year)  # type: ignore[arg-type]  # None is taken out of the set
     return line
 
 
 @transaction.atomic
-def budget_line_delete(*, line: BudgetLine, by) -> None:
+def budget_line_delete(*, line: BudgetLine, by: User) -> None:
     grant = _locked(line.grant)
     year = line.year
     _delete_and_record(line, grant=grant, allowed=BUDGET_LINE_FIELDS, entity=Entity.BUDGET_LINE, by=by)
@@ -330,7 +349,7 @@ def _check_plan_covers_requests(grant: Grant, year: int) -> None:
 
 
 @transaction.atomic
-def spending_record(*, grant: Grant, by, fields: dict) -> Spending:
+def spending_record(*, grant: Grant, by: User, fields: dict[str, Any]) -> Spending:
     item = Spending(
         grant=grant,
         municipality_id=grant.municipality_id,
@@ -341,7 +360,7 @@ def spending_record(*, grant: Grant, by, fields: dict) -> Spending:
 
 
 @transaction.atomic
-def spending_change(*, item: Spending, by, fields: dict) -> Spending:
+def spending_change(*, item: Spending, by: User, fields: dict[str, Any]) -> Spending:
     before = snapshot(item, SPENDING_FIELDS)
     _apply(item, SPENDING_FIELDS, fields)
     return _save_and_record(
@@ -350,14 +369,14 @@ def spending_change(*, item: Spending, by, fields: dict) -> Spending:
 
 
 @transaction.atomic
-def spending_delete(*, item: Spending, by) -> None:
+def spending_delete(*, item: Spending, by: User) -> None:
     _delete_and_record(item, grant=item.grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by)
 
 
 # --- Disbursement requests (Mittelabrufe) ----------------------------------------------------------------
 
 
-def _sum(qs) -> Decimal:
+def _sum(qs: QuerySet[Any]) -> Decimal:
     return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
 
@@ -415,7 +434,7 @@ def check_disbursement_limits(
 
 
 @transaction.atomic
-def disbursement_prepare(*, grant: Grant, by, fields: dict) -> DisbursementRequest:
+def disbursement_prepare(*, grant: Grant, by: User, fields: dict[str, Any]) -> DisbursementRequest:
     """A new draft request. Drafts are checked against the limits too, so nobody prepares a request that
     could never be filed."""
     grant = _locked(grant)
@@ -443,7 +462,9 @@ def _require_status(item: DisbursementRequest, *allowed: str) -> None:
 
 
 @transaction.atomic
-def disbursement_change(*, item: DisbursementRequest, by, fields: dict) -> DisbursementRequest:
+def disbursement_change(
+    *, item: DisbursementRequest, by: User, fields: dict[str, Any]
+) -> DisbursementRequest:
     grant = _locked(item.grant)
     item = _fresh(item)
     _require_status(item, DisbursementRequest.Status.DRAFT)
@@ -457,14 +478,14 @@ def disbursement_change(*, item: DisbursementRequest, by, fields: dict) -> Disbu
 
 
 @transaction.atomic
-def disbursement_delete(*, item: DisbursementRequest, by) -> None:
+def disbursement_delete(*, item: DisbursementRequest, by: User) -> None:
     item = _fresh(item)
     _require_status(item, DisbursementRequest.Status.DRAFT)
     _delete_and_record(item, grant=item.grant, allowed=DISBURSEMENT_FIELDS, entity=Entity.DISBURSEMENT, by=by)
 
 
 def _disbursement_move(
-    item: DisbursementRequest, *, to: str, by, reason: str = "", **dates
+    item: DisbursementRequest, *, to: str, by: User, reason: str = "", **dates: datetime.date | None
 ) -> DisbursementRequest:
     grant = _locked(item.grant)
     item = _fresh(item)
@@ -498,21 +519,25 @@ def _not_in_future(day: datetime.date, field: str) -> None:
 
 
 @transaction.atomic
-def disbursement_submit(*, item: DisbursementRequest, by, submitted_on: datetime.date) -> DisbursementRequest:
+def disbursement_submit(
+    *, item: DisbursementRequest, by: User, submitted_on: datetime.date
+) -> DisbursementRequest:
     """File a draft with the funder (town admins approve the submission; the view checks that)."""
     _not_in_future(submitted_on, "submitted_on")
     return _disbursement_move(item, to=DisbursementRequest.Status.SUBMITTED, by=by, submitted_on=submitted_on)
 
 
 @transaction.atomic
-def disbursement_mark_paid(*, item: DisbursementRequest, by, paid_on: datetime.date) -> DisbursementRequest:
+def disbursement_mark_paid(
+    *, item: DisbursementRequest, by: User, paid_on: datetime.date
+) -> DisbursementRequest:
     _not_in_future(paid_on, "paid_on")
     return _disbursement_move(item, to=DisbursementRequest.Status.PAID, by=by, paid_on=paid_on)
 
 
 @transaction.atomic
 def disbursement_reject(
-    *, item: DisbursementRequest, by, rejected_on: datetime.date, reason: str
+    *, item: DisbursementRequest, by: User, rejected_on: datetime.date, reason: str
 ) -> DisbursementRequest:
     if not reason.strip():
         raise ValidationError({"reason": _("Please give the funder's reason for the rejection.")})
@@ -525,13 +550,18 @@ def disbursement_reject(
 # --- Milestones ------------------------------------------------------------------------------------------
 
 
-def _project_names(milestone: Milestone) -> dict:
+def _project_names(milestone: Milestone) -> dict[str, Any]:
     return {"projects": names(milestone.projects.all()) if milestone.pk else ""}
 
 
 @transaction.atomic
 def milestone_save(
-    *, grant: Grant, by, fields: dict, projects=None, milestone: Milestone | None = None
+    *,
+    grant: Grant,
+    by: User,
+    fields: dict[str, Any],
+    projects: Iterable[Project] | None = None,
+    milestone: Milestone | None = None,
 ) -> Milestone:
     """Add a milestone or change its title, phase, due date and linked projects."""
     before = None if milestone is None else snapshot(milestone, MILESTONE_FIELDS)
@@ -542,7 +572,7 @@ def milestone_save(
     if foreign:
         raise ValidationError({"projects": _("Only projects led by the grant's town can be linked.")})
 
-    def after():
+    def after() -> dict[str, Any]:
         if projects is not None:
             milestone.projects.set(projects)
         return _project_names(milestone)
@@ -560,7 +590,7 @@ def milestone_save(
 
 
 @transaction.atomic
-def milestone_delete(*, milestone: Milestone, by) -> None:
+def milestone_delete(*, milestone: Milestone, by: User) -> None:
     milestone = _fresh(milestone)
     if milestone.status == Milestone.Status.DONE:
         raise ValidationError(_("A milestone that is done stays on record; it cannot be deleted."))
@@ -579,7 +609,7 @@ def _milestone_fresh(milestone: Milestone, *allowed: str) -> Milestone:
     return milestone
 
 
-def _milestone_move(milestone: Milestone, *, by, reason: str = "", **values) -> Milestone:
+def _milestone_move(milestone: Milestone, *, by: User, reason: str = "", **values: Any) -> Milestone:
     before = snapshot(milestone, MILESTONE_STATUS_FIELDS)
     for name, value in values.items():
         setattr(milestone, name, value)
@@ -596,7 +626,9 @@ def _milestone_move(milestone: Milestone, *, by, reason: str = "", **values) -> 
 
 
 @transaction.atomic
-def milestone_mark_done(*, milestone: Milestone, by, done_on: datetime.date, evidence) -> Milestone:
+def milestone_mark_done(
+    *, milestone: Milestone, by: User, done_on: datetime.date, evidence: CheckedUpload | None
+) -> Milestone:
     """Done, with the date and an evidence file (a checked upload, see :mod:`projects.uploads`)."""
     _not_in_future(done_on, "done_on")
     if evidence is None:
@@ -610,7 +642,7 @@ def milestone_mark_done(*, milestone: Milestone, by, done_on: datetime.date, evi
 
 
 @transaction.atomic
-def milestone_waive(*, milestone: Milestone, by, reason: str) -> Milestone:
+def milestone_waive(*, milestone: Milestone, by: User, reason: str) -> Milestone:
     if not reason.strip():
         raise ValidationError({"waived_reason": _("Please say why the milestone is waived.")})
     milestone = _milestone_fresh(milestone, Milestone.Status.OPEN)
@@ -625,7 +657,7 @@ def milestone_waive(*, milestone: Milestone, by, reason: str) -> Milestone:
 
 
 @transaction.atomic
-def milestone_reopen(*, milestone: Milestone, by, reason: str) -> Milestone:
+def milestone_reopen(*, milestone: Milestone, by: User, reason: str) -> Milestone:
     """Back to open (a mistake, or the funder did not accept the evidence); the evidence file is kept."""
     if not reason.strip():
         raise ValidationError({"reason": _("Please say why the milestone is reopened.")})
@@ -635,7 +667,7 @@ def milestone_reopen(*, milestone: Milestone, by, reason: str) -> Milestone:
     )
 
 
-def _replace_file_after_commit(storage, old_name: str) -> None:
+def _replace_file_after_commit(storage: Storage, old_name: str) -> None:
     if old_name:
         transaction.on_commit(lambda: storage.delete(old_name))
 
@@ -644,7 +676,9 @@ def _replace_file_after_commit(storage, old_name: str) -> None:
 
 
 @transaction.atomic
-def proof_save(*, grant: Grant, by, fields: dict, proof: ProofOfUse | None = None) -> ProofOfUse:
+def proof_save(
+    *, grant: Grant, by: User, fields: dict[str, Any], proof: ProofOfUse | None = None
+) -> ProofOfUse:
     """Schedule a proof of use, or change it. Once submitted, only its note can change."""
     if proof is not None:
         proof = _fresh(proof)
@@ -659,7 +693,7 @@ def proof_save(*, grant: Grant, by, fields: dict, proof: ProofOfUse | None = Non
 
 
 @transaction.atomic
-def proof_delete(*, proof: ProofOfUse, by) -> None:
+def proof_delete(*, proof: ProofOfUse, by: User) -> None:
     proof = _fresh(proof)
     if proof.submitted_on:
         raise ValidationError(_("A submitted proof stays on record; it cannot be deleted."))
@@ -667,7 +701,9 @@ def proof_delete(*, proof: ProofOfUse, by) -> None:
 
 
 @transaction.atomic
-def proof_submit(*, proof: ProofOfUse, by, submitted_on: datetime.date, document=None) -> ProofOfUse:
+def proof_submit(
+    *, proof: ProofOfUse, by: User, submitted_on: datetime.date, document: CheckedUpload | None = None
+) -> ProofOfUse:
     """Record that the proof went to the funder (town admins approve the submission; the view checks that)."""
     _not_in_future(submitted_on, "submitted_on")
     proof = _fresh(proof)
@@ -691,7 +727,7 @@ def proof_submit(*, proof: ProofOfUse, by, submitted_on: datetime.date, document
 
 
 @transaction.atomic
-def proof_accept(*, proof: ProofOfUse, by, accepted_on: datetime.date) -> ProofOfUse:
+def proof_accept(*, proof: ProofOfUse, by: User, accepted_on: datetime.date) -> ProofOfUse:
     """Record that the funder accepted the proof."""
     _not_in_future(accepted_on, "accepted_on")
     proof = _fresh(proof)

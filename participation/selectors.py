@@ -1,7 +1,10 @@
 """Reads of the participation app. Everything public goes through ``visible()``: hidden, reported and waiting
 contributions never reach a list, a search, a map or a count."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import (
@@ -39,6 +42,9 @@ from .models import (
     Vote,
 )
 
+if TYPE_CHECKING:
+    from accounts.permissions import AnyUser
+
 SORTS = {
     "new": ("-created_at", "-pk"),
     "supported": ("-support_count", "-created_at", "-pk"),
@@ -65,7 +71,7 @@ SHOWN_COMMENTS = Q(moderation=Moderation.PUBLISHED) & (
 )
 
 
-def count_expressions() -> dict:
+def count_expressions() -> dict[str, Any]:
     """How an idea's stored counts are computed (``services.refresh_counts``): all supports, and the comments
     its page shows."""
     return {"support_count": _count(Support), "comment_count": _count(Comment, SHOWN_COMMENTS)}
@@ -74,7 +80,7 @@ def count_expressions() -> dict:
 # --- Processes -------------------------------------------------------------------------------------------
 
 
-def _published_idea_count():
+def _published_idea_count() -> Coalesce:
     ideas = (
         Idea._base_manager.filter(process=OuterRef("pk"), moderation=Moderation.PUBLISHED)
         .order_by()
@@ -196,7 +202,7 @@ def process_get(*, slug: str) -> Process:
     )
 
 
-def process_for(*, slug: str, user, staff: bool = False) -> Process:
+def process_for(*, slug: str, user: AnyUser, staff: bool = False) -> Process:
     """The process as ``user`` may see it: published, or unpublished for staff of its towns and moderators
     (``staff``: only for them). Raises ``Process.DoesNotExist`` otherwise. HTML pages and the API use this."""
     process = process_get(slug=slug)
@@ -323,7 +329,7 @@ def idea_get(*, pk: int, include_hidden: bool = False) -> Idea:
     ).get(pk=pk)
 
 
-def idea_for(*, pk: int, user) -> Idea:
+def idea_for(*, pk: int, user: AnyUser) -> Idea:
     """A published idea of a published process; its author and the staff of the process's towns also reach
     it while it is not. Raises ``Idea.DoesNotExist`` otherwise. HTML pages and the API use this."""
     idea = idea_get(pk=pk, include_hidden=True)
@@ -334,7 +340,7 @@ def idea_for(*, pk: int, user) -> Idea:
     return idea
 
 
-def report_target_idea(*, pk: int, user) -> Idea:
+def report_target_idea(*, pk: int, user: AnyUser) -> Idea:
     """An idea a visitor may report to the moderators: a published one they can reach (``idea_for``). Raises
     ``Idea.DoesNotExist`` otherwise. The report page and the API use this."""
     idea = idea_for(pk=pk, user=user)
@@ -343,7 +349,7 @@ def report_target_idea(*, pk: int, user) -> Idea:
     return idea
 
 
-def report_target_comment(*, pk: int, user) -> Comment:
+def report_target_comment(*, pk: int, user: AnyUser) -> Comment:
     """A published comment on an idea the visitor can reach; raises ``Comment.DoesNotExist`` otherwise."""
     comment = Comment.objects.visible().filter(pk=pk).first()
     if comment is None:
@@ -397,7 +403,7 @@ def staff_comments_of(*, idea: Idea) -> list[Comment]:
     return list(Comment.objects.filter(idea=idea).select_related("author").order_by("created_at", "pk"))
 
 
-def idea_page_related(*, idea: Idea, user) -> dict:
+def idea_page_related(*, idea: Idea, user: AnyUser) -> dict[str, Any]:
     """What the idea page shows besides the idea: published comments with their published replies, the
     official answers, and the visitor's own support and reports."""
     comments = comments_of(idea=idea)
@@ -477,7 +483,7 @@ def project_choices(*, idea: Idea) -> QuerySet[Project]:
 # --- Votes -----------------------------------------------------------------------------------------------
 
 
-def ballot_votes(*, process: Process, user) -> dict[int, int]:
+def ballot_votes(*, process: Process, user: AnyUser) -> dict[int, int]:
     """The person's current votes in the process: idea id → votes."""
     if not user.is_authenticated:
         return {}
@@ -486,7 +492,7 @@ def ballot_votes(*, process: Process, user) -> dict[int, int]:
     )
 
 
-def vote_results(*, process: Process) -> dict:
+def vote_results(*, process: Process) -> dict[str, Any]:
     """Votes per shortlisted idea (most first; equal votes share a rank) and the number of ballots that gave a
     vote to one of them, in two queries."""
     votes = (
@@ -559,7 +565,7 @@ def _owning_towns() -> list[int]:
     return sorted(set(Process.objects.order_by().values_list("municipality_id", flat=True)))
 
 
-def moderation_queue() -> dict:
+def moderation_queue() -> dict[str, Any]:
     """What moderators look at (:func:`waiting_for_moderation`), oldest first; ``count`` is all of it, even
     beyond the 200 of each kind that the page lists."""
     owners = _owning_towns()
@@ -626,7 +632,7 @@ def process_history(*, process: Process) -> QuerySet[ParticipationEvent]:
 # --- A person's own contributions, in every town ---------------------------------------------------------
 
 
-def user_contributions(*, user) -> dict:
+def user_contributions(*, user: AnyUser) -> dict[str, Any]:
     """A person's own ideas, comments, supports and votes in every town ("My participation").
 
     This reads across towns, but only the person's own rows, so it needs no audit entry (like
@@ -661,7 +667,7 @@ def user_contributions(*, user) -> dict:
 # --- Quarterly progress report (reviews) -----------------------------------------------------------------
 
 
-def period_figures(*, municipality, start, end) -> dict:
+def period_figures(*, municipality, start, end) -> dict[str, Any]:
     """Ideas in the town's own processes from ``start`` to ``end`` (both included): received (online and offline,
     hidden ones left out), answered (distinct ideas with an official answer in the period) and official answers
     given. Two queries."""

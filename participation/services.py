@@ -8,9 +8,12 @@ domain: phases, one support / one ballot per person (by the database), moderatio
 with its official answers.
 """
 
+from __future__ import annotations
+
 import datetime
 import itertools
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -49,6 +52,11 @@ from .models import (
 )
 from .signals import participation_changed
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
+_M = TypeVar("_M", bound=Model)
+
 PROCESS_FIELDS = (
     "title",
     "summary",
@@ -73,7 +81,7 @@ Kind = ParticipationEvent.Kind
 RESERVED_PROCESS_SLUGS = frozenset({"neu", "moderation", "einstellungen", "ideen"})
 
 
-def _actor(user):
+def _actor(user: User):
     return user if user is not None and user.is_authenticated else None
 
 
@@ -122,7 +130,7 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
         rows.update(**fields)
 
 
-def _require_answer_right(by, process: Process, acting_town: Municipality | None) -> None:
+def _require_answer_right(by: User, process: Process, acting_town: Municipality | None) -> None:
     """Answer, set the status, shortlist, link a project, enter offline ideas: editors of a participating town,
     in the name of ``acting_town`` (``permissions.can_answer_in_process``)."""
     permissions.require(
@@ -131,7 +139,7 @@ def _require_answer_right(by, process: Process, acting_town: Municipality | None
     )
 
 
-def _require_moderation_right(by, acting_town: Municipality) -> None:
+def _require_moderation_right(by: User, acting_town: Municipality) -> None:
     """Approve, hide, edit for privacy: editors of the town whose queue it is, and Agentur moderators
     (``permissions.can_moderate``)."""
     permissions.require(
@@ -147,7 +155,7 @@ def _label(choice) -> str:
         return str(choice.label)
 
 
-def _locked(instance: Model) -> Model:
+def _locked(instance: _M) -> _M:
     """The row as it is now, locked until the transaction ends: decisions never act on a stale copy."""
     return workflow.lock(instance)
 
@@ -178,7 +186,7 @@ def settings_for(*, municipality: Municipality) -> ParticipationSettings:
 
 
 @transaction.atomic
-def settings_change(*, municipality: Municipality, by, fields: dict) -> ParticipationSettings:
+def settings_change(*, municipality: Municipality, by: User, fields: dict[str, Any]) -> ParticipationSettings:
     current = _locked(settings_for(municipality=municipality))
     before = snapshot(current, SETTINGS_FIELDS)
     for name in SETTINGS_FIELDS:
@@ -279,8 +287,8 @@ def _process_extra(process: Process) -> dict[str, str]:
 def process_create(
     *,
     municipality: Municipality,
-    by,
-    fields: dict,
+    by: User,
+    fields: dict[str, Any],
     phases: list[dict],
     partner_towns: Iterable[Municipality] = (),
 ) -> Process:
@@ -311,7 +319,7 @@ def process_create(
     return process
 
 
-def process_for_change(*, process: Process, by) -> Process:
+def process_for_change(*, process: Process, by: User) -> Process:
     """``process`` if ``by`` may change it (editors of the lead town), else ``PermissionDenied``: asked by the
     edit page before it shows the form, and by :func:`process_change`."""
     permissions.require(
@@ -325,9 +333,9 @@ def process_for_change(*, process: Process, by) -> Process:
 def process_change(
     *,
     process: Process,
-    by,
+    by: User,
     acting_town: Municipality,
-    fields: dict,
+    fields: dict[str, Any],
     phases: list[dict] | None = None,
     partner_towns: Iterable[Municipality] | None = None,
 ) -> Process:
@@ -374,7 +382,7 @@ def _check_place(idea: Idea, process: Process) -> None:
         )
 
 
-def _fill_idea(idea: Idea, fields: dict, image) -> None:
+def _fill_idea(idea: Idea, fields: dict[str, Any], image) -> None:
     for name in IDEA_FIELDS:
         if name in fields:
             setattr(idea, name, fields[name])
@@ -384,7 +392,13 @@ def _fill_idea(idea: Idea, fields: dict, image) -> None:
 
 @transaction.atomic
 def idea_submit(
-    *, process: Process, author, fields: dict, image=None, consent: bool, on: datetime.date | None = None
+    *,
+    process: Process,
+    author,
+    fields: dict[str, Any],
+    image=None,
+    consent: bool,
+    on: datetime.date | None = None,
 ) -> Idea:
     """A citizen submits an idea. Only while the process collects ideas, only with consent to the privacy
     notice; with pre-moderation it waits for a moderator before anyone else sees it.
@@ -424,9 +438,9 @@ def idea_submit(
 def idea_enter_offline(
     *,
     process: Process,
-    by,
+    by: User,
     acting_town: Municipality,
-    fields: dict,
+    fields: dict[str, Any],
     image=None,
     source: str,
     created_on: datetime.date | None = None,
@@ -472,7 +486,7 @@ def idea_enter_offline(
 def idea_answer(
     *,
     idea: Idea,
-    by,
+    by: User,
     acting_town: Municipality,
     body: str,
     to: str | None = None,
@@ -545,7 +559,7 @@ def idea_answer(
 
 
 @transaction.atomic
-def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: Municipality) -> Idea:
+def idea_link_project(*, idea: Idea, project: Project | None, by: User, acting_town: Municipality) -> Idea:
     """Link the project an idea led to (or remove the link). The project must belong to a town of the
     idea's process. A new link tells the idea's author and supporters (once per link, after the commit)."""
     _require_answer_right(by, idea.process, acting_town)
@@ -580,7 +594,7 @@ def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: M
 
 @transaction.atomic
 def idea_set_shortlisted(
-    *, idea: Idea, shortlisted: bool, by, acting_town: Municipality, on: datetime.date | None = None
+    *, idea: Idea, shortlisted: bool, by: User, acting_town: Municipality, on: datetime.date | None = None
 ) -> Idea:
     """Put an idea on the shortlist for the vote, or take it off; only until the vote starts."""
     _require_answer_right(by, idea.process, acting_town)
@@ -611,7 +625,7 @@ def idea_set_shortlisted(
     return idea
 
 
-def idea_edit_title(*, idea: Idea, title: str, by, acting_town: Municipality, reason: str) -> Idea:
+def idea_edit_title(*, idea: Idea, title: str, by: User, acting_town: Municipality, reason: str) -> Idea:
     """A moderator changes an idea's title to protect someone's privacy (see :func:`privacy_edit`)."""
     return privacy_edit(target=idea, title=title, by=by, acting_town=acting_town, reason=reason)
 
@@ -620,7 +634,7 @@ def idea_edit_title(*, idea: Idea, title: str, by, acting_town: Municipality, re
 def privacy_edit(
     *,
     target: Idea | Comment,
-    by,
+    by: User,
     acting_town: Municipality,
     reason: str,
     title: str | None = None,
@@ -851,7 +865,7 @@ def refresh_counts(idea_ids) -> None:
         participation_changed.send(sender=Idea, municipality_id=None)
 
 
-def support_add(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
+def support_add(*, idea: Idea, user: User, on: datetime.date | None = None) -> bool:
     """Support an idea. The database allows one support per person and idea: a second click (or two at the
     same moment) inserts nothing. Returns whether a support was added."""
     _support_open(idea, on)
@@ -864,7 +878,7 @@ def support_add(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
     return True
 
 
-def support_withdraw(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
+def support_withdraw(*, idea: Idea, user: User, on: datetime.date | None = None) -> bool:
     """Withdraw one's support; returns whether there was one."""
     _support_open(idea, on)
     deleted, _rows = Support.objects.filter(idea=idea, user=user).delete()
@@ -873,7 +887,7 @@ def support_withdraw(*, idea: Idea, user, on: datetime.date | None = None) -> bo
     return deleted > 0
 
 
-def processes_of_person(user) -> set[int]:
+def processes_of_person(user: User) -> set[int]:
     """The processes in which the person wrote ideas or comments or gave supports (any town): what the public sees
     of them changes when the account is deleted (the name goes, or the contributions). For ``accounts``."""
     return (
@@ -894,7 +908,7 @@ def _subject(target) -> str:
     return target.title if isinstance(target, Idea) else target.idea.title
 
 
-def _target_kwargs(target) -> dict:
+def _target_kwargs(target) -> dict[str, Any]:
     return {"idea": target} if isinstance(target, Idea) else {"idea": target.idea, "comment": target}
 
 
@@ -945,7 +959,7 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
 
 
 @transaction.atomic
-def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality) -> Idea | Comment:
+def moderation_approve(*, target: Idea | Comment, by: User, acting_town: Municipality) -> Idea | Comment:
     """Publish a waiting contribution, or clear one that was reported: open reports are closed."""
     _require_moderation_right(by, acting_town)
     target = _locked(target)
@@ -985,7 +999,9 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
 
 
 @transaction.atomic
-def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, reason: str) -> Idea | Comment:
+def moderation_hide(
+    *, target: Idea | Comment, by: User, acting_town: Municipality, reason: str
+) -> Idea | Comment:
     """Hide a contribution, with a reason the author is told."""
     _require_moderation_right(by, acting_town)
     reason = (reason or "").strip()
@@ -1028,7 +1044,7 @@ def moderation_act(
     *,
     target: Idea | Comment,
     action: str,
-    by,
+    by: User,
     acting_town: Municipality,
     reason: str = "",
     title: str = "",
@@ -1064,7 +1080,9 @@ def _process_of(target) -> Process:
 
 
 @transaction.atomic
-def ballot_cast(*, process: Process, user, votes: dict[int, int], on: datetime.date | None = None) -> Ballot:
+def ballot_cast(
+    *, process: Process, user: User, votes: dict[int, int], on: datetime.date | None = None
+) -> Ballot:
     """Cast or change one's ballot: ``votes`` maps shortlisted idea ids to numbers of votes.
 
     One ballot per person and process (a database constraint); its votes are replaced as a whole, under a

@@ -5,10 +5,13 @@ gives one (100 once completed); a project with sub-projects, and a bundle of mea
 weighted mean of their members (cancelled ones left out). All of it is computed in SQL.
 """
 
+from __future__ import annotations
+
 import datetime
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -48,6 +51,9 @@ from .models import (
     ProjectPartner,
     Strategy,
 )
+
+if TYPE_CHECKING:
+    from accounts.permissions import AnyUser
 
 STALE_AFTER_DAYS = 90
 
@@ -204,7 +210,7 @@ def project_get(*, slug: str, include_internal: bool = False) -> Project:
     return with_list_facts(qs).select_related("parent").get(slug=slug)
 
 
-def project_for(*, slug: str, user, staff: bool = False) -> Project:
+def project_for(*, slug: str, user: AnyUser, staff: bool = False) -> Project:
     """The project in the active town scope as ``user`` may see it: internal ones (and, with ``staff``, any)
     only for people who may see internal projects. Raises ``Project.DoesNotExist`` otherwise; HTML pages and
     the API use this."""
@@ -216,7 +222,7 @@ def project_for(*, slug: str, user, staff: bool = False) -> Project:
     return project
 
 
-def project_detail_related(*, project: Project, include_internal: bool = False) -> dict:
+def project_detail_related(*, project: Project, include_internal: bool = False) -> dict[str, Any]:
     """What the detail page shows besides the project itself, each in one query."""
     files = project.files.all()
     children = project.children.all()
@@ -375,7 +381,7 @@ def stale_projects(
 
 def period_activity(
     *, municipality: Municipality, start: datetime.date, end: datetime.date, limit: int = 50
-) -> dict:
+) -> dict[str, Any]:
     """What happened to the projects led by the town from ``start`` to ``end`` (both included): status changes,
     starts and completions, progress updates the town posted, KPI measurements of its projects. Seven queries,
     whatever the number of rows; the lists are cut at ``limit``."""

@@ -1,7 +1,10 @@
 """Writes of the projects app. Each one validates, saves and writes the project's history in one place."""
 
+from __future__ import annotations
+
 import datetime
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -27,6 +30,11 @@ from .models import (
     Tag,
 )
 from .signals import project_status_changed
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+_M = TypeVar("_M", bound=Model)
 
 # Fields of a project that people edit in the project form; the status has its own workflow.
 PROJECT_FIELDS = (
@@ -69,15 +77,15 @@ UPDATE_FIELDS = ("title", "body", "published_on", "progress_percent", "is_public
 
 
 def _create_and_record(
-    instance: Model,
+    instance: _M,
     *,
     allowed: tuple[str, ...],
     project: Project,
     kind: str,
-    by,
+    by: User,
     acting_town: Municipality,
     subject_field: str,
-) -> Model:
+) -> _M:
     """Validate and save a new row that hangs off a project, and record it in the project's history."""
     instance.full_clean()
     instance.save()
@@ -94,16 +102,16 @@ def _create_and_record(
 
 
 def _change_and_record(
-    instance: Model,
+    instance: _M,
     *,
     allowed: tuple[str, ...],
-    fields: dict,
+    fields: dict[str, Any],
     project: Project,
     kind: str,
-    by,
+    by: User,
     acting_town: Municipality,
     subject: str,
-) -> Model:
+) -> _M:
     """Apply the allowed fields, validate, save, and record what changed (nothing if nothing did)."""
     before = snapshot(instance, allowed)
     for name, value in fields.items():
@@ -171,8 +179,8 @@ def _related_snapshot(project: Project) -> dict[str, str]:
 def project_create(
     *,
     municipality: Municipality,
-    by,
-    fields: dict,
+    by: User,
+    fields: dict[str, Any],
     partner_towns: Iterable[Municipality] = (),
     fields_of_action: Iterable[FieldOfAction] = (),
     tags: Iterable[Tag] = (),
@@ -200,9 +208,9 @@ def project_create(
 def project_change(
     *,
     project: Project,
-    by,
+    by: User,
     acting_town: Municipality,
-    fields: dict,
+    fields: dict[str, Any],
     partner_towns: Iterable[Municipality] | None = None,
     fields_of_action: Iterable[FieldOfAction] | None = None,
     tags: Iterable[Tag] | None = None,
@@ -238,7 +246,7 @@ def project_transition(
     *,
     project: Project,
     to: str,
-    by,
+    by: User,
     acting_town: Municipality,
     reason: str = "",
     on: datetime.date | None = None,
@@ -285,7 +293,7 @@ def project_transition(
 # --- Progress updates ------------------------------------------------------------------------------------
 
 
-def _check_update_fields(project: Project, fields: dict) -> None:
+def _check_update_fields(project: Project, fields: dict[str, Any]) -> None:
     if fields.get("progress_percent") is not None and project.children.exists():
         raise ValidationError(
             {
@@ -297,7 +305,9 @@ def _check_update_fields(project: Project, fields: dict) -> None:
 
 
 @transaction.atomic
-def progress_update_post(*, project: Project, by, acting_town: Municipality, fields: dict) -> ProgressUpdate:
+def progress_update_post(
+    *, project: Project, by: User, acting_town: Municipality, fields: dict[str, Any]
+) -> ProgressUpdate:
     """Post an update. ``acting_town`` is the lead or a partner town whose staff posts it."""
     _check_update_fields(project, fields)
     update = ProgressUpdate(
@@ -319,7 +329,7 @@ def progress_update_post(*, project: Project, by, acting_town: Municipality, fie
 
 @transaction.atomic
 def progress_update_change(
-    *, update: ProgressUpdate, by, acting_town: Municipality, fields: dict
+    *, update: ProgressUpdate, by: User, acting_town: Municipality, fields: dict[str, Any]
 ) -> ProgressUpdate:
     _check_update_fields(update.project, fields)
     return _change_and_record(
@@ -335,7 +345,7 @@ def progress_update_change(
 
 
 @transaction.atomic
-def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipality) -> None:
+def progress_update_delete(*, update: ProgressUpdate, by: User, acting_town: Municipality) -> None:
     record(
         ProjectEvent,
         municipality=acting_town,
@@ -352,7 +362,9 @@ def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipal
 
 
 @transaction.atomic
-def indicator_create(*, project: Project, by, acting_town: Municipality, fields: dict) -> Indicator:
+def indicator_create(
+    *, project: Project, by: User, acting_town: Municipality, fields: dict[str, Any]
+) -> Indicator:
     indicator = Indicator(
         project=project,
         municipality_id=project.municipality_id,
@@ -370,7 +382,9 @@ def indicator_create(*, project: Project, by, acting_town: Municipality, fields:
 
 
 @transaction.atomic
-def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fields: dict) -> Indicator:
+def indicator_change(
+    *, indicator: Indicator, by: User, acting_town: Municipality, fields: dict[str, Any]
+) -> Indicator:
     return _change_and_record(
         indicator,
         allowed=INDICATOR_FIELDS,
@@ -384,7 +398,7 @@ def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fie
 
 
 @transaction.atomic
-def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> None:
+def indicator_delete(*, indicator: Indicator, by: User, acting_town: Municipality) -> None:
     count = indicator.measurements.count()
     record(
         ProjectEvent,
@@ -401,7 +415,13 @@ def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> 
 
 @transaction.atomic
 def measurement_record(
-    *, indicator: Indicator, by, acting_town: Municipality, measured_on: datetime.date, value, note: str = ""
+    *,
+    indicator: Indicator,
+    by: User,
+    acting_town: Municipality,
+    measured_on: datetime.date,
+    value,
+    note: str = "",
 ) -> Measurement:
     """Record a value for a date; a second value for the same date replaces the first (and says so)."""
     existing = Measurement.objects.filter(indicator=indicator, measured_on=measured_on).first()
@@ -427,7 +447,7 @@ def measurement_record(
 
 
 @transaction.atomic
-def measurement_delete(*, measurement: Measurement, by, acting_town: Municipality) -> None:
+def measurement_delete(*, measurement: Measurement, by: User, acting_town: Municipality) -> None:
     indicator = measurement.indicator
     record(
         ProjectEvent,
@@ -448,7 +468,7 @@ def measurement_delete(*, measurement: Measurement, by, acting_town: Municipalit
 def project_file_add(
     *,
     project: Project,
-    by,
+    by: User,
     acting_town: Municipality,
     upload,
     kind: str,
@@ -489,7 +509,7 @@ def project_file_add(
 
 
 @transaction.atomic
-def project_file_delete(*, item: ProjectFile, by, acting_town: Municipality) -> None:
+def project_file_delete(*, item: ProjectFile, by: User, acting_town: Municipality) -> None:
     record(
         ProjectEvent,
         municipality=acting_town,
@@ -515,7 +535,7 @@ def strategy_save(
     *,
     municipality: Municipality,
     kind: str,
-    fields: dict,
+    fields: dict[str, Any],
     fields_of_action: Iterable[FieldOfAction] | None = None,
     document=None,
     remove_document: bool = False,
