@@ -53,6 +53,8 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    from django.db.models.expressions import CombinedExpression
+
     from accounts.permissions import AnyUser
 
 STALE_AFTER_DAYS = 90
@@ -77,11 +79,11 @@ def _own_progress() -> Case:
     )
 
 
-def _weighted_mean(progress) -> Cast:
+def _weighted_mean(progress: Any) -> CombinedExpression:
     return Cast(Sum(progress * F("weight")), FloatField()) / Cast(Sum("weight"), FloatField())
 
 
-def progress_expression():
+def progress_expression() -> Case:
     """A project's progress in percent (float): its own, or the weighted mean of its sub-projects."""
     children = (
         Project._base_manager.filter(parent=OuterRef("pk"))
@@ -194,11 +196,11 @@ def project_list(
     qs = Project.objects.all()
     if not include_internal:
         qs = qs.public()
-    qs = filter_projects(qs, filters)
+    qs = filter_projects(qs, filters)  # type: ignore[assignment]  # the plugin's own queryset type
     return with_list_facts(qs).order_by(F("last_update_on").desc(nulls_last=True), "title")
 
 
-def region_project_list(*, filters: ProjectFilters = ProjectFilters()) -> QuerySet[Project]:
+def region_project_list(*, filters: ProjectFilters = ProjectFilters()) -> list[Project]:
     """Public projects of all active towns. Evaluated inside the region scope, so returns a list."""
     with public_region_scope():
         return list(project_list(filters=filters))
@@ -255,7 +257,7 @@ def project_indicators(*, project: Project) -> QuerySet[Indicator]:
     ).order_by("position", "pk")
 
 
-def project_history(*, project: Project) -> QuerySet:
+def project_history(*, project: Project) -> QuerySet[ProjectEvent]:
     return project.events.select_related("actor", "municipality").order_by("-at", "-pk")
 
 
@@ -318,8 +320,8 @@ def bundles_with_progress(*, consortium: Consortium) -> list[Bundle]:
     bundles = list(Bundle.objects.filter(consortium=consortium).order_by("number"))
     for bundle in bundles:
         row = figures.get(bundle.pk)
-        bundle.progress = round(row["progress"]) if row and row["progress"] is not None else None
-        bundle.member_count = row["member_count"] if row else 0
+        bundle.progress = round(row["progress"]) if row and row["progress"] is not None else None  # type: ignore[attr-defined]  # figures for the page
+        bundle.member_count = row["member_count"] if row else 0  # type: ignore[attr-defined]
     return bundles
 
 
@@ -552,7 +554,7 @@ def _other_towns_candidates(project: Project) -> QuerySet[Project]:
     )
 
 
-def _shared_count(through, column: str, ids: set[int]):
+def _shared_count(through: Any, column: str, ids: set[int]) -> Value | Coalesce:
     if not ids:
         return Value(0, output_field=IntegerField())
     return Coalesce(
@@ -590,13 +592,15 @@ def similar_projects(
     return found
 
 
-def _similar_by_search(project, candidates, field_ids, tag_ids, limit) -> list[SimilarProject]:
+def _similar_by_search(
+    project: Project, candidates: QuerySet[Project], field_ids: set[int], tag_ids: set[int], limit: int
+) -> list[SimilarProject]:
     from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
     words = _query_words(_project_text(project))
     recent = candidates.order_by("-updated_at").values("pk")[:SIMILAR_SEARCH_CANDIDATES]
     candidates = candidates.filter(pk__in=recent)
-    rank = Value(0.0, output_field=FloatField())
+    rank: Value | Least = Value(0.0, output_field=FloatField())
     if words:
         vector = (
             SearchVector("title", weight="A", config="german")
@@ -634,7 +638,9 @@ def _similar_by_search(project, candidates, field_ids, tag_ids, limit) -> list[S
     ]
 
 
-def _similar_by_word_overlap(project, candidates, field_ids, tag_ids, limit) -> list[SimilarProject]:
+def _similar_by_word_overlap(
+    project: Project, candidates: QuerySet[Project], field_ids: set[int], tag_ids: set[int], limit: int
+) -> list[SimilarProject]:
     """The fallback without full-text search (SQLite): shared fields and tags, and the overlap of word stems
     (shared stems ÷ √(stems of one × stems of the other)), over at most SIMILAR_FALLBACK_CANDIDATES rows."""
     own = _stems(_project_text(project))
@@ -684,7 +690,7 @@ TRANSFERABLE = (Project.Transferability.YES, Project.Transferability.PARTLY)
 
 def transfer_catalogue(
     *, filters: CatalogueFilters = CatalogueFilters(), page: str | int | None = None, per_page: int = 20
-) -> Page:
+) -> Page[Any]:
     """One page of the public projects of all towns that others can re-use (fully or partly), fully
     re-usable ones first. Evaluated inside the region scope: the page's ``object_list`` is a list."""
     wanted = [filters.transferability] if filters.transferability in TRANSFERABLE else list(TRANSFERABLE)

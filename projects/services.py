@@ -32,6 +32,10 @@ from .models import (
 from .signals import project_status_changed
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import UploadedFile
+
     from accounts.models import User
 
 _M = TypeVar("_M", bound=Model)
@@ -420,7 +424,7 @@ def measurement_record(
     by: User,
     acting_town: Municipality,
     measured_on: datetime.date,
-    value,
+    value: Decimal | str,
     note: str = "",
 ) -> Measurement:
     """Record a value for a date; a second value for the same date replaces the first (and says so)."""
@@ -470,7 +474,7 @@ def project_file_add(
     project: Project,
     by: User,
     acting_town: Municipality,
-    upload,
+    upload: UploadedFile,
     kind: str,
     title: str,
     alt_text: str = "",
@@ -478,7 +482,7 @@ def project_file_add(
     content_type: str,
 ) -> ProjectFile:
     """Store a checked upload (see :mod:`projects.uploads`) with the project."""
-    item = ProjectFile(
+    item = ProjectFile(  # type: ignore[misc]  # a checked upload has its size
         project=project,
         municipality_id=project.municipality_id,
         kind=kind,
@@ -537,7 +541,7 @@ def strategy_save(
     kind: str,
     fields: dict[str, Any],
     fields_of_action: Iterable[FieldOfAction] | None = None,
-    document=None,
+    document: UploadedFile | None = None,
     remove_document: bool = False,
 ) -> Strategy:
     """Create or change the town's strategy (or, for the lead town, the consortium's joint strategy)."""
