@@ -43,7 +43,12 @@ from .models import (
 )
 
 if TYPE_CHECKING:
+    import datetime
+
+    from django.db.models import Model
+
     from accounts.permissions import AnyUser
+    from municipalities.models import Municipality
 
 SORTS = {
     "new": ("-created_at", "-pk"),
@@ -52,7 +57,7 @@ SORTS = {
 }
 
 
-def _count(model, *conditions, **filters) -> Coalesce:
+def _count(model: type[Model], *conditions: Q, **filters: Any) -> Coalesce:
     """A correlated count of rows hanging off the outer idea. The base manager is used on purpose: the
     subquery only reaches rows of ideas that the scoped outer query admitted."""
     rows = (
@@ -96,7 +101,7 @@ def shown_idea_count() -> Coalesce:
     return _published_idea_count()
 
 
-def _phases() -> Prefetch:
+def _phases() -> Prefetch[Any]:
     # The phases of processes already read in the scope: by process id, without the shared-row filter again
     # (building it cost more than the town home's other queries on the demo).
     return Prefetch("phases", queryset=ProcessPhase._base_manager.order_by("starts_on", "pk"))
@@ -132,7 +137,7 @@ class ScopeFreshness:
 
 #: The SQL of the scope's process rows per scope (town ids), compiled once per worker: building and compiling the
 #: shared-row filter cost more than running it (most of an anonymous page cache hit on the demo).
-_FRESHNESS_SQL: dict = {}
+_FRESHNESS_SQL: dict[Any, Any] = {}
 _FRESHNESS_FIELDS = (
     "pk",
     "content_version",
@@ -160,7 +165,7 @@ def _scope_processes() -> list[Process]:
 def scope_freshness() -> ScopeFreshness:
     """One query over the scope's processes (own and joint; a few rows, summed here)."""
     processes = _scope_processes()
-    rows = {
+    rows: dict[str, Any] = {
         "n": len(processes),
         "ids": sum(p.pk for p in processes),
         "versions": sum(p.content_version for p in processes),
@@ -184,7 +189,7 @@ def process_choices(*, include_unpublished: bool = False) -> QuerySet[Process]:
     return qs.only("pk", "slug", "title", "municipality_id").order_by("title")
 
 
-def running_processes(*, day=None) -> list[Process]:
+def running_processes(*, day: datetime.date | None = None) -> list[Process]:
     """Published processes in which citizens can do something today (ideas, comments, supports, votes)."""
     return [
         p
@@ -391,7 +396,7 @@ def comments_of(*, idea: Idea) -> list[Comment]:
     empty = Comment._base_manager.none()
     cache_name = Comment.replies.field.remote_field.cache_name
     for comment in top:
-        own = empty._chain()
+        own = empty._chain()  # type: ignore[attr-defined]  # a private QuerySet method, see above
         own._result_cache = replies.get(comment.pk, [])
         own._prefetch_done = True
         comment._prefetched_objects_cache = {cache_name: own}
@@ -456,7 +461,7 @@ def merge_candidates(*, idea: Idea) -> QuerySet[Idea]:
 MERGE_CHOICES_SHOWN = 30
 
 
-def merge_choices(*, idea: Idea, query: str = "", keep=None) -> list[Idea]:
+def merge_choices(*, idea: Idea, query: str = "", keep: int | str | None = None) -> list[Idea]:
     """The merge targets offered on the staff idea page: those matching ``query`` (the idea's number, or every word
     in its title), else the most supported; at most :data:`MERGE_CHOICES_SHOWN`, plus ``keep`` (the pk already
     chosen) so that a page shown again keeps the choice. Validation still accepts every merge candidate."""
@@ -569,19 +574,19 @@ def moderation_queue() -> dict[str, Any]:
     """What moderators look at (:func:`waiting_for_moderation`), oldest first; ``count`` is all of it, even
     beyond the 200 of each kind that the page lists."""
     owners = _owning_towns()
-    ideas = list(
+    ideas: list[Any] = list(
         Idea.objects.filter(waiting_for_moderation(Idea), municipality_id__in=owners)
         .annotate(open_reports=_report_count("idea"))
         .select_related("author", "process")
         .order_by("created_at", "pk")[:200]
     )
-    comments = list(
+    comments: list[Any] = list(
         Comment.objects.filter(waiting_for_moderation(Comment), municipality_id__in=owners)
         .annotate(open_reports=_report_count("comment"))
         .select_related("author", "idea", "idea__process")
         .order_by("created_at", "pk")[:200]
     )
-    reports = {}
+    reports: dict[tuple[str, int | None], list[Report]] = {}
     ids = [i.pk for i in ideas]
     comment_ids = [c.pk for c in comments]
     for report in (
@@ -667,7 +672,7 @@ def user_contributions(*, user: AnyUser) -> dict[str, Any]:
 # --- Quarterly progress report (reviews) -----------------------------------------------------------------
 
 
-def period_figures(*, municipality, start, end) -> dict[str, Any]:
+def period_figures(*, municipality: Municipality, start: datetime.date, end: datetime.date) -> dict[str, Any]:
     """Ideas in the town's own processes from ``start`` to ``end`` (both included): received (online and offline,
     hidden ones left out), answered (distinct ideas with an official answer in the period) and official answers
     given. Two queries."""

@@ -54,6 +54,7 @@ from .signals import participation_changed
 
 if TYPE_CHECKING:
     from accounts.models import User
+    from projects.uploads import CheckedUpload
 
 _M = TypeVar("_M", bound=Model)
 
@@ -81,7 +82,7 @@ Kind = ParticipationEvent.Kind
 RESERVED_PROCESS_SLUGS = frozenset({"neu", "moderation", "einstellungen", "ideen"})
 
 
-def _actor(user: User):
+def _actor(user: User | None) -> User | None:
     return user if user is not None and user.is_authenticated else None
 
 
@@ -148,7 +149,7 @@ def _require_moderation_right(by: User, acting_town: Municipality) -> None:
     )
 
 
-def _label(choice) -> str:
+def _label(choice: Any) -> str:
     """A choice's label as the history stores it: a plain string in the portal's main language (a lazy label
     cannot be stored as JSON, and the history must not depend on who acted)."""
     with translation.override(settings.LANGUAGE_CODE):
@@ -209,7 +210,7 @@ def settings_change(*, municipality: Municipality, by: User, fields: dict[str, A
 # --- Processes -------------------------------------------------------------------------------------------
 
 
-def _check_phases(phases: list[dict]) -> None:
+def _check_phases(phases: list[dict[str, Any]]) -> None:
     """Phases in their natural order, each ending before the next starts; only the results may stay open."""
     unknown = [str(p.get("kind")) for p in phases if p.get("kind") not in PHASE_ORDER]
     if unknown:
@@ -254,7 +255,7 @@ def _phases_snapshot(process: Process) -> dict[str, str]:
         }
 
 
-def _set_phases(process: Process, phases: list[dict]) -> None:
+def _set_phases(process: Process, phases: list[dict[str, Any]]) -> None:
     _check_phases(phases)
     wanted = {p["kind"]: p for p in phases}
     process.phases.exclude(kind__in=wanted).delete()
@@ -289,7 +290,7 @@ def process_create(
     municipality: Municipality,
     by: User,
     fields: dict[str, Any],
-    phases: list[dict],
+    phases: list[dict[str, Any]],
     partner_towns: Iterable[Municipality] = (),
 ) -> Process:
     process = Process(municipality=municipality)
@@ -336,7 +337,7 @@ def process_change(
     by: User,
     acting_town: Municipality,
     fields: dict[str, Any],
-    phases: list[dict] | None = None,
+    phases: list[dict[str, Any]] | None = None,
     partner_towns: Iterable[Municipality] | None = None,
 ) -> Process:
     process_for_change(process=process, by=by)
@@ -382,7 +383,7 @@ def _check_place(idea: Idea, process: Process) -> None:
         )
 
 
-def _fill_idea(idea: Idea, fields: dict[str, Any], image) -> None:
+def _fill_idea(idea: Idea, fields: dict[str, Any], image: CheckedUpload | None) -> None:
     for name in IDEA_FIELDS:
         if name in fields:
             setattr(idea, name, fields[name])
@@ -394,9 +395,9 @@ def _fill_idea(idea: Idea, fields: dict[str, Any], image) -> None:
 def idea_submit(
     *,
     process: Process,
-    author,
+    author: User,
     fields: dict[str, Any],
-    image=None,
+    image: CheckedUpload | None = None,
     consent: bool,
     on: datetime.date | None = None,
 ) -> Idea:
@@ -441,7 +442,7 @@ def idea_enter_offline(
     by: User,
     acting_town: Municipality,
     fields: dict[str, Any],
-    image=None,
+    image: CheckedUpload | None = None,
     source: str,
     created_on: datetime.date | None = None,
 ) -> Idea:
@@ -627,7 +628,7 @@ def idea_set_shortlisted(
 
 def idea_edit_title(*, idea: Idea, title: str, by: User, acting_town: Municipality, reason: str) -> Idea:
     """A moderator changes an idea's title to protect someone's privacy (see :func:`privacy_edit`)."""
-    return privacy_edit(target=idea, title=title, by=by, acting_town=acting_town, reason=reason)
+    return privacy_edit(target=idea, title=title, by=by, acting_town=acting_town, reason=reason)  # type: ignore[return-value]  # an idea in, an idea out
 
 
 @transaction.atomic
@@ -675,18 +676,19 @@ def privacy_edit(
     target.save(update_fields=[*changed, "edited_at" if isinstance(target, Comment) else "updated_at"])
     idea = target if isinstance(target, Idea) else target.idea
     if "title" in changed:
-        _scrub_history(idea=idea, old=old["title"], new=title)
+        _scrub_history(idea=idea, old=old["title"], new=title)  # type: ignore[arg-type]  # changed: both set
     if "body" in changed:
         _scrub_history(
             idea=idea,
-            old=old["body"],
-            new=body,
+            old=old["body"],  # type: ignore[arg-type]  # changed: both set
+            new=body,  # type: ignore[arg-type]
             field="body",
             comment=target if isinstance(target, Comment) else None,
         )
     # The new wording is public anyway; long texts are not repeated in full.
     changes = {
-        name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:RECORDED_TEXT]] for name in changed
+        name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:RECORDED_TEXT]]  # type: ignore[index]
+        for name in changed
     }
     kind = Kind.TITLE_EDITED if changed == ["title"] else Kind.TEXT_EDITED
     record(
@@ -712,7 +714,7 @@ def _scrub_history(
     appears (subjects, reasons, recorded changes); a text (``field="body"``) where it was recorded as that
     field's value, whole or as shortened by an earlier edit (of the idea, or with ``comment`` of that comment)."""
 
-    def clean(value):
+    def clean(value: Any) -> Any:
         if isinstance(value, str):
             return value.replace(old, new)
         if isinstance(value, list):
@@ -721,7 +723,7 @@ def _scrub_history(
             return {k: clean(v) for k, v in value.items()}
         return value
 
-    def clean_field(changes):
+    def clean_field(changes: Any) -> Any:
         if not isinstance(changes, dict) or not isinstance(changes.get(field), list):
             return changes
         return {
@@ -789,7 +791,7 @@ def _refresh_notifications(target: Idea | Comment) -> None:
 def comment_post(
     *,
     idea: Idea,
-    author,
+    author: User,
     body: str,
     parent: Comment | None = None,
     official_for: Municipality | None = None,
@@ -835,13 +837,13 @@ def comment_post(
 # --- Supports --------------------------------------------------------------------------------------------
 
 
-def _support_open(idea: Idea, on) -> None:
+def _support_open(idea: Idea, on: datetime.date | None) -> None:
     process = _process_with_phases(idea.process)
     if not idea.is_visible or not process.accepts_supports(on):
         raise ValidationError(_("Supports are closed for this idea."), code="phase")
 
 
-def refresh_counts(idea_ids) -> None:
+def refresh_counts(idea_ids: Iterable[int]) -> None:
     """Recount the stored support and comment counts of these ideas (``Idea.support_count`` and
     ``comment_count``). The ideas are locked first, so the count runs after any concurrent change to them has
     committed and two changes at the same moment cannot leave a stale number."""
@@ -900,20 +902,20 @@ def processes_of_person(user: User) -> set[int]:
 # --- Reports and moderation ------------------------------------------------------------------------------
 
 
-def _target_town(target) -> Municipality:
+def _target_town(target: Idea | Comment) -> Municipality:
     return target.municipality
 
 
-def _subject(target) -> str:
+def _subject(target: Idea | Comment) -> str:
     return target.title if isinstance(target, Idea) else target.idea.title
 
 
-def _target_kwargs(target) -> dict[str, Any]:
+def _target_kwargs(target: Idea | Comment) -> dict[str, Any]:
     return {"idea": target} if isinstance(target, Idea) else {"idea": target.idea, "comment": target}
 
 
 @transaction.atomic
-def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = "") -> Report:
+def report_submit(*, target: Idea | Comment, reporter: User, reason: str, note: str = "") -> Report:
     """Report an idea or a comment. Reports of distinct people reaching the town's threshold hide the
     contribution until a moderator has decided; the town's editors are told."""
     target = _locked(target)
@@ -925,7 +927,7 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
         reporter=reporter,
         reason=reason,
         note=(note or "").strip(),
-        **({"idea": target} if isinstance(target, Idea) else {"comment": target}),
+        **({"idea": target} if isinstance(target, Idea) else {"comment": target}),  # type: ignore[dict-item]
     )
     report.full_clean(validate_unique=False, validate_constraints=False)
     try:
@@ -1072,7 +1074,7 @@ def moderation_act(
     raise ValidationError({"action": _("Unknown moderation action.")}, code="action")
 
 
-def _process_of(target) -> Process:
+def _process_of(target: Idea | Comment) -> Process:
     return target.process if isinstance(target, Idea) else target.idea.process
 
 
@@ -1112,7 +1114,7 @@ def ballot_cast(
             code="total",
         )
     allowed = set(
-        process.ideas.visible().filter(is_shortlisted=True, pk__in=votes).values_list("pk", flat=True)
+        process.ideas.visible().filter(is_shortlisted=True, pk__in=votes).values_list("pk", flat=True)  # type: ignore[attr-defined]  # Idea's manager
     )
     if set(votes) - allowed:
         raise ValidationError(_("Votes can only go to ideas on the shortlist."), code="shortlist")

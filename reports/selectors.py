@@ -8,7 +8,7 @@ whatever the number of rows (projects and indicators are fetched with their meas
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -127,7 +127,7 @@ def town_indicators() -> list[Indicator]:
     )
 
 
-def town_participation(*, municipality: Municipality) -> tuple[Sequence[Process], dict[str, int]]:
+def town_participation(*, municipality: Municipality) -> tuple[list[Any], dict[str, int]]:
     """The town's processes (joint ones included) with their idea counts, and the participation figures beside
     the key figures: supports of the ideas in the processes the town runs (counted like its ideas) and
     contributions waiting for moderation (as the town's moderation queue counts them)."""
