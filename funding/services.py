@@ -106,7 +106,7 @@ def _save_and_record(
     grant: Grant,
     allowed: tuple[str, ...],
     entity: str,
-    by: User,
+    by: User | None,
     before: dict[str, Any] | None = None,
     kind: str | None = None,
     reason: str = "",
@@ -136,7 +136,7 @@ def _save_and_record(
 
 
 def _delete_and_record(
-    instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by: User
+    instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by: User | None
 ) -> None:
     record(
         FundingEvent,
@@ -164,7 +164,7 @@ def _locked(grant: Grant) -> Grant:
 # --- Grants ----------------------------------------------------------------------------------------------
 
 
-def _require_terms_right(by: User, municipality: Municipality) -> None:
+def _require_terms_right(by: User | None, municipality: Municipality) -> None:
     # ``by=None`` is the portal itself (demo data, management commands); people need the rule.
     if by is not None and not permissions.can_change_grant_terms(by, municipality):
         raise PermissionDenied(
@@ -213,7 +213,7 @@ def _tell_agentur_after_commit(event: FundingEvent) -> None:
 def grant_create(
     *,
     municipality: Municipality,
-    by: User,
+    by: User | None,
     fields: dict[str, Any],
     reason: str = "",
     rate_exception_reference: str = "",
@@ -238,7 +238,7 @@ def grant_create(
 def grant_change(
     *,
     grant: Grant,
-    by: User,
+    by: User | None,
     fields: dict[str, Any],
     reason: str = "",
     rate_exception_reference: str = "",
@@ -304,7 +304,7 @@ def grant_change(
 
 @transaction.atomic
 def budget_line_save(
-    *, grant: Grant, by: User, fields: dict[str, Any], line: BudgetLine | None = None
+    *, grant: Grant, by: User | None, fields: dict[str, Any], line: BudgetLine | None = None
 ) -> BudgetLine:
     """Add a line to the budget plan, or change one. A year's plan may not fall below what has already
     been requested for that year."""
@@ -323,7 +323,7 @@ def budget_line_save(
 
 
 @transaction.atomic
-def budget_line_delete(*, line: BudgetLine, by: User) -> None:
+def budget_line_delete(*, line: BudgetLine, by: User | None) -> None:
     grant = _locked(line.grant)
     year = line.year
     _delete_and_record(line, grant=grant, allowed=BUDGET_LINE_FIELDS, entity=Entity.BUDGET_LINE, by=by)
@@ -349,7 +349,7 @@ def _check_plan_covers_requests(grant: Grant, year: int) -> None:
 
 
 @transaction.atomic
-def spending_record(*, grant: Grant, by: User, fields: dict[str, Any]) -> Spending:
+def spending_record(*, grant: Grant, by: User | None, fields: dict[str, Any]) -> Spending:
     item = Spending(
         grant=grant,
         municipality_id=grant.municipality_id,
@@ -360,7 +360,7 @@ def spending_record(*, grant: Grant, by: User, fields: dict[str, Any]) -> Spendi
 
 
 @transaction.atomic
-def spending_change(*, item: Spending, by: User, fields: dict[str, Any]) -> Spending:
+def spending_change(*, item: Spending, by: User | None, fields: dict[str, Any]) -> Spending:
     before = snapshot(item, SPENDING_FIELDS)
     _apply(item, SPENDING_FIELDS, fields)
     return _save_and_record(
@@ -369,7 +369,7 @@ def spending_change(*, item: Spending, by: User, fields: dict[str, Any]) -> Spen
 
 
 @transaction.atomic
-def spending_delete(*, item: Spending, by: User) -> None:
+def spending_delete(*, item: Spending, by: User | None) -> None:
     _delete_and_record(item, grant=item.grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by)
 
 
@@ -434,7 +434,7 @@ def check_disbursement_limits(
 
 
 @transaction.atomic
-def disbursement_prepare(*, grant: Grant, by: User, fields: dict[str, Any]) -> DisbursementRequest:
+def disbursement_prepare(*, grant: Grant, by: User | None, fields: dict[str, Any]) -> DisbursementRequest:
     """A new draft request. Drafts are checked against the limits too, so nobody prepares a request that
     could never be filed."""
     grant = _locked(grant)
@@ -463,7 +463,7 @@ def _require_status(item: DisbursementRequest, *allowed: str) -> None:
 
 @transaction.atomic
 def disbursement_change(
-    *, item: DisbursementRequest, by: User, fields: dict[str, Any]
+    *, item: DisbursementRequest, by: User | None, fields: dict[str, Any]
 ) -> DisbursementRequest:
     grant = _locked(item.grant)
     item = _fresh(item)
@@ -478,14 +478,14 @@ def disbursement_change(
 
 
 @transaction.atomic
-def disbursement_delete(*, item: DisbursementRequest, by: User) -> None:
+def disbursement_delete(*, item: DisbursementRequest, by: User | None) -> None:
     item = _fresh(item)
     _require_status(item, DisbursementRequest.Status.DRAFT)
     _delete_and_record(item, grant=item.grant, allowed=DISBURSEMENT_FIELDS, entity=Entity.DISBURSEMENT, by=by)
 
 
 def _disbursement_move(
-    item: DisbursementRequest, *, to: str, by: User, reason: str = "", **dates: datetime.date | None
+    item: DisbursementRequest, *, to: str, by: User | None, reason: str = "", **dates: datetime.date | None
 ) -> DisbursementRequest:
     grant = _locked(item.grant)
     item = _fresh(item)
@@ -520,7 +520,7 @@ def _not_in_future(day: datetime.date, field: str) -> None:
 
 @transaction.atomic
 def disbursement_submit(
-    *, item: DisbursementRequest, by: User, submitted_on: datetime.date
+    *, item: DisbursementRequest, by: User | None, submitted_on: datetime.date
 ) -> DisbursementRequest:
     """File a draft with the funder (town admins approve the submission; the view checks that)."""
     _not_in_future(submitted_on, "submitted_on")
@@ -529,7 +529,7 @@ def disbursement_submit(
 
 @transaction.atomic
 def disbursement_mark_paid(
-    *, item: DisbursementRequest, by: User, paid_on: datetime.date
+    *, item: DisbursementRequest, by: User | None, paid_on: datetime.date
 ) -> DisbursementRequest:
     _not_in_future(paid_on, "paid_on")
     return _disbursement_move(item, to=DisbursementRequest.Status.PAID, by=by, paid_on=paid_on)
@@ -537,7 +537,7 @@ def disbursement_mark_paid(
 
 @transaction.atomic
 def disbursement_reject(
-    *, item: DisbursementRequest, by: User, rejected_on: datetime.date, reason: str
+    *, item: DisbursementRequest, by: User | None, rejected_on: datetime.date, reason: str
 ) -> DisbursementRequest:
     if not reason.strip():
         raise ValidationError({"reason": _("Please give the funder's reason for the rejection.")})
@@ -558,7 +558,7 @@ def _project_names(milestone: Milestone) -> dict[str, Any]:
 def milestone_save(
     *,
     grant: Grant,
-    by: User,
+    by: User | None,
     fields: dict[str, Any],
     projects: Iterable[Project] | None = None,
     milestone: Milestone | None = None,
@@ -590,7 +590,7 @@ def milestone_save(
 
 
 @transaction.atomic
-def milestone_delete(*, milestone: Milestone, by: User) -> None:
+def milestone_delete(*, milestone: Milestone, by: User | None) -> None:
     milestone = _fresh(milestone)
     if milestone.status == Milestone.Status.DONE:
         raise ValidationError(_("A milestone that is done stays on record; it cannot be deleted."))
@@ -609,7 +609,7 @@ def _milestone_fresh(milestone: Milestone, *allowed: str) -> Milestone:
     return milestone
 
 
-def _milestone_move(milestone: Milestone, *, by: User, reason: str = "", **values: Any) -> Milestone:
+def _milestone_move(milestone: Milestone, *, by: User | None, reason: str = "", **values: Any) -> Milestone:
     before = snapshot(milestone, MILESTONE_STATUS_FIELDS)
     for name, value in values.items():
         setattr(milestone, name, value)
@@ -627,7 +627,7 @@ def _milestone_move(milestone: Milestone, *, by: User, reason: str = "", **value
 
 @transaction.atomic
 def milestone_mark_done(
-    *, milestone: Milestone, by: User, done_on: datetime.date, evidence: CheckedUpload | None
+    *, milestone: Milestone, by: User | None, done_on: datetime.date, evidence: CheckedUpload | None
 ) -> Milestone:
     """Done, with the date and an evidence file (a checked upload, see :mod:`projects.uploads`)."""
     _not_in_future(done_on, "done_on")
@@ -642,7 +642,7 @@ def milestone_mark_done(
 
 
 @transaction.atomic
-def milestone_waive(*, milestone: Milestone, by: User, reason: str) -> Milestone:
+def milestone_waive(*, milestone: Milestone, by: User | None, reason: str) -> Milestone:
     if not reason.strip():
         raise ValidationError({"waived_reason": _("Please say why the milestone is waived.")})
     milestone = _milestone_fresh(milestone, Milestone.Status.OPEN)
@@ -657,7 +657,7 @@ def milestone_waive(*, milestone: Milestone, by: User, reason: str) -> Milestone
 
 
 @transaction.atomic
-def milestone_reopen(*, milestone: Milestone, by: User, reason: str) -> Milestone:
+def milestone_reopen(*, milestone: Milestone, by: User | None, reason: str) -> Milestone:
     """Back to open (a mistake, or the funder did not accept the evidence); the evidence file is kept."""
     if not reason.strip():
         raise ValidationError({"reason": _("Please say why the milestone is reopened.")})
@@ -677,7 +677,7 @@ def _replace_file_after_commit(storage: Storage, old_name: str) -> None:
 
 @transaction.atomic
 def proof_save(
-    *, grant: Grant, by: User, fields: dict[str, Any], proof: ProofOfUse | None = None
+    *, grant: Grant, by: User | None, fields: dict[str, Any], proof: ProofOfUse | None = None
 ) -> ProofOfUse:
     """Schedule a proof of use, or change it. Once submitted, only its note can change."""
     if proof is not None:
@@ -693,7 +693,7 @@ def proof_save(
 
 
 @transaction.atomic
-def proof_delete(*, proof: ProofOfUse, by: User) -> None:
+def proof_delete(*, proof: ProofOfUse, by: User | None) -> None:
     proof = _fresh(proof)
     if proof.submitted_on:
         raise ValidationError(_("A submitted proof stays on record; it cannot be deleted."))
@@ -702,7 +702,7 @@ def proof_delete(*, proof: ProofOfUse, by: User) -> None:
 
 @transaction.atomic
 def proof_submit(
-    *, proof: ProofOfUse, by: User, submitted_on: datetime.date, document: CheckedUpload | None = None
+    *, proof: ProofOfUse, by: User | None, submitted_on: datetime.date, document: CheckedUpload | None = None
 ) -> ProofOfUse:
     """Record that the proof went to the funder (town admins approve the submission; the view checks that)."""
     _not_in_future(submitted_on, "submitted_on")
@@ -727,7 +727,7 @@ def proof_submit(
 
 
 @transaction.atomic
-def proof_accept(*, proof: ProofOfUse, by: User, accepted_on: datetime.date) -> ProofOfUse:
+def proof_accept(*, proof: ProofOfUse, by: User | None, accepted_on: datetime.date) -> ProofOfUse:
     """Record that the funder accepted the proof."""
     _not_in_future(accepted_on, "accepted_on")
     proof = _fresh(proof)

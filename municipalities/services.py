@@ -28,7 +28,7 @@ def accessibility_feedback_submit(
 
 
 def accessibility_feedback_mark_handled(
-    *, feedback: AccessibilityFeedback, by: User
+    *, feedback: AccessibilityFeedback, by: User | None
 ) -> AccessibilityFeedback:
     if feedback.status != AccessibilityFeedback.Status.HANDLED:
         feedback.status = AccessibilityFeedback.Status.HANDLED

@@ -131,7 +131,7 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
         rows.update(**fields)
 
 
-def _require_answer_right(by: User, process: Process, acting_town: Municipality | None) -> None:
+def _require_answer_right(by: User | None, process: Process, acting_town: Municipality | None) -> None:
     """Answer, set the status, shortlist, link a project, enter offline ideas: editors of a participating town,
     in the name of ``acting_town`` (``permissions.can_answer_in_process``)."""
     permissions.require(
@@ -140,7 +140,7 @@ def _require_answer_right(by: User, process: Process, acting_town: Municipality 
     )
 
 
-def _require_moderation_right(by: User, acting_town: Municipality) -> None:
+def _require_moderation_right(by: User | None, acting_town: Municipality) -> None:
     """Approve, hide, edit for privacy: editors of the town whose queue it is, and Agentur moderators
     (``permissions.can_moderate``)."""
     permissions.require(
@@ -187,7 +187,7 @@ def settings_for(*, municipality: Municipality) -> ParticipationSettings:
 
 
 @transaction.atomic
-def settings_change(*, municipality: Municipality, by: User, fields: dict[str, Any]) -> ParticipationSettings:
+def settings_change(*, municipality: Municipality, by: User | None, fields: dict[str, Any]) -> ParticipationSettings:
     current = _locked(settings_for(municipality=municipality))
     before = snapshot(current, SETTINGS_FIELDS)
     for name in SETTINGS_FIELDS:
@@ -288,7 +288,7 @@ def _process_extra(process: Process) -> dict[str, str]:
 def process_create(
     *,
     municipality: Municipality,
-    by: User,
+    by: User | None,
     fields: dict[str, Any],
     phases: list[dict[str, Any]],
     partner_towns: Iterable[Municipality] = (),
@@ -320,7 +320,7 @@ def process_create(
     return process
 
 
-def process_for_change(*, process: Process, by: User) -> Process:
+def process_for_change(*, process: Process, by: User | None) -> Process:
     """``process`` if ``by`` may change it (editors of the lead town), else ``PermissionDenied``: asked by the
     edit page before it shows the form, and by :func:`process_change`."""
     permissions.require(
@@ -334,7 +334,7 @@ def process_for_change(*, process: Process, by: User) -> Process:
 def process_change(
     *,
     process: Process,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     fields: dict[str, Any],
     phases: list[dict[str, Any]] | None = None,
@@ -439,7 +439,7 @@ def idea_submit(
 def idea_enter_offline(
     *,
     process: Process,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     fields: dict[str, Any],
     image: CheckedUpload | None = None,
@@ -487,7 +487,7 @@ def idea_enter_offline(
 def idea_answer(
     *,
     idea: Idea,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     body: str,
     to: str | None = None,
@@ -560,7 +560,7 @@ def idea_answer(
 
 
 @transaction.atomic
-def idea_link_project(*, idea: Idea, project: Project | None, by: User, acting_town: Municipality) -> Idea:
+def idea_link_project(*, idea: Idea, project: Project | None, by: User | None, acting_town: Municipality) -> Idea:
     """Link the project an idea led to (or remove the link). The project must belong to a town of the
     idea's process. A new link tells the idea's author and supporters (once per link, after the commit)."""
     _require_answer_right(by, idea.process, acting_town)
@@ -595,7 +595,7 @@ def idea_link_project(*, idea: Idea, project: Project | None, by: User, acting_t
 
 @transaction.atomic
 def idea_set_shortlisted(
-    *, idea: Idea, shortlisted: bool, by: User, acting_town: Municipality, on: datetime.date | None = None
+    *, idea: Idea, shortlisted: bool, by: User | None, acting_town: Municipality, on: datetime.date | None = None
 ) -> Idea:
     """Put an idea on the shortlist for the vote, or take it off; only until the vote starts."""
     _require_answer_right(by, idea.process, acting_town)
@@ -626,7 +626,7 @@ def idea_set_shortlisted(
     return idea
 
 
-def idea_edit_title(*, idea: Idea, title: str, by: User, acting_town: Municipality, reason: str) -> Idea:
+def idea_edit_title(*, idea: Idea, title: str, by: User | None, acting_town: Municipality, reason: str) -> Idea:
     """A moderator changes an idea's title to protect someone's privacy (see :func:`privacy_edit`)."""
     return privacy_edit(target=idea, title=title, by=by, acting_town=acting_town, reason=reason)  # type: ignore[return-value]  # an idea in, an idea out
 
@@ -635,7 +635,7 @@ def idea_edit_title(*, idea: Idea, title: str, by: User, acting_town: Municipali
 def privacy_edit(
     *,
     target: Idea | Comment,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     reason: str,
     title: str | None = None,
@@ -961,7 +961,7 @@ def report_submit(*, target: Idea | Comment, reporter: User, reason: str, note: 
 
 
 @transaction.atomic
-def moderation_approve(*, target: Idea | Comment, by: User, acting_town: Municipality) -> Idea | Comment:
+def moderation_approve(*, target: Idea | Comment, by: User | None, acting_town: Municipality) -> Idea | Comment:
     """Publish a waiting contribution, or clear one that was reported: open reports are closed."""
     _require_moderation_right(by, acting_town)
     target = _locked(target)
@@ -1002,7 +1002,7 @@ def moderation_approve(*, target: Idea | Comment, by: User, acting_town: Municip
 
 @transaction.atomic
 def moderation_hide(
-    *, target: Idea | Comment, by: User, acting_town: Municipality, reason: str
+    *, target: Idea | Comment, by: User | None, acting_town: Municipality, reason: str
 ) -> Idea | Comment:
     """Hide a contribution, with a reason the author is told."""
     _require_moderation_right(by, acting_town)
@@ -1046,7 +1046,7 @@ def moderation_act(
     *,
     target: Idea | Comment,
     action: str,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     reason: str = "",
     title: str = "",

@@ -86,7 +86,7 @@ def _create_and_record(
     allowed: tuple[str, ...],
     project: Project,
     kind: str,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     subject_field: str,
 ) -> _M:
@@ -112,7 +112,7 @@ def _change_and_record(
     fields: dict[str, Any],
     project: Project,
     kind: str,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     subject: str,
 ) -> _M:
@@ -183,7 +183,7 @@ def _related_snapshot(project: Project) -> dict[str, str]:
 def project_create(
     *,
     municipality: Municipality,
-    by: User,
+    by: User | None,
     fields: dict[str, Any],
     partner_towns: Iterable[Municipality] = (),
     fields_of_action: Iterable[FieldOfAction] = (),
@@ -212,7 +212,7 @@ def project_create(
 def project_change(
     *,
     project: Project,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     fields: dict[str, Any],
     partner_towns: Iterable[Municipality] | None = None,
@@ -250,7 +250,7 @@ def project_transition(
     *,
     project: Project,
     to: str,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     reason: str = "",
     on: datetime.date | None = None,
@@ -310,7 +310,7 @@ def _check_update_fields(project: Project, fields: dict[str, Any]) -> None:
 
 @transaction.atomic
 def progress_update_post(
-    *, project: Project, by: User, acting_town: Municipality, fields: dict[str, Any]
+    *, project: Project, by: User | None, acting_town: Municipality, fields: dict[str, Any]
 ) -> ProgressUpdate:
     """Post an update. ``acting_town`` is the lead or a partner town whose staff posts it."""
     _check_update_fields(project, fields)
@@ -333,7 +333,7 @@ def progress_update_post(
 
 @transaction.atomic
 def progress_update_change(
-    *, update: ProgressUpdate, by: User, acting_town: Municipality, fields: dict[str, Any]
+    *, update: ProgressUpdate, by: User | None, acting_town: Municipality, fields: dict[str, Any]
 ) -> ProgressUpdate:
     _check_update_fields(update.project, fields)
     return _change_and_record(
@@ -349,7 +349,7 @@ def progress_update_change(
 
 
 @transaction.atomic
-def progress_update_delete(*, update: ProgressUpdate, by: User, acting_town: Municipality) -> None:
+def progress_update_delete(*, update: ProgressUpdate, by: User | None, acting_town: Municipality) -> None:
     record(
         ProjectEvent,
         municipality=acting_town,
@@ -367,7 +367,7 @@ def progress_update_delete(*, update: ProgressUpdate, by: User, acting_town: Mun
 
 @transaction.atomic
 def indicator_create(
-    *, project: Project, by: User, acting_town: Municipality, fields: dict[str, Any]
+    *, project: Project, by: User | None, acting_town: Municipality, fields: dict[str, Any]
 ) -> Indicator:
     indicator = Indicator(
         project=project,
@@ -387,7 +387,7 @@ def indicator_create(
 
 @transaction.atomic
 def indicator_change(
-    *, indicator: Indicator, by: User, acting_town: Municipality, fields: dict[str, Any]
+    *, indicator: Indicator, by: User | None, acting_town: Municipality, fields: dict[str, Any]
 ) -> Indicator:
     return _change_and_record(
         indicator,
@@ -402,7 +402,7 @@ def indicator_change(
 
 
 @transaction.atomic
-def indicator_delete(*, indicator: Indicator, by: User, acting_town: Municipality) -> None:
+def indicator_delete(*, indicator: Indicator, by: User | None, acting_town: Municipality) -> None:
     count = indicator.measurements.count()
     record(
         ProjectEvent,
@@ -421,7 +421,7 @@ def indicator_delete(*, indicator: Indicator, by: User, acting_town: Municipalit
 def measurement_record(
     *,
     indicator: Indicator,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     measured_on: datetime.date,
     value: Decimal | str,
@@ -451,7 +451,7 @@ def measurement_record(
 
 
 @transaction.atomic
-def measurement_delete(*, measurement: Measurement, by: User, acting_town: Municipality) -> None:
+def measurement_delete(*, measurement: Measurement, by: User | None, acting_town: Municipality) -> None:
     indicator = measurement.indicator
     record(
         ProjectEvent,
@@ -472,7 +472,7 @@ def measurement_delete(*, measurement: Measurement, by: User, acting_town: Munic
 def project_file_add(
     *,
     project: Project,
-    by: User,
+    by: User | None,
     acting_town: Municipality,
     upload: UploadedFile,
     kind: str,
@@ -513,7 +513,7 @@ def project_file_add(
 
 
 @transaction.atomic
-def project_file_delete(*, item: ProjectFile, by: User, acting_town: Municipality) -> None:
+def project_file_delete(*, item: ProjectFile, by: User | None, acting_town: Municipality) -> None:
     record(
         ProjectEvent,
         municipality=acting_town,

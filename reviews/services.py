@@ -49,11 +49,11 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied(_("Your role does not allow this."))
 
 
-def _require_editor(by: User, municipality: Municipality) -> None:
+def _require_editor(by: User | None, municipality: Municipality) -> None:
     _require(by is not None and permissions.can_prepare_progress_report(by, municipality))
 
 
-def _require_moderator(by: User) -> None:
+def _require_moderator(by: User | None) -> None:
     _require(by is not None and permissions.can_review_progress_reports(by))
 
 
@@ -76,7 +76,7 @@ def _require_editable(report: ProgressReport) -> None:
 
 
 def _transition(
-    report: ProgressReport, *, to: str, by: User, remark: str = ""
+    report: ProgressReport, *, to: str, by: User | None, remark: str = ""
 ) -> tuple[ProgressReport, ProgressReportEvent]:
     """Move the report (already locked by :func:`_fresh`) and record the move."""
     before = snapshot(report, ("status",))
@@ -107,7 +107,7 @@ def _snapshot(report: ProgressReport) -> None:
 
 
 @transaction.atomic
-def report_create(*, municipality: Municipality, year: int, quarter: int, by: User) -> ProgressReport:
+def report_create(*, municipality: Municipality, year: int, quarter: int, by: User | None) -> ProgressReport:
     """Generate the draft of a quarter's report from the town's data. One report per town and quarter; a quarter
     that has not begun cannot be reported on."""
     _require_editor(by, municipality)
@@ -144,7 +144,7 @@ def report_create(*, municipality: Municipality, year: int, quarter: int, by: Us
 
 
 @transaction.atomic
-def report_refresh(*, report: ProgressReport, by: User) -> ProgressReport:
+def report_refresh(*, report: ProgressReport, by: User | None) -> ProgressReport:
     """Take the figures again from the town's data (drafts only)."""
     report = _fresh(report)
     _require_editor(by, report.municipality)
@@ -158,7 +158,7 @@ def report_refresh(*, report: ProgressReport, by: User) -> ProgressReport:
 
 
 @transaction.atomic
-def report_sections_save(*, report: ProgressReport, by: User, texts: dict[int, str]) -> ProgressReport:
+def report_sections_save(*, report: ProgressReport, by: User | None, texts: dict[int, str]) -> ProgressReport:
     """Store the town's texts per field of action (id → text; drafts only). The history names the fields whose
     text changed."""
     report = _fresh(report)
@@ -197,7 +197,7 @@ def report_sections_save(*, report: ProgressReport, by: User, texts: dict[int, s
 
 
 @transaction.atomic
-def report_submit(*, report: ProgressReport, by: User) -> ProgressReport:
+def report_submit(*, report: ProgressReport, by: User | None) -> ProgressReport:
     """Send the draft to the Agentur; its moderators are told (after commit). From now on figures and texts are
     fixed until a moderator returns the report."""
     report = _fresh(report)
@@ -213,7 +213,7 @@ def report_submit(*, report: ProgressReport, by: User) -> ProgressReport:
 
 
 @transaction.atomic
-def report_reopen(*, report: ProgressReport, by: User) -> ProgressReport:
+def report_reopen(*, report: ProgressReport, by: User | None) -> ProgressReport:
     """A returned report becomes a draft again, so that the town can change it and submit it anew."""
     report = _fresh(report)
     _require_editor(by, report.municipality)
@@ -223,7 +223,7 @@ def report_reopen(*, report: ProgressReport, by: User) -> ProgressReport:
 # --- Comments: the Agentur's and the town's answers ------------------------------------------------------
 
 
-def _comment(report: ProgressReport, *, by: User, body: str, from_town: bool) -> ReviewComment:
+def _comment(report: ProgressReport, *, by: User | None, body: str, from_town: bool) -> ReviewComment:
     from .tasks import review_comment_notify
 
     body = (body or "").strip()
@@ -237,7 +237,7 @@ def _comment(report: ProgressReport, *, by: User, body: str, from_town: bool) ->
 
 
 @transaction.atomic
-def review_comment_add(*, report: ProgressReport, by: User, body: str) -> ReviewComment:
+def review_comment_add(*, report: ProgressReport, by: User | None, body: str) -> ReviewComment:
     """A moderator's comment on a submitted report (kept with the report; the town's editors are told)."""
     _require_moderator(by)
     report = _fresh(report)
@@ -252,7 +252,7 @@ REPLY_STATUSES = (Status.SUBMITTED, Status.RETURNED)
 
 
 @transaction.atomic
-def report_reply(*, report: ProgressReport, by: User, body: str) -> ReviewComment:
+def report_reply(*, report: ProgressReport, by: User | None, body: str) -> ReviewComment:
     """The town's answer to the Agentur's comments or remarks, while the report is under review or returned
     (the moderators are told)."""
     report = _fresh(report)
@@ -271,7 +271,7 @@ DECISIONS = (Status.ACCEPTED, Status.RETURNED)
 
 
 @transaction.atomic
-def review_decide(*, report: ProgressReport, by: User, decision: str, remarks: str = "") -> ProgressReport:
+def review_decide(*, report: ProgressReport, by: User | None, decision: str, remarks: str = "") -> ProgressReport:
     """Accept a submitted report, or return it to the town with remarks (required). The town's editors are told
     once (after commit)."""
     _require_moderator(by)
