@@ -187,7 +187,7 @@ def review_queue(*, user: AnyUser, path: str, status: str = "submitted") -> list
 @contextmanager
 def review_scope(
     *, user: AnyUser, path: str, town_slug: str, purpose: str = "agentur:progress-report"
-) -> Iterator[None]:
+) -> Iterator[Municipality]:
     """For a moderator's page on one town's report: an audited read of that town, open for the block (the page
     is rendered and any decision taken inside it). Raises ``ProgressReport.DoesNotExist`` for an unknown town."""
     town = Municipality.objects.active().filter(slug=town_slug).first()
