@@ -360,5 +360,5 @@ class Session(AbstractBaseSession):
 
         return SessionStore
 
-    class Meta(AbstractBaseSession.Meta):
+    class Meta(AbstractBaseSession.Meta):  # type: ignore[name-defined]  # the stubs leave this Meta out
         db_table = "accounts_session"

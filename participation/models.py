@@ -287,7 +287,7 @@ class ModeratedQuerySet(models.QuerySet):
         return self.filter(moderation=Moderation.PUBLISHED)
 
 
-class ModeratedManager(models.Manager.from_queryset(ModeratedQuerySet)):
+class ModeratedManager(models.Manager.from_queryset(ModeratedQuerySet)):  # type: ignore[misc]  # a dynamic base
     # Through ``get_queryset().filter`` so that, outside a scope, the scoped manager's refusal (``ScopeError``)
     # is what the caller sees, not a missing method of the refusing queryset.
     def visible(self):
@@ -846,8 +846,8 @@ class ParticipationEvent(HistoryEvent):
 
         process_id = (
             self.process_id
-            or (self.idea.process_id if self.idea_id else None)
-            or (self.comment.idea.process_id if self.comment_id else None)
+            or (self.idea.process_id if self.idea_id else None)  # type: ignore[union-attr]  # idea_id checked
+            or (self.comment.idea.process_id if self.comment_id else None)  # type: ignore[union-attr]
         )
         if process_id is not None:
             touch_processes([process_id], recount=self.kind in RECOUNTED)
