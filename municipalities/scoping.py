@@ -17,8 +17,8 @@ town's scope it yields the rows the town owns **or** shares, each row once.
 """
 
 from collections.abc import Iterator
-from typing import Any
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
