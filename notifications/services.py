@@ -139,7 +139,9 @@ def digest_unsubscribe(*, user: User, plan: str) -> list[str]:
     return keys
 
 
-def notifications_refresh(*, municipality_id: int, where: Q, render: Callable[[str], dict[str, Any] | None]) -> int:
+def notifications_refresh(
+    *, municipality_id: int, where: Q, render: Callable[[str], dict[str, Any] | None]
+) -> int:
     """Rewrite the stored texts of the town's notifications that ``where`` selects, event by event: ``render``
     gets each event's key and returns the ``title`` and/or ``body`` as they are to read now (``None``: leave
     them). For an app whose notifications quote content that can later be hidden or edited: the in-app list,

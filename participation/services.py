@@ -187,7 +187,9 @@ def settings_for(*, municipality: Municipality) -> ParticipationSettings:
 
 
 @transaction.atomic
-def settings_change(*, municipality: Municipality, by: User | None, fields: dict[str, Any]) -> ParticipationSettings:
+def settings_change(
+    *, municipality: Municipality, by: User | None, fields: dict[str, Any]
+) -> ParticipationSettings:
     current = _locked(settings_for(municipality=municipality))
     before = snapshot(current, SETTINGS_FIELDS)
     for name in SETTINGS_FIELDS:
@@ -560,7 +562,9 @@ def idea_answer(
 
 
 @transaction.atomic
-def idea_link_project(*, idea: Idea, project: Project | None, by: User | None, acting_town: Municipality) -> Idea:
+def idea_link_project(
+    *, idea: Idea, project: Project | None, by: User | None, acting_town: Municipality
+) -> Idea:
     """Link the project an idea led to (or remove the link). The project must belong to a town of the
     idea's process. A new link tells the idea's author and supporters (once per link, after the commit)."""
     _require_answer_right(by, idea.process, acting_town)
@@ -595,7 +599,12 @@ def idea_link_project(*, idea: Idea, project: Project | None, by: User | None, a
 
 @transaction.atomic
 def idea_set_shortlisted(
-    *, idea: Idea, shortlisted: bool, by: User | None, acting_town: Municipality, on: datetime.date | None = None
+    *,
+    idea: Idea,
+    shortlisted: bool,
+    by: User | None,
+    acting_town: Municipality,
+    on: datetime.date | None = None,
 ) -> Idea:
     """Put an idea on the shortlist for the vote, or take it off; only until the vote starts."""
     _require_answer_right(by, idea.process, acting_town)
@@ -626,7 +635,9 @@ def idea_set_shortlisted(
     return idea
 
 
-def idea_edit_title(*, idea: Idea, title: str, by: User | None, acting_town: Municipality, reason: str) -> Idea:
+def idea_edit_title(
+    *, idea: Idea, title: str, by: User | None, acting_town: Municipality, reason: str
+) -> Idea:
     """A moderator changes an idea's title to protect someone's privacy (see :func:`privacy_edit`)."""
     return privacy_edit(target=idea, title=title, by=by, acting_town=acting_town, reason=reason)  # type: ignore[return-value]  # an idea in, an idea out
 
@@ -961,7 +972,9 @@ def report_submit(*, target: Idea | Comment, reporter: User, reason: str, note: 
 
 
 @transaction.atomic
-def moderation_approve(*, target: Idea | Comment, by: User | None, acting_town: Municipality) -> Idea | Comment:
+def moderation_approve(
+    *, target: Idea | Comment, by: User | None, acting_town: Municipality
+) -> Idea | Comment:
     """Publish a waiting contribution, or clear one that was reported: open reports are closed."""
     _require_moderation_right(by, acting_town)
     target = _locked(target)

@@ -271,7 +271,9 @@ DECISIONS = (Status.ACCEPTED, Status.RETURNED)
 
 
 @transaction.atomic
-def review_decide(*, report: ProgressReport, by: User | None, decision: str, remarks: str = "") -> ProgressReport:
+def review_decide(
+    *, report: ProgressReport, by: User | None, decision: str, remarks: str = ""
+) -> ProgressReport:
     """Accept a submitted report, or return it to the town with remarks (required). The town's editors are told
     once (after commit)."""
     _require_moderator(by)
