@@ -46,7 +46,7 @@ class StaffActivity:
     time: str
     subject: Callable | None = None
     #: Only the rows that are staff work (e.g. not a citizen's own steps, which their section lists).
-    where: Q = field(default_factory=Q)
+    where: Q = field(default_factory=Q)  # type: ignore[operator]  # `field: str` above is an annotation only
 
 
 def _title(attr: str) -> Callable:
@@ -339,7 +339,7 @@ def _participation(user) -> dict:
             "town": r.municipality.name,
             "concerns": _("idea") if r.idea_id else _("comment"),
             # A reported comment is another person's text: only the idea it was written on.
-            "idea": r.idea.title if r.idea_id else r.comment.idea.title,
+            "idea": r.idea.title if r.idea_id else r.comment.idea.title,  # type: ignore[union-attr]  # one is set
             "reason": r.get_reason_display(),
             "note": r.note,
             "created_at": r.created_at,

@@ -36,7 +36,7 @@ def team_members(*, municipality: Municipality) -> QuerySet[Membership]:
     )
 
 
-def town_editors(*, municipality: Municipality) -> list[Any]:
+def town_editors(*, municipality: Municipality) -> list[User]:
     """The town's active editors and admins: the people who act on deadlines and moderation."""
     return [
         m.user

@@ -169,7 +169,7 @@ class ReportPart(TownOwnedModel):
         abstract = True
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.municipality_id = self.report.municipality_id
+        self.municipality_id = self.report.municipality_id  # type: ignore[attr-defined]  # every part has one
         super().save(*args, **kwargs)
 
 
