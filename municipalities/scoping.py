@@ -55,7 +55,7 @@ def TownScopedManager(  # noqa: N802 - a factory, named like the class it makes
     if not shared_with:
         return scoped
 
-    class SharedScopedManager(type(scoped)):
+    class SharedScopedManager(type(scoped)):  # type: ignore[misc]  # django-scopes makes the class
         def get_queryset(self):
             current = getattr(self, "_override_scope", None) or get_scope()
             base = super(type(scoped), self).get_queryset()  # the unfiltered queryset of manager_class
@@ -102,7 +102,7 @@ def _shared_exists(model, shared_with: tuple[str, ...], towns: list) -> Q:
             rows = field.related_model._base_manager.filter(shared, pk=OuterRef(field.attname))
         else:
             rows = model._base_manager.filter(shared, pk=OuterRef("pk"))
-        condition |= Exists(rows)
+        condition |= Exists(rows)  # type: ignore[assignment]  # Q | Exists is a Q
     return condition
 
 

@@ -3,7 +3,7 @@ person's e-mail settings per kind."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
@@ -140,7 +140,7 @@ def digest_unsubscribe(*, user: User, plan: str) -> list[str]:
 
 
 def notifications_refresh(
-    *, municipality_id: int, where: Q, render: Callable[[str], dict[str, Any] | None]
+    *, municipality_id: int, where: Q, render: Callable[[str], Mapping[str, Any] | None]
 ) -> int:
     """Rewrite the stored texts of the town's notifications that ``where`` selects, event by event: ``render``
     gets each event's key and returns the ``title`` and/or ``body`` as they are to read now (``None``: leave
