@@ -43,11 +43,14 @@ test: install
 	@scripts/ensure-system-packages.sh
 	$(PY) -m pytest -n $(TEST_WORKERS) --maxprocesses 4 $(TEST_DB) $(PYTEST_ARGS)
 
-# Lint and format check (ruff, rules and reasons in pyproject.toml), Django's checks, no missing migrations.
+# Lint and format check (ruff, rules and reasons in pyproject.toml), the type check (mypy with django-stubs:
+# strict on services, selectors and accounts/permissions.py, lenient elsewhere; [tool.mypy] in pyproject.toml,
+# its cache in .mypy_cache), Django's checks, no missing migrations.
 # `$(VENV)/bin/ruff format .` and `$(VENV)/bin/ruff check --fix .` repair most of what it finds.
 check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py check
 	$(PY) manage.py makemigrations --check --dry-run
 

@@ -41,7 +41,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["name", "prefix", "user__email", "user__display_name"]
     fields = ["user", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
-    readonly_fields = fields
+    readonly_fields = fields  # type: ignore[assignment]  # the same list of names
     actions = ["revoke"]
 
     def has_add_permission(self, request) -> bool:

@@ -20,7 +20,7 @@ from allauth.mfa.models import Authenticator
 from django.apps import apps
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -32,7 +32,7 @@ from notifications.models import Notification, NotificationPreference
 from participation.models import OfficialAnswer, ParticipationEvent, Report
 from participation.selectors import user_contributions
 
-from .models import ApiToken, DataExport, Membership
+from .models import ApiToken, DataExport, Membership, User
 
 IMAGE_FOLDER = "bilder"
 
@@ -46,7 +46,7 @@ class StaffActivity:
     time: str
     subject: Callable | None = None
     #: Only the rows that are staff work (e.g. not a citizen's own steps, which their section lists).
-    where: Q = field(default_factory=Q)
+    where: Q = field(default_factory=Q)  # type: ignore[operator]  # `field: str` above is an annotation only
 
 
 def _title(attr: str) -> Callable:
@@ -179,7 +179,7 @@ def _email_matches(addresses: list[str]) -> Q:
     return condition
 
 
-def accessibility_feedback_of(user):
+def accessibility_feedback_of(user: "User") -> "QuerySet[AccessibilityFeedback]":
     """Barrier reports sent with one of the person's confirmed addresses, in every town (call with scopes
     disabled). An unconfirmed address may belong to somebody else, so it never counts."""
     return AccessibilityFeedback.objects.filter(_email_matches(verified_addresses(user)))
@@ -339,7 +339,7 @@ def _participation(user) -> dict:
             "town": r.municipality.name,
             "concerns": _("idea") if r.idea_id else _("comment"),
             # A reported comment is another person's text: only the idea it was written on.
-            "idea": r.idea.title if r.idea_id else r.comment.idea.title,
+            "idea": r.idea.title if r.idea_id else r.comment.idea.title,  # type: ignore[union-attr]  # one is set
             "reason": r.get_reason_display(),
             "note": r.note,
             "created_at": r.created_at,

@@ -4,6 +4,7 @@ sessions."""
 import datetime
 import hashlib
 import re
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -16,6 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from municipalities.scoping import TownOwnedModel
 from smartcity5.jobs import GeneratedFile, generated_file_path
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -24,7 +28,7 @@ class UserManager(BaseUserManager):
         if not email:
             raise ValueError("An e-mail address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
-        user.set_password(password)
+        user.set_password(password)  # type: ignore[attr-defined]  # self.model is the User
         user.save(using=self._db)
         return user
 
@@ -191,7 +195,7 @@ class StaffInvitation(TownOwnedModel):
             return self.State.EXPIRED
         return self.State.OPEN
 
-    def get_state_display(self) -> str:
+    def get_state_display(self) -> "StrOrPromise":
         return self.State(self.state()).label
 
     def token(self) -> str:
@@ -261,7 +265,7 @@ class DataExport(GeneratedFile):
 
 
 class ApiTokenQuerySet(models.QuerySet):
-    def usable(self, now=None):
+    def usable(self, now: datetime.datetime | None = None) -> "ApiTokenQuerySet":
         """Neither revoked nor expired."""
         now = now or timezone.now()
         return self.filter(
@@ -360,5 +364,5 @@ class Session(AbstractBaseSession):
 
         return SessionStore
 
-    class Meta(AbstractBaseSession.Meta):
+    class Meta(AbstractBaseSession.Meta):  # type: ignore[name-defined]  # the stubs leave this Meta out
         db_table = "accounts_session"

@@ -13,25 +13,41 @@ non-public page (:func:`needs_mfa_setup`). Views name a rule from :data:`RULES`;
 roles themselves.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.utils import is_mfa_enabled
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Municipality
 
-from .models import ROLE_RANK, Membership, Role
+from .models import ROLE_RANK, Membership, Role, User
 from .selectors import user_memberships
 
+if TYPE_CHECKING:
+    from django.http import HttpRequest
+    from django_stubs_ext import StrOrPromise
 
-def membership_for(user, municipality: Municipality) -> Membership | None:
+    from funding.models import Grant
+    from knowledge.models import LessonNote
+    from participation.models import Idea, Process
+    from projects.models import ProgressUpdate, Project
+
+#: Whom a rule is asked about: a signed-in user or the anonymous one of a request.
+AnyUser: TypeAlias = User | AnonymousUser
+
+
+def membership_for(user: AnyUser, municipality: Municipality) -> Membership | None:
     """The user's membership in one town, cached on the user object for the request."""
     if not user.is_authenticated:
         return None
-    cache = user.__dict__.setdefault("_membership_cache", {})
+    cache: dict[int, Membership | None] = user.__dict__.setdefault("_membership_cache", {})
     if municipality.pk not in cache:
         # An explicit single-town lookup: safe in any scope, including none.
         cache[municipality.pk] = (
@@ -40,29 +56,29 @@ def membership_for(user, municipality: Municipality) -> Membership | None:
     return cache[municipality.pk]
 
 
-def has_role(user, municipality: Municipality, role: str) -> bool:
+def has_role(user: AnyUser, municipality: Municipality, role: str) -> bool:
     membership = membership_for(user, municipality)
     return membership is not None and ROLE_RANK[Role(membership.role)] >= ROLE_RANK[Role(role)]
 
 
-def is_verified_citizen(user) -> bool:
+def is_verified_citizen(user: AnyUser) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    cache = user.__dict__
+    cache: dict[str, bool] = user.__dict__
     if "_verified_cache" not in cache:
         cache["_verified_cache"] = EmailAddress.objects.filter(user=user, verified=True).exists()
     return cache["_verified_cache"]
 
 
-def is_agentur_moderator(user) -> bool:
+def is_agentur_moderator(user: AnyUser) -> bool:
     return user.is_authenticated and user.is_active and user.is_agentur_moderator
 
 
-def has_totp(user) -> bool:
+def has_totp(user: AnyUser) -> bool:
     return user.is_authenticated and is_mfa_enabled(user, [Authenticator.Type.TOTP])
 
 
-def holds_privileged_role(user) -> bool:
+def holds_privileged_role(user: AnyUser) -> bool:
     """Staff of any town, Agentur moderator or platform admin: accounts that must use MFA."""
     if not user.is_authenticated:
         return False
@@ -71,75 +87,75 @@ def holds_privileged_role(user) -> bool:
     return user_memberships(user=user).exists()
 
 
-def needs_mfa_setup(user) -> bool:
+def needs_mfa_setup(user: AnyUser) -> bool:
     return holds_privileged_role(user) and not has_totp(user)
 
 
 # --- Rules: (user, municipality) -> bool --------------------------------------------------------
 
 
-def can_view_staff_area(user, municipality: Municipality) -> bool:
+def can_view_staff_area(user: AnyUser, municipality: Municipality) -> bool:
     return has_role(user, municipality, Role.VIEWER) or is_agentur_moderator(user)
 
 
-def can_edit_town_content(user, municipality: Municipality) -> bool:
+def can_edit_town_content(user: AnyUser, municipality: Municipality) -> bool:
     return has_role(user, municipality, Role.EDITOR)
 
 
-def can_manage_town(user, municipality: Municipality) -> bool:
+def can_manage_town(user: AnyUser, municipality: Municipality) -> bool:
     """Team and town settings."""
     return has_role(user, municipality, Role.ADMIN)
 
 
-def can_moderate(user, municipality: Municipality) -> bool:
+def can_moderate(user: AnyUser, municipality: Municipality) -> bool:
     return has_role(user, municipality, Role.EDITOR) or is_agentur_moderator(user)
 
 
-def can_view_funding(user, municipality: Municipality) -> bool:
+def can_view_funding(user: AnyUser, municipality: Municipality) -> bool:
     return has_role(user, municipality, Role.VIEWER) or is_agentur_moderator(user)
 
 
-def can_edit_funding(user, municipality: Municipality) -> bool:
+def can_edit_funding(user: AnyUser, municipality: Municipality) -> bool:
     # Moderators read funding data but never change it.
     return has_role(user, municipality, Role.EDITOR)
 
 
-def can_approve_funding(user, municipality: Municipality) -> bool:
+def can_approve_funding(user: AnyUser, municipality: Municipality) -> bool:
     return has_role(user, municipality, Role.ADMIN)
 
 
-def can_change_grant_terms(user, municipality: Municipality) -> bool:
+def can_change_grant_terms(user: AnyUser, municipality: Municipality) -> bool:
     """Record a grant or change its terms (``funding.services.GRANT_TERMS``: approval date, period, phases,
     eligible costs, funding rate): the town's admins only. Editors keep the grant's other data up to date."""
     return has_role(user, municipality, Role.ADMIN)
 
 
-def can_write_knowledge(user, municipality: Municipality) -> bool:
+def can_write_knowledge(user: AnyUser, municipality: Municipality) -> bool:
     """Write lessons-learned notes: the town's editors (for their town), moderators (for the region)."""
     return has_role(user, municipality, Role.EDITOR) or is_agentur_moderator(user)
 
 
-def can_participate(user, municipality: Municipality) -> bool:
+def can_participate(user: AnyUser, municipality: Municipality) -> bool:
     return is_verified_citizen(user)
 
 
-def can_view_progress_reports(user, municipality: Municipality) -> bool:
+def can_view_progress_reports(user: AnyUser, municipality: Municipality) -> bool:
     """The town's quarterly progress reports and their review: the town's staff and moderators."""
     return has_role(user, municipality, Role.VIEWER) or is_agentur_moderator(user)
 
 
-def can_prepare_progress_report(user, municipality: Municipality) -> bool:
+def can_prepare_progress_report(user: AnyUser, municipality: Municipality) -> bool:
     # Editors generate the draft, write the texts and submit it: the report is the staff's account of their own
     # work, and the Agentur's review is the check. Moderators never write a town's report.
     return has_role(user, municipality, Role.EDITOR)
 
 
-def can_review_progress_reports(user) -> bool:
+def can_review_progress_reports(user: AnyUser) -> bool:
     """Comment on, accept or return a submitted report: Agentur moderators only."""
     return is_agentur_moderator(user)
 
 
-RULES: dict[str, Callable] = {
+RULES: dict[str, Callable[..., bool]] = {
     "town.view_staff_area": can_view_staff_area,
     "town.edit_content": can_edit_town_content,
     "town.manage": can_manage_town,
@@ -176,13 +192,15 @@ class RoleRequired(PermissionDenied):
     (and the town), so that the 403 page (``smartcity5.errors.permission_denied``) can say which role is
     needed and who grants it. Raised by ``town_permission_required`` and by the views' own checks."""
 
-    def __init__(self, *, role: str, municipality: Municipality | None = None, message=None):
+    def __init__(
+        self, *, role: str, municipality: Municipality | None = None, message: StrOrPromise | None = None
+    ) -> None:
         self.role = Role(role)
         self.municipality = municipality
         super().__init__(message or _("Your role does not allow this."))
 
 
-def town_allows(request, rule: str) -> bool:
+def town_allows(request: HttpRequest, rule: str) -> bool:
     """Whether the request's user may use what ``rule`` guards in the request's town (a missing second factor
     only sends them to set it up first): templates ask this before they show a link (the ``allows`` filter
     of ``accounts.templatetags.access``), so nobody is offered a page that answers 403."""
@@ -200,26 +218,26 @@ PRIVILEGED_RULES = frozenset(RULES) - {"participation.participate"}
 # A joint project belongs to its lead town; its partner towns see it and may contribute updates.
 
 
-def _project_towns(project) -> list[Municipality]:
+def _project_towns(project: Project) -> list[Municipality]:
     return [project.municipality, *project.partner_towns.all()]
 
 
-def can_edit_project(user, project) -> bool:
+def can_edit_project(user: AnyUser, project: Project) -> bool:
     """Change the project itself (data, status, KPIs, files): editors of the lead town."""
     return has_role(user, project.municipality, Role.EDITOR)
 
 
-def can_post_project_update(user, project) -> bool:
+def can_post_project_update(user: AnyUser, project: Project) -> bool:
     """Post progress updates: editors of the lead town or of a partner town."""
     return any(has_role(user, town, Role.EDITOR) for town in _project_towns(project))
 
 
-def can_change_project_update(user, update) -> bool:
+def can_change_project_update(user: AnyUser, update: ProgressUpdate) -> bool:
     """Edit or delete an update: editors of the lead town, or of the town that posted it."""
     return can_edit_project(user, update.project) or has_role(user, update.municipality, Role.EDITOR)
 
 
-def can_view_internal_project(user, project) -> bool:
+def can_view_internal_project(user: AnyUser, project: Project) -> bool:
     """See internal projects, internal updates and files: staff of a participating town, moderators."""
     return is_agentur_moderator(user) or any(
         has_role(user, town, Role.VIEWER) for town in _project_towns(project)
@@ -230,23 +248,23 @@ def can_view_internal_project(user, project) -> bool:
 # A joint process belongs to its lead town; its partner towns show it and answer its ideas.
 
 
-def _process_towns(process) -> list[Municipality]:
+def _process_towns(process: Process) -> list[Municipality]:
     return [process.municipality, *process.partner_towns.all()]
 
 
-def can_manage_process(user, process) -> bool:
+def can_manage_process(user: AnyUser, process: Process) -> bool:
     """Change a process (texts, phases, partner towns): editors of the lead town."""
     return has_role(user, process.municipality, Role.EDITOR)
 
 
-def can_see_unpublished_process(user, process) -> bool:
+def can_see_unpublished_process(user: AnyUser, process: Process) -> bool:
     """See a process before it is published: staff of a participating town, moderators."""
     return is_agentur_moderator(user) or any(
         has_role(user, town, Role.VIEWER) for town in _process_towns(process)
     )
 
 
-def can_answer_in_process(user, process, town: Municipality | None = None) -> bool:
+def can_answer_in_process(user: AnyUser, process: Process, town: Municipality | None = None) -> bool:
     """Official answers, status, shortlist, project link, offline ideas and comments written for a town: editors
     of a participating town. With ``town``, in that town's name: its editors, if it takes part in the process."""
     towns = _process_towns(process)
@@ -255,7 +273,7 @@ def can_answer_in_process(user, process, town: Municipality | None = None) -> bo
     return any(has_role(user, t, Role.EDITOR) for t in towns)
 
 
-def can_answer_idea(user, idea, town: Municipality | None = None) -> bool:
+def can_answer_idea(user: AnyUser, idea: Idea, town: Municipality | None = None) -> bool:
     """:func:`can_answer_in_process` for the idea's process."""
     return can_answer_in_process(user, idea.process, town)
 
@@ -264,22 +282,22 @@ def can_answer_idea(user, idea, town: Municipality | None = None) -> bool:
 # Every note is read by the staff of all towns and the moderators (town.view_staff_area in any town).
 
 
-def can_edit_lesson_note(user, note) -> bool:
+def can_edit_lesson_note(user: AnyUser, note: LessonNote) -> bool:
     """Change a lessons-learned note: its author, editors of the town that wrote it, moderators."""
     if is_agentur_moderator(user):
         return True
     if user.is_authenticated and note.author_id == user.pk:
         return True
-    return note.municipality_id is not None and has_role(user, note.municipality, Role.EDITOR)
+    return note.municipality_id is not None and has_role(user, note.municipality, Role.EDITOR)  # type: ignore[arg-type]  # set: municipality_id checked
 
 
-def lesson_note_town(user, municipality: Municipality) -> Municipality | None:
+def lesson_note_town(user: AnyUser, municipality: Municipality) -> Municipality | None:
     """Whom a note written in ``municipality``'s staff area is for: the town, when its editor writes it; the
     region (None) when a moderator who is not among the town's editors writes it."""
     return municipality if has_role(user, municipality, Role.EDITOR) else None
 
 
-def can_write_lesson_note(user, municipality: Municipality | None) -> bool:
+def can_write_lesson_note(user: AnyUser, municipality: Municipality | None) -> bool:
     """Write a note for ``municipality`` (its editors) or for the region (None: moderators)."""
     if municipality is None:
         return is_agentur_moderator(user)
@@ -289,34 +307,34 @@ def can_write_lesson_note(user, municipality: Municipality | None) -> bool:
 # --- Rules on one object, for templates: {% may "idea.answer" idea as can_answer %} -----------------------
 
 
-def _grant_town(grant, town: Municipality | None) -> Municipality:
+def _grant_town(grant: Grant, town: Municipality | None) -> Municipality:
     """The grant's town: the request's, when it is the grant's (no query), else the grant's own."""
     return town if town is not None and town.pk == grant.municipality_id else grant.municipality
 
 
-def can_change_grant(user, grant, town: Municipality | None = None) -> bool:
+def can_change_grant(user: AnyUser, grant: Grant | None, town: Municipality | None = None) -> bool:
     """Change a grant's data and rows (``funding.services.grant_for_change``): the town's editors."""
     return grant is not None and can_edit_funding(user, _grant_town(grant, town))
 
 
-def can_submit_for_grant(user, grant, town: Municipality | None = None) -> bool:
+def can_submit_for_grant(user: AnyUser, grant: Grant | None, town: Municipality | None = None) -> bool:
     """Submit a grant's requests and proofs to the funder (``funding.services.grant_for_submission``): admins."""
     return grant is not None and can_approve_funding(user, _grant_town(grant, town))
 
 
-def can_change_terms_of_grant(user, grant, town: Municipality | None = None) -> bool:
+def can_change_terms_of_grant(user: AnyUser, grant: Grant | None, town: Municipality | None = None) -> bool:
     """Change a grant's terms (``funding.services.grant_change``): the town's admins."""
     return grant is not None and can_change_grant_terms(user, _grant_town(grant, town))
 
 
-def can_open_public_project_page(user, project) -> bool:
+def can_open_public_project_page(user: AnyUser, project: Project) -> bool:
     """Link to a project's public page: it exists for public projects only (internal ones have staff pages)."""
     return project is not None and project.visibility == project.Visibility.PUBLIC
 
 
 #: The rules a template may ask about one object (``accounts.templatetags.access.may``); the town, when the
 #: rule takes one, is the request's. Each is the function the view's service asks.
-OBJECT_RULES: dict[str, Callable] = {
+OBJECT_RULES: dict[str, Callable[..., bool]] = {
     "idea.answer": can_answer_idea,
     "process.manage": lambda user, process, town: can_manage_process(user, process),
     "project.edit": lambda user, project, town: can_edit_project(user, project),
@@ -335,7 +353,7 @@ OBJECT_RULES: dict[str, Callable] = {
 }
 
 
-def object_allows(user, rule: str, obj, town: Municipality | None = None) -> bool:
+def object_allows(user: AnyUser, rule: str, obj: Any, town: Municipality | None = None) -> bool:
     """Whether ``user`` may do what ``rule`` of :data:`OBJECT_RULES` guards on ``obj`` (in ``town``), or, for a
     town rule of :data:`RULES`, what it guards in the town ``obj`` (its role, as the services ask; the second
     factor is the pages' decorators' business)."""
@@ -346,17 +364,17 @@ def object_allows(user, rule: str, obj, town: Municipality | None = None) -> boo
     return obj is not None and has_perm(user, rule, obj)
 
 
-def require(allowed: bool, message=None) -> None:
+def require(allowed: bool, message: StrOrPromise | None = None) -> None:
     """The services' one way to refuse a caller: :class:`PermissionDenied` (a 403 on pages and in the API)."""
     if not allowed:
         raise PermissionDenied(message or _("Your role does not allow this."))
 
 
-def has_perm(user, rule: str, municipality: Municipality) -> bool:
+def has_perm(user: AnyUser, rule: str, municipality: Municipality) -> bool:
     return RULES[rule](user, municipality)
 
 
-def is_related_to_town(user, municipality: Municipality) -> bool:
+def is_related_to_town(user: AnyUser, municipality: Municipality) -> bool:
     """Staff of the town or a moderator: such users see 403 for missing rights; others see 404."""
     return membership_for(user, municipality) is not None or is_agentur_moderator(user)
 
@@ -371,7 +389,7 @@ HIDDEN = "hidden"  # no relation to the town: 404, so that not-allowed looks lik
 NEEDS_MFA = "needs-mfa"  # allowed, but a privileged rule without TOTP set up
 
 
-def town_access(user, rule: str, municipality: Municipality) -> str:
+def town_access(user: AnyUser, rule: str, municipality: Municipality) -> str:
     if not user.is_authenticated:
         return SIGN_IN
     if not has_perm(user, rule, municipality):
@@ -383,7 +401,7 @@ def town_access(user, rule: str, municipality: Municipality) -> str:
     return ALLOWED
 
 
-def agentur_access(user) -> str:
+def agentur_access(user: AnyUser) -> str:
     """What a request may do on the Agentur's cross-town pages and API: moderators with TOTP only; others do
     not learn that the pages exist (HIDDEN)."""
     if not user.is_authenticated:
@@ -393,7 +411,7 @@ def agentur_access(user) -> str:
     return ALLOWED if has_totp(user) else NEEDS_MFA
 
 
-def is_cross_town_read(user, municipality: Municipality) -> bool:
+def is_cross_town_read(user: AnyUser, municipality: Municipality) -> bool:
     """A moderator acting in a town without belonging to it: such reads are audited."""
     return membership_for(user, municipality) is None and is_agentur_moderator(user)
 
@@ -401,15 +419,15 @@ def is_cross_town_read(user, municipality: Municipality) -> bool:
 # --- Platform-wide -----------------------------------------------------------------------------------
 
 
-def can_read_all_towns(user) -> bool:
+def can_read_all_towns(user: AnyUser) -> bool:
     return is_agentur_moderator(user) and has_totp(user)
 
 
-def can_use_platform_admin(user) -> bool:
+def can_use_platform_admin(user: AnyUser) -> bool:
     return user.is_authenticated and user.is_active and user.is_staff and has_totp(user)
 
 
-def can_use_api_tokens(user) -> bool:
+def can_use_api_tokens(user: AnyUser) -> bool:
     """Hold personal API tokens and call the API with them: staff of a town, moderators and platform admins
     (:func:`holds_privileged_role`), with TOTP set up. Checked when a token is made and on every request
     that uses one, so a person who loses the role or the second factor loses the tokens' access too."""

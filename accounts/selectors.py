@@ -1,11 +1,19 @@
 """Reads about users that are more than one line."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.db.models import QuerySet
 
-from .models import ApiToken, DataExport, Membership, Role, StaffInvitation, User
+from .models import ApiToken, ApiTokenQuerySet, DataExport, Membership, Role, StaffInvitation, User
+
+if TYPE_CHECKING:
+    from accounts.permissions import AnyUser
+    from municipalities.models import Municipality
 
 
-def user_memberships(*, user) -> QuerySet[Membership]:
+def user_memberships(*, user: AnyUser) -> QuerySet[Membership]:
     """A user's own staff memberships in every town.
 
     This reads across towns, but only the user's own rows, so it needs no audit entry; it is the one
@@ -19,7 +27,7 @@ def user_memberships(*, user) -> QuerySet[Membership]:
     )
 
 
-def team_members(*, municipality) -> QuerySet[Membership]:
+def team_members(*, municipality: Municipality) -> QuerySet[Membership]:
     """The staff of one town with their accounts, for the team page."""
     return (
         Membership.objects.filter(municipality=municipality)
@@ -28,7 +36,7 @@ def team_members(*, municipality) -> QuerySet[Membership]:
     )
 
 
-def town_editors(*, municipality) -> list:
+def town_editors(*, municipality: Municipality) -> list[User]:
     """The town's active editors and admins: the people who act on deadlines and moderation."""
     return [
         m.user
@@ -45,7 +53,7 @@ def agentur_moderators() -> QuerySet[User]:
     return User.objects.filter(is_agentur_moderator=True, is_active=True).order_by("pk")
 
 
-def last_admin_towns(*, user, lock: bool = False) -> list:
+def last_admin_towns(*, user: AnyUser, lock: bool = False) -> list[Any]:
     """The towns in which ``user`` is the only administrator (their account cannot be deleted until someone
     else is one too). ``lock`` holds the towns' admin memberships until the transaction ends."""
     towns = []
@@ -64,17 +72,17 @@ def last_admin_towns(*, user, lock: bool = False) -> list:
     return towns
 
 
-def user_data_exports(*, user) -> QuerySet[DataExport]:
+def user_data_exports(*, user: User) -> QuerySet[DataExport]:
     """A person's own data exports, newest first."""
     return DataExport.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
-def user_api_tokens(*, user) -> QuerySet[ApiToken]:
+def user_api_tokens(*, user: User) -> ApiTokenQuerySet:
     """A person's own API tokens (revoked and expired ones too), newest first."""
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
 
 
-def team_invitations(*, municipality, closed: int = 20) -> list[StaffInvitation]:
+def team_invitations(*, municipality: Municipality, closed: int = 20) -> list[StaffInvitation]:
     """The town's invitations for the team page: every pending one (open or expired), newest first, then the
     last ``closed`` accepted or withdrawn ones as the team's history."""
     rows = StaffInvitation.objects.filter(municipality=municipality).select_related(

@@ -1,6 +1,8 @@
 """Writes about users and staff memberships, personal API tokens, and the citizens' rights: the data export and
 account deletion."""
 
+from __future__ import annotations
+
 import datetime
 import secrets
 
@@ -9,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -22,7 +25,7 @@ from .selectors import last_admin_towns, user_api_tokens
 from .tasks import data_export_build, membership_notify_granted, staff_invitation_send
 
 
-def _town_memberships(municipality_id: int):
+def _town_memberships(municipality_id: int) -> QuerySet[Membership]:
     # Services are also called from the admin and load_demo, where no request scope is active.
     return Membership.objects.with_scope(municipality=municipality_id)
 
@@ -73,7 +76,7 @@ def _guard_last_admin(*, membership: Membership, new_role: str | None) -> None:
 # --- Invitations to a town's team ---------------------------------------------------------------------------
 
 
-def _town_invitations(municipality_id: int):
+def _town_invitations(municipality_id: int) -> QuerySet[StaffInvitation]:
     return StaffInvitation.objects.with_scope(municipality=municipality_id)
 
 
@@ -283,7 +286,7 @@ def api_token_create(
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": _("Please give the token a name.")}, code="name")
-    if len(name) > ApiToken._meta.get_field("name").max_length:
+    if len(name) > ApiToken._meta.get_field("name").max_length:  # type: ignore[operator]  # a CharField has one
         raise ValidationError({"name": _("The name is too long.")}, code="name")
     if lifetime_days is not None and lifetime_days not in ApiToken.LIFETIME_DAYS:
         raise ValidationError(
@@ -440,7 +443,7 @@ def account_delete(*, user: User, keep_contributions: bool | None = None) -> Non
         user.delete()
         # Their name (or their contributions) left the public pages: the stored freshness and counts follow.
         touch_processes(processes, recount=not keep_contributions)
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])  # type: ignore[func-returns-value]  # the list only runs the deletes
 
 
 def _forget_in_admin_log(user: User) -> None:

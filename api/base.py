@@ -224,9 +224,9 @@ class LabelledAPIView(generics.GenericAPIView):
         ``participation.selectors.stored_total``), so that the page does not ``COUNT(*)`` them; else with ``cap``
         they are counted up to ``COUNT_CAP`` (a filtered list; ``count_capped`` in the answer says more exist)."""
         if count is not None:
-            self.paginator.django_paginator_class = functools.partial(CountedPaginator, count=count)
+            self.paginator.django_paginator_class = functools.partial(CountedPaginator, count=count)  # type: ignore[union-attr]  # PageNumberPagination
         elif cap:
-            self.paginator.django_paginator_class = functools.partial(CountedPaginator, cap=COUNT_CAP)
+            self.paginator.django_paginator_class = functools.partial(CountedPaginator, cap=COUNT_CAP)  # type: ignore[union-attr]
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
@@ -309,9 +309,9 @@ class TownScopedAPIView(LabelledAPIView):
         request = self.request._request
         if not hasattr(request, "api_sees_internal"):
             user, town = self.request.user, self.municipality
-            request.api_sees_internal = (
+            request.api_sees_internal = (  # type: ignore[attr-defined]  # kept on the request, once per request
                 permissions.town_access(user, "town.view_staff_area", town) == permissions.ALLOWED
             )
-            if request.api_sees_internal and permissions.is_cross_town_read(user, town):
+            if request.api_sees_internal and permissions.is_cross_town_read(user, town):  # type: ignore[attr-defined]
                 audit_moderator_visit(self.request, town)
-        return request.api_sees_internal
+        return request.api_sees_internal  # type: ignore[attr-defined]

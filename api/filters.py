@@ -24,7 +24,7 @@ from .base import form_errors
 class FormFilterSet(django_filters.FilterSet):
     """A FilterSet whose form is a portal filter form and whose filtering is a selector function."""
 
-    html_form: type = None
+    html_form: type | None = None
 
     def form_kwargs(self) -> dict:
         return {}

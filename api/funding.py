@@ -6,6 +6,8 @@ Amounts are decimal strings (euros, two places); figures are those of ``funding.
 Uploaded files (milestone evidence, proof documents) are not linked, only whether there is one; people appear
 by display name only."""
 
+from typing import Any
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -21,8 +23,8 @@ from .base import TownScopedAPIView
 from .schema import detail_schema, list_schema
 
 VIEW = "funding.view"
-AMOUNT = {"max_digits": 14, "decimal_places": 2, "read_only": True}
-PERCENT = {"max_digits": 6, "decimal_places": 1, "read_only": True, "allow_null": True}
+AMOUNT: dict[str, Any] = {"max_digits": 14, "decimal_places": 2, "read_only": True}
+PERCENT: dict[str, Any] = {"max_digits": 6, "decimal_places": 1, "read_only": True, "allow_null": True}
 
 
 def _grant(pk: int) -> Grant:
@@ -127,13 +129,13 @@ class FiguresSerializer(s.Serializer):
     def _out(deadline: dict | None) -> dict | None:
         return DeadlineSerializer(deadline).data if deadline else None
 
-    def get_next_milestone(self, figures) -> DeadlineSerializer(allow_null=True):
+    def get_next_milestone(self, figures) -> DeadlineSerializer(allow_null=True):  # type: ignore[valid-type]  # drf-spectacular reads the field's schema from it
         return self._out(self._milestone(figures))
 
-    def get_next_proof(self, figures) -> DeadlineSerializer(allow_null=True):
+    def get_next_proof(self, figures) -> DeadlineSerializer(allow_null=True):  # type: ignore[valid-type]  # drf-spectacular reads the field's schema from it
         return self._out(self._proof(figures))
 
-    def get_next_deadline(self, figures) -> DeadlineSerializer(allow_null=True):
+    def get_next_deadline(self, figures) -> DeadlineSerializer(allow_null=True):  # type: ignore[valid-type]  # drf-spectacular reads the field's schema from it
         """The earlier of the next open milestone and the next unsubmitted proof of use."""
         due = [d for d in (self._milestone(figures), self._proof(figures)) if d]
         return self._out(min(due, key=lambda d: d["due_on"])) if due else None
@@ -171,7 +173,7 @@ class GrantDetailSerializer(s.ModelSerializer):
         ]
 
     def get_figures(self, grant: Grant) -> FiguresSerializer:
-        return FiguresSerializer(self.context["figures"]).data
+        return FiguresSerializer(self.context["figures"]).data  # type: ignore[return-value]  # the schema hint above
 
 
 class BudgetLineSerializer(s.ModelSerializer):

@@ -110,7 +110,7 @@ class CommentSerializer(ReplySerializer):
 
 class CommentInputSerializer(s.Serializer):
     body = s.CharField(max_length=3000)
-    parent = s.IntegerField(required=False, allow_null=True, help_text="The comment this one replies to.")
+    parent = s.IntegerField(required=False, allow_null=True, help_text="The comment this one replies to.")  # type: ignore[assignment]  # a declared field, not Field.parent
     official = s.BooleanField(
         required=False, help_text="Written for the town (editors of the process's towns)."
     )
@@ -118,7 +118,7 @@ class CommentInputSerializer(s.Serializer):
 
 class CreatedCommentSerializer(ReplySerializer):
     moderation = s.CharField(read_only=True)
-    parent = s.PrimaryKeyRelatedField(
+    parent = s.PrimaryKeyRelatedField(  # type: ignore[assignment]  # a declared field, not Field.parent
         read_only=True, allow_null=True, help_text="The comment this one replies to."
     )
 

@@ -1,6 +1,7 @@
 """Forms of the funding app: validation and widgets only; saving goes through ``funding.services``."""
 
 from decimal import Decimal
+from typing import Any
 
 from django import forms
 from django.utils import timezone
@@ -157,7 +158,7 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
 
 
 # Declared on the forms so that the scoped manager is not queried at import; the choices are set per town.
-_NO_PROJECTS = {"queryset": Project.objects.none(), "required": False}
+_NO_PROJECTS: dict[str, Any] = {"queryset": Project.objects.none(), "required": False}
 
 
 class BudgetLineForm(forms.ModelForm):

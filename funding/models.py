@@ -8,7 +8,9 @@ Amounts are euros as ``Decimal`` with two places; the rules for rates and roundi
 
 import datetime
 import uuid
+from decimal import Decimal
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -26,7 +28,7 @@ from smartcity5.workflow import Workflow
 
 from . import money
 
-AMOUNT = {"max_digits": 12, "decimal_places": 2}
+AMOUNT: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 FIRST_YEAR, LAST_YEAR = 2015, 2045
 
 
@@ -149,7 +151,7 @@ class Grant(TownOwnedModel):
     def own_share(self):
         return money.own_share(self.eligible_costs, self.funding_rate)
 
-    def federal_share_of(self, amount):
+    def federal_share_of(self, amount: Decimal) -> Decimal:
         """The federal share of an amount of eligible costs at this grant's rate."""
         return money.federal_share(amount, self.funding_rate)
 

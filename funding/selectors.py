@@ -9,9 +9,13 @@ Figures per grant and budget year:
 * **remaining**: approved federal share − called.
 """
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.db.models import (
     Case,
@@ -37,7 +41,7 @@ CALLED = Q(status__in=DisbursementRequest.CALLED)
 PAID = Q(status=DisbursementRequest.Status.PAID)
 
 
-def _amount_subquery(qs) -> Coalesce:
+def _amount_subquery(qs: QuerySet[Any]) -> Coalesce:
     """The sum of ``amount`` over ``qs`` per outer grant, as a correlated subquery (no join fan-out)."""
     total = (
         qs.filter(grant=OuterRef("pk"))
@@ -92,7 +96,7 @@ class GrantTotals:
         return money.percent(self.called, self.federal_share)
 
 
-def grant_totals(grants) -> GrantTotals:
+def grant_totals(grants: Iterable[Any]) -> GrantTotals:
     """The sums over ``grants`` (from :func:`grant_list`, already fetched: no query); each grant gets its own
     ``absorption`` rate beside them."""
     totals = GrantTotals()
@@ -140,7 +144,7 @@ class GrantFigures:
     called: Decimal = ZERO
     paid: Decimal = ZERO
     drafts: Decimal = ZERO
-    milestones: dict = field(default_factory=dict)
+    milestones: dict[str, int] = field(default_factory=dict)
     next_milestone: Milestone | None = None
     next_proof: ProofOfUse | None = None
 
@@ -246,7 +250,7 @@ def milestone_counts(qs: QuerySet[Milestone], *, today: datetime.date) -> dict[s
     """How many milestones are in each derived state (one query)."""
     states = ("done", "waived", "overdue", "at_risk", "open")
     expression = milestone_state_expression(today)
-    counts = qs.annotate(state=expression).aggregate(
+    counts = qs.annotate(state=expression).aggregate(  # type: ignore[no-redef]  # the annotation replaces Milestone.state() on purpose
         **{state: Count("pk", filter=Q(state=state)) for state in states}
     )
     counts["total"] = sum(counts.values())
@@ -264,12 +268,12 @@ def milestone_timeline(
     ``state`` if it is one of :data:`MILESTONE_STATES`."""
     today = today or timezone.localdate()
     qs = (
-        Milestone.objects.filter(grant=grant)
+        Milestone.objects.filter(grant=grant)  # type: ignore[no-redef]  # the annotation replaces Milestone.state() on purpose
         .annotate(state=milestone_state_expression(today))
         .prefetch_related("projects")
         .order_by("due_on", "pk")
     )
-    return qs.filter(state=state) if state in MILESTONE_STATES else qs
+    return qs.filter(state=state) if state in MILESTONE_STATES else qs  # type: ignore[misc]  # an annotation
 
 
 def proofs(grant: Grant) -> QuerySet[ProofOfUse]:
@@ -282,7 +286,7 @@ def budget_lines(grant: Grant) -> QuerySet[BudgetLine]:
     )
 
 
-def budget_matrix(grant: Grant) -> dict:
+def budget_matrix(grant: Grant) -> dict[str, Any]:
     """The plan as a table: one row per year, one column per cost type, totals (one query)."""
     from .models import CostType
 
@@ -293,7 +297,7 @@ def budget_matrix(grant: Grant) -> dict:
         .values("year", "cost_type")
         .annotate(total=Sum("amount"))
     }
-    rows = []
+    rows: list[dict[str, Any]] = []
     for year in sorted(set(grant.years()) | {year for year, _ in cells}):
         amounts = [cells.get((year, cost_type), ZERO) for cost_type in CostType.values]
         rows.append({"year": year, "amounts": amounts, "total": sum(amounts, ZERO)})
@@ -348,11 +352,11 @@ def reminder_stage(due_on: datetime.date, today: datetime.date) -> str | None:
     return None
 
 
-def deadlines_to_remind(*, today: datetime.date) -> list[tuple[str, object, str]]:
+def deadlines_to_remind(*, today: datetime.date) -> list[tuple[str, Milestone | ProofOfUse, str | None]]:
     """Open milestones and unsubmitted proofs of the town in scope that need a reminder today, as
     ``(kind, item, stage)``; two queries."""
     horizon = today + datetime.timedelta(days=REMINDER_DAYS[0])
-    due = []
+    due: list[tuple[str, Milestone | ProofOfUse, str | None]] = []
     for milestone in (
         Milestone.objects.filter(status=Milestone.Status.OPEN, due_on__lte=horizon)
         .select_related("grant")
@@ -368,18 +372,18 @@ def deadlines_to_remind(*, today: datetime.date) -> list[tuple[str, object, str]
     return due
 
 
-def amount_total(qs) -> Decimal:
+def amount_total(qs: QuerySet[Any]) -> Decimal:
     """The sum of ``amount`` over a (filtered) queryset, in SQL."""
     return qs.order_by().aggregate(total=Sum("amount"))["total"] or ZERO
 
 
-def town_deadlines(*, limit: int = 8, today: datetime.date | None = None) -> dict:
+def town_deadlines(*, limit: int = 8, today: datetime.date | None = None) -> dict[str, Any]:
     """For the staff dashboard: milestone counts by state over all of the town's grants, and the open
     milestones that are overdue or at risk, most urgent first (two queries)."""
     today = today or timezone.localdate()
     soon = today + datetime.timedelta(days=Milestone.AT_RISK_DAYS)
     urgent = (
-        Milestone.objects.filter(status=Milestone.Status.OPEN, due_on__lte=soon)
+        Milestone.objects.filter(status=Milestone.Status.OPEN, due_on__lte=soon)  # type: ignore[no-redef]  # the annotation replaces Milestone.state() on purpose
         .annotate(state=milestone_state_expression(today))
         .select_related("grant")
         .order_by("due_on", "pk")
@@ -392,7 +396,7 @@ def town_deadlines(*, limit: int = 8, today: datetime.date | None = None) -> dic
 
 def period_figures(
     *, start: datetime.date, end: datetime.date, today: datetime.date | None = None, limit: int = 20
-) -> dict:
+) -> dict[str, Any]:
     """The funding of the town in scope from ``start`` to ``end`` (both included): spending, funds called
     (requests submitted in the period that count as called: submitted or paid), paid out, milestones done in
     the period, and milestones overdue at its end (or today, if the period has not ended): due before that day

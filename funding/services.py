@@ -4,8 +4,11 @@ The limits of disbursement requests are checked here, under a lock on the grant,
 filing requests at the same moment cannot together exceed what the grant allows.
 """
 
+from __future__ import annotations
+
 import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -28,6 +31,19 @@ from .models import (
     ProofOfUse,
     Spending,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from django.core.files.storage import Storage
+    from django.db.models import QuerySet
+    from django_stubs_ext import StrOrPromise
+
+    from accounts.models import User
+    from projects.models import Project
+    from projects.uploads import CheckedUpload
+
+_M = TypeVar("_M", bound=Model)
 
 GRANT_FIELDS = (
     "title",
@@ -79,25 +95,25 @@ Kind = FundingEvent.Kind
 # --- History (smartcity5.history.record) ----------------------------------------------------------------
 
 
-def _apply(instance: Model, allowed: tuple[str, ...], fields: dict) -> None:
+def _apply(instance: Model, allowed: tuple[str, ...], fields: dict[str, Any]) -> None:
     for name, value in fields.items():
         if name in allowed:
             setattr(instance, name, value)
 
 
 def _save_and_record(
-    instance: Model,
+    instance: _M,
     *,
     grant: Grant,
     allowed: tuple[str, ...],
     entity: str,
-    by,
-    before: dict | None = None,
+    by: User | None,
+    before: dict[str, Any] | None = None,
     kind: str | None = None,
     reason: str = "",
-    extra_before: dict | None = None,
-    extra_after=None,
-) -> Model:
+    extra_before: dict[str, Any] | None = None,
+    extra_after: Callable[[], dict[str, Any]] | None = None,
+) -> _M:
     """Validate and save a new or changed row and record what changed (nothing if nothing did).
 
     ``extra_before`` / ``extra_after`` add values that are not plain fields (the linked projects)."""
@@ -113,14 +129,16 @@ def _save_and_record(
         entity=entity,
         by=by,
         subject=instance,
-        before=None if is_new else {**before, **(extra_before or {})},
+        before=None if is_new else {**before, **(extra_before or {})},  # type: ignore[dict-item]  # not new: before is set
         after=after,
         reason=reason,
     )
     return instance
 
 
-def _delete_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by) -> None:
+def _delete_and_record(
+    instance: Model, *, grant: Grant, allowed: tuple[str, ...], entity: str, by: User | None
+) -> None:
     record(
         FundingEvent,
         municipality=grant.municipality_id,
@@ -134,7 +152,7 @@ def _delete_and_record(instance: Model, *, grant: Grant, allowed: tuple[str, ...
     instance.delete()
 
 
-def _fresh(instance: Model) -> Model:
+def _fresh(instance: _M) -> _M:
     """The row as it is in the database now, locked: status rules never act on a stale copy."""
     return workflow.lock(instance)
 
@@ -147,7 +165,7 @@ def _locked(grant: Grant) -> Grant:
 # --- Who may: the services' own checks (``accounts.permissions``); pages ask them before they show a form -------
 
 
-def grant_for_change(*, grant: Grant, by) -> Grant:
+def grant_for_change(*, grant: Grant, by: User | None) -> Grant:
     """``grant`` if ``by`` may change its data and rows (budget, spending, requests, milestones, proofs: the town's
     editors; the Agentur's moderators read only), else ``PermissionDenied``: asked by the pages before they take
     a form, and by every service below. ``by=None`` is the portal itself (demo data, commands)."""
@@ -155,7 +173,7 @@ def grant_for_change(*, grant: Grant, by) -> Grant:
     return grant
 
 
-def grant_for_submission(*, grant: Grant, by, message=None) -> Grant:
+def grant_for_submission(*, grant: Grant, by: User | None, message: StrOrPromise | None = None) -> Grant:
     """``grant`` if ``by`` may submit its requests and proofs to the funder (the town's admins), else
     ``PermissionDenied``."""
     permissions.require(by is None or permissions.can_approve_funding(by, grant.municipality), message)
@@ -165,7 +183,7 @@ def grant_for_submission(*, grant: Grant, by, message=None) -> Grant:
 # --- Grants ----------------------------------------------------------------------------------------------
 
 
-def _require_terms_right(by, municipality: Municipality) -> None:
+def _require_terms_right(by: User | None, municipality: Municipality) -> None:
     # ``by=None`` is the portal itself (demo data, management commands); people need the rule.
     if by is not None and not permissions.can_change_grant_terms(by, municipality):
         raise PermissionDenied(
@@ -176,7 +194,7 @@ def _require_terms_right(by, municipality: Municipality) -> None:
         )
 
 
-def _apply_rate_exception(grant: Grant, *, reference: str, document) -> None:
+def _apply_rate_exception(grant: Grant, *, reference: str, document: CheckedUpload | None) -> None:
     """Record the funder's exception for a rate outside the programme: a reference, a checked upload
     (:mod:`projects.uploads`), or both."""
     reference = (reference or "").strip()
@@ -214,11 +232,11 @@ def _tell_agentur_after_commit(event: FundingEvent) -> None:
 def grant_create(
     *,
     municipality: Municipality,
-    by,
-    fields: dict,
+    by: User | None,
+    fields: dict[str, Any],
     reason: str = "",
     rate_exception_reference: str = "",
-    rate_exception_document=None,
+    rate_exception_document: CheckedUpload | None = None,
 ) -> Grant:
     """Record a grant as approved (town admins only). A rate other than the programme's needs the funder's
     exception (a reference or a checked upload)."""
@@ -239,11 +257,11 @@ def grant_create(
 def grant_change(
     *,
     grant: Grant,
-    by,
-    fields: dict,
+    by: User | None,
+    fields: dict[str, Any],
     reason: str = "",
     rate_exception_reference: str = "",
-    rate_exception_document=None,
+    rate_exception_document: CheckedUpload | None = None,
 ) -> Grant:
     """Change a grant. Its terms (:data:`GRANT_TERMS`) change only by a town admin, with a reason that the
     history keeps; the rate must be one of the programme's unless the funder's exception is recorded; the
@@ -305,7 +323,9 @@ def grant_change(
 
 
 @transaction.atomic
-def budget_line_save(*, grant: Grant, by, fields: dict, line: BudgetLine | None = None) -> BudgetLine:
+def budget_line_save(
+    *, grant: Grant, by: User | None, fields: dict[str, Any], line: BudgetLine | None = None
+) -> BudgetLine:
     """Add a line to the budget plan, or change one. A year's plan may not fall below what has already
     been requested for that year."""
     grant_for_change(grant=grant, by=by)
@@ -319,12 +339,12 @@ def budget_line_save(*, grant: Grant, by, fields: dict, line: BudgetLine | None 
         line, grant=grant, allowed=BUDGET_LINE_FIELDS, entity=Entity.BUDGET_LINE, by=by, before=before
     )
     for year in {line.year, old_year} - {None}:
-        _check_plan_covers_requests(grant, year)
+        _check_plan_covers_requests(grant, year)  # type: ignore[arg-type]  # None is taken out of the set
     return line
 
 
 @transaction.atomic
-def budget_line_delete(*, line: BudgetLine, by) -> None:
+def budget_line_delete(*, line: BudgetLine, by: User | None) -> None:
     grant_for_change(grant=line.grant, by=by)
     grant = _locked(line.grant)
     year = line.year
@@ -351,7 +371,7 @@ def _check_plan_covers_requests(grant: Grant, year: int) -> None:
 
 
 @transaction.atomic
-def spending_record(*, grant: Grant, by, fields: dict) -> Spending:
+def spending_record(*, grant: Grant, by: User | None, fields: dict[str, Any]) -> Spending:
     grant_for_change(grant=grant, by=by)
     item = Spending(
         grant=grant,
@@ -363,7 +383,7 @@ def spending_record(*, grant: Grant, by, fields: dict) -> Spending:
 
 
 @transaction.atomic
-def spending_change(*, item: Spending, by, fields: dict) -> Spending:
+def spending_change(*, item: Spending, by: User | None, fields: dict[str, Any]) -> Spending:
     grant_for_change(grant=item.grant, by=by)
     before = snapshot(item, SPENDING_FIELDS)
     _apply(item, SPENDING_FIELDS, fields)
@@ -373,7 +393,7 @@ def spending_change(*, item: Spending, by, fields: dict) -> Spending:
 
 
 @transaction.atomic
-def spending_delete(*, item: Spending, by) -> None:
+def spending_delete(*, item: Spending, by: User | None) -> None:
     grant_for_change(grant=item.grant, by=by)
     _delete_and_record(item, grant=item.grant, allowed=SPENDING_FIELDS, entity=Entity.SPENDING, by=by)
 
@@ -381,7 +401,7 @@ def spending_delete(*, item: Spending, by) -> None:
 # --- Disbursement requests (Mittelabrufe) ----------------------------------------------------------------
 
 
-def _sum(qs) -> Decimal:
+def _sum(qs: QuerySet[Any]) -> Decimal:
     return qs.aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
 
 
@@ -439,7 +459,7 @@ def check_disbursement_limits(
 
 
 @transaction.atomic
-def disbursement_prepare(*, grant: Grant, by, fields: dict) -> DisbursementRequest:
+def disbursement_prepare(*, grant: Grant, by: User | None, fields: dict[str, Any]) -> DisbursementRequest:
     """A new draft request. Drafts are checked against the limits too, so nobody prepares a request that
     could never be filed."""
     grant_for_change(grant=grant, by=by)
@@ -468,7 +488,9 @@ def _require_status(item: DisbursementRequest, *allowed: str) -> None:
 
 
 @transaction.atomic
-def disbursement_change(*, item: DisbursementRequest, by, fields: dict) -> DisbursementRequest:
+def disbursement_change(
+    *, item: DisbursementRequest, by: User | None, fields: dict[str, Any]
+) -> DisbursementRequest:
     grant_for_change(grant=item.grant, by=by)
     grant = _locked(item.grant)
     item = _fresh(item)
@@ -483,7 +505,7 @@ def disbursement_change(*, item: DisbursementRequest, by, fields: dict) -> Disbu
 
 
 @transaction.atomic
-def disbursement_delete(*, item: DisbursementRequest, by) -> None:
+def disbursement_delete(*, item: DisbursementRequest, by: User | None) -> None:
     grant_for_change(grant=item.grant, by=by)
     item = _fresh(item)
     _require_status(item, DisbursementRequest.Status.DRAFT)
@@ -491,7 +513,7 @@ def disbursement_delete(*, item: DisbursementRequest, by) -> None:
 
 
 def _disbursement_move(
-    item: DisbursementRequest, *, to: str, by, reason: str = "", **dates
+    item: DisbursementRequest, *, to: str, by: User | None, reason: str = "", **dates: datetime.date | None
 ) -> DisbursementRequest:
     grant = _locked(item.grant)
     item = _fresh(item)
@@ -524,7 +546,7 @@ def _not_in_future(day: datetime.date, field: str) -> None:
         raise ValidationError({field: _("This date lies in the future.")})
 
 
-def disbursement_for_submission(*, item: DisbursementRequest, by) -> DisbursementRequest:
+def disbursement_for_submission(*, item: DisbursementRequest, by: User | None) -> DisbursementRequest:
     """``item`` if ``by`` may submit it to the funder (the town's admins), else ``PermissionDenied``."""
     grant_for_submission(
         grant=item.grant,
@@ -535,7 +557,9 @@ def disbursement_for_submission(*, item: DisbursementRequest, by) -> Disbursemen
 
 
 @transaction.atomic
-def disbursement_submit(*, item: DisbursementRequest, by, submitted_on: datetime.date) -> DisbursementRequest:
+def disbursement_submit(
+    *, item: DisbursementRequest, by: User | None, submitted_on: datetime.date
+) -> DisbursementRequest:
     """File a draft with the funder (town admins approve the submission: the page asks
     :func:`disbursement_for_submission` first)."""
     grant_for_change(grant=item.grant, by=by)
@@ -544,7 +568,9 @@ def disbursement_submit(*, item: DisbursementRequest, by, submitted_on: datetime
 
 
 @transaction.atomic
-def disbursement_mark_paid(*, item: DisbursementRequest, by, paid_on: datetime.date) -> DisbursementRequest:
+def disbursement_mark_paid(
+    *, item: DisbursementRequest, by: User | None, paid_on: datetime.date
+) -> DisbursementRequest:
     grant_for_change(grant=item.grant, by=by)
     _not_in_future(paid_on, "paid_on")
     return _disbursement_move(item, to=DisbursementRequest.Status.PAID, by=by, paid_on=paid_on)
@@ -552,7 +578,7 @@ def disbursement_mark_paid(*, item: DisbursementRequest, by, paid_on: datetime.d
 
 @transaction.atomic
 def disbursement_reject(
-    *, item: DisbursementRequest, by, rejected_on: datetime.date, reason: str
+    *, item: DisbursementRequest, by: User | None, rejected_on: datetime.date, reason: str
 ) -> DisbursementRequest:
     grant_for_change(grant=item.grant, by=by)
     if not reason.strip():
@@ -566,13 +592,18 @@ def disbursement_reject(
 # --- Milestones ------------------------------------------------------------------------------------------
 
 
-def _project_names(milestone: Milestone) -> dict:
+def _project_names(milestone: Milestone) -> dict[str, Any]:
     return {"projects": names(milestone.projects.all()) if milestone.pk else ""}
 
 
 @transaction.atomic
 def milestone_save(
-    *, grant: Grant, by, fields: dict, projects=None, milestone: Milestone | None = None
+    *,
+    grant: Grant,
+    by: User | None,
+    fields: dict[str, Any],
+    projects: Iterable[Project] | None = None,
+    milestone: Milestone | None = None,
 ) -> Milestone:
     """Add a milestone or change its title, phase, due date and linked projects."""
     grant_for_change(grant=grant, by=by)
@@ -584,7 +615,7 @@ def milestone_save(
     if foreign:
         raise ValidationError({"projects": _("Only projects led by the grant's town can be linked.")})
 
-    def after():
+    def after() -> dict[str, Any]:
         if projects is not None:
             milestone.projects.set(projects)
         return _project_names(milestone)
@@ -602,7 +633,7 @@ def milestone_save(
 
 
 @transaction.atomic
-def milestone_delete(*, milestone: Milestone, by) -> None:
+def milestone_delete(*, milestone: Milestone, by: User | None) -> None:
     grant_for_change(grant=milestone.grant, by=by)
     milestone = _fresh(milestone)
     if milestone.status == Milestone.Status.DONE:
@@ -622,7 +653,7 @@ def _milestone_fresh(milestone: Milestone, *allowed: str) -> Milestone:
     return milestone
 
 
-def _milestone_move(milestone: Milestone, *, by, reason: str = "", **values) -> Milestone:
+def _milestone_move(milestone: Milestone, *, by: User | None, reason: str = "", **values: Any) -> Milestone:
     before = snapshot(milestone, MILESTONE_STATUS_FIELDS)
     for name, value in values.items():
         setattr(milestone, name, value)
@@ -639,7 +670,9 @@ def _milestone_move(milestone: Milestone, *, by, reason: str = "", **values) -> 
 
 
 @transaction.atomic
-def milestone_mark_done(*, milestone: Milestone, by, done_on: datetime.date, evidence) -> Milestone:
+def milestone_mark_done(
+    *, milestone: Milestone, by: User | None, done_on: datetime.date, evidence: CheckedUpload | None
+) -> Milestone:
     """Done, with the date and an evidence file (a checked upload, see :mod:`projects.uploads`)."""
     grant_for_change(grant=milestone.grant, by=by)
     _not_in_future(done_on, "done_on")
@@ -654,7 +687,7 @@ def milestone_mark_done(*, milestone: Milestone, by, done_on: datetime.date, evi
 
 
 @transaction.atomic
-def milestone_waive(*, milestone: Milestone, by, reason: str) -> Milestone:
+def milestone_waive(*, milestone: Milestone, by: User | None, reason: str) -> Milestone:
     grant_for_change(grant=milestone.grant, by=by)
     if not reason.strip():
         raise ValidationError({"waived_reason": _("Please say why the milestone is waived.")})
@@ -670,7 +703,7 @@ def milestone_waive(*, milestone: Milestone, by, reason: str) -> Milestone:
 
 
 @transaction.atomic
-def milestone_reopen(*, milestone: Milestone, by, reason: str) -> Milestone:
+def milestone_reopen(*, milestone: Milestone, by: User | None, reason: str) -> Milestone:
     """Back to open (a mistake, or the funder did not accept the evidence); the evidence file is kept."""
     grant_for_change(grant=milestone.grant, by=by)
     if not reason.strip():
@@ -681,7 +714,7 @@ def milestone_reopen(*, milestone: Milestone, by, reason: str) -> Milestone:
     )
 
 
-def _replace_file_after_commit(storage, old_name: str) -> None:
+def _replace_file_after_commit(storage: Storage, old_name: str) -> None:
     if old_name:
         transaction.on_commit(lambda: storage.delete(old_name))
 
@@ -690,7 +723,9 @@ def _replace_file_after_commit(storage, old_name: str) -> None:
 
 
 @transaction.atomic
-def proof_save(*, grant: Grant, by, fields: dict, proof: ProofOfUse | None = None) -> ProofOfUse:
+def proof_save(
+    *, grant: Grant, by: User | None, fields: dict[str, Any], proof: ProofOfUse | None = None
+) -> ProofOfUse:
     """Schedule a proof of use, or change it. Once submitted, only its note can change."""
     grant_for_change(grant=grant, by=by)
     if proof is not None:
@@ -706,7 +741,7 @@ def proof_save(*, grant: Grant, by, fields: dict, proof: ProofOfUse | None = Non
 
 
 @transaction.atomic
-def proof_delete(*, proof: ProofOfUse, by) -> None:
+def proof_delete(*, proof: ProofOfUse, by: User | None) -> None:
     grant_for_change(grant=proof.grant, by=by)
     proof = _fresh(proof)
     if proof.submitted_on:
@@ -714,7 +749,7 @@ def proof_delete(*, proof: ProofOfUse, by) -> None:
     _delete_and_record(proof, grant=proof.grant, allowed=PROOF_FIELDS, entity=Entity.PROOF, by=by)
 
 
-def proof_for_submission(*, proof: ProofOfUse, by) -> ProofOfUse:
+def proof_for_submission(*, proof: ProofOfUse, by: User | None) -> ProofOfUse:
     """``proof`` if ``by`` may submit it to the funder (the town's admins), else ``PermissionDenied``."""
     grant_for_submission(
         grant=proof.grant,
@@ -725,7 +760,9 @@ def proof_for_submission(*, proof: ProofOfUse, by) -> ProofOfUse:
 
 
 @transaction.atomic
-def proof_submit(*, proof: ProofOfUse, by, submitted_on: datetime.date, document=None) -> ProofOfUse:
+def proof_submit(
+    *, proof: ProofOfUse, by: User | None, submitted_on: datetime.date, document: CheckedUpload | None = None
+) -> ProofOfUse:
     """Record that the proof went to the funder (town admins approve the submission: the page asks
     :func:`proof_for_submission` first)."""
     grant_for_change(grant=proof.grant, by=by)
@@ -751,7 +788,7 @@ def proof_submit(*, proof: ProofOfUse, by, submitted_on: datetime.date, document
 
 
 @transaction.atomic
-def proof_accept(*, proof: ProofOfUse, by, accepted_on: datetime.date) -> ProofOfUse:
+def proof_accept(*, proof: ProofOfUse, by: User | None, accepted_on: datetime.date) -> ProofOfUse:
     """Record that the funder accepted the proof."""
     grant_for_change(grant=proof.grant, by=by)
     _not_in_future(accepted_on, "accepted_on")

@@ -32,7 +32,7 @@ def funding_reminders_dispatch() -> int:
     return len(towns)
 
 
-def _message(kind: str, item, stage: str, today: datetime.date) -> tuple[str, str]:
+def _message(kind: str, item, stage: str | None, today: datetime.date) -> tuple[str, str]:
     days = (item.due_on - today).days
     due = date_format(item.due_on, "SHORT_DATE_FORMAT")
     what = _("Milestone “%(title)s”") % {"title": item.title} if kind == "milestone" else str(item)

@@ -5,6 +5,7 @@ funder (admin); Agentur moderators read. Pages that list rows and offer a form t
 posting to them needs the edit rule as well.
 """
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -548,7 +549,7 @@ def milestone_status(request, town: str, pk: int, item: int):
     milestone = _row_or_404(Milestone, grant, item)
     action = request.POST.get("action")
     if action == "done":
-        form = MilestoneDoneForm(request.POST, request.FILES)
+        form: forms.Form = MilestoneDoneForm(request.POST, request.FILES)
         key = "done_form"
         run = lambda: services.milestone_mark_done(  # noqa: E731
             milestone=milestone,
@@ -670,6 +671,7 @@ def proof_status(request, town: str, pk: int, item: int):
     action = request.POST.get("action")
     if action == "submit":
         services.proof_for_submission(proof=proof, by=request.user)
+        form: forms.Form
         form, key = ProofSubmitForm(request.POST, request.FILES), "submit_form"
         run = lambda: services.proof_submit(  # noqa: E731
             proof=proof,

@@ -38,7 +38,7 @@ class LessonNoteManager(models.Manager):
 class LessonNote(TownOwnedModel):
     """A lesson learned: what worked, what did not, what another town should know before it starts."""
 
-    municipality = models.ForeignKey(
+    municipality = models.ForeignKey(  # type: ignore[assignment]  # None: a note of the Agentur
         "municipalities.Municipality",
         on_delete=models.PROTECT,
         related_name="+",
@@ -90,7 +90,7 @@ class LessonNote(TownOwnedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = LessonNoteManager()
+    objects = LessonNoteManager()  # type: ignore[misc,assignment]  # factory-made base manager
 
     class Meta:
         ordering = ["-updated_at", "-pk"]

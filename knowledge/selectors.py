@@ -7,9 +7,12 @@ scope of this kind and reads ``LessonNote`` rows only; a linked project is shown
 :func:`visible_project`, so an internal project of another town never leaks through a note.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
@@ -20,6 +23,9 @@ from municipalities.models import Municipality
 from projects.models import Project
 
 from .models import LessonNote
+
+if TYPE_CHECKING:
+    from accounts.permissions import AnyUser
 
 AGENTUR = "agentur"  # the town filter's value for the Agentur's own notes
 
@@ -74,7 +80,7 @@ def note_page(
     page: str | int | None = None,
     per_page: int = 20,
     public_only: bool = False,
-) -> Page:
+) -> Page[LessonNote]:
     """One page of notes of all towns, newest change first; ``object_list`` is evaluated (a list)."""
     with shared_knowledge_scope():
         page_obj = Paginator(_notes(filters, public_only=public_only), per_page).get_page(page)
@@ -98,7 +104,7 @@ def notes_for_project(*, project: Project, public_only: bool = False, limit: int
         return list(qs.select_related("municipality").order_by("-updated_at", "-pk")[:limit])
 
 
-def visible_project(note: LessonNote, user, *, public_page: bool = False) -> Project | None:
+def visible_project(note: LessonNote, user: AnyUser, *, public_page: bool = False) -> Project | None:
     """The note's project if the reader may see it: public, or (staff pages) internal and theirs to see."""
     project = note.project
     if project is None:
@@ -110,7 +116,7 @@ def visible_project(note: LessonNote, user, *, public_page: bool = False) -> Pro
     return None
 
 
-def project_choices(*, user, municipality: Municipality) -> dict[int, Project]:
+def project_choices(*, user: AnyUser, municipality: Municipality) -> dict[int, Project]:
     """Projects a note written in ``municipality``'s staff area may link to: the town's own and joint projects
     (internal ones too) for its staff, the public projects of all towns for moderators from elsewhere."""
     if permissions.membership_for(user, municipality) is not None:

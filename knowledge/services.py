@@ -1,6 +1,11 @@
 """Writes of the knowledge app: lessons-learned notes. Each checks who may write (``accounts.permissions``;
 ``by=None`` is the portal: demo data, commands) and refuses others with ``PermissionDenied`` (403)."""
 
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -10,18 +15,21 @@ from projects.models import FieldOfAction, Project, Tag
 
 from .models import LessonNote
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 NOTE_FIELDS = ("title", "body", "is_public")
 
 
 @transaction.atomic
 def lesson_note_create(
     *,
-    by,
+    by: User,
     municipality: Municipality | None,
-    fields: dict,
+    fields: dict[str, Any],
     project: Project | None = None,
-    fields_of_action=(),
-    tags: list[Tag] = (),
+    fields_of_action: Iterable[FieldOfAction] = (),
+    tags: Iterable[Tag] = (),
 ) -> LessonNote:
     """A new note of ``municipality`` (written by its editors), or of the Agentur when ``municipality`` is None
     (written by a moderator)."""
@@ -45,12 +53,12 @@ def lesson_note_create(
 
 def lesson_note_write(
     *,
-    by,
+    by: User,
     in_town: Municipality,
-    fields: dict,
+    fields: dict[str, Any],
     project: Project | None = None,
-    fields_of_action=(),
-    tags: list[Tag] = (),
+    fields_of_action: Iterable[FieldOfAction] = (),
+    tags: Iterable[Tag] = (),
 ) -> LessonNote:
     """A note written in ``in_town``'s staff area: for the town when its editor writes it, for the region when a
     moderator who is not among its editors does (``permissions.lesson_note_town``)."""
@@ -64,7 +72,7 @@ def lesson_note_write(
     )
 
 
-def lesson_note_for_change(*, note: LessonNote, by) -> LessonNote:
+def lesson_note_for_change(*, note: LessonNote, by: User) -> LessonNote:
     """``note`` if ``by`` may change it (its author, editors of the town that wrote it, moderators), else
     ``PermissionDenied``: asked by the edit page before it shows the form, and by :func:`lesson_note_change`."""
     permissions.require(
@@ -78,8 +86,8 @@ def lesson_note_for_change(*, note: LessonNote, by) -> LessonNote:
 def lesson_note_change(
     *,
     note: LessonNote,
-    by,
-    fields: dict,
+    by: User,
+    fields: dict[str, Any],
     project: Project | None = None,
     fields_of_action: list[FieldOfAction] | None = None,
     tags: list[Tag] | None = None,

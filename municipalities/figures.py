@@ -21,10 +21,14 @@ towns asked for.
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, DecimalField, Exists, IntegerField, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+if TYPE_CHECKING:
+    from .models import Municipality
 
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 ZERO = Decimal("0.00")
@@ -182,7 +186,7 @@ def annotations(*, filters: Filters = NO_FILTERS, today: datetime.date) -> dict:
 class TownFigures:
     """The key figures of one town (``values``: figure key → value, as :func:`annotations` names them)."""
 
-    municipality: object
+    municipality: "Municipality"
     values: dict
 
     def __getitem__(self, key):

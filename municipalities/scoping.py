@@ -21,6 +21,7 @@ town's scope it yields the rows the town owns **or** shares, each row once.
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from django.db import models
 from django.db.models import Exists, OuterRef, Q
@@ -44,7 +45,7 @@ def TownScopedManager(  # noqa: N802 - a factory, named like the class it makes
     manager_class=models.Manager,
     *,
     shared_with: str | tuple[str, ...] = (),
-):
+) -> "models.Manager[Any]":
     """The manager of a town-owned model.
 
     ``shared_with`` names lookups to :class:`Municipality` (e.g. ``"partner_towns"`` or
@@ -57,7 +58,7 @@ def TownScopedManager(  # noqa: N802 - a factory, named like the class it makes
     if not shared_with:
         return scoped
 
-    class SharedScopedManager(type(scoped)):
+    class SharedScopedManager(type(scoped)):  # type: ignore[misc]  # django-scopes makes the class
         def get_queryset(self):
             current = getattr(self, "_override_scope", None) or get_scope()
             base = super(type(scoped), self).get_queryset()  # the unfiltered queryset of manager_class
@@ -104,7 +105,7 @@ def _shared_exists(model, shared_with: tuple[str, ...], towns: list) -> Q:
             rows = field.related_model._base_manager.filter(shared, pk=OuterRef(field.attname))
         else:
             rows = model._base_manager.filter(shared, pk=OuterRef("pk"))
-        condition |= Exists(rows)
+        condition |= Exists(rows)  # type: ignore[assignment]  # Q | Exists is a Q
     return condition
 
 

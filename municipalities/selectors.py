@@ -1,5 +1,7 @@
 """Reads of the municipalities app. Cross-town reads live in :mod:`municipalities.crosstown`."""
 
+from __future__ import annotations
+
 from django.db.models import QuerySet
 
 from .models import AccessibilityFeedback, Consortium, Municipality

@@ -1,9 +1,16 @@
 """Writes of the municipalities app."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils import timezone
 
 from .models import AccessibilityFeedback, Municipality
 from .tasks import accessibility_feedback_forward
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def accessibility_feedback_submit(
@@ -20,7 +27,9 @@ def accessibility_feedback_submit(
     return feedback
 
 
-def accessibility_feedback_mark_handled(*, feedback: AccessibilityFeedback, by) -> AccessibilityFeedback:
+def accessibility_feedback_mark_handled(
+    *, feedback: AccessibilityFeedback, by: User | None
+) -> AccessibilityFeedback:
     if feedback.status != AccessibilityFeedback.Status.HANDLED:
         feedback.status = AccessibilityFeedback.Status.HANDLED
         feedback.handled_at = timezone.now()

@@ -3,10 +3,13 @@ by default."""
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from django.db import models
-from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class Delivery(models.TextChoices):
@@ -31,8 +34,8 @@ class Audience(StrEnum):
 @dataclass(frozen=True)
 class Kind:
     key: str
-    label: str | Promise
-    help_text: str | Promise
+    label: "StrOrPromise"
+    help_text: "StrOrPromise"
     audience: Audience
     default: Delivery
     # False for a person's own matters (their data export): the mail names no town, whichever row it hangs on.

@@ -1,6 +1,10 @@
 """Reads of a person's own notifications and notification settings, and of who is due a digest."""
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 
@@ -9,8 +13,12 @@ from municipalities.scoping import cross_town_scope
 from .kinds import Delivery, kind_get, kinds_for
 from .models import Notification, NotificationPreference
 
+if TYPE_CHECKING:
+    from accounts.models import User
+    from accounts.permissions import AnyUser
 
-def user_notifications(*, user) -> QuerySet[Notification]:
+
+def user_notifications(*, user: AnyUser) -> QuerySet[Notification]:
     """A person's own notifications from every town, newest first.
 
     This reads across towns, but only the person's own rows, so it needs no audit entry (like
@@ -24,7 +32,7 @@ def user_notifications(*, user) -> QuerySet[Notification]:
     )
 
 
-def user_digest_pending(*, user, plan: str) -> QuerySet[Notification]:
+def user_digest_pending(*, user: AnyUser, plan: str) -> QuerySet[Notification]:
     """A person's own notifications from every town that wait for their ``plan`` (daily or weekly) digest,
     oldest first.
 
@@ -55,13 +63,13 @@ def digest_recipient_ids(*, plan: str, before: datetime.datetime) -> list[int]:
         )
 
 
-def unread_count(*, user) -> int:
+def unread_count(*, user: AnyUser) -> int:
     if not user.is_authenticated:
         return 0
     return user_notifications(user=user).filter(read_at__isnull=True).count()
 
 
-def deliveries_for(*, users, kind: str) -> dict[int, str]:
+def deliveries_for(*, users: Iterable[User], kind: str) -> dict[int, str]:
     """How each of ``users`` wants the e-mail of ``kind``, by user id (the kind's default where they have no
     setting); one query for all of them."""
     default = kind_get(kind).default
@@ -73,7 +81,7 @@ def deliveries_for(*, users, kind: str) -> dict[int, str]:
     return {user.pk: stored.get(user.pk, default) for user in users}
 
 
-def user_preferences(*, user) -> dict[str, Delivery]:
+def user_preferences(*, user: User) -> dict[str, Delivery]:
     """A person's setting for each kind they can receive (the default where they have none stored)."""
     kinds = kinds_for(user)
     stored = dict(

@@ -1,7 +1,10 @@
 """Writes of the notifications app: tell people about an event, once, mark what they have read, and keep each
 person's e-mail settings per kind."""
 
-from collections.abc import Callable, Iterable
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -12,11 +15,14 @@ from municipalities.models import Municipality
 from .kinds import DIGEST_PLANS, Delivery, kind_get, kinds_for
 from .models import Notification, NotificationPreference
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 
 def notify(
     *,
     municipality: Municipality,
-    recipients: Iterable,
+    recipients: Iterable[User],
     kind: str,
     key: str,
     title: str,
@@ -93,13 +99,13 @@ def notification_open(*, notification: Notification) -> Notification:
     return notification
 
 
-def notifications_mark_all_read(*, user) -> int:
+def notifications_mark_all_read(*, user: User) -> int:
     from .selectors import user_notifications
 
     return user_notifications(user=user).filter(read_at__isnull=True).update(read_at=timezone.now())
 
 
-def preferences_save(*, user, choices: dict[str, str]) -> None:
+def preferences_save(*, user: User, choices: dict[str, str]) -> None:
     """Store how ``user`` wants the e-mails of each kind in ``choices`` (kind key → delivery).
 
     Only kinds the person can receive (``kinds_for``) and registered deliveries are accepted.
@@ -119,7 +125,7 @@ def preferences_save(*, user, choices: dict[str, str]) -> None:
     )
 
 
-def digest_unsubscribe(*, user, plan: str) -> list[str]:
+def digest_unsubscribe(*, user: User, plan: str) -> list[str]:
     """Stop the ``plan`` (daily or weekly) digest for ``user``: every kind they get in that digest is set to "in
     the app only" (the notifications still come). Returns the keys of the kinds changed; a second call changes
     nothing. Called by the one-click unsubscribe link of the digest (RFC 8058)."""
@@ -133,7 +139,9 @@ def digest_unsubscribe(*, user, plan: str) -> list[str]:
     return keys
 
 
-def notifications_refresh(*, municipality_id: int, where: Q, render: Callable[[str], dict | None]) -> int:
+def notifications_refresh(
+    *, municipality_id: int, where: Q, render: Callable[[str], Mapping[str, Any] | None]
+) -> int:
     """Rewrite the stored texts of the town's notifications that ``where`` selects, event by event: ``render``
     gets each event's key and returns the ``title`` and/or ``body`` as they are to read now (``None``: leave
     them). For an app whose notifications quote content that can later be hidden or edited: the in-app list,

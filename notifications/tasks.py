@@ -124,8 +124,8 @@ def notification_digest_send(*, user_id: int, plan: str) -> int:
         own = selectors.user_digest_pending(user=user, plan=plan)
         own.filter(pk__in=claimed).update(email_claimed_at=timezone.now())
     for notification in pending:
-        notification.link = _absolute(notification.url)
-        notification.town_name = (
+        notification.link = _absolute(notification.url)  # type: ignore[attr-defined]  # for the mail template
+        notification.town_name = (  # type: ignore[attr-defined]
             notification.municipality.name if kind_get(notification.kind).town_bound else ""
         )
     context = {

@@ -71,7 +71,7 @@ def _unsubscribe_target(token: str):
         return None
     if not isinstance(data, dict) or data.get("p") not in DIGEST_PLANS:
         return None
-    user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()
+    user = get_user_model().objects.filter(pk=data.get("u"), is_active=True).first()  # type: ignore[misc]  # None: no one
     return (user, data["p"]) if user is not None else None
 
 

@@ -86,7 +86,7 @@ def claim_key(task, key: str):
     are read together (the claim commits with that transaction, before the mail server is asked)."""
     from .models import MailClaim
 
-    if not key or len(key) > MailClaim._meta.get_field("key").max_length:
+    if not key or len(key) > MailClaim._meta.get_field("key").max_length:  # type: ignore[operator]  # a CharField has one
         raise ValueError(f"Bad mail claim key {key!r}")
     MailClaim.objects.bulk_create([MailClaim(key=key)], ignore_conflicts=True)
     pk = MailClaim.objects.filter(key=key).values_list("pk", flat=True).get()

@@ -1,5 +1,7 @@
 """Reads of the outbox."""
 
+from __future__ import annotations
+
 import datetime
 
 from django.db.models import Count, Min

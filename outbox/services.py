@@ -7,9 +7,12 @@ swaps the Celery application class and needs a relay daemon of its own as anothe
 See docs/ARCHITECTURE.md ("Tasks") and docs/OPERATIONS.md ("The Celery worker").
 """
 
+from __future__ import annotations
+
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -25,13 +28,13 @@ logger = logging.getLogger(__name__)
 _paused_until = [0.0]
 
 
-def _app():
+def _app() -> Any:  # celery ships no types
     from smartcity5.celery import app
 
     return app
 
 
-def enqueue(task, **kwargs) -> OutboxTask:
+def enqueue(task: Any, **kwargs: Any) -> OutboxTask:
     """Start ``task`` with ``kwargs`` once the caller's transaction commits, and never lose it.
 
     The hand-over is a row in the same transaction as the data that caused it: rolled back together, committed
@@ -44,7 +47,7 @@ def enqueue(task, **kwargs) -> OutboxTask:
     return row
 
 
-def enqueue_many(task, kwargs_list: list[dict]) -> list[OutboxTask]:
+def enqueue_many(task: Any, kwargs_list: list[dict[str, Any]]) -> list[OutboxTask]:
     """:func:`enqueue` for several calls of one task: one insert and one hand-over after commit."""
     rows = OutboxTask.objects.bulk_create(
         [OutboxTask(task=task.name, kwargs=kwargs) for kwargs in kwargs_list]
@@ -121,7 +124,7 @@ def _mark_failed(pk: int, error: str) -> None:
     )
 
 
-def relay(*, now=None, batch: int | None = None, include_fresh: bool = False) -> int:
+def relay(*, now: datetime | None = None, batch: int | None = None, include_fresh: bool = False) -> int:
     """Hand again what is not finished (the relay; beat, every ``OUTBOX_RELAY_SECONDS``).
 
     A row is due when it was never handed over and is older than a moment (its own after-commit hand-over may
@@ -162,7 +165,7 @@ def reopen_failed() -> int:
     )
 
 
-def purge(*, now=None) -> int:
+def purge(*, now: datetime | None = None) -> int:
     """Delete finished rows after ``OUTBOX_RETENTION_DAYS`` (failed ones too: their error is in the log), and the
     mail claims as old (``MailClaim``: no delivery of their hand-over comes any more). Returns the hand-overs."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.OUTBOX_RETENTION_DAYS)

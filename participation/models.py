@@ -149,7 +149,7 @@ class Process(TownOwnedModel):
         _("public content changed"), null=True, blank=True, editable=False
     )
 
-    objects = TownScopedManager(shared_with="partner_towns")
+    objects = TownScopedManager(shared_with="partner_towns")  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["-created_at", "title"]
@@ -224,7 +224,7 @@ class ProcessPartner(TownOwnedModel):
         Process, on_delete=models.CASCADE, related_name="partnerships", verbose_name=_("process")
     )
 
-    objects = TownScopedManager(shared_with=PROCESS_TOWNS)
+    objects = TownScopedManager(shared_with=PROCESS_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         verbose_name = _("partner town")
@@ -249,7 +249,7 @@ class ProcessPhase(TownOwnedModel):
     ends_on = models.DateField(_("until"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
 
-    objects = TownScopedManager(shared_with=PROCESS_TOWNS)
+    objects = TownScopedManager(shared_with=PROCESS_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["starts_on", "pk"]
@@ -287,7 +287,7 @@ class ModeratedQuerySet(models.QuerySet):
         return self.filter(moderation=Moderation.PUBLISHED)
 
 
-class ModeratedManager(models.Manager.from_queryset(ModeratedQuerySet)):
+class ModeratedManager(models.Manager.from_queryset(ModeratedQuerySet)):  # type: ignore[misc]  # a dynamic base
     # Through ``get_queryset().filter`` so that, outside a scope, the scoped manager's refusal (``ScopeError``)
     # is what the caller sees, not a missing method of the refusing queryset.
     def visible(self):
@@ -447,7 +447,7 @@ class Idea(Workflow, Moderated):
     created_at = models.DateTimeField(_("submitted"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
-    objects = TownScopedManager(ModeratedManager, shared_with=PROCESS_TOWNS)
+    objects = TownScopedManager(ModeratedManager, shared_with=PROCESS_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -548,7 +548,7 @@ class OfficialAnswer(TownOwnedModel):
     body = models.TextField(_("answer"), max_length=6000)
     created_at = models.DateTimeField(_("answered"), default=timezone.now)
 
-    objects = TownScopedManager(shared_with=IDEA_TOWNS)
+    objects = TownScopedManager(shared_with=IDEA_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -585,7 +585,7 @@ class Comment(Moderated):
     created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
     edited_at = models.DateTimeField(_("edited"), null=True, blank=True, editable=False)
 
-    objects = TownScopedManager(ModeratedManager, shared_with=IDEA_TOWNS)
+    objects = TownScopedManager(ModeratedManager, shared_with=IDEA_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -634,7 +634,7 @@ class Support(TownOwnedModel):
     )
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
 
-    objects = TownScopedManager(shared_with=IDEA_TOWNS)
+    objects = TownScopedManager(shared_with=IDEA_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         verbose_name = _("support")
@@ -664,7 +664,7 @@ class Ballot(TownOwnedModel):
     created_at = models.DateTimeField(_("cast"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
-    objects = TownScopedManager(shared_with=PROCESS_TOWNS)
+    objects = TownScopedManager(shared_with=PROCESS_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         verbose_name = _("ballot")
@@ -684,7 +684,7 @@ class Vote(TownOwnedModel):
     idea = models.ForeignKey(Idea, on_delete=models.CASCADE, related_name="votes", verbose_name=_("idea"))
     count = models.PositiveSmallIntegerField(_("votes"), default=1)
 
-    objects = TownScopedManager(shared_with=IDEA_TOWNS)
+    objects = TownScopedManager(shared_with=IDEA_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         verbose_name = _("vote")
@@ -731,7 +731,7 @@ class Report(TownOwnedModel):
     created_at = models.DateTimeField(_("reported"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
 
-    objects = TownScopedManager(
+    objects = TownScopedManager(  # type: ignore[misc]  # factory-made manager
         shared_with=(
             "idea__process__municipality",
             "idea__process__partner_towns",
@@ -814,7 +814,7 @@ class ParticipationEvent(HistoryEvent):
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
-    objects = TownScopedManager(shared_with=("process__partner_towns", "idea__process__partner_towns"))
+    objects = TownScopedManager(shared_with=("process__partner_towns", "idea__process__partner_towns"))  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["-at", "-pk"]
@@ -846,8 +846,8 @@ class ParticipationEvent(HistoryEvent):
 
         process_id = (
             self.process_id
-            or (self.idea.process_id if self.idea_id else None)
-            or (self.comment.idea.process_id if self.comment_id else None)
+            or (self.idea.process_id if self.idea_id else None)  # type: ignore[union-attr]  # idea_id checked
+            or (self.comment.idea.process_id if self.comment_id else None)  # type: ignore[union-attr]
         )
         if process_id is not None:
             touch_processes([process_id], recount=self.kind in RECOUNTED)

@@ -1,7 +1,10 @@
 """Reads of the participation app. Everything public goes through ``visible()``: hidden, reported and waiting
 contributions never reach a list, a search, a map or a count."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import (
@@ -39,6 +42,15 @@ from .models import (
     Vote,
 )
 
+if TYPE_CHECKING:
+    import datetime
+
+    from django.db.models import Model
+
+    from accounts.models import User
+    from accounts.permissions import AnyUser
+    from municipalities.models import Municipality
+
 SORTS = {
     "new": ("-created_at", "-pk"),
     "supported": ("-support_count", "-created_at", "-pk"),
@@ -46,7 +58,7 @@ SORTS = {
 }
 
 
-def _count(model, *conditions, **filters) -> Coalesce:
+def _count(model: type[Model], *conditions: Q, **filters: Any) -> Coalesce:
     """A correlated count of rows hanging off the outer idea. The base manager is used on purpose: the
     subquery only reaches rows of ideas that the scoped outer query admitted."""
     rows = (
@@ -65,7 +77,7 @@ SHOWN_COMMENTS = Q(moderation=Moderation.PUBLISHED) & (
 )
 
 
-def count_expressions() -> dict:
+def count_expressions() -> dict[str, Any]:
     """How an idea's stored counts are computed (``services.refresh_counts``): all supports, and the comments
     its page shows."""
     return {"support_count": _count(Support), "comment_count": _count(Comment, SHOWN_COMMENTS)}
@@ -74,7 +86,7 @@ def count_expressions() -> dict:
 # --- Processes -------------------------------------------------------------------------------------------
 
 
-def _published_idea_count():
+def _published_idea_count() -> Coalesce:
     ideas = (
         Idea._base_manager.filter(process=OuterRef("pk"), moderation=Moderation.PUBLISHED)
         .order_by()
@@ -90,7 +102,7 @@ def shown_idea_count() -> Coalesce:
     return _published_idea_count()
 
 
-def _phases() -> Prefetch:
+def _phases() -> Prefetch[Any]:
     # The phases of processes already read in the scope: by process id, without the shared-row filter again
     # (building it cost more than the town home's other queries on the demo).
     return Prefetch("phases", queryset=ProcessPhase._base_manager.order_by("starts_on", "pk"))
@@ -126,7 +138,7 @@ class ScopeFreshness:
 
 #: The SQL of the scope's process rows per scope (town ids), compiled once per worker: building and compiling the
 #: shared-row filter cost more than running it (most of an anonymous page cache hit on the demo).
-_FRESHNESS_SQL: dict = {}
+_FRESHNESS_SQL: dict[Any, Any] = {}
 _FRESHNESS_FIELDS = (
     "pk",
     "content_version",
@@ -154,7 +166,7 @@ def _scope_processes() -> list[Process]:
 def scope_freshness() -> ScopeFreshness:
     """One query over the scope's processes (own and joint; a few rows, summed here)."""
     processes = _scope_processes()
-    rows = {
+    rows: dict[str, Any] = {
         "n": len(processes),
         "ids": sum(p.pk for p in processes),
         "versions": sum(p.content_version for p in processes),
@@ -178,7 +190,7 @@ def process_choices(*, include_unpublished: bool = False) -> QuerySet[Process]:
     return qs.only("pk", "slug", "title", "municipality_id").order_by("title")
 
 
-def running_processes(*, day=None) -> list[Process]:
+def running_processes(*, day: datetime.date | None = None) -> list[Process]:
     """Published processes in which citizens can do something today (ideas, comments, supports, votes)."""
     return [
         p
@@ -196,7 +208,7 @@ def process_get(*, slug: str) -> Process:
     )
 
 
-def process_for(*, slug: str, user, staff: bool = False) -> Process:
+def process_for(*, slug: str, user: AnyUser, staff: bool = False) -> Process:
     """The process as ``user`` may see it: published, or unpublished for staff of its towns and moderators
     (``staff``: only for them). Raises ``Process.DoesNotExist`` otherwise. HTML pages and the API use this."""
     process = process_get(slug=slug)
@@ -323,7 +335,7 @@ def idea_get(*, pk: int, include_hidden: bool = False) -> Idea:
     ).get(pk=pk)
 
 
-def idea_for(*, pk: int, user) -> Idea:
+def idea_for(*, pk: int, user: AnyUser) -> Idea:
     """A published idea of a published process; its author and the staff of the process's towns also reach
     it while it is not. Raises ``Idea.DoesNotExist`` otherwise. HTML pages and the API use this."""
     idea = idea_get(pk=pk, include_hidden=True)
@@ -334,7 +346,7 @@ def idea_for(*, pk: int, user) -> Idea:
     return idea
 
 
-def report_target_idea(*, pk: int, user) -> Idea:
+def report_target_idea(*, pk: int, user: AnyUser) -> Idea:
     """An idea a visitor may report to the moderators: a published one they can reach (``idea_for``). Raises
     ``Idea.DoesNotExist`` otherwise. The report page and the API use this."""
     idea = idea_for(pk=pk, user=user)
@@ -343,7 +355,7 @@ def report_target_idea(*, pk: int, user) -> Idea:
     return idea
 
 
-def report_target_comment(*, pk: int, user) -> Comment:
+def report_target_comment(*, pk: int, user: AnyUser) -> Comment:
     """A published comment on an idea the visitor can reach; raises ``Comment.DoesNotExist`` otherwise."""
     comment = Comment.objects.visible().filter(pk=pk).first()
     if comment is None:
@@ -388,7 +400,7 @@ def comments_of(*, idea: Idea) -> list[Comment]:
         # Also as a plain list, for the page's comment threads (participation_tags.comment_threads): asking the
         # related manager for it 200 times cost more than the query.
         comment.shown_replies = replies.get(comment.pk, [])
-        own = empty._chain()
+        own = empty._chain()  # type: ignore[attr-defined]  # a private QuerySet method, see above
         own._result_cache = comment.shown_replies
         own._prefetch_done = True
         comment._prefetched_objects_cache = {cache_name: own}
@@ -404,10 +416,10 @@ def staff_comments_of(*, idea: Idea) -> list[Comment]:
 #: ORM compiles them as values; no row has such an id).
 _IDEA_ID, _USER_ID = 9_000_000_000_000_000_011, 9_000_000_000_000_000_013
 #: That SQL per scope, compiled once per worker: building the two scoped queries cost more than running them.
-_VIEWER_SQL: dict = {}
+_VIEWER_SQL: dict[tuple[str, str], tuple[tuple[str, tuple[Any, ...]], ...]] = {}
 
 
-def _viewer_state(*, idea: Idea, user) -> tuple[bool, list[tuple]]:
+def _viewer_state(*, idea: Idea, user: User) -> tuple[bool, list[tuple[int | None, int | None]]]:
     """Whether ``user`` supports ``idea``, and the (idea_id, comment_id) of their reports on it and its comments."""
     key = (connection.alias, repr(get_scope()))
     compiled = _VIEWER_SQL.get(key)
@@ -434,7 +446,7 @@ def _viewer_state(*, idea: Idea, user) -> tuple[bool, list[tuple]]:
     return bool(results[0]), [tuple(row) for row in results[1]]
 
 
-def idea_page_related(*, idea: Idea, user) -> dict:
+def idea_page_related(*, idea: Idea, user: AnyUser) -> dict[str, Any]:
     """What the idea page shows besides the idea: published comments with their published replies, the
     official answers, and the visitor's own support and reports."""
     comments = comments_of(idea=idea)
@@ -456,7 +468,7 @@ def idea_page_related(*, idea: Idea, user) -> dict:
         "supported": supported,
         "reported_idea": reported_idea,
         "reported_comments": reported_comments,
-        "comment_total": sum(1 + len(c.shown_replies) for c in comments),
+        "comment_total": sum(1 + len(c.shown_replies) for c in comments),  # type: ignore[attr-defined,misc]  # set by comments_of
     }
 
 
@@ -486,7 +498,7 @@ def merge_candidates(*, idea: Idea) -> QuerySet[Idea]:
 MERGE_CHOICES_SHOWN = 30
 
 
-def merge_choices(*, idea: Idea, query: str = "", keep=None) -> list[Idea]:
+def merge_choices(*, idea: Idea, query: str = "", keep: int | str | None = None) -> list[Idea]:
     """The merge targets offered on the staff idea page: those matching ``query`` (the idea's number, or every word
     in its title), else the most supported; at most :data:`MERGE_CHOICES_SHOWN`, plus ``keep`` (the pk already
     chosen) so that a page shown again keeps the choice. Validation still accepts every merge candidate."""
@@ -513,7 +525,7 @@ def project_choices(*, idea: Idea) -> QuerySet[Project]:
 # --- Votes -----------------------------------------------------------------------------------------------
 
 
-def ballot_votes(*, process: Process, user) -> dict[int, int]:
+def ballot_votes(*, process: Process, user: AnyUser) -> dict[int, int]:
     """The person's current votes in the process: idea id → votes."""
     if not user.is_authenticated:
         return {}
@@ -522,7 +534,7 @@ def ballot_votes(*, process: Process, user) -> dict[int, int]:
     )
 
 
-def vote_results(*, process: Process) -> dict:
+def vote_results(*, process: Process) -> dict[str, Any]:
     """Votes per shortlisted idea (most first; equal votes share a rank) and the number of ballots that gave a
     vote to one of them, in two queries."""
     votes = (
@@ -595,23 +607,23 @@ def _owning_towns() -> list[int]:
     return sorted(set(Process.objects.order_by().values_list("municipality_id", flat=True)))
 
 
-def moderation_queue() -> dict:
+def moderation_queue() -> dict[str, Any]:
     """What moderators look at (:func:`waiting_for_moderation`), oldest first; ``count`` is all of it, even
     beyond the 200 of each kind that the page lists."""
     owners = _owning_towns()
-    ideas = list(
+    ideas: list[Any] = list(
         Idea.objects.filter(waiting_for_moderation(Idea), municipality_id__in=owners)
         .annotate(open_reports=_report_count("idea"))
         .select_related("author", "process")
         .order_by("created_at", "pk")[:200]
     )
-    comments = list(
+    comments: list[Any] = list(
         Comment.objects.filter(waiting_for_moderation(Comment), municipality_id__in=owners)
         .annotate(open_reports=_report_count("comment"))
         .select_related("author", "idea", "idea__process")
         .order_by("created_at", "pk")[:200]
     )
-    reports = {}
+    reports: dict[tuple[str, int | None], list[Report]] = {}
     ids = [i.pk for i in ideas]
     comment_ids = [c.pk for c in comments]
     for report in (
@@ -662,7 +674,7 @@ def process_history(*, process: Process) -> QuerySet[ParticipationEvent]:
 # --- A person's own contributions, in every town ---------------------------------------------------------
 
 
-def user_contributions(*, user) -> dict:
+def user_contributions(*, user: AnyUser) -> dict[str, Any]:
     """A person's own ideas, comments, supports and votes in every town ("My participation").
 
     This reads across towns, but only the person's own rows, so it needs no audit entry (like
@@ -697,7 +709,7 @@ def user_contributions(*, user) -> dict:
 # --- Quarterly progress report (reviews) -----------------------------------------------------------------
 
 
-def period_figures(*, municipality, start, end) -> dict:
+def period_figures(*, municipality: Municipality, start: datetime.date, end: datetime.date) -> dict[str, Any]:
     """Ideas in the town's own processes from ``start`` to ``end`` (both included): received (online and offline,
     hidden ones left out), answered (distinct ideas with an official answer in the period) and official answers
     given. Two queries."""

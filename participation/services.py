@@ -8,9 +8,12 @@ domain: phases, one support / one ballot per person (by the database), moderatio
 with its official answers.
 """
 
+from __future__ import annotations
+
 import datetime
 import itertools
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -49,6 +52,12 @@ from .models import (
 )
 from .signals import participation_changed
 
+if TYPE_CHECKING:
+    from accounts.models import User
+    from projects.uploads import CheckedUpload
+
+_M = TypeVar("_M", bound=Model)
+
 PROCESS_FIELDS = (
     "title",
     "summary",
@@ -73,7 +82,7 @@ Kind = ParticipationEvent.Kind
 RESERVED_PROCESS_SLUGS = frozenset({"neu", "moderation", "einstellungen", "ideen"})
 
 
-def _actor(user):
+def _actor(user: User | None) -> User | None:
     return user if user is not None and user.is_authenticated else None
 
 
@@ -122,7 +131,7 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
         rows.update(**fields)
 
 
-def _require_answer_right(by, process: Process, acting_town: Municipality | None) -> None:
+def _require_answer_right(by: User | None, process: Process, acting_town: Municipality | None) -> None:
     """Answer, set the status, shortlist, link a project, enter offline ideas: editors of a participating town,
     in the name of ``acting_town`` (``permissions.can_answer_in_process``)."""
     permissions.require(
@@ -131,7 +140,7 @@ def _require_answer_right(by, process: Process, acting_town: Municipality | None
     )
 
 
-def _require_moderation_right(by, acting_town: Municipality) -> None:
+def _require_moderation_right(by: User | None, acting_town: Municipality) -> None:
     """Approve, hide, edit for privacy: editors of the town whose queue it is, and Agentur moderators
     (``permissions.can_moderate``)."""
     permissions.require(
@@ -140,14 +149,14 @@ def _require_moderation_right(by, acting_town: Municipality) -> None:
     )
 
 
-def _label(choice) -> str:
+def _label(choice: Any) -> str:
     """A choice's label as the history stores it: a plain string in the portal's main language (a lazy label
     cannot be stored as JSON, and the history must not depend on who acted)."""
     with translation.override(settings.LANGUAGE_CODE):
         return str(choice.label)
 
 
-def _locked(instance: Model) -> Model:
+def _locked(instance: _M) -> _M:
     """The row as it is now, locked until the transaction ends: decisions never act on a stale copy."""
     return workflow.lock(instance)
 
@@ -178,7 +187,9 @@ def settings_for(*, municipality: Municipality) -> ParticipationSettings:
 
 
 @transaction.atomic
-def settings_change(*, municipality: Municipality, by, fields: dict) -> ParticipationSettings:
+def settings_change(
+    *, municipality: Municipality, by: User | None, fields: dict[str, Any]
+) -> ParticipationSettings:
     current = _locked(settings_for(municipality=municipality))
     before = snapshot(current, SETTINGS_FIELDS)
     for name in SETTINGS_FIELDS:
@@ -201,7 +212,7 @@ def settings_change(*, municipality: Municipality, by, fields: dict) -> Particip
 # --- Processes -------------------------------------------------------------------------------------------
 
 
-def _check_phases(phases: list[dict]) -> None:
+def _check_phases(phases: list[dict[str, Any]]) -> None:
     """Phases in their natural order, each ending before the next starts; only the results may stay open."""
     unknown = [str(p.get("kind")) for p in phases if p.get("kind") not in PHASE_ORDER]
     if unknown:
@@ -246,7 +257,7 @@ def _phases_snapshot(process: Process) -> dict[str, str]:
         }
 
 
-def _set_phases(process: Process, phases: list[dict]) -> None:
+def _set_phases(process: Process, phases: list[dict[str, Any]]) -> None:
     _check_phases(phases)
     wanted = {p["kind"]: p for p in phases}
     process.phases.exclude(kind__in=wanted).delete()
@@ -279,9 +290,9 @@ def _process_extra(process: Process) -> dict[str, str]:
 def process_create(
     *,
     municipality: Municipality,
-    by,
-    fields: dict,
-    phases: list[dict],
+    by: User | None,
+    fields: dict[str, Any],
+    phases: list[dict[str, Any]],
     partner_towns: Iterable[Municipality] = (),
 ) -> Process:
     process = Process(municipality=municipality)
@@ -311,7 +322,7 @@ def process_create(
     return process
 
 
-def process_for_change(*, process: Process, by) -> Process:
+def process_for_change(*, process: Process, by: User | None) -> Process:
     """``process`` if ``by`` may change it (editors of the lead town), else ``PermissionDenied``: asked by the
     edit page before it shows the form, and by :func:`process_change`."""
     permissions.require(
@@ -325,10 +336,10 @@ def process_for_change(*, process: Process, by) -> Process:
 def process_change(
     *,
     process: Process,
-    by,
+    by: User | None,
     acting_town: Municipality,
-    fields: dict,
-    phases: list[dict] | None = None,
+    fields: dict[str, Any],
+    phases: list[dict[str, Any]] | None = None,
     partner_towns: Iterable[Municipality] | None = None,
 ) -> Process:
     process_for_change(process=process, by=by)
@@ -374,7 +385,7 @@ def _check_place(idea: Idea, process: Process) -> None:
         )
 
 
-def _fill_idea(idea: Idea, fields: dict, image) -> None:
+def _fill_idea(idea: Idea, fields: dict[str, Any], image: CheckedUpload | None) -> None:
     for name in IDEA_FIELDS:
         if name in fields:
             setattr(idea, name, fields[name])
@@ -384,7 +395,13 @@ def _fill_idea(idea: Idea, fields: dict, image) -> None:
 
 @transaction.atomic
 def idea_submit(
-    *, process: Process, author, fields: dict, image=None, consent: bool, on: datetime.date | None = None
+    *,
+    process: Process,
+    author: User,
+    fields: dict[str, Any],
+    image: CheckedUpload | None = None,
+    consent: bool,
+    on: datetime.date | None = None,
 ) -> Idea:
     """A citizen submits an idea. Only while the process collects ideas, only with consent to the privacy
     notice; with pre-moderation it waits for a moderator before anyone else sees it.
@@ -424,10 +441,10 @@ def idea_submit(
 def idea_enter_offline(
     *,
     process: Process,
-    by,
+    by: User | None,
     acting_town: Municipality,
-    fields: dict,
-    image=None,
+    fields: dict[str, Any],
+    image: CheckedUpload | None = None,
     source: str,
     created_on: datetime.date | None = None,
 ) -> Idea:
@@ -472,7 +489,7 @@ def idea_enter_offline(
 def idea_answer(
     *,
     idea: Idea,
-    by,
+    by: User | None,
     acting_town: Municipality,
     body: str,
     to: str | None = None,
@@ -545,7 +562,9 @@ def idea_answer(
 
 
 @transaction.atomic
-def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: Municipality) -> Idea:
+def idea_link_project(
+    *, idea: Idea, project: Project | None, by: User | None, acting_town: Municipality
+) -> Idea:
     """Link the project an idea led to (or remove the link). The project must belong to a town of the
     idea's process. A new link tells the idea's author and supporters (once per link, after the commit)."""
     _require_answer_right(by, idea.process, acting_town)
@@ -580,7 +599,12 @@ def idea_link_project(*, idea: Idea, project: Project | None, by, acting_town: M
 
 @transaction.atomic
 def idea_set_shortlisted(
-    *, idea: Idea, shortlisted: bool, by, acting_town: Municipality, on: datetime.date | None = None
+    *,
+    idea: Idea,
+    shortlisted: bool,
+    by: User | None,
+    acting_town: Municipality,
+    on: datetime.date | None = None,
 ) -> Idea:
     """Put an idea on the shortlist for the vote, or take it off; only until the vote starts."""
     _require_answer_right(by, idea.process, acting_town)
@@ -611,16 +635,18 @@ def idea_set_shortlisted(
     return idea
 
 
-def idea_edit_title(*, idea: Idea, title: str, by, acting_town: Municipality, reason: str) -> Idea:
+def idea_edit_title(
+    *, idea: Idea, title: str, by: User | None, acting_town: Municipality, reason: str
+) -> Idea:
     """A moderator changes an idea's title to protect someone's privacy (see :func:`privacy_edit`)."""
-    return privacy_edit(target=idea, title=title, by=by, acting_town=acting_town, reason=reason)
+    return privacy_edit(target=idea, title=title, by=by, acting_town=acting_town, reason=reason)  # type: ignore[return-value]  # an idea in, an idea out
 
 
 @transaction.atomic
 def privacy_edit(
     *,
     target: Idea | Comment,
-    by,
+    by: User | None,
     acting_town: Municipality,
     reason: str,
     title: str | None = None,
@@ -661,18 +687,19 @@ def privacy_edit(
     target.save(update_fields=[*changed, "edited_at" if isinstance(target, Comment) else "updated_at"])
     idea = target if isinstance(target, Idea) else target.idea
     if "title" in changed:
-        _scrub_history(idea=idea, old=old["title"], new=title)
+        _scrub_history(idea=idea, old=old["title"], new=title)  # type: ignore[arg-type]  # changed: both set
     if "body" in changed:
         _scrub_history(
             idea=idea,
-            old=old["body"],
-            new=body,
+            old=old["body"],  # type: ignore[arg-type]  # changed: both set
+            new=body,  # type: ignore[arg-type]
             field="body",
             comment=target if isinstance(target, Comment) else None,
         )
     # The new wording is public anyway; long texts are not repeated in full.
     changes = {
-        name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:RECORDED_TEXT]] for name in changed
+        name: [REMOVED_FOR_PRIVACY, (title if name == "title" else body)[:RECORDED_TEXT]]  # type: ignore[index]
+        for name in changed
     }
     kind = Kind.TITLE_EDITED if changed == ["title"] else Kind.TEXT_EDITED
     record(
@@ -698,7 +725,7 @@ def _scrub_history(
     appears (subjects, reasons, recorded changes); a text (``field="body"``) where it was recorded as that
     field's value, whole or as shortened by an earlier edit (of the idea, or with ``comment`` of that comment)."""
 
-    def clean(value):
+    def clean(value: Any) -> Any:
         if isinstance(value, str):
             return value.replace(old, new)
         if isinstance(value, list):
@@ -707,7 +734,7 @@ def _scrub_history(
             return {k: clean(v) for k, v in value.items()}
         return value
 
-    def clean_field(changes):
+    def clean_field(changes: Any) -> Any:
         if not isinstance(changes, dict) or not isinstance(changes.get(field), list):
             return changes
         return {
@@ -775,7 +802,7 @@ def _refresh_notifications(target: Idea | Comment) -> None:
 def comment_post(
     *,
     idea: Idea,
-    author,
+    author: User,
     body: str,
     parent: Comment | None = None,
     official_for: Municipality | None = None,
@@ -821,13 +848,13 @@ def comment_post(
 # --- Supports --------------------------------------------------------------------------------------------
 
 
-def _support_open(idea: Idea, on) -> None:
+def _support_open(idea: Idea, on: datetime.date | None) -> None:
     process = _process_with_phases(idea.process)
     if not idea.is_visible or not process.accepts_supports(on):
         raise ValidationError(_("Supports are closed for this idea."), code="phase")
 
 
-def refresh_counts(idea_ids) -> None:
+def refresh_counts(idea_ids: Iterable[int]) -> None:
     """Recount the stored support and comment counts of these ideas (``Idea.support_count`` and
     ``comment_count``). The ideas are locked first, so the count runs after any concurrent change to them has
     committed and two changes at the same moment cannot leave a stale number."""
@@ -851,7 +878,7 @@ def refresh_counts(idea_ids) -> None:
         participation_changed.send(sender=Idea, municipality_id=None)
 
 
-def support_add(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
+def support_add(*, idea: Idea, user: User, on: datetime.date | None = None) -> bool:
     """Support an idea. The database allows one support per person and idea: a second click (or two at the
     same moment) inserts nothing. Returns whether a support was added."""
     _support_open(idea, on)
@@ -864,7 +891,7 @@ def support_add(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
     return True
 
 
-def support_withdraw(*, idea: Idea, user, on: datetime.date | None = None) -> bool:
+def support_withdraw(*, idea: Idea, user: User, on: datetime.date | None = None) -> bool:
     """Withdraw one's support; returns whether there was one."""
     _support_open(idea, on)
     deleted, _rows = Support.objects.filter(idea=idea, user=user).delete()
@@ -873,7 +900,7 @@ def support_withdraw(*, idea: Idea, user, on: datetime.date | None = None) -> bo
     return deleted > 0
 
 
-def processes_of_person(user) -> set[int]:
+def processes_of_person(user: User) -> set[int]:
     """The processes in which the person wrote ideas or comments or gave supports (any town): what the public sees
     of them changes when the account is deleted (the name goes, or the contributions). For ``accounts``."""
     return (
@@ -886,20 +913,20 @@ def processes_of_person(user) -> set[int]:
 # --- Reports and moderation ------------------------------------------------------------------------------
 
 
-def _target_town(target) -> Municipality:
+def _target_town(target: Idea | Comment) -> Municipality:
     return target.municipality
 
 
-def _subject(target) -> str:
+def _subject(target: Idea | Comment) -> str:
     return target.title if isinstance(target, Idea) else target.idea.title
 
 
-def _target_kwargs(target) -> dict:
+def _target_kwargs(target: Idea | Comment) -> dict[str, Any]:
     return {"idea": target} if isinstance(target, Idea) else {"idea": target.idea, "comment": target}
 
 
 @transaction.atomic
-def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = "") -> Report:
+def report_submit(*, target: Idea | Comment, reporter: User, reason: str, note: str = "") -> Report:
     """Report an idea or a comment. Reports of distinct people reaching the town's threshold hide the
     contribution until a moderator has decided; the town's editors are told."""
     target = _locked(target)
@@ -911,7 +938,7 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
         reporter=reporter,
         reason=reason,
         note=(note or "").strip(),
-        **({"idea": target} if isinstance(target, Idea) else {"comment": target}),
+        **({"idea": target} if isinstance(target, Idea) else {"comment": target}),  # type: ignore[dict-item]
     )
     report.full_clean(validate_unique=False, validate_constraints=False)
     try:
@@ -945,7 +972,9 @@ def report_submit(*, target: Idea | Comment, reporter, reason: str, note: str = 
 
 
 @transaction.atomic
-def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality) -> Idea | Comment:
+def moderation_approve(
+    *, target: Idea | Comment, by: User | None, acting_town: Municipality
+) -> Idea | Comment:
     """Publish a waiting contribution, or clear one that was reported: open reports are closed."""
     _require_moderation_right(by, acting_town)
     target = _locked(target)
@@ -985,7 +1014,9 @@ def moderation_approve(*, target: Idea | Comment, by, acting_town: Municipality)
 
 
 @transaction.atomic
-def moderation_hide(*, target: Idea | Comment, by, acting_town: Municipality, reason: str) -> Idea | Comment:
+def moderation_hide(
+    *, target: Idea | Comment, by: User | None, acting_town: Municipality, reason: str
+) -> Idea | Comment:
     """Hide a contribution, with a reason the author is told."""
     _require_moderation_right(by, acting_town)
     reason = (reason or "").strip()
@@ -1028,7 +1059,7 @@ def moderation_act(
     *,
     target: Idea | Comment,
     action: str,
-    by,
+    by: User | None,
     acting_town: Municipality,
     reason: str = "",
     title: str = "",
@@ -1056,7 +1087,7 @@ def moderation_act(
     raise ValidationError({"action": _("Unknown moderation action.")}, code="action")
 
 
-def _process_of(target) -> Process:
+def _process_of(target: Idea | Comment) -> Process:
     return target.process if isinstance(target, Idea) else target.idea.process
 
 
@@ -1064,7 +1095,9 @@ def _process_of(target) -> Process:
 
 
 @transaction.atomic
-def ballot_cast(*, process: Process, user, votes: dict[int, int], on: datetime.date | None = None) -> Ballot:
+def ballot_cast(
+    *, process: Process, user: User, votes: dict[int, int], on: datetime.date | None = None
+) -> Ballot:
     """Cast or change one's ballot: ``votes`` maps shortlisted idea ids to numbers of votes.
 
     One ballot per person and process (a database constraint); its votes are replaced as a whole, under a
@@ -1094,7 +1127,7 @@ def ballot_cast(*, process: Process, user, votes: dict[int, int], on: datetime.d
             code="total",
         )
     allowed = set(
-        process.ideas.visible().filter(is_shortlisted=True, pk__in=votes).values_list("pk", flat=True)
+        process.ideas.visible().filter(is_shortlisted=True, pk__in=votes).values_list("pk", flat=True)  # type: ignore[attr-defined]  # Idea's manager
     )
     if set(votes) - allowed:
         raise ValidationError(_("Votes can only go to ideas on the shortlist."), code="shortlist")

@@ -2,6 +2,8 @@
 projects that came from ideas). Enqueued by the services after the transaction commits; each notification
 reaches each person once, because its key names the event (see :func:`notifications.services.notify`)."""
 
+from typing import TypedDict
+
 from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
@@ -18,6 +20,18 @@ from . import models as m
 
 # An idea may have hundreds of supporters to tell: more time than one mail, the same retries.
 LIMITS = {**MAIL_TASK, "soft_time_limit": 120, "time_limit": 150}
+
+
+class _Title(TypedDict):
+    """What a notification says (``notify(title=...)``; the body, if any, passed beside it)."""
+
+    title: str
+
+
+class _Texts(_Title):
+    """What a notification says (``notify(title=..., body=...)``)."""
+
+    body: str
 
 
 def _excerpt(text: str, words: int = 40) -> str:
@@ -51,7 +65,7 @@ def idea_answer_notify(*, municipality: Municipality, answer_id: int) -> int:
     )
 
 
-def _answer_texts(answer: m.OfficialAnswer) -> dict[str, str]:
+def _answer_texts(answer: m.OfficialAnswer) -> _Texts:
     idea = answer.idea
     with translation.override(settings.LANGUAGE_CODE):
         if answer.status_after != answer.status_before:
@@ -81,7 +95,7 @@ def comment_notify(*, municipality: Municipality, comment_id: int) -> int:
         return 0
     idea = comment.idea
     recipients = {}
-    for user in (idea.author, comment.parent.author if comment.parent_id else None):
+    for user in (idea.author, comment.parent.author if comment.parent_id else None):  # type: ignore[union-attr]  # parent_id checked
         if user is not None and user.pk != comment.author_id:
             recipients[user.pk] = user
     return len(
@@ -96,7 +110,7 @@ def comment_notify(*, municipality: Municipality, comment_id: int) -> int:
     )
 
 
-def _comment_texts(comment: m.Comment) -> dict[str, str]:
+def _comment_texts(comment: m.Comment) -> _Texts:
     """A comment's notification quotes the comment and names its idea only while both are published."""
     idea = comment.idea
     with translation.override(settings.LANGUAGE_CODE):
@@ -150,7 +164,7 @@ def moderation_waiting_notify(
     )
 
 
-def _waiting_texts(idea: m.Idea, *, what: str, state: str) -> dict[str, str]:
+def _waiting_texts(idea: m.Idea, *, what: str, state: str) -> _Title:
     """For the town's editors, who decide on it: the idea's current title, until a moderator has hidden it."""
     quote = idea.moderation != m.Moderation.HIDDEN
     with translation.override(settings.LANGUAGE_CODE):
@@ -207,7 +221,7 @@ def content_hidden_notify(
     )
 
 
-def _hidden_texts(target: m.Idea | m.Comment) -> dict[str, str]:
+def _hidden_texts(target: m.Idea | m.Comment) -> _Title:
     """The author is told that a contribution was hidden without quoting it (what was hidden is not repeated,
     not even to its author: the notification may be mailed and kept); a hidden comment names its idea while
     that idea is published. The reason (the body) is the moderator's own text and is kept as it was sent."""
@@ -257,7 +271,7 @@ def idea_linked_notify(*, municipality: Municipality, idea_id: int, event_id: in
     )
 
 
-def _linked_texts(idea: m.Idea, project) -> dict[str, str]:
+def _linked_texts(idea: m.Idea, project) -> _Title:
     with translation.override(settings.LANGUAGE_CODE):
         return {
             "title": (
@@ -305,7 +319,7 @@ def idea_project_notify(*, municipality: Municipality, project_id: int, event_id
 # --- Notifications already given: what they quote follows the contribution --------------------------------
 
 
-def notification_texts(key: str) -> dict[str, str] | None:
+def notification_texts(key: str) -> _Title | None:
     """The texts of the participation notification ``key`` as they are written now, with the contribution as it
     is now: the current title and text, and no quote of what is hidden. ``None`` when the key is not one of
     these tasks' or its subject is gone (the stored texts are then left as they are).

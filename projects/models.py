@@ -299,7 +299,7 @@ class Project(Workflow, TownOwnedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = TownScopedManager(models.Manager.from_queryset(ProjectQuerySet), shared_with="partner_towns")
+    objects = TownScopedManager(models.Manager.from_queryset(ProjectQuerySet), shared_with="partner_towns")  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["title"]
@@ -430,7 +430,7 @@ class ProjectPartner(TownOwnedModel):
     role_note = models.CharField(_("contribution"), max_length=200, blank=True)
     joined_at = models.DateTimeField(_("joined"), auto_now_add=True)
 
-    objects = TownScopedManager(shared_with=PROJECT_TOWNS)
+    objects = TownScopedManager(shared_with=PROJECT_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         verbose_name = _("partner town")
@@ -473,7 +473,7 @@ class ProgressUpdate(TownOwnedModel):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = TownScopedManager(shared_with=PROJECT_TOWNS)
+    objects = TownScopedManager(shared_with=PROJECT_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["-published_on", "-pk"]
@@ -510,7 +510,7 @@ class Indicator(TownOwnedModel):
     target_date = models.DateField(_("target date"), null=True, blank=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
-    objects = TownScopedManager(shared_with=PROJECT_TOWNS)
+    objects = TownScopedManager(shared_with=PROJECT_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["position", "pk"]
@@ -540,7 +540,7 @@ class Measurement(TownOwnedModel):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
-    objects = TownScopedManager(
+    objects = TownScopedManager(  # type: ignore[misc]  # factory-made manager
         shared_with=("indicator__project__municipality", "indicator__project__partner_towns")
     )
 
@@ -588,7 +588,7 @@ class ProjectFile(TownOwnedModel):
     )
     uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
 
-    objects = TownScopedManager(shared_with=PROJECT_TOWNS)
+    objects = TownScopedManager(shared_with=PROJECT_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["kind", "pk"]
@@ -628,7 +628,7 @@ class ProjectEvent(HistoryEvent):
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
 
-    objects = TownScopedManager(shared_with=PROJECT_TOWNS)
+    objects = TownScopedManager(shared_with=PROJECT_TOWNS)  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         ordering = ["-at", "-pk"]

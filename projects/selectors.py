@@ -5,10 +5,13 @@ gives one (100 once completed); a project with sub-projects, and a bundle of mea
 weighted mean of their members (cancelled ones left out). All of it is computed in SQL.
 """
 
+from __future__ import annotations
+
 import datetime
 import math
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -50,6 +53,12 @@ from .models import (
     Strategy,
 )
 
+if TYPE_CHECKING:
+    from django.db.models.expressions import CombinedExpression
+
+    from accounts.permissions import AnyUser
+
+
 # --- Derived progress ------------------------------------------------------------------------------------
 # Correlated subqueries use the unscoped base manager: they only ever reach rows of the outer project,
 # which the outer (scoped) query has already admitted.
@@ -69,11 +78,11 @@ def _own_progress() -> Case:
     )
 
 
-def _weighted_mean(progress) -> Cast:
+def _weighted_mean(progress: Any) -> CombinedExpression:
     return Cast(Sum(progress * F("weight")), FloatField()) / Cast(Sum("weight"), FloatField())
 
 
-def progress_expression():
+def progress_expression() -> Case:
     """A project's progress in percent (float): its own, or the weighted mean of its sub-projects."""
     children = (
         Project._base_manager.filter(parent=OuterRef("pk"))
@@ -186,11 +195,11 @@ def project_list(
     qs = Project.objects.all()
     if not include_internal:
         qs = qs.public()
-    qs = filter_projects(qs, filters)
+    qs = filter_projects(qs, filters)  # type: ignore[assignment]  # the plugin's own queryset type
     return with_list_facts(qs).order_by(F("last_update_on").desc(nulls_last=True), "title")
 
 
-def region_project_list(*, filters: ProjectFilters = ProjectFilters()) -> QuerySet[Project]:
+def region_project_list(*, filters: ProjectFilters = ProjectFilters()) -> list[Project]:
     """Public projects of all active towns. Evaluated inside the region scope, so returns a list."""
     with public_region_scope():
         return list(project_list(filters=filters))
@@ -202,7 +211,7 @@ def project_get(*, slug: str, include_internal: bool = False) -> Project:
     return with_list_facts(qs).select_related("parent").get(slug=slug)
 
 
-def project_for(*, slug: str, user, staff: bool = False) -> Project:
+def project_for(*, slug: str, user: AnyUser, staff: bool = False) -> Project:
     """The project in the active town scope as ``user`` may see it: internal ones (and, with ``staff``, any)
     only for people who may see internal projects. Raises ``Project.DoesNotExist`` otherwise; HTML pages and
     the API use this."""
@@ -214,7 +223,7 @@ def project_for(*, slug: str, user, staff: bool = False) -> Project:
     return project
 
 
-def project_detail_related(*, project: Project, include_internal: bool = False) -> dict:
+def project_detail_related(*, project: Project, include_internal: bool = False) -> dict[str, Any]:
     """What the detail page shows besides the project itself, each in one query."""
     files = project.files.all()
     children = project.children.all()
@@ -247,7 +256,7 @@ def project_indicators(*, project: Project) -> QuerySet[Indicator]:
     ).order_by("position", "pk")
 
 
-def project_history(*, project: Project) -> QuerySet:
+def project_history(*, project: Project) -> QuerySet[ProjectEvent]:
     return project.events.select_related("actor", "municipality").order_by("-at", "-pk")
 
 
@@ -310,8 +319,8 @@ def bundles_with_progress(*, consortium: Consortium) -> list[Bundle]:
     bundles = list(Bundle.objects.filter(consortium=consortium).order_by("number"))
     for bundle in bundles:
         row = figures.get(bundle.pk)
-        bundle.progress = round(row["progress"]) if row and row["progress"] is not None else None
-        bundle.member_count = row["member_count"] if row else 0
+        bundle.progress = round(row["progress"]) if row and row["progress"] is not None else None  # type: ignore[attr-defined]  # figures for the page
+        bundle.member_count = row["member_count"] if row else 0  # type: ignore[attr-defined]
     return bundles
 
 
@@ -373,7 +382,7 @@ def stale_projects(
 
 def period_activity(
     *, municipality: Municipality, start: datetime.date, end: datetime.date, limit: int = 50
-) -> dict:
+) -> dict[str, Any]:
     """What happened to the projects led by the town from ``start`` to ``end`` (both included): status changes,
     starts and completions, progress updates the town posted, KPI measurements of its projects. Seven queries,
     whatever the number of rows; the lists are cut at ``limit``."""
@@ -544,7 +553,7 @@ def _other_towns_candidates(project: Project) -> QuerySet[Project]:
     )
 
 
-def _shared_count(through, column: str, ids: set[int]):
+def _shared_count(through: Any, column: str, ids: set[int]) -> Value | Coalesce:
     if not ids:
         return Value(0, output_field=IntegerField())
     return Coalesce(
@@ -582,13 +591,15 @@ def similar_projects(
     return found
 
 
-def _similar_by_search(project, candidates, field_ids, tag_ids, limit) -> list[SimilarProject]:
+def _similar_by_search(
+    project: Project, candidates: QuerySet[Project], field_ids: set[int], tag_ids: set[int], limit: int
+) -> list[SimilarProject]:
     from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 
     words = _query_words(_project_text(project))
     recent = candidates.order_by("-updated_at").values("pk")[:SIMILAR_SEARCH_CANDIDATES]
     candidates = candidates.filter(pk__in=recent)
-    rank = Value(0.0, output_field=FloatField())
+    rank: Value | Least = Value(0.0, output_field=FloatField())
     if words:
         vector = (
             SearchVector("title", weight="A", config="german")
@@ -626,7 +637,9 @@ def _similar_by_search(project, candidates, field_ids, tag_ids, limit) -> list[S
     ]
 
 
-def _similar_by_word_overlap(project, candidates, field_ids, tag_ids, limit) -> list[SimilarProject]:
+def _similar_by_word_overlap(
+    project: Project, candidates: QuerySet[Project], field_ids: set[int], tag_ids: set[int], limit: int
+) -> list[SimilarProject]:
     """The fallback without full-text search (SQLite): shared fields and tags, and the overlap of word stems
     (shared stems ÷ √(stems of one × stems of the other)), over at most SIMILAR_FALLBACK_CANDIDATES rows."""
     own = _stems(_project_text(project))
@@ -676,7 +689,7 @@ TRANSFERABLE = (Project.Transferability.YES, Project.Transferability.PARTLY)
 
 def transfer_catalogue(
     *, filters: CatalogueFilters = CatalogueFilters(), page: str | int | None = None, per_page: int = 20
-) -> Page:
+) -> Page[Any]:
     """One page of the public projects of all towns that others can re-use (fully or partly), fully
     re-usable ones first. Evaluated inside the region scope: the page's ``object_list`` is a list."""
     wanted = [filters.transferability] if filters.transferability in TRANSFERABLE else list(TRANSFERABLE)

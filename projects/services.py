@@ -1,7 +1,10 @@
 """Writes of the projects app. Each one validates, saves and writes the project's history in one place."""
 
+from __future__ import annotations
+
 import datetime
 from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,6 +32,15 @@ from .models import (
     Tag,
 )
 from .signals import project_status_changed
+
+if TYPE_CHECKING:
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import UploadedFile
+
+    from accounts.models import User
+
+_M = TypeVar("_M", bound=Model)
 
 # Fields of a project that people edit in the project form; the status has its own workflow.
 PROJECT_FIELDS = (
@@ -71,15 +83,15 @@ UPDATE_FIELDS = ("title", "body", "published_on", "progress_percent", "is_public
 
 
 def _create_and_record(
-    instance: Model,
+    instance: _M,
     *,
     allowed: tuple[str, ...],
     project: Project,
     kind: str,
-    by,
+    by: User | None,
     acting_town: Municipality,
     subject_field: str,
-) -> Model:
+) -> _M:
     """Validate and save a new row that hangs off a project, and record it in the project's history."""
     instance.full_clean()
     instance.save()
@@ -96,16 +108,16 @@ def _create_and_record(
 
 
 def _change_and_record(
-    instance: Model,
+    instance: _M,
     *,
     allowed: tuple[str, ...],
-    fields: dict,
+    fields: dict[str, Any],
     project: Project,
     kind: str,
-    by,
+    by: User | None,
     acting_town: Municipality,
     subject: str,
-) -> Model:
+) -> _M:
     """Apply the allowed fields, validate, save, and record what changed (nothing if nothing did)."""
     before = snapshot(instance, allowed)
     for name, value in fields.items():
@@ -175,7 +187,9 @@ def _related_snapshot(project: Project) -> dict[str, str]:
 NOT_ALLOWED = gettext_lazy("Only editors of the lead town may change this project.")
 
 
-def project_for_change(*, project: Project, by, acting_town: Municipality | None = None) -> Project:
+def project_for_change(
+    *, project: Project, by: User | None, acting_town: Municipality | None = None
+) -> Project:
     """``project`` if ``by`` may change it (data, status, KPIs, files: editors of the lead town, acting in a town
     whose content they edit), else ``PermissionDenied``: asked by the staff pages before they show a form, and by
     every service below that changes the project or its KPIs and files. ``by=None`` is the portal itself."""
@@ -190,7 +204,9 @@ def project_for_change(*, project: Project, by, acting_town: Municipality | None
     return project
 
 
-def project_for_update(*, project: Project, by, acting_town: Municipality | None = None) -> Project:
+def project_for_update(
+    *, project: Project, by: User | None, acting_town: Municipality | None = None
+) -> Project:
     """``project`` if ``by`` may post a progress update on it (editors of the lead or a partner town), else
     ``PermissionDenied``."""
     permissions.require(
@@ -204,7 +220,7 @@ def project_for_update(*, project: Project, by, acting_town: Municipality | None
     return project
 
 
-def progress_update_for_change(*, update: ProgressUpdate, by) -> ProgressUpdate:
+def progress_update_for_change(*, update: ProgressUpdate, by: User | None) -> ProgressUpdate:
     """``update`` if ``by`` may change or delete it (editors of the lead town or of the town that posted it),
     else ``PermissionDenied``."""
     permissions.require(by is None or permissions.can_change_project_update(by, update), NOT_ALLOWED)
@@ -215,8 +231,8 @@ def progress_update_for_change(*, update: ProgressUpdate, by) -> ProgressUpdate:
 def project_create(
     *,
     municipality: Municipality,
-    by,
-    fields: dict,
+    by: User | None,
+    fields: dict[str, Any],
     partner_towns: Iterable[Municipality] = (),
     fields_of_action: Iterable[FieldOfAction] = (),
     tags: Iterable[Tag] = (),
@@ -245,9 +261,9 @@ def project_create(
 def project_change(
     *,
     project: Project,
-    by,
+    by: User | None,
     acting_town: Municipality,
-    fields: dict,
+    fields: dict[str, Any],
     partner_towns: Iterable[Municipality] | None = None,
     fields_of_action: Iterable[FieldOfAction] | None = None,
     tags: Iterable[Tag] | None = None,
@@ -284,7 +300,7 @@ def project_transition(
     *,
     project: Project,
     to: str,
-    by,
+    by: User | None,
     acting_town: Municipality,
     reason: str = "",
     on: datetime.date | None = None,
@@ -332,7 +348,7 @@ def project_transition(
 # --- Progress updates ------------------------------------------------------------------------------------
 
 
-def _check_update_fields(project: Project, fields: dict) -> None:
+def _check_update_fields(project: Project, fields: dict[str, Any]) -> None:
     if fields.get("progress_percent") is not None and project.children.exists():
         raise ValidationError(
             {
@@ -344,7 +360,9 @@ def _check_update_fields(project: Project, fields: dict) -> None:
 
 
 @transaction.atomic
-def progress_update_post(*, project: Project, by, acting_town: Municipality, fields: dict) -> ProgressUpdate:
+def progress_update_post(
+    *, project: Project, by: User | None, acting_town: Municipality, fields: dict[str, Any]
+) -> ProgressUpdate:
     """Post an update. ``acting_town`` is the lead or a partner town whose staff posts it."""
     project_for_update(project=project, by=by, acting_town=acting_town)
     _check_update_fields(project, fields)
@@ -367,7 +385,7 @@ def progress_update_post(*, project: Project, by, acting_town: Municipality, fie
 
 @transaction.atomic
 def progress_update_change(
-    *, update: ProgressUpdate, by, acting_town: Municipality, fields: dict
+    *, update: ProgressUpdate, by: User | None, acting_town: Municipality, fields: dict[str, Any]
 ) -> ProgressUpdate:
     progress_update_for_change(update=update, by=by)
     _check_update_fields(update.project, fields)
@@ -384,7 +402,7 @@ def progress_update_change(
 
 
 @transaction.atomic
-def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipality) -> None:
+def progress_update_delete(*, update: ProgressUpdate, by: User | None, acting_town: Municipality) -> None:
     progress_update_for_change(update=update, by=by)
     record(
         ProjectEvent,
@@ -402,7 +420,9 @@ def progress_update_delete(*, update: ProgressUpdate, by, acting_town: Municipal
 
 
 @transaction.atomic
-def indicator_create(*, project: Project, by, acting_town: Municipality, fields: dict) -> Indicator:
+def indicator_create(
+    *, project: Project, by: User | None, acting_town: Municipality, fields: dict[str, Any]
+) -> Indicator:
     project_for_change(project=project, by=by, acting_town=acting_town)
     indicator = Indicator(
         project=project,
@@ -421,7 +441,9 @@ def indicator_create(*, project: Project, by, acting_town: Municipality, fields:
 
 
 @transaction.atomic
-def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fields: dict) -> Indicator:
+def indicator_change(
+    *, indicator: Indicator, by: User | None, acting_town: Municipality, fields: dict[str, Any]
+) -> Indicator:
     project_for_change(project=indicator.project, by=by, acting_town=acting_town)
     return _change_and_record(
         indicator,
@@ -436,7 +458,7 @@ def indicator_change(*, indicator: Indicator, by, acting_town: Municipality, fie
 
 
 @transaction.atomic
-def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> None:
+def indicator_delete(*, indicator: Indicator, by: User | None, acting_town: Municipality) -> None:
     project_for_change(project=indicator.project, by=by, acting_town=acting_town)
     count = indicator.measurements.count()
     record(
@@ -454,7 +476,13 @@ def indicator_delete(*, indicator: Indicator, by, acting_town: Municipality) -> 
 
 @transaction.atomic
 def measurement_record(
-    *, indicator: Indicator, by, acting_town: Municipality, measured_on: datetime.date, value, note: str = ""
+    *,
+    indicator: Indicator,
+    by: User | None,
+    acting_town: Municipality,
+    measured_on: datetime.date,
+    value: Decimal | str,
+    note: str = "",
 ) -> Measurement:
     """Record a value for a date; a second value for the same date replaces the first (and says so)."""
     project_for_change(project=indicator.project, by=by, acting_town=acting_town)
@@ -481,7 +509,7 @@ def measurement_record(
 
 
 @transaction.atomic
-def measurement_delete(*, measurement: Measurement, by, acting_town: Municipality) -> None:
+def measurement_delete(*, measurement: Measurement, by: User | None, acting_town: Municipality) -> None:
     indicator = measurement.indicator
     project_for_change(project=indicator.project, by=by, acting_town=acting_town)
     record(
@@ -503,9 +531,9 @@ def measurement_delete(*, measurement: Measurement, by, acting_town: Municipalit
 def project_file_add(
     *,
     project: Project,
-    by,
+    by: User | None,
     acting_town: Municipality,
-    upload,
+    upload: UploadedFile,
     kind: str,
     title: str,
     alt_text: str = "",
@@ -514,7 +542,7 @@ def project_file_add(
 ) -> ProjectFile:
     """Store a checked upload (see :mod:`projects.uploads`) with the project."""
     project_for_change(project=project, by=by, acting_town=acting_town)
-    item = ProjectFile(
+    item = ProjectFile(  # type: ignore[misc]  # a checked upload has its size
         project=project,
         municipality_id=project.municipality_id,
         kind=kind,
@@ -545,7 +573,7 @@ def project_file_add(
 
 
 @transaction.atomic
-def project_file_delete(*, item: ProjectFile, by, acting_town: Municipality) -> None:
+def project_file_delete(*, item: ProjectFile, by: User | None, acting_town: Municipality) -> None:
     project_for_change(project=item.project, by=by, acting_town=acting_town)
     record(
         ProjectEvent,
@@ -572,9 +600,9 @@ def strategy_save(
     *,
     municipality: Municipality,
     kind: str,
-    fields: dict,
+    fields: dict[str, Any],
     fields_of_action: Iterable[FieldOfAction] | None = None,
-    document=None,
+    document: UploadedFile | None = None,
     remove_document: bool = False,
 ) -> Strategy:
     """Create or change the town's strategy (or, for the lead town, the consortium's joint strategy)."""

@@ -5,9 +5,13 @@ audited cross-town scope of all active towns for the region report. Every one co
 whatever the number of rows (projects and indicators are fetched with their measurements prefetched).
 """
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
@@ -25,13 +29,16 @@ from projects.models import Indicator, Measurement, Project
 
 from .models import ReportRequest
 
+if TYPE_CHECKING:
+    from accounts.permissions import AnyUser
+
 ZERO = Decimal("0.00")
 
 
 # --- Lists -----------------------------------------------------------------------------------------------
 
 
-def visible_report_kinds(*, user, municipality: Municipality) -> tuple[str, ...]:
+def visible_report_kinds(*, user: AnyUser, municipality: Municipality) -> tuple[str, ...]:
     """Which of the town's reports a staff member sees: funding reports only with ``funding.view``."""
     from accounts.permissions import can_view_funding
 
@@ -40,7 +47,9 @@ def visible_report_kinds(*, user, municipality: Municipality) -> tuple[str, ...]
     return (ReportRequest.Kind.TOWN,)
 
 
-def town_reports(*, municipality: Municipality, kinds=ReportRequest.TOWN_KINDS) -> QuerySet[ReportRequest]:
+def town_reports(
+    *, municipality: Municipality, kinds: Iterable[str] = ReportRequest.TOWN_KINDS
+) -> QuerySet[ReportRequest]:
     """The town's own reports (town and funding reports; never the region report the lead town keeps)."""
     return ReportRequest.objects.filter(municipality=municipality, kind__in=kinds).select_related(
         "requested_by", "grant", "municipality"
@@ -52,7 +61,7 @@ def report_lead_town() -> Municipality | None:
     return lead_town()
 
 
-def region_reports(*, user, path: str) -> list[ReportRequest]:
+def region_reports(*, user: AnyUser, path: str) -> list[ReportRequest]:
     """The region reports, for the Agentur's page: an audited cross-town read of the lead town's rows."""
     town = report_lead_town()
     if town is None:
@@ -65,7 +74,7 @@ def region_reports(*, user, path: str) -> list[ReportRequest]:
         )
 
 
-def region_report_get(*, user, path: str, pk: int) -> ReportRequest:
+def region_report_get(*, user: AnyUser, path: str, pk: int) -> ReportRequest:
     """One region report (audited); raises ``ReportRequest.DoesNotExist`` for any other row."""
     town = report_lead_town()
     if town is None:
@@ -88,16 +97,16 @@ class TownReportData:
     today: datetime.date
     strategy: object = None
     figures: key_figures.TownFigures | None = None
-    projects: list = field(default_factory=list)
-    indicators: list = field(default_factory=list)
-    processes: list = field(default_factory=list)
-    participation: dict = field(default_factory=dict)
+    projects: list[Any] = field(default_factory=list)
+    indicators: list[Any] = field(default_factory=list)
+    processes: list[Any] = field(default_factory=list)
+    participation: dict[str, Any] = field(default_factory=dict)
 
     @property
     def projects_by_status(self) -> list[tuple[str, int, int]]:
         """(status, projects the town leads, joint projects a partner town leads) for every status."""
-        joint = self.figures.projects_joint
-        return [(status, count, joint[status]) for status, count in self.figures.projects.items()]
+        joint = self.figures.projects_joint  # type: ignore[union-attr]  # town_report sets the figures
+        return [(status, count, joint[status]) for status, count in self.figures.projects.items()]  # type: ignore[union-attr]
 
 
 def town_projects(*, municipality: Municipality) -> list[Project]:
@@ -116,7 +125,7 @@ def town_indicators() -> list[Indicator]:
     )
 
 
-def town_participation(*, municipality: Municipality) -> tuple[list[Process], dict]:
+def town_participation(*, municipality: Municipality) -> tuple[list[Any], dict[str, int]]:
     """The town's processes (joint ones included) with their idea counts, and the participation figures beside
     the key figures: supports of the ideas in the processes the town runs (counted like its ideas) and
     contributions waiting for moderation (as the town's moderation queue counts them)."""
@@ -149,7 +158,7 @@ def town_report_data(*, municipality: Municipality, today: datetime.date | None 
 # --- Funding report --------------------------------------------------------------------------------------
 
 
-def funding_report_data(*, grant: Grant, today: datetime.date | None = None) -> dict:
+def funding_report_data(*, grant: Grant, today: datetime.date | None = None) -> dict[str, Any]:
     """Ledger and milestones of one grant (call inside its town's scope)."""
     today = today or timezone.localdate()
     spending_by_type = list(
@@ -179,13 +188,15 @@ def funding_report_data(*, grant: Grant, today: datetime.date | None = None) -> 
 
 @dataclass
 class TownRow:
-    municipality: Municipality
-    projects: dict = field(default_factory=dict)
-    projects_joint: dict = field(default_factory=dict)  # joint projects of other lead towns it takes part in
+    municipality: Municipality | None  # None: the region's row
+    projects: dict[str, int] = field(default_factory=dict)
+    projects_joint: dict[str, int] = field(
+        default_factory=dict
+    )  # joint projects of other lead towns it takes part in
     federal_share: Decimal = ZERO
     called: Decimal = ZERO
     spent: Decimal = ZERO
-    milestones: dict = field(default_factory=dict)
+    milestones: dict[str, int] = field(default_factory=dict)
     ideas: int = 0
     answered: int = 0
     ideas_joint: int = 0  # published ideas in joint processes other towns run
@@ -218,7 +229,7 @@ def _town_row(figures: key_figures.TownFigures) -> TownRow:
     )
 
 
-def region_report_data(*, towns: list[Municipality], today: datetime.date | None = None) -> dict:
+def region_report_data(*, towns: list[Municipality], today: datetime.date | None = None) -> dict[str, Any]:
     """One row per town (projects led by status, funding approved / called / spent, milestones, published ideas:
     the key figures of ``municipalities.figures``, so each joint project counts once, under its lead town) and
     the region's federal funds per year. Call inside a cross-town scope of ``towns``; four queries in all."""
@@ -239,7 +250,7 @@ def region_report_data(*, towns: list[Municipality], today: datetime.date | None
 
     # Federal funds per year across the region: the plan's federal share at each grant's own rate.
     rates = dict(Grant.objects.values_list("pk", "funding_rate"))
-    years: dict[int, dict] = {}
+    years: dict[int, dict[str, Any]] = {}
     for item in BudgetLine.objects.order_by().values("grant", "year").annotate(total=Sum("amount")):
         from funding import money
 

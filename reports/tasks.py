@@ -3,6 +3,7 @@ expired files (beat)."""
 
 import datetime
 import logging
+from typing import Any
 
 from celery import shared_task
 from django.db import transaction
@@ -40,7 +41,7 @@ def _build(report: ReportRequest, municipality: Municipality, progress) -> bytes
 
     pdf_format = report.format == ReportRequest.Format.PDF
     if report.kind == ReportRequest.Kind.TOWN:
-        data = selectors.town_report_data(municipality=municipality)
+        data: Any = selectors.town_report_data(municipality=municipality)  # each kind has its own data
         progress(40)
         return (pdf.town_report_pdf if pdf_format else xlsx.town_report_xlsx)(data, progress=progress)
     if report.kind == ReportRequest.Kind.FUNDING:

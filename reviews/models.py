@@ -6,6 +6,7 @@ when the draft is generated or refreshed, so the report a moderator reviews does
 """
 
 import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -167,8 +168,8 @@ class ReportPart(TownOwnedModel):
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
-        self.municipality_id = self.report.municipality_id
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.municipality_id = self.report.municipality_id  # type: ignore[attr-defined]  # every part has one
         super().save(*args, **kwargs)
 
 

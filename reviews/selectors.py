@@ -1,10 +1,13 @@
 """Reads of the progress review: the figures of a town's quarter (from the selectors of projects, funding and
 participation, all summed in SQL), the town's reports, and the Agentur's audited cross-town queue."""
 
+from __future__ import annotations
+
 import datetime
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -19,6 +22,9 @@ from smartcity5.money import cents
 from smartcity5.numbers import plain_text
 
 from .models import ProgressReport, ProgressReportEvent, ProgressReportSection, ReviewComment
+
+if TYPE_CHECKING:
+    from accounts.permissions import AnyUser
 
 #: Version of the snapshot's layout, stored with it, so that an old snapshot is still read correctly.
 FIGURES_VERSION = 1
@@ -40,7 +46,7 @@ def _day(value: datetime.date | None) -> str:
 
 def quarter_figures(
     *, municipality: Municipality, year: int, quarter: int, today: datetime.date | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The town's figures for one quarter, as the JSON snapshot a report keeps (inside the town's scope).
 
     Projects by status (now, led by the town) and what changed in the quarter, progress updates, KPI
@@ -126,7 +132,7 @@ def report_get(*, year: int, quarter: int) -> ProgressReport:
     return ProgressReport.objects.get(year=year, quarter=quarter)
 
 
-def report_page(*, report: ProgressReport) -> dict:
+def report_page(*, report: ProgressReport) -> dict[str, Any]:
     """What a report page shows: the fields of action with the town's text and project count, the review
     comments and the history (four queries)."""
     texts = {s.field_of_action_id: s for s in ProgressReportSection.objects.filter(report=report)}
@@ -160,7 +166,7 @@ def section_texts(*, report: ProgressReport) -> dict[int, str]:
 REVIEW_FILTERS = ("submitted", "accepted", "returned", "all")
 
 
-def review_queue(*, user, path: str, status: str = "submitted") -> list[ProgressReport]:
+def review_queue(*, user: AnyUser, path: str, status: str = "submitted") -> list[ProgressReport]:
     """Reports of every active town that the Agentur has received, for moderators: one audited cross-town read,
     two queries (the audit entry and the list) whatever the number of towns and reports.
 
@@ -182,7 +188,9 @@ def review_queue(*, user, path: str, status: str = "submitted") -> list[Progress
 
 
 @contextmanager
-def review_scope(*, user, path: str, town_slug: str, purpose: str = "agentur:progress-report") -> Iterator:
+def review_scope(
+    *, user: AnyUser, path: str, town_slug: str, purpose: str = "agentur:progress-report"
+) -> Iterator[Municipality]:
     """For a moderator's page on one town's report: an audited read of that town, open for the block (the page
     is rendered and any decision taken inside it). Raises ``ProgressReport.DoesNotExist`` for an unknown town."""
     town = Municipality.objects.active().filter(slug=town_slug).first()

@@ -5,6 +5,10 @@ Status rules re-read the report under a lock, so two people acting at once (an e
 submits, two moderators deciding) never act on a stale copy.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,11 +31,16 @@ from .models import (
     quarter_of,
 )
 
+if TYPE_CHECKING:
+    import datetime
+
+    from accounts.models import User
+
 Status = ProgressReport.Status
 Kind = ProgressReportEvent.Kind
 
 
-def _actor(by):
+def _actor(by: User | None) -> User | None:
     return by if by is not None and by.is_authenticated else None
 
 
@@ -40,11 +49,11 @@ def _require(allowed: bool) -> None:
         raise PermissionDenied(_("Your role does not allow this."))
 
 
-def _require_editor(by, municipality: Municipality) -> None:
+def _require_editor(by: User | None, municipality: Municipality) -> None:
     _require(by is not None and permissions.can_prepare_progress_report(by, municipality))
 
 
-def _require_moderator(by) -> None:
+def _require_moderator(by: User | None) -> None:
     _require(by is not None and permissions.can_review_progress_reports(by))
 
 
@@ -67,13 +76,13 @@ def _require_editable(report: ProgressReport) -> None:
 
 
 def _transition(
-    report: ProgressReport, *, to: str, by, remark: str = ""
+    report: ProgressReport, *, to: str, by: User | None, remark: str = ""
 ) -> tuple[ProgressReport, ProgressReportEvent]:
     """Move the report (already locked by :func:`_fresh`) and record the move."""
     before = snapshot(report, ("status",))
     report, old = workflow.transition(report, to=to, locked=True)
     report.save()
-    return report, record(
+    return report, record(  # type: ignore[return-value]  # a transition changes the status: always an event
         ProgressReportEvent,
         municipality=report.municipality_id,
         report=report,
@@ -98,7 +107,7 @@ def _snapshot(report: ProgressReport) -> None:
 
 
 @transaction.atomic
-def report_create(*, municipality: Municipality, year: int, quarter: int, by) -> ProgressReport:
+def report_create(*, municipality: Municipality, year: int, quarter: int, by: User | None) -> ProgressReport:
     """Generate the draft of a quarter's report from the town's data. One report per town and quarter; a quarter
     that has not begun cannot be reported on."""
     _require_editor(by, municipality)
@@ -135,7 +144,7 @@ def report_create(*, municipality: Municipality, year: int, quarter: int, by) ->
 
 
 @transaction.atomic
-def report_refresh(*, report: ProgressReport, by) -> ProgressReport:
+def report_refresh(*, report: ProgressReport, by: User | None) -> ProgressReport:
     """Take the figures again from the town's data (drafts only)."""
     report = _fresh(report)
     _require_editor(by, report.municipality)
@@ -149,7 +158,7 @@ def report_refresh(*, report: ProgressReport, by) -> ProgressReport:
 
 
 @transaction.atomic
-def report_sections_save(*, report: ProgressReport, by, texts: dict[int, str]) -> ProgressReport:
+def report_sections_save(*, report: ProgressReport, by: User | None, texts: dict[int, str]) -> ProgressReport:
     """Store the town's texts per field of action (id → text; drafts only). The history names the fields whose
     text changed."""
     report = _fresh(report)
@@ -188,7 +197,7 @@ def report_sections_save(*, report: ProgressReport, by, texts: dict[int, str]) -
 
 
 @transaction.atomic
-def report_submit(*, report: ProgressReport, by) -> ProgressReport:
+def report_submit(*, report: ProgressReport, by: User | None) -> ProgressReport:
     """Send the draft to the Agentur; its moderators are told (after commit). From now on figures and texts are
     fixed until a moderator returns the report."""
     report = _fresh(report)
@@ -204,7 +213,7 @@ def report_submit(*, report: ProgressReport, by) -> ProgressReport:
 
 
 @transaction.atomic
-def report_reopen(*, report: ProgressReport, by) -> ProgressReport:
+def report_reopen(*, report: ProgressReport, by: User | None) -> ProgressReport:
     """A returned report becomes a draft again, so that the town can change it and submit it anew."""
     report = _fresh(report)
     _require_editor(by, report.municipality)
@@ -214,7 +223,7 @@ def report_reopen(*, report: ProgressReport, by) -> ProgressReport:
 # --- Comments: the Agentur's and the town's answers ------------------------------------------------------
 
 
-def _comment(report: ProgressReport, *, by, body: str, from_town: bool) -> ReviewComment:
+def _comment(report: ProgressReport, *, by: User | None, body: str, from_town: bool) -> ReviewComment:
     from .tasks import review_comment_notify
 
     body = (body or "").strip()
@@ -228,7 +237,7 @@ def _comment(report: ProgressReport, *, by, body: str, from_town: bool) -> Revie
 
 
 @transaction.atomic
-def review_comment_add(*, report: ProgressReport, by, body: str) -> ReviewComment:
+def review_comment_add(*, report: ProgressReport, by: User | None, body: str) -> ReviewComment:
     """A moderator's comment on a submitted report (kept with the report; the town's editors are told)."""
     _require_moderator(by)
     report = _fresh(report)
@@ -243,7 +252,7 @@ REPLY_STATUSES = (Status.SUBMITTED, Status.RETURNED)
 
 
 @transaction.atomic
-def report_reply(*, report: ProgressReport, by, body: str) -> ReviewComment:
+def report_reply(*, report: ProgressReport, by: User | None, body: str) -> ReviewComment:
     """The town's answer to the Agentur's comments or remarks, while the report is under review or returned
     (the moderators are told)."""
     report = _fresh(report)
@@ -262,7 +271,9 @@ DECISIONS = (Status.ACCEPTED, Status.RETURNED)
 
 
 @transaction.atomic
-def review_decide(*, report: ProgressReport, by, decision: str, remarks: str = "") -> ProgressReport:
+def review_decide(
+    *, report: ProgressReport, by: User | None, decision: str, remarks: str = ""
+) -> ProgressReport:
     """Accept a submitted report, or return it to the town with remarks (required). The town's editors are told
     once (after commit)."""
     _require_moderator(by)
@@ -280,6 +291,6 @@ def review_decide(*, report: ProgressReport, by, decision: str, remarks: str = "
     return report
 
 
-def default_quarter(today=None) -> tuple[int, int]:
+def default_quarter(today: datetime.date | None = None) -> tuple[int, int]:
     """The quarter a new report is usually about: the current one."""
     return quarter_of(today or timezone.localdate())

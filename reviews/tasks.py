@@ -2,6 +2,8 @@
 the transaction commits; each notification reaches each person once, because its key names the status change
 (see :func:`notifications.services.notify`)."""
 
+from collections.abc import Iterable
+
 from celery import shared_task
 from django.conf import settings
 from django.urls import reverse
@@ -9,6 +11,7 @@ from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from accounts.selectors import agentur_moderators, town_editors
 from municipalities.models import Municipality
 from municipalities.tasks import MAIL_TASK, TownTask
@@ -103,7 +106,7 @@ def review_comment_notify(*, municipality: Municipality, comment_id: int) -> int
     report = comment.report
     with translation.override(settings.LANGUAGE_CODE):
         if comment.from_town:
-            recipients = agentur_moderators()
+            recipients: Iterable[User] = agentur_moderators()
             url = reverse(
                 "agentur-reviews:detail",
                 kwargs={"slug": municipality.slug, "year": report.year, "quarter": report.quarter},

@@ -17,7 +17,7 @@ own sharing with partner towns, and every row carries its town (``TownOwnedModel
 import datetime
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
@@ -45,7 +45,7 @@ def _text(value: str) -> str:
 
 def display(instance: Model, field_name: str) -> str:
     """A field's value, normalised for the history (choice labels, names of related rows, ISO dates)."""
-    field = instance._meta.get_field(field_name)
+    field: Any = instance._meta.get_field(field_name)  # a concrete field of the row
     value = getattr(instance, field_name)
     if isinstance(value, str):
         value = _text(value)
@@ -123,7 +123,7 @@ class HistoryEvent(TownOwnedModel):
 
     @property
     def reason_label(self) -> str:
-        return capfirst(self._meta.get_field("reason").verbose_name)
+        return capfirst(self._meta.get_field("reason").verbose_name)  # type: ignore[union-attr,return-value]
 
     def recorded(self) -> None:
         """Called by :func:`record` right after the entry is written, inside the writer's transaction: what an
@@ -178,7 +178,7 @@ def record(
         **town,
         kind=kind,
         actor=by if by is not None and by.is_authenticated else None,
-        subject=subject[: event_model._meta.get_field("subject").max_length],
+        subject=subject[: event_model._meta.get_field("subject").max_length],  # type: ignore[union-attr]
         changes=found,
         reason=reason,
         **fields,
@@ -211,7 +211,9 @@ def label(model: type[Model] | None, name: str) -> str:
 
 
 def _number(value: Decimal) -> str:
-    return number_format(plain_decimal(value), use_l10n=True, force_grouping=True)
+    shown = plain_decimal(value)
+    assert shown is not None  # a Decimal in, a Decimal out
+    return number_format(shown, use_l10n=True, force_grouping=True)
 
 
 def readable(model: type[Model] | None, name: str, value) -> str:

@@ -27,7 +27,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.middleware.csrf import _unmask_cipher_token, get_token
+from django.middleware.csrf import _unmask_cipher_token, get_token  # type: ignore[attr-defined]  # private, not in the stubs
 from django.utils import timezone
 from django.utils.translation import get_language
 

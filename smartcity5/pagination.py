@@ -38,7 +38,7 @@ class CountedPaginator(Paginator):
         if self.cap is None or not hasattr(self.object_list, "query"):
             return super().count
         # SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1): the database stops after cap + 1 matching rows.
-        found = self.object_list.order_by().values("pk")[: self.cap + 1].count()
+        found = self.object_list.order_by().values("pk")[: self.cap + 1].count()  # type: ignore[attr-defined]  # a queryset: it has .query
         if found > self.cap:
             self.capped = True
             return self.cap

@@ -120,7 +120,7 @@ class PrivateRedis:
         self.pid = None
 
     def freeze(self) -> None:
-        os.kill(self.pid, signal.SIGSTOP)
+        os.kill(self.pid, signal.SIGSTOP)  # type: ignore[arg-type]  # started
         self.frozen = True
 
     def thaw(self) -> None:

@@ -400,7 +400,7 @@ def read_lock(path: Path) -> dict[str, str]:
         if match:
             assert "--hash=sha256:" in block, f"{path.name}: {match.group(1)} has no hash"
             pins[canonicalize_name(match.group(1))] = match.group(2)
-    return pins
+    return pins  # type: ignore[return-value]  # a NormalizedName is a str
 
 
 def _check_covered(requirements: list[str], pins: dict[str, str], lock_name: str) -> None:

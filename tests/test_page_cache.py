@@ -7,7 +7,7 @@ import re
 import pytest
 from django.contrib.messages import constants
 from django.contrib.messages.storage.cookie import CookieStorage
-from django.middleware.csrf import _unmask_cipher_token
+from django.middleware.csrf import _unmask_cipher_token  # type: ignore[attr-defined]  # private, not in the stubs
 from django.test import Client
 from django.urls import reverse
 

@@ -84,7 +84,7 @@ def test_every_single_line_field_of_every_form_refuses_a_line_break(form_class):
             assert "line_break" not in _codes(field, BROKEN), name  # multi-line text keeps its line breaks
 
 
-def _codes(field, value) -> set[str]:
+def _codes(field, value) -> set[str | None]:
     try:
         field.clean(value)
     except forms.ValidationError as error:

@@ -205,7 +205,8 @@ def build_catalogue() -> OpenDataFile:
     for file_format in CATALOGUE_FORMATS:
         content = contents[file_format]
         name, size = _store(
-            f"opendata/{CATALOGUE}.{file_format}", lambda out, content=content: out.write(content)
+            f"opendata/{CATALOGUE}.{file_format}",
+            lambda out, content=content: out.write(content),  # type: ignore[misc]  # a lambda with a default
         )
         stored[file_format] = _record(
             key=catalogue_key(file_format),

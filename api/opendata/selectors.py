@@ -9,6 +9,7 @@ published processes), as the public pages do.
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 
@@ -60,19 +61,19 @@ class Freshness:
     token: str
 
 
-def latest(*moments) -> datetime.datetime | None:
+def latest(*moments: datetime.datetime | None) -> datetime.datetime | None:
     """The newest of the moments given, ignoring ``None``."""
     return max((moment for moment in moments if moment is not None), default=None)
 
 
-def _token(*parts) -> str:
+def _token(*parts: object) -> str:
     return "|".join(
         "" if part is None else (part.isoformat() if hasattr(part, "isoformat") else str(part))
         for part in parts
     )
 
 
-def _project_changes() -> dict:
+def _project_changes() -> dict[str, Any]:
     """Public projects of the scope: how many, which, and the newest change. Every change of a project and of
     what hangs off it (updates, KPIs, measurements, partners) is a ``ProjectEvent`` written by its service;
     sub-projects count too, since their updates move a parent's progress."""
@@ -96,13 +97,13 @@ def _project_changes() -> dict:
     return {**projects, "events_at": events["at"], "events": events["n"]}
 
 
-def projects_freshness(changes: dict | None = None) -> Freshness:
+def projects_freshness(changes: dict[str, Any] | None = None) -> Freshness:
     c = changes or _project_changes()
     last = latest(c["updated"], c["events_at"])
     return Freshness(last if c["n"] else None, _token(c["n"], c["ids"], c["events"], last))
 
 
-def indicators_freshness(changes: dict | None = None) -> Freshness:
+def indicators_freshness(changes: dict[str, Any] | None = None) -> Freshness:
     c = changes or _project_changes()
     kpis = Indicator.objects.filter(project__in=Project.objects.public().values("pk")).aggregate(
         n=Count("pk", distinct=True),

@@ -42,7 +42,7 @@ def load_knowledge(towns: list[Municipality]) -> int:
                 .first()
             )
             services.lesson_note_create(
-                by=_author(town),
+                by=_author(town),  # type: ignore[arg-type]  # loaded after the demo accounts
                 municipality=town,
                 project=project,
                 fields={"title": item["title"], "body": item["body"], "is_public": item["public"]},

@@ -60,9 +60,9 @@ class Writer:
                     for row in rows:
                         row = row + tail
                         if json_at:
-                            row = list(row)
+                            row = list(row)  # type: ignore[assignment]  # a copy to change
                             for i in json_at:
-                                row[i] = json.dumps(row[i], ensure_ascii=False)
+                                row[i] = json.dumps(row[i], ensure_ascii=False)  # type: ignore[index]
                         copy.write_row(row)
                         written += 1
             else:
@@ -117,7 +117,7 @@ class Writer:
 
     def reset_sequences(self, models_: Iterable[type[models.Model]]) -> None:
         """Let the tables' own id sequences continue after the rows written with explicit ids."""
-        statements = connection.ops.sequence_reset_sql(_NoStyle(), list(models_))
+        statements = connection.ops.sequence_reset_sql(_NoStyle(), list(models_))  # type: ignore[arg-type]  # no colours
         with connection.cursor() as cursor:
             for sql in statements:
                 cursor.execute(sql)

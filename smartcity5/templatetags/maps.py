@@ -60,7 +60,7 @@ def _map_points(points) -> list[dict]:
         lon = _coordinate(point.get("lon"), 180)
         if lat is None or lon is None:
             continue
-        entry = {key: str(point.get(key) or "") for key in _POINT_KEYS}
+        entry: dict[str, str | float] = {key: str(point.get(key) or "") for key in _POINT_KEYS}
         entry.update(lat=lat, lon=lon)
         result.append(entry)
     return result

@@ -61,7 +61,7 @@ def _url(route: str, pattern: URLPattern, town) -> str:
     values = {"town_slug": town.slug}
     params = [p for p in pattern.pattern.converters if p != "town_slug"]
     if params:
-        sample = SAMPLES.get(pattern.name)
+        sample = SAMPLES.get(pattern.name)  # type: ignore[arg-type]  # named routes only
         if sample is None and set(params) <= {"dataset", "format", "ext"}:
             sample = lambda town: {"dataset": "projects", "format": "json", "ext": "json"}  # noqa: E731
         assert sample, f"Add a sample for API address {route!r} (name {pattern.name!r}) to SAMPLES"

@@ -43,7 +43,7 @@ def bar(group, series) -> ET.Element:
 
 
 def heights(root) -> list[dict[str, float]]:
-    return [{s: float(bar(g, s).get("height")) for s in charts.SERIES} for g in groups(root)]
+    return [{s: float(bar(g, s).get("height")) for s in charts.SERIES} for g in groups(root)]  # type: ignore[arg-type]
 
 
 def y_labels(root):

@@ -76,6 +76,8 @@ def _name(node: ast.AST) -> str | None:
 class _Function(ast.NodeVisitor):
     """What one function calls, and which of its mail calls are not inside ``with sending(…)`` after a claim."""
 
+    where: str  # "path:line name", set by the scan
+
     def __init__(self, node):
         self.node, self.calls, self.claims_at, self.unclaimed, self._guarded = node, set(), [], [], 0
         for statement in node.body:

@@ -44,7 +44,7 @@ def find_class(root, tag, css_class):
     return [el for el in root.iter(NS + tag) if css_class in el.get("class", "").split()]
 
 
-def polyline_points(root) -> list[tuple[float, float]]:
+def polyline_points(root) -> list[tuple[float, ...]]:
     (line,) = find_class(root, "polyline", "kpi-chart__series")
     return [tuple(float(n) for n in pair.split(",")) for pair in line.get("points").split()]
 

@@ -161,7 +161,7 @@ def build(kind: str, slug: str | None, capture) -> bytes:
     """Ask for the report as the staff pages do; the report task builds it (inline here) and stores the file."""
     if kind == "region":
         with capture(execute=True):
-            report, _created = services.region_report_request(lead_town=report_lead_town(), format="pdf")
+            report, _created = services.region_report_request(lead_town=report_lead_town(), format="pdf")  # type: ignore[arg-type]
         town = report_lead_town()
     else:
         town = Municipality.objects.get(slug=slug)

@@ -173,7 +173,7 @@ def _kill_while_rendering(worker: Worker, pk: int) -> ReportRequest:
     )
     at_70 = _report(pk)
     # The PDF renders without a progress step for seconds: the heartbeat thread keeps the row alive meanwhile.
-    wait_for(lambda: _report(pk).heartbeat_at > at_70.heartbeat_at, timeout=HEARTBEAT_TIMEOUT, interval=0.05)
+    wait_for(lambda: _report(pk).heartbeat_at > at_70.heartbeat_at, timeout=HEARTBEAT_TIMEOUT, interval=0.05)  # type: ignore[operator]
     worker.signal(signal.SIGSTOP)
     frozen = _report(pk)
     worker.kill()
