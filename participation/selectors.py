@@ -474,6 +474,32 @@ def project_choices(*, idea: Idea) -> QuerySet[Project]:
     return Project.objects.filter(municipality__in=towns).order_by("title")
 
 
+#: How many projects the staff idea page's project link offers at once; a search finds the others (a town can run
+#: hundreds of projects, and a select of all of them was most of the page's rendering time).
+PROJECT_CHOICES_SHOWN = 30
+
+
+def project_link_choices(*, idea: Idea, query: str = "", keep=None) -> list[Project]:
+    """The projects offered for the idea's project link: those matching ``query`` (every word in the title, or the
+    project's address), else the newest; at most :data:`PROJECT_CHOICES_SHOWN`, by title, plus ``keep`` (the pk
+    already chosen or linked) so that a page shown again keeps the choice. Validation still accepts every project
+    of :func:`project_choices`."""
+    candidates = project_choices(idea=idea).only("pk", "title", "slug", "municipality_id")
+    query = query.strip()
+    shown = candidates
+    if query:
+        words = Q()
+        for word in query.split()[:8]:
+            words &= Q(title__icontains=word)
+        shown = shown.filter(words | Q(slug=query.strip("/").rsplit("/", 1)[-1].lower()))
+    rows = sorted(
+        shown.order_by("-created_at", "-pk")[:PROJECT_CHOICES_SHOWN], key=lambda p: (p.title.casefold(), p.pk)
+    )
+    if keep and str(keep).isdigit() and all(row.pk != int(keep) for row in rows):
+        rows = list(candidates.filter(pk=int(keep))) + rows
+    return rows
+
+
 # --- Votes -----------------------------------------------------------------------------------------------
 
 

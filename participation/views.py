@@ -811,6 +811,20 @@ def staff_idea_answer(request, town: str, pk: int):
 @require_POST
 @town_permission_required("town.edit_content")
 def staff_idea_project(request, town: str, pk: int):
+    searched = request.POST.get("project_search", "").strip()
+    if (
+        request.POST.get("project_search_submit")
+        or searched != request.POST.get("project_search_shown", "").strip()
+    ):
+        # The project search ("Suchen", or Enter in its field with a new search text): the page again with the
+        # matches and the choice kept; nothing is saved.
+        idea = _staff_idea_or_404(request, pk)
+        typed = {name: request.POST.get(name, "") for name in ("project_search", "project")}
+        form = ProjectLinkForm(idea=idea, initial=typed)
+        return render(
+            request, "participation/staff/idea.html", _staff_idea_context(request, idea, project_form=form)
+        )
+
     def run(idea, data):
         services.idea_link_project(
             idea=idea, project=data["project"], by=request.user, acting_town=request.municipality
