@@ -2,6 +2,7 @@
 contributions never reach a list, a search, a map or a count."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection
 from django.db.models import (
@@ -265,6 +266,129 @@ def idea_list(*, filters: IdeaFilters = IdeaFilters(), processes: list[int] | No
     qs = qs.filter(process__in=processes) if processes is not None else qs.filter(process__is_published=True)
     qs = qs.select_related("author", "process", "field_of_action", "municipality")
     return filter_ideas(qs, filters)
+
+
+#: The columns of each sort, in the order of :data:`SORTS` (all descending), as the per-process indexes hold them.
+SORT_KEYS = {
+    "new": ("created_at", "id"),
+    "supported": ("support_count", "created_at", "id"),
+    "discussed": ("comment_count", "created_at", "id"),
+}
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class IdeaPages:
+    """A town-wide idea list (``idea_list(…, processes=…)``, filtered or not) read page by page per process.
+
+    The scope's ideas belong to a handful of processes, and each process has an index in every sort
+    (``idea_process_*``: process, moderation, then the sort's columns). A page of the list is the first rows of
+    each process's part in that order, merged: ``(SELECT … WHERE process = p1 … LIMIT n) UNION ALL (…) ORDER BY …
+    OFFSET … LIMIT …``, then the page's rows by primary key. Each part stops after ``n`` rows of its index, so a
+    page costs the same whatever the size of the town or the region (``OFFSET`` before walked the region-wide sort
+    index past every other town's ideas; a filter walked the town's ideas). A cursor (``after``: the sort values of
+    the last row shown, :meth:`cursor`) starts each part right after it, so a "next page" link costs the same at
+    any depth. The paginators slice it like a queryset (``pages[20:40]``)."""
+
+    def __init__(self, qs: QuerySet[Idea], *, processes: list[int], sort: str = "new", after=None):
+        self.qs = qs
+        self.processes = list(processes)
+        self.sort = sort if sort in SORTS else "new"
+        self.keys = SORT_KEYS[self.sort]
+        self.after = after
+
+    def _parts(self, limit: int, qs: QuerySet[Idea] | None = None, columns=None) -> list[QuerySet]:
+        base = (self.qs if qs is None else qs).select_related(None).order_by(*SORTS[self.sort])
+        if self.after is not None:
+            # A row comparison, which the index answers by starting at the cursor (all its columns descend).
+            table = connection.ops.quote_name(Idea._meta.db_table)
+            row = ", ".join(f"{table}.{connection.ops.quote_name(key)}" for key in self.keys)
+            placeholders = ", ".join(["%s"] * len(self.keys))
+            base = base.extra(where=[f"({row}) < ({placeholders})"], params=list(self.after))
+        return [
+            base.filter(process_id=p).values_list(*(columns or self.keys))[:limit] for p in self.processes
+        ]
+
+    def rows(self, offset: int, limit: int, qs: QuerySet[Idea] | None = None, columns=None) -> list[tuple]:
+        """The sort values (or ``columns``) of rows ``offset`` to ``offset + limit`` of the merged list."""
+        columns = columns or self.keys
+        parts = self._parts(offset + limit, qs, columns)
+        if not parts or limit <= 0:
+            return []
+        if len(parts) == 1:
+            return list(parts[0])[offset : offset + limit]
+        order = [f"-{key}" for key in self.keys]
+        return list(parts[0].union(*parts[1:], all=True).order_by(*order)[offset : offset + limit])
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            raise TypeError("IdeaPages is read by slices")
+        start, stop = key.start or 0, key.stop
+        self.last_rows = self.rows(start, stop - start)
+        ids = [row[-1] for row in self.last_rows]
+        found = {idea.pk: idea for idea in self.qs.order_by().filter(pk__in=ids)} if ids else {}
+        return [found[pk] for pk in ids if pk in found]
+
+    def count(self) -> int:
+        return self.qs.order_by().count()
+
+    def capped_count(self, cap: int) -> int:
+        """How many rows the list holds, counted up to ``cap + 1`` (per process, each part stopping there)."""
+        parts = [self.qs.order_by().filter(process_id=p).values_list("id")[: cap + 1] for p in self.processes]
+        if len(parts) <= 1:
+            return parts[0].count() if parts else 0
+        return parts[0].union(*parts[1:], all=True).count()
+
+    def located(self, limit: int, fields) -> list[Idea]:
+        """The first ``limit`` ideas with a place, in the list's order, with ``fields`` only (the map's points)."""
+        with_place = self.qs.filter(latitude__isnull=False)
+        ids = [row[-1] for row in self.rows(0, limit, with_place)]
+        rows = {
+            idea.pk: idea
+            for idea in with_place.order_by()
+            .select_related(None)
+            .select_related("municipality")
+            .only(*fields)
+            .filter(pk__in=ids)
+        }
+        return [rows[pk] for pk in ids if pk in rows]
+
+    @staticmethod
+    def cursor(idea: Idea, sort: str) -> str:
+        """The position after ``idea`` in the list sorted by ``sort``, for a "next page" link (``?nach=…``)."""
+        values = []
+        for key in SORT_KEYS[sort if sort in SORTS else "new"]:
+            value = getattr(idea, key)
+            values.append(str((value - _EPOCH) // _MICROSECOND) if key == "created_at" else str(value))
+        return "_".join(values)
+
+    @staticmethod
+    def parse_cursor(text: str, sort: str):
+        """The sort values of a cursor made by :meth:`cursor`, or ``None`` when ``text`` is not one."""
+        keys = SORT_KEYS[sort if sort in SORTS else "new"]
+        parts = text.split("_")
+        if len(parts) != len(keys):
+            return None
+        values = []
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            return None
+        try:
+            for key, part in zip(keys, parts, strict=True):
+                if key == "created_at":
+                    microseconds = int(part)
+                    if not 0 <= microseconds < 10**17:
+                        return None
+                    values.append(_EPOCH + microseconds * _MICROSECOND)
+                else:
+                    number = int(part)
+                    if not 0 <= number < 2**31:
+                        return None
+                    values.append(number)
+        except ValueError:
+            return None
+        return tuple(values)
 
 
 def is_unfiltered(filters: IdeaFilters) -> bool:

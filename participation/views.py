@@ -8,6 +8,7 @@ import json
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -110,21 +111,16 @@ def _map_points(ideas, town: Municipality | None) -> list[dict]:
     ]
 
 
-def _list_map(qs, town: Municipality | None, cache_key: str | None) -> list[dict]:
-    """The map's points of the list: up to 500, with a few columns (not texts, authors and processes). An
-    unfiltered list's points are kept in the cache under a key holding the stored version of what they show
-    (``cache_key``, see :func:`_map_key`), so that a change of the ideas makes a new key."""
+def _list_map(pages: selectors.IdeaPages, town: Municipality | None, cache_key: str | None) -> list[dict]:
+    """The map's points of the list: up to 500, with a few columns (not texts, authors and processes), read per
+    process like the list's pages. An unfiltered list's points are kept in the cache under a key holding the
+    stored version of what they show (``cache_key``, see :func:`_map_key`), so that a change of the ideas makes a
+    new key."""
     if cache_key is not None:
         points = cache.get(cache_key)
         if points is not None:
             return points
-    located = (
-        qs.filter(latitude__isnull=False)
-        .select_related(None)
-        .select_related("municipality")
-        .only(*MAP_FIELDS)[:MAP_POINT_LIMIT]
-    )
-    points = _map_points(located, town)
+    points = _map_points(pages.located(MAP_POINT_LIMIT, MAP_FIELDS), town)
     if cache_key is not None:
         cache.set(cache_key, points, MAP_CACHE_SECONDS)
     return points
@@ -146,25 +142,56 @@ def _list_context(
     form,
     filters: selectors.IdeaFilters | None = None,
     *,
+    processes: list[int],
     total: int | None = None,
     version=None,
 ) -> dict:
     # ``total``: the stored count when the list is not filtered (selectors.stored_total), so that no page counts
     # every idea of the town; a filtered list counts up to COUNT_CAP ("more than 1,000 ideas found", pages up to
-    # the cap). ``version``: the stored version of what the list shows (the map's cache key).
-    page = CountedPaginator(qs, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None).get_page(
-        request.GET.get("page")
-    )
+    # the cap). ``version``: the stored version of what the list shows (the map's cache key). The rows are read
+    # per process and merged (selectors.IdeaPages), the "next page" link carries the position of the page's last
+    # idea (``?nach=``), so that any page costs what the first one does.
+    filters = filters or selectors.IdeaFilters()
+    pages = selectors.IdeaPages(qs, processes=processes, sort=filters.sort)
+    paginator = CountedPaginator(pages, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None)
+    page = _cursor_page(request, paginator, pages) or paginator.get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    map_key = _map_key(town, filters, version) if filters is not None else None
+    query.pop(CURSOR_PARAM, None)
+    map_key = _map_key(town, filters, version)
+    ideas = list(page.object_list)
     return {
         "page_obj": page,
-        "ideas": list(page.object_list),
+        "ideas": ideas,
+        "next_cursor": selectors.IdeaPages.cursor(ideas[-1], pages.sort) if ideas and page.has_next() else "",
         "filter_form": form,
-        "map_points": _list_map(qs, town, map_key),
+        "map_points": _list_map(pages, town, map_key),
         "querystring": query.urlencode(),
     }
+
+
+#: The query parameter of a "next page" link's position (selectors.IdeaPages.cursor).
+CURSOR_PARAM = "nach"
+
+
+def _cursor_page(request, paginator: CountedPaginator, pages: selectors.IdeaPages):
+    """The page a "next page" link asks for (``?page=N&nach=<position>``): the rows after the position, numbered
+    N. ``None`` without a position, or with one that is not valid (an edited or truncated link): the page number
+    alone then gives the page, as every link before the positions did."""
+    text = request.GET.get(CURSOR_PARAM)
+    after = selectors.IdeaPages.parse_cursor(text, pages.sort) if text else None
+    if after is None:
+        return None
+    try:
+        number = paginator.validate_number(request.GET.get("page"))
+    except (EmptyPage, PageNotAnInteger):
+        return None
+    pages.after = after
+    try:
+        rows = pages[0 : paginator.per_page]
+    finally:
+        pages.after = None
+    return paginator._get_page(rows, number, paginator)
 
 
 # --- Public pages ----------------------------------------------------------------------------------------
@@ -229,6 +256,7 @@ def process_detail(request, town: str, slug: str):
                 request.municipality,
                 form,
                 filters,
+                processes=[process.pk],
                 total=selectors.stored_total(filters),
                 version=process.content_version,
             ),
@@ -311,9 +339,8 @@ def process_map(request, town: str, slug: str):
 def idea_list(request, town: str):
     form = IdeaFilterForm(request.GET or None)
     filters = form.filters()
-    qs = selectors.idea_list(
-        filters=filters, processes=None if filters.process is not None else selectors.published_process_ids()
-    )
+    processes = [filters.process.pk] if filters.process is not None else selectors.published_process_ids()
+    qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None else processes)
     total = version = None
     if selectors.is_unfiltered(filters) and filters.process is not None:
         total, version = selectors.stored_total(filters), filters.process.content_version
@@ -323,7 +350,16 @@ def idea_list(request, town: str):
     return render(
         request,
         "participation/idea_list.html",
-        _list_context(request, qs, request.municipality, form, filters, total=total, version=version),
+        _list_context(
+            request,
+            qs,
+            request.municipality,
+            form,
+            filters,
+            processes=processes,
+            total=total,
+            version=version,
+        ),
     )
 
 

@@ -35,6 +35,11 @@ class CountedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if self.cap is not None and hasattr(self.object_list, "capped_count"):
+            # A list read in parts (participation.selectors.IdeaPages) counts each part up to the cap.
+            found = self.object_list.capped_count(self.cap)
+            self.capped = found > self.cap
+            return min(found, self.cap)
         if self.cap is None or not hasattr(self.object_list, "query"):
             return super().count
         # SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1): the database stops after cap + 1 matching rows.
