@@ -459,10 +459,12 @@ class Idea(Workflow, Moderated):
             models.Index(fields=["process", "moderation", "-created_at", "-id"], name="idea_process_new"),
             models.Index(fields=["municipality", "moderation", "status"], name="idea_town_visible_status"),
             models.Index(
-                fields=["process", "moderation", "-support_count", "-created_at", "-id"], name="idea_process_sup"
+                fields=["process", "moderation", "-support_count", "-created_at", "-id"],
+                name="idea_process_sup",
             ),
             models.Index(
-                fields=["process", "moderation", "-comment_count", "-created_at", "-id"], name="idea_process_disc"
+                fields=["process", "moderation", "-comment_count", "-created_at", "-id"],
+                name="idea_process_disc",
             ),
             # The staff list of a process: every idea whatever its moderation, newest first.
             models.Index(fields=["process", "-created_at", "-id"], name="idea_process_all_new"),

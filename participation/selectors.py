@@ -19,6 +19,7 @@ from django.db.models import (
     Value,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django_scopes import get_scope
 from django_scopes.manager import DisabledQuerySet
@@ -299,61 +300,58 @@ class IdeaPages:
         self.keys = SORT_KEYS[self.sort]
         self.after = after
 
-    def _parts(self, limit: int, qs: QuerySet[Idea] | None = None, columns=None) -> list[QuerySet]:
-        base = (self.qs if qs is None else qs).select_related(None).order_by(*SORTS[self.sort])
+    def _parts(self, limit: int) -> list[QuerySet]:
+        base = self.qs.select_related(None).order_by(*SORTS[self.sort])
         if self.after is not None:
             # A row comparison, which the index answers by starting at the cursor (all its columns descend).
             table = connection.ops.quote_name(Idea._meta.db_table)
             row = ", ".join(f"{table}.{connection.ops.quote_name(key)}" for key in self.keys)
             placeholders = ", ".join(["%s"] * len(self.keys))
             base = base.extra(where=[f"({row}) < ({placeholders})"], params=list(self.after))
-        return [
-            base.filter(process_id=p).values_list(*(columns or self.keys))[:limit] for p in self.processes
-        ]
+        return [base.filter(process_id=p).values_list(*self.keys)[:limit] for p in self.processes]
 
-    def rows(self, offset: int, limit: int, qs: QuerySet[Idea] | None = None, columns=None) -> list[tuple]:
-        """The sort values (or ``columns``) of rows ``offset`` to ``offset + limit`` of the merged list."""
-        columns = columns or self.keys
-        parts = self._parts(offset + limit, qs, columns)
+    def page_ids(self, offset: int, limit: int) -> QuerySet | None:
+        """The ids of rows ``offset`` to ``offset + limit`` of the merged list, as a subquery (``None``: none)."""
+        parts = self._parts(offset + limit)
         if not parts or limit <= 0:
-            return []
+            return None
         if len(parts) == 1:
-            return list(parts[0])[offset : offset + limit]
+            return parts[0][offset : offset + limit].values("id")
         order = [f"-{key}" for key in self.keys]
-        return list(parts[0].union(*parts[1:], all=True).order_by(*order)[offset : offset + limit])
+        merged = parts[0].union(*parts[1:], all=True).order_by(*order)[offset : offset + limit]
+        sql, params = merged.query.sql_with_params()
+        return RawSQL(
+            f"SELECT merged.id FROM ({sql}) AS merged", params
+        )  # SQL Django compiled, with its params
 
     def __getitem__(self, key):
         if not isinstance(key, slice):
             raise TypeError("IdeaPages is read by slices")
         start, stop = key.start or 0, key.stop
-        self.last_rows = self.rows(start, stop - start)
-        ids = [row[-1] for row in self.last_rows]
-        found = {idea.pk: idea for idea in self.qs.order_by().filter(pk__in=ids)} if ids else {}
-        return [found[pk] for pk in ids if pk in found]
+        if self._plain(start):
+            return list(self.qs[start:stop])
+        ids = self.page_ids(start, stop - start)
+        # One query: the page's rows by primary key, in the list's order (the same keys).
+        return [] if ids is None else list(self.qs.filter(pk__in=ids))
 
     def count(self) -> int:
         return self.qs.order_by().count()
 
-    def capped_count(self, cap: int) -> int:
-        """How many rows the list holds, counted up to ``cap + 1`` (per process, each part stopping there)."""
-        parts = [self.qs.order_by().filter(process_id=p).values_list("id")[: cap + 1] for p in self.processes]
-        if len(parts) <= 1:
-            return parts[0].count() if parts else 0
-        return parts[0].union(*parts[1:], all=True).count()
+    #: Up to this many rows a page is read with one plain query (``OFFSET``): PostgreSQL then finds the few matches
+    #: by the index that suits the filter best (e.g. the trigram index for a rare word) and sorts them, which beat
+    #: the per-process reads that walk each process's ideas to find them (bench/README.md).
+    FEW = 200
 
-    def located(self, limit: int, fields) -> list[Idea]:
-        """The first ``limit`` ideas with a place, in the list's order, with ``fields`` only (the map's points)."""
-        with_place = self.qs.filter(latitude__isnull=False)
-        ids = [row[-1] for row in self.rows(0, limit, with_place)]
-        rows = {
-            idea.pk: idea
-            for idea in with_place.order_by()
-            .select_related(None)
-            .select_related("municipality")
-            .only(*fields)
-            .filter(pk__in=ids)
-        }
-        return [rows[pk] for pk in ids if pk in rows]
+    #: The list's size as its paginator knows it (``smartcity5.pagination.CountedPaginator`` tells it:
+    #: the stored count, or the capped count and whether it was capped); ``None`` while unknown.
+    size: tuple[int, bool] | None = None
+
+    def _plain(self, start: int) -> bool:
+        if self.after is not None:
+            return False
+        if start == 0:
+            return True  # the first page: the plain query stops after 20 rows of the sort index
+        return self.size is not None and self.size[0] <= self.FEW and not self.size[1]
 
     @staticmethod
     def cursor(idea: Idea, sort: str) -> str:

@@ -53,6 +53,7 @@ PER_PAGE = 20
 MAP_POINT_LIMIT = 500
 #: How long an unfiltered list's map points stay in the cache (a change of the ideas makes a new key anyway).
 MAP_CACHE_SECONDS = 3600
+#: The columns of a map point, in the order ``_map_points`` reads them.
 MAP_FIELDS = ("pk", "title", "latitude", "longitude", "location_label", "status", "municipality__slug")
 
 
@@ -87,40 +88,49 @@ def _rate_limited(request, error: RateLimited, template: str, context: dict) -> 
     return response
 
 
-def _map_points(ideas, town: Municipality | None) -> list[dict]:
+def _map_points(located, town: Municipality | None) -> list[dict]:
+    """The map's points of ``located`` (an idea queryset with a place, in the list's order), up to 500: read as
+    rows of the few columns a point shows, not as ideas (500 model instances and their status labels were most of a filtered list's map)."""
     # One reverse() per town, not per point (500 points cost 535 reverse() calls).
     prefixes: dict[str, str] = {}
+    labels = {value: str(label) for value, label in Idea.Status.choices}
 
-    def url(idea) -> str:
-        slug = town.slug if town is not None else idea.municipality.slug
+    def url(pk: int, slug: str) -> str:
+        slug = town.slug if town is not None else slug
         if slug not in prefixes:
             prefixes[slug] = reverse("participation:idea", kwargs={"town": slug, "pk": 0})[:-2]
-        return f"{prefixes[slug]}{idea.pk}/"
+        return f"{prefixes[slug]}{pk}/"
 
+    if isinstance(located, list):  # ideas already read (the idea page's own place)
+        rows = [
+            (i.pk, i.title, i.latitude, i.longitude, i.location_label, i.status, i.municipality.slug)
+            for i in located
+        ]
+    else:
+        rows = located.select_related(None).values_list(*MAP_FIELDS)[:MAP_POINT_LIMIT]
     return [
         {
-            "title": i.title,
-            "url": url(i),
-            "lat": float(i.latitude),
-            "lon": float(i.longitude),
-            "place": i.location_label,
-            "meta": i.get_status_display(),
+            "title": title,
+            "url": url(pk, slug),
+            "lat": float(latitude),
+            "lon": float(longitude),
+            "place": place,
+            "meta": labels.get(status, status),
         }
-        for i in ideas
-        if i.latitude is not None and i.longitude is not None
+        for pk, title, latitude, longitude, place, status, slug in rows
+        if latitude is not None and longitude is not None
     ]
 
 
-def _list_map(pages: selectors.IdeaPages, town: Municipality | None, cache_key: str | None) -> list[dict]:
-    """The map's points of the list: up to 500, with a few columns (not texts, authors and processes), read per
-    process like the list's pages. An unfiltered list's points are kept in the cache under a key holding the
-    stored version of what they show (``cache_key``, see :func:`_map_key`), so that a change of the ideas makes a
-    new key."""
+def _list_map(qs, town: Municipality | None, cache_key: str | None) -> list[dict]:
+    """The map's points of the list: up to 500, with a few columns (not texts, authors and processes). An
+    unfiltered list's points are kept in the cache under a key holding the stored version of what they show
+    (``cache_key``, see :func:`_map_key`), so that a change of the ideas makes a new key."""
     if cache_key is not None:
         points = cache.get(cache_key)
         if points is not None:
             return points
-    points = _map_points(pages.located(MAP_POINT_LIMIT, MAP_FIELDS), town)
+    points = _map_points(qs.filter(latitude__isnull=False), town)
     if cache_key is not None:
         cache.set(cache_key, points, MAP_CACHE_SECONDS)
     return points
@@ -165,7 +175,7 @@ def _list_context(
         "ideas": ideas,
         "next_cursor": selectors.IdeaPages.cursor(ideas[-1], pages.sort) if ideas and page.has_next() else "",
         "filter_form": form,
-        "map_points": _list_map(pages, town, map_key),
+        "map_points": _list_map(qs, town, map_key),
         "querystring": query.urlencode(),
     }
 
@@ -283,12 +293,8 @@ def _geojson_entry(request, process: Process) -> dict:
     )
     entry = cache.get(key)
     if entry is None:
-        located = (
-            selectors.idea_list(filters=selectors.IdeaFilters(process=process))
-            .filter(latitude__isnull=False)
-            .select_related(None)
-            .select_related("municipality")
-            .only(*MAP_FIELDS)[:MAP_POINT_LIMIT]
+        located = selectors.idea_list(filters=selectors.IdeaFilters(process=process)).filter(
+            latitude__isnull=False
         )
         features = [
             {
