@@ -164,18 +164,25 @@ def _list_context(
     filters = filters or selectors.IdeaFilters()
     pages = selectors.IdeaPages(qs, processes=processes, sort=filters.sort)
     paginator = CountedPaginator(pages, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None)
-    page = _cursor_page(request, paginator, pages) or paginator.get_page(request.GET.get("page"))
+    # Positions only for unfiltered lists: a filtered one reads its first 1,001 matches anyway (for the count and
+    # the map; its pages end there), and takes any of its pages from them.
+    page = (total is not None and _cursor_page(request, paginator, pages)) or paginator.get_page(
+        request.GET.get("page")
+    )
     query = request.GET.copy()
     query.pop("page", None)
     query.pop(CURSOR_PARAM, None)
     map_key = _map_key(town, filters, version)
     ideas = list(page.object_list)
+    located = pages.located(MAP_POINT_LIMIT)  # a filtered list's: among its first 1,001 matches
     return {
         "page_obj": page,
         "ideas": ideas,
-        "next_cursor": selectors.IdeaPages.cursor(ideas[-1], pages.sort) if ideas and page.has_next() else "",
+        "next_cursor": selectors.IdeaPages.cursor(ideas[-1], pages.sort)
+        if ideas and page.has_next() and total is not None
+        else "",
         "filter_form": form,
-        "map_points": _list_map(qs, town, map_key),
+        "map_points": _list_map(qs if located is None else qs.filter(pk__in=located), town, map_key),
         "querystring": query.urlencode(),
     }
 

@@ -32,23 +32,18 @@ class CountedPaginator(Paginator):
         self.capped = False
         if count is not None:
             self.__dict__["count"] = count  # ``count`` is a cached_property: it is then never computed
-            if hasattr(object_list, "size"):
-                object_list.size = (count, False)
 
     @cached_property
     def count(self) -> int:
-        count = self._count()
-        if hasattr(self.object_list, "size"):
-            # A list that chooses how to read its pages by its size (participation.selectors.IdeaPages).
-            self.object_list.size = (count, self.capped)
-        return count
-
-    def _count(self) -> int:
-        rows = getattr(self.object_list, "qs", self.object_list)  # IdeaPages: its queryset
-        if self.cap is None or not hasattr(rows, "query"):
+        if self.cap is not None and hasattr(self.object_list, "matches"):
+            # participation.selectors.IdeaPages: its first cap + 1 matches, kept for the pages and the map.
+            found = len(self.object_list.matches(self.cap))
+            self.capped = found > self.cap
+            return min(found, self.cap)
+        if self.cap is None or not hasattr(self.object_list, "query"):
             return super().count
         # SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1): the database stops after cap + 1 matching rows.
-        found = rows.order_by().values("pk")[: self.cap + 1].count()
+        found = self.object_list.order_by().values("pk")[: self.cap + 1].count()
         if found > self.cap:
             self.capped = True
             return self.cap
