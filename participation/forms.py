@@ -347,7 +347,7 @@ class ProjectLinkForm(forms.Form):
         values = self.data if self.is_bound else self.initial
         keep = values.get("project") if "project" in values else idea.project_id
         shown = selectors.project_link_choices(
-            idea=idea, query=str(values.get("project_search") or ""), keep=keep
+            idea=idea, query=str(values.get("project_search") or ""), keep=keep, candidates=field.queryset
         )
         field.widget.choices = [
             ("", field.empty_label),

@@ -608,12 +608,16 @@ def project_choices(*, idea: Idea) -> QuerySet[Project]:
 PROJECT_CHOICES_SHOWN = 30
 
 
-def project_link_choices(*, idea: Idea, query: str = "", keep=None) -> list[Project]:
+def project_link_choices(
+    *, idea: Idea, query: str = "", keep=None, candidates: QuerySet[Project] | None = None
+) -> list[Project]:
     """The projects offered for the idea's project link: those matching ``query`` (every word in the title, or the
     project's address), else the newest; at most :data:`PROJECT_CHOICES_SHOWN`, by title, plus ``keep`` (the pk
     already chosen or linked) so that a page shown again keeps the choice. Validation still accepts every project
-    of :func:`project_choices`."""
-    candidates = project_choices(idea=idea).only("pk", "title", "slug", "municipality_id")
+    of :func:`project_choices` (``candidates``, when already built)."""
+    candidates = (candidates if candidates is not None else project_choices(idea=idea)).only(
+        "pk", "title", "slug", "municipality_id"
+    )
     query = query.strip()
     shown = candidates
     if query:
