@@ -346,9 +346,12 @@ class ProjectLinkForm(forms.Form):
         field.initial = idea.project_id
         values = self.data if self.is_bound else self.initial
         keep = values.get("project") if "project" in values else idea.project_id
-        shown = selectors.project_link_choices(
-            idea=idea, query=str(values.get("project_search") or ""), keep=keep, candidates=field.queryset
-        )
+        query = str(values.get("project_search") or "").strip()
+        shown = selectors.project_link_choices(idea=idea, query=query, keep=keep, candidates=field.queryset)
+        if query and all(str(row.pk) == str(keep) for row in shown):
+            field.help_text = _("No project matches “%(query)s”. Try other words of its title.") % {
+                "query": query
+            }
         field.widget.choices = [
             ("", field.empty_label),
             *((row.pk, field.label_from_instance(row)) for row in shown),

@@ -60,6 +60,9 @@ def test_the_search_finds_by_title_words_and_by_address_and_saves_nothing(client
     assert 'value="nummer 00"' in html
     assert not response.context["project_form"].is_bound  # shown again, not judged: no errors
     assert Idea._base_manager.get(pk=page["idea"].pk).project_id is None
+    nothing = client.post(page["link"], {"project_search": "Radweg", "project_search_submit": "1"})
+    assert _offered(nothing.content.decode()) == []
+    assert "Kein Projekt passt zu „Radweg“." in nothing.content.decode()
 
     by_address = client.post(
         page["link"], {"project_search": f"/projekte/{oldest.slug}/", "project_search_shown": ""}
