@@ -388,7 +388,7 @@ class IdeaPages:
                     values.append(_EPOCH + microseconds * _MICROSECOND)
                 else:
                     number = int(part)
-                    if not 0 <= number < 2**31:
+                    if not 0 <= number < 2**63:
                         return None
                     values.append(number)
         except ValueError:
