@@ -334,9 +334,11 @@ class IdeaPages:
         if not parts or limit <= 0:
             return None
         if len(parts) == 1:
-            return parts[0][offset : offset + limit].values("id")
-        order = [f"-{key}" for key in self.keys]
-        merged = parts[0].union(*parts[1:], all=True).order_by(*order)[offset : offset + limit]
+            merged = parts[0][offset : offset + limit]
+        else:
+            order = [f"-{key}" for key in self.keys]
+            merged = parts[0].union(*parts[1:], all=True).order_by(*order)[offset : offset + limit]
+        # Compiled on its own, so that the cursor's condition names this query's table, not an outer alias.
         sql, params = merged.query.sql_with_params()
         return RawSQL(
             f"SELECT merged.id FROM ({sql}) AS merged", params

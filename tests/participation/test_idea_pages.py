@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import services
+from participation import selectors, services
 from participation.models import Idea
 from participation.selectors import SORTS
 from tests import factories
@@ -142,3 +142,24 @@ def test_the_api_pages_match_the_whole_list_and_keep_their_links(client, lists, 
     filtered = client.get(f"{base}?q=Licht&page=3").json()
     assert [row["title"] for row in filtered["results"]] == _whole("new")[40:]
     assert client.get(f"{base}?page=4").status_code == 404
+
+
+@pytest.mark.parametrize("sort", ["new", "supported", "discussed"])
+def test_pages_by_offset_and_by_position_match_the_plain_query(lists, arnsberg, process, sort):
+    """One process (the process page, ``?process=``) or all of the scope's: any slice, from an offset or from
+    the position after a row, is that slice of the list sorted as a whole."""
+    with town_scope(arnsberg):
+        processes = selectors.published_process_ids()
+        for parts, filters in (
+            ([process.pk], selectors.IdeaFilters(process=process, sort=sort)),
+            (processes, selectors.IdeaFilters(sort=sort)),
+        ):
+            qs = selectors.idea_list(filters=filters, processes=processes)
+            plain = [idea.pk for idea in qs]
+            pages = selectors.IdeaPages(qs, processes=parts, sort=sort)
+            assert [idea.pk for idea in pages[5:10]] == plain[5:10]
+            assert [idea.pk for idea in pages[0:4]] == plain[0:4]
+            sixth = qs[5]
+            after = selectors.IdeaPages.parse_cursor(selectors.IdeaPages.cursor(sixth, sort), sort)
+            following = selectors.IdeaPages(qs, processes=parts, sort=sort, after=after)
+            assert [idea.pk for idea in following[0:5]] == plain[6:11]
