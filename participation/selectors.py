@@ -319,14 +319,21 @@ class IdeaPages:
         return [pk for pk, has_place in self._matches if has_place][:limit]
 
     def _parts(self, limit: int) -> list[QuerySet]:
-        base = self.qs.select_related(None).order_by(*SORTS[self.sort])
+        base = self._from_cursor(self.qs.select_related(None).order_by(*SORTS[self.sort]))
+        return [base.filter(process_id=p).values_list(*self.keys)[:limit] for p in self.processes]
+
+    def _from_cursor(self, base: QuerySet[Idea]) -> QuerySet[Idea]:
         if self.after is not None:
             # A row comparison, which the index answers by starting at the cursor (all its columns descend).
             table = connection.ops.quote_name(Idea._meta.db_table)
             row = ", ".join(f"{table}.{connection.ops.quote_name(key)}" for key in self.keys)
             placeholders = ", ".join(["%s"] * len(self.keys))
-            base = base.extra(where=[f"({row}) < ({placeholders})"], params=list(self.after))
-        return [base.filter(process_id=p).values_list(*self.keys)[:limit] for p in self.processes]
+            params = [
+                connection.ops.adapt_datetimefield_value(value) if isinstance(value, datetime) else value
+                for value in self.after
+            ]  # as the database stores a date (SQLite: UTC text)
+            base = base.extra(where=[f"({row}) < ({placeholders})"], params=params)
+        return base
 
     def page_ids(self, offset: int, limit: int) -> QuerySet | None:
         """The ids of rows ``offset`` to ``offset + limit`` of the merged list, as a subquery (``None``: none)."""
@@ -352,9 +359,11 @@ class IdeaPages:
             ids = [pk for pk, _ in self._matches[start:stop]]
             return list(self.qs.filter(pk__in=ids)) if ids else []  # in the list's order (its own sort)
         if start == 0 and self.after is None:
-            return list(
-                self.qs[:stop]
-            )  # the first page: the plain query stops after its rows of the sort index
+            # The first page: the plain query stops after its rows of the sort index.
+            return list(self.qs[:stop])
+        if not connection.features.supports_slicing_ordering_in_compound:
+            # SQLite (the demo) cannot limit the parts of a UNION: one plain query, from the cursor if any.
+            return list(self._from_cursor(self.qs)[start:stop])
         ids = self.page_ids(start, stop - start)
         # One query: the page's rows by primary key, in the list's order (the same keys).
         return [] if ids is None else list(self.qs.filter(pk__in=ids))
