@@ -282,16 +282,17 @@ _MICROSECOND = timedelta(microseconds=1)
 
 
 class IdeaPages:
-    """A town-wide idea list (``idea_list(…, processes=…)``, filtered or not) read page by page per process.
+    """A public idea list (``idea_list(…)``, filtered or not) that the paginators slice like a queryset
+    (``pages[20:40]``), reading each page the way that costs least at scale (docs/ARCHITECTURE.md, "How the
+    public idea lists read their pages"):
 
-    The scope's ideas belong to a handful of processes, and each process has an index in every sort
-    (``idea_process_*``: process, moderation, then the sort's columns). A page of the list is the first rows of
-    each process's part in that order, merged: ``(SELECT … WHERE process = p1 … LIMIT n) UNION ALL (…) ORDER BY …
-    OFFSET … LIMIT …``, then the page's rows by primary key. Each part stops after ``n`` rows of its index, so a
-    page costs the same whatever the size of the town or the region (``OFFSET`` before walked the region-wide sort
-    index past every other town's ideas; a filter walked the town's ideas). A cursor (``after``: the sort values of
-    the last row shown, :meth:`cursor`) starts each part right after it, so a "next page" link costs the same at
-    any depth. The paginators slice it like a queryset (``pages[20:40]``)."""
+    - the first page of an unfiltered list: the plain query (``ORDER BY … LIMIT 20``);
+    - a deeper page: each process's first ``offset + 20`` rows in the order of its index (``idea_process_*``),
+      merged: ``(SELECT … WHERE process = p1 … LIMIT n) UNION ALL (…) ORDER BY … OFFSET … LIMIT …`` as the ids of
+      the page's one query, so neither the region's other towns nor the town's size enter the cost; with
+      ``after`` (the sort values of the row before, :meth:`cursor`) each part starts right after it, at any depth;
+    - a filtered list, once :meth:`matches` was read (by its paginator, for the capped count): from those ids.
+    """
 
     def __init__(self, qs: QuerySet[Idea], *, processes: list[int], sort: str = "new", after=None):
         self.qs = qs

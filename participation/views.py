@@ -158,9 +158,9 @@ def _list_context(
 ) -> dict:
     # ``total``: the stored count when the list is not filtered (selectors.stored_total), so that no page counts
     # every idea of the town; a filtered list counts up to COUNT_CAP ("more than 1,000 ideas found", pages up to
-    # the cap). ``version``: the stored version of what the list shows (the map's cache key). The rows are read
-    # per process and merged (selectors.IdeaPages), the "next page" link carries the position of the page's last
-    # idea (``?nach=``), so that any page costs what the first one does.
+    # the cap). ``version``: the stored version of what the list shows (the map's cache key). The pages are read
+    # by selectors.IdeaPages; an unfiltered list's "next page" link carries the position of the page's last idea
+    # (``?nach=``), so that any page costs what the first one does.
     filters = filters or selectors.IdeaFilters()
     pages = selectors.IdeaPages(qs, processes=processes, sort=filters.sort)
     paginator = CountedPaginator(pages, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None)
