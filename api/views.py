@@ -140,8 +140,12 @@ class IdeaList(TownScopedAPIView):
             if self.unfiltered(request)
             else None
         )
-        ideas = participation_selectors.idea_list(processes=participation_selectors.published_process_ids())
-        return self.paginated(self.filter_queryset(ideas), count=count, cap=True)
+        processes = participation_selectors.published_process_ids()
+        ideas = self.filter_queryset(participation_selectors.idea_list(processes=processes))
+        # Read per process and merged (participation.selectors.IdeaPages): a deep page costs what the first does.
+        sort = request.query_params.get("sort") or "new"
+        pages = participation_selectors.IdeaPages(ideas, processes=processes, sort=sort)
+        return self.paginated(pages, count=count, cap=True)
 
 
 class IdeaDetail(TownScopedAPIView):

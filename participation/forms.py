@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Municipality
 from projects.forms import DateInput, FieldsetsMixin
-from projects.models import FieldOfAction
+from projects.models import FieldOfAction, Project
 from projects.uploads import IMAGE_TYPES, check_upload
 from smartcity5 import numbers
 from smartcity5.forms import HoneypotForm, needed_sometimes
@@ -309,18 +309,53 @@ class AnswerForm(forms.Form):
         ]
 
 
+class ProjectSearchInput(MergeSearchInput):
+    """The search for a project to link, with its own submit button (``participation.views.staff_idea_project``
+    shows the page again with the matches, without JavaScript)."""
+
+
 class ProjectLinkForm(forms.Form):
+    project_search = forms.CharField(
+        label=_("Find the project"),
+        required=False,
+        max_length=100,
+        widget=ProjectSearchInput,
+        help_text=_("Words of its title, or its address (the part after “projekte/”)."),
+    )
     project = forms.ModelChoiceField(
         label=_("Project that came from this idea"),
         required=False,
-        queryset=None,
+        queryset=Project.objects.none(),
         empty_label=_("– no project –"),
+        help_text=_(
+            "Up to 30 projects of the towns that run the process are offered: the newest, by title; search above for "
+            "the others."
+        ),
+        error_messages={
+            "invalid_choice": _(
+                "This project does not belong to a town that runs this process. Search for it by its title."
+            )
+        },
     )
 
     def __init__(self, *args, idea: Idea, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = selectors.project_choices(idea=idea)
-        self.fields["project"].initial = idea.project_id
+        # Any project of the process's towns is valid; the select offers a few (the search finds the rest).
+        field = self.fields["project"]
+        field.queryset = selectors.project_choices(idea=idea)
+        field.initial = idea.project_id
+        values = self.data if self.is_bound else self.initial
+        keep = values.get("project") if "project" in values else idea.project_id
+        query = str(values.get("project_search") or "").strip()
+        shown = selectors.project_link_choices(idea=idea, query=query, keep=keep, candidates=field.queryset)
+        if query and all(str(row.pk) == str(keep) for row in shown):
+            field.help_text = _("No project matches “%(query)s”. Try other words of its title.") % {
+                "query": query
+            }
+        field.widget.choices = [
+            ("", field.empty_label),
+            *((row.pk, field.label_from_instance(row)) for row in shown),
+        ]
 
 
 class ReasonForm(forms.Form):

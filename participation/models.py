@@ -454,10 +454,18 @@ class Idea(Workflow, Moderated):
         verbose_name = _("idea")
         verbose_name_plural = _("ideas")
         indexes = [
-            models.Index(fields=["process", "moderation", "-created_at"], name="idea_process_visible_new"),
+            # A process's ideas in each sort of selectors.SORTS, to its last key: the town-wide lists read each
+            # process's part of a page from these and merge them (selectors.IdeaPages), starting at a cursor.
+            models.Index(fields=["process", "moderation", "-created_at", "-id"], name="idea_process_new"),
             models.Index(fields=["municipality", "moderation", "status"], name="idea_town_visible_status"),
-            models.Index(fields=["process", "moderation", "-support_count"], name="idea_process_supported"),
-            models.Index(fields=["process", "moderation", "-comment_count"], name="idea_process_discussed"),
+            models.Index(
+                fields=["process", "moderation", "-support_count", "-created_at", "-id"],
+                name="idea_process_sup",
+            ),
+            models.Index(
+                fields=["process", "moderation", "-comment_count", "-created_at", "-id"],
+                name="idea_process_disc",
+            ),
             # The staff list of a process: every idea whatever its moderation, newest first.
             models.Index(fields=["process", "-created_at", "-id"], name="idea_process_all_new"),
             # The town and region lists: the scope is a condition on the row (own town or shared, see

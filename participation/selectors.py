@@ -3,6 +3,7 @@ contributions never reach a list, a search, a map or a count."""
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from django.db.models import (
     Value,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django_scopes import get_scope
 from django_scopes.manager import DisabledQuerySet
@@ -43,8 +45,6 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    import datetime
-
     from django.db.models import Model
 
     from accounts.models import User
@@ -277,6 +277,154 @@ def idea_list(*, filters: IdeaFilters = IdeaFilters(), processes: list[int] | No
     qs = qs.filter(process__in=processes) if processes is not None else qs.filter(process__is_published=True)
     qs = qs.select_related("author", "process", "field_of_action", "municipality")
     return filter_ideas(qs, filters)
+
+
+#: The columns of each sort, in the order of :data:`SORTS` (all descending), as the per-process indexes hold them.
+SORT_KEYS = {
+    "new": ("created_at", "id"),
+    "supported": ("support_count", "created_at", "id"),
+    "discussed": ("comment_count", "created_at", "id"),
+}
+
+
+_EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+_MICROSECOND = datetime.timedelta(microseconds=1)
+
+
+class IdeaPages:
+    """A public idea list (``idea_list(…)``, filtered or not) that the paginators slice like a queryset
+    (``pages[20:40]``), reading each page the way that costs least at scale (docs/ARCHITECTURE.md, "How the
+    public idea lists read their pages"):
+
+    - the first page of an unfiltered list: the plain query (``ORDER BY … LIMIT 20``);
+    - a deeper page: each process's first ``offset + 20`` rows in the order of its index (``idea_process_*``),
+      merged: ``(SELECT … WHERE process = p1 … LIMIT n) UNION ALL (…) ORDER BY … OFFSET … LIMIT …`` as the ids of
+      the page's one query, so neither the region's other towns nor the town's size enter the cost; with
+      ``after`` (the sort values of the row before, :meth:`cursor`) each part starts right after it, at any depth;
+    - a filtered list, once :meth:`matches` was read (by its paginator, for the capped count): from those ids.
+    """
+
+    def __init__(
+        self,
+        qs: QuerySet[Idea],
+        *,
+        processes: list[int],
+        sort: str = "new",
+        after: tuple[Any, ...] | None = None,
+    ) -> None:
+        self.qs = qs
+        self.processes = list(processes)
+        self.sort = sort if sort in SORTS else "new"
+        self.keys = SORT_KEYS[self.sort]
+        self.after = after
+        self._matches: list[tuple[int, bool]] | None = None
+
+    def matches(self, cap: int) -> list[tuple[int, bool]]:
+        """A filtered list's first ``cap + 1`` rows in its order, as (id, has a place): one query (PostgreSQL picks
+        the index that suits the filter, e.g. the trigram indexes for a search) from which the capped count, every
+        page (they end at the cap) and the map's points are taken, instead of three queries that each searched
+        again (a common word's trigram scan was 70 ms each at 50 towns)."""
+        if self._matches is None:
+            rows = self.qs.select_related(None).values_list("id", "latitude")[: cap + 1]
+            self._matches = [(pk, latitude is not None) for pk, latitude in rows]
+        return self._matches
+
+    def located(self, limit: int) -> list[int] | None:
+        """The ids of the first ``limit`` matches with a place (the map's points), or ``None`` when the matches
+        were not read (an unfiltered list)."""
+        if self._matches is None:
+            return None
+        return [pk for pk, has_place in self._matches if has_place][:limit]
+
+    def _parts(self, limit: int) -> list[QuerySet[Any, Any]]:
+        base = self._from_cursor(self.qs.select_related(None).order_by(*SORTS[self.sort]))
+        return [base.filter(process_id=p).values_list(*self.keys)[:limit] for p in self.processes]
+
+    def _from_cursor(self, base: QuerySet[Idea]) -> QuerySet[Idea]:
+        if self.after is not None:
+            # A row comparison, which the index answers by starting at the cursor (all its columns descend).
+            table = connection.ops.quote_name(Idea._meta.db_table)
+            row = ", ".join(f"{table}.{connection.ops.quote_name(key)}" for key in self.keys)
+            placeholders = ", ".join(["%s"] * len(self.keys))
+            params = [
+                connection.ops.adapt_datetimefield_value(value)
+                if isinstance(value, datetime.datetime)
+                else value
+                for value in self.after
+            ]  # as the database stores a date (SQLite: UTC text)
+            base = base.extra(where=[f"({row}) < ({placeholders})"], params=params)
+        return base
+
+    def page_ids(self, offset: int, limit: int) -> RawSQL | None:
+        """The ids of rows ``offset`` to ``offset + limit`` of the merged list, as a subquery (``None``: none)."""
+        parts = self._parts(offset + limit)
+        if not parts or limit <= 0:
+            return None
+        if len(parts) == 1:
+            merged = parts[0][offset : offset + limit]
+        else:
+            order = [f"-{key}" for key in self.keys]
+            merged = parts[0].union(*parts[1:], all=True).order_by(*order)[offset : offset + limit]
+        # Compiled on its own, so that the cursor's condition names this query's table, not an outer alias.
+        sql, params = merged.query.sql_with_params()
+        return RawSQL(
+            f"SELECT merged.id FROM ({sql}) AS merged", params
+        )  # SQL Django compiled, with its params
+
+    def __getitem__(self, key: slice) -> list[Idea]:
+        if not isinstance(key, slice):
+            raise TypeError("IdeaPages is read by slices")
+        start, stop = key.start or 0, key.stop
+        if self._matches is not None and self.after is None:
+            ids = [pk for pk, _ in self._matches[start:stop]]
+            return list(self.qs.filter(pk__in=ids)) if ids else []  # in the list's order (its own sort)
+        if start == 0 and self.after is None:
+            # The first page: the plain query stops after its rows of the sort index.
+            return list(self.qs[:stop])
+        if not connection.features.supports_slicing_ordering_in_compound:
+            # SQLite (the demo) cannot limit the parts of a UNION: one plain query, from the cursor if any.
+            return list(self._from_cursor(self.qs)[start:stop])
+        id_sql = self.page_ids(start, stop - start)
+        # One query: the page's rows by primary key, in the list's order (the same keys).
+        return [] if id_sql is None else list(self.qs.filter(pk__in=id_sql))
+
+    def count(self) -> int:
+        return self.qs.order_by().count()
+
+    @staticmethod
+    def cursor(idea: Idea, sort: str) -> str:
+        """The position after ``idea`` in the list sorted by ``sort``, for a "next page" link (``?nach=…``)."""
+        values: list[str] = []
+        for key in SORT_KEYS[sort if sort in SORTS else "new"]:
+            value = getattr(idea, key)
+            values.append(str((value - _EPOCH) // _MICROSECOND) if key == "created_at" else str(value))
+        return "_".join(values)
+
+    @staticmethod
+    def parse_cursor(text: str, sort: str) -> tuple[Any, ...] | None:
+        """The sort values of a cursor made by :meth:`cursor`, or ``None`` when ``text`` is not one."""
+        keys = SORT_KEYS[sort if sort in SORTS else "new"]
+        parts = text.split("_")
+        if len(parts) != len(keys):
+            return None
+        values: list[Any] = []
+        if not all(part.isascii() and part.isdigit() for part in parts):
+            return None
+        try:
+            for key, part in zip(keys, parts, strict=True):
+                if key == "created_at":
+                    microseconds = int(part)
+                    if not 0 <= microseconds < 10**17:
+                        return None
+                    values.append(_EPOCH + microseconds * _MICROSECOND)
+                else:
+                    number = int(part)
+                    if not 0 <= number < 2**63:
+                        return None
+                    values.append(number)
+        except ValueError:
+            return None
+        return tuple(values)
 
 
 def is_unfiltered(filters: IdeaFilters) -> bool:
@@ -520,6 +668,37 @@ def project_choices(*, idea: Idea) -> QuerySet[Project]:
     """Projects of the towns that run the idea's process."""
     towns = [idea.process.municipality_id, *idea.process.partner_towns.values_list("pk", flat=True)]
     return Project.objects.filter(municipality__in=towns).order_by("title")
+
+
+#: How many projects the staff idea page's project link offers at once; a search finds the others (a town can run
+#: hundreds of projects, and a select of all of them was most of the page's rendering time).
+PROJECT_CHOICES_SHOWN = 30
+
+
+def project_link_choices(
+    *, idea: Idea, query: str = "", keep: object = None, candidates: QuerySet[Project] | None = None
+) -> list[Project]:
+    """The projects offered for the idea's project link: those matching ``query`` (every word in the title, or the
+    project's address), else the newest; at most :data:`PROJECT_CHOICES_SHOWN`, by title, plus ``keep`` (the pk
+    already chosen or linked) so that a page shown again keeps the choice. Validation still accepts every project
+    of :func:`project_choices` (``candidates``, when already built)."""
+    candidates = (candidates if candidates is not None else project_choices(idea=idea)).only(
+        "pk", "title", "slug", "municipality_id"
+    )
+    query = query.strip()
+    shown = candidates
+    if query:
+        words = Q()
+        for word in query.split()[:8]:
+            words &= Q(title__icontains=word)
+        shown = shown.filter(words | Q(slug=query.strip("/").rsplit("/", 1)[-1].lower()))
+    rows = sorted(
+        shown.order_by("-created_at", "-pk")[:PROJECT_CHOICES_SHOWN], key=lambda p: (p.title.casefold(), p.pk)
+    )
+    kept = str(keep) if keep else ""
+    if kept.isdigit() and all(row.pk != int(kept) for row in rows):
+        rows = list(candidates.filter(pk=int(kept))) + rows
+    return rows
 
 
 # --- Votes -----------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import json
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -52,6 +53,7 @@ PER_PAGE = 20
 MAP_POINT_LIMIT = 500
 #: How long an unfiltered list's map points stay in the cache (a change of the ideas makes a new key anyway).
 MAP_CACHE_SECONDS = 3600
+#: The columns of a map point, in the order ``_map_points`` reads them.
 MAP_FIELDS = ("pk", "title", "latitude", "longitude", "location_label", "status", "municipality__slug")
 
 
@@ -86,27 +88,37 @@ def _rate_limited(request, error: RateLimited, template: str, context: dict) -> 
     return response
 
 
-def _map_points(ideas, town: Municipality | None) -> list[dict]:
+def _map_points(located, town: Municipality | None) -> list[dict]:
+    """The map's points of ``located`` (an idea queryset with a place, in the list's order), up to 500: read as
+    rows of the few columns a point shows, not as ideas (500 model instances and their status labels were most of a filtered list's map)."""
     # One reverse() per town, not per point (500 points cost 535 reverse() calls).
     prefixes: dict[str, str] = {}
+    labels = {value: str(label) for value, label in Idea.Status.choices}
 
-    def url(idea) -> str:
-        slug = town.slug if town is not None else idea.municipality.slug
+    def url(pk: int, slug: str) -> str:
+        slug = town.slug if town is not None else slug
         if slug not in prefixes:
             prefixes[slug] = reverse("participation:idea", kwargs={"town": slug, "pk": 0})[:-2]
-        return f"{prefixes[slug]}{idea.pk}/"
+        return f"{prefixes[slug]}{pk}/"
 
+    if isinstance(located, list):  # ideas already read (the idea page's own place)
+        rows = [
+            (i.pk, i.title, i.latitude, i.longitude, i.location_label, i.status, i.municipality.slug)
+            for i in located
+        ]
+    else:
+        rows = located.select_related(None).values_list(*MAP_FIELDS)[:MAP_POINT_LIMIT]
     return [
         {
-            "title": i.title,
-            "url": url(i),
-            "lat": float(i.latitude),
-            "lon": float(i.longitude),
-            "place": i.location_label,
-            "meta": i.get_status_display(),
+            "title": title,
+            "url": url(pk, slug),
+            "lat": float(latitude),
+            "lon": float(longitude),
+            "place": place,
+            "meta": labels.get(status, status),
         }
-        for i in ideas
-        if i.latitude is not None and i.longitude is not None
+        for pk, title, latitude, longitude, place, status, slug in rows
+        if latitude is not None and longitude is not None
     ]
 
 
@@ -118,13 +130,7 @@ def _list_map(qs, town: Municipality | None, cache_key: str | None) -> list[dict
         points = cache.get(cache_key)
         if points is not None:
             return points
-    located = (
-        qs.filter(latitude__isnull=False)
-        .select_related(None)
-        .select_related("municipality")
-        .only(*MAP_FIELDS)[:MAP_POINT_LIMIT]
-    )
-    points = _map_points(located, town)
+    points = _map_points(qs.filter(latitude__isnull=False), town)
     if cache_key is not None:
         cache.set(cache_key, points, MAP_CACHE_SECONDS)
     return points
@@ -146,25 +152,63 @@ def _list_context(
     form,
     filters: selectors.IdeaFilters | None = None,
     *,
+    processes: list[int],
     total: int | None = None,
     version=None,
 ) -> dict:
     # ``total``: the stored count when the list is not filtered (selectors.stored_total), so that no page counts
     # every idea of the town; a filtered list counts up to COUNT_CAP ("more than 1,000 ideas found", pages up to
-    # the cap). ``version``: the stored version of what the list shows (the map's cache key).
-    page = CountedPaginator(qs, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None).get_page(
+    # the cap). ``version``: the stored version of what the list shows (the map's cache key). The pages are read
+    # by selectors.IdeaPages; an unfiltered list's "next page" link carries the position of the page's last idea
+    # (``?nach=``), so that any page costs what the first one does.
+    filters = filters or selectors.IdeaFilters()
+    pages = selectors.IdeaPages(qs, processes=processes, sort=filters.sort)
+    paginator = CountedPaginator(pages, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None)
+    # Positions only for unfiltered lists: a filtered one reads its first 1,001 matches anyway (for the count and
+    # the map; its pages end there), and takes any of its pages from them.
+    page = (total is not None and _cursor_page(request, paginator, pages)) or paginator.get_page(
         request.GET.get("page")
     )
     query = request.GET.copy()
     query.pop("page", None)
-    map_key = _map_key(town, filters, version) if filters is not None else None
+    query.pop(CURSOR_PARAM, None)
+    map_key = _map_key(town, filters, version)
+    ideas = list(page.object_list)
+    located = pages.located(MAP_POINT_LIMIT)  # a filtered list's: among its first 1,001 matches
     return {
         "page_obj": page,
-        "ideas": list(page.object_list),
+        "ideas": ideas,
+        "next_cursor": selectors.IdeaPages.cursor(ideas[-1], pages.sort)
+        if ideas and page.has_next() and total is not None
+        else "",
         "filter_form": form,
-        "map_points": _list_map(qs, town, map_key),
+        "map_points": _list_map(qs if located is None else qs.filter(pk__in=located), town, map_key),
         "querystring": query.urlencode(),
     }
+
+
+#: The query parameter of a "next page" link's position (selectors.IdeaPages.cursor).
+CURSOR_PARAM = "nach"
+
+
+def _cursor_page(request, paginator: CountedPaginator, pages: selectors.IdeaPages):
+    """The page a "next page" link asks for (``?page=N&nach=<position>``): the rows after the position, numbered
+    N. ``None`` without a position, or with one that is not valid (an edited or truncated link): the page number
+    alone then gives the page, as every link before the positions did."""
+    text = request.GET.get(CURSOR_PARAM)
+    after = selectors.IdeaPages.parse_cursor(text, pages.sort) if text else None
+    if after is None:
+        return None
+    try:
+        number = paginator.validate_number(request.GET.get("page"))
+    except (EmptyPage, PageNotAnInteger):
+        return None
+    pages.after = after
+    try:
+        rows = pages[0 : paginator.per_page]
+    finally:
+        pages.after = None
+    return paginator._get_page(rows, number, paginator)
 
 
 # --- Public pages ----------------------------------------------------------------------------------------
@@ -231,6 +275,7 @@ def process_detail(request, town: str, slug: str):
                 request.municipality,
                 form,
                 filters,
+                processes=[process.pk],
                 total=selectors.stored_total(filters),
                 version=process.content_version,
             ),
@@ -257,12 +302,8 @@ def _geojson_entry(request, process: Process) -> dict:
     )
     entry = cache.get(key)
     if entry is None:
-        located = (
-            selectors.idea_list(filters=selectors.IdeaFilters(process=process))
-            .filter(latitude__isnull=False)
-            .select_related(None)
-            .select_related("municipality")
-            .only(*MAP_FIELDS)[:MAP_POINT_LIMIT]
+        located = selectors.idea_list(filters=selectors.IdeaFilters(process=process)).filter(
+            latitude__isnull=False
         )
         features = [
             {
@@ -313,9 +354,8 @@ def process_map(request, town: str, slug: str):
 def idea_list(request, town: str):
     form = IdeaFilterForm(request.GET or None)
     filters = form.filters()
-    qs = selectors.idea_list(
-        filters=filters, processes=None if filters.process is not None else selectors.published_process_ids()
-    )
+    processes = [filters.process.pk] if filters.process is not None else selectors.published_process_ids()
+    qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None else processes)
     total = version = None
     if selectors.is_unfiltered(filters) and filters.process is not None:
         total, version = selectors.stored_total(filters), filters.process.content_version
@@ -325,7 +365,16 @@ def idea_list(request, town: str):
     return render(
         request,
         "participation/idea_list.html",
-        _list_context(request, qs, request.municipality, form, filters, total=total, version=version),
+        _list_context(
+            request,
+            qs,
+            request.municipality,
+            form,
+            filters,
+            processes=processes,
+            total=total,
+            version=version,
+        ),
     )
 
 
@@ -812,6 +861,20 @@ def staff_idea_answer(request, town: str, pk: int):
 @require_POST
 @town_permission_required("town.edit_content")
 def staff_idea_project(request, town: str, pk: int):
+    searched = request.POST.get("project_search", "").strip()
+    if (
+        request.POST.get("project_search_submit")
+        or searched != request.POST.get("project_search_shown", "").strip()
+    ):
+        # The project search ("Suchen", or Enter in its field with a new search text): the page again with the
+        # matches and the choice kept; nothing is saved.
+        idea = _staff_idea_or_404(request, pk)
+        typed = {name: request.POST.get(name, "") for name in ("project_search", "project")}
+        form = ProjectLinkForm(idea=idea, initial=typed)
+        return render(
+            request, "participation/staff/idea.html", _staff_idea_context(request, idea, project_form=form)
+        )
+
     def run(idea, data):
         services.idea_link_project(
             idea=idea, project=data["project"], by=request.user, acting_town=request.municipality

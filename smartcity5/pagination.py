@@ -35,6 +35,11 @@ class CountedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
+        if self.cap is not None and hasattr(self.object_list, "matches"):
+            # participation.selectors.IdeaPages: its first cap + 1 matches, kept for the pages and the map.
+            found = len(self.object_list.matches(self.cap))
+            self.capped = found > self.cap
+            return min(found, self.cap)
         if self.cap is None or not hasattr(self.object_list, "query"):
             return super().count
         # SELECT COUNT(*) FROM (SELECT … LIMIT cap + 1): the database stops after cap + 1 matching rows.

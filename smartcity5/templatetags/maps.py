@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from django import template
 from django.conf import settings
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
 register = template.Library()
@@ -97,6 +99,7 @@ def project_map(context, points, label="", empty="", kind="projects", geojson=""
     map_id = f"sc5-map-{secrets.token_hex(4)}"
     return {
         "points": points,
+        "points_html": _points_html(points),
         "map_points": map_points,
         "label": label or default_label,
         "empty": empty or default_empty or WORDING["projects"][0 if url else 1][1],
@@ -110,6 +113,20 @@ def project_map(context, points, label="", empty="", kind="projects", geojson=""
         "tile_attribution": tile_attribution(),
         "tile_host": urlsplit(url).netloc,
     }
+
+
+def _points_html(points: list[dict]) -> str:
+    """The list of places as ``<li>`` items, built here instead of by a template loop: a list of ideas shows up to
+    500 places, and the loop's tags and lookups cost a list page a third of its rendering time (branch
+    ``ideascale``). Every value is escaped (``escape``, as the template did)."""
+    items = []
+    for point in points:
+        place, meta = point.get("place"), point.get("meta")
+        items.append(
+            f'<li><a href="{escape(point.get("url", ""))}">{escape(point.get("title", ""))}</a>'
+            f"{f' – {escape(place)}' if place else ''}{f' ({escape(meta)})' if meta else ''}</li>"
+        )
+    return mark_safe("\n".join(items))  # every value escaped above
 
 
 @register.inclusion_tag("components/place_picker.html", takes_context=True)
