@@ -96,11 +96,23 @@ def test_every_place_a_scope_is_entered_is_documented():
     )
 
 
+def _runtime_nodes(tree: ast.AST):
+    """Every node but those under ``if TYPE_CHECKING:`` (imports for annotations only are no dependency)."""
+    for node in ast.iter_child_nodes(tree):
+        if (
+            isinstance(node, ast.If)
+            and getattr(node.test, "id", getattr(node.test, "attr", None)) == "TYPE_CHECKING"
+        ):
+            continue
+        yield node
+        yield from _runtime_nodes(node)
+
+
 def _imports() -> dict[str, set[str]]:
     found: dict[str, set[str]] = {app: set() for app in APPS}
     for app in APPS:
         for path in _python_files(app, skip={"migrations"}):
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(node, ast.Import):
                     modules = [alias.name for alias in node.names]
                 elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
