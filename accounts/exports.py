@@ -29,7 +29,7 @@ from municipalities.models import AccessibilityFeedback
 from municipalities.scoping import scopes_disabled
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
-from participation.models import OfficialAnswer, ParticipationEvent, Report
+from participation.models import ContentFlag, OfficialAnswer, ParticipationEvent
 from participation.selectors import user_contributions
 
 from .models import ApiToken, DataExport, Membership, User
@@ -162,7 +162,7 @@ SECTIONS_READ: dict[str, tuple[str, ...]] = {
     "participation.Comment": ("author",),
     "participation.Support": ("user",),
     "participation.Ballot": ("user",),
-    "participation.Report": ("reporter",),
+    "participation.ContentFlag": ("reporter",),
     "participation.ParticipationEvent": ("actor",),  # own steps here, staff work in STAFF_ACTIVITY
 }
 
@@ -345,7 +345,7 @@ def _participation(user) -> dict:
             "created_at": r.created_at,
             "reviewed_at": r.resolved_at,
         }
-        for r in Report.objects.filter(reporter=user)
+        for r in ContentFlag.objects.filter(reporter=user)
         .select_related("municipality", "idea", "comment__idea")
         .order_by("-created_at", "-pk")
     ]

@@ -11,8 +11,8 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from participation import selectors, services
-from participation.forms import AnswerForm, CommentForm, IdeaForm, ReportForm
-from participation.models import Comment, Idea, Process, ReportReason
+from participation.forms import AnswerForm, CommentForm, FlagForm, IdeaForm
+from participation.models import Comment, FlagReason, Idea, Process
 from participation.templatetags.participation_tags import author_name
 from smartcity5.ratelimit import check_rate, check_upload_rate
 
@@ -132,7 +132,7 @@ class SupportSerializer(s.Serializer):
 
 
 class ReportInputSerializer(s.Serializer):
-    reason = s.ChoiceField(choices=ReportReason.choices)
+    reason = s.ChoiceField(choices=FlagReason.choices)
     note = s.CharField(required=False, allow_blank=True, max_length=1000)
 
 
@@ -192,8 +192,8 @@ def _moderation_item(target, kind: str) -> dict:
         "idea": target.pk if kind == "idea" else target.idea_id,
         "text": target.title if kind == "idea" else target.body,
         "moderation": target.moderation,
-        "open_reports": target.open_reports,
-        "report_reasons": [r.reason for r in target.open_report_list],
+        "open_reports": target.open_flags,
+        "report_reasons": [r.reason for r in target.open_flag_list],
         "created_at": target.created_at,
     }
 
@@ -333,10 +333,10 @@ class _ReportView(TownScopedAPIView):
     )
     def post(self, request, *args, **kwargs):
         target = self.target(request, kwargs["pk"])
-        form = valid_form(ReportForm(json_object(request)))
+        form = valid_form(FlagForm(json_object(request)))
         with service_errors():
             check_rate(request, "report")
-            services.report_submit(
+            services.flag_submit(
                 target=target,
                 reporter=request.user,
                 reason=form.cleaned_data["reason"],
@@ -350,7 +350,7 @@ class IdeaReport(_ReportView):
 
     def target(self, request, pk: int):
         try:
-            return selectors.report_target_idea(pk=pk, user=request.user)
+            return selectors.flag_target_idea(pk=pk, user=request.user)
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
 
@@ -360,7 +360,7 @@ class CommentReport(_ReportView):
 
     def target(self, request, pk: int):
         try:
-            return selectors.report_target_comment(pk=pk, user=request.user)
+            return selectors.flag_target_comment(pk=pk, user=request.user)
         except Comment.DoesNotExist:
             raise NotFound(_("No such comment.")) from None
 

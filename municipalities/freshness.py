@@ -198,7 +198,7 @@ WATCHED: dict[str, Watch] = {
     "participation.Idea": Watch(of_process, FIGURES),
     "participation.OfficialAnswer": Watch(of_idea, FIGURES),
     "participation.Comment": Watch(of_idea, FIGURES, figures_if=comment_counts),
-    "participation.Report": Watch(own, FIGURES),
+    "participation.ContentFlag": Watch(own, FIGURES),
     "funding.Grant": Watch(own, FIGURES),
     "funding.Milestone": Watch(own, FIGURES),
     "funding.DisbursementRequest": Watch(own, FIGURES),

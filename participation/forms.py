@@ -15,12 +15,12 @@ from smartcity5.forms import HoneypotForm, needed_sometimes
 
 from . import selectors
 from .models import (
+    FlagReason,
     Idea,
     IdeaStatus,
     ParticipationSettings,
     Phase,
     Process,
-    ReportReason,
 )
 
 IMAGE_CONTENT_TYPES = {content_type for content_type, _suffix in IMAGE_TYPES.values()}
@@ -217,10 +217,10 @@ class CommentForm(HoneypotForm):
         return town
 
 
-class ReportForm(HoneypotForm):
+class FlagForm(HoneypotForm):
     reason = forms.ChoiceField(
         label=_("Why should a moderator look at this?"),
-        choices=ReportReason.choices,
+        choices=FlagReason.choices,
         widget=forms.RadioSelect,
     )
     note = forms.CharField(

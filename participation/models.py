@@ -703,7 +703,7 @@ class Vote(TownOwnedModel):
         ]
 
 
-class ReportReason(models.TextChoices):
+class FlagReason(models.TextChoices):
     SPAM = "spam", _("Spam or advertising")
     OFFENSIVE = "offensive", _("Insulting, discriminating or threatening")
     PERSONAL_DATA = "personal_data", _("Reveals personal data of others")
@@ -711,19 +711,19 @@ class ReportReason(models.TextChoices):
     OFF_TOPIC = "off_topic", _("Off topic")
 
 
-class Report(TownOwnedModel):
+class ContentFlag(TownOwnedModel):
     """Meldung: someone reports an idea or a comment. One report per person and contribution; reports of
     distinct people beyond the town's threshold hide the contribution until a moderator decides."""
 
     idea = models.ForeignKey(
-        Idea, on_delete=models.CASCADE, null=True, blank=True, related_name="reports", verbose_name=_("idea")
+        Idea, on_delete=models.CASCADE, null=True, blank=True, related_name="flags", verbose_name=_("idea")
     )
     comment = models.ForeignKey(
         Comment,
         on_delete=models.CASCADE,
         null=True,
         blank=True,
-        related_name="reports",
+        related_name="flags",
         verbose_name=_("comment"),
     )
     reporter = models.ForeignKey(
@@ -734,7 +734,7 @@ class Report(TownOwnedModel):
         related_name="+",
         verbose_name=_("reported by"),
     )
-    reason = models.CharField(_("reason"), max_length=20, choices=ReportReason.choices)
+    reason = models.CharField(_("reason"), max_length=20, choices=FlagReason.choices)
     note = models.TextField(_("note"), max_length=1000, blank=True)
     created_at = models.DateTimeField(_("reported"), auto_now_add=True)
     resolved_at = models.DateTimeField(_("reviewed"), null=True, blank=True)

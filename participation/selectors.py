@@ -33,13 +33,13 @@ from projects.models import FieldOfAction, Project
 from .models import (
     Ballot,
     Comment,
+    ContentFlag,
     Idea,
     Moderation,
     OfficialAnswer,
     ParticipationEvent,
     Process,
     ProcessPhase,
-    Report,
     Support,
     Vote,
 )
@@ -494,7 +494,7 @@ def idea_for(*, pk: int, user: AnyUser) -> Idea:
     return idea
 
 
-def report_target_idea(*, pk: int, user: AnyUser) -> Idea:
+def flag_target_idea(*, pk: int, user: AnyUser) -> Idea:
     """An idea a visitor may report to the moderators: a published one they can reach (``idea_for``). Raises
     ``Idea.DoesNotExist`` otherwise. The report page and the API use this."""
     idea = idea_for(pk=pk, user=user)
@@ -503,7 +503,7 @@ def report_target_idea(*, pk: int, user: AnyUser) -> Idea:
     return idea
 
 
-def report_target_comment(*, pk: int, user: AnyUser) -> Comment:
+def flag_target_comment(*, pk: int, user: AnyUser) -> Comment:
     """A published comment on an idea the visitor can reach; raises ``Comment.DoesNotExist`` otherwise."""
     comment = Comment.objects.visible().filter(pk=pk).first()
     if comment is None:
@@ -574,7 +574,7 @@ def _viewer_state(*, idea: Idea, user: User) -> tuple[bool, list[tuple[int | Non
     if compiled is None:
         support = Support.objects.filter(idea_id=_IDEA_ID, user_id=_USER_ID).order_by().values("pk")[:1]
         reports = (
-            Report.objects.filter(reporter_id=_USER_ID)
+            ContentFlag.objects.filter(reporter_id=_USER_ID)
             .filter(Q(idea_id=_IDEA_ID) | Q(comment__idea_id=_IDEA_ID))
             .order_by()
             .values_list("idea_id", "comment_id")
@@ -746,9 +746,9 @@ def vote_results(*, process: Process) -> dict[str, Any]:
 # --- Moderation ------------------------------------------------------------------------------------------
 
 
-def _report_count(field: str) -> Coalesce:
+def _flag_count(field: str) -> Coalesce:
     rows = (
-        Report._base_manager.filter(**{field: OuterRef("pk")}, resolved_at__isnull=True)
+        ContentFlag._base_manager.filter(**{field: OuterRef("pk")}, resolved_at__isnull=True)
         .order_by()
         .values(field)
         .annotate(n=Count("reporter", distinct=True))
@@ -769,7 +769,7 @@ def waiting_for_moderation(model: type[Idea] | type[Comment]) -> Q:
     # moderation queue went from scanning the town's 300,000 comments to reading a handful. The base manager, as
     # the subquery before it: the ids only select rows that the scoped outer query admits.
     reported = list(
-        Report._base_manager.filter(resolved_at__isnull=True, **{f"{field}__isnull": False})
+        ContentFlag._base_manager.filter(resolved_at__isnull=True, **{f"{field}__isnull": False})
         .order_by()
         .values_list(field, flat=True)
         .distinct()
@@ -792,30 +792,30 @@ def moderation_queue() -> dict[str, Any]:
     owners = _owning_towns()
     ideas: list[Any] = list(
         Idea.objects.filter(waiting_for_moderation(Idea), municipality_id__in=owners)
-        .annotate(open_reports=_report_count("idea"))
+        .annotate(open_flags=_flag_count("idea"))
         .select_related("author", "process")
         .order_by("created_at", "pk")[:200]
     )
     comments: list[Any] = list(
         Comment.objects.filter(waiting_for_moderation(Comment), municipality_id__in=owners)
-        .annotate(open_reports=_report_count("comment"))
+        .annotate(open_flags=_flag_count("comment"))
         .select_related("author", "idea", "idea__process")
         .order_by("created_at", "pk")[:200]
     )
-    reports: dict[tuple[str, int | None], list[Report]] = {}
+    reports: dict[tuple[str, int | None], list[ContentFlag]] = {}
     ids = [i.pk for i in ideas]
     comment_ids = [c.pk for c in comments]
     for report in (
-        Report.objects.filter(resolved_at__isnull=True)
+        ContentFlag.objects.filter(resolved_at__isnull=True)
         .filter(Q(idea__in=ids) | Q(comment__in=comment_ids))
         .order_by("created_at")
     ):
         key = ("idea", report.idea_id) if report.idea_id else ("comment", report.comment_id)
         reports.setdefault(key, []).append(report)
     for item in ideas:
-        item.open_report_list = reports.get(("idea", item.pk), [])
+        item.open_flag_list = reports.get(("idea", item.pk), [])
     for item in comments:
-        item.open_report_list = reports.get(("comment", item.pk), [])
+        item.open_flag_list = reports.get(("comment", item.pk), [])
     count = len(ideas) + len(comments)
     if len(ideas) == 200 or len(comments) == 200:
         count = moderation_count()

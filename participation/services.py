@@ -36,6 +36,7 @@ from .models import (
     PHASE_ORDER,
     Ballot,
     Comment,
+    ContentFlag,
     Idea,
     Moderation,
     ModerationMode,
@@ -46,7 +47,6 @@ from .models import (
     Process,
     ProcessPartner,
     ProcessPhase,
-    Report,
     Support,
     Vote,
 )
@@ -926,14 +926,14 @@ def _target_kwargs(target: Idea | Comment) -> dict[str, Any]:
 
 
 @transaction.atomic
-def report_submit(*, target: Idea | Comment, reporter: User, reason: str, note: str = "") -> Report:
-    """Report an idea or a comment. Reports of distinct people reaching the town's threshold hide the
+def flag_submit(*, target: Idea | Comment, reporter: User, reason: str, note: str = "") -> ContentFlag:
+    """Flag an idea or a comment. Reports of distinct people reaching the town's threshold hide the
     contribution until a moderator has decided; the town's editors are told."""
     target = _locked(target)
     if not target.is_visible:
         raise ValidationError(_("This contribution is already being reviewed."), code="hidden")
     town = _target_town(target)
-    report = Report(
+    report = ContentFlag(
         municipality=town,
         reporter=reporter,
         reason=reason,
@@ -949,7 +949,7 @@ def report_submit(*, target: Idea | Comment, reporter: User, reason: str, note: 
             _("You have already reported this contribution. Thank you, it will be reviewed."),
             code="duplicate",
         ) from None
-    open_reports = target.reports.filter(resolved_at__isnull=True).values("reporter").distinct().count()
+    open_reports = target.flags.filter(resolved_at__isnull=True).values("reporter").distinct().count()
     if open_reports >= settings_for(municipality=town).report_threshold:
         target.moderation = Moderation.REPORTED
         target.save(update_fields=["moderation"])
@@ -985,7 +985,7 @@ def moderation_approve(
     target.save(update_fields=["moderation", "moderation_reason", "moderated_at"])
     if isinstance(target, Comment) and was != target.moderation:
         refresh_counts([target.idea_id])
-    closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    closed = target.flags.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
     record(
         ParticipationEvent,
         municipality=target.municipality,
@@ -1033,7 +1033,7 @@ def moderation_hide(
     if isinstance(target, Idea) and target.is_shortlisted:
         target.is_shortlisted = False
         target.save(update_fields=["is_shortlisted"])
-    closed = target.reports.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+    closed = target.flags.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
     record(
         ParticipationEvent,
         municipality=target.municipality,

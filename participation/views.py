@@ -35,6 +35,7 @@ from .forms import (
     AnswerForm,
     BallotForm,
     CommentForm,
+    FlagForm,
     IdeaFilterForm,
     IdeaForm,
     OfflineIdeaForm,
@@ -44,7 +45,6 @@ from .forms import (
     ProcessForm,
     ProjectLinkForm,
     ReasonForm,
-    ReportForm,
     phase_initial,
 )
 from .models import Comment, Idea, Moderation, Process
@@ -518,20 +518,20 @@ def comment_create(request, town: str, pk: int):
     )
 
 
-def _report(request, target, idea: Idea):
-    form = ReportForm(request.POST or None)
+def _flag(request, target, idea: Idea):
+    form = FlagForm(request.POST or None)
     context = {"form": form, "target": target, "idea": idea, "is_comment": isinstance(target, Comment)}
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "report")
-            services.report_submit(
+            services.flag_submit(
                 target=target,
                 reporter=request.user,
                 reason=form.cleaned_data["reason"],
                 note=form.cleaned_data["note"],
             )
         except RateLimited as error:
-            return _rate_limited(request, error, "participation/report_form.html", context)
+            return _rate_limited(request, error, "participation/flag_form.html", context)
         except ValidationError as error:
             if getattr(error, "code", None) in ("duplicate", "hidden"):
                 messages.info(request, " ".join(error.messages))
@@ -540,25 +540,25 @@ def _report(request, target, idea: Idea):
         else:
             messages.success(request, _("Thank you. A moderator will look at it."))
             return redirect(idea.get_absolute_url(request.municipality))
-    return render(request, "participation/report_form.html", context, status=400 if form.errors else 200)
+    return render(request, "participation/flag_form.html", context, status=400 if form.errors else 200)
 
 
 @town_permission_required("participation.participate")
-def idea_report(request, town: str, pk: int):
+def idea_flag(request, town: str, pk: int):
     try:
-        idea = selectors.report_target_idea(pk=pk, user=request.user)
+        idea = selectors.flag_target_idea(pk=pk, user=request.user)
     except Idea.DoesNotExist:
         raise Http404 from None
-    return _report(request, idea, idea)
+    return _flag(request, idea, idea)
 
 
 @town_permission_required("participation.participate")
-def comment_report(request, town: str, pk: int):
+def comment_flag(request, town: str, pk: int):
     try:
-        comment = selectors.report_target_comment(pk=pk, user=request.user)
+        comment = selectors.flag_target_comment(pk=pk, user=request.user)
     except Comment.DoesNotExist:
         raise Http404 from None
-    return _report(request, comment, comment.idea)
+    return _flag(request, comment, comment.idea)
 
 
 @town_permission_required("participation.participate")

@@ -446,7 +446,7 @@ class _ProcessLoader:
             for target, report in targets:
                 for reporter in self.rng.sample(self._others(target.author), report["count"]):
                     try:
-                        services.report_submit(target=target, reporter=reporter, reason=report["reason"])
+                        services.flag_submit(target=target, reporter=reporter, reason=report["reason"])
                     except ValidationError:  # hidden by the reports before (a town with a lower threshold)
                         break
                 self.history.date(self._moment(self.today, after=entry["at"]))

@@ -87,10 +87,10 @@ def comment_html(context, comment) -> SafeString:
         pattern = context.render_context.get(_REPORT_URL)
         if pattern is None:
             pattern = context.render_context[_REPORT_URL] = reverse(
-                "participation:comment-report", kwargs={"town": context["municipality"].slug, "pk": _PK_SLOT}
+                "participation:comment-flag", kwargs={"town": context["municipality"].slug, "pk": _PK_SLOT}
             )
         url = pattern.replace(str(_PK_SLOT), str(comment.pk))
-        note = format_html('<a href="{}">{}</a>', url, _("Report comment"))
+        note = format_html('<a href="{}">{}</a>', url, _("ContentFlag comment"))
     else:
         note = ""
     return format_html('{}  <p class="kern-body kern-body--small">{}</p>\n</article>', shown, note)

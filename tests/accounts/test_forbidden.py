@@ -59,7 +59,7 @@ def _waiting_comment(town):
     idea = factories.idea(process=factories.process(municipality=town))
     comment = factories.comment(idea=idea)
     with town_scope(town):
-        services.report_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
+        services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
 
 
 @pytest.mark.parametrize(

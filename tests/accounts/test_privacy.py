@@ -27,7 +27,7 @@ from municipalities.scoping import scopes_disabled, town_scope
 from notifications.models import Notification, NotificationPreference
 from notifications.services import notify
 from participation import services as participation_services
-from participation.models import Ballot, Comment, Idea, Report, Support, Vote
+from participation.models import Ballot, Comment, ContentFlag, Idea, Support, Vote
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +84,7 @@ class World:
             participation_services.idea_answer(
                 idea=self.idea, by=self.staff, acting_town=town_a, body="Wir prüfen das.", to="under_review"
             )
-            participation_services.report_submit(
+            participation_services.flag_submit(
                 target=self.others_comment,
                 reporter=self.person,
                 reason="off_topic",
@@ -429,7 +429,7 @@ def test_deletion_keeps_contributions_as_a_deleted_account(client, world, django
         assert Comment.objects.get(pk=world.own_comment.pk).author is None
         assert Support.objects.filter(idea=world.other_idea, user__isnull=True).count() == 1
         assert Vote.objects.filter(idea=world.other_idea, ballot__user__isnull=True).count() == 1
-        assert Report.objects.filter(comment=world.others_comment, reporter__isnull=True).count() == 1
+        assert ContentFlag.objects.filter(comment=world.others_comment, reporter__isnull=True).count() == 1
         assert Comment.objects.filter(pk=world.others_comment.pk).exists()
     page = client.get(reverse("participation:idea", kwargs={"town": "arnsberg", "pk": world.idea.pk}))
     assert page.status_code == 200

@@ -136,7 +136,7 @@ def region(town_a, town_b, town_c, mobility):
         participation_services.settings_change(
             municipality=a, by=None, fields={"moderation": "pre", "report_threshold": 1}
         )
-        participation_services.report_submit(target=comment, reporter=factories.UserFactory(), reason="spam")
+        participation_services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="spam")
     factories.idea(process=process_a, title="Wartet auf Freigabe")
     with town_scope(a):
         participation_services.settings_change(municipality=a, by=None, fields={"moderation": "post"})

@@ -73,7 +73,7 @@ def test_each_write_shows_at_once_and_moves_only_its_towns(towns, town_a, town_b
 
     def report():
         with town_scope(town_a):
-            participation_services.report_submit(target=state["idea"], reporter=citizen, reason="spam")
+            participation_services.flag_submit(target=state["idea"], reporter=citizen, reason="spam")
 
     def hide():
         with town_scope(town_a):

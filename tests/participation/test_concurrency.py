@@ -132,7 +132,7 @@ def test_one_ballot_per_person_when_several_tabs_cast_at_once(town_a, vote):
 def test_reports_at_the_same_moment_hide_a_contribution_once(town_a, idea, editor_a):
     reporters = [factories.UserFactory() for _ in range(6)]
     calls = [
-        lambda user=user: services.report_submit(target=idea, reporter=user, reason="spam")
+        lambda user=user: services.flag_submit(target=idea, reporter=user, reason="spam")
         for user in reporters
     ]
     results, errors = _at_once(town_a, calls)

@@ -19,18 +19,29 @@ from participation import selectors
 from participation.models import (
     Ballot,
     Comment,
+    ContentFlag,
     Idea,
     OfficialAnswer,
     ParticipationEvent,
     Process,
-    Report,
     Support,
     Vote,
 )
 
 pytestmark = pytest.mark.django_db
 
-MODELS = (Process, Idea, Comment, Support, OfficialAnswer, Ballot, Vote, Report, ParticipationEvent, User)
+MODELS = (
+    Process,
+    Idea,
+    Comment,
+    Support,
+    OfficialAnswer,
+    Ballot,
+    Vote,
+    ContentFlag,
+    ParticipationEvent,
+    User,
+)
 FINISHED = "arnsberg-gestaltet-zukunft-ihre-ideen-fuer-die-smart-city"
 
 

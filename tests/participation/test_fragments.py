@@ -87,10 +87,10 @@ def test_two_people_never_see_each_others_state(process, arnsberg, editor_a):
     hers = factories.comment(idea=idea, author=erika, body="Von Erika")
     theirs = factories.comment(idea=idea, body="Von jemand anderem")
     with town_scope(arnsberg):
-        services.report_submit(target=theirs, reporter=erika, reason="spam")
+        services.flag_submit(target=theirs, reporter=erika, reason="spam")
         services.support_add(idea=idea, user=erika)
-    report_hers = reverse("participation:comment-report", kwargs={"town": arnsberg.slug, "pk": hers.pk})
-    report_theirs = reverse("participation:comment-report", kwargs={"town": arnsberg.slug, "pk": theirs.pk})
+    report_hers = reverse("participation:comment-flag", kwargs={"town": arnsberg.slug, "pk": hers.pk})
+    report_theirs = reverse("participation:comment-flag", kwargs={"town": arnsberg.slug, "pk": theirs.pk})
     visitors = {name: Client() for name in ("erika", "max", "editor", "anonymous")}
     visitors["erika"].force_login(erika)
     visitors["max"].force_login(max_)

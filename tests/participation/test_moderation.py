@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 from municipalities.scoping import town_scope
 from notifications.models import Notification
 from participation import selectors, services
-from participation.models import Idea, Moderation, ParticipationEvent, Process, Report
+from participation.models import ContentFlag, Idea, Moderation, ParticipationEvent, Process
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +48,7 @@ def _label(state: Moderation) -> str:
 
 def _report(target, times=1, reason="spam"):
     return [
-        services.report_submit(target=target, reporter=factories.UserFactory(), reason=reason)
+        services.flag_submit(target=target, reporter=factories.UserFactory(), reason=reason)
         for _ in range(times)
     ]
 
@@ -125,7 +125,7 @@ def test_reports_of_three_different_people_hide_an_idea_and_the_editors_are_told
         _report(idea, 2)
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED  # two are not enough by default
-    assert [i.open_reports for i in selectors.moderation_queue()["ideas"]] == [2]  # but moderators see them
+    assert [i.open_flags for i in selectors.moderation_queue()["ideas"]] == [2]  # but moderators see them
     with django_capture_on_commit_callbacks(execute=True):
         _report(idea)
     idea.refresh_from_db()
@@ -142,14 +142,14 @@ def test_reports_of_three_different_people_hide_an_idea_and_the_editors_are_told
 
 def test_the_same_person_reporting_twice_counts_once(process, idea, citizen):
     person = factories.UserFactory()
-    services.report_submit(target=idea, reporter=person, reason="spam")
+    services.flag_submit(target=idea, reporter=person, reason="spam")
     with pytest.raises(ValidationError) as error:
-        services.report_submit(target=idea, reporter=person, reason="offensive")
+        services.flag_submit(target=idea, reporter=person, reason="offensive")
     assert error.value.code == "duplicate"
-    services.report_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
+    services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED
-    assert Report.objects.filter(idea=idea).count() == 2
+    assert ContentFlag.objects.filter(idea=idea).count() == 2
 
 
 def test_the_towns_threshold_decides_and_applies_to_comments_too(process, idea, editor_a):
@@ -180,7 +180,7 @@ def test_approving_closes_the_reports_and_new_ones_start_from_zero(
     services.moderation_approve(target=idea, by=editor_a, acting_town=process.municipality)
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED and idea.moderated_at is not None
-    assert not Report.objects.filter(idea=idea, resolved_at__isnull=True).exists()
+    assert not ContentFlag.objects.filter(idea=idea, resolved_at__isnull=True).exists()
     assert selectors.moderation_queue()["count"] == 0
     event = ParticipationEvent.objects.get(idea=idea, kind="approved")
     assert event.changes["reports"] == ["3", "0"] and event.actor == editor_a
@@ -219,7 +219,7 @@ def test_hiding_needs_a_reason_and_tells_the_author_why(
         Moderation.HIDDEN,
         "Enthält Werbung für ein Geschäft.",
     )
-    assert not Report.objects.filter(idea=idea, resolved_at__isnull=True).exists()
+    assert not ContentFlag.objects.filter(idea=idea, resolved_at__isnull=True).exists()
     rows = _notifications(process.municipality, kind="moderation.hidden")
     assert [n.recipient for n in rows] == [citizen]
     assert "Enthält Werbung für ein Geschäft." in rows[0].body
@@ -348,11 +348,11 @@ def test_the_moderation_queue_costs_the_same_few_queries_however_full(process, d
     with django_assert_max_num_queries(6):
         queue = selectors.moderation_queue()
         ideas = [
-            (i.author.display_name, i.process.title, [r.get_reason_display() for r in i.open_report_list])
+            (i.author.display_name, i.process.title, [r.get_reason_display() for r in i.open_flag_list])
             for i in queue["ideas"]
         ]
         comments = [
-            (c.author.display_name, c.idea.title, c.idea.process.title, len(c.open_report_list))
+            (c.author.display_name, c.idea.title, c.idea.process.title, len(c.open_flag_list))
             for c in queue["comments"]
         ]
     assert len(ideas) == 10 and len(comments) == 10 and {c[3] for c in comments} == {1}

@@ -132,7 +132,7 @@ def test_an_idea_hidden_after_reports_is_no_longer_quoted_to_citizens(process, c
     services.settings_change(municipality=process.municipality, by=None, fields={"report_threshold": 1})
     idea = factories.idea(process=process, author=citizen, title=f"{INSULT}!")
     _comment_told(factories.comment(idea=idea, body="Sehe ich anders."))
-    services.report_submit(target=idea, reporter=factories.UserFactory(), reason="offensive")
+    services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="offensive")
     assert Idea.objects.get(pk=idea.pk).moderation == Moderation.REPORTED
     [told] = _rows(process.municipality, kind="idea.comment")
     assert INSULT not in told.title and told.body == "Dieser Kommentar ist nicht mehr veröffentlicht."

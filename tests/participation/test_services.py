@@ -281,7 +281,7 @@ def test_citizens_take_part_in_a_joint_process_from_a_partner_town(town_a, town_
         idea = _submit(process)
         services.comment_post(idea=idea, author=factories.UserFactory(), body="Von Soest aus")
         assert services.support_add(idea=idea, user=factories.UserFactory())
-        services.report_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
+        services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
         idea.refresh_from_db()
     assert idea.municipality == town_a
     assert idea.moderation == "reported"  # the lead town's threshold of one
@@ -812,7 +812,7 @@ def test_the_idea_page_costs_the_same_few_queries_however_long_the_discussion(
     for _ in range(10):
         parent = factories.comment(idea=idea)
         factories.comment(idea=idea, parent=parent)
-    services.report_submit(target=idea, reporter=citizen, reason="spam")
+    services.flag_submit(target=idea, reporter=citizen, reason="spam")
     with django_assert_max_num_queries(5):
         related = selectors.idea_page_related(idea=idea, user=citizen)
         names = [

@@ -89,7 +89,7 @@ def test_reports_that_hide_an_idea_take_it_out_of_the_count(process, arnsberg):
     watch = Watch(process)
     with town_scope(arnsberg):
         for _ in range(3):  # the default threshold
-            services.report_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
+            services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
     assert watch.changed().shown_idea_count == 0
 
 

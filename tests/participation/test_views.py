@@ -351,7 +351,7 @@ def test_official_comments_and_vanished_parents_on_the_page(client, process, arn
 def test_reports_from_distinct_people_hide_a_comment_everywhere(client, process, arnsberg):
     idea = factories.idea(process=process)
     comment = factories.comment(idea=idea, body="Beleidigender Unsinn")
-    url = _url("comment-report", arnsberg, pk=comment.pk)
+    url = _url("comment-flag", arnsberg, pk=comment.pk)
     reporters = [factories.UserFactory() for _ in range(3)]
     client.force_login(reporters[0])
     assert client.get(url).status_code == 200
@@ -370,7 +370,7 @@ def test_reports_from_distinct_people_hide_a_comment_everywhere(client, process,
 def test_report_form_needs_a_known_reason(client, process, arnsberg, citizen):
     idea = factories.idea(process=process)
     client.force_login(citizen)
-    response = client.post(_url("idea-report", arnsberg, pk=idea.pk), {"reason": "because"})
+    response = client.post(_url("idea-flag", arnsberg, pk=idea.pk), {"reason": "because"})
     assert response.status_code == 400 and "reason" in response.context["form"].errors
 
 

@@ -61,7 +61,7 @@ def test_votes_go_only_to_published_ideas_on_the_shortlist_of_this_process(
     services.idea_set_shortlisted(idea=elsewhere, shortlisted=True, by=None, acting_town=town_a)
     reported = shortlist[2]
     services.settings_change(municipality=town_a, by=None, fields={"report_threshold": 1})
-    services.report_submit(target=reported, reporter=factories.UserFactory(), reason="spam")
+    services.flag_submit(target=reported, reporter=factories.UserFactory(), reason="spam")
     for wrong in (unlisted, elsewhere, reported):
         with pytest.raises(ValidationError) as error:
             _cast(process, citizen, {shortlist[0]: 1, wrong: 1})

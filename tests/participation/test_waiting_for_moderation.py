@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def _report(target, times=1):
     for _ in range(times):
-        services.report_submit(target=target, reporter=factories.UserFactory(), reason="personal_data")
+        services.flag_submit(target=target, reporter=factories.UserFactory(), reason="personal_data")
 
 
 def _figures(client, town) -> dict:

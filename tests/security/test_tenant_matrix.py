@@ -209,7 +209,7 @@ SAMPLES: dict[str, Callable] = {
             "idea-image",
             "idea-support",
             "comment-create",
-            "idea-report",
+            "idea-flag",
             "staff-moderate-idea",
             "staff-idea",
             "staff-idea-answer",
@@ -220,7 +220,7 @@ SAMPLES: dict[str, Callable] = {
     },
     **{
         f"participation:{name}": _participation_param("comment")
-        for name in ("comment-report", "staff-moderate-comment", "staff-privacy-edit-comment")
+        for name in ("comment-flag", "staff-moderate-comment", "staff-privacy-edit-comment")
     },
     "reports:status": factories.finished_town_report,
     "reports:download": factories.finished_town_report,
@@ -328,9 +328,9 @@ POST_ONLY: dict[str, tuple[dict, int]] = {
 # What a signed-in user (any role, any town) gets from the citizens' routes of a town, by method.
 CITIZEN_ANSWERS: dict[str, dict[str, int]] = {
     "participation:comment-create": {"post": 400},
-    "participation:comment-report": {"get": 200, "post": 200},
+    "participation:comment-flag": {"get": 200, "post": 200},
     "participation:idea-create": {"get": 200, "post": 200},
-    "participation:idea-report": {"get": 200, "post": 200},
+    "participation:idea-flag": {"get": 200, "post": 200},
     "participation:idea-support": {"post": 302},
     "participation:vote": {"get": 302, "post": 302},
 }
