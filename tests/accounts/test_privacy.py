@@ -107,7 +107,9 @@ class World:
                 )
         NotificationPreference.objects.create(user=self.person, kind="idea.comment", delivery="weekly")
         NotificationPreference.objects.create(user=self.other, kind="idea.comment", delivery="daily")
-        factories.membership(user=self.person, municipality=town_b, role=Role.VIEWER)
+        factories.membership(
+            user=self.person, municipality=town_b, role=Role.EDITOR
+        )  # an editor: the project below is made by them
         factories.membership(user=self.other, municipality=town_b, role=Role.ADMIN)
         factories.feedback(
             municipality=town_a, message="Annas Barriere", email=EMAIL.upper(), page_url="/arnsberg/"
