@@ -1,8 +1,10 @@
 """Reads of the projects app: lists with filters, derived progress, and the staff dashboard figures.
 
-Progress is derived, never stored: a project's progress is the percentage of its latest update that
-gives one (100 once completed); a project with sub-projects, and a bundle of measures, take the
-weighted mean of their members (cancelled ones left out). All of it is computed in SQL.
+A project's progress is the percentage of its latest update that gives one (100 once completed); a project with
+sub-projects, and a bundle of measures, take the weighted mean of their members (cancelled ones left out). The rule
+is computed in SQL (:func:`derived_facts`) when a service changes something it depends on, and stored on the
+project with the other facts the lists show (``Project.stored_progress``, ``last_update_on``, ``partner_count``;
+``projects.services.project_facts_refresh``): the lists read columns.
 """
 
 import datetime
@@ -95,13 +97,10 @@ def progress_expression():
     )
 
 
-def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
-    """Everything a project list shows, in a fixed number of queries whatever the number of rows.
-
-    Each figure is a correlated subquery of the row, not a join with ``GROUP BY``: grouped, PostgreSQL computed
-    the progress (itself subqueries) of every project in the scope before sorting them for one page (about 1 s for
-    the region's list at 20,000 projects); ungrouped, it sorts by the latest update (index ``update_project_date``)
-    and computes the rest for the page's rows only."""
+def derived_facts() -> dict:
+    """The stored facts of a project, derived from its rows (for ``UPDATE … SET``, see
+    ``projects.services.project_facts_refresh``): its progress, the day of its latest update (public or not) and
+    the number of its partner towns."""
     latest = (
         ProgressUpdate._base_manager.filter(project=OuterRef("pk"))
         .order_by("-published_on")
@@ -114,14 +113,40 @@ def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return {
+        "stored_progress": progress_expression(),
+        "last_update_on": Subquery(latest),
+        "partner_count": Coalesce(Subquery(partners, output_field=IntegerField()), Value(0)),
+    }
+
+
+def projects_with_stale_facts(qs: QuerySet[Project]) -> list[int]:
+    """The ids of the projects of ``qs`` whose stored facts differ from :func:`derived_facts` (none while every
+    write goes through the services; ``manage.py project_facts_refresh --check``)."""
+    derived = derived_facts()
+    names = tuple(derived)
+    rows = (
+        qs.order_by("pk")
+        .annotate(**{f"derived_{name}": expression for name, expression in derived.items()})
+        .values_list("pk", *names, *(f"derived_{name}" for name in names))
+    )
+    stale = []
+    for pk, progress, last_update_on, partners, progress_now, last_update_now, partners_now in rows:
+        if abs(progress - progress_now) > 1e-9 or (last_update_on, partners) != (
+            last_update_now,
+            partners_now,
+        ):
+            stale.append(pk)
+    return stale
+
+
+def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
+    """Everything a project list shows, in a fixed number of queries whatever the number of rows: the stored facts
+    (``progress`` rounded, as the lists and the API show it) and the related rows."""
     return (
         qs.select_related("municipality", "bundle")
         .prefetch_related("fields_of_action", "partner_towns")
-        .annotate(
-            progress=Round(progress_expression()),
-            partner_count=Coalesce(Subquery(partners, output_field=IntegerField()), Value(0)),
-            last_update_on=Subquery(latest),
-        )
+        .annotate(progress=Round(F("stored_progress")))
     )
 
 
@@ -306,7 +331,7 @@ def bundles_with_progress(*, consortium: Consortium) -> list[Bundle]:
             .exclude(status=Project.Status.CANCELLED)
             .order_by()
             .values("bundle")
-            .annotate(progress=_weighted_mean(progress_expression()), member_count=Count("pk"))
+            .annotate(progress=_weighted_mean(F("stored_progress")), member_count=Count("pk"))
         )
         figures = {row["bundle"]: row for row in members}
     bundles = list(Bundle.objects.filter(consortium=consortium).order_by("number"))
@@ -343,26 +368,19 @@ def stale_projects(
     most ``limit``.
 
     The candidates are found first, by the town's own projects and its partnerships (two indexes; the scope's
-    ``OR EXISTS`` condition alone made PostgreSQL walk every project of the region) with the date of the latest
-    update as a correlated subquery; only the ``limit`` found get the list's facts (progress, partners), instead
-    of computing them for every open project of the town."""
+    ``OR EXISTS`` condition alone made PostgreSQL walk every project of the region), by the stored date of the
+    latest update; only the ``limit`` found get the list's related rows."""
     today = today or timezone.localdate()
     cutoff = today - datetime.timedelta(days=days)
     joint = list(
         ProjectPartner._base_manager.filter(municipality=municipality).values_list("project_id", flat=True)
     )
-    latest = (
-        ProgressUpdate._base_manager.filter(project=OuterRef("pk"))
-        .order_by("-published_on")
-        .values("published_on")[:1]
-    )
     ids = list(
         Project.objects.filter(
             Q(municipality=municipality) | Q(pk__in=joint), status__in=Project.ACTIVE_STATUSES
         )
-        .annotate(latest=Subquery(latest))
-        .filter(Q(latest__lt=cutoff) | Q(latest__isnull=True, created_at__date__lt=cutoff))
-        .order_by(F("latest").asc(nulls_first=True), "title")
+        .filter(Q(last_update_on__lt=cutoff) | Q(last_update_on__isnull=True, created_at__date__lt=cutoff))
+        .order_by(F("last_update_on").asc(nulls_first=True), "title")
         .values_list("pk", flat=True)[:limit]
     )
     return with_list_facts(Project.objects.filter(pk__in=ids)).order_by(
@@ -692,7 +710,6 @@ def transfer_catalogue(
         qs = (
             qs.select_related("municipality")
             .prefetch_related("fields_of_action", "partner_towns")
-            .annotate(partner_count=Count("partnerships", distinct=True))
             .order_by(
                 Case(When(transferability=Project.Transferability.YES, then=Value(0)), default=Value(1)),
                 "title",

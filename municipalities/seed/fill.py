@@ -68,6 +68,7 @@ from projects.models import (
     ProjectPartner,
     Tag,
 )
+from projects.services import project_facts_refresh_all
 from smartcity5.slugs import german_slugify
 
 from ..freshness import bump_all
@@ -263,9 +264,11 @@ class Seeder:
                 ),
                 recount=True,
             )
+            # Each project's stored list facts (progress, latest update, partners), by the services' own rule.
+            project_facts_refresh_all(municipalities=[town.row for town in self.towns])
             # The rows were copied past the model signals: the towns' key figures changed (figure_versions).
             figure_versions.changed(town.row.pk for town in self.towns)
-            self._timed("stored process figures", t)
+            self._timed("stored process and project figures", t)
             participation_changed.send(sender=Idea, municipality_id=None)
             # The rows went in without signals: the towns' public pages are new (the anonymous page cache).
             bump_all()
