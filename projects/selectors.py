@@ -33,6 +33,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Least, Round
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
+from django_scopes import get_scope
 
 from accounts import permissions
 from municipalities.models import Consortium, Municipality
@@ -206,6 +207,14 @@ def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[
     return qs
 
 
+def _scope_town() -> int | None:
+    """The town of the active scope when it is one town (a town's pages and API), else None (the region)."""
+    towns = get_scope().get("municipality")
+    if isinstance(towns, list | tuple):
+        return towns[0] if len(towns) == 1 else None
+    return towns
+
+
 def project_list(
     *, filters: ProjectFilters = ProjectFilters(), include_internal: bool = False
 ) -> QuerySet[Project]:
@@ -213,6 +222,15 @@ def project_list(
     qs = Project.objects.all()
     if not include_internal:
         qs = qs.public()
+    town = _scope_town()
+    if town is not None:
+        # The scope's condition again, as two index lookups (the town's own projects and the few it joins) instead
+        # of the shared-row EXISTS, which PostgreSQL can only check row by row: it read every project of the region
+        # for a town's list (bench/README.md, "Stored project facts").
+        joint = list(
+            ProjectPartner._base_manager.filter(municipality=town).values_list("project_id", flat=True)
+        )
+        qs = qs.filter(Q(municipality=town) | Q(pk__in=joint))
     qs = filter_projects(qs, filters)
     return with_list_facts(qs).order_by(F("last_update_on").desc(nulls_last=True), "title")
 
