@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -323,6 +323,19 @@ class Project(Workflow, TownOwnedModel):
                 "title",
                 name="project_public_recent",
                 condition=Q(visibility="public"),
+            ),
+            # The map's first 500 located projects by title, without sorting the region's thousands.
+            models.Index(
+                fields=["title"],
+                name="project_public_located",
+                condition=Q(visibility="public", latitude__isnull=False),
+            ),
+            # The catalogue of transferable projects in its order (fully re-usable first, then by title).
+            models.Index(
+                Case(When(transferability="yes", then=Value(0)), default=Value(1)),
+                "title",
+                name="project_catalogue_order",
+                condition=Q(visibility="public", transferability__in=["yes", "partly"]),
             ),
         ]
         constraints = [

@@ -12,7 +12,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from django.core.paginator import Page, Paginator
+from django.core.cache import cache
+from django.core.paginator import Page
 from django.db import connection
 from django.db.models import (
     Case,
@@ -38,6 +39,7 @@ from django_scopes import get_scope
 from accounts import permissions
 from municipalities.models import Consortium, Municipality
 from municipalities.scoping import public_region_scope
+from smartcity5.pagination import CountedPaginator
 
 from .models import (
     Bundle,
@@ -53,6 +55,9 @@ from .models import (
 )
 
 STALE_AFTER_DAYS = 90
+#: How long region-wide figures stay in the cache (the catalogue's size, similar projects). Their keys hold the towns'
+#: stored version (municipalities.freshness.region_version), so a change makes a new key long before.
+CACHE_SECONDS = 3600
 
 
 # --- Derived progress ------------------------------------------------------------------------------------
@@ -609,15 +614,33 @@ def similar_projects(
     """
     if use_search is None:
         use_search = connection.vendor == "postgresql"
+    with public_region_scope() as towns:
+        # Kept in the cache under the active towns' stored versions: any change of a project of any town (its
+        # texts, fields, tags, status, visibility, partners) makes a new key. Ranking the candidates' texts was
+        # most of the SQL of a project page (about 45 ms at 20,000 projects).
+        key = f"projects:similar:{project.pk}:{limit}:{int(use_search)}:{towns_version(towns)}"
+        found = cache.get(key)
+        if found is None:
+            found = _similar_projects(project, limit, use_search)
+            cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def towns_version(towns: list[Municipality]) -> str:
+    """The stored version of what the region scope of ``towns`` (the active ones) shows: their ids and
+    ``content_version``s, which every write of a project row raises for its lead and partner towns
+    (municipalities/freshness.py), and a change of a town itself for all."""
+    return f"{len(towns)}.{sum(t.pk for t in towns)}.{sum(t.content_version for t in towns)}"
+
+
+def _similar_projects(project: Project, limit: int, use_search: bool) -> list[SimilarProject]:
+    """(Inside the region scope.)"""
     field_ids = {f.pk for f in project.fields_of_action.all()}
     tag_ids = set(project.tags.values_list("pk", flat=True))
-    with public_region_scope():
-        candidates = _other_towns_candidates(project)
-        if use_search:
-            found = _similar_by_search(project, candidates, field_ids, tag_ids, limit)
-        else:
-            found = _similar_by_word_overlap(project, candidates, field_ids, tag_ids, limit)
-    return found
+    candidates = _other_towns_candidates(project)
+    if use_search:
+        return _similar_by_search(project, candidates, field_ids, tag_ids, limit)
+    return _similar_by_word_overlap(project, candidates, field_ids, tag_ids, limit)
 
 
 def _similar_by_search(project, candidates, field_ids, tag_ids, limit) -> list[SimilarProject]:
@@ -718,7 +741,7 @@ def transfer_catalogue(
     """One page of the public projects of all towns that others can re-use (fully or partly), fully
     re-usable ones first. Evaluated inside the region scope: the page's ``object_list`` is a list."""
     wanted = [filters.transferability] if filters.transferability in TRANSFERABLE else list(TRANSFERABLE)
-    with public_region_scope():
+    with public_region_scope() as towns:
         qs = filter_projects(
             Project.objects.public().filter(transferability__in=wanted),
             ProjectFilters(field=filters.field, town=filters.town),
@@ -733,6 +756,12 @@ def transfer_catalogue(
                 "title",
             )
         )
-        page_obj = Paginator(qs, per_page).get_page(page)
+        # The whole catalogue's size is kept in the cache under the towns' stored version (any change of a project
+        # makes a new key): counting its thousands of rows took longer than reading a page by its index.
+        key = f"projects:catalogue:{towns_version(towns)}" if filters == CatalogueFilters() else None
+        count = cache.get(key) if key is not None else None
+        page_obj = CountedPaginator(qs, per_page, count=count).get_page(page)
         page_obj.object_list = list(page_obj.object_list)
+        if key is not None and count is None:
+            cache.set(key, page_obj.paginator.count, CACHE_SECONDS)
     return page_obj

@@ -65,4 +65,23 @@ class Migration(migrations.Migration):
                 name="project_public_recent",
             ),
         ),
+        migrations.AddIndex(
+            model_name="project",
+            index=models.Index(
+                condition=models.Q(("latitude__isnull", False), ("visibility", "public")),
+                fields=["title"],
+                name="project_public_located",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="project",
+            index=models.Index(
+                models.Case(
+                    models.When(then=models.Value(0), transferability="yes"), default=models.Value(1)
+                ),
+                models.F("title"),
+                condition=models.Q(("transferability__in", ["yes", "partly"]), ("visibility", "public")),
+                name="project_catalogue_order",
+            ),
+        ),
     ]
