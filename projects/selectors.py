@@ -347,16 +347,22 @@ def joint_strategy(*, consortium: Consortium) -> Strategy | None:
 def bundles_with_progress(*, consortium: Consortium) -> list[Bundle]:
     """The consortium's bundles of measures, each with ``progress`` (None without members) and
     ``member_count``, derived from public member projects of all towns in one aggregate query."""
-    with public_region_scope():
-        members = (
-            Project.objects.public()
-            .filter(bundle__consortium=consortium, parent__isnull=True)
-            .exclude(status=Project.Status.CANCELLED)
-            .order_by()
-            .values("bundle")
-            .annotate(progress=_weighted_mean(F("stored_progress")), member_count=Count("pk"))
-        )
-        figures = {row["bundle"]: row for row in members}
+    with public_region_scope() as towns:
+        # Summed over the region's thousands of projects, so kept in the cache under the active towns' stored
+        # versions (any change of a project or a bundle makes a new key).
+        key = f"projects:bundles:{consortium.pk}:{towns_version(towns)}"
+        figures = cache.get(key)
+        if figures is None:
+            members = (
+                Project.objects.public()
+                .filter(bundle__consortium=consortium, parent__isnull=True)
+                .exclude(status=Project.Status.CANCELLED)
+                .order_by()
+                .values("bundle")
+                .annotate(progress=_weighted_mean(F("stored_progress")), member_count=Count("pk"))
+            )
+            figures = {row["bundle"]: row for row in members}
+            cache.set(key, figures, CACHE_SECONDS)
     bundles = list(Bundle.objects.filter(consortium=consortium).order_by("number"))
     for bundle in bundles:
         row = figures.get(bundle.pk)

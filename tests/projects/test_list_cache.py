@@ -9,7 +9,8 @@ import pytest
 from django.test import override_settings
 
 from municipalities.scoping import town_scope
-from projects import services
+from projects import selectors, services
+from projects.models import Bundle
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,14 @@ def test_project_pages_run_a_fixed_number_of_queries(
         for _ in range(2):  # the second request reads the cached count, points and similar projects
             with django_assert_max_num_queries(most):
                 assert client.get(url).status_code == 200, url
+
+
+def test_bundle_progress_follows_an_update(town_a, town_b):
+    bundle = Bundle.objects.create(consortium=town_a.consortium, number=4, title="Energie")
+    project = factories.project(municipality=town_b, bundle=bundle, status="in_progress")
+    assert [b.progress for b in selectors.bundles_with_progress(consortium=town_a.consortium)] == [0]
+    factories.progress_update(project=project, progress_percent=40)
+    assert [b.progress for b in selectors.bundles_with_progress(consortium=town_a.consortium)] == [40]
+    with town_scope(town_b):
+        services.project_transition(project=project, to="completed", by=None, acting_town=town_b)
+    assert [b.progress for b in selectors.bundles_with_progress(consortium=town_a.consortium)] == [100]
