@@ -15,7 +15,7 @@ from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery,
 from participation.models import Comment, Idea, OfficialAnswer, Support
 from participation.selectors import idea_list
 from projects.models import Indicator, Measurement, Project, ProjectEvent
-from projects.selectors import with_list_facts
+from projects.selectors import public_project_changes, with_list_facts
 
 
 def public_projects() -> QuerySet[Project]:
@@ -80,7 +80,7 @@ def _project_changes() -> dict:
     # with the scope's condition inside a subquery PostgreSQL misjudged the number of projects (15,000 for 469) and
     # scanned every event of the table for each API project list (176,000 at 20,000 projects); with the list it
     # reads the projects' events by index (event_project_at).
-    rows = list(Project.objects.public().order_by().values_list("pk", "updated_at"))
+    rows = public_project_changes()
     ids = [pk for pk, _ in rows]
     projects = {
         "n": len(rows),

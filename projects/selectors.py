@@ -180,14 +180,16 @@ class ProjectFilters:
 def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[Project]:
     if filters.q:
         for word in filters.q.split()[:8]:
+            # The tag as EXISTS, not a join: joined, a project with several tags came once per tag (and the
+            # whole tag table was hashed for each search).
+            tagged = Project.tags.through._base_manager.filter(project=OuterRef("pk"), tag__name__iexact=word)
             qs = qs.filter(
                 Q(title__icontains=word)
                 | Q(summary__icontains=word)
                 | Q(description__icontains=word)
-                | Q(tags__name__iexact=word)
+                | Exists(tagged)
                 | Q(location_label__icontains=word)
             )
-        qs = qs.filter(pk__in=qs.values("pk"))  # the tag join may repeat rows; this keeps each once
     if filters.field:
         qs = qs.filter(pk__in=Project._base_manager.filter(fields_of_action__slug=filters.field).values("pk"))
     if filters.status:
@@ -220,22 +222,41 @@ def _scope_town() -> int | None:
     return towns
 
 
-def project_list(
-    *, filters: ProjectFilters = ProjectFilters(), include_internal: bool = False
-) -> QuerySet[Project]:
-    """Projects of the active town scope (own and joint ones), newest activity first."""
+def scope_projects() -> QuerySet[Project]:
+    """The projects of the active scope (own and joint ones). In one town's scope its condition is repeated as two
+    index lookups, the town's own projects and the few it joins (one query for their ids), since PostgreSQL can
+    only check the shared-row ``EXISTS`` row by row: it read every project of the region for a town's list
+    (bench/README.md, "Stored project facts")."""
     qs = Project.objects.all()
-    if not include_internal:
-        qs = qs.public()
     town = _scope_town()
     if town is not None:
-        # The scope's condition again, as two index lookups (the town's own projects and the few it joins) instead
-        # of the shared-row EXISTS, which PostgreSQL can only check row by row: it read every project of the region
-        # for a town's list (bench/README.md, "Stored project facts").
         joint = list(
             ProjectPartner._base_manager.filter(municipality=town).values_list("project_id", flat=True)
         )
         qs = qs.filter(Q(municipality=town) | Q(pk__in=joint))
+    return qs
+
+
+def public_project_changes() -> list[tuple[int, datetime.datetime]]:
+    """``(pk, updated_at)`` of the active scope's public projects, in one query (the API's and open data's
+    freshness). In one town's scope as the union of the town's own projects and those it joins, each read by its
+    index, instead of checking the shared-row ``EXISTS`` for every public project of the region."""
+    town = _scope_town()
+    if town is None:
+        return list(Project.objects.public().order_by().values_list("pk", "updated_at"))
+    public = Project._base_manager.filter(visibility=Project.Visibility.PUBLIC).order_by()
+    own = public.filter(municipality=town).values_list("pk", "updated_at")
+    joint = public.filter(partnerships__municipality=town).values_list("pk", "updated_at")
+    return list(own.union(joint))
+
+
+def project_list(
+    *, filters: ProjectFilters = ProjectFilters(), include_internal: bool = False
+) -> QuerySet[Project]:
+    """Projects of the active town scope (own and joint ones), newest activity first."""
+    qs = scope_projects()
+    if not include_internal:
+        qs = qs.public()
     qs = filter_projects(qs, filters)
     return with_list_facts(qs).order_by(F("last_update_on").desc(nulls_last=True), "title")
 

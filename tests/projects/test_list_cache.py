@@ -142,3 +142,17 @@ def test_bundle_progress_follows_an_update(town_a, town_b):
     with town_scope(town_b):
         services.project_transition(project=project, to="completed", by=None, acting_town=town_b)
     assert [b.progress for b in selectors.bundles_with_progress(consortium=town_a.consortium)] == [100]
+
+
+def test_search_finds_a_project_with_several_tags_once(catalogue, town_a):
+    """The tags were joined: a project with two tags came twice (and the count said so)."""
+    factories.project(
+        municipality=town_a,
+        title="Digitale Parkplätze",
+        tags=services.tags_from_text("Parken, Sensoren, Digital"),
+    )
+    factories.project(municipality=town_a, title="Ladesäulen", tags=services.tags_from_text("digital"))
+    with town_scope(town_a):
+        found = [p.title for p in selectors.project_list(filters=selectors.ProjectFilters(q="digital"))]
+        assert sorted(found) == ["Digitale Parkplätze", "Ladesäulen"]
+        assert selectors.project_list(filters=selectors.ProjectFilters(q="digital sensoren")).count() == 1
