@@ -22,6 +22,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -237,17 +238,54 @@ def scope_projects() -> QuerySet[Project]:
     return qs
 
 
-def public_project_changes() -> list[tuple[int, datetime.datetime]]:
-    """``(pk, updated_at)`` of the active scope's public projects, in one query (the API's and open data's
-    freshness). In one town's scope as the union of the town's own projects and those it joins, each read by its
-    index, instead of checking the shared-row ``EXISTS`` for every public project of the region."""
+#: One town's public projects (its own, and those it joins: the scope's rows), their sub-projects and the events of
+#: both, summed in the database (see public_project_changes).
+_TOWN_PROJECT_CHANGES = """
+WITH shown AS (
+    SELECT p.id, p.updated_at FROM projects_project p WHERE p.visibility = 'public' AND p.municipality_id = %s
+    UNION
+    SELECT p.id, p.updated_at FROM projects_project p
+    INNER JOIN projects_projectpartner j ON j.project_id = p.id
+    WHERE p.visibility = 'public' AND j.municipality_id = %s
+), counted AS (
+    SELECT id FROM shown UNION SELECT c.id FROM projects_project c WHERE c.parent_id IN (SELECT id FROM shown)
+)
+SELECT (SELECT COUNT(*) FROM shown), (SELECT SUM(id) FROM shown), (SELECT MAX(updated_at) FROM shown),
+    MAX(e.at), COUNT(e.id)
+FROM projects_projectevent e WHERE e.project_id IN (SELECT id FROM counted)
+"""
+
+
+def public_project_changes() -> dict:
+    """The active scope's public projects for their freshness (the API's Last-Modified and ETag, the open data):
+    how many (``n``), the sum of their ids, their newest ``updated_at``, and the newest event and number of events
+    of them and their sub-projects (``events_at``, ``events``). In one town's scope it is one query that reads the
+    town's own projects and those it joins by their indexes and sums in the database (at 4,000 projects a town,
+    the ids listed in Python and sent back as two lists cost about 100 ms of CPU per API list); elsewhere the
+    projects' ids are read first and given to the event query as a list."""
     town = _scope_town()
-    if town is None:
-        return list(Project.objects.public().order_by().values_list("pk", "updated_at"))
-    public = Project._base_manager.filter(visibility=Project.Visibility.PUBLIC).order_by()
-    own = public.filter(municipality=town).values_list("pk", "updated_at")
-    joint = public.filter(partnerships__municipality=town).values_list("pk", "updated_at")
-    return list(own.union(joint))
+    if town is not None:
+        with connection.cursor() as cursor:
+            cursor.execute(_TOWN_PROJECT_CHANGES, [town, town])
+            n, ids, updated, events_at, events = cursor.fetchone()
+        return {"n": n, "ids": ids, "updated": updated, "events_at": events_at, "events": events}
+    # With the scope's condition inside a subquery PostgreSQL misjudged the number of projects (15,000 for 469) and
+    # scanned every event of the table; with the list it reads the projects' events by index (event_project_at).
+    rows = list(Project.objects.public().order_by().values_list("pk", "updated_at"))
+    ids = [pk for pk, _ in rows]
+    children = list(Project._base_manager.filter(parent__in=ids).values_list("pk", flat=True)) if ids else []
+    events = {"at": None, "n": 0}
+    if ids:
+        events = ProjectEvent._base_manager.filter(project__in=[*ids, *children]).aggregate(
+            at=Max("at"), n=Count("pk")
+        )
+    return {
+        "n": len(rows),
+        "ids": sum(ids) if rows else None,
+        "updated": max((updated for _, updated in rows), default=None),
+        "events_at": events["at"],
+        "events": events["n"],
+    }
 
 
 def project_list(
