@@ -34,6 +34,33 @@ UPDATE projects_project SET
 """
 
 
+RECENT = models.Index(
+    models.OrderBy(models.F("last_update_on"), descending=True, nulls_last=True),
+    models.F("title"),
+    condition=models.Q(("visibility", "public")),
+    name="project_public_recent",
+)
+
+
+def _recent_for(connection) -> models.Index:
+    if connection.vendor == "postgresql":
+        return RECENT
+    return models.Index(
+        models.OrderBy(models.F("last_update_on"), descending=True),
+        models.F("title"),
+        condition=RECENT.condition,
+        name=RECENT.name,
+    )
+
+
+def _add_recent(apps, schema_editor):
+    schema_editor.add_index(apps.get_model("projects", "Project"), _recent_for(schema_editor.connection))
+
+
+def _remove_recent(apps, schema_editor):
+    schema_editor.remove_index(apps.get_model("projects", "Project"), _recent_for(schema_editor.connection))
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("projects", "0003_event_base_history"),
@@ -56,14 +83,10 @@ class Migration(migrations.Migration):
             field=models.FloatField(default=0, editable=False, verbose_name="progress (%)"),
         ),
         migrations.RunSQL(FILL, migrations.RunSQL.noop, elidable=True),
-        migrations.AddIndex(
-            model_name="project",
-            index=models.Index(
-                models.OrderBy(models.F("last_update_on"), descending=True, nulls_last=True),
-                models.F("title"),
-                condition=models.Q(("visibility", "public")),
-                name="project_public_recent",
-            ),
+        # SQLite refuses NULLS LAST in an index; it sorts NULL first ascending, so last descending, anyway.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[migrations.AddIndex(model_name="project", index=RECENT)],
+            database_operations=[migrations.RunPython(_add_recent, _remove_recent, elidable=True)],
         ),
         migrations.AddIndex(
             model_name="project",
