@@ -156,3 +156,17 @@ def test_search_finds_a_project_with_several_tags_once(catalogue, town_a):
         found = [p.title for p in selectors.project_list(filters=selectors.ProjectFilters(q="digital"))]
         assert sorted(found) == ["Digitale Parkplätze", "Ladesäulen"]
         assert selectors.project_list(filters=selectors.ProjectFilters(q="digital sensoren")).count() == 1
+
+
+@override_settings(PAGE_CACHE_SECONDS=0)
+def test_a_filtered_list_keeps_its_own_map_and_follows_a_change(client, town_a):
+    _located(town_a, "Geplante Sensoren", status="planned")
+    idea = _located(town_a, "Noch eine Idee")
+    places = client.get("/arnsberg/projekte/").content.decode().split("sc5-map-list")[1]
+    assert "Geplante Sensoren" in places and "Noch eine Idee" in places
+    places = client.get("/arnsberg/projekte/?status=planned").content.decode().split("sc5-map-list")[1]
+    assert "Geplante Sensoren" in places and "Noch eine Idee" not in places
+    with town_scope(town_a):
+        services.project_transition(project=idea, to="planned", by=None, acting_town=town_a)
+    text = client.get("/arnsberg/projekte/?status=planned").content.decode()
+    assert "Noch eine Idee" in text.split("sc5-map-list")[1] and _count(text) == 2
