@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -298,6 +298,12 @@ class Project(Workflow, TownOwnedModel):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # Facts the lists show, kept on write by projects.services.project_facts_refresh in the transaction of every
+    # service that changes them (updates, status, sub-projects, partners), so that a list reads columns instead of
+    # deriving them for every project of the scope (docs/ARCHITECTURE.md, "Stored project facts").
+    stored_progress = models.FloatField(_("progress (%)"), default=0, editable=False)
+    last_update_on = models.DateField(_("Last update"), null=True, blank=True, editable=False)
+    partner_count = models.PositiveSmallIntegerField(_("partner towns"), default=0, editable=False)
 
     objects = TownScopedManager(models.Manager.from_queryset(ProjectQuerySet), shared_with="partner_towns")  # type: ignore[misc]  # factory-made manager
 
@@ -310,6 +316,26 @@ class Project(Workflow, TownOwnedModel):
             models.Index(fields=["visibility", "status"], name="project_visibility_status"),
             models.Index(fields=["phase"], name="project_phase"),
             models.Index(fields=["updated_at"], name="project_updated"),
+            # The lists' order (latest update first, then title): the region's first page reads 20 entries.
+            models.Index(
+                F("last_update_on").desc(nulls_last=True),
+                "title",
+                name="project_public_recent",
+                condition=Q(visibility="public"),
+            ),
+            # The map's first 500 located projects by title, without sorting the region's thousands.
+            models.Index(
+                fields=["title"],
+                name="project_public_located",
+                condition=Q(visibility="public", latitude__isnull=False),
+            ),
+            # The catalogue of transferable projects in its order (fully re-usable first, then by title).
+            models.Index(
+                Case(When(transferability="yes", then=Value(0)), default=Value(1)),
+                "title",
+                name="project_catalogue_order",
+                condition=Q(visibility="public", transferability__in=["yes", "partly"]),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -388,10 +414,7 @@ class Project(Workflow, TownOwnedModel):
 
     @property
     def is_joint(self) -> bool:
-        # Annotated by selectors where lists need it; falls back to a query.
-        if hasattr(self, "partner_count"):
-            return self.partner_count > 0
-        return self.partner_towns.exists()
+        return self.partner_count > 0
 
     @property
     def has_location(self) -> bool:

@@ -1,8 +1,10 @@
 """Reads of the projects app: lists with filters, derived progress, and the staff dashboard figures.
 
-Progress is derived, never stored: a project's progress is the percentage of its latest update that
-gives one (100 once completed); a project with sub-projects, and a bundle of measures, take the
-weighted mean of their members (cancelled ones left out). All of it is computed in SQL.
+A project's progress is the percentage of its latest update that gives one (100 once completed); a project with
+sub-projects, and a bundle of measures, take the weighted mean of their members (cancelled ones left out). The rule
+is computed in SQL (:func:`derived_facts`) when a service changes something it depends on, and stored on the
+project with the other facts the lists show (``Project.stored_progress``, ``last_update_on``, ``partner_count``;
+``projects.services.project_facts_refresh``): the lists read columns.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.paginator import Page, Paginator
+from django.core.cache import cache
+from django.core.paginator import Page
 from django.db import connection
 from django.db.models import (
     Case,
@@ -22,6 +25,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     OuterRef,
     Prefetch,
     Q,
@@ -34,10 +38,12 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Least, Round
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
+from django_scopes import get_scope
 
 from accounts import permissions
 from municipalities.models import Consortium, Municipality
 from municipalities.scoping import public_region_scope
+from smartcity5.pagination import CountedPaginator
 
 from .constants import STALE_AFTER_DAYS
 from .models import (
@@ -57,6 +63,10 @@ if TYPE_CHECKING:
     from django.db.models.expressions import CombinedExpression
 
     from accounts.permissions import AnyUser
+
+#: How long region-wide figures stay in the cache (the catalogue's size, similar projects). Their keys hold the towns'
+#: stored version (municipalities.freshness.region_version), so a change makes a new key long before.
+CACHE_SECONDS = 3600
 
 
 # --- Derived progress ------------------------------------------------------------------------------------
@@ -102,13 +112,10 @@ def progress_expression() -> Case:
     )
 
 
-def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
-    """Everything a project list shows, in a fixed number of queries whatever the number of rows.
-
-    Each figure is a correlated subquery of the row, not a join with ``GROUP BY``: grouped, PostgreSQL computed
-    the progress (itself subqueries) of every project in the scope before sorting them for one page (about 1 s for
-    the region's list at 20,000 projects); ungrouped, it sorts by the latest update (index ``update_project_date``)
-    and computes the rest for the page's rows only."""
+def derived_facts() -> dict[str, Any]:
+    """The stored facts of a project, derived from its rows (for ``UPDATE … SET``, see
+    ``projects.services.project_facts_refresh``): its progress, the day of its latest update (public or not) and
+    the number of its partner towns."""
     latest = (
         ProgressUpdate._base_manager.filter(project=OuterRef("pk"))
         .order_by("-published_on")
@@ -121,14 +128,40 @@ def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    return {
+        "stored_progress": progress_expression(),
+        "last_update_on": Subquery(latest),
+        "partner_count": Coalesce(Subquery(partners, output_field=IntegerField()), Value(0)),
+    }
+
+
+def projects_with_stale_facts(qs: QuerySet[Project]) -> list[int]:
+    """The ids of the projects of ``qs`` whose stored facts differ from :func:`derived_facts` (none while every
+    write goes through the services; ``manage.py project_facts_refresh --check``)."""
+    derived = derived_facts()
+    names = tuple(derived)
+    rows = (
+        qs.order_by("pk")
+        .annotate(**{f"derived_{name}": expression for name, expression in derived.items()})
+        .values_list("pk", *names, *(f"derived_{name}" for name in names))
+    )
+    stale = []
+    for pk, progress, last_update_on, partners, progress_now, last_update_now, partners_now in rows:
+        if abs(progress - progress_now) > 1e-9 or (last_update_on, partners) != (
+            last_update_now,
+            partners_now,
+        ):
+            stale.append(pk)
+    return stale
+
+
+def with_list_facts(qs: QuerySet[Project]) -> QuerySet[Project]:
+    """Everything a project list shows, in a fixed number of queries whatever the number of rows: the stored facts
+    (``progress`` rounded, as the lists and the API show it) and the related rows."""
     return (
         qs.select_related("municipality", "bundle")
         .prefetch_related("fields_of_action", "partner_towns")
-        .annotate(
-            progress=Round(progress_expression()),
-            partner_count=Coalesce(Subquery(partners, output_field=IntegerField()), Value(0)),
-            last_update_on=Subquery(latest),
-        )
+        .annotate(progress=Round(F("stored_progress")))
     )
 
 
@@ -156,14 +189,16 @@ class ProjectFilters:
 def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[Project]:
     if filters.q:
         for word in filters.q.split()[:8]:
+            # The tag as EXISTS, not a join: joined, a project with several tags came once per tag (and the
+            # whole tag table was hashed for each search).
+            tagged = Project.tags.through._base_manager.filter(project=OuterRef("pk"), tag__name__iexact=word)
             qs = qs.filter(
                 Q(title__icontains=word)
                 | Q(summary__icontains=word)
                 | Q(description__icontains=word)
-                | Q(tags__name__iexact=word)
+                | Exists(tagged)
                 | Q(location_label__icontains=word)
             )
-        qs = qs.filter(pk__in=qs.values("pk"))  # the tag join may repeat rows; this keeps each once
     if filters.field:
         qs = qs.filter(pk__in=Project._base_manager.filter(fields_of_action__slug=filters.field).values("pk"))
     if filters.status:
@@ -188,14 +223,87 @@ def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[
     return qs
 
 
+def _scope_town() -> int | None:
+    """The town of the active scope when it is one town (a town's pages and API), else None (the region)."""
+    towns = get_scope().get("municipality")
+    if isinstance(towns, list | tuple):
+        return towns[0] if len(towns) == 1 else None
+    return towns
+
+
+def scope_projects() -> QuerySet[Project]:
+    """The projects of the active scope (own and joint ones). In one town's scope its condition is repeated as two
+    index lookups, the town's own projects and the few it joins (one query for their ids), since PostgreSQL can
+    only check the shared-row ``EXISTS`` row by row: it read every project of the region for a town's list
+    (bench/README.md, "Stored project facts")."""
+    qs = Project.objects.all()
+    town = _scope_town()
+    if town is not None:
+        joint = list(
+            ProjectPartner._base_manager.filter(municipality=town).values_list("project_id", flat=True)
+        )
+        qs = qs.filter(Q(municipality=town) | Q(pk__in=joint))
+    return qs
+
+
+#: One town's public projects (its own, and those it joins: the scope's rows), their sub-projects and the events of
+#: both, summed in the database (see public_project_changes).
+_TOWN_PROJECT_CHANGES = """
+WITH shown AS (
+    SELECT p.id, p.updated_at FROM projects_project p WHERE p.visibility = 'public' AND p.municipality_id = %s
+    UNION
+    SELECT p.id, p.updated_at FROM projects_project p
+    INNER JOIN projects_projectpartner j ON j.project_id = p.id
+    WHERE p.visibility = 'public' AND j.municipality_id = %s
+), counted AS (
+    SELECT id FROM shown UNION SELECT c.id FROM projects_project c WHERE c.parent_id IN (SELECT id FROM shown)
+)
+SELECT (SELECT COUNT(*) FROM shown), (SELECT SUM(id) FROM shown), (SELECT MAX(updated_at) FROM shown),
+    MAX(e.at), COUNT(e.id)
+FROM projects_projectevent e WHERE e.project_id IN (SELECT id FROM counted)
+"""
+
+
+def public_project_changes() -> dict[str, Any]:
+    """The active scope's public projects for their freshness (the API's Last-Modified and ETag, the open data):
+    how many (``n``), the sum of their ids, their newest ``updated_at``, and the newest event and number of events
+    of them and their sub-projects (``events_at``, ``events``). In one town's scope on PostgreSQL it is one query
+    that reads the town's own projects and those it joins by their indexes and sums in the database (at 4,000
+    projects a town, the ids listed in Python and sent back as two lists cost about 100 ms of CPU per API list);
+    elsewhere the projects' ids are read first and given to the event query as a list."""
+    town = _scope_town()
+    if town is not None and connection.vendor == "postgresql":  # (SQLite would give its datetimes as text)
+        with connection.cursor() as cursor:
+            cursor.execute(_TOWN_PROJECT_CHANGES, [town, town])
+            n, ids, updated, events_at, events = cursor.fetchone()
+        return {"n": n, "ids": ids, "updated": updated, "events_at": events_at, "events": events}
+    # With the scope's condition inside a subquery PostgreSQL misjudged the number of projects (15,000 for 469) and
+    # scanned every event of the table; with the list it reads the projects' events by index (event_project_at).
+    rows = list(Project.objects.public().order_by().values_list("pk", "updated_at"))
+    ids = [pk for pk, _ in rows]
+    children = list(Project._base_manager.filter(parent__in=ids).values_list("pk", flat=True)) if ids else []
+    events = {"at": None, "n": 0}
+    if ids:
+        events = ProjectEvent._base_manager.filter(project__in=[*ids, *children]).aggregate(
+            at=Max("at"), n=Count("pk")
+        )
+    return {
+        "n": len(rows),
+        "ids": sum(ids) if rows else None,
+        "updated": max((updated for _, updated in rows), default=None),
+        "events_at": events["at"],
+        "events": events["n"],
+    }
+
+
 def project_list(
     *, filters: ProjectFilters = ProjectFilters(), include_internal: bool = False
 ) -> QuerySet[Project]:
     """Projects of the active town scope (own and joint ones), newest activity first."""
-    qs = Project.objects.all()
+    qs = scope_projects()
     if not include_internal:
-        qs = qs.public()
-    qs = filter_projects(qs, filters)  # type: ignore[assignment]  # the plugin's own queryset type
+        qs = qs.public()  # type: ignore[attr-defined]  # ProjectQuerySet's, behind the scoped manager
+    qs = filter_projects(qs, filters)
     return with_list_facts(qs).order_by(F("last_update_on").desc(nulls_last=True), "title")
 
 
@@ -306,16 +414,22 @@ def joint_strategy(*, consortium: Consortium) -> Strategy | None:
 def bundles_with_progress(*, consortium: Consortium) -> list[Bundle]:
     """The consortium's bundles of measures, each with ``progress`` (None without members) and
     ``member_count``, derived from public member projects of all towns in one aggregate query."""
-    with public_region_scope():
-        members = (
-            Project.objects.public()
-            .filter(bundle__consortium=consortium, parent__isnull=True)
-            .exclude(status=Project.Status.CANCELLED)
-            .order_by()
-            .values("bundle")
-            .annotate(progress=_weighted_mean(progress_expression()), member_count=Count("pk"))
-        )
-        figures = {row["bundle"]: row for row in members}
+    with public_region_scope() as towns:
+        # Summed over the region's thousands of projects, so kept in the cache under the active towns' stored
+        # versions (any change of a project or a bundle makes a new key).
+        key = f"projects:bundles:{consortium.pk}:{towns_version(towns)}"
+        figures = cache.get(key)
+        if figures is None:
+            members = (
+                Project.objects.public()
+                .filter(bundle__consortium=consortium, parent__isnull=True)
+                .exclude(status=Project.Status.CANCELLED)
+                .order_by()
+                .values("bundle")
+                .annotate(progress=_weighted_mean(F("stored_progress")), member_count=Count("pk"))
+            )
+            figures = {row["bundle"]: row for row in members}
+            cache.set(key, figures, CACHE_SECONDS)
     bundles = list(Bundle.objects.filter(consortium=consortium).order_by("number"))
     for bundle in bundles:
         row = figures.get(bundle.pk)
@@ -350,26 +464,19 @@ def stale_projects(
     most ``limit``.
 
     The candidates are found first, by the town's own projects and its partnerships (two indexes; the scope's
-    ``OR EXISTS`` condition alone made PostgreSQL walk every project of the region) with the date of the latest
-    update as a correlated subquery; only the ``limit`` found get the list's facts (progress, partners), instead
-    of computing them for every open project of the town."""
+    ``OR EXISTS`` condition alone made PostgreSQL walk every project of the region), by the stored date of the
+    latest update; only the ``limit`` found get the list's related rows."""
     today = today or timezone.localdate()
     cutoff = today - datetime.timedelta(days=days)
     joint = list(
         ProjectPartner._base_manager.filter(municipality=municipality).values_list("project_id", flat=True)
     )
-    latest = (
-        ProgressUpdate._base_manager.filter(project=OuterRef("pk"))
-        .order_by("-published_on")
-        .values("published_on")[:1]
-    )
     ids = list(
         Project.objects.filter(
             Q(municipality=municipality) | Q(pk__in=joint), status__in=Project.ACTIVE_STATUSES
         )
-        .annotate(latest=Subquery(latest))
-        .filter(Q(latest__lt=cutoff) | Q(latest__isnull=True, created_at__date__lt=cutoff))
-        .order_by(F("latest").asc(nulls_first=True), "title")
+        .filter(Q(last_update_on__lt=cutoff) | Q(last_update_on__isnull=True, created_at__date__lt=cutoff))
+        .order_by(F("last_update_on").asc(nulls_first=True), "title")
         .values_list("pk", flat=True)[:limit]
     )
     return with_list_facts(Project.objects.filter(pk__in=ids)).order_by(
@@ -580,15 +687,33 @@ def similar_projects(
     """
     if use_search is None:
         use_search = connection.vendor == "postgresql"
+    with public_region_scope() as towns:
+        # Kept in the cache under the active towns' stored versions: any change of a project of any town (its
+        # texts, fields, tags, status, visibility, partners) makes a new key. Ranking the candidates' texts was
+        # most of the SQL of a project page (about 45 ms at 20,000 projects).
+        key = f"projects:similar:{project.pk}:{limit}:{int(use_search)}:{towns_version(towns)}"
+        found = cache.get(key)
+        if found is None:
+            found = _similar_projects(project, limit, use_search)
+            cache.set(key, found, CACHE_SECONDS)
+    return found
+
+
+def towns_version(towns: list[Municipality]) -> str:
+    """The stored version of what the region scope of ``towns`` (the active ones) shows: their ids and
+    ``content_version``s, which every write of a project row raises for its lead and partner towns
+    (municipalities/freshness.py), and a change of a town itself for all."""
+    return f"{len(towns)}.{sum(t.pk for t in towns)}.{sum(t.content_version for t in towns)}"
+
+
+def _similar_projects(project: Project, limit: int, use_search: bool) -> list[SimilarProject]:
+    """(Inside the region scope.)"""
     field_ids = {f.pk for f in project.fields_of_action.all()}
     tag_ids = set(project.tags.values_list("pk", flat=True))
-    with public_region_scope():
-        candidates = _other_towns_candidates(project)
-        if use_search:
-            found = _similar_by_search(project, candidates, field_ids, tag_ids, limit)
-        else:
-            found = _similar_by_word_overlap(project, candidates, field_ids, tag_ids, limit)
-    return found
+    candidates = _other_towns_candidates(project)
+    if use_search:
+        return _similar_by_search(project, candidates, field_ids, tag_ids, limit)
+    return _similar_by_word_overlap(project, candidates, field_ids, tag_ids, limit)
 
 
 def _similar_by_search(
@@ -693,7 +818,7 @@ def transfer_catalogue(
     """One page of the public projects of all towns that others can re-use (fully or partly), fully
     re-usable ones first. Evaluated inside the region scope: the page's ``object_list`` is a list."""
     wanted = [filters.transferability] if filters.transferability in TRANSFERABLE else list(TRANSFERABLE)
-    with public_region_scope():
+    with public_region_scope() as towns:
         qs = filter_projects(
             Project.objects.public().filter(transferability__in=wanted),
             ProjectFilters(field=filters.field, town=filters.town),
@@ -703,12 +828,17 @@ def transfer_catalogue(
         qs = (
             qs.select_related("municipality")
             .prefetch_related("fields_of_action", "partner_towns")
-            .annotate(partner_count=Count("partnerships", distinct=True))
             .order_by(
                 Case(When(transferability=Project.Transferability.YES, then=Value(0)), default=Value(1)),
                 "title",
             )
         )
-        page_obj = Paginator(qs, per_page).get_page(page)
+        # The whole catalogue's size is kept in the cache under the towns' stored version (any change of a project
+        # makes a new key): counting its thousands of rows took longer than reading a page by its index.
+        key = f"projects:catalogue:{towns_version(towns)}" if filters == CatalogueFilters() else None
+        count = cache.get(key) if key is not None else None
+        page_obj = CountedPaginator(qs, per_page, count=count).get_page(page)
         page_obj.object_list = list(page_obj.object_list)
+        if key is not None and count is None:
+            cache.set(key, page_obj.paginator.count, CACHE_SECONDS)
     return page_obj

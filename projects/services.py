@@ -19,6 +19,7 @@ from smartcity5 import workflow
 from smartcity5.history import names, record, snapshot
 from smartcity5.slugs import free_slug, german_slugify
 
+from . import selectors
 from .models import (
     FieldOfAction,
     Indicator,
@@ -77,6 +78,8 @@ INDICATOR_FIELDS = (
     "position",
 )
 UPDATE_FIELDS = ("title", "body", "published_on", "progress_percent", "is_public")
+# The stored facts (see project_facts_refresh), read back into a project a service returns.
+FACT_FIELDS = ("stored_progress", "last_update_on", "partner_count")
 
 
 # --- History (smartcity5.history.record; ``municipality`` of a ProjectEvent is the acting town) -----------
@@ -136,6 +139,32 @@ def _change_and_record(
         after=snapshot(instance, allowed),
     )
     return instance
+
+
+# --- Stored facts (Project.stored_progress, last_update_on, partner_count) ----------------------------------
+
+
+def project_facts_refresh(*, project_ids: Iterable[int | None]) -> None:
+    """Store the facts the lists show for these projects and their parent projects (whose progress is the mean of
+    their sub-projects'), derived from their rows in one ``UPDATE`` (``selectors.derived_facts``). Every service
+    that changes one of them calls this in its own transaction; ``manage.py project_facts_refresh`` does it for
+    every project (rows written past the services, e.g. by a bulk load). ``updated_at`` is left alone."""
+    ids = {pk for pk in project_ids if pk is not None}
+    if not ids:
+        return
+    ids |= set(
+        Project._base_manager.filter(pk__in=ids, parent__isnull=False).values_list("parent_id", flat=True)
+    )
+    Project._base_manager.filter(pk__in=ids).update(**selectors.derived_facts())
+
+
+def project_facts_refresh_all(*, municipalities: Iterable[Municipality] | None = None) -> int:
+    """Store the facts of every project (or of those led by ``municipalities``) in one ``UPDATE``; returns the
+    number of projects."""
+    rows = Project._base_manager.all()
+    if municipalities is not None:
+        rows = rows.filter(municipality__in=list(municipalities))
+    return rows.update(**selectors.derived_facts())
 
 
 # --- Tags and slugs --------------------------------------------------------------------------------------
@@ -246,6 +275,8 @@ def project_create(
     project.fields_of_action.set(fields_of_action)
     project.tags.set(tags)
     _set_partners(project, partner_towns)
+    project_facts_refresh(project_ids=[project.pk])
+    project.refresh_from_db(fields=FACT_FIELDS)
     record(
         ProjectEvent,
         municipality=municipality,
@@ -272,6 +303,7 @@ def project_change(
     project_for_change(project=project, by=by, acting_town=acting_town)
     project = Project.objects.select_for_update().get(pk=project.pk)
     before = {**snapshot(project, PROJECT_FIELDS), **_related_snapshot(project)}
+    old_parent = project.parent_id
     for name, value in fields.items():
         if name in PROJECT_FIELDS:
             setattr(project, name, value)
@@ -283,6 +315,9 @@ def project_change(
         project.tags.set(tags)
     if partner_towns is not None:
         _set_partners(project, partner_towns)
+    # Its parent's progress follows its weight; a parent it left no longer counts it.
+    project_facts_refresh(project_ids=[project.pk, old_parent])
+    project.refresh_from_db(fields=FACT_FIELDS)
     record(
         ProjectEvent,
         municipality=acting_town,
@@ -331,6 +366,8 @@ def project_transition(
         project.actual_end = None  # re-opened: it has not ended after all
     project.full_clean()
     project.save()
+    project_facts_refresh(project_ids=[project.pk])
+    project.refresh_from_db(fields=FACT_FIELDS)
     event = record(
         ProjectEvent,
         municipality=acting_town,
@@ -372,7 +409,7 @@ def progress_update_post(
         author=by,
         **{k: v for k, v in fields.items() if k in UPDATE_FIELDS},
     )
-    return _create_and_record(
+    _create_and_record(
         update,
         allowed=UPDATE_FIELDS,
         project=project,
@@ -381,6 +418,8 @@ def progress_update_post(
         acting_town=acting_town,
         subject_field="title",
     )
+    project_facts_refresh(project_ids=[project.pk])
+    return update
 
 
 @transaction.atomic
@@ -389,7 +428,7 @@ def progress_update_change(
 ) -> ProgressUpdate:
     progress_update_for_change(update=update, by=by)
     _check_update_fields(update.project, fields)
-    return _change_and_record(
+    _change_and_record(
         update,
         allowed=UPDATE_FIELDS,
         fields=fields,
@@ -399,6 +438,8 @@ def progress_update_change(
         acting_town=acting_town,
         subject=fields.get("title") or update.title,
     )
+    project_facts_refresh(project_ids=[update.project_id])
+    return update
 
 
 @transaction.atomic
@@ -413,7 +454,9 @@ def progress_update_delete(*, update: ProgressUpdate, by: User | None, acting_to
         subject=update.title,
         before=snapshot(update, UPDATE_FIELDS),
     )
+    project_id = update.project_id
     update.delete()
+    project_facts_refresh(project_ids=[project_id])
 
 
 # --- KPIs ------------------------------------------------------------------------------------------------

@@ -1,11 +1,17 @@
 """Pages of the projects app: public town and region pages, and the staff pages of a town."""
 
+import hashlib
+
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,8 +26,10 @@ from participation import selectors as participation_selectors
 from smartcity5.forms import add_errors
 from smartcity5.numbers import plain_decimal
 from smartcity5.page_cache import anonymous_page_cache
+from smartcity5.pagination import CountedPaginator
 from smartcity5.ratelimit import too_many, upload_refused
 from smartcity5.responses import file_response
+from smartcity5.templatetags.maps import project_map
 
 from . import selectors, services
 from .charts import kpi_chart_svg, kpi_summary
@@ -53,17 +61,20 @@ def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
 
 
 def _map_points(rows, town: Municipality | None) -> list[dict]:
-    """Map markers from ``values()`` rows; links stay in ``town`` (a partner town) when given."""
+    """Map markers from ``values()`` rows; links stay in ``town`` (a partner town) when given. One ``reverse()``
+    per town, not per point (500 of them cost about 10 ms)."""
+    prefixes: dict[str, str] = {}
+
+    def url(row) -> str:
+        slug = town.slug if town is not None else row["municipality__slug"]
+        if slug not in prefixes:
+            prefixes[slug] = reverse("projects:detail", kwargs={"town": slug, "slug": "x"})[:-2]
+        return f"{prefixes[slug]}{row['slug']}/"
+
     return [
         {
             "title": row["title"],
-            "url": reverse(
-                "projects:detail",
-                kwargs={
-                    "town": town.slug if town is not None else row["municipality__slug"],
-                    "slug": row["slug"],
-                },
-            ),
+            "url": url(row),
             "lat": float(row["latitude"]),
             "lon": float(row["longitude"]),
             "place": row["location_label"],
@@ -75,23 +86,55 @@ def _map_points(rows, town: Municipality | None) -> list[dict]:
 
 
 MAP_FIELDS = ("title", "slug", "latitude", "longitude", "location_label", "status", "municipality__slug")
+#: How long an unfiltered public list's count and map points stay in the cache; a change of what the list shows
+#: makes a new key (the towns' stored versions, municipalities/freshness.py) long before.
+LIST_CACHE_SECONDS = 3600
 
 
-def _list_context(request, qs, town: Municipality | None, filter_form) -> dict:
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
-    located = (
-        qs.prefetch_related(None)
-        .filter(latitude__isnull=False)
-        .order_by("title")
-        .values(*MAP_FIELDS)[:MAP_POINT_LIMIT]
-    )
+def _list_version(stored: str, filters: selectors.ProjectFilters) -> str | None:
+    """The cache version of a public list: the stored version of what it shows and its (validated) filters, a bounded
+    number of choices; none for a text search, whose words are the visitor's."""
+    if filters.q:
+        return None
+    return f"{stored}:{hashlib.sha256(repr(filters).encode()).hexdigest()[:16]}"
+
+
+def _list_context(
+    request, qs, town: Municipality | None, filter_form, *, version: str | None = None, with_map: bool = True
+) -> dict:
+    """One page of ``qs`` with its map (``map_html``, the rendered places; up to 500, by title). ``version``: given
+    for a public list, the stored version of what it shows and its filters (see :func:`_list_version`); the list's
+    count and rendered map are then kept in the cache under it instead of being counted, read and rendered for
+    every request (at 20,000 projects, 75 ms of the region list's SQL; rendering 500 places, about 10 ms of CPU)."""
     query = request.GET.copy()
     query.pop("page", None)
+    key = None
+    if version is not None:
+        key = f"projects:list:{version}:{get_language()}"
+    cached = cache.get(key) if key is not None else None
+    paginator = CountedPaginator(qs, PER_PAGE, count=cached["count"] if cached else None)
+    page = paginator.get_page(request.GET.get("page"))
+    if cached:
+        map_html = cached["map_html"]
+    elif not with_map:
+        map_html = ""
+    else:
+        located = (
+            qs.prefetch_related(None)
+            .filter(latitude__isnull=False)
+            .order_by("title")
+            .values(*MAP_FIELDS)[:MAP_POINT_LIMIT]
+        )
+        map_html = render_to_string(
+            "components/map.html", project_map({"request": request}, _map_points(located, town))
+        )
+        if key is not None:
+            cache.set(key, {"count": paginator.count, "map_html": map_html}, LIST_CACHE_SECONDS)
     return {
         "page_obj": page,
         "projects": list(page.object_list),
         "filter_form": filter_form,
-        "map_points": _map_points(located, town),
+        "map_html": mark_safe(map_html),
         "querystring": query.urlencode(),
     }
 
@@ -133,8 +176,11 @@ def _chart_rows(indicators) -> list[dict]:
 @anonymous_page_cache(freshness.town_page_version, shared_content=True)
 def project_list(request, town: str):
     form = ProjectFilterForm(request.GET or None)
-    qs = selectors.project_list(filters=form.filters() if form.is_bound else selectors.ProjectFilters())
-    return render(request, "projects/list.html", _list_context(request, qs, request.municipality, form))
+    filters = form.filters() if form.is_bound else selectors.ProjectFilters()
+    town = request.municipality
+    version = _list_version(f"t{town.pk}.{town.content_version}", filters)
+    qs = selectors.project_list(filters=filters)
+    return render(request, "projects/list.html", _list_context(request, qs, town, form, version=version))
 
 
 @public
@@ -142,9 +188,11 @@ def project_list(request, town: str):
 def region_project_list(request):
     towns = list(Municipality.objects.active().order_by("name"))
     form = ProjectFilterForm(request.GET or None, towns=towns)
+    filters = form.filters() if form.is_bound else selectors.ProjectFilters()
+    version = _list_version(f"r{selectors.towns_version(towns)}", filters)
     with public_region_scope():
-        qs = selectors.project_list(filters=form.filters() if form.is_bound else selectors.ProjectFilters())
-        context = _list_context(request, qs, None, form)
+        qs = selectors.project_list(filters=filters)
+        context = _list_context(request, qs, None, form, version=version)
     return render(request, "projects/region_list.html", context)
 
 
@@ -241,7 +289,7 @@ def staff_list(request, town: str):
     qs = selectors.project_list(
         filters=form.filters() if form.is_bound else selectors.ProjectFilters(), include_internal=True
     )
-    context = _list_context(request, qs, request.municipality, form)
+    context = _list_context(request, qs, request.municipality, form, with_map=False)
     return render(request, "projects/staff/list.html", context)
 
 

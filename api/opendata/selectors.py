@@ -15,8 +15,8 @@ from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery,
 
 from participation.models import Comment, Idea, OfficialAnswer, Support
 from participation.selectors import idea_list
-from projects.models import Indicator, Measurement, Project, ProjectEvent
-from projects.selectors import with_list_facts
+from projects.models import Indicator, Measurement, Project
+from projects.selectors import public_project_changes, with_list_facts
 
 
 def public_projects() -> QuerySet[Project]:
@@ -76,25 +76,9 @@ def _token(*parts: object) -> str:
 def _project_changes() -> dict[str, Any]:
     """Public projects of the scope: how many, which, and the newest change. Every change of a project and of
     what hangs off it (updates, KPIs, measurements, partners) is a ``ProjectEvent`` written by its service;
-    sub-projects count too, since their updates move a parent's progress."""
-    # The ids are read first (a town has hundreds, the region thousands) and given to the event query as a list:
-    # with the scope's condition inside a subquery PostgreSQL misjudged the number of projects (15,000 for 469) and
-    # scanned every event of the table for each API project list (176,000 at 20,000 projects); with the list it
-    # reads the projects' events by index (event_project_at).
-    rows = list(Project.objects.public().order_by().values_list("pk", "updated_at"))
-    ids = [pk for pk, _ in rows]
-    projects = {
-        "n": len(rows),
-        "ids": sum(ids) if rows else None,
-        "updated": max((updated for _, updated in rows), default=None),
-    }
-    children = list(Project._base_manager.filter(parent__in=ids).values_list("pk", flat=True)) if ids else []
-    events = {"at": None, "n": 0}
-    if ids:
-        events = ProjectEvent._base_manager.filter(project__in=[*ids, *children]).aggregate(
-            at=Max("at"), n=Count("pk")
-        )
-    return {**projects, "events_at": events["at"], "events": events["n"]}
+    sub-projects count too, since their updates move a parent's progress (``projects.selectors.
+    public_project_changes``)."""
+    return public_project_changes()
 
 
 def projects_freshness(changes: dict[str, Any] | None = None) -> Freshness:

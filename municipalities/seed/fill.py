@@ -67,6 +67,7 @@ from projects.models import (
     ProjectPartner,
     Tag,
 )
+from projects.services import project_facts_refresh_all
 from smartcity5.slugs import german_slugify
 
 from .. import freshness
@@ -262,9 +263,11 @@ class Seeder:
                 ),
                 recount=True,
             )
+            # Each project's stored list facts (progress, latest update, partners), by the services' own rule.
+            project_facts_refresh_all(municipalities=[town.row for town in self.towns])
             # The rows were copied past the model signals: the towns' key figures changed (freshness).
             freshness.changed(town.row.pk for town in self.towns)
-            self._timed("stored process figures", t)
+            self._timed("stored process and project figures", t)
             participation_changed.send(sender=Idea, municipality_id=None)
             # The rows went in without signals: the towns' public pages are new (the anonymous page cache).
             freshness.move(freshness.ALL, channels=freshness.Channel.PAGES)
@@ -273,6 +276,10 @@ class Seeder:
         if connection.vendor == "postgresql":
             t = time.perf_counter()
             with connection.cursor() as cursor:
+                if not connection.in_atomic_block:  # (VACUUM cannot run inside a transaction, e.g. a test's)
+                    # The stored project facts were written by an UPDATE of every project row: clear the old row
+                    # versions now, as autovacuum would later (they doubled the project indexes' entries).
+                    cursor.execute("VACUUM projects_project")
                 cursor.execute("ANALYZE")  # as autovacuum would soon after a load like this
             self._timed("analyze", t)
         self.seconds["total"] = time.perf_counter() - started

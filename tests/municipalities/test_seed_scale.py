@@ -33,6 +33,7 @@ from participation.models import (
     Support,
     Vote,
 )
+from projects import selectors as project_selectors
 from projects.models import Indicator, Measurement, Project, ProjectEvent, ProjectPartner
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the seeder's target is PostgreSQL")
@@ -111,6 +112,14 @@ def test_stored_counts_equal_the_rows(seeded):
             .exists()
         )
         assert not Comment._base_manager.filter(municipality__in=towns, parent__parent__isnull=False).exists()
+        # Each project's stored facts (progress, latest update, partner count) as its services would store them.
+        projects = Project._base_manager.filter(municipality__in=towns)
+        assert projects.count() == 3 * 6
+        assert project_selectors.projects_with_stale_facts(projects) == []
+        assert (
+            projects.filter(partner_count__gt=0).exists()
+            and projects.filter(last_update_on__isnull=False).exists()
+        )
 
 
 def test_every_row_belongs_to_its_town(seeded):
