@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django.test import override_settings
 
 from accounts.models import Role
@@ -62,6 +63,31 @@ def _own_redis_database() -> None:
 
 
 _own_redis_database()
+
+
+# --- Emptying the database after a transactional test -----------------------------------------------------------
+#
+# After each transactional test (live server, browser, real worker) pytest-django empties every table with Django's
+# flush: on PostgreSQL one TRUNCATE of all 70-odd tables, which replaces each table's and each index's files and
+# takes 0.3-3 s however few rows the test made. DELETE FROM each table, in flush's one transaction, leaves the same
+# empty tables in milliseconds: every foreign key Django creates is DEFERRABLE INITIALLY DEFERRED (checked at the
+# commit, when every table is empty), and the schema has no triggers of its own (tests/test_parallel.py checks
+# both, so a migration that adds one fails there instead of here). A flush that also resets the sequences or
+# cascades (`--reuse-db`'s in django_db_setup below) stays the TRUNCATE.
+
+
+def _delete_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    if not tables or reset_sequences or allow_cascade:
+        return _truncate_flush(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+    return [
+        f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))};" for table in tables
+    ]
+
+
+_truncate_flush = PostgresOperations.sql_flush
+PostgresOperations.sql_flush = _delete_flush
 
 
 def need(condition: bool, reason: str) -> None:
@@ -160,17 +186,27 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     """The test database as the migrations leave it, also when it is kept from the last run (``--reuse-db``, which
     `make test` passes outside CI): that run's transactional tests emptied it (their flush removes the seeded
     catalogue too), or an interrupted one left rows behind. So a kept database is emptied here (flush also resets
-    the sequences and recreates the content types and permissions, as migrate does) and seeded again."""
+    the sequences and recreates the content types and permissions, as migrate does) and seeded again.
+
+    The test database commits without waiting for its write-ahead log to reach the disk (``synchronous_commit``
+    off, for every connection to it, the tests' subprocesses' too): a crash may lose the last commits of a database
+    that is thrown away anyway, and what one connection commits is still visible to the others at once. Each commit
+    of a transactional test, a live server or a task worker no longer waits for an fsync."""
     options = request.config.option
-    if getattr(options, "reuse_db", False) and not getattr(options, "create_db", False):
-        import importlib
+    with django_db_blocker.unblock():
+        if getattr(options, "reuse_db", False) and not getattr(options, "create_db", False):
+            import importlib
 
-        from django.apps import apps
-        from django.core.management import call_command
+            from django.apps import apps
+            from django.core.management import call_command
 
-        with django_db_blocker.unblock():
             call_command("flush", interactive=False, verbosity=0)
             importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                name = connection.ops.quote_name(connection.settings_dict["NAME"])
+                cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit TO off")
+                cursor.execute("SET synchronous_commit TO off")
     yield
 
 
