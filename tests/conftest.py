@@ -245,10 +245,33 @@ def _uses_demo(item) -> bool:
     return "demo" in getattr(item, "fixturenames", ())
 
 
+#: Fixtures of the tests that take seconds each rather than milliseconds: a browser, a live server, a real
+#: worker, private servers, a flush of the whole database after the test.
+_SLOW = _TRANSACTIONAL | {"page", "browser", "celery_worker", "private_redis"}
+
+
+def _cost_rank(item) -> int:
+    """Where a test goes in a parallel run's queue (DemoGroupScheduling): 0 a browser test (tens of seconds), 1
+    another slow one (see ``_SLOW``), 2 the rest (most take well under a second)."""
+    names = set(getattr(item, "fixturenames", ()))
+    if item.get_closest_marker("browser") or {"page", "browser"} & names:
+        return 0
+    marker = item.get_closest_marker("django_db")
+    if item.get_closest_marker("worker") or _SLOW & names or (marker and marker.kwargs.get("transaction")):
+        return 1
+    return 2
+
+
 DEMO_GROUP = "demo"
 # pytest-xdist's own groups (xdist_group marks, which it reads by renaming the test's node id) do not work with
 # pytest 9.2, whose node ids can't be renamed; so the controller's scheduler is told by a file which tests use the
 # demo: each worker writes their ids there after collecting (below), DemoGroupScheduling reads them.
+#
+# The same way the scheduler learns which tests are slow (``_cost_rank``): after the demo group it hands out the
+# browser tests first, then the other slow ones, then the many quick ones, so that the run does not end with one
+# worker in a long test while the other has nothing left to do (the longest first: the usual rule for spreading
+# jobs over machines). pytest-xdist's own order is the collection order, which put the browser tests and the
+# workers' tests anywhere in the run.
 _DEMO_IDS_DIR = pytest.StashKey[str]()
 
 
@@ -276,14 +299,35 @@ def pytest_xdist_make_scheduler(config, log):
 
     class DemoGroupScheduling(LoadGroupScheduling):
         demo_ids: set[str] | None = None
+        ranks: dict[str, int]
+        ordered = False
 
         def schedule(self):
             if self.demo_ids is None:
-                self.demo_ids = set()
-                for name in os.listdir(config.stash[_DEMO_IDS_DIR]):
-                    with open(os.path.join(config.stash[_DEMO_IDS_DIR], name)) as ids:
-                        self.demo_ids.update(line for line in ids.read().splitlines() if line)
+                self.demo_ids, self.ranks = set(), {}
+                folder = config.stash[_DEMO_IDS_DIR]
+                for name in os.listdir(folder):
+                    with open(os.path.join(folder, name)) as lines:
+                        rows = [line for line in lines.read().splitlines() if line]
+                    if name.endswith(".demo"):
+                        self.demo_ids.update(rows)
+                    elif name.endswith(".ranks"):
+                        self.ranks.update((row[2:], int(row[0])) for row in rows)
             super().schedule()
+
+        def _assign_work_unit(self, node):
+            # schedule() has filled the queue (the largest unit first: the demo group) and hands out the first
+            # units now: before that, the slow tests move to the front, behind the demo group, each rank in the
+            # collected order (sorted() keeps it).
+            if not self.ordered:
+                self.ordered = True
+                order = sorted(
+                    self.workqueue.items(),
+                    key=lambda unit: -1 if unit[0] == DEMO_GROUP else self.ranks.get(unit[0], 2),
+                )
+                self.workqueue.clear()
+                self.workqueue.update(order)
+            super()._assign_work_unit(node)
 
         def _split_scope(self, nodeid):
             return DEMO_GROUP if self.demo_ids and nodeid in self.demo_ids else super()._split_scope(nodeid)
@@ -304,8 +348,13 @@ def pytest_collection_modifyitems(config, items):
     items[:] = demo + [item for item in items if not _uses_demo(item)]
     workerinput = getattr(config, "workerinput", None)  # an xdist worker: tell the controller (see above)
     if workerinput and "sc5_demo_ids_dir" in workerinput:
-        with open(os.path.join(workerinput["sc5_demo_ids_dir"], workerinput["workerid"]), "w") as ids:
+        where = os.path.join(workerinput["sc5_demo_ids_dir"], workerinput["workerid"])
+        with open(f"{where}.demo", "w") as ids:
             ids.write("".join(f"{item.nodeid}\n" for item in demo))
+        with open(f"{where}.ranks", "w") as ranks:
+            ranks.write(
+                "".join(f"{_cost_rank(item)} {item.nodeid}\n" for item in items if not _uses_demo(item))
+            )
 
 
 class _Demo:
