@@ -252,14 +252,24 @@ _SLOW = _TRANSACTIONAL | {"page", "browser", "celery_worker", "private_redis"}
 
 def _cost_rank(item) -> int:
     """Where a test goes in a parallel run's queue (DemoGroupScheduling): 0 a browser test (tens of seconds), 1
-    another slow one (see ``_SLOW``), 2 the rest (most take well under a second)."""
+    another slow one (see ``_SLOW``, or marked ``slow``), 2 the rest (most take well under a second)."""
     names = set(getattr(item, "fixturenames", ()))
     if item.get_closest_marker("browser") or {"page", "browser"} & names:
         return 0
     marker = item.get_closest_marker("django_db")
-    if item.get_closest_marker("worker") or _SLOW & names or (marker and marker.kwargs.get("transaction")):
+    if item.get_closest_marker("slow") or item.get_closest_marker("worker") or _SLOW & names:
+        return 1
+    if marker and marker.kwargs.get("transaction"):
         return 1
     return 2
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "slow: takes many seconds without a browser, live server or worker (subprocesses, private PostgreSQL, "
+        "whole-code scans); a parallel run starts it early (DemoGroupScheduling)",
+    )
 
 
 DEMO_GROUP = "demo"
