@@ -69,8 +69,8 @@ _own_redis_database()
 #
 # After each transactional test (live server, browser, real worker) pytest-django empties every table with Django's
 # flush: on PostgreSQL one TRUNCATE of all 70-odd tables, which replaces each table's and each index's files and
-# takes 0.3-3 s however few rows the test made. DELETE FROM each table, in flush's one transaction, leaves the same
-# empty tables in milliseconds: every foreign key Django creates is DEFERRABLE INITIALLY DEFERRED (checked at the
+# took 1.7-3.5 s on the shared machine (load 12-15) however few rows the test made. DELETE FROM each table, in
+# flush's one transaction, leaves the same empty tables in 0.02-0.03 s there: every foreign key Django creates is DEFERRABLE INITIALLY DEFERRED (checked at the
 # commit, when every table is empty), and the schema has no triggers of its own (tests/test_parallel.py checks
 # both, so a migration that adds one fails there instead of here). A flush that also resets the sequences or
 # cascades (`--reuse-db`'s in django_db_setup below) stays the TRUNCATE.
