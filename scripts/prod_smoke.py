@@ -7,7 +7,7 @@ production mode into a temporary folder, starts gunicorn with gunicorn.conf.py, 
 the demo towns, then requests the start page, a town page, a hashed static file, /healthz, /readyz (every
 critical check ok and a fresh worker heartbeat) and a PDF report built by that worker, downloaded through the API
 with a personal token of a town admin. Stops everything it started; exits non-zero on any failure.
-Run by .ci/run after `make test`; takes about two minutes.
+Run by .ci/run beside `make test` (ports 18300-18399, above the suite's); takes about two minutes alone.
 """
 
 import contextlib
@@ -32,7 +32,8 @@ TOWN = "arnsberg"
 POSTGRES = os.environ.get("SMOKE_POSTGRES", "postgres://postgres@127.0.0.1:5432")
 DATABASE = os.environ.get("SMOKE_DATABASE", "sc5_smoke")
 REDIS = os.environ.get("SMOKE_REDIS", "redis://127.0.0.1:6379/15")
-PORTS = range(18100, 18200)
+# Above the suite's private servers (tests/servers.py, 18100-18299): .ci/run runs this beside the suite.
+PORTS = range(18300, 18400)
 
 
 def production_env(tmp: Path, port: int) -> dict:
@@ -103,10 +104,10 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
-    raise SmokeFailure("no free port in 18100-18199")
+    raise SmokeFailure(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
 
 
-def wait_until(predicate, *, timeout: float, what: str, interval: float = 1.0):
+def wait_until(predicate, *, timeout: float, what: str, interval: float = 0.25):
     deadline = time.monotonic() + timeout
     last = None
     while time.monotonic() < deadline:
@@ -373,7 +374,7 @@ def main() -> int:
             )
 
         status, report = wait_until(
-            ready, timeout=120, what="/readyz with a fresh worker heartbeat", interval=3
+            ready, timeout=120, what="/readyz with a fresh worker heartbeat", interval=1
         )
         checks = report["checks"]
         summary = ", ".join(f"{name} {entry['status']}" for name, entry in checks.items())

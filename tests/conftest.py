@@ -8,7 +8,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django.test import override_settings
 
 from accounts.models import Role
@@ -62,6 +63,31 @@ def _own_redis_database() -> None:
 
 
 _own_redis_database()
+
+
+# --- Emptying the database after a transactional test -----------------------------------------------------------
+#
+# After each transactional test (live server, browser, real worker) pytest-django empties every table with Django's
+# flush: on PostgreSQL one TRUNCATE of all 70-odd tables, which replaces each table's and each index's files and
+# took 1.7-3.5 s on the shared machine (load 12-15) however few rows the test made. DELETE FROM each table, in
+# flush's one transaction, leaves the same empty tables in 0.02-0.03 s there: every foreign key Django creates is DEFERRABLE INITIALLY DEFERRED (checked at the
+# commit, when every table is empty), and the schema has no triggers of its own (tests/test_parallel.py checks
+# both, so a migration that adds one fails there instead of here). A flush that also resets the sequences or
+# cascades (`--reuse-db`'s in django_db_setup below) stays the TRUNCATE.
+
+
+def _delete_flush(self, style, tables, *, reset_sequences=False, allow_cascade=False):
+    if not tables or reset_sequences or allow_cascade:
+        return _truncate_flush(
+            self, style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+        )
+    return [
+        f"{style.SQL_KEYWORD('DELETE FROM')} {style.SQL_FIELD(self.quote_name(table))};" for table in tables
+    ]
+
+
+_truncate_flush = PostgresOperations.sql_flush
+PostgresOperations.sql_flush = _delete_flush
 
 
 def need(condition: bool, reason: str) -> None:
@@ -160,17 +186,27 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     """The test database as the migrations leave it, also when it is kept from the last run (``--reuse-db``, which
     `make test` passes outside CI): that run's transactional tests emptied it (their flush removes the seeded
     catalogue too), or an interrupted one left rows behind. So a kept database is emptied here (flush also resets
-    the sequences and recreates the content types and permissions, as migrate does) and seeded again."""
+    the sequences and recreates the content types and permissions, as migrate does) and seeded again.
+
+    The test database commits without waiting for its write-ahead log to reach the disk (``synchronous_commit``
+    off, for every connection to it, the tests' subprocesses' too): a crash may lose the last commits of a database
+    that is thrown away anyway, and what one connection commits is still visible to the others at once. Each commit
+    of a transactional test, a live server or a task worker no longer waits for an fsync."""
     options = request.config.option
-    if getattr(options, "reuse_db", False) and not getattr(options, "create_db", False):
-        import importlib
+    with django_db_blocker.unblock():
+        if getattr(options, "reuse_db", False) and not getattr(options, "create_db", False):
+            import importlib
 
-        from django.apps import apps
-        from django.core.management import call_command
+            from django.apps import apps
+            from django.core.management import call_command
 
-        with django_db_blocker.unblock():
             call_command("flush", interactive=False, verbosity=0)
             importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                name = connection.ops.quote_name(connection.settings_dict["NAME"])
+                cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit TO off")
+                cursor.execute("SET synchronous_commit TO off")
     yield
 
 
@@ -209,10 +245,43 @@ def _uses_demo(item) -> bool:
     return "demo" in getattr(item, "fixturenames", ())
 
 
+#: Fixtures of the tests that take seconds each rather than milliseconds: a browser, a live server, a real
+#: worker, private servers, a flush of the whole database after the test.
+_SLOW = _TRANSACTIONAL | {"page", "browser", "celery_worker", "private_redis"}
+
+
+def _cost_rank(item) -> int:
+    """Where a test goes in a parallel run's queue (DemoGroupScheduling): 0 a browser test (tens of seconds), 1
+    another slow one (see ``_SLOW``, or marked ``slow``), 2 the rest (most take well under a second)."""
+    names = set(getattr(item, "fixturenames", ()))
+    if item.get_closest_marker("browser") or {"page", "browser"} & names:
+        return 0
+    marker = item.get_closest_marker("django_db")
+    if item.get_closest_marker("slow") or item.get_closest_marker("worker") or _SLOW & names:
+        return 1
+    if marker and marker.kwargs.get("transaction"):
+        return 1
+    return 2
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "slow: takes many seconds without a browser, live server or worker (subprocesses, private PostgreSQL, "
+        "whole-code scans); a parallel run starts it early (DemoGroupScheduling)",
+    )
+
+
 DEMO_GROUP = "demo"
 # pytest-xdist's own groups (xdist_group marks, which it reads by renaming the test's node id) do not work with
 # pytest 9.2, whose node ids can't be renamed; so the controller's scheduler is told by a file which tests use the
 # demo: each worker writes their ids there after collecting (below), DemoGroupScheduling reads them.
+#
+# The same way the scheduler learns which tests are slow (``_cost_rank``): after the demo group it hands out the
+# browser tests first, then the other slow ones, then the many quick ones, so that the run does not end with one
+# worker in a long test while the other has nothing left to do (the longest first: the usual rule for spreading
+# jobs over machines). pytest-xdist's own order is the collection order, which put the browser tests and the
+# workers' tests anywhere in the run.
 _DEMO_IDS_DIR = pytest.StashKey[str]()
 
 
@@ -240,14 +309,35 @@ def pytest_xdist_make_scheduler(config, log):
 
     class DemoGroupScheduling(LoadGroupScheduling):
         demo_ids: set[str] | None = None
+        ranks: dict[str, int]
+        ordered = False
 
         def schedule(self):
             if self.demo_ids is None:
-                self.demo_ids = set()
-                for name in os.listdir(config.stash[_DEMO_IDS_DIR]):
-                    with open(os.path.join(config.stash[_DEMO_IDS_DIR], name)) as ids:
-                        self.demo_ids.update(line for line in ids.read().splitlines() if line)
+                self.demo_ids, self.ranks = set(), {}
+                folder = config.stash[_DEMO_IDS_DIR]
+                for name in os.listdir(folder):
+                    with open(os.path.join(folder, name)) as lines:
+                        rows = [line for line in lines.read().splitlines() if line]
+                    if name.endswith(".demo"):
+                        self.demo_ids.update(rows)
+                    elif name.endswith(".ranks"):
+                        self.ranks.update((row[2:], int(row[0])) for row in rows)
             super().schedule()
+
+        def _assign_work_unit(self, node):
+            # schedule() has filled the queue (the largest unit first: the demo group) and hands out the first
+            # units now: before that, the slow tests move to the front, behind the demo group, each rank in the
+            # collected order (sorted() keeps it).
+            if not self.ordered:
+                self.ordered = True
+                order = sorted(
+                    self.workqueue.items(),
+                    key=lambda unit: -1 if unit[0] == DEMO_GROUP else self.ranks.get(unit[0], 2),
+                )
+                self.workqueue.clear()
+                self.workqueue.update(order)
+            super()._assign_work_unit(node)
 
         def _split_scope(self, nodeid):
             return DEMO_GROUP if self.demo_ids and nodeid in self.demo_ids else super()._split_scope(nodeid)
@@ -268,8 +358,13 @@ def pytest_collection_modifyitems(config, items):
     items[:] = demo + [item for item in items if not _uses_demo(item)]
     workerinput = getattr(config, "workerinput", None)  # an xdist worker: tell the controller (see above)
     if workerinput and "sc5_demo_ids_dir" in workerinput:
-        with open(os.path.join(workerinput["sc5_demo_ids_dir"], workerinput["workerid"]), "w") as ids:
+        where = os.path.join(workerinput["sc5_demo_ids_dir"], workerinput["workerid"])
+        with open(f"{where}.demo", "w") as ids:
             ids.write("".join(f"{item.nodeid}\n" for item in demo))
+        with open(f"{where}.ranks", "w") as ranks:
+            ranks.write(
+                "".join(f"{_cost_rank(item)} {item.nodeid}\n" for item in items if not _uses_demo(item))
+            )
 
 
 class _Demo:
@@ -304,6 +399,12 @@ class _Demo:
                 facts = {"without_accounts": _demo_facts()}
                 transaction.set_rollback(True)
             load_demo(with_accounts=True)
+            # The demo's deferred foreign-key checks, once and for good: at the end of each demo test pytest-django
+            # checks the constraints (SET CONSTRAINTS ALL IMMEDIATE) inside the test's savepoint, and PostgreSQL
+            # undoes checks made in a savepoint that is rolled back, so every demo test would check the whole demo
+            # again (1-2 s each). Checked here, in the demo's own transaction, they stay done; each test's own rows
+            # are still checked at its end.
+            connection.check_constraints()
         except BaseException:
             self.close()
             raise

@@ -16,6 +16,7 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import pytest
 import yaml
 from django.conf import settings
 from packaging.requirements import Requirement
@@ -209,6 +210,7 @@ def _production_env(**extra) -> dict:
     return env
 
 
+@pytest.mark.slow
 def test_production_collectstatic_and_deploy_check_pass_on_the_image_file_set(tmp_path):
     """What the Dockerfile's build step and the running container do, on a copy of exactly the image's files."""
     app = tmp_path / "app"
@@ -316,6 +318,7 @@ def test_gunicorn_config_keeps_pages_answered_while_downloads_stream():
     assert config.bind == ["127.0.0.1:18150"] and (config.workers, config.threads) == (1, 3)
 
 
+@pytest.mark.slow
 def test_gunicorn_answers_on_a_connection_idle_longer_than_the_proxy_keeps_its_own():
     """A connection that gunicorn closes while the proxy (or a client) sends the next request on it ends
     without an answer: the load benchmark lost 3-5 % of its requests so with a 5 s keep-alive. gunicorn must

@@ -1,15 +1,20 @@
 """What keeps the workers of a parallel run (pytest-xdist, `make test`) apart: each has its own Redis database and
-its own share of the private servers' ports (tests/conftest.py, tests/servers.py; docs/ARCHITECTURE.md "Tests")."""
+its own share of the private servers' ports (tests/conftest.py, tests/servers.py; docs/ARCHITECTURE.md "Tests").
+And what lets the suite empty the database by DELETE after a transactional test (tests/conftest.py)."""
 
 import os
 
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection
 
 from smartcity5.celery import app as celery_app
 
-from .conftest import REDIS_URL_OF_THE_RUN, worker_redis_url
+from . import factories
+from .conftest import REDIS_URL_OF_THE_RUN, need, worker_redis_url
 from .servers import ALL_PORTS, PORTS, worker_ports
 
 
@@ -41,3 +46,43 @@ def test_the_workers_share_the_private_servers_ports_without_overlap():
     with pytest.raises(RuntimeError):
         worker_ports("gw0", "40")
     assert set(PORTS) <= set(ALL_PORTS)
+
+
+# --- The flush after transactional tests (tests/conftest.py, _delete_flush) ------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_schema_can_be_emptied_by_delete_as_the_flush_does():
+    """DELETE FROM every table in one transaction empties the database only while every foreign key is checked at
+    the commit and no trigger of our own runs on a delete."""
+    need(connection.vendor == "postgresql", "DATABASE_URL must point at PostgreSQL")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+            "WHERE contype = 'f' AND NOT (condeferrable AND condeferred)"
+        )
+        assert cursor.fetchall() == [], "a foreign key that is not DEFERRABLE INITIALLY DEFERRED"
+        cursor.execute("SELECT tgrelid::regclass::text, tgname FROM pg_trigger WHERE NOT tgisinternal")
+        assert cursor.fetchall() == [], "a trigger of our own: the flush by DELETE would run it"
+
+
+def _rows_per_table() -> dict[str, int]:
+    tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    rows = {}
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT count(*) FROM {connection.ops.quote_name(table)}")
+            rows[table] = cursor.fetchone()[0]
+    return rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_flush_empties_every_table(town_a, editor_a, citizen):
+    need(connection.vendor == "postgresql", "DATABASE_URL must point at PostgreSQL")
+    assert connection.ops.sql_flush(no_style(), ["a", "b"]) == ['DELETE FROM "a";', 'DELETE FROM "b";']
+    assert connection.ops.sql_flush(no_style(), ["a"], reset_sequences=True)[0].startswith("TRUNCATE")
+    factories.idea(process=factories.process(municipality=town_a), author=citizen)
+    before = _rows_per_table()
+    assert len(before) > 50 and before["participation_idea"] == 1 and before["accounts_membership"] == 1
+    call_command("flush", interactive=False, verbosity=0, reset_sequences=False, inhibit_post_migrate=True)
+    assert {table: rows for table, rows in _rows_per_table().items() if rows} == {}

@@ -24,7 +24,7 @@ from tests.servers import free_port, wait_for_port
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 
 def _as_postgres(command: list[str], **kwargs) -> subprocess.CompletedProcess:

@@ -160,6 +160,7 @@ def unclaimed_mail_tasks(root: Path) -> list[str]:
     return offenders
 
 
+@pytest.mark.slow
 def test_every_task_that_sends_mail_claims_it_first():
     assert unclaimed_mail_tasks(ROOT) == [], (
         "claim the mail before sending it (outbox.claims: claim/claim_key, then with sending/sending_key)"
@@ -193,6 +194,7 @@ def _copy(tmp_path) -> Path:
     return copy
 
 
+@pytest.mark.slow
 def test_the_check_fails_on_a_copy_with_a_claim_taken_out(tmp_path):
     copy = _copy(tmp_path)
     assert unclaimed_mail_tasks(copy) == []
@@ -206,6 +208,7 @@ def test_the_check_fails_on_a_copy_with_a_claim_taken_out(tmp_path):
     assert "staff_invitation_send: mail sent without a claim" in offenders[1]
 
 
+@pytest.mark.slow
 def test_the_check_fails_on_a_copy_with_a_new_task_that_sends_through_a_helper(tmp_path):
     copy = _copy(tmp_path)
     (copy / "reviews" / "tasks.py").write_text(
@@ -235,6 +238,7 @@ def review_overdue_send(self, *, municipality, report_id):
     assert "review_overdue_send: mail sent without a claim (line" in offenders[1]
 
 
+@pytest.mark.slow
 def test_the_check_fails_on_a_copy_that_sends_before_it_claims(tmp_path):
     copy = _copy(tmp_path)
     tasks = copy / "municipalities" / "tasks.py"

@@ -15,6 +15,9 @@ from django.conf import settings as django_settings
 
 from tests import factories
 
+# A subprocess imports the production settings (production_cookie_settings).
+pytestmark = pytest.mark.slow
+
 PROBE = """
 import json, django
 django.setup()
