@@ -11,8 +11,11 @@ import os
 wsgi_app = "smartcity5.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 worker_class = "gthread"
-workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Two processes per core, four threads each (measured: bench/README.md, "load.py", 2026-12-07): a process runs one
+# thread at a time (the GIL), so with one process per core a request waited for the seven others of its process;
+# with 4 × 4 on two cores the load benchmark's p95 fell from 540 to 160–180 ms with the same 16 connections.
+workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # A request that takes longer than this kills its worker; report and export files are built by Celery, so
 # only slow clients on large downloads come near it.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))

@@ -87,6 +87,12 @@ def main() -> int:
     )
     parser.add_argument("--logs", type=Path, default=None, help="copy gunicorn's and the worker's logs here")
     parser.add_argument(
+        "--steady",
+        action="store_true",
+        help="count only the time once every user is there (locust --reset-stats: the ramp-up, with the "
+        "signed-in citizens' sign-ins, is left out of the table; the CPU figures still include it)",
+    )
+    parser.add_argument(
         "--gunicorn-arg",
         action="append",
         default=[],
@@ -226,6 +232,7 @@ def main() -> int:
                 "--csv",
                 str(tmp / "locust"),
                 "--only-summary",
+                *(["--reset-stats"] if args.steady else []),
                 "--loglevel",
                 "WARNING",
             ],
