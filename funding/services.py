@@ -560,9 +560,9 @@ def disbursement_for_submission(*, item: DisbursementRequest, by: User | None) -
 def disbursement_submit(
     *, item: DisbursementRequest, by: User | None, submitted_on: datetime.date
 ) -> DisbursementRequest:
-    """File a draft with the funder (town admins approve the submission: the page asks
-    :func:`disbursement_for_submission` first)."""
-    grant_for_change(grant=item.grant, by=by)
+    """File a draft with the funder: the town's admins (:func:`disbursement_for_submission`, which the page asks
+    before it shows the form)."""
+    disbursement_for_submission(item=item, by=by)
     _not_in_future(submitted_on, "submitted_on")
     return _disbursement_move(item, to=DisbursementRequest.Status.SUBMITTED, by=by, submitted_on=submitted_on)
 
@@ -763,9 +763,9 @@ def proof_for_submission(*, proof: ProofOfUse, by: User | None) -> ProofOfUse:
 def proof_submit(
     *, proof: ProofOfUse, by: User | None, submitted_on: datetime.date, document: CheckedUpload | None = None
 ) -> ProofOfUse:
-    """Record that the proof went to the funder (town admins approve the submission: the page asks
-    :func:`proof_for_submission` first)."""
-    grant_for_change(grant=proof.grant, by=by)
+    """Record that the proof went to the funder: the town's admins (:func:`proof_for_submission`, which the page
+    asks before it shows the form)."""
+    proof_for_submission(proof=proof, by=by)
     _not_in_future(submitted_on, "submitted_on")
     proof = _fresh(proof)
     if proof.submitted_on:

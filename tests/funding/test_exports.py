@@ -93,7 +93,7 @@ def grant(town_a, admin_a, editor_a):
             by=editor_a,
             fields={"year": 2025, "amount": Decimal("50000.00"), "purpose": "Personal 1. Quartal"},
         )
-        services.disbursement_submit(item=paid, by=editor_a, submitted_on=datetime.date(2025, 3, 3))
+        services.disbursement_submit(item=paid, by=admin_a, submitted_on=datetime.date(2025, 3, 3))
         services.disbursement_mark_paid(item=paid, by=editor_a, paid_on=datetime.date(2025, 4, 1))
         services.milestone_save(
             grant=grant,

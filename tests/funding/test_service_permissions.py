@@ -1,5 +1,6 @@
 """The funding services decide who may change a grant's rows (``funding.services.grant_for_change``: the town's
-editors; moderators read only) and who submits to the funder (admins, asked by the pages), whoever calls them."""
+editors; moderators read only) and who submits to the funder (``grant_for_submission``: the town's admins), whoever
+calls them."""
 
 import datetime
 from decimal import Decimal
@@ -61,3 +62,14 @@ def test_only_admins_may_submit_to_the_funder(town_a, staff_factory):
             services.proof_for_submission(proof=proof, by=editor)
         assert services.disbursement_for_submission(item=request, by=admin) == request
         assert services.proof_for_submission(proof=proof, by=admin) == proof
+        # The submitting services themselves refuse an editor, whoever calls them (page, API, command).
+        with pytest.raises(PermissionDenied):
+            services.disbursement_submit(item=request, by=editor, submitted_on=PAST)
+        with pytest.raises(PermissionDenied):
+            services.proof_submit(
+                proof=proof, by=editor, submitted_on=PAST, document=factories.evidence_pdf()
+            )
+        request.refresh_from_db()
+        proof.refresh_from_db()
+        assert (request.status, proof.submitted_on) == ("draft", None)
+        assert services.disbursement_submit(item=request, by=admin, submitted_on=PAST).status == "submitted"
