@@ -19,11 +19,11 @@ each partner town. Their manager is built with ``TownScopedManager(shared_with="
 town's scope it yields the rows the town owns **or** shares, each row once.
 """
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager, scope, scopes_disabled
@@ -163,3 +163,29 @@ def cross_town_scope(
     )
     with scope(municipality=[m.pk for m in municipalities]):
         yield municipalities
+
+
+#: SQL compiled per name, database and scope (see :func:`compiled_in_scope`); bounded, since scopes are few.
+_COMPILED: dict[tuple[str, str, str], tuple[tuple[str, tuple[Any, ...]], ...]] = {}
+
+
+def compiled_in_scope(
+    name: str, build: Callable[[], Sequence[models.QuerySet[Any, Any]]]
+) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """The SQL and parameters of the querysets ``build()`` makes, compiled once per worker for the active scope.
+
+    For hot reads whose scoped query costs more to build (the shared-row filter, compiled by the ORM) than to run:
+    the caller runs the SQL with its own values. Outside a scope it raises :class:`ScopeError`, as every read of a
+    town-owned model does."""
+    key = (name, connection.alias, repr(get_scope()))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        querysets = build()
+        for qs in querysets:
+            if isinstance(qs, DisabledQuerySet):
+                list(qs)  # raises ScopeError
+        compiled = tuple(qs.query.sql_with_params() for qs in querysets)
+        if len(_COMPILED) > 1000:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    return compiled

@@ -24,10 +24,9 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
-from django_scopes import get_scope
-from django_scopes.manager import DisabledQuerySet
 
 from accounts import permissions
+from municipalities.scoping import compiled_in_scope
 from projects.models import FieldOfAction, Project
 
 from .models import (
@@ -138,7 +137,6 @@ class ScopeFreshness:
 
 #: The SQL of the scope's process rows per scope (town ids), compiled once per worker: building and compiling the
 #: shared-row filter cost more than running it (most of an anonymous page cache hit on the demo).
-_FRESHNESS_SQL: dict[Any, Any] = {}
 _FRESHNESS_FIELDS = (
     "pk",
     "content_version",
@@ -150,17 +148,10 @@ _FRESHNESS_FIELDS = (
 
 
 def _scope_processes() -> list[Process]:
-    key = (connection.alias, repr(get_scope()))
-    compiled = _FRESHNESS_SQL.get(key)
-    if compiled is None:
-        qs = Process.objects.order_by()
-        if isinstance(qs, DisabledQuerySet):
-            return list(qs)  # raises ScopeError, as every read outside a scope does
-        compiled = qs.only(*_FRESHNESS_FIELDS).query.sql_with_params()
-        if len(_FRESHNESS_SQL) > 1000:
-            _FRESHNESS_SQL.clear()
-        _FRESHNESS_SQL[key] = compiled
-    return list(Process._base_manager.raw(*compiled))
+    ((sql, params),) = compiled_in_scope(
+        "participation.scope_processes", lambda: [Process.objects.order_by().only(*_FRESHNESS_FIELDS)]
+    )
+    return list(Process._base_manager.raw(sql, params))
 
 
 def scope_freshness() -> ScopeFreshness:
@@ -563,28 +554,21 @@ def staff_comments_of(*, idea: Idea) -> list[Comment]:
 #: Stand-ins for the idea's and the person's id in the SQL of :func:`_viewer_state` (within bigint's range, so the
 #: ORM compiles them as values; no row has such an id).
 _IDEA_ID, _USER_ID = 9_000_000_000_000_000_011, 9_000_000_000_000_000_013
-#: That SQL per scope, compiled once per worker: building the two scoped queries cost more than running them.
-_VIEWER_SQL: dict[tuple[str, str], tuple[tuple[str, tuple[Any, ...]], ...]] = {}
 
 
 def _viewer_state(*, idea: Idea, user: User) -> tuple[bool, list[tuple[int | None, int | None]]]:
-    """Whether ``user`` supports ``idea``, and the (idea_id, comment_id) of their reports on it and its comments."""
-    key = (connection.alias, repr(get_scope()))
-    compiled = _VIEWER_SQL.get(key)
-    if compiled is None:
-        support = Support.objects.filter(idea_id=_IDEA_ID, user_id=_USER_ID).order_by().values("pk")[:1]
-        reports = (
+    """Whether ``user`` supports ``idea``, and the (idea_id, comment_id) of their reports on it and its comments
+    (SQL compiled once per scope: building the two scoped queries cost more than running them)."""
+    compiled = compiled_in_scope(
+        "participation.viewer_state",
+        lambda: [
+            Support.objects.filter(idea_id=_IDEA_ID, user_id=_USER_ID).order_by().values("pk")[:1],
             ContentFlag.objects.filter(reporter_id=_USER_ID)
             .filter(Q(idea_id=_IDEA_ID) | Q(comment__idea_id=_IDEA_ID))
             .order_by()
-            .values_list("idea_id", "comment_id")
-        )
-        if isinstance(support, DisabledQuerySet):
-            return support.exists(), list(reports)  # raises ScopeError, as every read outside a scope does
-        compiled = (support.query.sql_with_params(), reports.query.sql_with_params())
-        if len(_VIEWER_SQL) > 1000:
-            _VIEWER_SQL.clear()
-        _VIEWER_SQL[key] = compiled
+            .values_list("idea_id", "comment_id"),
+        ],
+    )
     ids = {_IDEA_ID: idea.pk, _USER_ID: user.pk}
     results = []
     with connection.cursor() as cursor:
