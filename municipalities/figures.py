@@ -133,10 +133,10 @@ def ideas(filters: Filters = NO_FILTERS, *, joint: bool = False):
 
 
 def answered(qs):
-    """Of ``qs`` (ideas), those with at least one official answer."""
-    from participation.models import OfficialAnswer
+    """Of ``qs`` (ideas), those with at least one official answer (the stored fact, ``participation.selectors``)."""
+    from participation.selectors import answered as has_answer
 
-    return qs.filter(Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))))
+    return qs.filter(has_answer())
 
 
 def called_requests():

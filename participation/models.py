@@ -443,6 +443,10 @@ class Idea(Workflow, Moderated):
     # When refresh_counts last recounted: a withdrawn support or a removed comment leaves no row of its own,
     # so this is what tells a conditional GET (Last-Modified) that the idea's figures have changed.
     counts_changed_at = models.DateTimeField(_("counts changed"), null=True, blank=True, editable=False)
+    # Kept by participation.services.idea_answer in the answer's transaction (the rule: selectors.answered_at):
+    # when the town last answered, empty while it never did. The lists' "answered" filter, their capped counts,
+    # the map, the API and the key figures read this column instead of looking for an answer row per idea.
+    answered_at = models.DateTimeField(_("last answered"), null=True, blank=True, editable=False)
     consent_at = models.DateTimeField(_("consent given"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("submitted"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)

@@ -4,13 +4,13 @@ contributions never reach a list, a search, a map or a count."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import (
     Count,
-    Exists,
+    DateTimeField,
     F,
     IntegerField,
     OuterRef,
@@ -80,6 +80,43 @@ def count_expressions() -> dict[str, Any]:
     """How an idea's stored counts are computed (``services.refresh_counts``): all supports, and the comments
     its page shows."""
     return {"support_count": _count(Support), "comment_count": _count(Comment, SHOWN_COMMENTS)}
+
+
+def answered_at() -> Subquery:
+    """How ``Idea.answered_at`` is derived: the moment of the idea's latest official answer, ``NULL`` while it has
+    none. ``services.idea_answer`` stores it with each answer; ``manage.py idea_facts_refresh`` checks and
+    repairs it (and the data migration that added the column filled it the same way)."""
+    latest = (
+        OfficialAnswer._base_manager.filter(idea=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values("created_at")
+    )
+    return Subquery(latest[:1], output_field=DateTimeField())
+
+
+def answered(yes: bool = True) -> Q:
+    """The one rule for "this idea has an official answer" (``yes``) or has none, wherever ideas are listed,
+    counted or filtered (the lists, their capped counts and maps, the API, the key figures): the stored
+    ``Idea.answered_at``, a column of the row, instead of looking for an answer row per idea."""
+    return Q(answered_at__isnull=not yes)
+
+
+def idea_facts() -> dict[str, Any]:
+    """Every stored fact of an idea and how it is derived: the counts and the latest answer."""
+    return {**count_expressions(), "answered_at": answered_at()}
+
+
+def ideas_with_stale_facts(qs: QuerySet[Idea]) -> list[int]:
+    """The ids of the ideas of ``qs`` whose stored facts differ from :func:`idea_facts` (none while every write
+    goes through the services; ``manage.py idea_facts_refresh --check``)."""
+    derived = idea_facts()
+    rows = (
+        qs.order_by("pk")
+        .annotate(**{f"derived_{name}": expression for name, expression in derived.items()})
+        .values_list("pk", *derived, *(f"derived_{name}" for name in derived))
+    )
+    width = len(derived)
+    return [row[0] for row in rows if row[1 : 1 + width] != row[1 + width :]]
 
 
 # --- Processes -------------------------------------------------------------------------------------------
@@ -243,8 +280,7 @@ def filter_ideas(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
     if filters.shortlisted:
         qs = qs.filter(is_shortlisted=True)
     if filters.answered is not None:
-        has_answer = Exists(OfficialAnswer._base_manager.filter(idea=OuterRef("pk")))
-        qs = qs.filter(has_answer if filters.answered else ~has_answer)
+        qs = qs.filter(answered(filters.answered))
     if filters.lead is not None and filters.lead_town:
         own = Q(municipality_id=filters.lead_town)
         qs = qs.filter(own) if filters.lead else qs.exclude(own)
@@ -292,7 +328,9 @@ class IdeaPages:
       merged: ``(SELECT … WHERE process = p1 … LIMIT n) UNION ALL (…) ORDER BY … OFFSET … LIMIT …`` as the ids of
       the page's one query, so neither the region's other towns nor the town's size enter the cost; with
       ``after`` (the sort values of the row before, :meth:`cursor`) each part starts right after it, at any depth;
-    - a filtered list, once :meth:`matches` was read (by its paginator, for the capped count): from those ids.
+    - a filtered list, once :meth:`matches` was read (by its paginator, for the capped count): from those ids;
+      with ``merged`` (:func:`reads_in_sort_order`: filtered by "answered" only) the matches themselves are read
+      per process in index order and merged, like a deeper page.
     """
 
     def __init__(
@@ -302,8 +340,10 @@ class IdeaPages:
         processes: list[int],
         sort: str = "new",
         after: tuple[Any, ...] | None = None,
+        merged: bool = False,
     ) -> None:
         self.qs = qs
+        self.merged = merged
         self.processes = list(processes)
         self.sort = sort if sort in SORTS else "new"
         self.keys = SORT_KEYS[self.sort]
@@ -316,9 +356,25 @@ class IdeaPages:
         page (they end at the cap) and the map's points are taken, instead of three queries that each searched
         again (a common word's trigram scan was 70 ms each at 50 towns)."""
         if self._matches is None:
-            rows = self.qs.select_related(None).values_list("id", "latitude")[: cap + 1]
-            self._matches = [(pk, latitude is not None) for pk, latitude in rows]
+            rows = self.matches_query(cap)
+            self._matches = [(row[0], row[1] is not None) for row in rows]
         return self._matches
+
+    def matches_query(self, cap: int) -> QuerySet[Any, Any]:
+        """The query of :meth:`matches`: (id, latitude, …) rows. A list whose filters are columns of the rows that
+        its sort index holds in order (``merged``: "answered" or not, ``Idea.answered_at``) reads each process's
+        first ``cap + 1`` matches from that index and merges them, as the unfiltered pages do, so that neither
+        the region nor the town's size enters the cost; others (a search) one query that PostgreSQL plans."""
+        if not (self.merged and self.processes and connection.features.supports_slicing_ordering_in_compound):
+            return self.qs.select_related(None).values_list("id", "latitude")[: cap + 1]
+        base = self.qs.select_related(None).order_by(*SORTS[self.sort])
+        parts = [
+            base.filter(process_id=p).values_list("id", "latitude", *self.keys)[: cap + 1]
+            for p in self.processes
+        ]
+        if len(parts) == 1:
+            return parts[0]
+        return parts[0].union(*parts[1:], all=True).order_by(*[f"-{key}" for key in self.keys])[: cap + 1]
 
     def located(self, limit: int) -> list[int] | None:
         """The ids of the first ``limit`` matches with a place (the map's points), or ``None`` when the matches
@@ -428,6 +484,13 @@ def is_unfiltered(filters: IdeaFilters) -> bool:
         and filters.answered is None
         and filters.lead is None
     )
+
+
+def reads_in_sort_order(filters: IdeaFilters) -> bool:
+    """Whether a filtered list reads its matches per process from the sort indexes, merged
+    (``IdeaPages(merged=True)``): when its only filter besides the sort and the process is "answered", a stored
+    column of the rows those indexes reach in order. Others (a search, a rare status) are left to the planner."""
+    return filters.answered is not None and is_unfiltered(replace(filters, answered=None))
 
 
 def stored_total(filters: IdeaFilters) -> int | None:

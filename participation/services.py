@@ -529,10 +529,13 @@ def idea_answer(
                 {"merged_into": _("That idea has itself been merged; choose the idea it was merged into.")}
             )
     before = snapshot(idea, ("status", "merged_into"))
+    now = timezone.now()
     idea.status = to
     idea.merged_into = merged_into if to == Idea.Status.MERGED else None
     if to != old:
-        idea.status_changed_at = timezone.now()
+        idea.status_changed_at = now
+    # The stored fact of the lists' "answered" filter (selectors.answered_at): this answer is the latest.
+    idea.answered_at = now
     idea.save()
     answer = OfficialAnswer.objects.create(
         idea=idea,
@@ -542,6 +545,7 @@ def idea_answer(
         status_before=old,
         status_after=to,
         body=body,
+        created_at=now,
     )
     record(
         ParticipationEvent,
@@ -876,6 +880,25 @@ def refresh_counts(idea_ids: Iterable[int]) -> None:
         )
         touch_processes(processes)
         participation_changed.send(sender=Idea, municipality_id=None)
+
+
+def idea_facts_refresh_all() -> int:
+    """Store anew the facts of every idea whose stored ones differ from their rows (``selectors.idea_facts``: the
+    counts and the latest answer), as the services would have stored them, and mark their processes as changed
+    (caches and Last-Modified follow). For rows written past the services (a bulk load, a change by hand in the
+    database); ``manage.py idea_facts_refresh``. Returns the number of ideas repaired."""
+    stale = selectors.ideas_with_stale_facts(Idea._base_manager.all())
+    if not stale:
+        return 0
+    with transaction.atomic():
+        rows = Idea._base_manager.filter(pk__in=stale)
+        processes = set(
+            rows.select_for_update(no_key=True).order_by("pk").values_list("process_id", flat=True)
+        )
+        rows.update(**selectors.idea_facts(), counts_changed_at=timezone.now())
+        touch_processes(processes)
+        participation_changed.send(sender=Idea, municipality_id=None)
+    return len(stale)
 
 
 def support_add(*, idea: Idea, user: User, on: datetime.date | None = None) -> bool:

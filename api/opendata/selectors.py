@@ -37,17 +37,14 @@ def public_indicators() -> QuerySet[Indicator]:
 
 
 def published_ideas() -> QuerySet[Idea]:
-    """Published ideas of published processes (the public pages' rule), with the latest official answer; the
-    author is not even read."""
+    """Published ideas of published processes (the public pages' rule), with the latest official answer (its
+    moment is the stored ``Idea.answered_at``); the author is not even read."""
     latest_answer = OfficialAnswer._base_manager.filter(idea=OuterRef("pk")).order_by("-created_at", "-pk")
     return (
         idea_list()
         .select_related(None)
         .select_related("process", "field_of_action", "municipality")
-        .annotate(
-            answer_body=Subquery(latest_answer.values("body")[:1]),
-            answered_at=Subquery(latest_answer.values("created_at")[:1]),
-        )
+        .annotate(answer_body=Subquery(latest_answer.values("body")[:1]))
         .order_by("created_at", "pk")
     )
 

@@ -1199,6 +1199,9 @@ class Seeder:
         counts = Counter(rng.choices(plans, weights=list(IDEA_SHARES.values()), k=o.ideas_per_town))
         ideas, answers, ballots, votes = [], [], [], []
         entries = []  # (id, created_at, plan, weight, author, shown)
+        answered: dict[
+            int, datetime.datetime
+        ] = {}  # Idea.answered_at: the moment of the idea's latest answer
         public_projects = town.projects
         for plan in plans:
             process, _title, spans = town.processes[plan]
@@ -1277,6 +1280,7 @@ class Seeder:
                         )
                     )
                     before = IdeaStatus(to)
+                    answered[pk] = changed
                 source = "Postkarte aus dem Beteiligungskoffer" if offline else ""
                 ideas.append(
                     (
@@ -1396,8 +1400,12 @@ class Seeder:
                 "support_count",
                 "comment_count",
                 "counts_changed_at",
+                "answered_at",
             ),
-            ((*row[:23], len(row) == 24, supported[row[0]], shown[row[0]], self.now) for row in ideas),
+            (
+                (*row[:23], len(row) == 24, supported[row[0]], shown[row[0]], self.now, answered.get(row[0]))
+                for row in ideas
+            ),
         )
         w.insert(
             Comment,

@@ -373,7 +373,7 @@ class _ProcessLoader:
                 merged_into=merged_into,
             )
             _stamp(OfficialAnswer, answer.pk, created_at=when)
-            _stamp(Idea, entry["idea"].pk, status_changed_at=when)
+            _stamp(Idea, entry["idea"].pk, status_changed_at=when, answered_at=when)
             self.history.date(when)
             after = when
         entry["decided"] = after
