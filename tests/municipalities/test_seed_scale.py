@@ -93,6 +93,13 @@ def test_stored_counts_equal_the_rows(seeded):
             == Support._base_manager.filter(municipality__in=towns).count()
         )
         assert sum(i.support_count for i in recount) > 0 and sum(i.comment_count for i in recount) > 0
+        # Each idea's stored facts, the latest answer's moment included, as the services would store them.
+        ideas = Idea._base_manager.filter(municipality__in=towns)
+        assert selectors.ideas_with_stale_facts(ideas) == []
+        assert (
+            ideas.filter(answered_at__isnull=False).exists()
+            and ideas.filter(answered_at__isnull=True).exists()
+        )
         # Each process's stored published-idea count is its published ideas (participation.services rule).
         processes = Process._base_manager.filter(municipality__in=towns).annotate(
             real=selectors.shown_idea_count()
