@@ -4,7 +4,7 @@ contributions never reach a list, a search, a map or a count."""
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
@@ -328,9 +328,7 @@ class IdeaPages:
       merged: ``(SELECT … WHERE process = p1 … LIMIT n) UNION ALL (…) ORDER BY … OFFSET … LIMIT …`` as the ids of
       the page's one query, so neither the region's other towns nor the town's size enter the cost; with
       ``after`` (the sort values of the row before, :meth:`cursor`) each part starts right after it, at any depth;
-    - a filtered list, once :meth:`matches` was read (by its paginator, for the capped count): from those ids;
-      with ``merged`` (:func:`reads_in_sort_order`: filtered by "answered" only) the matches themselves are read
-      per process in index order and merged, like a deeper page.
+    - a filtered list, once :meth:`matches` was read (by its paginator, for the capped count): from those ids.
     """
 
     def __init__(
@@ -340,10 +338,8 @@ class IdeaPages:
         processes: list[int],
         sort: str = "new",
         after: tuple[Any, ...] | None = None,
-        merged: bool = False,
     ) -> None:
         self.qs = qs
-        self.merged = merged
         self.processes = list(processes)
         self.sort = sort if sort in SORTS else "new"
         self.keys = SORT_KEYS[self.sort]
@@ -356,25 +352,9 @@ class IdeaPages:
         page (they end at the cap) and the map's points are taken, instead of three queries that each searched
         again (a common word's trigram scan was 70 ms each at 50 towns)."""
         if self._matches is None:
-            rows = self.matches_query(cap)
-            self._matches = [(row[0], row[1] is not None) for row in rows]
+            rows = self.qs.select_related(None).values_list("id", "latitude")[: cap + 1]
+            self._matches = [(pk, latitude is not None) for pk, latitude in rows]
         return self._matches
-
-    def matches_query(self, cap: int) -> QuerySet[Any, Any]:
-        """The query of :meth:`matches`: (id, latitude, …) rows. A list whose filters are columns of the rows that
-        its sort index holds in order (``merged``: "answered" or not, ``Idea.answered_at``) reads each process's
-        first ``cap + 1`` matches from that index and merges them, as the unfiltered pages do, so that neither
-        the region nor the town's size enters the cost; others (a search) one query that PostgreSQL plans."""
-        if not (self.merged and self.processes and connection.features.supports_slicing_ordering_in_compound):
-            return self.qs.select_related(None).values_list("id", "latitude")[: cap + 1]
-        base = self.qs.select_related(None).order_by(*SORTS[self.sort])
-        parts = [
-            base.filter(process_id=p).values_list("id", "latitude", *self.keys)[: cap + 1]
-            for p in self.processes
-        ]
-        if len(parts) == 1:
-            return parts[0]
-        return parts[0].union(*parts[1:], all=True).order_by(*[f"-{key}" for key in self.keys])[: cap + 1]
 
     def located(self, limit: int) -> list[int] | None:
         """The ids of the first ``limit`` matches with a place (the map's points), or ``None`` when the matches
@@ -484,13 +464,6 @@ def is_unfiltered(filters: IdeaFilters) -> bool:
         and filters.answered is None
         and filters.lead is None
     )
-
-
-def reads_in_sort_order(filters: IdeaFilters) -> bool:
-    """Whether a filtered list reads its matches per process from the sort indexes, merged
-    (``IdeaPages(merged=True)``): when its only filter besides the sort and the process is "answered", a stored
-    column of the rows those indexes reach in order. Others (a search, a rare status) are left to the planner."""
-    return filters.answered is not None and is_unfiltered(replace(filters, answered=None))
 
 
 def stored_total(filters: IdeaFilters) -> int | None:

@@ -162,9 +162,7 @@ def _list_context(
     # by selectors.IdeaPages; an unfiltered list's "next page" link carries the position of the page's last idea
     # (``?nach=``), so that any page costs what the first one does.
     filters = filters or selectors.IdeaFilters()
-    pages = selectors.IdeaPages(
-        qs, processes=processes, sort=filters.sort, merged=selectors.reads_in_sort_order(filters)
-    )
+    pages = selectors.IdeaPages(qs, processes=processes, sort=filters.sort)
     paginator = CountedPaginator(pages, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None)
     # Positions only for unfiltered lists: a filtered one reads its first 1,001 matches anyway (for the count and
     # the map; its pages end there), and takes any of its pages from them.
