@@ -16,7 +16,6 @@ from projects.models import Project
 from . import serializers
 from .base import LabelledAPIView, TownScopedAPIView
 from .filters import LIST_FILTERS, IdeaFilterSet, ProjectFilterSet
-from .opendata import selectors as opendata_selectors
 from .schema import detail_schema, list_schema
 
 
@@ -57,13 +56,21 @@ class ProjectList(TownScopedAPIView):
     anonymous_cache = True
 
     def last_modified(self):
-        # Known for the public rows only; people who see internal ones rely on the ETag.
-        return None if self.sees_internal() else opendata_selectors.projects_freshness().last_modified
+        # Known for the public rows only; people who see internal ones rely on the ETag. Every write of a project
+        # row moves its lead and partner towns' page version and its date (municipalities.freshness, in the
+        # writer's transaction); read with the town, no query, instead of the newest of every event of the
+        # town's projects (2.4 times slower at 40,000 ideas a town than at 1,000, bench/README.md).
+        return None if self.sees_internal() else self.municipality.content_changed_at
 
     @list_schema(serializers.ProjectSerializer, filters=True)
     def get(self, request, *args, **kwargs):
-        qs = project_selectors.project_list(include_internal=self.sees_internal())
-        return self.paginated(self.filter_queryset(qs))
+        qs = self.filter_queryset(project_selectors.project_list(include_internal=self.sees_internal()))
+        if request.query_params.get("q") and not request.query_params.get("ordering"):
+            # A search in the list's own order: its first 1,001 matches, counted up to the cap (smartcity5.search).
+            town = self.municipality
+            version = f"t{town.pk}.{town.content_version}.{int(self.sees_internal())}"
+            return self.paginated(project_selectors.project_pages(qs, version=version), cap=True)
+        return self.paginated(qs)
 
 
 def _project(request, slug: str) -> Project:
@@ -140,11 +147,17 @@ class IdeaList(TownScopedAPIView):
             if self.unfiltered(request)
             else None
         )
-        processes = participation_selectors.published_process_ids()
+        version = None
+        if request.query_params.get("q"):
+            # A search's first 1,001 matches are cached under the scope's stored version (smartcity5.search).
+            fresh = participation_selectors.scope_freshness()
+            processes, version = list(fresh.published), fresh.version
+        else:
+            processes = participation_selectors.published_process_ids()
         ideas = self.filter_queryset(participation_selectors.idea_list(processes=processes))
         # Read per process and merged (participation.selectors.IdeaPages): a deep page costs what the first does.
         sort = request.query_params.get("sort") or "new"
-        pages = participation_selectors.IdeaPages(ideas, processes=processes, sort=sort)
+        pages = participation_selectors.IdeaPages(ideas, processes=processes, sort=sort, version=version)
         return self.paginated(pages, count=count, cap=True)
 
 
