@@ -1,5 +1,6 @@
 """Read-only API views. Every read goes through the apps' selectors; every rule is one of accounts.permissions."""
 
+from django.core.cache import cache
 from django.http import JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -65,6 +66,16 @@ class ProjectList(TownScopedAPIView):
     @list_schema(serializers.ProjectSerializer, filters=True)
     def get(self, request, *args, **kwargs):
         qs = self.filter_queryset(project_selectors.project_list(include_internal=self.sees_internal()))
+        if self.unfiltered(request) and not self.sees_internal():
+            # The town's public projects counted once per stored version of its pages (moved by every write of a
+            # project row of the town, municipalities.freshness), not per request (COUNT of 4,000 rows).
+            town = self.municipality
+            key = f"api:projects:count:{town.pk}:{town.content_version}"
+            count = cache.get(key)
+            if count is None:
+                count = qs.order_by().count()
+                cache.set(key, count, 3600)
+            return self.paginated(qs, count=count)
         if request.query_params.get("q") and not request.query_params.get("ordering"):
             # A search in the list's own order: its first 1,001 matches, counted up to the cap (smartcity5.search).
             town = self.municipality

@@ -29,7 +29,7 @@ from smartcity5.page_cache import anonymous_page_cache
 from smartcity5.pagination import COUNT_CAP, CountedPaginator
 from smartcity5.ratelimit import too_many, upload_refused
 from smartcity5.responses import file_response
-from smartcity5.search import Matches
+from smartcity5.search import MATCHES_SECONDS, Matches
 from smartcity5.templatetags.maps import project_map
 
 from . import selectors, services
@@ -93,10 +93,8 @@ LIST_CACHE_SECONDS = 3600
 
 
 def _list_version(stored: str, filters: selectors.ProjectFilters) -> str | None:
-    """The cache version of a public list: the stored version of what it shows and its (validated) filters, a bounded
-    number of choices; none for a text search, whose words are the visitor's."""
-    if filters.q:
-        return None
+    """The cache version of a public list: the stored version of what it shows and its (validated) filters (a text
+    search's words too: its entries are kept for minutes only, ``smartcity5.search.MATCHES_SECONDS``)."""
     return f"{stored}:{hashlib.sha256(repr(filters).encode()).hexdigest()[:16]}"
 
 
@@ -115,7 +113,7 @@ def _list_context(
     count and rendered map are then kept in the cache under it instead of being counted, read and rendered for
     every request (at 20,000 projects, 75 ms of the region list's SQL; rendering 500 places, about 10 ms of CPU).
     ``pages``: a town's search (``selectors.project_pages``), whose first 1,001 matches give the capped count, the
-    page and the map's points."""
+    page and the map's points (the map is cached like a list's, under the version and the words)."""
     query = request.GET.copy()
     query.pop("page", None)
     key = None
@@ -145,7 +143,8 @@ def _list_context(
             "components/map.html", project_map({"request": request}, _map_points(located, town))
         )
         if key is not None:
-            cache.set(key, {"count": paginator.count, "map_html": map_html}, LIST_CACHE_SECONDS)
+            seconds = MATCHES_SECONDS if request.GET.get("q") else LIST_CACHE_SECONDS  # (a search: its words)
+            cache.set(key, {"count": paginator.count, "map_html": map_html}, seconds)
     return {
         "page_obj": page,
         "projects": list(page.object_list),
