@@ -7,7 +7,8 @@ lead and partner towns, or every town) and the **channels** it moves. One receiv
 its channels for them, so services, the Django admin, management commands, tasks and the demo loader are all
 covered without each remembering to. Two channels, each with the storage its readers and writers need:
 
-* :attr:`Channel.PAGES` — ``Municipality.content_version`` (``+ 1``, one ``UPDATE``): the version of what a town's
+* :attr:`Channel.PAGES` — ``Municipality.content_version`` (``+ 1``, one ``UPDATE``, with ``content_changed_at``,
+  the API project list's Last-Modified): the version of what a town's
   public pages show besides its processes (its projects, strategy and notes, the towns, the consortium and the
   shared catalogues), the key of the anonymous page cache (``smartcity5/page_cache.py``,
   :func:`town_page_version`, :func:`region_page_version`). Read on every anonymous page: with the town that the
@@ -33,8 +34,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce, Greatest
 from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import timezone
 
 from . import row_towns
 from .models import Municipality
@@ -91,7 +94,12 @@ def move(towns: Towns | Iterable[int | None], *, channels: Channel = BOTH) -> No
 
 def _raise_pages(towns: Towns) -> None:
     query = Municipality.objects.all() if towns is ALL else Municipality.objects.filter(towns)
-    query.update(content_version=F("content_version") + 1)
+    now = timezone.now()
+    query.update(
+        content_version=F("content_version") + 1,
+        # The date only moves forward, even when a writer that started earlier commits later.
+        content_changed_at=Greatest(Coalesce(F("content_changed_at"), Value(now)), Value(now)),
+    )
 
 
 def _insert_figures_changes(ids: list[int]) -> None:

@@ -134,6 +134,10 @@ class Municipality(models.Model):
     # The version of what the town's public pages show besides its processes (projects, KPIs, notes, the town and
     # the region itself): raised in the writer's transaction by municipalities.freshness, never written by save().
     content_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # When that version last moved (only forward, ``GREATEST``): the API project list's Last-Modified, read with the
+    # town instead of aggregating every event of the town's projects per request (bench/README.md, "Search and
+    # the project list's Last-Modified flat in the data").
+    content_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = MunicipalityQuerySet.as_manager()
 
@@ -160,7 +164,7 @@ class Municipality(models.Model):
             kwargs["update_fields"] = [
                 f.attname
                 for f in self._meta.concrete_fields
-                if not f.primary_key and f.attname != "content_version"
+                if not f.primary_key and f.attname not in ("content_version", "content_changed_at")
             ]
         super().save(*args, **kwargs)
 

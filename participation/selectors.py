@@ -28,6 +28,8 @@ from django.db.models.functions import Coalesce
 from accounts import permissions
 from municipalities.scoping import compiled_in_scope
 from projects.models import FieldOfAction, Project
+from smartcity5 import search
+from smartcity5.search import search_words, text_condition
 
 from .models import (
     Ballot,
@@ -170,6 +172,8 @@ class ScopeFreshness:
     version: str
     changed_at: object
     shown_ideas: int
+    #: The scope's published processes (``published_process_ids()`` from the same rows).
+    published: tuple[int, ...] = ()
 
 
 #: The SQL of the scope's process rows per scope (town ids), compiled once per worker: building and compiling the
@@ -209,7 +213,12 @@ def scope_freshness() -> ScopeFreshness:
     changed = max(
         (moment for moment in (rows["changed"], rows["updated"]) if moment is not None), default=None
     )
-    return ScopeFreshness(version=version, changed_at=changed, shown_ideas=rows["shown"] or 0)
+    return ScopeFreshness(
+        version=version,
+        changed_at=changed,
+        shown_ideas=rows["shown"] or 0,
+        published=tuple(p.pk for p in processes if p.is_published),
+    )
 
 
 def process_choices(*, include_unpublished: bool = False) -> QuerySet[Process]:
@@ -264,13 +273,14 @@ class IdeaFilters:
     lead_town: int | None = None
 
 
+#: The columns the text search looks in (smartcity5.search; each has a trigram index on PostgreSQL, migration 0004).
+SEARCH_COLUMNS = ("title", "body", "location_label")
+
+
 def filter_ideas(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
     if filters.q:
-        words = filters.q.split()[:8]
-        for word in words:
-            qs = qs.filter(
-                Q(title__icontains=word) | Q(body__icontains=word) | Q(location_label__icontains=word)
-            )
+        for word in search_words(filters.q):
+            qs = qs.filter(text_condition(word, SEARCH_COLUMNS))
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.field_of_action is not None:
@@ -328,7 +338,8 @@ class IdeaPages:
       merged: ``(SELECT … WHERE process = p1 … LIMIT n) UNION ALL (…) ORDER BY … OFFSET … LIMIT …`` as the ids of
       the page's one query, so neither the region's other towns nor the town's size enter the cost; with
       ``after`` (the sort values of the row before, :meth:`cursor`) each part starts right after it, at any depth;
-    - a filtered list, once :meth:`matches` was read (by its paginator, for the capped count): from those ids.
+    - a filtered list, once :meth:`matches` was read (by its paginator, for the capped count): from those ids
+      (cached under ``version`` when given: a search's deeper pages cost what its first does).
     """
 
     def __init__(
@@ -338,8 +349,10 @@ class IdeaPages:
         processes: list[int],
         sort: str = "new",
         after: tuple[Any, ...] | None = None,
+        version: str | None = None,
     ) -> None:
         self.qs = qs
+        self.version = version
         self.processes = list(processes)
         self.sort = sort if sort in SORTS else "new"
         self.keys = SORT_KEYS[self.sort]
@@ -350,10 +363,12 @@ class IdeaPages:
         """A filtered list's first ``cap + 1`` rows in its order, as (id, has a place): one query (PostgreSQL picks
         the index that suits the filter, e.g. the trigram indexes for a search) from which the capped count, every
         page (they end at the cap) and the map's points are taken, instead of three queries that each searched
-        again (a common word's trigram scan was 70 ms each at 50 towns)."""
+        again (a common word's trigram scan was 70 ms each at 50 towns). With ``version`` (the stored version of
+        the scope's processes, :func:`scope_freshness`) they are kept in the cache under it and the query
+        (smartcity5.search.capped_matches): the next pages of a search and the same search again read no idea."""
         if self._matches is None:
-            rows = self.qs.select_related(None).values_list("id", "latitude")[: cap + 1]
-            self._matches = [(pk, latitude is not None) for pk, latitude in rows]
+            rows = self.qs.select_related(None).values_list("id", "latitude")
+            self._matches = search.capped_matches(rows, cap, version=self.version)
         return self._matches
 
     def located(self, limit: int) -> list[int] | None:

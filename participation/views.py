@@ -155,14 +155,16 @@ def _list_context(
     processes: list[int],
     total: int | None = None,
     version=None,
+    search_version: str | None = None,
 ) -> dict:
     # ``total``: the stored count when the list is not filtered (selectors.stored_total), so that no page counts
     # every idea of the town; a filtered list counts up to COUNT_CAP ("more than 1,000 ideas found", pages up to
-    # the cap). ``version``: the stored version of what the list shows (the map's cache key). The pages are read
+    # the cap). ``version``: the stored version of what the list shows (the map's cache key); ``search_version``
+    # the same for a search, whose first 1,001 matches are cached under it (deeper pages read no idea). The pages are read
     # by selectors.IdeaPages; an unfiltered list's "next page" link carries the position of the page's last idea
     # (``?nach=``), so that any page costs what the first one does.
     filters = filters or selectors.IdeaFilters()
-    pages = selectors.IdeaPages(qs, processes=processes, sort=filters.sort)
+    pages = selectors.IdeaPages(qs, processes=processes, sort=filters.sort, version=search_version)
     paginator = CountedPaginator(pages, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None)
     # Positions only for unfiltered lists: a filtered one reads its first 1,001 matches anyway (for the count and
     # the map; its pages end there), and takes any of its pages from them.
@@ -354,14 +356,25 @@ def process_map(request, town: str, slug: str):
 def idea_list(request, town: str):
     form = IdeaFilterForm(request.GET or None)
     filters = form.filters()
-    processes = [filters.process.pk] if filters.process is not None else selectors.published_process_ids()
-    qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None else processes)
-    total = version = None
-    if selectors.is_unfiltered(filters) and filters.process is not None:
-        total, version = selectors.stored_total(filters), filters.process.content_version
-    elif selectors.is_unfiltered(filters):
+    total = version = search_version = None
+    if filters.process is not None:
+        processes = [filters.process.pk]
+        if selectors.is_unfiltered(filters):
+            total, version = selectors.stored_total(filters), filters.process.content_version
+        elif filters.q:
+            search_version = f"p{filters.process.content_version}.{filters.process.updated_at.timestamp()}"
+    elif selectors.is_unfiltered(filters) or filters.q:
+        # The scope's processes and their stored version from one query: an unfiltered list's total and map key,
+        # a search's cached matches (smartcity5.search.capped_matches).
         fresh = selectors.scope_freshness()
-        total, version = fresh.shown_ideas, fresh.version
+        processes = list(fresh.published)
+        if filters.q:
+            search_version = fresh.version
+        else:
+            total, version = fresh.shown_ideas, fresh.version
+    else:
+        processes = selectors.published_process_ids()
+    qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None else processes)
     return render(
         request,
         "participation/idea_list.html",
@@ -374,6 +387,7 @@ def idea_list(request, town: str):
             processes=processes,
             total=total,
             version=version,
+            search_version=search_version,
         ),
     )
 

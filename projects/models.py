@@ -323,6 +323,14 @@ class Project(Workflow, TownOwnedModel):
                 name="project_public_recent",
                 condition=Q(visibility="public"),
             ),
+            # A town's list in that order: a search walks it and stops after its first 1,001 matches
+            # (projects.selectors.project_pages) instead of sorting every match of the town.
+            models.Index(
+                F("municipality"),
+                F("last_update_on").desc(nulls_last=True),
+                "title",
+                name="project_town_recent",
+            ),
             # The map's first 500 located projects by title, without sorting the region's thousands.
             models.Index(
                 fields=["title"],

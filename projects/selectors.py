@@ -44,6 +44,7 @@ from accounts import permissions
 from municipalities.models import Consortium, Municipality
 from municipalities.scoping import public_region_scope
 from smartcity5.pagination import CountedPaginator
+from smartcity5.search import Matches, search_words, text_condition
 
 from .constants import STALE_AFTER_DAYS
 from .models import (
@@ -186,19 +187,27 @@ class ProjectFilters:
     lead_town: int | None = None
 
 
+#: The columns the text search looks in (each has a trigram index on PostgreSQL, migration 0005).
+SEARCH_COLUMNS = ("title", "summary", "description", "location_label")
+
+
+def _tagged(word: str) -> list[int]:
+    """The ids of the projects with a tag named ``word`` (case-insensitive), without duplicates."""
+    return list(
+        Project.tags.through._base_manager.filter(tag__name__iexact=word)
+        .order_by()
+        .values_list("project_id", flat=True)
+        .distinct()
+    )
+
+
 def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[Project]:
     if filters.q:
-        for word in filters.q.split()[:8]:
-            # The tag as EXISTS, not a join: joined, a project with several tags came once per tag (and the
-            # whole tag table was hashed for each search).
-            tagged = Project.tags.through._base_manager.filter(project=OuterRef("pk"), tag__name__iexact=word)
-            qs = qs.filter(
-                Q(title__icontains=word)
-                | Q(summary__icontains=word)
-                | Q(description__icontains=word)
-                | Exists(tagged)
-                | Q(location_label__icontains=word)
-            )
+        for word in search_words(filters.q):
+            # The portal's one text search (smartcity5.search, trigram indexes on PostgreSQL), or a tag by its
+            # exact name: the tagged projects' ids as a list, a condition that PostgreSQL joins to the trigram
+            # indexes' bitmaps by primary key (an EXISTS in the OR had it read every project of the town).
+            qs = qs.filter(text_condition(word, SEARCH_COLUMNS) | Q(pk__in=_tagged(word)))
     if filters.field:
         qs = qs.filter(pk__in=Project._base_manager.filter(fields_of_action__slug=filters.field).values("pk"))
     if filters.status:
@@ -239,11 +248,30 @@ def scope_projects() -> QuerySet[Project]:
     qs = Project.objects.all()
     town = _scope_town()
     if town is not None:
-        joint = list(
-            ProjectPartner._base_manager.filter(municipality=town).values_list("project_id", flat=True)
-        )
-        qs = qs.filter(Q(municipality=town) | Q(pk__in=joint))
+        qs = qs.filter(Q(municipality=town) | Q(pk__in=_joined(town)))
     return qs
+
+
+def _joined(town: int) -> list[int]:
+    """The ids of the projects ``town`` joins as a partner (a handful)."""
+    return list(ProjectPartner._base_manager.filter(municipality=town).values_list("project_id", flat=True))
+
+
+#: The order of the project lists (latest update first, then title).
+LIST_ORDER = (F("last_update_on").desc(nulls_last=True), "title")
+
+
+def project_pages(qs: QuerySet[Project], *, version: str | None = None) -> Matches:
+    """A searched project list (``project_list(…)``), for ``CountedPaginator(…, cap=COUNT_CAP)``: its first 1,001
+    matches in the list's order are read once (id and whether it has a place), and the capped count, each page
+    and the map's points come from them (smartcity5.search), instead of counting, sorting and mapping every match
+    of the town in three queries. ``version``: the stored version of the town's pages (``Municipality.
+    content_version``, moved by every write of a project row of the town): the matches are cached under it."""
+    return Matches(
+        qs,
+        by_ids=lambda ids: with_list_facts(Project.objects.filter(pk__in=ids)).order_by(*LIST_ORDER),
+        version=version,
+    )
 
 
 #: One town's public projects (its own, and those it joins: the scope's rows), their sub-projects and the events of
@@ -304,7 +332,7 @@ def project_list(
     if not include_internal:
         qs = qs.public()  # type: ignore[attr-defined]  # ProjectQuerySet's, behind the scoped manager
     qs = filter_projects(qs, filters)
-    return with_list_facts(qs).order_by(F("last_update_on").desc(nulls_last=True), "title")
+    return with_list_facts(qs).order_by(*LIST_ORDER)
 
 
 def region_project_list(*, filters: ProjectFilters = ProjectFilters()) -> list[Project]:

@@ -26,9 +26,10 @@ from participation import selectors as participation_selectors
 from smartcity5.forms import add_errors
 from smartcity5.numbers import plain_decimal
 from smartcity5.page_cache import anonymous_page_cache
-from smartcity5.pagination import CountedPaginator
+from smartcity5.pagination import COUNT_CAP, CountedPaginator
 from smartcity5.ratelimit import too_many, upload_refused
 from smartcity5.responses import file_response
+from smartcity5.search import MATCHES_SECONDS, Matches
 from smartcity5.templatetags.maps import project_map
 
 from . import selectors, services
@@ -92,33 +93,46 @@ LIST_CACHE_SECONDS = 3600
 
 
 def _list_version(stored: str, filters: selectors.ProjectFilters) -> str | None:
-    """The cache version of a public list: the stored version of what it shows and its (validated) filters, a bounded
-    number of choices; none for a text search, whose words are the visitor's."""
-    if filters.q:
-        return None
+    """The cache version of a public list: the stored version of what it shows and its (validated) filters (a text
+    search's words too: its entries are kept for minutes only, ``smartcity5.search.MATCHES_SECONDS``)."""
     return f"{stored}:{hashlib.sha256(repr(filters).encode()).hexdigest()[:16]}"
 
 
 def _list_context(
-    request, qs, town: Municipality | None, filter_form, *, version: str | None = None, with_map: bool = True
+    request,
+    qs,
+    town: Municipality | None,
+    filter_form,
+    *,
+    version: str | None = None,
+    with_map: bool = True,
+    pages: Matches | None = None,
 ) -> dict:
     """One page of ``qs`` with its map (``map_html``, the rendered places; up to 500, by title). ``version``: given
     for a public list, the stored version of what it shows and its filters (see :func:`_list_version`); the list's
     count and rendered map are then kept in the cache under it instead of being counted, read and rendered for
-    every request (at 20,000 projects, 75 ms of the region list's SQL; rendering 500 places, about 10 ms of CPU)."""
+    every request (at 20,000 projects, 75 ms of the region list's SQL; rendering 500 places, about 10 ms of CPU).
+    ``pages``: a town's search (``selectors.project_pages``), whose first 1,001 matches give the capped count, the
+    page and the map's points (the map is cached like a list's, under the version and the words)."""
     query = request.GET.copy()
     query.pop("page", None)
     key = None
     if version is not None:
         key = f"projects:list:{version}:{get_language()}"
     cached = cache.get(key) if key is not None else None
-    paginator = CountedPaginator(qs, PER_PAGE, count=cached["count"] if cached else None)
+    if pages is not None:
+        paginator = CountedPaginator(pages, PER_PAGE, cap=COUNT_CAP)
+    else:
+        paginator = CountedPaginator(qs, PER_PAGE, count=cached["count"] if cached else None)
     page = paginator.get_page(request.GET.get("page"))
     if cached:
         map_html = cached["map_html"]
     elif not with_map:
         map_html = ""
     else:
+        if pages is not None:
+            paginator.count  # noqa: B018  # reads the matches (the map's points are among them)
+            qs = Project.objects.filter(pk__in=pages.located(MAP_POINT_LIMIT))  # the matches, by id
         located = (
             qs.prefetch_related(None)
             .filter(latitude__isnull=False)
@@ -129,7 +143,8 @@ def _list_context(
             "components/map.html", project_map({"request": request}, _map_points(located, town))
         )
         if key is not None:
-            cache.set(key, {"count": paginator.count, "map_html": map_html}, LIST_CACHE_SECONDS)
+            seconds = MATCHES_SECONDS if request.GET.get("q") else LIST_CACHE_SECONDS  # (a search: its words)
+            cache.set(key, {"count": paginator.count, "map_html": map_html}, seconds)
     return {
         "page_obj": page,
         "projects": list(page.object_list),
@@ -180,7 +195,10 @@ def project_list(request, town: str):
     town = request.municipality
     version = _list_version(f"t{town.pk}.{town.content_version}", filters)
     qs = selectors.project_list(filters=filters)
-    return render(request, "projects/list.html", _list_context(request, qs, town, form, version=version))
+    pages = selectors.project_pages(qs, version=f"t{town.pk}.{town.content_version}") if filters.q else None
+    return render(
+        request, "projects/list.html", _list_context(request, qs, town, form, version=version, pages=pages)
+    )
 
 
 @public

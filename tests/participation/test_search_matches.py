@@ -1,0 +1,90 @@
+"""The idea search (smartcity5.search): every word inside the title, description or place, whatever the case; its
+first 1,001 matches read once in the list's order and cached under the scope's stored version, so that the next
+pages and the same search again read no idea, and any change of the town's ideas is found at once."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from municipalities.scoping import town_scope
+from participation import selectors
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+def _text(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def _searches(sql: str) -> bool:
+    """Whether a query searches the ideas for the matches (``icontains``: SQLite ``LIKE``, PostgreSQL ``UPPER``; the
+    first 1,001). The page's 20 rows and the map's points are read by id from the matches."""
+    text = '"body" LIKE' in sql or 'UPPER("participation_idea"."body"' in sql
+    return text and "LIMIT 1001" in sql
+
+
+@pytest.fixture
+def ideas(process, arnsberg):
+    other = factories.process(municipality=arnsberg, title="Zweiter Aufruf")
+    return [
+        factories.idea(process=process, title="Spielplatz am Bürgerhaus", body="Schaukeln für alle Kinder."),
+        factories.idea(
+            process=other, title="Mehr Straßenlaternen", body="Die Hauptstraße ist abends dunkel."
+        ),
+        factories.idea(process=process, title="Digitale Bürgersprechstunde", body="Online mit dem Rathaus."),
+        factories.idea(
+            process=other, title="Bank am Kirchplatz", body="Zum Ausruhen.", location_label="Kirchplatz"
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("platz", ["Bank am Kirchplatz", "Spielplatz am Bürgerhaus"]),
+        ("bürger", ["Digitale Bürgersprechstunde", "Spielplatz am Bürgerhaus"]),
+        ("STRASSE", []),
+        ("straße abends", ["Mehr Straßenlaternen"]),
+        ("kirchplatz", ["Bank am Kirchplatz"]),
+    ],
+)
+def test_the_search_finds_what_it_found_before(ideas, arnsberg, q, expected):
+    with town_scope(arnsberg):
+        processes = selectors.published_process_ids()
+        qs = selectors.idea_list(filters=selectors.IdeaFilters(q=q), processes=processes)
+        plain = [idea.title for idea in qs]
+        pages = selectors.IdeaPages(qs, processes=processes, version=selectors.scope_freshness().version)
+        ids = [pk for pk, _ in pages.matches(1000)]
+    assert plain == expected  # newest first
+    assert [idea.title for idea in pages[0:20]] == expected and len(ids) == len(expected)
+
+
+def test_a_search_is_cached_until_an_idea_changes(
+    client, ideas, process, arnsberg, django_assert_max_num_queries
+):
+    url = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    with django_assert_max_num_queries(12):
+        first = _text(client.get(url, {"q": "platz"}))
+    assert "2 Ideen gefunden" in first
+    with CaptureQueriesContext(connection) as again:
+        assert "2 Ideen gefunden" in _text(client.get(url, {"q": "platz", "page": "1"}))
+    assert not [q["sql"] for q in again.captured_queries if _searches(q["sql"])]
+    # A new idea moves the process's stored version (participation.services.touch_processes): searched again.
+    factories.idea(process=process, title="Neuer Marktplatz", body="Mit Brunnen.")
+    with CaptureQueriesContext(connection) as changed:
+        text = _text(client.get(url, {"q": "platz"}))
+    assert "3 Ideen gefunden" in text and "Neuer Marktplatz" in text
+    assert [q["sql"] for q in changed.captured_queries if _searches(q["sql"])]
+    # The API's search: the same matches, the same cache.
+    api = reverse("api:ideas", kwargs={"town_slug": arnsberg.slug})
+    body = client.get(api, {"q": "platz"}).json()
+    assert [idea["title"] for idea in body["results"]] == [
+        "Neuer Marktplatz",
+        "Bank am Kirchplatz",
+        "Spielplatz am Bürgerhaus",
+    ]
+    assert body["count"] == 3
