@@ -1,6 +1,6 @@
 """The key figures of a town, one definition each, for every page and file that shows them.
 
-The Agentur dashboard (``municipalities.dashboard``), each town's staff dashboard, the region and town reports
+The Agentur dashboard (``agentur.dashboard``), each town's staff dashboard, the region and town reports
 (``reports.selectors.region_report_data``, ``town_report_data``) and the API (``/api/v1/agentur/towns/``, through
 the dashboard) read these figures from here and nowhere else, so a number means the same everywhere:
 

@@ -1,19 +1,18 @@
-"""Public pages of the region and of each town, the town staff dashboard, and the Agentur overview."""
+"""Public pages of the region and of each town, and the town staff dashboard."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import agentur_required, public, town_permission_required
+from accounts.decorators import public, town_permission_required
 from accounts.permissions import can_view_funding
 from smartcity5.page_cache import anonymous_page_cache
 
-from . import crosstown, figures, freshness, selectors, services
+from . import figures, freshness, selectors, services
 from .forms import AccessibilityFeedbackForm
 from .models import AccessibilityFeedback
 
@@ -150,18 +149,3 @@ def staff_feedback_mark_handled(request, town: str, pk: int):
     services.accessibility_feedback_mark_handled(feedback=feedback, by=request.user)
     messages.success(request, _("The report is marked as handled."))
     return redirect("municipalities:staff-feedback", town=request.municipality.slug)
-
-
-@agentur_required
-def agentur_overview(request):
-    """The Agentur's dashboard: all towns side by side, read-only, one audited read per request."""
-    from projects.models import Project
-
-    context = crosstown.agentur_dashboard(
-        user=request.user,
-        path=request.get_full_path(),
-        query=request.GET,
-        render=lambda figures: render_to_string("municipalities/agentur/_figures.html", figures),
-    )
-    context["phases"] = Project.Phase.choices
-    return render(request, "municipalities/agentur/overview.html", context)

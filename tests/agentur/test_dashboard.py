@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from agentur import dashboard
 from funding import services as funding_services
-from municipalities import dashboard
 from municipalities.models import AuditEntry
 from municipalities.scoping import town_scope
 from participation import services as participation_services

@@ -7,7 +7,7 @@ owns it (a joint project for its lead town); a partner town shows joint rows as 
 count. Here they are joined by the Agentur's own figures (share of open projects recently updated, median days
 to the first answer, moderation, staff, barrier reports) and trends.
 
-Everything runs inside the audited scope that :func:`municipalities.crosstown.agentur_dashboard` enters; the
+Everything runs inside the audited scope that :func:`agentur.crosstown.agentur_dashboard` enters; the
 reads use the town-scoped managers, so a town outside that scope cannot appear. Figures and trends are one
 query over the towns, with a correlated scalar subquery per figure (and quarter); the number of queries does not
 depend on the number of towns or rows.
@@ -42,6 +42,10 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from municipalities import figures as key_figures
+from municipalities.figures import amount as _sum
+from municipalities.figures import count as _count
+from municipalities.figures import scalar as _scalar
 from projects.charts import (
     _CHAR_WIDTH,
     AXIS_COLOUR,
@@ -53,11 +57,6 @@ from projects.charts import (
     nice_ticks,
 )
 from projects.constants import STALE_AFTER_DAYS
-
-from . import figures as key_figures
-from .figures import amount as _sum
-from .figures import count as _count
-from .figures import scalar as _scalar
 
 TREND_QUARTERS = 8
 
@@ -146,11 +145,10 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
     """The Agentur's figures beyond the key figures of :mod:`municipalities.figures` (same rules: own rows)."""
     from accounts.models import Membership, Role
     from funding.models import Grant
+    from municipalities.models import AccessibilityFeedback
     from participation.models import Comment, Idea
     from participation.selectors import waiting_for_moderation
     from projects.models import ProgressUpdate, Project
-
-    from .models import AccessibilityFeedback
 
     open_projects = key_figures.projects(filters).filter(status__in=Project.ACTIVE_STATUSES)
     recent = Exists(
