@@ -1,7 +1,7 @@
 """The Agentur's cross-town dashboard: the key figures of every town side by side, quarterly trends, links and
 charts.
 
-The key figures (projects by status, processes, ideas, funding) are those of :mod:`municipalities.figures`, the
+The key figures (projects by status, processes, ideas, funding) are those of :mod:`agentur.figures`, the
 one definition the town dashboards, the region report and the API share: a row counts once, for the town that
 owns it (a joint project for its lead town); a partner town shows joint rows as "+N gemeinsam" beside its own
 count. Here they are joined by the Agentur's own figures (share of open projects recently updated, median days
@@ -38,12 +38,13 @@ from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
-from municipalities import figures as key_figures
-from municipalities.figures import amount as _sum
-from municipalities.figures import count as _count
-from municipalities.figures import scalar as _scalar
 from projects.constants import STALE_AFTER_DAYS
 from smartcity5.charts import trend_chart_svg
+
+from . import figures as key_figures
+from .figures import amount as _sum
+from .figures import count as _count
+from .figures import scalar as _scalar
 
 TREND_QUARTERS = 8
 
@@ -129,7 +130,7 @@ def _first_answers(qs):
 
 
 def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> dict:
-    """The Agentur's figures beyond the key figures of :mod:`municipalities.figures` (same rules: own rows)."""
+    """The Agentur's figures beyond the key figures of :mod:`agentur.figures` (same rules: own rows)."""
     from accounts.models import Membership, Role
     from funding.models import Grant
     from municipalities.models import AccessibilityFeedback
@@ -414,7 +415,7 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
             _("Open projects with an update in the last %(days)s days") % {"days": STALE_AFTER_DAYS},
             lambda row: _percent(row["projects_open_updated"], row["projects_open"]),
             kind="percent",
-            url=town_url("municipalities:staff-dashboard", fragment="projects-heading"),
+            url=town_url("agentur:staff-dashboard", fragment="projects-heading"),
             note=lambda row: f"{row['projects_open_updated']}/{row['projects_open']}",
             total=lambda t: _percent(t["projects_open_updated"], t["projects_open"]),
             help_text=_(

@@ -1,5 +1,5 @@
 """Cross-town reads of the Südwestfalen Agentur through the API: all towns side by side and the region's total, as
-on /agentur/ (the key figures of ``municipalities.figures``).
+on /agentur/ (the key figures of ``agentur.figures``).
 
 Moderators with a second factor only (others: 404; anonymous: 401); every request is one audited read
 (``agentur.crosstown.agentur_dashboard``, the same function as the page)."""

@@ -1,4 +1,4 @@
-"""Public pages of the region and of each town, and the town staff dashboard."""
+"""Public pages of the region and of each town, the legal pages and the accessibility feedback."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -9,10 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import public, town_permission_required
-from accounts.permissions import can_view_funding
 from smartcity5.page_cache import anonymous_page_cache
 
-from . import figures, freshness, selectors, services
+from . import freshness, selectors, services
 from .forms import AccessibilityFeedbackForm
 from .models import AccessibilityFeedback
 
@@ -40,15 +39,14 @@ def region_legal(request, page: str):
 @public
 @anonymous_page_cache(freshness.town_page_version, shared_content=True)
 def town_home(request, town: str):
-    from participation import selectors as participation_selectors  # the home page points to what is running
-
     return render(
         request,
         "municipalities/town_home.html",
         {
             # Lazy: not read at all when the content comes from the cache (signed-in visitors, shared_content).
+            # The running processes it points to come from participation's tag ({% running_processes %}), read
+            # only when the page is rendered: the tenancy app imports no domain.
             "consortium": SimpleLazyObject(lambda: request.municipality.consortium),
-            "running_processes": SimpleLazyObject(participation_selectors.running_processes),
         },
     )
 
@@ -85,39 +83,6 @@ def town_accessibility(request, town: str):
         request,
         "municipalities/legal_accessibility.html",
         {"page": "accessibility", "form": form, "legal_town": municipality},
-    )
-
-
-@town_permission_required("town.view_staff_area")
-def staff_dashboard(request, town: str):
-    municipality = request.municipality
-    from funding import selectors as funding_selectors  # the dashboard gathers figures from each app
-    from participation import selectors as participation_selectors
-    from projects import selectors as project_selectors
-    from projects.constants import STALE_AFTER_DAYS
-
-    open_feedback = selectors.accessibility_feedback_list(
-        municipality=municipality, status=AccessibilityFeedback.Status.NEW
-    ).count()
-    # The key figures as the Agentur dashboard, the region report and the API count them (one query).
-    town_figures = figures.town_figures(towns=[municipality])[municipality.pk]
-    return render(
-        request,
-        "municipalities/staff/dashboard.html",
-        {
-            "open_feedback": open_feedback,
-            "figures": town_figures,
-            "status_counts": [
-                (status, town_figures.projects[status], town_figures.projects_joint[status])
-                for status in town_figures.projects
-            ],
-            "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
-            "stale_days": STALE_AFTER_DAYS,
-            "deadlines": funding_selectors.town_deadlines()
-            if can_view_funding(request.user, municipality)
-            else None,
-            "moderation_waiting": participation_selectors.moderation_count(),
-        },
     )
 
 

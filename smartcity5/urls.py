@@ -16,6 +16,7 @@ from smartcity5 import views as platform_views
 
 town_patterns = [
     path("", include("municipalities.urls")),
+    path("", include("agentur.urls")),
     path("", include("projects.urls")),
     path("", include("funding.urls")),
     path("", include("participation.urls")),
