@@ -455,4 +455,4 @@ def _accept(request, invitation, then: str = ""):
             ),
         )
         return redirect(then)
-    return redirect("municipalities:staff-dashboard", town=invitation.municipality.slug)
+    return redirect("agentur:staff-dashboard", town=invitation.municipality.slug)

@@ -1,8 +1,8 @@
 """Cross-town reads of the Südwestfalen Agentur through the API: all towns side by side and the region's total, as
-on /agentur/ (the key figures of ``municipalities.figures``).
+on /agentur/ (the key figures of ``agentur.figures``).
 
 Moderators with a second factor only (others: 404; anonymous: 401); every request is one audited read
-(``municipalities.crosstown.agentur_dashboard``, the same function as the page)."""
+(``agentur.crosstown.agentur_dashboard``, the same function as the page)."""
 
 from decimal import Decimal
 
@@ -13,7 +13,7 @@ from rest_framework.response import Response
 
 from accounts import permissions
 from accounts.decorators import AGENTUR
-from municipalities import crosstown
+from agentur import crosstown
 
 from .base import LabelledAPIView, refuse
 from .schema import ERRORS

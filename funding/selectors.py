@@ -82,7 +82,7 @@ def grant_list() -> QuerySet[Grant]:
 @dataclass
 class GrantTotals:
     """The grants of a town added up: the town's approved federal share, called, spent and absorption rate, the
-    same figures as ``municipalities.figures`` gives the Agentur dashboard, the town dashboard and the region
+    same figures as ``agentur.figures`` gives the Agentur dashboard, the town dashboard and the region
     report (every disbursement request and spending belongs to a grant of its town)."""
 
     federal_share: Decimal = ZERO

@@ -19,12 +19,12 @@ from django.views.decorators.http import require_POST
 
 from accounts import permissions
 from accounts.decorators import town_permission_required
+from smartcity5.charts import planned_vs_called_svg
 from smartcity5.forms import add_errors
 from smartcity5.ratelimit import too_many, upload_refused
 from smartcity5.responses import file_response
 
 from . import exports, selectors, services
-from .charts import planned_vs_called_svg
 from .forms import (
     BudgetLineForm,
     DisbursementActionForm,

@@ -16,7 +16,7 @@ covered without each remembering to. Two channels, each with the storage its rea
   row lock of the ``UPDATE`` is not contended. Processes, ideas, comments and supports have their own version
   (``Process.content_version``, ``participation.services.touch_processes``).
 * :attr:`Channel.FIGURES` — one :class:`~municipalities.models.FiguresChange` row per write and town, **inserted,
-  never updated**: the version under which each town's key figures (``municipalities.figures``, the Agentur's
+  never updated**: the version under which each town's key figures (``agentur.figures``, the Agentur's
   dashboard) are cached (:func:`read_versions`, :func:`cached_rows`). Written by every idea, answer and held
   comment of a campaign, so two citizens' writes must not wait for each other on a town row (an ``UPDATE`` of the
   town would hold its lock until the request's commit); read only by the Agentur's pages (an index probe per town,
@@ -326,7 +326,7 @@ def region_page_version(request) -> str:
 
 # --- The figures' channel: the key figures cached under each town's version -----------------------------------
 
-#: Counting the figures of ``municipalities.figures`` and the Agentur dashboard means aggregating every idea,
+#: Counting the figures of ``agentur.figures`` and the Agentur dashboard means aggregating every idea,
 #: answer, comment, project and funding row of a town (seconds at 50 towns with 4,000 ideas each); they change far
 #: more rarely than they are read. The cache key also holds what the figures depend on besides the rows: the
 #: filters, the set of annotations and the day; entries expire after this anyway.

@@ -273,7 +273,7 @@ class AccessibilityFeedback(TownOwnedModel):
 
 
 class FiguresChange(TownOwnedModel):
-    """A write that may change the key figures of a town (``municipalities.figures``): one row per write, inserted
+    """A write that may change the key figures of a town (``agentur.figures``): one row per write, inserted
     in the writer's transaction by the receivers of :mod:`municipalities.freshness` (its figures' channel). The highest id of a
     town is the version under which its computed figures are cached; a row is only inserted, never updated, so
     writers never wait for each other on it. Rows below a town's highest id are deleted by the nightly

@@ -1,4 +1,4 @@
-"""Reads of the municipalities app. Cross-town reads live in :mod:`municipalities.crosstown`."""
+"""Reads of the municipalities app. The Agentur's cross-town read lives in :mod:`agentur.crosstown`."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ urlpatterns = [
     path("impressum/", views.town_legal, {"page": "imprint"}, name="imprint"),
     path("datenschutz/", views.town_legal, {"page": "privacy"}, name="privacy"),
     path("barrierefreiheit/", views.town_accessibility, name="accessibility"),
-    path("verwaltung/", views.staff_dashboard, name="staff-dashboard"),
     path("verwaltung/barrierefreiheit/", views.staff_feedback_list, name="staff-feedback"),
     path(
         "verwaltung/barrierefreiheit/<int:pk>/erledigt/",

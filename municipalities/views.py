@@ -1,19 +1,17 @@
-"""Public pages of the region and of each town, the town staff dashboard, and the Agentur overview."""
+"""Public pages of the region and of each town, the legal pages and the accessibility feedback."""
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import agentur_required, public, town_permission_required
-from accounts.permissions import can_view_funding
+from accounts.decorators import public, town_permission_required
 from smartcity5.page_cache import anonymous_page_cache
 
-from . import crosstown, figures, freshness, selectors, services
+from . import freshness, selectors, services
 from .forms import AccessibilityFeedbackForm
 from .models import AccessibilityFeedback
 
@@ -41,15 +39,14 @@ def region_legal(request, page: str):
 @public
 @anonymous_page_cache(freshness.town_page_version, shared_content=True)
 def town_home(request, town: str):
-    from participation import selectors as participation_selectors  # the home page points to what is running
-
     return render(
         request,
         "municipalities/town_home.html",
         {
             # Lazy: not read at all when the content comes from the cache (signed-in visitors, shared_content).
+            # The running processes it points to come from participation's tag ({% running_processes %}), read
+            # only when the page is rendered: the tenancy app imports no domain.
             "consortium": SimpleLazyObject(lambda: request.municipality.consortium),
-            "running_processes": SimpleLazyObject(participation_selectors.running_processes),
         },
     )
 
@@ -90,39 +87,6 @@ def town_accessibility(request, town: str):
 
 
 @town_permission_required("town.view_staff_area")
-def staff_dashboard(request, town: str):
-    municipality = request.municipality
-    from funding import selectors as funding_selectors  # the dashboard gathers figures from each app
-    from participation import selectors as participation_selectors
-    from projects import selectors as project_selectors
-    from projects.constants import STALE_AFTER_DAYS
-
-    open_feedback = selectors.accessibility_feedback_list(
-        municipality=municipality, status=AccessibilityFeedback.Status.NEW
-    ).count()
-    # The key figures as the Agentur dashboard, the region report and the API count them (one query).
-    town_figures = figures.town_figures(towns=[municipality])[municipality.pk]
-    return render(
-        request,
-        "municipalities/staff/dashboard.html",
-        {
-            "open_feedback": open_feedback,
-            "figures": town_figures,
-            "status_counts": [
-                (status, town_figures.projects[status], town_figures.projects_joint[status])
-                for status in town_figures.projects
-            ],
-            "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
-            "stale_days": STALE_AFTER_DAYS,
-            "deadlines": funding_selectors.town_deadlines()
-            if can_view_funding(request.user, municipality)
-            else None,
-            "moderation_waiting": participation_selectors.moderation_count(),
-        },
-    )
-
-
-@town_permission_required("town.view_staff_area")
 def staff_feedback_list(request, town: str):
     status = request.GET.get("status") or None
     if status not in (None, *AccessibilityFeedback.Status.values):
@@ -150,18 +114,3 @@ def staff_feedback_mark_handled(request, town: str, pk: int):
     services.accessibility_feedback_mark_handled(feedback=feedback, by=request.user)
     messages.success(request, _("The report is marked as handled."))
     return redirect("municipalities:staff-feedback", town=request.municipality.slug)
-
-
-@agentur_required
-def agentur_overview(request):
-    """The Agentur's dashboard: all towns side by side, read-only, one audited read per request."""
-    from projects.models import Project
-
-    context = crosstown.agentur_dashboard(
-        user=request.user,
-        path=request.get_full_path(),
-        query=request.GET,
-        render=lambda figures: render_to_string("municipalities/agentur/_figures.html", figures),
-    )
-    context["phases"] = Project.Phase.choices
-    return render(request, "municipalities/agentur/overview.html", context)

@@ -483,7 +483,7 @@ class Idea(Workflow, Moderated):
                 fields=["moderation", "-comment_count", "-created_at", "-id"], name="idea_visible_discussed"
             ),
             models.Index(fields=["field_of_action"], name="idea_field"),
-            # The key figures of one town (municipalities.figures, the Agentur's trends): published ideas of the
+            # The key figures of one town (agentur.figures, the Agentur's trends): published ideas of the
             # town, by the quarter they came in (one town's row after a write: 56 ms → 2 ms at 200,000 ideas).
             models.Index(fields=["municipality", "moderation", "created_at"], name="idea_town_received"),
             models.Index(fields=["project"], name="idea_project"),

@@ -267,7 +267,7 @@ class IdeaFilters:
     shortlisted: bool = False
     answered: bool | None = None
     # Staff list only: True for the ideas in the processes ``lead_town`` (a Municipality pk) runs, False for those
-    # in the joint processes a partner town runs, as the key figures count them (``municipalities.figures``; an
+    # in the joint processes a partner town runs, as the key figures count them (``agentur.figures``; an
     # idea's municipality is its process's town, so the condition is one indexed column).
     lead: bool | None = None
     lead_town: int | None = None

@@ -182,7 +182,7 @@ class ProjectFilters:
     visibility: str = ""  # staff list only
     bundle: int | None = None
     # Staff list only: True for the projects ``lead_town`` (a Municipality pk) leads, False for the joint projects
-    # a partner town leads, as the key figures count them (``municipalities.figures``).
+    # a partner town leads, as the key figures count them (``agentur.figures``).
     lead: bool | None = None
     lead_town: int | None = None
 

@@ -23,6 +23,7 @@ from municipalities import selectors as town_selectors
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from participation import selectors as participation_selectors
+from smartcity5.charts import kpi_chart_svg, kpi_summary
 from smartcity5.forms import add_errors
 from smartcity5.numbers import plain_decimal
 from smartcity5.page_cache import anonymous_page_cache
@@ -33,7 +34,6 @@ from smartcity5.search import MATCHES_SECONDS, Matches
 from smartcity5.templatetags.maps import project_map
 
 from . import selectors, services
-from .charts import kpi_chart_svg, kpi_summary
 from .forms import (
     IndicatorForm,
     MeasurementForm,

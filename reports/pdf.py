@@ -9,8 +9,7 @@ from django.contrib.staticfiles import finders
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
 
-from funding.charts import planned_vs_called_svg
-from projects.charts import kpi_chart_svg, kpi_summary
+from smartcity5.charts import kpi_chart_svg, kpi_summary, planned_vs_called_svg
 from smartcity5.numbers import plain_decimal
 
 DEFAULT_BRAND = "#00508C"

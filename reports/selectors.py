@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from agentur import figures as key_figures
 from funding import selectors as funding_selectors
 from funding.models import BudgetLine, CostType, DisbursementRequest, Grant, Spending
-from municipalities import figures as key_figures
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
 from municipalities.selectors import lead_town
@@ -89,7 +89,7 @@ def region_report_get(*, user: AnyUser, path: str, pk: int) -> ReportRequest:
 @dataclass
 class TownReportData:
     """The town report. Its headline figures are the town's key figures (``figures``, from
-    ``municipalities.figures``, as on the dashboards and in the region report): projects the town leads and
+    ``agentur.figures``, as on the dashboards and in the region report): projects the town leads and
     ideas in the processes it runs, with the joint ones of partner towns beside them ("+N gemeinsam"). The lists
     (``projects``, ``indicators``, ``processes``) show everything the town takes part in, joint rows included."""
 
@@ -231,7 +231,7 @@ def _town_row(figures: key_figures.TownFigures) -> TownRow:
 
 def region_report_data(*, towns: list[Municipality], today: datetime.date | None = None) -> dict[str, Any]:
     """One row per town (projects led by status, funding approved / called / spent, milestones, published ideas:
-    the key figures of ``municipalities.figures``, so each joint project counts once, under its lead town) and
+    the key figures of ``agentur.figures``, so each joint project counts once, under its lead town) and
     the region's federal funds per year. Call inside a cross-town scope of ``towns``; four queries in all."""
     today = today or timezone.localdate()
     figures = key_figures.town_figures(towns=towns, today=today)

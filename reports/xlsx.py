@@ -70,7 +70,7 @@ def town_report_xlsx(data, *, progress) -> bytes:
             (gettext("Status as of"), data.today, DATE),
             (gettext("Strategy"), strategy.title if strategy else "", TEXT),
             (gettext("Adopted on"), strategy.adopted_on if strategy else None, DATE),
-            # The key figures (municipalities.figures), each with the joint ones of partner towns beside it.
+            # The key figures (agentur.figures), each with the joint ones of partner towns beside it.
             (gettext("Projects led by the town"), figures.project_total, NUMBER, figures.project_total_joint),
             *[
                 (str(Project.Status(status).label), count, NUMBER, joint)

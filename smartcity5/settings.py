@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "knowledge",
     "reviews",
     "reports",
+    "agentur",
     "outbox",
     "api",
 ]

@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from accounts import views as account_views
+from agentur import views as agentur_views
 from knowledge import views as knowledge_views
 from municipalities import views as municipality_views
 from participation import views as participation_views
@@ -15,6 +16,7 @@ from smartcity5 import views as platform_views
 
 town_patterns = [
     path("", include("municipalities.urls")),
+    path("", include("agentur.urls")),
     path("", include("projects.urls")),
     path("", include("funding.urls")),
     path("", include("participation.urls")),
@@ -50,7 +52,7 @@ urlpatterns = [
     path("einladung/<str:token>/", account_views.invitation_accept, name="invitation-accept"),
     path("konto/benachrichtigungen/", include("notifications.urls")),
     path("konto/beteiligung/", participation_views.my_participation, name="participation-mine"),
-    path("agentur/", municipality_views.agentur_overview, name="agentur-overview"),
+    path("agentur/", agentur_views.agentur_overview, name="agentur-overview"),
     path("agentur/fortschrittsberichte/", include("reviews.urls_agentur")),
     path("agentur/berichte/", include("reports.urls_agentur")),
     path("admin/", admin.site.urls),

@@ -25,6 +25,7 @@ APPS = [
     "knowledge",
     "reviews",
     "reports",
+    "agentur",
     "api",
 ]
 SCOPE_CALLS = {

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from participation import selectors
 from smartcity5 import fragments
 
 register = template.Library()
@@ -172,3 +173,10 @@ def comment_threads(context, comments) -> SafeString:
             )
         parts.append("\n    </div>")
     return mark_safe("".join(parts))
+
+
+@register.simple_tag
+def running_processes() -> list:
+    """``{% running_processes as processes %}``: the published processes of the scope's town in which citizens can
+    do something today (the town's home page points to them)."""
+    return selectors.running_processes()

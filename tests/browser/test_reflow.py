@@ -230,7 +230,7 @@ def test_no_page_of_any_role_scrolls_sideways_on_a_phone(catalogue, live_server,
             "opendata:index",
             "reviews:detail",
             "knowledge-public",
-            "municipalities:staff-dashboard",
+            "agentur:staff-dashboard",
             "team:list",
         }
     ]

@@ -7,9 +7,9 @@ import pytest
 from django.utils import translation
 from django.utils.safestring import SafeString
 
-from funding import charts
-from funding.charts import planned_vs_called_svg
 from municipalities.validators import contrast_ratio
+from smartcity5 import charts
+from smartcity5.charts import planned_vs_called_svg
 
 NS = "{http://www.w3.org/2000/svg}"
 D = Decimal
@@ -43,7 +43,7 @@ def bar(group, series) -> ET.Element:
 
 
 def heights(root) -> list[dict[str, float]]:
-    return [{s: float(bar(g, s).get("height")) for s in charts.SERIES} for g in groups(root)]  # type: ignore[arg-type]
+    return [{s: float(bar(g, s).get("height")) for s in charts.FUNDING_SERIES} for g in groups(root)]  # type: ignore[arg-type]
 
 
 def y_labels(root):
@@ -92,7 +92,7 @@ def test_bar_heights_are_proportional_to_the_amounts():
     reference = measured[0]["planned"]  # 1,200,000.00
     assert reference > 0
     for row, bars in zip(ROWS, measured, strict=True):
-        for series in charts.SERIES:
+        for series in charts.FUNDING_SERIES:
             expected = float(row[series] / ROWS[0]["planned"])
             assert bars[series] / reference == pytest.approx(expected, abs=0.002)
 
@@ -102,7 +102,7 @@ def test_bars_stand_on_a_common_baseline():
     bottoms = {
         round(float(bar(g, s).get("y")) + float(bar(g, s).get("height")), 1)
         for g in groups(root)
-        for s in charts.SERIES
+        for s in charts.FUNDING_SERIES
     }
     assert len(bottoms) == 1
 
@@ -110,12 +110,12 @@ def test_bars_stand_on_a_common_baseline():
 def test_series_differ_in_fill_style_and_the_legend_shows_the_same():
     root = parse(render())
     group = groups(root)[0]
-    styles = {s: (bar(group, s).get("fill"), bar(group, s).get("stroke")) for s in charts.SERIES}
+    styles = {s: (bar(group, s).get("fill"), bar(group, s).get("stroke")) for s in charts.FUNDING_SERIES}
     pattern_id = root.find(f"{NS}defs/{NS}pattern").get("id")
     assert styles["planned"] == ("#FFFFFF", charts.PLANNED_COLOUR)  # outlined
     assert styles["called"] == (charts.CALLED_COLOUR, charts.CALLED_COLOUR)  # solid
     assert styles["paid"][0] == f"url(#{pattern_id})"  # hatched
-    for series in charts.SERIES:
+    for series in charts.FUNDING_SERIES:
         (item,) = [el for el in root.iter(NS + "g") if has_class(el, f"funding-chart__legend-item--{series}")]
         swatch = item.find(NS + "rect")
         assert (swatch.get("fill"), swatch.get("stroke")) == styles[series]
@@ -141,7 +141,7 @@ def test_axis_ticks_start_at_zero_and_cover_the_maximum():
     assert labels[0].startswith("0")
     assert all(label.endswith("Mio. €") for label in labels)
     assert "1,5 Mio. €" in labels  # nice_ticks(0, 1234567.89) -> 0, 0.5, 1, 1.5 million
-    bars = [bar(g, s) for g in groups(root) for s in charts.SERIES]
+    bars = [bar(g, s) for g in groups(root) for s in charts.FUNDING_SERIES]
     tallest = min(float(b.get("y")) for b in bars)
     grid_ys = [float(el.get("y1")) for el in root.iter(NS + "line") if has_class(el, "funding-chart__grid")]
     assert min(grid_ys) <= tallest  # the top tick is at or above the highest bar
@@ -184,7 +184,7 @@ def test_zero_values_render_a_bar_and_a_baseline_marker():
     assert len([el for el in last.iter(NS + "line") if has_class(el, "funding-chart__zero")]) == 2
 
 
-@pytest.mark.parametrize("series", charts.SERIES)
+@pytest.mark.parametrize("series", charts.FUNDING_SERIES)
 def test_negative_amounts_are_refused(series):
     row = {"year": 2024, "planned": D("1.00"), "called": D("1.00"), "paid": D("1.00"), series: D("-0.01")}
     with pytest.raises(ValueError):
@@ -196,6 +196,6 @@ def test_many_years_stay_inside_the_view_box():
     root = parse(render(rows=rows))
     width = float(root.get("viewBox").split()[2])
     for group in groups(root):
-        for series in charts.SERIES:
+        for series in charts.FUNDING_SERIES:
             rect = bar(group, series)
             assert float(rect.get("x")) > 0 and float(rect.get("x")) + float(rect.get("width")) < width

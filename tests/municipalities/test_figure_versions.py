@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Role
+from agentur import dashboard
 from funding import services as funding_services
-from municipalities import dashboard, freshness
+from municipalities import freshness
 from municipalities.scoping import cross_town_scope, town_scope
 from participation import services as participation_services
 from participation.models import Moderation

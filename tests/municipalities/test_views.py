@@ -2,9 +2,8 @@
 
 import pytest
 from django.core import mail
-from django.db import connection
 
-from municipalities.models import AccessibilityFeedback, AuditEntry
+from municipalities.models import AccessibilityFeedback
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -99,30 +98,6 @@ def test_viewer_reads_but_cannot_mark_handled(client, town_a, viewer_a, editor_a
     assert client.post(f"/arnsberg/verwaltung/barrierefreiheit/{item.pk}/erledigt/").status_code == 302
     [item] = _feedback(town_a)
     assert item.status == "handled" and item.handled_by == editor_a
-
-
-def test_agentur_overview_is_audited_per_request(
-    client, town_a, town_b, moderator, editor_a, django_assert_max_num_queries
-):
-    factories.feedback(municipality=town_b)
-    client.force_login(moderator)
-    # SQLite has no median: the dashboard reads the answer times in two more queries there (dashboard.py). Two
-    # for the ids of ideas and comments with open reports (participation.selectors.waiting_for_moderation).
-    with django_assert_max_num_queries(14 if connection.vendor == "postgresql" else 16):
-        response = client.get("/agentur/")
-    assert response.status_code == 200
-    assert "Arnsberg" in response.text and "Soest" in response.text
-    client.get("/agentur/")
-    assert AuditEntry.objects.filter(user=moderator, purpose="agentur:towns-overview").count() == 2
-    client.force_login(editor_a)
-    assert client.get("/agentur/").status_code == 404
-
-
-def test_moderator_without_mfa_must_set_it_up_first(client, town_a):
-    moderator = factories.UserFactory(is_agentur_moderator=True)
-    client.force_login(moderator)
-    assert client.get("/agentur/")["Location"] == "/accounts/2fa/totp/activate/"
-    assert not AuditEntry.objects.exists()
 
 
 def test_staff_link_only_for_people_who_may_use_it(client, town_a, town_b, viewer_a, citizen):

@@ -11,8 +11,8 @@ from django.utils import translation
 from django.utils.safestring import SafeString
 
 from municipalities.validators import contrast_ratio
-from projects import charts
-from projects.charts import kpi_chart_svg, kpi_summary, nice_ticks
+from smartcity5 import charts
+from smartcity5.charts import kpi_chart_svg, kpi_summary, nice_ticks
 
 NS = "{http://www.w3.org/2000/svg}"
 D = Decimal

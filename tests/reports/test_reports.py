@@ -60,7 +60,7 @@ def test_the_town_report_pdf_shows_the_key_figures(
         assert title in flow, title  # internal and joint projects too: the report is for staff
     assert "Angeschlossene Sensoren" in text  # the KPI with its chart
     assert "Ideen für den Marktplatz" in text
-    # The key figures on the cover (municipalities.figures): 3 projects led and the joint one beside them, 1 KPI,
+    # The key figures on the cover (agentur.figures): 3 projects led and the joint one beside them, 1 KPI,
     # 1 process, 2 ideas.
     cover = " ".join(text.split("\n")[:14])
     assert "3 +1 gemeinsam" in " ".join(cover.split()), cover

@@ -9,13 +9,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from agentur import dashboard
 from funding import services as funding_services
-from municipalities import dashboard
 from municipalities.models import AuditEntry
 from municipalities.scoping import town_scope
 from participation import services as participation_services
 from participation.models import OfficialAnswer
 from projects.models import FieldOfAction
+from smartcity5.charts import trend_chart_svg
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -446,7 +447,7 @@ def test_trend_chart_is_accessible_markup():
     class Town:
         name, slug = "<Arnsberg>", "arnsberg"
 
-    svg = dashboard.trend_chart_svg(
+    svg = trend_chart_svg(
         title="Ideen",
         summary="Ideen je Quartal.",
         quarters=quarters,

@@ -1,4 +1,4 @@
-"""One definition per key figure (``municipalities.figures``), on the demo data: the Agentur dashboard, every
+"""One definition per key figure (``agentur.figures``), on the demo data: the Agentur dashboard, every
 town's staff dashboard, the region report and the API show the same projects by status, processes, ideas and
 funding figures; a joint project counts for its lead town only (partners show it as "+N gemeinsam"); and the
 towns add up to the region's total.
@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import load_workbook
 
-from municipalities import figures
+from agentur import figures
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope, scopes_disabled, town_scope
 from participation import selectors as participation_selectors

@@ -1,14 +1,22 @@
-"""Server-rendered SVG line chart for a KPI: no JavaScript, no chart library.
+"""Server-rendered SVG charts, one module for every chart of the portal: no JavaScript, no chart library.
 
-The chart is an image for assistive technology (``role="img"``): its ``<title>`` names it and its
-``<desc>`` says in words what the picture shows (latest value, target, distance to target). The
-template should still offer the measurements as a table for anyone who needs the exact figures.
+* :func:`kpi_chart_svg` (with :func:`kpi_summary`): a KPI's measurements against baseline and target (projects,
+  the town report's PDF);
+* :func:`planned_vs_called_svg`: federal funds per budget year, planned, called and paid (funding, the funding
+  report's PDF);
+* :func:`trend_chart_svg`: a line per town over the last quarters (the Agentur dashboard).
+
+Each chart is an image for assistive technology (``role="img"``): its ``<title>`` names it and its
+``<desc>`` says in words what the picture shows (for a KPI: latest value, target, distance to target). The
+template should still offer the figures as a table for anyone who needs the exact figures. Series differ in
+more than colour (fill style, dash pattern, marker), so a chart can be read without colour.
 
 Numbers are Decimals throughout; pixel coordinates are the only floats. Every text that ends up in
 the markup (title, unit, formatted numbers and dates) goes through ``format_html``/``escape``.
 """
 
 import datetime
+import math
 import re
 import uuid
 from collections.abc import Iterable, Sequence
@@ -19,6 +27,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext, ngettext
 
+from smartcity5.money import format_eur, to_decimal
 from smartcity5.numbers import decimal_places, plain_decimal
 
 # Colours (contrast against white): series 8.3:1, axes and text 18:1, target 6.9:1 (WCAG 1.4.11 needs 3:1).
@@ -107,7 +116,7 @@ def _text(value) -> str:
     return str.__str__(_XML_INVALID.sub("", str(value)).strip())
 
 
-# --- Summary ----------------------------------------------------------------------------------------
+# --- KPI line chart (projects): the summary ----------------------------------------------------------
 
 
 def _as_date(value) -> datetime.date:
@@ -158,7 +167,7 @@ def kpi_summary(*, measurements, baseline, target) -> dict:
     }
 
 
-# --- Chart ------------------------------------------------------------------------------------------
+# --- KPI line chart (projects): the chart ------------------------------------------------------------
 
 
 def _add_months(day: datetime.date, months: int) -> datetime.date:
@@ -525,3 +534,410 @@ def _halo_text(css_class: str, x: float, y: float, anchor: str, text: str, colou
         BACKGROUND,
         text,
     )
+
+
+# --- Federal funds per budget year (funding) -----------------------------------------------------------
+# Three bars a year: planned (federal share of the year's budget plan), called (requested from the funder,
+# submitted or paid) and paid. Planned is an outlined bar, called a solid bar, paid a hatched bar; the legend
+# shows the same. The ``<desc>`` gives every figure in words.
+
+# Colours (contrast against white): planned 8.3:1, called 6.3:1, paid 7.7:1, axes and text 18:1
+# (WCAG 1.4.11 needs 3:1). Fill styles tell the series apart without colour.
+PLANNED_COLOUR = "#00508C"
+CALLED_COLOUR = "#1B6E3A"
+PAID_COLOUR = "#8C3B00"
+FUNDING_SERIES = ("planned", "called", "paid")
+_FUNDING_COLOURS = {"planned": PLANNED_COLOUR, "called": CALLED_COLOUR, "paid": PAID_COLOUR}
+_MILLION, _THOUSAND = Decimal(1_000_000), Decimal(1_000)
+
+
+def _funding_labels() -> dict[str, str]:
+    return {
+        "planned": gettext("Planned (federal share)"),
+        "called": gettext("Called"),
+        "paid": gettext("Paid"),
+    }
+
+
+def _funding_rows(rows) -> list[dict]:
+    result = []
+    for row in rows:
+        clean = {"year": int(row["year"])}
+        for key in FUNDING_SERIES:
+            value = to_decimal(row[key] or 0)
+            if not value.is_finite() or value < 0:
+                raise ValueError(f"{key} for {clean['year']} must be a finite amount of at least 0: {value}")
+            clean[key] = value
+        result.append(clean)
+    result.sort(key=lambda row: row["year"])
+    return result
+
+
+def _grouped(value: Decimal, places: int) -> str:
+    return number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+
+
+def _euro_tick_labels(ticks: list[Decimal]) -> list[str]:
+    """Compact euro labels, one scale for the whole axis: ``1,5 M €``, ``250 k €`` or ``2.500 €``."""
+    if ticks[-1] >= _MILLION:
+        scaled = [tick / _MILLION for tick in ticks]
+        template = gettext("%(value)s M €")
+    elif ticks[-1] >= 10 * _THOUSAND:
+        scaled = [tick / _THOUSAND for tick in ticks]
+        template = gettext("%(value)s k €")
+    else:
+        scaled, template = ticks, "%(value)s €"
+    places = _decimal_places(scaled)
+    return [template % {"value": _grouped(value, places)} for value in scaled]
+
+
+def _funding_description(rows: list[dict]) -> str:
+    parts = [gettext("Federal funds per budget year: planned, called from the funder and paid.")]
+    for row in rows:
+        parts.append(
+            gettext("%(year)s: planned %(planned)s, called %(called)s, paid %(paid)s.")
+            % {"year": row["year"], **{key: format_eur(row[key]) for key in FUNDING_SERIES}}
+        )
+    return " ".join(parts)
+
+
+def _funding_bar_style(series: str, uid: str) -> dict:
+    colour = _FUNDING_COLOURS[series]
+    fill = {"planned": BACKGROUND, "called": colour, "paid": f"url(#{uid}-hatch)"}[series]
+    return {"fill": fill, "stroke": colour, "stroke_width": "2" if series == "planned" else "1"}
+
+
+def _funding_rect(css_class: str, x: float, y: float, w: float, h: float, style: dict, tooltip: str = ""):
+    return format_html(
+        '<rect class="{}" x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" stroke-width="{}">'
+        "{}</rect>",
+        css_class,
+        _fmt(x),
+        _fmt(y),
+        _fmt(w),
+        _fmt(h),
+        style["fill"],
+        style["stroke"],
+        style["stroke_width"],
+        format_html("<title>{}</title>", tooltip) if tooltip else "",
+    )
+
+
+def planned_vs_called_svg(
+    *, rows: Sequence[dict], title: str, width: int = 640, height: int = 320
+) -> SafeString:
+    """An accessible SVG grouped bar chart (planned / called / paid per year), or a short note if empty.
+
+    Raises ``ValueError`` for negative or non-finite amounts and ``TypeError`` for floats.
+    """
+    rows = _funding_rows(rows)
+    if not rows:
+        return format_html('<p class="funding-chart__empty">{}</p>', gettext("No budget years to show."))
+    title = _text(title)
+    labels = _funding_labels()
+
+    # --- Scales
+    y_ticks = nice_ticks(0, max(row[key] for row in rows for key in FUNDING_SERIES))
+    y_high = y_ticks[-1]
+    y_labels = _euro_tick_labels(y_ticks)
+    width, height = int(width), int(height)
+    left = max(48.0, 10 + max(len(label) for label in y_labels) * _CHAR_WIDTH + 8)
+    right, top, bottom = width - 16.0, 48.0, height - 36.0
+    band = (right - left) / len(rows)
+    gap = 2.0
+    bar = min(28.0, (band * 0.75 - 2 * gap) / 3)
+
+    def y_of(value: Decimal) -> float:
+        return bottom - float(value / y_high) * (bottom - top)
+
+    uid = f"funding-chart-{uuid.uuid4().hex[:12]}"
+    parts: list[SafeString] = [
+        format_html(
+            '<svg xmlns="http://www.w3.org/2000/svg" class="funding-chart" role="img" '
+            'aria-labelledby="{uid}-title {uid}-desc" viewBox="0 0 {w} {h}" width="100%" '
+            'preserveAspectRatio="xMidYMid meet" font-size="{fs}" fill="{text}">',
+            uid=uid,
+            w=width,
+            h=height,
+            fs=FONT_SIZE,
+            text=AXIS_COLOUR,
+        ),
+        format_html('<title id="{}-title">{}</title>', uid, title),
+        format_html('<desc id="{}-desc">{}</desc>', uid, _funding_description(rows)),
+        # Diagonal hatching for "paid": white ground, so the stripes keep their contrast.
+        format_html(
+            '<defs><pattern id="{uid}-hatch" patternUnits="userSpaceOnUse" width="6" height="6" '
+            'patternTransform="rotate(45)"><rect width="6" height="6" fill="{bg}"/>'
+            '<line x1="1.5" y1="0" x2="1.5" y2="6" stroke="{c}" stroke-width="3"/></pattern></defs>',
+            uid=uid,
+            bg=BACKGROUND,
+            c=PAID_COLOUR,
+        ),
+        format_html('<rect x="0" y="0" width="{}" height="{}" fill="{}"/>', width, height, BACKGROUND),
+    ]
+
+    # --- Legend, top left
+    x = left
+    for series in FUNDING_SERIES:
+        item = format_html('<g class="funding-chart__legend-item funding-chart__legend-item--{}">', series)
+        swatch = _funding_rect("funding-chart__swatch", x, 12.0, 14.0, 14.0, _funding_bar_style(series, uid))
+        text = format_html('<text x="{}" y="24.0">{}</text></g>', _fmt(x + 20), labels[series])
+        parts += [item, swatch, text]
+        x += 20 + len(labels[series]) * _CHAR_WIDTH + _CHAR_WIDTH * 2
+
+    # --- Grid and y axis labels
+    for tick, label in zip(y_ticks, y_labels, strict=True):
+        y = _fmt(y_of(tick))
+        parts.append(
+            format_html(
+                '<line class="funding-chart__grid" x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" '
+                'stroke-width="1"/>',
+                _fmt(left),
+                _fmt(right),
+                GRID_COLOUR,
+                y=y,
+            )
+        )
+        parts.append(
+            format_html(
+                '<text class="funding-chart__y-label" x="{}" y="{}" text-anchor="end">{}</text>',
+                _fmt(left - 8),
+                _fmt(y_of(tick) + FONT_SIZE * 0.35),
+                label,
+            )
+        )
+
+    # --- Bars and year labels; labels thin out when the years get too narrow for them
+    label_every = max(1, math.ceil((4 * _CHAR_WIDTH + 8) / band))
+    for index, row in enumerate(rows):
+        centre = left + band * (index + 0.5)
+        x = centre - (3 * bar + 2 * gap) / 2
+        parts.append(format_html('<g class="funding-chart__year" data-year="{}">', row["year"]))
+        for series in FUNDING_SERIES:
+            value = row[series]
+            tooltip = f"{row['year']} – {labels[series]}: {format_eur(value)}"
+            y = y_of(value)
+            css_class = f"funding-chart__bar funding-chart__bar--{series}"
+            parts.append(
+                _funding_rect(css_class, x, y, bar, bottom - y, _funding_bar_style(series, uid), tooltip)
+            )
+            if value == 0:  # a thin marker on the baseline, so "nothing" is visibly a value
+                parts.append(
+                    format_html(
+                        '<line class="funding-chart__zero" x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" '
+                        'stroke-width="3"/>',
+                        _fmt(x),
+                        _fmt(x + bar),
+                        _FUNDING_COLOURS[series],
+                        y=_fmt(bottom - 2.25),
+                    )
+                )
+            x += bar + gap
+        parts.append(mark_safe("</g>"))
+        if index % label_every == 0:
+            parts.append(
+                format_html(
+                    '<text class="funding-chart__x-label" x="{}" y="{}" text-anchor="middle">{}</text>',
+                    _fmt(centre),
+                    _fmt(bottom + 8 + FONT_SIZE),
+                    row["year"],
+                )
+            )
+
+    # --- Axes, drawn last so the bars do not cover them
+    parts.append(
+        format_html(
+            '<path class="funding-chart__axes" d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" '
+            'stroke-width="1.5"/>',
+            l=_fmt(left),
+            t=_fmt(top),
+            b=_fmt(bottom),
+            r=_fmt(right),
+            c=AXIS_COLOUR,
+        )
+    )
+    parts.append(mark_safe("</svg>"))
+    return mark_safe("".join(parts))
+
+
+# --- Trends per town (the Agentur) ---------------------------------------------------------------------
+# A line per town (the Agentur dashboard's trends): Decimals for values, floats only for pixels, all text escaped.
+# Towns differ in colour, line pattern and marker shape, so the
+# chart can be read without colour; the template shows the same figures as a table.
+
+SERIES_STYLES = (  # colour (contrast to white at least 6:1), dash pattern, marker
+    ("#00508C", "none", "circle"),
+    ("#B01E00", "6 3", "square"),
+    ("#1B6E3A", "2 3", "triangle"),
+    ("#8C3B00", "8 3 2 3", "diamond"),
+    ("#5B2A86", "1 4", "circle-open"),
+    ("#131525", "10 4", "square-open"),
+)
+_MARKER_RADIUS = 4.0
+
+
+def _polygon(points: list[tuple[float, float]]) -> str:
+    return " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
+
+
+def _marker(shape: str, x: float, y: float, colour: str) -> SafeString:
+    r = _MARKER_RADIUS
+    fill = BACKGROUND if shape.endswith("-open") else colour
+    if shape.startswith("circle"):
+        return format_html(
+            '<circle cx="{}" cy="{}" r="{}" fill="{}" stroke="{}" stroke-width="2"/>',
+            _fmt(x),
+            _fmt(y),
+            _fmt(r),
+            fill,
+            colour,
+        )
+    if shape.startswith("square"):
+        return format_html(
+            '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" stroke-width="2"/>',
+            _fmt(x - r),
+            _fmt(y - r),
+            _fmt(2 * r),
+            _fmt(2 * r),
+            fill,
+            colour,
+        )
+    big = r + 1
+    if shape == "triangle":
+        points = [(x, y - big), (x + big, y + r), (x - big, y + r)]
+    else:  # diamond
+        points = [(x, y - big), (x + big, y), (x, y + big), (x - big, y)]
+    return format_html(
+        '<polygon points="{}" fill="{}" stroke="{}" stroke-width="2"/>', _polygon(points), fill, colour
+    )
+
+
+def trend_chart_svg(
+    *,
+    title: str,
+    summary: str,
+    quarters: Sequence,
+    series,
+    formatter=str,
+    width: int = 720,
+    height: int = 320,
+) -> SafeString:
+    """An accessible SVG line chart: one line per town (``series``: ``[(town, [value per quarter])]``, a town with
+    ``name`` and ``slug``; ``quarters``: anything with a ``label``, oldest first)."""
+    series = [(town, [Decimal(value or 0) for value in values]) for town, values in series]
+    if not series or not quarters:
+        return format_html('<p class="kern-body">{}</p>', gettext("No towns to show."))
+    title = _text(title)
+    highest = max((value for _town, values in series for value in values), default=Decimal(0))
+    ticks = nice_ticks(0, max(highest, Decimal(4)))  # whole steps when all is small
+    labels = [formatter(tick) for tick in ticks]
+    legend_rows = (len(series) + 2) // 3
+    left = max(48.0, 10 + max(len(label) for label in labels) * _CHAR_WIDTH + 8)
+    right, top, bottom = width - 16.0, 24.0 + legend_rows * 22.0, height - 36.0
+    step = (right - left) / max(len(quarters) - 1, 1)
+
+    def x_of(index: int) -> float:
+        return left + index * step if len(quarters) > 1 else (left + right) / 2
+
+    def y_of(value: Decimal) -> float:
+        return bottom - float(value / ticks[-1]) * (bottom - top)
+
+    description = [_text(summary)]
+    for town, values in series:
+        figures = ", ".join(
+            f"{quarter.label} {formatter(value)}" for quarter, value in zip(quarters, values, strict=True)
+        )
+        description.append(gettext("%(town)s: %(values)s.") % {"town": _text(town.name), "values": figures})
+    uid = f"trend-{uuid.uuid4().hex[:12]}"
+    parts = [
+        format_html(
+            '<svg xmlns="http://www.w3.org/2000/svg" class="sc5-trend" role="img" '
+            'aria-labelledby="{uid}-title {uid}-desc" viewBox="0 0 {w} {h}" width="100%" '
+            'preserveAspectRatio="xMidYMid meet" font-size="{fs}" fill="{text}">',
+            uid=uid,
+            w=width,
+            h=height,
+            fs=FONT_SIZE,
+            text=AXIS_COLOUR,
+        ),
+        format_html('<title id="{}-title">{}</title>', uid, title),
+        format_html('<desc id="{}-desc">{}</desc>', uid, " ".join(description)),
+        format_html('<rect x="0" y="0" width="{}" height="{}" fill="{}"/>', width, height, BACKGROUND),
+    ]
+    # --- Legend, three towns a row
+    column = (right - left) / 3
+    for index, (town, _values) in enumerate(series):
+        colour, dash, shape = SERIES_STYLES[index % len(SERIES_STYLES)]
+        x, y = left + (index % 3) * column, 16.0 + (index // 3) * 22.0
+        parts.append(
+            format_html(
+                '<g class="sc5-trend__legend-item"><line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" '
+                'stroke-width="2.5" stroke-dasharray="{}"/>{}<text x="{}" y="{}">{}</text></g>',
+                _fmt(x),
+                _fmt(x + 28),
+                colour,
+                dash,
+                _marker(shape, x + 14, y, colour),
+                _fmt(x + 34),
+                _fmt(y + FONT_SIZE * 0.35),
+                _text(town.name),
+                y=_fmt(y),
+            )
+        )
+    # --- Grid, axis labels
+    for tick, label in zip(ticks, labels, strict=True):
+        y = _fmt(y_of(tick))
+        parts.append(
+            format_html(
+                '<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="1"/>',
+                _fmt(left),
+                _fmt(right),
+                GRID_COLOUR,
+                y=y,
+            )
+        )
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="end">{}</text>',
+                _fmt(left - 8),
+                _fmt(y_of(tick) + FONT_SIZE * 0.35),
+                label,
+            )
+        )
+    for index, quarter in enumerate(quarters):
+        parts.append(
+            format_html(
+                '<text x="{}" y="{}" text-anchor="middle">{}</text>',
+                _fmt(x_of(index)),
+                _fmt(bottom + 8 + FONT_SIZE),
+                quarter.label,
+            )
+        )
+    # --- Lines with markers
+    for index, (town, values) in enumerate(series):
+        colour, dash, shape = SERIES_STYLES[index % len(SERIES_STYLES)]
+        points = _polygon([(x_of(i), y_of(value)) for i, value in enumerate(values)])
+        parts.append(
+            format_html(
+                '<g class="sc5-trend__series" data-town="{}"><polyline points="{}" '
+                'fill="none" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>',
+                town.slug,
+                points,
+                colour,
+                dash,
+            )
+        )
+        parts += [_marker(shape, x_of(i), y_of(value), colour) for i, value in enumerate(values)]
+        parts.append(mark_safe("</g>"))
+    parts.append(
+        format_html(
+            '<path d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" stroke-width="1.5"/>',
+            l=_fmt(left),
+            t=_fmt(top),
+            b=_fmt(bottom),
+            r=_fmt(right),
+            c=AXIS_COLOUR,
+        )
+    )
+    parts.append(mark_safe("</svg>"))
+    return mark_safe("".join(parts))

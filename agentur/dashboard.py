@@ -1,13 +1,13 @@
 """The Agentur's cross-town dashboard: the key figures of every town side by side, quarterly trends, links and
 charts.
 
-The key figures (projects by status, processes, ideas, funding) are those of :mod:`municipalities.figures`, the
+The key figures (projects by status, processes, ideas, funding) are those of :mod:`agentur.figures`, the
 one definition the town dashboards, the region report and the API share: a row counts once, for the town that
 owns it (a joint project for its lead town); a partner town shows joint rows as "+N gemeinsam" beside its own
 count. Here they are joined by the Agentur's own figures (share of open projects recently updated, median days
 to the first answer, moderation, staff, barrier reports) and trends.
 
-Everything runs inside the audited scope that :func:`municipalities.crosstown.agentur_dashboard` enters; the
+Everything runs inside the audited scope that :func:`agentur.crosstown.agentur_dashboard` enters; the
 reads use the town-scoped managers, so a town outside that scope cannot appear. Figures and trends are one
 query over the towns, with a correlated scalar subquery per figure (and quarter); the number of queries does not
 depend on the number of towns or rows.
@@ -16,7 +16,6 @@ depend on the number of towns or rows.
 import datetime
 import functools
 import statistics
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import urlencode
@@ -37,22 +36,10 @@ from django.db.models import (
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.formats import number_format
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from projects.charts import (
-    _CHAR_WIDTH,
-    AXIS_COLOUR,
-    BACKGROUND,
-    FONT_SIZE,
-    GRID_COLOUR,
-    _fmt,
-    _text,
-    nice_ticks,
-)
 from projects.constants import STALE_AFTER_DAYS
+from smartcity5.charts import trend_chart_svg
 
 from . import figures as key_figures
 from .figures import amount as _sum
@@ -143,14 +130,13 @@ def _first_answers(qs):
 
 
 def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> dict:
-    """The Agentur's figures beyond the key figures of :mod:`municipalities.figures` (same rules: own rows)."""
+    """The Agentur's figures beyond the key figures of :mod:`agentur.figures` (same rules: own rows)."""
     from accounts.models import Membership, Role
     from funding.models import Grant
+    from municipalities.models import AccessibilityFeedback
     from participation.models import Comment, Idea
     from participation.selectors import waiting_for_moderation
     from projects.models import ProgressUpdate, Project
-
-    from .models import AccessibilityFeedback
 
     open_projects = key_figures.projects(filters).filter(status__in=Project.ACTIVE_STATUSES)
     recent = Exists(
@@ -429,7 +415,7 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
             _("Open projects with an update in the last %(days)s days") % {"days": STALE_AFTER_DAYS},
             lambda row: _percent(row["projects_open_updated"], row["projects_open"]),
             kind="percent",
-            url=town_url("municipalities:staff-dashboard", fragment="projects-heading"),
+            url=town_url("agentur:staff-dashboard", fragment="projects-heading"),
             note=lambda row: f"{row['projects_open_updated']}/{row['projects_open']}",
             total=lambda t: _percent(t["projects_open_updated"], t["projects_open"]),
             help_text=_(
@@ -551,188 +537,6 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
         },
         {"id": "team", "title": _("Staff and accessibility"), "filtered": False, "rows": team},
     ]
-
-
-# --- Trend charts ----------------------------------------------------------------------------------------
-# A line per town, drawn like projects/charts.py and funding/charts.py: no JavaScript, Decimals for values,
-# floats only for pixels, all text escaped. Towns differ in colour, line pattern and marker shape, so the
-# chart can be read without colour; the template shows the same figures as a table.
-
-SERIES_STYLES = (  # colour (contrast to white at least 6:1), dash pattern, marker
-    ("#00508C", "none", "circle"),
-    ("#B01E00", "6 3", "square"),
-    ("#1B6E3A", "2 3", "triangle"),
-    ("#8C3B00", "8 3 2 3", "diamond"),
-    ("#5B2A86", "1 4", "circle-open"),
-    ("#131525", "10 4", "square-open"),
-)
-_MARKER_RADIUS = 4.0
-
-
-def _polygon(points: list[tuple[float, float]]) -> str:
-    return " ".join(f"{_fmt(x)},{_fmt(y)}" for x, y in points)
-
-
-def _marker(shape: str, x: float, y: float, colour: str) -> SafeString:
-    r = _MARKER_RADIUS
-    fill = BACKGROUND if shape.endswith("-open") else colour
-    if shape.startswith("circle"):
-        return format_html(
-            '<circle cx="{}" cy="{}" r="{}" fill="{}" stroke="{}" stroke-width="2"/>',
-            _fmt(x),
-            _fmt(y),
-            _fmt(r),
-            fill,
-            colour,
-        )
-    if shape.startswith("square"):
-        return format_html(
-            '<rect x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" stroke-width="2"/>',
-            _fmt(x - r),
-            _fmt(y - r),
-            _fmt(2 * r),
-            _fmt(2 * r),
-            fill,
-            colour,
-        )
-    big = r + 1
-    if shape == "triangle":
-        points = [(x, y - big), (x + big, y + r), (x - big, y + r)]
-    else:  # diamond
-        points = [(x, y - big), (x + big, y), (x, y + big), (x - big, y)]
-    return format_html(
-        '<polygon points="{}" fill="{}" stroke="{}" stroke-width="2"/>', _polygon(points), fill, colour
-    )
-
-
-def trend_chart_svg(
-    *,
-    title: str,
-    summary: str,
-    quarters: list[Quarter],
-    series,
-    formatter=str,
-    width: int = 720,
-    height: int = 320,
-) -> SafeString:
-    """An accessible SVG line chart: one line per town (``series``: ``[(town, [value per quarter])]``)."""
-    series = [(town, [Decimal(value or 0) for value in values]) for town, values in series]
-    if not series or not quarters:
-        return format_html('<p class="kern-body">{}</p>', gettext("No towns to show."))
-    title = _text(title)
-    highest = max((value for _town, values in series for value in values), default=Decimal(0))
-    ticks = nice_ticks(0, max(highest, Decimal(4)))  # whole steps when all is small
-    labels = [formatter(tick) for tick in ticks]
-    legend_rows = (len(series) + 2) // 3
-    left = max(48.0, 10 + max(len(label) for label in labels) * _CHAR_WIDTH + 8)
-    right, top, bottom = width - 16.0, 24.0 + legend_rows * 22.0, height - 36.0
-    step = (right - left) / max(len(quarters) - 1, 1)
-
-    def x_of(index: int) -> float:
-        return left + index * step if len(quarters) > 1 else (left + right) / 2
-
-    def y_of(value: Decimal) -> float:
-        return bottom - float(value / ticks[-1]) * (bottom - top)
-
-    description = [_text(summary)]
-    for town, values in series:
-        figures = ", ".join(
-            f"{quarter.label} {formatter(value)}" for quarter, value in zip(quarters, values, strict=True)
-        )
-        description.append(gettext("%(town)s: %(values)s.") % {"town": _text(town.name), "values": figures})
-    uid = f"trend-{uuid.uuid4().hex[:12]}"
-    parts = [
-        format_html(
-            '<svg xmlns="http://www.w3.org/2000/svg" class="sc5-trend" role="img" '
-            'aria-labelledby="{uid}-title {uid}-desc" viewBox="0 0 {w} {h}" width="100%" '
-            'preserveAspectRatio="xMidYMid meet" font-size="{fs}" fill="{text}">',
-            uid=uid,
-            w=width,
-            h=height,
-            fs=FONT_SIZE,
-            text=AXIS_COLOUR,
-        ),
-        format_html('<title id="{}-title">{}</title>', uid, title),
-        format_html('<desc id="{}-desc">{}</desc>', uid, " ".join(description)),
-        format_html('<rect x="0" y="0" width="{}" height="{}" fill="{}"/>', width, height, BACKGROUND),
-    ]
-    # --- Legend, three towns a row
-    column = (right - left) / 3
-    for index, (town, _values) in enumerate(series):
-        colour, dash, shape = SERIES_STYLES[index % len(SERIES_STYLES)]
-        x, y = left + (index % 3) * column, 16.0 + (index // 3) * 22.0
-        parts.append(
-            format_html(
-                '<g class="sc5-trend__legend-item"><line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" '
-                'stroke-width="2.5" stroke-dasharray="{}"/>{}<text x="{}" y="{}">{}</text></g>',
-                _fmt(x),
-                _fmt(x + 28),
-                colour,
-                dash,
-                _marker(shape, x + 14, y, colour),
-                _fmt(x + 34),
-                _fmt(y + FONT_SIZE * 0.35),
-                _text(town.name),
-                y=_fmt(y),
-            )
-        )
-    # --- Grid, axis labels
-    for tick, label in zip(ticks, labels, strict=True):
-        y = _fmt(y_of(tick))
-        parts.append(
-            format_html(
-                '<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="1"/>',
-                _fmt(left),
-                _fmt(right),
-                GRID_COLOUR,
-                y=y,
-            )
-        )
-        parts.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="end">{}</text>',
-                _fmt(left - 8),
-                _fmt(y_of(tick) + FONT_SIZE * 0.35),
-                label,
-            )
-        )
-    for index, quarter in enumerate(quarters):
-        parts.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="middle">{}</text>',
-                _fmt(x_of(index)),
-                _fmt(bottom + 8 + FONT_SIZE),
-                quarter.label,
-            )
-        )
-    # --- Lines with markers
-    for index, (town, values) in enumerate(series):
-        colour, dash, shape = SERIES_STYLES[index % len(SERIES_STYLES)]
-        points = _polygon([(x_of(i), y_of(value)) for i, value in enumerate(values)])
-        parts.append(
-            format_html(
-                '<g class="sc5-trend__series" data-town="{}"><polyline points="{}" '
-                'fill="none" stroke="{}" stroke-width="2.5" stroke-dasharray="{}"/>',
-                town.slug,
-                points,
-                colour,
-                dash,
-            )
-        )
-        parts += [_marker(shape, x_of(i), y_of(value), colour) for i, value in enumerate(values)]
-        parts.append(mark_safe("</g>"))
-    parts.append(
-        format_html(
-            '<path d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" stroke-width="1.5"/>',
-            l=_fmt(left),
-            t=_fmt(top),
-            b=_fmt(bottom),
-            r=_fmt(right),
-            c=AXIS_COLOUR,
-        )
-    )
-    parts.append(mark_safe("</svg>"))
-    return mark_safe("".join(parts))
 
 
 def _format_count(value) -> str:

@@ -5,8 +5,11 @@ import hashlib
 from django.core.cache import cache
 from django.utils.translation import get_language
 
-from .models import Municipality
-from .scoping import cross_town_scope
+from municipalities import freshness
+from municipalities.models import Municipality
+from municipalities.scoping import cross_town_scope
+
+from . import dashboard
 
 #: How long the rendered table and charts of /agentur/ are kept. Their key holds every town's figure version, so
 #: a change of the data shows at once; this only bounds what no version covers (a new release's templates).
@@ -25,8 +28,6 @@ def agentur_dashboard(*, user, path: str, query, render=None) -> dict:
     from django.utils import timezone
 
     from projects.selectors import fields_of_action
-
-    from . import dashboard, freshness
 
     towns = list(Municipality.objects.active().order_by("name"))
     fields = list(fields_of_action())  # a shared catalogue, not town data

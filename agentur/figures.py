@@ -1,6 +1,6 @@
 """The key figures of a town, one definition each, for every page and file that shows them.
 
-The Agentur dashboard (``municipalities.dashboard``), each town's staff dashboard, the region and town reports
+The Agentur dashboard (``agentur.dashboard``), each town's staff dashboard (``agentur.views.staff_dashboard``), the region and town reports
 (``reports.selectors.region_report_data``, ``town_report_data``) and the API (``/api/v1/agentur/towns/``, through
 the dashboard) read these figures from here and nowhere else, so a number means the same everywhere:
 
@@ -28,7 +28,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 if TYPE_CHECKING:
-    from .models import Municipality
+    from municipalities.models import Municipality
 
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 ZERO = Decimal("0.00")
@@ -249,8 +249,8 @@ def town_figures(
     (town pk → row) in place; ``extra_name`` names that set for the cache (without a name nothing is cached).
     ``versions``: the towns' versions if the caller has read them already.
     Call inside a scope that holds the towns."""
-    from . import freshness
-    from .models import Municipality
+    from municipalities import freshness
+    from municipalities.models import Municipality
 
     today = today or timezone.localdate()
     by_pk = {town.pk: town for town in towns}
