@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "participation",
+    "surveys",
     "funding",
     "notifications",
     "knowledge",
