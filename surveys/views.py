@@ -45,12 +45,14 @@ def survey_detail(request: HttpRequest, town: str, slug: str) -> HttpResponse:
     is_open = process.accepts_survey_responses()
     may_answer = is_open and services.may_respond(survey, request.user)
     answered = _answered(request, survey)
-    form = ResponseForm(request.POST or None, questions=questions) if may_answer and not answered else None
+    data = request.POST if request.method == "POST" else None
+    form = ResponseForm(data, questions=questions) if may_answer and not answered else None
     context = {
         "process": process,
         "survey": survey,
         "form": form,
         "groups": form.groups() if form is not None else [],
+        "some_required": any(q.is_required for q in questions),
         "is_open": is_open,
         "answered": answered,
         "needs_sign_in": is_open and not may_answer and survey.audience == Audience.CITIZENS,
