@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from smartcity5.forms import HoneypotForm
 
-from .models import Question, QuestionKind
+from .models import Question, QuestionKind, Survey
+from .services import QuestionInput
 
 
 @dataclass
@@ -160,3 +161,118 @@ class ResponseForm(HoneypotForm, forms.Form):
                     self.fields[name].widget.attrs["aria-invalid"] = "true"
             else:
                 self.add_error(None, messages)
+
+
+class SurveySettingsForm(forms.ModelForm):
+    """The survey's own settings (``services.survey_create`` / ``survey_change``)."""
+
+    class Meta:
+        model = Survey
+        fields = ["title", "intro", "audience", "is_anonymous", "results_shown"]
+        widgets = {
+            "intro": forms.Textarea(attrs={"rows": 4}),
+            "audience": forms.RadioSelect,
+            "results_shown": forms.RadioSelect,
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        survey = self.instance
+        if survey.pk and survey.is_locked:
+            # Promised to those who answered: fixed once the first response arrived.
+            for name in ("audience", "is_anonymous"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _("Fixed since the first response.")
+
+
+def _lines(value: str) -> list[str]:
+    return [line.strip() for line in (value or "").splitlines() if line.strip()]
+
+
+class QuestionForm(forms.Form):
+    """One question of the builder. Answers and matrix rows are written one per line; a condition names an answer
+    of an earlier single or multiple choice question."""
+
+    kind = forms.ChoiceField(label=_("Kind of question"), choices=QuestionKind.choices)
+    text = forms.CharField(label=_("Question"), max_length=500)
+    help_text = forms.CharField(label=_("Explanation"), max_length=500, required=False)
+    is_required = forms.BooleanField(label=_("An answer is required"), required=False)
+    options = forms.CharField(
+        label=_("Answers to choose from"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("One answer per line. For single and multiple choice, ranking and the matrix's columns."),
+    )
+    rows = forms.CharField(
+        label=_("Rows of the matrix"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One row per line; each row is answered with one of the answers above."),
+    )
+    scale_min = forms.IntegerField(
+        label=_("Lowest value"), initial=1, required=False, min_value=-10, max_value=10
+    )
+    scale_max = forms.IntegerField(
+        label=_("Highest value"), initial=5, required=False, min_value=-10, max_value=10
+    )
+    scale_min_label = forms.CharField(label=_("Label of the lowest value"), max_length=60, required=False)
+    scale_max_label = forms.CharField(label=_("Label of the highest value"), max_length=60, required=False)
+    shown_if = forms.TypedChoiceField(
+        label=_("Ask only after the answer"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_("Leave empty to ask everyone."),
+    )
+
+    def __init__(self, *args: Any, survey: Survey, question: Question | None = None, **kwargs: Any) -> None:
+        if question is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "kind": question.kind,
+                "text": question.text,
+                "help_text": question.help_text,
+                "is_required": question.is_required,
+                "options": "\n".join(o.label for o in question.options.all() if not o.is_row),
+                "rows": "\n".join(o.label for o in question.options.all() if o.is_row),
+                "scale_min": question.scale_min,
+                "scale_max": question.scale_max,
+                "scale_min_label": question.scale_min_label,
+                "scale_max_label": question.scale_max_label,
+                "shown_if": question.shown_if_id,
+            }
+        super().__init__(*args, **kwargs)
+        for name in ("options", "rows", "scale_min", "scale_max", "scale_min_label", "scale_max_label"):
+            self.fields[name].required_when = True  # the hint says when
+        before = question.position if question is not None else None
+        self.conditions = {
+            option.pk: option
+            for earlier in survey.questions.prefetch_related("options").order_by("position", "pk")
+            if earlier.kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE)
+            and (before is None or earlier.position < before)
+            for option in earlier.options.all()
+        }
+        self.fields["shown_if"].choices = [("", _("Everyone"))] + [
+            (str(pk), f"{option.question.text} → {option.label}") for pk, option in self.conditions.items()
+        ]
+
+    def values(self) -> QuestionInput:
+        data = self.cleaned_data
+        return QuestionInput(
+            kind=data["kind"],
+            text=data["text"],
+            help_text=data.get("help_text", ""),
+            is_required=data.get("is_required", False),
+            scale_min=1 if data.get("scale_min") is None else int(data["scale_min"]),
+            scale_max=5 if data.get("scale_max") is None else int(data["scale_max"]),
+            scale_min_label=data.get("scale_min_label", ""),
+            scale_max_label=data.get("scale_max_label", ""),
+            options=_lines(data.get("options", "")),
+            rows=_lines(data.get("rows", "")),
+            shown_if=self.conditions.get(data["shown_if"]) if data.get("shown_if") else None,
+        )
+
+
+class PaperResponseForm(ResponseForm):
+    """A paper questionnaire: the questionnaire's fields and the day it arrived."""
+
+    received_on = forms.DateField(label=_("Received on"), widget=forms.DateInput(attrs={"type": "date"}))

@@ -193,6 +193,14 @@ def results(survey: Survey) -> SurveyResults:
     )
 
 
+def text_to_moderate(survey: Survey, pk: int) -> Answer:
+    """One free-text answer of the survey waiting for a moderator (``LookupError`` if there is none)."""
+    found = Answer.objects.filter(question__survey=survey, moderation=Moderation.PENDING, pk=pk).first()
+    if found is None:
+        raise LookupError(pk)
+    return found
+
+
 def texts_to_moderate(survey: Survey) -> list[Answer]:
     """Free-text answers waiting for a moderator, oldest first."""
     return list(

@@ -119,10 +119,10 @@ def _survey_sample(town):
             by=None,
             fields={"title": "Matrix", "audience": "everyone", "results_shown": "live"},
         )
-        services.question_add(
+        question = services.question_add(
             survey=survey, by=None, values=services.QuestionInput(kind="short_text", text="Was fehlt?")
         )
-    return {"slug": process.slug}
+    return {"slug": process.slug, "pk": question.pk}
 
 
 def _invitation_sample(town) -> int:
@@ -230,8 +230,19 @@ SAMPLES: dict[str, Callable] = {
         )
     },
     "participation:results": _finished_process_sample,
-    "surveys:survey": _survey_sample,
-    "surveys:results": _survey_sample,
+    **{
+        f"surveys:{name}": _survey_sample
+        for name in (
+            "survey",
+            "results",
+            "staff-survey",
+            "staff-question-add",
+            "staff-question",
+            "staff-preview",
+            "staff-paper",
+            "staff-texts",
+        )
+    },
     "participation:results-csv": _finished_process_sample,
     **{
         f"participation:{name}": _participation_param("pk")
