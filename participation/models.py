@@ -76,6 +76,7 @@ class ParticipationSettings(TownOwnedModel):
 
 class Phase(models.TextChoices):
     INFORMATION = "information", _("Information")
+    SURVEY = "survey", _("Survey")
     IDEAS = "ideas", _("Idea collection")
     EVALUATION = "evaluation", _("Evaluation and shortlist")
     VOTE = "vote", _("Vote")
@@ -202,6 +203,9 @@ class Process(TownOwnedModel):
 
     def accepts_supports(self, day: datetime.date | None = None) -> bool:
         return self.is_published and self.allow_supports and self._in(INTERACTION_PHASES, day)
+
+    def accepts_survey_responses(self, day: datetime.date | None = None) -> bool:
+        return self.is_published and self._in((Phase.SURVEY,), day)
 
     def accepts_votes(self, day: datetime.date | None = None) -> bool:
         return self.is_published and self._in((Phase.VOTE,), day)
@@ -800,6 +804,10 @@ class ParticipationEvent(HistoryEvent):
         APPROVED = "approved", _("Approved by a moderator")
         HIDDEN = "hidden", _("Hidden by a moderator")
         SETTINGS = "settings", _("Moderation settings changed")
+        SURVEY_CHANGED = "survey_changed", _("Survey changed")
+        SURVEY_VERSION = "survey_version", _("New version of the survey")
+        PAPER_RESPONSE = "paper_response", _("Paper questionnaire entered")
+        SURVEY_TEXT_MODERATED = "survey_text_moderated", _("Free-text answer moderated")
 
     process = models.ForeignKey(
         Process,

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "accounts",
     "projects",
     "participation",
+    "surveys",
     "funding",
     "notifications",
     "knowledge",
@@ -535,6 +536,7 @@ RATE_LIMITS = {
     "support": [(60, 600, "user"), (200, 600, "ip")],
     "report": [(10, 3600, "user"), (30, 3600, "ip")],
     "vote": [(30, 600, "user"), (100, 600, "ip")],
+    "survey": [(10, 600, "user"), (60, 600, "ip")],
     "data_export": [(5, 24 * 3600, "user")],
     "report_request": [
         (30, 3600, "user")

@@ -20,6 +20,7 @@ town_patterns = [
     path("", include("projects.urls")),
     path("", include("funding.urls")),
     path("", include("participation.urls")),
+    path("", include("surveys.urls")),
     path("", include("knowledge.urls")),
     path("", include("reviews.urls")),
     path("", include("reports.urls")),

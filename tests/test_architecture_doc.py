@@ -23,6 +23,7 @@ APPS = [
     "funding",
     "participation",
     "knowledge",
+    "surveys",
     "reviews",
     "reports",
     "agentur",

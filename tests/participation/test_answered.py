@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import services as account_services
-from municipalities import figures
+from agentur import figures
 from municipalities.scoping import scopes_disabled, town_scope
 from participation import selectors, services
 from participation.models import Idea, IdeaStatus, OfficialAnswer, Process

@@ -1,0 +1,210 @@
+"""Reads of surveys: the current version of a process's survey, whether a person answered, who may see the
+results, and the results themselves — counted by the database, a fixed number of queries whatever the number of
+responses."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Avg, Count, Q
+from django.utils import timezone
+
+from accounts import permissions
+from participation.models import Moderation, Phase, Process
+
+from .models import Answer, Option, Participant, Question, QuestionKind, ResultsShown, Survey
+
+if TYPE_CHECKING:
+    from accounts.models import User
+
+#: How many published free-text answers a question's results list.
+TEXTS_SHOWN = 50
+
+
+def current_survey(process: Process) -> Survey | None:
+    """The version of the process's survey that is answered now (the newest)."""
+    return Survey.objects.filter(process=process, superseded_at__isnull=True).first()
+
+
+def questions(survey: Survey) -> list[Question]:
+    return list(survey.questions.prefetch_related("options").order_by("position", "pk"))
+
+
+def has_answered(survey: Survey, user: User | AnonymousUser) -> bool:
+    return user.is_authenticated and Participant.objects.filter(survey=survey, user=user).exists()
+
+
+def survey_closed(process: Process, day: datetime.date | None = None) -> bool:
+    """The survey phase is over (or the process has none)."""
+    phase = process.phase(Phase.SURVEY)
+    day = day or timezone.localdate()
+    return phase is None or (phase.ends_on is not None and day > phase.ends_on)
+
+
+def results_visible(survey: Survey, user: User | AnonymousUser, day: datetime.date | None = None) -> bool:
+    """Staff of the process's towns and moderators always; others as the survey's ``results_shown`` says."""
+    process = survey.process
+    if permissions.can_see_unpublished_process(user, process):
+        return True
+    if not process.is_published or survey.results_shown == ResultsShown.STAFF:
+        return False
+    return survey.results_shown == ResultsShown.LIVE or survey_closed(process, day)
+
+
+def _share(count: int, total: int) -> Decimal:
+    if not total:
+        return Decimal(0)
+    return (Decimal(100) * count / total).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class OptionResult:
+    option: Option
+    count: int
+    share: Decimal  # percent of those who answered the question
+    average_rank: Decimal | None = None  # rankings: 1 = first
+
+
+@dataclass
+class MatrixRow:
+    row: Option
+    cells: list[OptionResult]
+
+
+@dataclass
+class QuestionResult:
+    question: Question
+    answered: int  # responses that answered the question
+    options: list[OptionResult] = field(default_factory=list)
+    scale: list[tuple[int, int, Decimal]] = field(default_factory=list)  # (value, count, share)
+    average: Decimal | None = None
+    matrix: list[MatrixRow] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    texts_waiting: int = 0
+
+
+@dataclass
+class SurveyResults:
+    survey: Survey
+    responses: int
+    paper_responses: int
+    questions: list[QuestionResult]
+
+
+def results(survey: Survey) -> SurveyResults:
+    """Every question's figures. Shares are of the responses that answered the question (a skipped optional or
+    a hidden conditional question does not count); a ranking's options are ordered by their average rank."""
+    asked = questions(survey)
+    answers = Answer.objects.filter(question__survey=survey)
+    answered = dict(
+        answers.values("question").annotate(n=Count("response", distinct=True)).values_list("question", "n")
+    )
+    by_option = {
+        (row["question"], row["row"], row["option"]): row
+        for row in answers.filter(option__isnull=False)
+        .values("question", "row", "option")
+        .annotate(n=Count("pk"), rank=Avg("number"))
+    }
+    scale = {
+        (row["question"], row["number"]): row["n"]
+        for row in answers.filter(question__kind=QuestionKind.SCALE)
+        .values("question", "number")
+        .annotate(n=Count("pk"))
+    }
+    averages = dict(
+        answers.filter(question__kind=QuestionKind.SCALE)
+        .values("question")
+        .annotate(avg=Avg("number"))
+        .values_list("question", "avg")
+    )
+    texts: dict[int, list[str]] = {}
+    for question_id, text in (
+        answers.filter(question__kind__in=(QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT))
+        .filter(moderation=Moderation.PUBLISHED)
+        .order_by("question", "pk")
+        .values_list("question", "text")
+    ):
+        bucket = texts.setdefault(question_id, [])
+        if len(bucket) < TEXTS_SHOWN:
+            bucket.append(text)
+    waiting = dict(
+        answers.filter(moderation=Moderation.PENDING)
+        .values("question")
+        .annotate(n=Count("pk"))
+        .values_list("question", "n")
+    )
+    responses = survey.responses.aggregate(all=Count("pk"), paper=Count("pk", filter=Q(is_paper=True)))
+    figures = []
+    for question in asked:
+        total = answered.get(question.pk, 0)
+        result = QuestionResult(question=question, answered=total)
+        columns = [o for o in question.options.all() if not o.is_row]
+        if question.kind == QuestionKind.MATRIX:
+            for row in (o for o in question.options.all() if o.is_row):
+                counts = [by_option.get((question.pk, row.pk, c.pk), {}).get("n", 0) for c in columns]
+                row_total = sum(counts)
+                result.matrix.append(
+                    MatrixRow(
+                        row,
+                        [
+                            OptionResult(c, n, _share(n, row_total))
+                            for c, n in zip(columns, counts, strict=True)
+                        ],
+                    )
+                )
+        elif question.has_options:
+            for option in columns:
+                found = by_option.get((question.pk, None, option.pk), {})
+                rank = found.get("rank")
+                result.options.append(
+                    OptionResult(
+                        option,
+                        found.get("n", 0),
+                        _share(found.get("n", 0), total),
+                        Decimal(rank).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                        if question.kind == QuestionKind.RANKING and rank is not None
+                        else None,
+                    )
+                )
+            if question.kind == QuestionKind.RANKING:
+                result.options.sort(
+                    key=lambda r: (r.average_rank is None, r.average_rank or 0, r.option.position)
+                )
+        elif question.kind == QuestionKind.SCALE:
+            for value in range(question.scale_min, question.scale_max + 1):
+                n = scale.get((question.pk, value), 0)
+                result.scale.append((value, n, _share(n, total)))
+            average = averages.get(question.pk)
+            result.average = (
+                Decimal(average).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                if average is not None
+                else None
+            )
+        else:
+            result.texts = texts.get(question.pk, [])
+            result.texts_waiting = waiting.get(question.pk, 0)
+        figures.append(result)
+    return SurveyResults(
+        survey=survey, responses=responses["all"], paper_responses=responses["paper"], questions=figures
+    )
+
+
+def text_to_moderate(survey: Survey, pk: int) -> Answer:
+    """One free-text answer of the survey waiting for a moderator (``LookupError`` if there is none)."""
+    found = Answer.objects.filter(question__survey=survey, moderation=Moderation.PENDING, pk=pk).first()
+    if found is None:
+        raise LookupError(pk)
+    return found
+
+
+def texts_to_moderate(survey: Survey) -> list[Answer]:
+    """Free-text answers waiting for a moderator, oldest first."""
+    return list(
+        Answer.objects.filter(question__survey=survey, moderation=Moderation.PENDING)
+        .select_related("question")
+        .order_by("pk")
+    )
