@@ -288,17 +288,15 @@ def test_citizens_take_part_in_a_joint_process_from_a_partner_town(town_a, town_
 
 
 def test_rows_of_participation_refuse_queries_without_a_scope(town_a):
-    from participation import models
+    from django.apps import apps
+
+    from municipalities.scoping import TownOwnedModel
 
     idea = factories.idea(process=factories.process(municipality=town_a))
     factories.comment(idea=idea)
+    # Every concrete model of the app (participation.models is a package of modules by concern).
     town_owned = [
-        m
-        for m in vars(models).values()
-        if isinstance(m, type)
-        and issubclass(m, models.TownOwnedModel)
-        and not m._meta.abstract
-        and m.__module__ == models.__name__
+        m for m in apps.get_app_config("participation").get_models() if issubclass(m, TownOwnedModel)
     ]
     assert len(town_owned) == 12
     for model in town_owned:
