@@ -1202,13 +1202,24 @@ def main() -> int:
         return 0
     writes: dict[Path, str | None] = {}
     try:
+        # Every spec is checked against its source before anything is written.
+        problems = []
+        for split in SPLITS:
+            if module_path(split.source).exists():
+                try:
+                    plan(split, read_source(split.source, module_path(split.source)))
+                except SplitError as error:
+                    problems.append(str(error))
+        if problems:
+            raise SplitError("nothing written:\n" + "\n".join(problems))
         for split in SPLITS:
             run_split(split, writes)
     except SplitError as error:
         print(f"split_modules: {error}", file=sys.stderr)
-        print(
-            "(files already written by earlier splits stay; `git checkout .` to start again)", file=sys.stderr
-        )
+        if writes:
+            print(
+                "(files written by the splits before stay; `git checkout .` to start again)", file=sys.stderr
+            )
         return 2
     ruff(sorted(p for p, t in writes.items() if t is not None))
     for path in sorted(writes):
