@@ -2,15 +2,18 @@
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import agentur_required, public, town_permission_required
 from accounts.permissions import can_view_funding
+from smartcity5 import fragments
 from smartcity5.page_cache import anonymous_page_cache
 
 from . import crosstown, figures, freshness, selectors, services
@@ -38,18 +41,42 @@ def region_legal(request, page: str):
     return render(request, f"municipalities/legal_{page}.html", context)
 
 
+def _running_processes_html(request) -> str:
+    """The town home's running processes, kept per worker (smartcity5.fragments) under the version the anonymous
+    page cache keys the town page on (the town's ``content_version``, which also moves with a change of any town,
+    field of action or the consortium, and its processes' ``scope_freshness``: every idea, comment, support, answer
+    and process edit) and the day (a phase begins or ends at midnight). The town page built for each visitor read
+    and rendered them every time: 40 % of its CPU on the demo (bench/README.md, "The demo's town page")."""
+    from participation import selectors as participation_selectors  # the home page points to what is running
+
+    town = request.municipality
+    key = (
+        "town_home.running_processes",
+        connection.alias,
+        town.pk,
+        town.content_version,
+        participation_selectors.scope_freshness().version,
+        timezone.localdate().isoformat(),
+    )
+    return fragments.kept(
+        key,
+        lambda: render_to_string(
+            "municipalities/_running_processes.html",
+            {"running_processes": participation_selectors.running_processes()},
+        ),
+    )
+
+
 @public
 @anonymous_page_cache(freshness.town_page_version, shared_content=True)
 def town_home(request, town: str):
-    from participation import selectors as participation_selectors  # the home page points to what is running
-
     return render(
         request,
         "municipalities/town_home.html",
         {
             # Lazy: not read at all when the content comes from the cache (signed-in visitors, shared_content).
-            "consortium": SimpleLazyObject(lambda: request.municipality.consortium),
-            "running_processes": SimpleLazyObject(participation_selectors.running_processes),
+            "consortium": SimpleLazyObject(lambda: selectors.town_consortium(town=request.municipality)),
+            "running_processes": lambda: _running_processes_html(request),
         },
     )
 
