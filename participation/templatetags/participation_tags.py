@@ -172,3 +172,53 @@ def comment_threads(context, comments) -> SafeString:
             )
         parts.append("\n    </div>")
     return mark_safe("".join(parts))
+
+
+_PRIVACY_URL = "participation_tags.privacy_url"
+
+
+@register.simple_tag(takes_context=True)
+def staff_comment(context, comment, close: bool = True) -> SafeString:
+    """One comment on the staff idea page as ``<li>``: what it shows (author, time, reply, edit, moderation state,
+    text) a fragment kept per worker and rendered from plain values only (``participation/staff/_comment.html``,
+    smartcity5.fragments), then, laid over per request, the moderators' link to edit it for privacy, and (with
+    ``close``) the end of the item; the waiting ones get their moderation forms between (``idea.html``)."""
+    by = author_name(comment)
+    parts = [
+        fragments.render(
+            "participation/staff/_comment.html",
+            pk=comment.pk,
+            by=str(by),
+            created_at=comment.created_at,
+            reply=comment.parent_id is not None,
+            edited_at=comment.edited_at,
+            moderation=comment.moderation,
+            moderation_label=str(comment.get_moderation_display()),
+            body=comment.body,
+        )
+    ]
+    if context.get("can_moderate"):
+        # reverse() once per page, not per comment: the address with a stand-in number.
+        pattern = context.render_context.get(_PRIVACY_URL)
+        if pattern is None:
+            pattern = context.render_context[_PRIVACY_URL] = reverse(
+                "participation:staff-privacy-edit-comment",
+                kwargs={"town": context["municipality"].slug, "pk": _PK_SLOT},
+            )
+        parts.append(
+            format_html(
+                '<p class="kern-body kern-body--small"><a href="{}">{}<span class="kern-sr-only"> ({})</span></a></p>',
+                pattern.replace(str(_PK_SLOT), str(comment.pk)),
+                _("Edit text for privacy"),
+                _("comment by %(name)s") % {"name": by},
+            )
+        )
+    if close:
+        parts.append("\n  </li>")
+    return mark_safe("".join(parts))
+
+
+@register.simple_tag(takes_context=True)
+def staff_comment_list(context, comments) -> SafeString:
+    """The staff idea page's comments (:func:`staff_comment` each), one tag instead of a template loop."""
+    return mark_safe("".join(str(staff_comment(context, comment)) for comment in comments))
