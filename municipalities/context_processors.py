@@ -2,7 +2,7 @@
 
 from django.utils.functional import SimpleLazyObject
 
-from .models import Municipality
+from . import selectors
 
 
 def municipality(request):
@@ -11,7 +11,7 @@ def municipality(request):
     town = getattr(request, "municipality", None)
     return {
         "municipality": town,
-        "member_towns": SimpleLazyObject(lambda: list(Municipality.objects.active().order_by("name"))),
+        "member_towns": SimpleLazyObject(lambda: selectors.member_towns(town=town)),
         # Only people who may use the town's staff area see the link to it.
         "show_staff_link": SimpleLazyObject(
             lambda: town is not None and can_view_staff_area(request.user, town)

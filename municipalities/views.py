@@ -44,9 +44,9 @@ def town_home(request, town: str):
         "municipalities/town_home.html",
         {
             # Lazy: not read at all when the content comes from the cache (signed-in visitors, shared_content).
-            # The running processes it points to come from participation's tag ({% running_processes %}), read
-            # only when the page is rendered: the tenancy app imports no domain.
-            "consortium": SimpleLazyObject(lambda: request.municipality.consortium),
+            # The running processes it points to come from participation's tag ({% running_processes_section %}),
+            # read only when the page is rendered: the tenancy app imports no domain.
+            "consortium": SimpleLazyObject(lambda: selectors.town_consortium(town=request.municipality)),
         },
     )
 

@@ -4,9 +4,11 @@ contributions never reach a list, a search, a map or a count."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
     Count,
@@ -597,9 +599,63 @@ def comments_of(*, idea: Idea) -> list[Comment]:
     return top
 
 
-def staff_comments_of(*, idea: Idea) -> list[Comment]:
-    """Every comment of an idea in any moderation state, oldest first, for the staff idea page."""
-    return list(Comment.objects.filter(idea=idea).select_related("author").order_by("created_at", "pk"))
+#: The staff idea page: how many of the comments that wait for moderation it lists (the queue has all of them),
+#: how many of the newest others it shows before "show all", and how many a page of "show all" holds.
+STAFF_WAITING_SHOWN = 50
+STAFF_LATEST_SHOWN = 20
+STAFF_COMMENTS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class StaffComments:
+    """The comments of the staff idea page (:func:`staff_comments`): those waiting for a moderator first (oldest
+    first, with their open reports; at most :data:`STAFF_WAITING_SHOWN` of ``waiting_count``), then the others
+    (``others`` of them): either the newest (``latest``, newest first) or, when every comment was asked for, a page
+    of them oldest first (``page``)."""
+
+    waiting: Sequence[Comment]
+    waiting_count: int
+    latest: list[Comment]
+    page: Page[Comment] | None
+    others: int
+
+    @property
+    def total(self) -> int:
+        return self.waiting_count + self.others
+
+    @property
+    def more(self) -> bool:
+        """Whether some of the others are not in ``latest``."""
+        return self.page is None and self.others > len(self.latest)
+
+
+def staff_comments(*, idea: Idea, everything: bool = False, page: str | None = None) -> StaffComments:
+    """The staff idea page's comments (:class:`StaffComments`): those that wait (:func:`waiting_for_moderation`)
+    and the newest :data:`STAFF_LATEST_SHOWN` others, not every comment with its links (most of the page's time
+    at 378 comments, bench/README.md); ``everything`` pages through the others. Three queries (the ids with open
+    reports, the waiting ones with their open reports counted, the newest others), one more to count the others
+    when there are more than shown, and one more when more wait than are shown."""
+    comments = Comment.objects.filter(idea=idea)
+    waiting_condition = waiting_for_moderation(Comment)
+    waiting = list(
+        comments.filter(waiting_condition)
+        .annotate(open_flags=_flag_count("comment"))
+        .select_related("author")
+        .order_by("created_at", "pk")[: STAFF_WAITING_SHOWN + 1]
+    )
+    waiting_count = len(waiting)
+    if waiting_count > STAFF_WAITING_SHOWN:
+        waiting_count = comments.filter(waiting_condition).count()
+        waiting = waiting[:STAFF_WAITING_SHOWN]
+    others = comments.exclude(waiting_condition).select_related("author")
+    if everything:
+        shown = Paginator(others.order_by("created_at", "pk"), STAFF_COMMENTS_PER_PAGE).get_page(page)
+        return StaffComments(
+            waiting=waiting, waiting_count=waiting_count, latest=[], page=shown, others=shown.paginator.count
+        )
+    latest = list(others.order_by("-created_at", "-pk")[:STAFF_LATEST_SHOWN])
+    count = len(latest) if len(latest) < STAFF_LATEST_SHOWN else others.count()
+    return StaffComments(waiting=waiting, waiting_count=waiting_count, latest=latest, page=None, others=count)
 
 
 #: Stand-ins for the idea's and the person's id in the SQL of :func:`_viewer_state` (within bigint's range, so the

@@ -805,7 +805,11 @@ def _staff_idea_context(request, idea: Idea, **forms) -> dict:
         "project_form": forms.get("project_form") or ProjectLinkForm(idea=idea),
         "hide_form": forms.get("hide_form") or ReasonForm(),
         "can_moderate": permissions.can_moderate(request.user, request.municipality),
-        "comments": selectors.staff_comments_of(idea=idea),
+        "staff_comments": selectors.staff_comments(
+            idea=idea,
+            everything=request.GET.get("kommentare") == "alle",
+            page=request.GET.get("page"),
+        ),
         "shortlist_open": process.shortlist_open(),
     }
 

@@ -91,6 +91,15 @@ def kept(key: tuple, build) -> SafeString:
     return mark_safe(_KEPT.get_or_build(("kept", *_context_key(), *key), lambda: str(build())))
 
 
+def kept_value(key: tuple, build):
+    """``build()``'s value, read once per worker under ``key``, for the rows a page reads on every request but that
+    change only with a stored version (``Municipality.content_version``, ``participation.selectors.scope_freshness``):
+    ``key`` must hold that version, read in this request before the value (a write moves it, so the next request
+    reads anew). The value is shared by the requests of the worker and must only be read; forgotten with the
+    fragments (:func:`clear`)."""
+    return _KEPT.get_or_build(("value", *key), build)
+
+
 def clear() -> None:
     """Forget every kept fragment (tests; the development server when a template changes)."""
     _KEPT.clear()

@@ -13,6 +13,7 @@ from django.db.backends.postgresql.operations import DatabaseOperations as Postg
 from django.test import override_settings
 
 from accounts.models import Role
+from smartcity5 import fragments
 from smartcity5.celery import app as celery_app
 
 from . import factories
@@ -103,6 +104,9 @@ def need(condition: bool, reason: str) -> None:
 def _isolate(settings, tmp_path_factory):
     # Rate-limit counters and other cache entries must not leak from one test into the next.
     cache.clear()
+    # Nor values kept per worker under a town's version (smartcity5.fragments.kept_value): a rolled-back test's
+    # town id and version come again in the next test (SQLite reuses ids).
+    fragments.clear()
     # Hashing a password properly takes most of a second; tests create hundreds of accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Uploaded files go to a temporary directory, never into the working copy's media/.

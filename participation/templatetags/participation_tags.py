@@ -1,8 +1,11 @@
 """Display helpers for participation pages: ``{% load participation_tags %}``."""
 
 from django import template
+from django.db import connection
 from django.template.defaulttags import CsrfTokenNode
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -175,8 +178,77 @@ def comment_threads(context, comments) -> SafeString:
     return mark_safe("".join(parts))
 
 
-@register.simple_tag
-def running_processes() -> list:
-    """``{% running_processes as processes %}``: the published processes of the scope's town in which citizens can
-    do something today (the town's home page points to them)."""
-    return selectors.running_processes()
+@register.simple_tag(takes_context=True)
+def running_processes_section(context) -> str:
+    """``{% running_processes_section %}``: the town home's section on the published processes of the scope's town
+    in which citizens can do something today, kept per worker (smartcity5.fragments) under the version the
+    anonymous page cache keys the town page on (the town's ``content_version``, which also moves with a change of
+    any town, field of action or the consortium, and its processes' ``scope_freshness``: every idea, comment,
+    support, answer and process edit) and the day (a phase begins or ends at midnight). The town page built for
+    each visitor read and rendered them every time: 40 % of its CPU on the demo (bench/README.md, "The demo's town
+    page"). A tag of participation's, so that the tenancy app imports no domain."""
+    town = context["request"].municipality
+    key = (
+        "town_home.running_processes",
+        connection.alias,
+        town.pk,
+        town.content_version,
+        selectors.scope_freshness().version,
+        timezone.localdate().isoformat(),
+    )
+    return fragments.kept(
+        key,
+        lambda: render_to_string(
+            "municipalities/_running_processes.html", {"running_processes": selectors.running_processes()}
+        ),
+    )
+
+
+_PRIVACY_URL = "participation_tags.privacy_url"
+
+
+@register.simple_tag(takes_context=True)
+def staff_comment(context, comment, close: bool = True) -> SafeString:
+    """One comment on the staff idea page as ``<li>``: what it shows (author, time, reply, edit, moderation state,
+    text) a fragment kept per worker and rendered from plain values only (``participation/staff/_comment.html``,
+    smartcity5.fragments), then, laid over per request, the moderators' link to edit it for privacy, and (with
+    ``close``) the end of the item; the waiting ones get their moderation forms between (``idea.html``)."""
+    by = author_name(comment)
+    parts = [
+        fragments.render(
+            "participation/staff/_comment.html",
+            pk=comment.pk,
+            by=str(by),
+            created_at=comment.created_at,
+            reply=comment.parent_id is not None,
+            edited_at=comment.edited_at,
+            moderation=comment.moderation,
+            moderation_label=str(comment.get_moderation_display()),
+            body=comment.body,
+        )
+    ]
+    if context.get("can_moderate"):
+        # reverse() once per page, not per comment: the address with a stand-in number.
+        pattern = context.render_context.get(_PRIVACY_URL)
+        if pattern is None:
+            pattern = context.render_context[_PRIVACY_URL] = reverse(
+                "participation:staff-privacy-edit-comment",
+                kwargs={"town": context["municipality"].slug, "pk": _PK_SLOT},
+            )
+        parts.append(
+            format_html(
+                '<p class="kern-body kern-body--small"><a href="{}">{}<span class="kern-sr-only"> ({})</span></a></p>',
+                pattern.replace(str(_PK_SLOT), str(comment.pk)),
+                _("Edit text for privacy"),
+                _("comment by %(name)s") % {"name": by},
+            )
+        )
+    if close:
+        parts.append("\n  </li>")
+    return mark_safe("".join(parts))
+
+
+@register.simple_tag(takes_context=True)
+def staff_comment_list(context, comments) -> SafeString:
+    """The staff idea page's comments (:func:`staff_comment` each), one tag instead of a template loop."""
+    return mark_safe("".join(str(staff_comment(context, comment)) for comment in comments))
