@@ -167,7 +167,13 @@ SPLITS: list[Split] = [
             ),
             "participation.services.supports": (
                 "Supports of ideas and the stored counts of ideas and processes.",
-                ["_support_open", "refresh_counts", "support_add", "support_withdraw"],
+                [
+                    "_support_open",
+                    "refresh_counts",
+                    "idea_facts_refresh_all",
+                    "support_add",
+                    "support_withdraw",
+                ],
             ),
             "participation.services.flags": (
                 "Flags: a person reports an idea or a comment to the moderators.",
@@ -212,6 +218,11 @@ SPLITS: list[Split] = [
                     "_TOWN_PROJECT_CHANGES",
                     "public_project_changes",
                     "project_list",
+                    "SEARCH_COLUMNS",
+                    "_tagged",
+                    "_joined",
+                    "LIST_ORDER",
+                    "project_pages",
                     "region_project_list",
                     "project_get",
                     "project_for",
