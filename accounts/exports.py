@@ -56,6 +56,7 @@ def _title(attr: str) -> Callable:
 #: Rows keyed to the user through a foreign key that the sections of the export do not read themselves
 #: ("changes you made as staff"), by model label.
 STAFF_ACTIVITY: dict[str, tuple[StaffActivity, ...]] = {
+    "surveys.Response": (StaffActivity("entered_by", "submitted_on", lambda r: r.survey.title),),
     "participation.Idea": (StaffActivity("entered_by", "created_at", _title("title")),),
     "participation.OfficialAnswer": (StaffActivity("author", "created_at", lambda a: a.idea.title),),
     # History entries with an acting town are staff work; those without one are the person's own participation
@@ -164,6 +165,8 @@ SECTIONS_READ: dict[str, tuple[str, ...]] = {
     "participation.Ballot": ("user",),
     "participation.ContentFlag": ("reporter",),
     "participation.ParticipationEvent": ("actor",),  # own steps here, staff work in STAFF_ACTIVITY
+    "surveys.Participant": ("user",),
+    "surveys.Response": ("respondent",),
 }
 
 
@@ -359,6 +362,43 @@ def _participation(user) -> dict:
     }
 
 
+def _answer_text(answer) -> str:
+    if answer.row_id:
+        return f"{answer.row.label}: {answer.option.label}"
+    if answer.option_id:
+        return f"{answer.number}. {answer.option.label}" if answer.number else answer.option.label
+    return str(answer.number) if answer.number is not None else answer.text
+
+
+def _surveys(user) -> list[dict]:
+    """The surveys the person took part in, and their answers where the survey was not anonymous: an anonymous
+    survey keeps no link between a person and their answers, so there are none to give."""
+    from surveys.models import Answer, Participant
+
+    answers: dict[int, list[dict]] = {}
+    for answer in (
+        Answer.objects.filter(response__respondent=user)
+        .select_related("question", "option", "row")
+        .order_by("response__survey", "question__position", "question", "number", "pk")
+    ):
+        answers.setdefault(answer.response.survey_id, []).append(
+            {"question": answer.question.text, "answer": _answer_text(answer)}
+        )
+    return [
+        {
+            "town": taken.survey.municipality.name,
+            "process": taken.survey.process.title,
+            "survey": taken.survey.title,
+            "version": taken.survey.version,
+            "anonymous": taken.survey.is_anonymous,
+            "answers": answers.get(taken.survey_id, []),
+        }
+        for taken in Participant.objects.filter(user=user)
+        .select_related("survey__process", "survey__municipality")
+        .order_by("pk")
+    ]
+
+
 def _own_steps(user) -> list[dict]:
     """The history entries of the person's own participation (e.g. "Idea submitted"): entries without an acting
     town. Staff work, which always acts for a town, is under "Changes you made as staff"."""
@@ -429,6 +469,7 @@ def user_data(*, user) -> dict:
             "memberships": _memberships(user),
             **_notifications(user),
             "participation": _participation(user),
+            "surveys": _surveys(user),
             "accessibility_feedback": _accessibility_feedback(user),
             "staff_activity": _staff_activity(user),
             "data_exports": _exports(user),

@@ -39,6 +39,12 @@ def full_answer(q, *, travel="Bus"):
     }
 
 
+def selectors_questions(survey):
+    """The survey's questions by the keys ``full_answer`` uses, in the order of ``conftest.build``."""
+    keys = ["travel", "services", "satisfaction", "ranking", "wish", "matrix", "bus_line"]
+    return dict(zip(keys, selectors.questions(survey), strict=True))
+
+
 def errors_of(excinfo):
     return excinfo.value.message_dict
 
@@ -373,3 +379,31 @@ def test_survey_rows_stay_in_their_towns_scope(survey, questions, town_b):
         assert not Survey.objects.exists()
         assert not Question.objects.exists()
     assert QuestionKind.MATRIX in {q.kind for q in Question.objects.all()}
+
+
+def test_the_data_export_names_the_surveys_and_the_answers_only_where_not_anonymous(
+    process, survey, questions, citizen
+):
+    from accounts.exports import user_data
+
+    services.response_submit(survey=survey, by=citizen, values=full_answer(questions))
+    (taken,) = user_data(user=citizen)["surveys"]
+    assert (taken["survey"], taken["anonymous"], taken["answers"]) == ("Umfrage zur Innenstadt", True, [])
+    new = services.survey_new_version(survey=survey, by=None)
+    services.survey_change(survey=new, by=None, fields={"is_anonymous": False})
+    services.response_submit(survey=new, by=citizen, values=full_answer(selectors_questions(new)))
+    named = user_data(user=citizen)["surveys"][1]
+    assert {"question": "Wie kommen Sie meist in die Innenstadt?", "answer": "Bus"} in named["answers"]
+    assert {"question": "Wie bewerten Sie …", "answer": "die Sitzplätze: schlecht"} in named["answers"]
+    assert {"question": "Was ist Ihnen am wichtigsten?", "answer": "1. Sauberkeit"} in named["answers"]
+
+
+def test_account_deletion_leaves_anonymous_responses_without_any_trace_of_the_person(
+    survey, questions, citizen
+):
+    from accounts.services import account_delete
+
+    services.response_submit(survey=survey, by=citizen, values=full_answer(questions))
+    account_delete(user=citizen)
+    assert not Participant.objects.exists()
+    assert Response.objects.filter(survey=survey, respondent=None).count() == 1
