@@ -95,3 +95,36 @@ def test_a_citizen_answers_a_survey_with_the_keyboard_and_sees_the_results(site,
     expect(page.get_by_text("3 Rückmeldungen")).to_be_visible()
     check_axe(page)
     _fits(page, "survey-results")
+
+
+def test_an_editor_builds_a_survey_with_the_keyboard(site, page, town_a):
+    process = factories.process(municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=SURVEY_PHASES)
+    editor = factories.staff_member(municipality=town_a, role="editor", email="umfrage@arnsberg.example")
+    browser_login(page, site, editor)
+    page.goto(f"{site}/arnsberg/verwaltung/beteiligung/{process.slug}/")
+    page.get_by_role("link", name="Umfrage", exact=True).click()
+    page.wait_for_url(re.compile(r"/umfrage/$"))
+    check_axe(page)
+    page.get_by_label("Titel").fill("Wie digital soll die Innenstadt werden?")
+    page.get_by_role("button", name="Umfrage anlegen").click()
+    expect(page.get_by_text("Die Umfrage wurde angelegt.")).to_be_visible()
+
+    for kind, text, options in (
+        ("Einfachauswahl", "Wie kommen Sie in die Innenstadt?", "Zu Fuß\nFahrrad\nBus"),
+        ("Mehrfachauswahl", "Welche Angebote nutzen Sie?", "Freies WLAN\nParkleitsystem"),
+    ):
+        page.get_by_role("link", name="Frage hinzufügen").click()
+        page.get_by_label("Fragenart").select_option(label=kind)
+        page.get_by_label("Frage", exact=True).fill(text)
+        page.get_by_label(re.compile("Antworten zur Auswahl")).fill(options)
+        check_axe(page)
+        _fits(page, "survey-question-form")
+        page.get_by_role("button", name="Frage speichern").press("Enter")
+        expect(page.get_by_text("Die Frage wurde hinzugefügt.")).to_be_visible()
+    page.get_by_role("button", name="Nach oben: Welche Angebote nutzen Sie?").click()
+    expect(page.locator("ol.sc5-plain-list > li").first).to_contain_text("Welche Angebote nutzen Sie?")
+    check_axe(page)
+    _fits(page, "survey-staff")
+    page.get_by_role("link", name="Vorschau").click()
+    expect(page.get_by_role("radio", name="Fahrrad")).to_be_visible()
+    check_axe(page)
