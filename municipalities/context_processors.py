@@ -6,14 +6,7 @@ from .models import Municipality
 
 
 def municipality(request):
-    from accounts.permissions import can_view_staff_area
-
-    town = getattr(request, "municipality", None)
     return {
-        "municipality": town,
+        "municipality": getattr(request, "municipality", None),
         "member_towns": SimpleLazyObject(lambda: list(Municipality.objects.active().order_by("name"))),
-        # Only people who may use the town's staff area see the link to it.
-        "show_staff_link": SimpleLazyObject(
-            lambda: town is not None and can_view_staff_area(request.user, town)
-        ),
     }

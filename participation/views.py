@@ -19,7 +19,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import permissions
 from accounts.decorators import personal, public, town_permission_required
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
@@ -208,7 +207,7 @@ def _cursor_page(request, paginator: CountedPaginator, pages: selectors.IdeaPage
         rows = pages[0 : paginator.per_page]
     finally:
         pages.after = None
-    return paginator._get_page(rows, number, paginator)
+    return paginator._get_page(rows, number, paginator)  # type: ignore[attr-defined]  # Django's, not in django-stubs
 
 
 # --- Public pages ----------------------------------------------------------------------------------------
@@ -356,7 +355,8 @@ def idea_list(request, town: str):
     filters = form.filters()
     processes = [filters.process.pk] if filters.process is not None else selectors.published_process_ids()
     qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None else processes)
-    total = version = None
+    total: int | None = None
+    version: int | str | None = None
     if selectors.is_unfiltered(filters) and filters.process is not None:
         total, version = selectors.stored_total(filters), filters.process.content_version
     elif selectors.is_unfiltered(filters):
@@ -388,7 +388,6 @@ def _idea_context(request, idea: Idea, **extra) -> dict:
         **related,
         "can_comment": process.accepts_comments(today) and idea.is_visible,
         "can_support": process.accepts_supports(today) and idea.is_visible,
-        "may_participate": permissions.can_participate(request.user, request.municipality),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "map_points": _map_points([idea], request.municipality),
         **extra,
@@ -790,7 +789,6 @@ def _staff_idea_context(request, idea: Idea, **forms) -> dict:
         "answer_form": forms.get("answer_form") or AnswerForm(idea=idea),
         "project_form": forms.get("project_form") or ProjectLinkForm(idea=idea),
         "hide_form": forms.get("hide_form") or ReasonForm(),
-        "can_moderate": permissions.can_moderate(request.user, request.municipality),
         "comments": selectors.staff_comments_of(idea=idea),
         "shortlist_open": process.shortlist_open(),
     }
