@@ -53,7 +53,7 @@ def _series_labels() -> dict[str, str]:
 def _clean_rows(rows) -> list[dict]:
     result = []
     for row in rows:
-        clean = {"year": int(row["year"])}
+        clean: dict[str, int | Decimal] = {"year": int(row["year"])}
         for key in SERIES:
             value = to_decimal(row[key] or 0)
             if not value.is_finite() or value < 0:
@@ -178,7 +178,7 @@ def planned_vs_called_svg(
 
     # --- Grid and y axis labels
     for tick, label in zip(y_ticks, y_labels, strict=True):
-        y = _fmt(y_of(tick))
+        grid_y = _fmt(y_of(tick))
         parts.append(
             format_html(
                 '<line class="funding-chart__grid" x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" '
@@ -186,7 +186,7 @@ def planned_vs_called_svg(
                 _fmt(left),
                 _fmt(right),
                 GRID_COLOUR,
-                y=y,
+                y=grid_y,
             )
         )
         parts.append(

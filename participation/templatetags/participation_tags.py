@@ -150,7 +150,7 @@ def comment_threads(context, comments) -> SafeString:
     user = context["user"]
     may_reply = bool(context.get("can_comment") and user.is_authenticated and context.get("may_participate"))
     replies_label, reply_label = _("Replies"), _("Reply")
-    parts = []
+    parts: list[str] = []
     for comment in comments:
         parts.append(format_html('\n    <div class="sc5-thread">\n      {}', comment_html(context, comment)))
         if comment.shown_replies:

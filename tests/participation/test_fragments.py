@@ -5,7 +5,7 @@ another, with the anonymous page cache on."""
 import re
 
 import pytest
-from django.middleware.csrf import _unmask_cipher_token
+from django.middleware.csrf import _unmask_cipher_token  # type: ignore[attr-defined]  # private, not in django-stubs
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
