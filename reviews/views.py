@@ -82,7 +82,8 @@ def report_list(request, town: str):
 
 
 def _detail_page(request, report: ProgressReport, *, reply_form: ReplyForm | None = None, status: int = 200):
-    """The report's page; the answer form is shown to those who may prepare the report (the template asks)."""
+    """The report's page; the answer form only for those who may prepare the report (the rule ``report_reply``
+    asks), while the report waits for the town's answer."""
     return render(
         request,
         "reviews/report_detail.html",
@@ -94,6 +95,7 @@ def _detail_page(request, report: ProgressReport, *, reply_form: ReplyForm | Non
             if reply_form is not None
             else ReplyForm()
             if report.status in services.REPLY_STATUSES
+            and permissions.can_prepare_progress_report(request.user, request.municipality)
             else None,
         },
         status=status,
