@@ -90,7 +90,7 @@ def comment_html(context, comment) -> SafeString:
                 "participation:comment-flag", kwargs={"town": context["municipality"].slug, "pk": _PK_SLOT}
             )
         url = pattern.replace(str(_PK_SLOT), str(comment.pk))
-        note = format_html('<a href="{}">{}</a>', url, _("ContentFlag comment"))
+        note = format_html('<a href="{}">{}</a>', url, _("Report comment"))
     else:
         note = ""
     return format_html('{}  <p class="kern-body kern-body--small">{}</p>\n</article>', shown, note)
