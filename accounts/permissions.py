@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from municipalities.models import Municipality
 
 from .models import ROLE_RANK, Membership, Role, User
-from .selectors import user_memberships
+from .selectors import user_api_tokens, user_memberships
 
 if TYPE_CHECKING:
     from django.http import HttpRequest
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from funding.models import Grant
     from knowledge.models import LessonNote
     from participation.models import Idea, Process
-    from projects.models import ProgressUpdate, Project
+    from projects.models import ProgressUpdate, Project, ProjectFile
 
 #: Whom a rule is asked about: a signed-in user or the anonymous one of a request.
 AnyUser: TypeAlias = User | AnonymousUser
@@ -327,9 +327,15 @@ def can_change_terms_of_grant(user: AnyUser, grant: Grant | None, town: Municipa
     return grant is not None and can_change_grant_terms(user, _grant_town(grant, town))
 
 
-def can_open_public_project_page(user: AnyUser, project: Project) -> bool:
+def can_open_public_project_page(user: AnyUser, project: Project | None) -> bool:
     """Link to a project's public page: it exists for public projects only (internal ones have staff pages)."""
     return project is not None and project.visibility == project.Visibility.PUBLIC
+
+
+def is_project_file_for_everyone(project: Project, item: ProjectFile) -> bool:
+    """Whether everyone may read a project's file (a public file of a public project), so that shared caches may
+    keep it; any other file is sent only to the people allowed to see it, and kept by nobody else."""
+    return item.is_public and project.visibility == project.Visibility.PUBLIC
 
 
 #: The rules a template may ask about one object (``accounts.templatetags.access.may``); the town, when the
@@ -350,6 +356,7 @@ OBJECT_RULES: dict[str, Callable[..., bool]] = {
     "grant.change_terms": can_change_terms_of_grant,
     # The link only; the Agentur's pages send a moderator without a second factor to set it up first.
     "agentur.enter": lambda user, _obj, town: is_agentur_moderator(user),
+    "account.api_tokens": lambda user, _obj, town: can_open_api_tokens(user),
 }
 
 
@@ -432,3 +439,9 @@ def can_use_api_tokens(user: AnyUser) -> bool:
     (:func:`holds_privileged_role`), with TOTP set up. Checked when a token is made and on every request
     that uses one, so a person who loses the role or the second factor loses the tokens' access too."""
     return user.is_authenticated and user.is_active and holds_privileged_role(user) and has_totp(user)
+
+
+def can_open_api_tokens(user: AnyUser) -> bool:
+    """The personal API tokens page (the link to it on the account page): those who may make tokens
+    (:func:`can_use_api_tokens`), and those who still have some to revoke after losing that right."""
+    return can_use_api_tokens(user) or (isinstance(user, User) and user_api_tokens(user=user).exists())

@@ -43,9 +43,6 @@ def overview(request):
             "has_totp": permissions.has_totp(request.user),
             "needs_mfa": permissions.needs_mfa_setup(request.user),
             "mfa_next": request.session.get("mfa_next"),
-            # Who may make tokens, and who still has some to revoke after losing that right.
-            "shows_api_tokens": permissions.can_use_api_tokens(request.user)
-            or selectors.user_api_tokens(user=request.user).exists(),
         },
     )
 

@@ -29,6 +29,7 @@ from django.utils import timezone
 
 if TYPE_CHECKING:
     from municipalities.models import Municipality
+    from projects.models import FieldOfAction
 
 AMOUNT = DecimalField(max_digits=16, decimal_places=2)
 ZERO = Decimal("0.00")
@@ -65,7 +66,7 @@ def amount(qs, column: str = "amount"):
 class Filters:
     """Field of action (projects, processes, ideas) and programme phase (projects); empty: no filter."""
 
-    field: object = None  # projects.models.FieldOfAction
+    field: "FieldOfAction | None" = None
     phase: str = ""
 
 
@@ -163,11 +164,12 @@ def annotations(*, filters: Filters = NO_FILTERS, today: datetime.date) -> dict:
         received = ideas(filters, joint=joint)
         result[f"ideas_received{suffix}"] = count(received)
         result[f"ideas_answered{suffix}"] = count(answered(received))
+    # Not annotated as ``state``: the name of Milestone's own method, which the type checker would see shadowed.
     milestones = Milestone.objects.filter(municipality=OuterRef("pk")).annotate(
-        state=milestone_state_expression(today)
+        derived_state=milestone_state_expression(today)
     )
     result.update(
-        {f"milestones_{state}": count(milestones.filter(state=state)) for state in MILESTONE_STATES}
+        {f"milestones_{state}": count(milestones.filter(derived_state=state)) for state in MILESTONE_STATES}
     )
     grants = Grant.objects.filter(municipality=OuterRef("pk"))
     result.update(

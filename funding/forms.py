@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import permissions
 from projects.forms import DateInput, FieldsetsMixin
 from projects.models import Project
 from projects.uploads import check_upload
@@ -51,7 +52,8 @@ class EvidenceField(forms.FileField):
 
 class GrantForm(FieldsetsMixin, forms.ModelForm):
     """A grant's data. Its terms (``funding.services.GRANT_TERMS``) are read-only for those who may not change
-    them (``can_change_terms=False``); those who may get a reason field and the funder's rate exception."""
+    them (``accounts.permissions.can_change_terms_of_grant``, asked for ``by``; ``by=None`` is the portal itself);
+    those who may get a reason field and the funder's rate exception."""
 
     eligible_costs = MoneyField(label=_("Eligible costs (EUR)"), min_value=Decimal(0))
     reason = forms.CharField(
@@ -113,7 +115,7 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
         ]
         formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
         field_classes = {"funding_rate": numbers.PercentField}
-        widgets = dict.fromkeys(
+        widgets: dict[str, type[forms.Widget] | forms.Widget] = dict.fromkeys(
             (
                 "approved_on",
                 "period_start",
@@ -127,11 +129,14 @@ class GrantForm(FieldsetsMixin, forms.ModelForm):
         )
         widgets["notes"] = forms.Textarea(attrs={"rows": 3})
 
-    def __init__(self, *args, municipality, can_change_terms: bool = True, **kwargs):
+    def __init__(self, *args, municipality, by=None, **kwargs):
         from .services import GRANT_TERMS
 
         super().__init__(*args, **kwargs)
         self.instance.municipality = municipality
+        can_change_terms = by is None or permissions.can_change_terms_of_grant(
+            by, self.instance, municipality
+        )
         rate = self.fields["funding_rate"]
         rate.widget.attrs["inputmode"] = "decimal"
         rate.help_text = _(

@@ -10,7 +10,7 @@ import datetime
 import uuid
 from decimal import Decimal
 from pathlib import PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -188,6 +188,11 @@ class Grant(TownOwnedModel):
 
 class GrantPart(TownOwnedModel):
     """Base of rows that hang off a grant (``grant``); ``municipality`` is always the grant's town."""
+
+    if TYPE_CHECKING:
+        # Each row's model declares the key itself (with its own related name).
+        grant: Grant
+        grant_id: int
 
     class Meta:
         abstract = True
@@ -585,11 +590,12 @@ class FundingEvent(HistoryEvent):
 
     def history_model(self) -> type[models.Model]:
         """The model whose fields ``changes`` names (for their labels and formats, see smartcity5.history)."""
-        return {
+        models_by_entity: dict[str, type[models.Model]] = {
             self.Entity.GRANT: Grant,
             self.Entity.BUDGET_LINE: BudgetLine,
             self.Entity.SPENDING: Spending,
             self.Entity.DISBURSEMENT: DisbursementRequest,
             self.Entity.MILESTONE: Milestone,
             self.Entity.PROOF: ProofOfUse,
-        }.get(self.entity, Grant)
+        }
+        return models_by_entity.get(self.entity, Grant)

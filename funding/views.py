@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
-from accounts import permissions
 from accounts.decorators import town_permission_required
 from smartcity5.charts import planned_vs_called_svg
 from smartcity5.forms import add_errors
@@ -147,7 +146,9 @@ def _grant_form_saved(request, form, service, **kwargs):
 
 @town_permission_required("funding.change_terms")
 def grant_create(request, town: str):
-    form = GrantForm(request.POST or None, request.FILES or None, municipality=request.municipality)
+    form = GrantForm(
+        request.POST or None, request.FILES or None, municipality=request.municipality, by=request.user
+    )
     if (limited := upload_refused(request, form)) is not None:
         return too_many(render(request, "funding/grant_form.html", {"form": form, "grant": None}), limited)
     if request.method == "POST" and form.is_valid():
@@ -162,13 +163,12 @@ def grant_create(request, town: str):
 def grant_edit(request, town: str, pk: int):
     """Editors change the grant's data; its terms only the town's admins (the service refuses others: 403)."""
     grant = _grant_or_404(pk)
-    can_change_terms = permissions.can_change_grant_terms(request.user, request.municipality)
     form = GrantForm(
         request.POST or None,
         request.FILES or None,
         instance=grant,
         municipality=request.municipality,
-        can_change_terms=can_change_terms,
+        by=request.user,
     )
     context = _context(request, grant, form=form)
     if (limited := upload_refused(request, form)) is not None:

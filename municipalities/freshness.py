@@ -74,21 +74,23 @@ def move(towns: Towns | Iterable[int | None], *, channels: Channel = BOTH) -> No
     ``UPDATE`` alone takes the condition as it is (one query); with the figures, one query reads the ids, one
     ``UPDATE`` and one ``INSERT`` use them."""
     if not isinstance(towns, Q | _All):
-        ids = set(towns)
-        if not ids:
+        given = set(towns)
+        if not given:
             return
-        towns = ALL if None in ids else Q(pk__in=sorted(ids))
+        towns = ALL if None in given else Q(pk__in=sorted(pk for pk in given if pk is not None))
     if Channel.FIGURES not in channels:
         _raise_pages(towns)
         return
     found = (
-        set(Municipality.objects.values_list("pk", flat=True)) if towns is ALL else row_towns.town_ids(towns)
+        set(Municipality.objects.values_list("pk", flat=True))
+        if isinstance(towns, _All)
+        else row_towns.town_ids(towns)
     )
     ids = sorted(found)
     if not ids:
         return
     if Channel.PAGES in channels:
-        _raise_pages(ALL if towns is ALL else Q(pk__in=ids))
+        _raise_pages(ALL if isinstance(towns, _All) else Q(pk__in=ids))
     _insert_figures_changes(ids)
 
 
@@ -221,13 +223,12 @@ def _changed(watch: Watch, rows: list, *, created: bool | None) -> None:
         channels &= ~FIGURES
     if not channels or not rows:
         return
-    towns = [watch.towns(row) for row in rows]
-    if any(t is ALL for t in towns):
-        move(ALL, channels=channels)
-        return
     condition = Q()
-    for t in towns:
-        condition |= t
+    for towns in (watch.towns(row) for row in rows):
+        if isinstance(towns, _All):
+            move(ALL, channels=channels)
+            return
+        condition |= towns
     move(condition, channels=channels)
 
 

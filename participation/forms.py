@@ -1,9 +1,12 @@
 """Forms of the participation app: validation and widgets only; saving goes through ``participation.services``."""
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Municipality
@@ -117,7 +120,7 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
             "Needed when you add an image: say in a few words what it shows, for people who cannot see it."
         )
         self.fields["consent"].help_text = format_html(
-            _(
+            gettext(
                 'Please read the <a href="{}">privacy notice of {}</a>. You can delete your account and your '
                 "data at any time."
             ),
@@ -164,7 +167,9 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
         return cleaned
 
     def service_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self._meta.fields if name in self.cleaned_data}
+        return {
+            name: self.cleaned_data[name] for name in self._meta.fields or () if name in self.cleaned_data
+        }
 
 
 class OfflineIdeaForm(IdeaForm):
@@ -446,7 +451,7 @@ class ProcessForm(FieldsetsMixin, forms.ModelForm):
         # The phases are set in their own fieldset below the form (PhaseFormSet).
 
     def service_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self._meta.fields}
+        return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
 
 
 class PhaseForm(forms.Form):
@@ -490,13 +495,17 @@ class BasePhaseFormSet(forms.BaseFormSet):
         ]
 
 
-PhaseFormSet = forms.formset_factory(
-    PhaseForm,
-    formset=BasePhaseFormSet,
-    extra=0,
-    min_num=len(Phase.values),
-    max_num=len(Phase.values),
-    validate_max=True,
+# formset_factory makes a subclass of the ``formset`` it is given; its stub returns the plain BaseFormSet.
+PhaseFormSet = cast(
+    type[BasePhaseFormSet],
+    forms.formset_factory(
+        PhaseForm,
+        formset=BasePhaseFormSet,
+        extra=0,
+        min_num=len(Phase.values),
+        max_num=len(Phase.values),
+        validate_max=True,
+    ),
 )
 
 
@@ -528,20 +537,22 @@ class BallotForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.ideas = list(ideas)
         for idea in self.ideas:
-            if process.votes_per_idea == 1:
-                field = forms.BooleanField(
-                    label=idea.title, required=False, initial=bool(current.get(idea.pk))
-                )
-            else:
-                field = forms.IntegerField(
-                    label=idea.title,
-                    required=False,
-                    min_value=0,
-                    max_value=process.votes_per_idea,
-                    initial=current.get(idea.pk, 0),
-                )
+            field = self._vote_field(idea, process, current)
             field.idea = idea
             self.fields[f"idea_{idea.pk}"] = field
+
+    @staticmethod
+    def _vote_field(idea, process: Process, current: dict[int, int]) -> forms.Field:
+        """A tick box when each idea takes one vote, else the number of votes."""
+        if process.votes_per_idea == 1:
+            return forms.BooleanField(label=idea.title, required=False, initial=bool(current.get(idea.pk)))
+        return forms.IntegerField(
+            label=idea.title,
+            required=False,
+            min_value=0,
+            max_value=process.votes_per_idea,
+            initial=current.get(idea.pk, 0),
+        )
 
     def votes(self) -> dict[int, int]:
         result = {}

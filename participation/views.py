@@ -19,7 +19,6 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts import permissions
 from accounts.decorators import personal, public, town_permission_required
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
@@ -210,7 +209,7 @@ def _cursor_page(request, paginator: CountedPaginator, pages: selectors.IdeaPage
         rows = pages[0 : paginator.per_page]
     finally:
         pages.after = None
-    return paginator._get_page(rows, number, paginator)
+    return paginator._get_page(rows, number, paginator)  # type: ignore[attr-defined]  # Django's, not in django-stubs
 
 
 # --- Public pages ----------------------------------------------------------------------------------------
@@ -356,7 +355,9 @@ def process_map(request, town: str, slug: str):
 def idea_list(request, town: str):
     form = IdeaFilterForm(request.GET or None)
     filters = form.filters()
-    total = version = search_version = None
+    total: int | None = None
+    version: int | str | None = None
+    search_version: str | None = None
     if filters.process is not None:
         processes = [filters.process.pk]
         if selectors.is_unfiltered(filters):
@@ -369,7 +370,7 @@ def idea_list(request, town: str):
         fresh = selectors.scope_freshness()
         processes = list(fresh.published)
         if filters.q:
-            search_version = fresh.version
+            search_version = str(fresh.version)
         else:
             total, version = fresh.shown_ideas, fresh.version
     else:
@@ -402,7 +403,6 @@ def _idea_context(request, idea: Idea, **extra) -> dict:
         **related,
         "can_comment": process.accepts_comments(today) and idea.is_visible,
         "can_support": process.accepts_supports(today) and idea.is_visible,
-        "may_participate": permissions.can_participate(request.user, request.municipality),
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
         "map_points": _map_points([idea], request.municipality),
         **extra,
@@ -804,7 +804,6 @@ def _staff_idea_context(request, idea: Idea, **forms) -> dict:
         "answer_form": forms.get("answer_form") or AnswerForm(idea=idea),
         "project_form": forms.get("project_form") or ProjectLinkForm(idea=idea),
         "hide_form": forms.get("hide_form") or ReasonForm(),
-        "can_moderate": permissions.can_moderate(request.user, request.municipality),
         "staff_comments": selectors.staff_comments(
             idea=idea,
             everything=request.GET.get("kommentare") == "alle",

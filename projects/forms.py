@@ -136,7 +136,9 @@ class ProjectForm(FieldsetsMixin, forms.ModelForm):
         return cleaned
 
     def service_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self._meta.fields if name != "fields_of_action"}
+        return {
+            name: self.cleaned_data[name] for name in self._meta.fields or () if name != "fields_of_action"
+        }
 
 
 class TransitionForm(forms.Form):

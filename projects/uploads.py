@@ -166,12 +166,12 @@ def _clean_image(upload) -> CheckedUpload:
         with Image.open(upload) as image:
             _check_dimensions(image)
             image.load()
-            fmt = image.format
+            fmt = image.format or ""  # one of IMAGE_TYPES: the probe above refused every other format
             # Keep the visible orientation (in place: no second copy unless the image is turned), then save the
             # pixels without any metadata (EXIF, XMP, GPS).
             ImageOps.exif_transpose(image, in_place=True)
             image.info = {}
-            clean = image
+            clean: Image.Image = image
             if fmt == "JPEG" and clean.mode not in ("RGB", "L"):
                 clean = clean.convert("RGB")
             out = io.BytesIO()

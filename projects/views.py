@@ -192,12 +192,18 @@ def _chart_rows(indicators) -> list[dict]:
 def project_list(request, town: str):
     form = ProjectFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else selectors.ProjectFilters()
-    town = request.municipality
-    version = _list_version(f"t{town.pk}.{town.content_version}", filters)
+    municipality = request.municipality
+    version = _list_version(f"t{municipality.pk}.{municipality.content_version}", filters)
     qs = selectors.project_list(filters=filters)
-    pages = selectors.project_pages(qs, version=f"t{town.pk}.{town.content_version}") if filters.q else None
+    pages = (
+        selectors.project_pages(qs, version=f"t{municipality.pk}.{municipality.content_version}")
+        if filters.q
+        else None
+    )
     return render(
-        request, "projects/list.html", _list_context(request, qs, town, form, version=version, pages=pages)
+        request,
+        "projects/list.html",
+        _list_context(request, qs, municipality, form, version=version, pages=pages),
     )
 
 
@@ -249,7 +255,7 @@ def project_file(request, town: str, slug: str, pk: int):
     except ProjectFile.DoesNotExist:
         raise Http404 from None
     return file_response(
-        item.file, item.content_type, private=not (item.is_public and project.visibility == "public")
+        item.file, item.content_type, private=not permissions.is_project_file_for_everyone(project, item)
     )
 
 

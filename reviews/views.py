@@ -6,7 +6,7 @@ submitted, comment, accept or return; every page is one audited cross-town read.
 """
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -53,12 +53,11 @@ def _messages_from(request, error: ValidationError) -> None:
 
 @town_permission_required("reviews.view")
 def report_list(request, town: str):
-    can_prepare = permissions.can_prepare_progress_report(request.user, request.municipality)
     year, quarter = services.default_quarter()
     form = QuarterForm(request.POST or None, initial={"year": year, "quarter": quarter})
     if request.method == "POST":
-        if not can_prepare:
-            raise PermissionDenied(_("Your role does not allow this."))
+        # Refused before the form is read, as report_create would refuse it (403).
+        permissions.require(permissions.can_prepare_progress_report(request.user, request.municipality))
         if form.is_valid():
             try:
                 report = services.report_create(
@@ -83,7 +82,8 @@ def report_list(request, town: str):
 
 
 def _detail_page(request, report: ProgressReport, *, reply_form: ReplyForm | None = None, status: int = 200):
-    can_prepare = permissions.can_prepare_progress_report(request.user, request.municipality)
+    """The report's page; the answer form only for those who may prepare the report (the rule ``report_reply``
+    asks), while the report waits for the town's answer."""
     return render(
         request,
         "reviews/report_detail.html",
@@ -94,7 +94,8 @@ def _detail_page(request, report: ProgressReport, *, reply_form: ReplyForm | Non
             "reply_form": reply_form
             if reply_form is not None
             else ReplyForm()
-            if can_prepare and report.status in services.REPLY_STATUSES
+            if report.status in services.REPLY_STATUSES
+            and permissions.can_prepare_progress_report(request.user, request.municipality)
             else None,
         },
         status=status,

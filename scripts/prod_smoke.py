@@ -317,7 +317,8 @@ def main() -> int:
         ok(f"town page /{TOWN}/ 200")
 
         css = re.search(r'href="(/static/css/smartcity5\.[0-9a-f]{12}\.css)"', page)
-        expect(css, "the start page names no hashed stylesheet")
+        if css is None:
+            raise SmokeFailure("the start page names no hashed stylesheet")
         expect(
             manifest.get("css/smartcity5.css") == css.group(1).removeprefix("/static/"),
             "the page's stylesheet is not the manifest's",

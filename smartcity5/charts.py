@@ -326,9 +326,10 @@ def kpi_chart_svg(
     y_labels = [_number(tick, y_places) for tick in y_ticks]
 
     x_start, x_end = series[0][0], series[-1][0]
-    show_target_date = target_date is not None and target_date >= x_start
-    if show_target_date and target_date > x_end:
-        x_end = target_date
+    # The target date's marker, when it lies on or after the first point.
+    marked_date = target_date if target_date is not None and target_date >= x_start else None
+    if marked_date is not None and marked_date > x_end:
+        x_end = marked_date
 
     width, height = int(width), int(height)
     longest_y_label = max(len(label) for label in y_labels)
@@ -378,15 +379,15 @@ def kpi_chart_svg(
 
     # --- Grid, y axis labels, unit
     for tick, label in zip(y_ticks, y_labels, strict=True):
-        y = _fmt(y_of(tick))
+        grid_y = _fmt(y_of(tick))
         parts.append(
             format_html(
                 '<line class="kpi-chart__grid" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" '
                 'stroke-width="1"/>',
                 _fmt(left),
-                y,
+                grid_y,
                 _fmt(right),
-                y,
+                grid_y,
                 GRID_COLOUR,
             )
         )
@@ -457,17 +458,17 @@ def kpi_chart_svg(
         # Above the line unless that would run into the unit caption in the top left corner.
         target_label_y = above if above - FONT_SIZE >= 20 else ty + FONT_SIZE + 4
         label_end = right - 4
-        if show_target_date:
+        if marked_date is not None:
             # Keep the label clear of the target-date marker when that sits under it.
-            tx = x_of(target_date)
+            tx = x_of(marked_date)
             label_width = len(label) * _CHAR_WIDTH
             if label_end - label_width - 4 < tx < right and tx - 6 - label_width > left:
                 label_end = tx - 6
         parts.append(
             _halo_text("kpi-chart__target-label", label_end, target_label_y, "end", label, TARGET_COLOUR)
         )
-    if show_target_date:
-        tx = x_of(target_date)
+    if marked_date is not None:
+        tx = x_of(marked_date)
         parts.append(
             format_html(
                 '<line class="kpi-chart__target-date" x1="{tx}" y1="{}" x2="{tx}" y2="{}" stroke="{c}" '
@@ -478,7 +479,7 @@ def kpi_chart_svg(
                 c=TARGET_COLOUR,
             )
         )
-        label = date_format(target_date, "SHORT_DATE_FORMAT")
+        label = date_format(marked_date, "SHORT_DATE_FORMAT")
         # Put the date at the top or bottom of the marker, whichever is farther from the target label.
         upper, lower = top + FONT_SIZE + 2, bottom - 6
         label_y = lower

@@ -15,10 +15,12 @@ or a late redelivery of the old message, builds and tells nothing twice.
 """
 
 import datetime
+import functools
 import logging
 import threading
 import uuid
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -53,6 +55,13 @@ class TrackedJob(models.Model):
 
     #: The dotted path of the task that builds the job; it takes :meth:`job_task_kwargs`.
     JOB_TASK = ""
+
+    if TYPE_CHECKING:
+        # The fields every job model declares itself (with its own choices and labels); the lookups below write
+        # them in a ``Q``, which the type checker does not resolve against this abstract model.
+        status: str
+        error: str
+        finished_at: datetime.datetime | None
 
     class Meta:
         abstract = True
@@ -111,7 +120,7 @@ def job_begin(job: TrackedJob) -> bool:
 
 def job_beat(model: type[TrackedJob], pk: int, **changes) -> None:
     """Renew the heartbeat of a running job (with ``changes``, e.g. its progress, in the same UPDATE)."""
-    model._base_manager.filter(pk=pk, status=RUNNING).update(heartbeat_at=timezone.now(), **changes)
+    model._base_manager.filter(Q(pk=pk, status=RUNNING)).update(heartbeat_at=timezone.now(), **changes)
 
 
 def _in_worker() -> bool:
@@ -133,7 +142,9 @@ def job_release(model: type[TrackedJob], pk: int) -> None:
         if _in_worker():
             for connection in connections.all(initialized_only=True):
                 connection.close_if_unusable_or_obsolete()
-        model._base_manager.filter(pk=pk, status=RUNNING).update(status=QUEUED, heartbeat_at=timezone.now())
+        model._base_manager.filter(Q(pk=pk, status=RUNNING)).update(
+            status=QUEUED, heartbeat_at=timezone.now()
+        )
     except DatabaseError as exc:
         logger.warning("%s %s stays running until its retry: %s", model.__name__, pk, exc)
 
@@ -501,5 +512,5 @@ def generated_files_purge(queryset: models.QuerySet) -> int:
             else:
                 model._base_manager.filter(pk=pk).delete()
             if name:
-                transaction.on_commit(lambda name=name: default_storage.delete(name))
+                transaction.on_commit(functools.partial(default_storage.delete, name))
     return len(rows)

@@ -19,6 +19,7 @@ The same rule writes numbers back into forms (:func:`format_number`), so what a 
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import overload
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -168,7 +169,11 @@ def parse_number(text, *, grouping: bool = True, units: tuple[str, ...] = ()) ->
     return Decimal(f"{sign}{whole or '0'}.{fraction}" if fraction else f"{sign}{whole}")
 
 
-def plain_decimal(value) -> Decimal | None:
+@overload
+def plain_decimal(value: None) -> None: ...
+@overload
+def plain_decimal(value: Decimal | float | str) -> Decimal: ...
+def plain_decimal(value: Decimal | float | str | None) -> Decimal | None:
     """A number without the trailing zeros of its column, never in E-notation, never a negative zero:
     ``250.0000`` → ``250``, ``2.5000`` → ``2.5``, ``2E+1`` → ``20``, ``-0`` → ``0``. The one rule for showing a
     stored ``Decimal`` as it is (KPI values, chart ticks, the history, the PDF); ``None`` stays ``None``."""
@@ -184,8 +189,11 @@ def plain_decimal(value) -> Decimal | None:
 
 
 def decimal_places(value) -> int:
-    """How many decimals :func:`plain_decimal` shows: ``1500`` → 0, ``1.2500`` → 2."""
-    return max(0, -plain_decimal(value).as_tuple().exponent)
+    """How many decimals :func:`plain_decimal` shows: ``1500`` → 0, ``1.2500`` → 2 (none for no value)."""
+    shown = plain_decimal(value)
+    exponent = shown.as_tuple().exponent if shown is not None else 0
+    # An int for every finite number; "n", "N" or "F" only for NaN and infinity, which have no decimals to show.
+    return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
 def plain_text(value) -> str:

@@ -11,11 +11,17 @@ A refused move raises :class:`TransitionNotAllowed`, a ``ValidationError`` with 
 views show it as a form error or a message, the API as a 400 — never a 500.
 """
 
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy
+
+if TYPE_CHECKING:
+    # The mixin is only ever mixed into models: the type checker sees it as one (``_meta``, ``pk``, managers).
+    _ModelBase = models.Model
+else:
+    _ModelBase = object
 
 M = TypeVar("M", bound=models.Model)
 
@@ -41,7 +47,7 @@ class TransitionNotAllowed(ValidationError):
         return cls({field: message} if field else message)
 
 
-class Workflow:
+class Workflow(_ModelBase):
     """Mixin of a model with a status workflow (see the module's docs)."""
 
     #: status → the statuses it may become; an end state maps to ``()``.
@@ -59,7 +65,8 @@ class Workflow:
 
     @classmethod
     def status_label(cls, value: str) -> str:
-        choices = dict(cls._meta.get_field(cls.STATUS_FIELD).choices or ())
+        field = cls._meta.get_field(cls.STATUS_FIELD)
+        choices = dict(field.choices or ()) if isinstance(field, models.Field) else {}
         return str(choices.get(value, value))
 
     def allowed_transitions(self) -> tuple:
@@ -79,7 +86,10 @@ def lock(instance: M) -> M:
     return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
 
 
-def transition(instance: M, *, to: str, locked: bool = False) -> tuple[M, str]:
+W = TypeVar("W", bound=Workflow)
+
+
+def transition(instance: W, *, to: str, locked: bool = False) -> tuple[W, str]:
     """Move a row to the status ``to``: re-read it under a lock (unless the caller already holds it:
     ``locked=True``), check the move and set the status (not saved). Returns the locked row and its old status;
     raises :class:`TransitionNotAllowed`."""

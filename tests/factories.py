@@ -20,7 +20,7 @@ PASSWORD = "Test-Passwort-2026"
 _colours = itertools.cycle(["#005B96", "#2E6B30", "#A3122A", "#00607A", "#7A1F5C"])
 
 
-class ConsortiumFactory(factory.django.DjangoModelFactory):
+class ConsortiumFactory(factory.django.DjangoModelFactory[Consortium]):
     class Meta:
         model = Consortium
         django_get_or_create = ("slug",)
@@ -31,7 +31,7 @@ class ConsortiumFactory(factory.django.DjangoModelFactory):
     programme = "Modellprojekte Smart Cities"
 
 
-class MunicipalityFactory(factory.django.DjangoModelFactory):
+class MunicipalityFactory(factory.django.DjangoModelFactory[Municipality]):
     class Meta:
         model = Municipality
 
@@ -45,7 +45,7 @@ class MunicipalityFactory(factory.django.DjangoModelFactory):
     accessibility_contact_email = factory.LazyAttribute(lambda o: f"barrierefrei@{o.slug}.example")
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -75,7 +75,7 @@ def staff_member(
     *, municipality: Municipality, role: str, email: str | None = None, mfa: bool = True
 ) -> User:
     """A verified user with a staff role in the town and, unless mfa=False, TOTP set up."""
-    user = UserFactory(email=email or f"{municipality.slug}-{role}@example.org")
+    user = UserFactory.create(email=email or f"{municipality.slug}-{role}@example.org")
     membership(user=user, municipality=municipality, role=role)
     if mfa:
         activate_totp(user)
@@ -130,14 +130,14 @@ def project(*, municipality: Municipality, partners=(), by=None, status: str | N
             fields_of_action=fields_of_action,
             tags=tags,
         )
-        path = {
+        paths: dict[str | None, list[str]] = {
             Project.Status.PLANNED: ["planned"],
             Project.Status.IN_PROGRESS: ["planned", "in_progress"],
             Project.Status.COMPLETED: ["planned", "in_progress", "completed"],
             Project.Status.PAUSED: ["planned", "paused"],
             Project.Status.CANCELLED: ["cancelled"],
-        }.get(status, [])
-        for step in path:
+        }
+        for step in paths.get(status, []):
             item = services.project_transition(
                 project=item, to=step, by=by, acting_town=municipality, reason="Test"
             )
@@ -257,7 +257,7 @@ def idea(*, process, author=None, town: Municipality | None = None, image=None, 
         fields.setdefault("image_alt", "Skizze der Idee")
     with town_scope(town or process.municipality):
         return services.idea_submit(
-            process=process, author=author or UserFactory(), fields=fields, consent=True, image=image
+            process=process, author=author or UserFactory.create(), fields=fields, consent=True, image=image
         )
 
 
@@ -266,7 +266,9 @@ def comment(*, idea, author=None, body: str = "Gute Idee!", parent=None, town: M
     from participation import services
 
     with town_scope(town or idea.municipality):
-        return services.comment_post(idea=idea, author=author or UserFactory(), body=body, parent=parent)
+        return services.comment_post(
+            idea=idea, author=author or UserFactory.create(), body=body, parent=parent
+        )
 
 
 # --- A town's rows with one of everything hanging off them (the tenant and API matrices) ---------------------

@@ -11,7 +11,7 @@ from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
 from django.http import HttpResponse
-from django.middleware.csrf import _unmask_cipher_token
+from django.middleware.csrf import _unmask_cipher_token  # type: ignore[attr-defined]  # private, not in django-stubs
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 from django.urls import reverse

@@ -14,11 +14,14 @@ The data is written as seen from ``reference_year`` and loaded relative to the d
 Idempotent: a town whose grant (by title) exists is left alone.
 """
 
+from __future__ import annotations
+
 import datetime
 import json
 import re
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -31,6 +34,9 @@ from projects.uploads import check_upload
 
 from .. import services
 from ..models import Grant
+
+if TYPE_CHECKING:
+    from typing_extensions import TypeIs
 
 DATA_FILE = Path(__file__).with_name("grants.json")
 RELATIVE = re.compile(r"^today([+-]\d+)$")
@@ -59,7 +65,7 @@ class _Clock:
         except ValueError:  # 29 February in a year that has none
             return day.replace(year=day.year + self.shift, day=28)
 
-    def happened(self, day: datetime.date | None) -> bool:
+    def happened(self, day: datetime.date | None) -> TypeIs[datetime.date]:
         return day is not None and day <= self.today
 
 
@@ -74,12 +80,13 @@ def _evidence():
 def _load_grant(town: Municipality, item: dict, clock: _Clock) -> Grant:
     projects = {p.title: p for p in Project.objects.led_by(town)}
 
-    def project(title: str | None) -> Project | None:
-        if title is None:
-            return None
+    def led_project(title: str) -> Project:
         if title not in projects:
             raise ValueError(f"Funding demo: {town.slug} leads no project “{title}” (see projects/demo).")
         return projects[title]
+
+    def project(title: str | None) -> Project | None:
+        return None if title is None else led_project(title)
 
     data = item["grant"]
     fields = {name: data[name] for name in ("title", "reference", "cohort", "recipient", "notes")}
@@ -155,7 +162,7 @@ def _load_grant(town: Municipality, item: dict, clock: _Clock) -> Grant:
         milestone = services.milestone_save(
             grant=grant,
             by=None,
-            projects=[project(title) for title in entry.get("projects", [])],
+            projects=[led_project(title) for title in entry.get("projects", [])],
             fields={
                 "title": entry["title"],
                 "description": entry.get("description", ""),
@@ -170,13 +177,13 @@ def _load_grant(town: Municipality, item: dict, clock: _Clock) -> Grant:
             services.milestone_waive(milestone=milestone, by=None, reason=entry["waived_reason"])
 
     for entry in item.get("proofs", []):
-        year = clock.year(entry["year"]) if entry.get("year") else None
+        proof_year = clock.year(entry["year"]) if entry.get("year") else None
         proof = services.proof_save(
             grant=grant,
             by=None,
             fields={
                 "kind": entry["kind"],
-                "year": year,
+                "year": proof_year,
                 "due_on": clock.date(entry["due_on"]),
                 "note": entry.get("note", ""),
             },

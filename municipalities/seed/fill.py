@@ -391,6 +391,7 @@ class Seeder:
             created = list(Municipality.objects.filter(consortium=self.consortium).order_by("pk"))
         self.towns = []
         for index, row in enumerate(created):
+            assert row.map_south is not None and row.map_west is not None  # every row above has its map box
             qrng = self.rng("quarters", index)
             self.towns.append(
                 _Town(
@@ -499,12 +500,13 @@ class Seeder:
             status = rng.choices(statuses, weights=weights)[0]
             planned_start = self.day(rng.randint(-900, 200))
             planned_end = planned_start + datetime.timedelta(days=rng.randint(180, 1100))
-            actual_start = actual_end = None
+            actual_start: datetime.date | None = None
+            actual_end: datetime.date | None = None
             if status in ("in_progress", "paused", "completed") or (
                 status == "cancelled" and rng.random() < 0.5
             ):
                 actual_start = min(self.today, planned_start + datetime.timedelta(days=rng.randint(0, 90)))
-            if status == "completed":
+            if status == "completed" and actual_start is not None:  # a completed project has begun
                 actual_end = min(
                     self.today,
                     max(actual_start, planned_end + datetime.timedelta(days=rng.randint(-60, 120))),
@@ -858,7 +860,7 @@ class Seeder:
             lines,
         )
         spendings, spent = [], Decimal(0)
-        led = town.projects or [None]
+        led: list[int | None] = list(town.projects) or [None]
         for n in range(rng.randint(20, 40)):
             on = start + datetime.timedelta(days=int(rng.random() * ((self.today - start).days + 1)))
             amount = money.cents(Decimal(rng.randint(500, 90000)) + Decimal(rng.randint(0, 99)) / 100)
@@ -1011,13 +1013,13 @@ class Seeder:
             milestones,
         )
         w.insert(MILESTONE_THROUGH, ("id", "milestone_id", "project_id"), links)
-        proofs = []
+        proofs: list[tuple[object, ...]] = []  # rows of ProofOfUse's columns below
         for y in years[:-1]:
             due = datetime.date(y + 1, 4, 30)
-            submitted = due - datetime.timedelta(days=rng.randint(1, 20)) if due < self.today else None
+            proof_submitted = due - datetime.timedelta(days=rng.randint(1, 20)) if due < self.today else None
             accepted = (
-                submitted + datetime.timedelta(days=60)
-                if submitted and submitted + datetime.timedelta(days=60) < self.today
+                proof_submitted + datetime.timedelta(days=60)
+                if proof_submitted and proof_submitted + datetime.timedelta(days=60) < self.today
                 else None
             )
             proofs.append(
@@ -1028,8 +1030,8 @@ class Seeder:
                     "interim",
                     y,
                     due,
-                    submitted,
-                    town.admin if submitted else None,
+                    proof_submitted,
+                    town.admin if proof_submitted else None,
                     accepted,
                     "",
                 )

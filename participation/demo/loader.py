@@ -126,14 +126,16 @@ class _ProcessLoader:
         self.fields = FieldOfAction.objects.in_bulk(field_name="slug")
         self.history = _History()
         self.ideas: dict[str, dict] = {}  # title → {"idea", "spec", "day", "at"}
+        self.comment_days: dict[int, datetime.date] = {}  # the day each comment was written on
 
     # --- time --------------------------------------------------------------------------------------------
 
     def _day(self, offset: int) -> datetime.date:
         return self.today + datetime.timedelta(days=offset)
 
-    def _between(self, first: datetime.date, last: datetime.date) -> datetime.date:
-        last = min(last, self.today)
+    def _between(self, first: datetime.date, last: datetime.date | None) -> datetime.date:
+        """A seeded day from ``first`` to ``last`` (a phase without an end: to today), never after today."""
+        last = self.today if last is None else min(last, self.today)
         if last <= first:
             return first
         return first + datetime.timedelta(days=self.rng.randint(0, (last - first).days))
@@ -147,7 +149,8 @@ class _ProcessLoader:
         return min(when, self.now - datetime.timedelta(minutes=self.rng.randint(1, 90)))
 
     def _end_of(self, kinds) -> datetime.date:
-        return max(self.span[k][1] for k in kinds if k in self.span)
+        """The last end of the phases ``kinds`` (a phase without an end lasts until today)."""
+        return max(self.span[k][1] or self.today for k in kinds if k in self.span)
 
     @property
     def finished(self) -> bool:
@@ -283,7 +286,7 @@ class _ProcessLoader:
         self,
         entry: dict,
         *,
-        author: User | None,
+        author: User,
         body: str,
         parent: Comment | None = None,
         official: bool = False,
@@ -302,7 +305,7 @@ class _ProcessLoader:
         )
         _stamp(Comment, comment.pk, created_at=when)
         comment.created_at = when
-        comment._demo_day = day
+        self.comment_days[comment.pk] = day
         return comment
 
     def _comments(self, entry: dict) -> None:
@@ -317,12 +320,13 @@ class _ProcessLoader:
             if self.rng.random() >= 0.4:
                 continue
             official = staff is not None and self.rng.random() < 0.3
-            if official:
+            if official and staff is not None:
                 replier, text = staff, self.rng.choice(self.data["official_replies"])
             else:
+                own = idea.author
                 replier = (
-                    idea.author
-                    if idea.author not in (None, author) and self.rng.random() < 0.5
+                    own
+                    if own is not None and own != author and self.rng.random() < 0.5
                     else self.rng.choice(self._others(author))
                 )
                 text = self.rng.choice(self.data["replies"])
@@ -332,7 +336,7 @@ class _ProcessLoader:
                 body=text,
                 parent=comment,
                 official=official,
-                day=self._between(comment._demo_day, self._end_of(COMMENT_PHASES)),
+                day=self._between(self.comment_days[comment.pk], self._end_of(COMMENT_PHASES)),
                 after=comment.created_at,
             )
         if "comment_reported" in spec:
@@ -471,7 +475,7 @@ class _ProcessLoader:
             )
         waiting = self.item.get("pending_comment")
         entry = self.ideas.get(waiting["on"]) if waiting else None
-        if entry is not None:
+        if waiting and entry is not None:
             author = self.rng.choice(self._others(entry["idea"].author))
             services.comment_post(idea=entry["idea"], author=author, body=waiting["body"], on=self.today)
 

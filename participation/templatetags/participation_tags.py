@@ -94,7 +94,7 @@ def comment_html(context, comment) -> SafeString:
                 "participation:comment-flag", kwargs={"town": context["municipality"].slug, "pk": _PK_SLOT}
             )
         url = pattern.replace(str(_PK_SLOT), str(comment.pk))
-        note = format_html('<a href="{}">{}</a>', url, _("ContentFlag comment"))
+        note = format_html('<a href="{}">{}</a>', url, _("Report comment"))
     else:
         note = ""
     return format_html('{}  <p class="kern-body kern-body--small">{}</p>\n</article>', shown, note)
@@ -154,7 +154,7 @@ def comment_threads(context, comments) -> SafeString:
     user = context["user"]
     may_reply = bool(context.get("can_comment") and user.is_authenticated and context.get("may_participate"))
     replies_label, reply_label = _("Replies"), _("Reply")
-    parts = []
+    parts: list[str] = []
     for comment in comments:
         parts.append(format_html('\n    <div class="sc5-thread">\n      {}', comment_html(context, comment)))
         if comment.shown_replies:
@@ -214,7 +214,7 @@ def staff_comment(context, comment, close: bool = True) -> SafeString:
     smartcity5.fragments), then, laid over per request, the moderators' link to edit it for privacy, and (with
     ``close``) the end of the item; the waiting ones get their moderation forms between (``idea.html``)."""
     by = author_name(comment)
-    parts = [
+    parts: list[str] = [
         fragments.render(
             "participation/staff/_comment.html",
             pk=comment.pk,

@@ -13,6 +13,7 @@ import json
 import random
 from decimal import Decimal
 from pathlib import Path
+from typing import overload
 
 from django.db import transaction
 from django.db.models import Max
@@ -44,7 +45,16 @@ def _date(value: str | None) -> datetime.date | None:
     return datetime.date.fromisoformat(value) if value else None
 
 
-def _decimal(value) -> Decimal | None:
+def _day(value: str) -> datetime.date:
+    """A date the data file must give (an update's, a measurement's)."""
+    return datetime.date.fromisoformat(value)
+
+
+@overload
+def _decimal(value: None) -> None: ...
+@overload
+def _decimal(value: int | float | str | Decimal) -> Decimal: ...
+def _decimal(value: int | float | str | Decimal | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
@@ -106,7 +116,7 @@ def _status_days(
 ) -> tuple[datetime.date, dict[int, datetime.date]]:
     """The day the project was entered and the day of each step of ``path`` (by position)."""
     actual_start, actual_end = _date(item.get("actual_start")), _date(item.get("actual_end"))
-    updates = sorted(_date(u["published_on"]) for u in item.get("updates", []))
+    updates = sorted(_day(u["published_on"]) for u in item.get("updates", []))
     known = [
         d for d in (actual_start, _date(item.get("planned_start")), updates[0] if updates else None) if d
     ]
@@ -174,7 +184,7 @@ def _load_project(
             "summary": item["summary"],
             "description": item.get("description", ""),
             "phase": item.get("phase", "B"),
-            "bundle": bundles.get(item.get("bundle")),
+            "bundle": bundles.get(item["bundle"]) if item.get("bundle") is not None else None,
             "weight": item.get("weight", 1),
             "planned_start": _date(item.get("planned_start")),
             "planned_end": _date(item.get("planned_end")),
@@ -225,7 +235,7 @@ def _load_project(
         # Updates and measurements are dated on their own days, which lie between the steps above.
         for update in item.get("updates", []):
             town = towns.get(update.get("town")) or lead
-            published_on = _date(update["published_on"])
+            published_on = _day(update["published_on"])
             posted = services.progress_update_post(
                 project=project,
                 by=None,
@@ -241,7 +251,7 @@ def _load_project(
             when = timeline.date(published_on)
             ProgressUpdate._base_manager.filter(pk=posted.pk).update(created_at=when, updated_at=when)
         for position, indicator_data in enumerate(item.get("indicators", [])):
-            measurements = [(_date(day), value) for day, value in indicator_data.get("measurements", [])]
+            measurements = [(_day(day), value) for day, value in indicator_data.get("measurements", [])]
             indicator = services.indicator_create(
                 project=project,
                 by=None,

@@ -178,3 +178,57 @@ def test_templates_ask_the_town_rules_of_a_town_through_may(kind, town_a, town_b
         assert elsewhere == {"participation.participate"}
     else:
         assert elsewhere == EXPECTED[str(kind)]
+
+
+# The rules a template asks about the person alone (``{% may "account.api_tokens" as shows_api_tokens %}``), for
+# people who have set up their second factor (TOTP).
+USER_TABLE = """
+                            anonymous  citizen  viewer  editor  admin  moderator  platform-admin
+agentur.enter               .          .        .       .       .      x          .
+account.api_tokens          .          .        x       x       x      x          x
+"""
+USER_RULES = [line.split()[0] for line in USER_TABLE.strip().splitlines()[1:]]
+USER_EXPECTED = _table(USER_TABLE)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_rules_about_the_person_alone(kind, town_a):
+    user = _user(kind, town_a)
+    if user.is_authenticated:
+        factories.activate_totp(user)
+        user = type(user).objects.get(pk=user.pk)
+    assert {rule for rule in USER_RULES if permissions.object_allows(user, rule, None)} == USER_EXPECTED[
+        str(kind)
+    ]
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_the_api_tokens_page_needs_the_second_factor(kind, town_a):
+    assert not permissions.object_allows(_user(kind, town_a), "account.api_tokens", None)
+
+
+def test_the_api_tokens_page_stays_open_to_revoke_tokens_after_the_role_is_gone(town_a):
+    from accounts import services
+    from accounts.models import Membership
+
+    user = _user(Role.VIEWER, town_a)
+    factories.activate_totp(user)
+    services.api_token_create(user=user, name="Abgleich", lifetime_days=30)
+    Membership.objects.with_scope(municipality=town_a.pk).filter(user=user).delete()
+    user = type(user).objects.get(pk=user.pk)
+    assert not permissions.can_use_api_tokens(user)
+    assert permissions.object_allows(user, "account.api_tokens", None)
+
+
+@pytest.mark.parametrize(
+    ("visibility", "file_public", "for_everyone"),
+    [("public", True, True), ("public", False, False), ("internal", True, False), ("internal", False, False)],
+)
+def test_a_project_file_is_for_everyone_only_when_both_are_public(
+    visibility, file_public, for_everyone, town_a
+):
+    from projects.models import ProjectFile
+
+    project = factories.project(municipality=town_a, visibility=visibility)
+    item = ProjectFile(project=project, municipality=town_a, is_public=file_public)
+    assert permissions.is_project_file_for_everyone(project, item) is for_everyone

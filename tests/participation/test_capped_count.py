@@ -27,7 +27,7 @@ def _text(response) -> str:
 def _ideas(process, town, count: int, title: str) -> None:
     """``count`` published ideas with ``title`` (and "Licht" in every description), written at once and counted
     into the process's stored figures as the services keep them."""
-    author = factories.UserFactory()
+    author = factories.UserFactory.create()
     with town_scope(town):
         Idea.objects.bulk_create(
             [

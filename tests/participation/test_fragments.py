@@ -5,7 +5,7 @@ another, with the anonymous page cache on."""
 import re
 
 import pytest
-from django.middleware.csrf import _unmask_cipher_token
+from django.middleware.csrf import _unmask_cipher_token  # type: ignore[attr-defined]  # private, not in django-stubs
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -113,6 +113,8 @@ def test_two_people_never_see_each_others_state(process, arnsberg, editor_a):
     assert 'value="withdraw"' in erika_page
     # Max: may report both, has reported nothing, does not support.
     assert report_hers in max_page and report_theirs in max_page
+    # The link says what it does, in German (the flag's rename had put the model's name into its text).
+    assert f'<a href="{report_hers}">Kommentar melden</a>' in max_page
     assert "Sie haben diesen Kommentar gemeldet." not in max_page
     assert 'value="support"' in max_page and 'value="withdraw"' not in max_page
     # Only the editor may write for the town, in the new comment's form and in each reply form.
