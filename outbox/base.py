@@ -19,6 +19,12 @@ class PortalTask(DjangoTask):
 
         return enqueue(self, **kwargs)
 
+    def waiting_for_commit(self, **kwargs):
+        """Whether the caller's transaction has this call handed over on commit already (``outbox.services``)."""
+        from .services import waiting_for_commit
+
+        return waiting_for_commit(self, **kwargs)
+
     def delay_many_on_commit(self, kwargs_list):
         """Several calls of this task, handed over together (one insert, one hand-over)."""
         from .services import enqueue_many

@@ -43,7 +43,7 @@ def enqueue(task: Any, **kwargs: Any) -> OutboxTask:
     reach the worker twice. Arguments must be JSON (ids, never objects).
     """
     row = OutboxTask.objects.create(task=task.name, kwargs=kwargs)
-    transaction.on_commit(lambda: hand_over([row.pk]))
+    transaction.on_commit(_HandOver([row.pk], (task.name, kwargs)))
     return row
 
 
@@ -53,8 +53,51 @@ def enqueue_many(task: Any, kwargs_list: list[dict[str, Any]]) -> list[OutboxTas
         [OutboxTask(task=task.name, kwargs=kwargs) for kwargs in kwargs_list]
     )
     if rows:
-        transaction.on_commit(lambda: hand_over([row.pk for row in rows]))
+        transaction.on_commit(_HandOver([row.pk for row in rows]))
     return rows
+
+
+class _HandOver:
+    """The after-commit hook of :func:`enqueue`: a callable that :func:`waiting_for_commit` can recognise among the
+    connection's hooks by the call it hands over."""
+
+    def __init__(self, pks: list[int], call: tuple[str, dict[str, Any]] | None = None):
+        self.pks, self.call, self.ran = pks, call, False
+
+    def __call__(self) -> None:
+        self.ran = True
+        hand_over(self.pks)
+
+
+def waiting_for_commit(task: Any, **kwargs: Any) -> bool:
+    """Whether the caller's transaction has enqueued the same call (``task`` with ``kwargs``) already and it still
+    waits for the commit: not handed over yet, nor rolled back with a savepoint (Django drops the hooks of a
+    savepoint that is rolled back, together with the row). A caller whose task covers every change committed
+    before it runs (a rebuild) needs to enqueue it only once per transaction."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return False
+    # The caller's transaction is the outermost atomic block that is not a test case's: a test runs inside those,
+    # which never commit, and hands over what one block of it commits (pytest-django's on-commit capture), so a
+    # hook from before that block will never run for it. Below a test case's blocks the transaction is a
+    # savepoint, and its hooks are those registered while that savepoint stood.
+    blocks = connection.atomic_blocks
+    own = next((i for i, block in enumerate(blocks) if not getattr(block, "_from_testcase", False)), None)
+    if own is None:
+        return False
+    savepoint = None
+    if own > 0:
+        if len(connection.savepoint_ids) != len(blocks) - 1 or connection.savepoint_ids[own - 1] is None:
+            return False
+        savepoint = connection.savepoint_ids[own - 1]
+    call = (task.name, kwargs)
+    return any(
+        isinstance(hook, _HandOver)
+        and hook.call == call
+        and not hook.ran
+        and (savepoint is None or savepoint in savepoints)
+        for savepoints, hook, _robust in reversed(connection.run_on_commit)
+    )
 
 
 def _eager() -> bool:

@@ -14,6 +14,7 @@ import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+from whitenoise.compress import Compressor  # type: ignore[import-untyped]  # ships no types
 
 from smartcity5.logs import logging_config
 
@@ -379,6 +380,10 @@ STORAGES = {
         ),
     },
 }
+# Whitenoise stores a gzip and a Brotli copy of every static file (both the hashed and the plain name) when
+# collectstatic runs (the image's build, tests/test_deploy.py). Source maps are left uncompressed: only a browser's
+# developer tools fetch them, and the vendored API viewers' maps (7 MB) were half of collectstatic's CPU time.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 # Uploaded files are never served from MEDIA_URL: views check who may see them (projects.views).
 UPLOAD_MAX_IMAGE_BYTES = env.int("UPLOAD_MAX_IMAGE_BYTES", default=5 * 1024 * 1024)
 UPLOAD_MAX_DOCUMENT_BYTES = env.int("UPLOAD_MAX_DOCUMENT_BYTES", default=20 * 1024 * 1024)

@@ -232,6 +232,11 @@ def test_production_collectstatic_and_deploy_check_pass_on_the_image_file_set(tm
     manifest = (static_root / "staticfiles.json").read_text()
     for name in ("vendor/kern/fonts/fira-sans.css", "vendor/leaflet/leaflet.js", "css/smartcity5.css"):
         assert f'"{name}"' in manifest, name
+    # Compressed copies for whitenoise to send, except of the source maps (settings.py).
+    assert (static_root / "css" / "smartcity5.css.br").is_file()
+    assert (static_root / "css" / "smartcity5.css.gz").is_file()
+    maps = list(static_root.rglob("*.map"))
+    assert maps and not [path for path in maps if path.with_name(path.name + ".br").exists()]
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=app,

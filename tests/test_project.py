@@ -99,6 +99,11 @@ def test_load_demo_is_idempotent_and_creates_one_account_per_role(demo, capsys):
     assert counts[:2] == (1, 5)
     assert counts[3] == 15  # viewer, editor, admin in each of five towns
     assert Municipality.objects.get(is_lead=True).slug == "arnsberg"
+    # Every demo account signs in with the printed password (hashed once per load for all of them).
+    staff = User.objects.filter(email__endswith="@demo.smartcity5.example").exclude(
+        email__startswith="buerger-"
+    )
+    assert staff.count() == 18 and all(user.check_password("Demo-Passwort-2026") for user in staff)
     output = capsys.readouterr().out
     assert "Demo-Passwort-2026" in output and "arnsberg-editor@" in output
     for town in Municipality.objects.all():

@@ -297,6 +297,49 @@ def test_caching_headers_and_conditional_get(client, town_a, content):
     )
 
 
+def test_one_transaction_marks_a_dataset_and_hands_its_build_over_once(
+    town_a, content, django_capture_on_commit_callbacks
+):
+    """Many changes in one transaction (loading the demo): one mark and one build per dataset, which runs after the
+    commit and covers them all; a change whose savepoint was rolled back took its mark and hand-over with it."""
+    from outbox.models import OutboxTask
+
+    def counts():
+        builds = OutboxTask.objects.filter(task="api.tasks.opendata_build")
+        return (
+            OpenDataChange.objects.filter(dataset="projects").count(),
+            builds.filter(kwargs={"dataset": "projects"}).count(),
+            builds.filter(kwargs={"dataset": "indicators"}).count(),
+        )
+
+    OpenDataChange.objects.all().delete()
+    OutboxTask.objects.all().delete()
+
+    def change(summary):
+        project_services.project_change(
+            project=content["public"], by=None, acting_town=town_a, fields={"summary": summary}
+        )
+
+    with (
+        town_scope(town_a),
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        transaction.atomic(),
+    ):
+        with transaction.atomic():
+            change("Zuerst.")
+            assert counts() == (1, 1, 1)
+            transaction.set_rollback(True)
+        assert counts() == (0, 0, 0)  # rolled back with its savepoint: the next change marks again
+        change("Dann.")
+        change("Zuletzt.")
+        assert counts() == (1, 1, 1)
+    assert len([hook for hook in callbacks if getattr(hook, "call", None)]) == 2
+    # Each transaction of its own marks and hands over again.
+    with town_scope(town_a), django_capture_on_commit_callbacks(execute=False):
+        change("Noch einmal.")
+    assert counts() == (2, 2, 2)
+
+
 def test_an_edit_changes_last_modified_and_etag(client, town_a, content, django_capture_on_commit_callbacks):
     url = _url("projects", "csv", town_a)
     first = client.get(url)
