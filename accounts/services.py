@@ -375,7 +375,7 @@ def _delete_contributions(user: User) -> list[str]:
     """Delete the person's ideas (with everything on them), comments (with their replies), supports and ballots;
     returns the stored files to remove after commit. Call with scopes disabled."""
     from participation.models import Ballot, Comment, Idea, Support
-    from participation.services import refresh_counts
+    from participation.services.supports import refresh_counts
     from participation.signals import participation_changed
 
     ideas = Idea.objects.filter(author=user)
@@ -431,7 +431,8 @@ def account_delete(*, user: User, keep_contributions: bool | None = None) -> Non
             .values_list("file", flat=True)
             if name
         ]
-        from participation.services import processes_of_person, touch_processes
+        from participation.services.common import touch_processes
+        from participation.services.processes import processes_of_person
 
         with scopes_disabled():
             processes = processes_of_person(user)

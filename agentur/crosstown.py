@@ -27,7 +27,7 @@ def agentur_dashboard(*, user, path: str, query, render=None) -> dict:
     filters, day and language and then read from the cache."""
     from django.utils import timezone
 
-    from projects.selectors import fields_of_action
+    from projects.selectors.lists import fields_of_action
 
     towns = list(Municipality.objects.active().order_by("name"))
     fields = list(fields_of_action())  # a shared catalogue, not town data

@@ -10,9 +10,9 @@ from funding import selectors as funding_selectors
 from municipalities import selectors as municipality_selectors
 from municipalities.models import AccessibilityFeedback
 from participation import selectors as participation_selectors
-from projects import selectors as project_selectors
 from projects.constants import STALE_AFTER_DAYS
 from projects.models import Project
+from projects.selectors import dashboard as dashboard_selectors
 
 from . import crosstown, figures
 
@@ -50,7 +50,7 @@ def staff_dashboard(request, town: str):
                 (status, town_figures.projects[status], town_figures.projects_joint[status])
                 for status in town_figures.projects
             ],
-            "stale_projects": list(project_selectors.stale_projects(municipality=municipality)[:20]),
+            "stale_projects": list(dashboard_selectors.stale_projects(municipality=municipality)[:20]),
             "stale_days": STALE_AFTER_DAYS,
             "deadlines": funding_selectors.town_deadlines()
             if can_view_funding(request.user, municipality)

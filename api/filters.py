@@ -14,9 +14,9 @@ from rest_framework.filters import OrderingFilter
 from participation import selectors as participation_selectors
 from participation.forms import SORT_CHOICES, IdeaFilterForm
 from participation.models import Idea, IdeaStatus
-from projects import selectors as project_selectors
 from projects.forms import ProjectFilterForm
 from projects.models import Project
+from projects.selectors import lists as lists_selectors
 
 from .base import form_errors
 
@@ -127,7 +127,7 @@ class ProjectFilterSet(_ViewFilterSet):
         return {"staff": bool(self.view and self.view.sees_internal())}
 
     def apply(self, queryset, form):
-        return project_selectors.filter_projects(queryset, form.filters())
+        return lists_selectors.filter_projects(queryset, form.filters())
 
 
 class ProcessIdeaFilterSet(_ViewFilterSet):

@@ -3,23 +3,29 @@
 Every write validates with the HTML page's form and calls the same service function as the page, so a rule
 lives in one place; the rate limits of the pages apply too (429 with Retry-After)."""
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers as s
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from participation import selectors, services
+from participation import selectors
 from participation.forms import AnswerForm, CommentForm, FlagForm, IdeaForm
-from participation.models import Comment, FlagReason, Idea, Process
+from participation.models import Comment, FlagReason, Idea, Process, ProcessPhase
+from participation.services import answers as answers_services
+from participation.services import comments as comments_services
+from participation.services import flags as flags_services
+from participation.services import ideas as ideas_services
+from participation.services import moderation as moderation_services
+from participation.services import supports as supports_services
 from participation.templatetags.participation_tags import author_name
 from smartcity5.ratelimit import check_rate, check_upload_rate
 
-from . import serializers
 from .base import TownScopedAPIView, form_input, json_object, service_errors, valid_form
-from .filters import LIST_FILTERS, ProcessIdeaFilterSet
-from .schema import ERRORS, WRITE_ERRORS, list_schema
+from .filters import LIST_FILTERS, IdeaFilterSet, ProcessIdeaFilterSet
+from .schema import ERRORS, WRITE_ERRORS, detail_schema, list_schema
 
 PARTICIPATE = "participation.participate"
 
@@ -41,12 +47,89 @@ def _idea(request, pk: int) -> Idea:
 # --- Serializers -----------------------------------------------------------------------------------------
 
 
-class ProcessDetailSerializer(serializers.ProcessSerializer):
+class PhaseSerializer(s.ModelSerializer):
+    class Meta:
+        model = ProcessPhase
+        fields = ["kind", "starts_on", "ends_on"]
+
+
+class ProcessSerializer(s.ModelSerializer):
+    town = s.SlugRelatedField(source="municipality", slug_field="slug", read_only=True)
+    partner_towns = s.SlugRelatedField(many=True, slug_field="slug", read_only=True)
+    field_of_action = s.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    phases = PhaseSerializer(many=True, read_only=True)
+    idea_count = s.IntegerField(read_only=True)
+
+    class Meta:
+        model = Process
+        fields = [
+            "slug",
+            "title",
+            "summary",
+            "town",
+            "partner_towns",
+            "field_of_action",
+            "phases",
+            "idea_count",
+            "created_at",
+        ]
+
+
+class IdeaImageSerializer(s.Serializer):
+    url = s.URLField(help_text="The image file (the idea page's image address).")
+    alt = s.CharField(help_text="What the image shows, in words.")
+
+
+class IdeaSerializer(s.ModelSerializer):
+    town = s.SlugRelatedField(source="municipality", slug_field="slug", read_only=True)
+    process = s.SlugRelatedField(slug_field="slug", read_only=True)
+    field_of_action = s.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    author_name = s.SerializerMethodField()
+    image = s.SerializerMethodField()
+
+    class Meta:
+        model = Idea
+        fields = [
+            "id",
+            "title",
+            "body",
+            "status",
+            "town",
+            "process",
+            "field_of_action",
+            "location_label",
+            "latitude",
+            "longitude",
+            "is_offline",
+            "author_name",
+            "support_count",
+            "comment_count",
+            "image",
+            "created_at",
+        ]
+
+    def get_author_name(self, idea: Idea) -> str:
+        return str(author_name(idea))
+
+    @extend_schema_field(IdeaImageSerializer(allow_null=True))
+    def get_image(self, idea: Idea) -> dict | None:
+        """The address of the idea's image (re-encoded, without metadata) and its description, or null."""
+        if not idea.image:
+            return None
+        address = reverse("participation:idea-image", kwargs={"town": idea.municipality.slug, "pk": idea.pk})
+        request = self.context.get("request")
+        return {
+            "url": request.build_absolute_uri(address) if request is not None else address,
+            "alt": idea.image_alt,
+        }
+
+
+class ProcessDetailSerializer(ProcessSerializer):
     description = s.CharField(read_only=True)
     current_phase = s.SerializerMethodField()
 
-    class Meta(serializers.ProcessSerializer.Meta):
-        fields = serializers.ProcessSerializer.Meta.fields + ["description", "current_phase", "is_published"]
+    class Meta(ProcessSerializer.Meta):
+        fields = ProcessSerializer.Meta.fields + ["description", "current_phase", "is_published"]
 
     def get_current_phase(self, process: Process) -> str | None:
         phase = process.current_phase()
@@ -81,13 +164,13 @@ class IdeaUploadSerializer(IdeaInputSerializer):
     )
 
 
-class CreatedIdeaSerializer(serializers.IdeaSerializer):
+class CreatedIdeaSerializer(IdeaSerializer):
     moderation = s.CharField(
         read_only=True, help_text="'published', or 'pending' until a moderator approves it."
     )
 
-    class Meta(serializers.IdeaSerializer.Meta):
-        fields = serializers.IdeaSerializer.Meta.fields + ["moderation"]
+    class Meta(IdeaSerializer.Meta):
+        fields = IdeaSerializer.Meta.fields + ["moderation"]
 
 
 class ReplySerializer(s.ModelSerializer):
@@ -215,12 +298,12 @@ class ProcessIdeas(TownScopedAPIView):
     """The published ideas of a process (filters as on the idea list), and submitting a new idea."""
 
     rules = {"post": PARTICIPATE}
-    serializer_class = serializers.IdeaSerializer
+    serializer_class = IdeaSerializer
     filter_backends = LIST_FILTERS
     filterset_class = ProcessIdeaFilterSet
     parser_classes = [JSONParser, MultiPartParser]  # multipart for an idea with an image
 
-    @list_schema(serializers.IdeaSerializer, filters=True)
+    @list_schema(IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):
         self.process = _process(request, kwargs["slug"])
         count = (
@@ -246,7 +329,7 @@ class ProcessIdeas(TownScopedAPIView):
         form = valid_form(IdeaForm(data, files, process=process, municipality=process.municipality))
         with service_errors():
             check_rate(request, "idea")
-            idea = services.idea_submit(
+            idea = ideas_services.idea_submit(
                 process=process,
                 author=request.user,
                 fields=form.service_fields(),
@@ -275,7 +358,7 @@ class IdeaComments(TownScopedAPIView):
         official_for = form.official_town(request.user, self.municipality)
         with service_errors():
             check_rate(request, "comment")
-            comment = services.comment_post(
+            comment = comments_services.comment_post(
                 idea=idea,
                 author=request.user,
                 body=form.cleaned_data["body"],
@@ -305,7 +388,7 @@ class IdeaSupport(TownScopedAPIView):
         idea = _idea(request, kwargs["pk"])
         with service_errors():
             check_rate(request, "support")
-            services.support_add(idea=idea, user=request.user)
+            supports_services.support_add(idea=idea, user=request.user)
         return self._answer(idea, True)
 
     @extend_schema(request=None, responses={200: SupportSerializer, **WRITE_ERRORS})
@@ -313,7 +396,7 @@ class IdeaSupport(TownScopedAPIView):
         idea = _idea(request, kwargs["pk"])
         with service_errors():
             check_rate(request, "support")
-            services.support_withdraw(idea=idea, user=request.user)
+            supports_services.support_withdraw(idea=idea, user=request.user)
         return self._answer(idea, False)
 
 
@@ -336,7 +419,7 @@ class _ReportView(TownScopedAPIView):
         form = valid_form(FlagForm(json_object(request)))
         with service_errors():
             check_rate(request, "report")
-            services.flag_submit(
+            flags_services.flag_submit(
                 target=target,
                 reporter=request.user,
                 reason=form.cleaned_data["reason"],
@@ -379,7 +462,7 @@ class IdeaAnswer(TownScopedAPIView):
             raise NotFound(_("No such idea.")) from None
         form = valid_form(AnswerForm(json_object(request), idea=idea))
         with service_errors():
-            answer = services.idea_answer(
+            answer = answers_services.idea_answer(
                 idea=idea,
                 by=request.user,
                 acting_town=self.municipality,
@@ -419,7 +502,7 @@ class _ModerateView(TownScopedAPIView):
         target = self.target(kwargs["pk"])
         data = json_object(request)
         with service_errors():
-            target = services.moderation_act(
+            target = moderation_services.moderation_act(
                 target=target,
                 action=str(data.get("action") or ""),
                 by=request.user,
@@ -449,3 +532,62 @@ class ModerateComment(_ModerateView):
             return selectors.moderation_comment(pk=pk)
         except Comment.DoesNotExist:
             raise NotFound(_("No such comment.")) from None
+
+
+class ProcessList(TownScopedAPIView):
+    """The town's published participation processes (own and joint)."""
+
+    serializer_class = ProcessSerializer
+    conditional = True
+    anonymous_cache = True
+
+    @list_schema(ProcessSerializer)
+    def get(self, request, *args, **kwargs):
+        return self.paginated(selectors.process_list())
+
+
+class IdeaList(TownScopedAPIView):
+    """Published ideas of the town's published processes, filtered like the HTML list (``IdeaFilterForm``).
+    Unlike the HTML list, which ignores invalid filters, the API answers them with 400 and the field errors."""
+
+    serializer_class = IdeaSerializer
+    filter_backends = LIST_FILTERS
+    filterset_class = IdeaFilterSet
+    conditional = True
+    anonymous_cache = True
+
+    def last_modified(self):
+        # The stored freshness of the scope's processes (one query over a few rows), not a MAX over every idea,
+        # comment and support of the town (docs/ARCHITECTURE.md, "Stored freshness").
+        return selectors.scope_freshness().changed_at
+
+    @list_schema(IdeaSerializer, filters=True)
+    def get(self, request, *args, **kwargs):
+        count = selectors.stored_total(selectors.IdeaFilters()) if self.unfiltered(request) else None
+        version = None
+        if request.query_params.get("q"):
+            # A search's first 1,001 matches are cached under the scope's stored version (smartcity5.search).
+            fresh = selectors.scope_freshness()
+            processes, version = list(fresh.published), fresh.version
+        else:
+            processes = selectors.published_process_ids()
+        ideas = self.filter_queryset(selectors.idea_list(processes=processes))
+        # Read per process and merged (participation.selectors.IdeaPages): a deep page costs what the first does.
+        sort = request.query_params.get("sort") or "new"
+        pages = selectors.IdeaPages(ideas, processes=processes, sort=sort, version=version)
+        return self.paginated(pages, count=count, cap=True)
+
+
+class IdeaDetail(TownScopedAPIView):
+    """One published idea; waiting, reported and hidden ideas are not found (they reach only HTML staff pages)."""
+
+    serializer_class = IdeaSerializer
+    anonymous_cache = True
+
+    @detail_schema(IdeaSerializer)
+    def get(self, request, *args, **kwargs):
+        try:
+            idea = selectors.idea_get(pk=kwargs["pk"])
+        except Idea.DoesNotExist:
+            raise NotFound(_("No such idea.")) from None
+        return self.one(idea)

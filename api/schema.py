@@ -1,8 +1,20 @@
 """How the API's endpoints are described in the OpenAPI schema: the errors every endpoint can answer with."""
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers
 
-from .serializers import ErrorSerializer, FieldErrorsSerializer
+
+class ErrorSerializer(serializers.Serializer):
+    """DRF's error body for 401, 403, 404 and 429."""
+
+    detail = serializers.CharField()
+
+
+class FieldErrorsSerializer(serializers.Serializer):
+    """The 400 body: every invalid field with its messages; ``non_field_errors`` for the request as a whole."""
+
+    non_field_errors = serializers.ListField(child=serializers.CharField(), required=False)
+
 
 ERRORS = {
     401: OpenApiResponse(

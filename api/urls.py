@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.decorators import public
 
-from . import agentur, notifications, reports, views
+from . import agentur, notifications, projects, reports, towns
 from . import funding as f
 from . import participation as p
 from .opendata import urls as opendata_urls
@@ -41,21 +41,21 @@ urlpatterns = [
     path(town + "reports/", reports.ReportList.as_view(), name="reports"),
     path(town + "reports/<int:pk>/", reports.ReportDetail.as_view(), name="report"),
     path(town + "reports/<int:pk>/download/", reports.ReportDownload.as_view(), name="report-download"),
-    path("v1/towns/", views.TownList.as_view(), name="towns"),
-    path("v1/fields-of-action/", views.FieldOfActionList.as_view(), name="fields-of-action"),
-    path(town + "projects/", views.ProjectList.as_view(), name="projects"),
-    path(town + "projects/<slug:slug>/", views.ProjectDetail.as_view(), name="project"),
-    path(town + "projects/<slug:slug>/updates/", views.ProjectUpdates.as_view(), name="project-updates"),
+    path("v1/towns/", towns.TownList.as_view(), name="towns"),
+    path("v1/fields-of-action/", projects.FieldOfActionList.as_view(), name="fields-of-action"),
+    path(town + "projects/", projects.ProjectList.as_view(), name="projects"),
+    path(town + "projects/<slug:slug>/", projects.ProjectDetail.as_view(), name="project"),
+    path(town + "projects/<slug:slug>/updates/", projects.ProjectUpdates.as_view(), name="project-updates"),
     path(
         town + "projects/<slug:slug>/indicators/",
-        views.ProjectIndicators.as_view(),
+        projects.ProjectIndicators.as_view(),
         name="project-indicators",
     ),
-    path(town + "processes/", views.ProcessList.as_view(), name="processes"),
+    path(town + "processes/", p.ProcessList.as_view(), name="processes"),
     path(town + "processes/<slug:slug>/", p.ProcessDetail.as_view(), name="process"),
     path(town + "processes/<slug:slug>/ideas/", p.ProcessIdeas.as_view(), name="process-ideas"),
-    path(town + "ideas/", views.IdeaList.as_view(), name="ideas"),
-    path(town + "ideas/<int:pk>/", views.IdeaDetail.as_view(), name="idea"),
+    path(town + "ideas/", p.IdeaList.as_view(), name="ideas"),
+    path(town + "ideas/<int:pk>/", p.IdeaDetail.as_view(), name="idea"),
     path(town + "ideas/<int:pk>/comments/", p.IdeaComments.as_view(), name="idea-comments"),
     path(town + "ideas/<int:pk>/support/", p.IdeaSupport.as_view(), name="idea-support"),
     path(town + "ideas/<int:pk>/report/", p.IdeaReport.as_view(), name="idea-report"),
@@ -73,5 +73,5 @@ urlpatterns = [
     *[path("v1/", include(opendata_urls.api_urlpatterns))],
     *[path(town, include(opendata_urls.town_urlpatterns))],
     # Any other address under /api/ (an unknown resource, a town address no converter accepts): JSON, not HTML.
-    re_path(r"^[\s\S]*$", views.not_found, name="not-found"),  # any path, line breaks included
+    re_path(r"^[\s\S]*$", towns.not_found, name="not-found"),  # any path, line breaks included
 ]

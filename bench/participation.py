@@ -67,8 +67,10 @@ def _fill(count: int, *, fresh: bool):
     from accounts.models import User
     from municipalities.models import Consortium, Municipality
     from municipalities.scoping import town_scope
-    from participation import services
     from participation.models import Comment, Idea, Process, Support
+    from participation.services import common as common_services
+    from participation.services import processes as processes_services
+    from participation.services import supports as supports_services
 
     consortium, _ = Consortium.objects.get_or_create(slug="bench", defaults={"name": "Bench"})
     town, _ = Municipality.objects.get_or_create(
@@ -94,7 +96,7 @@ def _fill(count: int, *, fresh: bool):
             import datetime
 
             today = datetime.date.today()
-            process = services.process_create(
+            process = processes_services.process_create(
                 municipality=town,
                 by=None,
                 fields={"title": "Bench-Ideen", "summary": "Viele Ideen.", "is_published": True},
@@ -177,9 +179,9 @@ def _fill(count: int, *, fresh: bool):
             )
         all_ids = [i.pk for i in ideas]
         for start in range(0, len(all_ids), 2000):
-            services.refresh_counts(all_ids[start : start + 2000])
+            supports_services.refresh_counts(all_ids[start : start + 2000])
         # Bulk inserts bypass the services: the process's stored count and version are set once here.
-        services.touch_processes([process.pk], recount=True)
+        common_services.touch_processes([process.pk], recount=True)
         from django.db import connection
 
         if connection.vendor == "postgresql":
@@ -193,8 +195,8 @@ def _discussed(town, process) -> dict:
     """Two ideas with exactly 50 and 200 published comments (added once), as a lively discussion has."""
     from accounts.models import User
     from municipalities.scoping import town_scope
-    from participation import services
     from participation.models import Comment, Idea
+    from participation.services import supports as supports_services
 
     people = list(User.objects.filter(email__endswith="@bench.example").order_by("pk")[:200])
     found = {}
@@ -221,7 +223,7 @@ def _discussed(town, process) -> dict:
                         for n in range(size)
                     ]
                 )
-                services.refresh_counts([idea.pk])
+                supports_services.refresh_counts([idea.pk])
             found[size] = idea
     return found
 

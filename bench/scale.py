@@ -153,8 +153,9 @@ def _discussion(town, process):
     from django.db import transaction
 
     from accounts.models import Membership, User
-    from participation import services
     from participation.models import Comment, Idea
+    from participation.services import common as common_services
+    from participation.services import supports as supports_services
 
     title = "Diskussion mit 200 Kommentaren"
     idea = Idea.objects.filter(process=process, title=title).first()
@@ -186,8 +187,8 @@ def _discussion(town, process):
                 for n in range(200)
             ]
         )
-        services.refresh_counts([idea.pk])
-        services.touch_processes([process.pk], recount=True)
+        supports_services.refresh_counts([idea.pk])
+        common_services.touch_processes([process.pk], recount=True)
     return idea
 
 

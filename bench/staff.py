@@ -255,8 +255,8 @@ def _measure_cold(town, people: dict, *, repeat: int) -> None:
     from django.test.utils import override_settings
 
     from municipalities.scoping import town_scope
-    from participation import services
     from participation.models import Process
+    from participation.services import ideas as ideas_services
 
     client = Client()
     client.force_login(people["agentur"])
@@ -267,7 +267,7 @@ def _measure_cold(town, people: dict, *, repeat: int) -> None:
         _get(client, "/agentur/")
         for n in range(repeat):
             with town_scope(town):
-                services.idea_enter_offline(
+                ideas_services.idea_enter_offline(
                     process=process,
                     by=people["staff"],
                     acting_town=town,

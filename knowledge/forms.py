@@ -4,8 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Municipality
-from projects import selectors as project_selectors
 from projects.models import Project, Tag
+from projects.selectors import lists as lists_selectors
+from projects.selectors import similarity as similarity_selectors
 
 from .models import LessonNote
 from .selectors import AGENTUR, NoteFilters
@@ -47,7 +48,7 @@ class LessonNoteForm(forms.ModelForm):
         self.fields["project"].choices = [("", _("No project"))] + [
             (pk, f"{p.title} ({p.municipality.name})") for pk, p in self.projects.items()
         ]
-        self.fields["fields_of_action"].queryset = project_selectors.fields_of_action()
+        self.fields["fields_of_action"].queryset = lists_selectors.fields_of_action()
         if self.instance.pk:
             self.fields["tags_text"].initial = ", ".join(t.name for t in self.instance.tags.all())
 
@@ -74,7 +75,7 @@ class NoteFilterForm(forms.Form):
             for t in Tag.objects.filter(lesson_notes__isnull=False).distinct().order_by("name")
         ]
         self.fields["field"].choices = [("", _("All"))] + [
-            (f.slug, f.name) for f in project_selectors.fields_of_action()
+            (f.slug, f.name) for f in lists_selectors.fields_of_action()
         ]
         self.fields["town"].choices = [("", _("All")), (AGENTUR, _("Südwestfalen Agentur"))] + [
             (t.slug, t.name) for t in Municipality.objects.active().order_by("name")
@@ -113,16 +114,16 @@ class CatalogueFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["field"].choices = [("", _("All"))] + [
-            (f.slug, f.name) for f in project_selectors.fields_of_action()
+            (f.slug, f.name) for f in lists_selectors.fields_of_action()
         ]
         self.fields["town"].choices = [("", _("All"))] + [
             (t.slug, t.name) for t in Municipality.objects.active().order_by("name")
         ]
 
-    def filters(self) -> project_selectors.CatalogueFilters:
+    def filters(self) -> similarity_selectors.CatalogueFilters:
         self.is_valid()
         data = self.cleaned_data
-        return project_selectors.CatalogueFilters(
+        return similarity_selectors.CatalogueFilters(
             field=data.get("field", ""),
             town=data.get("town", ""),
             transferability=data.get("transferability", ""),

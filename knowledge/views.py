@@ -10,8 +10,8 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from accounts.decorators import public, town_permission_required
 from municipalities import freshness
-from projects import selectors as project_selectors
 from projects import services as project_services
+from projects.selectors import similarity as similarity_selectors
 from smartcity5.page_cache import anonymous_page_cache
 
 from . import selectors, services
@@ -168,8 +168,8 @@ def public_note_detail(request, pk: int):
 @anonymous_page_cache(freshness.region_page_version)
 def transfer_catalogue(request):
     form = CatalogueFilterForm(request.GET or None)
-    page = project_selectors.transfer_catalogue(
-        filters=form.filters() if form.is_bound else project_selectors.CatalogueFilters(),
+    page = similarity_selectors.transfer_catalogue(
+        filters=form.filters() if form.is_bound else similarity_selectors.CatalogueFilters(),
         page=request.GET.get("page"),
         per_page=PER_PAGE,
     )

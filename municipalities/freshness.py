@@ -14,7 +14,7 @@ covered without each remembering to. Two channels, each with the storage its rea
   :func:`town_page_version`, :func:`region_page_version`). Read on every anonymous page: with the town that the
   middleware reads anyway (no query), for all towns in one aggregate. Written by staff edits only, rarely, so the
   row lock of the ``UPDATE`` is not contended. Processes, ideas, comments and supports have their own version
-  (``Process.content_version``, ``participation.services.touch_processes``).
+  (``Process.content_version``, ``participation.services.common.touch_processes``).
 * :attr:`Channel.FIGURES` — one :class:`~municipalities.models.FiguresChange` row per write and town, **inserted,
   never updated**: the version under which each town's key figures (``agentur.figures``, the Agentur's
   dashboard) are cached (:func:`read_versions`, :func:`cached_rows`). Written by every idea, answer and held

@@ -9,10 +9,10 @@ class ParticipationConfig(AppConfig):
     def ready(self):
         from projects.signals import project_status_changed
 
-        from . import services
+        from .services import processes as processes_services
 
         def _on_project_status(sender, project, event, **kwargs):
-            services.project_status_changed(project=project, event_id=event.pk)
+            processes_services.project_status_changed(project=project, event_id=event.pk)
 
         project_status_changed.connect(
             _on_project_status, dispatch_uid="participation-project-status", weak=False

@@ -29,7 +29,7 @@ from smartcity5.ratelimit import RateLimited, check_rate, too_many, upload_refus
 from smartcity5.responses import file_response
 from smartcity5.spreadsheets import csv_text
 
-from . import selectors, services
+from . import selectors
 from .forms import (
     AnswerForm,
     BallotForm,
@@ -47,6 +47,15 @@ from .forms import (
     phase_initial,
 )
 from .models import Comment, Idea, Moderation, Process
+from .services import answers as answers_services
+from .services import ballots as ballots_services
+from .services import comments as comments_services
+from .services import flags as flags_services
+from .services import ideas as ideas_services
+from .services import moderation as moderation_services
+from .services import privacy as privacy_services
+from .services import processes as processes_services
+from .services import supports as supports_services
 
 PER_PAGE = 20
 MAP_POINT_LIMIT = 500
@@ -442,7 +451,7 @@ def idea_create(request, town: str, slug: str):
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "idea")
-            idea = services.idea_submit(
+            idea = ideas_services.idea_submit(
                 process=process,
                 author=request.user,
                 fields=form.service_fields(),
@@ -474,9 +483,9 @@ def idea_support(request, town: str, pk: int):
     try:
         check_rate(request, "support")
         if withdraw:
-            services.support_withdraw(idea=idea, user=request.user)
+            supports_services.support_withdraw(idea=idea, user=request.user)
         else:
-            services.support_add(idea=idea, user=request.user)
+            supports_services.support_add(idea=idea, user=request.user)
     except (RateLimited, ValidationError) as error:
         message = str(error) if isinstance(error, RateLimited) else " ".join(error.messages)
         status = 429 if isinstance(error, RateLimited) else 400
@@ -503,7 +512,7 @@ def comment_create(request, town: str, pk: int):
         official_for = form.official_town(request.user, request.municipality)
         try:
             check_rate(request, "comment")
-            comment = services.comment_post(
+            comment = comments_services.comment_post(
                 idea=idea,
                 author=request.user,
                 body=form.cleaned_data["body"],
@@ -538,7 +547,7 @@ def _flag(request, target, idea: Idea):
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "report")
-            services.flag_submit(
+            flags_services.flag_submit(
                 target=target,
                 reporter=request.user,
                 reason=form.cleaned_data["reason"],
@@ -588,7 +597,7 @@ def process_vote(request, town: str, slug: str):
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "vote")
-            services.ballot_cast(process=process, user=request.user, votes=form.votes())
+            ballots_services.ballot_cast(process=process, user=request.user, votes=form.votes())
         except RateLimited as error:
             return _rate_limited(request, error, "participation/vote.html", context)
         except ValidationError as error:
@@ -664,7 +673,7 @@ def _process_form(request, process: Process | None):
     if request.method == "POST" and form.is_valid() and phases.is_valid():
         try:
             if process is None:
-                process = services.process_create(
+                process = processes_services.process_create(
                     municipality=municipality,
                     by=request.user,
                     fields=form.service_fields(),
@@ -672,7 +681,7 @@ def _process_form(request, process: Process | None):
                     partner_towns=form.cleaned_data["partner_towns"],
                 )
             else:
-                services.process_change(
+                processes_services.process_change(
                     process=process,
                     by=request.user,
                     acting_town=municipality,
@@ -705,7 +714,9 @@ def staff_process_create(request, town: str):
 
 @town_permission_required("town.edit_content")
 def staff_process_edit(request, town: str, slug: str):
-    process = services.process_for_change(process=_process_or_404(request, slug, staff=True), by=request.user)
+    process = processes_services.process_for_change(
+        process=_process_or_404(request, slug, staff=True), by=request.user
+    )
     return _process_form(request, process)
 
 
@@ -773,7 +784,7 @@ def staff_offline_idea(request, town: str, slug: str):
         return too_many(render(request, "participation/staff/offline_form.html", context), limited)
     if request.method == "POST" and form.is_valid():
         try:
-            idea = services.idea_enter_offline(
+            idea = ideas_services.idea_enter_offline(
                 process=process,
                 by=request.user,
                 acting_town=request.municipality,
@@ -863,7 +874,7 @@ def staff_idea_answer(request, town: str, pk: int):
         )
 
     def run(idea, data):
-        services.idea_answer(
+        answers_services.idea_answer(
             idea=idea,
             by=request.user,
             acting_town=request.municipality,
@@ -893,7 +904,7 @@ def staff_idea_project(request, town: str, pk: int):
         )
 
     def run(idea, data):
-        services.idea_link_project(
+        ideas_services.idea_link_project(
             idea=idea, project=data["project"], by=request.user, acting_town=request.municipality
         )
 
@@ -907,7 +918,7 @@ def staff_idea_project(request, town: str, pk: int):
 def staff_idea_shortlist(request, town: str, pk: int):
     idea = _staff_idea_or_404(request, pk)
     try:
-        services.idea_set_shortlisted(
+        ideas_services.idea_set_shortlisted(
             idea=idea,
             shortlisted=request.POST.get("shortlisted") == "1",
             by=request.user,
@@ -941,7 +952,7 @@ MODERATION_DONE = {
 def _moderate(request, target, idea: Idea):
     action = request.POST.get("action", "")
     try:
-        services.moderation_act(
+        moderation_services.moderation_act(
             target=target,
             action=action,
             by=request.user,
@@ -986,7 +997,7 @@ def _privacy_edit(request, target, idea: Idea):
     form = PrivacyEditForm(request.POST or None, target=target)
     if request.method == "POST" and form.is_valid():
         try:
-            services.privacy_edit(
+            privacy_services.privacy_edit(
                 target=target,
                 by=request.user,
                 acting_town=request.municipality,
@@ -1030,11 +1041,11 @@ def staff_privacy_edit_comment(request, town: str, pk: int):
 
 @town_permission_required("town.manage")
 def staff_settings(request, town: str):
-    current = services.settings_for(municipality=request.municipality)
+    current = processes_services.settings_for(municipality=request.municipality)
     form = ParticipationSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
         try:
-            services.settings_change(
+            processes_services.settings_change(
                 municipality=request.municipality, by=request.user, fields=form.cleaned_data
             )
         except ValidationError as error:

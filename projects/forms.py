@@ -7,8 +7,8 @@ from municipalities.models import Municipality
 from smartcity5 import numbers
 from smartcity5.forms import needed_sometimes
 
-from . import selectors
 from .models import Bundle, Indicator, ProgressUpdate, Project, Strategy
+from .selectors import lists as lists_selectors
 from .uploads import check_upload
 
 
@@ -114,9 +114,9 @@ class ProjectForm(FieldsetsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.municipality = municipality
         self.instance.municipality = municipality
-        self.fields["fields_of_action"].queryset = selectors.fields_of_action()
+        self.fields["fields_of_action"].queryset = lists_selectors.fields_of_action()
         self.fields["bundle"].queryset = Bundle.objects.filter(consortium=municipality.consortium_id)
-        self.fields["parent"].queryset = selectors.parent_choices(
+        self.fields["parent"].queryset = lists_selectors.parent_choices(
             municipality=municipality, exclude=self.instance if self.instance.pk else None
         )
         self.fields["partner_towns"].queryset = (
@@ -291,7 +291,7 @@ class StrategyForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["fields_of_action"].queryset = selectors.fields_of_action()
+        self.fields["fields_of_action"].queryset = lists_selectors.fields_of_action()
         if not (self.instance.pk and self.instance.document):
             del self.fields["remove_document"]
 
@@ -326,7 +326,7 @@ class ProjectFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.municipality = municipality
         self.fields["field"].choices = [("", _("All"))] + [
-            (f.slug, f.name) for f in selectors.fields_of_action()
+            (f.slug, f.name) for f in lists_selectors.fields_of_action()
         ]
         if towns is not None:
             self.fields["town"] = forms.ChoiceField(
@@ -351,12 +351,12 @@ class ProjectFilterForm(forms.Form):
                 ],
             )
 
-    def filters(self) -> selectors.ProjectFilters:
+    def filters(self) -> lists_selectors.ProjectFilters:
         self.is_valid()
         data = self.cleaned_data  # only the values that passed; a bad one is dropped, not the rest
         joint = {"ja": True, "nein": False}.get(data.get("joint", ""))
         lead = {"ja": True, "nein": False}.get(data.get("lead", ""))
-        return selectors.ProjectFilters(
+        return lists_selectors.ProjectFilters(
             q=data.get("q", "").strip(),
             field=data.get("field", ""),
             status=data.get("status", ""),

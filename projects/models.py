@@ -324,7 +324,7 @@ class Project(Workflow, TownOwnedModel):
                 condition=Q(visibility="public"),
             ),
             # A town's list in that order: a search walks it and stops after its first 1,001 matches
-            # (projects.selectors.project_pages) instead of sorting every match of the town.
+            # (projects.selectors.lists.project_pages) instead of sorting every match of the town.
             models.Index(
                 F("municipality"),
                 F("last_update_on").desc(nulls_last=True),

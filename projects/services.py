@@ -19,7 +19,6 @@ from smartcity5 import workflow
 from smartcity5.history import names, record, snapshot
 from smartcity5.slugs import free_slug, german_slugify
 
-from . import selectors
 from .models import (
     FieldOfAction,
     Indicator,
@@ -32,6 +31,7 @@ from .models import (
     Strategy,
     Tag,
 )
+from .selectors import progress as progress_selectors
 from .signals import project_status_changed
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ def project_facts_refresh(*, project_ids: Iterable[int | None]) -> None:
     ids |= set(
         Project._base_manager.filter(pk__in=ids, parent__isnull=False).values_list("parent_id", flat=True)
     )
-    Project._base_manager.filter(pk__in=ids).update(**selectors.derived_facts())
+    Project._base_manager.filter(pk__in=ids).update(**progress_selectors.derived_facts())
 
 
 def project_facts_refresh_all(*, municipalities: Iterable[Municipality] | None = None) -> int:
@@ -164,7 +164,7 @@ def project_facts_refresh_all(*, municipalities: Iterable[Municipality] | None =
     rows = Project._base_manager.all()
     if municipalities is not None:
         rows = rows.filter(municipality__in=list(municipalities))
-    return rows.update(**selectors.derived_facts())
+    return rows.update(**progress_selectors.derived_facts())
 
 
 # --- Tags and slugs --------------------------------------------------------------------------------------

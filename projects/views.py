@@ -33,7 +33,7 @@ from smartcity5.responses import file_response
 from smartcity5.search import MATCHES_SECONDS, Matches
 from smartcity5.templatetags.maps import project_map
 
-from . import selectors, services
+from . import services
 from .forms import (
     IndicatorForm,
     MeasurementForm,
@@ -45,6 +45,10 @@ from .forms import (
     TransitionForm,
 )
 from .models import Indicator, Measurement, ProgressUpdate, Project, ProjectFile, Strategy
+from .selectors import common as common_selectors
+from .selectors import lists as lists_selectors
+from .selectors import progress as progress_selectors
+from .selectors import similarity as similarity_selectors
 
 PER_PAGE = 20
 MAP_POINT_LIMIT = 500
@@ -56,7 +60,7 @@ MAP_POINT_LIMIT = 500
 def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
     """The project in the request's town scope; internal ones only for people who may see them."""
     try:
-        return selectors.project_for(slug=slug, user=request.user, staff=staff)
+        return lists_selectors.project_for(slug=slug, user=request.user, staff=staff)
     except Project.DoesNotExist:
         raise Http404 from None
 
@@ -92,7 +96,7 @@ MAP_FIELDS = ("title", "slug", "latitude", "longitude", "location_label", "statu
 LIST_CACHE_SECONDS = 3600
 
 
-def _list_version(stored: str, filters: selectors.ProjectFilters) -> str | None:
+def _list_version(stored: str, filters: lists_selectors.ProjectFilters) -> str | None:
     """The cache version of a public list: the stored version of what it shows and its (validated) filters (a text
     search's words too: its entries are kept for minutes only, ``smartcity5.search.MATCHES_SECONDS``)."""
     return f"{stored}:{hashlib.sha256(repr(filters).encode()).hexdigest()[:16]}"
@@ -191,12 +195,12 @@ def _chart_rows(indicators) -> list[dict]:
 @anonymous_page_cache(freshness.town_page_version, shared_content=True)
 def project_list(request, town: str):
     form = ProjectFilterForm(request.GET or None)
-    filters = form.filters() if form.is_bound else selectors.ProjectFilters()
+    filters = form.filters() if form.is_bound else lists_selectors.ProjectFilters()
     municipality = request.municipality
     version = _list_version(f"t{municipality.pk}.{municipality.content_version}", filters)
-    qs = selectors.project_list(filters=filters)
+    qs = lists_selectors.project_list(filters=filters)
     pages = (
-        selectors.project_pages(qs, version=f"t{municipality.pk}.{municipality.content_version}")
+        lists_selectors.project_pages(qs, version=f"t{municipality.pk}.{municipality.content_version}")
         if filters.q
         else None
     )
@@ -212,10 +216,10 @@ def project_list(request, town: str):
 def region_project_list(request):
     towns = list(Municipality.objects.active().order_by("name"))
     form = ProjectFilterForm(request.GET or None, towns=towns)
-    filters = form.filters() if form.is_bound else selectors.ProjectFilters()
-    version = _list_version(f"r{selectors.towns_version(towns)}", filters)
+    filters = form.filters() if form.is_bound else lists_selectors.ProjectFilters()
+    version = _list_version(f"r{common_selectors.towns_version(towns)}", filters)
     with public_region_scope():
-        qs = selectors.project_list(filters=filters)
+        qs = lists_selectors.project_list(filters=filters)
         context = _list_context(request, qs, None, form, version=version)
     return render(request, "projects/region_list.html", context)
 
@@ -224,7 +228,7 @@ def region_project_list(request):
 @anonymous_page_cache(freshness.region_page_version)
 def project_detail(request, town: str, slug: str):
     project = _project_or_404(request, slug)
-    related = selectors.project_detail_related(project=project, include_internal=False)
+    related = lists_selectors.project_detail_related(project=project, include_internal=False)
     return render(
         request,
         "projects/detail.html",
@@ -233,7 +237,7 @@ def project_detail(request, town: str, slug: str):
             **related,
             "kpis": _chart_rows(related["indicators"]),
             "source_ideas": participation_selectors.ideas_for_project(project=project),
-            "similar_projects": selectors.similar_projects(project=project),
+            "similar_projects": similarity_selectors.similar_projects(project=project),
             "lesson_notes": knowledge_selectors.notes_for_project(project=project, public_only=True),
             "map_points": _map_points(
                 [
@@ -251,7 +255,7 @@ def project_file(request, town: str, slug: str, pk: int):
     project = _project_or_404(request, slug)
     include_internal = permissions.can_view_internal_project(request.user, project)
     try:
-        item = selectors.file_get(project=project, pk=pk, include_internal=include_internal)
+        item = lists_selectors.file_get(project=project, pk=pk, include_internal=include_internal)
     except ProjectFile.DoesNotExist:
         raise Http404 from None
     return file_response(
@@ -268,9 +272,9 @@ def town_strategy(request, town: str):
         request,
         "projects/strategy.html",
         {
-            "strategy": selectors.strategy_for(municipality=municipality),
-            "joint": selectors.joint_strategy(consortium=consortium),
-            "bundles": selectors.bundles_with_progress(consortium=consortium),
+            "strategy": lists_selectors.strategy_for(municipality=municipality),
+            "joint": lists_selectors.joint_strategy(consortium=consortium),
+            "bundles": progress_selectors.bundles_with_progress(consortium=consortium),
         },
     )
 
@@ -286,8 +290,8 @@ def region_strategy(request):
         "projects/region_strategy.html",
         {
             "consortium": consortium,
-            "joint": selectors.joint_strategy(consortium=consortium),
-            "bundles": selectors.bundles_with_progress(consortium=consortium),
+            "joint": lists_selectors.joint_strategy(consortium=consortium),
+            "bundles": progress_selectors.bundles_with_progress(consortium=consortium),
         },
     )
 
@@ -296,9 +300,9 @@ def region_strategy(request):
 def strategy_document(request, town: str, kind: str):
     municipality = request.municipality
     if kind == Strategy.Kind.JOINT:
-        strategy = selectors.joint_strategy(consortium=municipality.consortium)
+        strategy = lists_selectors.joint_strategy(consortium=municipality.consortium)
     else:
-        strategy = selectors.strategy_for(municipality=municipality)
+        strategy = lists_selectors.strategy_for(municipality=municipality)
     if strategy is None or not strategy.document:
         raise Http404
     return file_response(strategy.document, "application/pdf", private=False)
@@ -310,8 +314,8 @@ def strategy_document(request, town: str, kind: str):
 @town_permission_required("town.view_staff_area")
 def staff_list(request, town: str):
     form = ProjectFilterForm(request.GET or None, staff=True, municipality=request.municipality)
-    qs = selectors.project_list(
-        filters=form.filters() if form.is_bound else selectors.ProjectFilters(), include_internal=True
+    qs = lists_selectors.project_list(
+        filters=form.filters() if form.is_bound else lists_selectors.ProjectFilters(), include_internal=True
     )
     context = _list_context(request, qs, request.municipality, form, with_map=False)
     return render(request, "projects/staff/list.html", context)
@@ -327,7 +331,7 @@ def _staff_project_context(request, project: Project) -> dict:
 @town_permission_required("town.view_staff_area")
 def staff_detail(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
-    related = selectors.project_detail_related(project=project, include_internal=True)
+    related = lists_selectors.project_detail_related(project=project, include_internal=True)
     return render(
         request,
         "projects/staff/detail.html",
@@ -336,7 +340,7 @@ def staff_detail(request, town: str, slug: str):
             **related,
             "kpis": _chart_rows(related["indicators"]),
             "transition_form": TransitionForm(project=project),
-            "similar_projects": selectors.similar_projects(project=project),
+            "similar_projects": similarity_selectors.similar_projects(project=project),
             "lesson_notes": knowledge_selectors.notes_for_project(project=project),
         },
     )
@@ -345,7 +349,7 @@ def staff_detail(request, town: str, slug: str):
 @town_permission_required("town.view_staff_area")
 def staff_history(request, town: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
-    page = Paginator(selectors.project_history(project=project), 50).get_page(request.GET.get("page"))
+    page = Paginator(lists_selectors.project_history(project=project), 50).get_page(request.GET.get("page"))
     return render(
         request, "projects/staff/history.html", {**_staff_project_context(request, project), "page_obj": page}
     )
@@ -440,7 +444,7 @@ def staff_transition(request, town: str, slug: str):
 
 def _update_or_404(project: Project, pk: int) -> ProgressUpdate:
     try:
-        return selectors.update_get(project=project, pk=pk)
+        return lists_selectors.update_get(project=project, pk=pk)
     except ProgressUpdate.DoesNotExist:
         raise Http404 from None
 
@@ -509,7 +513,7 @@ def staff_update_delete(request, town: str, slug: str, pk: int):
 
 def _indicator_or_404(project: Project, pk: int) -> Indicator:
     try:
-        return selectors.indicator_get(project=project, pk=pk)
+        return lists_selectors.indicator_get(project=project, pk=pk)
     except Indicator.DoesNotExist:
         raise Http404 from None
 
@@ -673,7 +677,7 @@ def staff_file_delete(request, town: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
     services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     try:
-        item = selectors.file_get(project=project, pk=pk, include_internal=True)
+        item = lists_selectors.file_get(project=project, pk=pk, include_internal=True)
     except ProjectFile.DoesNotExist:
         raise Http404 from None
     services.project_file_delete(item=item, by=request.user, acting_town=request.municipality)
@@ -689,7 +693,7 @@ def staff_strategy(request, town: str, kind: str = Strategy.Kind.TOWN):
     municipality = request.municipality
     if kind == Strategy.Kind.JOINT and not municipality.is_lead:
         raise Http404
-    strategy = selectors.strategy_for(municipality=municipality, kind=kind) or Strategy(
+    strategy = lists_selectors.strategy_for(municipality=municipality, kind=kind) or Strategy(
         municipality=municipality, kind=kind
     )
     form = StrategyForm(request.POST or None, request.FILES or None, instance=strategy)

@@ -24,8 +24,9 @@ from municipalities.scoping import cross_town_scope
 from municipalities.selectors import lead_town
 from participation import selectors as participation_selectors
 from participation.models import Moderation, Process, Support
-from projects import selectors as project_selectors
 from projects.models import Indicator, Measurement, Project
+from projects.selectors import lists as lists_selectors
+from projects.selectors import progress as progress_selectors
 
 from .models import ReportRequest
 
@@ -111,7 +112,7 @@ class TownReportData:
 
 def town_projects(*, municipality: Municipality) -> list[Project]:
     """Every project of the town in scope (led or joint, public or internal), by title, with list facts."""
-    return list(project_selectors.with_list_facts(Project.objects.all()).order_by("title"))
+    return list(progress_selectors.with_list_facts(Project.objects.all()).order_by("title"))
 
 
 def town_indicators() -> list[Indicator]:
@@ -147,7 +148,7 @@ def town_report_data(*, municipality: Municipality, today: datetime.date | None 
     """Everything the town report shows (call inside the town's scope)."""
     today = today or timezone.localdate()
     data = TownReportData(municipality=municipality, today=today)
-    data.strategy = project_selectors.strategy_for(municipality=municipality)
+    data.strategy = lists_selectors.strategy_for(municipality=municipality)
     data.figures = key_figures.town_figures(towns=[municipality], today=today)[municipality.pk]
     data.projects = town_projects(municipality=municipality)
     data.indicators = town_indicators()

@@ -16,8 +16,8 @@ from funding import selectors as funding_selectors
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
 from participation import selectors as participation_selectors
-from projects import selectors as project_selectors
 from projects.models import FieldOfAction
+from projects.selectors import dashboard as dashboard_selectors
 from smartcity5.money import cents
 from smartcity5.numbers import plain_text
 
@@ -57,16 +57,16 @@ def quarter_figures(
 
     today = today or timezone.localdate()
     start, end = quarter_bounds(year, quarter)
-    activity = project_selectors.period_activity(municipality=municipality, start=start, end=end)
+    activity = dashboard_selectors.period_activity(municipality=municipality, start=start, end=end)
     funding = funding_selectors.period_figures(start=start, end=end, today=today)
     participation = participation_selectors.period_figures(municipality=municipality, start=start, end=end)
     return {
         "version": FIGURES_VERSION,
         "period": {"start": _day(start), "end": _day(end), "as_of": _day(min(end, today))},
         "projects": {
-            "by_status": project_selectors.status_counts(municipality=municipality),
+            "by_status": dashboard_selectors.status_counts(municipality=municipality),
             "by_field": {
-                str(pk): n for pk, n in project_selectors.field_counts(municipality=municipality).items()
+                str(pk): n for pk, n in dashboard_selectors.field_counts(municipality=municipality).items()
             },
             "status_changes": activity["status_changes"],
             "changes": [{**change, "on": _day(change["on"])} for change in activity["changes"]],

@@ -209,7 +209,7 @@ def process(*, municipality: Municipality, partners=(), by=None, phases=None, **
     from django.utils import timezone
 
     from municipalities.scoping import town_scope
-    from participation import services
+    from participation.services import processes as processes_services
 
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
@@ -226,7 +226,7 @@ def process(*, municipality: Municipality, partners=(), by=None, phases=None, **
     fields.setdefault("summary", "Sammeln Sie mit uns Ideen für die Stadt.")
     fields.setdefault("is_published", True)
     with town_scope(municipality):
-        return services.process_create(
+        return processes_services.process_create(
             municipality=municipality, by=by, fields=fields, phases=phases, partner_towns=partners
         )
 
@@ -249,24 +249,24 @@ def image_upload(name: str = "bild.png", size=(40, 30)):
 def idea(*, process, author=None, town: Municipality | None = None, image=None, **fields):
     """A published (post-moderation) idea in ``process``; without an author a fresh citizen writes it."""
     from municipalities.scoping import town_scope
-    from participation import services
+    from participation.services import ideas as ideas_services
 
     fields.setdefault("title", "Mehr Bänke am Marktplatz")
     fields.setdefault("body", "Damit ältere Menschen unterwegs ausruhen können.")
     if image is not None:
         fields.setdefault("image_alt", "Skizze der Idee")
     with town_scope(town or process.municipality):
-        return services.idea_submit(
+        return ideas_services.idea_submit(
             process=process, author=author or UserFactory.create(), fields=fields, consent=True, image=image
         )
 
 
 def comment(*, idea, author=None, body: str = "Gute Idee!", parent=None, town: Municipality | None = None):
     from municipalities.scoping import town_scope
-    from participation import services
+    from participation.services import comments as comments_services
 
     with town_scope(town or idea.municipality):
-        return services.comment_post(
+        return comments_services.comment_post(
             idea=idea, author=author or UserFactory.create(), body=body, parent=parent
         )
 

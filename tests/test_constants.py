@@ -13,8 +13,8 @@ from municipalities.tasks import MAIL_TASK, RETRY_TRANSIENT
 from notifications import tasks as notification_tasks
 from participation import tasks as participation_tasks
 from projects import constants
-from projects import selectors as project_selectors
 from projects.models import Project
+from projects.selectors import dashboard as dashboard_selectors
 from reports.selectors import report_lead_town
 from reviews import tasks as review_tasks
 from tests import factories
@@ -34,7 +34,7 @@ def test_the_stale_window_is_one_number_used_by_the_list_and_the_agentur_figure_
 ):
     assert constants.STALE_AFTER_DAYS == 90
     # The staff dashboard's list defaults to it ...
-    assert project_selectors.stale_projects.__kwdefaults__["days"] == constants.STALE_AFTER_DAYS
+    assert dashboard_selectors.stale_projects.__kwdefaults__["days"] == constants.STALE_AFTER_DAYS
     # ... and the Agentur's figure says it in its label (no literal "90" left in the code).
     client.force_login(moderator)
     page = client.get("/agentur/").content.decode()

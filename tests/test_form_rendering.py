@@ -13,9 +13,10 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from municipalities.scoping import town_scope
-from participation import services
 from participation.forms import AnswerForm, BallotForm, IdeaForm
 from participation.models import Process
+from participation.services import ideas as ideas_services
+from participation.services import processes as processes_services
 from reviews.forms import DecisionForm
 from smartcity5.forms import error_summary_entries, is_marked_optional, needed_sometimes
 from tests import factories
@@ -160,8 +161,8 @@ def test_non_field_errors_are_in_the_summary_too(client, arnsberg, citizen):
     ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
     with town_scope(arnsberg):
         for idea in ideas:
-            services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(
+            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
+        processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=arnsberg,
@@ -285,8 +286,8 @@ def test_vote_page_has_no_optional_marks(client, arnsberg, citizen):
     process = factories.process(municipality=arnsberg, votes_per_person=2)
     idea = factories.idea(process=process, title="Vorschlag")
     with town_scope(arnsberg):
-        services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(
+        ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
+        processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=arnsberg,

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from municipalities.scoping import town_scope
-from participation import services
+from participation.services import moderation as moderation_services
 from smartcity5.page_cache import HEADER
 from tests import factories
 
@@ -82,7 +82,7 @@ def test_a_new_idea_shows_at_once(client, pages, process, town_a, editor_a):
     factories.comment(idea=idea, body="Sehr gern mehr davon")
     assert "Sehr gern mehr davon" in client.get(detail).content.decode()
     with town_scope(town_a):
-        services.moderation_hide(target=idea, by=editor_a, acting_town=town_a, reason="Werbung")
+        moderation_services.moderation_hide(target=idea, by=editor_a, acting_town=town_a, reason="Werbung")
     assert client.get(detail).status_code == 404
     assert "Bänke am Markt" not in client.get(pages[2]).content.decode()
 

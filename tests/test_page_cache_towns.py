@@ -264,8 +264,8 @@ def test_an_idea_changes_the_town_page_and_the_project_page(client, urls, projec
     idea = factories.idea(process=process, title="Bänke am Markt")
     _fresh(client, urls["home"], "Ideen für den Markt")
     _warm(client, urls["detail"])
-    from participation import services as participation_services
+    from participation.services import ideas as ideas_services
 
     with town_scope(town_a):
-        participation_services.idea_link_project(idea=idea, project=project, by=editor_a, acting_town=town_a)
+        ideas_services.idea_link_project(idea=idea, project=project, by=editor_a, acting_town=town_a)
     _fresh(client, urls["detail"], "Bänke am Markt")

@@ -11,11 +11,11 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers
 
+from api.schema import ErrorSerializer
 from participation.models import Idea
 from projects.models import Project
 
 from ..schema import ERRORS
-from ..serializers import ErrorSerializer
 from .datasets import DATASETS
 
 

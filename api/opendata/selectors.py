@@ -16,7 +16,8 @@ from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery,
 from participation.models import Comment, Idea, OfficialAnswer, Support
 from participation.selectors import idea_list
 from projects.models import Indicator, Measurement, Project
-from projects.selectors import public_project_changes, with_list_facts
+from projects.selectors.lists import public_project_changes
+from projects.selectors.progress import with_list_facts
 
 
 def public_projects() -> QuerySet[Project]:

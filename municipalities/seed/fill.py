@@ -1,6 +1,6 @@
 """The seeder behind ``manage.py seed_scale``: a consortium of towns with everything the portal shows, written
 in bulk, each idea with its stored counts (``support_count``, ``comment_count``) as the rule of
-``participation.services.refresh_counts`` gives them for the rows made here (the tests recount with that rule).
+``participation.services.supports.refresh_counts`` gives them for the rows made here (the tests recount with that rule).
 
 Every row is made valid by construction (the models' constraints and ``clean`` rules); each town-owned row
 carries its town; a joint project or process is owned by its lead town and shared with partner towns. Random
@@ -54,7 +54,7 @@ from participation.models import (
     Support,
     Vote,
 )
-from participation.services import touch_processes
+from participation.services.common import touch_processes
 from participation.signals import participation_changed
 from projects.models import (
     Bundle,

@@ -32,10 +32,16 @@ from municipalities.models import Municipality
 from municipalities.scoping import town_scope
 from notifications.kinds import Delivery, kinds_for
 from notifications.services import preferences_save
+from participation.services import answers as answers_services
+from participation.services import ballots as ballots_services
+from participation.services import comments as comments_services
+from participation.services import flags as flags_services
+from participation.services import ideas as ideas_services
+from participation.services import processes as processes_services
+from participation.services import supports as supports_services
 from projects.models import FieldOfAction, Project
 from smartcity5.slugs import german_slugify
 
-from .. import services
 from ..models import Comment, Idea, OfficialAnswer, ParticipationEvent, Phase, Process
 
 DATA_FILE = Path(__file__).with_name("participation.json")
@@ -222,7 +228,7 @@ class _ProcessLoader:
         phases = [
             {"kind": kind, "starts_on": start, "ends_on": end} for kind, (start, end) in self.span.items()
         ]
-        process = services.process_create(
+        process = processes_services.process_create(
             municipality=self.town,
             by=self.staff.get(self.town.pk),
             phases=phases,
@@ -254,7 +260,7 @@ class _ProcessLoader:
         when = self._moment(day)
         if offline:
             acting = self._acting(spec)
-            idea = services.idea_enter_offline(
+            idea = ideas_services.idea_enter_offline(
                 process=process,
                 by=self.staff.get(acting.pk),
                 acting_town=acting,
@@ -265,7 +271,7 @@ class _ProcessLoader:
             _stamp(Idea, idea.pk, created_at=when, status_changed_at=when)
         else:
             author = self.rng.choice(self.citizens)
-            idea = services.idea_submit(
+            idea = ideas_services.idea_submit(
                 process=process, author=author, fields=self._fields(spec), consent=True, on=day
             )
             _stamp(Idea, idea.pk, created_at=when, status_changed_at=when, consent_at=when)
@@ -280,7 +286,7 @@ class _ProcessLoader:
         others = self._others(idea.author)
         for user in self.rng.sample(others, min(count, len(others))):
             day = self._between(entry["day"], self._end_of(SUPPORT_PHASES))
-            services.support_add(idea=idea, user=user, on=day)
+            supports_services.support_add(idea=idea, user=user, on=day)
 
     def _comment(
         self,
@@ -295,7 +301,7 @@ class _ProcessLoader:
     ) -> Comment:
         day = day or self._between(entry["day"], self._end_of(COMMENT_PHASES))
         when = self._moment(day, after=after or entry["at"])
-        comment = services.comment_post(
+        comment = comments_services.comment_post(
             idea=entry["idea"],
             author=author,
             body=body,
@@ -368,7 +374,7 @@ class _ProcessLoader:
                 if position == len(path) - 1 and spec.get("answer")
                 else self.rng.choice(self.data["answers"][to])
             )
-            answer = services.idea_answer(
+            answer = answers_services.idea_answer(
                 idea=entry["idea"],
                 by=by,
                 acting_town=acting,
@@ -396,7 +402,7 @@ class _ProcessLoader:
         if project is None:
             return
         acting = self._acting(entry["spec"])
-        services.idea_link_project(
+        ideas_services.idea_link_project(
             idea=entry["idea"], project=project, by=self.staff.get(acting.pk), acting_town=acting
         )
         self.history.date(entry.get("decided", entry["at"]))
@@ -409,7 +415,7 @@ class _ProcessLoader:
             if not entry["spec"].get("shortlist"):
                 continue
             day = self._between(first, last)
-            services.idea_set_shortlisted(
+            ideas_services.idea_set_shortlisted(
                 idea=entry["idea"],
                 shortlisted=True,
                 by=self.staff.get(self.town.pk),
@@ -433,7 +439,7 @@ class _ProcessLoader:
                 pick = self.rng.choices(candidates, weights=weights)[0]
                 candidates.remove(pick)
                 chosen.append(pick["idea"].pk)
-            services.ballot_cast(
+            ballots_services.ballot_cast(
                 process=process, user=user, votes=dict.fromkeys(chosen, 1), on=self._between(first, last)
             )
 
@@ -450,7 +456,7 @@ class _ProcessLoader:
             for target, report in targets:
                 for reporter in self.rng.sample(self._others(target.author), report["count"]):
                     try:
-                        services.flag_submit(target=target, reporter=reporter, reason=report["reason"])
+                        flags_services.flag_submit(target=target, reporter=reporter, reason=report["reason"])
                     except ValidationError:  # hidden by the reports before (a town with a lower threshold)
                         break
                 self.history.date(self._moment(self.today, after=entry["at"]))
@@ -462,11 +468,11 @@ class _ProcessLoader:
         if not mode:
             return
         staff = self.staff.get(self.town.pk)
-        services.settings_change(municipality=self.town, by=staff, fields={"moderation": mode})
+        processes_services.settings_change(municipality=self.town, by=staff, fields={"moderation": mode})
         if not self.citizens:
             return
         for spec in self.item.get("pending", []):
-            services.idea_submit(
+            ideas_services.idea_submit(
                 process=process,
                 author=self.rng.choice(self.citizens),
                 fields=self._fields(spec),
@@ -477,7 +483,9 @@ class _ProcessLoader:
         entry = self.ideas.get(waiting["on"]) if waiting else None
         if waiting and entry is not None:
             author = self.rng.choice(self._others(entry["idea"].author))
-            services.comment_post(idea=entry["idea"], author=author, body=waiting["body"], on=self.today)
+            comments_services.comment_post(
+                idea=entry["idea"], author=author, body=waiting["body"], on=self.today
+            )
 
 
 @transaction.atomic

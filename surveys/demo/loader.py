@@ -12,8 +12,8 @@ from django.utils import timezone
 from accounts.models import User
 from municipalities.models import Municipality
 from municipalities.scoping import town_scope
-from participation import services as participation_services
 from participation.models import Process
+from participation.services import processes as processes_services
 
 from .. import services
 from ..models import Answer, Question, QuestionKind
@@ -106,7 +106,7 @@ def load_surveys(towns: list[Municipality], *, citizens: list[User]) -> None:
             return
         today = timezone.localdate()
         day = datetime.timedelta(days=1)
-        process = participation_services.process_create(
+        process = processes_services.process_create(
             municipality=town,
             by=None,
             fields={

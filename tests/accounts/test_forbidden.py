@@ -6,7 +6,7 @@ import pytest
 from accounts import permissions
 from accounts.models import ROLE_RANK, Role
 from municipalities.scoping import town_scope
-from participation import services
+from participation.services import flags as flags_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +59,7 @@ def _waiting_comment(town):
     idea = factories.idea(process=factories.process(municipality=town))
     comment = factories.comment(idea=idea)
     with town_scope(town):
-        services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
+        flags_services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
 
 
 @pytest.mark.parametrize(

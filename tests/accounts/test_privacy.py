@@ -26,8 +26,10 @@ from municipalities.models import AccessibilityFeedback, AuditEntry
 from municipalities.scoping import scopes_disabled, town_scope
 from notifications.models import Notification, NotificationPreference
 from notifications.services import notify
-from participation import services as participation_services
 from participation.models import Ballot, Comment, ContentFlag, Idea, Support, Vote
+from participation.services import answers as answers_services
+from participation.services import flags as flags_services
+from participation.services import supports as supports_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -79,12 +81,12 @@ class World:
             idea=self.other_idea, author=self.person, body="Annas Kommentar zum Radweg"
         )
         with town_scope(town_a):
-            participation_services.support_add(idea=self.other_idea, user=self.person)
-            participation_services.support_add(idea=self.idea, user=self.other)
-            participation_services.idea_answer(
+            supports_services.support_add(idea=self.other_idea, user=self.person)
+            supports_services.support_add(idea=self.idea, user=self.other)
+            answers_services.idea_answer(
                 idea=self.idea, by=self.staff, acting_town=town_a, body="Wir prüfen das.", to="under_review"
             )
-            participation_services.flag_submit(
+            flags_services.flag_submit(
                 target=self.others_comment,
                 reporter=self.person,
                 reason="off_topic",
@@ -196,7 +198,7 @@ def test_a_citizens_own_ideas_are_their_participation_and_staff_work_stays_apart
     # Answering for Arnsberg takes an editor of Arnsberg (the service checks it).
     factories.membership(user=world.person, municipality=world.town_a, role=Role.EDITOR)
     with town_scope(world.town_a):
-        participation_services.idea_answer(
+        answers_services.idea_answer(
             idea=world.other_idea,
             by=world.person,
             acting_town=world.town_a,

@@ -13,8 +13,10 @@ from agentur import dashboard
 from funding import services as funding_services
 from municipalities.models import AuditEntry
 from municipalities.scoping import town_scope
-from participation import services as participation_services
 from participation.models import OfficialAnswer
+from participation.services import answers as answers_services
+from participation.services import flags as flags_services
+from participation.services import processes as processes_services
 from projects.models import FieldOfAction
 from smartcity5.charts import trend_chart_svg
 from tests import factories
@@ -33,7 +35,7 @@ def mobility(db):
 def _answer(idea, town, *, days_after: float, to: str = "under_review"):
     """An official answer, given ``days_after`` days after the idea came in."""
     with town_scope(town):
-        answer = participation_services.idea_answer(
+        answer = answers_services.idea_answer(
             idea=idea, by=None, acting_town=town, body="Wir prüfen das.", to=to
         )
     OfficialAnswer._base_manager.filter(pk=answer.pk).update(
@@ -134,13 +136,13 @@ def region(town_a, town_b, town_c, mobility):
     )
     comment = factories.comment(idea=i1)
     with town_scope(a):
-        participation_services.settings_change(
+        processes_services.settings_change(
             municipality=a, by=None, fields={"moderation": "pre", "report_threshold": 1}
         )
-        participation_services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="spam")
+        flags_services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="spam")
     factories.idea(process=process_a, title="Wartet auf Freigabe")
     with town_scope(a):
-        participation_services.settings_change(municipality=a, by=None, fields={"moderation": "post"})
+        processes_services.settings_change(municipality=a, by=None, fields={"moderation": "post"})
     process_b = factories.process(municipality=b)
     i5 = _aged(factories.idea(process=process_b), 6)
     _answer(i5, b, days_after=4)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from municipalities.scoping import town_scope
-from participation import services
+from participation.services import moderation as moderation_services
 from projects import services as project_services
 from smartcity5.page_cache import HEADER
 from tests import factories
@@ -68,7 +68,7 @@ def test_new_after_every_write(client, town_a, process, editor_a):
     counted = {row["title"]: row for row in json.loads(client.get(url).content)["results"]}
     assert counted["Bänke am Markt"]["comment_count"] == 1
     with town_scope(town_a):
-        services.moderation_hide(target=idea, by=editor_a, acting_town=town_a, reason="Werbung")
+        moderation_services.moderation_hide(target=idea, by=editor_a, acting_town=town_a, reason="Werbung")
     assert "Bänke am Markt" not in client.get(url).content.decode()
     projects = reverse("api:projects", kwargs={"town_slug": town_a.slug})
     project = factories.project(municipality=town_a, title="Digitaler Zwilling")

@@ -7,7 +7,7 @@ from django.urls import reverse
 from accounts.models import Role
 from municipalities.models import AuditEntry
 from municipalities.scoping import scopes_disabled, town_scope
-from participation import services as participation_services
+from participation.services import moderation as moderation_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +36,7 @@ def content(town_a, town_b):
         rows[f"idea_{label}"] = factories.idea(process=process, title=f"Sichtbar {label}")
         hidden = factories.idea(process=process, title=f"Versteckt {label}")
         with town_scope(town):
-            participation_services.moderation_hide(
+            moderation_services.moderation_hide(
                 target=hidden, by=editor, acting_town=town, reason="Beleidigung"
             )
         rows[f"hidden_{label}"] = hidden

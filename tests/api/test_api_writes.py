@@ -251,16 +251,16 @@ def test_public_lists_answer_conditional_gets(client, town_a, process_a):
 
 
 def test_a_withdrawn_support_moves_last_modified_of_the_idea_list(client, town_a, process_a, citizen):
-    from participation import services
+    from participation.services import supports as supports_services
 
     idea = factories.idea(process=process_a)
     url = _url("ideas", town_a)
     with town_scope(town_a):
-        services.support_add(idea=idea, user=citizen)
+        supports_services.support_add(idea=idea, user=citizen)
     supported = client.get(url)
     time.sleep(1.1)  # Last-Modified has a resolution of one second
     with town_scope(town_a):
-        assert services.support_withdraw(idea=idea, user=citizen)
+        assert supports_services.support_withdraw(idea=idea, user=citizen)
     # The support leaves no row behind; the recount dates the change.
     withdrawn = client.get(url, HTTP_IF_MODIFIED_SINCE=supported["Last-Modified"])
     assert withdrawn.status_code == 200 and withdrawn["Last-Modified"] != supported["Last-Modified"]

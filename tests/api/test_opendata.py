@@ -20,7 +20,10 @@ from api.models import OpenDataChange, OpenDataFile
 from api.opendata import datasets as opendata_datasets
 from api.opendata import files as opendata_files
 from municipalities.scoping import town_scope
-from participation import services as participation_services
+from participation.services import answers as answers_services
+from participation.services import moderation as moderation_services
+from participation.services import processes as processes_services
+from participation.services import supports as supports_services
 from projects import services as project_services
 from tests import factories
 
@@ -131,17 +134,17 @@ def content(town_a, town_b, town_c):
     rows["hidden"] = factories.idea(process=process, title="Versteckte Idee")
     rows["answered"] = factories.idea(process=process, title="Beantwortete Idee")
     with town_scope(town_a):
-        participation_services.moderation_hide(
+        moderation_services.moderation_hide(
             target=rows["hidden"], by=editor, acting_town=town_a, reason="Beleidigung"
         )
-        participation_services.idea_answer(
+        answers_services.idea_answer(
             idea=rows["answered"], by=editor, acting_town=town_a, body="Wir prüfen das.", to="under_review"
         )
     # Ideas came in while the process was published; then it was taken back.
     withdrawn = factories.process(municipality=town_a, title="Entwurf")
     rows["unpublished_idea"] = factories.idea(process=withdrawn, title="Idee im Entwurf")
     with town_scope(town_a):
-        participation_services.process_change(
+        processes_services.process_change(
             process=withdrawn, by=editor, acting_town=town_a, fields={"is_published": False}
         )
     return rows
@@ -369,12 +372,12 @@ def test_etag_follows_rows_that_leave_or_counts_that_change(
     ideas = _url("ideas", "json", town_a)
     before = client.get(ideas)["ETag"]
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
-        participation_services.support_add(idea=content["idea"], user=citizen)
+        supports_services.support_add(idea=content["idea"], user=citizen)
     after = client.get(ideas)
     assert after["ETag"] != before
     assert next(i for i in _json(after)["items"] if i["id"] == content["idea"].pk)["support_count"] == 1
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
-        participation_services.support_withdraw(idea=content["idea"], user=citizen)
+        supports_services.support_withdraw(idea=content["idea"], user=citizen)
     assert client.get(ideas)["ETag"] not in (after["ETag"],)
 
 
@@ -387,7 +390,7 @@ def test_a_hidden_idea_leaves_the_files_after_the_rebuild_its_change_triggers(
     assert all("Sichtbare Idee" in _text(response) for url, response in before.items() if "ideas" in url)
     time.sleep(1.1)
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True) as callbacks:
-        participation_services.moderation_hide(
+        moderation_services.moderation_hide(
             target=content["idea"], by=editor_a, acting_town=town_a, reason="Beleidigung"
         )
         assert OpenDataChange.objects.filter(dataset="ideas").exists()  # marked in the same transaction

@@ -16,7 +16,7 @@ from rdflib import BNode, Graph, Namespace, URIRef
 from rdflib.compare import isomorphic
 
 from municipalities.scoping import town_scope
-from participation import services as participation_services
+from participation.services import moderation as moderation_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -183,7 +183,7 @@ def test_a_hidden_idea_changes_modified_last_modified_and_etag(
     )
     time.sleep(1.1)  # HTTP dates have a resolution of one second
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
-        participation_services.moderation_hide(
+        moderation_services.moderation_hide(
             target=built["idea"], by=editor_a, acting_town=town_a, reason="Beleidigung"
         )
     # No remaining row is newer than before, yet the file changed: it is dated by the build.

@@ -13,8 +13,9 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
-from participation import services
 from participation.models import Process
+from participation.services import ideas as ideas_services
+from participation.services import processes as processes_services
 from tests import factories
 from tests.helpers import browser_login
 
@@ -95,8 +96,8 @@ def test_failed_submit_focuses_the_error_summary_on_every_main_form(site, page, 
     ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
     with town_scope(town_a):
         for idea in ideas:
-            services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
-        services.process_change(
+            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
+        processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=town_a,
@@ -154,7 +155,7 @@ def test_a_refused_support_is_shown_in_place_and_takes_the_focus(site, page, tow
     page.goto(f"{site}/arnsberg/ideen/{idea.pk}/")
     # The phase ends while the page is open: the answer (400) is swapped in, not dropped.
     with town_scope(town_a):
-        services.process_change(
+        processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=town_a,

@@ -9,8 +9,10 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
-from participation import services
 from participation.models import Idea
+from participation.services import ballots as ballots_services
+from participation.services import ideas as ideas_services
+from participation.services import processes as processes_services
 from tests import factories
 from tests.helpers import browser_login
 
@@ -127,16 +129,18 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
     voter = factories.UserFactory(display_name="Bernd")
     with town_scope(arnsberg):
         for item in shortlisted:
-            services.idea_set_shortlisted(idea=item, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(
+            ideas_services.idea_set_shortlisted(idea=item, shortlisted=True, by=None, acting_town=arnsberg)
+        processes_services.process_change(
             process=finished,
             by=None,
             acting_town=arnsberg,
             fields={},
             phases=[{"kind": "vote", "starts_on": today, "ends_on": today + day}],
         )
-        services.ballot_cast(process=finished, user=voter, votes={shortlisted[0].pk: 1, shortlisted[1].pk: 1})
-        services.settings_change(municipality=arnsberg, by=None, fields={"moderation": "pre"})
+        ballots_services.ballot_cast(
+            process=finished, user=voter, votes={shortlisted[0].pk: 1, shortlisted[1].pk: 1}
+        )
+        processes_services.settings_change(municipality=arnsberg, by=None, fields={"moderation": "pre"})
         factories.idea(process=process, title="Wartet auf Moderation")
     citizen = factories.UserFactory(display_name="Clara")
     factories.idea(process=process, author=citizen, title="Meine Idee")
@@ -160,7 +164,7 @@ def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
         check_axe(page)
 
     with town_scope(arnsberg):
-        services.process_change(
+        processes_services.process_change(
             process=finished,
             by=None,
             acting_town=arnsberg,

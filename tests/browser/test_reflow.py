@@ -85,7 +85,7 @@ def _build_data():
     participation process whose idea list shows an idea titled with one very long word."""
     from funding.demo.loader import load_funding
     from knowledge.demo.loader import load_knowledge
-    from participation import services as participation
+    from participation.services import supports as supports_services
     from projects.demo.loader import load_projects
     from reviews import services as reviews
 
@@ -107,7 +107,7 @@ def _build_data():
     other = factories.idea(process=process, title="Mehr Bänke am Marktplatz")
     factories.comment(idea=long_idea, author=users["citizen"], body=f"Ein {LONG_WORD} wäre schön.")
     with town_scope(arnsberg):
-        participation.support_add(idea=other, user=users["citizen"])
+        supports_services.support_add(idea=other, user=users["citizen"])
         today = timezone.localdate()
         report = reviews.report_create(
             municipality=arnsberg, year=today.year, quarter=(today.month - 1) // 3 + 1, by=users["editor"]

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
-from participation import services
+from participation.services import flags as flags_services
 from tests import factories
 from tests.helpers import browser_login
 
@@ -28,7 +28,7 @@ def test_a_viewer_sees_no_dead_links_and_a_403_that_says_who_helps(catalogue, si
     idea = factories.idea(process=factories.process(municipality=town_a))
     comment = factories.comment(idea=idea, body="Hausnummer 12, Kennzeichen …")
     with town_scope(town_a):
-        services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
+        flags_services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
     viewer = factories.staff_member(municipality=town_a, role=Role.VIEWER, email="lesen@arnsberg.example")
     browser_login(page, site, viewer)
 

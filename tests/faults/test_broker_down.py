@@ -14,8 +14,9 @@ from municipalities.scoping import town_scope
 from notifications.models import Notification
 from outbox import services as outbox
 from outbox.models import OutboxTask
-from participation import services
 from participation.models import Idea
+from participation.services import answers as answers_services
+from participation.services import supports as supports_services
 from participation.tasks import idea_answer_notify
 from smartcity5.celery import app as celery_app
 from tests import factories
@@ -46,7 +47,7 @@ def _idea_with_supporters(town):
     idea = factories.idea(process=factories.process(municipality=town), author=author, title="Mehr Bänke")
     with town_scope(town):
         for person in supporters:
-            services.support_add(idea=idea, user=person)
+            supports_services.support_add(idea=idea, user=person)
     return idea, [author, *supporters]
 
 
@@ -101,7 +102,7 @@ def test_a_lost_message_is_handed_again_and_tells_nobody_twice(town_a, editor_a,
     idea, _people = _idea_with_supporters(town_a)
     with worker_queue():  # no worker yet: the first hand-over reaches the broker and stays there
         with town_scope(town_a):
-            services.idea_answer(
+            answers_services.idea_answer(
                 idea=Idea.objects.get(pk=idea.pk),
                 by=editor_a,
                 acting_town=town_a,

@@ -12,8 +12,9 @@ from django.urls import reverse
 
 from accounts.models import DataExport, Session
 from municipalities.scoping import town_scope
-from participation import services
 from participation.models import Ballot, Comment, Idea, OfficialAnswer, Process, Support
+from participation.services import ideas as ideas_services
+from participation.services import processes as processes_services
 from tests import factories
 
 from .conftest import use_as_cache
@@ -43,8 +44,8 @@ def vote(arnsberg):
     ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
     with town_scope(arnsberg):
         for idea in ideas:
-            services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(
+            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
+        processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=arnsberg,

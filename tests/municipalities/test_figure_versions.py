@@ -18,8 +18,11 @@ from agentur import dashboard
 from funding import services as funding_services
 from municipalities import freshness
 from municipalities.scoping import cross_town_scope, town_scope
-from participation import services as participation_services
 from participation.models import Moderation
+from participation.services import answers as answers_services
+from participation.services import flags as flags_services
+from participation.services import moderation as moderation_services
+from participation.services import processes as processes_services
 from projects import services as project_services
 from tests import factories
 
@@ -68,17 +71,17 @@ def test_each_write_shows_at_once_and_moves_only_its_towns(towns, town_a, town_b
 
     def answer():
         with town_scope(town_b):  # a partner town's editors answer ideas of the joint process too
-            participation_services.idea_answer(
+            answers_services.idea_answer(
                 idea=state["idea"], by=None, acting_town=town_b, body="Wir prüfen das.", to="under_review"
             )
 
     def report():
         with town_scope(town_a):
-            participation_services.flag_submit(target=state["idea"], reporter=citizen, reason="spam")
+            flags_services.flag_submit(target=state["idea"], reporter=citizen, reason="spam")
 
     def hide():
         with town_scope(town_a):
-            participation_services.moderation_hide(
+            moderation_services.moderation_hide(
                 target=state["idea"], by=moderator, acting_town=town_a, reason="Werbung"
             )
 
@@ -145,15 +148,11 @@ def test_the_figures_follow_each_step(towns, town_a, town_b, moderator):
     figures = _figures(towns)
     assert (figures["arnsberg"]["ideas_received"], figures["soest"]["ideas_received_joint"]) == (1, 1)
     with town_scope(town_a):
-        participation_services.idea_answer(
-            idea=idea, by=None, acting_town=town_a, body="Danke.", to="under_review"
-        )
+        answers_services.idea_answer(idea=idea, by=None, acting_town=town_a, body="Danke.", to="under_review")
     figures = _figures(towns)
     assert (figures["arnsberg"]["ideas_answered"], figures["soest"]["ideas_answered_joint"]) == (1, 1)
     with town_scope(town_a):
-        participation_services.moderation_hide(
-            target=idea, by=moderator, acting_town=town_a, reason="Doppelt"
-        )
+        moderation_services.moderation_hide(target=idea, by=moderator, acting_town=town_a, reason="Doppelt")
     figures = _figures(towns)
     assert (figures["arnsberg"]["ideas_received"], figures["arnsberg"]["ideas_answered"]) == (0, 0)
     assert figures["soest"]["ideas_received_joint"] == 0
@@ -169,7 +168,7 @@ def test_a_published_comment_moves_no_version_and_a_held_one_does(towns, town_a)
     factories.comment(idea=idea)
     assert _versions(towns) == before
     with town_scope(town_a):
-        participation_services.settings_change(municipality=town_a, by=None, fields={"moderation": "pre"})
+        processes_services.settings_change(municipality=town_a, by=None, fields={"moderation": "pre"})
     held = factories.comment(idea=idea)
     assert held.moderation == Moderation.PENDING
     assert _versions(towns)["arnsberg"] != before["arnsberg"]

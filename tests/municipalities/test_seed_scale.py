@@ -33,8 +33,8 @@ from participation.models import (
     Support,
     Vote,
 )
-from projects import selectors as project_selectors
 from projects.models import Indicator, Measurement, Project, ProjectEvent, ProjectPartner
+from projects.selectors import progress as progress_selectors
 
 pytestmark = pytest.mark.skipif(connection.vendor != "postgresql", reason="the seeder's target is PostgreSQL")
 
@@ -122,7 +122,7 @@ def test_stored_counts_equal_the_rows(seeded):
         # Each project's stored facts (progress, latest update, partner count) as its services would store them.
         projects = Project._base_manager.filter(municipality__in=towns)
         assert projects.count() == 3 * 6
-        assert project_selectors.projects_with_stale_facts(projects) == []
+        assert progress_selectors.projects_with_stale_facts(projects) == []
         assert (
             projects.filter(partner_count__gt=0).exists()
             and projects.filter(last_update_on__isnull=False).exists()

@@ -9,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import services
+from participation.services import ideas as ideas_services
+from participation.services import processes as processes_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -33,20 +34,20 @@ def test_every_change_of_the_running_processes_is_on_the_next_page(client, town_
 
     author = factories.UserFactory()
     with town_scope(town_a):
-        services.idea_submit(
+        ideas_services.idea_submit(
             process=process, author=author, fields={"title": "Bänke", "body": "Mehr Bänke."}, consent=True
         )
     assert "<dt>Ideen</dt><dd>1</dd>" in _home(client, town_a)
 
     with town_scope(town_a):
-        services.process_change(
+        processes_services.process_change(
             process=process, by=None, acting_town=town_a, fields={"title": "Ideen für die Altstadt"}
         )
     page = _home(client, town_a)
     assert "Ideen für die Altstadt" in page and "Ideen für den Marktplatz" not in page
 
     with town_scope(town_a):
-        services.process_change(
+        processes_services.process_change(
             process=process, by=None, acting_town=town_a, fields={}, partner_towns=[town_b]
         )
     assert "(mit Soest)" in _home(client, town_a)
@@ -63,7 +64,9 @@ def test_every_change_of_the_running_processes_is_on_the_next_page(client, town_
         }
     ]
     with town_scope(town_a):
-        services.process_change(process=process, by=None, acting_town=town_a, fields={}, phases=ended)
+        processes_services.process_change(
+            process=process, by=None, acting_town=town_a, fields={}, phases=ended
+        )
     assert "Ideen für die Altstadt" not in _home(client, town_a)
 
     factories.process(municipality=town_a, title="Ideen für den Bahnhof")

@@ -17,8 +17,10 @@ from django.urls import reverse
 from accounts import services as account_services
 from agentur import figures
 from municipalities.scoping import scopes_disabled, town_scope
-from participation import selectors, services
+from participation import selectors
 from participation.models import Idea, IdeaStatus, OfficialAnswer, Process
+from participation.services import answers as answers_services
+from participation.services import moderation as moderation_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +47,7 @@ def _assert_right() -> None:
 
 def _answer(idea, to=None, *, by=None, body="Wir prüfen das.", **kwargs):
     with town_scope(idea.municipality):
-        return services.idea_answer(
+        return answers_services.idea_answer(
             idea=idea, by=by, acting_town=idea.municipality, body=body, to=to, **kwargs
         )
 
@@ -77,12 +79,14 @@ def test_moderation_and_deleting_the_answering_account_keep_the_fact(process, ed
     idea = factories.idea(process=process)
     answer = _answer(idea, Status.ACCEPTED, by=editor_a, body="Wir setzen das um.")
     with town_scope(town_a):
-        services.moderation_hide(target=idea, by=None, acting_town=town_a, reason="Angaben zu Dritten.")
+        moderation_services.moderation_hide(
+            target=idea, by=None, acting_town=town_a, reason="Angaben zu Dritten."
+        )
     # Hidden, the idea leaves every public list; its answer and the fact stay for when it is shown again.
     assert _stored(idea) == answer.created_at
     with town_scope(town_a):
         assert not selectors.idea_list(filters=selectors.IdeaFilters(answered=True)).exists()
-        services.moderation_approve(target=idea, by=None, acting_town=town_a)
+        moderation_services.moderation_approve(target=idea, by=None, acting_town=town_a)
         assert list(selectors.idea_list(filters=selectors.IdeaFilters(answered=True))) == [idea]
     assert _stored(idea) == answer.created_at
     # The member of staff who answered deletes the account: the answer stays, without a name, and so does the fact.
@@ -179,8 +183,12 @@ def mixed(process, town_a, town_b):
     _answer(ideas[7], Status.ACCEPTED, body="Angenommen.")
     _answer(ideas[5], Status.MERGED, body="Gleiches Anliegen.", merged_into=ideas[2])
     with town_scope(town_a):
-        services.moderation_hide(target=ideas[4], by=None, acting_town=town_a, reason="Angaben zu Dritten.")
-        services.moderation_hide(target=ideas[10], by=None, acting_town=town_a, reason="Angaben zu Dritten.")
+        moderation_services.moderation_hide(
+            target=ideas[4], by=None, acting_town=town_a, reason="Angaben zu Dritten."
+        )
+        moderation_services.moderation_hide(
+            target=ideas[10], by=None, acting_town=town_a, reason="Angaben zu Dritten."
+        )
     return ideas
 
 

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from municipalities.scoping import town_scope
-from participation import services
 from participation.models import Idea
+from participation.services import common as common_services
 from smartcity5.pagination import COUNT_CAP
 from tests import factories
 
@@ -41,7 +41,7 @@ def _ideas(process, town, count: int, title: str) -> None:
                 for n in range(count)
             ]
         )
-        services.touch_processes([process.pk], recount=True)
+        common_services.touch_processes([process.pk], recount=True)
 
 
 @pytest.fixture

@@ -10,8 +10,12 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import selectors, services
+from participation import selectors
 from participation.models import Ballot, Idea, Moderation, ParticipationEvent, Process, Support, Vote
+from participation.services import ballots as ballots_services
+from participation.services import flags as flags_services
+from participation.services import ideas as ideas_services
+from participation.services import supports as supports_services
 from tests import factories
 from tests.conftest import need
 
@@ -61,8 +65,10 @@ def idea(town_a):
 def test_supports_clicked_at_the_same_moment_are_counted_exactly(town_a, idea):
     people = [factories.UserFactory() for _ in range(20)]
     eager = factories.UserFactory()
-    calls = [lambda user=user: services.support_add(idea=idea, user=user) for user in people]
-    calls += [lambda: services.support_add(idea=idea, user=eager)] * 10  # one person clicking ten times
+    calls = [lambda user=user: supports_services.support_add(idea=idea, user=user) for user in people]
+    calls += [
+        lambda: supports_services.support_add(idea=idea, user=eager)
+    ] * 10  # one person clicking ten times
     results, errors = _at_once(town_a, calls)
     assert errors == [None] * 30
     assert results[:20] == [True] * 20
@@ -77,10 +83,12 @@ def test_adding_and_withdrawing_at_the_same_moment_leaves_a_consistent_count(tow
     people = [factories.UserFactory() for _ in range(10)]
     with town_scope(town_a):
         for person in people[:5]:
-            services.support_add(idea=idea, user=person)
-    calls = [lambda user=user: services.support_withdraw(idea=idea, user=user) for user in people[:5]]
-    calls += [lambda user=user: services.support_add(idea=idea, user=user) for user in people[5:]]
-    calls += [lambda user=user: services.support_add(idea=idea, user=user) for user in people[5:]]
+            supports_services.support_add(idea=idea, user=person)
+    calls = [
+        lambda user=user: supports_services.support_withdraw(idea=idea, user=user) for user in people[:5]
+    ]
+    calls += [lambda user=user: supports_services.support_add(idea=idea, user=user) for user in people[5:]]
+    calls += [lambda user=user: supports_services.support_add(idea=idea, user=user) for user in people[5:]]
     results, errors = _at_once(town_a, calls)
     assert errors == [None] * 15
     assert results[:5] == [True] * 5
@@ -98,7 +106,7 @@ def vote(town_a):
     ideas = [factories.idea(process=process, title=title) for title in ("Bänke", "Bäume", "Brunnen")]
     with town_scope(town_a):
         for idea in ideas:
-            services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
+            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
         return Process.objects.get(pk=process.pk), ideas
 
 
@@ -108,11 +116,13 @@ def test_one_ballot_per_person_when_several_tabs_cast_at_once(town_a, vote):
     others = [factories.UserFactory() for _ in range(10)]
     choices = [{ideas[n % 3].pk: 3} for n in range(10)]
     calls = [
-        lambda votes=votes: services.ballot_cast(process=process, user=voter, votes=votes, on=VOTE_DAY)
+        lambda votes=votes: ballots_services.ballot_cast(
+            process=process, user=voter, votes=votes, on=VOTE_DAY
+        )
         for votes in choices
     ]
     calls += [
-        lambda user=user: services.ballot_cast(
+        lambda user=user: ballots_services.ballot_cast(
             process=process, user=user, votes={ideas[0].pk: 1}, on=VOTE_DAY
         )
         for user in others
@@ -132,7 +142,7 @@ def test_one_ballot_per_person_when_several_tabs_cast_at_once(town_a, vote):
 def test_reports_at_the_same_moment_hide_a_contribution_once(town_a, idea, editor_a):
     reporters = [factories.UserFactory() for _ in range(6)]
     calls = [
-        lambda user=user: services.flag_submit(target=idea, reporter=user, reason="spam")
+        lambda user=user: flags_services.flag_submit(target=idea, reporter=user, reason="spam")
         for user in reporters
     ]
     results, errors = _at_once(town_a, calls)
@@ -163,12 +173,12 @@ def test_a_campaign_on_one_process_neither_deadlocks_nor_loses_a_version(town_a)
         return run
 
     calls = [
-        atomic(lambda user=user, n=n: services.support_add(idea=ideas[n % 2], user=user))
+        atomic(lambda user=user, n=n: supports_services.support_add(idea=ideas[n % 2], user=user))
         for n, user in enumerate(people)
     ]
     calls += [
         atomic(
-            lambda user=user: services.idea_submit(
+            lambda user=user: ideas_services.idea_submit(
                 process=process,
                 author=user,
                 fields={"title": "Noch eine Idee", "body": "Gleichzeitig eingereicht."},

@@ -285,7 +285,7 @@ def test_the_project_history_is_spread_over_the_past_and_agrees_with_the_quarter
 
 
 def test_a_vote_is_open_on_the_day_of_loading_and_a_newcomer_can_try_it(demo):
-    from participation import services
+    from participation.services import ballots as ballots_services
 
     today = timezone.localdate()
     with scopes_disabled():
@@ -299,7 +299,7 @@ def test_a_vote_is_open_on_the_day_of_loading_and_a_newcomer_can_try_it(demo):
         assert len(shortlist) >= 3
         assert Ballot.objects.filter(process=process).count() >= 10  # the demo citizens have voted already
         assert not Ballot.objects.filter(process=process, user=newcomer).exists()
-        ballot = services.ballot_cast(
+        ballot = ballots_services.ballot_cast(
             process=process, user=newcomer, votes={shortlist[0].pk: 1, shortlist[1].pk: 1}
         )
-        assert services.ballot_total(ballot) == 2
+        assert ballots_services.ballot_total(ballot) == 2

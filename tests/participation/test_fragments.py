@@ -12,8 +12,11 @@ from django.utils import translation
 
 from accounts.services import account_delete
 from municipalities.scoping import town_scope
-from participation import services
 from participation.models import Idea
+from participation.services import comments as comments_services
+from participation.services import flags as flags_services
+from participation.services import moderation as moderation_services
+from participation.services import supports as supports_services
 from smartcity5 import fragments
 from tests import factories
 
@@ -55,7 +58,7 @@ def test_a_comment_follows_its_author_and_moderation(client, process, arnsberg, 
     assert "Gelöschtes Konto" in _comment(page, comment)
 
     with town_scope(arnsberg):
-        services.moderation_act(
+        moderation_services.moderation_act(
             target=comment, action="hide", by=editor_a, acting_town=arnsberg, reason="Test"
         )
     assert "Gute <strong>Idee</strong>" not in _text(client.get(idea.get_absolute_url()))
@@ -65,7 +68,7 @@ def test_languages_and_time_zones_get_their_own_fragments(client, process):
     idea = factories.idea(process=process)
     comment = factories.comment(idea=idea, body="Ja")
     with town_scope(process.municipality):
-        services.comment_post(
+        comments_services.comment_post(
             idea=idea, author=factories.UserFactory(), body="Nein", official_for=None, parent=comment
         )
     german = _text(client.get(idea.get_absolute_url()))
@@ -87,8 +90,8 @@ def test_two_people_never_see_each_others_state(process, arnsberg, editor_a):
     hers = factories.comment(idea=idea, author=erika, body="Von Erika")
     theirs = factories.comment(idea=idea, body="Von jemand anderem")
     with town_scope(arnsberg):
-        services.flag_submit(target=theirs, reporter=erika, reason="spam")
-        services.support_add(idea=idea, user=erika)
+        flags_services.flag_submit(target=theirs, reporter=erika, reason="spam")
+        supports_services.support_add(idea=idea, user=erika)
     report_hers = reverse("participation:comment-flag", kwargs={"town": arnsberg.slug, "pk": hers.pk})
     report_theirs = reverse("participation:comment-flag", kwargs={"town": arnsberg.slug, "pk": theirs.pk})
     visitors = {name: Client() for name in ("erika", "max", "editor", "anonymous")}
@@ -136,7 +139,7 @@ def test_idea_cards_follow_counts_status_and_names(client, process, arnsberg, se
     page = _text(client.get(url))
     assert "Ideengeberin" in page and "0 Unterstützungen" in page
     with town_scope(arnsberg):
-        services.support_add(idea=idea, user=citizen)
+        supports_services.support_add(idea=idea, user=citizen)
         factories.comment(idea=idea)
     page = _text(client.get(url))
     assert "1 Unterstützung " in page and "1 Kommentar" in page

@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import selectors, services
+from participation import selectors
 from participation.models import Idea
 from participation.selectors import SORTS
+from participation.services import common as common_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -48,7 +49,7 @@ def lists(arnsberg, town_b, process):
         Idea.objects.create(
             process=elsewhere, municipality=town_b, author=author, title="Nicht in Arnsberg", body="x"
         )
-    services.touch_processes([p.pk for p in (*processes, elsewhere)], recount=True)
+    common_services.touch_processes([p.pk for p in (*processes, elsewhere)], recount=True)
     return reverse("participation:ideas", kwargs={"town": arnsberg.slug})
 
 

@@ -10,8 +10,17 @@ from django.utils import timezone, translation
 
 from municipalities.scoping import town_scope
 from notifications.models import Notification
-from participation import selectors, services
+from participation import selectors
 from participation.models import ContentFlag, Idea, Moderation, ParticipationEvent, Process
+from participation.services import answers as answers_services
+from participation.services import ballots as ballots_services
+from participation.services import comments as comments_services
+from participation.services import common as common_services
+from participation.services import flags as flags_services
+from participation.services import ideas as ideas_services
+from participation.services import moderation as moderation_services
+from participation.services import processes as processes_services
+from participation.services import supports as supports_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -31,7 +40,9 @@ def idea(process, citizen):
 
 @pytest.fixture
 def pre_moderation(process, editor_a):
-    services.settings_change(municipality=process.municipality, by=editor_a, fields={"moderation": "pre"})
+    processes_services.settings_change(
+        municipality=process.municipality, by=editor_a, fields={"moderation": "pre"}
+    )
 
 
 def _notifications(town, **filters):
@@ -48,7 +59,7 @@ def _label(state: Moderation) -> str:
 
 def _report(target, times=1, reason="spam"):
     return [
-        services.flag_submit(target=target, reporter=factories.UserFactory(), reason=reason)
+        flags_services.flag_submit(target=target, reporter=factories.UserFactory(), reason=reason)
         for _ in range(times)
     ]
 
@@ -81,11 +92,11 @@ def test_with_pre_moderation_a_new_idea_waits_unseen_and_the_editors_are_told(
     rows = _notifications(process.municipality, kind="moderation.waiting")
     assert [n.recipient for n in rows] == [editor_a]  # editors and admins, not viewers
     with pytest.raises(ValidationError):  # nobody can comment on or support it yet
-        services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo")
+        comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo")
     with pytest.raises(ValidationError):
-        services.support_add(idea=idea, user=factories.UserFactory())
+        supports_services.support_add(idea=idea, user=factories.UserFactory())
 
-    services.moderation_approve(target=idea, by=editor_a, acting_town=process.municipality)
+    moderation_services.moderation_approve(target=idea, by=editor_a, acting_town=process.municipality)
     assert _public_view(process, idea) == {"listed": True, "map": True, "visible": True, "count": 1}
     assert selectors.moderation_count() == 0
     event = ParticipationEvent.objects.get(idea=idea, kind="approved")
@@ -97,19 +108,19 @@ def test_with_pre_moderation_a_comment_waits_and_the_idea_author_hears_of_it_onc
     process, idea, citizen, pre_moderation, editor_a, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        comment = services.comment_post(idea=idea, author=factories.UserFactory(), body="Wartet")
+        comment = comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="Wartet")
     assert comment.moderation == Moderation.PENDING
     assert selectors.idea_list().get(pk=idea.pk).comment_count == 0
     assert selectors.idea_page_related(idea=idea, user=citizen)["comments"] == []
     assert [n.recipient for n in _notifications(process.municipality)] == [editor_a]
     with django_capture_on_commit_callbacks(execute=True):
-        services.moderation_approve(target=comment, by=editor_a, acting_town=process.municipality)
+        moderation_services.moderation_approve(target=comment, by=editor_a, acting_town=process.municipality)
     assert selectors.idea_list().get(pk=idea.pk).comment_count == 1
     assert [n.recipient for n in _notifications(process.municipality, kind="idea.comment")] == [citizen]
 
 
 def test_staff_comments_for_the_town_skip_pre_moderation(process, idea, pre_moderation, editor_a):
-    comment = services.comment_post(
+    comment = comments_services.comment_post(
         idea=idea, author=editor_a, body="Danke, wir prüfen das.", official_for=process.municipality
     )
     assert (comment.moderation, comment.is_official) == (Moderation.PUBLISHED, True)
@@ -142,18 +153,20 @@ def test_reports_of_three_different_people_hide_an_idea_and_the_editors_are_told
 
 def test_the_same_person_reporting_twice_counts_once(process, idea, citizen):
     person = factories.UserFactory()
-    services.flag_submit(target=idea, reporter=person, reason="spam")
+    flags_services.flag_submit(target=idea, reporter=person, reason="spam")
     with pytest.raises(ValidationError) as error:
-        services.flag_submit(target=idea, reporter=person, reason="offensive")
+        flags_services.flag_submit(target=idea, reporter=person, reason="offensive")
     assert error.value.code == "duplicate"
-    services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
+    flags_services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED
     assert ContentFlag.objects.filter(idea=idea).count() == 2
 
 
 def test_the_towns_threshold_decides_and_applies_to_comments_too(process, idea, editor_a):
-    services.settings_change(municipality=process.municipality, by=editor_a, fields={"report_threshold": 2})
+    processes_services.settings_change(
+        municipality=process.municipality, by=editor_a, fields={"report_threshold": 2}
+    )
     assert ParticipationEvent.objects.get(kind="settings").changes == {"report_threshold": ["3", "2"]}
     comment = factories.comment(idea=idea)
     _report(comment)
@@ -167,7 +180,7 @@ def test_the_towns_threshold_decides_and_applies_to_comments_too(process, idea, 
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED  # the comment's reports do not hide the idea
     with pytest.raises(ValidationError):
-        services.settings_change(
+        processes_services.settings_change(
             municipality=process.municipality, by=editor_a, fields={"report_threshold": 0}
         )
 
@@ -177,7 +190,7 @@ def test_approving_closes_the_reports_and_new_ones_start_from_zero(
 ):
     with django_capture_on_commit_callbacks(execute=True):
         _report(idea, 3)
-    services.moderation_approve(target=idea, by=editor_a, acting_town=process.municipality)
+    moderation_services.moderation_approve(target=idea, by=editor_a, acting_town=process.municipality)
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED and idea.moderated_at is not None
     assert not ContentFlag.objects.filter(idea=idea, resolved_at__isnull=True).exists()
@@ -203,12 +216,14 @@ def test_hiding_needs_a_reason_and_tells_the_author_why(
     process, idea, citizen, editor_a, django_capture_on_commit_callbacks, mailoutbox
 ):
     with pytest.raises(ValidationError):
-        services.moderation_hide(target=idea, by=editor_a, acting_town=process.municipality, reason="  ")
+        moderation_services.moderation_hide(
+            target=idea, by=editor_a, acting_town=process.municipality, reason="  "
+        )
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED
     _report(idea, 1)
     with django_capture_on_commit_callbacks(execute=True):
-        services.moderation_hide(
+        moderation_services.moderation_hide(
             target=idea,
             by=editor_a,
             acting_town=process.municipality,
@@ -239,7 +254,7 @@ def test_a_hidden_comment_tells_its_author(process, idea, editor_a, django_captu
     writer = factories.UserFactory()
     comment = factories.comment(idea=idea, author=writer)
     with django_capture_on_commit_callbacks(execute=True):
-        services.moderation_hide(
+        moderation_services.moderation_hide(
             target=comment, by=editor_a, acting_town=process.municipality, reason="Beleidigend"
         )
     assert [(n.recipient, n.kind) for n in _notifications(process.municipality)] == [
@@ -250,12 +265,16 @@ def test_a_hidden_comment_tells_its_author(process, idea, editor_a, django_captu
 
 def test_every_moderation_decision_is_in_the_history(process, idea, editor_a, moderator):
     comment = factories.comment(idea=idea)
-    services.moderation_hide(target=comment, by=moderator, acting_town=process.municipality, reason="Spam")
-    services.moderation_approve(target=comment, by=editor_a, acting_town=process.municipality)
-    services.idea_edit_title(
+    moderation_services.moderation_hide(
+        target=comment, by=moderator, acting_town=process.municipality, reason="Spam"
+    )
+    moderation_services.moderation_approve(target=comment, by=editor_a, acting_town=process.municipality)
+    ideas_services.idea_edit_title(
         idea=idea, title="Neuer Titel", by=moderator, acting_town=process.municipality, reason="Name"
     )
-    services.moderation_hide(target=idea, by=moderator, acting_town=process.municipality, reason="Doppelt")
+    moderation_services.moderation_hide(
+        target=idea, by=moderator, acting_town=process.municipality, reason="Doppelt"
+    )
     kinds = list(
         ParticipationEvent.objects.filter(idea=idea).order_by("at", "pk").values_list("kind", "actor")
     )
@@ -288,10 +307,10 @@ def test_hidden_content_never_reaches_lists_counts_projects_or_results(town_a, e
         process = Process.objects.get(pk=item.pk)
         shown, concealed = (factories.idea(process=process, title=t) for t in ("Sichtbar", "Verborgen"))
         for idea in (shown, concealed):
-            services.idea_link_project(idea=idea, project=project, by=None, acting_town=town_a)
-            services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
+            ideas_services.idea_link_project(idea=idea, project=project, by=None, acting_town=town_a)
+            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
         voter = factories.UserFactory()
-        services.ballot_cast(
+        ballots_services.ballot_cast(
             process=process, user=voter, votes={shown.pk: 1, concealed.pk: 1}, on=today + 7 * day
         )
         comments = [factories.comment(idea=shown, body=t) for t in ("sichtbar", "verborgen")]
@@ -300,13 +319,17 @@ def test_hidden_content_never_reaches_lists_counts_projects_or_results(town_a, e
             if state == "pending":  # as if it were still waiting for a moderator
                 type(target).objects.filter(pk=target.pk).update(moderation=Moderation.PENDING)
             elif state == "reported":
-                services.settings_change(municipality=town_a, by=editor_a, fields={"report_threshold": 1})
+                processes_services.settings_change(
+                    municipality=town_a, by=editor_a, fields={"report_threshold": 1}
+                )
                 _report(target)
             else:
-                services.moderation_hide(target=target, by=editor_a, acting_town=town_a, reason="Nein")
+                moderation_services.moderation_hide(
+                    target=target, by=editor_a, acting_town=town_a, reason="Nein"
+                )
         if state == "pending":  # the raw update above bypassed the services, which keep the stored counts
-            services.refresh_counts([shown.pk])
-            services.touch_processes([process.pk], recount=True)
+            supports_services.refresh_counts([shown.pk])
+            common_services.touch_processes([process.pk], recount=True)
 
         assert [i.title for i in selectors.idea_list()] == ["Sichtbar"]
         assert Idea.objects.visible().count() == 1
@@ -327,7 +350,7 @@ def test_replies_to_a_hidden_comment_are_not_counted(process, idea, editor_a, ci
     parent = factories.comment(idea=idea, body="Später ausgeblendet")
     factories.comment(idea=idea, body="Antwort darauf", parent=parent)
     factories.comment(idea=idea, body="Eigenständig")
-    services.moderation_hide(
+    moderation_services.moderation_hide(
         target=parent, by=editor_a, acting_town=process.municipality, reason="Beleidigend"
     )
     related = selectors.idea_page_related(idea=idea, user=citizen)
@@ -373,15 +396,17 @@ def test_an_answer_given_while_an_idea_waits_is_announced_once_it_is_published(
 ):
     process = factories.process(municipality=town_a)
     with town_scope(town_a):
-        services.settings_change(municipality=town_a, by=None, fields={"moderation": "pre"})
+        processes_services.settings_change(municipality=town_a, by=None, fields={"moderation": "pre"})
     idea = factories.idea(process=process, author=citizen)
     with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
-        services.idea_answer(
+        answers_services.idea_answer(
             idea=idea, by=editor_a, acting_town=town_a, to="under_review", body="Wir prüfen."
         )
     assert not Notification.objects.with_scopes_disabled().filter(kind="idea.status").exists()
     for _ in range(2):  # approving twice tells the author once
         with town_scope(town_a), django_capture_on_commit_callbacks(execute=True):
-            services.moderation_approve(target=Idea.objects.get(pk=idea.pk), by=editor_a, acting_town=town_a)
+            moderation_services.moderation_approve(
+                target=Idea.objects.get(pk=idea.pk), by=editor_a, acting_town=town_a
+            )
     rows = list(Notification.objects.with_scopes_disabled().filter(kind="idea.status"))
     assert [n.recipient for n in rows] == [citizen]

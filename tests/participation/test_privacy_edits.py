@@ -10,9 +10,15 @@ from django.urls import reverse
 from municipalities.scoping import town_scope
 from notifications.models import Notification, NotificationPreference
 from notifications.tasks import notification_digest_send, notification_email_send
-from participation import services, tasks
+from participation import tasks
 from participation.models import Comment, Idea, Moderation, ParticipationEvent, Process
-from participation.services import REMOVED_FOR_PRIVACY
+from participation.services import answers as answers_services
+from participation.services import flags as flags_services
+from participation.services import moderation as moderation_services
+from participation.services import privacy as privacy_services
+from participation.services import processes as processes_services
+from participation.services import supports as supports_services
+from participation.services.privacy import REMOVED_FOR_PRIVACY
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -58,7 +64,7 @@ def test_a_hidden_insult_is_not_repeated_by_the_notification_or_its_waiting_mail
     told = _comment_told(comment)
     assert INSULT in told.body  # quoted while it is published
 
-    services.moderation_hide(
+    moderation_services.moderation_hide(
         target=comment, by=moderator, acting_town=process.municipality, reason="Beleidigung"
     )
     told.refresh_from_db()
@@ -74,7 +80,7 @@ def test_a_hidden_insult_is_not_repeated_by_the_notification_or_its_waiting_mail
     assert INSULT not in _texts(process.municipality)
 
     # Published again after review: the notification quotes it again.
-    services.moderation_approve(
+    moderation_services.moderation_approve(
         target=Comment.objects.get(pk=comment.pk), by=moderator, acting_town=process.municipality
     )
     told.refresh_from_db()
@@ -84,7 +90,7 @@ def test_a_hidden_insult_is_not_repeated_by_the_notification_or_its_waiting_mail
 def test_a_notification_given_after_the_hide_quotes_nothing(process, citizen, moderator):
     idea = factories.idea(process=process, author=citizen)
     comment = factories.comment(idea=idea, body=INSULT)
-    services.moderation_hide(
+    moderation_services.moderation_hide(
         target=comment, by=moderator, acting_town=process.municipality, reason="Beleidigung"
     )
     # A task that was queued before the hide runs after it: nothing is said about the hidden comment.
@@ -102,8 +108,8 @@ def test_a_hidden_idea_is_not_quoted_in_its_authors_or_its_supporters_notificati
 ):
     idea = factories.idea(process=process, author=citizen, title=f"{INSULT}!")
     supporter = factories.UserFactory()
-    services.support_add(idea=idea, user=supporter)
-    answer = services.idea_answer(
+    supports_services.support_add(idea=idea, user=supporter)
+    answer = answers_services.idea_answer(
         idea=idea,
         by=editor_a,
         acting_town=process.municipality,
@@ -113,7 +119,7 @@ def test_a_hidden_idea_is_not_quoted_in_its_authors_or_its_supporters_notificati
     tasks.idea_answer_notify.delay(municipality_id=process.municipality.pk, answer_id=answer.pk).get()
     assert INSULT in _texts(process.municipality)
 
-    services.moderation_hide(
+    moderation_services.moderation_hide(
         target=idea, by=moderator, acting_town=process.municipality, reason="Beleidigung"
     )
     tasks.content_hidden_notify.delay(municipality_id=process.municipality.pk, idea_id=idea.pk).get()
@@ -129,10 +135,12 @@ def test_a_hidden_idea_is_not_quoted_in_its_authors_or_its_supporters_notificati
 
 
 def test_an_idea_hidden_after_reports_is_no_longer_quoted_to_citizens(process, citizen, moderator):
-    services.settings_change(municipality=process.municipality, by=None, fields={"report_threshold": 1})
+    processes_services.settings_change(
+        municipality=process.municipality, by=None, fields={"report_threshold": 1}
+    )
     idea = factories.idea(process=process, author=citizen, title=f"{INSULT}!")
     _comment_told(factories.comment(idea=idea, body="Sehe ich anders."))
-    services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="offensive")
+    flags_services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="offensive")
     assert Idea.objects.get(pk=idea.pk).moderation == Moderation.REPORTED
     [told] = _rows(process.municipality, kind="idea.comment")
     assert INSULT not in told.title and told.body == "Dieser Kommentar ist nicht mehr veröffentlicht."
@@ -150,7 +158,7 @@ def test_an_idea_edited_for_privacy_keeps_no_trace_of_the_removed_text(process, 
     )
     comment = factories.comment(idea=idea, body="Gute Idee!")
     _comment_told(comment)
-    answer = services.idea_answer(
+    answer = answers_services.idea_answer(
         idea=idea,
         by=editor_a,
         acting_town=process.municipality,
@@ -160,7 +168,7 @@ def test_an_idea_edited_for_privacy_keeps_no_trace_of_the_removed_text(process, 
     tasks.idea_answer_notify.delay(municipality_id=process.municipality.pk, answer_id=answer.pk).get()
     assert PERSON in _everything_stored(idea)
 
-    services.privacy_edit(
+    privacy_services.privacy_edit(
         target=idea,
         by=moderator,
         acting_town=process.municipality,
@@ -195,7 +203,7 @@ def test_a_comment_edited_for_privacy_then_the_digest(process, citizen, moderato
     told = _comment_told(comment)
     assert told.email_plan == "daily" and PERSON in told.body
 
-    services.privacy_edit(
+    privacy_services.privacy_edit(
         target=comment,
         by=moderator,
         acting_town=process.municipality,
@@ -219,14 +227,14 @@ def test_a_comment_edited_for_privacy_then_the_digest(process, citizen, moderato
 def test_a_second_edit_removes_what_the_first_one_left_in_the_history(process, citizen, moderator):
     idea = factories.idea(process=process, author=citizen)
     comment = factories.comment(idea=idea, body=f"{PERSON}, Gartenstraße 3, hat Recht.")
-    services.privacy_edit(
+    privacy_services.privacy_edit(
         target=comment,
         by=moderator,
         acting_town=process.municipality,
         reason="Name",
         body="[Name entfernt], Gartenstraße 3, hat Recht.",
     )
-    services.privacy_edit(
+    privacy_services.privacy_edit(
         target=comment,
         by=moderator,
         acting_town=process.municipality,
@@ -245,22 +253,22 @@ def test_an_edit_for_privacy_needs_a_reason_and_some_text(process, citizen, mode
     idea = factories.idea(process=process, author=citizen)
     comment = factories.comment(idea=idea)
     with pytest.raises(ValidationError) as error:
-        services.privacy_edit(
+        privacy_services.privacy_edit(
             target=idea, by=moderator, acting_town=process.municipality, reason=" ", body="Neu"
         )
     assert "reason" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.privacy_edit(
+        privacy_services.privacy_edit(
             target=comment, by=moderator, acting_town=process.municipality, reason="Name", body="  "
         )
     assert "body" in error.value.message_dict
     with pytest.raises(ValidationError) as error:
-        services.privacy_edit(
+        privacy_services.privacy_edit(
             target=idea, by=moderator, acting_town=process.municipality, reason="Name", title=""
         )
     assert "title" in error.value.message_dict
     # Nothing changed: no history entry.
-    services.privacy_edit(
+    privacy_services.privacy_edit(
         target=idea,
         by=moderator,
         acting_town=process.municipality,

@@ -7,7 +7,8 @@ import pytest
 from django.urls import reverse
 
 from municipalities.scoping import town_scope
-from participation import services
+from participation.services import answers as answers_services
+from participation.services import moderation as moderation_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,9 @@ def test_the_published_ideas_with_a_place(client, process, arnsberg, editor_a):
     factories.idea(process=process, title="Ohne Ort")
     hidden = factories.idea(process=process, title="Versteckt", latitude="51.40", longitude="8.06")
     with town_scope(arnsberg):
-        services.moderation_hide(target=hidden, by=editor_a, acting_town=arnsberg, reason="Werbung")
+        moderation_services.moderation_hide(
+            target=hidden, by=editor_a, acting_town=arnsberg, reason="Werbung"
+        )
     features = _features(client.get(_url(arnsberg, process)))
     assert set(features) == {"Bank am Neumarkt"}
     feature = features["Bank am Neumarkt"]
@@ -95,13 +98,13 @@ def test_new_after_every_change_and_304_while_unchanged(client, process, arnsber
     assert client.get(url, HTTP_IF_NONE_MATCH=etag).status_code == 200
     # A status answer changes what a point says.
     with town_scope(arnsberg):
-        services.idea_answer(
+        answers_services.idea_answer(
             idea=idea, by=editor_a, acting_town=arnsberg, to="under_review", body="Wir prüfen das."
         )
     assert _features(client.get(url))["Trinkbrunnen"]["properties"]["meta"] == "In Prüfung"
     # Hidden: gone from the map.
     with town_scope(arnsberg):
-        services.moderation_hide(target=idea, by=editor_a, acting_town=arnsberg, reason="Doppelt")
+        moderation_services.moderation_hide(target=idea, by=editor_a, acting_town=arnsberg, reason="Doppelt")
     assert set(_features(client.get(url))) == {"Sitzbank"}
     assert modified  # Last-Modified is sent
 

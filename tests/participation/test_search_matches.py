@@ -73,7 +73,7 @@ def test_a_search_is_cached_until_an_idea_changes(
     with CaptureQueriesContext(connection) as again:
         assert "2 Ideen gefunden" in _text(client.get(url, {"q": "platz", "page": "1"}))
     assert not [q["sql"] for q in again.captured_queries if _searches(q["sql"])]
-    # A new idea moves the process's stored version (participation.services.touch_processes): searched again.
+    # A new idea moves the process's stored version (participation.services.common.touch_processes): searched again.
     factories.idea(process=process, title="Neuer Marktplatz", body="Mit Brunnen.")
     with CaptureQueriesContext(connection) as changed:
         text = _text(client.get(url, {"q": "platz"}))

@@ -9,8 +9,12 @@ from django.test import RequestFactory
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
-from participation import services
 from participation.models import Comment, Idea, OfficialAnswer
+from participation.services import answers as answers_services
+from participation.services import comments as comments_services
+from participation.services import ideas as ideas_services
+from participation.services import moderation as moderation_services
+from participation.services import processes as processes_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -25,7 +29,7 @@ def joint(arnsberg, town_b):
 
 def _answer(idea, by, town):
     with town_scope(town):
-        return services.idea_answer(
+        return answers_services.idea_answer(
             idea=idea, by=by, acting_town=town, body="Wir prüfen das.", to="under_review"
         )
 
@@ -57,11 +61,11 @@ def test_shortlist_project_link_and_offline_ideas_are_refused_to_viewers(process
     viewer = staff_factory(arnsberg, Role.VIEWER)
     with town_scope(arnsberg):
         with pytest.raises(PermissionDenied):
-            services.idea_set_shortlisted(idea=idea, shortlisted=True, by=viewer, acting_town=arnsberg)
+            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=viewer, acting_town=arnsberg)
         with pytest.raises(PermissionDenied):
-            services.idea_link_project(idea=idea, project=None, by=viewer, acting_town=arnsberg)
+            ideas_services.idea_link_project(idea=idea, project=None, by=viewer, acting_town=arnsberg)
         with pytest.raises(PermissionDenied):
-            services.idea_enter_offline(
+            ideas_services.idea_enter_offline(
                 process=process,
                 by=viewer,
                 acting_town=arnsberg,
@@ -69,7 +73,7 @@ def test_shortlist_project_link_and_offline_ideas_are_refused_to_viewers(process
                 fields={"title": "Eine Bank", "body": "Am Markt."},
             )
         with pytest.raises(PermissionDenied):
-            services.process_change(
+            processes_services.process_change(
                 process=process, by=viewer, acting_town=arnsberg, fields={"summary": "Neu."}
             )
     assert not Idea.objects.with_scopes_disabled().get(pk=idea.pk).is_shortlisted
@@ -79,7 +83,7 @@ def test_shortlist_project_link_and_offline_ideas_are_refused_to_viewers(process
 def test_a_partner_towns_editor_does_not_change_the_lead_towns_process(joint, town_b, staff_factory):
     process, _idea = joint
     with town_scope(town_b), pytest.raises(PermissionDenied):
-        services.process_change(
+        processes_services.process_change(
             process=process,
             by=staff_factory(town_b, Role.EDITOR),
             acting_town=town_b,
@@ -91,9 +95,11 @@ def test_writing_for_a_town_is_refused_by_the_service(joint, arnsberg, town_b, s
     _process, idea = joint
     with town_scope(arnsberg):
         with pytest.raises(PermissionDenied):
-            services.comment_post(idea=idea, author=citizen, body="Ich bin die Stadt", official_for=arnsberg)
+            comments_services.comment_post(
+                idea=idea, author=citizen, body="Ich bin die Stadt", official_for=arnsberg
+            )
         with pytest.raises(PermissionDenied):  # Soest's editor writes for Soest, not for Arnsberg
-            services.comment_post(
+            comments_services.comment_post(
                 idea=idea, author=staff_factory(town_b, Role.EDITOR), body="Amtlich", official_for=arnsberg
             )
     assert not Comment.objects.with_scopes_disabled().exists()
@@ -159,11 +165,11 @@ def test_moderation_is_refused_to_viewers_and_citizens_by_the_service(
                 ("edit", {"reason": "Name entfernt", "body": "Ohne Namen."}),
             ):
                 with pytest.raises(PermissionDenied):
-                    services.moderation_act(
+                    moderation_services.moderation_act(
                         target=idea, action=action, by=person, acting_town=arnsberg, **extra
                     )
         assert Idea.objects.get(pk=idea.pk).moderation == "published"
-        services.moderation_act(
+        moderation_services.moderation_act(
             target=idea, action="hide", by=moderator, acting_town=arnsberg, reason="Beleidigung"
         )
         assert Idea.objects.get(pk=idea.pk).moderation == "hidden"

@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from municipalities.scoping import ScopeError, town_scope
 from notifications.models import Notification
-from participation import selectors, services
+from participation import selectors
 from participation.models import (
     Comment,
     Idea,
@@ -24,6 +24,13 @@ from participation.models import (
     ProcessPhase,
     Support,
 )
+from participation.services import answers as answers_services
+from participation.services import comments as comments_services
+from participation.services import flags as flags_services
+from participation.services import ideas as ideas_services
+from participation.services import moderation as moderation_services
+from participation.services import processes as processes_services
+from participation.services import supports as supports_services
 from projects import services as project_services
 from smartcity5.ratelimit import RateLimited, check_rate
 from tests import factories
@@ -66,7 +73,7 @@ def _notifications(town, **filters):
 def _submit(process, author=None, on=None, consent=True, **fields):
     fields.setdefault("title", "Trinkbrunnen am Bahnhof")
     fields.setdefault("body", "Im Sommer wäre das eine Hilfe.")
-    return services.idea_submit(
+    return ideas_services.idea_submit(
         process=process, author=author or factories.UserFactory(), fields=fields, consent=consent, on=on
     )
 
@@ -90,50 +97,50 @@ def test_ideas_are_accepted_only_while_ideas_are_collected(process):
 
 def test_comments_are_open_while_ideas_are_collected_evaluated_and_voted_on(process, idea):
     for day in (IDEAS, EVALUATION, VOTE):
-        services.comment_post(idea=idea, author=factories.UserFactory(), body=f"Am {day}", on=day)
+        comments_services.comment_post(idea=idea, author=factories.UserFactory(), body=f"Am {day}", on=day)
     for day in (INFORMATION, RESULTS):
         with pytest.raises(ValidationError) as error:
-            services.comment_post(idea=idea, author=factories.UserFactory(), body="zu spät", on=day)
+            comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="zu spät", on=day)
         assert error.value.code == "phase"
     assert Comment.objects.filter(idea=idea).count() == 3
 
 
 def test_a_process_without_comments_refuses_them_in_every_phase(process, idea):
-    services.process_change(
+    processes_services.process_change(
         process=process, by=None, acting_town=process.municipality, fields={"allow_comments": False}
     )
     with pytest.raises(ValidationError, match="closed"), translation.override("en"):
-        services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo", on=IDEAS)
+        comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo", on=IDEAS)
 
 
 def test_supports_are_open_while_ideas_are_collected_and_evaluated(process, idea):
-    assert services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
-    assert services.support_add(idea=idea, user=factories.UserFactory(), on=EVALUATION)
+    assert supports_services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
+    assert supports_services.support_add(idea=idea, user=factories.UserFactory(), on=EVALUATION)
     for day in (INFORMATION, VOTE, RESULTS):
         with pytest.raises(ValidationError):
-            services.support_add(idea=idea, user=factories.UserFactory(), on=day)
+            supports_services.support_add(idea=idea, user=factories.UserFactory(), on=day)
     assert Support.objects.filter(idea=idea).count() == 2
 
 
 def test_a_process_without_supports_refuses_them(process, idea):
-    services.process_change(
+    processes_services.process_change(
         process=process, by=None, acting_town=process.municipality, fields={"allow_supports": False}
     )
     with pytest.raises(ValidationError):
-        services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
+        supports_services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
     assert not Support.objects.exists()
 
 
 def test_an_unpublished_process_accepts_nothing(process, idea):
-    services.process_change(
+    processes_services.process_change(
         process=process, by=None, acting_town=process.municipality, fields={"is_published": False}
     )
     with pytest.raises(ValidationError):
         _submit(process, on=IDEAS)
     with pytest.raises(ValidationError):
-        services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
+        supports_services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
     with pytest.raises(ValidationError):
-        services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo", on=IDEAS)
+        comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo", on=IDEAS)
 
 
 def test_results_are_public_only_after_the_vote_has_ended(process):
@@ -156,7 +163,7 @@ def test_a_process_without_a_vote_never_shows_results(town_a):
 
 def _create(town, phases):
     with town_scope(town), translation.override("en"):
-        return services.process_create(
+        return processes_services.process_create(
             municipality=town,
             by=None,
             phases=phases,
@@ -222,7 +229,7 @@ def test_a_phase_given_twice_is_refused(town_a):
 def test_a_refused_change_of_the_plan_keeps_the_old_plan(process):
     before = list(process.phases.order_by("starts_on").values_list("kind", "starts_on", "ends_on"))
     with pytest.raises(ValidationError) as error, translation.override("en"):
-        services.process_change(
+        processes_services.process_change(
             process=process,
             by=None,
             acting_town=process.municipality,
@@ -236,7 +243,7 @@ def test_a_refused_change_of_the_plan_keeps_the_old_plan(process):
 
 
 def test_a_changed_plan_replaces_the_phases_and_is_in_the_history(process, editor_a):
-    services.process_change(
+    processes_services.process_change(
         process=process,
         by=editor_a,
         acting_town=process.municipality,
@@ -275,13 +282,13 @@ def test_citizens_take_part_in_a_joint_process_from_a_partner_town(town_a, town_
     partner's scope; the lead town's moderation settings still apply."""
     joint = factories.process(municipality=town_a, partners=[town_b])
     with town_scope(town_a):
-        services.settings_change(municipality=town_a, by=editor_a, fields={"report_threshold": 1})
+        processes_services.settings_change(municipality=town_a, by=editor_a, fields={"report_threshold": 1})
     with town_scope(town_b):
         process = Process.objects.get(pk=joint.pk)
         idea = _submit(process)
-        services.comment_post(idea=idea, author=factories.UserFactory(), body="Von Soest aus")
-        assert services.support_add(idea=idea, user=factories.UserFactory())
-        services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
+        comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="Von Soest aus")
+        assert supports_services.support_add(idea=idea, user=factories.UserFactory())
+        flags_services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
         idea.refresh_from_db()
     assert idea.municipality == town_a
     assert idea.moderation == "reported"  # the lead town's threshold of one
@@ -312,7 +319,9 @@ def test_rows_of_participation_refuse_queries_without_a_scope(town_a):
 
 
 def _answer(idea, to=None, body="Wir prüfen das.", **kwargs):
-    return services.idea_answer(idea=idea, by=None, acting_town=idea.municipality, body=body, to=to, **kwargs)
+    return answers_services.idea_answer(
+        idea=idea, by=None, acting_town=idea.municipality, body=body, to=to, **kwargs
+    )
 
 
 def test_only_the_allowed_status_changes_are_possible(idea):
@@ -342,7 +351,7 @@ def test_every_status_change_has_an_answer_and_a_rejection_explains_itself(idea,
     assert answer.body  # a plain status change still publishes an answer
     with pytest.raises(ValidationError):
         _answer(idea, None, body="")  # an answer without a change must say something
-    answer = services.idea_answer(
+    answer = answers_services.idea_answer(
         idea=idea,
         by=editor_a,
         acting_town=idea.municipality,
@@ -365,7 +374,9 @@ def test_a_merge_needs_another_published_idea_of_the_same_process(process, idea,
     elsewhere = factories.idea(process=other_process)
     target = factories.idea(process=process, title="Sitzgelegenheiten in der Innenstadt")
     hidden = factories.idea(process=process, title="Versteckt")
-    services.moderation_hide(target=hidden, by=None, acting_town=process.municipality, reason="Werbung")
+    moderation_services.moderation_hide(
+        target=hidden, by=None, acting_town=process.municipality, reason="Werbung"
+    )
     for wrong in (None, idea, elsewhere, hidden):
         with pytest.raises(ValidationError) as error:
             _answer(idea, Status.MERGED, body="Zusammengeführt.", merged_into=wrong)
@@ -389,10 +400,10 @@ def test_only_projects_of_the_process_towns_can_be_linked(town_a, town_b, town_c
         idea = Idea.objects.get(pk=idea.pk)
         assert set(selectors.project_choices(idea=idea)) == {own}  # the scope shows town A's projects
         for project in (own, partners):
-            services.idea_link_project(idea=idea, project=project, by=None, acting_town=town_a)
+            ideas_services.idea_link_project(idea=idea, project=project, by=None, acting_town=town_a)
             assert Idea.objects.get(pk=idea.pk).project == project
         with pytest.raises(ValidationError) as error:
-            services.idea_link_project(idea=idea, project=foreign, by=None, acting_town=town_a)
+            ideas_services.idea_link_project(idea=idea, project=foreign, by=None, acting_town=town_a)
         assert "project" in error.value.message_dict
         assert Idea.objects.get(pk=idea.pk).project == partners
         assert ParticipationEvent.objects.filter(idea=idea, kind="project_linked").count() == 2
@@ -403,11 +414,11 @@ def test_a_title_edited_for_privacy_leaves_no_trace_in_the_history(
 ):
     idea = factories.idea(process=process, author=citizen, title="Frau Müller aus Nr. 5 parkt falsch")
     with django_capture_on_commit_callbacks(execute=True):
-        services.idea_answer(
+        answers_services.idea_answer(
             idea=idea, by=None, acting_town=process.municipality, to=Status.UNDER_REVIEW, body=""
         )
     factories.comment(idea=idea)
-    services.idea_edit_title(
+    ideas_services.idea_edit_title(
         idea=idea,
         title="Falschparker in der Hauptstraße",
         by=moderator,
@@ -428,22 +439,24 @@ def test_a_title_edited_for_privacy_leaves_no_trace_in_the_history(
     titles = list(Notification.objects.with_scopes_disabled().values_list("title", flat=True))
     assert titles and not any("Müller" in t for t in titles) and any("Falschparker" in t for t in titles)
     with pytest.raises(ValidationError):
-        services.idea_edit_title(
+        ideas_services.idea_edit_title(
             idea=idea, title="Neu", by=moderator, acting_town=process.municipality, reason=" "
         )
 
 
 def test_an_offline_idea_has_no_author_is_marked_and_published(process, editor_a):
     with pytest.raises(ValidationError):
-        services.idea_enter_offline(
+        ideas_services.idea_enter_offline(
             process=process,
             by=editor_a,
             acting_town=process.municipality,
             fields={"title": "Postkarte", "body": "Mehr Grün"},
             source=" ",
         )
-    services.settings_change(municipality=process.municipality, by=editor_a, fields={"moderation": "pre"})
-    idea = services.idea_enter_offline(
+    processes_services.settings_change(
+        municipality=process.municipality, by=editor_a, fields={"moderation": "pre"}
+    )
+    idea = ideas_services.idea_enter_offline(
         process=process,
         by=editor_a,
         acting_town=process.municipality,
@@ -462,7 +475,7 @@ def test_an_offline_idea_has_no_author_is_marked_and_published(process, editor_a
     assert list(selectors.idea_list()) == [idea]
     assert ParticipationEvent.objects.get(idea=idea).kind == "offline_entered"
     with pytest.raises(ValidationError) as error:
-        services.idea_enter_offline(
+        ideas_services.idea_enter_offline(
             process=process,
             by=editor_a,
             acting_town=process.municipality,
@@ -510,7 +523,7 @@ def test_a_place_in_a_partner_town_is_fine_for_a_joint_process(town_a, town_b):
 
 
 def test_a_process_without_places_drops_them(process):
-    services.process_change(
+    processes_services.process_change(
         process=process, by=None, acting_town=process.municipality, fields={"allow_location": False}
     )
     idea = _submit(process, latitude=Decimal("51.4"), longitude=Decimal("8.0"), location_label="Markt")
@@ -532,15 +545,15 @@ def test_an_idea_needs_consent_to_the_privacy_notice(process, citizen):
 
 def test_one_support_per_person_which_can_be_withdrawn(idea, citizen):
     people = [factories.UserFactory() for _ in range(3)]
-    assert services.support_add(idea=idea, user=citizen)
-    assert not services.support_add(idea=idea, user=citizen)
+    assert supports_services.support_add(idea=idea, user=citizen)
+    assert not supports_services.support_add(idea=idea, user=citizen)
     for person in people:
-        services.support_add(idea=idea, user=person)
+        supports_services.support_add(idea=idea, user=person)
     assert selectors.idea_list().get(pk=idea.pk).support_count == 4
-    assert services.support_withdraw(idea=idea, user=citizen)
-    assert not services.support_withdraw(idea=idea, user=citizen)
+    assert supports_services.support_withdraw(idea=idea, user=citizen)
+    assert not supports_services.support_withdraw(idea=idea, user=citizen)
     assert selectors.idea_list().get(pk=idea.pk).support_count == 3
-    assert services.support_add(idea=idea, user=citizen)  # and given again
+    assert supports_services.support_add(idea=idea, user=citizen)  # and given again
     assert Support.objects.filter(idea=idea).count() == 4
 
 
@@ -552,10 +565,10 @@ def test_a_status_change_tells_the_author_and_the_supporters_once_after_commit(
 ):
     supporters = [factories.UserFactory() for _ in range(2)]
     for person in supporters:
-        services.support_add(idea=idea, user=person)
+        supports_services.support_add(idea=idea, user=person)
     town = idea.municipality
     with django_capture_on_commit_callbacks(execute=True):
-        answer = services.idea_answer(
+        answer = answers_services.idea_answer(
             idea=idea, by=editor_a, acting_town=town, to=Status.ACCEPTED, body="Das machen wir."
         )
         assert _notifications(town) == []  # nothing before the commit
@@ -576,10 +589,10 @@ def test_a_comment_tells_the_idea_author_but_not_about_their_own(
     other = factories.UserFactory()
     town = idea.municipality
     with django_capture_on_commit_callbacks(execute=True):
-        services.comment_post(idea=idea, author=citizen, body="Noch ein Gedanke von mir.")
+        comments_services.comment_post(idea=idea, author=citizen, body="Noch ein Gedanke von mir.")
     assert _notifications(town) == []
     with django_capture_on_commit_callbacks(execute=True):
-        comment = services.comment_post(idea=idea, author=other, body="Finde ich gut.")
+        comment = comments_services.comment_post(idea=idea, author=other, body="Finde ich gut.")
     rows = _notifications(town)
     assert [(n.recipient, n.kind, n.key) for n in rows] == [
         (citizen, "idea.comment", f"idea:comment:{comment.pk}")
@@ -591,11 +604,13 @@ def test_a_reply_tells_the_author_of_the_comment_too(idea, citizen, django_captu
     parent = factories.comment(idea=idea, author=first)
     Notification.objects.with_scope(municipality=idea.municipality_id).all().delete()
     with django_capture_on_commit_callbacks(execute=True):
-        services.comment_post(idea=idea, author=factories.UserFactory(), body="Antwort", parent=parent)
+        comments_services.comment_post(
+            idea=idea, author=factories.UserFactory(), body="Antwort", parent=parent
+        )
     assert {n.recipient for n in _notifications(idea.municipality)} == {citizen, first}
     reply = Comment.objects.filter(parent=parent).get()
     with pytest.raises(ValidationError):
-        services.comment_post(
+        comments_services.comment_post(
             idea=idea, author=factories.UserFactory(), body="Antwort auf Antwort", parent=reply
         )
 
@@ -606,7 +621,7 @@ def test_a_linked_projects_status_change_tells_the_authors_of_its_ideas(
     project = factories.project(municipality=town_a)
     linked = factories.idea(process=process, author=citizen)
     factories.idea(process=process)  # another idea, not linked: its author hears nothing
-    services.idea_link_project(idea=linked, project=project, by=None, acting_town=town_a)
+    ideas_services.idea_link_project(idea=linked, project=project, by=None, acting_town=town_a)
     with django_capture_on_commit_callbacks(execute=True):
         project_services.project_transition(
             project=project, to="planned", by=None, acting_town=town_a, reason="Beschlossen"
@@ -620,7 +635,7 @@ def test_an_internal_projects_status_is_not_announced_to_citizens(
     process, citizen, town_a, django_capture_on_commit_callbacks
 ):
     project = factories.project(municipality=town_a, visibility="internal")
-    services.idea_link_project(
+    ideas_services.idea_link_project(
         idea=factories.idea(process=process, author=citizen), project=project, by=None, acting_town=town_a
     )
     with django_capture_on_commit_callbacks(execute=True):
@@ -637,10 +652,10 @@ def test_linking_an_idea_to_a_project_tells_its_author_and_supporters_once_per_l
     idea = factories.idea(process=process, author=citizen, title="Freie Parkplätze anzeigen")
     supporters = [factories.UserFactory() for _ in range(2)]
     for person in [*supporters, editor_a]:
-        services.support_add(idea=idea, user=person)
+        supports_services.support_add(idea=idea, user=person)
     other = factories.idea(process=process)  # not linked: its author hears nothing
     with django_capture_on_commit_callbacks(execute=True):
-        services.idea_link_project(idea=idea, project=project, by=editor_a, acting_town=town_a)
+        ideas_services.idea_link_project(idea=idea, project=project, by=editor_a, acting_town=town_a)
         assert _notifications(town_a) == []  # nothing before the commit
     rows = _notifications(town_a, kind="idea.project")
     # The editor who linked it supports the idea too, but is not told about their own action.
@@ -656,7 +671,7 @@ def test_linking_an_idea_to_a_project_tells_its_author_and_supporters_once_per_l
     from participation.tasks import idea_linked_notify
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        services.idea_link_project(idea=idea, project=project, by=editor_a, acting_town=town_a)
+        ideas_services.idea_link_project(idea=idea, project=project, by=editor_a, acting_town=town_a)
     assert callbacks == []
     event = ParticipationEvent.objects.filter(idea=idea, kind="project_linked").get()
     assert (
@@ -670,10 +685,10 @@ def test_linking_an_idea_to_a_project_tells_its_author_and_supporters_once_per_l
     # Removing the link tells nobody; linking another project is a new link, told again.
     second = factories.project(municipality=town_a, title="Parkleitsystem")
     with django_capture_on_commit_callbacks(execute=True):
-        services.idea_link_project(idea=idea, project=None, by=editor_a, acting_town=town_a)
+        ideas_services.idea_link_project(idea=idea, project=None, by=editor_a, acting_town=town_a)
     assert len(_notifications(town_a, kind="idea.project")) == 3
     with django_capture_on_commit_callbacks(execute=True):
-        services.idea_link_project(idea=idea, project=second, by=editor_a, acting_town=town_a)
+        ideas_services.idea_link_project(idea=idea, project=second, by=editor_a, acting_town=town_a)
     assert len(_notifications(town_a, kind="idea.project")) == 6
 
 
@@ -682,16 +697,16 @@ def test_a_link_to_an_internal_project_or_of_a_hidden_idea_is_not_announced(
 ):
     internal = factories.project(municipality=town_a, visibility="internal")
     with django_capture_on_commit_callbacks(execute=True):
-        services.idea_link_project(
+        ideas_services.idea_link_project(
             idea=factories.idea(process=process, author=citizen),
             project=internal,
             by=editor_a,
             acting_town=town_a,
         )
     hidden = factories.idea(process=process, author=citizen)
-    services.moderation_hide(target=hidden, by=editor_a, acting_town=town_a, reason="Werbung")
+    moderation_services.moderation_hide(target=hidden, by=editor_a, acting_town=town_a, reason="Werbung")
     with django_capture_on_commit_callbacks(execute=True):
-        services.idea_link_project(
+        ideas_services.idea_link_project(
             idea=hidden, project=factories.project(municipality=town_a), by=editor_a, acting_town=town_a
         )
     assert _notifications(town_a, kind="idea.project") == []
@@ -786,7 +801,7 @@ def test_the_idea_list_costs_the_same_few_queries_for_thirty_ideas(
     for number in range(30):
         idea = factories.idea(process=process, title=f"Idee {number}", field_of_action=fields)
         factories.comment(idea=idea)
-        services.support_add(idea=idea, user=factories.UserFactory())
+        supports_services.support_add(idea=idea, user=factories.UserFactory())
     with django_assert_max_num_queries(1):
         ideas = list(selectors.idea_list())
         rendered = [
@@ -810,7 +825,7 @@ def test_the_idea_page_costs_the_same_few_queries_however_long_the_discussion(
     for _ in range(10):
         parent = factories.comment(idea=idea)
         factories.comment(idea=idea, parent=parent)
-    services.flag_submit(target=idea, reporter=citizen, reason="spam")
+    flags_services.flag_submit(target=idea, reporter=citizen, reason="spam")
     with django_assert_max_num_queries(5):
         related = selectors.idea_page_related(idea=idea, user=citizen)
         names = [
@@ -829,7 +844,7 @@ def test_my_participation_costs_the_same_few_queries_in_every_town(
             for number in range(5):
                 idea = factories.idea(process=process, author=citizen, title=f"{town.name} {number}")
                 factories.comment(idea=idea, author=citizen)
-                services.support_add(idea=idea, user=citizen)
+                supports_services.support_add(idea=idea, user=citizen)
     with django_assert_max_num_queries(4):
         mine = selectors.user_contributions(user=citizen)
         rows = [

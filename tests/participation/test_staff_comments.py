@@ -9,8 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import selectors, services
+from participation import selectors
 from participation.models import Comment, Moderation
+from participation.services import comments as comments_services
+from participation.services import flags as flags_services
+from participation.services import moderation as moderation_services
+from participation.services import privacy as privacy_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +45,10 @@ def discussed(process):
     Comment._base_manager.filter(pk=comments[3].pk).update(moderation=Moderation.PENDING)
     Comment._base_manager.filter(pk=comments[5].pk).update(moderation=Moderation.REPORTED)
     with town_scope(town):
-        services.flag_submit(target=comments[8], reporter=factories.UserFactory(), reason="spam")
-        services.moderation_hide(target=comments[29], by=None, acting_town=town, reason="Beleidigung")
+        flags_services.flag_submit(target=comments[8], reporter=factories.UserFactory(), reason="spam")
+        moderation_services.moderation_hide(
+            target=comments[29], by=None, acting_town=town, reason="Beleidigung"
+        )
     return idea, comments
 
 
@@ -118,7 +124,7 @@ def test_a_decision_from_the_page_and_an_edit_show_at_once(client, arnsberg, edi
 
     newest = comments[28]
     with town_scope(arnsberg):
-        services.privacy_edit(
+        privacy_services.privacy_edit(
             target=newest,
             by=editor_a,
             acting_town=arnsberg,
@@ -155,7 +161,7 @@ def test_the_page_reads_the_same_number_of_queries_for_3_and_300_comments(
     author = factories.UserFactory()
     with town_scope(arnsberg):
         for n in range(300):
-            services.comment_post(idea=large, author=author, body=f"Lang {n}")
+            comments_services.comment_post(idea=large, author=author, body=f"Lang {n}")
     client.force_login(editor_a)
     client.get(_url(arnsberg, small))
     with django_assert_max_num_queries(26) as small_queries:

@@ -12,8 +12,14 @@ from django.utils.http import http_date
 
 from accounts import services as account_services
 from municipalities.scoping import town_scope
-from participation import services
 from participation.models import Idea, Process
+from participation.services import answers as answers_services
+from participation.services import flags as flags_services
+from participation.services import ideas as ideas_services
+from participation.services import moderation as moderation_services
+from participation.services import privacy as privacy_services
+from participation.services import processes as processes_services
+from participation.services import supports as supports_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -52,25 +58,27 @@ def test_every_kind_of_write_keeps_the_stored_count_and_version(process, arnsber
     with town_scope(arnsberg):
         comment = factories.comment(idea=idea)
         watch.changed()
-        assert services.support_add(idea=idea, user=citizen)
+        assert supports_services.support_add(idea=idea, user=citizen)
         watch.changed()
-        assert services.support_withdraw(idea=idea, user=citizen)
+        assert supports_services.support_withdraw(idea=idea, user=citizen)
         watch.changed()
-        services.idea_answer(
+        answers_services.idea_answer(
             idea=idea, by=editor_a, acting_town=arnsberg, body="Wir prüfen das.", to=Idea.Status.UNDER_REVIEW
         )
         watch.changed()
-        services.moderation_hide(target=other, by=editor_a, acting_town=arnsberg, reason="Werbung")
+        moderation_services.moderation_hide(target=other, by=editor_a, acting_town=arnsberg, reason="Werbung")
         assert watch.changed().shown_idea_count == 1
-        services.moderation_approve(target=other, by=editor_a, acting_town=arnsberg)
+        moderation_services.moderation_approve(target=other, by=editor_a, acting_town=arnsberg)
         assert watch.changed().shown_idea_count == 2
-        services.moderation_hide(target=comment, by=editor_a, acting_town=arnsberg, reason="Beleidigung")
+        moderation_services.moderation_hide(
+            target=comment, by=editor_a, acting_town=arnsberg, reason="Beleidigung"
+        )
         watch.changed()
-        services.privacy_edit(
+        privacy_services.privacy_edit(
             target=idea, by=editor_a, acting_town=arnsberg, reason="Name", title="Sitzbänke"
         )
         watch.changed()
-        services.idea_enter_offline(
+        ideas_services.idea_enter_offline(
             process=process,
             by=editor_a,
             acting_town=arnsberg,
@@ -78,7 +86,7 @@ def test_every_kind_of_write_keeps_the_stored_count_and_version(process, arnsber
             source="Postkarte",
         )
         assert watch.changed().shown_idea_count == 3
-        services.process_change(
+        processes_services.process_change(
             process=process, by=editor_a, acting_town=arnsberg, fields={"summary": "Neu."}
         )
         watch.changed()
@@ -89,18 +97,18 @@ def test_reports_that_hide_an_idea_take_it_out_of_the_count(process, arnsberg):
     watch = Watch(process)
     with town_scope(arnsberg):
         for _ in range(3):  # the default threshold
-            services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
+            flags_services.flag_submit(target=idea, reporter=factories.UserFactory(), reason="spam")
     assert watch.changed().shown_idea_count == 0
 
 
 def test_pre_moderated_ideas_count_once_approved(process, arnsberg, editor_a):
     with town_scope(arnsberg):
-        services.settings_change(municipality=arnsberg, by=editor_a, fields={"moderation": "pre"})
+        processes_services.settings_change(municipality=arnsberg, by=editor_a, fields={"moderation": "pre"})
     idea = factories.idea(process=process)
     assert _stored(process).shown_idea_count == 0 == _real_count(process)
     watch = Watch(process)
     with town_scope(arnsberg):
-        services.moderation_approve(target=idea, by=editor_a, acting_town=arnsberg)
+        moderation_services.moderation_approve(target=idea, by=editor_a, acting_town=arnsberg)
     assert watch.changed().shown_idea_count == 1
 
 
@@ -144,7 +152,9 @@ def test_api_last_modified_is_one_cheap_query(client, process, arnsberg, django_
 def test_page_counts_are_the_stored_ones_and_match_the_real_count(client, process, arnsberg, editor_a):
     ideas = [factories.idea(process=process, title=f"Idee Nummer {n}") for n in range(23)]
     with town_scope(arnsberg):
-        services.moderation_hide(target=ideas[0], by=editor_a, acting_town=arnsberg, reason="Werbung")
+        moderation_services.moderation_hide(
+            target=ideas[0], by=editor_a, acting_town=arnsberg, reason="Werbung"
+        )
     real = _real_count(process)
     assert real == 22
     for url in (
@@ -181,7 +191,7 @@ def test_the_cached_map_follows_new_and_hidden_ideas(client, process, arnsberg, 
     new = factories.idea(process=process, title="Spielplatz", latitude="51.41", longitude="8.06")
     assert _map_titles(client, url) == {"Brunnen", "Spielplatz"} == _map_titles(client, town_list)
     with town_scope(arnsberg):
-        services.moderation_hide(target=new, by=editor_a, acting_town=arnsberg, reason="Werbung")
+        moderation_services.moderation_hide(target=new, by=editor_a, acting_town=arnsberg, reason="Werbung")
     assert _map_titles(client, url) == {"Brunnen"} == _map_titles(client, town_list)
 
 

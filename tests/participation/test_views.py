@@ -10,8 +10,12 @@ from django.urls import reverse
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
-from participation import services
 from participation.models import Comment, Idea, Moderation, OfficialAnswer, Process, Support
+from participation.services import answers as answers_services
+from participation.services import ideas as ideas_services
+from participation.services import moderation as moderation_services
+from participation.services import processes as processes_services
+from participation.services import supports as supports_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +43,7 @@ def test_process_and_idea_pages_show_only_published_content(client, process, arn
     hidden = factories.idea(process=process, title="Versteckte Werbung")
     factories.comment(idea=shown, body="Sehr dafür")
     with town_scope(arnsberg):
-        services.moderation_hide(target=hidden, by=None, acting_town=arnsberg, reason="Werbung")
+        moderation_services.moderation_hide(target=hidden, by=None, acting_town=arnsberg, reason="Werbung")
     pages = [
         _url("processes", arnsberg),
         _url("process", arnsberg, slug=process.slug),
@@ -65,8 +69,8 @@ def test_idea_list_filters_search_and_sorts(client, process, arnsberg):
     quiet = factories.idea(process=process, title="Sitzbänke am Bahnhof")
     with town_scope(arnsberg):
         for _ in range(3):
-            services.support_add(idea=popular, user=factories.UserFactory())
-        services.idea_answer(
+            supports_services.support_add(idea=popular, user=factories.UserFactory())
+        answers_services.idea_answer(
             idea=quiet, by=None, acting_town=arnsberg, body="Wir prüfen das.", to="under_review"
         )
     by_support = _text(client.get(_url("ideas", arnsberg) + "?sort=supported"))
@@ -251,7 +255,7 @@ def test_rate_limits_count_per_ip_across_accounts(client, process, arnsberg, set
 
 def test_pre_moderation_keeps_ideas_waiting_but_visible_to_their_author(client, process, arnsberg, citizen):
     with town_scope(arnsberg):
-        services.settings_change(municipality=arnsberg, by=None, fields={"moderation": "pre"})
+        processes_services.settings_change(municipality=arnsberg, by=None, fields={"moderation": "pre"})
     client.force_login(citizen)
     response = client.post(_url("idea-create", arnsberg, slug=process.slug), _idea_post())
     idea = Idea.objects.with_scopes_disabled().get()
@@ -291,7 +295,7 @@ def test_supports_close_with_the_phase(client, arnsberg, citizen):
     process = factories.process(municipality=arnsberg)
     idea = factories.idea(process=process)
     with town_scope(arnsberg):
-        services.process_change(
+        processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=arnsberg,
@@ -340,7 +344,7 @@ def test_official_comments_and_vanished_parents_on_the_page(client, process, arn
     assert Comment.objects.with_scopes_disabled().count() == 1
     # A reply to a comment that was hidden meanwhile keeps the text and says why.
     with town_scope(arnsberg):
-        services.moderation_act(
+        moderation_services.moderation_act(
             target=official, action="hide", by=editor_a, acting_town=arnsberg, reason="Test"
         )
     refused = client.post(url, {"body": "Danke!", "parent": official.pk})
@@ -422,7 +426,7 @@ def test_viewers_cannot_answer(client, process, arnsberg, viewer_a):
 
 def test_moderation_queue_approve_and_hide_with_reason(client, process, arnsberg, editor_a):
     with town_scope(arnsberg):
-        services.settings_change(municipality=arnsberg, by=None, fields={"moderation": "pre"})
+        processes_services.settings_change(municipality=arnsberg, by=None, fields={"moderation": "pre"})
     waiting = factories.idea(process=process, title="Wartet auf Freigabe")
     spam = factories.idea(process=process, title="Billige Uhren")
     client.force_login(editor_a)
@@ -524,8 +528,8 @@ def test_vote_and_results(client, arnsberg, citizen):
     ideas.append(factories.idea(process=process, title='=HYPERLINK("http://example.org") Vorschlag 2'))
     with town_scope(arnsberg):
         for idea in ideas:
-            services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
-        services.process_change(
+            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=arnsberg)
+        processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=arnsberg,
@@ -541,7 +545,7 @@ def test_vote_and_results(client, arnsberg, citizen):
     assert client.post(url, {f"idea_{ideas[0].pk}": "on"}).status_code == 302  # changed
     assert client.get(_url("results", arnsberg, slug=process.slug)).status_code == 404  # not before the end
     with town_scope(arnsberg):
-        services.process_change(
+        processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=arnsberg,
@@ -619,10 +623,10 @@ def test_the_staff_idea_list_shows_every_idea_and_filters_by_answer(client, proc
     factories.idea(process=process, title="Offen")
     hidden = factories.idea(process=process, title="Verborgen")
     with town_scope(arnsberg):
-        services.idea_answer(
+        answers_services.idea_answer(
             idea=answered, by=None, acting_town=arnsberg, to="under_review", body="Wir prüfen."
         )
-        services.moderation_hide(target=hidden, by=None, acting_town=arnsberg, reason="Werbung")
+        moderation_services.moderation_hide(target=hidden, by=None, acting_town=arnsberg, reason="Werbung")
     client.force_login(viewer_a)
     url = _url("staff-ideas", arnsberg)
     everything = _text(client.get(url))

@@ -8,8 +8,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import selectors, services
+from participation import selectors
 from participation.models import Ballot, Idea, ParticipationEvent, Process, Vote
+from participation.services import answers as answers_services
+from participation.services import ballots as ballots_services
+from participation.services import flags as flags_services
+from participation.services import ideas as ideas_services
+from participation.services import moderation as moderation_services
+from participation.services import processes as processes_services
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -30,12 +36,16 @@ def process(town_a):
 def shortlist(process):
     ideas = [factories.idea(process=process, title=title) for title in ("Bänke", "Bäume", "Brunnen")]
     for idea in ideas:
-        services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=process.municipality)
+        ideas_services.idea_set_shortlisted(
+            idea=idea, shortlisted=True, by=None, acting_town=process.municipality
+        )
     return ideas
 
 
 def _cast(process, user, votes, on=VOTE_START):
-    return services.ballot_cast(process=process, user=user, votes={i.pk: n for i, n in votes.items()}, on=on)
+    return ballots_services.ballot_cast(
+        process=process, user=user, votes={i.pk: n for i, n in votes.items()}, on=on
+    )
 
 
 def test_votes_stay_within_the_limits_per_person_and_per_idea(process, shortlist, citizen):
@@ -48,7 +58,7 @@ def test_votes_stay_within_the_limits_per_person_and_per_idea(process, shortlist
     assert error.value.code == "total"
     assert not Vote.objects.exists()
     ballot = _cast(process, citizen, {benches: 2, trees: 1, fountain: 0})
-    assert services.ballot_total(ballot) == 3
+    assert ballots_services.ballot_total(ballot) == 3
     assert selectors.ballot_votes(process=process, user=citizen) == {benches.pk: 2, trees.pk: 1}
 
 
@@ -58,10 +68,10 @@ def test_votes_go_only_to_published_ideas_on_the_shortlist_of_this_process(
     unlisted = factories.idea(process=process, title="Nicht ausgewählt")
     other = factories.process(municipality=town_a)
     elsewhere = factories.idea(process=other)
-    services.idea_set_shortlisted(idea=elsewhere, shortlisted=True, by=None, acting_town=town_a)
+    ideas_services.idea_set_shortlisted(idea=elsewhere, shortlisted=True, by=None, acting_town=town_a)
     reported = shortlist[2]
-    services.settings_change(municipality=town_a, by=None, fields={"report_threshold": 1})
-    services.flag_submit(target=reported, reporter=factories.UserFactory(), reason="spam")
+    processes_services.settings_change(municipality=town_a, by=None, fields={"report_threshold": 1})
+    flags_services.flag_submit(target=reported, reporter=factories.UserFactory(), reason="spam")
     for wrong in (unlisted, elsewhere, reported):
         with pytest.raises(ValidationError) as error:
             _cast(process, citizen, {shortlist[0]: 1, wrong: 1})
@@ -72,14 +82,14 @@ def test_votes_go_only_to_published_ideas_on_the_shortlist_of_this_process(
 def test_the_shortlist_is_fixed_when_the_vote_starts(process, shortlist, editor_a):
     late = factories.idea(process=process, title="Zu spät")
     with pytest.raises(ValidationError):
-        services.idea_set_shortlisted(
+        ideas_services.idea_set_shortlisted(
             idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality, on=VOTE_START
         )
     with pytest.raises(ValidationError):
-        services.idea_set_shortlisted(
+        ideas_services.idea_set_shortlisted(
             idea=shortlist[0], shortlisted=False, by=editor_a, acting_town=process.municipality, on=VOTE_START
         )
-    services.idea_set_shortlisted(
+    ideas_services.idea_set_shortlisted(
         idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality, on=VOTE_START - DAY
     )
     assert Idea.objects.filter(is_shortlisted=True).count() == 4
@@ -89,11 +99,11 @@ def test_the_shortlist_is_fixed_when_the_vote_starts(process, shortlist, editor_
 
 def test_rejected_and_merged_ideas_cannot_be_shortlisted(process, shortlist):
     rejected = factories.idea(process=process)
-    services.idea_answer(
+    answers_services.idea_answer(
         idea=rejected, by=None, acting_town=process.municipality, to="rejected", body="Nein."
     )
     with pytest.raises(ValidationError) as error:
-        services.idea_set_shortlisted(
+        ideas_services.idea_set_shortlisted(
             idea=rejected, shortlisted=True, by=None, acting_town=process.municipality
         )
     assert error.value.code == "status"
@@ -145,7 +155,7 @@ def test_equal_votes_share_a_rank_and_ballots_for_hidden_ideas_do_not_count(proc
     _cast(process, factories.UserFactory(), {benches: 2})
     _cast(process, factories.UserFactory(), {trees: 2})
     _cast(process, factories.UserFactory(), {fountain: 1})
-    services.moderation_hide(target=fountain, by=None, acting_town=town_a, reason="Werbung")
+    moderation_services.moderation_hide(target=fountain, by=None, acting_town=town_a, reason="Werbung")
     results = selectors.vote_results(process=process)
     assert [(i.title, i.rank, i.vote_total) for i in results["ideas"]] == [("Bänke", 1, 2), ("Bäume", 1, 2)]
     assert (results["ballots"], results["votes"]) == (2, 4)

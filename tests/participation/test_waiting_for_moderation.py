@@ -7,7 +7,10 @@ import pytest
 from django.urls import reverse
 
 from municipalities.scoping import town_scope
-from participation import selectors, services
+from participation import selectors
+from participation.services import flags as flags_services
+from participation.services import moderation as moderation_services
+from participation.services import processes as processes_services
 from reports.selectors import town_participation
 from tests import factories
 
@@ -16,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def _report(target, times=1):
     for _ in range(times):
-        services.flag_submit(target=target, reporter=factories.UserFactory(), reason="personal_data")
+        flags_services.flag_submit(target=target, reporter=factories.UserFactory(), reason="personal_data")
 
 
 def _figures(client, town) -> dict:
@@ -77,13 +80,15 @@ def test_every_kind_of_waiting_counts_the_same_everywhere(
         _report(hidden_by_reports, times=3)  # the default threshold: hidden until a moderator decides
         _report(reported_reply)
         _report(handled)
-        services.moderation_approve(target=handled, by=editor_a, acting_town=town_a)  # closes its report
-        services.settings_change(municipality=town_a, by=editor_a, fields={"moderation": "pre"})
+        moderation_services.moderation_approve(
+            target=handled, by=editor_a, acting_town=town_a
+        )  # closes its report
+        processes_services.settings_change(municipality=town_a, by=editor_a, fields={"moderation": "pre"})
     factories.idea(process=process, title="Wartet auf Freigabe")
     factories.comment(idea=published, body="Wartender Kommentar")
     hidden = factories.idea(process=process, title="Von Hand verborgen")
     with town_scope(town_a):
-        services.moderation_hide(target=hidden, by=editor_a, acting_town=town_a, reason="Werbung")
+        moderation_services.moderation_hide(target=hidden, by=editor_a, acting_town=town_a, reason="Werbung")
     # Another town's waiting contribution counts there, not here.
     factories.comment(idea=factories.idea(process=factories.process(municipality=town_b)))
     with town_scope(town_b):
@@ -100,5 +105,5 @@ def test_every_kind_of_waiting_counts_the_same_everywhere(
     assert set(_figures(client, town_b).values()) == {1}
 
     with town_scope(town_a):
-        services.moderation_approve(target=reported_idea, by=editor_a, acting_town=town_a)
+        moderation_services.moderation_approve(target=reported_idea, by=editor_a, acting_town=town_a)
     assert set(_figures(client, town_a).values()) == {4}

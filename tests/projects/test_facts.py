@@ -11,8 +11,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from municipalities.scoping import scopes_disabled, town_scope
-from projects import selectors, services
+from projects import services
 from projects.models import Project
+from projects.selectors import lists as lists_selectors
+from projects.selectors import progress as progress_selectors
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +29,7 @@ def _stored(project) -> tuple:
 def _assert_right() -> None:
     """Every project's stored facts equal the ones derived from its rows now."""
     with scopes_disabled():
-        assert selectors.projects_with_stale_facts(Project._base_manager.all()) == []
+        assert progress_selectors.projects_with_stale_facts(Project._base_manager.all()) == []
 
 
 def test_create_and_partner_changes_keep_the_partner_count(town_a, town_b, town_c):
@@ -130,7 +132,7 @@ def test_lists_show_the_stored_facts(town_a, town_b):
     project = factories.project(municipality=town_a, partners=[town_b], status="in_progress")
     factories.progress_update(project=project, progress_percent=64, published_on=datetime.date(2026, 5, 4))
     with town_scope(town_b):
-        [row] = selectors.project_list()
+        [row] = lists_selectors.project_list()
     assert (row.progress, row.last_update_on, row.partner_count, row.is_joint) == (
         64,
         datetime.date(2026, 5, 4),

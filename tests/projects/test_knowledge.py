@@ -6,9 +6,10 @@ from django.db import connection
 from django.utils import translation
 
 from municipalities.scoping import town_scope
-from projects import selectors
 from projects.models import FieldOfAction
-from projects.selectors import CatalogueFilters
+from projects.selectors import lists as lists_selectors
+from projects.selectors import similarity as similarity_selectors
+from projects.selectors.similarity import CatalogueFilters
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +36,7 @@ def _parking(town, **fields):
 def _detail(project):
     """The project as the detail page loads it (fields of action and partner towns prefetched)."""
     with town_scope(project.municipality):
-        return selectors.project_get(slug=project.slug, include_internal=True)
+        return lists_selectors.project_get(slug=project.slug, include_internal=True)
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def test_similar_projects_rank_the_text_similar_project_of_another_town_first(
         fields_of_action=[fields["bildung"]],
     )
 
-    found = selectors.similar_projects(project=_detail(own), use_search=use_search)
+    found = similarity_selectors.similar_projects(project=_detail(own), use_search=use_search)
 
     assert _titles(found) == ["Parkleitsystem Olpe", "Bürgerbus"]
     first, second = found
@@ -98,7 +99,7 @@ def test_similar_projects_find_text_and_tags_without_a_shared_field(fields, town
         municipality=town_b, title="Pegelmessung", summary="Wasserstände der Ruhr.", tags=tags[:1]
     )
 
-    found = selectors.similar_projects(project=_detail(own), use_search=use_search)
+    found = similarity_selectors.similar_projects(project=_detail(own), use_search=use_search)
 
     assert _titles(found) == ["Parken in Soest", "Pegelmessung"]
     with translation.override("en"):
@@ -112,7 +113,7 @@ def test_similar_projects_leave_out_joint_projects_of_the_own_towns(fields, town
     _parking(town_c, title="Olpe führt, Arnsberg ist Partner", partners=[town_a], fields_of_action=[mobility])
     _parking(town_b, title="Soest allein", fields_of_action=[mobility])
     _parking(town_c, title="Olpe allein", fields_of_action=[mobility], status="cancelled")
-    assert selectors.similar_projects(project=_detail(own)) == []
+    assert similarity_selectors.similar_projects(project=_detail(own)) == []
 
 
 def test_similar_projects_are_at_most_five_in_a_bounded_number_of_queries(
@@ -127,7 +128,7 @@ def test_similar_projects_are_at_most_five_in_a_bounded_number_of_queries(
     project = _detail(own)
     for use_search in (True, False) if connection.vendor == "postgresql" else (False,):
         with django_assert_max_num_queries(5):
-            found = selectors.similar_projects(project=project, use_search=use_search)
+            found = similarity_selectors.similar_projects(project=project, use_search=use_search)
             assert len(found) == 5
             for item in found:
                 item.project.municipality.name, item.reasons, item.project.get_absolute_url()
@@ -151,7 +152,10 @@ def test_catalogue_lists_transferable_public_projects_with_filters(fields, town_
     factories.project(municipality=town_a, title="Intern", transferability="yes", visibility="internal")
 
     def titles(**kwargs):
-        return [p.title for p in selectors.transfer_catalogue(filters=CatalogueFilters(**kwargs)).object_list]
+        return [
+            p.title
+            for p in similarity_selectors.transfer_catalogue(filters=CatalogueFilters(**kwargs)).object_list
+        ]
 
     assert titles() == ["Parken", "Datenplattform", "Gemeinsam"]  # fully re-usable first
     assert titles(field="mobilitaet") == ["Parken"]
@@ -159,5 +163,5 @@ def test_catalogue_lists_transferable_public_projects_with_filters(fields, town_
     assert titles(town="arnsberg") == ["Parken", "Gemeinsam"]
     assert titles(open_source=True) == ["Parken"]
     assert titles(transferability="partly") == ["Datenplattform", "Gemeinsam"]
-    page = selectors.transfer_catalogue(per_page=2, page=2)
+    page = similarity_selectors.transfer_catalogue(per_page=2, page=2)
     assert [p.title for p in page.object_list] == ["Gemeinsam"] and page.paginator.count == 3

@@ -9,8 +9,10 @@ import pytest
 from django.test import override_settings
 
 from municipalities.scoping import town_scope
-from projects import selectors, services
+from projects import services
 from projects.models import Bundle
+from projects.selectors import lists as lists_selectors
+from projects.selectors import progress as progress_selectors
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -138,12 +140,16 @@ def test_project_pages_run_a_fixed_number_of_queries(
 def test_bundle_progress_follows_an_update(town_a, town_b):
     bundle = Bundle.objects.create(consortium=town_a.consortium, number=4, title="Energie")
     project = factories.project(municipality=town_b, bundle=bundle, status="in_progress")
-    assert [b.progress for b in selectors.bundles_with_progress(consortium=town_a.consortium)] == [0]
+    assert [b.progress for b in progress_selectors.bundles_with_progress(consortium=town_a.consortium)] == [0]
     factories.progress_update(project=project, progress_percent=40)
-    assert [b.progress for b in selectors.bundles_with_progress(consortium=town_a.consortium)] == [40]
+    assert [b.progress for b in progress_selectors.bundles_with_progress(consortium=town_a.consortium)] == [
+        40
+    ]
     with town_scope(town_b):
         services.project_transition(project=project, to="completed", by=None, acting_town=town_b)
-    assert [b.progress for b in selectors.bundles_with_progress(consortium=town_a.consortium)] == [100]
+    assert [b.progress for b in progress_selectors.bundles_with_progress(consortium=town_a.consortium)] == [
+        100
+    ]
 
 
 def test_search_finds_a_project_with_several_tags_once(catalogue, town_a):
@@ -155,9 +161,14 @@ def test_search_finds_a_project_with_several_tags_once(catalogue, town_a):
     )
     factories.project(municipality=town_a, title="Ladesäulen", tags=services.tags_from_text("digital"))
     with town_scope(town_a):
-        found = [p.title for p in selectors.project_list(filters=selectors.ProjectFilters(q="digital"))]
+        found = [
+            p.title for p in lists_selectors.project_list(filters=lists_selectors.ProjectFilters(q="digital"))
+        ]
         assert sorted(found) == ["Digitale Parkplätze", "Ladesäulen"]
-        assert selectors.project_list(filters=selectors.ProjectFilters(q="digital sensoren")).count() == 1
+        assert (
+            lists_selectors.project_list(filters=lists_selectors.ProjectFilters(q="digital sensoren")).count()
+            == 1
+        )
 
 
 @override_settings(PAGE_CACHE_SECONDS=0)

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from municipalities.scoping import town_scope
-from projects import selectors
 from projects.models import Project, Tag
+from projects.selectors import lists as lists_selectors
 from smartcity5.pagination import COUNT_CAP, CountedPaginator
 from tests import factories
 
@@ -69,13 +69,13 @@ def projects(town_a, town_b):
 
 def _titles(town, q: str) -> list[str]:
     with town_scope(town):
-        return [p.title for p in selectors.project_list(filters=selectors.ProjectFilters(q=q))]
+        return [p.title for p in lists_selectors.project_list(filters=lists_selectors.ProjectFilters(q=q))]
 
 
 def _read(town, q: str, *, cap: int = COUNT_CAP) -> list[str]:
     with town_scope(town):
-        qs = selectors.project_list(filters=selectors.ProjectFilters(q=q))
-        pages = selectors.project_pages(qs)
+        qs = lists_selectors.project_list(filters=lists_selectors.ProjectFilters(q=q))
+        pages = lists_selectors.project_pages(qs)
         ids = [pk for pk, _ in pages.matches(cap)]
         titles = dict(Project._base_manager.filter(pk__in=ids).values_list("pk", "title"))
         return [titles[pk] for pk in ids]
@@ -112,7 +112,9 @@ def test_the_capped_read_stops_at_the_cap_and_keeps_the_order(projects, town_a):
     assert len(everything) == 4
     assert _read(town_a, "e", cap=2) == everything[:3]  # cap + 1: the paginator knows that more exist
     with town_scope(town_a):
-        pages = selectors.project_pages(selectors.project_list(filters=selectors.ProjectFilters(q="e")))
+        pages = lists_selectors.project_pages(
+            lists_selectors.project_list(filters=lists_selectors.ProjectFilters(q="e"))
+        )
         paginator = CountedPaginator(pages, 2, cap=2)
         assert paginator.count == 2 and paginator.capped
         assert [p.title for p in paginator.page(1).object_list] == everything[:2]

@@ -6,9 +6,12 @@ import pytest
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from projects import selectors, services
+from projects import services
 from projects.models import Bundle, FieldOfAction, Project
-from projects.selectors import ProjectFilters
+from projects.selectors import dashboard as dashboard_selectors
+from projects.selectors import lists as lists_selectors
+from projects.selectors import progress as progress_selectors
+from projects.selectors.lists import ProjectFilters
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -16,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 def _progress(project):
     with town_scope(project.municipality):
-        return selectors.project_get(slug=project.slug, include_internal=True).progress
+        return lists_selectors.project_get(slug=project.slug, include_internal=True).progress
 
 
 def test_progress_follows_the_latest_update_with_a_percentage(town_a):
@@ -56,7 +59,7 @@ def test_bundle_progress_is_derived_from_public_members_of_all_towns(town_a, tow
     )
     factories.progress_update(project=a, progress_percent=40)
     factories.progress_update(project=hidden, progress_percent=0)
-    bundles = selectors.bundles_with_progress(consortium=town_a.consortium)
+    bundles = progress_selectors.bundles_with_progress(consortium=town_a.consortium)
     assert [(x.number, x.progress, x.member_count) for x in bundles] == [(1, 70, 2), (2, None, 0)]
     assert b.status == "completed"
 
@@ -68,7 +71,7 @@ def test_bundle_weights_and_parent_progress_combine(town_a):
     factories.progress_update(project=child, progress_percent=60)
     other = factories.project(municipality=town_a, bundle=bundle, weight=2, status="in_progress")
     factories.progress_update(project=other, progress_percent=30)
-    [result] = selectors.bundles_with_progress(consortium=town_a.consortium)
+    [result] = progress_selectors.bundles_with_progress(consortium=town_a.consortium)
     assert result.progress == 40  # (1*60 + 2*30) / 3
 
 
@@ -90,7 +93,7 @@ def test_filters(catalogue, town_a, town_b):
 
     def titles(**kwargs):
         with town_scope(town_a):
-            return sorted(p.title for p in selectors.project_list(filters=ProjectFilters(**kwargs)))
+            return sorted(p.title for p in lists_selectors.project_list(filters=ProjectFilters(**kwargs)))
 
     assert titles() == ["LoRaWAN", "Mobilstation Hüsten"]
     assert titles(field="mobilitaet") == ["Mobilstation Hüsten"]
@@ -102,8 +105,8 @@ def test_filters(catalogue, town_a, town_b):
     assert titles(q="carsharing") == ["Mobilstation Hüsten"]
     assert titles(q="mobil bahnhof") == []
     with town_scope(town_b):
-        assert [p.title for p in selectors.project_list()] == ["LoRaWAN"]
-    region = selectors.region_project_list(filters=ProjectFilters(town="soest"))
+        assert [p.title for p in lists_selectors.project_list()] == ["LoRaWAN"]
+    region = lists_selectors.region_project_list(filters=ProjectFilters(town="soest"))
     assert [p.title for p in region] == ["LoRaWAN"]
     assert [p.is_joint for p in region] == [True]
 
@@ -121,7 +124,7 @@ def test_project_list_runs_a_fixed_number_of_queries(
         )
         factories.progress_update(project=project, progress_percent=n)
     with town_scope(town_a), django_assert_max_num_queries(4):
-        rows = list(selectors.project_list())
+        rows = list(lists_selectors.project_list())
         assert len(rows) == 12
         for row in rows:
             assert [f.name for f in row.fields_of_action.all()] == [field.name]
@@ -139,10 +142,10 @@ def test_status_counts_and_stale_projects(town_a, town_b):
     factories.project(municipality=town_a, status="completed", title="Fertig")
     factories.project(municipality=town_b, status="in_progress", title="Anderswo")
     with town_scope(town_a):
-        counts = selectors.status_counts(municipality=town_a)
-        stale = [p.title for p in selectors.stale_projects(municipality=town_a)]
+        counts = dashboard_selectors.status_counts(municipality=town_a)
+        stale = [p.title for p in dashboard_selectors.stale_projects(municipality=town_a)]
         later = timezone.localdate() + datetime.timedelta(days=91)
-        stale_later = [p.title for p in selectors.stale_projects(municipality=town_a, today=later)]
+        stale_later = [p.title for p in dashboard_selectors.stale_projects(municipality=town_a, today=later)]
     assert counts["in_progress"] == 2 and counts["completed"] == 1 and counts["idea"] == 0
     assert stale == ["Alt"]
     assert stale_later == ["Neu ohne Update", "Alt", "Frisch"]

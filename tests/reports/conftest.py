@@ -14,7 +14,7 @@ PAST = datetime.date(2025, 3, 1)
 def fill_town(town, *, partner=None, by=None) -> dict:
     from funding import services as funding_services
     from municipalities.scoping import town_scope
-    from participation import services as participation_services
+    from participation.services import answers as answers_services
     from projects import services as project_services
     from projects.models import FieldOfAction
 
@@ -90,7 +90,7 @@ def fill_town(town, *, partner=None, by=None) -> dict:
     idea = factories.idea(process=process, title="Mehr Bänke am Marktplatz")
     factories.idea(process=process, title="Trinkbrunnen")
     with town_scope(town):
-        participation_services.idea_answer(
+        answers_services.idea_answer(
             idea=idea, by=by, acting_town=town, body="Wir prüfen das.", to="under_review"
         )
     return {"grant": grant, "project": sensor, "process": process}

@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from funding import services as funding_services
 from municipalities.scoping import town_scope
 from notifications.models import Notification
-from participation import services as participation_services
+from participation.services import answers as answers_services
 from projects import services as project_services
 from projects.models import FieldOfAction, ProjectEvent
 from reviews import services
@@ -105,7 +105,7 @@ def crafted(town_a, town_b, editor_a, catalogue):
         Idea.objects.filter(pk__in=[ideas[0].pk, ideas[1].pk]).update(created_at=_at(IN_Q))
         Idea.objects.filter(pk=ideas[2].pk).update(created_at=_at(BEFORE))
         for idea in (ideas[0], ideas[2]):
-            participation_services.idea_answer(
+            answers_services.idea_answer(
                 idea=idea, by=editor_a, acting_town=town_a, body="Danke", to="under_review"
             )
         OfficialAnswer.objects.update(created_at=_at(IN_Q))

@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from api.models import OpenDataChange, OpenDataFile
 from municipalities.scoping import town_scope
-from participation import services
+from participation.services import moderation as moderation_services
+from participation.services import supports as supports_services
 from tests import factories
 
 from .conftest import run_worker, wait_for, worker_queue
@@ -71,7 +72,9 @@ def test_a_hidden_idea_leaves_the_files_once_the_worker_rebuilt_them(
     assert len(moments) == 2 * 2  # the region and Arnsberg, CSV and JSON
     with worker_queue() as queue, run_worker(queue):
         with town_scope(town_a):
-            services.moderation_hide(target=hidden, by=editor_a, acting_town=town_a, reason="Beleidigung")
+            moderation_services.moderation_hide(
+                target=hidden, by=editor_a, acting_town=town_a, reason="Beleidigung"
+            )
         wait_for(lambda: _built_after(moments), timeout=60)
     assert sum(builds.results) >= 1
     for town in (town_a, None):
@@ -94,7 +97,7 @@ def test_a_burst_of_supports_makes_few_builds_and_current_files(client, settings
     with worker_queue() as queue, run_worker(queue):
         with town_scope(town_a):
             for person in people:  # each in its own transaction, each handing a build over
-                services.support_add(idea=idea, user=person)
+                supports_services.support_add(idea=idea, user=person)
         wait_for(lambda: len(builds.results) >= len(people) and _built_after(moments), timeout=90)
     print(f"{len(people)} supports, {len(builds.results)} build tasks, {sum(builds.results)} builds")
     assert sum(builds.results) < len(people)  # tasks that found the changes built already returned at once

@@ -6,8 +6,9 @@ from django.core import mail
 
 from municipalities.scoping import town_scope
 from notifications.models import Notification
-from participation import services
 from participation.models import Idea
+from participation.services import answers as answers_services
+from participation.services import supports as supports_services
 from participation.tasks import idea_answer_notify
 from tests import factories
 
@@ -27,10 +28,10 @@ def test_a_status_change_is_delivered_once_by_the_worker(town_a, editor_a, finis
     idea = factories.idea(process=factories.process(municipality=town_a), author=author)
     with town_scope(town_a):
         for person in supporters:
-            services.support_add(idea=idea, user=person)
+            supports_services.support_add(idea=idea, user=person)
     with worker_queue() as queue, run_worker(queue):
         with town_scope(town_a):
-            answer = services.idea_answer(
+            answer = answers_services.idea_answer(
                 idea=Idea.objects.get(pk=idea.pk),
                 by=editor_a,
                 acting_town=town_a,

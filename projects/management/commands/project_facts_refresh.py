@@ -6,7 +6,7 @@ from django.db import transaction
 
 from municipalities.scoping import scopes_disabled
 from projects.models import Project
-from projects.selectors import projects_with_stale_facts
+from projects.selectors.progress import projects_with_stale_facts
 from projects.services import project_facts_refresh_all
 
 
