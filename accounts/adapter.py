@@ -20,7 +20,7 @@ def staff_landing_url(user) -> str | None:
     # Ordered by town name; a stable sort keeps that order among equal roles.
     memberships = sorted(user_memberships(user=user), key=lambda m: -ROLE_RANK[Role(m.role)])
     if memberships:
-        return reverse("agentur:staff-dashboard", kwargs={"town": memberships[0].municipality.slug})
+        return reverse("agentur:staff-dashboard", kwargs={"town_slug": memberships[0].municipality.slug})
     if permissions.is_agentur_moderator(user):
         return reverse("agentur-overview")
     return None

@@ -189,8 +189,8 @@ def accessibility_feedback_of(user: "User") -> "QuerySet[AccessibilityFeedback]"
 
 
 def _town(row) -> str:
-    town = getattr(row, "municipality", None)
-    return town.name if town is not None else ""
+    municipality = getattr(row, "municipality", None)
+    return municipality.name if municipality is not None else ""
 
 
 def _account(user) -> dict:

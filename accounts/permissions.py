@@ -264,18 +264,18 @@ def can_see_unpublished_process(user: AnyUser, process: Process) -> bool:
     )
 
 
-def can_answer_in_process(user: AnyUser, process: Process, town: Municipality | None = None) -> bool:
+def can_answer_in_process(user: AnyUser, process: Process, municipality: Municipality | None = None) -> bool:
     """Official answers, status, shortlist, project link, offline ideas and comments written for a town: editors
-    of a participating town. With ``town``, in that town's name: its editors, if it takes part in the process."""
+    of a participating town. With ``municipality``, in that town's name: its editors, if it takes part in the process."""
     towns = _process_towns(process)
-    if town is not None:
-        return any(t.pk == town.pk for t in towns) and has_role(user, town, Role.EDITOR)
+    if municipality is not None:
+        return any(t.pk == municipality.pk for t in towns) and has_role(user, municipality, Role.EDITOR)
     return any(has_role(user, t, Role.EDITOR) for t in towns)
 
 
-def can_answer_idea(user: AnyUser, idea: Idea, town: Municipality | None = None) -> bool:
+def can_answer_idea(user: AnyUser, idea: Idea, municipality: Municipality | None = None) -> bool:
     """:func:`can_answer_in_process` for the idea's process."""
-    return can_answer_in_process(user, idea.process, town)
+    return can_answer_in_process(user, idea.process, municipality)
 
 
 # --- Knowledge rules: (user, note) -> bool --------------------------------------------------------------
@@ -307,24 +307,32 @@ def can_write_lesson_note(user: AnyUser, municipality: Municipality | None) -> b
 # --- Rules on one object, for templates: {% may "idea.answer" idea as can_answer %} -----------------------
 
 
-def _grant_town(grant: Grant, town: Municipality | None) -> Municipality:
+def _grant_town(grant: Grant, municipality: Municipality | None) -> Municipality:
     """The grant's town: the request's, when it is the grant's (no query), else the grant's own."""
-    return town if town is not None and town.pk == grant.municipality_id else grant.municipality
+    return (
+        municipality
+        if municipality is not None and municipality.pk == grant.municipality_id
+        else grant.municipality
+    )
 
 
-def can_change_grant(user: AnyUser, grant: Grant | None, town: Municipality | None = None) -> bool:
+def can_change_grant(user: AnyUser, grant: Grant | None, municipality: Municipality | None = None) -> bool:
     """Change a grant's data and rows (``funding.services.grant_for_change``): the town's editors."""
-    return grant is not None and can_edit_funding(user, _grant_town(grant, town))
+    return grant is not None and can_edit_funding(user, _grant_town(grant, municipality))
 
 
-def can_submit_for_grant(user: AnyUser, grant: Grant | None, town: Municipality | None = None) -> bool:
+def can_submit_for_grant(
+    user: AnyUser, grant: Grant | None, municipality: Municipality | None = None
+) -> bool:
     """Submit a grant's requests and proofs to the funder (``funding.services.grant_for_submission``): admins."""
-    return grant is not None and can_approve_funding(user, _grant_town(grant, town))
+    return grant is not None and can_approve_funding(user, _grant_town(grant, municipality))
 
 
-def can_change_terms_of_grant(user: AnyUser, grant: Grant | None, town: Municipality | None = None) -> bool:
+def can_change_terms_of_grant(
+    user: AnyUser, grant: Grant | None, municipality: Municipality | None = None
+) -> bool:
     """Change a grant's terms (``funding.services.grant_change``): the town's admins."""
-    return grant is not None and can_change_grant_terms(user, _grant_town(grant, town))
+    return grant is not None and can_change_grant_terms(user, _grant_town(grant, municipality))
 
 
 def can_open_public_project_page(user: AnyUser, project: Project | None) -> bool:
@@ -360,14 +368,14 @@ OBJECT_RULES: dict[str, Callable[..., bool]] = {
 }
 
 
-def object_allows(user: AnyUser, rule: str, obj: Any, town: Municipality | None = None) -> bool:
-    """Whether ``user`` may do what ``rule`` of :data:`OBJECT_RULES` guards on ``obj`` (in ``town``), or, for a
+def object_allows(user: AnyUser, rule: str, obj: Any, municipality: Municipality | None = None) -> bool:
+    """Whether ``user`` may do what ``rule`` of :data:`OBJECT_RULES` guards on ``obj`` (in ``municipality``), or, for a
     town rule of :data:`RULES`, what it guards in the town ``obj`` (its role, as the services ask; the second
     factor is the pages' decorators' business)."""
     if user is None:
         return False
     if rule in OBJECT_RULES:
-        return bool(OBJECT_RULES[rule](user, obj, town))
+        return bool(OBJECT_RULES[rule](user, obj, municipality))
     return obj is not None and has_perm(user, rule, obj)
 
 

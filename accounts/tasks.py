@@ -45,7 +45,7 @@ def membership_notify_granted(self, *, municipality: Municipality, membership_id
         return False
     context = {
         "membership": membership,
-        "staff_url": site_url(reverse("agentur:staff-dashboard", kwargs={"town": municipality.slug})),
+        "staff_url": site_url(reverse("agentur:staff-dashboard", kwargs={"town_slug": municipality.slug})),
     }
     with sending_key(claimed):
         mail_send(

@@ -223,7 +223,7 @@ def _team_page(request, form, status: int = 200):
 
 
 @town_permission_required("town.manage")
-def team(request, town: str):
+def team(request, town_slug: str):
     """The town's team: members with their roles, and invitations (pending ones can be sent again or withdrawn,
     accepted and withdrawn ones stay as the history)."""
     municipality = request.municipality
@@ -247,7 +247,7 @@ def team(request, town: str):
                 _("The invitation to %(email)s is on its way. It is valid for %(days)d days.")
                 % {"email": invitation.email, "days": invitation.LIFETIME_DAYS},
             )
-            return redirect("team:list", town=municipality.slug)
+            return redirect("team:list", town_slug=municipality.slug)
     return _team_page(request, form, status=400 if form.errors else 200)
 
 
@@ -260,7 +260,7 @@ def _invitation_or_404(request, pk: int) -> StaffInvitation:
 
 @require_POST
 @town_permission_required("town.manage")
-def team_invitation_resend(request, town: str, pk: int):
+def team_invitation_resend(request, town_slug: str, pk: int):
     invitation = _invitation_or_404(request, pk)
     try:
         check_rate(request, "staff_invite")
@@ -273,12 +273,12 @@ def team_invitation_resend(request, town: str, pk: int):
             _("The invitation to %(email)s has been sent again; the earlier link no longer works.")
             % {"email": invitation.email},
         )
-    return redirect("team:list", town=request.municipality.slug)
+    return redirect("team:list", town_slug=request.municipality.slug)
 
 
 @require_POST
 @town_permission_required("town.manage")
-def team_invitation_revoke(request, town: str, pk: int):
+def team_invitation_revoke(request, town_slug: str, pk: int):
     invitation = _invitation_or_404(request, pk)
     try:
         services.invitation_revoke(invitation=invitation, by=request.user)
@@ -290,7 +290,7 @@ def team_invitation_revoke(request, town: str, pk: int):
             _("The invitation to %(email)s has been withdrawn; its link no longer works.")
             % {"email": invitation.email},
         )
-    return redirect("team:list", town=request.municipality.slug)
+    return redirect("team:list", town_slug=request.municipality.slug)
 
 
 def _membership_or_404(request, pk: int) -> Membership:
@@ -302,7 +302,7 @@ def _membership_or_404(request, pk: int) -> Membership:
 
 @require_POST
 @town_permission_required("town.manage")
-def team_change_role(request, town: str, pk: int):
+def team_change_role(request, town_slug: str, pk: int):
     membership = _membership_or_404(request, pk)
     form = TeamRoleForm(request.POST)
     if form.is_valid():
@@ -318,19 +318,19 @@ def team_change_role(request, town: str, pk: int):
             messages.error(request, " ".join(error.messages))
     else:
         messages.error(request, _("Please choose a valid role."))
-    return redirect("team:list", town=request.municipality.slug)
+    return redirect("team:list", town_slug=request.municipality.slug)
 
 
 @require_POST
 @town_permission_required("town.manage")
-def team_remove(request, town: str, pk: int):
+def team_remove(request, town_slug: str, pk: int):
     membership = _membership_or_404(request, pk)
     try:
         services.membership_revoke(membership=membership, by=request.user)
         messages.success(request, _("%(name)s no longer belongs to the team.") % {"name": membership.user})
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-    return redirect("team:list", town=request.municipality.slug)
+    return redirect("team:list", town_slug=request.municipality.slug)
 
 
 # --- Accepting an invitation (/einladung/<token>/) ---------------------------------------------------------------
@@ -452,4 +452,4 @@ def _accept(request, invitation, then: str = ""):
             ),
         )
         return redirect(then)
-    return redirect("agentur:staff-dashboard", town=invitation.municipality.slug)
+    return redirect("agentur:staff-dashboard", town_slug=invitation.municipality.slug)

@@ -323,13 +323,15 @@ _TOWN = "sc5-town-placeholder"  # a valid slug that no town has (the slug is sub
 
 @functools.lru_cache(maxsize=1024)
 def _reversed(name: str, prefix: str, kwargs: tuple) -> str:
-    return reverse(name, kwargs={"town": _TOWN, **dict(kwargs)})
+    return reverse(name, kwargs={"town_slug": _TOWN, **dict(kwargs)})
 
 
-def _url(name: str, town, query: dict | None = None, fragment: str = "", **kwargs) -> str:
+def _url(name: str, municipality, query: dict | None = None, fragment: str = "", **kwargs) -> str:
     """The address of a town's page: reversed once per route (and script prefix), the town's slug put in; the
     table has a link in every cell (about 1,400 for 50 towns)."""
-    url = _reversed(name, get_script_prefix(), tuple(sorted(kwargs.items()))).replace(_TOWN, town.slug, 1)
+    url = _reversed(name, get_script_prefix(), tuple(sorted(kwargs.items()))).replace(
+        _TOWN, municipality.slug, 1
+    )
     if query:
         url += "?" + urlencode(query)
     return url + (f"#{fragment}" if fragment else "")

@@ -31,7 +31,7 @@ def agentur_overview(request):
 
 
 @town_permission_required("town.view_staff_area")
-def staff_dashboard(request, town: str):
+def staff_dashboard(request, town_slug: str):
     """A town's staff area: its key figures, projects without a recent update, funding deadlines and what waits
     for moderation, gathered from each domain."""
     municipality = request.municipality

@@ -129,18 +129,18 @@ class TownRulePermission(BasePermission):
         rule = view.rule_for(request.method)
         if rule is None:
             return True
-        town = view.municipality
-        if town is None:
+        municipality = view.municipality
+        if municipality is None:
             raise NotFound(_("There is no town at this address."))
         refuse(
-            permissions.town_access(request.user, rule, town),
+            permissions.town_access(request.user, rule, municipality),
             mfa_message=_(
                 "Please set up two-factor authentication first; the API's protected parts are only available with a "
                 "second factor."
             ),
         )
-        if permissions.is_cross_town_read(request.user, town):
-            audit_moderator_visit(request, town)
+        if permissions.is_cross_town_read(request.user, municipality):
+            audit_moderator_visit(request, municipality)
         return True
 
 

@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 REGION = "region"
 
 
-def scope_key(town) -> str:
+def scope_key(municipality) -> str:
     """The scope of a file: ``region``, or ``town:<pk>`` (a town's slug may change, its key does not)."""
-    return REGION if town is None else f"town:{town.pk}"
+    return REGION if municipality is None else f"town:{municipality.pk}"
 
 
 class OpenDataFile(models.Model):

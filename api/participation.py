@@ -116,7 +116,9 @@ class IdeaSerializer(s.ModelSerializer):
         """The address of the idea's image (re-encoded, without metadata) and its description, or null."""
         if not idea.image:
             return None
-        address = reverse("participation:idea-image", kwargs={"town": idea.municipality.slug, "pk": idea.pk})
+        address = reverse(
+            "participation:idea-image", kwargs={"town_slug": idea.municipality.slug, "pk": idea.pk}
+        )
         request = self.context.get("request")
         return {
             "url": request.build_absolute_uri(address) if request is not None else address,

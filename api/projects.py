@@ -117,8 +117,8 @@ class ProjectList(TownScopedAPIView):
         if self.unfiltered(request) and not self.sees_internal():
             # The town's public projects counted once per stored version of its pages (moved by every write of a
             # project row of the town, municipalities.freshness), not per request (COUNT of 4,000 rows).
-            town = self.municipality
-            key = f"api:projects:count:{town.pk}:{town.content_version}"
+            municipality = self.municipality
+            key = f"api:projects:count:{municipality.pk}:{municipality.content_version}"
             count = cache.get(key)
             if count is None:
                 count = qs.order_by().count()
@@ -126,8 +126,8 @@ class ProjectList(TownScopedAPIView):
             return self.paginated(qs, count=count)
         if request.query_params.get("q") and not request.query_params.get("ordering"):
             # A search in the list's own order: its first 1,001 matches, counted up to the cap (smartcity5.search).
-            town = self.municipality
-            version = f"t{town.pk}.{town.content_version}.{int(self.sees_internal())}"
+            municipality = self.municipality
+            version = f"t{municipality.pk}.{municipality.content_version}.{int(self.sees_internal())}"
             return self.paginated(lists_selectors.project_pages(qs, version=version), cap=True)
         return self.paginated(qs)
 

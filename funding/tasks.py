@@ -61,7 +61,7 @@ def funding_reminders_send(*, municipality: Municipality, today: str | None = No
     for kind, item, stage in selectors.deadlines_to_remind(today=day):
         title, body = _message(kind, item, stage, day)
         section = "milestones" if kind == "milestone" else "proofs"
-        url = reverse(f"funding:{section}", kwargs={"town": municipality.slug, "pk": item.grant_id})
+        url = reverse(f"funding:{section}", kwargs={"town_slug": municipality.slug, "pk": item.grant_id})
         sent += len(
             notify(
                 municipality=municipality,
@@ -87,7 +87,7 @@ def grant_terms_changed_notify(*, municipality: Municipality, event_id: int) -> 
     )
     if event is None:
         return 0
-    url = reverse("funding:history", kwargs={"town": municipality.slug, "pk": event.grant_id})
+    url = reverse("funding:history", kwargs={"town_slug": municipality.slug, "pk": event.grant_id})
     with translation.override(settings.LANGUAGE_CODE):
         if event.kind == FundingEvent.Kind.CREATED:
             title = _("%(town)s has recorded the grant “%(grant)s”") % {

@@ -75,7 +75,7 @@ def _context(request, grant: Grant, **extra) -> dict:
 
 
 def _section_url(name: str, grant: Grant) -> str:
-    return reverse(f"funding:{name}", kwargs={"town": grant.municipality.slug, "pk": grant.pk})
+    return reverse(f"funding:{name}", kwargs={"town_slug": grant.municipality.slug, "pk": grant.pk})
 
 
 def _call(form, service, **kwargs):
@@ -121,7 +121,7 @@ def _delete_row(request, grant: Grant, *, delete, section: str):
 
 
 @town_permission_required("funding.view")
-def grant_list(request, town: str):
+def grant_list(request, town_slug: str):
     grants = list(selectors.grant_list())
     return render(
         request,
@@ -145,7 +145,7 @@ def _grant_form_saved(request, form, service, **kwargs):
 
 
 @town_permission_required("funding.change_terms")
-def grant_create(request, town: str):
+def grant_create(request, town_slug: str):
     form = GrantForm(
         request.POST or None, request.FILES or None, municipality=request.municipality, by=request.user
     )
@@ -160,7 +160,7 @@ def grant_create(request, town: str):
 
 
 @town_permission_required("funding.edit")
-def grant_edit(request, town: str, pk: int):
+def grant_edit(request, town_slug: str, pk: int):
     """Editors change the grant's data; its terms only the town's admins (the service refuses others: 403)."""
     grant = _grant_or_404(pk)
     form = GrantForm(
@@ -182,7 +182,7 @@ def grant_edit(request, town: str, pk: int):
 
 
 @town_permission_required("funding.view")
-def grant_rate_exception_document(request, town: str, pk: int):
+def grant_rate_exception_document(request, town_slug: str, pk: int):
     grant = _grant_or_404(pk)
     if not grant.rate_exception_document:
         raise Http404
@@ -192,7 +192,7 @@ def grant_rate_exception_document(request, town: str, pk: int):
 
 
 @town_permission_required("funding.view")
-def grant_detail(request, town: str, pk: int):
+def grant_detail(request, town_slug: str, pk: int):
     grant = _grant_or_404(pk)
     figures = selectors.grant_figures(grant)
     chart = planned_vs_called_svg(
@@ -217,14 +217,14 @@ def grant_detail(request, town: str, pk: int):
 
 
 @town_permission_required("funding.view")
-def grant_history(request, town: str, pk: int):
+def grant_history(request, town_slug: str, pk: int):
     grant = _grant_or_404(pk)
     page = Paginator(selectors.history(grant), 50).get_page(request.GET.get("page"))
     return render(request, "funding/history.html", _context(request, grant, page_obj=page))
 
 
 @town_permission_required("funding.view")
-def grant_export(request, town: str, pk: int):
+def grant_export(request, town_slug: str, pk: int):
     grant = _grant_or_404(pk)
     content = exports.grant_ledger_xlsx(grant)
     response = HttpResponse(
@@ -240,7 +240,7 @@ def grant_export(request, town: str, pk: int):
 
 
 @town_permission_required("funding.view")
-def budget(request, town: str, pk: int):
+def budget(request, town_slug: str, pk: int):
     grant = _grant_or_404(pk)
     form = BudgetLineForm(request.POST or None, grant=grant)
     if request.method == "POST":
@@ -268,7 +268,7 @@ def budget(request, town: str, pk: int):
 
 
 @town_permission_required("funding.edit")
-def budget_line_edit(request, town: str, pk: int, item: int):
+def budget_line_edit(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     line = _row_or_404(BudgetLine, grant, item)
     form = BudgetLineForm(request.POST or None, instance=line, grant=grant)
@@ -278,7 +278,9 @@ def budget_line_edit(request, town: str, pk: int, item: int):
         form=form,
         section="budget",
         template="funding/row_form.html",
-        delete_url=reverse("funding:budget-line-delete", kwargs={"town": town, "pk": pk, "item": item}),
+        delete_url=reverse(
+            "funding:budget-line-delete", kwargs={"town_slug": town_slug, "pk": pk, "item": item}
+        ),
         save=lambda cleaned: services.budget_line_save(
             grant=grant, by=request.user, fields=cleaned, line=line
         ),
@@ -289,7 +291,7 @@ def budget_line_edit(request, town: str, pk: int, item: int):
 
 @require_POST
 @town_permission_required("funding.edit")
-def budget_line_delete(request, town: str, pk: int, item: int):
+def budget_line_delete(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     line = _row_or_404(BudgetLine, grant, item)
     return _delete_row(
@@ -304,7 +306,7 @@ def budget_line_delete(request, town: str, pk: int, item: int):
 
 
 @town_permission_required("funding.view")
-def spending(request, town: str, pk: int):
+def spending(request, town_slug: str, pk: int):
     grant = _grant_or_404(pk)
     form = SpendingForm(request.POST or None, grant=grant)
     if request.method == "POST":
@@ -334,7 +336,7 @@ def spending(request, town: str, pk: int):
 
 
 @town_permission_required("funding.edit")
-def spending_edit(request, town: str, pk: int, item: int):
+def spending_edit(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     row = _row_or_404(Spending, grant, item)
     form = SpendingForm(request.POST or None, instance=row, grant=grant)
@@ -344,7 +346,9 @@ def spending_edit(request, town: str, pk: int, item: int):
         form=form,
         section="spending",
         template="funding/row_form.html",
-        delete_url=reverse("funding:spending-delete", kwargs={"town": town, "pk": pk, "item": item}),
+        delete_url=reverse(
+            "funding:spending-delete", kwargs={"town_slug": town_slug, "pk": pk, "item": item}
+        ),
         save=lambda cleaned: services.spending_change(item=row, by=request.user, fields=cleaned),
         heading=_("Change spending"),
         row=row,
@@ -353,7 +357,7 @@ def spending_edit(request, town: str, pk: int, item: int):
 
 @require_POST
 @town_permission_required("funding.edit")
-def spending_delete(request, town: str, pk: int, item: int):
+def spending_delete(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     row = _row_or_404(Spending, grant, item)
     return _delete_row(
@@ -365,7 +369,7 @@ def spending_delete(request, town: str, pk: int, item: int):
 
 
 @town_permission_required("funding.view")
-def disbursements(request, town: str, pk: int):
+def disbursements(request, town_slug: str, pk: int):
     grant = _grant_or_404(pk)
     form = DisbursementForm(request.POST or None, grant=grant)
     if request.method == "POST":
@@ -395,7 +399,7 @@ def disbursements(request, town: str, pk: int):
 
 
 @town_permission_required("funding.edit")
-def disbursement_edit(request, town: str, pk: int, item: int):
+def disbursement_edit(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     row = _row_or_404(DisbursementRequest, grant, item)
     if row.status != DisbursementRequest.Status.DRAFT:
@@ -408,7 +412,9 @@ def disbursement_edit(request, town: str, pk: int, item: int):
         form=form,
         section="disbursements",
         template="funding/row_form.html",
-        delete_url=reverse("funding:disbursement-delete", kwargs={"town": town, "pk": pk, "item": item}),
+        delete_url=reverse(
+            "funding:disbursement-delete", kwargs={"town_slug": town_slug, "pk": pk, "item": item}
+        ),
         save=lambda cleaned: services.disbursement_change(item=row, by=request.user, fields=cleaned),
         heading=_("Change draft request"),
         row=row,
@@ -417,7 +423,7 @@ def disbursement_edit(request, town: str, pk: int, item: int):
 
 @require_POST
 @town_permission_required("funding.edit")
-def disbursement_action(request, town: str, pk: int, item: int):
+def disbursement_action(request, town_slug: str, pk: int, item: int):
     """Submit a draft (admins), or record the funder's payment or rejection (editors)."""
     grant = _grant_or_404(pk)
     row = _row_or_404(DisbursementRequest, grant, item)
@@ -450,7 +456,7 @@ def disbursement_action(request, town: str, pk: int, item: int):
 
 @require_POST
 @town_permission_required("funding.edit")
-def disbursement_delete(request, town: str, pk: int, item: int):
+def disbursement_delete(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     row = _row_or_404(DisbursementRequest, grant, item)
     return _delete_row(
@@ -465,7 +471,7 @@ def disbursement_delete(request, town: str, pk: int, item: int):
 
 
 @town_permission_required("funding.view")
-def milestones(request, town: str, pk: int):
+def milestones(request, town_slug: str, pk: int):
     grant = _grant_or_404(pk)
     form = MilestoneForm(request.POST or None, grant=grant)
     if request.method == "POST":
@@ -501,7 +507,7 @@ def milestones(request, town: str, pk: int):
 
 
 @town_permission_required("funding.view")
-def milestone_detail(request, town: str, pk: int, item: int):
+def milestone_detail(request, town_slug: str, pk: int, item: int):
     """A milestone: its data (editors change it) and its status (done with evidence, waived, reopened)."""
     grant = _grant_or_404(pk)
     milestone = _row_or_404(Milestone, grant, item)
@@ -536,7 +542,7 @@ def _milestone_context(request, grant, milestone, **forms) -> dict:
         state=milestone.state(),
         delete_url=reverse(
             "funding:milestone-delete",
-            kwargs={"town": grant.municipality.slug, "pk": grant.pk, "item": milestone.pk},
+            kwargs={"town_slug": grant.municipality.slug, "pk": grant.pk, "item": milestone.pk},
         ),
         **forms,
     )
@@ -544,7 +550,7 @@ def _milestone_context(request, grant, milestone, **forms) -> dict:
 
 @require_POST
 @town_permission_required("funding.edit")
-def milestone_status(request, town: str, pk: int, item: int):
+def milestone_status(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     milestone = _row_or_404(Milestone, grant, item)
     action = request.POST.get("action")
@@ -588,7 +594,7 @@ def milestone_status(request, town: str, pk: int, item: int):
 
 @require_POST
 @town_permission_required("funding.edit")
-def milestone_delete(request, town: str, pk: int, item: int):
+def milestone_delete(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     milestone = _row_or_404(Milestone, grant, item)
     return _delete_row(
@@ -600,7 +606,7 @@ def milestone_delete(request, town: str, pk: int, item: int):
 
 
 @town_permission_required("funding.view")
-def milestone_evidence(request, town: str, pk: int, item: int):
+def milestone_evidence(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     milestone = _row_or_404(Milestone, grant, item)
     if not milestone.evidence:
@@ -612,7 +618,7 @@ def milestone_evidence(request, town: str, pk: int, item: int):
 
 
 @town_permission_required("funding.view")
-def proofs(request, town: str, pk: int):
+def proofs(request, town_slug: str, pk: int):
     grant = _grant_or_404(pk)
     form = ProofForm(request.POST or None, grant=grant)
     if request.method == "POST":
@@ -632,7 +638,7 @@ def proofs(request, town: str, pk: int):
 
 
 @town_permission_required("funding.view")
-def proof_detail(request, town: str, pk: int, item: int):
+def proof_detail(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     proof = _row_or_404(ProofOfUse, grant, item)
     form = ProofForm(request.POST or None, instance=proof, grant=grant)
@@ -657,7 +663,8 @@ def _proof_context(request, grant, proof, **forms) -> dict:
         proof=proof,
         state=proof.state(),
         delete_url=reverse(
-            "funding:proof-delete", kwargs={"town": grant.municipality.slug, "pk": grant.pk, "item": proof.pk}
+            "funding:proof-delete",
+            kwargs={"town_slug": grant.municipality.slug, "pk": grant.pk, "item": proof.pk},
         ),
         **forms,
     )
@@ -665,7 +672,7 @@ def _proof_context(request, grant, proof, **forms) -> dict:
 
 @require_POST
 @town_permission_required("funding.edit")
-def proof_status(request, town: str, pk: int, item: int):
+def proof_status(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     proof = _row_or_404(ProofOfUse, grant, item)
     action = request.POST.get("action")
@@ -703,7 +710,7 @@ def proof_status(request, town: str, pk: int, item: int):
 
 @require_POST
 @town_permission_required("funding.edit")
-def proof_delete(request, town: str, pk: int, item: int):
+def proof_delete(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     proof = _row_or_404(ProofOfUse, grant, item)
     return _delete_row(
@@ -712,7 +719,7 @@ def proof_delete(request, town: str, pk: int, item: int):
 
 
 @town_permission_required("funding.view")
-def proof_document(request, town: str, pk: int, item: int):
+def proof_document(request, town_slug: str, pk: int, item: int):
     grant = _grant_or_404(pk)
     proof = _row_or_404(ProofOfUse, grant, item)
     if not proof.document:

@@ -108,8 +108,8 @@ class LessonNote(TownOwnedModel):
     def is_region_note(self) -> bool:
         return self.municipality_id is None
 
-    def get_staff_url(self, town) -> str:
-        return reverse("knowledge:lesson", kwargs={"town": town.slug, "pk": self.pk})
+    def get_staff_url(self, municipality) -> str:
+        return reverse("knowledge:lesson", kwargs={"town_slug": municipality.slug, "pk": self.pk})
 
     def get_public_url(self) -> str:
         return reverse("knowledge-public-note", kwargs={"pk": self.pk})

@@ -36,7 +36,7 @@ def _note_or_404(pk: int, *, public_only: bool = False) -> LessonNote:
 
 def _show_projects(notes, request, *, public_page: bool) -> None:
     """Set ``shown_project`` (None if the reader may not see it) and ``project_url`` on each note."""
-    town = getattr(request, "municipality", None)
+    municipality = getattr(request, "municipality", None)
     for note in notes:
         project = note.shown_project = selectors.visible_project(note, request.user, public_page=public_page)
         if project is None:
@@ -45,14 +45,16 @@ def _show_projects(notes, request, *, public_page: bool) -> None:
             note.project_url = project.get_absolute_url()
         else:  # internal: staff page, in this town if it takes part, else the lead town's (moderators)
             towns = {project.municipality_id, *(t.pk for t in project.partner_towns.all())}
-            note.project_url = project.get_staff_url(town if town is not None and town.pk in towns else None)
+            note.project_url = project.get_staff_url(
+                municipality if municipality is not None and municipality.pk in towns else None
+            )
 
 
 # --- Staff: every town's notes, in each town's staff area --------------------------------------------------
 
 
 @town_permission_required("town.view_staff_area")
-def note_list(request, town: str):
+def note_list(request, town_slug: str):
     form = NoteFilterForm(request.GET or None)
     page = selectors.note_page(
         filters=form.filters() if form.is_bound else selectors.NoteFilters(),
@@ -73,7 +75,7 @@ def note_list(request, town: str):
 
 
 @town_permission_required("town.view_staff_area")
-def note_detail(request, town: str, pk: int):
+def note_detail(request, town_slug: str, pk: int):
     note = _note_or_404(pk)
     _show_projects([note], request, public_page=False)
     return render(request, "knowledge/staff/detail.html", {"note": note})
@@ -103,7 +105,7 @@ def _save(request, form: LessonNoteForm, note: LessonNote | None) -> LessonNote 
 
 
 @town_permission_required("knowledge.write")
-def note_create(request, town: str):
+def note_create(request, town_slug: str):
     projects = selectors.project_choices(user=request.user, municipality=request.municipality)
     initial = {}
     if request.GET.get("project", "").isdigit() and int(request.GET["project"]) in projects:
@@ -118,7 +120,7 @@ def note_create(request, town: str):
 
 
 @town_permission_required("knowledge.write")
-def note_edit(request, town: str, pk: int):
+def note_edit(request, town_slug: str, pk: int):
     note = services.lesson_note_for_change(note=_note_or_404(pk), by=request.user)
     projects = selectors.project_choices(user=request.user, municipality=request.municipality)
     form = LessonNoteForm(request.POST or None, instance=note, projects=projects)

@@ -6,8 +6,8 @@ from . import selectors
 
 
 def municipality(request):
-    town = getattr(request, "municipality", None)
+    municipality = getattr(request, "municipality", None)
     return {
-        "municipality": town,
-        "member_towns": SimpleLazyObject(lambda: selectors.member_towns(town=town)),
+        "municipality": municipality,
+        "member_towns": SimpleLazyObject(lambda: selectors.member_towns(municipality=municipality)),
     }

@@ -308,10 +308,10 @@ def town_page_version(request) -> str | None:
     query) and the version of its processes (one query)."""
     from participation.selectors import scope_freshness
 
-    town = getattr(request, "municipality", None)
-    if town is None:
+    municipality = getattr(request, "municipality", None)
+    if municipality is None:
         return None
-    return f"t{town.content_version}.{scope_freshness().version}"
+    return f"t{municipality.content_version}.{scope_freshness().version}"
 
 
 def region_page_version(request) -> str:

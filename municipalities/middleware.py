@@ -41,8 +41,9 @@ class MunicipalityScopeMiddleware:
             match = resolve(request.path_info, urlconf=getattr(request, "urlconf", None))
         except Resolver404:
             return self.get_response(request)
-        if "town" in match.kwargs:
-            municipality = resolve_town(match.kwargs["town"])
+        # Town pages only: the API (/api/v1/towns/<town_slug>/…) enters its scope itself (api.base).
+        if match.route.startswith("<slug:town_slug>/"):
+            municipality = resolve_town(match.kwargs["town_slug"])
             if municipality is None:
                 raise Http404(_("There is no town at this address."))
             request.municipality = municipality

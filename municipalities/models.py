@@ -169,7 +169,7 @@ class Municipality(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
-        return reverse("municipalities:home", kwargs={"town": self.slug})
+        return reverse("municipalities:home", kwargs={"town_slug": self.slug})
 
     def clean(self) -> None:
         super().clean()

@@ -14,26 +14,32 @@ def consortium_get() -> Consortium | None:
     return Consortium.objects.order_by("pk").first()
 
 
-def member_towns(*, town: Municipality | None = None) -> list[Municipality]:
+def member_towns(*, municipality: Municipality | None = None) -> list[Municipality]:
     """The active towns by name (every page's footer and the towns' colours). Under ``/<town>/`` read once per worker
     and version of that town (``content_version``, which the middleware read with the town): a change of any town
     moves every town's version (municipalities.freshness, ``Municipality``: everywhere). The list is shared by the
     worker's requests: read it, never change its towns."""
-    if town is None:
+    if municipality is None:
         return list(Municipality.objects.active().order_by("name"))
     towns: list[Municipality] = fragments.kept_value(
-        ("member_towns", connection.alias, town.pk, town.content_version),
+        ("member_towns", connection.alias, municipality.pk, municipality.content_version),
         lambda: list(Municipality.objects.active().order_by("name")),
     )
     return towns
 
 
-def town_consortium(*, town: Municipality) -> Consortium | None:
+def town_consortium(*, municipality: Municipality) -> Consortium | None:
     """``town.consortium``, read once per worker and version of the town (a change of the consortium moves every
     town's version, municipalities.freshness). Shared by the worker's requests: read it, never change it."""
     consortium: Consortium | None = fragments.kept_value(
-        ("consortium", connection.alias, town.pk, town.content_version, town.consortium_id),
-        lambda: Consortium.objects.filter(pk=town.consortium_id).first(),
+        (
+            "consortium",
+            connection.alias,
+            municipality.pk,
+            municipality.content_version,
+            municipality.consortium_id,
+        ),
+        lambda: Consortium.objects.filter(pk=municipality.consortium_id).first(),
     )
     return consortium
 

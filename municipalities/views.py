@@ -38,7 +38,7 @@ def region_legal(request, page: str):
 
 @public
 @anonymous_page_cache(freshness.town_page_version, shared_content=True)
-def town_home(request, town: str):
+def town_home(request, town_slug: str):
     return render(
         request,
         "municipalities/town_home.html",
@@ -46,20 +46,22 @@ def town_home(request, town: str):
             # Lazy: not read at all when the content comes from the cache (signed-in visitors, shared_content).
             # The running processes it points to come from participation's tag ({% running_processes_section %}),
             # read only when the page is rendered: the tenancy app imports no domain.
-            "consortium": SimpleLazyObject(lambda: selectors.town_consortium(town=request.municipality)),
+            "consortium": SimpleLazyObject(
+                lambda: selectors.town_consortium(municipality=request.municipality)
+            ),
         },
     )
 
 
 @public
-def town_legal(request, town: str, page: str):
+def town_legal(request, town_slug: str, page: str):
     return render(
         request, f"municipalities/legal_{page}.html", {"page": page, "legal_town": request.municipality}
     )
 
 
 @public
-def town_accessibility(request, town: str):
+def town_accessibility(request, town_slug: str):
     """The accessibility statement with its feedback form (both required by BITV NRW)."""
     municipality = request.municipality
     if request.method == "POST":
@@ -76,7 +78,7 @@ def town_accessibility(request, town: str):
                 _("Thank you. Your report has been sent to the town of %(town)s.")
                 % {"town": municipality.name},
             )
-            return redirect("municipalities:accessibility", town=municipality.slug)
+            return redirect("municipalities:accessibility", town_slug=municipality.slug)
     else:
         form = AccessibilityFeedbackForm(initial={"page_url": request.GET.get("seite", "")[:500]})
     return render(
@@ -87,7 +89,7 @@ def town_accessibility(request, town: str):
 
 
 @town_permission_required("town.view_staff_area")
-def staff_feedback_list(request, town: str):
+def staff_feedback_list(request, town_slug: str):
     status = request.GET.get("status") or None
     if status not in (None, *AccessibilityFeedback.Status.values):
         status = None
@@ -106,11 +108,11 @@ def staff_feedback_list(request, town: str):
 
 @require_POST
 @town_permission_required("town.edit_content")
-def staff_feedback_mark_handled(request, town: str, pk: int):
+def staff_feedback_mark_handled(request, town_slug: str, pk: int):
     try:
         feedback = selectors.accessibility_feedback_get(municipality=request.municipality, pk=pk)
     except AccessibilityFeedback.DoesNotExist:
         raise Http404 from None
     services.accessibility_feedback_mark_handled(feedback=feedback, by=request.user)
     messages.success(request, _("The report is marked as handled."))
-    return redirect("municipalities:staff-feedback", town=request.municipality.slug)
+    return redirect("municipalities:staff-feedback", town_slug=request.municipality.slug)

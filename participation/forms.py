@@ -124,7 +124,7 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
                 'Please read the <a href="{}">privacy notice of {}</a>. You can delete your account and your '
                 "data at any time."
             ),
-            reverse("municipalities:privacy", kwargs={"town": municipality.slug}),
+            reverse("municipalities:privacy", kwargs={"town_slug": municipality.slug}),
             municipality.name,
         )
         for name in ("latitude", "longitude"):
@@ -213,13 +213,13 @@ class CommentForm(HoneypotForm):
                 self.add_error("parent", _("The comment you wanted to reply to is no longer there."))
         return cleaned
 
-    def official_town(self, user, town: Municipality) -> Municipality | None:
-        """``town`` when the comment is to be written for it (the page's checkbox ``official``, ``"official":
+    def official_town(self, user, municipality: Municipality) -> Municipality | None:
+        """``municipality`` when the comment is to be written for it (the page's checkbox ``official``, ``"official":
         true`` in the API), else None. Whether ``user`` may write for it is the service's question
         (``services.comment_post`` refuses others with ``PermissionDenied``)."""
         if str(self.data.get("official", "")).lower() not in ("1", "true", "on"):
             return None
-        return town
+        return municipality
 
 
 class FlagForm(HoneypotForm):

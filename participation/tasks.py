@@ -159,7 +159,7 @@ def moderation_waiting_notify(
             kind="moderation.waiting",
             key=f"moderation:{what}:{target.pk}:{target.moderation}:{round_}",
             **_waiting_texts(idea, what=what, state=target.moderation),
-            url=reverse("participation:staff-moderation", kwargs={"town": municipality.slug}),
+            url=reverse("participation:staff-moderation", kwargs={"town_slug": municipality.slug}),
         )
     )
 

@@ -96,7 +96,7 @@ def _rate_limited(request, error: RateLimited, template: str, context: dict) -> 
     return response
 
 
-def _map_points(located, town: Municipality | None) -> list[dict]:
+def _map_points(located, municipality: Municipality | None) -> list[dict]:
     """The map's points of ``located`` (an idea queryset with a place, in the list's order), up to 500: read as
     rows of the few columns a point shows, not as ideas (500 model instances and their status labels were most of a filtered list's map)."""
     # One reverse() per town, not per point (500 points cost 535 reverse() calls).
@@ -104,9 +104,9 @@ def _map_points(located, town: Municipality | None) -> list[dict]:
     labels = {value: str(label) for value, label in Idea.Status.choices}
 
     def url(pk: int, slug: str) -> str:
-        slug = town.slug if town is not None else slug
+        slug = municipality.slug if municipality is not None else slug
         if slug not in prefixes:
-            prefixes[slug] = reverse("participation:idea", kwargs={"town": slug, "pk": 0})[:-2]
+            prefixes[slug] = reverse("participation:idea", kwargs={"town_slug": slug, "pk": 0})[:-2]
         return f"{prefixes[slug]}{pk}/"
 
     if isinstance(located, list):  # ideas already read (the idea page's own place)
@@ -130,7 +130,7 @@ def _map_points(located, town: Municipality | None) -> list[dict]:
     ]
 
 
-def _list_map(qs, town: Municipality | None, cache_key: str | None) -> list[dict]:
+def _list_map(qs, municipality: Municipality | None, cache_key: str | None) -> list[dict]:
     """The map's points of the list: up to 500, with a few columns (not texts, authors and processes). An
     unfiltered list's points are kept in the cache under a key holding the stored version of what they show
     (``cache_key``, see :func:`_map_key`), so that a change of the ideas makes a new key."""
@@ -138,25 +138,25 @@ def _list_map(qs, town: Municipality | None, cache_key: str | None) -> list[dict
         points = cache.get(cache_key)
         if points is not None:
             return points
-    points = _map_points(qs.filter(latitude__isnull=False), town)
+    points = _map_points(qs.filter(latitude__isnull=False), municipality)
     if cache_key is not None:
         cache.set(cache_key, points, MAP_CACHE_SECONDS)
     return points
 
 
-def _map_key(town: Municipality | None, filters: selectors.IdeaFilters, version) -> str | None:
+def _map_key(municipality: Municipality | None, filters: selectors.IdeaFilters, version) -> str | None:
     """The cache key of an unfiltered list's map points (``None``: filtered, built per request): per town,
     process (or the whole town), sort and language, and the stored version of the processes (``version``)."""
-    if town is None or version is None or not selectors.is_unfiltered(filters):
+    if municipality is None or version is None or not selectors.is_unfiltered(filters):
         return None
     process = filters.process.pk if filters.process is not None else "all"
-    return f"participation:map:{town.pk}:{process}:{filters.sort}:{get_language()}:{version}"
+    return f"participation:map:{municipality.pk}:{process}:{filters.sort}:{get_language()}:{version}"
 
 
 def _list_context(
     request,
     qs,
-    town: Municipality | None,
+    municipality: Municipality | None,
     form,
     filters: selectors.IdeaFilters | None = None,
     *,
@@ -182,7 +182,7 @@ def _list_context(
     query = request.GET.copy()
     query.pop("page", None)
     query.pop(CURSOR_PARAM, None)
-    map_key = _map_key(town, filters, version)
+    map_key = _map_key(municipality, filters, version)
     ideas = list(page.object_list)
     located = pages.located(MAP_POINT_LIMIT)  # a filtered list's: among its first 1,001 matches
     return {
@@ -192,7 +192,7 @@ def _list_context(
         if ideas and page.has_next() and total is not None
         else "",
         "filter_form": form,
-        "map_points": _list_map(qs if located is None else qs.filter(pk__in=located), town, map_key),
+        "map_points": _list_map(qs if located is None else qs.filter(pk__in=located), municipality, map_key),
         "querystring": query.urlencode(),
     }
 
@@ -240,7 +240,7 @@ cached_content = anonymous_page_cache(_town_version, shared_content=True)
 
 @public
 @cached_content
-def process_list(request, town: str):
+def process_list(request, town_slug: str):
     processes = list(selectors.process_list())
     return render(request, "participation/process_list.html", {"processes": processes})
 
@@ -258,7 +258,7 @@ def region_process_list(request):
 
 @public
 @cached_content
-def process_detail(request, town: str, slug: str):
+def process_detail(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug)
     form = IdeaFilterForm(request.GET or None, with_process=False)
     filters = form.filters(process=process)
@@ -291,7 +291,8 @@ def process_detail(request, town: str, slug: str):
             ),
             # Unfiltered, the map fetches the process's points when it opens instead of carrying them in the page.
             "map_geojson": reverse(
-                "participation:process-map", kwargs={"town": request.municipality.slug, "slug": process.slug}
+                "participation:process-map",
+                kwargs={"town_slug": request.municipality.slug, "slug": process.slug},
             )
             if selectors.is_unfiltered(filters)
             else "",
@@ -304,11 +305,11 @@ def _geojson_entry(request, process: Process) -> dict:
     links in the request's town (a partner town of a joint process keeps its own address). Kept in the cache under
     the stored versions of the process and the town, so that any change of an idea or the process makes a new key
     (see "Stored freshness" in docs/ARCHITECTURE.md); the entry holds the body, its ETag and Last-Modified."""
-    town = request.municipality
+    municipality = request.municipality
     updated = process.updated_at.timestamp() if process.updated_at else 0
     key = (
-        f"participation:geojson:{town.pk}:{process.pk}:{get_language()}:{process.content_version}:{updated}:"
-        f"{town.content_version}"
+        f"participation:geojson:{municipality.pk}:{process.pk}:{get_language()}:{process.content_version}:{updated}:"
+        f"{municipality.content_version}"
     )
     entry = cache.get(key)
     if entry is None:
@@ -326,7 +327,7 @@ def _geojson_entry(request, process: Process) -> dict:
                     "meta": str(point["meta"]),
                 },
             }
-            for point in _map_points(located, town)
+            for point in _map_points(located, municipality)
         ]
         body = json.dumps(
             {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")
@@ -344,7 +345,7 @@ def _geojson_entry(request, process: Process) -> dict:
 
 
 @public
-def process_map(request, town: str, slug: str):
+def process_map(request, town_slug: str, slug: str):
     """``/<town>/beteiligung/<process>/karte.geojson``: the points the process page's map fetches when it opens
     (the page itself lists the same places as links, for everyone without the map)."""
     process = _process_or_404(request, slug)
@@ -361,7 +362,7 @@ def process_map(request, town: str, slug: str):
 
 @public
 @cached_content
-def idea_list(request, town: str):
+def idea_list(request, town_slug: str):
     form = IdeaFilterForm(request.GET or None)
     filters = form.filters()
     total: int | None = None
@@ -420,13 +421,13 @@ def _idea_context(request, idea: Idea, **extra) -> dict:
 
 @public
 @cached_for_anonymous
-def idea_detail(request, town: str, pk: int):
+def idea_detail(request, town_slug: str, pk: int):
     idea = _idea_or_404(request, pk)
     return render(request, "participation/idea_detail.html", _idea_context(request, idea))
 
 
 @public
-def idea_image(request, town: str, pk: int):
+def idea_image(request, town_slug: str, pk: int):
     idea = _idea_or_404(request, pk)
     if not idea.image:
         raise Http404
@@ -437,7 +438,7 @@ def idea_image(request, town: str, pk: int):
 
 
 @town_permission_required("participation.participate")
-def idea_create(request, town: str, slug: str):
+def idea_create(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug)
     if not process.accepts_ideas():
         messages.info(request, _("This process is not collecting ideas at the moment."))
@@ -475,7 +476,7 @@ def idea_create(request, town: str, slug: str):
 
 @require_POST
 @town_permission_required("participation.participate")
-def idea_support(request, town: str, pk: int):
+def idea_support(request, town_slug: str, pk: int):
     """Support or withdraw (``action``). With htmx only the action part and the live count are swapped (the focus stays on the button); without, the page reloads."""
     idea = _idea_or_404(request, pk)
     withdraw = request.POST.get("action") == "withdraw"
@@ -505,7 +506,7 @@ def idea_support(request, town: str, pk: int):
 
 @require_POST
 @town_permission_required("participation.participate")
-def comment_create(request, town: str, pk: int):
+def comment_create(request, town_slug: str, pk: int):
     idea = _idea_or_404(request, pk)
     form = CommentForm(request.POST, idea=idea)
     if form.is_valid():
@@ -567,7 +568,7 @@ def _flag(request, target, idea: Idea):
 
 
 @town_permission_required("participation.participate")
-def idea_flag(request, town: str, pk: int):
+def idea_flag(request, town_slug: str, pk: int):
     try:
         idea = selectors.flag_target_idea(pk=pk, user=request.user)
     except Idea.DoesNotExist:
@@ -576,7 +577,7 @@ def idea_flag(request, town: str, pk: int):
 
 
 @town_permission_required("participation.participate")
-def comment_flag(request, town: str, pk: int):
+def comment_flag(request, town_slug: str, pk: int):
     try:
         comment = selectors.flag_target_comment(pk=pk, user=request.user)
     except Comment.DoesNotExist:
@@ -585,7 +586,7 @@ def comment_flag(request, town: str, pk: int):
 
 
 @town_permission_required("participation.participate")
-def process_vote(request, town: str, slug: str):
+def process_vote(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug)
     if not process.accepts_votes():
         messages.info(request, _("The vote is not open."))
@@ -606,12 +607,12 @@ def process_vote(request, town: str, slug: str):
             messages.success(
                 request, _("Your votes have been saved. You can change them until the vote ends.")
             )
-            return redirect("participation:vote", town=town, slug=slug)
+            return redirect("participation:vote", town_slug=town_slug, slug=slug)
     return render(request, "participation/vote.html", context, status=400 if form.errors else 200)
 
 
 @public
-def process_results(request, town: str, slug: str):
+def process_results(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug)
     if not process.results_public():
         raise Http404
@@ -621,7 +622,7 @@ def process_results(request, town: str, slug: str):
 
 
 @public
-def process_results_csv(request, town: str, slug: str):
+def process_results_csv(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug)
     if not process.results_public():
         raise Http404
@@ -655,7 +656,7 @@ def my_participation(request):
 
 
 @town_permission_required("town.view_staff_area")
-def staff_overview(request, town: str):
+def staff_overview(request, town_slug: str):
     return render(
         request,
         "participation/staff/overview.html",
@@ -697,7 +698,7 @@ def _process_form(request, process: Process | None):
                 add_errors(form, error)
         else:
             messages.success(request, _("The process has been saved."))
-            return redirect("participation:staff-process", town=municipality.slug, slug=process.slug)
+            return redirect("participation:staff-process", town_slug=municipality.slug, slug=process.slug)
     status = 400 if request.method == "POST" else 200
     return render(
         request,
@@ -708,12 +709,12 @@ def _process_form(request, process: Process | None):
 
 
 @town_permission_required("town.edit_content")
-def staff_process_create(request, town: str):
+def staff_process_create(request, town_slug: str):
     return _process_form(request, None)
 
 
 @town_permission_required("town.edit_content")
-def staff_process_edit(request, town: str, slug: str):
+def staff_process_edit(request, town_slug: str, slug: str):
     process = processes_services.process_for_change(
         process=_process_or_404(request, slug, staff=True), by=request.user
     )
@@ -747,7 +748,7 @@ def _staff_idea_table(request, process: Process | None) -> dict:
 
 
 @town_permission_required("town.view_staff_area")
-def staff_ideas(request, town: str):
+def staff_ideas(request, town_slug: str):
     """Every idea of the town's processes (joint ones included), for staff and the Agentur's dashboard links."""
     return render(
         request,
@@ -759,7 +760,7 @@ def staff_ideas(request, town: str):
 
 
 @town_permission_required("town.view_staff_area")
-def staff_process(request, town: str, slug: str):
+def staff_process(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug, staff=True)
     return render(
         request,
@@ -774,7 +775,7 @@ def staff_process(request, town: str, slug: str):
 
 
 @town_permission_required("town.edit_content")
-def staff_offline_idea(request, town: str, slug: str):
+def staff_offline_idea(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug, staff=True)
     form = OfflineIdeaForm(
         request.POST or None, request.FILES or None, process=process, municipality=process.municipality
@@ -798,8 +799,8 @@ def staff_offline_idea(request, town: str, slug: str):
         else:
             messages.success(request, _("The idea “%(title)s” has been entered.") % {"title": idea.title})
             if "another" in request.POST:
-                return redirect("participation:staff-offline", town=town, slug=slug)
-            return redirect("participation:staff-idea", town=town, pk=idea.pk)
+                return redirect("participation:staff-offline", town_slug=town_slug, slug=slug)
+            return redirect("participation:staff-idea", town_slug=town_slug, pk=idea.pk)
     return render(
         request, "participation/staff/offline_form.html", context, status=400 if form.errors else 200
     )
@@ -825,7 +826,7 @@ def _staff_idea_context(request, idea: Idea, **forms) -> dict:
 
 
 @town_permission_required("town.view_staff_area")
-def staff_idea(request, town: str, pk: int):
+def staff_idea(request, town_slug: str, pk: int):
     idea = _staff_idea_or_404(request, pk)
     return render(request, "participation/staff/idea.html", _staff_idea_context(request, idea))
 
@@ -846,7 +847,7 @@ def _idea_action(request, pk: int, form_name: str, form_class, run, success: str
             add_errors(form, error)
         else:
             messages.success(request, success)
-            return redirect("participation:staff-idea", town=request.municipality.slug, pk=idea.pk)
+            return redirect("participation:staff-idea", town_slug=request.municipality.slug, pk=idea.pk)
     idea = _staff_idea_or_404(request, pk)
     return render(
         request,
@@ -858,7 +859,7 @@ def _idea_action(request, pk: int, form_name: str, form_class, run, success: str
 
 @require_POST
 @town_permission_required("town.edit_content")
-def staff_idea_answer(request, town: str, pk: int):
+def staff_idea_answer(request, town_slug: str, pk: int):
     searched = request.POST.get("merge_search", "").strip()
     if (
         request.POST.get("merge_search_submit")
@@ -888,7 +889,7 @@ def staff_idea_answer(request, town: str, pk: int):
 
 @require_POST
 @town_permission_required("town.edit_content")
-def staff_idea_project(request, town: str, pk: int):
+def staff_idea_project(request, town_slug: str, pk: int):
     searched = request.POST.get("project_search", "").strip()
     if (
         request.POST.get("project_search_submit")
@@ -915,7 +916,7 @@ def staff_idea_project(request, town: str, pk: int):
 
 @require_POST
 @town_permission_required("town.edit_content")
-def staff_idea_shortlist(request, town: str, pk: int):
+def staff_idea_shortlist(request, town_slug: str, pk: int):
     idea = _staff_idea_or_404(request, pk)
     try:
         ideas_services.idea_set_shortlisted(
@@ -929,15 +930,15 @@ def staff_idea_shortlist(request, town: str, pk: int):
     else:
         messages.success(request, _("The shortlist has been changed."))
     if request.POST.get("next") == "process":
-        return redirect("participation:staff-process", town=town, slug=idea.process.slug)
-    return redirect("participation:staff-idea", town=town, pk=idea.pk)
+        return redirect("participation:staff-process", town_slug=town_slug, slug=idea.process.slug)
+    return redirect("participation:staff-idea", town_slug=town_slug, pk=idea.pk)
 
 
 # --- Moderation ------------------------------------------------------------------------------------------
 
 
 @town_permission_required("town.moderate")
-def staff_moderation(request, town: str):
+def staff_moderation(request, town_slug: str):
     return render(request, "participation/staff/moderation.html", selectors.moderation_queue())
 
 
@@ -971,20 +972,20 @@ def _moderate(request, target, idea: Idea):
         messages.success(request, MODERATION_DONE[action])
     target_url = request.POST.get("next", "")
     if target_url == "idea":
-        return redirect("participation:staff-idea", town=request.municipality.slug, pk=idea.pk)
-    return redirect("participation:staff-moderation", town=request.municipality.slug)
+        return redirect("participation:staff-idea", town_slug=request.municipality.slug, pk=idea.pk)
+    return redirect("participation:staff-moderation", town_slug=request.municipality.slug)
 
 
 @require_POST
 @town_permission_required("town.moderate")
-def staff_moderate_idea(request, town: str, pk: int):
+def staff_moderate_idea(request, town_slug: str, pk: int):
     idea = _staff_idea_or_404(request, pk)
     return _moderate(request, idea, idea)
 
 
 @require_POST
 @town_permission_required("town.moderate")
-def staff_moderate_comment(request, town: str, pk: int):
+def staff_moderate_comment(request, town_slug: str, pk: int):
     try:
         comment = selectors.moderation_comment(pk=pk)
     except Comment.DoesNotExist:
@@ -1015,7 +1016,7 @@ def _privacy_edit(request, target, idea: Idea):
                     "why, without the removed wording."
                 ),
             )
-            return redirect("participation:staff-idea", town=request.municipality.slug, pk=idea.pk)
+            return redirect("participation:staff-idea", town_slug=request.municipality.slug, pk=idea.pk)
     return render(
         request,
         "participation/staff/privacy_edit.html",
@@ -1025,13 +1026,13 @@ def _privacy_edit(request, target, idea: Idea):
 
 
 @town_permission_required("town.moderate")
-def staff_privacy_edit_idea(request, town: str, pk: int):
+def staff_privacy_edit_idea(request, town_slug: str, pk: int):
     idea = _staff_idea_or_404(request, pk)
     return _privacy_edit(request, idea, idea)
 
 
 @town_permission_required("town.moderate")
-def staff_privacy_edit_comment(request, town: str, pk: int):
+def staff_privacy_edit_comment(request, town_slug: str, pk: int):
     try:
         comment = selectors.moderation_comment(pk=pk)
     except Comment.DoesNotExist:
@@ -1040,7 +1041,7 @@ def staff_privacy_edit_comment(request, town: str, pk: int):
 
 
 @town_permission_required("town.manage")
-def staff_settings(request, town: str):
+def staff_settings(request, town_slug: str):
     current = processes_services.settings_for(municipality=request.municipality)
     form = ParticipationSettingsForm(request.POST or None, instance=current)
     if request.method == "POST" and form.is_valid():
@@ -1052,7 +1053,7 @@ def staff_settings(request, town: str):
             add_errors(form, error)
         else:
             messages.success(request, _("The moderation settings have been saved."))
-            return redirect("participation:staff-settings", town=town)
+            return redirect("participation:staff-settings", town_slug=town_slug)
     return render(
         request, "participation/staff/settings.html", {"form": form}, status=400 if form.errors else 200
     )

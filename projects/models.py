@@ -381,14 +381,14 @@ class Project(Workflow, TownOwnedModel):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self, town=None) -> str:
-        """The public page in ``town`` (the lead town unless a partner town is given)."""
-        slug = town.slug if town is not None else self.municipality.slug
-        return reverse("projects:detail", kwargs={"town": slug, "slug": self.slug})
+    def get_absolute_url(self, municipality=None) -> str:
+        """The public page in ``municipality`` (the lead town unless a partner town is given)."""
+        slug = municipality.slug if municipality is not None else self.municipality.slug
+        return reverse("projects:detail", kwargs={"town_slug": slug, "slug": self.slug})
 
-    def get_staff_url(self, town=None) -> str:
-        slug = town.slug if town is not None else self.municipality.slug
-        return reverse("projects:staff-detail", kwargs={"town": slug, "slug": self.slug})
+    def get_staff_url(self, municipality=None) -> str:
+        slug = municipality.slug if municipality is not None else self.municipality.slug
+        return reverse("projects:staff-detail", kwargs={"town_slug": slug, "slug": self.slug})
 
     def clean(self):
         errors = {}

@@ -65,15 +65,15 @@ def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
         raise Http404 from None
 
 
-def _map_points(rows, town: Municipality | None) -> list[dict]:
-    """Map markers from ``values()`` rows; links stay in ``town`` (a partner town) when given. One ``reverse()``
+def _map_points(rows, municipality: Municipality | None) -> list[dict]:
+    """Map markers from ``values()`` rows; links stay in ``municipality`` (a partner town) when given. One ``reverse()``
     per town, not per point (500 of them cost about 10 ms)."""
     prefixes: dict[str, str] = {}
 
     def url(row) -> str:
-        slug = town.slug if town is not None else row["municipality__slug"]
+        slug = municipality.slug if municipality is not None else row["municipality__slug"]
         if slug not in prefixes:
-            prefixes[slug] = reverse("projects:detail", kwargs={"town": slug, "slug": "x"})[:-2]
+            prefixes[slug] = reverse("projects:detail", kwargs={"town_slug": slug, "slug": "x"})[:-2]
         return f"{prefixes[slug]}{row['slug']}/"
 
     return [
@@ -105,7 +105,7 @@ def _list_version(stored: str, filters: lists_selectors.ProjectFilters) -> str |
 def _list_context(
     request,
     qs,
-    town: Municipality | None,
+    municipality: Municipality | None,
     filter_form,
     *,
     version: str | None = None,
@@ -144,7 +144,7 @@ def _list_context(
             .values(*MAP_FIELDS)[:MAP_POINT_LIMIT]
         )
         map_html = render_to_string(
-            "components/map.html", project_map({"request": request}, _map_points(located, town))
+            "components/map.html", project_map({"request": request}, _map_points(located, municipality))
         )
         if key is not None:
             seconds = MATCHES_SECONDS if request.GET.get("q") else LIST_CACHE_SECONDS  # (a search: its words)
@@ -193,7 +193,7 @@ def _chart_rows(indicators) -> list[dict]:
 
 @public
 @anonymous_page_cache(freshness.town_page_version, shared_content=True)
-def project_list(request, town: str):
+def project_list(request, town_slug: str):
     form = ProjectFilterForm(request.GET or None)
     filters = form.filters() if form.is_bound else lists_selectors.ProjectFilters()
     municipality = request.municipality
@@ -226,7 +226,7 @@ def region_project_list(request):
 
 @public
 @anonymous_page_cache(freshness.region_page_version)
-def project_detail(request, town: str, slug: str):
+def project_detail(request, town_slug: str, slug: str):
     project = _project_or_404(request, slug)
     related = lists_selectors.project_detail_related(project=project, include_internal=False)
     return render(
@@ -251,7 +251,7 @@ def project_detail(request, town: str, slug: str):
 
 
 @public
-def project_file(request, town: str, slug: str, pk: int):
+def project_file(request, town_slug: str, slug: str, pk: int):
     project = _project_or_404(request, slug)
     include_internal = permissions.can_view_internal_project(request.user, project)
     try:
@@ -265,7 +265,7 @@ def project_file(request, town: str, slug: str, pk: int):
 
 @public
 @anonymous_page_cache(freshness.region_page_version)
-def town_strategy(request, town: str):
+def town_strategy(request, town_slug: str):
     municipality = request.municipality
     consortium = municipality.consortium
     return render(
@@ -297,7 +297,7 @@ def region_strategy(request):
 
 
 @public
-def strategy_document(request, town: str, kind: str):
+def strategy_document(request, town_slug: str, kind: str):
     municipality = request.municipality
     if kind == Strategy.Kind.JOINT:
         strategy = lists_selectors.joint_strategy(consortium=municipality.consortium)
@@ -312,7 +312,7 @@ def strategy_document(request, town: str, kind: str):
 
 
 @town_permission_required("town.view_staff_area")
-def staff_list(request, town: str):
+def staff_list(request, town_slug: str):
     form = ProjectFilterForm(request.GET or None, staff=True, municipality=request.municipality)
     qs = lists_selectors.project_list(
         filters=form.filters() if form.is_bound else lists_selectors.ProjectFilters(), include_internal=True
@@ -329,7 +329,7 @@ def _staff_project_context(request, project: Project) -> dict:
 
 
 @town_permission_required("town.view_staff_area")
-def staff_detail(request, town: str, slug: str):
+def staff_detail(request, town_slug: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     related = lists_selectors.project_detail_related(project=project, include_internal=True)
     return render(
@@ -347,7 +347,7 @@ def staff_detail(request, town: str, slug: str):
 
 
 @town_permission_required("town.view_staff_area")
-def staff_history(request, town: str, slug: str):
+def staff_history(request, town_slug: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     page = Paginator(lists_selectors.project_history(project=project), 50).get_page(request.GET.get("page"))
     return render(
@@ -385,7 +385,7 @@ def _save_project(request, form: ProjectForm, project: Project | None):
 
 
 @town_permission_required("town.edit_content")
-def staff_create(request, town: str):
+def staff_create(request, town_slug: str):
     form = ProjectForm(request.POST or None, municipality=request.municipality)
     if request.method == "POST":
         project = _save_project(request, form, None)
@@ -398,7 +398,7 @@ def staff_create(request, town: str):
 
 
 @town_permission_required("town.edit_content")
-def staff_edit(request, town: str, slug: str):
+def staff_edit(request, town_slug: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     form = ProjectForm(request.POST or None, instance=project, municipality=project.municipality)
@@ -413,7 +413,7 @@ def staff_edit(request, town: str, slug: str):
 
 
 @town_permission_required("town.edit_content")
-def staff_transition(request, town: str, slug: str):
+def staff_transition(request, town_slug: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     form = TransitionForm(request.POST or None, project=project)
@@ -450,7 +450,7 @@ def _update_or_404(project: Project, pk: int) -> ProgressUpdate:
 
 
 @town_permission_required("town.edit_content")
-def staff_update_create(request, town: str, slug: str):
+def staff_update_create(request, town_slug: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     services.project_for_update(project=project, by=request.user, acting_town=request.municipality)
     form = ProgressUpdateForm(request.POST or None, project=project)
@@ -475,7 +475,7 @@ def staff_update_create(request, town: str, slug: str):
 
 
 @town_permission_required("town.edit_content")
-def staff_update_edit(request, town: str, slug: str, pk: int):
+def staff_update_edit(request, town_slug: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
     update = _update_or_404(project, pk)
     services.progress_update_for_change(update=update, by=request.user)
@@ -499,7 +499,7 @@ def staff_update_edit(request, town: str, slug: str, pk: int):
 
 @require_POST
 @town_permission_required("town.edit_content")
-def staff_update_delete(request, town: str, slug: str, pk: int):
+def staff_update_delete(request, town_slug: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
     update = _update_or_404(project, pk)
     services.progress_update_for_change(update=update, by=request.user)
@@ -519,7 +519,7 @@ def _indicator_or_404(project: Project, pk: int) -> Indicator:
 
 
 @town_permission_required("town.edit_content")
-def staff_indicator_create(request, town: str, slug: str):
+def staff_indicator_create(request, town_slug: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     form = IndicatorForm(request.POST or None)
@@ -535,7 +535,7 @@ def staff_indicator_create(request, town: str, slug: str):
             add_errors(form, error)
         else:
             messages.success(request, _("The KPI has been added. You can now record measurements."))
-            return redirect("projects:staff-indicator", town=town, slug=slug, pk=indicator.pk)
+            return redirect("projects:staff-indicator", town_slug=town_slug, slug=slug, pk=indicator.pk)
     return render(
         request,
         "projects/staff/indicator_form.html",
@@ -544,7 +544,7 @@ def staff_indicator_create(request, town: str, slug: str):
 
 
 @town_permission_required("town.view_staff_area")
-def staff_indicator(request, town: str, slug: str, pk: int):
+def staff_indicator(request, town_slug: str, slug: str, pk: int):
     """A KPI: its chart and measurements, with forms to change it and record values (editors)."""
     project = _project_or_404(request, slug, staff=True)
     indicator = _indicator_or_404(project, pk)
@@ -566,7 +566,7 @@ def staff_indicator(request, town: str, slug: str, pk: int):
                     add_errors(measurement_form, error)
                 else:
                     messages.success(request, _("The measurement has been recorded."))
-                    return redirect("projects:staff-indicator", town=town, slug=slug, pk=pk)
+                    return redirect("projects:staff-indicator", town_slug=town_slug, slug=slug, pk=pk)
         else:
             form = IndicatorForm(request.POST, instance=indicator)
             if form.is_valid():
@@ -581,7 +581,7 @@ def staff_indicator(request, town: str, slug: str, pk: int):
                     add_errors(form, error)
                 else:
                     messages.success(request, _("Your changes have been saved."))
-                    return redirect("projects:staff-indicator", town=town, slug=slug, pk=pk)
+                    return redirect("projects:staff-indicator", town_slug=town_slug, slug=slug, pk=pk)
     indicator = _indicator_or_404(project, pk)  # fresh values for the chart, whatever the form holds
     rows = _chart_rows([indicator])
     return render(
@@ -600,7 +600,7 @@ def staff_indicator(request, town: str, slug: str, pk: int):
 
 @require_POST
 @town_permission_required("town.edit_content")
-def staff_indicator_delete(request, town: str, slug: str, pk: int):
+def staff_indicator_delete(request, town_slug: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
     services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     indicator = _indicator_or_404(project, pk)
@@ -611,7 +611,7 @@ def staff_indicator_delete(request, town: str, slug: str, pk: int):
 
 @require_POST
 @town_permission_required("town.edit_content")
-def staff_measurement_delete(request, town: str, slug: str, pk: int, measurement: int):
+def staff_measurement_delete(request, town_slug: str, slug: str, pk: int, measurement: int):
     project = _project_or_404(request, slug, staff=True)
     services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     indicator = _indicator_or_404(project, pk)
@@ -621,14 +621,14 @@ def staff_measurement_delete(request, town: str, slug: str, pk: int, measurement
         raise Http404 from None
     services.measurement_delete(measurement=item, by=request.user, acting_town=request.municipality)
     messages.success(request, _("The measurement has been deleted."))
-    return redirect("projects:staff-indicator", town=town, slug=slug, pk=pk)
+    return redirect("projects:staff-indicator", town_slug=town_slug, slug=slug, pk=pk)
 
 
 # --- Staff: files ----------------------------------------------------------------------------------------
 
 
 @town_permission_required("town.view_staff_area")
-def staff_files(request, town: str, slug: str):
+def staff_files(request, town_slug: str, slug: str):
     project = _project_or_404(request, slug, staff=True)
     form = ProjectFileForm()
     limited = None
@@ -650,7 +650,7 @@ def staff_files(request, town: str, slug: str):
                 content_type=checked.content_type,
             )
             messages.success(request, _("The file has been added."))
-            return redirect("projects:staff-files", town=town, slug=slug)
+            return redirect("projects:staff-files", town_slug=town_slug, slug=slug)
         if form.errors and "upload" not in form.errors:
             messages.info(
                 request,
@@ -673,7 +673,7 @@ def staff_files(request, town: str, slug: str):
 
 @require_POST
 @town_permission_required("town.edit_content")
-def staff_file_delete(request, town: str, slug: str, pk: int):
+def staff_file_delete(request, town_slug: str, slug: str, pk: int):
     project = _project_or_404(request, slug, staff=True)
     services.project_for_change(project=project, by=request.user, acting_town=request.municipality)
     try:
@@ -682,14 +682,14 @@ def staff_file_delete(request, town: str, slug: str, pk: int):
         raise Http404 from None
     services.project_file_delete(item=item, by=request.user, acting_town=request.municipality)
     messages.success(request, _("The file has been deleted."))
-    return redirect("projects:staff-files", town=town, slug=slug)
+    return redirect("projects:staff-files", town_slug=town_slug, slug=slug)
 
 
 # --- Staff: strategy -------------------------------------------------------------------------------------
 
 
 @town_permission_required("town.edit_content")
-def staff_strategy(request, town: str, kind: str = Strategy.Kind.TOWN):
+def staff_strategy(request, town_slug: str, kind: str = Strategy.Kind.TOWN):
     municipality = request.municipality
     if kind == Strategy.Kind.JOINT and not municipality.is_lead:
         raise Http404
@@ -721,7 +721,7 @@ def staff_strategy(request, town: str, kind: str = Strategy.Kind.TOWN):
             add_errors(form, error)
         else:
             messages.success(request, _("The strategy has been saved."))
-            return redirect("projects:strategy", town=town)
+            return redirect("projects:strategy", town_slug=town_slug)
     return render(
         request, "projects/staff/strategy_form.html", {"form": form, "kind": kind, "strategy": strategy}
     )

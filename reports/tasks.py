@@ -97,7 +97,7 @@ def _notify_ready(report: ReportRequest) -> None:
             else _("The region report is ready")
         )
     else:
-        url = reverse("reports:list", kwargs={"town": report.municipality.slug})
+        url = reverse("reports:list", kwargs={"town_slug": report.municipality.slug})
         title = _("%(kind)s for %(town)s is ready") % {
             "kind": report.get_kind_display(),
             "town": report.municipality.name,

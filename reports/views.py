@@ -55,7 +55,7 @@ def _list_page(request, template: str, context: dict, limited: RateLimited | Non
 
 
 @town_permission_required("town.view_staff_area")
-def report_list(request, town: str):
+def report_list(request, town_slug: str):
     funding = can_view_funding(request.user, request.municipality)
     initial = {}
     if request.method == "GET":
@@ -91,7 +91,7 @@ def report_list(request, town: str):
                 )
             else:
                 messages.info(request, _("This report is already being generated."))
-            return redirect("reports:list", town=request.municipality.slug)
+            return redirect("reports:list", town_slug=request.municipality.slug)
     return _list_page(
         request,
         "reports/list.html",
@@ -108,7 +108,7 @@ def report_list(request, town: str):
 
 @require_GET
 @town_permission_required("town.view_staff_area")
-def report_status(request, town: str, pk: int):
+def report_status(request, town_slug: str, pk: int):
     """The status box of one report (htmx polls it while the report is queued or running)."""
     response = render(request, "reports/_report.html", {"report": _town_report_or_404(request, pk)})
     response["Cache-Control"] = "private, no-store"
@@ -117,7 +117,7 @@ def report_status(request, town: str, pk: int):
 
 @require_GET
 @town_permission_required("town.view_staff_area")
-def report_download(request, town: str, pk: int):
+def report_download(request, town_slug: str, pk: int):
     return _send(request, _town_report_or_404(request, pk))
 
 

@@ -193,15 +193,15 @@ def review_scope(
 ) -> Iterator[Municipality]:
     """For a moderator's page on one town's report: an audited read of that town, open for the block (the page
     is rendered and any decision taken inside it). Raises ``ProgressReport.DoesNotExist`` for an unknown town."""
-    town = Municipality.objects.active().filter(slug=town_slug).first()
-    if town is None:
+    municipality = Municipality.objects.active().filter(slug=town_slug).first()
+    if municipality is None:
         raise ProgressReport.DoesNotExist
-    with cross_town_scope(purpose=purpose, user=user, path=path, municipalities=[town]):
-        yield town
+    with cross_town_scope(purpose=purpose, user=user, path=path, municipalities=[municipality]):
+        yield municipality
 
 
-def review_get(*, town: Municipality, year: int, quarter: int) -> ProgressReport:
+def review_get(*, municipality: Municipality, year: int, quarter: int) -> ProgressReport:
     """A report the Agentur has received (inside :func:`review_scope`); never-submitted drafts are not found."""
     return ProgressReport.objects.select_related("municipality", "submitted_by", "decided_by").get(
-        municipality=town, year=year, quarter=quarter, submitted_at__isnull=False
+        municipality=municipality, year=year, quarter=quarter, submitted_at__isnull=False
     )

@@ -71,7 +71,8 @@ def review_decided_notify(*, municipality: Municipality, event_id: int) -> int:
         return 0
     report = event.report
     url = reverse(
-        "reviews:detail", kwargs={"town": municipality.slug, "year": report.year, "quarter": report.quarter}
+        "reviews:detail",
+        kwargs={"town_slug": municipality.slug, "year": report.year, "quarter": report.quarter},
     )
     with translation.override(settings.LANGUAGE_CODE):
         if event.status_after == ProgressReport.Status.ACCEPTED:
@@ -119,7 +120,7 @@ def review_comment_notify(*, municipality: Municipality, comment_id: int) -> int
             recipients = town_editors(municipality=municipality)
             url = reverse(
                 "reviews:detail",
-                kwargs={"town": municipality.slug, "year": report.year, "quarter": report.quarter},
+                kwargs={"town_slug": municipality.slug, "year": report.year, "quarter": report.quarter},
             )
             title = _("The Südwestfalen Agentur has commented on the progress report %(quarter)s") % {
                 "quarter": report.label

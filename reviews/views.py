@@ -33,7 +33,7 @@ def _report_or_404(year: int, quarter: int) -> ProgressReport:
 def _detail_url(report: ProgressReport) -> str:
     return reverse(
         "reviews:detail",
-        kwargs={"town": report.municipality.slug, "year": report.year, "quarter": report.quarter},
+        kwargs={"town_slug": report.municipality.slug, "year": report.year, "quarter": report.quarter},
     )
 
 
@@ -52,7 +52,7 @@ def _messages_from(request, error: ValidationError) -> None:
 
 
 @town_permission_required("reviews.view")
-def report_list(request, town: str):
+def report_list(request, town_slug: str):
     year, quarter = services.default_quarter()
     form = QuarterForm(request.POST or None, initial={"year": year, "quarter": quarter})
     if request.method == "POST":
@@ -103,13 +103,13 @@ def _detail_page(request, report: ProgressReport, *, reply_form: ReplyForm | Non
 
 
 @town_permission_required("reviews.view")
-def report_detail(request, town: str, year: int, quarter: int):
+def report_detail(request, town_slug: str, year: int, quarter: int):
     return _detail_page(request, _report_or_404(year, quarter))
 
 
 @require_POST
 @town_permission_required("reviews.prepare")
-def report_reply(request, town: str, year: int, quarter: int):
+def report_reply(request, town_slug: str, year: int, quarter: int):
     """The town answers the Agentur's comments or remarks; a refused answer comes back with the text as typed."""
     report = _report_or_404(year, quarter)
     form = ReplyForm(request.POST)
@@ -125,7 +125,7 @@ def report_reply(request, town: str, year: int, quarter: int):
 
 
 @town_permission_required("reviews.prepare")
-def report_texts(request, town: str, year: int, quarter: int):
+def report_texts(request, town_slug: str, year: int, quarter: int):
     report = _report_or_404(year, quarter)
     if not report.is_editable:
         messages.info(request, _("The report can only be changed while it is a draft."))
@@ -159,7 +159,7 @@ def _act(request, year: int, quarter: int, service, done: str):
 
 @require_POST
 @town_permission_required("reviews.prepare")
-def report_refresh(request, town: str, year: int, quarter: int):
+def report_refresh(request, town_slug: str, year: int, quarter: int):
     return _act(
         request,
         year,
@@ -171,7 +171,7 @@ def report_refresh(request, town: str, year: int, quarter: int):
 
 @require_POST
 @town_permission_required("reviews.prepare")
-def report_submit(request, town: str, year: int, quarter: int):
+def report_submit(request, town_slug: str, year: int, quarter: int):
     return _act(
         request,
         year,
@@ -183,7 +183,7 @@ def report_submit(request, town: str, year: int, quarter: int):
 
 @require_POST
 @town_permission_required("reviews.prepare")
-def report_reopen(request, town: str, year: int, quarter: int):
+def report_reopen(request, town_slug: str, year: int, quarter: int):
     return _act(
         request,
         year,
@@ -225,7 +225,7 @@ def _review_page(request, slug: str, year: int, quarter: int, *, action=None, pu
             user=request.user, path=request.get_full_path(), town_slug=slug, purpose=purpose
         ) as town:
             try:
-                report = selectors.review_get(town=town, year=year, quarter=quarter)
+                report = selectors.review_get(municipality=town, year=year, quarter=quarter)
             except ProgressReport.DoesNotExist:
                 raise Http404 from None
             comment_form, decision_form = CommentForm(), DecisionForm()

@@ -37,7 +37,7 @@ def _back_link(request, municipality) -> tuple[str, str]:
         return referer, _("Back to the previous page")
     if municipality is not None:
         return (
-            reverse("agentur:staff-dashboard", kwargs={"town": municipality.slug}),
+            reverse("agentur:staff-dashboard", kwargs={"town_slug": municipality.slug}),
             _("To the staff area of %(town)s") % {"town": municipality.name},
         )
     return reverse("region-home"), _("To the region overview")

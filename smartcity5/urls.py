@@ -59,5 +59,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     path("offene-daten/", include("api.opendata.pages")),
-    path("<slug:town>/", include(town_patterns)),
+    path("<slug:town_slug>/", include(town_patterns)),
 ]

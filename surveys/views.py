@@ -40,7 +40,7 @@ def _answered(request: HttpRequest, survey: Survey) -> bool:
 
 
 @public
-def survey_detail(request: HttpRequest, town: str, slug: str) -> HttpResponse:
+def survey_detail(request: HttpRequest, town_slug: str, slug: str) -> HttpResponse:
     process, survey = _survey_or_404(request, slug)
     questions = selectors.questions(survey)
     is_open = process.accepts_survey_responses()
@@ -62,7 +62,7 @@ def survey_detail(request: HttpRequest, town: str, slug: str) -> HttpResponse:
     if request.method == "POST":
         if form is None:
             messages.error(request, _("The survey is not open for responses at the moment."))
-            return redirect("surveys:survey", town=town, slug=slug)
+            return redirect("surveys:survey", town_slug=town_slug, slug=slug)
         if form.is_valid():
             try:
                 check_rate(request, "survey")
@@ -84,7 +84,7 @@ def survey_detail(request: HttpRequest, town: str, slug: str) -> HttpResponse:
                         survey.pk,
                     ]
                 messages.success(request, _("Thank you! Your answers have been saved."))
-                return redirect("surveys:survey", town=town, slug=slug)
+                return redirect("surveys:survey", town_slug=town_slug, slug=slug)
         context["groups"] = form.groups()
     return render(
         request, "surveys/survey.html", context, status=400 if form is not None and form.errors else 200
@@ -92,7 +92,7 @@ def survey_detail(request: HttpRequest, town: str, slug: str) -> HttpResponse:
 
 
 @public
-def survey_results(request: HttpRequest, town: str, slug: str) -> HttpResponse:
+def survey_results(request: HttpRequest, town_slug: str, slug: str) -> HttpResponse:
     process, survey = _survey_or_404(request, slug)
     if not selectors.results_visible(survey, request.user):
         raise Http404
@@ -121,12 +121,12 @@ def _staff_survey_or_404(request: HttpRequest, slug: str) -> tuple[Process, Surv
     return process, survey
 
 
-def _back(town: str, slug: str) -> HttpResponse:
-    return redirect("surveys:staff-survey", town=town, slug=slug)
+def _back(town_slug: str, slug: str) -> HttpResponse:
+    return redirect("surveys:staff-survey", town_slug=town_slug, slug=slug)
 
 
 @town_permission_required("town.view_staff_area")
-def staff_survey(request, town: str, slug: str) -> HttpResponse:
+def staff_survey(request, town_slug: str, slug: str) -> HttpResponse:
     """The builder's overview: the settings, the questions in order (change, move, remove), a new version once
     the survey is locked, and the ways to the preview, paper questionnaires, free text and results."""
     process = _staff_process_or_404(request, slug)
@@ -143,7 +143,7 @@ def staff_survey(request, town: str, slug: str) -> HttpResponse:
                 else:
                     services.survey_change(survey=survey, by=request.user, fields=fields)
                     messages.success(request, _("The survey's settings have been saved."))
-                return _back(town, slug)
+                return _back(town_slug, slug)
             if survey is not None and action in ("up", "down", "delete"):
                 question = _question_or_404(survey, request.POST.get("question"))
                 if action == "delete":
@@ -153,19 +153,19 @@ def staff_survey(request, town: str, slug: str) -> HttpResponse:
                     services.question_move(
                         question=question, by=request.user, offset=-1 if action == "up" else 1
                     )
-                return _back(town, slug)
+                return _back(town_slug, slug)
             if survey is not None and action == "new_version":
                 services.survey_new_version(survey=survey, by=request.user)
                 messages.success(
                     request, _("A new version of the survey has been started. Its questions can be changed.")
                 )
-                return _back(town, slug)
+                return _back(town_slug, slug)
         except ValidationError as error:
             if hasattr(error, "error_dict"):
                 add_errors(form, error)
             else:
                 messages.error(request, " ".join(error.messages))
-                return _back(town, slug)
+                return _back(town_slug, slug)
     context = {
         "process": process,
         "survey": survey,
@@ -185,7 +185,7 @@ def _question_or_404(survey: Survey, pk: object) -> Question:
 
 
 @town_permission_required("town.edit_content")
-def staff_question(request, town: str, slug: str, pk: int | None = None) -> HttpResponse:
+def staff_question(request, town_slug: str, slug: str, pk: int | None = None) -> HttpResponse:
     """Add a question (``pk`` None) or change one."""
     process, survey = _staff_survey_or_404(request, slug)
     question = _question_or_404(survey, pk) if pk is not None else None
@@ -202,14 +202,14 @@ def staff_question(request, town: str, slug: str, pk: int | None = None) -> Http
             add_errors(form, error)
         else:
             if "another" in request.POST:
-                return redirect("surveys:staff-question-add", town=town, slug=slug)
-            return _back(town, slug)
+                return redirect("surveys:staff-question-add", town_slug=town_slug, slug=slug)
+            return _back(town_slug, slug)
     context = {"process": process, "survey": survey, "question": question, "form": form}
     return render(request, "surveys/staff/question_form.html", context, status=400 if form.errors else 200)
 
 
 @town_permission_required("town.view_staff_area")
-def staff_preview(request, town: str, slug: str) -> HttpResponse:
+def staff_preview(request, town_slug: str, slug: str) -> HttpResponse:
     """The questionnaire as citizens see it, without sending."""
     process, survey = _staff_survey_or_404(request, slug)
     form = ResponseForm(None, questions=selectors.questions(survey))
@@ -221,7 +221,7 @@ def staff_preview(request, town: str, slug: str) -> HttpResponse:
 
 
 @town_permission_required("town.edit_content")
-def staff_paper(request, town: str, slug: str) -> HttpResponse:
+def staff_paper(request, town_slug: str, slug: str) -> HttpResponse:
     """Type in a paper questionnaire."""
     process, survey = _staff_survey_or_404(request, slug)
     form = PaperResponseForm(
@@ -244,14 +244,14 @@ def staff_paper(request, town: str, slug: str) -> HttpResponse:
         else:
             messages.success(request, _("The paper questionnaire has been entered."))
             if "another" in request.POST:
-                return redirect("surveys:staff-paper", town=town, slug=slug)
-            return _back(town, slug)
+                return redirect("surveys:staff-paper", town_slug=town_slug, slug=slug)
+            return _back(town_slug, slug)
     context = {"process": process, "survey": survey, "form": form, "groups": form.groups()}
     return render(request, "surveys/staff/paper.html", context, status=400 if form.errors else 200)
 
 
 @town_permission_required("town.moderate")
-def staff_texts(request, town: str, slug: str) -> HttpResponse:
+def staff_texts(request, town_slug: str, slug: str) -> HttpResponse:
     """Free-text answers waiting for moderation: publish or hide each."""
     process, survey = _staff_survey_or_404(request, slug)
     if request.method == "POST":
@@ -266,7 +266,7 @@ def staff_texts(request, town: str, slug: str) -> HttpResponse:
         messages.success(
             request, _("The answer has been published.") if publish else _("The answer stays hidden.")
         )
-        return redirect("surveys:staff-texts", town=town, slug=slug)
+        return redirect("surveys:staff-texts", town_slug=town_slug, slug=slug)
     return render(
         request,
         "surveys/staff/texts.html",

@@ -133,8 +133,8 @@ def town_b(db):
     return factories.MunicipalityFactory(name="Soest", slug="soest")
 
 
-def _staff(town, role, *, mfa=True):
-    return factories.staff_member(municipality=town, role=role, mfa=mfa)
+def _staff(municipality, role, *, mfa=True):
+    return factories.staff_member(municipality=municipality, role=role, mfa=mfa)
 
 
 @pytest.fixture

@@ -246,7 +246,7 @@ def image_upload(name: str = "bild.png", size=(40, 30)):
     return check_upload(ContentFile(buffer.getvalue(), name=name), allowed=IMAGE_CONTENT_TYPES)
 
 
-def idea(*, process, author=None, town: Municipality | None = None, image=None, **fields):
+def idea(*, process, author=None, municipality: Municipality | None = None, image=None, **fields):
     """A published (post-moderation) idea in ``process``; without an author a fresh citizen writes it."""
     from municipalities.scoping import town_scope
     from participation.services import ideas as ideas_services
@@ -255,17 +255,19 @@ def idea(*, process, author=None, town: Municipality | None = None, image=None, 
     fields.setdefault("body", "Damit ältere Menschen unterwegs ausruhen können.")
     if image is not None:
         fields.setdefault("image_alt", "Skizze der Idee")
-    with town_scope(town or process.municipality):
+    with town_scope(municipality or process.municipality):
         return ideas_services.idea_submit(
             process=process, author=author or UserFactory.create(), fields=fields, consent=True, image=image
         )
 
 
-def comment(*, idea, author=None, body: str = "Gute Idee!", parent=None, town: Municipality | None = None):
+def comment(
+    *, idea, author=None, body: str = "Gute Idee!", parent=None, municipality: Municipality | None = None
+):
     from municipalities.scoping import town_scope
     from participation.services import comments as comments_services
 
-    with town_scope(town or idea.municipality):
+    with town_scope(municipality or idea.municipality):
         return comments_services.comment_post(
             idea=idea, author=author or UserFactory.create(), body=body, parent=parent
         )
@@ -274,8 +276,8 @@ def comment(*, idea, author=None, body: str = "Gute Idee!", parent=None, town: M
 # --- A town's rows with one of everything hanging off them (the tenant and API matrices) ---------------------
 
 
-def project_with_rows(town):
-    """A public project led by ``town``, with one of everything hanging off it."""
+def project_with_rows(municipality):
+    """A public project led by ``municipality``, with one of everything hanging off it."""
     import datetime
 
     from django.core.files.base import ContentFile
@@ -283,17 +285,23 @@ def project_with_rows(town):
     from municipalities.scoping import town_scope
     from projects import services
 
-    row = project(municipality=town, title=f"Matrix {town.slug}")
+    row = project(municipality=municipality, title=f"Matrix {municipality.slug}")
     update = progress_update(project=row)
-    with town_scope(town):
-        indicator = services.indicator_create(project=row, by=None, acting_town=town, fields={"name": "KPI"})
+    with town_scope(municipality):
+        indicator = services.indicator_create(
+            project=row, by=None, acting_town=municipality, fields={"name": "KPI"}
+        )
         measurement = services.measurement_record(
-            indicator=indicator, by=None, acting_town=town, measured_on=datetime.date(2026, 1, 1), value=1
+            indicator=indicator,
+            by=None,
+            acting_town=municipality,
+            measured_on=datetime.date(2026, 1, 1),
+            value=1,
         )
         item = services.project_file_add(
             project=row,
             by=None,
-            acting_town=town,
+            acting_town=municipality,
             upload=ContentFile(b"%PDF-1.4\n%%EOF\n", name="m.pdf"),
             kind="document",
             title="Datei",
@@ -308,8 +316,8 @@ def project_with_rows(town):
     }
 
 
-def grant_with_rows(town):
-    """A grant of ``town`` with one row of each kind; the milestone is done (evidence), the proof submitted, the
+def grant_with_rows(municipality):
+    """A grant of ``municipality`` with one row of each kind; the milestone is done (evidence), the proof submitted, the
     rate an exception with the funder's decision."""
     import datetime
     from decimal import Decimal
@@ -317,10 +325,10 @@ def grant_with_rows(town):
     from funding import services
     from municipalities.scoping import town_scope
 
-    row = grant(municipality=town)
+    row = grant(municipality=municipality)
     line = budget_line(grant=row, year=2025, amount="10000.00")
     past = datetime.date(2025, 3, 1)
-    with town_scope(town):
+    with town_scope(municipality):
         spending = services.spending_record(
             grant=row,
             by=None,
@@ -355,16 +363,16 @@ def grant_with_rows(town):
     }
 
 
-def process_with_idea_and_comment(town):
-    """A published process of ``town`` (collecting ideas), one idea with a comment."""
-    published = process(municipality=town)
+def process_with_idea_and_comment(municipality):
+    """A published process of ``municipality`` (collecting ideas), one idea with a comment."""
+    published = process(municipality=municipality)
     submitted = idea(process=published, image=image_upload())
     written = comment(idea=submitted)
     return {"slug": published.slug, "pk": submitted.pk, "comment": written.pk}
 
 
-def finished_town_report(town):
-    """A finished town report of ``town`` with its file."""
+def finished_town_report(municipality):
+    """A finished town report of ``municipality`` with its file."""
     import datetime
 
     from django.core.files.base import ContentFile
@@ -373,9 +381,9 @@ def finished_town_report(town):
     from municipalities.scoping import town_scope
     from reports.models import ReportRequest
 
-    with town_scope(town):
+    with town_scope(municipality):
         report = ReportRequest(
-            municipality=town,
+            municipality=municipality,
             kind="town",
             format="pdf",
             status="done",

@@ -69,7 +69,7 @@ def idea(town_a):
 
 
 def _comment(client, idea, forwarded):
-    url = reverse("participation:comment-create", kwargs={"town": idea.municipality.slug, "pk": idea.pk})
+    url = reverse("participation:comment-create", kwargs={"town_slug": idea.municipality.slug, "pk": idea.pk})
     client.force_login(factories.UserFactory())
     return client.post(
         url, {"body": "Gute Idee"}, REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=forwarded

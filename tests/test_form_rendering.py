@@ -84,8 +84,8 @@ def process(arnsberg):
     return factories.process(municipality=arnsberg, title="Ideen für Arnsberg")
 
 
-def _url(name, town, **kwargs):
-    return reverse(name, kwargs={"town": town.slug, **kwargs})
+def _url(name, municipality, **kwargs):
+    return reverse(name, kwargs={"town_slug": municipality.slug, **kwargs})
 
 
 def _assert_summary(response, targets: list[str]):

@@ -31,8 +31,8 @@ def project(town_a):
     )
 
 
-def _events(town, project):
-    with town_scope(town):
+def _events(municipality, project):
+    with town_scope(municipality):
         return ProjectEvent.objects.filter(project=project).count()
 
 

@@ -21,9 +21,11 @@ pytestmark = pytest.mark.django_db
 INTERRUPTED = "Die Erstellung wurde unterbrochen"
 
 
-def _report(town, editor, **fields) -> ReportRequest:
-    with town_scope(town):
-        report, created = services.report_request(municipality=town, kind="town", format="xlsx", by=editor)
+def _report(municipality, editor, **fields) -> ReportRequest:
+    with town_scope(municipality):
+        report, created = services.report_request(
+            municipality=municipality, kind="town", format="xlsx", by=editor
+        )
     assert created
     ReportRequest._base_manager.filter(pk=report.pk).update(**fields)
     return ReportRequest._base_manager.get(pk=report.pk)

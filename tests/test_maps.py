@@ -229,7 +229,7 @@ def idea_form_page(town_a, citizen, client):
     town_a.save()
     process = factories.process(municipality=town_a, title="Ideen für Arnsberg")
     client.force_login(citizen)
-    url = reverse("participation:idea-create", kwargs={"town": town_a.slug, "slug": process.slug})
+    url = reverse("participation:idea-create", kwargs={"town_slug": town_a.slug, "slug": process.slug})
 
     def get(data=None):
         response = client.post(url, data) if data is not None else client.get(url, HTTP_ACCEPT_LANGUAGE="de")
@@ -320,11 +320,11 @@ def place_pages(town_a, client):
         longitude=Decimal("8.06"),
     )
     urls = {
-        "idea list": reverse("participation:ideas", kwargs={"town": town_a.slug}),
-        "project list": reverse("projects:list", kwargs={"town": town_a.slug}),
-        "town page": reverse("municipalities:home", kwargs={"town": town_a.slug}),
+        "idea list": reverse("participation:ideas", kwargs={"town_slug": town_a.slug}),
+        "project list": reverse("projects:list", kwargs={"town_slug": town_a.slug}),
+        "town page": reverse("municipalities:home", kwargs={"town_slug": town_a.slug}),
         "idea page": idea.get_absolute_url(),
-        "project page": reverse("projects:detail", kwargs={"town": town_a.slug, "slug": project.slug}),
+        "project page": reverse("projects:detail", kwargs={"town_slug": town_a.slug, "slug": project.slug}),
     }
 
     def main(name: str) -> str:
@@ -366,7 +366,7 @@ def test_without_tiles_and_without_places_the_lists_say_so_without_a_map(setting
         ("projects:list", "Noch kein Projekt hat einen Ort."),
     ):
         html = client.get(
-            reverse(name, kwargs={"town": town_a.slug}), HTTP_ACCEPT_LANGUAGE="de"
+            reverse(name, kwargs={"town_slug": town_a.slug}), HTTP_ACCEPT_LANGUAGE="de"
         ).content.decode()
         assert sentence in html and "Karte" not in html.split("<main")[1].split("</main>")[0], name
 

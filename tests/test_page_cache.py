@@ -33,10 +33,10 @@ def process(town_a):
 def pages(town_a, process):
     idea = factories.idea(process=process, title="Bänke am Markt")
     return [
-        reverse("participation:processes", kwargs={"town": town_a.slug}),
-        reverse("participation:process", kwargs={"town": town_a.slug, "slug": process.slug}),
-        reverse("participation:ideas", kwargs={"town": town_a.slug}),
-        reverse("participation:idea", kwargs={"town": town_a.slug, "pk": idea.pk}),
+        reverse("participation:processes", kwargs={"town_slug": town_a.slug}),
+        reverse("participation:process", kwargs={"town_slug": town_a.slug, "slug": process.slug}),
+        reverse("participation:ideas", kwargs={"town_slug": town_a.slug}),
+        reverse("participation:idea", kwargs={"town_slug": town_a.slug, "pk": idea.pk}),
     ]
 
 

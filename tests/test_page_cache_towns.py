@@ -34,12 +34,12 @@ def project(town_a, town_b):
 
 def _urls(town_a, town_b, project):
     return {
-        "home": reverse("municipalities:home", kwargs={"town": town_a.slug}),
-        "list": reverse("projects:list", kwargs={"town": town_a.slug}),
-        "detail": reverse("projects:detail", kwargs={"town": town_a.slug, "slug": project.slug}),
-        "partner_list": reverse("projects:list", kwargs={"town": town_b.slug}),
-        "partner_home": reverse("municipalities:home", kwargs={"town": town_b.slug}),
-        "strategy": reverse("projects:strategy", kwargs={"town": town_a.slug}),
+        "home": reverse("municipalities:home", kwargs={"town_slug": town_a.slug}),
+        "list": reverse("projects:list", kwargs={"town_slug": town_a.slug}),
+        "detail": reverse("projects:detail", kwargs={"town_slug": town_a.slug, "slug": project.slug}),
+        "partner_list": reverse("projects:list", kwargs={"town_slug": town_b.slug}),
+        "partner_home": reverse("municipalities:home", kwargs={"town_slug": town_b.slug}),
+        "strategy": reverse("projects:strategy", kwargs={"town_slug": town_a.slug}),
         "region": reverse("region-home"),
         "region_projects": reverse("region-projects"),
         "knowledge": reverse("knowledge-public"),
@@ -104,10 +104,10 @@ def test_a_write_in_one_town_leaves_another_towns_pages_cached(client, town_a, t
     own = factories.project(municipality=town_a, title="Nur Arnsberg")
     other = factories.project(municipality=town_b, title="Nur Soest")
     soest = [
-        reverse("projects:list", kwargs={"town": town_b.slug}),
-        reverse("municipalities:home", kwargs={"town": town_b.slug}),
+        reverse("projects:list", kwargs={"town_slug": town_b.slug}),
+        reverse("municipalities:home", kwargs={"town_slug": town_b.slug}),
     ]
-    arnsberg = reverse("projects:list", kwargs={"town": town_a.slug})
+    arnsberg = reverse("projects:list", kwargs={"town_slug": town_a.slug})
     _warm(client, *soest, arnsberg)
     with town_scope(town_a):
         services.project_change(project=own, by=editor_a, acting_town=town_a, fields={"summary": "Neu"})

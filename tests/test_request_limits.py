@@ -34,7 +34,7 @@ def limits(settings):
 
 def _page_url(process):
     return reverse(
-        "participation:idea-create", kwargs={"town": process.municipality.slug, "slug": process.slug}
+        "participation:idea-create", kwargs={"town_slug": process.municipality.slug, "slug": process.slug}
     )
 
 

@@ -38,12 +38,12 @@ def process(town_a):
 def pages(town_a, process):
     factories.idea(process=process, title="Bänke am Markt")
     return [
-        reverse("municipalities:home", kwargs={"town": town_a.slug}),
-        reverse("participation:processes", kwargs={"town": town_a.slug}),
-        reverse("participation:process", kwargs={"town": town_a.slug, "slug": process.slug}),
-        reverse("participation:ideas", kwargs={"town": town_a.slug}),
-        reverse("participation:ideas", kwargs={"town": town_a.slug}) + "?sort=supported",
-        reverse("projects:list", kwargs={"town": town_a.slug}),
+        reverse("municipalities:home", kwargs={"town_slug": town_a.slug}),
+        reverse("participation:processes", kwargs={"town_slug": town_a.slug}),
+        reverse("participation:process", kwargs={"town_slug": town_a.slug, "slug": process.slug}),
+        reverse("participation:ideas", kwargs={"town_slug": town_a.slug}),
+        reverse("participation:ideas", kwargs={"town_slug": town_a.slug}) + "?sort=supported",
+        reverse("projects:list", kwargs={"town_slug": town_a.slug}),
     ]
 
 
@@ -127,7 +127,7 @@ def test_content_with_a_token_is_never_stored(rf, citizen):
 
 def test_an_unpublished_process_is_never_shared_with_who_may_not_see_it(process, town_a, editor_a, citizen):
     hidden = factories.process(municipality=town_a, title="Entwurf: Haushalt 2027", is_published=False)
-    url = reverse("participation:process", kwargs={"town": town_a.slug, "slug": hidden.slug})
+    url = reverse("participation:process", kwargs={"town_slug": town_a.slug, "slug": hidden.slug})
     staff, other = Client(), Client()
     staff.force_login(editor_a)
     other.force_login(citizen)

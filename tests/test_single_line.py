@@ -123,7 +123,7 @@ def process(town_a, catalogue):
 def test_an_idea_title_with_a_line_break_is_refused_on_the_page_and_in_the_api(client, process, citizen):
     client.force_login(citizen)
     page = reverse(
-        "participation:idea-create", kwargs={"town": process.municipality.slug, "slug": process.slug}
+        "participation:idea-create", kwargs={"town_slug": process.municipality.slug, "slug": process.slug}
     )
     response = client.post(
         page,

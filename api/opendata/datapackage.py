@@ -31,20 +31,25 @@ def _schema_field(field: Field) -> dict:
     return described
 
 
-def datapackage(dataset: Dataset, town: Municipality | None) -> dict:
+def datapackage(dataset: Dataset, municipality: Municipality | None) -> dict:
     """The description of a dataset's CSV file: licence, source, attribution, dialect (UTF-8 without BOM, comma,
     CRLF, header row) and every column with its type, meaning, unit and codes (with their German labels)."""
     consortium = consortium_get()
-    source = source_name(town, consortium)
-    place = town.name if town else source_name(None, consortium)
-    name = f"{town.slug if town else 'region'}-{dataset.file_stem}"
+    source = source_name(municipality, consortium)
+    place = municipality.name if municipality else source_name(None, consortium)
+    name = f"{municipality.slug if municipality else 'region'}-{dataset.file_stem}"
     licences = [{"name": LICENCE_ID, "path": LICENCE_URL, "title": LICENCE_NAME}]
-    sources = [{"title": source, "path": (town.website if town and town.website else page_url())}]
+    sources = [
+        {
+            "title": source,
+            "path": (municipality.website if municipality and municipality.website else page_url()),
+        }
+    ]
     with translation.override("de"):
         return {
             "$schema": DATAPACKAGE_PROFILE,
             "name": name,
-            "id": dataset_iri(dataset, town),
+            "id": dataset_iri(dataset, municipality),
             "title": f"{dataset.title} – {place}",
             "description": str(dataset.description).format(place=place),
             "homepage": page_url(),
@@ -56,7 +61,7 @@ def datapackage(dataset: Dataset, town: Municipality | None) -> dict:
                 {
                     "$schema": RESOURCE_PROFILE,
                     "name": name,
-                    "path": site_url(download_url(None, dataset.key, "csv", town)),
+                    "path": site_url(download_url(None, dataset.key, "csv", municipality)),
                     "type": "table",
                     "format": "csv",
                     "mediatype": "text/csv",

@@ -291,16 +291,16 @@ DATASETS: dict[str, Dataset] = {
 FORMATS = ("csv", "json")
 
 
-def file_name(dataset: Dataset, town: Municipality | None, file_format: str) -> str:
-    return f"{town.slug if town else 'region'}-{dataset.file_stem}-{timezone.localdate().isoformat()}.{file_format}"
+def file_name(dataset: Dataset, municipality: Municipality | None, file_format: str) -> str:
+    return f"{municipality.slug if municipality else 'region'}-{dataset.file_stem}-{timezone.localdate().isoformat()}.{file_format}"
 
 
-def download_url(request, dataset: str, file_format: str, town: Municipality | None = None) -> str:
-    if town is None:
+def download_url(request, dataset: str, file_format: str, municipality: Municipality | None = None) -> str:
+    if municipality is None:
         address = reverse(f"api:opendata-{file_format}", kwargs={"dataset": dataset})
     else:
         address = reverse(
-            f"api:town-opendata-{file_format}", kwargs={"dataset": dataset, "town_slug": town.slug}
+            f"api:town-opendata-{file_format}", kwargs={"dataset": dataset, "town_slug": municipality.slug}
         )
     return request.build_absolute_uri(address) if request is not None else address
 
@@ -314,15 +314,15 @@ def page_url() -> str:
     return site_url(reverse("opendata:index"))
 
 
-def dataset_iri(dataset: Dataset, town: Municipality | None) -> str:
+def dataset_iri(dataset: Dataset, municipality: Municipality | None) -> str:
     """The dataset's IRI (also its ``dct:identifier``): on the open data page under ``SITE_HOST``, where the
     table cell of the dataset carries the fragment as its id."""
-    return f"{page_url()}#{town.slug if town else 'region'}-{dataset.key}"
+    return f"{page_url()}#{municipality.slug if municipality else 'region'}-{dataset.key}"
 
 
-def datapackage_url(dataset: str, town: Municipality | None) -> str:
-    if town is None:
+def datapackage_url(dataset: str, municipality: Municipality | None) -> str:
+    if municipality is None:
         return site_url(reverse("api:opendata-datapackage", kwargs={"dataset": dataset}))
     return site_url(
-        reverse("api:town-opendata-datapackage", kwargs={"dataset": dataset, "town_slug": town.slug})
+        reverse("api:town-opendata-datapackage", kwargs={"dataset": dataset, "town_slug": municipality.slug})
     )

@@ -91,36 +91,36 @@ def _agent(name: str, homepage: str = "", *, authority: bool = False) -> dict:
     return agent
 
 
-def _town_agent(town: Municipality) -> dict:
+def _town_agent(municipality: Municipality) -> dict:
     """A town as publisher: the legal body (its official name), a local authority."""
-    return _agent(town.official_name or town.name, town.website, authority=True)
+    return _agent(municipality.official_name or municipality.name, municipality.website, authority=True)
 
 
-def _contact(town: Municipality) -> dict:
+def _contact(municipality: Municipality) -> dict:
     """Whom to ask about the data (``dcat:contactPoint``): the town's contact address and its website (the
     conventions ask for an address or a telephone number; the portal's town page where no website is recorded)."""
     point = {
         "@type": "vcard:Organization",
-        "vcard:fn": town.official_name or town.name,
-        "vcard:hasURL": {"@id": town.website or site_url(town.get_absolute_url())},
+        "vcard:fn": municipality.official_name or municipality.name,
+        "vcard:hasURL": {"@id": municipality.website or site_url(municipality.get_absolute_url())},
     }
-    if town.contact_email:
-        point["vcard:hasEmail"] = {"@id": f"mailto:{town.contact_email}"}
+    if municipality.contact_email:
+        point["vcard:hasEmail"] = {"@id": f"mailto:{municipality.contact_email}"}
     return point
 
 
-def geocoding_uri(town: Municipality) -> str | None:
+def geocoding_uri(municipality: Municipality) -> str | None:
     """The town in DCAT-AP.de's political geocoding: its regional key (ARS), else its municipality key (AGS)."""
-    if town.ars:
-        return GEOCODING_REGIONAL_KEY.format(ars=town.ars)
-    if town.ags:
-        return GEOCODING_MUNICIPALITY_KEY.format(ags=town.ags)
+    if municipality.ars:
+        return GEOCODING_REGIONAL_KEY.format(ars=municipality.ars)
+    if municipality.ags:
+        return GEOCODING_MUNICIPALITY_KEY.format(ags=municipality.ags)
     return None
 
 
-def _location(town: Municipality) -> dict:
-    uri = geocoding_uri(town)
-    return {"@id": uri} if uri else {"@type": "dct:Location", "skos:prefLabel": town.name}
+def _location(municipality: Municipality) -> dict:
+    uri = geocoding_uri(municipality)
+    return {"@id": uri} if uri else {"@type": "dct:Location", "skos:prefLabel": municipality.name}
 
 
 @dataclass(frozen=True)
@@ -132,15 +132,15 @@ class Dates:
 
 
 def _catalogue_dataset(
-    dataset: Dataset, town: Municipality | None, towns: list, consortium, lead, dates: Dates
+    dataset: Dataset, municipality: Municipality | None, towns: list, consortium, lead, dates: Dates
 ) -> dict:
-    place = town.name if town else source_name(None, consortium)
-    by_text = attribution(source_name(town, consortium))
+    place = municipality.name if municipality else source_name(None, consortium)
+    by_text = attribution(source_name(municipality, consortium))
     modified = _modified(dates.modified)
-    iri = dataset_iri(dataset, town)
-    covered = [town] if town else towns
+    iri = dataset_iri(dataset, municipality)
+    covered = [municipality] if municipality else towns
     geocoded = [uri for uri in (geocoding_uri(t) for t in covered) if uri]
-    publisher_town = town or lead
+    publisher_town = municipality or lead
     entry = {
         "@id": iri,
         "@type": "dcat:Dataset",
@@ -172,14 +172,18 @@ def _catalogue_dataset(
                 "dct:title": _texts(
                     lambda file_format=file_format: f"{dataset.title} – {place} ({file_format.upper()})"
                 ),
-                "dcat:accessURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
-                "dcat:downloadURL": {"@id": site_url(download_url(None, dataset.key, file_format, town))},
+                "dcat:accessURL": {
+                    "@id": site_url(download_url(None, dataset.key, file_format, municipality))
+                },
+                "dcat:downloadURL": {
+                    "@id": site_url(download_url(None, dataset.key, file_format, municipality))
+                },
                 "dcat:mediaType": {"@id": MEDIA_TYPES[file_format]},
                 "dct:format": {"@id": FILE_TYPES[file_format]},
                 "dct:license": {"@id": LICENCE_DCAT_URI},
                 "dcatde:licenseAttributionByText": by_text,
                 # The columns, their types, codes and units (Frictionless Data Package).
-                "dct:conformsTo": {"@id": datapackage_url(dataset.key, town)},
+                "dct:conformsTo": {"@id": datapackage_url(dataset.key, municipality)},
                 **({"dct:modified": modified} if modified else {}),
             }
             for file_format in FORMATS

@@ -53,14 +53,21 @@ def not_modified(request, *, etag: str, last_modified: datetime.datetime | None)
 def dataset_etag(
     dataset: Dataset,
     file_format: str,
-    town: Municipality | None,
+    municipality: Municipality | None,
     freshness: selectors.Freshness,
     content: str = "",
 ) -> str:
     """Weak (the JSON's generated_at differs between two answers with the same rows), made from the rows' freshness
     token and the digest of what the file holds: a row that leaves changes it even where no counter would."""
     raw = "|".join(
-        (FORMAT_VERSION, dataset.key, file_format, town.slug if town else "", freshness.token, content)
+        (
+            FORMAT_VERSION,
+            dataset.key,
+            file_format,
+            municipality.slug if municipality else "",
+            freshness.token,
+            content,
+        )
     )
     return "W/" + quote_etag(hashlib.sha256(raw.encode()).hexdigest()[:32])
 
@@ -73,12 +80,14 @@ CONTENT_TYPES = {
 }
 
 
-def write_download(out: BinaryIO, dataset: Dataset, file_format: str, town: Municipality | None) -> str:
+def write_download(
+    out: BinaryIO, dataset: Dataset, file_format: str, municipality: Municipality | None
+) -> str:
     """Write the file to ``out`` (binary), read in the caller's scope; rows are read in chunks with their related
     rows prefetched. Addresses in it are absolute on ``SITE_HOST``: the file is built by the worker, not for one
     request. Returns a digest of the content (the JSON without its ``generated_at``), so that the build can tell a
     file whose rows changed from one rebuilt as it was."""
-    ctx = Context(base=site_url(), town=town)
+    ctx = Context(base=site_url(), town=municipality)
     items = (dataset.item(obj, ctx) for obj in dataset.rows().iterator(chunk_size=CHUNK))
     digest = hashlib.sha256()
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
@@ -94,11 +103,15 @@ def write_download(out: BinaryIO, dataset: Dataset, file_format: str, town: Muni
     else:
         rows = list(items)
         body = {
-            "licence": licence(source_name(town, None if town else consortium_get())),
+            "licence": licence(source_name(municipality, None if municipality else consortium_get())),
             "dataset": dataset.key,
             "town": None
-            if town is None
-            else {"slug": town.slug, "name": town.name, "official_name": town.official_name},
+            if municipality is None
+            else {
+                "slug": municipality.slug,
+                "name": municipality.name,
+                "official_name": municipality.official_name,
+            },
             "count": len(rows),
             "items": rows,
         }

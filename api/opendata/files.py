@@ -81,8 +81,8 @@ def pending(dataset: str) -> bool:
 # --- Building --------------------------------------------------------------------------------------------
 
 
-def storage_name(dataset: Dataset, town: Municipality | None, file_format: str) -> str:
-    return f"opendata/{town.slug if town else REGION}/{dataset.file_stem}.{file_format}"
+def storage_name(dataset: Dataset, municipality: Municipality | None, file_format: str) -> str:
+    return f"opendata/{municipality.slug if municipality else REGION}/{dataset.file_stem}.{file_format}"
 
 
 def _store(name: str, write: Callable[[BinaryIO], None]) -> tuple[str, int]:
@@ -117,24 +117,24 @@ def _store(name: str, write: Callable[[BinaryIO], None]) -> tuple[str, int]:
     return name, os.path.getsize(target)
 
 
-def build_file(dataset: Dataset, town: Municipality | None, file_format: str) -> OpenDataFile:
+def build_file(dataset: Dataset, municipality: Municipality | None, file_format: str) -> OpenDataFile:
     """Build one file in its scope (the town's, or ``public_region_scope()``), store it and record its
     validators. The freshness is read before the rows, so a change in between only makes the file newer than its
     ETag says, and that change has its own build coming."""
     content = {}
 
     def write(out):
-        content["digest"] = write_download(out, dataset, file_format, town)
+        content["digest"] = write_download(out, dataset, file_format, municipality)
 
-    with town_scope(town) if town is not None else public_region_scope():
+    with town_scope(municipality) if municipality is not None else public_region_scope():
         freshness = dataset.freshness()
-        name, size = _store(storage_name(dataset, town, file_format), write)
+        name, size = _store(storage_name(dataset, municipality, file_format), write)
     return _record(
-        key={"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format},
+        key={"dataset": dataset.key, "scope": scope_key(municipality), "file_format": file_format},
         name=name,
         size=size,
-        download_name=file_name(dataset, town, file_format),
-        etag=dataset_etag(dataset, file_format, town, freshness, content["digest"]),
+        download_name=file_name(dataset, municipality, file_format),
+        etag=dataset_etag(dataset, file_format, municipality, freshness, content["digest"]),
         last_modified=freshness.last_modified,
     )
 
@@ -282,10 +282,10 @@ def build_dataset_until_current(dataset: str, *, force: bool = False) -> int:
 # --- Serving ---------------------------------------------------------------------------------------------
 
 
-def stored_file(dataset: Dataset, town: Municipality | None, file_format: str) -> OpenDataFile | None:
+def stored_file(dataset: Dataset, municipality: Municipality | None, file_format: str) -> OpenDataFile | None:
     """The built file to send. One never built is built now, by this request, under the dataset's lock (a fresh
     install has little data, and nobody is left with an error); ``None`` while another build holds the lock."""
-    wanted = {"dataset": dataset.key, "scope": scope_key(town), "file_format": file_format}
+    wanted = {"dataset": dataset.key, "scope": scope_key(municipality), "file_format": file_format}
     stored = OpenDataFile.objects.filter(**wanted).first()
     if stored is not None:
         return stored
@@ -293,7 +293,7 @@ def stored_file(dataset: Dataset, town: Municipality | None, file_format: str) -
     with transaction.atomic():
         if _lock(dataset.key) is None:
             return None
-        return OpenDataFile.objects.filter(**wanted).first() or build_file(dataset, town, file_format)
+        return OpenDataFile.objects.filter(**wanted).first() or build_file(dataset, municipality, file_format)
 
 
 def stored_catalogue(file_format: str = "jsonld") -> OpenDataFile | None:

@@ -29,8 +29,8 @@ def licence(source: str) -> dict:
     }
 
 
-def source_name(town: Municipality | None, consortium=None) -> str:
+def source_name(municipality: Municipality | None, consortium=None) -> str:
     """Who is named in the attribution: the town by its official name, or the consortium for the region."""
-    if town is not None:
-        return town.official_name or town.name
+    if municipality is not None:
+        return municipality.official_name or municipality.name
     return consortium.name if consortium is not None and consortium.name else REGION_SOURCE

@@ -14,25 +14,27 @@ from .licence import LICENCE_ID, LICENCE_NAME, LICENCE_URL, attribution, source_
 app_name = "opendata"
 
 
-def _datapackage(dataset: str, town: Municipality | None) -> str:
-    if town is None:
+def _datapackage(dataset: str, municipality: Municipality | None) -> str:
+    if municipality is None:
         return reverse("api:opendata-datapackage", kwargs={"dataset": dataset})
-    return reverse("api:town-opendata-datapackage", kwargs={"dataset": dataset, "town_slug": town.slug})
+    return reverse(
+        "api:town-opendata-datapackage", kwargs={"dataset": dataset, "town_slug": municipality.slug}
+    )
 
 
-def _row(name: str, town: Municipality | None, consortium) -> dict:
+def _row(name: str, municipality: Municipality | None, consortium) -> dict:
     return {
         "name": name,
-        "attribution": attribution(source_name(town, consortium)),
+        "attribution": attribution(source_name(municipality, consortium)),
         "cells": [
             {
                 "dataset": dataset,
-                "id": f"{town.slug if town else 'region'}-{key}",
+                "id": f"{municipality.slug if municipality else 'region'}-{key}",
                 "links": [
-                    (file_format.upper(), download_url(None, key, file_format, town))
+                    (file_format.upper(), download_url(None, key, file_format, municipality))
                     for file_format in FORMATS
                 ],
-                "described_by": _datapackage(key, town),
+                "described_by": _datapackage(key, municipality),
             }
             for key, dataset in DATASETS.items()
         ],

@@ -77,12 +77,14 @@ def _evidence():
     return check_upload(ContentFile(EVIDENCE, name="nachweis.pdf"))
 
 
-def _load_grant(town: Municipality, item: dict, clock: _Clock) -> Grant:
-    projects = {p.title: p for p in Project.objects.led_by(town)}
+def _load_grant(municipality: Municipality, item: dict, clock: _Clock) -> Grant:
+    projects = {p.title: p for p in Project.objects.led_by(municipality)}
 
     def led_project(title: str) -> Project:
         if title not in projects:
-            raise ValueError(f"Funding demo: {town.slug} leads no project “{title}” (see projects/demo).")
+            raise ValueError(
+                f"Funding demo: {municipality.slug} leads no project “{title}” (see projects/demo)."
+            )
         return projects[title]
 
     def project(title: str | None) -> Project | None:
@@ -102,7 +104,7 @@ def _load_grant(town: Municipality, item: dict, clock: _Clock) -> Grant:
         fields[name] = clock.date(data.get(name))
     fields["eligible_costs"] = Decimal(data["eligible_costs"])
     fields["funding_rate"] = Decimal(data["funding_rate"])
-    grant = services.grant_create(municipality=town, by=None, fields=fields)
+    grant = services.grant_create(municipality=municipality, by=None, fields=fields)
 
     for line in item.get("budget", []):
         services.budget_line_save(

@@ -18,9 +18,11 @@ from ..models import LessonNote
 DATA_FILE = Path(__file__).with_name("notes.json")
 
 
-def _author(town: Municipality | None) -> User | None:
+def _author(municipality: Municipality | None) -> User | None:
     """The town's demo editor (or the Agentur's demo moderator), if the demo accounts were loaded."""
-    email = f"{town.slug}-editor@{DEMO_DOMAIN}" if town is not None else f"agentur@{DEMO_DOMAIN}"
+    email = (
+        f"{municipality.slug}-editor@{DEMO_DOMAIN}" if municipality is not None else f"agentur@{DEMO_DOMAIN}"
+    )
     return User.objects.filter(email=email).first()
 
 

@@ -232,9 +232,9 @@ class Idea(Workflow, Moderated):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self, town=None) -> str:
-        slug = town.slug if town is not None else self.municipality.slug
-        return reverse("participation:idea", kwargs={"town": slug, "pk": self.pk})
+    def get_absolute_url(self, municipality=None) -> str:
+        slug = municipality.slug if municipality is not None else self.municipality.slug
+        return reverse("participation:idea", kwargs={"town_slug": slug, "pk": self.pk})
 
     def clean(self):
         errors = {}

@@ -151,9 +151,9 @@ class Process(TownOwnedModel):
     def __str__(self) -> str:
         return self.title
 
-    def get_absolute_url(self, town=None) -> str:
-        slug = town.slug if town is not None else self.municipality.slug
-        return reverse("participation:process", kwargs={"town": slug, "slug": self.slug})
+    def get_absolute_url(self, municipality=None) -> str:
+        slug = municipality.slug if municipality is not None else self.municipality.slug
+        return reverse("participation:process", kwargs={"town_slug": slug, "slug": self.slug})
 
     def clean(self):
         if self.votes_per_idea and self.votes_per_person and self.votes_per_idea > self.votes_per_person:

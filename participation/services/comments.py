@@ -82,11 +82,11 @@ def comment_post(
         raise ValidationError(_("Comments are closed for this process at the moment."), code="phase")
     if parent is not None and (not parent.is_visible or parent.idea_id != idea.pk):
         raise ValidationError({"parent": _("You can only reply to a published comment on this idea.")})
-    town = idea.municipality
-    pre = official_for is None and settings_for(municipality=town).moderation == ModerationMode.PRE
+    municipality = idea.municipality
+    pre = official_for is None and settings_for(municipality=municipality).moderation == ModerationMode.PRE
     comment = Comment(
         idea=idea,
-        municipality=town,
+        municipality=municipality,
         author=author,
         parent=parent,
         body=(body or "").strip(),
@@ -98,7 +98,9 @@ def comment_post(
     if not pre:
         refresh_counts([idea.pk])
     if pre:
-        tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, comment_id=comment.pk)
+        tasks.moderation_waiting_notify.delay_on_commit(
+            municipality_id=municipality.pk, comment_id=comment.pk
+        )
     else:
-        tasks.comment_notify.delay_on_commit(municipality_id=town.pk, comment_id=comment.pk)
+        tasks.comment_notify.delay_on_commit(municipality_id=municipality.pk, comment_id=comment.pk)
     return comment

@@ -69,20 +69,20 @@ def idea_submit(
         raise ValidationError(_("This process is not collecting ideas at the moment."), code="phase")
     if not consent:
         raise ValidationError({"consent": _("Please agree to the privacy notice to submit your idea.")})
-    town = process.municipality
-    idea = Idea(process=process, municipality=town, author=author, consent_at=timezone.now())
+    municipality = process.municipality
+    idea = Idea(process=process, municipality=municipality, author=author, consent_at=timezone.now())
     _fill_idea(idea, fields, image)
     if not process.allow_location:
         idea.latitude = idea.longitude = None
         idea.location_label = ""
-    pre = settings_for(municipality=town).moderation == ModerationMode.PRE
+    pre = settings_for(municipality=municipality).moderation == ModerationMode.PRE
     idea.moderation = Moderation.PENDING if pre else Moderation.PUBLISHED
     idea.full_clean()
     _check_place(idea, process)
     idea.save()
     record(
         ParticipationEvent,
-        municipality=town,
+        municipality=municipality,
         kind=Kind.IDEA_SUBMITTED,
         by=author,
         process=process,
@@ -90,7 +90,7 @@ def idea_submit(
         subject=idea.title,
     )
     if pre:
-        tasks.moderation_waiting_notify.delay_on_commit(municipality_id=town.pk, idea_id=idea.pk)
+        tasks.moderation_waiting_notify.delay_on_commit(municipality_id=municipality.pk, idea_id=idea.pk)
     return idea
 
 
@@ -113,10 +113,10 @@ def idea_enter_offline(
         raise ValidationError({"offline_source": _("Please say where the idea was collected.")})
     if created_on is not None and created_on > timezone.localdate():
         raise ValidationError({"created_at": _("An idea cannot have been collected in the future.")})
-    town = process.municipality
+    municipality = process.municipality
     idea = Idea(
         process=process,
-        municipality=town,
+        municipality=municipality,
         is_offline=True,
         offline_source=source.strip(),
         entered_by=_actor(by),
@@ -130,7 +130,7 @@ def idea_enter_offline(
     idea.save()
     record(
         ParticipationEvent,
-        municipality=town,
+        municipality=municipality,
         kind=Kind.OFFLINE_ENTERED,
         by=by,
         acting_town=acting_town,

@@ -91,7 +91,8 @@ def comment_html(context, comment) -> SafeString:
         pattern = context.render_context.get(_REPORT_URL)
         if pattern is None:
             pattern = context.render_context[_REPORT_URL] = reverse(
-                "participation:comment-flag", kwargs={"town": context["municipality"].slug, "pk": _PK_SLOT}
+                "participation:comment-flag",
+                kwargs={"town_slug": context["municipality"].slug, "pk": _PK_SLOT},
             )
         url = pattern.replace(str(_PK_SLOT), str(comment.pk))
         note = format_html('<a href="{}">{}</a>', url, _("Report comment"))
@@ -106,7 +107,7 @@ def idea_card(idea, show_process: bool = False) -> SafeString:
     values only and kept per worker (smartcity5.fragments); nothing on it depends on the viewer."""
     return fragments.render(
         "participation/_idea_card.html",
-        town=idea.municipality.slug,
+        town_slug=idea.municipality.slug,
         pk=idea.pk,
         title=idea.title,
         status=idea.status,
@@ -134,14 +135,14 @@ def reply_form(context, comment) -> SafeString:
     """The reply form under a comment of the idea page (signed-in participants, while comments are open): a
     fragment kept per worker (smartcity5.fragments) with this visitor's CSRF token put in; whether it offers to
     write for the town is the viewer's ``can_answer``, part of the fragment's values."""
-    town = context["municipality"]
+    municipality = context["municipality"]
     html = fragments.render(
         "participation/_reply_form.html",
-        town=town.slug,
+        town_slug=municipality.slug,
         idea=context["idea"].pk,
         parent=comment.pk,
         official=bool(context.get("can_answer")),
-        town_name=town.name if context.get("can_answer") else "",
+        town_name=municipality.name if context.get("can_answer") else "",
     )
     return mark_safe(html.replace(CSRF_SLOT, CsrfTokenNode().render(context), 1))
 
@@ -187,12 +188,12 @@ def running_processes_section(context) -> str:
     support, answer and process edit) and the day (a phase begins or ends at midnight). The town page built for
     each visitor read and rendered them every time: 40 % of its CPU on the demo (bench/README.md, "The demo's town
     page"). A tag of participation's, so that the tenancy app imports no domain."""
-    town = context["request"].municipality
+    municipality = context["request"].municipality
     key = (
         "town_home.running_processes",
         connection.alias,
-        town.pk,
-        town.content_version,
+        municipality.pk,
+        municipality.content_version,
         selectors.scope_freshness().version,
         timezone.localdate().isoformat(),
     )
@@ -233,7 +234,7 @@ def staff_comment(context, comment, close: bool = True) -> SafeString:
         if pattern is None:
             pattern = context.render_context[_PRIVACY_URL] = reverse(
                 "participation:staff-privacy-edit-comment",
-                kwargs={"town": context["municipality"].slug, "pk": _PK_SLOT},
+                kwargs={"town_slug": context["municipality"].slug, "pk": _PK_SLOT},
             )
         parts.append(
             format_html(

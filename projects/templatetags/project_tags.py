@@ -38,15 +38,15 @@ def days_late(project, kind: str = "end") -> int:
 
 
 @register.filter
-def public_url(project, town=None) -> str:
-    """The project's public page, in ``town`` when that is a partner town showing it."""
+def public_url(project, municipality=None) -> str:
+    """The project's public page, in ``municipality`` when that is a partner town showing it."""
     if (
-        town is not None
-        and town.pk != project.municipality_id
-        and town.pk not in {t.pk for t in project.partner_towns.all()}
+        municipality is not None
+        and municipality.pk != project.municipality_id
+        and municipality.pk not in {t.pk for t in project.partner_towns.all()}
     ):
-        town = None
-    return project.get_absolute_url(town)
+        municipality = None
+    return project.get_absolute_url(municipality)
 
 
 @register.filter

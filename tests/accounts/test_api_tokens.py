@@ -28,8 +28,8 @@ PAGE = "/konto/api-tokens/"
 SECRET_INPUT = re.compile(r'id="new-token-secret"[^>]*value="([^"]+)"')
 
 
-def _projects_url(town) -> str:
-    return reverse("api:projects", kwargs={"town_slug": town.slug})
+def _projects_url(municipality) -> str:
+    return reverse("api:projects", kwargs={"town_slug": municipality.slug})
 
 
 @pytest.fixture(autouse=True)

@@ -55,10 +55,10 @@ def test_an_editor_is_refused_team_and_settings_with_the_admin_role_named(client
         assert "Ihre Rolle dort: Redaktion." in response.text
 
 
-def _waiting_comment(town):
-    idea = factories.idea(process=factories.process(municipality=town))
+def _waiting_comment(municipality):
+    idea = factories.idea(process=factories.process(municipality=municipality))
     comment = factories.comment(idea=idea)
-    with town_scope(town):
+    with town_scope(municipality):
         flags_services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
 
 

@@ -21,12 +21,14 @@ pytestmark = pytest.mark.django_db
 PASSWORD = "Rathaus-Fenster-2026"
 
 
-def _invitations(town):
-    return StaffInvitation.objects.with_scope(municipality=town.pk)
+def _invitations(municipality):
+    return StaffInvitation.objects.with_scope(municipality=municipality.pk)
 
 
-def _role(town, email):
-    membership = Membership.objects.with_scope(municipality=town.pk).filter(user__email__iexact=email).first()
+def _role(municipality, email):
+    membership = (
+        Membership.objects.with_scope(municipality=municipality.pk).filter(user__email__iexact=email).first()
+    )
     return membership.role if membership else None
 
 

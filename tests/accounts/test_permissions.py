@@ -49,7 +49,7 @@ def test_the_table_names_every_rule():
     assert sorted(RULES) == sorted(permissions.RULES)
 
 
-def _user(kind, town):
+def _user(kind, municipality):
     from django.contrib.auth.models import AnonymousUser
 
     if kind == "anonymous":
@@ -61,7 +61,7 @@ def _user(kind, town):
     if kind == "platform-admin":
         return factories.UserFactory(is_staff=True)
     user = factories.UserFactory()
-    factories.membership(user=user, municipality=town, role=kind)
+    factories.membership(user=user, municipality=municipality, role=kind)
     return user
 
 

@@ -435,7 +435,7 @@ def test_deletion_keeps_contributions_as_a_deleted_account(client, world, django
         assert Vote.objects.filter(idea=world.other_idea, ballot__user__isnull=True).count() == 1
         assert ContentFlag.objects.filter(comment=world.others_comment, reporter__isnull=True).count() == 1
         assert Comment.objects.filter(pk=world.others_comment.pk).exists()
-    page = client.get(reverse("participation:idea", kwargs={"town": "arnsberg", "pk": world.idea.pk}))
+    page = client.get(reverse("participation:idea", kwargs={"town_slug": "arnsberg", "pk": world.idea.pk}))
     assert page.status_code == 200
     assert "Gelöschtes Konto" in page.text and NAME not in page.text
 

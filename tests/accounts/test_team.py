@@ -11,10 +11,10 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _members(town):
+def _members(municipality):
     return {
         m.user.email: m.role
-        for m in Membership.objects.with_scope(municipality=town.pk).select_related("user")
+        for m in Membership.objects.with_scope(municipality=municipality.pk).select_related("user")
     }
 
 

@@ -32,11 +32,11 @@ def mobility(db):
     return FieldOfAction.objects.create(slug="test-mobilitaet", name="Test-Mobilität", position=99)
 
 
-def _answer(idea, town, *, days_after: float, to: str = "under_review"):
+def _answer(idea, municipality, *, days_after: float, to: str = "under_review"):
     """An official answer, given ``days_after`` days after the idea came in."""
-    with town_scope(town):
+    with town_scope(municipality):
         answer = answers_services.idea_answer(
-            idea=idea, by=None, acting_town=town, body="Wir prüfen das.", to=to
+            idea=idea, by=None, acting_town=municipality, body="Wir prüfen das.", to=to
         )
     OfficialAnswer._base_manager.filter(pk=answer.pk).update(
         created_at=idea.created_at + datetime.timedelta(days=days_after)

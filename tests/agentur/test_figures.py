@@ -50,11 +50,11 @@ def _agentur(client) -> tuple[dict, dict, dict]:
     return values, joint, {row["key"]: row["total"].value for row in rows}
 
 
-def _town_report(town) -> tuple:
+def _town_report(municipality) -> tuple:
     """The town report's data and its XLSX overview ({label: (value, joint)}), in German, as the task builds
     them in the town's scope."""
-    with town_scope(town), translation.override("de"):
-        data = town_report_data(municipality=town)
+    with town_scope(municipality), translation.override("de"):
+        data = town_report_data(municipality=municipality)
         sheet = load_workbook(BytesIO(town_report_xlsx(data, progress=lambda _p: None)))["Übersicht"]
     overview = {
         sheet.cell(row=r, column=1).value: (
@@ -259,7 +259,7 @@ def test_the_staff_idea_list_filters_own_and_joint_processes_from_an_index(clien
     assert 'value="nein" selected' in page.text
     # A bad value is ignored like every other filter's, never a 500.
     assert client.get(f"/{partner.slug}/verwaltung/beteiligung/ideen/?lead=vielleicht").status_code == 200
-    public = client.get(reverse("participation:ideas", kwargs={"town": partner.slug}) + "?lead=ja")
+    public = client.get(reverse("participation:ideas", kwargs={"town_slug": partner.slug}) + "?lead=ja")
     assert public.status_code == 200 and 'name="lead"' not in public.text
 
     # The figure's count finds the ideas by their town in an index; the page is read from an index too (in the

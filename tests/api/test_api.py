@@ -13,9 +13,9 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _url(name, town=None, **kwargs):
-    if town is not None:
-        kwargs["town_slug"] = town.slug
+def _url(name, municipality=None, **kwargs):
+    if municipality is not None:
+        kwargs["town_slug"] = municipality.slug
     return reverse(f"api:{name}", kwargs=kwargs)
 
 

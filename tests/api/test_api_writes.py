@@ -16,8 +16,8 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _url(name, town, **kwargs):
-    return reverse(f"api:{name}", kwargs={"town_slug": town.slug, **kwargs})
+def _url(name, municipality, **kwargs):
+    return reverse(f"api:{name}", kwargs={"town_slug": municipality.slug, **kwargs})
 
 
 def _post(client, url, data=None, method="post"):

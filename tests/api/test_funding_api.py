@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 SECTIONS = ("grant", "grant-budget", "grant-disbursements", "grant-milestones", "grant-proofs")
 
 
-def _url(name, town, **kwargs):
-    return reverse(f"api:{name}", kwargs={"town_slug": town.slug, **kwargs})
+def _url(name, municipality, **kwargs):
+    return reverse(f"api:{name}", kwargs={"town_slug": municipality.slug, **kwargs})
 
 
 @pytest.fixture

@@ -64,10 +64,12 @@ def connection_holding_lock(dataset: str):
         thread.join(timeout=10)
 
 
-def _url(dataset, file_format, town=None):
-    if town is None:
+def _url(dataset, file_format, municipality=None):
+    if municipality is None:
         return reverse(f"api:opendata-{file_format}", kwargs={"dataset": dataset})
-    return reverse(f"api:town-opendata-{file_format}", kwargs={"dataset": dataset, "town_slug": town.slug})
+    return reverse(
+        f"api:town-opendata-{file_format}", kwargs={"dataset": dataset, "town_slug": municipality.slug}
+    )
 
 
 def _text(response) -> str:

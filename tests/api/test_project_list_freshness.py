@@ -18,12 +18,12 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _url(town):
-    return reverse("api:projects", kwargs={"town_slug": town.slug})
+def _url(municipality):
+    return reverse("api:projects", kwargs={"town_slug": municipality.slug})
 
 
-def _changed_at(town) -> str:
-    moment = Municipality.objects.get(pk=town.pk).content_changed_at
+def _changed_at(municipality) -> str:
+    moment = Municipality.objects.get(pk=municipality.pk).content_changed_at
     return http_date(int(moment.timestamp()))
 
 
@@ -72,8 +72,8 @@ def test_the_date_only_moves_forward(town_a):
     later = timezone.now() + timezone.timedelta(hours=1)
     Municipality.objects.filter(pk=town_a.pk).update(content_changed_at=later)
     freshness.move([town_a.pk], channels=freshness.Channel.PAGES)
-    town = Municipality.objects.get(pk=town_a.pk)
-    assert town.content_changed_at == later and town.content_version > town_a.content_version
+    municipality = Municipality.objects.get(pk=town_a.pk)
+    assert municipality.content_changed_at == later and municipality.content_version > town_a.content_version
 
 
 def test_the_unfiltered_lists_count_is_kept_per_version(client, town_a, town_b):

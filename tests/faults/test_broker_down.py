@@ -41,23 +41,25 @@ def broker(private_redis, settings):
         celery_app._pool = None
 
 
-def _idea_with_supporters(town):
+def _idea_with_supporters(municipality):
     author = factories.UserFactory()
     supporters = [factories.UserFactory() for _ in range(2)]
-    idea = factories.idea(process=factories.process(municipality=town), author=author, title="Mehr Bänke")
-    with town_scope(town):
+    idea = factories.idea(
+        process=factories.process(municipality=municipality), author=author, title="Mehr Bänke"
+    )
+    with town_scope(municipality):
         for person in supporters:
             supports_services.support_add(idea=idea, user=person)
     return idea, [author, *supporters]
 
 
-def _delivered(town):
-    rows = Notification.objects.with_scope(municipality=town.pk)
+def _delivered(municipality):
+    rows = Notification.objects.with_scope(municipality=municipality.pk)
     return rows.count(), rows.filter(emailed_at__isnull=False).count(), len(mail.outbox)
 
 
-def _answer(client, town, idea):
-    url = reverse("participation:staff-idea-answer", kwargs={"town": town.slug, "pk": idea.pk})
+def _answer(client, municipality, idea):
+    url = reverse("participation:staff-idea-answer", kwargs={"town_slug": municipality.slug, "pk": idea.pk})
     started = time.monotonic()
     response = client.post(url, {"to": "accepted", "body": "Wir stellen im Frühjahr zwei Bänke auf."})
     return response, time.monotonic() - started
@@ -128,7 +130,7 @@ def test_a_comment_while_redis_is_down_reaches_the_ideas_author_once_it_is_back(
     author, commenter = factories.UserFactory(), factories.UserFactory()
     idea = factories.idea(process=factories.process(municipality=town_a), author=author, title="Mehr Bänke")
     client.force_login(commenter)
-    url = reverse("participation:comment-create", kwargs={"town": town_a.slug, "pk": idea.pk})
+    url = reverse("participation:comment-create", kwargs={"town_slug": town_a.slug, "pk": idea.pk})
     with worker_queue() as queue:
         broker.stop()
         response = client.post(url, {"body": "Gern auch am Bahnhof."})

@@ -55,8 +55,8 @@ def vote(arnsberg):
     return process, ideas
 
 
-def _url(name, town, **kwargs):
-    return reverse(f"participation:{name}", kwargs={"town": town.slug, **kwargs})
+def _url(name, municipality, **kwargs):
+    return reverse(f"participation:{name}", kwargs={"town_slug": municipality.slug, **kwargs})
 
 
 def _timed(call):

@@ -53,8 +53,8 @@ def _form(grant: Grant, **changes) -> dict:
     return data
 
 
-def _events(town, **filters):
-    with town_scope(town):
+def _events(municipality, **filters):
+    with town_scope(municipality):
         return list(FundingEvent.objects.filter(entity="grant", kind="changed", **filters))
 
 

@@ -25,8 +25,8 @@ def grant(town_a):
         return Grant.objects.get(pk=grant.pk)
 
 
-def _changed(town):
-    with town_scope(town):
+def _changed(municipality):
+    with town_scope(municipality):
         return FundingEvent.objects.filter(kind="changed").count()
 
 

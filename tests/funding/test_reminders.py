@@ -46,12 +46,12 @@ def deadlines(town_a):
     return milestone, proof
 
 
-def _run(town, day: datetime.date) -> int:
-    return funding_reminders_send.delay(municipality_id=town.pk, today=day.isoformat()).get()
+def _run(municipality, day: datetime.date) -> int:
+    return funding_reminders_send.delay(municipality_id=municipality.pk, today=day.isoformat()).get()
 
 
-def _notifications(town):
-    with town_scope(town):
+def _notifications(municipality):
+    with town_scope(municipality):
         return list(Notification.objects.order_by("recipient_id", "key"))
 
 

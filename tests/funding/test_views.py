@@ -25,8 +25,8 @@ def grant(town_a):
     return grant
 
 
-def _count(model, town):
-    with town_scope(town):
+def _count(model, municipality):
+    with town_scope(municipality):
         return model.objects.count()
 
 

@@ -21,8 +21,8 @@ def _page_cache_off(settings):
     settings.PAGE_CACHE_SECONDS = 0
 
 
-def _home(client, town) -> str:
-    response = client.get(reverse("municipalities:home", kwargs={"town": town.slug}))
+def _home(client, municipality) -> str:
+    response = client.get(reverse("municipalities:home", kwargs={"town_slug": municipality.slug}))
     assert response.status_code == 200
     return response.content.decode()
 

@@ -9,8 +9,8 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _feedback(town):
-    return list(AccessibilityFeedback.objects.with_scope(municipality=town.pk).all())
+def _feedback(municipality):
+    return list(AccessibilityFeedback.objects.with_scope(municipality=municipality.pk).all())
 
 
 @pytest.mark.parametrize(

@@ -19,16 +19,16 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _notify(town, person, *, kind="idea.comment", key, title):
-    with town_scope(town):
+def _notify(municipality, person, *, kind="idea.comment", key, title):
+    with town_scope(municipality):
         return notify(
-            municipality=town,
+            municipality=municipality,
             recipients=[person],
             kind=kind,
             key=key,
             title=title,
             body="Mehr dazu im Portal.",
-            url=f"/{town.slug}/beteiligung/",
+            url=f"/{municipality.slug}/beteiligung/",
         )
 
 

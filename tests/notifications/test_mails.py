@@ -31,11 +31,11 @@ def site_host(settings):
 
 
 def _notify(
-    town, person, *, kind, key="k1", title="Ihre Idee hat einen neuen Status", url="/x/", capture=None
+    municipality, person, *, kind, key="k1", title="Ihre Idee hat einen neuen Status", url="/x/", capture=None
 ):
-    with capture(execute=True), town_scope(town):
+    with capture(execute=True), town_scope(municipality):
         notify(
-            municipality=town,
+            municipality=municipality,
             recipients=[person],
             kind=kind,
             key=key,

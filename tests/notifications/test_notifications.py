@@ -12,16 +12,16 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _notify(town, people, key="test:1", **extra):
-    with town_scope(town):
+def _notify(municipality, people, key="test:1", **extra):
+    with town_scope(municipality):
         return notify(
-            municipality=town,
+            municipality=municipality,
             recipients=people,
             kind="funding.deadline",
             key=key,
             title="Frist läuft ab",
             body="Bitte prüfen.",
-            url=f"/{town.slug}/verwaltung/",
+            url=f"/{municipality.slug}/verwaltung/",
             **extra,
         )
 

@@ -17,16 +17,16 @@ pytestmark = pytest.mark.django_db
 URL = "/konto/benachrichtigungen/einstellungen/"
 
 
-def _notify(town, people, *, kind="idea.comment", key="test:1", **extra):
-    with town_scope(town):
+def _notify(municipality, people, *, kind="idea.comment", key="test:1", **extra):
+    with town_scope(municipality):
         return notify(
-            municipality=town,
+            municipality=municipality,
             recipients=people,
             kind=kind,
             key=key,
             title="Neuer Kommentar",
             body="Jemand hat geantwortet.",
-            url=f"/{town.slug}/",
+            url=f"/{municipality.slug}/",
             **extra,
         )
 

@@ -272,13 +272,13 @@ def test_a_task_that_sends_mail_without_a_claim_is_refused(town_a):
 # --- The mail about a staff role ---------------------------------------------------------------------------------
 
 
-def _granted(town, role=Role.EDITOR):
+def _granted(municipality, role=Role.EDITOR):
     person = factories.UserFactory()
-    return account_services.membership_grant(municipality=town, user=person, role=role, notify=False)
+    return account_services.membership_grant(municipality=municipality, user=person, role=role, notify=False)
 
 
-def _notify_granted(town, membership):
-    return membership_notify_granted(municipality_id=town.pk, membership_id=membership.pk)
+def _notify_granted(municipality, membership):
+    return membership_notify_granted(municipality_id=municipality.pk, membership_id=membership.pk)
 
 
 def test_one_grant_delivered_twice_tells_the_person_once(town_a):
@@ -323,9 +323,11 @@ def test_a_revoked_role_is_not_told_and_claims_nothing(town_a, admin_a):
 # --- The invitation to a team ------------------------------------------------------------------------------------
 
 
-def _invite(town, admin, email="neu@example.org"):
+def _invite(municipality, admin, email="neu@example.org"):
     """Written and handed over; not run (no commit callbacks run in this test's transaction)."""
-    return account_services.invitation_create(municipality=town, email=email, role=Role.EDITOR, by=admin)
+    return account_services.invitation_create(
+        municipality=municipality, email=email, role=Role.EDITOR, by=admin
+    )
 
 
 def _send(invitation):

@@ -160,25 +160,25 @@ def test_finished_rows_are_purged_after_the_retention(db):
 # --- Mails are claimed before they are sent (outbox.claims) -----------------------------------------------------
 
 
-def _notification(town, person, **fields):
+def _notification(municipality, person, **fields):
     from municipalities.scoping import town_scope
 
-    with town_scope(town):
+    with town_scope(municipality):
         created = notify(
-            municipality=town,
+            municipality=municipality,
             recipients=[person],
             kind="funding.deadline",
             key="test:claim",
             title="Frist läuft ab",
-            url=f"/{town.slug}/verwaltung/",
+            url=f"/{municipality.slug}/verwaltung/",
             email=False,
         )[0]
-    Notification.objects.with_scope(municipality=town.pk).filter(pk=created.pk).update(**fields)
+    Notification.objects.with_scope(municipality=municipality.pk).filter(pk=created.pk).update(**fields)
     return created
 
 
-def _send(town, notification):
-    return notification_email_send(municipality_id=town.pk, notification_id=notification.pk)
+def _send(municipality, notification):
+    return notification_email_send(municipality_id=municipality.pk, notification_id=notification.pk)
 
 
 def test_a_mail_claimed_by_a_sender_at_work_is_not_sent_again(town_a, editor_a):

@@ -174,9 +174,9 @@ def mixed(process, town_a, town_b):
     joint = factories.process(municipality=town_b, partners=[town_a], title="Gemeinsame Ideen")
     ideas = []
     for n in range(12):
-        idea = factories.idea(process=process if n % 3 else joint, title=f"Idee {n}", town=town_a)
+        idea = factories.idea(process=process if n % 3 else joint, title=f"Idee {n}", municipality=town_a)
         for _ in range(n % 4):
-            factories.comment(idea=idea, town=town_a)
+            factories.comment(idea=idea, municipality=town_a)
         ideas.append(idea)
     for n in (0, 1, 4, 7, 9):
         _answer(ideas[n], Status.UNDER_REVIEW)
@@ -208,7 +208,7 @@ def test_the_filter_shows_what_looking_for_an_answer_row_showed(client, mixed, t
             assert [pk for pk, _ in pages.matches(3)] == [pk for (pk,) in old[:4]]
             # The page, the API and the capped count.
             query = f"?answered={'yes' if answered else 'no'}&sort={sort}"
-            page = client.get(reverse("participation:ideas", kwargs={"town": town_a.slug}) + query)
+            page = client.get(reverse("participation:ideas", kwargs={"town_slug": town_a.slug}) + query)
             assert [i.pk for i in page.context["ideas"]] == [pk for (pk,) in old]
             assert page.context["page_obj"].paginator.count == len(old)
             api = client.get(f"/api/v1/towns/{town_a.slug}/ideas/{query}").json()
@@ -223,12 +223,13 @@ def test_the_filter_shows_what_looking_for_an_answer_row_showed(client, mixed, t
 def test_answered_lists_make_the_same_queries_with_few_and_many_answers(
     client, process, town_a, django_assert_max_num_queries
 ):
-    ideas = reverse("participation:ideas", kwargs={"town": town_a.slug})
+    ideas = reverse("participation:ideas", kwargs={"town_slug": town_a.slug})
     pages = [
         ideas + "?answered=yes",
         ideas + "?answered=no&sort=supported",
         ideas + "?answered=yes&sort=discussed&page=2",
-        reverse("participation:process", kwargs={"town": town_a.slug, "slug": process.slug}) + "?answered=no",
+        reverse("participation:process", kwargs={"town_slug": town_a.slug, "slug": process.slug})
+        + "?answered=no",
         f"/api/v1/towns/{town_a.slug}/ideas/?answered=yes",
         f"/api/v1/towns/{town_a.slug}/processes/{process.slug}/ideas/?answered=no&sort=supported",
     ]

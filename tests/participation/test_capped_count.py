@@ -53,7 +53,7 @@ def many(process, arnsberg):
 
 
 def test_a_search_beyond_the_cap_says_more_than_1000_and_pages_up_to_the_cap(client, many, arnsberg):
-    url = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    url = reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
     first = _text(client.get(url + "?q=Licht"))
     assert "Mehr als 1.000 Ideen gefunden. Die ersten 1.000 werden angezeigt" in first
     assert "Seite 1 von 50" in first and 'rel="next"' in first and "page=2" in first
@@ -68,7 +68,7 @@ def test_a_search_beyond_the_cap_says_more_than_1000_and_pages_up_to_the_cap(cli
 def test_exactly_the_cap_is_counted_exactly_and_unfiltered_lists_keep_the_stored_count(
     client, many, arnsberg
 ):
-    url = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    url = reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
     exact = _text(client.get(url + "?q=Laterne"))
     assert "1000 Ideen gefunden." in exact and "Mehr als" not in exact and "Seite 1 von 50" in exact
     assert "5 Ideen gefunden." in _text(client.get(url + "?q=Sitzbank"))
@@ -77,7 +77,8 @@ def test_exactly_the_cap_is_counted_exactly_and_unfiltered_lists_keep_the_stored
     assert "1005 Ideen gefunden." in whole and "Seite 1 von 51" in whole
     process_page = _text(
         client.get(
-            reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": many.slug}) + "?q=Licht"
+            reverse("participation:process", kwargs={"town_slug": arnsberg.slug, "slug": many.slug})
+            + "?q=Licht"
         )
     )
     assert "Mehr als 1.000 Ideen gefunden." in process_page
@@ -85,7 +86,7 @@ def test_exactly_the_cap_is_counted_exactly_and_unfiltered_lists_keep_the_stored
 
 def test_the_capped_count_in_english(client, many, arnsberg):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
-    page = _text(client.get(reverse("participation:ideas", kwargs={"town": arnsberg.slug}) + "?q=Licht"))
+    page = _text(client.get(reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug}) + "?q=Licht"))
     assert "More than 1,000 ideas found. The first 1,000 are shown; narrow down your search" in page
 
 
@@ -109,12 +110,13 @@ def test_the_api_says_count_capped_and_pages_up_to_the_cap(client, many, arnsber
 def test_filtered_lists_make_the_same_queries_with_5_and_with_1005_matches(
     client, process, arnsberg, django_assert_max_num_queries
 ):
-    ideas = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    ideas = reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
     pages = [
         ideas + "?q=Licht",
         ideas + "?q=Licht&status=submitted&sort=supported",
         ideas + "?q=Licht&page=50",
-        reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": process.slug}) + "?q=Licht",
+        reverse("participation:process", kwargs={"town_slug": arnsberg.slug, "slug": process.slug})
+        + "?q=Licht",
         f"/api/v1/towns/{arnsberg.slug}/ideas/?q=Licht",
         f"/api/v1/towns/{arnsberg.slug}/processes/{process.slug}/ideas/?q=Licht&sort=supported",
     ]

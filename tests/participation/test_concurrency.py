@@ -31,7 +31,7 @@ def _postgresql():
     )
 
 
-def _at_once(town, calls):
+def _at_once(municipality, calls):
     """Run each call in a thread of its own, all released at the same moment, each inside the town's scope and
     on its own database connection (closed when the thread ends). Returns (results, errors), in call order."""
     barrier = threading.Barrier(len(calls))
@@ -40,7 +40,7 @@ def _at_once(town, calls):
     def run(index, call):
         try:
             barrier.wait(timeout=20)
-            with town_scope(town):
+            with town_scope(municipality):
                 results[index] = call()
         except Exception as error:  # noqa: BLE001 - examined by the test
             errors[index] = error

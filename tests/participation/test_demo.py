@@ -152,17 +152,17 @@ def test_the_reports_of_the_demo_data_show_its_key_figures(
     from reports.models import ReportRequest
     from tests.helpers import file_bytes, first_page_png, pdftotext
 
-    town = Municipality.objects.get(slug="arnsberg")
-    with town_scope(town):
-        led = list(Project.objects.filter(municipality=town).values_list("title", flat=True))
-        grant = Grant.objects.filter(municipality=town).order_by("pk").first()
-        running = Process.objects.filter(municipality=town, is_published=True).order_by("pk").first()
+    municipality = Municipality.objects.get(slug="arnsberg")
+    with town_scope(municipality):
+        led = list(Project.objects.filter(municipality=municipality).values_list("title", flat=True))
+        grant = Grant.objects.filter(municipality=municipality).order_by("pk").first()
+        running = Process.objects.filter(municipality=municipality, is_published=True).order_by("pk").first()
         with django_capture_on_commit_callbacks(execute=True):
             town_report, _new = report_services.report_request(
-                municipality=town, kind="town", format="pdf", by=None
+                municipality=municipality, kind="town", format="pdf", by=None
             )
             funding_report, _new = report_services.report_request(
-                municipality=town, kind="funding", format="pdf", by=None, grant=grant
+                municipality=municipality, kind="funding", format="pdf", by=None, grant=grant
             )
         town_report, funding_report = (
             ReportRequest.objects.get(pk=r.pk) for r in (town_report, funding_report)

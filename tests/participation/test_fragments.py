@@ -92,8 +92,10 @@ def test_two_people_never_see_each_others_state(process, arnsberg, editor_a):
     with town_scope(arnsberg):
         flags_services.flag_submit(target=theirs, reporter=erika, reason="spam")
         supports_services.support_add(idea=idea, user=erika)
-    report_hers = reverse("participation:comment-flag", kwargs={"town": arnsberg.slug, "pk": hers.pk})
-    report_theirs = reverse("participation:comment-flag", kwargs={"town": arnsberg.slug, "pk": theirs.pk})
+    report_hers = reverse("participation:comment-flag", kwargs={"town_slug": arnsberg.slug, "pk": hers.pk})
+    report_theirs = reverse(
+        "participation:comment-flag", kwargs={"town_slug": arnsberg.slug, "pk": theirs.pk}
+    )
     visitors = {name: Client() for name in ("erika", "max", "editor", "anonymous")}
     visitors["erika"].force_login(erika)
     visitors["max"].force_login(max_)
@@ -133,7 +135,7 @@ def test_idea_cards_follow_counts_status_and_names(client, process, arnsberg, se
     settings.PAGE_CACHE_SECONDS = 0
     author = factories.UserFactory(display_name="Ideengeberin")
     idea = factories.idea(process=process, author=author, title="Bänke am Markt")
-    url = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    url = reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
     citizen = factories.UserFactory()
     client.force_login(citizen)
     page = _text(client.get(url))

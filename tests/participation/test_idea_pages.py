@@ -50,7 +50,7 @@ def lists(arnsberg, town_b, process):
             process=elsewhere, municipality=town_b, author=author, title="Nicht in Arnsberg", body="x"
         )
     common_services.touch_processes([p.pk for p in (*processes, elsewhere)], recount=True)
-    return reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    return reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
 
 
 def _whole(sort: str) -> list[str]:

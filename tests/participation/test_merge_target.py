@@ -36,8 +36,10 @@ def page(client, process, arnsberg, editor_a):
     return {
         "idea": idea,
         "others": others,
-        "page": reverse("participation:staff-idea", kwargs={"town": arnsberg.slug, "pk": idea.pk}),
-        "answer": reverse("participation:staff-idea-answer", kwargs={"town": arnsberg.slug, "pk": idea.pk}),
+        "page": reverse("participation:staff-idea", kwargs={"town_slug": arnsberg.slug, "pk": idea.pk}),
+        "answer": reverse(
+            "participation:staff-idea-answer", kwargs={"town_slug": arnsberg.slug, "pk": idea.pk}
+        ),
     }
 
 
@@ -115,7 +117,7 @@ def test_the_page_costs_the_same_queries_with_few_or_many_candidates(
 ):
     client.force_login(editor_a)
     idea = factories.idea(process=process, title="Zu viele Parkplätze")
-    url = reverse("participation:staff-idea", kwargs={"town": arnsberg.slug, "pk": idea.pk})
+    url = reverse("participation:staff-idea", kwargs={"town_slug": arnsberg.slug, "pk": idea.pk})
     _ideas(process, 2)
     client.get(url)
     with CaptureQueriesContext(connection) as few:

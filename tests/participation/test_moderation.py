@@ -45,9 +45,11 @@ def pre_moderation(process, editor_a):
     )
 
 
-def _notifications(town, **filters):
+def _notifications(municipality, **filters):
     return list(
-        Notification.objects.with_scope(municipality=town.pk).filter(**filters).order_by("recipient_id")
+        Notification.objects.with_scope(municipality=municipality.pk)
+        .filter(**filters)
+        .order_by("recipient_id")
     )
 
 

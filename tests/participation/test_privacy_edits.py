@@ -34,8 +34,10 @@ def process(town_a):
         yield Process.objects.get(pk=item.pk)
 
 
-def _rows(town, **filters) -> list[Notification]:
-    return list(Notification.objects.with_scope(municipality=town.pk).filter(**filters).order_by("pk"))
+def _rows(municipality, **filters) -> list[Notification]:
+    return list(
+        Notification.objects.with_scope(municipality=municipality.pk).filter(**filters).order_by("pk")
+    )
 
 
 def _texts(town) -> str:
@@ -287,7 +289,7 @@ def test_moderators_edit_a_comment_for_privacy_on_its_page(client, process, citi
     comment = factories.comment(idea=idea, body=f"{PERSON} wohnt nebenan.")
     url = reverse(
         "participation:staff-privacy-edit-comment",
-        kwargs={"town": process.municipality.slug, "pk": comment.pk},
+        kwargs={"town_slug": process.municipality.slug, "pk": comment.pk},
     )
     client.force_login(viewer_a)  # viewers do not moderate
     assert client.get(url).status_code == 403
@@ -301,7 +303,7 @@ def test_moderators_edit_a_comment_for_privacy_on_its_page(client, process, citi
     assert done.status_code == 302
     assert Comment.objects.get(pk=comment.pk).body == "Jemand wohnt nebenan."
     staff_page = client.get(
-        reverse("participation:staff-idea", kwargs={"town": process.municipality.slug, "pk": idea.pk})
+        reverse("participation:staff-idea", kwargs={"town_slug": process.municipality.slug, "pk": idea.pk})
     ).content.decode()
     assert "Text aus Datenschutzgründen geändert" in staff_page and PERSON not in staff_page
 
@@ -309,7 +311,8 @@ def test_moderators_edit_a_comment_for_privacy_on_its_page(client, process, citi
 def test_moderators_edit_an_idea_for_privacy_on_its_page(client, process, citizen, moderator):
     idea = factories.idea(process=process, author=citizen, title=f"Bank für {PERSON}")
     url = reverse(
-        "participation:staff-privacy-edit-idea", kwargs={"town": process.municipality.slug, "pk": idea.pk}
+        "participation:staff-privacy-edit-idea",
+        kwargs={"town_slug": process.municipality.slug, "pk": idea.pk},
     )
     client.force_login(moderator)
     assert (

@@ -14,8 +14,8 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _url(town, process):
-    return reverse("participation:process-map", kwargs={"town": town.slug, "slug": process.slug})
+def _url(municipality, process):
+    return reverse("participation:process-map", kwargs={"town_slug": municipality.slug, "slug": process.slug})
 
 
 def _features(response):
@@ -54,7 +54,7 @@ def test_another_towns_process_is_not_found(client, process, town_b):
     assert client.get(_url(town_b, own)).status_code == 200
     assert (
         client.get(
-            reverse("participation:process-map", kwargs={"town": town_b.slug, "slug": process.slug})
+            reverse("participation:process-map", kwargs={"town_slug": town_b.slug, "slug": process.slug})
         ).status_code
         == 404
     )
@@ -62,7 +62,7 @@ def test_another_towns_process_is_not_found(client, process, town_b):
         client.get(
             reverse(
                 "participation:process-map",
-                kwargs={"town": process.municipality.slug, "slug": "gibt-es-nicht"},
+                kwargs={"town_slug": process.municipality.slug, "slug": "gibt-es-nicht"},
             )
         ).status_code
         == 404

@@ -31,8 +31,10 @@ def page(client, process, arnsberg, editor_a):
     return {
         "idea": idea,
         "projects": projects,
-        "page": reverse("participation:staff-idea", kwargs={"town": arnsberg.slug, "pk": idea.pk}),
-        "link": reverse("participation:staff-idea-project", kwargs={"town": arnsberg.slug, "pk": idea.pk}),
+        "page": reverse("participation:staff-idea", kwargs={"town_slug": arnsberg.slug, "pk": idea.pk}),
+        "link": reverse(
+            "participation:staff-idea-project", kwargs={"town_slug": arnsberg.slug, "pk": idea.pk}
+        ),
     }
 
 

@@ -66,7 +66,7 @@ def test_the_search_finds_what_it_found_before(ideas, arnsberg, q, expected):
 def test_a_search_is_cached_until_an_idea_changes(
     client, ideas, process, arnsberg, django_assert_max_num_queries
 ):
-    url = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    url = reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
     with django_assert_max_num_queries(12):
         first = _text(client.get(url, {"q": "platz"}))
     assert "2 Ideen gefunden" in first

@@ -27,10 +27,10 @@ def joint(arnsberg, town_b):
     return process, factories.idea(process=process)
 
 
-def _answer(idea, by, town):
-    with town_scope(town):
+def _answer(idea, by, municipality):
+    with town_scope(municipality):
         return answers_services.idea_answer(
-            idea=idea, by=by, acting_town=town, body="Wir prüfen das.", to="under_review"
+            idea=idea, by=by, acting_town=municipality, body="Wir prüfen das.", to="under_review"
         )
 
 

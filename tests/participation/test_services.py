@@ -64,9 +64,11 @@ def idea(process, citizen):
     return factories.idea(process=process, author=citizen)
 
 
-def _notifications(town, **filters):
+def _notifications(municipality, **filters):
     return list(
-        Notification.objects.with_scope(municipality=town.pk).filter(**filters).order_by("recipient_id")
+        Notification.objects.with_scope(municipality=municipality.pk)
+        .filter(**filters)
+        .order_by("recipient_id")
     )
 
 
@@ -161,10 +163,10 @@ def test_a_process_without_a_vote_never_shows_results(town_a):
 # --- Validation of the phase plan --------------------------------------------------------------------------
 
 
-def _create(town, phases):
-    with town_scope(town), translation.override("en"):
+def _create(municipality, phases):
+    with town_scope(municipality), translation.override("en"):
         return processes_services.process_create(
-            municipality=town,
+            municipality=municipality,
             by=None,
             phases=phases,
             fields={"title": "Plan", "summary": "Kurz", "is_published": True},
@@ -566,34 +568,37 @@ def test_a_status_change_tells_the_author_and_the_supporters_once_after_commit(
     supporters = [factories.UserFactory() for _ in range(2)]
     for person in supporters:
         supports_services.support_add(idea=idea, user=person)
-    town = idea.municipality
+    municipality = idea.municipality
     with django_capture_on_commit_callbacks(execute=True):
         answer = answers_services.idea_answer(
-            idea=idea, by=editor_a, acting_town=town, to=Status.ACCEPTED, body="Das machen wir."
+            idea=idea, by=editor_a, acting_town=municipality, to=Status.ACCEPTED, body="Das machen wir."
         )
-        assert _notifications(town) == []  # nothing before the commit
-    rows = _notifications(town, kind="idea.status")
+        assert _notifications(municipality) == []  # nothing before the commit
+    rows = _notifications(municipality, kind="idea.status")
     assert [n.recipient for n in rows] == sorted([citizen, *supporters], key=lambda u: u.pk)
     assert {n.key for n in rows} == {f"idea:answer:{answer.pk}"}
     assert sorted(m.to[0] for m in mailoutbox) == sorted(u.email for u in [citizen, *supporters])
     # The task running again (a redelivered message) tells nobody twice.
     from participation.tasks import idea_answer_notify
 
-    assert idea_answer_notify.apply(kwargs={"municipality_id": town.pk, "answer_id": answer.pk}).result == 0
-    assert len(_notifications(town)) == 3 and len(mailoutbox) == 3
+    assert (
+        idea_answer_notify.apply(kwargs={"municipality_id": municipality.pk, "answer_id": answer.pk}).result
+        == 0
+    )
+    assert len(_notifications(municipality)) == 3 and len(mailoutbox) == 3
 
 
 def test_a_comment_tells_the_idea_author_but_not_about_their_own(
     idea, citizen, django_capture_on_commit_callbacks
 ):
     other = factories.UserFactory()
-    town = idea.municipality
+    municipality = idea.municipality
     with django_capture_on_commit_callbacks(execute=True):
         comments_services.comment_post(idea=idea, author=citizen, body="Noch ein Gedanke von mir.")
-    assert _notifications(town) == []
+    assert _notifications(municipality) == []
     with django_capture_on_commit_callbacks(execute=True):
         comment = comments_services.comment_post(idea=idea, author=other, body="Finde ich gut.")
-    rows = _notifications(town)
+    rows = _notifications(municipality)
     assert [(n.recipient, n.kind, n.key) for n in rows] == [
         (citizen, "idea.comment", f"idea:comment:{comment.pk}")
     ]

@@ -20,8 +20,8 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _url(town, idea, query=""):
-    return reverse("participation:staff-idea", kwargs={"town": town.slug, "pk": idea.pk}) + query
+def _url(municipality, idea, query=""):
+    return reverse("participation:staff-idea", kwargs={"town_slug": municipality.slug, "pk": idea.pk}) + query
 
 
 def _ids(html: str, heading: str) -> list[int]:
@@ -41,13 +41,13 @@ def discussed(process):
         comment = factories.comment(idea=idea, body=f"Beitrag Nummer {n}")
         Comment._base_manager.filter(pk=comment.pk).update(created_at=start + datetime.timedelta(hours=n))
         comments.append(comment)
-    town = process.municipality
+    municipality = process.municipality
     Comment._base_manager.filter(pk=comments[3].pk).update(moderation=Moderation.PENDING)
     Comment._base_manager.filter(pk=comments[5].pk).update(moderation=Moderation.REPORTED)
-    with town_scope(town):
+    with town_scope(municipality):
         flags_services.flag_submit(target=comments[8], reporter=factories.UserFactory(), reason="spam")
         moderation_services.moderation_hide(
-            target=comments[29], by=None, acting_town=town, reason="Beleidigung"
+            target=comments[29], by=None, acting_town=municipality, reason="Beleidigung"
         )
     return idea, comments
 
@@ -72,13 +72,15 @@ def test_waiting_comments_come_first_then_the_newest_and_all_a_link_away(
     # can be kept.
     for comment in (comments[3], comments[5], comments[8]):
         action = reverse(
-            "participation:staff-moderate-comment", kwargs={"town": arnsberg.slug, "pk": comment.pk}
+            "participation:staff-moderate-comment", kwargs={"town_slug": arnsberg.slug, "pk": comment.pk}
         )
         assert html.count(f'action="{action}"') == 2 and f'id="reason-comment-{comment.pk}"' in html
     assert "1 offene Meldung" in html and "Veröffentlicht lassen" in html
     # Every comment shown has its privacy link, once.
     for pk in _ids(html, "comments-waiting-heading") + _ids(html, "comments-latest-heading"):
-        edit = reverse("participation:staff-privacy-edit-comment", kwargs={"town": arnsberg.slug, "pk": pk})
+        edit = reverse(
+            "participation:staff-privacy-edit-comment", kwargs={"town_slug": arnsberg.slug, "pk": pk}
+        )
         assert html.count(f'href="{edit}"') == 1
 
     everything = client.get(_url(arnsberg, idea, "?kommentare=alle")).content.decode()
@@ -87,7 +89,7 @@ def test_waiting_comments_come_first_then_the_newest_and_all_a_link_away(
     assert 'href="?#comments-heading"' in everything
     for comment in comments:
         edit = reverse(
-            "participation:staff-privacy-edit-comment", kwargs={"town": arnsberg.slug, "pk": comment.pk}
+            "participation:staff-privacy-edit-comment", kwargs={"town_slug": arnsberg.slug, "pk": comment.pk}
         )
         assert everything.count(f'href="{edit}"') == 1
 
@@ -113,7 +115,7 @@ def test_a_decision_from_the_page_and_an_edit_show_at_once(client, arnsberg, edi
     client.force_login(editor_a)
     client.get(_url(arnsberg, idea))  # the fragments are kept
     action = reverse(
-        "participation:staff-moderate-comment", kwargs={"town": arnsberg.slug, "pk": comments[3].pk}
+        "participation:staff-moderate-comment", kwargs={"town_slug": arnsberg.slug, "pk": comments[3].pk}
     )
     response = client.post(action, {"action": "approve", "next": "idea"})
     assert response.status_code == 302 and response["Location"] == _url(arnsberg, idea)
@@ -135,7 +137,7 @@ def test_a_decision_from_the_page_and_an_edit_show_at_once(client, arnsberg, edi
     assert "Beitrag ohne Namen" in html and "Beitrag Nummer 28" not in html
 
     hide = reverse(
-        "participation:staff-moderate-comment", kwargs={"town": arnsberg.slug, "pk": comments[8].pk}
+        "participation:staff-moderate-comment", kwargs={"town_slug": arnsberg.slug, "pk": comments[8].pk}
     )
     client.post(hide, {"action": "hide", "reason": "Werbung", "next": "idea"})
     html = client.get(_url(arnsberg, idea)).content.decode()

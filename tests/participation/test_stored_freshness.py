@@ -158,8 +158,8 @@ def test_page_counts_are_the_stored_ones_and_match_the_real_count(client, proces
     real = _real_count(process)
     assert real == 22
     for url in (
-        reverse("participation:ideas", kwargs={"town": arnsberg.slug}),
-        reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": process.slug}),
+        reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug}),
+        reverse("participation:process", kwargs={"town_slug": arnsberg.slug, "slug": process.slug}),
     ):
         text = re.sub(r"\s+", " ", client.get(url).content.decode())
         assert f"{real} Ideen gefunden" in text or f"{real} ideas found" in text, url
@@ -185,8 +185,8 @@ def _map_titles(client, url) -> set[str]:
 def test_the_cached_map_follows_new_and_hidden_ideas(client, process, arnsberg, editor_a, settings):
     settings.PAGE_CACHE_SECONDS = 0  # the map's own cache, not the page's
     factories.idea(process=process, title="Brunnen", latitude="51.4", longitude="8.05")
-    url = reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": process.slug})
-    town_list = reverse("participation:ideas", kwargs={"town": arnsberg.slug})
+    url = reverse("participation:process", kwargs={"town_slug": arnsberg.slug, "slug": process.slug})
+    town_list = reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
     assert _map_titles(client, url) == {"Brunnen"} == _map_titles(client, town_list)
     new = factories.idea(process=process, title="Spielplatz", latitude="51.41", longitude="8.06")
     assert _map_titles(client, url) == {"Brunnen", "Spielplatz"} == _map_titles(client, town_list)
@@ -198,6 +198,8 @@ def test_the_cached_map_follows_new_and_hidden_ideas(client, process, arnsberg, 
 def test_map_points_link_to_their_ideas(client, process, arnsberg, settings):
     settings.PAGE_CACHE_SECONDS = 0
     idea = factories.idea(process=process, title="Brunnen", latitude="51.4", longitude="8.05")
-    page = client.get(reverse("participation:process", kwargs={"town": arnsberg.slug, "slug": process.slug}))
-    href = reverse("participation:idea", kwargs={"town": arnsberg.slug, "pk": idea.pk})
+    page = client.get(
+        reverse("participation:process", kwargs={"town_slug": arnsberg.slug, "slug": process.slug})
+    )
+    href = reverse("participation:idea", kwargs={"town_slug": arnsberg.slug, "pk": idea.pk})
     assert f'<a href="{href}">Brunnen</a>' in page.content.decode()

@@ -21,8 +21,8 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _url(name, town, **kwargs):
-    return reverse(f"participation:{name}", kwargs={"town": town.slug, **kwargs})
+def _url(name, municipality, **kwargs):
+    return reverse(f"participation:{name}", kwargs={"town_slug": municipality.slug, **kwargs})
 
 
 def _text(response) -> str:
@@ -613,7 +613,7 @@ def test_the_town_home_page_points_to_running_processes(client, arnsberg, django
     )
     factories.process(municipality=arnsberg, title="Noch intern", is_published=False)
     with django_assert_max_num_queries(12):
-        page = _text(client.get(reverse("municipalities:home", kwargs={"town": arnsberg.slug})))
+        page = _text(client.get(reverse("municipalities:home", kwargs={"town_slug": arnsberg.slug})))
     assert "Jetzt mitmachen" in page and running.get_absolute_url() in page
     assert "Schon vorbei" not in page and "Noch intern" not in page
 

@@ -22,20 +22,20 @@ def _report(target, times=1):
         flags_services.flag_submit(target=target, reporter=factories.UserFactory(), reason="personal_data")
 
 
-def _figures(client, town) -> dict:
-    """Every place that says how many contributions of ``town`` wait for a moderator."""
-    queue = client.get(f"/{town.slug}/verwaltung/beteiligung/moderation/")
-    dashboard = client.get(f"/{town.slug}/verwaltung/")
-    overview = client.get(f"/{town.slug}/verwaltung/beteiligung/")
+def _figures(client, municipality) -> dict:
+    """Every place that says how many contributions of ``municipality`` wait for a moderator."""
+    queue = client.get(f"/{municipality.slug}/verwaltung/beteiligung/moderation/")
+    dashboard = client.get(f"/{municipality.slug}/verwaltung/")
+    overview = client.get(f"/{municipality.slug}/verwaltung/beteiligung/")
     # The Agentur's table as the page shows it (a second visit with nothing changed comes from the cache, without
     # the sections in its context).
     agentur = client.get("/agentur/").content.decode()
     agentur_row = agentur.split('data-figure="moderation_open"')[1].split("</tr>")[0]
-    agentur_cell = re.search(rf'data-town="{town.slug}">(?:<a [^>]*>)?(\d+)', agentur_row).group(1)
-    api_queue = client.get(reverse("api:moderation", kwargs={"town_slug": town.slug})).json()
+    agentur_cell = re.search(rf'data-town="{municipality.slug}">(?:<a [^>]*>)?(\d+)', agentur_row).group(1)
+    api_queue = client.get(reverse("api:moderation", kwargs={"town_slug": municipality.slug})).json()
     api_towns = client.get(reverse("api:agentur-towns")).json()["towns"]
-    with town_scope(town):
-        report = town_participation(municipality=town)[1]["waiting"]
+    with town_scope(municipality):
+        report = town_participation(municipality=municipality)[1]["waiting"]
     return {
         "queue": queue.context["count"],
         "queue_listed": len(queue.context["ideas"]) + len(queue.context["comments"]),
@@ -43,7 +43,9 @@ def _figures(client, town) -> dict:
         "participation_overview": overview.context["waiting"],
         "agentur": int(agentur_cell),
         "api_queue": api_queue["count"],
-        "api_agentur": next(t["figures"]["moderation_open"] for t in api_towns if t["town"] == town.slug),
+        "api_agentur": next(
+            t["figures"]["moderation_open"] for t in api_towns if t["town"] == municipality.slug
+        ),
         "town_report": report,
     }
 
@@ -94,7 +96,7 @@ def test_every_kind_of_waiting_counts_the_same_everywhere(
     with town_scope(town_b):
         _report(
             factories.comment(
-                idea=factories.idea(process=factories.process(municipality=town_b)), town=town_b
+                idea=factories.idea(process=factories.process(municipality=town_b)), municipality=town_b
             )
         )
 

@@ -22,10 +22,10 @@ PARKING = (
 )
 
 
-def _parking(town, **fields):
+def _parking(municipality, **fields):
     title, summary, description = PARKING
     return factories.project(
-        municipality=town,
+        municipality=municipality,
         title=fields.pop("title", title),
         summary=summary,
         description=description,

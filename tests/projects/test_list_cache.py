@@ -18,9 +18,9 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _located(town, title, **fields):
+def _located(municipality, title, **fields):
     return factories.project(
-        municipality=town,
+        municipality=municipality,
         title=title,
         latitude="51.400000",
         longitude="8.060000",

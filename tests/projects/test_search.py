@@ -67,13 +67,13 @@ def projects(town_a, town_b):
     return made
 
 
-def _titles(town, q: str) -> list[str]:
-    with town_scope(town):
+def _titles(municipality, q: str) -> list[str]:
+    with town_scope(municipality):
         return [p.title for p in lists_selectors.project_list(filters=lists_selectors.ProjectFilters(q=q))]
 
 
-def _read(town, q: str, *, cap: int = COUNT_CAP) -> list[str]:
-    with town_scope(town):
+def _read(municipality, q: str, *, cap: int = COUNT_CAP) -> list[str]:
+    with town_scope(municipality):
         qs = lists_selectors.project_list(filters=lists_selectors.ProjectFilters(q=q))
         pages = lists_selectors.project_pages(qs)
         ids = [pk for pk, _ in pages.matches(cap)]
@@ -128,7 +128,7 @@ def _searches(sql: str) -> bool:
 def test_the_town_list_search_counts_pages_and_maps_from_the_matches(
     client, projects, town_a, django_assert_max_num_queries
 ):
-    url = reverse("projects:list", kwargs={"town": town_a.slug})
+    url = reverse("projects:list", kwargs={"town_slug": town_a.slug})
     with django_assert_max_num_queries(14):
         response = client.get(url, {"q": "digital"})
     text = response.content.decode()

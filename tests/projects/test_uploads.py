@@ -84,7 +84,7 @@ def _idea_fields(**extra):
 
 def _page_url(process):
     return reverse(
-        "participation:idea-create", kwargs={"town": process.municipality.slug, "slug": process.slug}
+        "participation:idea-create", kwargs={"town_slug": process.municipality.slug, "slug": process.slug}
     )
 
 
@@ -137,7 +137,7 @@ def test_a_zip_bomb_as_a_project_document_is_sniffed_from_its_first_bytes_only(
 ):
     project = factories.project(municipality=town_a, by=editor_a)
     client.force_login(editor_a)
-    url = reverse("projects:staff-files", kwargs={"town": town_a.slug, "slug": project.slug})
+    url = reverse("projects:staff-files", kwargs={"town_slug": town_a.slug, "slug": project.slug})
     upload = SimpleUploadedFile("bericht.odt", bomb, content_type="application/vnd.oasis.opendocument.text")
     response, peak = _peak_bytes(lambda: client.post(url, {"upload": upload, "title": "Bericht"}))
     assert response.status_code == 200 and "upload" in response.context["form"].errors
@@ -253,14 +253,14 @@ def test_uploads_count_per_address_too_and_on_every_upload_page(client, town_a, 
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "upload": [(2, 3600, "ip")]}
     project = factories.project(municipality=town_a, by=editor_a)
     client.force_login(editor_a)
-    url = reverse("projects:staff-files", kwargs={"town": town_a.slug, "slug": project.slug})
+    url = reverse("projects:staff-files", kwargs={"town_slug": town_a.slug, "slug": project.slug})
     for _ in range(2):
         response = client.post(url, {"upload": _fake_image(), "title": "Plan"})
         assert response.status_code == 200 and "upload" in response.context["form"].errors
     response = client.post(url, {"upload": _fake_image(), "title": "Plan"})
     assert response.status_code == 429 and response["Retry-After"]
     strategy = client.post(
-        reverse("projects:staff-strategy", kwargs={"town": town_a.slug}),
+        reverse("projects:staff-strategy", kwargs={"town_slug": town_a.slug}),
         {"title": "Strategie", "document_upload": _fake_image()},
     )
     assert strategy.status_code == 429

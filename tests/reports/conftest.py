@@ -11,37 +11,42 @@ from tests import factories
 PAST = datetime.date(2025, 3, 1)
 
 
-def fill_town(town, *, partner=None, by=None) -> dict:
+def fill_town(municipality, *, partner=None, by=None) -> dict:
     from funding import services as funding_services
     from municipalities.scoping import town_scope
     from participation.services import answers as answers_services
     from projects import services as project_services
     from projects.models import FieldOfAction
 
-    with town_scope(town):
+    with town_scope(municipality):
         project_services.strategy_save(
-            municipality=town,
+            municipality=municipality,
             kind="town",
             fields={
-                "title": f"Smart-City-Strategie {town.name}",
+                "title": f"Smart-City-Strategie {municipality.name}",
                 "adopted_on": datetime.date(2023, 6, 1),
                 "summary": "Digitale Daseinsvorsorge für Stadt und Land.",
             },
             fields_of_action=list(FieldOfAction.objects.all()[:2]),
         )
-    sensor = factories.project(municipality=town, title="Sensorik im Quartier", status="in_progress")
+    sensor = factories.project(municipality=municipality, title="Sensorik im Quartier", status="in_progress")
     factories.progress_update(project=sensor, progress_percent=40, title="Sensoren montiert")
-    factories.project(municipality=town, title="Digitales Rathaus", status="planned")
-    factories.project(municipality=town, title="Internes Prüfprojekt", status="idea", visibility="internal")
+    factories.project(municipality=municipality, title="Digitales Rathaus", status="planned")
+    factories.project(
+        municipality=municipality, title="Internes Prüfprojekt", status="idea", visibility="internal"
+    )
     if partner is not None:
         factories.project(
-            municipality=partner, title="Gemeinsame Datenplattform", partners=[town], status="in_progress"
+            municipality=partner,
+            title="Gemeinsame Datenplattform",
+            partners=[municipality],
+            status="in_progress",
         )
-    with town_scope(town):
+    with town_scope(municipality):
         indicator = project_services.indicator_create(
             project=sensor,
             by=by,
-            acting_town=town,
+            acting_town=municipality,
             fields={
                 "name": "Angeschlossene Sensoren",
                 "unit": "Stück",
@@ -57,12 +62,14 @@ def fill_town(town, *, partner=None, by=None) -> dict:
             (datetime.date(2025, 6, 1), 70),
         ):
             project_services.measurement_record(
-                indicator=indicator, by=by, acting_town=town, measured_on=day, value=Decimal(value)
+                indicator=indicator, by=by, acting_town=municipality, measured_on=day, value=Decimal(value)
             )
-    grant = factories.grant(municipality=town, title=f"Modellprojekt Smart Cities {town.name}")
+    grant = factories.grant(
+        municipality=municipality, title=f"Modellprojekt Smart Cities {municipality.name}"
+    )
     for year, amount in ((2024, "300000.00"), (2025, "400000.00"), (2026, "300000.00")):
         factories.budget_line(grant=grant, year=year, amount=amount)
-    with town_scope(town):
+    with town_scope(municipality):
         funding_services.spending_record(
             grant=grant,
             by=by,
@@ -86,12 +93,12 @@ def fill_town(town, *, partner=None, by=None) -> dict:
         funding_services.milestone_save(
             grant=grant, by=by, fields={"title": "Abschluss Phase B", "due_on": datetime.date(2030, 12, 31)}
         )
-    process = factories.process(municipality=town, title="Ideen für den Marktplatz")
+    process = factories.process(municipality=municipality, title="Ideen für den Marktplatz")
     idea = factories.idea(process=process, title="Mehr Bänke am Marktplatz")
     factories.idea(process=process, title="Trinkbrunnen")
-    with town_scope(town):
+    with town_scope(municipality):
         answers_services.idea_answer(
-            idea=idea, by=by, acting_town=town, body="Wir prüfen das.", to="under_review"
+            idea=idea, by=by, acting_town=municipality, body="Wir prüfen das.", to="under_review"
         )
     return {"grant": grant, "project": sensor, "process": process}
 

@@ -207,8 +207,8 @@ def test_every_report_fits_its_pages(demo, kind, slug, tmp_path, django_capture_
     flow = " ".join(text.split())
     if kind == "funding":
         # The year table's last column, the absorption rate, is there for every year and the total.
-        town = Municipality.objects.get(slug=slug)
-        with town_scope(town):
+        municipality = Municipality.objects.get(slug=slug)
+        with town_scope(municipality):
             figures = funding_selectors.grant_figures(Grant.objects.order_by("pk").first())
         assert "Mittelabflussquote" in flow
         with translation.override("de"):
@@ -221,11 +221,11 @@ def test_every_report_fits_its_pages(demo, kind, slug, tmp_path, django_capture_
 
 def test_a_strategy_in_full_markdown_prints_as_text(demo, tmp_path, django_capture_on_commit_callbacks):
     """Every Markdown feature the portal renders, long words and a long link included, printed as formatted text."""
-    town = Municipality.objects.get(slug="menden")
-    with town_scope(town):
-        strategy = Strategy.objects.get(municipality=town, kind=Strategy.Kind.TOWN)
+    municipality = Municipality.objects.get(slug="menden")
+    with town_scope(municipality):
+        strategy = Strategy.objects.get(municipality=municipality, kind=Strategy.Kind.TOWN)
         project_services.strategy_save(
-            municipality=town,
+            municipality=municipality,
             kind=Strategy.Kind.TOWN,
             fields={
                 "title": strategy.title,
@@ -254,9 +254,9 @@ def test_long_entries_wrap_inside_the_funding_report(demo, tmp_path, django_capt
     """The longest values the forms allow, without a space to break at, wrap inside their column."""
     from funding import services as funding_services
 
-    town = Municipality.objects.get(slug="olpe")
+    municipality = Municipality.objects.get(slug="olpe")
     word = "Breitbandausbauförderrichtlinienumsetzungsbegleitungsdienstleistungsvertragsverlängerung"
-    with town_scope(town):
+    with town_scope(municipality):
         grant = Grant.objects.order_by("pk").first()
         funding_services.spending_record(
             grant=grant,

@@ -26,12 +26,14 @@ from tests.helpers import file_bytes, first_page_png, pdftotext
 pytestmark = pytest.mark.django_db
 
 
-def _request(town, *, kind="town", format="pdf", by=None, grant=None, django_capture_on_commit_callbacks):
-    with town_scope(town), django_capture_on_commit_callbacks(execute=True):
+def _request(
+    municipality, *, kind="town", format="pdf", by=None, grant=None, django_capture_on_commit_callbacks
+):
+    with town_scope(municipality), django_capture_on_commit_callbacks(execute=True):
         report, _created = services.report_request(
-            municipality=town, kind=kind, format=format, by=by, grant=grant
+            municipality=municipality, kind=kind, format=format, by=by, grant=grant
         )
-    return ReportRequest.objects.with_scope(municipality=town.pk).get(pk=report.pk)
+    return ReportRequest.objects.with_scope(municipality=municipality.pk).get(pk=report.pk)
 
 
 # --- Content ---------------------------------------------------------------------------------------------

@@ -29,9 +29,9 @@ def _at(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
 
 
-def _create(town, editor, year=Y, quarter=Q):
-    with town_scope(town):
-        return services.report_create(municipality=town, year=year, quarter=quarter, by=editor)
+def _create(municipality, editor, year=Y, quarter=Q):
+    with town_scope(municipality):
+        return services.report_create(municipality=municipality, year=year, quarter=quarter, by=editor)
 
 
 @pytest.fixture

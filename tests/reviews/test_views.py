@@ -17,9 +17,9 @@ REPORT = LIST + "2025-q4/"
 REVIEW = "/agentur/fortschrittsberichte/arnsberg/2025-q4/"
 
 
-def _submitted(town, editor, year=2025, quarter=4):
-    with town_scope(town):
-        report = services.report_create(municipality=town, year=year, quarter=quarter, by=editor)
+def _submitted(municipality, editor, year=2025, quarter=4):
+    with town_scope(municipality):
+        report = services.report_create(municipality=municipality, year=year, quarter=quarter, by=editor)
         return services.report_submit(report=report, by=editor)
 
 

@@ -326,7 +326,7 @@ def test_the_totp_set_up_page_is_never_stored(client, staff_factory, town_a):
 
 def test_public_files_are_not_stored_for_signed_in_people(client, town_a, citizen):
     idea = factories.idea(process=factories.process(municipality=town_a), image=factories.image_upload())
-    url = reverse("participation:idea-image", kwargs={"town": town_a.slug, "pk": idea.pk})
+    url = reverse("participation:idea-image", kwargs={"town_slug": town_a.slug, "pk": idea.pk})
     anonymous = client.get(url)
     assert anonymous.status_code == 200 and anonymous["Cache-Control"] == "public, max-age=3600"
     client.force_login(citizen)

@@ -35,7 +35,7 @@ def _walk(patterns, prefix="", namespace=""):
 
 
 ALL_PATTERNS = list(_walk(get_resolver().url_patterns))
-TOWN_PATTERNS = [(route, p) for route, p in ALL_PATTERNS if route.startswith("<slug:town>/")]
+TOWN_PATTERNS = [(route, p) for route, p in ALL_PATTERNS if route.startswith("<slug:town_slug>/")]
 
 
 def _name(pattern: URLPattern) -> str:
@@ -49,15 +49,15 @@ def _name(pattern: URLPattern) -> str:
     )
 
 
-def _strategy_sample(town):
+def _strategy_sample(municipality):
     from django.core.files.base import ContentFile
 
     from municipalities.scoping import town_scope
     from projects import services
 
-    with town_scope(town):
+    with town_scope(municipality):
         services.strategy_save(
-            municipality=town,
+            municipality=municipality,
             kind="town",
             fields={"title": "Strategie"},
             document=ContentFile(b"%PDF-1.4\n%%EOF\n", name="s.pdf"),
@@ -65,29 +65,29 @@ def _strategy_sample(town):
     return {"kind": "town"}
 
 
-def _review_sample(town):
-    """A draft progress report of ``town`` for Q4/2025 (its figures generated from the town's data)."""
+def _review_sample(municipality):
+    """A draft progress report of ``municipality`` for Q4/2025 (its figures generated from the town's data)."""
     from municipalities.scoping import town_scope
     from reviews.models import ProgressReport
     from reviews.selectors import quarter_figures
 
-    with town_scope(town):
+    with town_scope(municipality):
         ProgressReport.objects.get_or_create(
-            municipality=town,
+            municipality=municipality,
             year=2025,
             quarter=4,
-            defaults={"figures": quarter_figures(municipality=town, year=2025, quarter=4)},
+            defaults={"figures": quarter_figures(municipality=municipality, year=2025, quarter=4)},
         )
     return {"year": 2025, "quarter": 4}
 
 
-def _finished_process_sample(town):
+def _finished_process_sample(municipality):
     """A process whose vote is over, so that its results are public."""
     import datetime
 
     today = datetime.date.today()
     process = factories.process(
-        municipality=town,
+        municipality=municipality,
         phases=[
             {
                 "kind": "vote",
@@ -100,7 +100,7 @@ def _finished_process_sample(town):
     return {"slug": process.slug}
 
 
-def _survey_sample(town):
+def _survey_sample(municipality):
     """A process running a survey open to everyone, with one optional question and its results shown live: a
     form posted empty is refused (400) for everyone, whatever their account."""
     import datetime
@@ -110,10 +110,10 @@ def _survey_sample(town):
 
     today = datetime.date.today()
     process = factories.process(
-        municipality=town,
+        municipality=municipality,
         phases=[{"kind": "survey", "starts_on": today - datetime.timedelta(days=2), "ends_on": today}],
     )
-    with town_scope(town):
+    with town_scope(municipality):
         survey = services.survey_create(
             process=process,
             by=None,
@@ -125,23 +125,23 @@ def _survey_sample(town):
     return {"slug": process.slug, "pk": question.pk}
 
 
-def _invitation_sample(town) -> int:
-    invitations = StaffInvitation.objects.with_scope(municipality=town.pk)
+def _invitation_sample(municipality) -> int:
+    invitations = StaffInvitation.objects.with_scope(municipality=municipality.pk)
     return invitations.create(
-        municipality=town,
-        email=f"eingeladen-{invitations.count()}-{town.slug}@example.org",
+        municipality=municipality,
+        email=f"eingeladen-{invitations.count()}-{municipality.slug}@example.org",
         role=Role.VIEWER,
         nonce="x",
         expires_at=timezone.now() + datetime.timedelta(days=7),
     ).pk
 
 
-def _lesson_sample(town):
-    """A lessons-learned note written for ``town``."""
+def _lesson_sample(municipality):
+    """A lessons-learned note written for ``municipality``."""
     from knowledge import services
 
     return services.lesson_note_create(
-        by=None, municipality=town, fields={"title": "Matrix", "body": "Notiz"}
+        by=None, municipality=municipality, fields={"title": "Matrix", "body": "Notiz"}
     ).pk
 
 
@@ -280,19 +280,19 @@ SAMPLES: dict[str, Callable] = {
 }
 
 
-def _url(route: str, pattern: URLPattern, town, rows_of=None, values: dict | None = None) -> str:
-    """The route's address in ``town``, its other parameters naming rows of ``rows_of`` (default: the same town)
+def _url(route: str, pattern: URLPattern, municipality, rows_of=None, values: dict | None = None) -> str:
+    """The route's address in ``municipality``, its other parameters naming rows of ``rows_of`` (default: the same town)
     or given as ``values``."""
-    params = [p for p in pattern.pattern.converters if p != "town"]
+    params = [p for p in pattern.pattern.converters if p != "town_slug"]
     prefix_params = [p for p in ("pk",) if f"<int:{p}>" in route and p not in params]
     needed = set(params) | set(prefix_params)
-    given, values = values, {"town": town.slug}
+    given, values = values, {"town_slug": municipality.slug}
     if given is not None:
         values.update(given)
     elif needed:
         sample = SAMPLES.get(_name(pattern))
         assert sample, f"Add a sample for URL {route!r} (name {_name(pattern)!r}) to SAMPLES"
-        values.update(sample(rows_of or town))
+        values.update(sample(rows_of or municipality))
     url = "/" + route
     for key, value in values.items():
         url = (

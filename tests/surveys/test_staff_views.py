@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def _url(process, name, **kwargs):
     return reverse(
-        f"surveys:{name}", kwargs={"town": process.municipality.slug, "slug": process.slug, **kwargs}
+        f"surveys:{name}", kwargs={"town_slug": process.municipality.slug, "slug": process.slug, **kwargs}
     )
 
 

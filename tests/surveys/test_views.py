@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _url(process, name="surveys:survey"):
-    return reverse(name, kwargs={"town": process.municipality.slug, "slug": process.slug})
+    return reverse(name, kwargs={"town_slug": process.municipality.slug, "slug": process.slug})
 
 
 def _post_data(q, *, travel="Bus", rank_bus=True):
@@ -88,7 +88,9 @@ def test_a_survey_open_to_everyone_takes_one_answer_from_a_browser(client, proce
 
 
 def test_the_process_page_leads_to_the_survey_and_the_results_when_shown(client, process, survey, questions):
-    page = client.get(reverse("participation:process", kwargs={"town": "arnsberg", "slug": process.slug}))
+    page = client.get(
+        reverse("participation:process", kwargs={"town_slug": "arnsberg", "slug": process.slug})
+    )
     html = page.content.decode()
     assert _url(process) in html and _url(process, "surveys:results") not in html
     assert client.get(_url(process, "surveys:results")).status_code == 404

@@ -38,13 +38,15 @@ def deadlines(town_a, catalogue):
     return editors
 
 
-def _mails_and_rows(town):
-    rows = list(Notification.objects.with_scope(municipality=town.pk).filter(emailed_at__isnull=False))
+def _mails_and_rows(municipality):
+    rows = list(
+        Notification.objects.with_scope(municipality=municipality.pk).filter(emailed_at__isnull=False)
+    )
     return len(mail.outbox), len(rows)
 
 
-def _send(town):
-    return funding_reminders_send.delay(municipality_id=town.pk, today=TODAY.isoformat())
+def _send(municipality):
+    return funding_reminders_send.delay(municipality_id=municipality.pk, today=TODAY.isoformat())
 
 
 def test_the_beat_job_running_twice_reminds_once(town_a, deadlines, finished):

@@ -20,10 +20,12 @@ from .conftest import run_worker, wait_for, worker_queue
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _url(file_format, town=None):
-    if town is None:
+def _url(file_format, municipality=None):
+    if municipality is None:
         return reverse(f"api:opendata-{file_format}", kwargs={"dataset": "ideas"})
-    return reverse(f"api:town-opendata-{file_format}", kwargs={"dataset": "ideas", "town_slug": town.slug})
+    return reverse(
+        f"api:town-opendata-{file_format}", kwargs={"dataset": "ideas", "town_slug": municipality.slug}
+    )
 
 
 def _text(response) -> str:

@@ -17,8 +17,8 @@ from .conftest import run_worker, wait_for, worker_queue
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _delivered(town):
-    rows = Notification.objects.with_scope(municipality=town.pk)
+def _delivered(municipality):
+    rows = Notification.objects.with_scope(municipality=municipality.pk)
     return rows.count(), rows.filter(emailed_at__isnull=False).count(), len(mail.outbox)
 
 

@@ -18,8 +18,8 @@ from .conftest import run_worker, wait_for, worker_queue
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _finished(town, pk):
-    report = ReportRequest.objects.with_scope(municipality=town.pk).filter(pk=pk).first()
+def _finished(municipality, pk):
+    report = ReportRequest.objects.with_scope(municipality=municipality.pk).filter(pk=pk).first()
     return report if report is not None and report.status in ("done", "failed") else None
 
 

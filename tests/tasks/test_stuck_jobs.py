@@ -138,12 +138,12 @@ def _report(pk: int) -> ReportRequest:
     return ReportRequest._base_manager.get(pk=pk)
 
 
-def _slow_town(town, partner):
+def _slow_town(municipality, partner):
     """A town with real data, enough of it that rendering its PDF takes a while (the 70 % step)."""
-    fill_town(town, partner=partner)
+    fill_town(municipality, partner=partner)
     for number in range(25):
         project = factories.project(
-            municipality=town,
+            municipality=municipality,
             title=f"Vorhaben {number}: Sensorik und Daten im Quartier",
             status="in_progress",
             summary="Eine Maßnahme der Smart-City-Strategie. " * 9,
@@ -151,10 +151,14 @@ def _slow_town(town, partner):
         factories.progress_update(project=project, progress_percent=number % 100, title="Zwischenstand")
 
 
-def _request(client, town) -> int:
-    response = client.post(f"/{town.slug}/verwaltung/berichte/", {"kind": "town", "format": "pdf"})
+def _request(client, municipality) -> int:
+    response = client.post(f"/{municipality.slug}/verwaltung/berichte/", {"kind": "town", "format": "pdf"})
     assert response.status_code == 302
-    return ReportRequest._base_manager.filter(municipality=town, kind="town", format="pdf").latest("pk").pk
+    return (
+        ReportRequest._base_manager.filter(municipality=municipality, kind="town", format="pdf")
+        .latest("pk")
+        .pk
+    )
 
 
 @contextmanager

@@ -13,9 +13,9 @@ from .conftest import wait_for
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 
-def _forwarded(town):
+def _forwarded(municipality):
     return (
-        AccessibilityFeedback.objects.with_scope(municipality=town.pk)
+        AccessibilityFeedback.objects.with_scope(municipality=municipality.pk)
         .filter(forwarded_at__isnull=False)
         .first()
     )
@@ -30,14 +30,14 @@ def test_feedback_from_the_page_is_mailed_by_the_worker(client, celery_worker, t
     assert mail.outbox[0].to == [town_a.accessibility_contact_email]
 
 
-def _sentinel(town):
+def _sentinel(municipality):
     """A last task with a visible effect: the solo worker runs its queue in order, so once the
     sentinel's row is forwarded, every task sent before it has run."""
-    item = factories.feedback(municipality=town, message="sentinel")
-    accessibility_feedback_forward.delay(municipality_id=town.pk, feedback_id=item.pk)
+    item = factories.feedback(municipality=municipality, message="sentinel")
+    accessibility_feedback_forward.delay(municipality_id=municipality.pk, feedback_id=item.pk)
     wait_for(
         lambda: (
-            AccessibilityFeedback.objects.with_scope(municipality=town.pk)
+            AccessibilityFeedback.objects.with_scope(municipality=municipality.pk)
             .filter(pk=item.pk, forwarded_at__isnull=False)
             .exists()
         )
