@@ -463,7 +463,8 @@ class PhaseForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        kind = self.initial.get("kind") or self.data.get(self.add_prefix("kind"))
+        # What was posted names the phase of a bound form; the initial plan, that of a new one.
+        kind = self.data.get(self.add_prefix("kind")) if self.is_bound else self.initial.get("kind")
         self.label = Phase(kind).label if kind in Phase.values else ""
 
     def clean_kind(self):

@@ -13,6 +13,7 @@ from django import forms
 from django.forms import BoundField
 from django.utils.translation import gettext_lazy as _
 
+from smartcity5 import numbers
 from smartcity5.forms import HoneypotForm
 
 from .models import Question, QuestionKind, Survey
@@ -209,10 +210,10 @@ class QuestionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One row per line; each row is answered with one of the answers above."),
     )
-    scale_min = forms.IntegerField(
+    scale_min = numbers.WholeNumberField(
         label=_("Lowest value"), initial=1, required=False, min_value=-10, max_value=10
     )
-    scale_max = forms.IntegerField(
+    scale_max = numbers.WholeNumberField(
         label=_("Highest value"), initial=5, required=False, min_value=-10, max_value=10
     )
     scale_min_label = forms.CharField(label=_("Label of the lowest value"), max_length=60, required=False)

@@ -71,6 +71,7 @@ KINDS = [
         Phase,
         {
             "information": "info",
+            "survey": "success",
             "ideas": "success",
             "evaluation": "info",
             "vote": "success",

@@ -137,22 +137,22 @@ def test_process_editor_summary_includes_the_phases(client, arnsberg, editor_a):
         "description": "",
         "votes_per_person": "3",
         "votes_per_idea": "1",
-        "phase-TOTAL_FORMS": "5",
-        "phase-INITIAL_FORMS": "5",
-        "phase-MIN_NUM_FORMS": "5",
-        "phase-MAX_NUM_FORMS": "5",
+        "phase-TOTAL_FORMS": "6",
+        "phase-INITIAL_FORMS": "6",
+        "phase-MIN_NUM_FORMS": "6",
+        "phase-MAX_NUM_FORMS": "6",
     }
-    for number, kind in enumerate(["information", "ideas", "evaluation", "vote", "results"]):
+    for number, kind in enumerate(["information", "survey", "ideas", "evaluation", "vote", "results"]):
         data[f"phase-{number}-kind"] = kind
     data |= {
-        "phase-1-use": "on",
-        "phase-1-ends_on": "2027-03-31",
+        "phase-2-use": "on",
+        "phase-2-ends_on": "2027-03-31",
     }  # the idea collection without its first day
     response = client.post(url, data)
     assert response.status_code == 400
-    _assert_summary(response, ["id_title", "id_phase-1-starts_on"])
+    _assert_summary(response, ["id_title", "id_phase-2-starts_on"])
     text = re.sub(r"\s+", " ", response.content.decode())
-    assert re.search(r'<a href="#id_phase-1-starts_on">Ideensammlung – Von: [^<]+</a>', text), text
+    assert re.search(r'<a href="#id_phase-2-starts_on">Ideensammlung – Von: [^<]+</a>', text), text
 
 
 def test_non_field_errors_are_in_the_summary_too(client, arnsberg, citizen):

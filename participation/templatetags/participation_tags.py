@@ -40,7 +40,7 @@ def moderation_tone(state: str) -> str:
 @register.filter
 def phase_tone(kind: str) -> str:
     """The badge variant of a process phase: the phases people can take part in stand out."""
-    return "success" if kind in ("ideas", "vote") else "info"
+    return "success" if kind in ("survey", "ideas", "vote") else "info"
 
 
 @register.filter

@@ -247,9 +247,10 @@ def test_a_moderator_removes_a_name_from_a_comment_and_the_page_shows_markdown(
 
     browser_login(page, site, moderator)
     page.goto(f"{site}/arnsberg/verwaltung/beteiligung/ideen/{idea.pk}/")
-    page.get_by_role(
+    # The staff page lists the newest comments first: the edit link of this very comment.
+    page.locator(f"#comment-{comment.pk}").get_by_role(
         "link", name=re.compile("Text aus Datenschutzgründen bearbeiten.*Kommentar")
-    ).last.click()
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Kommentar aus Datenschutzgründen bearbeiten")
     page.get_by_label("Text", exact=True).fill("Fragen Sie [Name entfernt].")
     page.locator("main form button[type=submit]").click()
