@@ -31,7 +31,7 @@ from django.utils import timezone
 from accounts.models import User
 from municipalities.models import Municipality
 from municipalities.scoping import town_scope
-from participation import services
+from participation.services import comments as comment_services
 from participation.models import Idea
 town = Municipality.objects.get(slug="arnsberg")
 with town_scope(town):
@@ -40,7 +40,7 @@ with town_scope(town):
     author, _ = User.objects.get_or_create(email="diskussion@demo.example", defaults={
         "display_name": "Diskussion", "privacy_consent_at": timezone.now()})
     for n in range(50 - idea.comment_count):
-        services.comment_post(idea=idea, author=author, body=f"Kommentar {n + 1}: **gute** Idee, weil …")
+        comment_services.comment_post(idea=idea, author=author, body=f"Kommentar {n + 1}: **gute** Idee, weil …")
     idea.refresh_from_db()
     print(idea.pk, idea.comment_count)
 """
