@@ -220,6 +220,38 @@ def _fmt(value: float) -> str:
     return f"{value:.1f}"
 
 
+def _y_grid(ticks, labels, y_of, left: float, right: float, css: str | None) -> list[SafeString]:
+    """The horizontal grid line and the y axis label of each tick, for every chart here: ``css`` is the chart's
+    class prefix (``kpi-chart`` gives ``kpi-chart__grid`` and ``kpi-chart__y-label``), ``None`` draws them
+    unclassed (the trend chart)."""
+    grid = format_html(' class="{}__grid"', css) if css else ""
+    axis = format_html(' class="{}__y-label"', css) if css else ""
+    parts = []
+    for tick, label in zip(ticks, labels, strict=True):
+        y = _fmt(y_of(tick))
+        parts.append(
+            format_html(
+                '<line{} x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" stroke-width="1"/>',
+                grid,
+                _fmt(left),
+                y,
+                _fmt(right),
+                y,
+                GRID_COLOUR,
+            )
+        )
+        parts.append(
+            format_html(
+                '<text{} x="{}" y="{}" text-anchor="end">{}</text>',
+                axis,
+                _fmt(left - 8),
+                _fmt(y_of(tick) + FONT_SIZE * 0.35),
+                label,
+            )
+        )
+    return parts
+
+
 def _description(*, description, points, summary, baseline, baseline_date, target, target_date, unit):
     parts = [_text(description)] if description else []
     count = len(points)
@@ -378,27 +410,7 @@ def kpi_chart_svg(
     ]
 
     # --- Grid, y axis labels, unit
-    for tick, label in zip(y_ticks, y_labels, strict=True):
-        grid_y = _fmt(y_of(tick))
-        parts.append(
-            format_html(
-                '<line class="kpi-chart__grid" x1="{}" y1="{}" x2="{}" y2="{}" stroke="{}" '
-                'stroke-width="1"/>',
-                _fmt(left),
-                grid_y,
-                _fmt(right),
-                grid_y,
-                GRID_COLOUR,
-            )
-        )
-        parts.append(
-            format_html(
-                '<text class="kpi-chart__y-label" x="{}" y="{}" text-anchor="end">{}</text>',
-                _fmt(left - 8),
-                _fmt(y_of(tick) + FONT_SIZE * 0.35),
-                label,
-            )
-        )
+    parts += _y_grid(y_ticks, y_labels, y_of, left, right, "kpi-chart")
     if unit:
         parts.append(format_html('<text class="kpi-chart__unit" x="4" y="16">{}</text>', unit))
 
@@ -687,26 +699,7 @@ def planned_vs_called_svg(
         x += 20 + len(labels[series]) * _CHAR_WIDTH + _CHAR_WIDTH * 2
 
     # --- Grid and y axis labels
-    for tick, label in zip(y_ticks, y_labels, strict=True):
-        y = _fmt(y_of(tick))
-        parts.append(
-            format_html(
-                '<line class="funding-chart__grid" x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" '
-                'stroke-width="1"/>',
-                _fmt(left),
-                _fmt(right),
-                GRID_COLOUR,
-                y=y,
-            )
-        )
-        parts.append(
-            format_html(
-                '<text class="funding-chart__y-label" x="{}" y="{}" text-anchor="end">{}</text>',
-                _fmt(left - 8),
-                _fmt(y_of(tick) + FONT_SIZE * 0.35),
-                label,
-            )
-        )
+    parts += _y_grid(y_ticks, y_labels, y_of, left, right, "funding-chart")
 
     # --- Bars and year labels; labels thin out when the years get too narrow for them
     label_every = max(1, math.ceil((4 * _CHAR_WIDTH + 8) / band))
@@ -886,25 +879,7 @@ def trend_chart_svg(
             )
         )
     # --- Grid, axis labels
-    for tick, label in zip(ticks, labels, strict=True):
-        y = _fmt(y_of(tick))
-        parts.append(
-            format_html(
-                '<line x1="{}" y1="{y}" x2="{}" y2="{y}" stroke="{}" stroke-width="1"/>',
-                _fmt(left),
-                _fmt(right),
-                GRID_COLOUR,
-                y=y,
-            )
-        )
-        parts.append(
-            format_html(
-                '<text x="{}" y="{}" text-anchor="end">{}</text>',
-                _fmt(left - 8),
-                _fmt(y_of(tick) + FONT_SIZE * 0.35),
-                label,
-            )
-        )
+    parts += _y_grid(ticks, labels, y_of, left, right, None)
     for index, quarter in enumerate(quarters):
         parts.append(
             format_html(
