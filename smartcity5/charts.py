@@ -252,6 +252,19 @@ def _y_grid(ticks, labels, y_of, left: float, right: float, css: str | None) -> 
     return parts
 
 
+def _axes(left: float, top: float, bottom: float, right: float, css: str | None) -> SafeString:
+    """The y and x axes as one path (``css``: the chart's class prefix, as for :func:`_y_grid`)."""
+    return format_html(
+        '<path{} d="M{} {} V{} H{}" fill="none" stroke="{}" stroke-width="1.5"/>',
+        format_html(' class="{}__axes"', css) if css else "",
+        _fmt(left),
+        _fmt(top),
+        _fmt(bottom),
+        _fmt(right),
+        AXIS_COLOUR,
+    )
+
+
 def _description(*, description, points, summary, baseline, baseline_date, target, target_date, unit):
     parts = [_text(description)] if description else []
     count = len(points)
@@ -439,17 +452,7 @@ def kpi_chart_svg(
         )
 
     # --- Axes
-    parts.append(
-        format_html(
-            '<path class="kpi-chart__axes" d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" '
-            'stroke-width="1.5"/>',
-            l=_fmt(left),
-            t=_fmt(top),
-            b=_fmt(bottom),
-            r=_fmt(right),
-            c=AXIS_COLOUR,
-        )
-    )
+    parts.append(_axes(left, top, bottom, right, "kpi-chart"))
 
     # --- Target
     target_label_y = None
@@ -739,17 +742,7 @@ def planned_vs_called_svg(
             )
 
     # --- Axes, drawn last so the bars do not cover them
-    parts.append(
-        format_html(
-            '<path class="funding-chart__axes" d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" '
-            'stroke-width="1.5"/>',
-            l=_fmt(left),
-            t=_fmt(top),
-            b=_fmt(bottom),
-            r=_fmt(right),
-            c=AXIS_COLOUR,
-        )
-    )
+    parts.append(_axes(left, top, bottom, right, "funding-chart"))
     parts.append(mark_safe("</svg>"))
     return mark_safe("".join(parts))
 
@@ -905,15 +898,6 @@ def trend_chart_svg(
         )
         parts += [_marker(shape, x_of(i), y_of(value), colour) for i, value in enumerate(values)]
         parts.append(mark_safe("</g>"))
-    parts.append(
-        format_html(
-            '<path d="M{l} {t} V{b} H{r}" fill="none" stroke="{c}" stroke-width="1.5"/>',
-            l=_fmt(left),
-            t=_fmt(top),
-            b=_fmt(bottom),
-            r=_fmt(right),
-            c=AXIS_COLOUR,
-        )
-    )
+    parts.append(_axes(left, top, bottom, right, None))
     parts.append(mark_safe("</svg>"))
     return mark_safe("".join(parts))

@@ -26,9 +26,11 @@ from django.utils.translation import gettext as _
 from accounts import permissions
 from municipalities.models import Municipality
 from participation.models import Moderation, ParticipationEvent, Process
+from participation.services.common import require_answer_right, require_moderation_right
 from smartcity5.history import record, snapshot
 
 from .models import (
+    CHOICE_KINDS,
     Answer,
     Audience,
     Option,
@@ -193,7 +195,7 @@ def _check_question(survey: Survey, values: QuestionInput, position: int) -> Non
     if not values.text.strip():
         errors.setdefault("text", []).append(_("Please write the question."))
     options, rows = _clean_labels(values.options), _clean_labels(values.rows)
-    if kind in (QuestionKind.SINGLE, QuestionKind.MULTIPLE, QuestionKind.RANKING, QuestionKind.MATRIX):
+    if kind in CHOICE_KINDS:
         if len(options) < 2:
             errors.setdefault("options", []).append(_("Give at least two answers to choose from."))
         if len(options) > MAX_OPTIONS or len(rows) > MAX_OPTIONS:
@@ -252,13 +254,7 @@ def _set_question(question: Question, values: QuestionInput) -> None:
     question.text = question.text.strip()
     question.shown_if = values.shown_if
     question.save()
-    has_options = question.kind in (
-        QuestionKind.SINGLE,
-        QuestionKind.MULTIPLE,
-        QuestionKind.RANKING,
-        QuestionKind.MATRIX,
-    )
-    _write_options(question, values.options if has_options else (), rows=False)
+    _write_options(question, values.options if question.has_options else (), rows=False)
     _write_options(question, values.rows if question.kind == QuestionKind.MATRIX else (), rows=True)
 
 
@@ -601,10 +597,7 @@ def paper_response_enter(
 ) -> Response:
     """A paper questionnaire, typed in by the staff of a participating town: marked as such, never linked to a
     person, counted with the others. Accepted also after the survey has closed (letters arrive late)."""
-    permissions.require(
-        by is None or permissions.can_answer_in_process(by, survey.process, acting_town),
-        _("Only editors of the process's towns may do this."),
-    )
+    require_answer_right(by, survey.process, acting_town)
     survey = _take_survey(survey)
     answers = _answers_for(_questions(survey), values)
     if not answers:
@@ -619,10 +612,7 @@ def text_answer_moderate(
     *, answer: Answer, by: User | None, publish: bool, acting_town: Municipality
 ) -> Answer:
     """Publish a free-text answer or keep it hidden: editors of the town and the Agentur's moderators."""
-    permissions.require(
-        by is None or permissions.can_moderate(by, acting_town),
-        _("Only the town's editors and the Agentur's moderators moderate."),
-    )
+    require_moderation_right(by, acting_town)
     answer = Answer.objects.select_for_update().select_related("question__survey__process").get(pk=answer.pk)
     if not answer.question.is_text:
         raise ValidationError(_("Only free-text answers are moderated."), code="not_text")

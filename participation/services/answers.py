@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from municipalities.models import Municipality
 from participation import tasks
 from participation.models import Idea, OfficialAnswer, ParticipationEvent
-from participation.services.common import Kind, _actor, _locked, _require_answer_right
+from participation.services.common import Kind, _actor, _locked, require_answer_right
 from smartcity5.history import record, snapshot
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def idea_answer(
 
     Every status change carries an answer; a rejection or a merge must explain itself. The author and the
     supporters are told after the transaction commits."""
-    _require_answer_right(by, idea.process, acting_town)
+    require_answer_right(by, idea.process, acting_town)
     idea = _locked(idea)
     old = idea.status
     to = to or old

@@ -81,7 +81,7 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
         rows.update(**fields)
 
 
-def _require_answer_right(by: User | None, process: Process, acting_town: Municipality | None) -> None:
+def require_answer_right(by: User | None, process: Process, acting_town: Municipality | None) -> None:
     """Answer, set the status, shortlist, link a project, enter offline ideas: editors of a participating town,
     in the name of ``acting_town`` (``permissions.can_answer_in_process``)."""
     permissions.require(
@@ -90,7 +90,7 @@ def _require_answer_right(by: User | None, process: Process, acting_town: Munici
     )
 
 
-def _require_moderation_right(by: User | None, acting_town: Municipality) -> None:
+def require_moderation_right(by: User | None, acting_town: Municipality) -> None:
     """Approve, hide, edit for privacy: editors of the town whose queue it is, and Agentur moderators
     (``permissions.can_moderate``)."""
     permissions.require(

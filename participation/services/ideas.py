@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from municipalities.models import Municipality
 from participation import tasks
 from participation.models import Idea, Moderation, ModerationMode, ParticipationEvent, Process
-from participation.services.common import Kind, _actor, _locked, _require_answer_right
+from participation.services.common import Kind, _actor, _locked, require_answer_right
 from participation.services.privacy import privacy_edit
 from participation.services.processes import _process_with_phases, settings_for
 from projects.models import Project
@@ -108,7 +108,7 @@ def idea_enter_offline(
     """Staff enter an idea collected on paper or at an event. It has no account behind it, is marked as
     offline and is published at once (staff have read it); any phase of the process is fine, because the
     paper may arrive late."""
-    _require_answer_right(by, process, acting_town)
+    require_answer_right(by, process, acting_town)
     if not source.strip():
         raise ValidationError({"offline_source": _("Please say where the idea was collected.")})
     if created_on is not None and created_on > timezone.localdate():
@@ -148,7 +148,7 @@ def idea_link_project(
 ) -> Idea:
     """Link the project an idea led to (or remove the link). The project must belong to a town of the
     idea's process. A new link tells the idea's author and supporters (once per link, after the commit)."""
-    _require_answer_right(by, idea.process, acting_town)
+    require_answer_right(by, idea.process, acting_town)
     idea = _locked(idea)
     if project is not None:
         towns = {idea.process.municipality_id, *idea.process.partner_towns.values_list("pk", flat=True)}
@@ -188,7 +188,7 @@ def idea_set_shortlisted(
     on: datetime.date | None = None,
 ) -> Idea:
     """Put an idea on the shortlist for the vote, or take it off; only until the vote starts."""
-    _require_answer_right(by, idea.process, acting_town)
+    require_answer_right(by, idea.process, acting_town)
     idea = _locked(idea)
     process = _process_with_phases(idea.process)
     if not process.shortlist_open(on):

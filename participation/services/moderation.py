@@ -14,7 +14,7 @@ from participation import tasks
 from participation.models import Comment, Idea, Moderation, ParticipationEvent
 from participation.services.ballots import _process_of
 from participation.services.comments import _refresh_notifications
-from participation.services.common import Kind, _label, _locked, _require_moderation_right
+from participation.services.common import Kind, _label, _locked, require_moderation_right
 from participation.services.flags import _subject, _target_kwargs
 from participation.services.ideas import idea_edit_title
 from participation.services.privacy import privacy_edit
@@ -30,7 +30,7 @@ def moderation_approve(
     *, target: Idea | Comment, by: User | None, acting_town: Municipality
 ) -> Idea | Comment:
     """Publish a waiting contribution, or clear one that was reported: open reports are closed."""
-    _require_moderation_right(by, acting_town)
+    require_moderation_right(by, acting_town)
     target = _locked(target)
     was = target.moderation
     target.moderation = Moderation.PUBLISHED
@@ -72,7 +72,7 @@ def moderation_hide(
     *, target: Idea | Comment, by: User | None, acting_town: Municipality, reason: str
 ) -> Idea | Comment:
     """Hide a contribution, with a reason the author is told."""
-    _require_moderation_right(by, acting_town)
+    require_moderation_right(by, acting_town)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Please give a reason; the author is told.")})

@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from municipalities.models import Municipality
 from participation.models import Comment, Idea, ParticipationEvent
 from participation.services.comments import _refresh_notifications
-from participation.services.common import RECORDED_TEXT, Kind, _locked, _require_moderation_right
+from participation.services.common import RECORDED_TEXT, Kind, _locked, require_moderation_right
 from participation.services.flags import _target_kwargs
 from smartcity5.history import record
 
@@ -39,7 +39,7 @@ def privacy_edit(
     What had to go is kept nowhere: the history records who changed what, when and why, with the removed text
     as ``REMOVED_FOR_PRIVACY``; earlier history entries that quoted it are rewritten; notifications that quoted
     the contribution are rewritten with its new wording (:func:`_refresh_notifications`)."""
-    _require_moderation_right(by, acting_town)
+    require_moderation_right(by, acting_town)
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Please give a reason; it is kept in the history.")})
