@@ -19,6 +19,7 @@ each partner town. Their manager is built with ``TownScopedManager(shared_with="
 town's scope it yields the rows the town owns **or** shares, each row once.
 """
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -77,12 +78,13 @@ def TownScopedManager(  # noqa: N802 - a factory, named like the class it makes
             # build the town's whole set first (SQLite scanned every comment of the town to show one idea's
             # comments). This way a lookup by idea, process or sort order uses its own index, and the
             # EXISTS is only evaluated for rows another town owns (joint processes and projects).
-            return base.filter(own | _shared_exists(self.model, shared_with, towns))
+            return base.filter(own | _shared_exists(self.model, shared_with, tuple(towns)))
 
     return SharedScopedManager()
 
 
-def _shared_exists(model, shared_with: tuple[str, ...], towns: list) -> Q:
+@functools.lru_cache(maxsize=1024)
+def _shared_exists(model, shared_with: tuple[str, ...], towns: tuple) -> Q:
     """The shared paths of ``model`` as EXISTS conditions, one per first step of the paths. Where that step is a
     foreign key (``process__partner_towns`` of an idea), the subquery starts at the row it points to
     (``EXISTS (SELECT 1 FROM process … WHERE process.id = idea.process_id AND …)``), not at a copy of the row
@@ -106,6 +108,8 @@ def _shared_exists(model, shared_with: tuple[str, ...], towns: list) -> Q:
         else:
             rows = model._base_manager.filter(shared, pk=OuterRef("pk"))
         condition |= Exists(rows)  # type: ignore[assignment]  # Q | Exists is a Q
+    # Built once per worker, model and scope (its subqueries cost as much as the query they go in: a fifth of the
+    # demo's process page), and shared: a query that adds it resolves a copy of each EXISTS, never the original.
     return condition
 
 
