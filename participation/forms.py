@@ -4,16 +4,17 @@ from typing import cast
 
 from django import forms
 from django.conf import settings
+from django.db import connection
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.models import Municipality
 from projects.forms import DateInput, FieldsetsMixin
 from projects.models import FieldOfAction, Project
 from projects.uploads import IMAGE_TYPES, check_upload
-from smartcity5 import numbers
+from smartcity5 import fragments, numbers
 from smartcity5.forms import HoneypotForm, needed_sometimes
 
 from . import selectors
@@ -52,14 +53,28 @@ class IdeaFilterForm(forms.Form):
     )
     sort = forms.ChoiceField(label=_("Sort by"), required=False, choices=SORT_CHOICES)
 
-    def __init__(self, *args, with_process: bool = True, staff: bool = False, municipality=None, **kwargs):
+    def __init__(
+        self,
+        *args,
+        with_process: bool = True,
+        staff: bool = False,
+        municipality=None,
+        choices_version: str | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.municipality = municipality
-        self.fields["field_of_action"].queryset = _fields_of_action()
+        querysets = {"field_of_action": _fields_of_action}
         if with_process:
-            self.fields["process"].queryset = selectors.process_choices(include_unpublished=staff)
+            querysets["process"] = lambda: selectors.process_choices(include_unpublished=staff)
         else:
             del self.fields["process"]
+        for name, queryset in querysets.items():
+            # An unbound form with kept options validates nothing: its querysets are only built to read them.
+            if choices_version is None or self.is_bound:
+                self.fields[name].queryset = queryset()
+        if choices_version is not None:
+            self._keep_choices(choices_version, querysets, staff=staff)
         if (
             staff and municipality is not None
         ):  # a town's staff list: its own processes apart from the joint ones
@@ -72,6 +87,25 @@ class IdeaFilterForm(forms.Form):
                     ("nein", _("In joint processes a partner town runs")),
                 ],
             )
+
+    def _keep_choices(self, version: str, querysets: dict, *, staff: bool) -> None:
+        """The options of the fields of action and the published processes, read once per worker under ``version``
+        (the public pages' version: ``municipalities.freshness.town_page_version``, which moves with any change of a
+        field of action and of the scope's processes) instead of two queries and their rows on every page. Only
+        what is shown: a chosen value is still looked up in the field's queryset."""
+
+        def read(field, queryset) -> list[tuple[str, str]]:
+            if field.queryset is None:
+                field.queryset = queryset()
+            return [(str(value), str(label)) for value, label in field.choices]
+
+        for name, queryset in querysets.items():
+            field = self.fields[name]
+            choices = fragments.kept_value(
+                ("idea_filter_choices", connection.alias, name, staff, version, get_language()),
+                lambda field=field, queryset=queryset: read(field, queryset),
+            )
+            field.widget.choices = list(choices)
 
     def filters(self, **extra) -> selectors.IdeaFilters:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}

@@ -172,7 +172,17 @@ def _list_context(
     # by selectors.IdeaPages; an unfiltered list's "next page" link carries the position of the page's last idea
     # (``?nach=``), so that any page costs what the first one does.
     filters = filters or selectors.IdeaFilters()
-    pages = selectors.IdeaPages(qs, processes=processes, sort=filters.sort, version=search_version)
+    pages = selectors.IdeaPages(
+        qs,
+        processes=processes,
+        sort=filters.sort,
+        version=search_version,
+        cards=True,
+        # An unfiltered list's first page (the page most people see): its SQL compiled once per worker.
+        compiled_key=f"{filters.process.pk if filters.process else '-'}:{','.join(map(str, processes))}"
+        if total is not None
+        else None,
+    )
     paginator = CountedPaginator(pages, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None)
     # Positions only for unfiltered lists: a filtered one reads its first 1,001 matches anyway (for the count and
     # the map; its pages end there), and takes any of its pages from them.
@@ -260,7 +270,10 @@ def region_process_list(request):
 @cached_content
 def process_detail(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug)
-    form = IdeaFilterForm(request.GET or None, with_process=False)
+    # Its only options from the database are the fields of action, which move the town's version.
+    form = IdeaFilterForm(
+        request.GET or None, with_process=False, choices_version=f"t{request.municipality.content_version}"
+    )
     filters = form.filters(process=process)
     qs = selectors.idea_list(filters=filters)
     today = timezone.localdate()
@@ -272,13 +285,7 @@ def process_detail(request, town_slug: str, slug: str):
             "phases": sorted(process.phases.all(), key=lambda p: p.starts_on),
             "current_phase": process.current_phase(today),
             "today": today,
-            "shortlist": list(
-                selectors.idea_list(
-                    filters=selectors.IdeaFilters(process=process, shortlisted=True, sort="supported")
-                )
-            )
-            if process.phase("vote")
-            else [],
+            "shortlist": selectors.shortlist(process=process) if process.phase("vote") else [],
             **_list_context(
                 request,
                 qs,
@@ -363,7 +370,13 @@ def process_map(request, town_slug: str, slug: str):
 @public
 @cached_content
 def idea_list(request, town_slug: str):
-    form = IdeaFilterForm(request.GET or None)
+    # The scope's processes and their stored version from one query: the filter's options (kept under the town's
+    # and the processes' versions), an unfiltered list's total and map key, a search's cached matches
+    # (smartcity5.search.capped_matches).
+    fresh = selectors.scope_freshness()
+    form = IdeaFilterForm(
+        request.GET or None, choices_version=f"t{request.municipality.content_version}.{fresh.version}"
+    )
     filters = form.filters()
     total: int | None = None
     version: int | str | None = None
@@ -374,17 +387,12 @@ def idea_list(request, town_slug: str):
             total, version = selectors.stored_total(filters), filters.process.content_version
         elif filters.q:
             search_version = f"p{filters.process.content_version}.{filters.process.updated_at.timestamp()}"
-    elif selectors.is_unfiltered(filters) or filters.q:
-        # The scope's processes and their stored version from one query: an unfiltered list's total and map key,
-        # a search's cached matches (smartcity5.search.capped_matches).
-        fresh = selectors.scope_freshness()
+    else:
         processes = list(fresh.published)
         if filters.q:
             search_version = str(fresh.version)
-        else:
+        elif selectors.is_unfiltered(filters):
             total, version = fresh.shown_ideas, fresh.version
-    else:
-        processes = selectors.published_process_ids()
     qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None else processes)
     return render(
         request,

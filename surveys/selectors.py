@@ -26,8 +26,14 @@ TEXTS_SHOWN = 50
 
 
 def current_survey(process: Process) -> Survey | None:
-    """The version of the process's survey that is answered now (the newest)."""
-    return Survey.objects.filter(process=process, superseded_at__isnull=True).first()
+    """The version of the process's survey that is answered now (the newest). ``process`` was read in the scope
+    (its survey belongs to its towns), so the survey is read by its id without building the shared-row filter
+    again (that was most of the query's cost on every process page), and gets the caller's process (with the
+    phases it read) instead of reading it once more."""
+    survey = Survey._base_manager.filter(process_id=process.pk, superseded_at__isnull=True).first()
+    if survey is not None:
+        survey.process = process
+    return survey
 
 
 def questions(survey: Survey) -> list[Question]:

@@ -54,6 +54,15 @@ def author_name(contribution) -> str:
     return author.display_name or _("Anonymous")
 
 
+def _card_author_name(idea) -> str:
+    """:func:`author_name` of an idea read by ``selectors.idea_cards`` (its author's name as ``card_author``)."""
+    if idea.is_offline:
+        return _("Offline contribution")
+    if idea.author_id is None:
+        return _("Deleted account")
+    return idea.card_author or _("Anonymous")
+
+
 @register.filter
 def phase_state(phase, today) -> str:
     """past / current / future, for the timeline."""
@@ -103,11 +112,12 @@ def comment_html(context, comment) -> SafeString:
 
 @register.simple_tag
 def idea_card(idea, show_process: bool = False) -> SafeString:
-    """An idea in a list (the idea list, a process's page): ``participation/_idea_card.html`` rendered from plain
-    values only and kept per worker (smartcity5.fragments); nothing on it depends on the viewer."""
+    """An idea in a list (the idea list, a process's page), as read by ``selectors.idea_cards``:
+    ``participation/_idea_card.html`` rendered from plain values only and kept per worker (smartcity5.fragments);
+    nothing on it depends on the viewer."""
     return fragments.render(
         "participation/_idea_card.html",
-        town_slug=idea.municipality.slug,
+        town_slug=idea.card_town,
         pk=idea.pk,
         title=idea.title,
         status=idea.status,
@@ -115,12 +125,12 @@ def idea_card(idea, show_process: bool = False) -> SafeString:
         shortlisted=idea.is_shortlisted,
         offline=idea.is_offline,
         body=idea.body,
-        by=author_name(idea),
+        by=_card_author_name(idea),
         created_at=idea.created_at,
-        field=str(idea.field_of_action) if idea.field_of_action_id else "",
+        field=idea.card_field or "",
         place=idea.location_label,
         show_process=bool(show_process),
-        process=idea.process.title if show_process else "",
+        process=idea.card_process if show_process else "",
         supports=idea.support_count,
         comments=idea.comment_count,
     )
