@@ -3,6 +3,8 @@
 Every write validates with the HTML page's form and calls the same service function as the page, so a rule
 lives in one place; the rate limits of the pages apply too (429 with Retry-After)."""
 
+import functools
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
@@ -558,21 +560,23 @@ class IdeaList(TownScopedAPIView):
     conditional = True
     anonymous_cache = True
 
+    @functools.cached_property
+    def fresh(self) -> selectors.ScopeFreshness:
+        """The stored freshness of the scope's processes (one query over a few rows, read once per request): the
+        Last-Modified, the unfiltered total, the published processes and a search's cache version."""
+        return selectors.scope_freshness()
+
     def last_modified(self):
-        # The stored freshness of the scope's processes (one query over a few rows), not a MAX over every idea,
-        # comment and support of the town (docs/ARCHITECTURE.md, "Stored freshness").
-        return selectors.scope_freshness().changed_at
+        # Not a MAX over every idea, comment and support of the town (docs/ARCHITECTURE.md, "Stored freshness").
+        return self.fresh.changed_at
 
     @list_schema(IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):
-        count = selectors.stored_total(selectors.IdeaFilters()) if self.unfiltered(request) else None
-        version = None
-        if request.query_params.get("q"):
-            # A search's first 1,001 matches are cached under the scope's stored version (smartcity5.search).
-            fresh = selectors.scope_freshness()
-            processes, version = list(fresh.published), fresh.version
-        else:
-            processes = selectors.published_process_ids()
+        fresh = self.fresh
+        count = fresh.shown_ideas if self.unfiltered(request) else None
+        # A search's first 1,001 matches are cached under the scope's stored version (smartcity5.search).
+        version = fresh.version if request.query_params.get("q") else None
+        processes = list(fresh.published)
         ideas = self.filter_queryset(selectors.idea_list(processes=processes))
         # Read per process and merged (participation.selectors.IdeaPages): a deep page costs what the first does.
         sort = request.query_params.get("sort") or "new"
