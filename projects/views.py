@@ -198,7 +198,7 @@ def project_list(request, town_slug: str):
     filters = form.filters() if form.is_bound else lists_selectors.ProjectFilters()
     municipality = request.municipality
     version = _list_version(f"t{municipality.pk}.{municipality.content_version}", filters)
-    qs = lists_selectors.project_list(filters=filters)
+    qs = lists_selectors.project_cards(lists_selectors.project_list(filters=filters))
     pages = (
         lists_selectors.project_pages(qs, version=f"t{municipality.pk}.{municipality.content_version}")
         if filters.q
@@ -219,7 +219,7 @@ def region_project_list(request):
     filters = form.filters() if form.is_bound else lists_selectors.ProjectFilters()
     version = _list_version(f"r{common_selectors.towns_version(towns)}", filters)
     with public_region_scope():
-        qs = lists_selectors.project_list(filters=filters)
+        qs = lists_selectors.project_cards(lists_selectors.project_list(filters=filters))
         context = _list_context(request, qs, None, form, version=version)
     return render(request, "projects/region_list.html", context)
 

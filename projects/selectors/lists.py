@@ -197,6 +197,40 @@ def project_list(
     return with_list_facts(qs).order_by(*LIST_ORDER)
 
 
+#: The project's own columns a project card shows (``project_tags.project_card``).
+CARD_FIELDS = (
+    "id",
+    "slug",
+    "title",
+    "status",
+    "visibility",
+    "summary",
+    "phase",
+    "partner_count",
+    "municipality",
+    "municipality__slug",
+    "municipality__name",
+)
+
+
+def project_cards(qs: QuerySet[Project]) -> QuerySet[Project]:
+    """``qs`` (a :func:`project_list`) reading only what the project cards show: the project's :data:`CARD_FIELDS`,
+    its town's slug and name, its partner towns' and fields of action's names, instead of every column of the
+    project, its town and bundle, its partner towns and fields of action (a project list read a hundred model
+    rows for fifteen cards; on the demo the reading was half of the page's time). The map's points, the count and
+    the search read ``qs`` by their own columns as before."""
+    return (
+        qs.select_related(None)
+        .select_related("municipality")
+        .prefetch_related(None)
+        .prefetch_related(
+            Prefetch("fields_of_action", queryset=FieldOfAction.objects.only("id", "name")),
+            Prefetch("partner_towns", queryset=Municipality.objects.only("id", "name", "slug")),
+        )
+        .only(*CARD_FIELDS)
+    )
+
+
 def region_project_list(*, filters: ProjectFilters = ProjectFilters()) -> list[Project]:
     """Public projects of all active towns. Evaluated inside the region scope, so returns a list."""
     with public_region_scope():
