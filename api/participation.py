@@ -82,6 +82,29 @@ class IdeaImageSerializer(s.Serializer):
     alt = s.CharField(help_text="What the image shows, in words.")
 
 
+#: The columns :class:`IdeaSerializer` reads: the idea's own and the slug or name of its town, process, field of
+#: action and author (the lists read these instead of every column of the five rows).
+IDEA_FIELDS = (
+    "id",
+    "title",
+    "body",
+    "status",
+    "municipality__slug",
+    "process__slug",
+    "field_of_action__slug",
+    "location_label",
+    "latitude",
+    "longitude",
+    "is_offline",
+    "author__display_name",
+    "support_count",
+    "comment_count",
+    "image",
+    "image_alt",
+    "created_at",
+)
+
+
 class IdeaSerializer(s.ModelSerializer):
     town = s.SlugRelatedField(source="municipality", slug_field="slug", read_only=True)
     process = s.SlugRelatedField(slug_field="slug", read_only=True)
@@ -315,7 +338,8 @@ class ProcessIdeas(TownScopedAPIView):
             if self.unfiltered(request)
             else None
         )
-        return self.paginated(self.filter_queryset(selectors.idea_list()), count=count, cap=True)
+        ideas = self.filter_queryset(selectors.idea_list()).only(*IDEA_FIELDS)
+        return self.paginated(ideas, count=count, cap=True)
 
     @extend_schema(
         request={"application/json": IdeaInputSerializer, "multipart/form-data": IdeaUploadSerializer},
@@ -577,7 +601,7 @@ class IdeaList(TownScopedAPIView):
         # A search's first 1,001 matches are cached under the scope's stored version (smartcity5.search).
         version = fresh.version if request.query_params.get("q") else None
         processes = list(fresh.published)
-        ideas = self.filter_queryset(selectors.idea_list(processes=processes))
+        ideas = self.filter_queryset(selectors.idea_list(processes=processes)).only(*IDEA_FIELDS)
         # Read per process and merged (participation.selectors.IdeaPages): a deep page costs what the first does.
         sort = request.query_params.get("sort") or "new"
         pages = selectors.IdeaPages(ideas, processes=processes, sort=sort, version=version)
