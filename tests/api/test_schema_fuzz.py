@@ -111,7 +111,9 @@ def editor_token(live_server, town_a, town_b):
             factories.project(municipality=town)
             factories.project(municipality=town, visibility="internal")
             factories.idea(process=factories.process(municipality=town))
-        editor = factories.staff_member(municipality=town_a, role=Role.EDITOR, email="fuzz-editor@example.org")
+        editor = factories.staff_member(
+            municipality=town_a, role=Role.EDITOR, email="fuzz-editor@example.org"
+        )
         _token, secret = api_token_create(user=editor, name="schemathesis")
     return live_server.url, secret
 
