@@ -90,9 +90,12 @@ def _csv(response) -> list[dict]:
 
 
 @pytest.fixture
+@transaction.atomic
 def content(town_a, town_b, town_c):
     """A: a public, an internal and a joint project (with B) with a KPI, a process with a published, a hidden
-    and an answered idea, an unpublished process with an idea; B its own public project; C nothing shared."""
+    and an answered idea, an unpublished process with an idea; B its own public project; C nothing shared.
+    Written in one transaction: in the transactional test each commit would build the open data at once (eager),
+    one build per write; together they are built once, from the same rows."""
     editor = factories.staff_member(municipality=town_a, role=Role.EDITOR, email="od-editor-a@example.org")
     author = factories.UserFactory(email="author-secret@example.org", display_name="Erika Musterfrau")
     rows = {

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
@@ -102,11 +102,14 @@ def test_adding_and_withdrawing_at_the_same_moment_leaves_a_consistent_count(tow
 
 @pytest.fixture
 def vote(town_a):
-    process = factories.process(municipality=town_a, votes_per_person=3, votes_per_idea=3)
-    ideas = [factories.idea(process=process, title=title) for title in ("Bänke", "Bäume", "Brunnen")]
+    # One commit (tests/reports/conftest.py's fill_town says why): the open data are built once, not seven times.
+    with transaction.atomic():
+        process = factories.process(municipality=town_a, votes_per_person=3, votes_per_idea=3)
+        ideas = [factories.idea(process=process, title=title) for title in ("Bänke", "Bäume", "Brunnen")]
+        with town_scope(town_a):
+            for idea in ideas:
+                ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
     with town_scope(town_a):
-        for idea in ideas:
-            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
         return Process.objects.get(pk=process.pk), ideas
 
 

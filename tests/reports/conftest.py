@@ -5,13 +5,18 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 
 from tests import factories
 
 PAST = datetime.date(2025, 3, 1)
 
 
+@transaction.atomic
 def fill_town(municipality, *, partner=None, by=None) -> dict:
+    """The town's data, written in one transaction. In a transactional test (a worker, a browser) each commit
+    hands over the open data builds, which run at once there (eager): one by one, the twenty-odd writes built
+    the datasets after each; together they are built once, from the same rows."""
     from funding import services as funding_services
     from municipalities.scoping import town_scope
     from participation.services import answers as answers_services

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from municipalities.tasks import stuck_jobs_sweep
 from reports.models import ReportRequest
@@ -138,8 +138,10 @@ def _report(pk: int) -> ReportRequest:
     return ReportRequest._base_manager.get(pk=pk)
 
 
+@transaction.atomic
 def _slow_town(municipality, partner):
-    """A town with real data, enough of it that rendering its PDF takes a while (the 70 % step)."""
+    """A town with real data, enough of it that rendering its PDF takes a while (the 70 % step). One transaction
+    (see ``fill_town``): the open data are built once, not after each of the fifty-odd writes."""
     fill_town(municipality, partner=partner)
     for number in range(25):
         project = factories.project(
