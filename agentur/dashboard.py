@@ -7,8 +7,8 @@ owns it (a joint project for its lead town); a partner town shows joint rows as 
 count. Here they are joined by the Agentur's own figures (share of open projects recently updated, median days
 to the first answer, moderation, staff, barrier reports) and trends.
 
-Everything runs inside the audited scope that :func:`agentur.crosstown.agentur_dashboard` enters; the
-reads use the town-scoped managers, so a town outside that scope cannot appear. Figures and trends are one
+Everything runs inside the audited scope that :func:`agentur.crosstown.agentur_dashboard` enters; only the
+towns that scope holds are counted (``figures.towns_in_scope``), each from its own rows (as ``agentur.figures``). Figures and trends are one
 query over the towns, with a correlated scalar subquery per figure (and quarter); the number of queries does not
 depend on the number of towns or rows.
 """
@@ -148,19 +148,27 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
         "projects_open": _count(open_projects),
         "projects_open_updated": _count(open_projects.filter(recent)),
         "first_grant": _scalar(
-            Grant.objects.filter(municipality=OuterRef("pk")), Min("pk"), Grant._meta.pk, None
+            Grant._base_manager.filter(municipality=OuterRef("pk")), Min("pk"), Grant._meta.pk, None
         ),
         # Counted in the town that owns the contribution (the lead town of a joint process): the town whose
         # moderation queue lists it and whose moderators decide on it.
         "moderation_open": (
-            _count(Idea.objects.filter(waiting_for_moderation(Idea), municipality=OuterRef("pk")))
-            + _count(Comment.objects.filter(waiting_for_moderation(Comment), municipality=OuterRef("pk")))
+            _count(
+                Idea._base_manager.filter(
+                    waiting_for_moderation(Idea, reported_in_sql=True), municipality=OuterRef("pk")
+                )
+            )
+            + _count(
+                Comment._base_manager.filter(
+                    waiting_for_moderation(Comment, reported_in_sql=True), municipality=OuterRef("pk")
+                )
+            )
         ),
-        "admins": _count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.ADMIN)),
-        "editors": _count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.EDITOR)),
-        "viewers": _count(Membership.objects.filter(municipality=OuterRef("pk"), role=Role.VIEWER)),
+        "admins": _count(Membership._base_manager.filter(municipality=OuterRef("pk"), role=Role.ADMIN)),
+        "editors": _count(Membership._base_manager.filter(municipality=OuterRef("pk"), role=Role.EDITOR)),
+        "viewers": _count(Membership._base_manager.filter(municipality=OuterRef("pk"), role=Role.VIEWER)),
         "open_feedback": _count(
-            AccessibilityFeedback.objects.filter(
+            AccessibilityFeedback._base_manager.filter(
                 municipality=OuterRef("pk"), status=AccessibilityFeedback.Status.NEW
             )
         ),
@@ -230,10 +238,10 @@ def trend_annotations(*, filters: DashboardFilters, quarters: list[Quarter]) -> 
 
     # Updates count for the town whose staff posted them (a partner's update on a joint project: the partner).
     updates = key_figures.filter_projects(
-        ProgressUpdate.objects.filter(municipality=OuterRef("pk")), filters, "project__"
+        ProgressUpdate._base_manager.filter(municipality=OuterRef("pk")), filters, "project__"
     )
     ideas = key_figures.ideas(filters)
-    called = DisbursementRequest.objects.filter(
+    called = DisbursementRequest._base_manager.filter(
         municipality=OuterRef("pk"), status__in=DisbursementRequest.CALLED
     )
     annotations = {}

@@ -848,23 +848,25 @@ def _flag_count(field: str) -> Coalesce:
     return Coalesce(Subquery(rows, output_field=IntegerField()), Value(0))
 
 
-def waiting_for_moderation(model: type[Idea] | type[Comment]) -> Q:
+def waiting_for_moderation(model: type[Idea] | type[Comment], *, reported_in_sql: bool = False) -> Q:
     """Wartet auf Moderation: the one definition of what waits for a moderator's decision, for ideas and
     comments alike. A contribution waits while it is held for pre-moderation, while it is hidden after
     reports, and while it is still visible but has open reports (one report below the town's threshold is a complaint a
     moderator must see). The queue, the town's staff pages, the Agentur's dashboard, the town report and the
     API all count with this condition."""
     field = "idea" if model is Idea else "comment"
+    open_reports = ContentFlag._base_manager.filter(resolved_at__isnull=True, **{f"{field}__isnull": False})
+    if reported_in_sql:
+        # For SQL that is compiled once and run again (the key figures, ``agentur.figures.compiled_rows``): the
+        # ids read by the query itself, never frozen into its parameters.
+        return Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED)) | Q(
+            pk__in=open_reports.order_by().values(field)
+        )
     # The ids with open reports first (one query over the few open reports), so that the condition is two index
     # lookups (the waiting states, the ids) instead of a subquery for every idea or comment of the scope: the
     # moderation queue went from scanning the town's 300,000 comments to reading a handful. The base manager, as
     # the subquery before it: the ids only select rows that the scoped outer query admits.
-    reported = list(
-        ContentFlag._base_manager.filter(resolved_at__isnull=True, **{f"{field}__isnull": False})
-        .order_by()
-        .values_list(field, flat=True)
-        .distinct()
-    )
+    reported = list(open_reports.order_by().values_list(field, flat=True).distinct())
     return Q(moderation__in=(Moderation.PENDING, Moderation.REPORTED)) | Q(pk__in=reported)
 
 
