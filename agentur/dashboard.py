@@ -126,9 +126,11 @@ def _first_answers(qs):
         .annotate(first=Min("created_at"))
         .values("first")
     )
+    # Which ideas have an answer is the stored fact (``figures.answered``, a column of the row): the first answer
+    # is then looked up for those only, once each.
     return (
-        qs.annotate(first_answer_at=Subquery(first))
-        .filter(first_answer_at__isnull=False)
+        key_figures.answered(qs)
+        .annotate(first_answer_at=Subquery(first))
         .annotate(days=DaysBetween(F("first_answer_at"), F("created_at")))
     )
 
