@@ -420,7 +420,8 @@ def table_sections(data: dict, *, filters: DashboardFilters) -> list[dict]:
             "label": label,
             "help": help_text,
             "cells": cells,
-            "cells_html": cells_html(cells, label),
+            # Built when the template asks for it (it calls it), not for the API, which reads the cells.
+            "cells_html": functools.partial(cells_html, cells, label),
             "total": Cell(region, kind),
         }
 
