@@ -23,9 +23,10 @@ from tests.agentur.test_dashboard import mobility, region  # noqa: F401 - fixtur
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
+NONE = dashboard.DashboardFilters()
 
 
-def _orm_rows(towns, filters=dashboard.DashboardFilters()) -> dict:
+def _orm_rows(towns, filters=NONE) -> dict:
     """Every figure of the Agentur's row, counted by the ORM query itself (nothing compiled or cached)."""
     quarters = dashboard.last_quarters(TODAY)
     rows = Municipality.objects.filter(pk__in=[town.pk for town in towns]).values(
@@ -37,12 +38,12 @@ def _orm_rows(towns, filters=dashboard.DashboardFilters()) -> dict:
     return {row["pk"]: row for row in rows}
 
 
-def _served(towns, filters=dashboard.DashboardFilters()) -> dict:
+def _served(towns, filters=NONE) -> dict:
     data = dashboard.town_figures(towns=towns, filters=filters, today=TODAY)
     return {town.pk: row for town, row in zip(data["towns"], data["figures"], strict=True)}
 
 
-def _agree(towns, filters=dashboard.DashboardFilters()) -> dict:
+def _agree(towns, filters=NONE) -> dict:
     with cross_town_scope(purpose="test", municipalities=towns):
         served, counted = _served(towns, filters), _orm_rows(towns, filters)
     for pk, row in counted.items():
@@ -51,8 +52,12 @@ def _agree(towns, filters=dashboard.DashboardFilters()) -> dict:
 
 
 def test_the_compiled_figures_equal_the_orm_query_after_each_write(
-    town_a, town_b, town_c, moderator, mobility
-):  # noqa: F811
+    town_a,
+    town_b,
+    town_c,
+    moderator,
+    mobility,  # noqa: F811 - the fixture
+):
     towns = [town_a, town_b, town_c]
     process = factories.process(municipality=town_a, partners=[town_b])
     _agree(towns)
