@@ -33,7 +33,7 @@ from accounts import permissions
 from municipalities.scoping import compiled_in_scope
 from projects.models import FieldOfAction, Project
 from smartcity5 import search
-from smartcity5.search import search_words, text_condition
+from smartcity5.search import search_words, stored_text_condition
 
 from .models import (
     Ballot,
@@ -277,14 +277,15 @@ class IdeaFilters:
     lead_town: int | None = None
 
 
-#: The columns the text search looks in (smartcity5.search; each has a trigram index on PostgreSQL, migration 0004).
+#: The columns the text search looks in (smartcity5.search), stored together in capitals as ``Idea.search_text``
+#: (its expression names them; a trigram index on PostgreSQL).
 SEARCH_COLUMNS = ("title", "body", "location_label")
 
 
 def filter_ideas(qs: QuerySet[Idea], filters: IdeaFilters) -> QuerySet[Idea]:
     if filters.q:
         for word in search_words(filters.q):
-            qs = qs.filter(text_condition(word, SEARCH_COLUMNS))
+            qs = qs.filter(stored_text_condition(word, "search_text"))
     if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.field_of_action is not None:
