@@ -1,13 +1,14 @@
 """``Idea.search_text``: title, description and place in capitals, one generated column that the database keeps with
 every write, so that the text search tests one column per word (smartcity5.search, "Stored text"); its GIN
-trigram index replaces the three of migration 0004 (PostgreSQL only), which no search reads any more."""
+trigram index replaces those of migration 0004 on the description and the place (PostgreSQL only), which no search
+reads any more. The title's stays: the staff's merge search looks in titles (``selectors.merge_choices``)."""
 
 import django.db.models.functions.text
 from django.db import migrations, models
 
 from smartcity5.search import trigram_index_operations
 
-OLD_COLUMNS = ("title", "body", "location_label")
+OLD_COLUMNS = ("body", "location_label")
 
 
 def drop_old(apps, schema_editor):

@@ -167,7 +167,9 @@ class Idea(Workflow, Moderated):
     # of upper-casing three for every row it walks. The lines between them keep a word from matching across two.
     search_text = models.GeneratedField(
         expression=Upper(
-            Concat("title", Value("\n"), "body", Value("\n"), "location_label", output_field=models.TextField())
+            Concat(
+                "title", Value("\n"), "body", Value("\n"), "location_label", output_field=models.TextField()
+            )
         ),
         output_field=models.TextField(),
         db_persist=True,
