@@ -202,7 +202,7 @@ def _list_context(
         if ideas and page.has_next() and total is not None
         else "",
         "filter_form": form,
-        "map_points": _list_map(qs if located is None else qs.filter(pk__in=located), municipality, map_key),
+        "map_points": _list_map(qs if located is None else pages.by_ids(located), municipality, map_key),
         "querystring": query.urlencode(),
     }
 

@@ -30,8 +30,10 @@ class Writer:
     def _columns(self, model, given: tuple[str, ...]) -> tuple[list, tuple]:
         """All concrete fields in insert order (the given ones first) and the values of the others: their
         defaults, or the time of the run for ``auto_now`` fields."""
-        by_attname = {f.attname: f for f in model._meta.concrete_fields}
-        missing = [f for f in model._meta.concrete_fields if f.attname not in given]
+        # Generated columns (``Idea.search_text``) are the database's to fill.
+        stored = [f for f in model._meta.concrete_fields if not f.generated]
+        by_attname = {f.attname: f for f in stored}
+        missing = [f for f in stored if f.attname not in given]
         tail = []
         for field in missing:
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):

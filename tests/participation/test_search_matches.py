@@ -21,9 +21,8 @@ def _text(response) -> str:
 
 
 def _searches(sql: str) -> bool:
-    """Whether a query searches the ideas for the matches (``icontains``: SQLite ``LIKE``, PostgreSQL ``UPPER``; the
-    first 1,001). The page's 20 rows and the map's points are read by id from the matches."""
-    text = '"body" LIKE' in sql or 'UPPER("participation_idea"."body"' in sql
+    """Whether a query searches the ideas for the matches (a ``LIKE`` on the stored search text; the first 1,001). The page's 20 rows and the map's points are read by id from the matches."""
+    text = '"search_text"' in sql and "LIKE" in sql  # the stored text (Idea.search_text)
     return text and "LIMIT 1001" in sql
 
 
@@ -88,3 +87,21 @@ def test_a_search_is_cached_until_an_idea_changes(
         "Spielplatz am Bürgerhaus",
     ]
     assert body["count"] == 3
+
+
+def _found(q: str) -> list[str]:
+    return [idea.title for idea in selectors.idea_list(filters=selectors.IdeaFilters(q=q))]
+
+
+def test_the_stored_text_follows_every_write_and_no_word_spans_two_columns(ideas, arnsberg):
+    """``Idea.search_text`` is the database's (a generated column): a change made without the services, by
+    ``update()``, is found at once; a word never runs from the title into the description ("bürgerhausschaukeln")."""
+    from participation.models import Idea
+
+    with town_scope(arnsberg):
+        assert _found("bürgerhausschaukeln") == [] and _found("HAUSSCHAU") == []
+        Idea._base_manager.filter(pk=ideas[0].pk).update(
+            body="Ein Klettergerüst.", location_label="Ruhrwiesen"
+        )
+        assert _found("schaukeln") == []
+        assert _found("klettergerüst ruhrwiesen") == _found("SPIELPLATZ") == ["Spielplatz am Bürgerhaus"]
