@@ -602,6 +602,14 @@ class CodeBallotForm(HoneypotForm, BallotForm):
 
     field_order = ["code"]
 
+    def votes(self) -> dict[int, int]:
+        """The shortlist's votes, as :meth:`BallotForm.votes` reads them from the idea fields alone."""
+        others = {name: self.fields.pop(name) for name in ("code", "homepage")}
+        try:
+            return super().votes()
+        finally:
+            self.fields.update(others)
+
 
 class VotingCodeBatchForm(forms.Form):
     """Staff order a batch of codes (``services.codes.voting_code_batch_order``)."""
