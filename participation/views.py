@@ -1080,7 +1080,12 @@ def process_vote_code(request, town_slug: str, slug: str):
         messages.info(request, _("The vote is not open."))
         return redirect(process.get_absolute_url(request.municipality))
     ideas = selectors.idea_list(filters=selectors.IdeaFilters(process=process, shortlisted=True, sort="new"))
-    form = CodeBallotForm(request.POST or None, ideas=ideas.order_by("title"), process=process, current={})
+    form = CodeBallotForm(
+        request.POST if request.method == "POST" else None,
+        ideas=ideas.order_by("title"),
+        process=process,
+        current={},
+    )
     context = {"process": process, "form": form}
     if request.method == "POST" and form.is_valid():
         try:
