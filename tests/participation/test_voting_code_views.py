@@ -54,7 +54,7 @@ def test_the_vote_by_code_is_open_to_anyone_and_refuses_wrong_codes_clearly(clie
 
 
 def test_a_code_of_another_town_is_not_valid_here(client, town_a, town_b, vote):  # noqa: F811
-    process, ideas = vote
+    process, _ideas = vote
     _batch, plain = order(process, town_a, count=1)
     response = client.post(f"/soest/beteiligung/{process.slug}/abstimmung/code/", {"code": plain[0]})
     assert response.status_code in (400, 404)  # a process of Arnsberg alone is not found in Soest
@@ -71,7 +71,7 @@ def test_the_survey_by_code_asks_for_the_code_and_counts_one_response_per_code(c
     answer = {f"q{question.pk}": str(yes.pk)}
     missing = client.post(url, answer)
     assert missing.status_code == 400 and "Bitte geben Sie den Code" in missing.content.decode()
-    vote_code_batch, vote_codes = order(made.process, town_a, purpose=CodePurpose.VOTE, count=1)
+    _vote_batch, vote_codes = order(made.process, town_a, purpose=CodePurpose.VOTE, count=1)
     other_purpose = client.post(url, {"code": vote_codes[0], **answer})
     assert other_purpose.status_code == 400 and "die Abstimmung" in other_purpose.content.decode()
     assert client.post(url, {"code": plain[0], **answer}).status_code == 302
@@ -87,8 +87,12 @@ def test_the_survey_by_code_asks_for_the_code_and_counts_one_response_per_code(c
 
 
 def test_staff_order_codes_see_counts_and_viewers_only_read(
-    client, town_a, vote, editor_a, django_capture_on_commit_callbacks
-):  # noqa: F811
+    client,
+    town_a,
+    vote,  # noqa: F811
+    editor_a,
+    django_capture_on_commit_callbacks,
+):
     process, _ideas = vote
     url = f"/arnsberg/verwaltung/beteiligung/{process.slug}/codes/"
     client.force_login(editor_a)
