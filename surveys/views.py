@@ -79,7 +79,7 @@ def survey_detail(request: HttpRequest, town_slug: str, slug: str) -> HttpRespon
                     by=request.user,
                     values=form.values(),
                     code=form.cleaned_data.get("code"),
-                    code_town=request.municipality,
+                    code_town=request.municipality,  # type: ignore[attr-defined]  # set by the tenant middleware
                 )
             except RateLimited as error:
                 messages.error(request, str(error))

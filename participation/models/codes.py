@@ -46,7 +46,7 @@ class VotingCodeBatch(TownOwnedModel, GeneratedFile):
     purpose = models.CharField(_("for"), max_length=10, choices=CodePurpose.choices)
     count = models.PositiveIntegerField(_("number of codes"))
 
-    objects = TownScopedManager()
+    objects = TownScopedManager()  # type: ignore[misc]  # factory-made manager
 
     class Meta(GeneratedFile.Meta):
         verbose_name = _("batch of voting codes")
@@ -106,7 +106,7 @@ class VotingCode(TownOwnedModel):
     code_hash = models.CharField(_("hash of the code"), max_length=64, unique=True)
     used_at = models.DateTimeField(_("used"), null=True, blank=True)
 
-    objects = TownScopedManager()
+    objects = TownScopedManager()  # type: ignore[misc]  # factory-made manager
 
     class Meta:
         verbose_name = _("voting code")

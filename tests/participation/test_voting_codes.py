@@ -57,12 +57,14 @@ def make_codes(batch: VotingCodeBatch) -> list[str]:
     return plain
 
 
-def order(process, town, *, purpose=CodePurpose.VOTE, count=5, by=None) -> tuple[VotingCodeBatch, list[str]]:
-    with town_scope(town), transaction.atomic():
+def order(
+    process, municipality, *, purpose=CodePurpose.VOTE, count=5, by=None
+) -> tuple[VotingCodeBatch, list[str]]:
+    with town_scope(municipality), transaction.atomic():
         batch = codes_services.voting_code_batch_order(
-            process=process, purpose=purpose, count=count, by=by, acting_town=town
+            process=process, purpose=purpose, count=count, by=by, acting_town=municipality
         )
-    with town_scope(town):
+    with town_scope(municipality):
         return batch, make_codes(batch)
 
 
@@ -189,9 +191,11 @@ def test_only_editors_of_a_town_of_the_process_order_codes_and_within_the_limits
 # --- Using a code -------------------------------------------------------------------------------------------
 
 
-def _use(process, town, code, purpose=CodePurpose.VOTE):
-    with town_scope(town), transaction.atomic():
-        return codes_services.voting_code_use(code=code, process=process, purpose=purpose, municipality=town)
+def _use(process, municipality, code, purpose=CodePurpose.VOTE):
+    with town_scope(municipality), transaction.atomic():
+        return codes_services.voting_code_use(
+            code=code, process=process, purpose=purpose, municipality=municipality
+        )
 
 
 def _reason(error) -> str:
