@@ -624,5 +624,7 @@ class VotingCodeBatchForm(forms.Form):
         label=_("Number of codes"),
         min_value=1,
         max_value=MAX_CODES_PER_BATCH,
-        help_text=_("One letter is printed per code; at most 20.000 at a time."),
+        help_text=_(
+            "One letter is printed per code; at most 5.000 at a time; order several batches for more residents."
+        ),
     )

@@ -378,7 +378,7 @@ class LettersTask(GeneratedFileTask, TownTask):
     retry_backoff=15,
     retry_backoff_max=300,
     max_retries=4,
-    # 20,000 letters take about 4 minutes to typeset on the test machine.
+    # 5,000 letters take about 2 minutes of CPU to typeset (bench/README.md); under load several times that.
     soft_time_limit=900,
     time_limit=960,
 )

@@ -21,8 +21,9 @@ from municipalities.scoping import TownOwnedModel, TownScopedManager
 from participation.models.processes import Process
 from smartcity5.jobs import GeneratedFile
 
-#: The most codes one batch makes (one letter a page).
-MAX_CODES_PER_BATCH = 20_000
+#: The most codes one batch makes (one letter a page): WeasyPrint holds every page of the document in memory (about
+#: 0.16 MB a page) and typesets about 20 ms of CPU a page, so a bigger town orders several batches (bench/README.md).
+MAX_CODES_PER_BATCH = 5_000
 
 
 class CodePurpose(models.TextChoices):

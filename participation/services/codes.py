@@ -4,7 +4,7 @@
 A code is 12 characters written in three groups (``7KQM-X3PA-R9TD``): eleven random characters and a check
 character, from an alphabet without look-alikes (no 0/O, 1/I). The check character is Luhn's mod N algorithm
 over the alphabet, so every typo of one character and almost every swap of two neighbours is refused with a
-clear message before any lookup. 32^11 ≈ 3.6 · 10^16 codes: guessing one among 20,000 would take about 10^12
+clear message before any lookup. 32^11 ≈ 3.6 · 10^16 codes: guessing one among 20,000 (a town's batches) would take about 10^12
 tries, and the form is rate-limited.
 
 Only a keyed hash of each code is stored (HMAC-SHA256 under ``SECRET_KEY``, so a copy of the database alone
