@@ -2,9 +2,10 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import smartcity5.jobs
 from django.conf import settings
 from django.db import migrations, models
+
+import smartcity5.jobs
 
 
 class Migration(migrations.Migration):
