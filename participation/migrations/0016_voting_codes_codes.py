@@ -179,7 +179,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="Cast with a voting code instead of an account (never both).",
                 null=True,
-                on_delete=django.db.models.deletion.PROTECT,
+                on_delete=django.db.models.deletion.RESTRICT,
                 related_name="+",
                 to="participation.votingcode",
                 verbose_name="voting code",

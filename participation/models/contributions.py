@@ -117,7 +117,8 @@ class Ballot(TownOwnedModel):
     )
     voting_code = models.ForeignKey(
         "participation.VotingCode",
-        on_delete=models.PROTECT,
+        # A code that voted goes only with its process (which takes the ballot along).
+        on_delete=models.RESTRICT,
         null=True,
         blank=True,
         related_name="+",
