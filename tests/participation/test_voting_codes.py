@@ -321,3 +321,12 @@ def test_one_code_sent_at_the_same_moment_from_two_places_votes_once(town_a, vot
     with town_scope(town_a):
         assert Ballot.objects.filter(process=process).count() == 1
         assert Vote.objects.filter(ballot__process=process).count() == 1
+
+
+def test_a_process_goes_with_its_codes_and_their_ballots(town_a, vote):
+    process, ideas = vote
+    _batch, plain = order(process, town_a, count=1)
+    with town_scope(town_a):
+        ballots_services.ballot_cast(process=process, user=None, votes={ideas[0].pk: 1}, code=plain[0])
+        Process.objects.get(pk=process.pk).delete()
+        assert not VotingCode.objects.exists() and not Ballot.objects.exists()
