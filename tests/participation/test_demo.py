@@ -310,9 +310,9 @@ def test_bad_berleburg_has_ordered_voting_codes_for_its_vote(demo):
     from participation.demo.codes import DEMO_CODES, load_voting_codes
     from participation.models import VotingCodeBatch
 
-    town = Municipality.objects.get(slug="bad-berleburg")
-    with town_scope(town):
+    municipality = Municipality.objects.get(slug="bad-berleburg")
+    with town_scope(municipality):
         batch = VotingCodeBatch.objects.get()
         assert batch.count == DEMO_CODES and batch.purpose == "vote"
-        assert batch.process.municipality == town
-    assert load_voting_codes([town]) == batch  # loading again orders none
+        assert batch.process.municipality == municipality
+    assert load_voting_codes([municipality]) == batch  # loading again orders none
