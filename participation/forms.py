@@ -19,6 +19,8 @@ from smartcity5.forms import HoneypotForm, needed_sometimes
 
 from . import selectors
 from .models import (
+    MAX_CODES_PER_BATCH,
+    CodePurpose,
     FlagReason,
     Idea,
     IdeaStatus,
@@ -449,6 +451,7 @@ class ProcessForm(FieldsetsMixin, forms.ModelForm):
                 "allow_location",
                 "votes_per_person",
                 "votes_per_idea",
+                "vote_by_codes",
             ],
         ),
     ]
@@ -467,6 +470,7 @@ class ProcessForm(FieldsetsMixin, forms.ModelForm):
             "allow_location",
             "votes_per_person",
             "votes_per_idea",
+            "vote_by_codes",
         ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 2}),
@@ -597,3 +601,64 @@ class BallotForm(forms.Form):
             if count:
                 result[field.idea.pk] = count
         return result
+
+
+# --- Voting codes --------------------------------------------------------------------------------------------
+
+
+class VotingCodeField(forms.CharField):
+    """The code from a letter: its form (length, characters, check character) is checked before any lookup, so a
+    typing error is named as such (``services.codes.code_normalise``)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", _("Your code from the letter"))
+        kwargs.setdefault(
+            "help_text",
+            _("12 characters, e.g. ABCD-EFGH-JKLM; capital or small letters and hyphens do not matter."),
+        )
+        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("error_messages", {"required": _("Please enter the code from your letter.")})
+        super().__init__(**kwargs)
+        self.widget.attrs.update(
+            {"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
+        )
+
+    def clean(self, value):
+        from .services.codes import code_format, code_normalise
+
+        return code_format(code_normalise(super().clean(value)))
+
+
+class CodeBallotForm(HoneypotForm, BallotForm):
+    """The vote of a process whose vote is by codes: the code from the letter, then the shortlist."""
+
+    code = VotingCodeField()
+
+    field_order = ["code"]
+
+    def votes(self) -> dict[int, int]:
+        """The shortlist's votes, as :meth:`BallotForm.votes` reads them from the idea fields alone."""
+        others = {name: self.fields.pop(name) for name in ("code", "homepage")}
+        try:
+            return super().votes()
+        finally:
+            self.fields.update(others)
+
+
+class VotingCodeBatchForm(forms.Form):
+    """Staff order a batch of codes (``services.codes.voting_code_batch_order``)."""
+
+    purpose = forms.ChoiceField(
+        label=_("The codes are for"),
+        choices=CodePurpose.choices,
+        widget=forms.RadioSelect,
+        initial=CodePurpose.VOTE,
+    )
+    count = numbers.WholeNumberField(
+        label=_("Number of codes"),
+        min_value=1,
+        max_value=MAX_CODES_PER_BATCH,
+        help_text=_(
+            "One letter is printed per code; at most 5.000 at a time; order several batches for more residents."
+        ),
+    )

@@ -48,6 +48,7 @@ from .models import (
     ProcessPhase,
     Support,
     Vote,
+    VotingCodeBatch,
 )
 
 if TYPE_CHECKING:
@@ -1102,3 +1103,16 @@ def period_figures(*, municipality: Municipality, start: datetime.date, end: dat
         .aggregate(answers=Count("pk"), ideas=Count("idea", distinct=True))
     )
     return {"ideas_received": received, "ideas_answered": answers["ideas"], "answers": answers["answers"]}
+
+
+# --- Voting codes ------------------------------------------------------------------------------------------------
+
+
+def voting_code_batches(*, process: Process, municipality: Municipality) -> list[VotingCodeBatch]:
+    """A town's batches of voting codes for a process, newest first, each with ``used``: how many of its codes
+    were used (counts only: which code voted what is nowhere to be read)."""
+    return list(
+        VotingCodeBatch.objects.filter(process=process, municipality=municipality)
+        .annotate(used=Count("codes", filter=Q(codes__used_at__isnull=False)))
+        .order_by("-created_at", "-pk")
+    )

@@ -1,5 +1,5 @@
 """Tasks of the participation app: who is told about what (status changes, answers, comments, moderation,
-projects that came from ideas). Enqueued by the services after the transaction commits; each notification
+projects that came from ideas), and the letters of voting codes. Enqueued by the services after the transaction commits; each notification
 reaches each person once, because its key names the event (see :func:`notifications.services.notify`)."""
 
 from typing import TypedDict
@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import town_editors
 from municipalities.models import Municipality
-from municipalities.tasks import MAIL_TASK, TownTask
+from municipalities.scoping import cross_town_scope
+from municipalities.tasks import MAIL_TASK, RETRY_TRANSIENT, TRANSIENT_ERRORS, TownTask
 from notifications.services import notify
+from smartcity5.jobs import GeneratedFileTask, generated_files_purge, job_build
 
 from . import models as m
 
@@ -357,3 +359,55 @@ def notification_texts(key: str) -> _Title | None:
     except (IndexError, ValueError):
         return None
     return None
+
+
+# --- Voting codes: the letters and their purge ---------------------------------------------------------------
+
+
+class LettersTask(GeneratedFileTask, TownTask):
+    """A town task that marks its batch of codes failed, with the reason, once it gives up."""
+
+    abstract = True
+    job_model = "participation.VotingCodeBatch"
+
+
+@shared_task(
+    base=LettersTask,
+    bind=True,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=15,
+    retry_backoff_max=300,
+    max_retries=4,
+    # 5,000 letters take about 2 minutes of CPU to typeset (bench/README.md); under load several times that.
+    soft_time_limit=900,
+    time_limit=960,
+)
+def voting_code_letters_build(self, *, municipality: Municipality, batch_id: int) -> bool:
+    """Make a batch's codes and their letters (``smartcity5.jobs.job_build``): the codes exist in plain only in
+    this run and in the PDF; their hashes are saved in the transaction that stores the PDF and marks the batch
+    done, so the codes become valid with their letters, once, whatever the deliveries."""
+    from .letters import letters_pdf
+    from .services import codes as codes_services
+
+    made: dict[str, list] = {}
+
+    def build(batch: m.VotingCodeBatch, progress) -> bytes:
+        plain, rows = codes_services.voting_codes_make(batch)
+        made["rows"] = rows
+        return letters_pdf(batch, plain, progress=progress)
+
+    return job_build(
+        m.VotingCodeBatch,
+        batch_id,
+        build=build,
+        notify=lambda batch: codes_services.voting_codes_save(made.get("rows", [])),
+        related=("municipality", "process"),
+    )
+
+
+@shared_task(soft_time_limit=300, time_limit=360, **RETRY_TRANSIENT)
+def voting_code_letters_purge() -> int:
+    """Platform job (beat, hourly): delete the letters whose time is over; the batches and the codes' hashes stay
+    (the page says the letters were deleted). Returns how many files it deleted."""
+    with cross_town_scope(purpose="job:voting-code-letters-purge"):
+        return generated_files_purge(m.VotingCodeBatch.objects.all())

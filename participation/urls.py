@@ -14,6 +14,7 @@ urlpatterns = [
     path(process, views.process_detail, name="process"),
     path(process + "idee/", views.idea_create, name="idea-create"),
     path(process + "abstimmung/", views.process_vote, name="vote"),
+    path(process + "abstimmung/code/", views.process_vote_code, name="vote-code"),
     path(process + "ergebnis/", views.process_results, name="results"),
     path(process + "ergebnis.csv", views.process_results_csv, name="results-csv"),
     path(process + "karte.geojson", views.process_map, name="process-map"),
@@ -50,4 +51,10 @@ urlpatterns = [
     path(staff + "<slug:slug>/", views.staff_process, name="staff-process"),
     path(staff + "<slug:slug>/bearbeiten/", views.staff_process_edit, name="staff-process-edit"),
     path(staff + "<slug:slug>/offline/", views.staff_offline_idea, name="staff-offline"),
+    path(staff + "<slug:slug>/codes/", views.staff_voting_codes, name="staff-voting-codes"),
+    path(
+        staff + "<slug:slug>/codes/<int:pk>/briefe.pdf",
+        views.staff_voting_code_letters,
+        name="staff-voting-code-letters",
+    ),
 ]

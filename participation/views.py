@@ -23,6 +23,7 @@ from accounts.decorators import personal, public, town_permission_required
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from smartcity5.forms import add_errors
+from smartcity5.jobs import job_download
 from smartcity5.page_cache import anonymous_page_cache
 from smartcity5.pagination import COUNT_CAP, CountedPaginator
 from smartcity5.ratelimit import RateLimited, check_rate, too_many, upload_refused
@@ -33,6 +34,7 @@ from . import selectors
 from .forms import (
     AnswerForm,
     BallotForm,
+    CodeBallotForm,
     CommentForm,
     FlagForm,
     IdeaFilterForm,
@@ -44,11 +46,13 @@ from .forms import (
     ProcessForm,
     ProjectLinkForm,
     ReasonForm,
+    VotingCodeBatchForm,
     phase_initial,
 )
-from .models import Comment, Idea, Moderation, Process
+from .models import Comment, Idea, Moderation, Process, VotingCodeBatch
 from .services import answers as answers_services
 from .services import ballots as ballots_services
+from .services import codes as codes_services
 from .services import comments as comments_services
 from .services import flags as flags_services
 from .services import ideas as ideas_services
@@ -596,6 +600,8 @@ def comment_flag(request, town_slug: str, pk: int):
 @town_permission_required("participation.participate")
 def process_vote(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug)
+    if process.vote_by_codes:
+        return redirect("participation:vote-code", town_slug=town_slug, slug=slug)
     if not process.accepts_votes():
         messages.info(request, _("The vote is not open."))
         return redirect(process.get_absolute_url(request.municipality))
@@ -1065,3 +1071,108 @@ def staff_settings(request, town_slug: str):
     return render(
         request, "participation/staff/settings.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+# --- Voting codes: the vote by code, the staff's batches and letters ---------------------------------------------
+
+
+@public
+def process_vote_code(request, town_slug: str, slug: str):
+    """A vote by codes (the address the letters print): the code from the letter and the shortlist in one form,
+    for anyone; the code is used with the ballot (``ballots.ballot_cast``), so a wrong or used code is a form
+    error and nothing is stored. Any other vote is the signed-in citizens' (:func:`process_vote`)."""
+    process = _process_or_404(request, slug)
+    if not process.vote_by_codes:
+        return redirect("participation:vote", town_slug=town_slug, slug=slug)
+    if not process.accepts_votes():
+        messages.info(request, _("The vote is not open."))
+        return redirect(process.get_absolute_url(request.municipality))
+    ideas = selectors.idea_list(filters=selectors.IdeaFilters(process=process, shortlisted=True, sort="new"))
+    form = CodeBallotForm(
+        request.POST if request.method == "POST" else None,
+        ideas=ideas.order_by("title"),
+        process=process,
+        current={},
+    )
+    context = {"process": process, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            check_rate(request, "voting_code")
+            ballots_services.ballot_cast(
+                process=process,
+                user=None,
+                votes=form.votes(),
+                code=form.cleaned_data["code"],
+                code_town=request.municipality,
+            )
+        except RateLimited as error:
+            return _rate_limited(request, error, "participation/vote_code.html", context)
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("Thank you! Your votes have been saved. Your code is now used up."))
+            return redirect("participation:vote-code", town_slug=town_slug, slug=slug)
+    return render(request, "participation/vote_code.html", context, status=400 if form.errors else 200)
+
+
+def _code_batch_or_404(request, process: Process, pk: int) -> VotingCodeBatch:
+    try:
+        return VotingCodeBatch.objects.select_related("process", "municipality").get(
+            pk=pk, process=process, municipality=request.municipality
+        )
+    except VotingCodeBatch.DoesNotExist:
+        raise Http404 from None
+
+
+@town_permission_required("town.view_staff_area")
+def staff_voting_codes(request, town_slug: str, slug: str):
+    """The town's voting codes for a process: order a batch (editors of a town of the process), each batch with
+    how many codes it made and how many were used, its letters to download or delete. Which code voted what is
+    nowhere to be seen."""
+    process = _process_or_404(request, slug, staff=True)
+    form = VotingCodeBatchForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST":
+        if request.POST.get("action") == "delete_letters":
+            try:
+                batch = _code_batch_or_404(request, process, int(request.POST.get("batch", "")))
+            except ValueError:
+                raise Http404 from None
+            codes_services.voting_code_letters_delete(batch=batch, by=request.user)
+            messages.success(request, _("The letters have been deleted. The codes stay valid."))
+            return redirect("participation:staff-voting-codes", town_slug=town_slug, slug=slug)
+        if form.is_valid():
+            try:
+                codes_services.voting_code_batch_order(
+                    process=process,
+                    purpose=form.cleaned_data["purpose"],
+                    count=form.cleaned_data["count"],
+                    by=request.user,
+                    acting_town=request.municipality,
+                )
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                messages.success(
+                    request, _("The codes are being generated. The letters appear here when they are ready.")
+                )
+                return redirect("participation:staff-voting-codes", town_slug=town_slug, slug=slug)
+    batches = selectors.voting_code_batches(process=process, municipality=request.municipality)
+    context = {
+        "process": process,
+        "form": form,
+        "batches": batches,
+        "polling": any(batch.is_open for batch in batches),
+        "lifetime_days": VotingCodeBatch.lifetime().days,
+    }
+    return render(
+        request, "participation/staff/voting_codes.html", context, status=400 if form.errors else 200
+    )
+
+
+@town_permission_required("town.edit_content")
+def staff_voting_code_letters(request, town_slug: str, slug: str, pk: int):
+    """The letters of one batch (the only copy of its plain codes): the town's editors."""
+    process = _process_or_404(request, slug, staff=True)
+    batch = _code_batch_or_404(request, process, pk)
+    codes_services.voting_code_letters_access(batch=batch, by=request.user)
+    return job_download(batch, attachment=True)

@@ -247,6 +247,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=6, minute=30, day_of_week="mon"),
         "kwargs": {"plan": "weekly"},
     },
+    # Letters of voting codes (participation.VotingCodeBatch): the files once VOTING_CODE_LETTERS_LIFETIME_DAYS are
+    # over; the batches and the codes' hashes stay.
+    "voting-code-letters-purge": {
+        "task": "participation.tasks.voting_code_letters_purge",
+        "schedule": 3600,
+    },
     # Data exports (accounts.DataExport) are deleted with their files once DATA_EXPORT_LIFETIME_HOURS are over.
     "data-exports-purge": {
         "task": "accounts.tasks.data_exports_purge",
@@ -542,6 +548,8 @@ RATE_LIMITS = {
     "report": [(10, 3600, "user"), (30, 3600, "ip")],
     "vote": [(30, 600, "user"), (100, 600, "ip")],
     "survey": [(10, 600, "user"), (60, 600, "ip")],
+    # Entering a voting code (survey or vote): a household shares an address, a guesser is stopped.
+    "voting_code": [(30, 600, "ip")],
     "data_export": [(5, 24 * 3600, "user")],
     "report_request": [
         (30, 3600, "user")
@@ -561,6 +569,10 @@ DATA_EXPORT_LIFETIME_HOURS = env.int("DATA_EXPORT_LIFETIME_HOURS", default=72)
 ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS = env.bool("ACCOUNT_DELETION_KEEPS_CONTRIBUTIONS", default=True)
 # How long an invitation to a team that nobody accepted (withdrawn, or expired) is kept with its address (days).
 STAFF_INVITATION_RETENTION_DAYS = env.int("STAFF_INVITATION_RETENTION_DAYS", default=90)
+
+# Voting codes (participation.VotingCodeBatch): how many days the letters (the only copy of the plain codes) can
+# be downloaded before the file is deleted; the codes' hashes stay.
+VOTING_CODE_LETTERS_LIFETIME_DAYS = env.int("VOTING_CODE_LETTERS_LIFETIME_DAYS", default=14)
 
 # Reports (reports.ReportRequest): how many days a generated report can be downloaded before its file is deleted.
 REPORT_LIFETIME_DAYS = env.int("REPORT_LIFETIME_DAYS", default=14)

@@ -5,7 +5,8 @@ response locks it (``locked_at``), and a change after that needs a new version (
 which copies the questions and leaves the old version's responses with the questions they answered. The current
 version is the one not yet superseded (one per process, by a constraint).
 
-Who may answer is the survey's ``audience``; one response per person (``Participant``, kept apart from the
+Who may answer is the survey's ``audience`` (everyone, signed-in citizens, or holders of a voting code:
+``participation.services.codes``, one response per code); one response per person (``Participant``, kept apart from the
 response, so that an anonymous survey stores *that* someone answered but never *what*), and paper questionnaires
 that staff enter are marked as such. Free-text answers are shown publicly only after moderation.
 """
@@ -28,6 +29,7 @@ RESPONSE_TOWNS = tuple(f"response__{path}" for path in SURVEY_TOWNS)
 class Audience(models.TextChoices):
     EVERYONE = "everyone", _("Everyone, also without an account")
     CITIZENS = "citizens", _("Signed-in citizens")
+    CODES = "codes", _("Holders of a voting code (letters to residents)")
 
 
 class ResultsShown(models.TextChoices):
@@ -97,6 +99,10 @@ class Survey(TownOwnedModel):
             models.CheckConstraint(
                 condition=~Q(audience="everyone") | Q(is_anonymous=True),
                 name="survey_open_to_everyone_is_anonymous",
+            ),
+            # A code is never linked to a person, so neither is a response given with one.
+            models.CheckConstraint(
+                condition=~Q(audience="codes") | Q(is_anonymous=True), name="survey_by_codes_is_anonymous"
             ),
         ]
 

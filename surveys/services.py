@@ -25,7 +25,8 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions
 from municipalities.models import Municipality
-from participation.models import Moderation, ParticipationEvent, Process
+from participation.models import CodePurpose, Moderation, ParticipationEvent, Process
+from participation.services import codes as codes_services
 from participation.services.common import require_answer_right, require_moderation_right
 from smartcity5.history import record, snapshot
 
@@ -143,6 +144,8 @@ def _check_survey(survey: Survey) -> None:
         raise ValidationError(
             {"is_anonymous": _("A survey open to everyone, also without an account, is always anonymous.")}
         )
+    if survey.audience == Audience.CODES and not survey.is_anonymous:
+        raise ValidationError({"is_anonymous": _("A survey answered with voting codes is always anonymous.")})
     survey.full_clean(exclude=["process", "municipality"])
 
 
@@ -541,8 +544,9 @@ def _store(survey: Survey, answers: list[Answer], **fields: Any) -> Response:
 
 
 def may_respond(survey: Survey, user: User | AnonymousUser) -> bool:
-    """Whether ``user`` is among those the survey asks (not whether they answered already)."""
-    if survey.audience == Audience.EVERYONE:
+    """Whether ``user`` is among those the survey asks (not whether they answered already); in a survey by codes
+    everyone may try, the code decides (:func:`response_submit`)."""
+    if survey.audience in (Audience.EVERYONE, Audience.CODES):
         return True
     return permissions.can_participate(user, survey.process.municipality)
 
@@ -554,12 +558,16 @@ def response_submit(
     by: User | AnonymousUser,
     values: Mapping[int, Any],
     on: datetime.date | None = None,
+    code: str | None = None,
+    code_town: Municipality | None = None,
 ) -> Response:
     """A citizen's response: ``values`` maps a question's pk to a single choice's option pk, a multiple choice's
     list of option pks, a scale's number, a ranking's {option pk: rank}, a matrix's {row pk: option pk} or a text.
 
     Only while the process is in its survey phase, for the survey's audience, once per signed-in person (by the
-    database); in an anonymous survey the response keeps no link to the person."""
+    database); in an anonymous survey the response keeps no link to the person. A survey by codes takes the
+    ``code`` from a letter of ``code_town`` (default: the process's town) instead: one response per code, used
+    in this transaction (``participation.services.codes.voting_code_use``), linked to neither code nor person."""
     survey = _take_survey(survey)
     process = survey.process
     if not process.accepts_survey_responses(on):
@@ -572,7 +580,17 @@ def response_submit(
     if not answers:
         raise ValidationError(_("Please answer at least one question."), code="empty")
     user = by if by.is_authenticated else None
-    if user is not None:
+    if survey.audience == Audience.CODES:
+        if not code:
+            raise ValidationError({"code": _("Please enter the code from your letter.")}, code="code_missing")
+        codes_services.voting_code_use(
+            code=code,
+            process=process,
+            purpose=CodePurpose.SURVEY,
+            municipality=code_town or process.municipality,
+        )
+        user = None  # the code answers, never the person
+    elif user is not None:
         try:
             with transaction.atomic():
                 Participant.objects.create(survey=survey, user=user, municipality_id=survey.municipality_id)

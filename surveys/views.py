@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from accounts.decorators import public, town_permission_required
 from participation import selectors as participation_selectors
+from participation.forms import VotingCodeField
 from participation.models import Process
 from smartcity5.forms import add_errors
 from smartcity5.ratelimit import RateLimited, check_rate
@@ -34,6 +35,8 @@ def _survey_or_404(request: HttpRequest, slug: str) -> tuple[Process, Survey]:
 
 
 def _answered(request: HttpRequest, survey: Survey) -> bool:
+    if survey.audience == Audience.CODES:
+        return False  # each code answers once; the next person of the household may use this browser too
     return selectors.has_answered(survey, request.user) or survey.pk in request.session.get(
         ANSWERED_IN_SESSION, []
     )
@@ -48,6 +51,9 @@ def survey_detail(request: HttpRequest, town_slug: str, slug: str) -> HttpRespon
     answered = _answered(request, survey)
     data = request.POST if request.method == "POST" else None
     form = ResponseForm(data, questions=questions) if may_answer and not answered else None
+    by_code = survey.audience == Audience.CODES
+    if form is not None and by_code:
+        form.fields["code"] = VotingCodeField()
     context = {
         "process": process,
         "survey": survey,
@@ -66,7 +72,15 @@ def survey_detail(request: HttpRequest, town_slug: str, slug: str) -> HttpRespon
         if form.is_valid():
             try:
                 check_rate(request, "survey")
-                services.response_submit(survey=survey, by=request.user, values=form.values())
+                if by_code:
+                    check_rate(request, "voting_code")
+                services.response_submit(
+                    survey=survey,
+                    by=request.user,
+                    values=form.values(),
+                    code=form.cleaned_data.get("code"),
+                    code_town=request.municipality,  # type: ignore[attr-defined]  # set by the tenant middleware
+                )
             except RateLimited as error:
                 messages.error(request, str(error))
                 response = render(request, "surveys/survey.html", context, status=429)
@@ -78,7 +92,7 @@ def survey_detail(request: HttpRequest, town_slug: str, slug: str) -> HttpRespon
                 else:
                     form.add_error(None, error)
             else:
-                if not request.user.is_authenticated:
+                if not request.user.is_authenticated and not by_code:
                     request.session[ANSWERED_IN_SESSION] = [
                         *request.session.get(ANSWERED_IN_SESSION, []),
                         survey.pk,

@@ -38,7 +38,7 @@ CLASS_ALLOW_LIST = {
     "kern-table__body": "KERN styles it only inside kern-table--striped",
 }
 # Templates that are not pages of the portal and bring their own CSS (PDF reports, the data export).
-OWN_CSS_TEMPLATES = ("reports/pdf/", "accounts/export/", "email/", "api/")
+OWN_CSS_TEMPLATES = ("reports/pdf/", "participation/letters/", "accounts/export/", "email/", "api/")
 
 PLACEHOLDER = "\x00"  # {{ … }}: a dynamic part of a class name
 TAG = "\x01"  # {% … %}: a template tag between class names (or inside one)

@@ -13,6 +13,7 @@ from accounts.models import DataExport
 from municipalities.scoping import town_scope
 from municipalities.tasks import stuck_jobs_sweep
 from outbox.models import OutboxTask
+from participation.models import VotingCodeBatch
 from reports import services
 from reports.models import ReportRequest
 
@@ -148,7 +149,7 @@ def test_every_generated_file_declares_only_what_differs_and_gets_the_rest_from_
     from smartcity5.jobs import GeneratedFile, job_models
 
     generated = {model for model in job_models() if issubclass(model, GeneratedFile)}
-    assert generated == {ReportRequest, DataExport}
+    assert generated == {ReportRequest, DataExport, VotingCodeBatch}
     for model in generated:
         assert model.JOB_TASK and model.JOB_ID_KWARG and model.FILE_FOLDER
         assert model.lifetime() > datetime.timedelta(0)
@@ -156,7 +157,7 @@ def test_every_generated_file_declares_only_what_differs_and_gets_the_rest_from_
         constraints = {c.name for c in model._meta.constraints}
         label = f"{model._meta.app_label}_{model._meta.model_name}"
         assert {f"{label}_status_valid", f"{label}_progress_percent"} <= constraints
-    assert ReportRequest.KEEP_ROWS and not DataExport.KEEP_ROWS
+    assert ReportRequest.KEEP_ROWS and VotingCodeBatch.KEEP_ROWS and not DataExport.KEEP_ROWS
 
 
 def test_a_download_is_404_before_done_and_the_callers_answer_once_expired(citizen):

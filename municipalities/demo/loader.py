@@ -134,6 +134,7 @@ def citizens_of(accounts: list[DemoAccount]) -> list[User]:
 def load_demo(*, with_accounts: bool = True) -> tuple[list[Municipality], list[DemoAccount]]:
     from funding.demo.loader import load_funding
     from knowledge.demo.loader import load_knowledge
+    from participation.demo.codes import load_voting_codes
     from participation.demo.loader import load_participation
     from projects.demo.loader import load_projects
     from surveys.demo.loader import load_surveys
@@ -144,5 +145,6 @@ def load_demo(*, with_accounts: bool = True) -> tuple[list[Municipality], list[D
     load_funding(towns)
     accounts += load_participation(towns, with_accounts=with_accounts)
     load_surveys(towns, citizens=citizens_of(accounts))
+    load_voting_codes(towns)
     load_knowledge(towns)
     return towns, accounts

@@ -9,6 +9,7 @@ What the public sees is decided in one place: :meth:`ModeratedQuerySet.visible` 
 reported and waiting content never appears in lists, search, maps, detail pages or the API.
 """
 
+from .codes import MAX_CODES_PER_BATCH, CodePurpose, VotingCode, VotingCodeBatch
 from .contributions import Ballot, Comment, Support, Vote
 from .flags import ContentFlag, FlagReason
 from .history import ParticipationEvent
@@ -31,9 +32,11 @@ __all__ = [
     "COMMENT_PHASES",
     "IDEA_TOWNS",
     "INTERACTION_PHASES",
+    "MAX_CODES_PER_BATCH",
     "PHASE_ORDER",
     "PROCESS_TOWNS",
     "Ballot",
+    "CodePurpose",
     "Comment",
     "ContentFlag",
     "FlagReason",
@@ -53,5 +56,7 @@ __all__ = [
     "ProcessPhase",
     "Support",
     "Vote",
+    "VotingCode",
+    "VotingCodeBatch",
     "_image_path",
 ]

@@ -101,7 +101,8 @@ class Support(TownOwnedModel):
 
 class Ballot(TownOwnedModel):
     """Stimmzettel: one person's votes in one process's vote. One ballot per person and process, enforced by
-    the database; the votes on it can change until the vote ends."""
+    the database; the votes on it can change until the vote ends. In a vote by codes the ballot names the
+    voting code instead (one per code, and never a person), and it cannot be changed."""
 
     process = models.ForeignKey(
         Process, on_delete=models.CASCADE, related_name="ballots", verbose_name=_("process")
@@ -114,6 +115,16 @@ class Ballot(TownOwnedModel):
         related_name="ballots",
         verbose_name=_("voter"),
     )
+    voting_code = models.ForeignKey(
+        "participation.VotingCode",
+        # A code that voted goes only with its process (which takes the ballot along).
+        on_delete=models.RESTRICT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("voting code"),
+        help_text=_("Cast with a voting code instead of an account (never both)."),
+    )
     created_at = models.DateTimeField(_("cast"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
@@ -122,7 +133,13 @@ class Ballot(TownOwnedModel):
     class Meta:
         verbose_name = _("ballot")
         verbose_name_plural = _("ballots")
-        constraints = [models.UniqueConstraint(fields=["process", "user"], name="ballot_once_per_person")]
+        constraints = [
+            models.UniqueConstraint(fields=["process", "user"], name="ballot_once_per_person"),
+            models.UniqueConstraint(fields=["process", "voting_code"], name="ballot_once_per_code"),
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(voting_code__isnull=True), name="ballot_person_or_code"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.process} – {self.user}"

@@ -32,6 +32,7 @@ class ParticipationEvent(HistoryEvent):
         SURVEY_VERSION = "survey_version", _("New version of the survey")
         PAPER_RESPONSE = "paper_response", _("Paper questionnaire entered")
         SURVEY_TEXT_MODERATED = "survey_text_moderated", _("Free-text answer moderated")
+        VOTING_CODES = "voting_codes", _("Voting codes generated")
 
     process = models.ForeignKey(
         Process,

@@ -118,6 +118,14 @@ class Process(TownOwnedModel):
         validators=[MinValueValidator(1), MaxValueValidator(50)],
         help_text=_("How many of their votes a person may give to one idea (1 = one vote per idea)."),
     )
+    vote_by_codes = models.BooleanField(
+        _("vote with voting codes"),
+        default=False,
+        help_text=_(
+            "Residents vote with a code from a letter instead of an account (staff generate the codes and "
+            "letters under “Voting codes”). A code votes once and is never linked to a person."
+        ),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Kept on write by participation.services.common.touch_processes, in the transaction of every write that changes what

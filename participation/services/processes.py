@@ -47,6 +47,7 @@ PROCESS_FIELDS = (
     "allow_location",
     "votes_per_person",
     "votes_per_idea",
+    "vote_by_codes",
 )
 
 
@@ -237,6 +238,14 @@ def process_change(
     process_for_change(process=process, by=by)
     process = _locked(process)
     before = {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)}
+    if (
+        "vote_by_codes" in fields
+        and fields["vote_by_codes"] != process.vote_by_codes
+        and process.ballots.exists()
+    ):
+        raise ValidationError(
+            {"vote_by_codes": _("Votes have been cast already: how people vote can no longer be changed.")}
+        )
     for name in PROCESS_FIELDS:
         if name in fields:
             setattr(process, name, fields[name])

@@ -303,3 +303,16 @@ def test_a_vote_is_open_on_the_day_of_loading_and_a_newcomer_can_try_it(demo):
             process=process, user=newcomer, votes={shortlist[0].pk: 1, shortlist[1].pk: 1}
         )
         assert ballots_services.ballot_total(ballot) == 2
+
+
+def test_bad_berleburg_has_ordered_voting_codes_for_its_vote(demo):
+    """A batch of voting codes (its letters are built by the worker after the demo's transaction commits)."""
+    from participation.demo.codes import DEMO_CODES, load_voting_codes
+    from participation.models import VotingCodeBatch
+
+    municipality = Municipality.objects.get(slug="bad-berleburg")
+    with town_scope(municipality):
+        batch = VotingCodeBatch.objects.get()
+        assert batch.count == DEMO_CODES and batch.purpose == "vote"
+        assert batch.process.municipality == municipality
+    assert load_voting_codes([municipality]) == batch  # loading again orders none

@@ -125,6 +125,40 @@ def _survey_sample(municipality):
     return {"slug": process.slug, "pk": question.pk}
 
 
+def _vote_by_codes_sample(municipality):
+    """A process whose vote by codes is open today: its page is for anyone, a form posted empty is refused (400)."""
+    today = datetime.date.today()
+    process = factories.process(
+        municipality=municipality,
+        vote_by_codes=True,
+        phases=[{"kind": "vote", "starts_on": today - datetime.timedelta(days=2), "ends_on": today}],
+    )
+    return {"slug": process.slug}
+
+
+def _code_letters_sample(municipality):
+    """A batch of voting codes of ``municipality`` whose letters are ready."""
+    from django.core.files.base import ContentFile
+
+    from municipalities.scoping import town_scope
+    from participation.models import VotingCodeBatch
+
+    process = factories.process(municipality=municipality)
+    with town_scope(municipality):
+        batch = VotingCodeBatch.objects.create(
+            municipality=municipality,
+            process=process,
+            purpose="vote",
+            count=1,
+            status="done",
+            progress=100,
+            finished_at=timezone.now(),
+            expires_at=timezone.now() + datetime.timedelta(days=1),
+        )
+        batch.file.save("briefe.pdf", ContentFile(b"%PDF-1.4 matrix"), save=True)
+    return {"slug": process.slug, "pk": batch.pk}
+
+
 def _invitation_sample(municipality) -> int:
     invitations = StaffInvitation.objects.with_scope(municipality=municipality.pk)
     return invitations.create(
@@ -227,8 +261,11 @@ SAMPLES: dict[str, Callable] = {
             "staff-process",
             "staff-process-edit",
             "staff-offline",
+            "staff-voting-codes",
         )
     },
+    "participation:vote-code": _vote_by_codes_sample,
+    "participation:staff-voting-code-letters": _code_letters_sample,
     "participation:results": _finished_process_sample,
     **{
         f"surveys:{name}": _survey_sample
@@ -331,7 +368,7 @@ def _users(town_a):
 
 # The methods each route takes. Routes not named here take GET (and, for forms, POST); the own-town test checks
 # that a POST-only route answers GET with 405, so the list cannot drift from the views.
-GET_ONLY = {"reports:download", "reports:status"}
+GET_ONLY = {"reports:download", "reports:status", "participation:staff-voting-code-letters"}
 
 # POST-only routes: what a user allowed by the route's rule sends, and the exact answer. Most actions need no
 # fields (a delete, a shortlist toggle) and redirect; a form posted empty is re-shown with 400.
@@ -369,7 +406,7 @@ POST_ONLY: dict[str, tuple[dict, int]] = {
 
 # Public routes whose POST is a form that anyone may send: what it answers when posted empty (every other public
 # route answers 200 to both methods).
-PUBLIC_POST_ANSWERS: dict[str, int] = {"surveys:survey": 400}
+PUBLIC_POST_ANSWERS: dict[str, int] = {"surveys:survey": 400, "participation:vote-code": 400}
 
 # What a signed-in user (any role, any town) gets from the citizens' routes of a town, by method.
 CITIZEN_ANSWERS: dict[str, dict[str, int]] = {
@@ -519,6 +556,7 @@ CHILD_PARAMETERS = {
         )
     },
     **dict.fromkeys(("file", "staff-update-edit", "staff-update-delete", "staff-file-delete"), ("pk",)),
+    "participation:staff-voting-code-letters": ("pk",),
     **dict.fromkeys(
         ("staff-indicator", "staff-indicator-delete", "staff-measurement-delete"), ("pk", "measurement")
     ),
