@@ -208,3 +208,83 @@ def texts_to_moderate(survey: Survey) -> list[Answer]:
         .select_related("question")
         .order_by("pk")
     )
+
+
+@dataclass
+class ResponseColumn:
+    """A column of the response table: a question, or one row of a matrix question."""
+
+    question: Question
+    row: Option | None = None
+
+
+@dataclass
+class ResponseLine:
+    number: int  # 1 … n in the order the responses arrived; never the row's id
+    submitted_on: datetime.date
+    is_paper: bool
+    values: list[str | int | None]
+
+
+@dataclass
+class ResponseTable:
+    survey: Survey
+    columns: list[ResponseColumn]
+    lines: list[ResponseLine]
+
+
+def _answer_value(
+    question: Question, found: list[tuple[int | None, int | None, str]], labels: dict[int, str]
+):
+    """One cell of the response table from the answers (option, number, text) a response gave to a question."""
+    if question.kind == QuestionKind.SCALE:
+        return found[0][1] if found else None
+    if question.is_text:
+        return found[0][2] if found else ""
+    if question.kind == QuestionKind.RANKING:
+        ranked = sorted((number or 0, labels.get(option or 0, "")) for option, number, _text in found)
+        return "; ".join(f"{rank}. {label}" for rank, label in ranked)
+    return "; ".join(labels.get(option or 0, "") for option, _number, _text in found)
+
+
+def response_table(survey: Survey) -> ResponseTable:
+    """Every response of the survey version as one line, a column per question (per row of a matrix), for the
+    staff's export: free text as typed (also before moderation), paper questionnaires marked.
+
+    Nothing about who answered: no name, no account, no response id (in an anonymous survey the order of the
+    ids could be set beside the order of ``Participant`` rows); the lines are numbered instead. Four queries
+    whatever the number of responses."""
+    asked = questions(survey)
+    labels = {option.pk: option.label for question in asked for option in question.options.all()}
+    columns: list[ResponseColumn] = []
+    for question in asked:
+        if question.kind == QuestionKind.MATRIX:
+            columns.extend(ResponseColumn(question, row) for row in question.options.all() if row.is_row)
+        else:
+            columns.append(ResponseColumn(question))
+    # (response, question, matrix row) → the answers given there, in the order of the answers' ranks and options.
+    given: dict[tuple[int, int, int | None], list[tuple[int | None, int | None, str]]] = {}
+    for response_id, question_id, option_id, row_id, number, text in (
+        Answer.objects.filter(response__survey=survey)
+        .order_by("response", "question", "number", "option__position", "pk")
+        .values_list("response", "question", "option", "row", "number", "text")
+        .iterator(chunk_size=5000)
+    ):
+        given.setdefault((response_id, question_id, row_id), []).append((option_id, number, text))
+    lines = []
+    for number, (pk, submitted_on, is_paper) in enumerate(
+        survey.responses.order_by("pk")
+        .values_list("pk", "submitted_on", "is_paper")
+        .iterator(chunk_size=5000),
+        start=1,
+    ):
+        values = [
+            _answer_value(
+                column.question,
+                given.get((pk, column.question.pk, column.row.pk if column.row else None), []),
+                labels,
+            )
+            for column in columns
+        ]
+        lines.append(ResponseLine(number, submitted_on, is_paper, values))
+    return ResponseTable(survey=survey, columns=columns, lines=lines)
