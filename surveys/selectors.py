@@ -10,11 +10,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Avg, Count, Q
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from accounts import permissions
-from participation.models import Moderation, Phase, Process
+from participation.models import Moderation, Phase, Process, ProcessPhase
 
 from .models import Answer, Option, Participant, Question, QuestionKind, ResultsShown, Survey
 
@@ -53,6 +53,22 @@ def results_visible(survey: Survey, user: User | AnonymousUser, day: datetime.da
     if not process.is_published or survey.results_shown == ResultsShown.STAFF:
         return False
     return survey.results_shown == ResultsShown.LIVE or survey_closed(process, day)
+
+
+def public_results(day: datetime.date | None = None) -> QuerySet[Survey]:
+    """The current survey versions of the scope whose results everyone may see (the rule of
+    :func:`results_visible` for a visitor, in SQL): published processes, results shown live, or after the survey
+    has closed and it has. Each once, ordered by town, process and version (for the open data)."""
+    day = day or timezone.localdate()
+    running = ProcessPhase.objects.filter(process=OuterRef("process"), kind=Phase.SURVEY).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=day)
+    )
+    return (
+        Survey.objects.filter(superseded_at__isnull=True, process__is_published=True)
+        .filter(Q(results_shown=ResultsShown.LIVE) | Q(results_shown=ResultsShown.AFTER) & ~Exists(running))
+        .select_related("process", "municipality")
+        .order_by("municipality__slug", "process__slug", "pk")
+    )
 
 
 def _share(count: int, total: int) -> Decimal:

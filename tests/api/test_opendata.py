@@ -29,7 +29,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-DATASETS = ("projects", "indicators", "ideas")
+DATASETS = ("projects", "indicators", "ideas", "surveys")
 
 
 @pytest.fixture(autouse=True)

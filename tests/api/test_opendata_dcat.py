@@ -27,7 +27,7 @@ PROFILES = {
     "specification": ("dcat-ap-spec-german-additions.ttl",),
     "conventions": ("dcat-ap-spec-german-additions.ttl", "dcat-ap-konventionen.ttl"),
 }
-DATASETS = ("projects", "indicators", "ideas")
+DATASETS = ("projects", "indicators", "ideas", "surveys")
 # The consortium's towns with their official keys (as in the demo data).
 KEYS = {
     "arnsberg": ("05958004", "059580004004"),
@@ -59,6 +59,7 @@ def built(towns):
     process = factories.process(municipality=town_a, title="Ideen für Arnsberg")
     idea = factories.idea(process=process, title="Sichtbare Idee", latitude="51.396000", longitude="8.064000")
     factories.idea(process=process, title="Noch eine Idee")
+    factories.process_with_survey(town_a)
     call_command("opendata_build")
     return {"idea": idea}
 
