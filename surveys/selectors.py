@@ -5,18 +5,20 @@ responses."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts import permissions
 from participation.models import Moderation, Phase, Process, ProcessPhase
 
-from .models import Answer, Option, Participant, Question, QuestionKind, ResultsShown, Survey
+from .models import Answer, Option, Participant, Question, QuestionKind, Response, ResultsShown, Survey
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -114,8 +116,22 @@ class SurveyResults:
 def results(survey: Survey) -> SurveyResults:
     """Every question's figures. Shares are of the responses that answered the question (a skipped optional or
     a hidden conditional question does not count); a ranking's options are ordered by their average rank."""
-    asked = questions(survey)
-    answers = Answer.objects.filter(question__survey=survey)
+    return results_of([survey])[survey.pk]
+
+
+def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, SurveyResults]:
+    """:func:`results` of several survey versions at once (survey pk → results), in the same fixed number of
+    queries however many surveys and responses; ``texts=False`` leaves the free-text answers unread (the open
+    data holds figures only). Of the published texts only the first ``TEXTS_SHOWN`` of each question are read
+    (a window in SQL), so a survey with thousands of texts reads 50 per question."""
+    if not surveys:
+        return {}
+    asked = list(
+        Question.objects.filter(survey__in=surveys)
+        .prefetch_related("options")
+        .order_by("survey", "position", "pk")
+    )
+    answers = Answer.objects.filter(question__survey__in=surveys).order_by()
     answered = dict(
         answers.values("question").annotate(n=Count("response", distinct=True)).values_list("question", "n")
     )
@@ -125,36 +141,47 @@ def results(survey: Survey) -> SurveyResults:
         .values("question", "row", "option")
         .annotate(n=Count("pk"), rank=Avg("number"))
     }
-    scale = {
-        (row["question"], row["number"]): row["n"]
-        for row in answers.filter(question__kind=QuestionKind.SCALE)
+    scale: dict[tuple[int, int], int] = {
+        (question_id, value): n
+        for question_id, value, n in answers.filter(question__kind=QuestionKind.SCALE)
         .values("question", "number")
         .annotate(n=Count("pk"))
+        .values_list("question", "number", "n")
     }
-    averages = dict(
-        answers.filter(question__kind=QuestionKind.SCALE)
-        .values("question")
-        .annotate(avg=Avg("number"))
-        .values_list("question", "avg")
-    )
-    texts: dict[int, list[str]] = {}
-    for question_id, text in (
-        answers.filter(question__kind__in=(QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT))
-        .filter(moderation=Moderation.PUBLISHED)
-        .order_by("question", "pk")
-        .values_list("question", "text")
-    ):
-        bucket = texts.setdefault(question_id, [])
-        if len(bucket) < TEXTS_SHOWN:
-            bucket.append(text)
-    waiting = dict(
-        answers.filter(moderation=Moderation.PENDING)
-        .values("question")
-        .annotate(n=Count("pk"))
-        .values_list("question", "n")
-    )
-    responses = survey.responses.aggregate(all=Count("pk"), paper=Count("pk", filter=Q(is_paper=True)))
-    figures = []
+    averages: dict[int, Decimal] = {}
+    # The average of a scale from its distribution (exact, in Decimal), so that it needs no query of its own.
+    for (question_id, value), n in scale.items():
+        averages[question_id] = averages.get(question_id, Decimal(0)) + Decimal(value * n)
+    for question_id in averages:
+        total = sum(n for (q, _value), n in scale.items() if q == question_id)
+        averages[question_id] = averages[question_id] / total
+    published: dict[int, list[str]] = {}
+    waiting: dict[int, int] = {}
+    if texts:
+        first = (
+            answers.filter(question__kind__in=(QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT))
+            .filter(moderation=Moderation.PUBLISHED)
+            .annotate(place=Window(RowNumber(), partition_by=[F("question")], order_by=[F("pk").asc()]))
+            .filter(place__lte=TEXTS_SHOWN)
+            .order_by("question", "pk")
+            .values_list("question", "text")
+        )
+        for question_id, text in first:
+            published.setdefault(question_id, []).append(text)
+        waiting = dict(
+            answers.filter(moderation=Moderation.PENDING)
+            .values("question")
+            .annotate(n=Count("pk"))
+            .values_list("question", "n")
+        )
+    responses = {
+        row["survey"]: row
+        for row in Response.objects.filter(survey__in=surveys)
+        .order_by()
+        .values("survey")
+        .annotate(all=Count("pk"), paper=Count("pk", filter=Q(is_paper=True)))
+    }
+    figures: dict[int, list[QuestionResult]] = {survey.pk: [] for survey in surveys}
     for question in asked:
         total = answered.get(question.pk, 0)
         result = QuestionResult(question=question, answered=total)
@@ -196,17 +223,21 @@ def results(survey: Survey) -> SurveyResults:
                 result.scale.append((value, n, _share(n, total)))
             average = averages.get(question.pk)
             result.average = (
-                Decimal(average).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-                if average is not None
-                else None
+                average.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if average is not None else None
             )
         else:
-            result.texts = texts.get(question.pk, [])
+            result.texts = published.get(question.pk, [])
             result.texts_waiting = waiting.get(question.pk, 0)
-        figures.append(result)
-    return SurveyResults(
-        survey=survey, responses=responses["all"], paper_responses=responses["paper"], questions=figures
-    )
+        figures[question.survey_id].append(result)
+    return {
+        survey.pk: SurveyResults(
+            survey=survey,
+            responses=responses.get(survey.pk, {}).get("all", 0),
+            paper_responses=responses.get(survey.pk, {}).get("paper", 0),
+            questions=figures[survey.pk],
+        )
+        for survey in surveys
+    }
 
 
 def text_to_moderate(survey: Survey, pk: int) -> Answer:

@@ -13,7 +13,6 @@ from participation.models import Idea
 from projects.models import Project
 from smartcity5.numbers import plain_text
 from smartcity5.spreadsheets import csv_text
-from surveys import selectors as survey_selectors
 
 #: Lists (partner towns, fields of action) in one CSV cell; slugs never contain it.
 LIST_SEPARATOR = "|"
@@ -140,10 +139,11 @@ def _answer(position: int, result, row: str | None, answer: str | None, count, s
     }
 
 
-def survey_item(survey, ctx: Context) -> dict:
-    """A survey's figures: one entry per answer of each question (per value of a scale, per cell of a matrix); a
-    free-text question only with how many answered it, never a text."""
-    results = survey_selectors.results(survey)
+def survey_item(survey_and_results: tuple, ctx: Context) -> dict:
+    """A survey's figures (``selectors.SurveysWithResults`` gives each survey with them): one entry per answer of
+    each question (per value of a scale, per cell of a matrix); a free-text question only with how many answered
+    it, never a text."""
+    survey, results = survey_and_results
     answers = []
     for position, result in enumerate(results.questions, start=1):
         if result.matrix:

@@ -8,6 +8,7 @@ published processes), as the public pages do.
 """
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ from projects.models import Indicator, Measurement, Project
 from projects.selectors.lists import public_project_changes
 from projects.selectors.progress import with_list_facts
 from surveys.models import Survey
-from surveys.selectors import public_results
+from surveys.selectors import SurveyResults, public_results, results_of
 
 
 def public_projects() -> QuerySet[Project]:
@@ -52,10 +53,26 @@ def published_ideas() -> QuerySet[Idea]:
     )
 
 
-def public_survey_results() -> QuerySet[Survey]:
-    """The current surveys whose results everyone may see (``surveys.selectors.public_results``): their figures
-    only, never a free-text answer and nothing about who answered."""
-    return public_results()
+class SurveysWithResults:
+    """The current surveys whose results everyone may see (``surveys.selectors.public_results``), each with its
+    figures (``surveys.selectors.results_of``, free text unread), as ``(survey, results)``: a chunk of surveys is
+    counted in one fixed set of queries, however many surveys, questions and responses."""
+
+    def __init__(self, surveys: QuerySet[Survey]) -> None:
+        self.surveys = surveys
+
+    def iterator(self, chunk_size: int) -> Iterator[tuple[Survey, SurveyResults]]:
+        surveys = list(self.surveys)
+        for start in range(0, len(surveys), chunk_size):
+            chunk = surveys[start : start + chunk_size]
+            figures = results_of(chunk, texts=False)
+            for survey in chunk:
+                yield survey, figures[survey.pk]
+
+
+def public_survey_results() -> SurveysWithResults:
+    """The figures of the surveys whose results everyone may see; never a free-text answer, nobody named."""
+    return SurveysWithResults(public_results())
 
 
 @dataclass(frozen=True)
