@@ -335,3 +335,74 @@ def response_table(survey: Survey) -> ResponseTable:
         ]
         lines.append(ResponseLine(number, submitted_on, is_paper, values))
     return ResponseTable(survey=survey, columns=columns, lines=lines)
+
+
+# --- Who is told about a survey (surveys.tasks) ----------------------------------------------------------
+
+#: How long after a survey opened, or its results were published, the daily job still tells people (a job that
+#: did not run for a few days catches up; a survey long past never reaches anyone).
+NEWS_DAYS = 7
+
+
+def process_followers(process: Process) -> QuerySet[User]:
+    """The active people who took part in the process: wrote an idea or a comment in it, support one of its ideas
+    or voted. Their notification settings (``notifications``) decide whether and how the news reaches them."""
+    from accounts.models import User
+    from participation.models import Ballot, Comment, Idea, Support
+
+    return User.objects.filter(is_active=True).filter(
+        Exists(Idea._base_manager.filter(process=process, author=OuterRef("pk")))
+        | Exists(Comment._base_manager.filter(idea__process=process, author=OuterRef("pk")))
+        | Exists(Support._base_manager.filter(idea__process=process, user=OuterRef("pk")))
+        | Exists(Ballot._base_manager.filter(process=process, user=OuterRef("pk")))
+    )
+
+
+def survey_respondents(process: Process) -> QuerySet[User]:
+    """The active people who answered a version of the process's survey with their account (``Participant``:
+    *that* they answered, never what). Who answered without an account left no one to tell."""
+    from accounts.models import User
+
+    return User.objects.filter(is_active=True).filter(
+        Exists(Participant._base_manager.filter(survey__process=process, user=OuterRef("pk")))
+    )
+
+
+def surveys_opened(day: datetime.date) -> QuerySet[Survey]:
+    """Current surveys with questions, of published processes, whose survey phase runs on ``day`` and began at
+    most ``NEWS_DAYS`` before it (the town's own processes: the scope's lead rows)."""
+    return (
+        Survey.objects.filter(superseded_at__isnull=True, process__is_published=True)
+        .filter(Exists(Question._base_manager.filter(survey=OuterRef("pk"))))
+        .filter(
+            Exists(
+                ProcessPhase.objects.filter(
+                    process=OuterRef("process"),
+                    kind=Phase.SURVEY,
+                    starts_on__lte=day,
+                    starts_on__gte=day - datetime.timedelta(days=NEWS_DAYS),
+                    ends_on__gte=day,
+                )
+            )
+        )
+        .select_related("process")
+    )
+
+
+def surveys_with_new_results(day: datetime.date) -> QuerySet[Survey]:
+    """Current surveys of published processes whose results everyone may see after the survey phase ended, at
+    most ``NEWS_DAYS`` before ``day`` (results shown live are news at the close too: then they are final)."""
+    return (
+        public_results(day)
+        .exclude(response_count=0)
+        .filter(
+            Exists(
+                ProcessPhase.objects.filter(
+                    process=OuterRef("process"),
+                    kind=Phase.SURVEY,
+                    ends_on__lt=day,
+                    ends_on__gte=day - datetime.timedelta(days=NEWS_DAYS + 1),
+                )
+            )
+        )
+    )
