@@ -186,4 +186,4 @@ class ProcessSurveyResults(TownScopedAPIView):
         survey = _survey(request, kwargs["slug"])
         if not selectors.results_visible(survey, request.user):
             raise NotFound(_("The results of this survey are not shown yet."))
-        return Response(SurveyResultsSerializer(selectors.results(survey)).data)
+        return Response(SurveyResultsSerializer(selectors.results_cached(survey)).data)

@@ -11,6 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -117,6 +118,35 @@ def results(survey: Survey) -> SurveyResults:
     """Every question's figures. Shares are of the responses that answered the question (a skipped optional or
     a hidden conditional question does not count); a ranking's options are ordered by their average rank."""
     return results_of([survey])[survey.pk]
+
+
+#: How long computed results stay in the cache; their key changes with every change they depend on, so this only
+#: bounds the memory a survey no one looks at any more keeps.
+RESULTS_CACHE_SECONDS = 3600
+
+
+def results_key(survey: Survey) -> str:
+    """What the results depend on: the survey version (its settings and questions: ``updated_at``, which the
+    builder's writes move), its responses (``response_count``, one more with each) and the process's stored
+    version, which every history event of the process moves (a free text published or hidden, a paper
+    questionnaire)."""
+    process = survey.process
+    return (
+        f"survey-results:{survey.pk}:{survey.response_count}:{process.content_version}:"
+        f"{survey.updated_at.timestamp() if survey.updated_at else ''}"
+    )
+
+
+def results_cached(survey: Survey) -> SurveyResults:
+    """:func:`results`, kept in the cache under :func:`results_key`: a survey with ten thousand responses costs
+    its counting once per change, not once per visit (the pages and the API read it)."""
+    key = results_key(survey)
+    found = cache.get(key)
+    if isinstance(found, SurveyResults):
+        return found
+    computed = results(survey)
+    cache.set(key, computed, RESULTS_CACHE_SECONDS)
+    return computed
 
 
 def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, SurveyResults]:

@@ -99,7 +99,7 @@ def survey_results(request: HttpRequest, town_slug: str, slug: str) -> HttpRespo
     return render(
         request,
         "surveys/results.html",
-        {"process": process, "survey": survey, "results": selectors.results(survey)},
+        {"process": process, "survey": survey, "results": selectors.results_cached(survey)},
     )
 
 
