@@ -106,7 +106,7 @@ def test_the_responses_as_xlsx(client, process, answered, editor):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     sheet = load_workbook(io.BytesIO(response.content)).active
-    assert sheet.title == "Antworten"
+    assert sheet.title == "Rückmeldungen"
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
     wish = header.index("Was wünschen Sie sich?")
@@ -138,7 +138,7 @@ def test_the_results_as_csv_and_xlsx(client, process, answered, editor):
     assert scale[3][4:8] == ["4", "2", "66,7", "3,33"]
     wish = next(r for r in rows if r[1] == "Was wünschen Sie sich?")
     assert wish[4] == "0 veröffentlicht, 3 warten auf Moderation"
-    assert rows[-2][1:6] == ["Antworten", "", "", "", "3"] and rows[-1][5] == "1"
+    assert rows[-2][1:6] == ["Rückmeldungen", "", "", "", "3"] and rows[-1][5] == "1"
     assert "@Rathaus" not in "".join(",".join(r) for r in rows)  # the figures carry no free text
 
     workbook = load_workbook(io.BytesIO(client.get(_url(process, "staff-results-xlsx")).content))
