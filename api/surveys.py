@@ -34,7 +34,7 @@ def _survey(request, slug: str) -> Survey:
 
 class OptionSerializer(s.Serializer):
     id = s.IntegerField()
-    label = s.CharField()
+    label = s.CharField()  # type: ignore[assignment]  # a declared field, not Field.label
 
 
 class QuestionSerializer(s.ModelSerializer):
@@ -104,13 +104,13 @@ class SurveySerializer(s.ModelSerializer):
         return selectors.results_visible(survey, self.context["request"].user)
 
     @extend_schema_field(QuestionSerializer(many=True))
-    def get_questions(self, survey: Survey) -> list:
-        return QuestionSerializer(selectors.questions(survey), many=True).data
+    def get_questions(self, survey: Survey) -> list[dict]:
+        return list(QuestionSerializer(selectors.questions(survey), many=True).data)
 
 
 class OptionResultSerializer(s.Serializer):
     option = s.IntegerField(source="option.pk")
-    label = s.CharField(source="option.label")
+    label = s.CharField(source="option.label")  # type: ignore[assignment]  # a declared field
     count = s.IntegerField()
     share = s.DecimalField(max_digits=4, decimal_places=1, help_text="Percent of those who answered.")
     average_rank = s.DecimalField(
@@ -120,7 +120,7 @@ class OptionResultSerializer(s.Serializer):
 
 class MatrixRowSerializer(s.Serializer):
     row = s.IntegerField(source="row.pk")
-    label = s.CharField(source="row.label")
+    label = s.CharField(source="row.label")  # type: ignore[assignment]  # a declared field
     cells = OptionResultSerializer(many=True, help_text="Shares of those who answered the row.")
 
 
@@ -145,10 +145,12 @@ class QuestionResultSerializer(s.Serializer):
     texts_waiting = s.IntegerField(help_text="Free-text answers waiting for moderation.")
 
     @extend_schema_field(ScaleValueSerializer(many=True))
-    def get_scale(self, result) -> list:
-        return ScaleValueSerializer(
-            [{"value": v, "count": n, "share": share} for v, n, share in result.scale], many=True
-        ).data
+    def get_scale(self, result) -> list[dict]:
+        return list(
+            ScaleValueSerializer(
+                [{"value": v, "count": n, "share": share} for v, n, share in result.scale], many=True
+            ).data
+        )
 
 
 class SurveyResultsSerializer(s.Serializer):

@@ -171,7 +171,7 @@ def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, Su
         .values("question", "row", "option")
         .annotate(n=Count("pk"), rank=Avg("number"))
     }
-    scale: dict[tuple[int, int], int] = {
+    scale: dict[tuple[int, int | None], int] = {
         (question_id, value): n
         for question_id, value, n in answers.filter(question__kind=QuestionKind.SCALE)
         .values("question", "number")
@@ -181,7 +181,7 @@ def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, Su
     averages: dict[int, Decimal] = {}
     # The average of a scale from its distribution (exact, in Decimal), so that it needs no query of its own.
     for (question_id, value), n in scale.items():
-        averages[question_id] = averages.get(question_id, Decimal(0)) + Decimal(value * n)
+        averages[question_id] = averages.get(question_id, Decimal(0)) + Decimal((value or 0) * n)
     for question_id in averages:
         total = sum(n for (q, _value), n in scale.items() if q == question_id)
         averages[question_id] = averages[question_id] / total
@@ -312,7 +312,7 @@ class ResponseTable:
 
 def _answer_value(
     question: Question, found: list[tuple[int | None, int | None, str]], labels: dict[int, str]
-):
+) -> str | int | None:
     """One cell of the response table from the answers (option, number, text) a response gave to a question."""
     if question.kind == QuestionKind.SCALE:
         return found[0][1] if found else None

@@ -307,5 +307,9 @@ def staff_responses_export(request, town_slug: str, slug: str, fmt: str) -> Http
     paper questionnaires. Nothing in it says who answered."""
     _process, survey = _staff_survey_or_404(request, slug)
     return _download(
-        survey, "rueckmeldungen", fmt, "Rückmeldungen", exports.responses_table(selectors.response_table(survey))
+        survey,
+        "rueckmeldungen",
+        fmt,
+        "Rückmeldungen",
+        exports.responses_table(selectors.response_table(survey)),
     )

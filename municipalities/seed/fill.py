@@ -1255,7 +1255,8 @@ class Seeder:
         published, partly waiting or hidden."""
         w, t = self.w, town.row.pk
         rng = self.rng("surveys", town.rng_key)
-        surveys, questions, options, participants, responses, answers = [], [], [], [], [], []
+        surveys, questions, options, participants, responses = [], [], [], [], []
+        answers: list[tuple] = []
         for plan, shown in (("survey", "live"), ("survey-closed", "after")):
             process_id, _title, spans = town.processes[plan]
             first, last = spans[Phase.SURVEY]
