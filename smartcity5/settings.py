@@ -504,6 +504,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectStatusEnum": "projects.models.Project.Status",
         "IdeaStatusEnum": "participation.models.IdeaStatus",
+        "QuestionKindEnum": "surveys.models.QuestionKind",
     },
     # What Django's path converters accept, so that no documented address falls outside the URL patterns.
     "PATH_CONVERTER_OVERRIDES": {

@@ -27,8 +27,8 @@ def _body(response) -> str:
     return b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
 
 
-def _respond(town, sample, choice, text):
-    with town_scope(town):
+def _respond(municipality, sample, choice, text):
+    with town_scope(municipality):
         survey = sample["survey"]
         question = sample["question"]
         free = survey.questions.get(kind="short_text")

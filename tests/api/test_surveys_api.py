@@ -14,13 +14,13 @@ from tests import factories
 pytestmark = pytest.mark.django_db
 
 
-def _url(name, town, slug):
-    return reverse(f"api:{name}", kwargs={"town_slug": town.slug, "slug": slug})
+def _url(name, municipality, slug):
+    return reverse(f"api:{name}", kwargs={"town_slug": municipality.slug, "slug": slug})
 
 
-def _answer(town, sample, choice="Täglich", text="Ein Café am Markt"):
+def _answer(municipality, sample, choice="Täglich", text="Ein Café am Markt"):
     question = sample["question"]
-    with town_scope(town):
+    with town_scope(municipality):
         survey = sample["survey"]
         free = survey.questions.get(kind="short_text")
         services.response_submit(

@@ -57,13 +57,13 @@ def setting(town_a, town_b):
     }
 
 
-def _run(town, day):
-    return survey_notifications_send(municipality_id=town.pk, today=day.isoformat())
+def _run(municipality, day):
+    return survey_notifications_send(municipality_id=municipality.pk, today=day.isoformat())
 
 
-def _told(town, kind):
+def _told(municipality, kind):
     return set(
-        Notification.objects.with_scope(municipality=town.pk)
+        Notification.objects.with_scope(municipality=municipality.pk)
         .filter(kind=kind)
         .values_list("recipient_id", flat=True)
     )
