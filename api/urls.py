@@ -5,7 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.decorators import public
 
-from . import agentur, notifications, projects, reports, towns
+from . import agentur, notifications, projects, reports, surveys, towns
 from . import funding as f
 from . import participation as p
 from .opendata import urls as opendata_urls
@@ -54,6 +54,12 @@ urlpatterns = [
     path(town + "processes/", p.ProcessList.as_view(), name="processes"),
     path(town + "processes/<slug:slug>/", p.ProcessDetail.as_view(), name="process"),
     path(town + "processes/<slug:slug>/ideas/", p.ProcessIdeas.as_view(), name="process-ideas"),
+    path(town + "processes/<slug:slug>/survey/", surveys.ProcessSurvey.as_view(), name="process-survey"),
+    path(
+        town + "processes/<slug:slug>/survey/results/",
+        surveys.ProcessSurveyResults.as_view(),
+        name="process-survey-results",
+    ),
     path(town + "ideas/", p.IdeaList.as_view(), name="ideas"),
     path(town + "ideas/<int:pk>/", p.IdeaDetail.as_view(), name="idea"),
     path(town + "ideas/<int:pk>/comments/", p.IdeaComments.as_view(), name="idea-comments"),

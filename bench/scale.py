@@ -133,6 +133,7 @@ def _facts(slug: str):
     }
     facts.update(_project_facts(town))
     facts.update(_knowledge_facts())
+    facts.update(_survey_facts(town))
     with town_scope(town):
         from participation import selectors
 
@@ -210,6 +211,27 @@ def _project_facts(town) -> dict:
         return {"projects": public.count(), "project": busiest, "joint_project": joint}
 
 
+def _survey_facts(town) -> dict:
+    """The town's running survey (results live) and its closed one, with their responses (seed_scale makes two
+    per town; a database seeded before surveys has none)."""
+    from municipalities.scoping import town_scope
+    from surveys.models import Survey
+
+    with town_scope(town):
+        surveys = list(
+            Survey.objects.filter(municipality=town, superseded_at__isnull=True)
+            .select_related("process")
+            .order_by("pk")
+        )
+        running = next((s for s in surveys if s.process.accepts_survey_responses()), None)
+        closed = next((s for s in surveys if s is not running), None)
+    return {
+        "survey": running.process.slug if running else None,
+        "survey_responses": running.response_count if running else 0,
+        "closed_survey": closed.process.slug if closed else None,
+    }
+
+
 def _knowledge_facts() -> dict:
     from knowledge.models import LessonNote
     from knowledge.selectors import shared_knowledge_scope
@@ -279,6 +301,18 @@ def _pages(town, facts: dict) -> list[tuple[str, list[str]]]:
     ]
     if facts.get("results"):
         pages.insert(17, ("process results", [f"/{t}/beteiligung/{facts['results']}/ergebnis/"]))
+    if facts.get("survey"):
+        survey, n = facts["survey"], facts["survey_responses"]
+        pages += [
+            ("survey page (running)", [f"/{t}/beteiligung/{survey}/umfrage/"]),
+            (f"survey results ({n:,} responses, live)", [f"/{t}/beteiligung/{survey}/umfrage/ergebnisse/"]),
+            ("API survey", [f"{api}/processes/{survey}/survey/"]),
+            ("API survey results", [f"{api}/processes/{survey}/survey/results/"]),
+        ]
+    if facts.get("closed_survey"):
+        pages.append(
+            ("survey results (closed)", [f"/{t}/beteiligung/{facts['closed_survey']}/umfrage/ergebnisse/"])
+        )
     if facts.get("note"):
         pages.insert(6, ("knowledge note", [f"/wissen/{facts['note']}/"]))
     if facts.get("project"):

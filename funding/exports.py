@@ -7,12 +7,26 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from smartcity5.numbers import decimal_places, plain_decimal
-from smartcity5.spreadsheets import looks_like_formula
+# The cell and table helpers are shared by every workbook the portal writes (smartcity5.spreadsheets); the
+# short names stay for the reports' workbooks, which import them from here.
+from smartcity5.spreadsheets import (  # noqa: F401 - re-exported for reports.xlsx
+    AMOUNT,
+    DATE,
+    DECIMAL,
+    MIN_WIDTH,
+    NUMBER,
+    PERCENT,
+    RATE,
+    TEXT,
+    WIDTHS,
+    YEAR,
+)
+from smartcity5.spreadsheets import put_cell as _put
+from smartcity5.spreadsheets import set_widths as _widths
+from smartcity5.spreadsheets import table_sheet as _table_sheet
+from smartcity5.spreadsheets import write_table as _table
 
 from . import money, selectors
 from .models import BudgetLine, DisbursementRequest, Grant, Milestone, ProofOfUse, Spending
@@ -21,95 +35,14 @@ from .templatetags.funding_tags import STATES
 # Sheet names stay German whatever the language: formulas in other workbooks refer to sheets by name.
 SHEETS = ("Übersicht", "Ausgabenplan", "Ausgaben", "Mittelabrufe", "Meilensteine", "Verwendungsnachweise")
 
-TEXT, NUMBER, DECIMAL, YEAR, AMOUNT, DATE, RATE, PERCENT = (
-    "text",
-    "number",
-    "decimal",
-    "year",
-    "amount",
-    "date",
-    "rate",
-    "percent",
-)
-# Number formats are written in Excel's neutral notation; the spreadsheet program shows them in its own language
-# (1.500,5 in German). A year has no thousands separator.
-FORMATS = {
-    NUMBER: "#,##0",
-    YEAR: "0",
-    AMOUNT: '#,##0.00 "€"',
-    DATE: "DD.MM.YYYY",
-    RATE: "0.00 %",
-    PERCENT: "0.0 %",
-}
-WIDTHS = {NUMBER: 8, DECIMAL: 12, YEAR: 6, AMOUNT: 18, DATE: 12, RATE: 10, PERCENT: 10}
-MIN_WIDTH, MAX_WIDTH = 8, 60
-BOLD = Font(bold=True)
-
 
 def _label(model, name: str) -> str:
     return str(capfirst(model._meta.get_field(name).verbose_name))
 
 
-def _put(ws, row: int, column: int, value, kind: str = TEXT, *, bold: bool = False):
-    """Write one cell: numbers and dates as such with their format, text always as text (never a formula)."""
-    cell = ws.cell(row=row, column=column)
-    if bold:
-        cell.font = BOLD
-    if value is None or value == "":
-        return cell
-    if kind == TEXT:
-        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
-        cell.value = text
-        # openpyxl takes a leading "=" for a formula: the type is set after the value. quotePrefix keeps the
-        # cell text in Excel and LibreOffice even when someone edits it.
-        cell.data_type = "s"
-        if looks_like_formula(text):
-            cell.quotePrefix = True
-    elif kind == DECIMAL:
-        # A measured value with as many decimals as it has (1500 → 1.500, 1.25 → 1,25): Excel has no format that
-        # groups thousands and drops unused decimals without leaving a trailing separator.
-        cell.value, places = plain_decimal(value), decimal_places(value)  # 1500, never 1.5E+3
-        cell.number_format = "#,##0" + ("." + "0" * places if places else "")
-    else:
-        cell.value = value
-        cell.number_format = FORMATS[kind]
-    return cell
-
-
 def _fraction(percent: Decimal | None) -> Decimal | None:
     """A percentage (65.00) as the fraction a percent-formatted cell expects (0.65)."""
     return None if percent is None else percent / money.HUNDRED
-
-
-def _table(ws, columns: list[tuple[str, str]], rows, *, first_row: int = 1) -> int:
-    """A table with a bold header row: ``columns`` are (header, kind), ``rows`` the values in that order.
-    Returns the number of the last row written."""
-    widths = [max(len(header), WIDTHS.get(kind, MIN_WIDTH)) for header, kind in columns]
-    for column, (header, _kind) in enumerate(columns, start=1):
-        _put(ws, first_row, column, header, bold=True)
-    row_number = first_row
-    for row_number, values in enumerate(rows, start=first_row + 1):
-        for column, (value, (_header, kind)) in enumerate(zip(values, columns, strict=True), start=1):
-            _put(ws, row_number, column, value, kind)
-            if kind == TEXT and value:
-                widths[column - 1] = max(widths[column - 1], len(str(value)))
-    _widths(ws, widths)
-    return row_number
-
-
-def _widths(ws, widths: list[int]) -> None:
-    """Column widths from the longest text, within limits; never narrower than set before."""
-    for column, width in enumerate(widths, start=1):
-        letter = get_column_letter(column)
-        current = ws.column_dimensions[letter].width if letter in ws.column_dimensions else 0
-        ws.column_dimensions[letter].width = max(current or 0, min(max(width, MIN_WIDTH), MAX_WIDTH) + 2)
-
-
-def _table_sheet(wb: Workbook, title: str, columns: list[tuple[str, str]], rows) -> None:
-    ws = wb.create_sheet(title)
-    last = _table(ws, columns, rows)
-    ws.freeze_panes = "A2"
-    ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{last}"
 
 
 def _overview(ws, grant: Grant, today) -> None:

@@ -72,6 +72,20 @@ _KINDS = (
         Delivery.IMMEDIATE,
     ),
     Kind(
+        "survey.opened",
+        _("Surveys"),
+        _("A process you took part in has started a survey."),
+        Audience.EVERYONE,
+        Delivery.DAILY,
+    ),
+    Kind(
+        "survey.results",
+        _("Survey results"),
+        _("The results of a survey you answered, or of a process you took part in, are published."),
+        Audience.EVERYONE,
+        Delivery.DAILY,
+    ),
+    Kind(
         "moderation.waiting",
         _("Waiting for moderation"),
         _("New contributions in your town wait for moderation."),

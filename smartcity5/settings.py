@@ -236,6 +236,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "funding.tasks.funding_reminders_dispatch",
         "schedule": crontab(hour=7, minute=0),
     },
+    # Surveys that opened or whose results were published: those who took part in the process are told
+    # (surveys.tasks), before the morning's digests.
+    "survey-notifications": {
+        "task": "surveys.tasks.survey_notifications_dispatch",
+        "schedule": crontab(hour=6, minute=15),
+    },
     # Notification digests for people who chose a daily or weekly summary (notifications.kinds.Delivery).
     "notification-digest-daily": {
         "task": "notifications.tasks.notification_digest_dispatch",
@@ -504,6 +510,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ProjectStatusEnum": "projects.models.Project.Status",
         "IdeaStatusEnum": "participation.models.IdeaStatus",
+        "QuestionKindEnum": "surveys.models.QuestionKind",
     },
     # What Django's path converters accept, so that no documented address falls outside the URL patterns.
     "PATH_CONVERTER_OVERRIDES": {

@@ -5,18 +5,21 @@ responses."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Avg, Count, Q
+from django.core.cache import cache
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from accounts import permissions
-from participation.models import Moderation, Phase, Process
+from participation.models import Moderation, Phase, Process, ProcessPhase
 
-from .models import Answer, Option, Participant, Question, QuestionKind, ResultsShown, Survey
+from .models import Answer, Option, Participant, Question, QuestionKind, Response, ResultsShown, Survey
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -59,6 +62,22 @@ def results_visible(survey: Survey, user: User | AnonymousUser, day: datetime.da
     if not process.is_published or survey.results_shown == ResultsShown.STAFF:
         return False
     return survey.results_shown == ResultsShown.LIVE or survey_closed(process, day)
+
+
+def public_results(day: datetime.date | None = None) -> QuerySet[Survey]:
+    """The current survey versions of the scope whose results everyone may see (the rule of
+    :func:`results_visible` for a visitor, in SQL): published processes, results shown live, or after the survey
+    has closed and it has. Each once, ordered by town, process and version (for the open data)."""
+    day = day or timezone.localdate()
+    running = ProcessPhase.objects.filter(process=OuterRef("process"), kind=Phase.SURVEY).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=day)
+    )
+    return (
+        Survey.objects.filter(superseded_at__isnull=True, process__is_published=True)
+        .filter(Q(results_shown=ResultsShown.LIVE) | Q(results_shown=ResultsShown.AFTER) & ~Exists(running))
+        .select_related("process", "municipality")
+        .order_by("municipality__slug", "process__slug", "pk")
+    )
 
 
 def _share(count: int, total: int) -> Decimal:
@@ -104,8 +123,51 @@ class SurveyResults:
 def results(survey: Survey) -> SurveyResults:
     """Every question's figures. Shares are of the responses that answered the question (a skipped optional or
     a hidden conditional question does not count); a ranking's options are ordered by their average rank."""
-    asked = questions(survey)
-    answers = Answer.objects.filter(question__survey=survey)
+    return results_of([survey])[survey.pk]
+
+
+#: How long computed results stay in the cache; their key changes with every change they depend on, so this only
+#: bounds the memory a survey no one looks at any more keeps.
+RESULTS_CACHE_SECONDS = 3600
+
+
+def results_key(survey: Survey) -> str:
+    """What the results depend on: the survey version (its settings and questions: ``updated_at``, which the
+    builder's writes move), its responses (``response_count``, one more with each) and the process's stored
+    version, which every history event of the process moves (a free text published or hidden, a paper
+    questionnaire)."""
+    process = survey.process
+    return (
+        f"survey-results:{survey.pk}:{survey.response_count}:{process.content_version}:"
+        f"{survey.updated_at.timestamp() if survey.updated_at else ''}"
+    )
+
+
+def results_cached(survey: Survey) -> SurveyResults:
+    """:func:`results`, kept in the cache under :func:`results_key`: a survey with ten thousand responses costs
+    its counting once per change, not once per visit (the pages and the API read it)."""
+    key = results_key(survey)
+    found = cache.get(key)
+    if isinstance(found, SurveyResults):
+        return found
+    computed = results(survey)
+    cache.set(key, computed, RESULTS_CACHE_SECONDS)
+    return computed
+
+
+def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, SurveyResults]:
+    """:func:`results` of several survey versions at once (survey pk → results), in the same fixed number of
+    queries however many surveys and responses; ``texts=False`` leaves the free-text answers unread (the open
+    data holds figures only). Of the published texts only the first ``TEXTS_SHOWN`` of each question are read
+    (a window in SQL), so a survey with thousands of texts reads 50 per question."""
+    if not surveys:
+        return {}
+    asked = list(
+        Question.objects.filter(survey__in=surveys)
+        .prefetch_related("options")
+        .order_by("survey", "position", "pk")
+    )
+    answers = Answer.objects.filter(question__survey__in=surveys).order_by()
     answered = dict(
         answers.values("question").annotate(n=Count("response", distinct=True)).values_list("question", "n")
     )
@@ -115,36 +177,47 @@ def results(survey: Survey) -> SurveyResults:
         .values("question", "row", "option")
         .annotate(n=Count("pk"), rank=Avg("number"))
     }
-    scale = {
-        (row["question"], row["number"]): row["n"]
-        for row in answers.filter(question__kind=QuestionKind.SCALE)
+    scale: dict[tuple[int, int | None], int] = {
+        (question_id, value): n
+        for question_id, value, n in answers.filter(question__kind=QuestionKind.SCALE)
         .values("question", "number")
         .annotate(n=Count("pk"))
+        .values_list("question", "number", "n")
     }
-    averages = dict(
-        answers.filter(question__kind=QuestionKind.SCALE)
-        .values("question")
-        .annotate(avg=Avg("number"))
-        .values_list("question", "avg")
-    )
-    texts: dict[int, list[str]] = {}
-    for question_id, text in (
-        answers.filter(question__kind__in=(QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT))
-        .filter(moderation=Moderation.PUBLISHED)
-        .order_by("question", "pk")
-        .values_list("question", "text")
-    ):
-        bucket = texts.setdefault(question_id, [])
-        if len(bucket) < TEXTS_SHOWN:
-            bucket.append(text)
-    waiting = dict(
-        answers.filter(moderation=Moderation.PENDING)
-        .values("question")
-        .annotate(n=Count("pk"))
-        .values_list("question", "n")
-    )
-    responses = survey.responses.aggregate(all=Count("pk"), paper=Count("pk", filter=Q(is_paper=True)))
-    figures = []
+    averages: dict[int, Decimal] = {}
+    # The average of a scale from its distribution (exact, in Decimal), so that it needs no query of its own.
+    for (question_id, value), n in scale.items():
+        averages[question_id] = averages.get(question_id, Decimal(0)) + Decimal((value or 0) * n)
+    for question_id in averages:
+        total = sum(n for (q, _value), n in scale.items() if q == question_id)
+        averages[question_id] = averages[question_id] / total
+    published: dict[int, list[str]] = {}
+    waiting: dict[int, int] = {}
+    if texts:
+        first = (
+            answers.filter(question__kind__in=(QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT))
+            .filter(moderation=Moderation.PUBLISHED)
+            .annotate(place=Window(RowNumber(), partition_by=[F("question")], order_by=[F("pk").asc()]))
+            .filter(place__lte=TEXTS_SHOWN)
+            .order_by("question", "pk")
+            .values_list("question", "text")
+        )
+        for question_id, text in first:
+            published.setdefault(question_id, []).append(text)
+        waiting = dict(
+            answers.filter(moderation=Moderation.PENDING)
+            .values("question")
+            .annotate(n=Count("pk"))
+            .values_list("question", "n")
+        )
+    responses = {
+        row["survey"]: row
+        for row in Response.objects.filter(survey__in=surveys)
+        .order_by()
+        .values("survey")
+        .annotate(all=Count("pk"), paper=Count("pk", filter=Q(is_paper=True)))
+    }
+    figures: dict[int, list[QuestionResult]] = {survey.pk: [] for survey in surveys}
     for question in asked:
         total = answered.get(question.pk, 0)
         result = QuestionResult(question=question, answered=total)
@@ -186,17 +259,21 @@ def results(survey: Survey) -> SurveyResults:
                 result.scale.append((value, n, _share(n, total)))
             average = averages.get(question.pk)
             result.average = (
-                Decimal(average).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-                if average is not None
-                else None
+                average.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if average is not None else None
             )
         else:
-            result.texts = texts.get(question.pk, [])
+            result.texts = published.get(question.pk, [])
             result.texts_waiting = waiting.get(question.pk, 0)
-        figures.append(result)
-    return SurveyResults(
-        survey=survey, responses=responses["all"], paper_responses=responses["paper"], questions=figures
-    )
+        figures[question.survey_id].append(result)
+    return {
+        survey.pk: SurveyResults(
+            survey=survey,
+            responses=responses.get(survey.pk, {}).get("all", 0),
+            paper_responses=responses.get(survey.pk, {}).get("paper", 0),
+            questions=figures[survey.pk],
+        )
+        for survey in surveys
+    }
 
 
 def text_to_moderate(survey: Survey, pk: int) -> Answer:
@@ -213,4 +290,155 @@ def texts_to_moderate(survey: Survey) -> list[Answer]:
         Answer.objects.filter(question__survey=survey, moderation=Moderation.PENDING)
         .select_related("question")
         .order_by("pk")
+    )
+
+
+@dataclass
+class ResponseColumn:
+    """A column of the response table: a question, or one row of a matrix question."""
+
+    question: Question
+    row: Option | None = None
+
+
+@dataclass
+class ResponseLine:
+    number: int  # 1 … n in the order the responses arrived; never the row's id
+    submitted_on: datetime.date
+    is_paper: bool
+    values: list[str | int | None]
+
+
+@dataclass
+class ResponseTable:
+    survey: Survey
+    columns: list[ResponseColumn]
+    lines: list[ResponseLine]
+
+
+def _answer_value(
+    question: Question, found: list[tuple[int | None, int | None, str]], labels: dict[int, str]
+) -> str | int | None:
+    """One cell of the response table from the answers (option, number, text) a response gave to a question."""
+    if question.kind == QuestionKind.SCALE:
+        return found[0][1] if found else None
+    if question.is_text:
+        return found[0][2] if found else ""
+    if question.kind == QuestionKind.RANKING:
+        ranked = sorted((number or 0, labels.get(option or 0, "")) for option, number, _text in found)
+        return "; ".join(f"{rank}. {label}" for rank, label in ranked)
+    return "; ".join(labels.get(option or 0, "") for option, _number, _text in found)
+
+
+def response_table(survey: Survey) -> ResponseTable:
+    """Every response of the survey version as one line, a column per question (per row of a matrix), for the
+    staff's export: free text as typed (also before moderation), paper questionnaires marked.
+
+    Nothing about who answered: no name, no account, no response id (in an anonymous survey the order of the
+    ids could be set beside the order of ``Participant`` rows); the lines are numbered instead. Four queries
+    whatever the number of responses."""
+    asked = questions(survey)
+    labels = {option.pk: option.label for question in asked for option in question.options.all()}
+    columns: list[ResponseColumn] = []
+    for question in asked:
+        if question.kind == QuestionKind.MATRIX:
+            columns.extend(ResponseColumn(question, row) for row in question.options.all() if row.is_row)
+        else:
+            columns.append(ResponseColumn(question))
+    # (response, question, matrix row) → the answers given there, in the order of the answers' ranks and options.
+    given: dict[tuple[int, int, int | None], list[tuple[int | None, int | None, str]]] = {}
+    for response_id, question_id, option_id, row_id, number, text in (
+        Answer.objects.filter(response__survey=survey)
+        .order_by("response", "question", "number", "option__position", "pk")
+        .values_list("response", "question", "option", "row", "number", "text")
+        .iterator(chunk_size=5000)
+    ):
+        given.setdefault((response_id, question_id, row_id), []).append((option_id, number, text))
+    lines = []
+    for number, (pk, submitted_on, is_paper) in enumerate(
+        survey.responses.order_by("pk")
+        .values_list("pk", "submitted_on", "is_paper")
+        .iterator(chunk_size=5000),
+        start=1,
+    ):
+        values = [
+            _answer_value(
+                column.question,
+                given.get((pk, column.question.pk, column.row.pk if column.row else None), []),
+                labels,
+            )
+            for column in columns
+        ]
+        lines.append(ResponseLine(number, submitted_on, is_paper, values))
+    return ResponseTable(survey=survey, columns=columns, lines=lines)
+
+
+# --- Who is told about a survey (surveys.tasks) ----------------------------------------------------------
+
+#: How long after a survey opened, or its results were published, the daily job still tells people (a job that
+#: did not run for a few days catches up; a survey long past never reaches anyone).
+NEWS_DAYS = 7
+
+
+def process_followers(process: Process) -> QuerySet[User]:
+    """The active people who took part in the process: wrote an idea or a comment in it, support one of its ideas
+    or voted. Their notification settings (``notifications``) decide whether and how the news reaches them."""
+    from accounts.models import User
+    from participation.models import Ballot, Comment, Idea, Support
+
+    return User.objects.filter(is_active=True).filter(
+        Exists(Idea._base_manager.filter(process=process, author=OuterRef("pk")))
+        | Exists(Comment._base_manager.filter(idea__process=process, author=OuterRef("pk")))
+        | Exists(Support._base_manager.filter(idea__process=process, user=OuterRef("pk")))
+        | Exists(Ballot._base_manager.filter(process=process, user=OuterRef("pk")))
+    )
+
+
+def survey_respondents(process: Process) -> QuerySet[User]:
+    """The active people who answered a version of the process's survey with their account (``Participant``:
+    *that* they answered, never what). Who answered without an account left no one to tell."""
+    from accounts.models import User
+
+    return User.objects.filter(is_active=True).filter(
+        Exists(Participant._base_manager.filter(survey__process=process, user=OuterRef("pk")))
+    )
+
+
+def surveys_opened(day: datetime.date) -> QuerySet[Survey]:
+    """Current surveys with questions, of published processes, whose survey phase runs on ``day`` and began at
+    most ``NEWS_DAYS`` before it (the town's own processes: the scope's lead rows)."""
+    return (
+        Survey.objects.filter(superseded_at__isnull=True, process__is_published=True)
+        .filter(Exists(Question._base_manager.filter(survey=OuterRef("pk"))))
+        .filter(
+            Exists(
+                ProcessPhase.objects.filter(
+                    process=OuterRef("process"),
+                    kind=Phase.SURVEY,
+                    starts_on__lte=day,
+                    starts_on__gte=day - datetime.timedelta(days=NEWS_DAYS),
+                    ends_on__gte=day,
+                )
+            )
+        )
+        .select_related("process")
+    )
+
+
+def surveys_with_new_results(day: datetime.date) -> QuerySet[Survey]:
+    """Current surveys of published processes whose results everyone may see after the survey phase ended, at
+    most ``NEWS_DAYS`` before ``day`` (results shown live are news at the close too: then they are final)."""
+    return (
+        public_results(day)
+        .exclude(response_count=0)
+        .filter(
+            Exists(
+                ProcessPhase.objects.filter(
+                    process=OuterRef("process"),
+                    kind=Phase.SURVEY,
+                    ends_on__lt=day,
+                    ends_on__gte=day - datetime.timedelta(days=NEWS_DAYS + 1),
+                )
+            )
+        )
     )

@@ -41,6 +41,7 @@ from .models import (
     Response,
     Survey,
 )
+from .signals import survey_changed
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -117,6 +118,7 @@ def _record(survey: Survey, *, kind: str, by: User | None, **values: Any) -> Non
         acting_town_id=survey.municipality_id,
         **values,
     )
+    survey_changed.send(sender=Survey, survey_id=survey.pk, at_once=True)
 
 
 # --- The builder -------------------------------------------------------------------------------------------
@@ -540,6 +542,7 @@ def _store(survey: Survey, answers: list[Answer], **fields: Any) -> Response:
         answer.response = response
         answer.municipality_id = survey.municipality_id
     Answer.objects.bulk_create(answers)
+    survey_changed.send(sender=Survey, survey_id=survey.pk, at_once=False)
     return response
 
 

@@ -18,4 +18,19 @@ urlpatterns = [
     path(staff + "vorschau/", views.staff_preview, name="staff-preview"),
     path(staff + "papier/", views.staff_paper, name="staff-paper"),
     path(staff + "freitexte/", views.staff_texts, name="staff-texts"),
+    *[
+        path(
+            staff + f"ergebnisse.{fmt}", views.staff_results_export, {"fmt": fmt}, name=f"staff-results-{fmt}"
+        )
+        for fmt in ("csv", "xlsx")
+    ],
+    *[
+        path(
+            staff + f"antworten.{fmt}",
+            views.staff_responses_export,
+            {"fmt": fmt},
+            name=f"staff-responses-{fmt}",
+        )
+        for fmt in ("csv", "xlsx")
+    ],
 ]

@@ -15,7 +15,7 @@ from participation.models import Process
 from smartcity5.forms import add_errors
 from smartcity5.ratelimit import RateLimited, check_rate
 
-from . import selectors, services
+from . import exports, selectors, services
 from .forms import PaperResponseForm, QuestionForm, ResponseForm, SurveySettingsForm
 from .models import Audience, Question, Survey
 
@@ -113,7 +113,7 @@ def survey_results(request: HttpRequest, town_slug: str, slug: str) -> HttpRespo
     return render(
         request,
         "surveys/results.html",
-        {"process": process, "survey": survey, "results": selectors.results(survey)},
+        {"process": process, "survey": survey, "results": selectors.results_cached(survey)},
     )
 
 
@@ -285,4 +285,45 @@ def staff_texts(request, town_slug: str, slug: str) -> HttpResponse:
         request,
         "surveys/staff/texts.html",
         {"process": process, "survey": survey, "answers": selectors.texts_to_moderate(survey)},
+    )
+
+
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _download(survey: Survey, what: str, fmt: str, sheet: str, table) -> HttpResponse:
+    columns, rows = table
+    body = (
+        exports.as_csv(columns, rows)
+        if fmt == "csv"
+        else exports.as_xlsx(f"{survey.title} – {sheet}", sheet, columns, rows)
+    )
+    response = HttpResponse(body, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{exports.filename(survey, what, fmt)}"'
+    return response
+
+
+@town_permission_required("town.view_staff_area")
+def staff_results_export(request, town_slug: str, slug: str, fmt: str) -> HttpResponse:
+    """The figures of each question, as CSV or XLSX (the staff see the results always)."""
+    _process, survey = _staff_survey_or_404(request, slug)
+    return _download(
+        survey, "ergebnisse", fmt, "Ergebnisse", exports.results_table(selectors.results(survey))
+    )
+
+
+@town_permission_required("town.edit_content")
+def staff_responses_export(request, town_slug: str, slug: str, fmt: str) -> HttpResponse:
+    """Every response as one line, free text as typed (also before moderation): for editors, who also enter
+    paper questionnaires. Nothing in it says who answered."""
+    _process, survey = _staff_survey_or_404(request, slug)
+    return _download(
+        survey,
+        "rueckmeldungen",
+        fmt,
+        "Rückmeldungen",
+        exports.responses_table(selectors.response_table(survey)),
     )

@@ -371,6 +371,38 @@ def process_with_idea_and_comment(municipality):
     return {"slug": published.slug, "pk": submitted.pk, "comment": written.pk}
 
 
+def process_with_survey(municipality, *, results_shown="live"):
+    """A published process of ``municipality`` running its survey (open to everyone, one question of a choice
+    and one of free text, results shown as ``results_shown`` says)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from municipalities.scoping import town_scope
+    from surveys import services
+
+    today = timezone.localdate()
+    published = process(
+        municipality=municipality,
+        phases=[{"kind": "survey", "starts_on": today - datetime.timedelta(days=2), "ends_on": today}],
+    )
+    with town_scope(municipality):
+        survey = services.survey_create(
+            process=published,
+            by=None,
+            fields={"title": "Umfrage", "audience": "everyone", "results_shown": results_shown},
+        )
+        choice = services.question_add(
+            survey=survey,
+            by=None,
+            values=services.QuestionInput(kind="single", text="Wie oft?", options=["Täglich", "Selten"]),
+        )
+        services.question_add(
+            survey=survey, by=None, values=services.QuestionInput(kind="short_text", text="Was fehlt?")
+        )
+    return {"slug": published.slug, "survey": survey, "question": choice}
+
+
 def finished_town_report(municipality):
     """A finished town report of ``municipality`` with its file."""
     import datetime

@@ -1,4 +1,4 @@
-"""The datasets of the open data (projects, KPIs, ideas): their columns (``Field``, described in the
+"""The datasets of the open data (projects, KPIs, ideas, survey results): their columns (``Field``, described in the
 datapackage.json), where their rows come from, their formats, file names and addresses."""
 
 from collections.abc import Callable, Iterable, Iterator
@@ -14,9 +14,10 @@ from django.utils.translation import gettext_lazy
 from municipalities.models import Municipality
 from participation.models import Idea
 from projects.models import Project
+from surveys.models import QuestionKind
 
 from . import selectors
-from .rows import Context, idea_item, indicator_item, project_item
+from .rows import Context, idea_item, indicator_item, project_item, survey_item
 
 
 def _one_row(item: dict, columns: tuple[str, ...]) -> Iterator[list]:
@@ -28,6 +29,14 @@ def _measurement_rows(item: dict, columns: tuple[str, ...]) -> Iterator[list]:
     kpi = [item[field.name] for field in INDICATOR_FIELDS]
     for measurement in item["measurements"] or [{"measured_on": None, "value": None}]:
         yield [*kpi, measurement["measured_on"], measurement["value"]]
+
+
+def _answer_rows(item: dict, columns: tuple[str, ...]) -> Iterator[list]:
+    """One row per answer of each question (a survey without questions still gets one row)."""
+    survey = [item[field.name] for field in SURVEY_FIELDS]
+    empty = dict.fromkeys((field.name for field in ANSWER_FIELDS), None)
+    for answer in item["answers"] or [empty]:
+        yield [*survey, *(answer[field.name] for field in ANSWER_FIELDS)]
 
 
 @dataclass(frozen=True)
@@ -215,6 +224,75 @@ IDEA_FIELDS = (
     Field("url", "string", gettext_lazy("Address of the idea's public page."), format="uri", required=True),
 )
 
+SURVEY_FIELDS = (
+    Field(
+        "id",
+        "integer",
+        gettext_lazy(
+            "Number of the survey version, unique in the portal (in the CSV file repeated on each of its answers)."
+        ),
+        required=True,
+    ),
+    Field(
+        "town",
+        "string",
+        gettext_lazy("The town whose process the survey belongs to (its address name)."),
+        categories=_towns,
+        required=True,
+    ),
+    Field("process", "string", gettext_lazy("The participation process (its address name)."), required=True),
+    Field("title", "string", gettext_lazy("Title of the survey."), required=True),
+    Field(
+        "version", "integer", gettext_lazy("Version of the questionnaire (1 for the first)."), required=True
+    ),
+    Field(
+        "responses",
+        "integer",
+        gettext_lazy("Number of responses, paper questionnaires included."),
+        required=True,
+    ),
+    Field(
+        "paper_responses",
+        "integer",
+        gettext_lazy("Of the responses, paper questionnaires typed in by the town."),
+        required=True,
+    ),
+    Field(
+        "url", "string", gettext_lazy("Address of the survey's results page."), format="uri", required=True
+    ),
+)
+ANSWER_FIELDS = (
+    Field("question_position", "integer", gettext_lazy("Number of the question in the questionnaire.")),
+    Field("question", "string", gettext_lazy("Text of the question.")),
+    Field(
+        "question_kind",
+        "string",
+        gettext_lazy("Kind of question."),
+        categories=_choices(QuestionKind.choices),
+    ),
+    Field("answered", "integer", gettext_lazy("Responses that answered the question.")),
+    Field("row", "string", gettext_lazy("Matrix questions: the row the answer was given for.")),
+    Field(
+        "answer",
+        "string",
+        gettext_lazy(
+            "The answer chosen (a scale: its value); empty for a free-text question, whose texts are not "
+            "included."
+        ),
+    ),
+    Field("count", "integer", gettext_lazy("How often the answer was chosen.")),
+    Field(
+        "share_percent",
+        "number",
+        gettext_lazy("Share of those who answered the question (matrix: the row), in percent."),
+        unit="%",
+    ),
+    Field(
+        "average_rank", "number", gettext_lazy("Ranking questions: the answer's average rank (1 = first).")
+    ),
+    Field("average", "number", gettext_lazy("Scale questions: the average value.")),
+)
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -285,6 +363,24 @@ DATASETS: dict[str, Dataset] = {
             rows=selectors.published_ideas,
             freshness=selectors.ideas_freshness,
             item=idea_item,
+        ),
+        Dataset(
+            key="surveys",
+            file_stem="umfrageergebnisse",
+            title=gettext_lazy("Survey results"),
+            description=gettext_lazy(
+                "The results of the surveys of the public participation processes of {place} whose results are "
+                "public: per question how often each answer was chosen, with shares, average ranks and "
+                "averages (in the CSV file one row per answer). Figures only: no free-text answers and "
+                "nothing about who answered."
+            ),
+            keywords=(gettext_lazy("citizen participation"), gettext_lazy("surveys")),
+            fields=SURVEY_FIELDS + ANSWER_FIELDS,
+            primary_key=("id", "question_position", "row", "answer"),
+            rows=selectors.public_survey_results,
+            freshness=selectors.surveys_freshness,
+            item=survey_item,
+            csv_rows=_answer_rows,
         ),
     )
 }

@@ -252,9 +252,9 @@ def catalogue(file_dates: dict | None = None) -> dict:
         "dct:description": _texts(
             lambda: (
                 _(
-                    "Public projects, their key performance indicators and the published citizens' ideas of the towns of "
-                    "“%(name)s”, per town and for the whole region, as CSV and JSON under the Datenlizenz Deutschland – "
-                    "Namensnennung – Version 2.0. No personal data."
+                    "Public projects, their key performance indicators, the published citizens' ideas and the results "
+                    "of public surveys of the towns of “%(name)s”, per town and for the whole region, as CSV and JSON "
+                    "under the Datenlizenz Deutschland – Namensnennung – Version 2.0. No personal data."
                 )
                 % {"name": name}
             )

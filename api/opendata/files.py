@@ -67,6 +67,14 @@ def data_changed(*datasets: str) -> None:
         build_after_commit(key)
 
 
+def data_changed_for_the_sweep(dataset: str) -> None:
+    """The data behind a dataset changed, and a build within minutes is soon enough (a survey's responses, many
+    in a campaign): the change is marked with the caller's transaction, once while one is waiting, and the beat's
+    sweep (``opendata_refresh``, every few minutes) builds it; no build is handed over per change."""
+    if not OpenDataChange.objects.filter(dataset=dataset).exists():
+        OpenDataChange.objects.create(dataset=dataset)
+
+
 def build_after_commit(dataset: str) -> None:
     """The one place that hands a build to the worker (through the outbox, with the caller's transaction)."""
     from ..tasks import opendata_build

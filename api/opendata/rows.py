@@ -1,10 +1,11 @@
-"""Cells and rows of the open data files: one object (project, KPI, idea) as an item of the JSON file, and a
-JSON value as a CSV cell."""
+"""Cells and rows of the open data files: one object (project, KPI, idea, survey) as an item of the JSON file,
+and a JSON value as a CSV cell."""
 
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.urls import reverse
 from django.utils import timezone
 
 from municipalities.models import Municipality
@@ -119,4 +120,66 @@ def idea_item(idea: Idea, ctx: Context) -> dict:
         "official_answer": idea.answer_body,
         "answered_on": _day(idea.answered_at),
         "url": ctx.url(idea),
+    }
+
+
+def _answer(position: int, result, row: str | None, answer: str | None, count, share, rank=None) -> dict:
+    question = result.question
+    return {
+        "question_position": position,
+        "question": question.text,
+        "question_kind": question.kind,
+        "answered": result.answered,
+        "row": row,
+        "answer": answer,
+        "count": count,
+        "share_percent": _number(share),
+        "average_rank": _number(rank),
+        "average": _number(result.average),
+    }
+
+
+def survey_item(survey_and_results: tuple, ctx: Context) -> dict:
+    """A survey's figures (``selectors.SurveysWithResults`` gives each survey with them): one entry per answer of
+    each question (per value of a scale, per cell of a matrix); a free-text question only with how many answered
+    it, never a text."""
+    survey, results = survey_and_results
+    answers = []
+    for position, result in enumerate(results.questions, start=1):
+        if result.matrix:
+            for line in result.matrix:
+                for cell in line.cells:
+                    answers.append(
+                        _answer(position, result, line.row.label, cell.option.label, cell.count, cell.share)
+                    )
+        elif result.options:
+            for found in result.options:
+                answers.append(
+                    _answer(
+                        position,
+                        result,
+                        None,
+                        found.option.label,
+                        found.count,
+                        found.share,
+                        found.average_rank,
+                    )
+                )
+        elif result.scale:
+            for value, count, share in result.scale:
+                answers.append(_answer(position, result, None, str(value), count, share))
+        else:
+            answers.append(_answer(position, result, None, None, None, None))
+    town = ctx.town or survey.municipality
+    return {
+        "id": survey.pk,
+        "town": survey.municipality.slug,
+        "process": survey.process.slug,
+        "title": survey.title,
+        "version": survey.version,
+        "responses": results.responses,
+        "paper_responses": results.paper_responses,
+        "answers": answers,
+        "url": ctx.base
+        + reverse("surveys:results", kwargs={"town_slug": town.slug, "slug": survey.process.slug}),
     }

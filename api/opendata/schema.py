@@ -14,6 +14,7 @@ from rest_framework import serializers
 from api.schema import ErrorSerializer
 from participation.models import Idea
 from projects.models import Project
+from surveys.models import QuestionKind
 
 from ..schema import ERRORS
 from .datasets import DATASETS
@@ -97,6 +98,31 @@ class OpenDataIdeaSerializer(serializers.Serializer):
     url = serializers.URLField()
 
 
+class OpenDataSurveyAnswerSerializer(serializers.Serializer):
+    question_position = serializers.IntegerField()
+    question = serializers.CharField()
+    question_kind = serializers.ChoiceField(choices=QuestionKind.choices)
+    answered = serializers.IntegerField()
+    row = serializers.CharField(allow_null=True)
+    answer = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField(allow_null=True)
+    share_percent = serializers.FloatField(allow_null=True)
+    average_rank = serializers.FloatField(allow_null=True)
+    average = serializers.FloatField(allow_null=True)
+
+
+class OpenDataSurveySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    town = serializers.CharField()
+    process = serializers.CharField()
+    title = serializers.CharField()
+    version = serializers.IntegerField()
+    responses = serializers.IntegerField()
+    paper_responses = serializers.IntegerField()
+    answers = OpenDataSurveyAnswerSerializer(many=True)
+    url = serializers.URLField()
+
+
 def _envelope(name: str, key: str, item_serializer):
     return type(
         name,
@@ -120,6 +146,7 @@ DOWNLOAD_BODY = PolymorphicProxySerializer(
         "projects": _envelope("OpenDataProjects", "projects", OpenDataProjectSerializer),
         "indicators": _envelope("OpenDataIndicators", "indicators", OpenDataIndicatorSerializer),
         "ideas": _envelope("OpenDataIdeas", "ideas", OpenDataIdeaSerializer),
+        "surveys": _envelope("OpenDataSurveys", "surveys", OpenDataSurveySerializer),
     },
 )
 DATASET_PARAMETER = OpenApiParameter(
@@ -127,7 +154,7 @@ DATASET_PARAMETER = OpenApiParameter(
     str,
     OpenApiParameter.PATH,
     enum=list(DATASETS),
-    description="projects, indicators (KPIs with measurements) or ideas",
+    description="projects, indicators (KPIs with measurements), ideas or surveys (survey results, figures only)",
 )
 NOT_MODIFIED = {
     304: OpenApiResponse(description="Not modified (If-None-Match or If-Modified-Since matched).")

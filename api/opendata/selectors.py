@@ -8,6 +8,7 @@ published processes), as the public pages do.
 """
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from participation.selectors import idea_list
 from projects.models import Indicator, Measurement, Project
 from projects.selectors.lists import public_project_changes
 from projects.selectors.progress import with_list_facts
+from surveys.models import Survey
+from surveys.selectors import SurveyResults, public_results, results_of
 
 
 def public_projects() -> QuerySet[Project]:
@@ -48,6 +51,28 @@ def published_ideas() -> QuerySet[Idea]:
         .annotate(answer_body=Subquery(latest_answer.values("body")[:1]))
         .order_by("created_at", "pk")
     )
+
+
+class SurveysWithResults:
+    """The current surveys whose results everyone may see (``surveys.selectors.public_results``), each with its
+    figures (``surveys.selectors.results_of``, free text unread), as ``(survey, results)``: a chunk of surveys is
+    counted in one fixed set of queries, however many surveys, questions and responses."""
+
+    def __init__(self, surveys: QuerySet[Survey]) -> None:
+        self.surveys = surveys
+
+    def iterator(self, chunk_size: int) -> Iterator[tuple[Survey, SurveyResults]]:
+        surveys = list(self.surveys)
+        for start in range(0, len(surveys), chunk_size):
+            chunk = surveys[start : start + chunk_size]
+            figures = results_of(chunk, texts=False)
+            for survey in chunk:
+                yield survey, figures[survey.pk]
+
+
+def public_survey_results() -> SurveysWithResults:
+    """The figures of the surveys whose results everyone may see; never a free-text answer, nobody named."""
+    return SurveysWithResults(public_results())
 
 
 @dataclass(frozen=True)
@@ -137,6 +162,27 @@ def ideas_freshness() -> Freshness:
     return Freshness(last, _token(own["n"], own["ids"], own["supports"], own["comments"], answers["n"], last))
 
 
+def surveys_freshness() -> Freshness:
+    """Surveys change through the builder (``updated_at``), their process, and responses, which only count
+    themselves on the survey row (``response_count``, part of the token; a new response changes the ETag and the
+    build dates the file). The day is part of the token: a survey whose results are shown after it closes enters
+    the file on the day after its last day."""
+    own = (
+        public_results()
+        .order_by()
+        .aggregate(
+            n=Count("pk"),
+            ids=Sum("pk"),
+            responses=Sum("response_count"),
+            updated=Max("updated_at"),
+            locked=Max("locked_at"),
+            process=Max("process__updated_at"),
+        )
+    )
+    last = latest(own["updated"], own["locked"], own["process"]) if own["n"] else None
+    return Freshness(last, _token(own["n"], own["ids"], own["responses"], last))
+
+
 def all_freshness() -> dict[str, Freshness]:
     """The freshness of every dataset of the scope, sharing the project query (for the catalogue)."""
     changes = _project_changes()
@@ -144,4 +190,5 @@ def all_freshness() -> dict[str, Freshness]:
         "projects": projects_freshness(changes),
         "indicators": indicators_freshness(changes),
         "ideas": ideas_freshness(),
+        "surveys": surveys_freshness(),
     }

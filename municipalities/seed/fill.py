@@ -69,6 +69,8 @@ from projects.models import (
 )
 from projects.services import project_facts_refresh_all
 from smartcity5.slugs import german_slugify
+from surveys.models import Answer, Option, Participant, Question, Survey
+from surveys.models import Response as SurveyResponse
 
 from .. import freshness
 from . import text
@@ -124,7 +126,53 @@ PROCESS_PLANS = {
         Phase.VOTE: (-520, -506),
         Phase.RESULTS: (-505, None),
     },
+    # Two processes with a survey (surveys.Survey, made by Seeder._surveys): one running it today (results
+    # shown live), one whose survey closed (results shown after closing). Last in the table, so the processes
+    # above keep their random draws.
+    "survey": {
+        Phase.INFORMATION: (-45, -31),
+        Phase.SURVEY: (-30, 14),
+        Phase.IDEAS: (15, 45),
+        Phase.EVALUATION: (46, 60),
+        Phase.VOTE: (61, 75),
+        Phase.RESULTS: (76, None),
+    },
+    "survey-closed": {
+        Phase.INFORMATION: (-140, -121),
+        Phase.SURVEY: (-120, -91),
+        Phase.IDEAS: (-90, -41),
+        Phase.EVALUATION: (-40, -21),
+        Phase.VOTE: (-20, -8),
+        Phase.RESULTS: (-7, None),
+    },
 }
+#: The questionnaire of a seeded survey: kind, question, answers (a matrix: its columns) and a matrix's rows.
+SURVEY_QUESTIONS = (
+    ("single", "Wie kommen Sie meist in die Innenstadt?", ("Zu Fuß", "Fahrrad", "Bus", "Auto"), ()),
+    (
+        "multiple",
+        "Welche digitalen Angebote nutzen Sie?",
+        ("Parkplatz-App", "Bürgerportal", "Freies WLAN", "Mängelmelder", "Stadt-App"),
+        (),
+    ),
+    ("scale", "Wie zufrieden sind Sie mit dem Angebot?", (), ()),
+    ("ranking", "Was ist Ihnen am wichtigsten?", ("Sicherheit", "Sauberkeit", "Erreichbarkeit", "Grün"), ()),
+    ("short_text", "Was wünschen Sie sich?", (), ()),
+    (
+        "matrix",
+        "Wie bewerten Sie …",
+        ("gut", "mittel", "schlecht"),
+        ("die Beleuchtung", "die Sitzplätze", "das WLAN"),
+    ),
+    ("long_text", "Möchten Sie uns noch etwas sagen?", (), ()),
+)
+SURVEY_WISHES = (
+    "Mehr Bänke am Markt",
+    "Längere Öffnungszeiten im Bürgerbüro",
+    "Ein WLAN im Bus",
+    "Bessere Radwege",
+    "Mehr Bäume in der Fußgängerzone",
+)
 #: The share of a town's ideas in each process (none yet in the one still informing).
 IDEA_SHARES = {"ideas": 0.3, "evaluation": 0.2, "vote": 0.15, "results": 0.15, "archive": 0.2}
 RUNNING_STATUSES = {"submitted": 45, "under_review": 30, "accepted": 15, "rejected": 10}
@@ -165,6 +213,7 @@ class Options:
     comments_per_idea: float = 2.5
     citizens_per_town: int | None = None
     seed: int = 1
+    survey_responses: int = 1000  # per survey (two surveys per town)
 
 
 @dataclass
@@ -251,6 +300,9 @@ class Seeder:
                     t = time.perf_counter()
                     self._participation(town)
                     self._timed("participation", t)
+                    t = time.perf_counter()
+                    self._surveys(town)
+                    self._timed("surveys", t)
                 self._knowledge()
                 checking = time.perf_counter()
             self._timed("foreign keys", checking)
@@ -1194,6 +1246,196 @@ class Seeder:
         self._ideas(town, events)
         self._timed("ideas, comments, supports", t0)
 
+    # --- surveys ------------------------------------------------------------------------------------------
+
+    def _surveys(self, town: _Town) -> None:
+        """A survey in each of the town's two survey processes, with one question of every kind and
+        ``survey_responses`` responses: anonymous, open to everyone; a third of the town's citizens answered
+        with their account (``Participant``), the rest without one, one in twenty on paper; free text partly
+        published, partly waiting or hidden."""
+        w, t = self.w, town.row.pk
+        rng = self.rng("surveys", town.rng_key)
+        surveys, questions, options, participants, responses = [], [], [], [], []
+        answers: list[tuple] = []
+        for plan, shown in (("survey", "live"), ("survey-closed", "after")):
+            process_id, _title, spans = town.processes[plan]
+            first, last = spans[Phase.SURVEY]
+            survey_id = self.next_id(Survey)
+            n = self.o.survey_responses
+            locked = self.moment(rng, first, first) if n else None
+            surveys.append(
+                (survey_id, t, process_id, 1, "Umfrage zur Innenstadt", "everyone", True, shown, locked, n)
+            )
+            asked = []
+            for position, (kind, text_, labels, rows) in enumerate(SURVEY_QUESTIONS):
+                question_id = self.next_id(Question)
+                questions.append((question_id, t, survey_id, position, kind, text_, False, 1, 5))
+                columns = []
+                for index, label in enumerate(labels):
+                    option_id = self.next_id(Option)
+                    options.append((option_id, t, question_id, index, label, False))
+                    columns.append(option_id)
+                row_ids = []
+                for index, label in enumerate(rows):
+                    option_id = self.next_id(Option)
+                    options.append((option_id, t, question_id, index, label, True))
+                    row_ids.append(option_id)
+                asked.append((question_id, kind, columns, row_ids))
+            with_account = rng.sample(town.citizens, min(len(town.citizens) // 3, n))
+            for index in range(n):
+                response_id = self.next_id(SurveyResponse)
+                paper = rng.random() < 0.05
+                day = first + datetime.timedelta(
+                    days=rng.randint(0, max(0, (min(last, self.today) - first).days))
+                )
+                responses.append((response_id, t, survey_id, paper, town.editor if paper else None, day))
+                if index < len(with_account) and not paper:
+                    participants.append((self.next_id(Participant), t, survey_id, with_account[index]))
+                for question_id, kind, columns, row_ids in asked:
+                    if kind in ("single", "multiple", "ranking", "matrix") and rng.random() < 0.1:
+                        continue  # an optional question skipped
+                    if kind == "single":
+                        answers.append(
+                            (
+                                self.next_id(Answer),
+                                t,
+                                response_id,
+                                question_id,
+                                rng.choice(columns),
+                                None,
+                                None,
+                                "",
+                                "",
+                            )
+                        )
+                    elif kind == "multiple":
+                        for option_id in rng.sample(columns, rng.randint(1, 3)):
+                            answers.append(
+                                (
+                                    self.next_id(Answer),
+                                    t,
+                                    response_id,
+                                    question_id,
+                                    option_id,
+                                    None,
+                                    None,
+                                    "",
+                                    "",
+                                )
+                            )
+                    elif kind == "scale":
+                        answers.append(
+                            (
+                                self.next_id(Answer),
+                                t,
+                                response_id,
+                                question_id,
+                                None,
+                                None,
+                                rng.choice((1, 2, 3, 3, 4, 4, 4, 5, 5)),
+                                "",
+                                "",
+                            )
+                        )
+                    elif kind == "ranking":
+                        for rank, option_id in enumerate(rng.sample(columns, len(columns)), start=1):
+                            answers.append(
+                                (
+                                    self.next_id(Answer),
+                                    t,
+                                    response_id,
+                                    question_id,
+                                    option_id,
+                                    None,
+                                    rank,
+                                    "",
+                                    "",
+                                )
+                            )
+                    elif kind == "matrix":
+                        for row_id in row_ids:
+                            answers.append(
+                                (
+                                    self.next_id(Answer),
+                                    t,
+                                    response_id,
+                                    question_id,
+                                    rng.choice(columns),
+                                    row_id,
+                                    None,
+                                    "",
+                                    "",
+                                )
+                            )
+                    elif rng.random() < 0.3:
+                        state = rng.choices(("published", "pending", "hidden"), weights=(6, 3, 1))[0]
+                        answers.append(
+                            (
+                                self.next_id(Answer),
+                                t,
+                                response_id,
+                                question_id,
+                                None,
+                                None,
+                                None,
+                                rng.choice(SURVEY_WISHES),
+                                state,
+                            )
+                        )
+        w.insert(
+            Survey,
+            (
+                "id",
+                "municipality_id",
+                "process_id",
+                "version",
+                "title",
+                "audience",
+                "is_anonymous",
+                "results_shown",
+                "locked_at",
+                "response_count",
+            ),
+            surveys,
+        )
+        w.insert(
+            Question,
+            (
+                "id",
+                "municipality_id",
+                "survey_id",
+                "position",
+                "kind",
+                "text",
+                "is_required",
+                "scale_min",
+                "scale_max",
+            ),
+            questions,
+        )
+        w.insert(Option, ("id", "municipality_id", "question_id", "position", "label", "is_row"), options)
+        w.insert(Participant, ("id", "municipality_id", "survey_id", "user_id"), participants)
+        w.insert(
+            SurveyResponse,
+            ("id", "municipality_id", "survey_id", "is_paper", "entered_by_id", "submitted_on"),
+            responses,
+        )
+        w.insert(
+            Answer,
+            (
+                "id",
+                "municipality_id",
+                "response_id",
+                "question_id",
+                "option_id",
+                "row_id",
+                "number",
+                "text",
+                "moderation",
+            ),
+            answers,
+        )
+
     def _ideas(self, town: _Town, events: list) -> None:
         o, w, t = self.o, self.w, town.row.pk
         rng = self.rng("ideas", town.rng_key)
@@ -1687,6 +1929,12 @@ ALL_NUMBERED = (
     Comment,
     Support,
     LessonNote,
+    Survey,
+    Question,
+    Option,
+    Participant,
+    SurveyResponse,
+    Answer,
     *M2M_THROUGH,
 )
 

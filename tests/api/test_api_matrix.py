@@ -39,6 +39,10 @@ SAMPLES = {
         for name in ("process", "process-ideas")
     },
     **{
+        name: lambda town: {"slug": factories.process_with_survey(town)["slug"]}
+        for name in ("process-survey", "process-survey-results")
+    },
+    **{
         name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["pk"]}
         for name in ("idea", "idea-comments", "idea-support", "idea-report", "idea-answers", "moderate-idea")
     },

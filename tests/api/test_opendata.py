@@ -29,7 +29,7 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-DATASETS = ("projects", "indicators", "ideas")
+DATASETS = ("projects", "indicators", "ideas", "surveys")
 
 
 @pytest.fixture(autouse=True)
@@ -427,11 +427,12 @@ def test_a_file_is_built_once_and_then_sent_as_it_is(
                 value=number,
             )
         factories.idea(process=content["process"], title=f"Idee {number}")
+        factories.process_with_survey(town_a)
     # Building reads the rows in chunks with their related rows: a bounded number of queries however many rows.
     for town in (town_a, None):
         for dataset in opendata_datasets.DATASETS.values():
             for file_format in ("csv", "json"):
-                with django_assert_max_num_queries(16):
+                with django_assert_max_num_queries(17):  # surveys: their figures in 6 queries per chunk
                     opendata_files.build_file(dataset, town, file_format)
     # Sending one reads its row only (and the town for a town's address), inside the request's savepoint here.
     for town in (town_a, None):
@@ -440,9 +441,12 @@ def test_a_file_is_built_once_and_then_sent_as_it_is(
                 with django_assert_num_queries(4 if town else 3):
                     response = client.get(_url(dataset, file_format, town))
                 assert response.status_code == 200 and response.streaming
-                assert {"projects": "Viele 11", "indicators": "KPI 11", "ideas": "Idee 11"}[dataset] in _text(
-                    response
-                )
+                assert {
+                    "projects": "Viele 11",
+                    "indicators": "KPI 11",
+                    "ideas": "Idee 11",
+                    "surveys": "Was fehlt?",
+                }[dataset] in _text(response)
 
 
 def test_files_are_stored_under_stable_names_and_replaced_whole(town_a, content):
@@ -500,7 +504,7 @@ def test_addresses_in_the_files_are_on_the_portals_host(client, settings, town_a
 def test_the_command_builds_every_file(town_a, town_b, town_c, content):
     call_command("opendata_build")
     # The region and three towns × three datasets × CSV and JSON, and the catalogue as JSON-LD and RDF/XML.
-    assert OpenDataFile.objects.count() == 4 * 3 * 2 + 2
+    assert OpenDataFile.objects.count() == 4 * 4 * 2 + 2
     for stored in OpenDataFile.objects.all():
         assert default_storage.exists(stored.file.name) and stored.size > 0
         # Weak for the downloads (the JSON's generated_at differs between builds of the same rows), strong for the
@@ -516,7 +520,7 @@ def test_catalogue_describes_every_download_and_its_urls_work(
     town_a.save()
     call_command("opendata_build")
     # Built once (a fixed number of queries per town), then sent as a file.
-    with django_assert_max_num_queries(48):  # both files (JSON-LD, RDF/XML), still a fixed number per town
+    with django_assert_max_num_queries(52):  # both files (JSON-LD, RDF/XML), still a fixed number per town
         opendata_files.build_catalogue()
     with django_assert_max_num_queries(3):
         response = client.get(reverse("api:opendata-catalog"))
@@ -529,7 +533,7 @@ def test_catalogue_describes_every_download_and_its_urls_work(
     assert catalogue["dct:title"] and catalogue["dct:description"] and catalogue["dct:publisher"]["foaf:name"]
     datasets = catalogue["dcat:dataset"]
     # Region + Arnsberg, Olpe, Soest, each with three datasets.
-    assert len(datasets) == 4 * 3
+    assert len(datasets) == 4 * 4
     # Each dataset's identifier is its IRI, on the portal's host.
     assert {d["dct:identifier"] for d in datasets} == {
         f"http://testserver/offene-daten/#{place}-{key}"
@@ -566,7 +570,7 @@ def test_catalogue_describes_every_download_and_its_urls_work(
             assert download["Content-Type"].startswith(kind), url
             assert distribution["dcat:mediaType"]["@id"].endswith(kind)
             fetched += 1
-    assert fetched == 24
+    assert fetched == 32
     by_id = {d["dct:identifier"].rsplit("#", 1)[1]: d for d in datasets}
     arnsberg = by_id["arnsberg-projects"]
     town_body = {

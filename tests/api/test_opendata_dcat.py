@@ -27,7 +27,7 @@ PROFILES = {
     "specification": ("dcat-ap-spec-german-additions.ttl",),
     "conventions": ("dcat-ap-spec-german-additions.ttl", "dcat-ap-konventionen.ttl"),
 }
-DATASETS = ("projects", "indicators", "ideas")
+DATASETS = ("projects", "indicators", "ideas", "surveys")
 # The consortium's towns with their official keys (as in the demo data).
 KEYS = {
     "arnsberg": ("05958004", "059580004004"),
@@ -59,6 +59,7 @@ def built(towns):
     process = factories.process(municipality=town_a, title="Ideen für Arnsberg")
     idea = factories.idea(process=process, title="Sichtbare Idee", latitude="51.396000", longitude="8.064000")
     factories.idea(process=process, title="Noch eine Idee")
+    factories.process_with_survey(town_a)
     call_command("opendata_build")
     return {"idea": idea}
 
@@ -116,7 +117,7 @@ def test_the_catalogue_conforms_to_dcat_ap_de(client, built, profile):
     assert conforms, text
     # 4 scopes (region, three towns) × 3 datasets, each with the contributor ID the conventions ask for.
     contributor = URIRef("http://dcat-ap.de/def/dcatde/contributorID")
-    assert len(set(data.subjects(contributor, None))) == 12
+    assert len(set(data.subjects(contributor, None))) == 16
 
 
 def test_the_shapes_catch_what_the_issue_found(client, built):
@@ -158,7 +159,7 @@ def test_every_iri_is_on_site_host_whatever_host_the_request_names(client, setti
     }
     assert ours and all(iri.startswith("http://portal.example/") for iri in ours), ours
     identifiers = [str(value) for value in data.objects(None, URIRef("http://purl.org/dc/terms/identifier"))]
-    assert len(identifiers) == 12 and all(
+    assert len(identifiers) == 16 and all(
         i.startswith("http://portal.example/offene-daten/#") for i in identifiers
     )
     assert (

@@ -173,6 +173,40 @@ def test_every_row_belongs_to_its_town(seeded):
         assert Municipality.objects.filter(pk__in=[t.pk for t in towns], is_lead=True).count() == 1
 
 
+def test_surveys_with_many_responses_counted_as_the_services_count(seeded):
+    """Two surveys per town (one running with live results, one closed), one question of every kind, the
+    responses' stored count true, respondents with an account once each, and results read as the pages read
+    them."""
+    from surveys import selectors as survey_selectors
+    from surveys.models import Answer, Participant, QuestionKind, Survey
+    from surveys.models import Response as SurveyResponse
+
+    _consortium, towns = seeded
+    with scopes_disabled():
+        surveys = Survey._base_manager.filter(municipality__in=towns)
+        assert surveys.count() == 2 * len(towns)
+        for survey in surveys:
+            assert survey.response_count == SurveyResponse._base_manager.filter(survey=survey).count() == 1000
+            assert {q.kind for q in survey.questions.all()} == set(QuestionKind.values)
+            assert survey.process.phase(Phase.SURVEY) is not None
+        assert not (
+            Participant._base_manager.filter(survey__in=surveys)
+            .values("survey", "user")
+            .annotate(n=Count("pk"))
+            .filter(n__gt=1)
+            .exists()
+        )
+        answers = Answer._base_manager.filter(response__survey__in=surveys)
+        assert not answers.exclude(municipality=F("response__municipality")).exists()
+        assert (
+            answers.filter(moderation="published").exists() and answers.filter(moderation="pending").exists()
+        )
+        assert SurveyResponse._base_manager.filter(survey__in=surveys, is_paper=True).exists()
+        results = survey_selectors.results(surveys.first())
+        assert results.responses == 1000 and all(q.answered for q in results.questions)
+        assert len(survey_selectors.public_results().filter(municipality__in=towns)) == 2 * len(towns)
+
+
 def test_processes_in_every_phase_and_valid_rows(seeded):
     _consortium, towns = seeded
     from django.utils import timezone
@@ -182,8 +216,7 @@ def test_processes_in_every_phase_and_valid_rows(seeded):
         for town in towns:
             processes = Process._base_manager.filter(municipality=town).prefetch_related("phases")
             current = {p.current_phase(today).kind for p in processes}
-            # Every phase but the survey's: seed_scale makes no surveys yet (issue 18).
-            assert current == set(Phase.values) - {Phase.SURVEY}, town
+            assert current == set(Phase.values), town
             assert any(p.accepts_ideas(today) for p in processes)
             assert any(p.accepts_votes(today) for p in processes)
             assert any(p.results_public(today) for p in processes)

@@ -45,6 +45,8 @@ def test_the_registry_holds_the_kinds_other_apps_use_with_their_defaults():
         "moderation.waiting": (Audience.STAFF, Delivery.DAILY),
         "moderation.hidden": (Audience.EVERYONE, Delivery.IMMEDIATE),
         "account.export": (Audience.EVERYONE, Delivery.IMMEDIATE),
+        "survey.opened": (Audience.EVERYONE, Delivery.DAILY),
+        "survey.results": (Audience.EVERYONE, Delivery.DAILY),
         "report.ready": (Audience.STAFF, Delivery.IMMEDIATE),
         "review.submitted": (Audience.STAFF, Delivery.IMMEDIATE),
         "review.decided": (Audience.STAFF, Delivery.IMMEDIATE),
@@ -60,6 +62,8 @@ def test_without_a_setting_each_kind_has_its_default(citizen, editor_a):
         "idea.project": "immediate",
         "moderation.hidden": "immediate",
         "account.export": "immediate",
+        "survey.opened": "daily",
+        "survey.results": "daily",
     }
     staff = selectors.user_preferences(user=editor_a)
     assert staff["funding.deadline"] == "immediate" and staff["moderation.waiting"] == "daily"
@@ -179,6 +183,8 @@ def test_the_page_saves_and_shows_the_choices(client, citizen):
         "idea_project": "none",
         "moderation_hidden": "immediate",
         "account_export": "immediate",
+        "survey_opened": "daily",
+        "survey_results": "none",
     }
     response = client.post(URL, choices, follow=True)
     assert response.redirect_chain == [(URL, 302)]
@@ -189,7 +195,7 @@ def test_the_page_saves_and_shows_the_choices(client, citizen):
     assert selectors.user_preferences(user=citizen)["idea.comment"] == "daily"
     # Saving again changes the stored rows rather than adding new ones.
     client.post(URL, {**choices, "idea_comment": "none"})
-    assert NotificationPreference.objects.filter(user=citizen).count() == 5
+    assert NotificationPreference.objects.filter(user=citizen).count() == 7
     assert selectors.user_preferences(user=citizen)["idea.comment"] == "none"
 
 
@@ -203,6 +209,8 @@ def test_a_citizen_cannot_set_a_staff_kind_through_the_page(client, citizen):
             "idea_project": "none",
             "moderation_hidden": "none",
             "account_export": "none",
+            "survey_opened": "none",
+            "survey_results": "none",
             "funding_deadline": "none",
         },
     )
@@ -212,6 +220,8 @@ def test_a_citizen_cannot_set_a_staff_kind_through_the_page(client, citizen):
         "idea.project",
         "moderation.hidden",
         "account.export",
+        "survey.opened",
+        "survey.results",
     }
 
 

@@ -278,6 +278,10 @@ SAMPLES: dict[str, Callable] = {
             "staff-preview",
             "staff-paper",
             "staff-texts",
+            "staff-results-csv",
+            "staff-results-xlsx",
+            "staff-responses-csv",
+            "staff-responses-xlsx",
         )
     },
     "participation:results-csv": _finished_process_sample,

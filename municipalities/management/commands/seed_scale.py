@@ -32,6 +32,12 @@ class Command(BaseCommand):
             help="Default: a quarter of the ideas per town, at least 100.",
         )
         parser.add_argument(
+            "--survey-responses",
+            type=int,
+            default=1000,
+            help="Responses to each of the two surveys per town (default 1,000).",
+        )
+        parser.add_argument(
             "--seed", type=int, default=1, help="The same seed gives the same data (default 1)."
         )
         parser.add_argument(
@@ -65,6 +71,7 @@ class Command(BaseCommand):
                 comments_per_idea=o["comments_per_idea"],
                 citizens_per_town=o["citizens_per_town"],
                 seed=o["seed"],
+                survey_responses=o["survey_responses"],
             )
             result = Seeder(options).run()
         counts, seconds = result["counts"], result["seconds"]
