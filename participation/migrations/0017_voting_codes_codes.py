@@ -11,7 +11,7 @@ import smartcity5.jobs
 class Migration(migrations.Migration):
     dependencies = [
         ("municipalities", "0007_municipality_content_changed_at_search"),
-        ("participation", "0015_survey_phase_surveys"),
+        ("participation", "0016_idea_search_text_agentur2"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
