@@ -12,7 +12,7 @@ reported and waiting content never appears in lists, search, maps, detail pages 
 from .contributions import Ballot, Comment, Support, Vote
 from .flags import ContentFlag, FlagReason
 from .history import ParticipationEvent
-from .ideas import IDEA_TOWNS, Idea, IdeaStatus, OfficialAnswer, _image_path
+from .ideas import IDEA_TOWNS, Feasibility, Idea, IdeaStatus, OfficialAnswer, _image_path
 from .moderation import Moderated, ModeratedManager, ModeratedQuerySet, Moderation
 from .processes import (
     COMMENT_PHASES,
@@ -25,6 +25,7 @@ from .processes import (
     Process,
     ProcessPartner,
     ProcessPhase,
+    VoteMode,
 )
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Ballot",
     "Comment",
     "ContentFlag",
+    "Feasibility",
     "FlagReason",
     "Idea",
     "IdeaStatus",
@@ -53,5 +55,6 @@ __all__ = [
     "ProcessPhase",
     "Support",
     "Vote",
+    "VoteMode",
     "_image_path",
 ]

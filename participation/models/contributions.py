@@ -114,6 +114,17 @@ class Ballot(TownOwnedModel):
         related_name="ballots",
         verbose_name=_("voter"),
     )
+    # A paper ballot (from the post or a ballot box) typed in by staff: it has no voter account.
+    is_paper = models.BooleanField(_("paper ballot"), default=False, editable=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+        editable=False,
+    )
     created_at = models.DateTimeField(_("cast"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
@@ -122,7 +133,12 @@ class Ballot(TownOwnedModel):
     class Meta:
         verbose_name = _("ballot")
         verbose_name_plural = _("ballots")
-        constraints = [models.UniqueConstraint(fields=["process", "user"], name="ballot_once_per_person")]
+        constraints = [
+            models.UniqueConstraint(fields=["process", "user"], name="ballot_once_per_person"),
+            models.CheckConstraint(
+                condition=Q(is_paper=False) | Q(user__isnull=True), name="ballot_paper_without_voter"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.process} – {self.user}"

@@ -32,6 +32,8 @@ class ParticipationEvent(HistoryEvent):
         SURVEY_VERSION = "survey_version", _("New version of the survey")
         PAPER_RESPONSE = "paper_response", _("Paper questionnaire entered")
         SURVEY_TEXT_MODERATED = "survey_text_moderated", _("Free-text answer moderated")
+        FEASIBILITY = "feasibility", _("Costs and feasibility checked")
+        PAPER_BALLOT = "paper_ballot", _("Paper ballot entered")
 
     process = models.ForeignKey(
         Process,

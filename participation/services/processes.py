@@ -47,7 +47,12 @@ PROCESS_FIELDS = (
     "allow_location",
     "votes_per_person",
     "votes_per_idea",
+    "vote_mode",
+    "budget_cap",
 )
+
+#: What decides how ballots are read: fixed once the vote has started.
+VOTE_RULE_FIELDS = ("vote_mode", "budget_cap")
 
 
 SETTINGS_FIELDS = ("moderation", "report_threshold")
@@ -237,8 +242,13 @@ def process_change(
     process_for_change(process=process, by=by)
     process = _locked(process)
     before = {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)}
+    started = not _process_with_phases(process).shortlist_open()
     for name in PROCESS_FIELDS:
         if name in fields:
+            if started and name in VOTE_RULE_FIELDS and fields[name] != getattr(process, name):
+                raise ValidationError(
+                    {name: _("The vote has started; the kind of vote and the budget can no longer change.")}
+                )
             setattr(process, name, fields[name])
     process.full_clean()
     process.save()
