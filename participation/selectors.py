@@ -816,6 +816,10 @@ def ballot_ideas(*, process: Process) -> QuerySet[Idea]:
     return ideas.filter(is_shortlisted=True)
 
 
+def paper_ballot_count(*, process: Process) -> int:
+    return Ballot.objects.filter(process=process, is_paper=True).count()
+
+
 #: The rule of a participatory budget's winners, as the results page states it.
 BUDGET_RULE = _(
     "The proposals are taken in the order of their votes, most first; a proposal wins if its cost still fits "
@@ -855,7 +859,7 @@ def vote_results(*, process: Process) -> dict[str, Any]:
         else ("-vote_total", "title", "pk")
     )
     ideas: list[Any] = list(
-        shortlist.select_related("municipality")
+        shortlist.select_related("municipality", "project")
         .annotate(vote_total=Coalesce(Subquery(votes, output_field=IntegerField()), Value(0)))
         .order_by(*order)
     )
