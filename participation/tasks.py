@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.selectors import town_editors
 from municipalities.models import Municipality
-from municipalities.tasks import MAIL_TASK, TownTask
+from municipalities.tasks import MAIL_TASK, RETRY_TRANSIENT, TownTask
 from notifications.services import notify
 
 from . import models as m
@@ -270,6 +270,36 @@ def idea_assessed_notify(*, municipality: Municipality, idea_id: int, event_id: 
             url=idea.get_absolute_url(),
         )
     )
+
+
+#: For how many days after a vote has ended its winners are still told (a missed beat run catches up).
+WINNERS_TOLD_FOR_DAYS = 7
+
+
+@shared_task(soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+def budget_winners_dispatch() -> int:
+    """Platform job (beat, daily): one :func:`budget_won_notify` per participatory budget whose vote ended in
+    the last days (each winner's people are told once, so running again tells nobody twice)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from municipalities.scoping import scopes_disabled
+
+    today = timezone.localdate()
+    with scopes_disabled():
+        rows = list(
+            m.ProcessPhase.objects.filter(
+                kind=m.Phase.VOTE,
+                process__vote_mode=m.VoteMode.BUDGET,
+                process__is_published=True,
+                ends_on__lt=today,
+                ends_on__gte=today - datetime.timedelta(days=WINNERS_TOLD_FOR_DAYS),
+            ).values_list("process__municipality_id", "process_id")
+        )
+    for municipality_id, process_id in rows:
+        budget_won_notify.delay_on_commit(municipality_id=municipality_id, process_id=process_id)
+    return len(rows)
 
 
 @shared_task(base=TownTask, **LIMITS)

@@ -274,3 +274,14 @@ def test_winners_are_told_once(finished, town_a, citizen):
         Notification.objects.filter(key__startswith="idea:won:").values_list("recipient_id", flat=True)
     )
     assert told == {trees.author_id, benches.author_id, citizen.pk}
+
+
+def test_the_daily_job_tells_the_winners_of_budgets_that_just_ended(
+    finished, town_a, django_capture_on_commit_callbacks
+):
+    from participation import tasks
+
+    _process, _ideas = finished
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tasks.budget_winners_dispatch() == 1
+    assert Notification.objects.filter(key__startswith="idea:won:").count() == 2
