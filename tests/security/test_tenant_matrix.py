@@ -227,6 +227,7 @@ SAMPLES: dict[str, Callable] = {
             "staff-process",
             "staff-process-edit",
             "staff-offline",
+            "staff-paper-ballot",
         )
     },
     "participation:results": _finished_process_sample,
@@ -257,6 +258,8 @@ SAMPLES: dict[str, Callable] = {
             "staff-idea-answer",
             "staff-idea-project",
             "staff-idea-shortlist",
+            "staff-idea-assess",
+            "staff-idea-make-project",
             "staff-privacy-edit-idea",
         )
     },
@@ -349,6 +352,8 @@ POST_ONLY: dict[str, tuple[dict, int]] = {
     "participation:staff-idea-answer": ({}, 400),
     "participation:staff-idea-project": ({}, 302),
     "participation:staff-idea-shortlist": ({}, 302),
+    "participation:staff-idea-assess": ({}, 400),
+    "participation:staff-idea-make-project": ({}, 302),
     "participation:staff-moderate-comment": ({}, 400),
     "participation:staff-moderate-idea": ({}, 400),
     "remove": ({}, 302),
