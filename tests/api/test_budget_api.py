@@ -96,3 +96,15 @@ def test_results_once_the_vote_has_ended(client, town_a, budget):
         ("Brunnen", 1, False),
     ]
     assert Decimal(body["spent"]) == Decimal("30000") and body["rule"]
+    # Open data: the town's cost and verdict, the votes as a sum per proposal; no ballot, no voter.
+    download = client.get(
+        reverse("api:town-opendata-json", kwargs={"dataset": "ideas", "town_slug": town_a.slug})
+    )
+    text = b"".join(download.streaming_content).decode() if download.streaming else download.content.decode()
+    items = {item["title"]: item for item in json.loads(text)["items"]}
+    assert (items["Bäume"]["cost_estimate"], items["Bäume"]["feasibility"], items["Bäume"]["votes"]) == (
+        30000,
+        "feasible",
+        2,
+    )
+    assert "ballot" not in text and "voter" not in text
