@@ -41,12 +41,12 @@ def _fits(page, name: str) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
-def _phases(process, town, start, end):
-    with town_scope(town):
+def _phases(process, municipality, start, end):
+    with town_scope(municipality):
         processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
-            acting_town=town,
+            acting_town=municipality,
             fields={},
             phases=[
                 {"kind": "ideas", "starts_on": start - 30 * DAY, "ends_on": start - 11 * DAY},

@@ -311,10 +311,10 @@ def test_bad_berleburg_has_a_participatory_budget_in_its_vote(demo):
     from participation.models import Feasibility
 
     today = timezone.localdate()
-    town = Municipality.objects.get(slug="bad-berleburg")
+    berleburg = Municipality.objects.get(slug="bad-berleburg")
     newcomer = User.objects.get(email=f"buerger@{DEMO_DOMAIN}")
-    with town_scope(town):
-        process = Process.objects.get(municipality=town, vote_mode="budget")
+    with town_scope(berleburg):
+        process = Process.objects.get(municipality=berleburg, vote_mode="budget")
         assert process.accepts_votes(today) and process.budget_cap == 100000
         ideas = list(Idea.objects.visible().filter(process=process))
         assert len(ideas) >= 10
