@@ -285,3 +285,13 @@ def test_the_daily_job_tells_the_winners_of_budgets_that_just_ended(
     with django_capture_on_commit_callbacks(execute=True):
         assert tasks.budget_winners_dispatch() == 1
     assert Notification.objects.filter(key__startswith="idea:won:").count() == 2
+
+
+def test_results_of_a_budget_take_two_queries_whatever_the_number_of_proposals(
+    process, proposals, django_assert_num_queries
+):
+    for choice in (proposals[:2], proposals[2:]):
+        _cast(process, factories.UserFactory(), [choice[0]])
+    with django_assert_num_queries(2):
+        results = selectors.vote_results(process=process)
+        assert [i.title for i in results["winners"]] and all(i.project is None for i in results["ideas"])
