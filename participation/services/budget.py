@@ -63,6 +63,8 @@ def idea_assess(
         errors["feasibility_reason"] = _("Please give the reason; it is published with the proposal.")
     if cost_estimate is not None and cost_estimate < 0:
         errors["cost_estimate"] = _("The cost cannot be negative.")
+    elif cost_estimate is not None and cost_estimate >= Decimal("1e10"):
+        errors["cost_estimate"] = _("Please enter an amount in euros, e.g. 12.500,00.")
     if errors:
         raise ValidationError(errors)
     if feasibility == Feasibility.FEASIBLE and not idea.is_visible:
@@ -73,8 +75,15 @@ def idea_assess(
     idea.feasibility = feasibility
     idea.feasibility_reason = reason
     idea.feasibility_checked_at = timezone.now() if feasibility != Feasibility.PENDING else None
-    idea.full_clean(exclude=["image"])
-    idea.save()
+    idea.save(
+        update_fields=[
+            "cost_estimate",
+            "feasibility",
+            "feasibility_reason",
+            "feasibility_checked_at",
+            "updated_at",
+        ]
+    )
     event = record(
         ParticipationEvent,
         municipality=idea.municipality,
