@@ -58,6 +58,8 @@ def _title(attr: str) -> Callable:
 STAFF_ACTIVITY: dict[str, tuple[StaffActivity, ...]] = {
     "surveys.Response": (StaffActivity("entered_by", "submitted_on", lambda r: r.survey.title),),
     "participation.Idea": (StaffActivity("entered_by", "created_at", _title("title")),),
+    # A paper ballot names no voter: only the process it was entered in.
+    "participation.Ballot": (StaffActivity("entered_by", "created_at", lambda b: b.process.title),),
     "participation.OfficialAnswer": (StaffActivity("author", "created_at", lambda a: a.idea.title),),
     # History entries with an acting town are staff work; those without one are the person's own participation
     # (submitting an idea), listed in the participation section (``_own_steps``).
@@ -299,6 +301,11 @@ def _participation(user) -> dict:
             "image": _image_name(idea),
             "image_description": idea.image_alt,
             "project": idea.project.title if idea.project else "",
+            # A participatory budget's proposal: the author's estimate and the town's published check.
+            "estimated_cost": idea.estimated_cost,
+            "cost_by_the_town": idea.cost_estimate,
+            "feasibility": idea.get_feasibility_display() if idea.process.is_budget else "",
+            "feasibility_reason": idea.feasibility_reason,
             # Others' supports and comments only as numbers: they are other people's data.
             "supports": idea.support_count,
             "comments": idea.comment_count,

@@ -14,9 +14,10 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from participation import selectors
-from participation.forms import AnswerForm, CommentForm, FlagForm, IdeaForm
-from participation.models import Comment, FlagReason, Idea, Process, ProcessPhase
+from participation.forms import AnswerForm, AssessmentForm, CommentForm, FlagForm, IdeaForm
+from participation.models import Comment, Feasibility, FlagReason, Idea, Process, ProcessPhase
 from participation.services import answers as answers_services
+from participation.services import budget as budget_services
 from participation.services import comments as comments_services
 from participation.services import flags as flags_services
 from participation.services import ideas as ideas_services
@@ -73,6 +74,8 @@ class ProcessSerializer(s.ModelSerializer):
             "field_of_action",
             "phases",
             "idea_count",
+            "vote_mode",
+            "budget_cap",
             "created_at",
         ]
 
@@ -130,6 +133,10 @@ class IdeaSerializer(s.ModelSerializer):
             "support_count",
             "comment_count",
             "image",
+            "estimated_cost",
+            "cost_estimate",
+            "feasibility",
+            "feasibility_reason",
             "created_at",
         ]
 
@@ -173,6 +180,13 @@ class IdeaInputSerializer(s.Serializer):
     location_label = s.CharField(required=False, allow_blank=True, max_length=200)
     latitude = s.DecimalField(required=False, allow_null=True, max_digits=9, decimal_places=6)
     longitude = s.DecimalField(required=False, allow_null=True, max_digits=9, decimal_places=6)
+    estimated_cost = s.DecimalField(
+        required=False,
+        allow_null=True,
+        max_digits=12,
+        decimal_places=2,
+        help_text="Participatory budget only: the author's estimate of the cost in euros.",
+    )
     consent = s.BooleanField(help_text="Agreement to publication under the display name; must be true.")
 
 
@@ -261,6 +275,49 @@ class AnswerSerializer(s.Serializer):
     status_after = s.CharField()
     body = s.CharField()
     created_at = s.DateTimeField()
+
+
+class AssessmentInputSerializer(s.Serializer):
+    cost_estimate = s.DecimalField(
+        required=False,
+        allow_null=True,
+        max_digits=12,
+        decimal_places=2,
+        help_text="The binding cost in euros.",
+    )
+    feasibility = s.ChoiceField(choices=Feasibility.choices)
+    feasibility_reason = s.CharField(
+        required=False, allow_blank=True, max_length=3000, help_text="Published; needed for a verdict."
+    )
+
+
+class AssessmentSerializer(s.ModelSerializer):
+    class Meta:
+        model = Idea
+        fields = ["id", "cost_estimate", "feasibility", "feasibility_reason", "feasibility_checked_at"]
+
+
+class ResultSerializer(s.Serializer):
+    id = s.IntegerField(source="pk")
+    title = s.CharField()
+    rank = s.IntegerField()
+    votes = s.IntegerField(source="vote_total")
+    share = s.FloatField(help_text="Per cent of all votes.")
+    cost = s.DecimalField(
+        source="cost_estimate", max_digits=12, decimal_places=2, allow_null=True, help_text="Budget only."
+    )
+    wins = s.BooleanField(
+        allow_null=True, default=None, help_text="Participatory budget: within the budget; null in a vote."
+    )
+
+
+class ResultsSerializer(s.Serializer):
+    ballots = s.IntegerField()
+    votes = s.IntegerField()
+    ideas = ResultSerializer(many=True)
+    budget = s.DecimalField(max_digits=12, decimal_places=2, allow_null=True, required=False)
+    spent = s.DecimalField(max_digits=12, decimal_places=2, allow_null=True, required=False)
+    rule = s.CharField(required=False, help_text="How the winners within the budget are found.")
 
 
 class ModerationInputSerializer(s.Serializer):
@@ -499,6 +556,49 @@ class IdeaAnswer(TownScopedAPIView):
                 merged_into=form.cleaned_data.get("merged_into"),
             )
         return Response(AnswerSerializer(answer).data, status=201)
+
+
+class IdeaAssessment(TownScopedAPIView):
+    """The town's check of a participatory budget's proposal: its cost and feasibility, with the published reason
+    (editors of its towns; until the vote starts)."""
+
+    rules = {"post": "town.edit_content"}
+    serializer_class = AssessmentSerializer
+
+    @extend_schema(request=AssessmentInputSerializer, responses={200: AssessmentSerializer, **WRITE_ERRORS})
+    def post(self, request, *args, **kwargs):
+        try:
+            idea = selectors.idea_get(pk=kwargs["pk"], include_hidden=True)
+        except Idea.DoesNotExist:
+            raise NotFound(_("No such idea.")) from None
+        form = valid_form(AssessmentForm(json_object(request), idea=idea))
+        with service_errors():
+            idea = budget_services.idea_assess(
+                idea=idea,
+                by=request.user,
+                acting_town=self.municipality,
+                cost_estimate=form.cleaned_data["cost_estimate"],
+                feasibility=form.cleaned_data["feasibility"],
+                reason=form.cleaned_data["feasibility_reason"],
+            )
+        return Response(AssessmentSerializer(idea).data)
+
+
+class ProcessResults(TownScopedAPIView):
+    """The results of a process's vote once it has ended: votes per idea, and in a participatory budget the
+    winners within the budget (``wins``), the budget and what the winners cost."""
+
+    serializer_class = ResultsSerializer
+
+    @extend_schema(responses={200: ResultsSerializer, **ERRORS})
+    def get(self, request, *args, **kwargs):
+        process = _process(request, kwargs["slug"])
+        if not process.results_public():
+            raise NotFound(_("The results are shown once the vote has ended."))
+        results = selectors.vote_results(process=process)
+        for idea in results["ideas"]:
+            idea.wins = getattr(idea, "wins", None)
+        return Response(ResultsSerializer(results).data)
 
 
 class ModerationQueue(TownScopedAPIView):

@@ -16,17 +16,20 @@ from projects.models import FieldOfAction, Project
 from projects.uploads import IMAGE_TYPES, check_upload
 from smartcity5 import fragments, numbers
 from smartcity5.forms import HoneypotForm, needed_sometimes
+from smartcity5.money import format_eur
 
 from . import selectors
 from .models import (
     MAX_CODES_PER_BATCH,
     CodePurpose,
+    Feasibility,
     FlagReason,
     Idea,
     IdeaStatus,
     ParticipationSettings,
     Phase,
     Process,
+    VoteMode,
 )
 
 IMAGE_CONTENT_TYPES = {content_type for content_type, _suffix in IMAGE_TYPES.values()}
@@ -142,9 +145,22 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
 
     class Meta:
         model = Idea
-        fields = ["title", "body", "field_of_action", "location_label", "latitude", "longitude", "image_alt"]
+        fields = [
+            "title",
+            "body",
+            "field_of_action",
+            "location_label",
+            "latitude",
+            "longitude",
+            "image_alt",
+            "estimated_cost",
+        ]
         formfield_callback = numbers.formfield  # every number read by the one rule (smartcity5.numbers)
-        field_classes = {"latitude": numbers.CoordinateField, "longitude": numbers.CoordinateField}
+        field_classes = {
+            "latitude": numbers.CoordinateField,
+            "longitude": numbers.CoordinateField,
+            "estimated_cost": numbers.MoneyField,
+        }
         widgets = {"body": forms.Textarea(attrs={"rows": 8})}
 
     def __init__(self, *args, process: Process, municipality: Municipality, **kwargs):
@@ -183,6 +199,8 @@ class IdeaForm(HoneypotForm, forms.ModelForm):
         if not process.allow_location:
             for name in ("location_label", "latitude", "longitude"):
                 del self.fields[name]
+        if not process.is_budget:  # only a participatory budget's proposals have costs
+            del self.fields["estimated_cost"]
 
     def clean(self):
         cleaned = super().clean()
@@ -449,11 +467,9 @@ class ProcessForm(FieldsetsMixin, forms.ModelForm):
                 "allow_comments",
                 "allow_supports",
                 "allow_location",
-                "votes_per_person",
-                "votes_per_idea",
-                "vote_by_codes",
             ],
         ),
+        (_("Vote"), ["vote_mode", "votes_per_person", "votes_per_idea", "budget_cap", "vote_by_codes"]),
     ]
 
     class Meta:
@@ -471,8 +487,12 @@ class ProcessForm(FieldsetsMixin, forms.ModelForm):
             "votes_per_person",
             "votes_per_idea",
             "vote_by_codes",
+            "vote_mode",
+            "budget_cap",
         ]
+        field_classes = {"budget_cap": numbers.MoneyField}
         widgets = {
+            "vote_mode": forms.RadioSelect,
             "summary": forms.Textarea(attrs={"rows": 2}),
             "description": forms.Textarea(attrs={"rows": 10}),
         }
@@ -481,12 +501,22 @@ class ProcessForm(FieldsetsMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.municipality = municipality
         self.fields["field_of_action"].queryset = _fields_of_action()
+        self.fields["votes_per_person"].help_text = _(
+            "How many votes each verified citizen can distribute over the shortlist (vote by numbers of votes)."
+        )
+        needed_sometimes(self.fields["budget_cap"])
+        # Always one chosen on the page; a post without it (an older form, a script) keeps the process's kind.
+        self.fields["vote_mode"].required = False
+        needed_sometimes(self.fields["vote_mode"])
         self.fields["partner_towns"].queryset = (
             Municipality.objects.active().exclude(pk=municipality.pk).order_by("name")
         )
         if self.instance.pk:
             self.fields["partner_towns"].initial = list(self.instance.partner_towns.all())
         # The phases are set in their own fieldset below the form (PhaseFormSet).
+
+    def clean_vote_mode(self) -> str:
+        return self.cleaned_data.get("vote_mode") or self.instance.vote_mode or VoteMode.VOTES
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self._meta.fields or ()}
@@ -662,3 +692,72 @@ class VotingCodeBatchForm(forms.Form):
             "One letter is printed per code; at most 5.000 at a time; order several batches for more residents."
         ),
     )
+
+
+class AssessmentForm(forms.Form):
+    """The town's check of a participatory budget's proposal: cost, verdict and the published reason."""
+
+    cost_estimate = numbers.MoneyField(
+        label=_("Cost according to the town (euros)"),
+        required=False,
+        min_value=0,
+        help_text=_("The binding cost: the ballot adds it up and the results spend it. Needed if feasible."),
+    )
+    feasibility = forms.ChoiceField(
+        label=_("Feasibility"), choices=Feasibility.choices, widget=forms.RadioSelect
+    )
+    feasibility_reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=3000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Published with the proposal; the author is told. Needed for a verdict."),
+    )
+
+    def __init__(self, *args, idea: Idea, **kwargs):
+        kwargs.setdefault(
+            "initial",
+            {
+                "cost_estimate": idea.cost_estimate
+                if idea.cost_estimate is not None
+                else idea.estimated_cost,
+                "feasibility": idea.feasibility,
+                "feasibility_reason": idea.feasibility_reason,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+
+class BudgetBallotForm(BallotForm):
+    """A participatory budget's ballot: a tick box per feasible proposal, with its cost (``data-cost`` for the
+    running total of ``static/js/budget-ballot.js``)."""
+
+    @staticmethod
+    def _vote_field(idea, process: Process, current: dict[int, int]) -> forms.Field:
+        field = forms.BooleanField(
+            label=idea.title,
+            required=False,
+            initial=bool(current.get(idea.pk)),
+            help_text=_("Cost: %(cost)s") % {"cost": format_eur(idea.cost_estimate or 0, places=0)},
+        )
+        field.widget.attrs["data-cost"] = str(idea.cost_estimate or 0)
+        return field
+
+    def chosen(self) -> list:
+        """The ticked proposals, as sent (also when the form is not valid: for the running total)."""
+        if not self.is_bound:
+            return [f.idea for name, f in self.fields.items() if self[name].initial]
+        return [f.idea for name, f in self.fields.items() if self[name].data]
+
+
+class PaperBallotForm(BallotForm):
+    """A paper ballot typed in by staff: the same fields as online, nothing ticked."""
+
+    def __init__(self, *args, ideas, process: Process, **kwargs):
+        super().__init__(*args, ideas=ideas, process=process, current={}, **kwargs)
+
+    @staticmethod
+    def _vote_field(idea, process: Process, current: dict[int, int]) -> forms.Field:
+        if process.is_budget:
+            return BudgetBallotForm._vote_field(idea, process, current)
+        return BallotForm._vote_field(idea, process, current)

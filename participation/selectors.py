@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import EmptyResultSet
@@ -29,6 +30,7 @@ from django.db.models import (
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
 
 from accounts import permissions
 from municipalities.scoping import compiled_in_scope
@@ -40,6 +42,7 @@ from .models import (
     Ballot,
     Comment,
     ContentFlag,
+    Feasibility,
     Idea,
     Moderation,
     OfficialAnswer,
@@ -894,9 +897,44 @@ def ballot_votes(*, process: Process, user: AnyUser) -> dict[int, int]:
     )
 
 
+def ballot_ideas(*, process: Process) -> QuerySet[Idea]:
+    """What the vote is about: the published shortlisted ideas, or in a participatory budget the published
+    proposals the town found feasible (they have the town's cost; a check constraint keeps it so)."""
+    ideas = Idea.objects.visible().filter(process=process)
+    if process.is_budget:
+        return ideas.filter(feasibility=Feasibility.FEASIBLE, cost_estimate__isnull=False)
+    return ideas.filter(is_shortlisted=True)
+
+
+def paper_ballot_count(*, process: Process) -> int:
+    return Ballot.objects.filter(process=process, is_paper=True).count()
+
+
+#: The rule of a participatory budget's winners, as the results page states it.
+BUDGET_RULE = _(
+    "The proposals are taken in the order of their votes, most first; a proposal wins if its cost still fits "
+    "into what is left of the budget, otherwise the next one is looked at. Of proposals with equal votes the "
+    "cheaper one comes first (so that more of them fit), then the one submitted earlier. A proposal without "
+    "a vote does not win."
+)
+
+
+def budget_winners(ideas: Sequence[Any], cap: Decimal) -> Decimal:
+    """Mark the winners of a participatory budget (``idea.wins``) among ``ideas``, in the order of the results
+    (:data:`BUDGET_RULE`), with what is left after each (``idea.left_after``); returns the total spent."""
+    spent = Decimal(0)
+    for idea in ideas:
+        cost = idea.cost_estimate or Decimal(0)
+        idea.wins = bool(idea.vote_total) and spent + cost <= cap
+        if idea.wins:
+            spent += cost
+        idea.left_after = cap - spent
+    return spent
+
+
 def vote_results(*, process: Process) -> dict[str, Any]:
-    """Votes per shortlisted idea (most first; equal votes share a rank) and the number of ballots that gave a
-    vote to one of them, in two queries."""
+    """Votes per idea on the ballot (most first; equal votes share a rank) and the number of ballots that gave a
+    vote to one of them, in two queries; in a participatory budget also the winners within the budget."""
     votes = (
         Vote._base_manager.filter(idea=OuterRef("pk"))
         .order_by()
@@ -904,11 +942,16 @@ def vote_results(*, process: Process) -> dict[str, Any]:
         .annotate(total=Sum("count"))
         .values("total")
     )
-    shortlist = Idea.objects.visible().filter(process=process, is_shortlisted=True)
-    ideas = list(
-        shortlist.select_related("municipality")
+    shortlist = ballot_ideas(process=process)
+    order = (
+        ("-vote_total", "cost_estimate", "created_at", "pk")
+        if process.is_budget
+        else ("-vote_total", "title", "pk")
+    )
+    ideas: list[Any] = list(
+        shortlist.select_related("municipality", "project")
         .annotate(vote_total=Coalesce(Subquery(votes, output_field=IntegerField()), Value(0)))
-        .order_by("-vote_total", "title", "pk")
+        .order_by(*order)
     )
     ballots = (
         Ballot.objects.filter(process=process, votes__idea__in=shortlist.values("pk"))
@@ -921,7 +964,17 @@ def vote_results(*, process: Process) -> dict[str, Any]:
         same = position > 1 and ideas[position - 2].vote_total == idea.vote_total
         idea.rank = ideas[position - 2].rank if same else position
         idea.share = round(idea.vote_total * 100 / total, 1) if total else 0
-    return {"ideas": ideas, "ballots": ballots, "votes": total}
+    results: dict[str, Any] = {"ideas": ideas, "ballots": ballots, "votes": total}
+    if process.is_budget and process.budget_cap is not None:
+        spent = budget_winners(ideas, process.budget_cap)
+        results.update(
+            budget=process.budget_cap,
+            spent=spent,
+            left=process.budget_cap - spent,
+            winners=[i for i in ideas if i.wins],
+            rule=BUDGET_RULE,
+        )
+    return results
 
 
 # --- Moderation ------------------------------------------------------------------------------------------

@@ -241,6 +241,103 @@ def _hidden_texts(target: m.Idea | m.Comment) -> _Title:
 
 
 @shared_task(base=TownTask, **LIMITS)
+def idea_assessed_notify(*, municipality: Municipality, idea_id: int, event_id: int) -> int:
+    """The town has checked a proposal of a participatory budget (feasible or not, with the reason): its author
+    hears of the verdict, once per check (the key names the history row)."""
+    from smartcity5.money import format_eur
+
+    idea = m.Idea.objects.select_related("author").filter(pk=idea_id).first()
+    event = m.ParticipationEvent.objects.filter(pk=event_id, idea_id=idea_id).first()
+    if idea is None or event is None or idea.author is None or not idea.is_visible:
+        return 0
+    if idea.feasibility == m.Feasibility.PENDING or idea.author_id == event.actor_id:
+        return 0
+    with translation.override(settings.LANGUAGE_CODE):
+        if idea.feasibility == m.Feasibility.FEASIBLE:
+            title = _("Your proposal “%(title)s” is feasible and costs about %(cost)s") % {
+                "title": idea.title,
+                "cost": format_eur(idea.cost_estimate or 0, places=0),
+            }
+        else:
+            title = _("Your proposal “%(title)s” is not feasible") % {"title": idea.title}
+        body = _excerpt(idea.feasibility_reason)
+    return len(
+        notify(
+            municipality=municipality,
+            recipients=[idea.author],
+            kind="idea.status",
+            key=f"idea:assessed:{idea.pk}:{event.pk}",
+            title=title,
+            body=body,
+            url=idea.get_absolute_url(),
+        )
+    )
+
+
+#: For how many days after a vote has ended its winners are still told (a missed beat run catches up).
+WINNERS_TOLD_FOR_DAYS = 7
+
+
+@shared_task(soft_time_limit=60, time_limit=90, **RETRY_TRANSIENT)
+def budget_winners_dispatch() -> int:
+    """Platform job (beat, daily): one :func:`budget_won_notify` per participatory budget whose vote ended in
+    the last days (each winner's people are told once, so running again tells nobody twice)."""
+    import datetime
+
+    from django.utils import timezone
+
+    from municipalities.scoping import scopes_disabled
+
+    today = timezone.localdate()
+    with scopes_disabled():
+        rows = list(
+            m.ProcessPhase.objects.filter(
+                kind=m.Phase.VOTE,
+                process__vote_mode=m.VoteMode.BUDGET,
+                process__is_published=True,
+                ends_on__lt=today,
+                ends_on__gte=today - datetime.timedelta(days=WINNERS_TOLD_FOR_DAYS),
+            ).values_list("process__municipality_id", "process_id")
+        )
+    for municipality_id, process_id in rows:
+        budget_won_notify.delay_on_commit(municipality_id=municipality_id, process_id=process_id)
+    return len(rows)
+
+
+@shared_task(base=TownTask, **LIMITS)
+def budget_won_notify(*, municipality: Municipality, process_id: int) -> int:
+    """The results of a participatory budget are public: the authors and supporters of each winning proposal
+    hear that it won, once per proposal (the key names the idea)."""
+    from participation.selectors import vote_results
+
+    process = m.Process.objects.prefetch_related("phases").filter(pk=process_id).first()
+    if process is None or not process.is_budget or not process.results_public():
+        return 0
+    told = 0
+    for idea in vote_results(process=process)["winners"]:
+        supporters = [
+            s.user for s in m.Support.objects.filter(idea=idea, user__isnull=False).select_related("user")
+        ]
+        recipients = {u.pk: u for u in [idea.author, *supporters] if u is not None}
+        with translation.override(settings.LANGUAGE_CODE):
+            title = _("The proposal “%(title)s” has won in the participatory budget “%(process)s”") % {
+                "title": idea.title,
+                "process": process.title,
+            }
+        told += len(
+            notify(
+                municipality=municipality,
+                recipients=recipients.values(),
+                kind="idea.status",
+                key=f"idea:won:{idea.pk}",
+                title=title,
+                url=idea.get_absolute_url(),
+            )
+        )
+    return told
+
+
+@shared_task(base=TownTask, **LIMITS)
 def idea_linked_notify(*, municipality: Municipality, idea_id: int, event_id: int) -> int:
     """An idea was linked to the project it led to: its author and supporters hear of it, once per link (the
     key names the history row of the link; linking again later is a new link). Only while the idea is
@@ -287,20 +384,24 @@ def _linked_texts(idea: m.Idea, project) -> _Title:
 
 @shared_task(base=TownTask, **LIMITS)
 def idea_project_notify(*, municipality: Municipality, project_id: int, event_id: int) -> int:
-    """The project that came from an idea changed status: the idea's author hears of it."""
+    """The project that came from an idea changed status: the idea's author and its supporters hear of it."""
     from projects.models import Project, ProjectEvent
 
     project = Project.objects.filter(pk=project_id).first()
     event = ProjectEvent.objects.filter(pk=event_id).first()
     if project is None or event is None or project.visibility != Project.Visibility.PUBLIC:
         return 0  # an internal project is not announced to citizens
-    authors = {}
-    for idea in (
-        m.Idea.objects.visible().filter(project=project, author__isnull=False).select_related("author")
-    ):
-        authors[idea.author_id] = idea.author
+    # The authors of the ideas it came from, and their supporters, follow the project.
+    ideas = m.Idea.objects.visible().filter(project=project)
+    authors = {
+        idea.author_id: idea.author for idea in ideas.filter(author__isnull=False).select_related("author")
+    }
+    for support in m.Support.objects.filter(idea__in=ideas, user__isnull=False).select_related("user"):
+        authors.setdefault(support.user_id, support.user)
     with translation.override(settings.LANGUAGE_CODE):
-        title = _("The project “%(project)s”, which came from your idea, is now “%(status)s”") % {
+        title = _(
+            "The project “%(project)s”, which came from an idea you wrote or support, is now “%(status)s”"
+        ) % {
             "project": project.title,
             "status": project.get_status_display(),
         }

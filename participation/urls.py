@@ -48,6 +48,12 @@ urlpatterns = [
     path(staff + "ideen/<int:pk>/antwort/", views.staff_idea_answer, name="staff-idea-answer"),
     path(staff + "ideen/<int:pk>/projekt/", views.staff_idea_project, name="staff-idea-project"),
     path(staff + "ideen/<int:pk>/auswahl/", views.staff_idea_shortlist, name="staff-idea-shortlist"),
+    path(staff + "ideen/<int:pk>/pruefung/", views.staff_idea_assess, name="staff-idea-assess"),
+    path(
+        staff + "ideen/<int:pk>/projekt-anlegen/",
+        views.staff_idea_make_project,
+        name="staff-idea-make-project",
+    ),
     path(staff + "<slug:slug>/", views.staff_process, name="staff-process"),
     path(staff + "<slug:slug>/bearbeiten/", views.staff_process_edit, name="staff-process-edit"),
     path(staff + "<slug:slug>/offline/", views.staff_offline_idea, name="staff-offline"),
@@ -57,4 +63,5 @@ urlpatterns = [
         views.staff_voting_code_letters,
         name="staff-voting-code-letters",
     ),
+    path(staff + "<slug:slug>/stimmzettel/", views.staff_paper_ballot, name="staff-paper-ballot"),
 ]

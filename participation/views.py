@@ -24,6 +24,7 @@ from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from smartcity5.forms import add_errors
 from smartcity5.jobs import job_download
+from smartcity5.numbers import format_number
 from smartcity5.page_cache import anonymous_page_cache
 from smartcity5.pagination import COUNT_CAP, CountedPaginator
 from smartcity5.ratelimit import RateLimited, check_rate, too_many, upload_refused
@@ -33,13 +34,16 @@ from smartcity5.spreadsheets import csv_text
 from . import selectors
 from .forms import (
     AnswerForm,
+    AssessmentForm,
     BallotForm,
+    BudgetBallotForm,
     CodeBallotForm,
     CommentForm,
     FlagForm,
     IdeaFilterForm,
     IdeaForm,
     OfflineIdeaForm,
+    PaperBallotForm,
     ParticipationSettingsForm,
     PhaseFormSet,
     PrivacyEditForm,
@@ -52,6 +56,7 @@ from .forms import (
 from .models import Comment, Idea, Moderation, Process, VotingCodeBatch
 from .services import answers as answers_services
 from .services import ballots as ballots_services
+from .services import budget as budget_services
 from .services import codes as codes_services
 from .services import comments as comments_services
 from .services import flags as flags_services
@@ -289,7 +294,11 @@ def process_detail(request, town_slug: str, slug: str):
             "phases": sorted(process.phases.all(), key=lambda p: p.starts_on),
             "current_phase": process.current_phase(today),
             "today": today,
-            "shortlist": selectors.shortlist(process=process) if process.phase("vote") else [],
+            "shortlist": (
+                _ballot_list(process) if process.is_budget else selectors.shortlist(process=process)
+            )
+            if process.phase("vote")
+            else [],
             **_list_context(
                 request,
                 qs,
@@ -597,6 +606,34 @@ def comment_flag(request, town_slug: str, pk: int):
     return _flag(request, comment, comment.idea)
 
 
+def _ballot_list(process: Process):
+    """What the vote is about, as the pages list it: the shortlist by supports, or a budget's feasible proposals."""
+    if process.is_budget:
+        return list(
+            selectors.ballot_ideas(process=process).select_related("municipality").order_by("title", "pk")
+        )
+    return list(
+        selectors.idea_list(
+            filters=selectors.IdeaFilters(process=process, shortlisted=True, sort="supported")
+        )
+    )
+
+
+def _budget_sum(process: Process, form: BudgetBallotForm) -> dict:
+    """The running total of a budget ballot as sent (or as stored): what the ticked proposals cost, and what
+    is left of the budget (negative: over it)."""
+    chosen = form.chosen()
+    total = ballots_services.budget_total(process=process, chosen=chosen)
+    cap = process.budget_cap or 0
+    return {
+        "chosen_count": len(chosen),
+        "total": total,
+        "left": max(cap - total, 0),
+        "over_by": max(total - cap, 0),
+        "over": total > cap,
+    }
+
+
 @town_permission_required("participation.participate")
 def process_vote(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug)
@@ -605,10 +642,17 @@ def process_vote(request, town_slug: str, slug: str):
     if not process.accepts_votes():
         messages.info(request, _("The vote is not open."))
         return redirect(process.get_absolute_url(request.municipality))
-    ideas = selectors.idea_list(filters=selectors.IdeaFilters(process=process, shortlisted=True, sort="new"))
+    ideas = selectors.ballot_ideas(process=process).select_related("municipality").order_by("title", "pk")
     current = selectors.ballot_votes(process=process, user=request.user)
-    form = BallotForm(request.POST or None, ideas=ideas.order_by("title"), process=process, current=current)
+    form_class = BudgetBallotForm if process.is_budget else BallotForm
+    form = form_class(request.POST or None, ideas=ideas, process=process, current=current)
     context = {"process": process, "form": form, "given": sum(current.values())}
+    if process.is_budget:
+        context.update(_budget_sum(process, form))  # type: ignore[arg-type]  # a BudgetBallotForm here
+        if request.method == "POST" and "recalculate" in request.POST:
+            # "Summe berechnen" without JavaScript: the ballot again with the total of what is ticked; nothing saved.
+            context["recalculated"] = True
+            return render(request, "participation/vote.html", context)
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "vote")
@@ -645,19 +689,21 @@ def process_results_csv(request, town_slug: str, slug: str):
     response["Content-Disposition"] = f'attachment; filename="ergebnis-{process.slug}.csv"'
     response.write("\ufeff")  # so that spreadsheet programs read UTF-8
     writer = csv.writer(response, delimiter=";")
-    writer.writerow([_("Rank"), _("Idea"), _("Votes"), _("Share (%)"), _("Address")])
+    budget = process.is_budget
+    head = [_("Rank"), _("Idea"), _("Votes"), _("Share (%)")]
+    if budget:
+        head += [_("Cost (EUR)"), _("Wins")]
+    writer.writerow([*head, _("Address")])
     for idea in results["ideas"]:
-        writer.writerow(
-            [
-                idea.rank,
-                csv_text(idea.title),
-                idea.vote_total,
-                str(idea.share).replace(".", ","),
-                request.build_absolute_uri(idea.get_absolute_url(request.municipality)),
-            ]
-        )
+        row = [idea.rank, csv_text(idea.title), idea.vote_total, str(idea.share).replace(".", ",")]
+        if budget:
+            row += [format_number(idea.cost_estimate, decimal_places=2), _("yes") if idea.wins else _("no")]
+        writer.writerow([*row, request.build_absolute_uri(idea.get_absolute_url(request.municipality))])
     writer.writerow([])
     writer.writerow([_("Ballots"), results["ballots"]])
+    if budget:
+        writer.writerow([_("Budget (EUR)"), format_number(results["budget"], decimal_places=2)])
+        writer.writerow([_("Spent on the winners (EUR)"), format_number(results["spent"], decimal_places=2)])
     return response
 
 
@@ -783,6 +829,7 @@ def staff_process(request, town_slug: str, slug: str):
             "process": process,
             **_staff_idea_table(request, process),
             "results": selectors.vote_results(process=process) if process.results_public() else None,
+            "has_vote": process.phase("vote") is not None,
             "history": list(selectors.process_history(process=process)[:30]),
         },
     )
@@ -836,6 +883,10 @@ def _staff_idea_context(request, idea: Idea, **forms) -> dict:
             page=request.GET.get("page"),
         ),
         "shortlist_open": process.shortlist_open(),
+        "assessment_form": (forms.get("assessment_form") or AssessmentForm(idea=idea))
+        if process.is_budget
+        else None,
+        "is_winner": process.is_budget and idea.pk in budget_services.winner_ids(process=process),
     }
 
 
@@ -851,7 +902,7 @@ def _idea_action(request, pk: int, form_name: str, form_class, run, success: str
     idea = _staff_idea_or_404(request, pk)
     form = (
         form_class(request.POST, idea=idea)
-        if form_class in (AnswerForm, ProjectLinkForm)
+        if form_class in (AnswerForm, ProjectLinkForm, AssessmentForm)
         else form_class(request.POST)
     )
     if form.is_valid():
@@ -946,6 +997,68 @@ def staff_idea_shortlist(request, town_slug: str, pk: int):
     if request.POST.get("next") == "process":
         return redirect("participation:staff-process", town_slug=town_slug, slug=idea.process.slug)
     return redirect("participation:staff-idea", town_slug=town_slug, pk=idea.pk)
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_idea_assess(request, town_slug: str, pk: int):
+    def run(idea, data):
+        budget_services.idea_assess(
+            idea=idea,
+            by=request.user,
+            acting_town=request.municipality,
+            cost_estimate=data["cost_estimate"],
+            feasibility=data["feasibility"],
+            reason=data["feasibility_reason"],
+        )
+
+    return _idea_action(
+        request,
+        pk,
+        "assessment_form",
+        AssessmentForm,
+        run,
+        _("The check of costs and feasibility has been saved."),
+    )
+
+
+@require_POST
+@town_permission_required("town.edit_content")
+def staff_idea_make_project(request, town_slug: str, pk: int):
+    idea = _staff_idea_or_404(request, pk)
+    try:
+        project = budget_services.project_from_proposal(
+            idea=idea, by=request.user, acting_town=request.municipality
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("participation:staff-idea", town_slug=town_slug, pk=idea.pk)
+    messages.success(
+        request, _("The project “%(title)s” has been created from the proposal.") % {"title": project.title}
+    )
+    return redirect("projects:staff-detail", town_slug=project.municipality.slug, slug=project.slug)
+
+
+@town_permission_required("town.edit_content")
+def staff_paper_ballot(request, town_slug: str, slug: str):
+    """Staff type in a paper ballot (sent by post or from a ballot box), one after the other."""
+    process = _process_or_404(request, slug, staff=True)
+    ideas = selectors.ballot_ideas(process=process).select_related("municipality").order_by("title", "pk")
+    form = PaperBallotForm(request.POST if request.method == "POST" else None, ideas=ideas, process=process)
+    context = {"process": process, "form": form, "paper_count": selectors.paper_ballot_count(process=process)}
+    if request.method == "POST" and form.is_valid():
+        try:
+            ballots_services.paper_ballot_enter(
+                process=process, by=request.user, acting_town=request.municipality, votes=form.votes()
+            )
+        except ValidationError as error:
+            add_errors(form, error)
+        else:
+            messages.success(request, _("The paper ballot has been counted. You can enter the next one."))
+            return redirect("participation:staff-paper-ballot", town_slug=town_slug, slug=slug)
+    return render(
+        request, "participation/staff/paper_ballot.html", context, status=400 if form.errors else 200
+    )
 
 
 # --- Moderation ------------------------------------------------------------------------------------------

@@ -231,6 +231,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "municipalities.tasks.orphan_files_purge",
         "schedule": crontab(hour=3, minute=30),
     },
+    # The winners of a participatory budget whose vote has just ended: their authors and supporters are told once.
+    "participation-budget-winners": {
+        "task": "participation.tasks.budget_winners_dispatch",
+        "schedule": crontab(hour=7, minute=15),
+    },
     # Deadline reminders (milestones, proofs of use) every morning; each reminder goes out once.
     "funding-reminders": {
         "task": "funding.tasks.funding_reminders_dispatch",

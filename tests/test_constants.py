@@ -97,6 +97,8 @@ FAN_OUT_TASKS = [
     participation_tasks.content_hidden_notify,
     participation_tasks.idea_linked_notify,
     participation_tasks.idea_project_notify,
+    participation_tasks.idea_assessed_notify,
+    participation_tasks.budget_won_notify,
 ]
 
 

@@ -12,7 +12,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
 from municipalities.models import Municipality
-from participation.models import Idea
+from participation.models import Feasibility, Idea
 from projects.models import Project
 from surveys.models import QuestionKind
 
@@ -221,6 +221,23 @@ IDEA_FIELDS = (
     Field("created_on", "date", gettext_lazy("Day the idea was submitted."), required=True),
     Field("official_answer", "string", gettext_lazy("Text of the town's latest official answer.")),
     Field("answered_on", "date", gettext_lazy("Day of the latest official answer.")),
+    Field(
+        "cost_estimate",
+        "number",
+        gettext_lazy("Participatory budget: the cost of the proposal according to the town, in euros."),
+        unit="EUR",
+    ),
+    Field(
+        "feasibility",
+        "string",
+        gettext_lazy("Participatory budget: the town's verdict on the proposal."),
+        categories=_choices(Feasibility.choices),
+    ),
+    Field(
+        "votes",
+        "integer",
+        gettext_lazy("Votes the idea got in the process's vote, once the results are public (a sum only)."),
+    ),
     Field("url", "string", gettext_lazy("Address of the idea's public page."), format="uri", required=True),
 )
 
@@ -355,8 +372,9 @@ DATASETS: dict[str, Dataset] = {
             title=gettext_lazy("Citizens' ideas"),
             description=gettext_lazy(
                 "The published ideas of the public participation processes of {place}: status, "
-                "field of action, place, supports, comments and the latest official answer. No "
-                "personal data: authors are not included."
+                "field of action, place, supports, comments, the latest official answer, in a participatory "
+                "budget the town's cost and verdict, and the votes once the results are public. No personal "
+                "data: authors and ballots are not included."
             ),
             keywords=(gettext_lazy("citizen participation"), gettext_lazy("ideas")),
             fields=IDEA_FIELDS,

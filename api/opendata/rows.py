@@ -119,6 +119,12 @@ def idea_item(idea: Idea, ctx: Context) -> dict:
         "created_on": _day(idea.created_at),
         "official_answer": idea.answer_body,
         "answered_on": _day(idea.answered_at),
+        # A participatory budget's proposal: the town's cost and verdict; every vote's result once it is public.
+        "cost_estimate": _number(idea.cost_estimate),
+        "feasibility": idea.feasibility if idea.process.is_budget else None,
+        "votes": (idea.vote_sum or 0)
+        if idea.process.results_public() and idea.process.phase("vote")
+        else None,
         "url": ctx.url(idea),
     }
 

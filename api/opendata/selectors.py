@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 
-from participation.models import Comment, Idea, OfficialAnswer, Support
+from participation.models import Comment, Idea, OfficialAnswer, Support, Vote
 from participation.selectors import idea_list
 from projects.models import Indicator, Measurement, Project
 from projects.selectors.lists import public_project_changes
@@ -44,11 +44,20 @@ def published_ideas() -> QuerySet[Idea]:
     """Published ideas of published processes (the public pages' rule), with the latest official answer (its
     moment is the stored ``Idea.answered_at``); the author is not even read."""
     latest_answer = OfficialAnswer._base_manager.filter(idea=OuterRef("pk")).order_by("-created_at", "-pk")
+    # Votes only as the sum per idea (an aggregate: no ballot, no voter); shown once the results are public.
+    votes = (
+        Vote._base_manager.filter(idea=OuterRef("pk"))
+        .order_by()
+        .values("idea")
+        .annotate(total=Sum("count"))
+        .values("total")
+    )
     return (
         idea_list()
         .select_related(None)
         .select_related("process", "field_of_action", "municipality")
-        .annotate(answer_body=Subquery(latest_answer.values("body")[:1]))
+        .prefetch_related("process__phases")
+        .annotate(answer_body=Subquery(latest_answer.values("body")[:1]), vote_sum=Subquery(votes))
         .order_by("created_at", "pk")
     )
 

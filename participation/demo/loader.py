@@ -1,5 +1,6 @@
 """Demo participation (from ``participation.json``): per town a process collecting ideas today, Arnsberg's
-finished process with its shortlist, vote and results, and a joint process of Arnsberg and Menden whose vote is open on the day of loading, made
+finished process with its shortlist, vote and results, a joint process of Arnsberg and Menden whose vote is open on
+the day of loading, and Bad Berleburg's participatory budget (Bürgerhaushalt) in its vote, made
 through :mod:`participation.services` so that phases, moderation, answers and history are real.
 
 * Phase dates in the file are days relative to the day of loading, so the demo always has running processes.
@@ -34,6 +35,7 @@ from notifications.kinds import Delivery, kinds_for
 from notifications.services import preferences_save
 from participation.services import answers as answers_services
 from participation.services import ballots as ballots_services
+from participation.services import budget as budget_services
 from participation.services import comments as comments_services
 from participation.services import flags as flags_services
 from participation.services import ideas as ideas_services
@@ -186,6 +188,8 @@ class _ProcessLoader:
             "location_label": spec.get("place", ""),
             "latitude": Decimal(str(at[0])) if at else None,
             "longitude": Decimal(str(at[1])) if at else None,
+            # A participatory budget's proposal: the author's estimate (kept only in such a process).
+            "estimated_cost": Decimal(spec["cost"]) if "cost" in spec else None,
         }
 
     def _specs(self) -> list[dict]:
@@ -217,8 +221,10 @@ class _ProcessLoader:
             for entry in list(self.ideas.values()):
                 self._answers(entry)
                 self._project(entry)
+            self._assess()
             self._shortlist()
             self._ballots(process)
+            self._paper_ballots(process)
             self._reports()
             self._moderation(process)
         return process
@@ -240,6 +246,8 @@ class _ProcessLoader:
                 "field_of_action": self.fields.get(item.get("field")),
                 "is_published": True,
                 "votes_per_person": item.get("votes_per_person", 3),
+                "vote_mode": item.get("vote_mode", "votes"),
+                "budget_cap": Decimal(item["budget_cap"]) if "budget_cap" in item else None,
             },
         )
         if process.slug != self.slug:  # the address must be what the next run looks for
@@ -424,13 +432,83 @@ class _ProcessLoader:
             )
             self.history.date(self._moment(day))
 
+    def _assess(self) -> None:
+        """A participatory budget: the town checks each proposal's cost and feasibility while evaluating."""
+        if Phase.EVALUATION not in self.span:
+            return
+        first, last = self.span[Phase.EVALUATION]
+        for entry in self.ideas.values():
+            spec = entry["spec"]
+            if "feasibility" not in spec:
+                continue
+            day = self._between(max(first, entry["day"]), last)
+            acting = self._acting(spec)
+            budget_services.idea_assess(
+                idea=entry["idea"],
+                by=self.staff.get(acting.pk),
+                acting_town=acting,
+                cost_estimate=Decimal(spec["town_cost"]) if "town_cost" in spec else None,
+                feasibility=spec["feasibility"],
+                reason=spec["reason"],
+                on=day,
+            )
+            when = self._moment(day, after=entry.get("decided", entry["at"]))
+            _stamp(Idea, entry["idea"].pk, feasibility_checked_at=when)
+            self.history.date(when)
+
+    def _budget_choice(self, process: Process) -> list[int]:
+        """One person's choice in a participatory budget: feasible proposals, popular ones likelier, within the
+        budget."""
+        candidates = [e for e in self.ideas.values() if e["spec"].get("feasibility") == "feasible"]
+        left, chosen = Decimal(process.budget_cap or 0), []
+        for _ in range(self.rng.choice([2, 3, 3, 4])):
+            fitting = [e for e in candidates if Decimal(e["spec"]["town_cost"]) <= left]
+            if not fitting:
+                break
+            pick = self.rng.choices(fitting, weights=[3 if e["spec"].get("popular") else 1 for e in fitting])[
+                0
+            ]
+            candidates.remove(pick)
+            left -= Decimal(pick["spec"]["town_cost"])
+            chosen.append(pick["idea"].pk)
+        return chosen
+
+    def _paper_ballots(self, process: Process) -> None:
+        """Paper ballots from the ballot box in the Bürgerbüro, typed in by the town's staff."""
+        count = self.item.get("paper_ballots", 0)
+        if not count or Phase.VOTE not in self.span or self.span[Phase.VOTE][0] > self.today:
+            return
+        first, last = self.span[Phase.VOTE]
+        for _ in range(count):
+            chosen = self._budget_choice(process)
+            if not chosen:  # nothing feasible loaded (no demo accounts: no citizens' proposals)
+                return
+            day = self._between(first, last)
+            ballots_services.paper_ballot_enter(
+                process=process,
+                by=self.staff.get(self.town.pk),
+                acting_town=self.town,
+                votes=dict.fromkeys(chosen, 1),
+                on=day,
+            )
+            self.history.date(self._moment(day))
+
     def _ballots(self, process: Process) -> None:
         if Phase.VOTE not in self.span or self.span[Phase.VOTE][0] > self.today or not self.citizens:
+            return
+        first, last = self.span[Phase.VOTE]
+        if process.is_budget:
+            for user in self.citizens:
+                ballots_services.ballot_cast(
+                    process=process,
+                    user=user,
+                    votes=dict.fromkeys(self._budget_choice(process), 1),
+                    on=self._between(first, last),
+                )
             return
         shortlist = [e for e in self.ideas.values() if e["spec"].get("shortlist")]
         if not shortlist:
             return
-        first, last = self.span[Phase.VOTE]
         for user in self.citizens:
             chosen = []
             candidates = list(shortlist)

@@ -13,7 +13,7 @@ from .codes import MAX_CODES_PER_BATCH, CodePurpose, VotingCode, VotingCodeBatch
 from .contributions import Ballot, Comment, Support, Vote
 from .flags import ContentFlag, FlagReason
 from .history import ParticipationEvent
-from .ideas import IDEA_TOWNS, Idea, IdeaStatus, OfficialAnswer, _image_path
+from .ideas import IDEA_TOWNS, Feasibility, Idea, IdeaStatus, OfficialAnswer, _image_path
 from .moderation import Moderated, ModeratedManager, ModeratedQuerySet, Moderation
 from .processes import (
     COMMENT_PHASES,
@@ -26,6 +26,7 @@ from .processes import (
     Process,
     ProcessPartner,
     ProcessPhase,
+    VoteMode,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "CodePurpose",
     "Comment",
     "ContentFlag",
+    "Feasibility",
     "FlagReason",
     "Idea",
     "IdeaStatus",
@@ -56,6 +58,7 @@ __all__ = [
     "ProcessPhase",
     "Support",
     "Vote",
+    "VoteMode",
     "VotingCode",
     "VotingCodeBatch",
     "_image_path",

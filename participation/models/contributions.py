@@ -125,6 +125,17 @@ class Ballot(TownOwnedModel):
         verbose_name=_("voting code"),
         help_text=_("Cast with a voting code instead of an account (never both)."),
     )
+    # A paper ballot (from the post or a ballot box) typed in by staff: it has no voter account.
+    is_paper = models.BooleanField(_("paper ballot"), default=False, editable=False)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+        editable=False,
+    )
     created_at = models.DateTimeField(_("cast"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
@@ -138,6 +149,9 @@ class Ballot(TownOwnedModel):
             models.UniqueConstraint(fields=["process", "voting_code"], name="ballot_once_per_code"),
             models.CheckConstraint(
                 condition=Q(user__isnull=True) | Q(voting_code__isnull=True), name="ballot_person_or_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_paper=False) | Q(user__isnull=True), name="ballot_paper_without_voter"
             ),
         ]
 

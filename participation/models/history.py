@@ -33,6 +33,8 @@ class ParticipationEvent(HistoryEvent):
         PAPER_RESPONSE = "paper_response", _("Paper questionnaire entered")
         SURVEY_TEXT_MODERATED = "survey_text_moderated", _("Free-text answer moderated")
         VOTING_CODES = "voting_codes", _("Voting codes generated")
+        FEASIBILITY = "feasibility", _("Costs and feasibility checked")
+        PAPER_BALLOT = "paper_ballot", _("Paper ballot entered")
 
     process = models.ForeignKey(
         Process,

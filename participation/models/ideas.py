@@ -38,6 +38,14 @@ class IdeaStatus(models.TextChoices):
     MERGED = "merged", _("Merged with another idea")
 
 
+class Feasibility(models.TextChoices):
+    """The town's verdict on a proposal of a participatory budget."""
+
+    PENDING = "pending", _("Not yet checked")
+    FEASIBLE = "feasible", _("Feasible")
+    NOT_FEASIBLE = "not_feasible", _("Not feasible")
+
+
 class Idea(Workflow, Moderated):
     """Idee: a citizen's proposal in a process, online or entered by staff from paper or an event."""
 
@@ -150,6 +158,39 @@ class Idea(Workflow, Moderated):
         editable=False,
     )
     is_shortlisted = models.BooleanField(_("on the shortlist"), default=False, editable=False)
+    # Participatory budget (Process.vote_mode "budget"): the author's estimate, and the town's check of it.
+    # The town's cost is the binding one: the ballot adds it up and the results spend it.
+    estimated_cost = models.DecimalField(
+        _("estimated cost"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Your rough estimate in euros, e.g. 12.000. The town checks it."),
+    )
+    cost_estimate = models.DecimalField(
+        _("cost according to the town"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        editable=False,
+    )
+    feasibility = models.CharField(
+        _("feasibility"),
+        max_length=12,
+        choices=Feasibility.choices,
+        default=Feasibility.PENDING,
+        editable=False,
+    )
+    feasibility_reason = models.TextField(
+        _("reason of the feasibility check"), max_length=3000, blank=True, editable=False
+    )
+    feasibility_checked_at = models.DateTimeField(
+        _("feasibility checked"), null=True, blank=True, editable=False
+    )
     # Kept by participation.services.supports.refresh_counts (recounted under a lock on the idea whenever a support or
     # a shown comment comes or goes), so that lists sort by them with an index instead of counting every idea.
     support_count = models.PositiveIntegerField(_("supports"), default=0, editable=False)
@@ -236,6 +277,20 @@ class Idea(Workflow, Moderated):
                 condition=Q(status="merged", merged_into__isnull=False)
                 | (~Q(status="merged") & Q(merged_into__isnull=True)),
                 name="idea_merged_has_target",
+            ),
+            models.CheckConstraint(
+                condition=Q(feasibility__in=["pending", "feasible", "not_feasible"]),
+                name="idea_feasibility_valid",
+            ),
+            models.CheckConstraint(
+                condition=(Q(estimated_cost__isnull=True) | Q(estimated_cost__gte=0))
+                & (Q(cost_estimate__isnull=True) | Q(cost_estimate__gte=0)),
+                name="idea_costs_not_negative",
+            ),
+            # A proposal found feasible has the town's cost: that is what the ballot adds up.
+            models.CheckConstraint(
+                condition=~Q(feasibility="feasible") | Q(cost_estimate__isnull=False),
+                name="idea_feasible_has_cost",
             ),
             # An online idea has an author (until the account is deleted); an offline one was entered by staff.
             models.CheckConstraint(

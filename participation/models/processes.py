@@ -71,6 +71,13 @@ INTERACTION_PHASES = (Phase.IDEAS, Phase.EVALUATION)
 COMMENT_PHASES = (Phase.IDEAS, Phase.EVALUATION, Phase.VOTE)
 
 
+class VoteMode(models.TextChoices):
+    """How the vote phase of a process is run."""
+
+    VOTES = "votes", _("Votes: each person distributes a number of votes over the shortlist")
+    BUDGET = "budget", _("Participatory budget: each person chooses proposals whose costs fit the budget")
+
+
 class Process(TownOwnedModel):
     """Beteiligungsverfahren: a participation process of a town (or a joint one, with partner towns).
 
@@ -126,6 +133,25 @@ class Process(TownOwnedModel):
             "letters under “Voting codes”). A code votes once and is never linked to a person."
         ),
     )
+    vote_mode = models.CharField(
+        _("kind of vote"),
+        max_length=8,
+        choices=VoteMode.choices,
+        default=VoteMode.VOTES,
+        help_text=_(
+            "In a participatory budget (Bürgerhaushalt) ideas are proposals with costs; the town checks their "
+            "costs and feasibility, and people choose feasible proposals up to the budget."
+        ),
+    )
+    budget_cap = models.DecimalField(
+        _("budget"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1)],
+        help_text=_("The money available for the winning proposals, in euros (participatory budget only)."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Kept on write by participation.services.common.touch_processes, in the transaction of every write that changes what
@@ -154,6 +180,13 @@ class Process(TownOwnedModel):
                 condition=Q(votes_per_idea__lte=F("votes_per_person")),
                 name="process_votes_per_idea_within_total",
             ),
+            models.CheckConstraint(
+                condition=Q(vote_mode__in=["votes", "budget"]), name="process_vote_mode_valid"
+            ),
+            # A participatory budget has a budget to spend.
+            models.CheckConstraint(
+                condition=Q(vote_mode="votes") | Q(budget_cap__gte=1), name="process_budget_has_cap"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -168,6 +201,13 @@ class Process(TownOwnedModel):
             raise ValidationError(
                 {"votes_per_idea": _("A person cannot give one idea more votes than they have.")}
             )
+        if self.vote_mode == VoteMode.BUDGET and self.budget_cap is None:
+            raise ValidationError({"budget_cap": _("A participatory budget needs the budget in euros.")})
+
+    @property
+    def is_budget(self) -> bool:
+        """Bürgerhaushalt: the vote chooses proposals within a budget."""
+        return self.vote_mode == VoteMode.BUDGET
 
     # --- Phases: what citizens may do on a given day ------------------------------------------------------
     # These read ``self.phases.all()``; selectors prefetch it.

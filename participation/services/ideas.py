@@ -24,7 +24,16 @@ if TYPE_CHECKING:
     from projects.uploads import CheckedUpload
 
 
-IDEA_FIELDS = ("title", "body", "field_of_action", "location_label", "latitude", "longitude", "image_alt")
+IDEA_FIELDS = (
+    "title",
+    "body",
+    "field_of_action",
+    "location_label",
+    "latitude",
+    "longitude",
+    "image_alt",
+    "estimated_cost",
+)
 
 
 # --- Ideas -----------------------------------------------------------------------------------------------
@@ -44,6 +53,8 @@ def _check_place(idea: Idea, process: Process) -> None:
 
 def _fill_idea(idea: Idea, fields: dict[str, Any], image: CheckedUpload | None) -> None:
     for name in IDEA_FIELDS:
+        if name == "estimated_cost" and not idea.process.is_budget:
+            continue  # only a participatory budget's proposals have costs
         if name in fields:
             setattr(idea, name, fields[name])
     if image is not None:

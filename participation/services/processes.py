@@ -48,7 +48,12 @@ PROCESS_FIELDS = (
     "votes_per_person",
     "votes_per_idea",
     "vote_by_codes",
+    "vote_mode",
+    "budget_cap",
 )
+
+#: What decides how ballots are read: fixed once the vote has started.
+VOTE_RULE_FIELDS = ("vote_mode", "budget_cap")
 
 
 SETTINGS_FIELDS = ("moderation", "report_threshold")
@@ -246,8 +251,13 @@ def process_change(
         raise ValidationError(
             {"vote_by_codes": _("Votes have been cast already: how people vote can no longer be changed.")}
         )
+    started = not _process_with_phases(process).shortlist_open()
     for name in PROCESS_FIELDS:
         if name in fields:
+            if started and name in VOTE_RULE_FIELDS and fields[name] != getattr(process, name):
+                raise ValidationError(
+                    {name: _("The vote has started; the kind of vote and the budget can no longer change.")}
+                )
             setattr(process, name, fields[name])
     process.full_clean()
     process.save()

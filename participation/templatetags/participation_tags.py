@@ -33,6 +33,12 @@ def idea_tone(status: str) -> str:
 
 
 @register.filter
+def feasibility_tone(verdict: str) -> str:
+    """The badge variant of a participatory budget's feasibility verdict."""
+    return {"feasible": "success", "not_feasible": "danger"}.get(verdict, "info")
+
+
+@register.filter
 def moderation_tone(state: str) -> str:
     return _MODERATION_TONES.get(state, "info")
 

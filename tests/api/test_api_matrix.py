@@ -36,7 +36,7 @@ SAMPLES = {
     },
     **{
         name: lambda town: {"slug": factories.process_with_idea_and_comment(town)["slug"]}
-        for name in ("process", "process-ideas")
+        for name in ("process", "process-ideas", "process-results")
     },
     **{
         name: lambda town: {"slug": factories.process_with_survey(town)["slug"]}
@@ -44,7 +44,15 @@ SAMPLES = {
     },
     **{
         name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["pk"]}
-        for name in ("idea", "idea-comments", "idea-support", "idea-report", "idea-answers", "moderate-idea")
+        for name in (
+            "idea",
+            "idea-comments",
+            "idea-support",
+            "idea-report",
+            "idea-answers",
+            "idea-assessment",
+            "moderate-idea",
+        )
     },
     **{
         name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["comment"]}
@@ -146,6 +154,7 @@ ALLOWED_ANSWERS: dict[tuple[str, str], int] = {
     ("reports", "put"): 405,
     ("reports", "delete"): 405,
     ("idea-answers", "post"): 400,
+    ("idea-assessment", "post"): 400,
     ("moderate-idea", "post"): 400,
     ("moderate-comment", "post"): 400,
 }

@@ -134,7 +134,7 @@ def test_loading_twice_creates_nothing_new(demo):
 def test_without_accounts_only_offline_contributions_are_loaded(demo):
     facts = demo["without_accounts"]
     assert facts["citizens"] == 0 and facts["users"] == 0
-    assert facts["processes"] == 7
+    assert facts["processes"] == 8
     assert facts["ideas"] >= 20 and facts["online_ideas"] == 0
     assert facts["supports"] == 0 and facts["comments"] == 0
     assert _citizens().count() == 15
@@ -289,7 +289,9 @@ def test_a_vote_is_open_on_the_day_of_loading_and_a_newcomer_can_try_it(demo):
 
     today = timezone.localdate()
     with scopes_disabled():
-        voting = [p for p in Process.objects.filter(is_published=True) if p.accepts_votes(today)]
+        voting = [
+            p for p in Process.objects.filter(is_published=True) if p.accepts_votes(today) and not p.is_budget
+        ]
     assert voting, "no process is in its vote on the day of loading"
     process = voting[0]
     newcomer = User.objects.get(email=f"buerger@{DEMO_DOMAIN}")
@@ -316,3 +318,25 @@ def test_bad_berleburg_has_ordered_voting_codes_for_its_vote(demo):
         assert batch.count == DEMO_CODES and batch.purpose == "vote"
         assert batch.process.municipality == municipality
     assert load_voting_codes([municipality]) == batch  # loading again orders none
+
+
+def test_bad_berleburg_has_a_participatory_budget_in_its_vote(demo):
+    from participation.models import Feasibility
+
+    today = timezone.localdate()
+    berleburg = Municipality.objects.get(slug="bad-berleburg")
+    newcomer = User.objects.get(email=f"buerger@{DEMO_DOMAIN}")
+    with town_scope(berleburg):
+        process = Process.objects.get(municipality=berleburg, vote_mode="budget")
+        assert process.accepts_votes(today) and process.budget_cap == 100000
+        ideas = list(Idea.objects.visible().filter(process=process))
+        assert len(ideas) >= 10
+        feasible = [i for i in ideas if i.feasibility == Feasibility.FEASIBLE]
+        assert len(feasible) >= 8 and all(i.cost_estimate and i.feasibility_reason for i in feasible)
+        assert sum(i.cost_estimate for i in feasible) > process.budget_cap  # people have to choose
+        assert any(i.feasibility == Feasibility.NOT_FEASIBLE for i in ideas)
+        ballots = Ballot.objects.filter(process=process)
+        assert ballots.filter(is_paper=False).count() >= 10 and ballots.filter(is_paper=True).exists()
+        results = selectors.vote_results(process=process)
+        assert results["winners"] and results["spent"] <= process.budget_cap
+        assert not ballots.filter(user=newcomer).exists()  # the newcomer can try it

@@ -262,6 +262,7 @@ SAMPLES: dict[str, Callable] = {
             "staff-process-edit",
             "staff-offline",
             "staff-voting-codes",
+            "staff-paper-ballot",
         )
     },
     "participation:vote-code": _vote_by_codes_sample,
@@ -298,6 +299,8 @@ SAMPLES: dict[str, Callable] = {
             "staff-idea-answer",
             "staff-idea-project",
             "staff-idea-shortlist",
+            "staff-idea-assess",
+            "staff-idea-make-project",
             "staff-privacy-edit-idea",
         )
     },
@@ -390,6 +393,8 @@ POST_ONLY: dict[str, tuple[dict, int]] = {
     "participation:staff-idea-answer": ({}, 400),
     "participation:staff-idea-project": ({}, 302),
     "participation:staff-idea-shortlist": ({}, 302),
+    "participation:staff-idea-assess": ({}, 400),
+    "participation:staff-idea-make-project": ({}, 302),
     "participation:staff-moderate-comment": ({}, 400),
     "participation:staff-moderate-idea": ({}, 400),
     "remove": ({}, 302),
