@@ -104,6 +104,10 @@ IDEA_FIELDS = (
     "comment_count",
     "image",
     "image_alt",
+    "estimated_cost",
+    "cost_estimate",
+    "feasibility",
+    "feasibility_reason",
     "created_at",
 )
 
