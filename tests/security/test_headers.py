@@ -17,7 +17,12 @@ from tests import factories
 TEMPLATES = Path(django_settings.BASE_DIR) / "templates"
 # Rendered into files, never served by the portal: the PDF reports (WeasyPrint) and the HTML page inside the
 # personal data export (opened from the person's own disk).
-NOT_SERVED = ("reports/pdf/", "participation/letters/", "accounts/export/", "email/")  # PDFs and mails: no CSP
+NOT_SERVED = (
+    "reports/pdf/",
+    "participation/letters/",
+    "accounts/export/",
+    "email/",
+)  # PDFs and mails: no CSP
 
 POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
