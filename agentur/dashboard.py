@@ -135,7 +135,7 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
     from funding.models import Grant
     from municipalities.models import AccessibilityFeedback
     from participation.models import Comment, Idea
-    from participation.selectors import waiting_for_moderation
+    from participation.selectors.moderation import waiting_for_moderation
     from projects.models import ProgressUpdate, Project
 
     open_projects = key_figures.projects(filters).filter(status__in=Project.ACTIVE_STATUSES)

@@ -11,9 +11,12 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from participation import selectors
 from participation.forms import AnswerForm, CommentForm, FlagForm, IdeaForm
 from participation.models import Comment, FlagReason, Idea, Process, ProcessPhase
+from participation.selectors import idea_page as idea_page_selectors
+from participation.selectors import ideas as ideas_selectors
+from participation.selectors import moderation as moderation_selectors
+from participation.selectors import processes as processes_selectors
 from participation.services import answers as answers_services
 from participation.services import comments as comments_services
 from participation.services import flags as flags_services
@@ -32,14 +35,14 @@ PARTICIPATE = "participation.participate"
 
 def _process(request, slug: str, *, staff: bool = False) -> Process:
     try:
-        return selectors.process_for(slug=slug, user=request.user, staff=staff)
+        return processes_selectors.process_for(slug=slug, user=request.user, staff=staff)
     except Process.DoesNotExist:
         raise NotFound(_("No such process.")) from None
 
 
 def _idea(request, pk: int) -> Idea:
     try:
-        return selectors.idea_for(pk=pk, user=request.user)
+        return ideas_selectors.idea_for(pk=pk, user=request.user)
     except Idea.DoesNotExist:
         raise NotFound(_("No such idea.")) from None
 
@@ -309,11 +312,11 @@ class ProcessIdeas(TownScopedAPIView):
     def get(self, request, *args, **kwargs):
         self.process = _process(request, kwargs["slug"])
         count = (
-            selectors.stored_total(selectors.IdeaFilters(process=self.process))
+            ideas_selectors.stored_total(ideas_selectors.IdeaFilters(process=self.process))
             if self.unfiltered(request)
             else None
         )
-        return self.paginated(self.filter_queryset(selectors.idea_list()), count=count, cap=True)
+        return self.paginated(self.filter_queryset(ideas_selectors.idea_list()), count=count, cap=True)
 
     @extend_schema(
         request={"application/json": IdeaInputSerializer, "multipart/form-data": IdeaUploadSerializer},
@@ -338,7 +341,7 @@ class ProcessIdeas(TownScopedAPIView):
                 image=form.checked_image,
                 consent=form.cleaned_data["consent"],
             )
-        created = selectors.idea_get(pk=idea.pk, include_hidden=True)
+        created = ideas_selectors.idea_get(pk=idea.pk, include_hidden=True)
         return Response(CreatedIdeaSerializer(created, context={"request": request}).data, status=201)
 
 
@@ -351,7 +354,7 @@ class IdeaComments(TownScopedAPIView):
     @list_schema(CommentSerializer)
     def get(self, request, *args, **kwargs):
         idea = _idea(request, kwargs["pk"])
-        return self.paginated(selectors.comments_of(idea=idea))
+        return self.paginated(idea_page_selectors.comments_of(idea=idea))
 
     @extend_schema(request=CommentInputSerializer, responses={201: CreatedCommentSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
@@ -383,7 +386,9 @@ class IdeaSupport(TownScopedAPIView):
     @extend_schema(responses={200: SupportSerializer, **ERRORS})
     def get(self, request, *args, **kwargs):
         idea = _idea(request, kwargs["pk"])
-        return self._answer(idea, selectors.idea_page_related(idea=idea, user=request.user)["supported"])
+        return self._answer(
+            idea, idea_page_selectors.idea_page_related(idea=idea, user=request.user)["supported"]
+        )
 
     @extend_schema(request=None, responses={200: SupportSerializer, **WRITE_ERRORS})
     def put(self, request, *args, **kwargs):
@@ -435,7 +440,7 @@ class IdeaReport(_ReportView):
 
     def target(self, request, pk: int):
         try:
-            return selectors.flag_target_idea(pk=pk, user=request.user)
+            return moderation_selectors.flag_target_idea(pk=pk, user=request.user)
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
 
@@ -445,7 +450,7 @@ class CommentReport(_ReportView):
 
     def target(self, request, pk: int):
         try:
-            return selectors.flag_target_comment(pk=pk, user=request.user)
+            return moderation_selectors.flag_target_comment(pk=pk, user=request.user)
         except Comment.DoesNotExist:
             raise NotFound(_("No such comment.")) from None
 
@@ -459,7 +464,7 @@ class IdeaAnswer(TownScopedAPIView):
     @extend_schema(request=AnswerInputSerializer, responses={201: AnswerSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         try:
-            idea = selectors.idea_get(pk=kwargs["pk"], include_hidden=True)
+            idea = ideas_selectors.idea_get(pk=kwargs["pk"], include_hidden=True)
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
         form = valid_form(AnswerForm(json_object(request), idea=idea))
@@ -483,7 +488,7 @@ class ModerationQueue(TownScopedAPIView):
 
     @list_schema(ModerationItemSerializer)
     def get(self, request, *args, **kwargs):
-        queue = selectors.moderation_queue()
+        queue = moderation_selectors.moderation_queue()
         items = [_moderation_item(idea, "idea") for idea in queue["ideas"]] + [
             _moderation_item(comment, "comment") for comment in queue["comments"]
         ]
@@ -521,7 +526,7 @@ class ModerateIdea(_ModerateView):
 
     def target(self, pk: int):
         try:
-            return selectors.idea_get(pk=pk, include_hidden=True)
+            return ideas_selectors.idea_get(pk=pk, include_hidden=True)
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
 
@@ -531,7 +536,7 @@ class ModerateComment(_ModerateView):
 
     def target(self, pk: int):
         try:
-            return selectors.moderation_comment(pk=pk)
+            return moderation_selectors.moderation_comment(pk=pk)
         except Comment.DoesNotExist:
             raise NotFound(_("No such comment.")) from None
 
@@ -545,7 +550,7 @@ class ProcessList(TownScopedAPIView):
 
     @list_schema(ProcessSerializer)
     def get(self, request, *args, **kwargs):
-        return self.paginated(selectors.process_list())
+        return self.paginated(processes_selectors.process_list())
 
 
 class IdeaList(TownScopedAPIView):
@@ -561,22 +566,24 @@ class IdeaList(TownScopedAPIView):
     def last_modified(self):
         # The stored freshness of the scope's processes (one query over a few rows), not a MAX over every idea,
         # comment and support of the town (docs/ARCHITECTURE.md, "Stored freshness").
-        return selectors.scope_freshness().changed_at
+        return processes_selectors.scope_freshness().changed_at
 
     @list_schema(IdeaSerializer, filters=True)
     def get(self, request, *args, **kwargs):
-        count = selectors.stored_total(selectors.IdeaFilters()) if self.unfiltered(request) else None
+        count = (
+            ideas_selectors.stored_total(ideas_selectors.IdeaFilters()) if self.unfiltered(request) else None
+        )
         version = None
         if request.query_params.get("q"):
             # A search's first 1,001 matches are cached under the scope's stored version (smartcity5.search).
-            fresh = selectors.scope_freshness()
+            fresh = processes_selectors.scope_freshness()
             processes, version = list(fresh.published), fresh.version
         else:
-            processes = selectors.published_process_ids()
-        ideas = self.filter_queryset(selectors.idea_list(processes=processes))
-        # Read per process and merged (participation.selectors.IdeaPages): a deep page costs what the first does.
+            processes = processes_selectors.published_process_ids()
+        ideas = self.filter_queryset(ideas_selectors.idea_list(processes=processes))
+        # Read per process and merged (participation.selectors.ideas.IdeaPages): a deep page costs what the first does.
         sort = request.query_params.get("sort") or "new"
-        pages = selectors.IdeaPages(ideas, processes=processes, sort=sort, version=version)
+        pages = ideas_selectors.IdeaPages(ideas, processes=processes, sort=sort, version=version)
         return self.paginated(pages, count=count, cap=True)
 
 
@@ -589,7 +596,7 @@ class IdeaDetail(TownScopedAPIView):
     @detail_schema(IdeaSerializer)
     def get(self, request, *args, **kwargs):
         try:
-            idea = selectors.idea_get(pk=kwargs["pk"])
+            idea = ideas_selectors.idea_get(pk=kwargs["pk"])
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
         return self.one(idea)

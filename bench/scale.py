@@ -134,10 +134,14 @@ def _facts(slug: str):
     facts.update(_project_facts(town))
     facts.update(_knowledge_facts())
     with town_scope(town):
-        from participation import selectors
+        from participation.selectors import ideas as ideas_selectors
 
-        facts["common_matches"] = selectors.idea_list(filters=selectors.IdeaFilters(q=COMMON_WORDS)).count()
-        facts["rare_matches"] = selectors.idea_list(filters=selectors.IdeaFilters(q=RARE_WORD)).count()
+        facts["common_matches"] = ideas_selectors.idea_list(
+            filters=ideas_selectors.IdeaFilters(q=COMMON_WORDS)
+        ).count()
+        facts["rare_matches"] = ideas_selectors.idea_list(
+            filters=ideas_selectors.IdeaFilters(q=RARE_WORD)
+        ).count()
         facts["fields"] = list(
             ideas.values("field_of_action__slug")
             .annotate(n=Count("pk"))

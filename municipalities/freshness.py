@@ -306,7 +306,7 @@ def region_version() -> str:
 def town_page_version(request) -> str | None:
     """A town's own pages (its home, its project list): its version (read with the town by the middleware, no
     query) and the version of its processes (one query)."""
-    from participation.selectors import scope_freshness
+    from participation.selectors.processes import scope_freshness
 
     municipality = getattr(request, "municipality", None)
     if municipality is None:
@@ -319,7 +319,7 @@ def region_page_version(request) -> str:
     notes of other towns): every town's version (one query), and the town's processes under /<town>/."""
     version = f"r{region_version()}"
     if getattr(request, "municipality", None) is not None:
-        from participation.selectors import scope_freshness
+        from participation.selectors.processes import scope_freshness
 
         version += f".{scope_freshness().version}"
     return version

@@ -16,7 +16,6 @@ from projects.uploads import IMAGE_TYPES, check_upload
 from smartcity5 import numbers
 from smartcity5.forms import HoneypotForm, needed_sometimes
 
-from . import selectors
 from .models import (
     FlagReason,
     Idea,
@@ -25,6 +24,9 @@ from .models import (
     Phase,
     Process,
 )
+from .selectors import idea_page as idea_page_selectors
+from .selectors import ideas as ideas_selectors
+from .selectors import processes as processes_selectors
 
 IMAGE_CONTENT_TYPES = {content_type for content_type, _suffix in IMAGE_TYPES.values()}
 SORT_CHOICES = [("new", _("Newest")), ("supported", _("Most supported")), ("discussed", _("Most discussed"))]
@@ -57,7 +59,7 @@ class IdeaFilterForm(forms.Form):
         self.municipality = municipality
         self.fields["field_of_action"].queryset = _fields_of_action()
         if with_process:
-            self.fields["process"].queryset = selectors.process_choices(include_unpublished=staff)
+            self.fields["process"].queryset = processes_selectors.process_choices(include_unpublished=staff)
         else:
             del self.fields["process"]
         if (
@@ -73,9 +75,9 @@ class IdeaFilterForm(forms.Form):
                 ],
             )
 
-    def filters(self, **extra) -> selectors.IdeaFilters:
+    def filters(self, **extra) -> ideas_selectors.IdeaFilters:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        return selectors.IdeaFilters(
+        return ideas_selectors.IdeaFilters(
             q=data.get("q", ""),
             status=data.get("status", ""),
             field_of_action=data.get("field_of_action"),
@@ -208,7 +210,7 @@ class CommentForm(HoneypotForm):
     def clean(self):
         cleaned = super().clean()
         if self.idea is not None and cleaned.get("parent"):
-            self.parent_comment = selectors.comment_parent(idea=self.idea, pk=cleaned["parent"])
+            self.parent_comment = idea_page_selectors.comment_parent(idea=self.idea, pk=cleaned["parent"])
             if self.parent_comment is None:
                 self.add_error("parent", _("The comment you wanted to reply to is no longer there."))
         return cleaned
@@ -303,9 +305,9 @@ class AnswerForm(forms.Form):
         self.fields["to"].initial = idea.status
         # Any open idea of the process is a valid target; the select offers a few (the search finds the rest).
         field = self.fields["merged_into"]
-        field.queryset = selectors.merge_candidates(idea=idea)
+        field.queryset = idea_page_selectors.merge_candidates(idea=idea)
         values = self.data if self.is_bound else self.initial
-        shown = selectors.merge_choices(
+        shown = idea_page_selectors.merge_choices(
             idea=idea, query=str(values.get("merge_search") or ""), keep=values.get("merged_into")
         )
         field.widget.choices = [
@@ -347,12 +349,14 @@ class ProjectLinkForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any project of the process's towns is valid; the select offers a few (the search finds the rest).
         field = self.fields["project"]
-        field.queryset = selectors.project_choices(idea=idea)
+        field.queryset = idea_page_selectors.project_choices(idea=idea)
         field.initial = idea.project_id
         values = self.data if self.is_bound else self.initial
         keep = values.get("project") if "project" in values else idea.project_id
         query = str(values.get("project_search") or "").strip()
-        shown = selectors.project_link_choices(idea=idea, query=query, keep=keep, candidates=field.queryset)
+        shown = idea_page_selectors.project_link_choices(
+            idea=idea, query=query, keep=keep, candidates=field.queryset
+        )
         if query and all(str(row.pk) == str(keep) for row in shown):
             field.help_text = _("No project matches “%(query)s”. Try other words of its title.") % {
                 "query": query

@@ -1504,7 +1504,7 @@ class Seeder:
 
     def _comments(self, town: _Town, entries: list, events: list) -> tuple[list, Counter]:
         """The comments of a town's ideas, and per idea how many its page shows (``Idea.comment_count``: the
-        rule of ``participation.selectors.SHOWN_COMMENTS``, applied to what is made here)."""
+        rule of ``participation.selectors.facts.SHOWN_COMMENTS``, applied to what is made here)."""
         o, t = self.o, town.row.pk
         rng = self.rng("comments", town.rng_key)
         rows, shown_count = [], Counter()
