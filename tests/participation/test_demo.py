@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone, translation
 
 from accounts.models import User
-from municipalities.demo.loader import DEMO_DOMAIN, load_demo
+from municipalities.demo.loader import DEMO_DOMAIN
 from municipalities.models import Municipality
 from municipalities.scoping import scopes_disabled, town_scope
 from participation.models import (
@@ -29,6 +29,7 @@ from participation.models import (
 from participation.selectors import ballots as ballots_selectors
 from participation.selectors import moderation as moderation_selectors
 from participation.selectors import processes as processes_selectors
+from sampledata.demo import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -35,6 +35,7 @@ from funding.models import (
     Spending,
 )
 from knowledge.models import LessonNote
+from municipalities import freshness
 from municipalities.models import Consortium, Municipality
 from municipalities.validators import RESERVED_SLUGS
 from participation.models import (
@@ -70,7 +71,6 @@ from projects.models import (
 from projects.services import project_facts_refresh_all
 from smartcity5.slugs import german_slugify
 
-from .. import freshness
 from . import text
 from .writer import Writer
 
