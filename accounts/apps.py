@@ -10,7 +10,12 @@ class AccountsConfig(AppConfig):
         from allauth.account.signals import password_changed, password_reset, password_set
         from django.contrib.auth import SESSION_KEY
 
+        from municipalities import freshness
+
         from . import services
+
+        # The staff of a town count in its key figures.
+        freshness.watch_all({"accounts.Membership": freshness.Watch(freshness.own, freshness.FIGURES)})
 
         def _end_other_sessions(sender, request, user, **kwargs):
             # Django already refuses the other sessions at their next request (the password hash in them no

@@ -30,7 +30,7 @@ from municipalities.scoping import scopes_disabled
 from notifications.kinds import KINDS
 from notifications.models import Notification, NotificationPreference
 from participation.models import ContentFlag, OfficialAnswer, ParticipationEvent
-from participation.selectors import user_contributions
+from participation.selectors.people import user_contributions
 
 from .models import ApiToken, DataExport, Membership, User
 
@@ -467,7 +467,7 @@ def user_data(*, user) -> dict:
     """Everything the portal holds about ``user``, as JSON-ready data.
 
     Reads the person's own rows in every town with scopes disabled (own data only, like
-    ``participation.selectors.user_contributions``), so no audit entry.
+    ``participation.selectors.people.user_contributions``), so no audit entry.
     """
     with scopes_disabled():
         return {

@@ -19,6 +19,7 @@ import hashlib
 import statistics
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
@@ -52,6 +53,9 @@ from . import figures as key_figures
 from .figures import amount as _sum
 from .figures import count as _count
 from .figures import scalar as _scalar
+
+if TYPE_CHECKING:
+    from municipalities.models import Municipality
 
 TREND_QUARTERS = 8
 
@@ -144,7 +148,7 @@ def figure_annotations(*, filters: DashboardFilters, today: datetime.date) -> di
     from funding.models import Grant
     from municipalities.models import AccessibilityFeedback
     from participation.models import Comment, Idea
-    from participation.selectors import waiting_for_moderation
+    from participation.selectors.moderation import waiting_for_moderation
     from projects.models import ProgressUpdate, Project
 
     open_projects = key_figures.projects(filters).filter(status__in=Project.ACTIVE_STATUSES)
@@ -326,7 +330,7 @@ class Cell:
     kind: str = "count"  # count, percent, eur, days
     url: str = ""
     note: str = ""  # e.g. "3/4" beside a percentage
-    town: object = None
+    town: "Municipality | None" = None
     joint: int | None = None  # joint rows another town leads with this one as a partner ("+N gemeinsam")
     joint_url: str = ""  # the list of those joint rows
 
@@ -586,7 +590,7 @@ def _cell_value(cell: Cell) -> str:
         return conditional_escape(pct(cell.value))
     if cell.kind == "days":
         return DASH if cell.value is None else conditional_escape(floatformat(cell.value, 1))
-    return conditional_escape(localize(cell.value))
+    return conditional_escape(str(localize(cell.value)))
 
 
 def cells_html(cells: list[Cell], label) -> str:
@@ -602,7 +606,7 @@ def cells_html(cells: list[Cell], label) -> str:
         if cell.url:
             value = (
                 f'<a href="{conditional_escape(cell.url)}">{value}<span class="kern-sr-only"> – {label}, '
-                f"{conditional_escape(town.name)}</span></a>"
+                f"{conditional_escape(getattr(town, 'name', ''))}</span></a>"
             )
         if cell.joint:
             text = joint_text % {"count": conditional_escape(localize(cell.joint))}

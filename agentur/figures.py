@@ -157,7 +157,7 @@ def ideas(filters: Filters = NO_FILTERS, *, joint: bool = False):
 
 def answered(qs):
     """Of ``qs`` (ideas), those with at least one official answer (the stored fact, ``participation.selectors``)."""
-    from participation.selectors import answered as has_answer
+    from participation.selectors.facts import answered as has_answer
 
     return qs.filter(has_answer())
 

@@ -9,7 +9,7 @@ from accounts.permissions import can_view_funding
 from funding import selectors as funding_selectors
 from municipalities import selectors as municipality_selectors
 from municipalities.models import AccessibilityFeedback
-from participation import selectors as participation_selectors
+from participation.selectors import moderation as moderation_selectors
 from projects.constants import STALE_AFTER_DAYS
 from projects.models import Project
 from projects.selectors import dashboard as dashboard_selectors
@@ -55,6 +55,6 @@ def staff_dashboard(request, town_slug: str):
             "deadlines": funding_selectors.town_deadlines()
             if can_view_funding(request.user, municipality)
             else None,
-            "moderation_waiting": participation_selectors.moderation_count(),
+            "moderation_waiting": moderation_selectors.moderation_count(),
         },
     )

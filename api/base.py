@@ -221,7 +221,7 @@ class LabelledAPIView(generics.GenericAPIView):
 
     def paginated(self, qs, *, count: int | None = None, cap: bool = False) -> Response:
         """One page of ``qs``; ``count``: the stored number of its rows (e.g. from
-        ``participation.selectors.stored_total``), so that the page does not ``COUNT(*)`` them; else with ``cap``
+        ``participation.selectors.ideas.stored_total``), so that the page does not ``COUNT(*)`` them; else with ``cap``
         they are counted up to ``COUNT_CAP`` (a filtered list; ``count_capped`` in the answer says more exist)."""
         if count is not None:
             self.paginator.django_paginator_class = functools.partial(CountedPaginator, count=count)  # type: ignore[union-attr]  # PageNumberPagination

@@ -11,9 +11,9 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
 
-from participation import selectors as participation_selectors
 from participation.forms import SORT_CHOICES, IdeaFilterForm
 from participation.models import Idea, IdeaStatus
+from participation.selectors import ideas as ideas_selectors
 from projects.forms import ProjectFilterForm
 from projects.models import Project
 from projects.selectors import lists as lists_selectors
@@ -149,7 +149,7 @@ class ProcessIdeaFilterSet(_ViewFilterSet):
         return {"with_process": getattr(self.view, "process", None) is None}
 
     def apply(self, queryset, form):
-        return participation_selectors.filter_ideas(
+        return ideas_selectors.filter_ideas(
             queryset, form.filters(process=getattr(self.view, "process", None))
         )
 

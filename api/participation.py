@@ -13,9 +13,13 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from participation import selectors
 from participation.forms import AnswerForm, AssessmentForm, CommentForm, FlagForm, IdeaForm
 from participation.models import Comment, Feasibility, FlagReason, Idea, Process, ProcessPhase
+from participation.selectors import ballots as ballots_selectors
+from participation.selectors import idea_page as idea_page_selectors
+from participation.selectors import ideas as ideas_selectors
+from participation.selectors import moderation as moderation_selectors
+from participation.selectors import processes as processes_selectors
 from participation.services import answers as answers_services
 from participation.services import budget as budget_services
 from participation.services import comments as comments_services
@@ -35,14 +39,14 @@ PARTICIPATE = "participation.participate"
 
 def _process(request, slug: str, *, staff: bool = False) -> Process:
     try:
-        return selectors.process_for(slug=slug, user=request.user, staff=staff)
+        return processes_selectors.process_for(slug=slug, user=request.user, staff=staff)
     except Process.DoesNotExist:
         raise NotFound(_("No such process.")) from None
 
 
 def _idea(request, pk: int) -> Idea:
     try:
-        return selectors.idea_for(pk=pk, user=request.user)
+        return ideas_selectors.idea_for(pk=pk, user=request.user)
     except Idea.DoesNotExist:
         raise NotFound(_("No such idea.")) from None
 
@@ -395,11 +399,11 @@ class ProcessIdeas(TownScopedAPIView):
     def get(self, request, *args, **kwargs):
         self.process = _process(request, kwargs["slug"])
         count = (
-            selectors.stored_total(selectors.IdeaFilters(process=self.process))
+            ideas_selectors.stored_total(ideas_selectors.IdeaFilters(process=self.process))
             if self.unfiltered(request)
             else None
         )
-        ideas = self.filter_queryset(selectors.idea_list()).only(*IDEA_FIELDS)
+        ideas = self.filter_queryset(ideas_selectors.idea_list()).only(*IDEA_FIELDS)
         return self.paginated(ideas, count=count, cap=True)
 
     @extend_schema(
@@ -425,7 +429,7 @@ class ProcessIdeas(TownScopedAPIView):
                 image=form.checked_image,
                 consent=form.cleaned_data["consent"],
             )
-        created = selectors.idea_get(pk=idea.pk, include_hidden=True)
+        created = ideas_selectors.idea_get(pk=idea.pk, include_hidden=True)
         return Response(CreatedIdeaSerializer(created, context={"request": request}).data, status=201)
 
 
@@ -438,7 +442,7 @@ class IdeaComments(TownScopedAPIView):
     @list_schema(CommentSerializer)
     def get(self, request, *args, **kwargs):
         idea = _idea(request, kwargs["pk"])
-        return self.paginated(selectors.comments_of(idea=idea))
+        return self.paginated(idea_page_selectors.comments_of(idea=idea))
 
     @extend_schema(request=CommentInputSerializer, responses={201: CreatedCommentSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
@@ -470,7 +474,9 @@ class IdeaSupport(TownScopedAPIView):
     @extend_schema(responses={200: SupportSerializer, **ERRORS})
     def get(self, request, *args, **kwargs):
         idea = _idea(request, kwargs["pk"])
-        return self._answer(idea, selectors.idea_page_related(idea=idea, user=request.user)["supported"])
+        return self._answer(
+            idea, idea_page_selectors.idea_page_related(idea=idea, user=request.user)["supported"]
+        )
 
     @extend_schema(request=None, responses={200: SupportSerializer, **WRITE_ERRORS})
     def put(self, request, *args, **kwargs):
@@ -522,7 +528,7 @@ class IdeaReport(_ReportView):
 
     def target(self, request, pk: int):
         try:
-            return selectors.flag_target_idea(pk=pk, user=request.user)
+            return moderation_selectors.flag_target_idea(pk=pk, user=request.user)
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
 
@@ -532,7 +538,7 @@ class CommentReport(_ReportView):
 
     def target(self, request, pk: int):
         try:
-            return selectors.flag_target_comment(pk=pk, user=request.user)
+            return moderation_selectors.flag_target_comment(pk=pk, user=request.user)
         except Comment.DoesNotExist:
             raise NotFound(_("No such comment.")) from None
 
@@ -546,7 +552,7 @@ class IdeaAnswer(TownScopedAPIView):
     @extend_schema(request=AnswerInputSerializer, responses={201: AnswerSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         try:
-            idea = selectors.idea_get(pk=kwargs["pk"], include_hidden=True)
+            idea = ideas_selectors.idea_get(pk=kwargs["pk"], include_hidden=True)
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
         form = valid_form(AnswerForm(json_object(request), idea=idea))
@@ -572,7 +578,7 @@ class IdeaAssessment(TownScopedAPIView):
     @extend_schema(request=AssessmentInputSerializer, responses={200: AssessmentSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         try:
-            idea = selectors.idea_get(pk=kwargs["pk"], include_hidden=True)
+            idea = ideas_selectors.idea_get(pk=kwargs["pk"], include_hidden=True)
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
         form = valid_form(AssessmentForm(json_object(request), idea=idea))
@@ -599,7 +605,7 @@ class ProcessResults(TownScopedAPIView):
         process = _process(request, kwargs["slug"])
         if not process.results_public():
             raise NotFound(_("The results are shown once the vote has ended."))
-        results = selectors.vote_results(process=process)
+        results = ballots_selectors.vote_results(process=process)
         for idea in results["ideas"]:
             idea.wins = getattr(idea, "wins", None)
         return Response(ResultsSerializer(results).data)
@@ -613,7 +619,7 @@ class ModerationQueue(TownScopedAPIView):
 
     @list_schema(ModerationItemSerializer)
     def get(self, request, *args, **kwargs):
-        queue = selectors.moderation_queue()
+        queue = moderation_selectors.moderation_queue()
         items = [_moderation_item(idea, "idea") for idea in queue["ideas"]] + [
             _moderation_item(comment, "comment") for comment in queue["comments"]
         ]
@@ -651,7 +657,7 @@ class ModerateIdea(_ModerateView):
 
     def target(self, pk: int):
         try:
-            return selectors.idea_get(pk=pk, include_hidden=True)
+            return ideas_selectors.idea_get(pk=pk, include_hidden=True)
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
 
@@ -661,7 +667,7 @@ class ModerateComment(_ModerateView):
 
     def target(self, pk: int):
         try:
-            return selectors.moderation_comment(pk=pk)
+            return moderation_selectors.moderation_comment(pk=pk)
         except Comment.DoesNotExist:
             raise NotFound(_("No such comment.")) from None
 
@@ -675,7 +681,7 @@ class ProcessList(TownScopedAPIView):
 
     @list_schema(ProcessSerializer)
     def get(self, request, *args, **kwargs):
-        return self.paginated(selectors.process_list())
+        return self.paginated(processes_selectors.process_list())
 
 
 class IdeaList(TownScopedAPIView):
@@ -689,10 +695,10 @@ class IdeaList(TownScopedAPIView):
     anonymous_cache = True
 
     @functools.cached_property
-    def fresh(self) -> selectors.ScopeFreshness:
+    def fresh(self) -> processes_selectors.ScopeFreshness:
         """The stored freshness of the scope's processes (one query over a few rows, read once per request): the
         Last-Modified, the unfiltered total, the published processes and a search's cache version."""
-        return selectors.scope_freshness()
+        return processes_selectors.scope_freshness()
 
     def last_modified(self):
         # Not a MAX over every idea, comment and support of the town (docs/ARCHITECTURE.md, "Stored freshness").
@@ -705,10 +711,10 @@ class IdeaList(TownScopedAPIView):
         # A search's first 1,001 matches are cached under the scope's stored version (smartcity5.search).
         version = fresh.version if request.query_params.get("q") else None
         processes = list(fresh.published)
-        ideas = self.filter_queryset(selectors.idea_list(processes=processes)).only(*IDEA_FIELDS)
-        # Read per process and merged (participation.selectors.IdeaPages): a deep page costs what the first does.
+        ideas = self.filter_queryset(ideas_selectors.idea_list(processes=processes)).only(*IDEA_FIELDS)
+        # Read per process and merged (participation.selectors.ideas.IdeaPages): a deep page costs what the first does.
         sort = request.query_params.get("sort") or "new"
-        pages = selectors.IdeaPages(ideas, processes=processes, sort=sort, version=version)
+        pages = ideas_selectors.IdeaPages(ideas, processes=processes, sort=sort, version=version)
         return self.paginated(pages, count=count, cap=True)
 
 
@@ -721,7 +727,7 @@ class IdeaDetail(TownScopedAPIView):
     @detail_schema(IdeaSerializer)
     def get(self, request, *args, **kwargs):
         try:
-            idea = selectors.idea_get(pk=kwargs["pk"])
+            idea = ideas_selectors.idea_get(pk=kwargs["pk"])
         except Idea.DoesNotExist:
             raise NotFound(_("No such idea.")) from None
         return self.one(idea)

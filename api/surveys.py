@@ -8,8 +8,8 @@ from rest_framework import serializers as s
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from participation import selectors as participation_selectors
 from participation.models import Process
+from participation.selectors import processes as processes_selectors
 from surveys import selectors
 from surveys.models import Question, Survey
 
@@ -20,7 +20,7 @@ from .schema import detail_schema
 def _survey(request, slug: str) -> Survey:
     """The current version of the survey of a process the caller may see (404 otherwise)."""
     try:
-        process = participation_selectors.process_for(slug=slug, user=request.user)
+        process = processes_selectors.process_for(slug=slug, user=request.user)
     except Process.DoesNotExist:
         raise NotFound(_("No such process.")) from None
     survey = selectors.current_survey(process)

@@ -37,7 +37,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smartcity5.settings")
 #: The targets of issue 16 for public pages and API reads, and for the text search.
 TARGET_MS = 50
 SEARCH_TARGET_MS = 150
-#: Words of the seeded ideas' texts (municipalities/seed/text.py): "digital" and "die" occur in most of them (a
+#: Words of the seeded ideas' texts (sampledata/seed/text.py): "digital" and "die" occur in most of them (a
 #: visitor looking for "digitale Ideen"), the rare word in a handful (a street name).
 COMMON_WORDS = "digital die"
 RARE_WORD = "Kirchplatz"
@@ -99,8 +99,8 @@ def _facts(slug: str):
 
     from municipalities.models import Consortium, Municipality
     from municipalities.scoping import scopes_disabled, town_scope
-    from municipalities.seed.fill import SEED_PREFIX
     from participation.models import Idea, Process
+    from sampledata.seed.fill import SEED_PREFIX
 
     with scopes_disabled():
         if not Consortium.objects.filter(slug__startswith=SEED_PREFIX).exists():
@@ -135,10 +135,14 @@ def _facts(slug: str):
     facts.update(_knowledge_facts())
     facts.update(_survey_facts(town))
     with town_scope(town):
-        from participation import selectors
+        from participation.selectors import ideas as ideas_selectors
 
-        facts["common_matches"] = selectors.idea_list(filters=selectors.IdeaFilters(q=COMMON_WORDS)).count()
-        facts["rare_matches"] = selectors.idea_list(filters=selectors.IdeaFilters(q=RARE_WORD)).count()
+        facts["common_matches"] = ideas_selectors.idea_list(
+            filters=ideas_selectors.IdeaFilters(q=COMMON_WORDS)
+        ).count()
+        facts["rare_matches"] = ideas_selectors.idea_list(
+            filters=ideas_selectors.IdeaFilters(q=RARE_WORD)
+        ).count()
         facts["fields"] = list(
             ideas.values("field_of_action__slug")
             .annotate(n=Count("pk"))

@@ -56,8 +56,8 @@ def main() -> None:
     if not str(name).startswith("sc5_bench"):
         sys.exit(f"Refusing to use database {name!r}: use a scratch database named sc5_bench…")
     from municipalities.models import Municipality
-    from municipalities.seed.fill import EMAIL_DOMAIN
     from municipalities.selectors import lead_town
+    from sampledata.seed.fill import EMAIL_DOMAIN
 
     towns = Municipality.objects.active()
     if not towns.filter(contact_email__endswith=".example").exists():

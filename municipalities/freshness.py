@@ -1,8 +1,10 @@
 """What changed in a town: the versions that every write of a watched row moves, in the writer's transaction.
 
-One registry (:data:`WATCHED`) names every model whose rows a town's public pages show or its key figures count,
-with the rule for the towns a row concerns (``municipalities.row_towns``: its own town, a project's or a process's
-lead and partner towns, or every town) and the **channels** it moves. One receiver per model (``post_save``,
+One registry (:data:`REGISTRY`) names every model whose rows a town's public pages show or its key figures count,
+with the rule for the towns a row concerns (its own town, every town, or what the app defines: a project's or a
+process's lead and partner towns, ``projects.freshness``, ``participation.freshness``, built on
+``municipalities.row_towns``) and the **channels** it moves. Each app registers its own models from its
+``AppConfig.ready`` (:func:`watch_all`); this module names none of the domains. One receiver per model (``post_save``,
 ``post_delete`` and ``m2m_changed`` of its many-to-many fields) works out the row's towns once and moves each of
 its channels for them, so services, the Django admin, management commands, tasks and the demo loader are all
 covered without each remembering to. Two channels, each with the storage its readers and writers need:
@@ -14,7 +16,8 @@ covered without each remembering to. Two channels, each with the storage its rea
   :func:`town_page_version`, :func:`region_page_version`). Read on every anonymous page: with the town that the
   middleware reads anyway (no query), for all towns in one aggregate. Written by staff edits only, rarely, so the
   row lock of the ``UPDATE`` is not contended. Processes, ideas, comments and supports have their own version
-  (``Process.content_version``, ``participation.services.common.touch_processes``).
+  (``Process.content_version``, ``participation.services.common.touch_processes``), which a town's page key
+  holds too (:data:`SCOPE_VERSIONS`).
 * :attr:`Channel.FIGURES` — one :class:`~municipalities.models.FiguresChange` row per write and town, **inserted,
   never updated**: the version under which each town's key figures (``agentur.figures``, the Agentur's
   dashboard) are cached (:func:`read_versions`, :func:`cached_rows`). Written by every idea, answer and held
@@ -122,55 +125,6 @@ def everywhere(row) -> Towns:
     return ALL
 
 
-def project(row) -> Towns:
-    """A project: its own town, lead and partners."""
-    return Q(pk=row.municipality_id) | row_towns.project_towns(row.pk)
-
-
-def of_project(row) -> Towns:
-    """A row of a project (``row.project_id``): the row's own town and the project's towns."""
-    if row.municipality_id is None:
-        return ALL
-    if row.project_id is None:
-        return Q(pk=row.municipality_id)
-    return Q(pk=row.municipality_id) | row_towns.project_towns(row.project_id)
-
-
-def of_indicator(row) -> Towns:
-    """A measurement: its town and the towns of its indicator's project."""
-    from projects.models import Indicator
-
-    return Q(pk=row.municipality_id) | row_towns.project_towns(
-        Indicator._base_manager.filter(pk=row.indicator_id).values("project_id")
-    )
-
-
-def process(row) -> Towns:
-    return Q(pk=row.municipality_id) | row_towns.process_towns(row.pk)
-
-
-def of_process(row) -> Towns:
-    return Q(pk=row.municipality_id) | row_towns.process_towns(row.process_id)
-
-
-def of_idea(row) -> Towns:
-    """An answer or comment: its town and the towns of its idea's process (a joint process counts in each)."""
-    from participation.models import Idea
-
-    return Q(pk=row.municipality_id) | row_towns.process_towns(
-        Idea._base_manager.filter(pk=row.idea_id).values("process_id")
-    )
-
-
-def comment_counts(row, created: bool | None) -> bool:
-    """Of the comments only the moderation figure counts: a comment published as it is written (post-moderation)
-    or a published one that is deleted (its open reports are deleted with it, and say so themselves) changes no
-    figure, so a lively discussion does not move its town's figures with every comment."""
-    from participation.models import Moderation
-
-    return not ((created or created is None) and row.moderation == Moderation.PUBLISHED)
-
-
 @dataclass(frozen=True)
 class Watch:
     """How a model's writes move the versions: ``towns(row)``, the ``channels``, and (optionally) whether a write
@@ -183,37 +137,13 @@ class Watch:
 
 PAGES, FIGURES = Channel.PAGES, Channel.FIGURES
 
-#: "app_label.Model" → how its writes move the versions. Every watched model once.
+#: The tenancy app's own models → how their writes move the versions. The towns and the consortium show on every
+#: town's pages (names and colours of all towns are in every page's footer). Every other app registers its own
+#: models from its ``AppConfig.ready`` (:func:`watch_all`): the base app names no domain.
 WATCHED: dict[str, Watch] = {
-    # The towns, the consortium and the shared catalogues show on every town's pages (names and colours of all
-    # towns are in every page's footer).
     "municipalities.Municipality": Watch(everywhere, PAGES),
     "municipalities.Consortium": Watch(everywhere, PAGES),
     "municipalities.AccessibilityFeedback": Watch(own, FIGURES),
-    "projects.FieldOfAction": Watch(everywhere, PAGES),
-    "projects.Tag": Watch(everywhere, PAGES),
-    "projects.Bundle": Watch(everywhere, PAGES),
-    # A project's rows: its pages and its figures (a joint one in its lead town's and every partner's).
-    "projects.Project": Watch(project, BOTH),
-    "projects.ProjectPartner": Watch(of_project, BOTH),
-    "projects.ProgressUpdate": Watch(of_project, BOTH),
-    "projects.Indicator": Watch(of_project, PAGES),
-    "projects.ProjectFile": Watch(of_project, PAGES),
-    "projects.Measurement": Watch(of_indicator, PAGES),
-    "projects.Strategy": Watch(own, PAGES),
-    "knowledge.LessonNote": Watch(of_project, PAGES),
-    # Participation, funding and the staff: the figures (the public pages follow the processes' own version).
-    "participation.Process": Watch(process, FIGURES),
-    "participation.ProcessPartner": Watch(of_process, FIGURES),
-    "participation.Idea": Watch(of_process, FIGURES),
-    "participation.OfficialAnswer": Watch(of_idea, FIGURES),
-    "participation.Comment": Watch(of_idea, FIGURES, figures_if=comment_counts),
-    "participation.ContentFlag": Watch(own, FIGURES),
-    "funding.Grant": Watch(own, FIGURES),
-    "funding.Milestone": Watch(own, FIGURES),
-    "funding.DisbursementRequest": Watch(own, FIGURES),
-    "funding.Spending": Watch(own, FIGURES),
-    "accounts.Membership": Watch(own, FIGURES),
 }
 
 
@@ -258,14 +188,12 @@ def _receivers(watch: Watch):
     return on_save, on_delete, on_m2m
 
 
-#: Every model connected, with how its writes move the versions: :data:`WATCHED` and what other apps added.
+#: Every model connected, with how its writes move the versions: :data:`WATCHED` and what the other apps registered.
 REGISTRY: dict[str, Watch] = {}
 
 
 def watch(model, how: Watch) -> None:
-    """Connect one set of receivers for ``model`` (a model watched twice is a mistake: ``ImproperlyConfigured``).
-    For an app whose rows are not in :data:`WATCHED` yet, from its ``AppConfig.ready``; the line in
-    :data:`WATCHED` is the usual place."""
+    """Connect one set of receivers for ``model`` (a model watched twice is a mistake: ``ImproperlyConfigured``)."""
     from django.core.exceptions import ImproperlyConfigured
 
     label = model._meta.label
@@ -283,12 +211,34 @@ def watch(model, how: Watch) -> None:
             )
 
 
-def connect() -> None:
-    """Connect the models of :data:`WATCHED` (``MunicipalitiesConfig.ready``)."""
+def watch_all(watched: dict[str, Watch]) -> None:
+    """Connect every model of ``watched`` ("app_label.Model" → how): one call in each app's ``AppConfig.ready``
+    for the models of that app, as Django's checks and signals are registered."""
     from django.apps import apps
 
-    for label, how in WATCHED.items():
+    for label, how in watched.items():
         watch(apps.get_model(label), how)
+
+
+def connect() -> None:
+    """Connect the models of :data:`WATCHED` (``MunicipalitiesConfig.ready``)."""
+    watch_all(WATCHED)
+
+
+#: What a town's pages show that keeps a version of its own besides ``Municipality.content_version`` (the
+#: processes' ``Process.content_version``): one function per app that keeps one, returning the current scope's
+#: version as a string, registered from its ``AppConfig.ready`` (:func:`add_scope_version`).
+SCOPE_VERSIONS: list[Callable[[], str]] = []
+
+
+def add_scope_version(version: Callable[[], str]) -> None:
+    """Register a version of the current scope's rows that a town's pages show (``participation``'s processes)."""
+    if version not in SCOPE_VERSIONS:
+        SCOPE_VERSIONS.append(version)
+
+
+def _scope_versions() -> str:
+    return "".join(f".{version()}" for version in SCOPE_VERSIONS)
 
 
 # --- The pages' channel: keys of the anonymous page cache (smartcity5/page_cache.py) ---------------------------
@@ -305,13 +255,11 @@ def region_version() -> str:
 
 def town_page_version(request) -> str | None:
     """A town's own pages (its home, its project list): its version (read with the town by the middleware, no
-    query) and the version of its processes (one query)."""
-    from participation.selectors import scope_freshness
-
+    query) and the versions registered in :data:`SCOPE_VERSIONS` (its processes': one query)."""
     municipality = getattr(request, "municipality", None)
     if municipality is None:
         return None
-    return f"t{municipality.content_version}.{scope_freshness().version}"
+    return f"t{municipality.content_version}{_scope_versions()}"
 
 
 def region_page_version(request) -> str:
@@ -319,9 +267,7 @@ def region_page_version(request) -> str:
     notes of other towns): every town's version (one query), and the town's processes under /<town>/."""
     version = f"r{region_version()}"
     if getattr(request, "municipality", None) is not None:
-        from participation.selectors import scope_freshness
-
-        version += f".{scope_freshness().version}"
+        version += _scope_versions()
     return version
 
 

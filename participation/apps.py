@@ -7,9 +7,14 @@ class ParticipationConfig(AppConfig):
     verbose_name = _("Participation")
 
     def ready(self):
+        from municipalities import freshness
         from projects.signals import project_status_changed
 
+        from . import freshness as participation_freshness
         from .services import processes as processes_services
+
+        freshness.watch_all(participation_freshness.WATCHED)
+        freshness.add_scope_version(participation_freshness.scope_version)
 
         def _on_project_status(sender, project, event, **kwargs):
             processes_services.project_status_changed(project=project, event_id=event.pk)

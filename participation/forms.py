@@ -18,7 +18,6 @@ from smartcity5 import fragments, numbers
 from smartcity5.forms import HoneypotForm, needed_sometimes
 from smartcity5.money import format_eur
 
-from . import selectors
 from .models import (
     MAX_CODES_PER_BATCH,
     CodePurpose,
@@ -31,6 +30,9 @@ from .models import (
     Process,
     VoteMode,
 )
+from .selectors import idea_page as idea_page_selectors
+from .selectors import ideas as ideas_selectors
+from .selectors import processes as processes_selectors
 
 IMAGE_CONTENT_TYPES = {content_type for content_type, _suffix in IMAGE_TYPES.values()}
 SORT_CHOICES = [("new", _("Newest")), ("supported", _("Most supported")), ("discussed", _("Most discussed"))]
@@ -71,7 +73,7 @@ class IdeaFilterForm(forms.Form):
         self.municipality = municipality
         querysets = {"field_of_action": _fields_of_action}
         if with_process:
-            querysets["process"] = lambda: selectors.process_choices(include_unpublished=staff)
+            querysets["process"] = lambda: processes_selectors.process_choices(include_unpublished=staff)
         else:
             del self.fields["process"]
         for name, queryset in querysets.items():
@@ -112,9 +114,9 @@ class IdeaFilterForm(forms.Form):
             )
             field.widget.choices = list(choices)
 
-    def filters(self, **extra) -> selectors.IdeaFilters:
+    def filters(self, **extra) -> ideas_selectors.IdeaFilters:
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        return selectors.IdeaFilters(
+        return ideas_selectors.IdeaFilters(
             q=data.get("q", ""),
             status=data.get("status", ""),
             field_of_action=data.get("field_of_action"),
@@ -262,7 +264,7 @@ class CommentForm(HoneypotForm):
     def clean(self):
         cleaned = super().clean()
         if self.idea is not None and cleaned.get("parent"):
-            self.parent_comment = selectors.comment_parent(idea=self.idea, pk=cleaned["parent"])
+            self.parent_comment = idea_page_selectors.comment_parent(idea=self.idea, pk=cleaned["parent"])
             if self.parent_comment is None:
                 self.add_error("parent", _("The comment you wanted to reply to is no longer there."))
         return cleaned
@@ -357,9 +359,9 @@ class AnswerForm(forms.Form):
         self.fields["to"].initial = idea.status
         # Any open idea of the process is a valid target; the select offers a few (the search finds the rest).
         field = self.fields["merged_into"]
-        field.queryset = selectors.merge_candidates(idea=idea)
+        field.queryset = idea_page_selectors.merge_candidates(idea=idea)
         values = self.data if self.is_bound else self.initial
-        shown = selectors.merge_choices(
+        shown = idea_page_selectors.merge_choices(
             idea=idea, query=str(values.get("merge_search") or ""), keep=values.get("merged_into")
         )
         field.widget.choices = [
@@ -401,12 +403,14 @@ class ProjectLinkForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any project of the process's towns is valid; the select offers a few (the search finds the rest).
         field = self.fields["project"]
-        field.queryset = selectors.project_choices(idea=idea)
+        field.queryset = idea_page_selectors.project_choices(idea=idea)
         field.initial = idea.project_id
         values = self.data if self.is_bound else self.initial
         keep = values.get("project") if "project" in values else idea.project_id
         query = str(values.get("project_search") or "").strip()
-        shown = selectors.project_link_choices(idea=idea, query=query, keep=keep, candidates=field.queryset)
+        shown = idea_page_selectors.project_link_choices(
+            idea=idea, query=query, keep=keep, candidates=field.queryset
+        )
         if query and all(str(row.pk) == str(keep) for row in shown):
             field.help_text = _("No project matches “%(query)s”. Try other words of its title.") % {
                 "query": query

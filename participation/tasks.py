@@ -308,7 +308,7 @@ def budget_winners_dispatch() -> int:
 def budget_won_notify(*, municipality: Municipality, process_id: int) -> int:
     """The results of a participatory budget are public: the authors and supporters of each winning proposal
     hear that it won, once per proposal (the key names the idea)."""
-    from participation.selectors import vote_results
+    from participation.selectors.ballots import vote_results
 
     process = m.Process.objects.prefetch_related("phases").filter(pk=process_id).first()
     if process is None or not process.is_budget or not process.results_public():

@@ -31,7 +31,6 @@ from smartcity5.ratelimit import RateLimited, check_rate, too_many, upload_refus
 from smartcity5.responses import file_response
 from smartcity5.spreadsheets import csv_text
 
-from . import selectors
 from .forms import (
     AnswerForm,
     AssessmentForm,
@@ -54,6 +53,12 @@ from .forms import (
     phase_initial,
 )
 from .models import Comment, Idea, Moderation, Process, VotingCodeBatch
+from .selectors import ballots as ballots_selectors
+from .selectors import idea_page as idea_page_selectors
+from .selectors import ideas as ideas_selectors
+from .selectors import moderation as moderation_selectors
+from .selectors import people as people_selectors
+from .selectors import processes as processes_selectors
 from .services import answers as answers_services
 from .services import ballots as ballots_services
 from .services import budget as budget_services
@@ -79,21 +84,21 @@ MAP_FIELDS = ("pk", "title", "latitude", "longitude", "location_label", "status"
 
 def _process_or_404(request, slug: str, *, staff: bool = False) -> Process:
     try:
-        return selectors.process_for(slug=slug, user=request.user, staff=staff)
+        return processes_selectors.process_for(slug=slug, user=request.user, staff=staff)
     except Process.DoesNotExist:
         raise Http404 from None
 
 
 def _idea_or_404(request, pk: int) -> Idea:
     try:
-        return selectors.idea_for(pk=pk, user=request.user)
+        return ideas_selectors.idea_for(pk=pk, user=request.user)
     except Idea.DoesNotExist:
         raise Http404 from None
 
 
 def _staff_idea_or_404(request, pk: int) -> Idea:
     try:
-        return selectors.idea_get(pk=pk, include_hidden=True)
+        return ideas_selectors.idea_get(pk=pk, include_hidden=True)
     except Idea.DoesNotExist:
         raise Http404 from None
 
@@ -153,10 +158,10 @@ def _list_map(qs, municipality: Municipality | None, cache_key: str | None) -> l
     return points
 
 
-def _map_key(municipality: Municipality | None, filters: selectors.IdeaFilters, version) -> str | None:
+def _map_key(municipality: Municipality | None, filters: ideas_selectors.IdeaFilters, version) -> str | None:
     """The cache key of an unfiltered list's map points (``None``: filtered, built per request): per town,
     process (or the whole town), sort and language, and the stored version of the processes (``version``)."""
-    if municipality is None or version is None or not selectors.is_unfiltered(filters):
+    if municipality is None or version is None or not ideas_selectors.is_unfiltered(filters):
         return None
     process = filters.process.pk if filters.process is not None else "all"
     return f"participation:map:{municipality.pk}:{process}:{filters.sort}:{get_language()}:{version}"
@@ -167,7 +172,7 @@ def _list_context(
     qs,
     municipality: Municipality | None,
     form,
-    filters: selectors.IdeaFilters | None = None,
+    filters: ideas_selectors.IdeaFilters | None = None,
     *,
     processes: list[int],
     total: int | None = None,
@@ -180,8 +185,8 @@ def _list_context(
     # the same for a search, whose first 1,001 matches are cached under it (deeper pages read no idea). The pages are read
     # by selectors.IdeaPages; an unfiltered list's "next page" link carries the position of the page's last idea
     # (``?nach=``), so that any page costs what the first one does.
-    filters = filters or selectors.IdeaFilters()
-    pages = selectors.IdeaPages(
+    filters = filters or ideas_selectors.IdeaFilters()
+    pages = ideas_selectors.IdeaPages(
         qs,
         processes=processes,
         sort=filters.sort,
@@ -207,7 +212,7 @@ def _list_context(
     return {
         "page_obj": page,
         "ideas": ideas,
-        "next_cursor": selectors.IdeaPages.cursor(ideas[-1], pages.sort)
+        "next_cursor": ideas_selectors.IdeaPages.cursor(ideas[-1], pages.sort)
         if ideas and page.has_next() and total is not None
         else "",
         "filter_form": form,
@@ -220,12 +225,12 @@ def _list_context(
 CURSOR_PARAM = "nach"
 
 
-def _cursor_page(request, paginator: CountedPaginator, pages: selectors.IdeaPages):
+def _cursor_page(request, paginator: CountedPaginator, pages: ideas_selectors.IdeaPages):
     """The page a "next page" link asks for (``?page=N&nach=<position>``): the rows after the position, numbered
     N. ``None`` without a position, or with one that is not valid (an edited or truncated link): the page number
     alone then gives the page, as every link before the positions did."""
     text = request.GET.get(CURSOR_PARAM)
-    after = selectors.IdeaPages.parse_cursor(text, pages.sort) if text else None
+    after = ideas_selectors.IdeaPages.parse_cursor(text, pages.sort) if text else None
     if after is None:
         return None
     try:
@@ -260,7 +265,7 @@ cached_content = anonymous_page_cache(_town_version, shared_content=True)
 @public
 @cached_content
 def process_list(request, town_slug: str):
-    processes = list(selectors.process_list())
+    processes = list(processes_selectors.process_list())
     return render(request, "participation/process_list.html", {"processes": processes})
 
 
@@ -268,7 +273,9 @@ def process_list(request, town_slug: str):
 def region_process_list(request):
     # Paginated: the region of 50 seeded towns has 300 processes, and rendering every card took half a second.
     with public_region_scope():
-        page = CountedPaginator(selectors.process_list(), PER_PAGE).get_page(request.GET.get("page"))
+        page = CountedPaginator(processes_selectors.process_list(), PER_PAGE).get_page(
+            request.GET.get("page")
+        )
         processes = list(page.object_list)
     return render(
         request, "participation/region_process_list.html", {"processes": processes, "page_obj": page}
@@ -284,7 +291,7 @@ def process_detail(request, town_slug: str, slug: str):
         request.GET or None, with_process=False, choices_version=f"t{request.municipality.content_version}"
     )
     filters = form.filters(process=process)
-    qs = selectors.idea_list(filters=filters)
+    qs = ideas_selectors.idea_list(filters=filters)
     today = timezone.localdate()
     return render(
         request,
@@ -295,7 +302,7 @@ def process_detail(request, town_slug: str, slug: str):
             "current_phase": process.current_phase(today),
             "today": today,
             "shortlist": (
-                _ballot_list(process) if process.is_budget else selectors.shortlist(process=process)
+                _ballot_list(process) if process.is_budget else ballots_selectors.shortlist(process=process)
             )
             if process.phase("vote")
             else [],
@@ -306,7 +313,7 @@ def process_detail(request, town_slug: str, slug: str):
                 form,
                 filters,
                 processes=[process.pk],
-                total=selectors.stored_total(filters),
+                total=ideas_selectors.stored_total(filters),
                 version=process.content_version,
             ),
             # Unfiltered, the map fetches the process's points when it opens instead of carrying them in the page.
@@ -314,7 +321,7 @@ def process_detail(request, town_slug: str, slug: str):
                 "participation:process-map",
                 kwargs={"town_slug": request.municipality.slug, "slug": process.slug},
             )
-            if selectors.is_unfiltered(filters)
+            if ideas_selectors.is_unfiltered(filters)
             else "",
         },
     )
@@ -333,7 +340,7 @@ def _geojson_entry(request, process: Process) -> dict:
     )
     entry = cache.get(key)
     if entry is None:
-        located = selectors.idea_list(filters=selectors.IdeaFilters(process=process)).filter(
+        located = ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(process=process)).filter(
             latitude__isnull=False
         )
         features = [
@@ -386,7 +393,7 @@ def idea_list(request, town_slug: str):
     # The scope's processes and their stored version from one query: the filter's options (kept under the town's
     # and the processes' versions), an unfiltered list's total and map key, a search's cached matches
     # (smartcity5.search.capped_matches).
-    fresh = selectors.scope_freshness()
+    fresh = processes_selectors.scope_freshness()
     form = IdeaFilterForm(
         request.GET or None, choices_version=f"t{request.municipality.content_version}.{fresh.version}"
     )
@@ -396,17 +403,19 @@ def idea_list(request, town_slug: str):
     search_version: str | None = None
     if filters.process is not None:
         processes = [filters.process.pk]
-        if selectors.is_unfiltered(filters):
-            total, version = selectors.stored_total(filters), filters.process.content_version
+        if ideas_selectors.is_unfiltered(filters):
+            total, version = ideas_selectors.stored_total(filters), filters.process.content_version
         elif filters.q:
             search_version = f"p{filters.process.content_version}.{filters.process.updated_at.timestamp()}"
     else:
         processes = list(fresh.published)
         if filters.q:
             search_version = str(fresh.version)
-        elif selectors.is_unfiltered(filters):
+        elif ideas_selectors.is_unfiltered(filters):
             total, version = fresh.shown_ideas, fresh.version
-    qs = selectors.idea_list(filters=filters, processes=None if filters.process is not None else processes)
+    qs = ideas_selectors.idea_list(
+        filters=filters, processes=None if filters.process is not None else processes
+    )
     return render(
         request,
         "participation/idea_list.html",
@@ -425,9 +434,9 @@ def idea_list(request, town_slug: str):
 
 
 def _idea_context(request, idea: Idea, **extra) -> dict:
-    process = selectors.with_phases(idea.process)
+    process = processes_selectors.with_phases(idea.process)
     today = timezone.localdate()
-    related = selectors.idea_page_related(idea=idea, user=request.user)
+    related = idea_page_selectors.idea_page_related(idea=idea, user=request.user)
     return {
         "idea": idea,
         "process": process,
@@ -516,7 +525,7 @@ def idea_support(request, town_slug: str, pk: int):
             return redirect(idea.get_absolute_url(request.municipality))
         request.support_error = message
     if request.htmx:
-        idea = selectors.idea_get(pk=idea.pk, include_hidden=True)
+        idea = ideas_selectors.idea_get(pk=idea.pk, include_hidden=True)
         context = _idea_context(request, idea, support_error=getattr(request, "support_error", ""))
         return render(request, "participation/_support_update.html", context, status=status)
     messages.success(
@@ -591,7 +600,7 @@ def _flag(request, target, idea: Idea):
 @town_permission_required("participation.participate")
 def idea_flag(request, town_slug: str, pk: int):
     try:
-        idea = selectors.flag_target_idea(pk=pk, user=request.user)
+        idea = moderation_selectors.flag_target_idea(pk=pk, user=request.user)
     except Idea.DoesNotExist:
         raise Http404 from None
     return _flag(request, idea, idea)
@@ -600,7 +609,7 @@ def idea_flag(request, town_slug: str, pk: int):
 @town_permission_required("participation.participate")
 def comment_flag(request, town_slug: str, pk: int):
     try:
-        comment = selectors.flag_target_comment(pk=pk, user=request.user)
+        comment = moderation_selectors.flag_target_comment(pk=pk, user=request.user)
     except Comment.DoesNotExist:
         raise Http404 from None
     return _flag(request, comment, comment.idea)
@@ -610,11 +619,13 @@ def _ballot_list(process: Process):
     """What the vote is about, as the pages list it: the shortlist by supports, or a budget's feasible proposals."""
     if process.is_budget:
         return list(
-            selectors.ballot_ideas(process=process).select_related("municipality").order_by("title", "pk")
+            ballots_selectors.ballot_ideas(process=process)
+            .select_related("municipality")
+            .order_by("title", "pk")
         )
     return list(
-        selectors.idea_list(
-            filters=selectors.IdeaFilters(process=process, shortlisted=True, sort="supported")
+        ideas_selectors.idea_list(
+            filters=ideas_selectors.IdeaFilters(process=process, shortlisted=True, sort="supported")
         )
     )
 
@@ -642,8 +653,10 @@ def process_vote(request, town_slug: str, slug: str):
     if not process.accepts_votes():
         messages.info(request, _("The vote is not open."))
         return redirect(process.get_absolute_url(request.municipality))
-    ideas = selectors.ballot_ideas(process=process).select_related("municipality").order_by("title", "pk")
-    current = selectors.ballot_votes(process=process, user=request.user)
+    ideas = (
+        ballots_selectors.ballot_ideas(process=process).select_related("municipality").order_by("title", "pk")
+    )
+    current = ballots_selectors.ballot_votes(process=process, user=request.user)
     form_class = BudgetBallotForm if process.is_budget else BallotForm
     form = form_class(request.POST or None, ideas=ideas, process=process, current=current)
     context = {"process": process, "form": form, "given": sum(current.values())}
@@ -675,7 +688,9 @@ def process_results(request, town_slug: str, slug: str):
     if not process.results_public():
         raise Http404
     return render(
-        request, "participation/results.html", {"process": process, **selectors.vote_results(process=process)}
+        request,
+        "participation/results.html",
+        {"process": process, **ballots_selectors.vote_results(process=process)},
     )
 
 
@@ -684,7 +699,7 @@ def process_results_csv(request, town_slug: str, slug: str):
     process = _process_or_404(request, slug)
     if not process.results_public():
         raise Http404
-    results = selectors.vote_results(process=process)
+    results = ballots_selectors.vote_results(process=process)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="ergebnis-{process.slug}.csv"'
     response.write("\ufeff")  # so that spreadsheet programs read UTF-8
@@ -709,7 +724,7 @@ def process_results_csv(request, town_slug: str, slug: str):
 
 @personal
 def my_participation(request):
-    return render(request, "participation/mine.html", selectors.user_contributions(user=request.user))
+    return render(request, "participation/mine.html", people_selectors.user_contributions(user=request.user))
 
 
 # --- Staff pages -----------------------------------------------------------------------------------------
@@ -721,8 +736,8 @@ def staff_overview(request, town_slug: str):
         request,
         "participation/staff/overview.html",
         {
-            "processes": list(selectors.process_list(include_unpublished=True)),
-            "waiting": selectors.moderation_count(),
+            "processes": list(processes_selectors.process_list(include_unpublished=True)),
+            "waiting": moderation_selectors.moderation_count(),
         },
     )
 
@@ -790,7 +805,7 @@ def _staff_idea_table(request, process: Process | None) -> dict:
         municipality=request.municipality if process is None else None,
     )
     moderation = request.GET.get("moderation", "")
-    qs = selectors.staff_idea_list(
+    qs = ideas_selectors.staff_idea_list(
         filters=form.filters(process=process),
         moderation=moderation if moderation in Moderation.values else "",
     )
@@ -828,9 +843,9 @@ def staff_process(request, town_slug: str, slug: str):
         {
             "process": process,
             **_staff_idea_table(request, process),
-            "results": selectors.vote_results(process=process) if process.results_public() else None,
+            "results": ballots_selectors.vote_results(process=process) if process.results_public() else None,
             "has_vote": process.phase("vote") is not None,
-            "history": list(selectors.process_history(process=process)[:30]),
+            "history": list(processes_selectors.process_history(process=process)[:30]),
         },
     )
 
@@ -868,16 +883,16 @@ def staff_offline_idea(request, town_slug: str, slug: str):
 
 
 def _staff_idea_context(request, idea: Idea, **forms) -> dict:
-    process = selectors.process_get(slug=idea.process.slug)
+    process = processes_selectors.process_get(slug=idea.process.slug)
     return {
         "idea": idea,
         "process": process,
         "answers": list(idea.answers.select_related("answering_town", "author").order_by("created_at")),
-        "history": list(selectors.idea_history(idea=idea)[:50]),
+        "history": list(ideas_selectors.idea_history(idea=idea)[:50]),
         "answer_form": forms.get("answer_form") or AnswerForm(idea=idea),
         "project_form": forms.get("project_form") or ProjectLinkForm(idea=idea),
         "hide_form": forms.get("hide_form") or ReasonForm(),
-        "staff_comments": selectors.staff_comments(
+        "staff_comments": idea_page_selectors.staff_comments(
             idea=idea,
             everything=request.GET.get("kommentare") == "alle",
             page=request.GET.get("page"),
@@ -1043,9 +1058,15 @@ def staff_idea_make_project(request, town_slug: str, pk: int):
 def staff_paper_ballot(request, town_slug: str, slug: str):
     """Staff type in a paper ballot (sent by post or from a ballot box), one after the other."""
     process = _process_or_404(request, slug, staff=True)
-    ideas = selectors.ballot_ideas(process=process).select_related("municipality").order_by("title", "pk")
+    ideas = (
+        ballots_selectors.ballot_ideas(process=process).select_related("municipality").order_by("title", "pk")
+    )
     form = PaperBallotForm(request.POST if request.method == "POST" else None, ideas=ideas, process=process)
-    context = {"process": process, "form": form, "paper_count": selectors.paper_ballot_count(process=process)}
+    context = {
+        "process": process,
+        "form": form,
+        "paper_count": ballots_selectors.paper_ballot_count(process=process),
+    }
     if request.method == "POST" and form.is_valid():
         try:
             ballots_services.paper_ballot_enter(
@@ -1066,7 +1087,7 @@ def staff_paper_ballot(request, town_slug: str, slug: str):
 
 @town_permission_required("town.moderate")
 def staff_moderation(request, town_slug: str):
-    return render(request, "participation/staff/moderation.html", selectors.moderation_queue())
+    return render(request, "participation/staff/moderation.html", moderation_selectors.moderation_queue())
 
 
 MODERATION_DONE = {
@@ -1114,7 +1135,7 @@ def staff_moderate_idea(request, town_slug: str, pk: int):
 @town_permission_required("town.moderate")
 def staff_moderate_comment(request, town_slug: str, pk: int):
     try:
-        comment = selectors.moderation_comment(pk=pk)
+        comment = moderation_selectors.moderation_comment(pk=pk)
     except Comment.DoesNotExist:
         raise Http404 from None
     return _moderate(request, comment, comment.idea)
@@ -1161,7 +1182,7 @@ def staff_privacy_edit_idea(request, town_slug: str, pk: int):
 @town_permission_required("town.moderate")
 def staff_privacy_edit_comment(request, town_slug: str, pk: int):
     try:
-        comment = selectors.moderation_comment(pk=pk)
+        comment = moderation_selectors.moderation_comment(pk=pk)
     except Comment.DoesNotExist:
         raise Http404 from None
     return _privacy_edit(request, comment, comment.idea)
@@ -1200,7 +1221,9 @@ def process_vote_code(request, town_slug: str, slug: str):
     if not process.accepts_votes():
         messages.info(request, _("The vote is not open."))
         return redirect(process.get_absolute_url(request.municipality))
-    ideas = selectors.idea_list(filters=selectors.IdeaFilters(process=process, shortlisted=True, sort="new"))
+    ideas = ideas_selectors.idea_list(
+        filters=ideas_selectors.IdeaFilters(process=process, shortlisted=True, sort="new")
+    )
     form = CodeBallotForm(
         request.POST if request.method == "POST" else None,
         ideas=ideas.order_by("title"),
@@ -1269,7 +1292,7 @@ def staff_voting_codes(request, town_slug: str, slug: str):
                     request, _("The codes are being generated. The letters appear here when they are ready.")
                 )
                 return redirect("participation:staff-voting-codes", town_slug=town_slug, slug=slug)
-    batches = selectors.voting_code_batches(process=process, municipality=request.municipality)
+    batches = ballots_selectors.voting_code_batches(process=process, municipality=request.municipality)
     context = {
         "process": process,
         "form": form,

@@ -22,7 +22,7 @@ from municipalities import freshness
 from municipalities import selectors as town_selectors
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
-from participation import selectors as participation_selectors
+from participation.selectors import ideas as ideas_selectors
 from smartcity5.charts import kpi_chart_svg, kpi_summary
 from smartcity5.forms import add_errors
 from smartcity5.numbers import plain_decimal
@@ -236,7 +236,7 @@ def project_detail(request, town_slug: str, slug: str):
             "project": project,
             **related,
             "kpis": _chart_rows(related["indicators"]),
-            "source_ideas": participation_selectors.ideas_for_project(project=project),
+            "source_ideas": ideas_selectors.ideas_for_project(project=project),
             "similar_projects": similarity_selectors.similar_projects(project=project),
             "lesson_notes": knowledge_selectors.notes_for_project(project=project, public_only=True),
             "map_points": _map_points(

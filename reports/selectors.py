@@ -22,8 +22,8 @@ from funding.models import BudgetLine, CostType, DisbursementRequest, Grant, Spe
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
 from municipalities.selectors import lead_town
-from participation import selectors as participation_selectors
 from participation.models import Moderation, Process, Support
+from participation.selectors import moderation as moderation_selectors
 from projects.models import Indicator, Measurement, Project
 from projects.selectors import lists as lists_selectors
 from projects.selectors import progress as progress_selectors
@@ -139,7 +139,7 @@ def town_participation(*, municipality: Municipality) -> tuple[list[Any], dict[s
     )
     figures = {
         "supports": Support.objects.filter(municipality=municipality).count(),
-        "waiting": participation_selectors.moderation_count(),
+        "waiting": moderation_selectors.moderation_count(),
     }
     return processes, figures
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from funding import selectors as funding_selectors
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope
-from participation import selectors as participation_selectors
+from participation.selectors import figures as figures_selectors
 from projects.models import FieldOfAction
 from projects.selectors import dashboard as dashboard_selectors
 from smartcity5.money import cents
@@ -59,7 +59,7 @@ def quarter_figures(
     start, end = quarter_bounds(year, quarter)
     activity = dashboard_selectors.period_activity(municipality=municipality, start=start, end=end)
     funding = funding_selectors.period_figures(start=start, end=end, today=today)
-    participation = participation_selectors.period_figures(municipality=municipality, start=start, end=end)
+    participation = figures_selectors.period_figures(municipality=municipality, start=start, end=end)
     return {
         "version": FIGURES_VERSION,
         "period": {"start": _day(start), "end": _day(end), "as_of": _day(min(end, today))},

@@ -67,7 +67,7 @@ MUNICIPALITY_ATTRS = {
 SELF = {"scripts/rename_town_slug.py", "tests/test_rename_town_slug.py", "tests/test_naming.py"}
 #: Where variables holding a Municipality are not renamed (load-generating tools and the seed, which call their
 #: own town records ``town`` too); their URL parameters are still renamed.
-NO_OBJECT_RENAME = ("bench/", "municipalities/seed/", "scripts/")
+NO_OBJECT_RENAME = ("bench/", "sampledata/seed/", "scripts/")
 
 #: Exact rewrites that no rule covers: (path, old, new). Applied where ``old`` occurs; reported when neither
 #: ``old`` nor ``new`` is found.

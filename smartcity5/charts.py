@@ -19,8 +19,9 @@ import datetime
 import math
 import re
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
+from typing import Any, Literal, TypedDict
 
 from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
@@ -562,12 +563,32 @@ def _halo_text(css_class: str, x: float, y: float, anchor: str, text: str, colou
 PLANNED_COLOUR = "#00508C"
 CALLED_COLOUR = "#1B6E3A"
 PAID_COLOUR = "#8C3B00"
-FUNDING_SERIES = ("planned", "called", "paid")
-_FUNDING_COLOURS = {"planned": PLANNED_COLOUR, "called": CALLED_COLOUR, "paid": PAID_COLOUR}
+FundingSeries = Literal["planned", "called", "paid"]
+FUNDING_SERIES: tuple[FundingSeries, ...] = ("planned", "called", "paid")
+_FUNDING_COLOURS: dict[FundingSeries, str] = {
+    "planned": PLANNED_COLOUR,
+    "called": CALLED_COLOUR,
+    "paid": PAID_COLOUR,
+}
 _MILLION, _THOUSAND = Decimal(1_000_000), Decimal(1_000)
 
 
-def _funding_labels() -> dict[str, str]:
+class FundingYear(TypedDict):
+    """One budget year of the chart, checked: the federal funds planned, called and paid, in euros."""
+
+    year: int
+    planned: Decimal
+    called: Decimal
+    paid: Decimal
+
+
+class _BarStyle(TypedDict):
+    fill: str
+    stroke: str
+    stroke_width: str
+
+
+def _funding_labels() -> dict[FundingSeries, str]:
     return {
         "planned": gettext("Planned (federal share)"),
         "called": gettext("Called"),
@@ -575,16 +596,19 @@ def _funding_labels() -> dict[str, str]:
     }
 
 
-def _funding_rows(rows) -> list[dict]:
+def _funding_rows(rows: Iterable[Mapping[str, Any]]) -> list[FundingYear]:
     result = []
     for row in rows:
-        clean = {"year": int(row["year"])}
+        year = int(row["year"])
+        amounts: dict[FundingSeries, Decimal] = {}
         for key in FUNDING_SERIES:
             value = to_decimal(row[key] or 0)
             if not value.is_finite() or value < 0:
-                raise ValueError(f"{key} for {clean['year']} must be a finite amount of at least 0: {value}")
-            clean[key] = value
-        result.append(clean)
+                raise ValueError(f"{key} for {year} must be a finite amount of at least 0: {value}")
+            amounts[key] = value
+        result.append(
+            FundingYear(year=year, planned=amounts["planned"], called=amounts["called"], paid=amounts["paid"])
+        )
     result.sort(key=lambda row: row["year"])
     return result
 
@@ -607,23 +631,25 @@ def _euro_tick_labels(ticks: list[Decimal]) -> list[str]:
     return [template % {"value": _grouped(value, places)} for value in scaled]
 
 
-def _funding_description(rows: list[dict]) -> str:
+def _funding_description(rows: list[FundingYear]) -> str:
     parts = [gettext("Federal funds per budget year: planned, called from the funder and paid.")]
     for row in rows:
-        parts.append(
-            gettext("%(year)s: planned %(planned)s, called %(called)s, paid %(paid)s.")
-            % {"year": row["year"], **{key: format_eur(row[key]) for key in FUNDING_SERIES}}
-        )
+        values: dict[str, object] = {"year": row["year"]}
+        values.update({key: format_eur(row[key]) for key in FUNDING_SERIES})
+        parts.append(gettext("%(year)s: planned %(planned)s, called %(called)s, paid %(paid)s.") % values)
     return " ".join(parts)
 
 
-def _funding_bar_style(series: str, uid: str) -> dict:
+def _funding_bar_style(series: FundingSeries, uid: str) -> _BarStyle:
     colour = _FUNDING_COLOURS[series]
-    fill = {"planned": BACKGROUND, "called": colour, "paid": f"url(#{uid}-hatch)"}[series]
-    return {"fill": fill, "stroke": colour, "stroke_width": "2" if series == "planned" else "1"}
+    fills: dict[FundingSeries, str] = {"planned": BACKGROUND, "called": colour, "paid": f"url(#{uid}-hatch)"}
+    fill = fills[series]
+    return _BarStyle(fill=fill, stroke=colour, stroke_width="2" if series == "planned" else "1")
 
 
-def _funding_rect(css_class: str, x: float, y: float, w: float, h: float, style: dict, tooltip: str = ""):
+def _funding_rect(
+    css_class: str, x: float, y: float, w: float, h: float, style: _BarStyle, tooltip: str = ""
+) -> SafeString:
     return format_html(
         '<rect class="{}" x="{}" y="{}" width="{}" height="{}" fill="{}" stroke="{}" stroke-width="{}">'
         "{}</rect>",
@@ -640,26 +666,26 @@ def _funding_rect(css_class: str, x: float, y: float, w: float, h: float, style:
 
 
 def planned_vs_called_svg(
-    *, rows: Sequence[dict], title: str, width: int = 640, height: int = 320
+    *, rows: Sequence[Mapping[str, Any]], title: str, width: int = 640, height: int = 320
 ) -> SafeString:
     """An accessible SVG grouped bar chart (planned / called / paid per year), or a short note if empty.
 
     Raises ``ValueError`` for negative or non-finite amounts and ``TypeError`` for floats.
     """
-    rows = _funding_rows(rows)
-    if not rows:
+    years = _funding_rows(rows)
+    if not years:
         return format_html('<p class="funding-chart__empty">{}</p>', gettext("No budget years to show."))
     title = _text(title)
     labels = _funding_labels()
 
     # --- Scales
-    y_ticks = nice_ticks(0, max(row[key] for row in rows for key in FUNDING_SERIES))
+    y_ticks = nice_ticks(0, max(row[key] for row in years for key in FUNDING_SERIES))
     y_high = y_ticks[-1]
     y_labels = _euro_tick_labels(y_ticks)
     width, height = int(width), int(height)
     left = max(48.0, 10 + max(len(label) for label in y_labels) * _CHAR_WIDTH + 8)
     right, top, bottom = width - 16.0, 48.0, height - 36.0
-    band = (right - left) / len(rows)
+    band = (right - left) / len(years)
     gap = 2.0
     bar = min(28.0, (band * 0.75 - 2 * gap) / 3)
 
@@ -679,7 +705,7 @@ def planned_vs_called_svg(
             text=AXIS_COLOUR,
         ),
         format_html('<title id="{}-title">{}</title>', uid, title),
-        format_html('<desc id="{}-desc">{}</desc>', uid, _funding_description(rows)),
+        format_html('<desc id="{}-desc">{}</desc>', uid, _funding_description(years)),
         # Diagonal hatching for "paid": white ground, so the stripes keep their contrast.
         format_html(
             '<defs><pattern id="{uid}-hatch" patternUnits="userSpaceOnUse" width="6" height="6" '
@@ -706,7 +732,7 @@ def planned_vs_called_svg(
 
     # --- Bars and year labels; labels thin out when the years get too narrow for them
     label_every = max(1, math.ceil((4 * _CHAR_WIDTH + 8) / band))
-    for index, row in enumerate(rows):
+    for index, row in enumerate(years):
         centre = left + band * (index + 0.5)
         x = centre - (3 * bar + 2 * gap) / 2
         parts.append(format_html('<g class="funding-chart__year" data-year="{}">', row["year"]))

@@ -93,7 +93,7 @@ def kept(key: tuple, build) -> SafeString:
 
 def kept_value(key: tuple, build):
     """``build()``'s value, read once per worker under ``key``, for the rows a page reads on every request but that
-    change only with a stored version (``Municipality.content_version``, ``participation.selectors.scope_freshness``):
+    change only with a stored version (``Municipality.content_version``, ``participation.selectors.processes.scope_freshness``):
     ``key`` must hold that version, read in this request before the value (a write moves it, so the next request
     reads anew). The value is shared by the requests of the worker and must only be read; forgotten with the
     fragments (:func:`clear`)."""

@@ -1,6 +1,6 @@
 """The anonymous page cache: public pages as anonymous visitors see them, kept in the cache (Redis, falling back to
 the process's memory, see smartcity5/cache.py) per town, under a key that holds the town's stored version of what
-the page shows (``participation.selectors.scope_freshness``). A write service changes that version in its
+the page shows (``participation.selectors.processes.scope_freshness``). A write service changes that version in its
 transaction, so the next anonymous visitor gets a page built after the change; nothing is deleted.
 
 What is never served from the cache, nor stored in it:

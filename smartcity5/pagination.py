@@ -36,7 +36,7 @@ class CountedPaginator(Paginator):
     @cached_property
     def count(self) -> int:
         if self.cap is not None and hasattr(self.object_list, "matches"):
-            # participation.selectors.IdeaPages: its first cap + 1 matches, kept for the pages and the map.
+            # participation.selectors.ideas.IdeaPages: its first cap + 1 matches, kept for the pages and the map.
             found = len(self.object_list.matches(self.cap))
             self.capped = found > self.cap
             return min(found, self.cap)

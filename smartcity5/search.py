@@ -17,7 +17,7 @@ the index's posting lists instead of reading every row. SQLite (the demo) has no
 
 **Reading.** A search reads its first :data:`COUNT_CAP` + 1 matches in the list's own order, once, as (id, has a
 place) (``smartcity5.pagination``: "more than 1,000"); the capped count, every page and the map's points come from
-them (``participation.selectors.IdeaPages``, :class:`Matches` for projects). PostgreSQL chooses between walking
+them (``participation.selectors.ideas.IdeaPages``, :class:`Matches` for projects). PostgreSQL chooses between walking
 the list's sort index until enough rows matched (a common word: it stops early) and the trigram indexes (a rare
 word: few rows). The matches are cached under the stored version of what the list shows
 (:func:`capped_matches`): the deeper pages of a search, and the same search again, read ids from the cache.
@@ -131,7 +131,7 @@ def capped_matches(
 class Matches:
     """A searched project list's first matches, as (id, has a place), read once by the paginator
     (``CountedPaginator(…, cap=COUNT_CAP)`` calls :meth:`matches`): the capped count, every page (they end at the
-    cap) and the map's points are taken from them, as ``participation.selectors.IdeaPages`` does for ideas.
+    cap) and the map's points are taken from them, as ``participation.selectors.ideas.IdeaPages`` does for ideas.
     ``rows``: the list (a queryset in its order); ``by_ids(ids)``: the rows of those ids in the list's order, without
     the search's conditions again (default: ``rows`` by id); ``version``: see :func:`capped_matches`."""
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "agentur",
     "outbox",
     "api",
+    "sampledata",
 ]
 
 MIDDLEWARE = [

@@ -9,9 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from accounts.decorators import public, town_permission_required
-from participation import selectors as participation_selectors
 from participation.forms import VotingCodeField
 from participation.models import Process
+from participation.selectors import processes as processes_selectors
 from smartcity5.forms import add_errors
 from smartcity5.ratelimit import RateLimited, check_rate
 
@@ -25,7 +25,7 @@ ANSWERED_IN_SESSION = "surveys_answered"
 
 def _survey_or_404(request: HttpRequest, slug: str) -> tuple[Process, Survey]:
     try:
-        process = participation_selectors.process_for(slug=slug, user=request.user)
+        process = processes_selectors.process_for(slug=slug, user=request.user)
     except Process.DoesNotExist:
         raise Http404 from None
     survey = selectors.current_survey(process)
@@ -122,7 +122,7 @@ def survey_results(request: HttpRequest, town_slug: str, slug: str) -> HttpRespo
 
 def _staff_process_or_404(request: HttpRequest, slug: str) -> Process:
     try:
-        return participation_selectors.process_for(slug=slug, user=request.user, staff=True)
+        return processes_selectors.process_for(slug=slug, user=request.user, staff=True)
     except Process.DoesNotExist:
         raise Http404 from None
 

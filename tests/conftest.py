@@ -384,7 +384,7 @@ class _Demo:
 
         from django.apps import apps
 
-        from municipalities.demo.loader import load_demo
+        from sampledata.demo import load_demo
 
         if self.closed:
             pytest.fail(

@@ -3,7 +3,7 @@ the rows of each download last changed (for ``Last-Modified``, ``ETag`` and ``dc
 
 Every function reads in the scope its caller entered: one town (``town_scope``, joint projects and processes
 included) or the region (``public_region_scope``, each shared row once). Only public rows are read: projects
-through ``Project.objects.public()``, ideas through ``participation.selectors.idea_list`` (published ideas of
+through ``Project.objects.public()``, ideas through ``participation.selectors.ideas.idea_list`` (published ideas of
 published processes), as the public pages do.
 """
 
@@ -15,7 +15,7 @@ from typing import Any
 from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 
 from participation.models import Comment, Idea, OfficialAnswer, Support, Vote
-from participation.selectors import idea_list
+from participation.selectors.ideas import idea_list
 from projects.models import Indicator, Measurement, Project
 from projects.selectors.lists import public_project_changes
 from projects.selectors.progress import with_list_facts

@@ -1,4 +1,5 @@
-"""Loads the consortium, the towns and the demo accounts. Idempotent: running it again updates rows."""
+"""Loads the consortium, the towns and the demo accounts (the base of the demo that ``sampledata.demo`` loads, each
+domain its own part). Idempotent: running it again updates rows."""
 
 import json
 from dataclasses import dataclass
@@ -129,22 +130,3 @@ def citizens_of(accounts: list[DemoAccount]) -> list[User]:
     """The demo citizens among ``accounts`` (none without accounts)."""
     emails = [account.email for account in accounts if account.role == "citizen"]
     return list(User.objects.filter(email__in=emails).order_by("email"))
-
-
-def load_demo(*, with_accounts: bool = True) -> tuple[list[Municipality], list[DemoAccount]]:
-    from funding.demo.loader import load_funding
-    from knowledge.demo.loader import load_knowledge
-    from participation.demo.codes import load_voting_codes
-    from participation.demo.loader import load_participation
-    from projects.demo.loader import load_projects
-    from surveys.demo.loader import load_surveys
-
-    consortium, towns = load_towns()
-    accounts = load_accounts(towns) if with_accounts else []
-    load_projects(consortium, towns)
-    load_funding(towns)
-    accounts += load_participation(towns, with_accounts=with_accounts)
-    load_surveys(towns, citizens=citizens_of(accounts))
-    load_voting_codes(towns)
-    load_knowledge(towns)
-    return towns, accounts

@@ -15,8 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from municipalities.models import Municipality
-from participation import selectors
 from participation.models import Ballot, CodePurpose, Comment, Idea, ParticipationEvent, Process, Vote
+from participation.selectors import ballots as ballots_selectors
 from participation.services import codes as codes_services
 from participation.services.common import Kind, _actor, require_answer_right
 from participation.services.processes import _process_with_phases
@@ -38,7 +38,7 @@ def _clean_votes(votes: dict[int, int]) -> dict[int, int]:
 
 def _check_on_ballot(process: Process, votes: dict[int, int]) -> list[Idea]:
     """The ideas voted for, each of them on this process's ballot (``selectors.ballot_ideas``)."""
-    ideas = list(selectors.ballot_ideas(process=process).filter(pk__in=votes))
+    ideas = list(ballots_selectors.ballot_ideas(process=process).filter(pk__in=votes))
     if len(ideas) != len(votes):
         message = (
             _("Votes can only go to the feasible proposals of this participatory budget.")

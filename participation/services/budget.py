@@ -14,8 +14,9 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
-from participation import selectors, tasks
+from participation import tasks
 from participation.models import Feasibility, Idea, ParticipationEvent, Process
+from participation.selectors import ballots as ballots_selectors
 from participation.services.common import Kind, _locked, require_answer_right
 from participation.services.ideas import idea_link_project
 from participation.services.processes import _process_with_phases
@@ -108,7 +109,7 @@ def winner_ids(*, process: Process) -> set[int]:
     process = _process_with_phases(process)
     if not process.is_budget or not process.results_public():
         return set()
-    return {idea.pk for idea in selectors.vote_results(process=process)["winners"]}
+    return {idea.pk for idea in ballots_selectors.vote_results(process=process)["winners"]}
 
 
 @transaction.atomic

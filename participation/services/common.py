@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from accounts import permissions
 from municipalities.models import Municipality
-from participation import selectors
 from participation.models import ParticipationEvent, Process
+from participation.selectors import facts as facts_selectors
 from smartcity5 import workflow
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
             "content_changed_at": Greatest(Coalesce(F("content_changed_at"), Value(now)), Value(now)),
         }
         if recount:
-            fields["shown_idea_count"] = selectors.shown_idea_count()
+            fields["shown_idea_count"] = facts_selectors.shown_idea_count()
         rows.update(**fields)
 
 

@@ -11,8 +11,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from participation import selectors
 from participation.models import Idea, Support
+from participation.selectors import facts as facts_selectors
 from participation.services.common import touch_processes
 from participation.services.processes import _process_with_phases
 from participation.signals import participation_changed
@@ -46,7 +46,7 @@ def refresh_counts(idea_ids: Iterable[int]) -> None:
             .values_list("process_id", flat=True)
         )
         Idea._base_manager.filter(pk__in=ids).update(
-            **selectors.count_expressions(), counts_changed_at=timezone.now()
+            **facts_selectors.count_expressions(), counts_changed_at=timezone.now()
         )
         touch_processes(processes)
         participation_changed.send(sender=Idea, municipality_id=None)
@@ -57,7 +57,7 @@ def idea_facts_refresh_all() -> int:
     counts and the latest answer), as the services would have stored them, and mark their processes as changed
     (caches and Last-Modified follow). For rows written past the services (a bulk load, a change by hand in the
     database); ``manage.py idea_facts_refresh``. Returns the number of ideas repaired."""
-    stale = selectors.ideas_with_stale_facts(Idea._base_manager.all())
+    stale = facts_selectors.ideas_with_stale_facts(Idea._base_manager.all())
     if not stale:
         return 0
     with transaction.atomic():
@@ -65,7 +65,7 @@ def idea_facts_refresh_all() -> int:
         processes = set(
             rows.select_for_update(no_key=True).order_by("pk").values_list("process_id", flat=True)
         )
-        rows.update(**selectors.idea_facts(), counts_changed_at=timezone.now())
+        rows.update(**facts_selectors.idea_facts(), counts_changed_at=timezone.now())
         touch_processes(processes)
         participation_changed.send(sender=Idea, municipality_id=None)
     return len(stale)

@@ -10,7 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from participation import selectors
+from participation.selectors import processes as processes_selectors
 from smartcity5 import fragments
 
 register = template.Library()
@@ -210,13 +210,14 @@ def running_processes_section(context) -> str:
         connection.alias,
         municipality.pk,
         municipality.content_version,
-        selectors.scope_freshness().version,
+        processes_selectors.scope_freshness().version,
         timezone.localdate().isoformat(),
     )
     return fragments.kept(
         key,
         lambda: render_to_string(
-            "municipalities/_running_processes.html", {"running_processes": selectors.running_processes()}
+            "municipalities/_running_processes.html",
+            {"running_processes": processes_selectors.running_processes()},
         ),
     )
 

@@ -415,7 +415,7 @@ def test_query_count_does_not_grow_with_towns_or_rows(
     factories.MunicipalityFactory(name="Werl", slug="werl")
     # Session, user, TOTP, towns, fields of action, audit entry, the towns' figure versions, header: 11 with the
     # savepoints; after a write the changed towns' figures (one query) and the ids of ideas and of comments with
-    # open reports (participation.selectors.waiting_for_moderation): 14. SQLite has no percentile function: one
+    # open reports (participation.selectors.moderation.waiting_for_moderation): 14. SQLite has no percentile function: one
     # more query for the median in Python.
     bound = 14 if connection.vendor == "postgresql" else 15
     with django_assert_max_num_queries(bound), CaptureQueriesContext(connection) as many:

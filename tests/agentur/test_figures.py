@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from agentur import figures
 from municipalities.models import Municipality
 from municipalities.scoping import cross_town_scope, scopes_disabled, town_scope
-from participation import selectors as participation_selectors
+from participation.selectors import ideas as ideas_selectors
 from projects.models import Project, ProjectPartner
 from reports.selectors import region_report_data, town_report_data
 from reports.xlsx import town_report_xlsx
@@ -265,8 +265,8 @@ def test_the_staff_idea_list_filters_own_and_joint_processes_from_an_index(clien
     # The figure's count finds the ideas by their town in an index; the page is read from an index too (in the
     # list's order, see test_every_sort_of_the_idea_lists_can_be_read_from_an_index), never by a sequential scan.
     with town_scope(partner):
-        qs = participation_selectors.staff_idea_list(
-            filters=participation_selectors.IdeaFilters(lead=True, lead_town=partner.pk),
+        qs = ideas_selectors.staff_idea_list(
+            filters=ideas_selectors.IdeaFilters(lead=True, lead_town=partner.pk),
             moderation="published",
         )
         count_sql, count_params = qs.order_by().values("pk").query.sql_with_params()
@@ -278,7 +278,7 @@ def test_the_staff_idea_list_filters_own_and_joint_processes_from_an_index(clien
         count_plan = "\n".join(row[0] for row in cursor.fetchall())
         cursor.execute("EXPLAIN " + page_sql, page_params)
         page_plan = "\n".join(row[0] for row in cursor.fetchall())
-    # By the idea's town or by the scope's processes (participation.selectors.staff_idea_list), from an index.
+    # By the idea's town or by the scope's processes (participation.selectors.ideas.staff_idea_list), from an index.
     assert (
         f"Index Cond: (municipality_id = {partner.pk})" in count_plan
         or "Index Cond: (process_id = ANY" in count_plan

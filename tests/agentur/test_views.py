@@ -15,7 +15,7 @@ def test_agentur_overview_is_audited_per_request(
     factories.feedback(municipality=town_b)
     client.force_login(moderator)
     # SQLite has no median: the dashboard reads the answer times in two more queries there (dashboard.py). Two
-    # for the ids of ideas and comments with open reports (participation.selectors.waiting_for_moderation).
+    # for the ids of ideas and comments with open reports (participation.selectors.moderation.waiting_for_moderation).
     with django_assert_max_num_queries(14 if connection.vendor == "postgresql" else 16):
         response = client.get("/agentur/")
     assert response.status_code == 200

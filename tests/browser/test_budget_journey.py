@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import expect
 
 from municipalities.scoping import town_scope
-from participation import selectors
 from participation.models import Ballot, Feasibility, Process
+from participation.selectors import ballots as ballots_selectors
 from participation.services import budget as budget_services
 from participation.services import processes as processes_services
 from tests import factories
@@ -114,7 +114,7 @@ def test_a_citizen_chooses_proposals_within_the_budget(site, page, town_a, budge
     page.get_by_role("button", name="Meine Auswahl speichern").click()
     expect(page.get_by_text("Ihre Stimmen wurden gespeichert", exact=False)).to_be_visible()
     with town_scope(town_a):
-        assert len(selectors.ballot_votes(process=budget, user=citizen)) == 2
+        assert len(ballots_selectors.ballot_votes(process=budget, user=citizen)) == 2
 
     _phases(budget, town_a, TODAY - 10 * DAY, TODAY - DAY)
     page.goto(f"{site}/arnsberg/beteiligung/{budget.slug}/ergebnis/")

@@ -34,8 +34,8 @@ def _moved(before: dict, after: dict) -> dict[str, tuple[bool, bool]]:
 
 
 def test_every_watched_model_is_registered_once_with_one_receiver():
-    assert freshness.WATCHED["projects.Project"].channels == freshness.BOTH
-    for label in freshness.WATCHED:
+    assert freshness.REGISTRY["projects.Project"].channels == freshness.BOTH
+    for label in freshness.REGISTRY:
         model = apps.get_model(label)
         ours = [
             key
@@ -55,7 +55,23 @@ def test_a_model_is_watched_once():
 
     with pytest.raises(ImproperlyConfigured):
         freshness.watch(Project, freshness.Watch(freshness.own, freshness.Channel.PAGES))
-    assert freshness.REGISTRY["projects.Project"] is freshness.WATCHED["projects.Project"]
+    from projects import freshness as project_freshness
+
+    assert freshness.REGISTRY["projects.Project"] is project_freshness.WATCHED["projects.Project"]
+
+
+def test_each_app_registers_its_own_models_and_the_base_names_none():
+    """The base app's registry holds its own models; every app adds its own from its ``AppConfig.ready``."""
+    assert {label.split(".")[0] for label in freshness.WATCHED} == {"municipalities"}
+    assert {label.split(".")[0] for label in freshness.REGISTRY} == {
+        "municipalities",
+        "accounts",
+        "projects",
+        "participation",
+        "funding",
+        "knowledge",
+    }
+    assert len(freshness.REGISTRY) == 25
 
 
 def test_a_model_registered_once_moves_both_channels_of_its_towns_and_no_other(

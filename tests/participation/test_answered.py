@@ -17,8 +17,10 @@ from django.urls import reverse
 from accounts import services as account_services
 from agentur import figures
 from municipalities.scoping import scopes_disabled, town_scope
-from participation import selectors
 from participation.models import Idea, IdeaStatus, OfficialAnswer, Process
+from participation.selectors import facts as facts_selectors
+from participation.selectors import ideas as ideas_selectors
+from participation.selectors import processes as processes_selectors
 from participation.services import answers as answers_services
 from participation.services import moderation as moderation_services
 from smartcity5 import fragments
@@ -43,7 +45,7 @@ def _latest_answer(idea):
 def _assert_right() -> None:
     """Every idea's stored facts equal the ones derived from its rows now."""
     with scopes_disabled():
-        assert selectors.ideas_with_stale_facts(Idea._base_manager.all()) == []
+        assert facts_selectors.ideas_with_stale_facts(Idea._base_manager.all()) == []
 
 
 def _answer(idea, to=None, *, by=None, body="Wir prüfen das.", **kwargs):
@@ -86,9 +88,9 @@ def test_moderation_and_deleting_the_answering_account_keep_the_fact(process, ed
     # Hidden, the idea leaves every public list; its answer and the fact stay for when it is shown again.
     assert _stored(idea) == answer.created_at
     with town_scope(town_a):
-        assert not selectors.idea_list(filters=selectors.IdeaFilters(answered=True)).exists()
+        assert not ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(answered=True)).exists()
         moderation_services.moderation_approve(target=idea, by=None, acting_town=town_a)
-        assert list(selectors.idea_list(filters=selectors.IdeaFilters(answered=True))) == [idea]
+        assert list(ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(answered=True))) == [idea]
     assert _stored(idea) == answer.created_at
     # The member of staff who answered deletes the account: the answer stays, without a name, and so does the fact.
     account_services.account_delete(user=editor_a)
@@ -125,7 +127,7 @@ def test_the_refresh_command_finds_and_repairs_drift(process, town_a):
     with pytest.raises(CommandError, match="3 ideas have wrong stored facts"):
         call_command("idea_facts_refresh", "--check", stdout=io.StringIO())
     with town_scope(town_a):  # the filter reads the stored (wrong) fact
-        assert set(selectors.idea_list(filters=selectors.IdeaFilters(answered=True))) == {silent}
+        assert set(ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(answered=True))) == {silent}
     out = io.StringIO()
     call_command("idea_facts_refresh", stdout=out)
     assert "Stored the facts of 3 ideas anew" in out.getvalue()
@@ -197,15 +199,15 @@ def mixed(process, town_a, town_b):
 def test_the_filter_shows_what_looking_for_an_answer_row_showed(client, mixed, town_a, sort):
     _assert_right()
     with town_scope(town_a):
-        processes = selectors.published_process_ids()
-        whole = selectors.idea_list(filters=selectors.IdeaFilters(sort=sort), processes=processes)
+        processes = processes_selectors.published_process_ids()
+        whole = ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(sort=sort), processes=processes)
         for answered in (True, False):
             old = list(whole.filter(_has_answer_row() if answered else ~_has_answer_row()).values_list("pk"))
-            filters = selectors.IdeaFilters(answered=answered, sort=sort)
-            qs = selectors.idea_list(filters=filters, processes=processes)
+            filters = ideas_selectors.IdeaFilters(answered=answered, sort=sort)
+            qs = ideas_selectors.idea_list(filters=filters, processes=processes)
             assert list(qs.values_list("pk")) == old and old
             # The matches the capped count, the pages and the map are taken from, in the list's order.
-            pages = selectors.IdeaPages(qs, processes=processes, sort=sort)
+            pages = ideas_selectors.IdeaPages(qs, processes=processes, sort=sort)
             assert [pk for pk, _ in pages.matches(3)] == [pk for (pk,) in old[:4]]
             # The page, the API and the capped count.
             query = f"?answered={'yes' if answered else 'no'}&sort={sort}"

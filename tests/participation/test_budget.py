@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from municipalities.scoping import town_scope
 from notifications.models import Notification
-from participation import selectors
 from participation.models import Ballot, Feasibility, Idea, ParticipationEvent, Process
+from participation.selectors import ballots as ballots_selectors
 from participation.services import ballots as ballots_services
 from participation.services import budget as budget_services
 from participation.services import processes as processes_services
@@ -102,7 +102,7 @@ def test_only_editors_check_and_only_until_the_vote_starts(process, citizen):
 
 def test_only_feasible_proposals_with_a_cost_are_on_the_ballot(process, proposals):
     pending = factories.idea(process=process, title="Noch offen")
-    on_ballot = set(selectors.ballot_ideas(process=process).values_list("title", flat=True))
+    on_ballot = set(ballots_selectors.ballot_ideas(process=process).values_list("title", flat=True))
     assert on_ballot == {"Spielplatz", "Radweg", "Bänke", "Bäume"}
     with pytest.raises(ValidationError) as error:
         ballots_services.ballot_cast(
@@ -119,17 +119,17 @@ def test_a_ballot_over_the_budget_is_refused_and_nothing_is_stored(process, prop
     assert "10.000 €" in error.value.messages[0] or "10,000 €" in error.value.messages[0]
     assert not Ballot.objects.exists()
     ballot = _cast(process, citizen, [playground, benches])  # exactly 90,000 €
-    assert selectors.ballot_votes(process=process, user=citizen) == {playground.pk: 1, benches.pk: 1}
+    assert ballots_selectors.ballot_votes(process=process, user=citizen) == {playground.pk: 1, benches.pk: 1}
     # Changing it: still one ballot, and the over-budget change leaves the old choice.
     with pytest.raises(ValidationError):
         _cast(process, citizen, [playground, cycle_path, trees])
-    assert selectors.ballot_votes(process=process, user=citizen) == {playground.pk: 1, benches.pk: 1}
+    assert ballots_selectors.ballot_votes(process=process, user=citizen) == {playground.pk: 1, benches.pk: 1}
     assert _cast(process, citizen, [cycle_path, benches, trees]).pk == ballot.pk
 
 
 def test_a_choice_is_one_vote_whatever_number_is_sent(process, proposals, citizen):
     ballots_services.ballot_cast(process=process, user=citizen, votes={proposals[3].pk: 5}, on=VOTE_START)
-    assert selectors.ballot_votes(process=process, user=citizen) == {proposals[3].pk: 1}
+    assert ballots_selectors.ballot_votes(process=process, user=citizen) == {proposals[3].pk: 1}
 
 
 def test_winners_within_the_budget_greedily_in_the_order_of_votes(process, proposals):
@@ -143,7 +143,7 @@ def test_winners_within_the_budget_greedily_in_the_order_of_votes(process, propo
     ):
         _cast(process, factories.UserFactory(), choice)
     # votes: Radweg 3, Spielplatz 2, Bäume 2, Bänke 1
-    results = selectors.vote_results(process=process)
+    results = ballots_selectors.vote_results(process=process)
     assert [(i.title, i.vote_total, i.rank, i.wins) for i in results["ideas"]] == [
         ("Radweg", 3, 1, True),  # 50,000
         ("Bäume", 2, 2, True),  # equal votes: the cheaper first; 70,000
@@ -157,7 +157,7 @@ def test_winners_within_the_budget_greedily_in_the_order_of_votes(process, propo
 
 def test_a_proposal_without_votes_does_not_win(process, proposals):
     _cast(process, factories.UserFactory(), [proposals[3]])
-    results = selectors.vote_results(process=process)
+    results = ballots_selectors.vote_results(process=process)
     assert [i.title for i in results["winners"]] == ["Bäume"]
 
 
@@ -187,7 +187,7 @@ def test_paper_ballots_follow_the_same_rules_and_count(process, proposals, edito
         )
     assert ballot.is_paper and ballot.user is None and ballot.entered_by == editor_a
     _cast(process, citizen, [trees])
-    results = selectors.vote_results(process=process)
+    results = ballots_selectors.vote_results(process=process)
     assert (results["ballots"], results["ideas"][0].title, results["ideas"][0].vote_total) == (3, "Bäume", 3)
     assert ParticipationEvent.objects.filter(kind="paper_ballot", process=process).count() == 2
 
@@ -293,5 +293,5 @@ def test_results_of_a_budget_take_two_queries_whatever_the_number_of_proposals(
     for choice in (proposals[:2], proposals[2:]):
         _cast(process, factories.UserFactory(), [choice[0]])
     with django_assert_num_queries(2):
-        results = selectors.vote_results(process=process)
+        results = ballots_selectors.vote_results(process=process)
         assert [i.title for i in results["winners"]] and all(i.project is None for i in results["ideas"])

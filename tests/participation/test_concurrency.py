@@ -10,8 +10,9 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import selectors
 from participation.models import Ballot, Idea, Moderation, ParticipationEvent, Process, Support, Vote
+from participation.selectors import ballots as ballots_selectors
+from participation.selectors import ideas as ideas_selectors
 from participation.services import ballots as ballots_services
 from participation.services import flags as flags_services
 from participation.services import ideas as ideas_services
@@ -76,7 +77,7 @@ def test_supports_clicked_at_the_same_moment_are_counted_exactly(town_a, idea):
     with town_scope(town_a):
         assert Support.objects.filter(idea=idea).count() == 21
         assert Support.objects.filter(idea=idea, user=eager).count() == 1
-        assert selectors.idea_list().get(pk=idea.pk).support_count == 21
+        assert ideas_selectors.idea_list().get(pk=idea.pk).support_count == 21
 
 
 def test_adding_and_withdrawing_at_the_same_moment_leaves_a_consistent_count(town_a, idea):
@@ -138,7 +139,7 @@ def test_one_ballot_per_person_when_several_tabs_cast_at_once(town_a, vote):
         assert Ballot.objects.filter(process=process).count() == 11
         mine = dict(Vote.objects.filter(ballot__user=voter).values_list("idea_id", "count"))
         assert mine in choices  # one whole ballot, the last one to get the lock, never a mixture
-        results = selectors.vote_results(process=process)
+        results = ballots_selectors.vote_results(process=process)
         assert (results["votes"], results["ballots"]) == (13, 11)
 
 
@@ -200,4 +201,4 @@ def test_a_campaign_on_one_process_neither_deadlocks_nor_loses_a_version(town_a)
         == 11
     )
     with town_scope(town_a):
-        assert [selectors.idea_list().get(pk=idea.pk).support_count for idea in ideas[:2]] == [10, 10]
+        assert [ideas_selectors.idea_list().get(pk=idea.pk).support_count for idea in ideas[:2]] == [10, 10]

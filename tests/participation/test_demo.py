@@ -12,10 +12,9 @@ import pytest
 from django.utils import timezone, translation
 
 from accounts.models import User
-from municipalities.demo.loader import DEMO_DOMAIN, load_demo
+from municipalities.demo.loader import DEMO_DOMAIN
 from municipalities.models import Municipality
 from municipalities.scoping import scopes_disabled, town_scope
-from participation import selectors
 from participation.models import (
     Ballot,
     Comment,
@@ -27,6 +26,10 @@ from participation.models import (
     Support,
     Vote,
 )
+from participation.selectors import ballots as ballots_selectors
+from participation.selectors import moderation as moderation_selectors
+from participation.selectors import processes as processes_selectors
+from sampledata.demo import load_demo
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +64,9 @@ def test_every_town_has_a_running_process_with_dozens_of_ideas(demo):
     for town in towns:
         with town_scope(town):
             running = [
-                p for p in selectors.process_list() if p.municipality_id == town.pk and p.accepts_ideas(today)
+                p
+                for p in processes_selectors.process_list()
+                if p.municipality_id == town.pk and p.accepts_ideas(today)
             ]
             assert running, town.slug
             process = running[0]
@@ -92,12 +97,12 @@ def test_every_town_has_a_running_process_with_dozens_of_ideas(demo):
 def test_moderation_has_work_waiting(demo):
     olpe = Municipality.objects.get(slug="olpe")
     with town_scope(olpe):
-        queue = selectors.moderation_queue()
+        queue = moderation_selectors.moderation_queue()
         assert any(idea.moderation == "pending" for idea in queue["ideas"])
         assert any(comment.moderation == "pending" for comment in queue["comments"])
     for slug in ("arnsberg", "menden"):
         with town_scope(Municipality.objects.get(slug=slug)):
-            assert selectors.moderation_queue()["count"] >= 1, slug
+            assert moderation_selectors.moderation_queue()["count"] >= 1, slug
     with scopes_disabled():
         assert Idea.objects.filter(moderation="reported").exists()
 
@@ -105,11 +110,11 @@ def test_moderation_has_work_waiting(demo):
 def test_arnsberg_has_a_finished_process_with_public_results(demo):
     arnsberg = Municipality.objects.get(slug="arnsberg")
     with town_scope(arnsberg):
-        process = selectors.process_get(slug=FINISHED)
+        process = processes_selectors.process_get(slug=FINISHED)
         assert process.results_public()
         assert not process.accepts_ideas() and not process.accepts_votes()
         assert Idea.objects.visible().filter(process=process).count() >= 35
-        results = selectors.vote_results(process=process)
+        results = ballots_selectors.vote_results(process=process)
         assert len(results["ideas"]) == 8
         assert results["ballots"] >= 10 and results["votes"] > results["ballots"]
         assert results["ideas"][0].vote_total > results["ideas"][-1].vote_total
@@ -119,7 +124,7 @@ def test_arnsberg_has_a_finished_process_with_public_results(demo):
 def test_a_joint_process_of_arnsberg_and_menden_is_seen_in_both_towns(demo):
     for slug in ("arnsberg", "menden"):
         with town_scope(Municipality.objects.get(slug=slug)):
-            joint = [p for p in selectors.process_list() if p.partner_towns.exists()]
+            joint = [p for p in processes_selectors.process_list() if p.partner_towns.exists()]
             assert len(joint) == 1, slug
             # Its ideas were collected and evaluated; the vote on the shortlist is open (issue 15).
             assert joint[0].accepts_votes() and not joint[0].accepts_ideas()
@@ -337,6 +342,6 @@ def test_bad_berleburg_has_a_participatory_budget_in_its_vote(demo):
         assert any(i.feasibility == Feasibility.NOT_FEASIBLE for i in ideas)
         ballots = Ballot.objects.filter(process=process)
         assert ballots.filter(is_paper=False).count() >= 10 and ballots.filter(is_paper=True).exists()
-        results = selectors.vote_results(process=process)
+        results = ballots_selectors.vote_results(process=process)
         assert results["winners"] and results["spent"] <= process.budget_cap
         assert not ballots.filter(user=newcomer).exists()  # the newcomer can try it

@@ -1,4 +1,4 @@
-"""Town-wide idea lists are read per process and merged (``participation.selectors.IdeaPages``); their "next page"
+"""Town-wide idea lists are read per process and merged (``participation.selectors.ideas.IdeaPages``); their "next page"
 links carry the position of the page's last idea (``?nach=``). Every page, by number or by position, holds the
 same ideas in the same order as the list sorted as a whole; a broken position falls back to the page number."""
 
@@ -13,9 +13,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import selectors
 from participation.models import Idea
-from participation.selectors import SORTS
+from participation.selectors import ideas as ideas_selectors
+from participation.selectors import processes as processes_selectors
+from participation.selectors.ideas import SORTS
 from participation.services import common as common_services
 from tests import factories
 
@@ -150,17 +151,19 @@ def test_pages_by_offset_and_by_position_match_the_plain_query(lists, arnsberg, 
     """One process (the process page, ``?process=``) or all of the scope's: any slice, from an offset or from
     the position after a row, is that slice of the list sorted as a whole."""
     with town_scope(arnsberg):
-        processes = selectors.published_process_ids()
+        processes = processes_selectors.published_process_ids()
         for parts, filters in (
-            ([process.pk], selectors.IdeaFilters(process=process, sort=sort)),
-            (processes, selectors.IdeaFilters(sort=sort)),
+            ([process.pk], ideas_selectors.IdeaFilters(process=process, sort=sort)),
+            (processes, ideas_selectors.IdeaFilters(sort=sort)),
         ):
-            qs = selectors.idea_list(filters=filters, processes=processes)
+            qs = ideas_selectors.idea_list(filters=filters, processes=processes)
             plain = [idea.pk for idea in qs]
-            pages = selectors.IdeaPages(qs, processes=parts, sort=sort)
+            pages = ideas_selectors.IdeaPages(qs, processes=parts, sort=sort)
             assert [idea.pk for idea in pages[5:10]] == plain[5:10]
             assert [idea.pk for idea in pages[0:4]] == plain[0:4]
             sixth = qs[5]
-            after = selectors.IdeaPages.parse_cursor(selectors.IdeaPages.cursor(sixth, sort), sort)
-            following = selectors.IdeaPages(qs, processes=parts, sort=sort, after=after)
+            after = ideas_selectors.IdeaPages.parse_cursor(
+                ideas_selectors.IdeaPages.cursor(sixth, sort), sort
+            )
+            following = ideas_selectors.IdeaPages(qs, processes=parts, sort=sort, after=after)
             assert [idea.pk for idea in following[0:5]] == plain[6:11]

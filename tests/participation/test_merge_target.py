@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from participation.models import Idea
-from participation.selectors import MERGE_CHOICES_SHOWN
+from participation.selectors.idea_page import MERGE_CHOICES_SHOWN
 from tests import factories
 
 pytestmark = pytest.mark.django_db

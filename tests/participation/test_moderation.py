@@ -10,8 +10,13 @@ from django.utils import timezone, translation
 
 from municipalities.scoping import town_scope
 from notifications.models import Notification
-from participation import selectors
 from participation.models import ContentFlag, Idea, Moderation, ParticipationEvent, Process
+from participation.selectors import ballots as ballots_selectors
+from participation.selectors import idea_page as idea_page_selectors
+from participation.selectors import ideas as ideas_selectors
+from participation.selectors import moderation as moderation_selectors
+from participation.selectors import people as people_selectors
+from participation.selectors import processes as processes_selectors
 from participation.services import answers as answers_services
 from participation.services import ballots as ballots_services
 from participation.services import comments as comments_services
@@ -68,12 +73,12 @@ def _report(target, times=1, reason="spam"):
 
 def _public_view(process, idea):
     """Everything the public sees of an idea: lists, the map, the page, the counts."""
-    listed = selectors.idea_list()
+    listed = ideas_selectors.idea_list()
     return {
         "listed": listed.filter(pk=idea.pk).exists(),
         "map": listed.filter(latitude__isnull=False, pk=idea.pk).exists(),
         "visible": Idea.objects.visible().filter(pk=idea.pk).exists(),
-        "count": selectors.process_list().get(pk=process.pk).idea_count,
+        "count": processes_selectors.process_list().get(pk=process.pk).idea_count,
     }
 
 
@@ -88,9 +93,9 @@ def test_with_pre_moderation_a_new_idea_waits_unseen_and_the_editors_are_told(
     assert idea.moderation == Moderation.PENDING
     assert _public_view(process, idea) == {"listed": False, "map": False, "visible": False, "count": 0}
     with pytest.raises(Idea.DoesNotExist):
-        selectors.idea_get(pk=idea.pk)
-    assert [i.pk for i in selectors.moderation_queue()["ideas"]] == [idea.pk]
-    assert selectors.moderation_count() == 1
+        ideas_selectors.idea_get(pk=idea.pk)
+    assert [i.pk for i in moderation_selectors.moderation_queue()["ideas"]] == [idea.pk]
+    assert moderation_selectors.moderation_count() == 1
     rows = _notifications(process.municipality, kind="moderation.waiting")
     assert [n.recipient for n in rows] == [editor_a]  # editors and admins, not viewers
     with pytest.raises(ValidationError):  # nobody can comment on or support it yet
@@ -100,7 +105,7 @@ def test_with_pre_moderation_a_new_idea_waits_unseen_and_the_editors_are_told(
 
     moderation_services.moderation_approve(target=idea, by=editor_a, acting_town=process.municipality)
     assert _public_view(process, idea) == {"listed": True, "map": True, "visible": True, "count": 1}
-    assert selectors.moderation_count() == 0
+    assert moderation_selectors.moderation_count() == 0
     event = ParticipationEvent.objects.get(idea=idea, kind="approved")
     assert event.actor == editor_a
     assert event.changes == {"moderation": [_label(Moderation.PENDING), _label(Moderation.PUBLISHED)]}
@@ -112,12 +117,12 @@ def test_with_pre_moderation_a_comment_waits_and_the_idea_author_hears_of_it_onc
     with django_capture_on_commit_callbacks(execute=True):
         comment = comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="Wartet")
     assert comment.moderation == Moderation.PENDING
-    assert selectors.idea_list().get(pk=idea.pk).comment_count == 0
-    assert selectors.idea_page_related(idea=idea, user=citizen)["comments"] == []
+    assert ideas_selectors.idea_list().get(pk=idea.pk).comment_count == 0
+    assert idea_page_selectors.idea_page_related(idea=idea, user=citizen)["comments"] == []
     assert [n.recipient for n in _notifications(process.municipality)] == [editor_a]
     with django_capture_on_commit_callbacks(execute=True):
         moderation_services.moderation_approve(target=comment, by=editor_a, acting_town=process.municipality)
-    assert selectors.idea_list().get(pk=idea.pk).comment_count == 1
+    assert ideas_selectors.idea_list().get(pk=idea.pk).comment_count == 1
     assert [n.recipient for n in _notifications(process.municipality, kind="idea.comment")] == [citizen]
 
 
@@ -138,7 +143,9 @@ def test_reports_of_three_different_people_hide_an_idea_and_the_editors_are_told
         _report(idea, 2)
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED  # two are not enough by default
-    assert [i.open_flags for i in selectors.moderation_queue()["ideas"]] == [2]  # but moderators see them
+    assert [i.open_flags for i in moderation_selectors.moderation_queue()["ideas"]] == [
+        2
+    ]  # but moderators see them
     with django_capture_on_commit_callbacks(execute=True):
         _report(idea)
     idea.refresh_from_db()
@@ -177,7 +184,7 @@ def test_the_towns_threshold_decides_and_applies_to_comments_too(process, idea, 
     _report(comment)
     comment.refresh_from_db()
     assert comment.moderation == Moderation.REPORTED
-    assert selectors.idea_list().get(pk=idea.pk).comment_count == 0
+    assert ideas_selectors.idea_list().get(pk=idea.pk).comment_count == 0
     assert ParticipationEvent.objects.filter(comment=comment, kind="auto_hidden").count() == 1
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED  # the comment's reports do not hide the idea
@@ -196,7 +203,7 @@ def test_approving_closes_the_reports_and_new_ones_start_from_zero(
     idea.refresh_from_db()
     assert idea.moderation == Moderation.PUBLISHED and idea.moderated_at is not None
     assert not ContentFlag.objects.filter(idea=idea, resolved_at__isnull=True).exists()
-    assert selectors.moderation_queue()["count"] == 0
+    assert moderation_selectors.moderation_queue()["count"] == 0
     event = ParticipationEvent.objects.get(idea=idea, kind="approved")
     assert event.changes["reports"] == ["3", "0"] and event.actor == editor_a
     with django_capture_on_commit_callbacks(execute=True):
@@ -247,7 +254,7 @@ def test_hiding_needs_a_reason_and_tells_the_author_why(
         "moderation": [_label(Moderation.PUBLISHED), _label(Moderation.HIDDEN)],
         "reports": ["1", "0"],
     }
-    assert selectors.user_contributions(user=citizen)["ideas"][
+    assert people_selectors.user_contributions(user=citizen)["ideas"][
         0
     ].moderation_reason  # the author still sees it
 
@@ -287,7 +294,7 @@ def test_every_moderation_decision_is_in_the_history(process, idea, editor_a, mo
         ("title_edited", moderator.pk),
         ("hidden", moderator.pk),
     ]
-    assert next(e.subject for e in selectors.idea_history(idea=idea)) == "Neuer Titel"
+    assert next(e.subject for e in ideas_selectors.idea_history(idea=idea)) == "Neuer Titel"
 
 
 # --- Hidden content stays out of everything public ---------------------------------------------------------
@@ -333,19 +340,19 @@ def test_hidden_content_never_reaches_lists_counts_projects_or_results(town_a, e
             supports_services.refresh_counts([shown.pk])
             common_services.touch_processes([process.pk], recount=True)
 
-        assert [i.title for i in selectors.idea_list()] == ["Sichtbar"]
+        assert [i.title for i in ideas_selectors.idea_list()] == ["Sichtbar"]
         assert Idea.objects.visible().count() == 1
-        assert selectors.idea_list().get().comment_count == 1
-        assert selectors.process_list().get().idea_count == 1
-        assert [i.title for i in selectors.ideas_for_project(project=project)] == ["Sichtbar"]
-        results = selectors.vote_results(process=process)
+        assert ideas_selectors.idea_list().get().comment_count == 1
+        assert processes_selectors.process_list().get().idea_count == 1
+        assert [i.title for i in ideas_selectors.ideas_for_project(project=project)] == ["Sichtbar"]
+        results = ballots_selectors.vote_results(process=process)
         assert [(i.title, i.vote_total) for i in results["ideas"]] == [("Sichtbar", 1)]
         assert results["votes"] == 1
-        related = selectors.idea_page_related(idea=shown, user=voter)
+        related = idea_page_selectors.idea_page_related(idea=shown, user=voter)
         assert [c.body for c in related["comments"]] == ["sichtbar"]
         assert [r.body for r in related["comments"][0].replies.all()] == []
         assert related["comment_total"] == 1
-        assert selectors.moderation_count() == (0 if state == "hidden" else 3)
+        assert moderation_selectors.moderation_count() == (0 if state == "hidden" else 3)
 
 
 def test_replies_to_a_hidden_comment_are_not_counted(process, idea, editor_a, citizen):
@@ -355,10 +362,10 @@ def test_replies_to_a_hidden_comment_are_not_counted(process, idea, editor_a, ci
     moderation_services.moderation_hide(
         target=parent, by=editor_a, acting_town=process.municipality, reason="Beleidigend"
     )
-    related = selectors.idea_page_related(idea=idea, user=citizen)
+    related = idea_page_selectors.idea_page_related(idea=idea, user=citizen)
     assert [c.body for c in related["comments"]] == ["Eigenständig"]
     # The list shows the same number as the page: a reply whose comment is hidden is not shown, so not counted.
-    assert selectors.idea_list().get(pk=idea.pk).comment_count == related["comment_total"] == 1
+    assert ideas_selectors.idea_list().get(pk=idea.pk).comment_count == related["comment_total"] == 1
 
 
 def test_the_moderation_queue_costs_the_same_few_queries_however_full(process, django_assert_max_num_queries):
@@ -369,9 +376,9 @@ def test_the_moderation_queue_costs_the_same_few_queries_however_full(process, d
         factories.idea(process=process, title=f"Unauffällig {number}")
     # Ideas, comments, their open reports, and the ids with open reports of each kind (so that the queue's
     # condition is two index lookups, not a subquery per idea and comment of the town), and the towns that own
-    # the scope's processes (participation.selectors._owning_towns).
+    # the scope's processes (participation.selectors.moderation._owning_towns).
     with django_assert_max_num_queries(6):
-        queue = selectors.moderation_queue()
+        queue = moderation_selectors.moderation_queue()
         ideas = [
             (i.author.display_name, i.process.title, [r.get_reason_display() for r in i.open_flag_list])
             for i in queue["ideas"]
@@ -388,9 +395,9 @@ def test_the_moderation_queue_costs_the_same_few_queries_however_full(process, d
 def test_moderators_of_a_town_see_only_its_queue(process, idea, town_b):
     _report(idea, 3)
     with town_scope(town_b):
-        assert selectors.moderation_queue()["count"] == 0
-        assert selectors.moderation_count() == 0
-    assert selectors.moderation_queue()["count"] == 1
+        assert moderation_selectors.moderation_queue()["count"] == 0
+        assert moderation_selectors.moderation_count() == 0
+    assert moderation_selectors.moderation_queue()["count"] == 1
 
 
 def test_an_answer_given_while_an_idea_waits_is_announced_once_it_is_published(

@@ -10,7 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from municipalities.scoping import town_scope
-from participation import selectors
+from participation.selectors import ideas as ideas_selectors
+from participation.selectors import processes as processes_selectors
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -53,10 +54,12 @@ def ideas(process, arnsberg):
 )
 def test_the_search_finds_what_it_found_before(ideas, arnsberg, q, expected):
     with town_scope(arnsberg):
-        processes = selectors.published_process_ids()
-        qs = selectors.idea_list(filters=selectors.IdeaFilters(q=q), processes=processes)
+        processes = processes_selectors.published_process_ids()
+        qs = ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(q=q), processes=processes)
         plain = [idea.title for idea in qs]
-        pages = selectors.IdeaPages(qs, processes=processes, version=selectors.scope_freshness().version)
+        pages = ideas_selectors.IdeaPages(
+            qs, processes=processes, version=processes_selectors.scope_freshness().version
+        )
         ids = [pk for pk, _ in pages.matches(1000)]
     assert plain == expected  # newest first
     assert [idea.title for idea in pages[0:20]] == expected and len(ids) == len(expected)
@@ -90,7 +93,7 @@ def test_a_search_is_cached_until_an_idea_changes(
 
 
 def _found(q: str) -> list[str]:
-    return [idea.title for idea in selectors.idea_list(filters=selectors.IdeaFilters(q=q))]
+    return [idea.title for idea in ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(q=q))]
 
 
 def test_the_stored_text_follows_every_write_and_no_word_spans_two_columns(ideas, arnsberg):

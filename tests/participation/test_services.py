@@ -14,7 +14,6 @@ from django.utils import timezone, translation
 
 from municipalities.scoping import ScopeError, town_scope
 from notifications.models import Notification
-from participation import selectors
 from participation.models import (
     Comment,
     Idea,
@@ -24,6 +23,10 @@ from participation.models import (
     ProcessPhase,
     Support,
 )
+from participation.selectors import idea_page as idea_page_selectors
+from participation.selectors import ideas as ideas_selectors
+from participation.selectors import people as people_selectors
+from participation.selectors import processes as processes_selectors
 from participation.services import answers as answers_services
 from participation.services import comments as comments_services
 from participation.services import flags as flags_services
@@ -267,16 +270,16 @@ def test_a_joint_process_and_its_ideas_are_seen_by_partner_towns_only(town_a, to
     comment = factories.comment(idea=idea)
     for town in (town_a, town_b):
         with town_scope(town):
-            assert [p.title for p in selectors.process_list()] == ["Gemeinsam"]
-            assert [i.title for i in selectors.idea_list()] == ["Radweg zwischen den Städten"]
+            assert [p.title for p in processes_selectors.process_list()] == ["Gemeinsam"]
+            assert [i.title for i in ideas_selectors.idea_list()] == ["Radweg zwischen den Städten"]
             assert list(Comment.objects.all()) == [comment]
-            assert selectors.process_list().get().idea_count == 1
+            assert processes_selectors.process_list().get().idea_count == 1
     with town_scope(town_c):
-        assert [p.title for p in selectors.process_list()] == ["Olpe allein"]
-        assert not selectors.idea_list().exists()
+        assert [p.title for p in processes_selectors.process_list()] == ["Olpe allein"]
+        assert not ideas_selectors.idea_list().exists()
         assert not Comment.objects.exists() and not ParticipationEvent.objects.filter(idea=idea).exists()
         with pytest.raises(Idea.DoesNotExist):
-            selectors.idea_get(pk=idea.pk)
+            ideas_selectors.idea_get(pk=idea.pk)
 
 
 def test_citizens_take_part_in_a_joint_process_from_a_partner_town(town_a, town_b, editor_a):
@@ -312,9 +315,9 @@ def test_rows_of_participation_refuse_queries_without_a_scope(town_a):
         with pytest.raises(ScopeError):
             list(model.objects.all())
     with pytest.raises(ScopeError):
-        list(selectors.idea_list())
+        list(ideas_selectors.idea_list())
     with town_scope(town_a):
-        assert list(selectors.idea_list()) == [idea]
+        assert list(ideas_selectors.idea_list()) == [idea]
 
 
 # --- Idea workflow -----------------------------------------------------------------------------------------
@@ -388,7 +391,7 @@ def test_a_merge_needs_another_published_idea_of_the_same_process(process, idea,
     _answer(idea, Status.MERGED, body="Gleiche Idee.", merged_into=target)
     idea.refresh_from_db()
     assert (idea.status, idea.merged_into) == (Status.MERGED, target)
-    assert hidden not in list(selectors.merge_candidates(idea=target))
+    assert hidden not in list(idea_page_selectors.merge_candidates(idea=target))
     _answer(idea, Status.UNDER_REVIEW, body="Doch getrennt.")
     idea.refresh_from_db()
     assert idea.merged_into is None
@@ -400,7 +403,9 @@ def test_only_projects_of_the_process_towns_can_be_linked(town_a, town_b, town_c
     own, partners, foreign = (factories.project(municipality=t) for t in (town_a, town_b, town_c))
     with town_scope(town_a):
         idea = Idea.objects.get(pk=idea.pk)
-        assert set(selectors.project_choices(idea=idea)) == {own}  # the scope shows town A's projects
+        assert set(idea_page_selectors.project_choices(idea=idea)) == {
+            own
+        }  # the scope shows town A's projects
         for project in (own, partners):
             ideas_services.idea_link_project(idea=idea, project=project, by=None, acting_town=town_a)
             assert Idea.objects.get(pk=idea.pk).project == project
@@ -474,7 +479,7 @@ def test_an_offline_idea_has_no_author_is_marked_and_published(process, editor_a
         "published",
     )
     assert idea.created_at.date() == TODAY - 40 * DAY  # paper that arrived after the idea phase
-    assert list(selectors.idea_list()) == [idea]
+    assert list(ideas_selectors.idea_list()) == [idea]
     assert ParticipationEvent.objects.get(idea=idea).kind == "offline_entered"
     with pytest.raises(ValidationError) as error:
         ideas_services.idea_enter_offline(
@@ -551,10 +556,10 @@ def test_one_support_per_person_which_can_be_withdrawn(idea, citizen):
     assert not supports_services.support_add(idea=idea, user=citizen)
     for person in people:
         supports_services.support_add(idea=idea, user=person)
-    assert selectors.idea_list().get(pk=idea.pk).support_count == 4
+    assert ideas_selectors.idea_list().get(pk=idea.pk).support_count == 4
     assert supports_services.support_withdraw(idea=idea, user=citizen)
     assert not supports_services.support_withdraw(idea=idea, user=citizen)
-    assert selectors.idea_list().get(pk=idea.pk).support_count == 3
+    assert ideas_selectors.idea_list().get(pk=idea.pk).support_count == 3
     assert supports_services.support_add(idea=idea, user=citizen)  # and given again
     assert Support.objects.filter(idea=idea).count() == 4
 
@@ -808,7 +813,7 @@ def test_the_idea_list_costs_the_same_few_queries_for_thirty_ideas(
         factories.comment(idea=idea)
         supports_services.support_add(idea=idea, user=factories.UserFactory())
     with django_assert_max_num_queries(1):
-        ideas = list(selectors.idea_list())
+        ideas = list(ideas_selectors.idea_list())
         rendered = [
             (
                 i.get_absolute_url(),
@@ -832,7 +837,7 @@ def test_the_idea_page_costs_the_same_few_queries_however_long_the_discussion(
         factories.comment(idea=idea, parent=parent)
     flags_services.flag_submit(target=idea, reporter=citizen, reason="spam")
     with django_assert_max_num_queries(5):
-        related = selectors.idea_page_related(idea=idea, user=citizen)
+        related = idea_page_selectors.idea_page_related(idea=idea, user=citizen)
         names = [
             (c.author.display_name, [r.author.display_name for r in c.replies.all()])
             for c in related["comments"]
@@ -851,7 +856,7 @@ def test_my_participation_costs_the_same_few_queries_in_every_town(
                 factories.comment(idea=idea, author=citizen)
                 supports_services.support_add(idea=idea, user=citizen)
     with django_assert_max_num_queries(4):
-        mine = selectors.user_contributions(user=citizen)
+        mine = people_selectors.user_contributions(user=citizen)
         rows = [
             (i.get_absolute_url(), i.municipality.name, i.process.title, i.project) for i in mine["ideas"]
         ]
@@ -872,7 +877,9 @@ def test_the_text_search_finds_parts_of_words_in_title_description_and_place(pro
 
     def titles(q):
         with town_scope(town_a):
-            return sorted(i.title for i in selectors.idea_list(filters=selectors.IdeaFilters(q=q)))
+            return sorted(
+                i.title for i in ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(q=q))
+            )
 
     assert titles("platz") == ["Neuer Spielplatz"]  # a part of a compound word, as German needs
     assert titles("KINDER viertel") == ["Neuer Spielplatz"]  # every word, in any case
@@ -886,7 +893,7 @@ def test_the_text_search_is_answered_from_the_trigram_indexes_on_postgresql(proc
     need(connection.vendor == "postgresql", "the trigram indexes exist on PostgreSQL only")
     factories.idea(process=process, title="Trinkbrunnen")
     # The search's own condition, as filter_ideas writes it (the lists add the scope and visibility to it).
-    qs = selectors.filter_ideas(Idea._base_manager.all(), selectors.IdeaFilters(q="brunnen"))
+    qs = ideas_selectors.filter_ideas(Idea._base_manager.all(), ideas_selectors.IdeaFilters(q="brunnen"))
     sql, params = qs.query.sql_with_params()
     with connection.cursor() as cursor:
         # A handful of rows would be read sequentially anyway; forbid that to see whether the index fits the SQL.
@@ -906,7 +913,7 @@ def test_every_sort_of_the_idea_lists_can_be_read_from_an_index(process, town_a,
     need(connection.vendor == "postgresql", "the plan is checked on PostgreSQL")
     factories.idea(process=process)
     with town_scope(town_a):
-        qs = selectors.idea_list(filters=selectors.IdeaFilters(sort=sort))[:20]
+        qs = ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(sort=sort))[:20]
         sql, params = qs.query.sql_with_params()
     with connection.cursor() as cursor:
         # A handful of rows would be read and sorted anyway; forbid both to see whether the index fits.

@@ -9,7 +9,6 @@ from django.urls import reverse
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import selectors
 from participation.models import Comment, Moderation
 from participation.services import comments as comments_services
 from participation.services import flags as flags_services
@@ -96,7 +95,7 @@ def test_waiting_comments_come_first_then_the_newest_and_all_a_link_away(
 
 def test_all_comments_are_paged(client, arnsberg, editor_a, discussed, monkeypatch):
     idea, _comments = discussed
-    monkeypatch.setattr(selectors, "STAFF_COMMENTS_PER_PAGE", 10)
+    monkeypatch.setattr("participation.selectors.idea_page.STAFF_COMMENTS_PER_PAGE", 10)
     client.force_login(editor_a)
     seen = []
     for page in (1, 2, 3):

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
-from participation import selectors
 from participation.models import Ballot, Idea, ParticipationEvent, Process, Vote
+from participation.selectors import ballots as ballots_selectors
+from participation.selectors import people as people_selectors
 from participation.services import answers as answers_services
 from participation.services import ballots as ballots_services
 from participation.services import flags as flags_services
@@ -59,7 +60,7 @@ def test_votes_stay_within_the_limits_per_person_and_per_idea(process, shortlist
     assert not Vote.objects.exists()
     ballot = _cast(process, citizen, {benches: 2, trees: 1, fountain: 0})
     assert ballots_services.ballot_total(ballot) == 3
-    assert selectors.ballot_votes(process=process, user=citizen) == {benches.pk: 2, trees.pk: 1}
+    assert ballots_selectors.ballot_votes(process=process, user=citizen) == {benches.pk: 2, trees.pk: 1}
 
 
 def test_votes_go_only_to_published_ideas_on_the_shortlist_of_this_process(
@@ -117,17 +118,17 @@ def test_a_ballot_can_change_until_the_last_day_and_stays_one(process, shortlist
     first = _cast(process, citizen, {benches: 2, trees: 1})
     second = _cast(process, citizen, {fountain: 2}, on=VOTE_END)
     assert first.pk == second.pk and Ballot.objects.filter(user=citizen).count() == 1
-    assert selectors.ballot_votes(process=process, user=citizen) == {fountain.pk: 2}
+    assert ballots_selectors.ballot_votes(process=process, user=citizen) == {fountain.pk: 2}
     with pytest.raises(ValidationError):
         _cast(process, citizen, {benches: 1}, on=VOTE_END + DAY)
-    assert selectors.ballot_votes(process=process, user=citizen) == {fountain.pk: 2}
+    assert ballots_selectors.ballot_votes(process=process, user=citizen) == {fountain.pk: 2}
 
 
 def test_results_count_the_votes_and_the_ballots(process, shortlist):
     benches, trees, fountain = shortlist
     for votes in ({benches: 2, trees: 1}, {benches: 2, fountain: 1}, {trees: 1}, {}):
         _cast(process, factories.UserFactory(), votes)
-    results = selectors.vote_results(process=process)
+    results = ballots_selectors.vote_results(process=process)
     assert [(i.title, i.vote_total, i.rank, i.share) for i in results["ideas"]] == [
         ("Bänke", 4, 1, 57.1),
         ("Bäume", 2, 2, 28.6),
@@ -137,7 +138,7 @@ def test_results_count_the_votes_and_the_ballots(process, shortlist):
 
 
 def test_results_of_a_vote_without_ballots(process, shortlist):
-    results = selectors.vote_results(process=process)
+    results = ballots_selectors.vote_results(process=process)
     assert [(i.vote_total, i.share) for i in results["ideas"]] == [(0, 0)] * 3
     assert (results["votes"], results["ballots"]) == (0, 0)
 
@@ -145,7 +146,7 @@ def test_results_of_a_vote_without_ballots(process, shortlist):
 def test_my_votes_are_listed_in_few_queries(process, shortlist, citizen, django_assert_max_num_queries):
     _cast(process, citizen, {shortlist[0]: 2, shortlist[1]: 1})
     with django_assert_max_num_queries(4):
-        votes = selectors.user_contributions(user=citizen)["votes"]
+        votes = people_selectors.user_contributions(user=citizen)["votes"]
         rows = [(v.ballot.process.title, v.municipality.slug, v.idea.title, v.count) for v in votes]
     assert sorted(r[2:] for r in rows) == [("Bänke", 2), ("Bäume", 1)]
 
@@ -156,6 +157,6 @@ def test_equal_votes_share_a_rank_and_ballots_for_hidden_ideas_do_not_count(proc
     _cast(process, factories.UserFactory(), {trees: 2})
     _cast(process, factories.UserFactory(), {fountain: 1})
     moderation_services.moderation_hide(target=fountain, by=None, acting_town=town_a, reason="Werbung")
-    results = selectors.vote_results(process=process)
+    results = ballots_selectors.vote_results(process=process)
     assert [(i.title, i.rank, i.vote_total) for i in results["ideas"]] == [("Bänke", 1, 2), ("Bäume", 1, 2)]
     assert (results["ballots"], results["votes"]) == (2, 4)

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from municipalities.scoping import town_scope
-from participation import selectors
+from participation.selectors import moderation as moderation_selectors
 from participation.services import flags as flags_services
 from participation.services import moderation as moderation_services
 from participation.services import processes as processes_services
@@ -58,7 +58,7 @@ def test_a_comment_with_one_report_waits_everywhere(client, town_a, moderator, c
     comment = factories.comment(idea=idea, body="Der Nachbar in Hausnummer 12 parkt mit dem Kennzeichen …")
     with town_scope(town_a):
         _report(comment)
-        assert selectors.moderation_count() == 1
+        assert moderation_selectors.moderation_count() == 1
     client.force_login(moderator)
     figures = _figures(client, town_a)
     assert set(figures.values()) == {1}, figures

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from municipalities.scoping import scopes_disabled
 from participation.models import Idea
-from participation.selectors import ideas_with_stale_facts
+from participation.selectors.facts import ideas_with_stale_facts
 from participation.services.supports import idea_facts_refresh_all
 
 

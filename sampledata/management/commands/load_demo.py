@@ -5,7 +5,8 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from municipalities.demo.loader import DEMO_PASSWORD, load_demo
+from municipalities.demo.loader import DEMO_PASSWORD
+from sampledata.demo import load_demo
 
 
 class Command(BaseCommand):

@@ -20,7 +20,6 @@ from funding.models import (
 )
 from municipalities.models import Consortium, Municipality
 from municipalities.scoping import scopes_disabled
-from participation import selectors
 from participation.models import (
     Ballot,
     Comment,
@@ -33,6 +32,7 @@ from participation.models import (
     Support,
     Vote,
 )
+from participation.selectors import facts as facts_selectors
 from projects.models import Indicator, Measurement, Project, ProjectEvent, ProjectPartner
 from projects.selectors import progress as progress_selectors
 
@@ -79,7 +79,7 @@ def test_stored_counts_equal_the_rows(seeded):
     with scopes_disabled():
         assert Idea._base_manager.filter(municipality__in=towns).count() == 3 * 40
         recount = Idea._base_manager.filter(municipality__in=towns).annotate(
-            **{f"real_{name}": expression for name, expression in selectors.count_expressions().items()}
+            **{f"real_{name}": expression for name, expression in facts_selectors.count_expressions().items()}
         )
         wrong = [
             (i.pk, i.support_count, i.real_support_count, i.comment_count, i.real_comment_count)
@@ -95,14 +95,14 @@ def test_stored_counts_equal_the_rows(seeded):
         assert sum(i.support_count for i in recount) > 0 and sum(i.comment_count for i in recount) > 0
         # Each idea's stored facts, the latest answer's moment included, as the services would store them.
         ideas = Idea._base_manager.filter(municipality__in=towns)
-        assert selectors.ideas_with_stale_facts(ideas) == []
+        assert facts_selectors.ideas_with_stale_facts(ideas) == []
         assert (
             ideas.filter(answered_at__isnull=False).exists()
             and ideas.filter(answered_at__isnull=True).exists()
         )
         # Each process's stored published-idea count is its published ideas (participation.services rule).
         processes = Process._base_manager.filter(municipality__in=towns).annotate(
-            real=selectors.shown_idea_count()
+            real=facts_selectors.shown_idea_count()
         )
         assert processes.exists() and [(p.pk, p.shown_idea_count) for p in processes] == [
             (p.pk, p.real) for p in processes

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from municipalities.scoping import scopes_disabled
-from municipalities.seed.fill import Options, Seeder, holds_other_data
+from sampledata.seed.fill import Options, Seeder, holds_other_data
 
 
 class Command(BaseCommand):

@@ -35,6 +35,7 @@ from funding.models import (
     Spending,
 )
 from knowledge.models import LessonNote
+from municipalities import freshness
 from municipalities.models import Consortium, Municipality
 from municipalities.validators import RESERVED_SLUGS
 from participation.models import (
@@ -72,7 +73,6 @@ from smartcity5.slugs import german_slugify
 from surveys.models import Answer, Option, Participant, Question, Survey
 from surveys.models import Response as SurveyResponse
 
-from .. import freshness
 from . import text
 from .writer import Writer
 
@@ -1746,7 +1746,7 @@ class Seeder:
 
     def _comments(self, town: _Town, entries: list, events: list) -> tuple[list, Counter]:
         """The comments of a town's ideas, and per idea how many its page shows (``Idea.comment_count``: the
-        rule of ``participation.selectors.SHOWN_COMMENTS``, applied to what is made here)."""
+        rule of ``participation.selectors.facts.SHOWN_COMMENTS``, applied to what is made here)."""
         o, t = self.o, town.row.pk
         rng = self.rng("comments", town.rng_key)
         rows, shown_count = [], Counter()

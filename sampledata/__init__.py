@@ -1,0 +1,1 @@
+"""Demo data and synthetic data at scale: the orchestration above every domain (``load_demo``, ``seed_scale``)."""
