@@ -115,11 +115,13 @@ def test_a_move_waits_for_the_row_lock_and_then_sees_the_new_status(_postgresql,
     """Thread 1 holds the project's row lock while it moves it planned → in progress; thread 2 tries the same
     move meanwhile. Without the lock thread 2 would read "planned" and move the project a second time; with it,
     thread 2 waits until thread 1 has committed, then reads "in progress" and is refused."""
-    project = factories.project(municipality=town_a)
-    with town_scope(town_a):
-        project_services.project_transition(
-            project=project, to=Project.Status.PLANNED, by=editor_a, acting_town=town_a
-        )
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        project = factories.project(municipality=town_a)
+        with town_scope(town_a):
+            project_services.project_transition(
+                project=project, to=Project.Status.PLANNED, by=editor_a, acting_town=town_a
+            )
     locked, second_started = threading.Event(), threading.Event()
     order, errors = [], [None, None]
 

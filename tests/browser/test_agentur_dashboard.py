@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -19,19 +20,21 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_moderator_drills_from_the_dashboard_into_overdue_milestones(site, page, town_a, town_b):
-    moderator = factories.UserFactory(email="agentur@example.org", is_agentur_moderator=True)
-    factories.activate_totp(moderator)
-    factories.project(municipality=town_a, status="in_progress", phase="A")
-    grant = factories.grant(municipality=town_a, title="Zuwendung Modellprojekt")
-    with town_scope(town_a):
-        services.milestone_save(
-            grant=grant,
-            by=None,
-            fields={
-                "title": "Datenplattform abgenommen",
-                "due_on": timezone.localdate() - datetime.timedelta(days=5),
-            },
-        )
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        moderator = factories.UserFactory(email="agentur@example.org", is_agentur_moderator=True)
+        factories.activate_totp(moderator)
+        factories.project(municipality=town_a, status="in_progress", phase="A")
+        grant = factories.grant(municipality=town_a, title="Zuwendung Modellprojekt")
+        with town_scope(town_a):
+            services.milestone_save(
+                grant=grant,
+                by=None,
+                fields={
+                    "title": "Datenplattform abgenommen",
+                    "due_on": timezone.localdate() - datetime.timedelta(days=5),
+                },
+            )
     browser_login(page, site, moderator)
 
     page.goto(f"{site}/agentur/")

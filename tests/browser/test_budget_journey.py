@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from municipalities.scoping import town_scope
@@ -58,28 +59,30 @@ def _phases(process, municipality, start, end):
 
 @pytest.fixture
 def budget(town_a):
-    process = factories.process(
-        municipality=town_a,
-        title="Bürgerhaushalt Arnsberg",
-        vote_mode="budget",
-        budget_cap=Decimal("100000"),
-    )
-    with town_scope(town_a):
-        for title, cost in (
-            ("Spielplatz am Goetheplatz erneuern", 60000),
-            ("Mitfahrbänke in den Dörfern", 8000),
-            ("Radweg zur Schule", 50000),
-        ):
-            idea = factories.idea(process=process, title=title, estimated_cost=Decimal(cost))
-            budget_services.idea_assess(
-                idea=idea,
-                by=None,
-                acting_town=town_a,
-                cost_estimate=Decimal(cost),
-                feasibility=Feasibility.FEASIBLE,
-                reason="Vom Fachamt geprüft.",
-            )
-    _phases(process, town_a, TODAY, TODAY + 10 * DAY)
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(
+            municipality=town_a,
+            title="Bürgerhaushalt Arnsberg",
+            vote_mode="budget",
+            budget_cap=Decimal("100000"),
+        )
+        with town_scope(town_a):
+            for title, cost in (
+                ("Spielplatz am Goetheplatz erneuern", 60000),
+                ("Mitfahrbänke in den Dörfern", 8000),
+                ("Radweg zur Schule", 50000),
+            ):
+                idea = factories.idea(process=process, title=title, estimated_cost=Decimal(cost))
+                budget_services.idea_assess(
+                    idea=idea,
+                    by=None,
+                    acting_town=town_a,
+                    cost_estimate=Decimal(cost),
+                    feasibility=Feasibility.FEASIBLE,
+                    reason="Vom Fachamt geprüft.",
+                )
+        _phases(process, town_a, TODAY, TODAY + 10 * DAY)
     return process
 
 

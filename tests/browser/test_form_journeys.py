@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from accounts.models import Role
@@ -48,9 +49,13 @@ def _expect_summary_focused(page) -> None:
 
 def test_failed_submit_focuses_the_error_summary_on_every_main_form(site, page, town_a, tmp_path):
     today = datetime.date.today()
-    process = factories.process(municipality=town_a, title="Ideen für die Innenstadt", votes_per_person=1)
-    citizen = factories.UserFactory(display_name="Anna")
-    editor = factories.staff_member(municipality=town_a, role=Role.EDITOR, email="redaktion@arnsberg.example")
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(municipality=town_a, title="Ideen für die Innenstadt", votes_per_person=1)
+        citizen = factories.UserFactory(display_name="Anna")
+        editor = factories.staff_member(
+            municipality=town_a, role=Role.EDITOR, email="redaktion@arnsberg.example"
+        )
 
     # The idea form: the summary takes the focus, its links lead to the fields.
     browser_login(page, site, citizen)
@@ -93,17 +98,19 @@ def test_failed_submit_focuses_the_error_summary_on_every_main_form(site, page, 
     _shots(page, "process-editor-errors", tmp_path)
 
     # The vote: too many votes is an error of the whole ballot.
-    ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
-    with town_scope(town_a):
-        for idea in ideas:
-            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
-        processes_services.process_change(
-            process=Process.objects.get(pk=process.pk),
-            by=None,
-            acting_town=town_a,
-            fields={},
-            phases=[{"kind": "vote", "starts_on": today, "ends_on": today}],
-        )
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
+        with town_scope(town_a):
+            for idea in ideas:
+                ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
+            processes_services.process_change(
+                process=Process.objects.get(pk=process.pk),
+                by=None,
+                acting_town=town_a,
+                fields={},
+                phases=[{"kind": "vote", "starts_on": today, "ends_on": today}],
+            )
     page.context.clear_cookies()
     browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/abstimmung/")

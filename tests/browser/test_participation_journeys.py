@@ -5,6 +5,7 @@ import datetime
 import re
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from accounts.models import Role
@@ -35,12 +36,14 @@ def _switch_user(page, base_url, user):
 
 def test_citizen_idea_from_map_to_accepted_answer(site, page, arnsberg, settings, live_server):
     settings.MAP_TILE_URL = f"{live_server.url}/static/vendor/leaflet/images/layers.png?{{z}}/{{x}}/{{y}}"
-    process = factories.process(municipality=arnsberg, title="Ideen für die Innenstadt")
-    other = factories.idea(process=process, title="Mehr Fahrradbügel am Neumarkt")
-    citizen = factories.UserFactory(email="anna@example.org", display_name="Anna")
-    editor = factories.staff_member(
-        municipality=arnsberg, role=Role.EDITOR, email="beteiligung@arnsberg.example"
-    )
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(municipality=arnsberg, title="Ideen für die Innenstadt")
+        other = factories.idea(process=process, title="Mehr Fahrradbügel am Neumarkt")
+        citizen = factories.UserFactory(email="anna@example.org", display_name="Anna")
+        editor = factories.staff_member(
+            municipality=arnsberg, role=Role.EDITOR, email="beteiligung@arnsberg.example"
+        )
 
     browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/")
@@ -113,37 +116,41 @@ def test_citizen_idea_from_map_to_accepted_answer(site, page, arnsberg, settings
 def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
     today = datetime.date.today()
     day = datetime.timedelta(days=1)
-    process = factories.process(municipality=arnsberg, title="Zukunft Neheim", partners=[town_b])
-    idea = factories.idea(
-        process=process,
-        title="Dorfladen mit Paketstation",
-        location_label="Marktplatz",
-        latitude="51.45",
-        longitude="7.96",
-        image=factories.image_upload(),
-    )
-    comment = factories.comment(idea=idea, body="Gute Idee!")
-    factories.comment(idea=idea, body="Finde ich auch.", parent=comment)
-    finished = factories.process(municipality=arnsberg, title="Bürgerhaushalt 2026", votes_per_person=2)
-    shortlisted = [factories.idea(process=finished, title=f"Vorschlag {n}") for n in range(3)]
-    voter = factories.UserFactory(display_name="Bernd")
-    with town_scope(arnsberg):
-        for item in shortlisted:
-            ideas_services.idea_set_shortlisted(idea=item, shortlisted=True, by=None, acting_town=arnsberg)
-        processes_services.process_change(
-            process=finished,
-            by=None,
-            acting_town=arnsberg,
-            fields={},
-            phases=[{"kind": "vote", "starts_on": today, "ends_on": today + day}],
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(municipality=arnsberg, title="Zukunft Neheim", partners=[town_b])
+        idea = factories.idea(
+            process=process,
+            title="Dorfladen mit Paketstation",
+            location_label="Marktplatz",
+            latitude="51.45",
+            longitude="7.96",
+            image=factories.image_upload(),
         )
-        ballots_services.ballot_cast(
-            process=finished, user=voter, votes={shortlisted[0].pk: 1, shortlisted[1].pk: 1}
-        )
-        processes_services.settings_change(municipality=arnsberg, by=None, fields={"moderation": "pre"})
-        factories.idea(process=process, title="Wartet auf Moderation")
-    citizen = factories.UserFactory(display_name="Clara")
-    factories.idea(process=process, author=citizen, title="Meine Idee")
+        comment = factories.comment(idea=idea, body="Gute Idee!")
+        factories.comment(idea=idea, body="Finde ich auch.", parent=comment)
+        finished = factories.process(municipality=arnsberg, title="Bürgerhaushalt 2026", votes_per_person=2)
+        shortlisted = [factories.idea(process=finished, title=f"Vorschlag {n}") for n in range(3)]
+        voter = factories.UserFactory(display_name="Bernd")
+        with town_scope(arnsberg):
+            for item in shortlisted:
+                ideas_services.idea_set_shortlisted(
+                    idea=item, shortlisted=True, by=None, acting_town=arnsberg
+                )
+            processes_services.process_change(
+                process=finished,
+                by=None,
+                acting_town=arnsberg,
+                fields={},
+                phases=[{"kind": "vote", "starts_on": today, "ends_on": today + day}],
+            )
+            ballots_services.ballot_cast(
+                process=finished, user=voter, votes={shortlisted[0].pk: 1, shortlisted[1].pk: 1}
+            )
+            processes_services.settings_change(municipality=arnsberg, by=None, fields={"moderation": "pre"})
+            factories.idea(process=process, title="Wartet auf Moderation")
+        citizen = factories.UserFactory(display_name="Clara")
+        factories.idea(process=process, author=citizen, title="Meine Idee")
 
     browser_login(page, site, voter)
     for path in (
@@ -211,8 +218,10 @@ def test_without_a_map_the_place_is_described_and_coordinates_are_a_keyboard_det
 ):
     """MAP_TILE_URL switched off: no map, no word of one; the coordinates open with the keyboard (issue 15)."""
     settings.MAP_TILE_URL = ""
-    process = factories.process(municipality=arnsberg, title="Ideen ohne Karte")
-    citizen = factories.UserFactory(email="ben@example.org", display_name="Ben")
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(municipality=arnsberg, title="Ideen ohne Karte")
+        citizen = factories.UserFactory(email="ben@example.org", display_name="Ben")
     browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/idee/")
     form = page.locator("main form").filter(has=page.locator("#id_title"))
@@ -240,10 +249,12 @@ def test_without_a_map_the_place_is_described_and_coordinates_are_a_keyboard_det
 def test_a_moderator_removes_a_name_from_a_comment_and_the_page_shows_markdown(
     site, page, arnsberg, moderator
 ):
-    process = factories.process(municipality=arnsberg, title="Ideen für Hüsten")
-    idea = factories.idea(process=process, title="Schattenplätze am Markt")
-    factories.comment(idea=idea, body="Das ist **richtig gut**:\n\n- Bäume\n- Sonnensegel")
-    comment = factories.comment(idea=idea, body="Fragen Sie Peter Müller (82), Gartenstraße 3.")
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(municipality=arnsberg, title="Ideen für Hüsten")
+        idea = factories.idea(process=process, title="Schattenplätze am Markt")
+        factories.comment(idea=idea, body="Das ist **richtig gut**:\n\n- Bäume\n- Sonnensegel")
+        comment = factories.comment(idea=idea, body="Fragen Sie Peter Müller (82), Gartenstraße 3.")
 
     browser_login(page, site, moderator)
     page.goto(f"{site}/arnsberg/verwaltung/beteiligung/ideen/{idea.pk}/")

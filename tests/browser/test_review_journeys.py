@@ -4,6 +4,7 @@ remark; the town's editor sees the remark on the report page and as a notificati
 import re
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from tests import factories
@@ -15,12 +16,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_editor_submits_and_moderator_returns_the_progress_report(catalogue, site, page, town_a):
-    editor = factories.staff_member(municipality=town_a, role="editor", email="bericht@arnsberg.example")
-    moderator = factories.UserFactory(email="agentur@suedwestfalen.example", is_agentur_moderator=True)
-    factories.activate_totp(moderator)
-    factories.project(municipality=town_a, title="Digitale Bürgerdienste", status="in_progress")
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        editor = factories.staff_member(municipality=town_a, role="editor", email="bericht@arnsberg.example")
+        moderator = factories.UserFactory(email="agentur@suedwestfalen.example", is_agentur_moderator=True)
+        factories.activate_totp(moderator)
+        factories.project(municipality=town_a, title="Digitale Bürgerdienste", status="in_progress")
 
-    # The editor finds the reports from the staff dashboard and generates the current quarter's draft.
+        # The editor finds the reports from the staff dashboard and generates the current quarter's draft.
     browser_login(page, site, editor)
     page.goto(f"{site}/arnsberg/verwaltung/")
     page.locator("a[href='/arnsberg/verwaltung/fortschrittsberichte/']").click()

@@ -4,6 +4,7 @@ role does not open, and meets a 403 page that names the role needed and leads ba
 import re
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from accounts.models import Role
@@ -25,11 +26,15 @@ def _no_sideways_scroll(page) -> None:
 
 
 def test_a_viewer_sees_no_dead_links_and_a_403_that_says_who_helps(catalogue, site, page, town_a, tmp_path):
-    idea = factories.idea(process=factories.process(municipality=town_a))
-    comment = factories.comment(idea=idea, body="Hausnummer 12, Kennzeichen …")
-    with town_scope(town_a):
-        flags_services.flag_submit(target=comment, reporter=factories.UserFactory(), reason="personal_data")
-    viewer = factories.staff_member(municipality=town_a, role=Role.VIEWER, email="lesen@arnsberg.example")
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        idea = factories.idea(process=factories.process(municipality=town_a))
+        comment = factories.comment(idea=idea, body="Hausnummer 12, Kennzeichen …")
+        with town_scope(town_a):
+            flags_services.flag_submit(
+                target=comment, reporter=factories.UserFactory(), reason="personal_data"
+            )
+        viewer = factories.staff_member(municipality=town_a, role=Role.VIEWER, email="lesen@arnsberg.example")
     browser_login(page, site, viewer)
 
     for width in WIDTHS:
