@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from funding import selectors, services
@@ -19,15 +20,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_editor_keeps_the_ledger_and_the_milestones(site, page, town_a, tmp_path):
-    editor = factories.staff_member(municipality=town_a, role="editor", email="foerderung@arnsberg.example")
-    grant = factories.grant(municipality=town_a, title="Zuwendung Modellprojekt")
-    factories.budget_line(grant=grant, year=2025, amount="100000.00")  # 65.000,00 € federal funds in 2025
-    with town_scope(town_a):
-        milestone = services.milestone_save(
-            grant=grant,
-            by=None,
-            fields={"title": "LoRaWAN-Netz in Betrieb", "due_on": datetime.date(2025, 9, 30)},
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        editor = factories.staff_member(
+            municipality=town_a, role="editor", email="foerderung@arnsberg.example"
         )
+        grant = factories.grant(municipality=town_a, title="Zuwendung Modellprojekt")
+        factories.budget_line(grant=grant, year=2025, amount="100000.00")  # 65.000,00 € federal funds in 2025
+        with town_scope(town_a):
+            milestone = services.milestone_save(
+                grant=grant,
+                by=None,
+                fields={"title": "LoRaWAN-Netz in Betrieb", "due_on": datetime.date(2025, 9, 30)},
+            )
     base = f"{site}/arnsberg/verwaltung/foerderung/{grant.pk}/"
     browser_login(page, site, editor)
 

@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from tests import factories
@@ -16,13 +17,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_the_map_fetches_and_shows_the_process_points(site, page, town_a, settings, live_server):
     settings.MAP_TILE_URL = f"{live_server.url}/static/vendor/leaflet/images/layers.png?{{z}}/{{x}}/{{y}}"
-    process = factories.process(municipality=town_a, title="Ideen für Neheim")
-    for title, lat, lon, place in (
-        ("Trinkbrunnen am Markt", "51.448000", "7.960000", "Neheimer Markt"),
-        ("Bank an der Ruhr", "51.452000", "7.970000", "Ruhrufer"),
-        ("Fahrradbügel am Bahnhof", "51.455000", "7.985000", "Bahnhof Neheim-Hüsten"),
-    ):
-        factories.idea(process=process, title=title, latitude=lat, longitude=lon, location_label=place)
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(municipality=town_a, title="Ideen für Neheim")
+        for title, lat, lon, place in (
+            ("Trinkbrunnen am Markt", "51.448000", "7.960000", "Neheimer Markt"),
+            ("Bank an der Ruhr", "51.452000", "7.970000", "Ruhrufer"),
+            ("Fahrradbügel am Bahnhof", "51.455000", "7.985000", "Bahnhof Neheim-Hüsten"),
+        ):
+            factories.idea(process=process, title=title, latitude=lat, longitude=lon, location_label=place)
     fetched = []
     page.on("request", lambda r: fetched.append(r.url) if r.url.endswith("/karte.geojson") else None)
     page.goto(f"{site}{process.get_absolute_url(town_a)}")

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
 from municipalities.scoping import town_scope
 from tests import factories
@@ -19,10 +20,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_an_editor_downloads_results_and_responses(site, page, town_a):
-    process = factories.process(municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=SURVEY_PHASES)
-    with town_scope(town_a):
-        _survey(process)
-    editor = factories.staff_member(municipality=town_a, role="editor", email="export@arnsberg.example")
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(
+            municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=SURVEY_PHASES
+        )
+        with town_scope(town_a):
+            _survey(process)
+        editor = factories.staff_member(municipality=town_a, role="editor", email="export@arnsberg.example")
     browser_login(page, site, editor)
     page.goto(f"{site}/arnsberg/verwaltung/beteiligung/{process.slug}/umfrage/")
     check_axe(page)

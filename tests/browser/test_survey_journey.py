@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 from playwright.sync_api import expect
 
 from municipalities.scoping import town_scope
@@ -56,10 +57,14 @@ def _survey(process):
 
 
 def test_a_citizen_answers_a_survey_with_the_keyboard_and_sees_the_results(site, page, town_a):
-    process = factories.process(municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=SURVEY_PHASES)
-    with town_scope(town_a):
-        survey, _ = _survey(process)
-    citizen = factories.UserFactory(email="lena@example.org", display_name="Lena")
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(
+            municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=SURVEY_PHASES
+        )
+        with town_scope(town_a):
+            survey, _ = _survey(process)
+        citizen = factories.UserFactory(email="lena@example.org", display_name="Lena")
 
     browser_login(page, site, citizen)
     page.goto(f"{site}/arnsberg/beteiligung/{process.slug}/")

@@ -71,18 +71,21 @@ def order(
 @pytest.fixture
 def vote(town_a):
     """A process whose vote by codes is open today, with three ideas on the shortlist."""
-    item = factories.process(municipality=town_a, votes_per_person=2, vote_by_codes=True)
-    ideas = [factories.idea(process=item, title=title) for title in ("Bänke", "Bäume", "Brunnen")]
+    # One commit (tests/reports/conftest.py's fill_town says why): the browser journey's open data are built once.
+    with transaction.atomic():
+        item = factories.process(municipality=town_a, votes_per_person=2, vote_by_codes=True)
+        ideas = [factories.idea(process=item, title=title) for title in ("Bänke", "Bäume", "Brunnen")]
+        with town_scope(town_a):
+            for idea in ideas:
+                ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
+            processes_services.process_change(
+                process=Process.objects.get(pk=item.pk),
+                by=None,
+                acting_town=town_a,
+                fields={},
+                phases=[{"kind": "vote", "starts_on": TODAY - 2 * DAY, "ends_on": TODAY + 10 * DAY}],
+            )
     with town_scope(town_a):
-        for idea in ideas:
-            ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
-        processes_services.process_change(
-            process=Process.objects.get(pk=item.pk),
-            by=None,
-            acting_town=town_a,
-            fields={},
-            phases=[{"kind": "vote", "starts_on": TODAY - 2 * DAY, "ends_on": TODAY + 10 * DAY}],
-        )
         return Process.objects.get(pk=item.pk), ideas
 
 
