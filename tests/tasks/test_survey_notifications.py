@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.db import transaction
 from django.utils import timezone
 
 from municipalities.scoping import town_scope
@@ -25,24 +26,26 @@ DAY = datetime.timedelta(days=1)
 @pytest.fixture
 def opened(town_a):
     """A survey that opened yesterday in a process whose idea author asked to be mailed at once."""
-    process = factories.process(
-        municipality=town_a,
-        phases=[
-            {"kind": "survey", "starts_on": TODAY - DAY, "ends_on": TODAY + 5 * DAY},
-            {"kind": "ideas", "starts_on": TODAY + 6 * DAY, "ends_on": TODAY + 20 * DAY},
-        ],
-    )
-    earlier = factories.process(municipality=town_a)  # collecting ideas today
-    with town_scope(town_a):
-        survey = services.survey_create(
-            process=process, by=None, fields={"title": "Umfrage Markt", "audience": "everyone"}
+    # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
+    with transaction.atomic():
+        process = factories.process(
+            municipality=town_a,
+            phases=[
+                {"kind": "survey", "starts_on": TODAY - DAY, "ends_on": TODAY + 5 * DAY},
+                {"kind": "ideas", "starts_on": TODAY + 6 * DAY, "ends_on": TODAY + 20 * DAY},
+            ],
         )
-        services.question_add(
-            survey=survey, by=None, values=services.QuestionInput(kind="short_text", text="Was?")
-        )
-    author = factories.UserFactory(email="folgt@example.org")
-    # Whoever took part in another process hears nothing of this one.
-    factories.idea(process=earlier, author=factories.UserFactory(email="anderswo@example.org"))
+        earlier = factories.process(municipality=town_a)  # collecting ideas today
+        with town_scope(town_a):
+            survey = services.survey_create(
+                process=process, by=None, fields={"title": "Umfrage Markt", "audience": "everyone"}
+            )
+            services.question_add(
+                survey=survey, by=None, values=services.QuestionInput(kind="short_text", text="Was?")
+            )
+        author = factories.UserFactory(email="folgt@example.org")
+        # Whoever took part in another process hears nothing of this one.
+        factories.idea(process=earlier, author=factories.UserFactory(email="anderswo@example.org"))
     return {"process": process, "author": author, "survey": survey}
 
 
