@@ -812,9 +812,12 @@ def _staff_idea_table(request, process: Process | None) -> dict:
     page = CountedPaginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    ideas = list(page.object_list)
     return {
         "page_obj": page,
-        "ideas": list(page.object_list),
+        "ideas": ideas,
+        # A budget's cost and verdict: the process's table if it is a budget, the town's if a budget is on the page.
+        "budget_columns": process.is_budget if process else any(idea.process.is_budget for idea in ideas),
         "filter_form": form,
         "querystring": query.urlencode(),
         "moderation": moderation,
