@@ -2,6 +2,7 @@
 the staff idea table show a proposal's cost (the town's once checked, otherwise the author's estimate, labelled
 whose) and the town's verdict as a badge, in budget processes only."""
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -10,9 +11,11 @@ from django.urls import reverse
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
-from participation.models import Feasibility
+from participation.models import Ballot, Feasibility, Process
 from participation.services import budget as budget_services
+from participation.services import processes as processes_services
 from tests import factories
+from tests.participation.test_voting_codes import order
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +141,56 @@ def test_the_staff_tables_show_cost_and_check(client, arnsberg, budget, proposal
         )
     )
     assert "Kosten</th>" not in plain and "Auswahlliste</th>" in plain
+
+
+# --- A budget's ballot list is called what it is (not the shortlist) ----------------------------------------
+
+
+TODAY = datetime.date.today()
+DAY = datetime.timedelta(days=1)
+
+
+def _vote_today(process, municipality):
+    with town_scope(municipality):
+        processes_services.process_change(
+            process=Process.objects.get(pk=process.pk),
+            by=None,
+            acting_town=municipality,
+            fields={},
+            phases=[{"kind": "vote", "starts_on": TODAY - DAY, "ends_on": TODAY + 10 * DAY}],
+        )
+        return Process.objects.get(pk=process.pk)
+
+
+def test_the_process_page_calls_a_budgets_ballot_list_feasible_proposals(client, arnsberg, budget, proposals):
+    budget = _vote_today(budget, arnsberg)
+    page = _text(client.get(budget.get_absolute_url()))
+    assert "Umsetzbare Vorschläge für die Abstimmung" in page and "Auswahlliste" not in page
+    section = page[page.index("Umsetzbare Vorschläge für die Abstimmung") :]
+    section = section[: section.index("</section>")]
+    assert "Spielplatz" in section and "Brücke" not in section and "Bänke" not in section
+
+
+def test_a_budgets_vote_by_code_offers_the_feasible_proposals_with_their_total(client, arnsberg, proposals):
+    playground = proposals[0]
+    with town_scope(arnsberg):
+        process = Process.objects.get(pk=playground.process_id)
+        process.vote_by_codes = True
+        process.save(update_fields=["vote_by_codes"])
+    process = _vote_today(process, arnsberg)
+    _batch, plain = order(process, arnsberg, count=1)
+    url = reverse("participation:vote-code", kwargs={"town_slug": arnsberg.slug, "slug": process.slug})
+    page = _text(client.get(url))
+    assert "Umsetzbare Vorschläge</legend>" in page and "Auswahlliste" not in page
+    assert (
+        f'name="idea_{playground.pk}"' in page and 'data-cost="61500' in page and "budget-ballot.js" in page
+    )
+    assert "Die Auswahlliste ist leer" not in page
+    recalculated = _text(client.post(url, {f"idea_{playground.pk}": "on", "recalculate": "1"}))
+    assert "61.500 €" in recalculated and "38.500 €" in recalculated  # total and what is left
+    with town_scope(arnsberg):
+        assert not Ballot.objects.exists()
+    assert client.post(url, {"code": plain[0], f"idea_{playground.pk}": "on"}).status_code == 302
+    with town_scope(arnsberg):
+        ballot = Ballot.objects.get()
+        assert ballot.user is None and list(ballot.votes.values_list("idea_id", flat=True)) == [playground.pk]
