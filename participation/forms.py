@@ -749,9 +749,15 @@ class BudgetBallotForm(BallotForm):
 
     def chosen(self) -> list:
         """The ticked proposals, as sent (also when the form is not valid: for the running total)."""
+        boxes = [(name, f) for name, f in self.fields.items() if hasattr(f, "idea")]
         if not self.is_bound:
-            return [f.idea for name, f in self.fields.items() if self[name].initial]
-        return [f.idea for name, f in self.fields.items() if self[name].data]
+            return [f.idea for name, f in boxes if self[name].initial]
+        return [f.idea for name, f in boxes if self[name].data]
+
+
+class CodeBudgetBallotForm(CodeBallotForm, BudgetBallotForm):
+    """The vote of a participatory budget whose vote is by codes: the code from the letter, then a tick box per
+    feasible proposal with its cost."""
 
 
 class PaperBallotForm(BallotForm):

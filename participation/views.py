@@ -37,6 +37,7 @@ from .forms import (
     BallotForm,
     BudgetBallotForm,
     CodeBallotForm,
+    CodeBudgetBallotForm,
     CommentForm,
     FlagForm,
     IdeaFilterForm,
@@ -812,9 +813,12 @@ def _staff_idea_table(request, process: Process | None) -> dict:
     page = CountedPaginator(qs, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    ideas = list(page.object_list)
     return {
         "page_obj": page,
-        "ideas": list(page.object_list),
+        "ideas": ideas,
+        # A budget's cost and verdict: the process's table if it is a budget, the town's if a budget is on the page.
+        "budget_columns": process.is_budget if process else any(idea.process.is_budget for idea in ideas),
         "filter_form": form,
         "querystring": query.urlencode(),
         "moderation": moderation,
@@ -1221,16 +1225,24 @@ def process_vote_code(request, town_slug: str, slug: str):
     if not process.accepts_votes():
         messages.info(request, _("The vote is not open."))
         return redirect(process.get_absolute_url(request.municipality))
-    ideas = ideas_selectors.idea_list(
-        filters=ideas_selectors.IdeaFilters(process=process, shortlisted=True, sort="new")
+    # The same list as the vote page's (ballots_selectors.ballot_ideas): the shortlist, or a budget's feasible
+    # proposals (the shortlist of a budget is always empty).
+    ideas = (
+        ballots_selectors.ballot_ideas(process=process).select_related("municipality").order_by("title", "pk")
     )
-    form = CodeBallotForm(
+    form_class = CodeBudgetBallotForm if process.is_budget else CodeBallotForm
+    form = form_class(
         request.POST if request.method == "POST" else None,
-        ideas=ideas.order_by("title"),
+        ideas=ideas,
         process=process,
         current={},
     )
     context = {"process": process, "form": form}
+    if process.is_budget:
+        context.update(_budget_sum(process, form))  # type: ignore[arg-type]  # a CodeBudgetBallotForm here
+        if request.method == "POST" and "recalculate" in request.POST:
+            context["recalculated"] = True  # the total without JavaScript; nothing saved, no code used
+            return render(request, "participation/vote_code.html", context)
     if request.method == "POST" and form.is_valid():
         try:
             check_rate(request, "voting_code")

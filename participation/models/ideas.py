@@ -1,6 +1,7 @@
 """Ideas (with place and image) and the town's official answers to them."""
 
 import uuid
+from decimal import Decimal
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -317,6 +318,14 @@ class Idea(Workflow, Moderated):
     @property
     def has_location(self) -> bool:
         return self.latitude is not None and self.longitude is not None
+
+    @property
+    def shown_cost(self) -> tuple[Decimal | None, bool]:
+        """A budget proposal's cost as lists show it, and whether it is the town's: the town's once it has checked
+        the proposal (the binding one, which the ballot adds up), otherwise the author's estimate."""
+        if self.feasibility != Feasibility.PENDING and self.cost_estimate is not None:
+            return self.cost_estimate, True
+        return self.estimated_cost, False
 
 
 class OfficialAnswer(TownOwnedModel):

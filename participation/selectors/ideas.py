@@ -104,12 +104,16 @@ CARD_FIELDS = (
     "created_at",
     "support_count",
     "comment_count",
+    "estimated_cost",
+    "cost_estimate",
+    "feasibility",
 )
 
 
 def idea_cards(qs: QuerySet[Idea]) -> QuerySet[Idea]:
     """``qs`` (an :func:`idea_list`) reading only what the idea cards show: the idea's :data:`CARD_FIELDS` and, as
-    ``card_town``, ``card_process``, ``card_author`` and ``card_field``, the one column of its town, process,
+    ``card_town``, ``card_process`` (and its ``card_vote_mode``: a budget's cards show cost and verdict),
+    ``card_author`` and ``card_field``, the one column of its town, process,
     author and field of action that a card shows, instead of every column of those four rows (their dates alone
     were a fifth of the demo's idea list, converted for nothing). Its rows' names are unique, so that its SQL can
     also be run as compiled once (:class:`IdeaPages`, ``compiled_key``)."""
@@ -119,6 +123,7 @@ def idea_cards(qs: QuerySet[Idea]) -> QuerySet[Idea]:
         .annotate(
             card_town=F("municipality__slug"),
             card_process=F("process__title"),
+            card_vote_mode=F("process__vote_mode"),
             card_author=F("author__display_name"),
             card_field=F("field_of_action__name"),
         )

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from participation.models import Feasibility, VoteMode
 from participation.selectors import processes as processes_selectors
 from smartcity5 import fragments
 
@@ -120,7 +121,10 @@ def comment_html(context, comment) -> SafeString:
 def idea_card(idea, show_process: bool = False) -> SafeString:
     """An idea in a list (the idea list, a process's page), as read by ``selectors.idea_cards``:
     ``participation/_idea_card.html`` rendered from plain values only and kept per worker (smartcity5.fragments);
-    nothing on it depends on the viewer."""
+    nothing on it depends on the viewer. A participatory budget's proposal shows its cost (:attr:`Idea.shown_cost`,
+    labelled whose) and, once checked, the town's verdict."""
+    budget = idea.card_vote_mode == VoteMode.BUDGET
+    cost, cost_by_town = idea.shown_cost if budget else (None, False)
     return fragments.render(
         "participation/_idea_card.html",
         town_slug=idea.card_town,
@@ -139,6 +143,11 @@ def idea_card(idea, show_process: bool = False) -> SafeString:
         process=idea.card_process if show_process else "",
         supports=idea.support_count,
         comments=idea.comment_count,
+        budget=budget,
+        cost=cost,
+        cost_by_town=cost_by_town,
+        verdict=idea.feasibility if budget and idea.feasibility != Feasibility.PENDING else "",
+        verdict_label=idea.get_feasibility_display() if budget else "",
     )
 
 
