@@ -303,6 +303,10 @@ class Tally(TownOwnedModel):
         Option, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("row")
     )
     value = models.SmallIntegerField(_("value"), null=True, blank=True)
+    # The key's empty-or-not parts as one text ("option/row/value", empty where a part is empty), unique per
+    # question: the upsert's conflict target on every database (a unique key over nullable columns would treat
+    # each empty part as distinct on SQLite, where NULLS NOT DISTINCT does not exist).
+    slot = models.CharField(_("key"), max_length=40, editable=False)
     count = models.PositiveIntegerField(_("count"), default=0)
     rank_sum = models.PositiveIntegerField(_("sum of the ranks"), default=0)
     waiting = models.PositiveIntegerField(_("waiting for moderation"), default=0)
@@ -313,8 +317,10 @@ class Tally(TownOwnedModel):
         verbose_name = _("stored count")
         verbose_name_plural = _("stored counts")
         constraints = [
-            # NULLS NOT DISTINCT: the key with empty parts is one row too (the upsert's conflict target).
-            models.UniqueConstraint(
-                fields=["question", "option", "row", "value"], name="tally_once", nulls_distinct=False
-            ),
+            models.UniqueConstraint(fields=["question", "slot"], name="tally_once"),
         ]
+
+    @staticmethod
+    def slot_of(option_id: int | None, row_id: int | None, value: int | None) -> str:
+        """The :attr:`slot` of a key (the migration's fill builds the same text in SQL)."""
+        return "/".join("" if part is None else str(part) for part in (option_id, row_id, value))

@@ -587,14 +587,15 @@ def _count_answers(survey: Survey, answers: Sequence[Answer]) -> None:
         return
     table = connection.ops.quote_name(Tally._meta.db_table)
     rows = sorted(added.items(), key=lambda item: tuple(-1 if part is None else part for part in item[0]))
-    values = ", ".join(["(%s, %s, %s::bigint, %s::bigint, %s::smallint, %s, %s, %s)"] * len(rows))
-    params: list[int | None] = []
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    params: list[int | str | None] = []
     for (question, option, row, value), (count, rank_sum, waiting) in rows:
-        params += [survey.municipality_id, question, option, row, value, count, rank_sum, waiting]
+        slot = Tally.slot_of(option, row, value)
+        params += [survey.municipality_id, question, option, row, value, slot, count, rank_sum, waiting]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (municipality_id, question_id, option_id, row_id, value, count, rank_sum,"
-            f" waiting) VALUES {values} ON CONFLICT (question_id, option_id, row_id, value) DO UPDATE SET"
+            f"INSERT INTO {table} (municipality_id, question_id, option_id, row_id, value, slot, count, rank_sum,"
+            f" waiting) VALUES {values} ON CONFLICT (question_id, slot) DO UPDATE SET"
             f" count = {table}.count + EXCLUDED.count, rank_sum = {table}.rank_sum + EXCLUDED.rank_sum,"
             f" waiting = {table}.waiting + EXCLUDED.waiting",
             params,
@@ -619,6 +620,7 @@ def tallies_refresh(surveys: Iterable[Survey]) -> int:
                 option_id=option,
                 row_id=row,
                 value=value,
+                slot=Tally.slot_of(option, row, value),
                 count=count,
                 rank_sum=rank_sum,
                 waiting=waiting,

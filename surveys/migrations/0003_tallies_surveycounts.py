@@ -4,28 +4,40 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 # The stored counts of the answers given so far, derived as ``surveys.selectors.tallies_derived`` derives them
-# (``manage.py survey_tallies_refresh --check`` compares the two), and the surveys' response counts.
-FILL = """
-INSERT INTO surveys_tally (municipality_id, question_id, option_id, row_id, value, count, rank_sum, waiting)
-SELECT q.municipality_id, a.question_id, NULL::bigint, NULL::bigint, NULL::smallint, COUNT(DISTINCT a.response_id), 0,
+# (``manage.py survey_tallies_refresh --check`` compares the two), and the surveys' response counts. Plain SQL that
+# PostgreSQL and SQLite both run (no casts by ``::``; FILTER needs SQLite 3.30); the slot as ``Tally.slot_of``.
+FILL = [
+    """
+INSERT INTO surveys_tally (municipality_id, question_id, option_id, row_id, value, slot, count, rank_sum, waiting)
+SELECT q.municipality_id, a.question_id, NULL, NULL, NULL, '//', COUNT(DISTINCT a.response_id), 0,
        COUNT(*) FILTER (WHERE a.moderation = 'pending')
   FROM surveys_answer a JOIN surveys_question q ON q.id = a.question_id
  GROUP BY q.municipality_id, a.question_id
-UNION ALL
-SELECT q.municipality_id, a.question_id, a.option_id, a.row_id, NULL::smallint, COUNT(*),
+""",
+    """
+INSERT INTO surveys_tally (municipality_id, question_id, option_id, row_id, value, slot, count, rank_sum, waiting)
+SELECT q.municipality_id, a.question_id, a.option_id, a.row_id, NULL,
+       CAST(a.option_id AS text) || '/' || COALESCE(CAST(a.row_id AS text), '') || '/', COUNT(*),
        COALESCE(SUM(a.number) FILTER (WHERE q.kind = 'ranking'), 0), 0
   FROM surveys_answer a JOIN surveys_question q ON q.id = a.question_id
  WHERE a.option_id IS NOT NULL
  GROUP BY q.municipality_id, a.question_id, a.option_id, a.row_id
-UNION ALL
-SELECT q.municipality_id, a.question_id, NULL::bigint, NULL::bigint, a.number, COUNT(*), 0, 0
+""",
+    """
+INSERT INTO surveys_tally (municipality_id, question_id, option_id, row_id, value, slot, count, rank_sum, waiting)
+SELECT q.municipality_id, a.question_id, NULL, NULL, a.number, '//' || CAST(a.number AS text), COUNT(*), 0, 0
   FROM surveys_answer a JOIN surveys_question q ON q.id = a.question_id
- WHERE q.kind = 'scale' AND a.number IS NOT NULL
- GROUP BY q.municipality_id, a.question_id, a.number;
-UPDATE surveys_survey s
-   SET response_count = (SELECT COUNT(*) FROM surveys_response r WHERE r.survey_id = s.id),
-       paper_response_count = (SELECT COUNT(*) FROM surveys_response r WHERE r.survey_id = s.id AND r.is_paper);
-"""
+ WHERE q.kind = 'scale' AND a.number IS NOT NULL AND a.option_id IS NULL
+ GROUP BY q.municipality_id, a.question_id, a.number
+""",
+    """
+UPDATE surveys_survey
+   SET response_count = (SELECT COUNT(*) FROM surveys_response r WHERE r.survey_id = surveys_survey.id),
+       paper_response_count = (
+           SELECT COUNT(*) FROM surveys_response r WHERE r.survey_id = surveys_survey.id AND r.is_paper
+       )
+""",
+]
 
 
 class Migration(migrations.Migration):
@@ -50,6 +62,7 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 ("value", models.SmallIntegerField(blank=True, null=True, verbose_name="value")),
+                ("slot", models.CharField(editable=False, max_length=40, verbose_name="key")),
                 ("count", models.PositiveIntegerField(default=0, verbose_name="count")),
                 ("rank_sum", models.PositiveIntegerField(default=0, verbose_name="sum of the ranks")),
                 ("waiting", models.PositiveIntegerField(default=0, verbose_name="waiting for moderation")),
@@ -97,11 +110,7 @@ class Migration(migrations.Migration):
             options={
                 "verbose_name": "stored count",
                 "verbose_name_plural": "stored counts",
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("question", "option", "row", "value"), name="tally_once", nulls_distinct=False
-                    )
-                ],
+                "constraints": [models.UniqueConstraint(fields=("question", "slot"), name="tally_once")],
             },
         ),
         migrations.RunSQL(FILL, migrations.RunSQL.noop),

@@ -98,7 +98,8 @@ def test_the_migration_fills_the_counts_of_existing_answers(survey, questions, t
     assert _stale(survey) == [survey.pk]
     migration = importlib.import_module("surveys.migrations.0003_tallies_surveycounts")
     with connection.cursor() as cursor:
-        cursor.execute(migration.FILL)
+        for statement in migration.FILL:
+            cursor.execute(statement)
     assert _stale(survey) == []
 
 
