@@ -82,6 +82,7 @@ class Survey(TownOwnedModel):
         _("replaced by a new version"), null=True, blank=True, editable=False
     )
     response_count = models.PositiveIntegerField(_("responses"), default=0, editable=False)
+    paper_response_count = models.PositiveIntegerField(_("paper questionnaires"), default=0, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
 
@@ -277,3 +278,49 @@ class Answer(TownOwnedModel):
             models.Index(fields=["question", "option"], name="answer_question_option"),
             models.Index(fields=["question", "moderation"], name="answer_question_moderation"),
         ]
+
+
+class Tally(TownOwnedModel):
+    """A stored figure of a question's results, kept by the services that write answers in the same transaction
+    (``services._count_answers``, ``text_answer_moderate``) so that the results read a few rows instead of
+    counting every answer. Its key says what it counts:
+
+    - ``option``, ``row`` and ``value`` empty: the responses that answered the question (``count``) and, for a
+      free-text question, its answers waiting for moderation (``waiting``);
+    - ``option`` (and ``row`` in a matrix): the answers that chose the option (in that row), with the sum of
+      their ranks in a ranking (``rank_sum``; the average rank is ``rank_sum / count``);
+    - ``value``: the answers that gave this value on a scale.
+
+    ``manage.py survey_tallies_refresh --check`` compares them with a full recount."""
+
+    question = models.ForeignKey(
+        Question, on_delete=models.CASCADE, related_name="tallies", verbose_name=_("question")
+    )
+    option = models.ForeignKey(
+        Option, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("answer")
+    )
+    row = models.ForeignKey(
+        Option, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("row")
+    )
+    value = models.SmallIntegerField(_("value"), null=True, blank=True)
+    # The key's empty-or-not parts as one text ("option/row/value", empty where a part is empty), unique per
+    # question: the upsert's conflict target on every database (a unique key over nullable columns would treat
+    # each empty part as distinct on SQLite, where NULLS NOT DISTINCT does not exist).
+    slot = models.CharField(_("key"), max_length=40, editable=False)
+    count = models.PositiveIntegerField(_("count"), default=0)
+    rank_sum = models.PositiveIntegerField(_("sum of the ranks"), default=0)
+    waiting = models.PositiveIntegerField(_("waiting for moderation"), default=0)
+
+    objects = TownScopedManager(shared_with=QUESTION_TOWNS)  # type: ignore[misc]  # factory-made manager
+
+    class Meta:
+        verbose_name = _("stored count")
+        verbose_name_plural = _("stored counts")
+        constraints = [
+            models.UniqueConstraint(fields=["question", "slot"], name="tally_once"),
+        ]
+
+    @staticmethod
+    def slot_of(option_id: int | None, row_id: int | None, value: int | None) -> str:
+        """The :attr:`slot` of a key (the migration's fill builds the same text in SQL)."""
+        return "/".join("" if part is None else str(part) for part in (option_id, row_id, value))

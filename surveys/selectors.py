@@ -1,6 +1,6 @@
 """Reads of surveys: the current version of a process's survey, whether a person answered, who may see the
-results, and the results themselves — counted by the database, a fixed number of queries whatever the number of
-responses."""
+results, and the results themselves — read from the counts the services store with each response (``Tally``), a
+fixed number of queries whatever the number of responses."""
 
 from __future__ import annotations
 
@@ -12,14 +12,24 @@ from typing import TYPE_CHECKING
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Sum, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from accounts import permissions
 from participation.models import Moderation, Phase, Process, ProcessPhase
 
-from .models import Answer, Option, Participant, Question, QuestionKind, Response, ResultsShown, Survey
+from .models import (
+    Answer,
+    Option,
+    Participant,
+    Question,
+    QuestionKind,
+    Response,
+    ResultsShown,
+    Survey,
+    Tally,
+)
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -157,9 +167,11 @@ def results_cached(survey: Survey) -> SurveyResults:
 
 def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, SurveyResults]:
     """:func:`results` of several survey versions at once (survey pk → results), in the same fixed number of
-    queries however many surveys and responses; ``texts=False`` leaves the free-text answers unread (the open
-    data holds figures only). Of the published texts only the first ``TEXTS_SHOWN`` of each question are read
-    (a window in SQL), so a survey with thousands of texts reads 50 per question."""
+    queries however many surveys and responses: the figures are the stored counts (:class:`Tally`, kept by every
+    response), read as a few rows per question, and the surveys' stored response counts. ``texts=False`` leaves
+    the free-text answers unread (the open data holds figures only). Of the published texts only the first
+    ``TEXTS_SHOWN`` of each question are read (a window in SQL), so a survey with thousands of texts reads 50 per
+    question."""
     if not surveys:
         return {}
     asked = list(
@@ -167,35 +179,24 @@ def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, Su
         .prefetch_related("options")
         .order_by("survey", "position", "pk")
     )
-    answers = Answer.objects.filter(question__survey__in=surveys).order_by()
-    answered = dict(
-        answers.values("question").annotate(n=Count("response", distinct=True)).values_list("question", "n")
-    )
-    by_option = {
-        (row["question"], row["row"], row["option"]): row
-        for row in answers.filter(option__isnull=False)
-        .values("question", "row", "option")
-        .annotate(n=Count("pk"), rank=Avg("number"))
+    # The shared-row filter is not built again: the questions were read in the scope, their counts go with them.
+    stored: dict[tuple[int, int | None, int | None, int | None], Tally] = {
+        (t.question_id, t.option_id, t.row_id, t.value): t
+        for t in Tally._base_manager.filter(question__in=[q.pk for q in asked]).order_by()
     }
-    scale: dict[tuple[int, int | None], int] = {
-        (question_id, value): n
-        for question_id, value, n in answers.filter(question__kind=QuestionKind.SCALE)
-        .values("question", "number")
-        .annotate(n=Count("pk"))
-        .values_list("question", "number", "n")
+    # The stored response counts as they are now (the caller's survey rows may have been read before a response).
+    responses = {
+        pk: (n, paper)
+        for pk, n, paper in Survey._base_manager.filter(pk__in=[s.pk for s in surveys]).values_list(
+            "pk", "response_count", "paper_response_count"
+        )
     }
-    averages: dict[int, Decimal] = {}
-    # The average of a scale from its distribution (exact, in Decimal), so that it needs no query of its own.
-    for (question_id, value), n in scale.items():
-        averages[question_id] = averages.get(question_id, Decimal(0)) + Decimal((value or 0) * n)
-    for question_id in averages:
-        total = sum(n for (q, _value), n in scale.items() if q == question_id)
-        averages[question_id] = averages[question_id] / total
     published: dict[int, list[str]] = {}
-    waiting: dict[int, int] = {}
     if texts:
         first = (
-            answers.filter(question__kind__in=(QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT))
+            Answer.objects.filter(question__survey__in=surveys)
+            .order_by()
+            .filter(question__kind__in=(QuestionKind.SHORT_TEXT, QuestionKind.LONG_TEXT))
             .filter(moderation=Moderation.PUBLISHED)
             .annotate(place=Window(RowNumber(), partition_by=[F("question")], order_by=[F("pk").asc()]))
             .filter(place__lte=TEXTS_SHOWN)
@@ -204,27 +205,20 @@ def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, Su
         )
         for question_id, text in first:
             published.setdefault(question_id, []).append(text)
-        waiting = dict(
-            answers.filter(moderation=Moderation.PENDING)
-            .values("question")
-            .annotate(n=Count("pk"))
-            .values_list("question", "n")
-        )
-    responses = {
-        row["survey"]: row
-        for row in Response.objects.filter(survey__in=surveys)
-        .order_by()
-        .values("survey")
-        .annotate(all=Count("pk"), paper=Count("pk", filter=Q(is_paper=True)))
-    }
+
+    def count(key: tuple[int, int | None, int | None, int | None]) -> int:
+        found = stored.get(key)
+        return found.count if found is not None else 0
+
     figures: dict[int, list[QuestionResult]] = {survey.pk: [] for survey in surveys}
     for question in asked:
-        total = answered.get(question.pk, 0)
+        answered = stored.get((question.pk, None, None, None))
+        total = answered.count if answered is not None else 0
         result = QuestionResult(question=question, answered=total)
         columns = [o for o in question.options.all() if not o.is_row]
         if question.kind == QuestionKind.MATRIX:
             for row in (o for o in question.options.all() if o.is_row):
-                counts = [by_option.get((question.pk, row.pk, c.pk), {}).get("n", 0) for c in columns]
+                counts = [count((question.pk, c.pk, row.pk, None)) for c in columns]
                 row_total = sum(counts)
                 result.matrix.append(
                     MatrixRow(
@@ -237,15 +231,15 @@ def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, Su
                 )
         elif question.has_options:
             for option in columns:
-                found = by_option.get((question.pk, None, option.pk), {})
-                rank = found.get("rank")
+                found = stored.get((question.pk, option.pk, None, None))
+                n = found.count if found is not None else 0
                 result.options.append(
                     OptionResult(
                         option,
-                        found.get("n", 0),
-                        _share(found.get("n", 0), total),
-                        Decimal(rank).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-                        if question.kind == QuestionKind.RANKING and rank is not None
+                        n,
+                        _share(n, total),
+                        (Decimal(found.rank_sum) / n).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+                        if question.kind == QuestionKind.RANKING and found is not None and n
                         else None,
                     )
                 )
@@ -254,26 +248,101 @@ def results_of(surveys: Sequence[Survey], *, texts: bool = True) -> dict[int, Su
                     key=lambda r: (r.average_rank is None, r.average_rank or 0, r.option.position)
                 )
         elif question.kind == QuestionKind.SCALE:
+            # The average from the stored distribution (exact, in Decimal): the sum of the values given.
+            given = sum_of = 0
             for value in range(question.scale_min, question.scale_max + 1):
-                n = scale.get((question.pk, value), 0)
+                n = count((question.pk, None, None, value))
+                given, sum_of = given + n, sum_of + value * n
                 result.scale.append((value, n, _share(n, total)))
-            average = averages.get(question.pk)
             result.average = (
-                average.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if average is not None else None
+                (Decimal(sum_of) / given).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if given else None
             )
         else:
             result.texts = published.get(question.pk, [])
-            result.texts_waiting = waiting.get(question.pk, 0)
+            result.texts_waiting = answered.waiting if answered is not None else 0
         figures[question.survey_id].append(result)
     return {
         survey.pk: SurveyResults(
             survey=survey,
-            responses=responses.get(survey.pk, {}).get("all", 0),
-            paper_responses=responses.get(survey.pk, {}).get("paper", 0),
+            responses=responses.get(survey.pk, (0, 0))[0],
+            paper_responses=responses.get(survey.pk, (0, 0))[1],
             questions=figures[survey.pk],
         )
         for survey in surveys
     }
+
+
+@dataclass
+class DerivedTallies:
+    """The stored figures of some surveys as a full recount gives them (:func:`tallies_derived`)."""
+
+    #: (question, option, row, value) → [count, rank_sum, waiting], only keys with something counted
+    tallies: dict[tuple[int, int | None, int | None, int | None], tuple[int, int, int]]
+    #: survey → (responses, paper questionnaires)
+    responses: dict[int, tuple[int, int]]
+
+
+def tallies_derived(surveys: Sequence[Survey]) -> DerivedTallies:
+    """How every stored count of ``surveys`` is derived from their answers and responses (four aggregates over
+    every answer: what the results counted on each visit before the counts were stored). The base managers are
+    used on purpose: callers pass surveys they read in a scope, or run without one (the command)."""
+    answers = Answer._base_manager.filter(question__survey__in=surveys).order_by()
+    tallies: dict[tuple[int, int | None, int | None, int | None], tuple[int, int, int]] = {}
+    for question, n, waiting in (
+        answers.values("question")
+        .annotate(
+            n=Count("response", distinct=True), waiting=Count("pk", filter=Q(moderation=Moderation.PENDING))
+        )
+        .values_list("question", "n", "waiting")
+    ):
+        tallies[(question, None, None, None)] = (n, 0, waiting)
+    for question, option, row, n, ranks in (
+        answers.filter(option__isnull=False)
+        .values("question", "option", "row")
+        .annotate(
+            n=Count("pk"),
+            ranks=Coalesce(Sum("number", filter=Q(question__kind=QuestionKind.RANKING)), 0),
+        )
+        .values_list("question", "option", "row", "n", "ranks")
+    ):
+        tallies[(question, option, row, None)] = (n, ranks, 0)
+    for question, value, n in (
+        answers.filter(question__kind=QuestionKind.SCALE, number__isnull=False)
+        .values("question", "number")
+        .annotate(n=Count("pk"))
+        .values_list("question", "number", "n")
+    ):
+        tallies[(question, None, None, value)] = (n, 0, 0)
+    responses = {
+        survey: (n, paper)
+        for survey, n, paper in Response._base_manager.filter(survey__in=surveys)
+        .order_by()
+        .values("survey")
+        .annotate(n=Count("pk"), paper=Count("pk", filter=Q(is_paper=True)))
+        .values_list("survey", "n", "paper")
+    }
+    return DerivedTallies(tallies=tallies, responses=responses)
+
+
+def surveys_with_stale_tallies(surveys: Sequence[Survey]) -> list[int]:
+    """The ids of ``surveys`` whose stored counts (:class:`Tally` rows, response counts) differ from a full
+    recount (none while every write goes through the services; ``manage.py survey_tallies_refresh --check``).
+    A stored row counting nothing equals a missing one."""
+    if not surveys:
+        return []
+    derived = tallies_derived(surveys)
+    survey_of = dict(Question._base_manager.filter(survey__in=surveys).values_list("pk", "survey"))
+    stored = {
+        (t.question_id, t.option_id, t.row_id, t.value): (t.count, t.rank_sum, t.waiting)
+        for t in Tally._base_manager.filter(question__survey__in=surveys).order_by()
+        if (t.count, t.rank_sum, t.waiting) != (0, 0, 0)
+    }
+    stale = {survey_of[key[0]] for key in stored.keys() ^ derived.tallies.keys()}
+    stale |= {survey_of[key[0]] for key, found in stored.items() if derived.tallies.get(key, found) != found}
+    for survey in surveys:
+        if (survey.response_count, survey.paper_response_count) != derived.responses.get(survey.pk, (0, 0)):
+            stale.add(survey.pk)
+    return sorted(stale)
 
 
 def text_to_moderate(survey: Survey, pk: int) -> Answer:

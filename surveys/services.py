@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -40,7 +40,9 @@ from .models import (
     QuestionKind,
     Response,
     Survey,
+    Tally,
 )
+from .selectors import tallies_derived
 from .signals import survey_changed
 
 if TYPE_CHECKING:
@@ -517,12 +519,16 @@ def _answers_for(questions: Sequence[Question], values: Mapping[int, Any]) -> li
     return answers
 
 
-def _take_survey(survey: Survey) -> Survey:
+def _take_survey(survey: Survey, *, paper: bool = False) -> Survey:
     """The survey row, locked for this transaction and marked as answered (locked for the builder) with one
-    response more; a superseded version refuses."""
+    response more (and one paper questionnaire more); a superseded version refuses. The lock also puts the
+    responses to one survey in a line, so their stored counts (:func:`_count_answers`) are added one after the
+    other."""
     now = timezone.now()
     Survey.objects.filter(pk=survey.pk).update(
-        locked_at=Coalesce(F("locked_at"), now), response_count=F("response_count") + 1
+        locked_at=Coalesce(F("locked_at"), now),
+        response_count=F("response_count") + 1,
+        paper_response_count=F("paper_response_count") + int(paper),
     )
     survey = Survey.objects.select_related("process").get(pk=survey.pk)
     if survey.superseded_at is not None:
@@ -542,8 +548,91 @@ def _store(survey: Survey, answers: list[Answer], **fields: Any) -> Response:
         answer.response = response
         answer.municipality_id = survey.municipality_id
     Answer.objects.bulk_create(answers)
+    _count_answers(survey, answers)
     survey_changed.send(sender=Survey, survey_id=survey.pk, at_once=False)
     return response
+
+
+TallyKey = tuple[int, int | None, int | None, int | None]  # question, option, row, value
+
+
+def tally_increments(answers: Iterable[Answer]) -> dict[TallyKey, list[int]]:
+    """What one response's answers add to the stored counts (:class:`~surveys.models.Tally`): key → [count,
+    rank_sum, waiting]. A question answered counts once, however many answers it gave."""
+    added: dict[TallyKey, list[int]] = {}
+    for answer in answers:
+        question = answer.question
+        answered = added.setdefault((question.pk, None, None, None), [1, 0, 0])
+        if answer.moderation == Moderation.PENDING:
+            answered[2] += 1
+        if answer.option_id is not None:
+            key: TallyKey = (question.pk, answer.option_id, answer.row_id, None)
+        elif question.kind == QuestionKind.SCALE and answer.number is not None:
+            key = (question.pk, None, None, answer.number)
+        else:
+            continue
+        counts = added.setdefault(key, [0, 0, 0])
+        counts[0] += 1
+        if question.kind == QuestionKind.RANKING:
+            counts[1] += answer.number or 0
+    return added
+
+
+def _count_answers(survey: Survey, answers: Sequence[Answer]) -> None:
+    """Add a response's answers to the stored counts in one statement: ``INSERT … ON CONFLICT DO UPDATE SET
+    count = count + …`` (the row is created by the first answer to reach it, then only ever added to, under the
+    row's lock: two responses at once never lose one of their counts)."""
+    added = tally_increments(answers)
+    if not added:
+        return
+    table = connection.ops.quote_name(Tally._meta.db_table)
+    rows = sorted(added.items(), key=lambda item: tuple(-1 if part is None else part for part in item[0]))
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    params: list[int | str | None] = []
+    for (question, option, row, value), (count, rank_sum, waiting) in rows:
+        slot = Tally.slot_of(option, row, value)
+        params += [survey.municipality_id, question, option, row, value, slot, count, rank_sum, waiting]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (municipality_id, question_id, option_id, row_id, value, slot, count, rank_sum,"
+            f" waiting) VALUES {values} ON CONFLICT (question_id, slot) DO UPDATE SET"
+            f" count = {table}.count + EXCLUDED.count, rank_sum = {table}.rank_sum + EXCLUDED.rank_sum,"
+            f" waiting = {table}.waiting + EXCLUDED.waiting",
+            params,
+        )
+
+
+@transaction.atomic
+def tallies_refresh(surveys: Iterable[Survey]) -> int:
+    """Count the answers of ``surveys`` anew and store the counts (and the surveys' response counts) in place of
+    the stored ones: after a bulk load (``seed_scale``) or a change by hand in the database
+    (``manage.py survey_tallies_refresh``). Returns how many surveys it stored."""
+    ids = [survey.pk for survey in surveys]
+    locked = list(Survey._base_manager.select_for_update().filter(pk__in=ids).order_by("pk"))
+    derived = tallies_derived(locked)
+    Tally._base_manager.filter(question__survey__in=ids).delete()
+    towns = dict(Question._base_manager.filter(survey__in=ids).values_list("pk", "municipality_id"))
+    Tally._base_manager.bulk_create(
+        [
+            Tally(
+                municipality_id=towns[question],
+                question_id=question,
+                option_id=option,
+                row_id=row,
+                value=value,
+                slot=Tally.slot_of(option, row, value),
+                count=count,
+                rank_sum=rank_sum,
+                waiting=waiting,
+            )
+            for (question, option, row, value), (count, rank_sum, waiting) in derived.tallies.items()
+        ],
+        batch_size=2000,
+    )
+    for survey in locked:
+        all_, paper = derived.responses.get(survey.pk, (0, 0))
+        Survey._base_manager.filter(pk=survey.pk).update(response_count=all_, paper_response_count=paper)
+    return len(locked)
 
 
 def may_respond(survey: Survey, user: User | AnonymousUser) -> bool:
@@ -619,7 +708,7 @@ def paper_response_enter(
     """A paper questionnaire, typed in by the staff of a participating town: marked as such, never linked to a
     person, counted with the others. Accepted also after the survey has closed (letters arrive late)."""
     require_answer_right(by, survey.process, acting_town)
-    survey = _take_survey(survey)
+    survey = _take_survey(survey, paper=True)
     answers = _answers_for(_questions(survey), values)
     if not answers:
         raise ValidationError(_("Please answer at least one question."), code="empty")
@@ -641,6 +730,11 @@ def text_answer_moderate(
     if answer.moderation == new:
         return answer
     before = {"moderation": _label(answer.moderation)}
+    if answer.moderation == Moderation.PENDING:
+        # The question's stored count of texts waiting (its answered row holds it), under the row's lock.
+        Tally._base_manager.filter(
+            Q(option__isnull=True, row__isnull=True, value__isnull=True), question=answer.question_id
+        ).update(waiting=F("waiting") - 1)
     answer.moderation = new
     answer.save(update_fields=["moderation"])
     _record(

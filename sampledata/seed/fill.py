@@ -72,6 +72,7 @@ from projects.services import project_facts_refresh_all
 from smartcity5.slugs import german_slugify
 from surveys.models import Answer, Option, Participant, Question, Survey
 from surveys.models import Response as SurveyResponse
+from surveys.services import tallies_refresh
 
 from . import text
 from .writer import Writer
@@ -317,6 +318,8 @@ class Seeder:
             )
             # Each project's stored list facts (progress, latest update, partners), by the services' own rule.
             project_facts_refresh_all(municipalities=[town.row for town in self.towns])
+            # Each survey's stored counts (per option, cell, value; responses), by the services' own recount.
+            tallies_refresh(Survey._base_manager.filter(municipality__in=[town.row for town in self.towns]))
             # The rows were copied past the model signals: the towns' key figures changed (freshness).
             freshness.changed(town.row.pk for town in self.towns)
             self._timed("stored process and project figures", t)

@@ -202,8 +202,14 @@ def test_surveys_with_many_responses_counted_as_the_services_count(seeded):
             answers.filter(moderation="published").exists() and answers.filter(moderation="pending").exists()
         )
         assert SurveyResponse._base_manager.filter(survey__in=surveys, is_paper=True).exists()
+        # The stored counts the results read equal a full recount of the copied rows.
+        assert survey_selectors.surveys_with_stale_tallies(list(surveys)) == []
         results = survey_selectors.results(surveys.first())
         assert results.responses == 1000 and all(q.answered for q in results.questions)
+        assert (
+            results.paper_responses
+            == SurveyResponse._base_manager.filter(survey=surveys.first(), is_paper=True).count()
+        )
         assert len(survey_selectors.public_results().filter(municipality__in=towns)) == 2 * len(towns)
 
 
