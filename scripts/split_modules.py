@@ -384,6 +384,7 @@ SPLITS: list[Split] = [
                     "paper_ballot_count",
                     "BUDGET_RULE",
                     "budget_winners",
+                    "votes_of_the_idea",
                     "vote_results",
                     "voting_code_batches",
                 ],

@@ -14,7 +14,8 @@ from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 
-from participation.models import Comment, Idea, OfficialAnswer, Support, Vote
+from participation.models import Comment, Idea, OfficialAnswer, Support
+from participation.selectors.ballots import votes_of_the_idea
 from participation.selectors.ideas import idea_list
 from projects.models import Indicator, Measurement, Project
 from projects.selectors.lists import public_project_changes
@@ -45,13 +46,7 @@ def published_ideas() -> QuerySet[Idea]:
     moment is the stored ``Idea.answered_at``); the author is not even read."""
     latest_answer = OfficialAnswer._base_manager.filter(idea=OuterRef("pk")).order_by("-created_at", "-pk")
     # Votes only as the sum per idea (an aggregate: no ballot, no voter); shown once the results are public.
-    votes = (
-        Vote._base_manager.filter(idea=OuterRef("pk"))
-        .order_by()
-        .values("idea")
-        .annotate(total=Sum("count"))
-        .values("total")
-    )
+    votes = votes_of_the_idea()
     return (
         idea_list()
         .select_related(None)

@@ -72,16 +72,22 @@ def budget_winners(ideas: Sequence[Any], cap: Decimal) -> Decimal:
     return spent
 
 
-def vote_results(*, process: Process) -> dict[str, Any]:
-    """Votes per idea on the ballot (most first; equal votes share a rank) and the number of ballots that gave a
-    vote to one of them, in two queries; in a participatory budget also the winners within the budget."""
-    votes = (
+def votes_of_the_idea() -> QuerySet[Vote, Any]:
+    """The votes of the outer idea (``OuterRef("pk")``) as one sum, for a scalar subquery: an aggregate that names
+    no ballot and no voter (the results, and the open data once the results are public)."""
+    return (
         Vote._base_manager.filter(idea=OuterRef("pk"))
         .order_by()
         .values("idea")
         .annotate(total=Sum("count"))
         .values("total")
     )
+
+
+def vote_results(*, process: Process) -> dict[str, Any]:
+    """Votes per idea on the ballot (most first; equal votes share a rank) and the number of ballots that gave a
+    vote to one of them, in two queries; in a participatory budget also the winners within the budget."""
+    votes = votes_of_the_idea()
     shortlist = ballot_ideas(process=process)
     order = (
         ("-vote_total", "cost_estimate", "created_at", "pk")
