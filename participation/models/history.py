@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownScopedManager
+from participation.models.codes import VotingCodeBatch
 from participation.models.contributions import Comment
 from participation.models.ideas import Idea
 from participation.models.processes import ParticipationSettings, Process
@@ -79,6 +80,8 @@ class ParticipationEvent(HistoryEvent):
 
     def history_model(self) -> type[models.Model]:
         """The model whose fields ``changes`` names (for their labels and formats, see smartcity5.history)."""
+        if self.kind == self.Kind.VOTING_CODES:
+            return VotingCodeBatch  # a batch's number of codes and what they are for
         if self.comment_id:
             return Comment
         if self.idea_id:

@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
@@ -25,6 +25,7 @@ from participation.services import ballots as ballots_services
 from participation.services import codes as codes_services
 from participation.services import ideas as ideas_services
 from participation.services import processes as processes_services
+from smartcity5.history import readable_changes
 from surveys import services as survey_services
 from surveys.models import Participant, QuestionKind, Response, Survey
 from surveys.services import QuestionInput
@@ -170,6 +171,9 @@ def test_a_batch_stores_only_hashes_and_records_who_ordered_it(town_a, vote, edi
         event = ParticipationEvent.objects.get(kind="voting_codes")
         assert event.actor == editor_a and event.process == process
         assert event.changes["count"] == ["", "7"]
+    # The history names the batch's fields by their labels, as people read them (not "Count", "Purpose").
+    with translation.override("de"):
+        assert readable_changes(event) == [("Gilt für", "", "die Abstimmung"), ("Anzahl der Codes", "", "7")]
 
 
 def test_only_editors_of_a_town_of_the_process_order_codes_and_within_the_limits(town_a, town_b, vote):
