@@ -52,8 +52,8 @@ PROCESS_FIELDS = (
     "budget_cap",
 )
 
-#: What decides how ballots are read: fixed once the vote has started.
-VOTE_RULE_FIELDS = ("vote_mode", "budget_cap")
+#: What decides who votes and how ballots are read: fixed once the vote has started or a ballot exists.
+VOTE_RULE_FIELDS = ("vote_mode", "budget_cap", "vote_by_codes")
 
 
 SETTINGS_FIELDS = ("moderation", "report_threshold")
@@ -243,20 +243,14 @@ def process_change(
     process_for_change(process=process, by=by)
     process = _locked(process)
     before = {**snapshot(process, PROCESS_FIELDS), **_process_extra(process)}
-    if (
-        "vote_by_codes" in fields
-        and fields["vote_by_codes"] != process.vote_by_codes
-        and process.ballots.exists()
-    ):
-        raise ValidationError(
-            {"vote_by_codes": _("Votes have been cast already: how people vote can no longer be changed.")}
-        )
-    started = not _process_with_phases(process).shortlist_open()
+    # One rule for the vote's rules (the kind of vote, the budget, voting by codes): the ballot must not change
+    # under the voters, nor a code letter become worthless once sent.
+    fixed = not _process_with_phases(process).shortlist_open() or process.ballots.exists()
     for name in PROCESS_FIELDS:
         if name in fields:
-            if started and name in VOTE_RULE_FIELDS and fields[name] != getattr(process, name):
+            if fixed and name in VOTE_RULE_FIELDS and fields[name] != getattr(process, name):
                 raise ValidationError(
-                    {name: _("The vote has started; the kind of vote and the budget can no longer change.")}
+                    {name: _("The vote has started; how people vote and the budget can no longer change.")}
                 )
             setattr(process, name, fields[name])
     process.full_clean()
