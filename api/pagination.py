@@ -4,6 +4,8 @@ from rest_framework import pagination
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
+from smartcity5.pagination import COUNT_CAP
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """DRF's page-number pagination, except that an empty ``?page=`` is refused like any other page that is not a
@@ -39,7 +41,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
                 "type": "boolean",
                 "example": False,
                 "description": "True when more rows match a filtered list than it counts: count is then the cap "
-                "(1,000), and the pages reach the first 1,000 rows.",
+                f"({COUNT_CAP:,}), and the pages reach the first {COUNT_CAP:,} rows.",
             },
         }
         described["properties"] = {**properties, **described["properties"]}

@@ -708,7 +708,7 @@ class IdeaList(TownScopedAPIView):
     def get(self, request, *args, **kwargs):
         fresh = self.fresh
         count = fresh.shown_ideas if self.unfiltered(request) else None
-        # A search's first 1,001 matches are cached under the scope's stored version (smartcity5.search).
+        # A search's first COUNT_CAP + 1 (201) matches are cached under the scope's stored version (smartcity5.search).
         version = fresh.version if request.query_params.get("q") else None
         processes = list(fresh.published)
         ideas = self.filter_queryset(ideas_selectors.idea_list(processes=processes)).only(*IDEA_FIELDS)

@@ -125,7 +125,7 @@ class ProjectList(TownScopedAPIView):
                 cache.set(key, count, 3600)
             return self.paginated(qs, count=count)
         if request.query_params.get("q") and not request.query_params.get("ordering"):
-            # A search in the list's own order: its first 1,001 matches, counted up to the cap (smartcity5.search).
+            # A search in the list's own order: its first COUNT_CAP + 1 (201) matches, counted up to the cap (smartcity5.search).
             municipality = self.municipality
             version = f"t{municipality.pk}.{municipality.content_version}.{int(self.sees_internal())}"
             return self.paginated(lists_selectors.project_pages(qs, version=version), cap=True)

@@ -42,6 +42,8 @@ SEARCH_TARGET_MS = 150
 COMMON_WORDS = "digital die"
 RARE_WORD = "Kirchplatz"
 DEEP_PAGE = 40
+#: A search's last page: its pages end at the count's cap (smartcity5.pagination.COUNT_CAP, 200: page 10).
+SEARCH_LAST_PAGE = 10
 
 
 def main() -> None:
@@ -282,8 +284,8 @@ def _pages(town, facts: dict) -> list[tuple[str, list[str]]]:
         ("idea list, not answered", [f"/{t}/ideen/?answered=no&sort=supported"]),
         ("search, common words", [f"/{t}/ideen/?q={COMMON_WORDS.replace(' ', '+')}"]),
         (
-            f"search, common words, page {DEEP_PAGE}",
-            [f"/{t}/ideen/?q={COMMON_WORDS.replace(' ', '+')}&{deep}"],
+            f"search, common words, page {SEARCH_LAST_PAGE}",
+            [f"/{t}/ideen/?q={COMMON_WORDS.replace(' ', '+')}&page={SEARCH_LAST_PAGE}"],
         ),
         ("search, rare word", [f"/{t}/ideen/?q={RARE_WORD}"]),
         ("idea (ten different)", [f"/{t}/ideen/{pk}/" for pk in facts["typical"]]),

@@ -26,7 +26,7 @@ from smartcity5.forms import add_errors
 from smartcity5.jobs import job_download
 from smartcity5.numbers import format_number
 from smartcity5.page_cache import anonymous_page_cache
-from smartcity5.pagination import COUNT_CAP, CountedPaginator
+from smartcity5.pagination import COUNT_CAP, MAP_POINT_LIMIT, CountedPaginator
 from smartcity5.ratelimit import RateLimited, check_rate, too_many, upload_refused
 from smartcity5.responses import file_response
 from smartcity5.spreadsheets import csv_text
@@ -73,7 +73,6 @@ from .services import processes as processes_services
 from .services import supports as supports_services
 
 PER_PAGE = 20
-MAP_POINT_LIMIT = 500
 #: How long an unfiltered list's map points stay in the cache (a change of the ideas makes a new key anyway).
 MAP_CACHE_SECONDS = 3600
 #: The columns of a map point, in the order ``_map_points`` reads them.
@@ -112,7 +111,7 @@ def _rate_limited(request, error: RateLimited, template: str, context: dict) -> 
 
 
 def _map_points(located, municipality: Municipality | None) -> list[dict]:
-    """The map's points of ``located`` (an idea queryset with a place, in the list's order), up to 500: read as
+    """The map's points of ``located`` (an idea queryset with a place, in the list's order), up to MAP_POINT_LIMIT + 1 (the map says when there are more): read as
     rows of the few columns a point shows, not as ideas (500 model instances and their status labels were most of a filtered list's map)."""
     # One reverse() per town, not per point (500 points cost 535 reverse() calls).
     prefixes: dict[str, str] = {}
@@ -130,7 +129,8 @@ def _map_points(located, municipality: Municipality | None) -> list[dict]:
             for i in located
         ]
     else:
-        rows = located.select_related(None).values_list(*MAP_FIELDS)[:MAP_POINT_LIMIT]
+        # One more than the map shows: it then says that the list holds more places (smartcity5.templatetags.maps).
+        rows = located.select_related(None).values_list(*MAP_FIELDS)[: MAP_POINT_LIMIT + 1]
     return [
         {
             "title": title,
@@ -146,7 +146,7 @@ def _map_points(located, municipality: Municipality | None) -> list[dict]:
 
 
 def _list_map(qs, municipality: Municipality | None, cache_key: str | None) -> list[dict]:
-    """The map's points of the list: up to 500, with a few columns (not texts, authors and processes). An
+    """The map's points of the list: up to MAP_POINT_LIMIT + 1, with a few columns (not texts, authors and processes). An
     unfiltered list's points are kept in the cache under a key holding the stored version of what they show
     (``cache_key``, see :func:`_map_key`), so that a change of the ideas makes a new key."""
     if cache_key is not None:
@@ -181,9 +181,9 @@ def _list_context(
     search_version: str | None = None,
 ) -> dict:
     # ``total``: the stored count when the list is not filtered (selectors.stored_total), so that no page counts
-    # every idea of the town; a filtered list counts up to COUNT_CAP ("more than 1,000 ideas found", pages up to
+    # every idea of the town; a filtered list counts up to COUNT_CAP ("more than 200 ideas found", pages up to
     # the cap). ``version``: the stored version of what the list shows (the map's cache key); ``search_version``
-    # the same for a search, whose first 1,001 matches are cached under it (deeper pages read no idea). The pages are read
+    # the same for a search, whose first COUNT_CAP + 1 (201) matches are cached under it (deeper pages read no idea). The pages are read
     # by selectors.IdeaPages; an unfiltered list's "next page" link carries the position of the page's last idea
     # (``?nach=``), so that any page costs what the first one does.
     filters = filters or ideas_selectors.IdeaFilters()
@@ -199,7 +199,7 @@ def _list_context(
         else None,
     )
     paginator = CountedPaginator(pages, PER_PAGE, count=total, cap=COUNT_CAP if total is None else None)
-    # Positions only for unfiltered lists: a filtered one reads its first 1,001 matches anyway (for the count and
+    # Positions only for unfiltered lists: a filtered one reads its first COUNT_CAP + 1 (201) matches anyway (for the count and
     # the map; its pages end there), and takes any of its pages from them.
     page = (total is not None and _cursor_page(request, paginator, pages)) or paginator.get_page(
         request.GET.get("page")
@@ -209,7 +209,7 @@ def _list_context(
     query.pop(CURSOR_PARAM, None)
     map_key = _map_key(municipality, filters, version)
     ideas = list(page.object_list)
-    located = pages.located(MAP_POINT_LIMIT)  # a filtered list's: among its first 1,001 matches
+    located = pages.located(MAP_POINT_LIMIT + 1)  # a filtered list's: among its first COUNT_CAP + 1 matches
     return {
         "page_obj": page,
         "ideas": ideas,
@@ -329,7 +329,7 @@ def process_detail(request, town_slug: str, slug: str):
 
 
 def _geojson_entry(request, process: Process) -> dict:
-    """The process's map as GeoJSON (RFC 7946, longitude first): its published ideas with a place, up to 500, with
+    """The process's map as GeoJSON (RFC 7946, longitude first): its published ideas with a place, up to MAP_POINT_LIMIT, with
     links in the request's town (a partner town of a joint process keeps its own address). Kept in the cache under
     the stored versions of the process and the town, so that any change of an idea or the process makes a new key
     (see "Stored freshness" in docs/ARCHITECTURE.md); the entry holds the body, its ETag and Last-Modified."""
@@ -355,7 +355,7 @@ def _geojson_entry(request, process: Process) -> dict:
                     "meta": str(point["meta"]),
                 },
             }
-            for point in _map_points(located, municipality)
+            for point in _map_points(located, municipality)[:MAP_POINT_LIMIT]
         ]
         body = json.dumps(
             {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")

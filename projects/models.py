@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Concat, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -296,6 +297,27 @@ class Project(Workflow, TownOwnedModel):
         blank=True,
         validators=[MinValueValidator(-180), MaxValueValidator(180)],
     )
+    # What the text search reads (smartcity5.search, "Stored text"): title, summary, description and place in
+    # capitals, kept by the database with every write (a generated column), as ideas keep theirs: a search tests
+    # one column per word instead of upper-casing four for every project it walks. The lines between them keep a
+    # word from matching across two.
+    search_text = models.GeneratedField(
+        expression=Upper(
+            Concat(
+                "title",
+                Value("\n"),
+                "summary",
+                Value("\n"),
+                "description",
+                Value("\n"),
+                "location_label",
+                output_field=models.TextField(),
+            )
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+        verbose_name=_("search text"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     # Facts the lists show, kept on write by projects.services.project_facts_refresh in the transaction of every
@@ -323,7 +345,7 @@ class Project(Workflow, TownOwnedModel):
                 name="project_public_recent",
                 condition=Q(visibility="public"),
             ),
-            # A town's list in that order: a search walks it and stops after its first 1,001 matches
+            # A town's list in that order: a search walks it and stops after its first COUNT_CAP + 1 (201) matches
             # (projects.selectors.lists.project_pages) instead of sorting every match of the town.
             models.Index(
                 F("municipality"),
@@ -331,7 +353,7 @@ class Project(Workflow, TownOwnedModel):
                 "title",
                 name="project_town_recent",
             ),
-            # The map's first 500 located projects by title, without sorting the region's thousands.
+            # The map's first MAP_POINT_LIMIT (200) located projects by title, without sorting the region's thousands.
             models.Index(
                 fields=["title"],
                 name="project_public_located",

@@ -27,7 +27,7 @@ from smartcity5.charts import kpi_chart_svg, kpi_summary
 from smartcity5.forms import add_errors
 from smartcity5.numbers import plain_decimal
 from smartcity5.page_cache import anonymous_page_cache
-from smartcity5.pagination import COUNT_CAP, CountedPaginator
+from smartcity5.pagination import COUNT_CAP, MAP_POINT_LIMIT, CountedPaginator
 from smartcity5.ratelimit import too_many, upload_refused
 from smartcity5.responses import file_response
 from smartcity5.search import MATCHES_SECONDS, Matches
@@ -51,7 +51,6 @@ from .selectors import progress as progress_selectors
 from .selectors import similarity as similarity_selectors
 
 PER_PAGE = 20
-MAP_POINT_LIMIT = 500
 
 
 # --- Helpers ---------------------------------------------------------------------------------------------
@@ -69,6 +68,9 @@ def _map_points(rows, municipality: Municipality | None) -> list[dict]:
     """Map markers from ``values()`` rows; links stay in ``municipality`` (a partner town) when given. One ``reverse()``
     per town, not per point (500 of them cost about 10 ms)."""
     prefixes: dict[str, str] = {}
+    labels = {
+        value: str(label) for value, label in Project.Status.choices
+    }  # once, not a lazy label per point
 
     def url(row) -> str:
         slug = municipality.slug if municipality is not None else row["municipality__slug"]
@@ -83,7 +85,7 @@ def _map_points(rows, municipality: Municipality | None) -> list[dict]:
             "lat": float(row["latitude"]),
             "lon": float(row["longitude"]),
             "place": row["location_label"],
-            "meta": str(Project.Status(row["status"]).label),
+            "meta": labels.get(row["status"], row["status"]),
         }
         for row in rows
         if row["latitude"] is not None and row["longitude"] is not None
@@ -112,11 +114,11 @@ def _list_context(
     with_map: bool = True,
     pages: Matches | None = None,
 ) -> dict:
-    """One page of ``qs`` with its map (``map_html``, the rendered places; up to 500, by title). ``version``: given
+    """One page of ``qs`` with its map (``map_html``, the rendered places; up to MAP_POINT_LIMIT, by title). ``version``: given
     for a public list, the stored version of what it shows and its filters (see :func:`_list_version`); the list's
     count and rendered map are then kept in the cache under it instead of being counted, read and rendered for
     every request (at 20,000 projects, 75 ms of the region list's SQL; rendering 500 places, about 10 ms of CPU).
-    ``pages``: a town's search (``selectors.project_pages``), whose first 1,001 matches give the capped count, the
+    ``pages``: a town's search (``selectors.project_pages``), whose first COUNT_CAP + 1 (201) matches give the capped count, the
     page and the map's points (the map is cached like a list's, under the version and the words)."""
     query = request.GET.copy()
     query.pop("page", None)
@@ -136,12 +138,12 @@ def _list_context(
     else:
         if pages is not None:
             paginator.count  # noqa: B018  # reads the matches (the map's points are among them)
-            qs = Project.objects.filter(pk__in=pages.located(MAP_POINT_LIMIT))  # the matches, by id
+            qs = Project.objects.filter(pk__any_of=pages.located(MAP_POINT_LIMIT + 1))  # the matches, by id
         located = (
             qs.prefetch_related(None)
             .filter(latitude__isnull=False)
             .order_by("title")
-            .values(*MAP_FIELDS)[:MAP_POINT_LIMIT]
+            .values(*MAP_FIELDS)[: MAP_POINT_LIMIT + 1]  # one more: the map says the list has more
         )
         map_html = render_to_string(
             "components/map.html", project_map({"request": request}, _map_points(located, municipality))

@@ -6,6 +6,7 @@ class PlatformAdminConfig(AdminConfig):
 
     def ready(self):
         super().ready()
+        from . import lookups  # noqa: F401  # registers ``__any_of`` on every field
         from .single_line import add_to_model_fields
 
         add_to_model_fields()

@@ -6,8 +6,17 @@ from django.utils.functional import cached_property
 
 #: A filtered list (a search, a status) counts its rows up to this many: ``COUNT(*)`` over the first ``cap + 1``
 #: rows instead of all of them, which for a common word was nearly the whole request at 200,000 ideas. More rows
-#: are shown as "more than 1,000", and the pages reach the first 1,000.
-COUNT_CAP = 1000
+#: are shown as "more than 200", and the pages reach the first 200 (ten pages; the list says to narrow the search
+#: for the others). It was 1,000: reading 1,001 matches made a common word's first request grow with the town
+#: (twice the time at 40 times the ideas), while 201 matches are read at about the same cost at any size
+#: (bench/README.md, "Search").
+COUNT_CAP = 200
+
+#: A list's map shows the places of at most this many of its entries, in the list's order (a filtered list: among
+#: its first ``COUNT_CAP + 1`` matches), and says so when the list holds more (``smartcity5.templatetags.maps``):
+#: each place is a marker, a link in the list of places and part of the page, so more made the page grow with the
+#: town (and a map of more markers than this is no longer read as places).
+MAP_POINT_LIMIT = 200
 
 
 class CountedPaginator(Paginator):

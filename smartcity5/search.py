@@ -16,7 +16,7 @@ search walks (a common word's first request walks thousands of rows at 40,000 id
 the index's posting lists instead of reading every row. SQLite (the demo) has no such index and reads the rows.
 
 **Reading.** A search reads its first :data:`COUNT_CAP` + 1 matches in the list's own order, once, as (id, has a
-place) (``smartcity5.pagination``: "more than 1,000"); the capped count, every page and the map's points come from
+place) (``smartcity5.pagination``: "more than 200"); the capped count, every page and the map's points come from
 them (``participation.selectors.ideas.IdeaPages``, :class:`Matches` for projects). PostgreSQL chooses between walking
 the list's sort index until enough rows matched (a common word: it stops early) and the trigram indexes (a rare
 word: few rows). The matches are cached under the stored version of what the list shows
@@ -109,11 +109,11 @@ MATCHES_SECONDS = 10 * 60
 def capped_matches(
     rows: QuerySet[Any, Any], cap: int, *, version: str | None = None
 ) -> list[tuple[int, bool]]:
-    """The first ``cap + 1`` rows of ``rows`` (a ``values_list("id", "latitude")`` in the list's order) as (id, has a
-    place). With ``version`` (the stored version of every row the list can hold, moved in the writers'
+    """The first ``cap + 1`` rows of ``rows`` (a ``values_list("id", "latitude", …)`` in the list's order: further
+    columns, e.g. the sort keys of a merged query, are not kept) as (id, has a place). With ``version`` (the stored version of every row the list can hold, moved in the writers'
     transactions) they are kept in the cache under it and the query's SQL: a visitor paging through a search, or
     the next visitor with the same search, reads ids from the cache instead of searching again (a common word's
-    search grows with the town's ideas; the ids of 1,001 matches are a few KiB)."""
+    search grows with the town's ideas; the ids of 201 matches are a few KiB)."""
     key = None
     if version is not None:
         sql, params = rows.query.sql_with_params()
@@ -122,7 +122,7 @@ def capped_matches(
         found = cache.get(key)
         if found is not None:
             return [(pk, has_place) for pk, has_place in found]
-    matches = [(pk, latitude is not None) for pk, latitude in rows[: cap + 1]]
+    matches = [(row[0], row[1] is not None) for row in rows[: cap + 1]]
     if key is not None:
         cache.set(key, matches, MATCHES_SECONDS)
     return matches
@@ -137,7 +137,7 @@ class Matches:
 
     def __init__(self, rows: QuerySet[Any, Any], *, by_ids: Any = None, version: str | None = None) -> None:
         self._qs = rows
-        self._by_ids = by_ids or (lambda ids: rows.filter(pk__in=ids))
+        self._by_ids = by_ids or (lambda ids: rows.filter(pk__any_of=ids))
         self._version = version
         self._matches: list[tuple[int, bool]] | None = None
 

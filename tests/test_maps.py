@@ -380,3 +380,30 @@ def test_with_tiles_the_pages_still_offer_the_map(settings, place_pages):
     assert ">Karte der Orte</h2>" in place_pages("project list")
     # The town page has no map; it does not speak of one either way.
     assert not re.search(r"karte", place_pages("town page"), re.IGNORECASE)
+
+
+@pytest.mark.parametrize("with_tiles", [True, False])
+def test_a_list_with_more_places_than_the_map_shows_says_so(settings, with_tiles):
+    """The views give one place more than ``MAP_POINT_LIMIT`` when the list holds more: the map and the list of
+    places show the first ``MAP_POINT_LIMIT`` and say that others are left out (with and without map tiles)."""
+    from smartcity5.pagination import MAP_POINT_LIMIT
+
+    settings.MAP_TILE_URL = "https://tiles.example/{z}/{x}/{y}.png" if with_tiles else ""
+    many = [
+        {"title": f"Idee {n}", "url": f"/olpe/ideen/{n}/", "lat": 51.0, "lon": 7.8, "place": "", "meta": ""}
+        for n in range(MAP_POINT_LIMIT + 1)
+    ]
+    with translation.override("de"):
+        html = Template('{% load maps %}{% project_map points kind="ideas" %}').render(
+            Context({"points": many})
+        )
+        exact = Template('{% load maps %}{% project_map points kind="ideas" %}').render(
+            Context({"points": many[:MAP_POINT_LIMIT]})
+        )
+    assert f"Gezeigt werden die Orte der ersten {MAP_POINT_LIMIT} Ideen dieser Liste." in html
+    assert html.count("<li>") == MAP_POINT_LIMIT and f"Idee {MAP_POINT_LIMIT}<" not in html
+    if with_tiles:
+        (script,) = re.findall(r'<script id="[^"]+-points" type="application/json">(.*?)</script>', html)
+        assert len(json.loads(script)) == MAP_POINT_LIMIT
+    # Exactly the limit: every place is shown, and nothing is said.
+    assert "Gezeigt werden" not in exact and exact.count("<li>") == MAP_POINT_LIMIT

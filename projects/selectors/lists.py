@@ -24,7 +24,7 @@ from projects.models import (
     Strategy,
 )
 from projects.selectors.progress import with_list_facts
-from smartcity5.search import Matches, search_words, text_condition
+from smartcity5.search import Matches, search_words, stored_text_condition
 
 if TYPE_CHECKING:
     from accounts.permissions import AnyUser
@@ -49,7 +49,8 @@ class ProjectFilters:
     lead_town: int | None = None
 
 
-#: The columns the text search looks in (each has a trigram index on PostgreSQL, migration 0005).
+#: The columns the text search looks in, stored together in capitals as ``Project.search_text`` (its expression names
+#: them; a trigram index on PostgreSQL, migration 0006).
 SEARCH_COLUMNS = ("title", "summary", "description", "location_label")
 
 
@@ -69,7 +70,7 @@ def filter_projects(qs: QuerySet[Project], filters: ProjectFilters) -> QuerySet[
             # The portal's one text search (smartcity5.search, trigram indexes on PostgreSQL), or a tag by its
             # exact name: the tagged projects' ids as a list, a condition that PostgreSQL joins to the trigram
             # indexes' bitmaps by primary key (an EXISTS in the OR had it read every project of the town).
-            qs = qs.filter(text_condition(word, SEARCH_COLUMNS) | Q(pk__in=_tagged(word)))
+            qs = qs.filter(stored_text_condition(word, "search_text") | Q(pk__any_of=_tagged(word)))
     if filters.field:
         qs = qs.filter(pk__in=Project._base_manager.filter(fields_of_action__slug=filters.field).values("pk"))
     if filters.status:
@@ -110,7 +111,7 @@ def scope_projects() -> QuerySet[Project]:
     qs = Project.objects.all()
     town = _scope_town()
     if town is not None:
-        qs = qs.filter(Q(municipality=town) | Q(pk__in=_joined(town)))
+        qs = qs.filter(Q(municipality=town) | Q(pk__any_of=_joined(town)))
     return qs
 
 
@@ -124,14 +125,14 @@ LIST_ORDER = (F("last_update_on").desc(nulls_last=True), "title")
 
 
 def project_pages(qs: QuerySet[Project], *, version: str | None = None) -> Matches:
-    """A searched project list (``project_list(…)``), for ``CountedPaginator(…, cap=COUNT_CAP)``: its first 1,001
+    """A searched project list (``project_list(…)``), for ``CountedPaginator(…, cap=COUNT_CAP)``: its first 201
     matches in the list's order are read once (id and whether it has a place), and the capped count, each page
     and the map's points come from them (smartcity5.search), instead of counting, sorting and mapping every match
     of the town in three queries. ``version``: the stored version of the town's pages (``Municipality.
     content_version``, moved by every write of a project row of the town): the matches are cached under it."""
     return Matches(
         qs,
-        by_ids=lambda ids: with_list_facts(Project.objects.filter(pk__in=ids)).order_by(*LIST_ORDER),
+        by_ids=lambda ids: with_list_facts(Project.objects.filter(pk__any_of=ids)).order_by(*LIST_ORDER),
         version=version,
     )
 

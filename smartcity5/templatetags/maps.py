@@ -19,6 +19,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 
+from smartcity5.pagination import MAP_POINT_LIMIT
+
 register = template.Library()
 
 
@@ -84,9 +86,23 @@ WORDING = {
 }
 
 
+# Said under the heading when the list holds more places than the map shows (MAP_POINT_LIMIT), by kind of list.
+LIMITED = {
+    "projects": gettext_lazy(
+        "The places of the first %(limit)s projects of this list are shown. Narrow down the list to see others."
+    ),
+    "ideas": gettext_lazy(
+        "The places of the first %(limit)s ideas of this list are shown. Narrow down the list to see others."
+    ),
+}
+
+
 @register.inclusion_tag("components/map.html", takes_context=True)
 def project_map(context, points, label="", empty="", kind="projects", geojson=""):
+    # Up to MAP_POINT_LIMIT places; the views give one more when the list has more, and the map then says so.
     points = list(points or [])
+    limited = len(points) > MAP_POINT_LIMIT
+    points = points[:MAP_POINT_LIMIT]
     url = tile_url()
     default_label, default_empty = WORDING.get(kind, WORDING["projects"])[0 if url else 1]
     map_points = _map_points(points) if url else []
@@ -100,6 +116,7 @@ def project_map(context, points, label="", empty="", kind="projects", geojson=""
     return {
         "points": points,
         "points_html": _points_html(points),
+        "limited": LIMITED.get(kind, LIMITED["projects"]) % {"limit": MAP_POINT_LIMIT} if limited else "",
         "map_points": map_points,
         "label": label or default_label,
         "empty": empty or default_empty or WORDING["projects"][0 if url else 1][1],

@@ -1,8 +1,9 @@
-"""Filtered idea lists count their matches only up to ``smartcity5.pagination.COUNT_CAP`` (1,000): a common word
+"""Filtered idea lists count their matches only up to ``smartcity5.pagination.COUNT_CAP`` (200): a common word
 once made the ``COUNT(*)`` nearly the whole request at 200,000 ideas (bench/README.md). Beyond the cap the page
-says "more than 1,000", its pages reach the first 1,000, and the API says ``count_capped``. Unfiltered lists keep
+says "more than 200", its pages reach the first 200, and the API says ``count_capped``. Unfiltered lists keep
 their exact stored count."""
 
+import math
 import re
 
 import pytest
@@ -19,6 +20,11 @@ from smartcity5.pagination import COUNT_CAP
 from tests import factories
 
 pytestmark = pytest.mark.django_db
+
+#: The cap as the German and English pages write it, and how many pages it fills.
+CAP_DE = f"{COUNT_CAP:,}".replace(",", ".")
+CAP_EN = f"{COUNT_CAP:,}"
+CAP_PAGES = math.ceil(COUNT_CAP / 20)
 
 
 def _text(response) -> str:
@@ -47,23 +53,25 @@ def _ideas(process, town, count: int, title: str) -> None:
 
 @pytest.fixture
 def many(process, arnsberg):
-    """COUNT_CAP ideas about lanterns and five about benches: "Licht" matches 1,005, "Laterne" exactly 1,000."""
+    """COUNT_CAP ideas about lanterns and five about benches: "Licht" matches COUNT_CAP + 5, "Laterne" exactly
+    COUNT_CAP."""
     _ideas(process, arnsberg, COUNT_CAP, "Laterne")
     _ideas(process, arnsberg, 5, "Sitzbank")
     return process
 
 
-def test_a_search_beyond_the_cap_says_more_than_1000_and_pages_up_to_the_cap(client, many, arnsberg):
+def test_a_search_beyond_the_cap_says_more_than_the_cap_and_pages_up_to_it(client, many, arnsberg):
     url = reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
     first = _text(client.get(url + "?q=Licht"))
-    assert "Mehr als 1.000 Ideen gefunden. Die ersten 1.000 werden angezeigt" in first
-    assert "Seite 1 von 50" in first and 'rel="next"' in first and "page=2" in first
-    last = client.get(url + "?q=Licht&page=50")
+    assert f"Mehr als {CAP_DE} Ideen gefunden. Die ersten {CAP_DE} werden angezeigt" in first
+    assert f"Seite 1 von {CAP_PAGES}" in first and 'rel="next"' in first and "page=2" in first
+    last = client.get(url + f"?q=Licht&page={CAP_PAGES}")
     assert last.status_code == 200 and len(last.context["ideas"]) == 20
-    assert "Seite 50 von 50" in _text(last) and 'rel="next"' not in _text(last) and "page=49" in _text(last)
+    assert f"Seite {CAP_PAGES} von {CAP_PAGES}" in _text(last) and 'rel="next"' not in _text(last)
+    assert f"page={CAP_PAGES - 1}" in _text(last)
     # A page beyond the cap shows the last one, as for any page number past the end.
-    beyond = client.get(url + "?q=Licht&page=51")
-    assert beyond.status_code == 200 and beyond.context["page_obj"].number == 50
+    beyond = client.get(url + f"?q=Licht&page={CAP_PAGES + 1}")
+    assert beyond.status_code == 200 and beyond.context["page_obj"].number == CAP_PAGES
 
 
 def test_exactly_the_cap_is_counted_exactly_and_unfiltered_lists_keep_the_stored_count(
@@ -71,33 +79,34 @@ def test_exactly_the_cap_is_counted_exactly_and_unfiltered_lists_keep_the_stored
 ):
     url = reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
     exact = _text(client.get(url + "?q=Laterne"))
-    assert "1000 Ideen gefunden." in exact and "Mehr als" not in exact and "Seite 1 von 50" in exact
+    assert f"{COUNT_CAP} Ideen gefunden." in exact and "Mehr als" not in exact
+    assert f"Seite 1 von {CAP_PAGES}" in exact
     assert "5 Ideen gefunden." in _text(client.get(url + "?q=Sitzbank"))
     # No filter: the process's stored count, never capped (every page reachable).
     whole = _text(client.get(url))
-    assert "1005 Ideen gefunden." in whole and "Seite 1 von 51" in whole
+    assert f"{COUNT_CAP + 5} Ideen gefunden." in whole and f"Seite 1 von {CAP_PAGES + 1}" in whole
     process_page = _text(
         client.get(
             reverse("participation:process", kwargs={"town_slug": arnsberg.slug, "slug": many.slug})
             + "?q=Licht"
         )
     )
-    assert "Mehr als 1.000 Ideen gefunden." in process_page
+    assert f"Mehr als {CAP_DE} Ideen gefunden." in process_page
 
 
 def test_the_capped_count_in_english(client, many, arnsberg):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = _text(client.get(reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug}) + "?q=Licht"))
-    assert "More than 1,000 ideas found. The first 1,000 are shown; narrow down your search" in page
+    assert f"More than {CAP_EN} ideas found. The first {CAP_EN} are shown; narrow down your search" in page
 
 
 def test_the_api_says_count_capped_and_pages_up_to_the_cap(client, many, arnsberg):
     base = f"/api/v1/towns/{arnsberg.slug}"
     capped = client.get(f"{base}/ideas/?q=Licht").json()
     assert (capped["count"], capped["count_capped"]) == (COUNT_CAP, True) and len(capped["results"]) == 20
-    last = client.get(f"{base}/ideas/?q=Licht&page=50").json()
+    last = client.get(f"{base}/ideas/?q=Licht&page={CAP_PAGES}").json()
     assert last["next"] is None and last["previous"] and last["count_capped"] is True
-    assert client.get(f"{base}/ideas/?q=Licht&page=51").status_code == 404
+    assert client.get(f"{base}/ideas/?q=Licht&page={CAP_PAGES + 1}").status_code == 404
     exact = client.get(f"{base}/ideas/?q=Laterne").json()
     assert (exact["count"], exact["count_capped"]) == (COUNT_CAP, False)
     whole = client.get(f"{base}/ideas/").json()
@@ -108,14 +117,14 @@ def test_the_api_says_count_capped_and_pages_up_to_the_cap(client, many, arnsber
     assert client.get("/api/v1/towns/").json()["count_capped"] is False
 
 
-def test_filtered_lists_make_the_same_queries_with_5_and_with_1005_matches(
+def test_filtered_lists_make_the_same_queries_with_5_and_with_more_matches_than_the_cap(
     client, process, arnsberg, django_assert_max_num_queries
 ):
     ideas = reverse("participation:ideas", kwargs={"town_slug": arnsberg.slug})
     pages = [
         ideas + "?q=Licht",
         ideas + "?q=Licht&status=submitted&sort=supported",
-        ideas + "?q=Licht&page=50",
+        ideas + f"?q=Licht&page={CAP_PAGES}",
         reverse("participation:process", kwargs={"town_slug": arnsberg.slug, "slug": process.slug})
         + "?q=Licht",
         f"/api/v1/towns/{arnsberg.slug}/ideas/?q=Licht",

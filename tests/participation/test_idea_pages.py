@@ -91,7 +91,7 @@ def test_following_next_links_walks_the_whole_list_in_order(client, lists, sort)
 
 
 def test_a_filtered_list_pages_by_number_from_its_first_matches(client, lists, django_assert_max_num_queries):
-    # A filtered list reads its first 1,001 matches once (count, pages, map) and links its pages by number.
+    # A filtered list reads its first COUNT_CAP + 1 (201) matches once (count, pages, map) and links its pages by number.
     first = client.get(f"{lists}?sort=supported&q=Licht")
     assert _titles(first) == _whole("supported")[:20]
     link = _next(first)

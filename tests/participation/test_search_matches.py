@@ -1,5 +1,5 @@
 """The idea search (smartcity5.search): every word inside the title, description or place, whatever the case; its
-first 1,001 matches read once in the list's order and cached under the scope's stored version, so that the next
+first COUNT_CAP + 1 (201) matches read once in the list's order and cached under the scope's stored version, so that the next
 pages and the same search again read no idea, and any change of the town's ideas is found at once."""
 
 import re
@@ -12,6 +12,7 @@ from django.urls import reverse
 from municipalities.scoping import town_scope
 from participation.selectors import ideas as ideas_selectors
 from participation.selectors import processes as processes_selectors
+from smartcity5.pagination import COUNT_CAP
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -22,9 +23,10 @@ def _text(response) -> str:
 
 
 def _searches(sql: str) -> bool:
-    """Whether a query searches the ideas for the matches (a ``LIKE`` on the stored search text; the first 1,001). The page's 20 rows and the map's points are read by id from the matches."""
+    """Whether a query searches the ideas for the matches (a ``LIKE`` on the stored search text; the first
+    ``COUNT_CAP + 1``). The page's 20 rows and the map's points are read by id from the matches."""
     text = '"search_text"' in sql and "LIKE" in sql  # the stored text (Idea.search_text)
-    return text and "LIMIT 1001" in sql
+    return text and f"LIMIT {COUNT_CAP + 1}" in sql
 
 
 @pytest.fixture
@@ -60,7 +62,7 @@ def test_the_search_finds_what_it_found_before(ideas, arnsberg, q, expected):
         pages = ideas_selectors.IdeaPages(
             qs, processes=processes, version=processes_selectors.scope_freshness().version
         )
-        ids = [pk for pk, _ in pages.matches(1000)]
+        ids = [pk for pk, _ in pages.matches(COUNT_CAP)]
     assert plain == expected  # newest first
     assert [idea.title for idea in pages[0:20]] == expected and len(ids) == len(expected)
 

@@ -1,6 +1,6 @@
 """The project search (smartcity5.search, the same mechanism as the idea search): every word somewhere in the title,
 summary, description or place, inside words too, or a tag's exact name; a town's searched list read as its first
-1,001 matches in the list's order (own and joint projects as two parts on PostgreSQL), from which the capped count,
+COUNT_CAP + 1 (201) matches in the list's order (own and joint projects as two parts on PostgreSQL), from which the capped count,
 the page and the map come. Runs on SQLite and PostgreSQL alike (the conftest's database)."""
 
 import datetime
@@ -121,8 +121,8 @@ def test_the_capped_read_stops_at_the_cap_and_keeps_the_order(projects, town_a):
 
 
 def _searches(sql: str) -> bool:
-    """Whether a query searches the projects' descriptions (``icontains``: SQLite ``LIKE``, PostgreSQL ``UPPER``)."""
-    return '"description" LIKE' in sql or 'UPPER("projects_project"."description"' in sql
+    """Whether a query searches the projects' texts (``Project.search_text``, the stored text in capitals)."""
+    return '"projects_project"."search_text"' in sql and "LIKE" in sql
 
 
 def test_the_town_list_search_counts_pages_and_maps_from_the_matches(
