@@ -412,8 +412,12 @@ class BallotSerializer(s.Serializer):
     vote_open = s.BooleanField(help_text="The vote runs today: the ballot can be cast or changed.")
     votes = BallotLineSerializer(many=True)
     votes_given = s.IntegerField()
-    votes_per_person = s.IntegerField(allow_null=True, help_text="A vote by numbers of votes; null in a budget.")
-    votes_per_idea = s.IntegerField(allow_null=True, help_text="A vote by numbers of votes; null in a budget.")
+    votes_per_person = s.IntegerField(
+        allow_null=True, help_text="A vote by numbers of votes; null in a budget."
+    )
+    votes_per_idea = s.IntegerField(
+        allow_null=True, help_text="A vote by numbers of votes; null in a budget."
+    )
     budget_cap = s.DecimalField(
         max_digits=12, decimal_places=2, allow_null=True, help_text="A participatory budget; null otherwise."
     )
@@ -426,7 +430,9 @@ class BallotSerializer(s.Serializer):
 
 
 class PaperBallotSerializer(BallotSerializer):
-    paper_ballots = s.IntegerField(help_text="Paper ballots of the process entered so far, this one included.")
+    paper_ballots = s.IntegerField(
+        help_text="Paper ballots of the process entered so far, this one included."
+    )
 
 
 def _ballot(process: Process, lines: list, *, by_code: bool = False) -> dict:
@@ -797,9 +803,7 @@ class ProcessPaperBallots(TownScopedAPIView):
     rules = {"post": "town.edit_content"}
     serializer_class = PaperBallotSerializer
 
-    @extend_schema(
-        request=BallotChoiceSerializer, responses={201: PaperBallotSerializer, **WRITE_ERRORS}
-    )
+    @extend_schema(request=BallotChoiceSerializer, responses={201: PaperBallotSerializer, **WRITE_ERRORS})
     def post(self, request, *args, **kwargs):
         process = _process(request, kwargs["slug"], staff=True)
         data = BallotChoiceSerializer(data=json_object(request))

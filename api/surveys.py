@@ -299,7 +299,9 @@ class SurveyResponses(TownScopedAPIView):
             return None
         return super().rule_for(method)
 
-    @extend_schema(request=ResponseInputSerializer, responses={201: ResponseCreatedSerializer, **WRITE_ERRORS})
+    @extend_schema(
+        request=ResponseInputSerializer, responses={201: ResponseCreatedSerializer, **WRITE_ERRORS}
+    )
     def post(self, request, *args, **kwargs):
         survey = self.survey
         data = ResponseInputSerializer(data=json_object(request))

@@ -37,7 +37,9 @@ def ballot_votes(*, process: Process, user: AnyUser) -> dict[int, int]:
     )
 
 
-def ballot_lines(*, process: Process, user: AnyUser | None = None, ballot: Ballot | None = None) -> list[Vote]:
+def ballot_lines(
+    *, process: Process, user: AnyUser | None = None, ballot: Ballot | None = None
+) -> list[Vote]:
     """The votes of one ballot — ``ballot``, or else ``user``'s own in ``process`` (none for an anonymous
     visitor) — each with its idea's title and the town's cost (``vote.idea``), in the order of the titles: what the
     API answers about a ballot. Never a voter: a code's ballot is read only by the request that cast it."""

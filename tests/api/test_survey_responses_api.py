@@ -38,14 +38,18 @@ def _survey(municipality, *, audience="everyone", anonymous=True, phases=None):
     those who chose "Rad", and an optional free text."""
     process = factories.process(
         municipality=municipality,
-        phases=phases
-        or [{"kind": "survey", "starts_on": TODAY - 2 * DAY, "ends_on": TODAY + 5 * DAY}],
+        phases=phases or [{"kind": "survey", "starts_on": TODAY - 2 * DAY, "ends_on": TODAY + 5 * DAY}],
     )
     with town_scope(municipality):
         survey = services.survey_create(
             process=process,
             by=None,
-            fields={"title": "Mobilität", "audience": audience, "is_anonymous": anonymous, "results_shown": "live"},
+            fields={
+                "title": "Mobilität",
+                "audience": audience,
+                "is_anonymous": anonymous,
+                "results_shown": "live",
+            },
         )
 
         def add(**values):
@@ -54,8 +58,12 @@ def _survey(municipality, *, audience="everyone", anonymous=True, phases=None):
         how = add(kind=QuestionKind.SINGLE, text="Wie?", options=["Rad", "Auto"], is_required=True)
         bike = how.options.get(label="Rad")
         rank = add(kind=QuestionKind.RANKING, text="Wichtig?", options=["Preis", "Zeit"])
-        matrix = add(kind=QuestionKind.MATRIX, text="Wie gut?", options=["gut", "schlecht"], rows=["Bus", "Bahn"])
-        lanes = add(kind=QuestionKind.SINGLE, text="Radwege?", options=["Ja", "Nein"], is_required=True, shown_if=bike)
+        matrix = add(
+            kind=QuestionKind.MATRIX, text="Wie gut?", options=["gut", "schlecht"], rows=["Bus", "Bahn"]
+        )
+        lanes = add(
+            kind=QuestionKind.SINGLE, text="Radwege?", options=["Ja", "Nein"], is_required=True, shown_if=bike
+        )
         text = add(kind=QuestionKind.SHORT_TEXT, text="Sonst?")
         return {
             "process": process,
@@ -98,7 +106,9 @@ def test_everyone_answers_and_the_answers_are_counted(client, town_a, catalogue)
     with town_scope(town_a):
         stored = Response.objects.get(survey=s["survey"])
         assert stored.respondent is None and not stored.is_paper
-        assert stored.answers.count() == 7  # one choice, two ranks, two matrix rows, the condition's, the text
+        assert (
+            stored.answers.count() == 7
+        )  # one choice, two ranks, two matrix rows, the condition's, the text
         assert Answer.objects.get(question=s["text"]).moderation == "pending"
     results = client.get(_url("process-survey-results", town_a, s["process"].slug)).json()
     assert results["responses"] == 1
@@ -121,9 +131,13 @@ def test_what_the_survey_page_refuses_the_api_refuses_by_question(client, town_a
     how, rank, matrix, lanes = (str(s[k].pk) for k in ("how", "rank", "matrix", "lanes"))
     cases = [
         ({**full, how: None}, f"answers.{how}", "Bitte beantworten Sie diese Frage"),
-        ({**full, lanes: None}, f"answers.{lanes}", "Bitte beantworten Sie diese Frage"),  # its condition is met
+        (
+            {**full, lanes: None},
+            f"answers.{lanes}",
+            "Bitte beantworten Sie diese Frage",
+        ),  # its condition is met
         ({**full, how: 999999}, f"answers.{how}", "Bitte wählen Sie eine der Antworten"),
-        ({**full, rank: {k: 1 for k in full[rank]}}, f"answers.{rank}", "jede Zahl nur einmal"),
+        ({**full, rank: dict.fromkeys(full[rank], 1)}, f"answers.{rank}", "jede Zahl nur einmal"),
         ({**full, matrix: {next(iter(full[matrix])): 999999}}, f"answers.{matrix}", "in jeder Zeile"),
         ({**full, str(s["text"].pk): "x" * 1001}, f"answers.{s['text'].pk}", "höchstens"),
         ({**full, "999999": 1}, "answers", "Keine Frage dieser Umfrage"),
@@ -156,7 +170,12 @@ def test_a_survey_for_citizens_takes_one_response_per_person(client, town_a, cat
 def test_an_anonymous_survey_stores_no_link_to_the_person(client, town_a, catalogue, citizen):
     s = _survey(town_a, audience="citizens", anonymous=True)
     client.force_login(citizen)
-    assert _post(client, _url("process-survey-responses", town_a, s["process"].slug), {"answers": _full(s)}).status_code == 201
+    assert (
+        _post(
+            client, _url("process-survey-responses", town_a, s["process"].slug), {"answers": _full(s)}
+        ).status_code
+        == 201
+    )
     with town_scope(town_a):
         assert Response.objects.get().respondent is None
         assert Participant.objects.get().user == citizen  # *that* they answered, kept apart
@@ -184,7 +203,9 @@ def test_a_survey_by_codes_takes_one_response_per_code_and_names_nobody(client, 
 
 def test_a_closed_survey_takes_no_response(client, town_a, catalogue):
     s = _survey(town_a, phases=[{"kind": "survey", "starts_on": TODAY - 9 * DAY, "ends_on": TODAY - DAY}])
-    response = _post(client, _url("process-survey-responses", town_a, s["process"].slug), {"answers": _full(s)})
+    response = _post(
+        client, _url("process-survey-responses", town_a, s["process"].slug), {"answers": _full(s)}
+    )
     assert response.status_code == 400 and "keine Antworten an" in response.json()["non_field_errors"][0]
 
 
@@ -223,7 +244,12 @@ def test_editors_type_in_paper_questionnaires(client, town_a, catalogue, citizen
 
 def test_another_towns_survey_is_not_found(client, town_a, town_b, catalogue, staff_factory):
     s = _survey(town_a)
-    assert _post(client, _url("process-survey-responses", town_b, s["process"].slug), {"answers": _full(s)}).status_code == 404
+    assert (
+        _post(
+            client, _url("process-survey-responses", town_b, s["process"].slug), {"answers": _full(s)}
+        ).status_code
+        == 404
+    )
     client.force_login(staff_factory(town_b, Role.EDITOR))
     url = _url("process-survey-paper-responses", town_b, s["process"].slug)
     assert _post(client, url, {"answers": _full(s), "received_on": str(TODAY)}).status_code == 404
@@ -231,11 +257,18 @@ def test_another_towns_survey_is_not_found(client, town_a, town_b, catalogue, st
         assert not Response.objects.exists()
 
 
-def test_a_response_in_a_fixed_number_of_queries(client, town_a, catalogue, editor_a, django_assert_max_num_queries):
+def test_a_response_in_a_fixed_number_of_queries(
+    client, town_a, catalogue, editor_a, django_assert_max_num_queries
+):
     s = _survey(town_a)
     answers = _full(s)
     with django_assert_max_num_queries(QUERIES["response"]):
-        assert _post(client, _url("process-survey-responses", town_a, s["process"].slug), {"answers": answers}).status_code == 201
+        assert (
+            _post(
+                client, _url("process-survey-responses", town_a, s["process"].slug), {"answers": answers}
+            ).status_code
+            == 201
+        )
     client.force_login(editor_a)
     url = _url("process-survey-paper-responses", town_a, s["process"].slug)
     with django_assert_max_num_queries(QUERIES["paper"]):

@@ -114,7 +114,9 @@ def test_a_citizen_casts_and_changes_a_ballot_of_votes(client, town_a, vote, cit
     empty = client.get(url)
     assert empty.status_code == 200
     assert empty.json()["votes"] == [] and empty.json()["votes_per_person"] == 3
-    response = _post(client, url, {"votes": [{"idea": benches.pk, "count": 2}, {"idea": trees.pk, "count": 1}]})
+    response = _post(
+        client, url, {"votes": [{"idea": benches.pk, "count": 2}, {"idea": trees.pk, "count": 1}]}
+    )
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["vote_mode"] == "votes" and body["by_code"] is False and body["vote_open"] is True
@@ -198,7 +200,9 @@ def test_a_budget_ballot_stays_within_the_cap(client, town_a, budget, citizen):
     client.force_login(citizen)
     response = _post(client, url, {"ideas": [trees.pk, fountain.pk]})
     assert response.status_code == 400
-    assert "70.000 €" in _errors(response) and "20.000 € mehr als das Budget von 50.000 €" in _errors(response)
+    assert "70.000 €" in _errors(response) and "20.000 € mehr als das Budget von 50.000 €" in _errors(
+        response
+    )
     response = _post(client, url, {"ideas": [unchecked.pk]})
     assert response.status_code == 400 and "umsetzbaren Vorschläge" in _errors(response)
     response = _post(client, url, {"votes": [{"idea": trees.pk, "count": 1}]})
@@ -207,7 +211,9 @@ def test_a_budget_ballot_stays_within_the_cap(client, town_a, budget, citizen):
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["vote_mode"] == "budget" and body["votes_per_person"] is None
-    assert Decimal(body["budget_cap"]) == Decimal("50000") and Decimal(body["budget_spent"]) == Decimal("35000")
+    assert Decimal(body["budget_cap"]) == Decimal("50000") and Decimal(body["budget_spent"]) == Decimal(
+        "35000"
+    )
     assert [(v["title"], Decimal(v["cost"])) for v in body["votes"]] == [
         ("Bank", Decimal("5000")),
         ("Bäume", Decimal("30000")),
@@ -325,7 +331,10 @@ def test_codes_count_against_the_voting_code_rate_limit(client, town_a, code_vot
 
 
 def test_editors_enter_paper_ballots_with_the_same_rules(client, town_a, vote, staff_factory, citizen):
-    process, (benches, trees, _fountain), = vote
+    (
+        process,
+        (benches, trees, _fountain),
+    ) = vote
     url = _url("process-paper-ballots", town_a, process.slug)
     assert _post(client, url, {"ideas": [benches.pk]}).status_code == 401
     client.force_login(citizen)
@@ -338,7 +347,9 @@ def test_editors_enter_paper_ballots_with_the_same_rules(client, town_a, vote, s
     assert response.status_code == 400 and "höchstens 2 Stimmen" in _errors(response)
     response = _post(client, url, {"ideas": []})
     assert response.status_code == 400 and "enthält keine Stimme" in _errors(response)
-    response = _post(client, url, {"votes": [{"idea": benches.pk, "count": 2}, {"idea": trees.pk, "count": 1}]})
+    response = _post(
+        client, url, {"votes": [{"idea": benches.pk, "count": 2}, {"idea": trees.pk, "count": 1}]}
+    )
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["paper_ballots"] == 1 and body["votes_given"] == 3
@@ -364,7 +375,10 @@ def test_another_towns_process_is_not_found(client, town_a, town_b, vote, citize
     process, (benches, *_rest) = vote
     client.force_login(citizen)
     assert client.get(_url("process-ballot", town_b, process.slug)).status_code == 404
-    assert _post(client, _url("process-ballot", town_b, process.slug), {"ideas": [benches.pk]}).status_code == 404
+    assert (
+        _post(client, _url("process-ballot", town_b, process.slug), {"ideas": [benches.pk]}).status_code
+        == 404
+    )
     client.force_login(staff_factory(town_b, Role.EDITOR))
     url = _url("process-paper-ballots", town_b, process.slug)
     assert _post(client, url, {"ideas": [benches.pk]}).status_code == 404
@@ -399,6 +413,6 @@ def test_a_code_ballot_in_a_fixed_number_of_queries(client, town_a, code_vote, d
 
 
 #: Measured on PostgreSQL, savepoints included (session and user, the town, the process with its phases and partners,
-#: the service's reads and writes, the answer's votes in one query): the ideas on the ballot are read in one query
-#: each, however many there are.
+#: the service's reads and writes, the answer's votes in one query): the ideas on the ballot are read in one query,
+#: however many there are.
 QUERIES = {"ballot-post": 26, "ballot-get": 11, "paper": 27, "code": 19}
