@@ -350,7 +350,7 @@ class BallotChoiceSerializer(s.Serializer):
             "withdraws one's votes."
         ),
     )
-    votes = BallotVoteInputSerializer(
+    votes = BallotVoteInputSerializer(  # type: ignore[call-arg]  # max_length goes to the ListSerializer (DRF 3.15)
         many=True,
         required=False,
         max_length=1000,
