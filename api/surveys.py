@@ -210,9 +210,10 @@ def _answer_values(survey: Survey, answers: Mapping[str, Any]) -> dict[int, Any]
     values: dict[int, Any] = {}
     unknown = []
     for key, value in answers.items():
-        pk = int(key) if str(key).isdigit() else None
+        text = str(key)
+        pk = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
         if pk is None or pk not in known:
-            unknown.append(str(key))
+            unknown.append(text[:20])
         else:
             values[pk] = value
     if unknown:

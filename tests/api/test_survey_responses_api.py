@@ -142,6 +142,7 @@ def test_what_the_survey_page_refuses_the_api_refuses_by_question(client, town_a
         ({**full, str(s["text"].pk): "x" * 1001}, f"answers.{s['text'].pk}", "höchstens"),
         ({**full, "999999": 1}, "answers", "Keine Frage dieser Umfrage"),
         ({**full, "frage": 1}, "answers", "Keine Frage dieser Umfrage"),
+        ({**full, "²": 1, "9" * 5000: 1}, "answers", "Keine Frage dieser Umfrage"),
     ]
     for answers, field, words in cases:
         response = _post(client, url, {"answers": answers})
