@@ -1,4 +1,5 @@
-"""Participation through the API: ideas, comments, supports, reports, official answers and moderation.
+"""Participation through the API: ideas, comments, supports, reports, official answers, moderation and the vote
+(a citizen's ballot, a ballot by voting code, paper ballots entered by staff).
 
 Every write validates with the HTML page's form and calls the same service function as the page, so a rule
 lives in one place; the rate limits of the pages apply too (429 with Retry-After)."""
@@ -14,13 +15,14 @@ from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from participation.forms import AnswerForm, AssessmentForm, CommentForm, FlagForm, IdeaForm
-from participation.models import Comment, Feasibility, FlagReason, Idea, Process, ProcessPhase
+from participation.models import Comment, Feasibility, FlagReason, Idea, Process, ProcessPhase, VoteMode
 from participation.selectors import ballots as ballots_selectors
 from participation.selectors import idea_page as idea_page_selectors
 from participation.selectors import ideas as ideas_selectors
 from participation.selectors import moderation as moderation_selectors
 from participation.selectors import processes as processes_selectors
 from participation.services import answers as answers_services
+from participation.services import ballots as ballots_services
 from participation.services import budget as budget_services
 from participation.services import comments as comments_services
 from participation.services import flags as flags_services
@@ -328,6 +330,130 @@ class ResultsSerializer(s.Serializer):
     rule = s.CharField(required=False, help_text="How the winners within the budget are found.")
 
 
+class BallotVoteInputSerializer(s.Serializer):
+    idea = s.IntegerField(min_value=1, max_value=2**31 - 1, help_text="An idea on the ballot (its id).")
+    count = s.IntegerField(
+        min_value=1, max_value=32767, help_text="Votes for it: at most the process's votes_per_idea."
+    )
+
+
+class BallotChoiceSerializer(s.Serializer):
+    """The votes of one ballot, as a set of ideas (one vote each) or as ideas with numbers of votes."""
+
+    ideas = s.ListField(
+        child=s.IntegerField(min_value=1, max_value=2**31 - 1),
+        required=False,
+        max_length=1000,
+        help_text=(
+            "The chosen ideas, one vote each: a participatory budget's proposals (their costs together within "
+            "budget_cap), or in a vote by numbers of votes the ideas given one vote each. An empty list "
+            "withdraws one's votes."
+        ),
+    )
+    votes = BallotVoteInputSerializer(  # type: ignore[call-arg]  # max_length goes to the ListSerializer (DRF 3.15)
+        many=True,
+        required=False,
+        max_length=1000,
+        help_text="A vote by numbers of votes (vote_mode 'votes'): each idea once, with its votes.",
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if ("ideas" in attrs) == ("votes" in attrs):
+            raise s.ValidationError(_("Send either ideas or votes."))
+        ideas = attrs.get("ideas")
+        if ideas is not None and len(set(ideas)) != len(ideas):
+            raise s.ValidationError({"ideas": [_("Name each idea once.")]})
+        votes = attrs.get("votes")
+        if votes is not None and len({vote["idea"] for vote in votes}) != len(votes):
+            raise s.ValidationError({"votes": [_("Name each idea once.")]})
+        return attrs
+
+    def as_votes(self, process: Process) -> dict[int, int]:
+        """The ballot in the shape the services take (idea id → votes); a budget's ballot is a set of
+        proposals."""
+        data = self.validated_data
+        if "ideas" in data:
+            return dict.fromkeys(data["ideas"], 1)
+        if process.is_budget:
+            raise ValidationError(
+                {"votes": [_("A participatory budget's ballot is a set of proposals: send them as ideas.")]}
+            )
+        return {vote["idea"]: vote["count"] for vote in data["votes"]}
+
+
+class BallotInputSerializer(BallotChoiceSerializer):
+    code = s.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text=(
+            "Only in a vote by codes (the process's vote_by_codes): the code from the letter, e.g. ABCD-EFGH-JKLM. "
+            "The ballot is then the code's, never the caller's, and cannot be changed."
+        ),
+    )
+
+
+class BallotLineSerializer(s.Serializer):
+    idea = s.IntegerField(source="idea.pk")
+    title = s.CharField(source="idea.title")
+    count = s.IntegerField(help_text="The votes given to the idea.")
+    cost = s.DecimalField(
+        source="idea.cost_estimate",
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Participatory budget: the town's cost of the proposal.",
+    )
+
+
+class BallotSerializer(s.Serializer):
+    vote_mode = s.ChoiceField(choices=VoteMode.choices)
+    by_code = s.BooleanField(help_text="Cast with a voting code: it names nobody and cannot be changed.")
+    vote_open = s.BooleanField(help_text="The vote runs today: the ballot can be cast or changed.")
+    votes = BallotLineSerializer(many=True)
+    votes_given = s.IntegerField()
+    votes_per_person = s.IntegerField(
+        allow_null=True, help_text="A vote by numbers of votes; null in a budget."
+    )
+    votes_per_idea = s.IntegerField(
+        allow_null=True, help_text="A vote by numbers of votes; null in a budget."
+    )
+    budget_cap = s.DecimalField(
+        max_digits=12, decimal_places=2, allow_null=True, help_text="A participatory budget; null otherwise."
+    )
+    budget_spent = s.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="A participatory budget: what the chosen proposals cost together; null otherwise.",
+    )
+
+
+class PaperBallotSerializer(BallotSerializer):
+    paper_ballots = s.IntegerField(
+        help_text="Paper ballots of the process entered so far, this one included."
+    )
+
+
+def _ballot(process: Process, lines: list, *, by_code: bool = False) -> dict:
+    budget = process.is_budget
+    return {
+        "vote_mode": process.vote_mode,
+        "by_code": by_code,
+        "vote_open": process.accepts_votes(),
+        "votes": lines,
+        "votes_given": sum(line.count for line in lines),
+        "votes_per_person": None if budget else process.votes_per_person,
+        "votes_per_idea": None if budget else process.votes_per_idea,
+        "budget_cap": process.budget_cap if budget else None,
+        "budget_spent": (
+            ballots_services.budget_total(process=process, chosen=[line.idea for line in lines])
+            if budget
+            else None
+        ),
+    }
+
+
 class ModerationInputSerializer(s.Serializer):
     action = s.ChoiceField(choices=["approve", "hide", "retitle", "edit"])
     reason = s.CharField(
@@ -609,6 +735,90 @@ class ProcessResults(TownScopedAPIView):
         for idea in results["ideas"]:
             idea.wins = getattr(idea, "wins", None)
         return Response(ResultsSerializer(results).data)
+
+
+class ProcessBallot(TownScopedAPIView):
+    """The vote of a process (its vote phase): the signed-in citizen's own ballot (GET), and casting or changing it
+    (POST), checked by ``participation.services.ballots.ballot_cast`` like the vote page. In a vote by codes
+    (``vote_by_codes``) anyone may POST with the code from a letter of this town instead: the ballot is the code's,
+    stores no person (not even a signed-in caller) and cannot be changed; there is no ballot to GET."""
+
+    rules = {"*": PARTICIPATE}
+    serializer_class = BallotSerializer
+
+    @functools.cached_property
+    def process(self) -> Process:
+        return _process(self.request, self.kwargs["slug"])
+
+    def rule_for(self, method: str) -> str | None:
+        # A vote by codes is open to anyone with a code, as its page is: the code decides, not an account.
+        if method == "POST" and self.municipality is not None and self.process.vote_by_codes:
+            return None
+        return super().rule_for(method)
+
+    @extend_schema(responses={200: BallotSerializer, **ERRORS})
+    def get(self, request, *args, **kwargs):
+        process = self.process
+        if process.vote_by_codes:
+            raise NotFound(_("In a vote by codes no ballot is kept for a person."))
+        lines = ballots_selectors.ballot_lines(process=process, user=request.user)
+        return Response(BallotSerializer(_ballot(process, lines)).data)
+
+    @extend_schema(
+        request=BallotInputSerializer,
+        responses={
+            200: OpenApiResponse(BallotSerializer, description="The caller's ballot, cast or changed."),
+            201: OpenApiResponse(BallotSerializer, description="A vote by codes: the code's ballot, cast."),
+            **WRITE_ERRORS,
+        },
+    )
+    def post(self, request, *args, **kwargs):
+        process = self.process
+        data = BallotInputSerializer(data=json_object(request))
+        data.is_valid(raise_exception=True)
+        votes = data.as_votes(process)
+        code = data.validated_data.get("code")
+        if not process.vote_by_codes and code is not None:
+            raise ValidationError({"code": [_("This vote is not by codes: votes are cast signed in.")]})
+        with service_errors():
+            if process.vote_by_codes:
+                check_rate(request, "voting_code")
+                # The code votes, never the person: no user is handed over, so the ballot cannot name one.
+                ballot = ballots_services.ballot_cast(
+                    process=process, user=None, votes=votes, code=code or "", code_town=self.municipality
+                )
+            else:
+                check_rate(request, "vote")
+                ballot = ballots_services.ballot_cast(process=process, user=request.user, votes=votes)
+        lines = ballots_selectors.ballot_lines(process=process, ballot=ballot)
+        answer = _ballot(process, lines, by_code=process.vote_by_codes)
+        return Response(BallotSerializer(answer).data, status=201 if process.vote_by_codes else 200)
+
+
+class ProcessPaperBallots(TownScopedAPIView):
+    """A paper ballot (from the post or a ballot box) typed in by an editor of a town of the process, from the start
+    of the vote on (also after it): ``participation.services.ballots.paper_ballot_enter``, the same rules as online,
+    recorded in the history, no voter."""
+
+    rules = {"post": "town.edit_content"}
+    serializer_class = PaperBallotSerializer
+
+    @extend_schema(request=BallotChoiceSerializer, responses={201: PaperBallotSerializer, **WRITE_ERRORS})
+    def post(self, request, *args, **kwargs):
+        process = _process(request, kwargs["slug"], staff=True)
+        data = BallotChoiceSerializer(data=json_object(request))
+        data.is_valid(raise_exception=True)
+        votes = data.as_votes(process)
+        with service_errors():
+            ballot = ballots_services.paper_ballot_enter(
+                process=process, by=request.user, acting_town=self.municipality, votes=votes
+            )
+        lines = ballots_selectors.ballot_lines(process=process, ballot=ballot)
+        answer = {
+            **_ballot(process, lines),
+            "paper_ballots": ballots_selectors.paper_ballot_count(process=process),
+        }
+        return Response(PaperBallotSerializer(answer).data, status=201)
 
 
 class ModerationQueue(TownScopedAPIView):

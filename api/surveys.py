@@ -1,26 +1,37 @@
-"""Surveys through the API (read only): the current questionnaire of a process, and its results when
+"""Surveys through the API: the current questionnaire of a process, its results when
 ``surveys.selectors.results_visible`` lets the caller see them (published free-text answers only, as on the
-results page)."""
+results page), a response (``surveys.services.response_submit``, as the survey page sends it) and a paper
+questionnaire typed in by staff (``paper_response_enter``)."""
 
+import functools
+from collections.abc import Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers as s
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 
 from participation.models import Process
 from participation.selectors import processes as processes_selectors
-from surveys import selectors
-from surveys.models import Question, Survey
+from smartcity5.ratelimit import check_rate
+from surveys import selectors, services
+from surveys.models import Audience, Question, Survey
 
-from .base import TownScopedAPIView
-from .schema import detail_schema
+from .base import NON_FIELD, TownScopedAPIView, json_object, service_errors
+from .schema import WRITE_ERRORS, detail_schema
+
+PARTICIPATE = "participation.participate"
 
 
-def _survey(request, slug: str) -> Survey:
-    """The current version of the survey of a process the caller may see (404 otherwise)."""
+def _survey(request, slug: str, *, staff: bool = False) -> Survey:
+    """The current version of the survey of a process the caller may see (404 otherwise); ``staff``: only for the
+    staff of its towns and moderators, as the staff pages find it."""
     try:
-        process = processes_selectors.process_for(slug=slug, user=request.user)
+        process = processes_selectors.process_for(slug=slug, user=request.user, staff=staff)
     except Process.DoesNotExist:
         raise NotFound(_("No such process.")) from None
     survey = selectors.current_survey(process)
@@ -160,6 +171,82 @@ class SurveyResultsSerializer(s.Serializer):
     questions = QuestionResultSerializer(many=True)
 
 
+ANSWERS_HELP = (
+    "The answers, keyed by the question's id: a single choice's option id; a multiple choice's list of option ids; "
+    "a scale's number; a ranking's object of option id → rank (1 = first; ranks 1 … n, each once); a matrix's "
+    "object of row id → option id; a text. Questions not answered are left out. A question asked only after a "
+    "given choice (shown_if) counts only when that choice is made; its answer is dropped otherwise."
+)
+
+
+class ResponseInputSerializer(s.Serializer):
+    answers = s.DictField(child=s.JSONField(allow_null=True), help_text=ANSWERS_HELP)
+    code = s.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=40,
+        help_text="Only in a survey for holders of a voting code (audience 'codes'): the code from the letter.",
+    )
+
+
+class PaperResponseInputSerializer(s.Serializer):
+    answers = s.DictField(child=s.JSONField(allow_null=True), help_text=ANSWERS_HELP)
+    received_on = s.DateField(help_text="The day the questionnaire arrived.")
+
+
+class ResponseCreatedSerializer(s.Serializer):
+    """What a stored response says about itself: no id, nothing that could link it to a person."""
+
+    version = s.IntegerField(help_text="The version of the survey answered.")
+    submitted_on = s.DateField(help_text="The day of the response (paper: the day it arrived).")
+    is_paper = s.BooleanField()
+    detail = s.CharField()
+
+
+def _answer_values(survey: Survey, answers: Mapping[str, Any]) -> dict[int, Any]:
+    """The answers keyed by question id (a JSON object's keys are text), each a question of this version of the
+    survey; what counts as an answer is the service's to decide (``surveys.services.response_submit``)."""
+    known = selectors.question_ids(survey)
+    values: dict[int, Any] = {}
+    unknown = []
+    for key, value in answers.items():
+        text = str(key)
+        pk = int(text) if text.isascii() and text.isdigit() and len(text) <= 10 else None
+        if pk is None or pk not in known:
+            unknown.append(text[:20])
+        else:
+            values[pk] = value
+    if unknown:
+        raise ValidationError(
+            {
+                "answers": [
+                    _("Not a question of this survey (version %(version)s): %(keys)s.")
+                    % {"version": survey.version, "keys": ", ".join(unknown)}
+                ]
+            }
+        )
+    return values
+
+
+@contextmanager
+def _answer_errors():
+    """The service's refusals as the API's 400 (:func:`api.base.service_errors`), a question's under
+    ``answers.<question id>`` (the service names it ``q<id>``, after the survey page's field)."""
+    try:
+        yield
+    except DjangoValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise
+        raise ValidationError(
+            {
+                f"answers.{key[1:]}"
+                if key.startswith("q") and key[1:].isdigit()
+                else (NON_FIELD if key == "__all__" else key): messages
+                for key, messages in error.message_dict.items()
+            }
+        ) from None
+
+
 # --- Views -----------------------------------------------------------------------------------------------
 
 
@@ -189,3 +276,98 @@ class ProcessSurveyResults(TownScopedAPIView):
         if not selectors.results_visible(survey, request.user):
             raise NotFound(_("The results of this survey are not shown yet."))
         return Response(SurveyResultsSerializer(selectors.results_cached(survey)).data)
+
+
+class SurveyResponses(TownScopedAPIView):
+    """Answer the current survey of a process while its survey phase runs, as the survey page does
+    (``surveys.services.response_submit``: required and conditional questions, choices among the options, ranks,
+    text lengths; one response per signed-in person, or per voting code). Who may answer is the survey's
+    ``audience``: everyone (also without an account), signed-in citizens (401/403 otherwise), or holders of a voting
+    code of this town (``code``; the response then names neither the code nor the caller). An anonymous survey
+    stores no link between a response and a person."""
+
+    rules = {"post": PARTICIPATE}
+    serializer_class = ResponseCreatedSerializer
+
+    @functools.cached_property
+    def survey(self) -> Survey:
+        return _survey(self.request, self.kwargs["slug"])
+
+    def rule_for(self, method: str) -> str | None:
+        # Only a survey for signed-in citizens needs an account (``services.may_respond``); the others are open to
+        # everyone, a survey by codes to the holder of a code.
+        if method == "POST" and self.municipality is not None and self.survey.audience != Audience.CITIZENS:
+            return None
+        return super().rule_for(method)
+
+    @extend_schema(
+        request=ResponseInputSerializer, responses={201: ResponseCreatedSerializer, **WRITE_ERRORS}
+    )
+    def post(self, request, *args, **kwargs):
+        survey = self.survey
+        data = ResponseInputSerializer(data=json_object(request))
+        data.is_valid(raise_exception=True)
+        values = _answer_values(survey, data.validated_data["answers"])
+        by_code = survey.audience == Audience.CODES
+        code = data.validated_data.get("code")
+        if not by_code and code is not None:
+            raise ValidationError({"code": [_("This survey is not answered with a code.")]})
+        with service_errors(), _answer_errors():
+            check_rate(request, "survey")
+            if by_code:
+                check_rate(request, "voting_code")
+            response = services.response_submit(
+                survey=survey,
+                by=request.user,
+                values=values,
+                code=(code or "") if by_code else None,
+                code_town=self.municipality,
+            )
+        return Response(
+            ResponseCreatedSerializer(
+                {
+                    "version": survey.version,
+                    "submitted_on": response.submitted_on,
+                    "is_paper": False,
+                    "detail": _("Thank you! Your answers have been saved."),
+                }
+            ).data,
+            status=201,
+        )
+
+
+class SurveyPaperResponses(TownScopedAPIView):
+    """A paper questionnaire of the current survey, typed in by an editor of a town of the process (also after the
+    survey has closed): ``surveys.services.paper_response_enter``, the same checks as online, marked as paper,
+    recorded in the history, linked to nobody."""
+
+    rules = {"post": "town.edit_content"}
+    serializer_class = ResponseCreatedSerializer
+
+    @extend_schema(
+        request=PaperResponseInputSerializer, responses={201: ResponseCreatedSerializer, **WRITE_ERRORS}
+    )
+    def post(self, request, *args, **kwargs):
+        survey = _survey(request, kwargs["slug"], staff=True)
+        data = PaperResponseInputSerializer(data=json_object(request))
+        data.is_valid(raise_exception=True)
+        values = _answer_values(survey, data.validated_data["answers"])
+        with service_errors(), _answer_errors():
+            response = services.paper_response_enter(
+                survey=survey,
+                by=request.user,
+                values=values,
+                received_on=data.validated_data["received_on"],
+                acting_town=self.municipality,
+            )
+        return Response(
+            ResponseCreatedSerializer(
+                {
+                    "version": survey.version,
+                    "submitted_on": response.submitted_on,
+                    "is_paper": True,
+                    "detail": _("The paper questionnaire has been entered."),
+                }
+            ).data,
+            status=201,
+        )

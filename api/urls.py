@@ -60,7 +60,23 @@ urlpatterns = [
         surveys.ProcessSurveyResults.as_view(),
         name="process-survey-results",
     ),
+    path(
+        town + "processes/<slug:slug>/survey/responses/",
+        surveys.SurveyResponses.as_view(),
+        name="process-survey-responses",
+    ),
+    path(
+        town + "processes/<slug:slug>/survey/paper-responses/",
+        surveys.SurveyPaperResponses.as_view(),
+        name="process-survey-paper-responses",
+    ),
     path(town + "processes/<slug:slug>/results/", p.ProcessResults.as_view(), name="process-results"),
+    path(town + "processes/<slug:slug>/ballot/", p.ProcessBallot.as_view(), name="process-ballot"),
+    path(
+        town + "processes/<slug:slug>/paper-ballots/",
+        p.ProcessPaperBallots.as_view(),
+        name="process-paper-ballots",
+    ),
     path(town + "ideas/", p.IdeaList.as_view(), name="ideas"),
     path(town + "ideas/<int:pk>/", p.IdeaDetail.as_view(), name="idea"),
     path(town + "ideas/<int:pk>/comments/", p.IdeaComments.as_view(), name="idea-comments"),

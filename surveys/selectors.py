@@ -53,6 +53,11 @@ def questions(survey: Survey) -> list[Question]:
     return list(survey.questions.prefetch_related("options").order_by("position", "pk"))
 
 
+def question_ids(survey: Survey) -> set[int]:
+    """The ids of the survey's questions (this version's), to tell an answer to one of them from a stray key."""
+    return set(Question._base_manager.filter(survey_id=survey.pk).values_list("pk", flat=True))
+
+
 def has_answered(survey: Survey, user: User | AnonymousUser) -> bool:
     return user.is_authenticated and Participant.objects.filter(survey=survey, user=user).exists()
 

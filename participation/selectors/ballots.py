@@ -37,6 +37,25 @@ def ballot_votes(*, process: Process, user: AnyUser) -> dict[int, int]:
     )
 
 
+def ballot_lines(
+    *, process: Process, user: AnyUser | None = None, ballot: Ballot | None = None
+) -> list[Vote]:
+    """The votes of one ballot — ``ballot``, or else ``user``'s own in ``process`` (none for an anonymous
+    visitor) — each with its idea's title and the town's cost (``vote.idea``), in the order of the titles: what the
+    API answers about a ballot. Never a voter: a code's ballot is read only by the request that cast it."""
+    if ballot is not None:
+        votes = Vote.objects.filter(ballot=ballot)
+    elif user is not None and user.is_authenticated:
+        votes = Vote.objects.filter(ballot__process=process, ballot__user=user)
+    else:
+        return []
+    return list(
+        votes.select_related("idea")
+        .only("count", "idea", "idea__title", "idea__cost_estimate")
+        .order_by("idea__title", "idea_id")
+    )
+
+
 def ballot_ideas(*, process: Process) -> QuerySet[Idea]:
     """What the vote is about: the published shortlisted ideas, or in a participatory budget the published
     proposals the town found feasible (they have the town's cost; a check constraint keeps it so)."""

@@ -36,12 +36,15 @@ SAMPLES = {
     },
     **{
         name: lambda town: {"slug": factories.process_with_idea_and_comment(town)["slug"]}
-        for name in ("process", "process-ideas", "process-results")
+        for name in ("process", "process-ideas", "process-results", "process-ballot", "process-paper-ballots")
     },
     **{
         name: lambda town: {"slug": factories.process_with_survey(town)["slug"]}
-        for name in ("process-survey", "process-survey-results")
+        for name in ("process-survey", "process-survey-results", "process-survey-paper-responses")
     },
+    # A survey for signed-in citizens: the audience that makes the rule the view declares (participate) apply;
+    # one open to everyone or to holders of a code answers anyone (test_vote_and_survey_writes_answer_each_role).
+    "process-survey-responses": lambda town: {"slug": _citizens_survey(town)},
     **{
         name: lambda town: {"pk": factories.process_with_idea_and_comment(town)["pk"]}
         for name in (
@@ -67,6 +70,16 @@ SAMPLES = {
         for name in ("grant", "grant-budget", "grant-disbursements", "grant-milestones", "grant-proofs")
     },
 }
+
+
+def _citizens_survey(town) -> str:
+    from municipalities.scoping import town_scope
+    from surveys.models import Survey
+
+    sample = factories.process_with_survey(town)
+    with town_scope(town):
+        Survey.objects.filter(pk=sample["survey"].pk).update(audience="citizens")
+    return sample["slug"]
 
 
 def _url(route: str, pattern: URLPattern, town) -> str:
@@ -157,6 +170,8 @@ ALLOWED_ANSWERS: dict[tuple[str, str], int] = {
     ("idea-assessment", "post"): 400,
     ("moderate-idea", "post"): 400,
     ("moderate-comment", "post"): 400,
+    ("process-paper-ballots", "post"): 400,
+    ("process-survey-paper-responses", "post"): 400,
 }
 
 
@@ -193,3 +208,41 @@ def test_the_matrix_sees_the_protected_endpoints():
         "idea-support",
     } <= names
     assert any(_rule(pattern, "get") in permissions.PRIVILEGED_RULES for _, pattern in TOWN_ROUTES)
+
+
+# The vote's and the surveys' writes (issue 18), each role's exact answer to an empty JSON body in its own town (A)
+# and in another (B): citizens' writes are open to every signed-in person with a confirmed address, in every town
+# (the rule ``participation.participate``), so the body is judged (400) and a citizen's own ballot read (200); the
+# staff's paper entries are the editors' of the process's towns (403 for a viewer of the town, 404 for everyone else).
+ROLES = ("anonymous", "citizen", "viewer-of-A", "editor-of-A", "admin-of-A")
+VOTE_AND_SURVEY_WRITES = {
+    ("process-ballot", "get"): {"A": (401, 200, 200, 200, 200), "B": (401, 200, 200, 200, 200)},
+    ("process-ballot", "post"): {"A": (401, 400, 400, 400, 400), "B": (401, 400, 400, 400, 400)},
+    ("process-paper-ballots", "post"): {"A": (401, 404, 403, 400, 400), "B": (401, 404, 404, 404, 404)},
+    ("process-survey-responses", "post"): {"A": (401, 400, 400, 400, 400), "B": (401, 400, 400, 400, 400)},
+    ("process-survey-paper-responses", "post"): {
+        "A": (401, 404, 403, 400, 400),
+        "B": (401, 404, 404, 404, 404),
+    },
+}
+
+
+@pytest.mark.parametrize("name, method", list(VOTE_AND_SURVEY_WRITES), ids="-".join)
+def test_vote_and_survey_writes_answer_each_role(client, town_a, town_b, catalogue, name, method):
+    users = _users(town_a)
+    assert tuple(users) == ROLES
+    pattern = next(p for _, p in TOWN_ROUTES if p.name == name)
+    route = next(r for r, p in TOWN_ROUTES if p.name == name)
+    for town_label, town in (("A", town_a), ("B", town_b)):
+        url = _url(route, pattern, town)
+        answers = []
+        for user in users.values():
+            client.logout()
+            if user is not None:
+                client.force_login(user)
+            answers.append(_call(client, method, url).status_code)
+        assert tuple(answers) == VOTE_AND_SURVEY_WRITES[(name, method)][town_label], (
+            town_label,
+            url,
+            answers,
+        )
