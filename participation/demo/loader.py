@@ -535,6 +535,7 @@ class _ProcessLoader:
             )
             when = self._moment(day, after=ordered)
             _stamp(Ballot, ballot.pk, created_at=when, updated_at=when)
+            assert ballot.voting_code_id is not None  # a ballot by code
             _stamp(VotingCode, ballot.voting_code_id, used_at=when)
 
     def _ballots(self, process: Process) -> None:

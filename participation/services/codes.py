@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
@@ -156,7 +157,7 @@ def voting_code_batch_order(
         raise ValidationError(
             {
                 "count": _("Between 1 and %(max)s codes at a time.")
-                % {"max": f"{MAX_CODES_PER_BATCH:,}".replace(",", ".")}
+                % {"max": number_format(MAX_CODES_PER_BATCH, force_grouping=True)}
             }
         )
     batch = VotingCodeBatch.objects.create(
