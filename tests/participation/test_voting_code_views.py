@@ -97,6 +97,7 @@ def test_staff_cannot_order_codes_for_a_vote_by_accounts(client, town_a, vote, e
     client.force_login(editor_a)
     page = client.get(url).content.decode()
     assert "In diesem Verfahren wird mit einem Konto abgestimmt" in page
+    assert 'value="survey" id="id_purpose_1" required checked' in page  # the survey is offered first
     refused = client.post(url, {"purpose": "vote", "count": "12"})
     text = refused.content.decode()
     assert refused.status_code == 400 and "Fehler: " in text
