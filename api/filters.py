@@ -99,6 +99,15 @@ class StrictOrderingFilter(OrderingFilter):
         return parameters
 
 
+class OptionalChoiceFilter(django_filters.ChoiceFilter):
+    """A choice whose empty value (``?joint=``) is no filter, as on the HTML lists, whose forms offer "All" as the
+    empty choice: the schema lists the empty value among the choices and says so (drf-spectacular reads the
+    enum from ``choices``). Any other value outside the choices stays a 400."""
+
+    def __init__(self, *args, choices, empty: str = "no filter (all)", **kwargs):
+        super().__init__(*args, choices=[("", empty), *choices], **kwargs)
+
+
 class _ViewFilterSet(FormFilterSet):
     def __init__(self, data=None, queryset=None, *, request=None, prefix=None, view=None):
         super().__init__(data, queryset, request=request, prefix=prefix)
@@ -110,10 +119,10 @@ class ProjectFilterSet(_ViewFilterSet):
 
     q = django_filters.CharFilter(help_text="Words in title, summary, description, tags or place.")
     field = django_filters.CharFilter(help_text="Slug of a field of action.")
-    status = django_filters.ChoiceFilter(choices=Project.Status.choices)
-    phase = django_filters.ChoiceFilter(choices=Project.Phase.choices)
-    joint = django_filters.ChoiceFilter(choices=[("ja", "only joint projects"), ("nein", "only single-town")])
-    visibility = django_filters.ChoiceFilter(
+    status = OptionalChoiceFilter(choices=Project.Status.choices)
+    phase = OptionalChoiceFilter(choices=Project.Phase.choices)
+    joint = OptionalChoiceFilter(choices=[("ja", "only joint projects"), ("nein", "only single-town")])
+    visibility = OptionalChoiceFilter(
         choices=Project.Visibility.choices, help_text="Only for the town's staff."
     )
 
@@ -134,10 +143,10 @@ class ProcessIdeaFilterSet(_ViewFilterSet):
     """The filters of a process's idea list (``IdeaFilterForm`` without ``process``)."""
 
     q = django_filters.CharFilter(help_text="Words in title, description or place.")
-    status = django_filters.ChoiceFilter(choices=IdeaStatus.choices)
+    status = OptionalChoiceFilter(choices=IdeaStatus.choices)
     field_of_action = django_filters.CharFilter(help_text="Slug of a field of action.")
-    answered = django_filters.ChoiceFilter(choices=[("yes", "with an answer"), ("no", "without an answer")])
-    sort = django_filters.ChoiceFilter(choices=SORT_CHOICES)
+    answered = OptionalChoiceFilter(choices=[("yes", "with an answer"), ("no", "without an answer")])
+    sort = OptionalChoiceFilter(choices=SORT_CHOICES, empty="the default order (newest first)")
 
     html_form = IdeaFilterForm
 

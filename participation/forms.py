@@ -6,6 +6,7 @@ from django import forms
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
@@ -688,14 +689,14 @@ class VotingCodeBatchForm(forms.Form):
         widget=forms.RadioSelect,
         initial=CodePurpose.VOTE,
     )
-    count = numbers.WholeNumberField(
-        label=_("Number of codes"),
-        min_value=1,
-        max_value=MAX_CODES_PER_BATCH,
-        help_text=_(
-            "One letter is printed per code; at most 5.000 at a time; order several batches for more residents."
-        ),
-    )
+    count = numbers.WholeNumberField(label=_("Number of codes"), min_value=1, max_value=MAX_CODES_PER_BATCH)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The limit as a number of the page's language (5.000, or 5,000 in English).
+        self.fields["count"].help_text = gettext(
+            "One letter is printed per code; at most %(max)s at a time; order several batches for more residents."
+        ) % {"max": number_format(MAX_CODES_PER_BATCH, force_grouping=True)}
 
 
 class AssessmentForm(forms.Form):

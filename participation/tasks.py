@@ -2,6 +2,7 @@
 projects that came from ideas), and the letters of voting codes. Enqueued by the services after the transaction commits; each notification
 reaches each person once, because its key names the event (see :func:`notifications.services.notify`)."""
 
+from collections.abc import Callable
 from typing import TypedDict
 
 from celery import shared_task
@@ -484,9 +485,17 @@ class LettersTask(GeneratedFileTask, TownTask):
     time_limit=960,
 )
 def voting_code_letters_build(self, *, municipality: Municipality, batch_id: int) -> bool:
+    """Make a batch's codes and their letters: :func:`voting_code_letters_make`."""
+    return voting_code_letters_make(batch_id)
+
+
+def voting_code_letters_make(batch_id: int, *, keep: Callable[[list[str]], None] | None = None) -> bool:
     """Make a batch's codes and their letters (``smartcity5.jobs.job_build``): the codes exist in plain only in
     this run and in the PDF; their hashes are saved in the transaction that stores the PDF and marks the batch
-    done, so the codes become valid with their letters, once, whatever the deliveries."""
+    done, so the codes become valid with their letters, once, whatever the deliveries.
+
+    ``keep`` is handed the plain codes in the letters' order, once they are valid: only for the demo
+    (``participation.demo.codes``), which builds its batch at once and votes with some of its codes."""
     from .letters import letters_pdf
     from .services import codes as codes_services
 
@@ -494,15 +503,16 @@ def voting_code_letters_build(self, *, municipality: Municipality, batch_id: int
 
     def build(batch: m.VotingCodeBatch, progress) -> bytes:
         plain, rows = codes_services.voting_codes_make(batch)
-        made["rows"] = rows
+        made["plain"], made["rows"] = plain, rows
         return letters_pdf(batch, plain, progress=progress)
 
+    def store(batch: m.VotingCodeBatch) -> None:
+        codes_services.voting_codes_save(made.get("rows", []))
+        if keep is not None:
+            keep(made["plain"])
+
     return job_build(
-        m.VotingCodeBatch,
-        batch_id,
-        build=build,
-        notify=lambda batch: codes_services.voting_codes_save(made.get("rows", [])),
-        related=("municipality", "process"),
+        m.VotingCodeBatch, batch_id, build=build, notify=store, related=("municipality", "process")
     )
 
 

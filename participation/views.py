@@ -53,7 +53,7 @@ from .forms import (
     VotingCodeBatchForm,
     phase_initial,
 )
-from .models import Comment, Idea, Moderation, Process, VotingCodeBatch
+from .models import CodePurpose, Comment, Idea, Moderation, Process, VotingCodeBatch
 from .selectors import ballots as ballots_selectors
 from .selectors import idea_page as idea_page_selectors
 from .selectors import ideas as ideas_selectors
@@ -1278,7 +1278,11 @@ def staff_voting_codes(request, town_slug: str, slug: str):
     how many codes it made and how many were used, its letters to download or delete. Which code voted what is
     nowhere to be seen."""
     process = _process_or_404(request, slug, staff=True)
-    form = VotingCodeBatchForm(request.POST if request.method == "POST" else None)
+    # Codes for the vote only where the vote is by codes (the service refuses the others): offer the survey first.
+    form = VotingCodeBatchForm(
+        request.POST if request.method == "POST" else None,
+        initial=None if process.vote_by_codes else {"purpose": CodePurpose.SURVEY},
+    )
     if request.method == "POST":
         if request.POST.get("action") == "delete_letters":
             try:

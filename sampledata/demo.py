@@ -5,7 +5,6 @@ from funding.demo.loader import load_funding
 from knowledge.demo.loader import load_knowledge
 from municipalities.demo.loader import DemoAccount, citizens_of, load_accounts, load_towns
 from municipalities.models import Municipality
-from participation.demo.codes import load_voting_codes
 from participation.demo.loader import load_participation
 from projects.demo.loader import load_projects
 from surveys.demo.loader import load_surveys
@@ -18,6 +17,5 @@ def load_demo(*, with_accounts: bool = True) -> tuple[list[Municipality], list[D
     load_funding(towns)
     accounts += load_participation(towns, with_accounts=with_accounts)
     load_surveys(towns, citizens=citizens_of(accounts))
-    load_voting_codes(towns)
     load_knowledge(towns)
     return towns, accounts

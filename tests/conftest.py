@@ -3,6 +3,7 @@
 import contextlib
 import os
 import shutil
+import tempfile
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -100,6 +101,10 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def _file_storage(location: str) -> dict:
+    return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}}
+
+
 @pytest.fixture(autouse=True)
 def _isolate(settings, tmp_path_factory):
     # Rate-limit counters and other cache entries must not leak from one test into the next.
@@ -110,13 +115,7 @@ def _isolate(settings, tmp_path_factory):
     # Hashing a password properly takes most of a second; tests create hundreds of accounts.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Uploaded files go to a temporary directory, never into the working copy's media/.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path_factory.mktemp("media"))},
-        },
-    }
+    settings.STORAGES = {**settings.STORAGES, "default": _file_storage(str(tmp_path_factory.mktemp("media")))}
     # Ordinary tests run tasks inline; tests that claim to test tasks use a real worker (tests/tasks).
     celery_app.conf.task_always_eager = True
     yield
@@ -392,15 +391,23 @@ class _Demo:
             )
         self.stack = contextlib.ExitStack()
         self.stack.enter_context(django_db_blocker.unblock())
+        # The demo's files (funding documents, the letters of its voting codes) go to a folder of the run, never
+        # into the working copy's media/ (the session fixture is set up before each test's own ``_isolate``); a
+        # test that reads them points its storage there (``demo["media"]``).
+        media = tempfile.mkdtemp(prefix="sc5-demo-media-")
+        self.stack.callback(shutil.rmtree, media, True)
         self.stack.enter_context(
-            override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+            override_settings(
+                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                STORAGES={**django_settings.STORAGES, "default": _file_storage(media)},
+            )
         )
         self.stack.enter_context(transaction.atomic())
         self.stack.callback(transaction.set_rollback, True)  # runs before the transaction's exit
         try:
             importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
             with transaction.atomic():
-                facts = {"without_accounts": _demo_facts()}
+                facts = {"without_accounts": _demo_facts(), "media": media}
                 transaction.set_rollback(True)
             load_demo(with_accounts=True)
             # The demo's deferred foreign-key checks, once and for good: at the end of each demo test pytest-django
@@ -453,8 +460,9 @@ def _demo_facts() -> dict:
 def demo(django_db_setup, django_db_blocker):
     """The whole demo (``load_demo(with_accounts=True)``, catalogue of fields of action included), loaded once per
     run; see above. Session-scoped so that it is set up before the test's own savepoint. Hands the tests
-    ``{"without_accounts": {...}}``: counts of a load of towns and participation without accounts, taken (and
-    rolled back) before the full load, for tests/participation/test_demo.py."""
+    ``{"without_accounts": {...}, "media": <folder>}``: counts of a load of towns and participation without
+    accounts, taken (and rolled back) before the full load, for tests/participation/test_demo.py, and the folder
+    that holds the demo's files."""
     try:
         yield _DEMO.open(django_db_blocker)
     finally:

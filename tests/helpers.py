@@ -1,8 +1,10 @@
 """Helpers that test modules share and that make no rows (those live in tests/factories.py): signing in, in the
-test client and in a browser, and reading a generated PDF."""
+test client and in a browser, reading a generated PDF, and the messages ``makemessages`` would extract."""
 
+import os
 import shutil
 import subprocess
+from pathlib import Path
 
 from django.test import Client
 from PIL import Image
@@ -91,3 +93,83 @@ def first_page_png(content: bytes, tmp_path) -> Image.Image:
         check=True,
     )
     return Image.open(tmp_path / "page.png").convert("RGB")
+
+
+# --- The messages to translate -------------------------------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+#: What ``make messages`` leaves out (Makefile: ``--ignore ".venv/*" --ignore "tests/*"``), and what
+#: ``makemessages`` always does (hidden folders); node_modules holds no source of ours.
+_NOT_SOURCES = {"tests", "node_modules", "__pycache__"}
+# makemessages' keywords for Python (xgettext knows gettext, ngettext and _ by itself).
+_KEYWORDS = [
+    "--keyword=gettext_noop",
+    "--keyword=gettext_lazy",
+    "--keyword=ngettext_lazy:1,2",
+    "--keyword=pgettext:1c,2",
+    "--keyword=npgettext:1c,2,3",
+    "--keyword=pgettext_lazy:1c,2",
+    "--keyword=npgettext_lazy:1c,2,3",
+]
+
+
+def _unquote(line: str) -> str:
+    return line.strip()[1:-1].encode("raw_unicode_escape").decode("unicode_escape")
+
+
+def _pot_entries(pot: str) -> list[tuple[str | None, str]]:
+    """(context, msgid) of each entry of xgettext's output, the header left out."""
+    entries, context, msgid, field = [], None, None, None
+    for line in [*pot.splitlines(), ""]:
+        if line.startswith("msgctxt "):
+            context, field = _unquote(line[8:]), "msgctxt"
+        elif line.startswith("msgid "):
+            msgid, field = _unquote(line[6:]), "msgid"
+        elif line.startswith('"') and field == "msgid":
+            msgid = (msgid or "") + _unquote(line)
+        elif line.startswith('"') and field == "msgctxt":
+            context = (context or "") + _unquote(line)
+        elif line.startswith(("msgid_plural", "msgstr")):
+            field = None
+        elif not line.strip():
+            if msgid:
+                entries.append((context, msgid))
+            context, msgid, field = None, None, None
+    return entries
+
+
+def _source_files(sources: list[Path] | None) -> list[Path]:
+    if sources is not None:
+        return [path for source in sources for path in sorted(source.rglob("*")) if path.is_file()]
+    found = []
+    for folder, dirs, files in os.walk(ROOT):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in _NOT_SOURCES)
+        found += [Path(folder) / name for name in sorted(files)]
+    return found
+
+
+def messages_to_translate(tmp_path, sources: list[Path] | None = None) -> list[tuple[str | None, str]]:
+    """(context, msgid) of every message ``makemessages`` would extract for the ``django`` domain from
+    ``sources`` (default: the whole project as ``make messages`` reads it): the same xgettext call and keywords
+    for Python, templates (``.html``, ``.txt``) first turned into Python by Django's own ``templatize``.
+    A few seconds for the whole project."""
+    from django.utils.translation import templatize
+
+    need(shutil.which("xgettext") is not None, "xgettext (GNU gettext) is not installed")
+    files = []
+    for path in _source_files(sources):
+        if path.suffix == ".py":
+            files.append(path)
+        elif path.suffix in (".html", ".txt"):
+            target = tmp_path / (path.relative_to(ROOT).as_posix().replace("/", "__") + ".py")
+            target.write_text(
+                templatize(path.read_text(encoding="utf-8"), origin=str(path)), encoding="utf-8"
+            )
+            files.append(target)
+    result = subprocess.run(
+        ["xgettext", "--language=Python", "--from-code=UTF-8", "--output=-", *_KEYWORDS, *map(str, files)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return _pot_entries(result.stdout)

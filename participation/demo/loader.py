@@ -1,7 +1,7 @@
 """Demo participation (from ``participation.json``): per town a process collecting ideas today, Arnsberg's
 finished process with its shortlist, vote and results, a joint process of Arnsberg and Menden whose vote is open on
-the day of loading, and Bad Berleburg's participatory budget (Bürgerhaushalt) in its vote, made
-through :mod:`participation.services` so that phases, moderation, answers and history are real.
+the day of loading, and Bad Berleburg's participatory budget (Bürgerhaushalt) in its vote by voting codes, made
+through :mod:`participation.services` so that phases, moderation, answers, ballots and history are real.
 
 * Phase dates in the file are days relative to the day of loading, so the demo always has running processes.
 * Every contribution is made on a day its process allowed it (the services' ``on=``). The services stamp
@@ -9,6 +9,9 @@ through :mod:`participation.services` so that phases, moderation, answers and hi
   back to that day (timestamps only, nothing the services decide), so that lists and histories read true.
 * Contributions of demo citizens (online ideas, comments, supports, reports, ballots) come only with the demo
   accounts; without them, only what staff enter from paper (offline ideas) and the towns' answers.
+* A process whose vote is by codes (``codes`` in the file: how many letters, how many of them used) gets its
+  batch of letters (:mod:`participation.demo.codes`), and its ballots are cast with the codes of the last letters
+  (``ballot_cast(code=…)``), anonymous like every ballot by code; the first letters' codes stay unused.
 * Demo citizens get their e-mails as a daily summary, so that loading does not mail every answer and comment.
 
 Idempotent: a process whose address exists is left alone. Deterministic: seeded random choices.
@@ -44,7 +47,18 @@ from participation.services import supports as supports_services
 from projects.models import FieldOfAction, Project
 from smartcity5.slugs import german_slugify
 
-from ..models import Comment, Idea, OfficialAnswer, ParticipationEvent, Phase, Process
+from ..models import (
+    Ballot,
+    Comment,
+    Idea,
+    OfficialAnswer,
+    ParticipationEvent,
+    Phase,
+    Process,
+    VotingCode,
+    VotingCodeBatch,
+)
+from .codes import order_demo_codes
 
 DATA_FILE = Path(__file__).with_name("participation.json")
 SEED = "smartcity5-participation-demo"
@@ -247,6 +261,7 @@ class _ProcessLoader:
                 "is_published": True,
                 "votes_per_person": item.get("votes_per_person", 3),
                 "vote_mode": item.get("vote_mode", "votes"),
+                "vote_by_codes": bool(item.get("codes")),
                 "budget_cap": Decimal(item["budget_cap"]) if "budget_cap" in item else None,
             },
         )
@@ -493,10 +508,43 @@ class _ProcessLoader:
             )
             self.history.date(self._moment(day))
 
+    def _code_ballots(self, process: Process) -> None:
+        """A vote by codes: the town orders its letters (``codes.count``) a week before the vote, and residents
+        vote with the codes of the last ``codes.used`` letters, each with a budget's choice; the first letters'
+        codes stay unused for whoever tries the demo."""
+        spec = self.item["codes"]
+        first, last = self.span[Phase.VOTE]
+        staff = self.staff.get(self.town.pk)
+        batch, plain = order_demo_codes(process=process, town=self.town, by=staff, count=spec["count"])
+        ordered = self._moment(first - datetime.timedelta(days=7))
+        # Dated back with the rest (the letters stay downloadable for their lifetime from the day of loading).
+        _stamp(VotingCodeBatch, batch.pk, created_at=ordered, started_at=ordered, finished_at=ordered)
+        self.history.date(ordered)
+        for code in plain[len(plain) - spec["used"] :]:
+            chosen = self._budget_choice(process)
+            if not chosen:  # nothing feasible loaded
+                return
+            day = self._between(first, last)
+            ballot = ballots_services.ballot_cast(
+                process=process,
+                user=None,
+                votes=dict.fromkeys(chosen, 1),
+                on=day,
+                code=code,
+                code_town=self.town,
+            )
+            when = self._moment(day, after=ordered)
+            _stamp(Ballot, ballot.pk, created_at=when, updated_at=when)
+            assert ballot.voting_code_id is not None  # a ballot by code
+            _stamp(VotingCode, ballot.voting_code_id, used_at=when)
+
     def _ballots(self, process: Process) -> None:
         if Phase.VOTE not in self.span or self.span[Phase.VOTE][0] > self.today or not self.citizens:
             return
         first, last = self.span[Phase.VOTE]
+        if process.vote_by_codes:
+            self._code_ballots(process)
+            return
         if process.is_budget:
             for user in self.citizens:
                 ballots_services.ballot_cast(

@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from municipalities.models import Municipality
@@ -132,17 +133,31 @@ def voting_code_batch_order(
     *, process: Process, purpose: str, count: int, by: User | None, acting_town: Municipality
 ) -> VotingCodeBatch:
     """Order ``count`` codes of ``acting_town`` for ``process`` (its vote or its survey): editors of a town of
-    the process. The worker makes the codes and the letters after commit (:func:`voting_codes_make`)."""
+    the process. Codes for the vote only for a process whose vote is by codes (``Process.vote_by_codes``): in any
+    other vote they would never count. The worker makes the codes and the letters after commit
+    (:func:`voting_codes_make`)."""
     from participation import tasks
 
     require_answer_right(by, process, acting_town)
     if purpose not in CodePurpose.values:
         raise ValidationError({"purpose": _("Please choose what the codes are for.")})
+    if purpose == CodePurpose.VOTE and not process.vote_by_codes:
+        raise ValidationError(
+            {
+                "purpose": ValidationError(
+                    _(
+                        "People vote with their account in this process, not with codes. Codes for the vote can "
+                        "be ordered once “vote with voting codes” is set in the process's settings."
+                    ),
+                    code="vote_not_by_codes",
+                )
+            }
+        )
     if not 1 <= count <= MAX_CODES_PER_BATCH:
         raise ValidationError(
             {
                 "count": _("Between 1 and %(max)s codes at a time.")
-                % {"max": f"{MAX_CODES_PER_BATCH:,}".replace(",", ".")}
+                % {"max": number_format(MAX_CODES_PER_BATCH, force_grouping=True)}
             }
         )
     batch = VotingCodeBatch.objects.create(

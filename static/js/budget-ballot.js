@@ -12,7 +12,14 @@
   var boxes = form.querySelectorAll("input[type=checkbox][data-cost]");
   var sum = form.querySelector("[data-sc5-budget-sum]");
   var lang = document.documentElement.lang || "de";
-  var euros = new Intl.NumberFormat(lang, { style: "currency", currency: "EUR", maximumFractionDigits: 0 });
+  // Amounts as the server writes them in every language (smartcity5.money.format_eur): the number in the page's
+  // language, then " €" ("100.000 €", "100,000 €"); the currency style would write "€100,000" in English.
+  var numbers = new Intl.NumberFormat(lang, { maximumFractionDigits: 0 });
+  var euros = {
+    format: function (value) {
+      return numbers.format(value) + " €";
+    },
+  };
 
   function text(selector, value) {
     var node = sum.querySelector(selector);

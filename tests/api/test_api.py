@@ -153,6 +153,39 @@ def test_bad_filter_values_are_400_with_field_errors(client, town_a, content, pa
     assert field in response.json()
 
 
+def test_an_empty_choice_is_no_filter_as_the_schema_says(client, town_a, content):
+    """``?joint=`` (and every other empty choice of the lists) is no filter, as on the HTML list whose form offers
+    "All" as the empty choice; the schema lists the empty value with the choices. A value outside them is a 400."""
+    factories.project(municipality=town_a, title="Gemeinsam a", partners=[content["public_b"].municipality])
+    url = _url("projects", town_a)
+    every = client.get(url).json()["count"]
+    assert every == 2  # the town's public project and the joint one
+    assert client.get(url, {"joint": ""}).json()["count"] == every
+    assert client.get(url, {"joint": "ja"}).json()["count"] == 1
+    assert client.get(url, {"joint": "nein"}).json()["count"] == 1
+    for name in ("status", "phase", "visibility"):
+        assert client.get(url, {name: ""}).json()["count"] == every, name
+    for name in ("status", "answered", "sort"):
+        response = client.get(_url("ideas", town_a), {name: ""})
+        assert response.status_code == 200 and response.json()["count"] == 1, name
+    bad = client.get(url, {"joint": "vielleicht"})
+    assert bad.status_code == 400 and "joint" in bad.json()
+
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for path, names in (
+        ("/api/v1/towns/{town_slug}/projects/", {"status", "phase", "joint", "visibility"}),
+        ("/api/v1/towns/{town_slug}/ideas/", {"status", "answered", "sort"}),
+    ):
+        parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+        for name in names:
+            assert "" in parameters[name]["schema"]["enum"], (path, name)
+            assert "* `` - " in parameters[name]["description"], (path, name)
+    joint = {
+        p["name"]: p for p in schema["paths"]["/api/v1/towns/{town_slug}/projects/"]["get"]["parameters"]
+    }
+    assert joint["joint"]["schema"]["enum"] == ["", "ja", "nein"]
+
+
 def test_process_of_another_town_is_a_bad_filter(client, town_a, content):
     response = client.get(_url("ideas", town_a), {"process": content["process_b"].slug})
     assert response.status_code == 400

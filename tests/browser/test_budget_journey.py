@@ -143,3 +143,21 @@ def test_the_total_is_worked_out_without_javascript(site, browser, town_a, budge
         assert not Ballot.objects.with_scopes_disabled().exists()  # nothing saved by calculating
     finally:
         context.close()
+
+
+def test_the_running_total_writes_euros_as_the_server_does_in_english_too(site, page, town_a, budget):
+    """The script's total reads like the server's amounts in the page's language ("60,000 €" in English, never
+    the currency style's "€60,000" beside the server's "100,000 €")."""
+    browser_login(page, site, factories.UserFactory(email="eve@example.org"))
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": site}])
+    page.goto(f"{site}/arnsberg/beteiligung/{budget.slug}/abstimmung/")
+    total = page.locator("[data-sc5-budget-sum]")
+    expect(total.locator("dd[data-sc5-budget-total]")).to_have_text("0 €")
+    page.get_by_role("checkbox", name="Spielplatz am Goetheplatz erneuern").check()
+    expect(total.locator("dd[data-sc5-budget-total]")).to_have_text("60,000 €")
+    expect(total.locator("dd[data-sc5-budget-left]")).to_have_text("40,000 €")
+    page.goto(f"{site}/arnsberg/beteiligung/{budget.slug}/abstimmung/")
+    page.context.add_cookies([{"name": "django_language", "value": "de", "url": site}])
+    page.reload()
+    page.get_by_role("checkbox", name="Spielplatz am Goetheplatz erneuern").check()
+    expect(total.locator("dd[data-sc5-budget-total]")).to_have_text("60.000 €")

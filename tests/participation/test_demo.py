@@ -25,6 +25,8 @@ from participation.models import (
     Process,
     Support,
     Vote,
+    VotingCode,
+    VotingCodeBatch,
 )
 from participation.selectors import ballots as ballots_selectors
 from participation.selectors import moderation as moderation_selectors
@@ -43,6 +45,8 @@ MODELS = (
     Vote,
     ContentFlag,
     ParticipationEvent,
+    VotingCodeBatch,
+    VotingCode,
     User,
 )
 FINISHED = "arnsberg-gestaltet-zukunft-ihre-ideen-fuer-die-smart-city"
@@ -312,19 +316,6 @@ def test_a_vote_is_open_on_the_day_of_loading_and_a_newcomer_can_try_it(demo):
         assert ballots_services.ballot_total(ballot) == 2
 
 
-def test_bad_berleburg_has_ordered_voting_codes_for_its_vote(demo):
-    """A batch of voting codes (its letters are built by the worker after the demo's transaction commits)."""
-    from participation.demo.codes import DEMO_CODES, load_voting_codes
-    from participation.models import VotingCodeBatch
-
-    municipality = Municipality.objects.get(slug="bad-berleburg")
-    with town_scope(municipality):
-        batch = VotingCodeBatch.objects.get()
-        assert batch.count == DEMO_CODES and batch.purpose == "vote"
-        assert batch.process.municipality == municipality
-    assert load_voting_codes([municipality]) == batch  # loading again orders none
-
-
 def test_bad_berleburg_has_a_participatory_budget_in_its_vote(demo):
     from participation.models import Feasibility
 
@@ -345,3 +336,101 @@ def test_bad_berleburg_has_a_participatory_budget_in_its_vote(demo):
         results = ballots_selectors.vote_results(process=process)
         assert results["winners"] and results["spent"] <= process.budget_cap
         assert not ballots.filter(user=newcomer).exists()  # the newcomer can try it
+
+
+BUDGET = "buergerhaushalt-bad-berleburg-sie-entscheiden-ueber-100000-euro"
+CODE = re.compile(r"\b[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
+
+
+def _letters(batch, tmp_path) -> list[str]:
+    """The codes printed in the batch's letters, in the order of the pages (one letter a page)."""
+    from tests.helpers import file_bytes, pdftotext
+
+    pages = pdftotext(file_bytes(batch), tmp_path, layout=False).split("\f")
+    codes = [CODE.findall(page) for page in pages if page.strip()]
+    assert all(len(found) == 1 for found in codes)
+    return [found[0] for found in codes]
+
+
+def test_bad_berleburgs_budget_votes_by_codes_with_codes_left_to_try(demo, client, tmp_path, settings):
+    """Bad Berleburg's Bürgerhaushalt votes by codes: one batch of 200 letters built with the demo, 120 of its
+    codes used by the demo's ballots (those of the last letters, as README says), never an account's ballot; the
+    results, the winners, the open data and the staff's page count the same; a code of the first letters
+    votes, once."""
+    from api.opendata.selectors import published_ideas
+    from participation.models import VotingCode, VotingCodeBatch
+    from participation.services.codes import code_hash, code_normalise
+    from tests import factories
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": demo["media"]},
+        },
+    }  # where the demo's letters are
+    berleburg = Municipality.objects.get(slug="bad-berleburg")
+    with town_scope(berleburg):
+        process = Process.objects.get(slug=BUDGET)
+        assert process.vote_by_codes and process.is_budget and process.accepts_votes()
+        batch = VotingCodeBatch.objects.get(process=process)
+        assert (batch.count, batch.purpose, batch.status, batch.municipality) == (
+            200,
+            "vote",
+            "done",
+            berleburg,
+        )
+        assert batch.is_available  # the letters can be downloaded on the day of loading
+        codes = VotingCode.objects.filter(batch=batch)
+        assert codes.count() == 200 and codes.filter(used_at__isnull=False).count() == 120
+        ballots = Ballot.objects.filter(process=process)
+        assert ballots.filter(user__isnull=False).count() == 0  # a vote by codes takes no account's ballot
+        by_code = ballots.filter(voting_code__isnull=False)
+        assert by_code.count() == 120 and ballots.filter(is_paper=True).count() == 4
+        assert ballots.count() == 124
+        # Every code ballot gave votes, within the budget; the codes were used on a day of the vote.
+        vote = process.phase("vote")
+        for ballot in by_code.prefetch_related("votes__idea"):
+            chosen = [v.idea for v in ballot.votes.all()]
+            assert chosen and sum(i.cost_estimate for i in chosen) <= process.budget_cap
+            assert vote.starts_on <= timezone.localtime(ballot.created_at).date() <= timezone.localdate()
+        assert batch.created_at < min(ballots.values_list("created_at", flat=True))
+
+        results = ballots_selectors.vote_results(process=process)
+        assert results["ballots"] == 124
+        assert results["votes"] == Vote.objects.filter(ballot__process=process).count()
+        assert results["winners"] and results["spent"] <= process.budget_cap
+        totals = {idea.pk: idea.vote_total for idea in results["ideas"]}
+        opened = {idea.pk: idea.vote_sum or 0 for idea in published_ideas().filter(process=process)}
+        assert {pk: opened[pk] for pk in totals} == totals  # the open data's sums are the results' figures
+
+        # The letters: the codes of the last 120 pages voted, those of the first 80 are unused.
+        printed = _letters(batch, tmp_path)
+        assert len(printed) == 200
+        used = set(codes.filter(used_at__isnull=False).values_list("code_hash", flat=True))
+        assert [code_hash(code_normalise(code)) in used for code in printed] == [False] * 80 + [True] * 120
+
+    # The staff page counts the same.
+    editor = factories.staff_member(municipality=berleburg, role="editor", email="codes-demo@example.org")
+    client.force_login(editor)
+    staff_page = client.get(f"/bad-berleburg/verwaltung/beteiligung/{BUDGET}/codes/")
+    assert staff_page.status_code == 200
+    cells = re.findall(r'<td class="kern-table__cell">([^<]*)</td>', staff_page.content.decode())
+    assert cells[1:4] == ["die Abstimmung", "200", "120"], cells  # for, codes, used
+    letters = client.get(f"/bad-berleburg/verwaltung/beteiligung/{BUDGET}/codes/{batch.pk}/briefe.pdf")
+    assert letters.status_code == 200
+    client.logout()
+
+    # A newcomer votes with the code of the first letter, once; the code of the last letter has voted already.
+    url = f"/bad-berleburg/beteiligung/{BUDGET}/abstimmung/code/"
+    with town_scope(berleburg):
+        cheapest = min((i for i in results["ideas"] if i.cost_estimate), key=lambda idea: idea.cost_estimate)
+    choice = {f"idea_{cheapest.pk}": "on"}
+    assert client.post(url, {"code": printed[0], **choice}).status_code == 302
+    again = client.post(url, {"code": printed[0], **choice})
+    assert again.status_code == 400 and "bereits verwendet" in again.content.decode()
+    spent = client.post(url, {"code": printed[-1], **choice})
+    assert spent.status_code == 400 and "bereits verwendet" in spent.content.decode()
+    with town_scope(berleburg):
+        assert Ballot.objects.filter(process=process).count() == 125
+        assert VotingCode.objects.filter(batch=batch, used_at__isnull=False).count() == 121

@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
-from participation.models import Ballot, CodePurpose, VotingCodeBatch
+from participation.models import Ballot, CodePurpose, Process, VotingCodeBatch
 from surveys.models import Response
 from tests import factories
 from tests.participation.test_voting_codes import order, survey, vote  # noqa: F401 - fixtures
@@ -71,6 +71,9 @@ def test_the_survey_by_code_asks_for_the_code_and_counts_one_response_per_code(c
     answer = {f"q{question.pk}": str(yes.pk)}
     missing = client.post(url, answer)
     assert missing.status_code == 400 and "Bitte geben Sie den Code" in missing.content.decode()
+    with town_scope(town_a):  # codes for the vote exist only where the vote is by codes
+        Process.objects.filter(pk=made.process.pk).update(vote_by_codes=True)
+        made.process.refresh_from_db()
     _vote_batch, vote_codes = order(made.process, town_a, purpose=CodePurpose.VOTE, count=1)
     other_purpose = client.post(url, {"code": vote_codes[0], **answer})
     assert other_purpose.status_code == 400 and "die Abstimmung" in other_purpose.content.decode()
@@ -84,6 +87,23 @@ def test_the_survey_by_code_asks_for_the_code_and_counts_one_response_per_code(c
     with town_scope(town_a):
         assert Response.objects.filter(survey=made).count() == 2
         assert not Response.objects.filter(respondent__isnull=False).exists()
+
+
+def test_staff_cannot_order_codes_for_a_vote_by_accounts(client, town_a, vote, editor_a):  # noqa: F811
+    process, _ideas = vote
+    with town_scope(town_a):
+        Process.objects.filter(pk=process.pk).update(vote_by_codes=False)
+    url = f"/arnsberg/verwaltung/beteiligung/{process.slug}/codes/"
+    client.force_login(editor_a)
+    page = client.get(url).content.decode()
+    assert "In diesem Verfahren wird mit einem Konto abgestimmt" in page
+    assert 'value="survey" id="id_purpose_1" required checked' in page  # the survey is offered first
+    refused = client.post(url, {"purpose": "vote", "count": "12"})
+    text = refused.content.decode()
+    assert refused.status_code == 400 and "Fehler: " in text
+    assert "Codes für die Abstimmung können Sie bestellen, sobald" in text
+    with town_scope(town_a):
+        assert not VotingCodeBatch.objects.exists()
 
 
 def test_staff_order_codes_see_counts_and_viewers_only_read(

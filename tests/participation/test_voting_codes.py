@@ -195,6 +195,28 @@ def test_only_editors_of_a_town_of_the_process_order_codes_and_within_the_limits
         assert not VotingCodeBatch.objects.exists()
 
 
+def test_codes_for_the_vote_only_for_a_process_that_votes_by_codes(town_a, vote, editor_a):
+    """In a vote by accounts a code would never count: the order is refused with a form error (in German), and
+    nothing is ordered or handed to the worker; codes for the survey stay possible."""
+    process, _ideas = vote
+    with town_scope(town_a):
+        Process.objects.filter(pk=process.pk).update(vote_by_codes=False)
+        by_accounts = Process.objects.get(pk=process.pk)
+        with translation.override("de"), pytest.raises(ValidationError) as error:
+            codes_services.voting_code_batch_order(
+                process=by_accounts, purpose=CodePurpose.VOTE, count=5, by=editor_a, acting_town=town_a
+            )
+        assert error.value.error_dict["purpose"][0].code == "vote_not_by_codes"
+        message = error.value.message_dict["purpose"][0]
+        assert "mit einem Konto abgestimmt" in message and "„Abstimmung mit Abstimmungscodes“" in message
+        assert not VotingCodeBatch.objects.exists()
+        with transaction.atomic():
+            survey_batch = codes_services.voting_code_batch_order(
+                process=by_accounts, purpose=CodePurpose.SURVEY, count=5, by=editor_a, acting_town=town_a
+            )
+        assert survey_batch.purpose == CodePurpose.SURVEY
+
+
 # --- Using a code -------------------------------------------------------------------------------------------
 
 
