@@ -646,11 +646,19 @@ def _budget_sum(process: Process, form: BudgetBallotForm) -> dict:
     }
 
 
-@town_permission_required("participation.participate")
+@public
 def process_vote(request, town_slug: str, slug: str):
+    """The vote's address. A vote by codes needs no account: it leads anyone, signed in or not, to the code page
+    (a resident typing the address from the process page is not sent to the sign-in first); any other vote is
+    the signed-in citizens' (:func:`_account_vote`)."""
     process = _process_or_404(request, slug)
     if process.vote_by_codes:
         return redirect("participation:vote-code", town_slug=town_slug, slug=slug)
+    return _account_vote(request, town_slug, slug, process=process)
+
+
+@town_permission_required("participation.participate")
+def _account_vote(request, town_slug: str, slug: str, *, process: Process):
     if not process.accepts_votes():
         messages.info(request, _("The vote is not open."))
         return redirect(process.get_absolute_url(request.municipality))

@@ -17,6 +17,7 @@ from municipalities.models import Municipality
 from participation import tasks
 from participation.models import (
     PHASE_ORDER,
+    CodePurpose,
     Comment,
     Idea,
     ParticipationEvent,
@@ -26,6 +27,7 @@ from participation.models import (
     ProcessPartner,
     ProcessPhase,
     Support,
+    VotingCodeBatch,
 )
 from participation.services.common import Kind, _locked
 from projects.models import Project
@@ -246,6 +248,19 @@ def process_change(
     # One rule for the vote's rules (the kind of vote, the budget, voting by codes): the ballot must not change
     # under the voters, nor a code letter become worthless once sent.
     fixed = not _process_with_phases(process).shortlist_open() or process.ballots.exists()
+    if (
+        process.vote_by_codes
+        and fields.get("vote_by_codes", True) is False
+        and VotingCodeBatch.objects.filter(process=process, purpose=CodePurpose.VOTE).exists()
+    ):
+        raise ValidationError(
+            {
+                "vote_by_codes": _(
+                    "Voting codes for this vote have been ordered: it stays a vote by codes, so that no letter "
+                    "becomes worthless."
+                )
+            }
+        )
     for name in PROCESS_FIELDS:
         if name in fields:
             if fixed and name in VOTE_RULE_FIELDS and fields[name] != getattr(process, name):

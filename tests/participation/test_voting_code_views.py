@@ -2,6 +2,7 @@
 500, nothing stored on an error) and the staff's page (order, counts, letters)."""
 
 import pytest
+from django.urls import reverse
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
@@ -51,6 +52,21 @@ def test_the_vote_by_code_is_open_to_anyone_and_refuses_wrong_codes_clearly(clie
     with town_scope(town_a):
         assert Ballot.objects.filter(process=process).count() == 1
         assert Ballot.objects.get().user is None
+
+
+def test_the_votes_address_leads_a_resident_without_account_to_the_code_page(client, town_a, vote):  # noqa: F811
+    """``/abstimmung/`` of a vote by codes is for anyone (typed from the process page or the letter): no sign-in
+    first. A vote by accounts still asks for it."""
+    process, _ideas = vote
+    answer = client.get(f"/arnsberg/beteiligung/{process.slug}/abstimmung/")
+    assert answer.status_code == 302 and answer["Location"].endswith("/abstimmung/code/")
+    with town_scope(town_a):
+        Process.objects.filter(pk=process.pk).update(vote_by_codes=False)
+    answer = client.get(f"/arnsberg/beteiligung/{process.slug}/abstimmung/")
+    assert answer.status_code == 302 and answer["Location"].startswith(reverse("account_login") + "?next=")
+    assert client.get(f"/arnsberg/beteiligung/{process.slug}/abstimmung/code/")["Location"].endswith(
+        "/abstimmung/"
+    )
 
 
 def test_a_code_of_another_town_is_not_valid_here(client, town_a, town_b, vote):  # noqa: F811

@@ -359,3 +359,30 @@ def test_a_process_goes_with_its_codes_and_their_ballots(town_a, vote):
         ballots_services.ballot_cast(process=process, user=None, votes={ideas[0].pk: 1}, code=plain[0])
         Process.objects.get(pk=process.pk).delete()
         assert not VotingCode.objects.exists() and not Ballot.objects.exists()
+
+
+def test_a_vote_with_ordered_codes_stays_a_vote_by_codes(town_a):
+    """Before the vote starts its rules may change, but not away from codes once letters for the vote were ordered:
+    they would become worthless. Codes for the survey do not hold the vote."""
+    future = factories.process(municipality=town_a, vote_by_codes=True)  # the vote comes later
+
+    def switch(on: bool) -> None:
+        with town_scope(town_a), transaction.atomic():
+            processes_services.process_change(
+                process=Process.objects.get(pk=future.pk),
+                by=None,
+                acting_town=town_a,
+                fields={"vote_by_codes": on},
+            )
+
+    order(future, town_a, purpose=CodePurpose.SURVEY, count=1)
+    switch(False)
+    switch(True)
+    order(future, town_a, count=1)
+    with pytest.raises(ValidationError) as refused:
+        switch(False)
+    assert "Abstimmungscodes" in str(refused.value.message_dict["vote_by_codes"]) or "codes" in str(
+        refused.value.message_dict["vote_by_codes"]
+    )
+    with town_scope(town_a):
+        assert Process.objects.get(pk=future.pk).vote_by_codes
