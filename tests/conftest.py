@@ -245,7 +245,8 @@ def _clone_or_take_the_turn(request, workerinput) -> None:
     _TEMPLATE.template = template
     _TEMPLATE.ready = os.path.join(workerinput["sc5_run_dir"], "template.ready")
     if not os.path.exists(_TEMPLATE.ready):
-        _TEMPLATE.lock = lock  # this worker migrates; django_db_setup makes the template and gives the turn on
+        # This worker migrates; django_db_setup makes the template and gives the turn on.
+        _TEMPLATE.lock = lock
         request.addfinalizer(_give_the_turn_on)
         return
     try:
