@@ -233,12 +233,12 @@ def _clone_or_take_the_turn(request, workerinput) -> None:
     import fcntl
 
     options = request.config.option
-    name = connection.creation._get_test_db_name()
+    name = connection.creation._get_test_db_name()  # type: ignore[attr-defined]  # the name pytest-django set
     template = name.removesuffix(f"_{workerinput['workerid']}") + "_template"
     keep = getattr(options, "reuse_db", False) and not getattr(options, "create_db", False)
     quote = connection.ops.quote_name
     if keep:
-        with connection.creation._nodb_cursor() as cursor:
+        with connection._nodb_cursor() as cursor:
             if _database_exists(cursor, name):
                 return  # kept and migrated forward by pytest-django, as before
     lock = open(os.path.join(workerinput["sc5_run_dir"], "template.lock"), "w")  # noqa: SIM115 - held across fixtures
@@ -251,7 +251,7 @@ def _clone_or_take_the_turn(request, workerinput) -> None:
         request.addfinalizer(_give_the_turn_on)
         return
     try:
-        with connection.creation._nodb_cursor() as cursor:
+        with connection._nodb_cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {quote(name)}")
             cursor.execute(f"CREATE DATABASE {quote(name)} TEMPLATE {quote(template)}")
         _TEMPLATE.cloned = True
@@ -284,7 +284,7 @@ def _make_the_template() -> None:
     name = connection.settings_dict["NAME"]
     connection.close()  # CREATE DATABASE … TEMPLATE needs the source without connections
     try:
-        with connection.creation._nodb_cursor() as cursor:
+        with connection._nodb_cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {quote(_TEMPLATE.template)}")
             cursor.execute(f"CREATE DATABASE {quote(_TEMPLATE.template)} TEMPLATE {quote(name)}")
         with open(_TEMPLATE.ready, "w") as ready:
