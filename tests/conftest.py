@@ -4,6 +4,7 @@ import contextlib
 import os
 import shutil
 import tempfile
+import warnings
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -184,6 +185,125 @@ def catalogue(db):
     importlib.import_module("projects.migrations.0002_seed_fields_of_action").seed(apps, None)
 
 
+# --- One migration per parallel run ----------------------------------------------------------------------------
+#
+# Migrating a new test database takes about 33 s of CPU (Django renders the models' state again for each of the ~90
+# migrations) plus PostgreSQL's. In a parallel run that builds its databases anew (CI's `--create-db`) every worker
+# did it, side by side with the production smoke's own migrate (`.ci/run`): three migrations on two cores. Now the
+# first worker that needs a new database migrates it as before and copies it into a template database
+# (``test_<name>_template``); every other worker waits for that and makes its own database from the template
+# (`CREATE DATABASE … TEMPLATE`, under a second), the same schema and seed rows. Workers take turns by a lock file in
+# the run's folder (the controller's, ``pytest_configure_node``), which also says whether this run made the template:
+# a template left by an earlier run (other migrations) is never used. A worker whose database is kept
+# (`--reuse-db`, the database exists) migrates it forward as before; one process (-n 0) is unchanged.
+
+
+class _TemplateTurn:
+    """This worker's part: ``cloned`` when its database was made from this run's template, ``lock`` while it holds
+    the turn to make the template (from its own migrated database, in ``django_db_setup`` below)."""
+
+    def __init__(self):
+        self.cloned = False
+        self.lock = None
+        self.template = ""
+        self.ready = ""
+
+
+_TEMPLATE = _TemplateTurn()
+
+
+def _database_exists(cursor, name: str) -> bool:
+    cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+    return cursor.fetchone() is not None
+
+
+@pytest.fixture(scope="session")
+def _test_database_from_template(request, django_db_modify_db_settings, django_db_blocker):
+    """Before pytest-django's ``django_db_setup``: this worker's test database from the run's template, or the turn
+    to make that template (see above)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    if not workerinput or "sc5_run_dir" not in workerinput or connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock():
+        _clone_or_take_the_turn(request, workerinput)
+
+
+def _clone_or_take_the_turn(request, workerinput) -> None:
+    import fcntl
+
+    options = request.config.option
+    name = connection.creation._get_test_db_name()  # type: ignore[attr-defined]  # the name pytest-django set
+    template = name.removesuffix(f"_{workerinput['workerid']}") + "_template"
+    keep = getattr(options, "reuse_db", False) and not getattr(options, "create_db", False)
+    quote = connection.ops.quote_name
+    if keep:
+        with connection._nodb_cursor() as cursor:
+            if _database_exists(cursor, name):
+                return  # kept and migrated forward by pytest-django, as before
+    lock = open(os.path.join(workerinput["sc5_run_dir"], "template.lock"), "w")  # noqa: SIM115 - held across fixtures
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    _TEMPLATE.template = template
+    _TEMPLATE.ready = os.path.join(workerinput["sc5_run_dir"], "template.ready")
+    if not os.path.exists(_TEMPLATE.ready):
+        # This worker migrates; django_db_setup makes the template and gives the turn on.
+        _TEMPLATE.lock = lock
+        request.addfinalizer(_give_the_turn_on)
+        return
+    try:
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(name)}")
+            cursor.execute(f"CREATE DATABASE {quote(name)} TEMPLATE {quote(template)}")
+        _TEMPLATE.cloned = True
+    except Exception as error:  # noqa: BLE001 - pytest-django migrates a database of its own, as before
+        warnings.warn(f"test database not cloned from {template}, migrated instead: {error}", stacklevel=1)
+    finally:
+        lock.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """A worker whose migration failed gives the turn on at once: the next one migrates its own database."""
+    try:
+        return (yield)
+    except BaseException:
+        if fixturedef.argname == "django_db_setup":
+            _give_the_turn_on()
+        raise
+
+
+def _give_the_turn_on() -> None:
+    if _TEMPLATE.lock is not None:
+        _TEMPLATE.lock.close()  # closing the file releases the lock
+        _TEMPLATE.lock = None
+
+
+def _make_the_template() -> None:
+    """This worker's database is freshly migrated: copy it into the run's template and let the others clone it."""
+    quote = connection.ops.quote_name
+    name = connection.settings_dict["NAME"]
+    connection.close()  # CREATE DATABASE … TEMPLATE needs the source without connections
+    try:
+        with connection._nodb_cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS {quote(_TEMPLATE.template)}")
+            cursor.execute(f"CREATE DATABASE {quote(_TEMPLATE.template)} TEMPLATE {quote(name)}")
+        with open(_TEMPLATE.ready, "w") as ready:
+            ready.write(_TEMPLATE.template)
+    except Exception as error:  # noqa: BLE001 - the other workers migrate their own, as before
+        warnings.warn(f"no template database {_TEMPLATE.template}: {error}", stacklevel=1)
+    _give_the_turn_on()
+
+
+@pytest.fixture(scope="session")
+def django_db_keepdb(django_db_keepdb, _test_database_from_template):
+    """A database cloned from the template is kept as it is (pytest-django only checks that it is migrated)."""
+    return django_db_keepdb or _TEMPLATE.cloned
+
+
+@pytest.fixture(scope="session")
+def django_db_createdb(django_db_createdb, _test_database_from_template):
+    return django_db_createdb and not _TEMPLATE.cloned
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker, request):
     """The test database as the migrations leave it, also when it is kept from the last run (``--reuse-db``, which
@@ -197,6 +317,8 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     of a transactional test, a live server or a task worker no longer waits for an fsync."""
     options = request.config.option
     with django_db_blocker.unblock():
+        if _TEMPLATE.lock is not None:
+            _make_the_template()
         if getattr(options, "reuse_db", False) and not getattr(options, "create_db", False):
             import importlib
 
@@ -296,6 +418,7 @@ def pytest_configure_node(node):
     if _DEMO_IDS_DIR not in node.config.stash:
         node.config.stash[_DEMO_IDS_DIR] = tempfile.mkdtemp(prefix="sc5-demo-tests-")
     node.workerinput["sc5_demo_ids_dir"] = node.config.stash[_DEMO_IDS_DIR]
+    node.workerinput["sc5_run_dir"] = node.config.stash[_DEMO_IDS_DIR]  # the template's turns too
 
 
 def pytest_unconfigure(config):

@@ -44,7 +44,9 @@ def sign_in(
     response = client.post(path, {"login": email, "password": password}, **extra)
     if secret is not None:
         assert response["Location"] == "/accounts/2fa/authenticate/"
-        response = client.post("/accounts/2fa/authenticate/", {"code": factories.totp_code(secret)}, **extra)
+        response = client.post(
+            "/accounts/2fa/authenticate/", {"code": factories.totp_code(secret, valid_for=3)}, **extra
+        )
     return response
 
 

@@ -90,7 +90,7 @@ def test_staff_with_mfa_must_enter_a_code_at_login(client, staff_factory, town_a
     response = client.post("/accounts/login/", {"login": staff.email, "password": factories.PASSWORD})
     assert response["Location"] == "/accounts/2fa/authenticate/"
     assert "_auth_user_id" not in client.session
-    response = client.post("/accounts/2fa/authenticate/", {"code": factories.totp_code(secret)})
+    response = client.post("/accounts/2fa/authenticate/", {"code": factories.totp_code(secret, valid_for=3)})
     assert response.status_code == 302
     assert client.get("/arnsberg/verwaltung/").status_code == 200
 
