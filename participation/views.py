@@ -19,7 +19,7 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.decorators import personal, public, town_permission_required
+from accounts.decorators import CITIZEN, personal, public, town_permission_required
 from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from smartcity5.forms import add_errors
@@ -655,6 +655,11 @@ def process_vote(request, town_slug: str, slug: str):
     if process.vote_by_codes:
         return redirect("participation:vote-code", town_slug=town_slug, slug=slug)
     return _account_vote(request, town_slug, slug, process=process)
+
+
+# The route is the citizens' (what the cross-town matrix reads): a vote by accounts asks to sign in
+# (:func:`_account_vote`); only a vote by codes leads anyone on, to its code page, which is public.
+process_vote.access = CITIZEN
 
 
 @town_permission_required("participation.participate")

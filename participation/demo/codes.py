@@ -15,9 +15,9 @@ from participation.services import codes as codes_services
 
 
 def order_demo_codes(
-    *, process: Process, town: Municipality, by: User | None, count: int
+    *, process: Process, municipality: Municipality, by: User | None, count: int
 ) -> tuple[VotingCodeBatch, list[str]]:
-    """A batch of ``count`` codes of ``town`` for ``process``'s vote (the service refuses a vote not by codes),
+    """A batch of ``count`` codes of ``municipality`` for ``process``'s vote (the service refuses a vote not by codes),
     with its letters built now (``participation.tasks.voting_code_letters_make``, the worker's own build): the
     batch and the plain codes in the letters' order. The task the order hands to the worker finds the batch done
     and builds nothing again."""
@@ -25,7 +25,7 @@ def order_demo_codes(
 
     with transaction.atomic():
         batch = codes_services.voting_code_batch_order(
-            process=process, purpose=CodePurpose.VOTE, count=count, by=by, acting_town=town
+            process=process, purpose=CodePurpose.VOTE, count=count, by=by, acting_town=municipality
         )
     plain: list[str] = []
     if not tasks.voting_code_letters_make(batch.pk, keep=plain.extend):

@@ -515,7 +515,9 @@ class _ProcessLoader:
         spec = self.item["codes"]
         first, last = self.span[Phase.VOTE]
         staff = self.staff.get(self.town.pk)
-        batch, plain = order_demo_codes(process=process, town=self.town, by=staff, count=spec["count"])
+        batch, plain = order_demo_codes(
+            process=process, municipality=self.town, by=staff, count=spec["count"]
+        )
         ordered = self._moment(first - datetime.timedelta(days=7))
         # Dated back with the rest (the letters stay downloadable for their lifetime from the day of loading).
         _stamp(VotingCodeBatch, batch.pk, created_at=ordered, started_at=ordered, finished_at=ordered)

@@ -72,12 +72,12 @@ SAMPLES = {
 }
 
 
-def _citizens_survey(town) -> str:
+def _citizens_survey(municipality) -> str:
     from municipalities.scoping import town_scope
     from surveys.models import Survey
 
-    sample = factories.process_with_survey(town)
-    with town_scope(town):
+    sample = factories.process_with_survey(municipality)
+    with town_scope(municipality):
         Survey.objects.filter(pk=sample["survey"].pk).update(audience="citizens")
     return sample["slug"]
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
-from participation.models import CodePurpose, ParticipationEvent
+from participation.models import CodePurpose, ParticipationEvent, Process
 from surveys import services
 from surveys.models import Answer, Participant, QuestionKind, Response, Survey
 from surveys.services import QuestionInput
@@ -185,7 +185,11 @@ def test_an_anonymous_survey_stores_no_link_to_the_person(client, town_a, catalo
 def test_a_survey_by_codes_takes_one_response_per_code_and_names_nobody(client, town_a, catalogue, citizen):
     s = _survey(town_a, audience="codes", anonymous=True)
     _batch, codes = order(s["process"], town_a, purpose=CodePurpose.SURVEY, count=2)
-    _batch, vote_codes = order(s["process"], town_a, purpose=CodePurpose.VOTE, count=1)
+    # A code for the same process's vote (one by codes: only then are vote codes ordered) is refused here.
+    with town_scope(town_a):
+        Process.objects.filter(pk=s["process"].pk).update(vote_by_codes=True)
+        by_codes = Process.objects.get(pk=s["process"].pk)
+    _batch, vote_codes = order(by_codes, town_a, purpose=CodePurpose.VOTE, count=1)
     url = _url("process-survey-responses", town_a, s["process"].slug)
     response = _post(client, url, {"answers": _full(s)})
     assert response.status_code == 400 and "Bitte geben Sie den Code" in response.json()["code"][0]
