@@ -42,7 +42,7 @@ SEARCH_TARGET_MS = 150
 COMMON_WORDS = "digital die"
 RARE_WORD = "Kirchplatz"
 DEEP_PAGE = 40
-#: A search's last page: its pages end at the count's cap (smartcity5.pagination.COUNT_CAP, 200: page 10).
+#: A search's last page: its pages (of 20) end at the count's cap (smartcity5.pagination.COUNT_CAP, 200: page 10).
 SEARCH_LAST_PAGE = 10
 
 
