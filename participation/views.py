@@ -646,7 +646,6 @@ def _budget_sum(process: Process, form: BudgetBallotForm) -> dict:
     }
 
 
-@public
 def process_vote(request, town_slug: str, slug: str):
     """The vote's address. A vote by codes needs no account: it leads anyone, signed in or not, to the code page
     (a resident typing the address from the process page is not sent to the sign-in first); any other vote is
@@ -657,9 +656,9 @@ def process_vote(request, town_slug: str, slug: str):
     return _account_vote(request, town_slug, slug, process=process)
 
 
-# The route is the citizens' (what the cross-town matrix reads): a vote by accounts asks to sign in
-# (:func:`_account_vote`); only a vote by codes leads anyone on, to its code page, which is public.
-process_vote.access = CITIZEN
+# Labelled by hand, not by a decorator: the route is the citizens' (what the cross-town matrix reads), since a vote
+# by accounts asks to sign in (:func:`_account_vote`); only a vote by codes leads anyone on, to its public code page.
+process_vote.access = CITIZEN  # type: ignore[attr-defined]  # a plain function, labelled as the decorators label
 
 
 @town_permission_required("participation.participate")

@@ -109,8 +109,8 @@ MATCHES_SECONDS = 10 * 60
 def capped_matches(
     rows: QuerySet[Any, Any], cap: int, *, version: str | None = None
 ) -> list[tuple[int, bool]]:
-    """The first ``cap + 1`` rows of ``rows`` (a ``values_list("id", "latitude", …)`` in the list's order: further
-    columns, e.g. the sort keys of a merged query, are not kept) as (id, has a place). With ``version`` (the stored version of every row the list can hold, moved in the writers'
+    """The first ``cap + 1`` rows of ``rows`` (a ``values_list("id", "latitude")`` in the list's order) as (id, has a
+    place). With ``version`` (the stored version of every row the list can hold, moved in the writers'
     transactions) they are kept in the cache under it and the query's SQL: a visitor paging through a search, or
     the next visitor with the same search, reads ids from the cache instead of searching again (a common word's
     search grows with the town's ideas; the ids of 201 matches are a few KiB)."""
@@ -122,7 +122,7 @@ def capped_matches(
         found = cache.get(key)
         if found is not None:
             return [(pk, has_place) for pk, has_place in found]
-    matches = [(row[0], row[1] is not None) for row in rows[: cap + 1]]
+    matches = [(pk, latitude is not None) for pk, latitude in rows[: cap + 1]]
     if key is not None:
         cache.set(key, matches, MATCHES_SECONDS)
     return matches

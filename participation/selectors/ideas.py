@@ -190,16 +190,12 @@ class IdeaPages:
         the scope's processes, :func:`scope_freshness`) they are kept in the cache under it and the query
         (smartcity5.search.capped_matches): the next pages of a search and the same search again read no idea."""
         if self._matches is None:
-            self._matches = search.capped_matches(self._match_rows(cap), cap, version=self.version)
+            # One query over the list's processes: PostgreSQL walks a sort index for a common word and reads a
+            # rare word's few matches from the trigram index (merging each process's matches was measured and
+            # dropped, docs/ARCHITECTURE.md, "Text search").
+            rows = self.qs.select_related(None).values_list("id", "latitude")
+            self._matches = search.capped_matches(rows, cap, version=self.version)
         return self._matches
-
-    def _match_rows(self, cap: int) -> QuerySet[Any, Any]:
-        """The query of :meth:`matches`: (id, latitude) in the list's order, one query over the list's processes.
-        PostgreSQL chooses by the words: a common word walks a sort index and stops after ``cap + 1`` matches, a
-        rare one reads its few matches from the trigram index. (Each process's first matches merged, as the deeper
-        pages of an unfiltered list are read, cost a common word less but made a rare word walk every idea of the
-        town, and its eight parts took longer to plan than to run; bench/README.md, "Search".)"""
-        return self.qs.select_related(None).values_list("id", "latitude")
 
     def located(self, limit: int) -> list[int] | None:
         """The ids of the first ``limit`` matches with a place (the map's points), or ``None`` when the matches
