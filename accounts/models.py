@@ -15,6 +15,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
+from smartcity5.constraints import CheckConstraint
 from smartcity5.jobs import GeneratedFile, generated_file_path
 
 if TYPE_CHECKING:
@@ -114,7 +115,7 @@ class Membership(TownOwnedModel):
         verbose_name_plural = _("staff memberships")
         constraints = [
             models.UniqueConstraint(fields=["municipality", "user"], name="one_membership_per_user_and_town"),
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
+            CheckConstraint(condition=models.Q(role__in=Role.values), name="membership_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -180,7 +181,7 @@ class StaffInvitation(TownOwnedModel):
                 condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
                 name="one_open_invitation_per_email_and_town",
             ),
-            models.CheckConstraint(condition=models.Q(role__in=Role.values), name="invitation_role_valid"),
+            CheckConstraint(condition=models.Q(role__in=Role.values), name="invitation_role_valid"),
         ]
 
     def __str__(self) -> str:
@@ -240,7 +241,7 @@ class DataExport(GeneratedFile):
         constraints = [
             *GeneratedFile.Meta.constraints,
             # A finished export has its file; nothing else has one.
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=models.Q(status="done", file__gt="")
                 | (~models.Q(status="done") & models.Q(file="")),
                 name="data_export_file_when_done",
@@ -314,7 +315,7 @@ class ApiToken(models.Model):
         verbose_name = _("API token")
         verbose_name_plural = _("API tokens")
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=models.Q(digest__regex=r"^[0-9a-f]{64}$"), name="api_token_digest_is_sha256_hex"
             ),
         ]

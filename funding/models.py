@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from municipalities.scoping import TownOwnedModel
 from projects.constants import ProgrammePhase
 from projects.models import Project
+from smartcity5.constraints import CheckConstraint
 from smartcity5.history import EUR, PERCENT, HistoryEvent
 from smartcity5.workflow import Workflow
 
@@ -125,17 +126,13 @@ class Grant(TownOwnedModel):
         verbose_name = _("grant")
         verbose_name_plural = _("grants")
         constraints = [
-            models.CheckConstraint(condition=Q(eligible_costs__gte=0), name="grant_eligible_not_negative"),
-            models.CheckConstraint(
-                condition=Q(funding_rate__gt=0, funding_rate__lte=100), name="grant_rate_range"
-            ),
-            models.CheckConstraint(
+            CheckConstraint(condition=Q(eligible_costs__gte=0), name="grant_eligible_not_negative"),
+            CheckConstraint(condition=Q(funding_rate__gt=0, funding_rate__lte=100), name="grant_rate_range"),
+            CheckConstraint(
                 condition=Q(federal_share__gte=0, federal_share__lte=models.F("eligible_costs")),
                 name="grant_federal_share_within_costs",
             ),
-            models.CheckConstraint(
-                condition=Q(period_end__gte=models.F("period_start")), name="grant_period_order"
-            ),
+            CheckConstraint(condition=Q(period_end__gte=models.F("period_start")), name="grant_period_order"),
         ]
 
     def __str__(self) -> str:
@@ -233,7 +230,7 @@ class BudgetLine(GrantPart):
         verbose_name = _("budget line")
         verbose_name_plural = _("budget plan")
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="budgetline_amount_not_negative"),
+            CheckConstraint(condition=Q(amount__gte=0), name="budgetline_amount_not_negative"),
             models.UniqueConstraint(
                 fields=["grant", "year", "cost_type"],
                 condition=Q(project__isnull=True),
@@ -298,7 +295,7 @@ class Spending(GrantPart):
         ordering = ["-spent_on", "-pk"]
         verbose_name = _("spending")
         verbose_name_plural = _("spending")
-        constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="spending_amount_positive")]
+        constraints = [CheckConstraint(condition=Q(amount__gt=0), name="spending_amount_positive")]
         indexes = [models.Index(fields=["grant", "spent_on"], name="spending_grant_date")]
 
     HISTORY_UNITS = {"amount": EUR}
@@ -378,16 +375,16 @@ class DisbursementRequest(Workflow, GrantPart):
         verbose_name = _("disbursement request")
         verbose_name_plural = _("disbursement requests")
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="disbursement_amount_positive"),
+            CheckConstraint(condition=Q(amount__gt=0), name="disbursement_amount_positive"),
             models.UniqueConstraint(fields=["grant", "number"], name="disbursement_unique_number"),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(status="draft") | Q(submitted_on__isnull=False),
                 name="disbursement_filed_has_date",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(status="paid") | Q(paid_on__isnull=False), name="disbursement_paid_has_date"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(status="rejected") | (Q(rejected_on__isnull=False) & ~Q(reason="")),
                 name="disbursement_rejected_has_reason",
             ),
@@ -441,11 +438,11 @@ class Milestone(GrantPart):
         verbose_name = _("milestone")
         verbose_name_plural = _("milestones")
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(status="done") | (Q(done_on__isnull=False) & ~Q(evidence="")),
                 name="milestone_done_has_date_and_evidence",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(status="waived") | ~Q(waived_reason=""), name="milestone_waived_has_reason"
             ),
         ]
@@ -503,13 +500,11 @@ class ProofOfUse(GrantPart):
         verbose_name = _("proof of use")
         verbose_name_plural = _("proofs of use")
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(accepted_on__isnull=True) | Q(submitted_on__isnull=False),
                 name="proof_accepted_after_submitted",
             ),
-            models.CheckConstraint(
-                condition=Q(kind="final") | Q(year__isnull=False), name="proof_interim_has_year"
-            ),
+            CheckConstraint(condition=Q(kind="final") | Q(year__isnull=False), name="proof_interim_has_year"),
             models.UniqueConstraint(
                 fields=["grant", "kind", "year"],
                 condition=Q(kind="interim"),

@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from smartcity5.constraints import CheckConstraint
+
 from .validators import validate_ars, validate_brand_colour, validate_town_slug
 
 
@@ -149,7 +151,7 @@ class Municipality(models.Model):
             models.UniqueConstraint(
                 fields=["consortium"], condition=Q(is_lead=True), name="one_lead_municipality_per_consortium"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(brand_colour__regex=r"^#[0-9a-fA-F]{6}$"), name="municipality_brand_colour_hex"
             ),
         ]
@@ -261,7 +263,7 @@ class AccessibilityFeedback(TownOwnedModel):
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["municipality", "status", "-created_at"])]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(status="new", handled_at__isnull=True)
                 | Q(status="handled", handled_at__isnull=False),
                 name="accessibility_feedback_handled_consistent",

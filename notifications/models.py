@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
+from smartcity5.constraints import CheckConstraint
 
 from .kinds import DIGEST_PLANS, Delivery
 
@@ -82,9 +83,7 @@ class NotificationPreference(models.Model):
         verbose_name_plural = _("notification settings")
         constraints = [
             models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_once_per_kind"),
-            models.CheckConstraint(
-                condition=Q(delivery__in=Delivery.values), name="notification_pref_delivery"
-            ),
+            CheckConstraint(condition=Q(delivery__in=Delivery.values), name="notification_pref_delivery"),
         ]
 
     def __str__(self) -> str:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel, TownScopedManager
+from smartcity5.constraints import CheckConstraint
 from smartcity5.history import EUR, PERCENT, HistoryEvent
 from smartcity5.workflow import Workflow
 
@@ -138,7 +139,7 @@ class Strategy(TownOwnedModel):
         verbose_name_plural = _("strategies")
         constraints = [
             models.UniqueConstraint(fields=["municipality", "kind"], name="strategy_one_per_kind"),
-            models.CheckConstraint(condition=Q(kind__in=["town", "joint"]), name="strategy_kind_valid"),
+            CheckConstraint(condition=Q(kind__in=["town", "joint"]), name="strategy_kind_valid"),
         ]
 
     def __str__(self) -> str:
@@ -368,34 +369,34 @@ class Project(Workflow, TownOwnedModel):
             ),
         ]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(
                     status__in=["idea", "planned", "in_progress", "paused", "completed", "cancelled"]
                 ),
                 name="project_status_valid",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(visibility__in=["public", "internal"]), name="project_visibility_valid"
             ),
-            models.CheckConstraint(condition=Q(phase__in=["A", "B"]), name="project_phase_valid"),
-            models.CheckConstraint(
+            CheckConstraint(condition=Q(phase__in=["A", "B"]), name="project_phase_valid"),
+            CheckConstraint(
                 condition=Q(planned_start__isnull=True)
                 | Q(planned_end__isnull=True)
                 | Q(planned_end__gte=F("planned_start")),
                 name="project_planned_dates_ordered",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(actual_start__isnull=True)
                 | Q(actual_end__isnull=True)
                 | Q(actual_end__gte=F("actual_start")),
                 name="project_actual_dates_ordered",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="project_location_complete",
             ),
-            models.CheckConstraint(condition=Q(weight__gte=1), name="project_weight_positive"),
+            CheckConstraint(condition=Q(weight__gte=1), name="project_weight_positive"),
         ]
 
     HISTORY_UNITS = {"planned_budget": EUR}
@@ -534,7 +535,7 @@ class ProgressUpdate(TownOwnedModel):
         verbose_name_plural = _("progress updates")
         indexes = [models.Index(fields=["project", "-published_on"], name="update_project_date")]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(progress_percent__isnull=True) | Q(progress_percent__lte=100),
                 name="update_percent_range",
             ),
@@ -648,7 +649,7 @@ class ProjectFile(TownOwnedModel):
         verbose_name = _("project file")
         verbose_name_plural = _("project files")
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(kind="document") | ~Q(alt_text=""), name="project_image_has_alt_text"
             ),
         ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel
+from smartcity5.constraints import CheckConstraint
 from smartcity5.jobs import GeneratedFile, generated_file_path
 
 #: The build's time limits (``tasks.report_build``); the failure reason names the soft one.
@@ -73,10 +74,8 @@ class ReportRequest(TownOwnedModel, GeneratedFile):
         verbose_name_plural = _("reports")
         constraints = [
             *GeneratedFile.Meta.constraints,
-            models.CheckConstraint(
-                condition=Q(kind__in=["town", "funding", "region"]), name="report_kind_valid"
-            ),
-            models.CheckConstraint(condition=Q(format__in=["pdf", "xlsx"]), name="report_format_valid"),
+            CheckConstraint(condition=Q(kind__in=["town", "funding", "region"]), name="report_kind_valid"),
+            CheckConstraint(condition=Q(format__in=["pdf", "xlsx"]), name="report_format_valid"),
             # The beat job makes one region report per month and format, however often it runs.
             models.UniqueConstraint(
                 fields=["municipality", "kind", "format", "period"],

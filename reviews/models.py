@@ -18,6 +18,7 @@ from django.utils.translation import pgettext_lazy
 
 from municipalities.scoping import TownOwnedModel
 from projects.models import FieldOfAction
+from smartcity5.constraints import CheckConstraint
 from smartcity5.history import HistoryEvent
 from smartcity5.workflow import Workflow
 
@@ -120,23 +121,23 @@ class ProgressReport(Workflow, TownOwnedModel):
             models.UniqueConstraint(
                 fields=["municipality", "year", "quarter"], name="progress_report_one_per_quarter"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(quarter__gte=1, quarter__lte=4), name="progress_report_quarter_range"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(status__in=["draft", "submitted", "accepted", "returned"]),
                 name="progress_report_status_valid",
             ),
             # Once submitted, a report has a submission time; a decision has a time and remarks when returned.
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(status="draft") | Q(submitted_at__isnull=False),
                 name="progress_report_submitted_at",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(status__in=["accepted", "returned"]) | Q(decided_at__isnull=False),
                 name="progress_report_decided_at",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(status="returned") | ~Q(remarks=""), name="progress_report_returned_with_remarks"
             ),
         ]

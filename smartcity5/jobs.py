@@ -33,6 +33,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from smartcity5.constraints import CheckConstraint
+
 logger = logging.getLogger(__name__)
 
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
@@ -302,13 +304,11 @@ class GeneratedFile(TrackedJob):
         abstract = True
         ordering = ["-created_at", "-pk"]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(status__in=["queued", "running", "done", "failed"]),
                 name="%(app_label)s_%(class)s_status_valid",
             ),
-            models.CheckConstraint(
-                condition=Q(progress__lte=100), name="%(app_label)s_%(class)s_progress_percent"
-            ),
+            CheckConstraint(condition=Q(progress__lte=100), name="%(app_label)s_%(class)s_progress_percent"),
         ]
         indexes = [models.Index(fields=["expires_at"], name="%(app_label)s_%(class)s_expiry")]
 

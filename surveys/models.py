@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel, TownScopedManager
 from participation.models import PROCESS_TOWNS, Moderation, Process
+from smartcity5.constraints import CheckConstraint
 
 SURVEY_TOWNS = tuple(f"survey__{path}" for path in PROCESS_TOWNS)
 QUESTION_TOWNS = tuple(f"question__{path}" for path in SURVEY_TOWNS)
@@ -97,12 +98,12 @@ class Survey(TownOwnedModel):
             models.UniqueConstraint(
                 fields=["process"], condition=Q(superseded_at__isnull=True), name="survey_one_current_version"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(audience="everyone") | Q(is_anonymous=True),
                 name="survey_open_to_everyone_is_anonymous",
             ),
             # A code is never linked to a person, so neither is a response given with one.
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(audience="codes") | Q(is_anonymous=True), name="survey_by_codes_is_anonymous"
             ),
         ]
@@ -145,9 +146,7 @@ class Question(TownOwnedModel):
         verbose_name = _("question")
         verbose_name_plural = _("questions")
         constraints = [
-            models.CheckConstraint(
-                condition=Q(scale_max__gt=models.F("scale_min")), name="question_scale_ordered"
-            ),
+            CheckConstraint(condition=Q(scale_max__gt=models.F("scale_min")), name="question_scale_ordered"),
         ]
 
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel, TownScopedManager
 from participation.models.processes import Process
+from smartcity5.constraints import CheckConstraint
 from smartcity5.jobs import GeneratedFile
 
 #: The most codes one batch makes (one letter a page): WeasyPrint holds every page of the document in memory (about
@@ -55,10 +56,8 @@ class VotingCodeBatch(TownOwnedModel, GeneratedFile):
         indexes = [models.Index(fields=["expires_at"], name="code_batch_expiry")]
         constraints = [
             *GeneratedFile.Meta.constraints,
-            models.CheckConstraint(
-                condition=Q(purpose__in=["vote", "survey"]), name="code_batch_purpose_valid"
-            ),
-            models.CheckConstraint(
+            CheckConstraint(condition=Q(purpose__in=["vote", "survey"]), name="code_batch_purpose_valid"),
+            CheckConstraint(
                 condition=Q(count__gte=1, count__lte=MAX_CODES_PER_BATCH), name="code_batch_count_range"
             ),
         ]

@@ -11,6 +11,7 @@ from municipalities.scoping import TownOwnedModel, TownScopedManager
 from participation.models.ideas import IDEA_TOWNS, Idea
 from participation.models.moderation import Moderated, ModeratedManager
 from participation.models.processes import PROCESS_TOWNS, Process
+from smartcity5.constraints import CheckConstraint
 
 
 class Comment(Moderated):
@@ -55,7 +56,7 @@ class Comment(Moderated):
             models.Index(fields=["author"], name="comment_author"),
         ]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(moderation__in=["published", "pending", "reported", "hidden"]),
                 name="comment_moderation_valid",
             ),
@@ -147,10 +148,10 @@ class Ballot(TownOwnedModel):
         constraints = [
             models.UniqueConstraint(fields=["process", "user"], name="ballot_once_per_person"),
             models.UniqueConstraint(fields=["process", "voting_code"], name="ballot_once_per_code"),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(user__isnull=True) | Q(voting_code__isnull=True), name="ballot_person_or_code"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(is_paper=False) | Q(user__isnull=True), name="ballot_paper_without_voter"
             ),
         ]
@@ -175,5 +176,5 @@ class Vote(TownOwnedModel):
         verbose_name_plural = _("votes")
         constraints = [
             models.UniqueConstraint(fields=["ballot", "idea"], name="vote_once_per_ballot_and_idea"),
-            models.CheckConstraint(condition=Q(count__gte=1), name="vote_count_positive"),
+            CheckConstraint(condition=Q(count__gte=1), name="vote_count_positive"),
         ]

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from municipalities.scoping import TownOwnedModel, TownScopedManager
 from participation.models.contributions import Comment
 from participation.models.ideas import Idea
+from smartcity5.constraints import CheckConstraint
 
 
 class FlagReason(models.TextChoices):
@@ -60,7 +61,7 @@ class ContentFlag(TownOwnedModel):
         verbose_name = _("report")
         verbose_name_plural = _("reports")
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(idea__isnull=False, comment__isnull=True)
                 | Q(idea__isnull=True, comment__isnull=False),
                 name="report_one_target",

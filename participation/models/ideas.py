@@ -19,6 +19,7 @@ from municipalities.scoping import TownOwnedModel, TownScopedManager
 from participation.models.moderation import Moderated, ModeratedManager
 from participation.models.processes import PROCESS_TOWNS, Process
 from projects.models import FieldOfAction, Project
+from smartcity5.constraints import CheckConstraint
 from smartcity5.workflow import Workflow
 
 IDEA_TOWNS = ("idea__process__municipality", "idea__process__partner_towns")
@@ -259,42 +260,42 @@ class Idea(Workflow, Moderated):
             models.Index(fields=["author"], name="idea_author"),
         ]
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(
                     status__in=["submitted", "under_review", "accepted", "rejected", "implemented", "merged"]
                 ),
                 name="idea_status_valid",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(moderation__in=["published", "pending", "reported", "hidden"]),
                 name="idea_moderation_valid",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="idea_location_complete",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(status="merged", merged_into__isnull=False)
                 | (~Q(status="merged") & Q(merged_into__isnull=True)),
                 name="idea_merged_has_target",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(feasibility__in=["pending", "feasible", "not_feasible"]),
                 name="idea_feasibility_valid",
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=(Q(estimated_cost__isnull=True) | Q(estimated_cost__gte=0))
                 & (Q(cost_estimate__isnull=True) | Q(cost_estimate__gte=0)),
                 name="idea_costs_not_negative",
             ),
             # A proposal found feasible has the town's cost: that is what the ballot adds up.
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=~Q(feasibility="feasible") | Q(cost_estimate__isnull=False),
                 name="idea_feasible_has_cost",
             ),
             # An online idea has an author (until the account is deleted); an offline one was entered by staff.
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(is_offline=False) | Q(author__isnull=True), name="idea_offline_without_author"
             ),
         ]

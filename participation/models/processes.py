@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from municipalities.scoping import TownOwnedModel, TownScopedManager
 from projects.models import FieldOfAction
+from smartcity5.constraints import CheckConstraint
 
 # Lookups by which the towns of a process see the rows that hang off it.
 PROCESS_TOWNS = ("process__municipality", "process__partner_towns")
@@ -43,9 +44,7 @@ class ParticipationSettings(TownOwnedModel):
         verbose_name_plural = _("participation settings")
         constraints = [
             models.UniqueConstraint(fields=["municipality"], name="participation_settings_once_per_town"),
-            models.CheckConstraint(
-                condition=Q(report_threshold__gte=1), name="participation_threshold_positive"
-            ),
+            CheckConstraint(condition=Q(report_threshold__gte=1), name="participation_threshold_positive"),
         ]
 
     def __str__(self) -> str:
@@ -173,18 +172,16 @@ class Process(TownOwnedModel):
         verbose_name = _("participation process")
         verbose_name_plural = _("participation processes")
         constraints = [
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(votes_per_person__gte=1, votes_per_idea__gte=1), name="process_votes_positive"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(votes_per_idea__lte=F("votes_per_person")),
                 name="process_votes_per_idea_within_total",
             ),
-            models.CheckConstraint(
-                condition=Q(vote_mode__in=["votes", "budget"]), name="process_vote_mode_valid"
-            ),
+            CheckConstraint(condition=Q(vote_mode__in=["votes", "budget"]), name="process_vote_mode_valid"),
             # A participatory budget has a budget to spend.
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(vote_mode="votes") | Q(budget_cap__gte=1), name="process_budget_has_cap"
             ),
         ]
@@ -291,10 +288,10 @@ class ProcessPhase(TownOwnedModel):
         verbose_name_plural = _("phases")
         constraints = [
             models.UniqueConstraint(fields=["process", "kind"], name="phase_once_per_process"),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")), name="phase_dates_ordered"
             ),
-            models.CheckConstraint(
+            CheckConstraint(
                 condition=Q(ends_on__isnull=False) | Q(kind="results"),
                 name="phase_end_required_except_results",
             ),
