@@ -24,6 +24,7 @@ from municipalities.models import Municipality
 from municipalities.scoping import public_region_scope
 from smartcity5.forms import add_errors
 from smartcity5.jobs import job_download
+from smartcity5.maps import MapPoints
 from smartcity5.numbers import format_number
 from smartcity5.page_cache import anonymous_page_cache
 from smartcity5.pagination import COUNT_CAP, MAP_POINT_LIMIT, CountedPaginator
@@ -75,8 +76,8 @@ from .services import supports as supports_services
 PER_PAGE = 20
 #: How long an unfiltered list's map points stay in the cache (a change of the ideas makes a new key anyway).
 MAP_CACHE_SECONDS = 3600
-#: The columns of a map point, in the order ``_map_points`` reads them.
-MAP_FIELDS = ("pk", "title", "latitude", "longitude", "location_label", "status", "municipality__slug")
+#: The ideas' map: points link to the idea's page (by its number).
+IDEA_MAP = MapPoints(url_name="participation:idea", key="pk", statuses=Idea.Status.choices)
 
 
 # --- Helpers ---------------------------------------------------------------------------------------------
@@ -110,41 +111,6 @@ def _rate_limited(request, error: RateLimited, template: str, context: dict) -> 
     return response
 
 
-def _map_points(located, municipality: Municipality | None) -> list[dict]:
-    """The map's points of ``located`` (an idea queryset with a place, in the list's order), up to MAP_POINT_LIMIT + 1 (the map says when there are more): read as
-    rows of the few columns a point shows, not as ideas (500 model instances and their status labels were most of a filtered list's map)."""
-    # One reverse() per town, not per point (500 points cost 535 reverse() calls).
-    prefixes: dict[str, str] = {}
-    labels = {value: str(label) for value, label in Idea.Status.choices}
-
-    def url(pk: int, slug: str) -> str:
-        slug = municipality.slug if municipality is not None else slug
-        if slug not in prefixes:
-            prefixes[slug] = reverse("participation:idea", kwargs={"town_slug": slug, "pk": 0})[:-2]
-        return f"{prefixes[slug]}{pk}/"
-
-    if isinstance(located, list):  # ideas already read (the idea page's own place)
-        rows = [
-            (i.pk, i.title, i.latitude, i.longitude, i.location_label, i.status, i.municipality.slug)
-            for i in located
-        ]
-    else:
-        # One more than the map shows: it then says that the list holds more places (smartcity5.templatetags.maps).
-        rows = located.select_related(None).values_list(*MAP_FIELDS)[: MAP_POINT_LIMIT + 1]
-    return [
-        {
-            "title": title,
-            "url": url(pk, slug),
-            "lat": float(latitude),
-            "lon": float(longitude),
-            "place": place,
-            "meta": labels.get(status, status),
-        }
-        for pk, title, latitude, longitude, place, status, slug in rows
-        if latitude is not None and longitude is not None
-    ]
-
-
 def _list_map(qs, municipality: Municipality | None, cache_key: str | None) -> list[dict]:
     """The map's points of the list: up to MAP_POINT_LIMIT + 1, with a few columns (not texts, authors and processes). An
     unfiltered list's points are kept in the cache under a key holding the stored version of what they show
@@ -153,7 +119,7 @@ def _list_map(qs, municipality: Municipality | None, cache_key: str | None) -> l
         points = cache.get(cache_key)
         if points is not None:
             return points
-    points = _map_points(qs.filter(latitude__isnull=False), municipality)
+    points = IDEA_MAP.points(qs, town_slug=municipality.slug if municipality is not None else None)
     if cache_key is not None:
         cache.set(cache_key, points, MAP_CACHE_SECONDS)
     return points
@@ -341,9 +307,7 @@ def _geojson_entry(request, process: Process) -> dict:
     )
     entry = cache.get(key)
     if entry is None:
-        located = ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(process=process)).filter(
-            latitude__isnull=False
-        )
+        located = ideas_selectors.idea_list(filters=ideas_selectors.IdeaFilters(process=process))
         features = [
             {
                 "type": "Feature",
@@ -355,7 +319,7 @@ def _geojson_entry(request, process: Process) -> dict:
                     "meta": str(point["meta"]),
                 },
             }
-            for point in _map_points(located, municipality)[:MAP_POINT_LIMIT]
+            for point in IDEA_MAP.points(located, town_slug=municipality.slug)[:MAP_POINT_LIMIT]
         ]
         body = json.dumps(
             {"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":")
@@ -445,7 +409,7 @@ def _idea_context(request, idea: Idea, **extra) -> dict:
         "can_comment": process.accepts_comments(today) and idea.is_visible,
         "can_support": process.accepts_supports(today) and idea.is_visible,
         "comment_form": extra.pop("comment_form", None) or CommentForm(),
-        "map_points": _map_points([idea], request.municipality),
+        "map_points": IDEA_MAP.points([idea], town_slug=request.municipality.slug),
         **extra,
     }
 

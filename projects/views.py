@@ -9,7 +9,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from municipalities.scoping import public_region_scope
 from participation.selectors import ideas as ideas_selectors
 from smartcity5.charts import kpi_chart_svg, kpi_summary
 from smartcity5.forms import add_errors
+from smartcity5.maps import MapPoints
 from smartcity5.numbers import plain_decimal
 from smartcity5.page_cache import anonymous_page_cache
 from smartcity5.pagination import COUNT_CAP, MAP_POINT_LIMIT, CountedPaginator
@@ -64,35 +64,8 @@ def _project_or_404(request, slug: str, *, staff: bool = False) -> Project:
         raise Http404 from None
 
 
-def _map_points(rows, municipality: Municipality | None) -> list[dict]:
-    """Map markers from ``values()`` rows; links stay in ``municipality`` (a partner town) when given. One ``reverse()``
-    per town, not per point (500 of them cost about 10 ms)."""
-    prefixes: dict[str, str] = {}
-    labels = {
-        value: str(label) for value, label in Project.Status.choices
-    }  # once, not a lazy label per point
-
-    def url(row) -> str:
-        slug = municipality.slug if municipality is not None else row["municipality__slug"]
-        if slug not in prefixes:
-            prefixes[slug] = reverse("projects:detail", kwargs={"town_slug": slug, "slug": "x"})[:-2]
-        return f"{prefixes[slug]}{row['slug']}/"
-
-    return [
-        {
-            "title": row["title"],
-            "url": url(row),
-            "lat": float(row["latitude"]),
-            "lon": float(row["longitude"]),
-            "place": row["location_label"],
-            "meta": labels.get(row["status"], row["status"]),
-        }
-        for row in rows
-        if row["latitude"] is not None and row["longitude"] is not None
-    ]
-
-
-MAP_FIELDS = ("title", "slug", "latitude", "longitude", "location_label", "status", "municipality__slug")
+#: The projects' map: points link to the project's page (by its slug).
+PROJECT_MAP = MapPoints(url_name="projects:detail", key="slug", statuses=Project.Status.choices)
 #: How long an unfiltered public list's count and map points stay in the cache; a change of what the list shows
 #: makes a new key (the towns' stored versions, municipalities/freshness.py) long before.
 LIST_CACHE_SECONDS = 3600
@@ -139,15 +112,11 @@ def _list_context(
         if pages is not None:
             paginator.count  # noqa: B018  # reads the matches (the map's points are among them)
             qs = Project.objects.filter(pk__any_of=pages.located(MAP_POINT_LIMIT + 1))  # the matches, by id
-        located = (
-            qs.prefetch_related(None)
-            .filter(latitude__isnull=False)
-            .order_by("title")
-            .values(*MAP_FIELDS)[: MAP_POINT_LIMIT + 1]  # one more: the map says the list has more
+        # By title; up to one place more than the map shows, which it then says (smartcity5.maps).
+        points = PROJECT_MAP.points(
+            qs.order_by("title"), town_slug=municipality.slug if municipality is not None else None
         )
-        map_html = render_to_string(
-            "components/map.html", project_map({"request": request}, _map_points(located, municipality))
-        )
+        map_html = render_to_string("components/map.html", project_map({"request": request}, points))
         if key is not None:
             seconds = MATCHES_SECONDS if request.GET.get("q") else LIST_CACHE_SECONDS  # (a search: its words)
             cache.set(key, {"count": paginator.count, "map_html": map_html}, seconds)
@@ -241,13 +210,7 @@ def project_detail(request, town_slug: str, slug: str):
             "source_ideas": ideas_selectors.ideas_for_project(project=project),
             "similar_projects": similarity_selectors.similar_projects(project=project),
             "lesson_notes": knowledge_selectors.notes_for_project(project=project, public_only=True),
-            "map_points": _map_points(
-                [
-                    {name: getattr(project, name, None) for name in MAP_FIELDS[:-1]}
-                    | {"municipality__slug": project.municipality.slug}
-                ],
-                request.municipality,
-            ),
+            "map_points": PROJECT_MAP.points([project], town_slug=request.municipality.slug),
         },
     )
 

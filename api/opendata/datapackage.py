@@ -1,6 +1,8 @@
 """The description of a dataset's CSV file as a Frictionless Data Package (``<dataset>.datapackage.json``):
 licence, source, dialect and every column with its type, meaning, unit and codes."""
 
+from typing import Any
+
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -17,7 +19,11 @@ LIST_COLUMNS = ("partner_towns", "fields_of_action")
 
 
 def _schema_field(field: Field) -> dict:
-    described = {"name": field.name, "type": field.type, "description": str(field.description)}
+    described: dict[str, Any] = {
+        "name": field.name,
+        "type": field.type,
+        "description": str(field.description),
+    }
     if field.name in LIST_COLUMNS:
         described.update(type="list", delimiter=LIST_SEPARATOR, itemType="string")
     if field.format:

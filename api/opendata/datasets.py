@@ -1,9 +1,9 @@
 """The datasets of the open data (projects, KPIs, ideas, survey results): their columns (``Field``, described in the
 datapackage.json), where their rows come from, their formats, file names and addresses."""
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.conf import settings
 from django.urls import reverse
@@ -18,6 +18,9 @@ from surveys.models import QuestionKind
 
 from . import selectors
 from .rows import Context, idea_item, indicator_item, project_item, survey_item
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _one_row(item: dict, columns: tuple[str, ...]) -> Iterator[list]:
@@ -311,15 +314,21 @@ ANSWER_FIELDS = (
 )
 
 
+class Rows(Protocol):
+    """Where a dataset's objects come from: a queryset, or ``selectors.SurveysWithResults``; read in chunks."""
+
+    def iterator(self, chunk_size: int) -> Iterator[Any]: ...
+
+
 @dataclass(frozen=True)
 class Dataset:
     key: str
     file_stem: str  # German, for the file names
-    title: str
-    description: str  # with {place}
-    keywords: tuple
+    title: "StrOrPromise"
+    description: "StrOrPromise"  # with {place}
+    keywords: "tuple[StrOrPromise, ...]"
     fields: tuple[Field, ...]  # the CSV columns, in order
-    rows: Callable[[], Iterable]
+    rows: Callable[[], Rows]
     freshness: Callable[[], selectors.Freshness]
     item: Callable[[Any, Context], dict]
     csv_rows: Callable[[dict, tuple[str, ...]], Iterator[list]] = _one_row

@@ -4,6 +4,8 @@ dataset, each with a CSV and a JSON distribution, for open data portals to harve
 import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.utils import translation
@@ -83,7 +85,7 @@ def _modified(moment: datetime.datetime | None) -> dict | None:
 
 
 def _agent(name: str, homepage: str = "", *, authority: bool = False) -> dict:
-    agent = {"@type": "foaf:Agent", "foaf:name": name}
+    agent: dict[str, Any] = {"@type": "foaf:Agent", "foaf:name": name}
     if homepage:
         agent["foaf:homepage"] = {"@id": homepage}
     if authority:
@@ -131,6 +133,10 @@ class Dates:
     modified: datetime.datetime | None
 
 
+def _distribution_title(dataset: Dataset, place: str, file_format: str) -> str:
+    return f"{dataset.title} – {place} ({file_format.upper()})"
+
+
 def _catalogue_dataset(
     dataset: Dataset, municipality: Municipality | None, towns: list, consortium, lead, dates: Dates
 ) -> dict:
@@ -141,7 +147,7 @@ def _catalogue_dataset(
     covered = [municipality] if municipality else towns
     geocoded = [uri for uri in (geocoding_uri(t) for t in covered) if uri]
     publisher_town = municipality or lead
-    entry = {
+    entry: dict[str, Any] = {
         "@id": iri,
         "@type": "dcat:Dataset",
         "dct:identifier": iri,
@@ -161,7 +167,7 @@ def _catalogue_dataset(
         "dcat:keyword": [
             keyword
             for word in (*dataset.keywords, gettext_lazy("Smart City"))
-            for keyword in _texts(lambda word=word: word)
+            for keyword in _texts(partial(str, word))
         ]
         + [{"@value": place, "@language": language} for language in LANGUAGES],
         "dcat:landingPage": {"@id": page_url()},
@@ -169,9 +175,7 @@ def _catalogue_dataset(
             {
                 "@id": f"{iri}-{file_format}",
                 "@type": "dcat:Distribution",
-                "dct:title": _texts(
-                    lambda file_format=file_format: f"{dataset.title} – {place} ({file_format.upper()})"
-                ),
+                "dct:title": _texts(partial(_distribution_title, dataset, place, file_format)),
                 "dcat:accessURL": {
                     "@id": site_url(download_url(None, dataset.key, file_format, municipality))
                 },
@@ -242,7 +246,7 @@ def catalogue(file_dates: dict | None = None) -> dict:
     )
     newest = selectors.latest(*(d.modified for _town, dates in dated for d in dates.values()))
     name = source_name(None, consortium)
-    body = {
+    body: dict[str, Any] = {
         "@context": CONTEXT,
         "@id": f"{page_url()}#catalog",
         "@type": "dcat:Catalog",

@@ -101,7 +101,7 @@ def write_download(
             writer.writerows(rows)
             digest.update(json.dumps(rows, ensure_ascii=False).encode())
     else:
-        rows = list(items)
+        all_items = list(items)
         body = {
             "licence": licence(source_name(municipality, None if municipality else consortium_get())),
             "dataset": dataset.key,
@@ -112,8 +112,8 @@ def write_download(
                 "name": municipality.name,
                 "official_name": municipality.official_name,
             },
-            "count": len(rows),
-            "items": rows,
+            "count": len(all_items),
+            "items": all_items,
         }
         digest.update(json.dumps(body, ensure_ascii=False, sort_keys=True).encode())
         json.dump(

@@ -4,6 +4,7 @@ and a JSON value as a CSV cell."""
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.urls import reverse
 from django.utils import timezone
@@ -13,6 +14,9 @@ from participation.models import Idea
 from projects.models import Project
 from smartcity5.numbers import plain_text
 from smartcity5.spreadsheets import csv_text
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 #: Lists (partner towns, fields of action) in one CSV cell; slugs never contain it.
 LIST_SEPARATOR = "|"
@@ -64,7 +68,20 @@ class Context:
         return self.base + obj.get_absolute_url(self.town)
 
 
-def project_item(project: Project, ctx: Context) -> dict:
+class ProjectFacts(TypedDict):
+    """What ``projects.selectors.progress.with_list_facts`` adds to each project (``selectors.public_projects``)."""
+
+    progress: float  # the stored progress, rounded
+
+
+class IdeaFacts(TypedDict):
+    """What ``selectors.published_ideas`` adds to each idea."""
+
+    answer_body: str | None  # the latest official answer's text
+    vote_sum: int | None  # the votes of the process's vote (None: no vote given)
+
+
+def project_item(project: "WithAnnotations[Project, ProjectFacts]", ctx: Context) -> dict:
     return {
         "slug": project.slug,
         "title": project.title,
@@ -102,14 +119,14 @@ def indicator_item(indicator, ctx: Context) -> dict:
     }
 
 
-def idea_item(idea: Idea, ctx: Context) -> dict:
+def idea_item(idea: "WithAnnotations[Idea, IdeaFacts]", ctx: Context) -> dict:
     return {
         "id": idea.pk,
         "town": idea.municipality.slug,
         "process": idea.process.slug,
         "title": idea.title,
         "status": idea.status,
-        "field_of_action": idea.field_of_action.slug if idea.field_of_action_id else None,
+        "field_of_action": idea.field_of_action.slug if idea.field_of_action else None,
         "location_label": idea.location_label,
         "latitude": _number(idea.latitude),
         "longitude": _number(idea.longitude),

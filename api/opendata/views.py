@@ -47,7 +47,7 @@ class AddressNamesFormat(BaseContentNegotiation):
 
 class DownloadMixin:
     file_format = "json"
-    content_negotiation_class = AddressNamesFormat
+    content_negotiation_class: type[BaseContentNegotiation] = AddressNamesFormat
 
     def town(self) -> Municipality | None:
         return None
@@ -142,7 +142,7 @@ class TownCSV(TownDownload):
 
 
 class DataPackageMixin:
-    content_negotiation_class = AddressNamesFormat
+    content_negotiation_class: type[BaseContentNegotiation] = AddressNamesFormat
 
     def town(self) -> Municipality | None:
         return None
