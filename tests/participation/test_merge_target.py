@@ -99,11 +99,15 @@ def test_enter_in_the_search_field_searches_instead_of_publishing(client, staff_
     assert Idea._base_manager.get(pk=staff_idea["idea"].pk).merged_into_id == target.pk
 
 
-def test_any_open_idea_of_the_process_is_accepted_and_others_are_refused_with_a_reason(client, staff_idea, town_b):
+def test_any_open_idea_of_the_process_is_accepted_and_others_are_refused_with_a_reason(
+    client, staff_idea, town_b
+):
     least = staff_idea["others"][0]
     assert str(least.pk) not in _offered(client.get(staff_idea["page"]).content.decode())
     foreign = factories.idea(process=factories.process(municipality=town_b), title="Anderswo")
-    refused = client.post(staff_idea["answer"], {"to": "merged", "body": "Gleich.", "merged_into": foreign.pk})
+    refused = client.post(
+        staff_idea["answer"], {"to": "merged", "body": "Gleich.", "merged_into": foreign.pk}
+    )
     assert refused.status_code == 400
     assert "keine offene Idee mit dieser Nummer" in refused.content.decode()
     # Shown again with the errors, the choice made stays offered even when it is no longer among the first 30.
