@@ -136,6 +136,17 @@ def _forget_unacked(queue: str) -> None:
     client.delete(queue)
 
 
+def _waits_for(pid: int) -> bool:
+    """Whether another session of the test database waits for a lock that the session ``pid`` holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND %s = ANY(pg_blocking_pids(pid))",
+            [pid],
+        )
+        return cursor.fetchone()[0] > 0
+
+
 def _report(pk: int) -> ReportRequest:
     return ReportRequest._base_manager.get(pk=pk)
 
@@ -316,7 +327,8 @@ def test_a_data_export_whose_whole_worker_was_killed_is_finished_by_the_next_wor
         assert client.post(reverse("accounts:data")).status_code == 302
         export = DataExport.objects.get(user=person)
         wait_for(lambda: DataExport.objects.get(pk=export.pk).status == "running", timeout=60)
-        time.sleep(0.5)
+        # Killed once the build waits for the lock (was: half a second's sleep after "running").
+        wait_for(lambda: _waits_for(blocker.info.backend_pid), timeout=30, interval=0.02)
         first.kill()
         blocker.rollback()
     stuck = DataExport.objects.get(pk=export.pk)
