@@ -29,7 +29,10 @@ def _offered(html: str) -> list[str]:
 
 
 @pytest.fixture
-def page(client, process, arnsberg, editor_a):
+def staff_idea(client, process, arnsberg, editor_a):
+    """The staff page of an idea and its answer form, an editor signed in, and open ideas to merge into. (Not named
+    ``page``: that is Playwright's fixture, and a test asking for it counted as a browser test, parametrised by
+    browser and handed out first among them.)"""
     client.force_login(editor_a)
     idea = factories.idea(process=process, title="Zu viele Parkplätze")
     others = _ideas(process, MERGE_CHOICES_SHOWN + 5)
@@ -43,20 +46,20 @@ def page(client, process, arnsberg, editor_a):
     }
 
 
-def test_the_page_offers_the_most_supported_open_ideas_only(client, page):
-    html = client.get(page["page"]).content.decode()
+def test_the_page_offers_the_most_supported_open_ideas_only(client, staff_idea):
+    html = client.get(staff_idea["page"]).content.decode()
     offered = _offered(html)
-    most_supported = [str(idea.pk) for idea in reversed(page["others"])][:MERGE_CHOICES_SHOWN]
+    most_supported = [str(idea.pk) for idea in reversed(staff_idea["others"])][:MERGE_CHOICES_SHOWN]
     assert offered == most_supported
-    assert str(page["idea"].pk) not in offered  # never the idea itself
-    assert f"Idee Nummer 34 (Nr. {page['others'][34].pk} · Unterstützungen: 34)" in html
+    assert str(staff_idea["idea"].pk) not in offered  # never the idea itself
+    assert f"Idee Nummer 34 (Nr. {staff_idea['others'][34].pk} · Unterstützungen: 34)" in html
     assert 'name="merge_search_submit"' in html
 
 
-def test_the_search_finds_by_title_words_and_by_number_and_keeps_what_was_typed(client, page):
-    before = Idea._base_manager.get(pk=page["idea"].pk)
+def test_the_search_finds_by_title_words_and_by_number_and_keeps_what_was_typed(client, staff_idea):
+    before = Idea._base_manager.get(pk=staff_idea["idea"].pk)
     response = client.post(
-        page["answer"],
+        staff_idea["answer"],
         {
             "to": "merged",
             "body": "Gleiches Anliegen.",
@@ -66,49 +69,53 @@ def test_the_search_finds_by_title_words_and_by_number_and_keeps_what_was_typed(
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert _offered(html) == [str(page["others"][3].pk)]
+    assert _offered(html) == [str(staff_idea["others"][3].pk)]
     assert "Gleiches Anliegen." in html and 'value="Nummer 03"' in html
     assert re.search(r'<input[^>]*value="merged"[^>]*checked', html)
     assert not response.context["answer_form"].is_bound  # shown again, not judged: no errors
-    after = Idea._base_manager.get(pk=page["idea"].pk)
+    after = Idea._base_manager.get(pk=staff_idea["idea"].pk)
     assert (after.status, after.merged_into_id) == (before.status, None)  # nothing was saved
 
-    third = page["others"][0]  # the least supported: not offered without a search
+    third = staff_idea["others"][0]  # the least supported: not offered without a search
     by_number = client.post(
-        page["answer"], {"to": "merged", "merge_search": str(third.pk), "merge_search_submit": "1"}
+        staff_idea["answer"], {"to": "merged", "merge_search": str(third.pk), "merge_search_submit": "1"}
     )
     assert _offered(by_number.content.decode()) == [str(third.pk)]
 
 
-def test_enter_in_the_search_field_searches_instead_of_publishing(client, page):
+def test_enter_in_the_search_field_searches_instead_of_publishing(client, staff_idea):
     """Enter in a text field sends the form as its first button would: with a search text other than the one
     the offered ideas came from, it is a search, whatever button the browser chose."""
-    target = page["others"][5]
+    target = staff_idea["others"][5]
     data = {"to": "merged", "body": "Gleich.", "merged_into": target.pk, "merge_search_shown": ""}
-    searched = client.post(page["answer"], {**data, "merge_search": "Nummer 05"})
+    searched = client.post(staff_idea["answer"], {**data, "merge_search": "Nummer 05"})
     assert searched.status_code == 200 and _offered(searched.content.decode()) == [str(target.pk)]
-    assert Idea._base_manager.get(pk=page["idea"].pk).status == "submitted"
+    assert Idea._base_manager.get(pk=staff_idea["idea"].pk).status == "submitted"
     # Sent again with the search it was shown with: the answer is published.
     sent = client.post(
-        page["answer"], {**data, "merge_search": "Nummer 05", "merge_search_shown": "Nummer 05"}
+        staff_idea["answer"], {**data, "merge_search": "Nummer 05", "merge_search_shown": "Nummer 05"}
     )
     assert sent.status_code == 302
-    assert Idea._base_manager.get(pk=page["idea"].pk).merged_into_id == target.pk
+    assert Idea._base_manager.get(pk=staff_idea["idea"].pk).merged_into_id == target.pk
 
 
-def test_any_open_idea_of_the_process_is_accepted_and_others_are_refused_with_a_reason(client, page, town_b):
-    least = page["others"][0]
-    assert str(least.pk) not in _offered(client.get(page["page"]).content.decode())
+def test_any_open_idea_of_the_process_is_accepted_and_others_are_refused_with_a_reason(
+    client, staff_idea, town_b
+):
+    least = staff_idea["others"][0]
+    assert str(least.pk) not in _offered(client.get(staff_idea["page"]).content.decode())
     foreign = factories.idea(process=factories.process(municipality=town_b), title="Anderswo")
-    refused = client.post(page["answer"], {"to": "merged", "body": "Gleich.", "merged_into": foreign.pk})
+    refused = client.post(
+        staff_idea["answer"], {"to": "merged", "body": "Gleich.", "merged_into": foreign.pk}
+    )
     assert refused.status_code == 400
     assert "keine offene Idee mit dieser Nummer" in refused.content.decode()
     # Shown again with the errors, the choice made stays offered even when it is no longer among the first 30.
-    kept = client.post(page["answer"], {"to": "merged", "body": "", "merged_into": least.pk})
+    kept = client.post(staff_idea["answer"], {"to": "merged", "body": "", "merged_into": least.pk})
     assert kept.status_code == 400 and str(least.pk) in _offered(kept.content.decode())
-    done = client.post(page["answer"], {"to": "merged", "body": "Gleich.", "merged_into": least.pk})
+    done = client.post(staff_idea["answer"], {"to": "merged", "body": "Gleich.", "merged_into": least.pk})
     assert done.status_code == 302
-    merged = Idea._base_manager.get(pk=page["idea"].pk)
+    merged = Idea._base_manager.get(pk=staff_idea["idea"].pk)
     assert (merged.status, merged.merged_into_id) == ("merged", least.pk)
 
 

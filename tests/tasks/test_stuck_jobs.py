@@ -27,6 +27,8 @@ pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 HEARTBEAT_TIMEOUT = 4  # seconds, for the workers and for this process
+# How often this process runs the sweep while it waits (beat's minute would make the tests wait for beat).
+SWEEP_INTERVAL = 0.2
 
 
 class Worker:
@@ -134,6 +136,17 @@ def _forget_unacked(queue: str) -> None:
     client.delete(queue)
 
 
+def _waits_for(pid: int) -> bool:
+    """Whether another session of the test database waits for a lock that the session ``pid`` holds."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND %s = ANY(pg_blocking_pids(pid))",
+            [pid],
+        )
+        return cursor.fetchone()[0] > 0
+
+
 def _report(pk: int) -> ReportRequest:
     return ReportRequest._base_manager.get(pk=pk)
 
@@ -192,18 +205,19 @@ def _kill_while_rendering(worker: Worker, pk: int) -> ReportRequest:
 def test_a_report_whose_whole_worker_was_killed_is_finished_by_the_next_worker(
     client, workers, town_a, town_b, catalogue, editor_a
 ):
+    first = workers.start("first")  # boots (a few seconds of imports) while the town's data are written
     _slow_town(town_a, town_b)
     client.force_login(editor_a)
-    first = workers.start("first")
     pk = _request(client, town_a)
     stuck = _kill_while_rendering(first, pk)
     assert stuck.progress == 70 and stuck.attempts == 1
+    # The next worker boots meanwhile: a living worker does not take up the killed one's message either.
+    second = workers.start("second")
     time.sleep(1)
     assert _report(pk).status == "running"  # nobody works on it: this is what the page showed for an hour
 
-    second = workers.start("second")
-    # Beat runs the sweep every minute; here every second (in this process, whose hand-over goes to the test's
-    # queue), so the window below is the heartbeat's, not beat's.
+    # Beat runs the sweep every minute; here five times a second (in this process, whose hand-over goes to the
+    # test's queue), so the window below is the heartbeat's, not beat's.
     with _deadline(HEARTBEAT_TIMEOUT + 60, "killed worker → report finished"):
 
         def finished():
@@ -213,7 +227,7 @@ def test_a_report_whose_whole_worker_was_killed_is_finished_by_the_next_worker(
             stuck_jobs_sweep()
             return None
 
-        done = wait_for(finished, timeout=HEARTBEAT_TIMEOUT + 60, interval=1)
+        done = wait_for(finished, timeout=HEARTBEAT_TIMEOUT + 60, interval=SWEEP_INTERVAL)
     assert second.process.poll() is None
     assert done.status == "done", done.error
     assert done.attempts == 2 and done.progress == 100 and done.file.storage.exists(done.file.name)
@@ -230,9 +244,9 @@ def test_a_report_whose_database_connection_was_cut_is_retried_on_a_fresh_connec
 ):
     """PostgreSQL ends the worker's connections while it renders (as a restart or fail-over does): the next write
     meets OperationalError, the task is retried with backoff, and the retry works on a new connection."""
+    worker = workers.start("only")  # boots while the town's data are written
     _slow_town(town_a, town_b)
     client.force_login(editor_a)
-    worker = workers.start("only")
     pk = _request(client, town_a)
     wait_for(
         lambda: _report(pk).status == "running" and _report(pk).progress >= 70, timeout=90, interval=0.01
@@ -258,12 +272,15 @@ def test_a_new_request_for_a_report_whose_worker_died_never_gets_the_stuck_one(
     """The last allowed attempt dies: asking for the same report again fails the stuck one with its reason (the
     page says so in German) and makes a new one, which the next worker builds."""
     settings.JOB_MAX_ATTEMPTS = 1
+    first = workers.start("first")  # boots while the town's data are written
     _slow_town(town_a, town_b)
     client.force_login(editor_a)
-    first = workers.start("first")
     pk = _request(client, town_a)
     _kill_while_rendering(first, pk)
     assert _report(pk).status == "running"
+    # The next worker boots while the heartbeat goes stale: a living worker leaves the stuck report alone (only
+    # the sweep or a new request recovers it), so the new request below still meets it stuck.
+    workers.start("second")
     wait_for(
         lambda: _report(pk).heartbeat_at.timestamp() < time.time() - HEARTBEAT_TIMEOUT - 0.5,
         timeout=HEARTBEAT_TIMEOUT + 5,
@@ -278,7 +295,6 @@ def test_a_new_request_for_a_report_whose_worker_died_never_gets_the_stuck_one(
     listing = client.get("/arnsberg/verwaltung/berichte/").content.decode()
     assert "Die Erstellung wurde unterbrochen" in listing
 
-    workers.start("second")
     done = wait_for(
         lambda: (lambda r: r if r.status in ("done", "failed") else None)(_report(new_pk)), timeout=90
     )
@@ -297,12 +313,12 @@ def test_a_data_export_whose_whole_worker_was_killed_is_finished_by_the_next_wor
     from outbox.models import OutboxTask
     from participation.models import Idea
 
+    first = workers.start("first")  # boots while the data are written
     person = factories.UserFactory(email="export-kill@example.org")
     factories.idea(
         process=factories.process(municipality=town_a), author=person, title="Idee vor dem Absturz"
     )
     client.force_login(person)
-    first = workers.start("first")
     # The idea's open data rebuild (handed over when it was written) reads the ideas table too: let it finish
     # before the lock, or it would hold the worker in front of the export.
     wait_for(lambda: not OutboxTask.objects.filter(done_at__isnull=True).exists(), timeout=60)
@@ -311,7 +327,8 @@ def test_a_data_export_whose_whole_worker_was_killed_is_finished_by_the_next_wor
         assert client.post(reverse("accounts:data")).status_code == 302
         export = DataExport.objects.get(user=person)
         wait_for(lambda: DataExport.objects.get(pk=export.pk).status == "running", timeout=60)
-        time.sleep(0.5)
+        # Killed once the build waits for the lock (was: half a second's sleep after "running").
+        wait_for(lambda: _waits_for(blocker.info.backend_pid), timeout=30, interval=0.02)
         first.kill()
         blocker.rollback()
     stuck = DataExport.objects.get(pk=export.pk)
@@ -327,7 +344,7 @@ def test_a_data_export_whose_whole_worker_was_killed_is_finished_by_the_next_wor
             stuck_jobs_sweep()
             return None
 
-        done = wait_for(finished, timeout=HEARTBEAT_TIMEOUT + 60, interval=1)
+        done = wait_for(finished, timeout=HEARTBEAT_TIMEOUT + 60, interval=SWEEP_INTERVAL)
     assert done.status == "done" and done.attempts == 2 and done.file.storage.exists(done.file.name), (
         done.error
     )
