@@ -37,6 +37,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -74,7 +76,8 @@ Towns = Q | _All
 def move(towns: Towns | Iterable[int | None], *, channels: Channel = BOTH) -> None:
     """Move ``channels`` of ``towns`` (a condition on ``Municipality.pk``, :data:`ALL`, or town ids; a ``None`` id,
     a row without a town, means every town), in the caller's transaction. The towns are read once: the pages'
-    ``UPDATE`` alone takes the condition as it is (one query); with the figures, one query reads the ids, one
+    ``UPDATE`` alone takes the condition as it is (one query), and so does the figures' ``INSERT … SELECT`` alone
+    (one query: every idea, answer and comment moves the figures only); with both, one query reads the ids, one
     ``UPDATE`` and one ``INSERT`` use them."""
     if not isinstance(towns, Q | _All):
         given = set(towns)
@@ -83,6 +86,9 @@ def move(towns: Towns | Iterable[int | None], *, channels: Channel = BOTH) -> No
         towns = ALL if None in given else Q(pk__in=sorted(pk for pk in given if pk is not None))
     if Channel.FIGURES not in channels:
         _raise_pages(towns)
+        return
+    if Channel.PAGES not in channels:
+        _insert_figures_changes_of(towns)
         return
     found = (
         set(Municipality.objects.values_list("pk", flat=True))
@@ -111,6 +117,29 @@ def _insert_figures_changes(ids: list[int]) -> None:
     from .models import FiguresChange
 
     FiguresChange._base_manager.bulk_create([FiguresChange(municipality_id=pk) for pk in ids])
+
+
+def _insert_figures_changes_of(towns: Towns) -> None:
+    """The rows of :func:`_insert_figures_changes` for the towns that ``towns`` names (in the order of their ids, the
+    same time for all), read and written in one ``INSERT … SELECT``: the ORM has no such insert."""
+    from .models import FiguresChange
+
+    query = Municipality.objects.all() if isinstance(towns, _All) else Municipality.objects.filter(towns)
+    try:
+        select, params = query.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a condition that names no town (``pk__in=[]``)
+        return
+    meta = FiguresChange._meta
+    connection = connections[FiguresChange._base_manager.db]
+    quote = connection.ops.quote_name
+    at = meta.get_field("at").get_db_prep_value(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(meta.db_table)} ({quote(meta.get_field('municipality').column)}, "
+            f"{quote(meta.get_field('at').column)}) SELECT towns.town, %s FROM ({select}) AS towns (town) "
+            "ORDER BY towns.town",
+            [at, *params],
+        )
 
 
 # --- The registry: which rows move which channels of which towns ------------------------------------------------

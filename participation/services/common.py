@@ -65,7 +65,9 @@ def touch_processes(process_ids: Iterable[int], *, recount: bool = False) -> Non
     if not ids:
         return
     rows = Process._base_manager.filter(pk__in=ids)
-    with transaction.atomic():
+    # A transaction for the lock, no savepoint of its own: it runs inside every write of a contribution (a
+    # savepoint would be two more round trips each), and an error here fails the caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         if recount or len(ids) > 1:
             # Locked first (in id order), so that the count below runs after any concurrent change has committed.
             # FOR NO KEY UPDATE: it does not wait for the key-share locks that inserting an idea takes on its

@@ -35,7 +35,9 @@ def refresh_counts(idea_ids: Iterable[int]) -> None:
     ids = sorted({int(pk) for pk in idea_ids})
     if not ids:
         return
-    with transaction.atomic():
+    # A transaction for the lock, no savepoint of its own (as in ``touch_processes``): an error here fails the
+    # caller's transaction anyway.
+    with transaction.atomic(savepoint=False):
         # FOR NO KEY UPDATE: recounts of one idea wait for each other, but not for the key-share lock that each
         # new support or comment takes on its idea (a FOR UPDATE conflicts with it: two requests that each inserted
         # a support and then lock the idea could wait on each other).

@@ -112,3 +112,22 @@ def test_the_towns_are_read_once_for_both_channels(town_a, town_b):
     with CaptureQueriesContext(connection) as pages:
         freshness.move(Q(pk=town_a.pk), channels=freshness.Channel.PAGES)
     assert [q["sql"].split()[0] for q in pages] == ["UPDATE"]
+
+
+def test_the_figures_alone_are_one_insert_for_the_towns_named(town_a, town_b):
+    """The figures alone (every idea, answer and comment): one INSERT … SELECT writes a change row for each town the
+    condition names, in the order of their ids, and none for another town; a condition naming no town writes none."""
+    from municipalities.models import FiguresChange
+
+    last = FiguresChange._base_manager.order_by("-pk").values_list("pk", flat=True).first() or 0
+    with CaptureQueriesContext(connection) as figures:
+        freshness.move(Q(pk=town_b.pk) | Q(pk=town_a.pk), channels=freshness.Channel.FIGURES)
+    assert [q["sql"].split()[0] for q in figures] == ["INSERT"]
+    rows = list(
+        FiguresChange._base_manager.filter(pk__gt=last).order_by("pk").values_list("municipality_id", "at")
+    )
+    assert [town for town, _at in rows] == sorted([town_a.pk, town_b.pk])
+    assert rows[0][1] == rows[1][1] and rows[0][1] is not None
+    freshness.move(Q(pk__in=[]), channels=freshness.Channel.FIGURES)
+    freshness.move(Q(slug="nirgendwo"), channels=freshness.Channel.FIGURES)
+    assert FiguresChange._base_manager.filter(pk__gt=last).count() == 2
