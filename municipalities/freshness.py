@@ -126,18 +126,19 @@ def _insert_figures_changes_of(towns: Towns) -> None:
 
     query = Municipality.objects.all() if isinstance(towns, _All) else Municipality.objects.filter(towns)
     try:
-        select, params = query.order_by().values("pk").query.sql_with_params()
+        select, params = query.order_by().values(town=F("pk")).query.sql_with_params()
     except EmptyResultSet:  # a condition that names no town (``pk__in=[]``)
         return
     meta = FiguresChange._meta
     connection = connections[FiguresChange._base_manager.db]
     quote = connection.ops.quote_name
+    town = quote("town")  # the subquery's one column, named by its alias (SQLite takes no column list)
     at = meta.get_field("at").get_db_prep_value(timezone.now(), connection)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {quote(meta.db_table)} ({quote(meta.get_field('municipality').column)}, "
-            f"{quote(meta.get_field('at').column)}) SELECT towns.town, %s FROM ({select}) AS towns (town) "
-            "ORDER BY towns.town",
+            f"{quote(meta.get_field('at').column)}) SELECT towns.{town}, %s FROM ({select}) AS towns "
+            f"ORDER BY towns.{town}",
             [at, *params],
         )
 
