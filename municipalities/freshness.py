@@ -88,7 +88,7 @@ def move(towns: Towns | Iterable[int | None], *, channels: Channel = BOTH) -> No
         _raise_pages(towns)
         return
     if Channel.PAGES not in channels:
-        _insert_figures_changes_of(towns)
+        _insert_figures_changes(towns)
         return
     found = (
         set(Municipality.objects.values_list("pk", flat=True))
@@ -98,9 +98,10 @@ def move(towns: Towns | Iterable[int | None], *, channels: Channel = BOTH) -> No
     ids = sorted(found)
     if not ids:
         return
+    read = ALL if isinstance(towns, _All) else Q(pk__in=ids)
     if Channel.PAGES in channels:
-        _raise_pages(ALL if isinstance(towns, _All) else Q(pk__in=ids))
-    _insert_figures_changes(ids)
+        _raise_pages(read)
+    _insert_figures_changes(read)
 
 
 def _raise_pages(towns: Towns) -> None:
@@ -113,15 +114,9 @@ def _raise_pages(towns: Towns) -> None:
     )
 
 
-def _insert_figures_changes(ids: list[int]) -> None:
-    from .models import FiguresChange
-
-    FiguresChange._base_manager.bulk_create([FiguresChange(municipality_id=pk) for pk in ids])
-
-
-def _insert_figures_changes_of(towns: Towns) -> None:
-    """The rows of :func:`_insert_figures_changes` for the towns that ``towns`` names (in the order of their ids, the
-    same time for all), read and written in one ``INSERT … SELECT``: the ORM has no such insert."""
+def _insert_figures_changes(towns: Towns) -> None:
+    """One :class:`~municipalities.models.FiguresChange` row for each town that ``towns`` names (in the order of their
+    ids, the same time for all), read and written in one ``INSERT … SELECT``: the ORM has no such insert."""
     from .models import FiguresChange
 
     query = Municipality.objects.all() if isinstance(towns, _All) else Municipality.objects.filter(towns)
