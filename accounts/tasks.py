@@ -155,7 +155,7 @@ def _notify_export_ready(export: DataExport) -> None:
 @shared_task(
     base=DataExportTask,
     autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=30,
+    retry_backoff=settings.JOB_RETRY_BACKOFF,
     retry_backoff_max=600,
     max_retries=5,
     soft_time_limit=300,

@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -118,7 +119,7 @@ def _notify_ready(report: ReportRequest) -> None:
     base=ReportTask,
     bind=True,
     autoretry_for=TRANSIENT_ERRORS,
-    retry_backoff=15,
+    retry_backoff=settings.JOB_RETRY_BACKOFF,
     retry_backoff_max=300,
     max_retries=4,
     soft_time_limit=SOFT_TIME_LIMIT,

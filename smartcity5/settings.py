@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "django.contrib.staticfiles",
+    "smartcity5.apps.StaticFilesConfig",  # django.contrib.staticfiles without unused packages' files
     "django.contrib.humanize",
     "django.forms",
     "allauth",
@@ -313,6 +313,9 @@ CELERY_BEAT_SCHEDULE = {
 JOB_HEARTBEAT_TIMEOUT = env.int("JOB_HEARTBEAT_TIMEOUT", default=120)
 # How often a report or data export is started before an interrupted one is marked failed.
 JOB_MAX_ATTEMPTS = env.int("JOB_MAX_ATTEMPTS", default=3)
+# The first retry of a report or data export that met a transient error (database, broker) waits up to this many
+# seconds, each further one twice as long (Celery's backoff with jitter, at most 5 and 10 minutes).
+JOB_RETRY_BACKOFF = env.int("JOB_RETRY_BACKOFF", default=15)
 
 # --- Auth and accounts ----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

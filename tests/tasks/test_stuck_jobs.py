@@ -97,6 +97,8 @@ def workers(settings, tmp_path):
                 "MEDIA_ROOT": settings.STORAGES["default"]["OPTIONS"]["location"],
                 "JOB_HEARTBEAT_TIMEOUT": str(settings.JOB_HEARTBEAT_TIMEOUT),
                 "JOB_MAX_ATTEMPTS": str(settings.JOB_MAX_ATTEMPTS),
+                # A retry waits up to a second (production: 15 s), so the cut connection's test waits for it.
+                "JOB_RETRY_BACKOFF": "1",
                 "SMARTCITY5_ENV": "development",
                 "EMAIL_URL": "",
                 "PYTHONUNBUFFERED": "1",
