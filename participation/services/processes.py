@@ -158,20 +158,23 @@ def _phases_snapshot(process: Process) -> dict[str, str]:
 
 
 def _set_phases(process: Process, phases: list[dict[str, Any]]) -> None:
+    """The process's phases become ``phases``: the others deleted, changed ones saved, new ones inserted at once
+    (a new process: one read and one insert). The caller holds the process (new, or locked by ``_locked``)."""
     _check_phases(phases)
     wanted = {p["kind"]: p for p in phases}
     process.phases.exclude(kind__in=wanted).delete()
+    existing = {phase.kind: phase for phase in process.phases.all()}
+    new = []
     for kind, values in wanted.items():
-        ProcessPhase.objects.update_or_create(
-            process=process,
-            kind=kind,
-            defaults={
-                "municipality_id": process.municipality_id,
-                "starts_on": values["starts_on"],
-                "ends_on": values.get("ends_on"),
-                "note": values.get("note", ""),
-            },
-        )
+        row = {"starts_on": values["starts_on"], "ends_on": values.get("ends_on"), "note": values.get("note", "")}
+        phase = existing.get(kind)
+        if phase is None:
+            new.append(ProcessPhase(process=process, municipality_id=process.municipality_id, kind=kind, **row))
+        elif any(getattr(phase, name) != value for name, value in row.items()):
+            for name, value in row.items():
+                setattr(phase, name, value)
+            phase.save(update_fields=list(row))
+    ProcessPhase.objects.bulk_create(new)
 
 
 def _set_partners(process: Process, partner_towns: Iterable[Municipality]) -> None:
