@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
-    "smartcity5.apps.StaticFilesConfig",  # django.contrib.staticfiles without unused packages' files
+    "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django.forms",
     "allauth",
@@ -387,6 +387,11 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# collectstatic leaves out the packages' files that no page loads (smartcity5/staticfiles.py).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "smartcity5.staticfiles.AppDirectoriesFinder",
+]
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 STORAGES = {

@@ -232,7 +232,7 @@ def test_production_collectstatic_and_deploy_check_pass_on_the_image_file_set(tm
     manifest = (static_root / "staticfiles.json").read_text()
     for name in ("vendor/kern/fonts/fira-sans.css", "vendor/leaflet/leaflet.js", "css/smartcity5.css"):
         assert f'"{name}"' in manifest, name
-    # Packages' files that no page loads stay out (smartcity5.apps.StaticFilesConfig); Swagger UI's are in.
+    # Packages' files that no page loads stay out (smartcity5.staticfiles); Swagger UI's are in.
     for unused in ('"rest_framework/', '"django_htmx/', '"drf_spectacular_sidecar/redoc/'):
         assert unused not in manifest, unused
     assert '"drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js"' in manifest
