@@ -166,10 +166,16 @@ def _set_phases(process: Process, phases: list[dict[str, Any]]) -> None:
     existing = {phase.kind: phase for phase in process.phases.all()}
     new = []
     for kind, values in wanted.items():
-        row = {"starts_on": values["starts_on"], "ends_on": values.get("ends_on"), "note": values.get("note", "")}
+        row = {
+            "starts_on": values["starts_on"],
+            "ends_on": values.get("ends_on"),
+            "note": values.get("note", ""),
+        }
         phase = existing.get(kind)
         if phase is None:
-            new.append(ProcessPhase(process=process, municipality_id=process.municipality_id, kind=kind, **row))
+            new.append(
+                ProcessPhase(process=process, municipality_id=process.municipality_id, kind=kind, **row)
+            )
         elif any(getattr(phase, name) != value for name, value in row.items()):
             for name, value in row.items():
                 setattr(phase, name, value)
