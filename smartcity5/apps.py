@@ -7,6 +7,8 @@ class PlatformAdminConfig(AdminConfig):
     def ready(self):
         super().ready()
         from . import lookups  # noqa: F401  # registers ``__any_of`` on every field
+        from .relations import held_rows_are_not_looked_up
         from .single_line import add_to_model_fields
 
         add_to_model_fields()
+        held_rows_are_not_looked_up()
