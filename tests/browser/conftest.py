@@ -15,7 +15,14 @@ from playwright.sync_api import expect
 
 from tests.conftest import need
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# Debian's headless build of its Chromium (package chromium-headless-shell, the same source and version as the
+# chromium package) when installed: the same Blink and V8 without the desktop browser around them, so it renders
+# the same pages with well under half the CPU (30 page loads: about 2.3 s of Chromium's CPU against 6.3 s for
+# `chromium --headless`). It is what Playwright runs for headless tests by default. Otherwise the full browser.
+CHROMIUM = next(
+    (found for found in (shutil.which("chromium-headless-shell"), shutil.which("chromium")) if found),
+    "/usr/bin/chromium",
+)
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 # Never reaches the live server: the route in csp_violations() answers it with AXE.
 AXE_URL = "/__browser-tests__/axe.min.js"
