@@ -6,9 +6,12 @@ set -euo pipefail
 
 # Debian's chromium-headless-shell (the headless build of the same Chromium) runs the browser tests with well under
 # half the CPU (tests/browser/conftest.py takes it when it is there). It is asked for on its own and is not
-# required: where it cannot be installed, the tests use the chromium package.
+# required: where it cannot be installed, the tests use the chromium package, and a mark in the virtualenv keeps
+# later runs from asking the package sources again (delete .venv/.no-headless-shell to try once more).
+unavailable="$(dirname "$0")/../.venv/.no-headless-shell"
 headless_shell() {
   command -v chromium-headless-shell >/dev/null 2>&1 && return 0
+  [ -e "$unavailable" ] && return 0
   local as=()
   if [ "$(id -u)" != 0 ]; then
     command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null || return 0
@@ -17,8 +20,9 @@ headless_shell() {
   echo "Installing system package: chromium-headless-shell"
   local install=("${as[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell)
   "${install[@]}" >/dev/null 2>&1 && return 0
-  { "${as[@]}" apt-get update -qq && "${install[@]}"; } >/dev/null 2>&1 \
-    || echo "chromium-headless-shell could not be installed; the browser tests use chromium" >&2
+  { "${as[@]}" apt-get update -qq && "${install[@]}"; } >/dev/null 2>&1 && return 0
+  echo "chromium-headless-shell could not be installed; the browser tests use chromium" >&2
+  if [ -d "$(dirname "$unavailable")" ]; then touch "$unavailable"; fi
 }
 
 missing=()
