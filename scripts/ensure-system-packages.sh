@@ -31,22 +31,18 @@ for package in libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
-if [ ${#missing[@]} -eq 0 ]; then
-  headless_shell
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  line="apt-get install -y ${missing[*]}"
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing system packages: ${missing[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    echo "Installing system packages: ${missing[*]}"
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  else
+    echo "The test suite needs system packages that are not installed. Please run:" >&2
+    echo "  sudo apt-get update && sudo $line" >&2
+    exit 1
+  fi
 fi
-
-line="apt-get install -y ${missing[*]}"
-if [ "$(id -u)" = 0 ]; then
-  echo "Installing system packages: ${missing[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-  headless_shell
-elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
-  echo "Installing system packages: ${missing[*]}"
-  sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
-  headless_shell
-else
-  echo "The test suite needs system packages that are not installed. Please run:" >&2
-  echo "  sudo apt-get update && sudo $line" >&2
-  exit 1
-fi
+headless_shell
