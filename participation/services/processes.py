@@ -162,8 +162,10 @@ def _set_phases(process: Process, phases: list[dict[str, Any]]) -> None:
     (a new process: one read and one insert). The caller holds the process (new, or locked by ``_locked``)."""
     _check_phases(phases)
     wanted = {p["kind"]: p for p in phases}
-    process.phases.exclude(kind__in=wanted).delete()
     existing = {phase.kind: phase for phase in process.phases.all()}
+    stale = [phase.pk for kind, phase in existing.items() if kind not in wanted]
+    if stale:
+        process.phases.filter(pk__in=stale).delete()
     new = []
     for kind, values in wanted.items():
         row = {
