@@ -400,14 +400,15 @@ STORAGES = {
     },
     "staticfiles": {
         "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            "smartcity5.staticfiles.CompressedManifestStorage"
             if PRODUCTION
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         ),
     },
 }
 # Whitenoise stores a gzip and a Brotli copy of every static file (both the hashed and the plain name) when
-# collectstatic runs (the image's build, tests/test_deploy.py). Source maps are left uncompressed: only a browser's
+# collectstatic runs (the image's build, tests/test_deploy.py), computing each once for both names where their
+# contents are the same (smartcity5/staticfiles.py). Source maps are left uncompressed: only a browser's
 # developer tools fetch them, and the vendored API viewers' maps (7 MB) were half of collectstatic's CPU time.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = (*Compressor.SKIP_COMPRESS_EXTENSIONS, "map")
 # Uploaded files are never served from MEDIA_URL: views check who may see them (projects.views).

@@ -2,6 +2,7 @@
 .dockerignore) holds every package and file the portal needs, production collectstatic and check --deploy pass
 on exactly that file set, the lock pins what pyproject.toml asks for, and docker-compose runs the same shape."""
 
+import gzip
 import http.client
 import os
 import re
@@ -16,11 +17,15 @@ import tomllib
 from importlib import metadata
 from pathlib import Path
 
+import brotli  # type: ignore[import-untyped]  # ships no types
 import pytest
 import yaml
 from django.conf import settings
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from whitenoise.compress import Compressor  # type: ignore[import-untyped]
+
+from smartcity5.staticfiles import CompressedManifestStorage
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -251,6 +256,70 @@ def test_production_collectstatic_and_deploy_check_pass_on_the_image_file_set(tm
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_compresses_static_files_with_the_project_storage():
+    """Production collectstatic (the deploy test above) compresses with the storage the test below checks."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from smartcity5 import settings; print(settings.STORAGES['staticfiles']['BACKEND'])",
+        ],
+        cwd=ROOT,
+        env=_production_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "smartcity5.staticfiles.CompressedManifestStorage"
+
+
+def test_static_storage_compresses_each_content_once_and_writes_it_for_every_name(tmp_path, monkeypatch):
+    """A file's plain and hashed copies hold the same bytes: Brotli and gzip run once for both (in whitenoise's
+    threads, at the same time), and each name gets its own .br and .gz. Whitenoise's choices stay: no copy of a
+    file compression does not shrink, none of a skipped extension."""
+    css, js, tiny = b"body { color: #123456; }\n" * 100, b"window.x = [1, 2, 3];\n" * 100, b"x"
+    label = {css: "css", js: "js", tiny: "tiny"}
+    calls: list[tuple[str, str]] = []
+    for method in ("compress_brotli", "compress_gzip"):
+        original = getattr(Compressor, method)
+
+        def counted(data, original=original, method=method):
+            calls.append((method, label[data]))
+            time.sleep(0.1)  # long enough that the copies' threads meet
+            return original(data)
+
+        monkeypatch.setattr(Compressor, method, staticmethod(counted))
+    files = {
+        "css/app.css": css,
+        "css/app.0123456789ab.css": css,
+        "js/app.js": js,
+        "js/app.ba9876543210.js": js,
+        "tiny.txt": tiny,
+        "tiny.a1b2c3d4e5f6.txt": tiny,
+        "logo.png": css,
+    }
+    for name, data in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+
+    written = list(CompressedManifestStorage(location=tmp_path).compress_files(files))
+
+    # Once per content; the tiny file's Brotli copy is not smaller, so whitenoise keeps none and tries no gzip.
+    assert sorted(calls) == sorted(
+        [(method, content) for method in ("compress_brotli", "compress_gzip") for content in ("css", "js")]
+        + [("compress_brotli", "tiny")]
+    )
+    expected = [
+        (name, name + suffix) for name in files if name.endswith((".css", ".js")) for suffix in (".br", ".gz")
+    ]
+    assert sorted(written) == sorted(expected)
+    for name, compressed in written:
+        data = (tmp_path / compressed).read_bytes()
+        unpacked = brotli.decompress(data) if compressed.endswith(".br") else gzip.decompress(data)
+        assert unpacked == files[name], compressed
 
 
 def test_vendored_css_and_js_name_no_missing_file():
