@@ -205,34 +205,35 @@ def _catalogue_dataset(
     return entry
 
 
+def _dates(town: Municipality | None, file_dates: dict) -> dict[str, Dates]:
+    """Each dataset's :class:`Dates` in the scope of ``town`` (``None``: the region): its built files' when they
+    carry a change date, otherwise from the rows' freshness (a dataset without rows yet: its first publication)."""
+    built = {key: file_dates.get((scope_key(town), key)) for key in DATASETS}
+    unbuilt = [key for key, dates in built.items() if dates is None or dates.modified is None]
+    fresh = {}
+    if unbuilt:
+        with town_scope(town) if town is not None else public_region_scope():
+            fresh = selectors.freshness_of(unbuilt)
+    return {
+        key: Dates(
+            issued=dates.issued if dates else None,
+            modified=(dates.modified if dates and dates.modified else None)
+            or fresh[key].last_modified
+            or (dates.issued if dates else None),
+        )
+        for key, dates in built.items()
+    }
+
+
 def catalogue(file_dates: dict | None = None) -> dict:
     """The dcat:Catalog: one dcat:Dataset per town (and the region) and dataset, each with a CSV and a JSON
-    distribution. Each town's freshness is read in its own scope, the region's in ``public_region_scope()``: a
-    fixed number of queries per town. ``file_dates`` ((scope key, dataset) → :class:`Dates` of the built files)
-    dates the datasets whose files exist as their files are dated."""
+    distribution. ``file_dates`` ((scope key, dataset) → :class:`Dates` of the built files) dates the datasets whose
+    files exist as their files are dated; the others by their rows' freshness, read in the town's own scope (the
+    region's in ``public_region_scope()``): a fixed number of queries per town, none once every file is built."""
     file_dates = file_dates or {}
     consortium = consortium_get()
     towns = list(Municipality.objects.active().order_by("name"))
-    scopes = []
-    for town in towns:
-        with town_scope(town):
-            scopes.append((town, selectors.all_freshness()))
-    with public_region_scope():
-        scopes.insert(0, (None, selectors.all_freshness()))
-    dated = []
-    for town, freshness in scopes:
-        dates = {}
-        for key, fresh in freshness.items():
-            built = file_dates.get((scope_key(town), key))
-            issued = built.issued if built else None
-            # A dataset without rows (yet) is dated by its first publication.
-            dates[key] = Dates(
-                issued=issued,
-                modified=(built.modified if built and built.modified else None)
-                or fresh.last_modified
-                or issued,
-            )
-        dated.append((town, dates))
+    dated = [(town, _dates(town, file_dates)) for town in (None, *towns)]
     lead = lead_town() if consortium is not None else None
     datasets = [
         _catalogue_dataset(dataset, town, towns, consortium, lead, dates[dataset.key])

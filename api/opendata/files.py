@@ -127,24 +127,38 @@ def _store(name: str, write: Callable[[BinaryIO], None]) -> tuple[str, int]:
 
 def build_file(dataset: Dataset, municipality: Municipality | None, file_format: str) -> OpenDataFile:
     """Build one file in its scope (the town's, or ``public_region_scope()``), store it and record its
-    validators. The freshness is read before the rows, so a change in between only makes the file newer than its
-    ETag says, and that change has its own build coming."""
-    content = {}
+    validators."""
+    return build_files(dataset, municipality, (file_format,))[0]
 
-    def write(out):
-        content["digest"] = write_download(out, dataset, file_format, municipality)
 
+def build_files(
+    dataset: Dataset, municipality: Municipality | None, file_formats: tuple[str, ...] = FORMATS
+) -> list[OpenDataFile]:
+    """Build the dataset's files of these formats in one scope (the town's, or ``public_region_scope()``), store
+    them and record their validators. The freshness is read once, before the rows, so a change in between only
+    makes the files newer than their ETags say, and that change has its own build coming."""
+    built = []
     with town_scope(municipality) if municipality is not None else public_region_scope():
         freshness = dataset.freshness()
-        name, size = _store(storage_name(dataset, municipality, file_format), write)
-    return _record(
-        key={"dataset": dataset.key, "scope": scope_key(municipality), "file_format": file_format},
-        name=name,
-        size=size,
-        download_name=file_name(dataset, municipality, file_format),
-        etag=dataset_etag(dataset, file_format, municipality, freshness, content["digest"]),
-        last_modified=freshness.last_modified,
-    )
+        for file_format in file_formats:
+            content = {}
+
+            def write(out, file_format=file_format, content=content):
+                content["digest"] = write_download(out, dataset, file_format, municipality)
+
+            name, size = _store(storage_name(dataset, municipality, file_format), write)
+            built.append((file_format, name, size, content["digest"]))
+    return [
+        _record(
+            key={"dataset": dataset.key, "scope": scope_key(municipality), "file_format": file_format},
+            name=name,
+            size=size,
+            download_name=file_name(dataset, municipality, file_format),
+            etag=dataset_etag(dataset, file_format, municipality, freshness, digest),
+            last_modified=freshness.last_modified,
+        )
+        for file_format, name, size, digest in built
+    ]
 
 
 def _record(*, key: dict, name: str, size: int, download_name: str, etag: str, last_modified) -> OpenDataFile:
@@ -261,8 +275,7 @@ def build_dataset(dataset: str, *, force: bool = False) -> bool:
         started = timezone.now()
         towns = list(Municipality.objects.active().order_by("slug"))
         for town in (None, *towns):
-            for file_format in FORMATS:
-                build_file(spec, town, file_format)
+            build_files(spec, town)
         build_catalogue()
         OpenDataChange.objects.filter(pk__in=seen).delete()
         lock.built_at = timezone.now()

@@ -8,7 +8,7 @@ published processes), as the public pages do.
 """
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -187,12 +187,16 @@ def surveys_freshness() -> Freshness:
     return Freshness(last, _token(own["n"], own["ids"], own["responses"], last))
 
 
-def all_freshness() -> dict[str, Freshness]:
-    """The freshness of every dataset of the scope, sharing the project query (for the catalogue)."""
-    changes = _project_changes()
-    return {
-        "projects": projects_freshness(changes),
-        "indicators": indicators_freshness(changes),
-        "ideas": ideas_freshness(),
-        "surveys": surveys_freshness(),
+def freshness_of(keys: Iterable[str]) -> dict[str, Freshness]:
+    """The freshness of these datasets of the scope (all four keys: projects, indicators, ideas, surveys), the
+    project query shared by the two datasets that read it; for the catalogue, which needs only the datasets that
+    have no built files to date them."""
+    wanted = set(keys)
+    changes = _project_changes() if wanted & {"projects", "indicators"} else None
+    readers: dict[str, Callable[[], Freshness]] = {
+        "projects": lambda: projects_freshness(changes),
+        "indicators": lambda: indicators_freshness(changes),
+        "ideas": ideas_freshness,
+        "surveys": surveys_freshness,
     }
+    return {key: read() for key, read in readers.items() if key in wanted}
