@@ -205,14 +205,14 @@ def _catalogue_dataset(
     return entry
 
 
-def _dates(town: Municipality | None, file_dates: dict) -> dict[str, Dates]:
-    """Each dataset's :class:`Dates` in the scope of ``town`` (``None``: the region): its built files' when they
+def _dates(municipality: Municipality | None, file_dates: dict) -> dict[str, Dates]:
+    """Each dataset's :class:`Dates` in the scope of ``municipality`` (``None``: the region): its built files' when they
     carry a change date, otherwise from the rows' freshness (a dataset without rows yet: its first publication)."""
-    built = {key: file_dates.get((scope_key(town), key)) for key in DATASETS}
+    built = {key: file_dates.get((scope_key(municipality), key)) for key in DATASETS}
     unbuilt = [key for key, dates in built.items() if dates is None or dates.modified is None]
     fresh = {}
     if unbuilt:
-        with town_scope(town) if town is not None else public_region_scope():
+        with town_scope(municipality) if municipality is not None else public_region_scope():
             fresh = selectors.freshness_of(unbuilt)
     return {
         key: Dates(
