@@ -1,12 +1,10 @@
-"""schemathesis over the whole API schema, in-process: no 5xx, and every answer matches the schema."""
+"""schemathesis over the whole API schema with an editor's personal token, against a live test server: no 5xx, and
+every answer matches the schema; anonymous and in-process in tests/api/test_schema_fuzz_in_process.py."""
 
 import json
-import os
 
 import pytest
-import schemathesis
-from django.core import signals
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
 from hypothesis import HealthCheck, given, settings
@@ -14,83 +12,15 @@ from hypothesis import strategies as st
 from schemathesis import checks
 
 from smartcity5.celery import app as celery_app
-from smartcity5.wsgi import application
 from tests import factories
 
-pytestmark = pytest.mark.django_db
+from .fuzz import CHECKS, EXPLORE, OPERATIONS, UNCOMPRESSED, each_operation, keep_connection, schema
 
-
-def _load_schema():
-    """The schema that /api/schema/ serves, built at collection time without a request: the view runs in a
-    transaction (ATOMIC_REQUESTS) and the database is not open before a test starts. Requests go in-process
-    to the WSGI application, as with ``schemathesis.openapi.from_wsgi``."""
-    raw = json.loads(OpenApiJsonRenderer().render(SchemaGenerator().get_schema(request=None, public=True)))
-    loaded = schemathesis.openapi.from_dict(raw)
-    loaded.app = application
-    return loaded
-
-
-schema = _load_schema()
-# One pytest test per operation, each drawing its cases with hypothesis. Not ``schema.parametrize()``: that runs
-# the operations as subtests of one test, and under pytest-xdist (make test) those subtests neither ran nor failed.
-OPERATIONS = [result.ok() for result in schema.get_all_operations()]
-# Every call asks for uncompressed answers: schemathesis hands its checks the body as it came over the wire and
-# would read gzip as JSON. That answers are compressed is tested in tests/test_front_assets.py.
-UNCOMPRESSED = {"Accept-Encoding": "identity"}
-
-
-@pytest.fixture(autouse=True)
-def _keep_connection():
-    # Like Django's test client, keep the test's connection open across the WSGI requests.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    yield
-    signals.request_started.connect(close_old_connections)
-    signals.request_finished.connect(close_old_connections)
-
-
-CHECKS = [
-    checks.not_a_server_error,
-    checks.status_code_conformance,
-    checks.content_type_conformance,
-    checks.response_schema_conformance,
-]
-
-
-@pytest.fixture
-def towns_with_content(town_a, town_b):
-    for town in (town_a, town_b):
-        factories.project(municipality=town)
-        factories.project(municipality=town, visibility="internal")
-        factories.idea(process=factories.process(municipality=town))
-
-
-# Derandomized: CI explores the same inputs every run, so main stays reproducible; for a wider search run
-# `SCHEMATHESIS_EXPLORE=1 pytest tests/api/test_schema_fuzz.py` (random inputs, more examples) by hand.
-EXPLORE = os.environ.get("SCHEMATHESIS_EXPLORE") == "1"
-
-
-def _each_operation(test):
-    return pytest.mark.parametrize(
-        "operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS]
-    )(test)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(keep_connection.__name__)]
 
 
 def test_every_operation_is_fuzzed():
     assert len(OPERATIONS) > 40, "the schema lost its operations, or they were not collected"
-
-
-@_each_operation
-@settings(
-    max_examples=200 if EXPLORE else 25,
-    derandomize=not EXPLORE,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
-@given(data=st.data())
-def test_api(operation, data, towns_with_content):
-    case = data.draw(operation.as_strategy())
-    case.call_and_validate(headers=UNCOMPRESSED, checks=CHECKS)
 
 
 # --- With a personal token, against a live test server -------------------------------------------------------
@@ -132,7 +62,7 @@ def editor_token(request, live_server, town_a, town_b):
 
 
 @pytest.mark.django_db(transaction=True)
-@_each_operation
+@each_operation
 @settings(
     max_examples=60 if EXPLORE else 8,
     derandomize=not EXPLORE,
