@@ -1,16 +1,28 @@
-"""Helpers that test modules share and that make no rows (those live in tests/factories.py): signing in, in the
-test client and in a browser, reading a generated PDF, and the messages ``makemessages`` would extract."""
+"""Helpers that test modules share and that make no rows (those live in tests/factories.py): today's date, signing
+in, in the test client and in a browser, reading a generated PDF, and the messages ``makemessages`` would extract."""
 
+import datetime
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
 from django.test import Client
+from django.utils import timezone
 from PIL import Image
 
 from tests import factories
 from tests.conftest import need
+
+# --- Dates ---------------------------------------------------------------------------------------------------
+
+
+def today() -> datetime.date:
+    """Today in the project's time zone, read when called, as the services read it (``timezone.localdate()``).
+    Never keep it in a module-level constant: that is read at import, and a run that crosses local midnight
+    would then build its phases from yesterday while the services already see today (test_dates.py guards)."""
+    return timezone.localdate()
+
 
 # --- Signing in ----------------------------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 before the page title, one "– optional" at most and none where a field is needed in some cases, the empty choice
 "Bitte wählen", legends and headings in order, named header forms."""
 
-import datetime
 import itertools
 import re
 from html.parser import HTMLParser
@@ -19,7 +18,7 @@ from participation.services import ideas as ideas_services
 from participation.services import processes as processes_services
 from reviews.forms import DecisionForm
 from smartcity5.forms import error_summary_entries, is_marked_optional, needed_sometimes
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -156,7 +155,7 @@ def test_process_editor_summary_includes_the_phases(client, arnsberg, editor_a):
 
 
 def test_non_field_errors_are_in_the_summary_too(client, arnsberg, citizen):
-    today = datetime.date.today()
+    today = helpers.today()
     process = factories.process(municipality=arnsberg, votes_per_person=1)
     ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
     with town_scope(arnsberg):
@@ -282,7 +281,7 @@ def test_the_rule_for_optional_marks(arnsberg, process):
 
 
 def test_vote_page_has_no_optional_marks(client, arnsberg, citizen):
-    today = datetime.date.today()
+    today = helpers.today()
     process = factories.process(municipality=arnsberg, votes_per_person=2)
     idea = factories.idea(process=process, title="Vorschlag")
     with town_scope(arnsberg):

@@ -19,11 +19,10 @@ from participation.services import flags as flags_services
 from participation.services import processes as processes_services
 from projects.models import FieldOfAction
 from smartcity5.charts import trend_chart_svg
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 
 
@@ -55,12 +54,12 @@ def _aged(idea, days: int):
 def _request(grant, amount: str, *, paid: bool = False, submit: bool = True):
     with town_scope(grant.municipality):
         item = funding_services.disbursement_prepare(
-            grant=grant, by=None, fields={"year": TODAY.year, "amount": Decimal(amount)}
+            grant=grant, by=None, fields={"year": helpers.today().year, "amount": Decimal(amount)}
         )
         if submit:
-            item = funding_services.disbursement_submit(item=item, by=None, submitted_on=TODAY)
+            item = funding_services.disbursement_submit(item=item, by=None, submitted_on=helpers.today())
         if paid:
-            item = funding_services.disbursement_mark_paid(item=item, by=None, paid_on=TODAY)
+            item = funding_services.disbursement_mark_paid(item=item, by=None, paid_on=helpers.today())
     return item
 
 
@@ -71,7 +70,7 @@ def _milestone(grant, due_on, *, done: bool = False):
         )
         if done:
             item = funding_services.milestone_mark_done(
-                milestone=item, by=None, done_on=TODAY, evidence=factories.evidence_pdf()
+                milestone=item, by=None, done_on=helpers.today(), evidence=factories.evidence_pdf()
             )
     return item
 
@@ -84,19 +83,19 @@ def region(town_a, town_b, town_c, mobility):
     # and a joint project with Soest (mobility, in progress, last update 100 days ago). Soest: an idea and a
     # paused project updated 10 days ago by Soest. Olpe: none.
     p1 = factories.project(municipality=a, status="in_progress", fields_of_action=[mobility])
-    factories.progress_update(project=p1, published_on=TODAY)
+    factories.progress_update(project=p1, published_on=helpers.today())
     factories.project(municipality=a, status="planned", phase="A")
     factories.project(municipality=a, status="completed")
     joint = factories.project(municipality=a, partners=[b], status="in_progress", fields_of_action=[mobility])
-    factories.progress_update(project=joint, published_on=TODAY - 100 * DAY)
+    factories.progress_update(project=joint, published_on=helpers.today() - 100 * DAY)
     factories.project(municipality=b)
     paused = factories.project(municipality=b, status="paused")
-    factories.progress_update(project=paused, published_on=TODAY - 10 * DAY)
+    factories.progress_update(project=paused, published_on=helpers.today() - 10 * DAY)
 
     # Funding. Arnsberg: one grant, 40.000 € called (a draft does not count), 12.500 € spent, milestones
     # done / at risk / overdue / open. Soest: two grants, one overdue milestone. Olpe: no grant.
     grant_a = factories.grant(municipality=a)
-    factories.budget_line(grant=grant_a, year=TODAY.year, amount="100000.00")
+    factories.budget_line(grant=grant_a, year=helpers.today().year, amount="100000.00")
     _request(grant_a, "30000.00")
     _request(grant_a, "10000.00", paid=True)
     _request(grant_a, "5000.00", submit=False)
@@ -105,19 +104,19 @@ def region(town_a, town_b, town_c, mobility):
             grant=grant_a,
             by=None,
             fields={
-                "spent_on": TODAY,
+                "spent_on": helpers.today(),
                 "cost_type": "investment",
                 "amount": Decimal("12500.00"),
                 "description": "Sensoren",
             },
         )
-    _milestone(grant_a, TODAY - 10 * DAY)
-    _milestone(grant_a, TODAY + 10 * DAY)
-    _milestone(grant_a, TODAY - 30 * DAY, done=True)
-    _milestone(grant_a, TODAY + 100 * DAY)
+    _milestone(grant_a, helpers.today() - 10 * DAY)
+    _milestone(grant_a, helpers.today() + 10 * DAY)
+    _milestone(grant_a, helpers.today() - 30 * DAY, done=True)
+    _milestone(grant_a, helpers.today() + 100 * DAY)
     factories.grant(municipality=b, title="Zuwendung 1")
     grant_b = factories.grant(municipality=b, title="Zuwendung 2")
-    _milestone(grant_b, TODAY - 1 * DAY)
+    _milestone(grant_b, helpers.today() - 1 * DAY)
 
     # Participation. A joint process of Arnsberg with Olpe: i1 (mobility) answered after 2 days, i2 first
     # answered after 5 days (again later), i3 from the previous quarter without answer, i4 waiting for
@@ -131,7 +130,7 @@ def region(town_a, town_b, town_c, mobility):
     i3 = factories.idea(process=process_a)
     type(i3)._base_manager.filter(pk=i3.pk).update(
         created_at=timezone.make_aware(
-            datetime.datetime.combine(dashboard.last_quarters(TODAY)[6].start, datetime.time(12))
+            datetime.datetime.combine(dashboard.last_quarters(helpers.today())[6].start, datetime.time(12))
         )
     )
     comment = factories.comment(idea=i1)
@@ -238,8 +237,8 @@ def test_trends_per_quarter(client, moderator, region):
     response = client.get("/agentur/")
     charts = {chart["id"]: chart for chart in response.context["charts"]}
     quarters = response.context["quarters"]
-    assert len(quarters) == 8 and quarters[-1].start <= TODAY < quarters[-1].end
-    previous = next(i for i, q in enumerate(quarters) if q.start <= TODAY - 100 * DAY < q.end)
+    assert len(quarters) == 8 and quarters[-1].start <= helpers.today() < quarters[-1].end
+    previous = next(i for i, q in enumerate(quarters) if q.start <= helpers.today() - 100 * DAY < q.end)
 
     def column(chart, town_index):
         return [row["values"][town_index] for row in charts[chart]["rows"]]
@@ -393,14 +392,14 @@ def _more_rows(towns, mobility):
     for town in towns:
         process = factories.process(municipality=town)
         grant = factories.grant(municipality=town, title="Weitere Zuwendung")
-        factories.budget_line(grant=grant, year=TODAY.year, amount="200000.00")
+        factories.budget_line(grant=grant, year=helpers.today().year, amount="200000.00")
         for i in range(4):
             project = factories.project(municipality=town, status="in_progress", fields_of_action=[mobility])
-            factories.progress_update(project=project, published_on=TODAY - i * 40 * DAY)
+            factories.progress_update(project=project, published_on=helpers.today() - i * 40 * DAY)
             idea = factories.idea(process=process)
             _answer(idea, town, days_after=i)
             factories.comment(idea=idea)
-            _milestone(grant, TODAY + (i - 2) * 20 * DAY)
+            _milestone(grant, helpers.today() + (i - 2) * 20 * DAY)
             _request(grant, "1000.00")
 
 

@@ -9,7 +9,7 @@ from unittest import mock
 import pytest
 from django.core.cache import cache
 from django.template import Context, Template
-from django.utils import timezone, translation
+from django.utils import translation
 
 from agentur import dashboard, figures
 from municipalities.models import Municipality
@@ -17,29 +17,28 @@ from municipalities.scoping import ScopeError, cross_town_scope, scopes_disabled
 from participation.services import answers as answers_services
 from participation.services import flags as flags_services
 from participation.services import moderation as moderation_services
-from tests import factories
+from tests import factories, helpers
 from tests.agentur.test_dashboard import mobility, region  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 NONE = dashboard.DashboardFilters()
 
 
 def _orm_rows(towns, filters=NONE) -> dict:
     """Every figure of the Agentur's row, counted by the ORM query itself (nothing compiled or cached)."""
-    quarters = dashboard.last_quarters(TODAY)
+    quarters = dashboard.last_quarters(helpers.today())
     rows = Municipality.objects.filter(pk__in=[town.pk for town in towns]).values(
         "pk",
-        **figures.annotations(filters=filters, today=TODAY),
-        **dashboard.figure_annotations(filters=filters, today=TODAY),
+        **figures.annotations(filters=filters, today=helpers.today()),
+        **dashboard.figure_annotations(filters=filters, today=helpers.today()),
         **dashboard.trend_annotations(filters=filters, quarters=quarters),
     )
     return {row["pk"]: row for row in rows}
 
 
 def _served(towns, filters=NONE) -> dict:
-    data = dashboard.town_figures(towns=towns, filters=filters, today=TODAY)
+    data = dashboard.town_figures(towns=towns, filters=filters, today=helpers.today())
     return {town.pk: row for town, row in zip(data["towns"], data["figures"], strict=True)}
 
 
@@ -113,7 +112,9 @@ OLD_CELL = Template(
 def test_the_cells_are_the_markup_the_template_made(town_a, town_b, town_c, region, language):  # noqa: F811
     towns = [town_a, town_b, town_c]
     with translation.override(language), cross_town_scope(purpose="test", municipalities=towns):
-        data = dashboard.town_figures(towns=towns, filters=dashboard.DashboardFilters(), today=TODAY)
+        data = dashboard.town_figures(
+            towns=towns, filters=dashboard.DashboardFilters(), today=helpers.today()
+        )
         sections = dashboard.table_sections(data, filters=dashboard.DashboardFilters())
         kinds = set()
         for row in (row for section in sections for row in section["rows"]):
@@ -136,7 +137,7 @@ def test_the_cells_are_the_markup_the_template_made(town_a, town_b, town_c, regi
 
 def test_a_chart_is_drawn_again_only_when_what_it_shows_changed(town_a, town_b):
     cache.clear()
-    quarters = dashboard.last_quarters(TODAY)
+    quarters = dashboard.last_quarters(helpers.today())
     zeros = [0] * len(quarters)
     data = {
         "quarters": quarters,

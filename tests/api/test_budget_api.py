@@ -12,10 +12,9 @@ from accounts.models import Role
 from municipalities.scoping import town_scope
 from participation.models import Ballot, Feasibility, Idea, Process
 from participation.services import processes as processes_services
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 DAY = datetime.timedelta(days=1)
 
 
@@ -87,7 +86,9 @@ def test_results_once_the_vote_has_ended(client, town_a, budget):
             by=None,
             acting_town=town_a,
             fields={},
-            phases=[{"kind": "vote", "starts_on": TODAY - 3 * DAY, "ends_on": TODAY - DAY}],
+            phases=[
+                {"kind": "vote", "starts_on": helpers.today() - 3 * DAY, "ends_on": helpers.today() - DAY}
+            ],
         )
     body = client.get(url).json()
     assert (body["ballots"], body["votes"]) == (3, 3)

@@ -26,7 +26,7 @@ from participation.services import moderation as moderation_services
 from participation.services import processes as processes_services
 from participation.services import supports as supports_services
 from projects import services as project_services
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -244,7 +244,7 @@ def test_csv_headers_and_file_name(client, town_a, content):
     response = client.get(_url("projects", "csv", town_a))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    today = datetime.date.today().isoformat()
+    today = helpers.today().isoformat()
     assert response["Content-Disposition"] == f'attachment; filename="arnsberg-projekte-{today}.csv"'
     assert 'rel="license"' in response["Link"]
     assert (

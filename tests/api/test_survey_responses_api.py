@@ -8,7 +8,6 @@ import json
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
@@ -16,12 +15,11 @@ from participation.models import CodePurpose, ParticipationEvent, Process
 from surveys import services
 from surveys.models import Answer, Participant, QuestionKind, Response, Survey
 from surveys.services import QuestionInput
-from tests import factories
+from tests import factories, helpers
 from tests.participation.test_voting_codes import order
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 
 
@@ -38,7 +36,8 @@ def _survey(municipality, *, audience="everyone", anonymous=True, phases=None):
     those who chose "Rad", and an optional free text."""
     process = factories.process(
         municipality=municipality,
-        phases=phases or [{"kind": "survey", "starts_on": TODAY - 2 * DAY, "ends_on": TODAY + 5 * DAY}],
+        phases=phases
+        or [{"kind": "survey", "starts_on": helpers.today() - 2 * DAY, "ends_on": helpers.today() + 5 * DAY}],
     )
     with town_scope(municipality):
         survey = services.survey_create(
@@ -207,7 +206,10 @@ def test_a_survey_by_codes_takes_one_response_per_code_and_names_nobody(client, 
 
 
 def test_a_closed_survey_takes_no_response(client, town_a, catalogue):
-    s = _survey(town_a, phases=[{"kind": "survey", "starts_on": TODAY - 9 * DAY, "ends_on": TODAY - DAY}])
+    s = _survey(
+        town_a,
+        phases=[{"kind": "survey", "starts_on": helpers.today() - 9 * DAY, "ends_on": helpers.today() - DAY}],
+    )
     response = _post(
         client, _url("process-survey-responses", town_a, s["process"].slug), {"answers": _full(s)}
     )
@@ -224,9 +226,12 @@ def test_responses_count_against_the_survey_rate_limit(client, town_a, catalogue
 
 
 def test_editors_type_in_paper_questionnaires(client, town_a, catalogue, citizen, staff_factory):
-    s = _survey(town_a, phases=[{"kind": "survey", "starts_on": TODAY - 9 * DAY, "ends_on": TODAY - DAY}])
+    s = _survey(
+        town_a,
+        phases=[{"kind": "survey", "starts_on": helpers.today() - 9 * DAY, "ends_on": helpers.today() - DAY}],
+    )
     url = _url("process-survey-paper-responses", town_a, s["process"].slug)
-    paper = {"answers": _full(s), "received_on": str(TODAY)}
+    paper = {"answers": _full(s), "received_on": str(helpers.today())}
     assert _post(client, url, paper).status_code == 401
     client.force_login(citizen)
     assert _post(client, url, paper).status_code == 404
@@ -257,7 +262,7 @@ def test_another_towns_survey_is_not_found(client, town_a, town_b, catalogue, st
     )
     client.force_login(staff_factory(town_b, Role.EDITOR))
     url = _url("process-survey-paper-responses", town_b, s["process"].slug)
-    assert _post(client, url, {"answers": _full(s), "received_on": str(TODAY)}).status_code == 404
+    assert _post(client, url, {"answers": _full(s), "received_on": str(helpers.today())}).status_code == 404
     with town_scope(town_a):
         assert not Response.objects.exists()
 
@@ -277,7 +282,9 @@ def test_a_response_in_a_fixed_number_of_queries(
     client.force_login(editor_a)
     url = _url("process-survey-paper-responses", town_a, s["process"].slug)
     with django_assert_max_num_queries(QUERIES["paper"]):
-        assert _post(client, url, {"answers": answers, "received_on": str(TODAY)}).status_code == 201
+        assert (
+            _post(client, url, {"answers": answers, "received_on": str(helpers.today())}).status_code == 201
+        )
 
 
 #: Measured on PostgreSQL, savepoints included: the questions and their options are read in two queries and the

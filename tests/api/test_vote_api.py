@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.services import api_token_create
@@ -17,14 +16,18 @@ from municipalities.scoping import town_scope
 from participation.models import Ballot, Feasibility, Idea, ParticipationEvent, Process, Vote, VotingCode
 from participation.services import ideas as ideas_services
 from participation.services import processes as processes_services
-from tests import factories
+from tests import factories, helpers
 from tests.participation.test_voting_codes import order
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
-VOTE_OPEN = [{"kind": "vote", "starts_on": TODAY - 2 * DAY, "ends_on": TODAY + 10 * DAY}]
+
+
+def _vote_open():
+    """A plan whose vote is open today (read when the test runs)."""
+    today = helpers.today()
+    return [{"kind": "vote", "starts_on": today - 2 * DAY, "ends_on": today + 10 * DAY}]
 
 
 def _url(name, municipality, slug):
@@ -35,14 +38,14 @@ def _post(client, url, data, **extra):
     return client.post(url, data=json.dumps(data), content_type="application/json", **extra)
 
 
-def _open_vote(municipality, process, phases=VOTE_OPEN) -> Process:
+def _open_vote(municipality, process, phases=None) -> Process:
     with town_scope(municipality):
         processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=municipality,
             fields={},
-            phases=phases,
+            phases=_vote_open() if phases is None else phases,
         )
         return Process.objects.get(pk=process.pk)
 

@@ -18,7 +18,7 @@ from participation.models import Ballot, Feasibility, Process
 from participation.selectors import ballots as ballots_selectors
 from participation.services import budget as budget_services
 from participation.services import processes as processes_services
-from tests import factories
+from tests import factories, helpers
 from tests.helpers import browser_login
 
 from .conftest import check_axe
@@ -27,7 +27,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 #: Set SC5_SCREENSHOTS to a folder to keep the pages as PNGs (1280 and 390 px wide).
 SHOTS = os.environ.get("SC5_SCREENSHOTS")
-TODAY = datetime.date.today()
 DAY = datetime.timedelta(days=1)
 
 
@@ -82,7 +81,7 @@ def budget(town_a):
                     feasibility=Feasibility.FEASIBLE,
                     reason="Vom Fachamt geprüft.",
                 )
-        _phases(process, town_a, TODAY, TODAY + 10 * DAY)
+        _phases(process, town_a, helpers.today(), helpers.today() + 10 * DAY)
     return process
 
 
@@ -119,7 +118,7 @@ def test_a_citizen_chooses_proposals_within_the_budget(site, page, town_a, budge
     with town_scope(town_a):
         assert len(ballots_selectors.ballot_votes(process=budget, user=citizen)) == 2
 
-    _phases(budget, town_a, TODAY - 10 * DAY, TODAY - DAY)
+    _phases(budget, town_a, helpers.today() - 10 * DAY, helpers.today() - DAY)
     page.goto(f"{site}/arnsberg/beteiligung/{budget.slug}/ergebnis/")
     expect(page.get_by_role("table")).to_contain_text("Gewinnt")
     expect(page.get_by_text("der günstigere Vorschlag zuerst", exact=False)).to_be_visible()

@@ -15,7 +15,7 @@ from participation.models import Feasibility, Process
 from participation.services import budget as budget_services
 from participation.services import processes as processes_services
 from surveys import services as survey_services
-from tests import factories
+from tests import factories, helpers
 from tests.helpers import browser_login
 from tests.participation.test_voting_codes import order
 
@@ -24,7 +24,6 @@ from .test_budget_journey import _fits
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-TODAY = datetime.date.today()
 DAY = datetime.timedelta(days=1)
 
 
@@ -54,15 +53,16 @@ def budget(town_a):
                     feasibility=verdict,
                     reason="Vom Fachamt geprüft.",
                 )
+        today = helpers.today()
         processes_services.process_change(
             process=Process.objects.get(pk=process.pk),
             by=None,
             acting_town=town_a,
             fields={},
             phases=[
-                {"kind": "ideas", "starts_on": TODAY - 30 * DAY, "ends_on": TODAY - 11 * DAY},
-                {"kind": "evaluation", "starts_on": TODAY - 10 * DAY, "ends_on": TODAY - DAY},
-                {"kind": "vote", "starts_on": TODAY, "ends_on": TODAY + 10 * DAY},
+                {"kind": "ideas", "starts_on": today - 30 * DAY, "ends_on": today - 11 * DAY},
+                {"kind": "evaluation", "starts_on": today - 10 * DAY, "ends_on": today - DAY},
+                {"kind": "vote", "starts_on": today, "ends_on": today + 10 * DAY},
             ],
         )
     return Process.objects.with_scopes_disabled().get(pk=process.pk)

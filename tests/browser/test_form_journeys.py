@@ -3,7 +3,6 @@ whose links lead to the fields; supporting an idea by keyboard keeps the focus o
 place. The idea form, project form, process editor and vote, with and without errors, pass axe (WCAG 2.2 AA);
 screenshots at 1280 and 390 px go to ``SC5_SCREENSHOT_DIR`` when it is set."""
 
-import datetime
 import os
 import re
 from pathlib import Path
@@ -17,7 +16,7 @@ from municipalities.scoping import town_scope
 from participation.models import Process
 from participation.services import ideas as ideas_services
 from participation.services import processes as processes_services
-from tests import factories
+from tests import factories, helpers
 from tests.helpers import browser_login
 
 from .conftest import check_axe
@@ -48,7 +47,7 @@ def _expect_summary_focused(page) -> None:
 
 
 def test_failed_submit_focuses_the_error_summary_on_every_main_form(site, page, town_a, tmp_path):
-    today = datetime.date.today()
+    today = helpers.today()
     # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
     with transaction.atomic():
         process = factories.process(municipality=town_a, title="Ideen für die Innenstadt", votes_per_person=1)
@@ -155,7 +154,7 @@ def test_keyboard_support_keeps_the_focus_on_the_button_and_the_live_region(site
 
 
 def test_a_refused_support_is_shown_in_place_and_takes_the_focus(site, page, town_a):
-    today = datetime.date.today()
+    today = helpers.today()
     process = factories.process(municipality=town_a, title="Ideen für die Innenstadt")
     idea = factories.idea(process=process, title="Mehr Fahrradbügel am Neumarkt")
     browser_login(page, site, factories.UserFactory(display_name="Clara"))

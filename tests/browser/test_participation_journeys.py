@@ -14,7 +14,7 @@ from participation.models import Idea
 from participation.services import ballots as ballots_services
 from participation.services import ideas as ideas_services
 from participation.services import processes as processes_services
-from tests import factories
+from tests import factories, helpers
 from tests.helpers import browser_login
 
 from .conftest import check_axe
@@ -114,7 +114,7 @@ def test_citizen_idea_from_map_to_accepted_answer(site, page, arnsberg, settings
 
 
 def test_every_participation_page_passes_axe(site, page, arnsberg, town_b):
-    today = datetime.date.today()
+    today = helpers.today()
     day = datetime.timedelta(days=1)
     # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
     with transaction.atomic():

@@ -11,7 +11,7 @@ from django.db import transaction
 from municipalities.scoping import town_scope
 from tests import factories
 from tests.helpers import browser_login
-from tests.surveys.conftest import SURVEY_PHASES
+from tests.surveys.conftest import survey_phases
 
 from .conftest import check_axe
 from .test_survey_journey import _fits, _survey
@@ -23,7 +23,7 @@ def test_an_editor_downloads_results_and_responses(site, page, town_a):
     # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
     with transaction.atomic():
         process = factories.process(
-            municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=SURVEY_PHASES
+            municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=survey_phases()
         )
         with town_scope(town_a):
             _survey(process)

@@ -15,7 +15,7 @@ from surveys import services
 from surveys.models import Response
 from tests import factories
 from tests.helpers import browser_login
-from tests.surveys.conftest import SURVEY_PHASES, build
+from tests.surveys.conftest import build, survey_phases
 
 from .conftest import check_axe
 
@@ -60,7 +60,7 @@ def test_a_citizen_answers_a_survey_with_the_keyboard_and_sees_the_results(site,
     # One commit for the test's rows (the open data are built once; tests/reports/conftest.py's fill_town).
     with transaction.atomic():
         process = factories.process(
-            municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=SURVEY_PHASES
+            municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=survey_phases()
         )
         with town_scope(town_a):
             survey, _ = _survey(process)
@@ -103,7 +103,9 @@ def test_a_citizen_answers_a_survey_with_the_keyboard_and_sees_the_results(site,
 
 
 def test_an_editor_builds_a_survey_with_the_keyboard(site, page, town_a):
-    process = factories.process(municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=SURVEY_PHASES)
+    process = factories.process(
+        municipality=town_a, title="Smarte Innenstadt Arnsberg", phases=survey_phases()
+    )
     editor = factories.staff_member(municipality=town_a, role="editor", email="umfrage@arnsberg.example")
     browser_login(page, site, editor)
     page.goto(f"{site}/arnsberg/verwaltung/beteiligung/{process.slug}/")

@@ -1,7 +1,6 @@
 """Redis stopped or frozen (SIGSTOP) under the cache: citizens and staff keep working, limits keep counting in
 the process, and the shared cache is used again once Redis is back (smartcity5.cache)."""
 
-import datetime
 import json
 import logging
 import time
@@ -15,7 +14,7 @@ from municipalities.scoping import town_scope
 from participation.models import Ballot, Comment, Idea, OfficialAnswer, Process, Support
 from participation.services import ideas as ideas_services
 from participation.services import processes as processes_services
-from tests import factories
+from tests import factories, helpers
 
 from .conftest import use_as_cache
 
@@ -39,7 +38,7 @@ def process(arnsberg, catalogue):
 
 @pytest.fixture
 def vote(arnsberg):
-    today = datetime.date.today()
+    today = helpers.today()
     process = factories.process(municipality=arnsberg, votes_per_person=2)
     ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
     with town_scope(arnsberg):

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from funding import selectors, services
 from funding.models import BudgetLine, DisbursementRequest, FundingEvent, Grant, Milestone, ProofOfUse
 from municipalities.scoping import town_scope
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -102,9 +102,7 @@ def test_the_workflow_allows_only_its_moves(grant):
 def test_dates_in_the_future_are_refused(grant):
     item = _request(grant, "1000.00")
     with pytest.raises(ValidationError):
-        services.disbursement_submit(
-            item=item, by=None, submitted_on=datetime.date.today() + datetime.timedelta(1)
-        )
+        services.disbursement_submit(item=item, by=None, submitted_on=helpers.today() + datetime.timedelta(1))
 
 
 def test_the_database_refuses_a_paid_request_without_a_date(grant):

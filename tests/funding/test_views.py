@@ -10,7 +10,7 @@ from funding import services
 from funding.models import DisbursementRequest, Grant, Milestone, Spending
 from municipalities.models import AuditEntry
 from municipalities.scoping import town_scope
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -245,7 +245,7 @@ def test_the_grant_list_shows_totals_and_overdue_milestones(client, viewer_a, gr
 
 
 def test_the_milestone_page_filters_by_state(client, viewer_a, grant):
-    today = datetime.date.today()
+    today = helpers.today()
     with town_scope(grant.municipality):
         services.milestone_save(grant=grant, by=None, fields={"title": "Überfällig", "due_on": PAST})
         for title, days in (("Bald", 5), ("Später", 90)):

@@ -10,7 +10,6 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts import services as account_services
 from accounts.models import Role
@@ -24,11 +23,9 @@ from participation.services import flags as flags_services
 from participation.services import moderation as moderation_services
 from participation.services import processes as processes_services
 from projects import services as project_services
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
-
-TODAY = timezone.localdate()
 
 
 def _figures(towns) -> dict:
@@ -63,7 +60,7 @@ def test_each_write_shows_at_once_and_moves_only_its_towns(towns, town_a, town_b
     process = factories.process(municipality=town_a, partners=[town_b])
     project = factories.project(municipality=town_a, partners=[town_b], status="planned")
     grant = factories.grant(municipality=town_c)
-    factories.budget_line(grant=grant, year=TODAY.year, amount="200000.00")
+    factories.budget_line(grant=grant, year=helpers.today().year, amount="200000.00")
     _figures(towns)  # the cache holds every town now
 
     def idea():
@@ -92,22 +89,22 @@ def test_each_write_shows_at_once_and_moves_only_its_towns(towns, town_a, town_b
             )
 
     def update_by_partner():
-        factories.progress_update(project=project, acting_town=town_b, published_on=TODAY)
+        factories.progress_update(project=project, acting_town=town_b, published_on=helpers.today())
 
     def milestone():
         with town_scope(town_c):
             funding_services.milestone_save(
                 grant=grant,
                 by=None,
-                fields={"title": "Ausschreibung", "due_on": TODAY - datetime.timedelta(1)},
+                fields={"title": "Ausschreibung", "due_on": helpers.today() - datetime.timedelta(1)},
             )
 
     def called():
         with town_scope(town_c):
             item = funding_services.disbursement_prepare(
-                grant=grant, by=None, fields={"year": TODAY.year, "amount": Decimal("1000.00")}
+                grant=grant, by=None, fields={"year": helpers.today().year, "amount": Decimal("1000.00")}
             )
-            funding_services.disbursement_submit(item=item, by=None, submitted_on=TODAY)
+            funding_services.disbursement_submit(item=item, by=None, submitted_on=helpers.today())
 
     def team():
         account_services.membership_grant(municipality=town_c, user=factories.UserFactory(), role=Role.EDITOR)

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
 
 from municipalities.scoping import town_scope
 from notifications.models import Notification
@@ -16,13 +15,21 @@ from participation.services import ballots as ballots_services
 from participation.services import budget as budget_services
 from participation.services import processes as processes_services
 from participation.services import supports as supports_services
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
-VOTE_START, VOTE_END = TODAY + 41 * DAY, TODAY + 60 * DAY  # the factory's default plan
+
+
+def _vote_start():
+    """The first day of the vote in the factory's default plan, counted from today when the test runs."""
+    return helpers.today() + 41 * DAY
+
+
+def _vote_end():
+    """The last day of the vote in the factory's default plan."""
+    return helpers.today() + 60 * DAY
 
 
 @pytest.fixture
@@ -56,8 +63,10 @@ def proposals(process):
     return made
 
 
-def _cast(process, user, ideas, on=VOTE_START):
-    return ballots_services.ballot_cast(process=process, user=user, votes={i.pk: 1 for i in ideas}, on=on)
+def _cast(process, user, ideas, on=None):
+    return ballots_services.ballot_cast(
+        process=process, user=user, votes={i.pk: 1 for i in ideas}, on=_vote_start() if on is None else on
+    )
 
 
 def test_a_budget_process_needs_its_budget(town_a):
@@ -96,7 +105,7 @@ def test_only_editors_check_and_only_until_the_vote_starts(process, citizen):
     with pytest.raises(PermissionDenied):
         _assess(idea, "100", by=citizen)
     with pytest.raises(ValidationError) as error:
-        _assess(idea, "100", on=VOTE_START)
+        _assess(idea, "100", on=_vote_start())
     assert error.value.code == "phase"
 
 
@@ -106,7 +115,7 @@ def test_only_feasible_proposals_with_a_cost_are_on_the_ballot(process, proposal
     assert on_ballot == {"Spielplatz", "Radweg", "Bänke", "Bäume"}
     with pytest.raises(ValidationError) as error:
         ballots_services.ballot_cast(
-            process=process, user=factories.UserFactory(), votes={pending.pk: 1}, on=VOTE_START
+            process=process, user=factories.UserFactory(), votes={pending.pk: 1}, on=_vote_start()
         )
     assert error.value.code == "shortlist"
 
@@ -128,7 +137,7 @@ def test_a_ballot_over_the_budget_is_refused_and_nothing_is_stored(process, prop
 
 
 def test_a_choice_is_one_vote_whatever_number_is_sent(process, proposals, citizen):
-    ballots_services.ballot_cast(process=process, user=citizen, votes={proposals[3].pk: 5}, on=VOTE_START)
+    ballots_services.ballot_cast(process=process, user=citizen, votes={proposals[3].pk: 5}, on=_vote_start())
     assert ballots_selectors.ballot_votes(process=process, user=citizen) == {proposals[3].pk: 1}
 
 
@@ -165,9 +174,9 @@ def test_paper_ballots_follow_the_same_rules_and_count(process, proposals, edito
     playground, cycle_path, _benches, trees = proposals
     enter = ballots_services.paper_ballot_enter
     with pytest.raises(PermissionDenied):
-        enter(process=process, by=citizen, acting_town=town_a, votes={trees.pk: 1}, on=VOTE_START)
+        enter(process=process, by=citizen, acting_town=town_a, votes={trees.pk: 1}, on=_vote_start())
     with pytest.raises(ValidationError) as error:
-        enter(process=process, by=editor_a, acting_town=town_a, votes={trees.pk: 1}, on=VOTE_START - DAY)
+        enter(process=process, by=editor_a, acting_town=town_a, votes={trees.pk: 1}, on=_vote_start() - DAY)
     assert error.value.code == "phase"
     with pytest.raises(ValidationError) as error:
         enter(
@@ -175,15 +184,15 @@ def test_paper_ballots_follow_the_same_rules_and_count(process, proposals, edito
             by=editor_a,
             acting_town=town_a,
             votes={playground.pk: 1, cycle_path.pk: 1},
-            on=VOTE_START,
+            on=_vote_start(),
         )
     assert error.value.code == "over_budget"
     with pytest.raises(ValidationError) as error:
-        enter(process=process, by=editor_a, acting_town=town_a, votes={}, on=VOTE_START)
+        enter(process=process, by=editor_a, acting_town=town_a, votes={}, on=_vote_start())
     assert error.value.code == "empty"
     for _ in range(2):  # two paper ballots alike are two ballots; after the end too (late post)
         ballot = enter(
-            process=process, by=editor_a, acting_town=town_a, votes={trees.pk: 1}, on=VOTE_END + DAY
+            process=process, by=editor_a, acting_town=town_a, votes={trees.pk: 1}, on=_vote_end() + DAY
         )
     assert ballot.is_paper and ballot.user is None and ballot.entered_by == editor_a
     _cast(process, citizen, [trees])
@@ -193,7 +202,7 @@ def test_paper_ballots_follow_the_same_rules_and_count(process, proposals, edito
 
 
 def test_the_kind_of_vote_is_fixed_once_the_vote_has_started(town_a):
-    today = TODAY
+    today = helpers.today()
     process = factories.process(
         municipality=town_a,
         vote_mode="budget",
@@ -213,14 +222,15 @@ def test_the_kind_of_vote_is_fixed_once_the_vote_has_started(town_a):
 @pytest.fixture
 def finished(town_a):
     """A budget process whose vote has ended, with the winners Bäume (2 votes) and Bänke (1)."""
+    today = helpers.today()
     process = factories.process(
         municipality=town_a,
         vote_mode="budget",
         budget_cap=Decimal("50000"),
         phases=[
-            {"kind": "ideas", "starts_on": TODAY - 40 * DAY, "ends_on": TODAY - 31 * DAY},
-            {"kind": "evaluation", "starts_on": TODAY - 30 * DAY, "ends_on": TODAY - 21 * DAY},
-            {"kind": "vote", "starts_on": TODAY - 20 * DAY, "ends_on": TODAY - 1 * DAY},
+            {"kind": "ideas", "starts_on": today - 40 * DAY, "ends_on": today - 31 * DAY},
+            {"kind": "evaluation", "starts_on": today - 30 * DAY, "ends_on": today - 21 * DAY},
+            {"kind": "vote", "starts_on": today - 20 * DAY, "ends_on": today - 1 * DAY},
         ],
     )
     with town_scope(town_a):

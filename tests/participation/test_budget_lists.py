@@ -14,7 +14,7 @@ from municipalities.scoping import town_scope
 from participation.models import Ballot, Feasibility, Process
 from participation.services import budget as budget_services
 from participation.services import processes as processes_services
-from tests import factories
+from tests import factories, helpers
 from tests.participation.test_voting_codes import order
 
 pytestmark = pytest.mark.django_db
@@ -146,7 +146,6 @@ def test_the_staff_tables_show_cost_and_check(client, arnsberg, budget, proposal
 # --- A budget's ballot list is called what it is (not the shortlist) ----------------------------------------
 
 
-TODAY = datetime.date.today()
 DAY = datetime.timedelta(days=1)
 
 
@@ -157,7 +156,9 @@ def _vote_today(process, municipality):
             by=None,
             acting_town=municipality,
             fields={},
-            phases=[{"kind": "vote", "starts_on": TODAY - DAY, "ends_on": TODAY + 10 * DAY}],
+            phases=[
+                {"kind": "vote", "starts_on": helpers.today() - DAY, "ends_on": helpers.today() + 10 * DAY}
+            ],
         )
         return Process.objects.get(pk=process.pk)
 

@@ -16,11 +16,10 @@ from municipalities.scoping import town_scope
 from participation.models import Ballot, Feasibility, Idea, Process
 from participation.services import budget as budget_services
 from participation.services import processes as processes_services
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
-TODAY = datetime.date.today()
 DAY = datetime.timedelta(days=1)
 
 
@@ -86,7 +85,7 @@ def test_the_ballot_shows_its_total_without_javascript_and_refuses_going_over(
     client, budget, proposals, arnsberg, citizen
 ):
     playground, cycle_path, benches = proposals
-    _phases(budget, arnsberg, TODAY, TODAY + DAY)
+    _phases(budget, arnsberg, helpers.today(), helpers.today() + DAY)
     client.force_login(citizen)
     url = _url("vote", arnsberg, slug=budget.slug)
     page = _text(client.get(url))
@@ -138,7 +137,7 @@ def test_paper_ballots_are_entered_by_staff(client, budget, proposals, arnsberg,
     client.force_login(citizen)
     assert client.get(url).status_code in (403, 404)
     client.force_login(staff_factory(arnsberg, Role.EDITOR))
-    _phases(budget, arnsberg, TODAY, TODAY + DAY)
+    _phases(budget, arnsberg, helpers.today(), helpers.today() + DAY)
     assert client.get(url).status_code == 200
     over = client.post(url, {f"idea_{playground.pk}": "on", f"idea_{cycle_path.pk}": "on"})
     assert over.status_code == 400
@@ -151,13 +150,13 @@ def test_paper_ballots_are_entered_by_staff(client, budget, proposals, arnsberg,
 
 def test_results_winners_csv_and_a_winners_project(client, budget, proposals, arnsberg, staff_factory):
     playground, cycle_path, benches = proposals
-    _phases(budget, arnsberg, TODAY, TODAY + DAY)
+    _phases(budget, arnsberg, helpers.today(), helpers.today() + DAY)
     for choice in ([playground], [playground, benches], [cycle_path]):
         client.force_login(factories.UserFactory())
         client.post(_url("vote", arnsberg, slug=budget.slug), {f"idea_{i.pk}": "on" for i in choice})
     with town_scope(arnsberg):
         assert Ballot.objects.count() == 3
-    _phases(budget, arnsberg, TODAY - 3 * DAY, TODAY - DAY)
+    _phases(budget, arnsberg, helpers.today() - 3 * DAY, helpers.today() - DAY)
     page = _text(client.get(_url("results", arnsberg, slug=budget.slug)))
     assert "Spielplatz" in page and ("100.000 €" in page or "100,000 €" in page)
     rows = list(

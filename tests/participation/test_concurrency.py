@@ -7,7 +7,6 @@ import threading
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
-from django.utils import timezone
 
 from municipalities.scoping import town_scope
 from participation.models import Ballot, Idea, Moderation, ParticipationEvent, Process, Support, Vote
@@ -17,12 +16,15 @@ from participation.services import ballots as ballots_services
 from participation.services import flags as flags_services
 from participation.services import ideas as ideas_services
 from participation.services import supports as supports_services
-from tests import factories
+from tests import factories, helpers
 from tests.conftest import need
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-VOTE_DAY = timezone.localdate() + datetime.timedelta(days=45)  # in the factory's default vote phase
+
+def _vote_day():
+    """A day in the factory's default vote phase, counted from today when the test runs."""
+    return helpers.today() + datetime.timedelta(days=45)
 
 
 @pytest.fixture(autouse=True)
@@ -121,13 +123,13 @@ def test_one_ballot_per_person_when_several_tabs_cast_at_once(town_a, vote):
     choices = [{ideas[n % 3].pk: 3} for n in range(10)]
     calls = [
         lambda votes=votes: ballots_services.ballot_cast(
-            process=process, user=voter, votes=votes, on=VOTE_DAY
+            process=process, user=voter, votes=votes, on=_vote_day()
         )
         for votes in choices
     ]
     calls += [
         lambda user=user: ballots_services.ballot_cast(
-            process=process, user=user, votes={ideas[0].pk: 1}, on=VOTE_DAY
+            process=process, user=user, votes={ideas[0].pk: 1}, on=_vote_day()
         )
         for user in others
     ]

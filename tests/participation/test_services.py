@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
-from django.utils import timezone, translation
+from django.utils import translation
 
 from municipalities.scoping import ScopeError, town_scope
 from notifications.models import Notification
@@ -36,23 +36,21 @@ from participation.services import processes as processes_services
 from participation.services import supports as supports_services
 from projects import services as project_services
 from smartcity5.ratelimit import RateLimited, check_rate
-from tests import factories
+from tests import factories, helpers
 from tests.conftest import need
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
-# Days in each phase of the factory's default plan (tests/factories.py: process).
-INFORMATION, IDEAS, EVALUATION, VOTE, RESULTS = (
-    TODAY - 20 * DAY,
-    TODAY,
-    TODAY + 25 * DAY,
-    TODAY + 45 * DAY,
-    TODAY + 70 * DAY,
-)
-VOTE_END = TODAY + 60 * DAY
+# Days in each phase of the factory's default plan (tests/factories.py: process), as offsets from today.
+INFORMATION, IDEAS, EVALUATION, VOTE, RESULTS = -20 * DAY, 0 * DAY, 25 * DAY, 45 * DAY, 70 * DAY
+VOTE_END = 60 * DAY
 Status = Idea.Status
+
+
+def _day(offset):
+    """The day ``offset`` from today, read when the test runs (as the services read it)."""
+    return helpers.today() + offset
 
 
 @pytest.fixture
@@ -92,8 +90,8 @@ def _phases(**dates):
 
 
 def test_ideas_are_accepted_only_while_ideas_are_collected(process):
-    assert _submit(process, on=IDEAS).moderation == "published"
-    for day in (INFORMATION, EVALUATION, VOTE, RESULTS, TODAY - 60 * DAY):
+    assert _submit(process, on=_day(IDEAS)).moderation == "published"
+    for day in (_day(INFORMATION), _day(EVALUATION), _day(VOTE), _day(RESULTS), helpers.today() - 60 * DAY):
         with pytest.raises(ValidationError) as error:
             _submit(process, on=day)
         assert error.value.code == "phase", day
@@ -101,9 +99,9 @@ def test_ideas_are_accepted_only_while_ideas_are_collected(process):
 
 
 def test_comments_are_open_while_ideas_are_collected_evaluated_and_voted_on(process, idea):
-    for day in (IDEAS, EVALUATION, VOTE):
+    for day in (_day(IDEAS), _day(EVALUATION), _day(VOTE)):
         comments_services.comment_post(idea=idea, author=factories.UserFactory(), body=f"Am {day}", on=day)
-    for day in (INFORMATION, RESULTS):
+    for day in (_day(INFORMATION), _day(RESULTS)):
         with pytest.raises(ValidationError) as error:
             comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="zu spät", on=day)
         assert error.value.code == "phase"
@@ -115,13 +113,15 @@ def test_a_process_without_comments_refuses_them_in_every_phase(process, idea):
         process=process, by=None, acting_town=process.municipality, fields={"allow_comments": False}
     )
     with pytest.raises(ValidationError, match="closed"), translation.override("en"):
-        comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo", on=IDEAS)
+        comments_services.comment_post(
+            idea=idea, author=factories.UserFactory(), body="Hallo", on=_day(IDEAS)
+        )
 
 
 def test_supports_are_open_while_ideas_are_collected_and_evaluated(process, idea):
-    assert supports_services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
-    assert supports_services.support_add(idea=idea, user=factories.UserFactory(), on=EVALUATION)
-    for day in (INFORMATION, VOTE, RESULTS):
+    assert supports_services.support_add(idea=idea, user=factories.UserFactory(), on=_day(IDEAS))
+    assert supports_services.support_add(idea=idea, user=factories.UserFactory(), on=_day(EVALUATION))
+    for day in (_day(INFORMATION), _day(VOTE), _day(RESULTS)):
         with pytest.raises(ValidationError):
             supports_services.support_add(idea=idea, user=factories.UserFactory(), on=day)
     assert Support.objects.filter(idea=idea).count() == 2
@@ -132,7 +132,7 @@ def test_a_process_without_supports_refuses_them(process, idea):
         process=process, by=None, acting_town=process.municipality, fields={"allow_supports": False}
     )
     with pytest.raises(ValidationError):
-        supports_services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
+        supports_services.support_add(idea=idea, user=factories.UserFactory(), on=_day(IDEAS))
     assert not Support.objects.exists()
 
 
@@ -141,26 +141,30 @@ def test_an_unpublished_process_accepts_nothing(process, idea):
         process=process, by=None, acting_town=process.municipality, fields={"is_published": False}
     )
     with pytest.raises(ValidationError):
-        _submit(process, on=IDEAS)
+        _submit(process, on=_day(IDEAS))
     with pytest.raises(ValidationError):
-        supports_services.support_add(idea=idea, user=factories.UserFactory(), on=IDEAS)
+        supports_services.support_add(idea=idea, user=factories.UserFactory(), on=_day(IDEAS))
     with pytest.raises(ValidationError):
-        comments_services.comment_post(idea=idea, author=factories.UserFactory(), body="Hallo", on=IDEAS)
+        comments_services.comment_post(
+            idea=idea, author=factories.UserFactory(), body="Hallo", on=_day(IDEAS)
+        )
 
 
 def test_results_are_public_only_after_the_vote_has_ended(process):
     process = Process.objects.prefetch_related("phases").get(pk=process.pk)
-    assert not process.results_public(VOTE)
-    assert not process.results_public(VOTE_END)
-    assert process.results_public(VOTE_END + DAY)
-    assert not process.accepts_votes(VOTE_END + DAY) and process.accepts_votes(VOTE_END)
+    assert not process.results_public(_day(VOTE))
+    assert not process.results_public(_day(VOTE_END))
+    assert process.results_public(_day(VOTE_END) + DAY)
+    assert not process.accepts_votes(_day(VOTE_END) + DAY) and process.accepts_votes(_day(VOTE_END))
 
 
 def test_a_process_without_a_vote_never_shows_results(town_a):
-    item = factories.process(municipality=town_a, phases=_phases(ideas=(TODAY, TODAY + 9 * DAY)))
+    item = factories.process(
+        municipality=town_a, phases=_phases(ideas=(helpers.today(), helpers.today() + 9 * DAY))
+    )
     with town_scope(town_a):
         item = Process.objects.prefetch_related("phases").get(pk=item.pk)
-        assert not item.results_public(TODAY + 400 * DAY)
+        assert not item.results_public(helpers.today() + 400 * DAY)
 
 
 # --- Validation of the phase plan --------------------------------------------------------------------------
@@ -184,7 +188,11 @@ def _phase_errors(town, phases) -> list[str]:
 
 def test_overlapping_phases_are_refused_with_both_names(town_a):
     errors = _phase_errors(
-        town_a, _phases(ideas=(TODAY, TODAY + 10 * DAY), evaluation=(TODAY + 10 * DAY, TODAY + 20 * DAY))
+        town_a,
+        _phases(
+            ideas=(helpers.today(), helpers.today() + 10 * DAY),
+            evaluation=(helpers.today() + 10 * DAY, helpers.today() + 20 * DAY),
+        ),
     )
     assert errors == [
         "The phase “Evaluation and shortlist” must start after the phase “Idea collection” has ended."
@@ -195,28 +203,39 @@ def test_overlapping_phases_are_refused_with_both_names(town_a):
 
 def test_phases_out_of_their_natural_order_are_refused(town_a):
     errors = _phase_errors(
-        town_a, _phases(vote=(TODAY, TODAY + 5 * DAY), ideas=(TODAY + 6 * DAY, TODAY + 9 * DAY))
+        town_a,
+        _phases(
+            vote=(helpers.today(), helpers.today() + 5 * DAY),
+            ideas=(helpers.today() + 6 * DAY, helpers.today() + 9 * DAY),
+        ),
     )
     assert any("“Vote” must start after the phase “Idea collection”" in e for e in errors)
 
 
 def test_every_phase_but_the_results_needs_an_end(town_a):
-    errors = _phase_errors(town_a, [{"kind": "ideas", "starts_on": TODAY, "ends_on": None}])
+    errors = _phase_errors(town_a, [{"kind": "ideas", "starts_on": helpers.today(), "ends_on": None}])
     assert "The phase “Idea collection” needs an end date." in errors
-    process = _create(town_a, _phases(ideas=(TODAY, TODAY + 9 * DAY), results=(TODAY + 10 * DAY, None)))
+    process = _create(
+        town_a,
+        _phases(
+            ideas=(helpers.today(), helpers.today() + 9 * DAY), results=(helpers.today() + 10 * DAY, None)
+        ),
+    )
     with town_scope(town_a):
         assert process.phases.get(kind="results").ends_on is None
 
 
 def test_a_phase_that_ends_before_it_starts_is_refused(town_a):
-    errors = _phase_errors(town_a, _phases(ideas=(TODAY, TODAY - DAY)))
+    errors = _phase_errors(town_a, _phases(ideas=(helpers.today(), helpers.today() - DAY)))
     assert "The phase “Idea collection” ends before it starts." in errors
 
 
 def test_a_phase_without_a_start_or_of_an_unknown_kind_is_refused_clearly(town_a):
-    errors = _phase_errors(town_a, [{"kind": "ideas", "starts_on": None, "ends_on": TODAY}])
+    errors = _phase_errors(town_a, [{"kind": "ideas", "starts_on": None, "ends_on": helpers.today()}])
     assert "The phase “Idea collection” needs a start date." in errors
-    errors = _phase_errors(town_a, [{"kind": "party", "starts_on": TODAY, "ends_on": TODAY}])
+    errors = _phase_errors(
+        town_a, [{"kind": "party", "starts_on": helpers.today(), "ends_on": helpers.today()}]
+    )
     assert errors == ["There is no phase “party”."]
 
 
@@ -224,8 +243,8 @@ def test_a_phase_given_twice_is_refused(town_a):
     errors = _phase_errors(
         town_a,
         [
-            {"kind": "ideas", "starts_on": TODAY, "ends_on": TODAY + DAY},
-            {"kind": "ideas", "starts_on": TODAY + 5 * DAY, "ends_on": TODAY + 6 * DAY},
+            {"kind": "ideas", "starts_on": helpers.today(), "ends_on": helpers.today() + DAY},
+            {"kind": "ideas", "starts_on": helpers.today() + 5 * DAY, "ends_on": helpers.today() + 6 * DAY},
         ],
     )
     assert "Each phase can be given once." in errors
@@ -239,7 +258,10 @@ def test_a_refused_change_of_the_plan_keeps_the_old_plan(process):
             by=None,
             acting_town=process.municipality,
             fields={"title": "Neu"},
-            phases=_phases(ideas=(TODAY, TODAY + 10 * DAY), vote=(TODAY + 5 * DAY, TODAY + 20 * DAY)),
+            phases=_phases(
+                ideas=(helpers.today(), helpers.today() + 10 * DAY),
+                vote=(helpers.today() + 5 * DAY, helpers.today() + 20 * DAY),
+            ),
         )
     assert "phases" in error.value.message_dict
     process.refresh_from_db()
@@ -253,7 +275,10 @@ def test_a_changed_plan_replaces_the_phases_and_is_in_the_history(process, edito
         by=editor_a,
         acting_town=process.municipality,
         fields={},
-        phases=_phases(ideas=(TODAY, TODAY + 3 * DAY), vote=(TODAY + 4 * DAY, TODAY + 8 * DAY)),
+        phases=_phases(
+            ideas=(helpers.today(), helpers.today() + 3 * DAY),
+            vote=(helpers.today() + 4 * DAY, helpers.today() + 8 * DAY),
+        ),
     )
     assert sorted(process.phases.values_list("kind", flat=True)) == ["ideas", "vote"]
     event = ParticipationEvent.objects.filter(process=process, kind="process_changed").get()
@@ -469,7 +494,7 @@ def test_an_offline_idea_has_no_author_is_marked_and_published(process, editor_a
         acting_town=process.municipality,
         fields={"title": "Postkarte", "body": "Mehr Grün"},
         source="Beteiligungskoffer",
-        created_on=TODAY - 40 * DAY,
+        created_on=helpers.today() - 40 * DAY,
     )
     idea.refresh_from_db()
     assert (idea.author, idea.is_offline, idea.entered_by, idea.moderation) == (
@@ -478,7 +503,7 @@ def test_an_offline_idea_has_no_author_is_marked_and_published(process, editor_a
         editor_a,
         "published",
     )
-    assert idea.created_at.date() == TODAY - 40 * DAY  # paper that arrived after the idea phase
+    assert idea.created_at.date() == helpers.today() - 40 * DAY  # paper that arrived after the idea phase
     assert list(ideas_selectors.idea_list()) == [idea]
     assert ParticipationEvent.objects.get(idea=idea).kind == "offline_entered"
     with pytest.raises(ValidationError) as error:
@@ -488,7 +513,7 @@ def test_an_offline_idea_has_no_author_is_marked_and_published(process, editor_a
             acting_town=process.municipality,
             fields={"title": "Morgen", "body": "?"},
             source="Workshop",
-            created_on=TODAY + DAY,
+            created_on=helpers.today() + DAY,
         )
     assert "created_at" in error.value.message_dict
 

@@ -16,7 +16,7 @@ from participation.services import ideas as ideas_services
 from participation.services import moderation as moderation_services
 from participation.services import processes as processes_services
 from participation.services import supports as supports_services
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -202,7 +202,7 @@ def test_an_image_is_checked_and_served_without_metadata(client, process, arnsbe
 
 
 def test_ideas_are_refused_outside_the_idea_phase(client, arnsberg, citizen):
-    today = datetime.date.today()
+    today = helpers.today()
     closed = factories.process(
         municipality=arnsberg,
         phases=[{"kind": "information", "starts_on": today, "ends_on": today + datetime.timedelta(days=5)}],
@@ -291,7 +291,7 @@ def test_support_works_with_htmx_and_without_javascript(client, process, arnsber
 
 
 def test_supports_close_with_the_phase(client, arnsberg, citizen):
-    today = datetime.date.today()
+    today = helpers.today()
     process = factories.process(municipality=arnsberg)
     idea = factories.idea(process=process)
     with town_scope(arnsberg):
@@ -522,7 +522,7 @@ def test_offline_contributions_are_entered_by_staff(client, process, arnsberg, e
 
 
 def test_vote_and_results(client, arnsberg, citizen):
-    today = datetime.date.today()
+    today = helpers.today()
     process = factories.process(municipality=arnsberg, votes_per_person=2)
     ideas = [factories.idea(process=process, title=f"Vorschlag {n}") for n in range(2)]
     ideas.append(factories.idea(process=process, title='=HYPERLINK("http://example.org") Vorschlag 2'))
@@ -598,7 +598,7 @@ def test_participation_staff_pages_respect_roles(client, process, arnsberg, staf
 
 
 def test_the_town_home_page_points_to_running_processes(client, arnsberg, django_assert_max_num_queries):
-    today = datetime.date.today()
+    today = helpers.today()
     running = factories.process(municipality=arnsberg, title="Jetzt mitmachen")
     factories.process(
         municipality=arnsberg,

@@ -5,7 +5,6 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 
 from municipalities.scoping import town_scope
 from participation.models import Ballot, Idea, ParticipationEvent, Process, Vote
@@ -17,13 +16,21 @@ from participation.services import flags as flags_services
 from participation.services import ideas as ideas_services
 from participation.services import moderation as moderation_services
 from participation.services import processes as processes_services
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
-VOTE_START, VOTE_END = TODAY + 41 * DAY, TODAY + 60 * DAY  # the factory's default plan
+
+
+def _vote_start():
+    """The first day of the vote in the factory's default plan, counted from today when the test runs."""
+    return helpers.today() + 41 * DAY
+
+
+def _vote_end():
+    """The last day of the vote in the factory's default plan."""
+    return helpers.today() + 60 * DAY
 
 
 @pytest.fixture
@@ -43,9 +50,12 @@ def shortlist(process):
     return ideas
 
 
-def _cast(process, user, votes, on=VOTE_START):
+def _cast(process, user, votes, on=None):
     return ballots_services.ballot_cast(
-        process=process, user=user, votes={i.pk: n for i, n in votes.items()}, on=on
+        process=process,
+        user=user,
+        votes={i.pk: n for i, n in votes.items()},
+        on=_vote_start() if on is None else on,
     )
 
 
@@ -84,14 +94,18 @@ def test_the_shortlist_is_fixed_when_the_vote_starts(process, shortlist, editor_
     late = factories.idea(process=process, title="Zu spät")
     with pytest.raises(ValidationError):
         ideas_services.idea_set_shortlisted(
-            idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality, on=VOTE_START
+            idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality, on=_vote_start()
         )
     with pytest.raises(ValidationError):
         ideas_services.idea_set_shortlisted(
-            idea=shortlist[0], shortlisted=False, by=editor_a, acting_town=process.municipality, on=VOTE_START
+            idea=shortlist[0],
+            shortlisted=False,
+            by=editor_a,
+            acting_town=process.municipality,
+            on=_vote_start(),
         )
     ideas_services.idea_set_shortlisted(
-        idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality, on=VOTE_START - DAY
+        idea=late, shortlisted=True, by=editor_a, acting_town=process.municipality, on=_vote_start() - DAY
     )
     assert Idea.objects.filter(is_shortlisted=True).count() == 4
     event = ParticipationEvent.objects.filter(idea=late, kind="shortlist").get()
@@ -113,14 +127,14 @@ def test_rejected_and_merged_ideas_cannot_be_shortlisted(process, shortlist):
 def test_a_ballot_can_change_until_the_last_day_and_stays_one(process, shortlist, citizen):
     benches, trees, fountain = shortlist
     with pytest.raises(ValidationError) as error:
-        _cast(process, citizen, {benches: 1}, on=VOTE_START - DAY)
+        _cast(process, citizen, {benches: 1}, on=_vote_start() - DAY)
     assert error.value.code == "phase"
     first = _cast(process, citizen, {benches: 2, trees: 1})
-    second = _cast(process, citizen, {fountain: 2}, on=VOTE_END)
+    second = _cast(process, citizen, {fountain: 2}, on=_vote_end())
     assert first.pk == second.pk and Ballot.objects.filter(user=citizen).count() == 1
     assert ballots_selectors.ballot_votes(process=process, user=citizen) == {fountain.pk: 2}
     with pytest.raises(ValidationError):
-        _cast(process, citizen, {benches: 1}, on=VOTE_END + DAY)
+        _cast(process, citizen, {benches: 1}, on=_vote_end() + DAY)
     assert ballots_selectors.ballot_votes(process=process, user=citizen) == {fountain.pk: 2}
 
 

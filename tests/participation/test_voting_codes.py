@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, connections, transaction
-from django.utils import timezone, translation
+from django.utils import translation
 
 from accounts.models import Role
 from municipalities.scoping import town_scope
@@ -29,25 +29,34 @@ from smartcity5.history import readable_changes
 from surveys import services as survey_services
 from surveys.models import Participant, QuestionKind, Response, Survey
 from surveys.services import QuestionInput
-from tests import factories
+from tests import factories, helpers
 from tests.conftest import need
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
-VOTE_TODAY = [
-    {"kind": "information", "starts_on": TODAY - 30 * DAY, "ends_on": TODAY - 21 * DAY},
-    {"kind": "survey", "starts_on": TODAY - 20 * DAY, "ends_on": TODAY - 11 * DAY},
-    {"kind": "ideas", "starts_on": TODAY - 10 * DAY, "ends_on": TODAY - 5 * DAY},
-    {"kind": "vote", "starts_on": TODAY - 4 * DAY, "ends_on": TODAY + 10 * DAY},
-    {"kind": "results", "starts_on": TODAY + 11 * DAY, "ends_on": None},
-]
-SURVEY_TODAY = [
-    {"kind": "information", "starts_on": TODAY - 30 * DAY, "ends_on": TODAY - 11 * DAY},
-    {"kind": "survey", "starts_on": TODAY - 10 * DAY, "ends_on": TODAY + 10 * DAY},
-    {"kind": "results", "starts_on": TODAY + 11 * DAY, "ends_on": None},
-]
+
+
+def _vote_today():
+    """A plan whose vote is open today (read when the test runs)."""
+    today = helpers.today()
+    return [
+        {"kind": "information", "starts_on": today - 30 * DAY, "ends_on": today - 21 * DAY},
+        {"kind": "survey", "starts_on": today - 20 * DAY, "ends_on": today - 11 * DAY},
+        {"kind": "ideas", "starts_on": today - 10 * DAY, "ends_on": today - 5 * DAY},
+        {"kind": "vote", "starts_on": today - 4 * DAY, "ends_on": today + 10 * DAY},
+        {"kind": "results", "starts_on": today + 11 * DAY, "ends_on": None},
+    ]
+
+
+def _survey_today():
+    """A plan whose survey is open today (read when the test runs)."""
+    today = helpers.today()
+    return [
+        {"kind": "information", "starts_on": today - 30 * DAY, "ends_on": today - 11 * DAY},
+        {"kind": "survey", "starts_on": today - 10 * DAY, "ends_on": today + 10 * DAY},
+        {"kind": "results", "starts_on": today + 11 * DAY, "ends_on": None},
+    ]
 
 
 def make_codes(batch: VotingCodeBatch) -> list[str]:
@@ -82,12 +91,13 @@ def vote(town_a):
         with town_scope(town_a):
             for idea in ideas:
                 ideas_services.idea_set_shortlisted(idea=idea, shortlisted=True, by=None, acting_town=town_a)
+            today = helpers.today()
             processes_services.process_change(
                 process=Process.objects.get(pk=item.pk),
                 by=None,
                 acting_town=town_a,
                 fields={},
-                phases=[{"kind": "vote", "starts_on": TODAY - 2 * DAY, "ends_on": TODAY + 10 * DAY}],
+                phases=[{"kind": "vote", "starts_on": today - 2 * DAY, "ends_on": today + 10 * DAY}],
             )
     with town_scope(town_a):
         return Process.objects.get(pk=item.pk), ideas
@@ -95,7 +105,7 @@ def vote(town_a):
 
 @pytest.fixture
 def survey(town_a):
-    item = factories.process(municipality=town_a, phases=SURVEY_TODAY, title="Umfrage per Code")
+    item = factories.process(municipality=town_a, phases=_survey_today(), title="Umfrage per Code")
     with town_scope(town_a):
         made = survey_services.survey_create(
             process=item, by=None, fields={"title": "Ihre Meinung", "audience": "codes", "is_anonymous": True}
@@ -241,7 +251,7 @@ def _reason(error) -> str:
 
 def test_a_code_is_used_once_in_its_own_town_process_and_purpose(town_a, town_b, vote):
     process, _ideas = vote
-    other = factories.process(municipality=town_a, phases=VOTE_TODAY, vote_by_codes=True)
+    other = factories.process(municipality=town_a, phases=_vote_today(), vote_by_codes=True)
     _batch, plain = order(process, town_a, count=3)
     with pytest.raises(ValidationError) as error:
         _use(other, town_a, plain[0])

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.decorators import AGENTUR, CITIZEN, PERSONAL, PUBLIC, STAFF
 from accounts.models import Membership, Role, StaffInvitation
-from tests import factories
+from tests import factories, helpers
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,7 @@ def _finished_process_sample(municipality):
     """A process whose vote is over, so that its results are public."""
     import datetime
 
-    today = datetime.date.today()
+    today = helpers.today()
     process = factories.process(
         municipality=municipality,
         phases=[
@@ -108,7 +108,7 @@ def _survey_sample(municipality):
     from municipalities.scoping import town_scope
     from surveys import services
 
-    today = datetime.date.today()
+    today = helpers.today()
     process = factories.process(
         municipality=municipality,
         phases=[{"kind": "survey", "starts_on": today - datetime.timedelta(days=2), "ends_on": today}],
@@ -127,7 +127,7 @@ def _survey_sample(municipality):
 
 def _vote_by_codes_sample(municipality):
     """A process whose vote by codes is open today: its page is for anyone, a form posted empty is refused (400)."""
-    today = datetime.date.today()
+    today = helpers.today()
     process = factories.process(
         municipality=municipality,
         vote_by_codes=True,

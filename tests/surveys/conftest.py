@@ -4,28 +4,35 @@ with one question of every kind, built through the services."""
 import datetime
 
 import pytest
-from django.utils import timezone
 
 from municipalities.scoping import town_scope
 from participation.models import Process
 from surveys import services
 from surveys.models import QuestionKind
 from surveys.services import QuestionInput
-from tests import factories
+from tests import factories, helpers
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
-SURVEY_PHASES = [
-    {"kind": "information", "starts_on": TODAY - 30 * DAY, "ends_on": TODAY - 11 * DAY},
-    {"kind": "survey", "starts_on": TODAY - 10 * DAY, "ends_on": TODAY + 10 * DAY},
-    {"kind": "results", "starts_on": TODAY + 11 * DAY, "ends_on": None},
-]
-AFTER_THE_SURVEY = TODAY + 11 * DAY
+
+
+def survey_phases():
+    """A plan whose survey runs today (read when the test runs): information before, results after."""
+    today = helpers.today()
+    return [
+        {"kind": "information", "starts_on": today - 30 * DAY, "ends_on": today - 11 * DAY},
+        {"kind": "survey", "starts_on": today - 10 * DAY, "ends_on": today + 10 * DAY},
+        {"kind": "results", "starts_on": today + 11 * DAY, "ends_on": None},
+    ]
+
+
+def after_the_survey():
+    """The first day of the results, after the survey of :func:`survey_phases`."""
+    return helpers.today() + 11 * DAY
 
 
 @pytest.fixture
 def process(town_a):
-    item = factories.process(municipality=town_a, title="Smarte Innenstadt", phases=SURVEY_PHASES)
+    item = factories.process(municipality=town_a, title="Smarte Innenstadt", phases=survey_phases())
     with town_scope(town_a):
         yield Process.objects.get(pk=item.pk)
 

@@ -12,9 +12,9 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from surveys import selectors, services
-from tests import factories
+from tests import factories, helpers
 
-from .conftest import TODAY, option, row
+from .conftest import option, row
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +42,9 @@ def _answer(survey, q, *, by=None, paper_by=None, travel="Bus", wish='=HYPERLINK
     if travel == "Bus":
         values[q["bus_line"].pk] = "Linie R12 am Abend"
     if paper_by is not None:
-        return services.paper_response_enter(survey=survey, by=paper_by, values=values, received_on=TODAY)
+        return services.paper_response_enter(
+            survey=survey, by=paper_by, values=values, received_on=helpers.today()
+        )
     return services.response_submit(survey=survey, by=by or factories.UserFactory(), values=values)
 
 
@@ -114,7 +116,7 @@ def test_the_responses_as_xlsx(client, process, answered, editor):
     assert rows[1][wish] == '=HYPERLINK("x")'
     assert sheet.cell(row=2, column=wish + 1).data_type == "s"  # text, not a formula
     assert rows[2][satisfaction] == 2
-    assert rows[1][1].date() == TODAY
+    assert rows[1][1].date() == helpers.today()
 
 
 def test_the_results_as_csv_and_xlsx(client, process, answered, editor):

@@ -8,9 +8,9 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from surveys import selectors, services
-from tests import factories
+from tests import factories, helpers
 
-from .conftest import AFTER_THE_SURVEY, TODAY, option, row
+from .conftest import after_the_survey, option, row
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,9 @@ def _respond(survey, q, *, travel, services_used, satisfaction, ranking, matrix,
     if travel == "Bus":
         values[q["bus_line"].pk] = "Linie R12 am Abend"
     if paper_by is not None:
-        return services.paper_response_enter(survey=survey, by=paper_by, values=values, received_on=TODAY)
+        return services.paper_response_enter(
+            survey=survey, by=paper_by, values=values, received_on=helpers.today()
+        )
     return services.response_submit(survey=survey, by=factories.UserFactory(), values=values)
 
 
@@ -131,11 +133,11 @@ def test_who_sees_the_results_when(survey, answered, citizen, town_a, town_b, st
     process = survey.process
     viewer, stranger = staff_factory(town_a, "viewer"), staff_factory(town_b, "editor")
     assert not selectors.results_visible(survey, citizen)  # after closing, by default
-    assert selectors.results_visible(survey, citizen, AFTER_THE_SURVEY)
+    assert selectors.results_visible(survey, citizen, after_the_survey())
     assert selectors.results_visible(survey, viewer)  # the town's staff always
     survey = services.survey_change(survey=survey, by=None, fields={"results_shown": "live"})
     assert selectors.results_visible(survey, AnonymousUser())
     survey = services.survey_change(survey=survey, by=None, fields={"results_shown": "staff"})
-    assert not selectors.results_visible(survey, stranger, AFTER_THE_SURVEY)
-    assert selectors.results_visible(survey, viewer, AFTER_THE_SURVEY)
+    assert not selectors.results_visible(survey, stranger, after_the_survey())
+    assert selectors.results_visible(survey, viewer, after_the_survey())
     assert process.is_published

@@ -10,9 +10,9 @@ from participation.models import Moderation, ParticipationEvent
 from surveys import selectors, services
 from surveys.models import Answer, Participant, Question, QuestionKind, Response, Survey
 from surveys.services import QuestionInput
-from tests import factories
+from tests import factories, helpers
 
-from .conftest import AFTER_THE_SURVEY, DAY, TODAY, build, option, row
+from .conftest import DAY, after_the_survey, build, option, row
 
 pytestmark = pytest.mark.django_db
 
@@ -200,7 +200,7 @@ def test_only_editors_of_the_lead_town_build_the_survey(process, town_a, town_b,
 
 def test_a_full_response_is_stored_answer_by_answer_without_the_person(survey, questions, citizen):
     response = services.response_submit(survey=survey, by=citizen, values=full_answer(questions))
-    assert response.respondent is None and not response.is_paper and response.submitted_on == TODAY
+    assert response.respondent is None and not response.is_paper and response.submitted_on == helpers.today()
     assert Participant.objects.filter(survey=survey, user=citizen).exists()
     stored = {(a.question_id, a.row_id, a.option_id, a.number, a.text) for a in response.answers.all()}
     q = questions
@@ -262,7 +262,7 @@ def test_open_to_everyone_means_anonymous(process):
 
 
 def test_responses_only_while_the_survey_runs(survey, questions, citizen):
-    for day in (TODAY - 11 * DAY, AFTER_THE_SURVEY):
+    for day in (helpers.today() - 11 * DAY, after_the_survey()):
         with pytest.raises(ValidationError) as error:
             services.response_submit(survey=survey, by=citizen, values=full_answer(questions), on=day)
         assert error.value.code == "closed"
@@ -337,10 +337,10 @@ def test_paper_questionnaires_are_entered_by_the_towns_editors_and_marked(
     editor, viewer = staff_factory(town_a, "editor"), staff_factory(town_a, "viewer")
     with pytest.raises(PermissionDenied):
         services.paper_response_enter(
-            survey=survey, by=viewer, values=full_answer(questions), received_on=TODAY
+            survey=survey, by=viewer, values=full_answer(questions), received_on=helpers.today()
         )
     response = services.paper_response_enter(
-        survey=survey, by=editor, values=full_answer(questions), received_on=AFTER_THE_SURVEY
+        survey=survey, by=editor, values=full_answer(questions), received_on=after_the_survey()
     )
     assert response.is_paper and response.entered_by == editor and response.respondent is None
     assert not Participant.objects.exists()

@@ -8,8 +8,9 @@ from django.urls import reverse
 from participation.models import Moderation
 from surveys import selectors, services
 from surveys.models import Answer, Response, Survey
+from tests import helpers
 
-from .conftest import TODAY, option
+from .conftest import option
 
 pytestmark = pytest.mark.django_db
 
@@ -135,7 +136,7 @@ def test_paper_questionnaires_and_free_text(client, process, survey, questions, 
     entered = client.post(
         _url(process, "staff-paper"),
         {
-            "received_on": TODAY.isoformat(),
+            "received_on": helpers.today().isoformat(),
             f"q{q['travel'].pk}": str(option(q["travel"], "Zu Fuß").pk),
             f"q{q['wish'].pk}": "Ein Wasserspender am Markt",
         },

@@ -12,7 +12,7 @@ from funding import services
 from funding.tasks import funding_reminders_dispatch, funding_reminders_send
 from municipalities.scoping import town_scope
 from notifications.models import Notification
-from tests import factories
+from tests import factories, helpers
 
 from .conftest import need, run_worker, wait_for, worker_queue
 
@@ -111,9 +111,7 @@ def test_the_dispatcher_reaches_every_active_town(town_a, town_b, deadlines, fin
     editor_b = factories.staff_member(municipality=town_b, role="editor")
     grant_b = factories.grant(municipality=town_b)
     with town_scope(town_b):
-        services.milestone_save(
-            grant=grant_b, by=None, fields={"title": "Soest", "due_on": datetime.date.today()}
-        )
+        services.milestone_save(grant=grant_b, by=None, fields={"title": "Soest", "due_on": helpers.today()})
     with worker_queue() as queue, run_worker(queue):
         finished.wait(funding_reminders_dispatch.delay())
         wait_for(lambda: any(m.to == [editor_b.email] for m in mail.outbox))

@@ -6,20 +6,18 @@ import datetime
 import pytest
 from django.core import mail
 from django.db import transaction
-from django.utils import timezone
 
 from municipalities.scoping import town_scope
 from notifications.models import Notification
 from notifications.services import preferences_save
 from surveys import services
 from surveys.tasks import survey_notifications_dispatch, survey_notifications_send
-from tests import factories
+from tests import factories, helpers
 
 from .conftest import run_worker, wait_for, worker_queue
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
-TODAY = timezone.localdate()
 DAY = datetime.timedelta(days=1)
 
 
@@ -31,8 +29,12 @@ def opened(town_a):
         process = factories.process(
             municipality=town_a,
             phases=[
-                {"kind": "survey", "starts_on": TODAY - DAY, "ends_on": TODAY + 5 * DAY},
-                {"kind": "ideas", "starts_on": TODAY + 6 * DAY, "ends_on": TODAY + 20 * DAY},
+                {"kind": "survey", "starts_on": helpers.today() - DAY, "ends_on": helpers.today() + 5 * DAY},
+                {
+                    "kind": "ideas",
+                    "starts_on": helpers.today() + 6 * DAY,
+                    "ends_on": helpers.today() + 20 * DAY,
+                },
             ],
         )
         earlier = factories.process(municipality=town_a)  # collecting ideas today
