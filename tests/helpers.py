@@ -24,6 +24,24 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
+_DAY = datetime.timedelta(days=1)
+
+
+def survey_phases() -> list[dict]:
+    """A plan whose survey runs today (read when the test runs): information before, results after."""
+    day = today()
+    return [
+        {"kind": "information", "starts_on": day - 30 * _DAY, "ends_on": day - 11 * _DAY},
+        {"kind": "survey", "starts_on": day - 10 * _DAY, "ends_on": day + 10 * _DAY},
+        {"kind": "results", "starts_on": day + 11 * _DAY, "ends_on": None},
+    ]
+
+
+def after_the_survey() -> datetime.date:
+    """The first day of the results, after the survey of :func:`survey_phases`."""
+    return today() + 11 * _DAY
+
+
 # --- Signing in ----------------------------------------------------------------------------------------------
 
 

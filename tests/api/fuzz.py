@@ -10,6 +10,7 @@ from django.core import signals
 from django.db import close_old_connections
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
+from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from smartcity5.wsgi import application
@@ -61,3 +62,15 @@ def each_operation(test):
     return pytest.mark.parametrize(
         "operation", OPERATIONS, ids=[operation.label for operation in OPERATIONS]
     )(test)
+
+
+def examples(usual: int, exploring: int, **more) -> settings:
+    """Hypothesis's settings for a fuzz test: ``usual`` examples, derandomized (the same inputs every run), or
+    ``exploring`` random ones with ``SCHEMATHESIS_EXPLORE=1``; no deadline, no health checks."""
+    return settings(
+        max_examples=exploring if EXPLORE else usual,
+        derandomize=not EXPLORE,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        **more,
+    )

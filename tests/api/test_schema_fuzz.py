@@ -7,14 +7,14 @@ import pytest
 from django.db import transaction
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.renderers import OpenApiJsonRenderer
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from schemathesis import checks
 
 from smartcity5.celery import app as celery_app
 from tests import factories
 
-from .fuzz import CHECKS, EXPLORE, OPERATIONS, UNCOMPRESSED, each_operation, keep_connection, schema
+from .fuzz import CHECKS, OPERATIONS, UNCOMPRESSED, each_operation, examples, keep_connection, schema
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(keep_connection.__name__)]
 
@@ -63,12 +63,7 @@ def editor_token(request, live_server, town_a, town_b):
 
 @pytest.mark.django_db(transaction=True)
 @each_operation
-@settings(
-    max_examples=60 if EXPLORE else 8,
-    derandomize=not EXPLORE,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@examples(8, 60)
 @given(data=st.data())
 def test_api_with_a_token_against_a_live_server(operation, data, editor_token):
     """The protected parts too: the staff rules, the writes and the token door, over real HTTP."""
@@ -112,15 +107,7 @@ def test_api_stateful_against_a_live_server(editor_token):
             answered.append((case.operation.path, response.status_code))
             case.validate_response(response, checks=STATEFUL_CHECKS, transport_kwargs=kwargs)
 
-    EditorWorkflow.run(
-        settings=settings(
-            max_examples=60 if EXPLORE else 12,
-            stateful_step_count=6,
-            derandomize=not EXPLORE,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
-        )
-    )
+    EditorWorkflow.run(settings=examples(12, 60, stateful_step_count=6))
     # Chains reached the towns' own data with slugs and ids taken from earlier answers.
     assert any(path.startswith("/api/v1/towns/{town_slug}/") and status == 200 for path, status in answered)
 

@@ -4,12 +4,12 @@ The same with an editor's token against a live server: tests/api/test_schema_fuz
 import pytest
 from django.db import connection, transaction
 from django.test import override_settings
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests import factories
 
-from .fuzz import CHECKS, EXPLORE, UNCOMPRESSED, each_operation, keep_connection
+from .fuzz import CHECKS, UNCOMPRESSED, each_operation, examples, keep_connection
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures(keep_connection.__name__, "towns_with_content")]
 
@@ -38,12 +38,7 @@ def towns_with_content(django_db_setup, django_db_blocker):
 
 
 @each_operation
-@settings(
-    max_examples=200 if EXPLORE else 25,
-    derandomize=not EXPLORE,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-)
+@examples(25, 200)
 @given(data=st.data())
 def test_api(operation, data):
     case = data.draw(operation.as_strategy())

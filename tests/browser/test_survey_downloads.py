@@ -10,8 +10,7 @@ from django.db import transaction
 
 from municipalities.scoping import town_scope
 from tests import factories
-from tests.helpers import browser_login
-from tests.surveys.conftest import survey_phases
+from tests.helpers import browser_login, survey_phases
 
 from .conftest import check_axe
 from .test_survey_journey import _fits, _survey

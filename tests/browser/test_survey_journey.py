@@ -14,8 +14,8 @@ from municipalities.scoping import town_scope
 from surveys import services
 from surveys.models import Response
 from tests import factories
-from tests.helpers import browser_login
-from tests.surveys.conftest import build, survey_phases
+from tests.helpers import browser_login, survey_phases
+from tests.surveys.conftest import build
 
 from .conftest import check_axe
 

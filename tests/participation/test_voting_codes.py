@@ -49,16 +49,6 @@ def _vote_today():
     ]
 
 
-def _survey_today():
-    """A plan whose survey is open today (read when the test runs)."""
-    today = helpers.today()
-    return [
-        {"kind": "information", "starts_on": today - 30 * DAY, "ends_on": today - 11 * DAY},
-        {"kind": "survey", "starts_on": today - 10 * DAY, "ends_on": today + 10 * DAY},
-        {"kind": "results", "starts_on": today + 11 * DAY, "ends_on": None},
-    ]
-
-
 def make_codes(batch: VotingCodeBatch) -> list[str]:
     """What the worker does (without the letters): the codes as printed, their hashes saved, the batch done."""
     plain, rows = codes_services.voting_codes_make(batch)
@@ -105,7 +95,7 @@ def vote(town_a):
 
 @pytest.fixture
 def survey(town_a):
-    item = factories.process(municipality=town_a, phases=_survey_today(), title="Umfrage per Code")
+    item = factories.process(municipality=town_a, phases=helpers.survey_phases(), title="Umfrage per Code")
     with town_scope(town_a):
         made = survey_services.survey_create(
             process=item, by=None, fields={"title": "Ihre Meinung", "audience": "codes", "is_anonymous": True}

@@ -15,24 +15,9 @@ from tests import factories, helpers
 DAY = datetime.timedelta(days=1)
 
 
-def survey_phases():
-    """A plan whose survey runs today (read when the test runs): information before, results after."""
-    today = helpers.today()
-    return [
-        {"kind": "information", "starts_on": today - 30 * DAY, "ends_on": today - 11 * DAY},
-        {"kind": "survey", "starts_on": today - 10 * DAY, "ends_on": today + 10 * DAY},
-        {"kind": "results", "starts_on": today + 11 * DAY, "ends_on": None},
-    ]
-
-
-def after_the_survey():
-    """The first day of the results, after the survey of :func:`survey_phases`."""
-    return helpers.today() + 11 * DAY
-
-
 @pytest.fixture
 def process(town_a):
-    item = factories.process(municipality=town_a, title="Smarte Innenstadt", phases=survey_phases())
+    item = factories.process(municipality=town_a, title="Smarte Innenstadt", phases=helpers.survey_phases())
     with town_scope(town_a):
         yield Process.objects.get(pk=item.pk)
 

@@ -9,8 +9,9 @@ from django.contrib.auth.models import AnonymousUser
 
 from surveys import selectors, services
 from tests import factories, helpers
+from tests.helpers import after_the_survey
 
-from .conftest import after_the_survey, option, row
+from .conftest import option, row
 
 pytestmark = pytest.mark.django_db
 

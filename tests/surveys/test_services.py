@@ -11,8 +11,9 @@ from surveys import selectors, services
 from surveys.models import Answer, Participant, Question, QuestionKind, Response, Survey
 from surveys.services import QuestionInput
 from tests import factories, helpers
+from tests.helpers import after_the_survey
 
-from .conftest import DAY, after_the_survey, build, option, row
+from .conftest import DAY, build, option, row
 
 pytestmark = pytest.mark.django_db
 
