@@ -129,6 +129,10 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+#: Hashing a password properly takes most of a second; tests create hundreds of accounts.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _file_storage(location: str) -> dict:
     return {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}}
 
@@ -140,8 +144,7 @@ def _isolate(settings, tmp_path_factory):
     # Nor values kept per worker under a town's version (smartcity5.fragments.kept_value): a rolled-back test's
     # town id and version come again in the next test (SQLite reuses ids).
     fragments.clear()
-    # Hashing a password properly takes most of a second; tests create hundreds of accounts.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
     # Uploaded files go to a temporary directory, never into the working copy's media/.
     settings.STORAGES = {**settings.STORAGES, "default": _file_storage(str(tmp_path_factory.mktemp("media")))}
     # Ordinary tests run tasks inline; tests that claim to test tasks use a real worker (tests/tasks).
@@ -548,7 +551,7 @@ class _Demo:
         self.stack.callback(shutil.rmtree, media, True)
         self.stack.enter_context(
             override_settings(
-                PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+                PASSWORD_HASHERS=FAST_PASSWORD_HASHERS,
                 STORAGES={**django_settings.STORAGES, "default": _file_storage(media)},
             )
         )

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from municipalities.models import Municipality
-from municipalities.scoping import public_region_scope, town_scope
 from municipalities.selectors import consortium_get, lead_town
 
 from ..models import scope_key
@@ -212,7 +211,7 @@ def _dates(municipality: Municipality | None, file_dates: dict) -> dict[str, Dat
     unbuilt = [key for key, dates in built.items() if dates is None or dates.modified is None]
     fresh = {}
     if unbuilt:
-        with town_scope(municipality) if municipality is not None else public_region_scope():
+        with selectors.scope_of(municipality):
             fresh = selectors.freshness_of(unbuilt)
     return {
         key: Dates(

@@ -33,9 +33,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from municipalities.models import Municipality
-from municipalities.scoping import public_region_scope, town_scope
 
 from ..models import REGION, OpenDataBuild, OpenDataChange, OpenDataFile, scope_key
+from . import selectors
 from .datasets import DATASETS, FORMATS, Dataset, file_name
 from .dcat import Dates, catalogue
 from .downloads import content_etag, dataset_etag, write_download
@@ -138,7 +138,7 @@ def build_files(
     them and record their validators. The freshness is read once, before the rows, so a change in between only
     makes the files newer than their ETags say, and that change has its own build coming."""
     built = []
-    with town_scope(municipality) if municipality is not None else public_region_scope():
+    with selectors.scope_of(municipality):
         freshness = dataset.freshness()
         for file_format in file_formats:
             content = {}

@@ -9,11 +9,14 @@ published processes), as the public pages do.
 
 import datetime
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Max, OuterRef, Prefetch, QuerySet, Subquery, Sum
 
+from municipalities.models import Municipality
+from municipalities.scoping import public_region_scope, town_scope
 from participation.models import Comment, Idea, OfficialAnswer, Support
 from participation.selectors.ballots import votes_of_the_idea
 from participation.selectors.ideas import idea_list
@@ -22,6 +25,12 @@ from projects.selectors.lists import public_project_changes
 from projects.selectors.progress import with_list_facts
 from surveys.models import Survey
 from surveys.selectors import SurveyResults, public_results, results_of
+
+
+def scope_of(municipality: Municipality | None) -> AbstractContextManager[Any]:
+    """The scope a town's datasets are read in: the town's own, or for the region (``None``) the published content
+    of every town (``public_region_scope()``). The files' builds and the catalogue's dates both read in it."""
+    return town_scope(municipality) if municipality is not None else public_region_scope()
 
 
 def public_projects() -> QuerySet[Project]:

@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests import factories
+from tests.conftest import FAST_PASSWORD_HASHERS
 
 from .fuzz import CHECKS, UNCOMPRESSED, each_operation, examples, keep_connection
 
@@ -23,7 +24,7 @@ def towns_with_content(django_db_setup, django_db_blocker):
     starts a test of another module."""
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]),
+        override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS),
         transaction.atomic(),
     ):
         for name, slug in (("Arnsberg", "arnsberg"), ("Soest", "soest")):
