@@ -9,7 +9,6 @@ from django.contrib.auth.models import AnonymousUser
 
 from surveys import selectors, services
 from tests import factories, helpers
-from tests.helpers import after_the_survey
 
 from .conftest import option, row
 
@@ -134,11 +133,11 @@ def test_who_sees_the_results_when(survey, answered, citizen, town_a, town_b, st
     process = survey.process
     viewer, stranger = staff_factory(town_a, "viewer"), staff_factory(town_b, "editor")
     assert not selectors.results_visible(survey, citizen)  # after closing, by default
-    assert selectors.results_visible(survey, citizen, after_the_survey())
+    assert selectors.results_visible(survey, citizen, helpers.after_the_survey())
     assert selectors.results_visible(survey, viewer)  # the town's staff always
     survey = services.survey_change(survey=survey, by=None, fields={"results_shown": "live"})
     assert selectors.results_visible(survey, AnonymousUser())
     survey = services.survey_change(survey=survey, by=None, fields={"results_shown": "staff"})
-    assert not selectors.results_visible(survey, stranger, after_the_survey())
-    assert selectors.results_visible(survey, viewer, after_the_survey())
+    assert not selectors.results_visible(survey, stranger, helpers.after_the_survey())
+    assert selectors.results_visible(survey, viewer, helpers.after_the_survey())
     assert process.is_published

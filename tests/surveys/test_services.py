@@ -11,7 +11,6 @@ from surveys import selectors, services
 from surveys.models import Answer, Participant, Question, QuestionKind, Response, Survey
 from surveys.services import QuestionInput
 from tests import factories, helpers
-from tests.helpers import after_the_survey
 
 from .conftest import DAY, build, option, row
 
@@ -263,7 +262,7 @@ def test_open_to_everyone_means_anonymous(process):
 
 
 def test_responses_only_while_the_survey_runs(survey, questions, citizen):
-    for day in (helpers.today() - 11 * DAY, after_the_survey()):
+    for day in (helpers.today() - 11 * DAY, helpers.after_the_survey()):
         with pytest.raises(ValidationError) as error:
             services.response_submit(survey=survey, by=citizen, values=full_answer(questions), on=day)
         assert error.value.code == "closed"
@@ -341,7 +340,7 @@ def test_paper_questionnaires_are_entered_by_the_towns_editors_and_marked(
             survey=survey, by=viewer, values=full_answer(questions), received_on=helpers.today()
         )
     response = services.paper_response_enter(
-        survey=survey, by=editor, values=full_answer(questions), received_on=after_the_survey()
+        survey=survey, by=editor, values=full_answer(questions), received_on=helpers.after_the_survey()
     )
     assert response.is_paper and response.entered_by == editor and response.respondent is None
     assert not Participant.objects.exists()
