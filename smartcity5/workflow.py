@@ -14,7 +14,8 @@ views show it as a form error or a message, the API as a 400 — never a 500.
 from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
+from django.db.transaction import TransactionManagementError
 from django.utils.translation import gettext_lazy
 
 if TYPE_CHECKING:
@@ -81,9 +82,13 @@ class Workflow(_ModelBase):
 
 
 def lock(instance: M) -> M:
-    """The row as it is in the database now, locked until the transaction ends (``SELECT … FOR UPDATE``; outside
-    a transaction Django refuses with ``TransactionManagementError``)."""
-    return type(instance)._default_manager.select_for_update().get(pk=instance.pk)
+    """The row as it is in the database now, locked until the transaction ends (``SELECT … FOR UPDATE``). Outside
+    a transaction it refuses with ``TransactionManagementError`` on every database: Django refuses there only where
+    the database has row locks (PostgreSQL), and on SQLite, which has none, the move would not be atomic."""
+    rows = type(instance)._default_manager.select_for_update()
+    if transaction.get_autocommit(using=rows.db):
+        raise TransactionManagementError("A workflow move needs a transaction (transaction.atomic()).")
+    return rows.get(pk=instance.pk)
 
 
 W = TypeVar("W", bound=Workflow)

@@ -264,6 +264,9 @@ def test_the_staff_idea_list_filters_own_and_joint_processes_from_an_index(clien
 
     # The figure's count finds the ideas by their town in an index; the page is read from an index too (in the
     # list's order, see test_every_sort_of_the_idea_lists_can_be_read_from_an_index), never by a sequential scan.
+    # The plans are PostgreSQL's (the embedded SQLite of a first run has no such EXPLAIN); CI runs on PostgreSQL.
+    if connection.vendor != "postgresql":
+        return
     with town_scope(partner):
         qs = ideas_selectors.staff_idea_list(
             filters=ideas_selectors.IdeaFilters(lead=True, lead_town=partner.pk),
