@@ -32,11 +32,13 @@ run: install
 	@echo "Serving on http://127.0.0.1:8000 (stop with Ctrl+C)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
-# The suite runs in TEST_WORKERS processes (pytest-xdist: one per core, at most 4; each has its own test database,
-# Redis database and ports, docs/ARCHITECTURE.md "Tests"). Locally the test databases are kept between runs and
-# migrated forward (--reuse-db); CI (CI=true) and `make test PYTEST_ARGS=--create-db` make them anew.
-# One file in this process: make test PYTEST_ARGS="-n 0 tests/test_health.py".
-TEST_WORKERS ?= auto
+# The suite runs in TEST_WORKERS processes (pytest-xdist: one more than the cores this process may use, at most 4;
+# each has its own test database, Redis database and ports, docs/ARCHITECTURE.md "Tests"). The one more keeps the
+# cores busy while a worker waits for a server, a real worker or a timeout of a fault test. Locally the test
+# databases are kept between runs and migrated forward (--reuse-db); CI (CI=true) and
+# `make test PYTEST_ARGS=--create-db` make them anew.
+# One file in this process: make test PYTEST_ARGS="-n 0 tests/test_health.py"; one worker per core: TEST_WORKERS=auto.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(len(os.sched_getaffinity(0)) + 1, 4))')
 TEST_DB := $(if $(filter true 1,$(CI)),--create-db,--reuse-db)
 
 test: install bytecode

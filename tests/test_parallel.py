@@ -3,6 +3,9 @@ its own share of the private servers' ports (tests/conftest.py, tests/servers.py
 And what lets the suite empty the database by DELETE after a transactional test (tests/conftest.py)."""
 
 import os
+import re
+import subprocess
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -48,6 +51,30 @@ def test_the_workers_share_the_private_servers_ports_without_overlap():
     with pytest.raises(RuntimeError):
         worker_ports("gw0", "40")
     assert set(PORTS) <= set(ALL_PORTS)
+
+
+def test_make_test_runs_one_worker_more_than_the_cores_at_most_four():
+    # A worker waiting for a server, a real worker or a fault test's timeout leaves its core to the one more.
+    root = Path(__file__).resolve().parent.parent
+    # Not what the `make test` running this suite was given (a sub-make reads its variables from MAKEFLAGS).
+    env = {
+        k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "TEST_WORKERS"}
+    }
+
+    def workers(*assignments: str) -> str:
+        dry = subprocess.run(
+            ["make", "-s", "-n", "test", *assignments],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        return re.search(r"-m pytest -n (\S+) --maxprocesses 4 ", dry).group(1)
+
+    assert workers() == str(min(len(os.sched_getaffinity(0)) + 1, 4))
+    assert workers("TEST_WORKERS=0") == "0"  # one process, as the Makefile's comment says
+    assert workers("TEST_WORKERS=auto") == "auto"  # one per core (xdist's own count, at most 4)
 
 
 # --- The flush after transactional tests (tests/conftest.py, _delete_flush) ------------------------------------
