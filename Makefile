@@ -38,7 +38,7 @@ run: install
 # databases are kept between runs and migrated forward (--reuse-db); CI (CI=true) and
 # `make test PYTEST_ARGS=--create-db` make them anew.
 # One file in this process: make test PYTEST_ARGS="-n 0 tests/test_health.py"; one worker per core: TEST_WORKERS=auto.
-TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(len(os.sched_getaffinity(0)) + 1, 4))')
+TEST_WORKERS ?= $(shell n=$$(nproc); echo $$(( n < 4 ? n + 1 : 4 )))
 TEST_DB := $(if $(filter true 1,$(CI)),--create-db,--reuse-db)
 
 test: install bytecode
