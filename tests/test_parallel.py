@@ -5,7 +5,6 @@ And what lets the suite empty the database by DELETE after a transactional test 
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -20,6 +19,7 @@ from smartcity5.celery import app as celery_app
 
 from . import factories
 from .conftest import KEPT_BY_FLUSH, REDIS_URL_OF_THE_RUN, need, worker_redis_url
+from .helpers import ROOT
 from .servers import ALL_PORTS, PORTS, worker_ports
 
 
@@ -55,7 +55,6 @@ def test_the_workers_share_the_private_servers_ports_without_overlap():
 
 def test_make_test_runs_one_worker_more_than_the_cores_at_most_four():
     # A worker waiting for a server, a real worker or a fault test's timeout leaves its core to the one more.
-    root = Path(__file__).resolve().parent.parent
     # Not what the `make test` running this suite was given (a sub-make reads its variables from MAKEFLAGS).
     env = {
         k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "TEST_WORKERS"}
@@ -64,7 +63,7 @@ def test_make_test_runs_one_worker_more_than_the_cores_at_most_four():
     def workers(*assignments: str) -> str:
         dry = subprocess.run(
             ["make", "-s", "-n", "test", *assignments],
-            cwd=root,
+            cwd=ROOT,
             env=env,
             capture_output=True,
             text=True,
